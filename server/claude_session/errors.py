@@ -1,0 +1,110 @@
+"""The errors claude-session raises.
+
+Standard library only: hooks import this module.
+
+    ClaudeSessionError          base; str(e) is for the user and says what to do
+      ConfigError               missing or invalid settings
+      StateError                a state file cannot be read or written
+      GitError                  a git operation failed (command, status and stderr kept)
+        GitRefused              git state forbids the operation (merge in progress, dirty tree)
+      BranchMismatch            carries the paused and current branch and the choices
+      ContextMissing            a pause entry points at a context file that is gone
+      NoActiveSession           a flow needs a session and there is none
+      VaultError                ClaudeSync
+        VaultAuthError          token missing, malformed, expired or revoked
+        VaultUnavailable        network down, rate limited, vault missing or read-only
+        ItemNotFound            no such hand-off item
+      TrackerError              session tracker
+        TrackerAuthError        401 / 403
+        TrackerUnavailable      connection refused, timeout, 5xx, 429
+        TrackerRejected         400 / 422: the record itself was refused
+
+Foreign errors are translated once, where they enter (git.py, the vault backends, the tracker
+client), with ``raise ... from exc``. The CLI turns these into exit code 1 and the message; the
+MCP server into a tool error with the same message; hooks into a warning and exit 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class ClaudeSessionError(Exception):
+    """Base of every error we raise on purpose; the message is meant for the user."""
+
+
+class ConfigError(ClaudeSessionError):
+    pass
+
+
+class StateError(ClaudeSessionError):
+    pass
+
+
+class GitError(ClaudeSessionError):
+    def __init__(self, message: str, *, command: str = "", status: int | None = None,
+                 stderr: str = "") -> None:
+        super().__init__(message)
+        self.command = command
+        self.status = status
+        self.stderr = stderr
+
+
+class GitRefused(GitError):
+    pass
+
+
+MISMATCH_CHOICES: tuple[str, ...] = ("switch", "stay", "cancel")
+
+
+class BranchMismatch(ClaudeSessionError):
+    def __init__(self, paused_branch: str | None, current_branch: str | None,
+                 choices: Sequence[str] = MISMATCH_CHOICES) -> None:
+        super().__init__(
+            f"This project was paused on branch '{paused_branch}' but you are on "
+            f"'{current_branch}'. Choose: switch (check out '{paused_branch}'), "
+            f"stay (keep '{current_branch}' and clear the pause), or cancel."
+        )
+        self.paused_branch = paused_branch
+        self.current_branch = current_branch
+        self.choices = tuple(choices)
+
+
+class ContextMissing(ClaudeSessionError):
+    pass
+
+
+class NoActiveSession(ClaudeSessionError):
+    pass
+
+
+class VaultError(ClaudeSessionError):
+    pass
+
+
+class VaultAuthError(VaultError):
+    pass
+
+
+class VaultUnavailable(VaultError):
+    pass
+
+
+class ItemNotFound(VaultError):
+    pass
+
+
+class TrackerError(ClaudeSessionError):
+    pass
+
+
+class TrackerAuthError(TrackerError):
+    pass
+
+
+class TrackerUnavailable(TrackerError):
+    pass
+
+
+class TrackerRejected(TrackerError):
+    pass

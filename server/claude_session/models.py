@@ -1,0 +1,238 @@
+"""Records that cross a boundary: state entries, the session record, flow results.
+
+One model serves the CLI's ``--json``, the MCP tools' structured output, the state files and the
+tracker API. Hooks do not import this module (pydantic is not on their path); they read and
+write the same JSON shapes as plain dicts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# --- state entries ---------------------------------------------------------------------------
+
+
+class PauseEntry(Model):
+    """One project's entry in ``pause-state.json`` (key: absolute project root)."""
+
+    project: str
+    project_root: str
+    repository_url: str | None = None
+    branch: str | None = None
+    head: str | None = None
+    context_file: str
+    paused_at: datetime
+    session_id: str | None = None
+    wip_commit: str | None = None
+    note: str | None = None
+    summary: str = ""
+    resumed_at: datetime | None = None
+    resumed_by: str | None = None
+
+
+class MaintenanceRun(Model):
+    id: str = Field(default_factory=new_id)
+    command: str
+    status: str
+    results: Any = None
+    notes: str | None = None
+    run_at: datetime = Field(default_factory=utcnow)
+
+
+SecurityFinding = dict[str, Any]
+
+
+class LedgerEntry(Model):
+    """An active (or recently closed) session, one file per session under ``ledger/``."""
+
+    session_id: str
+    project: str
+    project_root: str
+    repository_url: str | None = None
+    started_at: datetime
+    starting_branch: str | None = None
+    starting_head: str | None = None
+    source: str = "cli"
+    status: Literal["active", "ended", "finalized"] = "active"
+    last_activity: datetime | None = None
+    transcript_path: str | None = None
+    claude_pid: int | None = None
+    context_id: str | None = None
+    summary: str = ""
+    maintenance_runs: list[MaintenanceRun] = Field(default_factory=list)
+    security_findings: list[SecurityFinding] = Field(default_factory=list)
+    ended_at: datetime | None = None
+    record_id: str | None = None
+
+
+# --- the session record (seed: claude_sessions) -----------------------------------------------
+
+
+class TokenUsage(Model):
+    input: int = 0
+    output: int = 0
+    cache_creation: int = 0
+    cache_read: int = 0
+    responses: int = 0
+
+
+class SessionRecord(Model):
+    """The seed's ``claude_sessions`` row plus its application; ``id`` makes sends idempotent."""
+
+    id: str = Field(default_factory=new_id)
+    application_name: str
+    repository_url: str | None = None
+    claude_session_id: str | None = None
+    started_at: datetime
+    ended_at: datetime
+    duration_minutes: int = 0
+    starting_branch: str | None = None
+    ending_branch: str | None = None
+    commits_count: int = 0
+    context_id: str | None = None
+    session_source: str = "cli"
+    tokens_input: int = 0
+    tokens_output: int = 0
+    tokens_cache_creation: int = 0
+    tokens_cache_read: int = 0
+    summary: str = ""
+    accomplishments: list[str] = Field(default_factory=list)
+    next_steps: list[str] = Field(default_factory=list)
+    files_changed: list[str] = Field(default_factory=list)
+    maintenance_runs: list[MaintenanceRun] = Field(default_factory=list)
+    security_findings: list[SecurityFinding] = Field(default_factory=list)
+    machine: str | None = None
+    end_mode: str = "standard"
+
+
+# --- flow results (CLI --json == MCP structured output) ---------------------------------------
+
+StartStatus = Literal["ready", "branch_mismatch", "cancelled", "no_pause_state"]
+TrackerOutcome = Literal["sent", "queued", "local", "auth_failed", "rejected"]
+
+
+class StartResult(Model):
+    status: StartStatus
+    project: str
+    project_root: str
+    branch: str | None = None
+    session_id: str
+    context: str = ""
+    warnings: list[str] = Field(default_factory=list)
+    paused_branch: str | None = None
+    choices: list[str] | None = None
+    imported_item: str | None = None
+    switched_branch: bool = False
+    cleared_pause: bool = False
+    already_started: bool = False
+    vault: str | None = None
+
+
+class PauseResult(Model):
+    status: Literal["paused"] = "paused"
+    project: str
+    project_root: str
+    branch: str | None = None
+    session_id: str
+    context_file: str
+    wip_commit: str | None = None
+    handoff_item: str | None = None
+    transfer_prompt: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class EndResult(Model):
+    status: Literal["ended"] = "ended"
+    project: str
+    project_root: str
+    session_id: str
+    mode: str
+    record: SessionRecord
+    context_file: str | None = None
+    commit: str | None = None
+    pushed: bool = False
+    push_detail: str | None = None
+    tracker: TrackerOutcome
+    tracker_detail: str | None = None
+    handoff_item: str | None = None
+    transfer_prompt: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ImportResult(Model):
+    status: Literal["imported", "nothing_to_import"]
+    project: str
+    item: str | None = None
+    context_file: str | None = None
+    insights: str = ""
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ReminderSettings(Model):
+    enabled: bool = False
+    every_minutes: int = 30
+    dirty_files: int = 10
+
+
+class RemindResult(Model):
+    project: str
+    project_root: str
+    settings: ReminderSettings
+    scope: Literal["project", "default"] = "project"
+    last_reminded: datetime | None = None
+
+
+class MaintenanceResult(Model):
+    project: str
+    session_id: str | None
+    run: MaintenanceRun
+    warnings: list[str] = Field(default_factory=list)
+
+
+class StatusResult(Model):
+    project: str
+    project_root: str
+    branch: str | None = None
+    active_session: LedgerEntry | None = None
+    pause: PauseEntry | None = None
+    reminders: ReminderSettings
+    outbox_depth: int = 0
+    outbox_last_error: str | None = None
+    vault: str
+    tracker: str
+    handoff_waiting: bool = False
+    warnings: list[str] = Field(default_factory=list)
+
+
+class HistoryResult(Model):
+    records: list[SessionRecord]
+    tracker: str
+
+
+class SyncResult(Model):
+    sent: int = 0
+    remaining: int = 0
+    auth_failed: int = 0
+    rejected: int = 0
+    finalized: list[str] = Field(default_factory=list)
+    retried_handoffs: int = 0
+    last_error: str | None = None
+    tracker: str
+    warnings: list[str] = Field(default_factory=list)

@@ -1,0 +1,90 @@
+"""Where every file lives, under the Claude Code config home.
+
+Standard library only: hooks import it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+@dataclass(frozen=True)
+class Paths:
+    home: Path
+
+    @property
+    def pause_state(self) -> Path:
+        return self.home / "pause-state.json"
+
+    @property
+    def remind_state(self) -> Path:
+        return self.home / "remind-state.json"
+
+    @property
+    def contexts(self) -> Path:
+        return self.home / "contexts"
+
+    @property
+    def data(self) -> Path:
+        return self.home / "claude-session"
+
+    @property
+    def ledger(self) -> Path:
+        return self.data / "ledger"
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.data / "tracker.db"
+
+    @property
+    def outbox_db(self) -> Path:
+        return self.data / "outbox.db"
+
+    @property
+    def vault(self) -> Path:
+        return self.data / "vault"
+
+    @property
+    def logs(self) -> Path:
+        return self.data / "logs"
+
+    @property
+    def handoff_cache(self) -> Path:
+        return self.data / "handoff-cache.json"
+
+    @property
+    def install_manifest(self) -> Path:
+        return self.data / "install-manifest.json"
+
+    def ledger_entry(self, session_id: str) -> Path:
+        return self.ledger / f"{safe_name(session_id)}.json"
+
+
+def ensure_dir(path: Path) -> Path:
+    """Create ``path`` (0700) if missing; an existing folder's mode is left alone."""
+    if not path.is_dir():
+        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    return path
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: str, *, fallback: str = "project", max_len: int = 80) -> str:
+    """A name safe as a file name and a 1Password title: no slashes, no dots-only,
+    no leading '-', no control characters, bounded length."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = _UNSAFE.sub("-", text).strip("-._")
+    text = re.sub(r"-{2,}", "-", text)[:max_len].strip("-._")
+    return text or fallback
+
+
+def project_name(root: Path) -> str:
+    return safe_name(Path(os.path.abspath(root)).name)

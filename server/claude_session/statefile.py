@@ -1,0 +1,190 @@
+"""Atomic, locked, versioned JSON files (pause-state, remind-state, ledger entries, caches).
+
+Every write goes to a temp file in the same folder, is fsynced and renamed over the old one, so a
+writer killed at any point leaves the old file or the new one, never a torn one. Every
+read-modify-write runs under an exclusive ``flock`` on a sidecar lock file, because several
+Claude Code sessions share these files. A file that cannot be parsed is moved aside
+(``<name>.corrupt-<timestamp>``), never overwritten, and a warning says where it went.
+
+Standard library only: hooks import it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from claude_session.errors import StateError
+from claude_session.paths import FILE_MODE, ensure_dir
+
+log = logging.getLogger(__name__)
+
+Data = dict[str, Any]
+Validator = Callable[[Data], Data]
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _os_error_message(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"The disk is full: could not write {path}. Free some space and try again."
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"Cannot write {path} ({exc.strerror}). Check that the folder is writable "
+                f"(or point CLAUDE_CONFIG_DIR at one that is).")
+    return f"Could not write {path}: {exc.strerror or exc}."
+
+
+def atomic_write(path: Path, content: str | bytes, *, mode: int = FILE_MODE) -> None:
+    """Replace ``path`` with ``content`` atomically (temp file, fsync, rename)."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        ensure_dir(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise StateError(_os_error_message(path, exc)) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise StateError(_os_error_message(path, exc)) from exc
+    _fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, *, timeout: float = 10.0) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``'s sidecar lock file."""
+    lock_path = path.with_name(f".{path.name}.lock")
+    try:
+        ensure_dir(lock_path.parent)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except OSError as exc:
+        raise StateError(_os_error_message(lock_path, exc)) from exc
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StateError(
+                        f"{path} is locked by another claude-session process for more than "
+                        f"{timeout:.0f} s. If no other session is running, delete {lock_path}."
+                    ) from None
+                time.sleep(0.005)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def move_aside(path: Path, reason: str) -> str:
+    """Move an unreadable file out of the way and return the warning for the user."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    try:
+        os.replace(path, target)
+    except FileNotFoundError:
+        return f"{path} was unreadable ({reason}) and has already been moved aside."
+    except OSError as exc:
+        return (f"{path} is unreadable ({reason}) and could not be moved aside "
+                f"({exc.strerror}); it was left as it is and ignored.")
+    msg = (f"{path} was unreadable ({reason}); it was moved to {target.name} and a fresh "
+           f"one started. Nothing in it was deleted: inspect or restore it by hand.")
+    log.warning(msg)
+    return msg
+
+
+class StateFile:
+    """One versioned JSON object on disk.
+
+    ``read()`` never raises for content problems: a corrupt file is moved aside and the empty
+    state returned, with the warning in ``self.warnings``. ``update()`` is the only way to
+    change the file: it locks, reads, yields the object to modify in place, and writes it back.
+    """
+
+    def __init__(self, path: Path, *, version: int = 1,
+                 empty: Callable[[], Data] | None = None,
+                 validate: Validator | None = None,
+                 lock_timeout: float = 10.0) -> None:
+        self.path = path
+        self.version = version
+        self._empty = empty or dict
+        self._validate = validate
+        self.lock_timeout = lock_timeout
+        self.warnings: list[str] = []
+
+    def empty(self) -> Data:
+        data = self._empty()
+        data["version"] = self.version
+        return data
+
+    def _load(self, *, for_write: bool) -> Data:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return self.empty()
+        except OSError as exc:
+            raise StateError(f"Cannot read {self.path} ({exc.strerror}). Check its "
+                             f"permissions.") from exc
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("top level is not a JSON object")
+            version = data.get("version", 1)
+            if not isinstance(version, int) or version < 1:
+                raise ValueError(f"bad version {version!r}")
+            if version > self.version:
+                if for_write:
+                    raise StateError(
+                        f"{self.path} was written by a newer claude-session (format "
+                        f"{version}, this one knows {self.version}). Upgrade claude-session.")
+                return data
+            if self._validate is not None:
+                data = self._validate(data)
+            data["version"] = self.version
+            return data
+        except StateError:
+            raise
+        except (ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError) as exc:
+            self.warnings.append(move_aside(self.path, str(exc) or type(exc).__name__))
+            return self.empty()
+
+    def read(self) -> Data:
+        return self._load(for_write=False)
+
+    def write(self, data: Data) -> None:
+        data["version"] = self.version
+        atomic_write(self.path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+    @contextlib.contextmanager
+    def update(self) -> Iterator[Data]:
+        with file_lock(self.path, timeout=self.lock_timeout):
+            data = self._load(for_write=True)
+            yield data
+            self.write(data)
