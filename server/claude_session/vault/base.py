@@ -1,0 +1,175 @@
+"""ClaudeSync: the hand-off item and the interface every vault backend implements.
+
+One item per hand-off (SPEC section 5). The local vault and the 1Password vault store the same
+items with the same fields, so the flows never know which one is in use; ``description`` says
+which, for the messages shown to the user.
+"""
+
+from __future__ import annotations
+
+import abc
+import re
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import Literal
+
+from pydantic import Field
+
+from claude_session.errors import ItemNotFound
+from claude_session.models import Model, new_id, utcnow
+from claude_session.paths import safe_name
+
+ItemKind = Literal["handoff", "sync"]
+
+TAG = "claudesync"
+
+
+class HandoffItem(Model):
+    """One ClaudeSync item: a session's context, on its way to claude.ai or another machine."""
+
+    id: str = Field(default_factory=new_id)
+    title: str
+    project: str
+    branch: str | None = None
+    timestamp: datetime
+    session_id: str | None = None
+    machine: str | None = None
+    repository: str | None = None
+    kind: ItemKind = "handoff"
+    context: str
+    transfer_prompt: str = ""
+    claude_ai_response: str = ""
+    imported: bool = False
+    imported_at: datetime | None = None
+    tags: list[str] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def has_response(self) -> bool:
+        return bool(self.claude_ai_response.strip())
+
+    @property
+    def is_pending(self) -> bool:
+        """Filled in by the user and not merged into a context yet."""
+        return self.has_response and not self.imported
+
+
+# --- titles and ordering, shared by every backend ----------------------------------------------
+
+
+def as_utc(moment: datetime | None) -> datetime:
+    """``moment`` (or now) as an aware UTC datetime; a naive one is taken to be UTC already."""
+    if moment is None:
+        return utcnow()
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def base_title(project: str, moment: datetime) -> str:
+    """``session-{project}-{YYYY-MM-DD}``, the date taken in UTC like every timestamp we keep."""
+    return f"session-{safe_name(project)}-{as_utc(moment).date().isoformat()}"
+
+
+def allocate_title(base: str, taken: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3`` ...: the first one not taken, so nothing is overwritten."""
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+_SUFFIX = re.compile(r"^(.*\d{4}-\d{2}-\d{2})-(\d+)$")
+
+
+def _title_rank(title: str) -> tuple[str, int]:
+    match = _SUFFIX.match(title)
+    return (match.group(1), int(match.group(2))) if match else (title, 1)
+
+
+def newest_first(items: list[HandoffItem]) -> list[HandoffItem]:
+    """Sort by timestamp, newest first; same-instant items by their title's counter (-3 before -2)."""
+    return sorted(items, key=lambda i: (i.timestamp, i.created_at, _title_rank(i.title)),
+                  reverse=True)
+
+
+def item_not_found(ref: str, where: str, known: list[HandoffItem]) -> ItemNotFound:
+    """The error for a missing item, naming the newest items so the user can pick one."""
+    if known:
+        names = ", ".join(f"{i.title} ({i.id})" for i in known[:5])
+        more = f" and {len(known) - 5} more" if len(known) > 5 else ""
+        hint = (f"Items there, newest first: {names}{more}. Pass one of these titles or ids, or "
+                f"leave the item out to take the newest (`claude-session import`).")
+    else:
+        hint = ("It holds no hand-off items yet: create one with `claude-session pause "
+                "--handoff` or `claude-session end --mode handoff`.")
+    return ItemNotFound(f"No hand-off item '{ref}' in the {where}. {hint}")
+
+
+def matches(item: HandoffItem, *, project: str | None, repository: str | None) -> bool:
+    """Whether ``item`` belongs to the project asked for.
+
+    The repository is the identity across machines (folder names differ); an item that recorded
+    one matches only on it, so two unrelated repositories both called ``app`` never mix. Items
+    without a repository (no ``origin``) fall back to the project name.
+    """
+    if project is None and repository is None:
+        return True
+    if repository is not None and item.repository is not None:
+        return item.repository == repository
+    return project is not None and item.project == project
+
+
+# --- the interface ------------------------------------------------------------------------------
+
+
+class Vault(abc.ABC):
+    """Where hand-off items live. Implementations: ``LocalVault``; the 1Password vault later."""
+
+    kind: str
+    description: str
+
+    @abc.abstractmethod
+    def create_item(self, *, project: str, branch: str | None, session_id: str | None,
+                    machine: str | None, repository: str | None, context: str,
+                    transfer_prompt: str = "", kind: ItemKind = "handoff",
+                    now: datetime | None = None) -> HandoffItem:
+        """Store a new item titled ``session-{project}-{date}`` (``-2``, ``-3`` when taken)."""
+
+    @abc.abstractmethod
+    def list_items(self, *, project: str | None = None,
+                   repository: str | None = None) -> list[HandoffItem]:
+        """The project's items (all items when neither is given), newest first."""
+
+    @abc.abstractmethod
+    def get_item(self, ref: str) -> HandoffItem:
+        """The item with this id or exact title; ``ItemNotFound`` otherwise."""
+
+    @abc.abstractmethod
+    def set_response(self, ref: str, response: str) -> HandoffItem:
+        """Store claude.ai's answer; a different answer makes an imported item pending again."""
+
+    @abc.abstractmethod
+    def mark_imported(self, ref: str, *, now: datetime | None = None) -> HandoffItem:
+        """Record that the answer was merged, so it is never merged twice."""
+
+    def pending_response(self, *, project: str | None = None,
+                         repository: str | None = None) -> HandoffItem | None:
+        """The newest item whose answer is filled in and not imported yet, if any."""
+        for item in self.list_items(project=project, repository=repository):
+            if item.is_pending:
+                return item
+        return None
+
+    def close(self) -> None:  # noqa: B027 - backends without resources need nothing here
+        """Release what the backend holds (connections, clients)."""
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

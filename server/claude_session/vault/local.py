@@ -1,0 +1,157 @@
+"""The local ClaudeSync vault: one JSON file per item under ``claude-session/vault/``.
+
+Used when no 1Password service account is configured, or when 1Password cannot be reached.
+Files are written atomically (0600, folder 0700); creating an item and changing one run under a
+lock on the folder, so two sessions handing off the same day get distinct titles and two
+writers of one item never lose each other's change. Listing takes no lock: atomic renames mean
+a reader sees an old file or a new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from claude_session.errors import StateError
+from claude_session.models import utcnow
+from claude_session.paths import Paths
+from claude_session.statefile import atomic_write, file_lock, move_aside
+from claude_session.vault.base import (
+    TAG,
+    HandoffItem,
+    ItemKind,
+    Vault,
+    allocate_title,
+    as_utc,
+    base_title,
+    item_not_found,
+    matches,
+    newest_first,
+)
+
+# Ids we generate are uuids; anything else is looked up by title, never joined into a path.
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+
+
+def _reason(exc: ValueError) -> str:
+    if isinstance(exc, ValidationError):
+        parts = [f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors()[:3]]
+        return "not a hand-off item (" + "; ".join(parts) + ")"
+    return str(exc)
+
+
+class LocalVault(Vault):
+    """Hand-off items as files on this machine."""
+
+    kind = "local"
+
+    def __init__(self, paths: Paths, *, lock_timeout: float = 10.0) -> None:
+        self.folder = paths.vault
+        self.description = f"local vault at {self.folder}"
+        self.lock_timeout = lock_timeout
+        self.warnings: list[str] = []
+
+    # --- the interface ---
+
+    def create_item(self, *, project: str, branch: str | None, session_id: str | None,
+                    machine: str | None, repository: str | None, context: str,
+                    transfer_prompt: str = "", kind: ItemKind = "handoff",
+                    now: datetime | None = None) -> HandoffItem:
+        moment = as_utc(now)
+        with self._lock():
+            taken = {item.title for item in self._all()}
+            item = HandoffItem(
+                title=allocate_title(base_title(project, moment), taken),
+                project=project, branch=branch, timestamp=moment, session_id=session_id,
+                machine=machine, repository=repository, kind=kind, context=context,
+                transfer_prompt=transfer_prompt, tags=[TAG, project],
+                created_at=moment, updated_at=moment,
+            )
+            self._write(item)
+        return item
+
+    def list_items(self, *, project: str | None = None,
+                   repository: str | None = None) -> list[HandoffItem]:
+        found = [i for i in self._all() if matches(i, project=project, repository=repository)]
+        return newest_first(found)
+
+    def get_item(self, ref: str) -> HandoffItem:
+        return self._find(ref)
+
+    def set_response(self, ref: str, response: str) -> HandoffItem:
+        def change(item: HandoffItem) -> HandoffItem:
+            if response == item.claude_ai_response:
+                return item
+            # A new answer is new material: it must be merged even if an older one was.
+            return item.model_copy(update={"claude_ai_response": response, "imported": False,
+                                           "imported_at": None, "updated_at": utcnow()})
+        return self._update(ref, change)
+
+    def mark_imported(self, ref: str, *, now: datetime | None = None) -> HandoffItem:
+        def change(item: HandoffItem) -> HandoffItem:
+            if item.imported:
+                return item
+            moment = as_utc(now)
+            return item.model_copy(update={"imported": True, "imported_at": moment,
+                                           "updated_at": moment})
+        return self._update(ref, change)
+
+    # --- files ---
+
+    def _lock(self) -> AbstractContextManager[None]:
+        return file_lock(self.folder / "items", timeout=self.lock_timeout)
+
+    def _path(self, item_id: str) -> Path:
+        return self.folder / f"{item_id}.json"
+
+    def _write(self, item: HandoffItem) -> None:
+        atomic_write(self._path(item.id), item.model_dump_json(indent=2) + "\n")
+
+    def _load(self, path: Path) -> HandoffItem | None:
+        """The item in ``path``; None if it is gone or was corrupt (then moved aside)."""
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"Cannot read {path} ({exc.strerror}). Check its permissions.") \
+                from exc
+        try:
+            item = HandoffItem.model_validate_json(raw)
+            if item.id != path.stem:
+                raise ValueError(f"its id {item.id!r} does not match the file name")
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            self.warnings.append(move_aside(path, _reason(exc)))
+            return None
+        return item
+
+    def _all(self) -> list[HandoffItem]:
+        if not self.folder.is_dir():
+            return []
+        items = (self._load(p) for p in sorted(self.folder.glob("*.json"))
+                 if not p.name.startswith("."))
+        return [item for item in items if item is not None]
+
+    def _find(self, ref: str) -> HandoffItem:
+        if _ID.match(ref):
+            item = self._load(self._path(ref))
+            if item is not None:
+                return item
+        everything = self._all()
+        for item in everything:
+            if item.title == ref:
+                return item
+        raise item_not_found(ref, self.description, newest_first(everything))
+
+    def _update(self, ref: str, change: Callable[[HandoffItem], HandoffItem]) -> HandoffItem:
+        with self._lock():
+            item = self._find(ref)
+            changed = change(item)
+            if changed is not item:
+                self._write(changed)
+        return changed
