@@ -71,6 +71,7 @@ class LedgerEntry(Model):
     starting_head: str | None = None
     source: str = "cli"
     status: Literal["active", "ended", "finalized"] = "active"
+    start_done: bool = False
     last_activity: datetime | None = None
     transcript_path: str | None = None
     claude_pid: int | None = None

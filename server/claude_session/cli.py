@@ -1,0 +1,293 @@
+"""``claude-session``: the flows from the command line, for people (text) and scripts (--json).
+
+Exit codes: 0 done, 1 refused or failed (the message says what to do), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from claude_session import __version__
+from claude_session.errors import MISMATCH_CHOICES, ClaudeSessionError
+from claude_session.lifecycle import END_MODES, Core
+from claude_session.logs import setup_logging
+
+log = logging.getLogger("claude_session.cli")
+
+Handler = Callable[[Core, argparse.Namespace], Any]
+
+
+class UsageError(Exception):
+    """Bad usage: exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse exits with 2 on its own; keep it, add a hint
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\nRun `{self.prog} --help` for the verbs "
+                     f"and their options.\n")
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print one JSON object on stdout and nothing else")
+    common.add_argument("-C", dest="cwd", metavar="PATH", default=argparse.SUPPRESS,
+                        help="work in the project at PATH instead of the current folder")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = _Parser(prog="claude-session", parents=[common],
+                     description="Session continuity for Claude Code: start, pause, resume and "
+                                 "end work sessions; hand off to claude.ai; record sessions.")
+    parser.add_argument("--version", action="version", version=f"claude-session {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+
+    def verb(name: str, help_: str) -> argparse.ArgumentParser:
+        return verbs.add_parser(name, parents=[common], help=help_, description=help_)
+
+    mismatch = [*MISMATCH_CHOICES, "ask"]
+    p = verb("start", "start (or rejoin) a session: branch check, claude.ai answers, ledger")
+    p.add_argument("--on-mismatch", choices=mismatch, help="what to do when the branch differs "
+                   "from the paused one (default: ask on a terminal)")
+    p.add_argument("--session-id", help="Claude Code's session id (default: $CLAUDE_CODE_SESSION_ID "
+                   "or this project's open session)")
+    p.add_argument("--no-import", action="store_true", help="do not import claude.ai answers")
+    p.set_defaults(handler=_start)
+
+    p = verb("pause", "save the work in flight so that a later session can pick it up")
+    p.add_argument("--summary", default="", help="where the work stands")
+    p.add_argument("--next", dest="next_steps", action="append", default=[], metavar="TEXT",
+                   help="a next step (repeatable)")
+    p.add_argument("--accomplished", action="append", default=[], metavar="TEXT",
+                   help="something done this session (repeatable)")
+    p.add_argument("--note", help="a free note")
+    p.add_argument("--wip-commit", action="store_true", help="commit the work in progress, "
+                   "marked WIP")
+    p.add_argument("--handoff", action="store_true", help="also create the ClaudeSync item for "
+                   "claude.ai")
+    p.add_argument("--session-id")
+    p.set_defaults(handler=_pause)
+
+    p = verb("resume", "pick up this project's paused session")
+    p.add_argument("--on-mismatch", choices=mismatch)
+    p.add_argument("--session-id")
+    p.set_defaults(handler=_resume)
+
+    p = verb("end", "end the session: commit, push, record it (and hand off or sync)")
+    p.add_argument("--summary", default="")
+    p.add_argument("--accomplished", action="append", default=[], metavar="TEXT")
+    p.add_argument("--next", dest="next_steps", action="append", default=[], metavar="TEXT")
+    p.add_argument("--message", "-m", help="commit message for the work (default: the summary)")
+    p.add_argument("--no-push", action="store_true")
+    p.add_argument("--mode", choices=END_MODES, default="standard",
+                   help="standard (same machine), handoff (claude.ai), sync (another machine)")
+    p.add_argument("--handoff", dest="mode", action="store_const", const="handoff",
+                   help="same as --mode handoff")
+    p.add_argument("--sync", dest="mode", action="store_const", const="sync",
+                   help="same as --mode sync")
+    p.add_argument("--transcript", metavar="PATH", help="Claude Code transcript for token counts")
+    p.add_argument("--session-id")
+    p.set_defaults(handler=_end)
+
+    p = verb("import", "merge claude.ai's answer from a ClaudeSync item into the context")
+    p.add_argument("--item", help="item id or title (default: newest with an answer)")
+    p.set_defaults(handler=_import)
+
+    p = verb("remind", "automatic reminders to pause or commit")
+    p.add_argument("action", nargs="?", choices=("on", "off", "status"), default="status")
+    p.add_argument("--every", type=int, metavar="MIN", help="minutes since the last pause/commit")
+    p.add_argument("--dirty-files", type=int, metavar="N", help="uncommitted files that trigger one")
+    p.add_argument("--global", dest="global_default", action="store_true",
+                   help="change the default for every project")
+    p.set_defaults(handler=_remind)
+
+    p = verb("maintenance", "record a maintenance run (audit, dependency update, security scan)")
+    p.add_argument("--command", required=True, dest="mcommand", metavar="NAME")
+    p.add_argument("--status", required=True, dest="mstatus", metavar="STATUS")
+    p.add_argument("--results", metavar="JSON", help="results as JSON")
+    p.add_argument("--notes")
+    p.add_argument("--session-id")
+    p.set_defaults(handler=_maintenance)
+
+    p = verb("status", "active session, pause, reminders, vault and tracker in use")
+    p.add_argument("--session-id")
+    p.set_defaults(handler=_status)
+
+    p = verb("history", "past session records")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--project", help="only this project (default: all)")
+    p.set_defaults(handler=_history)
+
+    p = verb("handoff", "the manual claude.ai transfer")
+    hverbs = p.add_subparsers(dest="handoff_verb", metavar="prompt|receive", parser_class=_Parser)
+    hp = hverbs.add_parser("prompt", parents=[common], help="print the transfer prompt")
+    hp.add_argument("--no-clipboard", action="store_true")
+    hp.set_defaults(handler=_handoff_prompt)
+    hr = hverbs.add_parser("receive", parents=[common], help="read claude.ai's answer on stdin")
+    hr.add_argument("--item", help="item id or title (default: the newest hand-off)")
+    hr.set_defaults(handler=_handoff_receive)
+
+    p = verb("sync", "send what waits for the tracker; finalize sessions that never ended")
+    p.set_defaults(handler=_sync)
+    return parser
+
+
+# --- handlers: call the core, return a model or dict ---------------------------------------
+
+def _start(core: Core, a: argparse.Namespace) -> Any:
+    result = core.start(a.cwd, session_id=a.session_id, on_mismatch=a.on_mismatch,
+                        no_import=a.no_import)
+    if result.status == "branch_mismatch" and a.on_mismatch is None and _interactive(a):
+        choice = _ask_choice(result.context)
+        result = core.start(a.cwd, session_id=a.session_id, on_mismatch=choice,
+                            no_import=a.no_import)
+    return result
+
+
+def _resume(core: Core, a: argparse.Namespace) -> Any:
+    result = core.resume(a.cwd, session_id=a.session_id, on_mismatch=a.on_mismatch)
+    if result.status == "branch_mismatch" and a.on_mismatch is None and _interactive(a):
+        result = core.resume(a.cwd, session_id=a.session_id,
+                             on_mismatch=_ask_choice(result.context))
+    return result
+
+
+def _interactive(a: argparse.Namespace) -> bool:
+    return not a.json and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _ask_choice(explanation: str) -> str:
+    print(explanation)
+    while True:
+        answer = input("[s]witch / s[t]ay / [c]ancel? ").strip().lower()
+        for choice in MISMATCH_CHOICES:
+            if answer in (choice, choice[0]) or (choice == "stay" and answer == "t"):
+                return choice
+
+
+def _pause(core: Core, a: argparse.Namespace) -> Any:
+    return core.pause(a.cwd, session_id=a.session_id, summary=a.summary,
+                      next_steps=a.next_steps, accomplishments=a.accomplished, note=a.note,
+                      wip_commit=a.wip_commit, handoff=a.handoff)
+
+
+def _end(core: Core, a: argparse.Namespace) -> Any:
+    return core.end(a.cwd, session_id=a.session_id, summary=a.summary,
+                    accomplishments=a.accomplished, next_steps=a.next_steps, message=a.message,
+                    push=not a.no_push, mode=a.mode, transcript=a.transcript)
+
+
+def _import(core: Core, a: argparse.Namespace) -> Any:
+    return core.import_handoff(a.cwd, item=a.item)
+
+
+def _remind(core: Core, a: argparse.Namespace) -> Any:
+    return core.remind(a.cwd, action=a.action, every=a.every, dirty_files=a.dirty_files,
+                       global_default=a.global_default)
+
+
+def _maintenance(core: Core, a: argparse.Namespace) -> Any:
+    results: Any = None
+    if a.results:
+        try:
+            results = json.loads(a.results)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--results is not valid JSON ({exc.msg} at {exc.pos}).") from exc
+    return core.record_maintenance(a.cwd, command=a.mcommand, status=a.mstatus, results=results,
+                                   notes=a.notes, session_id=a.session_id)
+
+
+def _status(core: Core, a: argparse.Namespace) -> Any:
+    return core.status(a.cwd, session_id=a.session_id)
+
+
+def _history(core: Core, a: argparse.Namespace) -> Any:
+    return core.history(project=a.project, limit=a.limit)
+
+
+def _handoff_prompt(core: Core, a: argparse.Namespace) -> Any:
+    result = core.handoff_prompt(a.cwd)
+    if not a.json and not a.no_clipboard:
+        from claude_session.clipboard import copy
+
+        result["copied_with"] = copy(result["prompt"])
+    return result
+
+
+def _handoff_receive(core: Core, a: argparse.Namespace) -> Any:
+    return core.handoff_receive(a.cwd, sys.stdin.read(), item=a.item)
+
+
+def _sync(core: Core, a: argparse.Namespace) -> Any:
+    return core.sync()
+
+
+# --- output ---------------------------------------------------------------------------------
+
+def _as_dict(result: Any) -> dict[str, Any]:
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    return dict(result)
+
+
+def _print_text(verb: str, data: dict[str, Any]) -> None:
+    from claude_session.textout import render_text
+
+    sys.stdout.write(render_text(verb, data))
+
+
+def _exit_code(data: dict[str, Any]) -> int:
+    return 1 if data.get("status") == "branch_mismatch" else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.json = getattr(args, "json", False)
+    args.cwd = getattr(args, "cwd", None) or "."
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    if not Path(args.cwd).is_dir():
+        return _fail(args, f"No such folder: {args.cwd}. Pass an existing project folder to -C.",
+                     code=2)
+    verb = args.verb if args.verb != "handoff" else f"handoff {args.handoff_verb}"
+    try:
+        with Core() as core:
+            setup_logging(core.paths, core.settings.log_level)
+            data = _as_dict(handler(core, args))
+    except UsageError as exc:
+        return _fail(args, str(exc), code=2)
+    except ClaudeSessionError as exc:
+        return _fail(args, str(exc), code=1, kind=type(exc).__name__)
+    except KeyboardInterrupt:
+        return _fail(args, "Interrupted; nothing was half-written (every write is atomic).",
+                     code=1)
+    if args.json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        _print_text(verb, data)
+    return _exit_code(data)
+
+
+def _fail(args: argparse.Namespace, message: str, *, code: int, kind: str = "UsageError") -> int:
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps({"status": "error", "error": kind, "message": message}) + "\n")
+    print(f"claude-session: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

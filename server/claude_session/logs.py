@@ -1,0 +1,37 @@
+"""Logging to ``claude-session/logs/claude-session.log`` (0600) and, for the MCP server, stderr.
+
+Never stdout: it is the protocol pipe of the MCP server and the JSON channel of the CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+
+from claude_session.paths import FILE_MODE, Paths, ensure_dir
+
+_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(paths: Paths, level: str = "INFO", *, stderr: bool = False) -> None:
+    root = logging.getLogger("claude_session")
+    if getattr(root, "_claude_session_ready", False):
+        return
+    root.setLevel(level if level in logging._nameToLevel else "INFO")
+    root.propagate = False
+    try:
+        ensure_dir(paths.logs)
+        log_file = paths.logs / "claude-session.log"
+        handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=2_000_000,
+                                                       backupCount=3, encoding="utf-8")
+        os.chmod(log_file, FILE_MODE)
+        handler.setFormatter(logging.Formatter(_FORMAT))
+        root.addHandler(handler)
+    except OSError:
+        pass  # a read-only home must not stop the flow; errors still reach the user
+    if stderr:
+        err = logging.StreamHandler()
+        err.setFormatter(logging.Formatter(_FORMAT))
+        root.addHandler(err)
+    root._claude_session_ready = True  # type: ignore[attr-defined]

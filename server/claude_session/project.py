@@ -1,0 +1,35 @@
+"""Which project a folder belongs to: its git top level (or the folder itself outside git), its
+safe name, and its repository identity across machines (origin's URL, normalised)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from claude_session import git
+from claude_session.paths import project_name
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    name: str
+    in_git: bool
+    origin_url: str | None = None     # credentials stripped
+    repository: str | None = None     # normalised: host/owner/repo
+
+    @property
+    def key(self) -> str:
+        return str(self.root)
+
+
+def resolve(cwd: Path | str) -> Project:
+    folder = Path(os.path.abspath(cwd))
+    root = git.find_root(folder)
+    if root is None:
+        return Project(root=folder, name=project_name(folder), in_git=False)
+    with git.Repository(root) as repo:
+        origin = repo.origin_url()
+    return Project(root=root, name=project_name(root), in_git=True, origin_url=origin,
+                   repository=git.normalize_remote(origin))

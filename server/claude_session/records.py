@@ -1,0 +1,79 @@
+"""The session record (seed: ``claude_sessions``), computed from the ledger, git and the
+transcript rather than guessed."""
+
+from __future__ import annotations
+
+import socket
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from claude_session.models import LedgerEntry, MaintenanceRun, SessionRecord, SecurityFinding
+from claude_session.transcript import Usage, usage_from_transcript
+
+SECURITY_WORDS = ("security", "audit", "scan", "vuln", "secret", "sast", "cve")
+
+
+def machine_name() -> str:
+    return socket.gethostname() or "unknown"
+
+
+def duration_minutes(started: datetime, ended: datetime) -> int:
+    return max(0, round((ended - started).total_seconds() / 60))
+
+
+def transcript_usage(path: str | None, session_id: str | None) -> Usage | None:
+    if not path:
+        return None
+    return usage_from_transcript(Path(path), session_id=session_id)
+
+
+def security_findings(run: MaintenanceRun) -> list[SecurityFinding]:
+    """Findings a security-type maintenance run reports: its ``findings`` list, or the run
+    itself as one finding when it failed without a list."""
+    if not any(word in run.command.lower() for word in SECURITY_WORDS):
+        return []
+    results: Any = run.results
+    if isinstance(results, dict):
+        found = results.get("findings") or results.get("vulnerabilities") or results.get("issues")
+        if isinstance(found, list):
+            return [f if isinstance(f, dict) else {"finding": str(f)} for f in found]
+    if isinstance(results, list):
+        return [f if isinstance(f, dict) else {"finding": str(f)} for f in results]
+    if run.status not in ("ok", "passed", "success", "clean"):
+        return [{"command": run.command, "status": run.status, "notes": run.notes or ""}]
+    return []
+
+
+def build_record(entry: LedgerEntry, *, application: str, repository_url: str | None,
+                 ended_at: datetime, ending_branch: str | None, commits_count: int,
+                 files_changed: list[str], usage: Usage | None, summary: str,
+                 accomplishments: list[str], next_steps: list[str], mode: str,
+                 record_id: str | None) -> SessionRecord:
+    extra: dict[str, Any] = {"id": record_id} if record_id else {}
+    return SessionRecord(
+        **extra,
+        application_name=application,
+        repository_url=repository_url,
+        claude_session_id=entry.session_id,
+        started_at=entry.started_at,
+        ended_at=ended_at,
+        duration_minutes=duration_minutes(entry.started_at, ended_at),
+        starting_branch=entry.starting_branch,
+        ending_branch=ending_branch,
+        commits_count=commits_count,
+        context_id=entry.context_id,
+        session_source=entry.source,
+        tokens_input=usage.input if usage else 0,
+        tokens_output=usage.output if usage else 0,
+        tokens_cache_creation=usage.cache_creation if usage else 0,
+        tokens_cache_read=usage.cache_read if usage else 0,
+        summary=summary or entry.summary,
+        accomplishments=accomplishments,
+        next_steps=next_steps,
+        files_changed=files_changed,
+        maintenance_runs=entry.maintenance_runs,
+        security_findings=entry.security_findings,
+        machine=machine_name(),
+        end_mode=mode,
+    )

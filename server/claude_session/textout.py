@@ -1,0 +1,112 @@
+"""Plain, readable text for people; the same data the --json output carries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _lines(data: dict[str, Any]) -> list[str]:
+    return [f"warning: {w}" for w in data.get("warnings") or []]
+
+
+def _start(data: dict[str, Any]) -> list[str]:
+    status = data["status"]
+    if status == "branch_mismatch":
+        return [data["context"], "Run again with --on-mismatch switch|stay|cancel."]
+    if status == "cancelled":
+        return ["Cancelled; nothing changed."]
+    if status == "no_pause_state":
+        return [data.get("context") or "Nothing is paused for this project."]
+    head = f"Session {data['session_id']} ready in {data['project']}"
+    head += f" on {data['branch']}" if data.get("branch") else ""
+    out = [head + ("" if not data.get("already_started") else " (already started)")]
+    if data.get("switched_branch"):
+        out.append(f"Switched to branch {data['branch']}.")
+    if data.get("imported_item"):
+        out.append(f"Merged claude.ai's answer from {data['imported_item']}.")
+    if data.get("context"):
+        out += ["", data["context"].rstrip()]
+    return out
+
+
+def _pause(data: dict[str, Any]) -> list[str]:
+    out = [f"Paused {data['project']}" + (f" on {data['branch']}" if data.get("branch") else ""),
+           f"Context: {data['context_file']}"]
+    if data.get("wip_commit"):
+        out.append(f"WIP commit: {data['wip_commit'][:10]}")
+    if data.get("handoff_item"):
+        out.append(f"ClaudeSync item: {data['handoff_item']}")
+    return out
+
+
+def _end(data: dict[str, Any]) -> list[str]:
+    rec = data["record"]
+    out = [f"Ended session {data['session_id']} ({data['mode']}): {rec['duration_minutes']} min, "
+           f"{rec['commits_count']} commits, {len(rec['files_changed'])} files changed, "
+           f"{rec['tokens_input']} in / {rec['tokens_output']} out tokens"]
+    if data.get("commit"):
+        out.append(f"Committed {data['commit'][:10]}")
+    out.append(f"Push: {data.get('push_detail') or ('done' if data['pushed'] else 'no')}")
+    out.append(f"Tracker: {data['tracker']}" + (f" ({data['tracker_detail']})"
+                                                if data.get("tracker_detail") else ""))
+    if data.get("handoff_item"):
+        out.append(f"ClaudeSync item: {data['handoff_item']}")
+    if data.get("transfer_prompt"):
+        out.append("Transfer prompt: run `claude-session handoff prompt` to copy it.")
+    return out
+
+
+def _history(data: dict[str, Any]) -> list[str]:
+    records = data["records"]
+    if not records:
+        return [f"No sessions recorded yet ({data['tracker']})."]
+    out = []
+    for r in records:
+        branch = r.get("ending_branch") or r.get("starting_branch") or "-"
+        summary = (r.get("summary") or "").splitlines()[0:1]
+        out.append(f"{r['started_at'][:16].replace('T', ' ')}  {r['application_name']:<20} "
+                   f"{branch:<18} {r['duration_minutes']:>4} min {r['commits_count']:>3} commits  "
+                   f"{summary[0] if summary else ''}")
+    return out
+
+
+def _status(data: dict[str, Any]) -> list[str]:
+    out = [f"Project {data['project']} ({data['project_root']})"
+           + (f" on {data['branch']}" if data.get("branch") else "")]
+    active = data.get("active_session")
+    out.append(f"Active session: {active['session_id']} since {active['started_at']}"
+               if active else "Active session: none")
+    pause = data.get("pause")
+    out.append(f"Paused: on {pause.get('branch')} at {pause['paused_at']} ({pause['context_file']})"
+               if pause else "Paused: no")
+    rem = data["reminders"]
+    out.append(f"Reminders: {'on' if rem['enabled'] else 'off'} (every {rem['every_minutes']} "
+               f"min, {rem['dirty_files']} dirty files)")
+    out.append(f"Outbox: {data.get('outbox_depth', 0)} waiting"
+               + (f", last error: {data['outbox_last_error']}" if data.get("outbox_last_error")
+                  else ""))
+    out.append(f"Vault: {data['vault']}" + ("; a claude.ai answer is waiting (run start or import)"
+                                            if data.get("handoff_waiting") else ""))
+    out.append(f"Tracker: {data['tracker']}")
+    return out
+
+
+def _generic(data: dict[str, Any]) -> list[str]:
+    skip = {"warnings"}
+    return [f"{k}: {v}" for k, v in data.items() if k not in skip and v not in (None, "", [])]
+
+
+def _prompt(data: dict[str, Any]) -> list[str]:
+    out = [data["prompt"].rstrip()]
+    if data.get("copied_with"):
+        out.append(f"\n(copied to the clipboard with {data['copied_with']})")
+    return out
+
+
+_RENDER = {"start": _start, "resume": _start, "pause": _pause, "end": _end,
+           "history": _history, "status": _status, "handoff prompt": _prompt}
+
+
+def render_text(verb: str, data: dict[str, Any]) -> str:
+    body = _RENDER.get(verb, _generic)(data)
+    return "\n".join([*body, *_lines(data)]) + "\n"
