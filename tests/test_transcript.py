@@ -84,11 +84,16 @@ def assistant(message_id: str, request_id: str | None, *, input: int = 0, output
     return line
 
 
+def dumps(line: dict[str, Any]) -> str:
+    """Compact, as Claude Code's JSON.stringify writes it."""
+    return json.dumps(line, separators=(",", ":"), ensure_ascii=False)
+
+
 def write(path: Path, lines: Iterable[dict[str, Any] | str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
         for line in lines:
-            handle.write((line if isinstance(line, str) else json.dumps(line)) + "\n")
+            handle.write((line if isinstance(line, str) else dumps(line)) + "\n")
     return path
 
 
@@ -369,7 +374,7 @@ def _write_big_transcript(path: Path, target_bytes: int) -> tuple[int, int, int]
                 assistant(mid, rid, input=inp, output=grow, cache_read=20000, block=block)
                 for grow, block in ((1, "thinking"), (out // 2, "text"), (out, "tool_use"))
             ] + [tool_result("toolu_01", output_text)]
-            handle.write("".join(json.dumps(line) + "\n" for line in lines))
+            handle.write("".join(dumps(line) + "\n" for line in lines))
             expected_input += inp
             expected_output += out
     return expected_input, expected_output, turns
@@ -402,7 +407,7 @@ _token = st.one_of(st.integers(-1000, 10**7), st.floats(allow_nan=True), st.none
 def _line(draw: st.DrawFn) -> str:
     kind = draw(st.sampled_from(["assistant", "assistant", "assistant", "user", "garbage"]))
     if kind == "user":
-        return json.dumps(user(draw(st.text(max_size=20))))
+        return dumps(user(draw(st.text(max_size=20))))
     if kind == "garbage":
         return draw(st.sampled_from(['{"usage": ', "[1, 2", '"usage"', "null", "{}"]))
     line = assistant(
@@ -420,7 +425,7 @@ def _line(draw: st.DrawFn) -> str:
     if draw(st.booleans()):
         usage["cache_creation"] = {"ephemeral_5m_input_tokens": draw(_token),
                                    "ephemeral_1h_input_tokens": draw(_token)}
-    return json.dumps(line)
+    return dumps(line) if draw(st.booleans()) else json.dumps(line)  # spaced JSON too
 
 
 def _accounting(usage: Usage) -> tuple[Any, ...]:
