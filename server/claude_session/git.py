@@ -521,7 +521,12 @@ def _listing(paths: list[str], shown: int = 10) -> str:
 
 def _last_lines(text: str, count: int = 10) -> str:
     """The end of a command's stderr (where git and hooks put the reason), credentials removed."""
-    lines = [line.strip() for line in _redact(text).strip().splitlines() if line.strip()]
+    # git's "hint:" lines are advice for a terminal user; our caller gives its own.
+    lines = [
+        line.strip()
+        for line in _redact(text).splitlines()
+        if line.strip() and not line.startswith("hint:")
+    ]
     joined = " ".join(lines[-count:])
     return joined[-_MAX_DETAIL:]
 
@@ -564,7 +569,7 @@ def _push_failure_detail(upstream: str, stderr: str, timeout: float) -> str:
             f"Push to '{upstream}' did not finish within {timeout:g} s. Check the network and "
             "your credentials, then run git push."
         )
-    reason = _last_lines(stderr, count=3) or "no reason given"
+    reason = _last_lines(stderr, count=5) or "no reason given"
     return (
         f"Push to '{upstream}' failed: {reason} Check the remote URL, the network and your "
         "credentials, then run git push."
