@@ -140,7 +140,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("sync", "send what waits for the tracker; finalize sessions that never ended")
     p.set_defaults(handler=_sync)
+
+    p = verb("mcp", "run the MCP stdio server `session` (Claude Code starts it)")
+    p.set_defaults(run=_run_mcp)
     return parser
+
+
+def _run_mcp(a: argparse.Namespace) -> int:
+    from claude_session.mcp_server import main as serve
+
+    serve()
+    return 0
 
 
 # --- handlers: call the core, return a model or dict ---------------------------------------
@@ -256,6 +266,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.json = getattr(args, "json", False)
     args.cwd = getattr(args, "cwd", None) or "."
+    run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
+    if run is not None:
+        return run(args)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from claude_session import context as ctxmod
-from claude_session import git, ledger, pausestate, reminders
+from claude_session import git, hooklib, ledger, pausestate, reminders
 from claude_session.config import Settings
 from claude_session.errors import (
     MISMATCH_CHOICES,
@@ -57,7 +56,7 @@ from claude_session.records import (
     security_findings,
     transcript_usage,
 )
-from claude_session.statefile import atomic_write
+from claude_session.statefile import atomic_write, move_aside
 from claude_session.tracker import open_tracker
 from claude_session.tracker.base import Tracker
 from claude_session.vault import open_vault
@@ -66,7 +65,6 @@ from claude_session.vault.base import HandoffItem, Vault
 log = logging.getLogger(__name__)
 
 END_MODES = ("standard", "handoff", "sync")
-STALE_AFTER = timedelta(hours=12)  # an open session with no live Claude Code and no activity
 
 
 class Core:
@@ -591,72 +589,51 @@ class Core:
         return outcome.pushed, outcome.detail
 
     def _deliver(self, record: SessionRecord) -> tuple[Any, str | None]:
-        """Hand the record to the tracker; the outbox keeps it when the tracker cannot."""
+        """Hand the record to the tracker. Whatever the tracker cannot take now stays in the
+        spool (one JSON file per record id, so a retry never duplicates it); a record the
+        tracker refused moves to ``spool/rejected/`` where it stays visible."""
+        spooled = self.paths.data / "spool" / f"{record.id}.json"
         tracker = self.tracker
         try:
             tracker.send(record)
-        except TrackerAuthError as exc:
-            self._warn(str(exc))
-            return "auth_failed", str(exc)
         except TrackerRejected as exc:
-            self._warn(str(exc))
+            atomic_write(spooled.parent / "rejected" / spooled.name, record.model_dump_json())
+            spooled.unlink(missing_ok=True)
+            self._warn(f"{exc} The record is kept in {spooled.parent / 'rejected'}.")
             return "rejected", str(exc)
         except TrackerError as exc:
-            self._warn(str(exc))
-            return "queued", str(exc)
+            atomic_write(spooled, record.model_dump_json())
+            self._warn(f"{exc} The record waits in the outbox; `claude-session sync` sends it.")
+            return ("auth_failed" if isinstance(exc, TrackerAuthError) else "queued"), str(exc)
+        spooled.unlink(missing_ok=True)
         return ("local" if tracker.kind == "local" else "sent"), tracker.description
 
     # --- sessions that ended without /end -------------------------------------------------
 
     def _finalize_orphans(self, project: Project | None, *, keep: str | None) -> list[str]:
-        """Close open sessions whose Claude Code is gone (or silent for long) and record them."""
-        done: list[str] = []
-        root = project.key if project else None
-        for raw in ledger.entries(self.paths, project_root=root, status="active",
-                                  warnings=self._warnings):
-            if raw.get("session_id") == keep or not self._is_orphan(raw):
-                continue
-            try:
-                entry = LedgerEntry.model_validate(raw)
-                self._finalize(entry)
-                done.append(entry.session_id)
-            except (ClaudeSessionError, ValueError) as exc:
-                self._warn(f"Could not finalize session {raw.get('session_id')}: {exc}")
+        """Close open sessions whose Claude Code is gone (or silent for long), then deliver
+        every spooled record (the hooks spool them too)."""
+        done = hooklib.finalize_orphans(self.paths, project_root=project.key if project else None,
+                                        keep=keep)
+        self._drain_spool()
         return done
 
-    def _is_orphan(self, raw: dict[str, Any]) -> bool:
-        pid = raw.get("claude_pid")
-        if isinstance(pid, int) and pid > 0:
-            return not ledger.pid_alive(pid)
-        last = raw.get("last_activity") or raw.get("started_at")
-        try:
-            when = datetime.fromisoformat(str(last))
-        except ValueError:
-            return True
-        return utcnow() - when > STALE_AFTER
-
-    def _finalize(self, entry: LedgerEntry) -> None:
-        project = resolve(entry.project_root) if Path(entry.project_root).is_dir() else Project(
-            root=Path(entry.project_root), name=entry.project, in_git=False,
-            origin_url=entry.repository_url)
-        if not entry.record_id:
-            entry.record_id = new_id()
-            self._save_ledger(entry)
-        commits, files = self._session_git(project, entry)
-        state = self._state(project)
-        ended = entry.last_activity or entry.started_at
-        record = build_record(
-            entry, application=entry.project, repository_url=entry.repository_url,
-            ended_at=ended, ending_branch=state.branch if state else entry.starting_branch,
-            commits_count=len(commits), files_changed=files,
-            usage=transcript_usage(entry.transcript_path, entry.session_id),
-            summary=entry.summary, accomplishments=[], next_steps=[], mode="unended",
-            record_id=entry.record_id,
-        )
-        self._deliver(record)
-        entry.status = "finalized"
-        entry.ended_at = ended
-        self._save_ledger(entry)
+    def _drain_spool(self) -> int:
+        """Deliver records spooled by hooks or by earlier finalizations; keep what fails."""
+        folder = self.paths.data / "spool"
+        delivered = 0
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                record = SessionRecord.model_validate_json(path.read_bytes())
+            except (OSError, ValueError) as exc:
+                self._warn(move_aside(path, f"not a session record: {type(exc).__name__}"))
+                continue
+            outcome, _ = self._deliver(record)
+            if outcome in ("local", "sent"):
+                delivered += 1
+            elif outcome in ("queued", "auth_failed"):
+                break  # the tracker is down or refuses us: the rest waits too
+        return delivered
 
     # --- import ---------------------------------------------------------------------------
 

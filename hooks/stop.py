@@ -1,0 +1,12 @@
+#!/usr/bin/env python3
+"""claude-session Stop hook: standard library only; always exits 0."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
+try:
+    from claude_session.hooklib import main
+except Exception as exc:  # noqa: BLE001 - a broken install must not break Claude Code
+    sys.stdout.write('{"systemMessage": "claude-session hook unavailable: %s"}' % type(exc).__name__)
+    sys.exit(0)
+sys.exit(main("Stop"))
