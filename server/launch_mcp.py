@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Start the claude-session MCP server from a plugin checkout, finding or making its environment.
+
+Standard library only. In order:
+1. the Python running this script, if it can import the runtime dependencies (the user ran the
+   README's install command, or a virtualenv is active);
+2. a virtualenv under ``$CLAUDE_PLUGIN_DATA/venv`` (or ``~/.claude/claude-session/venv``),
+   made once, remade when ``pyproject.toml`` changes. The install runs in a detached process,
+   so it finishes even when Claude Code gives up waiting for the server the first time.
+The package code itself always comes from this checkout's ``server/`` folder.
+Usage: ``launch_mcp.py [--prepare]`` (``--prepare`` only makes the environment, in the background).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SERVER = Path(__file__).resolve().parent
+ROOT = SERVER.parent
+DEPS_PROBE = ("mcp", "pydantic", "httpx", "git", "onepassword")
+WAIT_SECONDS = 25.0
+
+
+def say(message: str) -> None:
+    sys.stderr.write(f"claude-session: {message}\n")
+    sys.stderr.flush()
+
+
+def data_dir() -> Path:
+    plugin_data = os.environ.get("CLAUDE_PLUGIN_DATA")
+    if plugin_data:
+        return Path(plugin_data)
+    config = os.environ.get("CLAUDE_CONFIG_DIR") or str(Path.home() / ".claude")
+    return Path(config.split(",")[0]) / "claude-session"
+
+
+def dependencies() -> list[str]:
+    text = (ROOT / "pyproject.toml").read_text("utf-8")
+    block = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.S | re.M)
+    return re.findall(r'"([^"]+)"', block.group(1)) if block else []
+
+
+def stamp() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def have_deps() -> bool:
+    try:
+        for name in DEPS_PROBE:
+            __import__(name)
+    except Exception:  # noqa: BLE001 - any import failure means "use the venv"
+        return False
+    return True
+
+
+def venv_ready(venv: Path) -> bool:
+    try:
+        return (venv / ".claude-session-stamp").read_text().strip() == stamp()
+    except OSError:
+        return False
+
+
+def prepare(venv: Path) -> int:
+    """Make the venv (under a lock so two starts don't race). Runs detached."""
+    import fcntl
+
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    log = open(venv.parent / "venv-install.log", "a", encoding="utf-8")  # noqa: SIM115
+    with open(venv.parent / ".venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if venv_ready(venv):
+            return 0
+        steps = [[sys.executable, "-m", "venv", "--clear", str(venv)],
+                 [str(venv_python(venv)), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                  *dependencies()]]
+        for step in steps:
+            log.write(f"$ {' '.join(step)}\n")
+            log.flush()
+            if subprocess.run(step, stdout=log, stderr=log, check=False).returncode != 0:
+                log.write("failed\n")
+                return 1
+        (venv / ".claude-session-stamp").write_text(stamp())
+    return 0
+
+
+def start_prepare_detached() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--prepare"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def run_here() -> int:
+    sys.path.insert(0, str(SERVER))
+    from claude_session.cli import main
+
+    return main(["mcp"])
+
+
+def main(argv: list[str]) -> int:
+    venv = data_dir() / "venv"
+    if argv[1:2] == ["--prepare"]:
+        return prepare(venv)
+    if have_deps():
+        return run_here()
+    if not venv_ready(venv):
+        say(f"preparing its Python environment in {venv} (first start only)...")
+        proc = start_prepare_detached()
+        deadline = time.monotonic() + WAIT_SECONDS
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not venv_ready(venv):
+            say(f"the environment is not ready yet (log: {venv.parent / 'venv-install.log'}). "
+                f"It keeps installing in the background: reconnect with /mcp in a minute, or run "
+                f"`python3 -m pip install {ROOT}` and restart Claude Code.")
+            return 1
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SERVER), env.get("PYTHONPATH")]))
+    python = str(venv_python(venv))
+    os.execve(python, [python, "-m", "claude_session.cli", "mcp"], env)
+    return 1  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
