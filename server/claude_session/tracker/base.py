@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import abc
 from types import TracebackType
+from typing import TypeVar
 
 from claude_session.models import SessionRecord
+
+_Self = TypeVar("_Self", bound="Tracker")
 
 
 class Tracker(abc.ABC):
@@ -18,6 +21,7 @@ class Tracker(abc.ABC):
 
     kind: str
     description: str
+    warnings: list[str]  # set by each backend: what the user should hear (files moved aside)
 
     @abc.abstractmethod
     def send(self, record: SessionRecord) -> str:
@@ -38,7 +42,7 @@ class Tracker(abc.ABC):
     def close(self) -> None:  # noqa: B027 - trackers without resources need nothing here
         """Release connections."""
 
-    def __enter__(self) -> Tracker:
+    def __enter__(self: _Self) -> _Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -311,7 +311,7 @@ def _row(record: SessionRecord, app_id: str) -> Sequence[Any]:
 
 
 def _record(row: sqlite3.Row) -> SessionRecord:
-    data: dict[str, Any] = {key: row[key] for key in row.keys()}  # noqa: SIM118 - Row has no iter
+    data: dict[str, Any] = dict(zip(row.keys(), row, strict=True))
     for column in _JSON:
         data[column] = json.loads(data[column])
     data["maintenance_runs"] = [MaintenanceRun.model_validate(r) for r in data["maintenance_runs"]]

@@ -11,7 +11,7 @@ import abc
 import re
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import Field
 
@@ -73,7 +73,7 @@ def base_title(project: str, moment: datetime) -> str:
 
 
 def allocate_title(base: str, taken: set[str]) -> str:
-    """``base``, or ``base-2``, ``base-3`` ...: the first one not taken, so nothing is overwritten."""
+    """``base``, else ``base-2``, ``base-3`` ...: the first one free, so nothing is overwritten."""
     if base not in taken:
         return base
     n = 2
@@ -91,7 +91,7 @@ def _title_rank(title: str) -> tuple[str, int]:
 
 
 def newest_first(items: list[HandoffItem]) -> list[HandoffItem]:
-    """Sort by timestamp, newest first; same-instant items by their title's counter (-3 before -2)."""
+    """Newest first by timestamp; same-instant items by their title's counter (-3 before -2)."""
     return sorted(items, key=lambda i: (i.timestamp, i.created_at, _title_rank(i.title)),
                   reverse=True)
 
@@ -126,11 +126,15 @@ def matches(item: HandoffItem, *, project: str | None, repository: str | None) -
 # --- the interface ------------------------------------------------------------------------------
 
 
+_Self = TypeVar("_Self", bound="Vault")
+
+
 class Vault(abc.ABC):
     """Where hand-off items live. Implementations: ``LocalVault``; the 1Password vault later."""
 
     kind: str
     description: str
+    warnings: list[str]  # set by each backend: what the user should hear (files moved aside)
 
     @abc.abstractmethod
     def create_item(self, *, project: str, branch: str | None, session_id: str | None,
@@ -167,7 +171,7 @@ class Vault(abc.ABC):
     def close(self) -> None:  # noqa: B027 - backends without resources need nothing here
         """Release what the backend holds (connections, clients)."""
 
-    def __enter__(self) -> Vault:
+    def __enter__(self: _Self) -> _Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
