@@ -361,3 +361,10 @@ def test_concurrent_sends_from_processes_all_land(tmp_path: Path, db: Path) -> N
     assert len(rows(db, "SELECT id FROM applications")) == 3
     with LocalTracker(db) as tracker:
         assert len(tracker.list_sessions(limit=1000)) == 91
+
+
+def test_a_file_where_the_folder_should_be_raises_tracker_unavailable(isolated_home: Path) -> None:
+    blocker = isolated_home / "not-a-folder"
+    blocker.write_text("")
+    with pytest.raises(TrackerUnavailable, match="record is kept"):
+        LocalTracker(blocker / "tracker.db").send(record())

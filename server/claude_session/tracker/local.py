@@ -21,7 +21,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from claude_session.errors import ClaudeSessionError, TrackerRejected, TrackerUnavailable
+from claude_session.errors import (
+    ClaudeSessionError,
+    StateError,
+    TrackerRejected,
+    TrackerUnavailable,
+)
 from claude_session.models import MaintenanceRun, SessionRecord, new_id, utcnow
 from claude_session.paths import FILE_MODE, ensure_dir
 from claude_session.statefile import file_lock, move_aside
@@ -211,6 +216,9 @@ class LocalTracker(Tracker):
                 raise TrackerUnavailable(
                     f"The {self.description} cannot be used ({exc}). The record is kept and "
                     f"sent again on the next start, end or `claude-session sync`.") from exc
+            except StateError as exc:  # the first-use lock, or the folder cannot be written
+                raise TrackerUnavailable(f"{exc} The record is kept and sent again later.") \
+                    from exc
             except NewerSchema as exc:
                 raise TrackerUnavailable(
                     f"The {self.description} was written by a newer claude-session ({exc}). "
