@@ -503,3 +503,23 @@ def test_missing_git_binary_is_a_clear_git_error(tmp_path: Path, repo: Path) -> 
     )
     assert proc.returncode == 0, proc.stderr
     assert "git was not found" in proc.stdout
+
+
+def test_linked_worktree_sees_its_own_operation_and_the_shared_stashes(
+    repo: Path, tmp_path: Path
+) -> None:
+    (repo / "README.md").write_text("stashed\n")
+    git(repo, "stash", "-q")
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", "-b", "side", str(linked))
+    git(linked, "checkout", "-q", "-b", "other")
+    commit_file(linked, "README.md", "theirs\n")
+    git(linked, "checkout", "-q", "side")
+    commit_file(linked, "README.md", "ours\n")
+    git(linked, "merge", "other", check=False)
+    state = working_state(linked)
+    assert state is not None
+    assert (state.root, state.branch, state.operation) == (str(linked.resolve()), "side", "merge")
+    assert len(state.stashes) == 1
+    main_state = working_state(repo)
+    assert main_state is not None and main_state.operation is None

@@ -105,7 +105,7 @@ def _redact(text: str) -> str:
 
 @dataclass(frozen=True)
 class WorkingState:
-    """Everything a context file or pause entry needs, collected in three git calls."""
+    """Everything a context file or pause entry needs, collected in two or three git calls."""
 
     root: str
     branch: str | None
@@ -294,10 +294,16 @@ class Repository:
 
     def _status(self, untracked: str = "normal") -> _Status:
         # -z: paths come raw (no quoting of unusual names); 'normal' reports an untracked
-        # folder once instead of listing every file in it.
+        # folder once instead of listing every file in it; --no-ahead-behind: counting the
+        # divergence from the upstream costs time in proportion to it.
         return _parse_status(
             self._run(
-                "status", "--porcelain=v2", "--branch", "-z", f"--untracked-files={untracked}"
+                "status",
+                "--porcelain=v2",
+                "--branch",
+                "--no-ahead-behind",
+                "-z",
+                f"--untracked-files={untracked}",
             )
         )
 
@@ -314,10 +320,17 @@ class Repository:
             empty=status.head is None,
             dirty_files=status.dirty,
             untracked_files=status.untracked,
-            stashes=self._lines("stash", "list"),
+            stashes=self._stashes(),
             origin_url=self.origin_url(),
             operation=self.operation_in_progress(),
         )
+
+    def _stashes(self) -> list[str]:
+        # The stash list is the reflog of refs/stash: without that file there is nothing to
+        # list, and the common case costs no git process.
+        if not (Path(self._repo.common_dir) / "logs" / "refs" / "stash").exists():
+            return []
+        return self._lines("stash", "list")
 
     def branch(self) -> str | None:
         """The current branch (the unborn one in an empty repo); None when HEAD is detached."""
