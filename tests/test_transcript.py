@@ -202,6 +202,14 @@ def test_sidechain_replay_before_its_parent_is_still_dropped(tmp_path: Path) -> 
     assert totals(usage_from_transcript(path)) == (1, 10, 0, 5000, 1)
 
 
+def test_sidechain_copies_of_one_message_are_one_response(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.jsonl", [
+        assistant("msg_1", "req_1", output=10, isSidechain=True),
+        assistant("msg_1", "req_2", output=25, isSidechain=True),
+    ])
+    assert totals(usage_from_transcript(path)) == (0, 25, 0, 0, 1)
+
+
 def test_distinct_request_ids_of_one_message_outside_sidechains_both_count(tmp_path: Path) -> None:
     path = write(tmp_path / "s.jsonl", [
         assistant("msg_1", "req_1", output=10),

@@ -12,7 +12,8 @@ lines naively overcounts 2x to 4x, so every response is counted once, the way cc
 - a copy without a request id is the same response as any copy of its message id;
 - an ``isSidechain`` copy of a message id also seen outside a sidechain is a replay (``/btw``
   side questions replay parent messages with a new request id) and is dropped; sidechain
-  responses with their own message ids (subagents) count;
+  copies are grouped by message id alone; sidechain responses with their own message ids
+  (subagents) count;
 - cache creation comes from ``cache_creation.ephemeral_5m/1h_input_tokens`` when present,
   else from ``cache_creation_input_tokens``.
 
@@ -154,7 +155,7 @@ class _Tally:
             self.lines += 1
             self.bad_lines += 1
             return
-        if not line.strip():
+        if line.isspace():  # unlike strip(), no copy of a long line
             return
         self.lines += 1
         if _USAGE_MARKER not in line:
@@ -265,7 +266,9 @@ def _key(obj: dict[str, object], message: dict[str, object], response: _Response
     sidechain = obj.get("isSidechain") is True
     message_id = message.get("id")
     request_id = obj.get("requestId")
-    request = request_id if isinstance(request_id, str) and request_id else None
+    # Sidechain copies of one message id are one response whatever their request ids, as
+    # replays carry new ones.
+    request = request_id if isinstance(request_id, str) and request_id and not sidechain else None
     if isinstance(message_id, str) and message_id:
         return (message_id, request, sidechain)
     # No message id (never seen in real files): fall back on the line's own identity, so
