@@ -278,6 +278,8 @@ def compare_edge_cases() -> None:
         theirs = _theirs(report["totals"])
         verdict = "agree" if ours == theirs else "DIFFER"
         print(f"  {name:22} ours {ours}  ccusage {theirs}  {verdict}")
+    print("  (ours by design: /btw replays dropped, request-less copies folded into their "
+          "message, <synthetic> skipped; see transcript.py)")
 
 
 def main() -> int:
