@@ -20,6 +20,7 @@ import pytest
 from helpers.claude_code import (
     claude_bin,
     live_sessions,
+    mcp_logs,
     requires_claude,
     run_claude,
     start_claude,
@@ -52,7 +53,7 @@ def record(event, stdin):
         log.write(json.dumps(entry) + "\\n")
 '''
 
-_HOOK = '''\
+_HOOK = """\
 import json, sys
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 from recorder import record
@@ -62,7 +63,7 @@ record(event, json.loads(raw) if raw.strip() else None)
 if event == "SessionStart":
     print(json.dumps({"hookSpecificOutput": {"hookEventName": "SessionStart",
                                              "additionalContext": "PROBE-CONTEXT"}}))
-'''
+"""
 
 _SERVER = '''\
 import os, sys
@@ -106,7 +107,9 @@ def write_probe_plugin(root: Path) -> Path:
     (root / "hooks" / "recorder.py").write_text(_RECORDER)
     (root / "hooks" / "hook.py").write_text(_HOOK)
     events = ["SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"]
-    (root / "hooks" / "hooks.json").write_text(json.dumps({"hooks": {e: [_hook(e)] for e in events}}))
+    (root / "hooks" / "hooks.json").write_text(
+        json.dumps({"hooks": {e: [_hook(e)] for e in events}})
+    )
     (root / "server.py").write_text(_SERVER)
     server = {"command": sys.executable, "args": ["${CLAUDE_PLUGIN_ROOT}/server.py"]}
     (root / ".mcp.json").write_text(json.dumps({"mcpServers": {"probe": server}}))
@@ -132,16 +135,23 @@ class Probe:
     def kwargs(self) -> dict[str, Any]:
         assert self.api is not None
         return {
-            "cwd": self.project, "config_dir": self.config_dir, "home": self.home,
-            "base_url": self.api.base_url, "plugin_dir": self.plugin,
-            "allowed_tools": [ECHO_TOOL], "env": {"PROBE_LOG": str(self.log)},
+            "cwd": self.project,
+            "config_dir": self.config_dir,
+            "home": self.home,
+            "base_url": self.api.base_url,
+            "plugin_dir": self.plugin,
+            "allowed_tools": [ECHO_TOOL],
+            "env": {"PROBE_LOG": str(self.log)},
         }
 
     def run(self, prompt: str) -> subprocess.CompletedProcess[str]:
         started = time.monotonic()
         result = run_claude(prompt, timeout=60, **self.kwargs())
         self.wall = time.monotonic() - started
-        assert result.returncode == 0, f"claude failed ({result.returncode}): {result.stderr}{result.stdout}"
+        assert result.returncode == 0, (
+            f"claude failed ({result.returncode}): {result.stderr}{result.stdout}\n"
+            f"{mcp_logs(self.home)}"
+        )
         return result
 
     def records(self, event: str | None = None) -> list[dict[str, Any]]:
@@ -173,7 +183,6 @@ class TestRealClient:
         assert "PROBE-CONTEXT" in request_text(first)
         assert probe.records("SessionStart")[0]["stdin"]["source"] == "startup"
 
-
     def test_plugin_command_expands_with_session_id_and_arguments(self, probe: Probe) -> None:
         api = probe.serve(text("hi back"))
         probe.run("/probe:hello world")
@@ -182,8 +191,9 @@ class TestRealClient:
         assert f"PROBE-HELLO session={session_id} args=world" in seen
         assert "${CLAUDE_SESSION_ID}" not in seen
 
-
-    def test_scripted_tool_call_runs_on_plugin_mcp_server_and_result_returns(self, probe: Probe) -> None:
+    def test_scripted_tool_call_runs_on_plugin_mcp_server_and_result_returns(
+        self, probe: Probe
+    ) -> None:
         api = probe.serve(tool_use(ECHO_TOOL, {"text": "ping-42"}), text("echo worked"))
         result = probe.run("please echo")
         assert ECHO_TOOL in tool_names(api.turn_requests[0])
@@ -192,7 +202,6 @@ class TestRealClient:
         assert results[0].get("is_error") is not True
         assert [r["stdin"]["text"] for r in probe.records("mcp-echo")] == ["ping-42"]
         assert "echo worked" in result.stdout
-
 
     def test_tool_input_can_be_chosen_from_what_the_model_saw(self, probe: Probe) -> None:
         def echo_session_id(body: dict[str, Any]) -> Any:
@@ -204,23 +213,28 @@ class TestRealClient:
         session_id = probe.records("SessionStart")[0]["stdin"]["session_id"]
         assert [r["stdin"]["text"] for r in probe.records("mcp-echo")] == [session_id]
 
-
     def test_transcript_is_written_under_config_dir_with_usage(self, probe: Probe) -> None:
-        api = probe.serve(tool_use(ECHO_TOOL, {"text": "t"}), text("fin"))
+        step = tool_use(ECHO_TOOL, {"text": "t"}, preamble="Let me echo.")
+        api = probe.serve(step, text("fin"))
         probe.run("go")
         session_id = probe.records("SessionStart")[0]["stdin"]["session_id"]
         [transcript] = transcripts(probe.config_dir)
+        assert transcript.parent.parent == probe.config_dir / "projects"
         assert transcript.name == f"{session_id}.jsonl"
         lines = [json.loads(line) for line in transcript.read_text().splitlines()]
         assistant = [ln for ln in lines if ln.get("type") == "assistant"]
         sent = {r.message_id: r for r in api.responses if not r.side}
-        assert {ln["message"]["id"] for ln in assistant} == set(sent)
+        # One line per content block: the two-block message is written twice, same id and usage,
+        # which is why token accounting must count each (message id, request id) once.
+        ids = [ln["message"]["id"] for ln in assistant]
+        assert sorted(ids) == sorted([*sent, next(iter(sent))])
         for line in assistant:
+            response = sent[line["message"]["id"]]
             usage = line["message"]["usage"]
-            assert usage["input_tokens"] == sent[line["message"]["id"]].usage.input_tokens
-            assert usage["output_tokens"] == sent[line["message"]["id"]].usage.output_tokens
-            assert line["requestId"] == sent[line["message"]["id"]].request_id
-
+            assert usage["input_tokens"] == response.usage.input_tokens
+            assert usage["output_tokens"] == response.usage.output_tokens
+            assert usage["cache_read_input_tokens"] == response.usage.cache_read_input_tokens
+            assert line["requestId"] == response.request_id
 
     def test_hooks_fire_in_order_and_session_end_gets_reason(self, probe: Probe) -> None:
         probe.serve(text("bye"))
@@ -272,30 +286,41 @@ class TestFakeAnthropic:
         assert len(api.side_requests) == 1 and len(api.turn_requests) == 2
 
     def test_streamed_tool_use_reassembles_to_the_scripted_input(self) -> None:
-        with FakeAnthropic([tool_use("echo", {"text": "a \"quoted\" ünïcode"})]) as api:
-            reply = httpx.post(f"{api.base_url}/v1/messages?beta=true",
-                               json={"stream": True, "messages": [], "tools": [{"name": "echo"}]})
+        with FakeAnthropic([tool_use("echo", {"text": 'a "quoted" ünïcode'})]) as api:
+            reply = httpx.post(
+                f"{api.base_url}/v1/messages?beta=true",
+                json={"stream": True, "messages": [], "tools": [{"name": "echo"}]},
+            )
         events = _sse(reply.text)
         names = [name for name, _ in events]
         assert names[0] == "message_start" and names[-2:] == ["message_delta", "message_stop"]
-        partial = "".join(d["delta"]["partial_json"] for n, d in events if n == "content_block_delta")
+        partial = "".join(
+            d["delta"]["partial_json"] for n, d in events if n == "content_block_delta"
+        )
         assert json.loads(partial) == {"text": 'a "quoted" ünïcode'}
         assert events[-2][1]["delta"]["stop_reason"] == "tool_use"
         assert reply.headers["request-id"] == api.responses[0].request_id
 
     def test_ids_are_unique_and_usage_is_reported(self) -> None:
         with FakeAnthropic() as first, FakeAnthropic() as second:
-            replies = [_post(api, {"messages": [], "tools": [{"name": "x"}]}) for api in (first, second, first)]
+            replies = [
+                _post(api, {"messages": [], "tools": [{"name": "x"}]})
+                for api in (first, second, first)
+            ]
         assert len({r["id"] for r in replies}) == 3
         assert all(r["id"].startswith("msg_") and r["usage"]["input_tokens"] > 0 for r in replies)
 
     def test_callable_step_sees_the_request_body(self) -> None:
-        with FakeAnthropic([lambda body: text(f"you said {body['messages'][0]['content']}")]) as api:
-            reply = _post(api, {"messages": [{"role": "user", "content": "xyzzy"}], "tools": [{"name": "x"}]})
+        with FakeAnthropic(
+            [lambda body: text(f"you said {body['messages'][0]['content']}")]
+        ) as api:
+            reply = _post(
+                api, {"messages": [{"role": "user", "content": "xyzzy"}], "tools": [{"name": "x"}]}
+            )
         assert reply["content"][0]["text"] == "you said xyzzy"
 
     def test_broken_step_and_unknown_route_are_reported(self) -> None:
-        with FakeAnthropic([lambda body: 1 / 0]) as api:
+        with FakeAnthropic([_broken_step]) as api:
             broken = httpx.post(f"{api.base_url}/v1/messages", json={"messages": [], "tools": [{}]})
             unknown = httpx.get(f"{api.base_url}/v1/nowhere")
             counted = httpx.post(f"{api.base_url}/v1/messages/count_tokens", json={"messages": []})
@@ -306,8 +331,15 @@ class TestFakeAnthropic:
     def test_held_turn_answers_once_released(self) -> None:
         with FakeAnthropic([hold()]) as api:
             results: list[httpx.Response] = []
-            worker = threading.Thread(target=lambda: results.append(
-                httpx.post(f"{api.base_url}/v1/messages", json={"messages": [], "tools": [{}]}, timeout=10)))
+            worker = threading.Thread(
+                target=lambda: results.append(
+                    httpx.post(
+                        f"{api.base_url}/v1/messages",
+                        json={"messages": [], "tools": [{}]},
+                        timeout=10,
+                    )
+                )
+            )
             worker.start()
             api.wait_for_turns(1, timeout=5)
             time.sleep(0.2)
@@ -315,6 +347,10 @@ class TestFakeAnthropic:
             api.release()
             worker.join(timeout=5)
         assert results[0].json()["content"][0]["text"] == "done"
+
+
+def _broken_step(body: dict[str, Any]) -> Any:
+    raise ValueError("a test's step picked something that is not there")
 
 
 def _post(api: FakeAnthropic, body: dict[str, Any]) -> dict[str, Any]:

@@ -25,12 +25,22 @@ INSTALL_HINT = "run `bash .ci/install_claude_code.sh` (or set CLAUDE_SESSION_CLA
 
 # conftest's autouse fixture points HOME at a temp folder and drops CLAUDE_SESSION_* before each
 # test, so the real locations are taken once, when this module is imported at collection time.
-_IMPORT_ENV = {k: v for k, v in os.environ.items() if k in {"HOME", "CLAUDE_SESSION_CLAUDE_BIN", "CLAUDE_SESSION_CLAUDE_DIR"}}
+_IMPORT_ENV = {
+    k: v
+    for k, v in os.environ.items()
+    if k in {"HOME", "CLAUDE_SESSION_CLAUDE_BIN", "CLAUDE_SESSION_CLAUDE_DIR"}
+}
 
 # Variables of an outer Claude Code (or the developer's shell) that would steer the client
 # under test: another endpoint, another credential, telemetry exporters, a parent session.
 _DROPPED_PREFIXES = ("ANTHROPIC_", "CLAUDE_CODE_", "CLAUDE_PLUGIN_", "OTEL_", "CLAUDE_SESSION_")
-_DROPPED_NAMES = {"CLAUDECODE", "CLAUDE_PROJECT_DIR", "CLAUDE_ENV_FILE", "CLAUDE_CONFIG_DIR", "MCP_TIMEOUT"}
+_DROPPED_NAMES = {
+    "CLAUDECODE",
+    "CLAUDE_PROJECT_DIR",
+    "CLAUDE_ENV_FILE",
+    "CLAUDE_CONFIG_DIR",
+    "MCP_TIMEOUT",
+}
 
 # What keeps the client quiet, offline and deterministic (names found in the 2.1.197 binary).
 QUIET_ENV: dict[str, str] = {
@@ -58,17 +68,24 @@ def _real_home() -> Path:
 def claude_cache_dir() -> Path:
     """Where `.ci/install_claude_code.sh` installs the client."""
     configured = _IMPORT_ENV.get("CLAUDE_SESSION_CLAUDE_DIR")
-    return Path(configured) if configured else _real_home() / ".cache" / "claude-session" / "claude-code"
+    return (
+        Path(configured)
+        if configured
+        else _real_home() / ".cache" / "claude-session" / "claude-code"
+    )
 
 
 def find_claude() -> Path | None:
-    """The `claude` binary: $CLAUDE_SESSION_CLAUDE_BIN, the install cache, or PATH."""
-    configured = os.environ.get("CLAUDE_SESSION_CLAUDE_BIN") or _IMPORT_ENV.get("CLAUDE_SESSION_CLAUDE_BIN")
-    candidates = [Path(configured)] if configured else []
-    candidates.append(claude_cache_dir() / "node_modules" / ".bin" / "claude")
-    on_path = shutil.which("claude")
-    if on_path:
-        candidates.append(Path(on_path))
+    """The `claude` binary: $CLAUDE_SESSION_CLAUDE_BIN (only that, when set), the cache, or PATH."""
+    configured = os.environ.get("CLAUDE_SESSION_CLAUDE_BIN") or _IMPORT_ENV.get(
+        "CLAUDE_SESSION_CLAUDE_BIN"
+    )
+    if configured:
+        candidates = [Path(configured)]
+    else:
+        on_path = shutil.which("claude")
+        candidates = [claude_cache_dir() / "node_modules" / ".bin" / "claude"]
+        candidates += [Path(on_path)] if on_path else []
     return next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
 
 
@@ -91,16 +108,19 @@ def claude_env(
 ) -> dict[str, str]:
     """The environment for a client that talks only to ``base_url`` and keeps state in tmp."""
     base = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not k.startswith(_DROPPED_PREFIXES) and k not in _DROPPED_NAMES
     }
     base.update(QUIET_ENV)
-    base.update({
-        "ANTHROPIC_BASE_URL": base_url,
-        "ANTHROPIC_API_KEY": "sk-ant-test-0000000000000000",
-        "HOME": str(home),
-        "CLAUDE_CONFIG_DIR": str(config_dir),
-    })
+    base.update(
+        {
+            "ANTHROPIC_BASE_URL": base_url,
+            "ANTHROPIC_API_KEY": "sk-ant-test-0000000000000000",
+            "HOME": str(home),
+            "CLAUDE_CONFIG_DIR": str(config_dir),
+        }
+    )
     if os.geteuid() == 0:
         # Root may only skip permission prompts inside a declared sandbox.
         base["IS_SANDBOX"] = "1"
@@ -146,7 +166,9 @@ def run_claude(
 ) -> subprocess.CompletedProcess[str]:
     """Run `claude -p prompt` to completion and return its output (not checked)."""
     return subprocess.run(
-        claude_command(prompt, plugin_dir=plugin_dir, allowed_tools=allowed_tools, extra_args=extra_args),
+        claude_command(
+            prompt, plugin_dir=plugin_dir, allowed_tools=allowed_tools, extra_args=extra_args
+        ),
         cwd=cwd,
         env=claude_env(config_dir=config_dir, home=home, base_url=base_url, env=env),
         stdin=subprocess.DEVNULL,
@@ -171,7 +193,9 @@ def start_claude(
 ) -> subprocess.Popen[str]:
     """Start `claude -p prompt` without waiting; in its own process group so a test can kill it."""
     return subprocess.Popen(
-        claude_command(prompt, plugin_dir=plugin_dir, allowed_tools=allowed_tools, extra_args=extra_args),
+        claude_command(
+            prompt, plugin_dir=plugin_dir, allowed_tools=allowed_tools, extra_args=extra_args
+        ),
         cwd=cwd,
         env=claude_env(config_dir=config_dir, home=home, base_url=base_url, env=env),
         stdin=subprocess.DEVNULL,
@@ -196,8 +220,10 @@ def live_sessions(config_dir: Path) -> list[dict[str, object]]:
     return found
 
 
-def wait_for(predicate: Callable[[], T | None], *, timeout: float = 10.0, interval: float = 0.05) -> T:
-    """Poll until ``predicate`` returns something truthy (Claude Code writes files asynchronously)."""
+def wait_for(
+    predicate: Callable[[], T | None], *, timeout: float = 10.0, interval: float = 0.05
+) -> T:
+    """Poll until ``predicate`` returns something truthy (Claude Code writes files late)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -206,3 +232,10 @@ def wait_for(predicate: Callable[[], T | None], *, timeout: float = 10.0, interv
         if time.monotonic() >= deadline:
             raise TimeoutError(f"condition not met within {timeout} s")
         time.sleep(interval)
+
+
+def mcp_logs(home: Path) -> str:
+    """Claude Code's MCP connection logs (they live under HOME, not CLAUDE_CONFIG_DIR): what to
+    print when a plugin's MCP server did not start or a tool call failed."""
+    logs = sorted((home / ".cache" / "claude-cli-nodejs").glob("*/mcp-logs-*/*.jsonl"))
+    return "\n".join(f"== {log}\n{log.read_text(errors='replace')}" for log in logs)

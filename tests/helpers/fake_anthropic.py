@@ -20,11 +20,10 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any
 from urllib.parse import urlsplit
 
 JSON = dict[str, Any]
-DEFAULT_MODEL = "claude-sonnet-4-5-20250929"
 DONE_TEXT = "done"
 SIDE_TEXT = "Probe session"
 
@@ -38,27 +37,29 @@ class Text:
 
 @dataclass(frozen=True)
 class ToolUse:
-    """A turn that asks the client to run one tool."""
+    """A turn that asks the client to run one tool, optionally after some text."""
 
     name: str
     input: JSON
+    preamble: str = ""
 
 
 @dataclass(frozen=True)
 class Hold:
-    """A turn that never answers until the server is released or closed (to kill a client mid-turn)."""
+    """A turn held until the server is released or closed (to kill the client mid-turn)."""
 
 
-Turn = Union[Text, ToolUse, Hold]
-Step = Union[Turn, Callable[[JSON], Turn]]
+Turn = Text | ToolUse | Hold
+Step = Turn | Callable[[JSON], Turn]
 
 
 def text(value: str) -> Text:
     return Text(value)
 
 
-def tool_use(name: str, input: JSON) -> ToolUse:  # noqa: A002 - mirrors the API field
-    return ToolUse(name, dict(input))
+def tool_use(name: str, input: JSON, *, preamble: str = "") -> ToolUse:  # noqa: A002 - API name
+    """A tool call; with ``preamble`` the message has two content blocks (text, then tool_use)."""
+    return ToolUse(name, dict(input), preamble)
 
 
 def hold() -> Hold:
@@ -125,8 +126,13 @@ class _State:
 class FakeAnthropic:
     """The scripted Messages API server; a context manager that serves on a free port."""
 
-    def __init__(self, script: Iterable[Step] = (), *, model: str = DEFAULT_MODEL) -> None:
+    def __init__(
+        self, script: Iterable[Step] = (), *, model: str | None = None, event_delay: float = 0.0
+    ) -> None:
+        """``model`` answers as that model (default: the one asked for); ``event_delay`` spaces
+        the streamed events out in time, as a real model does."""
         self.model = model
+        self.event_delay = event_delay
         self._state = _State(script=list(script))
         self._ids = itertools.count(1)
         self._token = uuid.uuid4().hex[:8]  # ids stay unique across servers in one test
@@ -139,7 +145,9 @@ class FakeAnthropic:
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-anthropic", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="fake-anthropic", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -159,8 +167,8 @@ class FakeAnthropic:
     @property
     def base_url(self) -> str:
         assert self._server is not None, "server not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     # -- what the client sent ---------------------------------------------------------------
     @property
@@ -224,8 +232,10 @@ class FakeAnthropic:
             self._state.requests.append(body)
             (self._state.side_requests if side else self._state.turn_requests).append(body)
             self._state.changed.notify_all()
-            step: Step = Text(SIDE_TEXT) if side else (
-                self._state.script.pop(0) if self._state.script else Text(DONE_TEXT)
+            step: Step = (
+                Text(SIDE_TEXT)
+                if side
+                else (self._state.script.pop(0) if self._state.script else Text(DONE_TEXT))
             )
         turn = step(body) if callable(step) else step
         return turn, side
@@ -236,7 +246,9 @@ class FakeAnthropic:
         ids = f"{self._token}{n:04d}"
         content = _content(turn, ids)
         usage = _usage_for(body, content, n)
-        response = Response(f"msg_fake{ids}", f"req_fake{ids}", usage, side, bool(body.get("stream")))
+        response = Response(
+            f"msg_fake{ids}", f"req_fake{ids}", usage, side, bool(body.get("stream"))
+        )
         with self._state.lock:
             self._state.responses.append(response)
         return response, content
@@ -259,7 +271,13 @@ def _usage_for(body: JSON, content: list[JSON], n: int) -> Usage:
 
 def _content(turn: Turn, ids: str) -> list[JSON]:
     if isinstance(turn, ToolUse):
-        return [{"type": "tool_use", "id": f"toolu_fake{ids}", "name": turn.name, "input": turn.input}]
+        call = {
+            "type": "tool_use",
+            "id": f"toolu_fake{ids}",
+            "name": turn.name,
+            "input": turn.input,
+        }
+        return [{"type": "text", "text": turn.preamble}, call] if turn.preamble else [call]
     return [{"type": "text", "text": turn.text if isinstance(turn, Text) else DONE_TEXT}]
 
 
@@ -285,15 +303,22 @@ def _sse_events(response: Response, model: str, content: list[JSON]) -> list[tup
     start = _message(response, model, [])
     start["stop_reason"] = None
     start["usage"] = {**response.usage.as_json(), "output_tokens": 1}
-    events: list[tuple[str, JSON]] = [("message_start", {"type": "message_start", "message": start})]
+    events: list[tuple[str, JSON]] = [
+        ("message_start", {"type": "message_start", "message": start})
+    ]
     for index, block in enumerate(content):
         events.extend(_block_events(index, block))
     delta_usage = {"output_tokens": response.usage.output_tokens}
-    events.append(("message_delta", {
-        "type": "message_delta",
-        "delta": {"stop_reason": _stop_reason(content), "stop_sequence": None},
-        "usage": delta_usage,
-    }))
+    events.append(
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": _stop_reason(content), "stop_sequence": None},
+                "usage": delta_usage,
+            },
+        )
+    )
     events.append(("message_stop", {"type": "message_stop"}))
     return events
 
@@ -309,9 +334,15 @@ def _block_events(index: int, block: JSON) -> list[tuple[str, JSON]]:
         opening = {"type": "text", "text": ""}
         deltas = [{"type": "text_delta", "text": block["text"]}]
     events: list[tuple[str, JSON]] = [
-        ("content_block_start", {"type": "content_block_start", "index": index, "content_block": opening})
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": index, "content_block": opening},
+        )
     ]
-    events += [("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d}) for d in deltas]
+    events += [
+        ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d})
+        for d in deltas
+    ]
     events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
     return events
 
@@ -334,15 +365,26 @@ class _Handler(BaseHTTPRequestHandler):
             return {"_raw": raw.decode("utf-8", "replace")}
         return parsed if isinstance(parsed, dict) else {"_json": parsed}
 
-    def _send(self, status: int, payload: bytes, content_type: str, request_id: str = "req_fake_other") -> None:
+    def _send(
+        self,
+        status: int,
+        payload: bytes | list[bytes],
+        content_type: str,
+        request_id: str = "req_fake_other",
+    ) -> None:
+        """Answer; a list of chunks is written one by one, ``event_delay`` apart."""
+        chunks = payload if isinstance(payload, list) else [payload]
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Content-Length", str(sum(len(c) for c in chunks)))
             self.send_header("request-id", request_id)
             self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
+            for index, chunk in enumerate(chunks if self.command != "HEAD" else []):
+                if index and self.api.event_delay:
+                    time.sleep(self.api.event_delay)
+                self.wfile.write(chunk)
+                self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             # The client was killed mid-turn (a test does that on purpose).
             self.close_connection = True
@@ -363,7 +405,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {})
         else:
             self.api._fail(f"unexpected {self.command} {self.path}")
-            self._send_json(404, {"type": "error", "error": {"type": "not_found_error", "message": "not here"}})
+            self._send_json(
+                404, {"type": "error", "error": {"type": "not_found_error", "message": "not here"}}
+            )
 
     do_GET = do_POST = do_HEAD = do_PUT = do_PATCH = do_DELETE = _route
 
@@ -379,12 +423,13 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(turn, Hold):
             self.api._state.released.wait()
         response, content = self.api._answer(turn, body, side)
+        model = self.api.model or str(body.get("model") or "claude-sonnet-4-5")
         if response.stream:
-            events = _sse_events(response, self.api.model, content)
-            payload = "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
-            self._send(200, payload.encode(), "text/event-stream; charset=utf-8", response.request_id)
+            events = _sse_events(response, model, content)
+            chunks = [f"event: {n}\ndata: {json.dumps(d)}\n\n".encode() for n, d in events]
+            self._send(200, chunks, "text/event-stream; charset=utf-8", response.request_id)
         else:
-            self._send_json(200, _message(response, self.api.model, content), response.request_id)
+            self._send_json(200, _message(response, model, content), response.request_id)
 
 
 def request_text(body: JSON) -> str:
@@ -417,5 +462,9 @@ def tool_results(body: JSON) -> list[JSON]:
     for message in body.get("messages", []):
         content = message.get("content")
         if isinstance(content, list):
-            found += [block for block in content if isinstance(block, dict) and block.get("type") == "tool_result"]
+            found += [
+                block
+                for block in content
+                if isinstance(block, dict) and block.get("type") == "tool_result"
+            ]
     return found
