@@ -198,8 +198,9 @@ class TestRealClient:
         result = probe.run("please echo")
         assert ECHO_TOOL in tool_names(api.turn_requests[0])
         results = tool_results(api.turn_requests[1])
-        assert results and "ECHOED:ping-42" in request_text({"messages": [{"content": results}]})
-        assert results[0].get("is_error") is not True
+        assert len(results) == 1 and results[0].get("is_error") is not True
+        # The model is shown the tool's structured output, not its text content.
+        assert json.loads(results[0]["content"]) == {"result": "ECHOED:ping-42"}
         assert [r["stdin"]["text"] for r in probe.records("mcp-echo")] == ["ping-42"]
         assert "echo worked" in result.stdout
 
