@@ -133,7 +133,7 @@ def test_wip_commit_is_marked_and_skips_ignored_files(repo: Path) -> None:
 
 def test_end_reports_a_rejected_push_and_never_forces(repo: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(tmp_path / "remote.git"), str(other))
+    git(tmp_path, "clone", "-q", "-b", "main", str(tmp_path / "remote.git"), str(other))
     theirs = commit_file(other, "theirs.txt", "theirs\n")
     git(other, "push", "-q")
     cli_json("start", cwd=repo)

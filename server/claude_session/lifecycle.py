@@ -108,11 +108,8 @@ class Core:
     def _collecting(self) -> Iterator[list[str]]:
         """Gather the warnings a flow produces (state files moved aside, skipped steps)."""
         self._warnings = []
-        self.pause_file.warnings = []
-        try:
-            yield self._warnings
-        finally:
-            self._warnings.extend(w for w in self.pause_file.warnings if w not in self._warnings)
+        self.pause_file.warnings = self._warnings  # one list: moved-aside files show up too
+        yield self._warnings
 
     def _warn(self, message: str) -> None:
         log.warning(message)
@@ -344,8 +341,8 @@ class Core:
                 if synced is not None:
                     context = synced.context
                     vault.mark_imported(synced.id)
-                    self._warn(f"Continuing the session synced from {synced.machine or 'another '
-                               'machine'} ({synced.title}).")
+                    origin = synced.machine or "another machine"
+                    self._warn(f"Continuing the session synced from {origin} ({synced.title}).")
             item = vault.pending_response(project=project.name, repository=project.repository)
             if item is None:
                 return context, context_file, None

@@ -166,7 +166,7 @@ class StateFile:
                         f"{version}, this one knows {self.version}). Upgrade claude-session.")
                 return data
             if self._validate is not None:
-                data = self._validate(data)
+                data = dict(self._validate(data))
             data["version"] = self.version
             return data
         except StateError:

@@ -1,0 +1,221 @@
+"""Hook scripts run as Claude Code runs them: processes with JSON on stdin."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers.gitrepo import git, make_repo
+
+ROOT = Path(__file__).resolve().parent.parent
+HOOKS = ROOT / "hooks"
+EVENTS = {"SessionStart": "session_start", "Stop": "stop", "PreCompact": "pre_compact",
+          "SessionEnd": "session_end", "UserPromptSubmit": "user_prompt_submit"}
+
+
+def run_hook(event: str, payload: Any, *, cwd: Path, env: dict[str, str] | None = None,
+             raw: str | None = None) -> tuple[dict[str, Any] | None, subprocess.CompletedProcess[str]]:
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    stdin = raw if raw is not None else json.dumps(payload)
+    proc = subprocess.run([sys.executable, str(HOOKS / f"{EVENTS[event]}.py")], input=stdin,
+                          capture_output=True, text=True, cwd=cwd, env=full_env, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout) if proc.stdout.strip() else None
+    return out, proc
+
+
+def payload(event: str, cwd: Path, session_id: str = "sess-1", **extra: Any) -> dict[str, Any]:
+    data = {"session_id": session_id, "transcript_path": str(cwd / "t.jsonl"), "cwd": str(cwd),
+            "hook_event_name": event}
+    data.update(extra)
+    return data
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "proj")
+
+
+def ledger_entry(home: Path, sid: str) -> dict[str, Any]:
+    return json.loads((home / "claude-session" / "ledger" / f"{sid}.json").read_text())
+
+
+@pytest.mark.parametrize("event", list(EVENTS))
+@pytest.mark.parametrize("stdin", ["", "not json", "[1, 2]", '{"session_id": 5}', "\x00\xff"])
+def test_every_hook_survives_garbage(event: str, stdin: str, repo: Path) -> None:
+    out, _ = run_hook(event, None, cwd=repo, raw=stdin)
+    assert out is None or isinstance(out, dict)
+
+
+@pytest.mark.parametrize("event", list(EVENTS))
+def test_every_hook_works_outside_git(event: str, tmp_path: Path) -> None:
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    out, _ = run_hook(event, payload(event, folder, source="startup"), cwd=folder)
+    assert out is None or "systemMessage" not in out
+
+
+@pytest.mark.parametrize("event", list(EVENTS))
+def test_hooks_survive_corrupt_state_files(event: str, repo: Path, isolated_home: Path) -> None:
+    (isolated_home / "pause-state.json").write_text("{oops")
+    (isolated_home / "remind-state.json").write_text("[]")
+    (isolated_home / "claude-session" / "ledger").mkdir(parents=True)
+    (isolated_home / "claude-session" / "ledger" / "sess-1.json").write_text("garbage")
+    out, _ = run_hook(event, payload(event, repo, source="startup"), cwd=repo)
+    assert out is None or isinstance(out, dict)
+
+
+def test_session_start_records_the_session(repo: Path, isolated_home: Path) -> None:
+    out, _ = run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo)
+    assert out is None  # nothing paused, nothing to say
+    entry = ledger_entry(isolated_home, "sess-1")
+    assert entry["project_root"] == str(repo) and entry["starting_branch"] == "main"
+    assert entry["starting_head"] == git(repo, "rev-parse", "HEAD")
+    assert entry["status"] == "active" and entry["claude_pid"] > 0
+
+
+def test_session_start_tells_about_a_paused_session(repo: Path, isolated_home: Path) -> None:
+    context = isolated_home / "contexts" / "proj-x-pause.md"
+    context.parent.mkdir()
+    context.write_text("---\nproject: proj\n---\n")
+    paused_at = (datetime.now(timezone.utc) - timedelta(minutes=42)).isoformat()
+    (isolated_home / "pause-state.json").write_text(json.dumps({"version": 1, "projects": {
+        str(repo): {"project": "proj", "project_root": str(repo), "branch": "feature/x",
+                    "context_file": str(context), "paused_at": paused_at,
+                    "summary": "Half way through the parser"}}}))
+    out, _ = run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo)
+    assert out is not None
+    text = out["hookSpecificOutput"]["additionalContext"]
+    assert out["hookSpecificOutput"]["hookEventName"] == "SessionStart"
+    assert "42 min ago" in text and "feature/x" in text and "Half way through the parser" in text
+    assert "/session:resume" in text and "current branch is 'main'" in text
+    assert len(text) < 10_000
+
+
+def test_session_start_mentions_a_waiting_claude_ai_answer(repo: Path,
+                                                           isolated_home: Path) -> None:
+    cache = isolated_home / "claude-session" / "handoff-cache.json"
+    cache.parent.mkdir(parents=True)
+    cache.write_text(json.dumps({"version": 1, "projects": {
+        str(repo): {"waiting": True, "item": "session-proj-2026-11-24"}}}))
+    out, _ = run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo)
+    assert out is not None
+    assert "session-proj-2026-11-24" in out["hookSpecificOutput"]["additionalContext"]
+
+
+def test_stop_refreshes_last_activity_and_transcript(repo: Path, isolated_home: Path) -> None:
+    run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo)
+    before = ledger_entry(isolated_home, "sess-1")["last_activity"]
+    time.sleep(0.01)
+    run_hook("Stop", payload("Stop", repo, transcript_path="/tmp/other.jsonl"), cwd=repo)
+    entry = ledger_entry(isolated_home, "sess-1")
+    assert entry["last_activity"] > before and entry["transcript_path"] == "/tmp/other.jsonl"
+
+
+def test_session_end_finalizes_and_spools_the_record(repo: Path, isolated_home: Path) -> None:
+    run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo)
+    (repo / "a.txt").write_text("a\n")
+    git(repo, "add", "a.txt")
+    git(repo, "commit", "-q", "-m", "a")
+    run_hook("SessionEnd", payload("SessionEnd", repo, reason="other"), cwd=repo)
+    entry = ledger_entry(isolated_home, "sess-1")
+    assert entry["status"] == "finalized"
+    spooled = list((isolated_home / "claude-session" / "spool").glob("*.json"))
+    assert len(spooled) == 1
+    record = json.loads(spooled[0].read_text())
+    assert record["id"] == entry["record_id"] and record["commits_count"] == 1
+    assert record["files_changed"] == ["a.txt"] and record["end_mode"] == "unended"
+
+
+def test_session_start_finalizes_a_dead_sessions_leftover(repo: Path, isolated_home: Path) -> None:
+    run_hook("SessionStart", payload("SessionStart", repo, session_id="old", source="startup"),
+             cwd=repo)
+    path = isolated_home / "claude-session" / "ledger" / "old.json"
+    entry = json.loads(path.read_text())
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    entry["claude_pid"] = dead.pid
+    path.write_text(json.dumps(entry))
+    run_hook("SessionStart", payload("SessionStart", repo, session_id="new", source="startup"),
+             cwd=repo)
+    assert ledger_entry(isolated_home, "old")["status"] == "finalized"
+    assert ledger_entry(isolated_home, "new")["status"] == "active"
+
+
+def test_pre_compact_saves_a_snapshot_that_compact_start_reinjects(
+        repo: Path, isolated_home: Path) -> None:
+    transcript = repo / "t.jsonl"
+    transcript.write_text(json.dumps({"type": "user", "message": {
+        "role": "user", "content": "please refactor the tokenizer"}}) + "\n")
+    run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo)
+    (repo / "dirty.py").write_text("x\n")
+    run_hook("PreCompact", payload("PreCompact", repo, trigger="auto"), cwd=repo)
+    snapshot = Path(ledger_entry(isolated_home, "sess-1")["compact_context"])
+    assert "please refactor the tokenizer" in snapshot.read_text()
+    assert "dirty.py" in snapshot.read_text()
+    out, _ = run_hook("SessionStart", payload("SessionStart", repo, source="compact"), cwd=repo)
+    assert out is not None
+    assert "please refactor the tokenizer" in out["hookSpecificOutput"]["additionalContext"]
+
+
+def test_prompt_submit_reminds_once_per_interval(repo: Path, isolated_home: Path) -> None:
+    (isolated_home / "remind-state.json").write_text(json.dumps({"version": 1, "default": {},
+        "projects": {str(repo): {"enabled": True, "every_minutes": 30, "dirty_files": 2}},
+        "last_reminded": {}}))
+    for name in ("a", "b", "c"):
+        (repo / name).write_text(name)
+    out, _ = run_hook("UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"),
+                      cwd=repo)
+    assert out is not None
+    assert "3 uncommitted files" in out["hookSpecificOutput"]["additionalContext"]
+    again, _ = run_hook("UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"),
+                        cwd=repo)
+    assert again is None
+
+
+def test_prompt_submit_is_silent_when_reminders_are_off(repo: Path) -> None:
+    for name in ("a", "b", "c", "d"):
+        (repo / name).write_text(name)
+    out, _ = run_hook("UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"),
+                      cwd=repo)
+    assert out is None
+
+
+HEAVY = ("mcp", "pydantic", "httpx", "onepassword", "git", "sqlalchemy", "anyio", "starlette")
+
+
+@pytest.mark.parametrize("event", list(EVENTS))
+def test_hooks_import_no_heavy_library(event: str, repo: Path, tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import runpy, sys, json\n"
+        f"sys.argv = [{str(HOOKS / (EVENTS[event] + '.py'))!r}]\n"
+        "try:\n"
+        f"    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
+        "sys.stderr.write('HEAVY=' + json.dumps(heavy))\n")
+    proc = subprocess.run([sys.executable, str(probe)],
+                          input=json.dumps(payload(event, repo, source="startup")),
+                          capture_output=True, text=True, cwd=repo, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    heavy = json.loads(proc.stderr.rsplit("HEAVY=", 1)[1])
+    assert heavy == []
+
+
+def test_hook_reports_its_own_failure_as_a_warning(repo: Path, isolated_home: Path) -> None:
+    # the ledger folder is a file: the hook cannot write, must still exit 0 and say so
+    (isolated_home / "claude-session").mkdir()
+    (isolated_home / "claude-session" / "ledger").write_text("not a folder")
+    out, _ = run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo)
+    assert out is not None and "claude-session" in out["systemMessage"]
