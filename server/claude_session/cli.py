@@ -240,7 +240,7 @@ def _handoff_receive(core: Core, a: argparse.Namespace) -> Any:
 
 
 def _sync(core: Core, a: argparse.Namespace) -> Any:
-    return core.sync()
+    return core.sync(a.cwd)
 
 
 # --- output ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ to do, and returns the models of ``claude_session.models``.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,9 +25,6 @@ from claude_session.errors import (
     ItemNotFound,
     NoActiveSession,
     StateError,
-    TrackerAuthError,
-    TrackerError,
-    TrackerRejected,
     VaultError,
 )
 from claude_session.handoff import transfer_prompt
@@ -45,6 +43,7 @@ from claude_session.models import (
     StartResult,
     StatusResult,
     SyncResult,
+    TrackerOutcome,
     new_id,
     utcnow,
 )
@@ -56,9 +55,10 @@ from claude_session.records import (
     security_findings,
     transcript_usage,
 )
-from claude_session.statefile import atomic_write, move_aside
+from claude_session.statefile import StateFile, atomic_write
 from claude_session.tracker import open_tracker
 from claude_session.tracker.base import Tracker
+from claude_session.tracker.delivery import Delivery, DrainReport
 from claude_session.vault import open_vault
 from claude_session.vault.base import HandoffItem, Vault
 
@@ -91,6 +91,10 @@ class Core:
         if self._tracker is None:
             self._tracker = open_tracker(self.settings, self.paths)
         return self._tracker
+
+    @property
+    def delivery(self) -> Delivery:
+        return Delivery(self.paths, self.tracker)
 
     def close(self) -> None:
         for thing in (self._vault, self._tracker):
@@ -310,6 +314,8 @@ class Core:
             if pause is not None and not cleared:
                 pausestate.clear(self.paths, project.key, state=self.pause_file)
             self._finalize_orphans(project, keep=sid)
+            if not no_import:
+                self._after_vault_check(project)
             return StartResult(
                 status="ready", project=project.name, project_root=project.key,
                 branch=state.branch if state else None, session_id=sid, context=context,
@@ -352,6 +358,19 @@ class Core:
         except VaultError as exc:
             self._warn(f"ClaudeSync check skipped ({exc}). Run `claude-session import` later.")
             return context, context_file, None
+
+    def _after_vault_check(self, project: Project, *, retry: bool = True) -> bool:
+        """Retry delayed hand-offs and refresh the hook's cache; True if an answer waits."""
+        try:
+            if retry:
+                self._retry_pending_handoffs()
+            waiting = self.vault.pending_response(project=project.name,
+                                                  repository=project.repository)
+        except VaultError as exc:
+            self._warn(f"ClaudeSync not checked: {exc}")
+            return False
+        self._cache_handoff(project, waiting)
+        return waiting is not None
 
     def _newest_sync_item(self, vault: Vault, project: Project) -> HandoffItem | None:
         for item in vault.list_items(project=project.name, repository=project.repository):
@@ -429,20 +448,51 @@ class Core:
         branch = state.branch if state else None
         prompt = transfer_prompt(project=project.name, branch=branch,
                                  repository=project.repository, context_markdown=text)
+        request = {"project": project.name, "branch": branch, "session_id": session_id,
+                   "machine": machine_name(), "repository": project.repository, "context": text,
+                   "transfer_prompt": prompt, "kind": kind}
         try:
-            item = self.vault.create_item(project=project.name, branch=branch,
-                                          session_id=session_id, machine=machine_name(),
-                                          repository=project.repository, context=text,
-                                          transfer_prompt=prompt, kind=kind)
+            item = self.vault.create_item(**request)
         except VaultError as exc:
-            self._warn(f"The ClaudeSync item could not be created ({exc}). The context is safe "
-                       f"in {context_path}; `claude-session handoff prompt` prints the transfer "
-                       f"prompt.")
+            pending = self.paths.data / "pending-handoffs" / f"{new_id()}.json"
+            atomic_write(pending, json.dumps(request))
+            self._warn(f"The ClaudeSync item could not be created ({exc}). Nothing is lost: the "
+                       f"context is in {context_path} and the item will be created by the next "
+                       f"start or `claude-session sync`.")
             return None, prompt
         if self.vault.kind == "local":
             self._warn(f"ClaudeSync is using the {self.vault.description} (no "
                        f"OP_SERVICE_ACCOUNT_TOKEN set).")
         return item.title, prompt
+
+    def _retry_pending_handoffs(self) -> int:
+        """Create the ClaudeSync items that an earlier pause or end could not create."""
+        folder = self.paths.data / "pending-handoffs"
+        created = 0
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                request = json.loads(path.read_text("utf-8"))
+                item = self.vault.create_item(**request)
+            except VaultError as exc:
+                self._warn(f"ClaudeSync still unavailable ({exc}); "
+                           f"{len(list(folder.glob('*.json')))} hand-off(s) wait.")
+                break
+            except (OSError, ValueError, TypeError):
+                continue
+            path.unlink(missing_ok=True)
+            created += 1
+            self._warn(f"Created the delayed ClaudeSync item {item.title}.")
+        return created
+
+    def _cache_handoff(self, project: Project, item: HandoffItem | None) -> None:
+        """What the SessionStart hook reads: is a claude.ai answer waiting (no network there)."""
+        with StateFile(self.paths.handoff_cache, empty=lambda: {"projects": {}}).update() as data:
+            projects = data.setdefault("projects", {})
+            if not isinstance(projects, dict):
+                projects = data["projects"] = {}
+            projects[project.key] = {"waiting": item is not None,
+                                     "item": item.title if item else None,
+                                     "checked_at": utcnow().isoformat()}
 
     # --- resume ---------------------------------------------------------------------------
 
@@ -585,25 +635,12 @@ class Core:
             self._warn(f"Push: {outcome.detail}")
         return outcome.pushed, outcome.detail
 
-    def _deliver(self, record: SessionRecord) -> tuple[Any, str | None]:
-        """Hand the record to the tracker. Whatever the tracker cannot take now stays in the
-        spool (one JSON file per record id, so a retry never duplicates it); a record the
-        tracker refused moves to ``spool/rejected/`` where it stays visible."""
-        spooled = self.paths.data / "spool" / f"{record.id}.json"
-        tracker = self.tracker
-        try:
-            tracker.send(record)
-        except TrackerRejected as exc:
-            atomic_write(spooled.parent / "rejected" / spooled.name, record.model_dump_json())
-            spooled.unlink(missing_ok=True)
-            self._warn(f"{exc} The record is kept in {spooled.parent / 'rejected'}.")
-            return "rejected", str(exc)
-        except TrackerError as exc:
-            atomic_write(spooled, record.model_dump_json())
-            self._warn(f"{exc} The record waits in the outbox; `claude-session sync` sends it.")
-            return ("auth_failed" if isinstance(exc, TrackerAuthError) else "queued"), str(exc)
-        spooled.unlink(missing_ok=True)
-        return ("local" if tracker.kind == "local" else "sent"), tracker.description
+    def _deliver(self, record: SessionRecord) -> tuple[TrackerOutcome, str | None]:
+        """Hand the record to the tracker through the spool, which keeps what fails."""
+        result = self.delivery.deliver(record)
+        if result.warning:
+            self._warn(result.warning)
+        return result.outcome, result.detail
 
     # --- sessions that ended without /end -------------------------------------------------
 
@@ -612,25 +649,14 @@ class Core:
         every spooled record (the hooks spool them too)."""
         done = hooklib.finalize_orphans(self.paths, project_root=project.key if project else None,
                                         keep=keep)
-        self._drain_spool()
+        self._drain()
         return done
 
-    def _drain_spool(self) -> int:
-        """Deliver records spooled by hooks or by earlier finalizations; keep what fails."""
-        folder = self.paths.data / "spool"
-        delivered = 0
-        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-            try:
-                record = SessionRecord.model_validate_json(path.read_bytes())
-            except (OSError, ValueError) as exc:
-                self._warn(move_aside(path, f"not a session record: {type(exc).__name__}"))
-                continue
-            outcome, _ = self._deliver(record)
-            if outcome in ("local", "sent"):
-                delivered += 1
-            elif outcome in ("queued", "auth_failed"):
-                break  # the tracker is down or refuses us: the rest waits too
-        return delivered
+    def _drain(self) -> DrainReport:
+        report = self.delivery.drain()
+        for warning in report.warnings:
+            self._warn(warning)
+        return report
 
     # --- import ---------------------------------------------------------------------------
 
@@ -721,18 +747,14 @@ class Core:
             entry = self._ledger(sid) if sid else None
             state = self._state(project)
             remind_data = reminders.remind_file(self.paths).read()
-            waiting = False
-            try:
-                waiting = self.vault.pending_response(
-                    project=project.name, repository=project.repository) is not None
-            except VaultError as exc:
-                self._warn(f"ClaudeSync not checked: {exc}")
+            waiting = self._after_vault_check(project, retry=False)
             return StatusResult(
                 project=project.name, project_root=project.key,
                 branch=state.branch if state else None,
                 active_session=entry if entry and entry.status == "active" else None,
                 pause=self._pause_entry(project),
                 reminders=ReminderSettings(**reminders.settings_for(remind_data, project.key)),
+                outbox_depth=self.delivery.depth(), outbox_last_error=self.delivery.last_error(),
                 vault=self.vault.description, tracker=self.tracker.description,
                 handoff_waiting=waiting, warnings=self._warnings,
             )
@@ -743,10 +765,22 @@ class Core:
         return HistoryResult(records=self.tracker.list_sessions(project=project, limit=limit),
                              tracker=self.tracker.description)
 
-    def sync(self) -> SyncResult:
+    def sync(self, cwd: Path | str | None = None) -> SyncResult:
         with self._collecting():
-            finalized = self._finalize_orphans(None, keep=self.settings.session_id)
-            return SyncResult(finalized=finalized, tracker=self.tracker.description,
+            finalized = hooklib.finalize_orphans(self.paths, project_root=None,
+                                                 keep=self.settings.session_id)
+            report = self._drain()
+            retried = 0
+            try:
+                retried = self._retry_pending_handoffs()
+            except VaultError as exc:
+                self._warn(f"ClaudeSync not reached: {exc}")
+            if cwd is not None:
+                self._after_vault_check(resolve(cwd))
+            return SyncResult(finalized=finalized, sent=report.sent, remaining=report.remaining,
+                              auth_failed=report.auth_failed, rejected=report.rejected,
+                              last_error=report.last_error, retried_handoffs=retried,
+                              tracker=self.tracker.description,
                               warnings=self._warnings)
 
     def latest_context(self, project: Project) -> Path | None:
