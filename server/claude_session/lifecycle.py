@@ -70,12 +70,13 @@ END_MODES = ("standard", "handoff", "sync")
 class Core:
     """The flows of one machine's claude-session, over its settings and state home."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, vault: Vault | None = None,
+                 tracker: Tracker | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.paths = Paths(self.settings.home)
         self.pause_file = pausestate.pause_file(self.paths)
-        self._vault: Vault | None = None
-        self._tracker: Tracker | None = None
+        self._vault: Vault | None = vault
+        self._tracker: Tracker | None = tracker
         self._warnings: list[str] = []
 
     # --- plumbing ------------------------------------------------------------------------
