@@ -282,8 +282,9 @@ def _run_lines(run: dict[str, Any], cut_results: bool) -> list[str]:
 def _working_state(ctx: Context, plan: _Plan) -> list[str]:
     lines = []
     if ctx.branch or ctx.head:
-        where = f"On branch `{ctx.branch or '?'}`" + (f" at `{ctx.head}`" if ctx.head else "")
-        lines.append(where.replace("\n", " ") + ".")
+        # For the reader only: the front matter holds the exact values.
+        where = f"On branch `{_one_line(ctx.branch or '?')}`"
+        lines.append(where + (f" at `{_one_line(ctx.head)}`." if ctx.head else "."))
     for name, title in _WORKING_LISTS:
         items = getattr(ctx, name)
         if items:
@@ -326,8 +327,12 @@ def _front_matter(ctx: Context) -> list[str]:
     return ["---", *entries, "---"]
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _render_plan(ctx: Context, plan: _Plan) -> str:
-    title = " ".join(ctx.project.split()) or "?"
+    title = _one_line(ctx.project) or "?"
     lines = [*_front_matter(ctx), "", f"# Session context: {title}"]
     for section in SECTIONS:
         body = _section_lines(ctx, plan, section)

@@ -51,7 +51,7 @@ def _looks_random(text: str) -> bool:
 # --- URL credentials -------------------------------------------------------------------------
 
 _SCHEME = r"(?<![A-Za-z0-9+.-])(?P<pre>[A-Za-z][A-Za-z0-9+.-]{0,30}://)"
-_URL_USER_PASS = re.compile(_SCHEME + r"(?P<secret>[^\s/@:\[\]]{1,256}:[^\s/@\[\]]{1,256})@")
+_URL_USER_PASS = re.compile(_SCHEME + r"(?P<secret>[^\s/@:\[\]]{0,256}:[^\s/@\[\]]{1,256})@")
 _URL_TOKEN = re.compile(_SCHEME + r"(?P<secret>[A-Za-z0-9_.~%+-]{16,256})@")
 _TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "x-oauth")
 
