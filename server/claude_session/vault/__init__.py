@@ -1,18 +1,54 @@
-"""ClaudeSync vaults: where hand-off items live (SPEC section 5)."""
+"""ClaudeSync vaults: where hand-off items live (SPEC section 5).
+
+Which vault (``open_vault``):
+- neither ``OP_SERVICE_ACCOUNT_TOKEN`` nor ``CLAUDE_SESSION_OP_ACCOUNT`` set: the local vault
+  under ``claude-session/vault/``;
+- one of them set: the 1Password vault (``CLAUDE_SESSION_VAULT``, default ``ClaudeSync``). It
+  signs in on first use, so opening it costs no network call;
+- one of them set but ``onepassword-sdk`` cannot be loaded here: the local vault, with a warning
+  in its description and ``warnings`` saying why and what to do.
+
+A 1Password failure after that (no network, rate limit, token expired, vault missing or
+read-only) is an error from the vault, not a switch to the local vault: the local vault would
+take the item where neither claude.ai's side nor the next ``start`` (which reads 1Password) looks
+for it. The flows already keep what matters: the context is written locally first, a hand-off
+that could not be stored waits as a pending request that the next ``start`` or ``sync`` creates
+in 1Password, and checks that fail become warnings.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from claude_session.config import Settings
 from claude_session.paths import Paths
 from claude_session.vault.base import HandoffItem, ItemKind, Vault
 from claude_session.vault.local import LocalVault
 
+if TYPE_CHECKING:
+    from claude_session.vault.onepassword import Authenticate
+
 __all__ = ["HandoffItem", "ItemKind", "LocalVault", "Vault", "open_vault"]
 
 
-def open_vault(settings: Settings, paths: Paths) -> Vault:
-    """The vault to use: the local one until the 1Password backend exists."""
-    # Seam for the 1Password backend: when settings.vault_mode == "1password" (a service account
-    # token or an account is configured), open it here with settings.vault_name, and fall back
-    # to LocalVault with a warning (saying which vault is in use) when it cannot be reached.
-    return LocalVault(paths)
+def open_vault(settings: Settings, paths: Paths, *,
+               authenticate: Authenticate | None = None) -> Vault:
+    """The vault to use; ``authenticate`` replaces the SDK's ``Client.authenticate`` (tests)."""
+    if settings.vault_mode == "local":
+        return LocalVault(paths)
+    try:
+        # Imported here: the SDK costs ~150 ms and only 1Password users need it.
+        from claude_session.vault.onepassword import OnePasswordVault
+    except ImportError as exc:
+        return _local_instead(paths, f"onepassword-sdk cannot be loaded ({exc}); install it "
+                                     f"with `pip install onepassword-sdk`")
+    return OnePasswordVault(settings, authenticate=authenticate)
+
+
+def _local_instead(paths: Paths, reason: str) -> LocalVault:
+    vault = LocalVault(paths)
+    message = (f"1Password is configured but {reason}. Hand-offs go to the {vault.description} "
+               f"until then; they are not copied to 1Password later.")
+    vault.description += " (1Password configured but unusable)"
+    vault.warnings.append(message)
+    return vault

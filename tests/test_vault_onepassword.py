@@ -1,0 +1,358 @@
+"""The 1Password vault on a fake of the SDK's client: the vault contract, the item format, the
+races 1Password leaves to its clients, and every failure mapped to a message that says what to
+do and never shows the token."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from onepassword import ItemCategory
+
+from claude_session.config import Settings
+from claude_session.errors import ItemNotFound, VaultAuthError, VaultError, VaultUnavailable
+from claude_session.paths import Paths
+from claude_session.vault import LocalVault, open_vault
+from claude_session.vault.base import Vault
+from claude_session.vault.onepassword import OnePasswordVault, translate
+from helpers.fake_onepassword import (
+    NO_TOKEN,
+    OTHER_TOKEN,
+    VALID_TOKEN,
+    FakeOnePassword,
+)
+from vault_contract import *  # noqa: F403
+from vault_contract import DAY, REPO, make
+
+
+@pytest.fixture
+def fake() -> FakeOnePassword:
+    return FakeOnePassword()
+
+
+@pytest.fixture
+def settings(isolated_home: Path) -> Settings:
+    return Settings(home=isolated_home, op_token=VALID_TOKEN)
+
+
+@pytest.fixture
+def vault_factory(settings: Settings, fake: FakeOnePassword) -> Callable[[], Vault]:
+    return lambda: OnePasswordVault(settings, authenticate=fake.authenticate)
+
+
+@pytest.fixture
+def vault(vault_factory: Callable[[], Vault]) -> Iterator[Vault]:
+    with vault_factory() as opened:
+        yield opened
+
+
+def op_vault(settings: Settings, fake: FakeOnePassword, **kw: Any) -> OnePasswordVault:
+    return OnePasswordVault(settings, authenticate=fake.authenticate, **kw)
+
+
+def chain(exc: BaseException) -> str:
+    """Every message in an exception chain: what a traceback in a log would show."""
+    return "".join(traceback.format_exception(exc))
+
+
+# --- the item as 1Password holds it ----------------------------------------------------------
+
+
+def test_item_is_a_secure_note_with_the_spec_fields(vault: Vault, fake: FakeOnePassword) -> None:
+    item = make(vault, transfer_prompt="Paste this into claude.ai")
+    raw = fake.item(item.title)
+    assert raw.category == ItemCategory.SECURENOTE and raw.title == "session-widgets-2025-03-14"
+    assert raw.tags == ["claudesync", "widgets"] and raw.notes == "Paste this into claude.ai"
+    fields = {f.title: f.value for f in raw.fields}
+    assert fields["context"] == "# ctx" and fields["claude_ai_response"] == ""
+    assert (fields["project"], fields["branch"], fields["session_id"], fields["machine"]) == (
+        "widgets", "main", "s-1", "laptop")
+    assert fields["timestamp"] == "2025-03-14T09:30:00+00:00" and fields["repository"] == REPO
+    top = [f.title for f in raw.fields if f.section_id is None]
+    assert top == ["context", "claude_ai_response"]
+
+
+def test_answer_pasted_in_the_app_is_pending(vault: Vault, fake: FakeOnePassword) -> None:
+    item = make(vault)
+    fake.user_edits(item.title, claude_ai_response="## Decisions\n- keep sqlite")
+    pending = vault.pending_response(project="widgets", repository=REPO)
+    assert pending is not None and pending.id == item.id
+
+
+def test_answer_replaced_in_the_app_after_import_is_pending_again(
+        vault: Vault, fake: FakeOnePassword) -> None:
+    item = make(vault)
+    fake.user_edits(item.title, claude_ai_response="first")
+    vault.mark_imported(item.id)
+    assert vault.pending_response() is None
+    fake.user_edits(item.title, claude_ai_response="second")
+    pending = vault.pending_response()
+    assert pending is not None and pending.claude_ai_response == "second"
+    assert pending.imported is False and pending.imported_at is None
+
+
+def test_fields_and_tags_the_user_added_survive_updates(vault: Vault,
+                                                        fake: FakeOnePassword) -> None:
+    item = make(vault)
+    fake.user_edits(item.title, my_note="keep me")
+    vault.set_response(item.id, "answer")
+    vault.mark_imported(item.id)
+    fields = {f.title: f.value for f in fake.item(item.id).fields}
+    assert fields["my_note"] == "keep me" and fields["claude_ai_response"] == "answer"
+
+
+def test_stale_version_is_reread_and_both_changes_kept(vault: Vault,
+                                                       fake: FakeOnePassword) -> None:
+    item = make(vault)
+    # Between our get and our put, the user edits the item in the app.
+    fake.before("items.put", lambda: fake.user_edits(item.title, my_note="typed meanwhile"))
+    vault.set_response(item.id, "answer")
+    fields = {f.title: f.value for f in fake.item(item.id).fields}
+    assert fields["my_note"] == "typed meanwhile" and fields["claude_ai_response"] == "answer"
+    assert fake.calls.count("items.put") == 2
+
+
+def test_same_title_taken_by_another_machine_meanwhile_is_renamed(
+        vault: Vault, fake: FakeOnePassword, settings: Settings) -> None:
+    other_machine = op_vault(settings, fake)
+    rival: list[Any] = []
+
+    def race() -> None:  # the other machine creates the same title after our listing
+        fake.calls.append("(rival)")
+        rival.append(fake._store(_params_like(fake, "session-widgets-2025-03-14")))
+
+    fake.before("items.create", race)
+    ours = make(vault)
+    assert rival and ours.title == "session-widgets-2025-03-14-2"
+    titles = sorted(i.title for i in other_machine.list_items())
+    assert titles == ["session-widgets-2025-03-14", "session-widgets-2025-03-14-2"]
+    assert fake.item(rival[0].id).title == "session-widgets-2025-03-14"
+
+
+def _params_like(fake: FakeOnePassword, title: str) -> Any:
+    from onepassword import ItemCreateParams, ItemField, ItemFieldType
+    return ItemCreateParams(category=ItemCategory.SECURENOTE, vault_id=fake.vault_id(),
+                            title=title, tags=["claudesync", "widgets"],
+                            fields=[ItemField(id="context", title="context", value="theirs",
+                                              field_type=ItemFieldType.TEXT)])
+
+
+def test_items_that_are_not_ours_are_ignored_and_their_titles_avoided(
+        vault: Vault, fake: FakeOnePassword) -> None:
+    fake.add_foreign_item("session-widgets-2025-03-14")
+    item = make(vault)
+    assert item.title == "session-widgets-2025-03-14-2"
+    assert [i.id for i in vault.list_items()] == [item.id]
+    with pytest.raises(ItemNotFound):
+        vault.get_item(fake.item("session-widgets-2025-03-14").id)
+
+
+def test_damaged_claudesync_item_is_skipped_with_a_warning(vault: Vault,
+                                                           fake: FakeOnePassword) -> None:
+    good = make(vault)
+    broken = fake.add_foreign_item("hand-made", tags=["claudesync"])
+    assert [i.id for i in vault.list_items()] == [good.id]
+    assert len(vault.warnings) == 1 and broken.id in vault.warnings[0]
+    vault.list_items()
+    assert len(vault.warnings) == 1  # said once
+
+
+def test_listing_reads_items_fifty_to_a_call(vault: Vault, fake: FakeOnePassword) -> None:
+    for n in range(60):
+        make(vault, f"p{n}", repository=None)
+    before = fake.calls.count("items.get_all")
+    assert len(vault.list_items()) == 60
+    assert fake.calls.count("items.get_all") - before == 2
+
+
+def test_signs_in_once_per_process_and_finds_the_vault_once(
+        vault_factory: Callable[[], Vault], fake: FakeOnePassword) -> None:
+    for _ in range(3):
+        with vault_factory() as opened:
+            make(opened)
+            opened.list_items()
+    assert fake.authentications == 1 and fake.calls.count("vaults.list") == 1
+
+
+def test_usable_from_inside_a_running_event_loop(vault: Vault) -> None:
+    async def main() -> str:  # as in the MCP server, which runs its own loop
+        return make(vault).title
+
+    assert asyncio.run(main()) == "session-widgets-2025-03-14"
+
+
+def test_vault_name_comes_from_settings(isolated_home: Path, fake: FakeOnePassword) -> None:
+    fake.add_vault("Team Sync")
+    settings = Settings(home=isolated_home, op_token=VALID_TOKEN, vault_name="Team Sync")
+    item = make(op_vault(settings, fake))
+    assert fake.items[item.id]["vaultId"] == fake.vault_id("Team Sync")
+
+
+# --- failures: each one's message, no token in it, nothing lost --------------------------------
+
+
+def test_missing_vault_names_it_and_says_what_to_do(isolated_home: Path,
+                                                    fake: FakeOnePassword) -> None:
+    settings = Settings(home=isolated_home, op_token=VALID_TOKEN, vault_name="Nope")
+    with pytest.raises(VaultUnavailable) as info:
+        make(op_vault(settings, fake))
+    message = str(info.value)
+    assert "'Nope'" in message and "CLAUDE_SESSION_VAULT" in message
+    assert "'ClaudeSync'" in message  # what it can see
+
+
+FAILURES: list[tuple[str, Callable[[FakeOnePassword], None], type[VaultError], str]] = [
+    ("network down", lambda f: f.network_down(), VaultUnavailable, "cannot be reached"),
+    ("rate limited", lambda f: f.rate_limited(), VaultUnavailable, "rate limit"),
+    ("token revoked", lambda f: f.revoke(VALID_TOKEN), VaultAuthError, "expired or was revoked"),
+    ("vault read-only", lambda f: f.read_only.add(f.vault_id()), VaultUnavailable,
+     "may not write to the vault 'ClaudeSync'"),
+]
+
+
+@pytest.mark.parametrize(("case", "arrange", "error", "phrase"), FAILURES,
+                         ids=[f[0] for f in FAILURES])
+def test_failure_before_sign_in_has_a_message_that_says_what_to_do(
+        settings: Settings, fake: FakeOnePassword, case: str,
+        arrange: Callable[[FakeOnePassword], None], error: type[VaultError],
+        phrase: str) -> None:
+    arrange(fake)
+    with pytest.raises(error) as info:
+        make(op_vault(settings, fake))
+    assert phrase in str(info.value)
+    assert VALID_TOKEN not in chain(info.value)
+    fake.heal()
+    assert make(op_vault(settings, fake)).title == "session-widgets-2025-03-14"
+
+
+@pytest.mark.parametrize(("case", "arrange", "error", "phrase"), FAILURES,
+                         ids=[f[0] for f in FAILURES])
+def test_failure_after_sign_in_has_a_message_and_loses_no_item(
+        settings: Settings, fake: FakeOnePassword, case: str,
+        arrange: Callable[[FakeOnePassword], None], error: type[VaultError],
+        phrase: str) -> None:
+    vault = op_vault(settings, fake)
+    kept = make(vault)
+    arrange(fake)
+    with pytest.raises(error) as info:
+        make(vault)
+        vault.set_response(kept.id, "answer")
+    assert phrase in str(info.value) and VALID_TOKEN not in chain(info.value)
+    fake.heal()
+    assert [i.id for i in op_vault(settings, fake).list_items()][-1] == kept.id
+
+
+def test_malformed_token(isolated_home: Path, fake: FakeOnePassword) -> None:
+    bad = "eyJ-not-a-service-account-token"
+    settings = Settings(home=isolated_home, op_token=bad)
+    with pytest.raises(VaultAuthError) as info:
+        make(op_vault(settings, fake))
+    assert "malformed" in str(info.value) and "ops_" in str(info.value)
+    assert bad not in chain(info.value)
+
+
+def test_token_of_another_account_is_rejected(isolated_home: Path,
+                                              fake: FakeOnePassword) -> None:
+    settings = Settings(home=isolated_home, op_token=OTHER_TOKEN)
+    with pytest.raises(VaultAuthError, match="OP_SERVICE_ACCOUNT_TOKEN") as info:
+        make(op_vault(settings, fake))
+    assert OTHER_TOKEN not in chain(info.value)
+
+
+def test_empty_token_message(settings: Settings) -> None:
+    error = translate(Exception(NO_TOKEN), action="signing in", settings=settings)
+    assert isinstance(error, VaultAuthError) and "empty" in str(error)
+
+
+def test_token_echoed_by_an_error_is_scrubbed(settings: Settings) -> None:
+    error = translate(Exception(f"weird failure for {VALID_TOKEN}"), action="x",
+                      settings=settings)
+    assert VALID_TOKEN not in str(error) and "[REDACTED]" in str(error)
+
+
+def test_token_echoed_by_the_sdk_stays_out_of_the_traceback(
+        settings: Settings, fake: FakeOnePassword) -> None:
+    vault = op_vault(settings, fake)
+    make(vault)
+    fake.fail("items.list", Exception(f"invalid user input: bad header {VALID_TOKEN}"), times=1)
+    with pytest.raises(VaultError) as info:
+        vault.list_items()
+    assert VALID_TOKEN not in chain(info.value) and "[REDACTED]" in str(info.value)
+
+
+def test_revoked_mid_process_then_new_token_works(isolated_home: Path,
+                                                  fake: FakeOnePassword) -> None:
+    settings = Settings(home=isolated_home, op_token=VALID_TOKEN)
+    vault = op_vault(settings, fake)
+    item = make(vault)
+    fake.revoke(VALID_TOKEN)
+    with pytest.raises(VaultAuthError, match="Create a new token"):
+        vault.list_items()
+    fake.tokens.add(OTHER_TOKEN)
+    fresh = Settings(home=isolated_home, op_token=OTHER_TOKEN)
+    assert [i.id for i in op_vault(fresh, fake).list_items()] == [item.id]
+
+
+def test_desktop_app_missing(isolated_home: Path, fake: FakeOnePassword) -> None:
+    settings = Settings(home=isolated_home, op_account="Acme")
+    vault = op_vault(settings, fake)
+    assert "desktop app" in vault.description
+    with pytest.raises(VaultUnavailable, match="desktop app was not found"):
+        vault.list_items()
+
+
+def test_desktop_app_with_unknown_account(isolated_home: Path, fake: FakeOnePassword) -> None:
+    fake.desktop_app = True
+    fake.desktop_accounts.add("Acme")
+    with pytest.raises(VaultAuthError, match="no account named 'Nope'"):
+        op_vault(Settings(home=isolated_home, op_account="Nope"), fake).list_items()
+    vault = op_vault(Settings(home=isolated_home, op_account="Acme"), fake)
+    assert make(vault).title == "session-widgets-2025-03-14"
+
+
+def test_no_answer_in_time_is_unavailable(settings: Settings, fake: FakeOnePassword) -> None:
+    vault = op_vault(settings, fake, timeout=0.2)
+    make(vault)
+    fake.before("items.list", lambda: time.sleep(0.5))
+    with pytest.raises(VaultUnavailable, match="did not answer"):
+        vault.list_items()
+    time.sleep(0.4)  # let the stalled call finish on the loop before the next test
+
+
+# --- choosing the vault ------------------------------------------------------------------------
+
+
+def test_open_vault_with_a_token_is_1password(settings: Settings, fake: FakeOnePassword) -> None:
+    vault = open_vault(settings, Paths(settings.home), authenticate=fake.authenticate)
+    assert vault.kind == "1password" and "'ClaudeSync'" in vault.description
+    assert fake.calls == []  # opening costs no network call
+    make(vault)
+    assert fake.items
+
+
+def test_open_vault_with_an_account_is_1password_through_the_desktop_app(
+        isolated_home: Path) -> None:
+    settings = Settings.from_env({"CLAUDE_CONFIG_DIR": str(isolated_home),
+                                  "CLAUDE_SESSION_OP_ACCOUNT": "Acme"})
+    vault = open_vault(settings, Paths(settings.home))
+    assert vault.kind == "1password" and "account 'Acme'" in vault.description
+
+
+def test_open_vault_without_the_sdk_falls_back_to_local_and_says_so(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "claude_session.vault.onepassword", None)
+    vault = open_vault(settings, Paths(settings.home))
+    assert isinstance(vault, LocalVault) and "1Password configured but unusable" in \
+        vault.description
+    assert "onepassword-sdk cannot be loaded" in vault.warnings[0]
+    assert make(vault).title == "session-widgets-2025-03-14"
+
+
+def test_contract_day_is_what_the_item_keeps(vault: Vault) -> None:
+    assert make(vault, now=DAY).timestamp == DAY
