@@ -1,0 +1,179 @@
+"""The tracker's JSON API: ``/api/...`` routes, bearer-key auth, JSON errors.
+
+    POST /api/sessions           create, or for a known id update, a session record
+    GET  /api/sessions           ?application=NAME&since=ISO&until=ISO&limit=N&offset=N
+    GET  /api/sessions/{id}      one record with its maintenance runs
+    GET  /api/applications       the caller's applications
+    GET  /api/health             {"status": "ok"}
+
+Every error is ``{"error": message}`` (plus ``field`` for a refused record): 400 unreadable
+body, 401 missing or unknown key, 404 unknown or another user's id, 409 an id owned by
+another account, 413 body over the limit, 422 a record the model refuses, 503 database down.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import pydantic
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from claude_session.models import SessionRecord
+from claude_session.tracker.service.storage import (
+    InvalidRecord,
+    SessionConflict,
+    Store,
+    User,
+)
+
+MAX_BODY = 1024 * 1024  # a record is a few kB; a megabyte leaves room and bounds memory
+MAX_LIMIT = 500
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": message[, "field": name]}`` with ``status``."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+
+    def response(self) -> JSONResponse:
+        body: dict[str, Any] = {"error": self.message}
+        if self.field is not None:
+            body["field"] = self.field
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        return JSONResponse(body, status_code=self.status, headers=headers)
+
+
+def store_of(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+async def authenticate(request: Request) -> User:
+    """The user whose API key is in the Authorization header."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ApiError(401, "Send an API key as 'Authorization: Bearer <key>' (create one "
+                            "with `claude-session tracker token create --user NAME`).")
+    user = await run_in_threadpool(store_of(request).user_for_api_key, key.strip())
+    if user is None:
+        raise ApiError(401, "The API key is not known to this tracker.")
+    return user
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, refused past ``MAX_BODY`` before it is all read."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise ApiError(413, f"The body is larger than {MAX_BODY} bytes.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise ApiError(413, f"The body is larger than {MAX_BODY} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_record(body: bytes) -> SessionRecord:
+    """The body as a session record; 400 for unreadable JSON, 422 naming the bad field."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise ApiError(400, f"The body is not JSON ({exc}).") from exc
+    if not isinstance(data, dict):
+        raise ApiError(422, "The body must be a JSON object (a session record).")
+    try:
+        return SessionRecord.model_validate(data)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        raise ApiError(422, f"{field}: {first['msg']}" if field else first["msg"],
+                       field) from exc
+
+
+async def post_session(request: Request) -> JSONResponse:
+    user = await authenticate(request)
+    record = parse_record(await read_body(request))
+    try:
+        created = await run_in_threadpool(store_of(request).save, user, record)
+    except InvalidRecord as exc:
+        raise ApiError(422, str(exc), exc.field) from exc
+    except SessionConflict as exc:
+        raise ApiError(409, str(exc), "id") from exc
+    return JSONResponse({"id": record.id}, status_code=201 if created else 200)
+
+
+def _int_param(request: Request, name: str, default: int, *, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ApiError(400, f"{name} must be an integer.", name) from exc
+    if not low <= value <= high:
+        raise ApiError(400, f"{name} must be between {low} and {high}.", name)
+    return value
+
+
+def _time_param(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return pydantic.TypeAdapter(datetime).validate_python(raw)
+    except pydantic.ValidationError as exc:
+        raise ApiError(400, f"{name} must be an ISO-8601 date or time.", name) from exc
+
+
+async def list_sessions(request: Request) -> JSONResponse:
+    user = await authenticate(request)
+    limit = _int_param(request, "limit", 50, low=0, high=MAX_LIMIT)
+    offset = _int_param(request, "offset", 0, low=0, high=2**62)
+    page = await run_in_threadpool(
+        lambda: store_of(request).list_sessions(
+            user, application=request.query_params.get("application"),
+            application_id=request.query_params.get("application_id"),
+            since=_time_param(request, "since"), until=_time_param(request, "until"),
+            limit=limit, offset=offset))
+    following = offset + len(page.sessions)
+    return JSONResponse({
+        "sessions": [s.model_dump(mode="json") for s in page.sessions],
+        "total": page.total,
+        "next_offset": following if following < page.total and limit > 0 else None,
+    })
+
+
+async def get_session(request: Request) -> JSONResponse:
+    user = await authenticate(request)
+    found = await run_in_threadpool(store_of(request).get_session, user,
+                                    request.path_params["session_id"])
+    if found is None:
+        raise ApiError(404, "No such session.")
+    return JSONResponse(found.model_dump(mode="json"))
+
+
+async def list_applications(request: Request) -> JSONResponse:
+    user = await authenticate(request)
+    apps = await run_in_threadpool(store_of(request).applications, user)
+    return JSONResponse({"applications": [a.model_dump(mode="json") for a in apps]})
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+routes = [
+    Route("/api/health", health, methods=["GET"]),
+    Route("/api/sessions", post_session, methods=["POST"]),
+    Route("/api/sessions", list_sessions, methods=["GET"]),
+    Route("/api/sessions/{session_id}", get_session, methods=["GET"]),
+    Route("/api/applications", list_applications, methods=["GET"]),
+]

@@ -1,0 +1,85 @@
+"""The tracker service as an ASGI application: ``create_app(database_url)``.
+
+Starlette (which ``mcp`` already brings) serves the JSON API (``api.py``) and the Sessions UI
+(``ui.py``) over one ``Store``. The schema is migrated when the app is created, so a fresh
+database works at once; the engine is disposed when the server shuts down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from claude_session.tracker.service import api, ui
+from claude_session.tracker.service.database import create_engine, migrate
+from claude_session.tracker.service.storage import Store
+
+log = logging.getLogger(__name__)
+
+
+def create_app(database_url: str, *, run_migrations: bool = True) -> Starlette:
+    """The tracker service on ``database_url`` (``sqlite:///PATH``, ``postgresql://...``)."""
+    engine = create_engine(database_url)
+    if run_migrations:
+        migrate(engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = Starlette(
+        routes=[*api.routes, *ui.routes],
+        exception_handlers={
+            api.ApiError: _api_error,
+            HTTPException: _http_error,
+            sa.exc.OperationalError: _database_down,
+            Exception: _internal_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.store = Store(engine)
+    app.state.templates = ui.templates()
+    return app
+
+
+def create_api_key(database_url: str, user: str) -> str:
+    """A new API key for ``user`` (created if new). Show it once: only its hash is kept."""
+    engine = create_engine(database_url)
+    try:
+        migrate(engine)
+        return Store(engine).create_api_key(user)
+    finally:
+        engine.dispose()
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, api.ApiError)
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code,
+                            headers=exc.headers)
+    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _database_down(request: Request, exc: Exception) -> Response:
+    # The record is not lost: the client keeps it in its outbox and retries on 503.
+    log.warning("tracker database unavailable: %s", exc)
+    return JSONResponse({"error": "The tracker's database is unavailable; try again later."},
+                        status_code=503, headers={"Retry-After": "30"})
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("tracker request failed", exc_info=exc)
+    return JSONResponse({"error": "The tracker failed on this request."}, status_code=500)

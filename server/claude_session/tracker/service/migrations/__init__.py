@@ -1,0 +1,1 @@
+"""Alembic migrations of the tracker's database (run by ``database.migrate``)."""

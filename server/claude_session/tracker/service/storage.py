@@ -1,0 +1,475 @@
+"""The tracker's tables and every query on them, for SQLite and PostgreSQL alike.
+
+``Store`` is what both the tracker service and the plugin's local tracker use: users and their
+API keys, browser sessions of the UI, and each user's applications, session records and
+maintenance runs. Every read and write of records takes the user, so one user never sees or
+changes another's rows.
+
+Writes are idempotent on the record's own id: a known id updates its row and replaces its
+maintenance runs, so an outbox may resend as often as it needs to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import secrets
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, Row
+
+from claude_session.errors import ClaudeSessionError
+from claude_session.models import MaintenanceRun, Model, SessionRecord, new_id, utcnow
+from claude_session.tracker.service.database import (
+    WRITE,
+    Document,
+    Guid,
+    Moment,
+    Unreadable,
+)
+
+API_KEY_PREFIX = "cst_"
+WEB_SESSION_DAYS = 14
+
+metadata = sa.MetaData()
+
+# Mirrors of the tables the migrations create (migrations/versions); a test compares the two.
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", Guid(), primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False, unique=True),
+    sa.Column("created_at", Moment(), nullable=False),
+)
+api_keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("id", Guid(), primary_key=True),
+    sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("created_at", Moment(), nullable=False),
+    sa.Column("last_used_at", Moment()),
+)
+web_sessions = sa.Table(
+    "web_sessions", metadata,
+    sa.Column("id", Guid(), primary_key=True),
+    sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", Moment(), nullable=False),
+    sa.Column("expires_at", Moment(), nullable=False),
+)
+applications = sa.Table(
+    "applications", metadata,
+    sa.Column("id", Guid(), primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("repository_url", sa.Text()),
+    sa.Column("created_at", Moment(), nullable=False),
+)
+_JSON_COLUMNS = ("accomplishments", "next_steps", "files_changed", "maintenance_runs",
+                 "security_findings")
+_RECORD_COLUMNS = ("started_at", "ended_at", "duration_minutes", "starting_branch",
+                   "ending_branch", "commits_count", "context_id", "session_source",
+                   "tokens_input", "tokens_output", "summary", *_JSON_COLUMNS,
+                   "claude_session_id", "tokens_cache_creation", "tokens_cache_read", "machine",
+                   "end_mode")
+claude_sessions = sa.Table(
+    "claude_sessions", metadata,
+    sa.Column("id", Guid(), primary_key=True),
+    sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("application_id", Guid(), sa.ForeignKey("applications.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("started_at", Moment(), nullable=False),
+    sa.Column("ended_at", Moment(), nullable=False),
+    sa.Column("duration_minutes", sa.Integer(), nullable=False),
+    sa.Column("starting_branch", sa.Text()),
+    sa.Column("ending_branch", sa.Text()),
+    sa.Column("commits_count", sa.Integer(), nullable=False),
+    sa.Column("context_id", sa.Text()),
+    sa.Column("session_source", sa.Text()),
+    sa.Column("tokens_input", sa.BigInteger(), nullable=False),
+    sa.Column("tokens_output", sa.BigInteger(), nullable=False),
+    sa.Column("summary", sa.Text(), nullable=False),
+    *(sa.Column(name, Document(), nullable=False) for name in _JSON_COLUMNS),
+    sa.Column("claude_session_id", sa.Text()),
+    sa.Column("tokens_cache_creation", sa.BigInteger(), nullable=False),
+    sa.Column("tokens_cache_read", sa.BigInteger(), nullable=False),
+    sa.Column("machine", sa.Text()),
+    sa.Column("end_mode", sa.Text()),
+    sa.Column("created_at", Moment(), nullable=False),
+    sa.Column("updated_at", Moment(), nullable=False),
+)
+maintenance_runs = sa.Table(
+    "maintenance_runs", metadata,
+    sa.Column("id", Guid(), primary_key=True),
+    sa.Column("application_id", Guid(), sa.ForeignKey("applications.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("session_id", Guid(), sa.ForeignKey("claude_sessions.id", ondelete="CASCADE")),
+    sa.Column("command_type_id", Guid()),
+    sa.Column("command", sa.Text(), nullable=False),
+    sa.Column("status", sa.Text(), nullable=False),
+    sa.Column("results", Document()),
+    sa.Column("notes", sa.Text()),
+    sa.Column("run_at", Moment(), nullable=False),
+)
+
+
+# --- what the store hands out -----------------------------------------------------------------
+
+
+class InvalidRecord(ClaudeSessionError):
+    """A record the store refuses; ``field`` names the offending field."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class SessionConflict(ClaudeSessionError):
+    """The record's id (or one of its runs' ids) belongs to another user's session."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+
+
+class Application(Model):
+    id: str
+    name: str
+    repository_url: str | None = None
+
+
+class TrackedSession(SessionRecord):
+    """A stored record with what the tracker adds: its application's id and row times."""
+
+    application_id: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
+class Page:
+    sessions: list[TrackedSession]
+    total: int
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    day: date
+    sessions: int
+    minutes: int
+    tokens: int
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def hash_secret(secret: str) -> str:
+    """Keys and cookies are long random strings: a plain SHA-256 is enough to store them."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _insert(conn: Connection, table: sa.Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+class Store:
+    """Users, keys and session records in one database (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**WRITE)
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Connection]:
+        # One transaction, so a count and its page see the same rows.
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    # --- users, API keys, browser sessions ----------------------------------------------------
+
+    def user(self, name: str) -> User:
+        """The user called ``name``, created on first use."""
+        with self._write() as conn:
+            return self._user(conn, name)
+
+    def _user(self, conn: Connection, name: str) -> User:
+        found = conn.execute(sa.select(users.c.id).where(users.c.name == name)).scalar()
+        if found is None:
+            found = new_id()
+            conn.execute(users.insert().values(id=found, name=name, created_at=utcnow()))
+        return User(str(found), name)
+
+    def create_api_key(self, user_name: str) -> str:
+        """A new API key for the user (created if new); only its hash is kept."""
+        if not user_name.strip():
+            raise InvalidRecord("A user name is required.", "user")
+        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        with self._write() as conn:
+            owner = self._user(conn, user_name.strip())
+            conn.execute(api_keys.insert().values(
+                id=new_id(), user_id=owner.id, key_hash=hash_secret(key),
+                prefix=key[:len(API_KEY_PREFIX) + 4], created_at=utcnow()))
+        return key
+
+    def user_for_api_key(self, key: str) -> User | None:
+        """The owner of ``key``, or None for a key we never issued."""
+        query = (sa.select(users.c.id, users.c.name)
+                 .join(api_keys, api_keys.c.user_id == users.c.id)
+                 .where(api_keys.c.key_hash == hash_secret(key)))
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else User(str(row.id), row.name)
+
+    def count_api_keys(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(api_keys)).scalar_one())
+
+    def open_web_session(self, owner: User) -> str:
+        """A browser session for the UI; returns the cookie value (stored hashed)."""
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self._write() as conn:
+            conn.execute(web_sessions.delete().where(web_sessions.c.expires_at < now))
+            conn.execute(web_sessions.insert().values(
+                id=new_id(), user_id=owner.id, token_hash=hash_secret(token), created_at=now,
+                expires_at=now + timedelta(days=WEB_SESSION_DAYS)))
+        return token
+
+    def user_for_web_session(self, token: str) -> User | None:
+        query = (sa.select(users.c.id, users.c.name)
+                 .join(web_sessions, web_sessions.c.user_id == users.c.id)
+                 .where(web_sessions.c.token_hash == hash_secret(token),
+                        web_sessions.c.expires_at > utcnow()))
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else User(str(row.id), row.name)
+
+    def close_web_session(self, token: str) -> None:
+        with self._write() as conn:
+            conn.execute(web_sessions.delete().where(
+                web_sessions.c.token_hash == hash_secret(token)))
+
+    # --- writing records ----------------------------------------------------------------------
+
+    def save(self, owner: User, record: SessionRecord) -> bool:
+        """Create or update the record and its runs; True when it was created.
+
+        Raises InvalidRecord for ids that are not uuids and SessionConflict for ids that belong
+        to another user's rows.
+        """
+        _check_ids(record)
+        with self._write() as conn:
+            existing = conn.execute(sa.select(claude_sessions.c.user_id).where(
+                claude_sessions.c.id == record.id)).first()
+            if existing is not None and str(existing.user_id) != owner.id:
+                raise SessionConflict("This session id belongs to another account.")
+            app_id = self._application(conn, owner.id, record.application_name,
+                                       record.repository_url)
+            self._upsert_session(conn, owner, record, app_id)
+            self._replace_runs(conn, owner, record, app_id)
+        return existing is None
+
+    def _application(self, conn: Connection, user_id: str, name: str,
+                     repository_url: str | None) -> str:
+        """The user's application for this project, created on first use."""
+        col = applications.c.repository_url
+        if repository_url is not None:
+            match, where = col == repository_url, col.is_not(None)
+            target = ["user_id", "repository_url"]
+        else:
+            match, where = col.is_(None) & (applications.c.name == name), col.is_(None)
+            target = ["user_id", "name"]
+        query = sa.select(applications.c.id, applications.c.name).where(
+            applications.c.user_id == user_id, match)
+        found = conn.execute(query).first()
+        if found is None:
+            # Two first sends of a project may race (PostgreSQL): the loser does nothing.
+            conn.execute(_insert(conn, applications).values(
+                id=new_id(), name=name, user_id=user_id, repository_url=repository_url,
+                created_at=utcnow()).on_conflict_do_nothing(index_elements=target,
+                                                            index_where=where))
+            found = conn.execute(query).one()
+        if found.name != name:
+            # The folder was renamed or cloned under another name: show the current name.
+            conn.execute(applications.update().where(applications.c.id == found.id)
+                         .values(name=name))
+        return str(found.id)
+
+    def _upsert_session(self, conn: Connection, owner: User, record: SessionRecord,
+                        app_id: str) -> None:
+        data = record.model_dump(mode="json")
+        values = {name: data[name] for name in _RECORD_COLUMNS}
+        values.update(started_at=record.started_at, ended_at=record.ended_at,
+                      application_id=app_id, updated_at=utcnow())
+        insert = _insert(conn, claude_sessions).values(
+            id=record.id, user_id=owner.id, created_at=values["updated_at"], **values)
+        conn.execute(insert.on_conflict_do_update(
+            index_elements=["id"], set_=values,
+            where=claude_sessions.c.user_id == owner.id))
+
+    def _replace_runs(self, conn: Connection, owner: User, record: SessionRecord,
+                      app_id: str) -> None:
+        conn.execute(maintenance_runs.delete().where(
+            maintenance_runs.c.session_id == record.id))
+        ids = [run.id for run in record.maintenance_runs]
+        if not ids:
+            return
+        elsewhere = conn.execute(
+            sa.select(maintenance_runs.c.id, applications.c.user_id)
+            .join(applications, applications.c.id == maintenance_runs.c.application_id)
+            .where(maintenance_runs.c.id.in_(ids))).all()
+        if any(str(row.user_id) != owner.id for row in elsewhere):
+            raise SessionConflict("A maintenance run id belongs to another account.")
+        if elsewhere:  # the same user's run moved to this session: keep one row
+            conn.execute(maintenance_runs.delete().where(
+                maintenance_runs.c.id.in_([row.id for row in elsewhere])))
+        conn.execute(maintenance_runs.insert(), [
+            {"id": run.id, "application_id": app_id, "session_id": record.id,
+             "command_type_id": None, "command": run.command, "status": run.status,
+             "results": run.model_dump(mode="json")["results"], "notes": run.notes,
+             "run_at": run.run_at} for run in record.maintenance_runs])
+
+    # --- reading records ----------------------------------------------------------------------
+
+    def list_sessions(self, owner: User, *, application: str | None = None,
+                      application_id: str | None = None, since: datetime | None = None,
+                      until: datetime | None = None, limit: int = 50,
+                      offset: int = 0) -> Page:
+        """The user's records, newest first, filtered and paginated, with the total."""
+        conditions = [claude_sessions.c.user_id == owner.id]
+        if application is not None:
+            conditions.append(applications.c.name == application)
+        if application_id is not None:
+            if not is_uuid(application_id):
+                return Page([], 0)
+            conditions.append(claude_sessions.c.application_id == application_id)
+        if since is not None:
+            conditions.append(claude_sessions.c.started_at >= since)
+        if until is not None:
+            conditions.append(claude_sessions.c.started_at < until)
+        joined = claude_sessions.join(applications,
+                                      applications.c.id == claude_sessions.c.application_id)
+        rows_query = (_session_select().select_from(joined).where(*conditions)
+                      .order_by(claude_sessions.c.started_at.desc(),
+                                claude_sessions.c.created_at.desc(), claude_sessions.c.id.desc())
+                      .limit(max(limit, 0)).offset(max(offset, 0)))
+        count_query = sa.select(sa.func.count()).select_from(joined).where(*conditions)
+        with self._read() as conn:
+            total = int(conn.execute(count_query).scalar_one())
+            rows = conn.execute(rows_query).all() if limit > 0 else []
+        page = Page([], total)
+        for row in rows:
+            try:
+                page.sessions.append(_tracked(row))
+            except ValueError as exc:  # a row edited into nonsense; the rest still shows
+                page.unreadable.append((str(row.id), str(exc).splitlines()[0]))
+        return page
+
+    def get_session(self, owner: User, session_id: str) -> TrackedSession | None:
+        """The user's record with this id and its maintenance runs, or None."""
+        if not is_uuid(session_id):
+            return None
+        joined = claude_sessions.join(applications,
+                                      applications.c.id == claude_sessions.c.application_id)
+        query = _session_select().select_from(joined).where(
+            claude_sessions.c.id == session_id, claude_sessions.c.user_id == owner.id)
+        runs = (sa.select(maintenance_runs).where(maintenance_runs.c.session_id == session_id)
+                .order_by(maintenance_runs.c.run_at, maintenance_runs.c.id))
+        with self._read() as conn:
+            row = conn.execute(query).first()
+            run_rows = conn.execute(runs).all() if row is not None else []
+        if row is None:
+            return None
+        return _tracked(row, runs=[_run(r) for r in run_rows])
+
+    def applications(self, owner: User) -> list[Application]:
+        query = (sa.select(applications.c.id, applications.c.name, applications.c.repository_url)
+                 .where(applications.c.user_id == owner.id)
+                 .order_by(applications.c.name, applications.c.id))
+        with self._read() as conn:
+            return [Application(id=str(r.id), name=r.name, repository_url=r.repository_url)
+                    for r in conn.execute(query)]
+
+    def application(self, owner: User, application_id: str) -> Application | None:
+        if not is_uuid(application_id):
+            return None
+        return next((a for a in self.applications(owner) if a.id == application_id), None)
+
+    def daily_totals(self, owner: User, *, application_id: str | None = None, days: int = 30,
+                     today: date | None = None) -> list[DayTotals]:
+        """Sessions, minutes and tokens per UTC day over the last ``days`` days, oldest first."""
+        last = today or utcnow().date()
+        first = last - timedelta(days=days - 1)
+        since = datetime(first.year, first.month, first.day, tzinfo=timezone.utc)
+        query = sa.select(claude_sessions.c.started_at, claude_sessions.c.duration_minutes,
+                          claude_sessions.c.tokens_input, claude_sessions.c.tokens_output).where(
+            claude_sessions.c.user_id == owner.id, claude_sessions.c.started_at >= since)
+        if application_id is not None:
+            query = query.where(claude_sessions.c.application_id == application_id)
+        totals = {first + timedelta(days=n): [0, 0, 0] for n in range(days)}
+        with self._read() as conn:
+            for row in conn.execute(query):
+                day = row.started_at.astimezone(timezone.utc).date()
+                if day in totals:
+                    bucket = totals[day]
+                    bucket[0] += 1
+                    bucket[1] += row.duration_minutes
+                    bucket[2] += row.tokens_input + row.tokens_output
+        return [DayTotals(day, *values) for day, values in sorted(totals.items())]
+
+
+def _check_ids(record: SessionRecord) -> None:
+    if not is_uuid(record.id):
+        raise InvalidRecord("The session id must be a UUID.", "id")
+    for n, run in enumerate(record.maintenance_runs):
+        if not is_uuid(run.id):
+            raise InvalidRecord("A maintenance run id must be a UUID.",
+                                f"maintenance_runs.{n}.id")
+
+
+def _session_select() -> sa.Select[Any]:
+    return sa.select(claude_sessions, applications.c.name.label("application_name"),
+                     applications.c.repository_url.label("repository_url"))
+
+
+def _tracked(row: Row[Any], *, runs: Sequence[MaintenanceRun] | None = None) -> TrackedSession:
+    """The row as a record; ValueError when a JSON column does not parse."""
+    data: dict[str, Any] = dict(row._mapping)
+    for name in _JSON_COLUMNS:
+        if isinstance(data[name], Unreadable):
+            raise ValueError(f"{name}: {data[name].reason}")
+    data["id"], data["application_id"] = str(data["id"]), str(data["application_id"])
+    if runs is not None:
+        data["maintenance_runs"] = list(runs)
+    return TrackedSession.model_validate(data)
+
+
+def _run(row: Row[Any]) -> MaintenanceRun:
+    data = dict(row._mapping)
+    if isinstance(data["results"], Unreadable):
+        data["results"] = data["results"].text
+    return MaintenanceRun.model_validate(
+        {k: data[k] for k in ("id", "command", "status", "results", "notes", "run_at")})
