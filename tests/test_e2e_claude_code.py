@@ -1,0 +1,399 @@
+"""End to end with the real Claude Code client: the plugin in this checkout, a scripted model.
+
+Each test runs Claude Code (`--plugin-dir` = this repository) in a temporary git repository
+with a bare remote, against the scripted Messages API of ``helpers.fake_anthropic``. The
+scripted model does what a real one would do with our command files: it reads the session id
+out of the expanded command text and calls the plugin's MCP tools with it. The tests check what
+each step left behind: the requests the model saw, the tool results, the context files,
+``pause-state.json``, the ledger, git, the remote and ``claude-session history``.
+
+Two shapes of client are used: ``Conversation`` (one process, several prompts, as a person at a
+terminal) and ``start_claude``/``run_claude`` (one prompt per process, or a process to kill).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers.claude_code import (
+    claude_bin,
+    live_sessions,
+    mcp_logs,
+    requires_claude,
+    run_claude,
+    start_claude,
+    transcripts,
+    wait_for,
+)
+from helpers.conversation import Conversation
+from helpers.fake_anthropic import (
+    JSON,
+    FakeAnthropic,
+    Turn,
+    hold,
+    request_text,
+    text,
+    tool_results,
+    tool_use,
+)
+from helpers.gitrepo import commit_file, git, make_remote, make_repo
+
+__all__ = ["claude_bin"]  # the fixture, re-exported so pytest finds it here
+
+pytestmark = requires_claude
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOL = "mcp__plugin_session_session__"
+ALLOWED = [f"{TOOL}*"]
+HOOK_CONTEXT = "SessionStart hook additional context:"
+
+# What the command files show the model: `session_id` "<id>" or `session_id`: "<id>".
+_SESSION_ID = re.compile(r'`session_id`:? "([^"]+)"')
+
+SUMMARY = "The parser reads headers; body parsing is half done in parser.py."
+NEXT_STEPS = ["Finish body parsing", "Add tests for chunked bodies"]
+COMMIT_SUBJECT = "Add the body parser"
+
+
+# --- what the scripted model reads ----------------------------------------------------------
+
+def last_user_text(body: JSON) -> str:
+    """The text of the newest user message (the expanded command of this turn)."""
+    for message in reversed(body.get("messages", [])):
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            return content
+        texts = [b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"]
+        if texts:
+            return "\n".join(texts)
+    return ""
+
+
+def command_session_id(body: JSON) -> str:
+    """The session id Claude Code put into the newest command text (what a model would use)."""
+    found = _SESSION_ID.findall(last_user_text(body))
+    if not found:
+        raise ValueError("no `session_id` in the command text")
+    return str(found[-1])
+
+
+def last_result(body: JSON) -> JSON:
+    """The newest tool result of a request, decoded (Claude Code sends structured output)."""
+    results = tool_results(body)
+    if not results:
+        raise ValueError("no tool_result in the request")
+    content = results[-1]["content"]
+    if isinstance(content, list):
+        content = "".join(b.get("text", "") for b in content if isinstance(b, dict))
+    decoded = json.loads(content)
+    assert isinstance(decoded, dict)
+    return decoded
+
+
+def calls(tool: str, preamble: str = "", **args: Any) -> Callable[[JSON], Turn]:
+    """A scripted step: call ``tool`` with the session id read from the command text."""
+
+    def step(body: JSON) -> Turn:
+        return tool_use(f"{TOOL}{tool}", {"session_id": command_session_id(body), **args},
+                        preamble=preamble)
+
+    return step
+
+
+def result_of(api: FakeAnthropic, turn: int) -> JSON:
+    """The tool result the model got back in request number ``turn`` (0-based)."""
+    return last_result(api.turn_requests[turn])
+
+
+# --- the world of one test ------------------------------------------------------------------
+
+class World:
+    """A project with a bare remote, the isolated Claude home, and ways to run Claude Code."""
+
+    def __init__(self, tmp_path: Path, config_dir: Path) -> None:
+        self.repo = make_repo(tmp_path / "webparser")
+        self.remote = make_remote(self.repo, tmp_path / "remote" / "webparser.git")
+        self.config = config_dir
+        self.home = config_dir.parent
+        self.timings: dict[str, float] = {}
+
+    def kwargs(self, api: FakeAnthropic) -> dict[str, Any]:
+        return {"cwd": self.repo, "config_dir": self.config, "home": self.home,
+                "base_url": api.base_url, "plugin_dir": ROOT, "allowed_tools": ALLOWED}
+
+    def conversation(self, api: FakeAnthropic) -> Conversation:
+        return Conversation.start(**self.kwargs(api))
+
+    def run(self, api: FakeAnthropic, prompt: str) -> subprocess.CompletedProcess[str]:
+        result = run_claude(prompt, timeout=60, **self.kwargs(api))
+        assert result.returncode == 0, self.explain(api, result.stderr)
+        return result
+
+    def explain(self, api: FakeAnthropic, stderr: str = "") -> str:
+        """What to print when a run went wrong: server errors, MCP log, client stderr."""
+        return (f"api errors: {api.errors}\nstderr: {stderr[-3000:]}\n"
+                f"mcp logs:\n{mcp_logs(self.home)[-4000:]}")
+
+    def cli(self, *args: str) -> JSON:
+        """`claude-session <args> --json` as a separate process, on the same state home."""
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(ROOT / "server")
+        proc = subprocess.run([sys.executable, "-m", "claude_session.cli", *args, "--json"],
+                              cwd=self.repo, env=env, capture_output=True, text=True,
+                              timeout=60, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        data = json.loads(proc.stdout)
+        assert isinstance(data, dict)
+        return data
+
+    def history(self) -> list[JSON]:
+        records = self.cli("history", "--limit", "50")["records"]
+        assert isinstance(records, list)
+        return records
+
+    def pause_state(self) -> JSON:
+        path = self.config / "pause-state.json"
+        if not path.exists():
+            return {}
+        projects = json.loads(path.read_text())["projects"]
+        assert isinstance(projects, dict)
+        return projects
+
+    def ledger(self, session_id: str) -> JSON:
+        data = json.loads((self.config / "claude-session" / "ledger" / f"{session_id}.json")
+                          .read_text())
+        assert isinstance(data, dict)
+        return data
+
+    def transcript(self, session_id: str) -> Path:
+        [found] = [t for t in transcripts(self.config) if t.stem == session_id]
+        return found
+
+
+@pytest.fixture
+def world(tmp_path: Path, isolated_home: Path, claude_bin: Path) -> Iterator[World]:
+    yield World(tmp_path, isolated_home)
+
+
+def in_order(text: str, *parts: str) -> bool:
+    """Every part occurs in ``text``, in this order."""
+    at = 0
+    for part in parts:
+        at = text.find(part, at)
+        if at < 0:
+            return False
+    return True
+
+
+def transcript_has(path_of: Callable[[], Path], needle: str) -> bool:
+    try:
+        return needle in path_of().read_text()
+    except (OSError, ValueError):
+        return False
+
+
+# --- the tests --------------------------------------------------------------------------------
+
+def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(world: World) -> None:
+    """The issue's 'done when': start and pause, quit; a new Claude Code is told about the
+    paused session unasked; resume gives the saved context back; end commits, pushes and
+    records the session."""
+    # --- first Claude Code: /session:start, then /session:pause with a note -----------------
+    pause = calls("pause_session", summary=SUMMARY, next_steps=NEXT_STEPS,
+                  accomplishments=["Header parsing"], note="lunch break")
+    with FakeAnthropic([calls("start_session"), text("Started."), pause, text("Paused.")]) as a:
+        started = time.monotonic()
+        with world.conversation(a) as first:
+            first.ask("/session:start")
+            first.ask("/session:pause lunch break")
+            assert first.close() == 0, world.explain(a, first.stderr)
+        world.timings["first"] = time.monotonic() - started
+    sid_a = first.session_id
+    assert sid_a and not a.errors, world.explain(a, first.stderr)
+
+    start_text = last_user_text(a.turn_requests[0])
+    assert "<command-name>/session:start</command-name>" in start_text
+    assert "Start a claude-session work session for this project." in start_text
+    assert f'`session_id`: "{sid_a}"' in start_text and "${CLAUDE_SESSION_ID}" not in start_text
+    assert world.transcript(sid_a).exists()  # the id the model read is Claude Code's own
+
+    started_result = result_of(a, 1)
+    assert started_result["status"] == "ready" and started_result["session_id"] == sid_a
+    assert started_result["branch"] == "main"
+
+    pause_text = last_user_text(a.turn_requests[2])
+    assert "<command-args>lunch break</command-args>" in pause_text
+    assert f'`session_id` "{sid_a}"' in pause_text
+    paused = result_of(a, 3)
+    assert paused["status"] == "paused" and paused["session_id"] == sid_a
+    context_file = Path(paused["context_file"])
+    saved = context_file.read_text()
+    assert context_file.parent == world.config / "contexts"
+    assert in_order(saved, SUMMARY, *NEXT_STEPS)
+    assert "lunch break" in saved and sid_a in saved and "Header parsing" in saved
+    entry = world.pause_state()[str(world.repo)]
+    assert entry["session_id"] == sid_a and entry["branch"] == "main"
+    assert entry["context_file"] == str(context_file) and entry["summary"] == SUMMARY
+    assert entry["head"] == git(world.repo, "rev-parse", "HEAD")
+
+    # --- work done between the sessions, then a second Claude Code ------------------------
+    (world.repo / "parser.py").write_text("def parse_body(raw):\n    return raw\n")
+    end = calls("end_session", summary="Body parsing done.", accomplishments=["Body parsing"],
+                next_steps=["Chunked bodies"],
+                commit_message=f"{COMMIT_SUBJECT}\n\nReads bodies of known length.")
+    script = [calls("resume_session", preamble="Resuming the paused work."), text("Resumed."),
+              end, text("Ended.")]
+    with FakeAnthropic(script) as b:
+        started = time.monotonic()
+        with world.conversation(b) as second:
+            second.ask("/session:resume")
+            sid_b = second.session_id
+            assert sid_b and sid_b != sid_a
+            # the transcript is flushed ~0.5 s late: let the resume turn land before /end counts
+            resumed_id = b.responses[1].message_id
+            wait_for(lambda: transcript_has(lambda: world.transcript(sid_b), resumed_id))
+            second.ask("/session:end")
+            assert second.close() == 0, world.explain(b, second.stderr)
+        world.timings["second"] = time.monotonic() - started
+    assert not b.errors, world.explain(b, second.stderr)
+
+    # the SessionStart hook told the model about the paused session before anyone asked
+    first_request = request_text(b.turn_requests[0])
+    assert HOOK_CONTEXT in first_request
+    hook_note = first_request[first_request.index(HOOK_CONTEXT):]
+    assert in_order(hook_note, "paused", "'main'", SUMMARY, "/session:resume")
+
+    resumed = result_of(b, 1)
+    assert resumed["status"] == "ready" and resumed["session_id"] == sid_b
+    assert resumed["context"] == saved  # the saved context, whole
+
+    ended = result_of(b, 3)
+    assert ended["status"] == "ended" and ended["session_id"] == sid_b, ended
+    head = git(world.repo, "rev-parse", "HEAD")
+    assert ended["commit"] == head
+    assert git(world.repo, "log", "-1", "--format=%s") == COMMIT_SUBJECT
+    assert git(world.repo, "show", "--name-only", "--format=", "HEAD") == "parser.py"
+    assert git(world.repo, "status", "--porcelain") == ""
+    assert ended["pushed"] is True
+    assert git(world.remote, "rev-parse", "refs/heads/main") == head
+    assert ended["tracker"] == "local"
+    assert str(world.repo) not in world.pause_state()
+    assert world.ledger(sid_b)["status"] == "ended"
+
+    # tokens: from the transcript, each API response once (the resume answer has two blocks,
+    # so the transcript holds it twice); the end call's own response may not be flushed yet
+    usage = [r.usage for r in b.responses if not r.side]
+    counted = {sum(u.input_tokens for u in usage[:n]) for n in (2, 3)}
+    counted_out = {sum(u.output_tokens for u in usage[:n]) for n in (2, 3)}
+    record = ended["record"]
+    assert record["tokens_input"] in counted and record["tokens_output"] in counted_out, record
+
+    # the record, as a separate `claude-session history` process sees it (also after a sync)
+    world.cli("sync")
+    history = world.history()
+    mine = [r for r in history if r["claude_session_id"] == sid_b]
+    assert len(mine) == 1, history
+    [kept] = mine
+    assert kept["id"] == record["id"] and kept["end_mode"] == "standard"
+    assert kept["commits_count"] == 1 and kept["files_changed"] == ["parser.py"]
+    assert kept["summary"] == "Body parsing done." and kept["accomplishments"] == ["Body parsing"]
+    assert kept["starting_branch"] == kept["ending_branch"] == "main"
+    assert kept["tokens_input"] == record["tokens_input"] > 0
+    assert kept["session_source"] in ("resume", "startup", "claude-code")
+    # the first Claude Code quit after its pause without /end: its record is there once too
+    assert [r["end_mode"] for r in history if r["claude_session_id"] == sid_a] == ["unended"]
+    print(f"wall: first Claude Code {world.timings['first']:.1f} s, "
+          f"second {world.timings['second']:.1f} s")
+
+
+def test_killed_claude_code_is_finalized_by_the_next_start_and_recorded_once(
+    world: World,
+) -> None:
+    """SIGKILL mid-turn: no Stop, no SessionEnd. The ledger entry stays open; the next Claude
+    Code's SessionStart hook finalizes it; start_session (or sync) delivers the record once."""
+    with FakeAnthropic([calls("start_session"), hold()]) as a:
+        proc = start_claude("/session:start", **world.kwargs(a))
+        try:
+            a.wait_for_turns(2, timeout=30)  # the start ran; the model's next answer hangs
+            sid = command_session_id(a.turn_requests[0])
+            wait_for(lambda: transcript_has(lambda: world.transcript(sid), "tool_result"))
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    assert result_of(a, 1)["status"] == "ready", world.explain(a)
+    open_entry = world.ledger(sid)
+    assert open_entry["status"] == "active" and not open_entry.get("ended_at")
+    assert sid in [s.get("sessionId") for s in live_sessions(world.config)]  # left behind
+
+    # the next Claude Code, asked anything: its SessionStart hook closes the dead session
+    with FakeAnthropic([text("Hello.")]) as b:
+        world.run(b, "hello")
+    closed = world.ledger(sid)
+    assert closed["status"] == "finalized" and closed["ended_at"], closed
+
+    # a third one runs /session:start: the record reaches the tracker
+    with FakeAnthropic([calls("start_session"), text("Started.")]) as c:
+        world.run(c, "/session:start")
+    assert result_of(c, 1)["status"] == "ready", world.explain(c)
+    mine = [r for r in world.history() if r["claude_session_id"] == sid]
+    assert len(mine) == 1 and mine[0]["end_mode"] == "unended", mine
+    record = mine[0]
+    assert record["starting_branch"] == "main" and record["commits_count"] == 0
+    first = a.responses[0].usage  # the one answer that reached the transcript before the kill
+    assert (record["tokens_input"], record["tokens_output"]) == (
+        first.input_tokens, first.output_tokens)
+
+    world.cli("sync")  # delivering again never makes a second record
+    assert [r["end_mode"] for r in world.history() if r["claude_session_id"] == sid] == [
+        "unended"]
+
+
+def test_start_on_another_branch_offers_choices_and_switch_checks_out_the_paused_one(
+    world: World,
+) -> None:
+    """Paused on `feature`, back on `main`: the hook warns, start_session returns
+    branch_mismatch with the three choices, and the model's second call with `switch`
+    checks the paused branch out and returns its context."""
+    git(world.repo, "checkout", "-q", "-b", "feature")
+    commit_file(world.repo, "feature.py", "FEATURE = True\n", "Start the feature")
+    paused = world.cli("pause", "--summary", "Feature flag half wired.", "--next", "Wire it")
+    git(world.repo, "checkout", "-q", "main")
+
+    def choose_switch(body: JSON) -> Turn:
+        answer = last_result(body)
+        if answer.get("status") != "branch_mismatch":
+            return text(f"unexpected status {answer.get('status')}")
+        return tool_use(f"{TOOL}start_session",
+                        {"session_id": answer["session_id"], "on_mismatch": "switch"})
+
+    with FakeAnthropic([calls("start_session"), choose_switch, text("Switched.")]) as api:
+        world.run(api, "/session:start")
+
+    first_request = request_text(api.turn_requests[0])
+    assert in_order(first_request, HOOK_CONTEXT, "'feature'",
+                    "Warning: the current branch is 'main', not 'feature'", "/session:resume")
+    mismatch = result_of(api, 1)
+    assert mismatch["status"] == "branch_mismatch", mismatch
+    assert (mismatch["branch"], mismatch["paused_branch"]) == ("main", "feature")
+    assert mismatch["choices"] == ["switch", "stay", "cancel"]
+    assert len(api.turn_requests) == 3, "the model's second call did not happen"
+    switched = result_of(api, 2)
+    assert switched["status"] == "ready" and switched["switched_branch"] is True, switched
+    assert switched["branch"] == "feature" and switched["session_id"] == mismatch["session_id"]
+    assert "Feature flag half wired." in switched["context"]
+    assert switched["context"] == Path(paused["context_file"]).read_text()
+    assert git(world.repo, "rev-parse", "--abbrev-ref", "HEAD") == "feature"
+    assert str(world.repo) not in world.pause_state()
