@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,11 +21,12 @@ from claude_session.errors import TrackerUnavailable
 from claude_session.models import MaintenanceRun, SessionRecord
 from claude_session.paths import Paths
 from claude_session.tracker import LocalTracker, open_tracker
-from claude_session.tracker.local import SCHEMA_VERSION, migrate
+from claude_session.tracker.service.database import HEAD, create_engine, migrate
 
 SERVER = str(Path(__file__).resolve().parent.parent / "server")
 START = datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc)
 REPO = "github.com/acme/widgets"
+SHARED = "5f0c7c5e-0000-4000-8000-000000000001"
 
 
 @pytest.fixture
@@ -171,7 +173,8 @@ def test_one_application_per_repository_named_after_the_latest_folder(
         tracker: LocalTracker, db: Path) -> None:
     tracker.send(record(application_name="widgets"))
     tracker.send(record(application_name="widgets-renamed"))
-    apps = rows(db, "SELECT name, user_id, repository_url FROM applications")
+    apps = rows(db, "SELECT a.name, u.name, a.repository_url FROM applications a "
+                    "JOIN users u ON u.id = a.user_id")
     assert [tuple(a) for a in apps] == [("widgets-renamed", "local", REPO)]
     assert len(tracker.list_sessions(project="widgets-renamed")) == 2
 
@@ -237,7 +240,7 @@ def test_database_files_are_private(tracker: LocalTracker, db: Path) -> None:
 def test_database_is_wal_with_the_current_schema_version(tracker: LocalTracker, db: Path) -> None:
     tracker.send(record())
     assert rows(db, "PRAGMA journal_mode")[0][0] == "wal"
-    assert rows(db, "PRAGMA user_version")[0][0] == SCHEMA_VERSION
+    assert rows(db, "SELECT version_num FROM alembic_version")[0][0] == HEAD
     tables = {r["name"] for r in rows(db, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"applications", "claude_sessions", "maintenance_runs"} <= tables
 
@@ -257,23 +260,23 @@ def test_opening_touches_nothing_until_used(db: Path) -> None:
 
 def test_migrate_runs_once(db: Path) -> None:
     LocalTracker(db).list_sessions()
-    conn = sqlite3.connect(db, isolation_level=None)
+    engine = create_engine(f"sqlite:///{db}")
     try:
-        assert migrate(conn) == SCHEMA_VERSION
-        assert migrate(conn) == SCHEMA_VERSION
+        assert migrate(engine) == HEAD
+        assert migrate(engine) == HEAD
     finally:
-        conn.close()
+        engine.dispose()
 
 
 def test_newer_schema_is_unavailable_and_left_as_it_is(db: Path) -> None:
     LocalTracker(db).list_sessions()
     conn = sqlite3.connect(db)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
     conn.commit()
     conn.close()
     with pytest.raises(TrackerUnavailable, match="newer claude-session"):
         LocalTracker(db).send(record())
-    assert rows(db, "PRAGMA user_version")[0][0] == SCHEMA_VERSION + 1
+    assert rows(db, "SELECT version_num FROM alembic_version")[0][0] == "9999_from_the_future"
     assert list(db.parent.glob("*.corrupt-*")) == []
 
 
@@ -327,6 +330,7 @@ def test_open_tracker_without_url_is_the_local_database(isolated_home: Path) -> 
 
 _SENDER = textwrap.dedent("""
     import sys
+    import uuid
     from datetime import datetime, timedelta, timezone
     sys.path.insert(0, {server!r})
     from pathlib import Path
@@ -336,14 +340,15 @@ _SENDER = textwrap.dedent("""
     start = datetime(2025, 3, 14, tzinfo=timezone.utc)
     tracker = LocalTracker(Path({db!r}), busy_timeout=60)
     for n in range({n}):
-        rec = SessionRecord(id=f"{{worker}}-{{n}}", application_name=f"app-{{n % 3}}",
+        rec = SessionRecord(id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{{worker}}-{{n}}")),
+                            application_name=f"app-{{n % 3}}",
                             repository_url=f"github.com/acme/app-{{n % 3}}",
                             started_at=start + timedelta(minutes=n), ended_at=start,
-                            maintenance_runs=[MaintenanceRun(id=f"{{worker}}-{{n}}-run",
+                            maintenance_runs=[MaintenanceRun(id=str(uuid.uuid4()),
                                                              command="audit", status="ok")])
         tracker.send(rec)
         # Every worker also resends one shared record: retries from the outbox race like this.
-        tracker.send(SessionRecord(id="shared", application_name="app-0",
+        tracker.send(SessionRecord(id={shared!r}, application_name="app-0",
                                    repository_url="github.com/acme/app-0", started_at=start,
                                    ended_at=start, summary=worker))
     tracker.close()
@@ -352,11 +357,12 @@ _SENDER = textwrap.dedent("""
 
 def test_concurrent_sends_from_processes_all_land(tmp_path: Path, db: Path) -> None:
     script = tmp_path / "sender.py"
-    script.write_text(_SENDER.format(server=SERVER, db=str(db), n=15))
+    script.write_text(_SENDER.format(server=SERVER, db=str(db), n=15, shared=SHARED))
     procs = [subprocess.Popen([sys.executable, str(script), f"w{w}"]) for w in range(6)]
     assert all(p.wait(180) == 0 for p in procs)
     ids = {r["id"] for r in rows(db, "SELECT id FROM claude_sessions")}
-    assert ids == {f"w{w}-{n}" for w in range(6) for n in range(15)} | {"shared"}
+    assert ids == {str(uuid.uuid5(uuid.NAMESPACE_URL, f"w{w}-{n}"))
+                   for w in range(6) for n in range(15)} | {SHARED}
     assert len(rows(db, "SELECT id FROM maintenance_runs")) == 90
     assert len(rows(db, "SELECT id FROM applications")) == 3
     with LocalTracker(db) as tracker:
@@ -368,3 +374,32 @@ def test_a_file_where_the_folder_should_be_raises_tracker_unavailable(isolated_h
     blocker.write_text("")
     with pytest.raises(TrackerUnavailable, match="record is kept"):
         LocalTracker(blocker / "tracker.db").send(record())
+
+
+def test_database_from_before_the_service_is_carried_over(db: Path) -> None:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    old = sqlite3.connect(db)
+    old.executescript("""
+        CREATE TABLE applications (id TEXT PRIMARY KEY, name TEXT NOT NULL, user_id TEXT NOT NULL,
+                                   repository_url TEXT, created_at TEXT NOT NULL);
+        CREATE TABLE claude_sessions (id TEXT PRIMARY KEY, application_id TEXT NOT NULL,
+            started_at TEXT NOT NULL, ended_at TEXT NOT NULL, duration_minutes INTEGER,
+            summary TEXT, accomplishments TEXT, next_steps TEXT, files_changed TEXT,
+            maintenance_runs TEXT, security_findings TEXT);
+        PRAGMA user_version = 1;
+    """)
+    kept = "0b7f2a8e-1c1d-4e4e-9f9f-000000000042"
+    old.execute("INSERT INTO applications VALUES ('a1', 'widgets', 'local', ?, '2025-01-01')",
+                (REPO,))
+    old.execute("INSERT INTO claude_sessions VALUES (?, 'a1', '2025-03-14T09:00:00+00:00', "
+                "'2025-03-14T10:00:00+00:00', 60, 'old work', '[\"x\"]', '[]', '[]', "
+                "'[{\"id\": \"0b7f2a8e-1c1d-4e4e-9f9f-000000000043\", \"command\": \"audit\", "
+                "\"status\": \"ok\", \"run_at\": \"2025-03-14T09:30:00+00:00\"}]', '[]')", (kept,))
+    old.commit()
+    old.close()
+    with LocalTracker(db) as tracker:
+        got = tracker.get_session(kept)
+        assert got is not None and got.summary == "old work" and got.accomplishments == ["x"]
+        assert [r.command for r in got.maintenance_runs] == ["audit"]
+        assert "1 of 1 records" in tracker.warnings[0]
+    assert len(list(db.parent.glob(f"{db.name}.corrupt-*"))) == 1

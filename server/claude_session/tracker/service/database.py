@@ -204,6 +204,10 @@ def current_revision(conn: Connection) -> str | None:
 
 def migrate(engine: Engine) -> str | None:
     """Bring the schema to ``HEAD`` in one transaction; return the revision found."""
+    with engine.connect() as conn, conn.begin():
+        # The usual case, checked without taking SQLite's write lock.
+        if current_revision(conn) == HEAD:
+            return HEAD
     with engine.connect() as conn:
         conn = conn.execution_options(**WRITE)
         with conn.begin():
