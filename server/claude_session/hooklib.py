@@ -242,6 +242,9 @@ def build_unended_record(paths: Paths, entry: dict[str, Any], ended_at: str) -> 
 
 
 def spool_record(paths: Paths, record: dict[str, Any]) -> Path:
+    from claude_session.redact import redact_data
+
+    record = redact_data(record)
     target = paths.data / "spool" / f"{safe_name(str(record['id']))}.json"
     atomic_write(target, json.dumps(record, indent=1))
     return target

@@ -49,6 +49,7 @@ from claude_session.models import (
 )
 from claude_session.paths import Paths
 from claude_session.project import Project, resolve
+from claude_session.redact import redact_data
 from claude_session.records import (
     build_record,
     machine_name,
@@ -421,13 +422,13 @@ class Core:
                 project=project.name, project_root=project.key, repository_url=project.origin_url,
                 branch=state.branch if state else None, head=state.head if state else None,
                 context_file=str(path), paused_at=utcnow(), session_id=sid, wip_commit=wip_sha,
-                note=note, summary=summary,
+                note=redact_data(note), summary=redact_data(summary),
             )
             data = pause.model_dump(mode="json")
             data["repository"] = project.repository
             pausestate.put(self.paths, project.key, data, state=self.pause_file)
             entry.context_id = path.stem
-            entry.summary = summary or entry.summary
+            entry.summary = redact_data(summary) or entry.summary
             self._save_ledger(entry)
             item_title = prompt = None
             if handoff:
@@ -606,7 +607,7 @@ class Core:
             outcome, detail = self._deliver(record)
             entry.status = "ended"
             entry.ended_at = record.ended_at
-            entry.summary = summary or entry.summary
+            entry.summary = redact_data(summary) or entry.summary
             self._save_ledger(entry)
             pausestate.clear(self.paths, project.key, state=self.pause_file)
             return EndResult(project=project.name, project_root=project.key, session_id=sid,
@@ -732,7 +733,7 @@ class Core:
             assert sid is not None
             entry = self._ensure_ledger(project, sid, source="cli", state=self._state(project))
             run = MaintenanceRun(command=command.strip(), status=status.strip(),
-                                 results=results, notes=notes)
+                                 results=redact_data(results), notes=redact_data(notes))
             entry.maintenance_runs.append(run)
             entry.security_findings.extend(security_findings(run))
             self._save_ledger(entry)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from claude_session.models import LedgerEntry, MaintenanceRun, SessionRecord, SecurityFinding
+from claude_session.redact import redact_data
 from claude_session.transcript import Usage, usage_from_transcript
 
 SECURITY_WORDS = ("security", "audit", "scan", "vuln", "secret", "sast", "cve")
@@ -45,13 +46,22 @@ def security_findings(run: MaintenanceRun) -> list[SecurityFinding]:
     return []
 
 
+def redacted(record: SessionRecord) -> SessionRecord:
+    """The record as it may leave the machine: every free-text field redacted."""
+    data = record.model_dump(mode="json")
+    for key in ("summary", "accomplishments", "next_steps", "files_changed", "maintenance_runs",
+                "security_findings", "starting_branch", "ending_branch", "repository_url"):
+        data[key] = redact_data(data[key])
+    return SessionRecord.model_validate(data)
+
+
 def build_record(entry: LedgerEntry, *, application: str, repository_url: str | None,
                  ended_at: datetime, ending_branch: str | None, commits_count: int,
                  files_changed: list[str], usage: Usage | None, summary: str,
                  accomplishments: list[str], next_steps: list[str], mode: str,
                  record_id: str | None) -> SessionRecord:
     extra: dict[str, Any] = {"id": record_id} if record_id else {}
-    return SessionRecord(
+    return redacted(SessionRecord(
         **extra,
         application_name=application,
         repository_url=repository_url,
@@ -76,4 +86,4 @@ def build_record(entry: LedgerEntry, *, application: str, repository_url: str | 
         security_findings=entry.security_findings,
         machine=machine_name(),
         end_mode=mode,
-    )
+    ))

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import bisect
 import re
+from typing import Any
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["contains_secret", "marker", "redact", "redacted_kinds"]
+__all__ = ["contains_secret", "marker", "redact", "redact_data", "redacted_kinds"]
 
 _MAX_PASSES = 8
 
@@ -334,3 +335,14 @@ _MARKER = re.compile(r"\[REDACTED:([a-z0-9-]{1,40})\]")
 def redacted_kinds(text: str) -> list[str]:
     """The kinds of the markers already in a redacted text, sorted (to tell the user)."""
     return sorted(set(_MARKER.findall(text)))
+
+
+def redact_data(value: Any) -> Any:
+    """``value`` with every string in it (dict keys kept) redacted: for JSON-shaped records."""
+    if isinstance(value, str):
+        return redact(value)[0]
+    if isinstance(value, dict):
+        return {key: redact_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_data(item) for item in value]
+    return value
