@@ -13,7 +13,9 @@ entirely when the schema is current, so opening the local tracker stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,6 +29,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from claude_session.errors import ClaudeSessionError, ConfigError
+from claude_session.paths import FILE_MODE, ensure_dir
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -164,12 +167,22 @@ def sqlite_path(url: sa.URL) -> Path | None:
 def create_engine(database: str | sa.URL, *, busy_timeout: float = 10.0) -> Engine:
     """An engine for SQLite or PostgreSQL, set up for our transactions."""
     url = database if isinstance(database, sa.URL) else normalize_url(database)
+    path = sqlite_path(url)
+    if path is not None:
+        _create_private(path)
     if url.get_backend_name() == "sqlite":
         engine = sa.create_engine(url, connect_args={"check_same_thread": False,
                                                      "timeout": busy_timeout})
         _setup_sqlite(engine, busy_timeout)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _create_private(path: Path) -> None:
+    """The file and its folder, readable by their owner only (session records are private)."""
+    ensure_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
 
 
 def _setup_sqlite(engine: Engine, busy_timeout: float) -> None:

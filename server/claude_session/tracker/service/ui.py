@@ -1,17 +1,200 @@
-"""The Sessions UI (server-rendered Jinja2 pages); filled in below the API."""
+"""The Sessions UI: server-rendered Jinja2 pages over the same store as the API.
+
+Log-in takes an API key and opens a browser session (a random cookie, stored hashed, 14 days).
+Pages: every session, one application's sessions (with a chart of time and tokens per day),
+one session's detail. No JavaScript at all: the chart is inline SVG and the CSS is ours.
+Another user's application or session answers 404, as in the API.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
 import jinja2
-from starlette.routing import BaseRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+from claude_session.tracker.service.storage import (
+    WEB_SESSION_DAYS,
+    Application,
+    DayTotals,
+    Store,
+    User,
+)
+
+HERE = Path(__file__).resolve().parent
+COOKIE = "claude_session_tracker"
+PAGE_SIZE = 50
+CHART_DAYS = 30
 
 
 def templates() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters.update(duration=duration, tokens=tokens, moment=moment)
+    return env
 
 
-routes: list[BaseRoute] = []
+# --- formatting -------------------------------------------------------------------------------
+
+
+def duration(minutes: int) -> str:
+    hours, rest = divmod(max(minutes, 0), 60)
+    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
+
+
+def tokens(count: int) -> str:
+    for size, unit in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if count >= size:
+            return f"{count / size:.1f}{unit}"
+    return str(count)
+
+
+def moment(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    minutes_height: float
+    tokens_height: float
+    label: str
+    title: str
+
+
+def chart(days: list[DayTotals], *, width: int = 600, height: int = 120) -> dict[str, Any]:
+    """Bar geometry for the per-day chart: minutes on the left bar, tokens on the right."""
+    most_minutes = max((d.minutes for d in days), default=0) or 1
+    most_tokens = max((d.tokens for d in days), default=0) or 1
+    step = width / max(len(days), 1)
+    bars = [Bar(x=n * step, minutes_height=height * d.minutes / most_minutes,
+                tokens_height=height * d.tokens / most_tokens,
+                label=d.day.strftime("%d %b") if n % 7 == 0 or n == len(days) - 1 else "",
+                title=f"{d.day.isoformat()}: {d.sessions} sessions, {duration(d.minutes)}, "
+                      f"{tokens(d.tokens)} tokens")
+            for n, d in enumerate(days)]
+    return {"bars": bars, "width": width, "height": height, "bar": step * 0.4,
+            "total_minutes": sum(d.minutes for d in days),
+            "total_tokens": sum(d.tokens for d in days),
+            "total_sessions": sum(d.sessions for d in days)}
+
+
+# --- plumbing ---------------------------------------------------------------------------------
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    env: jinja2.Environment = request.app.state.templates
+    return HTMLResponse(env.get_template(name).render(request=request, **values),
+                        status_code=status)
+
+
+async def signed_in(request: Request) -> User | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    return await run_in_threadpool(_store(request).user_for_web_session, token)
+
+
+async def _sidebar(request: Request, user: User) -> list[Application]:
+    return await run_in_threadpool(_store(request).applications, user)
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/login", status_code=303)
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return max(int(raw), 1) if raw.isdigit() else 1
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+async def login_form(request: Request) -> Response:
+    return render(request, "login.html", error=None)
+
+
+async def login(request: Request) -> Response:
+    body = (await request.body())[:4096].decode("utf-8", "replace")
+    key = parse_qs(body).get("api_key", [""])[0].strip()
+    user = await run_in_threadpool(_store(request).user_for_api_key, key) if key else None
+    if user is None:
+        return render(request, "login.html", status=401,
+                      error="That API key is not known to this tracker.")
+    token = await run_in_threadpool(_store(request).open_web_session, user)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(COOKIE, token, max_age=WEB_SESSION_DAYS * 86400, httponly=True,
+                        samesite="lax", secure=request.url.scheme == "https")
+    return response
+
+
+async def logout(request: Request) -> Response:
+    token = request.cookies.get(COOKIE)
+    if token:
+        await run_in_threadpool(_store(request).close_web_session, token)
+    response = _to_login()
+    response.delete_cookie(COOKIE)
+    return response
+
+
+async def sessions_page(request: Request) -> Response:
+    """Every session, or one application's when the path names it."""
+    user = await signed_in(request)
+    if user is None:
+        return _to_login()
+    store = _store(request)
+    app_id = request.path_params.get("application_id")
+    current = None
+    if app_id is not None:
+        current = await run_in_threadpool(store.application, user, app_id)
+        if current is None:
+            raise HTTPException(404, "No such application.")
+    page_number = _page_number(request)
+    page = await run_in_threadpool(lambda: store.list_sessions(
+        user, application_id=app_id, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE))
+    days = await run_in_threadpool(lambda: store.daily_totals(
+        user, application_id=app_id, days=CHART_DAYS))
+    pages = max((page.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return render(request, "sessions.html", user=user,
+                  applications=await _sidebar(request, user), current=current,
+                  sessions=page.sessions, total=page.total, page=page_number, pages=pages,
+                  chart=chart(days))
+
+
+async def session_page(request: Request) -> Response:
+    user = await signed_in(request)
+    if user is None:
+        return _to_login()
+    found = await run_in_threadpool(_store(request).get_session, user,
+                                    request.path_params["session_id"])
+    if found is None:
+        raise HTTPException(404, "No such session.")
+    apps = await _sidebar(request, user)
+    current = next((a for a in apps if a.id == found.application_id), None)
+    return render(request, "session.html", user=user, applications=apps, current=current,
+                  session=found)
+
+
+routes: list[BaseRoute] = [
+    Route("/", sessions_page, methods=["GET"]),
+    Route("/login", login_form, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/applications/{application_id}", sessions_page, methods=["GET"]),
+    Route("/sessions/{session_id}", session_page, methods=["GET"]),
+    Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+]

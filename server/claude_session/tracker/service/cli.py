@@ -1,0 +1,148 @@
+"""``claude-session tracker serve | migrate | token create``: run and administer the tracker.
+
+``register(verbs, common)`` adds the ``tracker`` verb to the main CLI. Each sub-verb is a
+``run(args) -> exit code`` (they need no project, so they bypass the lifecycle core). The
+database defaults to the local tracker's SQLite file, so ``tracker serve`` with no options
+shows this machine's own history (log in with a key for the user ``local``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from claude_session.config import Settings
+from claude_session.errors import ClaudeSessionError
+from claude_session.paths import Paths
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+LOCAL_USER = "local"
+
+
+def register(verbs: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``tracker`` and its sub-verbs to the main parser's subparsers."""
+    tracker = verbs.add_parser("tracker", parents=[common], help="run or administer the tracker",
+                               description="The session tracker service and its API keys.")
+    sub = tracker.add_subparsers(dest="tracker_verb", metavar="serve|migrate|token",
+                                 parser_class=type(tracker))
+    serve = sub.add_parser("serve", parents=[common], help="run the tracker (API and Sessions UI)",
+                           description="Run the tracker: the API under /api and the Sessions UI.")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT,
+                       help=f"port (default {DEFAULT_PORT})")
+    _database_option(serve)
+    serve.set_defaults(run=run_serve)
+    migrate = sub.add_parser("migrate", parents=[common], help="bring the database schema up to date")
+    _database_option(migrate)
+    migrate.set_defaults(run=run_migrate)
+    token = sub.add_parser("token", parents=[common], help="API keys")
+    token_sub = token.add_subparsers(dest="token_verb", metavar="create",
+                                     parser_class=type(tracker))
+    create = token_sub.add_parser("create", parents=[common],
+                                  help="print a new API key for a user (shown once)")
+    create.add_argument("--user", required=True, help="user name (created if new)")
+    _database_option(create)
+    create.set_defaults(run=run_token_create)
+
+
+def _database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", metavar="URL", default=None,
+                        help="sqlite:///PATH, a file path, or postgresql://USER@HOST/DB "
+                             "(default: the local tracker database)")
+
+
+def database_url(args: argparse.Namespace) -> str:
+    """The ``--database`` URL, or the local tracker's SQLite file."""
+    if args.database:
+        return str(args.database)
+    return f"sqlite:///{Paths(Settings.from_env().home).tracker_db}"
+
+
+def _shown(url: str) -> str:
+    from claude_session.tracker.service.database import normalize_url
+
+    return normalize_url(url).render_as_string(hide_password=True)
+
+
+def _fail(args: argparse.Namespace, exc: Exception) -> int:
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps({"status": "error", "error": type(exc).__name__,
+                                     "message": str(exc)}) + "\n")
+    print(f"claude-session: {exc}", file=sys.stderr)
+    return 1
+
+
+def _database_error(exc: Exception, url: str) -> ClaudeSessionError:
+    import sqlalchemy as sa
+
+    if isinstance(exc, ClaudeSessionError):
+        return exc
+    if isinstance(exc, sa.exc.SQLAlchemyError):
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return ClaudeSessionError(f"The tracker database {_shown(url)} cannot be used "
+                                  f"({reason}). Check the --database URL and that the server "
+                                  f"is running.")
+    raise exc
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from claude_session.tracker.service.app import create_app
+
+    url = database_url(args)
+    try:
+        app = create_app(url)
+        keys = app.state.store.count_api_keys()
+    except Exception as exc:
+        return _fail(args, _database_error(exc, url))
+    print(f"Tracker on http://{args.host}:{args.port} (database {_shown(url)})", file=sys.stderr)
+    if keys == 0:
+        hint = "" if args.database else f" --user {LOCAL_USER}"
+        print(f"No API keys yet: create one with `claude-session tracker token create"
+              f"{hint or ' --user NAME'}` to log in.", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info",
+                timeout_graceful_shutdown=5)
+    return 0
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    from claude_session.tracker.service.database import HEAD, create_engine, migrate
+
+    url = database_url(args)
+    try:
+        engine = create_engine(url)
+        try:
+            found = migrate(engine)
+        finally:
+            engine.dispose()
+    except Exception as exc:
+        return _fail(args, _database_error(exc, url))
+    result = {"status": "migrated" if found != HEAD else "current", "from": found, "to": HEAD,
+              "database": _shown(url)}
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps(result) + "\n")
+    else:
+        print(f"Database {result['database']}: schema {found or 'empty'} -> {HEAD}.")
+    return 0
+
+
+def run_token_create(args: argparse.Namespace) -> int:
+    from claude_session.tracker.service.app import create_api_key
+
+    url = database_url(args)
+    try:
+        key = create_api_key(url, args.user)
+    except Exception as exc:
+        return _fail(args, _database_error(exc, url))
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps({"status": "created", "user": args.user, "api_key": key})
+                         + "\n")
+    else:
+        print(key)
+        print(f"API key for {args.user} on {_shown(url)}. It is shown only this once; "
+              f"keep it (e.g. in CLAUDE_SESSION_TRACKER_TOKEN).", file=sys.stderr)
+    return 0
