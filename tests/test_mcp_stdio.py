@@ -1,0 +1,207 @@
+"""The MCP server as Claude Code runs it: a subprocess speaking JSON-RPC over stdio.
+
+Spawned as `python -m claude_session.cli mcp` (what `claude-session mcp` runs) and through the
+plugin's `server/launch_mcp.py`, and driven by the mcp package's own client. A raw test reads
+the server's stdout line by line, because the client only logs a stray line and carries on:
+without it, a `print` in the server would go unnoticed here and break Claude Code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from helpers.gitrepo import git, make_remote, make_repo
+
+pytestmark = pytest.mark.anyio
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER_DIR = ROOT / "server"
+TOOLS = {"start_session", "pause_session", "resume_session", "end_session", "import_handoff",
+         "session_status", "record_maintenance_run", "set_reminder"}
+READ_ONLY = {"session_status"}
+DESTRUCTIVE = {"end_session"}
+_PASSED_ENV = ("HOME", "CLAUDE_CONFIG_DIR", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL",
+               "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    r = make_repo(tmp_path / "stdio-proj")
+    make_remote(r, tmp_path / "remote.git")
+    return r
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """The isolated test environment for the server process (HOME, config dir, git identity)."""
+    env = {name: os.environ[name] for name in _PASSED_ENV if name in os.environ}
+    env["PYTHONPATH"] = str(SERVER_DIR)
+    env.update(extra)
+    return env
+
+
+def cli_server(cwd: Path, **extra: str) -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable,
+                                 args=["-m", "claude_session.cli", "mcp"],
+                                 env=server_env(**extra), cwd=cwd)
+
+
+async def call(client: Client, tool: str, **args: Any) -> dict[str, Any]:
+    result = await client.call_tool(tool, args)
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+async def test_stdio_server_offers_all_tools_with_truthful_annotations_and_output_schemas(
+    repo: Path,
+) -> None:
+    async with Client(cli_server(repo)) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert set(tools) == TOOLS
+    for name, tool in tools.items():
+        assert tool.description, name
+        assert tool.output_schema and tool.output_schema.get("properties"), name
+        assert tool.annotations is not None, name
+        assert tool.annotations.read_only_hint is (name in READ_ONLY), name
+        assert tool.annotations.destructive_hint is (name in DESTRUCTIVE), name
+    assert tools["start_session"].annotations.idempotent_hint is True
+    assert tools["pause_session"].annotations.idempotent_hint is False
+    assert "status" in tools["start_session"].output_schema["properties"]
+    assert "record" in tools["end_session"].output_schema["properties"]
+
+
+async def test_stdio_status_start_pause_and_the_contexts_resource(repo: Path) -> None:
+    async with Client(cli_server(repo)) as client:
+        status = await call(client, "session_status", cwd=str(repo))
+        assert status["project"] == "stdio-proj" and status["branch"] == "main"
+        assert status["active_session"] is None and status["pause"] is None
+
+        started = await call(client, "start_session", cwd=str(repo), session_id="stdio-1")
+        assert (started["status"], started["session_id"]) == ("ready", "stdio-1")
+        paused = await call(client, "pause_session", cwd=str(repo), session_id="stdio-1",
+                            summary="Halfway through the stdio test.", next_steps=["Finish"])
+        context_file = Path(paused["context_file"])
+
+        listing = await client.read_resource("session://contexts")
+        entries = json.loads(listing.contents[0].text)
+        assert entries[0]["name"] == context_file.name
+        assert entries[0]["uri"] == f"session://contexts/{context_file.name}"
+        one = await client.read_resource(entries[0]["uri"])
+        assert one.contents[0].text == context_file.read_text()
+        assert "Halfway through the stdio test." in one.contents[0].text
+
+        status = await call(client, "session_status", cwd=str(repo), session_id="stdio-1")
+        assert status["pause"]["context_file"] == str(context_file)
+    assert context_file.parent == Path(os.environ["CLAUDE_CONFIG_DIR"]) / "contexts"
+
+
+async def test_session_id_falls_back_to_claude_code_env_when_the_placeholder_is_unexpanded(
+    repo: Path,
+) -> None:
+    """Older clients pass `${CLAUDE_SESSION_ID}` literally: the server uses
+    CLAUDE_CODE_SESSION_ID (set by Claude Code for the server process) instead."""
+    server = cli_server(repo, CLAUDE_CODE_SESSION_ID="env-session-7", CLAUDE_PROJECT_DIR=str(repo))
+    async with Client(server) as client:
+        started = await call(client, "start_session", session_id="${CLAUDE_SESSION_ID}")
+    assert started["session_id"] == "env-session-7"
+    assert started["project_root"] == str(repo)  # no cwd argument: CLAUDE_PROJECT_DIR
+
+
+async def test_refusal_reaches_the_client_as_a_tool_error_saying_what_to_do(repo: Path) -> None:
+    """A ClaudeSessionError becomes a tool error whose text the model can act on (the SDK
+    would hide the text of any other exception)."""
+    async with Client(cli_server(repo)) as client:
+        paused = await call(client, "pause_session", cwd=str(repo), session_id="s-err",
+                            summary="About to lose the context file.")
+        Path(paused["context_file"]).unlink()
+        result = await client.call_tool("resume_session", {"cwd": str(repo),
+                                                            "session_id": "s-err"})
+    assert result.is_error
+    text = result.content[0].text
+    assert paused["context_file"] in text and "missing" in text, text
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    return (json.dumps(message) + "\n").encode()
+
+
+def test_stdout_carries_only_json_rpc_and_logs_go_to_stderr(repo: Path) -> None:
+    """Every byte the server writes on stdout is a JSON-RPC message, even while it starts,
+    works in git and shuts down; its log lines go to stderr."""
+    requests = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                    "clientInfo": {"name": "raw-test", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+         "params": {"name": "start_session",
+                    "arguments": {"cwd": str(repo), "session_id": "raw-1"}}},
+        {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+         "params": {"name": "end_session",
+                    "arguments": {"cwd": str(repo), "session_id": "raw-1", "summary": "raw",
+                                  "commit_message": "Raw test"}}},
+    ]
+    proc = subprocess.Popen([sys.executable, "-m", "claude_session.cli", "mcp"], cwd=repo,
+                            env={**server_env(), "PATH": os.environ["PATH"]},
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    answers: dict[int, dict[str, Any]] = {}
+    lines: list[bytes] = []
+    try:
+        for request in requests:
+            proc.stdin.write(_frame(request))
+            proc.stdin.flush()
+            while "id" in request and request["id"] not in answers:
+                line = proc.stdout.readline()
+                assert line, "the server closed stdout"
+                lines.append(line)
+                message = json.loads(line)  # a stray print would fail here
+                if "id" in message:
+                    answers[message["id"]] = message
+        rest, stderr = proc.communicate(timeout=20)  # closes stdin: the server exits
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines += rest.splitlines(keepends=True)
+    for line in lines:
+        assert json.loads(line)["jsonrpc"] == "2.0", line
+    assert {t["name"] for t in answers[2]["result"]["tools"]} == TOOLS
+    assert answers[3]["result"]["structuredContent"]["status"] == "ready"
+    assert answers[4]["result"]["structuredContent"]["status"] == "ended"
+    assert b"MCP server starting" in stderr
+
+
+async def test_plugin_launcher_runs_the_server_in_place_when_python_has_the_dependencies(
+    repo: Path, tmp_path: Path,
+) -> None:
+    """`.mcp.json` starts `python3 server/launch_mcp.py`: with the dependencies importable it
+    serves at once, from this checkout, without making a virtualenv."""
+    plugin_data = tmp_path / "plugin-data"
+    plugin_data.mkdir()
+    env = server_env(CLAUDE_PLUGIN_DATA=str(plugin_data), CLAUDE_PLUGIN_ROOT=str(ROOT))
+    del env["PYTHONPATH"]  # the launcher finds the package by itself
+    params = StdioServerParameters(command=sys.executable,
+                                   args=[str(SERVER_DIR / "launch_mcp.py")], env=env, cwd=repo)
+    started = time.monotonic()
+    async with Client(params) as client:
+        tools = {t.name for t in (await client.list_tools()).tools}
+        status = await call(client, "session_status", cwd=str(repo))
+    elapsed = time.monotonic() - started
+    assert tools == TOOLS and status["project"] == "stdio-proj"
+    assert list(plugin_data.iterdir()) == []  # no venv made, nothing installed
+    assert elapsed < 15, f"launcher took {elapsed:.1f} s"
