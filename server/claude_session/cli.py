@@ -141,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("sync", "send what waits for the tracker; finalize sessions that never ended")
     p.set_defaults(handler=_sync)
 
+    p = verb("install", "wire claude-session into Claude Code (plugin, or --classic)")
+    p.add_argument("--classic", action="store_true", help="commands in ~/.claude/commands, "
+                   "MCP server via `claude mcp add`, hooks in the user settings")
+    p.set_defaults(handler=_install)
+    p = verb("uninstall", "remove exactly what install added")
+    p.add_argument("--classic", action="store_true")
+    p.set_defaults(handler=_uninstall)
+
+    p = verb("doctor", "check git, Claude Code, state folder, vault and tracker; say what to fix")
+    p.set_defaults(handler=_doctor)
+
     p = verb("mcp", "run the MCP stdio server `session` (Claude Code starts it)")
     p.set_defaults(run=_run_mcp)
     return parser
@@ -239,6 +250,26 @@ def _handoff_receive(core: Core, a: argparse.Namespace) -> Any:
     return core.handoff_receive(a.cwd, sys.stdin.read(), item=a.item)
 
 
+def _install(core: Core, a: argparse.Namespace) -> Any:
+    from claude_session.install import Installer
+
+    installer = Installer(core.paths)
+    return installer.install_classic() if a.classic else installer.install_plugin()
+
+
+def _uninstall(core: Core, a: argparse.Namespace) -> Any:
+    from claude_session.install import Installer
+
+    installer = Installer(core.paths)
+    return installer.uninstall() if a.classic else installer.uninstall_plugin()
+
+
+def _doctor(core: Core, a: argparse.Namespace) -> Any:
+    from claude_session.doctor import run_checks
+
+    return run_checks(core, a.cwd)
+
+
 def _sync(core: Core, a: argparse.Namespace) -> Any:
     return core.sync(a.cwd)
 
@@ -258,7 +289,7 @@ def _print_text(verb: str, data: dict[str, Any]) -> None:
 
 
 def _exit_code(data: dict[str, Any]) -> int:
-    return 1 if data.get("status") == "branch_mismatch" else 0
+    return 1 if data.get("status") in ("branch_mismatch", "problems") else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -103,7 +103,16 @@ def _prompt(data: dict[str, Any]) -> list[str]:
     return out
 
 
-_RENDER = {"start": _start, "resume": _start, "pause": _pause, "end": _end,
+def _doctor(data: dict[str, Any]) -> list[str]:
+    out = []
+    for c in data["checks"]:
+        out.append(f"{'ok ' if c['ok'] else 'BAD'}  {c['check']:<13} {c['detail']}")
+        if c.get("fix"):
+            out.append(f"     fix: {c['fix']}")
+    return out
+
+
+_RENDER = {"doctor": _doctor, "start": _start, "resume": _start, "pause": _pause, "end": _end,
            "history": _history, "status": _status, "handoff prompt": _prompt}
 
 

@@ -1,0 +1,240 @@
+"""Wiring claude-session into Claude Code (SPEC section 8).
+
+Classic (the seed's layout): command files in ``~/.claude/commands/``, the MCP server registered
+with ``claude mcp add``, hooks in the user settings. Everything added is written to an install
+manifest, and ``uninstall`` removes exactly that: files only while unchanged, hook entries by
+their exact command, the MCP registration by its name. The user's other settings are kept.
+
+Plugin: the checkout is a plugin and a one-plugin marketplace; ``install`` without ``--classic``
+adds the marketplace and installs the plugin with the ``claude`` CLI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from claude_session.errors import ClaudeSessionError, ConfigError, StateError
+from claude_session.paths import Paths
+from claude_session.statefile import atomic_write, file_lock
+
+PLUGIN_TOOL_PREFIX = "mcp__plugin_session_session__"
+CLASSIC_TOOL_PREFIX = "mcp__session__"
+SERVER_NAME = "session"
+# /resume is Claude Code's own command and wins over a user command of that name.
+CLASSIC_NAMES = {"resume.md": "resume-session.md"}
+HOOK_EVENTS = ("SessionStart", "Stop", "PreCompact", "SessionEnd", "UserPromptSubmit")
+MARKER = "claude-session"
+
+
+def checkout_root() -> Path | None:
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / ".claude-plugin" / "plugin.json").is_file() else None
+
+
+def commands_source() -> Path:
+    root = checkout_root()
+    candidates = [root / "commands"] if root else []
+    candidates.append(Path(sys.prefix) / "share" / "claude-session" / "commands")
+    for folder in candidates:
+        if folder.is_dir() and any(folder.glob("*.md")):
+            return folder
+    raise ConfigError("The command files were not found: reinstall claude-session "
+                      "(`python3 -m pip install --force-reinstall claude-session`).")
+
+
+def classic_command_text(text: str) -> str:
+    return text.replace(PLUGIN_TOOL_PREFIX, CLASSIC_TOOL_PREFIX).replace(
+        "/session:resume", "/resume-session").replace("/session:", "/")
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def hook_command(event: str) -> str:
+    return f'"{sys.executable}" -m claude_session.hook {event}'
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StateError(f"{path} is not valid JSON ({exc}); it was left untouched. Fix it, "
+                         f"then run the install again.") from exc
+    if not isinstance(data, dict):
+        raise StateError(f"{path} does not hold a JSON object; it was left untouched.")
+    return data
+
+
+def _claude() -> str | None:
+    return shutil.which("claude")
+
+
+def _run_claude(*args: str) -> tuple[bool, str]:
+    exe = _claude()
+    if exe is None:
+        return False, "the `claude` command was not found on PATH"
+    try:
+        proc = subprocess.run([exe, *args], capture_output=True, text=True, timeout=60,
+                              check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, str(exc)
+    return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
+
+
+class Installer:
+    def __init__(self, paths: Paths) -> None:
+        self.paths = paths
+        self.settings_file = paths.home / "settings.json"
+        self.commands_dir = paths.home / "commands"
+
+    # --- manifest ---------------------------------------------------------------------------
+
+    def _manifest(self) -> dict[str, Any]:
+        return _read_json(self.paths.install_manifest) or {"files": {}, "hooks": [],
+                                                            "mcp": None}
+
+    def _save_manifest(self, manifest: dict[str, Any]) -> None:
+        atomic_write(self.paths.install_manifest, json.dumps(manifest, indent=2))
+
+    # --- classic ----------------------------------------------------------------------------
+
+    def install_classic(self) -> dict[str, Any]:
+        with file_lock(self.paths.install_manifest):
+            manifest = self._manifest()
+            notes: list[str] = []
+            files = self._install_commands(manifest, notes)
+            hooks = self._install_hooks(manifest)
+            mcp = self._register_mcp(manifest, notes)
+            self._save_manifest(manifest)
+        return {"mode": "classic", "commands": files, "hooks": hooks, "mcp": mcp,
+                "warnings": notes}
+
+    def _install_commands(self, manifest: dict[str, Any], notes: list[str]) -> list[str]:
+        written = []
+        for source in sorted(commands_source().glob("*.md")):
+            target = self.commands_dir / CLASSIC_NAMES.get(source.name, source.name)
+            text = classic_command_text(source.read_text("utf-8"))
+            if target.exists() and str(target) not in manifest["files"]:
+                notes.append(f"{target} exists and is not ours; it was left as it is.")
+                continue
+            atomic_write(target, text, mode=0o644)
+            manifest["files"][str(target)] = _sha(text)
+            written.append(str(target))
+        return written
+
+    def _install_hooks(self, manifest: dict[str, Any]) -> list[str]:
+        settings = _read_json(self.settings_file)
+        hooks = settings.setdefault("hooks", {})
+        if not isinstance(hooks, dict):
+            raise StateError(f"'hooks' in {self.settings_file} is not an object; it was left "
+                             f"untouched.")
+        added = []
+        for event in HOOK_EVENTS:
+            command = hook_command(event)
+            groups = hooks.setdefault(event, [])
+            present = any(h.get("command") == command for g in groups
+                          for h in g.get("hooks", []) if isinstance(h, dict))
+            if not present:
+                groups.append({"hooks": [{"type": "command", "command": command,
+                                          "timeout": 10}]})
+            if command not in manifest["hooks"]:
+                manifest["hooks"].append(command)
+            added.append(event)
+        atomic_write(self.settings_file, json.dumps(settings, indent=2) + "\n", mode=0o644)
+        return added
+
+    def _register_mcp(self, manifest: dict[str, Any], notes: list[str]) -> str:
+        command = [sys.executable, "-m", "claude_session.cli", "mcp"]
+        ok, out = _run_claude("mcp", "add", "--scope", "user", SERVER_NAME, "--", *command)
+        if ok or "already exists" in out:
+            manifest["mcp"] = SERVER_NAME
+            return f"registered as '{SERVER_NAME}' (user scope)"
+        notes.append(f"The MCP server was not registered ({out}). Register it by hand: "
+                     f"claude mcp add --scope user {SERVER_NAME} -- {' '.join(command)}")
+        return "not registered"
+
+    def uninstall(self) -> dict[str, Any]:
+        with file_lock(self.paths.install_manifest):
+            manifest = self._manifest()
+            notes: list[str] = []
+            removed = self._remove_commands(manifest, notes)
+            hooks = self._remove_hooks(manifest)
+            mcp = None
+            if manifest.get("mcp"):
+                ok, out = _run_claude("mcp", "remove", "--scope", "user", manifest["mcp"])
+                mcp = "removed" if ok else f"not removed ({out})"
+                if not ok:
+                    notes.append(f"Remove the MCP server by hand: claude mcp remove --scope "
+                                 f"user {manifest['mcp']}")
+            self.paths.install_manifest.unlink(missing_ok=True)
+        return {"removed_commands": removed, "removed_hooks": hooks, "mcp": mcp,
+                "warnings": notes}
+
+    def _remove_commands(self, manifest: dict[str, Any], notes: list[str]) -> list[str]:
+        removed = []
+        for name, digest in manifest.get("files", {}).items():
+            path = Path(name)
+            if not path.exists():
+                continue
+            if _sha(path.read_text("utf-8")) != digest:
+                notes.append(f"{path} was edited since the install; it was kept.")
+                continue
+            path.unlink()
+            removed.append(name)
+        return removed
+
+    def _remove_hooks(self, manifest: dict[str, Any]) -> int:
+        ours = set(manifest.get("hooks", []))
+        if not ours or not self.settings_file.exists():
+            return 0
+        settings = _read_json(self.settings_file)
+        hooks = settings.get("hooks")
+        if not isinstance(hooks, dict):
+            return 0
+        count = 0
+        for event in list(hooks):
+            kept_groups = []
+            for group in hooks[event]:
+                handlers = [h for h in group.get("hooks", [])
+                            if not (isinstance(h, dict) and h.get("command") in ours)]
+                count += len(group.get("hooks", [])) - len(handlers)
+                if handlers:
+                    kept_groups.append({**group, "hooks": handlers})
+            if kept_groups:
+                hooks[event] = kept_groups
+            else:
+                del hooks[event]
+        if not hooks:
+            del settings["hooks"]
+        atomic_write(self.settings_file, json.dumps(settings, indent=2) + "\n", mode=0o644)
+        return count
+
+    # --- plugin -----------------------------------------------------------------------------
+
+    def install_plugin(self) -> dict[str, Any]:
+        root = checkout_root()
+        if root is None:
+            raise ConfigError("The plugin install needs the claude-session checkout (it is the "
+                              "plugin). Run it from a clone, or use `install --classic`.")
+        steps = [("plugin", "marketplace", "add", str(root)),
+                 ("plugin", "install", "session@claude-session")]
+        for step in steps:
+            ok, out = _run_claude(*step)
+            if not ok and "already" not in out:
+                raise ClaudeSessionError(
+                    f"`claude {' '.join(step)}` failed: {out}. Alternatively start Claude Code "
+                    f"with `claude --plugin-dir {root}`.")
+        return {"mode": "plugin", "marketplace": str(root), "plugin": "session@claude-session"}
+
+    def uninstall_plugin(self) -> dict[str, Any]:
+        ok, out = _run_claude("plugin", "uninstall", "session@claude-session")
+        return {"mode": "plugin", "removed": ok, "detail": out}

@@ -1,0 +1,102 @@
+"""Classic install and uninstall: exactly what was added is removed; the user's settings stay."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers.claude_code import claude_bin  # noqa: F401 - fixture
+from claude_session.install import CLASSIC_TOOL_PREFIX, PLUGIN_TOOL_PREFIX
+
+ROOT = Path(__file__).resolve().parent.parent
+USER_SETTINGS = {
+    "env": {"FOO": "bar"},
+    "permissions": {"allow": ["Bash(ls:*)"]},
+    "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "echo mine"}]}]},
+}
+
+
+def cli(*args: str, path_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "server"))
+    if path_dir is not None:
+        env["PATH"] = f"{path_dir}{os.pathsep}{env['PATH']}"
+    return subprocess.run([sys.executable, "-m", "claude_session.cli", *args, "--json"],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def claude_on_path(tmp_path: Path, claude_bin: Path) -> Path:  # noqa: F811
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "claude").symlink_to(claude_bin)
+    return folder
+
+
+def test_classic_install_then_uninstall_leaves_user_settings_as_they_were(
+        isolated_home: Path, claude_on_path: Path) -> None:
+    settings = isolated_home / "settings.json"
+    settings.write_text(json.dumps(USER_SETTINGS, indent=2))
+    mine = isolated_home / "commands" / "mine.md"
+    mine.parent.mkdir()
+    mine.write_text("my own command\n")
+
+    proc = cli("install", "--classic", path_dir=claude_on_path)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    names = {Path(p).name for p in result["commands"]}
+    assert {"start.md", "pause.md", "end.md", "resume-session.md"} <= names
+    assert "resume.md" not in names  # Claude Code's built-in /resume would shadow it
+    start = (isolated_home / "commands" / "start.md").read_text()
+    assert CLASSIC_TOOL_PREFIX + "start_session" in start and PLUGIN_TOOL_PREFIX not in start
+    installed = json.loads(settings.read_text())
+    assert installed["env"] == {"FOO": "bar"}
+    assert {"SessionStart", "Stop", "PreCompact", "SessionEnd", "UserPromptSubmit"} <= set(
+        installed["hooks"])
+    assert result["mcp"].startswith("registered"), result
+    listed = subprocess.run([str(claude_on_path / "claude"), "mcp", "list"],
+                            capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ)).stdout
+    assert "session" in listed
+
+    again = cli("install", "--classic", path_dir=claude_on_path)  # idempotent
+    assert again.returncode == 0
+    hooks = json.loads(settings.read_text())["hooks"]
+    assert sum(len(g["hooks"]) for g in hooks["SessionStart"]) == 1
+
+    proc = cli("uninstall", "--classic", path_dir=claude_on_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(settings.read_text()) == USER_SETTINGS
+    assert mine.read_text() == "my own command\n"
+    assert sorted(p.name for p in (isolated_home / "commands").iterdir()) == ["mine.md"]
+
+
+def test_uninstall_keeps_a_command_file_the_user_edited(isolated_home: Path,
+                                                        claude_on_path: Path) -> None:
+    assert cli("install", "--classic", path_dir=claude_on_path).returncode == 0
+    pause = isolated_home / "commands" / "pause.md"
+    pause.write_text(pause.read_text() + "\nmy tweak\n")
+    result = json.loads(cli("uninstall", "--classic", path_dir=claude_on_path).stdout)
+    assert pause.exists() and any("edited" in w for w in result["warnings"])
+
+
+def test_install_refuses_to_touch_a_broken_settings_file(isolated_home: Path,
+                                                         claude_on_path: Path) -> None:
+    settings = isolated_home / "settings.json"
+    settings.write_text("{ broken")
+    proc = cli("install", "--classic", path_dir=claude_on_path)
+    assert proc.returncode == 1 and "left untouched" in proc.stderr
+    assert settings.read_text() == "{ broken"
+
+
+def test_classic_hook_command_runs_standard_library_only(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "server"))
+    proc = subprocess.run([sys.executable, "-m", "claude_session.hook", "SessionStart"],
+                          input=json.dumps({"session_id": "x", "cwd": str(tmp_path),
+                                            "source": "startup"}),
+                          capture_output=True, text=True, env=env, timeout=30)
+    assert proc.returncode == 0 and "systemMessage" not in proc.stdout
