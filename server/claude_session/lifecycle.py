@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claude_session import context as ctxmod
 from claude_session import git, hooklib, ledger, pausestate, reminders
@@ -57,11 +57,11 @@ from claude_session.records import (
     transcript_usage,
 )
 from claude_session.statefile import StateFile, atomic_write
-from claude_session.tracker import open_tracker
-from claude_session.tracker.base import Tracker
-from claude_session.tracker.delivery import Delivery, DrainReport
-from claude_session.vault import open_vault
-from claude_session.vault.base import HandoffItem, Vault
+
+if TYPE_CHECKING:  # the backends import SQLAlchemy and the 1Password SDK: only when used
+    from claude_session.tracker.base import Tracker
+    from claude_session.tracker.delivery import Delivery, DrainReport
+    from claude_session.vault.base import HandoffItem, Vault
 
 log = logging.getLogger(__name__)
 
@@ -85,17 +85,23 @@ class Core:
     @property
     def vault(self) -> Vault:
         if self._vault is None:
+            from claude_session.vault import open_vault
+
             self._vault = open_vault(self.settings, self.paths)
         return self._vault
 
     @property
     def tracker(self) -> Tracker:
         if self._tracker is None:
+            from claude_session.tracker import open_tracker
+
             self._tracker = open_tracker(self.settings, self.paths)
         return self._tracker
 
     @property
     def delivery(self) -> Delivery:
+        from claude_session.tracker.delivery import Delivery
+
         return Delivery(self.paths, self.tracker)
 
     def close(self) -> None:

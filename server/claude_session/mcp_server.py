@@ -195,10 +195,25 @@ def build_server(core: Core | None = None) -> Any:
     return server
 
 
+def _deliver_waiting_records() -> None:
+    """Send what the hooks spooled (sessions that ended without /end) once the server is up."""
+    try:
+        with Core() as core:
+            report = core.sync()
+        log.info("startup sync: %d sent, %d waiting", report.sent, report.remaining)
+    except Exception:  # noqa: BLE001 - a background nicety must never take the server down
+        log.exception("startup sync failed")
+
+
 def main() -> None:
+    import threading
+
     core = Core()
     setup_logging(core.paths, core.settings.log_level, stderr=True)
     log.info("MCP server starting (pid %d)", os.getpid())
+    timer = threading.Timer(2.0, _deliver_waiting_records)
+    timer.daemon = True
+    timer.start()
     try:
         build_server(core).run()
     finally:
