@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from claude_session.config import Settings
 from claude_session.paths import Paths
 from claude_session.tracker.base import Tracker
 from claude_session.tracker.local import LocalTracker
 
-__all__ = ["LocalTracker", "Tracker", "open_tracker"]
+if TYPE_CHECKING:
+    from claude_session.tracker.client import HttpTracker
+
+__all__ = ["HttpTracker", "LocalTracker", "Tracker", "open_tracker"]
 
 
 def open_tracker(settings: Settings, paths: Paths) -> Tracker:
-    """The tracker to use: the local database unless a tracker URL is configured."""
+    """The tracker to use: the remote one when a tracker URL is configured, else the local
+    database. Opening either costs nothing: connections and the key come on first use."""
     if settings.tracker_url is None:
         return LocalTracker(paths.tracker_db)
-    # Seam for the remote client: build the HTTP tracker from settings.tracker_url and
-    # settings.tracker_token (POST {url}/api/sessions, bearer token) here. Until it exists the
-    # records stay on this machine rather than being dropped, and the description says so.
-    tracker = LocalTracker(paths.tracker_db)
-    tracker.description += f" (the remote tracker {settings.tracker_url} is not supported yet)"
-    return tracker
+    # httpx is imported only by those who use a remote tracker (MCP start-up time).
+    from claude_session.tracker.client import HttpTracker
+
+    return HttpTracker.from_settings(settings)
+
+
+def __getattr__(name: str) -> object:
+    if name == "HttpTracker":
+        from claude_session.tracker.client import HttpTracker
+
+        return HttpTracker
+    raise AttributeError(name)
