@@ -40,6 +40,7 @@ from helpers.conversation import Conversation
 from helpers.fake_anthropic import (
     JSON,
     FakeAnthropic,
+    Step,
     Turn,
     hold,
     request_text,
@@ -68,6 +69,7 @@ COMMIT_SUBJECT = "Add the body parser"
 
 # --- what the scripted model reads ----------------------------------------------------------
 
+
 def last_user_text(body: JSON) -> str:
     """The text of the newest user message (the expanded command of this turn)."""
     for message in reversed(body.get("messages", [])):
@@ -76,7 +78,9 @@ def last_user_text(body: JSON) -> str:
         content = message.get("content")
         if isinstance(content, str):
             return content
-        texts = [b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"]
+        texts = [
+            b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"
+        ]
         if texts:
             return "\n".join(texts)
     return ""
@@ -107,8 +111,9 @@ def calls(tool: str, preamble: str = "", **args: Any) -> Callable[[JSON], Turn]:
     """A scripted step: call ``tool`` with the session id read from the command text."""
 
     def step(body: JSON) -> Turn:
-        return tool_use(f"{TOOL}{tool}", {"session_id": command_session_id(body), **args},
-                        preamble=preamble)
+        return tool_use(
+            f"{TOOL}{tool}", {"session_id": command_session_id(body), **args}, preamble=preamble
+        )
 
     return step
 
@@ -119,6 +124,7 @@ def result_of(api: FakeAnthropic, turn: int) -> JSON:
 
 
 # --- the world of one test ------------------------------------------------------------------
+
 
 class World:
     """A project with a bare remote, the isolated Claude home, and ways to run Claude Code."""
@@ -131,8 +137,14 @@ class World:
         self.timings: dict[str, float] = {}
 
     def kwargs(self, api: FakeAnthropic) -> dict[str, Any]:
-        return {"cwd": self.repo, "config_dir": self.config, "home": self.home,
-                "base_url": api.base_url, "plugin_dir": ROOT, "allowed_tools": ALLOWED}
+        return {
+            "cwd": self.repo,
+            "config_dir": self.config,
+            "home": self.home,
+            "base_url": api.base_url,
+            "plugin_dir": ROOT,
+            "allowed_tools": ALLOWED,
+        }
 
     def conversation(self, api: FakeAnthropic) -> Conversation:
         return Conversation.start(**self.kwargs(api))
@@ -144,16 +156,24 @@ class World:
 
     def explain(self, api: FakeAnthropic, stderr: str = "") -> str:
         """What to print when a run went wrong: server errors, MCP log, client stderr."""
-        return (f"api errors: {api.errors}\nstderr: {stderr[-3000:]}\n"
-                f"mcp logs:\n{mcp_logs(self.home)[-4000:]}")
+        return (
+            f"api errors: {api.errors}\nstderr: {stderr[-3000:]}\n"
+            f"mcp logs:\n{mcp_logs(self.home)[-4000:]}"
+        )
 
     def cli(self, *args: str) -> JSON:
         """`claude-session <args> --json` as a separate process, on the same state home."""
         env = dict(os.environ)
         env["PYTHONPATH"] = str(ROOT / "server")
-        proc = subprocess.run([sys.executable, "-m", "claude_session.cli", *args, "--json"],
-                              cwd=self.repo, env=env, capture_output=True, text=True,
-                              timeout=60, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "claude_session.cli", *args, "--json"],
+            cwd=self.repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         data = json.loads(proc.stdout)
         assert isinstance(data, dict)
@@ -173,8 +193,9 @@ class World:
         return projects
 
     def ledger(self, session_id: str) -> JSON:
-        data = json.loads((self.config / "claude-session" / "ledger" / f"{session_id}.json")
-                          .read_text())
+        data = json.loads(
+            (self.config / "claude-session" / "ledger" / f"{session_id}.json").read_text()
+        )
         assert isinstance(data, dict)
         return data
 
@@ -207,13 +228,19 @@ def transcript_has(path_of: Callable[[], Path], needle: str) -> bool:
 
 # --- the tests --------------------------------------------------------------------------------
 
+
 def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(world: World) -> None:
     """The issue's 'done when': start and pause, quit; a new Claude Code is told about the
     paused session unasked; resume gives the saved context back; end commits, pushes and
     records the session."""
     # --- first Claude Code: /session:start, then /session:pause with a note -----------------
-    pause = calls("pause_session", summary=SUMMARY, next_steps=NEXT_STEPS,
-                  accomplishments=["Header parsing"], note="lunch break")
+    pause = calls(
+        "pause_session",
+        summary=SUMMARY,
+        next_steps=NEXT_STEPS,
+        accomplishments=["Header parsing"],
+        note="lunch break",
+    )
     with FakeAnthropic([calls("start_session"), text("Started."), pause, text("Paused.")]) as a:
         started = time.monotonic()
         with world.conversation(a) as first:
@@ -251,11 +278,19 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(world: World) 
 
     # --- work done between the sessions, then a second Claude Code ------------------------
     (world.repo / "parser.py").write_text("def parse_body(raw):\n    return raw\n")
-    end = calls("end_session", summary="Body parsing done.", accomplishments=["Body parsing"],
-                next_steps=["Chunked bodies"],
-                commit_message=f"{COMMIT_SUBJECT}\n\nReads bodies of known length.")
-    script = [calls("resume_session", preamble="Resuming the paused work."), text("Resumed."),
-              end, text("Ended.")]
+    end = calls(
+        "end_session",
+        summary="Body parsing done.",
+        accomplishments=["Body parsing"],
+        next_steps=["Chunked bodies"],
+        commit_message=f"{COMMIT_SUBJECT}\n\nReads bodies of known length.",
+    )
+    script: list[Step] = [
+        calls("resume_session", preamble="Resuming the paused work."),
+        text("Resumed."),
+        end,
+        text("Ended."),
+    ]
     with FakeAnthropic(script) as b:
         started = time.monotonic()
         with world.conversation(b) as second:
@@ -273,7 +308,7 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(world: World) 
     # the SessionStart hook told the model about the paused session before anyone asked
     first_request = request_text(b.turn_requests[0])
     assert HOOK_CONTEXT in first_request
-    hook_note = first_request[first_request.index(HOOK_CONTEXT):]
+    hook_note = first_request[first_request.index(HOOK_CONTEXT) :]
     assert in_order(hook_note, "paused", "'main'", SUMMARY, "/session:resume")
 
     resumed = result_of(b, 1)
@@ -315,8 +350,10 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(world: World) 
     assert kept["session_source"] in ("resume", "startup", "claude-code")
     # the first Claude Code quit after its pause without /end: its record is there once too
     assert [r["end_mode"] for r in history if r["claude_session_id"] == sid_a] == ["unended"]
-    print(f"wall: first Claude Code {world.timings['first']:.1f} s, "
-          f"second {world.timings['second']:.1f} s")
+    print(
+        f"wall: first Claude Code {world.timings['first']:.1f} s, "
+        f"second {world.timings['second']:.1f} s"
+    )
 
 
 def test_killed_claude_code_is_finalized_by_the_next_start_and_recorded_once(
@@ -354,11 +391,12 @@ def test_killed_claude_code_is_finalized_by_the_next_start_and_recorded_once(
     assert record["starting_branch"] == "main" and record["commits_count"] == 0
     first = a.responses[0].usage  # the one answer that reached the transcript before the kill
     assert (record["tokens_input"], record["tokens_output"]) == (
-        first.input_tokens, first.output_tokens)
+        first.input_tokens,
+        first.output_tokens,
+    )
 
     world.cli("sync")  # delivering again never makes a second record
-    assert [r["end_mode"] for r in world.history() if r["claude_session_id"] == sid] == [
-        "unended"]
+    assert [r["end_mode"] for r in world.history() if r["claude_session_id"] == sid] == ["unended"]
 
 
 def test_start_on_another_branch_offers_choices_and_switch_checks_out_the_paused_one(
@@ -376,15 +414,21 @@ def test_start_on_another_branch_offers_choices_and_switch_checks_out_the_paused
         answer = last_result(body)
         if answer.get("status") != "branch_mismatch":
             return text(f"unexpected status {answer.get('status')}")
-        return tool_use(f"{TOOL}start_session",
-                        {"session_id": answer["session_id"], "on_mismatch": "switch"})
+        return tool_use(
+            f"{TOOL}start_session", {"session_id": answer["session_id"], "on_mismatch": "switch"}
+        )
 
     with FakeAnthropic([calls("start_session"), choose_switch, text("Switched.")]) as api:
         world.run(api, "/session:start")
 
     first_request = request_text(api.turn_requests[0])
-    assert in_order(first_request, HOOK_CONTEXT, "'feature'",
-                    "Warning: the current branch is 'main', not 'feature'", "/session:resume")
+    assert in_order(
+        first_request,
+        HOOK_CONTEXT,
+        "'feature'",
+        "Warning: the current branch is 'main', not 'feature'",
+        "/session:resume",
+    )
     mismatch = result_of(api, 1)
     assert mismatch["status"] == "branch_mismatch", mismatch
     assert (mismatch["branch"], mismatch["paused_branch"]) == ("main", "feature")

@@ -18,19 +18,36 @@ from typing import Any
 
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.types import ReadResourceResult, TextContent, TextResourceContents
 
-from helpers.gitrepo import git, make_remote, make_repo
+from helpers.gitrepo import make_remote, make_repo
 
 pytestmark = pytest.mark.anyio
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_DIR = ROOT / "server"
-TOOLS = {"start_session", "pause_session", "resume_session", "end_session", "import_handoff",
-         "session_status", "record_maintenance_run", "set_reminder"}
+TOOLS = {
+    "start_session",
+    "pause_session",
+    "resume_session",
+    "end_session",
+    "import_handoff",
+    "session_status",
+    "record_maintenance_run",
+    "set_reminder",
+}
 READ_ONLY = {"session_status"}
 DESTRUCTIVE = {"end_session"}
-_PASSED_ENV = ("HOME", "CLAUDE_CONFIG_DIR", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL",
-               "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
+_PASSED_ENV = (
+    "HOME",
+    "CLAUDE_CONFIG_DIR",
+    "GIT_CONFIG_NOSYSTEM",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_AUTHOR_NAME",
+    "GIT_AUTHOR_EMAIL",
+    "GIT_COMMITTER_NAME",
+    "GIT_COMMITTER_EMAIL",
+)
 
 
 @pytest.fixture
@@ -54,16 +71,26 @@ def server_env(**extra: str) -> dict[str, str]:
 
 
 def cli_server(cwd: Path, **extra: str) -> StdioServerParameters:
-    return StdioServerParameters(command=sys.executable,
-                                 args=["-m", "claude_session.cli", "mcp"],
-                                 env=server_env(**extra), cwd=cwd)
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "claude_session.cli", "mcp"],
+        env=server_env(**extra),
+        cwd=cwd,
+    )
+
+
+def resource_text(result: ReadResourceResult) -> str:
+    [content] = result.contents
+    assert isinstance(content, TextResourceContents), content
+    return content.text
 
 
 async def call(client: Client, tool: str, **args: Any) -> dict[str, Any]:
     result = await client.call_tool(tool, args)
     assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
+    data: dict[str, Any] | None = result.structured_content
+    assert data is not None
+    return data
 
 
 async def test_stdio_server_offers_all_tools_with_truthful_annotations_and_output_schemas(
@@ -78,10 +105,11 @@ async def test_stdio_server_offers_all_tools_with_truthful_annotations_and_outpu
         assert tool.annotations is not None, name
         assert tool.annotations.read_only_hint is (name in READ_ONLY), name
         assert tool.annotations.destructive_hint is (name in DESTRUCTIVE), name
-    assert tools["start_session"].annotations.idempotent_hint is True
-    assert tools["pause_session"].annotations.idempotent_hint is False
-    assert "status" in tools["start_session"].output_schema["properties"]
-    assert "record" in tools["end_session"].output_schema["properties"]
+    start, pause, end = tools["start_session"], tools["pause_session"], tools["end_session"]
+    assert start.annotations and start.annotations.idempotent_hint is True
+    assert pause.annotations and pause.annotations.idempotent_hint is False
+    assert start.output_schema and "status" in start.output_schema["properties"]
+    assert end.output_schema and "record" in end.output_schema["properties"]
 
 
 async def test_stdio_status_start_pause_and_the_contexts_resource(repo: Path) -> None:
@@ -92,17 +120,23 @@ async def test_stdio_status_start_pause_and_the_contexts_resource(repo: Path) ->
 
         started = await call(client, "start_session", cwd=str(repo), session_id="stdio-1")
         assert (started["status"], started["session_id"]) == ("ready", "stdio-1")
-        paused = await call(client, "pause_session", cwd=str(repo), session_id="stdio-1",
-                            summary="Halfway through the stdio test.", next_steps=["Finish"])
+        paused = await call(
+            client,
+            "pause_session",
+            cwd=str(repo),
+            session_id="stdio-1",
+            summary="Halfway through the stdio test.",
+            next_steps=["Finish"],
+        )
         context_file = Path(paused["context_file"])
 
         listing = await client.read_resource("session://contexts")
-        entries = json.loads(listing.contents[0].text)
+        entries = json.loads(resource_text(listing))
         assert entries[0]["name"] == context_file.name
         assert entries[0]["uri"] == f"session://contexts/{context_file.name}"
         one = await client.read_resource(entries[0]["uri"])
-        assert one.contents[0].text == context_file.read_text()
-        assert "Halfway through the stdio test." in one.contents[0].text
+        assert resource_text(one) == context_file.read_text()
+        assert "Halfway through the stdio test." in resource_text(one)
 
         status = await call(client, "session_status", cwd=str(repo), session_id="stdio-1")
         assert status["pause"]["context_file"] == str(context_file)
@@ -125,14 +159,19 @@ async def test_refusal_reaches_the_client_as_a_tool_error_saying_what_to_do(repo
     """A ClaudeSessionError becomes a tool error whose text the model can act on (the SDK
     would hide the text of any other exception)."""
     async with Client(cli_server(repo)) as client:
-        paused = await call(client, "pause_session", cwd=str(repo), session_id="s-err",
-                            summary="About to lose the context file.")
+        paused = await call(
+            client,
+            "pause_session",
+            cwd=str(repo),
+            session_id="s-err",
+            summary="About to lose the context file.",
+        )
         Path(paused["context_file"]).unlink()
-        result = await client.call_tool("resume_session", {"cwd": str(repo),
-                                                            "session_id": "s-err"})
+        result = await client.call_tool("resume_session", {"cwd": str(repo), "session_id": "s-err"})
     assert result.is_error
-    text = result.content[0].text
-    assert paused["context_file"] in text and "missing" in text, text
+    [content] = result.content
+    assert isinstance(content, TextContent)
+    assert paused["context_file"] in content.text and "missing" in content.text, content.text
 
 
 def _frame(message: dict[str, Any]) -> bytes:
@@ -142,23 +181,51 @@ def _frame(message: dict[str, Any]) -> bytes:
 def test_stdout_carries_only_json_rpc_and_logs_go_to_stderr(repo: Path) -> None:
     """Every byte the server writes on stdout is a JSON-RPC message, even while it starts,
     works in git and shuts down; its log lines go to stderr."""
-    requests = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                    "clientInfo": {"name": "raw-test", "version": "0"}}},
+    requests: list[dict[str, Any]] = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "raw-test", "version": "0"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-        {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
-         "params": {"name": "start_session",
-                    "arguments": {"cwd": str(repo), "session_id": "raw-1"}}},
-        {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
-         "params": {"name": "end_session",
-                    "arguments": {"cwd": str(repo), "session_id": "raw-1", "summary": "raw",
-                                  "commit_message": "Raw test"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {
+                "name": "start_session",
+                "arguments": {"cwd": str(repo), "session_id": "raw-1"},
+            },
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 4,
+            "method": "tools/call",
+            "params": {
+                "name": "end_session",
+                "arguments": {
+                    "cwd": str(repo),
+                    "session_id": "raw-1",
+                    "summary": "raw",
+                    "commit_message": "Raw test",
+                },
+            },
+        },
     ]
-    proc = subprocess.Popen([sys.executable, "-m", "claude_session.cli", "mcp"], cwd=repo,
-                            env={**server_env(), "PATH": os.environ["PATH"]},
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "claude_session.cli", "mcp"],
+        cwd=repo,
+        env={**server_env(), "PATH": os.environ["PATH"]},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdin is not None and proc.stdout is not None
     answers: dict[int, dict[str, Any]] = {}
     lines: list[bytes] = []
@@ -187,7 +254,8 @@ def test_stdout_carries_only_json_rpc_and_logs_go_to_stderr(repo: Path) -> None:
 
 
 async def test_plugin_launcher_runs_the_server_in_place_when_python_has_the_dependencies(
-    repo: Path, tmp_path: Path,
+    repo: Path,
+    tmp_path: Path,
 ) -> None:
     """`.mcp.json` starts `python3 server/launch_mcp.py`: with the dependencies importable it
     serves at once, from this checkout, without making a virtualenv."""
@@ -195,8 +263,9 @@ async def test_plugin_launcher_runs_the_server_in_place_when_python_has_the_depe
     plugin_data.mkdir()
     env = server_env(CLAUDE_PLUGIN_DATA=str(plugin_data), CLAUDE_PLUGIN_ROOT=str(ROOT))
     del env["PYTHONPATH"]  # the launcher finds the package by itself
-    params = StdioServerParameters(command=sys.executable,
-                                   args=[str(SERVER_DIR / "launch_mcp.py")], env=env, cwd=repo)
+    params = StdioServerParameters(
+        command=sys.executable, args=[str(SERVER_DIR / "launch_mcp.py")], env=env, cwd=repo
+    )
     started = time.monotonic()
     async with Client(params) as client:
         tools = {t.name for t in (await client.list_tools()).tools}

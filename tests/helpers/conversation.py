@@ -16,6 +16,7 @@ one session.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -43,8 +44,15 @@ def stream_command(
     found = find_claude()
     if found is None:
         raise FileNotFoundError(f"Claude Code client not installed: {INSTALL_HINT}")
-    argv = [str(found), "-p", "--input-format", "stream-json", "--output-format", "stream-json",
-            "--verbose"]
+    argv = [
+        str(found),
+        "-p",
+        "--input-format",
+        "stream-json",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+    ]
     if plugin_dir is not None:
         argv += ["--plugin-dir", str(plugin_dir)]
     tools = list(allowed_tools)
@@ -80,8 +88,9 @@ class Conversation:
     ) -> Conversation:
         """Launch the client in its own process group (so a test can kill it whole)."""
         proc = subprocess.Popen(
-            stream_command(plugin_dir=plugin_dir, allowed_tools=allowed_tools,
-                           extra_args=extra_args),
+            stream_command(
+                plugin_dir=plugin_dir, allowed_tools=allowed_tools, extra_args=extra_args
+            ),
             cwd=cwd,
             env=claude_env(config_dir=config_dir, home=home, base_url=base_url, env=env),
             stdin=subprocess.PIPE,
@@ -118,9 +127,12 @@ class Conversation:
                 return None
             assert isinstance(line, str)
             try:
-                event = json.loads(line)
+                decoded = json.loads(line)
             except ValueError:
                 continue  # not an event (a stray line): keep reading
+            if not isinstance(decoded, dict):
+                continue
+            event: Event = decoded
             self.events.append(event)
             if event.get("type") == "system" and event.get("subtype") == "init":
                 self.session_id = event.get("session_id") or self.session_id
@@ -179,7 +191,5 @@ class Conversation:
         self.kill()
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if stream is not None and not stream.closed:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
