@@ -77,7 +77,7 @@ def chart(days: list[DayTotals], *, width: int = 600, height: int = 120) -> dict
     step = width / max(len(days), 1)
     bars = [Bar(x=n * step, minutes_height=height * d.minutes / most_minutes,
                 tokens_height=height * d.tokens / most_tokens,
-                label=d.day.strftime("%d %b") if n % 7 == 0 or n == len(days) - 1 else "",
+                label=d.day.strftime("%d %b") if (len(days) - 1 - n) % 7 == 0 else "",
                 title=f"{d.day.isoformat()}: {d.sessions} sessions, {duration(d.minutes)}, "
                       f"{tokens(d.tokens)} tokens")
             for n, d in enumerate(days)]

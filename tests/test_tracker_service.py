@@ -1,0 +1,466 @@
+"""The tracker service over real HTTP (uvicorn in a thread), on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import uvicorn
+
+from claude_session.models import MaintenanceRun, SessionRecord
+from claude_session.tracker.service.app import create_api_key, create_app
+from claude_session.tracker.service.database import (
+    HEAD,
+    MIGRATIONS,
+    REVISIONS,
+    create_engine,
+    migrate,
+)
+from claude_session.tracker.service.storage import metadata
+
+START = datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc)
+REPO = "github.com/acme/widgets"
+PG_SERVER = "postgresql://{user}@127.0.0.1:5432/{db}"
+
+
+# --- helpers shared with test_tracker_postgres, test_tracker_ui and bench/ ----------------------
+
+
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Run ``app`` on a free port of 127.0.0.1 in a thread; yield its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                           timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the tracker did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def postgres_admin_url() -> str | None:
+    """A URL to the test PostgreSQL server's `test` database, or None when there is none."""
+    for user in ("postgres", "root"):
+        url = PG_SERVER.format(user=user, db="test")
+        engine = create_engine(url)
+        try:
+            with engine.connect():
+                return url
+        except sa.exc.OperationalError:
+            continue
+        finally:
+            engine.dispose()
+    return None
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (dropped after); skips when there is none."""
+    admin = postgres_admin_url()
+    if admin is None:
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432 (database `test`, trust auth); "
+                    ".ci/run starts one")
+    name = f"cs_tracker_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield admin.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
+
+
+def record(**overrides: Any) -> SessionRecord:
+    fields: dict[str, Any] = {"application_name": "widgets", "repository_url": REPO,
+                              "started_at": START, "ended_at": START + timedelta(minutes=42)}
+    fields.update(overrides)
+    return SessionRecord.model_validate(fields)
+
+
+def full_record(**overrides: Any) -> SessionRecord:
+    fields: dict[str, Any] = dict(
+        claude_session_id="cc-123", duration_minutes=42, starting_branch="main",
+        ending_branch="feature/ü", commits_count=3, context_id="ctx-9", session_source="mcp",
+        tokens_input=1200, tokens_output=340, tokens_cache_creation=55, tokens_cache_read=7000,
+        summary="Fixed the parser.\nSecond line ✓", accomplishments=["parser", "tests"],
+        next_steps=["release"], files_changed=["src/a.py", "docs/ü.md"],
+        maintenance_runs=[
+            MaintenanceRun(command="audit", status="ok", results={"issues": 0, "list": [1, 2]},
+                           notes="clean", run_at=START + timedelta(minutes=5)),
+            MaintenanceRun(command="security-scan", status="failed", results=None,
+                           run_at=START + timedelta(minutes=9)),
+        ],
+        security_findings=[{"severity": "high", "id": "CVE-1", "nested": {"a": [1]}}],
+        machine="laptop", end_mode="handoff")
+    fields.update(overrides)
+    return record(**fields)
+
+
+def body(rec: SessionRecord) -> dict[str, Any]:
+    data: dict[str, Any] = rec.model_dump(mode="json")
+    return data
+
+
+class Tracker:
+    """A running tracker with two users' clients and its database URL."""
+
+    def __init__(self, url: str, base: str) -> None:
+        self.url, self.base = url, base
+        self.alice = httpx.Client(base_url=base, headers=_auth(create_api_key(url, "alice")))
+        self.bob = httpx.Client(base_url=base, headers=_auth(create_api_key(url, "bob")))
+        self.anonymous = httpx.Client(base_url=base)
+
+    def count(self, table: str) -> int:
+        engine = create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+        finally:
+            engine.dispose()
+
+    def close(self) -> None:
+        for client in (self.alice, self.bob, self.anonymous):
+            client.close()
+
+
+def _auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}"
+    else:
+        with postgres_database() as url:
+            yield url
+
+
+@pytest.fixture
+def tracker(database: str) -> Iterator[Tracker]:
+    with serve(create_app(database)) as base:
+        running = Tracker(database, base)
+        try:
+            yield running
+        finally:
+            running.close()
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def test_health_answers_ok(tracker: Tracker) -> None:
+    response = tracker.anonymous.get("/api/health")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_post_creates_the_session_and_get_returns_every_field(tracker: Tracker) -> None:
+    sent = full_record()
+    response = tracker.alice.post("/api/sessions", json=body(sent))
+    assert response.status_code == 201 and response.json() == {"id": sent.id}
+    got = tracker.alice.get(f"/api/sessions/{sent.id}")
+    assert got.status_code == 200
+    assert SessionRecord.model_validate(got.json()) == sent
+    assert tracker.count("maintenance_runs") == 2
+
+
+def test_resending_a_known_id_updates_it_and_replaces_its_runs(tracker: Tracker) -> None:
+    first = full_record()
+    assert tracker.alice.post("/api/sessions", json=body(first)).status_code == 201
+    assert tracker.alice.post("/api/sessions", json=body(first)).status_code == 200
+    only = MaintenanceRun(command="deps", status="ok", run_at=START)
+    second = first.model_copy(update={"summary": "Updated", "maintenance_runs": [only]})
+    response = tracker.alice.post("/api/sessions", json=body(second))
+    assert response.status_code == 200 and response.json() == {"id": first.id}
+    assert (tracker.count("claude_sessions"), tracker.count("maintenance_runs"),
+            tracker.count("applications")) == (1, 1, 1)
+    got = SessionRecord.model_validate(tracker.alice.get(f"/api/sessions/{first.id}").json())
+    assert got.summary == "Updated" and got.maintenance_runs == [only]
+
+
+def test_one_application_per_repository_and_user_named_after_the_latest(
+        tracker: Tracker) -> None:
+    tracker.alice.post("/api/sessions", json=body(record(application_name="widgets")))
+    tracker.alice.post("/api/sessions", json=body(record(application_name="widgets-2")))
+    tracker.alice.post("/api/sessions", json=body(record(application_name="x",
+                                                         repository_url=None)))
+    tracker.bob.post("/api/sessions", json=body(record(application_name="widgets")))
+    apps = tracker.alice.get("/api/applications").json()["applications"]
+    assert sorted((a["name"], a["repository_url"]) for a in apps) == [
+        ("widgets-2", REPO), ("x", None)]
+    assert set(apps[0]) == {"id", "name", "repository_url"}
+    assert [a["name"] for a in tracker.bob.get("/api/applications").json()["applications"]] \
+        == ["widgets"]
+    assert tracker.count("applications") == 3
+
+
+def test_a_record_without_an_id_gets_one(tracker: Tracker) -> None:
+    data = body(record())
+    del data["id"]
+    response = tracker.alice.post("/api/sessions", json=data)
+    assert response.status_code == 201 and uuid.UUID(response.json()["id"])
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"started_at": "yesterday-ish"}, "started_at"),
+    ({"application_name": None}, "application_name"),
+    ({"commits_count": "many"}, "commits_count"),
+    ({"maintenance_runs": [{"status": "ok"}]}, "maintenance_runs.0.command"),
+    ({"id": "not-a-uuid"}, "id"),
+])
+def test_an_invalid_record_is_422_naming_the_field(tracker: Tracker, change: dict[str, Any],
+                                                   field: str) -> None:
+    data = body(record()) | change
+    response = tracker.alice.post("/api/sessions", json=data)
+    assert response.status_code == 422
+    assert response.json()["field"] == field and response.json()["error"]
+    assert tracker.count("claude_sessions") == 0
+
+
+def test_a_missing_field_is_422_naming_it(tracker: Tracker) -> None:
+    data = body(record())
+    del data["ended_at"]
+    response = tracker.alice.post("/api/sessions", json=data)
+    assert response.status_code == 422 and response.json()["field"] == "ended_at"
+
+
+def test_a_body_that_is_not_json_is_400(tracker: Tracker) -> None:
+    response = tracker.alice.post("/api/sessions", content=b"{not json",
+                                  headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and "JSON" in response.json()["error"]
+    assert tracker.alice.post("/api/sessions", json=[1, 2]).status_code == 422
+
+
+def test_a_body_over_the_limit_is_413(tracker: Tracker) -> None:
+    big = record(summary="x" * (1024 * 1024 + 10))
+    response = tracker.alice.post("/api/sessions", json=body(big))
+    assert response.status_code == 413 and response.json()["error"]
+    assert tracker.count("claude_sessions") == 0
+
+
+def test_missing_or_unknown_keys_are_401(tracker: Tracker) -> None:
+    for headers in ({}, {"Authorization": "Bearer cst_nope"}, {"Authorization": "Basic abc"}):
+        response = tracker.anonymous.post("/api/sessions", json=body(record()), headers=headers)
+        assert response.status_code == 401 and response.json()["error"], headers
+        assert tracker.anonymous.get("/api/sessions", headers=headers).status_code == 401
+    assert tracker.count("claude_sessions") == 0
+
+
+def test_unknown_api_routes_answer_json(tracker: Tracker) -> None:
+    response = tracker.alice.get("/api/nothing-here")
+    assert response.status_code == 404 and response.json() == {"error": "Not Found"}
+
+
+# --- isolation --------------------------------------------------------------------------------
+
+
+def test_another_users_session_answers_404_and_is_not_listed(tracker: Tracker) -> None:
+    mine = full_record()
+    tracker.alice.post("/api/sessions", json=body(mine))
+    response = tracker.bob.get(f"/api/sessions/{mine.id}")
+    assert response.status_code == 404 and response.json()["error"]
+    assert tracker.bob.get("/api/sessions").json() == {"sessions": [], "total": 0,
+                                                       "next_offset": None}
+    assert tracker.bob.get("/api/applications").json() == {"applications": []}
+    assert tracker.alice.get(f"/api/sessions/{mine.id}").status_code == 200
+
+
+def test_another_user_cannot_overwrite_a_session_by_its_id(tracker: Tracker) -> None:
+    mine = full_record()
+    tracker.alice.post("/api/sessions", json=body(mine))
+    theirs = mine.model_copy(update={"summary": "hijacked", "maintenance_runs": []})
+    response = tracker.bob.post("/api/sessions", json=body(theirs))
+    assert response.status_code == 409 and response.json()["field"] == "id"
+    got = SessionRecord.model_validate(tracker.alice.get(f"/api/sessions/{mine.id}").json())
+    assert got == mine
+
+
+def test_another_user_cannot_take_a_maintenance_run_by_its_id(tracker: Tracker) -> None:
+    mine = full_record()
+    tracker.alice.post("/api/sessions", json=body(mine))
+    theirs = record(maintenance_runs=[mine.maintenance_runs[0]])
+    assert tracker.bob.post("/api/sessions", json=body(theirs)).status_code == 409
+    got = SessionRecord.model_validate(tracker.alice.get(f"/api/sessions/{mine.id}").json())
+    assert got.maintenance_runs == mine.maintenance_runs
+
+
+def test_unknown_or_malformed_ids_answer_404(tracker: Tracker) -> None:
+    for session_id in (str(uuid.uuid4()), "not-a-uuid", "1; DROP TABLE users"):
+        assert tracker.alice.get(f"/api/sessions/{session_id}").status_code == 404
+
+
+# --- listing ----------------------------------------------------------------------------------
+
+
+def _seven(tracker: Tracker) -> list[SessionRecord]:
+    sent = [record(application_name="widgets" if h % 2 else "gears",
+                   repository_url=REPO if h % 2 else "github.com/acme/gears",
+                   started_at=START + timedelta(days=h), ended_at=START + timedelta(days=h, hours=1))
+            for h in (3, 0, 5, 1, 4, 2, 6)]
+    for rec in sent:
+        assert tracker.alice.post("/api/sessions", json=body(rec)).status_code == 201
+    return sorted(sent, key=lambda r: r.started_at, reverse=True)
+
+
+def test_list_pages_newest_first_with_total_and_next_offset(tracker: Tracker) -> None:
+    newest = _seven(tracker)
+    seen: list[str] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = tracker.alice.get("/api/sessions", params={"limit": 3, "offset": offset}).json()
+        assert page["total"] == 7
+        seen += [s["id"] for s in page["sessions"]]
+        offset = page["next_offset"]
+    assert seen == [r.id for r in newest]
+    last = tracker.alice.get("/api/sessions", params={"limit": 3, "offset": 6}).json()
+    assert len(last["sessions"]) == 1 and last["next_offset"] is None
+    SessionRecord.model_validate(last["sessions"][0])  # the client reads pages as records
+
+
+def test_list_filters_by_application_and_dates(tracker: Tracker) -> None:
+    newest = _seven(tracker)
+    widgets = tracker.alice.get("/api/sessions", params={"application": "widgets"}).json()
+    assert [s["id"] for s in widgets["sessions"]] == [
+        r.id for r in newest if r.application_name == "widgets"]
+    window = {"since": (START + timedelta(days=2)).isoformat(),
+              "until": (START + timedelta(days=5)).isoformat()}
+    dated = tracker.alice.get("/api/sessions", params=window).json()
+    assert [s["started_at"][:10] for s in dated["sessions"]] == [
+        "2025-03-18", "2025-03-17", "2025-03-16"]
+    both = tracker.alice.get("/api/sessions", params={**window, "application": "gears"}).json()
+    assert both["total"] == 2
+    assert tracker.alice.get("/api/sessions", params={"since": "2025-03-19"}).json()["total"] == 2
+    assert tracker.alice.get("/api/sessions",
+                             params={"application": "nothing"}).json()["total"] == 0
+
+
+@pytest.mark.parametrize("params", [{"limit": "ten"}, {"limit": "100000"}, {"offset": "-1"},
+                                    {"since": "the other day"}])
+def test_bad_list_parameters_are_400_naming_them(tracker: Tracker,
+                                                 params: dict[str, str]) -> None:
+    response = tracker.alice.get("/api/sessions", params=params)
+    assert response.status_code == 400 and response.json()["field"] == next(iter(params))
+
+
+# --- database ---------------------------------------------------------------------------------
+
+
+def test_concurrent_first_sends_of_one_record_make_one_row(tracker: Tracker) -> None:
+    sent = [full_record(id=str(uuid.uuid4())) for _ in range(4)]
+    statuses: list[int] = []
+
+    def send(rec: SessionRecord) -> None:
+        with httpx.Client(base_url=tracker.base, headers=tracker.alice.headers) as client:
+            for _ in range(3):
+                statuses.append(client.post("/api/sessions", json=body(rec)).status_code)
+
+    threads = [threading.Thread(target=send, args=(rec,)) for rec in sent for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert set(statuses) <= {200, 201} and len(statuses) == 36
+    assert tracker.count("claude_sessions") == 4 and tracker.count("applications") == 1
+    assert tracker.count("maintenance_runs") == 8
+
+
+def test_the_migrated_schema_matches_the_tables_the_code_queries(database: str) -> None:
+    engine = create_engine(database)
+    try:
+        assert migrate(engine) is None and migrate(engine) == HEAD
+        inspector = sa.inspect(engine)
+        for table in metadata.sorted_tables:
+            columns = {c["name"] for c in inspector.get_columns(table.name)}
+            assert columns == set(table.columns.keys()), table.name
+    finally:
+        engine.dispose()
+
+
+def test_revisions_list_matches_the_migration_files() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    assert script.get_heads() == [HEAD]
+    chain = [s.revision for s in reversed(list(script.walk_revisions()))]
+    assert tuple(chain) == REVISIONS
+
+
+def test_api_keys_are_stored_hashed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    key = create_api_key(url, "alice")
+    assert key.startswith("cst_") and len(key) > 40
+    assert key != create_api_key(url, "alice")
+    conn = sqlite3.connect(tmp_path / "t.db")
+    try:
+        dump = "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+    assert key not in dump and key[8:] not in dump
+
+
+def test_database_down_is_503_so_the_client_retries(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    url = f"sqlite:///{db}"
+    key = create_api_key(url, "alice")
+    app = create_app(url)
+    with serve(app) as base, httpx.Client(base_url=base, headers=_auth(key)) as client:
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
+        try:
+            app.state.store.engine = create_engine(url, busy_timeout=0.2)  # not 10 s
+            response = client.post("/api/sessions", json=body(record()))
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert response.status_code == 503 and response.headers["Retry-After"]
+        assert "try again" in response.json()["error"]
+        assert client.post("/api/sessions", json=body(record())).status_code == 201
+
+
+def test_cli_token_create_prints_a_key_that_logs_in(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from claude_session.tracker.service import cli
+
+    parser = argparse.ArgumentParser()
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true")
+    cli.register(parser.add_subparsers(dest="verb"), common)
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    args = parser.parse_args(["tracker", "token", "create", "--user", "carol", "--database", url,
+                              "--json"])
+    assert args.run(args) == 0
+    key = json.loads(capsys.readouterr().out)["api_key"]
+    app = create_app(url)
+    assert app.state.store.user_for_api_key(key).name == "carol"
+    args = parser.parse_args(["tracker", "migrate", "--database", url, "--json"])
+    assert args.run(args) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "current"
