@@ -1,0 +1,324 @@
+"""The seed's "Handoff Workflow: Claude Code to claude.ai" through ``Core`` on a real repository,
+with the 1Password vault on the fake SDK client: end or pause with a hand-off, the answer pasted
+into the item, start importing it once; and every 1Password failure leaving nothing lost."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from claude_session import context as ctxmod
+from claude_session.config import Settings
+from claude_session.lifecycle import Core
+from claude_session.paths import Paths
+from claude_session.project import resolve
+from claude_session.vault.onepassword import OnePasswordVault
+from helpers.fake_onepassword import OTHER_TOKEN, VALID_TOKEN, FakeOnePassword
+from helpers.gitrepo import make_remote, make_repo
+
+ANSWER = """Here is the summary for Claude Code.
+
+## Decisions
+- Keep SQLite for the local tracker
+## Changes to make
+- Add an index on sessions.started_at
+## Open questions
+- none
+## Next steps
+- Write the migration
+- Run the benchmark
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    r = make_repo(tmp_path / "shop")
+    make_remote(r, tmp_path / "remote.git")
+    return r
+
+
+@pytest.fixture
+def fake() -> FakeOnePassword:
+    return FakeOnePassword()
+
+
+@pytest.fixture
+def settings(isolated_home: Path) -> Settings:
+    return dataclasses.replace(Settings.from_env(), op_token=VALID_TOKEN)
+
+
+@pytest.fixture
+def core(settings: Settings, fake: FakeOnePassword) -> Callable[..., Core]:
+    def make(use: Settings | None = None) -> Core:
+        chosen = use or settings
+        return Core(chosen, vault=OnePasswordVault(chosen, authenticate=fake.authenticate))
+    return make
+
+
+@contextmanager
+def opened(make: Callable[..., Core], use: Settings | None = None) -> Iterator[Core]:
+    with make(use) as c:
+        yield c
+
+
+def cache_entry(settings: Settings, repo: Path) -> dict[str, object]:
+    data = json.loads(Paths(settings.home).handoff_cache.read_text())
+    return dict(data["projects"][resolve(repo).key])
+
+
+def pending_requests(settings: Settings) -> list[Path]:
+    folder = Paths(settings.home).data / "pending-handoffs"
+    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
+def end_with_handoff(c: Core, repo: Path, sid: str = "s1") -> object:
+    c.start(repo, session_id=sid)
+    return c.end(repo, session_id=sid, summary="Parser done; CLI next.",
+                 accomplishments=["parser"], next_steps=["wire the CLI"], push=False,
+                 mode="handoff")
+
+
+# --- the round trip ---------------------------------------------------------------------------
+
+
+def test_end_handoff_then_answer_then_start_imports_it_once(
+        repo: Path, fake: FakeOnePassword, core: Callable[..., Core],
+        settings: Settings) -> None:
+    with opened(core) as c:
+        ended = end_with_handoff(c, repo)
+    title = ended.handoff_item  # type: ignore[attr-defined]
+    assert title is not None and title.startswith("session-shop-")
+    item = fake.item(title)
+    fields = {f.title: f.value for f in item.fields}
+    assert "Parser done; CLI next." in fields["context"] and fields["claude_ai_response"] == ""
+    assert item.notes == ended.transfer_prompt  # type: ignore[attr-defined]
+    assert "## Decisions" in item.notes and "- wire the CLI" in item.notes
+
+    fake.user_edits(title, claude_ai_response=ANSWER)
+    with opened(core) as c:
+        started = c.start(repo, session_id="s2")
+    assert started.imported_item == title and "1Password vault 'ClaudeSync'" in str(started.vault)
+    insights = ctxmod.parse(started.context).insights
+    assert "### Decisions" in insights and "- Keep SQLite for the local tracker" in insights
+    assert "- Write the migration" in insights and "Here is the summary" not in insights
+    assert cache_entry(settings, repo)["waiting"] is False
+
+    with opened(core) as c:
+        again = c.start(repo, session_id="s3")
+    assert again.imported_item is None and "Keep SQLite" not in again.context
+
+
+def test_pause_handoff_creates_the_item_and_returns_the_prompt(
+        repo: Path, fake: FakeOnePassword, core: Callable[..., Core]) -> None:
+    with opened(core) as c:
+        c.start(repo, session_id="s1")
+        paused = c.pause(repo, session_id="s1", summary="Halfway", next_steps=["finish"],
+                         note="Should the cache be per user?", handoff=True)
+    assert paused.handoff_item and paused.transfer_prompt
+    assert "- Should the cache be per user?" in paused.transfer_prompt
+    assert fake.item(paused.handoff_item).notes == paused.transfer_prompt
+    assert not any("local vault" in w for w in paused.warnings)
+
+
+def test_status_start_and_sync_tell_the_hook_an_answer_waits(
+        repo: Path, fake: FakeOnePassword, core: Callable[..., Core],
+        settings: Settings) -> None:
+    with opened(core) as c:
+        title = end_with_handoff(c, repo).handoff_item  # type: ignore[attr-defined]
+        assert c.status(repo).handoff_waiting is False
+        assert cache_entry(settings, repo)["waiting"] is False
+        fake.user_edits(title, claude_ai_response=ANSWER)
+        status = c.status(repo)
+    assert status.handoff_waiting is True and "ClaudeSync" in status.vault
+    assert cache_entry(settings, repo) | {"checked_at": None} == {
+        "waiting": True, "item": title, "checked_at": None}
+    Paths(settings.home).handoff_cache.unlink()
+    with opened(core) as c:
+        c.sync(repo)
+    assert cache_entry(settings, repo)["waiting"] is True
+    with opened(core) as c:
+        c.start(repo, session_id="s2", no_import=True)
+        assert cache_entry(settings, repo)["waiting"] is True
+        c.start(repo, session_id="s3")
+    assert cache_entry(settings, repo)["waiting"] is False
+
+
+def test_import_handoff_by_named_item(repo: Path, fake: FakeOnePassword,
+                                      core: Callable[..., Core]) -> None:
+    with opened(core) as c:
+        c.start(repo, session_id="s1")
+        first = c.pause(repo, session_id="s1", summary="one", handoff=True).handoff_item
+        second = c.pause(repo, session_id="s1", summary="two", handoff=True).handoff_item
+        assert first and second and first != second
+        fake.user_edits(first, claude_ai_response="## Decisions\n- from the first\n"
+                                                  "## Next steps\n- a")
+        fake.user_edits(second, claude_ai_response="## Decisions\n- from the second\n"
+                                                   "## Next steps\n- b")
+        result = c.import_handoff(repo, item=first, session_id="s1")
+        assert result.status == "imported" and result.item == first
+        assert "from the first" in Path(str(result.context_file)).read_text()
+        pending = c.vault.pending_response(project="shop", repository=resolve(repo).repository)
+        assert pending is not None and pending.title == second
+        newest = c.import_handoff(repo, session_id="s1")
+    assert newest.item == second
+    assert "from the second" in Path(str(newest.context_file)).read_text()
+
+
+def test_answer_without_the_shape_is_kept_whole(repo: Path, fake: FakeOnePassword,
+                                                core: Callable[..., Core]) -> None:
+    with opened(core) as c:
+        title = end_with_handoff(c, repo).handoff_item  # type: ignore[attr-defined]
+    fake.user_edits(title, claude_ai_response="We agreed to drop the cache entirely.")
+    with opened(core) as c:
+        started = c.start(repo, session_id="s2")
+    assert "We agreed to drop the cache entirely." in ctxmod.parse(started.context).insights
+
+
+def test_handoff_receive_stores_the_pasted_answer_in_1password(
+        repo: Path, fake: FakeOnePassword, core: Callable[..., Core]) -> None:
+    with opened(core) as c:
+        title = end_with_handoff(c, repo).handoff_item  # type: ignore[attr-defined]
+        received = c.handoff_receive(repo, ANSWER)
+    assert received["item"] == title and "1Password" in received["vault"]
+    assert {f.title: f.value for f in fake.item(title).fields}["claude_ai_response"] == ANSWER
+    with opened(core) as c:
+        assert c.start(repo, session_id="s2").imported_item == title
+
+
+# --- failures: the message says what to do, nothing is lost -------------------------------------
+
+
+def _network(fake: FakeOnePassword) -> None:
+    fake.network_down()
+
+
+def _rate(fake: FakeOnePassword) -> None:
+    fake.rate_limited()
+
+
+def _revoked(fake: FakeOnePassword) -> None:
+    fake.revoke(VALID_TOKEN)
+
+
+def _read_only(fake: FakeOnePassword) -> None:
+    fake.read_only.add(fake.vault_id())
+
+
+FAILURES = [
+    ("network down", _network, "cannot be reached"),
+    ("rate limited", _rate, "rate limit"),
+    ("token expired or revoked", _revoked, "expired or was revoked"),
+    ("vault without write access", _read_only, "may not write to the vault 'ClaudeSync'"),
+]
+
+
+@pytest.mark.parametrize(("case", "arrange", "phrase"), FAILURES, ids=[f[0] for f in FAILURES])
+def test_failed_handoff_is_kept_and_created_by_the_next_start(
+        repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings,
+        case: str, arrange: Callable[[FakeOnePassword], None], phrase: str) -> None:
+    arrange(fake)
+    with opened(core) as c:
+        ended = end_with_handoff(c, repo)
+    assert ended.handoff_item is None  # type: ignore[attr-defined]
+    warning = next(w for w in ended.warnings if "ClaudeSync item" in w)  # type: ignore[attr-defined]
+    assert phrase in warning and "Nothing is lost" in warning
+    assert "Parser done" in Path(ended.context_file).read_text()  # type: ignore[attr-defined]
+    assert ended.transfer_prompt  # type: ignore[attr-defined]  # still there to paste by hand
+    assert len(pending_requests(settings)) == 1 and fake.items == {}
+    assert_no_token_on_disk(settings)
+
+    with opened(core) as c:  # still failing: the request keeps waiting
+        c.start(repo, session_id="s2")
+    assert len(pending_requests(settings)) == 1
+
+    fake.heal()
+    with opened(core) as c:
+        started = c.start(repo, session_id="s3")
+    assert any("Created the delayed ClaudeSync item" in w for w in started.warnings)
+    assert pending_requests(settings) == []
+    [stored] = fake.items.values()
+    fields = {f["title"]: f["value"] for f in stored["fields"]}
+    assert "Parser done" in fields["context"] and stored["notes"] == ended.transfer_prompt  # type: ignore[attr-defined]
+    with opened(core) as c:
+        c.start(repo, session_id="s4")
+        c.sync(repo)
+    assert len(fake.items) == 1
+
+
+@pytest.mark.parametrize(("case", "use", "phrase"), [
+    ("malformed token", "eyJ-not-a-token", "malformed"),
+    ("no such account token", OTHER_TOKEN, "expired or was revoked"),
+], ids=["malformed token", "rejected token"])
+def test_bad_token_handoff_waits_for_a_good_token_then_sync_creates_it(
+        repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings,
+        case: str, use: str, phrase: str) -> None:
+    bad = dataclasses.replace(settings, op_token=use)
+    with opened(core, bad) as c:
+        ended = end_with_handoff(c, repo)
+    warning = next(w for w in ended.warnings if "ClaudeSync item" in w)  # type: ignore[attr-defined]
+    assert phrase in warning and "OP_SERVICE_ACCOUNT_TOKEN" in warning and use not in warning
+    assert len(pending_requests(settings)) == 1
+    assert_no_token_on_disk(settings, use)
+    with opened(core) as c:  # the user fixed the token
+        synced = c.sync(repo)
+    assert synced.retried_handoffs == 1 and len(fake.items) == 1
+
+
+def test_missing_vault_handoff_waits_and_the_message_names_the_vault(
+        repo: Path, fake: FakeOnePassword, core: Callable[..., Core],
+        settings: Settings) -> None:
+    elsewhere = dataclasses.replace(settings, vault_name="Team Sync")
+    with opened(core, elsewhere) as c:
+        ended = end_with_handoff(c, repo)
+    warning = next(w for w in ended.warnings if "ClaudeSync item" in w)  # type: ignore[attr-defined]
+    assert "'Team Sync'" in warning and "CLAUDE_SESSION_VAULT" in warning
+    fake.add_vault("Team Sync")
+    with opened(core, elsewhere) as c:
+        c.sync(repo)
+    assert [d["vaultId"] for d in fake.items.values()] == [fake.vault_id("Team Sync")]
+
+
+def test_desktop_app_missing_handoff_waits(repo: Path, fake: FakeOnePassword,
+                                           core: Callable[..., Core],
+                                           settings: Settings) -> None:
+    desktop = dataclasses.replace(settings, op_token=None, op_account="Acme")
+    with opened(core, desktop) as c:
+        ended = end_with_handoff(c, repo)
+        status = c.status(repo)
+    warning = next(w for w in ended.warnings if "ClaudeSync item" in w)  # type: ignore[attr-defined]
+    assert "desktop app was not found" in warning and len(pending_requests(settings)) == 1
+    assert "desktop app, account 'Acme'" in status.vault
+    fake.desktop_app = True
+    fake.desktop_accounts.add("Acme")
+    with opened(core, desktop) as c:
+        c.sync(repo)
+    assert len(fake.items) == 1 and pending_requests(settings) == []
+
+
+def test_answer_waiting_while_1password_is_down_is_imported_later(
+        repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings) -> None:
+    with opened(core) as c:
+        title = end_with_handoff(c, repo).handoff_item  # type: ignore[attr-defined]
+    fake.user_edits(title, claude_ai_response=ANSWER)
+    fake.network_down()
+    with opened(core) as c:
+        status = c.status(repo)
+        started = c.start(repo, session_id="s2")
+    assert any("ClaudeSync not checked" in w and "cannot be reached" in w
+               for w in status.warnings)
+    assert started.status == "ready" and started.imported_item is None
+    assert any("ClaudeSync check skipped" in w for w in started.warnings)
+    fake.heal()
+    with opened(core) as c:
+        assert c.start(repo, session_id="s3").imported_item == title
+
+
+def assert_no_token_on_disk(settings: Settings, token: str = VALID_TOKEN) -> None:
+    for path in settings.home.rglob("*"):
+        if path.is_file():
+            assert token not in path.read_text(errors="replace"), path
