@@ -322,3 +322,66 @@ def assert_no_token_on_disk(settings: Settings, token: str = VALID_TOKEN) -> Non
     for path in settings.home.rglob("*"):
         if path.is_file():
             assert token not in path.read_text(errors="replace"), path
+
+
+# --- the transfer prompt ----------------------------------------------------------------------
+
+
+def _context(**kw: object) -> str:
+    from datetime import datetime, timezone
+    base: dict[str, object] = {"project": "shop", "kind": "handoff",
+                               "created": datetime(2025, 3, 14, tzinfo=timezone.utc),
+                               "branch": "feature/x", "head": "0123456789abcdef"}
+    return ctxmod.render(ctxmod.Context(**(base | kw)))  # type: ignore[arg-type]
+
+
+def test_prompt_says_project_where_it_stands_questions_and_next_steps() -> None:
+    from claude_session.handoff import transfer_prompt
+    text = _context(summary="Parser works; CLI half done.", accomplishments=["parser"],
+                    next_steps=["finish the CLI", "write docs"], dirty_files=["cli.py"],
+                    notes="Should errors go to stderr?\nplain note",
+                    insights="### Open questions\n\n- keep sqlite?")
+    prompt = transfer_prompt(project="shop", branch="feature/x",
+                             repository="github.com/acme/shop", context_markdown=text,
+                             open_questions=["is 3.10 still needed?"])
+    assert "**shop** (github.com/acme/shop)" in prompt
+    stands = prompt.split("## Where the work stands")[1].split("## Open questions")[0]
+    assert "Parser works; CLI half done." in stands and "`feature/x`" in stands
+    assert "`0123456789`" in stands and "1 uncommitted file(s)" in stands
+    questions = prompt.split("## Open questions")[1].split("## Next steps")[0]
+    assert [line[2:] for line in questions.splitlines() if line.startswith("- ")] == [
+        "is 3.10 still needed?", "keep sqlite?", "Should errors go to stderr?"]
+    steps = prompt.split("## Next steps")[1].split("## Session context")[0]
+    assert "- finish the CLI\n- write docs" in steps
+    assert text.strip() in prompt
+    assert prompt.rstrip().endswith("- <what Claude Code should do first when I return, in order>")
+
+
+def test_an_answer_in_the_requested_shape_is_what_import_parses() -> None:
+    from claude_session.handoff import RETURN_REQUEST
+    template = RETURN_REQUEST[RETURN_REQUEST.index("## Decisions"):]
+    answer = template.replace("<", "").replace(">", "")
+    shaped = ctxmod.parse_return_summary(answer)
+    assert shaped is not None and tuple(shaped) == ctxmod.RETURN_SECTIONS
+    assert all(len(items) == 1 for items in shaped.values())
+    nothing = "\n".join(f"## {name}\n- none" for name in ctxmod.RETURN_SECTIONS)
+    assert ctxmod.parse_return_summary(nothing) == {n: [] for n in ctxmod.RETURN_SECTIONS}
+
+
+def test_prompt_never_carries_a_secret() -> None:
+    from claude_session.handoff import transfer_prompt
+    secret = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    prompt = transfer_prompt(project="shop", branch="main", repository=None,
+                             context_markdown=f"# raw\n\nused {secret}",
+                             open_questions=[f"rotate {secret}?"])
+    assert secret not in prompt and "REDACTED" in prompt
+
+
+def test_prompt_lists_are_cut_with_a_count() -> None:
+    from claude_session.handoff import DIGEST_ITEMS, transfer_prompt
+    steps = [f"step {n}" for n in range(DIGEST_ITEMS + 5)]
+    prompt = transfer_prompt(project="shop", branch=None, repository=None,
+                             context_markdown=_context(next_steps=steps))
+    digest = prompt.split("## Next steps")[1].split("## Session context")[0]
+    assert f"step {DIGEST_ITEMS - 1}" in digest and f"step {DIGEST_ITEMS}\n" not in digest
+    assert "and 5 more" in digest and "not a git checkout" in prompt
