@@ -1,0 +1,227 @@
+"""How fast the tracker service takes and lists session records, on SQLite and PostgreSQL.
+
+The service runs as its own process (uvicorn, one worker) on 127.0.0.1; two client threads
+POST records (each a new session with two maintenance runs) and we time every request. Then
+100,000 sessions are bulk-loaded and ``GET /api/sessions`` is timed on the first page, a deep
+page, and with application and date filters. PostgreSQL is used when one answers on
+127.0.0.1:5432 (database ``test``); a throwaway database is made and dropped.
+
+    python3 bench/bench_tracker.py [--posts N] [--sessions N] [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
+
+import httpx  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from claude_session.models import MaintenanceRun, SessionRecord  # noqa: E402
+from claude_session.tracker.service.app import create_api_key  # noqa: E402
+from claude_session.tracker.service.database import create_engine, migrate  # noqa: E402
+from claude_session.tracker.service.storage import (  # noqa: E402
+    Store,
+    applications,
+    claude_sessions,
+)
+
+SERVER = str(Path(__file__).resolve().parent.parent / "server")
+START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+WORKERS = 2
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def service(url: str) -> Iterator[str]:
+    """The tracker in its own process; yields its base URL."""
+    port = free_port()
+    code = (f"import sys; sys.path.insert(0, {SERVER!r}); import uvicorn; "
+            f"from claude_session.tracker.service.app import create_app; "
+            f"uvicorn.run(create_app({url!r}), host='127.0.0.1', port={port}, "
+            f"log_level='warning')")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the tracker did not start")
+            time.sleep(0.05)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[str | None]:
+    for user in ("postgres", "root"):
+        admin = f"postgresql://{user}@127.0.0.1:5432/test"
+        engine = create_engine(admin).execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                name = f"cs_bench_{uuid.uuid4().hex[:10]}"
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        except sa.exc.OperationalError:
+            engine.dispose()
+            continue
+        try:
+            yield f"postgresql://{user}@127.0.0.1:5432/{name}"
+        finally:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            engine.dispose()
+        return
+    yield None
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(len(ordered) * share), len(ordered) - 1)]
+
+
+def bench_posts(base: str, key: str, count: int) -> dict[str, float]:
+    latencies: list[float] = []
+    failures: list[int] = []
+
+    def worker(n: int) -> None:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as client:
+            for i in range(n):
+                rec = SessionRecord(
+                    application_name=f"app-{i % 5}", repository_url=f"github.com/b/app-{i % 5}",
+                    started_at=START + timedelta(minutes=i), ended_at=START + timedelta(minutes=i + 30),
+                    summary="Bench session " * 10, accomplishments=["a", "b"],
+                    files_changed=[f"src/f{j}.py" for j in range(10)],
+                    maintenance_runs=[MaintenanceRun(command="audit", status="ok",
+                                                     results={"n": i}) for _ in range(2)])
+                began = time.perf_counter()
+                response = client.post("/api/sessions", json=rec.model_dump(mode="json"))
+                latencies.append(time.perf_counter() - began)
+                if response.status_code != 201:
+                    failures.append(response.status_code)
+
+    threads = [threading.Thread(target=worker, args=(count // WORKERS,)) for _ in range(WORKERS)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    if failures:
+        raise RuntimeError(f"{len(failures)} POSTs failed: {sorted(set(failures))}")
+    return {"per_s": len(latencies) / wall, "p50": percentile(latencies, 0.5) * 1000,
+            "p99": percentile(latencies, 0.99) * 1000}
+
+
+def bulk_load(url: str, key: str, count: int) -> None:
+    """``count`` sessions over 10 applications, straight into the tables."""
+    engine = create_engine(url)
+    try:
+        migrate(engine)
+        store = Store(engine)
+        owner = store.user_for_api_key(key)
+        assert owner is not None
+        apps = [str(uuid.uuid4()) for _ in range(10)]
+        now = datetime.now(timezone.utc)
+        with engine.begin() as conn:
+            conn.execute(applications.insert(), [
+                {"id": a, "name": f"bulk-{n}", "user_id": owner.id,
+                 "repository_url": f"github.com/bulk/{n}", "created_at": now}
+                for n, a in enumerate(apps)])
+        for chunk in range(0, count, 5000):
+            rows = [{"id": str(uuid.uuid4()), "user_id": owner.id, "application_id": apps[i % 10],
+                     "started_at": START + timedelta(minutes=7 * i),
+                     "ended_at": START + timedelta(minutes=7 * i + 30), "duration_minutes": 30,
+                     "commits_count": 1, "tokens_input": 1000, "tokens_output": 200,
+                     "summary": f"Bulk session {i}", "accomplishments": ["x"], "next_steps": [],
+                     "files_changed": ["a.py"], "maintenance_runs": [], "security_findings": [],
+                     "tokens_cache_creation": 0, "tokens_cache_read": 0, "session_source": "cli",
+                     "end_mode": "standard", "created_at": now, "updated_at": now}
+                    for i in range(chunk, min(chunk + 5000, count))]
+            with engine.begin() as conn:
+                conn.execute(claude_sessions.insert(), rows)
+    finally:
+        engine.dispose()
+
+
+def bench_gets(base: str, key: str, runs: int, total: int) -> dict[str, tuple[float, float]]:
+    middle = (START + timedelta(minutes=7 * total // 2)).isoformat()
+    queries: dict[str, dict[str, Any]] = {
+        "first page (50)": {"limit": 50},
+        f"deep page (offset {total - 100})": {"limit": 50, "offset": total - 100},
+        "application filter": {"application": "bulk-3", "limit": 50},
+        "since + until (1 week)": {"since": middle, "until": (datetime.fromisoformat(middle)
+                                                               + timedelta(days=7)).isoformat()},
+    }
+    results = {}
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"},
+                      timeout=60) as client:
+        for name, params in queries.items():
+            times = []
+            for _ in range(runs):
+                began = time.perf_counter()
+                response = client.get("/api/sessions", params=params)
+                times.append(time.perf_counter() - began)
+                assert response.status_code == 200, response.text
+            results[name] = (statistics.median(times) * 1000, percentile(times, 0.99) * 1000)
+    return results
+
+
+def run(label: str, url: str, args: argparse.Namespace) -> list[str]:
+    key = create_api_key(url, "bench")
+    lines = []
+    with service(url) as base:
+        posts = bench_posts(base, key, args.posts)
+        lines.append(f"| {label} | POST /api/sessions, {WORKERS} workers, {args.posts} records | "
+                     f"{posts['per_s']:.0f}/s | {posts['p50']:.1f} | {posts['p99']:.1f} |")
+    bulk_load(url, key, args.sessions)
+    with service(url) as base:
+        for name, (p50, p99) in bench_gets(base, key, args.runs,
+                                           args.sessions + args.posts).items():
+            lines.append(f"| {label} | GET /api/sessions, {args.sessions + args.posts} rows: "
+                         f"{name} | | {p50:.1f} | {p99:.1f} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=1000)
+    parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    lines = ["| database | operation | throughput | p50 ms | p99 ms |", "|---|---|---|---|---|"]
+    with tempfile.TemporaryDirectory() as folder:
+        lines += run("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}", args)
+    with postgres() as url:
+        if url is None:
+            lines.append("| PostgreSQL | (none on 127.0.0.1:5432) | | | |")
+        else:
+            lines += run("PostgreSQL", url, args)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
