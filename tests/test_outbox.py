@@ -1,0 +1,425 @@
+"""The durable outbox and delivery, on real SQLite, against the real tracker service on
+127.0.0.1: nothing lost when the tracker is down, slow, refuses the key or the record, or when
+the process sending is killed; nothing sent twice (rows counted in the tracker's database)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from claude_session.config import Settings
+from claude_session.errors import StateError
+from claude_session.lifecycle import Core
+from claude_session.models import SessionRecord, utcnow
+from claude_session.paths import Paths
+from claude_session.tracker import LocalTracker
+from claude_session.tracker.client import HttpTracker
+from claude_session.tracker.delivery import DELIVER_BUDGET, Delivery
+from claude_session.tracker.outbox import Outbox, backoff_delay, drain_lock
+from helpers.tracker_stub import Fault, Service, closed_port, tracker_service
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def paths(isolated_home: Path) -> Paths:
+    return Paths(isolated_home)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    with tracker_service(tmp_path) as running:
+        yield running
+
+
+def record(**changes: object) -> SessionRecord:
+    base = SessionRecord(application_name="demo", repository_url="https://example.com/o/demo",
+                         started_at=utcnow(), ended_at=utcnow(), summary="work")
+    return base.model_copy(update=changes)
+
+
+def remote(url: str, key: str | None, **options: object) -> HttpTracker:
+    options.setdefault("backoff", 0.01)
+    return HttpTracker(url, key, **options)  # type: ignore[arg-type]
+
+
+def delivery(paths: Paths, service: Service, key: str | None = None) -> Delivery:
+    return Delivery(paths, remote(service.url, key or service.key))
+
+
+def dead(paths: Paths) -> Delivery:
+    return Delivery(paths, remote(f"http://127.0.0.1:{closed_port()}", "k"))
+
+
+# --- the outbox file ------------------------------------------------------------------------
+
+
+def test_queuing_a_record_twice_keeps_one_row(paths: Paths) -> None:
+    box = Outbox(paths.outbox_db)
+    rec = record()
+    assert box.put(rec) == 1
+    assert box.put(rec.model_copy(update={"summary": "newer"})) == 2
+    assert box.depth() == 1
+    (entry,) = box.claim(10)
+    assert entry.record().summary == "newer"
+
+
+def test_the_outbox_file_is_private(paths: Paths) -> None:
+    Outbox(paths.outbox_db).put(record())
+    assert stat.S_IMODE(paths.outbox_db.stat().st_mode) == 0o600
+
+
+def test_confirming_an_old_version_keeps_a_newer_copy_queued_meanwhile(paths: Paths) -> None:
+    box = Outbox(paths.outbox_db)
+    rec = record()
+    box.put(rec)
+    (sent,) = box.claim(10)
+    box.put(rec.model_copy(update={"summary": "written while the old copy was on the wire"}))
+    assert box.confirm([sent]) == 0
+    (again,) = box.claim(10)
+    assert again.record().summary.startswith("written while")
+
+
+def test_a_claimed_record_is_not_claimed_again_until_its_lease_ends(paths: Paths) -> None:
+    box = Outbox(paths.outbox_db)
+    box.put(record())
+    assert len(box.claim(10, lease=0.3)) == 1
+    assert box.claim(10) == []
+    time.sleep(0.35)
+    assert len(box.claim(10)) == 1
+
+
+def test_records_are_claimed_oldest_first(paths: Paths) -> None:
+    box = Outbox(paths.outbox_db)
+    ids = [record().id for _ in range(5)]
+    for rid in ids:
+        box.put(record(id=rid))
+    assert [e.id for e in box.claim(3)] + [e.id for e in box.claim(3)] == ids
+
+
+def test_backoff_doubles_from_15_seconds_up_to_15_minutes_and_honours_retry_after() -> None:
+    assert [backoff_delay(n) for n in (1, 2, 3)] == [15, 30, 60]
+    assert backoff_delay(20) == 900
+    assert backoff_delay(1, retry_after=120) == 120
+
+
+def test_a_success_clears_the_backoff_and_the_last_error(paths: Paths) -> None:
+    box = Outbox(paths.outbox_db)
+    box.note_failure("down")
+    second = box.note_failure("still down")
+    assert second.failures == 2 and second.remaining() > 25
+    assert box.last_error() == "still down"
+    box.note_success()
+    assert box.backoff().remaining() == 0 and box.last_error() is None
+
+
+def test_only_one_process_drains_at_a_time(paths: Paths) -> None:
+    with drain_lock(paths.outbox_db) as first, drain_lock(paths.outbox_db) as second:
+        assert first and not second
+    with drain_lock(paths.outbox_db) as again:
+        assert again
+
+
+# --- deliver: the end flow ------------------------------------------------------------------
+
+
+def test_deliver_sends_and_leaves_nothing_behind(paths: Paths, service: Service) -> None:
+    result = delivery(paths, service).deliver(rec := record())
+    assert result.outcome == "sent"
+    assert service.ids() == [rec.id]
+    assert Outbox(paths.outbox_db).depth() == 0
+
+
+def test_deliver_to_the_local_tracker_is_immediate(paths: Paths) -> None:
+    with LocalTracker(paths.tracker_db) as local:
+        result = Delivery(paths, local).deliver(rec := record())
+        assert result.outcome == "local"
+        assert local.get_session(rec.id) is not None
+    assert Delivery(paths, LocalTracker(paths.tracker_db)).depth() == 0
+
+
+def test_a_dead_tracker_queues_the_record_and_says_so(paths: Paths) -> None:
+    result = dead(paths).deliver(record())
+    assert result.outcome == "queued"
+    assert result.warning and "claude-session sync" in result.warning
+    box = Outbox(paths.outbox_db)
+    assert box.depth() == 1 and box.backoff().remaining() > 0
+    assert "cannot be reached" in (box.last_error() or "")
+
+
+def test_while_backing_off_deliver_queues_without_touching_the_network(
+        paths: Paths, service: Service) -> None:
+    Outbox(paths.outbox_db).note_failure("down a moment ago")
+    service.faults.always(Fault(delay=5.0))
+    started = time.monotonic()
+    result = delivery(paths, service).deliver(record())
+    assert result.outcome == "queued" and "not trying again before" in (result.detail or "")
+    assert time.monotonic() - started < 0.5
+    assert service.faults.hits == []
+
+
+def test_the_end_flow_waits_a_few_seconds_at_most_on_a_hanging_tracker(
+        paths: Paths, service: Service) -> None:
+    service.faults.always(Fault(delay=30.0))
+    started = time.monotonic()
+    result = delivery(paths, service).deliver(record())
+    assert result.outcome == "queued"
+    assert time.monotonic() - started < DELIVER_BUDGET + 1
+
+
+def test_a_503_then_ok_inside_deliver_is_sent(paths: Paths, service: Service) -> None:
+    service.faults.add(Fault(503))
+    assert delivery(paths, service).deliver(record()).outcome == "sent"
+    assert service.rows() == 1
+
+
+def test_a_refused_key_parks_the_record_and_logs_the_error(
+        paths: Paths, service: Service, caplog: pytest.LogCaptureFixture) -> None:
+    result = delivery(paths, service, key="wrong-key-0000").deliver(record())
+    assert result.outcome == "auth_failed"
+    assert "refused the key" in (result.warning or "")
+    assert Outbox(paths.outbox_db).counts()["auth_failed"] == 1
+    assert any(r.levelname == "ERROR" and "refused the key" in r.getMessage()
+               for r in caplog.records)
+    assert not any("wrong-key-0000" in r.getMessage() for r in caplog.records)
+
+
+def test_parked_records_wait_while_the_key_is_unchanged(paths: Paths, service: Service) -> None:
+    delivery(paths, service, key="wrong-key-0000").deliver(record())
+    before = service.faults.posts()
+    report = delivery(paths, service, key="wrong-key-0000").drain()
+    assert service.faults.posts() == before
+    assert report.auth_failed == 1 and report.remaining == 1
+    assert "valid tracker key" in (report.last_error or "") or "refused" in (
+        report.last_error or "")
+
+
+def test_parked_records_go_once_the_key_changes(paths: Paths, service: Service) -> None:
+    rec = record()
+    delivery(paths, service, key="wrong-key-0000").deliver(rec)
+    report = delivery(paths, service).drain()
+    assert report.sent == 1 and report.remaining == 0
+    assert service.ids() == [rec.id]
+
+
+def test_parked_records_go_after_a_later_successful_send(paths: Paths, service: Service) -> None:
+    service.faults.add(Fault(401, body={"error": "key revoked for a moment"}))
+    first, second = record(), record()
+    sender = delivery(paths, service)
+    assert sender.deliver(first).outcome == "auth_failed"
+    assert sender.deliver(second).outcome == "sent"
+    assert sender.drain().sent == 1
+    assert sorted(service.ids()) == sorted([first.id, second.id])
+
+
+def test_a_refused_record_is_kept_as_a_dead_letter_naming_the_field(
+        paths: Paths, service: Service) -> None:
+    sender = delivery(paths, service)
+    result = sender.deliver(record(id="not-a-uuid"))
+    assert result.outcome == "rejected" and "field 'id'" in (result.detail or "")
+    box = Outbox(paths.outbox_db)
+    (letter,) = box.dead_letters()
+    assert (letter.id, letter.state, letter.field) == ("not-a-uuid", "rejected", "id")
+    before = service.faults.posts()
+    report = sender.drain()
+    assert service.faults.posts() == before  # a dead letter is not resent by itself
+    assert report.rejected == 1 and sender.depth() == 1
+    assert "field 'id'" in (sender.last_error() or "")
+    assert box.requeue_rejected() == 1 and box.counts()["pending"] == 1
+
+
+def test_an_unusable_outbox_still_sends_and_warns(paths: Paths, service: Service) -> None:
+    paths.outbox_db.mkdir(parents=True)  # a folder where the database file should be
+    result = delivery(paths, service).deliver(rec := record())
+    assert result.outcome == "sent" and "outbox" in (result.warning or "")
+    assert service.ids() == [rec.id]
+
+
+def test_an_unusable_outbox_and_a_dead_tracker_is_an_error_not_a_silent_loss(
+        paths: Paths) -> None:
+    paths.outbox_db.mkdir(parents=True)
+    with pytest.raises(StateError, match="end the session again"):
+        dead(paths).deliver(record())
+
+
+# --- drain ----------------------------------------------------------------------------------
+
+
+def queue(paths: Paths, count: int) -> list[str]:
+    records = [record() for _ in range(count)]
+    Outbox(paths.outbox_db).put_many(records)
+    return [r.id for r in records]
+
+
+def test_drain_sends_what_waits_and_is_capped_per_run(paths: Paths, service: Service) -> None:
+    ids = queue(paths, 30)
+    sender = delivery(paths, service)
+    first = sender.drain(limit=10)
+    assert (first.sent, first.remaining) == (10, 20)
+    assert sender.drain(limit=100).sent == 20
+    assert sorted(service.ids()) == sorted(ids)
+
+
+def test_drain_stops_at_the_first_sign_the_tracker_is_down(paths: Paths,
+                                                            service: Service) -> None:
+    queue(paths, 10)
+    service.faults.always(Fault(503))
+    report = delivery(paths, service).drain()
+    assert report.sent == 0 and report.remaining == 10
+    assert service.faults.posts() <= 3  # one record's retries, not ten records'
+    assert "HTTP 503" in (report.last_error or "")
+
+
+def test_drain_skips_sending_while_backing_off_unless_forced(paths: Paths,
+                                                              service: Service) -> None:
+    queue(paths, 3)
+    Outbox(paths.outbox_db).note_failure("down a moment ago")
+    skipped = delivery(paths, service).drain()
+    assert skipped.sent == 0 and skipped.skipped and service.faults.hits == []
+    assert delivery(paths, service).drain(force=True).sent == 3
+
+
+def test_a_long_retry_after_backs_the_outbox_off_that_long(paths: Paths,
+                                                           service: Service) -> None:
+    queue(paths, 2)
+    service.faults.add(Fault(429, headers={"Retry-After": "600"}))
+    report = delivery(paths, service).drain()
+    assert report.sent == 0
+    assert Outbox(paths.outbox_db).backoff().remaining() > 590
+
+
+def test_drain_is_skipped_while_another_process_drains(paths: Paths, service: Service) -> None:
+    queue(paths, 2)
+    with drain_lock(paths.outbox_db):
+        report = delivery(paths, service).drain()
+    assert report.sent == 0 and "another" in (report.skipped or "")
+
+
+def spool(paths: Paths, rec: SessionRecord) -> Path:
+    """What the hooks do: a JSON file per record under claude-session/spool/."""
+    target = paths.data / "spool" / f"{rec.id}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(rec.model_dump_json())
+    return target
+
+
+def test_drain_moves_the_hooks_spool_into_the_outbox_first(paths: Paths,
+                                                           service: Service) -> None:
+    rec = record()
+    spooled = spool(paths, rec)
+    sender = delivery(paths, service)
+    assert sender.depth() == 1
+    report = sender.drain()
+    assert report.sent == 1 and not spooled.exists()
+    assert service.ids() == [rec.id]
+
+
+def test_spooled_records_stay_in_the_outbox_while_the_tracker_is_down(paths: Paths) -> None:
+    spooled = spool(paths, record())
+    report = dead(paths).drain()
+    assert not spooled.exists() and report.remaining == 1
+    assert Outbox(paths.outbox_db).depth() == 1
+
+
+def test_an_unreadable_spool_file_is_moved_aside_with_a_warning(paths: Paths,
+                                                                service: Service) -> None:
+    bad = paths.data / "spool" / "broken.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("{not json")
+    report = delivery(paths, service).drain()
+    assert report.warnings and "moved" in report.warnings[0]
+    assert not bad.exists() and list(bad.parent.glob("broken.json.corrupt-*"))
+
+
+# --- outages and crashes: nothing lost, nothing twice ---------------------------------------
+
+
+def test_after_an_outage_every_record_arrives_exactly_once(paths: Paths,
+                                                           tmp_path: Path) -> None:
+    with tracker_service(tmp_path) as first:
+        url, key, port = first.url, first.key, int(first.url.rsplit(":", 1)[1])
+        database = first.database
+    # The tracker is down: every end queues its record (the first tries, the rest back off).
+    ids = [record() for _ in range(5)]
+    outcomes = {Delivery(paths, remote(url, key)).deliver(r).outcome for r in ids}
+    assert outcomes == {"queued"}
+    # Back up on the same address and database; a start or sync drains the outbox.
+    with tracker_service(tmp_path, port=port) as again:
+        assert again.database == database
+        again.key = key
+        report = Delivery(paths, remote(url, key)).drain(force=True)
+        assert report.sent == 5 and report.remaining == 0
+        assert Delivery(paths, remote(url, key)).drain(force=True).sent == 0
+        assert sorted(again.ids()) == sorted(r.id for r in ids)
+        assert again.rows() == 5
+
+
+DRAINER = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {server!r})
+    from claude_session.paths import Paths
+    from claude_session.tracker.client import HttpTracker
+    from claude_session.tracker.delivery import Delivery
+    from pathlib import Path
+    Delivery(Paths(Path({home!r})), HttpTracker({url!r}, {key!r})).drain(limit=1000,
+                                                                         budget=120)
+""")
+
+
+def test_a_drain_killed_midway_loses_nothing_and_duplicates_nothing(
+        paths: Paths, service: Service) -> None:
+    ids = queue(paths, 40)
+    service.faults.always(Fault(delay=0.05))  # slow enough to kill the drainer mid-way
+    script = DRAINER.format(server=str(ROOT / "server"), home=str(paths.home),
+                            url=service.url, key=service.key)
+    child = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 30
+        while service.rows() < 8 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(10)
+    assert child.returncode == -signal.SIGKILL
+    landed = service.rows()
+    assert 8 <= landed < 40, "the kill did not land mid-drain"
+    service.faults.always(None)
+    report = delivery(paths, service).drain(limit=100, force=True)
+    assert report.remaining == 0
+    assert sorted(service.ids()) == sorted(ids)
+    assert service.rows() == 40
+
+
+# --- through the core -----------------------------------------------------------------------
+
+
+def test_status_shows_the_outbox_depth_and_last_error(paths: Paths) -> None:
+    sender = dead(paths)
+    sender.deliver(record())
+    spool(paths, record())
+    assert sender.depth() == 2
+    assert "cannot be reached" in (sender.last_error() or "")
+
+
+def test_sync_sends_spooled_records_to_the_configured_tracker(
+        paths: Paths, service: Service, isolated_home: Path) -> None:
+    rec = record()
+    spool(paths, rec)
+    settings = Settings.from_env({"CLAUDE_CONFIG_DIR": str(isolated_home),
+                                  "CLAUDE_SESSION_TRACKER_URL": service.url,
+                                  "CLAUDE_SESSION_TRACKER_TOKEN": service.key})
+    with Core(settings) as core:
+        result = core.sync()
+    assert result.sent == 1 and result.remaining == 0
+    assert service.ids() == [rec.id]
+    assert json.loads(result.model_dump_json())["tracker"].startswith("tracker at http://")
