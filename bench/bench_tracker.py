@@ -112,7 +112,8 @@ def bench_posts(base: str, key: str, count: int) -> dict[str, float]:
             for i in range(n):
                 rec = SessionRecord(
                     application_name=f"app-{i % 5}", repository_url=f"github.com/b/app-{i % 5}",
-                    started_at=START + timedelta(minutes=i), ended_at=START + timedelta(minutes=i + 30),
+                    started_at=START + timedelta(minutes=i),
+                    ended_at=START + timedelta(minutes=i + 30),
                     summary="Bench session " * 10, accomplishments=["a", "b"],
                     files_changed=[f"src/f{j}.py" for j in range(10)],
                     maintenance_runs=[MaintenanceRun(command="audit", status="ok",

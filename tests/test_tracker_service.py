@@ -319,7 +319,8 @@ def test_unknown_or_malformed_ids_answer_404(tracker: Tracker) -> None:
 def _seven(tracker: Tracker) -> list[SessionRecord]:
     sent = [record(application_name="widgets" if h % 2 else "gears",
                    repository_url=REPO if h % 2 else "github.com/acme/gears",
-                   started_at=START + timedelta(days=h), ended_at=START + timedelta(days=h, hours=1))
+                   started_at=START + timedelta(days=h),
+                   ended_at=START + timedelta(days=h, hours=1))
             for h in (3, 0, 5, 1, 4, 2, 6)]
     for rec in sent:
         assert tracker.alice.post("/api/sessions", json=body(rec)).status_code == 201

@@ -35,7 +35,8 @@ def register(verbs: Any, common: argparse.ArgumentParser) -> None:
                        help=f"port (default {DEFAULT_PORT})")
     _database_option(serve)
     serve.set_defaults(run=run_serve)
-    migrate = sub.add_parser("migrate", parents=[common], help="bring the database schema up to date")
+    migrate = sub.add_parser("migrate", parents=[common],
+                             help="bring the database schema up to date")
     _database_option(migrate)
     migrate.set_defaults(run=run_migrate)
     token = sub.add_parser("token", parents=[common], help="API keys")
