@@ -152,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("doctor", "check git, Claude Code, state folder, vault and tracker; say what to fix")
     p.set_defaults(handler=_doctor)
 
+    from claude_session.tracker.service.cli import register as register_tracker
+
+    register_tracker(verbs, common)
+
     p = verb("mcp", "run the MCP stdio server `session` (Claude Code starts it)")
     p.set_defaults(run=_run_mcp)
     return parser
