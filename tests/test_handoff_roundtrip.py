@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from claude_session import context as ctxmod
+from claude_session import hooklib
 from claude_session.config import Settings
 from claude_session.lifecycle import Core
 from claude_session.paths import Paths
@@ -69,6 +70,11 @@ def opened(make: Callable[..., Core], use: Settings | None = None) -> Iterator[C
 def cache_entry(settings: Settings, repo: Path) -> dict[str, object]:
     data = json.loads(Paths(settings.home).handoff_cache.read_text())
     return dict(data["projects"][resolve(repo).key])
+
+
+def hook_note(repo: Path) -> str | None:
+    """What the SessionStart hook says, from its cache alone (no network on that path)."""
+    return hooklib.handoff_note(hooklib.HookContext({"cwd": str(repo)}))
 
 
 def pending_requests(settings: Settings) -> list[Path]:
@@ -135,17 +141,19 @@ def test_status_start_and_sync_tell_the_hook_an_answer_waits(
         fake.user_edits(title, claude_ai_response=ANSWER)
         status = c.status(repo)
     assert status.handoff_waiting is True and "ClaudeSync" in status.vault
+    assert title in str(hook_note(repo))
     assert cache_entry(settings, repo) | {"checked_at": None} == {
         "waiting": True, "item": title, "checked_at": None}
     Paths(settings.home).handoff_cache.unlink()
+    assert hook_note(repo) is None
     with opened(core) as c:
         c.sync(repo)
-    assert cache_entry(settings, repo)["waiting"] is True
+    assert cache_entry(settings, repo)["waiting"] is True and hook_note(repo)
     with opened(core) as c:
         c.start(repo, session_id="s2", no_import=True)
         assert cache_entry(settings, repo)["waiting"] is True
         c.start(repo, session_id="s3")
-    assert cache_entry(settings, repo)["waiting"] is False
+    assert cache_entry(settings, repo)["waiting"] is False and hook_note(repo) is None
 
 
 def test_import_handoff_by_named_item(repo: Path, fake: FakeOnePassword,
