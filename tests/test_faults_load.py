@@ -1,0 +1,99 @@
+"""Many sessions at once, as separate processes: 50 sessions on 50 projects and 10 sessions on
+one project start, pause, resume and end together. Every ledger entry, context file and session
+record is accounted for, each record exactly once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from claude_session.lifecycle import Core
+from helpers.gitrepo import make_repo
+
+pytestmark = pytest.mark.slow
+
+SERVER = str(Path(__file__).resolve().parent.parent / "server")
+
+# One process = one session: start, pause, resume, end, each result printed as a JSON line.
+_WORKER = textwrap.dedent("""
+    import json, sys, time
+    sys.path.insert(0, {server!r})
+    from pathlib import Path
+    from claude_session.lifecycle import Core
+    repo, sid, go = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+    while time.time() < go:  # all processes begin together
+        time.sleep(0.005)
+    out = {{}}
+    with Core() as core:
+        out["start"] = core.start(repo, session_id=sid, no_import=True).status
+        paused = core.pause(repo, session_id=sid, summary=f"PAUSED {{sid}}",
+                            next_steps=[f"next for {{sid}}"])
+        out["pause_context"] = paused.context_file
+        out["resume"] = core.resume(repo, session_id=sid).status
+        ended = core.end(repo, session_id=sid, summary=f"ENDED {{sid}}", push=False)
+        out["end_context"] = ended.context_file
+        out["record"] = ended.record.id
+        out["tracker"] = ended.tracker
+    print(json.dumps(out))
+""")
+
+
+def _run_all(tmp_path: Path, jobs: list[tuple[Path, str]]) -> dict[str, dict[str, str]]:
+    script = tmp_path / "worker.py"
+    script.write_text(_WORKER.format(server=SERVER))
+    go = time.time() + 4.0  # enough for every interpreter to be up and waiting
+    procs = {sid: subprocess.Popen([sys.executable, str(script), str(repo), sid, str(go)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for repo, sid in jobs}
+    results, errors = {}, {}
+    for sid, proc in procs.items():
+        out, err = proc.communicate(timeout=240)
+        if proc.returncode != 0:
+            errors[sid] = err.strip().splitlines()[-1:] if err.strip() else proc.returncode
+        else:
+            results[sid] = json.loads(out.strip().splitlines()[-1])
+    assert not errors, errors
+    return results
+
+
+def _assert_accounted(home: Path, results: dict[str, dict[str, str]]) -> None:
+    for sid, out in results.items():
+        assert out["start"] == "ready", (sid, out)
+        assert f"PAUSED {sid}" in Path(out["pause_context"]).read_text(), sid
+        assert f"ENDED {sid}" in Path(out["end_context"]).read_text(), sid
+        assert out["tracker"] == "local", (sid, out)
+        entry = json.loads((home / "claude-session" / "ledger" / f"{sid}.json").read_text())
+        assert entry["status"] == "ended" and entry["record_id"] == out["record"], sid
+    with Core() as core:
+        records = core.history(limit=1000).records
+    by_session: dict[str | None, int] = {}
+    for record in records:
+        by_session[record.claude_session_id] = by_session.get(record.claude_session_id, 0) + 1
+    assert by_session == {sid: 1 for sid in results}
+    assert {r.id for r in records} == {out["record"] for out in results.values()}
+    assert sorted(r.summary for r in records) == sorted(f"ENDED {sid}" for sid in results)
+    contexts = list((home / "contexts").glob("*.md"))
+    assert len(contexts) == 2 * len(results)  # one pause and one end context each
+    assert not [p for p in home.rglob("*") if ".corrupt-" in p.name]
+    pause = json.loads((home / "pause-state.json").read_text())["projects"]
+    assert pause == {}  # every project was ended
+
+
+def test_fifty_sessions_on_fifty_projects_at_once_lose_nothing(
+        tmp_path: Path, isolated_home: Path) -> None:
+    jobs = [(make_repo(tmp_path / f"proj{i:02d}"), f"many-{i:02d}") for i in range(50)]
+    results = _run_all(tmp_path, jobs)
+    _assert_accounted(isolated_home, results)
+
+
+def test_ten_sessions_on_one_project_at_once_lose_nothing(
+        tmp_path: Path, isolated_home: Path) -> None:
+    repo = make_repo(tmp_path / "shared")
+    results = _run_all(tmp_path, [(repo, f"same-{i}") for i in range(10)])
+    _assert_accounted(isolated_home, results)
