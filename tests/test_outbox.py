@@ -25,10 +25,16 @@ from claude_session.paths import Paths
 from claude_session.tracker import LocalTracker
 from claude_session.tracker.client import HttpTracker
 from claude_session.tracker.delivery import DELIVER_BUDGET, Delivery
-from claude_session.tracker.outbox import Outbox, backoff_delay, drain_lock
+from claude_session.tracker.outbox import Outbox, backoff_delay, close_connections, drain_lock
 from helpers.tracker_stub import Fault, Service, closed_port, tracker_service
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _close_outboxes() -> Iterator[None]:
+    yield
+    close_connections()
 
 
 @pytest.fixture

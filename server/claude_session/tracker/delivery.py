@@ -42,7 +42,7 @@ from claude_session.tracker.outbox import Entry, Outbox, drain_lock
 log = logging.getLogger(__name__)
 
 DELIVER_BUDGET = 5.0  # the most the end flow waits for the tracker, retries included
-DRAIN_BUDGET = 10.0  # the most one drain spends sending
+DRAIN_BUDGET = 5.0  # the most one drain spends sending (start and end run one)
 DRAIN_LIMIT = 50
 BATCH = 20
 LEASE_MARGIN = 30.0  # how long past its budget a send's claim keeps other drains off a record
