@@ -88,6 +88,8 @@ class Core:
             from claude_session.vault import open_vault
 
             self._vault = open_vault(self.settings, self.paths)
+            self._warnings.extend(w for w in self._vault.warnings if w not in self._warnings)
+        self._vault.warnings = self._warnings  # later vault warnings reach the flow's result
         return self._vault
 
     @property
@@ -469,8 +471,7 @@ class Core:
                        f"start or `claude-session sync`.")
             return None, prompt
         if self.vault.kind == "local":
-            self._warn(f"ClaudeSync is using the {self.vault.description} (no "
-                       f"OP_SERVICE_ACCOUNT_TOKEN set).")
+            self._warn(f"ClaudeSync is using the {self.vault.description}.")
         return item.title, prompt
 
     def _retry_pending_handoffs(self) -> int:
