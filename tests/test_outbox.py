@@ -26,6 +26,7 @@ from claude_session.tracker import LocalTracker
 from claude_session.tracker.client import HttpTracker
 from claude_session.tracker.delivery import DELIVER_BUDGET, Delivery
 from claude_session.tracker.outbox import Outbox, backoff_delay, close_connections, drain_lock
+from helpers.gitrepo import make_repo
 from helpers.tracker_stub import Fault, Service, closed_port, tracker_service
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -429,3 +430,42 @@ def test_sync_sends_spooled_records_to_the_configured_tracker(
     assert result.sent == 1 and result.remaining == 0
     assert service.ids() == [rec.id]
     assert json.loads(result.model_dump_json())["tracker"].startswith("tracker at http://")
+
+
+def remote_settings(home: Path, url: str, key: str) -> Settings:
+    return Settings.from_env({"CLAUDE_CONFIG_DIR": str(home),
+                              "CLAUDE_SESSION_TRACKER_URL": url,
+                              "CLAUDE_SESSION_TRACKER_TOKEN": key})
+
+
+def test_end_in_a_configured_project_lands_its_record_on_the_tracker(
+        isolated_home: Path, service: Service, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "project")
+    with Core(remote_settings(isolated_home, service.url, service.key)) as core:
+        core.start(repo, session_id="s1")
+        ended = core.end(repo, session_id="s1", summary="shipped it", push=False)
+    assert ended.tracker == "sent"
+    assert service.ids() == [ended.record.id]
+    with HttpTracker(service.url, service.key) as client:
+        stored = client.get_session(ended.record.id)
+    assert stored is not None and stored.summary == "shipped it"
+
+
+def test_end_with_a_dead_tracker_queues_quickly_and_sync_sends_later(
+        isolated_home: Path, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "project")
+    with tracker_service(tmp_path) as first:
+        url, key, port = first.url, first.key, int(first.url.rsplit(":", 1)[1])
+    settings = remote_settings(isolated_home, url, key)
+    with Core(settings) as core:
+        core.start(repo, session_id="s1")
+        started = time.monotonic()
+        ended = core.end(repo, session_id="s1", summary="offline", push=False)
+        took = time.monotonic() - started
+        assert ended.tracker == "queued" and took < DELIVER_BUDGET
+        assert core.status(repo).outbox_depth == 1
+    with tracker_service(tmp_path, port=port) as again, Core(settings) as core:
+        Outbox(Paths(isolated_home).outbox_db).note_success()  # as after the backoff ran out
+        result = core.sync()
+        assert (result.sent, result.remaining) == (1, 0)
+        assert again.ids() == [ended.record.id]
