@@ -15,10 +15,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -126,6 +124,8 @@ def git_head(cwd: Path) -> tuple[Path, str | None, str | None] | None:
 
 def git_lines(root: Path, *args: str, timeout: float = 2.0) -> list[str] | None:
     """Run a read-only git command (for the paths that may afford one); None on any failure."""
+    import subprocess  # not on the SessionStart/Stop fast path
+
     try:
         proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
                               timeout=timeout, check=False)
@@ -220,7 +220,7 @@ def build_unended_record(paths: Paths, entry: dict[str, Any], ended_at: str) -> 
     started = parse_time(entry.get("started_at")) or datetime.now(timezone.utc)
     ended = parse_time(ended_at) or started
     return {
-        "id": entry.get("record_id") or str(uuid.uuid4()),
+        "id": entry.get("record_id") or new_record_id(),
         "application_name": entry.get("project") or project_name(root),
         "repository_url": entry.get("repository_url"),
         "claude_session_id": entry["session_id"],
@@ -241,6 +241,12 @@ def build_unended_record(paths: Paths, entry: dict[str, Any], ended_at: str) -> 
     }
 
 
+def new_record_id() -> str:
+    import uuid  # imports platform and more: only when a record is made
+
+    return str(uuid.uuid4())
+
+
 def spool_record(paths: Paths, record: dict[str, Any]) -> Path:
     from claude_session.redact import redact_data
 
@@ -255,7 +261,7 @@ def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = No
     with ledger.edit(paths, session_id) as entry:
         if entry.get("status", "active") != "active" or "session_id" not in entry:
             return False
-        entry.setdefault("record_id", str(uuid.uuid4()))
+        entry.setdefault("record_id", new_record_id())
         when = ended_at or str(entry.get("last_activity") or entry.get("started_at"))
         spool_record(paths, build_unended_record(paths, entry, when))
         entry["status"] = "finalized"
