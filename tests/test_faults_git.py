@@ -1,0 +1,231 @@
+"""Git trouble around the flows: a stale index.lock, a detached HEAD, a shallow clone,
+submodules, the paused branch deleted, the repository moved while paused, hostile ref names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from claude_session.errors import ClaudeSessionError, GitError
+from claude_session.lifecycle import Core
+from helpers.gitrepo import commit_file, git, make_remote, make_repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    r = make_repo(tmp_path / "shop")
+    make_remote(r, tmp_path / "remote.git")
+    return r
+
+
+def _records(core: Core, sid: str) -> list[str]:
+    return [r.id for r in core.history(limit=50).records if r.claude_session_id == sid]
+
+
+# --- index.lock ---------------------------------------------------------------------------
+
+
+def test_pause_without_wip_commit_works_with_a_stale_index_lock(repo: Path) -> None:
+    (repo / "work.py").write_text("x = 1\n")
+    (repo / ".git" / "index.lock").write_text("")
+    with Core() as core:
+        paused = core.pause(repo, session_id="s", summary="LOCKED pause")
+        resumed = core.resume(repo, session_id="s")
+    assert "work.py" in Path(paused.context_file).read_text()
+    assert "LOCKED pause" in resumed.context
+
+
+def test_wip_commit_under_an_index_lock_fails_clearly_and_a_retry_pauses(repo: Path) -> None:
+    (repo / "work.py").write_text("x = 1\n")
+    (repo / ".git" / "index.lock").write_text("")
+    with Core() as core:
+        with pytest.raises(GitError) as caught:
+            core.pause(repo, session_id="s", summary="LOCKED pause", wip_commit=True)
+        assert "index.lock" in str(caught.value)
+        (repo / ".git" / "index.lock").unlink()
+        paused = core.pause(repo, session_id="s", summary="LOCKED pause", wip_commit=True)
+        resumed = core.resume(repo, session_id="s")
+    assert paused.wip_commit is not None and "LOCKED pause" in resumed.context
+    assert (repo / "work.py").read_text() == "x = 1\n"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Core.pause writes the context, then raises from the WIP commit before the pause entry is "
+    "saved: the summary sits in an orphan context file that resume cannot find. The WIP "
+    "commit is optional: pause should save the entry and warn."))
+def test_pause_whose_wip_commit_fails_still_saves_the_pause(repo: Path) -> None:
+    (repo / "work.py").write_text("x = 1\n")
+    (repo / ".git" / "index.lock").write_text("")
+    with Core() as core:
+        paused = core.pause(repo, session_id="s", summary="LOCKED pause", wip_commit=True)
+        resumed = core.resume(repo, session_id="s")
+    assert paused.wip_commit is None and any("index.lock" in w for w in paused.warnings)
+    assert "LOCKED pause" in resumed.context
+
+
+def test_end_under_an_index_lock_fails_clearly_and_a_rerun_records_once(repo: Path) -> None:
+    with Core() as core:
+        core.start(repo, session_id="s", no_import=True)
+        (repo / "work.py").write_text("x = 1\n")
+        (repo / ".git" / "index.lock").write_text("")
+        with pytest.raises(GitError) as caught:
+            core.end(repo, session_id="s", summary="first try", push=False)
+        assert "index.lock" in str(caught.value)
+        assert _records(core, "s") == []
+        (repo / ".git" / "index.lock").unlink()
+        ended = core.end(repo, session_id="s", summary="second try", push=False)
+        assert _records(core, "s") == [ended.record.id]
+    assert ended.commit is not None and ended.record.commits_count == 1
+
+
+# --- detached HEAD ------------------------------------------------------------------------
+
+
+def test_flows_work_on_a_detached_head(repo: Path) -> None:
+    commit_file(repo, "a.py", "a\n")
+    git(repo, "checkout", "-q", "--detach", "HEAD~1")
+    with Core() as core:
+        started = core.start(repo, session_id="s", no_import=True)
+        paused = core.pause(repo, session_id="s", summary="DETACHED work")
+        resumed = core.resume(repo, session_id="s")
+        (repo / "b.py").write_text("b\n")
+        ended = core.end(repo, session_id="s", summary="done detached", message="b")
+    assert started.status == "ready" and started.branch is None and paused.branch is None
+    assert resumed.status == "ready" and "DETACHED work" in resumed.context
+    assert ended.commit is not None and ended.pushed is False
+    assert "detached" in (ended.push_detail or "").lower()
+    assert ended.record.ending_branch is None and ended.record.commits_count == 1
+
+
+def test_resume_paused_on_a_branch_from_a_detached_head_offers_the_choices(repo: Path) -> None:
+    with Core() as core:
+        core.pause(repo, session_id="s", summary="on main")
+        git(repo, "checkout", "-q", "--detach")
+        asked = core.resume(repo, session_id="s")
+        switched = core.resume(repo, session_id="s", on_mismatch="switch")
+    assert asked.status == "branch_mismatch" and asked.paused_branch == "main"
+    assert switched.status == "ready" and git(repo, "branch", "--show-current") == "main"
+
+
+# --- shallow clone and submodules -----------------------------------------------------------
+
+
+def test_flows_work_in_a_shallow_clone(repo: Path, tmp_path: Path) -> None:
+    for i in range(5):
+        commit_file(repo, f"f{i}.py", f"{i}\n")
+    git(repo, "push", "-q")
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", "-b", "main",
+        f"file://{tmp_path / 'remote.git'}", str(shallow))
+    assert git(shallow, "rev-parse", "--is-shallow-repository") == "true"
+    with Core() as core:
+        core.start(shallow, session_id="s", no_import=True)
+        core.pause(shallow, session_id="s", summary="SHALLOW pause")
+        assert "SHALLOW pause" in core.resume(shallow, session_id="s").context
+        commit_file(shallow, "new.py", "n\n")
+        (shallow / "more.py").write_text("m\n")
+        ended = core.end(shallow, session_id="s", summary="shallow done", message="more")
+    assert ended.record.commits_count == 2 and ended.pushed, ended
+    assert sorted(ended.record.files_changed) == ["more.py", "new.py"]
+
+
+def test_flows_work_with_a_dirty_submodule(repo: Path, tmp_path: Path) -> None:
+    lib = make_repo(tmp_path / "lib")
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "lib")
+    git(repo, "commit", "-q", "-m", "add lib")
+    (repo / "lib" / "README.md").write_text("changed inside the submodule\n")
+    (repo / "top.py").write_text("t\n")
+    with Core() as core:
+        core.start(repo, session_id="s", no_import=True)
+        paused = core.pause(repo, session_id="s", summary="SUBMODULE pause", wip_commit=True)
+        resumed = core.resume(repo, session_id="s")
+        ended = core.end(repo, session_id="s", summary="done", message="end", push=False)
+    assert paused.wip_commit is not None and "SUBMODULE pause" in resumed.context
+    assert ended.record.commits_count >= 1
+    # the submodule's own change was not committed into the superproject by force
+    assert (repo / "lib" / "README.md").read_text() == "changed inside the submodule\n"
+
+
+# --- branch deleted, repository moved ---------------------------------------------------------
+
+
+def test_resume_after_the_paused_branch_was_deleted_says_what_to_do(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "feature")
+    with Core() as core:
+        core.pause(repo, session_id="s", summary="FEATURE work")
+        git(repo, "checkout", "-q", "main")
+        git(repo, "branch", "-q", "-D", "feature")
+        with pytest.raises(ClaudeSessionError) as caught:
+            core.resume(repo, session_id="s", on_mismatch="switch")
+        assert "no longer exists" in str(caught.value) and "stay" in str(caught.value)
+        stayed = core.resume(repo, session_id="s", on_mismatch="stay")
+        started = core.start(repo, session_id="s2", no_import=True)
+    assert stayed.cleared_pause and started.status == "ready"
+    context = Path(json.loads(json.dumps(stayed.warnings)) and stayed.warnings[0]
+                   .split("kept in ")[-1].rstrip(".")).read_text()
+    assert "FEATURE work" in context  # the paused context is kept, not deleted
+
+
+def test_resume_recreates_a_paused_branch_deleted_here_but_pushed(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "feature")
+    git(repo, "push", "-q", "-u", "origin", "feature")
+    with Core() as core:
+        core.pause(repo, session_id="s", summary="FEATURE work")
+        git(repo, "checkout", "-q", "main")
+        git(repo, "branch", "-q", "-D", "feature")
+        git(repo, "branch", "-q", "-r", "-d", "origin/feature")
+        resumed = core.resume(repo, session_id="s", on_mismatch="switch")
+    assert resumed.status == "ready" and git(repo, "branch", "--show-current") == "feature"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Core.start looks the pause up by folder only (_pause_entry); only resume follows a "
+    "moved repository by its origin URL (_moved_pause), so start after a move begins fresh "
+    "and the paused context is not returned."))
+def test_start_follows_a_repository_moved_while_paused(repo: Path, tmp_path: Path) -> None:
+    with Core() as core:
+        core.pause(repo, session_id="s", summary="BEFORE the move")
+    moved = tmp_path / "elsewhere" / "shop"
+    moved.parent.mkdir()
+    repo.rename(moved)
+    with Core() as core:
+        started = core.start(moved, session_id="s2", no_import=True)
+    assert "BEFORE the move" in started.context
+
+
+def test_resume_and_end_follow_a_repository_moved_while_paused(repo: Path,
+                                                               tmp_path: Path) -> None:
+    with Core() as core:
+        core.start(repo, session_id="s", no_import=True)
+        core.pause(repo, session_id="s", summary="BEFORE the move")
+    moved = tmp_path / "elsewhere" / "shop-renamed"
+    moved.parent.mkdir()
+    repo.rename(moved)
+    with Core() as core:
+        resumed = core.resume(moved, session_id="s")
+        ended = core.end(moved, session_id="s", summary="after the move", push=False)
+        state = json.loads((core.paths.pause_state).read_text())["projects"]
+    assert "BEFORE the move" in resumed.context
+    assert state == {} and ended.record.application_name == "shop-renamed"
+
+
+# --- option injection through ref names ------------------------------------------------------
+
+
+@pytest.mark.parametrize("branch", ["--upload-pack=touch PWNED", "-b", "--orphan=x",
+                                    "main\n--force", "../../etc"])
+def test_hostile_paused_branch_names_never_reach_git_as_options(
+        repo: Path, tmp_path: Path, branch: str) -> None:
+    with Core() as core:
+        core.pause(repo, session_id="s", summary="x")
+        path = core.paths.pause_state
+        data = json.loads(path.read_text())
+        data["projects"][str(repo)]["branch"] = branch
+        path.write_text(json.dumps(data))
+        with pytest.raises(ClaudeSessionError) as caught:
+            core.resume(repo, session_id="s", on_mismatch="switch")
+    assert "Refused" in str(caught.value) or "not a valid branch" in str(caught.value)
+    assert not list(repo.glob("PWNED*")) and not list(tmp_path.glob("PWNED*"))
+    assert git(repo, "branch", "--show-current") == "main"
