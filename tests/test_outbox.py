@@ -22,7 +22,7 @@ from claude_session.errors import StateError
 from claude_session.lifecycle import Core
 from claude_session.models import SessionRecord, utcnow
 from claude_session.paths import Paths
-from claude_session.tracker import LocalTracker
+from claude_session.tracker import LocalTracker, open_tracker
 from claude_session.tracker.client import HttpTracker
 from claude_session.tracker.delivery import DELIVER_BUDGET, Delivery
 from claude_session.tracker.outbox import Outbox, backoff_delay, close_connections, drain_lock
@@ -415,6 +415,7 @@ def test_status_shows_the_outbox_depth_and_last_error(paths: Paths) -> None:
     sender.deliver(record())
     spool(paths, record())
     assert sender.depth() == 2
+    assert sender.counts() == {"pending": 1, "auth_failed": 0, "rejected": 0, "spooled": 1}
     assert "cannot be reached" in (sender.last_error() or "")
 
 
@@ -469,3 +470,14 @@ def test_end_with_a_dead_tracker_queues_quickly_and_sync_sends_later(
         result = core.sync()
         assert (result.sent, result.remaining) == (1, 0)
         assert again.ids() == [ended.record.id]
+
+
+def test_an_unusable_tracker_url_keeps_records_in_the_outbox_with_the_reason(
+        paths: Paths, isolated_home: Path) -> None:
+    settings = remote_settings(isolated_home, "tracker.example.com", "k")
+    tracker = open_tracker(settings, paths)
+    assert tracker.warnings and "CLAUDE_SESSION_TRACKER_URL" in tracker.warnings[0]
+    result = Delivery(paths, tracker).deliver(record())
+    assert result.outcome == "queued"
+    assert Outbox(paths.outbox_db).depth() == 1
+    assert "CLAUDE_SESSION_TRACKER_URL" in (Delivery(paths, tracker).last_error() or "")

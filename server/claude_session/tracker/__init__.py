@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from claude_session.config import Settings
+from claude_session.errors import ConfigError
 from claude_session.paths import Paths
 from claude_session.tracker.base import Tracker
 from claude_session.tracker.local import LocalTracker
@@ -17,13 +18,17 @@ __all__ = ["HttpTracker", "LocalTracker", "Tracker", "open_tracker"]
 
 def open_tracker(settings: Settings, paths: Paths) -> Tracker:
     """The tracker to use: the remote one when a tracker URL is configured, else the local
-    database. Opening either costs nothing: connections and the key come on first use."""
+    database. Opening either costs nothing and never fails: connections and the key come on
+    first use, and an unusable URL keeps records in the outbox rather than failing a flow."""
     if settings.tracker_url is None:
         return LocalTracker(paths.tracker_db)
     # httpx is imported only by those who use a remote tracker (MCP start-up time).
-    from claude_session.tracker.client import HttpTracker
+    from claude_session.tracker.client import HttpTracker, MisconfiguredTracker
 
-    return HttpTracker.from_settings(settings)
+    try:
+        return HttpTracker.from_settings(settings)
+    except ConfigError as exc:
+        return MisconfiguredTracker(exc)
 
 
 def __getattr__(name: str) -> object:

@@ -405,3 +405,28 @@ def _json_field(response: httpx.Response, name: str) -> str | None:
         return None
     value = body.get(name) if isinstance(body, dict) else None
     return str(value) if isinstance(value, (str, int)) and str(value) else None
+
+
+class MisconfiguredTracker(Tracker):
+    """Stands in for a remote tracker whose URL is unusable, so that nothing is lost.
+
+    Sends fail with the configuration message, which leaves each record in the outbox (and the
+    message in ``status``) until the URL is fixed; reading history says what to fix.
+    """
+
+    kind = "remote"
+
+    def __init__(self, problem: ConfigError) -> None:
+        self.problem = problem
+        self.description = "tracker not usable (CLAUDE_SESSION_TRACKER_URL)"
+        self.warnings = [str(problem)]
+
+    def send(self, record: SessionRecord) -> str:
+        raise TrackerError(f"{self.problem} Records wait in the outbox until it is fixed.")
+
+    def list_sessions(self, *, project: str | None = None,
+                      limit: int = 20) -> list[SessionRecord]:
+        raise ConfigError(str(self.problem))
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        raise ConfigError(str(self.problem))

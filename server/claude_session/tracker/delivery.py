@@ -320,5 +320,12 @@ class Delivery:
         """Records not yet confirmed by the tracker: the outbox and the hooks' spool."""
         return self.outbox.depth() + len(self.spooled())
 
+    def counts(self) -> dict[str, int]:
+        """What ``depth`` counts, by state: pending, auth_failed, rejected, and spooled (hook
+        files not yet moved into the outbox)."""
+        found = self.outbox.counts()
+        found["spooled"] = len(self.spooled())
+        return found
+
     def last_error(self) -> str | None:
         return self.outbox.last_error()
