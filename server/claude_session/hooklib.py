@@ -484,7 +484,8 @@ def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
         _log_failure(event, exc)
     if _warnings:
         output = dict(output or {})
-        output["systemMessage"] = "; ".join(_warnings)[:1000]
+        # exception texts may quote the input they choked on: redact before Claude Code sees it
+        output["systemMessage"] = _scrub("; ".join(_warnings))[:1000]
     if output:
         sys.stdout.write(json.dumps(output))
     sys.stderr.write(f"claude-session {event} hook: {(time.monotonic() - started) * 1000:.1f} ms\n")
@@ -497,12 +498,20 @@ def _log_failure(event: str, exc: BaseException) -> None:
         log_file = paths.logs / "hooks.log"
         log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with open(log_file, "a", encoding="utf-8") as handle:
-            handle.write(f"{now_iso()} {event} {type(exc).__name__}: {exc}\n")
+            handle.write(_scrub(f"{now_iso()} {event} {type(exc).__name__}: {exc}") + "\n")
     except OSError:
         pass
 
 
-# --- the events ------------------------------------------------------------------------------------
+def _scrub(text: str) -> str:
+    """``text`` with anything that looks like a secret redacted (only on the failure path:
+    the redaction rules cost an import)."""
+    from claude_session.redact import redact
+
+    return redact(text)[0]
+
+
+# --- the events ---------------------------------------------------------------------------------
 
 def on_session_start(hc: HookContext) -> Output | None:
     source = str(hc.data.get("source") or "startup")
