@@ -102,7 +102,7 @@ def test_a_tracker_under_a_path_prefix_is_reached_under_it() -> None:
 
 
 def test_503_then_ok_is_retried_inside_one_send(service: Service, tracker: HttpTracker) -> None:
-    service.faults.add(Fault(503), Fault(502))
+    service.faults.add(Fault(503), Fault(507))
     rec = record()
     assert tracker.send(rec) == rec.id
     assert service.faults.posts() == 3

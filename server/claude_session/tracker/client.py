@@ -2,7 +2,7 @@
 
 This module is where httpx errors enter claude-session, and the only place they are translated:
 
-    httpx.TimeoutException, httpx.TransportError, 408, 429, 5xx
+    httpx.TimeoutException, httpx.RequestError, 408, 429, 5xx
         -> TrackerUnavailable (``TrackerBusy`` carries the server's Retry-After)
     401, 403                -> TrackerAuthError
     400, 409, 413, 422      -> TrackerRejected (``RecordRefused`` names the refused field)
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_VARIABLE = "CLAUDE_SESSION_TRACKER_TOKEN"
 URL_VARIABLE = "CLAUDE_SESSION_TRACKER_URL"
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
 REJECT_STATUSES = frozenset({400, 409, 413, 422})
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 # The end flow waits on one send; a few seconds is the most a person should wait for it.
@@ -93,7 +93,8 @@ def _default_resolver(settings: Settings | None) -> SecretResolver:
         if settings is None:
             raise TrackerAuthError(f"{TOKEN_VARIABLE} is an op:// reference but no settings "
                                    f"were given to resolve it with.")
-        return str(resolve_secret(value, settings))
+        # 1Password gets the same few seconds as the tracker: the end flow must not hang on it.
+        return str(resolve_secret(value, settings, timeout=DEFAULT_BUDGET))
 
     return resolve
 
@@ -281,14 +282,14 @@ class HttpTracker(Tracker):
                     f"The {self.description} did not answer in time ({type(exc).__name__}).")
                 cause: BaseException = exc
                 retry_after = None
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 failure = TrackerUnavailable(
                     f"The {self.description} cannot be reached ({type(exc).__name__}: "
                     f"{self._scrub(str(exc))[:MAX_ERROR_TEXT]}).")
                 cause = exc
                 retry_after = None
             else:
-                if response.status_code not in RETRY_STATUSES:
+                if not _worth_retrying(response.status_code):
                     return response
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 failure = TrackerBusy(
@@ -383,6 +384,10 @@ class HttpTracker(Tracker):
             raise TrackerError(f"The {self.description} sent a session record this version "
                                f"cannot read ({exc.error_count()} problems); upgrade "
                                f"claude-session or the tracker.") from exc
+
+
+def _worth_retrying(status: int) -> bool:
+    return status in RETRY_STATUSES or status >= 500
 
 
 def _json_object(response: httpx.Response, description: str) -> dict[str, Any]:
