@@ -1,0 +1,131 @@
+"""1,000 ends while the tracker goes down and comes back: every record reaches the tracker
+exactly once. The tracker is the real service over HTTP on 127.0.0.1, stopped and restarted on
+the same port; the ends are ``Core.end`` in this process with the HTTP tracker configured."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from claude_session.lifecycle import Core
+from claude_session.tracker.service.app import create_api_key, create_app
+
+pytestmark = pytest.mark.slow
+
+UP_BEFORE, DURING, UP_AFTER = 250, 500, 250
+
+
+@contextlib.contextmanager
+def serve_on(app: object, port: int) -> Iterator[str]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,  # type: ignore[arg-type]
+                                           log_level="error", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "tracker did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _stored_ids(base: str, key: str) -> list[str]:
+    ids: list[str] = []
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"},
+                      timeout=30) as client:
+        offset: int | None = 0
+        while offset is not None:
+            page = client.get("/api/sessions", params={"limit": 500, "offset": offset}).json()
+            ids.extend(s["id"] for s in page["sessions"])
+            offset = page["next_offset"]
+    return ids
+
+
+@pytest.fixture
+def tracker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str, int]]:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    key = create_api_key(url, "dev")
+    port = _free_port()
+    monkeypatch.setenv("CLAUDE_SESSION_TRACKER_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("CLAUDE_SESSION_TRACKER_TOKEN", key)
+    yield url, key, port
+
+
+def _end_many(core: Core, folder: Path, first: int, count: int) -> dict[str, str]:
+    outcomes = {}
+    for i in range(first, first + count):
+        ended = core.end(folder, session_id=f"s{i:04d}", summary=f"session {i}", push=False)
+        outcomes[ended.record.id] = ended.tracker
+    return outcomes
+
+
+def _outage(tmp_path: Path, tracker: tuple[str, str, int]) -> tuple[Core, dict[str, str]]:
+    url, _, port = tracker
+    folder = tmp_path / "project"
+    folder.mkdir()
+    core = Core()
+    with serve_on(create_app(url), port):
+        outcomes = _end_many(core, folder, 0, UP_BEFORE)
+    assert set(outcomes.values()) == {"sent"}
+    down = _end_many(core, folder, UP_BEFORE, DURING)
+    assert set(down.values()) == {"queued"}
+    outcomes.update(down)
+    return core, outcomes
+
+
+def test_thousand_ends_through_an_outage_reach_the_tracker_exactly_once(
+        tmp_path: Path, tracker: tuple[str, str, int]) -> None:
+    url, key, port = tracker
+    started = time.monotonic()
+    core, outcomes = _outage(tmp_path, tracker)
+    folder = tmp_path / "project"
+    with serve_on(create_app(url), port) as base:
+        outcomes.update(_end_many(core, folder, UP_BEFORE + DURING, UP_AFTER))
+        for _ in range(100):  # what `claude-session sync` does, until nothing waits
+            report = core.delivery.drain(force=True, limit=200, budget=30)
+            if report.remaining == 0:
+                break
+        assert report.remaining == 0 and core.delivery.depth() == 0, report
+        stored = _stored_ids(base, key)
+    core.close()
+    assert len(outcomes) == UP_BEFORE + DURING + UP_AFTER
+    assert len(stored) == len(set(stored)) == len(outcomes)  # nothing twice
+    assert set(stored) == set(outcomes)  # nothing lost
+    assert time.monotonic() - started < 150
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Core.sync drains with delivery.drain() (no force): right after an outage the outbox is "
+    "backing off (15 s, doubling to 15 min) and `claude-session sync` sends nothing "
+    "(report.skipped). Delivery's docstring says an explicit sync forces. Fix: in "
+    "lifecycle.Core.sync call self.delivery.drain(force=True) (keep _drain() for start/end)."))
+def test_sync_after_the_tracker_comes_back_sends_what_waits(
+        tmp_path: Path, tracker: tuple[str, str, int]) -> None:
+    url, key, port = tracker
+    folder = tmp_path / "project"
+    folder.mkdir()
+    with Core() as core:
+        with serve_on(create_app(url), port):
+            _end_many(core, folder, 0, 1)
+        _end_many(core, folder, 1, 5)  # down: queued, the outbox starts backing off
+        with serve_on(create_app(url), port) as base:
+            synced = core.sync()
+            assert synced.sent == 5 and synced.remaining == 0, synced
+            assert len(_stored_ids(base, key)) == 6
