@@ -361,7 +361,7 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(world: World) 
     # the first Claude Code quit after its pause without /end: its record is there once too,
     # for the same application
     unended = [r for r in history if r["claude_session_id"] == sid_a]
-    assert [r["end_mode"] for r in unended] == ["unended"], unended
+    assert [r["end_mode"] for r in unended] == ["paused"], unended  # quit after /pause
     assert unended[0]["application_name"] == kept["application_name"] == "webparser"
     assert unended[0]["repository_url"] == str(world.remote), unended[0]
     print(

@@ -222,7 +222,7 @@ def build_unended_record(paths: Paths, entry: dict[str, Any], ended_at: str) -> 
     return {
         "id": entry.get("record_id") or new_record_id(),
         "application_name": entry.get("project") or project_name(root),
-        "repository_url": entry.get("repository_url"),
+        "repository_url": entry.get("repository_url") or _origin_url(root),
         "claude_session_id": entry["session_id"],
         "started_at": started.isoformat(), "ended_at": ended.isoformat(),
         "duration_minutes": max(0, round((ended - started).total_seconds() / 60)),
@@ -237,7 +237,7 @@ def build_unended_record(paths: Paths, entry: dict[str, Any], ended_at: str) -> 
         "summary": entry.get("summary") or "", "accomplishments": [], "next_steps": [],
         "files_changed": files, "maintenance_runs": entry.get("maintenance_runs") or [],
         "security_findings": entry.get("security_findings") or [], "machine": None,
-        "end_mode": "unended",
+        "end_mode": "paused" if entry.get("paused_at") else "unended",
     }
 
 
@@ -245,6 +245,20 @@ def new_record_id() -> str:
     import uuid  # imports platform and more: only when a record is made
 
     return str(uuid.uuid4())
+
+
+def derived_record_id(entry: dict[str, Any]) -> str:
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL,
+                          f"claude-session:{entry['session_id']}:{entry.get('started_at')}"))
+
+
+def _origin_url(root: Path) -> str | None:
+    from claude_session.git import strip_credentials  # module is stdlib-only; GitPython is lazy
+
+    out = git_lines(root, "config", "--get", "remote.origin.url")
+    return strip_credentials(out[0].strip()) if out else None
 
 
 def spool_record(paths: Paths, record: dict[str, Any]) -> Path:
@@ -261,7 +275,9 @@ def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = No
     with ledger.edit(paths, session_id) as entry:
         if entry.get("status", "active") != "active" or "session_id" not in entry:
             return False
-        entry.setdefault("record_id", new_record_id())
+        if not entry.get("record_id"):
+            # derived, not random: a finalize redone after a kill spools the same record again
+            entry["record_id"] = derived_record_id(entry)
         when = ended_at or str(entry.get("last_activity") or entry.get("started_at"))
         spool_record(paths, build_unended_record(paths, entry, when))
         entry["status"] = "finalized"

@@ -178,6 +178,8 @@ class Core:
                 starting_branch=state.branch if state else None,
                 starting_head=state.head if state else None,
             )
+        if entry.repository_url is None:
+            entry.repository_url = project.origin_url  # entries the SessionStart hook made lack it
         if entry.starting_head is None and state is not None and state.head:
             entry.starting_head = state.head
             entry.starting_branch = entry.starting_branch or state.branch
@@ -437,6 +439,7 @@ class Core:
             pausestate.put(self.paths, project.key, data, state=self.pause_file)
             entry.context_id = path.stem
             entry.summary = redact_data(summary) or entry.summary
+            entry.paused_at = pause.paused_at
             self._save_ledger(entry)
             item_title = prompt = None
             if handoff:

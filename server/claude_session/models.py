@@ -80,7 +80,9 @@ class LedgerEntry(Model):
     maintenance_runs: list[MaintenanceRun] = Field(default_factory=list)
     security_findings: list[SecurityFinding] = Field(default_factory=list)
     ended_at: datetime | None = None
+    paused_at: datetime | None = None
     record_id: str | None = None
+    compact_context: str | None = None
 
 
 # --- the session record (seed: claude_sessions) -----------------------------------------------

@@ -45,6 +45,8 @@ _DROPPED_NAMES = {
 # What keeps the client quiet, offline and deterministic (names found in the 2.1.197 binary).
 QUIET_ENV: dict[str, str] = {
     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    "MCP_CONNECTION_NONBLOCKING": "0",  # -p would otherwise not wait for the MCP server
+    "MCP_CONNECT_TIMEOUT_MS": "30000",
     "DISABLE_AUTOUPDATER": "1",
     "DISABLE_TELEMETRY": "1",
     "DISABLE_ERROR_REPORTING": "1",
