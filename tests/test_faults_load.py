@@ -97,3 +97,12 @@ def test_ten_sessions_on_one_project_at_once_lose_nothing(
     repo = make_repo(tmp_path / "shared")
     results = _run_all(tmp_path, [(repo, f"same-{i}") for i in range(10)])
     _assert_accounted(isolated_home, results)
+
+
+def test_every_benchmark_runs_in_quick_mode() -> None:
+    """CI's smoke run of bench/run_all.py: every script still runs and prints its figures."""
+    done = subprocess.run([sys.executable, str(Path(SERVER).parent / "bench" / "run_all.py"),
+                           "--quick"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert "bench_state" in done.stdout and "bench_history" in done.stdout
+    assert "FAIL" not in done.stdout

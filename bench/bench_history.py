@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Tool latency against repository history: it must not grow with the number of commits.
+
+    python3 bench/bench_history.py [--sizes 1000,20000,100000] [--files 2000] [--runs 10] [--quick]
+
+Repositories come from bench_git.build (git fast-import, cached under /tmp). In each, medians of
+``Core.start``, ``Core.pause`` and ``Core.end`` (no push; a session with one new commit), and
+the SessionStart hook as a process. ``--quick``: 1,000 and 5,000 commits, 3 runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "server"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_git import build  # noqa: E402
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000
+
+
+def measure(repo: Path, runs: int) -> dict[str, float]:
+    from claude_session.lifecycle import Core
+
+    times: dict[str, list[float]] = {"start": [], "pause": [], "end": [], "hook": []}
+    hook = ROOT / "hooks" / "session_start.py"
+    for n in range(runs):
+        sid = f"hist-{os.getpid()}-{n}"
+        with Core() as core:
+            t0 = time.perf_counter()
+            core.start(repo, session_id=sid, no_import=True, on_mismatch="stay")
+            times["start"].append(_ms(t0))
+            (repo / f"bench-{n}.txt").write_text("change\n")
+            t0 = time.perf_counter()
+            core.pause(repo, session_id=sid, summary="bench pause")
+            times["pause"].append(_ms(t0))
+            t0 = time.perf_counter()
+            core.end(repo, session_id=sid, summary="bench end", message="bench", push=False)
+            times["end"].append(_ms(t0))
+        event = json.dumps({"session_id": sid + "-hook", "cwd": str(repo), "source": "startup"})
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, str(hook)], input=event, text=True, cwd=repo,
+                       capture_output=True, check=True)
+        times["hook"].append(_ms(t0))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,20000,100000")
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.files, args.runs = "1000,5000", 500, 3
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="cs-bench-history-") as tmp:
+        os.environ["CLAUDE_CONFIG_DIR"] = str(Path(tmp) / "home")
+        rows = []
+        for size in sizes:
+            t0 = time.perf_counter()
+            cached = build(size, args.files)
+            repo = Path(tmp) / f"repo-{size}"
+            # a private clone-by-copy: the flows commit into it, the cache stays clean
+            shutil.copytree(cached, repo, symlinks=True)
+            built = time.perf_counter() - t0
+            rows.append((size, built, measure(repo, args.runs)))
+    print(f"tool latency vs history ({args.files} files, median of {args.runs}, ms)")
+    first = rows[0][2]
+    for size, built, result in rows:
+        parts = ", ".join(f"{k} {v:.0f} ms (x{v / first[k]:.2f})" for k, v in result.items())
+        print(f"{size} commits: {parts} [repo ready in {built:.1f} s]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
