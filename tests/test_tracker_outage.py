@@ -111,13 +111,10 @@ def test_thousand_ends_through_an_outage_reach_the_tracker_exactly_once(
     assert time.monotonic() - started < 150
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Core.sync drains with delivery.drain() (no force): right after an outage the outbox is "
-    "backing off (15 s, doubling to 15 min) and `claude-session sync` sends nothing "
-    "(report.skipped). Delivery's docstring says an explicit sync forces. Fix: in "
-    "lifecycle.Core.sync call self.delivery.drain(force=True) (keep _drain() for start/end)."))
 def test_sync_after_the_tracker_comes_back_sends_what_waits(
         tmp_path: Path, tracker: tuple[str, str, int]) -> None:
+    """An explicit sync sends even while the outbox backs off after the outage (it did not
+    before lifecycle.Core.sync drained with force=True)."""
     url, key, port = tracker
     folder = tmp_path / "project"
     folder.mkdir()
