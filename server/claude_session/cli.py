@@ -139,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     hr.set_defaults(handler=_handoff_receive)
 
     p = verb("sync", "send what waits for the tracker; finalize sessions that never ended")
+    p.add_argument("--retry-rejected", action="store_true",
+                   help="send records the tracker refused earlier again (after fixing it)")
     p.set_defaults(handler=_sync)
 
     p = verb("install", "wire claude-session into Claude Code (plugin, or --classic)")
@@ -275,6 +277,10 @@ def _doctor(core: Core, a: argparse.Namespace) -> Any:
 
 
 def _sync(core: Core, a: argparse.Namespace) -> Any:
+    if a.retry_rejected:
+        from claude_session.tracker.outbox import Outbox
+
+        Outbox(core.paths.outbox_db).requeue_rejected()
     return core.sync(a.cwd)
 
 

@@ -98,6 +98,7 @@ class Core:
             from claude_session.tracker import open_tracker
 
             self._tracker = open_tracker(self.settings, self.paths)
+            self._warnings.extend(w for w in self._tracker.warnings if w not in self._warnings)
         return self._tracker
 
     @property
@@ -615,6 +616,8 @@ class Core:
                 record_id=entry.record_id,
             )
             outcome, detail = self._deliver(record)
+            if outcome in ("sent", "local"):
+                self.delivery.drain(limit=20, budget=2.0)  # the tracker is up: older ones too
             entry.status = "ended"
             entry.ended_at = record.ended_at
             entry.summary = redact_data(summary) or entry.summary
@@ -767,6 +770,7 @@ class Core:
                 pause=self._pause_entry(project),
                 reminders=ReminderSettings(**reminders.settings_for(remind_data, project.key)),
                 outbox_depth=self.delivery.depth(), outbox_last_error=self.delivery.last_error(),
+                outbox=self.delivery.counts(),
                 vault=self.vault.description, tracker=self.tracker.description,
                 handoff_waiting=waiting, warnings=self._warnings,
             )
@@ -777,11 +781,15 @@ class Core:
         return HistoryResult(records=self.tracker.list_sessions(project=project, limit=limit),
                              tracker=self.tracker.description)
 
-    def sync(self, cwd: Path | str | None = None) -> SyncResult:
+    def sync(self, cwd: Path | str | None = None, *, force: bool = True) -> SyncResult:
+        """Finalize unended sessions, send what waits (``force``: even while backing off),
+        retry delayed hand-offs."""
         with self._collecting():
             finalized = hooklib.finalize_orphans(self.paths, project_root=None,
                                                  keep=self.settings.session_id)
-            report = self._drain()
+            report = self.delivery.drain(limit=1000, budget=60.0, force=force)
+            for warning in report.warnings:
+                self._warn(warning)
             retried = 0
             try:
                 retried = self._retry_pending_handoffs()
@@ -792,6 +800,7 @@ class Core:
             return SyncResult(finalized=finalized, sent=report.sent, remaining=report.remaining,
                               auth_failed=report.auth_failed, rejected=report.rejected,
                               last_error=report.last_error, retried_handoffs=retried,
+                              skipped=report.skipped,
                               tracker=self.tracker.description,
                               warnings=self._warnings)
 

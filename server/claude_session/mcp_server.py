@@ -199,7 +199,7 @@ def _deliver_waiting_records() -> None:
     """Send what the hooks spooled (sessions that ended without /end) once the server is up."""
     try:
         with Core() as core:
-            report = core.sync()
+            report = core.sync(force=False)
         log.info("startup sync: %d sent, %d waiting", report.sent, report.remaining)
     except Exception:  # noqa: BLE001 - a background nicety must never take the server down
         log.exception("startup sync failed")

@@ -218,6 +218,7 @@ class StatusResult(Model):
     reminders: ReminderSettings
     outbox_depth: int = 0
     outbox_last_error: str | None = None
+    outbox: dict[str, int] = Field(default_factory=dict)
     vault: str
     tracker: str
     handoff_waiting: bool = False
@@ -237,5 +238,6 @@ class SyncResult(Model):
     finalized: list[str] = Field(default_factory=list)
     retried_handoffs: int = 0
     last_error: str | None = None
+    skipped: str | None = None
     tracker: str
     warnings: list[str] = Field(default_factory=list)

@@ -82,9 +82,15 @@ def _status(data: dict[str, Any]) -> list[str]:
     rem = data["reminders"]
     out.append(f"Reminders: {'on' if rem['enabled'] else 'off'} (every {rem['every_minutes']} "
                f"min, {rem['dirty_files']} dirty files)")
-    out.append(f"Outbox: {data.get('outbox_depth', 0)} waiting"
-               + (f", last error: {data['outbox_last_error']}" if data.get("outbox_last_error")
-                  else ""))
+    counts = data.get("outbox") or {}
+    parts = [f"{data.get('outbox_depth', 0)} waiting"]
+    if counts.get("auth_failed"):
+        parts.append(f"{counts['auth_failed']} waiting for a valid tracker key")
+    if counts.get("rejected"):
+        parts.append(f"{counts['rejected']} refused by the tracker")
+    if data.get("outbox_last_error"):
+        parts.append(f"last error: {data['outbox_last_error']}")
+    out.append("Outbox: " + ", ".join(parts))
     out.append(f"Vault: {data['vault']}" + ("; a claude.ai answer is waiting (run start or import)"
                                             if data.get("handoff_waiting") else ""))
     out.append(f"Tracker: {data['tracker']}")
