@@ -150,16 +150,12 @@ def test_end_crash_at_every_write_then_rerun_leaves_one_record(
     assert not failures, failures
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lifecycle.end closes the ledger entry before it clears the pause entry: a crash between "
-    "the two leaves the pause, the user ends again, and _ensure_ledger starts a new session "
-    "with a new record id. Fix: clear the pause entry before marking the ledger ended."))
 def test_end_rerun_after_crash_past_the_ledger_close_makes_no_second_record(
         tmp_path: Path, isolated_home: Path) -> None:
-    """The case the enumeration above isolates: the crash falls after the ledger entry is
-    marked ended and before the pause entry is cleared; the user runs end again."""
+    """The crash falls after the record was stored and the pause cleared, before the ledger
+    entry is marked ended (it stays 'ending'); the user runs end again: one record."""
     points = _points(tmp_path, "end")
-    closing = [n for n, p in enumerate(points, start=1) if p == "write ledger/s.json"][-1]
+    closing = points.index("write pause-state.json") + 1
     _reset_home(isolated_home)
     repo = _setup(tmp_path / "late", "end")
     assert _run("end", closing, tmp_path / "late.log", repo).returncode == -9
@@ -168,11 +164,6 @@ def test_end_rerun_after_crash_past_the_ledger_close_makes_no_second_record(
     assert len(_records_of("s")) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a crash after the record reached the tracker but before the ledger was closed leaves the "
-    "entry active with its record_id; hooklib.finalize_session then spools an 'unended' "
-    "record with the same id, which overwrites the finished record (summary, accomplishments, "
-    "end_mode) on the tracker."))
 def test_crashed_end_is_not_overwritten_by_the_unended_record_of_its_session(
         tmp_path: Path, isolated_home: Path) -> None:
     from claude_session import hooklib
@@ -182,8 +173,8 @@ def test_crashed_end_is_not_overwritten_by_the_unended_record_of_its_session(
     _reset_home(isolated_home)
     repo = _setup(tmp_path / "orphan", "end")
     assert _run("end", stored, tmp_path / "orphan.log", repo).returncode == -9
-    # Claude Code exits: its SessionEnd hook finalizes the session the crashed end left open
-    assert hooklib.finalize_session(Paths(isolated_home), "s")
+    # Claude Code exits: its SessionEnd hook must leave the 'ending' entry to end's re-run
+    assert not hooklib.finalize_session(Paths(isolated_home), "s")
     with Core() as core:
         core.sync()
         records = [r for r in core.history(limit=10).records if r.claude_session_id == "s"]

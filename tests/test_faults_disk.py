@@ -138,10 +138,6 @@ def test_hooks_in_a_read_only_home_exit_zero_with_valid_output(
             json.loads(done.stdout)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Core.status writes the hook's hand-off cache (lifecycle._cache_handoff via "
-    "_after_vault_check) and the local vault, so the read-only `status` verb fails on a "
-    "read-only home instead of reporting with a warning."))
 def test_status_in_a_read_only_home_still_reports(small_home: Path, repo: Path) -> None:
     _paused_once(repo).close()
     _release_files()

@@ -162,8 +162,9 @@ class Core:
             return explicit
         if self.settings.session_id:
             return self.settings.session_id
-        open_ = ledger.entries(self.paths, project_root=project.key, status="active",
-                               warnings=self._warnings)
+        open_ = (ledger.entries(self.paths, project_root=project.key, status="active",
+                                warnings=self._warnings)
+                 or ledger.entries(self.paths, project_root=project.key, status="ending"))
         if open_:
             return str(open_[0]["session_id"])
         return new_id() if create else None
@@ -172,7 +173,7 @@ class Core:
                        state: git.WorkingState | None) -> LedgerEntry:
         entry = self._ledger(session_id)
         now = utcnow()
-        if entry is None or entry.status != "active":
+        if entry is None or entry.status not in ("active", "ending"):
             entry = LedgerEntry(
                 session_id=session_id, project=project.name, project_root=project.key,
                 repository_url=project.origin_url, started_at=now, source=source,
@@ -298,6 +299,8 @@ class Core:
                 return self._already_started(project, existing)
             state = self._state(project)
             pause = self._pause_entry(project)
+            if pause is None and project.repository:
+                pause = self._moved_pause(project)
             context = ""
             switched = cleared = False
             if pause is not None:
@@ -422,7 +425,10 @@ class Core:
             path = self._write_context(ctx)
             wip_sha = None
             if wip_commit and project.in_git:
-                wip_sha = self._wip_commit(project, summary)
+                try:
+                    wip_sha = self._wip_commit(project, summary)
+                except GitError as exc:
+                    self._warn(f"No WIP commit ({exc}); the pause is saved without one.")
                 if wip_sha:
                     state = self._state(project)
                     ctx.notes = (ctx.notes + f"\n\nWIP commit {wip_sha[:10]} holds the "
@@ -499,13 +505,17 @@ class Core:
 
     def _cache_handoff(self, project: Project, item: HandoffItem | None) -> None:
         """What the SessionStart hook reads: is a claude.ai answer waiting (no network there)."""
-        with StateFile(self.paths.handoff_cache, empty=lambda: {"projects": {}}).update() as data:
-            projects = data.setdefault("projects", {})
-            if not isinstance(projects, dict):
-                projects = data["projects"] = {}
-            projects[project.key] = {"waiting": item is not None,
-                                     "item": item.title if item else None,
-                                     "checked_at": utcnow().isoformat()}
+        cache = StateFile(self.paths.handoff_cache, empty=lambda: {"projects": {}})
+        try:
+            with cache.update() as data:
+                projects = data.setdefault("projects", {})
+                if not isinstance(projects, dict):
+                    projects = data["projects"] = {}
+                projects[project.key] = {"waiting": item is not None,
+                                         "item": item.title if item else None,
+                                         "checked_at": utcnow().isoformat()}
+        except StateError as exc:
+            self._warn(f"The hand-off cache was not updated: {exc}")
 
     # --- resume ---------------------------------------------------------------------------
 
@@ -580,7 +590,7 @@ class Core:
             assert sid is not None
             state = self._state(project)
             entry = self._ledger(sid)
-            if entry is None or entry.status != "active":
+            if entry is None or entry.status not in ("active", "ending"):
                 if entry is None:
                     self._warn("No start was recorded for this session; its duration counts "
                                "from now.")
@@ -615,14 +625,18 @@ class Core:
                 accomplishments=accomplishments or [], next_steps=next_steps or [], mode=mode,
                 record_id=entry.record_id,
             )
+            # 'ending': the hooks never finalize it into an 'unended' record that would
+            # overwrite this one on the tracker; a re-run of end picks it up with its record id
+            entry.status = "ending"
+            self._save_ledger(entry)
             outcome, detail = self._deliver(record)
             if outcome in ("sent", "local"):
                 self.delivery.drain(limit=20, budget=2.0)  # the tracker is up: older ones too
+            pausestate.clear(self.paths, project.key, state=self.pause_file)
             entry.status = "ended"
             entry.ended_at = record.ended_at
             entry.summary = redact_data(summary) or entry.summary
             self._save_ledger(entry)
-            pausestate.clear(self.paths, project.key, state=self.pause_file)
             return EndResult(project=project.name, project_root=project.key, session_id=sid,
                              mode=mode, record=record, context_file=str(path),
                              commit=commit_sha, pushed=pushed, push_detail=push_detail,
@@ -769,11 +783,19 @@ class Core:
                 active_session=entry if entry and entry.status == "active" else None,
                 pause=self._pause_entry(project),
                 reminders=ReminderSettings(**reminders.settings_for(remind_data, project.key)),
-                outbox_depth=self.delivery.depth(), outbox_last_error=self.delivery.last_error(),
-                outbox=self.delivery.counts(),
+                **self._outbox_status(),
                 vault=self.vault.description, tracker=self.tracker.description,
                 handoff_waiting=waiting, warnings=self._warnings,
             )
+
+    def _outbox_status(self) -> dict[str, Any]:
+        try:
+            delivery = self.delivery
+            return {"outbox_depth": delivery.depth(), "outbox_last_error": delivery.last_error(),
+                    "outbox": delivery.counts()}
+        except StateError as exc:
+            self._warn(f"Outbox not readable: {exc}")
+            return {}
 
     def history(self, *, project: str | None = None, limit: int = 20) -> HistoryResult:
         if limit < 1:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,7 +70,7 @@ class LedgerEntry(Model):
     starting_branch: str | None = None
     starting_head: str | None = None
     source: str = "cli"
-    status: Literal["active", "ended", "finalized"] = "active"
+    status: Literal["active", "ending", "ended", "finalized"] = "active"
     start_done: bool = False
     last_activity: datetime | None = None
     transcript_path: str | None = None
@@ -96,6 +96,9 @@ class TokenUsage(Model):
     responses: int = 0
 
 
+BigInt = Annotated[int, Field(ge=0, le=2**63 - 1)]  # what a database integer column holds
+
+
 class SessionRecord(Model):
     """The seed's ``claude_sessions`` row plus its application; ``id`` makes sends idempotent."""
 
@@ -105,16 +108,16 @@ class SessionRecord(Model):
     claude_session_id: str | None = None
     started_at: datetime
     ended_at: datetime
-    duration_minutes: int = 0
+    duration_minutes: BigInt = 0
     starting_branch: str | None = None
     ending_branch: str | None = None
-    commits_count: int = 0
+    commits_count: BigInt = 0
     context_id: str | None = None
     session_source: str = "cli"
-    tokens_input: int = 0
-    tokens_output: int = 0
-    tokens_cache_creation: int = 0
-    tokens_cache_read: int = 0
+    tokens_input: BigInt = 0
+    tokens_output: BigInt = 0
+    tokens_cache_creation: BigInt = 0
+    tokens_cache_read: BigInt = 0
     summary: str = ""
     accomplishments: list[str] = Field(default_factory=list)
     next_steps: list[str] = Field(default_factory=list)

@@ -85,7 +85,7 @@ def parse_record(body: bytes) -> SessionRecord:
     """The body as a session record; 400 for unreadable JSON, 422 naming the bad field."""
     try:
         data = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ApiError(400, f"The body is not JSON ({exc}).") from exc
     if not isinstance(data, dict):
         raise ApiError(422, "The body must be a JSON object (a session record).")
