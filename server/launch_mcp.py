@@ -81,8 +81,8 @@ def prepare(venv: Path) -> int:
         if venv_ready(venv):
             return 0
         steps = [[sys.executable, "-m", "venv", "--clear", str(venv)],
-                 [str(venv_python(venv)), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                  *dependencies()]]
+                 [str(venv_python(venv)), "-m", "pip", "install", "-q",
+                  "--disable-pip-version-check", *dependencies()]]
         for step in steps:
             log.write(f"$ {' '.join(step)}\n")
             log.flush()

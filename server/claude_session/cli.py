@@ -36,8 +36,8 @@ class _Parser(argparse.ArgumentParser):
                      f"and their options.\n")
 
 
-def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _common() -> _Parser:
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                         help="print one JSON object on stdout and nothing else")
     common.add_argument("-C", dest="cwd", metavar="PATH", default=argparse.SUPPRESS,
@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("start", "start (or rejoin) a session: branch check, claude.ai answers, ledger")
     p.add_argument("--on-mismatch", choices=mismatch, help="what to do when the branch differs "
                    "from the paused one (default: ask on a terminal)")
-    p.add_argument("--session-id", help="Claude Code's session id (default: $CLAUDE_CODE_SESSION_ID "
+    p.add_argument("--session-id", help="Claude Code's session id (default: "
+                   "$CLAUDE_CODE_SESSION_ID "
                    "or this project's open session)")
     p.add_argument("--no-import", action="store_true", help="do not import claude.ai answers")
     p.set_defaults(handler=_start)
@@ -107,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("remind", "automatic reminders to pause or commit")
     p.add_argument("action", nargs="?", choices=("on", "off", "status"), default="status")
     p.add_argument("--every", type=int, metavar="MIN", help="minutes since the last pause/commit")
-    p.add_argument("--dirty-files", type=int, metavar="N", help="uncommitted files that trigger one")
+    p.add_argument("--dirty-files", type=int, metavar="N",
+                   help="uncommitted files that trigger one")
     p.add_argument("--global", dest="global_default", action="store_true",
                    help="change the default for every project")
     p.set_defaults(handler=_remind)

@@ -1,4 +1,6 @@
-"""``python -m claude_session.hook EVENT``: the hooks of a classic install. Standard library only."""
+"""``python -m claude_session.hook EVENT``: the hooks of a classic install.
+
+Standard library only."""
 
 from __future__ import annotations
 

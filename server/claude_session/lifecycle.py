@@ -41,6 +41,7 @@ from claude_session.models import (
     RemindResult,
     SessionRecord,
     StartResult,
+    StartStatus,
     StatusResult,
     SyncResult,
     TrackerOutcome,
@@ -49,13 +50,13 @@ from claude_session.models import (
 )
 from claude_session.paths import Paths
 from claude_session.project import Project, resolve
-from claude_session.redact import redact_data
 from claude_session.records import (
     build_record,
     machine_name,
     security_findings,
     transcript_usage,
 )
+from claude_session.redact import redact_data
 from claude_session.statefile import StateFile, atomic_write
 
 if TYPE_CHECKING:  # the backends import SQLAlchemy and the 1Password SDK: only when used
@@ -468,7 +469,8 @@ class Core:
         branch = state.branch if state else None
         prompt = transfer_prompt(project=project.name, branch=branch,
                                  repository=project.repository, context_markdown=text)
-        request = {"project": project.name, "branch": branch, "session_id": session_id,
+        request: dict[str, Any] = {
+                   "project": project.name, "branch": branch, "session_id": session_id,
                    "machine": machine_name(), "repository": project.repository, "context": text,
                    "transfer_prompt": prompt, "kind": kind}
         try:
@@ -539,7 +541,8 @@ class Core:
             if decision == "mismatch":
                 return self._mismatch_result(project, sid, pause, state)
             if decision in ("cancelled", "stayed"):
-                status = "cancelled" if decision == "cancelled" else "no_pause_state"
+                status: StartStatus = ("cancelled" if decision == "cancelled"
+                                       else "no_pause_state")
                 return StartResult(status=status, project=project.name, project_root=project.key,
                                    branch=state.branch if state else None, session_id=sid,
                                    paused_branch=pause.branch, warnings=self._warnings,
@@ -703,11 +706,12 @@ class Core:
                 if found.imported:
                     self._warn(f"Item '{found.title}' was imported before; importing it again.")
             else:
-                found = self.vault.pending_response(project=project.name,
-                                                    repository=project.repository)
-                if found is None:
+                pending = self.vault.pending_response(project=project.name,
+                                                      repository=project.repository)
+                if pending is None:
                     return ImportResult(status="nothing_to_import", project=project.name,
                                         warnings=self._warnings)
+                found = pending
             sid = self._session_id(session_id, project, create=True) or new_id()
             pause = self._pause_entry(project)
             base = self._read_context(pause.context_file) if pause else found.context

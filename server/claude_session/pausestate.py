@@ -46,7 +46,8 @@ def put(paths: Paths, root: str, entry: Entry, *, state: StateFile | None = None
         data["projects"][root] = entry
 
 
-def patch(paths: Paths, root: str, changes: Entry, *, state: StateFile | None = None) -> Entry | None:
+def patch(paths: Paths, root: str, changes: Entry, *,
+          state: StateFile | None = None) -> Entry | None:
     with (state or pause_file(paths)).update() as data:
         entry = data["projects"].get(root)
         if entry is None:

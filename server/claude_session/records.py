@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from claude_session.models import LedgerEntry, MaintenanceRun, SessionRecord, SecurityFinding
+from claude_session.models import LedgerEntry, MaintenanceRun, SecurityFinding, SessionRecord
 from claude_session.redact import redact_data
 from claude_session.transcript import Usage, usage_from_transcript
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Any
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["contains_secret", "marker", "redact", "redact_data", "redacted_kinds"]
 

@@ -29,7 +29,8 @@ def settings_for(data: dict[str, Any], root: str) -> dict[str, Any]:
     """Project settings over the global default over the built-in defaults."""
     merged = dict(DEFAULTS)
     merged.update({k: v for k, v in data.get("default", {}).items() if k in DEFAULTS})
-    merged.update({k: v for k, v in data.get("projects", {}).get(root, {}).items() if k in DEFAULTS})
+    project = data.get("projects", {}).get(root, {})
+    merged.update({k: v for k, v in project.items() if k in DEFAULTS})
     return merged
 
 
