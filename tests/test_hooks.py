@@ -92,13 +92,18 @@ def test_session_start_tells_about_a_paused_session(repo: Path, isolated_home: P
         str(repo): {"project": "proj", "project_root": str(repo), "branch": "feature/x",
                     "context_file": str(context), "paused_at": paused_at,
                     "summary": "Half way through the parser"}}}))
-    out, _ = run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo)
+    out, _ = run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo,
+                      env={"CLAUDE_PLUGIN_ROOT": str(ROOT)})
     assert out is not None
     text = out["hookSpecificOutput"]["additionalContext"]
     assert out["hookSpecificOutput"]["hookEventName"] == "SessionStart"
     assert "42 min ago" in text and "feature/x" in text and "Half way through the parser" in text
     assert "/session:resume" in text and "current branch is 'main'" in text
     assert len(text) < 10_000
+    classic, _ = run_hook("SessionStart", payload("SessionStart", repo, session_id="s2",
+                                                  source="startup"), cwd=repo)
+    assert classic is not None
+    assert "/resume-session" in classic["hookSpecificOutput"]["additionalContext"]
 
 
 def test_session_start_mentions_a_waiting_claude_ai_answer(repo: Path,

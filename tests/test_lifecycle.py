@@ -179,3 +179,18 @@ def test_not_a_git_folder_keeps_no_git_fields(tmp_path: Path) -> None:
         assert paused.wip_commit is None and paused.branch is None
         ended = core.end(folder, summary="done")
     assert ended.record.commits_count == 0 and ended.pushed is False
+
+
+def test_a_flow_saving_the_ledger_keeps_what_a_hook_wrote_meanwhile(repo: Path) -> None:
+    paths = Paths(Core().settings.home)
+    with Core() as core:
+        core.start(repo, session_id="s")
+        stale = core._ledger("s")
+        assert stale is not None
+        with ledger.edit(paths, "s") as entry:  # the Stop hook, while the flow runs
+            entry["transcript_path"] = "/tmp/transcript.jsonl"
+            entry["last_activity"] = "2999-01-01T00:00:00+00:00"
+        core._save_ledger(stale)
+    saved = ledger.get(paths, "s")
+    assert saved is not None and saved["transcript_path"] == "/tmp/transcript.jsonl"
+    assert saved["last_activity"].startswith("2999")

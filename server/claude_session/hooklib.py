@@ -329,8 +329,10 @@ def pause_note(hc: HookContext) -> str | None:
     if hc.in_git and paused_branch and paused_branch != hc.branch:
         lines.append(f"Warning: the current branch is '{hc.branch or 'detached HEAD'}', not "
                      f"'{paused_branch}'. Resuming offers: switch, stay, cancel.")
+    # a plugin's commands are /session:<verb>; the classic install names ours /resume-session
+    resume = "/session:resume" if hc.settings.plugin_root else "/resume-session"
     lines.append(f"Saved context: {entry.get('context_file')}. The user can continue it with "
-                 f"/session:resume.")
+                 f"{resume}.")
     return "\n".join(lines)
 
 

@@ -153,9 +153,19 @@ class Core:
             return None
 
     def _save_ledger(self, entry: LedgerEntry) -> None:
+        """Write the entry, keeping what a hook wrote since we read it (the Stop hook refreshes
+        the transcript path and last activity while a flow runs)."""
+        new = entry.model_dump(mode="json")
         with ledger.edit(self.paths, entry.session_id) as data:
+            for key in ("transcript_path", "claude_pid", "compact_context"):
+                if new.get(key) is None and data.get(key) is not None:
+                    new[key] = data[key]
+            theirs = hooklib.parse_time(data.get("last_activity"))
+            ours = hooklib.parse_time(new.get("last_activity"))
+            if theirs and (ours is None or theirs > ours):
+                new["last_activity"] = data["last_activity"]
             data.clear()
-            data.update(entry.model_dump(mode="json"))
+            data.update(new)
 
     def _session_id(self, explicit: str | None, project: Project, *, create: bool) -> str | None:
         """Explicit id, else Claude Code's, else this project's open session, else a new one."""
