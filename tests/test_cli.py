@@ -230,3 +230,42 @@ def test_handoff_receive_then_start_imports_the_answer_once(repo: Path) -> None:
     assert "use LRU" in first["context"] and "Insights from claude.ai" in first["context"]
     second = cli_json("start", "--session-id", "next-2", cwd=repo)
     assert second["imported_item"] is None
+
+
+def test_tracker_serve_on_the_local_database_shows_ones_own_history(repo: Path,
+                                                                     tmp_path: Path) -> None:
+    import socket
+    import time
+
+    import httpx
+
+    cli_json("start", cwd=repo)
+    cli_json("end", "--summary", "LOCAL-HISTORY summary", "--no-push", cwd=repo)
+    key = cli_json("tracker", "token", "create", "--user", "local", cwd=repo)["api_key"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=SERVER)
+    server = subprocess.Popen([sys.executable, "-m", "claude_session.cli", "tracker", "serve",
+                               "--port", str(port)], cwd=repo, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "tracker did not start"
+            time.sleep(0.1)
+        with httpx.Client(base_url=base, follow_redirects=True) as browser:
+            page = browser.post("/login", data={"api_key": key})
+            assert page.status_code == 200
+            assert "webapp" in page.text and "LOCAL-HISTORY summary" in page.text
+            api = browser.get("/api/sessions", headers={"Authorization": f"Bearer {key}"})
+            assert [s["summary"] for s in api.json()["sessions"]] == ["LOCAL-HISTORY summary"]
+    finally:
+        server.terminate()
+        server.wait(10)
