@@ -673,7 +673,7 @@ class Core:
             return False, "not pushed (--no-push)"
         with git.Repository(project.root) as repo:
             outcome = repo.push()
-        if outcome.status not in ("pushed", "up_to_date"):
+        if outcome.status in ("rejected", "failed"):  # the others are in push_detail already
             self._warn(f"Push: {outcome.detail}")
         return outcome.pushed, outcome.detail
 
