@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
+
+from bench_tracker import free_port, service  # noqa: E402
 
 from claude_session.models import MaintenanceRun, SessionRecord, utcnow  # noqa: E402
 from claude_session.paths import Paths  # noqa: E402
@@ -38,35 +37,9 @@ from claude_session.tracker.service.app import create_api_key  # noqa: E402
 SERVER = str(Path(__file__).resolve().parent.parent / "server")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def tracker(database: Path) -> Iterator[str]:
+def tracker(database: Path) -> contextlib.AbstractContextManager[str]:
     """The tracker service in its own process on ``database``; yields its base URL."""
-    port = free_port()
-    code = (f"import sys; sys.path.insert(0, {SERVER!r}); import uvicorn; "
-            f"from claude_session.tracker.service.app import create_app; "
-            f"uvicorn.run(create_app('sqlite:///{database}'), host='127.0.0.1', port={port}, "
-            f"log_level='warning')")
-    process = subprocess.Popen([sys.executable, "-c", code])
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit("the tracker did not start")
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
+    return service(f"sqlite:///{database}")
 
 
 def records(count: int) -> list[SessionRecord]:
