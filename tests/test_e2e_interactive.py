@@ -124,7 +124,11 @@ class Desk:
         term = Terminal.start(
             argv, cwd=self.repo, env=env, socket_dir=self.tmp / "tmux", name=f"c{self.count}"
         )
-        term.wait_for_text(IDLE, timeout=30)
+        try:
+            term.wait_for_text(IDLE, timeout=30)
+        except BaseException:
+            term.close()  # not yet inside the caller's `with`: end it here
+            raise
         return term
 
     def wait_for_mcp(self, connections: int, term: Terminal) -> None:
