@@ -50,7 +50,7 @@ def test_classic_install_then_uninstall_leaves_user_settings_as_they_were(
     result = json.loads(proc.stdout)
     names = {Path(p).name for p in result["commands"]}
     assert {"start.md", "pause.md", "end.md", "resume-session.md"} <= names
-    assert "resume.md" not in names  # Claude Code's built-in /resume would shadow it
+    assert "resume.md" not in names  # ours would hide Claude Code's own /resume picker
     start = (isolated_home / "commands" / "start.md").read_text()
     assert CLASSIC_TOOL_PREFIX + "start_session" in start and PLUGIN_TOOL_PREFIX not in start
     installed = json.loads(settings.read_text())

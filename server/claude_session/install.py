@@ -26,7 +26,7 @@ from claude_session.statefile import atomic_write, file_lock
 PLUGIN_TOOL_PREFIX = "mcp__plugin_session_session__"
 CLASSIC_TOOL_PREFIX = "mcp__session__"
 SERVER_NAME = "session"
-# /resume is Claude Code's own command and wins over a user command of that name.
+# A user /resume wins over Claude Code's own session picker (checked): ours must not take it.
 CLASSIC_NAMES = {"resume.md": "resume-session.md"}
 HOOK_EVENTS = ("SessionStart", "Stop", "PreCompact", "SessionEnd", "UserPromptSubmit")
 MARKER = "claude-session"
