@@ -207,6 +207,36 @@ def _session_git(root: Path, starting_head: str | None) -> tuple[int, list[str],
     return count, files or [], branch
 
 
+def record_fields(entry: dict[str, Any], *, record_id: str, ended_at: str,
+                  repository_url: str | None, ending_branch: str | None, commits_count: int,
+                  files_changed: list[str], usage: Any, summary: str,
+                  accomplishments: list[str], next_steps: list[str], mode: str,
+                  machine: str | None) -> dict[str, Any]:
+    """The session record (SessionRecord's shape, plain JSON) from a ledger entry and what was
+    measured at its end: the one place both /end and the hooks' finalization build it."""
+    started = parse_time(entry.get("started_at")) or datetime.now(timezone.utc)
+    ended = parse_time(ended_at) or started
+    return {
+        "id": record_id,
+        "application_name": entry.get("project") or project_name(Path(entry["project_root"])),
+        "repository_url": repository_url, "claude_session_id": entry["session_id"],
+        "started_at": started.isoformat(), "ended_at": ended.isoformat(),
+        "duration_minutes": max(0, round((ended - started).total_seconds() / 60)),
+        "starting_branch": entry.get("starting_branch"), "ending_branch": ending_branch,
+        "commits_count": commits_count, "context_id": entry.get("context_id"),
+        "session_source": entry.get("source") or "claude-code",
+        "tokens_input": usage.input if usage else 0,
+        "tokens_output": usage.output if usage else 0,
+        "tokens_cache_creation": usage.cache_creation if usage else 0,
+        "tokens_cache_read": usage.cache_read if usage else 0,
+        "summary": summary or entry.get("summary") or "", "accomplishments": accomplishments,
+        "next_steps": next_steps, "files_changed": files_changed,
+        "maintenance_runs": entry.get("maintenance_runs") or [],
+        "security_findings": entry.get("security_findings") or [], "machine": machine,
+        "end_mode": mode,
+    }
+
+
 def build_unended_record(paths: Paths, entry: dict[str, Any], ended_at: str) -> dict[str, Any]:
     """The session record of a session that ended without /end (plain dict, SessionRecord shape)."""
     from claude_session.transcript import usage_from_transcript
@@ -217,28 +247,12 @@ def build_unended_record(paths: Paths, entry: dict[str, Any], ended_at: str) -> 
     if entry.get("transcript_path"):
         usage = usage_from_transcript(Path(str(entry["transcript_path"])),
                                       session_id=str(entry["session_id"]))
-    started = parse_time(entry.get("started_at")) or datetime.now(timezone.utc)
-    ended = parse_time(ended_at) or started
-    return {
-        "id": entry.get("record_id") or new_record_id(),
-        "application_name": entry.get("project") or project_name(root),
-        "repository_url": entry.get("repository_url") or _origin_url(root),
-        "claude_session_id": entry["session_id"],
-        "started_at": started.isoformat(), "ended_at": ended.isoformat(),
-        "duration_minutes": max(0, round((ended - started).total_seconds() / 60)),
-        "starting_branch": entry.get("starting_branch"),
-        "ending_branch": branch or entry.get("starting_branch"),
-        "commits_count": commits, "context_id": entry.get("context_id"),
-        "session_source": entry.get("source") or "claude-code",
-        "tokens_input": usage.input if usage else 0,
-        "tokens_output": usage.output if usage else 0,
-        "tokens_cache_creation": usage.cache_creation if usage else 0,
-        "tokens_cache_read": usage.cache_read if usage else 0,
-        "summary": entry.get("summary") or "", "accomplishments": [], "next_steps": [],
-        "files_changed": files, "maintenance_runs": entry.get("maintenance_runs") or [],
-        "security_findings": entry.get("security_findings") or [], "machine": None,
-        "end_mode": "paused" if entry.get("paused_at") else "unended",
-    }
+    return record_fields(
+        entry, record_id=entry.get("record_id") or new_record_id(), ended_at=ended_at,
+        repository_url=entry.get("repository_url") or _origin_url(root),
+        ending_branch=branch or entry.get("starting_branch"), commits_count=commits,
+        files_changed=files, usage=usage, summary="", accomplishments=[], next_steps=[],
+        mode="paused" if entry.get("paused_at") else "unended", machine=None)
 
 
 def new_record_id() -> str:

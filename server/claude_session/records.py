@@ -8,7 +8,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from claude_session.models import LedgerEntry, MaintenanceRun, SecurityFinding, SessionRecord
+from claude_session.hooklib import record_fields
+from claude_session.models import (
+    LedgerEntry,
+    MaintenanceRun,
+    SecurityFinding,
+    SessionRecord,
+    new_id,
+)
 from claude_session.redact import redact_data
 from claude_session.transcript import Usage, usage_from_transcript
 
@@ -17,10 +24,6 @@ SECURITY_WORDS = ("security", "audit", "scan", "vuln", "secret", "sast", "cve")
 
 def machine_name() -> str:
     return socket.gethostname() or "unknown"
-
-
-def duration_minutes(started: datetime, ended: datetime) -> int:
-    return max(0, round((ended - started).total_seconds() / 60))
 
 
 def transcript_usage(path: str | None, session_id: str | None) -> Usage | None:
@@ -60,30 +63,12 @@ def build_record(entry: LedgerEntry, *, application: str, repository_url: str | 
                  files_changed: list[str], usage: Usage | None, summary: str,
                  accomplishments: list[str], next_steps: list[str], mode: str,
                  record_id: str | None) -> SessionRecord:
-    extra: dict[str, Any] = {"id": record_id} if record_id else {}
-    return redacted(SessionRecord(
-        **extra,
-        application_name=application,
-        repository_url=repository_url,
-        claude_session_id=entry.session_id,
-        started_at=entry.started_at,
-        ended_at=ended_at,
-        duration_minutes=duration_minutes(entry.started_at, ended_at),
-        starting_branch=entry.starting_branch,
-        ending_branch=ending_branch,
-        commits_count=commits_count,
-        context_id=entry.context_id,
-        session_source=entry.source,
-        tokens_input=usage.input if usage else 0,
-        tokens_output=usage.output if usage else 0,
-        tokens_cache_creation=usage.cache_creation if usage else 0,
-        tokens_cache_read=usage.cache_read if usage else 0,
-        summary=summary or entry.summary,
-        accomplishments=accomplishments,
-        next_steps=next_steps,
-        files_changed=files_changed,
-        maintenance_runs=entry.maintenance_runs,
-        security_findings=entry.security_findings,
-        machine=machine_name(),
-        end_mode=mode,
-    ))
+    raw = entry.model_dump(mode="json")
+    raw["project"] = application
+    fields = record_fields(
+        raw, record_id=record_id or new_id(), ended_at=ended_at.isoformat(),
+        repository_url=repository_url, ending_branch=ending_branch,
+        commits_count=commits_count, files_changed=files_changed, usage=usage,
+        summary=summary, accomplishments=accomplishments, next_steps=next_steps, mode=mode,
+        machine=machine_name())
+    return redacted(SessionRecord.model_validate(fields))
