@@ -50,8 +50,8 @@ def isolated_env(home: Path) -> dict[str, str]:
 
 
 def hook_bench(repo: Path, env: dict[str, str], runs: int) -> tuple[float, float]:
-    from claude_session.lifecycle import Core
     from claude_session.config import Settings
+    from claude_session.lifecycle import Core
 
     with Core(Settings.from_env(env)) as core:
         core.pause(repo, summary="benchmark pause")

@@ -194,3 +194,19 @@ def test_a_flow_saving_the_ledger_keeps_what_a_hook_wrote_meanwhile(repo: Path) 
     saved = ledger.get(paths, "s")
     assert saved is not None and saved["transcript_path"] == "/tmp/transcript.jsonl"
     assert saved["last_activity"].startswith("2999")
+
+
+def test_sync_prunes_long_closed_ledger_entries_only(repo: Path) -> None:
+    paths = Paths(Core().settings.home)
+    with Core() as core:
+        core.start(repo, session_id="old")
+        core.end(repo, session_id="old", summary="x", push=False)
+        core.start(repo, session_id="recent")
+        core.end(repo, session_id="recent", summary="y", push=False)
+        core.start(repo, session_id="open")
+    with ledger.edit(paths, "old") as entry:
+        entry["ended_at"] = "2020-01-01T00:00:00+00:00"
+    with Core() as core:
+        core.sync()
+    assert ledger.get(paths, "old") is None
+    assert ledger.get(paths, "recent") is not None and ledger.get(paths, "open") is not None

@@ -7,6 +7,7 @@ core reads entries through ``models.LedgerEntry``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -88,3 +89,24 @@ def pid_alive(pid: int | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def prune(paths: Paths, *, older_than_days: float = 7.0) -> int:
+    """Delete closed entries whose session ended long ago; every SessionStart hook reads the
+    folder, so it must not grow with every session ever run. Returns how many went."""
+    from datetime import datetime, timedelta, timezone
+
+    cutoff = datetime.now(timezone.utc) - timedelta(days=older_than_days)
+    removed = 0
+    for entry in entries(paths):
+        if entry.get("status", "active") not in ("ended", "finalized"):
+            continue
+        try:
+            ended = datetime.fromisoformat(str(entry.get("ended_at")))
+        except ValueError:
+            continue
+        if (ended if ended.tzinfo else ended.replace(tzinfo=timezone.utc)) < cutoff:
+            with contextlib.suppress(FileNotFoundError):
+                paths.ledger_entry(str(entry["session_id"])).unlink()
+                removed += 1
+    return removed

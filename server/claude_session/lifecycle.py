@@ -823,6 +823,7 @@ class Core:
         with self._collecting():
             finalized = hooklib.finalize_orphans(self.paths, project_root=None,
                                                  keep=self.settings.session_id)
+            ledger.prune(self.paths)
             report = self.delivery.drain(limit=1000, budget=60.0, force=force)
             for warning in report.warnings:
                 self._warn(warning)
