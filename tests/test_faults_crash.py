@@ -166,7 +166,7 @@ def test_end_rerun_after_crash_past_the_ledger_close_makes_no_second_record(
 
 def test_crashed_end_is_not_overwritten_by_the_unended_record_of_its_session(
         tmp_path: Path, isolated_home: Path) -> None:
-    from claude_session import hooklib
+    from claude_session import sessions
 
     points = _points(tmp_path, "end")
     stored = points.index("tracker store record") + 1
@@ -174,7 +174,7 @@ def test_crashed_end_is_not_overwritten_by_the_unended_record_of_its_session(
     repo = _setup(tmp_path / "orphan", "end")
     assert _run("end", stored, tmp_path / "orphan.log", repo).returncode == -9
     # Claude Code exits: its SessionEnd hook must leave the 'ending' entry to end's re-run
-    assert not hooklib.finalize_session(Paths(isolated_home), "s")
+    assert not sessions.finalize_session(Paths(isolated_home), "s")
     with Core() as core:
         core.sync()
         records = [r for r in core.history(limit=10).records if r.claude_session_id == "s"]

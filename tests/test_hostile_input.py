@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claude_session import hooklib, ledger, pausestate, reminders
+from claude_session import hooklib, ledger, pausestate, reminders, sessions
 from claude_session.context import context_file_name
 from claude_session.lifecycle import Core
 from claude_session.paths import Paths, safe_name
@@ -123,7 +123,7 @@ def test_any_ledger_entry_never_stops_orphan_finalizing_or_the_spool(
     entry.update(session_id="odd", project_root=str(paths.home / "nowhere"))
     (paths.ledger / "odd.json").write_text(json.dumps(entry))
     (paths.ledger / "raw.json").write_bytes(raw)
-    hooklib.finalize_orphans(paths, project_root=None, keep=None)
+    sessions.finalize_orphans(paths, project_root=None, keep=None)
     with Core(_settings(paths)) as core:
         result = core.sync()
     assert result.rejected == 0 or result.remaining >= result.rejected

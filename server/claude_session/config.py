@@ -21,6 +21,14 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
+#: classic-install command files renamed so Claude Code's built-in of the same name keeps working
+CLASSIC_RENAMES = {"resume": "resume-session"}
+
+
+def command_name(verb: str, *, plugin: bool) -> str:
+    return f"/session:{verb}" if plugin else "/" + CLASSIC_RENAMES.get(verb, verb)
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the environment says; secrets are kept out of ``repr``."""
@@ -60,9 +68,11 @@ class Settings:
             log_level=(_clean(env.get("CLAUDE_SESSION_LOG_LEVEL")) or "INFO").upper(),
         )
 
-    @property
-    def tracker_mode(self) -> str:
-        return "remote" if self.tracker_url else "local"
+    def command(self, verb: str) -> str:
+        """The slash command for ``verb`` in the install mode in use: ``/session:<verb>`` in
+        the plugin (Claude Code sets CLAUDE_PLUGIN_ROOT for its hooks and servers), the classic
+        install's name otherwise."""
+        return command_name(verb, plugin=bool(self.plugin_root))
 
     @property
     def vault_mode(self) -> str:

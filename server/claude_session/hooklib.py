@@ -2,12 +2,12 @@
 
 Each hook reads Claude Code's JSON from stdin, does a few milliseconds of file work and prints
 one JSON object (or nothing). Our own failures become a ``systemMessage`` warning and exit 0:
-a broken claude-session must never break Claude Code. Git is read from the ``.git`` folder
-directly (no subprocess) on the SessionStart/Stop paths.
+a broken claude-session must never break Claude Code, and each hook gives up before Claude
+Code's timeout for it (``DEADLINES``).
 
-Sessions that end without ``/end`` are finalized here too: their record is built from the
-ledger, git and the transcript and spooled under ``claude-session/spool/`` for the core to
-deliver to the tracker (the core drains the spool on start, end, sync and MCP server start).
+This is an edge, like the CLI and the MCP server: what hooks and core share (the git reader,
+the ledger entry's life and finalization, time helpers, the hand-off cache) lives in
+standard-library modules both import; only hook entry points import this one.
 """
 
 from __future__ import annotations
@@ -22,116 +22,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from claude_session import ledger, pausestate, reminders
+from claude_session import gitread, handoffcache, ledger, pausestate, reminders, sessions
+from claude_session.clock import ago, now, now_iso, parse_time
 from claude_session.config import Settings
-from claude_session.paths import Paths, project_name, safe_name
-from claude_session.statefile import StateFile, atomic_write
+from claude_session.paths import Paths, project_name
+from claude_session.statefile import atomic_write
 
 MAX_CONTEXT_CHARS = 2500  # far below Claude Code's 10,000-character cap for added context
 Output = dict[str, Any]
-
-
-# --- small helpers ---------------------------------------------------------------------------
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
-
-
-def parse_time(value: Any) -> datetime | None:
-    try:
-        when = datetime.fromisoformat(str(value))
-    except (TypeError, ValueError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
-def ago(when: datetime | None) -> str:
-    if when is None:
-        return "some time ago"
-    minutes = int((datetime.now(timezone.utc) - when).total_seconds() // 60)
-    if minutes < 1:
-        return "just now"
-    if minutes < 90:
-        return f"{minutes} min ago"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h ago"
-    return f"{minutes // 1440} days ago"
-
-
-# --- git without subprocesses -----------------------------------------------------------------
-
-def find_git(start: Path) -> tuple[Path, Path] | None:
-    """(work tree root, git dir) for ``start``, following ``.git`` files of worktrees."""
-    folder = start
-    for _ in range(64):
-        dot = folder / ".git"
-        if dot.is_dir():
-            return folder, dot
-        if dot.is_file():
-            try:
-                text = dot.read_text("utf-8").strip()
-            except OSError:
-                return None
-            if text.startswith("gitdir:"):
-                gitdir = Path(text[7:].strip())
-                return folder, gitdir if gitdir.is_absolute() else (folder / gitdir).resolve()
-        if folder.parent == folder:
-            return None
-        folder = folder.parent
-    return None
-
-
-def _common_dir(gitdir: Path) -> Path:
-    try:
-        rel = (gitdir / "commondir").read_text("utf-8").strip()
-    except OSError:
-        return gitdir
-    return (gitdir / rel).resolve()
-
-
-def _ref_sha(gitdir: Path, ref: str) -> str | None:
-    common = _common_dir(gitdir)
-    for base in (gitdir, common):
-        try:
-            return (base / ref).read_text("utf-8").strip() or None
-        except OSError:
-            continue
-    try:
-        for line in (common / "packed-refs").read_text("utf-8").splitlines():
-            if line.endswith(" " + ref) and not line.startswith(("#", "^")):
-                return line.split(" ", 1)[0]
-    except OSError:
-        pass
-    return None
-
-
-def git_head(cwd: Path) -> tuple[Path, str | None, str | None] | None:
-    """(root, branch or None when detached, head sha or None when empty) or None outside git."""
-    found = find_git(cwd)
-    if found is None:
-        return None
-    root, gitdir = found
-    try:
-        head = (gitdir / "HEAD").read_text("utf-8").strip()
-    except OSError:
-        return root, None, None
-    if head.startswith("ref:"):
-        ref = head[4:].strip()
-        branch = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else ref
-        return root, branch, _ref_sha(gitdir, ref)
-    return root, None, head or None
-
-
-def git_lines(root: Path, *args: str, timeout: float = 2.0) -> list[str] | None:
-    """Run a read-only git command (for the paths that may afford one); None on any failure."""
-    import subprocess  # not on the SessionStart/Stop fast path
-
-    try:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                              timeout=timeout, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout.splitlines() if proc.returncode == 0 else None
+#: each hook's own deadline, below its timeout in hooks/hooks.json
+DEADLINES = {"SessionStart": 8.0, "Stop": 4.0, "PreCompact": 12.0, "SessionEnd": 4.0,
+             "UserPromptSubmit": 4.0}
 
 
 # --- the project and the session --------------------------------------------------------------
@@ -144,8 +45,8 @@ class HookContext:
         self.settings = Settings.from_env(environ)
         self.paths = Paths(self.settings.home)
         cwd = data.get("cwd") or self.settings.project_dir or os.getcwd()
-        self.cwd = Path(os.path.abspath(str(cwd)))
-        head = git_head(self.cwd)
+        self.cwd = Path(os.path.realpath(str(cwd)))
+        head = gitread.git_head(self.cwd)
         self.root = head[0] if head else self.cwd
         self.branch = head[1] if head else None
         self.head = head[2] if head else None
@@ -158,173 +59,20 @@ class HookContext:
     def key(self) -> str:
         return str(self.root)
 
-
-def claude_pid() -> int:
-    """The Claude Code process: our parent, or its parent when a shell sits between us."""
-    pid = os.getppid()
-    try:
-        comm = Path(f"/proc/{pid}/comm").read_text().strip()
-        if comm in ("sh", "bash", "dash", "zsh"):
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            return int(stat.rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return pid
+    def transcript_path(self) -> str | None:
+        path = self.data.get("transcript_path")
+        return path if isinstance(path, str) and path else None
 
 
 def touch_session(hc: HookContext, *, source: str | None = None,
                   record_pid: bool = False) -> dict[str, Any]:
     """Create or refresh this session's ledger entry; returns the entry."""
     assert hc.session_id is not None
-    with ledger.edit(hc.paths, hc.session_id) as entry:
-        if entry.get("status", "active") != "active" and source in ("resume", "clear"):
-            entry.clear()  # a resumed, already-closed conversation starts a new record
-        if "session_id" not in entry:
-            entry.update(session_id=hc.session_id, project=hc.project, project_root=hc.key,
-                         started_at=now_iso(), starting_branch=hc.branch,
-                         starting_head=hc.head, source=source or "claude-code",
-                         status="active", maintenance_runs=[], security_findings=[])
-        entry["last_activity"] = now_iso()
-        transcript = hc.data.get("transcript_path")
-        if transcript:
-            entry["transcript_path"] = str(transcript)
-        if record_pid:
-            entry["claude_pid"] = claude_pid()
-        return dict(entry)
-
-
-# --- finalizing sessions that ended without /end ------------------------------------------------
-
-def _session_git(root: Path, starting_head: str | None) -> tuple[int, list[str], str | None]:
-    head = git_head(root)
-    branch = head[1] if head else None
-    if not starting_head or head is None or head[2] in (None, starting_head):
-        return 0, [], branch
-    rng = f"{starting_head}..HEAD"
-    commits = git_lines(root, "rev-list", "--count", rng)
-    files = git_lines(root, "diff", "--name-only", starting_head, "HEAD", "--")
-    count = int(commits[0]) if commits and commits[0].isdigit() else 0
-    return count, files or [], branch
-
-
-def record_fields(entry: dict[str, Any], *, record_id: str, ended_at: str,
-                  repository_url: str | None, ending_branch: str | None, commits_count: int,
-                  files_changed: list[str], usage: Any, summary: str,
-                  accomplishments: list[str], next_steps: list[str], mode: str,
-                  machine: str | None) -> dict[str, Any]:
-    """The session record (SessionRecord's shape, plain JSON) from a ledger entry and what was
-    measured at its end: the one place both /end and the hooks' finalization build it."""
-    started = parse_time(entry.get("started_at")) or datetime.now(timezone.utc)
-    ended = parse_time(ended_at) or started
-    return {
-        "id": record_id,
-        "application_name": entry.get("project") or project_name(Path(entry["project_root"])),
-        "repository_url": repository_url, "claude_session_id": entry["session_id"],
-        "started_at": started.isoformat(), "ended_at": ended.isoformat(),
-        "duration_minutes": max(0, round((ended - started).total_seconds() / 60)),
-        "starting_branch": entry.get("starting_branch"), "ending_branch": ending_branch,
-        "commits_count": commits_count, "context_id": entry.get("context_id"),
-        "session_source": entry.get("source") or "claude-code",
-        "tokens_input": usage.input if usage else 0,
-        "tokens_output": usage.output if usage else 0,
-        "tokens_cache_creation": usage.cache_creation if usage else 0,
-        "tokens_cache_read": usage.cache_read if usage else 0,
-        "summary": summary or entry.get("summary") or "", "accomplishments": accomplishments,
-        "next_steps": next_steps, "files_changed": files_changed,
-        "maintenance_runs": entry.get("maintenance_runs") or [],
-        "security_findings": entry.get("security_findings") or [], "machine": machine,
-        "end_mode": mode,
-    }
-
-
-def build_unended_record(paths: Paths, entry: dict[str, Any], ended_at: str) -> dict[str, Any]:
-    """The session record of a session that ended without /end (plain dict, SessionRecord shape)."""
-    from claude_session.transcript import usage_from_transcript
-
-    root = Path(str(entry["project_root"]))
-    commits, files, branch = _session_git(root, entry.get("starting_head"))
-    usage = None
-    if entry.get("transcript_path"):
-        usage = usage_from_transcript(Path(str(entry["transcript_path"])),
-                                      session_id=str(entry["session_id"]))
-    return record_fields(
-        entry, record_id=entry.get("record_id") or new_record_id(), ended_at=ended_at,
-        repository_url=entry.get("repository_url") or _origin_url(root),
-        ending_branch=branch or entry.get("starting_branch"), commits_count=commits,
-        files_changed=files, usage=usage, summary="", accomplishments=[], next_steps=[],
-        mode="paused" if entry.get("paused_at") else "unended", machine=None)
-
-
-def new_record_id() -> str:
-    import uuid  # imports platform and more: only when a record is made
-
-    return str(uuid.uuid4())
-
-
-def derived_record_id(entry: dict[str, Any]) -> str:
-    import uuid
-
-    return str(uuid.uuid5(uuid.NAMESPACE_URL,
-                          f"claude-session:{entry['session_id']}:{entry.get('started_at')}"))
-
-
-def _origin_url(root: Path) -> str | None:
-    from claude_session.git import strip_credentials  # module is stdlib-only; GitPython is lazy
-
-    out = git_lines(root, "config", "--get", "remote.origin.url")
-    return strip_credentials(out[0].strip()) if out else None
-
-
-def spool_record(paths: Paths, record: dict[str, Any]) -> Path:
-    from claude_session.redact import redact_data
-
-    record = redact_data(record)
-    target = paths.data / "spool" / f"{safe_name(str(record['id']))}.json"
-    atomic_write(target, json.dumps(record, indent=1))
-    return target
-
-
-def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = None) -> bool:
-    """Close an open ledger entry and spool its record; False if it was not open."""
-    with ledger.edit(paths, session_id) as entry:
-        if entry.get("status", "active") != "active" or "session_id" not in entry:
-            return False
-        if not entry.get("record_id"):
-            # derived, not random: a finalize redone after a kill spools the same record again
-            entry["record_id"] = derived_record_id(entry)
-        when = ended_at or str(entry.get("last_activity") or entry.get("started_at"))
-        spool_record(paths, build_unended_record(paths, entry, when))
-        entry["status"] = "finalized"
-        entry["ended_at"] = when
-    return True
-
-
-def is_orphan(entry: dict[str, Any], *, current_pid: int | None = None,
-              stale: timedelta = timedelta(hours=12)) -> bool:
-    pid = entry.get("claude_pid")
-    last = parse_time(entry.get("last_activity") or entry.get("started_at"))
-    silent = last is None or datetime.now(timezone.utc) - last > stale
-    if isinstance(pid, int) and pid > 0:
-        if current_pid is not None and pid == current_pid:
-            return True  # the same Claude Code moved on to a new session (/clear, /resume)
-        # a live pid that has been silent for a week is a reused pid, not our Claude Code
-        return not ledger.pid_alive(pid) or (silent and datetime.now(timezone.utc) - (
-            last or datetime.now(timezone.utc)) > timedelta(days=7))
-    return silent
-
-
-def finalize_orphans(paths: Paths, *, project_root: str | None, keep: str | None,
-                     current_pid: int | None = None) -> list[str]:
-    done = []
-    for entry in ledger.entries(paths, project_root=project_root, status="active"):
-        sid = str(entry["session_id"])
-        if sid != keep and is_orphan(entry, current_pid=current_pid):
-            try:
-                if finalize_session(paths, sid):
-                    done.append(sid)
-            except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the others
-                warn(f"could not finalize session {sid}: {exc}")
-    return done
+    fresh = sessions.new_entry(session_id=hc.session_id, project=hc.project, project_root=hc.key,
+                               branch=hc.branch, head=hc.head, source=source or "claude-code")
+    return sessions.touch(hc.paths, fresh, transcript_path=hc.transcript_path(),
+                          pid=sessions.claude_pid() if record_pid else None,
+                          restart=source in ("resume", "clear"))
 
 
 # --- what each event says ---------------------------------------------------------------------
@@ -343,22 +91,17 @@ def pause_note(hc: HookContext) -> str | None:
     if hc.in_git and paused_branch and paused_branch != hc.branch:
         lines.append(f"Warning: the current branch is '{hc.branch or 'detached HEAD'}', not "
                      f"'{paused_branch}'. Resuming offers: switch, stay, cancel.")
-    # a plugin's commands are /session:<verb>; the classic install names ours /resume-session
-    resume = "/session:resume" if hc.settings.plugin_root else "/resume-session"
     lines.append(f"Saved context: {entry.get('context_file')}. The user can continue it with "
-                 f"{resume}.")
+                 f"{hc.settings.command('resume')}.")
     return "\n".join(lines)
 
 
 def handoff_note(hc: HookContext) -> str | None:
-    cache = StateFile(hc.paths.handoff_cache).read()
-    waiting = cache.get("projects", {}).get(hc.key) if isinstance(cache.get("projects"),
-                                                                   dict) else None
-    if isinstance(waiting, dict) and waiting.get("waiting"):
-        title = waiting.get("item") or "a ClaudeSync item"
-        return (f"claude-session: claude.ai's answer is waiting in {title}; /session:start "
-                f"imports it.")
-    return None
+    title = handoffcache.waiting(hc.paths, hc.key)
+    if title is None:
+        return None
+    return (f"claude-session: claude.ai's answer is waiting in {title}; "
+            f"{hc.settings.command('start')} imports it.")
 
 
 def compact_note(hc: HookContext) -> str | None:
@@ -366,13 +109,20 @@ def compact_note(hc: HookContext) -> str | None:
         return None
     entry = ledger.get(hc.paths, hc.session_id) or {}
     path = entry.get("compact_context")
-    if not path:
+    if not isinstance(path, str) or not _ours(hc.paths.contexts, path):
         return None
     try:
-        text = Path(str(path)).read_text("utf-8")
-    except OSError:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
     return "claude-session: state saved before compaction:\n" + text[:MAX_CONTEXT_CHARS]
+
+
+def _ours(folder: Path, path: str) -> bool:
+    """True when ``path`` is a file inside our own ``folder`` (a ledger entry is data, and a
+    path in it is checked before it is read)."""
+    real = os.path.realpath(path)
+    return real.startswith(os.path.realpath(folder) + os.sep) and os.path.isfile(real)
 
 
 def compose(*parts: str | None) -> str:
@@ -393,32 +143,32 @@ def reminder_due(hc: HookContext) -> str | None:
     settings = reminders.settings_for(data, hc.key)
     if not settings.get("enabled") or not hc.in_git:
         return None
-    now = datetime.now(timezone.utc)
+    current = now()
     every = timedelta(minutes=max(1, int(settings.get("every_minutes") or 30)))
     last_reminded = parse_time(data.get("last_reminded", {}).get(hc.key))
-    if last_reminded and now - last_reminded < every:
+    if last_reminded and current - last_reminded < every:
         return None
     reasons = []
     last_save = _last_save(hc)
-    if last_save is not None and now - last_save >= every:
-        reasons.append(f"{int((now - last_save).total_seconds() // 60)} min since the last "
+    if last_save is not None and current - last_save >= every:
+        reasons.append(f"{int((current - last_save).total_seconds() // 60)} min since the last "
                        f"commit or pause")
-    dirty = git_lines(hc.root, "status", "--porcelain", "--untracked-files=normal")
+    dirty = gitread.dirty_files(hc.root)
     limit = max(1, int(settings.get("dirty_files") or 10))
     if dirty is not None and len(dirty) >= limit:
         reasons.append(f"{len(dirty)} uncommitted files")
     if not reasons:
         return None
-    reminders.mark_reminded(hc.paths, hc.key, now.isoformat())
+    reminders.mark_reminded(hc.paths, hc.key, current.isoformat())
     return (f"claude-session reminder: {' and '.join(reasons)}. Mention to the user that "
-            f"/session:pause saves the work in flight (or commit).")
+            f"{hc.settings.command('pause')} saves the work in flight (or commit).")
 
 
 def _last_save(hc: HookContext) -> datetime | None:
     times = []
-    out = git_lines(hc.root, "log", "-1", "--format=%ct")
-    if out and out[0].isdigit():
-        times.append(datetime.fromtimestamp(int(out[0]), timezone.utc))
+    committed = gitread.last_commit_time(hc.root)
+    if committed is not None:
+        times.append(datetime.fromtimestamp(committed, timezone.utc))
     entry = pausestate.get(hc.paths, hc.key)
     if entry:
         when = parse_time(entry.get("paused_at"))
@@ -434,14 +184,16 @@ _RECENT_PROMPT = re.compile(r'"type"\s*:\s*"user"')
 
 def recent_prompts(transcript: str | None, limit: int = 5, tail_bytes: int = 256_000) -> list[str]:
     """The user's last few prompts, read from the transcript's tail only."""
-    if not transcript:
+    from claude_session.transcript import open_regular
+
+    handle = open_regular(Path(transcript)) if transcript else None
+    if handle is None:
         return []
     try:
-        with open(transcript, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
+        with handle:
+            size = handle.seek(0, os.SEEK_END)
             handle.seek(max(0, size - tail_bytes))
-            lines = handle.read().decode("utf-8", "replace").splitlines()
+            lines = handle.read(tail_bytes).decode("utf-8", "replace").splitlines()
     except OSError:
         return []
     prompts: list[str] = []
@@ -450,9 +202,9 @@ def recent_prompts(transcript: str | None, limit: int = 5, tail_bytes: int = 256
             continue
         try:
             message = json.loads(line).get("message", {})
-        except ValueError:
+        except (ValueError, AttributeError):
             continue
-        content = message.get("content")
+        content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, str) and content.strip() and not content.startswith("<"):
             prompts.append(content.strip()[:300])
         if len(prompts) >= limit:
@@ -466,15 +218,15 @@ def save_compact_snapshot(hc: HookContext) -> Path | None:
     if hc.session_id is None:
         return None
     entry = ledger.get(hc.paths, hc.session_id) or {}
-    created = datetime.now(timezone.utc)
-    dirty = git_lines(hc.root, "status", "--porcelain") if hc.in_git else None
-    prompts = recent_prompts(str(hc.data.get("transcript_path") or "") or None)
+    created = now()
+    dirty = gitread.dirty_files(hc.root) if hc.in_git else None
+    prompts = recent_prompts(hc.transcript_path())
     ctx = ctxmod.Context(
         project=hc.project, kind="compact", created=created, branch=hc.branch, head=hc.head,
         session_id=hc.session_id, summary=str(entry.get("summary") or ""),
         notes="\n".join(["Recent requests from the user:", *[f"- {p}" for p in prompts]])
         if prompts else "",
-        dirty_files=[line[3:] for line in dirty or []],
+        dirty_files=dirty or [],
         maintenance_runs=list(entry.get("maintenance_runs") or []),
     )
     path = hc.paths.contexts / ctxmod.context_file_name(hc.project, "compact", created)
@@ -488,6 +240,10 @@ def save_compact_snapshot(hc: HookContext) -> Path | None:
 # --- running a hook -------------------------------------------------------------------------------
 
 _warnings: list[str] = []
+
+
+class HookDeadline(Exception):
+    """The hook ran past its own deadline (below Claude Code's timeout for it)."""
 
 
 def warn(message: str) -> None:
@@ -504,16 +260,40 @@ def read_input(stream: Any = None) -> dict[str, Any]:
     return data
 
 
+def _arm_deadline(event: str) -> Callable[[], None]:
+    """Raise HookDeadline in this process when the event's deadline passes; returns disarm."""
+    import signal
+
+    seconds = DEADLINES.get(event, 4.0)
+    if not hasattr(signal, "setitimer"):  # Windows: Claude Code's own timeout is the bound
+        return lambda: None
+
+    def expire(signum: int, frame: object) -> None:
+        raise HookDeadline(f"gave up after {seconds:.0f} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    def disarm() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    return disarm
+
+
 def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
     """Run one hook: parse stdin, call the handler, print its JSON; exit 0 whatever happens."""
     started = time.monotonic()
     output: Output | None = None
+    disarm = _arm_deadline(event)
     try:
         data = read_input()
         output = handler(HookContext(data))
-    except Exception as exc:  # noqa: BLE001 - never break Claude Code
+    except (Exception, HookDeadline) as exc:  # noqa: BLE001 - never break Claude Code
         warn(f"claude-session {event} hook failed: {type(exc).__name__}: {exc}")
         _log_failure(event, exc)
+    finally:
+        disarm()
     if _warnings:
         output = dict(output or {})
         # exception texts may quote the input they choked on: redact before Claude Code sees it
@@ -549,7 +329,8 @@ def on_session_start(hc: HookContext) -> Output | None:
     source = str(hc.data.get("source") or "startup")
     if hc.session_id:
         touch_session(hc, source=source, record_pid=True)
-    finalize_orphans(hc.paths, project_root=hc.key, keep=hc.session_id, current_pid=claude_pid())
+    sessions.finalize_orphans(hc.paths, project_root=hc.key, keep=hc.session_id,
+                              current_pid=sessions.claude_pid(), warn=warn)
     text = compose(compact_note(hc) if source == "compact" else None, pause_note(hc),
                    handoff_note(hc))
     return context_output("SessionStart", text) if text else None
@@ -571,7 +352,7 @@ def on_pre_compact(hc: HookContext) -> Output | None:
 def on_session_end(hc: HookContext) -> Output | None:
     if hc.session_id:
         touch_session(hc)
-        finalize_session(hc.paths, hc.session_id, ended_at=now_iso())
+        sessions.finalize_session(hc.paths, hc.session_id, ended_at=now_iso())
     return None
 
 

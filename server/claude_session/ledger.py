@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from claude_session.paths import Paths
+from claude_session.paths import Paths, file_stem
 from claude_session.statefile import StateFile, move_aside
 
 Entry = dict[str, Any]
+__all__ = ["Entry", "edit", "entries", "entry_file", "file_stem", "get", "pid_alive", "prune"]
 
 
 def _validate(data: Entry) -> Entry:
@@ -33,7 +34,7 @@ def entry_file(paths: Paths, session_id: str) -> StateFile:
 
 def get(paths: Paths, session_id: str) -> Entry | None:
     data = entry_file(paths, session_id).read()
-    return data if "session_id" in data else None
+    return data if data.get("session_id") == session_id else None
 
 
 @contextmanager
@@ -94,18 +95,17 @@ def pid_alive(pid: int | None) -> bool:
 def prune(paths: Paths, *, older_than_days: float = 7.0) -> int:
     """Delete closed entries whose session ended long ago; every SessionStart hook reads the
     folder, so it must not grow with every session ever run. Returns how many went."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import timedelta
 
-    cutoff = datetime.now(timezone.utc) - timedelta(days=older_than_days)
+    from claude_session.clock import now, parse_time
+
+    cutoff = now() - timedelta(days=older_than_days)
     removed = 0
     for entry in entries(paths):
         if entry.get("status", "active") not in ("ended", "finalized"):
             continue
-        try:
-            ended = datetime.fromisoformat(str(entry.get("ended_at")))
-        except ValueError:
-            continue
-        if (ended if ended.tzinfo else ended.replace(tzinfo=timezone.utc)) < cutoff:
+        ended = parse_time(entry.get("ended_at"))
+        if ended is not None and ended < cutoff:
             with contextlib.suppress(FileNotFoundError):
                 paths.ledger_entry(str(entry["session_id"])).unlink()
                 removed += 1

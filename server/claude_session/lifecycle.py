@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claude_session import context as ctxmod
-from claude_session import git, hooklib, ledger, pausestate, reminders
+from claude_session import git, handoffcache, ledger, pausestate, reminders, sessions
 from claude_session.config import Settings
 from claude_session.errors import (
     MISMATCH_CHOICES,
@@ -57,7 +57,7 @@ from claude_session.records import (
     transcript_usage,
 )
 from claude_session.redact import redact_data
-from claude_session.statefile import StateFile, atomic_write
+from claude_session.statefile import atomic_write
 
 if TYPE_CHECKING:  # the backends import SQLAlchemy and the 1Password SDK: only when used
     from claude_session.tracker.base import Tracker
@@ -155,17 +155,7 @@ class Core:
     def _save_ledger(self, entry: LedgerEntry) -> None:
         """Write the entry, keeping what a hook wrote since we read it (the Stop hook refreshes
         the transcript path and last activity while a flow runs)."""
-        new = entry.model_dump(mode="json")
-        with ledger.edit(self.paths, entry.session_id) as data:
-            for key in ("transcript_path", "claude_pid", "compact_context"):
-                if new.get(key) is None and data.get(key) is not None:
-                    new[key] = data[key]
-            theirs = hooklib.parse_time(data.get("last_activity"))
-            ours = hooklib.parse_time(new.get("last_activity"))
-            if theirs and (ours is None or theirs > ours):
-                new["last_activity"] = data["last_activity"]
-            data.clear()
-            data.update(new)
+        sessions.merge_save(self.paths, entry.model_dump(mode="json"))
 
     def _session_id(self, explicit: str | None, project: Project, *, create: bool) -> str | None:
         """Explicit id, else Claude Code's, else this project's open session, else a new one."""
@@ -231,15 +221,8 @@ class Core:
         """This session's commits ('sha subject') and committed files, from its starting sha."""
         if not project.in_git or entry is None or not entry.starting_head:
             return [], []
-        try:
-            with git.Repository(project.root) as repo:
-                commits = [f"{sha[:7]} {subject}"
-                           for sha, subject in repo.commits_since(entry.starting_head)]
-                files = repo.files_changed_since(entry.starting_head)
-        except GitError as exc:
-            self._warn(f"Could not list this session's commits: {exc}")
-            return [], []
-        return commits, files
+        commits, files = sessions.measure_git(project.root, entry.starting_head)
+        return [f"{sha[:7]} {subject}" for sha, subject in commits], files
 
     def _base_context(self, project: Project, *, kind: str, session_id: str,
                       state: git.WorkingState | None, entry: LedgerEntry | None,
@@ -517,15 +500,8 @@ class Core:
 
     def _cache_handoff(self, project: Project, item: HandoffItem | None) -> None:
         """What the SessionStart hook reads: is a claude.ai answer waiting (no network there)."""
-        cache = StateFile(self.paths.handoff_cache, empty=lambda: {"projects": {}})
         try:
-            with cache.update() as data:
-                projects = data.setdefault("projects", {})
-                if not isinstance(projects, dict):
-                    projects = data["projects"] = {}
-                projects[project.key] = {"waiting": item is not None,
-                                         "item": item.title if item else None,
-                                         "checked_at": utcnow().isoformat()}
+            handoffcache.write(self.paths, project.key, item.title if item else None)
         except StateError as exc:
             self._warn(f"The hand-off cache was not updated: {exc}")
 
@@ -689,8 +665,8 @@ class Core:
     def _finalize_orphans(self, project: Project | None, *, keep: str | None) -> list[str]:
         """Close open sessions whose Claude Code is gone (or silent for long), then deliver
         every spooled record (the hooks spool them too)."""
-        done = hooklib.finalize_orphans(self.paths, project_root=project.key if project else None,
-                                        keep=keep)
+        done = sessions.finalize_orphans(self.paths, keep=keep, warn=self._warn,
+                                         project_root=project.key if project else None)
         self._drain()
         return done
 
@@ -821,8 +797,8 @@ class Core:
         """Finalize unended sessions, send what waits (``force``: even while backing off),
         retry delayed hand-offs."""
         with self._collecting():
-            finalized = hooklib.finalize_orphans(self.paths, project_root=None,
-                                                 keep=self.settings.session_id)
+            finalized = sessions.finalize_orphans(self.paths, project_root=None, warn=self._warn,
+                                                  keep=self.settings.session_id)
             ledger.prune(self.paths)
             report = self.delivery.drain(limit=1000, budget=60.0, force=force)
             for warning in report.warnings:

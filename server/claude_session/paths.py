@@ -63,8 +63,16 @@ class Paths:
     def install_manifest(self) -> Path:
         return self.data / "install-manifest.json"
 
+    @property
+    def spool(self) -> Path:
+        return self.data / "spool"
+
+    @property
+    def pending_handoffs(self) -> Path:
+        return self.data / "pending-handoffs"
+
     def ledger_entry(self, session_id: str) -> Path:
-        return self.ledger / f"{safe_name(session_id)}.json"
+        return self.ledger / f"{file_stem(session_id)}.json"
 
 
 def ensure_dir(path: Path) -> Path:
@@ -84,6 +92,18 @@ def safe_name(text: str, *, fallback: str = "project", max_len: int = 80) -> str
     text = _UNSAFE.sub("-", text).strip("-._")
     text = re.sub(r"-{2,}", "-", text)[:max_len].strip("-._")
     return text or fallback
+
+
+def file_stem(key: str) -> str:
+    """A file name for an id: the id itself when it is already safe (Claude Code's uuids),
+    else its safe form plus a hash of the original, so ids that clean up alike never share a
+    file (``team/alpha`` and ``team-alpha``)."""
+    name = safe_name(key, fallback="id", max_len=80)
+    if name == key:
+        return name
+    import hashlib
+
+    return f"{name[:60]}-{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
 
 
 def project_name(root: Path) -> str:

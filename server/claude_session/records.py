@@ -8,7 +8,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from claude_session.hooklib import record_fields
 from claude_session.models import (
     LedgerEntry,
     MaintenanceRun,
@@ -17,6 +16,7 @@ from claude_session.models import (
     new_id,
 )
 from claude_session.redact import redact_data
+from claude_session.sessions import record_fields
 from claude_session.transcript import Usage, usage_from_transcript
 
 SECURITY_WORDS = ("security", "audit", "scan", "vuln", "secret", "sast", "cve")

@@ -29,6 +29,8 @@ import logging
 import math
 import os
 import re
+import stat
+import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 
 #: A line longer than this is skipped (counted as bad) without ever being held whole.
 MAX_LINE_BYTES = 64 * 1024 * 1024
+#: Reading stops past this many bytes of one file.
+MAX_TRANSCRIPT_BYTES = 1024 * 1024 * 1024
 SYNTHETIC_MODEL = "<synthetic>"
 #: Claude Code's limit on a project folder name before it truncates and adds a hash.
 MAX_PROJECT_DIR_NAME = 200
@@ -92,13 +96,17 @@ def usage_from_transcript(
     session_id: str | None = None,
     include_subagents: bool = True,
     max_line_bytes: int = MAX_LINE_BYTES,
+    budget: float | None = None,
 ) -> Usage:
     """Token usage in a transcript (and its subagents' transcripts), each response once.
 
     A missing or unreadable transcript gives zero usage (unreadable: with a logged warning);
-    lines of another session are skipped when ``session_id`` is given.
+    lines of another session are skipped when ``session_id`` is given. Only regular files are
+    read (never a FIFO or a device), at most ``MAX_TRANSCRIPT_BYTES`` each, and for at most
+    ``budget`` seconds in all: what was read by then counts.
     """
     tally = _Tally(session_id, max_line_bytes)
+    tally.deadline = None if budget is None else time.monotonic() + budget
     if not tally.read_file(Path(path)):
         return Usage()
     if include_subagents:
@@ -130,20 +138,27 @@ class _Tally:
         self.bad_lines = 0
         self.first: str | None = None
         self.last: str | None = None
+        self.deadline: float | None = None
 
     def read_file(self, path: Path) -> bool:
         """Add one file's lines; False if it could not be opened."""
-        try:
-            handle = path.open("rb")
-        except FileNotFoundError:
+        if self.deadline and time.monotonic() > self.deadline:
             return False
-        except OSError as exc:
-            log.warning("cannot read transcript %s: %s", path, exc)
+        handle = open_regular(path)
+        if handle is None:
             return False
         with handle:
             try:
-                for line in _bounded_lines(handle, self.max_line_bytes):
+                for count, line in enumerate(_bounded_lines(handle, self.max_line_bytes)):
                     self.feed(line)
+                    if handle.tell() > MAX_TRANSCRIPT_BYTES:
+                        log.warning("transcript %s is larger than %d bytes; the rest is not "
+                                    "counted", path, MAX_TRANSCRIPT_BYTES)
+                        break
+                    if count % 256 == 0 and self.deadline and time.monotonic() > self.deadline:
+                        log.warning("transcript %s: time budget spent; counted what was read",
+                                    path)
+                        break
             except OSError as exc:
                 # What was read so far is still what the transcript says.
                 log.warning("transcript %s could not be read to the end: %s", path, exc)
@@ -214,6 +229,27 @@ class _Tally:
         return usage
 
 
+def open_regular(path: Path) -> BinaryIO | None:
+    """``path`` opened for reading if it is a regular file; None for a missing file, a FIFO,
+    a device or a folder (opening never blocks: a FIFO with no writer would hang a hook)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("cannot read transcript %s: %s", path, exc)
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            log.warning("cannot read transcript %s: not a regular file", path)
+            os.close(fd)
+            return None
+        return os.fdopen(fd, "rb")
+    except OSError:
+        os.close(fd)
+        return None
+
+
 def _bounded_lines(handle: BinaryIO, limit: int) -> Iterator[bytes | None]:
     """Each line of a file; None for a line longer than ``limit``, skipped in small chunks."""
     while True:
@@ -225,7 +261,7 @@ def _bounded_lines(handle: BinaryIO, limit: int) -> Iterator[bytes | None]:
             continue
         while not line.endswith(b"\n"):
             line = handle.readline(_SKIP_CHUNK)
-            if not line:
+            if not line or handle.tell() > MAX_TRANSCRIPT_BYTES:
                 break
         log.warning("skipped a transcript line longer than %d bytes", limit)
         yield None

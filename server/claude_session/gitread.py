@@ -1,0 +1,307 @@
+"""Reading git, shared by the hooks and the core. Standard library only.
+
+Everything here treats the repository as untrusted input, because claude-session runs in every
+folder its user opens, including ones just cloned from strangers:
+
+- a repository owned by another user is not read (as git's ``safe.directory`` rule: git itself
+  is asked, and says no unless the user allowed that folder);
+- ``HEAD`` and refs are read with bounded reads, resolve only to files inside the git directory
+  (real paths, no symlinks), and only a well-formed ref name or object id ever comes back, so no
+  other file's content can reach a ledger entry or Claude's context;
+- no name from the repository reaches git as an option: object ids are checked to be hex before
+  they are passed, and ``--`` goes before paths;
+- reads never take ``.git/index.lock`` (``--no-optional-locks``) and never run the repository's
+  ``core.fsmonitor`` program.
+
+``session_commits`` and ``session_files`` are the one definition of "what this session
+committed": ``/end`` and the hooks' finalization of sessions that ended without it both use them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+_MAX_REF_BYTES = 4096
+_MAX_PACKED_REFS_BYTES = 64 * 1024 * 1024
+_MAX_WALK_UP = 64
+_OID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+# git check-ref-format's rules, for the names we follow (refs/...) and report (branches)
+_BAD_REF = re.compile(r"(?:\.\.|//|@\{|[\x00-\x20\x7f~^:?*\[\\]|/\.|\.lock(?:/|$)|/$|\.$)")
+# never take index.lock; never run the repository's fsmonitor hook program
+_READ_ONLY = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+_READ_FLAGS = ("--no-optional-locks", "-c", "core.fsmonitor=false")
+
+
+# --------------------------------------------------------------------------- names
+
+
+def is_oid(value: object) -> bool:
+    """True for a full hex object id (sha-1 or sha-256)."""
+    return isinstance(value, str) and _OID.fullmatch(value) is not None
+
+
+def is_ref_name(value: object) -> bool:
+    """True for a well-formed ``refs/...`` name that cannot be read as an option."""
+    return (
+        isinstance(value, str)
+        and value.startswith("refs/")
+        and len(value) < 1024
+        and not value.startswith("-")
+        and _BAD_REF.search(value) is None
+        and not any(part.startswith((".", "-")) for part in value.split("/"))
+    )
+
+
+# --------------------------------------------------------------------------- finding .git
+
+
+def _owned(path: Path) -> bool:
+    try:
+        return os.stat(path).st_uid == os.geteuid()
+    except (OSError, AttributeError):  # AttributeError: no geteuid (Windows)
+        return True
+
+
+def _git_allows(root: Path) -> bool:
+    """Ask git whether a repository owned by someone else may be used (``safe.directory``)."""
+    return git_lines(root, "rev-parse", "--git-dir") is not None
+
+
+def _read_small(path: Path, limit: int = _MAX_REF_BYTES) -> str | None:
+    """A small regular file's text (never a FIFO, device or symlink); None otherwise."""
+    try:
+        fd = os.open(path, _READ_ONLY)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, limit + 1)[:limit].decode("utf-8", "replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def find_git(start: Path) -> tuple[Path, Path] | None:
+    """(work tree root, git dir) for ``start``, following ``.git`` files of worktrees; None
+    outside git or when the repository belongs to another user that git would refuse."""
+    folder = Path(os.path.realpath(start))
+    for _ in range(_MAX_WALK_UP):
+        found = _git_dir_at(folder)
+        if found is not None:
+            if not (_owned(folder) and _owned(found)) and not _git_allows(folder):
+                return None
+            return folder, found
+        if folder.parent == folder:
+            return None
+        folder = folder.parent
+    return None
+
+
+def _git_dir_at(folder: Path) -> Path | None:
+    dot = folder / ".git"
+    try:
+        mode = os.lstat(dot).st_mode
+    except OSError:
+        return None
+    if stat.S_ISDIR(mode):
+        return dot
+    if not stat.S_ISREG(mode):
+        return None
+    text = (_read_small(dot) or "").strip()
+    if not text.startswith("gitdir:"):
+        return None
+    gitdir = Path(text[len("gitdir:") :].strip())
+    gitdir = Path(os.path.realpath(gitdir if gitdir.is_absolute() else folder / gitdir))
+    return gitdir if gitdir.is_dir() else None
+
+
+def _common_dir(gitdir: Path) -> Path:
+    rel = (_read_small(gitdir / "commondir") or "").strip()
+    if not rel:
+        return gitdir
+    common = Path(os.path.realpath(gitdir / rel))
+    return common if common.is_dir() and _owned(common) else gitdir
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    real = os.path.realpath(path)
+    base = os.path.realpath(folder)
+    return real == base or real.startswith(base + os.sep)
+
+
+def _ref_file(gitdir: Path, ref: str) -> str | None:
+    """The content of a loose ref file, only if it really lies inside ``gitdir``."""
+    path = gitdir / ref
+    if not _inside(path, gitdir):
+        return None
+    return _read_small(path)
+
+
+def _packed_ref(common: Path, ref: str) -> str | None:
+    text = _read_small(common / "packed-refs", _MAX_PACKED_REFS_BYTES)
+    for line in (text or "").splitlines():
+        if line.endswith(" " + ref) and not line.startswith(("#", "^")):
+            oid = line.split(" ", 1)[0]
+            return oid if is_oid(oid) else None
+    return None
+
+
+def resolve_ref(gitdir: Path, ref: str, depth: int = 0) -> str | None:
+    """The object id a ref names, or None (unknown, malformed, or pointing outside git)."""
+    if depth > 5 or not is_ref_name(ref):
+        return None
+    common = _common_dir(gitdir)
+    for base in (gitdir, common):
+        text = (_ref_file(base, ref) or "").strip()
+        if is_oid(text):
+            return text
+        if text.startswith("ref:"):
+            return resolve_ref(gitdir, text[4:].strip(), depth + 1)
+    return _packed_ref(common, ref)
+
+
+def git_head(cwd: Path) -> tuple[Path, str | None, str | None] | None:
+    """(root, branch or None when detached, head sha or None when unborn) or None outside git."""
+    found = find_git(cwd)
+    if found is None:
+        return None
+    root, gitdir = found
+    head = (_read_small(gitdir / "HEAD") or "").strip()
+    if is_oid(head):
+        return root, None, head
+    if not head.startswith("ref:"):
+        return root, None, None
+    ref = head[4:].strip()
+    if not is_ref_name(ref):
+        return root, None, None
+    branch = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else ref
+    return root, branch, resolve_ref(gitdir, ref)
+
+
+# --------------------------------------------------------------------------- running git
+
+
+def git_lines(root: Path, *args: str, timeout: float = 3.0, zero: bool = False) -> list[str] | None:
+    """Run a read-only git command in ``root``; its output lines (NUL-separated records with
+    ``zero``), or None on any failure. Callers pass only fixed words and checked object ids."""
+    import subprocess  # not on the SessionStart/Stop fast path
+
+    env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
+    try:
+        proc = subprocess.run(
+            ["git", *_READ_FLAGS, "-C", str(root), *args],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+            env=env,
+        )
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    if proc.returncode != 0:
+        return None
+    text = proc.stdout.decode("utf-8", "surrogateescape")
+    if zero:
+        return [item for item in text.split("\0") if item]
+    return text.splitlines()
+
+
+def session_commits(root: Path, start: str | None) -> list[tuple[str, str]]:
+    """(sha, subject) of the commits in ``start``..HEAD, newest first; [] when ``start`` is not
+    an object id of this repository."""
+    if not is_oid(start):
+        return []
+    out = git_lines(root, "log", "--no-show-signature", "--format=%H%x1f%s", "-z",
+                    f"{start}..HEAD", "--", zero=True)
+    commits = []
+    for record in out or []:
+        sha, _, subject = record.strip("\n").partition("\x1f")
+        commits.append((sha, subject))
+    return commits
+
+
+def session_files(root: Path, start: str | None) -> list[str]:
+    """Paths changed between ``start`` and HEAD: both sides of a rename, deletions included,
+    paths as they are (never C-quoted)."""
+    if not is_oid(start):
+        return []
+    out = git_lines(root, "diff", "--name-only", "-z", "--no-renames", start, "HEAD", "--",
+                    zero=True)
+    return out or []
+
+
+def dirty_files(root: Path) -> list[str] | None:
+    """Changed and untracked paths of the working tree (``status --porcelain -z``); None when
+    git cannot tell."""
+    out = git_lines(root, "status", "--porcelain", "-z", "--untracked-files=normal", zero=True)
+    if out is None:
+        return None
+    records = iter(out)
+    paths = []
+    for record in records:
+        if len(record) < 4:
+            continue
+        paths.append(record[3:])
+        if record[0] in "RC":
+            next(records, None)  # the rename's original path follows as its own record
+    return paths
+
+
+def last_commit_time(root: Path) -> int | None:
+    out = git_lines(root, "log", "-1", "--format=%ct")
+    return int(out[0]) if out and out[0].isdigit() else None
+
+
+def origin_url(root: Path) -> str | None:
+    out = git_lines(root, "config", "--get", "remote.origin.url")
+    return strip_credentials(out[0].strip()) if out else None
+
+
+# --------------------------------------------------------------------------- URLs
+
+_SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>.+)$")
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+def strip_credentials(url: str | None) -> str | None:
+    """The URL as it should be stored: credentials removed, the rest kept."""
+    if url is None or "://" not in url:
+        return url
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at:
+        return url
+    # Over http(s) a bare user part is usually a token (https://ghp_xxx@github.com); over ssh
+    # the user (git@) is part of the address and only a password is a secret.
+    user = userinfo.partition(":")[0]
+    keep = "" if parts.scheme.lower() in {"http", "https"} else f"{user}@"
+    return urlunsplit(parts._replace(netloc=keep + hostport))
+
+
+def normalize_remote(url: str | None) -> str | None:
+    """The repository's identity across machines: host/path without scheme, user, token, .git."""
+    if url is None or not url.strip():
+        return None
+    url = url.strip()
+    if "://" in url:
+        parts = urlsplit(url)
+        if parts.scheme.lower() == "file":
+            return _strip_dot_git(parts.path)
+        return _strip_dot_git(f"{parts.hostname or ''}/{parts.path.strip('/')}")
+    scp = _SCP_LIKE.match(url)
+    if scp and not _WINDOWS_DRIVE.match(url):
+        return _strip_dot_git(f"{scp['host'].lower()}/{scp['path'].strip('/')}")
+    return _strip_dot_git(url)
+
+
+def _strip_dot_git(text: str) -> str:
+    text = text.rstrip("/")
+    if text.endswith(".git"):
+        text = text[: -len(".git")].rstrip("/")
+    return text
