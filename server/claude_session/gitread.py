@@ -231,7 +231,7 @@ def session_files(root: Path, start: str | None) -> list[str]:
     paths as they are (never C-quoted)."""
     if not is_oid(start):
         return []
-    out = git_lines(root, "diff", "--name-only", "-z", "--no-renames", start, "HEAD", "--",
+    out = git_lines(root, "diff", "--name-only", "-z", "--no-renames", str(start), "HEAD", "--",
                     zero=True)
     return out or []
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from claude_session import context as ctxmod
-from claude_session import git, handoffcache, ledger, pausestate, reminders, sessions
+from claude_session import flow, git, handoffcache, ledger, pausestate, reminders, sessions
 from claude_session.config import Settings
 from claude_session.errors import (
     MISMATCH_CHOICES,
@@ -65,6 +66,7 @@ if TYPE_CHECKING:  # the backends import SQLAlchemy and the 1Password SDK: only 
     from claude_session.vault.base import HandoffItem, Vault
 
 log = logging.getLogger(__name__)
+_B = TypeVar("_B", "Vault | None", "Tracker | None")
 
 END_MODES = ("standard", "handoff", "sync")
 
@@ -77,30 +79,42 @@ class Core:
         self.settings = settings or Settings.from_env()
         self.paths = Paths(self.settings.home)
         self.pause_file = pausestate.pause_file(self.paths)
-        self._vault: Vault | None = vault
-        self._tracker: Tracker | None = tracker
-        self._warnings: list[str] = []
+        # moved-aside state files, vault and tracker warnings land in the calling flow
+        self.pause_file.warnings = flow.WarningSink()
+        self._vault: Vault | None = self._adopt(vault)
+        self._tracker: Tracker | None = self._adopt(tracker)
+        self._backend_lock = threading.Lock()  # tool calls run in parallel worker threads
 
     # --- plumbing ------------------------------------------------------------------------
 
+    @staticmethod
+    def _adopt(backend: _B) -> _B:
+        """Route a backend's warnings (the ones it has, and later ones) to the calling flow."""
+        if backend is not None:
+            sink = flow.WarningSink()
+            sink.extend(list(backend.warnings))
+            backend.warnings = sink
+        return backend
+
     @property
     def vault(self) -> Vault:
-        if self._vault is None:
-            from claude_session.vault import open_vault
+        with self._backend_lock:
+            if self._vault is None:
+                from claude_session.vault import open_vault
 
-            self._vault = open_vault(self.settings, self.paths)
-            self._warnings.extend(w for w in self._vault.warnings if w not in self._warnings)
-        self._vault.warnings = self._warnings  # later vault warnings reach the flow's result
-        return self._vault
+                self._vault = self._adopt(open_vault(self.settings, self.paths))
+            assert self._vault is not None
+            return self._vault
 
     @property
     def tracker(self) -> Tracker:
-        if self._tracker is None:
-            from claude_session.tracker import open_tracker
+        with self._backend_lock:
+            if self._tracker is None:
+                from claude_session.tracker import open_tracker
 
-            self._tracker = open_tracker(self.settings, self.paths)
-            self._warnings.extend(w for w in self._tracker.warnings if w not in self._warnings)
-        return self._tracker
+                self._tracker = self._adopt(open_tracker(self.settings, self.paths))
+            assert self._tracker is not None
+            return self._tracker
 
     @property
     def delivery(self) -> Delivery:
@@ -122,14 +136,19 @@ class Core:
 
     @contextmanager
     def _collecting(self) -> Iterator[list[str]]:
-        """Gather the warnings a flow produces (state files moved aside, skipped steps)."""
-        self._warnings = []
-        self.pause_file.warnings = self._warnings  # one list: moved-aside files show up too
-        yield self._warnings
+        """A flow of its own for this call: the warnings it produces (state files moved aside,
+        skipped steps) are its own, whatever runs at the same time."""
+        with flow.begin() as current:
+            yield current.warnings
+
+    @property
+    def _warnings(self) -> list[str]:
+        warnings: list[str] = flow.current().warnings
+        return warnings
 
     def _warn(self, message: str) -> None:
         log.warning(message)
-        self._warnings.append(message)
+        flow.current().warn(message)
 
     def _pause_entry(self, project: Project) -> PauseEntry | None:
         raw = pausestate.get(self.paths, project.key, state=self.pause_file)
