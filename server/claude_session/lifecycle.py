@@ -7,7 +7,6 @@ to do, and returns the models of ``claude_session.models``.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -16,23 +15,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from claude_session import context as ctxmod
-from claude_session import flow, git, handoffcache, ledger, pausestate, reminders, sessions
+from claude_session import flow, git, ledger, pausestate, reminders, sessions
+from claude_session.claudesync import ClaudeSyncFlows
 from claude_session.config import Settings
 from claude_session.errors import (
     MISMATCH_CHOICES,
     ClaudeSessionError,
     ContextMissing,
     GitError,
-    ItemNotFound,
-    NoActiveSession,
     StateError,
     VaultError,
 )
-from claude_session.handoff import transfer_prompt
 from claude_session.models import (
     EndResult,
     HistoryResult,
-    ImportResult,
     LedgerEntry,
     MaintenanceResult,
     MaintenanceRun,
@@ -53,7 +49,6 @@ from claude_session.paths import Paths
 from claude_session.project import Project, resolve
 from claude_session.records import (
     build_record,
-    machine_name,
     security_findings,
     transcript_usage,
 )
@@ -63,7 +58,7 @@ from claude_session.statefile import atomic_write
 if TYPE_CHECKING:  # the backends import SQLAlchemy and the 1Password SDK: only when used
     from claude_session.tracker.base import Tracker
     from claude_session.tracker.delivery import Delivery, DrainReport
-    from claude_session.vault.base import HandoffItem, Vault
+    from claude_session.vault.base import Vault
 
 log = logging.getLogger(__name__)
 _B = TypeVar("_B", "Vault | None", "Tracker | None")
@@ -71,7 +66,7 @@ _B = TypeVar("_B", "Vault | None", "Tracker | None")
 END_MODES = ("standard", "handoff", "sync")
 
 
-class Core:
+class Core(ClaudeSyncFlows):
     """The flows of one machine's claude-session, over its settings and state home."""
 
     def __init__(self, settings: Settings | None = None, *, vault: Vault | None = None,
@@ -364,61 +359,6 @@ class Core:
                            branch=state.branch if state else None, session_id=entry.session_id,
                            context=context, already_started=True, warnings=self._warnings)
 
-    def _claudesync_check(self, project: Project, session_id: str, context: str,
-                          context_file: str | None, *, have_pause: bool
-                          ) -> tuple[str, str | None, str | None]:
-        """Seed: 1Password check. A sync item from another machine (when nothing is paused
-        here) gives the context; a filled claude.ai answer is merged into it."""
-        try:
-            vault = self.vault
-            if not have_pause:
-                synced = self._newest_sync_item(vault, project)
-                if synced is not None:
-                    context = synced.context
-                    vault.mark_imported(synced.id)
-                    origin = synced.machine or "another machine"
-                    self._warn(f"Continuing the session synced from {origin} ({synced.title}).")
-            item = vault.pending_response(project=project.name, repository=project.repository)
-            if item is None:
-                return context, context_file, None
-            merged_file = self._merge_answer(project, session_id, context, item)
-            vault.mark_imported(item.id)
-            return Path(merged_file).read_text("utf-8"), merged_file, item.title
-        except VaultError as exc:
-            self._warn(f"ClaudeSync check skipped ({exc}). Run `claude-session import` later.")
-            return context, context_file, None
-
-    def _after_vault_check(self, project: Project, *, retry: bool = True) -> bool:
-        """Retry delayed hand-offs and refresh the hook's cache; True if an answer waits."""
-        try:
-            if retry:
-                self._retry_pending_handoffs()
-            waiting = self.vault.pending_response(project=project.name,
-                                                  repository=project.repository)
-        except VaultError as exc:
-            self._warn(f"ClaudeSync not checked: {exc}")
-            return False
-        self._cache_handoff(project, waiting)
-        return waiting is not None
-
-    def _newest_sync_item(self, vault: Vault, project: Project) -> HandoffItem | None:
-        for item in vault.list_items(project=project.name, repository=project.repository):
-            if item.kind == "sync" and not item.imported:
-                return item
-        return None
-
-    def _merge_answer(self, project: Project, session_id: str, base: str,
-                      item: HandoffItem) -> str:
-        """Write a new 'import' context: the base context plus the claude.ai insights."""
-        ctx = ctxmod.parse(base) if base.strip() else ctxmod.parse(item.context)
-        ctx = ctxmod.merge_insights(ctx, ctxmod.render_insights(item.claude_ai_response),
-                                    source=f"claude.ai via {item.title}")
-        ctx.kind = "import"
-        ctx.created = utcnow()
-        ctx.session_id = session_id
-        ctx.project = ctx.project or project.name
-        return str(self._write_context(ctx))
-
     # --- pause ----------------------------------------------------------------------------
 
     def pause(self, cwd: Path | str, *, session_id: str | None = None, summary: str = "",
@@ -473,56 +413,6 @@ class Core:
         first = (summary.strip().splitlines() or ["paused session"])[0][:72]
         with git.Repository(project.root) as repo:
             return repo.wip_commit(f"WIP: {first}")
-
-    def _create_handoff(self, project: Project, session_id: str,
-                        state: git.WorkingState | None, context_path: Path, *, kind: str
-                        ) -> tuple[str | None, str]:
-        text = context_path.read_text("utf-8")
-        branch = state.branch if state else None
-        prompt = transfer_prompt(project=project.name, branch=branch,
-                                 repository=project.repository, context_markdown=text)
-        request: dict[str, Any] = {
-                   "project": project.name, "branch": branch, "session_id": session_id,
-                   "machine": machine_name(), "repository": project.repository, "context": text,
-                   "transfer_prompt": prompt, "kind": kind}
-        try:
-            item = self.vault.create_item(**request)
-        except VaultError as exc:
-            pending = self.paths.data / "pending-handoffs" / f"{new_id()}.json"
-            atomic_write(pending, json.dumps(request))
-            self._warn(f"The ClaudeSync item could not be created ({exc}). Nothing is lost: the "
-                       f"context is in {context_path} and the item will be created by the next "
-                       f"start or `claude-session sync`.")
-            return None, prompt
-        if self.vault.kind == "local":
-            self._warn(f"ClaudeSync is using the {self.vault.description}.")
-        return item.title, prompt
-
-    def _retry_pending_handoffs(self) -> int:
-        """Create the ClaudeSync items that an earlier pause or end could not create."""
-        folder = self.paths.data / "pending-handoffs"
-        created = 0
-        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-            try:
-                request = json.loads(path.read_text("utf-8"))
-                item = self.vault.create_item(**request)
-            except VaultError as exc:
-                self._warn(f"ClaudeSync still unavailable ({exc}); "
-                           f"{len(list(folder.glob('*.json')))} hand-off(s) wait.")
-                break
-            except (OSError, ValueError, TypeError):
-                continue
-            path.unlink(missing_ok=True)
-            created += 1
-            self._warn(f"Created the delayed ClaudeSync item {item.title}.")
-        return created
-
-    def _cache_handoff(self, project: Project, item: HandoffItem | None) -> None:
-        """What the SessionStart hook reads: is a claude.ai answer waiting (no network there)."""
-        try:
-            handoffcache.write(self.paths, project.key, item.title if item else None)
-        except StateError as exc:
-            self._warn(f"The hand-off cache was not updated: {exc}")
 
     # --- resume ---------------------------------------------------------------------------
 
@@ -695,41 +585,6 @@ class Core:
             self._warn(warning)
         return report
 
-    # --- import ---------------------------------------------------------------------------
-
-    def import_handoff(self, cwd: Path | str, *, item: str | None = None,
-                       session_id: str | None = None) -> ImportResult:
-        with self._collecting():
-            project = resolve(cwd)
-            if item:
-                found = self.vault.get_item(item)
-                if not found.claude_ai_response.strip():
-                    raise ItemNotFound(
-                        f"Item '{found.title}' has no claude.ai answer yet: paste claude.ai's "
-                        f"summary into its claude_ai_response field (or pipe it into "
-                        f"`claude-session handoff receive`), then import again.")
-                if found.imported:
-                    self._warn(f"Item '{found.title}' was imported before; importing it again.")
-            else:
-                pending = self.vault.pending_response(project=project.name,
-                                                      repository=project.repository)
-                if pending is None:
-                    return ImportResult(status="nothing_to_import", project=project.name,
-                                        warnings=self._warnings)
-                found = pending
-            sid = self._session_id(session_id, project, create=True) or new_id()
-            pause = self._pause_entry(project)
-            base = self._read_context(pause.context_file) if pause else found.context
-            merged = self._merge_answer(project, sid, base, found)
-            if pause is not None:
-                pausestate.patch(self.paths, project.key, {"context_file": merged},
-                                 state=self.pause_file)
-            self.vault.mark_imported(found.id)
-            return ImportResult(status="imported", project=project.name, item=found.title,
-                                context_file=merged,
-                                insights=ctxmod.render_insights(found.claude_ai_response),
-                                warnings=self._warnings)
-
     # --- reminders ------------------------------------------------------------------------
 
     def remind(self, cwd: Path | str, *, action: str = "status", every: int | None = None,
@@ -835,65 +690,3 @@ class Core:
                               skipped=report.skipped,
                               tracker=self.tracker.description,
                               warnings=self._warnings)
-
-    def latest_context(self, project: Project) -> Path | None:
-        pause = self._pause_entry(project)
-        if pause is not None and Path(pause.context_file).exists():
-            return Path(pause.context_file)
-        prefix = f"{project.name}-"
-        try:
-            candidates = [p for p in self.paths.contexts.iterdir()
-                          if p.name.startswith(prefix) and p.suffix == ".md"]
-        except FileNotFoundError:
-            return None
-        return max(candidates, key=lambda p: p.stat().st_mtime, default=None)
-
-    def handoff_prompt(self, cwd: Path | str) -> dict[str, Any]:
-        with self._collecting():
-            project = resolve(cwd)
-            path = self.latest_context(project)
-            if path is None:
-                raise NoActiveSession("No saved context for this project yet: run "
-                                      "`claude-session pause` or `end --mode handoff` first.")
-            state = self._state(project)
-            prompt = transfer_prompt(project=project.name, branch=state.branch if state else None,
-                                     repository=project.repository,
-                                     context_markdown=path.read_text("utf-8"))
-            return {"project": project.name, "context_file": str(path), "prompt": prompt,
-                    "warnings": self._warnings}
-
-    def handoff_receive(self, cwd: Path | str, answer: str, *, item: str | None = None
-                        ) -> dict[str, Any]:
-        if not answer.strip():
-            raise ClaudeSessionError("No answer on standard input: paste claude.ai's summary and "
-                                     "end with Ctrl-D.")
-        with self._collecting():
-            project = resolve(cwd)
-            if item:
-                target = self.vault.get_item(item)
-            else:
-                items = [i for i in self.vault.list_items(project=project.name,
-                                                          repository=project.repository)
-                         if i.kind == "handoff" and not i.imported]
-                if not items:
-                    state = self._state(project)
-                    path = self.latest_context(project)
-                    text = path.read_text("utf-8") if path else ""
-                    target = self.vault.create_item(
-                        project=project.name, branch=state.branch if state else None,
-                        session_id=None, machine=machine_name(), repository=project.repository,
-                        context=text, kind="handoff")
-                else:
-                    target = items[0]
-            updated = self.vault.set_response(target.id, answer)
-            return {"project": project.name, "item": updated.title, "vault": self.vault.description,
-                    "warnings": self._warnings}
-
-
-def check_writable(paths: Paths) -> None:
-    """Fail early, with a clear message, when the state home cannot be written."""
-    try:
-        paths.home.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StateError(f"Cannot create {paths.home} ({exc.strerror}). Set CLAUDE_CONFIG_DIR "
-                         f"to a writable folder.") from exc

@@ -85,6 +85,19 @@ class LedgerEntry(Model):
     compact_context: str | None = None
 
 
+class PendingHandoff(Model):
+    """A ClaudeSync item that could not be created yet, kept under ``pending-handoffs/``."""
+
+    project: str
+    branch: str | None = None
+    session_id: str | None = None
+    machine: str | None = None
+    repository: str | None = None
+    context: str
+    transfer_prompt: str = ""
+    kind: Literal["handoff", "sync"] = "handoff"
+
+
 # --- the session record (seed: claude_sessions) -----------------------------------------------
 
 
