@@ -52,8 +52,14 @@ def ledger_entry(home: Path, sid: str) -> dict[str, Any]:
 @pytest.mark.parametrize("event", list(EVENTS))
 @pytest.mark.parametrize("stdin", ["", "not json", "[1, 2]", '{"session_id": 5}', "\x00\xff"])
 def test_every_hook_survives_garbage(event: str, stdin: str, repo: Path) -> None:
-    out, _ = run_hook(event, None, cwd=repo, raw=stdin)
-    assert out is None or isinstance(out, dict)
+    out, _ = run_hook(event, None, cwd=repo, raw=stdin)  # exit 0 is checked there
+    is_object = stdin.strip() == "" or stdin.startswith("{")
+    if is_object:
+        assert out is None or "systemMessage" not in out
+    else:  # the user is told, in one line, and Claude Code goes on
+        assert out is not None and out["systemMessage"].startswith(
+            f"claude-session {event} hook failed:")
+        assert "Traceback" not in out["systemMessage"]
 
 
 @pytest.mark.parametrize("event", list(EVENTS))
@@ -62,16 +68,6 @@ def test_every_hook_works_outside_git(event: str, tmp_path: Path) -> None:
     folder.mkdir()
     out, _ = run_hook(event, payload(event, folder, source="startup"), cwd=folder)
     assert out is None or "systemMessage" not in out
-
-
-@pytest.mark.parametrize("event", list(EVENTS))
-def test_hooks_survive_corrupt_state_files(event: str, repo: Path, isolated_home: Path) -> None:
-    (isolated_home / "pause-state.json").write_text("{oops")
-    (isolated_home / "remind-state.json").write_text("[]")
-    (isolated_home / "claude-session" / "ledger").mkdir(parents=True)
-    (isolated_home / "claude-session" / "ledger" / "sess-1.json").write_text("garbage")
-    out, _ = run_hook(event, payload(event, repo, source="startup"), cwd=repo)
-    assert out is None or isinstance(out, dict)
 
 
 def test_session_start_records_the_session(repo: Path, isolated_home: Path) -> None:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from claude_session import gitread, handoffcache, ledger, pausestate, reminders, sessions
+from claude_session import flow, gitread, handoffcache, ledger, pausestate, reminders, sessions
 from claude_session.clock import ago, now, now_iso, parse_time
 from claude_session.config import Settings
 from claude_session.paths import Paths, project_name
@@ -286,14 +286,16 @@ def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
     started = time.monotonic()
     output: Output | None = None
     disarm = _arm_deadline(event)
-    try:
-        data = read_input()
-        output = handler(HookContext(data))
-    except (Exception, HookDeadline) as exc:  # noqa: BLE001 - never break Claude Code
-        warn(f"claude-session {event} hook failed: {type(exc).__name__}: {exc}")
-        _log_failure(event, exc)
-    finally:
-        disarm()
+    with flow.begin() as current:  # state files moved aside are told to the user
+        try:
+            data = read_input()
+            output = handler(HookContext(data))
+        except (Exception, HookDeadline) as exc:  # noqa: BLE001 - never break Claude Code
+            warn(f"claude-session {event} hook failed: {type(exc).__name__}: {exc}")
+            _log_failure(event, exc)
+        finally:
+            disarm()
+        _warnings[:0] = current.warnings
     if _warnings:
         output = dict(output or {})
         # exception texts may quote the input they choked on: redact before Claude Code sees it

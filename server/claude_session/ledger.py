@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from claude_session.flow import WarningSink
 from claude_session.paths import Paths, file_stem
 from claude_session.statefile import StateFile, move_aside
 
@@ -75,8 +76,7 @@ def _load(path: Path, warnings: list[str] | None) -> Entry | None:
         return None
     except (OSError, ValueError, UnicodeDecodeError):
         message = move_aside(path, "not a ledger entry")
-        if warnings is not None:
-            warnings.append(message)
+        (warnings if warnings is not None else WarningSink()).append(message)
         return None
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from claude_session.errors import StateError
+from claude_session.flow import WarningSink
 from claude_session.paths import FILE_MODE, ensure_dir
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,8 @@ class StateFile:
         self._empty = empty or dict
         self._validate = validate
         self.lock_timeout = lock_timeout
-        self.warnings: list[str] = []
+        # a moved-aside file is told to the flow (tool call, command or hook) that found it
+        self.warnings: list[str] = WarningSink()
 
     def empty(self) -> Data:
         data = self._empty()

@@ -1,0 +1,313 @@
+"""A cloned repository is untrusted input: the hooks' git reading, transcript paths and the
+shared session logic, attacked as in ``shared/findings/redteam.md`` (tests named by row id)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claude_session import gitread, ledger, sessions
+from claude_session.lifecycle import Core
+from claude_session.paths import Paths
+from helpers.gitrepo import commit_file, git, make_repo
+
+ROOT = Path(__file__).resolve().parent.parent
+HOOKS = ROOT / "hooks"
+SERVER = ROOT / "server"
+SCRIPTS = {"SessionStart": "session_start", "Stop": "stop", "PreCompact": "pre_compact",
+           "SessionEnd": "session_end", "UserPromptSubmit": "user_prompt_submit"}
+HANG_GUARD = 60  # seconds: a hook still running then is hung (its own deadlines are far below)
+
+
+def hook(event: str, cwd: Path, *, session_id: str = "s1", env: dict[str, str] | None = None,
+         **extra: Any) -> dict[str, Any] | None:
+    data = {"session_id": session_id, "cwd": str(cwd), "hook_event_name": event, **extra}
+    proc = subprocess.run([sys.executable, str(HOOKS / f"{SCRIPTS[event]}.py")],
+                          input=json.dumps(data), capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=HANG_GUARD)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout) if proc.stdout.strip() else None
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "claude_session.cli", *args], cwd=cwd,
+                          env={**os.environ, "PYTHONPATH": str(SERVER)}, capture_output=True,
+                          text=True, timeout=HANG_GUARD, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "proj")
+
+
+def entry(home: Path, sid: str) -> dict[str, Any]:
+    found = ledger.get(Paths(home), sid)
+    assert found is not None
+    return found
+
+
+# --- transcripts (H4-H6) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("event", ["PreCompact", "SessionEnd", "Stop"])
+def test_H4_dev_zero_as_transcript_never_hangs_a_hook(event: str, repo: Path) -> None:
+    hook("SessionStart", repo, source="startup")
+    out = hook(event, repo, transcript_path="/dev/zero")
+    assert out is None or "systemMessage" not in out
+
+
+@pytest.mark.parametrize("event", ["PreCompact", "SessionEnd"])
+def test_H5_fifo_as_transcript_never_hangs_a_hook(event: str, repo: Path,
+                                                   tmp_path: Path) -> None:
+    fifo = tmp_path / "t.jsonl"
+    os.mkfifo(fifo)
+    hook("SessionStart", repo, source="startup")
+    out = hook(event, repo, transcript_path=str(fifo))
+    assert out is None or "systemMessage" not in out
+
+
+def test_H6_a_stored_bad_transcript_path_never_blocks_later_starts_or_sync(
+        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    hook("SessionStart", repo, session_id="dead", source="startup")
+    hook("Stop", repo, session_id="dead", transcript_path=str(fifo))
+    with ledger.edit(Paths(isolated_home), "dead") as data:
+        data["claude_pid"] = 2**22 + 12345  # a Claude Code that is gone
+    assert entry(isolated_home, "dead")["transcript_path"] == str(fifo)
+    hook("SessionStart", repo, session_id="next", source="startup")
+    assert entry(isolated_home, "dead")["status"] == "finalized"
+    # the same with the CLI: start and sync finalize the orphan and return
+    hook("Stop", repo, session_id="dead2", transcript_path="/dev/zero")
+    with ledger.edit(Paths(isolated_home), "dead2") as data:
+        data["claude_pid"] = 2**22 + 12346
+    assert cli("sync", cwd=repo).returncode == 0
+    assert entry(isolated_home, "dead2")["status"] == "finalized"
+
+
+# --- the hooks' git reading (H9-H11) ---------------------------------------------------------
+
+
+def test_H9_hooks_never_take_the_index_lock(repo: Path, isolated_home: Path) -> None:
+    assert cli("remind", "on", "--every", "1", "--dirty-files", "1", cwd=repo).returncode == 0
+    (repo / "README.md").write_text("hello\n")  # same content, new mtime: index entry stale
+    os.utime(repo / "README.md", (1, 1))
+    (repo / "new.txt").write_text("x")
+    index = repo / ".git" / "index"
+    before = index.stat()
+    out = hook("UserPromptSubmit", repo, prompt="hi")
+    assert out and "uncommitted" in out["hookSpecificOutput"]["additionalContext"]
+    hook("PreCompact", repo)
+    after = index.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_H10_a_head_pointing_outside_the_repository_is_never_read(
+        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    secret = tmp_path / "private-note.txt"
+    secret.write_text("MY_PRIVATE_NOTE_line1\nsecond line\n")
+    rel = os.path.relpath(secret, repo / ".git")
+    (repo / ".git" / "HEAD").write_text(f"ref: {rel}\n")
+    hook("SessionStart", repo, source="startup")
+    hook("PreCompact", repo)
+    out = hook("SessionStart", repo, source="compact")
+    assert "MY_PRIVATE_NOTE" not in json.dumps(entry(isolated_home, "s1"))
+    assert "MY_PRIVATE_NOTE" not in json.dumps(out or {})
+    for path in isolated_home.rglob("*"):
+        if path.is_file():
+            assert b"MY_PRIVATE_NOTE" not in path.read_bytes(), path
+
+
+def test_H10_a_ref_symlinked_out_of_the_repository_is_never_read(
+        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    secret = tmp_path / "victim-secret"
+    secret.write_text("0123456789abcdef0123456789abcdef01234567\n")  # even if it looks like a sha
+    ref = repo / ".git" / "refs" / "heads" / "main"
+    ref.unlink()
+    ref.symlink_to(secret)
+    hook("SessionStart", repo, source="startup")
+    assert entry(isolated_home, "s1")["starting_head"] is None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a repository to another user")
+def test_H10_a_repository_owned_by_another_user_is_not_read(
+        tmp_path: Path, isolated_home: Path) -> None:
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    shared = make_repo(tmp_path / "shared")
+    secret = tmp_path / "victim-0600"
+    secret.write_text("VICTIM-SECRET\n")
+    secret.chmod(0o600)
+    ref = shared / ".git" / "refs" / "heads" / "main"
+    ref.unlink()
+    ref.symlink_to(secret)
+    work = shared / "work"
+    work.mkdir()
+    for base, dirs, files in os.walk(shared):
+        for name in [*dirs, *files]:
+            os.lchown(os.path.join(base, name), nobody.pw_uid, nobody.pw_gid)
+    os.chown(shared, nobody.pw_uid, nobody.pw_gid)
+    os.chown(work, os.geteuid(), os.getegid())  # the victim's own folder inside it
+    assert gitread.find_git(work) is None
+    hook("SessionStart", work, source="startup")
+    assert "VICTIM" not in json.dumps(entry(isolated_home, "s1"))
+
+
+def test_H11_a_ref_name_never_reaches_git_as_an_option(
+        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    target = tmp_path / "INJECTED"
+    (repo / ".git" / "refs" / "heads" / "evil").write_text(f"--output={target}\n")
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/evil\n")
+    hook("SessionStart", repo, source="startup")
+    git(repo, "checkout", "-q", "main")
+    commit_file(repo, "a.txt", "a")
+    hook("SessionEnd", repo)
+    assert not target.exists()
+    assert not Path(f"{target}..HEAD").exists()
+
+
+def test_the_git_reader_refuses_names_that_are_options_or_escape() -> None:
+    assert not gitread.is_ref_name("refs/heads/-x")
+    assert not gitread.is_ref_name("../../etc/passwd")
+    assert not gitread.is_ref_name("refs/heads/../../../x")
+    assert not gitread.is_ref_name("--output=/tmp/x")
+    assert gitread.is_ref_name("refs/heads/feature/x-1")
+    assert not gitread.is_oid("--output=/tmp/x")
+    assert gitread.session_files(Path("/"), "--output=/tmp/x") == []
+
+
+# --- one record, however the session ended (issue 9 part 2) ----------------------------------
+
+
+def test_end_and_hook_finalization_agree_on_renames_deletions_and_non_ascii_paths(
+        tmp_path: Path, isolated_home: Path) -> None:
+    def session(name: str) -> tuple[Path, str]:
+        repo = make_repo(tmp_path / name)
+        commit_file(repo, "a.txt", "a\n" * 50)
+        commit_file(repo, "gone.txt", "bye")
+        commit_file(repo, "sp ace é.txt", "1")
+        start = git(repo, "rev-parse", "HEAD")
+        git(repo, "mv", "a.txt", "b.txt")
+        git(repo, "rm", "-q", "gone.txt")
+        (repo / "sp ace é.txt").write_text("2")
+        git(repo, "commit", "-qam", "rename, delete, edit")
+        return repo, start
+
+    by_hook, start = session("hooked")
+    sessions.touch(Paths(isolated_home), sessions.new_entry(
+        session_id="h", project="hooked", project_root=str(by_hook), branch="main",
+        head=start, source="startup"))
+    assert sessions.finalize_session(Paths(isolated_home), "h")
+    spooled = json.loads(next((isolated_home / "claude-session" / "spool").glob("*.json"))
+                         .read_text())
+
+    by_end, start = session("ended")
+    with Core() as core:
+        core.start(by_end, session_id="e")
+        with ledger.edit(Paths(isolated_home), "e") as data:
+            data["starting_head"] = start
+        record = core.end(by_end, session_id="e", summary="done", push=False).record
+    assert sorted(record.files_changed) == sorted(spooled["files_changed"])
+    assert sorted(record.files_changed) == ["a.txt", "b.txt", "gone.txt", "sp ace é.txt"]
+    assert record.commits_count == spooled["commits_count"] == 1
+
+
+# --- ledger identity (S7) ------------------------------------------------------------------
+
+
+def test_S7_session_ids_that_clean_up_alike_never_close_each_other(
+        repo: Path, isolated_home: Path) -> None:
+    alive = subprocess.Popen(["sleep", "60"])  # team/alpha's Claude Code, still running
+    try:
+        hook("SessionStart", repo, session_id="team/alpha", source="startup")
+        with ledger.edit(Paths(isolated_home), "team/alpha") as data:
+            data["claude_pid"] = alive.pid
+        hook("SessionStart", repo, session_id="team-alpha", source="startup")
+        hook("SessionEnd", repo, session_id="team-alpha")
+    finally:
+        alive.kill()
+        alive.wait()
+    alpha = entry(isolated_home, "team/alpha")
+    assert alpha["session_id"] == "team/alpha" and alpha["status"] == "active"
+    assert entry(isolated_home, "team-alpha")["status"] == "finalized"
+
+
+# --- corrupt state in hooks: moved aside and told --------------------------------------------
+
+
+@pytest.mark.parametrize("event", list(SCRIPTS))
+def test_hooks_move_a_corrupt_ledger_entry_aside_and_say_so(
+        event: str, repo: Path, isolated_home: Path) -> None:
+    folder = isolated_home / "claude-session" / "ledger"
+    folder.mkdir(parents=True)
+    (folder / "s1.json").write_bytes(b"garbage \xff")
+    (isolated_home / "pause-state.json").write_text("{oops")
+    out = hook(event, repo, source="startup", prompt="hi")
+    moved = sorted(p.name for p in isolated_home.rglob("*.corrupt-*"))
+    if event == "UserPromptSubmit":  # reads neither file unless reminders are on
+        assert out is None and moved == []
+        return
+    assert moved, "nothing was moved aside"
+    assert out is not None and "moved" in out["systemMessage"]
+    kept = [p for p in isolated_home.rglob("*.corrupt-*") if p.name.startswith("s1.json")]
+    assert not kept or kept[0].read_bytes() == b"garbage \xff"
+
+
+# --- hooklib is an edge (issue 9 part 4) -----------------------------------------------------
+
+#: modules the hooks import; they may import only each other and the standard library
+STDLIB_ONLY = {"clock", "config", "errors", "flow", "gitread", "handoffcache", "hooklib", "hook",
+               "ledger", "paths", "pausestate", "redact", "reminders", "sessions", "statefile",
+               "transcript", "context"}
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.level:  # relative: from .errors import X
+                found.add(f"claude_session.{node.module}")
+            else:
+                found.add(node.module)
+                if node.module == "claude_session":
+                    found.update(f"claude_session.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_only_hook_entry_points_import_hooklib() -> None:
+    package = SERVER / "claude_session"
+    importers = sorted(str(p.relative_to(package)) for p in package.rglob("*.py")
+                       if "claude_session.hooklib" in _imports(p))
+    assert importers == ["hook.py"]
+
+
+def test_the_modules_hooks_use_stay_standard_library_only() -> None:
+    package = SERVER / "claude_session"
+    allowed = set(sys.stdlib_module_names) | {"claude_session"}
+    for name in sorted(STDLIB_ONLY):
+        for imported in _imports(package / f"{name}.py"):
+            top, _, rest = imported.partition(".")
+            if top == "claude_session" and rest:
+                assert rest.split(".")[0] in STDLIB_ONLY, f"{name} imports {imported}"
+            else:
+                assert top in allowed, f"{name} imports {imported}"
+
+
+def test_hook_notes_name_the_commands_of_the_install_mode(repo: Path, isolated_home: Path) -> None:
+    assert cli("start", cwd=repo).returncode == 0
+    assert cli("pause", "--summary", "lunch", cwd=repo).returncode == 0
+    classic = hook("SessionStart", repo, session_id="c", source="startup")
+    plugin = hook("SessionStart", repo, session_id="p", source="startup",
+                  env={"CLAUDE_PLUGIN_ROOT": str(ROOT)})
+    assert classic and "/resume-session" in classic["hookSpecificOutput"]["additionalContext"]
+    assert plugin and "/session:resume" in plugin["hookSpecificOutput"]["additionalContext"]
