@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from claude_session import flow
 from claude_session.errors import StateError
 from claude_session.statefile import StateFile, atomic_write
 
@@ -31,11 +32,11 @@ def test_corrupt_file_is_moved_aside_not_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "x.json"
     path.write_text("{not json")
     sf = StateFile(path)
-    with sf.update() as data:
+    with flow.begin() as current, sf.update() as data:
         data["fresh"] = True
     aside = list(tmp_path.glob("x.json.corrupt-*"))
     assert len(aside) == 1 and aside[0].read_text() == "{not json"
-    assert "moved to" in sf.warnings[0] and aside[0].name in sf.warnings[0]
+    assert "moved to" in current.warnings[0] and aside[0].name in current.warnings[0]
     assert json.loads(path.read_text())["fresh"] is True
 
 
@@ -57,8 +58,9 @@ def test_validator_failure_counts_as_corrupt(tmp_path: Path) -> None:
     path = tmp_path / "x.json"
     path.write_text('{"version": 1, "projects": []}')
     sf = StateFile(path, validate=validate, empty=lambda: {"projects": {}})
-    assert sf.read() == {"version": 1, "projects": {}}
-    assert "projects is not an object" in sf.warnings[0]
+    with flow.begin() as current:
+        assert sf.read() == {"version": 1, "projects": {}}
+    assert "projects is not an object" in current.warnings[0]
 
 
 def test_newer_format_is_read_but_never_written(tmp_path: Path) -> None:

@@ -78,7 +78,7 @@ class ClaudeSyncFlows:
                     vault.mark_imported(synced.id)
                     origin = synced.machine or "another machine"
                     self._warn(f"Continuing the session synced from {origin} ({synced.title}).")
-            item = vault.pending_response(project=project.name, repository=project.repository)
+            item = vault.pending_response(project=project.name, repository=project.identity)
             if item is None:
                 return context, context_file, None
             merged_file = self._merge_answer(project, session_id, context, item)
@@ -94,7 +94,7 @@ class ClaudeSyncFlows:
             if retry:
                 self._retry_pending_handoffs()
             waiting = self.vault.pending_response(project=project.name,
-                                                  repository=project.repository)
+                                                  repository=project.identity)
         except VaultError as exc:
             self._warn(f"ClaudeSync not checked: {exc}")
             return False
@@ -102,7 +102,7 @@ class ClaudeSyncFlows:
         return waiting is not None
 
     def _newest_sync_item(self, vault: Vault, project: Project) -> HandoffItem | None:
-        for item in vault.list_items(project=project.name, repository=project.repository):
+        for item in vault.list_items(project=project.name, repository=project.identity):
             if item.kind == "sync" and not item.imported:
                 return item
         return None
@@ -129,7 +129,7 @@ class ClaudeSyncFlows:
                                  repository=project.repository, context_markdown=text)
         request: dict[str, Any] = {
                    "project": project.name, "branch": branch, "session_id": session_id,
-                   "machine": machine_name(), "repository": project.repository, "context": text,
+                   "machine": machine_name(), "repository": project.identity, "context": text,
                    "transfer_prompt": prompt, "kind": kind}
         try:
             item = self.vault.create_item(**request)
@@ -191,7 +191,7 @@ class ClaudeSyncFlows:
                     self._warn(f"Item '{found.title}' was imported before; importing it again.")
             else:
                 pending = self.vault.pending_response(project=project.name,
-                                                      repository=project.repository)
+                                                      repository=project.identity)
                 if pending is None:
                     return ImportResult(status="nothing_to_import", project=project.name,
                                         warnings=self._warnings)
@@ -211,6 +211,8 @@ class ClaudeSyncFlows:
 
 
     def latest_context(self, project: Project) -> Path | None:
+        """The paused context, else the newest context file of this project (by its recorded
+        repository or folder, never by name alone: two projects may share a name)."""
         pause = self._pause_entry(project)
         if pause is not None and Path(pause.context_file).exists():
             return Path(pause.context_file)
@@ -220,7 +222,13 @@ class ClaudeSyncFlows:
                           if p.name.startswith(prefix) and p.suffix == ".md"]
         except FileNotFoundError:
             return None
-        return max(candidates, key=lambda p: p.stat().st_mtime, default=None)
+        for path in sorted(candidates, key=lambda p: p.stat().st_mtime, reverse=True):
+            try:
+                if ctxmod.parse(path.read_text("utf-8")).repository == project.identity:
+                    return path
+            except (OSError, UnicodeDecodeError, ValueError):
+                continue
+        return None
 
     def handoff_prompt(self, cwd: Path | str) -> dict[str, Any]:
         with self._collecting():
@@ -247,7 +255,7 @@ class ClaudeSyncFlows:
                 target = self.vault.get_item(item)
             else:
                 items = [i for i in self.vault.list_items(project=project.name,
-                                                          repository=project.repository)
+                                                          repository=project.identity)
                          if i.kind == "handoff" and not i.imported]
                 if not items:
                     state = self._state(project)
@@ -255,7 +263,7 @@ class ClaudeSyncFlows:
                     text = path.read_text("utf-8") if path else ""
                     target = self.vault.create_item(
                         project=project.name, branch=state.branch if state else None,
-                        session_id=None, machine=machine_name(), repository=project.repository,
+                        session_id=None, machine=machine_name(), repository=project.identity,
                         context=text, kind="handoff")
                 else:
                     target = items[0]

@@ -191,12 +191,12 @@ class Core(ClaudeSyncFlows):
         if entry is None or entry.status not in ("active", "ending"):
             entry = LedgerEntry(
                 session_id=session_id, project=project.name, project_root=project.key,
-                repository_url=project.origin_url, started_at=now, source=source,
+                repository_url=project.record_url, started_at=now, source=source,
                 starting_branch=state.branch if state else None,
                 starting_head=state.head if state else None,
             )
         if entry.repository_url is None:
-            entry.repository_url = project.origin_url  # entries the SessionStart hook made lack it
+            entry.repository_url = project.record_url  # entries the SessionStart hook made lack it
         if entry.starting_head is None and state is not None and state.head:
             entry.starting_head = state.head
             entry.starting_branch = entry.starting_branch or state.branch
@@ -246,7 +246,7 @@ class Core(ClaudeSyncFlows):
         return ctxmod.Context(
             project=project.name, kind=kind, created=utcnow(),
             branch=state.branch if state else None, head=state.head if state else None,
-            session_id=session_id, repository=project.repository,
+            session_id=session_id, repository=project.identity,
             summary=summary, accomplishments=list(accomplishments),
             next_steps=list(next_steps), notes=notes,
             dirty_files=list(state.dirty_files) if state else [],
@@ -389,13 +389,13 @@ class Core(ClaudeSyncFlows):
                     ctx.head = state.head if state else ctx.head
                     atomic_write(path, ctxmod.render(ctx))
             pause = PauseEntry(
-                project=project.name, project_root=project.key, repository_url=project.origin_url,
+                project=project.name, project_root=project.key, repository_url=project.record_url,
                 branch=state.branch if state else None, head=state.head if state else None,
                 context_file=str(path), paused_at=utcnow(), session_id=sid, wip_commit=wip_sha,
                 note=redact_data(note), summary=redact_data(summary),
+                repository=project.repository,
             )
             data = pause.model_dump(mode="json")
-            data["repository"] = project.repository
             pausestate.put(self.paths, project.key, data, state=self.pause_file)
             entry.context_id = path.stem
             entry.summary = redact_data(summary) or entry.summary
@@ -464,12 +464,9 @@ class Core(ClaudeSyncFlows):
         if raw is None or raw.get("project_root") == project.key:
             return None
         old_root = str(raw["project_root"])
-        with self.pause_file.update() as data:
-            moved = data["projects"].pop(old_root, None)
-            if moved is None:
-                return None
-            moved["project_root"] = project.key
-            data["projects"][project.key] = moved
+        moved = pausestate.move(self.paths, old_root, project.key, state=self.pause_file)
+        if moved is None:
+            return None
         self._warn(f"The pause was saved at {old_root}; the repository is now at {project.key} "
                    f"and the pause moved with it.")
         return PauseEntry.model_validate(moved)
@@ -516,7 +513,7 @@ class Core(ClaudeSyncFlows):
                                                           kind=mode)
             commits, files = self._session_git(project, entry)
             record = build_record(
-                entry, application=project.name, repository_url=project.origin_url,
+                entry, application=project.name, repository_url=project.record_url,
                 ended_at=utcnow(), ending_branch=state.branch if state else None,
                 commits_count=len(commits), files_changed=files,
                 usage=transcript_usage(entry.transcript_path, sid), summary=summary,

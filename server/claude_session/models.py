@@ -35,6 +35,7 @@ class PauseEntry(Model):
     project: str
     project_root: str
     repository_url: str | None = None
+    repository: str | None = None  # origin normalised: finds the pause after the folder moved
     branch: str | None = None
     head: str | None = None
     context_file: str

@@ -60,3 +60,15 @@ def clear(paths: Paths, root: str, *, state: StateFile | None = None) -> Entry |
     with (state or pause_file(paths)).update() as data:
         removed = data["projects"].pop(root, None)
     return removed if isinstance(removed, dict) else None
+
+
+def move(paths: Paths, old_root: str, new_root: str, *,
+         state: StateFile | None = None) -> Entry | None:
+    """Re-key a pause whose repository moved on disk; None if it was gone meanwhile."""
+    with (state or pause_file(paths)).update() as data:
+        moved = data["projects"].pop(old_root, None)
+        if not isinstance(moved, dict):
+            return None
+        moved["project_root"] = new_root
+        data["projects"][new_root] = moved
+        return dict(moved)

@@ -23,6 +23,19 @@ class Project:
     def key(self) -> str:
         return str(self.root)
 
+    @property
+    def identity(self) -> str:
+        """What tells this project from every other one: the repository across machines, or,
+        without an ``origin``, the folder (never the name: ``my app`` and ``my-app`` both clean
+        up to ``my-app``)."""
+        return self.repository or self.root.as_uri()
+
+    @property
+    def record_url(self) -> str:
+        """The repository URL a session record carries (the folder's URL without an origin),
+        so the tracker keeps same-named projects apart."""
+        return self.origin_url or self.root.as_uri()
+
 
 def resolve(cwd: Path | str) -> Project:
     folder = Path(os.path.abspath(cwd))

@@ -143,7 +143,8 @@ def build_unended_record(entry: Entry, ended_at: str) -> Entry:
     commits, files = measure_git(root, entry.get("starting_head")) if head else ([], [])
     return record_fields(
         entry, record_id=entry.get("record_id") or new_id(), ended_at=ended_at,
-        repository_url=entry.get("repository_url") or (gitread.origin_url(root) if head else None),
+        repository_url=entry.get("repository_url") or (gitread.origin_url(root) if head else None)
+        or root.as_uri(),
         ending_branch=(head[1] if head else None) or entry.get("starting_branch"),
         commits_count=len(commits), files_changed=files,
         usage=transcript_usage(entry.get("transcript_path"), str(entry["session_id"])),
