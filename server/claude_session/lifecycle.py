@@ -48,7 +48,7 @@ from claude_session.models import (
     new_id,
     utcnow,
 )
-from claude_session.paths import Paths
+from claude_session.paths import Paths, ensure_dir
 from claude_session.project import Project, resolve
 from claude_session.records import (
     build_record,
@@ -898,7 +898,7 @@ class Core:
 def check_writable(paths: Paths) -> None:
     """Fail early, with a clear message, when the state home cannot be written."""
     try:
-        paths.home.mkdir(parents=True, exist_ok=True)
+        ensure_dir(paths.home)
     except OSError as exc:
         raise StateError(f"Cannot create {paths.home} ({exc.strerror}). Set CLAUDE_CONFIG_DIR "
                          f"to a writable folder.") from exc
