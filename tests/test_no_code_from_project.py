@@ -181,18 +181,19 @@ def test_E1_classic_install_commands_never_import_the_projects_code(
     env = hostile_env(evil)
     for event in EVENTS:
         [command] = hooks[event]
-        assert " -I " in command and "-m claude_session" not in command, command
         data = {"session_id": "e1", "cwd": str(evil), "hook_event_name": event}
         out = run_shell(command, cwd=evil, stdin=json.dumps(data), env=env)
-        assert out == "" or isinstance(json.loads(out), dict)
         assert_nothing_ran(marks, f"the {event} hook")
+        assert out == "" or isinstance(json.loads(out), dict)
+        assert " -I " in command and "-m claude_session" not in command, command
     # our own hook ran: the SessionStart hook opened the ledger entry
     assert (isolated_home / "claude-session" / "ledger" / "e1.json").is_file()
 
     argv = registered_mcp(isolated_home)
-    assert argv[1] == "-I" and "-m" not in argv, argv
-    assert '"session"' in mcp_initialize(argv, cwd=evil, env=env)
+    line = mcp_initialize(argv, cwd=evil, env=env)
     assert_nothing_ran(marks, "the MCP server")
+    assert '"session"' in line
+    assert argv[1] == "-I" and "-m" not in argv, argv
 
 
 def test_E1_reinstall_replaces_the_seeds_python_m_commands_and_uninstall_removes_both(
@@ -218,9 +219,9 @@ def test_E1_reinstall_replaces_the_seeds_python_m_commands_and_uninstall_removes
     assert old_hook not in commands and "echo mine" in commands
     assert sum("claude_session" in c for c in commands) == len(EVENTS)
     argv = registered_mcp(isolated_home)
-    assert argv[1] == "-I", argv
     mcp_initialize(argv, cwd=evil, env=hostile_env(evil))
     assert_nothing_ran(marks, "the re-registered MCP server")
+    assert argv[1] == "-I", argv
 
     # an old-form hook the manifest does not know (added back by hand) goes on uninstall too
     settings = json.loads((isolated_home / "settings.json").read_text())
@@ -238,11 +239,11 @@ def test_E1_the_plugin_hooks_never_import_the_projects_code(
     env = hostile_env(evil, CLAUDE_PLUGIN_ROOT=str(ROOT))
     for event in EVENTS:
         [command] = [h["command"] for g in hooks[event] for h in g["hooks"]]
-        assert command.startswith("python3 -I "), command
         data = {"session_id": "p1", "cwd": str(evil), "hook_event_name": event}
         out = run_shell(command, cwd=evil, stdin=json.dumps(data), env=env)
-        assert out == "" or "systemMessage" not in json.loads(out), out
         assert_nothing_ran(marks, f"the plugin's {event} hook")
+        assert out == "" or "systemMessage" not in json.loads(out), out
+        assert command.startswith("python3 -I "), command
     assert (isolated_home / "claude-session" / "ledger" / "p1.json").is_file()
 
 
@@ -280,12 +281,12 @@ def test_E2_the_plugin_launchers_first_run_never_imports_the_projects_code(
         env=env,
         timeout=300,
     )
+    assert_nothing_ran(marks, "the launcher's venv and pip steps")
     assert proc.returncode == 1 and "reconnect with /mcp" in proc.stderr, proc.stderr
     log = (data / "venv-install.log").read_text()
     assert " -I -m venv " in log and " -I -m pip install " in log, log
     assert (data / "venv" / "bin" / "python").exists()  # the venv was made (ensurepip ran)
     assert "pip" in log.split(" -I -m pip install ", 1)[1].lower()  # pip's own complaint
-    assert_nothing_ran(marks, "the launcher's venv and pip steps")
 
 
 @pytest.mark.slow
@@ -302,8 +303,8 @@ def test_E2_the_launcher_starts_the_venv_server_isolated_in_the_project(
     (venv / ".claude-session-stamp").write_text(launch_mcp.stamp())
     env = hostile_env(evil, CLAUDE_PLUGIN_DATA=str(data))
     line = mcp_initialize(plugin_mcp_argv(bare_python), cwd=evil, env=env)
-    assert '"session"' in line
     assert_nothing_ran(marks, "the venv's MCP server")
+    assert '"session"' in line
 
 
 def test_E2_the_launcher_on_a_python_with_the_dependencies_never_imports_the_projects_code(
@@ -314,5 +315,5 @@ def test_E2_the_launcher_on_a_python_with_the_dependencies_never_imports_the_pro
     if probe.returncode != 0:
         pytest.skip(f"{python} lacks the dependencies")
     line = mcp_initialize(plugin_mcp_argv(Path(python)), cwd=evil, env=hostile_env(evil))
-    assert '"session"' in line
     assert_nothing_ran(marks, "the launcher's own server")
+    assert '"session"' in line
