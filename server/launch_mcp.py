@@ -9,6 +9,11 @@ Standard library only. In order:
    so it finishes even when Claude Code gives up waiting for the server the first time.
 The package code itself always comes from this checkout's ``server/`` folder.
 Usage: ``launch_mcp.py [--prepare]`` (``--prepare`` only makes the environment, in the background).
+
+Claude Code starts this in the project folder, which may be a stranger's clone: every Python this
+launcher runs gets ``-I`` (no working directory or ``PYTHON*`` variables on ``sys.path``) and,
+except the server itself (which works on the project), runs in the data folder, so a ``venv.py``,
+``pip.py`` or ``claude_session/`` in the project is never imported.
 """
 
 from __future__ import annotations
@@ -54,6 +59,17 @@ def venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
+def add_user_site() -> None:
+    """Under ``-I`` (how the plugin starts this), the user's site-packages, where a
+    ``pip install --user`` put the dependencies, as a plain run of this Python would have it."""
+    import site
+
+    if sys.flags.isolated and sys.prefix == sys.base_prefix:
+        user_site = site.getusersitepackages()
+        if os.path.isdir(user_site):
+            site.addsitedir(user_site)
+
+
 def have_deps() -> bool:
     try:
         for name in DEPS_PROBE:
@@ -70,33 +86,57 @@ def venv_ready(venv: Path) -> bool:
         return False
 
 
+def make_private_dir(folder: Path) -> None:
+    """``folder`` and its missing parents, each 0700 (an existing one keeps its mode)."""
+    missing = []
+    while not folder.is_dir() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        try:
+            os.mkdir(made, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(made, 0o700)
+
+
+def open_private(path: Path, flags: int) -> int:
+    """Our own file ``path`` (0600), never opened through a symbolic link."""
+    return os.open(path, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+
+
 def prepare(venv: Path) -> int:
-    """Make the venv (under a lock so two starts don't race). Runs detached."""
+    """Make the venv (under a lock so two starts don't race). Runs detached, in the data folder."""
     import fcntl
 
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    log = open(venv.parent / "venv-install.log", "a", encoding="utf-8")  # noqa: SIM115
-    with open(venv.parent / ".venv.lock", "w") as lock:
+    make_private_dir(venv.parent)
+    log = os.fdopen(open_private(venv.parent / "venv-install.log", os.O_WRONLY | os.O_APPEND),
+                    "a", encoding="utf-8")
+    with log, os.fdopen(open_private(venv.parent / ".venv.lock", os.O_RDWR), "r+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if venv_ready(venv):
             return 0
-        steps = [[sys.executable, "-m", "venv", "--clear", str(venv)],
-                 [str(venv_python(venv)), "-m", "pip", "install", "-q",
+        steps = [[sys.executable, "-I", "-m", "venv", "--clear", str(venv)],
+                 [str(venv_python(venv)), "-I", "-m", "pip", "install", "-q",
                   "--disable-pip-version-check", *dependencies()]]
         for step in steps:
             log.write(f"$ {' '.join(step)}\n")
             log.flush()
-            if subprocess.run(step, stdout=log, stderr=log, check=False).returncode != 0:
+            done = subprocess.run(step, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                  cwd=venv.parent, check=False)
+            if done.returncode != 0:
                 log.write("failed\n")
                 return 1
         (venv / ".claude-session-stamp").write_text(stamp())
     return 0
 
 
-def start_prepare_detached() -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--prepare"],
+def start_prepare_detached(venv: Path) -> subprocess.Popen[bytes]:
+    make_private_dir(venv.parent)
+    return subprocess.Popen([sys.executable, "-I", str(Path(__file__).resolve()), "--prepare"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+                            stderr=subprocess.DEVNULL, cwd=venv.parent,
+                            start_new_session=True)
 
 
 def run_here() -> int:
@@ -110,11 +150,12 @@ def main(argv: list[str]) -> int:
     venv = data_dir() / "venv"
     if argv[1:2] == ["--prepare"]:
         return prepare(venv)
+    add_user_site()
     if have_deps():
         return run_here()
     if not venv_ready(venv):
         say(f"preparing its Python environment in {venv} (first start only)...")
-        proc = start_prepare_detached()
+        proc = start_prepare_detached(venv)
         deadline = time.monotonic() + WAIT_SECONDS
         while proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -123,10 +164,10 @@ def main(argv: list[str]) -> int:
                 f"It keeps installing in the background: reconnect with /mcp in a minute, or run "
                 f"`python3 -m pip install {ROOT}` and restart Claude Code.")
             return 1
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SERVER), env.get("PYTHONPATH")]))
+    # isolated, by path: __main__.py puts this checkout's server/ first (the project folder,
+    # still the working directory the server works on, is never on sys.path)
     python = str(venv_python(venv))
-    os.execve(python, [python, "-m", "claude_session.cli", "mcp"], env)
+    os.execv(python, [python, "-I", str(SERVER / "claude_session" / "__main__.py"), "mcp"])
     return 1  # not reached
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from claude_session.errors import ClaudeSessionError
 from claude_session.lifecycle import Core
+from claude_session.paths import ensure_dir
 
 
 def _check(name: str, ok: bool, detail: str, fix: str = "") -> dict[str, Any]:
@@ -40,7 +41,7 @@ def _claude() -> dict[str, Any]:
 def _home(core: Core) -> dict[str, Any]:
     home = core.paths.home
     try:
-        home.mkdir(parents=True, exist_ok=True)
+        ensure_dir(home)
         probe = home / ".claude-session-doctor"
         probe.write_text("ok")
         probe.unlink()

@@ -308,11 +308,11 @@ def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
 
 def _log_failure(event: str, exc: BaseException) -> None:
     try:
+        from claude_session.statefile import append_private
+
         paths = Paths(Settings.from_env().home)
-        log_file = paths.logs / "hooks.log"
-        log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with open(log_file, "a", encoding="utf-8") as handle:
-            handle.write(_scrub(f"{now_iso()} {event} {type(exc).__name__}: {exc}") + "\n")
+        line = _scrub(f"{now_iso()} {event} {type(exc).__name__}: {exc}") + "\n"
+        append_private(paths.logs / "hooks.log", line)
     except OSError:
         pass
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +60,27 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def entry_command(*args: str) -> list[str]:
+    """How a classic install runs claude-session: this interpreter in isolated mode on the
+    absolute path of ``claude_session/__main__.py``, so nothing from the project folder Claude
+    Code runs it in can be imported (see ``__main__``)."""
+    entry = Path(__file__).resolve().with_name("__main__.py")
+    return [sys.executable, "-I", str(entry), *args]
+
+
 def hook_command(event: str) -> str:
-    return f'"{sys.executable}" -m claude_session.hook {event}'
+    return shlex.join(entry_command("hook", event))
+
+
+# Every form of hook command a classic install ever wrote: today's, and the seed's
+# ``"<python>" -m claude_session.hook EVENT`` (which ran a claude_session/ from the project).
+_OUR_HOOK = re.compile(
+    r"(?:\s-m claude_session\.hook|claude_session/__main__\.py'? hook) (?:"
+    + "|".join(HOOK_EVENTS) + r")$")
+
+
+def is_our_hook(command: object) -> bool:
+    return isinstance(command, str) and _OUR_HOOK.search(command) is not None
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -88,6 +110,40 @@ def _run_claude(*args: str) -> tuple[bool, str]:
     except (OSError, subprocess.SubprocessError) as exc:
         return False, str(exc)
     return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
+
+
+def _drop_handlers(hooks: dict[str, Any], drop: Callable[[object], bool]) -> int:
+    """Remove from ``hooks`` (settings' ``hooks`` object) every handler whose command
+    ``drop`` accepts, then the groups and events left empty; return how many went."""
+    count = 0
+    for event in list(hooks):
+        groups = hooks[event]
+        if not isinstance(groups, list):
+            continue
+        kept_groups = []
+        for group in groups:
+            handlers = group.get("hooks", []) if isinstance(group, dict) else None
+            if not isinstance(handlers, list):
+                kept_groups.append(group)
+                continue
+            kept = [h for h in handlers if not (isinstance(h, dict) and drop(h.get("command")))]
+            count += len(handlers) - len(kept)
+            if kept or not handlers:
+                kept_groups.append({**group, "hooks": kept})
+        if kept_groups:
+            hooks[event] = kept_groups
+        else:
+            del hooks[event]
+    return count
+
+
+def _mode_of(path: Path) -> int:
+    """The mode a file of Claude Code's (settings.json) keeps when we rewrite it: its own, or
+    0600 when we make it."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return 0o600
 
 
 class Installer:
@@ -126,7 +182,7 @@ class Installer:
             if target.exists() and str(target) not in manifest["files"]:
                 notes.append(f"{target} exists and is not ours; it was left as it is.")
                 continue
-            atomic_write(target, text, mode=0o644)
+            atomic_write(target, text)
             manifest["files"][str(target)] = _sha(text)
             written.append(str(target))
         return written
@@ -137,6 +193,9 @@ class Installer:
         if not isinstance(hooks, dict):
             raise StateError(f"'hooks' in {self.settings_file} is not an object; it was left "
                              f"untouched.")
+        current = {hook_command(event) for event in HOOK_EVENTS}
+        # an earlier install's commands (older forms, another path) are replaced, not kept
+        _drop_handlers(hooks, lambda c: is_our_hook(c) and c not in current)
         added = []
         for event in HOOK_EVENTS:
             command = hook_command(event)
@@ -146,20 +205,32 @@ class Installer:
             if not present:
                 groups.append({"hooks": [{"type": "command", "command": command,
                                           "timeout": 10}]})
-            if command not in manifest["hooks"]:
-                manifest["hooks"].append(command)
             added.append(event)
-        atomic_write(self.settings_file, json.dumps(settings, indent=2) + "\n", mode=0o644)
+        manifest["hooks"] = sorted(current)
+        atomic_write(self.settings_file, json.dumps(settings, indent=2) + "\n",
+                     mode=_mode_of(self.settings_file))
         return added
 
     def _register_mcp(self, manifest: dict[str, Any], notes: list[str]) -> str:
-        command = [sys.executable, "-m", "claude_session.cli", "mcp"]
-        ok, out = _run_claude("mcp", "add", "--scope", "user", SERVER_NAME, "--", *command)
-        if ok or "already exists" in out:
+        command = entry_command("mcp")
+        add = ("mcp", "add", "--scope", "user", SERVER_NAME, "--", *command)
+        ok, out = _run_claude(*add)
+        if not ok and "already exists" in out:
+            if manifest.get("mcp") != SERVER_NAME:
+                notes.append(f"An MCP server named '{SERVER_NAME}' is already registered and "
+                             f"was left as it is. If it is an older claude-session's, run "
+                             f"`claude mcp remove --scope user {SERVER_NAME}` and install again.")
+                return "not registered"
+            # ours from an earlier install, maybe in the seed's form `python -m
+            # claude_session.cli mcp` (which ran a claude_session/ from the project folder):
+            # registered again as today's. (`claude mcp get` would start the old command.)
+            _run_claude("mcp", "remove", "--scope", "user", SERVER_NAME)
+            ok, out = _run_claude(*add)
+        if ok:
             manifest["mcp"] = SERVER_NAME
             return f"registered as '{SERVER_NAME}' (user scope)"
         notes.append(f"The MCP server was not registered ({out}). Register it by hand: "
-                     f"claude mcp add --scope user {SERVER_NAME} -- {' '.join(command)}")
+                     f"claude mcp add --scope user {SERVER_NAME} -- {shlex.join(command)}")
         return "not registered"
 
     def uninstall(self) -> dict[str, Any]:
@@ -194,28 +265,19 @@ class Installer:
 
     def _remove_hooks(self, manifest: dict[str, Any]) -> int:
         ours = set(manifest.get("hooks", []))
-        if not ours or not self.settings_file.exists():
+        if not self.settings_file.exists():
             return 0
         settings = _read_json(self.settings_file)
         hooks = settings.get("hooks")
         if not isinstance(hooks, dict):
             return 0
-        count = 0
-        for event in list(hooks):
-            kept_groups = []
-            for group in hooks[event]:
-                handlers = [h for h in group.get("hooks", [])
-                            if not (isinstance(h, dict) and h.get("command") in ours)]
-                count += len(group.get("hooks", [])) - len(handlers)
-                if handlers:
-                    kept_groups.append({**group, "hooks": handlers})
-            if kept_groups:
-                hooks[event] = kept_groups
-            else:
-                del hooks[event]
+        count = _drop_handlers(hooks, lambda c: c in ours or is_our_hook(c))
+        if count == 0:
+            return 0
         if not hooks:
             del settings["hooks"]
-        atomic_write(self.settings_file, json.dumps(settings, indent=2) + "\n", mode=0o644)
+        atomic_write(self.settings_file, json.dumps(settings, indent=2) + "\n",
+                     mode=_mode_of(self.settings_file))
         return count
 
     # --- plugin -----------------------------------------------------------------------------

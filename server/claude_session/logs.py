@@ -5,13 +5,24 @@ Never stdout: it is the protocol pipe of the MCP server and the JSON channel of 
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
+from pathlib import Path
 
-from claude_session.paths import FILE_MODE, Paths, ensure_dir
+from claude_session.paths import Paths, ensure_dir
+from claude_session.statefile import open_private
 
 _FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+
+
+class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
+    """Rotating log file opened 0600, append-only and never through a symbolic link."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = open_private(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115
 
 
 def setup_logging(paths: Paths, level: str = "INFO", *, stderr: bool = False) -> None:
@@ -23,9 +34,8 @@ def setup_logging(paths: Paths, level: str = "INFO", *, stderr: bool = False) ->
     try:
         ensure_dir(paths.logs)
         log_file = paths.logs / "claude-session.log"
-        handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=2_000_000,
-                                                       backupCount=3, encoding="utf-8")
-        os.chmod(log_file, FILE_MODE)
+        handler = _PrivateFileHandler(log_file, maxBytes=2_000_000, backupCount=3,
+                                      encoding="utf-8")
         handler.setFormatter(logging.Formatter(_FORMAT))
         root.addHandler(handler)
     except OSError:

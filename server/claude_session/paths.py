@@ -76,9 +76,25 @@ class Paths:
 
 
 def ensure_dir(path: Path) -> Path:
-    """Create ``path`` (0700) if missing; an existing folder's mode is left alone."""
-    if not path.is_dir():
-        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    """Create ``path`` and each missing parent 0700 (whatever the umask); the mode of a folder
+    that already exists, such as a ``~/.claude`` Claude Code made, is left alone."""
+    if path.is_dir():
+        return path
+    missing: list[Path] = []
+    folder = path
+    while not folder.is_dir():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, DIR_MODE)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+            continue  # made by a concurrent process: its mode is its own
+        os.chmod(folder, DIR_MODE)
     return path
 
 

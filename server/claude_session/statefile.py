@@ -17,6 +17,7 @@ import fcntl
 import json
 import logging
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -73,13 +74,59 @@ def atomic_write(path: Path, content: str | bytes, *, mode: int = FILE_MODE) -> 
     _fsync_dir(path.parent)
 
 
+_NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+
+
+def open_private(path: Path, flags: int) -> int:
+    """Open (creating it 0600 if missing) our own regular file ``path``, never through a link.
+
+    A symlink or other non-regular file in its place (a lock or log name pointed elsewhere) is
+    moved aside, with a warning in the log, and a fresh file is made: nothing outside our
+    folder is created, truncated or appended to. ``O_NONBLOCK`` keeps a FIFO from blocking the
+    open; it is cleared again on the regular file. The mode is set to 0600 if it was not.
+    """
+    for attempt in (1, 2):
+        try:
+            fd = os.open(path, flags | os.O_CREAT | _NOFOLLOW, FILE_MODE)
+        except OSError as exc:  # ELOOP: a symlink; ENXIO: a FIFO nobody reads
+            if exc.errno not in (errno.ELOOP, errno.ENXIO) or attempt == 2:
+                raise
+            move_aside(path, "a link or FIFO where claude-session keeps its own file")
+            continue
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode):
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+            if info.st_mode & 0o777 != FILE_MODE:
+                with contextlib.suppress(OSError):
+                    os.fchmod(fd, FILE_MODE)
+            return fd
+        os.close(fd)
+        if attempt == 2:
+            break
+        move_aside(path, "not a regular file where claude-session keeps its own file")
+    raise OSError(errno.EEXIST, "not a regular file", str(path))
+
+
+def append_private(path: Path, text: str) -> None:
+    """Append ``text`` to our own log file ``path`` (0600, ``O_APPEND``, never through a
+    link, see ``open_private``); its folders are made 0700. Raises ``OSError``."""
+    ensure_dir(path.parent)
+    fd = open_private(path, os.O_WRONLY | os.O_APPEND)
+    data = memoryview(text.encode("utf-8", "backslashreplace"))
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def file_lock(path: Path, *, timeout: float = 10.0) -> Iterator[None]:
     """Hold an exclusive lock on ``path``'s sidecar lock file."""
     lock_path = path.with_name(f".{path.name}.lock")
     try:
         ensure_dir(lock_path.parent)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        fd = open_private(lock_path, os.O_RDWR)
     except OSError as exc:
         raise StateError(_os_error_message(lock_path, exc)) from exc
     try:

@@ -42,6 +42,7 @@ from pathlib import Path
 from claude_session.errors import StateError
 from claude_session.models import SessionRecord
 from claude_session.paths import FILE_MODE, ensure_dir
+from claude_session.statefile import open_private
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS records (
@@ -89,6 +90,9 @@ def _open(path: Path, busy_timeout: float) -> sqlite3.Connection:
     try:
         ensure_dir(path.parent)
         fresh = not path.exists()
+        if fresh:  # made 0600 before SQLite opens it (and its -wal/-shm copy that mode)
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
         conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None,
                                check_same_thread=False)
     except (OSError, sqlite3.Error) as exc:
@@ -403,7 +407,7 @@ def drain_lock(outbox_path: Path) -> Iterator[bool]:
     lock_path = outbox_path.with_name(f".{outbox_path.name}.drain-lock")
     try:
         ensure_dir(lock_path.parent)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        fd = open_private(lock_path, os.O_RDWR)
     except OSError as exc:
         raise StateError(f"Cannot create {lock_path} ({exc.strerror}); check that the folder "
                          f"is writable.") from exc
