@@ -311,6 +311,10 @@ class HttpTracker(Tracker):
             else:
                 if not _worth_retrying(response.status_code):
                     return response
+                if response.status_code >= 500:
+                    # A server that failed on a request may drop the connection (uvicorn resets
+                    # it after an exception): the next request must not reuse it.
+                    self.close()
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 failure = TrackerBusy(
                     f"The {self.description} answered HTTP {response.status_code}"

@@ -85,10 +85,15 @@ _TEXT_LISTS = (("accomplishments", "items"), ("next_steps", "items"), ("files_ch
 
 def sanitize_record(record: SessionRecord) -> tuple[SessionRecord, list[str]]:
     """A copy of ``record`` the tracker can store, and what was changed (empty: nothing)."""
+    dumped = record.model_dump(mode="python")
     scale = 1.0
     while True:
         cleaner = _Cleaner(scale)
-        data = cleaner.record(record)
+        try:
+            data = cleaner.record(dict(dumped))
+        except _TooBig:
+            scale /= 2
+            continue
         size = len(
             json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode()
         )
@@ -100,6 +105,10 @@ def sanitize_record(record: SessionRecord) -> tuple[SessionRecord, list[str]]:
     return SessionRecord.model_validate(data), cleaner.messages(record.id)
 
 
+class _TooBig(Exception):
+    """This pass's text already exceeds the target: try smaller limits."""
+
+
 class _Cleaner:
     """One pass over a record at one size scale; collects what it changed."""
 
@@ -109,6 +118,7 @@ class _Cleaner:
         self.paths: dict[str, list[str]] = {}
         self.notes: list[str] = []
         self.cut = {"long_text": 0, "long_list": 0}
+        self.size = 0  # characters of text kept so far (stops a hopeless pass early)
 
     @property
     def changed(self) -> bool:
@@ -119,8 +129,7 @@ class _Cleaner:
 
     # --- the record's own fields ------------------------------------------------------------
 
-    def record(self, record: SessionRecord) -> dict[str, Any]:
-        data = record.model_dump(mode="python")
+    def record(self, data: dict[str, Any]) -> dict[str, Any]:
         for name in _SHORT_FIELDS:
             if data.get(name) is not None:
                 data[name] = self.text(data[name], name, None if name == "id" else SHORT_TEXT)
@@ -180,6 +189,9 @@ class _Cleaner:
             self._mark("long_text", path)
             self.cut["long_text"] += len(value) - keep
             value = f"{value[:keep]} … [{len(value) - keep} characters cut]"
+        self.size += len(value)
+        if self.size > BODY_TARGET and not self.at_floor:
+            raise _TooBig
         return value
 
     def text_list(self, values: list[str], path: str, limit: int) -> list[str]:
