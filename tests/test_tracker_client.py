@@ -314,3 +314,40 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+# --- telling a record's failure from the tracker's -------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "headers", "specific"), [
+    (500, {}, True),  # the service failed on this request: maybe the record
+    (500, {"Retry-After": "1"}, False),
+    (502, {}, False), (503, {}, False), (504, {}, False), (429, {}, False),
+])
+def test_only_a_plain_500_may_be_the_records_fault(service: Service, status: int,
+                                                   headers: dict[str, str],
+                                                   specific: bool) -> None:
+    service.faults.always(Fault(status, headers=headers))
+    with HttpTracker(service.url, service.key, attempts=1) as client, \
+            pytest.raises(TrackerBusy) as caught:
+        client.send(record())
+    assert caught.value.status == status and caught.value.record_specific is specific
+
+
+def test_attempts_per_call_override_the_trackers(service: Service) -> None:
+    service.faults.always(Fault(500))
+    with HttpTracker(service.url, service.key, backoff=0.01) as client, \
+            pytest.raises(TrackerBusy):
+        client.send(record(), attempts=1)
+    assert service.faults.posts() == 1
+
+
+def test_answers_is_a_single_authenticated_read(service: Service) -> None:
+    with HttpTracker(service.url, service.key) as client:
+        assert client.answers()
+        service.faults.always(Fault(500))
+        assert not client.answers()
+    assert service.faults.hits[-1] == ("GET", "/api/sessions")
+    with HttpTracker(f"http://127.0.0.1:{closed_port()}", "k") as dead:
+        assert not dead.answers(budget=0.5)
+

@@ -49,6 +49,7 @@ class Faults:
         self.app = app
         self._queue: deque[Fault] = deque()
         self._always: Fault | None = None
+        self._records: dict[str, Fault] = {}
         self._lock = threading.Lock()
         self.hits: list[tuple[str, str]] = []
 
@@ -60,6 +61,14 @@ class Faults:
         """Apply ``fault`` to every request until set to None."""
         with self._lock:
             self._always = fault
+
+    def for_record(self, record_id: str, fault: Fault | None) -> None:
+        """Apply ``fault`` to every POST of the record with this id (None: stop)."""
+        with self._lock:
+            if fault is None:
+                self._records.pop(record_id, None)
+            else:
+                self._records[record_id] = fault
 
     def posts(self) -> int:
         return sum(1 for method, path in self.hits if method == "POST")
@@ -77,7 +86,16 @@ class Faults:
             await self.app(scope, receive, send)
             return
         self.hits.append((scope["method"], scope["path"]))
-        fault = self._next(scope["method"])
+        fault = None
+        if scope["method"] == "POST" and self._records:
+            body, receive = await _buffered(receive)
+            try:
+                record_id = json.loads(body).get("id")
+            except (ValueError, AttributeError):
+                record_id = None
+            with self._lock:
+                fault = self._records.get(record_id) if isinstance(record_id, str) else None
+        fault = fault or self._next(scope["method"])
         if fault is not None and fault.delay:
             await anyio.sleep(fault.delay)
         if fault is None or fault.status is None:
@@ -89,6 +107,27 @@ class Faults:
         headers += [(k.lower().encode(), v.encode()) for k, v in fault.headers.items()]
         await send({"type": "http.response.start", "status": fault.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the whole request body; a ``receive`` that hands it to the app again."""
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay
 
 
 @contextlib.contextmanager

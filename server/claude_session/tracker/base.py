@@ -39,6 +39,11 @@ class Tracker(abc.ABC):
     def get_session(self, session_id: str) -> SessionRecord | None:
         """The record with this id, or None."""
 
+    def answers(self, *, budget: float = 2.0) -> bool:
+        """Whether the tracker works now (a cheap read); asked after it failed on one record,
+        to tell a record it cannot take from a tracker that is down. Local: always."""
+        return True
+
     def close(self) -> None:  # noqa: B027 - trackers without resources need nothing here
         """Release connections."""
 

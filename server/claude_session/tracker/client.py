@@ -3,7 +3,8 @@
 This module is where httpx errors enter claude-session, and the only place they are translated:
 
     httpx.TimeoutException, httpx.RequestError, 408, 429, 5xx
-        -> TrackerUnavailable (``TrackerBusy`` carries the server's Retry-After)
+        -> TrackerUnavailable (``TrackerBusy`` carries the status and the server's
+           Retry-After; a 500 may be about the record, not the tracker: ``record_specific``)
     401, 403                -> TrackerAuthError
     400, 409, 413, 422      -> TrackerRejected (``RecordRefused`` names the refused field)
     3xx, 404, other 4xx     -> TrackerError (the URL is wrong; retrying will not help)
@@ -58,12 +59,29 @@ DEFAULT_BUDGET = 6.0
 MAX_ERROR_TEXT = 300
 
 
-class TrackerBusy(TrackerUnavailable):
-    """The tracker asked us to come back later (429/503 with Retry-After)."""
+# Answers that say the whole tracker is unwell (overloaded, behind a failing proxy, its database
+# down), as opposed to a 500 that may be this one request's: see TrackerBusy.record_specific.
+TRACKER_WIDE_STATUSES = frozenset({408, 429, 502, 503, 504, 507})
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+
+class TrackerBusy(TrackerUnavailable):
+    """The tracker answered 408, 429 or 5xx (``status``); ``retry_after`` when it said when.
+
+    ``record_specific``: the answer may be about this record rather than the tracker (a 500
+    with no Retry-After: the service failed on this request). Delivery then checks whether the
+    tracker takes other records before it treats the tracker as down (``delivery.py``).
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 status: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
+
+    @property
+    def record_specific(self) -> bool:
+        return (self.status is not None and 500 <= self.status < 600
+                and self.status not in TRACKER_WIDE_STATUSES and self.retry_after is None)
 
 
 class RecordRefused(TrackerRejected):
@@ -263,15 +281,17 @@ class HttpTracker(Tracker):
 
     def request(self, method: str, path: str, *, json_body: Any = None,
                 params: Mapping[str, str | int] | None = None,
-                budget: float | None = None) -> httpx.Response:
+                budget: float | None = None, attempts: int | None = None) -> httpx.Response:
         """One call with retries; the answer when it is not worth retrying, else an error.
 
         Returns responses of any status that is not retried (2xx, 3xx, 4xx other than 408
         and 429); raises TrackerUnavailable when the retries or the budget run out.
+        ``attempts`` overrides the tracker's number of tries for this call.
         """
         headers = {"Authorization": f"Bearer {self._bearer()}"}
         deadline = time.monotonic() + (self.budget if budget is None else budget)
-        for attempt in range(self.attempts):
+        tries = self.attempts if attempts is None else max(1, attempts)
+        for attempt in range(tries):
             remaining = deadline - time.monotonic()
             try:
                 response = self.client.request(method, path, json=json_body, params=params,
@@ -291,13 +311,18 @@ class HttpTracker(Tracker):
             else:
                 if not _worth_retrying(response.status_code):
                     return response
+                if response.status_code >= 500:
+                    # A server that failed on a request may drop the connection (uvicorn resets
+                    # it after an exception): the next request must not reuse it.
+                    self.close()
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 failure = TrackerBusy(
                     f"The {self.description} answered HTTP {response.status_code}"
-                    f"{self._server_says(response)}.", retry_after=retry_after)
+                    f"{self._server_says(response)}.", retry_after=retry_after,
+                    status=response.status_code)
                 cause = failure
             wait = self._wait_before_retry(attempt, retry_after)
-            last = attempt == self.attempts - 1
+            last = attempt == tries - 1
             if last or time.monotonic() + wait >= deadline:
                 if cause is failure:
                     raise failure
@@ -338,10 +363,11 @@ class HttpTracker(Tracker):
 
     # --- the Tracker interface ------------------------------------------------------------
 
-    def send(self, record: SessionRecord, *, budget: float | None = None) -> str:
+    def send(self, record: SessionRecord, *, budget: float | None = None,
+             attempts: int | None = None) -> str:
         """POST the record; the id the tracker confirmed. Safe to repeat (the id is the key)."""
         response = self.request("POST", "/api/sessions", json_body=record.model_dump(mode="json"),
-                                budget=budget)
+                                budget=budget, attempts=attempts)
         if response.status_code not in (200, 201):
             self._raise_for(response, f"session record {record.id}")
         confirmed = _json_field(response, "id")
@@ -353,6 +379,17 @@ class HttpTracker(Tracker):
         if confirmed != record.id:
             log.warning("tracker stored record %s under id %s", record.id, confirmed)
         return confirmed
+
+    def answers(self, *, budget: float = 2.0) -> bool:
+        """Whether the tracker serves a read of this user's sessions now (one try, no retry):
+        after a 500 for one record, it tells "the tracker is up, the record is the problem"
+        from "the tracker is down"."""
+        try:
+            response = self.request("GET", "/api/sessions", params={"limit": 1},
+                                    budget=budget, attempts=1)
+        except TrackerError:
+            return False
+        return response.status_code == 200
 
     def list_sessions(self, *, project: str | None = None,
                       limit: int = 20) -> list[SessionRecord]:

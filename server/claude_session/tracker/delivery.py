@@ -10,10 +10,22 @@ The hooks cannot use the outbox (standard library only, and no time to spare), s
 records to ``claude-session/spool/<record id>.json``; ``drain`` first moves those files into
 the outbox, then deletes them.
 
+Before a record is queued it is made storable (``sanitize.sanitize_record``: NUL characters,
+surrogates, integers past the tracker's columns, impossible dates, sizes past its body limit);
+what that changed is logged and handed back (``Delivered.changes``, ``DrainReport.warnings``).
+
+Delivery is per record: no record holds back the others. A 4xx refusal makes the record a dead
+letter at once. A 500 (the service failed on this request) makes it a suspect: if the tracker
+takes another record in the same run, or, when there is none, answers a read (``answers``), the
+failure is the record's: it gets a strike, is tried after the others from then on, and after
+``DEAD_AFTER`` strikes becomes a dead letter with the tracker's answer. Only when nothing gets
+through (connection refused, timeouts, 429/502/503/504, or a 500 for every record and for the
+read) is the tracker down, and the outbox backs off as before.
+
 Outcomes: ``sent`` (the tracker confirmed), ``local`` (the local tracker stored it),
-``queued`` (the tracker was not reached: the record waits), ``auth_failed`` (the key was
-refused: the record waits for a valid one), ``rejected`` (the tracker refused the record: it is
-kept as a dead letter naming the refused field).
+``queued`` (the tracker was not reached, or failed on this record: the record waits),
+``auth_failed`` (the key was refused: the record waits for a valid one), ``rejected`` (the
+tracker refused the record: it is kept as a dead letter naming the refused field).
 """
 
 from __future__ import annotations
@@ -37,7 +49,8 @@ from claude_session.models import SessionRecord, TrackerOutcome
 from claude_session.paths import Paths
 from claude_session.statefile import move_aside
 from claude_session.tracker.base import Tracker
-from claude_session.tracker.outbox import Entry, Outbox, drain_lock
+from claude_session.tracker.outbox import DEAD_AFTER, DeadLetter, Entry, Outbox, drain_lock
+from claude_session.tracker.sanitize import sanitize_record
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +60,9 @@ DRAIN_LIMIT = 50
 BATCH = 20
 LEASE_MARGIN = 30.0  # how long past its budget a send's claim keeps other drains off a record
 SYNC_HINT = "`claude-session sync` sends it"
+RETRY_HINT = "`claude-session sync --retry-rejected` sends it again"
+PROBE_LIMIT = 3  # fresh records failing with a 500 in a row, none taken: the tracker is down
+PROBE_BUDGET = 2.0
 
 
 @dataclass
@@ -54,6 +70,7 @@ class Delivered:
     outcome: TrackerOutcome
     detail: str | None = None
     warning: str | None = None
+    changes: list[str] = field(default_factory=list)  # what was made storable (sanitize)
 
 
 @dataclass
@@ -65,9 +82,27 @@ class DrainReport:
     remaining: int = 0
     auth_failed: int = 0
     rejected: int = 0
+    dead_lettered: int = 0  # records this run moved to the refused list after repeated 500s
     last_error: str | None = None
     warnings: list[str] = field(default_factory=list)
     skipped: str | None = None  # why nothing was sent: backing off, another process drains
+
+
+@dataclass
+class _Run:
+    """One drain's evidence: records taken, records the tracker failed on (500), whether it
+    looked down."""
+
+    accepted: int = 0
+    suspects: list[tuple[Entry, TrackerError]] = field(default_factory=list)
+    fresh_in_a_row: int = 0
+    down: TrackerError | None = None
+    stop: bool = False
+
+
+def _record_specific(exc: TrackerError) -> bool:
+    """A failure that may be the record's rather than the tracker's (a plain 500)."""
+    return bool(getattr(exc, "record_specific", False))
 
 
 class Delivery:
@@ -83,7 +118,23 @@ class Delivery:
     # --- the end flow ---------------------------------------------------------------------
 
     def deliver(self, record: SessionRecord, *, budget: float = DELIVER_BUDGET) -> Delivered:
-        """Queue the record, then send it unless the tracker is known to be down."""
+        """Make the record storable, queue it, then send it unless the tracker is known to be
+        down. ``changes`` on the result says what was made storable."""
+        record, changes = self.sanitize(record)
+        result = self._deliver(record, budget)
+        result.changes = changes
+        return result
+
+    @staticmethod
+    def sanitize(record: SessionRecord) -> tuple[SessionRecord, list[str]]:
+        """``sanitize_record``, with what it changed logged."""
+        record, changes = sanitize_record(record)
+        for change in changes:
+            log.warning("%s", change)
+        return record, changes
+
+    def _deliver(self, record: SessionRecord, budget: float) -> Delivered:
+        started = time.monotonic()
         try:
             version = self.outbox.put(record, lease=budget + LEASE_MARGIN)
         except StateError as exc:
@@ -97,10 +148,39 @@ class Delivery:
         try:
             self._send(record, budget)
         except TrackerError as exc:
+            if self.remote and _record_specific(exc):
+                left = budget - (time.monotonic() - started)
+                return self._suspect(exc, entry, record, left)
             return self._failed(exc, entry)
         self.outbox.confirm([entry])
         self._succeeded()
         return Delivered(self._done_outcome, self.tracker.description)
+
+    def _suspect(self, exc: TrackerError, entry: Entry, record: SessionRecord,
+                 left: float) -> Delivered:
+        """The tracker failed on this record with a 500: a strike if it is otherwise up."""
+        if not self.tracker.answers(budget=min(PROBE_BUDGET, max(0.5, left))):
+            return self._failed(exc, entry)
+        self.outbox.note_success()  # it answered: not down, no backoff for the next record
+        message = str(exc)
+        if self.outbox.strike(entry, error=self._strike_error(message)):
+            warning = self._dead_letter_warning(record.id, record.application_name, message)
+            return Delivered("rejected", message, warning)
+        return Delivered("queued", message, (
+            f"{message} The tracker answers otherwise, so this record is kept in the outbox "
+            f"and tried again after the others; after {DEAD_AFTER} such failures it is kept "
+            f"as refused."))
+
+    @staticmethod
+    def _strike_error(message: str) -> str:
+        return f"{message} (the tracker takes other records)"
+
+    @staticmethod
+    def _dead_letter_warning(record_id: str, application: str | None, message: str) -> str:
+        which = f" ({application})" if application else ""
+        return (f"Session record {record_id}{which} failed {DEAD_AFTER} times while the "
+                f"tracker took other records: {message} It is kept in the outbox as refused "
+                f"(see `claude-session status`); nothing was dropped; {RETRY_HINT}.")
 
     @property
     def _done_outcome(self) -> TrackerOutcome:
@@ -143,11 +223,11 @@ class Delivery:
 
     # --- sending and bookkeeping ----------------------------------------------------------
 
-    def _send(self, record: SessionRecord, budget: float) -> str:
+    def _send(self, record: SessionRecord, budget: float, attempts: int | None = None) -> str:
         from claude_session.tracker.client import HttpTracker
 
         if isinstance(self.tracker, HttpTracker):
-            return self.tracker.send(record, budget=budget)
+            return self.tracker.send(record, budget=budget, attempts=attempts)
         return self.tracker.send(record)
 
     def _backing_off(self) -> str | None:
@@ -188,15 +268,19 @@ class Delivery:
     # --- draining -------------------------------------------------------------------------
 
     def drain(self, *, limit: int = DRAIN_LIMIT, budget: float = DRAIN_BUDGET,
-              force: bool = False) -> DrainReport:
-        """Send what waits, oldest first, at most ``limit`` records and ``budget`` seconds.
+              force: bool = False, retry_rejected: bool = False) -> DrainReport:
+        """Send what waits, at most ``limit`` records and ``budget`` seconds: oldest first,
+        records the tracker failed on before last.
 
-        Stops at the first sign the tracker is down or refuses the key; skips sending while
-        the outbox backs off, unless ``force`` (an explicit ``sync``), which also retries the
-        records parked for a refused key.
+        Stops when the tracker is down or refuses the key; goes on past a record it refuses or
+        fails on. Skips sending while the outbox backs off, unless ``force`` (an explicit
+        ``sync``), which also retries the records parked for a refused key.
+        ``retry_rejected`` first puts the dead letters back in the queue (made storable).
         """
         report = DrainReport()
         report.warnings.extend(self.import_spool())
+        if retry_rejected:
+            self.outbox.requeue_rejected(changes=report.warnings)
         self._unpark(force=force)
         waiting = None if force else self._backing_off()
         if waiting is not None:
@@ -225,26 +309,53 @@ class Delivery:
             self.outbox.retry_auth_failed(unless_fingerprint=fingerprint)
 
     def _drain_batches(self, report: DrainReport, limit: int, deadline: float) -> None:
+        run = _Run()
         handled = 0
-        while handled < limit and time.monotonic() < deadline:
+        while handled < limit and time.monotonic() < deadline and not run.stop:
             # No lease: the drain lock already keeps other drains out, and it dies with this
-            # process, where a lease would hold the batch back after a crash.
-            batch = self.outbox.claim(min(BATCH, limit - handled), lease=0.0)
+            # process, where a lease would hold the batch back after a crash. Records that
+            # failed in this run are skipped until it judges them.
+            batch = self.outbox.claim(min(BATCH, limit - handled), lease=0.0,
+                                      skip=[entry.id for entry, _ in run.suspects])
             if not batch:
-                return
+                break
             handled += len(batch)
-            if not self._send_batch(batch, report, deadline):
-                return
+            self._send_batch(batch, report, deadline, run)
+        self._judge(run, report, deadline)
 
-    def _send_batch(self, batch: list[Entry], report: DrainReport, deadline: float) -> bool:
-        """Send one claimed batch; False when the drain should stop."""
+    def _judge(self, run: _Run, report: DrainReport, deadline: float) -> None:
+        """After a run: strike the records the tracker failed on if it works otherwise
+        (it took another record, or answers a read), else back off as for a tracker down."""
+        if run.down is None and run.suspects and run.accepted == 0:
+            budget = min(PROBE_BUDGET, max(0.5, deadline - time.monotonic()))
+            if self.tracker.answers(budget=budget):
+                self.outbox.note_success()
+            else:
+                run.down = run.suspects[-1][1]
+        if run.down is not None:
+            self.outbox.release([entry for entry, _ in run.suspects])
+            self._unreachable(run.down)
+            return
+        for entry, exc in run.suspects:
+            if not self.outbox.strike(entry, error=self._strike_error(str(exc))):
+                continue
+            report.dead_lettered += 1
+            try:
+                application: str | None = entry.record().application_name
+            except ValidationError:
+                application = None
+            report.warnings.append(self._dead_letter_warning(entry.id, application, str(exc)))
+            log.warning("record %s moved to the refused list: %s", entry.id, exc)
+
+    def _send_batch(self, batch: list[Entry], report: DrainReport, deadline: float,
+                    run: _Run) -> None:
+        """Send one claimed batch; sets ``run.stop`` when the drain should stop."""
         confirmed: list[Entry] = []
-        go_on = True
         for index, entry in enumerate(batch):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.outbox.release(batch[index:])
-                go_on = False
+                run.stop = True
                 break
             try:
                 record = entry.record()
@@ -254,7 +365,9 @@ class Delivery:
                     f"problems); it is kept, not sent."))
                 continue
             try:
-                self._send(record, min(DELIVER_BUDGET, remaining))
+                # A record the tracker failed on before gets one try, not the client's retries.
+                self._send(record, min(DELIVER_BUDGET, remaining),
+                           attempts=1 if entry.failures else None)
             except TrackerRejected as exc:
                 self._failed(exc, entry)
                 continue
@@ -263,19 +376,28 @@ class Delivery:
                 report.sent += len(confirmed)
                 confirmed = []
                 self._auth_failed(str(exc), batch[index:])
-                go_on = False
+                run.suspects = []  # parked with the rest until the key is fixed
+                run.stop = True
                 break
             except TrackerError as exc:
+                if self.remote and _record_specific(exc):
+                    run.suspects.append((entry, exc))
+                    run.fresh_in_a_row += 0 if entry.failures else 1
+                    if run.accepted == 0 and run.fresh_in_a_row >= PROBE_LIMIT:
+                        self.outbox.release(batch[index + 1:])  # a 500 for every record
+                        run.down, run.stop = exc, True
+                        break
+                    continue
                 self.outbox.release(batch[index:])
-                self._unreachable(exc)
-                go_on = False
+                run.down, run.stop = exc, True
                 break
             confirmed.append(entry)
+            run.accepted += 1
+            run.fresh_in_a_row = 0
         if confirmed:
             self.outbox.confirm(confirmed)
             report.sent += len(confirmed)
             self._succeeded()
-        return go_on
 
     # --- the hooks' spool -----------------------------------------------------------------
 
@@ -296,6 +418,8 @@ class Delivery:
                 warnings.append(move_aside(path, f"not a session record: "
                                                  f"{type(exc).__name__}"))
                 continue
+            record, changes = self.sanitize(record)
+            warnings.extend(changes)
             found.append((path, inode, record))
         if not found:
             return warnings
@@ -329,3 +453,15 @@ class Delivery:
 
     def last_error(self) -> str | None:
         return self.outbox.last_error()
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """The records kept but not simply waiting: refused by the tracker (with its answer)
+        or waiting for a valid key; what ``status`` lists."""
+        return self.outbox.dead_letters()
+
+    def requeue_rejected(self) -> tuple[int, list[str]]:
+        """Put the refused records back in the queue, made storable: how many, and what was
+        changed to make them so."""
+        changes: list[str] = []
+        count = self.outbox.requeue_rejected(changes=changes)
+        return count, changes

@@ -10,8 +10,14 @@ States of a row::
     pending       waits to be sent
     auth_failed   the tracker refused the key (401/403); kept until the key changes or a later
                   send succeeds, then pending again
-    rejected      the tracker refused the record itself (400/422): a dead letter, kept and shown
-                  with the refused field, never dropped; ``requeue_rejected`` sends it again
+    rejected      the tracker refused the record itself (400/422), or failed on it (500) time
+                  after time while it took other records: a dead letter, kept and shown with
+                  the tracker's answer, never dropped; ``requeue_rejected`` sends it again
+
+``failures`` counts a pending record's strikes: sends that failed with a 500 while the tracker
+was shown to work (``strike``). Records with fewer strikes are claimed first, so a record the
+tracker cannot take never holds back the ones behind it; at ``DEAD_AFTER`` strikes it becomes
+a dead letter.
 
 Each row has a ``version``, bumped whenever it is queued again: confirming removes the row only
 if it still holds the version that was sent, so a newer copy queued meanwhile is not lost.
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import sqlite3
 import threading
@@ -57,7 +64,8 @@ SCHEMA = (
         lease_until REAL NOT NULL DEFAULT 0,
         error TEXT,
         field TEXT,
-        key_fingerprint TEXT
+        key_fingerprint TEXT,
+        failures INTEGER NOT NULL DEFAULT 0
     )""",
     "CREATE INDEX IF NOT EXISTS records_by_state ON records (state, seq)",
     """CREATE TABLE IF NOT EXISTS state (
@@ -68,6 +76,7 @@ SCHEMA = (
 STATES = ("pending", "auth_failed", "rejected")
 BACKOFF_FIRST = 15.0
 BACKOFF_MAX = 900.0
+DEAD_AFTER = 3  # strikes before a record the tracker keeps failing on becomes a dead letter
 
 
 _Shared = tuple[sqlite3.Connection, threading.RLock]
@@ -105,11 +114,25 @@ def _open(path: Path, busy_timeout: float) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=NORMAL")
         for statement in SCHEMA:
             conn.execute(statement)
+        _add_failures_column(conn)
     except (OSError, sqlite3.Error) as exc:
         conn.close()
         raise StateError(f"Cannot use the tracker outbox {path} ({exc}). Move it aside to "
                          f"start a fresh one.") from exc
     return conn
+
+
+def _add_failures_column(conn: sqlite3.Connection) -> None:
+    """Outbox files written before records had strikes get the column (two processes may try
+    at once: the loser finds it there)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
+    if "failures" in columns:
+        return
+    try:
+        conn.execute("ALTER TABLE records ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc):
+            raise
 
 
 def _forget(path: Path) -> None:
@@ -135,6 +158,7 @@ class Entry:
     version: int
     payload: str
     attempts: int
+    failures: int = 0  # strikes so far (see ``Outbox.strike``)
 
     def record(self) -> SessionRecord:
         return SessionRecord.model_validate_json(self.payload)
@@ -149,6 +173,9 @@ class DeadLetter:
     error: str | None
     field: str | None
     queued_at: float
+    failures: int = 0
+    application: str | None = None  # which record it is, for people reading the list
+    ended_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -233,22 +260,26 @@ class Outbox:
                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
                     "payload = excluded.payload, version = version + 1, state = 'pending', "
                     "lease_until = excluded.lease_until, error = NULL, field = NULL, "
-                    "key_fingerprint = NULL RETURNING version",
+                    "key_fingerprint = NULL, failures = 0 RETURNING version",
                     (record.id, record.model_dump_json(), now, seq, now + lease if lease else 0),
                 ).fetchone()
                 versions.append(int(row[0]))
         return versions
 
-    def claim(self, limit: int, *, lease: float = 60.0) -> list[Entry]:
-        """The oldest pending records not leased by someone else, leased to this caller."""
+    def claim(self, limit: int, *, lease: float = 60.0,
+              skip: Sequence[str] = ()) -> list[Entry]:
+        """Pending records not leased by someone else, leased to this caller: those with the
+        fewest strikes first, oldest first among equals; none of the ids in ``skip``."""
         now = time.time()
         with self._write() as conn:
             rows = conn.execute(
-                "SELECT id, version, payload, attempts FROM records WHERE state = 'pending' "
-                "AND lease_until <= ? ORDER BY seq LIMIT ?", (now, max(0, limit))).fetchall()
+                f"SELECT id, version, payload, attempts, failures FROM records WHERE state = "
+                f"'pending' AND lease_until <= ? AND id NOT IN ({', '.join('?' for _ in skip)}) "
+                f"ORDER BY failures, seq LIMIT ?", (now, *skip, max(0, limit))).fetchall()
             conn.executemany("UPDATE records SET lease_until = ?, attempts = attempts + 1 "
                              "WHERE id = ?", [(now + lease, row[0]) for row in rows])
-        return [Entry(id=r[0], version=r[1], payload=r[2], attempts=r[3] + 1) for r in rows]
+        return [Entry(id=r[0], version=r[1], payload=r[2], attempts=r[3] + 1, failures=r[4])
+                for r in rows]
 
     def confirm(self, entries: Sequence[Entry]) -> int:
         """Remove what the tracker confirmed, unless a newer copy was queued meanwhile."""
@@ -276,6 +307,20 @@ class Outbox:
                          "lease_until = 0 WHERE id = ? AND version = ?",
                          (error, field, entry.id, entry.version))
 
+    def strike(self, entry: Entry, *, error: str, dead_after: int = DEAD_AFTER) -> bool:
+        """Count a failure that was this record's (the tracker took others); at ``dead_after``
+        strikes the record becomes a dead letter with ``error``. True when it did."""
+        with self._write() as conn:
+            row = conn.execute(
+                "UPDATE records SET failures = failures + 1, error = ?, lease_until = 0 "
+                "WHERE id = ? AND version = ? AND state = 'pending' RETURNING failures",
+                (error, entry.id, entry.version)).fetchone()
+            if row is None or int(row[0]) < dead_after:
+                return False
+            conn.execute("UPDATE records SET state = 'rejected', field = NULL WHERE id = ?",
+                         (entry.id,))
+        return True
+
     def mark_auth_failed(self, *, error: str, fingerprint: str | None,
                          extra: Sequence[Entry] = ()) -> int:
         """Park every pending record (and ``extra``, leased or not) until the key is fixed."""
@@ -302,11 +347,27 @@ class Outbox:
                     "'auth_failed' AND key_fingerprint IS NOT ?", (unless_fingerprint,))
         return int(cursor.rowcount)
 
-    def requeue_rejected(self) -> int:
-        """Send the dead letters again (after the tracker or the record was fixed)."""
+    def requeue_rejected(self, *, changes: list[str] | None = None) -> int:
+        """Send the dead letters again (after the tracker or the record was fixed), made
+        storable first (``sanitize_record``: a record queued by an older version may hold what
+        the tracker cannot store); what that changed is appended to ``changes``."""
+        from claude_session.tracker.sanitize import sanitize_record
+
         with self._write() as conn:
+            rows = conn.execute("SELECT id, payload FROM records WHERE state = 'rejected'"
+                                ).fetchall()
+            for record_id, payload in rows:
+                try:
+                    record, changed = sanitize_record(SessionRecord.model_validate_json(payload))
+                except ValueError:
+                    continue  # unreadable by this version: requeued as it is, refused again
+                if changed:
+                    conn.execute("UPDATE records SET payload = ?, version = version + 1 "
+                                 "WHERE id = ?", (record.model_dump_json(), record_id))
+                    if changes is not None:
+                        changes.extend(changed)
             cursor = conn.execute("UPDATE records SET state = 'pending', error = NULL, "
-                                  "field = NULL WHERE state = 'rejected'")
+                                  "field = NULL, failures = 0 WHERE state = 'rejected'")
         return int(cursor.rowcount)
 
     # --- backoff and errors ---------------------------------------------------------------
@@ -376,10 +437,10 @@ class Outbox:
         if not self.path.exists():
             return []
         with self._connect() as conn:
-            rows = conn.execute("SELECT id, state, error, field, queued_at FROM records "
-                                "WHERE state != 'pending' ORDER BY seq").fetchall()
-        return [DeadLetter(id=r[0], state=r[1], error=r[2], field=r[3], queued_at=r[4])
-                for r in rows]
+            rows = conn.execute("SELECT id, state, error, field, queued_at, failures, payload "
+                                "FROM records WHERE state != 'pending' ORDER BY seq").fetchall()
+        return [DeadLetter(id=r[0], state=r[1], error=r[2], field=r[3], queued_at=r[4],
+                           failures=r[5], **_which(r[6])) for r in rows]
 
     def last_error(self) -> str | None:
         """What went wrong last, for ``status``: the network first, then keys, then refusals."""
@@ -395,7 +456,25 @@ class Outbox:
             field = f" (field '{refused[-1].field}')" if refused[-1].field else ""
             return (f"{len(refused)} record(s) refused by the tracker{field}: "
                     f"{refused[-1].error}")
+        with self._connect() as conn:
+            struck = conn.execute("SELECT count(*), max(error) FROM records WHERE state = "
+                                  "'pending' AND failures > 0").fetchone()
+        if struck and struck[0]:
+            return (f"{struck[0]} record(s) the tracker failed on, tried again after the "
+                    f"others (refused after {DEAD_AFTER} failures): {struck[1]}")
         return None
+
+
+def _which(payload: str) -> dict[str, str | None]:
+    """The application and end time in a queued payload, when it can be read."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {name: str(data[key]) if data.get(key) is not None else None
+            for name, key in (("application", "application_name"), ("ended_at", "ended_at"))}
 
 
 @contextlib.contextmanager
