@@ -279,11 +279,7 @@ def _doctor(core: Core, a: argparse.Namespace) -> Any:
 
 
 def _sync(core: Core, a: argparse.Namespace) -> Any:
-    if a.retry_rejected:
-        from claude_session.tracker.outbox import Outbox
-
-        Outbox(core.paths.outbox_db).requeue_rejected()
-    return core.sync(a.cwd)
+    return core.sync(a.cwd, retry_rejected=a.retry_rejected)
 
 
 # --- output ---------------------------------------------------------------------------------

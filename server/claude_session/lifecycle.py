@@ -27,6 +27,7 @@ from claude_session.errors import (
     VaultError,
 )
 from claude_session.models import (
+    DeadLetterInfo,
     EndResult,
     HistoryResult,
     LedgerEntry,
@@ -524,9 +525,11 @@ class Core(ClaudeSyncFlows):
             # overwrite this one on the tracker; a re-run of end picks it up with its record id
             entry.status = "ending"
             self._save_ledger(entry)
+            record = self._storable(record)
             outcome, detail = self._deliver(record)
-            if outcome in ("sent", "local"):
-                self.delivery.drain(limit=20, budget=2.0)  # the tracker is up: older ones too
+            if outcome in ("sent", "local"):  # the tracker is up: older ones too
+                for warning in self.delivery.drain(limit=20, budget=2.0).warnings:
+                    self._warn(warning)
             pausestate.clear(self.paths, project.key, state=self.pause_file)
             entry.status = "ended"
             entry.ended_at = record.ended_at
@@ -558,6 +561,15 @@ class Core(ClaudeSyncFlows):
         if outcome.status in ("rejected", "failed"):  # the others are in push_detail already
             self._warn(f"Push: {outcome.detail}")
         return outcome.pushed, outcome.detail
+
+    def _storable(self, record: SessionRecord) -> SessionRecord:
+        """The record as the tracker can store it; what had to change becomes a warning."""
+        from claude_session.tracker.delivery import Delivery
+
+        record, changes = Delivery.sanitize(record)
+        for change in changes:
+            self._warn(change)
+        return record
 
     def _deliver(self, record: SessionRecord) -> tuple[TrackerOutcome, str | None]:
         """Hand the record to the tracker through the spool, which keeps what fails."""
@@ -653,7 +665,9 @@ class Core(ClaudeSyncFlows):
         try:
             delivery = self.delivery
             return {"outbox_depth": delivery.depth(), "outbox_last_error": delivery.last_error(),
-                    "outbox": delivery.counts()}
+                    "outbox": delivery.counts(),
+                    "dead_letters": [DeadLetterInfo.model_validate(vars(d))
+                                     for d in delivery.dead_letters()]}
         except StateError as exc:
             self._warn(f"Outbox not readable: {exc}")
             return {}
@@ -664,14 +678,16 @@ class Core(ClaudeSyncFlows):
         return HistoryResult(records=self.tracker.list_sessions(project=project, limit=limit),
                              tracker=self.tracker.description)
 
-    def sync(self, cwd: Path | str | None = None, *, force: bool = True) -> SyncResult:
-        """Finalize unended sessions, send what waits (``force``: even while backing off),
-        retry delayed hand-offs."""
+    def sync(self, cwd: Path | str | None = None, *, force: bool = True,
+             retry_rejected: bool = False) -> SyncResult:
+        """Finalize unended sessions, send what waits (``force``: even while backing off;
+        ``retry_rejected``: the records the tracker refused too), retry delayed hand-offs."""
         with self._collecting():
             finalized = sessions.finalize_orphans(self.paths, project_root=None, warn=self._warn,
                                                   keep=self.settings.session_id)
             ledger.prune(self.paths)
-            report = self.delivery.drain(limit=1000, budget=60.0, force=force)
+            report = self.delivery.drain(limit=1000, budget=60.0, force=force,
+                                         retry_rejected=retry_rejected)
             for warning in report.warnings:
                 self._warn(warning)
             retried = 0

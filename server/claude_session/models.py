@@ -226,6 +226,19 @@ class MaintenanceResult(Model):
     warnings: list[str] = Field(default_factory=list)
 
 
+class DeadLetterInfo(Model):
+    """A record the outbox keeps but does not simply retry: refused by the tracker (with its
+    answer) or waiting for a valid key."""
+
+    id: str
+    state: str
+    error: str | None = None
+    field: str | None = None
+    failures: int = 0
+    application: str | None = None
+    ended_at: str | None = None
+
+
 class StatusResult(Model):
     project: str
     project_root: str
@@ -236,6 +249,7 @@ class StatusResult(Model):
     outbox_depth: int = 0
     outbox_last_error: str | None = None
     outbox: dict[str, int] = Field(default_factory=dict)
+    dead_letters: list[DeadLetterInfo] = Field(default_factory=list)
     vault: str
     tracker: str
     handoff_waiting: bool = False

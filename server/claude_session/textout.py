@@ -91,6 +91,11 @@ def _status(data: dict[str, Any]) -> list[str]:
     if data.get("outbox_last_error"):
         parts.append(f"last error: {data['outbox_last_error']}")
     out.append("Outbox: " + ", ".join(parts))
+    for dead in (data.get("dead_letters") or [])[:5]:
+        what = " ".join(str(x) for x in (dead.get("application"), dead.get("ended_at")) if x)
+        out.append(f"  {dead['state']}: {dead['id']} {what} - {dead.get('error') or ''}".rstrip())
+    if data.get("dead_letters"):
+        out.append("  `claude-session sync --retry-rejected` sends them again.")
     out.append(f"Vault: {data['vault']}" + ("; a claude.ai answer is waiting (run start or import)"
                                             if data.get("handoff_waiting") else ""))
     out.append(f"Tracker: {data['tracker']}")
