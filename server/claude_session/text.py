@@ -20,9 +20,12 @@ MAX_DEPTH = 128
 The MCP SDK's own JSON parser gives up near 200 levels; real results nest a handful."""
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_LONE_ESCAPE = re.compile(
-    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
-    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_LONE_ESCAPE = (
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+_LONE_ESCAPE_TEXT = re.compile(_LONE_ESCAPE)
+_LONE_ESCAPE_BYTES = re.compile(_LONE_ESCAPE.encode())
 
 
 def clean_text(text: str) -> str:
@@ -30,10 +33,12 @@ def clean_text(text: str) -> str:
     return _SURROGATE.sub(REPLACEMENT, text) if _SURROGATE.search(text) else text
 
 
-def may_hold_lone_surrogate(raw: bytes) -> bool:
+def may_hold_lone_surrogate(raw: str | bytes) -> bool:
     """Whether JSON text ``raw`` has a ``\\uD800``-style escape that is not half of a pair
     (cheap; a false alarm only costs a :func:`clean_data` pass)."""
-    return _LONE_ESCAPE.search(raw) is not None
+    if isinstance(raw, bytes):
+        return _LONE_ESCAPE_BYTES.search(raw) is not None
+    return _LONE_ESCAPE_TEXT.search(raw) is not None
 
 
 def clean_data(value: Any) -> Any:
