@@ -27,6 +27,7 @@ INIT = {
     "clientInfo": {"name": "odd-text", "version": "0"},
 }
 FFFD = "\ufffd"
+LONE = "\ud800"
 
 
 @pytest.fixture
@@ -353,3 +354,30 @@ def test_M8_too_deep_results_are_refused_with_a_message(repo: Path) -> None:
         )
         assert proc.returncode == 2 and f"deeper than {MAX_DEPTH} levels" in proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_M8_a_claude_ai_answer_with_undecodable_bytes_is_received(repo: Path) -> None:
+    cli_json("start", cwd=repo)
+    cli_json("pause", "--summary", "s", "--handoff", cwd=repo)
+    proc = subprocess.run(
+        [sys.executable, "-m", "claude_session.cli", "handoff", "receive", "--json"],
+        cwd=repo,
+        input=b'answer \xff \xed\xa0\x80 {"summary": "\\ud800"}',
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": SERVER},
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
+    started = cli_json("start", cwd=repo)
+    assert started["status"] == "ready"
+
+
+def test_M8_state_files_are_written_even_with_a_lone_surrogate(tmp_path: Path) -> None:
+    from claude_session.statefile import StateFile, atomic_write
+
+    atomic_write(tmp_path / "a.md", f"x {LONE} y")
+    assert (tmp_path / "a.md").read_text("utf-8") == f"x {FFFD} y"
+    state = StateFile(tmp_path / "s.json")
+    with state.update() as data:
+        data[LONE] = [f"v{LONE}"]
+    assert state.read()[FFFD] == [f"v{FFFD}"]

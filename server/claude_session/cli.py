@@ -20,7 +20,7 @@ from claude_session.errors import MISMATCH_CHOICES, ClaudeSessionError
 from claude_session.lifecycle import END_MODES, Core
 from claude_session.logs import setup_logging
 from claude_session.reminders import DIRTY_RANGE, EVERY_RANGE
-from claude_session.text import MAX_DEPTH, clean_data, too_deep
+from claude_session.text import MAX_DEPTH, clean_data, clean_text, too_deep
 
 log = logging.getLogger("claude_session.cli")
 
@@ -280,7 +280,7 @@ def _handoff_prompt(core: Core, a: argparse.Namespace) -> Any:
 
 
 def _handoff_receive(core: Core, a: argparse.Namespace) -> Any:
-    return core.handoff_receive(a.cwd, sys.stdin.read(), item=a.item)
+    return core.handoff_receive(a.cwd, clean_text(sys.stdin.read()), item=a.item)
 
 
 def _install(core: Core, a: argparse.Namespace) -> Any:
