@@ -20,12 +20,10 @@ MAX_DEPTH = 128
 The MCP SDK's own JSON parser gives up near 200 levels; real results nest a handful."""
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_LONE_ESCAPE = (
-    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
-    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-)
-_LONE_ESCAPE_TEXT = re.compile(_LONE_ESCAPE)
-_LONE_ESCAPE_BYTES = re.compile(_LONE_ESCAPE.encode())
+_ESCAPE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"  # \uD800..\uDFFF in JSON text
+_PAIR = r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # high + low: fine
+_TEXT = (re.compile(_ESCAPE), re.compile(_PAIR))
+_BYTES = (re.compile(_ESCAPE.encode()), re.compile(_PAIR.encode()))
 
 
 def clean_text(text: str) -> str:
@@ -35,10 +33,19 @@ def clean_text(text: str) -> str:
 
 def may_hold_lone_surrogate(raw: str | bytes) -> bool:
     """Whether JSON text ``raw`` has a ``\\uD800``-style escape that is not half of a pair
-    (cheap; a false alarm only costs a :func:`clean_data` pass)."""
-    if isinstance(raw, bytes):
-        return _LONE_ESCAPE_BYTES.search(raw) is not None
-    return _LONE_ESCAPE_TEXT.search(raw) is not None
+    (cheap; a false alarm, such as an escaped backslash before it, costs a :func:`clean_data`)."""
+    escape, pair = _BYTES if isinstance(raw, bytes) else _TEXT
+    if escape.search(raw) is None:  # type: ignore[arg-type]
+        return False
+    return escape.search(pair.sub(raw[:0], raw)) is not None  # type: ignore[arg-type]
+
+
+def to_utf8(text: str) -> bytes:
+    """``text`` as UTF-8, lone surrogates written as U+FFFD (no cost when there are none)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return clean_text(text).encode("utf-8")
 
 
 def clean_data(value: Any) -> Any:
