@@ -22,6 +22,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import IO, Any, cast
 
+from claude_session.text import MAX_DEPTH, clean_data, may_hold_lone_surrogate, too_deep
+
 log = logging.getLogger(__name__)
 
 Reply = dict[str, Any]
@@ -31,8 +33,6 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 
 def screen(line: str) -> tuple[str | None, Reply | None]:
     """One line from the client: ``(line to pass on, None)`` or ``(None, error reply)``."""
-    from claude_session.text import MAX_DEPTH, clean_data, may_hold_lone_surrogate, too_deep
-
     try:
         message = json.loads(line)
     except RecursionError:
@@ -48,7 +48,8 @@ def screen(line: str) -> tuple[str | None, Reply | None]:
         ident = message.get("id") if isinstance(message, dict) else _top_level_id(line)
         if not isinstance(ident, str) and type(ident) is not int:
             ident = None
-        log.warning("MCP request %r refused: nested deeper than %d levels", ident, MAX_DEPTH)
+        shown = repr(ident)[:40]
+        log.warning("MCP request %s refused: nested deeper than %d levels", shown, MAX_DEPTH)
         return None, {
             "jsonrpc": "2.0",
             "id": ident,
