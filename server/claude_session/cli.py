@@ -19,6 +19,8 @@ from claude_session import __version__
 from claude_session.errors import MISMATCH_CHOICES, ClaudeSessionError
 from claude_session.lifecycle import END_MODES, Core
 from claude_session.logs import setup_logging
+from claude_session.reminders import DIRTY_RANGE, EVERY_RANGE
+from claude_session.text import MAX_DEPTH, clean_data, clean_text, too_deep
 
 log = logging.getLogger("claude_session.cli")
 
@@ -107,9 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("remind", "automatic reminders to pause or commit")
     p.add_argument("action", nargs="?", choices=("on", "off", "status"), default="status")
-    p.add_argument("--every", type=int, metavar="MIN", help="minutes since the last pause/commit")
-    p.add_argument("--dirty-files", type=int, metavar="N",
-                   help="uncommitted files that trigger one")
+    p.add_argument("--every", type=_whole("--every", EVERY_RANGE), metavar="MIN",
+                   help="minutes since the last pause/commit ({} to {})".format(*EVERY_RANGE))
+    p.add_argument("--dirty-files", type=_whole("--dirty-files", DIRTY_RANGE), metavar="N",
+                   help="uncommitted files that trigger one ({} to {})".format(*DIRTY_RANGE))
     p.add_argument("--global", dest="global_default", action="store_true",
                    help="change the default for every project")
     p.set_defaults(handler=_remind)
@@ -163,6 +166,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("mcp", "run the MCP stdio server `session` (Claude Code starts it)")
     p.set_defaults(run=_run_mcp)
     return parser
+
+
+def _whole(option: str, allowed: tuple[int, int]) -> Callable[[str], int]:
+    """An argparse type for a whole number; the range itself is checked by the core."""
+
+    def parse(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a whole number: give {option} a value from {allowed[0]} "
+                f"to {allowed[1]}") from None
+
+    return parse
 
 
 def _run_mcp(a: argparse.Namespace) -> int:
@@ -226,6 +243,9 @@ def _remind(core: Core, a: argparse.Namespace) -> Any:
                        global_default=a.global_default)
 
 
+TOO_DEEP = f"--results nests deeper than {MAX_DEPTH} levels: flatten it (e.g. a list of findings)."
+
+
 def _maintenance(core: Core, a: argparse.Namespace) -> Any:
     results: Any = None
     if a.results:
@@ -233,6 +253,11 @@ def _maintenance(core: Core, a: argparse.Namespace) -> Any:
             results = json.loads(a.results)
         except json.JSONDecodeError as exc:
             raise UsageError(f"--results is not valid JSON ({exc.msg} at {exc.pos}).") from exc
+        except RecursionError:
+            raise UsageError(TOO_DEEP) from None
+        if too_deep(results):
+            raise UsageError(TOO_DEEP)
+        results = clean_data(results)
     return core.record_maintenance(a.cwd, command=a.mcommand, status=a.mstatus, results=results,
                                    notes=a.notes, session_id=a.session_id)
 
@@ -255,7 +280,7 @@ def _handoff_prompt(core: Core, a: argparse.Namespace) -> Any:
 
 
 def _handoff_receive(core: Core, a: argparse.Namespace) -> Any:
-    return core.handoff_receive(a.cwd, sys.stdin.read(), item=a.item)
+    return core.handoff_receive(a.cwd, clean_text(sys.stdin.read()), item=a.item)
 
 
 def _install(core: Core, a: argparse.Namespace) -> Any:
@@ -305,6 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.json = getattr(args, "json", False)
     args.cwd = getattr(args, "cwd", None) or "."
+    _clean_text_arguments(args)
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
     if run is not None:
         return run(args)
@@ -332,6 +358,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         _print_text(verb, data)
     return _exit_code(data)
+
+
+PATH_ARGUMENTS = frozenset({"cwd", "transcript", "database"})
+
+
+def _clean_text_arguments(args: argparse.Namespace) -> None:
+    """Replace lone surrogates (undecodable bytes in argv) in every text argument, so that a
+    summary or note can always be written later; paths are kept as the system gave them."""
+    for name, value in vars(args).items():
+        if name not in PATH_ARGUMENTS and isinstance(value, (str, list)):
+            setattr(args, name, clean_data(value))
 
 
 def _fail(args: argparse.Namespace, message: str, *, code: int, kind: str = "UsageError") -> int:

@@ -600,10 +600,7 @@ class Core(ClaudeSyncFlows):
                dirty_files: int | None = None, global_default: bool = False) -> RemindResult:
         with self._collecting():
             project = resolve(cwd)
-            if every is not None and every < 1:
-                raise ClaudeSessionError("--every must be at least 1 minute.")
-            if dirty_files is not None and dirty_files < 1:
-                raise ClaudeSessionError("--dirty-files must be at least 1.")
+            reminders.check_settings(every, dirty_files)
             root = None if global_default else project.key
             if action in ("on", "off"):
                 merged = reminders.set_settings(self.paths, root, {

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field
 
+from claude_session import mcp_stdio
 from claude_session.errors import ClaudeSessionError
 from claude_session.lifecycle import Core
 from claude_session.logs import setup_logging
@@ -215,6 +216,6 @@ def main() -> None:
     timer.daemon = True
     timer.start()
     try:
-        build_server(core).run()
+        mcp_stdio.run(build_server(core))  # the SDK's transport with a reader that drops nothing
     finally:
         core.close()

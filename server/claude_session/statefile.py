@@ -27,6 +27,7 @@ from typing import Any
 from claude_session.errors import StateError
 from claude_session.flow import WarningSink
 from claude_session.paths import FILE_MODE, ensure_dir
+from claude_session.text import clean_data, may_hold_lone_surrogate, to_utf8
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,9 @@ def _os_error_message(path: Path, exc: OSError) -> str:
 
 
 def atomic_write(path: Path, content: str | bytes, *, mode: int = FILE_MODE) -> None:
-    """Replace ``path`` with ``content`` atomically (temp file, fsync, rename)."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    """Replace ``path`` with ``content`` atomically (temp file, fsync, rename). A lone surrogate
+    that slipped past the entry points is written as U+FFFD rather than failing the write."""
+    data = to_utf8(content) if isinstance(content, str) else content
     try:
         ensure_dir(path.parent)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -203,6 +205,8 @@ class StateFile:
                              f"permissions.") from exc
         try:
             data = json.loads(raw.decode("utf-8"))
+            if may_hold_lone_surrogate(raw):  # written before entries were cleaned
+                data = clean_data(data)
             if not isinstance(data, dict):
                 raise ValueError("top level is not a JSON object")
             version = data.get("version", 1)
