@@ -274,3 +274,49 @@ async def test_plugin_launcher_runs_the_server_in_place_when_python_has_the_depe
     assert tools == TOOLS and status["project"] == "stdio-proj"
     assert list(plugin_data.iterdir()) == []  # no venv made, nothing installed
     assert elapsed < 15, f"launcher took {elapsed:.1f} s"
+
+
+async def test_parallel_tool_calls_each_get_their_own_result_and_warnings(tmp_path: Path) -> None:
+    """The SDK runs tool calls concurrently in worker threads over one Core: each call's
+    warnings must be its own (issue 9 part 5)."""
+    import anyio
+
+    merging = make_repo(tmp_path / "merging")  # pause: a merge in progress refuses the WIP commit
+    (merging / ".git" / "MERGE_HEAD").write_text((merging / ".git" / "HEAD").read_text())
+    (merging / "dirty.txt").write_text("x")
+    unstarted = make_repo(tmp_path / "unstarted")  # end without start: 'No start was recorded'
+    quiet = make_repo(tmp_path / "quiet")  # status: nothing to say
+    results: dict[str, list[dict[str, Any]]] = {"pause": [], "end": [], "status": []}
+
+    async with Client(cli_server(quiet)) as client:
+
+        async def pause(n: int) -> None:
+            results["pause"].append(await call(
+                client, "pause_session", cwd=str(merging), session_id=f"p{n}",
+                summary=f"pause {n}", wip_commit=True))
+
+        async def end(n: int) -> None:
+            results["end"].append(await call(
+                client, "end_session", cwd=str(unstarted), session_id=f"e{n}",
+                summary=f"end {n}", push=False))
+
+        async def status(n: int) -> None:
+            results["status"].append(await call(client, "session_status", cwd=str(quiet)))
+
+        async with anyio.create_task_group() as group:
+            for n in range(6):
+                group.start_soon(pause, n)
+                group.start_soon(end, n)
+                group.start_soon(status, n)
+
+    assert [len(v) for v in results.values()] == [6, 6, 6]
+    for paused in results["pause"]:
+        assert paused["project"] == "merging" and paused["wip_commit"] is None
+        assert any("merge" in w for w in paused["warnings"]), paused["warnings"]
+        assert not any("No start was recorded" in w for w in paused["warnings"])
+    for ended in results["end"]:
+        assert ended["project"] == "unstarted"
+        assert any("No start was recorded" in w for w in ended["warnings"]), ended["warnings"]
+        assert not any("merge" in w for w in ended["warnings"])
+    for stat in results["status"]:
+        assert stat["project"] == "quiet" and stat["warnings"] == [], stat["warnings"]
