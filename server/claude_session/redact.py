@@ -556,11 +556,17 @@ _NAME_WITH_UNDERSCORE = re.compile(r"[A-Za-z_]*_[A-Za-z_]*")
 _LETTERS = re.compile(r"[A-Za-z]+")
 
 
+_PLACEHOLDER_HINTS = ("your", "placeholder", "changeme", "xxxx", "dummy", "redacted")
+_WORDS_JOINED = re.compile(r"[a-z]+(?:[-_.][a-z]+)+")
+
+
 def _is_placeholder(value: str) -> bool:
     """True for values that name or point at a secret instead of being one."""
+    low = value.lower()
     return (
-        value.lower().strip("*_-.") in _PLACEHOLDER_WORDS
-        or value.startswith(("$", "%", "{", "[REDACTED:", "/", "./", "~/", "<", "#", "*"))
+        low.strip("*_-.") in _PLACEHOLDER_WORDS
+        or any(hint in low for hint in _PLACEHOLDER_HINTS)
+        or value.startswith(("$", "%", "{", "[REDACTED:", "/", "./", "~/", "<", "#", "*", "!", "&"))
         or "://" in value
         or set(value) <= {"*", "x", "X", ".", "-"}
     )
@@ -572,7 +578,7 @@ def _plausible_unquoted(value: str) -> bool:
         return False
     if _CALL_OR_INDEX.match(value) or _DOTTED_NAME.fullmatch(value):
         return False
-    if _NAME_WITH_UNDERSCORE.fullmatch(value):
+    if _NAME_WITH_UNDERSCORE.fullmatch(value) or _WORDS_JOINED.fullmatch(value):
         return False
     return not (_LETTERS.fullmatch(value) and len(value) < 16)
 
@@ -711,12 +717,21 @@ def _apply(text: str, spans: Iterable[_Span]) -> str:
 # --- the public API -------------------------------------------------------------------------
 
 
+_MAX_PASSES = 8
+
+
 def redact_report(text: str) -> Redaction:
     """Replace what looks like a secret with ``[REDACTED:<kind>]``; count what was removed."""
-    spans = _find(text)
-    if not spans:
-        return Redaction(text, Counter())
-    return Redaction(_apply(text, spans), Counter(kind for _, _, kind in spans))
+    counts: Counter[str] = Counter()
+    # A marker can open a token boundary that the secret it replaced closed (a run of tokens
+    # glued together): scan again until nothing is found.
+    for _ in range(_MAX_PASSES):
+        spans = _find(text)
+        if not spans:
+            break
+        counts.update(kind for _, _, kind in spans)
+        text = _apply(text, spans)
+    return Redaction(text, counts)
 
 
 def redact(text: str) -> tuple[str, list[str]]:
