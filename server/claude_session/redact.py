@@ -124,12 +124,16 @@ def _tok(
     anchor: str,
     tail: str,
     *,
-    before: str = _ALNUM,
+    before: str | None = None,
     end: str = _ALNUM,
     accept: Callable[[str], bool] | None = None,
     head_re: str = "",
 ) -> _Token:
-    """``heads`` is a space-separated list of literal prefixes ("" for none)."""
+    """``heads`` is a space-separated list of literal prefixes ("" for none). By default a
+    token may not start inside a run of the characters that may not follow it: a run of
+    glued tokens is then tried once, not once per token in it."""
+    if before is None:  # "=" ends base64 but also starts a value: TOKEN=ops_...
+        before = (end or _ALNUM).replace("=", "")
     return _Token(kind, anchor, tuple(heads.split()), tail, before, end, accept, head_re)
 
 
@@ -703,34 +707,67 @@ def _merged(spans: list[_Span]) -> list[_Span]:
     return merged
 
 
-def _apply(text: str, spans: Iterable[_Span]) -> str:
+def _apply(text: str, spans: Iterable[_Span]) -> tuple[str, list[tuple[int, int]]]:
+    """``text`` with each span replaced by its marker, and where the markers that touch other
+    token characters now stand (see :func:`_glued`)."""
     out: list[str] = []
+    glued: list[tuple[int, int]] = []
     pos = 0
+    size = 0
     for start, end, kind in spans:
         out.append(text[pos:start])
-        out.append(marker(kind))
+        size += start - pos
+        mark = marker(kind)
+        if _glued(text, start, end):
+            glued.append((size, size + len(mark)))
+        out.append(mark)
+        size += len(mark)
         pos = end
     out.append(text[pos:])
-    return "".join(out)
+    return "".join(out), glued
+
+
+def _glued(text: str, start: int, end: int) -> bool:
+    """True when a secret touches more token characters: its marker opens a boundary there,
+    so another scan may find a secret that was glued to this one."""
+    return (start > 0 and text[start - 1] in _TOKEN_CHARS) or (
+        end < len(text) and text[end] in _TOKEN_CHARS
+    )
+
+
+def _rescan(text: str, regions: list[tuple[int, int]]) -> list[_Span]:
+    """Scan again only around ``regions`` (merged windows), not the whole text."""
+    windows: list[tuple[int, int]] = []
+    for start, end in regions:
+        lo, hi = max(0, start - _RESCAN), min(len(text), end + _RESCAN)
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(windows[-1][1], hi))
+        else:
+            windows.append((lo, hi))
+    spans: list[_Span] = []
+    for lo, hi in windows:
+        spans += [(start + lo, end + lo, kind) for start, end, kind in _find(text[lo:hi])]
+    return _merged(spans)
+
+
+_MAX_PASSES = 8
+_RESCAN = 2048  # characters either side of a glued marker that are scanned again
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.+/=~$")
 
 
 # --- the public API -------------------------------------------------------------------------
 
 
-_MAX_PASSES = 8
-
-
 def redact_report(text: str) -> Redaction:
     """Replace what looks like a secret with ``[REDACTED:<kind>]``; count what was removed."""
     counts: Counter[str] = Counter()
-    # A marker can open a token boundary that the secret it replaced closed (a run of tokens
-    # glued together): scan again until nothing is found.
+    spans = _find(text)
     for _ in range(_MAX_PASSES):
-        spans = _find(text)
         if not spans:
             break
         counts.update(kind for _, _, kind in spans)
-        text = _apply(text, spans)
+        text, glued = _apply(text, spans)
+        spans = _rescan(text, glued) if glued else []
     return Redaction(text, counts)
 
 
