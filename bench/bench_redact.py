@@ -29,11 +29,47 @@ from claude_session.redact import redact_report  # noqa: E402
 from redact_samples import POSITIVE, adversarial  # noqa: E402
 
 GOAL_MBPS = 50.0
-WORDS = (
-    "the session commit token password function return value branch files we should check "
-    "that pause resume context tracker state handoff update test failing because import error "
-    "module path config settings when then after secret key ledger record hook transcript"
-).split()
+WORDS = [
+    "the",
+    "session",
+    "commit",
+    "token",
+    "password",
+    "function",
+    "return",
+    "value",
+    "branch",
+    "files",
+    "we",
+    "should",
+    "check",
+    "that",
+    "pause",
+    "resume",
+    "context",
+    "tracker",
+    "state",
+    "handoff",
+    "update",
+    "test",
+    "failing",
+    "because",
+    "import",
+    "error",
+    "module",
+    "path",
+    "config",
+    "settings",
+    "when",
+    "then",
+    "after",
+    "secret",
+    "key",
+    "ledger",
+    "record",
+    "hook",
+    "transcript",
+]
 CODE = '''def record_fields(entry: PauseEntry, commits: list[str]) -> dict[str, Any]:
     """Build the record the hooks and /end share."""
     files_changed = sorted({path for sha in commits for path in changed_paths(sha)})
@@ -56,18 +92,26 @@ def _line(rng: random.Random, kind: float) -> dict[str, object]:
         content = [{"type": "text", "text": "Here is the change:\n```python\n" + CODE + "```"}]
     elif kind < 0.9:
         output = "\n".join(f"tests/test_{rng.choice(WORDS)}.py::test_{i} PASSED" for i in range(30))
-        content = [{"type": "tool_result", "tool_use_id": f"toolu_{rng.getrandbits(64):x}",
-                    "content": output}]
+        content = [
+            {
+                "type": "tool_result",
+                "tool_use_id": f"toolu_{rng.getrandbits(64):x}",
+                "content": output,
+            }
+        ]
     else:
         data = base64.b64encode(rng.randbytes(6000)).decode()
-        content = [{"type": "image", "source": {"type": "base64", "media_type": "image/png",
-                                                "data": data}}]
+        content = [
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}}
+        ]
     return {
         "type": "assistant",
         "uuid": f"{rng.getrandbits(128):032x}",
         "sessionId": "0d6f3c2a-7b1e-4f5a-9c8d-2e4b6a8c0f1e",
-        "message": {"content": content, "usage": {"input_tokens": rng.randint(1, 9000),
-                                                  "output_tokens": rng.randint(1, 900)}},
+        "message": {
+            "content": content,
+            "usage": {"input_tokens": rng.randint(1, 9000), "output_tokens": rng.randint(1, 900)},
+        },
     }
 
 
@@ -87,15 +131,18 @@ def make_input(size: int, seed: int = 14) -> str:
     return "\n".join(parts)
 
 
-def throughput(text: str, runs: int) -> tuple[float, int]:
-    best = float("inf")
+def throughput(text: str, runs: int) -> tuple[float, float, int]:
+    """Best wall-clock and CPU-time MB/s (CPU time shows what a busy machine hides)."""
+    wall = cpu = float("inf")
     found = 0
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = redact_report(text)
-        best = min(best, time.perf_counter() - start)
+        wall = min(wall, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - start_cpu)
         found = sum(result.kinds.values())
-    return len(text.encode()) / 1e6 / best, found
+    size = len(text.encode()) / 1e6
+    return size / wall, size / max(cpu, 1e-9), found
 
 
 def worst_cases(size: int) -> list[tuple[str, str, float]]:
@@ -122,11 +169,12 @@ def main() -> int:
 
     text = make_input(int(args.size_mb * 1e6))
     print(f"python {platform.python_version()} on {platform.machine()}")
-    mbps, found = throughput(text, args.runs)
+    mbps, cpu_mbps, found = throughput(text, args.runs)
     verdict = "met" if mbps >= GOAL_MBPS else "NOT met"
     print(
-        f"throughput: {mbps:.1f} MB/s over {len(text) / 1e6:.1f} MB mixed transcript "
-        f"(best of {args.runs}; {found} planted secrets removed; goal {GOAL_MBPS:.0f} MB/s {verdict})"
+        f"throughput: {mbps:.1f} MB/s wall, {cpu_mbps:.1f} MB/s CPU time, over "
+        f"{len(text) / 1e6:.1f} MB mixed transcript (best of {args.runs}; {found} planted "
+        f"secrets removed; goal {GOAL_MBPS:.0f} MB/s {verdict})"
     )
 
     rows = worst_cases(args.adv_kb * 1000)

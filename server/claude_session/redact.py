@@ -379,9 +379,16 @@ _AWS_NEAR = 400  # characters either side of a key id
 
 
 def _find_aws_secrets(text: str, spans: list[_Span]) -> None:
-    ids = [(s, e) for s, e, kind in spans if kind == "aws-access-key"]
-    for start, end in ids:
+    windows: list[tuple[int, int]] = []  # merged, so dense key ids cost one scan
+    for start, end, kind in sorted(spans):
+        if kind != "aws-access-key":
+            continue
         lo, hi = max(0, start - _AWS_NEAR), min(len(text), end + _AWS_NEAR)
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], hi)
+        else:
+            windows.append((lo, hi))
+    for lo, hi in windows:
         for match in _AWS_SECRET.finditer(text, lo, hi):
             secret = match.group()
             if _mixed_case(secret) or (_looks_random(secret) and ("/" in secret or "+" in secret)):
