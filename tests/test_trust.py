@@ -342,3 +342,94 @@ def test_S6_projects_whose_names_clean_up_alike_never_share_a_handoff_or_context
         urls = {(r.application_name, r.repository_url) for r in core.history(limit=10).records}
     # two applications on the tracker, told apart by their folders
     assert urls == {("my-app", work.as_uri()), ("my-app", personal.as_uri())}
+
+
+# --- redaction that tells (X1, X9) -----------------------------------------------------------
+
+
+def test_X1_a_commit_message_holding_a_secret_is_refused_and_nothing_is_committed(
+        tmp_path: Path, isolated_home: Path) -> None:
+    from helpers.gitrepo import make_remote
+    from redact_samples import GH
+
+    repo = make_repo(tmp_path / "proj")
+    remote = make_remote(repo, tmp_path / "remote.git")
+    assert cli("start", cwd=repo).returncode == 0
+    (repo / "work.txt").write_text("work")
+    head = git(repo, "rev-parse", "HEAD")
+    refused = cli("end", "--summary", "done", "-m", f"deploy with {GH}", cwd=repo)
+    assert refused.returncode == 1
+    assert "github-token" in refused.stderr + refused.stdout
+    assert "--allow-secret" in refused.stderr + refused.stdout
+    assert GH not in refused.stderr + refused.stdout
+    assert git(repo, "rev-parse", "HEAD") == head  # nothing committed
+    assert git(remote, "rev-parse", "main") == head  # nothing pushed
+    assert (repo / "work.txt").exists()
+    # the session is still open: a corrected end goes through
+    ended = cli("--json", "end", "--summary", "done", "-m", "deploy", cwd=repo)
+    assert ended.returncode == 0, ended.stderr
+    assert git(remote, "log", "-1", "--format=%s", "main") == "deploy"
+
+
+def test_X1_allow_secret_commits_the_message_as_written(repo: Path, isolated_home: Path) -> None:
+    from redact_samples import GH
+
+    assert cli("start", cwd=repo).returncode == 0
+    (repo / "x.txt").write_text("x")
+    ended = cli("end", "--summary", "s", "-m", f"fixture {GH}", "--no-push", "--allow-secret",
+                cwd=repo)
+    assert ended.returncode == 0, ended.stderr
+    assert git(repo, "log", "-1", "--format=%s") == f"fixture {GH}"
+
+
+def test_X1_a_wip_commit_from_a_summary_holding_a_secret_is_refused(
+        repo: Path, isolated_home: Path) -> None:
+    from redact_samples import GH
+
+    (repo / "x.txt").write_text("x")
+    head = git(repo, "rev-parse", "HEAD")
+    paused = cli("pause", "--summary", f"token {GH} rotated", "--wip-commit", cwd=repo)
+    assert paused.returncode == 1 and "github-token" in paused.stderr
+    assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_X9_every_result_says_how_many_secrets_of_which_kinds_were_removed(
+        repo: Path, isolated_home: Path) -> None:
+    from redact_samples import AWS_ID, GH
+
+    paused = cli("--json", "pause", "--summary", f"moved {GH} to the vault",
+                 "--next", f"rotate {AWS_ID}", cwd=repo)
+    assert paused.returncode == 0, paused.stderr
+    result = json.loads(paused.stdout)
+    assert result["redacted"] == {"github-token": 1, "aws-access-key": 1}
+    assert any("2 secrets removed" in w for w in result["warnings"]), result["warnings"]
+    text = cli("pause", "--summary", f"again {GH}", cwd=repo)
+    assert "1 secret removed (1 github-token)" in text.stdout + text.stderr
+    run = cli("--json", "maintenance", "--command", "security-scan", "--status", "failed",
+              "--results", json.dumps({AWS_ID: "found in config"}), cwd=repo)
+    assert json.loads(run.stdout)["redacted"] == {"aws-access-key": 1}
+    ended = json.loads(cli("--json", "end", "--summary", f"done, {GH} gone", "--no-push",
+                           cwd=repo).stdout)
+    assert ended["redacted"].get("github-token") == 1
+    assert GH not in json.dumps(ended) and AWS_ID not in json.dumps(ended)
+
+
+def test_X9_the_mcp_tools_say_what_was_removed_too(repo: Path, isolated_home: Path) -> None:
+    import anyio
+    from mcp import Client
+    from redact_samples import GH
+
+    from claude_session.mcp_server import build_server
+
+    async def go() -> dict[str, Any]:
+        with Core() as core:
+            async with Client(build_server(core)) as client:
+                result = await client.call_tool("pause_session", {
+                    "cwd": str(repo), "summary": f"uses {GH}"})
+                assert not result.is_error
+                assert result.structured_content is not None
+                return result.structured_content
+
+    paused = anyio.run(go)
+    assert paused["redacted"] == {"github-token": 1}
+    assert any("1 secret removed" in w for w in paused["warnings"])

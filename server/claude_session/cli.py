@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", help="a free note")
     p.add_argument("--wip-commit", action="store_true", help="commit the work in progress, "
                    "marked WIP")
+    p.add_argument("--allow-secret", action="store_true", help="commit even if the message "
+                   "looks like it holds a secret")
     p.add_argument("--handoff", action="store_true", help="also create the ClaudeSync item for "
                    "claude.ai")
     p.add_argument("--session-id")
@@ -93,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--next", dest="next_steps", action="append", default=[], metavar="TEXT")
     p.add_argument("--message", "-m", help="commit message for the work (default: the summary)")
     p.add_argument("--no-push", action="store_true")
+    p.add_argument("--allow-secret", action="store_true", help="commit even if the message "
+                   "looks like it holds a secret")
     p.add_argument("--mode", choices=END_MODES, default="standard",
                    help="standard (same machine), handoff (claude.ai), sync (another machine)")
     p.add_argument("--handoff", dest="mode", action="store_const", const="handoff",
@@ -225,13 +229,14 @@ def _ask_choice(explanation: str) -> str:
 def _pause(core: Core, a: argparse.Namespace) -> Any:
     return core.pause(a.cwd, session_id=a.session_id, summary=a.summary,
                       next_steps=a.next_steps, accomplishments=a.accomplished, note=a.note,
-                      wip_commit=a.wip_commit, handoff=a.handoff)
+                      wip_commit=a.wip_commit, handoff=a.handoff, allow_secret=a.allow_secret)
 
 
 def _end(core: Core, a: argparse.Namespace) -> Any:
     return core.end(a.cwd, session_id=a.session_id, summary=a.summary,
                     accomplishments=a.accomplished, next_steps=a.next_steps, message=a.message,
-                    push=not a.no_push, mode=a.mode, transcript=a.transcript)
+                    push=not a.no_push, mode=a.mode, transcript=a.transcript,
+                    allow_secret=a.allow_secret)
 
 
 def _import(core: Core, a: argparse.Namespace) -> Any:

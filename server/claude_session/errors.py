@@ -10,6 +10,7 @@ Standard library only: hooks import this module.
       BranchMismatch            carries the paused and current branch and the choices
       ContextMissing            a pause entry points at a context file that is gone
       NoActiveSession           a flow needs a session and there is none
+      SecretInCommit            a commit message holds what looks like a secret
       VaultError                ClaudeSync
         VaultAuthError          token missing, malformed, expired or revoked
         VaultUnavailable        network down, rate limited, vault missing or read-only
@@ -108,3 +109,7 @@ class TrackerUnavailable(TrackerError):
 
 class TrackerRejected(TrackerError):
     pass
+
+
+class SecretInCommit(ClaudeSessionError):
+    """A commit message holds what looks like a secret: refused, never rewritten."""

@@ -28,6 +28,13 @@ class Flow:
         if message not in self.warnings:
             self.warnings.append(message)
 
+    def saw_redactions(self, kinds: Counter[str]) -> None:
+        """Note what was removed from one thing the flow saved; the flow reports, per kind,
+        the most removed from any one of them (the same secret is in the context file, the
+        record and the hand-off item: it counts once)."""
+        for kind, count in kinds.items():
+            self.redacted[kind] = max(self.redacted[kind], count)
+
 
 _current: ContextVar[Flow | None] = ContextVar("claude_session_flow", default=None)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from claude_session import context as ctxmod
-from claude_session import flow, git, ledger, pausestate, reminders, sessions
+from claude_session import flow, git, gitread, ledger, pausestate, reminders, sessions
 from claude_session.claudesync import ClaudeSyncFlows
 from claude_session.config import Settings
 from claude_session.errors import (
@@ -23,6 +23,7 @@ from claude_session.errors import (
     ClaudeSessionError,
     ContextMissing,
     GitError,
+    SecretInCommit,
     StateError,
     VaultError,
 )
@@ -53,7 +54,7 @@ from claude_session.records import (
     security_findings,
     transcript_usage,
 )
-from claude_session.redact import redact_data
+from claude_session.redact import count_markers, describe, find_secrets, redact_data
 from claude_session.statefile import atomic_write
 
 if TYPE_CHECKING:  # the backends import SQLAlchemy and the 1Password SDK: only when used
@@ -65,6 +66,21 @@ log = logging.getLogger(__name__)
 _B = TypeVar("_B", "Vault | None", "Tracker | None")
 
 END_MODES = ("standard", "handoff", "sync")
+
+
+def first_line(text: str, limit: int = 72) -> str:
+    return (text.strip().splitlines() or [""])[0][:limit]
+
+
+def refuse_secret_in_commit(text: str, *, allow: bool, what: str) -> None:
+    """A commit message is never rewritten: one that holds a secret is refused, before
+    anything is committed or pushed, with the kinds found and how to go on."""
+    kinds = find_secrets(text)
+    if kinds and not allow:
+        raise SecretInCommit(
+            f"The {what} holds what looks like a secret ({', '.join(kinds)}); nothing was "
+            f"committed or pushed. Take it out of the message and run again, or, if it is not a "
+            f"secret, allow it (CLI: --allow-secret; tool: allow_secret=true).")
 
 
 class Core(ClaudeSyncFlows):
@@ -139,8 +155,15 @@ class Core(ClaudeSyncFlows):
 
     @property
     def _warnings(self) -> list[str]:
-        warnings: list[str] = flow.current().warnings
-        return warnings
+        """The flow's warnings, ending with what redaction removed from what it saved (read
+        when the result is made, after everything was saved)."""
+        current = flow.current()
+        told = describe(current.redacted)
+        return [*current.warnings, *([f"Redaction: {told} from what was saved."] if told else [])]
+
+    @property
+    def _redacted(self) -> dict[str, int]:
+        return dict(flow.current().redacted)
 
     def _warn(self, message: str) -> None:
         log.warning(message)
@@ -215,7 +238,9 @@ class Core(ClaudeSyncFlows):
 
     def _write_context(self, ctx: ctxmod.Context) -> Path:
         path = self.paths.contexts / ctxmod.context_file_name(ctx.project, ctx.kind, ctx.created)
-        atomic_write(path, ctxmod.render(ctx))
+        text = ctxmod.render(ctx)
+        flow.current().saw_redactions(count_markers(text))
+        atomic_write(path, text)
         return path
 
     def _read_context(self, path: str) -> str:
@@ -364,8 +389,11 @@ class Core(ClaudeSyncFlows):
 
     def pause(self, cwd: Path | str, *, session_id: str | None = None, summary: str = "",
               next_steps: list[str] | None = None, accomplishments: list[str] | None = None,
-              note: str | None = None, wip_commit: bool = False, handoff: bool = False
-              ) -> PauseResult:
+              note: str | None = None, wip_commit: bool = False, handoff: bool = False,
+              allow_secret: bool = False) -> PauseResult:
+        if wip_commit:
+            refuse_secret_in_commit(first_line(summary), allow=allow_secret,
+                                    what="WIP commit message (the summary's first line)")
         with self._collecting():
             project = resolve(cwd)
             sid = self._session_id(session_id, project, create=True)
@@ -408,12 +436,12 @@ class Core(ClaudeSyncFlows):
             return PauseResult(project=project.name, project_root=project.key,
                                branch=pause.branch, session_id=sid, context_file=str(path),
                                wip_commit=wip_sha, handoff_item=item_title,
-                               transfer_prompt=prompt, warnings=self._warnings)
+                               transfer_prompt=prompt, warnings=self._warnings,
+                               redacted=self._redacted)
 
     def _wip_commit(self, project: Project, summary: str) -> str | None:
-        first = (summary.strip().splitlines() or ["paused session"])[0][:72]
         with git.Repository(project.root) as repo:
-            return repo.wip_commit(f"WIP: {first}")
+            return repo.wip_commit(f"WIP: {first_line(summary) or 'paused session'}")
 
     # --- resume ---------------------------------------------------------------------------
 
@@ -477,9 +505,10 @@ class Core(ClaudeSyncFlows):
     def end(self, cwd: Path | str, *, session_id: str | None = None, summary: str = "",
             accomplishments: list[str] | None = None, next_steps: list[str] | None = None,
             message: str | None = None, push: bool = True, mode: str = "standard",
-            transcript: str | None = None) -> EndResult:
+            transcript: str | None = None, allow_secret: bool = False) -> EndResult:
         if mode not in END_MODES:
             raise ClaudeSessionError(f"Unknown end mode {mode!r}: use standard, handoff or sync.")
+        commit_text = (message or "").strip() or first_line(summary)
         with self._collecting():
             project = resolve(cwd)
             sid = self._session_id(session_id, project, create=True)
@@ -499,7 +528,11 @@ class Core(ClaudeSyncFlows):
             kind = "handoff" if mode == "handoff" else "end"
             commit_sha = None
             if project.in_git:
-                commit_sha = self._end_commit(project, message, summary)
+                if gitread.dirty_files(project.root):  # a commit will be made: check its message
+                    refuse_secret_in_commit(commit_text, allow=allow_secret, what=(
+                        "commit message" if message else "commit message (the summary's first "
+                        "line; give --message to choose another)"))
+                commit_sha = self._end_commit(project, commit_text)
                 state = self._state(project)
             ctx = self._base_context(project, kind=kind, session_id=sid, state=state,
                                      entry=entry, summary=summary,
@@ -540,10 +573,9 @@ class Core(ClaudeSyncFlows):
                              commit=commit_sha, pushed=pushed, push_detail=push_detail,
                              tracker=outcome, tracker_detail=detail, handoff_item=item_title,
                              transfer_prompt=prompt if mode == "handoff" else None,
-                             warnings=self._warnings)
+                             warnings=self._warnings, redacted=self._redacted)
 
-    def _end_commit(self, project: Project, message: str | None, summary: str) -> str | None:
-        text = (message or "").strip() or (summary.strip().splitlines() or [""])[0][:72]
+    def _end_commit(self, project: Project, text: str) -> str | None:
         with git.Repository(project.root) as repo:
             if repo.operation_in_progress():
                 self._warn(f"No commit: a {repo.operation_in_progress()} is in progress. Finish "
@@ -569,6 +601,7 @@ class Core(ClaudeSyncFlows):
         record, changes = Delivery.sanitize(record)
         for change in changes:
             self._warn(change)
+        flow.current().saw_redactions(count_markers(record.model_dump_json()))
         return record
 
     def _deliver(self, record: SessionRecord) -> tuple[TrackerOutcome, str | None]:
@@ -631,11 +664,12 @@ class Core(ClaudeSyncFlows):
             entry = self._ensure_ledger(project, sid, source="cli", state=self._state(project))
             run = MaintenanceRun(command=command.strip(), status=status.strip(),
                                  results=redact_data(results), notes=redact_data(notes))
+            flow.current().saw_redactions(count_markers(run.model_dump_json()))
             entry.maintenance_runs.append(run)
             entry.security_findings.extend(security_findings(run))
             self._save_ledger(entry)
             return MaintenanceResult(project=project.name, session_id=sid, run=run,
-                                     warnings=self._warnings)
+                                     warnings=self._warnings, redacted=self._redacted)
 
     # --- status, history, sync, hand-off by hand -------------------------------------------
 

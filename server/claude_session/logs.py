@@ -25,6 +25,15 @@ class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
         return open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115
 
 
+class _Redacting(logging.Formatter):
+    """Log lines go through the same detector as everything else that is saved."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from claude_session.redact import redact
+
+        return redact(super().format(record))[0]
+
+
 def setup_logging(paths: Paths, level: str = "INFO", *, stderr: bool = False) -> None:
     root = logging.getLogger("claude_session")
     if getattr(root, "_claude_session_ready", False):
@@ -36,12 +45,12 @@ def setup_logging(paths: Paths, level: str = "INFO", *, stderr: bool = False) ->
         log_file = paths.logs / "claude-session.log"
         handler = _PrivateFileHandler(log_file, maxBytes=2_000_000, backupCount=3,
                                       encoding="utf-8")
-        handler.setFormatter(logging.Formatter(_FORMAT))
+        handler.setFormatter(_Redacting(_FORMAT))
         root.addHandler(handler)
     except OSError:
         pass  # a read-only home must not stop the flow; errors still reach the user
     if stderr:
         err = logging.StreamHandler()
-        err.setFormatter(logging.Formatter(_FORMAT))
+        err.setFormatter(_Redacting(_FORMAT))
         root.addHandler(err)
     root._claude_session_ready = True  # type: ignore[attr-defined]

@@ -41,6 +41,8 @@ INSTRUCTIONS = (
     "choices to take and call again with on_mismatch set."
 )
 
+AllowSecret = Annotated[bool, Field(
+    description="Commit even if the message looks like it holds a secret (refused otherwise).")]
 Cwd = Annotated[str | None, Field(description="Absolute path of the project folder; default: "
                                               "the folder Claude Code was started in.")]
 SessionId = Annotated[str | None, Field(description="Claude Code session id, as given in the "
@@ -96,11 +98,12 @@ def build_server(core: Core | None = None) -> Any:
                           description="Also commit the uncommitted work as a WIP commit.")] = False,
                       handoff: Annotated[bool, Field(
                           description="Also create the ClaudeSync item for claude.ai.")] = False,
+                      allow_secret: AllowSecret = False,
                       cwd: Cwd = None, session_id: SessionId = None) -> PauseResult:
         """Save the work in flight (context file, pause entry, optional WIP commit)."""
         return call(core.pause, project(cwd), session_id=_clean_session_id(session_id),
                     summary=summary, next_steps=next_steps, accomplishments=accomplishments,
-                    note=note, wip_commit=wip_commit, handoff=handoff)
+                    note=note, wip_commit=wip_commit, handoff=handoff, allow_secret=allow_secret)
 
     @server.tool(annotations=ToolAnnotations(title="Resume session", read_only_hint=False,
                                              destructive_hint=False, idempotent_hint=True,
@@ -121,12 +124,13 @@ def build_server(core: Core | None = None) -> Any:
                     mode: Annotated[Literal["standard", "handoff", "sync"], Field(
                         description="standard: same machine later; handoff: continue on "
                                     "claude.ai; sync: continue on another machine.")] = "standard",
+                    allow_secret: AllowSecret = False,
                     cwd: Cwd = None, session_id: SessionId = None) -> EndResult:
         """End the session: commit, push, record it in the tracker (and hand off or sync)."""
         sid = _clean_session_id(session_id)
         return call(core.end, project(cwd), session_id=sid, summary=summary,
                     accomplishments=accomplishments, next_steps=next_steps,
-                    message=commit_message, push=push, mode=mode)
+                    message=commit_message, push=push, mode=mode, allow_secret=allow_secret)
 
     @server.tool(annotations=ToolAnnotations(title="Import claude.ai answer", read_only_hint=False,
                                              destructive_hint=False, idempotent_hint=True,

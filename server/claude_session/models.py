@@ -176,6 +176,7 @@ class PauseResult(Model):
     handoff_item: str | None = None
     transfer_prompt: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    redacted: dict[str, int] = Field(default_factory=dict)  # secrets removed, by kind
 
 
 class EndResult(Model):
@@ -194,6 +195,7 @@ class EndResult(Model):
     handoff_item: str | None = None
     transfer_prompt: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    redacted: dict[str, int] = Field(default_factory=dict)  # secrets removed, by kind
 
 
 class ImportResult(Model):
@@ -224,6 +226,7 @@ class MaintenanceResult(Model):
     session_id: str | None
     run: MaintenanceRun
     warnings: list[str] = Field(default_factory=list)
+    redacted: dict[str, int] = Field(default_factory=dict)  # secrets removed, by kind
 
 
 class DeadLetterInfo(Model):

@@ -837,6 +837,14 @@ def redact_data(value: Any) -> Any:
     return redact_data_report(value).value
 
 
+_MARKER = re.compile(r"\[REDACTED:([a-z0-9-]+)\]")
+
+
+def count_markers(text: str) -> Counter[str]:
+    """How many secrets of each kind were removed from ``text`` (its markers, counted)."""
+    return Counter(_MARKER.findall(text))
+
+
 def describe(kinds: Mapping[str, int]) -> str:
     """``"3 secrets removed (2 github-token, 1 password)"``, or ``""`` when none was."""
     total = sum(kinds.values())

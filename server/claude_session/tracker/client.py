@@ -243,11 +243,14 @@ class HttpTracker(Tracker):
         return token
 
     def _scrub(self, text: str) -> str:
-        """Remove the token from text that came from elsewhere (a server echoing headers)."""
+        """Remove the token (and anything else that looks like a secret) from text that came
+        from elsewhere (a server echoing headers)."""
+        from claude_session.redact import redact
+
         for secret in (self._token, self._configured_token):
             if secret and len(secret) >= 4:
                 text = text.replace(secret, "[redacted]")
-        return text
+        return redact(text)[0]
 
     # --- HTTP -----------------------------------------------------------------------------
 
