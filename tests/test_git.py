@@ -14,10 +14,9 @@ from claude_session.git import (
     WIP_TRAILER,
     Repository,
     find_root,
-    normalize_remote,
-    strip_credentials,
     working_state,
 )
+from claude_session.gitread import normalize_remote, strip_credentials
 from helpers.gitrepo import commit_file, git, make_remote, make_repo
 
 ROOT = Path(__file__).resolve().parent.parent

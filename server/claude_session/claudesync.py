@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from claude_session import context as ctxmod
 from claude_session import git, handoffcache, pausestate
-from claude_session.config import Settings
+from claude_session.corebase import CoreBase
 from claude_session.errors import (
     ClaudeSessionError,
     ItemNotFound,
@@ -22,47 +22,18 @@ from claude_session.errors import (
     VaultError,
 )
 from claude_session.handoff import transfer_prompt
-from claude_session.models import ImportResult, PauseEntry, PendingHandoff, new_id, utcnow
-from claude_session.paths import Paths
+from claude_session.models import ImportResult, PendingHandoff, new_id, utcnow
 from claude_session.project import Project, resolve
 from claude_session.records import machine_name
-from claude_session.statefile import StateFile, atomic_write, move_aside
+from claude_session.statefile import atomic_write, move_aside
 
 if TYPE_CHECKING:  # the vault backends import the 1Password SDK: only when used
-    from contextlib import AbstractContextManager
 
     from claude_session.vault.base import HandoffItem, Vault
 
 
-class ClaudeSyncFlows:
+class ClaudeSyncFlows(CoreBase):
     """The ClaudeSync flows, mixed into ``Core``."""
-
-    settings: Settings
-    paths: Paths
-    pause_file: StateFile
-
-    if TYPE_CHECKING:  # provided by Core
-
-        @property
-        def vault(self) -> Vault: ...
-
-        @property
-        def _warnings(self) -> list[str]: ...
-
-        def _warn(self, message: str) -> None: ...
-
-        def _collecting(self) -> AbstractContextManager[list[str]]: ...
-
-        def _pause_entry(self, project: Project) -> PauseEntry | None: ...
-
-        def _session_id(self, explicit: str | None, project: Project, *,
-                        create: bool) -> str | None: ...
-
-        def _state(self, project: Project) -> git.WorkingState | None: ...
-
-        def _read_context(self, path: str) -> str: ...
-
-        def _write_context(self, ctx: ctxmod.Context) -> Path: ...
 
     def _claudesync_check(self, project: Project, session_id: str, context: str,
                           context_file: str | None, *, have_pause: bool

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 from claude_session.errors import GitError, GitRefused
+from claude_session.gitread import strip_credentials
 
 if TYPE_CHECKING:
     import git as gitpython
@@ -49,50 +49,10 @@ _OPERATION_MARKERS: tuple[tuple[str, str], ...] = (
     ("BISECT_LOG", "bisect"),
 )
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
-_SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>.+)$")
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 _MAX_DETAIL = 800
 
 
 # --------------------------------------------------------------------------- URLs
-
-
-def strip_credentials(url: str | None) -> str | None:
-    """The URL as it should be stored: credentials removed, the rest kept."""
-    if url is None or "://" not in url:
-        return url
-    parts = urlsplit(url)
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    if not at:
-        return url
-    # Over http(s) a bare user part is usually a token (https://ghp_xxx@github.com); over ssh
-    # the user (git@) is part of the address and only a password is a secret.
-    user = userinfo.partition(":")[0]
-    keep = "" if parts.scheme.lower() in {"http", "https"} else f"{user}@"
-    return urlunsplit(parts._replace(netloc=keep + hostport))
-
-
-def normalize_remote(url: str | None) -> str | None:
-    """The repository's identity across machines: host/path without scheme, user, token, .git."""
-    if url is None or not url.strip():
-        return None
-    url = url.strip()
-    if "://" in url:
-        parts = urlsplit(url)
-        if parts.scheme.lower() == "file":
-            return _strip_dot_git(parts.path)
-        return _strip_dot_git(f"{parts.hostname or ''}/{parts.path.strip('/')}")
-    scp = _SCP_LIKE.match(url)
-    if scp and not _WINDOWS_DRIVE.match(url):
-        return _strip_dot_git(f"{scp['host'].lower()}/{scp['path'].strip('/')}")
-    return _strip_dot_git(url)
-
-
-def _strip_dot_git(text: str) -> str:
-    text = text.rstrip("/")
-    if text.endswith(".git"):
-        text = text[: -len(".git")].rstrip("/")
-    return text
 
 
 def _redact(text: str) -> str:

@@ -1,6 +1,8 @@
-"""The seed's flows: start, pause, resume, end, import, remind, maintenance runs, status, sync.
+"""The seed's flows: start (with its branch check), pause, resume, end, remind, maintenance runs.
 
-``Core`` is the one object the CLI, the MCP server and tests talk to. It knows nothing of MCP,
+``Core`` is the one object the CLI, the MCP server and tests talk to. Its other flows live beside
+this module: the ClaudeSync round trip (import, hand-offs) in ``claudesync``, status, history and
+sync in ``upkeep``, and what they all stand on in ``corebase``. It knows nothing of MCP,
 hooks or argument parsing; it raises ``ClaudeSessionError`` subclasses whose message says what
 to do, and returns the models of ``claude_session.models``.
 """
@@ -8,29 +10,19 @@ to do, and returns the models of ``claude_session.models``.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from claude_session import context as ctxmod
-from claude_session import flow, git, gitread, ledger, pausestate, reminders, sessions
-from claude_session.claudesync import ClaudeSyncFlows
-from claude_session.config import Settings
+from claude_session import flow, git, gitread, pausestate, reminders
 from claude_session.errors import (
     MISMATCH_CHOICES,
     ClaudeSessionError,
-    ContextMissing,
     GitError,
     SecretInCommit,
-    StateError,
-    VaultError,
 )
 from claude_session.models import (
-    DeadLetterInfo,
     EndResult,
-    HistoryResult,
     LedgerEntry,
     MaintenanceResult,
     MaintenanceRun,
@@ -41,29 +33,24 @@ from claude_session.models import (
     SessionRecord,
     StartResult,
     StartStatus,
-    StatusResult,
-    SyncResult,
     TrackerOutcome,
     new_id,
     utcnow,
 )
-from claude_session.paths import Paths
 from claude_session.project import Project, resolve
 from claude_session.records import (
     build_record,
     security_findings,
     transcript_usage,
 )
-from claude_session.redact import count_markers, describe, find_secrets, redact_data
+from claude_session.redact import count_markers, find_secrets, redact_data
 from claude_session.statefile import atomic_write
+from claude_session.upkeep import Upkeep
 
 if TYPE_CHECKING:  # the backends import SQLAlchemy and the 1Password SDK: only when used
-    from claude_session.tracker.base import Tracker
-    from claude_session.tracker.delivery import Delivery, DrainReport
-    from claude_session.vault.base import Vault
+    pass
 
 log = logging.getLogger(__name__)
-_B = TypeVar("_B", "Vault | None", "Tracker | None")
 
 END_MODES = ("standard", "handoff", "sync")
 
@@ -83,205 +70,8 @@ def refuse_secret_in_commit(text: str, *, allow: bool, what: str) -> None:
             f"secret, allow it (CLI: --allow-secret; tool: allow_secret=true).")
 
 
-class Core(ClaudeSyncFlows):
+class Core(Upkeep):
     """The flows of one machine's claude-session, over its settings and state home."""
-
-    def __init__(self, settings: Settings | None = None, *, vault: Vault | None = None,
-                 tracker: Tracker | None = None) -> None:
-        self.settings = settings or Settings.from_env()
-        self.paths = Paths(self.settings.home)
-        self.pause_file = pausestate.pause_file(self.paths)
-        # moved-aside state files, vault and tracker warnings land in the calling flow
-        self.pause_file.warnings = flow.WarningSink()
-        self._vault: Vault | None = self._adopt(vault)
-        self._tracker: Tracker | None = self._adopt(tracker)
-        self._backend_lock = threading.Lock()  # tool calls run in parallel worker threads
-
-    # --- plumbing ------------------------------------------------------------------------
-
-    @staticmethod
-    def _adopt(backend: _B) -> _B:
-        """Route a backend's warnings (the ones it has, and later ones) to the calling flow."""
-        if backend is not None:
-            sink = flow.WarningSink()
-            sink.extend(list(backend.warnings))
-            backend.warnings = sink
-        return backend
-
-    @property
-    def vault(self) -> Vault:
-        with self._backend_lock:
-            if self._vault is None:
-                from claude_session.vault import open_vault
-
-                self._vault = self._adopt(open_vault(self.settings, self.paths))
-            assert self._vault is not None
-            return self._vault
-
-    @property
-    def tracker(self) -> Tracker:
-        with self._backend_lock:
-            if self._tracker is None:
-                from claude_session.tracker import open_tracker
-
-                self._tracker = self._adopt(open_tracker(self.settings, self.paths))
-            assert self._tracker is not None
-            return self._tracker
-
-    @property
-    def delivery(self) -> Delivery:
-        from claude_session.tracker.delivery import Delivery
-
-        return Delivery(self.paths, self.tracker)
-
-    def close(self) -> None:
-        for thing in (self._vault, self._tracker):
-            if thing is not None:
-                thing.close()
-        self._vault = self._tracker = None
-
-    def __enter__(self) -> Core:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def _collecting(self) -> Iterator[list[str]]:
-        """A flow of its own for this call: the warnings it produces (state files moved aside,
-        skipped steps) are its own, whatever runs at the same time."""
-        with flow.begin() as current:
-            yield current.warnings
-
-    @property
-    def _warnings(self) -> list[str]:
-        """The flow's warnings, ending with what redaction removed from what it saved (read
-        when the result is made, after everything was saved)."""
-        current = flow.current()
-        told = describe(current.redacted)
-        return [*current.warnings, *([f"Redaction: {told} from what was saved."] if told else [])]
-
-    @property
-    def _redacted(self) -> dict[str, int]:
-        return dict(flow.current().redacted)
-
-    def _warn(self, message: str) -> None:
-        log.warning(message)
-        flow.current().warn(message)
-
-    def _pause_entry(self, project: Project) -> PauseEntry | None:
-        raw = pausestate.get(self.paths, project.key, state=self.pause_file)
-        if raw is None:
-            return None
-        try:
-            return PauseEntry.model_validate(raw)
-        except ValueError:
-            self._warn(f"The pause entry for {project.root} in {self.paths.pause_state} is "
-                       f"malformed and was ignored; edit or remove it by hand.")
-            return None
-
-    def _ledger(self, session_id: str) -> LedgerEntry | None:
-        raw = ledger.get(self.paths, session_id)
-        if raw is None:
-            return None
-        try:
-            return LedgerEntry.model_validate(raw)
-        except ValueError:
-            self._warn(f"The ledger entry of session {session_id} is malformed and was ignored.")
-            return None
-
-    def _save_ledger(self, entry: LedgerEntry) -> None:
-        """Write the entry, keeping what a hook wrote since we read it (the Stop hook refreshes
-        the transcript path and last activity while a flow runs)."""
-        sessions.merge_save(self.paths, entry.model_dump(mode="json"))
-
-    def _session_id(self, explicit: str | None, project: Project, *, create: bool) -> str | None:
-        """Explicit id, else Claude Code's, else this project's open session, else a new one."""
-        if explicit:
-            return explicit
-        if self.settings.session_id:
-            return self.settings.session_id
-        open_ = (ledger.entries(self.paths, project_root=project.key, status="active",
-                                warnings=self._warnings)
-                 or ledger.entries(self.paths, project_root=project.key, status="ending"))
-        if open_:
-            return str(open_[0]["session_id"])
-        return new_id() if create else None
-
-    def _ensure_ledger(self, project: Project, session_id: str, *, source: str,
-                       state: git.WorkingState | None) -> LedgerEntry:
-        entry = self._ledger(session_id)
-        now = utcnow()
-        if entry is None or entry.status not in ("active", "ending"):
-            entry = LedgerEntry(
-                session_id=session_id, project=project.name, project_root=project.key,
-                repository_url=project.record_url, started_at=now, source=source,
-                starting_branch=state.branch if state else None,
-                starting_head=state.head if state else None,
-            )
-        if entry.repository_url is None:
-            entry.repository_url = project.record_url  # entries the SessionStart hook made lack it
-        if entry.starting_head is None and state is not None and state.head:
-            entry.starting_head = state.head
-            entry.starting_branch = entry.starting_branch or state.branch
-        entry.last_activity = now
-        return entry
-
-    def _state(self, project: Project) -> git.WorkingState | None:
-        if not project.in_git:
-            return None
-        try:
-            return git.working_state(project.root)
-        except GitError as exc:
-            self._warn(f"Git state unavailable: {exc}")
-            return None
-
-    def _write_context(self, ctx: ctxmod.Context) -> Path:
-        path = self.paths.contexts / ctxmod.context_file_name(ctx.project, ctx.kind, ctx.created)
-        text = ctxmod.render(ctx)
-        flow.current().saw_redactions(count_markers(text))
-        atomic_write(path, text)
-        return path
-
-    def _read_context(self, path: str) -> str:
-        try:
-            return Path(path).read_text("utf-8")
-        except FileNotFoundError:
-            raise ContextMissing(
-                f"The saved context file {path} is missing (moved or deleted). Restore it, or "
-                f"clear the pause with `claude-session start --on-mismatch stay` after "
-                f"checking out another branch, or `claude-session end`."
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ContextMissing(f"The saved context file {path} cannot be read ({exc}). "
-                                 f"Check its permissions and encoding.") from exc
-
-    def _session_git(self, project: Project, entry: LedgerEntry | None
-                     ) -> tuple[list[str], list[str]]:
-        """This session's commits ('sha subject') and committed files, from its starting sha."""
-        if not project.in_git or entry is None or not entry.starting_head:
-            return [], []
-        commits, files = sessions.measure_git(project.root, entry.starting_head)
-        return [f"{sha[:7]} {subject}" for sha, subject in commits], files
-
-    def _base_context(self, project: Project, *, kind: str, session_id: str,
-                      state: git.WorkingState | None, entry: LedgerEntry | None,
-                      summary: str, accomplishments: list[str], next_steps: list[str],
-                      notes: str) -> ctxmod.Context:
-        commits, files = self._session_git(project, entry)
-        return ctxmod.Context(
-            project=project.name, kind=kind, created=utcnow(),
-            branch=state.branch if state else None, head=state.head if state else None,
-            session_id=session_id, repository=project.identity,
-            summary=summary, accomplishments=list(accomplishments),
-            next_steps=list(next_steps), notes=notes,
-            dirty_files=list(state.dirty_files) if state else [],
-            untracked_files=list(state.untracked_files) if state else [],
-            stashes=list(state.stashes) if state else [],
-            commits=commits, files_changed=files,
-            maintenance_runs=[r.model_dump(mode="json") for r in entry.maintenance_runs]
-            if entry else [],
-        )
 
     # --- branch check (seed: "Branch Mismatch on /start") ----------------------------------
 
@@ -611,22 +401,6 @@ class Core(ClaudeSyncFlows):
             self._warn(result.warning)
         return result.outcome, result.detail
 
-    # --- sessions that ended without /end -------------------------------------------------
-
-    def _finalize_orphans(self, project: Project | None, *, keep: str | None) -> list[str]:
-        """Close open sessions whose Claude Code is gone (or silent for long), then deliver
-        every spooled record (the hooks spool them too)."""
-        done = sessions.finalize_orphans(self.paths, keep=keep, warn=self._warn,
-                                         project_root=project.key if project else None)
-        self._drain()
-        return done
-
-    def _drain(self) -> DrainReport:
-        report = self.delivery.drain()
-        for warning in report.warnings:
-            self._warn(warning)
-        return report
-
     # --- reminders ------------------------------------------------------------------------
 
     def remind(self, cwd: Path | str, *, action: str = "status", every: int | None = None,
@@ -670,67 +444,3 @@ class Core(ClaudeSyncFlows):
             self._save_ledger(entry)
             return MaintenanceResult(project=project.name, session_id=sid, run=run,
                                      warnings=self._warnings, redacted=self._redacted)
-
-    # --- status, history, sync, hand-off by hand -------------------------------------------
-
-    def status(self, cwd: Path | str, *, session_id: str | None = None) -> StatusResult:
-        with self._collecting():
-            project = resolve(cwd)
-            sid = self._session_id(session_id, project, create=False)
-            entry = self._ledger(sid) if sid else None
-            state = self._state(project)
-            remind_data = reminders.remind_file(self.paths).read()
-            waiting = self._after_vault_check(project, retry=False)
-            return StatusResult(
-                project=project.name, project_root=project.key,
-                branch=state.branch if state else None,
-                active_session=entry if entry and entry.status == "active" else None,
-                pause=self._pause_entry(project),
-                reminders=ReminderSettings(**reminders.settings_for(remind_data, project.key)),
-                **self._outbox_status(),
-                vault=self.vault.description, tracker=self.tracker.description,
-                handoff_waiting=waiting, warnings=self._warnings,
-            )
-
-    def _outbox_status(self) -> dict[str, Any]:
-        try:
-            delivery = self.delivery
-            return {"outbox_depth": delivery.depth(), "outbox_last_error": delivery.last_error(),
-                    "outbox": delivery.counts(),
-                    "dead_letters": [DeadLetterInfo.model_validate(vars(d))
-                                     for d in delivery.dead_letters()]}
-        except StateError as exc:
-            self._warn(f"Outbox not readable: {exc}")
-            return {}
-
-    def history(self, *, project: str | None = None, limit: int = 20) -> HistoryResult:
-        if limit < 1:
-            raise ClaudeSessionError("--limit must be at least 1.")
-        return HistoryResult(records=self.tracker.list_sessions(project=project, limit=limit),
-                             tracker=self.tracker.description)
-
-    def sync(self, cwd: Path | str | None = None, *, force: bool = True,
-             retry_rejected: bool = False) -> SyncResult:
-        """Finalize unended sessions, send what waits (``force``: even while backing off;
-        ``retry_rejected``: the records the tracker refused too), retry delayed hand-offs."""
-        with self._collecting():
-            finalized = sessions.finalize_orphans(self.paths, project_root=None, warn=self._warn,
-                                                  keep=self.settings.session_id)
-            ledger.prune(self.paths)
-            report = self.delivery.drain(limit=1000, budget=60.0, force=force,
-                                         retry_rejected=retry_rejected)
-            for warning in report.warnings:
-                self._warn(warning)
-            retried = 0
-            try:
-                retried = self._retry_pending_handoffs()
-            except VaultError as exc:
-                self._warn(f"ClaudeSync not reached: {exc}")
-            if cwd is not None:
-                self._after_vault_check(resolve(cwd))
-            return SyncResult(finalized=finalized, sent=report.sent, remaining=report.remaining,
-                              auth_failed=report.auth_failed, rejected=report.rejected,
-                              last_error=report.last_error, retried_handoffs=retried,
-                              skipped=report.skipped,
-                              tracker=self.tracker.description,
-                              warnings=self._warnings)

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from claude_session import git
+from claude_session import git, gitread
 from claude_session.paths import project_name
 
 
@@ -45,4 +45,4 @@ def resolve(cwd: Path | str) -> Project:
     with git.Repository(root) as repo:
         origin = repo.origin_url()
     return Project(root=root, name=project_name(root), in_git=True, origin_url=origin,
-                   repository=git.normalize_remote(origin))
+                   repository=gitread.normalize_remote(origin))

@@ -59,11 +59,20 @@ def _file_label(path: Path, *_: Any, **__: Any) -> str:
 def install(kill_at: int, log: Path) -> None:
     """Wrap every durable write of the flows (module-level names, and the copies that
     modules imported with ``from ... import``)."""
-    from claude_session import git, hooklib, lifecycle, statefile
+    from claude_session import (
+        claudesync,
+        corebase,
+        git,
+        hooklib,
+        lifecycle,
+        sessions,
+        statefile,
+        upkeep,
+    )
     from claude_session.tracker import local, outbox
 
     atomic = statefile.atomic_write
-    for module in (statefile, lifecycle, hooklib):
+    for module in (statefile, lifecycle, corebase, claudesync, upkeep, sessions, hooklib):
         if getattr(module, "atomic_write", None) is atomic:
             _wrap(module, "atomic_write", _file_label, kill_at, log)
     _wrap(git.Repository, "_commit_all", lambda self, message: "git commit "
