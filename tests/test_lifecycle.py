@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from claude_session import ledger
+from claude_session.errors import NoActiveSession
 from claude_session.lifecycle import Core
 from claude_session.paths import Paths
 from helpers.gitrepo import commit_file, git, make_remote, make_repo
@@ -77,10 +78,23 @@ def test_record_tokens_come_from_the_transcript(repo: Path, tmp_path: Path) -> N
 def test_end_twice_never_makes_two_records(repo: Path) -> None:
     with Core() as core:
         core.start(repo, session_id="s")
-        first = core.end(repo, session_id="s", summary="one", push=False)
-        second = core.end(repo, session_id="s", summary="two", push=False)
-        assert first.record.id != second.record.id  # the second end is a new (empty) session
+        core.end(repo, session_id="s", summary="one", push=False)
+        with pytest.raises(NoActiveSession, match="end --force"):
+            core.end(repo, session_id="s", summary="two", push=False)
+        assert len(core.history(limit=10).records) == 1
+        forced = core.end(repo, session_id="s", summary="two", push=False, force=True)
+        assert any("counts from now" in w for w in forced.warnings)
         assert len(core.history(limit=10).records) == 2
+
+
+def test_end_with_nothing_started_refuses_and_records_nothing(repo: Path) -> None:
+    (repo / "work.txt").write_text("w")
+    head = git(repo, "rev-parse", "HEAD")
+    with Core() as core:
+        with pytest.raises(NoActiveSession, match="claude-session start"):
+            core.end(repo, summary="nothing started", push=False)
+        assert core.history(limit=10).records == []
+    assert git(repo, "rev-parse", "HEAD") == head
 
 
 def test_start_finalizes_a_session_whose_claude_code_died(repo: Path) -> None:

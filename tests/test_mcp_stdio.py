@@ -284,8 +284,9 @@ async def test_parallel_tool_calls_each_get_their_own_result_and_warnings(tmp_pa
     merging = make_repo(tmp_path / "merging")  # pause: a merge in progress refuses the WIP commit
     (merging / ".git" / "MERGE_HEAD").write_text((merging / ".git" / "HEAD").read_text())
     (merging / "dirty.txt").write_text("x")
-    unstarted = make_repo(tmp_path / "unstarted")  # end without start: 'No start was recorded'
+    scanned = make_repo(tmp_path / "scanned")  # a run whose notes hold a secret: 'Redaction'
     quiet = make_repo(tmp_path / "quiet")  # status: nothing to say
+    token = "ghp_" + "Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"
     results: dict[str, list[dict[str, Any]]] = {"pause": [], "end": [], "status": []}
 
     async with Client(cli_server(quiet)) as client:
@@ -297,8 +298,8 @@ async def test_parallel_tool_calls_each_get_their_own_result_and_warnings(tmp_pa
 
         async def end(n: int) -> None:
             results["end"].append(await call(
-                client, "end_session", cwd=str(unstarted), session_id=f"e{n}",
-                summary=f"end {n}", push=False))
+                client, "record_maintenance_run", cwd=str(scanned), session_id=f"e{n}",
+                command="audit", status="ok", notes=f"run {n} found {token}"))
 
         async def status(n: int) -> None:
             results["status"].append(await call(client, "session_status", cwd=str(quiet)))
@@ -313,10 +314,10 @@ async def test_parallel_tool_calls_each_get_their_own_result_and_warnings(tmp_pa
     for paused in results["pause"]:
         assert paused["project"] == "merging" and paused["wip_commit"] is None
         assert any("merge" in w for w in paused["warnings"]), paused["warnings"]
-        assert not any("No start was recorded" in w for w in paused["warnings"])
-    for ended in results["end"]:
-        assert ended["project"] == "unstarted"
-        assert any("No start was recorded" in w for w in ended["warnings"]), ended["warnings"]
-        assert not any("merge" in w for w in ended["warnings"])
+        assert not any("Redaction" in w for w in paused["warnings"])
+    for ran in results["end"]:
+        assert ran["project"] == "scanned" and ran["redacted"] == {"github-token": 1}
+        assert any("1 secret removed" in w for w in ran["warnings"]), ran["warnings"]
+        assert not any("merge" in w for w in ran["warnings"])
     for stat in results["status"]:
         assert stat["project"] == "quiet" and stat["warnings"] == [], stat["warnings"]

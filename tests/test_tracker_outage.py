@@ -71,7 +71,8 @@ def tracker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[s
 def _end_many(core: Core, folder: Path, first: int, count: int) -> dict[str, str]:
     outcomes = {}
     for i in range(first, first + count):
-        ended = core.end(folder, session_id=f"s{i:04d}", summary=f"session {i}", push=False)
+        ended = core.end(folder, session_id=f"s{i:04d}", summary=f"session {i}", push=False,
+                         force=True)
         outcomes[ended.record.id] = ended.tracker
     return outcomes
 

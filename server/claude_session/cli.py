@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--next", dest="next_steps", action="append", default=[], metavar="TEXT")
     p.add_argument("--message", "-m", help="commit message for the work (default: the summary)")
     p.add_argument("--no-push", action="store_true")
+    p.add_argument("--force", action="store_true", help="end even though nothing was started "
+                   "(the session counts from now)")
     p.add_argument("--allow-secret", action="store_true", help="commit even if the message "
                    "looks like it holds a secret")
     p.add_argument("--mode", choices=END_MODES, default="standard",
@@ -236,7 +238,7 @@ def _end(core: Core, a: argparse.Namespace) -> Any:
     return core.end(a.cwd, session_id=a.session_id, summary=a.summary,
                     accomplishments=a.accomplished, next_steps=a.next_steps, message=a.message,
                     push=not a.no_push, mode=a.mode, transcript=a.transcript,
-                    allow_secret=a.allow_secret)
+                    allow_secret=a.allow_secret, force=a.force)
 
 
 def _import(core: Core, a: argparse.Namespace) -> Any:

@@ -443,6 +443,30 @@ class Repository:
                 "Choose 'stay' to keep the current branch, or recreate the branch."
             )
 
+    def branch_here(self, name: str) -> None:
+        """Make branch ``name`` at HEAD and switch to it; the working tree stays as it is."""
+        self._check_branch_name(name)
+        if self._ref_exists(f"refs/heads/{name}"):
+            raise GitRefused(f"Branch '{name}' exists already; nothing was changed.")
+        self._switch("checkout", "--quiet", "-b", name)
+
+    def checkout_commit(self, sha: str) -> None:
+        """Detach HEAD at ``sha`` (a pause made on a detached HEAD); never loses work."""
+        commit = self._resolve_commit(sha)
+        if commit is None:
+            raise GitError(f"The paused commit {sha[:10]} is not in this repository any more. "
+                           "Choose 'stay' to keep the current checkout.")
+        if self.head() == commit and self.branch() is None:
+            return
+        self._refuse_during_operation(f"check out {commit[:10]}")
+        changed = self._status(untracked="no").dirty
+        if changed:
+            raise GitRefused(
+                f"Cannot check out {commit[:10]}: uncommitted changes in {_listing(changed)}. "
+                "Commit or stash them first; nothing was changed."
+            )
+        self._switch("checkout", "--quiet", "--detach", commit)
+
     def _check_branch_name(self, branch: str) -> None:
         _refuse_option(branch, "branch name")
         if self._exec("check-ref-format", "--branch", branch)[0] != 0:

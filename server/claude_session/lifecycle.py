@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claude_session import context as ctxmod
-from claude_session import flow, git, gitread, pausestate, reminders
+from claude_session import flow, git, gitread, handoffcache, pausestate, reminders
 from claude_session.errors import (
     MISMATCH_CHOICES,
     ClaudeSessionError,
+    ContextMissing,
     GitError,
+    NoActiveSession,
     SecretInCommit,
 )
 from claude_session.models import (
@@ -55,6 +57,22 @@ log = logging.getLogger(__name__)
 END_MODES = ("standard", "handoff", "sync")
 
 
+def _same_place(pause: PauseEntry, state: git.WorkingState) -> bool:
+    """Whether the checkout is where the pause was: the same branch, or, for a pause on a
+    detached HEAD, a detached HEAD at the same commit (a branch is never a match for it)."""
+    if pause.branch is not None:
+        return state.branch == pause.branch
+    if pause.head is None:
+        return True  # paused outside git, or in an empty repository
+    return state.branch is None and state.head == pause.head
+
+
+def _where(branch: str | None, head: str | None) -> str:
+    if branch:
+        return f"branch '{branch}'"
+    return f"a detached HEAD at {head[:10]}" if head else "no commit yet"
+
+
 def first_line(text: str, limit: int = 72) -> str:
     return (text.strip().splitlines() or [""])[0][:limit]
 
@@ -78,7 +96,7 @@ class Core(Upkeep):
     def _branch_decision(self, project: Project, pause: PauseEntry,
                          state: git.WorkingState | None, choice: str | None) -> str:
         """'match', 'mismatch' (caller must ask), 'switched', 'stayed' or 'cancelled'."""
-        if state is None or pause.branch is None or state.branch == pause.branch:
+        if state is None or _same_place(pause, state):
             return "match"
         if choice in (None, "ask"):
             return "mismatch"
@@ -86,27 +104,33 @@ class Core(Upkeep):
             return "cancelled"
         if choice == "stay":
             pausestate.clear(self.paths, project.key, state=self.pause_file)
-            self._warn(f"Stayed on '{state.branch}' and cleared the pause of '{pause.branch}'. "
-                       f"Its context is kept in {pause.context_file}.")
+            self._warn(f"Stayed on {_where(state.branch, state.head)} and cleared the pause of "
+                       f"{_where(pause.branch, pause.head)}. Its context is kept in "
+                       f"{pause.context_file}.")
             return "stayed"
         if choice == "switch":
             with git.Repository(project.root) as repo:
-                repo.checkout(pause.branch)
+                if pause.branch:
+                    repo.checkout(pause.branch)
+                elif pause.head:
+                    repo.checkout_commit(pause.head)
             return "switched"
         raise ClaudeSessionError(f"Unknown branch choice {choice!r}: use one of "
                                  f"{', '.join(MISMATCH_CHOICES)}.")
 
     def _mismatch_result(self, project: Project, session_id: str, pause: PauseEntry,
                          state: git.WorkingState | None) -> StartResult:
-        current = state.branch if state else None
+        current = _where(state.branch if state else None, state.head if state else None)
+        paused = _where(pause.branch, pause.head)
         return StartResult(
             status="branch_mismatch", project=project.name, project_root=project.key,
-            branch=current, session_id=session_id, paused_branch=pause.branch,
-            choices=list(MISMATCH_CHOICES), warnings=list(self._warnings),
-            context=(f"This project was paused on branch '{pause.branch}' but the current "
-                     f"branch is '{current or 'detached HEAD'}'. Choices: switch (check out "
-                     f"'{pause.branch}'; refused if uncommitted changes would be lost), stay "
-                     f"(keep '{current}' and clear the pause), cancel."),
+            branch=state.branch if state else None, session_id=session_id,
+            paused_branch=pause.branch, choices=list(MISMATCH_CHOICES),
+            warnings=list(self._warnings),
+            context=(f"This project was paused on {paused} but the current checkout is "
+                     f"{current}. Choices: switch (check out {paused}; refused if uncommitted "
+                     f"changes would be lost), stay (keep {current} and clear the pause), "
+                     f"cancel."),
         )
 
     # --- start ----------------------------------------------------------------------------
@@ -119,12 +143,14 @@ class Core(Upkeep):
             sid = self._session_id(session_id, project, create=True)
             assert sid is not None
             existing = self._ledger(sid)
-            if existing and existing.status == "active" and existing.start_done:
-                return self._already_started(project, existing)
-            state = self._state(project)
             pause = self._pause_entry(project)
             if pause is None and project.repository:
                 pause = self._moved_pause(project)
+            # a pause or a claude.ai answer made since this session started: the whole flow
+            if (existing and existing.status == "active" and existing.start_done and pause is None
+                    and (no_import or handoffcache.waiting(self.paths, project.key) is None)):
+                return self._already_started(project, existing)
+            state = self._state(project)
             context = ""
             switched = cleared = False
             if pause is not None:
@@ -140,7 +166,7 @@ class Core(Upkeep):
                 if switched:
                     state = self._state(project)
                 if not cleared:
-                    context = self._read_context(pause.context_file)
+                    context = self._paused_context(pause)
             context_file = pause.context_file if pause and not cleared else None
             imported = None
             if not no_import:
@@ -163,6 +189,17 @@ class Core(Upkeep):
                 imported_item=imported, switched_branch=switched, cleared_pause=cleared,
                 vault=self._vault.description if self._vault else None,
             )
+
+    def _paused_context(self, pause: PauseEntry) -> str:
+        """The paused context; a missing file never blocks start (it is said, and the session
+        starts without it)."""
+        try:
+            return self._read_context(pause.context_file)
+        except ContextMissing:
+            self._warn(f"The saved context file {pause.context_file} is gone or unreadable; "
+                       f"the session starts without it (the pause of "
+                       f"{_where(pause.branch, pause.head)} is cleared).")
+            return ""
 
     def _already_started(self, project: Project, entry: LedgerEntry) -> StartResult:
         context = ""
@@ -198,7 +235,7 @@ class Core(Upkeep):
             wip_sha = None
             if wip_commit and project.in_git:
                 try:
-                    wip_sha = self._wip_commit(project, summary)
+                    wip_sha = self._wip_commit(project, summary, state)
                 except GitError as exc:
                     self._warn(f"No WIP commit ({exc}); the pause is saved without one.")
                 if wip_sha:
@@ -206,6 +243,7 @@ class Core(Upkeep):
                     ctx.notes = (ctx.notes + f"\n\nWIP commit {wip_sha[:10]} holds the "
                                  f"uncommitted work (squash it later).").strip()
                     ctx.head = state.head if state else ctx.head
+                    ctx.branch = state.branch if state else ctx.branch
                     atomic_write(path, ctxmod.render(ctx))
             pause = PauseEntry(
                 project=project.name, project_root=project.key, repository_url=project.record_url,
@@ -229,8 +267,18 @@ class Core(Upkeep):
                                transfer_prompt=prompt, warnings=self._warnings,
                                redacted=self._redacted)
 
-    def _wip_commit(self, project: Project, summary: str) -> str | None:
+    def _wip_commit(self, project: Project, summary: str,
+                    state: git.WorkingState | None) -> str | None:
+        """The WIP commit; on a detached HEAD it goes on a new named branch first, so that no
+        later checkout can strand it."""
         with git.Repository(project.root) as repo:
+            if state is not None and state.detached and state.head and (
+                    state.dirty_files or state.untracked_files):
+                name = f"claude-session/wip-{utcnow():%Y%m%d-%H%M%S}"
+                repo.branch_here(name)
+                self._warn(f"HEAD was detached at {state.head[:10]}: the WIP commit is on the new "
+                           f"branch '{name}' so that it cannot be lost (`git checkout "
+                           f"{state.head[:10]}` goes back to where you were).")
             return repo.wip_commit(f"WIP: {first_line(summary) or 'paused session'}")
 
     # --- resume ---------------------------------------------------------------------------
@@ -295,7 +343,8 @@ class Core(Upkeep):
     def end(self, cwd: Path | str, *, session_id: str | None = None, summary: str = "",
             accomplishments: list[str] | None = None, next_steps: list[str] | None = None,
             message: str | None = None, push: bool = True, mode: str = "standard",
-            transcript: str | None = None, allow_secret: bool = False) -> EndResult:
+            transcript: str | None = None, allow_secret: bool = False,
+            force: bool = False) -> EndResult:
         if mode not in END_MODES:
             raise ClaudeSessionError(f"Unknown end mode {mode!r}: use standard, handoff or sync.")
         commit_text = (message or "").strip() or first_line(summary)
@@ -306,9 +355,15 @@ class Core(Upkeep):
             state = self._state(project)
             entry = self._ledger(sid)
             if entry is None or entry.status not in ("active", "ending"):
-                if entry is None:
-                    self._warn("No start was recorded for this session; its duration counts "
-                               "from now.")
+                if not force:
+                    raise NoActiveSession(
+                        f"No session is open in {project.root} ("
+                        + ("it ended already" if entry else "nothing was started")
+                        + "): nothing was committed or recorded. Run `claude-session start` "
+                        "first, or `claude-session end --force` to record a session that starts "
+                        "now.")
+                self._warn("No start was recorded for this session; its duration counts "
+                           "from now.")
                 entry = self._ensure_ledger(project, sid, source="cli", state=state)
             if not entry.record_id:
                 entry.record_id = new_id()  # fixed before anything is sent: reruns never duplicate
