@@ -61,7 +61,7 @@ Authenticate = Callable[[Any, str, str], Coroutine[Any, Any, Any]]
 
 INTEGRATION_NAME = "claude-session"
 #: All the 1Password work of one command, sign-in included, in seconds.
-DEADLINE = 8.0
+DEADLINE = 5.0
 
 
 def integration_version() -> str:
@@ -394,6 +394,8 @@ class Session:
         try:
             if budget.remaining() <= 0:
                 raise TimeoutError(f"no answer within {budget.seconds:g} s in all")
+            if not signed_in(self.settings, self.authenticate):
+                action = "signing in to 1Password"
             client = connect(self.settings, authenticate=self.authenticate,
                              timeout=budget.remaining())
             return run_sync(work(client), budget.remaining())
