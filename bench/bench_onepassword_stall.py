@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How long do commands take when 1Password never answers?
 
-    python3 bench/bench_onepassword_stall.py [--runs 1] [--blocking]
+    python3 bench/bench_onepassword_stall.py [--runs 1] [--blocking] [--baseline]
 
 Runs the real CLI (``start``, ``pause --handoff``, ``sync``) as processes in a throwaway home
 and git repository, with ``OP_SERVICE_ACCOUNT_TOKEN`` set and onepassword-sdk's
@@ -55,6 +55,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--blocking", action="store_true")
+    parser.add_argument("--baseline", action="store_true",
+                        help="no 1Password at all (local vault): the commands' own time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
@@ -69,13 +71,16 @@ def main() -> int:
                    GIT_CONFIG_GLOBAL=str(home / ".gitconfig-none"),
                    GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="bench@example.com",
                    GIT_COMMITTER_NAME="Bench", GIT_COMMITTER_EMAIL="bench@example.com")
+        if args.baseline:
+            del env["OP_SERVICE_ACCOUNT_TOKEN"]
         os.environ.update(env)
         git(repo, "init", "-q", "-b", "main")
         (repo / "README").write_text("x\n")
         git(repo, "add", "README")
         git(repo, "commit", "-q", "-m", "init")
         code = RUNNER.format(blocking=args.blocking)
-        print(f"1Password never answers ({'blocking' if args.blocking else 'async'} sign-in)")
+        print("no 1Password (local vault)" if args.baseline else
+              f"1Password never answers ({'blocking' if args.blocking else 'async'} sign-in)")
         for run in range(args.runs):
             for label, argv in COMMANDS:
                 began = time.monotonic()

@@ -5,6 +5,7 @@ do and never shows the token."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 import time
 import traceback
@@ -647,3 +648,11 @@ def test_reference_failures_are_vault_errors_without_secrets(
     fake.heal()
     assert resolve_secret(tracker_token_item, settings,
                           authenticate=fake.authenticate) == "trk_s3cr3t_value"
+
+
+def test_check_signs_in_and_finds_the_vault(settings: Settings, fake: FakeOnePassword) -> None:
+    assert "signed in, vault found" in op_vault(settings, fake).check()
+    assert fake.count("authenticate", "vaults.list") == 2
+    fake.network_down()
+    with pytest.raises(VaultUnavailable, match="cannot be reached"):
+        op_vault(dataclasses.replace(settings, vault_name="Other"), fake).check()

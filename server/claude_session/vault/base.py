@@ -184,6 +184,10 @@ class Vault(abc.ABC):
                 return item
         return None
 
+    def check(self) -> str:
+        """What ``doctor`` shows: the vault, reached for real where it is remote."""
+        return self.description
+
     def close(self) -> None:  # noqa: B027 - backends without resources need nothing here
         """Release what the backend holds (connections, clients)."""
 
