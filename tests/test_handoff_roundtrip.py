@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,13 +14,19 @@ from pathlib import Path
 import pytest
 
 from claude_session import context as ctxmod
-from claude_session import hooklib
+from claude_session import hooklib, textout
 from claude_session.config import Settings
 from claude_session.lifecycle import Core
 from claude_session.paths import Paths
 from claude_session.project import resolve
 from claude_session.vault.onepassword import OnePasswordVault
-from helpers.fake_onepassword import OTHER_TOKEN, VALID_TOKEN, FakeOnePassword
+from helpers.fake_onepassword import (
+    OTHER_TOKEN,
+    READS,
+    TOO_BIG,
+    VALID_TOKEN,
+    FakeOnePassword,
+)
 from helpers.gitrepo import make_remote, make_repo
 
 ANSWER = """Here is the summary for Claude Code.
@@ -393,3 +400,163 @@ def test_prompt_lists_are_cut_with_a_count() -> None:
     digest = prompt.split("## Next steps")[1].split("## Session context")[0]
     assert f"step {DIGEST_ITEMS - 1}" in digest and f"step {DIGEST_ITEMS}\n" not in digest
     assert "and 5 more" in digest and "not a git checkout" in prompt
+
+
+# --- issue 12: bounded time, errors told apart, pending hand-offs with their own time ---------
+
+
+def bounded(settings: Settings, fake: FakeOnePassword, deadline: float = 0.3) -> Core:
+    return Core(settings, vault=OnePasswordVault(settings, authenticate=fake.authenticate,
+                                                 deadline=deadline))
+
+
+def pending_data(settings: Settings) -> list[dict[str, object]]:
+    return [json.loads(p.read_text()) for p in pending_requests(settings)]
+
+
+def test_1password_that_never_answers_is_tried_once_per_command(
+        repo: Path, fake: FakeOnePassword, settings: Settings) -> None:
+    fake.stall("*")
+    with bounded(settings, fake) as c:
+        c.start(repo, session_id="s1")
+        assert fake.count("authenticate") == 1 and fake.count() == 1
+        paused = c.pause(repo, session_id="s1", summary="half", handoff=True)
+        assert fake.count() == 2
+        assert paused.handoff_item is None and paused.transfer_prompt
+        warning = next(w for w in paused.warnings if "ClaudeSync item" in w)
+        assert "did not answer" in warning and "Nothing is lost" in warning
+        synced = c.sync(repo)
+    assert fake.count() == 3  # sync: one try, no second retry of the pending hand-off
+    assert synced.retried_handoffs == 0
+    assert sum("still unavailable" in w for w in synced.warnings) == 1
+    assert len(pending_requests(settings)) == 1
+
+
+def test_delayed_handoff_keeps_its_own_date_and_timestamp(
+        repo: Path, fake: FakeOnePassword, core: Callable[..., Core],
+        settings: Settings) -> None:
+    fake.network_down()
+    with opened(core) as c:
+        c.start(repo, session_id="s1")
+        c.pause(repo, session_id="s1", summary="monday's work", handoff=True)
+    [path] = pending_requests(settings)
+    request = json.loads(path.read_text())
+    request["now"], request["title"] = "2025-03-10T17:00:00Z", "session-shop-2025-03-10"
+    path.write_text(json.dumps(request))  # as if the outage lasted since Monday
+    fake.heal()
+    with opened(core) as c:
+        synced = c.sync(repo)
+    assert synced.retried_handoffs == 1
+    [stored] = fake.items.values()
+    fields = {f["title"]: f["value"] for f in stored["fields"]}
+    assert stored["title"] == "session-shop-2025-03-10"
+    assert fields["timestamp"].startswith("2025-03-10T17:00:00")
+    assert fields["creation_id"] == request["id"]
+
+
+def test_create_that_timed_out_is_found_not_made_twice(
+        repo: Path, fake: FakeOnePassword, settings: Settings) -> None:
+    fake.answer_lost("items.create")
+    with bounded(settings, fake) as c:
+        c.start(repo, session_id="s1")
+        paused = c.pause(repo, session_id="s1", summary="half", handoff=True)
+    assert paused.handoff_item is None and len(fake.items) == 1
+    assert len(pending_requests(settings)) == 1
+    with bounded(settings, fake, deadline=5.0) as c:
+        synced = c.sync(repo)
+    assert synced.retried_handoffs == 1 and pending_requests(settings) == []
+    assert len(fake.items) == 1 and fake.count("items.create") == 1
+
+
+def test_refused_handoff_is_marked_failed_shown_in_status_and_blocks_nothing(
+        repo: Path, fake: FakeOnePassword, core: Callable[..., Core],
+        settings: Settings) -> None:
+    fake.network_down()
+    with opened(core) as c:
+        c.start(repo, session_id="s1")
+        c.pause(repo, session_id="s1", summary="first", handoff=True)
+        c.pause(repo, session_id="s1", summary="second", handoff=True)
+    assert len(pending_requests(settings)) == 2
+    fake.heal()
+    fake.fail("items.create", Exception(TOO_BIG), times=1)  # the oldest one is refused
+    with opened(core) as c:
+        synced = c.sync(repo)
+        status = c.status(repo)
+    assert synced.retried_handoffs == 1 and len(fake.items) == 1
+    assert any("was refused" in w and "not retried" in w for w in synced.warnings)
+    [failed] = [p for p in status.pending_handoffs]
+    assert failed.state == "failed" and "item is too big" in str(failed.reason)
+    text = textout.render_text("status", status.model_dump(mode="json"))
+    assert "refused, not retried" in text and "item is too big" in text
+    with opened(core) as c:  # never retried
+        c.sync(repo)
+    assert fake.count("items.create") == 2 and len(fake.items) == 1
+
+
+def test_refused_at_pause_is_failed_at_once(repo: Path, fake: FakeOnePassword,
+                                            core: Callable[..., Core],
+                                            settings: Settings) -> None:
+    fake.item_limit = 500  # the context is bigger than what the server takes
+    with opened(core) as c:
+        c.start(repo, session_id="s1")
+        paused = c.pause(repo, session_id="s1", summary="x" * 600, handoff=True)
+    assert paused.handoff_item is None
+    assert any("was refused" in w for w in paused.warnings)
+    [data] = pending_data(settings)
+    assert data["state"] == "failed" and "too big" in str(data["reason"])
+
+
+def test_waiting_handoff_is_listed_in_status(repo: Path, fake: FakeOnePassword,
+                                             core: Callable[..., Core]) -> None:
+    fake.network_down()
+    with opened(core) as c:
+        c.start(repo, session_id="s1")
+        c.pause(repo, session_id="s1", summary="half", handoff=True)
+        status = c.status(repo)
+    [waiting] = status.pending_handoffs
+    assert waiting.state == "pending" and waiting.title.startswith("session-shop-")
+    text = textout.render_text("status", status.model_dump(mode="json"))
+    assert "waiting for the vault" in text
+
+
+def test_item_metadata_is_redacted_like_the_context(repo: Path, fake: FakeOnePassword,
+                                                    core: Callable[..., Core]) -> None:
+    secret = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", f"feat/{secret}"], check=True)
+    with opened(core) as c:
+        c.start(repo, session_id="s1")
+        paused = c.pause(repo, session_id="s1", summary="half", handoff=True)
+    raw = fake.item(str(paused.handoff_item))
+    fields = {f.title: f.value for f in raw.fields}
+    assert secret not in json.dumps(fake.items) and "[REDACTED" in fields["branch"]
+
+
+def test_answer_pasted_in_the_app_on_one_line_is_imported_with_its_sections(
+        repo: Path, fake: FakeOnePassword, core: Callable[..., Core]) -> None:
+    with opened(core) as c:
+        title = end_with_handoff(c, repo).handoff_item  # type: ignore[attr-defined]
+    fake.user_edits(title, claude_ai_response=ANSWER)  # the app flattens it
+    assert "\n" not in {f.title: f.value for f in fake.item(title).fields}["claude_ai_response"]
+    with opened(core) as c:
+        started = c.start(repo, session_id="s2")
+    insights = ctxmod.parse(started.context).insights
+    for heading in ("### Decisions", "### Changes to make", "### Next steps"):
+        assert heading in insights
+    assert "- Write the migration" in insights and "- Run the benchmark" in insights
+
+
+def test_calls_per_command_stay_few(repo: Path, fake: FakeOnePassword,
+                                    core: Callable[..., Core]) -> None:
+    with opened(core) as c:
+        for n in range(5):
+            c.start(repo, session_id=f"s{n}")
+            c.pause(repo, session_id=f"s{n}", summary=f"work {n}", handoff=True)
+    fake.calls.clear()
+    with opened(core) as c:
+        c.start(repo, session_id="s9")
+    reads = fake.count(*READS)
+    assert reads <= 4, fake.calls  # vault found once per process; listing and items once
+    fake.calls.clear()
+    with opened(core) as c:
+        c.status(repo)
+    assert fake.count(*READS) <= 2, fake.calls

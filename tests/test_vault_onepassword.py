@@ -5,6 +5,7 @@ do and never shows the token."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 import time
 import traceback
@@ -15,7 +16,9 @@ from typing import Any
 import pytest
 from onepassword import ItemCategory
 
+from claude_session import flow
 from claude_session.config import Settings
+from claude_session.context import parse_return_summary
 from claude_session.errors import (
     ConfigError,
     ItemNotFound,
@@ -24,11 +27,15 @@ from claude_session.errors import (
     VaultUnavailable,
 )
 from claude_session.paths import Paths
-from claude_session.vault import LocalVault, open_vault
-from claude_session.vault.base import Vault
+from claude_session.vault import LocalVault, op_sdk, open_vault
+from claude_session.vault.base import ItemRefused, Vault
 from claude_session.vault.onepassword import OnePasswordVault, translate
 from claude_session.vault.secretref import forget_secrets, resolve_secret
 from helpers.fake_onepassword import (
+    CALL_UNAUTHENTICATED,
+    DESKTOP_ERRORS,
+    INTERNAL,
+    INVALID_INPUT,
     NO_TOKEN,
     OTHER_TOKEN,
     VALID_TOKEN,
@@ -81,8 +88,12 @@ def test_item_is_a_secure_note_with_the_spec_fields(vault: Vault, fake: FakeOneP
     assert (fields["project"], fields["branch"], fields["session_id"], fields["machine"]) == (
         "widgets", "main", "s-1", "laptop")
     assert fields["timestamp"] == "2025-03-14T09:30:00+00:00" and fields["repository"] == REPO
-    top = [f.title for f in raw.fields if f.section_id is None]
+    # The SDK moves fields sent without a section into an untitled one: the top of the item.
+    untitled = {s.id for s in raw.sections if not s.title}
+    top = [f.title for f in raw.fields if f.section_id in untitled]
     assert top == ["context", "claude_ai_response"]
+    assert {f.title for f in raw.fields if f.section_id == "claudesync"} >= {
+        "project", "branch", "timestamp", "session_id", "machine", "creation_id"}
 
 
 def test_answer_pasted_in_the_app_is_pending(vault: Vault, fake: FakeOnePassword) -> None:
@@ -323,13 +334,222 @@ def test_desktop_app_with_unknown_account(isolated_home: Path, fake: FakeOnePass
     assert make(vault).title == "session-widgets-2025-03-14"
 
 
-def test_no_answer_in_time_is_unavailable(settings: Settings, fake: FakeOnePassword) -> None:
-    vault = op_vault(settings, fake, timeout=0.2)
+# --- bounded time: one deadline per command ---------------------------------------------------
+
+
+def test_1password_that_never_answers_costs_one_wait_per_command(
+        settings: Settings, fake: FakeOnePassword) -> None:
+    vault = op_vault(settings, fake, deadline=0.3)
+    fake.stall("*")  # sign-in included: the network drops every packet
+    with flow.begin():
+        with pytest.raises(VaultUnavailable, match="did not answer") as first:
+            vault.list_items()
+        tried = fake.count()
+        with pytest.raises(VaultUnavailable, match="not tried again in this command"):
+            make(vault)
+        with pytest.raises(VaultUnavailable, match="not tried again"):
+            vault.pending_response(project="widgets")
+    assert tried == 1 and fake.count() == 1  # later calls never reached 1Password
+    assert "run `claude-session sync`" in str(first.value)
+    fake.heal()
+    with flow.begin():  # the next command tries again
+        assert make(vault).title == "session-widgets-2025-03-14"
+
+
+def test_a_command_that_spent_its_deadline_stops_calling(settings: Settings,
+                                                         fake: FakeOnePassword) -> None:
+    vault = op_vault(settings, fake, deadline=0.3)
     make(vault)
-    fake.before("items.list", lambda: time.sleep(0.5))
-    with pytest.raises(VaultUnavailable, match="did not answer"):
+    fake.stall("items.list", seconds=3600)
+    with flow.begin():
+        with pytest.raises(VaultUnavailable, match="did not answer"):
+            vault.list_items()
+        calls = fake.count()
+        with pytest.raises(VaultUnavailable):
+            vault.list_items()
+    assert fake.count() == calls
+
+
+def test_desktop_app_waiting_for_approval_is_told_as_such(isolated_home: Path,
+                                                          fake: FakeOnePassword) -> None:
+    fake.desktop_app = True
+    fake.desktop_accounts.add("Acme")
+    fake.stall("authenticate", seconds=0.5, blocking=True, times=1)  # ctypes holds the loop
+    vault = op_vault(Settings(home=isolated_home, op_account="Acme"), fake, deadline=0.2)
+    with flow.begin(), pytest.raises(VaultUnavailable) as info:
         vault.list_items()
-    time.sleep(0.4)  # let the stalled call finish on the loop before the next test
+    assert "desktop app did not answer" in str(info.value) and "approve" in str(info.value)
+    assert "network" not in str(info.value)
+    time.sleep(0.4)  # the blocked loop frees itself before the next test
+
+
+@pytest.mark.parametrize("text", DESKTOP_ERRORS)
+def test_desktop_app_errors_keep_the_sdks_hint(isolated_home: Path, fake: FakeOnePassword,
+                                               text: str) -> None:
+    fake.desktop_app = True
+    fake.desktop_accounts.add("Acme")
+    fake.desktop_fails(text)
+    with pytest.raises(VaultUnavailable) as info:
+        op_vault(Settings(home=isolated_home, op_account="Acme"), fake).list_items()
+    assert "Integrate with other apps" in str(info.value)
+    assert "cannot be reached" not in str(info.value) and "network" not in str(info.value)
+
+
+# --- errors told apart ---------------------------------------------------------------------------
+
+
+def test_server_conflict_is_tried_once_more(vault: Vault, fake: FakeOnePassword) -> None:
+    item = make(vault)
+    fake.conflict("items.put", times=1)
+    assert vault.set_response(item.id, "answer").claude_ai_response == "answer"
+    fake.conflict("items.put", times=2)
+    with pytest.raises(VaultUnavailable, match="conflict with another writer"):
+        vault.set_response(item.id, "another answer")
+    assert fake.count("items.put") == 4
+
+
+def test_expired_session_signs_in_again_once_without_telling(vault: Vault,
+                                                             fake: FakeOnePassword) -> None:
+    make(vault)
+    signed = fake.authentications
+    fake.expire_sessions()
+    assert len(vault.list_items()) == 1
+    assert fake.authentications == signed + 1
+
+
+def test_bad_credentials_after_a_new_sign_in_is_an_auth_error(settings: Settings,
+                                                              fake: FakeOnePassword) -> None:
+    vault = op_vault(settings, fake)
+    make(vault)
+    fake.fail("items.list", Exception(CALL_UNAUTHENTICATED))
+    with pytest.raises(VaultAuthError):
+        vault.list_items()
+    assert fake.count("authenticate") == 2  # one transparent new sign-in, then the error
+
+
+PERMANENT = [
+    ("item too big", lambda f: setattr(f, "item_limit", 200), "item is too big"),
+    ("over the SDK's message limit", lambda f: setattr(f, "message_limit", 300),
+     "message size exceeds the limit"),
+    ("internal error", lambda f: f.fail("items.create", Exception(INTERNAL)),
+     "an internal error occurred"),
+    ("invalid input", lambda f: f.fail("items.create", Exception(
+        INVALID_INPUT + "field id 'a/b' must contain only alphanumeric characters")),
+     "invalid user input"),
+]
+
+
+@pytest.mark.parametrize(("case", "arrange", "phrase"), PERMANENT, ids=[p[0] for p in PERMANENT])
+def test_permanent_failures_are_refusals_not_outages(
+        vault: Vault, fake: FakeOnePassword, case: str,
+        arrange: Callable[[FakeOnePassword], None], phrase: str) -> None:
+    arrange(fake)
+    with pytest.raises(ItemRefused) as info:
+        make(vault)
+    assert phrase in str(info.value) and "will not help" in str(info.value)
+
+
+def test_integration_version_is_one_the_core_accepts(settings: Settings, fake: FakeOnePassword,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(op_sdk, "__version__", "0.1.0+g1234abcd")
+    assert op_sdk.integration_version() == "0.1.0"
+    assert make(op_vault(settings, fake)).title == "session-widgets-2025-03-14"
+
+
+# --- archived items ------------------------------------------------------------------------------
+
+
+def test_archived_items_are_not_listed_but_keep_their_titles(vault: Vault,
+                                                             fake: FakeOnePassword) -> None:
+    first = make(vault)
+    fake.archive(first.title)
+    assert vault.list_items() == []
+    assert make(vault).title == "session-widgets-2025-03-14-2"
+
+
+def test_archived_item_is_never_updated(vault: Vault, fake: FakeOnePassword) -> None:
+    item = make(vault)
+    fake.archive(item.id)
+    with pytest.raises(ItemRefused, match="archived"):
+        vault.set_response(item.id, "answer")
+    assert fake.count("items.put") == 0
+    assert fake.item(item.id).version == 1
+
+
+def test_archived_item_changed_meanwhile_is_refused_by_the_service(
+        vault: Vault, fake: FakeOnePassword) -> None:
+    item = make(vault)
+    fake.before("items.put", lambda: fake.archive(item.id))
+    with pytest.raises(ItemRefused, match="archived"):
+        vault.set_response(item.id, "answer")
+
+
+# --- a create that timed out is found, not made twice --------------------------------------------
+
+
+def test_created_item_is_found_by_its_creation_id(vault: Vault, fake: FakeOnePassword) -> None:
+    made = vault.create_item(project="widgets", branch="main", session_id="s-1", machine="m",
+                             repository=REPO, context="# ctx", now=DAY, creation_id="c-1")
+    make(vault)
+    assert vault.find_created("c-1", project="widgets", now=DAY) == made
+    assert vault.find_created("c-2", project="widgets", now=DAY) is None
+    fake.archive(made.id)
+    assert vault.find_created("c-1", project="widgets", now=DAY) is not None
+
+
+def test_create_whose_answer_was_lost_is_found_afterwards(settings: Settings,
+                                                          fake: FakeOnePassword) -> None:
+    vault = op_vault(settings, fake, deadline=0.3)
+    fake.answer_lost("items.create")
+    with flow.begin(), pytest.raises(VaultUnavailable, match="did not answer"):
+        vault.create_item(project="widgets", branch=None, session_id=None, machine=None,
+                          repository=REPO, context="# ctx", now=DAY, creation_id="c-9")
+    assert len(fake.items) == 1  # 1Password stored it all the same
+    found = vault.find_created("c-9", project="widgets", now=DAY)
+    assert found is not None and found.id in fake.items
+
+
+# --- few calls ---------------------------------------------------------------------------
+
+
+def test_a_command_reads_the_listing_and_each_item_once(vault: Vault,
+                                                       fake: FakeOnePassword) -> None:
+    for _ in range(3):
+        make(vault)
+    fake.calls.clear()
+    with flow.begin():
+        vault.list_items(project="widgets")
+        vault.pending_response(project="widgets")
+        newest = vault.list_items(repository=REPO)[0]
+        vault.mark_imported(newest.id)
+        vault.pending_response(project="widgets")
+    assert fake.count("items.list") == 2  # once, and once more after the write
+    assert fake.count("items.get_all") == 2 and fake.count("items.get") == 0
+
+
+def test_answer_flattened_by_the_app_still_gives_every_section(vault: Vault,
+                                                               fake: FakeOnePassword) -> None:
+    item = make(vault)
+    fake.user_edits(item.title, claude_ai_response="Summary.\n\n## Decisions\n- keep sqlite\n"
+                    "## Changes to make\n- add an index\n## Open questions\n- none\n"
+                    "## Next steps\n- write the migration\n- run the benchmark\n")
+    pending = vault.pending_response(project="widgets")
+    assert pending is not None and "\n" not in pending.claude_ai_response
+    shaped = parse_return_summary(pending.claude_ai_response)
+    assert shaped == {"Decisions": ["keep sqlite"], "Changes to make": ["add an index"],
+                      "Open questions": [], "Next steps": ["write the migration",
+                                                           "run the benchmark"]}
+
+
+def test_imported_answer_resaved_on_one_line_by_the_app_is_not_new(
+        vault: Vault, fake: FakeOnePassword) -> None:
+    item = make(vault)
+    vault.set_response(item.id, "## Decisions\n- keep sqlite\n## Next steps\n- ship")
+    vault.mark_imported(item.id)
+    raw = fake.item(item.id)
+    answer = next(f.value for f in raw.fields if f.title == "claude_ai_response")
+    fake.user_edits(item.id, claude_ai_response=answer)  # the user edits, the app flattens
+    assert vault.pending_response(project="widgets") is None
 
 
 # --- choosing the vault ------------------------------------------------------------------------
@@ -428,3 +648,11 @@ def test_reference_failures_are_vault_errors_without_secrets(
     fake.heal()
     assert resolve_secret(tracker_token_item, settings,
                           authenticate=fake.authenticate) == "trk_s3cr3t_value"
+
+
+def test_check_signs_in_and_finds_the_vault(settings: Settings, fake: FakeOnePassword) -> None:
+    assert "signed in, vault found" in op_vault(settings, fake).check()
+    assert fake.count("authenticate", "vaults.list") == 2
+    fake.network_down()
+    with pytest.raises(VaultUnavailable, match="cannot be reached"):
+        op_vault(dataclasses.replace(settings, vault_name="Other"), fake).check()

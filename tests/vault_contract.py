@@ -247,3 +247,20 @@ def test_set_response_updates_updated_at_only(vault: Vault) -> None:
 
 
 __all__ = [name for name in dir() if name.startswith("test_")]
+
+
+# --- a create that timed out is found by its creation id -------------------------------------
+
+
+def test_item_made_with_a_creation_id_is_found_by_it(vault_factory: Callable[[], Vault]) -> None:
+    with vault_factory() as first:
+        made = make(first, creation_id="c-1")
+        make(first)
+    with vault_factory() as second:
+        assert second.find_created("c-1", project="widgets", now=DAY) == made
+        assert second.find_created("c-2", project="widgets", now=DAY) is None
+        assert second.get_item(made.id).creation_id == "c-1"
+
+
+def test_check_names_the_vault(vault: Vault) -> None:
+    assert vault.description in vault.check()

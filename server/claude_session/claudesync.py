@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claude_session import context as ctxmod
-from claude_session import git, handoffcache, pausestate
+from claude_session import flow, git, handoffcache, pausestate
 from claude_session.corebase import CoreBase
 from claude_session.errors import (
     ClaudeSessionError,
@@ -22,14 +22,26 @@ from claude_session.errors import (
     VaultError,
 )
 from claude_session.handoff import transfer_prompt
-from claude_session.models import ImportResult, PendingHandoff, new_id, utcnow
+from claude_session.models import (
+    ImportResult,
+    PendingHandoff,
+    PendingHandoffInfo,
+    new_id,
+    utcnow,
+)
 from claude_session.project import Project, resolve
 from claude_session.records import machine_name
+from claude_session.redact import redact
 from claude_session.statefile import atomic_write, move_aside
 
 if TYPE_CHECKING:  # the vault backends import the 1Password SDK: only when used
 
     from claude_session.vault.base import HandoffItem, Vault
+
+
+def _first_retry_in_this_command() -> bool:
+    """Delayed hand-offs are retried once per command (flow), however many steps ask."""
+    return flow.current().first_time("retry pending hand-offs")
 
 
 class ClaudeSyncFlows(CoreBase):
@@ -94,43 +106,92 @@ class ClaudeSyncFlows(CoreBase):
     def _create_handoff(self, project: Project, session_id: str,
                         state: git.WorkingState | None, context_path: Path, *, kind: str
                         ) -> tuple[str | None, str]:
+        from claude_session.vault.base import ItemRefused, base_title
+
         text = context_path.read_text("utf-8")
-        branch = state.branch if state else None
-        prompt = transfer_prompt(project=project.name, branch=branch,
-                                 repository=project.repository, context_markdown=text)
-        request: dict[str, Any] = {
-                   "project": project.name, "branch": branch, "session_id": session_id,
-                   "machine": machine_name(), "repository": project.identity, "context": text,
-                   "transfer_prompt": prompt, "kind": kind}
+        # The item's metadata leaves the machine with 1Password: redacted like the context.
+        branch = redact(state.branch)[0] if state and state.branch else None
+        name = redact(project.name)[0]
+        prompt = transfer_prompt(project=name, branch=branch, repository=project.repository,
+                                 context_markdown=text)
+        request = PendingHandoff(project=name, branch=branch, session_id=session_id,
+                                 machine=machine_name(), repository=project.identity,
+                                 context=text, transfer_prompt=prompt,
+                                 kind="sync" if kind == "sync" else "handoff")
+        request.title = base_title(name, request.now)
         try:
-            item = self.vault.create_item(**request)
+            item = self.vault.create_item(**_create_args(request))
         except VaultError as exc:
-            pending = self.paths.pending_handoffs / f"{new_id()}.json"
-            atomic_write(pending, PendingHandoff(**request).model_dump_json())
-            self._warn(f"The ClaudeSync item could not be created ({exc}). Nothing is lost: the "
-                       f"context is in {context_path} and the item will be created by the next "
-                       f"start or `claude-session sync`.")
+            request.attempts = 1  # the item may exist: the retry looks for it first
+            failed = isinstance(exc, ItemRefused)
+            if failed:
+                request.state, request.reason = "failed", str(exc)
+            pending = self._save_pending(request)
+            if failed:
+                self._warn(f"The ClaudeSync item {request.title} was refused ({exc}). It is not "
+                           f"retried: the context is in {context_path} and the request in "
+                           f"{pending}; `claude-session status` lists it.")
+            else:
+                self._warn(f"The ClaudeSync item could not be created ({exc}). Nothing is lost: "
+                           f"the context is in {context_path} and the item "
+                           f"({request.title}, with its own date) will be created by the next "
+                           f"start or `claude-session sync`.")
             return None, prompt
         if self.vault.kind == "local":
             self._warn(f"ClaudeSync is using the {self.vault.description}.")
         return item.title, prompt
 
-    def _retry_pending_handoffs(self) -> int:
-        """Create the ClaudeSync items that an earlier pause or end could not create; a file
-        that is not a pending hand-off is moved aside with a warning, never skipped forever."""
+    def _save_pending(self, request: PendingHandoff) -> Path:
+        path = self.paths.pending_handoffs / f"{request.id}.json"
+        atomic_write(path, request.model_dump_json())
+        return path
+
+    def _pending_requests(self) -> list[tuple[Path, PendingHandoff]]:
+        """The delayed hand-offs, oldest first; a file that is not one is moved aside with a
+        warning, never skipped forever."""
         folder = self.paths.pending_handoffs
-        created = 0
+        found: list[tuple[Path, PendingHandoff]] = []
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
             try:
-                request = PendingHandoff.model_validate_json(path.read_bytes())
+                found.append((path, PendingHandoff.model_validate_json(path.read_bytes())))
             except (OSError, ValueError) as exc:
                 self._warn(move_aside(path, f"not a pending hand-off ({type(exc).__name__})"))
-                continue
+        return sorted(found, key=lambda pair: pair[1].now)
+
+    def pending_handoffs(self) -> list[PendingHandoffInfo]:
+        """What ``status`` shows: hand-offs waiting for the vault, and the ones it refused."""
+        return [PendingHandoffInfo(title=r.title or f"session-{r.project}", state=r.state,
+                                   reason=r.reason, file=str(path))
+                for path, r in self._pending_requests()]
+
+    def _retry_pending_handoffs(self) -> int:
+        """Create the ClaudeSync items that an earlier pause or end could not create, once per
+        command, each with its own time; one the vault refuses for good is marked failed and
+        the others go on; the first other failure stops the round (the vault is not usable
+        now)."""
+        from claude_session.vault.base import ItemRefused
+
+        if not _first_retry_in_this_command():
+            return 0
+        created = 0
+        waiting = [(p, r) for p, r in self._pending_requests() if r.state == "pending"]
+        for index, (path, request) in enumerate(waiting):
             try:
-                item = self.vault.create_item(**request.model_dump())
+                item = self.vault.find_created(request.id, project=request.project,
+                                               now=request.now) if request.attempts else None
+                if item is None:
+                    request.attempts += 1
+                    item = self.vault.create_item(**_create_args(request))
+            except ItemRefused as exc:
+                request.state, request.reason = "failed", str(exc)
+                self._save_pending(request)
+                self._warn(f"The delayed ClaudeSync item {request.title} was refused ({exc}). "
+                           f"It is not retried; the request is kept in {path}.")
+                continue
             except VaultError as exc:
+                self._save_pending(request)
                 self._warn(f"ClaudeSync still unavailable ({exc}); "
-                           f"{len(list(folder.glob('*.json')))} hand-off(s) wait.")
+                           f"{len(waiting) - index} hand-off(s) wait.")
                 break
             path.unlink(missing_ok=True)
             created += 1
@@ -232,8 +293,10 @@ class ClaudeSyncFlows(CoreBase):
                     state = self._state(project)
                     path = self.latest_context(project)
                     text = path.read_text("utf-8") if path else ""
+                    branch = state.branch if state else None
                     target = self.vault.create_item(
-                        project=project.name, branch=state.branch if state else None,
+                        project=redact(project.name)[0],
+                        branch=redact(branch)[0] if branch else None,
                         session_id=None, machine=machine_name(), repository=project.identity,
                         context=text, kind="handoff")
                 else:
@@ -241,3 +304,12 @@ class ClaudeSyncFlows(CoreBase):
             updated = self.vault.set_response(target.id, answer)
             return {"project": project.name, "item": updated.title, "vault": self.vault.description,
                     "warnings": self._warnings}
+
+
+def _create_args(request: PendingHandoff) -> dict[str, Any]:
+    """``Vault.create_item``'s arguments for a hand-off request."""
+    return {"project": request.project, "branch": request.branch,
+            "session_id": request.session_id, "machine": request.machine,
+            "repository": request.repository, "context": request.context,
+            "transfer_prompt": request.transfer_prompt, "kind": request.kind,
+            "now": request.now, "creation_id": request.id}

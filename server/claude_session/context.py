@@ -671,6 +671,8 @@ def _return_lines(text: str) -> Iterator[str]:
 def parse_return_summary(text: str) -> dict[str, list[str]] | None:
     """The four lists of a claude.ai return summary, or None when the answer lacks the shape
     (fewer than two of the headings)."""
+    if "\n" not in text.strip() and len(_INLINE_HEADING.findall(text)) >= 2:
+        text = _unflatten(text)
     canonical = {name.lower(): name for name in RETURN_SECTIONS}
     result: dict[str, list[str]] = {}
     current: str | None = None
@@ -686,6 +688,20 @@ def parse_return_summary(text: str) -> dict[str, list[str]] | None:
     if len(result) < 2:
         return None
     return {name: [i for i in result.get(name, []) if _is_item(i)] for name in RETURN_SECTIONS}
+
+
+# The 1Password app keeps fields made through the API on one line: a pasted answer arrives as
+# "... ## Decisions - keep sqlite ## Next steps - x". Headings and " - " bullets are split again.
+_INLINE_HEADING = re.compile(rf"(#{{1,6}}[ \t]*(?:{_RETURN_NAMES})[ \t]*:?)[ \t]*", re.IGNORECASE)
+_INLINE_BULLET = re.compile(r"[ \t]+([-*])[ \t]+")
+
+
+def _unflatten(text: str) -> str:
+    parts = _INLINE_HEADING.split(text)  # [before, heading, body, heading, body, ...]
+    out = [parts[0].strip()]
+    for heading, body in zip(parts[1::2], parts[2::2], strict=False):
+        out += [heading.strip(), _INLINE_BULLET.sub(r"\n\1 ", f" {body.strip()}").strip()]
+    return "\n".join(line for line in out if line)
 
 
 def _add_return_item(items: list[str], line: str) -> None:

@@ -65,7 +65,7 @@ def run_checks(core: Core, cwd: str | Path) -> dict[str, Any]:
         _check("python", sys.version_info >= (3, 10), sys.version.split()[0],
                "Use Python 3.10 or newer."),
         _git(), _claude(), _home(core),
-        _backend("vault", lambda: core.vault.description),
+        _backend("vault", lambda: core.vault.check()),
         _backend("tracker", lambda: f"{core.tracker.description}; "
                                     f"{core.delivery.depth()} record(s) waiting"),
     ]

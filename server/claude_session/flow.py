@@ -23,6 +23,14 @@ log = logging.getLogger(__name__)
 class Flow:
     warnings: list[str] = field(default_factory=list)
     redacted: Counter[str] = field(default_factory=Counter)
+    done: set[str] = field(default_factory=set)
+
+    def first_time(self, step: str) -> bool:
+        """True the first time a flow asks for ``step`` (a step done once per command)."""
+        if step in self.done:
+            return False
+        self.done.add(step)
+        return True
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:

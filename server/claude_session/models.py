@@ -87,8 +87,14 @@ class LedgerEntry(Model):
 
 
 class PendingHandoff(Model):
-    """A ClaudeSync item that could not be created yet, kept under ``pending-handoffs/``."""
+    """A ClaudeSync item that could not be created yet, kept under ``pending-handoffs/``.
 
+    ``id`` is stored in the item (``creation_id``), so a create that timed out after the vault
+    stored it is found, not made twice; ``now`` is the hand-off's own time (title date and
+    timestamp), whenever the item is made. ``failed`` (with ``reason``): the vault refused it
+    for good; it is kept for the user and never retried."""
+
+    id: str = Field(default_factory=new_id)
     project: str
     branch: str | None = None
     session_id: str | None = None
@@ -97,6 +103,11 @@ class PendingHandoff(Model):
     context: str
     transfer_prompt: str = ""
     kind: Literal["handoff", "sync"] = "handoff"
+    now: datetime = Field(default_factory=utcnow)
+    title: str | None = None  # the title it was meant to have (``session-{project}-{date}``)
+    state: Literal["pending", "failed"] = "pending"
+    reason: str | None = None
+    attempts: int = 0
 
 
 # --- the session record (seed: claude_sessions) -----------------------------------------------
@@ -242,6 +253,15 @@ class DeadLetterInfo(Model):
     ended_at: str | None = None
 
 
+class PendingHandoffInfo(Model):
+    """A hand-off waiting for the vault, or refused by it (``status``)."""
+
+    title: str
+    state: Literal["pending", "failed"]
+    reason: str | None = None
+    file: str
+
+
 class StatusResult(Model):
     project: str
     project_root: str
@@ -256,6 +276,7 @@ class StatusResult(Model):
     vault: str
     tracker: str
     handoff_waiting: bool = False
+    pending_handoffs: list[PendingHandoffInfo] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 
 

@@ -98,6 +98,10 @@ def _status(data: dict[str, Any]) -> list[str]:
         out.append("  `claude-session sync --retry-rejected` sends them again.")
     out.append(f"Vault: {data['vault']}" + ("; a claude.ai answer is waiting (run start or import)"
                                             if data.get("handoff_waiting") else ""))
+    for pending in data.get("pending_handoffs") or []:
+        why = (f"refused, not retried: {pending.get('reason')} ({pending['file']})"
+               if pending["state"] == "failed" else "waiting for the vault (`claude-session sync`)")
+        out.append(f"  hand-off {pending['title']}: {why}")
     out.append(f"Tracker: {data['tracker']}")
     return out
 

@@ -66,7 +66,8 @@ class Upkeep(ClaudeSyncFlows):
                 reminders=ReminderSettings(**reminders.settings_for(remind_data, project.key)),
                 **self._outbox_status(),
                 vault=self.vault.description, tracker=self.tracker.description,
-                handoff_waiting=waiting, warnings=self._warnings,
+                handoff_waiting=waiting, pending_handoffs=self.pending_handoffs(),
+                warnings=self._warnings,
             )
 
     def _outbox_status(self) -> dict[str, Any]:

@@ -4,21 +4,35 @@ put``, ``secrets.resolve``. Every method is ``async`` like the SDK's; values are
 pydantic types (``Item``, ``ItemOverview``, ``VaultOverview``, ``ItemsGetAllResponse``), so a
 field the backend gets wrong fails here as it would against 1Password.
 
-Errors are raised as the SDK raises them: bare ``Exception`` with the SDK's message text,
-``RateLimitExceededException``, ``FileNotFoundError`` for a missing desktop app. The messages
-for an empty token, a malformed token and an unreachable network were observed from the real SDK
-(research/libs.md section 2); the others are composed from the message fragments compiled into
-the SDK's core library (``strings libop_uniffi_core.so``), since they need a live account.
-
-Failures are switched on and off by tests: ``fail("items.create", exc, times=1)``,
-``network_down()``, ``rate_limited()``, ``revoke(token)``, ``heal()``. ``before(name, fn)`` runs
-``fn`` just before a call, to play another writer racing ours.
+It is as strict as the real service where we know how the real one behaves
+(findings/onepassword.md):
+- errors are the SDK's: bare ``Exception`` with the core's text (``strings
+  libop_uniffi_core.so`` of onepassword-sdk 0.4.2), ``RateLimitExceededException``,
+  ``FileNotFoundError`` / ``RuntimeError`` with ``desktop_core.py``'s texts for the desktop app,
+  ``ValueError`` for a request over the SDK's message limit;
+- ``items.list`` returns active items only unless given ``ItemListFilterByState``; archived
+  items cannot be changed ("item is not in an active state") and are not used by
+  ``secrets.resolve``;
+- custom fields without a section are moved into an empty section (SDK >= 0.2.1); field ids and
+  section links are validated with the core's messages; the integration name and version too;
+- the 1Password app flattens a pasted multi-line answer into one line (``user_edits``), since
+  fields made through the API are single-line there;
+- failures a test switches on: ``fail(name, exc, times=)``, ``network_down()``,
+  ``rate_limited()``, ``revoke(token)``, ``expire_sessions()``, ``conflict()``, ``stall()`` (a
+  call that never answers, politely or blocking the loop like the desktop app's ctypes calls),
+  ``desktop_fails()``, ``heal()``; ``before(name, fn)`` runs ``fn`` just before a call, to play
+  another writer racing ours;
+- every call is counted (``calls``, ``count``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
+import re
 import secrets as _secrets
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -30,38 +44,62 @@ from onepassword import (
     ItemCreateParams,
     ItemField,
     ItemFieldType,
+    ItemListFilterByState,
     ItemOverview,
+    ItemSection,
     ItemsGetAllResponse,
     ItemState,
     VaultOverview,
 )
+from onepassword.core import MESSAGE_LIMIT
+from onepassword.desktop_core import ERR_CHANNEL_CLOSED, ERR_CONNECTION_DROPPED
 from onepassword.errors import RateLimitExceededException
 
 VALID_TOKEN = "ops_" + base64.b64encode(b'{"signInAddress":"fake.1password.com"}').decode()
 OTHER_TOKEN = "ops_" + base64.b64encode(b'{"signInAddress":"other.1password.com"}').decode()
 
-# Observed from the SDK offline (libs.md).
+# Observed from the SDK offline (libs.md, findings/onepassword.md section 7).
 NO_TOKEN = ("invalid user input: encountered the following errors: service account token was "
             "not specified")
-MALFORMED = ("invalid service account token, please make sure you provide a valid service "
-             "account token as parameter: service account token had invalid format, please "
-             "create another token")
+MALFORMED = ("invalid user input: encountered the following errors: service account token had "
+             "invalid format, please create another token")
+MALFORMED_OPS = ("invalid service account token, please make sure you provide a valid service "
+                 "account token as parameter: service account deserialization failed, please "
+                 "create another token")
 AUTH_UNREACHABLE = ("authentication error: request library compatibility issue, check that the "
                     "your environment uses compatible versions: reqwest library: error sending "
                     "request for url (<redacted URL>)")
-# Composed from the SDK core's message fragments.
-REJECTED = ("authentication error: bad service account token, please rotate it: you are not "
-            "authenticated")
+# The core's texts (prefix + reason, as the core joins them).
+REJECTED = "authentication error: bad service account token, please rotate it: "
 CALL_UNAUTHENTICATED = "bad credentials, please retry: you are not authenticated"
-CALL_UNREACHABLE = "http error: error sending request for url (<redacted URL>)"
+SESSION_EXPIRED = "session expired"
+CALL_UNREACHABLE = ("request library compatibility issue, check that the your environment uses "
+                    "compatible versions: reqwest library: error sending request for url "
+                    "(<redacted URL>)")
 FORBIDDEN = ("you do not have the right permissions to perform this action: you don't have the "
              "right permissions to access this resource")
 STALE = "The submitted item is not up to date. Refetch the item and retry the request."
+CONFLICT = ("data conflict occurred on the server: a conflict occurred on the server. this "
+            "usually happens due to a race condition in requests")
+NOT_ACTIVE = "item update failed: item is not in an active state"
+TOO_BIG = "item update failed: item is too big"
+INTERNAL = ("an internal error occurred, please contact 1Password at support@1password.com or "
+            "https://developer.1password.com/joinslack")
+INVALID_INPUT = "invalid user input: encountered the following errors: "
 NOT_FOUND = "resource not found"
 PUT_NOT_FOUND = "item update failed: item couldn't be found"
 RATE_LIMITED = "rate limit exceeded"
 NO_DESKTOP_APP = "1Password desktop application not found"
 REF_PREFIX = "error resolving secret reference: "
+SIZE_LIMIT = (f"message size exceeds the limit of {MESSAGE_LIMIT} bytes, please contact "
+              f"1Password at support@1password.com or https://developer.1password.com/joinslack "
+              f"if you need help.")
+DESKTOP_ERRORS = (ERR_CHANNEL_CLOSED, ERR_CONNECTION_DROPPED)
+
+_FIELD_ID = re.compile(r"^[A-Za-z0-9_.\- \t]*$")
+_INTEGRATION = re.compile(r"^[A-Za-z0-9._ -]+$")
+READS = ("vaults.list", "items.list", "items.get", "items.get_all", "secrets.resolve")
+WRITES = ("items.create", "items.put")
 
 
 def _now() -> str:
@@ -82,12 +120,18 @@ class FakeOnePassword:
         self.vaults: dict[str, str] = {}
         self.read_only: set[str] = set()
         self.items: dict[str, dict[str, Any]] = {}
+        self.archived: set[str] = set()
         self.calls: list[str] = []
         self.authentications = 0
+        self.session = 0  # bumped by expire_sessions: older clients get "session expired"
         self.desktop_app = False
         self.desktop_accounts: set[str] = set()
+        self.item_limit: int | None = None  # bytes of an item the server takes ("too big")
+        self.message_limit = MESSAGE_LIMIT  # the SDK's own limit on one request
         self._failures: list[tuple[str, BaseException, int | None]] = []
+        self._stalls: list[tuple[str, float, bool, int | None]] = []
         self._before: list[tuple[str, Callable[[], None], int]] = []
+        self._lost: dict[str, int] = {}
         for title in vaults:
             self.add_vault(title)
 
@@ -104,8 +148,8 @@ class FakeOnePassword:
         return next(i for i, t in self.vaults.items() if t == title)
 
     def fail(self, name: str, exc: BaseException, *, times: int | None = None) -> None:
-        """Raise ``exc`` from calls named ``name`` (``*`` for all), ``times`` times or until
-        ``heal``."""
+        """Raise ``exc`` from calls named ``name`` (``*`` for all but sign-in), ``times`` times
+        or until ``heal``."""
         self._failures.append((name, exc, times))
 
     def network_down(self) -> None:
@@ -116,16 +160,51 @@ class FakeOnePassword:
         self.fail("authenticate", RateLimitExceededException(RATE_LIMITED))
         self.fail("*", RateLimitExceededException(RATE_LIMITED))
 
+    def conflict(self, name: str = "items.put", *, times: int | None = 1) -> None:
+        """The server's 409: another request raced this one."""
+        self.fail(name, Exception(CONFLICT), times=times)
+
+    def desktop_fails(self, text: str = ERR_CHANNEL_CLOSED, *, times: int | None = None) -> None:
+        """The desktop app's IPC fails (integration off, app quit) on sign-in and every call."""
+        self.fail("authenticate", RuntimeError(text), times=times)
+        self.fail("*", RuntimeError(text), times=times)
+
+    def stall(self, name: str = "*", *, seconds: float = 3600.0, blocking: bool = False,
+              times: int | None = None) -> None:
+        """Calls named ``name`` (``*``: every call, sign-in included) answer only after
+        ``seconds``: a network that drops packets, or (``blocking``) the desktop app waiting for
+        approval, whose ctypes call holds the whole event loop."""
+        self._stalls.append((name, seconds, blocking, times))
+
+    def answer_lost(self, name: str = "items.create", *, times: int = 1) -> None:
+        """The call does its work on the server, then its answer never arrives (the caller
+        times out not knowing that the item was stored)."""
+        self._lost[name] = times
+
+    async def _after(self, name: str) -> None:
+        if self._lost.get(name, 0) > 0:
+            self._lost[name] -= 1
+            await asyncio.sleep(3600)
+
     def revoke(self, token: str) -> None:
         self.revoked.add(token)
 
+    def expire_sessions(self) -> None:
+        """Every signed-in client gets "session expired" until it signs in again."""
+        self.session += 1
+
     def heal(self) -> None:
         self._failures.clear()
+        self._stalls.clear()
         self.revoked.clear()
         self.read_only.clear()
 
     def before(self, name: str, fn: Callable[[], None], *, times: int = 1) -> None:
         self._before.append((name, fn, times))
+
+    def count(self, *names: str) -> int:
+        """How many calls of these names (all calls when none) were made."""
+        return sum(1 for c in self.calls if not names or c in names)
 
     def item(self, ref: str) -> Item:
         """The stored item with this id or title (as the 1Password app would show it)."""
@@ -134,15 +213,27 @@ class FakeOnePassword:
                 return Item.model_validate(data)
         raise KeyError(ref)
 
-    def user_edits(self, ref: str, **values: str) -> Item:
-        """The user changes field values in the 1Password app (a new version, like the app)."""
+    def archive(self, ref: str) -> None:
+        """The user archives the item in the app."""
+        self.archived.add(self.item(ref).id)
+
+    def user_edits(self, ref: str, *, flatten: bool = True, **values: str) -> Item:
+        """The user changes field values in the 1Password app (a new version, like the app).
+
+        Fields made through the API are single-line in the app: a pasted multi-line value
+        loses its line breaks (``flatten``; pass False for a field the user made multi-line by
+        hand). Fields the user adds land in the app's default section."""
         data = self.items[self.item(ref).id]
         for f in data["fields"]:
             if f["title"] in values:
-                f["value"] = values.pop(f["title"])
+                value = values.pop(f["title"])
+                f["value"] = " ".join(value.split("\n")) if flatten else value
         for name, value in values.items():
+            if not any(s["id"] == "add more" for s in data["sections"]):
+                data["sections"].append({"id": "add more", "title": ""})
             data["fields"].append(ItemField(id=_new_id(), title=name, field_type=ItemFieldType.TEXT,
-                                            value=value).model_dump(by_alias=True))
+                                            value=value, section_id="add more"
+                                            ).model_dump(by_alias=True))
         data["version"] += 1
         data["updatedAt"] = _now()
         return Item.model_validate(data)
@@ -158,38 +249,60 @@ class FakeOnePassword:
 
     async def authenticate(self, auth: Any, integration_name: str,
                            integration_version: str) -> FakeClient:
-        self._enter("authenticate")
+        await self._enter("authenticate")
+        problems = []
+        if not integration_name or len(integration_name) > 40 or \
+                not _INTEGRATION.match(integration_name):
+            problems.append(f"invalid integration name: '{integration_name}'")
+        if not integration_version or len(integration_version) > 20:
+            problems.append("integration version was not specified or is too long")
+        elif "+" in integration_version:
+            problems.append("integration version contained unallowed char: '+'")
+        if problems:
+            raise Exception(INVALID_INPUT + "; ".join(problems))
         if isinstance(auth, DesktopAuth):
             if not self.desktop_app:
                 raise FileNotFoundError(NO_DESKTOP_APP)
             if auth.account_name not in self.desktop_accounts:
-                raise Exception("account couldn't be found")
+                raise Exception("error getting account: account couldn't be found")
         elif not auth:
             raise Exception(NO_TOKEN)
         elif not auth.startswith("ops_"):
             raise Exception(MALFORMED)
+        elif auth not in self.tokens and not _decodes(auth):
+            raise Exception(MALFORMED_OPS)
         elif auth not in self.tokens or auth in self.revoked:
-            raise Exception(REJECTED)
+            raise Exception(REJECTED + "you are not authenticated")
         self.authentications += 1
         return FakeClient(self, auth)
 
     # --- plumbing ---
 
-    def _enter(self, name: str, token: str | None = None) -> None:
+    async def _enter(self, name: str, client: FakeClient | None = None) -> None:
         self.calls.append(name)
         for index, (wanted, fn, times) in enumerate(self._before):
             if wanted == name and times > 0:
                 self._before[index] = (wanted, fn, times - 1)
                 fn()
+        for index, (wanted, seconds, blocking, times) in enumerate(self._stalls):
+            if wanted in (name, "*") and (times is None or times > 0):
+                if times is not None:
+                    self._stalls[index] = (wanted, seconds, blocking, times - 1)
+                if blocking:
+                    time.sleep(seconds)
+                else:
+                    await asyncio.sleep(seconds)
         for index, (wanted, exc, times) in enumerate(self._failures):
             if wanted in (name, "*") and not (wanted == "*" and name == "authenticate") and \
                     (times is None or times > 0):
                 if times is not None:
                     self._failures[index] = (wanted, exc, times - 1)
                 raise exc
-        if token is not None and (token in self.revoked or token not in self.tokens) \
-                and not token.startswith("desktop:"):
-            raise Exception(CALL_UNAUTHENTICATED)
+        if client is not None and not client.token.startswith("desktop:"):
+            if client.token in self.revoked or client.token not in self.tokens:
+                raise Exception(CALL_UNAUTHENTICATED)
+            if client.session != self.session:
+                raise Exception(SESSION_EXPIRED)
 
     def _vault_of(self, vault_id: str) -> str:
         if vault_id not in self.vaults:
@@ -200,14 +313,55 @@ class FakeOnePassword:
         if self._vault_of(vault_id) in self.read_only:
             raise Exception(FORBIDDEN)
 
+    def _check_request(self, payload: Any) -> None:
+        """The SDK refuses a request over its message limit before sending it."""
+        size = len(json.dumps(payload.model_dump(by_alias=True, mode="json")).encode())
+        if size > self.message_limit:
+            raise ValueError(SIZE_LIMIT)
+
+    def _normalized(self, fields: list[ItemField], sections: list[ItemSection]
+                    ) -> tuple[list[ItemField], list[ItemSection]]:
+        """The core's validation, then section-less custom fields moved into an empty section
+        (SDK >= 0.2.1)."""
+        problems: list[str] = []
+        ids = [f.id for f in fields]
+        if len(ids) != len(set(ids)):
+            problems.append("file and field IDs must be unique within an item")
+        section_ids = {s.id for s in sections}
+        for f in fields:
+            if not _FIELD_ID.match(f.id):
+                problems.append(f"field id '{f.id}' must contain only alphanumeric characters "
+                                f"or -, _, . and the whitespace character")
+            if f.section_id is not None and f.section_id not in section_ids:
+                problems.append(f"field {f.id} was linked to section id '{f.section_id}', but "
+                                f"no section with this id exists")
+        if problems:
+            raise Exception(INVALID_INPUT + "; ".join(problems))
+        if any(f.section_id is None for f in fields):
+            empty = next((s for s in sections if not s.title), None)
+            if empty is None:
+                empty = ItemSection(id=_new_id()[:26], title="")
+                sections = [*sections, empty]
+            fields = [f if f.section_id is not None else f.model_copy(update={"section_id":
+                                                                                empty.id})
+                      for f in fields]
+        return fields, sections
+
+    def _too_big(self, data: dict[str, Any]) -> None:
+        if self.item_limit is not None and len(json.dumps(data, default=str)) > self.item_limit:
+            raise Exception(TOO_BIG)
+
     def _store(self, params: ItemCreateParams) -> Item:
         stamp = _now()
+        fields, sections = self._normalized(params.fields or [], params.sections or [])
         item = Item(id=_new_id(), title=params.title, category=params.category,
-                    vaultId=params.vault_id, fields=params.fields or [],
-                    sections=params.sections or [], notes=params.notes or "",
-                    tags=params.tags or [], websites=params.websites or [], version=1, files=[],
-                    document=None, createdAt=stamp, updatedAt=stamp)
-        self.items[item.id] = item.model_dump(by_alias=True)
+                    vaultId=params.vault_id, fields=fields, sections=sections,
+                    notes=params.notes or "", tags=params.tags or [],
+                    websites=params.websites or [], version=1, files=[], document=None,
+                    createdAt=stamp, updatedAt=stamp)
+        data = item.model_dump(by_alias=True)
+        self._too_big(data)
+        self.items[item.id] = data
         return Item.model_validate(self.items[item.id])
 
     def _find(self, vault_id: str, item_id: str) -> dict[str, Any]:
@@ -216,26 +370,38 @@ class FakeOnePassword:
             raise Exception(NOT_FOUND)
         return data
 
+    def _state(self, item_id: str) -> ItemState:
+        return ItemState.ARCHIVED if item_id in self.archived else ItemState.ACTIVE
+
+
+def _decodes(token: str) -> bool:
+    try:
+        json.loads(base64.b64decode(token[len("ops_"):], validate=True))
+    except ValueError:
+        return False
+    return True
+
 
 class FakeClient:
     """What ``Client.authenticate`` returns: ``.vaults``, ``.items``, ``.secrets``."""
 
     def __init__(self, service: FakeOnePassword, auth: Any) -> None:
-        token = f"desktop:{auth.account_name}" if isinstance(auth, DesktopAuth) else auth
-        self.vaults = _Vaults(service, token)
-        self.items = _Items(service, token)
-        self.secrets = _Secrets(service, token)
+        self.token = f"desktop:{auth.account_name}" if isinstance(auth, DesktopAuth) else auth
+        self.session = service.session
+        self.vaults = _Vaults(service, self)
+        self.items = _Items(service, self)
+        self.secrets = _Secrets(service, self)
 
 
 class _Api:
-    def __init__(self, service: FakeOnePassword, token: str) -> None:
+    def __init__(self, service: FakeOnePassword, client: FakeClient) -> None:
         self.s = service
-        self.token = token
+        self.client = client
 
 
 class _Vaults(_Api):
     async def list(self, params: Any = None) -> list[VaultOverview]:
-        self.s._enter("vaults.list", self.token)
+        await self.s._enter("vaults.list", self.client)
         stamp = _now()
         return [VaultOverview(id=vault_id, title=title, description="", vaultType="userCreated",
                               activeItemCount=0, contentVersion=1, attributeVersion=1,
@@ -244,21 +410,28 @@ class _Vaults(_Api):
 
 
 class _Items(_Api):
-    async def list(self, vault_id: str, *filters: Any) -> list[ItemOverview]:
-        self.s._enter("items.list", self.token)
+    async def list(self, vault_id: str, *filters: ItemListFilterByState) -> list[ItemOverview]:
+        await self.s._enter("items.list", self.client)
         self.s._vault_of(vault_id)
+        wanted = {ItemState.ACTIVE}  # the SDK's default: active items only
+        for f in filters:
+            if not isinstance(f, ItemListFilterByState):
+                raise TypeError(f"not an ItemListFilter: {f!r}")
+            wanted = ({ItemState.ACTIVE} if f.content.active else set()) | \
+                ({ItemState.ARCHIVED} if f.content.archived else set())
         return [ItemOverview(id=d["id"], title=d["title"], category=d["category"],
                              vaultId=d["vaultId"], websites=d["websites"], tags=d["tags"],
                              createdAt=d["createdAt"], updatedAt=d["updatedAt"],
-                             state=ItemState.ACTIVE)
-                for d in self.s.items.values() if d["vaultId"] == vault_id]
+                             state=self.s._state(d["id"]))
+                for d in self.s.items.values()
+                if d["vaultId"] == vault_id and self.s._state(d["id"]) in wanted]
 
     async def get(self, vault_id: str, item_id: str) -> Item:
-        self.s._enter("items.get", self.token)
+        await self.s._enter("items.get", self.client)
         return Item.model_validate(self.s._find(vault_id, item_id))
 
     async def get_all(self, vault_id: str, item_ids: list[str]) -> ItemsGetAllResponse:
-        self.s._enter("items.get_all", self.token)
+        await self.s._enter("items.get_all", self.client)
         self.s._vault_of(vault_id)
         if len(item_ids) > 50:
             raise Exception("you can only retrieve up to 50 items at once")
@@ -272,28 +445,37 @@ class _Items(_Api):
         return ItemsGetAllResponse.model_validate({"individualResponses": replies})
 
     async def create(self, params: ItemCreateParams) -> Item:
-        self.s._enter("items.create", self.token)
+        self.s._check_request(params)
+        await self.s._enter("items.create", self.client)
         self.s._writable(params.vault_id)
-        return self.s._store(params)
+        stored = self.s._store(params)
+        await self.s._after("items.create")
+        return stored
 
     async def put(self, item: Item) -> Item:
-        self.s._enter("items.put", self.token)
+        self.s._check_request(item)
+        await self.s._enter("items.put", self.client)
         self.s._writable(item.vault_id)
         stored = self.s.items.get(item.id)
         if stored is None:
             raise Exception(PUT_NOT_FOUND)
+        if item.id in self.s.archived:
+            raise Exception(NOT_ACTIVE)
         if stored["version"] != item.version:
             raise Exception(STALE)
-        data = item.model_dump(by_alias=True)
+        fields, sections = self.s._normalized(item.fields, item.sections)
+        data = item.model_copy(update={"fields": fields, "sections": sections}
+                               ).model_dump(by_alias=True)
         data.update(version=stored["version"] + 1, createdAt=stored["createdAt"],
                     updatedAt=_now())
+        self.s._too_big(data)
         self.s.items[item.id] = data
         return Item.model_validate(data)
 
 
 class _Secrets(_Api):
     async def resolve(self, secret_reference: str) -> str:
-        self.s._enter("secrets.resolve", self.token)
+        await self.s._enter("secrets.resolve", self.client)
         if not secret_reference.startswith("op://"):
             raise Exception(REF_PREFIX + 'the secret reference could not be parsed: secret '
                             'reference is not prefixed with "op://"')
@@ -306,10 +488,15 @@ class _Secrets(_Api):
         if not vault_ids:
             raise Exception(REF_PREFIX + "no vault matched the secret reference query")
         found = [d for d in self.s.items.values()
-                 if d["vaultId"] in vault_ids and item in (d["id"], d["title"])]
+                 if d["vaultId"] in vault_ids and item in (d["id"], d["title"])
+                 and d["id"] not in self.s.archived]
         if not found:
             raise Exception(REF_PREFIX + "no item matched the secret reference query")
+        if len(found) > 1:
+            raise Exception(REF_PREFIX + "more than one item matched the secret reference query")
         values = [f["value"] for f in found[0]["fields"] if field in (f["id"], f["title"])]
         if not values:
             raise Exception(REF_PREFIX + "the specified field cannot be found within the item")
+        if len(values) > 1:
+            raise Exception(REF_PREFIX + "more than one field matched the secret reference")
         return str(values[0])

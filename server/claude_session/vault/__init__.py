@@ -26,7 +26,7 @@ from claude_session.vault.base import HandoffItem, ItemKind, Vault
 from claude_session.vault.local import LocalVault
 
 if TYPE_CHECKING:
-    from claude_session.vault.onepassword import Authenticate
+    from claude_session.vault.op_sdk import Authenticate
 
 __all__ = ["HandoffItem", "ItemKind", "LocalVault", "Vault", "open_vault"]
 

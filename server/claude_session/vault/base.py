@@ -15,13 +15,18 @@ from typing import Literal, TypeVar
 
 from pydantic import Field
 
-from claude_session.errors import ItemNotFound
+from claude_session.errors import ItemNotFound, VaultError
 from claude_session.models import Model, new_id, utcnow
 from claude_session.paths import safe_name
 
 ItemKind = Literal["handoff", "sync"]
 
 TAG = "claudesync"
+
+
+class ItemRefused(VaultError):
+    """The vault refused this item for good (invalid, too big, archived): trying again cannot
+    help, so a waiting hand-off is marked failed instead of being retried forever."""
 
 
 class HandoffItem(Model):
@@ -36,6 +41,7 @@ class HandoffItem(Model):
     machine: str | None = None
     repository: str | None = None
     kind: ItemKind = "handoff"
+    creation_id: str | None = None  # set by the creator: a retried create finds its item
     context: str
     transfer_prompt: str = ""
     claude_ai_response: str = ""
@@ -140,8 +146,18 @@ class Vault(abc.ABC):
     def create_item(self, *, project: str, branch: str | None, session_id: str | None,
                     machine: str | None, repository: str | None, context: str,
                     transfer_prompt: str = "", kind: ItemKind = "handoff",
-                    now: datetime | None = None) -> HandoffItem:
-        """Store a new item titled ``session-{project}-{date}`` (``-2``, ``-3`` when taken)."""
+                    now: datetime | None = None, creation_id: str | None = None) -> HandoffItem:
+        """Store a new item titled ``session-{project}-{date}`` (``-2``, ``-3`` when taken);
+        ``creation_id`` is kept in it, so ``find_created`` finds it after a create that timed
+        out."""
+
+    def find_created(self, creation_id: str, *, project: str, now: datetime | None = None
+                     ) -> HandoffItem | None:
+        """The item made with this ``creation_id`` (at ``now``), archived ones included."""
+        for item in self.list_items():
+            if item.creation_id == creation_id:
+                return item
+        return None
 
     @abc.abstractmethod
     def list_items(self, *, project: str | None = None,
@@ -167,6 +183,10 @@ class Vault(abc.ABC):
             if item.is_pending:
                 return item
         return None
+
+    def check(self) -> str:
+        """What ``doctor`` shows: the vault, reached for real where it is remote."""
+        return self.description
 
     def close(self) -> None:  # noqa: B027 - backends without resources need nothing here
         """Release what the backend holds (connections, clients)."""

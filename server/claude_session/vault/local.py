@@ -61,7 +61,7 @@ class LocalVault(Vault):
     def create_item(self, *, project: str, branch: str | None, session_id: str | None,
                     machine: str | None, repository: str | None, context: str,
                     transfer_prompt: str = "", kind: ItemKind = "handoff",
-                    now: datetime | None = None) -> HandoffItem:
+                    now: datetime | None = None, creation_id: str | None = None) -> HandoffItem:
         moment = as_utc(now)
         with self._lock():
             taken = {item.title for item in self._all()}
@@ -70,7 +70,7 @@ class LocalVault(Vault):
                 project=project, branch=branch, timestamp=moment, session_id=session_id,
                 machine=machine, repository=repository, kind=kind, context=context,
                 transfer_prompt=transfer_prompt, tags=[TAG, project],
-                created_at=moment, updated_at=moment,
+                created_at=moment, updated_at=moment, creation_id=creation_id,
             )
             self._write(item)
         return item

@@ -15,7 +15,7 @@ from claude_session.config import Settings
 from claude_session.errors import ConfigError, ItemNotFound, VaultAuthError, VaultError
 
 if TYPE_CHECKING:
-    from claude_session.vault.onepassword import Authenticate
+    from claude_session.vault.op_sdk import Authenticate
 
 PREFIX = "op://"
 CACHE_SECONDS = 300.0
@@ -49,16 +49,16 @@ def resolve_secret(value: str, settings: Settings, *, name: str = "CLAUDE_SESSIO
                           f"CLAUDE_SESSION_OP_ACCOUNT for the desktop app), or put the secret "
                           f"itself in {name}.")
     # The SDK is imported here: only settings that use a reference pay for it.
-    from claude_session.vault import onepassword as op
+    from claude_session.vault import op_sdk as op
 
     _validate(ref, name)
-    key = (op._fingerprint(settings), ref)
+    key = (op.fingerprint(settings), ref)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
     secret = _fetch(ref, settings, name=name, authenticate=authenticate,
-                    timeout=timeout or op.DEFAULT_TIMEOUT)
+                    timeout=timeout or op.DEADLINE)
     with _CACHE_LOCK:
         _CACHE[key] = (time.monotonic() + CACHE_SECONDS, secret)
     return secret
@@ -83,11 +83,12 @@ def _validate(ref: str, name: str) -> None:
 
 def _fetch(ref: str, settings: Settings, *, name: str, authenticate: Authenticate | None,
            timeout: float) -> str:
-    from claude_session.vault import onepassword as op
+    from claude_session.vault import op_sdk as op
 
     try:
+        ends = time.monotonic() + timeout  # sign-in and resolving share one deadline
         client = op.connect(settings, authenticate=authenticate, timeout=timeout)
-        return str(op.run_sync(client.secrets.resolve(ref), timeout))
+        return str(op.run_sync(client.secrets.resolve(ref), ends - time.monotonic()))
     except VaultError:
         raise
     except Exception as exc:
