@@ -1,6 +1,8 @@
 """One identity for a folder: a project opened through a symbolic link (a link to the
 repository, or a link to a parent as macOS's ``/tmp`` -> ``/private/tmp``) is the same project
-to the hooks, the CLI and the MCP server. Real links, real git, hooks and CLI as processes."""
+to the hooks, the CLI and the MCP server, and so is a folder spelled in other letter case on a
+case-insensitive file system. Real links, a real case-insensitive file system (FUSE), real
+git, hooks and CLI as processes."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,7 @@ from claude_session import ledger
 from claude_session.mcp_server import build_server
 from claude_session.paths import Paths, real_path
 from claude_session.project import resolve
+from helpers.casefold_fs import mounted
 from helpers.gitrepo import make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,3 +190,37 @@ def test_real_path_keeps_what_only_looks_alike(tmp_path: Path) -> None:
     (tmp_path / "chain").symlink_to("App")
     (tmp_path / "chain2").symlink_to(tmp_path / "chain")
     assert real_path(tmp_path / "chain2") == str(tmp_path / "App")
+
+
+# --- a case-insensitive file system ----------------------------------------------------------
+
+
+@pytest.fixture
+def case_insensitive(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """(a repository as made, the same repository spelled in other letter case) on a real
+    case-insensitive file system (FUSE: see helpers.casefold_fs)."""
+    with mounted(tmp_path / "mnt") as disk:
+        repo = make_repo(disk / "Code" / "MyApp")
+        yield repo, disk / "code" / "myapp"
+
+
+def test_a_folder_spelled_in_other_case_has_one_name(case_insensitive: tuple[Path, Path]) -> None:
+    made, other = case_insensitive
+    assert os.path.samefile(made, other) and os.path.realpath(other) == str(other)
+    assert real_path(other) == real_path(made) == str(made)
+    assert resolve(other).key == resolve(made).key == str(made)
+    assert resolve(other).name == "MyApp"
+
+
+def test_pause_and_resume_in_other_letter_case_are_one_project(
+    case_insensitive: tuple[Path, Path], isolated_home: Path
+) -> None:
+    made, other = case_insensitive
+    hook("SessionStart", other, "s1", source="startup")
+    cli("pause", "--session-id", "s1", "--summary", "Spelled otherwise", where=other)
+    assert "Spelled otherwise" in pause_note(made, "s2")
+    assert "Paused: on main" in cli("status", where=made)
+    assert "Spelled otherwise" in cli("resume", "--session-id", "s2", where=made)
+    assert resumed_by(isolated_home) == {str(made): "s2"}
+    entry = ledger.get(Paths(isolated_home), "s1")
+    assert entry is not None and entry["project_root"] == str(made)
