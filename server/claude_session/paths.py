@@ -155,7 +155,8 @@ def _spelled_on_disk(folder: str, name: str) -> str:
             wanted = _fold(name)
             for entry in entries:
                 if _fold(entry.name) == wanted and os.path.samestat(
-                        here, entry.stat(follow_symlinks=False)):
+                    here, entry.stat(follow_symlinks=False)
+                ):
                     return entry.name
     except OSError:
         pass
