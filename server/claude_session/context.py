@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from claude_session.clock import parse_time
 from claude_session.paths import safe_name
 from claude_session.redact import redact
 
@@ -573,8 +574,9 @@ def _parse_body(sections: list[tuple[str, list[str]]]) -> dict[str, Any]:
 
 
 def _parse_created(value: Any) -> datetime:
+    when = parse_time(value)  # reads a trailing Z on every Python (fromisoformat: 3.11+)
     try:
-        return _utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+        return _utc(when) if when is not None else _EPOCH
     except (ValueError, OverflowError):
         return _EPOCH
 

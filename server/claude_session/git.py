@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from claude_session.errors import GitError, GitRefused
 from claude_session.gitread import strip_credentials
+from claude_session.paths import real_path
 
 if TYPE_CHECKING:
     import git as gitpython
@@ -152,7 +153,7 @@ def find_root(path: Path) -> Path | None:
     if repo is None:
         return None
     with repo:
-        return Path(str(repo.working_tree_dir)).resolve()
+        return Path(real_path(str(repo.working_tree_dir)))
 
 
 def working_state(path: Path) -> WorkingState | None:

@@ -25,6 +25,8 @@ import stat
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from claude_session.paths import real_path
+
 _MAX_REF_BYTES = 4096
 _MAX_PACKED_REFS_BYTES = 64 * 1024 * 1024
 _MAX_WALK_UP = 64
@@ -90,7 +92,7 @@ def _read_small(path: Path, limit: int = _MAX_REF_BYTES) -> str | None:
 def find_git(start: Path) -> tuple[Path, Path] | None:
     """(work tree root, git dir) for ``start``, following ``.git`` files of worktrees; None
     outside git or when the repository belongs to another user that git would refuse."""
-    folder = Path(os.path.realpath(start))
+    folder = Path(real_path(start))  # the one name hooks, CLI and MCP server key it by
     for _ in range(_MAX_WALK_UP):
         found = _git_dir_at(folder)
         if found is not None:

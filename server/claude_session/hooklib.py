@@ -25,7 +25,7 @@ from typing import Any
 from claude_session import flow, gitread, handoffcache, ledger, pausestate, reminders, sessions
 from claude_session.clock import ago, now, now_iso, parse_time
 from claude_session.config import Settings
-from claude_session.paths import Paths, project_name
+from claude_session.paths import Paths, project_name, real_path
 from claude_session.statefile import atomic_write
 
 MAX_CONTEXT_CHARS = 2500  # far below Claude Code's 10,000-character cap for added context
@@ -45,7 +45,7 @@ class HookContext:
         self.settings = Settings.from_env(environ)
         self.paths = Paths(self.settings.home)
         cwd = data.get("cwd") or self.settings.project_dir or os.getcwd()
-        self.cwd = Path(os.path.realpath(str(cwd)))
+        self.cwd = Path(real_path(str(cwd)))
         head = gitread.git_head(self.cwd)
         self.root = head[0] if head else self.cwd
         self.branch = head[1] if head else None

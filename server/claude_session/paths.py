@@ -124,3 +124,44 @@ def file_stem(key: str) -> str:
 
 def project_name(root: Path) -> str:
     return safe_name(Path(os.path.abspath(root)).name)
+
+
+def real_path(path: str | os.PathLike[str]) -> str:
+    """The one name of a folder, as hooks, CLI and MCP server all key a project by it: links
+    resolved (a folder opened through a symbolic link, or under macOS's ``/tmp`` -> ``/private
+    /tmp``, is the folder it points to) and, where a file system ignores letter case, each part
+    spelled as on disk (``~/Code/App`` and ``~/code/app`` are one folder there)."""
+    real = os.path.realpath(path)
+    drive, rest = os.path.splitdrive(real)
+    done = drive + os.sep
+    for part in rest.split(os.sep):
+        if part:
+            done = os.path.join(done, _spelled_on_disk(done, part))
+    return done
+
+
+def _spelled_on_disk(folder: str, name: str) -> str:
+    """``name`` in ``folder`` as the folder lists it. Costs one failed ``stat`` per part on a
+    case-sensitive file system (the other spelling is not there); a listing only where the
+    other spelling is the same file."""
+    other = name.swapcase()
+    if other == name:
+        return name
+    try:
+        here = os.lstat(os.path.join(folder, name))
+        if not os.path.samestat(here, os.lstat(os.path.join(folder, other))):
+            return name  # two entries that differ in case only: a case-sensitive folder
+        with os.scandir(folder) as entries:
+            wanted = _fold(name)
+            for entry in entries:
+                if _fold(entry.name) == wanted and os.path.samestat(
+                    here, entry.stat(follow_symlinks=False)
+                ):
+                    return entry.name
+    except OSError:
+        pass
+    return name
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()

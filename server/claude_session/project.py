@@ -3,12 +3,11 @@ safe name, and its repository identity across machines (origin's URL, normalised
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from claude_session import git, gitread
-from claude_session.paths import project_name
+from claude_session.paths import project_name, real_path
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class Project:
 
 
 def resolve(cwd: Path | str) -> Project:
-    folder = Path(os.path.abspath(cwd))
+    folder = Path(real_path(cwd))  # a linked folder is the folder it points to
     root = git.find_root(folder)
     if root is None:
         return Project(root=folder, name=project_name(folder), in_git=False)

@@ -35,7 +35,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, Optional
 
 from .errors import ClaudeSessionError
 
@@ -87,7 +87,7 @@ class _Response(NamedTuple):
 
 
 # (message id, request id or None, is sidechain)
-_Key = tuple[str, str | None, bool]
+_Key = tuple[str, Optional[str], bool]  # noqa: UP045 - runtime: no X | None on 3.9
 
 
 def usage_from_transcript(
