@@ -1,6 +1,9 @@
 """``claude-session``: the flows from the command line, for people (text) and scripts (--json).
 
 Exit codes: 0 done, 1 refused or failed (the message says what to do), 2 bad usage.
+
+The core (pydantic and the rest) is imported only once a verb needs it: ``statusline`` runs
+after every message of Claude Code and must start as fast as a hook.
 """
 
 from __future__ import annotations
@@ -11,18 +14,17 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from claude_session import __version__
 from claude_session.errors import MISMATCH_CHOICES, ClaudeSessionError
-from claude_session.lifecycle import END_MODES, Core
-from claude_session.logs import setup_logging
+
+if TYPE_CHECKING:
+    from claude_session.lifecycle import Core
 
 log = logging.getLogger("claude_session.cli")
 
-Handler = Callable[[Core, argparse.Namespace], Any]
+Handler = Callable[["Core", argparse.Namespace], Any]
 
 
 class UsageError(Exception):
@@ -46,6 +48,8 @@ def _common() -> _Parser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from claude_session.lifecycle import END_MODES
+
     common = _common()
     parser = _Parser(prog="claude-session", parents=[common],
                      description="Session continuity for Claude Code: start, pause, resume and "
@@ -160,9 +164,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_tracker(verbs, common)
 
+    p = verb("statusline", "print one status line for Claude Code's statusLine (reads its JSON "
+                           "on stdin; see `install --statusline`)")
+    p.add_argument("--plugin", action="store_true", help="name the commands as the plugin does")
+    p.set_defaults(run=_run_statusline)
+
     p = verb("mcp", "run the MCP stdio server `session` (Claude Code starts it)")
     p.set_defaults(run=_run_mcp)
     return parser
+
+
+def _run_statusline(a: argparse.Namespace) -> int:
+    from claude_session.statusline import main as statusline
+
+    return statusline(["--plugin"] if a.plugin else [])
 
 
 def _run_mcp(a: argparse.Namespace) -> int:
@@ -285,6 +300,8 @@ def _sync(core: Core, a: argparse.Namespace) -> Any:
 # --- output ---------------------------------------------------------------------------------
 
 def _as_dict(result: Any) -> dict[str, Any]:
+    from pydantic import BaseModel
+
     if isinstance(result, BaseModel):
         return result.model_dump(mode="json")
     return dict(result)
@@ -301,8 +318,13 @@ def _exit_code(data: dict[str, Any]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["statusline"] and "-h" not in args_in and "--help" not in args_in:
+        from claude_session.statusline import main as statusline  # before any heavy import
+
+        return statusline(args_in[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
     args.json = getattr(args, "json", False)
     args.cwd = getattr(args, "cwd", None) or "."
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
@@ -316,6 +338,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, f"No such folder: {args.cwd}. Pass an existing project folder to -C.",
                      code=2)
     verb = args.verb if args.verb != "handoff" else f"handoff {args.handoff_verb}"
+    from claude_session.lifecycle import Core
+    from claude_session.logs import setup_logging
+
     try:
         with Core() as core:
             setup_logging(core.paths, core.settings.log_level)
