@@ -152,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("install", "wire claude-session into Claude Code (plugin, or --classic)")
     p.add_argument("--classic", action="store_true", help="commands in ~/.claude/commands, "
                    "MCP server via `claude mcp add`, hooks in the user settings")
+    p.add_argument("--statusline", action="store_true", help="also show claude-session's "
+                   "status line (never replaces one you have)")
     p.set_defaults(handler=_install)
     p = verb("uninstall", "remove exactly what install added")
     p.add_argument("--classic", action="store_true")
@@ -277,7 +279,12 @@ def _install(core: Core, a: argparse.Namespace) -> Any:
     from claude_session.install import Installer
 
     installer = Installer(core.paths)
-    return installer.install_classic() if a.classic else installer.install_plugin()
+    result = installer.install_classic() if a.classic else installer.install_plugin()
+    if a.statusline:
+        shown = installer.install_statusline(plugin=not a.classic)
+        result["statusline"] = shown["statusline"]
+        result["warnings"] = [*result.get("warnings", []), *shown["warnings"]]
+    return result
 
 
 def _uninstall(core: Core, a: argparse.Namespace) -> Any:
