@@ -108,17 +108,20 @@ def outbox_counts(paths: Paths) -> dict[str, int]:
     ``failing``: how many sends in a row failed to reach the tracker (its backoff); {} when
     there is no outbox or it cannot be read.
 
-    ``sqlite3`` is imported only when the file exists, and the file is opened read-only
-    (``mode=ro``): this never creates, migrates or checkpoints it, so it costs a writer nothing
-    and leaves no ``-wal`` behind.
+    ``sqlite3`` is imported only when the file exists, and the file is opened read-only: this
+    never creates, migrates or checkpoints it. Without a ``-wal`` file every change is in the
+    main file, which is then read as immutable (no ``-wal``/``-shm`` made, no locks); with one
+    (a writer is at work) it is read in WAL mode, which waits for no writer. A count read while
+    a checkpoint rewrites the file may be off; the next line corrects it.
     """
     path = paths.outbox_db
     if not path.is_file():
         return {}
     import sqlite3
 
+    quiet = "" if os.path.exists(f"{path}-wal") else "&immutable=1"
     try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=0.5)
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro{quiet}", uri=True, timeout=0.5)
         try:
             rows = conn.execute("SELECT state, count(*) FROM records GROUP BY state").fetchall()
             failing = conn.execute("SELECT value FROM state WHERE name = 'failures'").fetchone()
