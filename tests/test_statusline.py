@@ -173,7 +173,7 @@ sys.argv = ["x"]
 sys.stdin = io.TextIOWrapper(io.BytesIO(json.dumps({"cwd": sys.argv[0]}).encode()))
 {call}
 heavy = [m for m in ("pydantic", "httpx", "mcp", "sqlite3", "claude_session.lifecycle",
-                     "claude_session.models", "subprocess") if m in sys.modules]
+                     "claude_session.models", "claude_session.statefile", "subprocess") if m in sys.modules]
 print(json.dumps(heavy), file=sys.stderr)
 """
 
@@ -209,3 +209,10 @@ def test_the_installed_command_runs_as_claude_code_runs_it(repo: Path,
                           input=json.dumps(line_input(repo)), capture_output=True, timeout=30)
     assert proc.returncode == 0 and proc.stdout == "session 1 min · 0 dirty\n", proc
     assert shlex.split(settings["statusLine"]["command"])[1] == "-I"  # nothing from the project
+
+
+def test_the_reminder_defaults_are_the_cores() -> None:
+    from claude_session.reminders import DEFAULTS
+    from claude_session.standing import REMINDER_DEFAULTS
+
+    assert REMINDER_DEFAULTS == DEFAULTS

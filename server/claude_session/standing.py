@@ -20,6 +20,9 @@ from typing import Any
 
 from claude_session.paths import Paths
 
+#: ``reminders.DEFAULTS`` (that module imports the locking state files, which a status line
+#: never needs; a test keeps the two equal)
+REMINDER_DEFAULTS: dict[str, Any] = {"enabled": False, "every_minutes": 30, "dirty_files": 10}
 #: the largest state file read (pause-state.json with a thousand projects is ~0.5 MB)
 MAX_STATE_BYTES = 8 * 1024 * 1024
 # C0/C1 controls (ESC starts terminal escape sequences), line and paragraph separators,

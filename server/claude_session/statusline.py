@@ -65,6 +65,7 @@ class Snapshot:
         entry = standing.read_json(self.paths.ledger_entry(sid)) if sid else {}
         self.entry = entry if entry.get("session_id") == sid else {}
         self.duration_ms = _number(data, "cost", "total_duration_ms")
+        self.newest_commit: datetime | None = None  # known once ``commits`` found one
 
     def age_minutes(self) -> int | None:
         started = parse_time(self.entry.get("started_at")) if self.entry else None
@@ -75,13 +76,25 @@ class Snapshot:
         return None
 
     def commits(self) -> int | None:
+        """This session's commits (since the starting head of its ledger entry); also keeps
+        the newest one's time, which spares a reminder its own git call."""
         start = self.entry.get("starting_head")
         if not self.in_git or not gitread.is_oid(start):
             return None
         out = gitread.git_lines(
-            self.root, "rev-list", "--count", f"{start}..HEAD", timeout=GIT_TIMEOUT
+            self.root,
+            "log",
+            "--no-show-signature",
+            "--format=%ct",
+            f"{start}..HEAD",
+            "--",
+            timeout=GIT_TIMEOUT,
         )
-        return int(out[0]) if out and out[0].strip().isdigit() else None
+        if out is None:
+            return None
+        if out and out[0].strip().isdigit():
+            self.newest_commit = datetime.fromtimestamp(int(out[0]), timezone.utc)
+        return len(out)
 
     def dirty(self) -> int | None:
         if not self.in_git:
@@ -108,9 +121,12 @@ class Snapshot:
     def last_save(self) -> datetime | None:
         """The last commit or pause (what a reminder measures from)."""
         times = []
-        out = gitread.git_lines(self.root, "log", "-1", "--format=%ct", timeout=GIT_TIMEOUT)
-        if out and out[0].strip().isdigit():
-            times.append(datetime.fromtimestamp(int(out[0]), timezone.utc))
+        if self.newest_commit is not None:
+            times.append(self.newest_commit)
+        else:
+            out = gitread.git_lines(self.root, "log", "-1", "--format=%ct", timeout=GIT_TIMEOUT)
+            if out and out[0].strip().isdigit():
+                times.append(datetime.fromtimestamp(int(out[0]), timezone.utc))
         raw = standing.read_json(self.paths.pause_state).get("projects")
         entry = raw.get(self.key) if isinstance(raw, dict) else None
         when = parse_time(entry.get("paused_at")) if isinstance(entry, dict) else None
@@ -164,18 +180,17 @@ def status_line(data: dict[str, Any], settings: Settings, *, plugin: bool = Fals
 
 
 def _reminder_due(snap: Snapshot, dirty: int | None) -> bool:
-    from claude_session.reminders import DEFAULTS
-
     data = standing.read_json(snap.paths.remind_state)
-    settings = dict(DEFAULTS)
+    settings = dict(standing.REMINDER_DEFAULTS)
     for scope in (data.get("default"), _project_settings(data, snap.key)):
         if isinstance(scope, dict):
-            settings.update({k: v for k, v in scope.items() if k in DEFAULTS})
+            settings.update({k: v for k, v in scope.items() if k in settings})
     if not settings.get("enabled"):
         return False
-    last_save = snap.last_save()
+    if standing.reminder_reasons(settings, current=now(), last_save=None, dirty=dirty):
+        return True  # the uncommitted files decide it: no git call for the last commit
     return bool(
-        standing.reminder_reasons(settings, current=now(), last_save=last_save, dirty=dirty)
+        standing.reminder_reasons(settings, current=now(), last_save=snap.last_save(), dirty=None)
     )
 
 
