@@ -62,8 +62,9 @@ class Desk:
         argv = [str(binary), "--plugin-dir", str(ROOT), "--allowedTools", f"{TOOL}*"]
         env = claude_env(config_dir=self.config, home=self.config.parent, base_url=api.base_url)
         self.count += 1
-        term = Terminal.start(argv, cwd=self.repo, env=env, socket_dir=self.tmp / "tmux",
-                              name=f"c{self.count}")
+        term = Terminal.start(
+            argv, cwd=self.repo, env=env, socket_dir=self.tmp / "tmux", name=f"c{self.count}"
+        )
         try:
             term.wait_for_text(ready, timeout=40)
         except BaseException:
@@ -72,11 +73,14 @@ class Desk:
         return term
 
     def cli(self, *args: str) -> dict[str, object]:
-        env = dict(os.environ, CLAUDE_CONFIG_DIR=str(self.config),
-                   PYTHONPATH=str(ROOT / "server"))
-        proc = subprocess.run([sys.executable, "-m", "claude_session.cli", "-C", str(self.repo),
-                               *args, "--json"], capture_output=True, text=True, env=env,
-                              timeout=60)
+        env = dict(os.environ, CLAUDE_CONFIG_DIR=str(self.config), PYTHONPATH=str(ROOT / "server"))
+        proc = subprocess.run(
+            [sys.executable, "-m", "claude_session.cli", "-C", str(self.repo), *args, "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         assert proc.returncode == 0, proc.stderr + proc.stdout
         data = json.loads(proc.stdout)
         assert isinstance(data, dict)
@@ -111,7 +115,8 @@ def test_a_fresh_project_shows_the_status_line_and_no_start_up_line(desk: Desk) 
 
 
 def test_after_a_pause_the_person_is_told_under_the_banner_and_in_the_status_line(
-        desk: Desk) -> None:
+    desk: Desk,
+) -> None:
     paused = desk.cli("pause", "--summary", SUMMARY, "--next", "Finish escapes")
     assert paused["status"] == "paused", paused
     with FakeAnthropic([]) as api, desk.open(api, ready="paused just now") as term:
@@ -121,8 +126,9 @@ def test_after_a_pause_the_person_is_told_under_the_banner_and_in_the_status_lin
         term.wait_for_exit()
     start = screen.index(SAYS)
     told = " ".join(screen[start:].split())  # the terminal may wrap the line
-    assert told.startswith(f'{SAYS} claude-session: paused just now on main ("{SUMMARY}"); '
-                           f"/session:resume picks it up"), screen
+    assert told.startswith(
+        f'{SAYS} claude-session: paused just now on main ("{SUMMARY}"); /session:resume picks it up'
+    ), screen
     assert "Finish escapes" not in screen  # the model's fuller note is not on the screen
     assert STATUS_PAUSED.fullmatch(our_status_line(screen)), screen
 
@@ -142,6 +148,7 @@ def test_a_reminder_is_shown_to_the_person_when_a_prompt_is_sent(desk: Desk) -> 
     flat = " ".join(screen.split())
     assert "claude-session: 2 uncommitted files; /session:pause saves the work in flight" in flat
     assert our_status_line(due).endswith("2 dirty · time to /session:pause or commit"), due
-    assert our_status_line(screen) == ("session 0 min · 0 commits · 2 dirty · time to "
-                                       "/session:pause or commit"), screen
+    assert our_status_line(screen) == (
+        "session 0 min · 0 commits · 2 dirty · time to /session:pause or commit"
+    ), screen
     assert "2 uncommitted files" in json.dumps(api.turn_requests[0])  # the model is told too

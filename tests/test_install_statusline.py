@@ -23,8 +23,9 @@ def settings_of(home: Path) -> dict[str, object]:
     return data
 
 
-def test_only_when_asked_then_removed_by_uninstall(isolated_home: Path,
-                                                   claude_on_path: Path) -> None:
+def test_only_when_asked_then_removed_by_uninstall(
+    isolated_home: Path, claude_on_path: Path
+) -> None:
     (isolated_home / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2))
     plain = cli("install", "--classic", path_dir=claude_on_path)
     assert plain.returncode == 0, plain.stderr
@@ -36,8 +37,7 @@ def test_only_when_asked_then_removed_by_uninstall(isolated_home: Path,
     line = settings_of(isolated_home)["statusLine"]
     assert line == {"type": "command", "command": statusline_command(plugin=False), "padding": 0}
     assert result["statusline"].startswith("set: ") and not result["warnings"]
-    again = json.loads(cli("install", "--classic", "--statusline",
-                           path_dir=claude_on_path).stdout)
+    again = json.loads(cli("install", "--classic", "--statusline", path_dir=claude_on_path).stdout)
     assert again["statusline"].startswith("already set")
 
     proc = cli("uninstall", "--classic", path_dir=claude_on_path)
@@ -46,8 +46,7 @@ def test_only_when_asked_then_removed_by_uninstall(isolated_home: Path,
     assert settings_of(isolated_home) == USER_SETTINGS
 
 
-def test_the_users_status_line_is_never_replaced(isolated_home: Path,
-                                                 claude_on_path: Path) -> None:
+def test_the_users_status_line_is_never_replaced(isolated_home: Path, claude_on_path: Path) -> None:
     mine = {**USER_SETTINGS, "statusLine": THEIRS}
     (isolated_home / "settings.json").write_text(json.dumps(mine, indent=2))
     proc = cli("install", "--classic", "--statusline", path_dir=claude_on_path)
@@ -61,8 +60,7 @@ def test_the_users_status_line_is_never_replaced(isolated_home: Path,
     assert settings_of(isolated_home) == mine
 
 
-def test_a_status_line_changed_after_the_install_is_left_to_the_user(
-        isolated_home: Path) -> None:
+def test_a_status_line_changed_after_the_install_is_left_to_the_user(isolated_home: Path) -> None:
     installer = Installer(Paths(isolated_home))
     assert installer.install_statusline(plugin=True)["statusline"].startswith("set")
     data = settings_of(isolated_home)
@@ -84,11 +82,14 @@ def test_plugin_uninstall_removes_ours(isolated_home: Path) -> None:
 
 
 def test_an_earlier_install_of_ours_is_updated_in_place(isolated_home: Path) -> None:
-    old = {"type": "command", "command": "/old/python -I '/old place/claude_session/__main__.py'"
-           " statusline"}
+    old = {
+        "type": "command",
+        "command": "/old/python -I '/old place/claude_session/__main__.py' statusline",
+    }
     assert is_our_statusline(old)
     (isolated_home / "settings.json").write_text(json.dumps({"statusLine": old}))
     result = Installer(Paths(isolated_home)).install_statusline(plugin=False)
     assert result["statusline"].startswith("set") and not result["warnings"]
     assert settings_of(isolated_home)["statusLine"]["command"] == (  # type: ignore[index]
-        statusline_command(plugin=False))
+        statusline_command(plugin=False)
+    )

@@ -37,35 +37,69 @@ def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "proj")
 
 
-def start(repo: Path, *, session_id: str = "sess-1", source: str = "startup",
-          env: dict[str, str] | None = None) -> dict[str, Any] | None:
-    out, _ = run_hook("SessionStart", payload("SessionStart", repo, session_id=session_id,
-                                              source=source), cwd=repo, env=env)
+def start(
+    repo: Path,
+    *,
+    session_id: str = "sess-1",
+    source: str = "startup",
+    env: dict[str, str] | None = None,
+) -> dict[str, Any] | None:
+    out, _ = run_hook(
+        "SessionStart",
+        payload("SessionStart", repo, session_id=session_id, source=source),
+        cwd=repo,
+        env=env,
+    )
     return out
 
 
-def pause(home: Path, repo: Path, *, minutes: int = 42, summary: str = "Half way through the "
-          "parser\nsecond line never shown", **extra: Any) -> None:
+def pause(
+    home: Path,
+    repo: Path,
+    *,
+    minutes: int = 42,
+    summary: str = "Half way through the parser\nsecond line never shown",
+    **extra: Any,
+) -> None:
     context = home / "contexts" / "proj-x-pause.md"
     context.parent.mkdir(exist_ok=True)
     context.write_text("---\nproject: proj\n---\n")
     paused_at = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).isoformat()
-    entry = {"project": "proj", "project_root": str(repo), "branch": "feature/x",
-             "context_file": str(context), "paused_at": paused_at, "summary": summary, **extra}
-    (home / "pause-state.json").write_text(json.dumps({"version": 1,
-                                                        "projects": {str(repo): entry}}))
+    entry = {
+        "project": "proj",
+        "project_root": str(repo),
+        "branch": "feature/x",
+        "context_file": str(context),
+        "paused_at": paused_at,
+        "summary": summary,
+        **extra,
+    }
+    (home / "pause-state.json").write_text(
+        json.dumps({"version": 1, "projects": {str(repo): entry}})
+    )
 
 
 def answer_waiting(home: Path, repo: Path) -> None:
     cache = home / "claude-session" / "handoff-cache.json"
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"version": 1, "projects": {
-        str(repo): {"waiting": True, "item": "session-proj-2026-11-24"}}}))
+    cache.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "projects": {str(repo): {"waiting": True, "item": "session-proj-2026-11-24"}},
+            }
+        )
+    )
 
 
 def record(**changes: object) -> SessionRecord:
-    base = SessionRecord(application_name="demo", repository_url="https://example.com/o/demo",
-                         started_at=utcnow(), ended_at=utcnow(), summary="work")
+    base = SessionRecord(
+        application_name="demo",
+        repository_url="https://example.com/o/demo",
+        started_at=utcnow(),
+        ended_at=utcnow(),
+        summary="work",
+    )
     return base.model_copy(update=changes)
 
 
@@ -104,11 +138,14 @@ def test_a_fresh_project_says_nothing_at_all(repo: Path, tmp_path: Path) -> None
 
 
 def test_a_pause_is_one_line_with_age_branch_summary_and_the_resume_command(
-        repo: Path, isolated_home: Path) -> None:
+    repo: Path, isolated_home: Path
+) -> None:
     pause(isolated_home, repo)
     message = shown(start(repo, env=PLUGIN))
-    assert message == ('claude-session: paused 42 min ago on feature/x ("Half way through the '
-                       'parser"); /session:resume picks it up'), message
+    assert message == (
+        'claude-session: paused 42 min ago on feature/x ("Half way through the '
+        'parser"); /session:resume picks it up'
+    ), message
     classic = shown(start(repo, source="resume"))  # the same session, classic install
     assert "/resume-session picks it up" in classic and "\n" not in classic
 
@@ -123,25 +160,29 @@ def test_the_model_keeps_its_fuller_note(repo: Path, isolated_home: Path) -> Non
 
 
 def test_a_pause_already_picked_up_is_not_announced_to_the_person(
-        repo: Path, isolated_home: Path) -> None:
+    repo: Path, isolated_home: Path
+) -> None:
     pause(isolated_home, repo, resumed_by="sess-0")
     out = start(repo)
     assert out is not None and "systemMessage" not in out
 
 
 def test_a_waiting_answer_names_the_item_and_the_import_command(
-        repo: Path, isolated_home: Path) -> None:
+    repo: Path, isolated_home: Path
+) -> None:
     answer_waiting(isolated_home, repo)
     assert shown(start(repo, env=PLUGIN)) == (
         'claude-session: claude.ai\'s answer waits in "session-proj-2026-11-24"; /session:start '
-        'imports it')
+        "imports it"
+    )
 
 
 def test_a_session_that_ended_without_end_is_told_once(repo: Path, isolated_home: Path) -> None:
     orphan(repo, isolated_home)
     message = shown(start(repo, session_id="new", env=PLUGIN))
-    assert message == ("claude-session: the last session here ended without /session:end and "
-                       "was recorded")
+    assert message == (
+        "claude-session: the last session here ended without /session:end and was recorded"
+    )
     assert start(repo, session_id="new", env=PLUGIN) is None  # told once: now it is history
 
 
@@ -149,26 +190,30 @@ def test_refused_records_are_told_with_where_to_look(repo: Path, isolated_home: 
     refused_record(isolated_home)
     close_connections()
     message = shown(start(repo))
-    assert message == ("claude-session: 1 record not yet in the tracker (1 refused): see "
-                       "`claude-session status`")
+    assert message == (
+        "claude-session: 1 record not yet in the tracker (1 refused): see `claude-session status`"
+    )
     out = start(repo)
-    assert out is not None and "claude-session sync" in (
-        out["hookSpecificOutput"]["additionalContext"])
+    assert (
+        out is not None
+        and "claude-session sync" in (out["hookSpecificOutput"]["additionalContext"])
+    )
 
 
-def test_waiting_records_count_only_while_the_tracker_fails(repo: Path,
-                                                             isolated_home: Path) -> None:
+def test_waiting_records_count_only_while_the_tracker_fails(
+    repo: Path, isolated_home: Path
+) -> None:
     outbox = Outbox(isolated_home / "claude-session" / "outbox.db")
     outbox.put(record())
     outbox.put(record())
     assert start(repo) is None  # on their way: the next command sends them
     outbox.note_failure("connection refused")
     assert shown(start(repo)) == (
-        "claude-session: 2 records not yet in the tracker: see `claude-session status`")
+        "claude-session: 2 records not yet in the tracker: see `claude-session status`"
+    )
 
 
-def test_everything_at_once_fits_in_two_lines_pause_first(repo: Path,
-                                                           isolated_home: Path) -> None:
+def test_everything_at_once_fits_in_two_lines_pause_first(repo: Path, isolated_home: Path) -> None:
     pause(isolated_home, repo)
     answer_waiting(isolated_home, repo)
     orphan(repo, isolated_home)
@@ -177,14 +222,17 @@ def test_everything_at_once_fits_in_two_lines_pause_first(repo: Path,
     lines = shown(start(repo, session_id="new", env=PLUGIN)).splitlines()
     assert len(lines) == 2, lines
     assert lines[0].startswith("claude-session: paused 42 min ago on feature/x")
-    assert lines[1] == ('Claude.ai\'s answer waits in "session-proj-2026-11-24"; /session:start '
-                        'imports it; the last session here ended without /session:end and was '
-                        'recorded; 1 record not yet in the tracker (1 refused): see '
-                        '`claude-session status`')
+    assert lines[1] == (
+        'Claude.ai\'s answer waits in "session-proj-2026-11-24"; /session:start '
+        "imports it; the last session here ended without /session:end and was "
+        "recorded; 1 record not yet in the tracker (1 refused): see "
+        "`claude-session status`"
+    )
 
 
 def test_text_from_state_reaches_the_terminal_without_escape_sequences(
-        repo: Path, isolated_home: Path) -> None:
+    repo: Path, isolated_home: Path
+) -> None:
     pause(isolated_home, repo, summary="\x1b]0;owned\x07\x1b[2J tidy \u202eup" + "x" * 200)
     message = shown(start(repo))
     assert "\x1b" not in message and "\x07" not in message and "\u202e" not in message
@@ -212,28 +260,45 @@ def test_our_warnings_come_first_and_the_line_is_kept(repo: Path, isolated_home:
 
 
 def test_a_reminder_reaches_the_person_and_the_model_once_per_interval(
-        repo: Path, isolated_home: Path) -> None:
-    (isolated_home / "remind-state.json").write_text(json.dumps({"version": 1, "default": {},
-        "projects": {str(repo): {"enabled": True, "every_minutes": 30, "dirty_files": 2}},
-        "last_reminded": {}}))
+    repo: Path, isolated_home: Path
+) -> None:
+    (isolated_home / "remind-state.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "default": {},
+                "projects": {str(repo): {"enabled": True, "every_minutes": 30, "dirty_files": 2}},
+                "last_reminded": {},
+            }
+        )
+    )
     for name in ("a", "b", "c"):
         (repo / name).write_text(name)
-    out, _ = run_hook("UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"),
-                      cwd=repo, env=PLUGIN)
+    out, _ = run_hook(
+        "UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"), cwd=repo, env=PLUGIN
+    )
     assert out is not None
-    assert out["systemMessage"] == ("claude-session: 3 uncommitted files; /session:pause saves "
-                                    "the work in flight (or commit).")
+    assert out["systemMessage"] == (
+        "claude-session: 3 uncommitted files; /session:pause saves the work in flight (or commit)."
+    )
     assert "3 uncommitted files" in out["hookSpecificOutput"]["additionalContext"]
-    again, _ = run_hook("UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"),
-                        cwd=repo, env=PLUGIN)
+    again, _ = run_hook(
+        "UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"), cwd=repo, env=PLUGIN
+    )
     assert again is None
 
 
 def test_a_reminder_below_the_threshold_says_nothing(repo: Path, isolated_home: Path) -> None:
-    (isolated_home / "remind-state.json").write_text(json.dumps({"version": 1, "default": {},
-        "projects": {str(repo): {"enabled": True, "every_minutes": 30, "dirty_files": 5}},
-        "last_reminded": {}}))
+    (isolated_home / "remind-state.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "default": {},
+                "projects": {str(repo): {"enabled": True, "every_minutes": 30, "dirty_files": 5}},
+                "last_reminded": {},
+            }
+        )
+    )
     (repo / "a").write_text("a")
-    out, _ = run_hook("UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"),
-                      cwd=repo)
+    out, _ = run_hook("UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"), cwd=repo)
     assert out is None

@@ -40,20 +40,32 @@ def repo(tmp_path: Path) -> Path:
 
 def line_input(repo: Path, session_id: str = "sess-1", **extra: Any) -> dict[str, Any]:
     """What Claude Code pipes to a statusLine command (the fields we read, and a few others)."""
-    data = {"session_id": session_id, "transcript_path": str(repo / "t.jsonl"),
-            "cwd": str(repo), "model": {"id": "claude-x", "display_name": "X"},
-            "workspace": {"current_dir": str(repo), "project_dir": str(repo)},
-            "version": "2.1.197", "cost": {"total_cost_usd": 0.01, "total_duration_ms": 65_000}}
+    data = {
+        "session_id": session_id,
+        "transcript_path": str(repo / "t.jsonl"),
+        "cwd": str(repo),
+        "model": {"id": "claude-x", "display_name": "X"},
+        "workspace": {"current_dir": str(repo), "project_dir": str(repo)},
+        "version": "2.1.197",
+        "cost": {"total_cost_usd": 0.01, "total_duration_ms": 65_000},
+    }
     data.update(extra)
     return data
 
 
-def statusline(data: Any, *args: str, cwd: Path, raw: str | None = None,
-               argv: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+def statusline(
+    data: Any, *args: str, cwd: Path, raw: str | None = None, argv: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
     command = argv or [sys.executable, "-I", str(ENTRY), "statusline", *args]
-    proc = subprocess.run(command, input=raw if raw is not None else json.dumps(data),
-                          capture_output=True, text=True, cwd=cwd, timeout=30,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT / "server")))
+    proc = subprocess.run(
+        command,
+        input=raw if raw is not None else json.dumps(data),
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=30,
+        env=dict(os.environ, PYTHONPATH=str(ROOT / "server")),
+    )
     assert proc.returncode == 0, proc.stderr
     return proc
 
@@ -85,22 +97,31 @@ def test_outside_git_only_the_age(tmp_path: Path) -> None:
     assert shown(folder) == "session 1 min"
 
 
-def test_a_pause_and_a_waiting_answer_name_their_commands(repo: Path,
-                                                          isolated_home: Path) -> None:
+def test_a_pause_and_a_waiting_answer_name_their_commands(repo: Path, isolated_home: Path) -> None:
     pause(isolated_home, repo, minutes=150)
     answer_waiting(isolated_home, repo)
-    assert shown(repo, "--plugin") == ("session 1 min · 0 dirty · paused 2 h ago: /session:resume"
-                                       " · claude.ai answer waiting: /session:start")
+    assert shown(repo, "--plugin") == (
+        "session 1 min · 0 dirty · paused 2 h ago: /session:resume"
+        " · claude.ai answer waiting: /session:start"
+    )
     assert "paused 2 h ago: /resume-session · claude.ai answer waiting: /start" in shown(repo)
     pause(isolated_home, repo, resumed_by="sess-1")
     assert "paused" not in shown(repo)
 
 
-def test_a_reminder_that_is_due_shows_until_the_work_is_saved(repo: Path,
-                                                              isolated_home: Path) -> None:
-    (isolated_home / "remind-state.json").write_text(json.dumps({"version": 1, "default": {},
-        "projects": {str(repo): {"enabled": True, "every_minutes": 30, "dirty_files": 2}},
-        "last_reminded": {str(repo): "2999-01-01T00:00:00+00:00"}}))  # the model was told
+def test_a_reminder_that_is_due_shows_until_the_work_is_saved(
+    repo: Path, isolated_home: Path
+) -> None:
+    (isolated_home / "remind-state.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "default": {},
+                "projects": {str(repo): {"enabled": True, "every_minutes": 30, "dirty_files": 2}},
+                "last_reminded": {str(repo): "2999-01-01T00:00:00+00:00"},
+            }
+        )
+    )  # the model was told
     (repo / "a").write_text("a")
     assert "time to" not in shown(repo)
     (repo / "b").write_text("b")
@@ -123,7 +144,8 @@ def test_records_for_the_tracker_outbox_and_spool(repo: Path, isolated_home: Pat
 
 
 def test_the_outbox_is_read_without_writing_or_waiting_for_a_writer(
-        repo: Path, isolated_home: Path) -> None:
+    repo: Path, isolated_home: Path
+) -> None:
     paths = Paths(isolated_home)
     Outbox(paths.outbox_db).put(record())
     close_connections()  # the last connection checkpoints: no -wal, no -shm left
@@ -142,8 +164,16 @@ def test_the_outbox_is_read_without_writing_or_waiting_for_a_writer(
         writer.close()
 
 
-@pytest.mark.parametrize("raw", ["not json", "[1, 2]", "\x00\xff", '{"cwd": 5}',
-                                 '{"session_id": "../../etc/passwd", "cwd": "/nonexistent"}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not json",
+        "[1, 2]",
+        "\x00\xff",
+        '{"cwd": 5}',
+        '{"session_id": "../../etc/passwd", "cwd": "/nonexistent"}',
+    ],
+)
 def test_bad_input_never_fails_the_line(raw: str, repo: Path) -> None:
     proc = statusline(None, cwd=repo, raw=raw)
     assert "Traceback" not in proc.stderr
@@ -157,7 +187,8 @@ def test_its_own_error_prints_nothing_and_is_logged(repo: Path, isolated_home: P
 
 
 def test_broken_state_files_read_as_nothing_and_stay_where_they_are(
-        repo: Path, isolated_home: Path) -> None:
+    repo: Path, isolated_home: Path
+) -> None:
     for name in ("pause-state.json", "remind-state.json"):
         (isolated_home / name).write_text("{broken")
     fifo = isolated_home / "claude-session" / "handoff-cache.json"
@@ -173,21 +204,30 @@ sys.argv = ["x"]
 sys.stdin = io.TextIOWrapper(io.BytesIO(json.dumps({"cwd": sys.argv[0]}).encode()))
 {call}
 heavy = [m for m in ("pydantic", "httpx", "mcp", "sqlite3", "claude_session.lifecycle",
-                     "claude_session.models", "claude_session.statefile", "subprocess") if m in sys.modules]
+                     "claude_session.models", "claude_session.statefile", "subprocess")
+         if m in sys.modules]
 print(json.dumps(heavy), file=sys.stderr)
 """
 
 
-@pytest.mark.parametrize("call", [
-    "from claude_session.statusline import main; main([])",
-    "from claude_session.cli import main; main(['statusline'])",  # the console script
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        "from claude_session.statusline import main; main([])",
+        "from claude_session.cli import main; main(['statusline'])",  # the console script
+    ],
+)
 def test_no_heavy_import_on_the_way_to_the_line(call: str, tmp_path: Path) -> None:
     folder = tmp_path / "plain"  # outside git, no outbox: nothing needs git or sqlite3
     folder.mkdir()
-    proc = subprocess.run([sys.executable, "-c", PROBE.replace("{call}", call)], cwd=folder,
-                          capture_output=True, text=True, timeout=30,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT / "server")))
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.replace("{call}", call)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=dict(os.environ, PYTHONPATH=str(ROOT / "server")),
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stderr.strip().splitlines()[-1]) == []
 
@@ -195,18 +235,25 @@ def test_no_heavy_import_on_the_way_to_the_line(call: str, tmp_path: Path) -> No
 def test_the_console_verb_prints_the_same_line(repo: Path) -> None:
     data = line_input(repo)
     direct = statusline(data, cwd=repo).stdout
-    console = statusline(data, cwd=repo, argv=[sys.executable, "-m", "claude_session.cli",
-                                               "statusline"])
+    console = statusline(
+        data, cwd=repo, argv=[sys.executable, "-m", "claude_session.cli", "statusline"]
+    )
     assert console.stdout == direct != ""
 
 
-def test_the_installed_command_runs_as_claude_code_runs_it(repo: Path,
-                                                           isolated_home: Path) -> None:
+def test_the_installed_command_runs_as_claude_code_runs_it(repo: Path, isolated_home: Path) -> None:
     Installer(Paths(isolated_home)).install_statusline(plugin=True)
     settings = json.loads((isolated_home / "settings.json").read_text())
     assert settings["statusLine"]["command"] == statusline_command(plugin=True)
-    proc = subprocess.run(settings["statusLine"]["command"], shell=True, cwd=repo, text=True,
-                          input=json.dumps(line_input(repo)), capture_output=True, timeout=30)
+    proc = subprocess.run(
+        settings["statusLine"]["command"],
+        shell=True,
+        cwd=repo,
+        text=True,
+        input=json.dumps(line_input(repo)),
+        capture_output=True,
+        timeout=30,
+    )
     assert proc.returncode == 0 and proc.stdout == "session 1 min · 0 dirty\n", proc
     assert shlex.split(settings["statusLine"]["command"])[1] == "-I"  # nothing from the project
 
