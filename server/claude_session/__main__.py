@@ -1,6 +1,7 @@
 """The commands a classic install registers: ``"<python>" -I <this file> hook EVENT`` (the
-hooks) and ``"<python>" -I <this file> mcp`` (the MCP server); any other arguments go to the
-CLI, as with ``python -m claude_session``.
+hooks), ``"<python>" -I <this file> mcp`` (the MCP server) and ``... statusline`` (the status
+line, with ``install --statusline``); any other arguments go to the CLI, as with
+``python -m claude_session``.
 
 Claude Code runs hooks and MCP servers in the project folder, which may be a stranger's clone.
 ``python -m claude_session...`` would put that folder first on ``sys.path``, so a
@@ -38,6 +39,10 @@ def _main(argv: list[str]) -> int:
 
         event = argv[1] if len(argv) > 1 else ""
         return main(event) if event in EVENTS else 0
+    if argv[:1] == ["statusline"]:  # as fast as a hook: the CLI is never imported
+        from claude_session.statusline import main as statusline
+
+        return statusline(argv[1:])
     from claude_session.cli import main as cli_main
 
     return cli_main(argv)

@@ -1,6 +1,9 @@
 """``claude-session``: the flows from the command line, for people (text) and scripts (--json).
 
 Exit codes: 0 done, 1 refused or failed (the message says what to do), 2 bad usage.
+
+The core (pydantic and the rest) is imported only once a verb needs it: ``statusline`` runs
+after every message of Claude Code and must start as fast as a hook.
 """
 
 from __future__ import annotations
@@ -11,20 +14,19 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from claude_session import __version__
 from claude_session.errors import MISMATCH_CHOICES, ClaudeSessionError
-from claude_session.lifecycle import END_MODES, Core
-from claude_session.logs import setup_logging
 from claude_session.reminders import DIRTY_RANGE, EVERY_RANGE
 from claude_session.text import MAX_DEPTH, clean_data, clean_text, too_deep
 
+if TYPE_CHECKING:
+    from claude_session.lifecycle import Core
+
 log = logging.getLogger("claude_session.cli")
 
-Handler = Callable[[Core, argparse.Namespace], Any]
+Handler = Callable[["Core", argparse.Namespace], Any]
 
 
 class UsageError(Exception):
@@ -48,6 +50,8 @@ def _common() -> _Parser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from claude_session.lifecycle import END_MODES
+
     common = _common()
     parser = _Parser(prog="claude-session", parents=[common],
                      description="Session continuity for Claude Code: start, pause, resume and "
@@ -157,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("install", "wire claude-session into Claude Code (plugin, or --classic)")
     p.add_argument("--classic", action="store_true", help="commands in ~/.claude/commands, "
                    "MCP server via `claude mcp add`, hooks in the user settings")
+    p.add_argument("--statusline", action="store_true", help="also show claude-session's "
+                   "status line (never replaces one you have)")
     p.set_defaults(handler=_install)
     p = verb("uninstall", "remove exactly what install added")
     p.add_argument("--classic", action="store_true")
@@ -168,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     from claude_session.tracker.service.cli import register as register_tracker
 
     register_tracker(verbs, common)
+
+    p = verb("statusline", "print one status line for Claude Code's statusLine (reads its JSON "
+                           "on stdin; see `install --statusline`)")
+    p.add_argument("--plugin", action="store_true", help="name the commands as the plugin does")
+    p.set_defaults(run=_run_statusline)
 
     p = verb("mcp", "run the MCP stdio server `session` (Claude Code starts it)")
     p.set_defaults(run=_run_mcp)
@@ -186,6 +197,12 @@ def _whole(option: str, allowed: tuple[int, int]) -> Callable[[str], int]:
                 f"to {allowed[1]}") from None
 
     return parse
+
+
+def _run_statusline(a: argparse.Namespace) -> int:
+    from claude_session.statusline import main as statusline
+
+    return statusline(["--plugin"] if a.plugin else [])
 
 
 def _run_mcp(a: argparse.Namespace) -> int:
@@ -294,7 +311,12 @@ def _install(core: Core, a: argparse.Namespace) -> Any:
     from claude_session.install import Installer
 
     installer = Installer(core.paths)
-    return installer.install_classic() if a.classic else installer.install_plugin()
+    result = installer.install_classic() if a.classic else installer.install_plugin()
+    if a.statusline:
+        shown = installer.install_statusline(plugin=not a.classic)
+        result["statusline"] = shown["statusline"]
+        result["warnings"] = [*result.get("warnings", []), *shown["warnings"]]
+    return result
 
 
 def _uninstall(core: Core, a: argparse.Namespace) -> Any:
@@ -317,6 +339,8 @@ def _sync(core: Core, a: argparse.Namespace) -> Any:
 # --- output ---------------------------------------------------------------------------------
 
 def _as_dict(result: Any) -> dict[str, Any]:
+    from pydantic import BaseModel
+
     if isinstance(result, BaseModel):
         return result.model_dump(mode="json")
     return dict(result)
@@ -333,8 +357,13 @@ def _exit_code(data: dict[str, Any]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["statusline"] and "-h" not in args_in and "--help" not in args_in:
+        from claude_session.statusline import main as statusline  # before any heavy import
+
+        return statusline(args_in[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
     args.json = getattr(args, "json", False)
     args.cwd = getattr(args, "cwd", None) or "."
     _clean_text_arguments(args)
@@ -349,6 +378,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, f"No such folder: {args.cwd}. Pass an existing project folder to -C.",
                      code=2)
     verb = args.verb if args.verb != "handoff" else f"handoff {args.handoff_verb}"
+    from claude_session.lifecycle import Core
+    from claude_session.logs import setup_logging
+
     try:
         with Core() as core:
             setup_logging(core.paths, core.settings.log_level)

@@ -104,6 +104,55 @@ def handoff_note(hc: HookContext) -> str | None:
             f"{hc.settings.command('start')} imports it.")
 
 
+def records_note(counts: dict[str, int]) -> str | None:
+    """Records the tracker does not have and will not get by itself (refused, waiting for a
+    key, or waiting while the tracker fails), for the model; ``counts``: the outbox's."""
+    from claude_session import standing
+
+    text = standing.records_text(counts, stuck=True)
+    if text is None:
+        return None
+    return (f"claude-session: {text}. `claude-session status` shows why; `claude-session sync` "
+            f"sends them (`--retry-rejected` for refused ones, once fixed).")
+
+
+def person_note(hc: HookContext, *, finalized: list[str], counts: dict[str, int]) -> str | None:
+    """At most two short lines for the person at start-up (SessionStart's ``systemMessage``,
+    printed under Claude Code's banner): a pause waiting to be picked up, a claude.ai answer
+    waiting, sessions that ended without /end and were recorded, records the tracker does not
+    have (``counts``: the outbox's). None when there is nothing to say. The model keeps its
+    fuller note (``pause_note`` and the others)."""
+    from claude_session import standing
+
+    items: list[str] = []
+    pause = standing.open_pause(pausestate.get(hc.paths, hc.key))
+    if pause is not None:
+        summary = standing.first_line(pause.get("summary"), 60)
+        items.append(f"paused {ago(parse_time(pause.get('paused_at')))} on "
+                     f"{standing.clean(pause.get('branch') or 'no branch', 40)}"
+                     + (f' ("{summary}")' if summary else "")
+                     + f"; {hc.settings.command('resume')} picks it up")
+    title = handoffcache.waiting(hc.paths, hc.key)
+    if title is not None:
+        items.append(f"claude.ai's answer waits in \"{standing.clean(title, 50)}\"; "
+                     f"{hc.settings.command('start')} imports it")
+    if finalized:
+        end = hc.settings.command("end")
+        items.append(f"the last session here ended without {end} and was recorded"
+                     if len(finalized) == 1 else
+                     f"{len(finalized)} sessions here ended without {end} and were recorded")
+    records = standing.records_text(counts, stuck=True)
+    if records is not None:
+        items.append(f"{records}: see `claude-session status`")
+    if not items:
+        return None
+    lines = ["claude-session: " + items[0]]
+    if len(items) > 1:
+        rest = "; ".join(items[1:])
+        lines.append(rest[:1].upper() + rest[1:])
+    return "\n".join(lines)
+
+
 def compact_note(hc: HookContext) -> str | None:
     if hc.session_id is None:
         return None
@@ -139,29 +188,41 @@ def context_output(event: str, text: str) -> Output:
 # --- reminders ----------------------------------------------------------------------------------
 
 def reminder_due(hc: HookContext) -> str | None:
+    """The reminder for the model, when one is due (then marked as given)."""
+    reasons = due_reasons(hc)
+    return reminder_note(hc, reasons) if reasons else None
+
+
+def due_reasons(hc: HookContext) -> list[str]:
+    """Why a reminder is due now (at most once per interval: it is marked as given)."""
+    from claude_session.standing import reminder_reasons
+
     data = reminders.remind_file(hc.paths).read()
     settings = reminders.settings_for(data, hc.key)
     if not settings.get("enabled") or not hc.in_git:
-        return None
+        return []
     current = now()
     every = timedelta(minutes=max(1, int(settings.get("every_minutes") or 30)))
     last_reminded = parse_time(data.get("last_reminded", {}).get(hc.key))
     if last_reminded and current - last_reminded < every:
-        return None
-    reasons = []
-    last_save = _last_save(hc)
-    if last_save is not None and current - last_save >= every:
-        reasons.append(f"{int((current - last_save).total_seconds() // 60)} min since the last "
-                       f"commit or pause")
+        return []
     dirty = gitread.dirty_files(hc.root)
-    limit = max(1, int(settings.get("dirty_files") or 10))
-    if dirty is not None and len(dirty) >= limit:
-        reasons.append(f"{len(dirty)} uncommitted files")
-    if not reasons:
-        return None
-    reminders.mark_reminded(hc.paths, hc.key, current.isoformat())
+    reasons = reminder_reasons(settings, current=current, last_save=_last_save(hc),
+                               dirty=len(dirty) if dirty is not None else None)
+    if reasons:
+        reminders.mark_reminded(hc.paths, hc.key, current.isoformat())
+    return reasons
+
+
+def reminder_note(hc: HookContext, reasons: list[str]) -> str:
     return (f"claude-session reminder: {' and '.join(reasons)}. Mention to the user that "
             f"{hc.settings.command('pause')} saves the work in flight (or commit).")
+
+
+def reminder_line(hc: HookContext, reasons: list[str]) -> str:
+    """The same reminder, for the person (a ``systemMessage``)."""
+    return (f"claude-session: {' and '.join(reasons)}; {hc.settings.command('pause')} saves "
+            f"the work in flight (or commit).")
 
 
 def _last_save(hc: HookContext) -> datetime | None:
@@ -299,7 +360,9 @@ def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
     if _warnings:
         output = dict(output or {})
         # exception texts may quote the input they choked on: redact before Claude Code sees it
-        output["systemMessage"] = _scrub("; ".join(_warnings))[:1000]
+        warning = _scrub("; ".join(_warnings))[:1000]
+        ours = output.get("systemMessage")  # the handler's line for the person, after it
+        output["systemMessage"] = f"{warning}\n{ours}" if ours else warning
     if output:
         sys.stdout.write(json.dumps(output))
     sys.stderr.write(f"claude-session {event} hook: {(time.monotonic() - started) * 1000:.1f} ms\n")
@@ -331,11 +394,19 @@ def on_session_start(hc: HookContext) -> Output | None:
     source = str(hc.data.get("source") or "startup")
     if hc.session_id:
         touch_session(hc, source=source, record_pid=True)
-    sessions.finalize_orphans(hc.paths, project_root=hc.key, keep=hc.session_id,
-                              current_pid=sessions.claude_pid(), warn=warn)
+    finalized = sessions.finalize_orphans(hc.paths, project_root=hc.key, keep=hc.session_id,
+                                          current_pid=sessions.claude_pid(), warn=warn)
+    from claude_session.standing import outbox_counts
+
+    counts = outbox_counts(hc.paths)
     text = compose(compact_note(hc) if source == "compact" else None, pause_note(hc),
-                   handoff_note(hc))
-    return context_output("SessionStart", text) if text else None
+                   handoff_note(hc), records_note(counts))
+    output = context_output("SessionStart", text) if text else {}
+    shown = (person_note(hc, finalized=finalized, counts=counts) if source != "compact"
+             else None)
+    if shown:
+        output["systemMessage"] = shown
+    return output or None
 
 
 def on_stop(hc: HookContext) -> Output | None:
@@ -359,8 +430,12 @@ def on_session_end(hc: HookContext) -> Output | None:
 
 
 def on_user_prompt_submit(hc: HookContext) -> Output | None:
-    text = reminder_due(hc)
-    return context_output("UserPromptSubmit", text) if text else None
+    reasons = due_reasons(hc)
+    if not reasons:
+        return None
+    output = context_output("UserPromptSubmit", reminder_note(hc, reasons))
+    output["systemMessage"] = reminder_line(hc, reasons)  # the person sees it too
+    return output
 
 
 EVENTS: dict[str, Callable[[HookContext], Output | None]] = {

@@ -7,6 +7,12 @@ their exact command, the MCP registration by its name. The user's other settings
 
 Plugin: the checkout is a plugin and a one-plugin marketplace; ``install`` without ``--classic``
 adds the marketplace and installs the plugin with the ``claude`` CLI.
+
+Status line (either mode, only with ``--statusline``): ``statusLine`` in the user settings runs
+``claude-session statusline``. A plugin cannot set it (Claude Code reads only ``agent`` and
+``subagentStatusLine`` from a plugin's settings). A status line the user already has is never
+replaced: the install says how to show both. The manifest records ours, and ``uninstall``
+removes it while it is still ours, which leaves the settings as they were before.
 """
 
 from __future__ import annotations
@@ -81,6 +87,29 @@ _OUR_HOOK = re.compile(
 
 def is_our_hook(command: object) -> bool:
     return isinstance(command, str) and _OUR_HOOK.search(command) is not None
+
+
+def statusline_command(*, plugin: bool) -> str:
+    return shlex.join(entry_command("statusline", *(["--plugin"] if plugin else [])))
+
+
+_OUR_STATUSLINE = re.compile(r"claude_session/__main__\.py'? statusline(?: --plugin)?$")
+
+
+def is_our_statusline(value: object) -> bool:
+    """True for a ``statusLine`` setting that runs our status line (any install's path)."""
+    command = value.get("command") if isinstance(value, dict) else None
+    return isinstance(command, str) and _OUR_STATUSLINE.search(command) is not None
+
+
+def combine_hint(theirs: object, ours: str) -> str:
+    """How to show the user's status line and ours together (Claude Code runs one command)."""
+    command = theirs.get("command") if isinstance(theirs, dict) else None
+    yours = command if isinstance(command, str) and command.strip() else "YOUR-COMMAND"
+    return (f"You already have a status line ({yours!r}); it was left as it is. To show both, "
+            f"make it one command that feeds each the same input, e.g. a script: "
+            f"input=$(cat); printf '%s · %s\\n' \"$(printf '%s' \"$input\" | {yours})\" "
+            f"\"$(printf '%s' \"$input\" | {ours})\"")
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -233,12 +262,49 @@ class Installer:
                      f"claude mcp add --scope user {SERVER_NAME} -- {shlex.join(command)}")
         return "not registered"
 
+    # --- status line (either mode) ---------------------------------------------------------
+
+    def install_statusline(self, *, plugin: bool) -> dict[str, Any]:
+        """Set ``statusLine`` to ours unless the user has one; what happened and any note."""
+        command = statusline_command(plugin=plugin)
+        with file_lock(self.paths.install_manifest):
+            manifest = self._manifest()
+            settings = _read_json(self.settings_file)
+            current = settings.get("statusLine")
+            if current is not None and not is_our_statusline(current):
+                return {"statusline": "not set (you have one)",
+                        "warnings": [combine_hint(current, command)]}
+            ours = {"type": "command", "command": command, "padding": 0}
+            state = "already set" if current == ours else "set"
+            if current != ours:
+                settings["statusLine"] = ours
+                atomic_write(self.settings_file, json.dumps(settings, indent=2) + "\n",
+                             mode=_mode_of(self.settings_file))
+            manifest["statusline"] = command
+            self._save_manifest(manifest)
+        return {"statusline": f"{state}: {command}", "warnings": []}
+
+    def _remove_statusline(self, manifest: dict[str, Any]) -> str | None:
+        """Remove our ``statusLine`` while it is still ours (the user's settings stay)."""
+        recorded = manifest.pop("statusline", None)
+        if recorded is None or not self.settings_file.exists():
+            return None
+        settings = _read_json(self.settings_file)
+        current = settings.get("statusLine")
+        if not is_our_statusline(current):
+            return "left as it is (changed since the install)"
+        del settings["statusLine"]
+        atomic_write(self.settings_file, json.dumps(settings, indent=2) + "\n",
+                     mode=_mode_of(self.settings_file))
+        return "removed"
+
     def uninstall(self) -> dict[str, Any]:
         with file_lock(self.paths.install_manifest):
             manifest = self._manifest()
             notes: list[str] = []
             removed = self._remove_commands(manifest, notes)
             hooks = self._remove_hooks(manifest)
+            statusline = self._remove_statusline(manifest)
             mcp = None
             if manifest.get("mcp"):
                 ok, out = _run_claude("mcp", "remove", "--scope", "user", manifest["mcp"])
@@ -248,7 +314,7 @@ class Installer:
                                  f"user {manifest['mcp']}")
             self.paths.install_manifest.unlink(missing_ok=True)
         return {"removed_commands": removed, "removed_hooks": hooks, "mcp": mcp,
-                "warnings": notes}
+                "statusline": statusline, "warnings": notes}
 
     def _remove_commands(self, manifest: dict[str, Any], notes: list[str]) -> list[str]:
         removed = []
@@ -299,4 +365,9 @@ class Installer:
 
     def uninstall_plugin(self) -> dict[str, Any]:
         ok, out = _run_claude("plugin", "uninstall", "session@claude-session")
-        return {"mode": "plugin", "removed": ok, "detail": out}
+        with file_lock(self.paths.install_manifest):
+            manifest = self._manifest()
+            statusline = self._remove_statusline(manifest)
+            if statusline is not None:
+                self._save_manifest(manifest)
+        return {"mode": "plugin", "removed": ok, "detail": out, "statusline": statusline}
