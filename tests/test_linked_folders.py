@@ -42,7 +42,7 @@ def hook(event: str, cwd: Path, session_id: str, **extra: Any) -> dict[str, Any]
     )
     assert proc.returncode == 0, proc.stderr
     out: dict[str, Any] | None = json.loads(proc.stdout) if proc.stdout.strip() else None
-    assert out is None or "systemMessage" not in out, out
+    assert out is None or "failed" not in out.get("systemMessage", ""), out
     return out
 
 

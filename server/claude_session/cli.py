@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from claude_session import __version__
 from claude_session.errors import MISMATCH_CHOICES, ClaudeSessionError
-from claude_session.reminders import DIRTY_RANGE, EVERY_RANGE
-from claude_session.text import MAX_DEPTH, clean_data, clean_text, too_deep
 
 if TYPE_CHECKING:
     from claude_session.lifecycle import Core
@@ -51,6 +49,7 @@ def _common() -> _Parser:
 
 def build_parser() -> argparse.ArgumentParser:
     from claude_session.lifecycle import END_MODES
+    from claude_session.reminders import DIRTY_RANGE, EVERY_RANGE
 
     common = _common()
     parser = _Parser(prog="claude-session", parents=[common],
@@ -267,10 +266,11 @@ def _remind(core: Core, a: argparse.Namespace) -> Any:
                        global_default=a.global_default)
 
 
-TOO_DEEP = f"--results nests deeper than {MAX_DEPTH} levels: flatten it (e.g. a list of findings)."
-
-
 def _maintenance(core: Core, a: argparse.Namespace) -> Any:
+    from claude_session.text import MAX_DEPTH, clean_data, too_deep
+
+    too_deep_message = (f"--results nests deeper than {MAX_DEPTH} levels: flatten it (e.g. a "
+                        f"list of findings).")
     results: Any = None
     if a.results:
         try:
@@ -278,9 +278,9 @@ def _maintenance(core: Core, a: argparse.Namespace) -> Any:
         except json.JSONDecodeError as exc:
             raise UsageError(f"--results is not valid JSON ({exc.msg} at {exc.pos}).") from exc
         except RecursionError:
-            raise UsageError(TOO_DEEP) from None
+            raise UsageError(too_deep_message) from None
         if too_deep(results):
-            raise UsageError(TOO_DEEP)
+            raise UsageError(too_deep_message)
         results = clean_data(results)
     return core.record_maintenance(a.cwd, command=a.mcommand, status=a.mstatus, results=results,
                                    notes=a.notes, session_id=a.session_id)
@@ -304,6 +304,8 @@ def _handoff_prompt(core: Core, a: argparse.Namespace) -> Any:
 
 
 def _handoff_receive(core: Core, a: argparse.Namespace) -> Any:
+    from claude_session.text import clean_text
+
     return core.handoff_receive(a.cwd, clean_text(sys.stdin.read()), item=a.item)
 
 
@@ -405,6 +407,8 @@ PATH_ARGUMENTS = frozenset({"cwd", "transcript", "database"})
 def _clean_text_arguments(args: argparse.Namespace) -> None:
     """Replace lone surrogates (undecodable bytes in argv) in every text argument, so that a
     summary or note can always be written later; paths are kept as the system gave them."""
+    from claude_session.text import clean_data
+
     for name, value in vars(args).items():
         if name not in PATH_ARGUMENTS and isinstance(value, (str, list)):
             setattr(args, name, clean_data(value))

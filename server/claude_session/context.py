@@ -701,7 +701,7 @@ _INLINE_BULLET = re.compile(r"[ \t]+([-*])[ \t]+")
 def _unflatten(text: str) -> str:
     parts = _INLINE_HEADING.split(text)  # [before, heading, body, heading, body, ...]
     out = [parts[0].strip()]
-    for heading, body in zip(parts[1::2], parts[2::2], strict=False):
+    for heading, body in zip(parts[1::2], parts[2::2]):  # noqa: B905 - hooks run on 3.9
         out += [heading.strip(), _INLINE_BULLET.sub(r"\n\1 ", f" {body.strip()}").strip()]
     return "\n".join(line for line in out if line)
 
