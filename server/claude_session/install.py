@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from claude_session import routines
 from claude_session.errors import ClaudeSessionError, ConfigError, StateError
 from claude_session.paths import Paths
 from claude_session.statefile import atomic_write, file_lock
@@ -170,9 +171,21 @@ class Installer:
             files = self._install_commands(manifest, notes)
             hooks = self._install_hooks(manifest)
             mcp = self._register_mcp(manifest, notes)
+            routine = self._install_routine(manifest)
             self._save_manifest(manifest)
         return {"mode": "classic", "commands": files, "hooks": hooks, "mcp": mcp,
-                "warnings": notes}
+                "routine": routine, "warnings": notes}
+
+    def _install_routine(self, manifest: dict[str, Any]) -> str:
+        """``~/.claude/routines/handoff.json`` with the defaults, unless one is there: the
+        user's own (or edited) routine is never overwritten."""
+        target = routines.routine_file(self.paths.home)
+        if target.exists():
+            return f"{target} (kept as it is)"
+        text = routines.default_file_text()
+        atomic_write(target, text)
+        manifest["routine"] = {str(target): _sha(text)}
+        return f"{target} (written with the defaults)"
 
     def _install_commands(self, manifest: dict[str, Any], notes: list[str]) -> list[str]:
         written = []
@@ -238,6 +251,7 @@ class Installer:
             manifest = self._manifest()
             notes: list[str] = []
             removed = self._remove_commands(manifest, notes)
+            removed += self._remove_commands({"files": manifest.get("routine") or {}}, notes)
             hooks = self._remove_hooks(manifest)
             mcp = None
             if manifest.get("mcp"):
