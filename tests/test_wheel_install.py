@@ -3,7 +3,7 @@ a new virtualenv (never the system Python, which PEP 668 refuses on Debian and U
 a new HOME and no configuration; then `claude-session install` (the plugin) from that ordinary,
 non-editable install, driven by the real Claude Code, and `uninstall`.
 
-The virtualenv sees the test Python's packages (``--system-site-packages``) for the runtime
+The virtualenv sees the test Python's site-packages (a ``.pth`` line) for the runtime
 dependencies only: claude-session itself comes from the wheel (checked), so the test needs no
 package index except to build the wheel, when setuptools here is too old to build it offline.
 """
@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -79,12 +80,20 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (wheel,) = (base / "dist").glob("claude_session-*.whl")
     env_dir = base / "venv"
     subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(env_dir)],
-        check=True,
-        timeout=120,
+        [sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True, timeout=120
     )
     python = env_dir / "bin" / "python"
-    # the test Python's pip, run by the venv's interpreter, installs into the venv
+    # the runtime dependencies (and pip) from this Python's site-packages, after the venv's own
+    # (a .pth line adds a folder without running that folder's .pth files, so an editable
+    # claude-session installed here does not come along)
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    Path(purelib, "test-deps.pth").write_text("\n".join(sorted(ours)) + "\n")
     done = subprocess.run(
         [
             str(python),
