@@ -100,3 +100,30 @@ def test_classic_hook_command_runs_standard_library_only(tmp_path: Path) -> None
                                             "source": "startup"}),
                           capture_output=True, text=True, env=env, timeout=30)
     assert proc.returncode == 0 and "systemMessage" not in proc.stdout
+
+
+def test_plugin_install_without_claude_leaves_a_ready_plugin_and_says_how_to_use_it(
+        isolated_home: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "server"), PATH=f"{empty}{os.pathsep}/usr/bin")
+    proc = subprocess.run([sys.executable, "-m", "claude_session.cli", "install"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    plugin = isolated_home / "claude-session" / "plugin"
+    assert proc.returncode == 1 and f"claude --plugin-dir {plugin}" in proc.stderr
+    assert (plugin / ".claude-plugin" / "plugin.json").is_file()
+    assert sorted(p.name for p in (plugin / "commands").glob("*.md")) == sorted(
+        p.name for p in (ROOT / "commands").glob("*.md"))
+    mcp = json.loads((plugin / ".mcp.json").read_text())["mcpServers"]["session"]
+    assert mcp["command"] == sys.executable and mcp["args"][-1] == "mcp"
+    # the hooks run this package by absolute path, standard library only, and answer
+    hooks = json.loads((plugin / "hooks" / "hooks.json").read_text())["hooks"]
+    command = hooks["SessionStart"][0]["hooks"][0]["command"]
+    done = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True,
+                          input=json.dumps({"session_id": "x", "cwd": str(tmp_path),
+                                            "source": "startup"}), timeout=30)
+    assert done.returncode == 0 and "systemMessage" not in done.stdout, done.stdout
+    gone = subprocess.run([sys.executable, "-m", "claude_session.cli", "uninstall"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert gone.returncode == 0 and not plugin.exists()
+    assert "not on PATH" in gone.stdout

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_VAULT = "ClaudeSync"
+from claude_session import routines
+
+DEFAULT_VAULT = routines.DEFAULT_VAULT
 
 
 def _clean(value: str | None) -> str | None:
@@ -60,7 +62,8 @@ class Settings:
             tracker_token=_clean(env.get("CLAUDE_SESSION_TRACKER_TOKEN")),
             op_token=_clean(env.get("OP_SERVICE_ACCOUNT_TOKEN")),
             op_account=_clean(env.get("CLAUDE_SESSION_OP_ACCOUNT")),
-            vault_name=_clean(env.get("CLAUDE_SESSION_VAULT")) or DEFAULT_VAULT,
+            # the variable, else ~/.claude/routines/handoff.json's "vault", else ClaudeSync
+            vault_name=_clean(env.get("CLAUDE_SESSION_VAULT")) or routines.load(home).vault,
             session_id=_clean(env.get("CLAUDE_CODE_SESSION_ID")),
             project_dir=_clean(env.get("CLAUDE_PROJECT_DIR")),
             plugin_root=_clean(env.get("CLAUDE_PLUGIN_ROOT")),

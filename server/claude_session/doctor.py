@@ -1,16 +1,28 @@
-"""``claude-session doctor``: check what claude-session depends on and say what to fix."""
+"""``claude-session doctor``: check what claude-session depends on and say what to fix.
+
+It contacts the tracker and the vault (each within ``TIME_LIMIT`` seconds), checks that Claude
+Code is wired (the plugin installed, or the classic hooks in the user settings) and that the
+hand-off routine file can be used. Every problem says what to do; any problem makes the status
+``problems`` (exit code 1).
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from claude_session.errors import ClaudeSessionError
+from claude_session import routines
+from claude_session.errors import ClaudeSessionError, VaultAuthError
 from claude_session.lifecycle import Core
 from claude_session.paths import ensure_dir
+
+TIME_LIMIT = 5.0  # seconds for each service contacted
 
 
 def _check(name: str, ok: bool, detail: str, fix: str = "") -> dict[str, Any]:
@@ -53,21 +65,145 @@ def _home(core: Core) -> dict[str, Any]:
     return _check("state folder", True, detail)
 
 
-def _backend(name: str, describe: Any) -> dict[str, Any]:
+def _within(limit: float, work: Callable[[], str]) -> str:
+    """``work()``'s answer, or a TimeoutError after ``limit`` seconds (the work is left to
+    finish in a daemon thread: the process does not wait for it)."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["answer"] = work()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller below
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="doctor-check", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if worker.is_alive():
+        raise TimeoutError(f"no answer within {limit:g} s")
+    if "error" in box:
+        raise box["error"]
+    return str(box["answer"])
+
+
+def _tracker(core: Core, limit: float) -> dict[str, Any]:
+    tracker = core.tracker
+    waiting = f"; {core.delivery.depth()} record(s) waiting to be sent"
+    if tracker.kind != "remote":
+        return _check("tracker", True, f"{tracker.description}{waiting}")
+    problem = getattr(tracker, "problem", None)
+    if problem is not None:  # the URL itself is unusable
+        return _check("tracker", False, str(problem),
+                      "Fix CLAUDE_SESSION_TRACKER_URL (http:// or https:// and the tracker's "
+                      "address), or unset it to use the local tracker.")
+    from claude_session.tracker.client import HttpTracker
+
+    probe = HttpTracker.from_settings(core.settings, budget=limit, attempts=1)
     try:
-        return _check(name, True, str(describe()))
+        _within(limit + 1, lambda: str(len(probe.list_sessions(limit=1))))
     except ClaudeSessionError as exc:
-        return _check(name, False, str(exc), str(exc))
+        return _check("tracker", False, str(exc), _tracker_fix(exc))
+    except (TimeoutError, OSError) as exc:
+        return _check("tracker", False, f"The {tracker.description} did not answer ({exc}).",
+                      "Start the tracker or fix CLAUDE_SESSION_TRACKER_URL; records wait in "
+                      "the outbox meanwhile.")
+    finally:
+        probe.close()
+    return _check("tracker", True, f"{tracker.description} answered and took the key{waiting}")
 
 
-def run_checks(core: Core, cwd: str | Path) -> dict[str, Any]:
+def _tracker_fix(exc: ClaudeSessionError) -> str:
+    from claude_session.errors import TrackerAuthError, TrackerUnavailable
+
+    if isinstance(exc, TrackerAuthError):
+        return ("Set CLAUDE_SESSION_TRACKER_TOKEN to a key of this tracker (`claude-session "
+                "tracker token create --user NAME` where the tracker runs).")
+    if isinstance(exc, TrackerUnavailable):
+        return ("Start the tracker (`claude-session tracker serve` where it runs) or fix "
+                "CLAUDE_SESSION_TRACKER_URL; records wait in the outbox meanwhile.")
+    return "Check CLAUDE_SESSION_TRACKER_URL and the tracker's logs."
+
+
+def _vault(core: Core, limit: float) -> dict[str, Any]:
+    vault = core.vault
+    if getattr(vault, "kind", "") != "1password":
+        problems = list(getattr(vault, "warnings", []))
+        if problems:  # 1Password configured but unusable here
+            return _check("vault", False, f"{vault.description}: {problems[0]}", problems[0])
+        return _check("vault", True, f"{vault.description} (set OP_SERVICE_ACCOUNT_TOKEN for "
+                                     f"1Password)")
+    try:
+        count = _within(limit, lambda: str(len(vault.list_items())))
+    except VaultAuthError as exc:
+        return _check("vault", False, str(exc),
+                      "Set OP_SERVICE_ACCOUNT_TOKEN to a valid service account token with "
+                      f"access to the vault '{core.settings.vault_name}' (or unset it to use "
+                      f"the local vault); hand-offs wait locally meanwhile.")
+    except ClaudeSessionError as exc:
+        return _check("vault", False, str(exc),
+                      f"Check the network and that the vault '{core.settings.vault_name}' "
+                      f"exists and is shared with this account; hand-offs wait locally "
+                      f"meanwhile.")
+    except (TimeoutError, OSError) as exc:
+        return _check("vault", False, f"{vault.description} did not answer ({exc}).",
+                      "Check the network and 1Password's status, then run doctor again.")
+    return _check("vault", True, f"{vault.description} answered; {count} ClaudeSync item(s)")
+
+
+def _wiring(core: Core, claude_found: bool) -> dict[str, Any]:
+    """Claude Code runs our hooks and MCP server: as the plugin, or the classic install."""
+    from claude_session.install import HOOK_EVENTS, PLUGIN, is_our_hook
+
+    if core.settings.plugin_root:
+        return _check("wired", True, f"running as the plugin ({core.settings.plugin_root})")
+    settings_file = core.paths.home / "settings.json"
+    found: set[str] = set()
+    try:
+        hooks = json.loads(settings_file.read_text("utf-8")).get("hooks", {})
+        for event, groups in hooks.items():
+            for group in groups:
+                if any(is_our_hook(h.get("command")) for h in group.get("hooks", [])):
+                    found.add(event)
+    except (OSError, ValueError, AttributeError, TypeError):
+        pass
+    if found >= set(HOOK_EVENTS):
+        return _check("wired", True, f"classic install (hooks in {settings_file})")
+    if claude_found and PLUGIN in _claude_plugins():
+        return _check("wired", True, f"plugin {PLUGIN} installed")
+    detail = (f"classic hooks missing for {', '.join(sorted(set(HOOK_EVENTS) - found))}"
+              if found else "neither the plugin nor the classic hooks are installed")
+    return _check("wired", False, f"Claude Code is not wired to claude-session: {detail}",
+                  "Run `claude-session install` (the plugin) or `claude-session install "
+                  "--classic`; `claude --plugin-dir PATH` sessions are not seen here.")
+
+
+def _claude_plugins() -> str:
+    exe = shutil.which("claude")
+    if exe is None:
+        return ""
+    try:
+        return subprocess.run([exe, "plugin", "list"], capture_output=True, text=True,
+                              timeout=30, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _routine(core: Core) -> dict[str, Any]:
+    routine = routines.load(core.paths.home)
+    if routine.problems:
+        return _check("routine", False, " ".join(routine.problems),
+                      f"Fix {routine.source} (see the README's hand-off routine), or delete it.")
+    where = str(routine.source) if routine.source else "built-in defaults"
+    return _check("routine", True, f"hand-off routine: {where}")
+
+
+def run_checks(core: Core, cwd: str | Path, *, time_limit: float = TIME_LIMIT) -> dict[str, Any]:
+    claude = _claude()
     checks = [
         _check("python", sys.version_info >= (3, 10), sys.version.split()[0],
                "Use Python 3.10 or newer."),
-        _git(), _claude(), _home(core),
-        _backend("vault", lambda: core.vault.check()),
-        _backend("tracker", lambda: f"{core.tracker.description}; "
-                                    f"{core.delivery.depth()} record(s) waiting"),
+        _git(), claude, _wiring(core, claude["ok"]), _home(core), _routine(core),
+        _vault(core, time_limit), _tracker(core, time_limit),
     ]
-    failed = [c for c in checks if not c["ok"] and c["check"] != "claude"]
+    failed = [c for c in checks if not c["ok"]]
     return {"status": "problems" if failed else "ok", "checks": checks}

@@ -5,8 +5,13 @@ with ``claude mcp add``, hooks in the user settings. Everything added is written
 manifest, and ``uninstall`` removes exactly that: files only while unchanged, hook entries by
 their exact command, the MCP registration by its name. The user's other settings are kept.
 
-Plugin: the checkout is a plugin and a one-plugin marketplace; ``install`` without ``--classic``
-adds the marketplace and installs the plugin with the ``claude`` CLI.
+Plugin: the plugin files (manifest, one-plugin marketplace, commands, hooks.json) ship inside the
+package (``claude_session/plugin/``, copied there by ``setup.py`` when the wheel is built; a
+checkout is the plugin itself). ``install`` without ``--classic`` writes a copy under
+``~/.claude/claude-session/plugin/`` whose hooks and MCP server run this installed package with
+this interpreter (absolute paths, so Claude Code's own copy of the plugin in its cache works
+too), then adds that folder as the marketplace and installs the plugin with the ``claude`` CLI.
+``uninstall`` removes the plugin, the marketplace and the folder.
 
 Status line (either mode, only with ``--statusline``): ``statusLine`` in the user settings runs
 ``claude-session statusline``. A plugin cannot set it (Claude Code reads only ``agent`` and
@@ -28,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from claude_session import routines
 from claude_session.errors import ClaudeSessionError, ConfigError, StateError
 from claude_session.paths import Paths
 from claude_session.statefile import atomic_write, file_lock
@@ -41,20 +47,37 @@ HOOK_EVENTS = ("SessionStart", "Stop", "PreCompact", "SessionEnd", "UserPromptSu
 MARKER = "claude-session"
 
 
+MARKETPLACE = "claude-session"
+PLUGIN = f"{SERVER_NAME}@{MARKETPLACE}"
+REINSTALL = ("reinstall claude-session (`pipx reinstall claude-session`, or `pip install "
+             "--force-reinstall` of the checkout in its virtualenv)")
+
+
 def checkout_root() -> Path | None:
     root = Path(__file__).resolve().parents[2]
     return root if (root / ".claude-plugin" / "plugin.json").is_file() else None
 
 
+def plugin_source() -> Path:
+    """The plugin files of this install: the package's own copy (a wheel install), else the
+    checkout this package runs from (a source or editable install)."""
+    packaged = Path(__file__).resolve().with_name("plugin")
+    for root in (packaged, checkout_root()):
+        if root is not None and (root / ".claude-plugin" / "plugin.json").is_file():
+            return root
+    raise ConfigError(f"The plugin files are missing from this install of claude-session: "
+                      f"{REINSTALL}.")
+
+
 def commands_source() -> Path:
+    candidates = [Path(__file__).resolve().with_name("plugin") / "commands"]
     root = checkout_root()
-    candidates = [root / "commands"] if root else []
+    candidates += [root / "commands"] if root else []
     candidates.append(Path(sys.prefix) / "share" / "claude-session" / "commands")
     for folder in candidates:
         if folder.is_dir() and any(folder.glob("*.md")):
             return folder
-    raise ConfigError("The command files were not found: reinstall claude-session "
-                      "(`python3 -m pip install --force-reinstall claude-session`).")
+    raise ConfigError(f"The command files were not found: {REINSTALL}.")
 
 
 def classic_command_text(text: str) -> str:
@@ -199,9 +222,21 @@ class Installer:
             files = self._install_commands(manifest, notes)
             hooks = self._install_hooks(manifest)
             mcp = self._register_mcp(manifest, notes)
+            routine = self._install_routine(manifest)
             self._save_manifest(manifest)
         return {"mode": "classic", "commands": files, "hooks": hooks, "mcp": mcp,
-                "warnings": notes}
+                "routine": routine, "warnings": notes}
+
+    def _install_routine(self, manifest: dict[str, Any]) -> str:
+        """``~/.claude/routines/handoff.json`` with the defaults, unless one is there: the
+        user's own (or edited) routine is never overwritten."""
+        target = routines.routine_file(self.paths.home)
+        if target.exists():
+            return f"{target} (kept as it is)"
+        text = routines.default_file_text()
+        atomic_write(target, text)
+        manifest["routine"] = {str(target): _sha(text)}
+        return f"{target} (written with the defaults)"
 
     def _install_commands(self, manifest: dict[str, Any], notes: list[str]) -> list[str]:
         written = []
@@ -303,6 +338,7 @@ class Installer:
             manifest = self._manifest()
             notes: list[str] = []
             removed = self._remove_commands(manifest, notes)
+            removed += self._remove_commands({"files": manifest.get("routine") or {}}, notes)
             hooks = self._remove_hooks(manifest)
             statusline = self._remove_statusline(manifest)
             mcp = None
@@ -348,26 +384,73 @@ class Installer:
 
     # --- plugin -----------------------------------------------------------------------------
 
+    @property
+    def plugin_dir(self) -> Path:
+        """The plugin copy that ``install`` writes and Claude Code installs from."""
+        return self.paths.data / "plugin"
+
+    def write_plugin(self) -> Path:
+        """The plugin under ``plugin_dir`` from this install's files: manifest, marketplace and
+        commands as shipped; hooks and the MCP server as commands that run this package."""
+        source = plugin_source()
+        target = self.plugin_dir
+        if target.exists():
+            shutil.rmtree(target)
+        for name in (".claude-plugin/plugin.json", ".claude-plugin/marketplace.json"):
+            atomic_write(target / name, (source / name).read_text("utf-8"))
+        for command in sorted((source / "commands").glob("*.md")):
+            atomic_write(target / "commands" / command.name, command.read_text("utf-8"))
+        hooks = _read_json(source / "hooks" / "hooks.json")
+        for event, groups in hooks.get("hooks", {}).items():
+            for group in groups:
+                for handler in group.get("hooks", []):
+                    handler["command"] = hook_command(event)
+        atomic_write(target / "hooks" / "hooks.json", json.dumps(hooks, indent=2) + "\n")
+        python, *args = entry_command("mcp")
+        mcp = {"mcpServers": {SERVER_NAME: {"type": "stdio", "command": python, "args": args,
+                                            "env": {}}}}
+        atomic_write(target / ".mcp.json", json.dumps(mcp, indent=2) + "\n")
+        return target
+
     def install_plugin(self) -> dict[str, Any]:
-        root = checkout_root()
-        if root is None:
-            raise ConfigError("The plugin install needs the claude-session checkout (it is the "
-                              "plugin). Run it from a clone, or use `install --classic`.")
-        steps = [("plugin", "marketplace", "add", str(root)),
-                 ("plugin", "install", "session@claude-session")]
-        for step in steps:
-            ok, out = _run_claude(*step)
-            if not ok and "already" not in out:
-                raise ClaudeSessionError(
-                    f"`claude {' '.join(step)}` failed: {out}. Alternatively start Claude Code "
-                    f"with `claude --plugin-dir {root}`.")
-        return {"mode": "plugin", "marketplace": str(root), "plugin": "session@claude-session"}
+        with file_lock(self.paths.install_manifest):
+            folder = self.write_plugin()
+            # an earlier install (another path, another interpreter, the checkout) goes first:
+            # Claude Code keeps its own copy of an installed plugin
+            _run_claude("plugin", "uninstall", PLUGIN)
+            _run_claude("plugin", "marketplace", "remove", MARKETPLACE)
+            for step in (("plugin", "marketplace", "add", str(folder)),
+                         ("plugin", "install", PLUGIN)):
+                ok, out = _run_claude(*step)
+                if not ok:
+                    raise ClaudeSessionError(
+                        f"`claude {' '.join(step)}` failed: {out}. The plugin is ready in "
+                        f"{folder}: start Claude Code with `claude --plugin-dir {folder}`, or "
+                        f"fix the above and run `claude-session install` again.")
+        return {"mode": "plugin", "marketplace": str(folder), "plugin": PLUGIN,
+                "runs": entry_command()[0]}
 
     def uninstall_plugin(self) -> dict[str, Any]:
-        ok, out = _run_claude("plugin", "uninstall", "session@claude-session")
         with file_lock(self.paths.install_manifest):
+            ok, out = _run_claude("plugin", "uninstall", PLUGIN)
+            market_ok, market_out = _run_claude("plugin", "marketplace", "remove", MARKETPLACE)
+            notes = []
+            if _claude() is None:
+                notes.append(f"`claude` is not on PATH: if the plugin is still installed, run "
+                             f"`claude plugin uninstall {PLUGIN}` and `claude plugin "
+                             f"marketplace remove {MARKETPLACE}`.")
+            else:
+                if not ok and "not found" not in out:
+                    notes.append(f"The plugin was not removed ({out}): run `claude plugin "
+                                 f"uninstall {PLUGIN}`.")
+                if not market_ok and "not found" not in market_out:
+                    notes.append(f"The marketplace was not removed ({market_out}): run "
+                                 f"`claude plugin marketplace remove {MARKETPLACE}`.")
+            if self.plugin_dir.exists():
+                shutil.rmtree(self.plugin_dir)
             manifest = self._manifest()
             statusline = self._remove_statusline(manifest)
             if statusline is not None:
                 self._save_manifest(manifest)
-        return {"mode": "plugin", "removed": ok, "detail": out, "statusline": statusline}
+        return {"mode": "plugin", "removed": ok, "detail": out, "warnings": notes,
+                "statusline": statusline}

@@ -9,7 +9,10 @@ shows this machine's own history (log in with a key for the user ``local``).
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import shlex
+import socket
 import sys
 from typing import Any
 
@@ -81,12 +84,41 @@ def _database_error(exc: Exception, url: str) -> ClaudeSessionError:
 
     if isinstance(exc, ClaudeSessionError):
         return exc
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("psycopg"):
+        return ClaudeSessionError(
+            f"{_shown(url)} needs the PostgreSQL driver, which is not installed: add it with "
+            f"`{shlex.quote(sys.executable)} -m pip install 'psycopg[binary]>=3.1'` (the "
+            f"`claude-session[postgres]` extra; with pipx: `pipx inject claude-session "
+            f"'psycopg[binary]'`).")
     if isinstance(exc, sa.exc.SQLAlchemyError):
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         return ClaudeSessionError(f"The tracker database {_shown(url)} cannot be used "
                                   f"({reason}). Check the --database URL and that the server "
                                   f"is running.")
     raise exc
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (uvicorn listens on it), or a ClaudeSessionError that
+    says why not: taken before anything is printed, so a busy port is the only message."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (OSError, UnicodeError) as exc:
+        raise ClaudeSessionError(f"Cannot listen on {host}:{port}: {exc}. Check --host.") from exc
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ClaudeSessionError(
+                f"Port {port} on {host} is already in use (another tracker or program listens "
+                f"there): stop it, or choose another port with --port.") from exc
+        raise ClaudeSessionError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}. "
+                                 f"Check --host and --port.") from exc
+    return sock
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -100,14 +132,19 @@ def run_serve(args: argparse.Namespace) -> int:
         keys = app.state.store.count_api_keys()
     except Exception as exc:
         return _fail(args, _database_error(exc, url))
+    try:
+        sock = listening_socket(args.host, args.port)
+    except ClaudeSessionError as exc:
+        return _fail(args, exc)
     print(f"Tracker on http://{args.host}:{args.port} (database {_shown(url)})", file=sys.stderr)
     if keys == 0:
         hint = "" if args.database else f" --user {LOCAL_USER}"
         print(f"No API keys yet: create one with `claude-session tracker token create"
               f"{hint or ' --user NAME'}` to log in.", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info",
-                timeout_graceful_shutdown=5)
-    return 0
+    server = uvicorn.Server(uvicorn.Config(app, log_level="info", timeout_graceful_shutdown=5))
+    with sock:
+        server.run(sockets=[sock])
+    return 0 if server.started else 1
 
 
 def run_migrate(args: argparse.Namespace) -> int:

@@ -1,0 +1,120 @@
+"""``~/.claude/routines/handoff.json``: read when present, defaults otherwise, bad values named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from claude_session import routines
+from claude_session.config import Settings
+from claude_session.install import Installer
+from claude_session.paths import Paths
+
+
+def write(home: Path, data: object) -> Path:
+    path = routines.routine_file(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+def test_no_file_means_the_seed_defaults(isolated_home: Path) -> None:
+    routine = routines.load(isolated_home)
+    assert routine.source is None and routine.problems == ()
+    assert routine.vault == "ClaudeSync"
+    assert routine.title(project="web", date="2026-11-28") == "session-web-2026-11-28"
+    assert not routine.writes_vault("standard")
+    assert routine.writes_vault("handoff") and routine.writes_vault("sync")
+    assert routine.prompt({"project": "web"}) is None  # the built-in prompt
+
+
+def test_the_file_sets_vault_title_modes_and_template(isolated_home: Path) -> None:
+    write(
+        isolated_home,
+        {
+            "vault": "Team Sync",
+            "item_title": "cs-{project}-{branch}-{date}",
+            "vault_end_modes": ["standard", "handoff"],
+            "transfer_prompt_template": ["Project {project} on {branch}.", "{context}"],
+        },
+    )
+    routine = routines.load(isolated_home)
+    assert routine.problems == ()
+    assert routine.vault == "Team Sync"
+    assert routine.title(project="web", date="2026-11-28", branch="main") == (
+        "cs-web-main-2026-11-28"
+    )
+    assert routine.writes_vault("standard") and not routine.writes_vault("sync")
+    prompt = routine.prompt(
+        {
+            "project": "web",
+            "branch": "main",
+            "context": "CTX {project}",
+            "return_request": "## RETURN",
+        }
+    )
+    assert prompt is not None
+    # a brace in a value is not expanded again; the return request is always there
+    assert prompt.startswith("Project web on main.\nCTX {project}") and "## RETURN" in prompt
+    # the vault name reaches the settings; the variable still wins
+    assert Settings.from_env({"HOME": str(isolated_home.parent)}).vault_name == "Team Sync"
+    config = {"CLAUDE_CONFIG_DIR": str(isolated_home)}
+    assert Settings.from_env(config).vault_name == "Team Sync"
+    assert Settings.from_env({**config, "CLAUDE_SESSION_VAULT": "Mine"}).vault_name == "Mine"
+
+
+def test_bad_values_fall_back_one_key_at_a_time_and_say_what_to_fix(isolated_home: Path) -> None:
+    path = write(
+        isolated_home,
+        {
+            "vault": "",
+            "item_title": "session-{project}",
+            "vault_end_modes": ["handoff", "bogus"],
+            "transfer_prompt_template": "Hi {projekt}",
+        },
+    )
+    routine = routines.load(isolated_home)
+    assert routine.vault == "ClaudeSync" and routine.item_title == routines.DEFAULT_TITLE
+    assert routine.vault_end_modes == routines.DEFAULT_VAULT_END_MODES
+    text = "\n".join(routine.problems)
+    assert "'vault'" in text and "needs {date}" in text and "'vault_end_modes'" in text
+    assert "projekt" in text and str(path) in text
+    assert routine.transfer_prompt_template == "Hi {projekt}"  # kept, with the warning
+
+
+def test_a_file_that_is_not_json_is_reported_not_raised(isolated_home: Path) -> None:
+    write(isolated_home, "{ nope")
+    routine = routines.load(isolated_home)
+    assert routine.vault == "ClaudeSync" and "not valid JSON" in routine.problems[0]
+    assert Settings.from_env({"CLAUDE_CONFIG_DIR": str(isolated_home)}).vault_name == ("ClaudeSync")
+    write(isolated_home, "[1, 2]")
+    assert "JSON object" in routines.load(isolated_home).problems[0]
+
+
+def test_classic_install_writes_the_defaults_once_and_uninstall_removes_them(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installer = Installer(Paths(isolated_home))
+    # no `claude` on PATH: the MCP registration is reported as a note, the rest is installed
+    monkeypatch.setenv("PATH", str(isolated_home / "no-bin"))
+    result = installer.install_classic()
+    path = routines.routine_file(isolated_home)
+    assert "written with the defaults" in result["routine"]
+    written = json.loads(path.read_text())
+    assert written == routines.default_document()
+    assert routines.load(isolated_home).problems == ()
+    assert path.stat().st_mode & 0o777 == 0o600
+    # the user's edit is kept by a second install and by uninstall
+    written["vault"] = "Edited"
+    path.write_text(json.dumps(written))
+    assert "kept" in installer.install_classic()["routine"]
+    assert routines.load(isolated_home).vault == "Edited"
+    installer.uninstall()
+    assert path.exists()
+    # unchanged defaults go with uninstall
+    path.unlink()
+    installer.install_classic()
+    installer.uninstall()
+    assert not path.exists()
