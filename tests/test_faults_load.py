@@ -5,10 +5,12 @@ record is accounted for, each record exactly once."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,8 +94,28 @@ def test_fifty_sessions_on_fifty_projects_at_once_lose_nothing(
     _assert_accounted(isolated_home, results)
 
 
+@pytest.fixture
+def busy_cpu() -> Iterator[None]:
+    """Another process keeps one CPU busy for the whole test, as a build or a second agent
+    does: git commands then take longer and the sessions' git writes overlap more."""
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+# Each round is a fresh repository and ten fresh processes; the collisions on .git/index.lock
+# differ every time. CONTENTION_ROUNDS=20 in the environment runs the 20-round check.
+_ROUNDS = int(os.environ.get("CONTENTION_ROUNDS", "2"))
+
+
+@pytest.mark.parametrize("round_", range(_ROUNDS))
 def test_ten_sessions_on_one_project_at_once_lose_nothing(
-        tmp_path: Path, isolated_home: Path) -> None:
+        tmp_path: Path, isolated_home: Path, busy_cpu: None, round_: int) -> None:
+    """Ten sessions pause and end in one repository at once while another process keeps a CPU
+    busy: their git writes wait for each other's index.lock instead of failing."""
     repo = make_repo(tmp_path / "shared")
     results = _run_all(tmp_path, [(repo, f"same-{i}") for i in range(10)])
     _assert_accounted(isolated_home, results)

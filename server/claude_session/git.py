@@ -15,7 +15,9 @@ clear ``GitError`` when git is used, not an ``ImportError`` when this package is
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -34,8 +36,21 @@ _NO_GIT = (
     "git was not found. Install git (https://git-scm.com) or set GIT_PYTHON_GIT_EXECUTABLE "
     "to the full path of the git program."
 )
-# Reads must not take the index lock: the user's own git commands run at the same time.
-_READ_ENV = {"GIT_OPTIONAL_LOCKS": "0"}
+# Seconds a git write waits in all for a lock another git holds (.git/index.lock, a ref's
+# .lock) before the failure is reported: two sessions in one repository pause or end at the same
+# moment, or the user runs git meanwhile. A lock left by a crashed git outlives the wait and is
+# reported with advice; it is never removed here (no process id in it says whose it is).
+LOCK_WAIT = 5.0
+_LOCK_RETRY_FIRST = 0.02  # seconds before the first retry; doubled each time up to the next
+_LOCK_RETRY_MAX = 0.25
+# git's words when it could not take a lock because the file exists (LC_ALL=C: GitPython sets
+# it), and when a ref moved between reading and locking it (a commit racing another commit).
+_LOCK_HELD = re.compile(
+    r"Unable to create '[^'\n]*\.lock': File exists|cannot lock ref '[^'\n]*': is at"
+)
+# Every command we run, reads and writes alike, skips git's optional locks (status refreshing
+# the index): we must never be why the user's own git command finds index.lock taken.
+_BASE_ENV = {"GIT_OPTIONAL_LOCKS": "0"}
 # Network commands must fail instead of waiting for a password on a terminal nobody watches.
 _NETWORK_ENV = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
 # (marker file or folder in the git dir, operation name), checked in this order.
@@ -259,7 +274,7 @@ class Repository:
                 with_extended_output=True,
                 with_exceptions=False,
                 strip_newline_in_stdout=False,
-                env=env or _READ_ENV,
+                env={**_BASE_ENV, **(env or {})},
                 kill_after_timeout=timeout,
             )
         except GitCommandNotFound as exc:
@@ -269,6 +284,36 @@ class Repository:
     def _run(self, command: str, *args: str, env: dict[str, str] | None = None) -> str:
         """Run one git command and return its stdout; GitError on a non-zero status."""
         status, out, err = self._exec(command, *args, env=env)
+        if status != 0:
+            raise _command_error(command, args, status, err, self.root)
+        return out
+
+    def _exec_write(
+        self,
+        command: str,
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> tuple[int, str, str]:
+        """Run a git command that takes a lock; while another git holds it, wait and run again.
+
+        The lock is not looked at beforehand (that would race): git's own refusal is the signal,
+        and git takes a lock before it changes anything, so running the command again is safe.
+        """
+        deadline = time.monotonic() + LOCK_WAIT
+        delay = _LOCK_RETRY_FIRST
+        while True:
+            status, out, err = self._exec(command, *args, env=env, timeout=timeout)
+            remaining = deadline - time.monotonic()
+            if status == 0 or remaining <= 0 or not _LOCK_HELD.search(err):
+                return status, out, err
+            # jitter: sessions that collided once must not retry in step
+            time.sleep(min(delay * random.uniform(0.5, 1.5), remaining))
+            delay = min(delay * 2, _LOCK_RETRY_MAX)
+
+    def _write(self, command: str, *args: str) -> str:
+        """``_run`` for a command that takes a lock: waits up to LOCK_WAIT for one held."""
+        status, out, err = self._exec_write(command, *args)
         if status != 0:
             raise _command_error(command, args, status, err, self.root)
         return out
@@ -410,13 +455,23 @@ class Repository:
             )
 
     def _commit_all(self, message: str) -> str | None:
-        self._run("add", "-A")  # -A follows .gitignore: ignored files are never staged
-        if self._exec("diff", "--cached", "--quiet")[0] == 0:
+        self._write("add", "-A")  # -A follows .gitignore: ignored files are never staged
+        if not self._staged():
             return None
         # No --no-verify: the user's hooks run; their stderr reaches the user via GitError.
         # --cleanup=whitespace keeps lines that start with '#'.
-        self._run("commit", "--quiet", "--cleanup=whitespace", "-m", message)
+        args = ("--quiet", "--cleanup=whitespace", "-m", message)
+        status, _, err = self._exec_write("commit", *args)
+        if status != 0:
+            if not self._staged():
+                # Another git in this working tree (a second session ending at the same
+                # moment) committed these very changes while we waited: nothing is left.
+                return None
+            raise _command_error("commit", args, status, err, self.root)
         return self.head()
+
+    def _staged(self) -> bool:
+        return self._exec("diff", "--cached", "--quiet")[0] != 0
 
     def push(self, timeout: float = 60) -> PushOutcome:
         """Push the current branch to its upstream; every outcome is reported, none raised."""
@@ -442,7 +497,7 @@ class Repository:
 
     def _push_to(self, branch: str, remote: str, merge: str, timeout: float) -> PushOutcome:
         # An explicit refspec pushes this branch only, whatever push.default says.
-        status, out, err = self._exec(
+        status, out, err = self._exec_write(
             "push",
             "--porcelain",
             remote,
@@ -495,7 +550,7 @@ class Repository:
         if self._config("remote.origin.url") is None:
             return False
         # The branch may have been pushed from another machine since the last fetch.
-        status, _, _ = self._exec(
+        status, _, _ = self._exec_write(
             "fetch",
             "--quiet",
             "--no-tags",
@@ -508,7 +563,7 @@ class Repository:
 
     def _switch(self, *args: str) -> None:
         try:
-            self._run(*args)
+            self._write(*args)
         except GitError as exc:
             if "would be overwritten" in exc.stderr:
                 raise GitRefused(
@@ -553,7 +608,15 @@ def _command_error(
     elif "Please tell me who you are" in stderr:
         advice = "Set your identity: git config --global user.name/user.email."
     elif "index.lock" in stderr:
-        advice = "Another git command is running here; wait for it (or remove .git/index.lock)."
+        advice = (
+            f"The lock was still there after waiting {LOCK_WAIT:g} s. Another git command is "
+            "running here; wait for it (or remove .git/index.lock)."
+        )
+    elif _LOCK_HELD.search(stderr):
+        advice = (
+            f"A ref lock was still held after waiting {LOCK_WAIT:g} s. Another git command is "
+            "running here; wait for it (or, if none is, remove the .lock file named above)."
+        )
     elif command == "commit":
         advice = "A commit hook may have stopped it: fix what it reports; the changes are staged."
     else:
