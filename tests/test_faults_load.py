@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from claude_session.lifecycle import Core
-from helpers.gitrepo import make_repo
+from helpers.gitrepo import git, make_repo
 
 pytestmark = pytest.mark.slow
 
@@ -34,12 +34,16 @@ _WORKER = textwrap.dedent("""
     out = {{}}
     with Core() as core:
         out["start"] = core.start(repo, session_id=sid, no_import=True).status
+        (repo / f"paused-{{sid}}.txt").write_text(sid)  # each session's own work
         paused = core.pause(repo, session_id=sid, summary=f"PAUSED {{sid}}",
-                            next_steps=[f"next for {{sid}}"])
+                            next_steps=[f"next for {{sid}}"], wip_commit=True)
         out["pause_context"] = paused.context_file
+        out["warnings"] = list(paused.warnings)
         out["resume"] = core.resume(repo, session_id=sid).status
+        (repo / f"ended-{{sid}}.txt").write_text(sid)
         ended = core.end(repo, session_id=sid, summary=f"ENDED {{sid}}", push=False)
         out["end_context"] = ended.context_file
+        out["warnings"] += ended.warnings
         out["record"] = ended.record.id
         out["tracker"] = ended.tracker
     print(json.dumps(out))
@@ -67,6 +71,7 @@ def _run_all(tmp_path: Path, jobs: list[tuple[Path, str]]) -> dict[str, dict[str
 def _assert_accounted(home: Path, results: dict[str, dict[str, str]]) -> None:
     for sid, out in results.items():
         assert out["start"] == "ready", (sid, out)
+        assert not out["warnings"], (sid, out["warnings"])  # no WIP commit refused on a lock
         assert f"PAUSED {sid}" in Path(out["pause_context"]).read_text(), sid
         assert f"ENDED {sid}" in Path(out["end_context"]).read_text(), sid
         assert out["tracker"] == "local", (sid, out)
@@ -119,6 +124,10 @@ def test_ten_sessions_on_one_project_at_once_lose_nothing(
     repo = make_repo(tmp_path / "shared")
     results = _run_all(tmp_path, [(repo, f"same-{i}") for i in range(10)])
     _assert_accounted(isolated_home, results)
+    # every session's work is in a commit (a WIP or an end commit, whichever got there first)
+    assert git(repo, "status", "--porcelain") == ""
+    committed = set(git(repo, "ls-tree", "--name-only", "HEAD").split())
+    assert {f"{kind}-{sid}.txt" for sid in results for kind in ("paused", "ended")} <= committed
 
 
 def test_every_benchmark_runs_in_quick_mode() -> None:

@@ -48,6 +48,8 @@ _LOCK_RETRY_MAX = 0.25
 _LOCK_HELD = re.compile(
     r"Unable to create '[^'\n]*\.lock': File exists|cannot lock ref '[^'\n]*': is at"
 )
+# git commit's words (on stdout) when the index holds nothing new.
+_NOTHING_TO_COMMIT = re.compile(r"(?m)^(nothing|no changes) (added )?to commit")
 # Every command we run, reads and writes alike, skips git's optional locks (status refreshing
 # the index): we must never be why the user's own git command finds index.lock taken.
 _BASE_ENV = {"GIT_OPTIONAL_LOCKS": "0"}
@@ -461,11 +463,11 @@ class Repository:
         # No --no-verify: the user's hooks run; their stderr reaches the user via GitError.
         # --cleanup=whitespace keeps lines that start with '#'.
         args = ("--quiet", "--cleanup=whitespace", "-m", message)
-        status, _, err = self._exec_write("commit", *args)
+        status, out, err = self._exec_write("commit", *args)
         if status != 0:
-            if not self._staged():
-                # Another git in this working tree (a second session ending at the same
-                # moment) committed these very changes while we waited: nothing is left.
+            if _NOTHING_TO_COMMIT.search(out):
+                # Another git in this working tree (a second session pausing or ending at the
+                # same moment) committed the shared index, with what we staged, in between.
                 return None
             raise _command_error("commit", args, status, err, self.root)
         return self.head()
