@@ -15,9 +15,13 @@ clear ``GitError`` when git is used, not an ``ImportError`` when this package is
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import random
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -43,10 +47,18 @@ _NO_GIT = (
 LOCK_WAIT = 5.0
 _LOCK_RETRY_FIRST = 0.02  # seconds before the first retry; doubled each time up to the next
 _LOCK_RETRY_MAX = 0.25
-# git's words when it could not take a lock because the file exists (LC_ALL=C: GitPython sets
-# it), and when a ref moved between reading and locking it (a commit racing another commit).
-_LOCK_HELD = re.compile(
-    r"Unable to create '[^'\n]*\.lock': File exists|cannot lock ref '[^'\n]*': is at"
+# Seconds a commit waits for its turn behind another claude-session process committing in the
+# same working tree (see Repository._commit_turn). That process is alive (the turn is an flock,
+# gone with its process), but a commit hook may run for long.
+COMMIT_TURN_WAIT = 60.0
+# git's words (LC_ALL=C: GitPython sets it) when it could not take a lock because the file
+# exists, and when a write is worth running again: the lock held, a ref moved between reading
+# and locking it (a commit racing another commit), a message emptied by another git commit
+# rewriting .git/COMMIT_EDITMSG (ours are never empty).
+_LOCK_HELD = re.compile(r"Unable to create '[^'\n]*\.lock': File exists")
+_RETRY = re.compile(
+    _LOCK_HELD.pattern
+    + r"|cannot lock ref '[^'\n]*': is at|Aborting commit due to empty commit message"
 )
 # git commit's words (on stdout) when the index holds nothing new.
 _NOTHING_TO_COMMIT = re.compile(r"(?m)^(nothing|no changes) (added )?to commit")
@@ -307,7 +319,7 @@ class Repository:
         while True:
             status, out, err = self._exec(command, *args, env=env, timeout=timeout)
             remaining = deadline - time.monotonic()
-            if status == 0 or remaining <= 0 or not _LOCK_HELD.search(err):
+            if status == 0 or remaining <= 0 or not _RETRY.search(err):
                 return status, out, err
             # jitter: sessions that collided once must not retry in step
             time.sleep(min(delay * random.uniform(0.5, 1.5), remaining))
@@ -456,7 +468,46 @@ class Repository:
                 f"(git {operation} --continue) or abort it (git {operation} --abort) first."
             )
 
+    @contextlib.contextmanager
+    def _commit_turn(self) -> Iterator[None]:
+        """One commit at a time in this working tree among claude-session processes.
+
+        git commit writes the message to .git/COMMIT_EDITMSG and reads it back with no lock
+        held, so two commits at once can empty or swap each other's message. The turn is an
+        flock on the git folder itself: no file is made, and a process that dies lets go.
+        Where flock is not offered (some network file systems), git's own locks remain.
+        """
+        try:
+            fd = os.open(self._repo.git_dir, os.O_RDONLY)
+        except OSError:
+            yield
+            return
+        try:
+            deadline = time.monotonic() + COMMIT_TURN_WAIT
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise GitError(
+                            f"Another claude-session process has been committing in {self.root} "
+                            f"for more than {COMMIT_TURN_WAIT:g} s (a slow commit hook?). Try "
+                            "again when it is done; nothing was changed."
+                        ) from None
+                    time.sleep(0.01)
+                    continue
+                except OSError:
+                    pass
+                break
+            yield
+        finally:
+            os.close(fd)  # closing lets go of the flock
+
     def _commit_all(self, message: str) -> str | None:
+        with self._commit_turn():
+            return self._commit_all_now(message)
+
+    def _commit_all_now(self, message: str) -> str | None:
         self._write("add", "-A")  # -A follows .gitignore: ignored files are never staged
         if not self._staged():
             return None
