@@ -311,9 +311,8 @@ def test_commit_waits_for_an_index_lock_another_process_releases(
     (repo / "work.py").write_text("x = 1\n")
     lock, trace = repo / ".git" / "index.lock", tmp_path / "trace"
     monkeypatch.setenv("GIT_TRACE", str(trace))
-    with lock_held_until_tried(lock, trace, "git add", hold=1.0) as holder:
-        with Repository(repo) as r:
-            sha = r.commit("work while another git ran")
+    with lock_held_until_tried(lock, trace, "git add", hold=1.0) as holder, Repository(repo) as r:
+        sha = r.commit("work while another git ran")
     assert holder.returncode == 0  # our git add started while the lock was held
     assert attempts(trace, "git add") >= 2  # refused, waited, tried again
     assert sha is not None and sha == git(repo, "rev-parse", "HEAD")
@@ -327,9 +326,11 @@ def test_commit_waits_for_a_branch_ref_lock_another_process_releases(
     (repo / "work.py").write_text("x = 1\n")
     lock, trace = repo / ".git" / "refs" / "heads" / "main.lock", tmp_path / "trace"
     monkeypatch.setenv("GIT_TRACE", str(trace))
-    with lock_held_until_tried(lock, trace, "git commit", hold=1.0) as holder:
-        with Repository(repo) as r:
-            sha = r.wip_commit("ref locked")
+    with (
+        lock_held_until_tried(lock, trace, "git commit", hold=1.0) as holder,
+        Repository(repo) as r,
+    ):
+        sha = r.wip_commit("ref locked")
     assert holder.returncode == 0 and attempts(trace, "git commit") >= 2
     assert sha is not None and sha == git(repo, "rev-parse", "main")
     assert git(repo, "status", "--porcelain") == ""
@@ -341,9 +342,11 @@ def test_checkout_waits_for_an_index_lock_another_process_releases(
     git(repo, "branch", "feature")
     lock, trace = repo / ".git" / "index.lock", tmp_path / "trace"
     monkeypatch.setenv("GIT_TRACE", str(trace))
-    with lock_held_until_tried(lock, trace, "git checkout", hold=1.0) as holder:
-        with Repository(repo) as r:
-            r.checkout("feature")
+    with (
+        lock_held_until_tried(lock, trace, "git checkout", hold=1.0) as holder,
+        Repository(repo) as r,
+    ):
+        r.checkout("feature")
     assert holder.returncode == 0 and attempts(trace, "git checkout") >= 2
     assert git(repo, "branch", "--show-current") == "feature"
 
@@ -367,6 +370,65 @@ def test_a_stale_index_lock_is_reported_after_the_wait_and_never_removed(
     assert attempts(trace, "git add") >= 2  # it did wait and try again
     assert lock.read_text() == "left by a crashed git"  # still there, untouched
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+# Holds the commit turn (an flock on the git folder) as another claude-session process
+# committing would; after ``hold`` seconds it checks that no git add started meanwhile.
+_TURN_HOLDER = (
+    "import fcntl, os, sys, time\n"
+    "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+    "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+    "print('held', flush=True)\n"
+    "time.sleep(float(sys.argv[3]))\n"
+    "trace = sys.argv[2]\n"
+    "early = os.path.exists(trace) and 'built-in: git add' in open(trace).read()\n"
+    "os.close(fd)\n"
+    "sys.exit(4 if early else 0)\n"
+)
+
+
+def test_a_commit_waits_its_turn_behind_another_session_committing(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "work.py").write_text("x = 1\n")
+    trace = tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _TURN_HOLDER, str(repo / ".git"), str(trace), "1.0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with Repository(repo) as r:
+        sha = r.commit("after my turn")
+    assert holder.wait(timeout=60) == 0  # nothing was staged while the other held the turn
+    assert sha == git(repo, "rev-parse", "HEAD")
+    assert git(repo, "log", "-1", "--format=%s") == "after my turn"
+
+
+def test_a_commit_turn_held_past_the_bound_is_refused_and_changes_nothing(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import claude_session.git as git_module
+
+    monkeypatch.setattr(git_module, "COMMIT_TURN_WAIT", 0.5)
+    (repo / "work.py").write_text("x = 1\n")
+    head = git(repo, "rev-parse", "HEAD")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _TURN_HOLDER, str(repo / ".git"), "/nonexistent", "60"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with Repository(repo) as r, pytest.raises(GitError) as caught:
+            r.wip_commit("never made")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "Another claude-session process has been committing" in str(caught.value)
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "status", "--porcelain") == "?? work.py"  # not even staged
 
 
 def test_reads_never_take_the_index_lock(repo: Path, remote: Path) -> None:
@@ -416,9 +478,7 @@ def test_every_git_command_runs_without_optional_locks(
         assert r.push().pushed
         r.checkout("feature")  # known only on origin: fetched first
     calls = log.read_text().splitlines()
-    assert {"add", "commit", "push", "fetch", "checkout", "status"} <= {
-        c.split()[1] for c in calls
-    }
+    assert {"add", "commit", "push", "fetch", "checkout", "status"} <= {c.split()[1] for c in calls}
     assert [c for c in calls if not c.startswith("0 ")] == []
 
 
