@@ -5,6 +5,13 @@ Each operation is one or a few git commands (``repo.git.<cmd>`` with a ``--forma
 answer, not the length of the history. Every ``git.Repo`` is closed after use: the MCP server
 runs for hours, and GitPython otherwise leaves ``git cat-file`` children behind.
 
+Two sessions in one repository, or a session and the user, run git at the same time. Every
+command runs with GIT_OPTIONAL_LOCKS=0, so a read never takes .git/index.lock. A write that
+finds a lock held (git refuses: "Unable to create '....lock': File exists") waits and runs
+again, for LOCK_WAIT seconds in all; a lock still there after that (a crashed git leaves one)
+is reported with advice and never removed. Our own commits in one working tree take turns
+(``_commit_turn``).
+
 Safety rules: refs that start with ``-`` are refused (no option injection), ``--`` goes before
 paths, pushes go to the branch's upstream only and are never forced, and URLs are stripped of
 credentials before they are stored or shown.
@@ -480,28 +487,18 @@ class Repository:
         try:
             fd = os.open(self._repo.git_dir, os.O_RDONLY)
         except OSError:
-            yield
-            return
+            fd = None
         try:
-            deadline = time.monotonic() + COMMIT_TURN_WAIT
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise GitError(
-                            f"Another claude-session process has been committing in {self.root} "
-                            f"for more than {COMMIT_TURN_WAIT:g} s (a slow commit hook?). Try "
-                            "again when it is done; nothing was changed."
-                        ) from None
-                    time.sleep(0.01)
-                    continue
-                except OSError:
-                    pass
-                break
+            if fd is not None and not _flock(fd, COMMIT_TURN_WAIT):
+                raise GitError(
+                    f"Another claude-session process has been committing in {self.root} for "
+                    f"more than {COMMIT_TURN_WAIT:g} s (a slow commit hook?). Try again when it "
+                    "is done; nothing was changed."
+                )
             yield
         finally:
-            os.close(fd)  # closing lets go of the flock
+            if fd is not None:
+                os.close(fd)  # closing lets go of the flock
 
     def _commit_all(self, message: str) -> str | None:
         with self._commit_turn():
@@ -626,6 +623,22 @@ class Repository:
             raise
 
 
+def _flock(fd: int, wait: float) -> bool:
+    """Take an exclusive flock on ``fd`` within ``wait`` seconds; True also where the file
+    system offers no flock (nothing to wait for), False when another holder kept it."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        except OSError:
+            return True
+
+
 # --------------------------------------------------------------------------- messages
 
 
@@ -667,7 +680,7 @@ def _command_error(
         )
     elif _LOCK_HELD.search(stderr):
         advice = (
-            f"A ref lock was still held after waiting {LOCK_WAIT:g} s. Another git command is "
+            f"The lock was still there after waiting {LOCK_WAIT:g} s. Another git command is "
             "running here; wait for it (or, if none is, remove the .lock file named above)."
         )
     elif command == "commit":
