@@ -1,5 +1,6 @@
-"""Git trouble around the flows: a stale index.lock, a detached HEAD, a shallow clone,
-submodules, the paused branch deleted, the repository moved while paused, hostile ref names."""
+"""Git trouble around the flows: an index.lock held for a moment or left stale, a detached
+HEAD, a shallow clone, submodules, the paused branch deleted, the repository moved while
+paused, hostile ref names."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+import claude_session.git as git_module
 from claude_session.errors import ClaudeSessionError, GitError
 from claude_session.lifecycle import Core
 from helpers.gitrepo import commit_file, git, make_remote, make_repo
+from helpers.locks import attempts, lock_held_until_tried
 
 
 @pytest.fixture
@@ -37,29 +40,68 @@ def test_pause_without_wip_commit_works_with_a_stale_index_lock(repo: Path) -> N
     assert "LOCKED pause" in resumed.context
 
 
-def test_pause_whose_wip_commit_fails_still_saves_the_pause(repo: Path) -> None:
+def test_pause_whose_wip_commit_meets_a_stale_lock_still_saves_the_pause(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(git_module, "LOCK_WAIT", 0.5)
     (repo / "work.py").write_text("x = 1\n")
-    (repo / ".git" / "index.lock").write_text("")
+    lock = repo / ".git" / "index.lock"
+    lock.write_text("")
     with Core() as core:
         paused = core.pause(repo, session_id="s", summary="LOCKED pause", wip_commit=True)
         resumed = core.resume(repo, session_id="s")
-    assert paused.wip_commit is None and any("index.lock" in w for w in paused.warnings)
+    assert paused.wip_commit is None
+    assert any("index.lock" in w and "after waiting 0.5 s" in w for w in paused.warnings)
     assert "LOCKED pause" in resumed.context
+    assert lock.exists()  # a stale lock is reported, never removed by us
 
 
-def test_end_under_an_index_lock_fails_clearly_and_a_rerun_records_once(repo: Path) -> None:
+def test_end_under_a_stale_index_lock_is_refused_after_the_wait_and_a_rerun_records_once(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trace = tmp_path / "trace"
     with Core() as core:
         core.start(repo, session_id="s", no_import=True)
         (repo / "work.py").write_text("x = 1\n")
-        (repo / ".git" / "index.lock").write_text("")
+        lock = repo / ".git" / "index.lock"
+        lock.write_text("")
+        monkeypatch.setenv("GIT_TRACE", str(trace))  # the default bound, LOCK_WAIT (5 s)
         with pytest.raises(GitError) as caught:
             core.end(repo, session_id="s", summary="first try", push=False)
         assert "index.lock" in str(caught.value)
+        assert f"after waiting {git_module.LOCK_WAIT:g} s" in str(caught.value)
+        assert attempts(trace, "git add") >= 2  # it waited and tried again before refusing
+        assert lock.exists()  # never removed by us
         assert _records(core, "s") == []
-        (repo / ".git" / "index.lock").unlink()
+        lock.unlink()  # the user removes it, as the message says
         ended = core.end(repo, session_id="s", summary="second try", push=False)
         assert _records(core, "s") == [ended.record.id]
     assert ended.commit is not None and ended.record.commits_count == 1
+
+
+def test_pause_waits_for_an_index_lock_another_process_releases(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (repo / "work.py").write_text("x = 1\n")
+    lock, trace = repo / ".git" / "index.lock", tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    with Core() as core, lock_held_until_tried(lock, trace, "git add", hold=1.0) as holder:
+        paused = core.pause(repo, session_id="s", summary="WAITED pause", wip_commit=True)
+    assert holder.returncode == 0 and attempts(trace, "git add") >= 2
+    assert paused.wip_commit is not None and paused.warnings == []
+    assert paused.wip_commit == git(repo, "rev-parse", "HEAD")
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_end_waits_for_an_index_lock_another_process_releases(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lock, trace = repo / ".git" / "index.lock", tmp_path / "trace"
+    with Core() as core:
+        core.start(repo, session_id="s", no_import=True)
+        (repo / "work.py").write_text("x = 1\n")
+        monkeypatch.setenv("GIT_TRACE", str(trace))
+        with lock_held_until_tried(lock, trace, "git add", hold=1.0) as holder:
+            ended = core.end(repo, session_id="s", summary="WAITED end", push=False)
+        assert _records(core, "s") == [ended.record.id]
+    assert holder.returncode == 0 and attempts(trace, "git add") >= 2
+    assert ended.commit == git(repo, "rev-parse", "HEAD") and ended.record.commits_count == 1
 
 
 # --- detached HEAD ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from claude_session.git import (
 )
 from claude_session.gitread import normalize_remote, strip_credentials
 from helpers.gitrepo import commit_file, git, make_remote, make_repo
+from helpers.locks import attempts, lock_held_until_tried
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -298,6 +299,186 @@ def test_a_failing_commit_hook_is_a_git_error_with_the_hooks_words(repo: Path) -
     assert "lint failed: trailing spaces in x.txt" in str(caught.value)
     assert caught.value.status == 1
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+# ---------------------------------------------------------------- locks held by another git
+
+
+def test_commit_waits_for_an_index_lock_another_process_releases(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "work.py").write_text("x = 1\n")
+    lock, trace = repo / ".git" / "index.lock", tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    with lock_held_until_tried(lock, trace, "git add", hold=1.0) as holder, Repository(repo) as r:
+        sha = r.commit("work while another git ran")
+    assert holder.returncode == 0  # our git add started while the lock was held
+    assert attempts(trace, "git add") >= 2  # refused, waited, tried again
+    assert sha is not None and sha == git(repo, "rev-parse", "HEAD")
+    assert git(repo, "show", "--name-only", "--format=", "HEAD") == "work.py"
+    assert not lock.exists()
+
+
+def test_commit_waits_for_a_branch_ref_lock_another_process_releases(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "work.py").write_text("x = 1\n")
+    lock, trace = repo / ".git" / "refs" / "heads" / "main.lock", tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    with (
+        lock_held_until_tried(lock, trace, "git commit", hold=1.0) as holder,
+        Repository(repo) as r,
+    ):
+        sha = r.wip_commit("ref locked")
+    assert holder.returncode == 0 and attempts(trace, "git commit") >= 2
+    assert sha is not None and sha == git(repo, "rev-parse", "main")
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_checkout_waits_for_an_index_lock_another_process_releases(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git(repo, "branch", "feature")
+    lock, trace = repo / ".git" / "index.lock", tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    with (
+        lock_held_until_tried(lock, trace, "git checkout", hold=1.0) as holder,
+        Repository(repo) as r,
+    ):
+        r.checkout("feature")
+    assert holder.returncode == 0 and attempts(trace, "git checkout") >= 2
+    assert git(repo, "branch", "--show-current") == "feature"
+
+
+def test_a_stale_index_lock_is_reported_after_the_wait_and_never_removed(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import claude_session.git as git_module
+
+    monkeypatch.setattr(git_module, "LOCK_WAIT", 1.0)
+    (repo / "work.py").write_text("x = 1\n")
+    lock, trace = repo / ".git" / "index.lock", tmp_path / "trace"
+    lock.write_text("left by a crashed git")
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    head = git(repo, "rev-parse", "HEAD")
+    with Repository(repo) as r, pytest.raises(GitError) as caught:
+        r.commit("never made")
+    message = str(caught.value)
+    assert "index.lock" in message and "after waiting 1 s" in message
+    assert "wait for it (or remove .git/index.lock)" in message
+    assert attempts(trace, "git add") >= 2  # it did wait and try again
+    assert lock.read_text() == "left by a crashed git"  # still there, untouched
+    assert git(repo, "rev-parse", "HEAD") == head
+
+
+# Holds the commit turn (an flock on the git folder) as another claude-session process
+# committing would; after ``hold`` seconds it checks that no git add started meanwhile.
+_TURN_HOLDER = (
+    "import fcntl, os, sys, time\n"
+    "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+    "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+    "print('held', flush=True)\n"
+    "time.sleep(float(sys.argv[3]))\n"
+    "trace = sys.argv[2]\n"
+    "early = os.path.exists(trace) and 'built-in: git add' in open(trace).read()\n"
+    "os.close(fd)\n"
+    "sys.exit(4 if early else 0)\n"
+)
+
+
+def test_a_commit_waits_its_turn_behind_another_session_committing(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "work.py").write_text("x = 1\n")
+    trace = tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _TURN_HOLDER, str(repo / ".git"), str(trace), "1.0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with Repository(repo) as r:
+        sha = r.commit("after my turn")
+    assert holder.wait(timeout=60) == 0  # nothing was staged while the other held the turn
+    assert sha == git(repo, "rev-parse", "HEAD")
+    assert git(repo, "log", "-1", "--format=%s") == "after my turn"
+
+
+def test_a_commit_turn_held_past_the_bound_is_refused_and_changes_nothing(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import claude_session.git as git_module
+
+    monkeypatch.setattr(git_module, "COMMIT_TURN_WAIT", 0.5)
+    (repo / "work.py").write_text("x = 1\n")
+    head = git(repo, "rev-parse", "HEAD")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _TURN_HOLDER, str(repo / ".git"), "/nonexistent", "60"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with Repository(repo) as r, pytest.raises(GitError) as caught:
+            r.wip_commit("never made")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "Another claude-session process has been committing" in str(caught.value)
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "status", "--porcelain") == "?? work.py"  # not even staged
+
+
+def test_reads_never_take_the_index_lock(repo: Path, remote: Path) -> None:
+    commit_file(repo, "a.py", "a\n")
+    index = repo / ".git" / "index"
+    # Same content, an older mtime than the index has for it: a git status that may take
+    # optional locks refreshes that entry and rewrites the index.
+    os.utime(repo / "a.py", (1_000_000_000, 1_000_000_000))
+    (repo / "new.py").write_text("untracked\n")
+    before = index.read_bytes()
+    with Repository(repo) as r:
+        r.state()
+        r.branch()
+        r.head()
+        r.ahead_behind()
+        r.commits_since("HEAD~1")
+        r.files_changed_since("HEAD~1")
+        r.push()  # nothing new: only reads and the network
+    assert index.read_bytes() == before
+    # Control: git status with optional locks does rewrite it, so the check above can fail.
+    git(repo, "status", "--porcelain")
+    assert index.read_bytes() != before
+
+
+def test_every_git_command_runs_without_optional_locks(
+    repo: Path, remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = _clone(remote, tmp_path / "other")
+    git(other, "checkout", "-q", "-b", "feature")
+    commit_file(other, "f.py", "f\n")
+    git(other, "push", "-q", "-u", "origin", "feature")
+    real_git = subprocess.run(
+        ["sh", "-c", "command -v git"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    bin_dir, log = tmp_path / "bin", tmp_path / "git-calls.log"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "git"
+    wrapper.write_text(
+        f'#!/bin/sh\necho "${{GIT_OPTIONAL_LOCKS:-unset}} $1" >> {log}\nexec {real_git} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    (repo / "work.py").write_text("w\n")
+    with Repository(repo) as r:
+        r.state()
+        r.commit("work")
+        assert r.push().pushed
+        r.checkout("feature")  # known only on origin: fetched first
+    calls = log.read_text().splitlines()
+    assert {"add", "commit", "push", "fetch", "checkout", "status"} <= {c.split()[1] for c in calls}
+    assert [c for c in calls if not c.startswith("0 ")] == []
 
 
 # ---------------------------------------------------------------- push

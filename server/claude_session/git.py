@@ -5,6 +5,13 @@ Each operation is one or a few git commands (``repo.git.<cmd>`` with a ``--forma
 answer, not the length of the history. Every ``git.Repo`` is closed after use: the MCP server
 runs for hours, and GitPython otherwise leaves ``git cat-file`` children behind.
 
+Two sessions in one repository, or a session and the user, run git at the same time. Every
+command runs with GIT_OPTIONAL_LOCKS=0, so a read never takes .git/index.lock. A write that
+finds a lock held (git refuses: "Unable to create '....lock': File exists") waits and runs
+again, for LOCK_WAIT seconds in all; a lock still there after that (a crashed git leaves one)
+is reported with advice and never removed. Our own commits in one working tree take turns
+(``_commit_turn``).
+
 Safety rules: refs that start with ``-`` are refused (no option injection), ``--`` goes before
 paths, pushes go to the branch's upstream only and are never forced, and URLs are stripped of
 credentials before they are stored or shown.
@@ -15,7 +22,13 @@ clear ``GitError`` when git is used, not an ``ImportError`` when this package is
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import random
 import re
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -35,8 +48,31 @@ _NO_GIT = (
     "git was not found. Install git (https://git-scm.com) or set GIT_PYTHON_GIT_EXECUTABLE "
     "to the full path of the git program."
 )
-# Reads must not take the index lock: the user's own git commands run at the same time.
-_READ_ENV = {"GIT_OPTIONAL_LOCKS": "0"}
+# Seconds a git write waits in all for a lock another git holds (.git/index.lock, a ref's
+# .lock) before the failure is reported: two sessions in one repository pause or end at the same
+# moment, or the user runs git meanwhile. A lock left by a crashed git outlives the wait and is
+# reported with advice; it is never removed here (no process id in it says whose it is).
+LOCK_WAIT = 5.0
+_LOCK_RETRY_FIRST = 0.02  # seconds before the first retry; doubled each time up to the next
+_LOCK_RETRY_MAX = 0.25
+# Seconds a commit waits for its turn behind another claude-session process committing in the
+# same working tree (see Repository._commit_turn). That process is alive (the turn is an flock,
+# gone with its process), but a commit hook may run for long.
+COMMIT_TURN_WAIT = 60.0
+# git's words (LC_ALL=C: GitPython sets it) when it could not take a lock because the file
+# exists, and when a write is worth running again: the lock held, a ref moved between reading
+# and locking it (a commit racing another commit), a message emptied by another git commit
+# rewriting .git/COMMIT_EDITMSG (ours are never empty).
+_LOCK_HELD = re.compile(r"Unable to create '[^'\n]*\.lock': File exists")
+_RETRY = re.compile(
+    _LOCK_HELD.pattern
+    + r"|cannot lock ref '[^'\n]*': is at|Aborting commit due to empty commit message"
+)
+# git commit's words (on stdout) when the index holds nothing new.
+_NOTHING_TO_COMMIT = re.compile(r"(?m)^(nothing|no changes) (added )?to commit")
+# Every command we run, reads and writes alike, skips git's optional locks (status refreshing
+# the index): we must never be why the user's own git command finds index.lock taken.
+_BASE_ENV = {"GIT_OPTIONAL_LOCKS": "0"}
 # Network commands must fail instead of waiting for a password on a terminal nobody watches.
 _NETWORK_ENV = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
 # (marker file or folder in the git dir, operation name), checked in this order.
@@ -220,7 +256,7 @@ class Repository:
                 with_extended_output=True,
                 with_exceptions=False,
                 strip_newline_in_stdout=False,
-                env=env or _READ_ENV,
+                env={**_BASE_ENV, **(env or {})},
                 kill_after_timeout=timeout,
             )
         except GitCommandNotFound as exc:
@@ -230,6 +266,36 @@ class Repository:
     def _run(self, command: str, *args: str, env: dict[str, str] | None = None) -> str:
         """Run one git command and return its stdout; GitError on a non-zero status."""
         status, out, err = self._exec(command, *args, env=env)
+        if status != 0:
+            raise _command_error(command, args, status, err, self.root)
+        return out
+
+    def _exec_write(
+        self,
+        command: str,
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> tuple[int, str, str]:
+        """Run a git command that takes a lock; while another git holds it, wait and run again.
+
+        The lock is not looked at beforehand (that would race): git's own refusal is the signal,
+        and git takes a lock before it changes anything, so running the command again is safe.
+        """
+        deadline = time.monotonic() + LOCK_WAIT
+        delay = _LOCK_RETRY_FIRST
+        while True:
+            status, out, err = self._exec(command, *args, env=env, timeout=timeout)
+            remaining = deadline - time.monotonic()
+            if status == 0 or remaining <= 0 or not _RETRY.search(err):
+                return status, out, err
+            # jitter: sessions that collided once must not retry in step
+            time.sleep(min(delay * random.uniform(0.5, 1.5), remaining))
+            delay = min(delay * 2, _LOCK_RETRY_MAX)
+
+    def _write(self, command: str, *args: str) -> str:
+        """``_run`` for a command that takes a lock: waits up to LOCK_WAIT for one held."""
+        status, out, err = self._exec_write(command, *args)
         if status != 0:
             raise _command_error(command, args, status, err, self.root)
         return out
@@ -370,14 +436,53 @@ class Repository:
                 f"(git {operation} --continue) or abort it (git {operation} --abort) first."
             )
 
+    @contextlib.contextmanager
+    def _commit_turn(self) -> Iterator[None]:
+        """One commit at a time in this working tree among claude-session processes.
+
+        git commit writes the message to .git/COMMIT_EDITMSG and reads it back with no lock
+        held, so two commits at once can empty or swap each other's message. The turn is an
+        flock on the git folder itself: no file is made, and a process that dies lets go.
+        Where flock is not offered (some network file systems), git's own locks remain.
+        """
+        try:
+            fd = os.open(self._repo.git_dir, os.O_RDONLY)
+        except OSError:
+            fd = None
+        try:
+            if fd is not None and not _flock(fd, COMMIT_TURN_WAIT):
+                raise GitError(
+                    f"Another claude-session process has been committing in {self.root} for "
+                    f"more than {COMMIT_TURN_WAIT:g} s (a slow commit hook?). Try again when it "
+                    "is done; nothing was changed."
+                )
+            yield
+        finally:
+            if fd is not None:
+                os.close(fd)  # closing lets go of the flock
+
     def _commit_all(self, message: str) -> str | None:
-        self._run("add", "-A")  # -A follows .gitignore: ignored files are never staged
-        if self._exec("diff", "--cached", "--quiet")[0] == 0:
+        with self._commit_turn():
+            return self._commit_all_now(message)
+
+    def _commit_all_now(self, message: str) -> str | None:
+        self._write("add", "-A")  # -A follows .gitignore: ignored files are never staged
+        if not self._staged():
             return None
         # No --no-verify: the user's hooks run; their stderr reaches the user via GitError.
         # --cleanup=whitespace keeps lines that start with '#'.
-        self._run("commit", "--quiet", "--cleanup=whitespace", "-m", message)
+        args = ("--quiet", "--cleanup=whitespace", "-m", message)
+        status, out, err = self._exec_write("commit", *args)
+        if status != 0:
+            if _NOTHING_TO_COMMIT.search(out):
+                # Another git in this working tree (a second session pausing or ending at the
+                # same moment) committed the shared index, with what we staged, in between.
+                return None
+            raise _command_error("commit", args, status, err, self.root)
         return self.head()
+
+    def _staged(self) -> bool:
+        return self._exec("diff", "--cached", "--quiet")[0] != 0
 
     def push(self, timeout: float = 60) -> PushOutcome:
         """Push the current branch to its upstream; every outcome is reported, none raised."""
@@ -403,7 +508,7 @@ class Repository:
 
     def _push_to(self, branch: str, remote: str, merge: str, timeout: float) -> PushOutcome:
         # An explicit refspec pushes this branch only, whatever push.default says.
-        status, out, err = self._exec(
+        status, out, err = self._exec_write(
             "push",
             "--porcelain",
             remote,
@@ -480,7 +585,7 @@ class Repository:
         if self._config("remote.origin.url") is None:
             return False
         # The branch may have been pushed from another machine since the last fetch.
-        status, _, _ = self._exec(
+        status, _, _ = self._exec_write(
             "fetch",
             "--quiet",
             "--no-tags",
@@ -493,7 +598,7 @@ class Repository:
 
     def _switch(self, *args: str) -> None:
         try:
-            self._run(*args)
+            self._write(*args)
         except GitError as exc:
             if "would be overwritten" in exc.stderr:
                 raise GitRefused(
@@ -501,6 +606,22 @@ class Repository:
                     "Move or commit those files first; nothing was changed."
                 ) from exc
             raise
+
+
+def _flock(fd: int, wait: float) -> bool:
+    """Take an exclusive flock on ``fd`` within ``wait`` seconds; True also where the file
+    system offers no flock (nothing to wait for), False when another holder kept it."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        except OSError:
+            return True
 
 
 # --------------------------------------------------------------------------- messages
@@ -538,7 +659,15 @@ def _command_error(
     elif "Please tell me who you are" in stderr:
         advice = "Set your identity: git config --global user.name/user.email."
     elif "index.lock" in stderr:
-        advice = "Another git command is running here; wait for it (or remove .git/index.lock)."
+        advice = (
+            f"The lock was still there after waiting {LOCK_WAIT:g} s. Another git command is "
+            "running here; wait for it (or remove .git/index.lock)."
+        )
+    elif _LOCK_HELD.search(stderr):
+        advice = (
+            f"The lock was still there after waiting {LOCK_WAIT:g} s. Another git command is "
+            "running here; wait for it (or, if none is, remove the .lock file named above)."
+        )
     elif command == "commit":
         advice = "A commit hook may have stopped it: fix what it reports; the changes are staged."
     else:
