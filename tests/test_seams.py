@@ -1,0 +1,106 @@
+"""Where flows meet (issue 11): start after pause, detached HEAD, end with nothing started,
+a deleted context file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from claude_session.errors import NoActiveSession
+from claude_session.lifecycle import Core
+from helpers.gitrepo import commit_file, git, make_repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "proj")
+
+
+def test_start_after_pause_in_the_same_session_runs_the_start_flow(repo: Path) -> None:
+    with Core() as core:
+        core.start(repo, session_id="s")
+        paused = core.pause(repo, session_id="s", summary="PAUSED-HERE")
+        git(repo, "checkout", "-q", "-b", "other")
+        again = core.start(repo, session_id="s")
+        assert again.status == "branch_mismatch" and again.choices  # the seed's three choices
+        assert not again.already_started
+        switched = core.start(repo, session_id="s", on_mismatch="switch")
+        assert switched.status == "ready" and switched.switched_branch
+        assert "PAUSED-HERE" in switched.context
+        assert core.status(repo).pause is None  # the pause is cleared
+        assert Path(paused.context_file).exists()
+
+
+def test_start_after_a_received_answer_imports_it(repo: Path) -> None:
+    with Core() as core:
+        core.start(repo, session_id="s")
+        core.pause(repo, session_id="s", summary="before claude.ai", handoff=True)
+        core.handoff_receive(repo, "## Summary\nINSIGHT-FROM-CLAUDE-AI\n")
+        core.status(repo)  # refreshes the hook's cache: an answer waits
+        started = core.start(repo, session_id="s")
+        assert started.imported_item is not None
+        assert "INSIGHT-FROM-CLAUDE-AI" in started.context
+
+
+def test_a_wip_commit_on_a_detached_head_goes_on_a_named_branch(repo: Path) -> None:
+    first = git(repo, "rev-parse", "HEAD")
+    commit_file(repo, "b.txt", "b")
+    git(repo, "checkout", "-q", "--detach", first)
+    (repo / "work.txt").write_text("in flight")
+    with Core() as core:
+        paused = core.pause(repo, session_id="s", summary="detached work", wip_commit=True)
+    assert paused.wip_commit is not None
+    branch = git(repo, "branch", "--show-current")
+    assert branch.startswith("claude-session/wip-") and paused.branch == branch
+    assert any(branch in w and first[:10] in w for w in paused.warnings), paused.warnings
+    assert git(repo, "rev-parse", branch) == paused.wip_commit
+    assert paused.wip_commit[:10] in Path(paused.context_file).read_text()
+
+
+def test_a_pause_on_a_detached_head_is_no_match_for_a_branch(repo: Path) -> None:
+    head = git(repo, "rev-parse", "HEAD")
+    git(repo, "checkout", "-q", "--detach", head)
+    with Core() as core:
+        paused = core.pause(repo, session_id="s", summary="looking at an old commit")
+        assert paused.branch is None
+        git(repo, "checkout", "-q", "main")
+        started = core.start(repo, session_id="t")
+        assert started.status == "branch_mismatch"
+        assert f"a detached HEAD at {head[:10]}" in started.context
+        back = core.start(repo, session_id="t", on_mismatch="switch")
+    assert back.status == "ready" and "looking at an old commit" in back.context
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "branch", "--show-current") == ""
+
+
+def test_end_with_nothing_started_refuses_with_what_to_do(repo: Path) -> None:
+    with Core() as core, pytest.raises(NoActiveSession) as caught:
+        core.end(repo, summary="nothing", push=False)
+    assert "claude-session start" in str(caught.value) and "--force" in str(caught.value)
+
+
+def test_a_deleted_context_file_never_blocks_start(repo: Path) -> None:
+    with Core() as core:
+        paused = core.pause(repo, session_id="s", summary="gone soon")
+        Path(paused.context_file).unlink()
+        started = core.start(repo, session_id="t")
+    assert started.status == "ready"
+    assert any("starts without it" in w for w in started.warnings), started.warnings
+
+
+def test_cli_end_force_records_a_session_that_starts_now(repo: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "server")}
+    refused = subprocess.run([sys.executable, "-m", "claude_session.cli", "end", "--no-push"],
+                             cwd=repo, env=env, capture_output=True, text=True)
+    assert refused.returncode == 1 and "--force" in refused.stderr
+    forced = subprocess.run([sys.executable, "-m", "claude_session.cli", "--json", "end",
+                             "--no-push", "--force"], cwd=repo, env=env, capture_output=True,
+                            text=True)
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout)["record"]["duration_minutes"] == 0
