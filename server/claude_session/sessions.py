@@ -20,8 +20,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from claude_session import gitread, ledger
+from claude_session import digest, gitread, ledger
 from claude_session.clock import new_id, now, now_iso, parse_time
+from claude_session.digest import Digest
 from claude_session.paths import Paths, project_name
 from claude_session.statefile import atomic_write
 
@@ -136,20 +137,35 @@ def transcript_usage(path: object, session_id: str | None, *,
     return usage_from_transcript(Path(path), session_id=session_id, budget=budget)
 
 
-def build_unended_record(entry: Entry, ended_at: str) -> Entry:
-    """The record of a session that ended without /end (plain dict, SessionRecord's shape)."""
+def session_digest(entry: Entry, *, in_git: bool = True) -> Digest:
+    """The model-free digest of a session from its transcript and git."""
+    root = Path(str(entry["project_root"]))
+    return digest.build(entry.get("transcript_path"), session_id=str(entry["session_id"]),
+                        root=root, starting_head=entry.get("starting_head") if in_git else None)
+
+
+def build_unended_record(entry: Entry, ended_at: str, *, made: Digest | None = None) -> Entry:
+    """The record of a session that ended without /end (plain dict, SessionRecord's shape):
+    its summary, accomplishments and edited files come from the session's digest (a pause's
+    own summary, when it paused, comes first)."""
     root = Path(str(entry["project_root"]))
     head = gitread.git_head(root)
     commits, files = measure_git(root, entry.get("starting_head")) if head else ([], [])
+    made = made or session_digest(entry, in_git=head is not None)
+    paused = bool(entry.get("paused_at"))
+    summary = made.summary(heading="Paused, then ended without /end." if paused
+                           else "Ended without /end.")
+    if entry.get("summary"):
+        summary = f"{entry['summary']}\n\n{summary}"
     return record_fields(
         entry, record_id=entry.get("record_id") or new_id(), ended_at=ended_at,
         repository_url=entry.get("repository_url") or (gitread.origin_url(root) if head else None)
         or root.as_uri(),
         ending_branch=(head[1] if head else None) or entry.get("starting_branch"),
-        commits_count=len(commits), files_changed=files,
+        commits_count=len(commits), files_changed=list(dict.fromkeys([*files, *made.files])),
         usage=transcript_usage(entry.get("transcript_path"), str(entry["session_id"])),
-        summary="", accomplishments=[], next_steps=[],
-        mode="paused" if entry.get("paused_at") else "unended", machine=None)
+        summary=summary, accomplishments=made.accomplishments(), next_steps=[],
+        mode="paused" if paused else "unended", machine=None)
 
 
 def derived_record_id(entry: Entry) -> str:
