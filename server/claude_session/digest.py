@@ -31,7 +31,7 @@ MAX_BYTES = 256 * 1024 * 1024
 #: a line longer than this (a huge tool result) is skipped
 MAX_LINE_BYTES = 8 * 1024 * 1024
 #: seconds one digest may spend reading a transcript
-BUDGET = 2.0
+BUDGET = 1.0
 REQUEST_CHARS = 300
 REPLY_CHARS = 600
 MAX_FILES = 40

@@ -20,7 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from claude_session import digest, gitread, ledger
+from claude_session import digest, gitread, ledger, pausestate
 from claude_session.clock import new_id, now, now_iso, parse_time
 from claude_session.digest import Digest
 from claude_session.paths import Paths, project_name
@@ -122,7 +122,7 @@ def record_fields(entry: Entry, *, record_id: str, ended_at: str, repository_url
         "next_steps": next_steps, "files_changed": files_changed,
         "maintenance_runs": entry.get("maintenance_runs") or [],
         "security_findings": entry.get("security_findings") or [], "machine": machine,
-        "end_mode": mode,
+        "end_mode": mode, "continues": entry.get("continues"),
     }
 
 
@@ -190,17 +190,79 @@ def spool_record(paths: Paths, record: Entry) -> Path:
 
 
 def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = None) -> bool:
-    """Close an open ledger entry and spool its record; False if it was not open."""
+    """Close an open ledger entry and spool its record; False if it was not open.
+
+    The next session is told where this one stood: the digest is also written as a context
+    file (kind ``unended``) with a pause-like entry naming it, the record id it continues and
+    the branch and head, unless the project holds a real pause (``leave_note``)."""
     with ledger.edit(paths, session_id) as entry:
         if entry.get("status", "active") != "active" or "session_id" not in entry:
             return False
         if not entry.get("record_id"):
             entry["record_id"] = derived_record_id(entry)
         when = ended_at or str(entry.get("last_activity") or entry.get("started_at"))
-        spool_record(paths, build_unended_record(entry, when))
+        root = Path(str(entry["project_root"]))
+        head = gitread.git_head(root)
+        made = session_digest(entry, in_git=head is not None)
+        record = build_unended_record(entry, when, made=made)
+        leave_note(paths, entry, made, record, head=head, when=when)
+        spool_record(paths, record)
         entry["status"] = "finalized"
         entry["ended_at"] = when
     return True
+
+
+def leave_note(paths: Paths, entry: Entry, made: Digest, record: Entry, *,
+               head: tuple[Path, str | None, str | None] | None, when: str) -> Path | None:
+    """Write an unended session's digest as a context file and point the project's pause
+    entry at it, so the next SessionStart says where the work stood and resume picks it up
+    (with the branch check). A real pause is never replaced, except one this very session had
+    resumed; a session that did nothing leaves no note. Returns the context file."""
+    from claude_session import context as ctxmod
+
+    if made.empty:
+        return None
+    root = str(entry["project_root"])
+    sid = str(entry["session_id"])
+    current = pausestate.get(paths, root)
+    if current is not None and not current.get("unended") and current.get("resumed_by") != sid:
+        return None
+    branch = head[1] if head else entry.get("starting_branch")
+    oid = head[2] if head else None
+    origin = gitread.origin_url(Path(root)) if head else None
+    created = parse_time(when) or now()
+    dirty = (gitread.dirty_files(Path(root)) or []) if head else []
+    ctx = ctxmod.Context(
+        project=str(record["application_name"]), kind="unended", created=created, branch=branch,
+        head=oid, session_id=sid,
+        repository=gitread.normalize_remote(origin) or Path(root).as_uri(),
+        summary=made.summary(), accomplishments=made.accomplishments(),
+        next_steps=["Check the working state below, then go on from the last request."],
+        notes=("Claude Code ended without /end. This digest was made from the session's "
+               "transcript and git without a model: it says what was asked and done, not why."),
+        dirty_files=dirty[:200], commits=list(made.commits), files_changed=list(made.files))
+    path = paths.contexts / ctxmod.context_file_name(ctx.project, "unended", created)
+    atomic_write(path, ctxmod.render(ctx))
+    pausestate.put(paths, root, {
+        "project": ctx.project, "project_root": root,
+        "repository_url": record.get("repository_url"),
+        "repository": gitread.normalize_remote(origin), "branch": branch, "head": oid,
+        "context_file": str(path), "paused_at": created.isoformat(), "session_id": sid,
+        "summary": _note_summary(made), "record_id": record["id"], "unended": True,
+    })
+    return path
+
+
+def _note_summary(made: Digest) -> str:
+    """The pause entry's short summary: the last request and reply, already redacted."""
+    parts = []
+    if made.last_request or made.first_request:
+        parts.append(f"Last request: {made.last_request or made.first_request}")
+    if made.last_reply:
+        parts.append(f"Last reply: {made.last_reply}")
+    if made.files:
+        parts.append(f"Files edited: {', '.join(made.files[:8])}")
+    return "\n".join(parts)[:800]
 
 
 def is_orphan(entry: Entry, *, current_pid: int | None = None,
