@@ -159,3 +159,90 @@ def test_usage_of_the_fixture_transcript_is_counted(tmp_path: Path) -> None:
     transcript = work(make_repo(tmp_path / "p"), tmp_path / "a.jsonl")
     assert usage_from_transcript(transcript, session_id=SID).output > 0
     assert sessions.TRANSCRIPT_BUDGET > 0
+
+
+def end_turn(transcript: Path, n: int = 1) -> None:
+    """What Claude Code writes after the end tool returned: the turn's last response(s)."""
+    with transcript.open("a") as handle:
+        for k in range(n):
+            handle.write(json.dumps({
+                "type": "assistant", "sessionId": SID, "requestId": f"req_end_{k}",
+                "message": {"id": f"msg_end_{k}", "role": "assistant", "model": "claude",
+                            "content": [text("Session ended and recorded.")],
+                            "usage": {"input_tokens": 11, "output_tokens": 700,
+                                      "cache_read_input_tokens": 5000,
+                                      "cache_creation_input_tokens": 90}}}) + "\n")
+
+
+def totals(record: Any) -> tuple[int, int, int, int]:
+    get = record.get if isinstance(record, dict) else lambda k: getattr(record, k)
+    return (get("tokens_input"), get("tokens_output"), get("tokens_cache_creation"),
+            get("tokens_cache_read"))
+
+
+def counted(transcript: Path) -> tuple[int, int, int, int]:
+    usage = usage_from_transcript(transcript, session_id=SID)
+    return usage.input, usage.output, usage.cache_creation, usage.cache_read
+
+
+def test_session_end_hook_completes_the_end_record_with_its_own_turn(
+        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    transcript = work(repo, tmp_path / "a.jsonl")
+    start_hook(repo, SID, transcript)
+    with Core() as core:
+        ended = core.end(repo, session_id=SID, summary="done", push=False)
+    assert totals(ended.record) == counted(transcript)
+    end_turn(transcript)
+    assert counted(transcript) != totals(ended.record)  # the /end turn was not in it
+    end_hook(repo, SID, transcript)
+    [resent] = spooled(isolated_home)
+    assert resent["id"] == ended.record.id and totals(resent) == counted(transcript)
+    assert resent["summary"] == "done" and resent["end_mode"] == "standard"
+    assert ledger_entry(isolated_home, SID)["tokens_settled"]
+    with Core() as core:
+        core.sync()
+        [stored] = core.history(limit=10).records
+    assert stored.id == ended.record.id and totals(stored) == counted(transcript)
+    end_turn(transcript, 2)  # settled: nothing is counted again
+    end_hook(repo, SID, transcript)
+    assert spooled(isolated_home) == []
+
+
+def test_next_sync_completes_the_tokens_once_claude_code_is_gone(
+        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    import subprocess
+    import sys
+
+    from claude_session import ledger
+
+    transcript = work(repo, tmp_path / "a.jsonl")
+    start_hook(repo, SID, transcript)  # its claude_pid: the test process's parent, alive
+    with Core() as core:
+        ended = core.end(repo, session_id=SID, summary="done", push=False)
+    end_turn(transcript)
+    with Core() as core:
+        core.sync()  # Claude Code still runs: resent, not settled
+        assert totals(core.history(limit=10).records[0]) == counted(transcript)
+    assert not ledger_entry(isolated_home, SID).get("tokens_settled")
+    end_turn(transcript, 2)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with ledger.edit(Paths(isolated_home), SID) as entry:
+        entry["claude_pid"] = dead.pid
+    with Core() as core:
+        core.sync()
+        [stored] = core.history(limit=10).records
+    assert stored.id == ended.record.id and totals(stored) == counted(transcript)
+    assert ledger_entry(isolated_home, SID)["tokens_settled"]
+
+
+def test_a_vanished_transcript_never_lowers_the_tokens(repo: Path, tmp_path: Path,
+                                                       isolated_home: Path) -> None:
+    transcript = work(repo, tmp_path / "a.jsonl")
+    start_hook(repo, SID, transcript)
+    with Core() as core:
+        ended = core.end(repo, session_id=SID, summary="done", push=False)
+    transcript.unlink()
+    end_hook(repo, SID, transcript)
+    assert spooled(isolated_home) == []
+    assert totals(ended.record)[1] > 0

@@ -361,7 +361,9 @@ def on_pre_compact(hc: HookContext) -> Output | None:
 def on_session_end(hc: HookContext) -> Output | None:
     if hc.session_id:
         touch_session(hc)
-        sessions.finalize_session(hc.paths, hc.session_id, ended_at=now_iso())
+        if not sessions.finalize_session(hc.paths, hc.session_id, ended_at=now_iso()):
+            # ended by /end: the transcript now holds that turn too; resend the whole bill
+            sessions.settle_tokens(hc.paths, hc.session_id, final=True)
     return None
 
 

@@ -357,11 +357,14 @@ class Core(Upkeep):
                 accomplishments=accomplishments or [], next_steps=next_steps or [], mode=mode,
                 record_id=entry.record_id,
             )
-            # 'ending': the hooks never finalize it into an 'unended' record that would
-            # overwrite this one on the tracker; a re-run of end picks it up with its record id
-            entry.status = "ending"
-            self._save_ledger(entry)
             record = self._storable(record)
+            # One write makes the record the ledger's: 'ending' with the record in it. From
+            # here a crash loses nothing (the SessionEnd hook or the next sync spools this
+            # very record; a re-run of end makes it again with its id), and the hooks never
+            # finalize the session into an 'unended' record that would overwrite it.
+            entry.status = "ending"
+            entry.record = record.model_dump(mode="json")
+            self._save_ledger(entry)
             outcome, detail = self._deliver(record)
             if outcome in ("sent", "local"):  # the tracker is up: older ones too
                 for warning in self.delivery.drain(limit=20, budget=2.0).warnings:

@@ -196,7 +196,11 @@ def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = No
     file (kind ``unended``) with a pause-like entry naming it, the record id it continues and
     the branch and head, unless the project holds a real pause (``leave_note``)."""
     with ledger.edit(paths, session_id) as entry:
-        if entry.get("status", "active") != "active" or "session_id" not in entry:
+        if "session_id" not in entry:
+            return False
+        if entry.get("status") == "ending" and isinstance(entry.get("record"), dict):
+            return _finish_ending(paths, entry)
+        if entry.get("status", "active") != "active":
             return False
         if not entry.get("record_id"):
             entry["record_id"] = derived_record_id(entry)
@@ -210,6 +214,60 @@ def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = No
         entry["status"] = "finalized"
         entry["ended_at"] = when
     return True
+
+
+def _finish_ending(paths: Paths, entry: Entry) -> bool:
+    """An ``end`` that stopped after it wrote its record into the ledger (a crash, a kill):
+    the record is spooled as ``end`` made it, never replaced by an unended one, and the pause
+    that ``end`` would have cleared is cleared. The caller holds the entry's lock."""
+    record = dict(entry["record"])
+    _complete_tokens(entry, record)
+    spool_record(paths, record)
+    current = pausestate.get(paths, str(entry["project_root"]))
+    sid = entry["session_id"]
+    if current is not None and sid in (current.get("session_id"), current.get("resumed_by")):
+        pausestate.clear(paths, str(entry["project_root"]))
+    entry["status"] = "ended"
+    entry["ended_at"] = record.get("ended_at")
+    return True
+
+
+# --- the whole bill: the /end turn's own tokens ------------------------------------------------
+
+TOKEN_FIELDS = ("tokens_input", "tokens_output", "tokens_cache_creation", "tokens_cache_read")
+
+
+def _complete_tokens(entry: Entry, record: Entry) -> bool:
+    """Count the transcript again into ``record`` (and the entry's copy of it); True when the
+    totals grew. A transcript that is gone or shorter never lowers what was recorded."""
+    usage = transcript_usage(entry.get("transcript_path"), str(entry["session_id"]))
+    if usage is None:
+        return False
+    counted = dict(zip(TOKEN_FIELDS, (usage.input, usage.output, usage.cache_creation,
+                                      usage.cache_read), strict=True))
+    if sum(counted.values()) <= sum(int(record.get(k) or 0) for k in TOKEN_FIELDS):
+        return False
+    record.update(counted)
+    entry["record"] = record
+    return True
+
+
+def settle_tokens(paths: Paths, session_id: str, *, final: bool) -> bool:
+    """Complete an ended session's record with the tokens its transcript holds now (the
+    ``/end`` turn is written after ``end`` counted): the same record id is spooled again and
+    the tracker updates it. ``final`` (Claude Code has exited) stops further counting. True
+    when a completed record was spooled."""
+    with ledger.edit(paths, session_id) as entry:
+        if (entry.get("status") != "ended" or entry.get("tokens_settled")
+                or not isinstance(entry.get("record"), dict)):
+            return False
+        record = dict(entry["record"])
+        grew = _complete_tokens(entry, record)
+        if grew:
+            spool_record(paths, record)
+        if final:
+            entry["tokens_settled"] = True
+    return grew
 
 
 def leave_note(paths: Paths, entry: Entry, made: Digest, record: Entry, *,
@@ -284,7 +342,8 @@ def finalize_orphans(paths: Paths, *, project_root: str | None, keep: str | None
                      warn: Callable[[str], None] | None = None) -> list[str]:
     """Finalize every open session (of one project, or all) whose Claude Code is gone."""
     done = []
-    for entry in ledger.entries(paths, project_root=project_root, status="active"):
+    for entry in [*ledger.entries(paths, project_root=project_root, status="active"),
+                  *ledger.entries(paths, project_root=project_root, status="ending")]:
         sid = str(entry["session_id"])
         if sid != keep and is_orphan(entry, current_pid=current_pid):
             try:
@@ -294,3 +353,21 @@ def finalize_orphans(paths: Paths, *, project_root: str | None, keep: str | None
                 if warn is not None:
                     warn(f"could not finalize session {sid}: {exc}")
     return done
+
+
+def settle_ended(paths: Paths, *, keep: str | None = None,
+                 warn: Callable[[str], None] | None = None) -> list[str]:
+    """Complete the tokens of every ended session whose record may still lack its last turn;
+    a session whose Claude Code is gone is settled for good. Returns the sessions resent."""
+    resent = []
+    for entry in ledger.entries(paths, status="ended"):
+        sid = str(entry["session_id"])
+        if entry.get("tokens_settled") or not isinstance(entry.get("record"), dict):
+            continue
+        try:
+            if settle_tokens(paths, sid, final=sid != keep and is_orphan(entry)):
+                resent.append(sid)
+        except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the others
+            if warn is not None:
+                warn(f"could not complete the tokens of session {sid}: {exc}")
+    return resent
