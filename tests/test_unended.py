@@ -246,3 +246,19 @@ def test_a_vanished_transcript_never_lowers_the_tokens(repo: Path, tmp_path: Pat
     end_hook(repo, SID, transcript)
     assert spooled(isolated_home) == []
     assert totals(ended.record)[1] > 0
+
+
+def test_a_session_that_only_started_leaves_no_note(repo: Path, tmp_path: Path,
+                                                    isolated_home: Path) -> None:
+    own = "mcp__plugin_session_session__"
+    transcript = write(tmp_path / "a.jsonl", [
+        user([{"type": "text", "text": "Start a claude-session work session."}], isMeta=True),
+        assistant(tool(f"{own}start_session")), tool_result(),
+        assistant(tool(f"{own}session_status")), tool_result(),
+        assistant(text("Started.")),
+    ])
+    start_hook(repo, SID, transcript)
+    end_hook(repo, SID, transcript)
+    assert pausestate.get(Paths(isolated_home), str(repo)) is None
+    [record] = spooled(isolated_home)
+    assert "start_session x1" in " ".join(record["accomplishments"])  # the record still says

@@ -46,6 +46,8 @@ EDIT_TOOLS = {
     "MultiEdit": "file_path",
     "NotebookEdit": "notebook_path",
 }
+#: claude-session's MCP tools that change no work: a session of only these leaves no note
+BOOKKEEPING_TOOLS = frozenset({"start_session", "resume_session", "session_status", "set_reminder"})
 _SKIP_CHUNK = 1024 * 1024
 
 
@@ -67,6 +69,15 @@ class Digest:
     @property
     def empty(self) -> bool:
         return not (self.requests or self.files or self.commits or self.tools or self.last_reply)
+
+    @property
+    def worked(self) -> bool:
+        """True when the session did something worth telling the next one: a request of the
+        user, a file edited, or a tool other than claude-session's own bookkeeping (a session
+        that only ran /session:start and quit leaves nothing to resume)."""
+        return bool(
+            self.requests or self.files or any(not _bookkeeping(name) for name in self.tools)
+        )
 
     def summary(self, *, heading: str = "Ended without /end.") -> str:
         """One bounded paragraph per fact: the record's summary and the context's Summary."""
@@ -296,6 +307,11 @@ def _lines(handle: BinaryIO) -> Iterator[bytes | None]:
             if not line or handle.tell() > MAX_BYTES:
                 break
         yield None
+
+
+def _bookkeeping(tool: str) -> bool:
+    """One of claude-session's own MCP tools that only read or resume state."""
+    return tool.startswith("mcp__") and tool.rsplit("__", 1)[-1] in BOOKKEEPING_TOOLS
 
 
 def _one_line(text: str, limit: int) -> str:

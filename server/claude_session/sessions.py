@@ -275,10 +275,11 @@ def leave_note(paths: Paths, entry: Entry, made: Digest, record: Entry, *,
     """Write an unended session's digest as a context file and point the project's pause
     entry at it, so the next SessionStart says where the work stood and resume picks it up
     (with the branch check). A real pause is never replaced, except one this very session had
-    resumed; a session that did nothing leaves no note. Returns the context file."""
+    resumed; a session that did no work (``Digest.worked``) leaves no note. Returns the
+    context file."""
     from claude_session import context as ctxmod
 
-    if made.empty:
+    if not made.worked:
         return None
     root = str(entry["project_root"])
     sid = str(entry["session_id"])
