@@ -355,7 +355,9 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(world: World) 
     assert kept["commits_count"] == 1 and kept["files_changed"] == ["parser.py"]
     assert kept["summary"] == "Body parsing done." and kept["accomplishments"] == ["Body parsing"]
     assert kept["starting_branch"] == kept["ending_branch"] == "main"
-    assert kept["tokens_input"] == record["tokens_input"] > 0
+    # the whole bill (issue 13): the SessionEnd hook resent the record with the /end turn
+    all_in = sum(u.input_tokens for u in usage)
+    assert kept["tokens_input"] == all_in >= record["tokens_input"] > 0
     assert kept["session_source"] in ("resume", "startup", "claude-code")
     assert kept["repository_url"] == str(world.remote)
     # the first Claude Code quit after its pause without /end: its record is there once too,

@@ -173,13 +173,52 @@ def test_crashed_end_is_not_overwritten_by_the_unended_record_of_its_session(
     _reset_home(isolated_home)
     repo = _setup(tmp_path / "orphan", "end")
     assert _run("end", stored, tmp_path / "orphan.log", repo).returncode == -9
-    # Claude Code exits: its SessionEnd hook must leave the 'ending' entry to end's re-run
-    assert not sessions.finalize_session(Paths(isolated_home), "s")
+    # Claude Code exits: its SessionEnd hook spools the record end wrote into the ledger
+    # (never an 'unended' one that would overwrite it)
+    assert sessions.finalize_session(Paths(isolated_home), "s")
     with Core() as core:
         core.sync()
         records = [r for r in core.history(limit=10).records if r.claude_session_id == "s"]
     assert len(records) == 1
     assert records[0].summary == "END-MARK summary" and records[0].end_mode == "standard"
+
+
+def test_end_crash_at_every_write_leaves_no_change_or_a_record_that_is_delivered(
+        tmp_path: Path, isolated_home: Path, fresh) -> None:  # type: ignore[no-untyped-def]
+    """No re-run of end: Claude Code exits (its SessionEnd hook finalizes) and the next sync
+    delivers. Before end wrote its record into the ledger, the session is an unended one
+    (still one record, its id fixed); from that write on, it is end's record."""
+    from claude_session import sessions
+
+    points = _points(tmp_path, "end")
+    outbox = points.index("outbox put")
+    # the write that makes the record the ledger's: the last ledger write before the outbox
+    owned = max(n for n, p in enumerate(points[:outbox], start=1) if p == "write ledger/s.json")
+    failures = []
+    for n, label in enumerate(points, start=1):
+        repo = fresh("end")
+        crashed = _run("end", n, tmp_path / f"nolog{n}", repo)
+        assert crashed.returncode == -9, (label, crashed.stderr)
+        _assert_state_consistent(isolated_home, repo)
+        sessions.finalize_session(Paths(isolated_home), "s")  # the SessionEnd hook
+        with Core() as core:
+            core.sync()
+            records = [r for r in core.history(limit=10).records if r.claude_session_id == "s"]
+        _assert_state_consistent(isolated_home, repo)
+        kind = "end" if n >= owned else "unended"
+        if len(records) != 1:
+            failures.append(f"crash at write {n} ({label}): {len(records)} records")
+        elif kind == "end" and (records[0].summary, records[0].end_mode) != (
+                "END-MARK summary", "standard"):
+            failures.append(f"crash at write {n} ({label}): not end's record: "
+                            f"{records[0].end_mode} {records[0].summary[:40]!r}")
+        elif kind == "unended" and records[0].end_mode not in ("paused", "unended"):
+            failures.append(f"crash at write {n} ({label}): {records[0].end_mode}")
+        if kind == "end":  # what end would have cleared is cleared
+            pause = json.loads((isolated_home / "pause-state.json").read_text())["projects"]
+            if str(repo.resolve()) in pause:
+                failures.append(f"crash at write {n} ({label}): the pause is left")
+    assert not failures, failures
 
 
 _ = Paths  # the home layout the assertions walk is Paths' (pause-state.json, ledger/, contexts/)

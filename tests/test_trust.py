@@ -264,8 +264,8 @@ def test_hooks_move_a_corrupt_ledger_entry_aside_and_say_so(
 # --- hooklib is an edge (issue 9 part 4) -----------------------------------------------------
 
 #: modules the hooks import; they may import only each other and the standard library
-STDLIB_ONLY = {"clock", "config", "errors", "flow", "gitread", "handoffcache", "hooklib", "hook",
-               "ledger", "paths", "pausestate", "redact", "reminders", "sessions", "statefile",
+STDLIB_ONLY = {"clock", "config", "digest", "errors", "flow", "gitread", "handoffcache", "hooklib",
+               "hook", "ledger", "paths", "pausestate", "redact", "reminders", "sessions", "statefile",
                "transcript", "context", "text", "pythoncheck", "standing"}
 
 

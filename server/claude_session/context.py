@@ -54,7 +54,7 @@ __all__ = [
     "summary_excerpt",
 ]
 
-KINDS = ("pause", "end", "handoff", "compact", "import")
+KINDS = ("pause", "end", "handoff", "compact", "import", "unended")
 SECTIONS = (
     "Summary",
     "Accomplishments",

@@ -81,12 +81,19 @@ def pause_note(hc: HookContext) -> str | None:
     entry = pausestate.get(hc.paths, hc.key)
     if entry is None:
         return None
-    lines = [f"claude-session: this project ({hc.project}) was paused "
-             f"{ago(parse_time(entry.get('paused_at')))} on branch "
-             f"'{entry.get('branch') or 'none'}'."]
+    when = ago(parse_time(entry.get("paused_at")))
+    branch = entry.get("branch") or "none"
+    if entry.get("unended"):
+        lines = [f"claude-session: the last session in this project ({hc.project}) ended "
+                 f"without /end {when} on branch '{branch}'; a digest of where it stood was "
+                 f"saved."]
+    else:
+        lines = [f"claude-session: this project ({hc.project}) was paused {when} on branch "
+                 f"'{branch}'."]
     summary = str(entry.get("summary") or "").strip()
     if summary:
-        lines.append(f"Summary at pause: {summary[:800]}")
+        lines.append(f"{'Where it stood' if entry.get('unended') else 'Summary at pause'}: "
+                     f"{summary[:800]}")
     paused_branch = entry.get("branch")
     if hc.in_git and paused_branch and paused_branch != hc.branch:
         lines.append(f"Warning: the current branch is '{hc.branch or 'detached HEAD'}', not "
@@ -425,7 +432,9 @@ def on_pre_compact(hc: HookContext) -> Output | None:
 def on_session_end(hc: HookContext) -> Output | None:
     if hc.session_id:
         touch_session(hc)
-        sessions.finalize_session(hc.paths, hc.session_id, ended_at=now_iso())
+        if not sessions.finalize_session(hc.paths, hc.session_id, ended_at=now_iso()):
+            # ended by /end: the transcript now holds that turn too; resend the whole bill
+            sessions.settle_tokens(hc.paths, hc.session_id, final=True)
     return None
 
 

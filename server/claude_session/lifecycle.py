@@ -176,6 +176,8 @@ class Core(Upkeep):
             entry.start_done = True
             if context_file:
                 entry.context_id = Path(context_file).stem
+            if pause is not None and not cleared:
+                self._continue(entry, pause)
             self._save_ledger(entry)
             if pause is not None and not cleared:
                 pausestate.clear(self.paths, project.key, state=self.pause_file)
@@ -227,6 +229,8 @@ class Core(Upkeep):
             assert sid is not None
             state = self._state(project)
             entry = self._ensure_ledger(project, sid, source="cli", state=state)
+            # fixed now: the session that resumes this pause names this record as continued
+            entry.record_id = entry.record_id or new_id()
             ctx = self._base_context(project, kind="pause", session_id=sid, state=state,
                                      entry=entry, summary=summary,
                                      accomplishments=accomplishments or [],
@@ -250,7 +254,7 @@ class Core(Upkeep):
                 branch=state.branch if state else None, head=state.head if state else None,
                 context_file=str(path), paused_at=utcnow(), session_id=sid, wip_commit=wip_sha,
                 note=redact_data(note), summary=redact_data(summary),
-                repository=project.repository,
+                repository=project.repository, record_id=entry.record_id,
             )
             data = pause.model_dump(mode="json")
             pausestate.put(self.paths, project.key, data, state=self.pause_file)
@@ -316,6 +320,7 @@ class Core(Upkeep):
             entry.start_done = True
             entry.context_id = Path(pause.context_file).stem
             entry.summary = entry.summary or pause.summary
+            self._continue(entry, pause)
             self._save_ledger(entry)
             pausestate.patch(self.paths, project.key,
                              {"resumed_at": utcnow().isoformat(), "resumed_by": sid},
@@ -324,6 +329,14 @@ class Core(Upkeep):
                                branch=state.branch if state else None, session_id=sid,
                                context=context, paused_branch=pause.branch,
                                switched_branch=decision == "switched", warnings=self._warnings)
+
+    @staticmethod
+    def _continue(entry: LedgerEntry, pause: PauseEntry) -> None:
+        """This session picks up the pause (or the unended session) of another one: its
+        record will name that session's record, so the tracker shows one chain."""
+        if pause.record_id and pause.record_id != entry.record_id and pause.session_id != \
+                entry.session_id:
+            entry.continues = pause.record_id
 
     def _moved_pause(self, project: Project) -> PauseEntry | None:
         """A pause of the same repository saved under another folder: the repository moved."""
@@ -399,11 +412,14 @@ class Core(Upkeep):
                 accomplishments=accomplishments or [], next_steps=next_steps or [], mode=mode,
                 record_id=entry.record_id,
             )
-            # 'ending': the hooks never finalize it into an 'unended' record that would
-            # overwrite this one on the tracker; a re-run of end picks it up with its record id
-            entry.status = "ending"
-            self._save_ledger(entry)
             record = self._storable(record)
+            # One write makes the record the ledger's: 'ending' with the record in it. From
+            # here a crash loses nothing (the SessionEnd hook or the next sync spools this
+            # very record; a re-run of end makes it again with its id), and the hooks never
+            # finalize the session into an 'unended' record that would overwrite it.
+            entry.status = "ending"
+            entry.record = record.model_dump(mode="json")
+            self._save_ledger(entry)
             outcome, detail = self._deliver(record)
             if outcome in ("sent", "local"):  # the tracker is up: older ones too
                 for warning in self.delivery.drain(limit=20, budget=2.0).warnings:

@@ -46,6 +46,8 @@ class PauseEntry(Model):
     summary: str = ""
     resumed_at: datetime | None = None
     resumed_by: str | None = None
+    record_id: str | None = None  # the record of the paused session: a resume continues it
+    unended: bool = False  # written by the finalization of a session that ended without /end
 
 
 class MaintenanceRun(Model):
@@ -84,6 +86,9 @@ class LedgerEntry(Model):
     paused_at: datetime | None = None
     record_id: str | None = None
     compact_context: str | None = None
+    continues: str | None = None  # the record id of the session this one resumed
+    record: dict[str, Any] | None = None  # the /end record as delivered (completed later)
+    tokens_settled: bool = False  # the record's tokens were completed from the final transcript
 
 
 class PendingHandoff(Model):
@@ -151,6 +156,7 @@ class SessionRecord(Model):
     security_findings: list[SecurityFinding] = Field(default_factory=list)
     machine: str | None = None
     end_mode: str = "standard"
+    continues: str | None = None  # the id of the record this session continues (a resume)
 
 
 # --- flow results (CLI --json == MCP structured output) ---------------------------------------

@@ -20,8 +20,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from claude_session import gitread, ledger
+from claude_session import digest, gitread, ledger, pausestate
 from claude_session.clock import new_id, now, now_iso, parse_time
+from claude_session.digest import Digest
 from claude_session.paths import Paths, project_name
 from claude_session.statefile import atomic_write
 
@@ -121,7 +122,7 @@ def record_fields(entry: Entry, *, record_id: str, ended_at: str, repository_url
         "next_steps": next_steps, "files_changed": files_changed,
         "maintenance_runs": entry.get("maintenance_runs") or [],
         "security_findings": entry.get("security_findings") or [], "machine": machine,
-        "end_mode": mode,
+        "end_mode": mode, "continues": entry.get("continues"),
     }
 
 
@@ -136,20 +137,35 @@ def transcript_usage(path: object, session_id: str | None, *,
     return usage_from_transcript(Path(path), session_id=session_id, budget=budget)
 
 
-def build_unended_record(entry: Entry, ended_at: str) -> Entry:
-    """The record of a session that ended without /end (plain dict, SessionRecord's shape)."""
+def session_digest(entry: Entry, *, in_git: bool = True) -> Digest:
+    """The model-free digest of a session from its transcript and git."""
+    root = Path(str(entry["project_root"]))
+    return digest.build(entry.get("transcript_path"), session_id=str(entry["session_id"]),
+                        root=root, starting_head=entry.get("starting_head") if in_git else None)
+
+
+def build_unended_record(entry: Entry, ended_at: str, *, made: Digest | None = None) -> Entry:
+    """The record of a session that ended without /end (plain dict, SessionRecord's shape):
+    its summary, accomplishments and edited files come from the session's digest (a pause's
+    own summary, when it paused, comes first)."""
     root = Path(str(entry["project_root"]))
     head = gitread.git_head(root)
     commits, files = measure_git(root, entry.get("starting_head")) if head else ([], [])
+    made = made or session_digest(entry, in_git=head is not None)
+    paused = bool(entry.get("paused_at"))
+    summary = made.summary(heading="Paused, then ended without /end." if paused
+                           else "Ended without /end.")
+    if entry.get("summary"):
+        summary = f"{entry['summary']}\n\n{summary}"
     return record_fields(
         entry, record_id=entry.get("record_id") or new_id(), ended_at=ended_at,
         repository_url=entry.get("repository_url") or (gitread.origin_url(root) if head else None)
         or root.as_uri(),
         ending_branch=(head[1] if head else None) or entry.get("starting_branch"),
-        commits_count=len(commits), files_changed=files,
+        commits_count=len(commits), files_changed=list(dict.fromkeys([*files, *made.files])),
         usage=transcript_usage(entry.get("transcript_path"), str(entry["session_id"])),
-        summary="", accomplishments=[], next_steps=[],
-        mode="paused" if entry.get("paused_at") else "unended", machine=None)
+        summary=summary, accomplishments=made.accomplishments(), next_steps=[],
+        mode="paused" if paused else "unended", machine=None)
 
 
 def derived_record_id(entry: Entry) -> str:
@@ -174,17 +190,138 @@ def spool_record(paths: Paths, record: Entry) -> Path:
 
 
 def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = None) -> bool:
-    """Close an open ledger entry and spool its record; False if it was not open."""
+    """Close an open ledger entry and spool its record; False if it was not open.
+
+    The next session is told where this one stood: the digest is also written as a context
+    file (kind ``unended``) with a pause-like entry naming it, the record id it continues and
+    the branch and head, unless the project holds a real pause (``leave_note``)."""
     with ledger.edit(paths, session_id) as entry:
-        if entry.get("status", "active") != "active" or "session_id" not in entry:
+        if "session_id" not in entry:
+            return False
+        if entry.get("status") == "ending" and isinstance(entry.get("record"), dict):
+            return _finish_ending(paths, entry)
+        if entry.get("status", "active") != "active":
             return False
         if not entry.get("record_id"):
             entry["record_id"] = derived_record_id(entry)
         when = ended_at or str(entry.get("last_activity") or entry.get("started_at"))
-        spool_record(paths, build_unended_record(entry, when))
+        root = Path(str(entry["project_root"]))
+        head = gitread.git_head(root)
+        made = session_digest(entry, in_git=head is not None)
+        record = build_unended_record(entry, when, made=made)
+        leave_note(paths, entry, made, record, head=head, when=when)
+        spool_record(paths, record)
         entry["status"] = "finalized"
         entry["ended_at"] = when
     return True
+
+
+def _finish_ending(paths: Paths, entry: Entry) -> bool:
+    """An ``end`` that stopped after it wrote its record into the ledger (a crash, a kill):
+    the record is spooled as ``end`` made it, never replaced by an unended one, and the pause
+    that ``end`` would have cleared is cleared. The caller holds the entry's lock."""
+    record = dict(entry["record"])
+    _complete_tokens(entry, record)
+    spool_record(paths, record)
+    current = pausestate.get(paths, str(entry["project_root"]))
+    sid = entry["session_id"]
+    if current is not None and sid in (current.get("session_id"), current.get("resumed_by")):
+        pausestate.clear(paths, str(entry["project_root"]))
+    entry["status"] = "ended"
+    entry["ended_at"] = record.get("ended_at")
+    return True
+
+
+# --- the whole bill: the /end turn's own tokens ------------------------------------------------
+
+TOKEN_FIELDS = ("tokens_input", "tokens_output", "tokens_cache_creation", "tokens_cache_read")
+
+
+def _complete_tokens(entry: Entry, record: Entry) -> bool:
+    """Count the transcript again into ``record`` (and the entry's copy of it); True when the
+    totals grew. A transcript that is gone or shorter never lowers what was recorded."""
+    usage = transcript_usage(entry.get("transcript_path"), str(entry["session_id"]))
+    if usage is None:
+        return False
+    counted = dict(zip(TOKEN_FIELDS, (usage.input, usage.output, usage.cache_creation,
+                                      usage.cache_read), strict=True))
+    if sum(counted.values()) <= sum(int(record.get(k) or 0) for k in TOKEN_FIELDS):
+        return False
+    record.update(counted)
+    entry["record"] = record
+    return True
+
+
+def settle_tokens(paths: Paths, session_id: str, *, final: bool) -> bool:
+    """Complete an ended session's record with the tokens its transcript holds now (the
+    ``/end`` turn is written after ``end`` counted): the same record id is spooled again and
+    the tracker updates it. ``final`` (Claude Code has exited) stops further counting. True
+    when a completed record was spooled."""
+    with ledger.edit(paths, session_id) as entry:
+        if (entry.get("status") != "ended" or entry.get("tokens_settled")
+                or not isinstance(entry.get("record"), dict)):
+            return False
+        record = dict(entry["record"])
+        grew = _complete_tokens(entry, record)
+        if grew:
+            spool_record(paths, record)
+        if final:
+            entry["tokens_settled"] = True
+    return grew
+
+
+def leave_note(paths: Paths, entry: Entry, made: Digest, record: Entry, *,
+               head: tuple[Path, str | None, str | None] | None, when: str) -> Path | None:
+    """Write an unended session's digest as a context file and point the project's pause
+    entry at it, so the next SessionStart says where the work stood and resume picks it up
+    (with the branch check). A real pause is never replaced, except one this very session had
+    resumed; a session that did no work (``Digest.worked``) leaves no note. Returns the
+    context file."""
+    from claude_session import context as ctxmod
+
+    if not made.worked:
+        return None
+    root = str(entry["project_root"])
+    sid = str(entry["session_id"])
+    current = pausestate.get(paths, root)
+    if current is not None and not current.get("unended") and current.get("resumed_by") != sid:
+        return None
+    branch = head[1] if head else entry.get("starting_branch")
+    oid = head[2] if head else None
+    origin = gitread.origin_url(Path(root)) if head else None
+    created = parse_time(when) or now()
+    dirty = (gitread.dirty_files(Path(root)) or []) if head else []
+    ctx = ctxmod.Context(
+        project=str(record["application_name"]), kind="unended", created=created, branch=branch,
+        head=oid, session_id=sid,
+        repository=gitread.normalize_remote(origin) or Path(root).as_uri(),
+        summary=made.summary(), accomplishments=made.accomplishments(),
+        next_steps=["Check the working state below, then go on from the last request."],
+        notes=("Claude Code ended without /end. This digest was made from the session's "
+               "transcript and git without a model: it says what was asked and done, not why."),
+        dirty_files=dirty[:200], commits=list(made.commits), files_changed=list(made.files))
+    path = paths.contexts / ctxmod.context_file_name(ctx.project, "unended", created)
+    atomic_write(path, ctxmod.render(ctx))
+    pausestate.put(paths, root, {
+        "project": ctx.project, "project_root": root,
+        "repository_url": record.get("repository_url"),
+        "repository": gitread.normalize_remote(origin), "branch": branch, "head": oid,
+        "context_file": str(path), "paused_at": created.isoformat(), "session_id": sid,
+        "summary": _note_summary(made), "record_id": record["id"], "unended": True,
+    })
+    return path
+
+
+def _note_summary(made: Digest) -> str:
+    """The pause entry's short summary: the last request and reply, already redacted."""
+    parts = []
+    if made.last_request or made.first_request:
+        parts.append(f"Last request: {made.last_request or made.first_request}")
+    if made.last_reply:
+        parts.append(f"Last reply: {made.last_reply}")
+    if made.files:
+        parts.append(f"Files edited: {', '.join(made.files[:8])}")
+    return "\n".join(parts)[:800]
 
 
 def is_orphan(entry: Entry, *, current_pid: int | None = None,
@@ -206,7 +343,8 @@ def finalize_orphans(paths: Paths, *, project_root: str | None, keep: str | None
                      warn: Callable[[str], None] | None = None) -> list[str]:
     """Finalize every open session (of one project, or all) whose Claude Code is gone."""
     done = []
-    for entry in ledger.entries(paths, project_root=project_root, status="active"):
+    for entry in [*ledger.entries(paths, project_root=project_root, status="active"),
+                  *ledger.entries(paths, project_root=project_root, status="ending")]:
         sid = str(entry["session_id"])
         if sid != keep and is_orphan(entry, current_pid=current_pid):
             try:
@@ -216,3 +354,21 @@ def finalize_orphans(paths: Paths, *, project_root: str | None, keep: str | None
                 if warn is not None:
                     warn(f"could not finalize session {sid}: {exc}")
     return done
+
+
+def settle_ended(paths: Paths, *, keep: str | None = None,
+                 warn: Callable[[str], None] | None = None) -> list[str]:
+    """Complete the tokens of every ended session whose record may still lack its last turn;
+    a session whose Claude Code is gone is settled for good. Returns the sessions resent."""
+    resent = []
+    for entry in ledger.entries(paths, status="ended"):
+        sid = str(entry["session_id"])
+        if entry.get("tokens_settled") or not isinstance(entry.get("record"), dict):
+            continue
+        try:
+            if settle_tokens(paths, sid, final=sid != keep and is_orphan(entry)):
+                resent.append(sid)
+        except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the others
+            if warn is not None:
+                warn(f"could not complete the tokens of session {sid}: {exc}")
+    return resent

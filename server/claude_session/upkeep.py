@@ -94,6 +94,7 @@ class Upkeep(ClaudeSyncFlows):
         with self._collecting():
             finalized = sessions.finalize_orphans(self.paths, project_root=None, warn=self._warn,
                                                   keep=self.settings.session_id)
+            sessions.settle_ended(self.paths, keep=self.settings.session_id, warn=self._warn)
             ledger.prune(self.paths)
             report = self.delivery.drain(limit=1000, budget=60.0, force=force,
                                          retry_rejected=retry_rejected)

@@ -77,7 +77,7 @@ _RECORD_COLUMNS = ("started_at", "ended_at", "duration_minutes", "starting_branc
                    "ending_branch", "commits_count", "context_id", "session_source",
                    "tokens_input", "tokens_output", "summary", *_JSON_COLUMNS,
                    "claude_session_id", "tokens_cache_creation", "tokens_cache_read", "machine",
-                   "end_mode")
+                   "end_mode", "continues")
 claude_sessions = sa.Table(
     "claude_sessions", metadata,
     sa.Column("id", Guid(), primary_key=True),
@@ -103,6 +103,7 @@ claude_sessions = sa.Table(
     sa.Column("end_mode", sa.Text()),
     sa.Column("created_at", Moment(), nullable=False),
     sa.Column("updated_at", Moment(), nullable=False),
+    sa.Column("continues", Guid()),  # migration 0002: the record this session continues
 )
 maintenance_runs = sa.Table(
     "maintenance_runs", metadata,
@@ -405,6 +406,50 @@ class Store:
             return None
         return _tracked(row, runs=[_run(r) for r in run_rows])
 
+    def session_chain(self, owner: User, session_id: str, *,
+                      limit: int = 50) -> list[TrackedSession]:
+        """The logical session ``session_id`` belongs to: the records it continues (back to
+        the first) and the ones continuing it, oldest first; each link at most ``limit`` deep,
+        and a record seen twice ends the walk (a loop of hand-edited rows)."""
+        if not is_uuid(session_id):
+            return []
+        joined = claude_sessions.join(applications,
+                                      applications.c.id == claude_sessions.c.application_id)
+        mine = claude_sessions.c.user_id == owner.id
+
+        def one(conn: Connection, condition: Any) -> TrackedSession | None:
+            row = conn.execute(_session_select().select_from(joined).where(mine, condition)
+                               .order_by(claude_sessions.c.started_at,
+                                         claude_sessions.c.id).limit(1)).first()
+            try:
+                return None if row is None else _tracked(row)
+            except ValueError:
+                return None
+
+        with self._read() as conn:
+            here = one(conn, claude_sessions.c.id == session_id)
+            if here is None:
+                return []
+            chain, seen = [here], {here.id}
+            back = here
+            while back.continues and len(chain) < limit:
+                found = (one(conn, claude_sessions.c.id == back.continues)
+                         if is_uuid(back.continues) else None)
+                if found is None or found.id in seen:
+                    break
+                chain.insert(0, found)
+                seen.add(found.id)
+                back = found
+            ahead = here
+            while len(chain) < 2 * limit:
+                found = one(conn, claude_sessions.c.continues == ahead.id)
+                if found is None or found.id in seen:
+                    break
+                chain.append(found)
+                seen.add(found.id)
+                ahead = found
+        return chain
+
     def applications(self, owner: User) -> list[Application]:
         query = (sa.select(applications.c.id, applications.c.name, applications.c.repository_url)
                  .where(applications.c.user_id == owner.id)
@@ -444,6 +489,8 @@ class Store:
 def _check_ids(record: SessionRecord) -> None:
     if not is_uuid(record.id):
         raise InvalidRecord("The session id must be a UUID.", "id")
+    if record.continues is not None and not is_uuid(record.continues):
+        raise InvalidRecord("The id of the continued session must be a UUID.", "continues")
     for n, run in enumerate(record.maintenance_runs):
         if not is_uuid(run.id):
             raise InvalidRecord("A maintenance run id must be a UUID.",

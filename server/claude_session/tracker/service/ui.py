@@ -185,8 +185,9 @@ async def session_page(request: Request) -> Response:
         raise HTTPException(404, "No such session.")
     apps = await _sidebar(request, user)
     current = next((a for a in apps if a.id == found.application_id), None)
+    chain = await run_in_threadpool(_store(request).session_chain, user, found.id)
     return render(request, "session.html", user=user, applications=apps, current=current,
-                  session=found)
+                  session=found, chain=chain if len(chain) > 1 else [])
 
 
 routes: list[BaseRoute] = [
