@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from claude_session.errors import NoActiveSession
 from claude_session.lifecycle import Core
 from claude_session.paths import Paths
 from helpers.gitrepo import git, make_remote, make_repo
@@ -124,8 +125,7 @@ def test_end_crash_at_every_write_then_rerun_leaves_one_record(
                    "tracker store record", "write pause-state.json"):
         assert wanted in points, (wanted, points)
     assert any(p.startswith("write contexts/") for p in points), points
-    # After the last write the flow is complete: ending again is a new session by design
-    # (test_lifecycle). Points past the ledger close are the known bug tested below.
+    # After the ledger is closed the flow is complete: ending again is refused (test_seams).
     closing = [n for n, p in enumerate(points, start=1) if p == "write ledger/s.json"][-1]
     failures = []
     for n, label in enumerate(points, start=1):
@@ -134,6 +134,12 @@ def test_end_crash_at_every_write_then_rerun_leaves_one_record(
         assert crashed.returncode == -9, (label, crashed.stderr)
         _assert_state_consistent(isolated_home, repo)
         with Core() as core:
+            if n >= closing:  # the flow had completed: ending again is refused, never a copy
+                with pytest.raises(NoActiveSession):
+                    core.end(repo, session_id="s", summary="END-MARK summary", push=True,
+                             message="end of session")
+                assert len(_records_of("s")) == 1, label
+                continue
             ended = core.end(repo, session_id="s", summary="END-MARK summary", push=True,
                              message="end of session")
         assert ended.tracker == "local", (label, ended.tracker)

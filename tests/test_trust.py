@@ -266,7 +266,7 @@ def test_hooks_move_a_corrupt_ledger_entry_aside_and_say_so(
 #: modules the hooks import; they may import only each other and the standard library
 STDLIB_ONLY = {"clock", "config", "digest", "errors", "flow", "gitread", "handoffcache", "hooklib",
                "hook", "ledger", "paths", "pausestate", "redact", "reminders", "sessions", "statefile",
-               "transcript", "context", "text", "pythoncheck", "standing"}
+               "transcript", "context", "text", "pythoncheck", "standing", "routines"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -243,8 +243,8 @@ def _complete_tokens(entry: Entry, record: Entry) -> bool:
     usage = transcript_usage(entry.get("transcript_path"), str(entry["session_id"]))
     if usage is None:
         return False
-    counted = dict(zip(TOKEN_FIELDS, (usage.input, usage.output, usage.cache_creation,
-                                      usage.cache_read), strict=True))
+    counted = dict(zip(TOKEN_FIELDS, (usage.input, usage.output,  # noqa: B905 - 3.9
+                                      usage.cache_creation, usage.cache_read)))
     if sum(counted.values()) <= sum(int(record.get(k) or 0) for k in TOKEN_FIELDS):
         return False
     record.update(counted)
