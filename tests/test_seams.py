@@ -104,3 +104,78 @@ def test_cli_end_force_records_a_session_that_starts_now(repo: Path) -> None:
                             text=True)
     assert forced.returncode == 0, forced.stderr
     assert json.loads(forced.stdout)["record"]["duration_minutes"] == 0
+
+
+# --- the way back from claude.ai (issue 11 part 4) ---------------------------------------------
+
+
+def _cli(repo: Path, *args: str, stdin: str | None = None) -> "subprocess.CompletedProcess[str]":
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "server")}
+    return subprocess.run([sys.executable, "-m", "claude_session.cli", *args], cwd=repo, env=env,
+                          input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_pause_handoff_prints_the_way_back(repo: Path) -> None:
+    out = _cli(repo, "pause", "--summary", "half way", "--handoff")
+    assert out.returncode == 0, out.stderr
+    assert "handoff prompt" in out.stdout and "handoff receive" in out.stdout
+    assert "imports it" in out.stdout
+
+
+def test_receive_refreshes_the_hooks_answer_waiting_note(repo: Path, isolated_home: Path) -> None:
+    from claude_session import handoffcache
+    from claude_session.paths import Paths
+
+    assert _cli(repo, "pause", "--summary", "s", "--handoff").returncode == 0
+    received = _cli(repo, "handoff", "receive", stdin="## Summary\nanswer\n")
+    assert received.returncode == 0, received.stderr
+    assert "imports it" in received.stdout
+    assert handoffcache.waiting(Paths(isolated_home), str(repo.resolve())) is not None
+
+
+def test_receive_without_a_handoff_refuses_and_says_what_to_do(repo: Path) -> None:
+    refused = _cli(repo, "handoff", "receive", stdin="## Summary\nanswer\n")
+    assert refused.returncode == 1
+    assert "pause --handoff" in refused.stderr and "transfer prompt" in refused.stderr
+
+
+def test_receive_with_1password_down_keeps_the_answer_and_delivers_it_later(
+        repo: Path, isolated_home: Path) -> None:
+    from helpers.fake_onepassword import FakeOnePassword  # noqa: F401 - the SDK's surface
+
+    from claude_session.errors import VaultUnavailable
+    from claude_session.vault.local import LocalVault
+
+    class Down(LocalVault):
+        down = True
+
+        def _check_up(self) -> None:
+            if Down.down:
+                raise VaultUnavailable("1Password cannot be reached (network down)")
+
+        def list_items(self, **kwargs):  # type: ignore[no-untyped-def, override]
+            self._check_up()
+            return super().list_items(**kwargs)
+
+        def set_response(self, item_id, response):  # type: ignore[no-untyped-def, override]
+            self._check_up()
+            return super().set_response(item_id, response)
+
+    from claude_session.paths import Paths
+
+    vault = Down(Paths(isolated_home))
+    with Core(vault=vault) as core:
+        Down.down = False
+        core.pause(repo, session_id="s", summary="before", handoff=True)
+        Down.down = True
+        kept = core.handoff_receive(repo, "## Summary\nKEPT-ANSWER\n")
+        assert kept["item"] is None and Path(kept["kept"]).exists()
+        assert any("Nothing is lost" in w for w in kept["warnings"])
+        Down.down = False
+        started = core.start(repo, session_id="s")
+    assert "KEPT-ANSWER" in started.context, started
+    assert not Path(kept["kept"]).exists()

@@ -19,11 +19,14 @@ from claude_session.errors import (
     ItemNotFound,
     NoActiveSession,
     StateError,
+    VaultAuthError,
     VaultError,
+    VaultUnavailable,
 )
 from claude_session.handoff import transfer_prompt
 from claude_session.models import (
     ImportResult,
+    PendingAnswer,
     PendingHandoff,
     PendingHandoffInfo,
     new_id,
@@ -51,8 +54,11 @@ class ClaudeSyncFlows(CoreBase):
                           context_file: str | None, *, have_pause: bool
                           ) -> tuple[str, str | None, str | None]:
         """Seed: 1Password check. A sync item from another machine (when nothing is paused
-        here) gives the context; a filled claude.ai answer is merged into it."""
+        here) gives the context; a filled claude.ai answer is merged into it. Delayed hand-offs
+        and kept answers are delivered first, so an answer kept while the vault was out of reach
+        is imported now."""
         try:
+            self._retry_pending_handoffs()
             vault = self.vault
             if not have_pause:
                 synced = self._newest_sync_item(vault, project)
@@ -196,6 +202,8 @@ class ClaudeSyncFlows(CoreBase):
             path.unlink(missing_ok=True)
             created += 1
             self._warn(f"Created the delayed ClaudeSync item {item.title}.")
+        else:
+            self._deliver_kept_answers()
         return created
 
     def _cache_handoff(self, project: Project, item: HandoffItem | None) -> None:
@@ -278,32 +286,92 @@ class ClaudeSyncFlows(CoreBase):
 
     def handoff_receive(self, cwd: Path | str, answer: str, *, item: str | None = None
                         ) -> dict[str, Any]:
+        """Store claude.ai's answer in the project's hand-off item (``item``, or the newest one
+        not imported yet). With the vault out of reach the answer is kept on disk and delivered
+        by the next start or sync; without any hand-off the answer is refused."""
         if not answer.strip():
             raise ClaudeSessionError("No answer on standard input: paste claude.ai's summary and "
                                      "end with Ctrl-D.")
         with self._collecting():
             project = resolve(cwd)
-            if item:
-                target = self.vault.get_item(item)
+            pending = [r for _, r in self._pending_requests()
+                       if r.state == "pending" and r.repository == project.identity]
+            try:
+                target = self._receive_target(project, item, delayed=bool(pending))
+                updated = None if target is None else self.vault.set_response(target.id, answer)
+            except (VaultUnavailable, VaultAuthError) as exc:
+                updated, reason = None, str(exc)
             else:
-                items = [i for i in self.vault.list_items(project=project.name,
-                                                          repository=project.identity)
-                         if i.kind == "handoff" and not i.imported]
-                if not items:
-                    state = self._state(project)
-                    path = self.latest_context(project)
-                    text = path.read_text("utf-8") if path else ""
-                    branch = state.branch if state else None
-                    target = self.vault.create_item(
-                        project=redact(project.name)[0],
-                        branch=redact(branch)[0] if branch else None,
-                        session_id=None, machine=machine_name(), repository=project.identity,
-                        context=text, kind="handoff")
-                else:
-                    target = items[0]
-            updated = self.vault.set_response(target.id, answer)
+                reason = "its hand-off item is not created yet"
+            if updated is None:
+                kept = self._keep_answer(project, answer, item)
+                self._warn(f"The answer could not be stored in ClaudeSync ({reason}). Nothing is "
+                           f"lost: it is kept in {kept} and delivered by the next start or "
+                           f"`claude-session sync`.")
+                return {"project": project.name, "item": None, "kept": str(kept),
+                        "vault": self.vault.description, "warnings": self._warnings,
+                        "next": "Run `claude-session sync` once ClaudeSync can be reached."}
+            self._cache_handoff(project, updated)
             return {"project": project.name, "item": updated.title, "vault": self.vault.description,
-                    "warnings": self._warnings}
+                    "warnings": self._warnings,
+                    "next": "Starting a session (in Claude Code, or `claude-session start`) "
+                            "imports it."}
+
+    def _receive_target(self, project: Project, item: str | None, *,
+                        delayed: bool) -> HandoffItem | None:
+        """The item the answer goes to; None when it waits to be created (a delayed hand-off)."""
+        if item:
+            return self.vault.get_item(item)
+        items = [i for i in self.vault.list_items(project=project.name,
+                                                  repository=project.identity)
+                 if i.kind == "handoff" and not i.imported]
+        if items:
+            return items[0]
+        if delayed:
+            return None
+        raise ItemNotFound(
+            "No hand-off waits for claude.ai's answer in this project. Make one first: "
+            "`claude-session pause --handoff` (or `end --mode handoff`), paste its transfer prompt "
+            "into claude.ai, then pipe claude.ai's answer into `claude-session handoff receive`.")
+
+    def _keep_answer(self, project: Project, answer: str, item: str | None) -> Path:
+        kept = PendingAnswer(project=project.name, project_root=project.key,
+                             repository=project.identity, item=item, answer=answer,
+                             received_at=utcnow())
+        path = self.paths.pending_answers / f"{new_id()}.json"
+        atomic_write(path, kept.model_dump_json())
+        return path
+
+    def _deliver_kept_answers(self) -> int:
+        """Store the answers that ``handoff receive`` had to keep (vault out of reach, or their
+        hand-off not created yet); the first vault failure ends the round."""
+        folder = self.paths.pending_answers
+        delivered = 0
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                kept = PendingAnswer.model_validate_json(path.read_bytes())
+            except (OSError, ValueError) as exc:
+                self._warn(move_aside(path, f"not a kept answer ({type(exc).__name__})"))
+                continue
+            project = Project(root=Path(kept.project_root), name=kept.project, in_git=False,
+                              repository=kept.repository)
+            try:
+                target = self._receive_target(project, kept.item, delayed=True)
+                if target is None:
+                    continue  # its hand-off is still waiting to be created
+                updated = self.vault.set_response(target.id, kept.answer)
+            except ItemNotFound as exc:
+                self._warn(f"The kept claude.ai answer in {path} found no hand-off ({exc}).")
+                continue
+            except VaultError as exc:
+                self._warn(f"ClaudeSync still unavailable ({exc}); the kept answer in {path} "
+                           f"waits.")
+                break
+            path.unlink(missing_ok=True)
+            self._cache_handoff(project, updated)
+            delivered += 1
+            self._warn(f"Delivered the kept claude.ai answer to {updated.title}.")
+        return delivered
 
 
 def _create_args(request: PendingHandoff) -> dict[str, Any]:

@@ -115,6 +115,17 @@ class PendingHandoff(Model):
     attempts: int = 0
 
 
+class PendingAnswer(Model):
+    """A claude.ai answer ``handoff receive`` could not store yet, under ``pending-answers/``."""
+
+    project: str
+    project_root: str
+    repository: str | None = None
+    item: str | None = None
+    answer: str
+    received_at: datetime
+
+
 # --- the session record (seed: claude_sessions) -----------------------------------------------
 
 

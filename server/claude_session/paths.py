@@ -71,6 +71,10 @@ class Paths:
     def pending_handoffs(self) -> Path:
         return self.data / "pending-handoffs"
 
+    @property
+    def pending_answers(self) -> Path:
+        return self.data / "pending-answers"
+
     def ledger_entry(self, session_id: str) -> Path:
         return self.ledger / f"{file_stem(session_id)}.json"
 

@@ -36,7 +36,27 @@ def _pause(data: dict[str, Any]) -> list[str]:
         out.append(f"WIP commit: {data['wip_commit'][:10]}")
     if data.get("handoff_item"):
         out.append(f"ClaudeSync item: {data['handoff_item']}")
+    if data.get("transfer_prompt"):
+        out += HANDOFF_NEXT_STEPS
     return out
+
+
+#: what to do after a hand-off, printed by pause --handoff and end --mode handoff
+HANDOFF_NEXT_STEPS = [
+    "",
+    "Next, on claude.ai:",
+    "  1. `claude-session handoff prompt` prints the transfer prompt (and copies it where a "
+    "clipboard exists): paste it into claude.ai.",
+    "  2. When claude.ai has answered, copy its answer and run `claude-session handoff receive` "
+    "(paste, then Ctrl-D).",
+    "  3. Back in Claude Code, /session:start (or `claude-session start`) imports it.",
+]
+
+
+def _receive(data: dict[str, Any]) -> list[str]:
+    where = (f"Stored claude.ai's answer in {data['item']}" if data.get("item")
+             else f"Kept claude.ai's answer in {data.get('kept')}")
+    return [f"{where} ({data.get('vault')}).", *([data["next"]] if data.get("next") else [])]
 
 
 def _end(data: dict[str, Any]) -> list[str]:
@@ -52,7 +72,7 @@ def _end(data: dict[str, Any]) -> list[str]:
     if data.get("handoff_item"):
         out.append(f"ClaudeSync item: {data['handoff_item']}")
     if data.get("transfer_prompt"):
-        out.append("Transfer prompt: run `claude-session handoff prompt` to copy it.")
+        out += HANDOFF_NEXT_STEPS
     return out
 
 
@@ -128,7 +148,8 @@ def _doctor(data: dict[str, Any]) -> list[str]:
 
 
 _RENDER = {"doctor": _doctor, "start": _start, "resume": _start, "pause": _pause, "end": _end,
-           "history": _history, "status": _status, "handoff prompt": _prompt}
+           "history": _history, "status": _status, "handoff prompt": _prompt,
+           "handoff receive": _receive}
 
 
 def render_text(verb: str, data: dict[str, Any]) -> str:
