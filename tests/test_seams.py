@@ -4,6 +4,9 @@ a deleted context file."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,10 +94,6 @@ def test_a_deleted_context_file_never_blocks_start(repo: Path) -> None:
 
 
 def test_cli_end_force_records_a_session_that_starts_now(repo: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "server")}
     refused = subprocess.run([sys.executable, "-m", "claude_session.cli", "end", "--no-push"],
                              cwd=repo, env=env, capture_output=True, text=True)
@@ -109,11 +108,7 @@ def test_cli_end_force_records_a_session_that_starts_now(repo: Path) -> None:
 # --- the way back from claude.ai (issue 11 part 4) ---------------------------------------------
 
 
-def _cli(repo: Path, *args: str, stdin: str | None = None) -> "subprocess.CompletedProcess[str]":
-    import os
-    import subprocess
-    import sys
-
+def _cli(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "server")}
     return subprocess.run([sys.executable, "-m", "claude_session.cli", *args], cwd=repo, env=env,
                           input=stdin, capture_output=True, text=True, timeout=120)
@@ -145,11 +140,8 @@ def test_receive_without_a_handoff_refuses_and_says_what_to_do(repo: Path) -> No
 
 def test_receive_with_1password_down_keeps_the_answer_and_delivers_it_later(
         repo: Path, isolated_home: Path) -> None:
-    from helpers.fake_onepassword import FakeOnePassword  # noqa: F401 - the SDK's surface
-
     from claude_session.errors import VaultUnavailable
     from claude_session.vault.local import LocalVault
-
     class Down(LocalVault):
         down = True
 
