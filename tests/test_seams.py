@@ -171,3 +171,36 @@ def test_receive_with_1password_down_keeps_the_answer_and_delivers_it_later(
         started = core.start(repo, session_id="s")
     assert "KEPT-ANSWER" in started.context, started
     assert not Path(kept["kept"]).exists()
+
+
+# --- corrupt state, one entry at a time (issue 11 part 8) ---------------------------------------
+
+
+def test_a_bad_pause_entry_costs_only_itself_and_is_told_each_time(
+        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    other = make_repo(tmp_path / "other")
+    with Core() as core:
+        core.pause(repo, session_id="a", summary="KEEP-ME")
+        core.pause(other, session_id="b", summary="other")
+    state = isolated_home / "pause-state.json"
+    data = json.loads(state.read_text())
+    data["projects"][str(other.resolve())] = {"broken": True}
+    state.write_text(json.dumps(data))
+    for _ in range(2):
+        with Core() as core:
+            status = core.status(repo)
+        assert status.pause is not None and status.pause.summary == "KEEP-ME"
+        assert any("unreadable pause entry" in w for w in status.warnings), status.warnings
+    copies = list(isolated_home.glob("pause-state.json.corrupt-*"))
+    assert len(copies) == 1  # one copy per content, however often it is read
+    assert '"broken": true' in copies[0].read_text()
+
+
+def test_remind_status_global_shows_the_default_not_the_project(repo: Path) -> None:
+    with Core() as core:
+        core.remind(repo, action="on", every=7)
+        core.remind(repo, action="on", every=99, global_default=True)
+        project = core.remind(repo, action="status")
+        default = core.remind(repo, action="status", global_default=True)
+    assert project.settings.every_minutes == 7
+    assert default.settings.every_minutes == 99 and default.scope == "default"

@@ -485,7 +485,7 @@ class Core(Upkeep):
                     "enabled": action == "on", "every_minutes": every, "dirty_files": dirty_files})
             elif action == "status":
                 merged = reminders.settings_for(reminders.remind_file(self.paths).read(),
-                                                project.key)
+                                                root)  # None (--global): the default alone
             else:
                 raise ClaudeSessionError(f"Unknown remind action {action!r}: use on, off or "
                                          f"status.")

@@ -9,18 +9,24 @@ from __future__ import annotations
 from typing import Any
 
 from claude_session.paths import Paths
-from claude_session.statefile import StateFile
+from claude_session.statefile import PartialState, StateFile
 
 Entry = dict[str, Any]
 
 
 def _validate(data: dict[str, Any]) -> dict[str, Any]:
+    """The file's entries; unreadable ones are dropped one by one (``PartialState``), never the
+    whole file."""
     projects = data.setdefault("projects", {})
     if not isinstance(projects, dict):
         raise ValueError("'projects' is not an object")
-    for key, entry in list(projects.items()):
-        if not isinstance(entry, dict) or not isinstance(entry.get("context_file"), str):
-            raise ValueError(f"entry for {key!r} has no context_file")
+    bad = [key for key, entry in projects.items()
+           if not isinstance(entry, dict) or not isinstance(entry.get("context_file"), str)]
+    for key in bad:
+        del projects[key]
+    if bad:
+        raise PartialState(data, f"{len(bad)} unreadable pause entr"
+                                 f"{'y' if len(bad) == 1 else 'ies'} ({', '.join(map(repr, bad))})")
     return data
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from claude_session.errors import ClaudeSessionError
 from claude_session.paths import Paths
-from claude_session.statefile import StateFile
+from claude_session.statefile import PartialState, StateFile
 
 DEFAULTS: dict[str, Any] = {"enabled": False, "every_minutes": 30, "dirty_files": 10}
 EVERY_RANGE = (1, 1440)
@@ -50,11 +50,19 @@ def _sane(key: str, value: Any) -> Any:
 
 
 def _validate(data: dict[str, Any]) -> dict[str, Any]:
-    for key in ("projects", "last_reminded"):
-        if not isinstance(data.setdefault(key, {}), dict):
-            raise ValueError(f"'{key}' is not an object")
-    if not isinstance(data.setdefault("default", dict(DEFAULTS)), dict):
-        raise ValueError("'default' is not an object")
+    """The file's settings; an unreadable part is dropped on its own (``PartialState``), the
+    rest kept."""
+    bad = []
+    for key, empty in (("projects", {}), ("last_reminded", {}), ("default", dict(DEFAULTS))):
+        if not isinstance(data.setdefault(key, empty), dict):
+            data[key] = empty
+            bad.append(f"'{key}' is not an object")
+    projects = data["projects"]
+    for root in [root for root, entry in projects.items() if not isinstance(entry, dict)]:
+        del projects[root]
+        bad.append(f"the entry for {root!r} is not an object")
+    if bad:
+        raise PartialState(data, "; ".join(bad))
     return data
 
 
@@ -63,11 +71,12 @@ def remind_file(paths: Paths) -> StateFile:
                      empty=lambda: {"default": dict(DEFAULTS), "projects": {}, "last_reminded": {}})
 
 
-def settings_for(data: dict[str, Any], root: str) -> dict[str, Any]:
+def settings_for(data: dict[str, Any], root: str | None) -> dict[str, Any]:
     """Project settings over the global default over the built-in defaults, each value within
     its range whatever the file holds (the UserPromptSubmit hook reads them through this)."""
     merged = dict(DEFAULTS)
-    for layer in (data.get("default"), data.get("projects", {}).get(root)):
+    project = data.get("projects", {}).get(root) if root is not None else None
+    for layer in (data.get("default"), project):
         if isinstance(layer, dict):
             merged.update({k: _sane(k, v) for k, v in layer.items() if k in DEFAULTS})
     return merged

@@ -170,6 +170,36 @@ def move_aside(path: Path, reason: str) -> str:
     return msg
 
 
+class PartialState(ValueError):
+    """Raised by a validator that could keep some of a file: ``data`` is what it kept."""
+
+    def __init__(self, data: Data, reason: str) -> None:
+        super().__init__(reason)
+        self.data = data
+
+
+def copy_aside(path: Path, reason: str) -> str:
+    """Keep a copy of a partly unreadable file (once per content) and return the warning."""
+    content = path.read_bytes()
+    for sibling in path.parent.glob(f"{path.name}.corrupt-*"):
+        with contextlib.suppress(OSError):
+            if sibling.read_bytes() == content:
+                target = sibling
+                break
+    else:
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        target = path.with_name(f"{path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        atomic_write(target, content)
+    msg = (f"{path}: {reason}; every readable entry was kept, and the file as it was is in "
+           f"{target.name}. Fix or remove the entries by hand there.")
+    log.warning(msg)
+    return msg
+
+
 class StateFile:
     """One versioned JSON object on disk.
 
@@ -222,6 +252,10 @@ class StateFile:
                 data = dict(self._validate(data))
             data["version"] = self.version
             return data
+        except PartialState as partial:
+            self.warnings.append(copy_aside(self.path, str(partial)))
+            partial.data["version"] = self.version
+            return partial.data
         except StateError:
             raise
         except (ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError) as exc:
