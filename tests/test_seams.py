@@ -204,3 +204,42 @@ def test_remind_status_global_shows_the_default_not_the_project(repo: Path) -> N
         default = core.remind(repo, action="status", global_default=True)
     assert project.settings.every_minutes == 7
     assert default.settings.every_minutes == 99 and default.scope == "default"
+
+
+# --- long text (issue 11 part 6) ---------------------------------------------------------------
+
+
+def test_summary_file_and_stdin_feed_pause_end_and_maintenance(repo: Path, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("FROM-A-FILE\n\nwith a second paragraph\n")
+    paused = _cli(repo, "--json", "pause", "--summary-file", str(summary))
+    assert paused.returncode == 0, paused.stderr
+    assert "FROM-A-FILE" in Path(json.loads(paused.stdout)["context_file"]).read_text()
+    run = _cli(repo, "--json", "maintenance", "--command", "audit", "--status", "ok",
+               "--notes-file", "-", stdin="NOTES-FROM-STDIN")
+    assert json.loads(run.stdout)["run"]["notes"] == "NOTES-FROM-STDIN"
+    ended = _cli(repo, "--json", "end", "--no-push", "--summary-file", "-", stdin="ENDED-FROM-STDIN")
+    assert json.loads(ended.stdout)["record"]["summary"] == "ENDED-FROM-STDIN"
+    both = _cli(repo, "pause", "--summary", "x", "--summary-file", str(summary))
+    assert both.returncode == 2 and "not both" in both.stderr
+    missing = _cli(repo, "pause", "--summary-file", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "cannot read --summary-file" in missing.stderr
+
+
+def test_a_context_cut_to_its_budget_says_where_the_whole_text_is(repo: Path) -> None:
+    long_summary = "\n".join(f"line {n} of a very long summary, WHOLE-{n}" for n in range(2000))
+    with Core() as core:
+        paused = core.pause(repo, session_id="s", summary=long_summary)
+    warning = next(w for w in paused.warnings if "size budget" in w)
+    kept = Path(warning.rsplit("kept in ", 1)[1].rstrip("."))
+    assert "WHOLE-1999" in kept.read_text()
+    assert "WHOLE-1999" not in Path(paused.context_file).read_text()
+
+
+def test_history_cuts_long_rows(repo: Path) -> None:
+    with Core() as core:
+        core.start(repo, session_id="s")
+        core.end(repo, session_id="s", summary="S" * 500, push=False)
+    out = _cli(repo, "history")
+    row = next(line for line in out.stdout.splitlines() if "SSS" in line)
+    assert len(row) < 160 and row.endswith("…")

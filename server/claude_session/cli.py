@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("pause", "save the work in flight so that a later session can pick it up")
     p.add_argument("--summary", default="", help="where the work stands")
+    p.add_argument("--summary-file", metavar="PATH", help="read the summary from a file (- for "
+                   "standard input)")
     p.add_argument("--next", dest="next_steps", action="append", default=[], metavar="TEXT",
                    help="a next step (repeatable)")
     p.add_argument("--accomplished", action="append", default=[], metavar="TEXT",
@@ -94,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("end", "end the session: commit, push, record it (and hand off or sync)")
     p.add_argument("--summary", default="")
+    p.add_argument("--summary-file", metavar="PATH", help="read the summary from a file (- for "
+                   "standard input)")
     p.add_argument("--accomplished", action="append", default=[], metavar="TEXT")
     p.add_argument("--next", dest="next_steps", action="append", default=[], metavar="TEXT")
     p.add_argument("--message", "-m", help="commit message for the work (default: the summary)")
@@ -131,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--status", required=True, dest="mstatus", metavar="STATUS")
     p.add_argument("--results", metavar="JSON", help="results as JSON")
     p.add_argument("--notes")
+    p.add_argument("--notes-file", "--summary-file", dest="notes_file", metavar="PATH",
+                   help="read the notes from a file (- for standard input)")
     p.add_argument("--session-id")
     p.set_defaults(handler=_maintenance)
 
@@ -368,6 +374,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(args_in)
     args.json = getattr(args, "json", False)
     args.cwd = getattr(args, "cwd", None) or "."
+    try:
+        _read_text_files(args)
+    except UsageError as exc:
+        parser.error(str(exc))
     _clean_text_arguments(args)
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
     if run is not None:
@@ -401,7 +411,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _exit_code(data)
 
 
-PATH_ARGUMENTS = frozenset({"cwd", "transcript", "database"})
+PATH_ARGUMENTS = frozenset({"cwd", "transcript", "database", "summary_file", "notes_file"})
+
+
+#: --X-file options: the text of the file (or standard input for -) becomes --X
+_TEXT_FILES = {"summary_file": "summary", "notes_file": "notes"}
+
+
+def _read_text_files(args: argparse.Namespace) -> None:
+    for option, target in _TEXT_FILES.items():
+        path = getattr(args, option, None)
+        if path is None:
+            continue
+        flag = "--" + option.replace("_", "-")
+        if getattr(args, target, None):
+            raise UsageError(f"give either --{target} or {flag}, not both")
+        try:
+            raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read {flag} {path} ({exc.strerror}): give a readable "
+                             f"file, or - for standard input") from None
+        setattr(args, target, raw.decode("utf-8", "surrogateescape").strip())
 
 
 def _clean_text_arguments(args: argparse.Namespace) -> None:

@@ -198,6 +198,12 @@ class CoreBase:
         text = ctxmod.render(ctx)
         flow.current().saw_redactions(count_markers(text))
         atomic_write(path, text)
+        whole = ctxmod.render(ctx, budget=10**9, list_limit=10**6)
+        if whole != text:  # cut to its size budget: the whole text is kept beside it
+            kept = path.with_name(f"{path.stem}.full.txt")
+            atomic_write(kept, whole)
+            self._warn(f"The context was cut to its size budget ({len(text):,} of "
+                       f"{len(whole):,} characters); the whole text is kept in {kept}.")
         return path
 
     def _read_context(self, path: str) -> str:

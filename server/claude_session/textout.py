@@ -76,6 +76,11 @@ def _end(data: dict[str, Any]) -> list[str]:
     return out
 
 
+def _cut(text: str, width: int) -> str:
+    """One table cell: at most ``width`` characters, an ellipsis where it was cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _history(data: dict[str, Any]) -> list[str]:
     records = data["records"]
     if not records:
@@ -83,10 +88,11 @@ def _history(data: dict[str, Any]) -> list[str]:
     out = []
     for r in records:
         branch = r.get("ending_branch") or r.get("starting_branch") or "-"
-        summary = (r.get("summary") or "").splitlines()[0:1]
-        out.append(f"{r['started_at'][:16].replace('T', ' ')}  {r['application_name']:<20} "
-                   f"{branch:<18} {r['duration_minutes']:>4} min {r['commits_count']:>3} commits  "
-                   f"{summary[0] if summary else ''}")
+        summary = _cut((r.get("summary") or "").split("\n", 1)[0], 70)
+        app = _cut(r["application_name"], 20)
+        out.append(f"{r['started_at'][:16].replace('T', ' ')}  {app:<20} "
+                   f"{_cut(branch, 18):<18} {r['duration_minutes']:>4} min "
+                   f"{r['commits_count']:>3} commits  {summary}")
     return out
 
 
