@@ -118,3 +118,32 @@ def test_classic_install_writes_the_defaults_once_and_uninstall_removes_them(
     installer.install_classic()
     installer.uninstall()
     assert not path.exists()
+
+
+def test_the_routine_file_shapes_the_handoff_item_and_prompt(tmp_path: Path) -> None:
+    """Wired into ClaudeSync: the title pattern, the prompt template and which end modes write
+    the vault (the seed's handoff routine config)."""
+    import json as _json
+    import os as _os
+
+    from claude_session.lifecycle import Core
+    from helpers.gitrepo import make_repo
+
+    home = Path(_os.environ["CLAUDE_CONFIG_DIR"])
+    (home / "routines").mkdir(parents=True, exist_ok=True)
+    (home / "routines" / "handoff.json").write_text(_json.dumps({
+        "item_title": "handoff-{project}-{branch}-{date}",
+        "vault_end_modes": ["handoff"],
+        "transfer_prompt_template": "CUSTOM for {project} on {branch}:\n{context}",
+    }))
+    repo = make_repo(tmp_path / "proj")
+    with Core() as core:
+        paused = core.pause(repo, session_id="s", summary="halfway", handoff=True)
+        assert paused.handoff_item is not None
+        assert paused.handoff_item.startswith("handoff-proj-main-")
+        assert paused.transfer_prompt and paused.transfer_prompt.startswith("CUSTOM for proj")
+        assert "summary for Claude Code" in paused.transfer_prompt  # the way back is kept
+        core.start(repo, session_id="t", on_mismatch="stay")
+        synced = core.end(repo, session_id="t", summary="done", push=False, mode="sync")
+    assert synced.handoff_item is None
+    assert any("vault_end_modes" in w for w in synced.warnings), synced.warnings

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claude_session import context as ctxmod
-from claude_session import flow, git, handoffcache, pausestate
+from claude_session import flow, git, handoffcache, pausestate, routines
 from claude_session.corebase import CoreBase
 from claude_session.errors import (
     ClaudeSessionError,
@@ -32,6 +32,7 @@ from claude_session.models import (
     new_id,
     utcnow,
 )
+from claude_session.paths import safe_name
 from claude_session.project import Project, resolve
 from claude_session.records import machine_name
 from claude_session.redact import redact
@@ -110,21 +111,30 @@ class ClaudeSyncFlows(CoreBase):
 
 
     def _create_handoff(self, project: Project, session_id: str,
-                        state: git.WorkingState | None, context_path: Path, *, kind: str
-                        ) -> tuple[str | None, str]:
-        from claude_session.vault.base import ItemRefused, base_title
+                        state: git.WorkingState | None, context_path: Path, *, kind: str,
+                        end_mode: str | None = None) -> tuple[str | None, str]:
+        from claude_session.vault.base import ItemRefused, as_utc
 
         text = context_path.read_text("utf-8")
         # The item's metadata leaves the machine with 1Password: redacted like the context.
         branch = redact(state.branch)[0] if state and state.branch else None
         name = redact(project.name)[0]
+        routine = routines.load(self.paths.home)
+        for problem in routine.problems:
+            self._warn(problem)
         prompt = transfer_prompt(project=name, branch=branch, repository=project.repository,
-                                 context_markdown=text)
+                                 context_markdown=text, template=routine)
         request = PendingHandoff(project=name, branch=branch, session_id=session_id,
                                  machine=machine_name(), repository=project.identity,
                                  context=text, transfer_prompt=prompt,
                                  kind="sync" if kind == "sync" else "handoff")
-        request.title = base_title(name, request.now)
+        if end_mode is not None and not routine.writes_vault(end_mode):
+            self._warn(f"{routine.source}: `end --mode {end_mode}` does not write the ClaudeSync "
+                       f"vault (vault_end_modes); nothing was stored there.")
+            return None, prompt
+        request.title = routine.title(project=safe_name(name), date=as_utc(request.now).date()
+                                      .isoformat(), branch=safe_name(branch or "", fallback=""),
+                                      machine=safe_name(request.machine or "", fallback=""))
         try:
             item = self.vault.create_item(**_create_args(request))
         except VaultError as exc:
@@ -380,4 +390,4 @@ def _create_args(request: PendingHandoff) -> dict[str, Any]:
             "session_id": request.session_id, "machine": request.machine,
             "repository": request.repository, "context": request.context,
             "transfer_prompt": request.transfer_prompt, "kind": request.kind,
-            "now": request.now, "creation_id": request.id}
+            "now": request.now, "creation_id": request.id, "title": request.title}

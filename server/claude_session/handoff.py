@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from claude_session import context as ctxmod
 from claude_session.context import RETURN_SECTIONS
@@ -36,6 +37,10 @@ RETURN_REQUEST = "\n".join([
 ])
 
 _SUBSECTION = re.compile(r"^###[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+
+
+if TYPE_CHECKING:
+    from claude_session.routines import Routine
 
 
 def _bullets(items: Iterable[str], *, empty: str) -> str:
@@ -81,13 +86,22 @@ def _where(ctx: ctxmod.Context, branch: str | None) -> str:
 
 def transfer_prompt(*, project: str, branch: str | None, repository: str | None,
                     context_markdown: str, open_questions: list[str] | None = None,
-                    next_steps: list[str] | None = None) -> str:
+                    next_steps: list[str] | None = None, template: Routine | None = None) -> str:
     """The prompt for claude.ai. ``open_questions`` and ``next_steps`` add to (or, for next
     steps, replace) what the context itself says. Redacted like everything that leaves."""
     ctx = ctxmod.parse(context_markdown)
     questions = [*(open_questions or []), *open_questions_in(ctx)]
     steps = next_steps if next_steps is not None else ctx.next_steps
     repo = f" ({repository})" if repository else ""
+    custom = template.prompt({
+        "project": project, "repository": repository or "", "branch": branch or "",
+        "where": _where(ctx, branch),
+        "open_questions": _bullets(dict.fromkeys(questions), empty="none recorded"),
+        "next_steps": _bullets(steps, empty="none recorded"),
+        "context": f"<session-context>\n{context_markdown.strip()}\n</session-context>",
+        "return_request": RETURN_REQUEST}) if template is not None else None
+    if custom is not None:  # the user's template (~/.claude/routines/handoff.json)
+        return redact(custom)[0]
     text = "\n".join([
         f"I am moving a work session on the project **{project}**{repo} from Claude Code to this "
         f"conversation. Help me continue from where it stands; the full session context is at "

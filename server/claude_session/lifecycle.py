@@ -402,7 +402,7 @@ class Core(Upkeep):
             item_title = prompt = None
             if mode in ("handoff", "sync"):
                 item_title, prompt = self._create_handoff(project, sid, state, path,
-                                                          kind=mode)
+                                                          kind=mode, end_mode=mode)
             commits, files = self._session_git(project, entry)
             record = build_record(
                 entry, application=project.name, repository_url=project.record_url,

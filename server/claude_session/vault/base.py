@@ -146,7 +146,8 @@ class Vault(abc.ABC):
     def create_item(self, *, project: str, branch: str | None, session_id: str | None,
                     machine: str | None, repository: str | None, context: str,
                     transfer_prompt: str = "", kind: ItemKind = "handoff",
-                    now: datetime | None = None, creation_id: str | None = None) -> HandoffItem:
+                    now: datetime | None = None, creation_id: str | None = None,
+                    title: str | None = None) -> HandoffItem:
         """Store a new item titled ``session-{project}-{date}`` (``-2``, ``-3`` when taken);
         ``creation_id`` is kept in it, so ``find_created`` finds it after a create that timed
         out."""

@@ -61,12 +61,13 @@ class LocalVault(Vault):
     def create_item(self, *, project: str, branch: str | None, session_id: str | None,
                     machine: str | None, repository: str | None, context: str,
                     transfer_prompt: str = "", kind: ItemKind = "handoff",
-                    now: datetime | None = None, creation_id: str | None = None) -> HandoffItem:
+                    now: datetime | None = None, creation_id: str | None = None,
+                    title: str | None = None) -> HandoffItem:
         moment = as_utc(now)
         with self._lock():
             taken = {item.title for item in self._all()}
             item = HandoffItem(
-                title=allocate_title(base_title(project, moment), taken),
+                title=allocate_title(title or base_title(project, moment), taken),
                 project=project, branch=branch, timestamp=moment, session_id=session_id,
                 machine=machine, repository=repository, kind=kind, context=context,
                 transfer_prompt=transfer_prompt, tags=[TAG, project],

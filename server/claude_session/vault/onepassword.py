@@ -265,12 +265,13 @@ class OnePasswordVault(Vault):
     def create_item(self, *, project: str, branch: str | None, session_id: str | None,
                     machine: str | None, repository: str | None, context: str,
                     transfer_prompt: str = "", kind: ItemKind = "handoff",
-                    now: datetime | None = None, creation_id: str | None = None) -> HandoffItem:
+                    now: datetime | None = None, creation_id: str | None = None,
+                    title: str | None = None) -> HandoffItem:
         # What leaves the machine is redacted like the context (the flows do it too).
         project = redact(project)[0]
         branch = redact(branch)[0] if branch else branch
         moment = as_utc(now)
-        base = base_title(project, moment)
+        base = title or base_title(project, moment)
         vault_id = self._vault()
         with _title_lock(vault_id):  # threads of this process never race for a title
             taken = {o.title for o in self._overviews(archived=True, fresh=True)}
