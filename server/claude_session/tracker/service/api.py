@@ -20,10 +20,11 @@ from typing import Any
 import pydantic
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from claude_session.models import SessionRecord
+from claude_session.tracker.service.limits import Refused, check_moment, text_problem
 from claude_session.tracker.service.storage import (
     InvalidRecord,
     SessionConflict,
@@ -42,12 +43,14 @@ class ApiError(Exception):
         super().__init__(message)
         self.status, self.message, self.field = status, message, field
 
-    def response(self) -> JSONResponse:
+    def response(self) -> Response:
         body: dict[str, Any] = {"error": self.message}
         if self.field is not None:
             body["field"] = self.field
         headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
-        return JSONResponse(body, status_code=self.status, headers=headers)
+        # ASCII JSON: a message that quotes a lone surrogate still encodes.
+        return Response(json.dumps(body), status_code=self.status, headers=headers,
+                        media_type="application/json")
 
 
 def store_of(request: Request) -> Store:
@@ -110,6 +113,14 @@ async def post_session(request: Request) -> JSONResponse:
     return JSONResponse({"id": record.id}, status_code=201 if created else 200)
 
 
+def check_query(request: Request) -> None:
+    """400 naming the first query parameter that no column could hold (NUL, ...)."""
+    for name, value in request.query_params.multi_items():
+        problem = text_problem(value)
+        if problem is not None:
+            raise ApiError(400, f"{name} {problem}.", name)
+
+
 def _int_param(request: Request, name: str, default: int, *, low: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
@@ -128,13 +139,19 @@ def _time_param(request: Request, name: str) -> datetime | None:
     if raw is None or raw == "":
         return None
     try:
-        return pydantic.TypeAdapter(datetime).validate_python(raw)
+        return check_moment(_MOMENT.validate_python(raw), name)
     except pydantic.ValidationError as exc:
         raise ApiError(400, f"{name} must be an ISO-8601 date or time.", name) from exc
+    except Refused as exc:
+        raise ApiError(400, str(exc), name) from exc
+
+
+_MOMENT = pydantic.TypeAdapter(datetime)
 
 
 async def list_sessions(request: Request) -> JSONResponse:
     user = await authenticate(request)
+    check_query(request)
     limit = _int_param(request, "limit", 50, low=0, high=MAX_LIMIT)
     offset = _int_param(request, "offset", 0, low=0, high=2**62)
     page = await run_in_threadpool(

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from claude_session.tracker.service import api, ui
 from claude_session.tracker.service.database import create_engine, migrate
@@ -70,16 +70,21 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code,
                             headers=exc.headers)
-    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+    return ui.error_page(request, exc.status_code, exc.detail, headers=exc.headers)
 
 
 async def _database_down(request: Request, exc: Exception) -> Response:
     # The record is not lost: the client keeps it in its outbox and retries on 503.
     log.warning("tracker database unavailable: %s", exc)
+    if not request.url.path.startswith("/api/"):
+        return ui.error_page(request, 503, "The tracker's database is unavailable; try again "
+                                           "later.", headers={"Retry-After": "30"})
     return JSONResponse({"error": "The tracker's database is unavailable; try again later."},
                         status_code=503, headers={"Retry-After": "30"})
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
     log.exception("tracker request failed", exc_info=exc)
+    if not request.url.path.startswith("/api/"):
+        return ui.error_page(request, 500, "The tracker failed on this request.")
     return JSONResponse({"error": "The tracker failed on this request."}, status_code=500)

@@ -35,7 +35,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 # Alembic revisions in order; the last is the head. Add one per new migration file; a test
 # checks that this list matches the files.
-REVISIONS: tuple[str, ...] = ("0001",)
+REVISIONS: tuple[str, ...] = ("0001", "0002")
 HEAD = REVISIONS[-1]
 
 # SQLite transactions begin DEFERRED unless a connection asks for IMMEDIATE: a write that starts
@@ -175,7 +175,9 @@ def create_engine(database: str | sa.URL, *, busy_timeout: float = 10.0) -> Engi
                                                      "timeout": busy_timeout})
         _setup_sqlite(engine, busy_timeout)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # Moments come back in the session's zone: UTC, so one near year 9999 still reads.
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                            connect_args={"options": "-c timezone=UTC"})
 
 
 def _create_private(path: Path) -> None:

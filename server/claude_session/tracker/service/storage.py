@@ -33,6 +33,7 @@ from claude_session.tracker.service.database import (
     Moment,
     Unreadable,
 )
+from claude_session.tracker.service.limits import Refused, check_document
 
 API_KEY_PREFIX = "cst_"
 WEB_SESSION_DAYS = 14
@@ -86,10 +87,10 @@ claude_sessions = sa.Table(
               nullable=False),
     sa.Column("started_at", Moment(), nullable=False),
     sa.Column("ended_at", Moment(), nullable=False),
-    sa.Column("duration_minutes", sa.Integer(), nullable=False),
+    sa.Column("duration_minutes", sa.BigInteger(), nullable=False),
     sa.Column("starting_branch", sa.Text()),
     sa.Column("ending_branch", sa.Text()),
-    sa.Column("commits_count", sa.Integer(), nullable=False),
+    sa.Column("commits_count", sa.BigInteger(), nullable=False),
     sa.Column("context_id", sa.Text()),
     sa.Column("session_source", sa.Text()),
     sa.Column("tokens_input", sa.BigInteger(), nullable=False),
@@ -281,6 +282,10 @@ class Store:
         to another user's rows.
         """
         _check_ids(record)
+        try:
+            check_document(record)
+        except Refused as exc:
+            raise InvalidRecord(str(exc), exc.field) from exc
         with self._write() as conn:
             existing = conn.execute(sa.select(claude_sessions.c.user_id).where(
                 claude_sessions.c.id == record.id)).first()

@@ -8,6 +8,7 @@ Another user's application or session answers 404, as in the API.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,20 @@ def _store(request: Request) -> Store:
     return store
 
 
+TITLES = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not found",
+          405: "Method not allowed", 413: "Too large", 429: "Too many attempts",
+          500: "Something went wrong", 503: "Try again later"}
+
+
+def error_page(request: Request, status: int, message: str,
+               headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    """A styled page for an error in the UI (the API answers JSON)."""
+    response = render(request, "error.html", status=status, message=message,
+                      title=TITLES.get(status, f"Error {status}"))
+    response.headers.update(headers or {})
+    return response
+
+
 def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     env: jinja2.Environment = request.app.state.templates
     return HTMLResponse(env.get_template(name).render(request=request, **values),
@@ -116,9 +131,16 @@ def _to_login() -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
 
 
+MAX_PAGE = 1_000_000
+
+
 def _page_number(request: Request) -> int:
+    """The ``page`` parameter: 400 naming it unless a whole number from 1 to ``MAX_PAGE``."""
     raw = request.query_params.get("page", "1")
-    return max(int(raw), 1) if raw.isdigit() else 1
+    # str.isdigit() is also true for "²": only ASCII digits make a page number.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 7 and 1 <= int(raw) <= MAX_PAGE):
+        raise HTTPException(400, f"page must be a whole number from 1 to {MAX_PAGE}.")
+    return int(raw)
 
 
 # --- pages ------------------------------------------------------------------------------------
