@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta, timezone
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claude_session.tracker.service.app import create_api_key, create_app
+from claude_session.tracker.service.guard import HeaderDeadline
 from test_tracker_service import body, full_record, postgres_database, serve
 
 SQLISH = ["x'); DROP TABLE claude_sessions;--", "' OR '1'='1", "\"; DELETE FROM users; --",
@@ -388,3 +390,143 @@ def test_ui_paths_with_nul_or_junk_are_404_pages(service: Service) -> None:
 
 
 _ = Path
+
+
+# --- hardening: headers, Origin, body limits and deadlines, log-in rate limit -----------------
+
+
+def test_every_response_carries_the_security_headers(service: Service) -> None:
+    with _signed_in(service) as browser:
+        answers = {path: browser.get(path) for path in (
+            "/", "/login", f"/sessions/{uuid.uuid4()}", "/?page=x", "/api/health",
+            "/static/tracker.css", "/nothing")}
+    for path, answer in answers.items():
+        csp = answer.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp, path
+        assert "script-src" not in csp and "unsafe-inline" not in csp, path
+        assert answer.headers["x-content-type-options"] == "nosniff", path
+        assert answer.headers["referrer-policy"] == "same-origin", path
+        assert answer.headers["x-frame-options"] == "DENY", path
+        if path != "/static/tracker.css":
+            assert answer.headers["cache-control"] == "no-store", path
+    assert "no-store" not in answers["/static/tracker.css"].headers.get("cache-control", "")
+
+
+def test_no_page_has_inline_script(service: Service) -> None:
+    with _signed_in(service) as browser:
+        for path in ("/", "/login"):
+            assert "<script" not in browser.get(path).text.lower()
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "https://evil.example"}, {"Origin": "null"},
+                                     {"Referer": "https://evil.example/attack.html"},
+                                     {"Origin": "http://127.0.0.1:1"}])
+def test_a_login_posted_from_another_site_is_403_without_a_cookie(service: Service,
+                                                                  headers: dict[str, str]) -> None:
+    with httpx.Client(base_url=service.base) as browser:
+        answer = browser.post("/login", data={"api_key": service.alice_key}, headers=headers)
+        assert answer.status_code == 403 and "set-cookie" not in answer.headers
+        assert "another site" in answer.text
+        with _signed_in(service) as victim:
+            out = victim.post("/logout", headers=headers)
+            assert out.status_code == 403 and victim.get("/").status_code == 200
+
+
+def test_a_login_from_the_site_itself_or_without_origin_works(service: Service) -> None:
+    for headers in ({"Origin": service.base}, {"Referer": service.base + "/login"}, {}):
+        with httpx.Client(base_url=service.base) as browser:
+            answer = browser.post("/login", data={"api_key": service.alice_key},
+                                  headers=headers)
+            assert answer.status_code == 303, (headers, answer.text)
+
+
+def test_an_allowed_origin_may_post_the_login_form(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    key = create_api_key(url, "alice")
+    app = create_app(url, allowed_origins=["https://tracker.example.com/"])
+    with serve(app) as base, httpx.Client(base_url=base) as browser:
+        answer = browser.post("/login", data={"api_key": key},
+                              headers={"Origin": "https://tracker.example.com"})
+        assert answer.status_code == 303
+
+
+def test_a_huge_login_body_is_413_before_it_is_read(service: Service) -> None:
+    sock = _slow_client(service.base, b"POST /login HTTP/1.1\r\nHost: x\r\n"
+                                      b"Content-Length: 314572800\r\n\r\napi_key=")
+    try:
+        assert sock.recv(4096).startswith(b"HTTP/1.1 413")  # 300 MB declared, 8 bytes sent
+    finally:
+        sock.close()
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while reading
+        yield b"api_key="
+        for _ in range(64):
+            yield b"k" * 65536
+
+    streamed = service.anonymous.post("/login", content=chunks())
+    assert streamed.status_code == 413 and "text/html" in streamed.headers["content-type"]
+
+
+def test_failed_logins_from_one_address_get_429_with_retry_after(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    key = create_api_key(url, "alice")
+    with serve(create_app(url)) as base, httpx.Client(base_url=base) as browser:
+        for n in range(10):
+            wrong = browser.post("/login", data={"api_key": f"cst_wrong{n}"})
+            assert wrong.status_code == 401
+        blocked = browser.post("/login", data={"api_key": key})
+        assert blocked.status_code == 429 and "set-cookie" not in blocked.headers
+        assert 0 < int(blocked.headers["retry-after"]) <= 300
+        assert "Too many" in blocked.text
+
+
+def test_the_throttle_counts_per_address_and_per_account_and_forgets() -> None:
+    from claude_session.tracker.service.guard import LoginThrottle
+
+    now = [1000.0]
+    throttle = LoginThrottle(per_address=3, per_account=5, window=60, clock=lambda: now[0])
+    for n in range(5):  # five addresses each try the same account's key prefix once
+        assert throttle.retry_after(f"10.0.0.{n}", "cst_AAAAxyz") is None
+        throttle.failed(f"10.0.0.{n}", "cst_AAAAxyz")
+    assert throttle.retry_after("10.0.0.9", "cst_AAAAother") == 60  # the account is locked
+    assert throttle.retry_after("10.0.0.9", "cst_BBBBother") is None  # another account is not
+    for _ in range(3):
+        throttle.failed("10.0.0.7", "cst_CCCC")
+    assert throttle.retry_after("10.0.0.7", "cst_DDDD") == 60  # the address is locked
+    now[0] += 30
+    assert throttle.retry_after("10.0.0.7", "cst_DDDD") == 30
+    now[0] += 31
+    assert throttle.retry_after("10.0.0.7", "cst_DDDD") is None
+    assert throttle.retry_after("10.0.0.9", "cst_AAAAother") is None
+
+
+class _QuickHeaders(HeaderDeadline):
+    deadline = 1.0
+
+
+def _slow_client(base: str, first: bytes) -> socket.socket:
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=20)
+    sock.sendall(first)
+    return sock
+
+
+def test_slow_headers_and_slow_bodies_are_cut_off(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    key = create_api_key(url, "alice")
+    app = create_app(url, body_deadline=3.0, chunk_deadline=1.0)
+    with serve(app, http=_QuickHeaders) as base:
+        headers = _slow_client(base, b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+        body = _slow_client(base, b"POST /api/sessions HTTP/1.1\r\nHost: x\r\n"
+                                  b"Authorization: Bearer " + key.encode() + b"\r\n"
+                                  b"Content-Length: 1000\r\n\r\n{")
+        idle = _slow_client(base, b"")
+        try:
+            assert headers.recv(1024) == b""  # closed: the headers never finished
+            answer = body.recv(4096)
+            assert answer.startswith(b"HTTP/1.1 408"), answer
+            assert idle.recv(1024) == b""
+        finally:
+            for sock in (headers, body, idle):
+                sock.close()
+        assert httpx.get(base + "/api/health").status_code == 200

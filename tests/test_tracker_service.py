@@ -27,6 +27,7 @@ from claude_session.tracker.service.database import (
     create_engine,
     migrate,
 )
+from claude_session.tracker.service.guard import HeaderDeadline
 from claude_session.tracker.service.storage import metadata
 
 START = datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc)
@@ -38,10 +39,11 @@ PG_SERVER = "postgresql://{user}@127.0.0.1:5432/{db}"
 
 
 @contextlib.contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` on a free port of 127.0.0.1 in a thread; yield its base URL."""
+def serve(app: Any, http: Any = HeaderDeadline) -> Iterator[str]:
+    """Run ``app`` on a free port of 127.0.0.1 in a thread, with the protocol `tracker serve`
+    uses; yield its base URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           timeout_graceful_shutdown=1))
+                                           timeout_graceful_shutdown=1, http=http))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from claude_session.models import SessionRecord
+from claude_session.tracker.service.guard import API_BODY
 from claude_session.tracker.service.limits import Refused, check_moment, text_problem
 from claude_session.tracker.service.storage import (
     InvalidRecord,
@@ -32,7 +33,7 @@ from claude_session.tracker.service.storage import (
     User,
 )
 
-MAX_BODY = 1024 * 1024  # a record is a few kB; a megabyte leaves room and bounds memory
+MAX_BODY = API_BODY
 MAX_LIMIT = 500
 
 

@@ -9,23 +9,37 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from claude_session.tracker.service import api, ui
 from claude_session.tracker.service.database import create_engine, migrate
+from claude_session.tracker.service.guard import (
+    BODY_DEADLINE,
+    CHUNK_DEADLINE,
+    Guard,
+    LoginThrottle,
+)
 from claude_session.tracker.service.storage import Store
 
 log = logging.getLogger(__name__)
 
 
-def create_app(database_url: str, *, run_migrations: bool = True) -> Starlette:
-    """The tracker service on ``database_url`` (``sqlite:///PATH``, ``postgresql://...``)."""
+def create_app(database_url: str, *, run_migrations: bool = True,
+               allowed_origins: Iterable[str] = (), body_deadline: float = BODY_DEADLINE,
+               chunk_deadline: float = CHUNK_DEADLINE) -> Starlette:
+    """The tracker service on ``database_url`` (``sqlite:///PATH``, ``postgresql://...``).
+
+    ``allowed_origins`` are other origins whose pages may post the UI's forms (the tracker's
+    own origin always may), e.g. the public address behind a proxy that rewrites Host. A body
+    must arrive within ``body_deadline`` seconds, with at most ``chunk_deadline`` between pieces.
+    """
     engine = create_engine(database_url)
     if run_migrations:
         migrate(engine)
@@ -43,9 +57,12 @@ def create_app(database_url: str, *, run_migrations: bool = True) -> Starlette:
             sa.exc.OperationalError: _database_down,
             Exception: _internal_error,
         },
+        middleware=[Middleware(Guard, refuse=_http_error, allowed_origins=allowed_origins,
+                               body_deadline=body_deadline, chunk_deadline=chunk_deadline)],
         lifespan=lifespan,
     )
     app.state.store = Store(engine)
+    app.state.throttle = LoginThrottle()
     app.state.templates = ui.templates()
     return app
 

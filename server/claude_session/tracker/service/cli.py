@@ -93,6 +93,7 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from claude_session.tracker.service.app import create_app
+    from claude_session.tracker.service.guard import HeaderDeadline
 
     url = database_url(args)
     try:
@@ -106,7 +107,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"No API keys yet: create one with `claude-session tracker token create"
               f"{hint or ' --user NAME'}` to log in.", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info",
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, http=HeaderDeadline)
     return 0
 
 

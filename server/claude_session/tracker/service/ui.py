@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import jinja2
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from claude_session.tracker.service.guard import LoginThrottle
 from claude_session.tracker.service.storage import (
     WEB_SESSION_DAYS,
     Application,
@@ -127,8 +128,12 @@ async def _sidebar(request: Request, user: User) -> list[Application]:
     return await run_in_threadpool(_store(request).applications, user)
 
 
-def _to_login() -> RedirectResponse:
-    return RedirectResponse("/login", status_code=303)
+def _to_login(request: Request | None = None) -> RedirectResponse:
+    """To the log-in page, which comes back to this page afterwards."""
+    if request is None or request.url.path == "/":
+        return RedirectResponse("/login", status_code=303)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
 
 
 MAX_PAGE = 1_000_000
@@ -147,18 +152,38 @@ def _page_number(request: Request) -> int:
 
 
 async def login_form(request: Request) -> Response:
-    return render(request, "login.html", error=None)
+    return render(request, "login.html", error=None, next=_next_page(request.query_params))
+
+
+def _next_page(values: Mapping[str, str]) -> str:
+    """Where to go after log-in: a path on this site, never another site (``//evil``)."""
+    wanted = values.get("next", "/")
+    if not wanted.startswith("/") or wanted.startswith("//") or "\\" in wanted \
+            or any(ord(c) < 32 for c in wanted):
+        return "/"
+    return wanted
 
 
 async def login(request: Request) -> Response:
-    body = (await request.body())[:4096].decode("utf-8", "replace")
-    key = parse_qs(body).get("api_key", [""])[0].strip()
+    # The Guard has bounded the body (16 kB) and checked the form's Origin.
+    form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace"),
+                                           max_num_fields=10).items()}
+    key, after = form.get("api_key", "").strip(), _next_page(form)
+    throttle: LoginThrottle = request.app.state.throttle
+    address = request.client.host if request.client else "?"
+    wait = throttle.retry_after(address, key)
+    if wait is not None:
+        refused = render(request, "login.html", status=429, next=after,
+                         error=f"Too many failed log-ins; try again in {wait} s.")
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     user = await run_in_threadpool(_store(request).user_for_api_key, key) if key else None
     if user is None:
-        return render(request, "login.html", status=401,
+        throttle.failed(address, key)
+        return render(request, "login.html", status=401, next=after,
                       error="That API key is not known to this tracker.")
     token = await run_in_threadpool(_store(request).open_web_session, user)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(after, status_code=303)
     response.set_cookie(COOKIE, token, max_age=WEB_SESSION_DAYS * 86400, httponly=True,
                         samesite="lax", secure=request.url.scheme == "https")
     return response
@@ -177,7 +202,7 @@ async def sessions_page(request: Request) -> Response:
     """Every session, or one application's when the path names it."""
     user = await signed_in(request)
     if user is None:
-        return _to_login()
+        return _to_login(request)
     store = _store(request)
     app_id = request.path_params.get("application_id")
     current = None
@@ -200,7 +225,7 @@ async def sessions_page(request: Request) -> Response:
 async def session_page(request: Request) -> Response:
     user = await signed_in(request)
     if user is None:
-        return _to_login()
+        return _to_login(request)
     found = await run_in_threadpool(_store(request).get_session, user,
                                     request.path_params["session_id"])
     if found is None:
