@@ -467,3 +467,154 @@ def test_cli_token_create_prints_a_key_that_logs_in(tmp_path: Path,
     args = parser.parse_args(["tracker", "migrate", "--database", url, "--json"])
     assert args.run(args) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "current"
+
+
+# --- API keys a team can manage ---------------------------------------------------------------
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    import argparse
+
+    from claude_session.tracker.service import cli
+
+    parser = argparse.ArgumentParser()
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true")
+    cli.register(parser.add_subparsers(dest="verb"), common)
+    args = parser.parse_args(["tracker", *argv])
+    code = args.run(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_keys_are_listed_with_name_created_last_used_and_never_the_key(
+        tracker: Tracker, capsys: pytest.CaptureFixture[str]) -> None:
+    key = create_api_key(tracker.url, "alice", "laptop")
+    code, out, _ = _cli(capsys, "token", "list", "--user", "alice", "--database", tracker.url,
+                        "--json")
+    keys = json.loads(out)["keys"]
+    assert code == 0 and len(keys) == 2 and key not in out and key[8:] not in out
+    laptop = next(k for k in keys if k["name"] == "laptop")
+    assert laptop["prefix"] == key[:8] and laptop["created_at"] and laptop["user"] == "alice"
+    assert laptop["last_used_at"] is None and laptop["revoked_at"] is None
+    assert tracker.anonymous.get("/api/sessions", headers=_auth(key)).status_code == 200
+    _, out, _ = _cli(capsys, "token", "list", "--database", tracker.url, "--json")
+    used = next(k for k in json.loads(out)["keys"] if k["name"] == "laptop")
+    assert used["last_used_at"] is not None and {k["user"] for k in json.loads(out)["keys"]} \
+        == {"alice", "bob"}
+    _, text, _ = _cli(capsys, "token", "list", "--database", tracker.url)
+    assert "laptop" in text and key[:8] in text and key not in text
+
+
+def test_a_revoked_key_gets_401_at_once_and_others_keep_working(
+        tracker: Tracker, capsys: pytest.CaptureFixture[str]) -> None:
+    key = create_api_key(tracker.url, "alice", "ci")
+    client = httpx.Client(base_url=tracker.base, headers=_auth(key))
+    with client:
+        assert client.post("/api/sessions", json=body(record())).status_code == 201
+        code, out, _ = _cli(capsys, "token", "revoke", key[:8], "--database", tracker.url,
+                            "--json")
+        assert code == 0 and json.loads(out)["key"]["revoked_at"]
+        assert client.get("/api/sessions").status_code == 401  # the running server, no restart
+        assert client.post("/api/sessions", json=body(record())).status_code == 401
+    assert tracker.alice.get("/api/sessions").json()["total"] == 1
+    code, _, err = _cli(capsys, "token", "revoke", "cst_nope", "--database", tracker.url)
+    assert code == 1 and "token list" in err
+
+
+def test_rotate_revokes_the_key_and_prints_a_successor_with_its_name(
+        tracker: Tracker, capsys: pytest.CaptureFixture[str]) -> None:
+    key = create_api_key(tracker.url, "alice", "desktop")
+    _, out, _ = _cli(capsys, "token", "list", "--user", "alice", "--database", tracker.url,
+                     "--json")
+    key_id = next(k["id"] for k in json.loads(out)["keys"] if k["name"] == "desktop")
+    code, out, err = _cli(capsys, "token", "rotate", key_id, "--database", tracker.url)
+    new = out.strip()
+    assert code == 0 and new.startswith("cst_") and new != key and "shown only" in err
+    assert tracker.anonymous.get("/api/sessions", headers=_auth(key)).status_code == 401
+    assert tracker.anonymous.get("/api/sessions", headers=_auth(new)).status_code == 200
+    _, out, _ = _cli(capsys, "token", "list", "--user", "alice", "--database", tracker.url,
+                     "--json")
+    desktops = [k for k in json.loads(out)["keys"] if k["name"] == "desktop"]
+    assert sorted(k["revoked_at"] is None for k in desktops) == [False, True]
+    code, _, err = _cli(capsys, "token", "rotate", key_id, "--database", tracker.url)
+    assert code == 1 and "revoked already" in err
+
+
+@contextlib.contextmanager
+def _browser(tracker: Tracker, key: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=tracker.base) as client:
+        assert client.post("/login", data={"api_key": key}).status_code == 303
+        yield client
+
+
+def test_keys_are_made_rotated_and_revoked_in_the_ui(tracker: Tracker) -> None:
+    key = create_api_key(tracker.url, "alice", "old laptop")
+    with _browser(tracker, key) as browser:
+        page = browser.get("/keys")
+        assert page.status_code == 200 and "old laptop" in page.text and key[:8] in page.text
+        assert key not in page.text
+        made = browser.post("/keys", data={"name": "new laptop"})
+        assert made.status_code == 201
+        new = made.text.split('id="new-key">')[1].split("<")[0]
+        assert new.startswith("cst_") and "shown only this once" in made.text
+        assert new not in browser.get("/keys").text  # shown only when made
+        assert tracker.anonymous.get("/api/sessions", headers=_auth(new)).status_code == 200
+        keys = tracker_keys(tracker.url, "alice")
+        new_id = next(k.id for k in keys if k.name == "new laptop")
+        rotated = browser.post(f"/keys/{new_id}/rotate")
+        newer = rotated.text.split('id="new-key">')[1].split("<")[0]
+        assert rotated.status_code == 201 and newer != new
+        assert tracker.anonymous.get("/api/sessions", headers=_auth(new)).status_code == 401
+        newer_id = next(k.id for k in tracker_keys(tracker.url, "alice")
+                        if k.name == "new laptop" and k.revoked_at is None)
+        assert browser.post(f"/keys/{newer_id}/revoke").status_code == 303
+        assert tracker.anonymous.get("/api/sessions", headers=_auth(newer)).status_code == 401
+        assert "revoked" in browser.get("/keys").text
+
+
+def test_another_users_key_cannot_be_revoked_from_the_ui(tracker: Tracker) -> None:
+    bobs = create_api_key(tracker.url, "bob", "bob's")
+    bob_id = next(k.id for k in tracker_keys(tracker.url, "bob") if k.name == "bob's")
+    with _browser(tracker, create_api_key(tracker.url, "alice")) as browser:
+        assert browser.post(f"/keys/{bob_id}/revoke").status_code == 404
+        assert browser.post(f"/keys/{bob_id}/rotate").status_code == 404
+        assert browser.post("/keys/not-a-uuid/revoke").status_code == 404
+        assert "bob's" not in browser.get("/keys").text
+    assert tracker.anonymous.get("/api/sessions", headers=_auth(bobs)).status_code == 200
+
+
+def tracker_keys(url: str, user: str) -> list[Any]:
+    from claude_session.tracker.service.app import with_store
+
+    return with_store(url, lambda store: store.api_keys(user))
+
+
+def test_keys_made_before_names_existed_survive_the_migration(database: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    engine = create_engine(database)
+    try:
+        with engine.connect() as conn, conn.begin():
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")
+            user_id, key = str(uuid.uuid4()), "cst_fromtheolddays"
+            conn.execute(sa.text("INSERT INTO users (id, name, created_at) VALUES "
+                                 "(:i, 'old', :t)"), {"i": user_id, "t": START.isoformat()})
+            conn.execute(sa.text(
+                "INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at) VALUES "
+                "(:i, :u, :h, 'cst_from', :t)"),
+                {"i": str(uuid.uuid4()), "u": user_id, "t": START.isoformat(),
+                 "h": __import__("hashlib").sha256(key.encode()).hexdigest()})
+        assert migrate(engine) == "0001"
+    finally:
+        engine.dispose()
+    from claude_session.tracker.service.app import with_store
+
+    found = with_store(database, lambda store: (store.api_keys("old"),
+                                                store.user_for_api_key(key)))
+    assert [(k.name, k.revoked_at) for k in found[0]] == [(None, None)]
+    assert found[1] is not None and found[1].name == "old"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import TypeVar
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
@@ -29,6 +30,7 @@ from claude_session.tracker.service.guard import (
 from claude_session.tracker.service.storage import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def create_app(database_url: str, *, run_migrations: bool = True,
@@ -67,12 +69,17 @@ def create_app(database_url: str, *, run_migrations: bool = True,
     return app
 
 
-def create_api_key(database_url: str, user: str) -> str:
+def create_api_key(database_url: str, user: str, name: str | None = None) -> str:
     """A new API key for ``user`` (created if new). Show it once: only its hash is kept."""
+    return with_store(database_url, lambda store: store.create_api_key(user, name))
+
+
+def with_store(database_url: str, work: Callable[[Store], T]) -> T:
+    """``work`` on a migrated store of ``database_url``, its engine disposed after."""
     engine = create_engine(database_url)
     try:
         migrate(engine)
-        return Store(engine).create_api_key(user)
+        return work(Store(engine))
     finally:
         engine.dispose()
 

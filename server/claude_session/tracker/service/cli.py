@@ -1,4 +1,5 @@
-"""``claude-session tracker serve | migrate | token create``: run and administer the tracker.
+"""``claude-session tracker serve | migrate | token create|list|revoke|rotate``: run and
+administer the tracker.
 
 ``register(verbs, common)`` adds the ``tracker`` verb to the main CLI. Each sub-verb is a
 ``run(args) -> exit code`` (they need no project, so they bypass the lifecycle core). The
@@ -40,13 +41,26 @@ def register(verbs: Any, common: argparse.ArgumentParser) -> None:
     _database_option(migrate)
     migrate.set_defaults(run=run_migrate)
     token = sub.add_parser("token", parents=[common], help="API keys")
-    token_sub = token.add_subparsers(dest="token_verb", metavar="create",
+    token_sub = token.add_subparsers(dest="token_verb", metavar="create|list|revoke|rotate",
                                      parser_class=type(tracker))
     create = token_sub.add_parser("create", parents=[common],
                                   help="print a new API key for a user (shown once)")
     create.add_argument("--user", required=True, help="user name (created if new)")
+    create.add_argument("--name", default=None, help="what the key is for (e.g. 'laptop')")
     _database_option(create)
     create.set_defaults(run=run_token_create)
+    listing = token_sub.add_parser("list", parents=[common],
+                                   help="every key: id, user, name, created, last used, revoked")
+    listing.add_argument("--user", default=None, help="only this user's keys")
+    _database_option(listing)
+    listing.set_defaults(run=run_token_list)
+    for verb, helping in (("revoke", "refuse a key from now on"),
+                          ("rotate", "revoke a key and print its successor (shown once)")):
+        change = token_sub.add_parser(verb, parents=[common], help=helping)
+        change.add_argument("key", metavar="ID_OR_PREFIX",
+                            help="the key's id or prefix, as `token list` shows it")
+        _database_option(change)
+        change.set_defaults(run=run_token_revoke if verb == "revoke" else run_token_rotate)
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
@@ -137,7 +151,7 @@ def run_token_create(args: argparse.Namespace) -> int:
 
     url = database_url(args)
     try:
-        key = create_api_key(url, args.user)
+        key = create_api_key(url, args.user, args.name)
     except Exception as exc:
         return _fail(args, _database_error(exc, url))
     if getattr(args, "json", False):
@@ -147,4 +161,66 @@ def run_token_create(args: argparse.Namespace) -> int:
         print(key)
         print(f"API key for {args.user} on {_shown(url)}. It is shown only this once; "
               f"keep it (e.g. in CLAUDE_SESSION_TRACKER_TOKEN).", file=sys.stderr)
+    return 0
+
+
+def _key_line(key: Any) -> str:
+    used = key.last_used_at.strftime("%Y-%m-%d %H:%M") if key.last_used_at else "never"
+    state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+    return (f"{key.id}  {key.prefix}…  {key.user:<12} {key.name or '-':<16} "
+            f"created {key.created_at:%Y-%m-%d %H:%M}  last used {used}  {state}")
+
+
+def run_token_list(args: argparse.Namespace) -> int:
+    from claude_session.tracker.service.app import with_store
+
+    url = database_url(args)
+    try:
+        keys = with_store(url, lambda store: store.api_keys(args.user))
+    except Exception as exc:
+        return _fail(args, _database_error(exc, url))
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps({"keys": [k.model_dump(mode="json") for k in keys]}) + "\n")
+    else:
+        for key in keys:
+            print(_key_line(key))
+        if not keys:
+            print("No API keys yet: `claude-session tracker token create --user NAME`.",
+                  file=sys.stderr)
+    return 0
+
+
+def run_token_revoke(args: argparse.Namespace) -> int:
+    from claude_session.tracker.service.app import with_store
+
+    url = database_url(args)
+    try:
+        key = with_store(url, lambda store: store.revoke_api_key(args.key))
+    except Exception as exc:
+        return _fail(args, _database_error(exc, url))
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps({"status": "revoked",
+                                     "key": key.model_dump(mode="json")}) + "\n")
+    else:
+        print(f"Revoked {key.prefix}… ({key.user}{', ' + key.name if key.name else ''}): "
+              f"the tracker refuses it from now on.")
+    return 0
+
+
+def run_token_rotate(args: argparse.Namespace) -> int:
+    from claude_session.tracker.service.app import with_store
+
+    url = database_url(args)
+    try:
+        old, new = with_store(url, lambda store: store.rotate_api_key(args.key))
+    except Exception as exc:
+        return _fail(args, _database_error(exc, url))
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps({"status": "rotated", "revoked": old.model_dump(mode="json"),
+                                     "api_key": new}) + "\n")
+    else:
+        print(new)
+        print(f"Replaces {old.prefix}… of {old.user}, now revoked. The new key is shown only "
+              f"this once; put it where the old one was (CLAUDE_SESSION_TRACKER_TOKEN).",
+              file=sys.stderr)
     return 0

@@ -37,6 +37,7 @@ from claude_session.tracker.service.limits import Refused, check_document
 
 API_KEY_PREFIX = "cst_"
 WEB_SESSION_DAYS = 14
+LAST_USED_EVERY = timedelta(minutes=1)  # a key's last-used time may lag this much (fewer writes)
 
 metadata = sa.MetaData()
 
@@ -55,6 +56,8 @@ api_keys = sa.Table(
     sa.Column("prefix", sa.String(16), nullable=False),
     sa.Column("created_at", Moment(), nullable=False),
     sa.Column("last_used_at", Moment()),
+    sa.Column("name", sa.Text()),
+    sa.Column("revoked_at", Moment()),
 )
 web_sessions = sa.Table(
     "web_sessions", metadata,
@@ -147,6 +150,22 @@ class Application(Model):
     repository_url: str | None = None
 
 
+class ApiKey(Model):
+    """What is known of an API key once made: never the key itself."""
+
+    id: str
+    user: str
+    name: str | None = None
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class UnknownKey(ClaudeSessionError):
+    """No key, or more than one, matches the id or prefix given."""
+
+
 class TrackedSession(SessionRecord):
     """A stored record with what the tracker adds: its application's id and row times."""
 
@@ -223,30 +242,99 @@ class Store:
             conn.execute(users.insert().values(id=found, name=name, created_at=utcnow()))
         return User(str(found), name)
 
-    def create_api_key(self, user_name: str) -> str:
+    def create_api_key(self, user_name: str, name: str | None = None) -> str:
         """A new API key for the user (created if new); only its hash is kept."""
         if not user_name.strip():
             raise InvalidRecord("A user name is required.", "user")
-        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
         with self._write() as conn:
-            owner = self._user(conn, user_name.strip())
-            conn.execute(api_keys.insert().values(
-                id=new_id(), user_id=owner.id, key_hash=hash_secret(key),
-                prefix=key[:len(API_KEY_PREFIX) + 4], created_at=utcnow()))
+            return self._new_key(conn, self._user(conn, user_name.strip()), name)
+
+    def _new_key(self, conn: Connection, owner: User, name: str | None) -> str:
+        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        conn.execute(api_keys.insert().values(
+            id=new_id(), user_id=owner.id, key_hash=hash_secret(key),
+            prefix=key[:len(API_KEY_PREFIX) + 4], created_at=utcnow(),
+            name=(name or "").strip() or None))
         return key
 
     def user_for_api_key(self, key: str) -> User | None:
-        """The owner of ``key``, or None for a key we never issued."""
-        query = (sa.select(users.c.id, users.c.name)
+        """The owner of ``key``, or None for a key we never issued or that was revoked.
+
+        Notes when the key was used, at most once a minute so that a busy key costs no write.
+        """
+        query = (sa.select(users.c.id, users.c.name, api_keys.c.id.label("key_id"),
+                           api_keys.c.last_used_at)
                  .join(api_keys, api_keys.c.user_id == users.c.id)
-                 .where(api_keys.c.key_hash == hash_secret(key)))
+                 .where(api_keys.c.key_hash == hash_secret(key), api_keys.c.revoked_at.is_(None)))
         with self._read() as conn:
             row = conn.execute(query).first()
-        return None if row is None else User(str(row.id), row.name)
+        if row is None:
+            return None
+        now = utcnow()
+        if row.last_used_at is None or row.last_used_at < now - LAST_USED_EVERY:
+            with self._write() as conn:
+                conn.execute(api_keys.update().where(api_keys.c.id == row.key_id)
+                             .values(last_used_at=now))
+        return User(str(row.id), row.name)
 
     def count_api_keys(self) -> int:
         with self._read() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(api_keys)).scalar_one())
+            return int(conn.execute(sa.select(sa.func.count()).select_from(api_keys)
+                                    .where(api_keys.c.revoked_at.is_(None))).scalar_one())
+
+    def api_keys(self, user_name: str | None = None) -> list[ApiKey]:
+        """Every key (or one user's), newest first, revoked ones included."""
+        query = (sa.select(api_keys, users.c.name.label("user"))
+                 .join(users, users.c.id == api_keys.c.user_id)
+                 .order_by(api_keys.c.created_at.desc(), api_keys.c.id))
+        if user_name is not None:
+            query = query.where(users.c.name == user_name)
+        with self._read() as conn:
+            return [_api_key(row) for row in conn.execute(query)]
+
+    def revoke_api_key(self, which: str, user_name: str | None = None) -> ApiKey:
+        """Revoke the key with this id or prefix (of ``user_name`` only, when given)."""
+        with self._write() as conn:
+            found = self._one_key(conn, which, user_name)
+            if found.revoked_at is None:
+                conn.execute(api_keys.update().where(api_keys.c.id == found.id)
+                             .values(revoked_at=utcnow()))
+            return _api_key(conn.execute(self._key_query().where(
+                api_keys.c.id == found.id)).one())
+
+    def rotate_api_key(self, which: str, user_name: str | None = None) -> tuple[ApiKey, str]:
+        """Revoke the key and make its successor (same user and name); returns both."""
+        with self._write() as conn:
+            found = self._one_key(conn, which, user_name)
+            if found.revoked_at is not None:
+                raise UnknownKey(f"The key {found.prefix}… is revoked already; create a new "
+                                 f"one with `claude-session tracker token create`.")
+            conn.execute(api_keys.update().where(api_keys.c.id == found.id)
+                         .values(revoked_at=utcnow()))
+            user_id = conn.execute(sa.select(api_keys.c.user_id).where(
+                api_keys.c.id == found.id)).scalar_one()
+            key = self._new_key(conn, User(str(user_id), found.user), found.name)
+            old = _api_key(conn.execute(self._key_query().where(
+                api_keys.c.id == found.id)).one())
+        return old, key
+
+    @staticmethod
+    def _key_query() -> sa.Select[Any]:
+        return sa.select(api_keys, users.c.name.label("user")).join(
+            users, users.c.id == api_keys.c.user_id)
+
+    def _one_key(self, conn: Connection, which: str, user_name: str | None) -> ApiKey:
+        which = which.strip()
+        match = (api_keys.c.id == which) if is_uuid(which) else (api_keys.c.prefix == which)
+        query = self._key_query().where(match)
+        if user_name is not None:
+            query = query.where(users.c.name == user_name)
+        rows = conn.execute(query).all() if which else []
+        if len(rows) != 1:
+            problem = "No API key has" if not rows else f"{len(rows)} API keys have"
+            raise UnknownKey(f"{problem} the id or prefix {which!r}; `claude-session tracker "
+                             f"token list` shows each key's id.")
+        return _api_key(rows[0])
 
     def open_web_session(self, owner: User) -> str:
         """A browser session for the UI; returns the cookie value (stored hashed)."""
@@ -470,6 +558,13 @@ def _tracked(row: Row[Any], *, runs: Sequence[MaintenanceRun] | None = None) -> 
     if runs is not None:
         data["maintenance_runs"] = list(runs)
     return TrackedSession.model_validate(data)
+
+
+def _api_key(row: Row[Any]) -> ApiKey:
+    data = row._mapping
+    return ApiKey(id=str(data["id"]), user=data["user"], name=data["name"],
+                  prefix=data["prefix"], created_at=data["created_at"],
+                  last_used_at=data["last_used_at"], revoked_at=data["revoked_at"])
 
 
 def _run(row: Row[Any]) -> MaintenanceRun:

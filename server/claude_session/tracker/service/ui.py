@@ -23,12 +23,15 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from claude_session.tracker.service.guard import LoginThrottle
+from claude_session.tracker.service.limits import text_problem
 from claude_session.tracker.service.storage import (
     WEB_SESSION_DAYS,
     Application,
     DayTotals,
     Store,
+    UnknownKey,
     User,
+    is_uuid,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -236,6 +239,59 @@ async def session_page(request: Request) -> Response:
                   session=found)
 
 
+async def keys_page(request: Request, *, new_key: str | None = None,
+                    new_name: str | None = None, status: int = 200) -> Response:
+    user = await signed_in(request)
+    if user is None:
+        return _to_login(request)
+    keys = await run_in_threadpool(_store(request).api_keys, user.name)
+    return render(request, "keys.html", status=status, user=user,
+                  applications=await _sidebar(request, user), current=None, keys=keys,
+                  new_key=new_key, new_name=new_name, section="keys")
+
+
+async def create_key(request: Request) -> Response:
+    user = await signed_in(request)
+    if user is None:
+        return _to_login(request)
+    form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
+    name = form.get("name", [""])[0].strip()[:100]
+    if text_problem(name) is not None:
+        raise HTTPException(400, "name must be plain text.")
+    key = await run_in_threadpool(_store(request).create_api_key, user.name, name or None)
+    return await keys_page(request, new_key=key, new_name=name or None, status=201)
+
+
+async def revoke_key(request: Request) -> Response:
+    return await change_key(request, "revoke")
+
+
+async def rotate_key(request: Request) -> Response:
+    return await change_key(request, "rotate")
+
+
+async def change_key(request: Request, action: str) -> Response:
+    """Revoke or rotate one of the signed-in user's keys."""
+    user = await signed_in(request)
+    if user is None:
+        return _to_login(request)
+    store, key_id = _store(request), request.path_params["key_id"]
+    if not is_uuid(key_id):
+        raise HTTPException(404, "No such API key.")
+    try:
+        if action == "revoke":
+            await run_in_threadpool(store.revoke_api_key, key_id, user.name)
+            return RedirectResponse("/keys", status_code=303)
+        old, key = await run_in_threadpool(store.rotate_api_key, key_id, user.name)
+    except UnknownKey as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return await keys_page(request, new_key=key, new_name=old.name, status=201)
+
+
+async def _keys_get(request: Request) -> Response:
+    return await keys_page(request)
+
+
 routes: list[BaseRoute] = [
     Route("/", sessions_page, methods=["GET"]),
     Route("/login", login_form, methods=["GET"]),
@@ -243,5 +299,9 @@ routes: list[BaseRoute] = [
     Route("/logout", logout, methods=["POST"]),
     Route("/applications/{application_id}", sessions_page, methods=["GET"]),
     Route("/sessions/{session_id}", session_page, methods=["GET"]),
+    Route("/keys", _keys_get, methods=["GET"]),
+    Route("/keys", create_key, methods=["POST"]),
+    Route("/keys/{key_id}/revoke", revoke_key, methods=["POST"]),
+    Route("/keys/{key_id}/rotate", rotate_key, methods=["POST"]),
     Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
 ]
