@@ -618,3 +618,84 @@ def test_keys_made_before_names_existed_survive_the_migration(database: str) -> 
                                                 store.user_for_api_key(key)))
     assert [(k.name, k.revoked_at) for k in found[0]] == [(None, None)]
     assert found[1] is not None and found[1].name == "old"
+
+
+# --- command types (the seed's maintenance_runs.command_type_id) -------------------------------
+
+
+def _runs(*commands: str) -> list[MaintenanceRun]:
+    return [MaintenanceRun(command=c, status="ok" if n % 2 else "failed",
+                           run_at=START + timedelta(minutes=n)) for n, c in enumerate(commands)]
+
+
+def test_runs_get_a_command_type_from_their_command(tracker: Tracker) -> None:
+    first = record(maintenance_runs=_runs("npm audit", "npm audit --json", "./scan.sh --deep"))
+    second = record(maintenance_runs=_runs("NPM audit", "make lint FOO=1"))
+    for rec in (first, second):
+        assert tracker.alice.post("/api/sessions", json=body(rec)).status_code == 201
+    got = tracker.alice.get(f"/api/sessions/{first.id}").json()
+    assert [r["command_type"] for r in got["maintenance_runs"]] == [
+        "npm audit", "npm audit", "scan.sh"]
+    assert tracker.count("command_types") == 3  # npm audit, scan.sh, make lint
+    engine = create_engine(tracker.url)
+    try:
+        with engine.connect() as conn:
+            orphans = conn.execute(sa.text(
+                "SELECT count(*) FROM maintenance_runs r LEFT JOIN command_types t "
+                "ON t.id = r.command_type_id WHERE t.id IS NULL")).scalar_one()
+        keys = sa.inspect(engine).get_foreign_keys("maintenance_runs")
+    finally:
+        engine.dispose()
+    assert orphans == 0
+    assert any(k["referred_table"] == "command_types"
+               and k["constrained_columns"] == ["command_type_id"] for k in keys)
+
+
+def test_runs_from_before_command_types_get_theirs_in_the_migration(database: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    engine = create_engine(database)
+    try:
+        with engine.connect() as conn, conn.begin():
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0003")
+            ids = {n: str(uuid.uuid4()) for n in ("user", "app", "session", "r1", "r2", "r3")}
+            stamp = START.isoformat()
+            conn.execute(sa.text("INSERT INTO users VALUES (:user, 'old', :t)"),
+                         {**ids, "t": stamp})
+            conn.execute(sa.text("INSERT INTO applications (id, name, user_id, created_at) "
+                                 "VALUES (:app, 'old-app', :user, :t)"), {**ids, "t": stamp})
+            for n, cmd in (("r1", "cargo audit"), ("r2", "cargo audit --deny warnings"),
+                           ("r3", "security-scan")):
+                conn.execute(sa.text(
+                    "INSERT INTO maintenance_runs (id, application_id, command, status, run_at) "
+                    "VALUES (:id, :app, :cmd, 'ok', :t)"),
+                    {"id": ids[n], "app": ids["app"], "cmd": cmd, "t": stamp})
+        assert migrate(engine) == "0003"
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT r.command, t.name FROM maintenance_runs r JOIN command_types t "
+                "ON t.id = r.command_type_id ORDER BY r.command")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [("cargo audit", "cargo audit"),
+                                        ("cargo audit --deny warnings", "cargo audit"),
+                                        ("security-scan", "security-scan")]
+
+
+def test_the_ui_groups_runs_by_type(tracker: Tracker) -> None:
+    key = create_api_key(tracker.url, "carol")
+    rec = record(maintenance_runs=_runs("npm audit", "security-scan", "npm audit --json"))
+    assert tracker.anonymous.post("/api/sessions", json=body(rec),
+                                  headers=_auth(key)).status_code == 201
+    with _browser(tracker, key) as browser:
+        page = browser.get(f"/sessions/{rec.id}").text
+        groups = page.split('<h3 class="run-type">')[1:]
+        assert [g.split(" <")[0] for g in groups] == ["npm audit", "security-scan"]
+        assert "2 runs" in groups[0] and "1 run<" in groups[1]
+        overview = browser.get("/").text.split('id="run-types"')[1].split("</section>")[0]
+        assert "npm audit" in overview and "security-scan" in overview
+        assert ">2<" in overview  # two npm audit runs

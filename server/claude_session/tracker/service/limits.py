@@ -103,3 +103,18 @@ def _name(where: tuple[str, ...]) -> str:
     """The dotted path, with any lone surrogate in a key spelled as an escape (it is not text)."""
     name = ".".join(where) or "body"
     return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def command_type_name(command: str) -> str:
+    """A maintenance run's type: its command without options, paths or values, lower-cased, at
+    most three words (``npm audit --json`` -> ``npm audit``; ``./scan.sh`` -> ``scan.sh``)."""
+    words: list[str] = []
+    for word in command.strip().split():
+        if word.startswith("-") or "=" in word or len(words) == 3:
+            break
+        if "/" in word:
+            word = word.rstrip("/").rsplit("/", 1)[-1]
+            if words:  # a path argument ends the name; a path as the program is its name
+                break
+        words.append(word.lower())
+    return " ".join(words)[:100] or "(unnamed)"

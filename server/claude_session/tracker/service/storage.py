@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
 
@@ -33,7 +34,7 @@ from claude_session.tracker.service.database import (
     Moment,
     Unreadable,
 )
-from claude_session.tracker.service.limits import Refused, check_document
+from claude_session.tracker.service.limits import Refused, check_document, command_type_name
 
 API_KEY_PREFIX = "cst_"
 WEB_SESSION_DAYS = 14
@@ -108,13 +109,19 @@ claude_sessions = sa.Table(
     sa.Column("created_at", Moment(), nullable=False),
     sa.Column("updated_at", Moment(), nullable=False),
 )
+command_types = sa.Table(
+    "command_types", metadata,
+    sa.Column("id", Guid(), primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False, unique=True),
+    sa.Column("created_at", Moment(), nullable=False),
+)
 maintenance_runs = sa.Table(
     "maintenance_runs", metadata,
     sa.Column("id", Guid(), primary_key=True),
     sa.Column("application_id", Guid(), sa.ForeignKey("applications.id", ondelete="CASCADE"),
               nullable=False),
     sa.Column("session_id", Guid(), sa.ForeignKey("claude_sessions.id", ondelete="CASCADE")),
-    sa.Column("command_type_id", Guid()),
+    sa.Column("command_type_id", Guid(), sa.ForeignKey("command_types.id", ondelete="SET NULL")),
     sa.Column("command", sa.Text(), nullable=False),
     sa.Column("status", sa.Text(), nullable=False),
     sa.Column("results", Document()),
@@ -166,10 +173,18 @@ class UnknownKey(ClaudeSessionError):
     """No key, or more than one, matches the id or prefix given."""
 
 
+class TrackedRun(MaintenanceRun):
+    """A stored maintenance run with its command type (``command_types.name``)."""
+
+    command_type: str | None = None
+
+
 class TrackedSession(SessionRecord):
-    """A stored record with what the tracker adds: its application's id and row times."""
+    """A stored record with what the tracker adds: its application's id, row times, and its
+    runs' command types."""
 
     application_id: str
+    maintenance_runs: list[TrackedRun] = Field(default_factory=list)  # type: ignore[assignment]
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -179,6 +194,16 @@ class Page:
     sessions: list[TrackedSession]
     total: int
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
+
+
+@dataclass(frozen=True)
+class RunType:
+    """One command type's runs in a user's (or one application's) history."""
+
+    name: str
+    runs: int
+    last_run_at: datetime
+    last_status: str
 
 
 @dataclass(frozen=True)
@@ -439,11 +464,27 @@ class Store:
         if elsewhere:  # the same user's run moved to this session: keep one row
             conn.execute(maintenance_runs.delete().where(
                 maintenance_runs.c.id.in_([row.id for row in elsewhere])))
+        types = self._command_types(conn, {command_type_name(r.command)
+                                           for r in record.maintenance_runs})
         conn.execute(maintenance_runs.insert(), [
             {"id": run.id, "application_id": app_id, "session_id": record.id,
-             "command_type_id": None, "command": run.command, "status": run.status,
+             "command_type_id": types[command_type_name(run.command)],
+             "command": run.command, "status": run.status,
              "results": run.model_dump(mode="json")["results"], "notes": run.notes,
              "run_at": run.run_at} for run in record.maintenance_runs])
+
+    def _command_types(self, conn: Connection, names: set[str]) -> dict[str, str]:
+        """The ids of these command types, made on first use (racing first uses make one)."""
+        found = dict(conn.execute(sa.select(command_types.c.name, command_types.c.id)
+                                  .where(command_types.c.name.in_(names))).all())
+        for name in names - found.keys():
+            conn.execute(_insert(conn, command_types).values(
+                id=new_id(), name=name, created_at=utcnow()).on_conflict_do_nothing(
+                index_elements=["name"]))
+        if names - found.keys():
+            found = dict(conn.execute(sa.select(command_types.c.name, command_types.c.id)
+                                      .where(command_types.c.name.in_(names))).all())
+        return {name: str(type_id) for name, type_id in found.items()}
 
     # --- reading records ----------------------------------------------------------------------
 
@@ -489,7 +530,10 @@ class Store:
                                       applications.c.id == claude_sessions.c.application_id)
         query = _session_select().select_from(joined).where(
             claude_sessions.c.id == session_id, claude_sessions.c.user_id == owner.id)
-        runs = (sa.select(maintenance_runs).where(maintenance_runs.c.session_id == session_id)
+        runs = (sa.select(maintenance_runs, command_types.c.name.label("command_type"))
+                .outerjoin(command_types,
+                           command_types.c.id == maintenance_runs.c.command_type_id)
+                .where(maintenance_runs.c.session_id == session_id)
                 .order_by(maintenance_runs.c.run_at, maintenance_runs.c.id))
         with self._read() as conn:
             row = conn.execute(query).first()
@@ -510,6 +554,25 @@ class Store:
         if not is_uuid(application_id):
             return None
         return next((a for a in self.applications(owner) if a.id == application_id), None)
+
+    def run_types(self, owner: User, *, application_id: str | None = None) -> list[RunType]:
+        """The user's maintenance runs grouped by command type: count, last run and status."""
+        owned = applications.c.user_id == owner.id
+        query = (sa.select(command_types.c.name, maintenance_runs.c.run_at,
+                           maintenance_runs.c.status)
+                 .join(command_types, command_types.c.id == maintenance_runs.c.command_type_id)
+                 .join(applications, applications.c.id == maintenance_runs.c.application_id)
+                 .where(owned).order_by(maintenance_runs.c.run_at))
+        if application_id is not None:
+            if not is_uuid(application_id):
+                return []
+            query = query.where(maintenance_runs.c.application_id == application_id)
+        groups: dict[str, tuple[int, datetime, str]] = {}
+        with self._read() as conn:
+            for row in conn.execute(query):
+                count = groups.get(row.name, (0, row.run_at, row.status))[0]
+                groups[row.name] = (count + 1, row.run_at, row.status)
+        return [RunType(name, *values) for name, values in sorted(groups.items())]
 
     def daily_totals(self, owner: User, *, application_id: str | None = None, days: int = 30,
                      today: date | None = None) -> list[DayTotals]:
@@ -548,7 +611,7 @@ def _session_select() -> sa.Select[Any]:
                      applications.c.repository_url.label("repository_url"))
 
 
-def _tracked(row: Row[Any], *, runs: Sequence[MaintenanceRun] | None = None) -> TrackedSession:
+def _tracked(row: Row[Any], *, runs: Sequence[TrackedRun] | None = None) -> TrackedSession:
     """The row as a record; ValueError when a JSON column does not parse."""
     data: dict[str, Any] = dict(row._mapping)
     for name in _JSON_COLUMNS:
@@ -567,9 +630,9 @@ def _api_key(row: Row[Any]) -> ApiKey:
                   last_used_at=data["last_used_at"], revoked_at=data["revoked_at"])
 
 
-def _run(row: Row[Any]) -> MaintenanceRun:
+def _run(row: Row[Any]) -> TrackedRun:
     data = dict(row._mapping)
     if isinstance(data["results"], Unreadable):
         data["results"] = data["results"].text
-    return MaintenanceRun.model_validate(
-        {k: data[k] for k in ("id", "command", "status", "results", "notes", "run_at")})
+    return TrackedRun.model_validate({k: data[k] for k in (
+        "id", "command", "status", "results", "notes", "run_at", "command_type")})

@@ -218,11 +218,12 @@ async def sessions_page(request: Request) -> Response:
         user, application_id=app_id, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE))
     days = await run_in_threadpool(lambda: store.daily_totals(
         user, application_id=app_id, days=CHART_DAYS))
+    run_types = await run_in_threadpool(lambda: store.run_types(user, application_id=app_id))
     pages = max((page.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render(request, "sessions.html", user=user,
                   applications=await _sidebar(request, user), current=current,
                   sessions=page.sessions, total=page.total, page=page_number, pages=pages,
-                  chart=chart(days))
+                  chart=chart(days), run_types=run_types)
 
 
 async def session_page(request: Request) -> Response:
