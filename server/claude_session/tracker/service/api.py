@@ -5,6 +5,7 @@
     GET  /api/sessions/{id}      one record with its maintenance runs
     GET  /api/applications       the caller's applications
     GET  /api/health             {"status": "ok"}
+    GET  /api/openapi.json       this API as an OpenAPI 3.1 document (openapi.py)
 
 Every error is ``{"error": message}`` (plus ``field`` for a refused record): 400 unreadable
 body, 401 missing or unknown key, 404 unknown or another user's id, 409 an id owned by
@@ -13,6 +14,7 @@ another account, 413 body over the limit, 422 a record the model refuses, 503 da
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import Any
@@ -188,8 +190,21 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+@functools.cache
+def _openapi() -> dict[str, Any]:
+    from claude_session import __version__
+    from claude_session.tracker.service.openapi import document
+
+    return document(__version__)
+
+
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(_openapi())
+
+
 routes = [
     Route("/api/health", health, methods=["GET"]),
+    Route("/api/openapi.json", openapi, methods=["GET"]),
     Route("/api/sessions", post_session, methods=["POST"]),
     Route("/api/sessions", list_sessions, methods=["GET"]),
     Route("/api/sessions/{session_id}", get_session, methods=["GET"]),
