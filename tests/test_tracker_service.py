@@ -699,3 +699,142 @@ def test_the_ui_groups_runs_by_type(tracker: Tracker) -> None:
         overview = browser.get("/").text.split('id="run-types"')[1].split("</section>")[0]
         assert "npm audit" in overview and "security-scan" in overview
         assert ">2<" in overview  # two npm audit runs
+
+
+# --- a service a team can run: workers, environment, migrations that cannot race ---------------
+
+SERVER = str(Path(__file__).resolve().parent.parent / "server")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+@contextlib.contextmanager
+def served_by_cli(*argv: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``claude-session tracker serve ARGV`` as a process on a free port; yields its base URL."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "claude_session.cli", "tracker", "serve", "--port", str(port),
+         *argv], env={**os.environ, "PYTHONPATH": SERVER, **(env or {})},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise AssertionError(f"the tracker did not start: {server.stderr.read()!r}")
+            time.sleep(0.2)
+        yield base
+        assert len(_children(server.pid)) >= (int(argv[argv.index("--workers") + 1])
+                                              if "--workers" in argv else 0)
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+
+
+def test_serve_with_two_workers_takes_concurrent_records(database: str) -> None:
+    key = create_api_key(database, "alice")
+    with served_by_cli("--workers", "2", "--database", database) as base:
+        statuses: list[int] = []
+
+        def send() -> None:
+            with httpx.Client(base_url=base, headers=_auth(key), timeout=30) as client:
+                for _ in range(10):
+                    statuses.append(client.post("/api/sessions",
+                                                json=body(full_record())).status_code)
+
+        threads = [threading.Thread(target=send) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert statuses == [201] * 40
+        listed = httpx.get(f"{base}/api/sessions", headers=_auth(key)).json()
+        assert listed["total"] == 40
+
+
+def test_the_app_factory_reads_its_configuration_from_the_environment(tmp_path: Path) -> None:
+    from claude_session.tracker.service.app import ServiceConfig, from_environment
+
+    db = tmp_path / "from-env.db"
+    env = {"CLAUDE_SESSION_TRACKER_DATABASE": f"sqlite:///{db}",
+           "CLAUDE_SESSION_TRACKER_SECRET": "s3cret", "HOME": str(tmp_path),
+           "CLAUDE_SESSION_TRACKER_ORIGINS": "https://a.example, https://b.example",
+           "CLAUDE_SESSION_TRACKER_SECURE_COOKIES": "1"}
+    config = ServiceConfig.from_env(env)
+    assert config.allowed_origins == ("https://a.example", "https://b.example")
+    assert config.secure_cookies and "s3cret" not in repr(config)
+    assert ServiceConfig.from_env({"HOME": str(tmp_path)}).database.endswith("tracker.db")
+    key = create_api_key(f"sqlite:///{db}", "alice")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        app = from_environment()
+    with serve(app) as base, httpx.Client(base_url=base) as browser:
+        answer = browser.post("/login", data={"api_key": key},
+                              headers={"Origin": "https://b.example"})
+        assert answer.status_code == 303 and "secure" in answer.headers["set-cookie"].lower()
+    assert db.exists()
+
+
+def test_the_cookie_secret_signs_every_browser_out_when_changed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    key = create_api_key(url, "alice")
+    with serve(create_app(url, secret="one")) as base, httpx.Client(base_url=base) as browser:
+        assert browser.post("/login", data={"api_key": key}).status_code == 303
+        cookie = dict(browser.cookies)
+        assert browser.get("/").status_code == 200
+    with serve(create_app(url, secret="two")) as base, \
+            httpx.Client(base_url=base, cookies=cookie) as browser:
+        assert browser.get("/").status_code == 303  # to the log-in page
+
+
+_SQLITE_MIGRATOR = """
+import sys
+sys.path.insert(0, {server!r})
+from claude_session.tracker.service.database import create_engine, migrate
+engine = create_engine({url!r})
+migrate(engine)
+engine.dispose()
+"""
+
+
+def test_processes_starting_together_migrate_a_sqlite_file_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    script = tmp_path / "migrate.py"
+    script.write_text(_SQLITE_MIGRATOR.format(server=SERVER, url=url))
+    procs = [subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE)
+             for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    finally:
+        engine.dispose()
+    assert [v[0] for v in versions] == [HEAD]

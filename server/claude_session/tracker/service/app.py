@@ -1,15 +1,32 @@
-"""The tracker service as an ASGI application: ``create_app(database_url)``.
+"""The tracker service as an ASGI application: ``create_app(database_url)``, and
+``from_environment()``, the factory a process manager calls in each worker.
 
 Starlette (which ``mcp`` already brings) serves the JSON API (``api.py``) and the Sessions UI
 (``ui.py``) over one ``Store``. The schema is migrated when the app is created, so a fresh
-database works at once; the engine is disposed when the server shuts down.
+database works at once (N workers starting together migrate once: ``database.migrate``); the
+engine is disposed when the server shuts down.
+
+``from_environment`` reads (see ``ServiceConfig``):
+
+    CLAUDE_SESSION_TRACKER_DATABASE   sqlite:///PATH or postgresql://USER@HOST/DB
+                                      (default: this machine's local tracker file)
+    CLAUDE_SESSION_TRACKER_SECRET     keys browser-session cookies (HMAC); change it to sign
+                                      every browser out. Optional: cookies are random either way
+    CLAUDE_SESSION_TRACKER_ORIGINS    comma-separated public origins that may post the UI's
+                                      forms, e.g. https://tracker.example.com
+    CLAUDE_SESSION_TRACKER_SECURE_COOKIES  1: always mark the cookie Secure (TLS at a proxy)
+
+Proxy headers (X-Forwarded-For/-Proto) are the server's business: ``tracker serve
+--forwarded-allow-ips`` or uvicorn's ``--proxy-headers --forwarded-allow-ips``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+import os
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -19,6 +36,8 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from claude_session.config import Settings
+from claude_session.paths import Paths
 from claude_session.tracker.service import api, ui
 from claude_session.tracker.service.database import create_engine, migrate
 from claude_session.tracker.service.guard import (
@@ -33,9 +52,41 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What the tracker service takes from its environment."""
+
+    database: str
+    secret: str | None = field(default=None, repr=False)
+    allowed_origins: tuple[str, ...] = ()
+    secure_cookies: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceConfig:
+        env = os.environ if environ is None else environ
+        database = (env.get("CLAUDE_SESSION_TRACKER_DATABASE") or "").strip()
+        if not database:
+            database = f"sqlite:///{Paths(Settings.from_env(env).home).tracker_db}"
+        origins = env.get("CLAUDE_SESSION_TRACKER_ORIGINS", "")
+        return cls(database=database,
+                   secret=(env.get("CLAUDE_SESSION_TRACKER_SECRET") or "").strip() or None,
+                   allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+                   secure_cookies=env.get("CLAUDE_SESSION_TRACKER_SECURE_COOKIES", "").strip()
+                   .lower() in ("1", "true", "yes"))
+
+
+def from_environment() -> Starlette:
+    """The ASGI app configured from the environment: the factory for uvicorn's ``--factory``
+    and for ``tracker serve --workers N``."""
+    config = ServiceConfig.from_env()
+    return create_app(config.database, allowed_origins=config.allowed_origins,
+                      secret=config.secret, secure_cookies=config.secure_cookies)
+
+
 def create_app(database_url: str, *, run_migrations: bool = True,
                allowed_origins: Iterable[str] = (), body_deadline: float = BODY_DEADLINE,
-               chunk_deadline: float = CHUNK_DEADLINE) -> Starlette:
+               chunk_deadline: float = CHUNK_DEADLINE, secret: str | None = None,
+               secure_cookies: bool = False) -> Starlette:
     """The tracker service on ``database_url`` (``sqlite:///PATH``, ``postgresql://...``).
 
     ``allowed_origins`` are other origins whose pages may post the UI's forms (the tracker's
@@ -63,8 +114,9 @@ def create_app(database_url: str, *, run_migrations: bool = True,
                                body_deadline=body_deadline, chunk_deadline=chunk_deadline)],
         lifespan=lifespan,
     )
-    app.state.store = Store(engine)
+    app.state.store = Store(engine, secret)
     app.state.throttle = LoginThrottle()
+    app.state.secure_cookies = secure_cookies
     app.state.templates = ui.templates()
     return app
 

@@ -14,9 +14,7 @@ import json
 import sys
 from typing import Any
 
-from claude_session.config import Settings
 from claude_session.errors import ClaudeSessionError
-from claude_session.paths import Paths
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -34,6 +32,13 @@ def register(verbs: Any, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT,
                        help=f"port (default {DEFAULT_PORT})")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="worker processes (default 1; use PostgreSQL, or SQLite in WAL mode "
+                            "as set up here, for more)")
+    serve.add_argument("--forwarded-allow-ips", default=None, metavar="IPS",
+                       help="trust X-Forwarded-For/-Proto from these proxy addresses "
+                            "(comma-separated, or '*'); default: 127.0.0.1 only, or "
+                            "$FORWARDED_ALLOW_IPS")
     _database_option(serve)
     serve.set_defaults(run=run_serve)
     migrate = sub.add_parser("migrate", parents=[common],
@@ -70,10 +75,13 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
 
 
 def database_url(args: argparse.Namespace) -> str:
-    """The ``--database`` URL, or the local tracker's SQLite file."""
+    """The ``--database`` URL, else $CLAUDE_SESSION_TRACKER_DATABASE, else the local tracker's
+    SQLite file."""
+    from claude_session.tracker.service.app import ServiceConfig
+
     if args.database:
         return str(args.database)
-    return f"sqlite:///{Paths(Settings.from_env().home).tracker_db}"
+    return ServiceConfig.from_env().database
 
 
 def _shown(url: str) -> str:
@@ -104,24 +112,37 @@ def _database_error(exc: Exception, url: str) -> ClaudeSessionError:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    """Migrate once, then serve: in this process, or in ``--workers`` processes that each build
+    the app with ``app.from_environment`` (the database URL passes to them in the environment).
+    """
+    import os
+
     import uvicorn
 
-    from claude_session.tracker.service.app import create_app
+    from claude_session.tracker.service.app import with_store
     from claude_session.tracker.service.guard import HeaderDeadline
 
     url = database_url(args)
+    if args.workers < 1:
+        return _fail(args, ClaudeSessionError("--workers must be 1 or more."))
     try:
-        app = create_app(url)
-        keys = app.state.store.count_api_keys()
+        keys = with_store(url, lambda store: store.count_api_keys())
     except Exception as exc:
         return _fail(args, _database_error(exc, url))
-    print(f"Tracker on http://{args.host}:{args.port} (database {_shown(url)})", file=sys.stderr)
+    workers = f", {args.workers} workers" if args.workers > 1 else ""
+    print(f"Tracker on http://{args.host}:{args.port} (database {_shown(url)}{workers})",
+          file=sys.stderr)
     if keys == 0:
         hint = "" if args.database else f" --user {LOCAL_USER}"
         print(f"No API keys yet: create one with `claude-session tracker token create"
               f"{hint or ' --user NAME'}` to log in.", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info",
-                timeout_graceful_shutdown=5, http=HeaderDeadline)
+    os.environ["CLAUDE_SESSION_TRACKER_DATABASE"] = url
+    options: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": "info",
+                               "timeout_graceful_shutdown": 5, "http": HeaderDeadline,
+                               "workers": args.workers, "factory": True}
+    if args.forwarded_allow_ips:
+        options.update(proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
+    uvicorn.run("claude_session.tracker.service.app:from_environment", **options)
     return 0
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import secrets
 import uuid
 from collections.abc import Iterator, Sequence
@@ -237,8 +238,16 @@ def _insert(conn: Connection, table: sa.Table) -> Any:
 class Store:
     """Users, keys and session records in one database (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, secret: str | None = None) -> None:
         self.engine = engine
+        self._secret = secret.encode() if secret else None
+
+    def _cookie_hash(self, token: str) -> str:
+        """A browser session's stored hash; with a secret, an HMAC, so that changing the secret
+        signs every browser out."""
+        if self._secret is None:
+            return hash_secret(token)
+        return hmac.new(self._secret, token.encode(), hashlib.sha256).hexdigest()
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -368,14 +377,14 @@ class Store:
         with self._write() as conn:
             conn.execute(web_sessions.delete().where(web_sessions.c.expires_at < now))
             conn.execute(web_sessions.insert().values(
-                id=new_id(), user_id=owner.id, token_hash=hash_secret(token), created_at=now,
+                id=new_id(), user_id=owner.id, token_hash=self._cookie_hash(token), created_at=now,
                 expires_at=now + timedelta(days=WEB_SESSION_DAYS)))
         return token
 
     def user_for_web_session(self, token: str) -> User | None:
         query = (sa.select(users.c.id, users.c.name)
                  .join(web_sessions, web_sessions.c.user_id == users.c.id)
-                 .where(web_sessions.c.token_hash == hash_secret(token),
+                 .where(web_sessions.c.token_hash == self._cookie_hash(token),
                         web_sessions.c.expires_at > utcnow()))
         with self._read() as conn:
             row = conn.execute(query).first()
@@ -384,7 +393,7 @@ class Store:
     def close_web_session(self, token: str) -> None:
         with self._write() as conn:
             conn.execute(web_sessions.delete().where(
-                web_sessions.c.token_hash == hash_secret(token)))
+                web_sessions.c.token_hash == self._cookie_hash(token)))
 
     # --- writing records ----------------------------------------------------------------------
 

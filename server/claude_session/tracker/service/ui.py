@@ -188,7 +188,8 @@ async def login(request: Request) -> Response:
     token = await run_in_threadpool(_store(request).open_web_session, user)
     response = RedirectResponse(after, status_code=303)
     response.set_cookie(COOKIE, token, max_age=WEB_SESSION_DAYS * 86400, httponly=True,
-                        samesite="lax", secure=request.url.scheme == "https")
+                        samesite="lax",
+                        secure=request.url.scheme == "https" or request.app.state.secure_cookies)
     return response
 
 
