@@ -286,7 +286,7 @@ def test_another_users_session_answers_404_and_is_not_listed(tracker: Tracker) -
     response = tracker.bob.get(f"/api/sessions/{mine.id}")
     assert response.status_code == 404 and response.json()["error"]
     assert tracker.bob.get("/api/sessions").json() == {"sessions": [], "total": 0,
-                                                       "next_offset": None}
+                                                       "next_offset": None, "next_cursor": None}
     assert tracker.bob.get("/api/applications").json() == {"applications": []}
     assert tracker.alice.get(f"/api/sessions/{mine.id}").status_code == 200
 
@@ -838,3 +838,68 @@ def test_processes_starting_together_migrate_a_sqlite_file_once(tmp_path: Path) 
     finally:
         engine.dispose()
     assert [v[0] for v in versions] == [HEAD]
+
+
+# --- keyset pagination -------------------------------------------------------------------------
+
+
+def _many(tracker: Tracker, count: int) -> list[str]:
+    """``count`` sessions, several sharing a start time; their ids newest first."""
+    sent = [record(started_at=START + timedelta(hours=n // 3), ended_at=START + timedelta(
+        hours=n // 3, minutes=5)) for n in range(count)]
+    for rec in sent:
+        assert tracker.alice.post("/api/sessions", json=body(rec)).status_code == 201
+    everything = tracker.alice.get("/api/sessions", params={"limit": 500}).json()["sessions"]
+    return [s["id"] for s in everything]
+
+
+def test_cursor_pages_walk_every_session_once_in_order(tracker: Tracker) -> None:
+    newest_first = _many(tracker, 23)
+    seen: list[str] = []
+    params: dict[str, Any] = {"limit": 5}
+    while True:
+        page = tracker.alice.get("/api/sessions", params=params).json()
+        assert page["total"] == 23 and page["next_offset"] is None or "cursor" not in params
+        seen += [s["id"] for s in page["sessions"]]
+        if page["next_cursor"] is None:
+            break
+        params = {"limit": 5, "cursor": page["next_cursor"]}
+    assert seen == newest_first
+
+
+@pytest.mark.parametrize("params", [{"cursor": "junk"}, {"cursor": "W10", "limit": "5"},
+                                    {"cursor": "x" * 3000}, {"cursor": "a%00"}])
+def test_a_cursor_the_tracker_did_not_make_is_400(tracker: Tracker,
+                                                  params: dict[str, str]) -> None:
+    answer = tracker.alice.get("/api/sessions", params=params)
+    assert answer.status_code == 400 and answer.json()["field"] == "cursor"
+
+
+def test_cursor_and_offset_together_are_400(tracker: Tracker) -> None:
+    _many(tracker, 3)
+    first = tracker.alice.get("/api/sessions", params={"limit": 1}).json()
+    answer = tracker.alice.get("/api/sessions", params={"cursor": first["next_cursor"],
+                                                        "offset": 1})
+    assert answer.status_code == 400 and answer.json()["field"] == "cursor"
+
+
+def test_the_ui_pages_older_and_newer_by_cursor(tracker: Tracker) -> None:
+    import re
+
+    from claude_session.tracker.service import ui
+
+    newest_first = _many(tracker, ui.PAGE_SIZE * 2 + 7)
+    key = create_api_key(tracker.url, "alice")
+    with _browser(tracker, key) as browser:
+        pages, url = [], "/"
+        while url:
+            html = browser.get(url).text
+            pages.append(re.findall(r'href="/sessions/([0-9a-f-]{36})"', html)[::2])
+            older = re.search(r'href="\?after=([^"]+)" rel="next"', html)
+            url = f"/?after={older.group(1)}" if older else ""
+        assert [len(p) for p in pages] == [ui.PAGE_SIZE, ui.PAGE_SIZE, 7]
+        assert [i for p in pages for i in p] == newest_first
+        newer = re.search(r'href="\?before=([^"]+)" rel="prev"', html)
+        assert newer is not None
+        back = browser.get(f"/?before={newer.group(1)}").text
+        assert re.findall(r'href="/sessions/([0-9a-f-]{36})"', back)[::2] == pages[1]

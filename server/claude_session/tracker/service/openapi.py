@@ -27,6 +27,7 @@ class SessionPage(Model):
     sessions: list[TrackedSession]
     total: int
     next_offset: int | None = None
+    next_cursor: str | None = None
 
 
 class Applications(Model):
@@ -126,8 +127,9 @@ def _paths() -> dict[str, Any]:
         _query(
             "offset",
             {"type": "integer", "minimum": 0, "maximum": 2**62, "default": 0},
-            "sessions to skip",
+            "sessions to skip (slow for deep pages: prefer cursor)",
         ),
+        _query("cursor", {"type": "string"}, "the previous page's next_cursor (not with offset)"),
     ]
     return {
         "/api/health": {

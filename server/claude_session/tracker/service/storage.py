@@ -11,9 +11,12 @@ maintenance runs, so an outbox may resend as often as it needs to.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import hashlib
 import hmac
+import json
 import secrets
 import uuid
 from collections.abc import Iterator, Sequence
@@ -35,7 +38,12 @@ from claude_session.tracker.service.database import (
     Moment,
     Unreadable,
 )
-from claude_session.tracker.service.limits import Refused, check_document, command_type_name
+from claude_session.tracker.service.limits import (
+    Refused,
+    check_document,
+    check_moment,
+    command_type_name,
+)
 
 API_KEY_PREFIX = "cst_"
 WEB_SESSION_DAYS = 14
@@ -195,6 +203,47 @@ class Page:
     sessions: list[TrackedSession]
     total: int
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
+    newer: bool = False  # are there sessions before this page (newer ones)?
+    older: bool = False  # ... and after it?
+    first: Cursor | None = None  # where this page starts and ends, for keyset links
+    last: Cursor | None = None
+
+
+class BadCursor(ClaudeSessionError):
+    """A cursor this tracker did not make."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the newest-first order of sessions: (started_at, created_at, id).
+
+    Pages after or before a cursor are an index range scan, so page 2,000 costs what page 1
+    does (an offset would walk every row before it).
+    """
+
+    started_at: datetime
+    created_at: datetime
+    id: str
+
+    def encode(self) -> str:
+        text = json.dumps([self.started_at.isoformat(), self.created_at.isoformat(), self.id])
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            started, created, row_id = json.loads(raw)
+            cursor = cls(datetime.fromisoformat(started), datetime.fromisoformat(created),
+                         str(row_id))
+            check_moment(cursor.started_at, "cursor")
+            check_moment(cursor.created_at, "cursor")
+        except (ValueError, TypeError, UnicodeDecodeError, binascii.Error, Refused) as exc:
+            raise BadCursor("cursor is not one this tracker made; start from the first "
+                            "page.") from exc
+        if not is_uuid(cursor.id):
+            raise BadCursor("cursor is not one this tracker made; start from the first page.")
+        return cursor
 
 
 @dataclass(frozen=True)
@@ -499,9 +548,10 @@ class Store:
 
     def list_sessions(self, owner: User, *, application: str | None = None,
                       application_id: str | None = None, since: datetime | None = None,
-                      until: datetime | None = None, limit: int = 50,
-                      offset: int = 0) -> Page:
-        """The user's records, newest first, filtered and paginated, with the total."""
+                      until: datetime | None = None, limit: int = 50, offset: int = 0,
+                      after: Cursor | None = None, before: Cursor | None = None) -> Page:
+        """The user's records, newest first, filtered, with the total: the page ``after`` a
+        cursor (older sessions), ``before`` one (newer), or at ``offset``."""
         conditions = [claude_sessions.c.user_id == owner.id]
         if application is not None:
             conditions.append(applications.c.name == application)
@@ -515,20 +565,36 @@ class Store:
             conditions.append(claude_sessions.c.started_at < until)
         joined = claude_sessions.join(applications,
                                       applications.c.id == claude_sessions.c.application_id)
-        rows_query = (_session_select().select_from(joined).where(*conditions)
-                      .order_by(claude_sessions.c.started_at.desc(),
-                                claude_sessions.c.created_at.desc(), claude_sessions.c.id.desc())
-                      .limit(max(limit, 0)).offset(max(offset, 0)))
+        key = (claude_sessions.c.started_at, claude_sessions.c.created_at, claude_sessions.c.id)
+        place = before or after
+        rows_query = _session_select().select_from(joined).where(*conditions)
+        if place is not None:
+            at = (sa.literal(place.started_at, Moment()), sa.literal(place.created_at, Moment()),
+                  sa.literal(place.id, Guid()))
+            rows_query = rows_query.where(sa.tuple_(*key) > sa.tuple_(*at) if before
+                                          else sa.tuple_(*key) < sa.tuple_(*at))
+        order = [c.asc() if before else c.desc() for c in key]
+        rows_query = rows_query.order_by(*order).limit(max(limit, 0) + 1)
+        if place is None:
+            rows_query = rows_query.offset(max(offset, 0))
         count_query = sa.select(sa.func.count()).select_from(joined).where(*conditions)
         with self._read() as conn:
             total = int(conn.execute(count_query).scalar_one())
             rows = conn.execute(rows_query).all() if limit > 0 else []
-        page = Page([], total)
+        more = len(rows) > limit
+        rows = list(rows[:limit])
+        if before:
+            rows.reverse()
+        page = Page([], total, newer=more if before else (after is not None or offset > 0),
+                    older=True if before else more)
         for row in rows:
             try:
                 page.sessions.append(_tracked(row))
             except ValueError as exc:  # a row edited into nonsense; the rest still shows
                 page.unreadable.append((str(row.id), str(exc).splitlines()[0]))
+        if rows:
+            page.first = Cursor(rows[0].started_at, rows[0].created_at, str(rows[0].id))
+            page.last = Cursor(rows[-1].started_at, rows[-1].created_at, str(rows[-1].id))
         return page
 
     def get_session(self, owner: User, session_id: str) -> TrackedSession | None:

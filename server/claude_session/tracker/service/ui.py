@@ -27,6 +27,8 @@ from claude_session.tracker.service.limits import text_problem
 from claude_session.tracker.service.storage import (
     WEB_SESSION_DAYS,
     Application,
+    BadCursor,
+    Cursor,
     DayTotals,
     Store,
     UnknownKey,
@@ -139,16 +141,18 @@ def _to_login(request: Request | None = None) -> RedirectResponse:
     return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
 
 
-MAX_PAGE = 1_000_000
-
-
-def _page_number(request: Request) -> int:
-    """The ``page`` parameter: 400 naming it unless a whole number from 1 to ``MAX_PAGE``."""
-    raw = request.query_params.get("page", "1")
-    # str.isdigit() is also true for "²": only ASCII digits make a page number.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 7 and 1 <= int(raw) <= MAX_PAGE):
-        raise HTTPException(400, f"page must be a whole number from 1 to {MAX_PAGE}.")
-    return int(raw)
+def _cursor(request: Request, name: str) -> Cursor | None:
+    """The ``after`` or ``before`` cursor of a list page (keyset paging: no page numbers, so
+    page 2,000 costs what page 1 does); 400 naming it when this tracker did not make it."""
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    if name == "before" and request.query_params.get("after"):
+        raise HTTPException(400, "Send after or before, not both.")
+    try:
+        return Cursor.decode(raw)
+    except BadCursor as exc:
+        raise HTTPException(400, f"{name}: {exc}") from exc
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -214,16 +218,15 @@ async def sessions_page(request: Request) -> Response:
         current = await run_in_threadpool(store.application, user, app_id)
         if current is None:
             raise HTTPException(404, "No such application.")
-    page_number = _page_number(request)
+    after, before = _cursor(request, "after"), _cursor(request, "before")
     page = await run_in_threadpool(lambda: store.list_sessions(
-        user, application_id=app_id, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE))
+        user, application_id=app_id, limit=PAGE_SIZE, after=after, before=before))
     days = await run_in_threadpool(lambda: store.daily_totals(
         user, application_id=app_id, days=CHART_DAYS))
     run_types = await run_in_threadpool(lambda: store.run_types(user, application_id=app_id))
-    pages = max((page.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render(request, "sessions.html", user=user,
                   applications=await _sidebar(request, user), current=current,
-                  sessions=page.sessions, total=page.total, page=page_number, pages=pages,
+                  sessions=page.sessions, total=page.total, page=page,
                   chart=chart(days), run_types=run_types)
 
 
