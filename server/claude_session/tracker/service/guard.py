@@ -15,7 +15,9 @@ with neither header is not from a browser form, so CSRF does not apply to it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -230,6 +232,13 @@ class HeaderDeadline(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        # Worker processes serve a socket handed over by uvicorn's parent, and asyncio then
+        # leaves Nagle's algorithm on: the body, written after the headers, waited for the
+        # client's delayed ACK (40 ms a request). Answers go out at once.
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._seen_cycle: Any = None
         self._arm()
 
