@@ -60,15 +60,15 @@ class ServiceConfig:
     secret: str | None = field(default=None, repr=False)
     allowed_origins: tuple[str, ...] = ()
     secure_cookies: bool = False
+    local: bool = False  # this machine's own local tracker file (history under user "local")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceConfig:
         env = os.environ if environ is None else environ
-        database = (env.get("CLAUDE_SESSION_TRACKER_DATABASE") or "").strip()
-        if not database:
-            database = f"sqlite:///{Paths(Settings.from_env(env).home).tracker_db}"
+        local = f"sqlite:///{Paths(Settings.from_env(env).home).tracker_db}"
+        database = (env.get("CLAUDE_SESSION_TRACKER_DATABASE") or "").strip() or local
         origins = env.get("CLAUDE_SESSION_TRACKER_ORIGINS", "")
-        return cls(database=database,
+        return cls(database=database, local=database == local,
                    secret=(env.get("CLAUDE_SESSION_TRACKER_SECRET") or "").strip() or None,
                    allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
                    secure_cookies=env.get("CLAUDE_SESSION_TRACKER_SECURE_COOKIES", "").strip()
@@ -80,13 +80,14 @@ def from_environment() -> Starlette:
     and for ``tracker serve --workers N``."""
     config = ServiceConfig.from_env()
     return create_app(config.database, allowed_origins=config.allowed_origins,
-                      secret=config.secret, secure_cookies=config.secure_cookies)
+                      secret=config.secret, secure_cookies=config.secure_cookies,
+                      local=config.local)
 
 
 def create_app(database_url: str, *, run_migrations: bool = True,
                allowed_origins: Iterable[str] = (), body_deadline: float = BODY_DEADLINE,
                chunk_deadline: float = CHUNK_DEADLINE, secret: str | None = None,
-               secure_cookies: bool = False) -> Starlette:
+               secure_cookies: bool = False, local: bool = False) -> Starlette:
     """The tracker service on ``database_url`` (``sqlite:///PATH``, ``postgresql://...``).
 
     ``allowed_origins`` are other origins whose pages may post the UI's forms (the tracker's
@@ -117,6 +118,7 @@ def create_app(database_url: str, *, run_migrations: bool = True,
     app.state.store = Store(engine, secret)
     app.state.throttle = LoginThrottle()
     app.state.secure_cookies = secure_cookies
+    app.state.local = local  # the log-in page tells the owner their history is under "local"
     app.state.templates = ui.templates()
     return app
 

@@ -119,23 +119,36 @@ def run_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from claude_session.tracker.service.app import with_store
+    from claude_session.tracker.service.app import ServiceConfig, with_store
     from claude_session.tracker.service.guard import HeaderDeadline
+    from claude_session.tracker.service.storage import Store
 
     url = database_url(args)
+    config = ServiceConfig.from_env()
+    local = config.local and not args.database
     if args.workers < 1:
         return _fail(args, ClaudeSessionError("--workers must be 1 or more."))
+
+    def prepare(store: Store) -> tuple[int, str | None]:
+        keys = store.count_api_keys()
+        if not local:
+            return keys, None
+        return keys, Store(store.engine, config.secret).sign_in_link(LOCAL_USER)
+
     try:
-        keys = with_store(url, lambda store: store.count_api_keys())
+        keys, link = with_store(url, prepare)
     except Exception as exc:
         return _fail(args, _database_error(exc, url))
     workers = f", {args.workers} workers" if args.workers > 1 else ""
     print(f"Tracker on http://{args.host}:{args.port} (database {_shown(url)}{workers})",
           file=sys.stderr)
-    if keys == 0:
-        hint = "" if args.database else f" --user {LOCAL_USER}"
-        print(f"No API keys yet: create one with `claude-session tracker token create"
-              f"{hint or ' --user NAME'}` to log in.", file=sys.stderr)
+    if link is not None:
+        print(f"This machine's own history: open http://{args.host}:{args.port}/login/link/"
+              f"{link} (works once, for 10 minutes; or log in with a key made by `claude-session "
+              f"tracker token create --user {LOCAL_USER}`).", file=sys.stderr)
+    elif keys == 0:
+        print("No API keys yet: create one with `claude-session tracker token create --user "
+              "NAME` to log in.", file=sys.stderr)
     os.environ["CLAUDE_SESSION_TRACKER_DATABASE"] = url
     options: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": "info",
                                "timeout_graceful_shutdown": 5, "http": HeaderDeadline,

@@ -419,7 +419,8 @@ class Store:
                              f"token list` shows each key's id.")
         return _api_key(rows[0])
 
-    def open_web_session(self, owner: User) -> str:
+    def open_web_session(self, owner: User,
+                         lifetime: timedelta = timedelta(days=WEB_SESSION_DAYS)) -> str:
         """A browser session for the UI; returns the cookie value (stored hashed)."""
         token = secrets.token_urlsafe(32)
         now = utcnow()
@@ -427,8 +428,21 @@ class Store:
             conn.execute(web_sessions.delete().where(web_sessions.c.expires_at < now))
             conn.execute(web_sessions.insert().values(
                 id=new_id(), user_id=owner.id, token_hash=self._cookie_hash(token), created_at=now,
-                expires_at=now + timedelta(days=WEB_SESSION_DAYS)))
+                expires_at=now + lifetime))
         return token
+
+    def sign_in_link(self, user_name: str, minutes: int = 10) -> str:
+        """A token for a one-time sign-in link (``tracker serve`` on this machine's own
+        history): a browser session that lives ``minutes`` and is swapped for a full one."""
+        return self.open_web_session(self.user(user_name), timedelta(minutes=minutes))
+
+    def use_sign_in_link(self, token: str) -> tuple[User, str] | None:
+        """The link's user and a new browser session; the link works only once."""
+        owner = self.user_for_web_session(token)
+        if owner is None:
+            return None
+        self.close_web_session(token)
+        return owner, self.open_web_session(owner)
 
     def user_for_web_session(self, token: str) -> User | None:
         query = (sa.select(users.c.id, users.c.name)
@@ -577,7 +591,10 @@ class Store:
         rows_query = rows_query.order_by(*order).limit(max(limit, 0) + 1)
         if place is None:
             rows_query = rows_query.offset(max(offset, 0))
-        count_query = sa.select(sa.func.count()).select_from(joined).where(*conditions)
+        # The count joins applications only to filter by its name: a join per row would cost
+        # more than the count itself on a long history.
+        counted = joined if application is not None else claude_sessions
+        count_query = sa.select(sa.func.count()).select_from(counted).where(*conditions)
         with self._read() as conn:
             total = int(conn.execute(count_query).scalar_one())
             rows = conn.execute(rows_query).all() if limit > 0 else []

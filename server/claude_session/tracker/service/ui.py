@@ -45,7 +45,7 @@ CHART_DAYS = 30
 def templates() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(duration=duration, tokens=tokens, moment=moment)
+    env.filters.update(duration=duration, tokens=tokens, moment=moment, short_repo=short_repo)
     return env
 
 
@@ -62,6 +62,15 @@ def tokens(count: int) -> str:
         if count >= size:
             return f"{count / size:.1f}{unit}"
     return str(count)
+
+
+def short_repo(url: str | None) -> str:
+    """``owner/name`` of a repository URL (https, ssh or host/path), to tell apart two
+    applications with the same name."""
+    if not url:
+        return "no repository"
+    path = url.rstrip("/").removesuffix(".git").replace(":", "/")
+    return "/".join(path.split("/")[-2:])
 
 
 def moment(value: Any) -> str:
@@ -110,8 +119,11 @@ TITLES = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not 
 def error_page(request: Request, status: int, message: str,
                headers: Mapping[str, str] | None = None) -> HTMLResponse:
     """A styled page for an error in the UI (the API answers JSON)."""
-    response = render(request, "error.html", status=status, message=message,
-                      title=TITLES.get(status, f"Error {status}"))
+    title = TITLES.get(status, f"Error {status}")
+    if message.lower() == title.lower():  # Starlette's bare "Not Found" says nothing more
+        message = (f"There is no page at {request.url.path}." if status == 404
+                   else "The tracker could not answer this request.")
+    response = render(request, "error.html", status=status, message=message, title=title)
     response.headers.update(headers or {})
     return response
 
@@ -191,10 +203,27 @@ async def login(request: Request) -> Response:
                       error="That API key is not known to this tracker.")
     token = await run_in_threadpool(_store(request).open_web_session, user)
     response = RedirectResponse(after, status_code=303)
+    _set_cookie(request, response, token)
+    return response
+
+
+async def sign_in_link(request: Request) -> Response:
+    """A one-time link ``tracker serve`` prints for this machine's own history."""
+    used = await run_in_threadpool(_store(request).use_sign_in_link,
+                                   request.path_params["token"])
+    if used is None:
+        raise HTTPException(401, "This sign-in link was used already or has expired. Restart "
+                                 "`claude-session tracker serve` for a new one, or log in "
+                                 "with a key.")
+    response = RedirectResponse("/", status_code=303)
+    _set_cookie(request, response, used[1])
+    return response
+
+
+def _set_cookie(request: Request, response: Response, token: str) -> None:
     response.set_cookie(COOKIE, token, max_age=WEB_SESSION_DAYS * 86400, httponly=True,
                         samesite="lax",
                         secure=request.url.scheme == "https" or request.app.state.secure_cookies)
-    return response
 
 
 async def logout(request: Request) -> Response:
@@ -302,6 +331,7 @@ routes: list[BaseRoute] = [
     Route("/login", login_form, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),
+    Route("/login/link/{token}", sign_in_link, methods=["GET"]),
     Route("/applications/{application_id}", sessions_page, methods=["GET"]),
     Route("/sessions/{session_id}", session_page, methods=["GET"]),
     Route("/keys", _keys_get, methods=["GET"]),
