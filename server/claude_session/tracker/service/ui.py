@@ -1,9 +1,12 @@
 """The Sessions UI: server-rendered Jinja2 pages over the same store as the API.
 
-Log-in takes an API key and opens a browser session (a random cookie, stored hashed, 14 days).
-Pages: every session, one application's sessions (with a chart of time and tokens per day),
-one session's detail. No JavaScript at all: the chart is inline SVG and the CSS is ours.
-Another user's application or session answers 404, as in the API.
+Log-in takes an API key (or the one-time link ``tracker serve`` prints for this machine's own
+history) and opens a browser session (a random cookie, stored hashed, 14 days), then returns to
+the page asked for. Pages: every session, one application's sessions (with a chart of time and
+tokens per day and maintenance runs by type), one session's detail (runs grouped by type), the
+user's API keys (make, rotate, revoke). Lists page by cursor (Older/Newer), not page number.
+No JavaScript at all: the chart is inline SVG and the CSS is ours (the CSP allows no script).
+Another user's application, session or key answers 404, as in the API.
 """
 
 from __future__ import annotations
