@@ -568,7 +568,15 @@ class Store:
         cursor (older sessions), ``before`` one (newer), or at ``offset``."""
         conditions = [claude_sessions.c.user_id == owner.id]
         if application is not None:
-            conditions.append(applications.c.name == application)
+            # Name to ids first (a user has few applications), so that neither the page nor
+            # its count joins applications for every session.
+            with self._read() as conn:
+                named = [str(i) for i in conn.execute(sa.select(applications.c.id).where(
+                    applications.c.user_id == owner.id, applications.c.name == application))
+                    .scalars()]
+            if not named:
+                return Page([], 0)
+            conditions.append(claude_sessions.c.application_id.in_(named))
         if application_id is not None:
             if not is_uuid(application_id):
                 return Page([], 0)
@@ -591,10 +599,9 @@ class Store:
         rows_query = rows_query.order_by(*order).limit(max(limit, 0) + 1)
         if place is None:
             rows_query = rows_query.offset(max(offset, 0))
-        # The count joins applications only to filter by its name: a join per row would cost
-        # more than the count itself on a long history.
-        counted = joined if application is not None else claude_sessions
-        count_query = sa.select(sa.func.count()).select_from(counted).where(*conditions)
+        # Every condition is on claude_sessions: the count needs no join (one per row would
+        # cost more than the count itself on a long history).
+        count_query = sa.select(sa.func.count()).select_from(claude_sessions).where(*conditions)
         with self._read() as conn:
             total = int(conn.execute(count_query).scalar_one())
             rows = conn.execute(rows_query).all() if limit > 0 else []
