@@ -1,18 +1,21 @@
 """How fast the tracker service takes and lists session records, on SQLite and PostgreSQL.
 
-The service runs as its own process (uvicorn, one worker) on 127.0.0.1; two client threads
-POST records (each a new session with two maintenance runs) and we time every request. Then
-100,000 sessions are bulk-loaded and ``GET /api/sessions`` is timed on the first page, a deep
-page, and with application and date filters. PostgreSQL is used when one answers on
-127.0.0.1:5432 (database ``test``); a throwaway database is made and dropped.
+The service runs as ``claude-session tracker serve --workers 2`` (two uvicorn worker processes)
+on 127.0.0.1; client threads POST records (each a new session with two maintenance runs) and we
+time every request. Then 100,000 sessions are bulk-loaded and ``GET /api/sessions`` is timed on
+the first page, a deep page by cursor (keyset) and by offset, and with application and date
+filters. PostgreSQL is used when one answers on 127.0.0.1:5432 (database ``test``); a throwaway
+database is made and dropped.
 
-    python3 bench/bench_tracker.py [--posts N] [--sessions N] [--runs N]
+    python3 bench/bench_tracker.py [--posts N] [--sessions N] [--runs N] [--server-workers N]
+                                   [--clients N]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import socket
 import statistics
 import subprocess
@@ -42,7 +45,8 @@ from claude_session.tracker.service.storage import (  # noqa: E402
 
 SERVER = str(Path(__file__).resolve().parent.parent / "server")
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
-WORKERS = 2
+WORKERS = 4  # client threads
+SERVER_WORKERS = 2
 
 
 def free_port() -> int:
@@ -52,14 +56,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def service(url: str) -> Iterator[str]:
-    """The tracker in its own process; yields its base URL."""
+def service(url: str, workers: int = SERVER_WORKERS) -> Iterator[str]:
+    """``tracker serve --workers N`` in its own process; yields its base URL."""
     port = free_port()
-    code = (f"import sys; sys.path.insert(0, {SERVER!r}); import uvicorn; "
-            f"from claude_session.tracker.service.app import create_app; "
-            f"uvicorn.run(create_app({url!r}), host='127.0.0.1', port={port}, "
-            f"log_level='warning')")
-    proc = subprocess.Popen([sys.executable, "-c", code])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "claude_session.cli", "tracker", "serve", "--port", str(port),
+         "--workers", str(workers), "--database", url],
+        env={**os.environ, "PYTHONPATH": SERVER}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -103,7 +107,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(int(len(ordered) * share), len(ordered) - 1)]
 
 
-def bench_posts(base: str, key: str, count: int) -> dict[str, float]:
+def bench_posts(base: str, key: str, count: int, clients: int = WORKERS) -> dict[str, float]:
     latencies: list[float] = []
     failures: list[int] = []
 
@@ -124,7 +128,7 @@ def bench_posts(base: str, key: str, count: int) -> dict[str, float]:
                 if response.status_code != 201:
                     failures.append(response.status_code)
 
-    threads = [threading.Thread(target=worker, args=(count // WORKERS,)) for _ in range(WORKERS)]
+    threads = [threading.Thread(target=worker, args=(count // clients,)) for _ in range(clients)]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -164,15 +168,25 @@ def bulk_load(url: str, key: str, count: int) -> None:
                     for i in range(chunk, min(chunk + 5000, count))]
             with engine.begin() as conn:
                 conn.execute(claude_sessions.insert(), rows)
+        # What autovacuum / a first ANALYZE would have done to a table this size by the time
+        # anyone lists it: statistics for the planner, a visibility map for index-only counts.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE claude_sessions" if url.startswith("postgres")
+                                 else "ANALYZE")
     finally:
         engine.dispose()
 
 
 def bench_gets(base: str, key: str, runs: int, total: int) -> dict[str, tuple[float, float]]:
     middle = (START + timedelta(minutes=7 * total // 2)).isoformat()
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"},
+                      timeout=60) as client:  # the cursor of a page near the end (untimed)
+        deep = client.get("/api/sessions", params={"limit": 1, "offset": total - 101}).json()
     queries: dict[str, dict[str, Any]] = {
         "first page (50)": {"limit": 50},
-        f"deep page (offset {total - 100})": {"limit": 50, "offset": total - 100},
+        f"deep page by cursor (after row {total - 100})": {"limit": 50,
+                                                          "cursor": deep["next_cursor"]},
+        f"deep page by offset ({total - 100})": {"limit": 50, "offset": total - 100},
         "application filter": {"application": "bulk-3", "limit": 50},
         "since + until (1 week)": {"since": middle, "until": (datetime.fromisoformat(middle)
                                                                + timedelta(days=7)).isoformat()},
@@ -194,12 +208,13 @@ def bench_gets(base: str, key: str, runs: int, total: int) -> dict[str, tuple[fl
 def run(label: str, url: str, args: argparse.Namespace) -> list[str]:
     key = create_api_key(url, "bench")
     lines = []
-    with service(url) as base:
-        posts = bench_posts(base, key, args.posts)
-        lines.append(f"| {label} | POST /api/sessions, {WORKERS} workers, {args.posts} records | "
+    with service(url, args.server_workers) as base:
+        posts = bench_posts(base, key, args.posts, args.clients)
+        lines.append(f"| {label} | POST /api/sessions, {args.server_workers} server workers, "
+                     f"{args.clients} clients, {args.posts} records | "
                      f"{posts['per_s']:.0f}/s | {posts['p50']:.1f} | {posts['p99']:.1f} |")
     bulk_load(url, key, args.sessions)
-    with service(url) as base:
+    with service(url, args.server_workers) as base:
         for name, (p50, p99) in bench_gets(base, key, args.runs,
                                            args.sessions + args.posts).items():
             lines.append(f"| {label} | GET /api/sessions, {args.sessions + args.posts} rows: "
@@ -212,6 +227,8 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--sessions", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--server-workers", type=int, default=SERVER_WORKERS)
+    parser.add_argument("--clients", type=int, default=WORKERS)
     args = parser.parse_args()
     lines = ["| database | operation | throughput | p50 ms | p99 ms |", "|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as folder:

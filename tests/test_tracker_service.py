@@ -27,6 +27,7 @@ from claude_session.tracker.service.database import (
     create_engine,
     migrate,
 )
+from claude_session.tracker.service.guard import HeaderDeadline
 from claude_session.tracker.service.storage import metadata
 
 START = datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc)
@@ -38,10 +39,11 @@ PG_SERVER = "postgresql://{user}@127.0.0.1:5432/{db}"
 
 
 @contextlib.contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` on a free port of 127.0.0.1 in a thread; yield its base URL."""
+def serve(app: Any, http: Any = HeaderDeadline) -> Iterator[str]:
+    """Run ``app`` on a free port of 127.0.0.1 in a thread, with the protocol `tracker serve`
+    uses; yield its base URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           timeout_graceful_shutdown=1))
+                                           timeout_graceful_shutdown=1, http=http))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -284,7 +286,7 @@ def test_another_users_session_answers_404_and_is_not_listed(tracker: Tracker) -
     response = tracker.bob.get(f"/api/sessions/{mine.id}")
     assert response.status_code == 404 and response.json()["error"]
     assert tracker.bob.get("/api/sessions").json() == {"sessions": [], "total": 0,
-                                                       "next_offset": None}
+                                                       "next_offset": None, "next_cursor": None}
     assert tracker.bob.get("/api/applications").json() == {"applications": []}
     assert tracker.alice.get(f"/api/sessions/{mine.id}").status_code == 200
 
@@ -465,3 +467,439 @@ def test_cli_token_create_prints_a_key_that_logs_in(tmp_path: Path,
     args = parser.parse_args(["tracker", "migrate", "--database", url, "--json"])
     assert args.run(args) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "current"
+
+
+# --- API keys a team can manage ---------------------------------------------------------------
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    import argparse
+
+    from claude_session.tracker.service import cli
+
+    parser = argparse.ArgumentParser()
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true")
+    cli.register(parser.add_subparsers(dest="verb"), common)
+    args = parser.parse_args(["tracker", *argv])
+    code = args.run(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_keys_are_listed_with_name_created_last_used_and_never_the_key(
+        tracker: Tracker, capsys: pytest.CaptureFixture[str]) -> None:
+    key = create_api_key(tracker.url, "alice", "laptop")
+    code, out, _ = _cli(capsys, "token", "list", "--user", "alice", "--database", tracker.url,
+                        "--json")
+    keys = json.loads(out)["keys"]
+    assert code == 0 and len(keys) == 2 and key not in out and key[8:] not in out
+    laptop = next(k for k in keys if k["name"] == "laptop")
+    assert laptop["prefix"] == key[:8] and laptop["created_at"] and laptop["user"] == "alice"
+    assert laptop["last_used_at"] is None and laptop["revoked_at"] is None
+    assert tracker.anonymous.get("/api/sessions", headers=_auth(key)).status_code == 200
+    _, out, _ = _cli(capsys, "token", "list", "--database", tracker.url, "--json")
+    used = next(k for k in json.loads(out)["keys"] if k["name"] == "laptop")
+    assert used["last_used_at"] is not None and {k["user"] for k in json.loads(out)["keys"]} \
+        == {"alice", "bob"}
+    _, text, _ = _cli(capsys, "token", "list", "--database", tracker.url)
+    assert "laptop" in text and key[:8] in text and key not in text
+
+
+def test_a_revoked_key_gets_401_at_once_and_others_keep_working(
+        tracker: Tracker, capsys: pytest.CaptureFixture[str]) -> None:
+    key = create_api_key(tracker.url, "alice", "ci")
+    client = httpx.Client(base_url=tracker.base, headers=_auth(key))
+    with client:
+        assert client.post("/api/sessions", json=body(record())).status_code == 201
+        code, out, _ = _cli(capsys, "token", "revoke", key[:8], "--database", tracker.url,
+                            "--json")
+        assert code == 0 and json.loads(out)["key"]["revoked_at"]
+        assert client.get("/api/sessions").status_code == 401  # the running server, no restart
+        assert client.post("/api/sessions", json=body(record())).status_code == 401
+    assert tracker.alice.get("/api/sessions").json()["total"] == 1
+    code, _, err = _cli(capsys, "token", "revoke", "cst_nope", "--database", tracker.url)
+    assert code == 1 and "token list" in err
+
+
+def test_rotate_revokes_the_key_and_prints_a_successor_with_its_name(
+        tracker: Tracker, capsys: pytest.CaptureFixture[str]) -> None:
+    key = create_api_key(tracker.url, "alice", "desktop")
+    _, out, _ = _cli(capsys, "token", "list", "--user", "alice", "--database", tracker.url,
+                     "--json")
+    key_id = next(k["id"] for k in json.loads(out)["keys"] if k["name"] == "desktop")
+    code, out, err = _cli(capsys, "token", "rotate", key_id, "--database", tracker.url)
+    new = out.strip()
+    assert code == 0 and new.startswith("cst_") and new != key and "shown only" in err
+    assert tracker.anonymous.get("/api/sessions", headers=_auth(key)).status_code == 401
+    assert tracker.anonymous.get("/api/sessions", headers=_auth(new)).status_code == 200
+    _, out, _ = _cli(capsys, "token", "list", "--user", "alice", "--database", tracker.url,
+                     "--json")
+    desktops = [k for k in json.loads(out)["keys"] if k["name"] == "desktop"]
+    assert sorted(k["revoked_at"] is None for k in desktops) == [False, True]
+    code, _, err = _cli(capsys, "token", "rotate", key_id, "--database", tracker.url)
+    assert code == 1 and "revoked already" in err
+
+
+@contextlib.contextmanager
+def _browser(tracker: Tracker, key: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=tracker.base) as client:
+        assert client.post("/login", data={"api_key": key}).status_code == 303
+        yield client
+
+
+def test_keys_are_made_rotated_and_revoked_in_the_ui(tracker: Tracker) -> None:
+    key = create_api_key(tracker.url, "alice", "old laptop")
+    with _browser(tracker, key) as browser:
+        page = browser.get("/keys")
+        assert page.status_code == 200 and "old laptop" in page.text and key[:8] in page.text
+        assert key not in page.text
+        made = browser.post("/keys", data={"name": "new laptop"})
+        assert made.status_code == 201
+        new = made.text.split('id="new-key">')[1].split("<")[0]
+        assert new.startswith("cst_") and "shown only this once" in made.text
+        assert new not in browser.get("/keys").text  # shown only when made
+        assert tracker.anonymous.get("/api/sessions", headers=_auth(new)).status_code == 200
+        keys = tracker_keys(tracker.url, "alice")
+        new_id = next(k.id for k in keys if k.name == "new laptop")
+        rotated = browser.post(f"/keys/{new_id}/rotate")
+        newer = rotated.text.split('id="new-key">')[1].split("<")[0]
+        assert rotated.status_code == 201 and newer != new
+        assert tracker.anonymous.get("/api/sessions", headers=_auth(new)).status_code == 401
+        newer_id = next(k.id for k in tracker_keys(tracker.url, "alice")
+                        if k.name == "new laptop" and k.revoked_at is None)
+        assert browser.post(f"/keys/{newer_id}/revoke").status_code == 303
+        assert tracker.anonymous.get("/api/sessions", headers=_auth(newer)).status_code == 401
+        assert "revoked" in browser.get("/keys").text
+
+
+def test_another_users_key_cannot_be_revoked_from_the_ui(tracker: Tracker) -> None:
+    bobs = create_api_key(tracker.url, "bob", "bob's")
+    bob_id = next(k.id for k in tracker_keys(tracker.url, "bob") if k.name == "bob's")
+    with _browser(tracker, create_api_key(tracker.url, "alice")) as browser:
+        assert browser.post(f"/keys/{bob_id}/revoke").status_code == 404
+        assert browser.post(f"/keys/{bob_id}/rotate").status_code == 404
+        assert browser.post("/keys/not-a-uuid/revoke").status_code == 404
+        assert "bob's" not in browser.get("/keys").text
+    assert tracker.anonymous.get("/api/sessions", headers=_auth(bobs)).status_code == 200
+
+
+def tracker_keys(url: str, user: str) -> list[Any]:
+    from claude_session.tracker.service.app import with_store
+
+    return with_store(url, lambda store: store.api_keys(user))
+
+
+def test_keys_made_before_names_existed_survive_the_migration(database: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    engine = create_engine(database)
+    try:
+        with engine.connect() as conn, conn.begin():
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")
+            user_id, key = str(uuid.uuid4()), "cst_fromtheolddays"
+            conn.execute(sa.text("INSERT INTO users (id, name, created_at) VALUES "
+                                 "(:i, 'old', :t)"), {"i": user_id, "t": START.isoformat()})
+            conn.execute(sa.text(
+                "INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at) VALUES "
+                "(:i, :u, :h, 'cst_from', :t)"),
+                {"i": str(uuid.uuid4()), "u": user_id, "t": START.isoformat(),
+                 "h": __import__("hashlib").sha256(key.encode()).hexdigest()})
+        assert migrate(engine) == "0001"
+    finally:
+        engine.dispose()
+    from claude_session.tracker.service.app import with_store
+
+    found = with_store(database, lambda store: (store.api_keys("old"),
+                                                store.user_for_api_key(key)))
+    assert [(k.name, k.revoked_at) for k in found[0]] == [(None, None)]
+    assert found[1] is not None and found[1].name == "old"
+
+
+# --- command types (the seed's maintenance_runs.command_type_id) -------------------------------
+
+
+def _runs(*commands: str) -> list[MaintenanceRun]:
+    return [MaintenanceRun(command=c, status="ok" if n % 2 else "failed",
+                           run_at=START + timedelta(minutes=n)) for n, c in enumerate(commands)]
+
+
+def test_runs_get_a_command_type_from_their_command(tracker: Tracker) -> None:
+    first = record(maintenance_runs=_runs("npm audit", "npm audit --json", "./scan.sh --deep"))
+    second = record(maintenance_runs=_runs("NPM audit", "make lint FOO=1"))
+    for rec in (first, second):
+        assert tracker.alice.post("/api/sessions", json=body(rec)).status_code == 201
+    got = tracker.alice.get(f"/api/sessions/{first.id}").json()
+    assert [r["command_type"] for r in got["maintenance_runs"]] == [
+        "npm audit", "npm audit", "scan.sh"]
+    assert tracker.count("command_types") == 3  # npm audit, scan.sh, make lint
+    engine = create_engine(tracker.url)
+    try:
+        with engine.connect() as conn:
+            orphans = conn.execute(sa.text(
+                "SELECT count(*) FROM maintenance_runs r LEFT JOIN command_types t "
+                "ON t.id = r.command_type_id WHERE t.id IS NULL")).scalar_one()
+        keys = sa.inspect(engine).get_foreign_keys("maintenance_runs")
+    finally:
+        engine.dispose()
+    assert orphans == 0
+    assert any(k["referred_table"] == "command_types"
+               and k["constrained_columns"] == ["command_type_id"] for k in keys)
+
+
+def test_runs_from_before_command_types_get_theirs_in_the_migration(database: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    engine = create_engine(database)
+    try:
+        with engine.connect() as conn, conn.begin():
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0003")
+            ids = {n: str(uuid.uuid4()) for n in ("user", "app", "session", "r1", "r2", "r3")}
+            stamp = START.isoformat()
+            conn.execute(sa.text("INSERT INTO users VALUES (:user, 'old', :t)"),
+                         {**ids, "t": stamp})
+            conn.execute(sa.text("INSERT INTO applications (id, name, user_id, created_at) "
+                                 "VALUES (:app, 'old-app', :user, :t)"), {**ids, "t": stamp})
+            for n, cmd in (("r1", "cargo audit"), ("r2", "cargo audit --deny warnings"),
+                           ("r3", "security-scan")):
+                conn.execute(sa.text(
+                    "INSERT INTO maintenance_runs (id, application_id, command, status, run_at) "
+                    "VALUES (:id, :app, :cmd, 'ok', :t)"),
+                    {"id": ids[n], "app": ids["app"], "cmd": cmd, "t": stamp})
+        assert migrate(engine) == "0003"
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT r.command, t.name FROM maintenance_runs r JOIN command_types t "
+                "ON t.id = r.command_type_id ORDER BY r.command")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [("cargo audit", "cargo audit"),
+                                        ("cargo audit --deny warnings", "cargo audit"),
+                                        ("security-scan", "security-scan")]
+
+
+def test_the_ui_groups_runs_by_type(tracker: Tracker) -> None:
+    key = create_api_key(tracker.url, "carol")
+    rec = record(maintenance_runs=_runs("npm audit", "security-scan", "npm audit --json"))
+    assert tracker.anonymous.post("/api/sessions", json=body(rec),
+                                  headers=_auth(key)).status_code == 201
+    with _browser(tracker, key) as browser:
+        page = browser.get(f"/sessions/{rec.id}").text
+        groups = page.split('<h3 class="run-type">')[1:]
+        assert [g.split(" <")[0] for g in groups] == ["npm audit", "security-scan"]
+        assert "2 runs" in groups[0] and "1 run<" in groups[1]
+        overview = browser.get("/").text.split('id="run-types"')[1].split("</section>")[0]
+        assert "npm audit" in overview and "security-scan" in overview
+        assert ">2<" in overview  # two npm audit runs
+
+
+# --- a service a team can run: workers, environment, migrations that cannot race ---------------
+
+SERVER = str(Path(__file__).resolve().parent.parent / "server")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+@contextlib.contextmanager
+def served_by_cli(*argv: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``claude-session tracker serve ARGV`` as a process on a free port; yields its base URL."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "claude_session.cli", "tracker", "serve", "--port", str(port),
+         *argv], env={**os.environ, "PYTHONPATH": SERVER, **(env or {})},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise AssertionError(f"the tracker did not start: {server.stderr.read()!r}")
+            time.sleep(0.2)
+        yield base
+        assert len(_children(server.pid)) >= (int(argv[argv.index("--workers") + 1])
+                                              if "--workers" in argv else 0)
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+
+
+def test_serve_with_two_workers_takes_concurrent_records(database: str) -> None:
+    key = create_api_key(database, "alice")
+    with served_by_cli("--workers", "2", "--database", database) as base:
+        statuses: list[int] = []
+
+        def send() -> None:
+            with httpx.Client(base_url=base, headers=_auth(key), timeout=30) as client:
+                for _ in range(10):
+                    statuses.append(client.post("/api/sessions",
+                                                json=body(full_record())).status_code)
+
+        threads = [threading.Thread(target=send) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert statuses == [201] * 40
+        listed = httpx.get(f"{base}/api/sessions", headers=_auth(key)).json()
+        assert listed["total"] == 40
+
+
+def test_the_app_factory_reads_its_configuration_from_the_environment(tmp_path: Path) -> None:
+    from claude_session.tracker.service.app import ServiceConfig, from_environment
+
+    db = tmp_path / "from-env.db"
+    env = {"CLAUDE_SESSION_TRACKER_DATABASE": f"sqlite:///{db}",
+           "CLAUDE_SESSION_TRACKER_SECRET": "s3cret", "HOME": str(tmp_path),
+           "CLAUDE_SESSION_TRACKER_ORIGINS": "https://a.example, https://b.example",
+           "CLAUDE_SESSION_TRACKER_SECURE_COOKIES": "1"}
+    config = ServiceConfig.from_env(env)
+    assert config.allowed_origins == ("https://a.example", "https://b.example")
+    assert config.secure_cookies and "s3cret" not in repr(config)
+    assert ServiceConfig.from_env({"HOME": str(tmp_path)}).database.endswith("tracker.db")
+    key = create_api_key(f"sqlite:///{db}", "alice")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        app = from_environment()
+    with serve(app) as base, httpx.Client(base_url=base) as browser:
+        answer = browser.post("/login", data={"api_key": key},
+                              headers={"Origin": "https://b.example"})
+        assert answer.status_code == 303 and "secure" in answer.headers["set-cookie"].lower()
+    assert db.exists()
+
+
+def test_the_cookie_secret_signs_every_browser_out_when_changed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    key = create_api_key(url, "alice")
+    with serve(create_app(url, secret="one")) as base, httpx.Client(base_url=base) as browser:
+        assert browser.post("/login", data={"api_key": key}).status_code == 303
+        cookie = dict(browser.cookies)
+        assert browser.get("/").status_code == 200
+    with serve(create_app(url, secret="two")) as base, \
+            httpx.Client(base_url=base, cookies=cookie) as browser:
+        assert browser.get("/").status_code == 303  # to the log-in page
+
+
+_SQLITE_MIGRATOR = """
+import sys
+sys.path.insert(0, {server!r})
+from claude_session.tracker.service.database import create_engine, migrate
+engine = create_engine({url!r})
+migrate(engine)
+engine.dispose()
+"""
+
+
+def test_processes_starting_together_migrate_a_sqlite_file_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    script = tmp_path / "migrate.py"
+    script.write_text(_SQLITE_MIGRATOR.format(server=SERVER, url=url))
+    procs = [subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE)
+             for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    finally:
+        engine.dispose()
+    assert [v[0] for v in versions] == [HEAD]
+
+
+# --- keyset pagination -------------------------------------------------------------------------
+
+
+def _many(tracker: Tracker, count: int) -> list[str]:
+    """``count`` sessions, several sharing a start time; their ids newest first."""
+    sent = [record(started_at=START + timedelta(hours=n // 3), ended_at=START + timedelta(
+        hours=n // 3, minutes=5)) for n in range(count)]
+    for rec in sent:
+        assert tracker.alice.post("/api/sessions", json=body(rec)).status_code == 201
+    everything = tracker.alice.get("/api/sessions", params={"limit": 500}).json()["sessions"]
+    return [s["id"] for s in everything]
+
+
+def test_cursor_pages_walk_every_session_once_in_order(tracker: Tracker) -> None:
+    newest_first = _many(tracker, 23)
+    seen: list[str] = []
+    params: dict[str, Any] = {"limit": 5}
+    while True:
+        page = tracker.alice.get("/api/sessions", params=params).json()
+        assert page["total"] == 23 and page["next_offset"] is None or "cursor" not in params
+        seen += [s["id"] for s in page["sessions"]]
+        if page["next_cursor"] is None:
+            break
+        params = {"limit": 5, "cursor": page["next_cursor"]}
+    assert seen == newest_first
+
+
+@pytest.mark.parametrize("params", [{"cursor": "junk"}, {"cursor": "W10", "limit": "5"},
+                                    {"cursor": "x" * 3000}, {"cursor": "a%00"}])
+def test_a_cursor_the_tracker_did_not_make_is_400(tracker: Tracker,
+                                                  params: dict[str, str]) -> None:
+    answer = tracker.alice.get("/api/sessions", params=params)
+    assert answer.status_code == 400 and answer.json()["field"] == "cursor"
+
+
+def test_cursor_and_offset_together_are_400(tracker: Tracker) -> None:
+    _many(tracker, 3)
+    first = tracker.alice.get("/api/sessions", params={"limit": 1}).json()
+    answer = tracker.alice.get("/api/sessions", params={"cursor": first["next_cursor"],
+                                                        "offset": 1})
+    assert answer.status_code == 400 and answer.json()["field"] == "cursor"
+
+
+def test_the_ui_pages_older_and_newer_by_cursor(tracker: Tracker) -> None:
+    import re
+
+    from claude_session.tracker.service import ui
+
+    newest_first = _many(tracker, ui.PAGE_SIZE * 2 + 7)
+    key = create_api_key(tracker.url, "alice")
+    with _browser(tracker, key) as browser:
+        pages, url = [], "/"
+        while url:
+            html = browser.get(url).text
+            pages.append(re.findall(r'href="/sessions/([0-9a-f-]{36})"', html)[::2])
+            older = re.search(r'href="\?after=([^"]+)" rel="next"', html)
+            url = f"/?after={older.group(1)}" if older else ""
+        assert [len(p) for p in pages] == [ui.PAGE_SIZE, ui.PAGE_SIZE, 7]
+        assert [i for p in pages for i in p] == newest_first
+        newer = re.search(r'href="\?before=([^"]+)" rel="prev"', html)
+        assert newer is not None
+        back = browser.get(f"/?before={newer.group(1)}").text
+        assert re.findall(r'href="/sessions/([0-9a-f-]{36})"', back)[::2] == pages[1]

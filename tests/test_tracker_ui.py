@@ -1,4 +1,8 @@
-"""The Sessions UI in a real headless Chromium (Debian's), driven by Playwright."""
+"""The Sessions UI in a real headless Chromium (Debian's), driven by Playwright: log-in (and back
+to the page asked for), applications, sessions, runs by type, API keys, the 404 page, phone
+width, two applications of one name, this machine's own history through the sign-in link
+`tracker serve` prints, and a log-in form posted from another site. Screenshots go to
+tests/artifacts/ (checked in)."""
 
 from __future__ import annotations
 
@@ -61,6 +65,9 @@ def site(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
             MaintenanceRun(command="security-scan", status="failed",
                            results={"high": 1}, run_at=today + timedelta(hours=3, minutes=40)),
         ]))
+    store.save(owner, record(application_name="widgets", repository_url="github.com/fork/widgets",
+                             started_at=today - timedelta(days=40),
+                             ended_at=today - timedelta(days=40), summary="The fork"))
     theirs = record(application_name="secret-project", repository_url="github.com/bob/secret")
     store.save(other, theirs)
     with serve(app) as base:
@@ -82,7 +89,7 @@ def test_log_in_open_an_application_open_a_session_see_its_runs(
     sidebar = page.inner_text(".sidebar")
     assert "widgets" in sidebar and "gears" in sidebar and "secret-project" not in sidebar
 
-    page.click(".sidebar >> text=widgets")
+    page.click(".sidebar >> text=acme/widgets")
     assert page.inner_text("h1") == "widgets"
     assert page.locator("table.sessions tbody tr").count() == 13
     assert page.locator("svg.bars rect.minutes").count() == 30
@@ -111,3 +118,196 @@ def test_another_users_session_page_is_404(browser: Any, site: tuple[str, str, s
     page.goto(f"{base}/")
     assert page.url.endswith("/login")  # the browser session is closed on the server too
     page.close()
+
+
+def _log_in(page: Any, base: str, key: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#api_key", key)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def _errors(page: Any) -> list[str]:
+    """Console errors (a CSP violation shows here) collected on ``page``."""
+    found: list[str] = []
+    page.on("console", lambda m: found.append(m.text) if m.type == "error" else None)
+    return found
+
+
+def test_log_in_returns_to_the_page_asked_for(browser: Any, site: tuple[str, str, str]) -> None:
+    base, key, _ = site
+    page = browser.new_page()
+    page.goto(f"{base}/")
+    _log_in(page, base, key)
+    target = page.get_attribute("table.sessions a", "href")
+    page.click("text=Log out")
+    page.wait_for_url(f"{base}/login")
+    page.goto(f"{base}{target}")
+    assert "/login?next=" in page.url
+    page.fill("#api_key", key)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{target}")
+    assert page.inner_text("h1").startswith("Session of")
+    page.close()
+
+
+def test_two_applications_of_one_name_are_told_apart(browser: Any,
+                                                     site: tuple[str, str, str]) -> None:
+    base, key, _ = site
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = _errors(page)
+    _log_in(page, base, key)
+    names = page.locator(".sidebar ul.apps li a").all_inner_texts()
+    widgets = sorted(n.replace("\n", " ") for n in names if n.startswith("widgets"))
+    assert widgets == ["widgets acme/widgets", "widgets fork/widgets"], names
+    assert "gears" in names and not any("/" in n for n in names if n.startswith("gears"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "tracker-sessions.png"), full_page=True)
+    assert errors == []
+    page.close()
+
+
+def test_runs_are_grouped_by_type_and_keys_are_managed(browser: Any,
+                                                       site: tuple[str, str, str]) -> None:
+    base, key, _ = site
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = _errors(page)
+    _log_in(page, base, key)
+    assert "npm audit" in page.inner_text("#run-types")
+    page.click("text=Release prep: audit and security scan")
+    assert page.locator("h3.run-type").all_inner_texts()[0].startswith("npm audit")
+    page.click(".sidebar >> text=API keys")
+    page.fill("#key-name", "phone")
+    page.click("text=Create key")
+    made = page.inner_text("#new-key")
+    assert made.startswith("cst_")
+    page.screenshot(path=str(ARTIFACTS / "tracker-keys.png"), full_page=True)
+    page.goto(f"{base}/keys")  # a key is shown only when made
+    assert made not in page.content()
+    page.locator("tr", has_text="phone").locator("text=Revoke").click()
+    assert "revoked" in page.locator("tr", has_text="phone").inner_text()
+    assert errors == []
+    page.close()
+
+
+def test_a_missing_page_is_a_styled_404(browser: Any, site: tuple[str, str, str]) -> None:
+    base, key, bobs = site
+    page = browser.new_page(viewport={"width": 1280, "height": 700})
+    _log_in(page, base, key)
+    assert page.goto(f"{base}/sessions/{bobs}").status == 404
+    assert page.inner_text("h1") == "Not found"
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(247, 247, 245)"  # our stylesheet, not a bare text page
+    page.click("text=All sessions")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/no/such/page")
+    page.screenshot(path=str(ARTIFACTS / "tracker-404.png"))
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/applications", "/sessions", "/keys", "/login"])
+def test_pages_fit_a_phone_without_sideways_scrolling(browser: Any, site: tuple[str, str, str],
+                                                      path: str) -> None:
+    base, key, _ = site
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    _log_in(page, base, key)
+    if path == "/applications":
+        page.click(".sidebar >> text=gears")
+    elif path == "/sessions":
+        page.click("text=Release prep: audit and security scan")
+    elif path == "/login":
+        page.click("text=Log out")
+        page.wait_for_url(f"{base}/login")
+    else:
+        page.goto(f"{base}{path}")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, (path, width)
+    name = {"/": "sessions", "/applications": "application", "/sessions": "session",
+            "/keys": "keys", "/login": "login"}[path]
+    page.screenshot(path=str(ARTIFACTS / f"tracker-phone-{name}.png"), full_page=True)
+    page.close()
+
+
+def test_a_login_form_on_another_site_cannot_sign_anyone_in(browser: Any,
+                                                            site: tuple[str, str, str]) -> None:
+    """Login CSRF: an attacker's page posts its own key to the tracker; the browser sends the
+    attacker's Origin and the tracker refuses it, so no session cookie is set."""
+    import http.server
+    import threading
+
+    base, key, _ = site
+    form = (f'<form method="post" action="{base}/login"><input name="api_key" value="{key}">'
+            f'<button id="go">go</button></form>').encode()
+
+    class Evil(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(form)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    evil = http.server.HTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"http://localhost:{evil.server_address[1]}/")  # another origin
+        with page.expect_navigation():
+            page.click("#go")
+        assert "another site" in page.inner_text("body")
+        assert [c for c in context.cookies() if c["name"] == "claude_session_tracker"] == []
+        context.close()
+    finally:
+        evil.shutdown()
+
+
+def test_tracker_serve_on_the_local_database_signs_its_owner_in(browser: Any,
+                                                                tmp_path: Path) -> None:
+    """The default local database keeps this machine's history under the user `local`; the
+    sign-in link `tracker serve` prints opens it without guessing that name."""
+    import os
+    import re
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from claude_session.config import Settings
+    from claude_session.paths import Paths
+    from claude_session.tracker.service.app import with_store
+
+    local_db = Paths(Settings.from_env().home).tracker_db
+    with_store(f"sqlite:///{local_db}", lambda store: store.save(
+        store.user("local"), record(summary="MY-OWN-HISTORY")))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "server")}
+    env.pop("CLAUDE_SESSION_TRACKER_DATABASE", None)
+    server = subprocess.Popen([sys.executable, "-m", "claude_session.cli", "tracker", "serve",
+                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, said = time.monotonic() + 60, ""
+        while "/login/link/" not in said:
+            assert time.monotonic() < deadline and server.poll() is None, said
+            said += server.stderr.readline()
+        link = re.search(r"(http://\S+/login/link/\S+)", said).group(1)
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/login")
+        assert "--user local" in page.inner_text(".login")  # the log-in page says it too
+        page.screenshot(path=str(ARTIFACTS / "tracker-login-local.png"))
+        page.goto(link)
+        page.wait_for_url(f"http://127.0.0.1:{port}/")
+        assert "MY-OWN-HISTORY" in page.inner_text("main")
+        assert page.inner_text(".sidebar .who") == "local"
+        again = browser.new_page()
+        assert again.goto(link).status == 401  # the link works once
+        again.close()
+        page.close()
+    finally:
+        server.terminate()
+        server.wait(20)

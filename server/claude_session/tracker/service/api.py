@@ -1,10 +1,13 @@
 """The tracker's JSON API: ``/api/...`` routes, bearer-key auth, JSON errors.
 
     POST /api/sessions           create, or for a known id update, a session record
-    GET  /api/sessions           ?application=NAME&since=ISO&until=ISO&limit=N&offset=N
+    GET  /api/sessions           ?application=NAME&since=ISO&until=ISO&limit=N&cursor=C
+                                 (cursor: the previous page's next_cursor; offset=N still works
+                                 but costs what it skips)
     GET  /api/sessions/{id}      one record with its maintenance runs
     GET  /api/applications       the caller's applications
     GET  /api/health             {"status": "ok"}
+    GET  /api/openapi.json       this API as an OpenAPI 3.1 document (openapi.py)
 
 Every error is ``{"error": message}`` (plus ``field`` for a refused record): 400 unreadable
 body, 401 missing or unknown key, 404 unknown or another user's id, 409 an id owned by
@@ -13,6 +16,7 @@ another account, 413 body over the limit, 422 a record the model refuses, 503 da
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import Any
@@ -20,18 +24,22 @@ from typing import Any
 import pydantic
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from claude_session.models import SessionRecord
+from claude_session.tracker.service.guard import API_BODY
+from claude_session.tracker.service.limits import Refused, check_moment, text_problem
 from claude_session.tracker.service.storage import (
+    BadCursor,
+    Cursor,
     InvalidRecord,
     SessionConflict,
     Store,
     User,
 )
 
-MAX_BODY = 1024 * 1024  # a record is a few kB; a megabyte leaves room and bounds memory
+MAX_BODY = API_BODY
 MAX_LIMIT = 500
 
 
@@ -42,12 +50,14 @@ class ApiError(Exception):
         super().__init__(message)
         self.status, self.message, self.field = status, message, field
 
-    def response(self) -> JSONResponse:
+    def response(self) -> Response:
         body: dict[str, Any] = {"error": self.message}
         if self.field is not None:
             body["field"] = self.field
         headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
-        return JSONResponse(body, status_code=self.status, headers=headers)
+        # ASCII JSON: a message that quotes a lone surrogate still encodes.
+        return Response(json.dumps(body), status_code=self.status, headers=headers,
+                        media_type="application/json")
 
 
 def store_of(request: Request) -> Store:
@@ -110,6 +120,14 @@ async def post_session(request: Request) -> JSONResponse:
     return JSONResponse({"id": record.id}, status_code=201 if created else 200)
 
 
+def check_query(request: Request) -> None:
+    """400 naming the first query parameter that no column could hold (NUL, ...)."""
+    for name, value in request.query_params.multi_items():
+        problem = text_problem(value)
+        if problem is not None:
+            raise ApiError(400, f"{name} {problem}.", name)
+
+
 def _int_param(request: Request, name: str, default: int, *, low: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
@@ -128,26 +146,47 @@ def _time_param(request: Request, name: str) -> datetime | None:
     if raw is None or raw == "":
         return None
     try:
-        return pydantic.TypeAdapter(datetime).validate_python(raw)
+        return check_moment(_MOMENT.validate_python(raw), name)
     except pydantic.ValidationError as exc:
         raise ApiError(400, f"{name} must be an ISO-8601 date or time.", name) from exc
+    except Refused as exc:
+        raise ApiError(400, str(exc), name) from exc
+
+
+_MOMENT = pydantic.TypeAdapter(datetime)
+
+
+def _cursor_param(request: Request) -> Cursor | None:
+    raw = request.query_params.get("cursor")
+    if not raw:
+        return None
+    if "offset" in request.query_params:
+        raise ApiError(400, "cursor: send cursor or offset, not both.", "cursor")
+    try:
+        return Cursor.decode(raw)
+    except BadCursor as exc:
+        raise ApiError(400, str(exc), "cursor") from exc
 
 
 async def list_sessions(request: Request) -> JSONResponse:
     user = await authenticate(request)
+    check_query(request)
     limit = _int_param(request, "limit", 50, low=0, high=MAX_LIMIT)
     offset = _int_param(request, "offset", 0, low=0, high=2**62)
+    after = _cursor_param(request)
     page = await run_in_threadpool(
         lambda: store_of(request).list_sessions(
             user, application=request.query_params.get("application"),
             application_id=request.query_params.get("application_id"),
             since=_time_param(request, "since"), until=_time_param(request, "until"),
-            limit=limit, offset=offset))
+            limit=limit, offset=offset, after=after))
     following = offset + len(page.sessions)
     return JSONResponse({
         "sessions": [s.model_dump(mode="json") for s in page.sessions],
         "total": page.total,
-        "next_offset": following if following < page.total and limit > 0 else None,
+        "next_offset": (following if after is None and following < page.total and limit > 0
+                        else None),
+        "next_cursor": page.last.encode() if page.older and page.last else None,
     })
 
 
@@ -170,8 +209,21 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+@functools.cache
+def _openapi() -> dict[str, Any]:
+    from claude_session import __version__
+    from claude_session.tracker.service.openapi import document
+
+    return document(__version__)
+
+
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(_openapi())
+
+
 routes = [
     Route("/api/health", health, methods=["GET"]),
+    Route("/api/openapi.json", openapi, methods=["GET"]),
     Route("/api/sessions", post_session, methods=["POST"]),
     Route("/api/sessions", list_sessions, methods=["GET"]),
     Route("/api/sessions/{session_id}", get_session, methods=["GET"]),

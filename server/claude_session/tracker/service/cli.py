@@ -1,4 +1,5 @@
-"""``claude-session tracker serve | migrate | token create``: run and administer the tracker.
+"""``claude-session tracker serve | migrate | token create|list|revoke|rotate``: run and
+administer the tracker.
 
 ``register(verbs, common)`` adds the ``tracker`` verb to the main CLI. Each sub-verb is a
 ``run(args) -> exit code`` (they need no project, so they bypass the lifecycle core). The
@@ -16,9 +17,7 @@ import socket
 import sys
 from typing import Any
 
-from claude_session.config import Settings
 from claude_session.errors import ClaudeSessionError
-from claude_session.paths import Paths
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -36,6 +35,13 @@ def register(verbs: Any, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT,
                        help=f"port (default {DEFAULT_PORT})")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="worker processes (default 1; use PostgreSQL, or SQLite in WAL mode "
+                            "as set up here, for more)")
+    serve.add_argument("--forwarded-allow-ips", default=None, metavar="IPS",
+                       help="trust X-Forwarded-For/-Proto from these proxy addresses "
+                            "(comma-separated, or '*'); default: 127.0.0.1 only, or "
+                            "$FORWARDED_ALLOW_IPS")
     _database_option(serve)
     serve.set_defaults(run=run_serve)
     migrate = sub.add_parser("migrate", parents=[common],
@@ -43,13 +49,26 @@ def register(verbs: Any, common: argparse.ArgumentParser) -> None:
     _database_option(migrate)
     migrate.set_defaults(run=run_migrate)
     token = sub.add_parser("token", parents=[common], help="API keys")
-    token_sub = token.add_subparsers(dest="token_verb", metavar="create",
+    token_sub = token.add_subparsers(dest="token_verb", metavar="create|list|revoke|rotate",
                                      parser_class=type(tracker))
     create = token_sub.add_parser("create", parents=[common],
                                   help="print a new API key for a user (shown once)")
     create.add_argument("--user", required=True, help="user name (created if new)")
+    create.add_argument("--name", default=None, help="what the key is for (e.g. 'laptop')")
     _database_option(create)
     create.set_defaults(run=run_token_create)
+    listing = token_sub.add_parser("list", parents=[common],
+                                   help="every key: id, user, name, created, last used, revoked")
+    listing.add_argument("--user", default=None, help="only this user's keys")
+    _database_option(listing)
+    listing.set_defaults(run=run_token_list)
+    for verb, helping in (("revoke", "refuse a key from now on"),
+                          ("rotate", "revoke a key and print its successor (shown once)")):
+        change = token_sub.add_parser(verb, parents=[common], help=helping)
+        change.add_argument("key", metavar="ID_OR_PREFIX",
+                            help="the key's id or prefix, as `token list` shows it")
+        _database_option(change)
+        change.set_defaults(run=run_token_revoke if verb == "revoke" else run_token_rotate)
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
@@ -59,10 +78,13 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
 
 
 def database_url(args: argparse.Namespace) -> str:
-    """The ``--database`` URL, or the local tracker's SQLite file."""
+    """The ``--database`` URL, else $CLAUDE_SESSION_TRACKER_DATABASE, else the local tracker's
+    SQLite file."""
+    from claude_session.tracker.service.app import ServiceConfig
+
     if args.database:
         return str(args.database)
-    return f"sqlite:///{Paths(Settings.from_env().home).tracker_db}"
+    return ServiceConfig.from_env().database
 
 
 def _shown(url: str) -> str:
@@ -122,29 +144,55 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    """Migrate once, then serve: in this process, or in ``--workers`` processes that each build
+    the app with ``app.from_environment`` (the database URL passes to them in the environment).
+    """
+    import os
+
     import uvicorn
 
-    from claude_session.tracker.service.app import create_app
+    from claude_session.tracker.service.app import ServiceConfig, with_store
+    from claude_session.tracker.service.guard import HeaderDeadline
+    from claude_session.tracker.service.storage import Store
 
     url = database_url(args)
+    config = ServiceConfig.from_env()
+    local = config.local and not args.database
+    if args.workers < 1:
+        return _fail(args, ClaudeSessionError("--workers must be 1 or more."))
+
+    def prepare(store: Store) -> tuple[int, str | None]:
+        keys = store.count_api_keys()
+        if not local:
+            return keys, None
+        return keys, Store(store.engine, config.secret).sign_in_link(LOCAL_USER)
+
     try:
-        app = create_app(url)
-        keys = app.state.store.count_api_keys()
+        keys, link = with_store(url, prepare)
     except Exception as exc:
         return _fail(args, _database_error(exc, url))
-    try:
-        sock = listening_socket(args.host, args.port)
+    try:  # a busy port is said before anything else is printed
+        listening_socket(args.host, args.port).close()
     except ClaudeSessionError as exc:
         return _fail(args, exc)
-    print(f"Tracker on http://{args.host}:{args.port} (database {_shown(url)})", file=sys.stderr)
-    if keys == 0:
-        hint = "" if args.database else f" --user {LOCAL_USER}"
-        print(f"No API keys yet: create one with `claude-session tracker token create"
-              f"{hint or ' --user NAME'}` to log in.", file=sys.stderr)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="info", timeout_graceful_shutdown=5))
-    with sock:
-        server.run(sockets=[sock])
-    return 0 if server.started else 1
+    workers = f", {args.workers} workers" if args.workers > 1 else ""
+    print(f"Tracker on http://{args.host}:{args.port} (database {_shown(url)}{workers})",
+          file=sys.stderr)
+    if link is not None:
+        print(f"This machine's own history: open http://{args.host}:{args.port}/login/link/"
+              f"{link} (works once, for 10 minutes; or log in with a key made by `claude-session "
+              f"tracker token create --user {LOCAL_USER}`).", file=sys.stderr)
+    elif keys == 0:
+        print("No API keys yet: create one with `claude-session tracker token create --user "
+              "NAME` to log in.", file=sys.stderr)
+    os.environ["CLAUDE_SESSION_TRACKER_DATABASE"] = url
+    options: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": "info",
+                               "timeout_graceful_shutdown": 5, "http": HeaderDeadline,
+                               "workers": args.workers, "factory": True}
+    if args.forwarded_allow_ips:
+        options.update(proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
+    uvicorn.run("claude_session.tracker.service.app:from_environment", **options)
+    return 0
 
 
 def run_migrate(args: argparse.Namespace) -> int:
@@ -173,7 +221,7 @@ def run_token_create(args: argparse.Namespace) -> int:
 
     url = database_url(args)
     try:
-        key = create_api_key(url, args.user)
+        key = create_api_key(url, args.user, args.name)
     except Exception as exc:
         return _fail(args, _database_error(exc, url))
     if getattr(args, "json", False):
@@ -183,4 +231,66 @@ def run_token_create(args: argparse.Namespace) -> int:
         print(key)
         print(f"API key for {args.user} on {_shown(url)}. It is shown only this once; "
               f"keep it (e.g. in CLAUDE_SESSION_TRACKER_TOKEN).", file=sys.stderr)
+    return 0
+
+
+def _key_line(key: Any) -> str:
+    used = key.last_used_at.strftime("%Y-%m-%d %H:%M") if key.last_used_at else "never"
+    state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+    return (f"{key.id}  {key.prefix}…  {key.user:<12} {key.name or '-':<16} "
+            f"created {key.created_at:%Y-%m-%d %H:%M}  last used {used}  {state}")
+
+
+def run_token_list(args: argparse.Namespace) -> int:
+    from claude_session.tracker.service.app import with_store
+
+    url = database_url(args)
+    try:
+        keys = with_store(url, lambda store: store.api_keys(args.user))
+    except Exception as exc:
+        return _fail(args, _database_error(exc, url))
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps({"keys": [k.model_dump(mode="json") for k in keys]}) + "\n")
+    else:
+        for key in keys:
+            print(_key_line(key))
+        if not keys:
+            print("No API keys yet: `claude-session tracker token create --user NAME`.",
+                  file=sys.stderr)
+    return 0
+
+
+def run_token_revoke(args: argparse.Namespace) -> int:
+    from claude_session.tracker.service.app import with_store
+
+    url = database_url(args)
+    try:
+        key = with_store(url, lambda store: store.revoke_api_key(args.key))
+    except Exception as exc:
+        return _fail(args, _database_error(exc, url))
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps({"status": "revoked",
+                                     "key": key.model_dump(mode="json")}) + "\n")
+    else:
+        print(f"Revoked {key.prefix}… ({key.user}{', ' + key.name if key.name else ''}): "
+              f"the tracker refuses it from now on.")
+    return 0
+
+
+def run_token_rotate(args: argparse.Namespace) -> int:
+    from claude_session.tracker.service.app import with_store
+
+    url = database_url(args)
+    try:
+        old, new = with_store(url, lambda store: store.rotate_api_key(args.key))
+    except Exception as exc:
+        return _fail(args, _database_error(exc, url))
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps({"status": "rotated", "revoked": old.model_dump(mode="json"),
+                                     "api_key": new}) + "\n")
+    else:
+        print(new)
+        print(f"Replaces {old.prefix}… of {old.user}, now revoked. The new key is shown only "
+              f"this once; put it where the old one was (CLAUDE_SESSION_TRACKER_TOKEN).",
+              file=sys.stderr)
     return 0

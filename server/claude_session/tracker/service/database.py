@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,11 +32,16 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from claude_session.errors import ClaudeSessionError, ConfigError
 from claude_session.paths import FILE_MODE, ensure_dir
 
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's BEGIN IMMEDIATE alone serializes migrations
+    fcntl = None  # type: ignore[assignment]
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 # Alembic revisions in order; the last is the head. Add one per new migration file; a test
 # checks that this list matches the files.
-REVISIONS: tuple[str, ...] = ("0001", "0002")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 HEAD = REVISIONS[-1]
 
 # SQLite transactions begin DEFERRED unless a connection asks for IMMEDIATE: a write that starts
@@ -175,7 +181,9 @@ def create_engine(database: str | sa.URL, *, busy_timeout: float = 10.0) -> Engi
                                                      "timeout": busy_timeout})
         _setup_sqlite(engine, busy_timeout)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # Moments come back in the session's zone: UTC, so one near year 9999 still reads.
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                            connect_args={"options": "-c timezone=UTC"})
 
 
 def _create_private(path: Path) -> None:
@@ -221,11 +229,13 @@ def migrate(engine: Engine) -> str | None:
         # The usual case, checked without taking SQLite's write lock.
         if current_revision(conn) == HEAD:
             return HEAD
-    with engine.connect() as conn:
+    # Several service processes (workers) may start at once: one migrates, the others wait for
+    # it and then find the schema current. PostgreSQL: an advisory lock held by the migrating
+    # transaction. SQLite: a lock file next to the database, and BEGIN IMMEDIATE besides.
+    with _file_lock(sqlite_path(engine.url)), engine.connect() as conn:
         conn = conn.execution_options(**WRITE)
         with conn.begin():
             if conn.dialect.name == "postgresql":
-                # Several service processes may start at once: one migrates, the others wait.
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(7315402)"))
             found = current_revision(conn)
             if found == HEAD:
@@ -235,6 +245,21 @@ def migrate(engine: Engine) -> str | None:
                                   f"up to {HEAD}")
             _alembic_upgrade(conn)
         return found
+
+
+@contextlib.contextmanager
+def _file_lock(database: Path | None) -> Iterator[None]:
+    """An exclusive lock on ``DATABASE.migrate-lock`` while migrating (no-op without a file)."""
+    if database is None or fcntl is None:
+        yield
+        return
+    fd = os.open(database.with_name(database.name + ".migrate-lock"),
+                 os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _alembic_upgrade(conn: Connection) -> None:

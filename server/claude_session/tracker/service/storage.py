@@ -11,8 +11,12 @@ maintenance runs, so an outbox may resend as often as it needs to.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import hashlib
+import hmac
+import json
 import secrets
 import uuid
 from collections.abc import Iterator, Sequence
@@ -21,6 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
 
@@ -33,9 +38,16 @@ from claude_session.tracker.service.database import (
     Moment,
     Unreadable,
 )
+from claude_session.tracker.service.limits import (
+    Refused,
+    check_document,
+    check_moment,
+    command_type_name,
+)
 
 API_KEY_PREFIX = "cst_"
 WEB_SESSION_DAYS = 14
+LAST_USED_EVERY = timedelta(minutes=1)  # a key's last-used time may lag this much (fewer writes)
 
 metadata = sa.MetaData()
 
@@ -54,6 +66,8 @@ api_keys = sa.Table(
     sa.Column("prefix", sa.String(16), nullable=False),
     sa.Column("created_at", Moment(), nullable=False),
     sa.Column("last_used_at", Moment()),
+    sa.Column("name", sa.Text()),
+    sa.Column("revoked_at", Moment()),
 )
 web_sessions = sa.Table(
     "web_sessions", metadata,
@@ -86,10 +100,10 @@ claude_sessions = sa.Table(
               nullable=False),
     sa.Column("started_at", Moment(), nullable=False),
     sa.Column("ended_at", Moment(), nullable=False),
-    sa.Column("duration_minutes", sa.Integer(), nullable=False),
+    sa.Column("duration_minutes", sa.BigInteger(), nullable=False),
     sa.Column("starting_branch", sa.Text()),
     sa.Column("ending_branch", sa.Text()),
-    sa.Column("commits_count", sa.Integer(), nullable=False),
+    sa.Column("commits_count", sa.BigInteger(), nullable=False),
     sa.Column("context_id", sa.Text()),
     sa.Column("session_source", sa.Text()),
     sa.Column("tokens_input", sa.BigInteger(), nullable=False),
@@ -105,13 +119,19 @@ claude_sessions = sa.Table(
     sa.Column("updated_at", Moment(), nullable=False),
     sa.Column("continues", Guid()),  # migration 0002: the record this session continues
 )
+command_types = sa.Table(
+    "command_types", metadata,
+    sa.Column("id", Guid(), primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False, unique=True),
+    sa.Column("created_at", Moment(), nullable=False),
+)
 maintenance_runs = sa.Table(
     "maintenance_runs", metadata,
     sa.Column("id", Guid(), primary_key=True),
     sa.Column("application_id", Guid(), sa.ForeignKey("applications.id", ondelete="CASCADE"),
               nullable=False),
     sa.Column("session_id", Guid(), sa.ForeignKey("claude_sessions.id", ondelete="CASCADE")),
-    sa.Column("command_type_id", Guid()),
+    sa.Column("command_type_id", Guid(), sa.ForeignKey("command_types.id", ondelete="SET NULL")),
     sa.Column("command", sa.Text(), nullable=False),
     sa.Column("status", sa.Text(), nullable=False),
     sa.Column("results", Document()),
@@ -147,10 +167,34 @@ class Application(Model):
     repository_url: str | None = None
 
 
+class ApiKey(Model):
+    """What is known of an API key once made: never the key itself."""
+
+    id: str
+    user: str
+    name: str | None = None
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class UnknownKey(ClaudeSessionError):
+    """No key, or more than one, matches the id or prefix given."""
+
+
+class TrackedRun(MaintenanceRun):
+    """A stored maintenance run with its command type (``command_types.name``)."""
+
+    command_type: str | None = None
+
+
 class TrackedSession(SessionRecord):
-    """A stored record with what the tracker adds: its application's id and row times."""
+    """A stored record with what the tracker adds: its application's id, row times, and its
+    runs' command types."""
 
     application_id: str
+    maintenance_runs: list[TrackedRun] = Field(default_factory=list)  # type: ignore[assignment]
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -160,6 +204,57 @@ class Page:
     sessions: list[TrackedSession]
     total: int
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
+    newer: bool = False  # are there sessions before this page (newer ones)?
+    older: bool = False  # ... and after it?
+    first: Cursor | None = None  # where this page starts and ends, for keyset links
+    last: Cursor | None = None
+
+
+class BadCursor(ClaudeSessionError):
+    """A cursor this tracker did not make."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the newest-first order of sessions: (started_at, created_at, id).
+
+    Pages after or before a cursor are an index range scan, so page 2,000 costs what page 1
+    does (an offset would walk every row before it).
+    """
+
+    started_at: datetime
+    created_at: datetime
+    id: str
+
+    def encode(self) -> str:
+        text = json.dumps([self.started_at.isoformat(), self.created_at.isoformat(), self.id])
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            started, created, row_id = json.loads(raw)
+            cursor = cls(datetime.fromisoformat(started), datetime.fromisoformat(created),
+                         str(row_id))
+            check_moment(cursor.started_at, "cursor")
+            check_moment(cursor.created_at, "cursor")
+        except (ValueError, TypeError, UnicodeDecodeError, binascii.Error, Refused) as exc:
+            raise BadCursor("cursor is not one this tracker made; start from the first "
+                            "page.") from exc
+        if not is_uuid(cursor.id):
+            raise BadCursor("cursor is not one this tracker made; start from the first page.")
+        return cursor
+
+
+@dataclass(frozen=True)
+class RunType:
+    """One command type's runs in a user's (or one application's) history."""
+
+    name: str
+    runs: int
+    last_run_at: datetime
+    last_status: str
 
 
 @dataclass(frozen=True)
@@ -193,8 +288,16 @@ def _insert(conn: Connection, table: sa.Table) -> Any:
 class Store:
     """Users, keys and session records in one database (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, secret: str | None = None) -> None:
         self.engine = engine
+        self._secret = secret.encode() if secret else None
+
+    def _cookie_hash(self, token: str) -> str:
+        """A browser session's stored hash; with a secret, an HMAC, so that changing the secret
+        signs every browser out."""
+        if self._secret is None:
+            return hash_secret(token)
+        return hmac.new(self._secret, token.encode(), hashlib.sha256).hexdigest()
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -223,46 +326,129 @@ class Store:
             conn.execute(users.insert().values(id=found, name=name, created_at=utcnow()))
         return User(str(found), name)
 
-    def create_api_key(self, user_name: str) -> str:
+    def create_api_key(self, user_name: str, name: str | None = None) -> str:
         """A new API key for the user (created if new); only its hash is kept."""
         if not user_name.strip():
             raise InvalidRecord("A user name is required.", "user")
-        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
         with self._write() as conn:
-            owner = self._user(conn, user_name.strip())
-            conn.execute(api_keys.insert().values(
-                id=new_id(), user_id=owner.id, key_hash=hash_secret(key),
-                prefix=key[:len(API_KEY_PREFIX) + 4], created_at=utcnow()))
+            return self._new_key(conn, self._user(conn, user_name.strip()), name)
+
+    def _new_key(self, conn: Connection, owner: User, name: str | None) -> str:
+        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        conn.execute(api_keys.insert().values(
+            id=new_id(), user_id=owner.id, key_hash=hash_secret(key),
+            prefix=key[:len(API_KEY_PREFIX) + 4], created_at=utcnow(),
+            name=(name or "").strip() or None))
         return key
 
     def user_for_api_key(self, key: str) -> User | None:
-        """The owner of ``key``, or None for a key we never issued."""
-        query = (sa.select(users.c.id, users.c.name)
+        """The owner of ``key``, or None for a key we never issued or that was revoked.
+
+        Notes when the key was used, at most once a minute so that a busy key costs no write.
+        """
+        query = (sa.select(users.c.id, users.c.name, api_keys.c.id.label("key_id"),
+                           api_keys.c.last_used_at)
                  .join(api_keys, api_keys.c.user_id == users.c.id)
-                 .where(api_keys.c.key_hash == hash_secret(key)))
+                 .where(api_keys.c.key_hash == hash_secret(key), api_keys.c.revoked_at.is_(None)))
         with self._read() as conn:
             row = conn.execute(query).first()
-        return None if row is None else User(str(row.id), row.name)
+        if row is None:
+            return None
+        now = utcnow()
+        if row.last_used_at is None or row.last_used_at < now - LAST_USED_EVERY:
+            with self._write() as conn:
+                conn.execute(api_keys.update().where(api_keys.c.id == row.key_id)
+                             .values(last_used_at=now))
+        return User(str(row.id), row.name)
 
     def count_api_keys(self) -> int:
         with self._read() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(api_keys)).scalar_one())
+            return int(conn.execute(sa.select(sa.func.count()).select_from(api_keys)
+                                    .where(api_keys.c.revoked_at.is_(None))).scalar_one())
 
-    def open_web_session(self, owner: User) -> str:
+    def api_keys(self, user_name: str | None = None) -> list[ApiKey]:
+        """Every key (or one user's), newest first, revoked ones included."""
+        query = (sa.select(api_keys, users.c.name.label("user"))
+                 .join(users, users.c.id == api_keys.c.user_id)
+                 .order_by(api_keys.c.created_at.desc(), api_keys.c.id))
+        if user_name is not None:
+            query = query.where(users.c.name == user_name)
+        with self._read() as conn:
+            return [_api_key(row) for row in conn.execute(query)]
+
+    def revoke_api_key(self, which: str, user_name: str | None = None) -> ApiKey:
+        """Revoke the key with this id or prefix (of ``user_name`` only, when given)."""
+        with self._write() as conn:
+            found = self._one_key(conn, which, user_name)
+            if found.revoked_at is None:
+                conn.execute(api_keys.update().where(api_keys.c.id == found.id)
+                             .values(revoked_at=utcnow()))
+            return _api_key(conn.execute(self._key_query().where(
+                api_keys.c.id == found.id)).one())
+
+    def rotate_api_key(self, which: str, user_name: str | None = None) -> tuple[ApiKey, str]:
+        """Revoke the key and make its successor (same user and name); returns both."""
+        with self._write() as conn:
+            found = self._one_key(conn, which, user_name)
+            if found.revoked_at is not None:
+                raise UnknownKey(f"The key {found.prefix}… is revoked already; create a new "
+                                 f"one with `claude-session tracker token create`.")
+            conn.execute(api_keys.update().where(api_keys.c.id == found.id)
+                         .values(revoked_at=utcnow()))
+            user_id = conn.execute(sa.select(api_keys.c.user_id).where(
+                api_keys.c.id == found.id)).scalar_one()
+            key = self._new_key(conn, User(str(user_id), found.user), found.name)
+            old = _api_key(conn.execute(self._key_query().where(
+                api_keys.c.id == found.id)).one())
+        return old, key
+
+    @staticmethod
+    def _key_query() -> sa.Select[Any]:
+        return sa.select(api_keys, users.c.name.label("user")).join(
+            users, users.c.id == api_keys.c.user_id)
+
+    def _one_key(self, conn: Connection, which: str, user_name: str | None) -> ApiKey:
+        which = which.strip()
+        match = (api_keys.c.id == which) if is_uuid(which) else (api_keys.c.prefix == which)
+        query = self._key_query().where(match)
+        if user_name is not None:
+            query = query.where(users.c.name == user_name)
+        rows = conn.execute(query).all() if which else []
+        if len(rows) != 1:
+            problem = "No API key has" if not rows else f"{len(rows)} API keys have"
+            raise UnknownKey(f"{problem} the id or prefix {which!r}; `claude-session tracker "
+                             f"token list` shows each key's id.")
+        return _api_key(rows[0])
+
+    def open_web_session(self, owner: User,
+                         lifetime: timedelta = timedelta(days=WEB_SESSION_DAYS)) -> str:
         """A browser session for the UI; returns the cookie value (stored hashed)."""
         token = secrets.token_urlsafe(32)
         now = utcnow()
         with self._write() as conn:
             conn.execute(web_sessions.delete().where(web_sessions.c.expires_at < now))
             conn.execute(web_sessions.insert().values(
-                id=new_id(), user_id=owner.id, token_hash=hash_secret(token), created_at=now,
-                expires_at=now + timedelta(days=WEB_SESSION_DAYS)))
+                id=new_id(), user_id=owner.id, token_hash=self._cookie_hash(token), created_at=now,
+                expires_at=now + lifetime))
         return token
+
+    def sign_in_link(self, user_name: str, minutes: int = 10) -> str:
+        """A token for a one-time sign-in link (``tracker serve`` on this machine's own
+        history): a browser session that lives ``minutes`` and is swapped for a full one."""
+        return self.open_web_session(self.user(user_name), timedelta(minutes=minutes))
+
+    def use_sign_in_link(self, token: str) -> tuple[User, str] | None:
+        """The link's user and a new browser session; the link works only once."""
+        owner = self.user_for_web_session(token)
+        if owner is None:
+            return None
+        self.close_web_session(token)
+        return owner, self.open_web_session(owner)
 
     def user_for_web_session(self, token: str) -> User | None:
         query = (sa.select(users.c.id, users.c.name)
                  .join(web_sessions, web_sessions.c.user_id == users.c.id)
-                 .where(web_sessions.c.token_hash == hash_secret(token),
+                 .where(web_sessions.c.token_hash == self._cookie_hash(token),
                         web_sessions.c.expires_at > utcnow()))
         with self._read() as conn:
             row = conn.execute(query).first()
@@ -271,7 +457,7 @@ class Store:
     def close_web_session(self, token: str) -> None:
         with self._write() as conn:
             conn.execute(web_sessions.delete().where(
-                web_sessions.c.token_hash == hash_secret(token)))
+                web_sessions.c.token_hash == self._cookie_hash(token)))
 
     # --- writing records ----------------------------------------------------------------------
 
@@ -282,6 +468,10 @@ class Store:
         to another user's rows.
         """
         _check_ids(record)
+        try:
+            check_document(record)
+        except Refused as exc:
+            raise InvalidRecord(str(exc), exc.field) from exc
         with self._write() as conn:
             existing = conn.execute(sa.select(claude_sessions.c.user_id).where(
                 claude_sessions.c.id == record.id)).first()
@@ -347,22 +537,47 @@ class Store:
         if elsewhere:  # the same user's run moved to this session: keep one row
             conn.execute(maintenance_runs.delete().where(
                 maintenance_runs.c.id.in_([row.id for row in elsewhere])))
+        types = self._command_types(conn, {command_type_name(r.command)
+                                           for r in record.maintenance_runs})
         conn.execute(maintenance_runs.insert(), [
             {"id": run.id, "application_id": app_id, "session_id": record.id,
-             "command_type_id": None, "command": run.command, "status": run.status,
+             "command_type_id": types[command_type_name(run.command)],
+             "command": run.command, "status": run.status,
              "results": run.model_dump(mode="json")["results"], "notes": run.notes,
              "run_at": run.run_at} for run in record.maintenance_runs])
+
+    def _command_types(self, conn: Connection, names: set[str]) -> dict[str, str]:
+        """The ids of these command types, made on first use (racing first uses make one)."""
+        found = dict(conn.execute(sa.select(command_types.c.name, command_types.c.id)
+                                  .where(command_types.c.name.in_(names))).all())
+        for name in names - found.keys():
+            conn.execute(_insert(conn, command_types).values(
+                id=new_id(), name=name, created_at=utcnow()).on_conflict_do_nothing(
+                index_elements=["name"]))
+        if names - found.keys():
+            found = dict(conn.execute(sa.select(command_types.c.name, command_types.c.id)
+                                      .where(command_types.c.name.in_(names))).all())
+        return {name: str(type_id) for name, type_id in found.items()}
 
     # --- reading records ----------------------------------------------------------------------
 
     def list_sessions(self, owner: User, *, application: str | None = None,
                       application_id: str | None = None, since: datetime | None = None,
-                      until: datetime | None = None, limit: int = 50,
-                      offset: int = 0) -> Page:
-        """The user's records, newest first, filtered and paginated, with the total."""
+                      until: datetime | None = None, limit: int = 50, offset: int = 0,
+                      after: Cursor | None = None, before: Cursor | None = None) -> Page:
+        """The user's records, newest first, filtered, with the total: the page ``after`` a
+        cursor (older sessions), ``before`` one (newer), or at ``offset``."""
         conditions = [claude_sessions.c.user_id == owner.id]
         if application is not None:
-            conditions.append(applications.c.name == application)
+            # Name to ids first (a user has few applications), so that neither the page nor
+            # its count joins applications for every session.
+            with self._read() as conn:
+                named = [str(i) for i in conn.execute(sa.select(applications.c.id).where(
+                    applications.c.user_id == owner.id, applications.c.name == application))
+                    .scalars()]
+            if not named:
+                return Page([], 0)
+            conditions.append(claude_sessions.c.application_id.in_(named))
         if application_id is not None:
             if not is_uuid(application_id):
                 return Page([], 0)
@@ -373,20 +588,38 @@ class Store:
             conditions.append(claude_sessions.c.started_at < until)
         joined = claude_sessions.join(applications,
                                       applications.c.id == claude_sessions.c.application_id)
-        rows_query = (_session_select().select_from(joined).where(*conditions)
-                      .order_by(claude_sessions.c.started_at.desc(),
-                                claude_sessions.c.created_at.desc(), claude_sessions.c.id.desc())
-                      .limit(max(limit, 0)).offset(max(offset, 0)))
-        count_query = sa.select(sa.func.count()).select_from(joined).where(*conditions)
+        key = (claude_sessions.c.started_at, claude_sessions.c.created_at, claude_sessions.c.id)
+        place = before or after
+        rows_query = _session_select().select_from(joined).where(*conditions)
+        if place is not None:
+            at = (sa.literal(place.started_at, Moment()), sa.literal(place.created_at, Moment()),
+                  sa.literal(place.id, Guid()))
+            rows_query = rows_query.where(sa.tuple_(*key) > sa.tuple_(*at) if before
+                                          else sa.tuple_(*key) < sa.tuple_(*at))
+        order = [c.asc() if before else c.desc() for c in key]
+        rows_query = rows_query.order_by(*order).limit(max(limit, 0) + 1)
+        if place is None:
+            rows_query = rows_query.offset(max(offset, 0))
+        # Every condition is on claude_sessions: the count needs no join (one per row would
+        # cost more than the count itself on a long history).
+        count_query = sa.select(sa.func.count()).select_from(claude_sessions).where(*conditions)
         with self._read() as conn:
             total = int(conn.execute(count_query).scalar_one())
             rows = conn.execute(rows_query).all() if limit > 0 else []
-        page = Page([], total)
+        more = len(rows) > limit
+        rows = list(rows[:limit])
+        if before:
+            rows.reverse()
+        page = Page([], total, newer=more if before else (after is not None or offset > 0),
+                    older=True if before else more)
         for row in rows:
             try:
                 page.sessions.append(_tracked(row))
             except ValueError as exc:  # a row edited into nonsense; the rest still shows
                 page.unreadable.append((str(row.id), str(exc).splitlines()[0]))
+        if rows:
+            page.first = Cursor(rows[0].started_at, rows[0].created_at, str(rows[0].id))
+            page.last = Cursor(rows[-1].started_at, rows[-1].created_at, str(rows[-1].id))
         return page
 
     def get_session(self, owner: User, session_id: str) -> TrackedSession | None:
@@ -397,7 +630,10 @@ class Store:
                                       applications.c.id == claude_sessions.c.application_id)
         query = _session_select().select_from(joined).where(
             claude_sessions.c.id == session_id, claude_sessions.c.user_id == owner.id)
-        runs = (sa.select(maintenance_runs).where(maintenance_runs.c.session_id == session_id)
+        runs = (sa.select(maintenance_runs, command_types.c.name.label("command_type"))
+                .outerjoin(command_types,
+                           command_types.c.id == maintenance_runs.c.command_type_id)
+                .where(maintenance_runs.c.session_id == session_id)
                 .order_by(maintenance_runs.c.run_at, maintenance_runs.c.id))
         with self._read() as conn:
             row = conn.execute(query).first()
@@ -463,6 +699,25 @@ class Store:
             return None
         return next((a for a in self.applications(owner) if a.id == application_id), None)
 
+    def run_types(self, owner: User, *, application_id: str | None = None) -> list[RunType]:
+        """The user's maintenance runs grouped by command type: count, last run and status."""
+        owned = applications.c.user_id == owner.id
+        query = (sa.select(command_types.c.name, maintenance_runs.c.run_at,
+                           maintenance_runs.c.status)
+                 .join(command_types, command_types.c.id == maintenance_runs.c.command_type_id)
+                 .join(applications, applications.c.id == maintenance_runs.c.application_id)
+                 .where(owned).order_by(maintenance_runs.c.run_at))
+        if application_id is not None:
+            if not is_uuid(application_id):
+                return []
+            query = query.where(maintenance_runs.c.application_id == application_id)
+        groups: dict[str, tuple[int, datetime, str]] = {}
+        with self._read() as conn:
+            for row in conn.execute(query):
+                count = groups.get(row.name, (0, row.run_at, row.status))[0]
+                groups[row.name] = (count + 1, row.run_at, row.status)
+        return [RunType(name, *values) for name, values in sorted(groups.items())]
+
     def daily_totals(self, owner: User, *, application_id: str | None = None, days: int = 30,
                      today: date | None = None) -> list[DayTotals]:
         """Sessions, minutes and tokens per UTC day over the last ``days`` days, oldest first."""
@@ -502,7 +757,7 @@ def _session_select() -> sa.Select[Any]:
                      applications.c.repository_url.label("repository_url"))
 
 
-def _tracked(row: Row[Any], *, runs: Sequence[MaintenanceRun] | None = None) -> TrackedSession:
+def _tracked(row: Row[Any], *, runs: Sequence[TrackedRun] | None = None) -> TrackedSession:
     """The row as a record; ValueError when a JSON column does not parse."""
     data: dict[str, Any] = dict(row._mapping)
     for name in _JSON_COLUMNS:
@@ -514,9 +769,16 @@ def _tracked(row: Row[Any], *, runs: Sequence[MaintenanceRun] | None = None) -> 
     return TrackedSession.model_validate(data)
 
 
-def _run(row: Row[Any]) -> MaintenanceRun:
+def _api_key(row: Row[Any]) -> ApiKey:
+    data = row._mapping
+    return ApiKey(id=str(data["id"]), user=data["user"], name=data["name"],
+                  prefix=data["prefix"], created_at=data["created_at"],
+                  last_used_at=data["last_used_at"], revoked_at=data["revoked_at"])
+
+
+def _run(row: Row[Any]) -> TrackedRun:
     data = dict(row._mapping)
     if isinstance(data["results"], Unreadable):
         data["results"] = data["results"].text
-    return MaintenanceRun.model_validate(
-        {k: data[k] for k in ("id", "command", "status", "results", "notes", "run_at")})
+    return TrackedRun.model_validate({k: data[k] for k in (
+        "id", "command", "status", "results", "notes", "run_at", "command_type")})

@@ -1,17 +1,21 @@
 """The Sessions UI: server-rendered Jinja2 pages over the same store as the API.
 
-Log-in takes an API key and opens a browser session (a random cookie, stored hashed, 14 days).
-Pages: every session, one application's sessions (with a chart of time and tokens per day),
-one session's detail. No JavaScript at all: the chart is inline SVG and the CSS is ours.
-Another user's application or session answers 404, as in the API.
+Log-in takes an API key (or the one-time link ``tracker serve`` prints for this machine's own
+history) and opens a browser session (a random cookie, stored hashed, 14 days), then returns to
+the page asked for. Pages: every session, one application's sessions (with a chart of time and
+tokens per day and maintenance runs by type), one session's detail (runs grouped by type), the
+user's API keys (make, rotate, revoke). Lists page by cursor (Older/Newer), not page number.
+No JavaScript at all: the chart is inline SVG and the CSS is ours (the CSP allows no script).
+Another user's application, session or key answers 404, as in the API.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import jinja2
 from starlette.concurrency import run_in_threadpool
@@ -21,12 +25,18 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from claude_session.tracker.service.guard import LoginThrottle
+from claude_session.tracker.service.limits import text_problem
 from claude_session.tracker.service.storage import (
     WEB_SESSION_DAYS,
     Application,
+    BadCursor,
+    Cursor,
     DayTotals,
     Store,
+    UnknownKey,
     User,
+    is_uuid,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -38,7 +48,7 @@ CHART_DAYS = 30
 def templates() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(duration=duration, tokens=tokens, moment=moment)
+    env.filters.update(duration=duration, tokens=tokens, moment=moment, short_repo=short_repo)
     return env
 
 
@@ -55,6 +65,15 @@ def tokens(count: int) -> str:
         if count >= size:
             return f"{count / size:.1f}{unit}"
     return str(count)
+
+
+def short_repo(url: str | None) -> str:
+    """``owner/name`` of a repository URL (https, ssh or host/path), to tell apart two
+    applications with the same name."""
+    if not url:
+        return "no repository"
+    path = url.rstrip("/").removesuffix(".git").replace(":", "/")
+    return "/".join(path.split("/")[-2:])
 
 
 def moment(value: Any) -> str:
@@ -95,6 +114,23 @@ def _store(request: Request) -> Store:
     return store
 
 
+TITLES = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not found",
+          405: "Method not allowed", 413: "Too large", 429: "Too many attempts",
+          500: "Something went wrong", 503: "Try again later"}
+
+
+def error_page(request: Request, status: int, message: str,
+               headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    """A styled page for an error in the UI (the API answers JSON)."""
+    title = TITLES.get(status, f"Error {status}")
+    if message.lower() == title.lower():  # Starlette's bare "Not Found" says nothing more
+        message = (f"There is no page at {request.url.path}." if status == 404
+                   else "The tracker could not answer this request.")
+    response = render(request, "error.html", status=status, message=message, title=title)
+    response.headers.update(headers or {})
+    return response
+
+
 def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     env: jinja2.Environment = request.app.state.templates
     return HTMLResponse(env.get_template(name).render(request=request, **values),
@@ -112,34 +148,85 @@ async def _sidebar(request: Request, user: User) -> list[Application]:
     return await run_in_threadpool(_store(request).applications, user)
 
 
-def _to_login() -> RedirectResponse:
-    return RedirectResponse("/login", status_code=303)
+def _to_login(request: Request | None = None) -> RedirectResponse:
+    """To the log-in page, which comes back to this page afterwards."""
+    if request is None or request.url.path == "/":
+        return RedirectResponse("/login", status_code=303)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
 
 
-def _page_number(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return max(int(raw), 1) if raw.isdigit() else 1
+def _cursor(request: Request, name: str) -> Cursor | None:
+    """The ``after`` or ``before`` cursor of a list page (keyset paging: no page numbers, so
+    page 2,000 costs what page 1 does); 400 naming it when this tracker did not make it."""
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    if name == "before" and request.query_params.get("after"):
+        raise HTTPException(400, "Send after or before, not both.")
+    try:
+        return Cursor.decode(raw)
+    except BadCursor as exc:
+        raise HTTPException(400, f"{name}: {exc}") from exc
 
 
 # --- pages ------------------------------------------------------------------------------------
 
 
 async def login_form(request: Request) -> Response:
-    return render(request, "login.html", error=None)
+    return render(request, "login.html", error=None, next=_next_page(request.query_params))
+
+
+def _next_page(values: Mapping[str, str]) -> str:
+    """Where to go after log-in: a path on this site, never another site (``//evil``)."""
+    wanted = values.get("next", "/")
+    if not wanted.startswith("/") or wanted.startswith("//") or "\\" in wanted \
+            or any(ord(c) < 32 for c in wanted):
+        return "/"
+    return wanted
 
 
 async def login(request: Request) -> Response:
-    body = (await request.body())[:4096].decode("utf-8", "replace")
-    key = parse_qs(body).get("api_key", [""])[0].strip()
+    # The Guard has bounded the body (16 kB) and checked the form's Origin.
+    form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace"),
+                                           max_num_fields=10).items()}
+    key, after = form.get("api_key", "").strip(), _next_page(form)
+    throttle: LoginThrottle = request.app.state.throttle
+    address = request.client.host if request.client else "?"
+    wait = throttle.retry_after(address, key)
+    if wait is not None:
+        refused = render(request, "login.html", status=429, next=after,
+                         error=f"Too many failed log-ins; try again in {wait} s.")
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     user = await run_in_threadpool(_store(request).user_for_api_key, key) if key else None
     if user is None:
-        return render(request, "login.html", status=401,
+        throttle.failed(address, key)
+        return render(request, "login.html", status=401, next=after,
                       error="That API key is not known to this tracker.")
     token = await run_in_threadpool(_store(request).open_web_session, user)
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(COOKIE, token, max_age=WEB_SESSION_DAYS * 86400, httponly=True,
-                        samesite="lax", secure=request.url.scheme == "https")
+    response = RedirectResponse(after, status_code=303)
+    _set_cookie(request, response, token)
     return response
+
+
+async def sign_in_link(request: Request) -> Response:
+    """A one-time link ``tracker serve`` prints for this machine's own history."""
+    used = await run_in_threadpool(_store(request).use_sign_in_link,
+                                   request.path_params["token"])
+    if used is None:
+        raise HTTPException(401, "This sign-in link was used already or has expired. Restart "
+                                 "`claude-session tracker serve` for a new one, or log in "
+                                 "with a key.")
+    response = RedirectResponse("/", status_code=303)
+    _set_cookie(request, response, used[1])
+    return response
+
+
+def _set_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(COOKIE, token, max_age=WEB_SESSION_DAYS * 86400, httponly=True,
+                        samesite="lax",
+                        secure=request.url.scheme == "https" or request.app.state.secure_cookies)
 
 
 async def logout(request: Request) -> Response:
@@ -155,7 +242,7 @@ async def sessions_page(request: Request) -> Response:
     """Every session, or one application's when the path names it."""
     user = await signed_in(request)
     if user is None:
-        return _to_login()
+        return _to_login(request)
     store = _store(request)
     app_id = request.path_params.get("application_id")
     current = None
@@ -163,22 +250,22 @@ async def sessions_page(request: Request) -> Response:
         current = await run_in_threadpool(store.application, user, app_id)
         if current is None:
             raise HTTPException(404, "No such application.")
-    page_number = _page_number(request)
+    after, before = _cursor(request, "after"), _cursor(request, "before")
     page = await run_in_threadpool(lambda: store.list_sessions(
-        user, application_id=app_id, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE))
+        user, application_id=app_id, limit=PAGE_SIZE, after=after, before=before))
     days = await run_in_threadpool(lambda: store.daily_totals(
         user, application_id=app_id, days=CHART_DAYS))
-    pages = max((page.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    run_types = await run_in_threadpool(lambda: store.run_types(user, application_id=app_id))
     return render(request, "sessions.html", user=user,
                   applications=await _sidebar(request, user), current=current,
-                  sessions=page.sessions, total=page.total, page=page_number, pages=pages,
-                  chart=chart(days))
+                  sessions=page.sessions, total=page.total, page=page,
+                  chart=chart(days), run_types=run_types)
 
 
 async def session_page(request: Request) -> Response:
     user = await signed_in(request)
     if user is None:
-        return _to_login()
+        return _to_login(request)
     found = await run_in_threadpool(_store(request).get_session, user,
                                     request.path_params["session_id"])
     if found is None:
@@ -190,12 +277,70 @@ async def session_page(request: Request) -> Response:
                   session=found, chain=chain if len(chain) > 1 else [])
 
 
+async def keys_page(request: Request, *, new_key: str | None = None,
+                    new_name: str | None = None, status: int = 200) -> Response:
+    user = await signed_in(request)
+    if user is None:
+        return _to_login(request)
+    keys = await run_in_threadpool(_store(request).api_keys, user.name)
+    return render(request, "keys.html", status=status, user=user,
+                  applications=await _sidebar(request, user), current=None, keys=keys,
+                  new_key=new_key, new_name=new_name, section="keys")
+
+
+async def create_key(request: Request) -> Response:
+    user = await signed_in(request)
+    if user is None:
+        return _to_login(request)
+    form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
+    name = form.get("name", [""])[0].strip()[:100]
+    if text_problem(name) is not None:
+        raise HTTPException(400, "name must be plain text.")
+    key = await run_in_threadpool(_store(request).create_api_key, user.name, name or None)
+    return await keys_page(request, new_key=key, new_name=name or None, status=201)
+
+
+async def revoke_key(request: Request) -> Response:
+    return await change_key(request, "revoke")
+
+
+async def rotate_key(request: Request) -> Response:
+    return await change_key(request, "rotate")
+
+
+async def change_key(request: Request, action: str) -> Response:
+    """Revoke or rotate one of the signed-in user's keys."""
+    user = await signed_in(request)
+    if user is None:
+        return _to_login(request)
+    store, key_id = _store(request), request.path_params["key_id"]
+    if not is_uuid(key_id):
+        raise HTTPException(404, "No such API key.")
+    try:
+        if action == "revoke":
+            await run_in_threadpool(store.revoke_api_key, key_id, user.name)
+            return RedirectResponse("/keys", status_code=303)
+        old, key = await run_in_threadpool(store.rotate_api_key, key_id, user.name)
+    except UnknownKey as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return await keys_page(request, new_key=key, new_name=old.name, status=201)
+
+
+async def _keys_get(request: Request) -> Response:
+    return await keys_page(request)
+
+
 routes: list[BaseRoute] = [
     Route("/", sessions_page, methods=["GET"]),
     Route("/login", login_form, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),
+    Route("/login/link/{token}", sign_in_link, methods=["GET"]),
     Route("/applications/{application_id}", sessions_page, methods=["GET"]),
     Route("/sessions/{session_id}", session_page, methods=["GET"]),
+    Route("/keys", _keys_get, methods=["GET"]),
+    Route("/keys", create_key, methods=["POST"]),
+    Route("/keys/{key_id}/revoke", revoke_key, methods=["POST"]),
+    Route("/keys/{key_id}/rotate", rotate_key, methods=["POST"]),
     Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
 ]

@@ -4,8 +4,8 @@ another Claude Code session): one chain of records for one logical session.
 No foreign key: the earlier record may reach the tracker after the later one (outboxes of two
 sessions drain independently), and a chain link to a record not (yet) stored shows as such.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 from claude_session.tracker.service.database import Guid
 
-revision = "0002"
-down_revision = "0001"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

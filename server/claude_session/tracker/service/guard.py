@@ -1,0 +1,276 @@
+"""What every request passes before the routes: body limits and deadlines, the Origin check on
+the UI's forms, security headers, and the log-in rate limit.
+
+    Guard            ASGI middleware: body size and read deadline per request, Origin check on
+                     UI POSTs, security headers on every response
+    LoginThrottle    failed log-ins per client address and per key prefix (the account the key
+                     claims), in memory per process; 429 with Retry-After
+    HeaderDeadline   uvicorn's h11 protocol with a deadline for a request's headers
+
+A browser always sends ``Origin`` on a cross-site POST, so a POST to the UI whose Origin (or,
+without one, Referer) is not this site or one of ``allowed_origins`` is refused with 403. A POST
+with neither header is not from a browser form, so CSRF does not apply to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import socket
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+API_BODY = 1024 * 1024  # a record is a few kB; a megabyte leaves room and bounds memory
+FORM_BODY = 16 * 1024  # the UI's forms carry a key or an id
+BODY_DEADLINE = 30.0  # seconds for a whole body
+CHUNK_DEADLINE = 10.0  # seconds between two pieces of a body
+HEADER_DEADLINE = 10.0  # seconds for a request line and its headers
+
+# No script at all; styles and images from this site; forms post only here; never framed.
+# Referrer-Policy same-origin, not no-referrer: under no-referrer a browser sends
+# "Origin: null" even on its own forms, and the Origin check could not tell them apart.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class TooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The body is larger than {limit} bytes.")
+
+
+class TooSlow(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(408, "The request body arrived too slowly; send it again.")
+
+
+def body_limit(path: str) -> int:
+    return API_BODY if path.startswith("/api/") else FORM_BODY
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of a URL, or None when it has none (``null``, junk)."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+Refuse = Callable[[Request, Exception], Awaitable[Response]]
+
+
+class Guard:
+    """ASGI middleware: body limit and deadline, UI Origin check, security headers.
+
+    ``refuse`` renders a refusal made before the routes run (the app's HTTPException handler,
+    so the API answers JSON and the UI a page); refusals while a route reads its body are
+    HTTPExceptions raised from ``receive`` and reach the same handler through the routes.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        refuse: Refuse,
+        allowed_origins: Iterable[str] = (),
+        body_deadline: float = BODY_DEADLINE,
+        chunk_deadline: float = CHUNK_DEADLINE,
+    ) -> None:
+        self.app, self.refuse = app, refuse
+        self.allowed = {o.rstrip("/").lower() for o in allowed_origins if o}
+        self.body_deadline, self.chunk_deadline = body_deadline, chunk_deadline
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        headers = Headers(scope=scope)
+        send = self._with_headers(send, path)
+        limit = body_limit(path)
+        try:
+            declared = headers.get("content-length", "")
+            if declared.isascii() and declared.isdigit() and int(declared) > limit:
+                raise TooLarge(limit)
+            if scope["method"] in UNSAFE and not path.startswith("/api/"):
+                self._check_origin(scope, headers)
+        except HTTPException as exc:
+            response = await self.refuse(Request(scope), exc)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, self._bounded(receive, limit), send)
+
+    def _check_origin(self, scope: Scope, headers: Headers) -> None:
+        claimed = headers.get("origin") or headers.get("referer")
+        if claimed is None:
+            return
+        origin = origin_of(claimed)
+        if origin is None or (
+            origin != self._own_origin(scope, headers) and origin not in self.allowed
+        ):
+            raise HTTPException(
+                403,
+                "This form was posted from another site. Open the tracker "
+                "at its own address and try again.",
+            )
+
+    @staticmethod
+    def _own_origin(scope: Scope, headers: Headers) -> str:
+        host = headers.get("host") or "{}:{}".format(*scope.get("server") or ("", ""))
+        return f"{scope.get('scheme', 'http')}://{host}".lower()
+
+    def _bounded(self, receive: Receive, limit: int) -> Receive:
+        """``receive`` that refuses a body past ``limit`` bytes or slower than the deadlines."""
+        started = time.monotonic()
+        size = 0
+
+        async def bounded() -> Message:
+            nonlocal size
+            left = self.body_deadline - (time.monotonic() - started)
+            try:
+                message = await asyncio.wait_for(
+                    receive(), max(min(left, self.chunk_deadline), 0.001)
+                )
+            except asyncio.TimeoutError:
+                raise TooSlow() from None
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > limit:
+                    raise TooLarge(limit)
+            return message
+
+        return bounded
+
+    @staticmethod
+    def _with_headers(send: Send, path: str) -> Send:
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in HEADERS if k not in present]
+                if not path.startswith("/static/") and b"cache-control" not in present:
+                    extra.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        return sending
+
+
+# --- log-in rate limit ------------------------------------------------------------------------
+
+
+@dataclass
+class LoginThrottle:
+    """At most ``per_address`` failed log-ins per client address and ``per_account`` per key
+    prefix in ``window`` seconds. In memory: each worker process counts its own."""
+
+    per_address: int = 10
+    per_account: int = 20
+    window: float = 300.0
+    clock: Any = time.monotonic
+    _failures: dict[str, deque[float]] = field(default_factory=dict)
+
+    def retry_after(self, address: str, key: str) -> int | None:
+        """Seconds to wait before another try, or None when a try is allowed now."""
+        now = self.clock()
+        waits = [
+            self._wait(f"a:{address}", self.per_address, now),
+            self._wait(f"k:{key[:8]}", self.per_account, now) if key else None,
+        ]
+        found = [w for w in waits if w is not None]
+        return max(found) if found else None
+
+    def failed(self, address: str, key: str) -> None:
+        now = self.clock()
+        for bucket in (f"a:{address}", f"k:{key[:8]}" if key else None):
+            if bucket is not None:
+                self._failures.setdefault(bucket, deque()).append(now)
+        if len(self._failures) > 100_000:  # bound memory under a spray of addresses
+            self._failures = {
+                k: v for k, v in self._failures.items() if v and v[-1] > now - self.window
+            }
+
+    def _wait(self, bucket: str, most: int, now: float) -> int | None:
+        times = self._failures.get(bucket)
+        if not times:
+            return None
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) < most:
+            return None
+        return max(math.ceil(times[0] + self.window - now), 1)
+
+
+# --- header deadline --------------------------------------------------------------------------
+
+
+class HeaderDeadline(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection whose request headers do not arrive within
+    ``HEADER_DEADLINE`` seconds (of connecting, or of the previous response)."""
+
+    deadline = HEADER_DEADLINE
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        # Worker processes serve a socket handed over by uvicorn's parent, and asyncio then
+        # leaves Nagle's algorithm on: the body, written after the headers, waited for the
+        # client's delayed ACK (40 ms a request). Answers go out at once.
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._seen_cycle: Any = None
+        self._arm()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and self.cycle is not self._seen_cycle:
+            self._seen_cycle = self.cycle  # a request's headers are in: the body has its own
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = self.loop.call_later(self.deadline, self._too_slow)
+
+    def _disarm(self) -> None:
+        timer = getattr(self, "_header_timer", None)
+        if timer is not None:
+            timer.cancel()
+            self._header_timer = None
+
+    def _too_slow(self) -> None:
+        self._header_timer = None
+        waiting = (
+            self.cycle is None or self.cycle is self._seen_cycle and self.cycle.response_complete
+        )
+        if waiting and not self.transport.is_closing():
+            self.transport.close()
