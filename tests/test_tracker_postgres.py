@@ -90,8 +90,9 @@ def test_a_record_stored_past_year_9999_no_longer_breaks_the_listing() -> None:
                     "'9999-12-31T23:59:59-12:00', '9999-12-31T23:59:59-12:00', '[]', '[]', '[]', "
                     "'[]', '[]', now(), now(), 'cli', 'standard')"))
             owner = User("00000000-0000-4000-8000-000000000001", "u")
-            with pytest.raises(sa.exc.DataError):
-                Store(engine).list_sessions(owner)  # what T26 saw: a 500 for good
+            with pytest.raises(sa.exc.DataError), engine.connect() as conn:
+                # what T26 saw: reading the row fails, so every listing was a 500 for good
+                conn.execute(sa.text("SELECT started_at FROM claude_sessions")).all()
             assert migrate(engine) == "0005"
             page = Store(engine).list_sessions(owner)
         finally:
