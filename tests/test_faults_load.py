@@ -75,10 +75,13 @@ def _assert_accounted(home: Path, results: dict[str, dict[str, str]]) -> None:
         assert not [w for w in out["warnings"] if "WIP" in w or "git" in w], (sid, out)
         assert f"PAUSED {sid}" in Path(out["pause_context"]).read_text(), sid
         assert f"ENDED {sid}" in Path(out["end_context"]).read_text(), sid
-        assert out["tracker"] == "local", (sid, out)
+        # stored, or (the local database busy past its timeout on a loaded machine) queued in
+        # the outbox: never lost, and delivered by the next sync
+        assert out["tracker"] in ("local", "queued"), (sid, out)
         entry = json.loads((home / "claude-session" / "ledger" / f"{sid}.json").read_text())
         assert entry["status"] == "ended" and entry["record_id"] == out["record"], sid
     with Core() as core:
+        assert core.sync().remaining == 0
         records = core.history(limit=1000).records
     by_session: dict[str | None, int] = {}
     for record in records:
