@@ -170,8 +170,7 @@ def build_server(core: Core | None = None, *, on_tools_listed: Callable[[], None
     @server.tool(annotations=hints("Start session", idempotent=True))
     def start_session(cwd: Cwd = None, session_id: SessionId = None,
                       on_mismatch: Mismatch = None, no_import: bool = False) -> StartResult:
-        """Start or rejoin the work session; returns the context to work from (a waiting
-        claude.ai answer is imported unless no_import)."""
+        """Start or rejoin the session; returns the context (imports claude.ai's answer)."""
         return call(the_core().start, project(cwd), session_id=_clean_session_id(session_id),
                     on_mismatch=on_mismatch, no_import=no_import, source="claude-code")
 
@@ -245,8 +244,7 @@ def build_server(core: Core | None = None, *, on_tools_listed: Callable[[], None
                      dirty_files: Annotated[int | None, Field(
                          ge=1, description="Uncommitted files.")] = None,
                      all_projects: bool = False, cwd: Cwd = None) -> RemindResult:
-        """Pause/commit reminders: on (remind after every_minutes or at dirty_files), off, or
-        status."""
+        """Turn pause/commit reminders on or off, or show them."""
         return call(the_core().remind, project(cwd), action=action, every=every_minutes,
                     dirty_files=dirty_files, global_default=all_projects)
 
