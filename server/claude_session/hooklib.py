@@ -20,13 +20,18 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 from claude_session import flow, gitread, handoffcache, ledger, pausestate, reminders, sessions
 from claude_session.clock import ago, now, now_iso, parse_time
 from claude_session.config import Settings
 from claude_session.paths import Paths, project_name
 from claude_session.statefile import atomic_write
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+else:
+    Any = object  # annotations and aliases only: the hooks never import typing
 
 MAX_CONTEXT_CHARS = 2500  # far below Claude Code's 10,000-character cap for added context
 Output = dict[str, Any]

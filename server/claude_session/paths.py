@@ -8,16 +8,33 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
-@dataclass(frozen=True)
 class Paths:
+    """Every location, under ``home``. Immutable, compared by value (a plain class: the hooks
+    import this, and ``dataclasses`` would cost them a good part of their start)."""
+
+    __slots__ = ("home",)
     home: Path
+
+    def __init__(self, home: Path) -> None:
+        object.__setattr__(self, "home", home)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Paths are read-only: cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        return self.home == other.home if isinstance(other, Paths) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.home)
+
+    def __repr__(self) -> str:
+        return f"Paths(home={self.home!r})"
 
     @property
     def pause_state(self) -> Path:

@@ -12,7 +12,12 @@ Standard library only: hooks and the state-file writer import it.
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+else:
+    Any = object  # annotations and aliases only: the hooks never import typing
 
 REPLACEMENT = "\ufffd"
 MAX_DEPTH = 128
