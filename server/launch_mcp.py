@@ -150,9 +150,9 @@ def start_prepare_detached(venv: Path) -> subprocess.Popen[bytes]:
 
 def run_here() -> int:
     sys.path.insert(0, str(SERVER))
-    from claude_session.mcp_server import main  # not the CLI: its parser imports the tracker
+    from claude_session.mcp_front import serve  # not the CLI: its parser imports the tracker
 
-    main()
+    serve()
     return 0
 
 

@@ -39,7 +39,7 @@ def _main(argv: list[str]) -> int:
         event = argv[1] if len(argv) > 1 else ""
         return main(event) if event in EVENTS else 0
     if argv == ["mcp"]:  # straight to the server: the CLI's parser imports the tracker
-        from claude_session.mcp_server import main as serve
+        from claude_session.mcp_front import serve
 
         serve()
         return 0

@@ -300,18 +300,21 @@ def _deliver_waiting_records(settings: Settings, listed: threading.Event) -> Non
 
 
 def main() -> None:
-    from claude_session.config import Settings
-    from claude_session.logs import setup_logging
-    from claude_session.paths import Paths
+    """Run the MCP server (behind ``mcp_front``, which answers the client while this module's
+    imports run; started from there, this module is imported after the front is up)."""
+    from claude_session.mcp_front import serve as serve_with_front
 
-    settings = Settings.from_env()
-    setup_logging(Paths(settings.home), settings.log_level, stderr=True)
+    serve_with_front()
+
+
+def serve(settings: Settings, front: Any = None) -> None:
+    """Serve over stdio: behind ``front`` when given (``mcp_front.serve`` makes it)."""
     listed = threading.Event()
     worker = threading.Thread(target=_deliver_waiting_records, args=(settings, listed),
                               name="startup-sync", daemon=True)
     worker.start()
     server = build_server(settings=settings, on_tools_listed=listed.set)
     try:
-        mcp_stdio.run(server)  # the SDK's transport with a reader that drops nothing
+        mcp_stdio.run(server, front)  # the SDK's transport with a reader that drops nothing
     finally:
         server.session_core.close()
