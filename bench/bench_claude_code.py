@@ -200,11 +200,20 @@ INITIALIZED = b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n'
 LIST = _message(2, "tools/list", {})
 
 
+def _cpu_so_far(pid: int) -> float:
+    """CPU seconds a running process has used (Linux; clock-tick resolution), or NaN."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def spawn_to_ready(
-    command: list[str], env: dict[str, str], cwd: Path
-) -> tuple[float, float, float]:
-    """Seconds from spawn to ``initialize`` answered, and to ``tools/list`` answered; CPU
-    seconds spent by then (the process is stopped right after)."""
+    command: list[str], env: dict[str, str], cwd: Path, call: bytes
+) -> tuple[float, float, float, float]:
+    """Seconds from spawn to ``initialize`` answered, to ``tools/list`` answered and to a first
+    ``tools/call`` (``call``) answered; CPU seconds used by the time of ``tools/list``."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         command,
@@ -223,13 +232,22 @@ def spawn_to_ready(
     proc.stdin.flush()
     second = proc.stdout.readline()
     listed = time.perf_counter() - started
+    cpu = _cpu_so_far(proc.pid)
+    proc.stdin.write(call)
+    proc.stdin.flush()
+    third = proc.stdout.readline()
+    called = time.perf_counter() - started
     proc.terminate()
-    cpu = _reap(proc)
+    _reap(proc)
     proc.stdin.close()
     proc.stdout.close()
-    if b'"result"' not in first or b'"tools"' not in second:
+    if (
+        b'"result"' not in first
+        or b'"tools"' not in second
+        or b'"id":3' not in third.replace(b" ", b"")
+    ):
         raise SystemExit(f"{command[:3]} did not answer: {first[:200]!r} {second[:200]!r}")
-    return initialized, listed, cpu
+    return initialized, listed, called, cpu
 
 
 def git_server_python() -> Path | None:
@@ -272,8 +290,9 @@ def git_server_here() -> Path | None:
     return target
 
 
-def mcp_bench(repo: Path, env: dict[str, str], runs: int) -> dict[str, tuple[Timed, Timed]]:
-    """Per server: (spawn to initialize, spawn to tools/list); the servers alternate."""
+def mcp_bench(repo: Path, env: dict[str, str], runs: int) -> dict[str, tuple[Timed, Timed, Timed]]:
+    """Per server: spawn to initialize, to tools/list, to a first tool call (a status: ours
+    ``session_status``, theirs ``git_status``); the servers alternate, run by run."""
     env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
     servers = {"ours": [sys.executable, "-I", str(ROOT / "server" / "launch_mcp.py")]}
     here = git_server_here()
@@ -300,13 +319,21 @@ def mcp_bench(repo: Path, env: dict[str, str], runs: int) -> dict[str, tuple[Tim
             "--repository",
             str(repo),
         ]
-    found = {name: (Timed(f"{name} init"), Timed(f"{name} list")) for name in servers}
+    calls = {
+        name: _message(3, "tools/call", {"name": "session_status", "arguments": {}})
+        if name == "ours"
+        else _message(
+            3, "tools/call", {"name": "git_status", "arguments": {"repo_path": str(repo)}}
+        )
+        for name in servers
+    }
+    found = {name: (Timed("init"), Timed("list"), Timed("call")) for name in servers}
     for i in range(runs + 1):
         for name, command in servers.items():
-            initialized, listed, cpu = spawn_to_ready(command, env, repo)
+            initialized, listed, called, cpu = spawn_to_ready(command, env, repo, calls[name])
             if i:
-                found[name][0].add(initialized, cpu)
-                found[name][1].add(listed, cpu)
+                for timed, value in zip(found[name], (initialized, listed, called), strict=True):
+                    timed.add(value, cpu)
     return found
 
 
@@ -346,21 +373,25 @@ def main() -> int:
         print(f"    {hook.versus(same)}")
     mcp_runs = 3 if args.quick else 11
     found = mcp_bench(repo, env, mcp_runs)
-    ours_init, ours_list = found.pop("ours")
+    ours = found.pop("ours")
     print(
-        f"MCP server spawn to initialize / tools/list answered, medians of {mcp_runs} "
-        f"(goal: at most 0.75x mcp-server-git, never above 1.0x)"
+        f"MCP server, spawn to initialize / tools/list / a first tools/call answered, medians of "
+        f"{mcp_runs} (goal: initialize at most 0.75x mcp-server-git, never above 1.0x)"
     )
-    print(f"  ours: initialize {ours_init.median:7.1f} ms, tools/list {ours_list.median:7.1f} ms")
+    print(
+        f"  ours: {ours[0].median:7.1f} / {ours[1].median:7.1f} / {ours[2].median:7.1f} ms, "
+        f"cpu by tools/list {ours[1].median_cpu:6.1f} ms"
+    )
     if not found:
         print("  mcp-server-git unavailable (pip install failed)")
-    for name, (init, listed) in found.items():
+    for name, theirs in found.items():
+        ratios = " / ".join(
+            f"{o.median / t.median:4.2f}x" for o, t in zip(ours, theirs, strict=True)
+        )
         print(
-            f"  {name}: initialize {init.median:7.1f} ms "
-            f"(ours {ours_init.median / init.median:4.2f}x), "
-            f"tools/list {listed.median:7.1f} ms (ours {ours_list.median / listed.median:4.2f}x), "
-            f"cpu by then {listed.median_cpu:6.1f} ms (ours {ours_list.median_cpu:6.1f}, "
-            f"{ours_list.median_cpu / listed.median_cpu:4.2f}x)"
+            f"  {name}: {theirs[0].median:7.1f} / {theirs[1].median:7.1f} / "
+            f"{theirs[2].median:7.1f} ms, cpu by tools/list {theirs[1].median_cpu:6.1f} ms; "
+            f"ours {ratios}"
         )
     start, end = tool_bench(repo, env, runs)
     print(f"start_session             {start:8.1f} ms")

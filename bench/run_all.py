@@ -28,6 +28,7 @@ QUICK = {
     "bench_outbox.py": ["--records", "500", "--runs", "1"],
     "bench_state.py": ["--quick"],
     "bench_history.py": ["--quick"],
+    "bench_tokens.py": [],
 }
 
 

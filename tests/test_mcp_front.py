@@ -22,6 +22,7 @@ from helpers.gitrepo import make_repo
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHER = ROOT / "server" / "launch_mcp.py"
 VERSION = "2025-11-25"
+IDS = [1, 2, 4, 5, 6, 3]  # the requests' ids, in order
 
 
 def _line(message: dict[str, Any]) -> bytes:
@@ -29,7 +30,8 @@ def _line(message: dict[str, Any]) -> bytes:
 
 
 def session(version: str = VERSION, list_id: Any = 2) -> list[dict[str, Any]]:
-    """What Claude Code sends first, then one tool call."""
+    """What Claude Code sends on connecting (it offers the tools once every list is answered),
+    then one tool call."""
     return [
         {
             "jsonrpc": "2.0",
@@ -43,6 +45,9 @@ def session(version: str = VERSION, list_id: Any = 2) -> list[dict[str, Any]]:
         },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": list_id, "method": "tools/list"},
+        {"jsonrpc": "2.0", "id": 4, "method": "prompts/list"},
+        {"jsonrpc": "2.0", "id": 5, "method": "resources/list"},
+        {"jsonrpc": "2.0", "id": 6, "method": "resources/templates/list"},
         {
             "jsonrpc": "2.0",
             "id": 3,
@@ -96,14 +101,21 @@ def test_second_start_answers_from_the_cache_exactly_as_the_sdk_did(
 ) -> None:
     first, _ = serve(repo, session())
     cache = json.loads(cache_file(isolated_home).read_text())
-    assert set(cache["versions"][VERSION]) == {"initialize", "tools/list"}
+    assert set(cache["versions"][VERSION]) == {
+        "initialize",
+        "tools/list",
+        "prompts/list",
+        "resources/list",
+        "resources/templates/list",
+    }
     second, err = serve(repo, session())
     # one answer per request, nothing doubled, the cached ones identical to the SDK's
-    assert [json.loads(line)["id"] for line in second] == [1, 2, 3], err
-    assert second[:2] == first[:2]
+    assert [json.loads(line)["id"] for line in second] == IDS, err
+    assert second[:5] == first[:5]
     tools = {t["name"] for t in json.loads(second[1])["result"]["tools"]}
     assert "pause_session" in tools and len(tools) == 8
-    assert json.loads(second[2])["result"]["structuredContent"]["settings"] is not None
+    assert json.loads(second[4])["result"]["resourceTemplates"]
+    assert json.loads(second[5])["result"]["structuredContent"]["settings"] is not None
 
 
 def test_a_stale_cache_is_used_once_then_rewritten_from_the_sdk(
@@ -115,7 +127,7 @@ def test_a_stale_cache_is_used_once_then_rewritten_from_the_sdk(
     cache["versions"][VERSION]["tools/list"] = {"tools": []}  # as after a change of tools
     path.write_text(json.dumps(cache))
     stale, err = serve(repo, session())
-    assert [json.loads(line)["id"] for line in stale] == [1, 2, 3]
+    assert [json.loads(line)["id"] for line in stale] == IDS
     assert json.loads(stale[1])["result"]["tools"] == []  # the front answered from the cache
     assert "out of date" in err
     fresh, _ = serve(repo, session())
@@ -134,7 +146,7 @@ def test_cache_of_other_sources_or_another_protocol_version_is_not_used(
     lines, _ = serve(repo, session())
     assert len(json.loads(lines[1])["result"]["tools"]) == 8  # the SDK's own answer
     lines, _ = serve(repo, session(version="2025-06-18", list_id="list-a"))
-    assert [json.loads(line)["id"] for line in lines] == [1, "list-a", 3]
+    assert [json.loads(line)["id"] for line in lines] == [1, "list-a", *IDS[2:]]
     assert len(json.loads(lines[1])["result"]["tools"]) == 8
     versions = json.loads(path.read_text())["versions"]
     assert {VERSION, "2025-06-18"} <= set(versions)
@@ -145,5 +157,5 @@ def test_a_broken_cache_file_costs_only_time(repo: Path, isolated_home: Path) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text('{"key": ["not json')
     lines, _ = serve(repo, session())
-    assert [json.loads(line)["id"] for line in lines] == [1, 2, 3]
+    assert [json.loads(line)["id"] for line in lines] == IDS
     assert json.loads(path.read_text())["versions"][VERSION]["tools/list"]["tools"]

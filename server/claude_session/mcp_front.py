@@ -6,9 +6,11 @@ tools of whichever MCP servers have answered ``tools/list`` by then; importing t
 and pydantic takes most of a second on a quiet machine, and several on a busy one. So this
 front reads stdin from the first moment, while the SDK is imported in the main thread:
 
-- ``initialize`` and the first ``tools/list`` are answered at once from a cache of the SDK's own
-  answers (``claude-session/mcp-answers.json``), written the first time the SDK gave them and
-  valid while the server's sources and the installed ``mcp`` and pydantic are unchanged;
+- ``initialize`` and the first ``tools/list``, ``prompts/list``, ``resources/list`` and
+  ``resources/templates/list`` (Claude Code waits for all of them before it offers the tools)
+  are answered at once from a cache of the SDK's own answers (``claude-session/
+  mcp-answers.json``), written as the SDK gives them and valid while the server's sources and
+  the installed ``mcp`` and pydantic are unchanged;
 - every line, answered or not, goes on to the SDK through a pipe, in order: the SDK sees the
   whole session (its ``initialize`` included) and answers everything else; its second answer
   to a request the front already answered is dropped, and checked against the cache (a
@@ -37,7 +39,11 @@ else:
 
 log = logging.getLogger(__name__)
 
-CACHED_METHODS = ("initialize", "tools/list")
+#: answers that depend only on the code: Claude Code asks for all of these on connecting and offers
+#: the server's tools once all are answered
+CACHED_METHODS = ("initialize", "tools/list", "prompts/list", "resources/list",
+                  "resources/templates/list")
+LISTS = CACHED_METHODS[1:]
 #: what the cached answers depend on: our server's tool definitions and result models, the SDK
 SOURCES = ("mcp_server.py", "models.py", "mcp_front.py")
 PACKAGES = ("mcp", "mcp_types", "pydantic", "pydantic_core")
@@ -82,10 +88,10 @@ class Front:
         read_fd, self._pipe = os.pipe()
         os.set_inheritable(read_fd, False)
         os.set_inheritable(self._pipe, False)
-        self.source: BinaryIO = os.fdopen(read_fd, "rb", buffering=0)
+        self.source: BinaryIO = os.fdopen(read_fd, "rb")
         self._lock = threading.Lock()
         self._up = False  # the SDK owns stdout
-        self._listed = False  # a tools/list answered here
+        self._listed: set[str] = set()  # the lists answered here (each once)
         self._version: str | None = None  # protocol version of the initialize answered here
         self.answered: dict[str, str] = {}  # id -> method, answered here
         self._watched: dict[str, tuple[str, str | None]] = {}  # id -> (method, version)
@@ -120,7 +126,7 @@ class Front:
     def _pump(self) -> None:
         try:
             for line in self._stdin:
-                if not self._up or (b'"initialize"' in line or b'"tools/list"' in line):
+                if not self._up or b'"initialize"' in line or b'/list"' in line:
                     self._look(line)
                 self._forward(line)
         except (OSError, ValueError) as exc:
@@ -153,7 +159,7 @@ class Front:
         else:
             version = self._version
         self._watched[ident] = (method, version)
-        if method == "tools/list" and (params.get("cursor") or self._listed):
+        if method in LISTS and (params.get("cursor") or method in self._listed):
             return
         answer = self.cache.get(version or "", {}).get(method)
         if answer is None:
@@ -166,7 +172,8 @@ class Front:
             while data:
                 data = data[os.write(1, data):]
             self.answered[ident] = method
-            self._listed = self._listed or method == "tools/list"
+            if method in LISTS:
+                self._listed.add(method)
 
     # --- the SDK's side -----------------------------------------------------------------------
 
@@ -202,7 +209,7 @@ class Front:
                     log.warning("MCP front: the cached %s answer was out of date; cache "
                                 "rewritten for the next start", method)
                 self.cache[version] = {**known, method: result}
-                if all(m in self.cache[version] for m in CACHED_METHODS):
+                if "initialize" in self.cache[version]:
                     self._save()
         return not answered
 

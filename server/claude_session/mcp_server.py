@@ -273,22 +273,18 @@ def build_server(core: Core | None = None, *, on_tools_listed: Callable[[], None
     return server
 
 
-#: seconds after the first tools/list (or after start, if the client never lists tools)
-SYNC_AFTER_LISTED = 1.0
+#: seconds to wait for the first tools/list before the startup sync runs anyway
 SYNC_AT_LATEST = 20.0
 
 
 def _deliver_waiting_records(settings: Settings, listed: threading.Event) -> None:
     """Send what the hooks spooled (sessions that ended without /end) once the client has what
-    it needs from us: the imports and the work happen after ``tools/list`` is answered."""
-    import time
-
+    it needs from us: after ``tools/list`` is answered. It also imports, in the background,
+    what the first tool call needs (the core, git, the tracker)."""
     listed_in_time = listed.wait(SYNC_AT_LATEST)
     # logged from here: a log line imports the redaction rules, which initialize does not need
     log.info("MCP server starting (pid %d): %s", os.getpid(), "tools listed" if listed_in_time
              else f"no tools/list within {SYNC_AT_LATEST:.0f} s")
-    if listed_in_time:
-        time.sleep(SYNC_AFTER_LISTED)
     try:
         from claude_session.lifecycle import Core
 
