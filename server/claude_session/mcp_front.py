@@ -90,6 +90,7 @@ class Front:
         os.set_inheritable(self._pipe, False)
         self.source: BinaryIO = os.fdopen(read_fd, "rb")
         self._lock = threading.Lock()
+        self._save_lock = threading.Lock()
         self._up = False  # the SDK owns stdout
         self._listed: set[str] = set()  # the lists answered here (each once)
         self._version: str | None = None  # protocol version of the initialize answered here
@@ -109,13 +110,22 @@ class Front:
         versions = data.get("versions")
         return versions if isinstance(versions, dict) else {}
 
-    def _save(self) -> None:
+    def _save_soon(self) -> None:
+        """Write the cache in a thread: the answer being sent must not wait for the disk (not a
+        daemon: a server told to stop right away still finishes the write)."""
+        threading.Thread(target=self._save, args=(self.cache,), name="mcp-front-cache").start()
+
+    def _save(self, versions: dict[str, dict[str, Any]]) -> None:
         from claude_session.statefile import atomic_write
 
-        try:
-            atomic_write(self.cache_file, json.dumps({"key": self.key, "versions": self.cache}))
-        except Exception as exc:  # noqa: BLE001 - a cache that cannot be written only costs time
-            log.warning("MCP answer cache not written: %s", exc)
+        with self._save_lock:
+            if versions is not self.cache:
+                return  # a newer cache is being written by another thread
+            text = json.dumps({"key": self.key, "versions": versions})
+            try:
+                atomic_write(self.cache_file, text)
+            except Exception as exc:  # noqa: BLE001 - a cache not written only costs time
+                log.warning("MCP answer cache not written: %s", exc)
 
     # --- the client's side --------------------------------------------------------------------
 
@@ -208,9 +218,10 @@ class Front:
                 if answered:
                     log.warning("MCP front: the cached %s answer was out of date; cache "
                                 "rewritten for the next start", method)
-                self.cache[version] = {**known, method: result}
+                # a new dict each time: a saving thread may be serializing the previous one
+                self.cache = {**self.cache, version: {**known, method: result}}
                 if "initialize" in self.cache[version]:
-                    self._save()
+                    self._save_soon()
         return not answered
 
 
