@@ -184,7 +184,7 @@ def _last_save(hc: HookContext) -> datetime | None:
 
 # --- compaction snapshot -------------------------------------------------------------------------
 
-_RECENT_PROMPT = re.compile(r'"type"\s*:\s*"user"')
+_RECENT_PROMPT = r'"type"\s*:\s*"user"'  # compiled on first use: only PreCompact needs it
 
 
 def recent_prompts(transcript: str | None, limit: int = 5, tail_bytes: int = 256_000) -> list[str]:
@@ -203,7 +203,7 @@ def recent_prompts(transcript: str | None, limit: int = 5, tail_bytes: int = 256
         return []
     prompts: list[str] = []
     for line in reversed(lines):
-        if not _RECENT_PROMPT.search(line):
+        if not re.search(_RECENT_PROMPT, line):
             continue
         try:
             message = json.loads(line).get("message", {})
