@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from pathlib import Path
 
 DIR_MODE = 0o700
@@ -121,7 +120,10 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 def safe_name(text: str, *, fallback: str = "project", max_len: int = 80) -> str:
     """A name safe as a file name and a 1Password title: no slashes, no dots-only,
     no leading '-', no control characters, bounded length."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    if not text.isascii():  # NFKD leaves ASCII as it is: the module (a shared library) is
+        import unicodedata  # loaded only for other text, not on every hook start
+
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     text = _UNSAFE.sub("-", text).strip("-._")
     text = re.sub(r"-{2,}", "-", text)[:max_len].strip("-._")
     return text or fallback
