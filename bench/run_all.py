@@ -29,6 +29,7 @@ QUICK = {
     "bench_state.py": ["--quick"],
     "bench_history.py": ["--quick"],
     "bench_onepassword_stall.py": ["--runs", "1"],
+    "bench_tokens.py": [],
 }
 
 

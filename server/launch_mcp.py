@@ -18,13 +18,15 @@ except the server itself (which works on the project), runs in the data folder, 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 SERVER = Path(__file__).resolve().parent
 ROOT = SERVER.parent
@@ -52,6 +54,8 @@ def dependencies() -> list[str]:
 
 
 def stamp() -> str:
+    import hashlib  # this and subprocess only when the venv is checked or made
+
     return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
 
 
@@ -71,12 +75,14 @@ def add_user_site() -> None:
 
 
 def have_deps() -> bool:
+    """Whether this Python has the runtime dependencies: found, not imported (importing them
+    all here would add most of a second to the server's start, before ``initialize``)."""
+    from importlib.util import find_spec
+
     try:
-        for name in DEPS_PROBE:
-            __import__(name)
-    except Exception:  # noqa: BLE001 - any import failure means "use the venv"
+        return all(find_spec(name) is not None for name in DEPS_PROBE)
+    except (ImportError, ValueError):
         return False
-    return True
 
 
 def venv_ready(venv: Path) -> bool:
@@ -108,6 +114,7 @@ def open_private(path: Path, flags: int) -> int:
 def prepare(venv: Path) -> int:
     """Make the venv (under a lock so two starts don't race). Runs detached, in the data folder."""
     import fcntl
+    import subprocess
 
     make_private_dir(venv.parent)
     log = os.fdopen(open_private(venv.parent / "venv-install.log", os.O_WRONLY | os.O_APPEND),
@@ -132,6 +139,8 @@ def prepare(venv: Path) -> int:
 
 
 def start_prepare_detached(venv: Path) -> subprocess.Popen[bytes]:
+    import subprocess
+
     make_private_dir(venv.parent)
     return subprocess.Popen([sys.executable, "-I", str(Path(__file__).resolve()), "--prepare"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -141,9 +150,10 @@ def start_prepare_detached(venv: Path) -> subprocess.Popen[bytes]:
 
 def run_here() -> int:
     sys.path.insert(0, str(SERVER))
-    from claude_session.cli import main
+    from claude_session.mcp_front import serve  # not the CLI: its parser imports the tracker
 
-    return main(["mcp"])
+    serve()
+    return 0
 
 
 def main(argv: list[str]) -> int:

@@ -43,6 +43,11 @@ def _main(argv: list[str]) -> int:
         from claude_session.statusline import main as statusline
 
         return statusline(argv[1:])
+    if argv == ["mcp"]:  # straight to the server: the CLI's parser imports the tracker
+        from claude_session.mcp_front import serve
+
+        serve()
+        return 0
     from claude_session.cli import main as cli_main
 
     return cli_main(argv)

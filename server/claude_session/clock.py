@@ -7,7 +7,12 @@ other tools write, which ``datetime.fromisoformat`` accepts only from Python 3.1
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+else:
+    Any = object  # annotations and aliases only: the hooks never import typing
 
 
 def now() -> datetime:

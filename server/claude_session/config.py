@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from claude_session import routines
@@ -31,21 +30,59 @@ def command_name(verb: str, *, plugin: bool) -> str:
     return f"/session:{verb}" if plugin else "/" + CLASSIC_RENAMES.get(verb, verb)
 
 
-@dataclass(frozen=True)
 class Settings:
-    """What the environment says; secrets are kept out of ``repr``."""
+    """What the environment says; secrets are kept out of ``repr``. Immutable, compared by
+    value. (A plain class, not a dataclass: the hooks import this, and ``dataclasses`` would
+    cost them a good part of their start.)"""
+
+    __slots__ = ("home", "tracker_url", "tracker_token", "op_token", "op_account", "vault_name",
+                 "session_id", "project_dir", "plugin_root", "plugin_data", "log_level")
+    _SECRETS = frozenset({"tracker_token", "op_token"})
 
     home: Path
-    tracker_url: str | None = None
-    tracker_token: str | None = field(default=None, repr=False)
-    op_token: str | None = field(default=None, repr=False)
-    op_account: str | None = None
-    vault_name: str = DEFAULT_VAULT
-    session_id: str | None = None
-    project_dir: str | None = None
-    plugin_root: str | None = None
-    plugin_data: str | None = None
-    log_level: str = "INFO"
+    tracker_url: str | None
+    tracker_token: str | None
+    op_token: str | None
+    op_account: str | None
+    vault_name: str
+    session_id: str | None
+    project_dir: str | None
+    plugin_root: str | None
+    plugin_data: str | None
+    log_level: str
+
+    def __init__(self, home: Path, tracker_url: str | None = None,
+                 tracker_token: str | None = None, op_token: str | None = None,
+                 op_account: str | None = None, vault_name: str = DEFAULT_VAULT,
+                 session_id: str | None = None, project_dir: str | None = None,
+                 plugin_root: str | None = None, plugin_data: str | None = None,
+                 log_level: str = "INFO") -> None:
+        values = (home, tracker_url, tracker_token, op_token, op_account, vault_name,
+                  session_id, project_dir, plugin_root, plugin_data, log_level)
+        for i, name in enumerate(self.__slots__):
+            object.__setattr__(self, name, values[i])
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Settings are read-only: cannot set {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Settings are read-only: cannot delete {name}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Settings):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__
+                          if name not in self._SECRETS)
+        return f"Settings({shown})"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

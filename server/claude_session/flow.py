@@ -9,21 +9,21 @@ threads, so nothing a single call collects may live on the ``Core``. ``begin()``
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-
-log = logging.getLogger(__name__)
 
 
-@dataclass
 class Flow:
-    warnings: list[str] = field(default_factory=list)
-    redacted: Counter[str] = field(default_factory=Counter)
-    done: set[str] = field(default_factory=set)
+    """What one call collects. (A plain class: the hooks import this module, and importing
+    ``dataclasses`` or ``logging`` would cost them a good part of their start.)"""
+
+    def __init__(self, warnings: list[str] | None = None,
+                 redacted: Counter[str] | None = None) -> None:
+        self.warnings: list[str] = [] if warnings is None else warnings
+        self.redacted: Counter[str] = Counter() if redacted is None else redacted
+        self.done: set[str] = set()
 
     def first_time(self, step: str) -> bool:
         """True the first time a flow asks for ``step`` (a step done once per command)."""
@@ -31,6 +31,16 @@ class Flow:
             return False
         self.done.add(step)
         return True
+
+    def __repr__(self) -> str:
+        return f"Flow(warnings={self.warnings!r}, redacted={self.redacted!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Flow):
+            return NotImplemented
+        return (self.warnings, self.redacted) == (other.warnings, other.redacted)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -76,7 +86,9 @@ class WarningSink(list[str]):
         if flow is not None:
             flow.warn(message)
         else:
-            log.warning("%s", message)
+            import logging
+
+            logging.getLogger(__name__).warning("%s", message)
 
     def extend(self, messages: Iterable[str]) -> None:
         for message in messages:

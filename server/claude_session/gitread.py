@@ -267,8 +267,9 @@ def origin_url(root: Path) -> str | None:
 
 # --------------------------------------------------------------------------- URLs
 
-_SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>.+)$")
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+# patterns, compiled on first use (by ``re``'s cache): not on the hooks' path
+_SCP_LIKE = r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>.+)$"
+_WINDOWS_DRIVE = r"^[A-Za-z]:[\\/]"
 
 
 def strip_credentials(url: str | None) -> str | None:
@@ -296,8 +297,8 @@ def normalize_remote(url: str | None) -> str | None:
         if parts.scheme.lower() == "file":
             return _strip_dot_git(parts.path)
         return _strip_dot_git(f"{parts.hostname or ''}/{parts.path.strip('/')}")
-    scp = _SCP_LIKE.match(url)
-    if scp and not _WINDOWS_DRIVE.match(url):
+    scp = re.match(_SCP_LIKE, url)
+    if scp and not re.match(_WINDOWS_DRIVE, url):
         return _strip_dot_git(f"{scp['host'].lower()}/{scp['path'].strip('/')}")
     return _strip_dot_git(url)
 

@@ -6,11 +6,15 @@ reads it. Standard library only.
 
 from __future__ import annotations
 
-from typing import Any
-
 from claude_session.clock import now_iso
 from claude_session.paths import Paths
 from claude_session.statefile import StateFile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+else:
+    Any = object  # annotations and aliases only: the hooks never import typing
 
 
 def cache_file(paths: Paths) -> StateFile:

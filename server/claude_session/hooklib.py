@@ -20,13 +20,18 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 from claude_session import flow, gitread, handoffcache, ledger, pausestate, reminders, sessions
 from claude_session.clock import ago, now, now_iso, parse_time
 from claude_session.config import Settings
 from claude_session.paths import Paths, project_name, real_path
 from claude_session.statefile import atomic_write
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+else:
+    Any = object  # annotations and aliases only: the hooks never import typing
 
 MAX_CONTEXT_CHARS = 2500  # far below Claude Code's 10,000-character cap for added context
 Output = dict[str, Any]
@@ -247,7 +252,7 @@ def _last_save(hc: HookContext) -> datetime | None:
 
 # --- compaction snapshot -------------------------------------------------------------------------
 
-_RECENT_PROMPT = re.compile(r'"type"\s*:\s*"user"')
+_RECENT_PROMPT = r'"type"\s*:\s*"user"'  # compiled on first use: only PreCompact needs it
 
 
 def recent_prompts(transcript: str | None, limit: int = 5, tail_bytes: int = 256_000) -> list[str]:
@@ -266,7 +271,7 @@ def recent_prompts(transcript: str | None, limit: int = 5, tail_bytes: int = 256
         return []
     prompts: list[str] = []
     for line in reversed(lines):
-        if not _RECENT_PROMPT.search(line):
+        if not re.search(_RECENT_PROMPT, line):
             continue
         try:
             message = json.loads(line).get("message", {})

@@ -13,11 +13,16 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from claude_session.flow import WarningSink
 from claude_session.paths import Paths, file_stem
 from claude_session.statefile import StateFile, move_aside
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+else:
+    Any = object  # annotations and aliases only: the hooks never import typing
 
 Entry = dict[str, Any]
 __all__ = ["Entry", "edit", "entries", "entry_file", "file_stem", "get", "pid_alive", "prune"]

@@ -116,15 +116,49 @@ def _claim_stdin() -> tuple[IO[bytes], Callable[[], None]]:
     return os.fdopen(private, "rb", closefd=False), restore
 
 
+class _Replies:
+    """The SDK's write stream, with its answers to what ``front`` (``mcp_front.Front``) already
+    answered held back (and shown to the front, which caches them)."""
+
+    def __init__(self, inner: Any, front: Any) -> None:
+        self._inner = inner
+        self._front = front
+
+    async def send(self, item: Any, /) -> None:
+        message = item.message
+        ident = getattr(message, "id", None)
+        if type(message).__name__ in ("JSONRPCResponse", "JSONRPCError") and \
+                self._front.wants(ident):
+            wire = message.model_dump_json(by_alias=True, exclude_unset=True)  # as sent
+            if not self._front.outgoing(ident, wire):
+                return
+        await self._inner.send(item)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> _Replies:
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> bool | None:
+        return cast("bool | None", await self._inner.__aexit__(*exc))
+
+
 @asynccontextmanager
-async def stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
-    """The SDK's ``stdio_server`` streams, fed by the screened reader."""
+async def stdio_streams(front: Any = None) -> AsyncIterator[tuple[Any, Any]]:
+    """The SDK's ``stdio_server`` streams, fed by the screened reader: of fd 0, or of what
+    ``front`` (``mcp_front.Front``, which answered the client first) passes on."""
     import anyio
     import mcp_types
     from mcp.server.stdio import stdio_server
     from mcp.shared.message import SessionMessage
 
-    buffer, restore = _claim_stdin()
+    if front is not None:
+        buffer, restore = front.source, front.close
+        front.handover()  # stdio_server takes stdout next
+    else:
+        buffer, restore = _claim_stdin()
     source = anyio.wrap_file(io.TextIOWrapper(buffer, encoding="utf-8", errors="replace"))
     replies: list[Any] = []  # the write stream, once stdio_server has made it
     ready = anyio.Event()
@@ -146,13 +180,14 @@ async def stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
         async with stdio_server(stdin=cast(Any, lines())) as (read_stream, write_stream):
             replies.append(write_stream)
             ready.set()
-            yield read_stream, write_stream
+            yield read_stream, (write_stream if front is None else _Replies(write_stream, front))
     finally:
         restore()
 
 
-def run(server: Any) -> None:
-    """Serve ``server`` (an ``MCPServer``) over stdio with the screened reader."""
+def run(server: Any, front: Any = None) -> None:
+    """Serve ``server`` (an ``MCPServer``) over stdio with the screened reader (behind
+    ``front``, an ``mcp_front.Front`` that reads the client, when given)."""
     import anyio
 
     # The SDK's own in-memory Client reaches the low-level server the same way.
@@ -162,11 +197,13 @@ def run(server: Any) -> None:
             "this mcp version has no _lowlevel_server; serving with the SDK's reader, "
             "which drops requests holding lone surrogates"
         )
+        if front is not None:
+            log.error("this mcp version cannot be served behind the start-up front; upgrade mcp")
         server.run()
         return
 
     async def serve() -> None:
-        async with stdio_streams() as (read_stream, write_stream):
+        async with stdio_streams(front) as (read_stream, write_stream):
             await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
 
     anyio.run(serve)

@@ -7,17 +7,33 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
-@dataclass(frozen=True)
 class Paths:
+    """Every location, under ``home``. Immutable, compared by value (a plain class: the hooks
+    import this, and ``dataclasses`` would cost them a good part of their start)."""
+
+    __slots__ = ("home",)
     home: Path
+
+    def __init__(self, home: Path) -> None:
+        object.__setattr__(self, "home", home)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Paths are read-only: cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        return self.home == other.home if isinstance(other, Paths) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.home)
+
+    def __repr__(self) -> str:
+        return f"Paths(home={self.home!r})"
 
     @property
     def pause_state(self) -> Path:
@@ -108,7 +124,10 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 def safe_name(text: str, *, fallback: str = "project", max_len: int = 80) -> str:
     """A name safe as a file name and a 1Password title: no slashes, no dots-only,
     no leading '-', no control characters, bounded length."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    if not text.isascii():  # NFKD leaves ASCII as it is: the module (a shared library) is
+        import unicodedata  # loaded only for other text, not on every hook start
+
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     text = _UNSAFE.sub("-", text).strip("-._")
     text = re.sub(r"-{2,}", "-", text)[:max_len].strip("-._")
     return text or fallback
@@ -168,4 +187,8 @@ def _spelled_on_disk(folder: str, name: str) -> str:
 
 
 def _fold(name: str) -> str:
+    if name.isascii():
+        return name.casefold()
+    import unicodedata  # only for non-ASCII names
+
     return unicodedata.normalize("NFC", name).casefold()

@@ -6,10 +6,14 @@ Standard library only (the SessionStart hook reads it); entries are plain dicts 
 
 from __future__ import annotations
 
-from typing import Any
-
 from claude_session.paths import Paths
 from claude_session.statefile import PartialState, StateFile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+else:
+    Any = object  # annotations and aliases only: the hooks never import typing
 
 Entry = dict[str, Any]
 

@@ -4,11 +4,16 @@ each project was last reminded. Standard library only: the UserPromptSubmit hook
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from claude_session.errors import ClaudeSessionError
 from claude_session.paths import Paths
 from claude_session.statefile import PartialState, StateFile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+else:
+    Any = object  # annotations and aliases only: the hooks never import typing
 
 DEFAULTS: dict[str, Any] = {"enabled": False, "every_minutes": 30, "dirty_files": 10}
 EVERY_RANGE = (1, 1440)

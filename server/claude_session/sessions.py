@@ -18,13 +18,18 @@ import os
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from claude_session import digest, gitread, ledger, pausestate
 from claude_session.clock import new_id, now, now_iso, parse_time
 from claude_session.digest import Digest
 from claude_session.paths import Paths, project_name
 from claude_session.statefile import atomic_write
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+else:
+    Any = object  # annotations and aliases only: the hooks never import typing
 
 Entry = dict[str, Any]
 #: how long a finalization may spend reading one transcript

@@ -15,21 +15,22 @@ import contextlib
 import errno
 import fcntl
 import json
-import logging
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from claude_session.errors import StateError
 from claude_session.flow import WarningSink
 from claude_session.paths import FILE_MODE, ensure_dir
 from claude_session.text import clean_data, may_hold_lone_surrogate, to_utf8
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+else:
+    Any = object  # annotations and aliases only: the hooks never import typing
 
 Data = dict[str, Any]
 Validator = Callable[[Data], Data]
@@ -53,13 +54,27 @@ def _os_error_message(path: Path, exc: OSError) -> str:
     return f"Could not write {path}: {exc.strerror or exc}."
 
 
+def _temp_file(path: Path) -> tuple[int, str]:
+    """A new private file beside ``path`` (random name, ``O_EXCL``, 0600): what
+    ``tempfile.mkstemp`` does, without importing ``tempfile`` (and ``shutil``, ``random``) into
+    every hook."""
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
+
+
 def atomic_write(path: Path, content: str | bytes, *, mode: int = FILE_MODE) -> None:
     """Replace ``path`` with ``content`` atomically (temp file, fsync, rename). A lone surrogate
     that slipped past the entry points is written as U+FFFD rather than failing the write."""
     data = to_utf8(content) if isinstance(content, str) else content
     try:
         ensure_dir(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = _temp_file(path)
     except OSError as exc:
         raise StateError(_os_error_message(path, exc)) from exc
     try:
@@ -166,7 +181,9 @@ def move_aside(path: Path, reason: str) -> str:
                 f"({exc.strerror}); it was left as it is and ignored.")
     msg = (f"{path} was unreadable ({reason}); it was moved to {target.name} and a fresh "
            f"one started. Nothing in it was deleted: inspect or restore it by hand.")
-    log.warning(msg)
+    import logging
+
+    logging.getLogger(__name__).warning(msg)
     return msg
 
 
@@ -196,7 +213,9 @@ def copy_aside(path: Path, reason: str) -> str:
         atomic_write(target, content)
     msg = (f"{path}: {reason}; every readable entry was kept, and the file as it was is in "
            f"{target.name}. Fix or remove the entries by hand there.")
-    log.warning(msg)
+    import logging
+
+    logging.getLogger(__name__).warning(msg)
     return msg
 
 

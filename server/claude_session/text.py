@@ -12,32 +12,39 @@ Standard library only: hooks and the state-file writer import it.
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+else:
+    Any = object  # annotations and aliases only: the hooks never import typing
 
 REPLACEMENT = "\ufffd"
 MAX_DEPTH = 128
 """Deepest nesting accepted in one JSON value (a whole MCP request or a ``--results`` value).
 The MCP SDK's own JSON parser gives up near 200 levels; real results nest a handful."""
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# patterns, compiled on first use (by ``re``'s cache): a hook compiles only the one it needs
+_SURROGATE = "[\ud800-\udfff]"
 _ESCAPE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"  # \uD800..\uDFFF in JSON text
 _PAIR = r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # high + low: fine
-_TEXT = (re.compile(_ESCAPE), re.compile(_PAIR))
-_BYTES = (re.compile(_ESCAPE.encode()), re.compile(_PAIR.encode()))
+_BYTES = (_ESCAPE.encode(), _PAIR.encode())
 
 
 def clean_text(text: str) -> str:
     """``text`` with every lone surrogate replaced by U+FFFD; the same object if it has none."""
-    return _SURROGATE.sub(REPLACEMENT, text) if _SURROGATE.search(text) else text
+    return re.sub(_SURROGATE, REPLACEMENT, text) if re.search(_SURROGATE, text) else text
 
 
 def may_hold_lone_surrogate(raw: str | bytes) -> bool:
     """Whether JSON text ``raw`` has a ``\\uD800``-style escape that is not half of a pair
     (cheap; a false alarm, such as an escaped backslash before it, costs a :func:`clean_data`)."""
-    escape, pair = _BYTES if isinstance(raw, bytes) else _TEXT
-    if escape.search(raw) is None:  # type: ignore[arg-type]
-        return False
-    return escape.search(pair.sub(raw[:0], raw)) is not None  # type: ignore[arg-type]
+    if isinstance(raw, bytes):
+        escape, pair = _BYTES
+        return re.search(escape, raw) is not None and \
+            re.search(escape, re.sub(pair, b"", raw)) is not None
+    return re.search(_ESCAPE, raw) is not None and \
+        re.search(_ESCAPE, re.sub(_PAIR, "", raw)) is not None
 
 
 def to_utf8(text: str) -> bytes:

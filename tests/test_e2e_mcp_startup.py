@@ -1,0 +1,76 @@
+"""The plugin's tools are offered in the first model request of `claude -p`, with one CPU busy.
+
+`claude -p` connects MCP servers in the background and sends its first request about 2 s after
+it starts, with the tools of the servers that have answered by then: a server slower than that
+is missing from the turn, and `/session:pause` fails. Here the real Claude Code runs with its
+own default MCP timing (the harness's `MCP_CONNECTION_NONBLOCKING=0` removed) while another
+process spins one of the machine's CPUs, and the first request the scripted API receives must
+list every `mcp__plugin_session_session__` tool. The plugin is started once before, as a user's
+first session does (bytecode written, the MCP server's answer cache made).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from helpers.claude_code import claude_bin, claude_command, claude_env, mcp_logs, requires_claude
+from helpers.fake_anthropic import FakeAnthropic, text, tool_names
+from helpers.gitrepo import make_repo
+
+__all__ = ["claude_bin"]
+
+pytestmark = [requires_claude, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOL = "mcp__plugin_session_session__"
+TOOLS = {"start_session", "pause_session", "resume_session", "end_session", "import_handoff",
+         "session_status", "record_maintenance_run", "set_reminder"}
+#: the harness's settings that make `claude -p` wait for MCP servers: removed here
+WAITING = ("MCP_CONNECTION_NONBLOCKING", "MCP_CONNECT_TIMEOUT_MS", "MCP_TIMEOUT")
+RUNS = int(os.environ.get("CLAUDE_SESSION_BUSY_RUNS", "3"))
+
+
+@pytest.fixture
+def busy_cpu() -> Iterator[subprocess.Popen[bytes]]:
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield spinner
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def first_request_tools(repo: Path, config: Path, home: Path, *, default_mcp_timing: bool) -> \
+        tuple[set[str], subprocess.CompletedProcess[str]]:
+    with FakeAnthropic([text("ok")]) as api:
+        env = claude_env(config_dir=config, home=home, base_url=api.base_url)
+        if default_mcp_timing:
+            for name in WAITING:
+                env.pop(name, None)
+        done = subprocess.run(
+            claude_command("hello", plugin_dir=ROOT, allowed_tools=[f"{TOOL}*"]),
+            cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            timeout=120, check=False)
+        turns = api.turn_requests
+    assert turns, f"no model request: {done.stdout[-500:]} {done.stderr[-500:]}"
+    names = {name[len(TOOL):] for name in tool_names(turns[0]) if name.startswith(TOOL)}
+    return names, done
+
+
+def test_tools_are_in_the_first_request_while_another_process_keeps_a_cpu_busy(
+        tmp_path: Path, claude_bin: Path, busy_cpu: subprocess.Popen[bytes]) -> None:
+    repo = make_repo(tmp_path / "proj")
+    config, home = tmp_path / "config", tmp_path / "home"
+    warm, done = first_request_tools(repo, config, home, default_mcp_timing=False)
+    assert warm == TOOLS, mcp_logs(home) or done.stderr
+    assert (config / "claude-session" / "mcp-answers.json").is_file()
+    for run in range(RUNS):
+        offered, done = first_request_tools(repo, config, home, default_mcp_timing=True)
+        assert busy_cpu.poll() is None, "the busy loop stopped"
+        assert offered == TOOLS, f"run {run + 1}: offered {sorted(offered)}\n{mcp_logs(home)}"

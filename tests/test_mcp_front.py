@@ -1,0 +1,161 @@
+"""The MCP server's start-up front (``mcp_front``): ``initialize`` and ``tools/list`` answered from
+the cache of the SDK's own answers while the SDK is still being imported.
+
+The server runs as the plugin starts it (``python -I server/launch_mcp.py``), in a real git
+repository, spoken to with raw JSON-RPC lines; every line it writes is read and checked: each
+request is answered exactly once, and the cached answers are the SDK's, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers.gitrepo import make_repo
+
+ROOT = Path(__file__).resolve().parent.parent
+LAUNCHER = ROOT / "server" / "launch_mcp.py"
+VERSION = "2025-11-25"
+IDS = [1, 2, 4, 5, 6, 3]  # the requests' ids, in order
+
+
+def _line(message: dict[str, Any]) -> bytes:
+    return (json.dumps(message) + "\n").encode()
+
+
+def session(version: str = VERSION, list_id: Any = 2) -> list[dict[str, Any]]:
+    """What Claude Code sends on connecting (it offers the tools once every list is answered),
+    then one tool call."""
+    return [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": version,
+                "capabilities": {},
+                "clientInfo": {"name": "front-test", "version": "0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": list_id, "method": "tools/list"},
+        {"jsonrpc": "2.0", "id": 4, "method": "prompts/list"},
+        {"jsonrpc": "2.0", "id": 5, "method": "resources/list"},
+        {"jsonrpc": "2.0", "id": 6, "method": "resources/templates/list"},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "set_reminder", "arguments": {}},
+        },
+    ]
+
+
+def serve(repo: Path, requests: list[dict[str, Any]]) -> tuple[list[bytes], str]:
+    """Run the server, send each request after the previous one is answered; all its stdout
+    lines (none may be lost or doubled) and its stderr."""
+    proc = subprocess.Popen(
+        [sys.executable, "-I", str(LAUNCHER)],
+        cwd=repo,
+        env=dict(os.environ),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    lines: list[bytes] = []
+    try:
+        for request in requests:
+            proc.stdin.write(_line(request))
+            proc.stdin.flush()
+            if "id" in request:
+                line = proc.stdout.readline()
+                assert line, "the server closed stdout"
+                lines.append(line)
+                assert json.loads(line)["id"] == request["id"], line[:200]
+        rest, err = proc.communicate(timeout=60)  # stdin closed: the server stops
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines += rest.splitlines(keepends=True)
+    return lines, err.decode("utf-8", "replace")
+
+
+@pytest.fixture
+def repo(tmp_path: Path, isolated_home: Path) -> Path:
+    return make_repo(tmp_path / "front-proj")
+
+
+def cache_file(config: Path) -> Path:
+    return config / "claude-session" / "mcp-answers.json"
+
+
+def test_second_start_answers_from_the_cache_exactly_as_the_sdk_did(
+    repo: Path, isolated_home: Path
+) -> None:
+    first, _ = serve(repo, session())
+    cache = json.loads(cache_file(isolated_home).read_text())
+    assert set(cache["versions"][VERSION]) == {
+        "initialize",
+        "tools/list",
+        "prompts/list",
+        "resources/list",
+        "resources/templates/list",
+    }
+    second, err = serve(repo, session())
+    # one answer per request, nothing doubled, the cached ones identical to the SDK's
+    assert [json.loads(line)["id"] for line in second] == IDS, err
+    assert second[:5] == first[:5]
+    tools = {t["name"] for t in json.loads(second[1])["result"]["tools"]}
+    assert "pause_session" in tools and len(tools) == 8
+    assert json.loads(second[4])["result"]["resourceTemplates"]
+    assert json.loads(second[5])["result"]["structuredContent"]["settings"] is not None
+
+
+def test_a_stale_cache_is_used_once_then_rewritten_from_the_sdk(
+    repo: Path, isolated_home: Path
+) -> None:
+    serve(repo, session())
+    path = cache_file(isolated_home)
+    cache = json.loads(path.read_text())
+    cache["versions"][VERSION]["tools/list"] = {"tools": []}  # as after a change of tools
+    path.write_text(json.dumps(cache))
+    stale, err = serve(repo, session())
+    assert [json.loads(line)["id"] for line in stale] == IDS
+    assert json.loads(stale[1])["result"]["tools"] == []  # the front answered from the cache
+    assert "out of date" in err
+    fresh, _ = serve(repo, session())
+    assert len(json.loads(fresh[1])["result"]["tools"]) == 8
+
+
+def test_cache_of_other_sources_or_another_protocol_version_is_not_used(
+    repo: Path, isolated_home: Path
+) -> None:
+    serve(repo, session())
+    path = cache_file(isolated_home)
+    cache = json.loads(path.read_text())
+    cache["versions"][VERSION]["tools/list"] = {"tools": []}
+    cache["key"] = [*cache["key"][:-1], "another pydantic"]
+    path.write_text(json.dumps(cache))
+    lines, _ = serve(repo, session())
+    assert len(json.loads(lines[1])["result"]["tools"]) == 8  # the SDK's own answer
+    lines, _ = serve(repo, session(version="2025-06-18", list_id="list-a"))
+    assert [json.loads(line)["id"] for line in lines] == [1, "list-a", *IDS[2:]]
+    assert len(json.loads(lines[1])["result"]["tools"]) == 8
+    versions = json.loads(path.read_text())["versions"]
+    assert {VERSION, "2025-06-18"} <= set(versions)
+
+
+def test_a_broken_cache_file_costs_only_time(repo: Path, isolated_home: Path) -> None:
+    path = cache_file(isolated_home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"key": ["not json')
+    lines, _ = serve(repo, session())
+    assert [json.loads(line)["id"] for line in lines] == IDS
+    assert json.loads(path.read_text())["versions"][VERSION]["tools/list"]["tools"]
