@@ -52,8 +52,14 @@ def measure(repo: Path, runs: int) -> dict[str, float]:
             times["end"].append(_ms(t0))
         event = json.dumps({"session_id": sid + "-hook", "cwd": str(repo), "source": "startup"})
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, str(hook)], input=event, text=True, cwd=repo,
-                       capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, str(hook)],
+            input=event,
+            text=True,
+            cwd=repo,
+            capture_output=True,
+            check=True,
+        )
         times["hook"].append(_ms(t0))
     return {name: statistics.median(values) for name, values in times.items()}
 

@@ -55,22 +55,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--blocking", action="store_true")
-    parser.add_argument("--baseline", action="store_true",
-                        help="no 1Password at all (local vault): the commands' own time")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="no 1Password at all (local vault): the commands' own time",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         (home / ".claude").mkdir(parents=True)
         repo = Path(tmp) / "shop"
         repo.mkdir()
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("CLAUDE_SESSION_", "CLAUDE_CODE_", "GIT_"))}
-        env.update(HOME=str(home), CLAUDE_CONFIG_DIR=str(home / ".claude"),
-                   OP_SERVICE_ACCOUNT_TOKEN="ops_never-used-by-the-replaced-sign-in",
-                   PYTHONPATH=str(ROOT / "server"), GIT_CONFIG_NOSYSTEM="1",
-                   GIT_CONFIG_GLOBAL=str(home / ".gitconfig-none"),
-                   GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="bench@example.com",
-                   GIT_COMMITTER_NAME="Bench", GIT_COMMITTER_EMAIL="bench@example.com")
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("CLAUDE_SESSION_", "CLAUDE_CODE_", "GIT_"))
+        }
+        env.update(
+            HOME=str(home),
+            CLAUDE_CONFIG_DIR=str(home / ".claude"),
+            OP_SERVICE_ACCOUNT_TOKEN="ops_never-used-by-the-replaced-sign-in",
+            PYTHONPATH=str(ROOT / "server"),
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_CONFIG_GLOBAL=str(home / ".gitconfig-none"),
+            GIT_AUTHOR_NAME="Bench",
+            GIT_AUTHOR_EMAIL="bench@example.com",
+            GIT_COMMITTER_NAME="Bench",
+            GIT_COMMITTER_EMAIL="bench@example.com",
+        )
         if args.baseline:
             del env["OP_SERVICE_ACCOUNT_TOKEN"]
         os.environ.update(env)
@@ -79,18 +91,32 @@ def main() -> int:
         git(repo, "add", "README")
         git(repo, "commit", "-q", "-m", "init")
         code = RUNNER.format(blocking=args.blocking)
-        print("no 1Password (local vault)" if args.baseline else
-              f"1Password never answers ({'blocking' if args.blocking else 'async'} sign-in)")
+        print(
+            "no 1Password (local vault)"
+            if args.baseline
+            else f"1Password never answers ({'blocking' if args.blocking else 'async'} sign-in)"
+        )
         for run in range(args.runs):
             for label, argv in COMMANDS:
                 began = time.monotonic()
-                done = subprocess.run([sys.executable, "-c", code, *argv], cwd=repo, env=env,
-                                      capture_output=True, text=True, timeout=300)
+                done = subprocess.run(
+                    [sys.executable, "-c", code, *argv],
+                    cwd=repo,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                )
                 took = time.monotonic() - began
-                said = [line for line in done.stderr.splitlines() + done.stdout.splitlines()
-                        if "1Password" in line][:1]
-                print(f"  run {run + 1} {label:<16} {took:6.2f} s  rc={done.returncode}  "
-                      f"{said[0][:110] if said else ''}")
+                said = [
+                    line
+                    for line in done.stderr.splitlines() + done.stdout.splitlines()
+                    if "1Password" in line
+                ][:1]
+                print(
+                    f"  run {run + 1} {label:<16} {took:6.2f} s  rc={done.returncode}  "
+                    f"{said[0][:110] if said else ''}"
+                )
         pending = list((home / ".claude" / "claude-session" / "pending-handoffs").glob("*.json"))
         print(f"  pending hand-offs kept: {len(pending)}")
     return 0

@@ -44,17 +44,26 @@ def tracker(database: Path) -> contextlib.AbstractContextManager[str]:
 
 def records(count: int) -> list[SessionRecord]:
     now = utcnow()
-    return [SessionRecord(application_name=f"app-{n % 7}", repository_url=None,
-                          started_at=now, ended_at=now, summary=f"session {n}",
-                          accomplishments=["a", "b"], files_changed=["x.py", "y.py"],
-                          maintenance_runs=[MaintenanceRun(command="lint", status="ok")])
-            for n in range(count)]
+    return [
+        SessionRecord(
+            application_name=f"app-{n % 7}",
+            repository_url=None,
+            started_at=now,
+            ended_at=now,
+            summary=f"session {n}",
+            accomplishments=["a", "b"],
+            files_changed=["x.py", "y.py"],
+            maintenance_runs=[MaintenanceRun(command="lint", status="ok")],
+        )
+        for n in range(count)
+    ]
 
 
 def rows(database: Path) -> tuple[int, int]:
     with contextlib.closing(sqlite3.connect(database)) as conn:
         total, distinct = conn.execute(
-            "SELECT count(*), count(DISTINCT id) FROM claude_sessions").fetchone()
+            "SELECT count(*), count(DISTINCT id) FROM claude_sessions"
+        ).fetchone()
     return int(total), int(distinct)
 
 
@@ -66,22 +75,25 @@ def bench_drain(folder: Path, count: int) -> None:
     started = time.perf_counter()
     Outbox(paths.outbox_db).put_many(batch)
     queued = time.perf_counter() - started
-    print(f"queue {count} records in the outbox: {queued:.2f} s "
-          f"({count / queued:,.0f} records/s)")
+    print(f"queue {count} records in the outbox: {queued:.2f} s ({count / queued:,.0f} records/s)")
     with tracker(database) as url, HttpTracker(url, key) as remote:
         delivery = Delivery(paths, remote)
         started = time.perf_counter()
         report = delivery.drain(limit=count, budget=3600, force=True)
         took = time.perf_counter() - started
         total, distinct = rows(database)
-        print(f"drain {report.sent} records to the tracker: {took:.2f} s "
-              f"({report.sent / took:,.0f} records/s); left in the outbox: {report.remaining}; "
-              f"rows on the tracker: {total} ({distinct} distinct)")
+        print(
+            f"drain {report.sent} records to the tracker: {took:.2f} s "
+            f"({report.sent / took:,.0f} records/s); left in the outbox: {report.remaining}; "
+            f"rows on the tracker: {total} ({distinct} distinct)"
+        )
         Outbox(paths.outbox_db).put_many(records(50))
         started = time.perf_counter()
         report = delivery.drain()
-        print(f"one default drain run (limit 50): {report.sent} sent in "
-              f"{(time.perf_counter() - started) * 1000:.0f} ms")
+        print(
+            f"one default drain run (limit 50): {report.sent} sent in "
+            f"{(time.perf_counter() - started) * 1000:.0f} ms"
+        )
 
 
 def bench_dead_tracker(folder: Path, runs: int) -> None:
@@ -96,9 +108,11 @@ def bench_dead_tracker(folder: Path, runs: int) -> None:
             outcome = Delivery(paths, remote).deliver(records(1)[0]).outcome
             timings.append((time.perf_counter() - started) * 1000)
             assert outcome == "queued"
-    print(f"deliver with the tracker refusing connections, median of {runs}: first try "
-          f"{statistics.median(first):.0f} ms (3 attempts with backoff), while backing off "
-          f"{statistics.median(backing_off):.1f} ms")
+    print(
+        f"deliver with the tracker refusing connections, median of {runs}: first try "
+        f"{statistics.median(first):.0f} ms (3 attempts with backoff), while backing off "
+        f"{statistics.median(backing_off):.1f} ms"
+    )
 
 
 def main() -> None:

@@ -30,16 +30,23 @@ def make_home(home: Path, projects: int, contexts: int, work: Path) -> None:
     """A home with ``projects`` pause entries and ``contexts`` context files."""
     (home / "contexts").mkdir(parents=True, exist_ok=True)
     for i in range(contexts):
-        (home / "contexts" / f"proj{i % max(projects, 1):04d}-20250101-000000-pause-{i:06x}.md"
-         ).write_text(f"---\nproject: proj{i}\nkind: pause\n---\n\n## Summary\nwork {i}\n")
+        (
+            home / "contexts" / f"proj{i % max(projects, 1):04d}-20250101-000000-pause-{i:06x}.md"
+        ).write_text(f"---\nproject: proj{i}\nkind: pause\n---\n\n## Summary\nwork {i}\n")
     entries = {}
     for i in range(projects):
         root = str(work / f"proj{i:04d}")
         entries[root] = {
-            "project": f"proj{i:04d}", "project_root": root, "branch": "main", "head": "0" * 40,
-            "context_file": str(home / "contexts" / f"proj{i:04d}-20250101-000000-pause-"
-                                f"{i:06x}.md"),
-            "paused_at": "2025-01-01T00:00:00+00:00", "session_id": f"s{i}", "summary": "x" * 200,
+            "project": f"proj{i:04d}",
+            "project_root": root,
+            "branch": "main",
+            "head": "0" * 40,
+            "context_file": str(
+                home / "contexts" / f"proj{i:04d}-20250101-000000-pause-{i:06x}.md"
+            ),
+            "paused_at": "2025-01-01T00:00:00+00:00",
+            "session_id": f"s{i}",
+            "summary": "x" * 200,
         }
     (home / "pause-state.json").write_text(json.dumps({"version": 1, "projects": entries}))
 
@@ -55,13 +62,27 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
 
 def measure(home: Path, project: Path, runs: int) -> dict[str, float]:
     env = dict(os.environ, CLAUDE_CONFIG_DIR=str(home))
-    event = json.dumps({"session_id": "bench-hook", "cwd": str(project), "source": "startup",
-                        "hook_event_name": "SessionStart", "transcript_path": ""})
+    event = json.dumps(
+        {
+            "session_id": "bench-hook",
+            "cwd": str(project),
+            "source": "startup",
+            "hook_event_name": "SessionStart",
+            "transcript_path": "",
+        }
+    )
     hook = ROOT / "hooks" / "session_start.py"
 
     def run_hook() -> None:
-        subprocess.run([sys.executable, str(hook)], input=event, env=env, cwd=project, text=True,
-                       capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, str(hook)],
+            input=event,
+            env=env,
+            cwd=project,
+            text=True,
+            capture_output=True,
+            check=True,
+        )
 
     os.environ["CLAUDE_CONFIG_DIR"] = str(home)
     from claude_session.lifecycle import Core
@@ -70,10 +91,14 @@ def measure(home: Path, project: Path, runs: int) -> dict[str, float]:
     with Core() as core:
         results = {"SessionStart hook": median_ms(run_hook, runs)}
         results["Core.start"] = median_ms(
-            lambda: core.start(project, session_id=f"b{next(counter)}", no_import=True,
-                               on_mismatch="stay"), runs)
+            lambda: core.start(
+                project, session_id=f"b{next(counter)}", no_import=True, on_mismatch="stay"
+            ),
+            runs,
+        )
         results["Core.pause"] = median_ms(
-            lambda: core.pause(project, session_id="bp", summary="bench"), runs)
+            lambda: core.pause(project, session_id="bp", summary="bench"), runs
+        )
     return results
 
 
@@ -97,11 +122,15 @@ def main() -> int:
         built = time.perf_counter() - t0
         small = measure(empty, project, args.runs)
         large = measure(big, project, args.runs)
-    print(f"state home: {args.projects} paused projects, {args.contexts} context files "
-          f"(built in {built:.1f} s), median of {args.runs}")
+    print(
+        f"state home: {args.projects} paused projects, {args.contexts} context files "
+        f"(built in {built:.1f} s), median of {args.runs}"
+    )
     for name in small:
-        print(f"{name}: empty {small[name]:.1f} ms, big {large[name]:.1f} ms, "
-              f"ratio {large[name] / small[name]:.2f}")
+        print(
+            f"{name}: empty {small[name]:.1f} ms, big {large[name]:.1f} ms, "
+            f"ratio {large[name] / small[name]:.2f}"
+        )
     return 0
 
 

@@ -60,10 +60,23 @@ def service(url: str, workers: int = SERVER_WORKERS) -> Iterator[str]:
     """``tracker serve --workers N`` in its own process; yields its base URL."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "claude_session.cli", "tracker", "serve", "--port", str(port),
-         "--workers", str(workers), "--database", url],
-        env={**os.environ, "PYTHONPATH": SERVER}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "claude_session.cli",
+            "tracker",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--database",
+            url,
+        ],
+        env={**os.environ, "PYTHONPATH": SERVER},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -115,13 +128,18 @@ def bench_posts(base: str, key: str, count: int, clients: int = WORKERS) -> dict
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as client:
             for i in range(n):
                 rec = SessionRecord(
-                    application_name=f"app-{i % 5}", repository_url=f"github.com/b/app-{i % 5}",
+                    application_name=f"app-{i % 5}",
+                    repository_url=f"github.com/b/app-{i % 5}",
                     started_at=START + timedelta(minutes=i),
                     ended_at=START + timedelta(minutes=i + 30),
-                    summary="Bench session " * 10, accomplishments=["a", "b"],
+                    summary="Bench session " * 10,
+                    accomplishments=["a", "b"],
                     files_changed=[f"src/f{j}.py" for j in range(10)],
-                    maintenance_runs=[MaintenanceRun(command="audit", status="ok",
-                                                     results={"n": i}) for _ in range(2)])
+                    maintenance_runs=[
+                        MaintenanceRun(command="audit", status="ok", results={"n": i})
+                        for _ in range(2)
+                    ],
+                )
                 began = time.perf_counter()
                 response = client.post("/api/sessions", json=rec.model_dump(mode="json"))
                 latencies.append(time.perf_counter() - began)
@@ -137,8 +155,11 @@ def bench_posts(base: str, key: str, count: int, clients: int = WORKERS) -> dict
     wall = time.perf_counter() - began
     if failures:
         raise RuntimeError(f"{len(failures)} POSTs failed: {sorted(set(failures))}")
-    return {"per_s": len(latencies) / wall, "p50": percentile(latencies, 0.5) * 1000,
-            "p99": percentile(latencies, 0.99) * 1000}
+    return {
+        "per_s": len(latencies) / wall,
+        "p50": percentile(latencies, 0.5) * 1000,
+        "p99": percentile(latencies, 0.99) * 1000,
+    }
 
 
 def bulk_load(url: str, key: str, count: int) -> None:
@@ -152,48 +173,81 @@ def bulk_load(url: str, key: str, count: int) -> None:
         apps = [str(uuid.uuid4()) for _ in range(10)]
         now = datetime.now(timezone.utc)
         with engine.begin() as conn:
-            conn.execute(applications.insert(), [
-                {"id": a, "name": f"bulk-{n}", "user_id": owner.id,
-                 "repository_url": f"github.com/bulk/{n}", "created_at": now}
-                for n, a in enumerate(apps)])
+            conn.execute(
+                applications.insert(),
+                [
+                    {
+                        "id": a,
+                        "name": f"bulk-{n}",
+                        "user_id": owner.id,
+                        "repository_url": f"github.com/bulk/{n}",
+                        "created_at": now,
+                    }
+                    for n, a in enumerate(apps)
+                ],
+            )
         for chunk in range(0, count, 5000):
-            rows = [{"id": str(uuid.uuid4()), "user_id": owner.id, "application_id": apps[i % 10],
-                     "started_at": START + timedelta(minutes=7 * i),
-                     "ended_at": START + timedelta(minutes=7 * i + 30), "duration_minutes": 30,
-                     "commits_count": 1, "tokens_input": 1000, "tokens_output": 200,
-                     "summary": f"Bulk session {i}", "accomplishments": ["x"], "next_steps": [],
-                     "files_changed": ["a.py"], "maintenance_runs": [], "security_findings": [],
-                     "tokens_cache_creation": 0, "tokens_cache_read": 0, "session_source": "cli",
-                     "end_mode": "standard", "created_at": now, "updated_at": now}
-                    for i in range(chunk, min(chunk + 5000, count))]
+            rows = [
+                {
+                    "id": str(uuid.uuid4()),
+                    "user_id": owner.id,
+                    "application_id": apps[i % 10],
+                    "started_at": START + timedelta(minutes=7 * i),
+                    "ended_at": START + timedelta(minutes=7 * i + 30),
+                    "duration_minutes": 30,
+                    "commits_count": 1,
+                    "tokens_input": 1000,
+                    "tokens_output": 200,
+                    "summary": f"Bulk session {i}",
+                    "accomplishments": ["x"],
+                    "next_steps": [],
+                    "files_changed": ["a.py"],
+                    "maintenance_runs": [],
+                    "security_findings": [],
+                    "tokens_cache_creation": 0,
+                    "tokens_cache_read": 0,
+                    "session_source": "cli",
+                    "end_mode": "standard",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(chunk, min(chunk + 5000, count))
+            ]
             with engine.begin() as conn:
                 conn.execute(claude_sessions.insert(), rows)
         # What autovacuum / a first ANALYZE would have done to a table this size by the time
         # anyone lists it: statistics for the planner, a visibility map for index-only counts.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE claude_sessions" if url.startswith("postgres")
-                                 else "ANALYZE")
+            conn.exec_driver_sql(
+                "VACUUM ANALYZE claude_sessions" if url.startswith("postgres") else "ANALYZE"
+            )
     finally:
         engine.dispose()
 
 
 def bench_gets(base: str, key: str, runs: int, total: int) -> dict[str, tuple[float, float]]:
     middle = (START + timedelta(minutes=7 * total // 2)).isoformat()
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"},
-                      timeout=60) as client:  # the cursor of a page near the end (untimed)
+    with httpx.Client(
+        base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60
+    ) as client:  # the cursor of a page near the end (untimed)
         deep = client.get("/api/sessions", params={"limit": 1, "offset": total - 101}).json()
     queries: dict[str, dict[str, Any]] = {
         "first page (50)": {"limit": 50},
-        f"deep page by cursor (after row {total - 100})": {"limit": 50,
-                                                          "cursor": deep["next_cursor"]},
+        f"deep page by cursor (after row {total - 100})": {
+            "limit": 50,
+            "cursor": deep["next_cursor"],
+        },
         f"deep page by offset ({total - 100})": {"limit": 50, "offset": total - 100},
         "application filter": {"application": "bulk-3", "limit": 50},
-        "since + until (1 week)": {"since": middle, "until": (datetime.fromisoformat(middle)
-                                                               + timedelta(days=7)).isoformat()},
+        "since + until (1 week)": {
+            "since": middle,
+            "until": (datetime.fromisoformat(middle) + timedelta(days=7)).isoformat(),
+        },
     }
     results = {}
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"},
-                      timeout=60) as client:
+    with httpx.Client(
+        base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60
+    ) as client:
         for name, params in queries.items():
             times = []
             for _ in range(runs):
@@ -210,15 +264,20 @@ def run(label: str, url: str, args: argparse.Namespace) -> list[str]:
     lines = []
     with service(url, args.server_workers) as base:
         posts = bench_posts(base, key, args.posts, args.clients)
-        lines.append(f"| {label} | POST /api/sessions, {args.server_workers} server workers, "
-                     f"{args.clients} clients, {args.posts} records | "
-                     f"{posts['per_s']:.0f}/s | {posts['p50']:.1f} | {posts['p99']:.1f} |")
+        lines.append(
+            f"| {label} | POST /api/sessions, {args.server_workers} server workers, "
+            f"{args.clients} clients, {args.posts} records | "
+            f"{posts['per_s']:.0f}/s | {posts['p50']:.1f} | {posts['p99']:.1f} |"
+        )
     bulk_load(url, key, args.sessions)
     with service(url, args.server_workers) as base:
-        for name, (p50, p99) in bench_gets(base, key, args.runs,
-                                           args.sessions + args.posts).items():
-            lines.append(f"| {label} | GET /api/sessions, {args.sessions + args.posts} rows: "
-                         f"{name} | | {p50:.1f} | {p99:.1f} |")
+        for name, (p50, p99) in bench_gets(
+            base, key, args.runs, args.sessions + args.posts
+        ).items():
+            lines.append(
+                f"| {label} | GET /api/sessions, {args.sessions + args.posts} rows: "
+                f"{name} | | {p50:.1f} | {p99:.1f} |"
+            )
     return lines
 
 

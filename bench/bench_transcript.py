@@ -40,23 +40,37 @@ MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805", "claude-haik
 
 # -- generating a realistic transcript ----------------------------------------------------------
 
+
 class Writer:
     """Writes Claude Code-shaped lines (compact JSON) and keeps the expected totals."""
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.seq = 0
-        self.expected = {"input": 0, "output": 0, "cache_creation": 0, "cache_read": 0,
-                         "responses": 0}
+        self.expected = {
+            "input": 0,
+            "output": 0,
+            "cache_creation": 0,
+            "cache_read": 0,
+            "responses": 0,
+        }
 
     def common(self, kind: str, sidechain: bool, **extra: Any) -> dict[str, Any]:
         self.seq += 1
         minute, second = divmod(self.seq // 4, 60)
-        line = {"parentUuid": f"u-{self.seq - 1}", "isSidechain": sidechain,
-                "userType": "external", "cwd": "/home/dev/shop", "sessionId": SESSION,
-                "version": "2.1.197", "gitBranch": "main", "type": kind, "uuid": f"u-{self.seq}",
-                "timestamp": f"2026-11-20T{10 + minute // 60 % 12:02d}:{minute % 60:02d}:"
-                             f"{second:02d}.{self.seq % 1000:03d}Z"}
+        line = {
+            "parentUuid": f"u-{self.seq - 1}",
+            "isSidechain": sidechain,
+            "userType": "external",
+            "cwd": "/home/dev/shop",
+            "sessionId": SESSION,
+            "version": "2.1.197",
+            "gitBranch": "main",
+            "type": kind,
+            "uuid": f"u-{self.seq}",
+            "timestamp": f"2026-11-20T{10 + minute // 60 % 12:02d}:{minute % 60:02d}:"
+            f"{second:02d}.{self.seq % 1000:03d}Z",
+        }
         line.update(extra)
         return line
 
@@ -66,61 +80,129 @@ class Writer:
         model = MODELS[0] if rng.random() < 0.8 else rng.choice(MODELS[1:])
         inp, out = rng.randint(1, 40), rng.randint(20, 2500)
         five, hour, read = rng.randint(0, 3000), rng.choice((0, 0, 800)), rng.randint(0, 90000)
-        lines = [self.common("user", sidechain, message={
-            "role": "user", "content": f"step {n}: run the checkout tests and fix what fails"})]
+        lines = [
+            self.common(
+                "user",
+                sidechain,
+                message={
+                    "role": "user",
+                    "content": f"step {n}: run the checkout tests and fix what fails",
+                },
+            )
+        ]
         copies = rng.randint(2, 4)
         for i in range(copies):
             grown = out if i == copies - 1 else rng.randint(1, out)
-            lines.append(self.common("assistant", sidechain, requestId=f"req_{prefix}{n:08d}",
-                                     message=_message(f"msg_{prefix}{n:08d}", model, i, inp,
-                                                      grown, five, hour, read)))
+            lines.append(
+                self.common(
+                    "assistant",
+                    sidechain,
+                    requestId=f"req_{prefix}{n:08d}",
+                    message=_message(
+                        f"msg_{prefix}{n:08d}", model, i, inp, grown, five, hour, read
+                    ),
+                )
+            )
         self.expected["input"] += inp
         self.expected["output"] += out
         self.expected["cache_creation"] += five + hour
         self.expected["cache_read"] += read
         self.expected["responses"] += 1
         result = "tests/test_checkout.py::test_total PASSED\n" * rng.randint(5, 400)
-        lines.append(self.common(
-            "user", sidechain,
-            message={"role": "user", "content": [
-                {"type": "tool_result", "tool_use_id": f"toolu_{n}", "content": result}]},
-            toolUseResult={"stdout": result, "stderr": "", "interrupted": False}))
+        lines.append(
+            self.common(
+                "user",
+                sidechain,
+                message={
+                    "role": "user",
+                    "content": [
+                        {"type": "tool_result", "tool_use_id": f"toolu_{n}", "content": result}
+                    ],
+                },
+                toolUseResult={"stdout": result, "stderr": "", "interrupted": False},
+            )
+        )
         return lines
 
     def extras(self, n: int) -> list[dict[str, Any]]:
         """Lines without usage, and locally made (<synthetic>) ones with zero usage."""
         out: list[dict[str, Any]] = []
         if n % 50 == 0:
-            out.append({"type": "file-history-snapshot", "messageId": f"u-{self.seq}",
-                        "snapshot": {"trackedFileBackups": {}, "timestamp": "2026-11-20"}})
+            out.append(
+                {
+                    "type": "file-history-snapshot",
+                    "messageId": f"u-{self.seq}",
+                    "snapshot": {"trackedFileBackups": {}, "timestamp": "2026-11-20"},
+                }
+            )
         if n % 300 == 0:
-            out.append(self.common("assistant", False, message=_message(
-                f"synthetic-{n}", "<synthetic>", 1, 0, 0, 0, 0, 0), isApiErrorMessage=True))
+            out.append(
+                self.common(
+                    "assistant",
+                    False,
+                    message=_message(f"synthetic-{n}", "<synthetic>", 1, 0, 0, 0, 0, 0),
+                    isApiErrorMessage=True,
+                )
+            )
         if n % 2000 == 0:
-            out.append(self.common("system", False, subtype="compact_boundary", parentUuid=None,
-                                   content="Conversation compacted",
-                                   compactMetadata={"trigger": "auto", "preTokens": 160000}))
+            out.append(
+                self.common(
+                    "system",
+                    False,
+                    subtype="compact_boundary",
+                    parentUuid=None,
+                    content="Conversation compacted",
+                    compactMetadata={"trigger": "auto", "preTokens": 160000},
+                )
+            )
         return out
 
 
-def _message(mid: str, model: str, block: int, inp: int, out: int, five: int, hour: int,
-             read: int) -> dict[str, Any]:
+def _message(
+    mid: str, model: str, block: int, inp: int, out: int, five: int, hour: int, read: int
+) -> dict[str, Any]:
     content = [
-        [{"type": "thinking", "thinking": "The test fails because the total ignores tax. " * 4,
-          "signature": "EqQBCkYIBxgCKkD" * 8}],
+        [
+            {
+                "type": "thinking",
+                "thinking": "The test fails because the total ignores tax. " * 4,
+                "signature": "EqQBCkYIBxgCKkD" * 8,
+            }
+        ],
         [{"type": "text", "text": "The failure is in the tax rounding; fixing it now."}],
-        [{"type": "tool_use", "id": f"toolu_{mid}", "name": "Edit",
-          "input": {"file_path": "/home/dev/shop/checkout.py", "old_string": "round(x)",
-                    "new_string": "round(x, 2)"}}],
+        [
+            {
+                "type": "tool_use",
+                "id": f"toolu_{mid}",
+                "name": "Edit",
+                "input": {
+                    "file_path": "/home/dev/shop/checkout.py",
+                    "old_string": "round(x)",
+                    "new_string": "round(x, 2)",
+                },
+            }
+        ],
     ][block % 3]
-    return {"id": mid, "type": "message", "role": "assistant", "model": model,
-            "content": content, "stop_reason": "tool_use" if block else None,
-            "stop_sequence": None,
-            "usage": {"input_tokens": inp, "cache_creation_input_tokens": five + hour,
-                      "cache_read_input_tokens": read, "output_tokens": out,
-                      "cache_creation": {"ephemeral_5m_input_tokens": five,
-                                         "ephemeral_1h_input_tokens": hour},
-                      "service_tier": "standard"}}
+    return {
+        "id": mid,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": "tool_use" if block else None,
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": inp,
+            "cache_creation_input_tokens": five + hour,
+            "cache_read_input_tokens": read,
+            "output_tokens": out,
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": five,
+                "ephemeral_1h_input_tokens": hour,
+            },
+            "service_tier": "standard",
+        },
+    }
 
 
 def _dump(handle: Any, lines: list[dict[str, Any]]) -> None:
@@ -150,13 +232,19 @@ def generate(size_mb: int) -> tuple[Path, dict[str, int]]:
     for agent in ("a1f3", "b7c2"):
         with (subagents / f"agent-{agent}.jsonl").open("w", encoding="utf-8") as handle:
             for k in range(1, 200):
-                _dump(handle, [line | {"agentId": agent}
-                               for line in writer.turn(k, sidechain=True, prefix=agent)])
+                _dump(
+                    handle,
+                    [
+                        line | {"agentId": agent}
+                        for line in writer.turn(k, sidechain=True, prefix=agent)
+                    ],
+                )
     marker.write_text(json.dumps(wanted | {"expected": writer.expected}))
     return main, writer.expected
 
 
 # -- measuring ----------------------------------------------------------------------------------
+
 
 def measure(main: Path, runs: int) -> tuple[Usage, float, float, int]:
     """(usage, median seconds, tracemalloc peak bytes, bytes read)."""
@@ -177,10 +265,12 @@ def measure(main: Path, runs: int) -> tuple[Usage, float, float, int]:
 
 # -- ccusage ------------------------------------------------------------------------------------
 
+
 def _native_package() -> str:
     system = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}.get(platform.system(), "")
     arch = {"x86_64": "x64", "AMD64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(
-        platform.machine(), "")
+        platform.machine(), ""
+    )
     return f"@ccusage/ccusage-{system}-{arch}"
 
 
@@ -189,10 +279,18 @@ def _npm(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _run_ccusage(config: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(CCUSAGE_BIN), "claude", "session", "--json", "--offline"],
-                          capture_output=True, text=True, timeout=600,
-                          env={"PATH": "/usr/bin:/bin:/usr/local/bin", "NO_COLOR": "1",
-                               "CLAUDE_CONFIG_DIR": str(config), "HOME": str(BENCH)})
+    return subprocess.run(
+        [str(CCUSAGE_BIN), "claude", "session", "--json", "--offline"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={
+            "PATH": "/usr/bin:/bin:/usr/local/bin",
+            "NO_COLOR": "1",
+            "CLAUDE_CONFIG_DIR": str(config),
+            "HOME": str(BENCH),
+        },
+    )
 
 
 def ccusage_ready() -> str | None:
@@ -232,11 +330,16 @@ def _ours(usage: Usage) -> tuple[int, int, int, int]:
 
 
 def _theirs(record: dict[str, Any]) -> tuple[int, int, int, int]:
-    return (record["inputTokens"], record["outputTokens"], record["cacheCreationTokens"],
-            record["cacheReadTokens"])
+    return (
+        record["inputTokens"],
+        record["outputTokens"],
+        record["cacheCreationTokens"],
+        record["cacheReadTokens"],
+    )
 
 
 # -- edge cases where the two may part ---------------------------------------------------------
+
 
 def edge_cases() -> dict[str, Path]:
     """One tiny session per case, each under its own config folder: ccusage deduplicates
@@ -249,15 +352,22 @@ def edge_cases() -> dict[str, Path]:
         return writer.common("assistant", sidechain, message=msg(*args), **extra)
 
     cases: dict[str, list[dict[str, Any]]] = {
-        "streamed-growth": [line(False, "req_g1", "msg_g1", MODELS[0], i, 5, out, 100, 0, 9000)
-                            for i, out in enumerate((3, 40, 310))],
-        "btw-replay": [line(False, "req_b1", "msg_b1", MODELS[0], 1, 5, 300, 100, 0, 9000),
-                       line(True, "req_btw", "msg_b1", MODELS[0], 1, 5, 300, 100, 0, 9000)],
-        "requestless-copy": [line(False, "req_r1", "msg_r1", MODELS[0], 1, 5, 30, 0, 0, 100),
-                             line(False, None, "msg_r1", MODELS[0], 2, 5, 300, 0, 0, 100)],
+        "streamed-growth": [
+            line(False, "req_g1", "msg_g1", MODELS[0], i, 5, out, 100, 0, 9000)
+            for i, out in enumerate((3, 40, 310))
+        ],
+        "btw-replay": [
+            line(False, "req_b1", "msg_b1", MODELS[0], 1, 5, 300, 100, 0, 9000),
+            line(True, "req_btw", "msg_b1", MODELS[0], 1, 5, 300, 100, 0, 9000),
+        ],
+        "requestless-copy": [
+            line(False, "req_r1", "msg_r1", MODELS[0], 1, 5, 30, 0, 0, 100),
+            line(False, None, "msg_r1", MODELS[0], 2, 5, 300, 0, 0, 100),
+        ],
         "synthetic-with-tokens": [
             line(False, "req_s0", "msg_s0", MODELS[0], 1, 1, 1, 0, 0, 0),
-            line(False, "req_s1", "msg_s1", "<synthetic>", 1, 50, 50, 0, 0, 0)],
+            line(False, "req_s1", "msg_s1", "<synthetic>", 1, 50, 50, 0, 0, 0),
+        ],
     }
     configs: dict[str, Path] = {}
     for name, lines in cases.items():
@@ -278,8 +388,10 @@ def compare_edge_cases() -> None:
         theirs = _theirs(report["totals"])
         verdict = "agree" if ours == theirs else "DIFFER"
         print(f"  {name:22} ours {ours}  ccusage {theirs}  {verdict}")
-    print("  (ours by design: /btw replays dropped, request-less copies folded into their "
-          "message, <synthetic> skipped; see transcript.py)")
+    print(
+        "  (ours by design: /btw replays dropped, request-less copies folded into their "
+        "message, <synthetic> skipped; see transcript.py)"
+    )
 
 
 def main() -> int:
@@ -292,15 +404,23 @@ def main() -> int:
     main_file, expected = generate(args.size_mb)
     usage, median, peak, size = measure(main_file, args.runs)
     exact = all(getattr(usage, k) == v for k, v in expected.items())
-    print(f"transcript: {size / 1e6:.1f} MB ({main_file}), {usage.lines} lines, "
-          f"{usage.responses} responses")
-    print(f"ours: input {usage.input}, output {usage.output}, cache_creation "
-          f"{usage.cache_creation}, cache_read {usage.cache_read}; "
-          f"{'matches' if exact else 'DOES NOT MATCH'} the generator's totals")
-    print(f"speed: median {size / 1e6 / median:.1f} MB/s over {args.runs} runs "
-          f"({median:.2f} s per run)")
-    print(f"memory: tracemalloc peak {peak / 1e6:.2f} MB; process max RSS "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB")
+    print(
+        f"transcript: {size / 1e6:.1f} MB ({main_file}), {usage.lines} lines, "
+        f"{usage.responses} responses"
+    )
+    print(
+        f"ours: input {usage.input}, output {usage.output}, cache_creation "
+        f"{usage.cache_creation}, cache_read {usage.cache_read}; "
+        f"{'matches' if exact else 'DOES NOT MATCH'} the generator's totals"
+    )
+    print(
+        f"speed: median {size / 1e6 / median:.1f} MB/s over {args.runs} runs "
+        f"({median:.2f} s per run)"
+    )
+    print(
+        f"memory: tracemalloc peak {peak / 1e6:.2f} MB; process max RSS "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB"
+    )
     if args.no_ccusage:
         return 0 if exact else 1
     problem = ccusage_ready()
@@ -310,9 +430,11 @@ def main() -> int:
     try:
         report, elapsed = ccusage_sessions(main_file.parents[2])
         theirs = _theirs(report["totals"])
-        print(f"ccusage {_ccusage_version()}: input {theirs[0]}, output {theirs[1]}, "
-              f"cache_creation {theirs[2]}, cache_read {theirs[3]} ({elapsed:.2f} s); "
-              f"{'AGREES with ours' if theirs == _ours(usage) else 'DISAGREES with ours'}")
+        print(
+            f"ccusage {_ccusage_version()}: input {theirs[0]}, output {theirs[1]}, "
+            f"cache_creation {theirs[2]}, cache_read {theirs[3]} ({elapsed:.2f} s); "
+            f"{'AGREES with ours' if theirs == _ours(usage) else 'DISAGREES with ours'}"
+        )
         compare_edge_cases()
     except (RuntimeError, KeyError, ValueError, OSError, subprocess.TimeoutExpired) as exc:
         print(f"ccusage: failed to run ({exc})")

@@ -42,8 +42,13 @@ def run(script: Path, quick: bool, timeout: float) -> tuple[int, float, list[str
     args = QUICK.get(script.name, ["--quick"]) if quick else []
     t0 = time.monotonic()
     try:
-        done = subprocess.run([sys.executable, str(script), *args], capture_output=True,
-                              text=True, timeout=timeout, cwd=HERE.parent)
+        done = subprocess.run(
+            [sys.executable, str(script), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=HERE.parent,
+        )
     except subprocess.TimeoutExpired:
         return 124, time.monotonic() - t0, [f"timed out after {timeout:.0f} s"]
     lines = [line.rstrip() for line in done.stdout.splitlines() if line.strip()]
@@ -54,8 +59,10 @@ def run(script: Path, quick: bool, timeout: float) -> tuple[int, float, list[str
 
 def table(rows: list[tuple[str, int, float, list[str]]]) -> str:
     width = max(len(name) for name, *_ in rows)
-    out = [f"{'benchmark':<{width}}  {'status':<6}  {'time':>7}  figures",
-           f"{'-' * width}  ------  -------  {'-' * 60}"]
+    out = [
+        f"{'benchmark':<{width}}  {'status':<6}  {'time':>7}  figures",
+        f"{'-' * width}  ------  -------  {'-' * 60}",
+    ]
     for name, status, seconds, lines in rows:
         flag = "ok" if status == 0 else f"FAIL {status}"
         for i, line in enumerate(lines or [""]):
@@ -68,8 +75,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small inputs: the CI smoke run")
     parser.add_argument("--only", nargs="*", help="run only these (bench_git or bench_git.py)")
-    parser.add_argument("--timeout", type=float, default=None,
-                        help="seconds per script (default 300 quick, 3600 full)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds per script (default 300 quick, 3600 full)",
+    )
     args = parser.parse_args()
     timeout = args.timeout or (300.0 if args.quick else 3600.0)
     rows = []

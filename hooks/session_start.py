@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """claude-session SessionStart hook: standard library only; always exits 0."""
+
 import os
 import sys
 
@@ -11,6 +12,8 @@ try:
         sys.exit(0)
     from claude_session.hooklib import main
 except Exception as exc:  # noqa: BLE001 - a broken install must not break Claude Code
-    sys.stdout.write('{"systemMessage": "claude-session hook unavailable: %s"}' % type(exc).__name__)
+    sys.stdout.write(
+        '{"systemMessage": "claude-session hook unavailable: %s"}' % type(exc).__name__
+    )
     sys.exit(0)
 sys.exit(main("SessionStart"))

@@ -117,20 +117,34 @@ def prepare(venv: Path) -> int:
     import subprocess
 
     make_private_dir(venv.parent)
-    log = os.fdopen(open_private(venv.parent / "venv-install.log", os.O_WRONLY | os.O_APPEND),
-                    "a", encoding="utf-8")
+    log = os.fdopen(
+        open_private(venv.parent / "venv-install.log", os.O_WRONLY | os.O_APPEND),
+        "a",
+        encoding="utf-8",
+    )
     with log, os.fdopen(open_private(venv.parent / ".venv.lock", os.O_RDWR), "r+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if venv_ready(venv):
             return 0
-        steps = [[sys.executable, "-I", "-m", "venv", "--clear", str(venv)],
-                 [str(venv_python(venv)), "-I", "-m", "pip", "install", "-q",
-                  "--disable-pip-version-check", *dependencies()]]
+        steps = [
+            [sys.executable, "-I", "-m", "venv", "--clear", str(venv)],
+            [
+                str(venv_python(venv)),
+                "-I",
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                *dependencies(),
+            ],
+        ]
         for step in steps:
             log.write(f"$ {' '.join(step)}\n")
             log.flush()
-            done = subprocess.run(step, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                  cwd=venv.parent, check=False)
+            done = subprocess.run(
+                step, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=venv.parent, check=False
+            )
             if done.returncode != 0:
                 log.write("failed\n")
                 return 1
@@ -142,10 +156,14 @@ def start_prepare_detached(venv: Path) -> subprocess.Popen[bytes]:
     import subprocess
 
     make_private_dir(venv.parent)
-    return subprocess.Popen([sys.executable, "-I", str(Path(__file__).resolve()), "--prepare"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, cwd=venv.parent,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-I", str(Path(__file__).resolve()), "--prepare"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=venv.parent,
+        start_new_session=True,
+    )
 
 
 def run_here() -> int:
@@ -170,9 +188,11 @@ def main(argv: list[str]) -> int:
         while proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
         if not venv_ready(venv):
-            say(f"the environment is not ready yet (log: {venv.parent / 'venv-install.log'}). "
+            say(
+                f"the environment is not ready yet (log: {venv.parent / 'venv-install.log'}). "
                 f"It keeps installing in the background: reconnect with /mcp in a minute, or run "
-                f"`python3 -m pip install {ROOT}` and restart Claude Code.")
+                f"`python3 -m pip install {ROOT}` and restart Claude Code."
+            )
             return 1
     # isolated, by path: __main__.py puts this checkout's server/ first (the project folder,
     # still the working directory the server works on, is never on sys.path)

@@ -45,8 +45,12 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
     for name in list(os.environ):
-        if name.startswith(("CLAUDE_SESSION_", "CLAUDE_CODE_", "CLAUDE_PLUGIN_", "GIT_")) or name in {
-            "OP_SERVICE_ACCOUNT_TOKEN", "CLAUDE_PROJECT_DIR", "CLAUDECODE",
+        if name.startswith(
+            ("CLAUDE_SESSION_", "CLAUDE_CODE_", "CLAUDE_PLUGIN_", "GIT_")
+        ) or name in {
+            "OP_SERVICE_ACCOUNT_TOKEN",
+            "CLAUDE_PROJECT_DIR",
+            "CLAUDECODE",
         }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")

@@ -16,13 +16,21 @@ from helpers.gitrepo import commit_file, git, make_remote, make_repo
 SERVER = str(Path(__file__).resolve().parent.parent / "server")
 
 
-def run_cli(*args: str, cwd: Path, stdin: str | None = None,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = SERVER
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "claude_session.cli", *args], cwd=cwd,
-                          input=stdin, capture_output=True, text=True, env=full_env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "claude_session.cli", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+    )
 
 
 def cli_json(*args: str, cwd: Path, code: int = 0, **kw: Any) -> dict[str, Any]:
@@ -43,8 +51,16 @@ def test_round_trip_pause_resume_end_history(repo: Path, isolated_home: Path) ->
     assert started["status"] == "ready" and started["branch"] == "main"
     sid = started["session_id"]
     (repo / "app.py").write_text("print('hi')\n")
-    paused = cli_json("pause", "--summary", "Half way through the login form",
-                      "--next", "wire the submit button", "--next", "write tests", cwd=repo)
+    paused = cli_json(
+        "pause",
+        "--summary",
+        "Half way through the login form",
+        "--next",
+        "wire the submit button",
+        "--next",
+        "write tests",
+        cwd=repo,
+    )
     assert paused["session_id"] == sid
     context_file = Path(paused["context_file"])
     text = context_file.read_text()
@@ -57,8 +73,16 @@ def test_round_trip_pause_resume_end_history(repo: Path, isolated_home: Path) ->
     assert resumed["status"] == "ready"
     assert "wire the submit button" in resumed["context"]
 
-    ended = cli_json("end", "--summary", "Login form done", "--accomplished", "login form",
-                     "--message", "Add login form", cwd=repo)
+    ended = cli_json(
+        "end",
+        "--summary",
+        "Login form done",
+        "--accomplished",
+        "login form",
+        "--message",
+        "Add login form",
+        cwd=repo,
+    )
     assert ended["tracker"] == "local"
     assert ended["commit"] and ended["pushed"] is True
     assert git(repo, "log", "-1", "--format=%s") == "Add login form"
@@ -97,8 +121,7 @@ def test_branch_mismatch_without_terminal_reports_the_three_choices(repo: Path) 
     assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "feature/login"
 
 
-def test_stay_clears_the_pause_but_keeps_the_context_file(repo: Path,
-                                                          isolated_home: Path) -> None:
+def test_stay_clears_the_pause_but_keeps_the_context_file(repo: Path, isolated_home: Path) -> None:
     git(repo, "checkout", "-q", "-b", "feature")
     paused = cli_json("pause", "--summary", "x", cwd=repo)
     git(repo, "checkout", "-q", "main")
@@ -164,7 +187,8 @@ def test_lifecycle_outside_git(tmp_path: Path) -> None:
 
 
 def test_corrupt_pause_state_is_moved_aside_and_pause_still_works(
-        repo: Path, isolated_home: Path) -> None:
+    repo: Path, isolated_home: Path
+) -> None:
     (isolated_home / "pause-state.json").write_text("{ this is not json")
     paused = cli_json("pause", "--summary", "after corruption", cwd=repo)
     assert any("moved to" in w for w in paused["warnings"])
@@ -183,8 +207,17 @@ def test_missing_context_file_is_a_clear_error(repo: Path) -> None:
 def test_usage_errors_exit_2(repo: Path) -> None:
     assert run_cli("frobnicate", cwd=repo).returncode == 2
     assert run_cli("start", "--on-mismatch", "maybe", cwd=repo).returncode == 2
-    proc = run_cli("maintenance", "--command", "audit", "--status", "ok", "--results", "{bad",
-                   "--json", cwd=repo)
+    proc = run_cli(
+        "maintenance",
+        "--command",
+        "audit",
+        "--status",
+        "ok",
+        "--results",
+        "{bad",
+        "--json",
+        cwd=repo,
+    )
     assert proc.returncode == 2 and json.loads(proc.stdout)["status"] == "error"
     assert run_cli("status", "-C", str(repo / "missing"), cwd=repo).returncode == 2
 
@@ -207,8 +240,16 @@ def test_remind_settings_per_project(repo: Path, isolated_home: Path) -> None:
 
 def test_maintenance_runs_reach_the_record(repo: Path) -> None:
     cli_json("start", cwd=repo)
-    cli_json("maintenance", "--command", "security-scan", "--status", "failed",
-             "--results", '{"findings": [{"id": "CVE-1", "severity": "high"}]}', cwd=repo)
+    cli_json(
+        "maintenance",
+        "--command",
+        "security-scan",
+        "--status",
+        "failed",
+        "--results",
+        '{"findings": [{"id": "CVE-1", "severity": "high"}]}',
+        cwd=repo,
+    )
     cli_json("maintenance", "--command", "deps-update", "--status", "ok", cwd=repo)
     record = cli_json("end", "--summary", "s", "--no-push", cwd=repo)["record"]
     assert [r["command"] for r in record["maintenance_runs"]] == ["security-scan", "deps-update"]
@@ -217,12 +258,15 @@ def test_maintenance_runs_reach_the_record(repo: Path) -> None:
 
 def test_handoff_receive_then_start_imports_the_answer_once(repo: Path) -> None:
     cli_json("start", cwd=repo)
-    ended = cli_json("end", "--summary", "Designing the cache", "--mode", "handoff", "--no-push",
-                     cwd=repo)
+    ended = cli_json(
+        "end", "--summary", "Designing the cache", "--mode", "handoff", "--no-push", cwd=repo
+    )
     assert ended["handoff_item"].startswith("session-webapp-")
     assert "## Decisions" in ended["transfer_prompt"]
-    answer = ("## Decisions\n- use LRU\n## Changes to make\n- add cache.py\n"
-              "## Open questions\n- none\n## Next steps\n- benchmark\n")
+    answer = (
+        "## Decisions\n- use LRU\n## Changes to make\n- add cache.py\n"
+        "## Open questions\n- none\n## Next steps\n- benchmark\n"
+    )
     received = cli_json("handoff", "receive", cwd=repo, stdin=answer)
     assert received["item"] == ended["handoff_item"]
     first = cli_json("start", "--session-id", "next-1", cwd=repo)
@@ -232,8 +276,9 @@ def test_handoff_receive_then_start_imports_the_answer_once(repo: Path) -> None:
     assert second["imported_item"] is None
 
 
-def test_tracker_serve_on_the_local_database_shows_ones_own_history(repo: Path,
-                                                                     tmp_path: Path) -> None:
+def test_tracker_serve_on_the_local_database_shows_ones_own_history(
+    repo: Path, tmp_path: Path
+) -> None:
     import socket
     import time
 
@@ -246,9 +291,13 @@ def test_tracker_serve_on_the_local_database_shows_ones_own_history(repo: Path,
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = dict(os.environ, PYTHONPATH=SERVER)
-    server = subprocess.Popen([sys.executable, "-m", "claude_session.cli", "tracker", "serve",
-                               "--port", str(port)], cwd=repo, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "claude_session.cli", "tracker", "serve", "--port", str(port)],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -29,8 +29,16 @@ pytestmark = [requires_claude, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = "mcp__plugin_session_session__"
-TOOLS = {"start_session", "pause_session", "resume_session", "end_session", "import_handoff",
-         "session_status", "record_maintenance_run", "set_reminder"}
+TOOLS = {
+    "start_session",
+    "pause_session",
+    "resume_session",
+    "end_session",
+    "import_handoff",
+    "session_status",
+    "record_maintenance_run",
+    "set_reminder",
+}
 #: the harness's settings that make `claude -p` wait for MCP servers: removed here
 WAITING = ("MCP_CONNECTION_NONBLOCKING", "MCP_CONNECT_TIMEOUT_MS", "MCP_TIMEOUT")
 RUNS = int(os.environ.get("CLAUDE_SESSION_BUSY_RUNS", "3"))
@@ -46,8 +54,9 @@ def busy_cpu() -> Iterator[subprocess.Popen[bytes]]:
         spinner.wait()
 
 
-def first_request_tools(repo: Path, config: Path, home: Path, *, default_mcp_timing: bool) -> \
-        tuple[set[str], subprocess.CompletedProcess[str]]:
+def first_request_tools(
+    repo: Path, config: Path, home: Path, *, default_mcp_timing: bool
+) -> tuple[set[str], subprocess.CompletedProcess[str]]:
     with FakeAnthropic([text("ok")]) as api:
         env = claude_env(config_dir=config, home=home, base_url=api.base_url)
         if default_mcp_timing:
@@ -55,16 +64,23 @@ def first_request_tools(repo: Path, config: Path, home: Path, *, default_mcp_tim
                 env.pop(name, None)
         done = subprocess.run(
             claude_command("hello", plugin_dir=ROOT, allowed_tools=[f"{TOOL}*"]),
-            cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-            timeout=120, check=False)
+            cwd=repo,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         turns = api.turn_requests
     assert turns, f"no model request: {done.stdout[-500:]} {done.stderr[-500:]}"
-    names = {name[len(TOOL):] for name in tool_names(turns[0]) if name.startswith(TOOL)}
+    names = {name[len(TOOL) :] for name in tool_names(turns[0]) if name.startswith(TOOL)}
     return names, done
 
 
 def test_tools_are_in_the_first_request_while_another_process_keeps_a_cpu_busy(
-        tmp_path: Path, claude_bin: Path, busy_cpu: subprocess.Popen[bytes]) -> None:
+    tmp_path: Path, claude_bin: Path, busy_cpu: subprocess.Popen[bytes]
+) -> None:
     repo = make_repo(tmp_path / "proj")
     config, home = tmp_path / "config", tmp_path / "home"
     warm, done = first_request_tools(repo, config, home, default_mcp_timing=False)

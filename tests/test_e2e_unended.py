@@ -33,8 +33,10 @@ REQUEST = "Write the body parser in parser.py"
 
 
 def totals(record: dict[str, object]) -> tuple[object, ...]:
-    return tuple(record[k] for k in ("tokens_input", "tokens_output", "tokens_cache_creation",
-                                     "tokens_cache_read"))
+    return tuple(
+        record[k]
+        for k in ("tokens_input", "tokens_output", "tokens_cache_creation", "tokens_cache_read")
+    )
 
 
 def counted(transcript: Path, session_id: str) -> tuple[int, ...]:
@@ -44,16 +46,25 @@ def counted(transcript: Path, session_id: str) -> tuple[int, ...]:
 
 def test_killed_mid_work_then_the_next_session_is_told_and_resumes_it(world: World) -> None:
     parser = world.repo / "parser.py"
-    write = tool_use("Write", {"file_path": str(parser), "content": "def parse(raw): ...\n"},
-                     preamble="Writing the parser.")
+    write = tool_use(
+        "Write",
+        {"file_path": str(parser), "content": "def parse(raw): ...\n"},
+        preamble="Writing the parser.",
+    )
     with FakeAnthropic([write, hold()]) as a:
         kwargs = world.kwargs(a)
         kwargs["allowed_tools"] = [*ALLOWED, "Write"]
         proc = start_claude(REQUEST, **kwargs)
         try:
             a.wait_for_turns(2, timeout=60)  # the Write ran; the model's next answer hangs
-            wait_for(lambda: [t for t in world.config.glob("projects/*/*.jsonl")
-                              if "tool_result" in t.read_text()], timeout=20)
+            wait_for(
+                lambda: [
+                    t
+                    for t in world.config.glob("projects/*/*.jsonl")
+                    if "tool_result" in t.read_text()
+                ],
+                timeout=20,
+            )
         finally:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
@@ -67,9 +78,10 @@ def test_killed_mid_work_then_the_next_session_is_told_and_resumes_it(world: Wor
         world.run(b, "/session:resume")
     told = request_text(b.turn_requests[0])
     assert HOOK_CONTEXT in told, world.explain(b)
-    note = told[told.index(HOOK_CONTEXT):]
-    assert in_order(note, "ended without /end", "'main'", REQUEST, "parser.py",
-                    "/session:resume"), note
+    note = told[told.index(HOOK_CONTEXT) :]
+    assert in_order(
+        note, "ended without /end", "'main'", REQUEST, "parser.py", "/session:resume"
+    ), note
     resumed = result_of(b, 1)
     assert resumed["status"] == "ready", resumed
     context = resumed["context"]
@@ -85,8 +97,12 @@ def test_killed_mid_work_then_the_next_session_is_told_and_resumes_it(world: Wor
 
 
 def test_pause_quit_resume_elsewhere_end_is_one_chain_with_the_whole_bill(world: World) -> None:
-    first: list[Step] = [calls("start_session"), text("Started."),
-                         calls("pause_session", summary="Headers parsed."), text("Paused.")]
+    first: list[Step] = [
+        calls("start_session"),
+        text("Started."),
+        calls("pause_session", summary="Headers parsed."),
+        text("Paused."),
+    ]
     with FakeAnthropic(first) as a, world.conversation(a) as one:
         one.ask("/session:start")
         one.ask("/session:pause")
@@ -95,10 +111,12 @@ def test_pause_quit_resume_elsewhere_end_is_one_chain_with_the_whole_bill(world:
     assert sid_a and not a.errors, world.explain(a)
 
     (world.repo / "parser.py").write_text("def parse_body(raw):\n    return raw\n")
-    second: list[Step] = [calls("resume_session"), text("Resumed."),
-                          calls("end_session", summary="Bodies parsed.",
-                                commit_message="Add the body parser"),
-                          text("Ended; the session is recorded.")]
+    second: list[Step] = [
+        calls("resume_session"),
+        text("Resumed."),
+        calls("end_session", summary="Bodies parsed.", commit_message="Add the body parser"),
+        text("Ended; the session is recorded."),
+    ]
     with FakeAnthropic(second) as b, world.conversation(b) as two:
         two.ask("/session:resume")
         sid_b = two.session_id

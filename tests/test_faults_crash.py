@@ -37,8 +37,12 @@ def _setup(base: Path, flow: str) -> Path:
 
 
 def _run(flow: str, kill_at: int, log: Path, repo: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(HELPER), flow, str(kill_at), str(log), str(repo)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(HELPER), flow, str(kill_at), str(log), str(repo)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _points(tmp_path: Path, flow: str) -> list[str]:
@@ -86,8 +90,9 @@ def fresh(tmp_path: Path, isolated_home: Path):  # type: ignore[no-untyped-def]
     return make
 
 
-def test_pause_crash_at_every_write_loses_no_context(tmp_path: Path, isolated_home: Path,
-                                                     fresh) -> None:  # type: ignore[no-untyped-def]
+def test_pause_crash_at_every_write_loses_no_context(
+    tmp_path: Path, isolated_home: Path, fresh
+) -> None:  # type: ignore[no-untyped-def]
     points = _points(tmp_path, "pause")
     # context written, WIP commit, context rewritten with the WIP sha, pause entry, ledger
     assert any(p.startswith("write contexts/") for p in points), points
@@ -99,8 +104,13 @@ def test_pause_crash_at_every_write_loses_no_context(tmp_path: Path, isolated_ho
         assert crashed.returncode == -9, (label, crashed.stderr)
         _assert_state_consistent(isolated_home, repo)
         with Core() as core:
-            again = core.pause(repo, session_id="s", summary="PAUSE-MARK summary",
-                               next_steps=["NEXT-MARK step"], wip_commit=True)
+            again = core.pause(
+                repo,
+                session_id="s",
+                summary="PAUSE-MARK summary",
+                next_steps=["NEXT-MARK step"],
+                wip_commit=True,
+            )
             assert "PAUSE-MARK" in Path(again.context_file).read_text(), label
             resumed = core.resume(repo, session_id="s")
         assert resumed.status == "ready", (label, resumed)
@@ -113,16 +123,21 @@ def test_pause_crash_at_every_write_loses_no_context(tmp_path: Path, isolated_ho
 
 def _records_of(session_id: str) -> list[str]:
     with Core() as core:
-        return [r.id for r in core.history(limit=100).records
-                if r.claude_session_id == session_id]
+        return [r.id for r in core.history(limit=100).records if r.claude_session_id == session_id]
 
 
 def test_end_crash_at_every_write_then_rerun_leaves_one_record(
-        tmp_path: Path, isolated_home: Path, fresh) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, isolated_home: Path, fresh
+) -> None:  # type: ignore[no-untyped-def]
     points = _points(tmp_path, "end")
     # ledger (record id fixed), commit, context, push, outbox, tracker, ledger closed, pause
-    for wanted in ("git commit end of session", "git push", "outbox put",
-                   "tracker store record", "write pause-state.json"):
+    for wanted in (
+        "git commit end of session",
+        "git push",
+        "outbox put",
+        "tracker store record",
+        "write pause-state.json",
+    ):
         assert wanted in points, (wanted, points)
     assert any(p.startswith("write contexts/") for p in points), points
     # After the ledger is closed the flow is complete: ending again is refused (test_seams).
@@ -136,12 +151,22 @@ def test_end_crash_at_every_write_then_rerun_leaves_one_record(
         with Core() as core:
             if n >= closing:  # the flow had completed: ending again is refused, never a copy
                 with pytest.raises(NoActiveSession):
-                    core.end(repo, session_id="s", summary="END-MARK summary", push=True,
-                             message="end of session")
+                    core.end(
+                        repo,
+                        session_id="s",
+                        summary="END-MARK summary",
+                        push=True,
+                        message="end of session",
+                    )
                 assert len(_records_of("s")) == 1, label
                 continue
-            ended = core.end(repo, session_id="s", summary="END-MARK summary", push=True,
-                             message="end of session")
+            ended = core.end(
+                repo,
+                session_id="s",
+                summary="END-MARK summary",
+                push=True,
+                message="end of session",
+            )
         assert ended.tracker == "local", (label, ended.tracker)
         assert "END-MARK" in Path(ended.context_file or "").read_text(), label
         _assert_state_consistent(isolated_home, repo)
@@ -157,7 +182,8 @@ def test_end_crash_at_every_write_then_rerun_leaves_one_record(
 
 
 def test_end_rerun_after_crash_past_the_ledger_close_makes_no_second_record(
-        tmp_path: Path, isolated_home: Path) -> None:
+    tmp_path: Path, isolated_home: Path
+) -> None:
     """The crash falls after the record was stored and the pause cleared, before the ledger
     entry is marked ended (it stays 'ending'); the user runs end again: one record."""
     points = _points(tmp_path, "end")
@@ -171,7 +197,8 @@ def test_end_rerun_after_crash_past_the_ledger_close_makes_no_second_record(
 
 
 def test_crashed_end_is_not_overwritten_by_the_unended_record_of_its_session(
-        tmp_path: Path, isolated_home: Path) -> None:
+    tmp_path: Path, isolated_home: Path
+) -> None:
     from claude_session import sessions
 
     points = _points(tmp_path, "end")
@@ -190,7 +217,8 @@ def test_crashed_end_is_not_overwritten_by_the_unended_record_of_its_session(
 
 
 def test_end_crash_at_every_write_leaves_no_change_or_a_record_that_is_delivered(
-        tmp_path: Path, isolated_home: Path, fresh) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, isolated_home: Path, fresh
+) -> None:  # type: ignore[no-untyped-def]
     """No re-run of end: Claude Code exits (its SessionEnd hook finalizes) and the next sync
     delivers. Before end wrote its record into the ledger, the session is an unended one
     (still one record, its id fixed); from that write on, it is end's record."""
@@ -215,9 +243,13 @@ def test_end_crash_at_every_write_leaves_no_change_or_a_record_that_is_delivered
         if len(records) != 1:
             failures.append(f"crash at write {n} ({label}): {len(records)} records")
         elif kind == "end" and (records[0].summary, records[0].end_mode) != (
-                "END-MARK summary", "standard"):
-            failures.append(f"crash at write {n} ({label}): not end's record: "
-                            f"{records[0].end_mode} {records[0].summary[:40]!r}")
+            "END-MARK summary",
+            "standard",
+        ):
+            failures.append(
+                f"crash at write {n} ({label}): not end's record: "
+                f"{records[0].end_mode} {records[0].summary[:40]!r}"
+            )
         elif kind == "unended" and records[0].end_mode not in ("paused", "unended"):
             failures.append(f"crash at write {n} ({label}): {records[0].end_mode}")
         if kind == "end":  # what end would have cleared is cleared

@@ -39,15 +39,26 @@ def repo(tmp_path: Path) -> Path:
 
 
 def _snapshot(home: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(home)): p.read_bytes() for p in sorted(home.rglob("*"))
-            if p.is_file() and p.name != "filler.bin" and not p.name.endswith(".lock")
-            and p.parent.name != "logs"}  # logs are not state
+    return {
+        str(p.relative_to(home)): p.read_bytes()
+        for p in sorted(home.rglob("*"))
+        if p.is_file()
+        and p.name != "filler.bin"
+        and not p.name.endswith(".lock")
+        and p.parent.name != "logs"
+    }  # logs are not state
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "server"))
-    return subprocess.run([sys.executable, "-m", "claude_session.cli", *args], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "claude_session.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def _paused_once(repo: Path) -> Core:
@@ -69,7 +80,8 @@ def _release_files() -> None:
 
 
 def test_pause_on_a_full_disk_fails_clearly_and_keeps_the_previous_pause(
-        small_home: Path, repo: Path) -> None:
+    small_home: Path, repo: Path
+) -> None:
     with _paused_once(repo) as core:
         before = _snapshot(small_home)
         filler = fill(small_home.parent)
@@ -89,7 +101,8 @@ def test_pause_on_a_full_disk_fails_clearly_and_keeps_the_previous_pause(
 
 
 def test_end_on_a_full_disk_fails_clearly_and_a_later_end_records_once(
-        small_home: Path, repo: Path) -> None:
+    small_home: Path, repo: Path
+) -> None:
     with _paused_once(repo) as core:
         before = json.loads((small_home / "pause-state.json").read_text())
         filler = fill(small_home.parent)
@@ -105,7 +118,8 @@ def test_end_on_a_full_disk_fails_clearly_and_a_later_end_records_once(
 
 
 def test_pause_in_a_read_only_home_fails_clearly_and_changes_nothing(
-        small_home: Path, repo: Path) -> None:
+    small_home: Path, repo: Path
+) -> None:
     _paused_once(repo).close()
     _release_files()
     before = _snapshot(small_home)
@@ -125,15 +139,28 @@ def test_pause_in_a_read_only_home_fails_clearly_and_changes_nothing(
 
 
 def test_hooks_in_a_read_only_home_exit_zero_with_valid_output(
-        small_home: Path, repo: Path) -> None:
+    small_home: Path, repo: Path
+) -> None:
     _paused_once(repo).close()
     _release_files()
     remount(small_home.parent, read_only=True)
     for script in sorted(HOOKS.glob("*.py")):
-        event = {"session_id": "hook-s", "cwd": str(repo), "transcript_path": "",
-                 "hook_event_name": script.stem, "source": "startup", "prompt": "hi"}
-        done = subprocess.run([sys.executable, str(script)], input=json.dumps(event), cwd=repo,
-                              capture_output=True, text=True, timeout=30)
+        event = {
+            "session_id": "hook-s",
+            "cwd": str(repo),
+            "transcript_path": "",
+            "hook_event_name": script.stem,
+            "source": "startup",
+            "prompt": "hi",
+        }
+        done = subprocess.run(
+            [sys.executable, str(script)],
+            input=json.dumps(event),
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert done.returncode == 0, (script.name, done.stderr)
         if done.stdout.strip():
             json.loads(done.stdout)
@@ -149,7 +176,8 @@ def test_status_in_a_read_only_home_still_reports(small_home: Path, repo: Path) 
 
 
 def test_state_file_in_a_read_only_folder_gives_clear_error_and_keeps_old_state(
-        small_home: Path) -> None:
+    small_home: Path,
+) -> None:
     """The real read-only case test_statefile skips (root ignores folder modes)."""
     from claude_session.statefile import StateFile
 

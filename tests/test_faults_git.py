@@ -41,7 +41,8 @@ def test_pause_without_wip_commit_works_with_a_stale_index_lock(repo: Path) -> N
 
 
 def test_pause_whose_wip_commit_meets_a_stale_lock_still_saves_the_pause(
-        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(git_module, "LOCK_WAIT", 0.5)
     (repo / "work.py").write_text("x = 1\n")
     lock = repo / ".git" / "index.lock"
@@ -56,7 +57,8 @@ def test_pause_whose_wip_commit_meets_a_stale_lock_still_saves_the_pause(
 
 
 def test_end_under_a_stale_index_lock_is_refused_after_the_wait_and_a_rerun_records_once(
-        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     trace = tmp_path / "trace"
     with Core() as core:
         core.start(repo, session_id="s", no_import=True)
@@ -78,7 +80,8 @@ def test_end_under_a_stale_index_lock_is_refused_after_the_wait_and_a_rerun_reco
 
 
 def test_pause_waits_for_an_index_lock_another_process_releases(
-        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (repo / "work.py").write_text("x = 1\n")
     lock, trace = repo / ".git" / "index.lock", tmp_path / "trace"
     monkeypatch.setenv("GIT_TRACE", str(trace))
@@ -91,7 +94,8 @@ def test_pause_waits_for_an_index_lock_another_process_releases(
 
 
 def test_end_waits_for_an_index_lock_another_process_releases(
-        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lock, trace = repo / ".git" / "index.lock", tmp_path / "trace"
     with Core() as core:
         core.start(repo, session_id="s", no_import=True)
@@ -141,8 +145,17 @@ def test_flows_work_in_a_shallow_clone(repo: Path, tmp_path: Path) -> None:
         commit_file(repo, f"f{i}.py", f"{i}\n")
     git(repo, "push", "-q")
     shallow = tmp_path / "shallow"
-    git(tmp_path, "clone", "-q", "--depth", "1", "-b", "main",
-        f"file://{tmp_path / 'remote.git'}", str(shallow))
+    git(
+        tmp_path,
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        "-b",
+        "main",
+        f"file://{tmp_path / 'remote.git'}",
+        str(shallow),
+    )
     assert git(shallow, "rev-parse", "--is-shallow-repository") == "true"
     with Core() as core:
         core.start(shallow, session_id="s", no_import=True)
@@ -187,8 +200,10 @@ def test_resume_after_the_paused_branch_was_deleted_says_what_to_do(repo: Path) 
         stayed = core.resume(repo, session_id="s", on_mismatch="stay")
         started = core.start(repo, session_id="s2", no_import=True)
     assert stayed.cleared_pause and started.status == "ready"
-    context = Path(json.loads(json.dumps(stayed.warnings)) and stayed.warnings[0]
-                   .split("kept in ")[-1].rstrip(".")).read_text()
+    context = Path(
+        json.loads(json.dumps(stayed.warnings))
+        and stayed.warnings[0].split("kept in ")[-1].rstrip(".")
+    ).read_text()
     assert "FEATURE work" in context  # the paused context is kept, not deleted
 
 
@@ -215,8 +230,7 @@ def test_start_follows_a_repository_moved_while_paused(repo: Path, tmp_path: Pat
     assert "BEFORE the move" in started.context
 
 
-def test_resume_and_end_follow_a_repository_moved_while_paused(repo: Path,
-                                                               tmp_path: Path) -> None:
+def test_resume_and_end_follow_a_repository_moved_while_paused(repo: Path, tmp_path: Path) -> None:
     with Core() as core:
         core.start(repo, session_id="s", no_import=True)
         core.pause(repo, session_id="s", summary="BEFORE the move")
@@ -234,10 +248,12 @@ def test_resume_and_end_follow_a_repository_moved_while_paused(repo: Path,
 # --- option injection through ref names ------------------------------------------------------
 
 
-@pytest.mark.parametrize("branch", ["--upload-pack=touch PWNED", "-b", "--orphan=x",
-                                    "main\n--force", "../../etc"])
+@pytest.mark.parametrize(
+    "branch", ["--upload-pack=touch PWNED", "-b", "--orphan=x", "main\n--force", "../../etc"]
+)
 def test_hostile_paused_branch_names_never_reach_git_as_options(
-        repo: Path, tmp_path: Path, branch: str) -> None:
+    repo: Path, tmp_path: Path, branch: str
+) -> None:
     with Core() as core:
         core.pause(repo, session_id="s", summary="x")
         path = core.paths.pause_state

@@ -54,9 +54,15 @@ def _run_all(tmp_path: Path, jobs: list[tuple[Path, str]]) -> dict[str, dict[str
     script = tmp_path / "worker.py"
     script.write_text(_WORKER.format(server=SERVER))
     go = time.time() + 4.0  # enough for every interpreter to be up and waiting
-    procs = {sid: subprocess.Popen([sys.executable, str(script), str(repo), sid, str(go)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for repo, sid in jobs}
+    procs = {
+        sid: subprocess.Popen(
+            [sys.executable, str(script), str(repo), sid, str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for repo, sid in jobs
+    }
     results, errors = {}, {}
     for sid, proc in procs.items():
         out, err = proc.communicate(timeout=240)
@@ -97,7 +103,8 @@ def _assert_accounted(home: Path, results: dict[str, dict[str, str]]) -> None:
 
 
 def test_fifty_sessions_on_fifty_projects_at_once_lose_nothing(
-        tmp_path: Path, isolated_home: Path) -> None:
+    tmp_path: Path, isolated_home: Path
+) -> None:
     jobs = [(make_repo(tmp_path / f"proj{i:02d}"), f"many-{i:02d}") for i in range(50)]
     results = _run_all(tmp_path, jobs)
     _assert_accounted(isolated_home, results)
@@ -122,7 +129,8 @@ _ROUNDS = int(os.environ.get("CONTENTION_ROUNDS", "2"))
 
 @pytest.mark.parametrize("round_", range(_ROUNDS))
 def test_ten_sessions_on_one_project_at_once_lose_nothing(
-        tmp_path: Path, isolated_home: Path, busy_cpu: None, round_: int) -> None:
+    tmp_path: Path, isolated_home: Path, busy_cpu: None, round_: int
+) -> None:
     """Ten sessions pause and end in one repository at once while another process keeps a CPU
     busy: their git writes wait for each other's index.lock instead of failing."""
     repo = make_repo(tmp_path / "shared")
@@ -136,8 +144,12 @@ def test_ten_sessions_on_one_project_at_once_lose_nothing(
 
 def test_every_benchmark_runs_in_quick_mode() -> None:
     """CI's smoke run of bench/run_all.py: every script still runs and prints its figures."""
-    done = subprocess.run([sys.executable, str(Path(SERVER).parent / "bench" / "run_all.py"),
-                           "--quick"], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(Path(SERVER).parent / "bench" / "run_all.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
     assert "bench_state" in done.stdout and "bench_history" in done.stdout
     assert "FAIL" not in done.stdout

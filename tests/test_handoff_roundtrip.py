@@ -65,6 +65,7 @@ def core(settings: Settings, fake: FakeOnePassword) -> Callable[..., Core]:
     def make(use: Settings | None = None) -> Core:
         chosen = use or settings
         return Core(chosen, vault=OnePasswordVault(chosen, authenticate=fake.authenticate))
+
     return make
 
 
@@ -91,17 +92,23 @@ def pending_requests(settings: Settings) -> list[Path]:
 
 def end_with_handoff(c: Core, repo: Path, sid: str = "s1") -> object:
     c.start(repo, session_id=sid)
-    return c.end(repo, session_id=sid, summary="Parser done; CLI next.",
-                 accomplishments=["parser"], next_steps=["wire the CLI"], push=False,
-                 mode="handoff")
+    return c.end(
+        repo,
+        session_id=sid,
+        summary="Parser done; CLI next.",
+        accomplishments=["parser"],
+        next_steps=["wire the CLI"],
+        push=False,
+        mode="handoff",
+    )
 
 
 # --- the round trip ---------------------------------------------------------------------------
 
 
 def test_end_handoff_then_answer_then_start_imports_it_once(
-        repo: Path, fake: FakeOnePassword, core: Callable[..., Core],
-        settings: Settings) -> None:
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
+) -> None:
     with opened(core) as c:
         ended = end_with_handoff(c, repo)
     title = ended.handoff_item  # type: ignore[attr-defined]
@@ -127,11 +134,18 @@ def test_end_handoff_then_answer_then_start_imports_it_once(
 
 
 def test_pause_handoff_creates_the_item_and_returns_the_prompt(
-        repo: Path, fake: FakeOnePassword, core: Callable[..., Core]) -> None:
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core]
+) -> None:
     with opened(core) as c:
         c.start(repo, session_id="s1")
-        paused = c.pause(repo, session_id="s1", summary="Halfway", next_steps=["finish"],
-                         note="Should the cache be per user?", handoff=True)
+        paused = c.pause(
+            repo,
+            session_id="s1",
+            summary="Halfway",
+            next_steps=["finish"],
+            note="Should the cache be per user?",
+            handoff=True,
+        )
     assert paused.handoff_item and paused.transfer_prompt
     assert "- Should the cache be per user?" in paused.transfer_prompt
     assert fake.item(paused.handoff_item).notes == paused.transfer_prompt
@@ -139,8 +153,8 @@ def test_pause_handoff_creates_the_item_and_returns_the_prompt(
 
 
 def test_status_start_and_sync_tell_the_hook_an_answer_waits(
-        repo: Path, fake: FakeOnePassword, core: Callable[..., Core],
-        settings: Settings) -> None:
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
+) -> None:
     with opened(core) as c:
         title = end_with_handoff(c, repo).handoff_item  # type: ignore[attr-defined]
         assert c.status(repo).handoff_waiting is False
@@ -150,7 +164,10 @@ def test_status_start_and_sync_tell_the_hook_an_answer_waits(
     assert status.handoff_waiting is True and "ClaudeSync" in status.vault
     assert title in str(hook_note(repo))
     assert cache_entry(settings, repo) | {"checked_at": None} == {
-        "waiting": True, "item": title, "checked_at": None}
+        "waiting": True,
+        "item": title,
+        "checked_at": None,
+    }
     Paths(settings.home).handoff_cache.unlink()
     assert hook_note(repo) is None
     with opened(core) as c:
@@ -163,17 +180,20 @@ def test_status_start_and_sync_tell_the_hook_an_answer_waits(
     assert cache_entry(settings, repo)["waiting"] is False and hook_note(repo) is None
 
 
-def test_import_handoff_by_named_item(repo: Path, fake: FakeOnePassword,
-                                      core: Callable[..., Core]) -> None:
+def test_import_handoff_by_named_item(
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core]
+) -> None:
     with opened(core) as c:
         c.start(repo, session_id="s1")
         first = c.pause(repo, session_id="s1", summary="one", handoff=True).handoff_item
         second = c.pause(repo, session_id="s1", summary="two", handoff=True).handoff_item
         assert first and second and first != second
-        fake.user_edits(first, claude_ai_response="## Decisions\n- from the first\n"
-                                                  "## Next steps\n- a")
-        fake.user_edits(second, claude_ai_response="## Decisions\n- from the second\n"
-                                                   "## Next steps\n- b")
+        fake.user_edits(
+            first, claude_ai_response="## Decisions\n- from the first\n## Next steps\n- a"
+        )
+        fake.user_edits(
+            second, claude_ai_response="## Decisions\n- from the second\n## Next steps\n- b"
+        )
         result = c.import_handoff(repo, item=first, session_id="s1")
         assert result.status == "imported" and result.item == first
         assert "from the first" in Path(str(result.context_file)).read_text()
@@ -184,8 +204,9 @@ def test_import_handoff_by_named_item(repo: Path, fake: FakeOnePassword,
     assert "from the second" in Path(str(newest.context_file)).read_text()
 
 
-def test_answer_without_the_shape_is_kept_whole(repo: Path, fake: FakeOnePassword,
-                                                core: Callable[..., Core]) -> None:
+def test_answer_without_the_shape_is_kept_whole(
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core]
+) -> None:
     with opened(core) as c:
         title = end_with_handoff(c, repo).handoff_item  # type: ignore[attr-defined]
     fake.user_edits(title, claude_ai_response="We agreed to drop the cache entirely.")
@@ -195,7 +216,8 @@ def test_answer_without_the_shape_is_kept_whole(repo: Path, fake: FakeOnePasswor
 
 
 def test_handoff_receive_stores_the_pasted_answer_in_1password(
-        repo: Path, fake: FakeOnePassword, core: Callable[..., Core]) -> None:
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core]
+) -> None:
     with opened(core) as c:
         title = end_with_handoff(c, repo).handoff_item  # type: ignore[attr-defined]
         received = c.handoff_receive(repo, ANSWER)
@@ -234,8 +256,14 @@ FAILURES = [
 
 @pytest.mark.parametrize(("case", "arrange", "phrase"), FAILURES, ids=[f[0] for f in FAILURES])
 def test_failed_handoff_is_kept_and_created_by_the_next_start(
-        repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings,
-        case: str, arrange: Callable[[FakeOnePassword], None], phrase: str) -> None:
+    repo: Path,
+    fake: FakeOnePassword,
+    core: Callable[..., Core],
+    settings: Settings,
+    case: str,
+    arrange: Callable[[FakeOnePassword], None],
+    phrase: str,
+) -> None:
     arrange(fake)
     with opened(core) as c:
         ended = end_with_handoff(c, repo)
@@ -265,13 +293,23 @@ def test_failed_handoff_is_kept_and_created_by_the_next_start(
     assert len(fake.items) == 1
 
 
-@pytest.mark.parametrize(("case", "use", "phrase"), [
-    ("malformed token", "eyJ-not-a-token", "malformed"),
-    ("no such account token", OTHER_TOKEN, "expired or was revoked"),
-], ids=["malformed token", "rejected token"])
+@pytest.mark.parametrize(
+    ("case", "use", "phrase"),
+    [
+        ("malformed token", "eyJ-not-a-token", "malformed"),
+        ("no such account token", OTHER_TOKEN, "expired or was revoked"),
+    ],
+    ids=["malformed token", "rejected token"],
+)
 def test_bad_token_handoff_waits_for_a_good_token_then_sync_creates_it(
-        repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings,
-        case: str, use: str, phrase: str) -> None:
+    repo: Path,
+    fake: FakeOnePassword,
+    core: Callable[..., Core],
+    settings: Settings,
+    case: str,
+    use: str,
+    phrase: str,
+) -> None:
     bad = dataclasses.replace(settings, op_token=use)
     with opened(core, bad) as c:
         ended = end_with_handoff(c, repo)
@@ -285,8 +323,8 @@ def test_bad_token_handoff_waits_for_a_good_token_then_sync_creates_it(
 
 
 def test_missing_vault_handoff_waits_and_the_message_names_the_vault(
-        repo: Path, fake: FakeOnePassword, core: Callable[..., Core],
-        settings: Settings) -> None:
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
+) -> None:
     elsewhere = dataclasses.replace(settings, vault_name="Team Sync")
     with opened(core, elsewhere) as c:
         ended = end_with_handoff(c, repo)
@@ -298,9 +336,9 @@ def test_missing_vault_handoff_waits_and_the_message_names_the_vault(
     assert [d["vaultId"] for d in fake.items.values()] == [fake.vault_id("Team Sync")]
 
 
-def test_desktop_app_missing_handoff_waits(repo: Path, fake: FakeOnePassword,
-                                           core: Callable[..., Core],
-                                           settings: Settings) -> None:
+def test_desktop_app_missing_handoff_waits(
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
+) -> None:
     desktop = dataclasses.replace(settings, op_token=None, op_account="Acme")
     with opened(core, desktop) as c:
         ended = end_with_handoff(c, repo)
@@ -316,7 +354,8 @@ def test_desktop_app_missing_handoff_waits(repo: Path, fake: FakeOnePassword,
 
 
 def test_answer_waiting_while_1password_is_down_is_imported_later(
-        repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings) -> None:
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
+) -> None:
     with opened(core) as c:
         title = end_with_handoff(c, repo).handoff_item  # type: ignore[attr-defined]
     fake.user_edits(title, claude_ai_response=ANSWER)
@@ -324,8 +363,7 @@ def test_answer_waiting_while_1password_is_down_is_imported_later(
     with opened(core) as c:
         status = c.status(repo)
         started = c.start(repo, session_id="s2")
-    assert any("ClaudeSync not checked" in w and "cannot be reached" in w
-               for w in status.warnings)
+    assert any("ClaudeSync not checked" in w and "cannot be reached" in w for w in status.warnings)
     assert started.status == "ready" and started.imported_item is None
     assert any("ClaudeSync check skipped" in w for w in started.warnings)
     fake.heal()
@@ -344,28 +382,45 @@ def assert_no_token_on_disk(settings: Settings, token: str = VALID_TOKEN) -> Non
 
 def _context(**kw: object) -> str:
     from datetime import datetime, timezone
-    base: dict[str, object] = {"project": "shop", "kind": "handoff",
-                               "created": datetime(2025, 3, 14, tzinfo=timezone.utc),
-                               "branch": "feature/x", "head": "0123456789abcdef"}
+
+    base: dict[str, object] = {
+        "project": "shop",
+        "kind": "handoff",
+        "created": datetime(2025, 3, 14, tzinfo=timezone.utc),
+        "branch": "feature/x",
+        "head": "0123456789abcdef",
+    }
     return ctxmod.render(ctxmod.Context(**(base | kw)))  # type: ignore[arg-type]
 
 
 def test_prompt_says_project_where_it_stands_questions_and_next_steps() -> None:
     from claude_session.handoff import transfer_prompt
-    text = _context(summary="Parser works; CLI half done.", accomplishments=["parser"],
-                    next_steps=["finish the CLI", "write docs"], dirty_files=["cli.py"],
-                    notes="Should errors go to stderr?\nplain note",
-                    insights="### Open questions\n\n- keep sqlite?")
-    prompt = transfer_prompt(project="shop", branch="feature/x",
-                             repository="github.com/acme/shop", context_markdown=text,
-                             open_questions=["is 3.10 still needed?"])
+
+    text = _context(
+        summary="Parser works; CLI half done.",
+        accomplishments=["parser"],
+        next_steps=["finish the CLI", "write docs"],
+        dirty_files=["cli.py"],
+        notes="Should errors go to stderr?\nplain note",
+        insights="### Open questions\n\n- keep sqlite?",
+    )
+    prompt = transfer_prompt(
+        project="shop",
+        branch="feature/x",
+        repository="github.com/acme/shop",
+        context_markdown=text,
+        open_questions=["is 3.10 still needed?"],
+    )
     assert "**shop** (github.com/acme/shop)" in prompt
     stands = prompt.split("## Where the work stands")[1].split("## Open questions")[0]
     assert "Parser works; CLI half done." in stands and "`feature/x`" in stands
     assert "`0123456789`" in stands and "1 uncommitted file(s)" in stands
     questions = prompt.split("## Open questions")[1].split("## Next steps")[0]
     assert [line[2:] for line in questions.splitlines() if line.startswith("- ")] == [
-        "is 3.10 still needed?", "keep sqlite?", "Should errors go to stderr?"]
+        "is 3.10 still needed?",
+        "keep sqlite?",
+        "Should errors go to stderr?",
+    ]
     steps = prompt.split("## Next steps")[1].split("## Session context")[0]
     assert "- finish the CLI\n- write docs" in steps
     assert text.strip() in prompt
@@ -374,7 +429,8 @@ def test_prompt_says_project_where_it_stands_questions_and_next_steps() -> None:
 
 def test_an_answer_in_the_requested_shape_is_what_import_parses() -> None:
     from claude_session.handoff import RETURN_REQUEST
-    template = RETURN_REQUEST[RETURN_REQUEST.index("## Decisions"):]
+
+    template = RETURN_REQUEST[RETURN_REQUEST.index("## Decisions") :]
     answer = template.replace("<", "").replace(">", "")
     shaped = ctxmod.parse_return_summary(answer)
     assert shaped is not None and tuple(shaped) == ctxmod.RETURN_SECTIONS
@@ -385,18 +441,25 @@ def test_an_answer_in_the_requested_shape_is_what_import_parses() -> None:
 
 def test_prompt_never_carries_a_secret() -> None:
     from claude_session.handoff import transfer_prompt
+
     secret = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
-    prompt = transfer_prompt(project="shop", branch="main", repository=None,
-                             context_markdown=f"# raw\n\nused {secret}",
-                             open_questions=[f"rotate {secret}?"])
+    prompt = transfer_prompt(
+        project="shop",
+        branch="main",
+        repository=None,
+        context_markdown=f"# raw\n\nused {secret}",
+        open_questions=[f"rotate {secret}?"],
+    )
     assert secret not in prompt and "REDACTED" in prompt
 
 
 def test_prompt_lists_are_cut_with_a_count() -> None:
     from claude_session.handoff import DIGEST_ITEMS, transfer_prompt
+
     steps = [f"step {n}" for n in range(DIGEST_ITEMS + 5)]
-    prompt = transfer_prompt(project="shop", branch=None, repository=None,
-                             context_markdown=_context(next_steps=steps))
+    prompt = transfer_prompt(
+        project="shop", branch=None, repository=None, context_markdown=_context(next_steps=steps)
+    )
     digest = prompt.split("## Next steps")[1].split("## Session context")[0]
     assert f"step {DIGEST_ITEMS - 1}" in digest and f"step {DIGEST_ITEMS}\n" not in digest
     assert "and 5 more" in digest and "not a git checkout" in prompt
@@ -406,8 +469,10 @@ def test_prompt_lists_are_cut_with_a_count() -> None:
 
 
 def bounded(settings: Settings, fake: FakeOnePassword, deadline: float = 0.3) -> Core:
-    return Core(settings, vault=OnePasswordVault(settings, authenticate=fake.authenticate,
-                                                 deadline=deadline))
+    return Core(
+        settings,
+        vault=OnePasswordVault(settings, authenticate=fake.authenticate, deadline=deadline),
+    )
 
 
 def pending_data(settings: Settings) -> list[dict[str, object]]:
@@ -415,7 +480,8 @@ def pending_data(settings: Settings) -> list[dict[str, object]]:
 
 
 def test_1password_that_never_answers_is_tried_once_per_command(
-        repo: Path, fake: FakeOnePassword, settings: Settings) -> None:
+    repo: Path, fake: FakeOnePassword, settings: Settings
+) -> None:
     fake.stall("*")
     with bounded(settings, fake) as c:
         c.start(repo, session_id="s1")
@@ -433,8 +499,8 @@ def test_1password_that_never_answers_is_tried_once_per_command(
 
 
 def test_delayed_handoff_keeps_its_own_date_and_timestamp(
-        repo: Path, fake: FakeOnePassword, core: Callable[..., Core],
-        settings: Settings) -> None:
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
+) -> None:
     fake.network_down()
     with opened(core) as c:
         c.start(repo, session_id="s1")
@@ -455,7 +521,8 @@ def test_delayed_handoff_keeps_its_own_date_and_timestamp(
 
 
 def test_create_that_timed_out_is_found_not_made_twice(
-        repo: Path, fake: FakeOnePassword, settings: Settings) -> None:
+    repo: Path, fake: FakeOnePassword, settings: Settings
+) -> None:
     fake.answer_lost("items.create")
     with bounded(settings, fake) as c:
         c.start(repo, session_id="s1")
@@ -469,8 +536,8 @@ def test_create_that_timed_out_is_found_not_made_twice(
 
 
 def test_refused_handoff_is_marked_failed_shown_in_status_and_blocks_nothing(
-        repo: Path, fake: FakeOnePassword, core: Callable[..., Core],
-        settings: Settings) -> None:
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
+) -> None:
     fake.network_down()
     with opened(core) as c:
         c.start(repo, session_id="s1")
@@ -493,9 +560,9 @@ def test_refused_handoff_is_marked_failed_shown_in_status_and_blocks_nothing(
     assert fake.count("items.create") == 2 and len(fake.items) == 1
 
 
-def test_refused_at_pause_is_failed_at_once(repo: Path, fake: FakeOnePassword,
-                                            core: Callable[..., Core],
-                                            settings: Settings) -> None:
+def test_refused_at_pause_is_failed_at_once(
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
+) -> None:
     fake.item_limit = 500  # the context is bigger than what the server takes
     with opened(core) as c:
         c.start(repo, session_id="s1")
@@ -506,8 +573,9 @@ def test_refused_at_pause_is_failed_at_once(repo: Path, fake: FakeOnePassword,
     assert data["state"] == "failed" and "too big" in str(data["reason"])
 
 
-def test_waiting_handoff_is_listed_in_status(repo: Path, fake: FakeOnePassword,
-                                             core: Callable[..., Core]) -> None:
+def test_waiting_handoff_is_listed_in_status(
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core]
+) -> None:
     fake.network_down()
     with opened(core) as c:
         c.start(repo, session_id="s1")
@@ -519,8 +587,9 @@ def test_waiting_handoff_is_listed_in_status(repo: Path, fake: FakeOnePassword,
     assert "waiting for the vault" in text
 
 
-def test_item_metadata_is_redacted_like_the_context(repo: Path, fake: FakeOnePassword,
-                                                    core: Callable[..., Core]) -> None:
+def test_item_metadata_is_redacted_like_the_context(
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core]
+) -> None:
     secret = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", f"feat/{secret}"], check=True)
     with opened(core) as c:
@@ -532,7 +601,8 @@ def test_item_metadata_is_redacted_like_the_context(repo: Path, fake: FakeOnePas
 
 
 def test_answer_pasted_in_the_app_on_one_line_is_imported_with_its_sections(
-        repo: Path, fake: FakeOnePassword, core: Callable[..., Core]) -> None:
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core]
+) -> None:
     with opened(core) as c:
         title = end_with_handoff(c, repo).handoff_item  # type: ignore[attr-defined]
     fake.user_edits(title, claude_ai_response=ANSWER)  # the app flattens it
@@ -545,8 +615,9 @@ def test_answer_pasted_in_the_app_on_one_line_is_imported_with_its_sections(
     assert "- Write the migration" in insights and "- Run the benchmark" in insights
 
 
-def test_calls_per_command_stay_few(repo: Path, fake: FakeOnePassword,
-                                    core: Callable[..., Core]) -> None:
+def test_calls_per_command_stay_few(
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core]
+) -> None:
     with opened(core) as c:
         for n in range(5):
             c.start(repo, session_id=f"s{n}")

@@ -17,25 +17,47 @@ from helpers.gitrepo import git, make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = ROOT / "hooks"
-EVENTS = {"SessionStart": "session_start", "Stop": "stop", "PreCompact": "pre_compact",
-          "SessionEnd": "session_end", "UserPromptSubmit": "user_prompt_submit"}
+EVENTS = {
+    "SessionStart": "session_start",
+    "Stop": "stop",
+    "PreCompact": "pre_compact",
+    "SessionEnd": "session_end",
+    "UserPromptSubmit": "user_prompt_submit",
+}
 
 
-def run_hook(event: str, payload: Any, *, cwd: Path, env: dict[str, str] | None = None,
-             raw: str | None = None) -> tuple[dict[str, Any] | None, subprocess.CompletedProcess[str]]:
+def run_hook(
+    event: str,
+    payload: Any,
+    *,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    raw: str | None = None,
+) -> tuple[dict[str, Any] | None, subprocess.CompletedProcess[str]]:
     full_env = dict(os.environ)
     full_env.update(env or {})
     stdin = raw if raw is not None else json.dumps(payload)
-    proc = subprocess.run([sys.executable, str(HOOKS / f"{EVENTS[event]}.py")], input=stdin,
-                          capture_output=True, text=True, cwd=cwd, env=full_env, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, str(HOOKS / f"{EVENTS[event]}.py")],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=30,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout) if proc.stdout.strip() else None
     return out, proc
 
 
 def payload(event: str, cwd: Path, session_id: str = "sess-1", **extra: Any) -> dict[str, Any]:
-    data = {"session_id": session_id, "transcript_path": str(cwd / "t.jsonl"), "cwd": str(cwd),
-            "hook_event_name": event}
+    data = {
+        "session_id": session_id,
+        "transcript_path": str(cwd / "t.jsonl"),
+        "cwd": str(cwd),
+        "hook_event_name": event,
+    }
     data.update(extra)
     return data
 
@@ -58,7 +80,8 @@ def test_every_hook_survives_garbage(event: str, stdin: str, repo: Path) -> None
         assert out is None or "systemMessage" not in out
     else:  # the user is told, in one line, and Claude Code goes on
         assert out is not None and out["systemMessage"].startswith(
-            f"claude-session {event} hook failed:")
+            f"claude-session {event} hook failed:"
+        )
         assert "Traceback" not in out["systemMessage"]
 
 
@@ -84,30 +107,53 @@ def test_session_start_tells_about_a_paused_session(repo: Path, isolated_home: P
     context.parent.mkdir()
     context.write_text("---\nproject: proj\n---\n")
     paused_at = (datetime.now(timezone.utc) - timedelta(minutes=42)).isoformat()
-    (isolated_home / "pause-state.json").write_text(json.dumps({"version": 1, "projects": {
-        str(repo): {"project": "proj", "project_root": str(repo), "branch": "feature/x",
-                    "context_file": str(context), "paused_at": paused_at,
-                    "summary": "Half way through the parser"}}}))
-    out, _ = run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo,
-                      env={"CLAUDE_PLUGIN_ROOT": str(ROOT)})
+    (isolated_home / "pause-state.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "projects": {
+                    str(repo): {
+                        "project": "proj",
+                        "project_root": str(repo),
+                        "branch": "feature/x",
+                        "context_file": str(context),
+                        "paused_at": paused_at,
+                        "summary": "Half way through the parser",
+                    }
+                },
+            }
+        )
+    )
+    out, _ = run_hook(
+        "SessionStart",
+        payload("SessionStart", repo, source="startup"),
+        cwd=repo,
+        env={"CLAUDE_PLUGIN_ROOT": str(ROOT)},
+    )
     assert out is not None
     text = out["hookSpecificOutput"]["additionalContext"]
     assert out["hookSpecificOutput"]["hookEventName"] == "SessionStart"
     assert "42 min ago" in text and "feature/x" in text and "Half way through the parser" in text
     assert "/session:resume" in text and "current branch is 'main'" in text
     assert len(text) < 10_000
-    classic, _ = run_hook("SessionStart", payload("SessionStart", repo, session_id="s2",
-                                                  source="startup"), cwd=repo)
+    classic, _ = run_hook(
+        "SessionStart", payload("SessionStart", repo, session_id="s2", source="startup"), cwd=repo
+    )
     assert classic is not None
     assert "/resume-session" in classic["hookSpecificOutput"]["additionalContext"]
 
 
-def test_session_start_mentions_a_waiting_claude_ai_answer(repo: Path,
-                                                           isolated_home: Path) -> None:
+def test_session_start_mentions_a_waiting_claude_ai_answer(repo: Path, isolated_home: Path) -> None:
     cache = isolated_home / "claude-session" / "handoff-cache.json"
     cache.parent.mkdir(parents=True)
-    cache.write_text(json.dumps({"version": 1, "projects": {
-        str(repo): {"waiting": True, "item": "session-proj-2026-11-24"}}}))
+    cache.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "projects": {str(repo): {"waiting": True, "item": "session-proj-2026-11-24"}},
+            }
+        )
+    )
     out, _ = run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo)
     assert out is not None
     assert "session-proj-2026-11-24" in out["hookSpecificOutput"]["additionalContext"]
@@ -138,25 +184,35 @@ def test_session_end_finalizes_and_spools_the_record(repo: Path, isolated_home: 
 
 
 def test_session_start_finalizes_a_dead_sessions_leftover(repo: Path, isolated_home: Path) -> None:
-    run_hook("SessionStart", payload("SessionStart", repo, session_id="old", source="startup"),
-             cwd=repo)
+    run_hook(
+        "SessionStart", payload("SessionStart", repo, session_id="old", source="startup"), cwd=repo
+    )
     path = isolated_home / "claude-session" / "ledger" / "old.json"
     entry = json.loads(path.read_text())
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     entry["claude_pid"] = dead.pid
     path.write_text(json.dumps(entry))
-    run_hook("SessionStart", payload("SessionStart", repo, session_id="new", source="startup"),
-             cwd=repo)
+    run_hook(
+        "SessionStart", payload("SessionStart", repo, session_id="new", source="startup"), cwd=repo
+    )
     assert ledger_entry(isolated_home, "old")["status"] == "finalized"
     assert ledger_entry(isolated_home, "new")["status"] == "active"
 
 
 def test_pre_compact_saves_a_snapshot_that_compact_start_reinjects(
-        repo: Path, isolated_home: Path) -> None:
+    repo: Path, isolated_home: Path
+) -> None:
     transcript = repo / "t.jsonl"
-    transcript.write_text(json.dumps({"type": "user", "message": {
-        "role": "user", "content": "please refactor the tokenizer"}}) + "\n")
+    transcript.write_text(
+        json.dumps(
+            {
+                "type": "user",
+                "message": {"role": "user", "content": "please refactor the tokenizer"},
+            }
+        )
+        + "\n"
+    )
     run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo)
     (repo / "dirty.py").write_text("x\n")
     run_hook("PreCompact", payload("PreCompact", repo, trigger="auto"), cwd=repo)
@@ -169,25 +225,31 @@ def test_pre_compact_saves_a_snapshot_that_compact_start_reinjects(
 
 
 def test_prompt_submit_reminds_once_per_interval(repo: Path, isolated_home: Path) -> None:
-    (isolated_home / "remind-state.json").write_text(json.dumps({"version": 1, "default": {},
-        "projects": {str(repo): {"enabled": True, "every_minutes": 30, "dirty_files": 2}},
-        "last_reminded": {}}))
+    (isolated_home / "remind-state.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "default": {},
+                "projects": {str(repo): {"enabled": True, "every_minutes": 30, "dirty_files": 2}},
+                "last_reminded": {},
+            }
+        )
+    )
     for name in ("a", "b", "c"):
         (repo / name).write_text(name)
-    out, _ = run_hook("UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"),
-                      cwd=repo)
+    out, _ = run_hook("UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"), cwd=repo)
     assert out is not None
     assert "3 uncommitted files" in out["hookSpecificOutput"]["additionalContext"]
-    again, _ = run_hook("UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"),
-                        cwd=repo)
+    again, _ = run_hook(
+        "UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"), cwd=repo
+    )
     assert again is None
 
 
 def test_prompt_submit_is_silent_when_reminders_are_off(repo: Path) -> None:
     for name in ("a", "b", "c", "d"):
         (repo / name).write_text(name)
-    out, _ = run_hook("UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"),
-                      cwd=repo)
+    out, _ = run_hook("UserPromptSubmit", payload("UserPromptSubmit", repo, prompt="hi"), cwd=repo)
     assert out is None
 
 
@@ -205,10 +267,16 @@ def test_hooks_import_no_heavy_library(event: str, repo: Path, tmp_path: Path) -
         "except SystemExit:\n"
         "    pass\n"
         f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
-        "sys.stderr.write('HEAVY=' + json.dumps(heavy))\n")
-    proc = subprocess.run([sys.executable, str(probe)],
-                          input=json.dumps(payload(event, repo, source="startup")),
-                          capture_output=True, text=True, cwd=repo, timeout=30)
+        "sys.stderr.write('HEAVY=' + json.dumps(heavy))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(probe)],
+        input=json.dumps(payload(event, repo, source="startup")),
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        timeout=30,
+    )
     assert proc.returncode == 0, proc.stderr
     heavy = json.loads(proc.stderr.rsplit("HEAVY=", 1)[1])
     assert heavy == []

@@ -29,8 +29,9 @@ from helpers.gitrepo import git, make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = sorted((ROOT / "hooks").glob("*.py"))
-FAST = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 FLOWS = settings(max_examples=60, deadline=None)  # each example runs real flows
 
 json_values = st.recursive(
@@ -45,11 +46,26 @@ def _bytes_or_json() -> st.SearchStrategy[bytes]:
     return st.one_of(
         st.binary(max_size=300),
         json_values.map(lambda v: json.dumps(v).encode()),
-        st.dictionaries(st.sampled_from(["version", "projects", "settings", "last_reminded",
-                                         "default", "session_id", "project_root"]),
-                        json_values, max_size=4).map(lambda v: json.dumps(v).encode()),
-        st.builds(lambda b, n: b[:n], json_values.map(lambda v: json.dumps(v).encode()),
-                  st.integers(0, 50)),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "version",
+                    "projects",
+                    "settings",
+                    "last_reminded",
+                    "default",
+                    "session_id",
+                    "project_root",
+                ]
+            ),
+            json_values,
+            max_size=4,
+        ).map(lambda v: json.dumps(v).encode()),
+        st.builds(
+            lambda b, n: b[:n],
+            json_values.map(lambda v: json.dumps(v).encode()),
+            st.integers(0, 50),
+        ),
     )
 
 
@@ -62,14 +78,18 @@ def _home() -> Paths:
 
 
 def _state_files(paths: Paths) -> list[StateFile]:
-    return [pausestate.pause_file(paths), reminders.remind_file(paths),
-            ledger.entry_file(paths, "s")]
+    return [
+        pausestate.pause_file(paths),
+        reminders.remind_file(paths),
+        ledger.entry_file(paths, "s"),
+    ]
 
 
 @FAST
 @given(content=_bytes_or_json())
 def test_any_bytes_in_a_state_file_never_crash_and_corrupt_ones_are_moved_aside(
-        content: bytes) -> None:
+    content: bytes,
+) -> None:
     paths = _home()
     for state in _state_files(paths):
         state.path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,13 +132,34 @@ def _settings(paths: Paths) -> Any:
 
 
 @FLOWS
-@given(entry=st.dictionaries(st.sampled_from([
-    "status", "started_at", "last_activity", "claude_pid", "starting_head", "summary",
-    "transcript_path", "maintenance_runs", "security_findings", "record_id", "source",
-    "project", "repository_url", "context_id"]), json_values, max_size=8),
-       raw=st.binary(max_size=100))
+@given(
+    entry=st.dictionaries(
+        st.sampled_from(
+            [
+                "status",
+                "started_at",
+                "last_activity",
+                "claude_pid",
+                "starting_head",
+                "summary",
+                "transcript_path",
+                "maintenance_runs",
+                "security_findings",
+                "record_id",
+                "source",
+                "project",
+                "repository_url",
+                "context_id",
+            ]
+        ),
+        json_values,
+        max_size=8,
+    ),
+    raw=st.binary(max_size=100),
+)
 def test_any_ledger_entry_never_stops_orphan_finalizing_or_the_spool(
-        entry: dict[str, Any], raw: bytes) -> None:
+    entry: dict[str, Any], raw: bytes
+) -> None:
     paths = _home()
     paths.ledger.mkdir(parents=True)
     entry.update(session_id="odd", project_root=str(paths.home / "nowhere"))
@@ -132,15 +173,19 @@ def test_any_ledger_entry_never_stops_orphan_finalizing_or_the_spool(
 
 # --- hook stdin -------------------------------------------------------------------------------
 
-hook_events = st.fixed_dictionaries({}, optional={
-    "session_id": st.text(max_size=40) | json_values,
-    "cwd": st.text(max_size=40) | json_values,
-    "transcript_path": st.text(max_size=40) | json_values,
-    "source": st.sampled_from(["startup", "resume", "clear", "compact"]) | json_values,
-    "prompt": st.text(max_size=200) | json_values,
-    "hook_event_name": st.text(max_size=20),
-    "trigger": json_values, "custom_instructions": json_values,
-})
+hook_events = st.fixed_dictionaries(
+    {},
+    optional={
+        "session_id": st.text(max_size=40) | json_values,
+        "cwd": st.text(max_size=40) | json_values,
+        "transcript_path": st.text(max_size=40) | json_values,
+        "source": st.sampled_from(["startup", "resume", "clear", "compact"]) | json_values,
+        "prompt": st.text(max_size=200) | json_values,
+        "hook_event_name": st.text(max_size=20),
+        "trigger": json_values,
+        "custom_instructions": json_values,
+    },
+)
 
 
 def _run_hook_in_process(event: str, stdin: str, home: Path) -> str:
@@ -163,9 +208,12 @@ def _run_hook_in_process(event: str, stdin: str, home: Path) -> str:
 
 
 @settings(max_examples=200, deadline=None)
-@given(event=st.sampled_from(sorted(hooklib.EVENTS)),
-       stdin=st.one_of(hook_events.map(json.dumps), json_values.map(json.dumps),
-                       st.text(max_size=200)))
+@given(
+    event=st.sampled_from(sorted(hooklib.EVENTS)),
+    stdin=st.one_of(
+        hook_events.map(json.dumps), json_values.map(json.dumps), st.text(max_size=200)
+    ),
+)
 def test_any_hook_stdin_gives_exit_zero_and_json_or_nothing(event: str, stdin: str) -> None:
     home = Path(tempfile.mkdtemp(prefix="hook-"))
     out = _run_hook_in_process(event, stdin, home)
@@ -176,17 +224,30 @@ def test_any_hook_stdin_gives_exit_zero_and_json_or_nothing(event: str, stdin: s
         assert len(context) < 10_000  # Claude Code's cap for added context
 
 
-@pytest.mark.parametrize("stdin", [b"\xff\xfe\x00garbage", b"{\"session_id\": \"\xc3\x28\"}",
-                                   b"[1, 2, 3]", b"{" * 5000, b"", b"null",
-                                   json.dumps({"session_id": "../../etc/passwd", "cwd": "/",
-                                               "source": "compact"}).encode(),
-                                   json.dumps({"session_id": "x\u0000y", "cwd": "a\u0000b"})
-                                   .encode()])
-def test_hook_scripts_survive_raw_bytes_on_stdin(stdin: bytes, isolated_home: Path,
-                                                 tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "stdin",
+    [
+        b"\xff\xfe\x00garbage",
+        b'{"session_id": "\xc3\x28"}',
+        b"[1, 2, 3]",
+        b"{" * 5000,
+        b"",
+        b"null",
+        json.dumps({"session_id": "../../etc/passwd", "cwd": "/", "source": "compact"}).encode(),
+        json.dumps({"session_id": "x\u0000y", "cwd": "a\u0000b"}).encode(),
+    ],
+)
+def test_hook_scripts_survive_raw_bytes_on_stdin(
+    stdin: bytes, isolated_home: Path, tmp_path: Path
+) -> None:
     for script in HOOKS:
-        done = subprocess.run([sys.executable, str(script)], input=stdin, cwd=tmp_path,
-                              capture_output=True, timeout=30)
+        done = subprocess.run(
+            [sys.executable, str(script)],
+            input=stdin,
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=30,
+        )
         assert done.returncode == 0, (script.name, done.stderr)
         if done.stdout.strip():
             assert isinstance(json.loads(done.stdout), dict), (script.name, done.stdout)
@@ -199,8 +260,25 @@ def test_hook_scripts_survive_raw_bytes_on_stdin(stdin: bytes, isolated_home: Pa
 # --- names ------------------------------------------------------------------------------------
 
 SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
-HOSTILE_NAMES = ["../../etc", "a/b/c", "line\nbreak", "-rf", "--help", "naïve-ünïcode", "项目",
-                 "..", ".", "", "   ", "-", "CON", "a" * 300, "x\u0000y", "tab\there", "emoji-🚀"]
+HOSTILE_NAMES = [
+    "../../etc",
+    "a/b/c",
+    "line\nbreak",
+    "-rf",
+    "--help",
+    "naïve-ünïcode",
+    "项目",
+    "..",
+    ".",
+    "",
+    "   ",
+    "-",
+    "CON",
+    "a" * 300,
+    "x\u0000y",
+    "tab\there",
+    "emoji-🚀",
+]
 
 
 @settings(max_examples=500, deadline=None)
@@ -215,10 +293,22 @@ def test_safe_names_are_one_plain_path_component(text: str) -> None:
     assert re.fullmatch(r"session-[A-Za-z0-9][A-Za-z0-9._-]*-2025-01-01", title), title
 
 
-@pytest.mark.parametrize("folder", ["--help", "-rf", "line\nbreak", "naïve ünïcode", "项目",
-                                    "$(touch PWNED)", "a'b\"c", "..hidden"])
-def test_hostile_project_folders_stay_inside_the_home(folder: str, tmp_path: Path,
-                                                      isolated_home: Path) -> None:
+@pytest.mark.parametrize(
+    "folder",
+    [
+        "--help",
+        "-rf",
+        "line\nbreak",
+        "naïve ünïcode",
+        "项目",
+        "$(touch PWNED)",
+        "a'b\"c",
+        "..hidden",
+    ],
+)
+def test_hostile_project_folders_stay_inside_the_home(
+    folder: str, tmp_path: Path, isolated_home: Path
+) -> None:
     repo = make_repo(tmp_path / "projects" / folder)
     with Core() as core:
         core.start(repo, session_id="s", no_import=True)
@@ -236,10 +326,19 @@ def test_hostile_project_folders_stay_inside_the_home(folder: str, tmp_path: Pat
         assert isolated_home in path.resolve().parents or path.resolve() == isolated_home
 
 
-@pytest.mark.parametrize("branch", ["feature/deep/name", "ünï-côdé", "with'quote",
-                                    "$(touch-PWNED)", "semi;colon", "`id`", "x--force"])
-def test_odd_branch_names_round_trip_through_pause_and_resume(branch: str,
-                                                              tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "branch",
+    [
+        "feature/deep/name",
+        "ünï-côdé",
+        "with'quote",
+        "$(touch-PWNED)",
+        "semi;colon",
+        "`id`",
+        "x--force",
+    ],
+)
+def test_odd_branch_names_round_trip_through_pause_and_resume(branch: str, tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "shop")
     git(repo, "checkout", "-q", "-b", branch)
     with Core() as core:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.claude_code import claude_bin  # noqa: F401 - fixture
 from claude_session.install import CLASSIC_TOOL_PREFIX, PLUGIN_TOOL_PREFIX
+from helpers.claude_code import claude_bin  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 USER_SETTINGS = {
@@ -25,8 +25,13 @@ def cli(*args: str, path_dir: Path | None = None) -> subprocess.CompletedProcess
     env = dict(os.environ, PYTHONPATH=str(ROOT / "server"))
     if path_dir is not None:
         env["PATH"] = f"{path_dir}{os.pathsep}{env['PATH']}"
-    return subprocess.run([sys.executable, "-m", "claude_session.cli", *args, "--json"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "claude_session.cli", *args, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -38,7 +43,8 @@ def claude_on_path(tmp_path: Path, claude_bin: Path) -> Path:  # noqa: F811
 
 
 def test_classic_install_then_uninstall_leaves_user_settings_as_they_were(
-        isolated_home: Path, claude_on_path: Path) -> None:
+    isolated_home: Path, claude_on_path: Path
+) -> None:
     settings = isolated_home / "settings.json"
     settings.write_text(json.dumps(USER_SETTINGS, indent=2))
     mine = isolated_home / "commands" / "mine.md"
@@ -56,11 +62,16 @@ def test_classic_install_then_uninstall_leaves_user_settings_as_they_were(
     installed = json.loads(settings.read_text())
     assert installed["env"] == {"FOO": "bar"}
     assert {"SessionStart", "Stop", "PreCompact", "SessionEnd", "UserPromptSubmit"} <= set(
-        installed["hooks"])
+        installed["hooks"]
+    )
     assert result["mcp"].startswith("registered"), result
-    listed = subprocess.run([str(claude_on_path / "claude"), "mcp", "list"],
-                            capture_output=True, text=True, timeout=60,
-                            env=dict(os.environ)).stdout
+    listed = subprocess.run(
+        [str(claude_on_path / "claude"), "mcp", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    ).stdout
     assert "session" in listed
 
     again = cli("install", "--classic", path_dir=claude_on_path)  # idempotent
@@ -75,8 +86,9 @@ def test_classic_install_then_uninstall_leaves_user_settings_as_they_were(
     assert sorted(p.name for p in (isolated_home / "commands").iterdir()) == ["mine.md"]
 
 
-def test_uninstall_keeps_a_command_file_the_user_edited(isolated_home: Path,
-                                                        claude_on_path: Path) -> None:
+def test_uninstall_keeps_a_command_file_the_user_edited(
+    isolated_home: Path, claude_on_path: Path
+) -> None:
     assert cli("install", "--classic", path_dir=claude_on_path).returncode == 0
     pause = isolated_home / "commands" / "pause.md"
     pause.write_text(pause.read_text() + "\nmy tweak\n")
@@ -84,8 +96,9 @@ def test_uninstall_keeps_a_command_file_the_user_edited(isolated_home: Path,
     assert pause.exists() and any("edited" in w for w in result["warnings"])
 
 
-def test_install_refuses_to_touch_a_broken_settings_file(isolated_home: Path,
-                                                         claude_on_path: Path) -> None:
+def test_install_refuses_to_touch_a_broken_settings_file(
+    isolated_home: Path, claude_on_path: Path
+) -> None:
     settings = isolated_home / "settings.json"
     settings.write_text("{ broken")
     proc = cli("install", "--classic", path_dir=claude_on_path)
@@ -95,35 +108,57 @@ def test_install_refuses_to_touch_a_broken_settings_file(isolated_home: Path,
 
 def test_classic_hook_command_runs_standard_library_only(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "server"))
-    proc = subprocess.run([sys.executable, "-m", "claude_session.hook", "SessionStart"],
-                          input=json.dumps({"session_id": "x", "cwd": str(tmp_path),
-                                            "source": "startup"}),
-                          capture_output=True, text=True, env=env, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "claude_session.hook", "SessionStart"],
+        input=json.dumps({"session_id": "x", "cwd": str(tmp_path), "source": "startup"}),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
     assert proc.returncode == 0 and "systemMessage" not in proc.stdout
 
 
 def test_plugin_install_without_claude_leaves_a_ready_plugin_and_says_how_to_use_it(
-        isolated_home: Path, tmp_path: Path) -> None:
+    isolated_home: Path, tmp_path: Path
+) -> None:
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "server"), PATH=f"{empty}{os.pathsep}/usr/bin")
-    proc = subprocess.run([sys.executable, "-m", "claude_session.cli", "install"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "claude_session.cli", "install"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     plugin = isolated_home / "claude-session" / "plugin"
     assert proc.returncode == 1 and f"claude --plugin-dir {plugin}" in proc.stderr
     assert (plugin / ".claude-plugin" / "plugin.json").is_file()
     assert sorted(p.name for p in (plugin / "commands").glob("*.md")) == sorted(
-        p.name for p in (ROOT / "commands").glob("*.md"))
+        p.name for p in (ROOT / "commands").glob("*.md")
+    )
     mcp = json.loads((plugin / ".mcp.json").read_text())["mcpServers"]["session"]
     assert mcp["command"] == sys.executable and mcp["args"][-1] == "mcp"
     # the hooks run this package by absolute path, standard library only, and answer
     hooks = json.loads((plugin / "hooks" / "hooks.json").read_text())["hooks"]
     command = hooks["SessionStart"][0]["hooks"][0]["command"]
-    done = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True,
-                          input=json.dumps({"session_id": "x", "cwd": str(tmp_path),
-                                            "source": "startup"}), timeout=30)
+    done = subprocess.run(
+        command,
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        input=json.dumps({"session_id": "x", "cwd": str(tmp_path), "source": "startup"}),
+        timeout=30,
+    )
     assert done.returncode == 0 and "systemMessage" not in done.stdout, done.stdout
-    gone = subprocess.run([sys.executable, "-m", "claude_session.cli", "uninstall"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    gone = subprocess.run(
+        [sys.executable, "-m", "claude_session.cli", "uninstall"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert gone.returncode == 0 and not plugin.exists()
     assert "not on PATH" in gone.stdout

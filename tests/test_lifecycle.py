@@ -30,12 +30,26 @@ def repo(tmp_path: Path) -> Path:
 def test_secrets_never_reach_context_or_record(repo: Path, isolated_home: Path) -> None:
     with Core() as core:
         core.start(repo, session_id="s")
-        core.record_maintenance(repo, session_id="s", command="secret-scan", status="failed",
-                                results={"findings": [{"match": f"token {SECRET}"}]})
-        paused = core.pause(repo, session_id="s", summary=f"used {SECRET} to test",
-                            note=f"https://bob:{SECRET}@github.com/x/y.git")
-        ended = core.end(repo, session_id="s", summary=f"done with {SECRET}",
-                         accomplishments=[f"rotated {SECRET}"], push=False)
+        core.record_maintenance(
+            repo,
+            session_id="s",
+            command="secret-scan",
+            status="failed",
+            results={"findings": [{"match": f"token {SECRET}"}]},
+        )
+        paused = core.pause(
+            repo,
+            session_id="s",
+            summary=f"used {SECRET} to test",
+            note=f"https://bob:{SECRET}@github.com/x/y.git",
+        )
+        ended = core.end(
+            repo,
+            session_id="s",
+            summary=f"done with {SECRET}",
+            accomplishments=[f"rotated {SECRET}"],
+            push=False,
+        )
         stored = core.tracker.get_session(ended.record.id)
     assert SECRET not in Path(paused.context_file).read_text()
     assert SECRET not in Path(ended.context_file or "").read_text()
@@ -61,16 +75,32 @@ def test_record_counts_commits_and_files_since_start(repo: Path) -> None:
 
 def test_record_tokens_come_from_the_transcript(repo: Path, tmp_path: Path) -> None:
     transcript = tmp_path / "t.jsonl"
-    line = {"type": "assistant", "sessionId": "s", "requestId": "req_1", "message": {
-        "id": "msg_1", "model": "claude-x", "usage": {
-            "input_tokens": 10, "output_tokens": 20, "cache_creation_input_tokens": 30,
-            "cache_read_input_tokens": 40}}}
-    transcript.write_text(json.dumps(line, separators=(",", ":")) + "\n" +
-                          json.dumps(line, separators=(",", ":")) + "\n")
+    line = {
+        "type": "assistant",
+        "sessionId": "s",
+        "requestId": "req_1",
+        "message": {
+            "id": "msg_1",
+            "model": "claude-x",
+            "usage": {
+                "input_tokens": 10,
+                "output_tokens": 20,
+                "cache_creation_input_tokens": 30,
+                "cache_read_input_tokens": 40,
+            },
+        },
+    }
+    transcript.write_text(
+        json.dumps(line, separators=(",", ":"))
+        + "\n"
+        + json.dumps(line, separators=(",", ":"))
+        + "\n"
+    )
     with Core() as core:
         core.start(repo, session_id="s")
-        record = core.end(repo, session_id="s", summary="x", push=False,
-                          transcript=str(transcript)).record
+        record = core.end(
+            repo, session_id="s", summary="x", push=False, transcript=str(transcript)
+        ).record
     assert (record.tokens_input, record.tokens_output) == (10, 20)
     assert (record.tokens_cache_creation, record.tokens_cache_read) == (30, 40)
 
@@ -122,8 +152,13 @@ def test_start_finalizes_a_session_whose_claude_code_died(repo: Path) -> None:
 def test_sync_mode_context_is_found_from_another_clone(repo: Path, tmp_path: Path) -> None:
     with Core() as core:
         core.start(repo, session_id="machine-a")
-        core.end(repo, session_id="machine-a", summary="Left off in the payment module",
-                 next_steps=["finish refunds"], mode="sync")
+        core.end(
+            repo,
+            session_id="machine-a",
+            summary="Left off in the payment module",
+            next_steps=["finish refunds"],
+            mode="sync",
+        )
     other = tmp_path / "elsewhere" / "shop-copy"
     git(tmp_path, "clone", "-q", "-b", "main", str(tmp_path / "remote.git"), str(other))
     with Core() as core:
@@ -171,14 +206,17 @@ _PAUSER = textwrap.dedent("""
 
 
 def test_two_hundred_concurrent_pauses_from_processes_keep_every_entry(
-        tmp_path: Path, isolated_home: Path) -> None:
+    tmp_path: Path, isolated_home: Path
+) -> None:
     base = tmp_path / "projects"
     for i in range(200):
         (base / f"proj{i:03d}").mkdir(parents=True)
     script = tmp_path / "pauser.py"
     script.write_text(_PAUSER.format(server=SERVER))
-    procs = [subprocess.Popen([sys.executable, str(script), str(base), str(n), str(n + 10)])
-             for n in range(0, 200, 10)]
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(base), str(n), str(n + 10)])
+        for n in range(0, 200, 10)
+    ]
     assert all(p.wait(300) == 0 for p in procs)
     projects = json.loads((isolated_home / "pause-state.json").read_text())["projects"]
     assert len(projects) == 200

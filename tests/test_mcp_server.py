@@ -14,8 +14,16 @@ from helpers.gitrepo import git, make_remote, make_repo
 
 pytestmark = pytest.mark.anyio
 
-TOOLS = {"start_session", "pause_session", "resume_session", "end_session", "import_handoff",
-         "session_status", "record_maintenance_run", "set_reminder"}
+TOOLS = {
+    "start_session",
+    "pause_session",
+    "resume_session",
+    "end_session",
+    "import_handoff",
+    "session_status",
+    "record_maintenance_run",
+    "set_reminder",
+}
 
 
 @pytest.fixture
@@ -58,16 +66,35 @@ async def test_full_session_through_the_tools(repo: Path) -> None:
         started = await call(client, "start_session", cwd=str(repo), session_id="mcp-1")
         assert started["status"] == "ready" and started["session_id"] == "mcp-1"
         (repo / "feature.py").write_text("x = 1\n")
-        paused = await call(client, "pause_session", cwd=str(repo), session_id="mcp-1",
-                            summary="Feature half done", next_steps=["finish feature"])
+        paused = await call(
+            client,
+            "pause_session",
+            cwd=str(repo),
+            session_id="mcp-1",
+            summary="Feature half done",
+            next_steps=["finish feature"],
+        )
         assert Path(paused["context_file"]).exists()
         resumed = await call(client, "resume_session", cwd=str(repo), session_id="mcp-1")
         assert "finish feature" in resumed["context"]
-        await call(client, "record_maintenance_run", cwd=str(repo), session_id="mcp-1",
-                   command="deps-audit", status="ok", results={"outdated": 0})
-        ended = await call(client, "end_session", cwd=str(repo), session_id="mcp-1",
-                           summary="Feature done", accomplishments=["feature"],
-                           commit_message="Add feature")
+        await call(
+            client,
+            "record_maintenance_run",
+            cwd=str(repo),
+            session_id="mcp-1",
+            command="deps-audit",
+            status="ok",
+            results={"outdated": 0},
+        )
+        ended = await call(
+            client,
+            "end_session",
+            cwd=str(repo),
+            session_id="mcp-1",
+            summary="Feature done",
+            accomplishments=["feature"],
+            commit_message="Add feature",
+        )
         assert ended["tracker"] == "local" and ended["pushed"] is True
         assert ended["record"]["maintenance_runs"][0]["command"] == "deps-audit"
         status = await call(client, "session_status", cwd=str(repo), session_id="mcp-1")
@@ -83,8 +110,9 @@ async def test_branch_mismatch_is_a_result_with_choices_then_a_second_call(repo:
         first = await call(client, "start_session", cwd=str(repo), session_id="s2")
         assert first["status"] == "branch_mismatch"
         assert first["choices"] == ["switch", "stay", "cancel"]
-        second = await call(client, "start_session", cwd=str(repo), session_id="s2",
-                            on_mismatch="switch")
+        second = await call(
+            client, "start_session", cwd=str(repo), session_id="s2", on_mismatch="switch"
+        )
         assert second["status"] == "ready" and second["branch"] == "feature"
 
 
@@ -100,18 +128,19 @@ async def test_refusal_is_a_tool_error_with_the_message(repo: Path) -> None:
 
 async def test_bad_arguments_are_rejected_by_the_schema(repo: Path) -> None:
     async with Client(build_server()) as client:
-        result = await client.call_tool("start_session", {"cwd": str(repo),
-                                                          "on_mismatch": "maybe"})
+        result = await client.call_tool("start_session", {"cwd": str(repo), "on_mismatch": "maybe"})
         assert result.is_error
-        result = await client.call_tool("set_reminder", {"action": "on", "every_minutes": 0,
-                                                         "cwd": str(repo)})
+        result = await client.call_tool(
+            "set_reminder", {"action": "on", "every_minutes": 0, "cwd": str(repo)}
+        )
         assert result.is_error
 
 
 async def test_unexpanded_session_id_placeholder_is_ignored(repo: Path) -> None:
     async with Client(build_server()) as client:
-        started = await call(client, "start_session", cwd=str(repo),
-                             session_id="${CLAUDE_SESSION_ID}")
+        started = await call(
+            client, "start_session", cwd=str(repo), session_id="${CLAUDE_SESSION_ID}"
+        )
     assert "CLAUDE_SESSION_ID" not in started["session_id"]
 
 

@@ -292,14 +292,29 @@ async def test_parallel_tool_calls_each_get_their_own_result_and_warnings(tmp_pa
     async with Client(cli_server(quiet)) as client:
 
         async def pause(n: int) -> None:
-            results["pause"].append(await call(
-                client, "pause_session", cwd=str(merging), session_id=f"p{n}",
-                summary=f"pause {n}", wip_commit=True))
+            results["pause"].append(
+                await call(
+                    client,
+                    "pause_session",
+                    cwd=str(merging),
+                    session_id=f"p{n}",
+                    summary=f"pause {n}",
+                    wip_commit=True,
+                )
+            )
 
         async def end(n: int) -> None:
-            results["end"].append(await call(
-                client, "record_maintenance_run", cwd=str(scanned), session_id=f"e{n}",
-                command="audit", status="ok", notes=f"run {n} found {token}"))
+            results["end"].append(
+                await call(
+                    client,
+                    "record_maintenance_run",
+                    cwd=str(scanned),
+                    session_id=f"e{n}",
+                    command="audit",
+                    status="ok",
+                    notes=f"run {n} found {token}",
+                )
+            )
 
         async def status(n: int) -> None:
             results["status"].append(await call(client, "session_status", cwd=str(quiet)))

@@ -25,8 +25,10 @@ TOKEN = os.environ.get("OP_SERVICE_ACCOUNT_TOKEN", "").strip()
 VAULT = os.environ.get("CLAUDE_SESSION_VAULT", "").strip() or DEFAULT_VAULT
 
 pytestmark = pytest.mark.skipif(
-    not TOKEN, reason="OP_SERVICE_ACCOUNT_TOKEN is not set: no live 1Password account to test "
-                      f"against (set it, with write access to the vault '{VAULT}', to run these)")
+    not TOKEN,
+    reason="OP_SERVICE_ACCOUNT_TOKEN is not set: no live 1Password account to test "
+    f"against (set it, with write access to the vault '{VAULT}', to run these)",
+)
 
 
 @pytest.fixture
@@ -52,10 +54,16 @@ def project() -> str:
 
 
 def make(vault: OnePasswordVault, project: str, **kw: Any) -> Any:
-    return vault.create_item(project=project, branch="main", session_id="live",
-                             machine="pytest", repository=f"example.com/{project}",
-                             context="# live context\n\nline two", transfer_prompt="paste me",
-                             **kw)
+    return vault.create_item(
+        project=project,
+        branch="main",
+        session_id="live",
+        machine="pytest",
+        repository=f"example.com/{project}",
+        context="# live context\n\nline two",
+        transfer_prompt="paste me",
+        **kw,
+    )
 
 
 def test_live_round_trip_create_answer_import(vault: OnePasswordVault, project: str) -> None:
@@ -77,21 +85,25 @@ def test_live_same_day_items_get_their_own_titles(vault: OnePasswordVault, proje
     assert second.title == f"{first.title}-2"
 
 
-def test_live_stale_version_is_retried(vault: OnePasswordVault, settings: Settings,
-                                       project: str) -> None:
+def test_live_stale_version_is_retried(
+    vault: OnePasswordVault, settings: Settings, project: str
+) -> None:
     item = make(vault, project)
     client = connect(settings)
     raw = run_sync(client.items.get(vault._vault(), item.id))
     vault.set_response(item.id, "first")  # bumps the version under ``raw``
     with pytest.raises(Exception, match="not up to date"):
         run_sync(client.items.put(raw))
-    assert to_handoff(run_sync(client.items.get(vault._vault(), item.id))).claude_ai_response \
+    assert (
+        to_handoff(run_sync(client.items.get(vault._vault(), item.id))).claude_ai_response
         == "first"
+    )
     assert vault.set_response(item.id, "second").claude_ai_response == "second"
 
 
-def test_live_secret_reference_resolves(vault: OnePasswordVault, settings: Settings,
-                                        project: str) -> None:
+def test_live_secret_reference_resolves(
+    vault: OnePasswordVault, settings: Settings, project: str
+) -> None:
     item = make(vault, project)
     forget_secrets()
     assert resolve_secret(f"op://{VAULT}/{item.id}/project", settings) == project

@@ -50,8 +50,13 @@ def service(tmp_path: Path) -> Iterator[Service]:
 
 
 def record(**changes: object) -> SessionRecord:
-    base = SessionRecord(application_name="demo", repository_url="https://example.com/o/demo",
-                         started_at=utcnow(), ended_at=utcnow(), summary="work")
+    base = SessionRecord(
+        application_name="demo",
+        repository_url="https://example.com/o/demo",
+        started_at=utcnow(),
+        ended_at=utcnow(),
+        summary="work",
+    )
     return base.model_copy(update=changes)
 
 
@@ -165,7 +170,8 @@ def test_a_dead_tracker_queues_the_record_and_says_so(paths: Paths) -> None:
 
 
 def test_while_backing_off_deliver_queues_without_touching_the_network(
-        paths: Paths, service: Service) -> None:
+    paths: Paths, service: Service
+) -> None:
     Outbox(paths.outbox_db).note_failure("down a moment ago")
     service.faults.always(Fault(delay=5.0))
     result = delivery(paths, service).deliver(record())
@@ -174,7 +180,8 @@ def test_while_backing_off_deliver_queues_without_touching_the_network(
 
 
 def test_the_end_flow_waits_a_few_seconds_at_most_on_a_hanging_tracker(
-        paths: Paths, service: Service) -> None:
+    paths: Paths, service: Service
+) -> None:
     service.faults.always(Fault(delay=120.0))
     started = time.monotonic()
     result = delivery(paths, service).deliver(record())
@@ -190,13 +197,15 @@ def test_a_503_then_ok_inside_deliver_is_sent(paths: Paths, service: Service) ->
 
 
 def test_a_refused_key_parks_the_record_and_logs_the_error(
-        paths: Paths, service: Service, caplog: pytest.LogCaptureFixture) -> None:
+    paths: Paths, service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
     result = delivery(paths, service, key="wrong-key-0000").deliver(record())
     assert result.outcome == "auth_failed"
     assert "refused the key" in (result.warning or "")
     assert Outbox(paths.outbox_db).counts()["auth_failed"] == 1
-    assert any(r.levelname == "ERROR" and "refused the key" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        r.levelname == "ERROR" and "refused the key" in r.getMessage() for r in caplog.records
+    )
     assert not any("wrong-key-0000" in r.getMessage() for r in caplog.records)
 
 
@@ -207,7 +216,8 @@ def test_parked_records_wait_while_the_key_is_unchanged(paths: Paths, service: S
     assert service.faults.posts() == before
     assert report.auth_failed == 1 and report.remaining == 1
     assert "valid tracker key" in (report.last_error or "") or "refused" in (
-        report.last_error or "")
+        report.last_error or ""
+    )
 
 
 def test_parked_records_go_once_the_key_changes(paths: Paths, service: Service) -> None:
@@ -229,7 +239,8 @@ def test_parked_records_go_after_a_later_successful_send(paths: Paths, service: 
 
 
 def test_a_refused_record_is_kept_as_a_dead_letter_naming_the_field(
-        paths: Paths, service: Service) -> None:
+    paths: Paths, service: Service
+) -> None:
     sender = delivery(paths, service)
     result = sender.deliver(record(id="not-a-uuid"))
     assert result.outcome == "rejected" and "field 'id'" in (result.detail or "")
@@ -251,8 +262,7 @@ def test_an_unusable_outbox_still_sends_and_warns(paths: Paths, service: Service
     assert service.ids() == [rec.id]
 
 
-def test_an_unusable_outbox_and_a_dead_tracker_is_an_error_not_a_silent_loss(
-        paths: Paths) -> None:
+def test_an_unusable_outbox_and_a_dead_tracker_is_an_error_not_a_silent_loss(paths: Paths) -> None:
     paths.outbox_db.mkdir(parents=True)
     with pytest.raises(StateError, match="end the session again"):
         dead(paths).deliver(record())
@@ -276,8 +286,7 @@ def test_drain_sends_what_waits_and_is_capped_per_run(paths: Paths, service: Ser
     assert sorted(service.ids()) == sorted(ids)
 
 
-def test_drain_stops_at_the_first_sign_the_tracker_is_down(paths: Paths,
-                                                            service: Service) -> None:
+def test_drain_stops_at_the_first_sign_the_tracker_is_down(paths: Paths, service: Service) -> None:
     queue(paths, 10)
     service.faults.always(Fault(503))
     report = delivery(paths, service).drain()
@@ -286,8 +295,9 @@ def test_drain_stops_at_the_first_sign_the_tracker_is_down(paths: Paths,
     assert "HTTP 503" in (report.last_error or "")
 
 
-def test_drain_skips_sending_while_backing_off_unless_forced(paths: Paths,
-                                                              service: Service) -> None:
+def test_drain_skips_sending_while_backing_off_unless_forced(
+    paths: Paths, service: Service
+) -> None:
     queue(paths, 3)
     Outbox(paths.outbox_db).note_failure("down a moment ago")
     skipped = delivery(paths, service).drain()
@@ -295,8 +305,7 @@ def test_drain_skips_sending_while_backing_off_unless_forced(paths: Paths,
     assert delivery(paths, service).drain(force=True).sent == 3
 
 
-def test_a_long_retry_after_backs_the_outbox_off_that_long(paths: Paths,
-                                                           service: Service) -> None:
+def test_a_long_retry_after_backs_the_outbox_off_that_long(paths: Paths, service: Service) -> None:
     queue(paths, 2)
     service.faults.add(Fault(429, headers={"Retry-After": "600"}))
     report = delivery(paths, service).drain()
@@ -319,8 +328,7 @@ def spool(paths: Paths, rec: SessionRecord) -> Path:
     return target
 
 
-def test_drain_moves_the_hooks_spool_into_the_outbox_first(paths: Paths,
-                                                           service: Service) -> None:
+def test_drain_moves_the_hooks_spool_into_the_outbox_first(paths: Paths, service: Service) -> None:
     rec = record()
     spooled = spool(paths, rec)
     sender = delivery(paths, service)
@@ -337,8 +345,9 @@ def test_spooled_records_stay_in_the_outbox_while_the_tracker_is_down(paths: Pat
     assert Outbox(paths.outbox_db).depth() == 1
 
 
-def test_an_unreadable_spool_file_is_moved_aside_with_a_warning(paths: Paths,
-                                                                service: Service) -> None:
+def test_an_unreadable_spool_file_is_moved_aside_with_a_warning(
+    paths: Paths, service: Service
+) -> None:
     bad = paths.data / "spool" / "broken.json"
     bad.parent.mkdir(parents=True)
     bad.write_text("{not json")
@@ -350,8 +359,7 @@ def test_an_unreadable_spool_file_is_moved_aside_with_a_warning(paths: Paths,
 # --- outages and crashes: nothing lost, nothing twice ---------------------------------------
 
 
-def test_after_an_outage_every_record_arrives_exactly_once(paths: Paths,
-                                                           tmp_path: Path) -> None:
+def test_after_an_outage_every_record_arrives_exactly_once(paths: Paths, tmp_path: Path) -> None:
     with tracker_service(tmp_path) as first:
         url, key, port = first.url, first.key, int(first.url.rsplit(":", 1)[1])
         database = first.database
@@ -383,11 +391,13 @@ DRAINER = textwrap.dedent("""
 
 
 def test_a_drain_killed_midway_loses_nothing_and_duplicates_nothing(
-        paths: Paths, service: Service) -> None:
+    paths: Paths, service: Service
+) -> None:
     ids = queue(paths, 40)
     service.faults.always(Fault(delay=0.05))  # slow enough to kill the drainer mid-way
-    script = DRAINER.format(server=str(ROOT / "server"), home=str(paths.home),
-                            url=service.url, key=service.key)
+    script = DRAINER.format(
+        server=str(ROOT / "server"), home=str(paths.home), url=service.url, key=service.key
+    )
     child = subprocess.Popen([sys.executable, "-c", script])
     try:
         deadline = time.monotonic() + 30
@@ -419,12 +429,17 @@ def test_status_shows_the_outbox_depth_and_last_error(paths: Paths) -> None:
 
 
 def test_sync_sends_spooled_records_to_the_configured_tracker(
-        paths: Paths, service: Service, isolated_home: Path) -> None:
+    paths: Paths, service: Service, isolated_home: Path
+) -> None:
     rec = record()
     spool(paths, rec)
-    settings = Settings.from_env({"CLAUDE_CONFIG_DIR": str(isolated_home),
-                                  "CLAUDE_SESSION_TRACKER_URL": service.url,
-                                  "CLAUDE_SESSION_TRACKER_TOKEN": service.key})
+    settings = Settings.from_env(
+        {
+            "CLAUDE_CONFIG_DIR": str(isolated_home),
+            "CLAUDE_SESSION_TRACKER_URL": service.url,
+            "CLAUDE_SESSION_TRACKER_TOKEN": service.key,
+        }
+    )
     with Core(settings) as core:
         result = core.sync()
     assert result.sent == 1 and result.remaining == 0
@@ -433,13 +448,18 @@ def test_sync_sends_spooled_records_to_the_configured_tracker(
 
 
 def remote_settings(home: Path, url: str, key: str) -> Settings:
-    return Settings.from_env({"CLAUDE_CONFIG_DIR": str(home),
-                              "CLAUDE_SESSION_TRACKER_URL": url,
-                              "CLAUDE_SESSION_TRACKER_TOKEN": key})
+    return Settings.from_env(
+        {
+            "CLAUDE_CONFIG_DIR": str(home),
+            "CLAUDE_SESSION_TRACKER_URL": url,
+            "CLAUDE_SESSION_TRACKER_TOKEN": key,
+        }
+    )
 
 
 def test_end_in_a_configured_project_lands_its_record_on_the_tracker(
-        isolated_home: Path, service: Service, tmp_path: Path) -> None:
+    isolated_home: Path, service: Service, tmp_path: Path
+) -> None:
     repo = make_repo(tmp_path / "project")
     with Core(remote_settings(isolated_home, service.url, service.key)) as core:
         core.start(repo, session_id="s1")
@@ -452,7 +472,8 @@ def test_end_in_a_configured_project_lands_its_record_on_the_tracker(
 
 
 def test_end_with_a_dead_tracker_queues_quickly_and_sync_sends_later(
-        isolated_home: Path, tmp_path: Path) -> None:
+    isolated_home: Path, tmp_path: Path
+) -> None:
     repo = make_repo(tmp_path / "project")
     with tracker_service(tmp_path) as first:
         url, key, port = first.url, first.key, int(first.url.rsplit(":", 1)[1])
@@ -472,7 +493,8 @@ def test_end_with_a_dead_tracker_queues_quickly_and_sync_sends_later(
 
 
 def test_an_unusable_tracker_url_keeps_records_in_the_outbox_with_the_reason(
-        paths: Paths, isolated_home: Path) -> None:
+    paths: Paths, isolated_home: Path
+) -> None:
     settings = remote_settings(isolated_home, "tracker.example.com", "k")
     tracker = open_tracker(settings, paths)
     assert tracker.warnings and "CLAUDE_SESSION_TRACKER_URL" in tracker.warnings[0]

@@ -55,8 +55,13 @@ def service(tmp_path: Path) -> Iterator[Service]:
 
 
 def record(**changes: object) -> SessionRecord:
-    base = SessionRecord(application_name="demo", repository_url="https://example.com/o/demo",
-                         started_at=utcnow(), ended_at=utcnow(), summary="work")
+    base = SessionRecord(
+        application_name="demo",
+        repository_url="https://example.com/o/demo",
+        started_at=utcnow(),
+        ended_at=utcnow(),
+        summary="work",
+    )
     return base.model_copy(update=changes)
 
 
@@ -71,7 +76,8 @@ POISON = Fault(500, body={"error": "Internal Server Error"})
 
 
 def test_a_record_the_tracker_fails_on_does_not_hold_back_the_others(
-        paths: Paths, service: Service) -> None:
+    paths: Paths, service: Service
+) -> None:
     box = Outbox(paths.outbox_db)
     poison = record(summary="the tracker fails on this one")
     normal = [record(summary=f"normal {n}") for n in range(5)]
@@ -107,7 +113,8 @@ def test_a_record_the_tracker_fails_on_does_not_hold_back_the_others(
 
 
 def test_a_struck_record_is_tried_after_newer_ones_and_with_one_try(
-        paths: Paths, service: Service) -> None:
+    paths: Paths, service: Service
+) -> None:
     box = Outbox(paths.outbox_db)
     poison, other = record(), record()
     box.put(poison)
@@ -125,7 +132,8 @@ def test_a_struck_record_is_tried_after_newer_ones_and_with_one_try(
 
 
 def test_the_end_flow_with_a_poison_record_queues_it_without_backing_off(
-        paths: Paths, service: Service) -> None:
+    paths: Paths, service: Service
+) -> None:
     poison = record()
     service.faults.for_record(poison.id, POISON)
     sender = delivery(paths, service.url, service.key)
@@ -139,7 +147,8 @@ def test_the_end_flow_with_a_poison_record_queues_it_without_backing_off(
 
 
 def test_a_tracker_failing_every_record_and_every_read_is_down_and_backs_off(
-        paths: Paths, service: Service) -> None:
+    paths: Paths, service: Service
+) -> None:
     box = Outbox(paths.outbox_db)
     box.put_many([record() for _ in range(10)])
     service.faults.always(Fault(500))
@@ -163,8 +172,7 @@ def test_a_tracker_that_is_down_gives_no_strikes(paths: Paths, service: Service)
     assert (entry.id, entry.failures) == (rec.id, 0) and sender.dead_letters() == []
 
 
-def test_an_outbox_from_before_strikes_is_upgraded_in_place(paths: Paths,
-                                                             service: Service) -> None:
+def test_an_outbox_from_before_strikes_is_upgraded_in_place(paths: Paths, service: Service) -> None:
     paths.outbox_db.parent.mkdir(parents=True, exist_ok=True)
     rec = record()
     with contextlib.closing(sqlite3.connect(paths.outbox_db)) as conn:
@@ -173,8 +181,10 @@ def test_an_outbox_from_before_strikes_is_upgraded_in_place(paths: Paths,
             CHECK (state IN ('pending', 'auth_failed', 'rejected')), queued_at REAL NOT NULL,
             seq INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
             lease_until REAL NOT NULL DEFAULT 0, error TEXT, field TEXT, key_fingerprint TEXT)""")
-        conn.execute("INSERT INTO records (id, payload, queued_at, seq) VALUES (?, ?, 0, 1)",
-                     (rec.id, rec.model_dump_json()))
+        conn.execute(
+            "INSERT INTO records (id, payload, queued_at, seq) VALUES (?, ?, 0, 1)",
+            (rec.id, rec.model_dump_json()),
+        )
         conn.commit()
     assert delivery(paths, service.url, service.key).drain().sent == 1
     assert service.ids() == [rec.id]
@@ -208,20 +218,32 @@ def stored_ids(database: str) -> set[str]:
 
 
 def remote_settings(home: Path, url: str, key: str) -> Settings:
-    return Settings.from_env({"CLAUDE_CONFIG_DIR": str(home),
-                              "CLAUDE_SESSION_TRACKER_URL": url,
-                              "CLAUDE_SESSION_TRACKER_TOKEN": key})
+    return Settings.from_env(
+        {
+            "CLAUDE_CONFIG_DIR": str(home),
+            "CLAUDE_SESSION_TRACKER_URL": url,
+            "CLAUDE_SESSION_TRACKER_TOKEN": key,
+        }
+    )
 
 
 def test_c1_a_nul_record_on_postgresql_holds_back_no_later_end(
-        isolated_home: Path, tmp_path: Path) -> None:
+    isolated_home: Path, tmp_path: Path
+) -> None:
     with postgres_tracker() as (url, key, faults, database):
         # The poison, queued as a client without sanitizing queued it (redteam C1): a NUL in
         # a scan finding and in the summary. PostgreSQL cannot store it: the service answers
         # 500 today, a 4xx once it checks; either way nothing after it may wait on it.
-        poison = record(summary="bad \x00 nul", maintenance_runs=[MaintenanceRun(
-            command="security-scan", status="failed",
-            results={"findings": [{"snippet": "PK\x00\x03 binary"}]})])
+        poison = record(
+            summary="bad \x00 nul",
+            maintenance_runs=[
+                MaintenanceRun(
+                    command="security-scan",
+                    status="failed",
+                    results={"findings": [{"snippet": "PK\x00\x03 binary"}]},
+                )
+            ],
+        )
         box = Outbox(Paths(isolated_home).outbox_db)
         box.put(poison)
         repo = make_repo(tmp_path / "project")
@@ -229,14 +251,12 @@ def test_c1_a_nul_record_on_postgresql_holds_back_no_later_end(
         with Core(remote_settings(isolated_home, url, key)) as core:
             for n in range(DEAD_AFTER + 1):
                 core.start(repo, session_id=f"s{n}")
-                ended.append(core.end(repo, session_id=f"s{n}", summary=f"normal {n}",
-                                      push=False))
+                ended.append(core.end(repo, session_id=f"s{n}", summary=f"normal {n}", push=False))
             assert [e.tracker for e in ended] == ["sent"] * len(ended)
             normal = {e.record.id for e in ended}
             assert normal <= stored_ids(database)  # every normal record arrived
             status = core.status(repo)
-            assert status.outbox == {"pending": 0, "auth_failed": 0, "rejected": 1,
-                                     "spooled": 0}
+            assert status.outbox == {"pending": 0, "auth_failed": 0, "rejected": 1, "spooled": 0}
             (letter,) = box.dead_letters()
             assert letter.id == poison.id and letter.state == "rejected"
             assert "HTTP 500" in (letter.error or "") or "HTTP 4" in (letter.error or ""), letter
@@ -258,8 +278,10 @@ def test_after_a_500_the_next_request_gets_a_fresh_connection() -> None:
     """After the service failed on a NUL on PostgreSQL, uvicorn reset the kept-alive
     connection: reusing it made the next request a network failure (the tracker looked down,
     and the check that tells a poison record from a dead tracker failed)."""
-    with postgres_tracker() as (url, key, _, _database), \
-            HttpTracker(url, key, attempts=1) as client:
+    with (
+        postgres_tracker() as (url, key, _, _database),
+        HttpTracker(url, key, attempts=1) as client,
+    ):
         assert client.answers()
         with pytest.raises(TrackerError) as caught:
             client.send(record(summary="bad \x00 nul"))  # unsanitized, straight to the wire
@@ -274,14 +296,22 @@ def test_after_a_500_the_next_request_gets_a_fresh_connection() -> None:
 def awkward_record() -> SessionRecord:
     far = datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-12)))
     return record(
-        summary="a\x00b \ud800 c", application_name="app\x00", starting_branch="feat/\x00x",
-        duration_minutes=2**31, commits_count=2**40, tokens_input=2**63 - 1, ended_at=far,
+        summary="a\x00b \ud800 c",
+        application_name="app\x00",
+        starting_branch="feat/\x00x",
+        duration_minutes=2**31,
+        commits_count=2**40,
+        tokens_input=2**63 - 1,
+        ended_at=far,
         started_at=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))),
         accomplishments=["one\x00", "two"],
-        security_findings=[{"k\x00ey": ["v\x00", {"deep\x00": "x\x00"}], "n": float("nan"),
-                            "big": 10**30}],
-        maintenance_runs=[MaintenanceRun(command="scan\x00", status="ok",
-                                         results={"snippet": "PK\x00\x03"})])
+        security_findings=[
+            {"k\x00ey": ["v\x00", {"deep\x00": "x\x00"}], "n": float("nan"), "big": 10**30}
+        ],
+        maintenance_runs=[
+            MaintenanceRun(command="scan\x00", status="ok", results={"snippet": "PK\x00\x03"})
+        ],
+    )
 
 
 def test_sanitize_removes_nul_everywhere_and_bounds_numbers_and_dates() -> None:
@@ -289,16 +319,23 @@ def test_sanitize_removes_nul_everywhere_and_bounds_numbers_and_dates() -> None:
     text = clean.model_dump_json()
     assert "\\u0000" not in text and "\x00" not in text
     assert clean.summary == "ab \ufffd c" and clean.application_name == "app"
-    assert clean.security_findings == [{"key": ["v", {"deep": "x"}], "n": None,
-                                        "big": str(10**30)}]
+    assert clean.security_findings == [{"key": ["v", {"deep": "x"}], "n": None, "big": str(10**30)}]
     assert clean.maintenance_runs[0].results == {"snippet": "PK\x03"}
     assert clean.duration_minutes == INT4_MAX and clean.commits_count == INT4_MAX
     assert clean.tokens_input == 2**63 - 1  # bigint: kept
     assert clean.ended_at == LATEST and clean.started_at.year == 1970
     said = " ".join(changes)
-    for words in ("NUL characters removed from application_name", "summary", "more",
-                  "unpaired surrogates", "duration_minutes 2147483648", "commits_count",
-                  "ended_at 9999-12-31T23:00:00-12:00", "NaN", "past 64 bits"):
+    for words in (
+        "NUL characters removed from application_name",
+        "summary",
+        "more",
+        "unpaired surrogates",
+        "duration_minutes 2147483648",
+        "commits_count",
+        "ended_at 9999-12-31T23:00:00-12:00",
+        "NaN",
+        "past 64 bits",
+    ):
         assert words in said, words
 
 
@@ -311,10 +348,14 @@ def test_sanitize_is_idempotent_and_leaves_a_clean_record_alone() -> None:
 
 
 def test_sanitize_keeps_a_huge_record_under_the_body_limit_and_counts_what_it_cut() -> None:
-    big = record(summary="s" * 200_000, files_changed=[f"f{n}" for n in range(50_000)],
-                 maintenance_runs=[MaintenanceRun(command="c", status="s",
-                                                  results={"rows": ["r" * 5_000] * 2_000})
-                                   for _ in range(20)])
+    big = record(
+        summary="s" * 200_000,
+        files_changed=[f"f{n}" for n in range(50_000)],
+        maintenance_runs=[
+            MaintenanceRun(command="c", status="s", results={"rows": ["r" * 5_000] * 2_000})
+            for _ in range(20)
+        ],
+    )
     clean, changes = sanitize_record(big)
     size = len(clean.model_dump_json().encode())
     assert size <= BODY_TARGET
@@ -328,17 +369,20 @@ def test_sanitize_cuts_deep_nesting_and_turns_non_json_into_text() -> None:
     deep: object = "bottom"
     for _ in range(sys.getrecursionlimit() // 4):
         deep = [deep]
-    run = MaintenanceRun(command="c", status="s", results={"deep": deep, "b": b"\xff\x00",
-                                                           "s": {1}})
+    run = MaintenanceRun(
+        command="c", status="s", results={"deep": deep, "b": b"\xff\x00", "s": {1}}
+    )
     clean, changes = sanitize_record(record(maintenance_runs=[run]))
     clean.model_dump_json()  # serializable now
     assert "nested deeper than 32 levels" in " ".join(changes)
-    assert clean.maintenance_runs[0].results["b"] == "\ufffd" and \
-        clean.maintenance_runs[0].results["s"] == [1]
+    assert clean.maintenance_runs[0].results["b"] == "\ufffd" and clean.maintenance_runs[0].results[
+        "s"
+    ] == [1]
 
 
 def test_deliver_sends_a_sanitized_record_and_says_what_it_changed(
-        paths: Paths, service: Service, caplog: pytest.LogCaptureFixture) -> None:
+    paths: Paths, service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
     awkward = awkward_record()
     result = delivery(paths, service.url, service.key).deliver(awkward)
     assert result.outcome == "sent" and result.changes
@@ -350,8 +394,7 @@ def test_deliver_sends_a_sanitized_record_and_says_what_it_changed(
     assert stored.duration_minutes == INT4_MAX
 
 
-def test_records_the_hooks_spooled_are_sanitized_on_import(paths: Paths,
-                                                           service: Service) -> None:
+def test_records_the_hooks_spooled_are_sanitized_on_import(paths: Paths, service: Service) -> None:
     spooled = paths.data / "spool"
     spooled.mkdir(parents=True)
     awkward = record(summary="hook \x00 text", duration_minutes=2**33)

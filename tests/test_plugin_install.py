@@ -23,15 +23,21 @@ STATUS_TOOL = "mcp__plugin_session_session__session_status"
 
 def claude(bin_: Path, *args: str, config: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = claude_env(config_dir=config, home=home, base_url="http://127.0.0.1:9")
-    return subprocess.run([str(bin_), *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [str(bin_), *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
-def test_marketplace_install_runs_hooks_and_tools(tmp_path: Path, isolated_home: Path,
-                                                  claude_bin: Path) -> None:  # noqa: F811
+def test_marketplace_install_runs_hooks_and_tools(
+    tmp_path: Path,
+    isolated_home: Path,
+    claude_bin: Path,  # noqa: F811 - the fixture
+) -> None:
     home = isolated_home.parent
-    for step in (("plugin", "marketplace", "add", str(ROOT)),
-                 ("plugin", "install", "session@claude-session")):
+    for step in (
+        ("plugin", "marketplace", "add", str(ROOT)),
+        ("plugin", "install", "session@claude-session"),
+    ):
         proc = claude(claude_bin, *step, config=isolated_home, home=home)
         assert proc.returncode == 0, proc.stdout + proc.stderr
     listed = claude(claude_bin, "plugin", "list", config=isolated_home, home=home)
@@ -41,17 +47,36 @@ def test_marketplace_install_runs_hooks_and_tools(tmp_path: Path, isolated_home:
     context = isolated_home / "contexts" / "market-pause.md"
     context.parent.mkdir(parents=True, exist_ok=True)
     context.write_text("---\nproject: market\n---\n")
-    (isolated_home / "pause-state.json").write_text(json.dumps({"version": 1, "projects": {
-        str(repo): {"project": "market", "project_root": str(repo), "branch": "main",
-                    "context_file": str(context), "paused_at": "2026-11-24T10:00:00+00:00",
-                    "summary": "MARKET-PAUSE summary"}}}))
+    (isolated_home / "pause-state.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "projects": {
+                    str(repo): {
+                        "project": "market",
+                        "project_root": str(repo),
+                        "branch": "main",
+                        "context_file": str(context),
+                        "paused_at": "2026-11-24T10:00:00+00:00",
+                        "summary": "MARKET-PAUSE summary",
+                    }
+                },
+            }
+        )
+    )
 
     def status_call(body: dict[str, Any]) -> Any:
         return tool_use(STATUS_TOOL, {"cwd": str(repo)})
 
     with FakeAnthropic([status_call, text("done")]) as api:
-        proc = run_claude("check the session", cwd=repo, config_dir=isolated_home, home=home,
-                          base_url=api.base_url, allowed_tools=[STATUS_TOOL])
+        proc = run_claude(
+            "check the session",
+            cwd=repo,
+            config_dir=isolated_home,
+            home=home,
+            base_url=api.base_url,
+            allowed_tools=[STATUS_TOOL],
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         first, second = api.turn_requests[0], api.turn_requests[1]
     # the installed copy's SessionStart hook told the model about the pause
@@ -76,8 +101,7 @@ def test_launcher_makes_its_environment_on_a_bare_python(tmp_path: Path) -> None
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(CLAUDE_PLUGIN_DATA=str(data))
     launcher = [str(python), str(ROOT / "server" / "launch_mcp.py")]
-    first = subprocess.run(launcher, input="", capture_output=True, text=True, env=env,
-                           timeout=120)
+    first = subprocess.run(launcher, input="", capture_output=True, text=True, env=env, timeout=120)
     stamp = data / "venv" / ".claude-session-stamp"
     deadline = time.monotonic() + 600
     while not stamp.exists() and time.monotonic() < deadline:
@@ -87,11 +111,29 @@ def test_launcher_makes_its_environment_on_a_bare_python(tmp_path: Path) -> None
         pytest.fail(f"the environment was not made in 10 minutes: {first.stderr}\n{log[-2000:]}")
     if first.returncode != 0:
         assert "reconnect with /mcp" in first.stderr  # said clearly what is happening
-    init = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"}}}) + "\n"
-    proc = subprocess.Popen(launcher, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    init = (
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "1"},
+                },
+            }
+        )
+        + "\n"
+    )
+    proc = subprocess.Popen(
+        launcher,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(init)
     proc.stdin.flush()

@@ -131,11 +131,15 @@ def test_the_routine_file_shapes_the_handoff_item_and_prompt(tmp_path: Path) -> 
 
     home = Path(_os.environ["CLAUDE_CONFIG_DIR"])
     (home / "routines").mkdir(parents=True, exist_ok=True)
-    (home / "routines" / "handoff.json").write_text(_json.dumps({
-        "item_title": "handoff-{project}-{branch}-{date}",
-        "vault_end_modes": ["handoff"],
-        "transfer_prompt_template": "CUSTOM for {project} on {branch}:\n{context}",
-    }))
+    (home / "routines" / "handoff.json").write_text(
+        _json.dumps(
+            {
+                "item_title": "handoff-{project}-{branch}-{date}",
+                "vault_end_modes": ["handoff"],
+                "transfer_prompt_template": "CUSTOM for {project} on {branch}:\n{context}",
+            }
+        )
+    )
     repo = make_repo(tmp_path / "proj")
     with Core() as core:
         paused = core.pause(repo, session_id="s", summary="halfway", handoff=True)

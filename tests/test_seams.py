@@ -95,12 +95,21 @@ def test_a_deleted_context_file_never_blocks_start(repo: Path) -> None:
 
 def test_cli_end_force_records_a_session_that_starts_now(repo: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "server")}
-    refused = subprocess.run([sys.executable, "-m", "claude_session.cli", "end", "--no-push"],
-                             cwd=repo, env=env, capture_output=True, text=True)
+    refused = subprocess.run(
+        [sys.executable, "-m", "claude_session.cli", "end", "--no-push"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert refused.returncode == 1 and "--force" in refused.stderr
-    forced = subprocess.run([sys.executable, "-m", "claude_session.cli", "--json", "end",
-                             "--no-push", "--force"], cwd=repo, env=env, capture_output=True,
-                            text=True)
+    forced = subprocess.run(
+        [sys.executable, "-m", "claude_session.cli", "--json", "end", "--no-push", "--force"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert forced.returncode == 0, forced.stderr
     assert json.loads(forced.stdout)["record"]["duration_minutes"] == 0
 
@@ -110,8 +119,15 @@ def test_cli_end_force_records_a_session_that_starts_now(repo: Path) -> None:
 
 def _cli(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "server")}
-    return subprocess.run([sys.executable, "-m", "claude_session.cli", *args], cwd=repo, env=env,
-                          input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "claude_session.cli", *args],
+        cwd=repo,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_pause_handoff_prints_the_way_back(repo: Path) -> None:
@@ -139,9 +155,11 @@ def test_receive_without_a_handoff_refuses_and_says_what_to_do(repo: Path) -> No
 
 
 def test_receive_with_1password_down_keeps_the_answer_and_delivers_it_later(
-        repo: Path, isolated_home: Path) -> None:
+    repo: Path, isolated_home: Path
+) -> None:
     from claude_session.errors import VaultUnavailable
     from claude_session.vault.local import LocalVault
+
     class Down(LocalVault):
         down = True
 
@@ -177,7 +195,8 @@ def test_receive_with_1password_down_keeps_the_answer_and_delivers_it_later(
 
 
 def test_a_bad_pause_entry_costs_only_itself_and_is_told_each_time(
-        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     other = make_repo(tmp_path / "other")
     with Core() as core:
         core.pause(repo, session_id="a", summary="KEEP-ME")
@@ -215,10 +234,22 @@ def test_summary_file_and_stdin_feed_pause_end_and_maintenance(repo: Path, tmp_p
     paused = _cli(repo, "--json", "pause", "--summary-file", str(summary))
     assert paused.returncode == 0, paused.stderr
     assert "FROM-A-FILE" in Path(json.loads(paused.stdout)["context_file"]).read_text()
-    run = _cli(repo, "--json", "maintenance", "--command", "audit", "--status", "ok",
-               "--notes-file", "-", stdin="NOTES-FROM-STDIN")
+    run = _cli(
+        repo,
+        "--json",
+        "maintenance",
+        "--command",
+        "audit",
+        "--status",
+        "ok",
+        "--notes-file",
+        "-",
+        stdin="NOTES-FROM-STDIN",
+    )
     assert json.loads(run.stdout)["run"]["notes"] == "NOTES-FROM-STDIN"
-    ended = _cli(repo, "--json", "end", "--no-push", "--summary-file", "-", stdin="ENDED-FROM-STDIN")
+    ended = _cli(
+        repo, "--json", "end", "--no-push", "--summary-file", "-", stdin="ENDED-FROM-STDIN"
+    )
     assert json.loads(ended.stdout)["record"]["summary"] == "ENDED-FROM-STDIN"
     both = _cli(repo, "pause", "--summary", "x", "--summary-file", str(summary))
     assert both.returncode == 2 and "not both" in both.stderr

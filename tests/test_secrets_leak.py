@@ -31,31 +31,37 @@ SECRETS = {
     "stripe": "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",
     "google": "AIza" + "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
     "npm": "npm_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
-    "jwt": "eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiIxMjM0NTY3ODkwIn0."
-           + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9."
+    + "eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+    + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
     "url-password": "hunter2" + "Passw0rdZ",
     "bearer": "abcDEF123456" + "ghiJKL789012mno",
     "pem-body": "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
     "tracker-token": "cs_" + "Tr4ck3rT0k3nThatMustNeverLeak01",
 }
-PEM = ("-----BEGIN PRIVATE KEY-----\n" + SECRETS["pem-body"]
-       + "\nQ2hlY2tzdW0=\n-----END PRIVATE KEY-----")
+PEM = (
+    "-----BEGIN PRIVATE KEY-----\n"
+    + SECRETS["pem-body"]
+    + "\nQ2hlY2tzdW0=\n-----END PRIVATE KEY-----"
+)
 
 
 def _prose() -> str:
     """Text a model or a user might write, holding every secret in its natural setting."""
     s = SECRETS
-    return "\n".join([
-        f"export AWS_ACCESS_KEY_ID={s['aws-access-key']}",
-        f"aws_secret_access_key = {s['aws-secret']}",
-        f"used {s['github']} and {s['gitlab']} to clone",
-        f"OPENAI_API_KEY={s['openai']} ANTHROPIC_API_KEY={s['anthropic']}",
-        f"slack {s['slack']}, stripe {s['stripe']}, maps {s['google']}, npm {s['npm']}",
-        f"session cookie {s['jwt']}",
-        f"git clone https://alice:{s['url-password']}@git.example.com/x.git",
-        f"curl -H 'Authorization: Bearer {s['bearer']}' https://api.example.com",
-        PEM,
-    ])
+    return "\n".join(
+        [
+            f"export AWS_ACCESS_KEY_ID={s['aws-access-key']}",
+            f"aws_secret_access_key = {s['aws-secret']}",
+            f"used {s['github']} and {s['gitlab']} to clone",
+            f"OPENAI_API_KEY={s['openai']} ANTHROPIC_API_KEY={s['anthropic']}",
+            f"slack {s['slack']}, stripe {s['stripe']}, maps {s['google']}, npm {s['npm']}",
+            f"session cookie {s['jwt']}",
+            f"git clone https://alice:{s['url-password']}@git.example.com/x.git",
+            f"curl -H 'Authorization: Bearer {s['bearer']}' https://api.example.com",
+            PEM,
+        ]
+    )
 
 
 def _leaks(text: str | bytes) -> list[str]:
@@ -75,12 +81,19 @@ def _scan_home(home: Path) -> dict[str, list[str]]:
 
 def _transcript(path: Path, session_id: str) -> Path:
     lines = [
-        {"type": "user", "sessionId": session_id, "message": {"role": "user",
-                                                             "content": _prose()}},
-        {"type": "assistant", "sessionId": session_id, "requestId": "req_1", "message": {
-            "id": "msg_1", "role": "assistant", "model": "claude-x",
-            "content": [{"type": "text", "text": _prose()}],
-            "usage": {"input_tokens": 5, "output_tokens": 7}}},
+        {"type": "user", "sessionId": session_id, "message": {"role": "user", "content": _prose()}},
+        {
+            "type": "assistant",
+            "sessionId": session_id,
+            "requestId": "req_1",
+            "message": {
+                "id": "msg_1",
+                "role": "assistant",
+                "model": "claude-x",
+                "content": [{"type": "text", "text": _prose()}],
+                "usage": {"input_tokens": 5, "output_tokens": 7},
+            },
+        },
     ]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     return path
@@ -97,22 +110,40 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_secrets_in_every_input_reach_no_file_record_item_or_message(
-        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     prose = _prose()
     transcript = _transcript(tmp_path / "t.jsonl", "s")
     outputs: list[str] = []
     with Core() as core:
         outputs.append(core.start(repo, session_id="s").model_dump_json())
-        outputs.append(core.record_maintenance(
-            repo, session_id="s", command="secret-scan", status="failed",
-            results={"findings": [{"match": prose}]}, notes=prose).model_dump_json())
-        outputs.append(core.pause(repo, session_id="s", summary=prose, next_steps=[prose],
-                                  note=prose, handoff=True).model_dump_json())
+        outputs.append(
+            core.record_maintenance(
+                repo,
+                session_id="s",
+                command="secret-scan",
+                status="failed",
+                results={"findings": [{"match": prose}]},
+                notes=prose,
+            ).model_dump_json()
+        )
+        outputs.append(
+            core.pause(
+                repo, session_id="s", summary=prose, next_steps=[prose], note=prose, handoff=True
+            ).model_dump_json()
+        )
         outputs.append(core.resume(repo, session_id="s").model_dump_json())
         (repo / "notes.txt").write_text("work\n")
-        ended = core.end(repo, session_id="s", summary=prose, accomplishments=[prose],
-                         next_steps=[prose], message="end of work", mode="handoff",
-                         transcript=str(transcript))
+        ended = core.end(
+            repo,
+            session_id="s",
+            summary=prose,
+            accomplishments=[prose],
+            next_steps=[prose],
+            message="end of work",
+            mode="handoff",
+            transcript=str(transcript),
+        )
         outputs.append(ended.model_dump_json())
         stored = core.tracker.get_session(ended.record.id)
         items = core.vault.list_items()
@@ -126,16 +157,33 @@ def test_secrets_in_every_input_reach_no_file_record_item_or_message(
 
 
 def test_secrets_in_the_transcript_stay_out_of_compaction_snapshots_and_hook_records(
-        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     transcript = _transcript(tmp_path / "t.jsonl", "hooked")
-    event = {"session_id": "hooked", "cwd": str(repo), "transcript_path": str(transcript),
-             "trigger": "auto", "custom_instructions": _prose()}
+    event = {
+        "session_id": "hooked",
+        "cwd": str(repo),
+        "transcript_path": str(transcript),
+        "trigger": "auto",
+        "custom_instructions": _prose(),
+    }
     env = dict(os.environ, CLAUDE_CODE_SESSION_ID="hooked")
-    for script in ("session_start.py", "stop.py", "pre_compact.py", "user_prompt_submit.py",
-                   "session_end.py"):
-        done = subprocess.run([sys.executable, str(ROOT / "hooks" / script)], cwd=repo,
-                              input=json.dumps({**event, "prompt": _prose()}), env=env,
-                              capture_output=True, text=True, timeout=30)
+    for script in (
+        "session_start.py",
+        "stop.py",
+        "pre_compact.py",
+        "user_prompt_submit.py",
+        "session_end.py",
+    ):
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "hooks" / script)],
+            cwd=repo,
+            input=json.dumps({**event, "prompt": _prose()}),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert done.returncode == 0 and not _leaks(done.stdout + done.stderr), script
     assert list((isolated_home / "contexts").glob("*compact*"))
     with Core() as core:
@@ -146,13 +194,20 @@ def test_secrets_in_the_transcript_stay_out_of_compaction_snapshots_and_hook_rec
 
 
 def test_credentials_in_remote_and_tracker_urls_stay_out_of_errors_and_logs(
-        repo: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     s = SECRETS
     # a remote that refuses at once (nothing listens on port 9), with credentials in its URL
-    git(repo, "remote", "set-url", "origin",
-        f"https://alice:{s['url-password']}@127.0.0.1:9/shop.git")
-    monkeypatch.setenv("CLAUDE_SESSION_TRACKER_URL",
-                       f"http://bob:{s['github']}@127.0.0.1:9/tracker")
+    git(
+        repo,
+        "remote",
+        "set-url",
+        "origin",
+        f"https://alice:{s['url-password']}@127.0.0.1:9/shop.git",
+    )
+    monkeypatch.setenv(
+        "CLAUDE_SESSION_TRACKER_URL", f"http://bob:{s['github']}@127.0.0.1:9/tracker"
+    )
     monkeypatch.setenv("CLAUDE_SESSION_TRACKER_TOKEN", s["tracker-token"])
     with Core() as core:
         core.start(repo, session_id="s", no_import=True)
@@ -163,9 +218,14 @@ def test_credentials_in_remote_and_tracker_urls_stay_out_of_errors_and_logs(
     assert ended.pushed is False and ended.tracker == "queued"
     for text in (ended.model_dump_json(), status.model_dump_json(), synced.model_dump_json()):
         assert not _leaks(text), _leaks(text)
-    cli = subprocess.run([sys.executable, "-m", "claude_session.cli", "sync", "--json"],
-                         cwd=repo, capture_output=True, text=True, timeout=60,
-                         env=dict(os.environ, PYTHONPATH=str(ROOT / "server")))
+    cli = subprocess.run(
+        [sys.executable, "-m", "claude_session.cli", "sync", "--json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, PYTHONPATH=str(ROOT / "server")),
+    )
     assert not _leaks(cli.stdout + cli.stderr), cli
     assert _scan_home(isolated_home) == {}
 
@@ -178,8 +238,8 @@ def test_hook_failure_log_holds_no_secret(isolated_home: Path) -> None:
 
 
 def test_hook_failure_message_to_claude_code_holds_no_secret(
-        isolated_home: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     def failing(hc: hooklib.HookContext) -> None:
         raise ValueError(f"could not parse {SECRETS['anthropic']}")
 

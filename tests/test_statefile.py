@@ -142,7 +142,8 @@ def test_writer_killed_at_random_points_never_leaves_a_torn_file(tmp_path: Path)
     path = tmp_path / "x.json"
     atomic_write(path, json.dumps({"n": -1}))
     script = tmp_path / "loop.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import json, sys
         sys.path.insert(0, {SERVER!r})
         from pathlib import Path
@@ -151,7 +152,8 @@ def test_writer_killed_at_random_points_never_leaves_a_torn_file(tmp_path: Path)
         while True:
             atomic_write(Path({str(path)!r}), json.dumps({{"n": i, "pad": "x" * 50000}}))
             i += 1
-    """))
+    """)
+    )
     for delay in (0.05, 0.13, 0.21, 0.34):
         proc = subprocess.Popen([sys.executable, str(script)])
         time.sleep(delay + 0.15)

@@ -24,9 +24,16 @@ def _chain_records(**extra: Any) -> list[Any]:
     parts = []
     for n in range(3):
         start = START + timedelta(hours=n)
-        parts.append(record(id=CHAIN[n], started_at=start, ended_at=start + timedelta(minutes=5),
-                            continues=CHAIN[n - 1] if n else None,
-                            end_mode="paused" if n < 2 else "standard", **extra))
+        parts.append(
+            record(
+                id=CHAIN[n],
+                started_at=start,
+                ended_at=start + timedelta(minutes=5),
+                continues=CHAIN[n - 1] if n else None,
+                end_mode="paused" if n < 2 else "standard",
+                **extra,
+            )
+        )
     return [parts[1], parts[0], parts[2], record(id=CHAIN[3])]
 
 
@@ -71,8 +78,9 @@ def test_a_database_at_revision_0001_is_migrated_with_its_rows(tmp_path: Path) -
         config.attributes["connection"] = conn
         command.upgrade(config, "0001")
     with engine.connect() as conn, conn.begin():
-        assert "continues" not in {c["name"] for c in
-                                   sa.inspect(conn).get_columns("claude_sessions")}
+        assert "continues" not in {
+            c["name"] for c in sa.inspect(conn).get_columns("claude_sessions")
+        }
     assert migrate(engine) == "0001"
     store = Store(engine)
     alice = store.user("alice")
@@ -94,8 +102,13 @@ def test_the_session_page_shows_the_chain(tmp_path: Path) -> None:
     owner = store.user_for_api_key(key)
     for item in _chain_records(summary="part of the chain"):
         store.save(owner, item)
-    store.save(owner, record(id="00000000-0000-4000-8000-0000000000ff",
-                             continues="00000000-0000-4000-8000-0000000000fe"))
+    store.save(
+        owner,
+        record(
+            id="00000000-0000-4000-8000-0000000000ff",
+            continues="00000000-0000-4000-8000-0000000000fe",
+        ),
+    )
     with serve(app) as base, playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:

@@ -43,24 +43,31 @@ def tracker(service: Service) -> Iterator[HttpTracker]:
 
 
 def record(**changes: object) -> SessionRecord:
-    base = SessionRecord(application_name="demo", repository_url="https://example.com/o/demo",
-                         started_at=utcnow(), ended_at=utcnow(), summary="did things",
-                         maintenance_runs=[MaintenanceRun(command="lint", status="ok")])
+    base = SessionRecord(
+        application_name="demo",
+        repository_url="https://example.com/o/demo",
+        started_at=utcnow(),
+        ended_at=utcnow(),
+        summary="did things",
+        maintenance_runs=[MaintenanceRun(command="lint", status="ok")],
+    )
     return base.model_copy(update=changes)
 
 
 # --- the happy path -------------------------------------------------------------------------
 
 
-def test_send_returns_the_record_id_and_stores_one_row(service: Service,
-                                                       tracker: HttpTracker) -> None:
+def test_send_returns_the_record_id_and_stores_one_row(
+    service: Service, tracker: HttpTracker
+) -> None:
     rec = record()
     assert tracker.send(rec) == rec.id
     assert service.ids() == [rec.id]
 
 
 def test_sending_the_same_record_again_updates_it_instead_of_adding_a_row(
-        service: Service, tracker: HttpTracker) -> None:
+    service: Service, tracker: HttpTracker
+) -> None:
     rec = record()
     tracker.send(rec)
     tracker.send(rec.model_copy(update={"summary": "second version"}))
@@ -92,8 +99,9 @@ def test_a_tracker_under_a_path_prefix_is_reached_under_it() -> None:
         seen.append(request.url.path)
         return httpx.Response(201, json={"id": "x"})
 
-    with HttpTracker("https://example.com/tracker/", "k",
-                     transport=httpx.MockTransport(handler)) as client:
+    with HttpTracker(
+        "https://example.com/tracker/", "k", transport=httpx.MockTransport(handler)
+    ) as client:
         client.send(record(id="x"))
     assert seen == ["/tracker/api/sessions"]
 
@@ -110,7 +118,8 @@ def test_503_then_ok_is_retried_inside_one_send(service: Service, tracker: HttpT
 
 
 def test_429_retry_after_is_waited_for_then_the_send_succeeds(
-        service: Service, tracker: HttpTracker) -> None:
+    service: Service, tracker: HttpTracker
+) -> None:
     service.faults.add(Fault(429, headers={"Retry-After": "1"}))
     started = time.monotonic()
     tracker.send(record())
@@ -119,7 +128,8 @@ def test_429_retry_after_is_waited_for_then_the_send_succeeds(
 
 
 def test_retry_after_longer_than_the_budget_is_handed_back_not_slept(
-        service: Service, tracker: HttpTracker) -> None:
+    service: Service, tracker: HttpTracker
+) -> None:
     service.faults.add(Fault(503, headers={"Retry-After": "120"}))
     slept: list[float] = []
     tracker.sleep = slept.append
@@ -130,11 +140,12 @@ def test_retry_after_longer_than_the_budget_is_handed_back_not_slept(
     assert service.faults.posts() == 1
 
 
-def test_a_tracker_that_keeps_failing_gives_up_after_the_attempts(
-        service: Service) -> None:
+def test_a_tracker_that_keeps_failing_gives_up_after_the_attempts(service: Service) -> None:
     service.faults.always(Fault(500))
-    with HttpTracker(service.url, service.key, attempts=3, backoff=0.01) as client, \
-            pytest.raises(TrackerUnavailable, match="HTTP 500"):
+    with (
+        HttpTracker(service.url, service.key, attempts=3, backoff=0.01) as client,
+        pytest.raises(TrackerUnavailable, match="HTTP 500"),
+    ):
         client.send(record())
     assert service.faults.posts() == 3
     assert service.rows() == 0
@@ -143,15 +154,18 @@ def test_a_tracker_that_keeps_failing_gives_up_after_the_attempts(
 def test_a_slow_tracker_times_out_within_the_budget(service: Service) -> None:
     service.faults.always(Fault(delay=120.0))
     started = time.monotonic()
-    with HttpTracker(service.url, service.key, budget=1.0, backoff=0.05) as client, \
-            pytest.raises(TrackerUnavailable, match="did not answer in time"):
+    with (
+        HttpTracker(service.url, service.key, budget=1.0, backoff=0.05) as client,
+        pytest.raises(TrackerUnavailable, match="did not answer in time"),
+    ):
         client.send(record())
     # the budget, not the tracker, decided: far below the tracker's 120 s (no tight bound)
     assert time.monotonic() - started < 60
 
 
-def test_a_slow_answer_inside_the_timeout_is_waited_for(service: Service,
-                                                        tracker: HttpTracker) -> None:
+def test_a_slow_answer_inside_the_timeout_is_waited_for(
+    service: Service, tracker: HttpTracker
+) -> None:
     service.faults.add(Fault(delay=0.5))
     rec = record()
     assert tracker.send(rec) == rec.id
@@ -168,8 +182,10 @@ def test_connection_refused_is_unavailable_after_retries() -> None:
 
 
 def test_401_is_an_auth_error_and_is_not_retried(service: Service) -> None:
-    with HttpTracker(service.url, "not-a-key-we-issued") as client, \
-            pytest.raises(TrackerAuthError, match="refused the key"):
+    with (
+        HttpTracker(service.url, "not-a-key-we-issued") as client,
+        pytest.raises(TrackerAuthError, match="refused the key"),
+    ):
         client.send(record())
     assert service.faults.posts() == 1
 
@@ -180,8 +196,9 @@ def test_403_is_an_auth_error(service: Service, tracker: HttpTracker) -> None:
         tracker.send(record())
 
 
-def test_422_names_the_refused_field_and_is_not_retried(service: Service,
-                                                         tracker: HttpTracker) -> None:
+def test_422_names_the_refused_field_and_is_not_retried(
+    service: Service, tracker: HttpTracker
+) -> None:
     with pytest.raises(RecordRefused) as caught:
         tracker.send(record(id="not-a-uuid"))
     assert caught.value.field == "id"
@@ -189,16 +206,16 @@ def test_422_names_the_refused_field_and_is_not_retried(service: Service,
     assert service.faults.posts() == 1
 
 
-def test_400_with_a_field_is_a_refusal_naming_it(service: Service,
-                                                  tracker: HttpTracker) -> None:
+def test_400_with_a_field_is_a_refusal_naming_it(service: Service, tracker: HttpTracker) -> None:
     service.faults.add(Fault(400, body={"error": "too long", "field": "summary"}))
     with pytest.raises(RecordRefused, match="field 'summary'") as caught:
         tracker.send(record())
     assert caught.value.field == "summary" and caught.value.status == 400
 
 
-def test_other_4xx_are_not_retried_and_are_not_unavailability(service: Service,
-                                                               tracker: HttpTracker) -> None:
+def test_other_4xx_are_not_retried_and_are_not_unavailability(
+    service: Service, tracker: HttpTracker
+) -> None:
     service.faults.add(Fault(404, body={"error": "no such route"}))
     with pytest.raises(TrackerError, match="no tracker API") as caught:
         tracker.send(record())
@@ -214,7 +231,8 @@ def test_a_redirect_is_not_followed(service: Service, tracker: HttpTracker) -> N
 
 
 def test_a_200_without_a_session_id_is_not_taken_as_confirmation(
-        service: Service, tracker: HttpTracker) -> None:
+    service: Service, tracker: HttpTracker
+) -> None:
     service.faults.add(Fault(200, body={"welcome": "captive portal"}))
     with pytest.raises(TrackerUnavailable, match="without a session id"):
         tracker.send(record())
@@ -223,13 +241,16 @@ def test_a_200_without_a_session_id_is_not_taken_as_confirmation(
 # --- the key --------------------------------------------------------------------------------
 
 
-def test_the_key_never_appears_in_errors_or_logs(service: Service,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_the_key_never_appears_in_errors_or_logs(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
     secret = "sk-very-secret-value-123"
     caplog.set_level(logging.DEBUG)
     # A tracker (or proxy) that echoes the Authorization header back in its error.
-    service.faults.add(Fault(503, body={"error": f"bad header Bearer {secret}"}),
-                       Fault(401, body={"error": f"unknown key {secret}"}))
+    service.faults.add(
+        Fault(503, body={"error": f"bad header Bearer {secret}"}),
+        Fault(401, body={"error": f"unknown key {secret}"}),
+    )
     messages: list[str] = []
     with HttpTracker(service.url, secret, backoff=0.01) as client:
         with pytest.raises(TrackerAuthError) as caught:
@@ -242,8 +263,10 @@ def test_the_key_never_appears_in_errors_or_logs(service: Service,
 
 
 def test_a_missing_key_is_an_auth_error_that_says_which_setting(service: Service) -> None:
-    with HttpTracker(service.url, None) as client, \
-            pytest.raises(TrackerAuthError, match="CLAUDE_SESSION_TRACKER_TOKEN is not"):
+    with (
+        HttpTracker(service.url, None) as client,
+        pytest.raises(TrackerAuthError, match="CLAUDE_SESSION_TRACKER_TOKEN is not"),
+    ):
         client.send(record())
     assert service.faults.posts() == 0
 
@@ -265,11 +288,15 @@ def test_an_op_reference_is_resolved_on_first_use_and_only_once(service: Service
 
 
 def test_an_op_reference_without_1password_credentials_is_an_auth_error(
-        service: Service, tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, tracker_url=service.url,
-                        tracker_token="op://Vault/tracker/key")
-    with HttpTracker.from_settings(settings) as client, \
-            pytest.raises(TrackerAuthError, match="1Password") as caught:
+    service: Service, tmp_path: Path
+) -> None:
+    settings = Settings(
+        home=tmp_path, tracker_url=service.url, tracker_token="op://Vault/tracker/key"
+    )
+    with (
+        HttpTracker.from_settings(settings) as client,
+        pytest.raises(TrackerAuthError, match="1Password") as caught,
+    ):
         client.send(record())
     assert isinstance(caught.value.__cause__, ConfigError)
 
@@ -285,7 +312,9 @@ def test_the_key_fingerprint_tells_keys_apart_without_showing_them() -> None:
 # --- configuration --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["ftp://t.example", "t.example", "https://", "https://t.example/?a=1"])
+@pytest.mark.parametrize(
+    "url", ["ftp://t.example", "t.example", "https://", "https://t.example/?a=1"]
+)
 def test_a_url_that_is_not_a_tracker_base_address_is_a_config_error(url: str) -> None:
     with pytest.raises(ConfigError, match="CLAUDE_SESSION_TRACKER_URL"):
         HttpTracker(url, "k")
@@ -304,8 +333,9 @@ def test_credentials_in_the_url_are_not_shown_in_the_description() -> None:
 
 def test_open_tracker_picks_http_when_a_url_is_set(tmp_path: Path) -> None:
     paths = Paths(tmp_path)
-    remote = open_tracker(Settings(home=tmp_path, tracker_url="https://t.example",
-                                   tracker_token="k"), paths)
+    remote = open_tracker(
+        Settings(home=tmp_path, tracker_url="https://t.example", tracker_token="k"), paths
+    )
     local = open_tracker(Settings(home=tmp_path), paths)
     assert isinstance(remote, HttpTracker) and remote.kind == "remote"
     assert isinstance(local, LocalTracker)
@@ -321,25 +351,32 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
 # --- telling a record's failure from the tracker's -------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "headers", "specific"), [
-    (500, {}, True),  # the service failed on this request: maybe the record
-    (500, {"Retry-After": "1"}, False),
-    (502, {}, False), (503, {}, False), (504, {}, False), (429, {}, False),
-])
-def test_only_a_plain_500_may_be_the_records_fault(service: Service, status: int,
-                                                   headers: dict[str, str],
-                                                   specific: bool) -> None:
+@pytest.mark.parametrize(
+    ("status", "headers", "specific"),
+    [
+        (500, {}, True),  # the service failed on this request: maybe the record
+        (500, {"Retry-After": "1"}, False),
+        (502, {}, False),
+        (503, {}, False),
+        (504, {}, False),
+        (429, {}, False),
+    ],
+)
+def test_only_a_plain_500_may_be_the_records_fault(
+    service: Service, status: int, headers: dict[str, str], specific: bool
+) -> None:
     service.faults.always(Fault(status, headers=headers))
-    with HttpTracker(service.url, service.key, attempts=1) as client, \
-            pytest.raises(TrackerBusy) as caught:
+    with (
+        HttpTracker(service.url, service.key, attempts=1) as client,
+        pytest.raises(TrackerBusy) as caught,
+    ):
         client.send(record())
     assert caught.value.status == status and caught.value.record_specific is specific
 
 
 def test_attempts_per_call_override_the_trackers(service: Service) -> None:
     service.faults.always(Fault(500))
-    with HttpTracker(service.url, service.key, backoff=0.01) as client, \
-            pytest.raises(TrackerBusy):
+    with HttpTracker(service.url, service.key, backoff=0.01) as client, pytest.raises(TrackerBusy):
         client.send(record(), attempts=1)
     assert service.faults.posts() == 1
 
@@ -352,4 +389,3 @@ def test_answers_is_a_single_authenticated_read(service: Service) -> None:
     assert service.faults.hits[-1] == ("GET", "/api/sessions")
     with HttpTracker(f"http://127.0.0.1:{closed_port()}", "k") as dead:
         assert not dead.answers(budget=0.5)
-

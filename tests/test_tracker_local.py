@@ -41,27 +41,52 @@ def tracker(db: Path) -> Iterator[LocalTracker]:
 
 
 def record(**overrides: object) -> SessionRecord:
-    fields: dict[str, object] = {"application_name": "widgets", "repository_url": REPO,
-                                 "started_at": START, "ended_at": START + timedelta(minutes=42)}
+    fields: dict[str, object] = {
+        "application_name": "widgets",
+        "repository_url": REPO,
+        "started_at": START,
+        "ended_at": START + timedelta(minutes=42),
+    }
     fields.update(overrides)
     return SessionRecord.model_validate(fields)
 
 
 def full_record() -> SessionRecord:
     return record(
-        claude_session_id="cc-123", duration_minutes=42, starting_branch="main",
-        ending_branch="feature/ü", commits_count=3, context_id="ctx-9", session_source="mcp",
-        tokens_input=1200, tokens_output=340, tokens_cache_creation=55, tokens_cache_read=7000,
-        summary="Fixed the parser.\nSecond line ✓", accomplishments=["parser", "tests"],
-        next_steps=["release"], files_changed=["src/a.py", "docs/ü.md"],
+        claude_session_id="cc-123",
+        duration_minutes=42,
+        starting_branch="main",
+        ending_branch="feature/ü",
+        commits_count=3,
+        context_id="ctx-9",
+        session_source="mcp",
+        tokens_input=1200,
+        tokens_output=340,
+        tokens_cache_creation=55,
+        tokens_cache_read=7000,
+        summary="Fixed the parser.\nSecond line ✓",
+        accomplishments=["parser", "tests"],
+        next_steps=["release"],
+        files_changed=["src/a.py", "docs/ü.md"],
         maintenance_runs=[
-            MaintenanceRun(command="audit", status="ok", results={"issues": 0, "list": [1, 2]},
-                           notes="clean", run_at=START + timedelta(minutes=5)),
-            MaintenanceRun(command="security-scan", status="failed", results=None,
-                           run_at=START + timedelta(minutes=9)),
+            MaintenanceRun(
+                command="audit",
+                status="ok",
+                results={"issues": 0, "list": [1, 2]},
+                notes="clean",
+                run_at=START + timedelta(minutes=5),
+            ),
+            MaintenanceRun(
+                command="security-scan",
+                status="failed",
+                results=None,
+                run_at=START + timedelta(minutes=9),
+            ),
         ],
         security_findings=[{"severity": "high", "id": "CVE-1", "nested": {"a": [1]}}],
-        machine="laptop", end_mode="handoff")
+        machine="laptop",
+        end_mode="handoff",
+    )
 
 
 def rows(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
@@ -90,21 +115,23 @@ def test_json_columns_are_stored_as_json(tracker: LocalTracker, db: Path) -> Non
     assert json.loads(row["accomplishments"]) == ["parser", "tests"]
     assert json.loads(row["files_changed"]) == ["src/a.py", "docs/ü.md"]
     assert json.loads(row["security_findings"])[0]["nested"] == {"a": [1]}
-    assert [r["command"] for r in json.loads(row["maintenance_runs"])] == ["audit",
-                                                                          "security-scan"]
+    assert [r["command"] for r in json.loads(row["maintenance_runs"])] == ["audit", "security-scan"]
     assert row["claude_session_id"] == "cc-123" and row["tokens_cache_read"] == 7000
 
 
 def test_timestamps_are_stored_iso_with_timezone(tracker: LocalTracker, db: Path) -> None:
     paris = timezone(timedelta(hours=2))
-    sent = record(started_at=datetime(2025, 6, 1, 12, 0, tzinfo=paris),
-                  ended_at=datetime(2025, 6, 1, 12, 30, tzinfo=paris))
+    sent = record(
+        started_at=datetime(2025, 6, 1, 12, 0, tzinfo=paris),
+        ended_at=datetime(2025, 6, 1, 12, 30, tzinfo=paris),
+    )
     tracker.send(sent)
     row = rows(db, "SELECT started_at, ended_at, created_at FROM claude_sessions")[0]
     for value in row:
         assert datetime.fromisoformat(value).tzinfo is not None
-    assert datetime.fromisoformat(row["started_at"]) == datetime(2025, 6, 1, 10, 0,
-                                                                 tzinfo=timezone.utc)
+    assert datetime.fromisoformat(row["started_at"]) == datetime(
+        2025, 6, 1, 10, 0, tzinfo=timezone.utc
+    )
     got = tracker.get_session(sent.id)
     assert got is not None and got.started_at == sent.started_at
 
@@ -115,7 +142,8 @@ def test_maintenance_runs_table_holds_the_records_runs(tracker: LocalTracker, db
     runs = rows(db, "SELECT * FROM maintenance_runs ORDER BY run_at")
     app = rows(db, "SELECT id FROM applications")[0]["id"]
     assert [(r["id"], r["command"], r["status"]) for r in runs] == [
-        (run.id, run.command, run.status) for run in sent.maintenance_runs]
+        (run.id, run.command, run.status) for run in sent.maintenance_runs
+    ]
     assert {(r["session_id"], r["application_id"]) for r in runs} == {(sent.id, app)}
     assert json.loads(runs[0]["results"]) == {"issues": 0, "list": [1, 2]}
     assert runs[0]["notes"] == "clean"
@@ -129,8 +157,7 @@ def test_unknown_session_is_none(tracker: LocalTracker) -> None:
 # --- idempotence ----------------------------------------------------------------------------------
 
 
-def test_sending_the_same_record_twice_updates_the_one_row(tracker: LocalTracker,
-                                                          db: Path) -> None:
+def test_sending_the_same_record_twice_updates_the_one_row(tracker: LocalTracker, db: Path) -> None:
     first = full_record()
     tracker.send(first)
     created = rows(db, "SELECT created_at FROM claude_sessions")[0]["created_at"]
@@ -170,23 +197,30 @@ def test_runs_of_other_sessions_are_left_alone(tracker: LocalTracker, db: Path) 
 
 
 def test_one_application_per_repository_named_after_the_latest_folder(
-        tracker: LocalTracker, db: Path) -> None:
+    tracker: LocalTracker, db: Path
+) -> None:
     tracker.send(record(application_name="widgets"))
     tracker.send(record(application_name="widgets-renamed"))
-    apps = rows(db, "SELECT a.name, u.name, a.repository_url FROM applications a "
-                    "JOIN users u ON u.id = a.user_id")
+    apps = rows(
+        db,
+        "SELECT a.name, u.name, a.repository_url FROM applications a "
+        "JOIN users u ON u.id = a.user_id",
+    )
     assert [tuple(a) for a in apps] == [("widgets-renamed", "local", REPO)]
     assert len(tracker.list_sessions(project="widgets-renamed")) == 2
 
 
-def test_projects_without_repository_are_told_apart_by_name(tracker: LocalTracker,
-                                                           db: Path) -> None:
+def test_projects_without_repository_are_told_apart_by_name(
+    tracker: LocalTracker, db: Path
+) -> None:
     tracker.send(record(application_name="a", repository_url=None))
     tracker.send(record(application_name="a", repository_url=None))
     tracker.send(record(application_name="b", repository_url=None))
     tracker.send(record(application_name="a", repository_url="github.com/x/a"))
-    names = sorted((a["name"], a["repository_url"] or "") for a in
-                   rows(db, "SELECT name, repository_url FROM applications"))
+    names = sorted(
+        (a["name"], a["repository_url"] or "")
+        for a in rows(db, "SELECT name, repository_url FROM applications")
+    )
     assert names == [("a", ""), ("a", "github.com/x/a"), ("b", "")]
 
 
@@ -194,8 +228,10 @@ def test_projects_without_repository_are_told_apart_by_name(tracker: LocalTracke
 
 
 def test_list_is_newest_first_and_limited(tracker: LocalTracker) -> None:
-    sent = [record(started_at=START + timedelta(hours=h), ended_at=START + timedelta(hours=h + 1))
-            for h in (3, 0, 5, 1, 4, 2)]
+    sent = [
+        record(started_at=START + timedelta(hours=h), ended_at=START + timedelta(hours=h + 1))
+        for h in (3, 0, 5, 1, 4, 2)
+    ]
     for r in sent:
         tracker.send(r)
     newest = sorted(sent, key=lambda r: r.started_at, reverse=True)
@@ -361,8 +397,9 @@ def test_concurrent_sends_from_processes_all_land(tmp_path: Path, db: Path) -> N
     procs = [subprocess.Popen([sys.executable, str(script), f"w{w}"]) for w in range(6)]
     assert all(p.wait(180) == 0 for p in procs)
     ids = {r["id"] for r in rows(db, "SELECT id FROM claude_sessions")}
-    assert ids == {str(uuid.uuid5(uuid.NAMESPACE_URL, f"w{w}-{n}"))
-                   for w in range(6) for n in range(15)} | {SHARED}
+    assert ids == {
+        str(uuid.uuid5(uuid.NAMESPACE_URL, f"w{w}-{n}")) for w in range(6) for n in range(15)
+    } | {SHARED}
     assert len(rows(db, "SELECT id FROM maintenance_runs")) == 90
     assert len(rows(db, "SELECT id FROM applications")) == 3
     with LocalTracker(db) as tracker:
@@ -389,12 +426,16 @@ def test_database_from_before_the_service_is_carried_over(db: Path) -> None:
         PRAGMA user_version = 1;
     """)
     kept = "0b7f2a8e-1c1d-4e4e-9f9f-000000000042"
-    old.execute("INSERT INTO applications VALUES ('a1', 'widgets', 'local', ?, '2025-01-01')",
-                (REPO,))
-    old.execute("INSERT INTO claude_sessions VALUES (?, 'a1', '2025-03-14T09:00:00+00:00', "
-                "'2025-03-14T10:00:00+00:00', 60, 'old work', '[\"x\"]', '[]', '[]', "
-                "'[{\"id\": \"0b7f2a8e-1c1d-4e4e-9f9f-000000000043\", \"command\": \"audit\", "
-                "\"status\": \"ok\", \"run_at\": \"2025-03-14T09:30:00+00:00\"}]', '[]')", (kept,))
+    old.execute(
+        "INSERT INTO applications VALUES ('a1', 'widgets', 'local', ?, '2025-01-01')", (REPO,)
+    )
+    old.execute(
+        "INSERT INTO claude_sessions VALUES (?, 'a1', '2025-03-14T09:00:00+00:00', "
+        "'2025-03-14T10:00:00+00:00', 60, 'old work', '[\"x\"]', '[]', '[]', "
+        '\'[{"id": "0b7f2a8e-1c1d-4e4e-9f9f-000000000043", "command": "audit", '
+        '"status": "ok", "run_at": "2025-03-14T09:30:00+00:00"}]\', \'[]\')',
+        (kept,),
+    )
     old.commit()
     old.close()
     with LocalTracker(db) as tracker:

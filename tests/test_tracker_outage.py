@@ -25,8 +25,15 @@ UP_BEFORE, DURING, UP_AFTER = 250, 500, 250
 
 @contextlib.contextmanager
 def serve_on(app: object, port: int) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,  # type: ignore[arg-type]
-                                           log_level="error", timeout_graceful_shutdown=1))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,  # type: ignore[arg-type]
+            log_level="error",
+            timeout_graceful_shutdown=1,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -48,8 +55,9 @@ def _free_port() -> int:
 
 def _stored_ids(base: str, key: str) -> list[str]:
     ids: list[str] = []
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"},
-                      timeout=30) as client:
+    with httpx.Client(
+        base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as client:
         offset: int | None = 0
         while offset is not None:
             page = client.get("/api/sessions", params={"limit": 500, "offset": offset}).json()
@@ -71,8 +79,9 @@ def tracker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[s
 def _end_many(core: Core, folder: Path, first: int, count: int) -> dict[str, str]:
     outcomes = {}
     for i in range(first, first + count):
-        ended = core.end(folder, session_id=f"s{i:04d}", summary=f"session {i}", push=False,
-                         force=True)
+        ended = core.end(
+            folder, session_id=f"s{i:04d}", summary=f"session {i}", push=False, force=True
+        )
         outcomes[ended.record.id] = ended.tracker
     return outcomes
 
@@ -92,7 +101,8 @@ def _outage(tmp_path: Path, tracker: tuple[str, str, int]) -> tuple[Core, dict[s
 
 
 def test_thousand_ends_through_an_outage_reach_the_tracker_exactly_once(
-        tmp_path: Path, tracker: tuple[str, str, int]) -> None:
+    tmp_path: Path, tracker: tuple[str, str, int]
+) -> None:
     url, key, port = tracker
     started = time.monotonic()
     core, outcomes = _outage(tmp_path, tracker)
@@ -113,7 +123,8 @@ def test_thousand_ends_through_an_outage_reach_the_tracker_exactly_once(
 
 
 def test_sync_after_the_tracker_comes_back_sends_what_waits(
-        tmp_path: Path, tracker: tuple[str, str, int]) -> None:
+    tmp_path: Path, tracker: tuple[str, str, int]
+) -> None:
     """An explicit sync sends even while the outbox backs off after the outage (it did not
     before lifecycle.Core.sync drained with force=True)."""
     url, key, port = tracker

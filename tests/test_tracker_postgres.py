@@ -22,9 +22,14 @@ def test_columns_are_uuid_timestamptz_and_jsonb() -> None:
         try:
             migrate(engine)
             with engine.connect() as conn:
-                types = dict(conn.execute(sa.text(
-                    "SELECT column_name, data_type FROM information_schema.columns "
-                    "WHERE table_name = 'claude_sessions'")).all())
+                types = dict(
+                    conn.execute(
+                        sa.text(
+                            "SELECT column_name, data_type FROM information_schema.columns "
+                            "WHERE table_name = 'claude_sessions'"
+                        )
+                    ).all()
+                )
         finally:
             engine.dispose()
     assert types["id"] == "uuid" and types["application_id"] == "uuid"
@@ -46,8 +51,10 @@ def test_service_processes_starting_together_migrate_once(tmp_path: Path) -> Non
     with postgres_database() as url:
         script = tmp_path / "migrate.py"
         script.write_text(_MIGRATOR.format(server=SERVER, url=url))
-        procs = [subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE)
-                 for _ in range(4)]
+        procs = [
+            subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE)
+            for _ in range(4)
+        ]
         errors = [p.communicate(timeout=120)[1].decode() for p in procs]
         assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
         engine = create_engine(url)
@@ -76,19 +83,25 @@ def test_a_record_stored_past_year_9999_no_longer_breaks_the_listing() -> None:
                 config.set_main_option("script_location", str(MIGRATIONS))
                 config.attributes["connection"] = conn
                 command.upgrade(config, "0005")
-                conn.execute(sa.text(
-                    "INSERT INTO users VALUES ('00000000-0000-4000-8000-000000000001', 'u', now());"
-                    "INSERT INTO applications (id, name, user_id, created_at) VALUES "
-                    "('00000000-0000-4000-8000-000000000002', 'a', "
-                    "'00000000-0000-4000-8000-000000000001', now());"
-                    "INSERT INTO claude_sessions (id, user_id, application_id, started_at, "
-                    "ended_at, accomplishments, next_steps, files_changed, maintenance_runs, "
-                    "security_findings, created_at, updated_at, session_source, end_mode) VALUES "
-                    "('00000000-0000-4000-8000-000000000003', "
-                    "'00000000-0000-4000-8000-000000000001', "
-                    "'00000000-0000-4000-8000-000000000002', "
-                    "'9999-12-31T23:59:59-12:00', '9999-12-31T23:59:59-12:00', '[]', '[]', '[]', "
-                    "'[]', '[]', now(), now(), 'cli', 'standard')"))
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO users VALUES "
+                        "('00000000-0000-4000-8000-000000000001', 'u', now());"
+                        "INSERT INTO applications (id, name, user_id, created_at) VALUES "
+                        "('00000000-0000-4000-8000-000000000002', 'a', "
+                        "'00000000-0000-4000-8000-000000000001', now());"
+                        "INSERT INTO claude_sessions (id, user_id, application_id, started_at, "
+                        "ended_at, accomplishments, next_steps, files_changed, maintenance_runs, "
+                        "security_findings, created_at, updated_at, session_source, end_mode) "
+                        "VALUES "
+                        "('00000000-0000-4000-8000-000000000003', "
+                        "'00000000-0000-4000-8000-000000000001', "
+                        "'00000000-0000-4000-8000-000000000002', "
+                        "'9999-12-31T23:59:59-12:00', '9999-12-31T23:59:59-12:00', "
+                        "'[]', '[]', '[]', "
+                        "'[]', '[]', now(), now(), 'cli', 'standard')"
+                    )
+                )
             owner = User("00000000-0000-4000-8000-000000000001", "u")
             with pytest.raises(sa.exc.DataError), engine.connect() as conn:
                 # what T26 saw: reading the row fails, so every listing was a 500 for good

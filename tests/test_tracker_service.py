@@ -42,8 +42,16 @@ PG_SERVER = "postgresql://{user}@127.0.0.1:5432/{db}"
 def serve(app: Any, http: Any = HeaderDeadline) -> Iterator[str]:
     """Run ``app`` on a free port of 127.0.0.1 in a thread, with the protocol `tracker serve`
     uses; yield its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           timeout_graceful_shutdown=1, http=http))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+            http=http,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -79,8 +87,9 @@ def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database for one test (dropped after); skips when there is none."""
     admin = postgres_admin_url()
     if admin is None:
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432 (database `test`, trust auth); "
-                    ".ci/run starts one")
+        pytest.skip(
+            "no PostgreSQL on 127.0.0.1:5432 (database `test`, trust auth); .ci/run starts one"
+        )
     name = f"cs_tracker_{uuid.uuid4().hex[:12]}"
     engine = create_engine(admin).execution_options(isolation_level="AUTOCOMMIT")
     try:
@@ -94,27 +103,52 @@ def postgres_database() -> Iterator[str]:
 
 
 def record(**overrides: Any) -> SessionRecord:
-    fields: dict[str, Any] = {"application_name": "widgets", "repository_url": REPO,
-                              "started_at": START, "ended_at": START + timedelta(minutes=42)}
+    fields: dict[str, Any] = {
+        "application_name": "widgets",
+        "repository_url": REPO,
+        "started_at": START,
+        "ended_at": START + timedelta(minutes=42),
+    }
     fields.update(overrides)
     return SessionRecord.model_validate(fields)
 
 
 def full_record(**overrides: Any) -> SessionRecord:
     fields: dict[str, Any] = dict(
-        claude_session_id="cc-123", duration_minutes=42, starting_branch="main",
-        ending_branch="feature/ü", commits_count=3, context_id="ctx-9", session_source="mcp",
-        tokens_input=1200, tokens_output=340, tokens_cache_creation=55, tokens_cache_read=7000,
-        summary="Fixed the parser.\nSecond line ✓", accomplishments=["parser", "tests"],
-        next_steps=["release"], files_changed=["src/a.py", "docs/ü.md"],
+        claude_session_id="cc-123",
+        duration_minutes=42,
+        starting_branch="main",
+        ending_branch="feature/ü",
+        commits_count=3,
+        context_id="ctx-9",
+        session_source="mcp",
+        tokens_input=1200,
+        tokens_output=340,
+        tokens_cache_creation=55,
+        tokens_cache_read=7000,
+        summary="Fixed the parser.\nSecond line ✓",
+        accomplishments=["parser", "tests"],
+        next_steps=["release"],
+        files_changed=["src/a.py", "docs/ü.md"],
         maintenance_runs=[
-            MaintenanceRun(command="audit", status="ok", results={"issues": 0, "list": [1, 2]},
-                           notes="clean", run_at=START + timedelta(minutes=5)),
-            MaintenanceRun(command="security-scan", status="failed", results=None,
-                           run_at=START + timedelta(minutes=9)),
+            MaintenanceRun(
+                command="audit",
+                status="ok",
+                results={"issues": 0, "list": [1, 2]},
+                notes="clean",
+                run_at=START + timedelta(minutes=5),
+            ),
+            MaintenanceRun(
+                command="security-scan",
+                status="failed",
+                results=None,
+                run_at=START + timedelta(minutes=9),
+            ),
         ],
         security_findings=[{"severity": "high", "id": "CVE-1", "nested": {"a": [1]}}],
-        machine="laptop", end_mode="handoff")
+        machine="laptop",
+        end_mode="handoff",
+    )
     fields.update(overrides)
     return record(**fields)
 
@@ -195,25 +229,31 @@ def test_resending_a_known_id_updates_it_and_replaces_its_runs(tracker: Tracker)
     second = first.model_copy(update={"summary": "Updated", "maintenance_runs": [only]})
     response = tracker.alice.post("/api/sessions", json=body(second))
     assert response.status_code == 200 and response.json() == {"id": first.id}
-    assert (tracker.count("claude_sessions"), tracker.count("maintenance_runs"),
-            tracker.count("applications")) == (1, 1, 1)
+    assert (
+        tracker.count("claude_sessions"),
+        tracker.count("maintenance_runs"),
+        tracker.count("applications"),
+    ) == (1, 1, 1)
     got = SessionRecord.model_validate(tracker.alice.get(f"/api/sessions/{first.id}").json())
     assert got.summary == "Updated" and got.maintenance_runs == [only]
 
 
-def test_one_application_per_repository_and_user_named_after_the_latest(
-        tracker: Tracker) -> None:
+def test_one_application_per_repository_and_user_named_after_the_latest(tracker: Tracker) -> None:
     tracker.alice.post("/api/sessions", json=body(record(application_name="widgets")))
     tracker.alice.post("/api/sessions", json=body(record(application_name="widgets-2")))
-    tracker.alice.post("/api/sessions", json=body(record(application_name="x",
-                                                         repository_url=None)))
+    tracker.alice.post(
+        "/api/sessions", json=body(record(application_name="x", repository_url=None))
+    )
     tracker.bob.post("/api/sessions", json=body(record(application_name="widgets")))
     apps = tracker.alice.get("/api/applications").json()["applications"]
     assert sorted((a["name"], a["repository_url"]) for a in apps) == [
-        ("widgets-2", REPO), ("x", None)]
+        ("widgets-2", REPO),
+        ("x", None),
+    ]
     assert set(apps[0]) == {"id", "name", "repository_url"}
-    assert [a["name"] for a in tracker.bob.get("/api/applications").json()["applications"]] \
-        == ["widgets"]
+    assert [a["name"] for a in tracker.bob.get("/api/applications").json()["applications"]] == [
+        "widgets"
+    ]
     assert tracker.count("applications") == 3
 
 
@@ -227,15 +267,19 @@ def test_a_record_without_an_id_gets_one(tracker: Tracker) -> None:
 # --- refusals ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"started_at": "yesterday-ish"}, "started_at"),
-    ({"application_name": None}, "application_name"),
-    ({"commits_count": "many"}, "commits_count"),
-    ({"maintenance_runs": [{"status": "ok"}]}, "maintenance_runs.0.command"),
-    ({"id": "not-a-uuid"}, "id"),
-])
-def test_an_invalid_record_is_422_naming_the_field(tracker: Tracker, change: dict[str, Any],
-                                                   field: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"started_at": "yesterday-ish"}, "started_at"),
+        ({"application_name": None}, "application_name"),
+        ({"commits_count": "many"}, "commits_count"),
+        ({"maintenance_runs": [{"status": "ok"}]}, "maintenance_runs.0.command"),
+        ({"id": "not-a-uuid"}, "id"),
+    ],
+)
+def test_an_invalid_record_is_422_naming_the_field(
+    tracker: Tracker, change: dict[str, Any], field: str
+) -> None:
     data = body(record()) | change
     response = tracker.alice.post("/api/sessions", json=data)
     assert response.status_code == 422
@@ -251,8 +295,9 @@ def test_a_missing_field_is_422_naming_it(tracker: Tracker) -> None:
 
 
 def test_a_body_that_is_not_json_is_400(tracker: Tracker) -> None:
-    response = tracker.alice.post("/api/sessions", content=b"{not json",
-                                  headers={"Content-Type": "application/json"})
+    response = tracker.alice.post(
+        "/api/sessions", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400 and "JSON" in response.json()["error"]
     assert tracker.alice.post("/api/sessions", json=[1, 2]).status_code == 422
 
@@ -285,8 +330,12 @@ def test_another_users_session_answers_404_and_is_not_listed(tracker: Tracker) -
     tracker.alice.post("/api/sessions", json=body(mine))
     response = tracker.bob.get(f"/api/sessions/{mine.id}")
     assert response.status_code == 404 and response.json()["error"]
-    assert tracker.bob.get("/api/sessions").json() == {"sessions": [], "total": 0,
-                                                       "next_offset": None, "next_cursor": None}
+    assert tracker.bob.get("/api/sessions").json() == {
+        "sessions": [],
+        "total": 0,
+        "next_offset": None,
+        "next_cursor": None,
+    }
     assert tracker.bob.get("/api/applications").json() == {"applications": []}
     assert tracker.alice.get(f"/api/sessions/{mine.id}").status_code == 200
 
@@ -319,11 +368,15 @@ def test_unknown_or_malformed_ids_answer_404(tracker: Tracker) -> None:
 
 
 def _seven(tracker: Tracker) -> list[SessionRecord]:
-    sent = [record(application_name="widgets" if h % 2 else "gears",
-                   repository_url=REPO if h % 2 else "github.com/acme/gears",
-                   started_at=START + timedelta(days=h),
-                   ended_at=START + timedelta(days=h, hours=1))
-            for h in (3, 0, 5, 1, 4, 2, 6)]
+    sent = [
+        record(
+            application_name="widgets" if h % 2 else "gears",
+            repository_url=REPO if h % 2 else "github.com/acme/gears",
+            started_at=START + timedelta(days=h),
+            ended_at=START + timedelta(days=h, hours=1),
+        )
+        for h in (3, 0, 5, 1, 4, 2, 6)
+    ]
     for rec in sent:
         assert tracker.alice.post("/api/sessions", json=body(rec)).status_code == 201
     return sorted(sent, key=lambda r: r.started_at, reverse=True)
@@ -348,23 +401,30 @@ def test_list_filters_by_application_and_dates(tracker: Tracker) -> None:
     newest = _seven(tracker)
     widgets = tracker.alice.get("/api/sessions", params={"application": "widgets"}).json()
     assert [s["id"] for s in widgets["sessions"]] == [
-        r.id for r in newest if r.application_name == "widgets"]
-    window = {"since": (START + timedelta(days=2)).isoformat(),
-              "until": (START + timedelta(days=5)).isoformat()}
+        r.id for r in newest if r.application_name == "widgets"
+    ]
+    window = {
+        "since": (START + timedelta(days=2)).isoformat(),
+        "until": (START + timedelta(days=5)).isoformat(),
+    }
     dated = tracker.alice.get("/api/sessions", params=window).json()
     assert [s["started_at"][:10] for s in dated["sessions"]] == [
-        "2025-03-18", "2025-03-17", "2025-03-16"]
+        "2025-03-18",
+        "2025-03-17",
+        "2025-03-16",
+    ]
     both = tracker.alice.get("/api/sessions", params={**window, "application": "gears"}).json()
     assert both["total"] == 2
     assert tracker.alice.get("/api/sessions", params={"since": "2025-03-19"}).json()["total"] == 2
-    assert tracker.alice.get("/api/sessions",
-                             params={"application": "nothing"}).json()["total"] == 0
+    assert (
+        tracker.alice.get("/api/sessions", params={"application": "nothing"}).json()["total"] == 0
+    )
 
 
-@pytest.mark.parametrize("params", [{"limit": "ten"}, {"limit": "100000"}, {"offset": "-1"},
-                                    {"since": "the other day"}])
-def test_bad_list_parameters_are_400_naming_them(tracker: Tracker,
-                                                 params: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "params", [{"limit": "ten"}, {"limit": "100000"}, {"offset": "-1"}, {"since": "the other day"}]
+)
+def test_bad_list_parameters_are_400_naming_them(tracker: Tracker, params: dict[str, str]) -> None:
     response = tracker.alice.get("/api/sessions", params=params)
     assert response.status_code == 400 and response.json()["field"] == next(iter(params))
 
@@ -447,8 +507,9 @@ def test_database_down_is_503_so_the_client_retries(tmp_path: Path) -> None:
         assert client.post("/api/sessions", json=body(record())).status_code == 201
 
 
-def test_cli_token_create_prints_a_key_that_logs_in(tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_token_create_prints_a_key_that_logs_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import argparse
 
     from claude_session.tracker.service import cli
@@ -458,8 +519,9 @@ def test_cli_token_create_prints_a_key_that_logs_in(tmp_path: Path,
     common.add_argument("--json", action="store_true")
     cli.register(parser.add_subparsers(dest="verb"), common)
     url = f"sqlite:///{tmp_path / 't.db'}"
-    args = parser.parse_args(["tracker", "token", "create", "--user", "carol", "--database", url,
-                              "--json"])
+    args = parser.parse_args(
+        ["tracker", "token", "create", "--user", "carol", "--database", url, "--json"]
+    )
     assert args.run(args) == 0
     key = json.loads(capsys.readouterr().out)["api_key"]
     app = create_app(url)
@@ -488,10 +550,12 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def test_keys_are_listed_with_name_created_last_used_and_never_the_key(
-        tracker: Tracker, capsys: pytest.CaptureFixture[str]) -> None:
+    tracker: Tracker, capsys: pytest.CaptureFixture[str]
+) -> None:
     key = create_api_key(tracker.url, "alice", "laptop")
-    code, out, _ = _cli(capsys, "token", "list", "--user", "alice", "--database", tracker.url,
-                        "--json")
+    code, out, _ = _cli(
+        capsys, "token", "list", "--user", "alice", "--database", tracker.url, "--json"
+    )
     keys = json.loads(out)["keys"]
     assert code == 0 and len(keys) == 2 and key not in out and key[8:] not in out
     laptop = next(k for k in keys if k["name"] == "laptop")
@@ -500,20 +564,22 @@ def test_keys_are_listed_with_name_created_last_used_and_never_the_key(
     assert tracker.anonymous.get("/api/sessions", headers=_auth(key)).status_code == 200
     _, out, _ = _cli(capsys, "token", "list", "--database", tracker.url, "--json")
     used = next(k for k in json.loads(out)["keys"] if k["name"] == "laptop")
-    assert used["last_used_at"] is not None and {k["user"] for k in json.loads(out)["keys"]} \
-        == {"alice", "bob"}
+    assert used["last_used_at"] is not None and {k["user"] for k in json.loads(out)["keys"]} == {
+        "alice",
+        "bob",
+    }
     _, text, _ = _cli(capsys, "token", "list", "--database", tracker.url)
     assert "laptop" in text and key[:8] in text and key not in text
 
 
 def test_a_revoked_key_gets_401_at_once_and_others_keep_working(
-        tracker: Tracker, capsys: pytest.CaptureFixture[str]) -> None:
+    tracker: Tracker, capsys: pytest.CaptureFixture[str]
+) -> None:
     key = create_api_key(tracker.url, "alice", "ci")
     client = httpx.Client(base_url=tracker.base, headers=_auth(key))
     with client:
         assert client.post("/api/sessions", json=body(record())).status_code == 201
-        code, out, _ = _cli(capsys, "token", "revoke", key[:8], "--database", tracker.url,
-                            "--json")
+        code, out, _ = _cli(capsys, "token", "revoke", key[:8], "--database", tracker.url, "--json")
         assert code == 0 and json.loads(out)["key"]["revoked_at"]
         assert client.get("/api/sessions").status_code == 401  # the running server, no restart
         assert client.post("/api/sessions", json=body(record())).status_code == 401
@@ -523,18 +589,21 @@ def test_a_revoked_key_gets_401_at_once_and_others_keep_working(
 
 
 def test_rotate_revokes_the_key_and_prints_a_successor_with_its_name(
-        tracker: Tracker, capsys: pytest.CaptureFixture[str]) -> None:
+    tracker: Tracker, capsys: pytest.CaptureFixture[str]
+) -> None:
     key = create_api_key(tracker.url, "alice", "desktop")
-    _, out, _ = _cli(capsys, "token", "list", "--user", "alice", "--database", tracker.url,
-                     "--json")
+    _, out, _ = _cli(
+        capsys, "token", "list", "--user", "alice", "--database", tracker.url, "--json"
+    )
     key_id = next(k["id"] for k in json.loads(out)["keys"] if k["name"] == "desktop")
     code, out, err = _cli(capsys, "token", "rotate", key_id, "--database", tracker.url)
     new = out.strip()
     assert code == 0 and new.startswith("cst_") and new != key and "shown only" in err
     assert tracker.anonymous.get("/api/sessions", headers=_auth(key)).status_code == 401
     assert tracker.anonymous.get("/api/sessions", headers=_auth(new)).status_code == 200
-    _, out, _ = _cli(capsys, "token", "list", "--user", "alice", "--database", tracker.url,
-                     "--json")
+    _, out, _ = _cli(
+        capsys, "token", "list", "--user", "alice", "--database", tracker.url, "--json"
+    )
     desktops = [k for k in json.loads(out)["keys"] if k["name"] == "desktop"]
     assert sorted(k["revoked_at"] is None for k in desktops) == [False, True]
     code, _, err = _cli(capsys, "token", "rotate", key_id, "--database", tracker.url)
@@ -566,8 +635,11 @@ def test_keys_are_made_rotated_and_revoked_in_the_ui(tracker: Tracker) -> None:
         newer = rotated.text.split('id="new-key">')[1].split("<")[0]
         assert rotated.status_code == 201 and newer != new
         assert tracker.anonymous.get("/api/sessions", headers=_auth(new)).status_code == 401
-        newer_id = next(k.id for k in tracker_keys(tracker.url, "alice")
-                        if k.name == "new laptop" and k.revoked_at is None)
+        newer_id = next(
+            k.id
+            for k in tracker_keys(tracker.url, "alice")
+            if k.name == "new laptop" and k.revoked_at is None
+        )
         assert browser.post(f"/keys/{newer_id}/revoke").status_code == 303
         assert tracker.anonymous.get("/api/sessions", headers=_auth(newer)).status_code == 401
         assert "revoked" in browser.get("/keys").text
@@ -602,20 +674,28 @@ def test_keys_made_before_names_existed_survive_the_migration(database: str) -> 
             config.attributes["connection"] = conn
             command.upgrade(config, "0001")
             user_id, key = str(uuid.uuid4()), "cst_fromtheolddays"
-            conn.execute(sa.text("INSERT INTO users (id, name, created_at) VALUES "
-                                 "(:i, 'old', :t)"), {"i": user_id, "t": START.isoformat()})
-            conn.execute(sa.text(
-                "INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at) VALUES "
-                "(:i, :u, :h, 'cst_from', :t)"),
-                {"i": str(uuid.uuid4()), "u": user_id, "t": START.isoformat(),
-                 "h": __import__("hashlib").sha256(key.encode()).hexdigest()})
+            conn.execute(
+                sa.text("INSERT INTO users (id, name, created_at) VALUES (:i, 'old', :t)"),
+                {"i": user_id, "t": START.isoformat()},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO api_keys (id, user_id, key_hash, prefix, created_at) VALUES "
+                    "(:i, :u, :h, 'cst_from', :t)"
+                ),
+                {
+                    "i": str(uuid.uuid4()),
+                    "u": user_id,
+                    "t": START.isoformat(),
+                    "h": __import__("hashlib").sha256(key.encode()).hexdigest(),
+                },
+            )
         assert migrate(engine) == "0001"
     finally:
         engine.dispose()
     from claude_session.tracker.service.app import with_store
 
-    found = with_store(database, lambda store: (store.api_keys("old"),
-                                                store.user_for_api_key(key)))
+    found = with_store(database, lambda store: (store.api_keys("old"), store.user_for_api_key(key)))
     assert [(k.name, k.revoked_at) for k in found[0]] == [(None, None)]
     assert found[1] is not None and found[1].name == "old"
 
@@ -624,8 +704,12 @@ def test_keys_made_before_names_existed_survive_the_migration(database: str) -> 
 
 
 def _runs(*commands: str) -> list[MaintenanceRun]:
-    return [MaintenanceRun(command=c, status="ok" if n % 2 else "failed",
-                           run_at=START + timedelta(minutes=n)) for n, c in enumerate(commands)]
+    return [
+        MaintenanceRun(
+            command=c, status="ok" if n % 2 else "failed", run_at=START + timedelta(minutes=n)
+        )
+        for n, c in enumerate(commands)
+    ]
 
 
 def test_runs_get_a_command_type_from_their_command(tracker: Tracker) -> None:
@@ -635,20 +719,28 @@ def test_runs_get_a_command_type_from_their_command(tracker: Tracker) -> None:
         assert tracker.alice.post("/api/sessions", json=body(rec)).status_code == 201
     got = tracker.alice.get(f"/api/sessions/{first.id}").json()
     assert [r["command_type"] for r in got["maintenance_runs"]] == [
-        "npm audit", "npm audit", "scan.sh"]
+        "npm audit",
+        "npm audit",
+        "scan.sh",
+    ]
     assert tracker.count("command_types") == 3  # npm audit, scan.sh, make lint
     engine = create_engine(tracker.url)
     try:
         with engine.connect() as conn:
-            orphans = conn.execute(sa.text(
-                "SELECT count(*) FROM maintenance_runs r LEFT JOIN command_types t "
-                "ON t.id = r.command_type_id WHERE t.id IS NULL")).scalar_one()
+            orphans = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM maintenance_runs r LEFT JOIN command_types t "
+                    "ON t.id = r.command_type_id WHERE t.id IS NULL"
+                )
+            ).scalar_one()
         keys = sa.inspect(engine).get_foreign_keys("maintenance_runs")
     finally:
         engine.dispose()
     assert orphans == 0
-    assert any(k["referred_table"] == "command_types"
-               and k["constrained_columns"] == ["command_type_id"] for k in keys)
+    assert any(
+        k["referred_table"] == "command_types" and k["constrained_columns"] == ["command_type_id"]
+        for k in keys
+    )
 
 
 def test_runs_from_before_command_types_get_theirs_in_the_migration(database: str) -> None:
@@ -664,33 +756,53 @@ def test_runs_from_before_command_types_get_theirs_in_the_migration(database: st
             command.upgrade(config, "0003")
             ids = {n: str(uuid.uuid4()) for n in ("user", "app", "session", "r1", "r2", "r3")}
             stamp = START.isoformat()
-            conn.execute(sa.text("INSERT INTO users VALUES (:user, 'old', :t)"),
-                         {**ids, "t": stamp})
-            conn.execute(sa.text("INSERT INTO applications (id, name, user_id, created_at) "
-                                 "VALUES (:app, 'old-app', :user, :t)"), {**ids, "t": stamp})
-            for n, cmd in (("r1", "cargo audit"), ("r2", "cargo audit --deny warnings"),
-                           ("r3", "security-scan")):
-                conn.execute(sa.text(
-                    "INSERT INTO maintenance_runs (id, application_id, command, status, run_at) "
-                    "VALUES (:id, :app, :cmd, 'ok', :t)"),
-                    {"id": ids[n], "app": ids["app"], "cmd": cmd, "t": stamp})
+            conn.execute(
+                sa.text("INSERT INTO users VALUES (:user, 'old', :t)"), {**ids, "t": stamp}
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO applications (id, name, user_id, created_at) "
+                    "VALUES (:app, 'old-app', :user, :t)"
+                ),
+                {**ids, "t": stamp},
+            )
+            for n, cmd in (
+                ("r1", "cargo audit"),
+                ("r2", "cargo audit --deny warnings"),
+                ("r3", "security-scan"),
+            ):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO maintenance_runs "
+                        "(id, application_id, command, status, run_at) "
+                        "VALUES (:id, :app, :cmd, 'ok', :t)"
+                    ),
+                    {"id": ids[n], "app": ids["app"], "cmd": cmd, "t": stamp},
+                )
         assert migrate(engine) == "0003"
         with engine.connect() as conn:
-            rows = conn.execute(sa.text(
-                "SELECT r.command, t.name FROM maintenance_runs r JOIN command_types t "
-                "ON t.id = r.command_type_id ORDER BY r.command")).all()
+            rows = conn.execute(
+                sa.text(
+                    "SELECT r.command, t.name FROM maintenance_runs r JOIN command_types t "
+                    "ON t.id = r.command_type_id ORDER BY r.command"
+                )
+            ).all()
     finally:
         engine.dispose()
-    assert [tuple(r) for r in rows] == [("cargo audit", "cargo audit"),
-                                        ("cargo audit --deny warnings", "cargo audit"),
-                                        ("security-scan", "security-scan")]
+    assert [tuple(r) for r in rows] == [
+        ("cargo audit", "cargo audit"),
+        ("cargo audit --deny warnings", "cargo audit"),
+        ("security-scan", "security-scan"),
+    ]
 
 
 def test_the_ui_groups_runs_by_type(tracker: Tracker) -> None:
     key = create_api_key(tracker.url, "carol")
     rec = record(maintenance_runs=_runs("npm audit", "security-scan", "npm audit --json"))
-    assert tracker.anonymous.post("/api/sessions", json=body(rec),
-                                  headers=_auth(key)).status_code == 201
+    assert (
+        tracker.anonymous.post("/api/sessions", json=body(rec), headers=_auth(key)).status_code
+        == 201
+    )
     with _browser(tracker, key) as browser:
         page = browser.get(f"/sessions/{rec.id}").text
         groups = page.split('<h3 class="run-type">')[1:]
@@ -727,9 +839,20 @@ def served_by_cli(*argv: str, env: dict[str, str] | None = None) -> Iterator[str
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "claude_session.cli", "tracker", "serve", "--port", str(port),
-         *argv], env={**os.environ, "PYTHONPATH": SERVER, **(env or {})},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "claude_session.cli",
+            "tracker",
+            "serve",
+            "--port",
+            str(port),
+            *argv,
+        ],
+        env={**os.environ, "PYTHONPATH": SERVER, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -742,8 +865,9 @@ def served_by_cli(*argv: str, env: dict[str, str] | None = None) -> Iterator[str
                 raise AssertionError(f"the tracker did not start: {server.stderr.read()!r}")
             time.sleep(0.2)
         yield base
-        assert len(_children(server.pid)) >= (int(argv[argv.index("--workers") + 1])
-                                              if "--workers" in argv else 0)
+        assert len(_children(server.pid)) >= (
+            int(argv[argv.index("--workers") + 1]) if "--workers" in argv else 0
+        )
     finally:
         server.terminate()
         try:
@@ -761,8 +885,9 @@ def test_serve_with_two_workers_takes_concurrent_records(database: str) -> None:
         def send() -> None:
             with httpx.Client(base_url=base, headers=_auth(key), timeout=30) as client:
                 for _ in range(10):
-                    statuses.append(client.post("/api/sessions",
-                                                json=body(full_record())).status_code)
+                    statuses.append(
+                        client.post("/api/sessions", json=body(full_record())).status_code
+                    )
 
         threads = [threading.Thread(target=send) for _ in range(4)]
         for thread in threads:
@@ -778,10 +903,13 @@ def test_the_app_factory_reads_its_configuration_from_the_environment(tmp_path: 
     from claude_session.tracker.service.app import ServiceConfig, from_environment
 
     db = tmp_path / "from-env.db"
-    env = {"CLAUDE_SESSION_TRACKER_DATABASE": f"sqlite:///{db}",
-           "CLAUDE_SESSION_TRACKER_SECRET": "s3cret", "HOME": str(tmp_path),
-           "CLAUDE_SESSION_TRACKER_ORIGINS": "https://a.example, https://b.example",
-           "CLAUDE_SESSION_TRACKER_SECURE_COOKIES": "1"}
+    env = {
+        "CLAUDE_SESSION_TRACKER_DATABASE": f"sqlite:///{db}",
+        "CLAUDE_SESSION_TRACKER_SECRET": "s3cret",
+        "HOME": str(tmp_path),
+        "CLAUDE_SESSION_TRACKER_ORIGINS": "https://a.example, https://b.example",
+        "CLAUDE_SESSION_TRACKER_SECURE_COOKIES": "1",
+    }
     config = ServiceConfig.from_env(env)
     assert config.allowed_origins == ("https://a.example", "https://b.example")
     assert config.secure_cookies and "s3cret" not in repr(config)
@@ -792,8 +920,9 @@ def test_the_app_factory_reads_its_configuration_from_the_environment(tmp_path: 
             patch.setenv(name, value)
         app = from_environment()
     with serve(app) as base, httpx.Client(base_url=base) as browser:
-        answer = browser.post("/login", data={"api_key": key},
-                              headers={"Origin": "https://b.example"})
+        answer = browser.post(
+            "/login", data={"api_key": key}, headers={"Origin": "https://b.example"}
+        )
         assert answer.status_code == 303 and "secure" in answer.headers["set-cookie"].lower()
     assert db.exists()
 
@@ -805,8 +934,10 @@ def test_the_cookie_secret_signs_every_browser_out_when_changed(tmp_path: Path) 
         assert browser.post("/login", data={"api_key": key}).status_code == 303
         cookie = dict(browser.cookies)
         assert browser.get("/").status_code == 200
-    with serve(create_app(url, secret="two")) as base, \
-            httpx.Client(base_url=base, cookies=cookie) as browser:
+    with (
+        serve(create_app(url, secret="two")) as base,
+        httpx.Client(base_url=base, cookies=cookie) as browser,
+    ):
         assert browser.get("/").status_code == 303  # to the log-in page
 
 
@@ -827,8 +958,9 @@ def test_processes_starting_together_migrate_a_sqlite_file_once(tmp_path: Path) 
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     script = tmp_path / "migrate.py"
     script.write_text(_SQLITE_MIGRATOR.format(server=SERVER, url=url))
-    procs = [subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE)
-             for _ in range(4)]
+    procs = [
+        subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE) for _ in range(4)
+    ]
     errors = [p.communicate(timeout=120)[1].decode() for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
     engine = create_engine(url)
@@ -845,8 +977,13 @@ def test_processes_starting_together_migrate_a_sqlite_file_once(tmp_path: Path) 
 
 def _many(tracker: Tracker, count: int) -> list[str]:
     """``count`` sessions, several sharing a start time; their ids newest first."""
-    sent = [record(started_at=START + timedelta(hours=n // 3), ended_at=START + timedelta(
-        hours=n // 3, minutes=5)) for n in range(count)]
+    sent = [
+        record(
+            started_at=START + timedelta(hours=n // 3),
+            ended_at=START + timedelta(hours=n // 3, minutes=5),
+        )
+        for n in range(count)
+    ]
     for rec in sent:
         assert tracker.alice.post("/api/sessions", json=body(rec)).status_code == 201
     everything = tracker.alice.get("/api/sessions", params={"limit": 500}).json()["sessions"]
@@ -867,10 +1004,16 @@ def test_cursor_pages_walk_every_session_once_in_order(tracker: Tracker) -> None
     assert seen == newest_first
 
 
-@pytest.mark.parametrize("params", [{"cursor": "junk"}, {"cursor": "W10", "limit": "5"},
-                                    {"cursor": "x" * 3000}, {"cursor": "a%00"}])
-def test_a_cursor_the_tracker_did_not_make_is_400(tracker: Tracker,
-                                                  params: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": "junk"},
+        {"cursor": "W10", "limit": "5"},
+        {"cursor": "x" * 3000},
+        {"cursor": "a%00"},
+    ],
+)
+def test_a_cursor_the_tracker_did_not_make_is_400(tracker: Tracker, params: dict[str, str]) -> None:
     answer = tracker.alice.get("/api/sessions", params=params)
     assert answer.status_code == 400 and answer.json()["field"] == "cursor"
 
@@ -878,8 +1021,9 @@ def test_a_cursor_the_tracker_did_not_make_is_400(tracker: Tracker,
 def test_cursor_and_offset_together_are_400(tracker: Tracker) -> None:
     _many(tracker, 3)
     first = tracker.alice.get("/api/sessions", params={"limit": 1}).json()
-    answer = tracker.alice.get("/api/sessions", params={"cursor": first["next_cursor"],
-                                                        "offset": 1})
+    answer = tracker.alice.get(
+        "/api/sessions", params={"cursor": first["next_cursor"], "offset": 1}
+    )
     assert answer.status_code == 400 and answer.json()["field"] == "cursor"
 
 

@@ -22,8 +22,13 @@ playwright = pytest.importorskip("playwright.sync_api", reason="pip install play
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 @pytest.fixture(scope="module")
@@ -49,25 +54,63 @@ def site(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     today = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
     for day in range(12):
         start = today - timedelta(days=day * 2)
-        store.save(owner, record(
-            started_at=start, ended_at=start + timedelta(minutes=30 + day * 7),
-            duration_minutes=30 + day * 7, starting_branch="main", ending_branch=f"feature/{day}",
-            commits_count=day % 4, tokens_input=20_000 + day * 3_000, tokens_output=4_000,
-            summary=f"Worked on part {day} of the widget parser"))
-    store.save(owner, record(application_name="gears", repository_url="github.com/acme/gears",
-                             started_at=today, ended_at=today, summary="Gears work"))
-    store.save(owner, full_record(
-        started_at=today + timedelta(hours=3), ended_at=today + timedelta(hours=4),
-        summary="Release prep: audit and security scan",
-        maintenance_runs=[
-            MaintenanceRun(command="npm audit", status="ok", results={"vulnerabilities": 0},
-                           notes="clean", run_at=today + timedelta(hours=3, minutes=10)),
-            MaintenanceRun(command="security-scan", status="failed",
-                           results={"high": 1}, run_at=today + timedelta(hours=3, minutes=40)),
-        ]))
-    store.save(owner, record(application_name="widgets", repository_url="github.com/fork/widgets",
-                             started_at=today - timedelta(days=40),
-                             ended_at=today - timedelta(days=40), summary="The fork"))
+        store.save(
+            owner,
+            record(
+                started_at=start,
+                ended_at=start + timedelta(minutes=30 + day * 7),
+                duration_minutes=30 + day * 7,
+                starting_branch="main",
+                ending_branch=f"feature/{day}",
+                commits_count=day % 4,
+                tokens_input=20_000 + day * 3_000,
+                tokens_output=4_000,
+                summary=f"Worked on part {day} of the widget parser",
+            ),
+        )
+    store.save(
+        owner,
+        record(
+            application_name="gears",
+            repository_url="github.com/acme/gears",
+            started_at=today,
+            ended_at=today,
+            summary="Gears work",
+        ),
+    )
+    store.save(
+        owner,
+        full_record(
+            started_at=today + timedelta(hours=3),
+            ended_at=today + timedelta(hours=4),
+            summary="Release prep: audit and security scan",
+            maintenance_runs=[
+                MaintenanceRun(
+                    command="npm audit",
+                    status="ok",
+                    results={"vulnerabilities": 0},
+                    notes="clean",
+                    run_at=today + timedelta(hours=3, minutes=10),
+                ),
+                MaintenanceRun(
+                    command="security-scan",
+                    status="failed",
+                    results={"high": 1},
+                    run_at=today + timedelta(hours=3, minutes=40),
+                ),
+            ],
+        ),
+    )
+    store.save(
+        owner,
+        record(
+            application_name="widgets",
+            repository_url="github.com/fork/widgets",
+            started_at=today - timedelta(days=40),
+            ended_at=today - timedelta(days=40),
+            summary="The fork",
+        ),
+    )
     theirs = record(application_name="secret-project", repository_url="github.com/bob/secret")
     store.save(other, theirs)
     with serve(app) as base:
@@ -75,7 +118,8 @@ def site(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
 
 
 def test_log_in_open_an_application_open_a_session_see_its_runs(
-        browser: Any, site: tuple[str, str, str]) -> None:
+    browser: Any, site: tuple[str, str, str]
+) -> None:
     base, key, _ = site
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{base}/")
@@ -151,8 +195,9 @@ def test_log_in_returns_to_the_page_asked_for(browser: Any, site: tuple[str, str
     page.close()
 
 
-def test_two_applications_of_one_name_are_told_apart(browser: Any,
-                                                     site: tuple[str, str, str]) -> None:
+def test_two_applications_of_one_name_are_told_apart(
+    browser: Any, site: tuple[str, str, str]
+) -> None:
     base, key, _ = site
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors = _errors(page)
@@ -167,8 +212,9 @@ def test_two_applications_of_one_name_are_told_apart(browser: Any,
     page.close()
 
 
-def test_runs_are_grouped_by_type_and_keys_are_managed(browser: Any,
-                                                       site: tuple[str, str, str]) -> None:
+def test_runs_are_grouped_by_type_and_keys_are_managed(
+    browser: Any, site: tuple[str, str, str]
+) -> None:
     base, key, _ = site
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors = _errors(page)
@@ -206,8 +252,9 @@ def test_a_missing_page_is_a_styled_404(browser: Any, site: tuple[str, str, str]
 
 
 @pytest.mark.parametrize("path", ["/", "/applications", "/sessions", "/keys", "/login"])
-def test_pages_fit_a_phone_without_sideways_scrolling(browser: Any, site: tuple[str, str, str],
-                                                      path: str) -> None:
+def test_pages_fit_a_phone_without_sideways_scrolling(
+    browser: Any, site: tuple[str, str, str], path: str
+) -> None:
     base, key, _ = site
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     _log_in(page, base, key)
@@ -222,22 +269,30 @@ def test_pages_fit_a_phone_without_sideways_scrolling(browser: Any, site: tuple[
         page.goto(f"{base}{path}")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, (path, width)
-    name = {"/": "sessions", "/applications": "application", "/sessions": "session",
-            "/keys": "keys", "/login": "login"}[path]
+    name = {
+        "/": "sessions",
+        "/applications": "application",
+        "/sessions": "session",
+        "/keys": "keys",
+        "/login": "login",
+    }[path]
     page.screenshot(path=str(ARTIFACTS / f"tracker-phone-{name}.png"), full_page=True)
     page.close()
 
 
-def test_a_login_form_on_another_site_cannot_sign_anyone_in(browser: Any,
-                                                            site: tuple[str, str, str]) -> None:
+def test_a_login_form_on_another_site_cannot_sign_anyone_in(
+    browser: Any, site: tuple[str, str, str]
+) -> None:
     """Login CSRF: an attacker's page posts its own key to the tracker; the browser sends the
     attacker's Origin and the tracker refuses it, so no session cookie is set."""
     import http.server
     import threading
 
     base, key, _ = site
-    form = (f'<form method="post" action="{base}/login"><input name="api_key" value="{key}">'
-            f'<button id="go">go</button></form>').encode()
+    form = (
+        f'<form method="post" action="{base}/login"><input name="api_key" value="{key}">'
+        f'<button id="go">go</button></form>'
+    ).encode()
 
     class Evil(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
@@ -264,8 +319,9 @@ def test_a_login_form_on_another_site_cannot_sign_anyone_in(browser: Any,
         evil.shutdown()
 
 
-def test_tracker_serve_on_the_local_database_signs_its_owner_in(browser: Any,
-                                                                tmp_path: Path) -> None:
+def test_tracker_serve_on_the_local_database_signs_its_owner_in(
+    browser: Any, tmp_path: Path
+) -> None:
     """The default local database keeps this machine's history under the user `local`; the
     sign-in link `tracker serve` prints opens it without guessing that name."""
     import os
@@ -280,16 +336,22 @@ def test_tracker_serve_on_the_local_database_signs_its_owner_in(browser: Any,
     from claude_session.tracker.service.app import with_store
 
     local_db = Paths(Settings.from_env().home).tracker_db
-    with_store(f"sqlite:///{local_db}", lambda store: store.save(
-        store.user("local"), record(summary="MY-OWN-HISTORY")))
+    with_store(
+        f"sqlite:///{local_db}",
+        lambda store: store.save(store.user("local"), record(summary="MY-OWN-HISTORY")),
+    )
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "server")}
     env.pop("CLAUDE_SESSION_TRACKER_DATABASE", None)
-    server = subprocess.Popen([sys.executable, "-m", "claude_session.cli", "tracker", "serve",
-                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "claude_session.cli", "tracker", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline, said = time.monotonic() + 60, ""
         while "/login/link/" not in said:

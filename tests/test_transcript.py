@@ -34,6 +34,7 @@ _clock = count()
 
 # -- building realistic lines -------------------------------------------------------------------
 
+
 def _timestamp() -> str:
     seconds = next(_clock)
     return f"2026-11-20T10:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{seconds % 1000:03d}Z"
@@ -41,10 +42,16 @@ def _timestamp() -> str:
 
 def _common(kind: str, **extra: Any) -> dict[str, Any]:
     line: dict[str, Any] = {
-        "parentUuid": "0b6f1c9e-0000-4000-8000-000000000000", "isSidechain": False,
-        "userType": "external", "cwd": "/home/dev/shop", "sessionId": SESSION,
-        "version": "2.1.197", "gitBranch": "main", "type": kind,
-        "uuid": f"uuid-{next(_clock)}", "timestamp": _timestamp(),
+        "parentUuid": "0b6f1c9e-0000-4000-8000-000000000000",
+        "isSidechain": False,
+        "userType": "external",
+        "cwd": "/home/dev/shop",
+        "sessionId": SESSION,
+        "version": "2.1.197",
+        "gitBranch": "main",
+        "type": kind,
+        "uuid": f"uuid-{next(_clock)}",
+        "timestamp": _timestamp(),
     }
     line.update(extra)
     return line
@@ -56,28 +63,60 @@ def user(text: str) -> dict[str, Any]:
 
 def tool_result(tool_use_id: str, text: str) -> dict[str, Any]:
     block = {"type": "tool_result", "tool_use_id": tool_use_id, "content": text}
-    return _common("user", message={"role": "user", "content": [block]},
-                   toolUseResult={"stdout": text, "stderr": "", "interrupted": False})
+    return _common(
+        "user",
+        message={"role": "user", "content": [block]},
+        toolUseResult={"stdout": text, "stderr": "", "interrupted": False},
+    )
 
 
-def assistant(message_id: str, request_id: str | None, *, input: int = 0, output: int = 0,
-              cache_creation: int = 0, cache_read: int = 0, split: tuple[int, int] | None = None,
-              model: str = MODEL, block: str = "text", **extra: Any) -> dict[str, Any]:
+def assistant(
+    message_id: str,
+    request_id: str | None,
+    *,
+    input: int = 0,
+    output: int = 0,
+    cache_creation: int = 0,
+    cache_read: int = 0,
+    split: tuple[int, int] | None = None,
+    model: str = MODEL,
+    block: str = "text",
+    **extra: Any,
+) -> dict[str, Any]:
     usage: dict[str, Any] = {
-        "input_tokens": input, "cache_creation_input_tokens": cache_creation,
-        "cache_read_input_tokens": cache_read, "output_tokens": output,
+        "input_tokens": input,
+        "cache_creation_input_tokens": cache_creation,
+        "cache_read_input_tokens": cache_read,
+        "output_tokens": output,
         "service_tier": "standard",
     }
     if split is not None:
-        usage["cache_creation"] = {"ephemeral_5m_input_tokens": split[0],
-                                   "ephemeral_1h_input_tokens": split[1]}
-    content = {"text": [{"type": "text", "text": "Looking at the file now."}],
-               "thinking": [{"type": "thinking", "thinking": "The user wants...",
-                             "signature": "x"}],
-               "tool_use": [{"type": "tool_use", "id": "toolu_01", "name": "Bash",
-                             "input": {"command": "pytest -q"}}]}[block]
-    message = {"id": message_id, "type": "message", "role": "assistant", "model": model,
-               "content": content, "stop_reason": None, "stop_sequence": None, "usage": usage}
+        usage["cache_creation"] = {
+            "ephemeral_5m_input_tokens": split[0],
+            "ephemeral_1h_input_tokens": split[1],
+        }
+    content = {
+        "text": [{"type": "text", "text": "Looking at the file now."}],
+        "thinking": [{"type": "thinking", "thinking": "The user wants...", "signature": "x"}],
+        "tool_use": [
+            {
+                "type": "tool_use",
+                "id": "toolu_01",
+                "name": "Bash",
+                "input": {"command": "pytest -q"},
+            }
+        ],
+    }[block]
+    message = {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": usage,
+    }
     line = _common("assistant", message=message, **extra)
     if request_id is not None:
         line["requestId"] = request_id
@@ -103,37 +142,84 @@ def totals(usage: Usage) -> tuple[int, int, int, int, int]:
 
 # -- a realistic session -------------------------------------------------------------------------
 
+
 def realistic_session() -> list[dict[str, Any] | str]:
     return [
         _common("file-history-snapshot", messageId="m0", snapshot={"trackedFileBackups": {}}),
         user("Fix the failing checkout test"),
         # msg_A streamed as three blocks; output grows from 5 to 120.
-        assistant("msg_A", "req_A", input=10, output=5, cache_creation=2000, split=(1500, 500),
-                  cache_read=15000, block="thinking"),
-        assistant("msg_A", "req_A", input=10, output=5, cache_creation=2000, split=(1500, 500),
-                  cache_read=15000, block="text"),
-        assistant("msg_A", "req_A", input=10, output=120, cache_creation=2000, split=(1500, 500),
-                  cache_read=15000, block="tool_use"),
+        assistant(
+            "msg_A",
+            "req_A",
+            input=10,
+            output=5,
+            cache_creation=2000,
+            split=(1500, 500),
+            cache_read=15000,
+            block="thinking",
+        ),
+        assistant(
+            "msg_A",
+            "req_A",
+            input=10,
+            output=5,
+            cache_creation=2000,
+            split=(1500, 500),
+            cache_read=15000,
+            block="text",
+        ),
+        assistant(
+            "msg_A",
+            "req_A",
+            input=10,
+            output=120,
+            cache_creation=2000,
+            split=(1500, 500),
+            cache_read=15000,
+            block="tool_use",
+        ),
         # A tool result that talks about usage: quoted inside a string, it is escaped.
         tool_result("toolu_01", 'FAILED test_checkout {"usage": {"input_tokens": 99999}}'),
         "",
         # msg_B: no split, two copies.
         assistant("msg_B", "req_B", input=4, output=8, cache_creation=100, cache_read=17000),
-        assistant("msg_B", "req_B", input=4, output=300, cache_creation=100, cache_read=17000,
-                  block="tool_use"),
+        assistant(
+            "msg_B",
+            "req_B",
+            input=4,
+            output=300,
+            cache_creation=100,
+            cache_read=17000,
+            block="tool_use",
+        ),
         _common("system", subtype="informational", content="Hook ran", level="info"),
-        _common("system", subtype="compact_boundary", parentUuid=None,
-                logicalParentUuid="uuid-1", content="Conversation compacted",
-                compactMetadata={"trigger": "auto", "preTokens": 155000}),
-        _common("user", isCompactSummary=True,
-                message={"role": "user", "content": "This session is being continued..."}),
+        _common(
+            "system",
+            subtype="compact_boundary",
+            parentUuid=None,
+            logicalParentUuid="uuid-1",
+            content="Conversation compacted",
+            compactMetadata={"trigger": "auto", "preTokens": 155000},
+        ),
+        _common(
+            "user",
+            isCompactSummary=True,
+            message={"role": "user", "content": "This session is being continued..."},
+        ),
         {"type": "summary", "summary": "Fixing checkout tests", "leafUuid": "uuid-9"},
         # msg_C written without a requestId (older builds): two copies, one response.
         assistant("msg_C", None, input=3, output=50, cache_read=1000),
         assistant("msg_C", None, input=3, output=50, cache_read=1000),
         # /btw replays msg_B in a sidechain with a new request id: not a new response.
-        assistant("msg_B", "req_btw", input=4, output=300, cache_creation=100, cache_read=17000,
-                  isSidechain=True),
+        assistant(
+            "msg_B",
+            "req_btw",
+            input=4,
+            output=300,
+            cache_creation=100,
+            cache_read=17000,
+            isSidechain=True,
+        ),
         # A sidechain response of its own counts.
         assistant("msg_D", "req_D", input=7, output=70, isSidechain=True),
         # Locally made messages are not API responses.
@@ -163,79 +249,116 @@ def test_realistic_session_counts_each_response_once(tmp_path: Path) -> None:
 
 def test_naive_sum_would_overcount_the_same_session(tmp_path: Path) -> None:
     """Guards the fixture: it really repeats usage, so the dedupe above is doing work."""
-    naive_output = sum(line["message"]["usage"]["output_tokens"] for line in realistic_session()
-                       if isinstance(line, dict) and line.get("type") == "assistant")
+    naive_output = sum(
+        line["message"]["usage"]["output_tokens"]
+        for line in realistic_session()
+        if isinstance(line, dict) and line.get("type") == "assistant"
+    )
     usage = usage_from_transcript(write(tmp_path / "s.jsonl", realistic_session()))
     assert naive_output > usage.output
 
 
 def test_cache_creation_prefers_the_5m_and_1h_split(tmp_path: Path) -> None:
-    path = write(tmp_path / "s.jsonl", [
-        assistant("msg_1", "req_1", cache_creation=10, split=(300, 40)),
-        assistant("msg_2", "req_2", cache_creation=25),
-    ])
+    path = write(
+        tmp_path / "s.jsonl",
+        [
+            assistant("msg_1", "req_1", cache_creation=10, split=(300, 40)),
+            assistant("msg_2", "req_2", cache_creation=25),
+        ],
+    )
     assert usage_from_transcript(path).cache_creation == 340 + 25
 
 
 def test_the_largest_copy_wins_whatever_the_order(tmp_path: Path) -> None:
-    path = write(tmp_path / "s.jsonl", [
-        assistant("msg_1", "req_1", input=5, output=400),
-        assistant("msg_1", "req_1", input=5, output=12),
-    ])
+    path = write(
+        tmp_path / "s.jsonl",
+        [
+            assistant("msg_1", "req_1", input=5, output=400),
+            assistant("msg_1", "req_1", input=5, output=12),
+        ],
+    )
     assert totals(usage_from_transcript(path)) == (5, 400, 0, 0, 1)
 
 
 def test_copy_without_request_id_is_the_same_response(tmp_path: Path) -> None:
-    path = write(tmp_path / "s.jsonl", [
-        assistant("msg_1", "req_1", input=5, output=10),
-        assistant("msg_1", None, input=5, output=60),
-        assistant("msg_2", None, input=1, output=1),
-    ])
+    path = write(
+        tmp_path / "s.jsonl",
+        [
+            assistant("msg_1", "req_1", input=5, output=10),
+            assistant("msg_1", None, input=5, output=60),
+            assistant("msg_2", None, input=1, output=1),
+        ],
+    )
     assert totals(usage_from_transcript(path)) == (6, 61, 0, 0, 2)
 
 
 def test_sidechain_replay_before_its_parent_is_still_dropped(tmp_path: Path) -> None:
-    path = write(tmp_path / "s.jsonl", [
-        assistant("msg_1", "req_btw", input=1, output=900, cache_read=5000, isSidechain=True),
-        assistant("msg_1", "req_1", input=1, output=10, cache_read=5000),
-    ])
+    path = write(
+        tmp_path / "s.jsonl",
+        [
+            assistant("msg_1", "req_btw", input=1, output=900, cache_read=5000, isSidechain=True),
+            assistant("msg_1", "req_1", input=1, output=10, cache_read=5000),
+        ],
+    )
     assert totals(usage_from_transcript(path)) == (1, 10, 0, 5000, 1)
 
 
 def test_sidechain_copies_of_one_message_are_one_response(tmp_path: Path) -> None:
-    path = write(tmp_path / "s.jsonl", [
-        assistant("msg_1", "req_1", output=10, isSidechain=True),
-        assistant("msg_1", "req_2", output=25, isSidechain=True),
-    ])
+    path = write(
+        tmp_path / "s.jsonl",
+        [
+            assistant("msg_1", "req_1", output=10, isSidechain=True),
+            assistant("msg_1", "req_2", output=25, isSidechain=True),
+        ],
+    )
     assert totals(usage_from_transcript(path)) == (0, 25, 0, 0, 1)
 
 
 def test_distinct_request_ids_of_one_message_outside_sidechains_both_count(tmp_path: Path) -> None:
-    path = write(tmp_path / "s.jsonl", [
-        assistant("msg_1", "req_1", output=10),
-        assistant("msg_1", "req_2", output=20),
-    ])
+    path = write(
+        tmp_path / "s.jsonl",
+        [
+            assistant("msg_1", "req_1", output=10),
+            assistant("msg_1", "req_2", output=20),
+        ],
+    )
     assert totals(usage_from_transcript(path)) == (0, 30, 0, 0, 2)
 
 
 def test_subagent_transcripts_are_added_and_deduplicated_across_files(tmp_path: Path) -> None:
-    main = write(tmp_path / f"{SESSION}.jsonl", [
-        user("Review the diff with a subagent"),
-        assistant("msg_main", "req_main", input=10, output=100, cache_read=2000),
-    ])
+    main = write(
+        tmp_path / f"{SESSION}.jsonl",
+        [
+            user("Review the diff with a subagent"),
+            assistant("msg_main", "req_main", input=10, output=100, cache_read=2000),
+        ],
+    )
     subagents = tmp_path / SESSION / "subagents"
-    write(subagents / "agent-a1.jsonl", [
-        user("Review this diff") | {"isSidechain": True, "agentId": "a1"},
-        assistant("msg_sub1", "req_sub1", input=3, output=5, isSidechain=True, agentId="a1"),
-        assistant("msg_sub1", "req_sub1", input=3, output=30, isSidechain=True, agentId="a1"),
-    ])
-    write(subagents / "agent-a2.jsonl", [
-        # The same response seen in two subagent files, and a replay of the parent's.
-        assistant("msg_sub1", "req_sub1", input=3, output=30, isSidechain=True, agentId="a2"),
-        assistant("msg_main", "req_side", input=10, output=100, cache_read=2000,
-                  isSidechain=True, agentId="a2"),
-        assistant("msg_sub2", "req_sub2", input=4, output=40, isSidechain=True, agentId="a2"),
-    ])
+    write(
+        subagents / "agent-a1.jsonl",
+        [
+            user("Review this diff") | {"isSidechain": True, "agentId": "a1"},
+            assistant("msg_sub1", "req_sub1", input=3, output=5, isSidechain=True, agentId="a1"),
+            assistant("msg_sub1", "req_sub1", input=3, output=30, isSidechain=True, agentId="a1"),
+        ],
+    )
+    write(
+        subagents / "agent-a2.jsonl",
+        [
+            # The same response seen in two subagent files, and a replay of the parent's.
+            assistant("msg_sub1", "req_sub1", input=3, output=30, isSidechain=True, agentId="a2"),
+            assistant(
+                "msg_main",
+                "req_side",
+                input=10,
+                output=100,
+                cache_read=2000,
+                isSidechain=True,
+                agentId="a2",
+            ),
+            assistant("msg_sub2", "req_sub2", input=4, output=40, isSidechain=True, agentId="a2"),
+        ],
+    )
     (subagents / "notes.txt").write_text('{"usage": 1}\n')
 
     with_subagents = usage_from_transcript(main)
@@ -250,7 +373,8 @@ def test_missing_transcript_gives_zero_usage(tmp_path: Path) -> None:
 
 
 def test_unreadable_transcript_gives_zero_and_a_warning(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     folder = tmp_path / "s.jsonl"  # opening a folder fails like any unreadable file
     folder.mkdir()
     with caplog.at_level(logging.WARNING, logger="claude_session.transcript"):
@@ -260,7 +384,8 @@ def test_unreadable_transcript_gives_zero_and_a_warning(
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_permission_denied_gives_zero_and_a_warning(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = write(tmp_path / "s.jsonl", [assistant("msg_1", "req_1", output=5)])
     path.chmod(0)
     with caplog.at_level(logging.WARNING, logger="claude_session.transcript"):
@@ -269,11 +394,14 @@ def test_permission_denied_gives_zero_and_a_warning(
 
 
 def test_session_filter_skips_lines_of_other_sessions(tmp_path: Path) -> None:
-    path = write(tmp_path / "s.jsonl", [
-        assistant("msg_1", "req_1", output=10),
-        assistant("msg_2", "req_2", output=20, sessionId=OTHER_SESSION),
-        assistant("msg_3", "req_3", output=40) | {"sessionId": None},
-    ])
+    path = write(
+        tmp_path / "s.jsonl",
+        [
+            assistant("msg_1", "req_1", output=10),
+            assistant("msg_2", "req_2", output=20, sessionId=OTHER_SESSION),
+            assistant("msg_3", "req_3", output=40) | {"sessionId": None},
+        ],
+    )
     assert usage_from_transcript(path, session_id=SESSION).output == 50
     assert usage_from_transcript(path, session_id=OTHER_SESSION).output == 60
     assert usage_from_transcript(path).output == 70
@@ -281,10 +409,13 @@ def test_session_filter_skips_lines_of_other_sessions(tmp_path: Path) -> None:
 
 def test_overlong_line_is_skipped_and_the_next_line_still_read(tmp_path: Path) -> None:
     long_text = "x" * 5000
-    path = write(tmp_path / "s.jsonl", [
-        assistant("msg_1", "req_1", output=1) | {"padding": long_text},
-        assistant("msg_2", "req_2", output=2),
-    ])
+    path = write(
+        tmp_path / "s.jsonl",
+        [
+            assistant("msg_1", "req_1", output=1) | {"padding": long_text},
+            assistant("msg_2", "req_2", output=2),
+        ],
+    )
     usage = usage_from_transcript(path, max_line_bytes=1000)
     assert (usage.output, usage.bad_lines, usage.lines) == (2, 1, 2)
 
@@ -299,24 +430,31 @@ def test_invalid_utf8_and_non_object_lines_are_bad_not_fatal(tmp_path: Path) -> 
 
 def test_nonsense_token_values_count_as_zero(tmp_path: Path) -> None:
     line = assistant("msg_1", "req_1", input=4)
-    line["message"]["usage"].update(output_tokens=-50, cache_read_input_tokens="12",
-                                    cache_creation_input_tokens=True)
+    line["message"]["usage"].update(
+        output_tokens=-50, cache_read_input_tokens="12", cache_creation_input_tokens=True
+    )
     assert totals(usage_from_transcript(write(tmp_path / "s.jsonl", [line]))) == (4, 0, 0, 0, 1)
 
 
 def test_timestamps_span_the_counted_responses(tmp_path: Path) -> None:
-    path = write(tmp_path / "s.jsonl", [
-        user("hi") | {"timestamp": "2026-11-20T09:00:00.000Z"},
-        assistant("msg_1", "req_1", output=1) | {"timestamp": "2026-11-20T09:00:05.000Z"},
-        assistant("msg_2", "req_2", output=1) | {"timestamp": "2026-11-20T11:30:00.000Z"},
-        assistant("msg_3", "req_3", model="<synthetic>", timestamp="2026-11-20T12:00:00.000Z"),
-    ])
+    path = write(
+        tmp_path / "s.jsonl",
+        [
+            user("hi") | {"timestamp": "2026-11-20T09:00:00.000Z"},
+            assistant("msg_1", "req_1", output=1) | {"timestamp": "2026-11-20T09:00:05.000Z"},
+            assistant("msg_2", "req_2", output=1) | {"timestamp": "2026-11-20T11:30:00.000Z"},
+            assistant("msg_3", "req_3", model="<synthetic>", timestamp="2026-11-20T12:00:00.000Z"),
+        ],
+    )
     usage = usage_from_transcript(path)
     assert (usage.first_timestamp, usage.last_timestamp) == (
-        "2026-11-20T09:00:05.000Z", "2026-11-20T11:30:00.000Z")
+        "2026-11-20T09:00:05.000Z",
+        "2026-11-20T11:30:00.000Z",
+    )
 
 
 # -- where transcripts live ---------------------------------------------------------------------
+
 
 def test_transcript_path_replaces_every_non_alphanumeric_character(isolated_home: Path) -> None:
     path = transcript_path_for(isolated_home, Path("/home/dev/my_shop.v2"), SESSION)
@@ -342,8 +480,9 @@ def test_project_dir_name_matches_claude_codes_javascript() -> None:
         "console.log(JSON.stringify(JSON.parse(require('fs').readFileSync(0,'utf8')).map(f)))"
     )
     names = ["/home/dev/shop", "/x/" + "é" * 300, "/" + "deep/" * 60 + "🎉", "/tmp/ü" + "x" * 250]
-    out = subprocess.run(["node", "-e", script], input=json.dumps(names), text=True,
-                         capture_output=True, check=True).stdout
+    out = subprocess.run(
+        ["node", "-e", script], input=json.dumps(names), text=True, capture_output=True, check=True
+    ).stdout
     assert [project_dir_name(n) for n in names] == json.loads(out)
 
 
@@ -369,6 +508,7 @@ def test_session_ids_that_are_not_file_names_are_refused(isolated_home: Path, ba
 
 # -- a 100 MB transcript -----------------------------------------------------------------------
 
+
 def _write_big_transcript(path: Path, target_bytes: int) -> tuple[int, int, int]:
     """Turns of prompt, 3 streamed copies, tool result; returns (input, output, responses)."""
     expected_input = expected_output = turns = 0
@@ -378,10 +518,14 @@ def _write_big_transcript(path: Path, target_bytes: int) -> tuple[int, int, int]
             turns += 1
             mid, rid = f"msg_{turns:08d}", f"req_{turns:08d}"
             inp, out = turns % 97 + 1, turns % 89 + 50
-            lines = [user(f"step {turns}")] + [
-                assistant(mid, rid, input=inp, output=grow, cache_read=20000, block=block)
-                for grow, block in ((1, "thinking"), (out // 2, "text"), (out, "tool_use"))
-            ] + [tool_result("toolu_01", output_text)]
+            lines = (
+                [user(f"step {turns}")]
+                + [
+                    assistant(mid, rid, input=inp, output=grow, cache_read=20000, block=block)
+                    for grow, block in ((1, "thinking"), (out // 2, "text"), (out, "tool_use"))
+                ]
+                + [tool_result("toolu_01", output_text)]
+            )
             handle.write("".join(dumps(line) + "\n" for line in lines))
             expected_input += inp
             expected_output += out
@@ -407,8 +551,13 @@ def test_100mb_transcript_is_streamed_in_bounded_memory(tmp_path: Path) -> None:
 
 # -- properties ---------------------------------------------------------------------------------
 
-_token = st.one_of(st.integers(-1000, 10**7), st.floats(allow_nan=True), st.none(),
-                   st.text(max_size=3), st.booleans())
+_token = st.one_of(
+    st.integers(-1000, 10**7),
+    st.floats(allow_nan=True),
+    st.none(),
+    st.text(max_size=3),
+    st.booleans(),
+)
 
 
 @st.composite
@@ -427,12 +576,18 @@ def _line(draw: st.DrawFn) -> str:
         timestamp=f"2026-11-20T10:00:{draw(st.integers(0, 59)):02d}.000Z",
     )
     usage = line["message"]["usage"]
-    for name in ("input_tokens", "output_tokens", "cache_read_input_tokens",
-                 "cache_creation_input_tokens"):
+    for name in (
+        "input_tokens",
+        "output_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+    ):
         usage[name] = draw(_token)
     if draw(st.booleans()):
-        usage["cache_creation"] = {"ephemeral_5m_input_tokens": draw(_token),
-                                   "ephemeral_1h_input_tokens": draw(_token)}
+        usage["cache_creation"] = {
+            "ephemeral_5m_input_tokens": draw(_token),
+            "ephemeral_1h_input_tokens": draw(_token),
+        }
     return dumps(line) if draw(st.booleans()) else json.dumps(line)  # spaced JSON too
 
 
@@ -440,8 +595,9 @@ def _accounting(usage: Usage) -> tuple[Any, ...]:
     return (totals(usage), usage.models, usage.first_timestamp, usage.last_timestamp)
 
 
-_settings = settings(max_examples=150, deadline=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+_settings = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @_settings

@@ -21,25 +21,48 @@ from helpers.gitrepo import commit_file, git, make_repo
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = ROOT / "hooks"
 SERVER = ROOT / "server"
-SCRIPTS = {"SessionStart": "session_start", "Stop": "stop", "PreCompact": "pre_compact",
-           "SessionEnd": "session_end", "UserPromptSubmit": "user_prompt_submit"}
+SCRIPTS = {
+    "SessionStart": "session_start",
+    "Stop": "stop",
+    "PreCompact": "pre_compact",
+    "SessionEnd": "session_end",
+    "UserPromptSubmit": "user_prompt_submit",
+}
 HANG_GUARD = 60  # seconds: a hook still running then is hung (its own deadlines are far below)
 
 
-def hook(event: str, cwd: Path, *, session_id: str = "s1", env: dict[str, str] | None = None,
-         **extra: Any) -> dict[str, Any] | None:
+def hook(
+    event: str,
+    cwd: Path,
+    *,
+    session_id: str = "s1",
+    env: dict[str, str] | None = None,
+    **extra: Any,
+) -> dict[str, Any] | None:
     data = {"session_id": session_id, "cwd": str(cwd), "hook_event_name": event, **extra}
-    proc = subprocess.run([sys.executable, str(HOOKS / f"{SCRIPTS[event]}.py")],
-                          input=json.dumps(data), capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})}, timeout=HANG_GUARD)
+    proc = subprocess.run(
+        [sys.executable, str(HOOKS / f"{SCRIPTS[event]}.py")],
+        input=json.dumps(data),
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=HANG_GUARD,
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout) if proc.stdout.strip() else None
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "claude_session.cli", *args], cwd=cwd,
-                          env={**os.environ, "PYTHONPATH": str(SERVER)}, capture_output=True,
-                          text=True, timeout=HANG_GUARD, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "claude_session.cli", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(SERVER)},
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture
@@ -64,8 +87,7 @@ def test_H4_dev_zero_as_transcript_never_hangs_a_hook(event: str, repo: Path) ->
 
 
 @pytest.mark.parametrize("event", ["PreCompact", "SessionEnd"])
-def test_H5_fifo_as_transcript_never_hangs_a_hook(event: str, repo: Path,
-                                                   tmp_path: Path) -> None:
+def test_H5_fifo_as_transcript_never_hangs_a_hook(event: str, repo: Path, tmp_path: Path) -> None:
     fifo = tmp_path / "t.jsonl"
     os.mkfifo(fifo)
     hook("SessionStart", repo, source="startup")
@@ -74,7 +96,8 @@ def test_H5_fifo_as_transcript_never_hangs_a_hook(event: str, repo: Path,
 
 
 def test_H6_a_stored_bad_transcript_path_never_blocks_later_starts_or_sync(
-        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     fifo = tmp_path / "fifo.jsonl"
     os.mkfifo(fifo)
     hook("SessionStart", repo, session_id="dead", source="startup")
@@ -110,7 +133,8 @@ def test_H9_hooks_never_take_the_index_lock(repo: Path, isolated_home: Path) -> 
 
 
 def test_H10_a_head_pointing_outside_the_repository_is_never_read(
-        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     secret = tmp_path / "private-note.txt"
     secret.write_text("MY_PRIVATE_NOTE_line1\nsecond line\n")
     rel = os.path.relpath(secret, repo / ".git")
@@ -126,7 +150,8 @@ def test_H10_a_head_pointing_outside_the_repository_is_never_read(
 
 
 def test_H10_a_ref_symlinked_out_of_the_repository_is_never_read(
-        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     secret = tmp_path / "victim-secret"
     secret.write_text("0123456789abcdef0123456789abcdef01234567\n")  # even if it looks like a sha
     ref = repo / ".git" / "refs" / "heads" / "main"
@@ -138,7 +163,8 @@ def test_H10_a_ref_symlinked_out_of_the_repository_is_never_read(
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a repository to another user")
 def test_H10_a_repository_owned_by_another_user_is_not_read(
-        tmp_path: Path, isolated_home: Path) -> None:
+    tmp_path: Path, isolated_home: Path
+) -> None:
     import pwd
 
     nobody = pwd.getpwnam("nobody")
@@ -162,7 +188,8 @@ def test_H10_a_repository_owned_by_another_user_is_not_read(
 
 
 def test_H11_a_ref_name_never_reaches_git_as_an_option(
-        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     target = tmp_path / "INJECTED"
     (repo / ".git" / "refs" / "heads" / "evil").write_text(f"--output={target}\n")
     (repo / ".git" / "HEAD").write_text("ref: refs/heads/evil\n")
@@ -188,7 +215,8 @@ def test_the_git_reader_refuses_names_that_are_options_or_escape() -> None:
 
 
 def test_end_and_hook_finalization_agree_on_renames_deletions_and_non_ascii_paths(
-        tmp_path: Path, isolated_home: Path) -> None:
+    tmp_path: Path, isolated_home: Path
+) -> None:
     def session(name: str) -> tuple[Path, str]:
         repo = make_repo(tmp_path / name)
         commit_file(repo, "a.txt", "a\n" * 50)
@@ -202,12 +230,21 @@ def test_end_and_hook_finalization_agree_on_renames_deletions_and_non_ascii_path
         return repo, start
 
     by_hook, start = session("hooked")
-    sessions.touch(Paths(isolated_home), sessions.new_entry(
-        session_id="h", project="hooked", project_root=str(by_hook), branch="main",
-        head=start, source="startup"))
+    sessions.touch(
+        Paths(isolated_home),
+        sessions.new_entry(
+            session_id="h",
+            project="hooked",
+            project_root=str(by_hook),
+            branch="main",
+            head=start,
+            source="startup",
+        ),
+    )
     assert sessions.finalize_session(Paths(isolated_home), "h")
-    spooled = json.loads(next((isolated_home / "claude-session" / "spool").glob("*.json"))
-                         .read_text())
+    spooled = json.loads(
+        next((isolated_home / "claude-session" / "spool").glob("*.json")).read_text()
+    )
 
     by_end, start = session("ended")
     with Core() as core:
@@ -224,7 +261,8 @@ def test_end_and_hook_finalization_agree_on_renames_deletions_and_non_ascii_path
 
 
 def test_S7_session_ids_that_clean_up_alike_never_close_each_other(
-        repo: Path, isolated_home: Path) -> None:
+    repo: Path, isolated_home: Path
+) -> None:
     alive = subprocess.Popen(["sleep", "60"])  # team/alpha's Claude Code, still running
     try:
         hook("SessionStart", repo, session_id="team/alpha", source="startup")
@@ -245,7 +283,8 @@ def test_S7_session_ids_that_clean_up_alike_never_close_each_other(
 
 @pytest.mark.parametrize("event", list(SCRIPTS))
 def test_hooks_move_a_corrupt_ledger_entry_aside_and_say_so(
-        event: str, repo: Path, isolated_home: Path) -> None:
+    event: str, repo: Path, isolated_home: Path
+) -> None:
     folder = isolated_home / "claude-session" / "ledger"
     folder.mkdir(parents=True)
     (folder / "s1.json").write_bytes(b"garbage \xff")
@@ -264,9 +303,30 @@ def test_hooks_move_a_corrupt_ledger_entry_aside_and_say_so(
 # --- hooklib is an edge (issue 9 part 4) -----------------------------------------------------
 
 #: modules the hooks import; they may import only each other and the standard library
-STDLIB_ONLY = {"clock", "config", "digest", "errors", "flow", "gitread", "handoffcache", "hooklib",
-               "hook", "ledger", "paths", "pausestate", "redact", "reminders", "sessions", "statefile",
-               "transcript", "context", "text", "pythoncheck", "standing", "routines"}
+STDLIB_ONLY = {
+    "clock",
+    "config",
+    "digest",
+    "errors",
+    "flow",
+    "gitread",
+    "handoffcache",
+    "hooklib",
+    "hook",
+    "ledger",
+    "paths",
+    "pausestate",
+    "redact",
+    "reminders",
+    "sessions",
+    "statefile",
+    "transcript",
+    "context",
+    "text",
+    "pythoncheck",
+    "standing",
+    "routines",
+}
 
 
 def _imports(path: Path) -> set[str]:
@@ -286,8 +346,11 @@ def _imports(path: Path) -> set[str]:
 
 def test_only_hook_entry_points_import_hooklib() -> None:
     package = SERVER / "claude_session"
-    importers = sorted(str(p.relative_to(package)) for p in package.rglob("*.py")
-                       if "claude_session.hooklib" in _imports(p))
+    importers = sorted(
+        str(p.relative_to(package))
+        for p in package.rglob("*.py")
+        if "claude_session.hooklib" in _imports(p)
+    )
     assert importers == ["__main__.py", "hook.py"]  # the classic install's entry points
 
 
@@ -307,8 +370,13 @@ def test_hook_notes_name_the_commands_of_the_install_mode(repo: Path, isolated_h
     assert cli("start", cwd=repo).returncode == 0
     assert cli("pause", "--summary", "lunch", cwd=repo).returncode == 0
     classic = hook("SessionStart", repo, session_id="c", source="startup")
-    plugin = hook("SessionStart", repo, session_id="p", source="startup",
-                  env={"CLAUDE_PLUGIN_ROOT": str(ROOT)})
+    plugin = hook(
+        "SessionStart",
+        repo,
+        session_id="p",
+        source="startup",
+        env={"CLAUDE_PLUGIN_ROOT": str(ROOT)},
+    )
     assert classic and "/resume-session" in classic["hookSpecificOutput"]["additionalContext"]
     assert plugin and "/session:resume" in plugin["hookSpecificOutput"]["additionalContext"]
 
@@ -317,15 +385,21 @@ def test_hook_notes_name_the_commands_of_the_install_mode(repo: Path, isolated_h
 
 
 def test_S6_projects_whose_names_clean_up_alike_never_share_a_handoff_or_context(
-        tmp_path: Path, isolated_home: Path) -> None:
+    tmp_path: Path, isolated_home: Path
+) -> None:
     work = make_repo(tmp_path / "work" / "my app")
     personal = make_repo(tmp_path / "personal" / "my-app")
     assert cli("start", cwd=work).returncode == 0
     assert cli("pause", "--summary", "WORK-ONLY plans", "--handoff", cwd=work).returncode == 0
     received = subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", "handoff", "receive"], cwd=work,
-        input="Summary: WORK answer\n", capture_output=True, text=True, timeout=HANG_GUARD,
-        env={**os.environ, "PYTHONPATH": str(SERVER)})
+        [sys.executable, "-m", "claude_session.cli", "handoff", "receive"],
+        cwd=work,
+        input="Summary: WORK answer\n",
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+        env={**os.environ, "PYTHONPATH": str(SERVER)},
+    )
     assert received.returncode == 0, received.stderr
     started = cli("--json", "start", cwd=personal)
     assert started.returncode == 0, started.stderr
@@ -348,7 +422,8 @@ def test_S6_projects_whose_names_clean_up_alike_never_share_a_handoff_or_context
 
 
 def test_X1_a_commit_message_holding_a_secret_is_refused_and_nothing_is_committed(
-        tmp_path: Path, isolated_home: Path) -> None:
+    tmp_path: Path, isolated_home: Path
+) -> None:
     from helpers.gitrepo import make_remote
     from redact_samples import GH
 
@@ -376,14 +451,16 @@ def test_X1_allow_secret_commits_the_message_as_written(repo: Path, isolated_hom
 
     assert cli("start", cwd=repo).returncode == 0
     (repo / "x.txt").write_text("x")
-    ended = cli("end", "--summary", "s", "-m", f"fixture {GH}", "--no-push", "--allow-secret",
-                cwd=repo)
+    ended = cli(
+        "end", "--summary", "s", "-m", f"fixture {GH}", "--no-push", "--allow-secret", cwd=repo
+    )
     assert ended.returncode == 0, ended.stderr
     assert git(repo, "log", "-1", "--format=%s") == f"fixture {GH}"
 
 
 def test_X1_a_wip_commit_from_a_summary_holding_a_secret_is_refused(
-        repo: Path, isolated_home: Path) -> None:
+    repo: Path, isolated_home: Path
+) -> None:
     from redact_samples import GH
 
     (repo / "x.txt").write_text("x")
@@ -394,22 +471,40 @@ def test_X1_a_wip_commit_from_a_summary_holding_a_secret_is_refused(
 
 
 def test_X9_every_result_says_how_many_secrets_of_which_kinds_were_removed(
-        repo: Path, isolated_home: Path) -> None:
+    repo: Path, isolated_home: Path
+) -> None:
     from redact_samples import AWS_ID, GH
 
-    paused = cli("--json", "pause", "--summary", f"moved {GH} to the vault",
-                 "--next", f"rotate {AWS_ID}", cwd=repo)
+    paused = cli(
+        "--json",
+        "pause",
+        "--summary",
+        f"moved {GH} to the vault",
+        "--next",
+        f"rotate {AWS_ID}",
+        cwd=repo,
+    )
     assert paused.returncode == 0, paused.stderr
     result = json.loads(paused.stdout)
     assert result["redacted"] == {"github-token": 1, "aws-access-key": 1}
     assert any("2 secrets removed" in w for w in result["warnings"]), result["warnings"]
     text = cli("pause", "--summary", f"again {GH}", cwd=repo)
     assert "1 secret removed (1 github-token)" in text.stdout + text.stderr
-    run = cli("--json", "maintenance", "--command", "security-scan", "--status", "failed",
-              "--results", json.dumps({AWS_ID: "found in config"}), cwd=repo)
+    run = cli(
+        "--json",
+        "maintenance",
+        "--command",
+        "security-scan",
+        "--status",
+        "failed",
+        "--results",
+        json.dumps({AWS_ID: "found in config"}),
+        cwd=repo,
+    )
     assert json.loads(run.stdout)["redacted"] == {"aws-access-key": 1}
-    ended = json.loads(cli("--json", "end", "--summary", f"done, {GH} gone", "--no-push",
-                           cwd=repo).stdout)
+    ended = json.loads(
+        cli("--json", "end", "--summary", f"done, {GH} gone", "--no-push", cwd=repo).stdout
+    )
     assert ended["redacted"].get("github-token") == 1
     assert GH not in json.dumps(ended) and AWS_ID not in json.dumps(ended)
 
@@ -417,15 +512,16 @@ def test_X9_every_result_says_how_many_secrets_of_which_kinds_were_removed(
 def test_X9_the_mcp_tools_say_what_was_removed_too(repo: Path, isolated_home: Path) -> None:
     import anyio
     from mcp import Client
-    from redact_samples import GH
 
     from claude_session.mcp_server import build_server
+    from redact_samples import GH
 
     async def go() -> dict[str, Any]:
         with Core() as core:
             async with Client(build_server(core)) as client:
-                result = await client.call_tool("pause_session", {
-                    "cwd": str(repo), "summary": f"uses {GH}"})
+                result = await client.call_tool(
+                    "pause_session", {"cwd": str(repo), "summary": f"uses {GH}"}
+                )
                 assert not result.is_error
                 assert result.structured_content is not None
                 return result.structured_content

@@ -28,39 +28,50 @@ def repo(tmp_path: Path) -> Path:
 
 def work(repo: Path, transcript: Path, request: str = "Add a tokenizer") -> Path:
     (repo / "lexer.py").write_text("TOKENS = []\n")
-    return write(transcript, [
-        user(request),
-        assistant(text("Writing the lexer."), tool("Write", file_path=str(repo / "lexer.py"))),
-        tool_result(),
-        assistant(text("The lexer is written; next are string escapes.")),
-    ])
+    return write(
+        transcript,
+        [
+            user(request),
+            assistant(text("Writing the lexer."), tool("Write", file_path=str(repo / "lexer.py"))),
+            tool_result(),
+            assistant(text("The lexer is written; next are string escapes.")),
+        ],
+    )
 
 
 def start_hook(repo: Path, sid: str, transcript: Path | None = None) -> dict[str, Any] | None:
     extra = {"transcript_path": str(transcript)} if transcript else {}
-    out, _ = run_hook("SessionStart", payload("SessionStart", repo, session_id=sid,
-                                              source="startup", **extra), cwd=repo)
+    out, _ = run_hook(
+        "SessionStart",
+        payload("SessionStart", repo, session_id=sid, source="startup", **extra),
+        cwd=repo,
+    )
     return out
 
 
 def end_hook(repo: Path, sid: str, transcript: Path) -> None:
-    run_hook("SessionEnd", payload("SessionEnd", repo, session_id=sid,
-                                   transcript_path=str(transcript), reason="other"), cwd=repo)
+    run_hook(
+        "SessionEnd",
+        payload(
+            "SessionEnd", repo, session_id=sid, transcript_path=str(transcript), reason="other"
+        ),
+        cwd=repo,
+    )
 
 
 def spooled(home: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in (home / "claude-session" / "spool").glob("*.json")]
 
 
-def test_next_session_is_told_and_resumes_an_unended_one(repo: Path, tmp_path: Path,
-                                                         isolated_home: Path) -> None:
+def test_next_session_is_told_and_resumes_an_unended_one(
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     transcript = work(repo, tmp_path / "a.jsonl")
     start_hook(repo, SID, transcript)
     end_hook(repo, SID, transcript)  # Claude Code quit (Ctrl+C, closed terminal): no /end
     assert ledger_entry(isolated_home, SID)["status"] == "finalized"
     [record] = spooled(isolated_home)
-    assert record["end_mode"] == "unended" and "First request: Add a tokenizer" in \
-        record["summary"]
+    assert record["end_mode"] == "unended" and "First request: Add a tokenizer" in record["summary"]
     note = pausestate.get(Paths(isolated_home), str(repo))
     assert note is not None and note["unended"] and note["record_id"] == record["id"]
     assert note["branch"] == "main" and note["head"] == git(repo, "rev-parse", "HEAD")
@@ -80,8 +91,7 @@ def test_next_session_is_told_and_resumes_an_unended_one(repo: Path, tmp_path: P
     assert ended.record.continues == record["id"]
 
 
-def test_unended_resume_checks_the_branch(repo: Path, tmp_path: Path,
-                                          isolated_home: Path) -> None:
+def test_unended_resume_checks_the_branch(repo: Path, tmp_path: Path, isolated_home: Path) -> None:
     transcript = work(repo, tmp_path / "a.jsonl")
     start_hook(repo, SID, transcript)
     end_hook(repo, SID, transcript)
@@ -96,8 +106,9 @@ def test_unended_resume_checks_the_branch(repo: Path, tmp_path: Path,
     assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
 
 
-def test_a_real_pause_is_not_replaced_by_the_digest(repo: Path, tmp_path: Path,
-                                                    isolated_home: Path) -> None:
+def test_a_real_pause_is_not_replaced_by_the_digest(
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     transcript = work(repo, tmp_path / "a.jsonl")
     start_hook(repo, SID, transcript)
     with Core() as core:
@@ -111,8 +122,9 @@ def test_a_real_pause_is_not_replaced_by_the_digest(repo: Path, tmp_path: Path,
     assert record["summary"].startswith("REAL-PAUSE lunch")
 
 
-def test_a_session_that_did_nothing_leaves_no_note(repo: Path, tmp_path: Path,
-                                                   isolated_home: Path) -> None:
+def test_a_session_that_did_nothing_leaves_no_note(
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     empty = write(tmp_path / "a.jsonl", [user("<command-name>/clear</command-name>")])
     start_hook(repo, SID, empty)
     end_hook(repo, SID, empty)
@@ -121,7 +133,8 @@ def test_a_session_that_did_nothing_leaves_no_note(repo: Path, tmp_path: Path,
 
 
 def test_an_unended_session_that_had_resumed_a_pause_replaces_it(
-        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     with Core() as core:
         core.start(repo, session_id="first")
         paused = core.pause(repo, session_id="first", summary="first half")
@@ -135,8 +148,9 @@ def test_an_unended_session_that_had_resumed_a_pause_replaces_it(
     assert record["claude_session_id"] == SID and record["continues"] == first["record_id"]
 
 
-def test_pause_quit_resume_elsewhere_end_is_one_chain(repo: Path, tmp_path: Path,
-                                                      isolated_home: Path) -> None:
+def test_pause_quit_resume_elsewhere_end_is_one_chain(
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     """Paused, Claude Code quit (its SessionEnd hook finalizes), resumed in a new session,
     ended: the tracker holds two records, the later naming the earlier."""
     transcript = work(repo, tmp_path / "a.jsonl")
@@ -165,19 +179,38 @@ def end_turn(transcript: Path, n: int = 1) -> None:
     """What Claude Code writes after the end tool returned: the turn's last response(s)."""
     with transcript.open("a") as handle:
         for k in range(n):
-            handle.write(json.dumps({
-                "type": "assistant", "sessionId": SID, "requestId": f"req_end_{k}",
-                "message": {"id": f"msg_end_{k}", "role": "assistant", "model": "claude",
+            handle.write(
+                json.dumps(
+                    {
+                        "type": "assistant",
+                        "sessionId": SID,
+                        "requestId": f"req_end_{k}",
+                        "message": {
+                            "id": f"msg_end_{k}",
+                            "role": "assistant",
+                            "model": "claude",
                             "content": [text("Session ended and recorded.")],
-                            "usage": {"input_tokens": 11, "output_tokens": 700,
-                                      "cache_read_input_tokens": 5000,
-                                      "cache_creation_input_tokens": 90}}}) + "\n")
+                            "usage": {
+                                "input_tokens": 11,
+                                "output_tokens": 700,
+                                "cache_read_input_tokens": 5000,
+                                "cache_creation_input_tokens": 90,
+                            },
+                        },
+                    }
+                )
+                + "\n"
+            )
 
 
 def totals(record: Any) -> tuple[int, int, int, int]:
     get = record.get if isinstance(record, dict) else lambda k: getattr(record, k)
-    return (get("tokens_input"), get("tokens_output"), get("tokens_cache_creation"),
-            get("tokens_cache_read"))
+    return (
+        get("tokens_input"),
+        get("tokens_output"),
+        get("tokens_cache_creation"),
+        get("tokens_cache_read"),
+    )
 
 
 def counted(transcript: Path) -> tuple[int, int, int, int]:
@@ -186,7 +219,8 @@ def counted(transcript: Path) -> tuple[int, int, int, int]:
 
 
 def test_session_end_hook_completes_the_end_record_with_its_own_turn(
-        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     transcript = work(repo, tmp_path / "a.jsonl")
     start_hook(repo, SID, transcript)
     with Core() as core:
@@ -209,7 +243,8 @@ def test_session_end_hook_completes_the_end_record_with_its_own_turn(
 
 
 def test_next_sync_completes_the_tokens_once_claude_code_is_gone(
-        repo: Path, tmp_path: Path, isolated_home: Path) -> None:
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     import subprocess
     import sys
 
@@ -236,8 +271,9 @@ def test_next_sync_completes_the_tokens_once_claude_code_is_gone(
     assert ledger_entry(isolated_home, SID)["tokens_settled"]
 
 
-def test_a_vanished_transcript_never_lowers_the_tokens(repo: Path, tmp_path: Path,
-                                                       isolated_home: Path) -> None:
+def test_a_vanished_transcript_never_lowers_the_tokens(
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     transcript = work(repo, tmp_path / "a.jsonl")
     start_hook(repo, SID, transcript)
     with Core() as core:
@@ -248,15 +284,21 @@ def test_a_vanished_transcript_never_lowers_the_tokens(repo: Path, tmp_path: Pat
     assert totals(ended.record)[1] > 0
 
 
-def test_a_session_that_only_started_leaves_no_note(repo: Path, tmp_path: Path,
-                                                    isolated_home: Path) -> None:
+def test_a_session_that_only_started_leaves_no_note(
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
     own = "mcp__plugin_session_session__"
-    transcript = write(tmp_path / "a.jsonl", [
-        user([{"type": "text", "text": "Start a claude-session work session."}], isMeta=True),
-        assistant(tool(f"{own}start_session")), tool_result(),
-        assistant(tool(f"{own}session_status")), tool_result(),
-        assistant(text("Started.")),
-    ])
+    transcript = write(
+        tmp_path / "a.jsonl",
+        [
+            user([{"type": "text", "text": "Start a claude-session work session."}], isMeta=True),
+            assistant(tool(f"{own}start_session")),
+            tool_result(),
+            assistant(tool(f"{own}session_status")),
+            tool_result(),
+            assistant(text("Started.")),
+        ],
+    )
     start_hook(repo, SID, transcript)
     end_hook(repo, SID, transcript)
     assert pausestate.get(Paths(isolated_home), str(repo)) is None

@@ -51,19 +51,31 @@ def test_item_files_are_private(vault: LocalVault, paths: Paths) -> None:
 def test_item_file_is_readable_json_with_the_spec_fields(vault: LocalVault, paths: Paths) -> None:
     item = make(vault)
     data = json.loads((paths.vault / f"{item.id}.json").read_text())
-    for field in ("title", "context", "claude_ai_response", "project", "branch", "timestamp",
-                  "session_id", "machine"):
+    for field in (
+        "title",
+        "context",
+        "claude_ai_response",
+        "project",
+        "branch",
+        "timestamp",
+        "session_id",
+        "machine",
+    ):
         assert field in data
 
 
-@pytest.mark.parametrize("content", [
-    "{not json",
-    "[]",
-    '{"id": "x", "title": "no other fields"}',
-    "\xff\xfe",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        "[]",
+        '{"id": "x", "title": "no other fields"}',
+        "\xff\xfe",
+    ],
+)
 def test_corrupt_item_file_is_moved_aside_and_listing_goes_on(
-        vault: LocalVault, paths: Paths, content: str) -> None:
+    vault: LocalVault, paths: Paths, content: str
+) -> None:
     good = make(vault)
     bad = paths.vault / "0badbad0-0000-4000-8000-000000000000.json"
     bad.write_bytes(content.encode("latin-1"))
@@ -75,7 +87,8 @@ def test_corrupt_item_file_is_moved_aside_and_listing_goes_on(
 
 
 def test_item_whose_id_does_not_match_its_file_is_moved_aside(
-        vault: LocalVault, paths: Paths) -> None:
+    vault: LocalVault, paths: Paths
+) -> None:
     item = make(vault)
     copy = paths.vault / "0c0c0c0c-0000-4000-8000-000000000000.json"
     copy.write_text((paths.vault / f"{item.id}.json").read_text())
@@ -84,7 +97,8 @@ def test_item_whose_id_does_not_match_its_file_is_moved_aside(
 
 
 def test_corrupt_item_asked_by_id_is_not_found_with_a_warning(
-        vault: LocalVault, paths: Paths) -> None:
+    vault: LocalVault, paths: Paths
+) -> None:
     bad_id = "0badbad0-0000-4000-8000-000000000000"
     (paths.vault / f"{bad_id}.json").parent.mkdir(parents=True, exist_ok=True)
     (paths.vault / f"{bad_id}.json").write_text("{")
@@ -100,7 +114,8 @@ def test_corrupt_file_does_not_block_creating_items(vault: LocalVault, paths: Pa
 
 
 def test_refs_with_path_characters_never_read_outside_the_vault(
-        vault: LocalVault, paths: Paths) -> None:
+    vault: LocalVault, paths: Paths
+) -> None:
     make(vault)
     outside = paths.home / "secret.json"
     outside.write_text("{}")
@@ -142,15 +157,18 @@ _CREATOR = textwrap.dedent("""
 def test_processes_creating_at_once_get_distinct_titles(tmp_path: Path, paths: Paths) -> None:
     script = tmp_path / "creator.py"
     script.write_text(_CREATOR.format(server=SERVER, home=str(paths.home), n=5))
-    procs = [subprocess.Popen([sys.executable, str(script), f"p{w}"], stdout=subprocess.PIPE,
-                              text=True) for w in range(6)]
+    procs = [
+        subprocess.Popen([sys.executable, str(script), f"p{w}"], stdout=subprocess.PIPE, text=True)
+        for w in range(6)
+    ]
     printed = [line for p in procs for line in p.communicate(timeout=120)[0].split()]
     assert all(p.returncode == 0 for p in procs)
     assert len(printed) == 30 and len(set(printed)) == 30
     items = LocalVault(paths).list_items(project="widgets")
     assert sorted(i.title for i in items) == sorted(printed)
-    assert sorted(i.context for i in items) == sorted(f"p{w}-{n}" for w in range(6)
-                                                      for n in range(5))
+    assert sorted(i.context for i in items) == sorted(
+        f"p{w}-{n}" for w in range(6) for n in range(5)
+    )
 
 
 def test_open_vault_without_1password_is_the_local_vault(paths: Paths) -> None:

@@ -86,14 +86,24 @@ def test_item_is_a_secure_note_with_the_spec_fields(vault: Vault, fake: FakeOneP
     fields = {f.title: f.value for f in raw.fields}
     assert fields["context"] == "# ctx" and fields["claude_ai_response"] == ""
     assert (fields["project"], fields["branch"], fields["session_id"], fields["machine"]) == (
-        "widgets", "main", "s-1", "laptop")
+        "widgets",
+        "main",
+        "s-1",
+        "laptop",
+    )
     assert fields["timestamp"] == "2025-03-14T09:30:00+00:00" and fields["repository"] == REPO
     # The SDK moves fields sent without a section into an untitled one: the top of the item.
     untitled = {s.id for s in raw.sections if not s.title}
     top = [f.title for f in raw.fields if f.section_id in untitled]
     assert top == ["context", "claude_ai_response"]
     assert {f.title for f in raw.fields if f.section_id == "claudesync"} >= {
-        "project", "branch", "timestamp", "session_id", "machine", "creation_id"}
+        "project",
+        "branch",
+        "timestamp",
+        "session_id",
+        "machine",
+        "creation_id",
+    }
 
 
 def test_answer_pasted_in_the_app_is_pending(vault: Vault, fake: FakeOnePassword) -> None:
@@ -104,7 +114,8 @@ def test_answer_pasted_in_the_app_is_pending(vault: Vault, fake: FakeOnePassword
 
 
 def test_answer_replaced_in_the_app_after_import_is_pending_again(
-        vault: Vault, fake: FakeOnePassword) -> None:
+    vault: Vault, fake: FakeOnePassword
+) -> None:
     item = make(vault)
     fake.user_edits(item.title, claude_ai_response="first")
     vault.mark_imported(item.id)
@@ -115,8 +126,9 @@ def test_answer_replaced_in_the_app_after_import_is_pending_again(
     assert pending.imported is False and pending.imported_at is None
 
 
-def test_fields_and_tags_the_user_added_survive_updates(vault: Vault,
-                                                        fake: FakeOnePassword) -> None:
+def test_fields_and_tags_the_user_added_survive_updates(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
     item = make(vault)
     fake.user_edits(item.title, my_note="keep me")
     vault.set_response(item.id, "answer")
@@ -125,8 +137,7 @@ def test_fields_and_tags_the_user_added_survive_updates(vault: Vault,
     assert fields["my_note"] == "keep me" and fields["claude_ai_response"] == "answer"
 
 
-def test_stale_version_is_reread_and_both_changes_kept(vault: Vault,
-                                                       fake: FakeOnePassword) -> None:
+def test_stale_version_is_reread_and_both_changes_kept(vault: Vault, fake: FakeOnePassword) -> None:
     item = make(vault)
     # Between our get and our put, the user edits the item in the app.
     fake.before("items.put", lambda: fake.user_edits(item.title, my_note="typed meanwhile"))
@@ -137,7 +148,8 @@ def test_stale_version_is_reread_and_both_changes_kept(vault: Vault,
 
 
 def test_same_title_taken_by_another_machine_meanwhile_is_renamed(
-        vault: Vault, fake: FakeOnePassword, settings: Settings) -> None:
+    vault: Vault, fake: FakeOnePassword, settings: Settings
+) -> None:
     other_machine = op_vault(settings, fake)
     rival: list[Any] = []
 
@@ -155,14 +167,21 @@ def test_same_title_taken_by_another_machine_meanwhile_is_renamed(
 
 def _params_like(fake: FakeOnePassword, title: str) -> Any:
     from onepassword import ItemCreateParams, ItemField, ItemFieldType
-    return ItemCreateParams(category=ItemCategory.SECURENOTE, vault_id=fake.vault_id(),
-                            title=title, tags=["claudesync", "widgets"],
-                            fields=[ItemField(id="context", title="context", value="theirs",
-                                              field_type=ItemFieldType.TEXT)])
+
+    return ItemCreateParams(
+        category=ItemCategory.SECURENOTE,
+        vault_id=fake.vault_id(),
+        title=title,
+        tags=["claudesync", "widgets"],
+        fields=[
+            ItemField(id="context", title="context", value="theirs", field_type=ItemFieldType.TEXT)
+        ],
+    )
 
 
 def test_items_that_are_not_ours_are_ignored_and_their_titles_avoided(
-        vault: Vault, fake: FakeOnePassword) -> None:
+    vault: Vault, fake: FakeOnePassword
+) -> None:
     fake.add_foreign_item("session-widgets-2025-03-14")
     item = make(vault)
     assert item.title == "session-widgets-2025-03-14-2"
@@ -171,8 +190,9 @@ def test_items_that_are_not_ours_are_ignored_and_their_titles_avoided(
         vault.get_item(fake.item("session-widgets-2025-03-14").id)
 
 
-def test_damaged_claudesync_item_is_skipped_with_a_warning(vault: Vault,
-                                                           fake: FakeOnePassword) -> None:
+def test_damaged_claudesync_item_is_skipped_with_a_warning(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
     good = make(vault)
     broken = fake.add_foreign_item("hand-made", tags=["claudesync"])
     assert [i.id for i in vault.list_items()] == [good.id]
@@ -190,7 +210,8 @@ def test_listing_reads_items_fifty_to_a_call(vault: Vault, fake: FakeOnePassword
 
 
 def test_signs_in_once_per_process_and_finds_the_vault_once(
-        vault_factory: Callable[[], Vault], fake: FakeOnePassword) -> None:
+    vault_factory: Callable[[], Vault], fake: FakeOnePassword
+) -> None:
     for _ in range(3):
         with vault_factory() as opened:
             make(opened)
@@ -215,8 +236,9 @@ def test_vault_name_comes_from_settings(isolated_home: Path, fake: FakeOnePasswo
 # --- failures: each one's message, no token in it, nothing lost --------------------------------
 
 
-def test_missing_vault_names_it_and_says_what_to_do(isolated_home: Path,
-                                                    fake: FakeOnePassword) -> None:
+def test_missing_vault_names_it_and_says_what_to_do(
+    isolated_home: Path, fake: FakeOnePassword
+) -> None:
     settings = Settings(home=isolated_home, op_token=VALID_TOKEN, vault_name="Nope")
     with pytest.raises(VaultUnavailable) as info:
         make(op_vault(settings, fake))
@@ -229,17 +251,26 @@ FAILURES: list[tuple[str, Callable[[FakeOnePassword], None], type[VaultError], s
     ("network down", lambda f: f.network_down(), VaultUnavailable, "cannot be reached"),
     ("rate limited", lambda f: f.rate_limited(), VaultUnavailable, "rate limit"),
     ("token revoked", lambda f: f.revoke(VALID_TOKEN), VaultAuthError, "expired or was revoked"),
-    ("vault read-only", lambda f: f.read_only.add(f.vault_id()), VaultUnavailable,
-     "may not write to the vault 'ClaudeSync'"),
+    (
+        "vault read-only",
+        lambda f: f.read_only.add(f.vault_id()),
+        VaultUnavailable,
+        "may not write to the vault 'ClaudeSync'",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "arrange", "error", "phrase"), FAILURES,
-                         ids=[f[0] for f in FAILURES])
+@pytest.mark.parametrize(
+    ("case", "arrange", "error", "phrase"), FAILURES, ids=[f[0] for f in FAILURES]
+)
 def test_failure_before_sign_in_has_a_message_that_says_what_to_do(
-        settings: Settings, fake: FakeOnePassword, case: str,
-        arrange: Callable[[FakeOnePassword], None], error: type[VaultError],
-        phrase: str) -> None:
+    settings: Settings,
+    fake: FakeOnePassword,
+    case: str,
+    arrange: Callable[[FakeOnePassword], None],
+    error: type[VaultError],
+    phrase: str,
+) -> None:
     arrange(fake)
     with pytest.raises(error) as info:
         make(op_vault(settings, fake))
@@ -249,12 +280,17 @@ def test_failure_before_sign_in_has_a_message_that_says_what_to_do(
     assert make(op_vault(settings, fake)).title == "session-widgets-2025-03-14"
 
 
-@pytest.mark.parametrize(("case", "arrange", "error", "phrase"), FAILURES,
-                         ids=[f[0] for f in FAILURES])
+@pytest.mark.parametrize(
+    ("case", "arrange", "error", "phrase"), FAILURES, ids=[f[0] for f in FAILURES]
+)
 def test_failure_after_sign_in_has_a_message_and_loses_no_item(
-        settings: Settings, fake: FakeOnePassword, case: str,
-        arrange: Callable[[FakeOnePassword], None], error: type[VaultError],
-        phrase: str) -> None:
+    settings: Settings,
+    fake: FakeOnePassword,
+    case: str,
+    arrange: Callable[[FakeOnePassword], None],
+    error: type[VaultError],
+    phrase: str,
+) -> None:
     vault = op_vault(settings, fake)
     kept = make(vault)
     arrange(fake)
@@ -275,8 +311,7 @@ def test_malformed_token(isolated_home: Path, fake: FakeOnePassword) -> None:
     assert bad not in chain(info.value)
 
 
-def test_token_of_another_account_is_rejected(isolated_home: Path,
-                                              fake: FakeOnePassword) -> None:
+def test_token_of_another_account_is_rejected(isolated_home: Path, fake: FakeOnePassword) -> None:
     settings = Settings(home=isolated_home, op_token=OTHER_TOKEN)
     with pytest.raises(VaultAuthError, match="OP_SERVICE_ACCOUNT_TOKEN") as info:
         make(op_vault(settings, fake))
@@ -289,13 +324,13 @@ def test_empty_token_message(settings: Settings) -> None:
 
 
 def test_token_echoed_by_an_error_is_scrubbed(settings: Settings) -> None:
-    error = translate(Exception(f"weird failure for {VALID_TOKEN}"), action="x",
-                      settings=settings)
+    error = translate(Exception(f"weird failure for {VALID_TOKEN}"), action="x", settings=settings)
     assert VALID_TOKEN not in str(error) and "[REDACTED]" in str(error)
 
 
 def test_token_echoed_by_the_sdk_stays_out_of_the_traceback(
-        settings: Settings, fake: FakeOnePassword) -> None:
+    settings: Settings, fake: FakeOnePassword
+) -> None:
     vault = op_vault(settings, fake)
     make(vault)
     fake.fail("items.list", Exception(f"invalid user input: bad header {VALID_TOKEN}"), times=1)
@@ -304,8 +339,9 @@ def test_token_echoed_by_the_sdk_stays_out_of_the_traceback(
     assert VALID_TOKEN not in chain(info.value) and "[REDACTED]" in str(info.value)
 
 
-def test_revoked_mid_process_then_new_token_works(isolated_home: Path,
-                                                  fake: FakeOnePassword) -> None:
+def test_revoked_mid_process_then_new_token_works(
+    isolated_home: Path, fake: FakeOnePassword
+) -> None:
     settings = Settings(home=isolated_home, op_token=VALID_TOKEN)
     vault = op_vault(settings, fake)
     item = make(vault)
@@ -338,7 +374,8 @@ def test_desktop_app_with_unknown_account(isolated_home: Path, fake: FakeOnePass
 
 
 def test_1password_that_never_answers_costs_one_wait_per_command(
-        settings: Settings, fake: FakeOnePassword) -> None:
+    settings: Settings, fake: FakeOnePassword
+) -> None:
     vault = op_vault(settings, fake, deadline=0.3)
     fake.stall("*")  # sign-in included: the network drops every packet
     with flow.begin():
@@ -356,8 +393,9 @@ def test_1password_that_never_answers_costs_one_wait_per_command(
         assert make(vault).title == "session-widgets-2025-03-14"
 
 
-def test_a_command_that_spent_its_deadline_stops_calling(settings: Settings,
-                                                         fake: FakeOnePassword) -> None:
+def test_a_command_that_spent_its_deadline_stops_calling(
+    settings: Settings, fake: FakeOnePassword
+) -> None:
     vault = op_vault(settings, fake, deadline=0.3)
     make(vault)
     fake.stall("items.list", seconds=3600)
@@ -370,8 +408,9 @@ def test_a_command_that_spent_its_deadline_stops_calling(settings: Settings,
     assert fake.count() == calls
 
 
-def test_desktop_app_waiting_for_approval_is_told_as_such(isolated_home: Path,
-                                                          fake: FakeOnePassword) -> None:
+def test_desktop_app_waiting_for_approval_is_told_as_such(
+    isolated_home: Path, fake: FakeOnePassword
+) -> None:
     fake.desktop_app = True
     fake.desktop_accounts.add("Acme")
     fake.stall("authenticate", seconds=0.5, blocking=True, times=1)  # ctypes holds the loop
@@ -384,8 +423,9 @@ def test_desktop_app_waiting_for_approval_is_told_as_such(isolated_home: Path,
 
 
 @pytest.mark.parametrize("text", DESKTOP_ERRORS)
-def test_desktop_app_errors_keep_the_sdks_hint(isolated_home: Path, fake: FakeOnePassword,
-                                               text: str) -> None:
+def test_desktop_app_errors_keep_the_sdks_hint(
+    isolated_home: Path, fake: FakeOnePassword, text: str
+) -> None:
     fake.desktop_app = True
     fake.desktop_accounts.add("Acme")
     fake.desktop_fails(text)
@@ -408,8 +448,9 @@ def test_server_conflict_is_tried_once_more(vault: Vault, fake: FakeOnePassword)
     assert fake.count("items.put") == 4
 
 
-def test_expired_session_signs_in_again_once_without_telling(vault: Vault,
-                                                             fake: FakeOnePassword) -> None:
+def test_expired_session_signs_in_again_once_without_telling(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
     make(vault)
     signed = fake.authentications
     fake.expire_sessions()
@@ -417,8 +458,9 @@ def test_expired_session_signs_in_again_once_without_telling(vault: Vault,
     assert fake.authentications == signed + 1
 
 
-def test_bad_credentials_after_a_new_sign_in_is_an_auth_error(settings: Settings,
-                                                              fake: FakeOnePassword) -> None:
+def test_bad_credentials_after_a_new_sign_in_is_an_auth_error(
+    settings: Settings, fake: FakeOnePassword
+) -> None:
     vault = op_vault(settings, fake)
     make(vault)
     fake.fail("items.list", Exception(CALL_UNAUTHENTICATED))
@@ -429,28 +471,44 @@ def test_bad_credentials_after_a_new_sign_in_is_an_auth_error(settings: Settings
 
 PERMANENT = [
     ("item too big", lambda f: setattr(f, "item_limit", 200), "item is too big"),
-    ("over the SDK's message limit", lambda f: setattr(f, "message_limit", 300),
-     "message size exceeds the limit"),
-    ("internal error", lambda f: f.fail("items.create", Exception(INTERNAL)),
-     "an internal error occurred"),
-    ("invalid input", lambda f: f.fail("items.create", Exception(
-        INVALID_INPUT + "field id 'a/b' must contain only alphanumeric characters")),
-     "invalid user input"),
+    (
+        "over the SDK's message limit",
+        lambda f: setattr(f, "message_limit", 300),
+        "message size exceeds the limit",
+    ),
+    (
+        "internal error",
+        lambda f: f.fail("items.create", Exception(INTERNAL)),
+        "an internal error occurred",
+    ),
+    (
+        "invalid input",
+        lambda f: f.fail(
+            "items.create",
+            Exception(INVALID_INPUT + "field id 'a/b' must contain only alphanumeric characters"),
+        ),
+        "invalid user input",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "arrange", "phrase"), PERMANENT, ids=[p[0] for p in PERMANENT])
 def test_permanent_failures_are_refusals_not_outages(
-        vault: Vault, fake: FakeOnePassword, case: str,
-        arrange: Callable[[FakeOnePassword], None], phrase: str) -> None:
+    vault: Vault,
+    fake: FakeOnePassword,
+    case: str,
+    arrange: Callable[[FakeOnePassword], None],
+    phrase: str,
+) -> None:
     arrange(fake)
     with pytest.raises(ItemRefused) as info:
         make(vault)
     assert phrase in str(info.value) and "will not help" in str(info.value)
 
 
-def test_integration_version_is_one_the_core_accepts(settings: Settings, fake: FakeOnePassword,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_integration_version_is_one_the_core_accepts(
+    settings: Settings, fake: FakeOnePassword, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(op_sdk, "__version__", "0.1.0+g1234abcd")
     assert op_sdk.integration_version() == "0.1.0"
     assert make(op_vault(settings, fake)).title == "session-widgets-2025-03-14"
@@ -459,8 +517,9 @@ def test_integration_version_is_one_the_core_accepts(settings: Settings, fake: F
 # --- archived items ------------------------------------------------------------------------------
 
 
-def test_archived_items_are_not_listed_but_keep_their_titles(vault: Vault,
-                                                             fake: FakeOnePassword) -> None:
+def test_archived_items_are_not_listed_but_keep_their_titles(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
     first = make(vault)
     fake.archive(first.title)
     assert vault.list_items() == []
@@ -477,7 +536,8 @@ def test_archived_item_is_never_updated(vault: Vault, fake: FakeOnePassword) -> 
 
 
 def test_archived_item_changed_meanwhile_is_refused_by_the_service(
-        vault: Vault, fake: FakeOnePassword) -> None:
+    vault: Vault, fake: FakeOnePassword
+) -> None:
     item = make(vault)
     fake.before("items.put", lambda: fake.archive(item.id))
     with pytest.raises(ItemRefused, match="archived"):
@@ -488,8 +548,16 @@ def test_archived_item_changed_meanwhile_is_refused_by_the_service(
 
 
 def test_created_item_is_found_by_its_creation_id(vault: Vault, fake: FakeOnePassword) -> None:
-    made = vault.create_item(project="widgets", branch="main", session_id="s-1", machine="m",
-                             repository=REPO, context="# ctx", now=DAY, creation_id="c-1")
+    made = vault.create_item(
+        project="widgets",
+        branch="main",
+        session_id="s-1",
+        machine="m",
+        repository=REPO,
+        context="# ctx",
+        now=DAY,
+        creation_id="c-1",
+    )
     make(vault)
     assert vault.find_created("c-1", project="widgets", now=DAY) == made
     assert vault.find_created("c-2", project="widgets", now=DAY) is None
@@ -497,13 +565,22 @@ def test_created_item_is_found_by_its_creation_id(vault: Vault, fake: FakeOnePas
     assert vault.find_created("c-1", project="widgets", now=DAY) is not None
 
 
-def test_create_whose_answer_was_lost_is_found_afterwards(settings: Settings,
-                                                          fake: FakeOnePassword) -> None:
+def test_create_whose_answer_was_lost_is_found_afterwards(
+    settings: Settings, fake: FakeOnePassword
+) -> None:
     vault = op_vault(settings, fake, deadline=0.3)
     fake.answer_lost("items.create")
     with flow.begin(), pytest.raises(VaultUnavailable, match="did not answer"):
-        vault.create_item(project="widgets", branch=None, session_id=None, machine=None,
-                          repository=REPO, context="# ctx", now=DAY, creation_id="c-9")
+        vault.create_item(
+            project="widgets",
+            branch=None,
+            session_id=None,
+            machine=None,
+            repository=REPO,
+            context="# ctx",
+            now=DAY,
+            creation_id="c-9",
+        )
     assert len(fake.items) == 1  # 1Password stored it all the same
     found = vault.find_created("c-9", project="widgets", now=DAY)
     assert found is not None and found.id in fake.items
@@ -512,8 +589,9 @@ def test_create_whose_answer_was_lost_is_found_afterwards(settings: Settings,
 # --- few calls ---------------------------------------------------------------------------
 
 
-def test_a_command_reads_the_listing_and_each_item_once(vault: Vault,
-                                                       fake: FakeOnePassword) -> None:
+def test_a_command_reads_the_listing_and_each_item_once(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
     for _ in range(3):
         make(vault)
     fake.calls.clear()
@@ -527,22 +605,30 @@ def test_a_command_reads_the_listing_and_each_item_once(vault: Vault,
     assert fake.count("items.get_all") == 2 and fake.count("items.get") == 0
 
 
-def test_answer_flattened_by_the_app_still_gives_every_section(vault: Vault,
-                                                               fake: FakeOnePassword) -> None:
+def test_answer_flattened_by_the_app_still_gives_every_section(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
     item = make(vault)
-    fake.user_edits(item.title, claude_ai_response="Summary.\n\n## Decisions\n- keep sqlite\n"
-                    "## Changes to make\n- add an index\n## Open questions\n- none\n"
-                    "## Next steps\n- write the migration\n- run the benchmark\n")
+    fake.user_edits(
+        item.title,
+        claude_ai_response="Summary.\n\n## Decisions\n- keep sqlite\n"
+        "## Changes to make\n- add an index\n## Open questions\n- none\n"
+        "## Next steps\n- write the migration\n- run the benchmark\n",
+    )
     pending = vault.pending_response(project="widgets")
     assert pending is not None and "\n" not in pending.claude_ai_response
     shaped = parse_return_summary(pending.claude_ai_response)
-    assert shaped == {"Decisions": ["keep sqlite"], "Changes to make": ["add an index"],
-                      "Open questions": [], "Next steps": ["write the migration",
-                                                           "run the benchmark"]}
+    assert shaped == {
+        "Decisions": ["keep sqlite"],
+        "Changes to make": ["add an index"],
+        "Open questions": [],
+        "Next steps": ["write the migration", "run the benchmark"],
+    }
 
 
 def test_imported_answer_resaved_on_one_line_by_the_app_is_not_new(
-        vault: Vault, fake: FakeOnePassword) -> None:
+    vault: Vault, fake: FakeOnePassword
+) -> None:
     item = make(vault)
     vault.set_response(item.id, "## Decisions\n- keep sqlite\n## Next steps\n- ship")
     vault.mark_imported(item.id)
@@ -564,19 +650,23 @@ def test_open_vault_with_a_token_is_1password(settings: Settings, fake: FakeOneP
 
 
 def test_open_vault_with_an_account_is_1password_through_the_desktop_app(
-        isolated_home: Path) -> None:
-    settings = Settings.from_env({"CLAUDE_CONFIG_DIR": str(isolated_home),
-                                  "CLAUDE_SESSION_OP_ACCOUNT": "Acme"})
+    isolated_home: Path,
+) -> None:
+    settings = Settings.from_env(
+        {"CLAUDE_CONFIG_DIR": str(isolated_home), "CLAUDE_SESSION_OP_ACCOUNT": "Acme"}
+    )
     vault = open_vault(settings, Paths(settings.home))
     assert vault.kind == "1password" and "account 'Acme'" in vault.description
 
 
 def test_open_vault_without_the_sdk_falls_back_to_local_and_says_so(
-        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "claude_session.vault.onepassword", None)
     vault = open_vault(settings, Paths(settings.home))
-    assert isinstance(vault, LocalVault) and "1Password configured but unusable" in \
-        vault.description
+    assert (
+        isinstance(vault, LocalVault) and "1Password configured but unusable" in vault.description
+    )
     assert "onepassword-sdk cannot be loaded" in vault.warnings[0]
     assert make(vault).title == "session-widgets-2025-03-14"
 
@@ -591,10 +681,22 @@ def test_contract_day_is_what_the_item_keeps(vault: Vault) -> None:
 @pytest.fixture
 def tracker_token_item(fake: FakeOnePassword) -> str:
     from onepassword import ItemCreateParams, ItemField, ItemFieldType
-    fake._store(ItemCreateParams(
-        category=ItemCategory.APICREDENTIALS, vault_id=fake.vault_id(), title="tracker",
-        fields=[ItemField(id="credential", title="credential", value="trk_s3cr3t_value",
-                          field_type=ItemFieldType.CONCEALED)]))
+
+    fake._store(
+        ItemCreateParams(
+            category=ItemCategory.APICREDENTIALS,
+            vault_id=fake.vault_id(),
+            title="tracker",
+            fields=[
+                ItemField(
+                    id="credential",
+                    title="credential",
+                    value="trk_s3cr3t_value",
+                    field_type=ItemFieldType.CONCEALED,
+                )
+            ],
+        )
+    )
     forget_secrets()
     return "op://ClaudeSync/tracker/credential"
 
@@ -604,13 +706,19 @@ def test_plain_value_is_returned_untouched_without_1password(isolated_home: Path
 
 
 def test_reference_resolves_through_1password_and_is_remembered_in_memory(
-        settings: Settings, fake: FakeOnePassword, tracker_token_item: str) -> None:
+    settings: Settings, fake: FakeOnePassword, tracker_token_item: str
+) -> None:
     for _ in range(3):
-        assert resolve_secret(tracker_token_item, settings,
-                              authenticate=fake.authenticate) == "trk_s3cr3t_value"
+        assert (
+            resolve_secret(tracker_token_item, settings, authenticate=fake.authenticate)
+            == "trk_s3cr3t_value"
+        )
     assert fake.calls.count("secrets.resolve") == 1
-    written = [p for p in settings.home.rglob("*") if p.is_file()
-               and "trk_s3cr3t_value" in p.read_text(errors="ignore")]
+    written = [
+        p
+        for p in settings.home.rglob("*")
+        if p.is_file() and "trk_s3cr3t_value" in p.read_text(errors="ignore")
+    ]
     assert written == []
 
 
@@ -619,35 +727,47 @@ def test_reference_without_1password_credentials_says_what_to_set(isolated_home:
         resolve_secret("op://ClaudeSync/tracker/credential", Settings(home=isolated_home))
 
 
-@pytest.mark.parametrize(("ref", "phrase"), [
-    ("op://ClaudeSync/tracker/cred@ntial", "malformed 1Password reference"),
-    ("op://Nope/tracker/credential", "no vault matched"),
-    ("op://ClaudeSync/nothing/credential", "no item matched"),
-    ("op://ClaudeSync/tracker/password", "cannot be found"),
-])
+@pytest.mark.parametrize(
+    ("ref", "phrase"),
+    [
+        ("op://ClaudeSync/tracker/cred@ntial", "malformed 1Password reference"),
+        ("op://Nope/tracker/credential", "no vault matched"),
+        ("op://ClaudeSync/nothing/credential", "no item matched"),
+        ("op://ClaudeSync/tracker/password", "cannot be found"),
+    ],
+)
 def test_wrong_reference_is_a_config_error_naming_the_setting(
-        settings: Settings, fake: FakeOnePassword, tracker_token_item: str, ref: str,
-        phrase: str) -> None:
+    settings: Settings, fake: FakeOnePassword, tracker_token_item: str, ref: str, phrase: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         resolve_secret(ref, settings, authenticate=fake.authenticate)
     assert "CLAUDE_SESSION_TRACKER_TOKEN" in str(info.value) and phrase in str(info.value)
 
 
-@pytest.mark.parametrize(("arrange", "error"), [
-    (lambda f: f.network_down(), VaultUnavailable),
-    (lambda f: f.rate_limited(), VaultUnavailable),
-    (lambda f: f.revoke(VALID_TOKEN), VaultAuthError),
-])
+@pytest.mark.parametrize(
+    ("arrange", "error"),
+    [
+        (lambda f: f.network_down(), VaultUnavailable),
+        (lambda f: f.rate_limited(), VaultUnavailable),
+        (lambda f: f.revoke(VALID_TOKEN), VaultAuthError),
+    ],
+)
 def test_reference_failures_are_vault_errors_without_secrets(
-        settings: Settings, fake: FakeOnePassword, tracker_token_item: str,
-        arrange: Callable[[FakeOnePassword], None], error: type[VaultError]) -> None:
+    settings: Settings,
+    fake: FakeOnePassword,
+    tracker_token_item: str,
+    arrange: Callable[[FakeOnePassword], None],
+    error: type[VaultError],
+) -> None:
     arrange(fake)
     with pytest.raises(error) as info:
         resolve_secret(tracker_token_item, settings, authenticate=fake.authenticate)
     assert VALID_TOKEN not in chain(info.value) and "trk_s3cr3t" not in chain(info.value)
     fake.heal()
-    assert resolve_secret(tracker_token_item, settings,
-                          authenticate=fake.authenticate) == "trk_s3cr3t_value"
+    assert (
+        resolve_secret(tracker_token_item, settings, authenticate=fake.authenticate)
+        == "trk_s3cr3t_value"
+    )
 
 
 def test_check_signs_in_and_finds_the_vault(settings: Settings, fake: FakeOnePassword) -> None:

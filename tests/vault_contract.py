@@ -27,11 +27,25 @@ DAY = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
 REPO = "github.com/acme/widgets"
 
 
-def make(vault: Vault, project: str = "widgets", *, now: datetime = DAY,
-         repository: str | None = REPO, context: str = "# ctx", **kw: object) -> HandoffItem:
-    return vault.create_item(project=project, branch="main", session_id="s-1",
-                             machine="laptop", repository=repository, context=context,
-                             now=now, **kw)  # type: ignore[arg-type]
+def make(
+    vault: Vault,
+    project: str = "widgets",
+    *,
+    now: datetime = DAY,
+    repository: str | None = REPO,
+    context: str = "# ctx",
+    **kw: object,
+) -> HandoffItem:
+    return vault.create_item(
+        project=project,
+        branch="main",
+        session_id="s-1",
+        machine="laptop",
+        repository=repository,
+        context=context,
+        now=now,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 # --- titles ---------------------------------------------------------------------------------------
@@ -48,9 +62,11 @@ def test_title_date_is_taken_in_utc(vault: Vault) -> None:
 
 def test_same_day_items_get_numbered_titles_and_none_is_overwritten(vault: Vault) -> None:
     items = [make(vault, context=f"ctx {n}") for n in range(3)]
-    assert [i.title for i in items] == ["session-widgets-2025-03-14",
-                                        "session-widgets-2025-03-14-2",
-                                        "session-widgets-2025-03-14-3"]
+    assert [i.title for i in items] == [
+        "session-widgets-2025-03-14",
+        "session-widgets-2025-03-14-2",
+        "session-widgets-2025-03-14-3",
+    ]
     assert [vault.get_item(i.id).context for i in items] == ["ctx 0", "ctx 1", "ctx 2"]
 
 
@@ -95,13 +111,26 @@ def test_concurrent_creators_get_distinct_titles(vault_factory: Callable[[], Vau
 
 def test_item_keeps_every_field_across_instances(vault_factory: Callable[[], Vault]) -> None:
     item = vault_factory().create_item(
-        project="widgets", branch="feature/x", session_id="abc", machine="desk",
-        repository=REPO, context="# Context\n\nünïcode ✓", transfer_prompt="Paste me",
-        kind="sync", now=DAY)
+        project="widgets",
+        branch="feature/x",
+        session_id="abc",
+        machine="desk",
+        repository=REPO,
+        context="# Context\n\nünïcode ✓",
+        transfer_prompt="Paste me",
+        kind="sync",
+        now=DAY,
+    )
     got = vault_factory().get_item(item.id)
     assert got == item
     assert (got.project, got.branch, got.session_id, got.machine, got.repository, got.kind) == (
-        "widgets", "feature/x", "abc", "desk", REPO, "sync")
+        "widgets",
+        "feature/x",
+        "abc",
+        "desk",
+        REPO,
+        "sync",
+    )
     assert got.context == "# Context\n\nünïcode ✓" and got.transfer_prompt == "Paste me"
     assert got.claude_ai_response == "" and got.imported is False and got.imported_at is None
     assert got.tags == ["claudesync", "widgets"]

@@ -34,16 +34,28 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse exits with 2 on its own; keep it, add a hint
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\nRun `{self.prog} --help` for the verbs "
-                     f"and their options.\n")
+        self.exit(
+            2,
+            f"{self.prog}: error: {message}\nRun `{self.prog} --help` for the verbs "
+            f"and their options.\n",
+        )
 
 
 def _common() -> _Parser:
     common = _Parser(add_help=False)
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print one JSON object on stdout and nothing else")
-    common.add_argument("-C", dest="cwd", metavar="PATH", default=argparse.SUPPRESS,
-                        help="work in the project at PATH instead of the current folder")
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print one JSON object on stdout and nothing else",
+    )
+    common.add_argument(
+        "-C",
+        dest="cwd",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="work in the project at PATH instead of the current folder",
+    )
     return common
 
 
@@ -52,9 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     from claude_session.reminders import DIRTY_RANGE, EVERY_RANGE
 
     common = _common()
-    parser = _Parser(prog="claude-session", parents=[common],
-                     description="Session continuity for Claude Code: start, pause, resume and "
-                                 "end work sessions; hand off to claude.ai; record sessions.")
+    parser = _Parser(
+        prog="claude-session",
+        parents=[common],
+        description="Session continuity for Claude Code: start, pause, resume and "
+        "end work sessions; hand off to claude.ai; record sessions.",
+    )
     parser.add_argument("--version", action="version", version=f"claude-session {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
 
@@ -63,29 +78,52 @@ def build_parser() -> argparse.ArgumentParser:
 
     mismatch = [*MISMATCH_CHOICES, "ask"]
     p = verb("start", "start (or rejoin) a session: branch check, claude.ai answers, ledger")
-    p.add_argument("--on-mismatch", choices=mismatch, help="what to do when the branch differs "
-                   "from the paused one (default: ask on a terminal)")
-    p.add_argument("--session-id", help="Claude Code's session id (default: "
-                   "$CLAUDE_CODE_SESSION_ID "
-                   "or this project's open session)")
+    p.add_argument(
+        "--on-mismatch",
+        choices=mismatch,
+        help="what to do when the branch differs from the paused one (default: ask on a terminal)",
+    )
+    p.add_argument(
+        "--session-id",
+        help="Claude Code's session id (default: "
+        "$CLAUDE_CODE_SESSION_ID "
+        "or this project's open session)",
+    )
     p.add_argument("--no-import", action="store_true", help="do not import claude.ai answers")
     p.set_defaults(handler=_start)
 
     p = verb("pause", "save the work in flight so that a later session can pick it up")
     p.add_argument("--summary", default="", help="where the work stands")
-    p.add_argument("--summary-file", metavar="PATH", help="read the summary from a file (- for "
-                   "standard input)")
-    p.add_argument("--next", dest="next_steps", action="append", default=[], metavar="TEXT",
-                   help="a next step (repeatable)")
-    p.add_argument("--accomplished", action="append", default=[], metavar="TEXT",
-                   help="something done this session (repeatable)")
+    p.add_argument(
+        "--summary-file", metavar="PATH", help="read the summary from a file (- for standard input)"
+    )
+    p.add_argument(
+        "--next",
+        dest="next_steps",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a next step (repeatable)",
+    )
+    p.add_argument(
+        "--accomplished",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="something done this session (repeatable)",
+    )
     p.add_argument("--note", help="a free note")
-    p.add_argument("--wip-commit", action="store_true", help="commit the work in progress, "
-                   "marked WIP")
-    p.add_argument("--allow-secret", action="store_true", help="commit even if the message "
-                   "looks like it holds a secret")
-    p.add_argument("--handoff", action="store_true", help="also create the ClaudeSync item for "
-                   "claude.ai")
+    p.add_argument(
+        "--wip-commit", action="store_true", help="commit the work in progress, marked WIP"
+    )
+    p.add_argument(
+        "--allow-secret",
+        action="store_true",
+        help="commit even if the message looks like it holds a secret",
+    )
+    p.add_argument(
+        "--handoff", action="store_true", help="also create the ClaudeSync item for claude.ai"
+    )
     p.add_argument("--session-id")
     p.set_defaults(handler=_pause)
 
@@ -96,22 +134,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("end", "end the session: commit, push, record it (and hand off or sync)")
     p.add_argument("--summary", default="")
-    p.add_argument("--summary-file", metavar="PATH", help="read the summary from a file (- for "
-                   "standard input)")
+    p.add_argument(
+        "--summary-file", metavar="PATH", help="read the summary from a file (- for standard input)"
+    )
     p.add_argument("--accomplished", action="append", default=[], metavar="TEXT")
     p.add_argument("--next", dest="next_steps", action="append", default=[], metavar="TEXT")
     p.add_argument("--message", "-m", help="commit message for the work (default: the summary)")
     p.add_argument("--no-push", action="store_true")
-    p.add_argument("--force", action="store_true", help="end even though nothing was started "
-                   "(the session counts from now)")
-    p.add_argument("--allow-secret", action="store_true", help="commit even if the message "
-                   "looks like it holds a secret")
-    p.add_argument("--mode", choices=END_MODES, default="standard",
-                   help="standard (same machine), handoff (claude.ai), sync (another machine)")
-    p.add_argument("--handoff", dest="mode", action="store_const", const="handoff",
-                   help="same as --mode handoff")
-    p.add_argument("--sync", dest="mode", action="store_const", const="sync",
-                   help="same as --mode sync")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="end even though nothing was started (the session counts from now)",
+    )
+    p.add_argument(
+        "--allow-secret",
+        action="store_true",
+        help="commit even if the message looks like it holds a secret",
+    )
+    p.add_argument(
+        "--mode",
+        choices=END_MODES,
+        default="standard",
+        help="standard (same machine), handoff (claude.ai), sync (another machine)",
+    )
+    p.add_argument(
+        "--handoff",
+        dest="mode",
+        action="store_const",
+        const="handoff",
+        help="same as --mode handoff",
+    )
+    p.add_argument(
+        "--sync", dest="mode", action="store_const", const="sync", help="same as --mode sync"
+    )
     p.add_argument("--transcript", metavar="PATH", help="Claude Code transcript for token counts")
     p.add_argument("--session-id")
     p.set_defaults(handler=_end)
@@ -122,12 +177,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("remind", "automatic reminders to pause or commit")
     p.add_argument("action", nargs="?", choices=("on", "off", "status"), default="status")
-    p.add_argument("--every", type=_whole("--every", EVERY_RANGE), metavar="MIN",
-                   help="minutes since the last pause/commit ({} to {})".format(*EVERY_RANGE))
-    p.add_argument("--dirty-files", type=_whole("--dirty-files", DIRTY_RANGE), metavar="N",
-                   help="uncommitted files that trigger one ({} to {})".format(*DIRTY_RANGE))
-    p.add_argument("--global", dest="global_default", action="store_true",
-                   help="change the default for every project")
+    p.add_argument(
+        "--every",
+        type=_whole("--every", EVERY_RANGE),
+        metavar="MIN",
+        help="minutes since the last pause/commit ({} to {})".format(*EVERY_RANGE),
+    )
+    p.add_argument(
+        "--dirty-files",
+        type=_whole("--dirty-files", DIRTY_RANGE),
+        metavar="N",
+        help="uncommitted files that trigger one ({} to {})".format(*DIRTY_RANGE),
+    )
+    p.add_argument(
+        "--global",
+        dest="global_default",
+        action="store_true",
+        help="change the default for every project",
+    )
     p.set_defaults(handler=_remind)
 
     p = verb("maintenance", "record a maintenance run (audit, dependency update, security scan)")
@@ -135,8 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--status", required=True, dest="mstatus", metavar="STATUS")
     p.add_argument("--results", metavar="JSON", help="results as JSON")
     p.add_argument("--notes")
-    p.add_argument("--notes-file", "--summary-file", dest="notes_file", metavar="PATH",
-                   help="read the notes from a file (- for standard input)")
+    p.add_argument(
+        "--notes-file",
+        "--summary-file",
+        dest="notes_file",
+        metavar="PATH",
+        help="read the notes from a file (- for standard input)",
+    )
     p.add_argument("--session-id")
     p.set_defaults(handler=_maintenance)
 
@@ -159,15 +231,25 @@ def build_parser() -> argparse.ArgumentParser:
     hr.set_defaults(handler=_handoff_receive)
 
     p = verb("sync", "send what waits for the tracker; finalize sessions that never ended")
-    p.add_argument("--retry-rejected", action="store_true",
-                   help="send records the tracker refused earlier again (after fixing it)")
+    p.add_argument(
+        "--retry-rejected",
+        action="store_true",
+        help="send records the tracker refused earlier again (after fixing it)",
+    )
     p.set_defaults(handler=_sync)
 
     p = verb("install", "wire claude-session into Claude Code (plugin, or --classic)")
-    p.add_argument("--classic", action="store_true", help="commands in ~/.claude/commands, "
-                   "MCP server via `claude mcp add`, hooks in the user settings")
-    p.add_argument("--statusline", action="store_true", help="also show claude-session's "
-                   "status line (never replaces one you have)")
+    p.add_argument(
+        "--classic",
+        action="store_true",
+        help="commands in ~/.claude/commands, "
+        "MCP server via `claude mcp add`, hooks in the user settings",
+    )
+    p.add_argument(
+        "--statusline",
+        action="store_true",
+        help="also show claude-session's status line (never replaces one you have)",
+    )
     p.set_defaults(handler=_install)
     p = verb("uninstall", "remove exactly what install added")
     p.add_argument("--classic", action="store_true")
@@ -180,8 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_tracker(verbs, common)
 
-    p = verb("statusline", "print one status line for Claude Code's statusLine (reads its JSON "
-                           "on stdin; see `install --statusline`)")
+    p = verb(
+        "statusline",
+        "print one status line for Claude Code's statusLine (reads its JSON "
+        "on stdin; see `install --statusline`)",
+    )
     p.add_argument("--plugin", action="store_true", help="name the commands as the plugin does")
     p.set_defaults(run=_run_statusline)
 
@@ -199,7 +284,8 @@ def _whole(option: str, allowed: tuple[int, int]) -> Callable[[str], int]:
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"{text!r} is not a whole number: give {option} a value from {allowed[0]} "
-                f"to {allowed[1]}") from None
+                f"to {allowed[1]}"
+            ) from None
 
     return parse
 
@@ -219,21 +305,25 @@ def _run_mcp(a: argparse.Namespace) -> int:
 
 # --- handlers: call the core, return a model or dict ---------------------------------------
 
+
 def _start(core: Core, a: argparse.Namespace) -> Any:
-    result = core.start(a.cwd, session_id=a.session_id, on_mismatch=a.on_mismatch,
-                        no_import=a.no_import)
+    result = core.start(
+        a.cwd, session_id=a.session_id, on_mismatch=a.on_mismatch, no_import=a.no_import
+    )
     if result.status == "branch_mismatch" and a.on_mismatch is None and _interactive(a):
         choice = _ask_choice(result.context)
-        result = core.start(a.cwd, session_id=a.session_id, on_mismatch=choice,
-                            no_import=a.no_import)
+        result = core.start(
+            a.cwd, session_id=a.session_id, on_mismatch=choice, no_import=a.no_import
+        )
     return result
 
 
 def _resume(core: Core, a: argparse.Namespace) -> Any:
     result = core.resume(a.cwd, session_id=a.session_id, on_mismatch=a.on_mismatch)
     if result.status == "branch_mismatch" and a.on_mismatch is None and _interactive(a):
-        result = core.resume(a.cwd, session_id=a.session_id,
-                             on_mismatch=_ask_choice(result.context))
+        result = core.resume(
+            a.cwd, session_id=a.session_id, on_mismatch=_ask_choice(result.context)
+        )
     return result
 
 
@@ -251,16 +341,33 @@ def _ask_choice(explanation: str) -> str:
 
 
 def _pause(core: Core, a: argparse.Namespace) -> Any:
-    return core.pause(a.cwd, session_id=a.session_id, summary=a.summary,
-                      next_steps=a.next_steps, accomplishments=a.accomplished, note=a.note,
-                      wip_commit=a.wip_commit, handoff=a.handoff, allow_secret=a.allow_secret)
+    return core.pause(
+        a.cwd,
+        session_id=a.session_id,
+        summary=a.summary,
+        next_steps=a.next_steps,
+        accomplishments=a.accomplished,
+        note=a.note,
+        wip_commit=a.wip_commit,
+        handoff=a.handoff,
+        allow_secret=a.allow_secret,
+    )
 
 
 def _end(core: Core, a: argparse.Namespace) -> Any:
-    return core.end(a.cwd, session_id=a.session_id, summary=a.summary,
-                    accomplishments=a.accomplished, next_steps=a.next_steps, message=a.message,
-                    push=not a.no_push, mode=a.mode, transcript=a.transcript,
-                    allow_secret=a.allow_secret, force=a.force)
+    return core.end(
+        a.cwd,
+        session_id=a.session_id,
+        summary=a.summary,
+        accomplishments=a.accomplished,
+        next_steps=a.next_steps,
+        message=a.message,
+        push=not a.no_push,
+        mode=a.mode,
+        transcript=a.transcript,
+        allow_secret=a.allow_secret,
+        force=a.force,
+    )
 
 
 def _import(core: Core, a: argparse.Namespace) -> Any:
@@ -268,15 +375,21 @@ def _import(core: Core, a: argparse.Namespace) -> Any:
 
 
 def _remind(core: Core, a: argparse.Namespace) -> Any:
-    return core.remind(a.cwd, action=a.action, every=a.every, dirty_files=a.dirty_files,
-                       global_default=a.global_default)
+    return core.remind(
+        a.cwd,
+        action=a.action,
+        every=a.every,
+        dirty_files=a.dirty_files,
+        global_default=a.global_default,
+    )
 
 
 def _maintenance(core: Core, a: argparse.Namespace) -> Any:
     from claude_session.text import MAX_DEPTH, clean_data, too_deep
 
-    too_deep_message = (f"--results nests deeper than {MAX_DEPTH} levels: flatten it (e.g. a "
-                        f"list of findings).")
+    too_deep_message = (
+        f"--results nests deeper than {MAX_DEPTH} levels: flatten it (e.g. a list of findings)."
+    )
     results: Any = None
     if a.results:
         try:
@@ -288,8 +401,14 @@ def _maintenance(core: Core, a: argparse.Namespace) -> Any:
         if too_deep(results):
             raise UsageError(too_deep_message)
         results = clean_data(results)
-    return core.record_maintenance(a.cwd, command=a.mcommand, status=a.mstatus, results=results,
-                                   notes=a.notes, session_id=a.session_id)
+    return core.record_maintenance(
+        a.cwd,
+        command=a.mcommand,
+        status=a.mstatus,
+        results=results,
+        notes=a.notes,
+        session_id=a.session_id,
+    )
 
 
 def _status(core: Core, a: argparse.Namespace) -> Any:
@@ -346,6 +465,7 @@ def _sync(core: Core, a: argparse.Namespace) -> Any:
 
 # --- output ---------------------------------------------------------------------------------
 
+
 def _as_dict(result: Any) -> dict[str, Any]:
     from pydantic import BaseModel
 
@@ -387,8 +507,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     if not Path(args.cwd).is_dir():
-        return _fail(args, f"No such folder: {args.cwd}. Pass an existing project folder to -C.",
-                     code=2)
+        return _fail(
+            args, f"No such folder: {args.cwd}. Pass an existing project folder to -C.", code=2
+        )
     verb = args.verb if args.verb != "handoff" else f"handoff {args.handoff_verb}"
     from claude_session.lifecycle import Core
     from claude_session.logs import setup_logging
@@ -402,8 +523,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ClaudeSessionError as exc:
         return _fail(args, str(exc), code=1, kind=type(exc).__name__)
     except KeyboardInterrupt:
-        return _fail(args, "Interrupted; nothing was half-written (every write is atomic).",
-                     code=1)
+        return _fail(args, "Interrupted; nothing was half-written (every write is atomic).", code=1)
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
@@ -429,8 +549,10 @@ def _read_text_files(args: argparse.Namespace) -> None:
         try:
             raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
         except OSError as exc:
-            raise UsageError(f"cannot read {flag} {path} ({exc.strerror}): give a readable "
-                             f"file, or - for standard input") from None
+            raise UsageError(
+                f"cannot read {flag} {path} ({exc.strerror}): give a readable "
+                f"file, or - for standard input"
+            ) from None
         setattr(args, target, raw.decode("utf-8", "surrogateescape").strip())
 
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-_TOOLS = (["pbcopy"], ["wl-copy"], ["xclip", "-selection", "clipboard"],
-          ["xsel", "--clipboard", "--input"], ["clip.exe"])
+_TOOLS = (
+    ["pbcopy"],
+    ["wl-copy"],
+    ["xclip", "-selection", "clipboard"],
+    ["xsel", "--clipboard", "--input"],
+    ["clip.exe"],
+)
 
 
 def copy(text: str) -> str | None:
@@ -15,8 +20,7 @@ def copy(text: str) -> str | None:
         if shutil.which(command[0]) is None:
             continue
         try:
-            subprocess.run(command, input=text.encode(), check=True, timeout=5,
-                           capture_output=True)
+            subprocess.run(command, input=text.encode(), check=True, timeout=5, capture_output=True)
         except (OSError, subprocess.SubprocessError):
             continue
         return command[0]

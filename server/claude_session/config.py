@@ -35,8 +35,19 @@ class Settings:
     value. (A plain class, not a dataclass: the hooks import this, and ``dataclasses`` would
     cost them a good part of their start.)"""
 
-    __slots__ = ("home", "tracker_url", "tracker_token", "op_token", "op_account", "vault_name",
-                 "session_id", "project_dir", "plugin_root", "plugin_data", "log_level")
+    __slots__ = (
+        "home",
+        "tracker_url",
+        "tracker_token",
+        "op_token",
+        "op_account",
+        "vault_name",
+        "session_id",
+        "project_dir",
+        "plugin_root",
+        "plugin_data",
+        "log_level",
+    )
     _SECRETS = frozenset({"tracker_token", "op_token"})
 
     home: Path
@@ -51,14 +62,33 @@ class Settings:
     plugin_data: str | None
     log_level: str
 
-    def __init__(self, home: Path, tracker_url: str | None = None,
-                 tracker_token: str | None = None, op_token: str | None = None,
-                 op_account: str | None = None, vault_name: str = DEFAULT_VAULT,
-                 session_id: str | None = None, project_dir: str | None = None,
-                 plugin_root: str | None = None, plugin_data: str | None = None,
-                 log_level: str = "INFO") -> None:
-        values = (home, tracker_url, tracker_token, op_token, op_account, vault_name,
-                  session_id, project_dir, plugin_root, plugin_data, log_level)
+    def __init__(
+        self,
+        home: Path,
+        tracker_url: str | None = None,
+        tracker_token: str | None = None,
+        op_token: str | None = None,
+        op_account: str | None = None,
+        vault_name: str = DEFAULT_VAULT,
+        session_id: str | None = None,
+        project_dir: str | None = None,
+        plugin_root: str | None = None,
+        plugin_data: str | None = None,
+        log_level: str = "INFO",
+    ) -> None:
+        values = (
+            home,
+            tracker_url,
+            tracker_token,
+            op_token,
+            op_account,
+            vault_name,
+            session_id,
+            project_dir,
+            plugin_root,
+            plugin_data,
+            log_level,
+        )
         for i, name in enumerate(self.__slots__):
             object.__setattr__(self, name, values[i])
 
@@ -80,8 +110,11 @@ class Settings:
         return hash(self._values())
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__
-                          if name not in self._SECRETS)
+        shown = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in self.__slots__
+            if name not in self._SECRETS
+        )
         return f"Settings({shown})"
 
     @classmethod

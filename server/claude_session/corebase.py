@@ -40,11 +40,17 @@ log = logging.getLogger(__name__)
 _B = TypeVar("_B", "Vault | None", "Tracker | None")
 _Self = TypeVar("_Self", bound="CoreBase")
 
+
 class CoreBase:
     """Settings, state and backends of one machine's claude-session."""
 
-    def __init__(self, settings: Settings | None = None, *, vault: Vault | None = None,
-                 tracker: Tracker | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        vault: Vault | None = None,
+        tracker: Tracker | None = None,
+    ) -> None:
         self.settings = settings or Settings.from_env()
         self.paths = Paths(self.settings.home)
         self.pause_file = pausestate.pause_file(self.paths)
@@ -133,8 +139,10 @@ class CoreBase:
         try:
             return PauseEntry.model_validate(raw)
         except ValueError:
-            self._warn(f"The pause entry for {project.root} in {self.paths.pause_state} is "
-                       f"malformed and was ignored; edit or remove it by hand.")
+            self._warn(
+                f"The pause entry for {project.root} in {self.paths.pause_state} is "
+                f"malformed and was ignored; edit or remove it by hand."
+            )
             return None
 
     def _ledger(self, session_id: str) -> LedgerEntry | None:
@@ -158,21 +166,26 @@ class CoreBase:
             return explicit
         if self.settings.session_id:
             return self.settings.session_id
-        open_ = (ledger.entries(self.paths, project_root=project.key, status="active",
-                                warnings=self._warnings)
-                 or ledger.entries(self.paths, project_root=project.key, status="ending"))
+        open_ = ledger.entries(
+            self.paths, project_root=project.key, status="active", warnings=self._warnings
+        ) or ledger.entries(self.paths, project_root=project.key, status="ending")
         if open_:
             return str(open_[0]["session_id"])
         return new_id() if create else None
 
-    def _ensure_ledger(self, project: Project, session_id: str, *, source: str,
-                       state: git.WorkingState | None) -> LedgerEntry:
+    def _ensure_ledger(
+        self, project: Project, session_id: str, *, source: str, state: git.WorkingState | None
+    ) -> LedgerEntry:
         entry = self._ledger(session_id)
         now = utcnow()
         if entry is None or entry.status not in ("active", "ending"):
             entry = LedgerEntry(
-                session_id=session_id, project=project.name, project_root=project.key,
-                repository_url=project.record_url, started_at=now, source=source,
+                session_id=session_id,
+                project=project.name,
+                project_root=project.key,
+                repository_url=project.record_url,
+                started_at=now,
+                source=source,
                 starting_branch=state.branch if state else None,
                 starting_head=state.head if state else None,
             )
@@ -202,8 +215,10 @@ class CoreBase:
         if whole != text:  # cut to its size budget: the whole text is kept beside it
             kept = path.with_name(f"{path.stem}.full.txt")
             atomic_write(kept, whole)
-            self._warn(f"The context was cut to its size budget ({len(text):,} of "
-                       f"{len(whole):,} characters); the whole text is kept in {kept}.")
+            self._warn(
+                f"The context was cut to its size budget ({len(text):,} of "
+                f"{len(whole):,} characters); the whole text is kept in {kept}."
+            )
         return path
 
     def _read_context(self, path: str) -> str:
@@ -216,32 +231,52 @@ class CoreBase:
                 f"checking out another branch, or `claude-session end`."
             ) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ContextMissing(f"The saved context file {path} cannot be read ({exc}). "
-                                 f"Check its permissions and encoding.") from exc
+            raise ContextMissing(
+                f"The saved context file {path} cannot be read ({exc}). "
+                f"Check its permissions and encoding."
+            ) from exc
 
-    def _session_git(self, project: Project, entry: LedgerEntry | None
-                     ) -> tuple[list[str], list[str]]:
+    def _session_git(
+        self, project: Project, entry: LedgerEntry | None
+    ) -> tuple[list[str], list[str]]:
         """This session's commits ('sha subject') and committed files, from its starting sha."""
         if not project.in_git or entry is None or not entry.starting_head:
             return [], []
         commits, files = sessions.measure_git(project.root, entry.starting_head)
         return [f"{sha[:7]} {subject}" for sha, subject in commits], files
 
-    def _base_context(self, project: Project, *, kind: str, session_id: str,
-                      state: git.WorkingState | None, entry: LedgerEntry | None,
-                      summary: str, accomplishments: list[str], next_steps: list[str],
-                      notes: str) -> ctxmod.Context:
+    def _base_context(
+        self,
+        project: Project,
+        *,
+        kind: str,
+        session_id: str,
+        state: git.WorkingState | None,
+        entry: LedgerEntry | None,
+        summary: str,
+        accomplishments: list[str],
+        next_steps: list[str],
+        notes: str,
+    ) -> ctxmod.Context:
         commits, files = self._session_git(project, entry)
         return ctxmod.Context(
-            project=project.name, kind=kind, created=utcnow(),
-            branch=state.branch if state else None, head=state.head if state else None,
-            session_id=session_id, repository=project.identity,
-            summary=summary, accomplishments=list(accomplishments),
-            next_steps=list(next_steps), notes=notes,
+            project=project.name,
+            kind=kind,
+            created=utcnow(),
+            branch=state.branch if state else None,
+            head=state.head if state else None,
+            session_id=session_id,
+            repository=project.identity,
+            summary=summary,
+            accomplishments=list(accomplishments),
+            next_steps=list(next_steps),
+            notes=notes,
             dirty_files=list(state.dirty_files) if state else [],
             untracked_files=list(state.untracked_files) if state else [],
             stashes=list(state.stashes) if state else [],
-            commits=commits, files_changed=files,
+            commits=commits,
+            files_changed=files,
             maintenance_runs=[r.model_dump(mode="json") for r in entry.maintenance_runs]
-            if entry else [],
+            if entry
+            else [],
         )

@@ -40,11 +40,16 @@ def _git() -> dict[str, Any]:
 def _claude() -> dict[str, Any]:
     exe = shutil.which("claude")
     if exe is None:
-        return _check("claude", False, "Claude Code not found on PATH",
-                      "Install Claude Code (npm install -g @anthropic-ai/claude-code).")
+        return _check(
+            "claude",
+            False,
+            "Claude Code not found on PATH",
+            "Install Claude Code (npm install -g @anthropic-ai/claude-code).",
+        )
     try:
-        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=20,
-                             check=False).stdout.strip()
+        out = subprocess.run(
+            [exe, "--version"], capture_output=True, text=True, timeout=20, check=False
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError) as exc:
         return _check("claude", False, str(exc), "Reinstall Claude Code.")
     return _check("claude", True, out or exe)
@@ -58,8 +63,12 @@ def _home(core: Core) -> dict[str, Any]:
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
-        return _check("state folder", False, f"{home}: {exc.strerror}",
-                      "Make it writable or set CLAUDE_CONFIG_DIR to a writable folder.")
+        return _check(
+            "state folder",
+            False,
+            f"{home}: {exc.strerror}",
+            "Make it writable or set CLAUDE_CONFIG_DIR to a writable folder.",
+        )
     corrupt = sorted(p.name for p in home.rglob("*.corrupt-*"))[:5]
     detail = str(home) + (f"; files moved aside earlier: {', '.join(corrupt)}" if corrupt else "")
     return _check("state folder", True, detail)
@@ -93,9 +102,13 @@ def _tracker(core: Core, limit: float) -> dict[str, Any]:
         return _check("tracker", True, f"{tracker.description}{waiting}")
     problem = getattr(tracker, "problem", None)
     if problem is not None:  # the URL itself is unusable
-        return _check("tracker", False, str(problem),
-                      "Fix CLAUDE_SESSION_TRACKER_URL (http:// or https:// and the tracker's "
-                      "address), or unset it to use the local tracker.")
+        return _check(
+            "tracker",
+            False,
+            str(problem),
+            "Fix CLAUDE_SESSION_TRACKER_URL (http:// or https:// and the tracker's "
+            "address), or unset it to use the local tracker.",
+        )
     from claude_session.tracker.client import HttpTracker
 
     probe = HttpTracker.from_settings(core.settings, budget=limit, attempts=1)
@@ -104,9 +117,13 @@ def _tracker(core: Core, limit: float) -> dict[str, Any]:
     except ClaudeSessionError as exc:
         return _check("tracker", False, str(exc), _tracker_fix(exc))
     except (TimeoutError, OSError) as exc:
-        return _check("tracker", False, f"The {tracker.description} did not answer ({exc}).",
-                      "Start the tracker or fix CLAUDE_SESSION_TRACKER_URL; records wait in "
-                      "the outbox meanwhile.")
+        return _check(
+            "tracker",
+            False,
+            f"The {tracker.description} did not answer ({exc}).",
+            "Start the tracker or fix CLAUDE_SESSION_TRACKER_URL; records wait in "
+            "the outbox meanwhile.",
+        )
     finally:
         probe.close()
     return _check("tracker", True, f"{tracker.description} answered and took the key{waiting}")
@@ -116,11 +133,15 @@ def _tracker_fix(exc: ClaudeSessionError) -> str:
     from claude_session.errors import TrackerAuthError, TrackerUnavailable
 
     if isinstance(exc, TrackerAuthError):
-        return ("Set CLAUDE_SESSION_TRACKER_TOKEN to a key of this tracker (`claude-session "
-                "tracker token create --user NAME` where the tracker runs).")
+        return (
+            "Set CLAUDE_SESSION_TRACKER_TOKEN to a key of this tracker (`claude-session "
+            "tracker token create --user NAME` where the tracker runs)."
+        )
     if isinstance(exc, TrackerUnavailable):
-        return ("Start the tracker (`claude-session tracker serve` where it runs) or fix "
-                "CLAUDE_SESSION_TRACKER_URL; records wait in the outbox meanwhile.")
+        return (
+            "Start the tracker (`claude-session tracker serve` where it runs) or fix "
+            "CLAUDE_SESSION_TRACKER_URL; records wait in the outbox meanwhile."
+        )
     return "Check CLAUDE_SESSION_TRACKER_URL and the tracker's logs."
 
 
@@ -130,23 +151,36 @@ def _vault(core: Core, limit: float) -> dict[str, Any]:
         problems = list(getattr(vault, "warnings", []))
         if problems:  # 1Password configured but unusable here
             return _check("vault", False, f"{vault.description}: {problems[0]}", problems[0])
-        return _check("vault", True, f"{vault.description} (set OP_SERVICE_ACCOUNT_TOKEN for "
-                                     f"1Password)")
+        return _check(
+            "vault", True, f"{vault.description} (set OP_SERVICE_ACCOUNT_TOKEN for 1Password)"
+        )
     try:
         count = _within(limit, lambda: str(len(vault.list_items())))
     except VaultAuthError as exc:
-        return _check("vault", False, str(exc),
-                      "Set OP_SERVICE_ACCOUNT_TOKEN to a valid service account token with "
-                      f"access to the vault '{core.settings.vault_name}' (or unset it to use "
-                      f"the local vault); hand-offs wait locally meanwhile.")
+        return _check(
+            "vault",
+            False,
+            str(exc),
+            "Set OP_SERVICE_ACCOUNT_TOKEN to a valid service account token with "
+            f"access to the vault '{core.settings.vault_name}' (or unset it to use "
+            f"the local vault); hand-offs wait locally meanwhile.",
+        )
     except ClaudeSessionError as exc:
-        return _check("vault", False, str(exc),
-                      f"Check the network and that the vault '{core.settings.vault_name}' "
-                      f"exists and is shared with this account; hand-offs wait locally "
-                      f"meanwhile.")
+        return _check(
+            "vault",
+            False,
+            str(exc),
+            f"Check the network and that the vault '{core.settings.vault_name}' "
+            f"exists and is shared with this account; hand-offs wait locally "
+            f"meanwhile.",
+        )
     except (TimeoutError, OSError) as exc:
-        return _check("vault", False, f"{vault.description} did not answer ({exc}).",
-                      "Check the network and 1Password's status, then run doctor again.")
+        return _check(
+            "vault",
+            False,
+            f"{vault.description} did not answer ({exc}).",
+            "Check the network and 1Password's status, then run doctor again.",
+        )
     return _check("vault", True, f"{vault.description} answered; {count} ClaudeSync item(s)")
 
 
@@ -170,11 +204,18 @@ def _wiring(core: Core, claude_found: bool) -> dict[str, Any]:
         return _check("wired", True, f"classic install (hooks in {settings_file})")
     if claude_found and PLUGIN in _claude_plugins():
         return _check("wired", True, f"plugin {PLUGIN} installed")
-    detail = (f"classic hooks missing for {', '.join(sorted(set(HOOK_EVENTS) - found))}"
-              if found else "neither the plugin nor the classic hooks are installed")
-    return _check("wired", False, f"Claude Code is not wired to claude-session: {detail}",
-                  "Run `claude-session install` (the plugin) or `claude-session install "
-                  "--classic`; `claude --plugin-dir PATH` sessions are not seen here.")
+    detail = (
+        f"classic hooks missing for {', '.join(sorted(set(HOOK_EVENTS) - found))}"
+        if found
+        else "neither the plugin nor the classic hooks are installed"
+    )
+    return _check(
+        "wired",
+        False,
+        f"Claude Code is not wired to claude-session: {detail}",
+        "Run `claude-session install` (the plugin) or `claude-session install "
+        "--classic`; `claude --plugin-dir PATH` sessions are not seen here.",
+    )
 
 
 def _claude_plugins() -> str:
@@ -182,8 +223,9 @@ def _claude_plugins() -> str:
     if exe is None:
         return ""
     try:
-        return subprocess.run([exe, "plugin", "list"], capture_output=True, text=True,
-                              timeout=30, check=False).stdout
+        return subprocess.run(
+            [exe, "plugin", "list"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -191,8 +233,12 @@ def _claude_plugins() -> str:
 def _routine(core: Core) -> dict[str, Any]:
     routine = routines.load(core.paths.home)
     if routine.problems:
-        return _check("routine", False, " ".join(routine.problems),
-                      f"Fix {routine.source} (see the README's hand-off routine), or delete it.")
+        return _check(
+            "routine",
+            False,
+            " ".join(routine.problems),
+            f"Fix {routine.source} (see the README's hand-off routine), or delete it.",
+        )
     where = str(routine.source) if routine.source else "built-in defaults"
     return _check("routine", True, f"hand-off routine: {where}")
 
@@ -200,10 +246,19 @@ def _routine(core: Core) -> dict[str, Any]:
 def run_checks(core: Core, cwd: str | Path, *, time_limit: float = TIME_LIMIT) -> dict[str, Any]:
     claude = _claude()
     checks = [
-        _check("python", sys.version_info >= (3, 10), sys.version.split()[0],
-               "Use Python 3.10 or newer."),
-        _git(), claude, _wiring(core, claude["ok"]), _home(core), _routine(core),
-        _vault(core, time_limit), _tracker(core, time_limit),
+        _check(
+            "python",
+            sys.version_info >= (3, 10),
+            sys.version.split()[0],
+            "Use Python 3.10 or newer.",
+        ),
+        _git(),
+        claude,
+        _wiring(core, claude["ok"]),
+        _home(core),
+        _routine(core),
+        _vault(core, time_limit),
+        _tracker(core, time_limit),
     ]
     failed = [c for c in checks if not c["ok"]]
     return {"status": "problems" if failed else "ok", "checks": checks}

@@ -43,8 +43,9 @@ class StateError(ClaudeSessionError):
 
 
 class GitError(ClaudeSessionError):
-    def __init__(self, message: str, *, command: str = "", status: int | None = None,
-                 stderr: str = "") -> None:
+    def __init__(
+        self, message: str, *, command: str = "", status: int | None = None, stderr: str = ""
+    ) -> None:
         super().__init__(message)
         self.command = command
         self.status = status
@@ -59,8 +60,12 @@ MISMATCH_CHOICES: tuple[str, ...] = ("switch", "stay", "cancel")
 
 
 class BranchMismatch(ClaudeSessionError):
-    def __init__(self, paused_branch: str | None, current_branch: str | None,
-                 choices: Sequence[str] = MISMATCH_CHOICES) -> None:
+    def __init__(
+        self,
+        paused_branch: str | None,
+        current_branch: str | None,
+        choices: Sequence[str] = MISMATCH_CHOICES,
+    ) -> None:
         super().__init__(
             f"This project was paused on branch '{paused_branch}' but you are on "
             f"'{current_branch}'. Choose: switch (check out '{paused_branch}'), "

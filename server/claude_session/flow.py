@@ -19,8 +19,9 @@ class Flow:
     """What one call collects. (A plain class: the hooks import this module, and importing
     ``dataclasses`` or ``logging`` would cost them a good part of their start.)"""
 
-    def __init__(self, warnings: list[str] | None = None,
-                 redacted: Counter[str] | None = None) -> None:
+    def __init__(
+        self, warnings: list[str] | None = None, redacted: Counter[str] | None = None
+    ) -> None:
         self.warnings: list[str] = [] if warnings is None else warnings
         self.redacted: Counter[str] = Counter() if redacted is None else redacted
         self.done: set[str] = set()

@@ -560,8 +560,10 @@ class Repository:
         """Detach HEAD at ``sha`` (a pause made on a detached HEAD); never loses work."""
         commit = self._resolve_commit(sha)
         if commit is None:
-            raise GitError(f"The paused commit {sha[:10]} is not in this repository any more. "
-                           "Choose 'stay' to keep the current checkout.")
+            raise GitError(
+                f"The paused commit {sha[:10]} is not in this repository any more. "
+                "Choose 'stay' to keep the current checkout."
+            )
         if self.head() == commit and self.branch() is None:
             return
         self._refuse_during_operation(f"check out {commit[:10]}")

@@ -219,8 +219,16 @@ def session_commits(root: Path, start: str | None) -> list[tuple[str, str]]:
     an object id of this repository."""
     if not is_oid(start):
         return []
-    out = git_lines(root, "log", "--no-show-signature", "--format=%H%x1f%s", "-z",
-                    f"{start}..HEAD", "--", zero=True)
+    out = git_lines(
+        root,
+        "log",
+        "--no-show-signature",
+        "--format=%H%x1f%s",
+        "-z",
+        f"{start}..HEAD",
+        "--",
+        zero=True,
+    )
     commits = []
     for record in out or []:
         sha, _, subject = record.strip("\n").partition("\x1f")
@@ -233,8 +241,9 @@ def session_files(root: Path, start: str | None) -> list[str]:
     paths as they are (never C-quoted)."""
     if not is_oid(start):
         return []
-    out = git_lines(root, "diff", "--name-only", "-z", "--no-renames", str(start), "HEAD", "--",
-                    zero=True)
+    out = git_lines(
+        root, "diff", "--name-only", "-z", "--no-renames", str(start), "HEAD", "--", zero=True
+    )
     return out or []
 
 

@@ -21,15 +21,19 @@ def cache_file(paths: Paths) -> StateFile:
     return StateFile(paths.handoff_cache, empty=lambda: {"projects": {}})
 
 
-def write(paths: Paths, project_key: str, item_title: str | None, *,
-          state: StateFile | None = None) -> None:
+def write(
+    paths: Paths, project_key: str, item_title: str | None, *, state: StateFile | None = None
+) -> None:
     """Record whether a claude.ai answer waits for the project (``item_title`` names it)."""
     with (state or cache_file(paths)).update() as data:
         projects = data.setdefault("projects", {})
         if not isinstance(projects, dict):
             projects = data["projects"] = {}
-        projects[project_key] = {"waiting": item_title is not None, "item": item_title,
-                                 "checked_at": now_iso()}
+        projects[project_key] = {
+            "waiting": item_title is not None,
+            "item": item_title,
+            "checked_at": now_iso(),
+        }
 
 
 def waiting(paths: Paths, project_key: str) -> str | None:

@@ -36,11 +36,17 @@ else:
 MAX_CONTEXT_CHARS = 2500  # far below Claude Code's 10,000-character cap for added context
 Output = dict[str, Any]
 #: each hook's own deadline, below its timeout in hooks/hooks.json
-DEADLINES = {"SessionStart": 8.0, "Stop": 4.0, "PreCompact": 12.0, "SessionEnd": 4.0,
-             "UserPromptSubmit": 4.0}
+DEADLINES = {
+    "SessionStart": 8.0,
+    "Stop": 4.0,
+    "PreCompact": 12.0,
+    "SessionEnd": 4.0,
+    "UserPromptSubmit": 4.0,
+}
 
 
 # --- the project and the session --------------------------------------------------------------
+
 
 class HookContext:
     """What every hook needs: the input, settings, paths and the project."""
@@ -69,18 +75,30 @@ class HookContext:
         return path if isinstance(path, str) and path else None
 
 
-def touch_session(hc: HookContext, *, source: str | None = None,
-                  record_pid: bool = False) -> dict[str, Any]:
+def touch_session(
+    hc: HookContext, *, source: str | None = None, record_pid: bool = False
+) -> dict[str, Any]:
     """Create or refresh this session's ledger entry; returns the entry."""
     assert hc.session_id is not None
-    fresh = sessions.new_entry(session_id=hc.session_id, project=hc.project, project_root=hc.key,
-                               branch=hc.branch, head=hc.head, source=source or "claude-code")
-    return sessions.touch(hc.paths, fresh, transcript_path=hc.transcript_path(),
-                          pid=sessions.claude_pid() if record_pid else None,
-                          restart=source in ("resume", "clear"))
+    fresh = sessions.new_entry(
+        session_id=hc.session_id,
+        project=hc.project,
+        project_root=hc.key,
+        branch=hc.branch,
+        head=hc.head,
+        source=source or "claude-code",
+    )
+    return sessions.touch(
+        hc.paths,
+        fresh,
+        transcript_path=hc.transcript_path(),
+        pid=sessions.claude_pid() if record_pid else None,
+        restart=source in ("resume", "clear"),
+    )
 
 
 # --- what each event says ---------------------------------------------------------------------
+
 
 def pause_note(hc: HookContext) -> str | None:
     entry = pausestate.get(hc.paths, hc.key)
@@ -89,22 +107,30 @@ def pause_note(hc: HookContext) -> str | None:
     when = ago(parse_time(entry.get("paused_at")))
     branch = entry.get("branch") or "none"
     if entry.get("unended"):
-        lines = [f"claude-session: the last session in this project ({hc.project}) ended "
-                 f"without /end {when} on branch '{branch}'; a digest of where it stood was "
-                 f"saved."]
+        lines = [
+            f"claude-session: the last session in this project ({hc.project}) ended "
+            f"without /end {when} on branch '{branch}'; a digest of where it stood was "
+            f"saved."
+        ]
     else:
-        lines = [f"claude-session: this project ({hc.project}) was paused {when} on branch "
-                 f"'{branch}'."]
+        lines = [
+            f"claude-session: this project ({hc.project}) was paused {when} on branch '{branch}'."
+        ]
     summary = str(entry.get("summary") or "").strip()
     if summary:
-        lines.append(f"{'Where it stood' if entry.get('unended') else 'Summary at pause'}: "
-                     f"{summary[:800]}")
+        lines.append(
+            f"{'Where it stood' if entry.get('unended') else 'Summary at pause'}: {summary[:800]}"
+        )
     paused_branch = entry.get("branch")
     if hc.in_git and paused_branch and paused_branch != hc.branch:
-        lines.append(f"Warning: the current branch is '{hc.branch or 'detached HEAD'}', not "
-                     f"'{paused_branch}'. Resuming offers: switch, stay, cancel.")
-    lines.append(f"Saved context: {entry.get('context_file')}. The user can continue it with "
-                 f"{hc.settings.command('resume')}.")
+        lines.append(
+            f"Warning: the current branch is '{hc.branch or 'detached HEAD'}', not "
+            f"'{paused_branch}'. Resuming offers: switch, stay, cancel."
+        )
+    lines.append(
+        f"Saved context: {entry.get('context_file')}. The user can continue it with "
+        f"{hc.settings.command('resume')}."
+    )
     return "\n".join(lines)
 
 
@@ -112,8 +138,10 @@ def handoff_note(hc: HookContext) -> str | None:
     title = handoffcache.waiting(hc.paths, hc.key)
     if title is None:
         return None
-    return (f"claude-session: claude.ai's answer is waiting in {title}; "
-            f"{hc.settings.command('start')} imports it.")
+    return (
+        f"claude-session: claude.ai's answer is waiting in {title}; "
+        f"{hc.settings.command('start')} imports it."
+    )
 
 
 def records_note(counts: dict[str, int]) -> str | None:
@@ -124,8 +152,10 @@ def records_note(counts: dict[str, int]) -> str | None:
     text = standing.records_text(counts, stuck=True)
     if text is None:
         return None
-    return (f"claude-session: {text}. `claude-session status` shows why; `claude-session sync` "
-            f"sends them (`--retry-rejected` for refused ones, once fixed).")
+    return (
+        f"claude-session: {text}. `claude-session status` shows why; `claude-session sync` "
+        f"sends them (`--retry-rejected` for refused ones, once fixed)."
+    )
 
 
 def person_note(hc: HookContext, *, finalized: list[str], counts: dict[str, int]) -> str | None:
@@ -140,19 +170,25 @@ def person_note(hc: HookContext, *, finalized: list[str], counts: dict[str, int]
     pause = standing.open_pause(pausestate.get(hc.paths, hc.key))
     if pause is not None:
         summary = standing.first_line(pause.get("summary"), 60)
-        items.append(f"paused {ago(parse_time(pause.get('paused_at')))} on "
-                     f"{standing.clean(pause.get('branch') or 'no branch', 40)}"
-                     + (f' ("{summary}")' if summary else "")
-                     + f"; {hc.settings.command('resume')} picks it up")
+        items.append(
+            f"paused {ago(parse_time(pause.get('paused_at')))} on "
+            f"{standing.clean(pause.get('branch') or 'no branch', 40)}"
+            + (f' ("{summary}")' if summary else "")
+            + f"; {hc.settings.command('resume')} picks it up"
+        )
     title = handoffcache.waiting(hc.paths, hc.key)
     if title is not None:
-        items.append(f"claude.ai's answer waits in \"{standing.clean(title, 50)}\"; "
-                     f"{hc.settings.command('start')} imports it")
+        items.append(
+            f'claude.ai\'s answer waits in "{standing.clean(title, 50)}"; '
+            f"{hc.settings.command('start')} imports it"
+        )
     if finalized:
         end = hc.settings.command("end")
-        items.append(f"the last session here ended without {end} and was recorded"
-                     if len(finalized) == 1 else
-                     f"{len(finalized)} sessions here ended without {end} and were recorded")
+        items.append(
+            f"the last session here ended without {end} and was recorded"
+            if len(finalized) == 1
+            else f"{len(finalized)} sessions here ended without {end} and were recorded"
+        )
     records = standing.records_text(counts, stuck=True)
     if records is not None:
         items.append(f"{records}: see `claude-session status`")
@@ -189,7 +225,7 @@ def _ours(folder: Path, path: str) -> bool:
 def compose(*parts: str | None) -> str:
     text = "\n\n".join(p for p in parts if p)
     if len(text) > MAX_CONTEXT_CHARS:
-        text = text[:MAX_CONTEXT_CHARS - 20].rstrip() + "\n[... cut]"
+        text = text[: MAX_CONTEXT_CHARS - 20].rstrip() + "\n[... cut]"
     return text
 
 
@@ -198,6 +234,7 @@ def context_output(event: str, text: str) -> Output:
 
 
 # --- reminders ----------------------------------------------------------------------------------
+
 
 def reminder_due(hc: HookContext) -> str | None:
     """The reminder for the model, when one is due (then marked as given)."""
@@ -219,22 +256,30 @@ def due_reasons(hc: HookContext) -> list[str]:
     if last_reminded and current - last_reminded < every:
         return []
     dirty = gitread.dirty_files(hc.root)
-    reasons = reminder_reasons(settings, current=current, last_save=_last_save(hc),
-                               dirty=len(dirty) if dirty is not None else None)
+    reasons = reminder_reasons(
+        settings,
+        current=current,
+        last_save=_last_save(hc),
+        dirty=len(dirty) if dirty is not None else None,
+    )
     if reasons:
         reminders.mark_reminded(hc.paths, hc.key, current.isoformat())
     return reasons
 
 
 def reminder_note(hc: HookContext, reasons: list[str]) -> str:
-    return (f"claude-session reminder: {' and '.join(reasons)}. Mention to the user that "
-            f"{hc.settings.command('pause')} saves the work in flight (or commit).")
+    return (
+        f"claude-session reminder: {' and '.join(reasons)}. Mention to the user that "
+        f"{hc.settings.command('pause')} saves the work in flight (or commit)."
+    )
 
 
 def reminder_line(hc: HookContext, reasons: list[str]) -> str:
     """The same reminder, for the person (a ``systemMessage``)."""
-    return (f"claude-session: {' and '.join(reasons)}; {hc.settings.command('pause')} saves "
-            f"the work in flight (or commit).")
+    return (
+        f"claude-session: {' and '.join(reasons)}; {hc.settings.command('pause')} saves "
+        f"the work in flight (or commit)."
+    )
 
 
 def _last_save(hc: HookContext) -> datetime | None:
@@ -295,10 +340,16 @@ def save_compact_snapshot(hc: HookContext) -> Path | None:
     dirty = gitread.dirty_files(hc.root) if hc.in_git else None
     prompts = recent_prompts(hc.transcript_path())
     ctx = ctxmod.Context(
-        project=hc.project, kind="compact", created=created, branch=hc.branch, head=hc.head,
-        session_id=hc.session_id, summary=str(entry.get("summary") or ""),
+        project=hc.project,
+        kind="compact",
+        created=created,
+        branch=hc.branch,
+        head=hc.head,
+        session_id=hc.session_id,
+        summary=str(entry.get("summary") or ""),
         notes="\n".join(["Recent requests from the user:", *[f"- {p}" for p in prompts]])
-        if prompts else "",
+        if prompts
+        else "",
         dirty_files=dirty or [],
         maintenance_runs=list(entry.get("maintenance_runs") or []),
     )
@@ -402,20 +453,29 @@ def _scrub(text: str) -> str:
 
 # --- the events ---------------------------------------------------------------------------------
 
+
 def on_session_start(hc: HookContext) -> Output | None:
     source = str(hc.data.get("source") or "startup")
     if hc.session_id:
         touch_session(hc, source=source, record_pid=True)
-    finalized = sessions.finalize_orphans(hc.paths, project_root=hc.key, keep=hc.session_id,
-                                          current_pid=sessions.claude_pid(), warn=warn)
+    finalized = sessions.finalize_orphans(
+        hc.paths,
+        project_root=hc.key,
+        keep=hc.session_id,
+        current_pid=sessions.claude_pid(),
+        warn=warn,
+    )
     from claude_session.standing import outbox_counts
 
     counts = outbox_counts(hc.paths)
-    text = compose(compact_note(hc) if source == "compact" else None, pause_note(hc),
-                   handoff_note(hc), records_note(counts))
+    text = compose(
+        compact_note(hc) if source == "compact" else None,
+        pause_note(hc),
+        handoff_note(hc),
+        records_note(counts),
+    )
     output = context_output("SessionStart", text) if text else {}
-    shown = (person_note(hc, finalized=finalized, counts=counts) if source != "compact"
-             else None)
+    shown = person_note(hc, finalized=finalized, counts=counts) if source != "compact" else None
     if shown:
         output["systemMessage"] = shown
     return output or None
@@ -453,8 +513,11 @@ def on_user_prompt_submit(hc: HookContext) -> Output | None:
 
 
 EVENTS: dict[str, Callable[[HookContext], Output | None]] = {
-    "SessionStart": on_session_start, "Stop": on_stop, "PreCompact": on_pre_compact,
-    "SessionEnd": on_session_end, "UserPromptSubmit": on_user_prompt_submit,
+    "SessionStart": on_session_start,
+    "Stop": on_stop,
+    "PreCompact": on_pre_compact,
+    "SessionEnd": on_session_end,
+    "UserPromptSubmit": on_user_prompt_submit,
 }
 
 

@@ -49,8 +49,10 @@ MARKER = "claude-session"
 
 MARKETPLACE = "claude-session"
 PLUGIN = f"{SERVER_NAME}@{MARKETPLACE}"
-REINSTALL = ("reinstall claude-session (`pipx reinstall claude-session`, or `pip install "
-             "--force-reinstall` of the checkout in its virtualenv)")
+REINSTALL = (
+    "reinstall claude-session (`pipx reinstall claude-session`, or `pip install "
+    "--force-reinstall` of the checkout in its virtualenv)"
+)
 
 
 def checkout_root() -> Path | None:
@@ -65,8 +67,9 @@ def plugin_source() -> Path:
     for root in (packaged, checkout_root()):
         if root is not None and (root / ".claude-plugin" / "plugin.json").is_file():
             return root
-    raise ConfigError(f"The plugin files are missing from this install of claude-session: "
-                      f"{REINSTALL}.")
+    raise ConfigError(
+        f"The plugin files are missing from this install of claude-session: {REINSTALL}."
+    )
 
 
 def commands_source() -> Path:
@@ -81,8 +84,11 @@ def commands_source() -> Path:
 
 
 def classic_command_text(text: str) -> str:
-    return text.replace(PLUGIN_TOOL_PREFIX, CLASSIC_TOOL_PREFIX).replace(
-        "/session:resume", "/resume-session").replace("/session:", "/")
+    return (
+        text.replace(PLUGIN_TOOL_PREFIX, CLASSIC_TOOL_PREFIX)
+        .replace("/session:resume", "/resume-session")
+        .replace("/session:", "/")
+    )
 
 
 def _sha(text: str) -> str:
@@ -105,7 +111,9 @@ def hook_command(event: str) -> str:
 # ``"<python>" -m claude_session.hook EVENT`` (which ran a claude_session/ from the project).
 _OUR_HOOK = re.compile(
     r"(?:\s-m claude_session\.hook|claude_session/__main__\.py'? hook) (?:"
-    + "|".join(HOOK_EVENTS) + r")$")
+    + "|".join(HOOK_EVENTS)
+    + r")$"
+)
 
 
 def is_our_hook(command: object) -> bool:
@@ -129,10 +137,12 @@ def combine_hint(theirs: object, ours: str) -> str:
     """How to show the user's status line and ours together (Claude Code runs one command)."""
     command = theirs.get("command") if isinstance(theirs, dict) else None
     yours = command if isinstance(command, str) and command.strip() else "YOUR-COMMAND"
-    return (f"You already have a status line ({yours!r}); it was left as it is. To show both, "
-            f"make it one command that feeds each the same input, e.g. a script: "
-            f"input=$(cat); printf '%s · %s\\n' \"$(printf '%s' \"$input\" | {yours})\" "
-            f"\"$(printf '%s' \"$input\" | {ours})\"")
+    return (
+        f"You already have a status line ({yours!r}); it was left as it is. To show both, "
+        f"make it one command that feeds each the same input, e.g. a script: "
+        f"input=$(cat); printf '%s · %s\\n' \"$(printf '%s' \"$input\" | {yours})\" "
+        f'"$(printf \'%s\' "$input" | {ours})"'
+    )
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -141,8 +151,10 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
-        raise StateError(f"{path} is not valid JSON ({exc}); it was left untouched. Fix it, "
-                         f"then run the install again.") from exc
+        raise StateError(
+            f"{path} is not valid JSON ({exc}); it was left untouched. Fix it, "
+            f"then run the install again."
+        ) from exc
     if not isinstance(data, dict):
         raise StateError(f"{path} does not hold a JSON object; it was left untouched.")
     return data
@@ -157,8 +169,7 @@ def _run_claude(*args: str) -> tuple[bool, str]:
     if exe is None:
         return False, "the `claude` command was not found on PATH"
     try:
-        proc = subprocess.run([exe, *args], capture_output=True, text=True, timeout=60,
-                              check=False)
+        proc = subprocess.run([exe, *args], capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError) as exc:
         return False, str(exc)
     return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
@@ -207,8 +218,7 @@ class Installer:
     # --- manifest ---------------------------------------------------------------------------
 
     def _manifest(self) -> dict[str, Any]:
-        return _read_json(self.paths.install_manifest) or {"files": {}, "hooks": [],
-                                                            "mcp": None}
+        return _read_json(self.paths.install_manifest) or {"files": {}, "hooks": [], "mcp": None}
 
     def _save_manifest(self, manifest: dict[str, Any]) -> None:
         atomic_write(self.paths.install_manifest, json.dumps(manifest, indent=2))
@@ -224,8 +234,14 @@ class Installer:
             mcp = self._register_mcp(manifest, notes)
             routine = self._install_routine(manifest)
             self._save_manifest(manifest)
-        return {"mode": "classic", "commands": files, "hooks": hooks, "mcp": mcp,
-                "routine": routine, "warnings": notes}
+        return {
+            "mode": "classic",
+            "commands": files,
+            "hooks": hooks,
+            "mcp": mcp,
+            "routine": routine,
+            "warnings": notes,
+        }
 
     def _install_routine(self, manifest: dict[str, Any]) -> str:
         """``~/.claude/routines/handoff.json`` with the defaults, unless one is there: the
@@ -255,8 +271,9 @@ class Installer:
         settings = _read_json(self.settings_file)
         hooks = settings.setdefault("hooks", {})
         if not isinstance(hooks, dict):
-            raise StateError(f"'hooks' in {self.settings_file} is not an object; it was left "
-                             f"untouched.")
+            raise StateError(
+                f"'hooks' in {self.settings_file} is not an object; it was left untouched."
+            )
         current = {hook_command(event) for event in HOOK_EVENTS}
         # an earlier install's commands (older forms, another path) are replaced, not kept
         _drop_handlers(hooks, lambda c: is_our_hook(c) and c not in current)
@@ -264,15 +281,21 @@ class Installer:
         for event in HOOK_EVENTS:
             command = hook_command(event)
             groups = hooks.setdefault(event, [])
-            present = any(h.get("command") == command for g in groups
-                          for h in g.get("hooks", []) if isinstance(h, dict))
+            present = any(
+                h.get("command") == command
+                for g in groups
+                for h in g.get("hooks", [])
+                if isinstance(h, dict)
+            )
             if not present:
-                groups.append({"hooks": [{"type": "command", "command": command,
-                                          "timeout": 10}]})
+                groups.append({"hooks": [{"type": "command", "command": command, "timeout": 10}]})
             added.append(event)
         manifest["hooks"] = sorted(current)
-        atomic_write(self.settings_file, json.dumps(settings, indent=2) + "\n",
-                     mode=_mode_of(self.settings_file))
+        atomic_write(
+            self.settings_file,
+            json.dumps(settings, indent=2) + "\n",
+            mode=_mode_of(self.settings_file),
+        )
         return added
 
     def _register_mcp(self, manifest: dict[str, Any], notes: list[str]) -> str:
@@ -281,9 +304,11 @@ class Installer:
         ok, out = _run_claude(*add)
         if not ok and "already exists" in out:
             if manifest.get("mcp") != SERVER_NAME:
-                notes.append(f"An MCP server named '{SERVER_NAME}' is already registered and "
-                             f"was left as it is. If it is an older claude-session's, run "
-                             f"`claude mcp remove --scope user {SERVER_NAME}` and install again.")
+                notes.append(
+                    f"An MCP server named '{SERVER_NAME}' is already registered and "
+                    f"was left as it is. If it is an older claude-session's, run "
+                    f"`claude mcp remove --scope user {SERVER_NAME}` and install again."
+                )
                 return "not registered"
             # ours from an earlier install, maybe in the seed's form `python -m
             # claude_session.cli mcp` (which ran a claude_session/ from the project folder):
@@ -293,8 +318,10 @@ class Installer:
         if ok:
             manifest["mcp"] = SERVER_NAME
             return f"registered as '{SERVER_NAME}' (user scope)"
-        notes.append(f"The MCP server was not registered ({out}). Register it by hand: "
-                     f"claude mcp add --scope user {SERVER_NAME} -- {shlex.join(command)}")
+        notes.append(
+            f"The MCP server was not registered ({out}). Register it by hand: "
+            f"claude mcp add --scope user {SERVER_NAME} -- {shlex.join(command)}"
+        )
         return "not registered"
 
     # --- status line (either mode) ---------------------------------------------------------
@@ -307,14 +334,19 @@ class Installer:
             settings = _read_json(self.settings_file)
             current = settings.get("statusLine")
             if current is not None and not is_our_statusline(current):
-                return {"statusline": "not set (you have one)",
-                        "warnings": [combine_hint(current, command)]}
+                return {
+                    "statusline": "not set (you have one)",
+                    "warnings": [combine_hint(current, command)],
+                }
             ours = {"type": "command", "command": command, "padding": 0}
             state = "already set" if current == ours else "set"
             if current != ours:
                 settings["statusLine"] = ours
-                atomic_write(self.settings_file, json.dumps(settings, indent=2) + "\n",
-                             mode=_mode_of(self.settings_file))
+                atomic_write(
+                    self.settings_file,
+                    json.dumps(settings, indent=2) + "\n",
+                    mode=_mode_of(self.settings_file),
+                )
             manifest["statusline"] = command
             self._save_manifest(manifest)
         return {"statusline": f"{state}: {command}", "warnings": []}
@@ -329,8 +361,11 @@ class Installer:
         if not is_our_statusline(current):
             return "left as it is (changed since the install)"
         del settings["statusLine"]
-        atomic_write(self.settings_file, json.dumps(settings, indent=2) + "\n",
-                     mode=_mode_of(self.settings_file))
+        atomic_write(
+            self.settings_file,
+            json.dumps(settings, indent=2) + "\n",
+            mode=_mode_of(self.settings_file),
+        )
         return "removed"
 
     def uninstall(self) -> dict[str, Any]:
@@ -346,11 +381,18 @@ class Installer:
                 ok, out = _run_claude("mcp", "remove", "--scope", "user", manifest["mcp"])
                 mcp = "removed" if ok else f"not removed ({out})"
                 if not ok:
-                    notes.append(f"Remove the MCP server by hand: claude mcp remove --scope "
-                                 f"user {manifest['mcp']}")
+                    notes.append(
+                        f"Remove the MCP server by hand: claude mcp remove --scope "
+                        f"user {manifest['mcp']}"
+                    )
             self.paths.install_manifest.unlink(missing_ok=True)
-        return {"removed_commands": removed, "removed_hooks": hooks, "mcp": mcp,
-                "statusline": statusline, "warnings": notes}
+        return {
+            "removed_commands": removed,
+            "removed_hooks": hooks,
+            "mcp": mcp,
+            "statusline": statusline,
+            "warnings": notes,
+        }
 
     def _remove_commands(self, manifest: dict[str, Any], notes: list[str]) -> list[str]:
         removed = []
@@ -378,8 +420,11 @@ class Installer:
             return 0
         if not hooks:
             del settings["hooks"]
-        atomic_write(self.settings_file, json.dumps(settings, indent=2) + "\n",
-                     mode=_mode_of(self.settings_file))
+        atomic_write(
+            self.settings_file,
+            json.dumps(settings, indent=2) + "\n",
+            mode=_mode_of(self.settings_file),
+        )
         return count
 
     # --- plugin -----------------------------------------------------------------------------
@@ -407,8 +452,11 @@ class Installer:
                     handler["command"] = hook_command(event)
         atomic_write(target / "hooks" / "hooks.json", json.dumps(hooks, indent=2) + "\n")
         python, *args = entry_command("mcp")
-        mcp = {"mcpServers": {SERVER_NAME: {"type": "stdio", "command": python, "args": args,
-                                            "env": {}}}}
+        mcp = {
+            "mcpServers": {
+                SERVER_NAME: {"type": "stdio", "command": python, "args": args, "env": {}}
+            }
+        }
         atomic_write(target / ".mcp.json", json.dumps(mcp, indent=2) + "\n")
         return target
 
@@ -419,16 +467,23 @@ class Installer:
             # Claude Code keeps its own copy of an installed plugin
             _run_claude("plugin", "uninstall", PLUGIN)
             _run_claude("plugin", "marketplace", "remove", MARKETPLACE)
-            for step in (("plugin", "marketplace", "add", str(folder)),
-                         ("plugin", "install", PLUGIN)):
+            for step in (
+                ("plugin", "marketplace", "add", str(folder)),
+                ("plugin", "install", PLUGIN),
+            ):
                 ok, out = _run_claude(*step)
                 if not ok:
                     raise ClaudeSessionError(
                         f"`claude {' '.join(step)}` failed: {out}. The plugin is ready in "
                         f"{folder}: start Claude Code with `claude --plugin-dir {folder}`, or "
-                        f"fix the above and run `claude-session install` again.")
-        return {"mode": "plugin", "marketplace": str(folder), "plugin": PLUGIN,
-                "runs": entry_command()[0]}
+                        f"fix the above and run `claude-session install` again."
+                    )
+        return {
+            "mode": "plugin",
+            "marketplace": str(folder),
+            "plugin": PLUGIN,
+            "runs": entry_command()[0],
+        }
 
     def uninstall_plugin(self) -> dict[str, Any]:
         with file_lock(self.paths.install_manifest):
@@ -436,21 +491,32 @@ class Installer:
             market_ok, market_out = _run_claude("plugin", "marketplace", "remove", MARKETPLACE)
             notes = []
             if _claude() is None:
-                notes.append(f"`claude` is not on PATH: if the plugin is still installed, run "
-                             f"`claude plugin uninstall {PLUGIN}` and `claude plugin "
-                             f"marketplace remove {MARKETPLACE}`.")
+                notes.append(
+                    f"`claude` is not on PATH: if the plugin is still installed, run "
+                    f"`claude plugin uninstall {PLUGIN}` and `claude plugin "
+                    f"marketplace remove {MARKETPLACE}`."
+                )
             else:
                 if not ok and "not found" not in out:
-                    notes.append(f"The plugin was not removed ({out}): run `claude plugin "
-                                 f"uninstall {PLUGIN}`.")
+                    notes.append(
+                        f"The plugin was not removed ({out}): run `claude plugin "
+                        f"uninstall {PLUGIN}`."
+                    )
                 if not market_ok and "not found" not in market_out:
-                    notes.append(f"The marketplace was not removed ({market_out}): run "
-                                 f"`claude plugin marketplace remove {MARKETPLACE}`.")
+                    notes.append(
+                        f"The marketplace was not removed ({market_out}): run "
+                        f"`claude plugin marketplace remove {MARKETPLACE}`."
+                    )
             if self.plugin_dir.exists():
                 shutil.rmtree(self.plugin_dir)
             manifest = self._manifest()
             statusline = self._remove_statusline(manifest)
             if statusline is not None:
                 self._save_manifest(manifest)
-        return {"mode": "plugin", "removed": ok, "detail": out, "warnings": notes,
-                "statusline": statusline}
+        return {
+            "mode": "plugin",
+            "removed": ok,
+            "detail": out,
+            "warnings": notes,
+            "statusline": statusline,
+        }

@@ -50,8 +50,13 @@ def edit(paths: Paths, session_id: str) -> Iterator[Entry]:
         yield data
 
 
-def entries(paths: Paths, *, project_root: str | None = None, status: str | None = None,
-            warnings: list[str] | None = None) -> list[Entry]:
+def entries(
+    paths: Paths,
+    *,
+    project_root: str | None = None,
+    status: str | None = None,
+    warnings: list[str] | None = None,
+) -> list[Entry]:
     """All readable entries, newest start first; unreadable ones are moved aside."""
     found: list[Entry] = []
     try:

@@ -43,8 +43,7 @@ def setup_logging(paths: Paths, level: str = "INFO", *, stderr: bool = False) ->
     try:
         ensure_dir(paths.logs)
         log_file = paths.logs / "claude-session.log"
-        handler = _PrivateFileHandler(log_file, maxBytes=2_000_000, backupCount=3,
-                                      encoding="utf-8")
+        handler = _PrivateFileHandler(log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
         handler.setFormatter(_Redacting(_FORMAT))
         root.addHandler(handler)
     except OSError:

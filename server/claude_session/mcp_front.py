@@ -41,8 +41,13 @@ log = logging.getLogger(__name__)
 
 #: answers that depend only on the code: Claude Code asks for all of these on connecting and offers
 #: the server's tools once all are answered
-CACHED_METHODS = ("initialize", "tools/list", "prompts/list", "resources/list",
-                  "resources/templates/list")
+CACHED_METHODS = (
+    "initialize",
+    "tools/list",
+    "prompts/list",
+    "resources/list",
+    "resources/templates/list",
+)
 LISTS = CACHED_METHODS[1:]
 #: what the cached answers depend on: our server's tool definitions and result models, the SDK
 SOURCES = ("mcp_server.py", "models.py", "mcp_front.py")
@@ -148,7 +153,7 @@ class Front:
     def _forward(self, line: bytes) -> None:
         view = memoryview(line)
         while view:
-            view = view[os.write(self._pipe, view):]
+            view = view[os.write(self._pipe, view) :]
 
     def _look(self, line: bytes) -> None:
         try:
@@ -180,7 +185,7 @@ class Front:
             reply = {"jsonrpc": "2.0", "id": message["id"], "result": answer}
             data = memoryview((json.dumps(reply, separators=(",", ":")) + "\n").encode())
             while data:
-                data = data[os.write(1, data):]
+                data = data[os.write(1, data) :]
             self.answered[ident] = method
             if method in LISTS:
                 self._listed.add(method)
@@ -216,8 +221,11 @@ class Front:
             known = self.cache.get(version, {})
             if known.get(method) != result:
                 if answered:
-                    log.warning("MCP front: the cached %s answer was out of date; cache "
-                                "rewritten for the next start", method)
+                    log.warning(
+                        "MCP front: the cached %s answer was out of date; cache "
+                        "rewritten for the next start",
+                        method,
+                    )
                 # a new dict each time: a saving thread may be serializing the previous one
                 self.cache = {**self.cache, version: {**known, method: result}}
                 if "initialize" in self.cache[version]:

@@ -54,8 +54,10 @@ INSTRUCTIONS = (
 AllowSecret = Annotated[bool, Field(description="Commit even if a secret seems to be in it.")]
 Cwd = str | None
 SessionId = str | None
-Mismatch = Annotated[Literal["switch", "stay", "cancel"] | None,
-                     Field(description="The user's choice after branch_mismatch.")]
+Mismatch = Annotated[
+    Literal["switch", "stay", "cancel"] | None,
+    Field(description="The user's choice after branch_mismatch."),
+]
 Summary = Annotated[str, Field(description="Where the work stands, in a few sentences.")]
 Steps = Annotated[list[str] | None, Field(description="Next steps, one per item.")]
 Done = Annotated[list[str] | None, Field(description="What was done, one per item.")]
@@ -128,8 +130,12 @@ class LazyCore:
             self._core.close()
 
 
-def build_server(core: Core | None = None, *, on_tools_listed: Callable[[], None] | None = None,
-                 settings: Settings | None = None) -> Any:
+def build_server(
+    core: Core | None = None,
+    *,
+    on_tools_listed: Callable[[], None] | None = None,
+    settings: Settings | None = None,
+) -> Any:
     """The server; without ``core``, one is made (from ``settings``) on the first tool call.
     ``on_tools_listed`` runs once, after the first ``tools/list`` is answered."""
     from mcp.server.mcpserver import MCPServer
@@ -143,8 +149,10 @@ def build_server(core: Core | None = None, *, on_tools_listed: Callable[[], None
         session_core: LazyCore
 
         async def list_tools(self) -> list[Tool]:
-            tools = [t.model_copy(update={"input_schema": compact_schema(t.input_schema)})
-                     for t in await super().list_tools()]
+            tools = [
+                t.model_copy(update={"input_schema": compact_schema(t.input_schema)})
+                for t in await super().list_tools()
+            ]
             if on_tools_listed is not None:
                 on_tools_listed()
             return tools
@@ -161,62 +169,128 @@ def build_server(core: Core | None = None, *, on_tools_listed: Callable[[], None
         except ClaudeSessionError as exc:
             raise ToolError(str(exc)) from exc
 
-    def hints(title: str, *, read_only: bool = False, destructive: bool = False,
-              idempotent: bool = False, open_world: bool = False) -> ToolAnnotations:
-        return ToolAnnotations(title=title, read_only_hint=read_only,
-                               destructive_hint=destructive, idempotent_hint=idempotent,
-                               open_world_hint=open_world)
+    def hints(
+        title: str,
+        *,
+        read_only: bool = False,
+        destructive: bool = False,
+        idempotent: bool = False,
+        open_world: bool = False,
+    ) -> ToolAnnotations:
+        return ToolAnnotations(
+            title=title,
+            read_only_hint=read_only,
+            destructive_hint=destructive,
+            idempotent_hint=idempotent,
+            open_world_hint=open_world,
+        )
 
     @server.tool(annotations=hints("Start session", idempotent=True))
-    def start_session(cwd: Cwd = None, session_id: SessionId = None,
-                      on_mismatch: Mismatch = None, no_import: bool = False) -> StartResult:
+    def start_session(
+        cwd: Cwd = None,
+        session_id: SessionId = None,
+        on_mismatch: Mismatch = None,
+        no_import: bool = False,
+    ) -> StartResult:
         """Start or rejoin the session; returns the context (imports claude.ai's answer)."""
-        return call(the_core().start, project(cwd), session_id=_clean_session_id(session_id),
-                    on_mismatch=on_mismatch, no_import=no_import, source="claude-code")
+        return call(
+            the_core().start,
+            project(cwd),
+            session_id=_clean_session_id(session_id),
+            on_mismatch=on_mismatch,
+            no_import=no_import,
+            source="claude-code",
+        )
 
     @server.tool(annotations=hints("Pause session"))
-    def pause_session(summary: Summary, next_steps: Steps = None, accomplishments: Done = None,
-                      note: str | None = None, wip_commit: Annotated[bool, Field(
-                          description="Also commit the work as a WIP commit.")] = False,
-                      handoff: Annotated[bool, Field(
-                          description="Also make the ClaudeSync item for claude.ai.")] = False,
-                      allow_secret: AllowSecret = False,
-                      cwd: Cwd = None, session_id: SessionId = None) -> PauseResult:
+    def pause_session(
+        summary: Summary,
+        next_steps: Steps = None,
+        accomplishments: Done = None,
+        note: str | None = None,
+        wip_commit: Annotated[
+            bool, Field(description="Also commit the work as a WIP commit.")
+        ] = False,
+        handoff: Annotated[
+            bool, Field(description="Also make the ClaudeSync item for claude.ai.")
+        ] = False,
+        allow_secret: AllowSecret = False,
+        cwd: Cwd = None,
+        session_id: SessionId = None,
+    ) -> PauseResult:
         """Save the work in flight: context file, pause entry."""
-        return call(the_core().pause, project(cwd), session_id=_clean_session_id(session_id),
-                    summary=summary, next_steps=next_steps, accomplishments=accomplishments,
-                    note=note, wip_commit=wip_commit, handoff=handoff, allow_secret=allow_secret)
+        return call(
+            the_core().pause,
+            project(cwd),
+            session_id=_clean_session_id(session_id),
+            summary=summary,
+            next_steps=next_steps,
+            accomplishments=accomplishments,
+            note=note,
+            wip_commit=wip_commit,
+            handoff=handoff,
+            allow_secret=allow_secret,
+        )
 
     @server.tool(annotations=hints("Resume session", idempotent=True))
-    def resume_session(cwd: Cwd = None, session_id: SessionId = None,
-                       on_mismatch: Mismatch = None) -> StartResult:
+    def resume_session(
+        cwd: Cwd = None, session_id: SessionId = None, on_mismatch: Mismatch = None
+    ) -> StartResult:
         """Pick up the paused session; returns its saved context."""
-        return call(the_core().resume, project(cwd), session_id=_clean_session_id(session_id),
-                    on_mismatch=on_mismatch)
+        return call(
+            the_core().resume,
+            project(cwd),
+            session_id=_clean_session_id(session_id),
+            on_mismatch=on_mismatch,
+        )
 
     @server.tool(annotations=hints("End session", destructive=True, open_world=True))
-    def end_session(summary: Summary, accomplishments: Done = None, next_steps: Steps = None,
-                    commit_message: Annotated[str | None, Field(
-                        description="For the uncommitted work.")] = None,
-                    push: bool = True,
-                    mode: Annotated[Literal["standard", "handoff", "sync"], Field(
-                        description="handoff: continue on claude.ai; sync: on another "
-                                    "machine.")] = "standard",
-                    allow_secret: AllowSecret = False,
-                    cwd: Cwd = None, session_id: SessionId = None) -> EndResult:
+    def end_session(
+        summary: Summary,
+        accomplishments: Done = None,
+        next_steps: Steps = None,
+        commit_message: Annotated[
+            str | None, Field(description="For the uncommitted work.")
+        ] = None,
+        push: bool = True,
+        mode: Annotated[
+            Literal["standard", "handoff", "sync"],
+            Field(description="handoff: continue on claude.ai; sync: on another machine."),
+        ] = "standard",
+        allow_secret: AllowSecret = False,
+        cwd: Cwd = None,
+        session_id: SessionId = None,
+    ) -> EndResult:
         """End the session: commit, push, record it in the tracker."""
         sid = _clean_session_id(session_id)
-        return call(the_core().end, project(cwd), session_id=sid, summary=summary,
-                    accomplishments=accomplishments, next_steps=next_steps,
-                    message=commit_message, push=push, mode=mode, allow_secret=allow_secret)
+        return call(
+            the_core().end,
+            project(cwd),
+            session_id=sid,
+            summary=summary,
+            accomplishments=accomplishments,
+            next_steps=next_steps,
+            message=commit_message,
+            push=push,
+            mode=mode,
+            allow_secret=allow_secret,
+        )
 
     @server.tool(annotations=hints("Import claude.ai answer", idempotent=True, open_world=True))
-    def import_handoff(item: Annotated[str | None, Field(
-                           description="Item id or title; default: newest answered.")] = None,
-                       cwd: Cwd = None, session_id: SessionId = None) -> ImportResult:
+    def import_handoff(
+        item: Annotated[
+            str | None, Field(description="Item id or title; default: newest answered.")
+        ] = None,
+        cwd: Cwd = None,
+        session_id: SessionId = None,
+    ) -> ImportResult:
         """Merge claude.ai's answer from a ClaudeSync item into the context."""
-        return call(the_core().import_handoff, project(cwd), item=item,
-                    session_id=_clean_session_id(session_id))
+        return call(
+            the_core().import_handoff,
+            project(cwd),
+            item=item,
+            session_id=_clean_session_id(session_id),
+        )
 
     @server.tool(annotations=hints("Session status", read_only=True, idempotent=True))
     def session_status(cwd: Cwd = None, session_id: SessionId = None) -> StatusResult:
@@ -224,46 +298,73 @@ def build_server(core: Core | None = None, *, on_tools_listed: Callable[[], None
         return call(the_core().status, project(cwd), session_id=_clean_session_id(session_id))
 
     @server.tool(annotations=hints("Record maintenance run"))
-    def record_maintenance_run(command: Annotated[str, Field(
-                                   description="e.g. security-scan, deps-update")],
-                               status: Annotated[str, Field(
-                                   description="ok, failed, warnings, ...")],
-                               results: Annotated[Any, Field(
-                                   description="JSON; scans: {findings: [...]}")] = None,
-                               notes: str | None = None, cwd: Cwd = None,
-                               session_id: SessionId = None) -> MaintenanceResult:
+    def record_maintenance_run(
+        command: Annotated[str, Field(description="e.g. security-scan, deps-update")],
+        status: Annotated[str, Field(description="ok, failed, warnings, ...")],
+        results: Annotated[Any, Field(description="JSON; scans: {findings: [...]}")] = None,
+        notes: str | None = None,
+        cwd: Cwd = None,
+        session_id: SessionId = None,
+    ) -> MaintenanceResult:
         """Record an audit, dependency update or security scan in this session."""
-        return call(the_core().record_maintenance, project(cwd), command=command,
-                    status=status, results=results, notes=notes,
-                    session_id=_clean_session_id(session_id))
+        return call(
+            the_core().record_maintenance,
+            project(cwd),
+            command=command,
+            status=status,
+            results=results,
+            notes=notes,
+            session_id=_clean_session_id(session_id),
+        )
 
     @server.tool(annotations=hints("Set reminder", idempotent=True))
-    def set_reminder(action: Literal["on", "off", "status"] = "status",
-                     every_minutes: Annotated[int | None, Field(
-                         ge=1, description="Minutes without a pause or commit.")] = None,
-                     dirty_files: Annotated[int | None, Field(
-                         ge=1, description="Uncommitted files.")] = None,
-                     all_projects: bool = False, cwd: Cwd = None) -> RemindResult:
+    def set_reminder(
+        action: Literal["on", "off", "status"] = "status",
+        every_minutes: Annotated[
+            int | None, Field(ge=1, description="Minutes without a pause or commit.")
+        ] = None,
+        dirty_files: Annotated[int | None, Field(ge=1, description="Uncommitted files.")] = None,
+        all_projects: bool = False,
+        cwd: Cwd = None,
+    ) -> RemindResult:
         """Turn pause/commit reminders on or off, or show them."""
-        return call(the_core().remind, project(cwd), action=action, every=every_minutes,
-                    dirty_files=dirty_files, global_default=all_projects)
+        return call(
+            the_core().remind,
+            project(cwd),
+            action=action,
+            every=every_minutes,
+            dirty_files=dirty_files,
+            global_default=all_projects,
+        )
 
     def contexts_folder() -> Path:
         from claude_session.paths import Paths
 
         return Paths(lazy.settings().home).contexts
 
-    @server.resource("session://contexts", name="contexts", mime_type="application/json",
-                     description="Saved session context files, newest first.")
+    @server.resource(
+        "session://contexts",
+        name="contexts",
+        mime_type="application/json",
+        description="Saved session context files, newest first.",
+    )
     def list_contexts() -> list[dict[str, Any]]:
         folder = contexts_folder()
-        files = sorted(folder.glob("*.md"), key=lambda p: p.stat().st_mtime, reverse=True) \
-            if folder.is_dir() else []
-        return [{"name": p.name, "uri": f"session://contexts/{p.name}",
-                 "size": p.stat().st_size} for p in files[:200]]
+        files = (
+            sorted(folder.glob("*.md"), key=lambda p: p.stat().st_mtime, reverse=True)
+            if folder.is_dir()
+            else []
+        )
+        return [
+            {"name": p.name, "uri": f"session://contexts/{p.name}", "size": p.stat().st_size}
+            for p in files[:200]
+        ]
 
-    @server.resource("session://contexts/{name}", mime_type="text/markdown",
-                     description="One saved session context file.")
+    @server.resource(
+        "session://contexts/{name}",
+        mime_type="text/markdown",
+        description="One saved session context file.",
+    )
     def read_context(name: str) -> str:
         path = contexts_folder() / Path(name).name
         if not path.is_file() or path.suffix != ".md":
@@ -283,8 +384,11 @@ def _deliver_waiting_records(settings: Settings, listed: threading.Event) -> Non
     what the first tool call needs (the core, git, the tracker)."""
     listed_in_time = listed.wait(SYNC_AT_LATEST)
     # logged from here: a log line imports the redaction rules, which initialize does not need
-    log.info("MCP server starting (pid %d): %s", os.getpid(), "tools listed" if listed_in_time
-             else f"no tools/list within {SYNC_AT_LATEST:.0f} s")
+    log.info(
+        "MCP server starting (pid %d): %s",
+        os.getpid(),
+        "tools listed" if listed_in_time else f"no tools/list within {SYNC_AT_LATEST:.0f} s",
+    )
     try:
         from claude_session.lifecycle import Core
 
@@ -306,8 +410,9 @@ def main() -> None:
 def serve(settings: Settings, front: Any = None) -> None:
     """Serve over stdio: behind ``front`` when given (``mcp_front.serve`` makes it)."""
     listed = threading.Event()
-    worker = threading.Thread(target=_deliver_waiting_records, args=(settings, listed),
-                              name="startup-sync", daemon=True)
+    worker = threading.Thread(
+        target=_deliver_waiting_records, args=(settings, listed), name="startup-sync", daemon=True
+    )
     worker.start()
     server = build_server(settings=settings, on_tools_listed=listed.set)
     try:

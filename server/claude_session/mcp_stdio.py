@@ -127,8 +127,9 @@ class _Replies:
     async def send(self, item: Any, /) -> None:
         message = item.message
         ident = getattr(message, "id", None)
-        if type(message).__name__ in ("JSONRPCResponse", "JSONRPCError") and \
-                self._front.wants(ident):
+        if type(message).__name__ in ("JSONRPCResponse", "JSONRPCError") and self._front.wants(
+            ident
+        ):
             wire = message.model_dump_json(by_alias=True, exclude_unset=True)  # as sent
             if not self._front.outgoing(ident, wire):
                 return

@@ -24,13 +24,19 @@ def _validate(data: dict[str, Any]) -> dict[str, Any]:
     projects = data.setdefault("projects", {})
     if not isinstance(projects, dict):
         raise ValueError("'projects' is not an object")
-    bad = [key for key, entry in projects.items()
-           if not isinstance(entry, dict) or not isinstance(entry.get("context_file"), str)]
+    bad = [
+        key
+        for key, entry in projects.items()
+        if not isinstance(entry, dict) or not isinstance(entry.get("context_file"), str)
+    ]
     for key in bad:
         del projects[key]
     if bad:
-        raise PartialState(data, f"{len(bad)} unreadable pause entr"
-                                 f"{'y' if len(bad) == 1 else 'ies'} ({', '.join(map(repr, bad))})")
+        raise PartialState(
+            data,
+            f"{len(bad)} unreadable pause entr"
+            f"{'y' if len(bad) == 1 else 'ies'} ({', '.join(map(repr, bad))})",
+        )
     return data
 
 
@@ -45,8 +51,11 @@ def get(paths: Paths, root: str, *, state: StateFile | None = None) -> Entry | N
 
 def find_by_repository(paths: Paths, repository: str) -> Entry | None:
     """The newest entry whose normalised remote is ``repository`` (a project moved on disk)."""
-    entries = [e for e in pause_file(paths).read().get("projects", {}).values()
-               if isinstance(e, dict) and e.get("repository") == repository]
+    entries = [
+        e
+        for e in pause_file(paths).read().get("projects", {}).values()
+        if isinstance(e, dict) and e.get("repository") == repository
+    ]
     entries.sort(key=lambda e: str(e.get("paused_at", "")), reverse=True)
     return dict(entries[0]) if entries else None
 
@@ -56,8 +65,9 @@ def put(paths: Paths, root: str, entry: Entry, *, state: StateFile | None = None
         data["projects"][root] = entry
 
 
-def patch(paths: Paths, root: str, changes: Entry, *,
-          state: StateFile | None = None) -> Entry | None:
+def patch(
+    paths: Paths, root: str, changes: Entry, *, state: StateFile | None = None
+) -> Entry | None:
     with (state or pause_file(paths)).update() as data:
         entry = data["projects"].get(root)
         if entry is None:
@@ -72,8 +82,9 @@ def clear(paths: Paths, root: str, *, state: StateFile | None = None) -> Entry |
     return removed if isinstance(removed, dict) else None
 
 
-def move(paths: Paths, old_root: str, new_root: str, *,
-         state: StateFile | None = None) -> Entry | None:
+def move(
+    paths: Paths, old_root: str, new_root: str, *, state: StateFile | None = None
+) -> Entry | None:
     """Re-key a pause whose repository moved on disk; None if it was gone meanwhile."""
     with (state or pause_file(paths)).update() as data:
         moved = data["projects"].pop(old_root, None)

@@ -15,8 +15,8 @@ class Project:
     root: Path
     name: str
     in_git: bool
-    origin_url: str | None = None     # credentials stripped
-    repository: str | None = None     # normalised: host/owner/repo
+    origin_url: str | None = None  # credentials stripped
+    repository: str | None = None  # normalised: host/owner/repo
 
     @property
     def key(self) -> str:
@@ -43,5 +43,10 @@ def resolve(cwd: Path | str) -> Project:
         return Project(root=folder, name=project_name(folder), in_git=False)
     with git.Repository(root) as repo:
         origin = repo.origin_url()
-    return Project(root=root, name=project_name(root), in_git=True, origin_url=origin,
-                   repository=gitread.normalize_remote(origin))
+    return Project(
+        root=root,
+        name=project_name(root),
+        in_git=True,
+        origin_url=origin,
+        repository=gitread.normalize_remote(origin),
+    )

@@ -52,23 +52,52 @@ def security_findings(run: MaintenanceRun) -> list[SecurityFinding]:
 def redacted(record: SessionRecord) -> SessionRecord:
     """The record as it may leave the machine: every free-text field redacted."""
     data = record.model_dump(mode="json")
-    for key in ("summary", "accomplishments", "next_steps", "files_changed", "maintenance_runs",
-                "security_findings", "starting_branch", "ending_branch", "repository_url"):
+    for key in (
+        "summary",
+        "accomplishments",
+        "next_steps",
+        "files_changed",
+        "maintenance_runs",
+        "security_findings",
+        "starting_branch",
+        "ending_branch",
+        "repository_url",
+    ):
         data[key] = redact_data(data[key])
     return SessionRecord.model_validate(data)
 
 
-def build_record(entry: LedgerEntry, *, application: str, repository_url: str | None,
-                 ended_at: datetime, ending_branch: str | None, commits_count: int,
-                 files_changed: list[str], usage: Usage | None, summary: str,
-                 accomplishments: list[str], next_steps: list[str], mode: str,
-                 record_id: str | None) -> SessionRecord:
+def build_record(
+    entry: LedgerEntry,
+    *,
+    application: str,
+    repository_url: str | None,
+    ended_at: datetime,
+    ending_branch: str | None,
+    commits_count: int,
+    files_changed: list[str],
+    usage: Usage | None,
+    summary: str,
+    accomplishments: list[str],
+    next_steps: list[str],
+    mode: str,
+    record_id: str | None,
+) -> SessionRecord:
     raw = entry.model_dump(mode="json")
     raw["project"] = application
     fields = record_fields(
-        raw, record_id=record_id or new_id(), ended_at=ended_at.isoformat(),
-        repository_url=repository_url, ending_branch=ending_branch,
-        commits_count=commits_count, files_changed=files_changed, usage=usage,
-        summary=summary, accomplishments=accomplishments, next_steps=next_steps, mode=mode,
-        machine=machine_name())
+        raw,
+        record_id=record_id or new_id(),
+        ended_at=ended_at.isoformat(),
+        repository_url=repository_url,
+        ending_branch=ending_branch,
+        commits_count=commits_count,
+        files_changed=files_changed,
+        usage=usage,
+        summary=summary,
+        accomplishments=accomplishments,
+        next_steps=next_steps,
+        mode=mode,
+        machine=machine_name(),
+    )
     return redacted(SessionRecord.model_validate(fields))

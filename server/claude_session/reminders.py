@@ -21,8 +21,10 @@ EVERY_RANGE = (1, 1440)
 DIRTY_RANGE = (1, 10_000)
 """Uncommitted files that trigger a reminder."""
 _RANGES = {"every_minutes": EVERY_RANGE, "dirty_files": DIRTY_RANGE}
-_NAMES = {"every_minutes": ("reminder interval", "minutes", "--every", "every_minutes"),
-          "dirty_files": ("dirty-file threshold", "files", "--dirty-files", "dirty_files")}
+_NAMES = {
+    "every_minutes": ("reminder interval", "minutes", "--every", "every_minutes"),
+    "dirty_files": ("dirty-file threshold", "files", "--dirty-files", "dirty_files"),
+}
 
 
 def check_settings(every: Any = None, dirty_files: Any = None) -> None:
@@ -38,7 +40,8 @@ def check_settings(every: Any = None, dirty_files: Any = None) -> None:
         raise ClaudeSessionError(
             f"The {what} must be a whole number of {unit} from {low} to {high}; {shown} is "
             f"not. Nothing was changed: give a value in that range ({option} N on the command "
-            f"line, {field}=N over MCP).")
+            f"line, {field}=N over MCP)."
+        )
 
 
 def _sane(key: str, value: Any) -> Any:
@@ -72,8 +75,11 @@ def _validate(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def remind_file(paths: Paths) -> StateFile:
-    return StateFile(paths.remind_state, validate=_validate,
-                     empty=lambda: {"default": dict(DEFAULTS), "projects": {}, "last_reminded": {}})
+    return StateFile(
+        paths.remind_state,
+        validate=_validate,
+        empty=lambda: {"default": dict(DEFAULTS), "projects": {}, "last_reminded": {}},
+    )
 
 
 def settings_for(data: dict[str, Any], root: str | None) -> dict[str, Any]:

@@ -51,19 +51,40 @@ def claude_pid() -> int:
     return pid
 
 
-def new_entry(*, session_id: str, project: str, project_root: str, branch: str | None,
-              head: str | None, source: str, repository_url: str | None = None) -> Entry:
+def new_entry(
+    *,
+    session_id: str,
+    project: str,
+    project_root: str,
+    branch: str | None,
+    head: str | None,
+    source: str,
+    repository_url: str | None = None,
+) -> Entry:
     """The one shape of a new ledger entry."""
     return {
-        "session_id": session_id, "project": project, "project_root": project_root,
-        "repository_url": repository_url, "started_at": now_iso(), "starting_branch": branch,
-        "starting_head": head if gitread.is_oid(head) else None, "source": source,
-        "status": "active", "maintenance_runs": [], "security_findings": [],
+        "session_id": session_id,
+        "project": project,
+        "project_root": project_root,
+        "repository_url": repository_url,
+        "started_at": now_iso(),
+        "starting_branch": branch,
+        "starting_head": head if gitread.is_oid(head) else None,
+        "source": source,
+        "status": "active",
+        "maintenance_runs": [],
+        "security_findings": [],
     }
 
 
-def touch(paths: Paths, fresh: Entry, *, transcript_path: str | None = None,
-          pid: int | None = None, restart: bool = False) -> Entry:
+def touch(
+    paths: Paths,
+    fresh: Entry,
+    *,
+    transcript_path: str | None = None,
+    pid: int | None = None,
+    restart: bool = False,
+) -> Entry:
     """Open (from ``fresh``) or refresh a session's entry; ``restart`` starts a new record when
     the entry was already closed (a resumed or cleared conversation). Returns the entry."""
     with ledger.edit(paths, fresh["session_id"]) as entry:
@@ -102,10 +123,22 @@ def measure_git(root: Path, starting_head: str | None) -> tuple[list[tuple[str, 
     return gitread.session_commits(root, starting_head), gitread.session_files(root, starting_head)
 
 
-def record_fields(entry: Entry, *, record_id: str, ended_at: str, repository_url: str | None,
-                  ending_branch: str | None, commits_count: int, files_changed: list[str],
-                  usage: Any, summary: str, accomplishments: list[str], next_steps: list[str],
-                  mode: str, machine: str | None) -> Entry:
+def record_fields(
+    entry: Entry,
+    *,
+    record_id: str,
+    ended_at: str,
+    repository_url: str | None,
+    ending_branch: str | None,
+    commits_count: int,
+    files_changed: list[str],
+    usage: Any,
+    summary: str,
+    accomplishments: list[str],
+    next_steps: list[str],
+    mode: str,
+    machine: str | None,
+) -> Entry:
     """The session record (SessionRecord's shape, plain JSON) from a ledger entry and what was
     measured at its end: the one place both /end and the hooks' finalization build it."""
     started = parse_time(entry.get("started_at")) or now()
@@ -113,26 +146,35 @@ def record_fields(entry: Entry, *, record_id: str, ended_at: str, repository_url
     return {
         "id": record_id,
         "application_name": entry.get("project") or project_name(Path(entry["project_root"])),
-        "repository_url": repository_url, "claude_session_id": entry["session_id"],
-        "started_at": started.isoformat(), "ended_at": ended.isoformat(),
+        "repository_url": repository_url,
+        "claude_session_id": entry["session_id"],
+        "started_at": started.isoformat(),
+        "ended_at": ended.isoformat(),
         "duration_minutes": max(0, round((ended - started).total_seconds() / 60)),
-        "starting_branch": entry.get("starting_branch"), "ending_branch": ending_branch,
-        "commits_count": commits_count, "context_id": entry.get("context_id"),
+        "starting_branch": entry.get("starting_branch"),
+        "ending_branch": ending_branch,
+        "commits_count": commits_count,
+        "context_id": entry.get("context_id"),
         "session_source": entry.get("source") or "claude-code",
         "tokens_input": usage.input if usage else 0,
         "tokens_output": usage.output if usage else 0,
         "tokens_cache_creation": usage.cache_creation if usage else 0,
         "tokens_cache_read": usage.cache_read if usage else 0,
-        "summary": summary or entry.get("summary") or "", "accomplishments": accomplishments,
-        "next_steps": next_steps, "files_changed": files_changed,
+        "summary": summary or entry.get("summary") or "",
+        "accomplishments": accomplishments,
+        "next_steps": next_steps,
+        "files_changed": files_changed,
         "maintenance_runs": entry.get("maintenance_runs") or [],
-        "security_findings": entry.get("security_findings") or [], "machine": machine,
-        "end_mode": mode, "continues": entry.get("continues"),
+        "security_findings": entry.get("security_findings") or [],
+        "machine": machine,
+        "end_mode": mode,
+        "continues": entry.get("continues"),
     }
 
 
-def transcript_usage(path: object, session_id: str | None, *,
-                     budget: float = TRANSCRIPT_BUDGET) -> Any:
+def transcript_usage(
+    path: object, session_id: str | None, *, budget: float = TRANSCRIPT_BUDGET
+) -> Any:
     """Token usage from a transcript path (checked again on every use: a regular file, read
     with a bounded size and time); None without a usable path."""
     if not path or not isinstance(path, str):
@@ -145,8 +187,12 @@ def transcript_usage(path: object, session_id: str | None, *,
 def session_digest(entry: Entry, *, in_git: bool = True) -> Digest:
     """The model-free digest of a session from its transcript and git."""
     root = Path(str(entry["project_root"]))
-    return digest.build(entry.get("transcript_path"), session_id=str(entry["session_id"]),
-                        root=root, starting_head=entry.get("starting_head") if in_git else None)
+    return digest.build(
+        entry.get("transcript_path"),
+        session_id=str(entry["session_id"]),
+        root=root,
+        starting_head=entry.get("starting_head") if in_git else None,
+    )
 
 
 def build_unended_record(entry: Entry, ended_at: str, *, made: Digest | None = None) -> Entry:
@@ -158,19 +204,28 @@ def build_unended_record(entry: Entry, ended_at: str, *, made: Digest | None = N
     commits, files = measure_git(root, entry.get("starting_head")) if head else ([], [])
     made = made or session_digest(entry, in_git=head is not None)
     paused = bool(entry.get("paused_at"))
-    summary = made.summary(heading="Paused, then ended without /end." if paused
-                           else "Ended without /end.")
+    summary = made.summary(
+        heading="Paused, then ended without /end." if paused else "Ended without /end."
+    )
     if entry.get("summary"):
         summary = f"{entry['summary']}\n\n{summary}"
     return record_fields(
-        entry, record_id=entry.get("record_id") or new_id(), ended_at=ended_at,
-        repository_url=entry.get("repository_url") or (gitread.origin_url(root) if head else None)
+        entry,
+        record_id=entry.get("record_id") or new_id(),
+        ended_at=ended_at,
+        repository_url=entry.get("repository_url")
+        or (gitread.origin_url(root) if head else None)
         or root.as_uri(),
         ending_branch=(head[1] if head else None) or entry.get("starting_branch"),
-        commits_count=len(commits), files_changed=list(dict.fromkeys([*files, *made.files])),
+        commits_count=len(commits),
+        files_changed=list(dict.fromkeys([*files, *made.files])),
         usage=transcript_usage(entry.get("transcript_path"), str(entry["session_id"])),
-        summary=summary, accomplishments=made.accomplishments(), next_steps=[],
-        mode="paused" if paused else "unended", machine=None)
+        summary=summary,
+        accomplishments=made.accomplishments(),
+        next_steps=[],
+        mode="paused" if paused else "unended",
+        machine=None,
+    )
 
 
 def derived_record_id(entry: Entry) -> str:
@@ -178,8 +233,11 @@ def derived_record_id(entry: Entry) -> str:
     record again instead of a second one."""
     import uuid
 
-    return str(uuid.uuid5(uuid.NAMESPACE_URL,
-                          f"claude-session:{entry['session_id']}:{entry.get('started_at')}"))
+    return str(
+        uuid.uuid5(
+            uuid.NAMESPACE_URL, f"claude-session:{entry['session_id']}:{entry.get('started_at')}"
+        )
+    )
 
 
 def spool_record(paths: Paths, record: Entry) -> Path:
@@ -248,8 +306,17 @@ def _complete_tokens(entry: Entry, record: Entry) -> bool:
     usage = transcript_usage(entry.get("transcript_path"), str(entry["session_id"]))
     if usage is None:
         return False
-    counted = dict(zip(TOKEN_FIELDS, (usage.input, usage.output,  # noqa: B905 - 3.9
-                                      usage.cache_creation, usage.cache_read)))
+    counted = dict(
+        zip(  # noqa: B905 - the hooks run on 3.9
+            TOKEN_FIELDS,
+            (
+                usage.input,
+                usage.output,
+                usage.cache_creation,
+                usage.cache_read,
+            ),
+        )
+    )
     if sum(counted.values()) <= sum(int(record.get(k) or 0) for k in TOKEN_FIELDS):
         return False
     record.update(counted)
@@ -263,8 +330,11 @@ def settle_tokens(paths: Paths, session_id: str, *, final: bool) -> bool:
     the tracker updates it. ``final`` (Claude Code has exited) stops further counting. True
     when a completed record was spooled."""
     with ledger.edit(paths, session_id) as entry:
-        if (entry.get("status") != "ended" or entry.get("tokens_settled")
-                or not isinstance(entry.get("record"), dict)):
+        if (
+            entry.get("status") != "ended"
+            or entry.get("tokens_settled")
+            or not isinstance(entry.get("record"), dict)
+        ):
             return False
         record = dict(entry["record"])
         grew = _complete_tokens(entry, record)
@@ -275,8 +345,15 @@ def settle_tokens(paths: Paths, session_id: str, *, final: bool) -> bool:
     return grew
 
 
-def leave_note(paths: Paths, entry: Entry, made: Digest, record: Entry, *,
-               head: tuple[Path, str | None, str | None] | None, when: str) -> Path | None:
+def leave_note(
+    paths: Paths,
+    entry: Entry,
+    made: Digest,
+    record: Entry,
+    *,
+    head: tuple[Path, str | None, str | None] | None,
+    when: str,
+) -> Path | None:
     """Write an unended session's digest as a context file and point the project's pause
     entry at it, so the next SessionStart says where the work stood and resume picks it up
     (with the branch check). A real pause is never replaced, except one this very session had
@@ -297,23 +374,44 @@ def leave_note(paths: Paths, entry: Entry, made: Digest, record: Entry, *,
     created = parse_time(when) or now()
     dirty = (gitread.dirty_files(Path(root)) or []) if head else []
     ctx = ctxmod.Context(
-        project=str(record["application_name"]), kind="unended", created=created, branch=branch,
-        head=oid, session_id=sid,
+        project=str(record["application_name"]),
+        kind="unended",
+        created=created,
+        branch=branch,
+        head=oid,
+        session_id=sid,
         repository=gitread.normalize_remote(origin) or Path(root).as_uri(),
-        summary=made.summary(), accomplishments=made.accomplishments(),
+        summary=made.summary(),
+        accomplishments=made.accomplishments(),
         next_steps=["Check the working state below, then go on from the last request."],
-        notes=("Claude Code ended without /end. This digest was made from the session's "
-               "transcript and git without a model: it says what was asked and done, not why."),
-        dirty_files=dirty[:200], commits=list(made.commits), files_changed=list(made.files))
+        notes=(
+            "Claude Code ended without /end. This digest was made from the session's "
+            "transcript and git without a model: it says what was asked and done, not why."
+        ),
+        dirty_files=dirty[:200],
+        commits=list(made.commits),
+        files_changed=list(made.files),
+    )
     path = paths.contexts / ctxmod.context_file_name(ctx.project, "unended", created)
     atomic_write(path, ctxmod.render(ctx))
-    pausestate.put(paths, root, {
-        "project": ctx.project, "project_root": root,
-        "repository_url": record.get("repository_url"),
-        "repository": gitread.normalize_remote(origin), "branch": branch, "head": oid,
-        "context_file": str(path), "paused_at": created.isoformat(), "session_id": sid,
-        "summary": _note_summary(made), "record_id": record["id"], "unended": True,
-    })
+    pausestate.put(
+        paths,
+        root,
+        {
+            "project": ctx.project,
+            "project_root": root,
+            "repository_url": record.get("repository_url"),
+            "repository": gitread.normalize_remote(origin),
+            "branch": branch,
+            "head": oid,
+            "context_file": str(path),
+            "paused_at": created.isoformat(),
+            "session_id": sid,
+            "summary": _note_summary(made),
+            "record_id": record["id"],
+            "unended": True,
+        },
+    )
     return path
 
 
@@ -329,8 +427,9 @@ def _note_summary(made: Digest) -> str:
     return "\n".join(parts)[:800]
 
 
-def is_orphan(entry: Entry, *, current_pid: int | None = None,
-              stale: timedelta = timedelta(hours=12)) -> bool:
+def is_orphan(
+    entry: Entry, *, current_pid: int | None = None, stale: timedelta = timedelta(hours=12)
+) -> bool:
     """True when the session's Claude Code is gone (or silent for long)."""
     pid = entry.get("claude_pid")
     last = parse_time(entry.get("last_activity") or entry.get("started_at"))
@@ -343,13 +442,20 @@ def is_orphan(entry: Entry, *, current_pid: int | None = None,
     return silent
 
 
-def finalize_orphans(paths: Paths, *, project_root: str | None, keep: str | None,
-                     current_pid: int | None = None,
-                     warn: Callable[[str], None] | None = None) -> list[str]:
+def finalize_orphans(
+    paths: Paths,
+    *,
+    project_root: str | None,
+    keep: str | None,
+    current_pid: int | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> list[str]:
     """Finalize every open session (of one project, or all) whose Claude Code is gone."""
     done = []
-    for entry in [*ledger.entries(paths, project_root=project_root, status="active"),
-                  *ledger.entries(paths, project_root=project_root, status="ending")]:
+    for entry in [
+        *ledger.entries(paths, project_root=project_root, status="active"),
+        *ledger.entries(paths, project_root=project_root, status="ending"),
+    ]:
         sid = str(entry["session_id"])
         if sid != keep and is_orphan(entry, current_pid=current_pid):
             try:
@@ -361,8 +467,9 @@ def finalize_orphans(paths: Paths, *, project_root: str | None, keep: str | None
     return done
 
 
-def settle_ended(paths: Paths, *, keep: str | None = None,
-                 warn: Callable[[str], None] | None = None) -> list[str]:
+def settle_ended(
+    paths: Paths, *, keep: str | None = None, warn: Callable[[str], None] | None = None
+) -> list[str]:
     """Complete the tokens of every ended session whose record may still lack its last turn;
     a session whose Claude Code is gone is settled for good. Returns the sessions resent."""
     resent = []

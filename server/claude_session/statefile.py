@@ -49,8 +49,10 @@ def _os_error_message(path: Path, exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
         return f"The disk is full: could not write {path}. Free some space and try again."
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return (f"Cannot write {path} ({exc.strerror}). Check that the folder is writable "
-                f"(or point CLAUDE_CONFIG_DIR at one that is).")
+        return (
+            f"Cannot write {path} ({exc.strerror}). Check that the folder is writable "
+            f"(or point CLAUDE_CONFIG_DIR at one that is)."
+        )
     return f"Could not write {path}: {exc.strerror or exc}."
 
 
@@ -132,7 +134,7 @@ def append_private(path: Path, text: str) -> None:
     data = memoryview(text.encode("utf-8", "backslashreplace"))
     try:
         while data:
-            data = data[os.write(fd, data):]
+            data = data[os.write(fd, data) :]
     finally:
         os.close(fd)
 
@@ -177,10 +179,14 @@ def move_aside(path: Path, reason: str) -> str:
     except FileNotFoundError:
         return f"{path} was unreadable ({reason}) and has already been moved aside."
     except OSError as exc:
-        return (f"{path} is unreadable ({reason}) and could not be moved aside "
-                f"({exc.strerror}); it was left as it is and ignored.")
-    msg = (f"{path} was unreadable ({reason}); it was moved to {target.name} and a fresh "
-           f"one started. Nothing in it was deleted: inspect or restore it by hand.")
+        return (
+            f"{path} is unreadable ({reason}) and could not be moved aside "
+            f"({exc.strerror}); it was left as it is and ignored."
+        )
+    msg = (
+        f"{path} was unreadable ({reason}); it was moved to {target.name} and a fresh "
+        f"one started. Nothing in it was deleted: inspect or restore it by hand."
+    )
     import logging
 
     logging.getLogger(__name__).warning(msg)
@@ -211,8 +217,10 @@ def copy_aside(path: Path, reason: str) -> str:
             n += 1
             target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
         atomic_write(target, content)
-    msg = (f"{path}: {reason}; every readable entry was kept, and the file as it was is in "
-           f"{target.name}. Fix or remove the entries by hand there.")
+    msg = (
+        f"{path}: {reason}; every readable entry was kept, and the file as it was is in "
+        f"{target.name}. Fix or remove the entries by hand there."
+    )
     import logging
 
     logging.getLogger(__name__).warning(msg)
@@ -227,10 +235,15 @@ class StateFile:
     change the file: it locks, reads, yields the object to modify in place, and writes it back.
     """
 
-    def __init__(self, path: Path, *, version: int = 1,
-                 empty: Callable[[], Data] | None = None,
-                 validate: Validator | None = None,
-                 lock_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        version: int = 1,
+        empty: Callable[[], Data] | None = None,
+        validate: Validator | None = None,
+        lock_timeout: float = 10.0,
+    ) -> None:
         self.path = path
         self.version = version
         self._empty = empty or dict
@@ -250,8 +263,9 @@ class StateFile:
         except FileNotFoundError:
             return self.empty()
         except OSError as exc:
-            raise StateError(f"Cannot read {self.path} ({exc.strerror}). Check its "
-                             f"permissions.") from exc
+            raise StateError(
+                f"Cannot read {self.path} ({exc.strerror}). Check its permissions."
+            ) from exc
         try:
             data = json.loads(raw.decode("utf-8"))
             if may_hold_lone_surrogate(raw):  # written before entries were cleaned
@@ -265,7 +279,8 @@ class StateFile:
                 if for_write:
                     raise StateError(
                         f"{self.path} was written by a newer claude-session (format "
-                        f"{version}, this one knows {self.version}). Upgrade claude-session.")
+                        f"{version}, this one knows {self.version}). Upgrade claude-session."
+                    )
                 return data
             if self._validate is not None:
                 data = dict(self._validate(data))

@@ -41,10 +41,14 @@ def may_hold_lone_surrogate(raw: str | bytes) -> bool:
     (cheap; a false alarm, such as an escaped backslash before it, costs a :func:`clean_data`)."""
     if isinstance(raw, bytes):
         escape, pair = _BYTES
-        return re.search(escape, raw) is not None and \
-            re.search(escape, re.sub(pair, b"", raw)) is not None
-    return re.search(_ESCAPE, raw) is not None and \
-        re.search(_ESCAPE, re.sub(_PAIR, "", raw)) is not None
+        return (
+            re.search(escape, raw) is not None
+            and re.search(escape, re.sub(pair, b"", raw)) is not None
+        )
+    return (
+        re.search(_ESCAPE, raw) is not None
+        and re.search(_ESCAPE, re.sub(_PAIR, "", raw)) is not None
+    )
 
 
 def to_utf8(text: str) -> bytes:

@@ -30,8 +30,10 @@ def _start(data: dict[str, Any]) -> list[str]:
 
 
 def _pause(data: dict[str, Any]) -> list[str]:
-    out = [f"Paused {data['project']}" + (f" on {data['branch']}" if data.get("branch") else ""),
-           f"Context: {data['context_file']}"]
+    out = [
+        f"Paused {data['project']}" + (f" on {data['branch']}" if data.get("branch") else ""),
+        f"Context: {data['context_file']}",
+    ]
     if data.get("wip_commit"):
         out.append(f"WIP commit: {data['wip_commit'][:10]}")
     if data.get("handoff_item"):
@@ -54,21 +56,28 @@ HANDOFF_NEXT_STEPS = [
 
 
 def _receive(data: dict[str, Any]) -> list[str]:
-    where = (f"Stored claude.ai's answer in {data['item']}" if data.get("item")
-             else f"Kept claude.ai's answer in {data.get('kept')}")
+    where = (
+        f"Stored claude.ai's answer in {data['item']}"
+        if data.get("item")
+        else f"Kept claude.ai's answer in {data.get('kept')}"
+    )
     return [f"{where} ({data.get('vault')}).", *([data["next"]] if data.get("next") else [])]
 
 
 def _end(data: dict[str, Any]) -> list[str]:
     rec = data["record"]
-    out = [f"Ended session {data['session_id']} ({data['mode']}): {rec['duration_minutes']} min, "
-           f"{rec['commits_count']} commits, {len(rec['files_changed'])} files changed, "
-           f"{rec['tokens_input']} in / {rec['tokens_output']} out tokens"]
+    out = [
+        f"Ended session {data['session_id']} ({data['mode']}): {rec['duration_minutes']} min, "
+        f"{rec['commits_count']} commits, {len(rec['files_changed'])} files changed, "
+        f"{rec['tokens_input']} in / {rec['tokens_output']} out tokens"
+    ]
     if data.get("commit"):
         out.append(f"Committed {data['commit'][:10]}")
     out.append(f"Push: {data.get('push_detail') or ('done' if data['pushed'] else 'no')}")
-    out.append(f"Tracker: {data['tracker']}" + (f" ({data['tracker_detail']})"
-                                                if data.get("tracker_detail") else ""))
+    out.append(
+        f"Tracker: {data['tracker']}"
+        + (f" ({data['tracker_detail']})" if data.get("tracker_detail") else "")
+    )
     if data.get("handoff_item"):
         out.append(f"ClaudeSync item: {data['handoff_item']}")
     if data.get("transfer_prompt"):
@@ -90,24 +99,36 @@ def _history(data: dict[str, Any]) -> list[str]:
         branch = r.get("ending_branch") or r.get("starting_branch") or "-"
         summary = _cut((r.get("summary") or "").split("\n", 1)[0], 70)
         app = _cut(r["application_name"], 20)
-        out.append(f"{r['started_at'][:16].replace('T', ' ')}  {app:<20} "
-                   f"{_cut(branch, 18):<18} {r['duration_minutes']:>4} min "
-                   f"{r['commits_count']:>3} commits  {summary}")
+        out.append(
+            f"{r['started_at'][:16].replace('T', ' ')}  {app:<20} "
+            f"{_cut(branch, 18):<18} {r['duration_minutes']:>4} min "
+            f"{r['commits_count']:>3} commits  {summary}"
+        )
     return out
 
 
 def _status(data: dict[str, Any]) -> list[str]:
-    out = [f"Project {data['project']} ({data['project_root']})"
-           + (f" on {data['branch']}" if data.get("branch") else "")]
+    out = [
+        f"Project {data['project']} ({data['project_root']})"
+        + (f" on {data['branch']}" if data.get("branch") else "")
+    ]
     active = data.get("active_session")
-    out.append(f"Active session: {active['session_id']} since {active['started_at']}"
-               if active else "Active session: none")
+    out.append(
+        f"Active session: {active['session_id']} since {active['started_at']}"
+        if active
+        else "Active session: none"
+    )
     pause = data.get("pause")
-    out.append(f"Paused: on {pause.get('branch')} at {pause['paused_at']} ({pause['context_file']})"
-               if pause else "Paused: no")
+    out.append(
+        f"Paused: on {pause.get('branch')} at {pause['paused_at']} ({pause['context_file']})"
+        if pause
+        else "Paused: no"
+    )
     rem = data["reminders"]
-    out.append(f"Reminders: {'on' if rem['enabled'] else 'off'} (every {rem['every_minutes']} "
-               f"min, {rem['dirty_files']} dirty files)")
+    out.append(
+        f"Reminders: {'on' if rem['enabled'] else 'off'} (every {rem['every_minutes']} "
+        f"min, {rem['dirty_files']} dirty files)"
+    )
     counts = data.get("outbox") or {}
     parts = [f"{data.get('outbox_depth', 0)} waiting"]
     if counts.get("auth_failed"):
@@ -122,11 +143,20 @@ def _status(data: dict[str, Any]) -> list[str]:
         out.append(f"  {dead['state']}: {dead['id']} {what} - {dead.get('error') or ''}".rstrip())
     if data.get("dead_letters"):
         out.append("  `claude-session sync --retry-rejected` sends them again.")
-    out.append(f"Vault: {data['vault']}" + ("; a claude.ai answer is waiting (run start or import)"
-                                            if data.get("handoff_waiting") else ""))
+    out.append(
+        f"Vault: {data['vault']}"
+        + (
+            "; a claude.ai answer is waiting (run start or import)"
+            if data.get("handoff_waiting")
+            else ""
+        )
+    )
     for pending in data.get("pending_handoffs") or []:
-        why = (f"refused, not retried: {pending.get('reason')} ({pending['file']})"
-               if pending["state"] == "failed" else "waiting for the vault (`claude-session sync`)")
+        why = (
+            f"refused, not retried: {pending.get('reason')} ({pending['file']})"
+            if pending["state"] == "failed"
+            else "waiting for the vault (`claude-session sync`)"
+        )
         out.append(f"  hand-off {pending['title']}: {why}")
     out.append(f"Tracker: {data['tracker']}")
     return out
@@ -153,9 +183,17 @@ def _doctor(data: dict[str, Any]) -> list[str]:
     return out
 
 
-_RENDER = {"doctor": _doctor, "start": _start, "resume": _start, "pause": _pause, "end": _end,
-           "history": _history, "status": _status, "handoff prompt": _prompt,
-           "handoff receive": _receive}
+_RENDER = {
+    "doctor": _doctor,
+    "start": _start,
+    "resume": _start,
+    "pause": _pause,
+    "end": _end,
+    "history": _history,
+    "status": _status,
+    "handoff prompt": _prompt,
+    "handoff receive": _receive,
+}
 
 
 def render_text(verb: str, data: dict[str, Any]) -> str:

@@ -152,12 +152,14 @@ class _Tally:
                 for count, line in enumerate(_bounded_lines(handle, self.max_line_bytes)):
                     self.feed(line)
                     if handle.tell() > MAX_TRANSCRIPT_BYTES:
-                        log.warning("transcript %s is larger than %d bytes; the rest is not "
-                                    "counted", path, MAX_TRANSCRIPT_BYTES)
+                        log.warning(
+                            "transcript %s is larger than %d bytes; the rest is not counted",
+                            path,
+                            MAX_TRANSCRIPT_BYTES,
+                        )
                         break
                     if count % 256 == 0 and self.deadline and time.monotonic() > self.deadline:
-                        log.warning("transcript %s: time budget spent; counted what was read",
-                                    path)
+                        log.warning("transcript %s: time budget spent; counted what was read", path)
                         break
             except OSError as exc:
                 # What was read so far is still what the transcript says.
@@ -203,8 +205,12 @@ class _Tally:
 
     def _ours(self, obj: dict[str, object]) -> bool:
         line_session = obj.get("sessionId")
-        return not (self.session_id and isinstance(line_session, str) and line_session
-                    and line_session != self.session_id)
+        return not (
+            self.session_id
+            and isinstance(line_session, str)
+            and line_session
+            and line_session != self.session_id
+        )
 
     def _stamp(self, timestamp: object) -> None:
         # ISO-8601 UTC strings of one writer compare correctly as text.
@@ -217,8 +223,12 @@ class _Tally:
 
     def result(self) -> Usage:
         """The totals over the surviving responses."""
-        usage = Usage(lines=self.lines, bad_lines=self.bad_lines,
-                      first_timestamp=self.first, last_timestamp=self.last)
+        usage = Usage(
+            lines=self.lines,
+            bad_lines=self.bad_lines,
+            first_timestamp=self.first,
+            last_timestamp=self.last,
+        )
         for response in _deduplicated(self.best):
             usage.input += response.input
             usage.output += response.output
@@ -284,7 +294,8 @@ def _cache_creation(usage: dict[str, object]) -> int:
         "ephemeral_5m_input_tokens" in split or "ephemeral_1h_input_tokens" in split
     ):
         return _count(split.get("ephemeral_5m_input_tokens")) + _count(
-            split.get("ephemeral_1h_input_tokens"))
+            split.get("ephemeral_1h_input_tokens")
+        )
     return _count(usage.get("cache_creation_input_tokens"))
 
 
@@ -293,8 +304,9 @@ def _response(usage: dict[str, object], model: str) -> _Response:
     output = _count(usage.get("output_tokens"))
     creation = _cache_creation(usage)
     read = _count(usage.get("cache_read_input_tokens"))
-    return _Response(input_tokens + output + creation + read, output, input_tokens, creation,
-                     read, model)
+    return _Response(
+        input_tokens + output + creation + read, output, input_tokens, creation, read, model
+    )
 
 
 def _key(obj: dict[str, object], message: dict[str, object], response: _Response) -> _Key:
@@ -329,8 +341,11 @@ def _deduplicated(best: dict[_Key, _Response]) -> list[_Response]:
         top = largest.get(message_id)
         if request is None and top is not None and response > kept[top]:
             kept[top] = response  # replaces a value, never adds a key: safe while iterating
-    return [r for (message_id, request, _side), r in kept.items()
-            if request is not None or message_id not in largest]
+    return [
+        r
+        for (message_id, request, _side), r in kept.items()
+        if request is not None or message_id not in largest
+    ]
 
 
 def project_dir_name(cwd: str) -> str:
@@ -361,7 +376,7 @@ def _djb2(text: str) -> int:
     value = 0
     units = text.encode("utf-16-le", "surrogatepass")
     for i in range(0, len(units), 2):
-        value = (value * 31 + int.from_bytes(units[i:i + 2], "little")) & 0xFFFFFFFF
+        value = (value * 31 + int.from_bytes(units[i : i + 2], "little")) & 0xFFFFFFFF
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
@@ -386,7 +401,8 @@ def transcript_path_for(
     if not _SESSION_ID.fullmatch(session_id):
         raise ClaudeSessionError(
             f"'{session_id}' is not a Claude Code session id (letters, digits, '.', '_', '-'); "
-            "pass the id Claude Code gave the session.")
+            "pass the id Claude Code gave the session."
+        )
     projects = Path(config_home) / "projects"
     name = project_dir or project_dir_name(str(cwd))
     folder = projects / name
@@ -399,8 +415,9 @@ def _hashed_sibling(projects: Path, prefix: str, session_id: str) -> Path | None
     """An existing long-name folder made with another hash; the one holding the session first."""
     try:
         with os.scandir(projects) as entries:
-            found = sorted(Path(e.path) for e in entries
-                           if e.name.startswith(prefix + "-") and e.is_dir())
+            found = sorted(
+                Path(e.path) for e in entries if e.name.startswith(prefix + "-") and e.is_dir()
+            )
     except OSError:
         return None
     holding = [f for f in found if (f / f"{session_id}.jsonl").is_file()]

@@ -75,14 +75,23 @@ def install(kill_at: int, log: Path) -> None:
     for module in (statefile, lifecycle, corebase, claudesync, upkeep, sessions, hooklib):
         if getattr(module, "atomic_write", None) is atomic:
             _wrap(module, "atomic_write", _file_label, kill_at, log)
-    _wrap(git.Repository, "_commit_all", lambda self, message: "git commit "
-          + message.splitlines()[0][:30], kill_at, log)
+    _wrap(
+        git.Repository,
+        "_commit_all",
+        lambda self, message: "git commit " + message.splitlines()[0][:30],
+        kill_at,
+        log,
+    )
     _wrap(git.Repository, "push", lambda self, *a, **k: "git push", kill_at, log)
     _wrap(outbox.Outbox, "put", lambda self, record, **k: "outbox put", kill_at, log)
-    _wrap(outbox.Outbox, "confirm", lambda self, entries: f"outbox confirm {len(entries)}",
-          kill_at, log)
-    _wrap(local.LocalTracker, "send", lambda self, record: "tracker store record", kill_at,
-          log)
+    _wrap(
+        outbox.Outbox,
+        "confirm",
+        lambda self, entries: f"outbox confirm {len(entries)}",
+        kill_at,
+        log,
+    )
+    _wrap(local.LocalTracker, "send", lambda self, record: "tracker store record", kill_at, log)
 
 
 def run_flow(flow: str, repo: Path, session_id: str) -> None:
@@ -90,12 +99,24 @@ def run_flow(flow: str, repo: Path, session_id: str) -> None:
 
     with Core() as core:
         if flow == "pause":
-            core.pause(repo, session_id=session_id, summary="PAUSE-MARK summary",
-                       next_steps=["NEXT-MARK step"], note="NOTE-MARK", wip_commit=True)
+            core.pause(
+                repo,
+                session_id=session_id,
+                summary="PAUSE-MARK summary",
+                next_steps=["NEXT-MARK step"],
+                note="NOTE-MARK",
+                wip_commit=True,
+            )
         elif flow == "end":
-            core.end(repo, session_id=session_id, summary="END-MARK summary",
-                     accomplishments=["ACC-MARK"], next_steps=["NEXT-MARK"],
-                     message="end of session", push=True)
+            core.end(
+                repo,
+                session_id=session_id,
+                summary="END-MARK summary",
+                accomplishments=["ACC-MARK"],
+                next_steps=["NEXT-MARK"],
+                message="end of session",
+                push=True,
+            )
         else:
             raise SystemExit(f"unknown flow {flow}")
 

@@ -59,41 +59,58 @@ VALID_TOKEN = "ops_" + base64.b64encode(b'{"signInAddress":"fake.1password.com"}
 OTHER_TOKEN = "ops_" + base64.b64encode(b'{"signInAddress":"other.1password.com"}').decode()
 
 # Observed from the SDK offline (libs.md, findings/onepassword.md section 7).
-NO_TOKEN = ("invalid user input: encountered the following errors: service account token was "
-            "not specified")
-MALFORMED = ("invalid user input: encountered the following errors: service account token had "
-             "invalid format, please create another token")
-MALFORMED_OPS = ("invalid service account token, please make sure you provide a valid service "
-                 "account token as parameter: service account deserialization failed, please "
-                 "create another token")
-AUTH_UNREACHABLE = ("authentication error: request library compatibility issue, check that the "
-                    "your environment uses compatible versions: reqwest library: error sending "
-                    "request for url (<redacted URL>)")
+NO_TOKEN = (
+    "invalid user input: encountered the following errors: service account token was not specified"
+)
+MALFORMED = (
+    "invalid user input: encountered the following errors: service account token had "
+    "invalid format, please create another token"
+)
+MALFORMED_OPS = (
+    "invalid service account token, please make sure you provide a valid service "
+    "account token as parameter: service account deserialization failed, please "
+    "create another token"
+)
+AUTH_UNREACHABLE = (
+    "authentication error: request library compatibility issue, check that the "
+    "your environment uses compatible versions: reqwest library: error sending "
+    "request for url (<redacted URL>)"
+)
 # The core's texts (prefix + reason, as the core joins them).
 REJECTED = "authentication error: bad service account token, please rotate it: "
 CALL_UNAUTHENTICATED = "bad credentials, please retry: you are not authenticated"
 SESSION_EXPIRED = "session expired"
-CALL_UNREACHABLE = ("request library compatibility issue, check that the your environment uses "
-                    "compatible versions: reqwest library: error sending request for url "
-                    "(<redacted URL>)")
-FORBIDDEN = ("you do not have the right permissions to perform this action: you don't have the "
-             "right permissions to access this resource")
+CALL_UNREACHABLE = (
+    "request library compatibility issue, check that the your environment uses "
+    "compatible versions: reqwest library: error sending request for url "
+    "(<redacted URL>)"
+)
+FORBIDDEN = (
+    "you do not have the right permissions to perform this action: you don't have the "
+    "right permissions to access this resource"
+)
 STALE = "The submitted item is not up to date. Refetch the item and retry the request."
-CONFLICT = ("data conflict occurred on the server: a conflict occurred on the server. this "
-            "usually happens due to a race condition in requests")
+CONFLICT = (
+    "data conflict occurred on the server: a conflict occurred on the server. this "
+    "usually happens due to a race condition in requests"
+)
 NOT_ACTIVE = "item update failed: item is not in an active state"
 TOO_BIG = "item update failed: item is too big"
-INTERNAL = ("an internal error occurred, please contact 1Password at support@1password.com or "
-            "https://developer.1password.com/joinslack")
+INTERNAL = (
+    "an internal error occurred, please contact 1Password at support@1password.com or "
+    "https://developer.1password.com/joinslack"
+)
 INVALID_INPUT = "invalid user input: encountered the following errors: "
 NOT_FOUND = "resource not found"
 PUT_NOT_FOUND = "item update failed: item couldn't be found"
 RATE_LIMITED = "rate limit exceeded"
 NO_DESKTOP_APP = "1Password desktop application not found"
 REF_PREFIX = "error resolving secret reference: "
-SIZE_LIMIT = (f"message size exceeds the limit of {MESSAGE_LIMIT} bytes, please contact "
-              f"1Password at support@1password.com or https://developer.1password.com/joinslack "
-              f"if you need help.")
+SIZE_LIMIT = (
+    f"message size exceeds the limit of {MESSAGE_LIMIT} bytes, please contact "
+    f"1Password at support@1password.com or https://developer.1password.com/joinslack "
+    f"if you need help."
+)
 DESKTOP_ERRORS = (ERR_CHANNEL_CLOSED, ERR_CONNECTION_DROPPED)
 
 _FIELD_ID = re.compile(r"^[A-Za-z0-9_.\- \t]*$")
@@ -113,8 +130,9 @@ def _new_id() -> str:
 class FakeOnePassword:
     """One 1Password account: vaults, items, valid tokens, and the failures a test switches on."""
 
-    def __init__(self, *, tokens: tuple[str, ...] = (VALID_TOKEN,),
-                 vaults: tuple[str, ...] = ("ClaudeSync",)) -> None:
+    def __init__(
+        self, *, tokens: tuple[str, ...] = (VALID_TOKEN,), vaults: tuple[str, ...] = ("ClaudeSync",)
+    ) -> None:
         self.tokens = set(tokens)
         self.revoked: set[str] = set()
         self.vaults: dict[str, str] = {}
@@ -169,8 +187,14 @@ class FakeOnePassword:
         self.fail("authenticate", RuntimeError(text), times=times)
         self.fail("*", RuntimeError(text), times=times)
 
-    def stall(self, name: str = "*", *, seconds: float = 3600.0, blocking: bool = False,
-              times: int | None = None) -> None:
+    def stall(
+        self,
+        name: str = "*",
+        *,
+        seconds: float = 3600.0,
+        blocking: bool = False,
+        times: int | None = None,
+    ) -> None:
         """Calls named ``name`` (``*``: every call, sign-in included) answer only after
         ``seconds``: a network that drops packets, or (``blocking``) the desktop app waiting for
         approval, whose ctypes call holds the whole event loop."""
@@ -231,28 +255,40 @@ class FakeOnePassword:
         for name, value in values.items():
             if not any(s["id"] == "add more" for s in data["sections"]):
                 data["sections"].append({"id": "add more", "title": ""})
-            data["fields"].append(ItemField(id=_new_id(), title=name, field_type=ItemFieldType.TEXT,
-                                            value=value, section_id="add more"
-                                            ).model_dump(by_alias=True))
+            data["fields"].append(
+                ItemField(
+                    id=_new_id(),
+                    title=name,
+                    field_type=ItemFieldType.TEXT,
+                    value=value,
+                    section_id="add more",
+                ).model_dump(by_alias=True)
+            )
         data["version"] += 1
         data["updatedAt"] = _now()
         return Item.model_validate(data)
 
-    def add_foreign_item(self, title: str, *, vault: str = "ClaudeSync",
-                         tags: list[str] | None = None) -> Item:
+    def add_foreign_item(
+        self, title: str, *, vault: str = "ClaudeSync", tags: list[str] | None = None
+    ) -> Item:
         """An item the user keeps in the same vault that is not ours."""
-        params = ItemCreateParams(category=ItemCategory.LOGIN, vault_id=self.vault_id(vault),
-                                  title=title, tags=tags or [])
+        params = ItemCreateParams(
+            category=ItemCategory.LOGIN, vault_id=self.vault_id(vault), title=title, tags=tags or []
+        )
         return self._store(params)
 
     # --- the SDK's surface ---
 
-    async def authenticate(self, auth: Any, integration_name: str,
-                           integration_version: str) -> FakeClient:
+    async def authenticate(
+        self, auth: Any, integration_name: str, integration_version: str
+    ) -> FakeClient:
         await self._enter("authenticate")
         problems = []
-        if not integration_name or len(integration_name) > 40 or \
-                not _INTEGRATION.match(integration_name):
+        if (
+            not integration_name
+            or len(integration_name) > 40
+            or not _INTEGRATION.match(integration_name)
+        ):
             problems.append(f"invalid integration name: '{integration_name}'")
         if not integration_version or len(integration_version) > 20:
             problems.append("integration version was not specified or is too long")
@@ -293,8 +329,11 @@ class FakeOnePassword:
                 else:
                     await asyncio.sleep(seconds)
         for index, (wanted, exc, times) in enumerate(self._failures):
-            if wanted in (name, "*") and not (wanted == "*" and name == "authenticate") and \
-                    (times is None or times > 0):
+            if (
+                wanted in (name, "*")
+                and not (wanted == "*" and name == "authenticate")
+                and (times is None or times > 0)
+            ):
                 if times is not None:
                     self._failures[index] = (wanted, exc, times - 1)
                 raise exc
@@ -319,8 +358,9 @@ class FakeOnePassword:
         if size > self.message_limit:
             raise ValueError(SIZE_LIMIT)
 
-    def _normalized(self, fields: list[ItemField], sections: list[ItemSection]
-                    ) -> tuple[list[ItemField], list[ItemSection]]:
+    def _normalized(
+        self, fields: list[ItemField], sections: list[ItemSection]
+    ) -> tuple[list[ItemField], list[ItemSection]]:
         """The core's validation, then section-less custom fields moved into an empty section
         (SDK >= 0.2.1)."""
         problems: list[str] = []
@@ -330,11 +370,15 @@ class FakeOnePassword:
         section_ids = {s.id for s in sections}
         for f in fields:
             if not _FIELD_ID.match(f.id):
-                problems.append(f"field id '{f.id}' must contain only alphanumeric characters "
-                                f"or -, _, . and the whitespace character")
+                problems.append(
+                    f"field id '{f.id}' must contain only alphanumeric characters "
+                    f"or -, _, . and the whitespace character"
+                )
             if f.section_id is not None and f.section_id not in section_ids:
-                problems.append(f"field {f.id} was linked to section id '{f.section_id}', but "
-                                f"no section with this id exists")
+                problems.append(
+                    f"field {f.id} was linked to section id '{f.section_id}', but "
+                    f"no section with this id exists"
+                )
         if problems:
             raise Exception(INVALID_INPUT + "; ".join(problems))
         if any(f.section_id is None for f in fields):
@@ -342,9 +386,10 @@ class FakeOnePassword:
             if empty is None:
                 empty = ItemSection(id=_new_id()[:26], title="")
                 sections = [*sections, empty]
-            fields = [f if f.section_id is not None else f.model_copy(update={"section_id":
-                                                                                empty.id})
-                      for f in fields]
+            fields = [
+                f if f.section_id is not None else f.model_copy(update={"section_id": empty.id})
+                for f in fields
+            ]
         return fields, sections
 
     def _too_big(self, data: dict[str, Any]) -> None:
@@ -354,11 +399,22 @@ class FakeOnePassword:
     def _store(self, params: ItemCreateParams) -> Item:
         stamp = _now()
         fields, sections = self._normalized(params.fields or [], params.sections or [])
-        item = Item(id=_new_id(), title=params.title, category=params.category,
-                    vaultId=params.vault_id, fields=fields, sections=sections,
-                    notes=params.notes or "", tags=params.tags or [],
-                    websites=params.websites or [], version=1, files=[], document=None,
-                    createdAt=stamp, updatedAt=stamp)
+        item = Item(
+            id=_new_id(),
+            title=params.title,
+            category=params.category,
+            vaultId=params.vault_id,
+            fields=fields,
+            sections=sections,
+            notes=params.notes or "",
+            tags=params.tags or [],
+            websites=params.websites or [],
+            version=1,
+            files=[],
+            document=None,
+            createdAt=stamp,
+            updatedAt=stamp,
+        )
         data = item.model_dump(by_alias=True)
         self._too_big(data)
         self.items[item.id] = data
@@ -376,7 +432,7 @@ class FakeOnePassword:
 
 def _decodes(token: str) -> bool:
     try:
-        json.loads(base64.b64decode(token[len("ops_"):], validate=True))
+        json.loads(base64.b64decode(token[len("ops_") :], validate=True))
     except ValueError:
         return False
     return True
@@ -403,10 +459,20 @@ class _Vaults(_Api):
     async def list(self, params: Any = None) -> list[VaultOverview]:
         await self.s._enter("vaults.list", self.client)
         stamp = _now()
-        return [VaultOverview(id=vault_id, title=title, description="", vaultType="userCreated",
-                              activeItemCount=0, contentVersion=1, attributeVersion=1,
-                              createdAt=stamp, updatedAt=stamp)
-                for vault_id, title in self.s.vaults.items()]
+        return [
+            VaultOverview(
+                id=vault_id,
+                title=title,
+                description="",
+                vaultType="userCreated",
+                activeItemCount=0,
+                contentVersion=1,
+                attributeVersion=1,
+                createdAt=stamp,
+                updatedAt=stamp,
+            )
+            for vault_id, title in self.s.vaults.items()
+        ]
 
 
 class _Items(_Api):
@@ -417,14 +483,24 @@ class _Items(_Api):
         for f in filters:
             if not isinstance(f, ItemListFilterByState):
                 raise TypeError(f"not an ItemListFilter: {f!r}")
-            wanted = ({ItemState.ACTIVE} if f.content.active else set()) | \
-                ({ItemState.ARCHIVED} if f.content.archived else set())
-        return [ItemOverview(id=d["id"], title=d["title"], category=d["category"],
-                             vaultId=d["vaultId"], websites=d["websites"], tags=d["tags"],
-                             createdAt=d["createdAt"], updatedAt=d["updatedAt"],
-                             state=self.s._state(d["id"]))
-                for d in self.s.items.values()
-                if d["vaultId"] == vault_id and self.s._state(d["id"]) in wanted]
+            wanted = ({ItemState.ACTIVE} if f.content.active else set()) | (
+                {ItemState.ARCHIVED} if f.content.archived else set()
+            )
+        return [
+            ItemOverview(
+                id=d["id"],
+                title=d["title"],
+                category=d["category"],
+                vaultId=d["vaultId"],
+                websites=d["websites"],
+                tags=d["tags"],
+                createdAt=d["createdAt"],
+                updatedAt=d["updatedAt"],
+                state=self.s._state(d["id"]),
+            )
+            for d in self.s.items.values()
+            if d["vaultId"] == vault_id and self.s._state(d["id"]) in wanted
+        ]
 
     async def get(self, vault_id: str, item_id: str) -> Item:
         await self.s._enter("items.get", self.client)
@@ -464,10 +540,10 @@ class _Items(_Api):
         if stored["version"] != item.version:
             raise Exception(STALE)
         fields, sections = self.s._normalized(item.fields, item.sections)
-        data = item.model_copy(update={"fields": fields, "sections": sections}
-                               ).model_dump(by_alias=True)
-        data.update(version=stored["version"] + 1, createdAt=stored["createdAt"],
-                    updatedAt=_now())
+        data = item.model_copy(update={"fields": fields, "sections": sections}).model_dump(
+            by_alias=True
+        )
+        data.update(version=stored["version"] + 1, createdAt=stored["createdAt"], updatedAt=_now())
         self.s._too_big(data)
         self.s.items[item.id] = data
         return Item.model_validate(data)
@@ -477,19 +553,27 @@ class _Secrets(_Api):
     async def resolve(self, secret_reference: str) -> str:
         await self.s._enter("secrets.resolve", self.client)
         if not secret_reference.startswith("op://"):
-            raise Exception(REF_PREFIX + 'the secret reference could not be parsed: secret '
-                            'reference is not prefixed with "op://"')
-        parts = secret_reference[len("op://"):].split("/")
+            raise Exception(
+                REF_PREFIX + "the secret reference could not be parsed: secret "
+                'reference is not prefixed with "op://"'
+            )
+        parts = secret_reference[len("op://") :].split("/")
         if len(parts) not in (3, 4):
-            raise Exception(REF_PREFIX + "the secret reference could not be parsed: secret "
-                            "reference has invalid format")
+            raise Exception(
+                REF_PREFIX + "the secret reference could not be parsed: secret "
+                "reference has invalid format"
+            )
         vault, item, field = parts[0], parts[1], parts[-1]
         vault_ids = [i for i, t in self.s.vaults.items() if vault in (i, t)]
         if not vault_ids:
             raise Exception(REF_PREFIX + "no vault matched the secret reference query")
-        found = [d for d in self.s.items.values()
-                 if d["vaultId"] in vault_ids and item in (d["id"], d["title"])
-                 and d["id"] not in self.s.archived]
+        found = [
+            d
+            for d in self.s.items.values()
+            if d["vaultId"] in vault_ids
+            and item in (d["id"], d["title"])
+            and d["id"] not in self.s.archived
+        ]
         if not found:
             raise Exception(REF_PREFIX + "no item matched the secret reference query")
         if len(found) > 1:

@@ -102,8 +102,10 @@ class Faults:
             await self.app(scope, receive, send)
             return
         body = json.dumps(fault.body).encode()
-        headers = [(b"content-type", b"application/json"),
-                   (b"content-length", str(len(body)).encode())]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
         headers += [(k.lower().encode(), v.encode()) for k, v in fault.headers.items()]
         await send({"type": "http.response.start", "status": fault.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -133,8 +135,14 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
 @contextlib.contextmanager
 def serve(app: ASGIApp, *, port: int = 0) -> Iterator[str]:
     """Run ``app`` under uvicorn on 127.0.0.1 in a thread; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            timeout_graceful_shutdown=1, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=1,
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

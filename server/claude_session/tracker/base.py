@@ -31,8 +31,7 @@ class Tracker(abc.ABC):
         """
 
     @abc.abstractmethod
-    def list_sessions(self, *, project: str | None = None,
-                      limit: int = 20) -> list[SessionRecord]:
+    def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
         """The latest records, newest first; only the project's when one is named."""
 
     @abc.abstractmethod
@@ -50,6 +49,10 @@ class Tracker(abc.ABC):
     def __enter__(self: _Self) -> _Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()

@@ -72,16 +72,21 @@ class TrackerBusy(TrackerUnavailable):
     tracker takes other records before it treats the tracker as down (``delivery.py``).
     """
 
-    def __init__(self, message: str, *, retry_after: float | None = None,
-                 status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.status = status
 
     @property
     def record_specific(self) -> bool:
-        return (self.status is not None and 500 <= self.status < 600
-                and self.status not in TRACKER_WIDE_STATUSES and self.retry_after is None)
+        return (
+            self.status is not None
+            and 500 <= self.status < 600
+            and self.status not in TRACKER_WIDE_STATUSES
+            and self.retry_after is None
+        )
 
 
 class RecordRefused(TrackerRejected):
@@ -109,8 +114,10 @@ def _default_resolver(settings: Settings | None) -> SecretResolver:
                 f"{TOKEN_VARIABLE}, or install claude-session with 1Password support."
             ) from exc
         if settings is None:
-            raise TrackerAuthError(f"{TOKEN_VARIABLE} is an op:// reference but no settings "
-                                   f"were given to resolve it with.")
+            raise TrackerAuthError(
+                f"{TOKEN_VARIABLE} is an op:// reference but no settings "
+                f"were given to resolve it with."
+            )
         # 1Password gets the same few seconds as the tracker: the end flow must not hang on it.
         return str(resolve_secret(value, settings, timeout=DEFAULT_BUDGET))
 
@@ -121,11 +128,15 @@ def clean_base_url(url: str) -> str:
     """The tracker URL, checked: http(s), a host, no query; trailing slash removed."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{URL_VARIABLE} must be an http:// or https:// URL with a host "
-                          f"(for example https://tracker.example.com); it is {_shown(url)!r}.")
+        raise ConfigError(
+            f"{URL_VARIABLE} must be an http:// or https:// URL with a host "
+            f"(for example https://tracker.example.com); it is {_shown(url)!r}."
+        )
     if parts.query or parts.fragment:
-        raise ConfigError(f"{URL_VARIABLE} must not have a query or fragment: use the tracker's "
-                          f"base address, for example https://tracker.example.com.")
+        raise ConfigError(
+            f"{URL_VARIABLE} must not have a query or fragment: use the tracker's "
+            f"base address, for example https://tracker.example.com."
+        )
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
@@ -167,11 +178,19 @@ class HttpTracker(Tracker):
 
     kind = "remote"
 
-    def __init__(self, url: str, token: str | None, *, settings: Settings | None = None,
-                 timeout: httpx.Timeout = DEFAULT_TIMEOUT, budget: float = DEFAULT_BUDGET,
-                 attempts: int = 3, backoff: float = 0.5,
-                 resolver: SecretResolver | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None,
+        *,
+        settings: Settings | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        budget: float = DEFAULT_BUDGET,
+        attempts: int = 3,
+        backoff: float = 0.5,
+        resolver: SecretResolver | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = clean_base_url(url)
         self.description = f"tracker at {_shown(self.base_url)}"
         self.warnings = []
@@ -189,7 +208,8 @@ class HttpTracker(Tracker):
         if self.base_url.startswith("http://") and not _is_loopback(host):
             self.warnings.append(
                 f"{URL_VARIABLE} uses http:// to {host}: the tracker key travels unencrypted. "
-                f"Use https:// unless the network is trusted.")
+                f"Use https:// unless the network is trusted."
+            )
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> HttpTracker:
@@ -210,8 +230,9 @@ class HttpTracker(Tracker):
         """
         if self._configured_token is None:
             return None
-        digest = hashlib.blake2b(self._configured_token.encode("utf-8"), digest_size=8,
-                                 person=b"cs-tracker-key")
+        digest = hashlib.blake2b(
+            self._configured_token.encode("utf-8"), digest_size=8, person=b"cs-tracker-key"
+        )
         return digest.hexdigest()
 
     def _bearer(self) -> str:
@@ -225,7 +246,8 @@ class HttpTracker(Tracker):
             raise TrackerAuthError(
                 f"{URL_VARIABLE} is set but {TOKEN_VARIABLE} is not. Create a key on the tracker "
                 f"(`claude-session tracker token create --user NAME`) and set {TOKEN_VARIABLE}; "
-                f"records wait in the outbox until then.")
+                f"records wait in the outbox until then."
+            )
         if not value.startswith("op://"):
             return value
         try:
@@ -233,11 +255,13 @@ class HttpTracker(Tracker):
         except TrackerError:
             raise
         except (ConfigError, VaultAuthError, ItemNotFound) as exc:
-            raise TrackerAuthError(f"The tracker key could not be read from 1Password: "
-                                   f"{exc}") from exc
+            raise TrackerAuthError(
+                f"The tracker key could not be read from 1Password: {exc}"
+            ) from exc
         except VaultError as exc:
-            raise TrackerUnavailable(f"{TOKEN_VARIABLE} is an op:// reference and 1Password "
-                                     f"was not reached: {exc}") from exc
+            raise TrackerUnavailable(
+                f"{TOKEN_VARIABLE} is an op:// reference and 1Password was not reached: {exc}"
+            ) from exc
         if not token:
             raise TrackerAuthError(f"{TOKEN_VARIABLE} points at an empty 1Password field.")
         return token
@@ -258,9 +282,12 @@ class HttpTracker(Tracker):
     def client(self) -> httpx.Client:
         if self._client is None:
             self._client = httpx.Client(
-                base_url=self.base_url, timeout=self.timeout, transport=self._transport,
-                follow_redirects=False, headers={"Accept": "application/json",
-                                                 "User-Agent": "claude-session"})
+                base_url=self.base_url,
+                timeout=self.timeout,
+                transport=self._transport,
+                follow_redirects=False,
+                headers={"Accept": "application/json", "User-Agent": "claude-session"},
+            )
         return self._client
 
     def close(self) -> None:
@@ -270,21 +297,33 @@ class HttpTracker(Tracker):
 
     def _attempt_timeout(self, remaining: float) -> httpx.Timeout:
         """This attempt's timeouts: the configured ones, cut to what is left of the budget."""
+
         def cut(value: float | None) -> float:
             return max(0.05, min(value if value is not None else remaining, remaining))
 
-        return httpx.Timeout(connect=cut(self.timeout.connect), read=cut(self.timeout.read),
-                             write=cut(self.timeout.write), pool=cut(self.timeout.pool))
+        return httpx.Timeout(
+            connect=cut(self.timeout.connect),
+            read=cut(self.timeout.read),
+            write=cut(self.timeout.write),
+            pool=cut(self.timeout.pool),
+        )
 
     def _wait_before_retry(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return retry_after
         # Full jitter: processes that lost the tracker together do not come back together.
-        return float(self.backoff * (2 ** attempt) * random.uniform(0.5, 1.0))
+        return float(self.backoff * (2**attempt) * random.uniform(0.5, 1.0))
 
-    def request(self, method: str, path: str, *, json_body: Any = None,
-                params: Mapping[str, str | int] | None = None,
-                budget: float | None = None, attempts: int | None = None) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, str | int] | None = None,
+        budget: float | None = None,
+        attempts: int | None = None,
+    ) -> httpx.Response:
         """One call with retries; the answer when it is not worth retrying, else an error.
 
         Returns responses of any status that is not retried (2xx, 3xx, 4xx other than 408
@@ -297,18 +336,25 @@ class HttpTracker(Tracker):
         for attempt in range(tries):
             remaining = deadline - time.monotonic()
             try:
-                response = self.client.request(method, path, json=json_body, params=params,
-                                               headers=headers,
-                                               timeout=self._attempt_timeout(remaining))
+                response = self.client.request(
+                    method,
+                    path,
+                    json=json_body,
+                    params=params,
+                    headers=headers,
+                    timeout=self._attempt_timeout(remaining),
+                )
             except httpx.TimeoutException as exc:
                 failure: TrackerUnavailable = TrackerUnavailable(
-                    f"The {self.description} did not answer in time ({type(exc).__name__}).")
+                    f"The {self.description} did not answer in time ({type(exc).__name__})."
+                )
                 cause: BaseException = exc
                 retry_after = None
             except httpx.RequestError as exc:
                 failure = TrackerUnavailable(
                     f"The {self.description} cannot be reached ({type(exc).__name__}: "
-                    f"{self._scrub(str(exc))[:MAX_ERROR_TEXT]}).")
+                    f"{self._scrub(str(exc))[:MAX_ERROR_TEXT]})."
+                )
                 cause = exc
                 retry_after = None
             else:
@@ -321,8 +367,10 @@ class HttpTracker(Tracker):
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 failure = TrackerBusy(
                     f"The {self.description} answered HTTP {response.status_code}"
-                    f"{self._server_says(response)}.", retry_after=retry_after,
-                    status=response.status_code)
+                    f"{self._server_says(response)}.",
+                    retry_after=retry_after,
+                    status=response.status_code,
+                )
                 cause = failure
             wait = self._wait_before_retry(attempt, retry_after)
             last = attempt == tries - 1
@@ -349,36 +397,52 @@ class HttpTracker(Tracker):
             raise TrackerAuthError(
                 f"The {self.description} refused the key (HTTP {status}{says}). Set "
                 f"{TOKEN_VARIABLE} to a valid key (`claude-session tracker token create --user "
-                f"NAME` on the tracker); records wait in the outbox until then.")
+                f"NAME` on the tracker); records wait in the outbox until then."
+            )
         if status in REJECT_STATUSES:
             field = _json_field(response, "field")
             named = f": field '{field}'" if field else ""
-            raise RecordRefused(f"The {self.description} refused {what}{named} (HTTP "
-                                f"{status}{says}).", field=field, status=status)
+            raise RecordRefused(
+                f"The {self.description} refused {what}{named} (HTTP {status}{says}).",
+                field=field,
+                status=status,
+            )
         if 300 <= status < 400:
             target = _shown(response.headers.get("Location", "another address"))
-            raise TrackerError(f"The {self.description} redirects to {target}: set "
-                               f"{URL_VARIABLE} to the tracker's final address.")
+            raise TrackerError(
+                f"The {self.description} redirects to {target}: set "
+                f"{URL_VARIABLE} to the tracker's final address."
+            )
         if status == 404:
-            raise TrackerError(f"The {self.description} has no tracker API (HTTP 404 for "
-                               f"{response.request.url.path}); check {URL_VARIABLE}.")
+            raise TrackerError(
+                f"The {self.description} has no tracker API (HTTP 404 for "
+                f"{response.request.url.path}); check {URL_VARIABLE}."
+            )
         raise TrackerError(f"The {self.description} answered HTTP {status}{says} to {what}.")
 
     # --- the Tracker interface ------------------------------------------------------------
 
-    def send(self, record: SessionRecord, *, budget: float | None = None,
-             attempts: int | None = None) -> str:
+    def send(
+        self, record: SessionRecord, *, budget: float | None = None, attempts: int | None = None
+    ) -> str:
         """POST the record; the id the tracker confirmed. Safe to repeat (the id is the key)."""
-        response = self.request("POST", "/api/sessions", json_body=record.model_dump(mode="json"),
-                                budget=budget, attempts=attempts)
+        response = self.request(
+            "POST",
+            "/api/sessions",
+            json_body=record.model_dump(mode="json"),
+            budget=budget,
+            attempts=attempts,
+        )
         if response.status_code not in (200, 201):
             self._raise_for(response, f"session record {record.id}")
         confirmed = _json_field(response, "id")
         if not confirmed:
             # A 200 without our answer is a proxy or captive portal, not the tracker: keep it.
-            raise TrackerUnavailable(f"The {self.description} answered HTTP "
-                                     f"{response.status_code} without a session id; is "
-                                     f"{URL_VARIABLE} the tracker's address?")
+            raise TrackerUnavailable(
+                f"The {self.description} answered HTTP "
+                f"{response.status_code} without a session id; is "
+                f"{URL_VARIABLE} the tracker's address?"
+            )
         if confirmed != record.id:
             log.warning("tracker stored record %s under id %s", record.id, confirmed)
         return confirmed
@@ -388,14 +452,14 @@ class HttpTracker(Tracker):
         after a 500 for one record, it tells "the tracker is up, the record is the problem"
         from "the tracker is down"."""
         try:
-            response = self.request("GET", "/api/sessions", params={"limit": 1},
-                                    budget=budget, attempts=1)
+            response = self.request(
+                "GET", "/api/sessions", params={"limit": 1}, budget=budget, attempts=1
+            )
         except TrackerError:
             return False
         return response.status_code == 200
 
-    def list_sessions(self, *, project: str | None = None,
-                      limit: int = 20) -> list[SessionRecord]:
+    def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
         params: dict[str, str | int] = {"limit": max(1, limit)}
         if project:
             params["application"] = project
@@ -405,8 +469,10 @@ class HttpTracker(Tracker):
         body = _json_object(response, self.description)
         sessions = body.get("sessions")
         if not isinstance(sessions, list):
-            raise TrackerError(f"The {self.description} answered the session list without "
-                               f"'sessions'; is {URL_VARIABLE} the tracker's address?")
+            raise TrackerError(
+                f"The {self.description} answered the session list without "
+                f"'sessions'; is {URL_VARIABLE} the tracker's address?"
+            )
         return [self._record(item) for item in sessions][:limit]
 
     def get_session(self, session_id: str) -> SessionRecord | None:
@@ -421,9 +487,11 @@ class HttpTracker(Tracker):
         try:
             return SessionRecord.model_validate(data)
         except ValidationError as exc:
-            raise TrackerError(f"The {self.description} sent a session record this version "
-                               f"cannot read ({exc.error_count()} problems); upgrade "
-                               f"claude-session or the tracker.") from exc
+            raise TrackerError(
+                f"The {self.description} sent a session record this version "
+                f"cannot read ({exc.error_count()} problems); upgrade "
+                f"claude-session or the tracker."
+            ) from exc
 
 
 def _worth_retrying(status: int) -> bool:
@@ -434,9 +502,11 @@ def _json_object(response: httpx.Response, description: str) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError as exc:
-        raise TrackerError(f"The {description} answered HTTP {response.status_code} with "
-                           f"something that is not JSON; is {URL_VARIABLE} the tracker's "
-                           f"address?") from exc
+        raise TrackerError(
+            f"The {description} answered HTTP {response.status_code} with "
+            f"something that is not JSON; is {URL_VARIABLE} the tracker's "
+            f"address?"
+        ) from exc
     if not isinstance(body, dict):
         raise TrackerError(f"The {description} answered with JSON that is not an object.")
     return body
@@ -469,8 +539,7 @@ class MisconfiguredTracker(Tracker):
     def send(self, record: SessionRecord) -> str:
         raise TrackerError(f"{self.problem} Records wait in the outbox until it is fixed.")
 
-    def list_sessions(self, *, project: str | None = None,
-                      limit: int = 20) -> list[SessionRecord]:
+    def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
         raise ConfigError(str(self.problem))
 
     def get_session(self, session_id: str) -> SessionRecord | None:

@@ -143,8 +143,9 @@ class Delivery:
         waiting = self._backing_off()
         if waiting is not None:
             self.outbox.release([entry])
-            return Delivered("queued", waiting, f"{waiting} The record waits in the outbox; "
-                                                f"{SYNC_HINT} now.")
+            return Delivered(
+                "queued", waiting, f"{waiting} The record waits in the outbox; {SYNC_HINT} now."
+            )
         try:
             self._send(record, budget)
         except TrackerError as exc:
@@ -156,8 +157,9 @@ class Delivery:
         self._succeeded()
         return Delivered(self._done_outcome, self.tracker.description)
 
-    def _suspect(self, exc: TrackerError, entry: Entry, record: SessionRecord,
-                 left: float) -> Delivered:
+    def _suspect(
+        self, exc: TrackerError, entry: Entry, record: SessionRecord, left: float
+    ) -> Delivered:
         """The tracker failed on this record with a 500: a strike if it is otherwise up."""
         if not self.tracker.answers(budget=min(PROBE_BUDGET, max(0.5, left))):
             return self._failed(exc, entry)
@@ -166,10 +168,15 @@ class Delivery:
         if self.outbox.strike(entry, error=self._strike_error(message)):
             warning = self._dead_letter_warning(record.id, record.application_name, message)
             return Delivered("rejected", message, warning)
-        return Delivered("queued", message, (
-            f"{message} The tracker answers otherwise, so this record is kept in the outbox "
-            f"and tried again after the others; after {DEAD_AFTER} such failures it is kept "
-            f"as refused."))
+        return Delivered(
+            "queued",
+            message,
+            (
+                f"{message} The tracker answers otherwise, so this record is kept in the outbox "
+                f"and tried again after the others; after {DEAD_AFTER} such failures it is kept "
+                f"as refused."
+            ),
+        )
 
     @staticmethod
     def _strike_error(message: str) -> str:
@@ -178,24 +185,32 @@ class Delivery:
     @staticmethod
     def _dead_letter_warning(record_id: str, application: str | None, message: str) -> str:
         which = f" ({application})" if application else ""
-        return (f"Session record {record_id}{which} failed {DEAD_AFTER} times while the "
-                f"tracker took other records: {message} It is kept in the outbox as refused "
-                f"(see `claude-session status`); nothing was dropped; {RETRY_HINT}.")
+        return (
+            f"Session record {record_id}{which} failed {DEAD_AFTER} times while the "
+            f"tracker took other records: {message} It is kept in the outbox as refused "
+            f"(see `claude-session status`); nothing was dropped; {RETRY_HINT}."
+        )
 
     @property
     def _done_outcome(self) -> TrackerOutcome:
         return "local" if self.tracker.kind == "local" else "sent"
 
-    def _deliver_unqueued(self, record: SessionRecord, problem: StateError,
-                          budget: float) -> Delivered:
+    def _deliver_unqueued(
+        self, record: SessionRecord, problem: StateError, budget: float
+    ) -> Delivered:
         """The outbox cannot be written: send directly, and fail loudly if that fails too."""
         try:
             self._send(record, budget)
         except TrackerError as exc:
-            raise StateError(f"{problem} The tracker could not take the record either ({exc}); "
-                             f"fix the outbox and end the session again.") from exc
-        return Delivered(self._done_outcome, self.tracker.description,
-                         f"{problem} The record was sent anyway; later ones may wait.")
+            raise StateError(
+                f"{problem} The tracker could not take the record either ({exc}); "
+                f"fix the outbox and end the session again."
+            ) from exc
+        return Delivered(
+            self._done_outcome,
+            self.tracker.description,
+            f"{problem} The record was sent anyway; later ones may wait.",
+        )
 
     def _failed(self, exc: TrackerError, entry: Entry) -> Delivered:
         """Keep the record in the state the failure calls for; say what happens next."""
@@ -204,13 +219,15 @@ class Delivery:
             refused = getattr(exc, "field", None)
             self.outbox.mark_rejected(entry, error=message, field=refused)
             log.warning("tracker refused record %s: %s", entry.id, message)
-            return Delivered("rejected", message,
-                             f"{message} The record is kept in the outbox as refused (see "
-                             f"`claude-session status`); nothing was dropped.")
+            return Delivered(
+                "rejected",
+                message,
+                f"{message} The record is kept in the outbox as refused (see "
+                f"`claude-session status`); nothing was dropped.",
+            )
         if isinstance(exc, TrackerAuthError):
             self._auth_failed(message, [entry])
-            return Delivered("auth_failed", message, self._kept(message, "until the key is "
-                                                                         "fixed"))
+            return Delivered("auth_failed", message, self._kept(message, "until the key is fixed"))
         self.outbox.release([entry])
         self._unreachable(exc)
         return Delivered("queued", message, self._kept(message, f"{SYNC_HINT} later"))
@@ -239,8 +256,10 @@ class Delivery:
             return None
         until = datetime.fromtimestamp(backoff.until, timezone.utc).strftime("%H:%M:%S UTC")
         last = self.outbox.last_error()
-        return (f"The {self.tracker.description} failed {backoff.failures} time(s) lately"
-                f"{f' ({last})' if last else ''}; not trying again before {until}.")
+        return (
+            f"The {self.tracker.description} failed {backoff.failures} time(s) lately"
+            f"{f' ({last})' if last else ''}; not trying again before {until}."
+        )
 
     def _succeeded(self) -> None:
         self.outbox.note_success()
@@ -251,8 +270,7 @@ class Delivery:
         if not self.remote:
             self.outbox.note_error(str(exc))
             return
-        backoff = self.outbox.note_failure(str(exc),
-                                           retry_after=getattr(exc, "retry_after", None))
+        backoff = self.outbox.note_failure(str(exc), retry_after=getattr(exc, "retry_after", None))
         log.info("tracker unreachable (%s); backing off %.0f s", exc, backoff.remaining())
 
     def _auth_failed(self, message: str, held: list[Entry]) -> None:
@@ -267,8 +285,14 @@ class Delivery:
 
     # --- draining -------------------------------------------------------------------------
 
-    def drain(self, *, limit: int = DRAIN_LIMIT, budget: float = DRAIN_BUDGET,
-              force: bool = False, retry_rejected: bool = False) -> DrainReport:
+    def drain(
+        self,
+        *,
+        limit: int = DRAIN_LIMIT,
+        budget: float = DRAIN_BUDGET,
+        force: bool = False,
+        retry_rejected: bool = False,
+    ) -> DrainReport:
         """Send what waits, at most ``limit`` records and ``budget`` seconds: oldest first,
         records the tracker failed on before last.
 
@@ -315,8 +339,9 @@ class Delivery:
             # No lease: the drain lock already keeps other drains out, and it dies with this
             # process, where a lease would hold the batch back after a crash. Records that
             # failed in this run are skipped until it judges them.
-            batch = self.outbox.claim(min(BATCH, limit - handled), lease=0.0,
-                                      skip=[entry.id for entry, _ in run.suspects])
+            batch = self.outbox.claim(
+                min(BATCH, limit - handled), lease=0.0, skip=[entry.id for entry, _ in run.suspects]
+            )
             if not batch:
                 break
             handled += len(batch)
@@ -347,8 +372,9 @@ class Delivery:
             report.warnings.append(self._dead_letter_warning(entry.id, application, str(exc)))
             log.warning("record %s moved to the refused list: %s", entry.id, exc)
 
-    def _send_batch(self, batch: list[Entry], report: DrainReport, deadline: float,
-                    run: _Run) -> None:
+    def _send_batch(
+        self, batch: list[Entry], report: DrainReport, deadline: float, run: _Run
+    ) -> None:
         """Send one claimed batch; sets ``run.stop`` when the drain should stop."""
         confirmed: list[Entry] = []
         for index, entry in enumerate(batch):
@@ -360,14 +386,20 @@ class Delivery:
             try:
                 record = entry.record()
             except ValidationError as exc:
-                self.outbox.mark_rejected(entry, field=None, error=(
-                    f"The queued record cannot be read by this version ({exc.error_count()} "
-                    f"problems); it is kept, not sent."))
+                self.outbox.mark_rejected(
+                    entry,
+                    field=None,
+                    error=(
+                        f"The queued record cannot be read by this version ({exc.error_count()} "
+                        f"problems); it is kept, not sent."
+                    ),
+                )
                 continue
             try:
                 # A record the tracker failed on before gets one try, not the client's retries.
-                self._send(record, min(DELIVER_BUDGET, remaining),
-                           attempts=1 if entry.failures else None)
+                self._send(
+                    record, min(DELIVER_BUDGET, remaining), attempts=1 if entry.failures else None
+                )
             except TrackerRejected as exc:
                 self._failed(exc, entry)
                 continue
@@ -384,7 +416,7 @@ class Delivery:
                     run.suspects.append((entry, exc))
                     run.fresh_in_a_row += 0 if entry.failures else 1
                     if run.accepted == 0 and run.fresh_in_a_row >= PROBE_LIMIT:
-                        self.outbox.release(batch[index + 1:])  # a 500 for every record
+                        self.outbox.release(batch[index + 1 :])  # a 500 for every record
                         run.down, run.stop = exc, True
                         break
                     continue
@@ -415,8 +447,7 @@ class Delivery:
             except FileNotFoundError:
                 continue  # another process imported it
             except (OSError, ValueError) as exc:
-                warnings.append(move_aside(path, f"not a session record: "
-                                                 f"{type(exc).__name__}"))
+                warnings.append(move_aside(path, f"not a session record: {type(exc).__name__}"))
                 continue
             record, changes = self.sanitize(record)
             warnings.extend(changes)

@@ -83,13 +83,15 @@ class LocalTracker(Tracker):
         self._run(lambda store, user: store.save(user, record))
         return record.id
 
-    def list_sessions(self, *, project: str | None = None,
-                      limit: int = 20) -> list[SessionRecord]:
-        page = self._run(lambda store, user: store.list_sessions(
-            user, application=project, limit=max(limit, 0)))
+    def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
+        page = self._run(
+            lambda store, user: store.list_sessions(user, application=project, limit=max(limit, 0))
+        )
         for session_id, reason in page.unreadable:
-            self.warnings.append(f"Session {session_id} in the {self.description} is "
-                                 f"unreadable ({reason}); it was skipped.")
+            self.warnings.append(
+                f"Session {session_id} in the {self.description} is "
+                f"unreadable ({reason}); it was skipped."
+            )
         return [_record(s) for s in page.sessions]
 
     def get_session(self, session_id: str) -> SessionRecord | None:
@@ -115,14 +117,15 @@ class LocalTracker(Tracker):
             except sa.exc.DBAPIError as exc:
                 raise TrackerUnavailable(
                     f"The {self.description} cannot be used ({exc.orig}). The record is kept "
-                    f"and sent again on the next start, end or `claude-session sync`.") from exc
+                    f"and sent again on the next start, end or `claude-session sync`."
+                ) from exc
             except (StateError, OSError) as exc:  # the first-use lock, or an unwritable folder
-                raise TrackerUnavailable(f"{exc} The record is kept and sent again later.") \
-                    from exc
+                raise TrackerUnavailable(f"{exc} The record is kept and sent again later.") from exc
             except NewerSchema as exc:
                 raise TrackerUnavailable(
                     f"The {self.description} was written by a newer claude-session ({exc}). "
-                    f"Upgrade claude-session; records wait in the outbox until then.") from exc
+                    f"Upgrade claude-session; records wait in the outbox until then."
+                ) from exc
 
     def _open(self) -> tuple[Store, User]:
         if self._store is None or self._user is None:
@@ -178,7 +181,8 @@ def _legacy_records(path: Path, warnings: list[str]) -> list[SessionRecord]:
                 return []
             rows = conn.execute(
                 "SELECT s.*, a.name AS application_name, a.repository_url AS repository_url "
-                "FROM claude_sessions s JOIN applications a ON a.id = s.application_id").fetchall()
+                "FROM claude_sessions s JOIN applications a ON a.id = s.application_id"
+            ).fetchall()
         finally:
             conn.close()
     except sqlite3.DatabaseError:
@@ -187,8 +191,13 @@ def _legacy_records(path: Path, warnings: list[str]) -> list[SessionRecord]:
     for row in rows:
         try:
             data = dict(zip(row.keys(), row, strict=True))
-            for column in ("accomplishments", "next_steps", "files_changed", "maintenance_runs",
-                           "security_findings"):
+            for column in (
+                "accomplishments",
+                "next_steps",
+                "files_changed",
+                "maintenance_runs",
+                "security_findings",
+            ):
                 data[column] = json.loads(data[column])
             records.append(SessionRecord.model_validate(data))
         except ValueError:
@@ -197,6 +206,8 @@ def _legacy_records(path: Path, warnings: list[str]) -> list[SessionRecord]:
         sidecar = path.with_name(path.name + suffix)
         if sidecar.exists():
             move_aside(sidecar, "schema from before the tracker service")
-    warnings.append(f"The {path} database was upgraded; {len(records)} of {len(rows)} records "
-                    f"were carried over and the old file was kept beside it.")
+    warnings.append(
+        f"The {path} database was upgraded; {len(records)} of {len(rows)} records "
+        f"were carried over and the old file was kept beside it."
+    )
     return records

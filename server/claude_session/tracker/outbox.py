@@ -102,11 +102,14 @@ def _open(path: Path, busy_timeout: float) -> sqlite3.Connection:
         if fresh:  # made 0600 before SQLite opens it (and its -wal/-shm copy that mode)
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
-        conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
     except (OSError, sqlite3.Error) as exc:
-        raise StateError(f"Cannot open the tracker outbox {path} ({exc}). Check that the "
-                         f"folder is writable and the disk not full.") from exc
+        raise StateError(
+            f"Cannot open the tracker outbox {path} ({exc}). Check that the "
+            f"folder is writable and the disk not full."
+        ) from exc
     try:
         if fresh:
             os.chmod(path, FILE_MODE)
@@ -117,8 +120,9 @@ def _open(path: Path, busy_timeout: float) -> sqlite3.Connection:
         _add_failures_column(conn)
     except (OSError, sqlite3.Error) as exc:
         conn.close()
-        raise StateError(f"Cannot use the tracker outbox {path} ({exc}). Move it aside to "
-                         f"start a fresh one.") from exc
+        raise StateError(
+            f"Cannot use the tracker outbox {path} ({exc}). Move it aside to start a fresh one."
+        ) from exc
     return conn
 
 
@@ -220,10 +224,14 @@ class Outbox:
 
     def _db_message(self, exc: sqlite3.DatabaseError) -> str:
         if "locked" in str(exc) or "busy" in str(exc):
-            return (f"The tracker outbox {self.path} stayed locked by another claude-session "
-                    f"process for {self.busy_timeout:.0f} s; try again.")
-        return (f"The tracker outbox {self.path} cannot be used ({exc}). Move it aside to "
-                f"start a fresh one; records in it can be read with sqlite3.")
+            return (
+                f"The tracker outbox {self.path} stayed locked by another claude-session "
+                f"process for {self.busy_timeout:.0f} s; try again."
+            )
+        return (
+            f"The tracker outbox {self.path} cannot be used ({exc}). Move it aside to "
+            f"start a fresh one; records in it can be read with sqlite3."
+        )
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -266,8 +274,7 @@ class Outbox:
                 versions.append(int(row[0]))
         return versions
 
-    def claim(self, limit: int, *, lease: float = 60.0,
-              skip: Sequence[str] = ()) -> list[Entry]:
+    def claim(self, limit: int, *, lease: float = 60.0, skip: Sequence[str] = ()) -> list[Entry]:
         """Pending records not leased by someone else, leased to this caller: those with the
         fewest strikes first, oldest first among equals; none of the ids in ``skip``."""
         now = time.time()
@@ -275,21 +282,30 @@ class Outbox:
             rows = conn.execute(
                 f"SELECT id, version, payload, attempts, failures FROM records WHERE state = "
                 f"'pending' AND lease_until <= ? AND id NOT IN ({', '.join('?' for _ in skip)}) "
-                f"ORDER BY failures, seq LIMIT ?", (now, *skip, max(0, limit))).fetchall()
-            conn.executemany("UPDATE records SET lease_until = ?, attempts = attempts + 1 "
-                             "WHERE id = ?", [(now + lease, row[0]) for row in rows])
-        return [Entry(id=r[0], version=r[1], payload=r[2], attempts=r[3] + 1, failures=r[4])
-                for r in rows]
+                f"ORDER BY failures, seq LIMIT ?",
+                (now, *skip, max(0, limit)),
+            ).fetchall()
+            conn.executemany(
+                "UPDATE records SET lease_until = ?, attempts = attempts + 1 WHERE id = ?",
+                [(now + lease, row[0]) for row in rows],
+            )
+        return [
+            Entry(id=r[0], version=r[1], payload=r[2], attempts=r[3] + 1, failures=r[4])
+            for r in rows
+        ]
 
     def confirm(self, entries: Sequence[Entry]) -> int:
         """Remove what the tracker confirmed, unless a newer copy was queued meanwhile."""
         if not entries:
             return 0
         with self._write() as conn:
-            done = conn.executemany("DELETE FROM records WHERE id = ? AND version = ?",
-                                    [(e.id, e.version) for e in entries]).rowcount
-            conn.executemany("UPDATE records SET lease_until = 0 WHERE id = ?",
-                             [(e.id,) for e in entries])
+            done = conn.executemany(
+                "DELETE FROM records WHERE id = ? AND version = ?",
+                [(e.id, e.version) for e in entries],
+            ).rowcount
+            conn.executemany(
+                "UPDATE records SET lease_until = 0 WHERE id = ?", [(e.id,) for e in entries]
+            )
         return int(done)
 
     def release(self, entries: Sequence[Entry], *, error: str | None = None) -> None:
@@ -297,15 +313,19 @@ class Outbox:
         if not entries:
             return
         with self._write() as conn:
-            conn.executemany("UPDATE records SET lease_until = 0, error = coalesce(?, error) "
-                             "WHERE id = ?", [(error, e.id) for e in entries])
+            conn.executemany(
+                "UPDATE records SET lease_until = 0, error = coalesce(?, error) WHERE id = ?",
+                [(error, e.id) for e in entries],
+            )
 
     def mark_rejected(self, entry: Entry, *, error: str, field: str | None) -> None:
         """Keep a refused record as a dead letter, with what the tracker said."""
         with self._write() as conn:
-            conn.execute("UPDATE records SET state = 'rejected', error = ?, field = ?, "
-                         "lease_until = 0 WHERE id = ? AND version = ?",
-                         (error, field, entry.id, entry.version))
+            conn.execute(
+                "UPDATE records SET state = 'rejected', error = ?, field = ?, "
+                "lease_until = 0 WHERE id = ? AND version = ?",
+                (error, field, entry.id, entry.version),
+            )
 
     def strike(self, entry: Entry, *, error: str, dead_after: int = DEAD_AFTER) -> bool:
         """Count a failure that was this record's (the tracker took others); at ``dead_after``
@@ -314,37 +334,46 @@ class Outbox:
             row = conn.execute(
                 "UPDATE records SET failures = failures + 1, error = ?, lease_until = 0 "
                 "WHERE id = ? AND version = ? AND state = 'pending' RETURNING failures",
-                (error, entry.id, entry.version)).fetchone()
+                (error, entry.id, entry.version),
+            ).fetchone()
             if row is None or int(row[0]) < dead_after:
                 return False
-            conn.execute("UPDATE records SET state = 'rejected', field = NULL WHERE id = ?",
-                         (entry.id,))
+            conn.execute(
+                "UPDATE records SET state = 'rejected', field = NULL WHERE id = ?", (entry.id,)
+            )
         return True
 
-    def mark_auth_failed(self, *, error: str, fingerprint: str | None,
-                         extra: Sequence[Entry] = ()) -> int:
+    def mark_auth_failed(
+        self, *, error: str, fingerprint: str | None, extra: Sequence[Entry] = ()
+    ) -> int:
         """Park every pending record (and ``extra``, leased or not) until the key is fixed."""
         with self._write() as conn:
-            conn.executemany("UPDATE records SET lease_until = 0 WHERE id = ?",
-                             [(e.id,) for e in extra])
+            conn.executemany(
+                "UPDATE records SET lease_until = 0 WHERE id = ?", [(e.id,) for e in extra]
+            )
             changed = conn.execute(
                 "UPDATE records SET state = 'auth_failed', error = ?, key_fingerprint = ? "
                 "WHERE state = 'pending' AND lease_until <= ?",
-                (error, fingerprint, time.time())).rowcount
+                (error, fingerprint, time.time()),
+            ).rowcount
         return int(changed)
 
-    def retry_auth_failed(self, *, unless_fingerprint: str | None = None,
-                          everything: bool = False) -> int:
+    def retry_auth_failed(
+        self, *, unless_fingerprint: str | None = None, everything: bool = False
+    ) -> int:
         """Make auth-failed records pending again: all of them, or those parked under a key
         other than ``unless_fingerprint`` (the key changed since)."""
         with self._write() as conn:
             if everything:
-                cursor = conn.execute("UPDATE records SET state = 'pending', error = NULL "
-                                      "WHERE state = 'auth_failed'")
+                cursor = conn.execute(
+                    "UPDATE records SET state = 'pending', error = NULL WHERE state = 'auth_failed'"
+                )
             else:
                 cursor = conn.execute(
                     "UPDATE records SET state = 'pending', error = NULL WHERE state = "
-                    "'auth_failed' AND key_fingerprint IS NOT ?", (unless_fingerprint,))
+                    "'auth_failed' AND key_fingerprint IS NOT ?",
+                    (unless_fingerprint,),
+                )
         return int(cursor.rowcount)
 
     def requeue_rejected(self, *, changes: list[str] | None = None) -> int:
@@ -354,28 +383,34 @@ class Outbox:
         from claude_session.tracker.sanitize import sanitize_record
 
         with self._write() as conn:
-            rows = conn.execute("SELECT id, payload FROM records WHERE state = 'rejected'"
-                                ).fetchall()
+            rows = conn.execute(
+                "SELECT id, payload FROM records WHERE state = 'rejected'"
+            ).fetchall()
             for record_id, payload in rows:
                 try:
                     record, changed = sanitize_record(SessionRecord.model_validate_json(payload))
                 except ValueError:
                     continue  # unreadable by this version: requeued as it is, refused again
                 if changed:
-                    conn.execute("UPDATE records SET payload = ?, version = version + 1 "
-                                 "WHERE id = ?", (record.model_dump_json(), record_id))
+                    conn.execute(
+                        "UPDATE records SET payload = ?, version = version + 1 WHERE id = ?",
+                        (record.model_dump_json(), record_id),
+                    )
                     if changes is not None:
                         changes.extend(changed)
-            cursor = conn.execute("UPDATE records SET state = 'pending', error = NULL, "
-                                  "field = NULL, failures = 0 WHERE state = 'rejected'")
+            cursor = conn.execute(
+                "UPDATE records SET state = 'pending', error = NULL, "
+                "field = NULL, failures = 0 WHERE state = 'rejected'"
+            )
         return int(cursor.rowcount)
 
     # --- backoff and errors ---------------------------------------------------------------
 
     def backoff(self) -> Backoff:
         values = self._state_values("failures", "backoff_until")
-        return Backoff(failures=int(values.get("failures") or 0),
-                       until=float(values.get("backoff_until") or 0))
+        return Backoff(
+            failures=int(values.get("failures") or 0), until=float(values.get("backoff_until") or 0)
+        )
 
     def note_failure(self, error: str, *, retry_after: float | None = None) -> Backoff:
         """Count a failure to reach the tracker and back off accordingly."""
@@ -384,15 +419,19 @@ class Outbox:
             row = conn.execute("SELECT value FROM state WHERE name = 'failures'").fetchone()
             failures = int(row[0]) + 1 if row and row[0] else 1
             until = now + backoff_delay(failures, retry_after)
-            self._set(conn, failures=str(failures), backoff_until=repr(until),
-                      last_error=error, last_error_at=repr(now))
+            self._set(
+                conn,
+                failures=str(failures),
+                backoff_until=repr(until),
+                last_error=error,
+                last_error_at=repr(now),
+            )
         return Backoff(failures, until)
 
     def note_success(self) -> None:
         """The tracker answered: no backoff, and the last network error is history."""
         with self._write() as conn:
-            self._set(conn, failures=None, backoff_until=None, last_error=None,
-                      last_error_at=None)
+            self._set(conn, failures=None, backoff_until=None, last_error=None, last_error_at=None)
 
     def note_error(self, error: str) -> None:
         """Remember an error for ``status`` without backing off (auth, configuration)."""
@@ -404,15 +443,20 @@ class Outbox:
             if value is None:
                 conn.execute("DELETE FROM state WHERE name = ?", (name,))
             else:
-                conn.execute("INSERT INTO state (name, value) VALUES (?, ?) ON CONFLICT (name) "
-                             "DO UPDATE SET value = excluded.value", (name, value))
+                conn.execute(
+                    "INSERT INTO state (name, value) VALUES (?, ?) ON CONFLICT (name) "
+                    "DO UPDATE SET value = excluded.value",
+                    (name, value),
+                )
 
     def _state_values(self, *names: str) -> dict[str, str | None]:
         if not self.path.exists():
             return {}
         with self._connect() as conn:
-            rows = conn.execute(f"SELECT name, value FROM state WHERE name IN "
-                                f"({', '.join('?' for _ in names)})", names).fetchall()
+            rows = conn.execute(
+                f"SELECT name, value FROM state WHERE name IN ({', '.join('?' for _ in names)})",
+                names,
+            ).fetchall()
         return {str(name): value for name, value in rows}
 
     # --- what status shows ----------------------------------------------------------------
@@ -423,8 +467,7 @@ class Outbox:
         if not self.path.exists():
             return found
         with self._connect() as conn:
-            for state, count in conn.execute("SELECT state, count(*) FROM records "
-                                             "GROUP BY state"):
+            for state, count in conn.execute("SELECT state, count(*) FROM records GROUP BY state"):
                 found[str(state)] = int(count)
         return found
 
@@ -437,10 +480,22 @@ class Outbox:
         if not self.path.exists():
             return []
         with self._connect() as conn:
-            rows = conn.execute("SELECT id, state, error, field, queued_at, failures, payload "
-                                "FROM records WHERE state != 'pending' ORDER BY seq").fetchall()
-        return [DeadLetter(id=r[0], state=r[1], error=r[2], field=r[3], queued_at=r[4],
-                           failures=r[5], **_which(r[6])) for r in rows]
+            rows = conn.execute(
+                "SELECT id, state, error, field, queued_at, failures, payload "
+                "FROM records WHERE state != 'pending' ORDER BY seq"
+            ).fetchall()
+        return [
+            DeadLetter(
+                id=r[0],
+                state=r[1],
+                error=r[2],
+                field=r[3],
+                queued_at=r[4],
+                failures=r[5],
+                **_which(r[6]),
+            )
+            for r in rows
+        ]
 
     def last_error(self) -> str | None:
         """What went wrong last, for ``status``: the network first, then keys, then refusals."""
@@ -454,14 +509,16 @@ class Outbox:
         refused = [d for d in letters if d.state == "rejected"]
         if refused:
             field = f" (field '{refused[-1].field}')" if refused[-1].field else ""
-            return (f"{len(refused)} record(s) refused by the tracker{field}: "
-                    f"{refused[-1].error}")
+            return f"{len(refused)} record(s) refused by the tracker{field}: {refused[-1].error}"
         with self._connect() as conn:
-            struck = conn.execute("SELECT count(*), max(error) FROM records WHERE state = "
-                                  "'pending' AND failures > 0").fetchone()
+            struck = conn.execute(
+                "SELECT count(*), max(error) FROM records WHERE state = 'pending' AND failures > 0"
+            ).fetchone()
         if struck and struck[0]:
-            return (f"{struck[0]} record(s) the tracker failed on, tried again after the "
-                    f"others (refused after {DEAD_AFTER} failures): {struck[1]}")
+            return (
+                f"{struck[0]} record(s) the tracker failed on, tried again after the "
+                f"others (refused after {DEAD_AFTER} failures): {struck[1]}"
+            )
         return None
 
 
@@ -473,8 +530,10 @@ def _which(payload: str) -> dict[str, str | None]:
         return {}
     if not isinstance(data, dict):
         return {}
-    return {name: str(data[key]) if data.get(key) is not None else None
-            for name, key in (("application", "application_name"), ("ended_at", "ended_at"))}
+    return {
+        name: str(data[key]) if data.get(key) is not None else None
+        for name, key in (("application", "application_name"), ("ended_at", "ended_at"))
+    }
 
 
 @contextlib.contextmanager
@@ -488,8 +547,9 @@ def drain_lock(outbox_path: Path) -> Iterator[bool]:
         ensure_dir(lock_path.parent)
         fd = open_private(lock_path, os.O_RDWR)
     except OSError as exc:
-        raise StateError(f"Cannot create {lock_path} ({exc.strerror}); check that the folder "
-                         f"is writable.") from exc
+        raise StateError(
+            f"Cannot create {lock_path} ({exc.strerror}); check that the folder is writable."
+        ) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["HandoffItem", "ItemKind", "LocalVault", "Vault", "open_vault"]
 
 
-def open_vault(settings: Settings, paths: Paths, *,
-               authenticate: Authenticate | None = None) -> Vault:
+def open_vault(
+    settings: Settings, paths: Paths, *, authenticate: Authenticate | None = None
+) -> Vault:
     """The vault to use; ``authenticate`` replaces the SDK's ``Client.authenticate`` (tests)."""
     if settings.vault_mode == "local":
         return LocalVault(paths)
@@ -40,15 +41,20 @@ def open_vault(settings: Settings, paths: Paths, *,
         # Imported here: the SDK costs ~150 ms and only 1Password users need it.
         from claude_session.vault.onepassword import OnePasswordVault
     except ImportError as exc:
-        return _local_instead(paths, f"onepassword-sdk cannot be loaded ({exc}); install it "
-                                     f"with `pip install onepassword-sdk`")
+        return _local_instead(
+            paths,
+            f"onepassword-sdk cannot be loaded ({exc}); install it "
+            f"with `pip install onepassword-sdk`",
+        )
     return OnePasswordVault(settings, authenticate=authenticate)
 
 
 def _local_instead(paths: Paths, reason: str) -> LocalVault:
     vault = LocalVault(paths)
-    message = (f"1Password is configured but {reason}. Hand-offs go to the {vault.description} "
-               f"until then; they are not copied to 1Password later.")
+    message = (
+        f"1Password is configured but {reason}. Hand-offs go to the {vault.description} "
+        f"until then; they are not copied to 1Password later."
+    )
     vault.description += " (1Password configured but unusable)"
     vault.warnings.append(message)
     return vault

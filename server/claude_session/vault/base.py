@@ -98,8 +98,9 @@ def _title_rank(title: str) -> tuple[str, int]:
 
 def newest_first(items: list[HandoffItem]) -> list[HandoffItem]:
     """Newest first by timestamp; same-instant items by their title's counter (-3 before -2)."""
-    return sorted(items, key=lambda i: (i.timestamp, i.created_at, _title_rank(i.title)),
-                  reverse=True)
+    return sorted(
+        items, key=lambda i: (i.timestamp, i.created_at, _title_rank(i.title)), reverse=True
+    )
 
 
 def item_not_found(ref: str, where: str, known: list[HandoffItem]) -> ItemNotFound:
@@ -107,11 +108,15 @@ def item_not_found(ref: str, where: str, known: list[HandoffItem]) -> ItemNotFou
     if known:
         names = ", ".join(f"{i.title} ({i.id})" for i in known[:5])
         more = f" and {len(known) - 5} more" if len(known) > 5 else ""
-        hint = (f"Items there, newest first: {names}{more}. Pass one of these titles or ids, or "
-                f"leave the item out to take the newest (`claude-session import`).")
+        hint = (
+            f"Items there, newest first: {names}{more}. Pass one of these titles or ids, or "
+            f"leave the item out to take the newest (`claude-session import`)."
+        )
     else:
-        hint = ("It holds no hand-off items yet: create one with `claude-session pause "
-                "--handoff` or `claude-session end --mode handoff`.")
+        hint = (
+            "It holds no hand-off items yet: create one with `claude-session pause "
+            "--handoff` or `claude-session end --mode handoff`."
+        )
     return ItemNotFound(f"No hand-off item '{ref}' in the {where}. {hint}")
 
 
@@ -143,17 +148,28 @@ class Vault(abc.ABC):
     warnings: list[str]  # set by each backend: what the user should hear (files moved aside)
 
     @abc.abstractmethod
-    def create_item(self, *, project: str, branch: str | None, session_id: str | None,
-                    machine: str | None, repository: str | None, context: str,
-                    transfer_prompt: str = "", kind: ItemKind = "handoff",
-                    now: datetime | None = None, creation_id: str | None = None,
-                    title: str | None = None) -> HandoffItem:
+    def create_item(
+        self,
+        *,
+        project: str,
+        branch: str | None,
+        session_id: str | None,
+        machine: str | None,
+        repository: str | None,
+        context: str,
+        transfer_prompt: str = "",
+        kind: ItemKind = "handoff",
+        now: datetime | None = None,
+        creation_id: str | None = None,
+        title: str | None = None,
+    ) -> HandoffItem:
         """Store a new item titled ``session-{project}-{date}`` (``-2``, ``-3`` when taken);
         ``creation_id`` is kept in it, so ``find_created`` finds it after a create that timed
         out."""
 
-    def find_created(self, creation_id: str, *, project: str, now: datetime | None = None
-                     ) -> HandoffItem | None:
+    def find_created(
+        self, creation_id: str, *, project: str, now: datetime | None = None
+    ) -> HandoffItem | None:
         """The item made with this ``creation_id`` (at ``now``), archived ones included."""
         for item in self.list_items():
             if item.creation_id == creation_id:
@@ -161,8 +177,9 @@ class Vault(abc.ABC):
         return None
 
     @abc.abstractmethod
-    def list_items(self, *, project: str | None = None,
-                   repository: str | None = None) -> list[HandoffItem]:
+    def list_items(
+        self, *, project: str | None = None, repository: str | None = None
+    ) -> list[HandoffItem]:
         """The project's items (all items when neither is given), newest first."""
 
     @abc.abstractmethod
@@ -177,8 +194,9 @@ class Vault(abc.ABC):
     def mark_imported(self, ref: str, *, now: datetime | None = None) -> HandoffItem:
         """Record that the answer was merged, so it is never merged twice."""
 
-    def pending_response(self, *, project: str | None = None,
-                         repository: str | None = None) -> HandoffItem | None:
+    def pending_response(
+        self, *, project: str | None = None, repository: str | None = None
+    ) -> HandoffItem | None:
         """The newest item whose answer is filled in and not imported yet, if any."""
         for item in self.list_items(project=project, repository=repository):
             if item.is_pending:
@@ -195,6 +213,10 @@ class Vault(abc.ABC):
     def __enter__(self: _Self) -> _Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()

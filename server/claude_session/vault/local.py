@@ -58,26 +58,46 @@ class LocalVault(Vault):
 
     # --- the interface ---
 
-    def create_item(self, *, project: str, branch: str | None, session_id: str | None,
-                    machine: str | None, repository: str | None, context: str,
-                    transfer_prompt: str = "", kind: ItemKind = "handoff",
-                    now: datetime | None = None, creation_id: str | None = None,
-                    title: str | None = None) -> HandoffItem:
+    def create_item(
+        self,
+        *,
+        project: str,
+        branch: str | None,
+        session_id: str | None,
+        machine: str | None,
+        repository: str | None,
+        context: str,
+        transfer_prompt: str = "",
+        kind: ItemKind = "handoff",
+        now: datetime | None = None,
+        creation_id: str | None = None,
+        title: str | None = None,
+    ) -> HandoffItem:
         moment = as_utc(now)
         with self._lock():
             taken = {item.title for item in self._all()}
             item = HandoffItem(
                 title=allocate_title(title or base_title(project, moment), taken),
-                project=project, branch=branch, timestamp=moment, session_id=session_id,
-                machine=machine, repository=repository, kind=kind, context=context,
-                transfer_prompt=transfer_prompt, tags=[TAG, project],
-                created_at=moment, updated_at=moment, creation_id=creation_id,
+                project=project,
+                branch=branch,
+                timestamp=moment,
+                session_id=session_id,
+                machine=machine,
+                repository=repository,
+                kind=kind,
+                context=context,
+                transfer_prompt=transfer_prompt,
+                tags=[TAG, project],
+                created_at=moment,
+                updated_at=moment,
+                creation_id=creation_id,
             )
             self._write(item)
         return item
 
-    def list_items(self, *, project: str | None = None,
-                   repository: str | None = None) -> list[HandoffItem]:
+    def list_items(
+        self, *, project: str | None = None, repository: str | None = None
+    ) -> list[HandoffItem]:
         found = [i for i in self._all() if matches(i, project=project, repository=repository)]
         return newest_first(found)
 
@@ -89,8 +109,15 @@ class LocalVault(Vault):
             if response == item.claude_ai_response:
                 return item
             # A new answer is new material: it must be merged even if an older one was.
-            return item.model_copy(update={"claude_ai_response": response, "imported": False,
-                                           "imported_at": None, "updated_at": utcnow()})
+            return item.model_copy(
+                update={
+                    "claude_ai_response": response,
+                    "imported": False,
+                    "imported_at": None,
+                    "updated_at": utcnow(),
+                }
+            )
+
         return self._update(ref, change)
 
     def mark_imported(self, ref: str, *, now: datetime | None = None) -> HandoffItem:
@@ -98,8 +125,10 @@ class LocalVault(Vault):
             if item.imported:
                 return item
             moment = as_utc(now)
-            return item.model_copy(update={"imported": True, "imported_at": moment,
-                                           "updated_at": moment})
+            return item.model_copy(
+                update={"imported": True, "imported_at": moment, "updated_at": moment}
+            )
+
         return self._update(ref, change)
 
     # --- files ---
@@ -120,8 +149,9 @@ class LocalVault(Vault):
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StateError(f"Cannot read {path} ({exc.strerror}). Check its permissions.") \
-                from exc
+            raise StateError(
+                f"Cannot read {path} ({exc.strerror}). Check its permissions."
+            ) from exc
         try:
             item = HandoffItem.model_validate_json(raw)
             if item.id != path.stem:
@@ -134,8 +164,9 @@ class LocalVault(Vault):
     def _all(self) -> list[HandoffItem]:
         if not self.folder.is_dir():
             return []
-        items = (self._load(p) for p in sorted(self.folder.glob("*.json"))
-                 if not p.name.startswith("."))
+        items = (
+            self._load(p) for p in sorted(self.folder.glob("*.json")) if not p.name.startswith(".")
+        )
         return [item for item in items if item is not None]
 
     def _find(self, ref: str) -> HandoffItem:

@@ -85,8 +85,18 @@ from claude_session.vault.op_sdk import (  # noqa: F401 - re-exported for caller
     uses_desktop,
 )
 
-__all__ = ["DEADLINE", "Authenticate", "OnePasswordVault", "StaleItem", "connect", "forget",
-           "run_sync", "scrub", "to_handoff", "translate"]
+__all__ = [
+    "DEADLINE",
+    "Authenticate",
+    "OnePasswordVault",
+    "StaleItem",
+    "connect",
+    "forget",
+    "run_sync",
+    "scrub",
+    "to_handoff",
+    "translate",
+]
 
 T = TypeVar("T")
 
@@ -94,11 +104,22 @@ BATCH = 50  # items.get_all takes at most 50 ids
 UPDATE_ATTEMPTS = 5
 
 TOP_FIELDS = ("context", "claude_ai_response")
-META_FIELDS = ("project", "branch", "timestamp", "session_id", "machine", "repository", "kind",
-               "creation_id", "created_at", "updated_at", "imported_at", "imported_sha256")
+META_FIELDS = (
+    "project",
+    "branch",
+    "timestamp",
+    "session_id",
+    "machine",
+    "repository",
+    "kind",
+    "creation_id",
+    "created_at",
+    "updated_at",
+    "imported_at",
+    "imported_sha256",
+)
 SECTION = "claudesync"
-BOTH_STATES = ItemListFilterByState(
-    content=ItemListFilterByStateInner(active=True, archived=True))
+BOTH_STATES = ItemListFilterByState(content=ItemListFilterByStateInner(active=True, archived=True))
 
 _TITLE_LOCKS: dict[str, threading.Lock] = {}
 
@@ -134,8 +155,13 @@ def field_values(item: HandoffItem) -> dict[str, str]:
 
 
 def _field(name: str, value: str) -> Any:
-    return ItemField(id=name, title=name, field_type=ItemFieldType.TEXT, value=value,
-                     section_id=None if name in TOP_FIELDS else SECTION)
+    return ItemField(
+        id=name,
+        title=name,
+        field_type=ItemFieldType.TEXT,
+        value=value,
+        section_id=None if name in TOP_FIELDS else SECTION,
+    )
 
 
 def build_fields(item: HandoffItem) -> list[Any]:
@@ -173,18 +199,28 @@ def to_handoff(raw: Any) -> HandoffItem:
     def opt(name: str) -> str | None:
         return values.get(name) or None
 
-    return HandoffItem.model_validate({
-        "id": raw.id, "title": raw.title, "project": values.get("project") or raw.title,
-        "branch": opt("branch"), "timestamp": values.get("timestamp") or created,
-        "session_id": opt("session_id"), "machine": opt("machine"),
-        "repository": opt("repository"), "kind": values.get("kind") or "handoff",
-        "creation_id": opt("creation_id"),
-        "context": values["context"], "transfer_prompt": raw.notes or "",
-        "claude_ai_response": answer, "imported": imported,
-        "imported_at": opt("imported_at") if imported else None, "tags": list(raw.tags),
-        "created_at": created,
-        "updated_at": values.get("updated_at") or _naive_utc(raw.updated_at),
-    })
+    return HandoffItem.model_validate(
+        {
+            "id": raw.id,
+            "title": raw.title,
+            "project": values.get("project") or raw.title,
+            "branch": opt("branch"),
+            "timestamp": values.get("timestamp") or created,
+            "session_id": opt("session_id"),
+            "machine": opt("machine"),
+            "repository": opt("repository"),
+            "kind": values.get("kind") or "handoff",
+            "creation_id": opt("creation_id"),
+            "context": values["context"],
+            "transfer_prompt": raw.notes or "",
+            "claude_ai_response": answer,
+            "imported": imported,
+            "imported_at": opt("imported_at") if imported else None,
+            "tags": list(raw.tags),
+            "created_at": created,
+            "updated_at": values.get("updated_at") or _naive_utc(raw.updated_at),
+        }
+    )
 
 
 def apply_handoff(raw: Any, item: HandoffItem) -> Any:
@@ -202,24 +238,36 @@ def apply_handoff(raw: Any, item: HandoffItem) -> Any:
     if not any(s.id == SECTION for s in sections):
         sections.append(ItemSection(id=SECTION, title="ClaudeSync"))
     tags = list(raw.tags) if TAG in raw.tags else [TAG, *raw.tags]
-    return raw.model_copy(update={"title": item.title, "fields": fields, "sections": sections,
-                                  "notes": item.transfer_prompt, "tags": tags})
+    return raw.model_copy(
+        update={
+            "title": item.title,
+            "fields": fields,
+            "sections": sections,
+            "notes": item.transfer_prompt,
+            "tags": tags,
+        }
+    )
 
 
 def _with_response(item: HandoffItem, response: str) -> HandoffItem:
     if response == item.claude_ai_response:
         return item
     # A new answer is new material: it must be merged even if an older one was.
-    return item.model_copy(update={"claude_ai_response": response, "imported": False,
-                                   "imported_at": None, "updated_at": utcnow()})
+    return item.model_copy(
+        update={
+            "claude_ai_response": response,
+            "imported": False,
+            "imported_at": None,
+            "updated_at": utcnow(),
+        }
+    )
 
 
 def _with_imported(item: HandoffItem, now: datetime | None) -> HandoffItem:
     if item.imported:
         return item
     moment = as_utc(now)
-    return item.model_copy(update={"imported": True, "imported_at": moment,
-                                   "updated_at": moment})
+    return item.model_copy(update={"imported": True, "imported_at": moment, "updated_at": moment})
 
 
 async def _get_all(client: Any, *, vault_id: str, ids: list[str]) -> Any:
@@ -247,12 +295,20 @@ class OnePasswordVault(Vault):
 
     kind = "1password"
 
-    def __init__(self, settings: Settings, *, authenticate: Authenticate | None = None,
-                 deadline: float = DEADLINE) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        authenticate: Authenticate | None = None,
+        deadline: float = DEADLINE,
+    ) -> None:
         self.settings = settings
         self.vault_name = settings.vault_name
-        how = (f"desktop app, account '{settings.op_account}'" if uses_desktop(settings)
-               else "service account")
+        how = (
+            f"desktop app, account '{settings.op_account}'"
+            if uses_desktop(settings)
+            else "service account"
+        )
         self.description = f"1Password vault '{self.vault_name}' ({how})"
         self.warnings: list[str] = []
         self._authenticate = authenticate
@@ -262,11 +318,21 @@ class OnePasswordVault(Vault):
 
     # --- the interface ---
 
-    def create_item(self, *, project: str, branch: str | None, session_id: str | None,
-                    machine: str | None, repository: str | None, context: str,
-                    transfer_prompt: str = "", kind: ItemKind = "handoff",
-                    now: datetime | None = None, creation_id: str | None = None,
-                    title: str | None = None) -> HandoffItem:
+    def create_item(
+        self,
+        *,
+        project: str,
+        branch: str | None,
+        session_id: str | None,
+        machine: str | None,
+        repository: str | None,
+        context: str,
+        transfer_prompt: str = "",
+        kind: ItemKind = "handoff",
+        now: datetime | None = None,
+        creation_id: str | None = None,
+        title: str | None = None,
+    ) -> HandoffItem:
         # What leaves the machine is redacted like the context (the flows do it too).
         project = redact(project)[0]
         branch = redact(branch)[0] if branch else branch
@@ -276,34 +342,56 @@ class OnePasswordVault(Vault):
         with _title_lock(vault_id):  # threads of this process never race for a title
             taken = {o.title for o in self._overviews(archived=True, fresh=True)}
             item = HandoffItem(
-                id="new", title=allocate_title(base, taken), project=project, branch=branch,
-                timestamp=moment, session_id=session_id, machine=machine,
-                repository=repository, kind=kind, creation_id=creation_id, context=context,
-                transfer_prompt=transfer_prompt, tags=[TAG, safe_name(project)],
-                created_at=moment, updated_at=moment,
+                id="new",
+                title=allocate_title(base, taken),
+                project=project,
+                branch=branch,
+                timestamp=moment,
+                session_id=session_id,
+                machine=machine,
+                repository=repository,
+                kind=kind,
+                creation_id=creation_id,
+                context=context,
+                transfer_prompt=transfer_prompt,
+                tags=[TAG, safe_name(project)],
+                created_at=moment,
+                updated_at=moment,
             )
             params = ItemCreateParams(
-                category=ItemCategory.SECURENOTE, vault_id=vault_id, title=item.title,
-                fields=build_fields(item), sections=[ItemSection(id=SECTION, title="ClaudeSync")],
-                notes=transfer_prompt, tags=item.tags)
-            created = self._write(f"creating '{item.title}' in the vault '{self.vault_name}'",
-                                  lambda c: c.items.create(params))
+                category=ItemCategory.SECURENOTE,
+                vault_id=vault_id,
+                title=item.title,
+                fields=build_fields(item),
+                sections=[ItemSection(id=SECTION, title="ClaudeSync")],
+                notes=transfer_prompt,
+                tags=item.tags,
+            )
+            created = self._write(
+                f"creating '{item.title}' in the vault '{self.vault_name}'",
+                lambda c: c.items.create(params),
+            )
         return to_handoff(self._settle_title(created, base))
 
-    def find_created(self, creation_id: str, *, project: str, now: datetime | None = None
-                     ) -> HandoffItem | None:
+    def find_created(
+        self, creation_id: str, *, project: str, now: datetime | None = None
+    ) -> HandoffItem | None:
         """Only the items titled for that day are read (archived ones included)."""
         base = base_title(redact(project)[0], as_utc(now))
-        ids = [o.id for o in self._overviews(archived=True)
-               if TAG in o.tags and o.title.startswith(base)]
+        ids = [
+            o.id
+            for o in self._overviews(archived=True)
+            if TAG in o.tags and o.title.startswith(base)
+        ]
         for raw in self._fetch(ids):
             item = self._convert(raw)
             if item is not None and item.creation_id == creation_id:
                 return item
         return None
 
-    def list_items(self, *, project: str | None = None,
-                   repository: str | None = None) -> list[HandoffItem]:
+    def list_items(
+        self, *, project: str | None = None, repository: str | None = None
+    ) -> list[HandoffItem]:
         found = [i for i in self._handoffs() if matches(i, project=project, repository=repository)]
         return newest_first(found)
 
@@ -337,8 +425,9 @@ class OnePasswordVault(Vault):
         key = (authenticator(self._authenticate), fingerprint(self.settings), self.vault_name)
         cached = VAULT_IDS.get(key)
         if cached is None:
-            vaults = self._read(f"looking for the vault '{self.vault_name}'",
-                                lambda c: c.vaults.list())
+            vaults = self._read(
+                f"looking for the vault '{self.vault_name}'", lambda c: c.vaults.list()
+            )
             cached = self._pick_vault(vaults)
             VAULT_IDS[key] = cached
         self._vault_id = cached
@@ -354,7 +443,8 @@ class OnePasswordVault(Vault):
         raise VaultUnavailable(
             f"There is no 1Password vault named '{self.vault_name}' that the {who} can see "
             f"(it sees: {seen}). Create a vault named '{self.vault_name}' and give the {who} "
-            f"read and write access to it, or set CLAUDE_SESSION_VAULT to a vault it can write.")
+            f"read and write access to it, or set CLAUDE_SESSION_VAULT to a vault it can write."
+        )
 
     def _overviews(self, *, archived: bool = False, fresh: bool = False) -> list[Any]:
         """The vault's items, active and archived (one listing per command unless ``fresh``);
@@ -363,8 +453,10 @@ class OnePasswordVault(Vault):
         memo = self._session.budget().memo
         found: list[Any] | None = None if fresh else memo.get("overviews")
         if found is None:
-            found = self._read(f"listing the items of the vault '{self.vault_name}'",
-                               lambda c: c.items.list(vault_id, BOTH_STATES))
+            found = self._read(
+                f"listing the items of the vault '{self.vault_name}'",
+                lambda c: c.items.list(vault_id, BOTH_STATES),
+            )
             memo["overviews"] = found
         return [o for o in found if archived or o.state == ItemState.ACTIVE]
 
@@ -381,29 +473,39 @@ class OnePasswordVault(Vault):
         memo: dict[str, Any] = self._session.budget().memo.setdefault("items", {})
         wanted = [i for i in ids if i not in memo]
         for start in range(0, len(wanted), BATCH):
-            chunk = wanted[start:start + BATCH]
-            reply = self._read(f"reading items of the vault '{self.vault_name}'",
-                               functools.partial(_get_all, vault_id=vault_id, ids=chunk))
+            chunk = wanted[start : start + BATCH]
+            reply = self._read(
+                f"reading items of the vault '{self.vault_name}'",
+                functools.partial(_get_all, vault_id=vault_id, ids=chunk),
+            )
             for item_id, response in zip(chunk, reply.individual_responses, strict=False):
                 if response.content is not None:
                     memo[item_id] = response.content
                 elif response.error is not None and "internal" in str(response.error).lower():
-                    self._warn_once(item_id, f"1Password could not read the item {item_id} "
-                                             f"({response.error}); it is left out.")
+                    self._warn_once(
+                        item_id,
+                        f"1Password could not read the item {item_id} "
+                        f"({response.error}); it is left out.",
+                    )
         return [memo[i] for i in ids if i in memo]
 
     def _get(self, item_id: str) -> Any:
         vault_id = self._vault()
-        return self._read(f"reading an item of the vault '{self.vault_name}'",
-                          lambda c: c.items.get(vault_id, item_id))
+        return self._read(
+            f"reading an item of the vault '{self.vault_name}'",
+            lambda c: c.items.get(vault_id, item_id),
+        )
 
     def _put(self, raw: Any) -> Any:
         if self._state_of(raw.id) == ItemState.ARCHIVED:
-            raise ItemRefused(f"'{raw.title}' is archived in 1Password, so it is not changed. "
-                              f"Restore it in the 1Password app (Archive > Restore) or pick "
-                              f"another item.")
-        return self._write(f"saving '{raw.title}' in the vault '{self.vault_name}'",
-                           lambda c: c.items.put(raw))
+            raise ItemRefused(
+                f"'{raw.title}' is archived in 1Password, so it is not changed. "
+                f"Restore it in the 1Password app (Archive > Restore) or pick "
+                f"another item."
+            )
+        return self._write(
+            f"saving '{raw.title}' in the vault '{self.vault_name}'", lambda c: c.items.put(raw)
+        )
 
     # --- conversions ---
 
@@ -417,17 +519,22 @@ class OnePasswordVault(Vault):
             return to_handoff(raw)
         except (ValueError, ValidationError) as exc:
             if TAG in raw.tags:
-                self._warn_once(raw.id, f"1Password item '{raw.title}' ({raw.id}) is tagged "
-                                        f"'{TAG}' but is not a readable hand-off item ({exc}); "
-                                        f"it is left alone.")
+                self._warn_once(
+                    raw.id,
+                    f"1Password item '{raw.title}' ({raw.id}) is tagged "
+                    f"'{TAG}' but is not a readable hand-off item ({exc}); "
+                    f"it is left alone.",
+                )
             return None
 
     def _convert_or_missing(self, raw: Any, ref: str) -> HandoffItem:
         item = self._convert(raw)
         if item is None:
-            raise ItemNotFound(f"1Password item '{ref}' in the {self.description} is not a "
-                               f"readable hand-off item. Pick another one (`claude-session "
-                               f"import --item TITLE`).")
+            raise ItemNotFound(
+                f"1Password item '{ref}' in the {self.description} is not a "
+                f"readable hand-off item. Pick another one (`claude-session "
+                f"import --item TITLE`)."
+            )
         return item
 
     def _handoffs(self) -> list[HandoffItem]:
@@ -447,8 +554,10 @@ class OnePasswordVault(Vault):
                     raw = None
             if raw is not None and TAG in raw.tags:
                 return raw
-        named = sorted((o for o in self._overviews() if o.title == ref and TAG in o.tags),
-                       key=lambda o: (o.created_at, o.id))
+        named = sorted(
+            (o for o in self._overviews() if o.title == ref and TAG in o.tags),
+            key=lambda o: (o.created_at, o.id),
+        )
         if named:
             return self._get(named[0].id)
         raise item_not_found(ref, self.description, newest_first(self._handoffs()))
@@ -459,8 +568,11 @@ class OnePasswordVault(Vault):
         """Rename ``created`` when another writer took its title meanwhile (the older keeps it)."""
         for _ in range(UPDATE_ATTEMPTS):
             overviews = self._overviews(archived=True, fresh=True)
-            same = [(o.created_at, o.id) for o in overviews
-                    if o.title == created.title and o.id != created.id]
+            same = [
+                (o.created_at, o.id)
+                for o in overviews
+                if o.title == created.title and o.id != created.id
+            ]
             if not same or min(same) > (created.created_at, created.id):
                 return created
             title = allocate_title(base, {o.title for o in overviews})
@@ -473,8 +585,10 @@ class OnePasswordVault(Vault):
                 return self._put(raw.model_copy(update={"title": title}))
             except StaleItem:
                 raw = self._get(raw.id)
-        raise VaultUnavailable(f"Could not rename '{raw.title}' in 1Password: it kept changing. "
-                               f"Rename it by hand to '{title}'.")
+        raise VaultUnavailable(
+            f"Could not rename '{raw.title}' in 1Password: it kept changing. "
+            f"Rename it by hand to '{title}'."
+        )
 
     def _update(self, ref: str, change: Callable[[HandoffItem], HandoffItem]) -> HandoffItem:
         """Get, modify, put; a stale version is re-read and ``change`` applied again."""
@@ -488,5 +602,6 @@ class OnePasswordVault(Vault):
                 return self._convert_or_missing(self._put(apply_handoff(raw, changed)), ref)
             except StaleItem:
                 raw = self._get(raw.id)
-        raise VaultUnavailable(f"'{raw.title}' kept changing in 1Password while saving it. Try "
-                               f"again in a moment.")
+        raise VaultUnavailable(
+            f"'{raw.title}' kept changing in 1Password while saving it. Try again in a moment."
+        )

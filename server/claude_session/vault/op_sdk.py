@@ -78,8 +78,9 @@ class _Loop:
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True,
-                                       name="claude-session-1password")
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, daemon=True, name="claude-session-1password"
+        )
         self.thread.start()
 
 
@@ -170,9 +171,11 @@ def auth_for(settings: Settings) -> Any:
         return settings.op_token
     if settings.op_account:
         return onepassword.DesktopAuth(account_name=settings.op_account)
-    raise VaultAuthError("No 1Password credentials: set OP_SERVICE_ACCOUNT_TOKEN to a service "
-                         "account token, or CLAUDE_SESSION_OP_ACCOUNT to the account name the "
-                         "1Password desktop app signs in to.")
+    raise VaultAuthError(
+        "No 1Password credentials: set OP_SERVICE_ACCOUNT_TOKEN to a service "
+        "account token, or CLAUDE_SESSION_OP_ACCOUNT to the account name the "
+        "1Password desktop app signs in to."
+    )
 
 
 def fingerprint(settings: Settings) -> str:
@@ -185,8 +188,9 @@ def authenticator(authenticate: Authenticate | None) -> Authenticate:
     return authenticate or onepassword.Client.authenticate
 
 
-def connect(settings: Settings, *, authenticate: Authenticate | None = None,
-            timeout: float = DEADLINE) -> Any:
+def connect(
+    settings: Settings, *, authenticate: Authenticate | None = None, timeout: float = DEADLINE
+) -> Any:
     """The process's client for these credentials, signing in the first time only.
 
     Raises the SDK's own exceptions: callers translate them (see ``translate``)."""
@@ -196,8 +200,9 @@ def connect(settings: Settings, *, authenticate: Authenticate | None = None,
         _loop()
         client = _CLIENTS.get(key)
         if client is None:
-            client = run_sync(fn(auth_for(settings), INTEGRATION_NAME, integration_version()),
-                              timeout)
+            client = run_sync(
+                fn(auth_for(settings), INTEGRATION_NAME, integration_version()), timeout
+            )
             _CLIENTS[key] = client
         return client
 
@@ -240,22 +245,51 @@ def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
 
 
 # The core's texts (lower case), most specific first.
-_CONFLICT = ("data conflict occurred on the server", "a conflict occurred on the server",
-             "race condition when updating items")
+_CONFLICT = (
+    "data conflict occurred on the server",
+    "a conflict occurred on the server",
+    "race condition when updating items",
+)
 _EXPIRED = ("session expired", "bad credentials, please retry")
-_MALFORMED = ("invalid format", "base64 decoding failed", "deserialization failed",
-              "invalid service account token")
-_REJECTED = ("please rotate", "not authenticated", "401", "unauthorized",
-             "invalid user auth parameters")
+_MALFORMED = (
+    "invalid format",
+    "base64 decoding failed",
+    "deserialization failed",
+    "invalid service account token",
+)
+_REJECTED = (
+    "please rotate",
+    "not authenticated",
+    "401",
+    "unauthorized",
+    "invalid user auth parameters",
+)
 _FORBIDDEN = ("permission", "403", "forbidden")
 _ARCHIVED = ("not in an active state",)
-_PERMANENT = ("item is too big", "message size exceeds the limit", "invalid user input",
-              "bad input passed by the user", "an internal error occurred",
-              "cannot upload or download files larger", "must be part of a section",
-              "unknown item patch failure", "failed to convert to item")
-_NETWORK = ("error sending request", "request timeout", "timed out", "connection", "dns",
-            "network", "request library compatibility", "unreachable", "tls", "certificate",
-            "server error")
+_PERMANENT = (
+    "item is too big",
+    "message size exceeds the limit",
+    "invalid user input",
+    "bad input passed by the user",
+    "an internal error occurred",
+    "cannot upload or download files larger",
+    "must be part of a section",
+    "unknown item patch failure",
+    "failed to convert to item",
+)
+_NETWORK = (
+    "error sending request",
+    "request timeout",
+    "timed out",
+    "connection",
+    "dns",
+    "network",
+    "request library compatibility",
+    "unreachable",
+    "tls",
+    "certificate",
+    "server error",
+)
 _NOT_FOUND = ("resource not found", "couldn't be found", "not found")
 
 
@@ -263,8 +297,9 @@ def _has(text: str, needles: Iterable[str]) -> bool:
     return any(needle in text for needle in needles)
 
 
-def translate(exc: BaseException, *, action: str, settings: Settings,
-              writing: bool = False) -> VaultError:
+def translate(
+    exc: BaseException, *, action: str, settings: Settings, writing: bool = False
+) -> VaultError:
     """Our error for what the SDK raised while doing ``action`` (a phrase: 'creating X')."""
     detail = scrub(str(exc) or type(exc).__name__, [settings.op_token])
     low = detail.lower()
@@ -273,80 +308,106 @@ def translate(exc: BaseException, *, action: str, settings: Settings,
     if isinstance(exc, RateLimitExceededException) or "rate limit" in low:
         return VaultUnavailable(
             f"1Password's rate limit was reached while {action}. Service accounts have hourly "
-            f"and daily limits: wait a while, then run `claude-session sync`.")
+            f"and daily limits: wait a while, then run `claude-session sync`."
+        )
     if isinstance(exc, FileNotFoundError):
         return VaultUnavailable(
             "The 1Password desktop app was not found on this machine, so "
             "CLAUDE_SESSION_OP_ACCOUNT cannot be used. Install the app and turn on Settings > "
-            "Developer > Integrate with other apps, or set OP_SERVICE_ACCOUNT_TOKEN instead.")
+            "Developer > Integrate with other apps, or set OP_SERVICE_ACCOUNT_TOKEN instead."
+        )
     if isinstance(exc, ImportError):
         return VaultUnavailable(
             f"onepassword-sdk cannot run on this machine ({detail}). Unset "
-            f"OP_SERVICE_ACCOUNT_TOKEN and CLAUDE_SESSION_OP_ACCOUNT to use the local vault.")
+            f"OP_SERVICE_ACCOUNT_TOKEN and CLAUDE_SESSION_OP_ACCOUNT to use the local vault."
+        )
     if isinstance(exc, (TimeoutError, concurrent.futures.TimeoutError)):
         if desktop:
             return VaultUnavailable(
                 f"The 1Password desktop app did not answer while {action} ({detail}). Open and "
-                f"unlock it and approve the request, then run `claude-session sync`.")
-        return VaultUnavailable(f"1Password did not answer while {action} ({detail}). Check the "
-                                f"network connection, then run `claude-session sync`.")
+                f"unlock it and approve the request, then run `claude-session sync`."
+            )
+        return VaultUnavailable(
+            f"1Password did not answer while {action} ({detail}). Check the "
+            f"network connection, then run `claude-session sync`."
+        )
     if isinstance(exc, RuntimeError) and desktop:
         # The desktop app's own texts carry the fix (Settings > Developer > Integrate with
         # other apps); "connection" in them is not the network's.
-        return VaultUnavailable(f"The 1Password desktop app could not be used while {action}: "
-                                f"{detail}")
+        return VaultUnavailable(
+            f"The 1Password desktop app could not be used while {action}: {detail}"
+        )
     if "not up to date" in low:
         return StaleItem(f"The item changed in 1Password while {action}.")
     if _has(low, _CONFLICT):
-        return ServerConflict(f"1Password reported a conflict with another writer while "
-                              f"{action}. Run `claude-session sync` in a moment.")
+        return ServerConflict(
+            f"1Password reported a conflict with another writer while "
+            f"{action}. Run `claude-session sync` in a moment."
+        )
     if _has(low, _EXPIRED):
-        return SessionExpired(f"1Password ended the session while {action} and signing in "
-                              f"again did not help ({detail}). Run `claude-session sync` in a "
-                              f"moment; if it keeps failing, check OP_SERVICE_ACCOUNT_TOKEN.")
+        return SessionExpired(
+            f"1Password ended the session while {action} and signing in "
+            f"again did not help ({detail}). Run `claude-session sync` in a "
+            f"moment; if it keeps failing, check OP_SERVICE_ACCOUNT_TOKEN."
+        )
     if "token was not specified" in low:
-        return VaultAuthError("OP_SERVICE_ACCOUNT_TOKEN is empty. Set it to a 1Password service "
-                              "account token (it starts with ops_), or unset it to use the "
-                              "local vault.")
+        return VaultAuthError(
+            "OP_SERVICE_ACCOUNT_TOKEN is empty. Set it to a 1Password service "
+            "account token (it starts with ops_), or unset it to use the "
+            "local vault."
+        )
     if _has(low, _MALFORMED):
         return VaultAuthError(
             "OP_SERVICE_ACCOUNT_TOKEN does not hold a valid 1Password service account token "
             "(malformed or cut short). Copy the whole token (it starts with ops_) or create a "
-            "new one in 1Password (Developer > Service Accounts).")
+            "new one in 1Password (Developer > Service Accounts)."
+        )
     if "account couldn't be found" in low and desktop:
         return VaultAuthError(
             f"The 1Password desktop app has no account named '{settings.op_account}'. Set "
             f"CLAUDE_SESSION_OP_ACCOUNT to the account name shown at the top of the app's "
-            f"sidebar.")
+            f"sidebar."
+        )
     if _has(low, _REJECTED):
         if desktop:
-            return VaultAuthError("The 1Password desktop app refused the request: unlock the "
-                                  "app, approve the access prompt, and try again.")
+            return VaultAuthError(
+                "The 1Password desktop app refused the request: unlock the "
+                "app, approve the access prompt, and try again."
+            )
         return VaultAuthError(
             "1Password rejected the service account token in OP_SERVICE_ACCOUNT_TOKEN: it has "
             "expired or was revoked. Create a new token for the service account (1Password > "
-            "Developer > Service Accounts) and set OP_SERVICE_ACCOUNT_TOKEN to it.")
+            "Developer > Service Accounts) and set OP_SERVICE_ACCOUNT_TOKEN to it."
+        )
     if _has(low, _FORBIDDEN):
         verb = "write to" if writing else "read"
         return VaultUnavailable(
             f"The 1Password {'account' if desktop else 'service account'} may not {verb} the "
             f"vault '{vault}'. Give it read and write access to '{vault}' (a service account "
             f"gets its vaults when it is created: make a new one if needed), or set "
-            f"CLAUDE_SESSION_VAULT to a vault it can write.")
+            f"CLAUDE_SESSION_VAULT to a vault it can write."
+        )
     if _has(low, _ARCHIVED):
-        return ItemRefused(f"1Password refused {action}: the item is archived. Restore it in "
-                           f"the 1Password app (Archive > Restore) or pick another item.")
+        return ItemRefused(
+            f"1Password refused {action}: the item is archived. Restore it in "
+            f"the 1Password app (Archive > Restore) or pick another item."
+        )
     if isinstance(exc, ValueError) or _has(low, _PERMANENT):
-        return ItemRefused(f"1Password refused {action}: {detail}. Trying again will not help; "
-                           f"the context stays in its local file.")
+        return ItemRefused(
+            f"1Password refused {action}: {detail}. Trying again will not help; "
+            f"the context stays in its local file."
+        )
     if _has(low, _NETWORK):
         return VaultUnavailable(
             f"1Password cannot be reached while {action} (network down or 1Password "
-            f"unavailable). Check the connection, then run `claude-session sync`.")
+            f"unavailable). Check the connection, then run `claude-session sync`."
+        )
     if _has(low, _NOT_FOUND):
         return ItemNotFound(f"1Password found nothing while {action} ({detail}).")
-    return VaultUnavailable(f"1Password failed while {action}: {detail}. Try again; if it keeps "
-                            f"failing, run `claude-session doctor`.")
+    return VaultUnavailable(
+        f"1Password failed while {action}: {detail}. Try again; if it keeps "
+        f"failing, run `claude-session doctor`."
+    )
 
 
 def stops_the_command(error: VaultError) -> bool:
@@ -360,8 +421,9 @@ class Session:
     """Calls to 1Password for one vault object: within the command's budget, translated, with
     one new sign-in after an expired session and one more try after a server conflict."""
 
-    def __init__(self, settings: Settings, *, authenticate: Authenticate | None,
-                 deadline: float) -> None:
+    def __init__(
+        self, settings: Settings, *, authenticate: Authenticate | None, deadline: float
+    ) -> None:
         self.settings = settings
         self.authenticate = authenticate
         self.budgets = Budgets(deadline)
@@ -369,8 +431,9 @@ class Session:
     def budget(self) -> Budget:
         return self.budgets.current()
 
-    def call(self, action: str, work: Callable[[Any], Coroutine[Any, Any, T]], *,
-             writing: bool = False) -> T:
+    def call(
+        self, action: str, work: Callable[[Any], Coroutine[Any, Any, T]], *, writing: bool = False
+    ) -> T:
         budget = self.budget()
         if budget.failure is not None:
             raise _again(budget.failure)
@@ -389,15 +452,22 @@ class Session:
                     raise
                 conflict_once = True
 
-    def _once(self, budget: Budget, action: str,
-              work: Callable[[Any], Coroutine[Any, Any, T]], *, writing: bool) -> T:
+    def _once(
+        self,
+        budget: Budget,
+        action: str,
+        work: Callable[[Any], Coroutine[Any, Any, T]],
+        *,
+        writing: bool,
+    ) -> T:
         try:
             if budget.remaining() <= 0:
                 raise TimeoutError(f"no answer within {budget.seconds:g} s in all")
             if not signed_in(self.settings, self.authenticate):
                 action = "signing in to 1Password"
-            client = connect(self.settings, authenticate=self.authenticate,
-                             timeout=budget.remaining())
+            client = connect(
+                self.settings, authenticate=self.authenticate, timeout=budget.remaining()
+            )
             return run_sync(work(client), budget.remaining())
         except VaultError:
             raise

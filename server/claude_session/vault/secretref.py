@@ -21,8 +21,15 @@ PREFIX = "op://"
 CACHE_SECONDS = 300.0
 
 # The reference names something 1Password does not have (or not uniquely): the setting is wrong.
-_WRONG_REF = ("no vault matched", "no item matched", "more than one", "no section matched",
-              "cannot be found within the item", "could not be parsed", "not in an active state")
+_WRONG_REF = (
+    "no vault matched",
+    "no item matched",
+    "more than one",
+    "no section matched",
+    "cannot be found within the item",
+    "could not be parsed",
+    "not in an active state",
+)
 
 _CACHE: dict[tuple[str, str], tuple[float, str]] = {}
 _CACHE_LOCK = threading.Lock()
@@ -32,8 +39,14 @@ def is_reference(value: str | None) -> bool:
     return value is not None and value.strip().startswith(PREFIX)
 
 
-def resolve_secret(value: str, settings: Settings, *, name: str = "CLAUDE_SESSION_TRACKER_TOKEN",
-                   authenticate: Authenticate | None = None, timeout: float | None = None) -> str:
+def resolve_secret(
+    value: str,
+    settings: Settings,
+    *,
+    name: str = "CLAUDE_SESSION_TRACKER_TOKEN",
+    authenticate: Authenticate | None = None,
+    timeout: float | None = None,
+) -> str:
     """``value`` itself, or the secret it references when it is an ``op://`` reference.
 
     Raises ``ConfigError`` when the reference is wrong or cannot be used (no 1Password
@@ -44,10 +57,12 @@ def resolve_secret(value: str, settings: Settings, *, name: str = "CLAUDE_SESSIO
         return value
     ref = value.strip()
     if settings.vault_mode == "local":
-        raise ConfigError(f"{name} is a 1Password reference ({ref}) but no 1Password "
-                          f"credentials are set: set OP_SERVICE_ACCOUNT_TOKEN (or "
-                          f"CLAUDE_SESSION_OP_ACCOUNT for the desktop app), or put the secret "
-                          f"itself in {name}.")
+        raise ConfigError(
+            f"{name} is a 1Password reference ({ref}) but no 1Password "
+            f"credentials are set: set OP_SERVICE_ACCOUNT_TOKEN (or "
+            f"CLAUDE_SESSION_OP_ACCOUNT for the desktop app), or put the secret "
+            f"itself in {name}."
+        )
     # The SDK is imported here: only settings that use a reference pay for it.
     from claude_session.vault import op_sdk as op
 
@@ -57,8 +72,9 @@ def resolve_secret(value: str, settings: Settings, *, name: str = "CLAUDE_SESSIO
         hit = _CACHE.get(key)
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
-    secret = _fetch(ref, settings, name=name, authenticate=authenticate,
-                    timeout=timeout or op.DEADLINE)
+    secret = _fetch(
+        ref, settings, name=name, authenticate=authenticate, timeout=timeout or op.DEADLINE
+    )
     with _CACHE_LOCK:
         _CACHE[key] = (time.monotonic() + CACHE_SECONDS, secret)
     return secret
@@ -77,12 +93,15 @@ def _validate(ref: str, name: str) -> None:
     try:
         onepassword.Secrets.validate_secret_reference(ref)
     except Exception as exc:
-        raise ConfigError(f"{name} holds a malformed 1Password reference ({exc}). The form is "
-                          f"op://vault/item/field or op://vault/item/section/field.") from exc
+        raise ConfigError(
+            f"{name} holds a malformed 1Password reference ({exc}). The form is "
+            f"op://vault/item/field or op://vault/item/section/field."
+        ) from exc
 
 
-def _fetch(ref: str, settings: Settings, *, name: str, authenticate: Authenticate | None,
-           timeout: float) -> str:
+def _fetch(
+    ref: str, settings: Settings, *, name: str, authenticate: Authenticate | None, timeout: float
+) -> str:
     from claude_session.vault import op_sdk as op
 
     try:
@@ -97,7 +116,8 @@ def _fetch(ref: str, settings: Settings, *, name: str, authenticate: Authenticat
             raise ConfigError(
                 f"{name} refers to {ref}, which 1Password cannot resolve "
                 f"({op.scrub(str(exc), [settings.op_token])}). Check the vault, item and field "
-                f"names, and that the service account can read that vault.") from None
+                f"names, and that the service account can read that vault."
+            ) from None
         if isinstance(error, VaultAuthError):
             op.forget(settings, authenticate)
         raise error from None

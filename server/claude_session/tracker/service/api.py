@@ -56,8 +56,12 @@ class ApiError(Exception):
             body["field"] = self.field
         headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
         # ASCII JSON: a message that quotes a lone surrogate still encodes.
-        return Response(json.dumps(body), status_code=self.status, headers=headers,
-                        media_type="application/json")
+        return Response(
+            json.dumps(body),
+            status_code=self.status,
+            headers=headers,
+            media_type="application/json",
+        )
 
 
 def store_of(request: Request) -> Store:
@@ -69,8 +73,11 @@ async def authenticate(request: Request) -> User:
     """The user whose API key is in the Authorization header."""
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
-        raise ApiError(401, "Send an API key as 'Authorization: Bearer <key>' (create one "
-                            "with `claude-session tracker token create --user NAME`).")
+        raise ApiError(
+            401,
+            "Send an API key as 'Authorization: Bearer <key>' (create one "
+            "with `claude-session tracker token create --user NAME`).",
+        )
     user = await run_in_threadpool(store_of(request).user_for_api_key, key.strip())
     if user is None:
         raise ApiError(401, "The API key is not known to this tracker.")
@@ -104,8 +111,7 @@ def parse_record(body: bytes) -> SessionRecord:
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or None
-        raise ApiError(422, f"{field}: {first['msg']}" if field else first["msg"],
-                       field) from exc
+        raise ApiError(422, f"{field}: {first['msg']}" if field else first["msg"], field) from exc
 
 
 async def post_session(request: Request) -> JSONResponse:
@@ -176,24 +182,34 @@ async def list_sessions(request: Request) -> JSONResponse:
     after = _cursor_param(request)
     page = await run_in_threadpool(
         lambda: store_of(request).list_sessions(
-            user, application=request.query_params.get("application"),
+            user,
+            application=request.query_params.get("application"),
             application_id=request.query_params.get("application_id"),
-            since=_time_param(request, "since"), until=_time_param(request, "until"),
-            limit=limit, offset=offset, after=after))
+            since=_time_param(request, "since"),
+            until=_time_param(request, "until"),
+            limit=limit,
+            offset=offset,
+            after=after,
+        )
+    )
     following = offset + len(page.sessions)
-    return JSONResponse({
-        "sessions": [s.model_dump(mode="json") for s in page.sessions],
-        "total": page.total,
-        "next_offset": (following if after is None and following < page.total and limit > 0
-                        else None),
-        "next_cursor": page.last.encode() if page.older and page.last else None,
-    })
+    return JSONResponse(
+        {
+            "sessions": [s.model_dump(mode="json") for s in page.sessions],
+            "total": page.total,
+            "next_offset": (
+                following if after is None and following < page.total and limit > 0 else None
+            ),
+            "next_cursor": page.last.encode() if page.older and page.last else None,
+        }
+    )
 
 
 async def get_session(request: Request) -> JSONResponse:
     user = await authenticate(request)
-    found = await run_in_threadpool(store_of(request).get_session, user,
-                                    request.path_params["session_id"])
+    found = await run_in_threadpool(
+        store_of(request).get_session, user, request.path_params["session_id"]
+    )
     if found is None:
         raise ApiError(404, "No such session.")
     return JSONResponse(found.model_dump(mode="json"))

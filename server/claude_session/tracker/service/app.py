@@ -68,26 +68,40 @@ class ServiceConfig:
         local = f"sqlite:///{Paths(Settings.from_env(env).home).tracker_db}"
         database = (env.get("CLAUDE_SESSION_TRACKER_DATABASE") or "").strip() or local
         origins = env.get("CLAUDE_SESSION_TRACKER_ORIGINS", "")
-        return cls(database=database, local=database == local,
-                   secret=(env.get("CLAUDE_SESSION_TRACKER_SECRET") or "").strip() or None,
-                   allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
-                   secure_cookies=env.get("CLAUDE_SESSION_TRACKER_SECURE_COOKIES", "").strip()
-                   .lower() in ("1", "true", "yes"))
+        return cls(
+            database=database,
+            local=database == local,
+            secret=(env.get("CLAUDE_SESSION_TRACKER_SECRET") or "").strip() or None,
+            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            secure_cookies=env.get("CLAUDE_SESSION_TRACKER_SECURE_COOKIES", "").strip().lower()
+            in ("1", "true", "yes"),
+        )
 
 
 def from_environment() -> Starlette:
     """The ASGI app configured from the environment: the factory for uvicorn's ``--factory``
     and for ``tracker serve --workers N``."""
     config = ServiceConfig.from_env()
-    return create_app(config.database, allowed_origins=config.allowed_origins,
-                      secret=config.secret, secure_cookies=config.secure_cookies,
-                      local=config.local)
+    return create_app(
+        config.database,
+        allowed_origins=config.allowed_origins,
+        secret=config.secret,
+        secure_cookies=config.secure_cookies,
+        local=config.local,
+    )
 
 
-def create_app(database_url: str, *, run_migrations: bool = True,
-               allowed_origins: Iterable[str] = (), body_deadline: float = BODY_DEADLINE,
-               chunk_deadline: float = CHUNK_DEADLINE, secret: str | None = None,
-               secure_cookies: bool = False, local: bool = False) -> Starlette:
+def create_app(
+    database_url: str,
+    *,
+    run_migrations: bool = True,
+    allowed_origins: Iterable[str] = (),
+    body_deadline: float = BODY_DEADLINE,
+    chunk_deadline: float = CHUNK_DEADLINE,
+    secret: str | None = None,
+    secure_cookies: bool = False,
+    local: bool = False,
+) -> Starlette:
     """The tracker service on ``database_url`` (``sqlite:///PATH``, ``postgresql://...``).
 
     ``allowed_origins`` are other origins whose pages may post the UI's forms (the tracker's
@@ -111,8 +125,15 @@ def create_app(database_url: str, *, run_migrations: bool = True,
             sa.exc.OperationalError: _database_down,
             Exception: _internal_error,
         },
-        middleware=[Middleware(Guard, refuse=_http_error, allowed_origins=allowed_origins,
-                               body_deadline=body_deadline, chunk_deadline=chunk_deadline)],
+        middleware=[
+            Middleware(
+                Guard,
+                refuse=_http_error,
+                allowed_origins=allowed_origins,
+                body_deadline=body_deadline,
+                chunk_deadline=chunk_deadline,
+            )
+        ],
         lifespan=lifespan,
     )
     app.state.store = Store(engine, secret)
@@ -146,8 +167,7 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": exc.detail}, status_code=exc.status_code,
-                            headers=exc.headers)
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
     return ui.error_page(request, exc.status_code, exc.detail, headers=exc.headers)
 
 
@@ -155,10 +175,17 @@ async def _database_down(request: Request, exc: Exception) -> Response:
     # The record is not lost: the client keeps it in its outbox and retries on 503.
     log.warning("tracker database unavailable: %s", exc)
     if not request.url.path.startswith("/api/"):
-        return ui.error_page(request, 503, "The tracker's database is unavailable; try again "
-                                           "later.", headers={"Retry-After": "30"})
-    return JSONResponse({"error": "The tracker's database is unavailable; try again later."},
-                        status_code=503, headers={"Retry-After": "30"})
+        return ui.error_page(
+            request,
+            503,
+            "The tracker's database is unavailable; try again later.",
+            headers={"Retry-After": "30"},
+        )
+    return JSONResponse(
+        {"error": "The tracker's database is unavailable; try again later."},
+        status_code=503,
+        headers={"Retry-After": "30"},
+    )
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

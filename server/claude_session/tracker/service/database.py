@@ -152,14 +152,16 @@ def normalize_url(database: str) -> sa.URL:
     try:
         url = sa.make_url(database)
     except sa.exc.ArgumentError as exc:
-        raise ConfigError(f"{database!r} is not a database URL; use sqlite:///PATH or "
-                          f"postgresql://USER@HOST/DB.") from exc
+        raise ConfigError(
+            f"{database!r} is not a database URL; use sqlite:///PATH or postgresql://USER@HOST/DB."
+        ) from exc
     if url.drivername in ("postgresql", "postgres"):
         # psycopg 3 is the driver we ship with; SQLAlchemy would otherwise look for psycopg2.
         url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigError(f"The tracker supports SQLite and PostgreSQL, not "
-                          f"{url.get_backend_name()}.")
+        raise ConfigError(
+            f"The tracker supports SQLite and PostgreSQL, not {url.get_backend_name()}."
+        )
     return url
 
 
@@ -177,13 +179,19 @@ def create_engine(database: str | sa.URL, *, busy_timeout: float = 10.0) -> Engi
     if path is not None:
         _create_private(path)
     if url.get_backend_name() == "sqlite":
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False,
-                                                     "timeout": busy_timeout})
+        engine = sa.create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy_timeout}
+        )
         _setup_sqlite(engine, busy_timeout)
         return engine
     # Moments come back in the session's zone: UTC, so one near year 9999 still reads.
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                            connect_args={"options": "-c timezone=UTC"})
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"options": "-c timezone=UTC"},
+    )
 
 
 def _create_private(path: Path) -> None:
@@ -241,8 +249,9 @@ def migrate(engine: Engine) -> str | None:
             if found == HEAD:
                 return found
             if found is not None and found not in REVISIONS:
-                raise NewerSchema(f"schema revision {found}, this claude-session knows "
-                                  f"up to {HEAD}")
+                raise NewerSchema(
+                    f"schema revision {found}, this claude-session knows up to {HEAD}"
+                )
             _alembic_upgrade(conn)
         return found
 
@@ -253,8 +262,9 @@ def _file_lock(database: Path | None) -> Iterator[None]:
     if database is None or fcntl is None:
         yield
         return
-    fd = os.open(database.with_name(database.name + ".migrate-lock"),
-                 os.O_RDWR | os.O_CREAT, FILE_MODE)
+    fd = os.open(
+        database.with_name(database.name + ".migrate-lock"), os.O_RDWR | os.O_CREAT, FILE_MODE
+    )
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

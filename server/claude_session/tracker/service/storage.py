@@ -53,13 +53,15 @@ metadata = sa.MetaData()
 
 # Mirrors of the tables the migrations create (migrations/versions); a test compares the two.
 users = sa.Table(
-    "users", metadata,
+    "users",
+    metadata,
     sa.Column("id", Guid(), primary_key=True),
     sa.Column("name", sa.Text(), nullable=False, unique=True),
     sa.Column("created_at", Moment(), nullable=False),
 )
 api_keys = sa.Table(
-    "api_keys", metadata,
+    "api_keys",
+    metadata,
     sa.Column("id", Guid(), primary_key=True),
     sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
@@ -70,7 +72,8 @@ api_keys = sa.Table(
     sa.Column("revoked_at", Moment()),
 )
 web_sessions = sa.Table(
-    "web_sessions", metadata,
+    "web_sessions",
+    metadata,
     sa.Column("id", Guid(), primary_key=True),
     sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
@@ -78,26 +81,52 @@ web_sessions = sa.Table(
     sa.Column("expires_at", Moment(), nullable=False),
 )
 applications = sa.Table(
-    "applications", metadata,
+    "applications",
+    metadata,
     sa.Column("id", Guid(), primary_key=True),
     sa.Column("name", sa.Text(), nullable=False),
     sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("repository_url", sa.Text()),
     sa.Column("created_at", Moment(), nullable=False),
 )
-_JSON_COLUMNS = ("accomplishments", "next_steps", "files_changed", "maintenance_runs",
-                 "security_findings")
-_RECORD_COLUMNS = ("started_at", "ended_at", "duration_minutes", "starting_branch",
-                   "ending_branch", "commits_count", "context_id", "session_source",
-                   "tokens_input", "tokens_output", "summary", *_JSON_COLUMNS,
-                   "claude_session_id", "tokens_cache_creation", "tokens_cache_read", "machine",
-                   "end_mode", "continues")
+_JSON_COLUMNS = (
+    "accomplishments",
+    "next_steps",
+    "files_changed",
+    "maintenance_runs",
+    "security_findings",
+)
+_RECORD_COLUMNS = (
+    "started_at",
+    "ended_at",
+    "duration_minutes",
+    "starting_branch",
+    "ending_branch",
+    "commits_count",
+    "context_id",
+    "session_source",
+    "tokens_input",
+    "tokens_output",
+    "summary",
+    *_JSON_COLUMNS,
+    "claude_session_id",
+    "tokens_cache_creation",
+    "tokens_cache_read",
+    "machine",
+    "end_mode",
+    "continues",
+)
 claude_sessions = sa.Table(
-    "claude_sessions", metadata,
+    "claude_sessions",
+    metadata,
     sa.Column("id", Guid(), primary_key=True),
     sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("application_id", Guid(), sa.ForeignKey("applications.id", ondelete="CASCADE"),
-              nullable=False),
+    sa.Column(
+        "application_id",
+        Guid(),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
     sa.Column("started_at", Moment(), nullable=False),
     sa.Column("ended_at", Moment(), nullable=False),
     sa.Column("duration_minutes", sa.BigInteger(), nullable=False),
@@ -120,16 +149,22 @@ claude_sessions = sa.Table(
     sa.Column("continues", Guid()),  # migration 0002: the record this session continues
 )
 command_types = sa.Table(
-    "command_types", metadata,
+    "command_types",
+    metadata,
     sa.Column("id", Guid(), primary_key=True),
     sa.Column("name", sa.Text(), nullable=False, unique=True),
     sa.Column("created_at", Moment(), nullable=False),
 )
 maintenance_runs = sa.Table(
-    "maintenance_runs", metadata,
+    "maintenance_runs",
+    metadata,
     sa.Column("id", Guid(), primary_key=True),
-    sa.Column("application_id", Guid(), sa.ForeignKey("applications.id", ondelete="CASCADE"),
-              nullable=False),
+    sa.Column(
+        "application_id",
+        Guid(),
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
     sa.Column("session_id", Guid(), sa.ForeignKey("claude_sessions.id", ondelete="CASCADE")),
     sa.Column("command_type_id", Guid(), sa.ForeignKey("command_types.id", ondelete="SET NULL")),
     sa.Column("command", sa.Text(), nullable=False),
@@ -235,13 +270,15 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             started, created, row_id = json.loads(raw)
-            cursor = cls(datetime.fromisoformat(started), datetime.fromisoformat(created),
-                         str(row_id))
+            cursor = cls(
+                datetime.fromisoformat(started), datetime.fromisoformat(created), str(row_id)
+            )
             check_moment(cursor.started_at, "cursor")
             check_moment(cursor.created_at, "cursor")
         except (ValueError, TypeError, UnicodeDecodeError, binascii.Error, Refused) as exc:
-            raise BadCursor("cursor is not one this tracker made; start from the first "
-                            "page.") from exc
+            raise BadCursor(
+                "cursor is not one this tracker made; start from the first page."
+            ) from exc
         if not is_uuid(cursor.id):
             raise BadCursor("cursor is not one this tracker made; start from the first page.")
         return cursor
@@ -335,10 +372,16 @@ class Store:
 
     def _new_key(self, conn: Connection, owner: User, name: str | None) -> str:
         key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-        conn.execute(api_keys.insert().values(
-            id=new_id(), user_id=owner.id, key_hash=hash_secret(key),
-            prefix=key[:len(API_KEY_PREFIX) + 4], created_at=utcnow(),
-            name=(name or "").strip() or None))
+        conn.execute(
+            api_keys.insert().values(
+                id=new_id(),
+                user_id=owner.id,
+                key_hash=hash_secret(key),
+                prefix=key[: len(API_KEY_PREFIX) + 4],
+                created_at=utcnow(),
+                name=(name or "").strip() or None,
+            )
+        )
         return key
 
     def user_for_api_key(self, key: str) -> User | None:
@@ -346,10 +389,13 @@ class Store:
 
         Notes when the key was used, at most once a minute so that a busy key costs no write.
         """
-        query = (sa.select(users.c.id, users.c.name, api_keys.c.id.label("key_id"),
-                           api_keys.c.last_used_at)
-                 .join(api_keys, api_keys.c.user_id == users.c.id)
-                 .where(api_keys.c.key_hash == hash_secret(key), api_keys.c.revoked_at.is_(None)))
+        query = (
+            sa.select(
+                users.c.id, users.c.name, api_keys.c.id.label("key_id"), api_keys.c.last_used_at
+            )
+            .join(api_keys, api_keys.c.user_id == users.c.id)
+            .where(api_keys.c.key_hash == hash_secret(key), api_keys.c.revoked_at.is_(None))
+        )
         with self._read() as conn:
             row = conn.execute(query).first()
         if row is None:
@@ -357,20 +403,28 @@ class Store:
         now = utcnow()
         if row.last_used_at is None or row.last_used_at < now - LAST_USED_EVERY:
             with self._write() as conn:
-                conn.execute(api_keys.update().where(api_keys.c.id == row.key_id)
-                             .values(last_used_at=now))
+                conn.execute(
+                    api_keys.update().where(api_keys.c.id == row.key_id).values(last_used_at=now)
+                )
         return User(str(row.id), row.name)
 
     def count_api_keys(self) -> int:
         with self._read() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(api_keys)
-                                    .where(api_keys.c.revoked_at.is_(None))).scalar_one())
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(api_keys)
+                    .where(api_keys.c.revoked_at.is_(None))
+                ).scalar_one()
+            )
 
     def api_keys(self, user_name: str | None = None) -> list[ApiKey]:
         """Every key (or one user's), newest first, revoked ones included."""
-        query = (sa.select(api_keys, users.c.name.label("user"))
-                 .join(users, users.c.id == api_keys.c.user_id)
-                 .order_by(api_keys.c.created_at.desc(), api_keys.c.id))
+        query = (
+            sa.select(api_keys, users.c.name.label("user"))
+            .join(users, users.c.id == api_keys.c.user_id)
+            .order_by(api_keys.c.created_at.desc(), api_keys.c.id)
+        )
         if user_name is not None:
             query = query.where(users.c.name == user_name)
         with self._read() as conn:
@@ -381,31 +435,35 @@ class Store:
         with self._write() as conn:
             found = self._one_key(conn, which, user_name)
             if found.revoked_at is None:
-                conn.execute(api_keys.update().where(api_keys.c.id == found.id)
-                             .values(revoked_at=utcnow()))
-            return _api_key(conn.execute(self._key_query().where(
-                api_keys.c.id == found.id)).one())
+                conn.execute(
+                    api_keys.update().where(api_keys.c.id == found.id).values(revoked_at=utcnow())
+                )
+            return _api_key(conn.execute(self._key_query().where(api_keys.c.id == found.id)).one())
 
     def rotate_api_key(self, which: str, user_name: str | None = None) -> tuple[ApiKey, str]:
         """Revoke the key and make its successor (same user and name); returns both."""
         with self._write() as conn:
             found = self._one_key(conn, which, user_name)
             if found.revoked_at is not None:
-                raise UnknownKey(f"The key {found.prefix}… is revoked already; create a new "
-                                 f"one with `claude-session tracker token create`.")
-            conn.execute(api_keys.update().where(api_keys.c.id == found.id)
-                         .values(revoked_at=utcnow()))
-            user_id = conn.execute(sa.select(api_keys.c.user_id).where(
-                api_keys.c.id == found.id)).scalar_one()
+                raise UnknownKey(
+                    f"The key {found.prefix}… is revoked already; create a new "
+                    f"one with `claude-session tracker token create`."
+                )
+            conn.execute(
+                api_keys.update().where(api_keys.c.id == found.id).values(revoked_at=utcnow())
+            )
+            user_id = conn.execute(
+                sa.select(api_keys.c.user_id).where(api_keys.c.id == found.id)
+            ).scalar_one()
             key = self._new_key(conn, User(str(user_id), found.user), found.name)
-            old = _api_key(conn.execute(self._key_query().where(
-                api_keys.c.id == found.id)).one())
+            old = _api_key(conn.execute(self._key_query().where(api_keys.c.id == found.id)).one())
         return old, key
 
     @staticmethod
     def _key_query() -> sa.Select[Any]:
         return sa.select(api_keys, users.c.name.label("user")).join(
-            users, users.c.id == api_keys.c.user_id)
+            users, users.c.id == api_keys.c.user_id
+        )
 
     def _one_key(self, conn: Connection, which: str, user_name: str | None) -> ApiKey:
         which = which.strip()
@@ -416,20 +474,29 @@ class Store:
         rows = conn.execute(query).all() if which else []
         if len(rows) != 1:
             problem = "No API key has" if not rows else f"{len(rows)} API keys have"
-            raise UnknownKey(f"{problem} the id or prefix {which!r}; `claude-session tracker "
-                             f"token list` shows each key's id.")
+            raise UnknownKey(
+                f"{problem} the id or prefix {which!r}; `claude-session tracker "
+                f"token list` shows each key's id."
+            )
         return _api_key(rows[0])
 
-    def open_web_session(self, owner: User,
-                         lifetime: timedelta = timedelta(days=WEB_SESSION_DAYS)) -> str:
+    def open_web_session(
+        self, owner: User, lifetime: timedelta = timedelta(days=WEB_SESSION_DAYS)
+    ) -> str:
         """A browser session for the UI; returns the cookie value (stored hashed)."""
         token = secrets.token_urlsafe(32)
         now = utcnow()
         with self._write() as conn:
             conn.execute(web_sessions.delete().where(web_sessions.c.expires_at < now))
-            conn.execute(web_sessions.insert().values(
-                id=new_id(), user_id=owner.id, token_hash=self._cookie_hash(token), created_at=now,
-                expires_at=now + lifetime))
+            conn.execute(
+                web_sessions.insert().values(
+                    id=new_id(),
+                    user_id=owner.id,
+                    token_hash=self._cookie_hash(token),
+                    created_at=now,
+                    expires_at=now + lifetime,
+                )
+            )
         return token
 
     def sign_in_link(self, user_name: str, minutes: int = 10) -> str:
@@ -446,18 +513,23 @@ class Store:
         return owner, self.open_web_session(owner)
 
     def user_for_web_session(self, token: str) -> User | None:
-        query = (sa.select(users.c.id, users.c.name)
-                 .join(web_sessions, web_sessions.c.user_id == users.c.id)
-                 .where(web_sessions.c.token_hash == self._cookie_hash(token),
-                        web_sessions.c.expires_at > utcnow()))
+        query = (
+            sa.select(users.c.id, users.c.name)
+            .join(web_sessions, web_sessions.c.user_id == users.c.id)
+            .where(
+                web_sessions.c.token_hash == self._cookie_hash(token),
+                web_sessions.c.expires_at > utcnow(),
+            )
+        )
         with self._read() as conn:
             row = conn.execute(query).first()
         return None if row is None else User(str(row.id), row.name)
 
     def close_web_session(self, token: str) -> None:
         with self._write() as conn:
-            conn.execute(web_sessions.delete().where(
-                web_sessions.c.token_hash == self._cookie_hash(token)))
+            conn.execute(
+                web_sessions.delete().where(web_sessions.c.token_hash == self._cookie_hash(token))
+            )
 
     # --- writing records ----------------------------------------------------------------------
 
@@ -473,18 +545,21 @@ class Store:
         except Refused as exc:
             raise InvalidRecord(str(exc), exc.field) from exc
         with self._write() as conn:
-            existing = conn.execute(sa.select(claude_sessions.c.user_id).where(
-                claude_sessions.c.id == record.id)).first()
+            existing = conn.execute(
+                sa.select(claude_sessions.c.user_id).where(claude_sessions.c.id == record.id)
+            ).first()
             if existing is not None and str(existing.user_id) != owner.id:
                 raise SessionConflict("This session id belongs to another account.")
-            app_id = self._application(conn, owner.id, record.application_name,
-                                       record.repository_url)
+            app_id = self._application(
+                conn, owner.id, record.application_name, record.repository_url
+            )
             self._upsert_session(conn, owner, record, app_id)
             self._replace_runs(conn, owner, record, app_id)
         return existing is None
 
-    def _application(self, conn: Connection, user_id: str, name: str,
-                     repository_url: str | None) -> str:
+    def _application(
+        self, conn: Connection, user_id: str, name: str, repository_url: str | None
+    ) -> str:
         """The user's application for this project, created on first use."""
         col = applications.c.repository_url
         if repository_url is not None:
@@ -494,77 +569,131 @@ class Store:
             match, where = col.is_(None) & (applications.c.name == name), col.is_(None)
             target = ["user_id", "name"]
         query = sa.select(applications.c.id, applications.c.name).where(
-            applications.c.user_id == user_id, match)
+            applications.c.user_id == user_id, match
+        )
         found = conn.execute(query).first()
         if found is None:
             # Two first sends of a project may race (PostgreSQL): the loser does nothing.
-            conn.execute(_insert(conn, applications).values(
-                id=new_id(), name=name, user_id=user_id, repository_url=repository_url,
-                created_at=utcnow()).on_conflict_do_nothing(index_elements=target,
-                                                            index_where=where))
+            conn.execute(
+                _insert(conn, applications)
+                .values(
+                    id=new_id(),
+                    name=name,
+                    user_id=user_id,
+                    repository_url=repository_url,
+                    created_at=utcnow(),
+                )
+                .on_conflict_do_nothing(index_elements=target, index_where=where)
+            )
             found = conn.execute(query).one()
         if found.name != name:
             # The folder was renamed or cloned under another name: show the current name.
-            conn.execute(applications.update().where(applications.c.id == found.id)
-                         .values(name=name))
+            conn.execute(
+                applications.update().where(applications.c.id == found.id).values(name=name)
+            )
         return str(found.id)
 
-    def _upsert_session(self, conn: Connection, owner: User, record: SessionRecord,
-                        app_id: str) -> None:
+    def _upsert_session(
+        self, conn: Connection, owner: User, record: SessionRecord, app_id: str
+    ) -> None:
         data = record.model_dump(mode="json")
         values = {name: data[name] for name in _RECORD_COLUMNS}
-        values.update(started_at=record.started_at, ended_at=record.ended_at,
-                      application_id=app_id, updated_at=utcnow())
+        values.update(
+            started_at=record.started_at,
+            ended_at=record.ended_at,
+            application_id=app_id,
+            updated_at=utcnow(),
+        )
         insert = _insert(conn, claude_sessions).values(
-            id=record.id, user_id=owner.id, created_at=values["updated_at"], **values)
-        conn.execute(insert.on_conflict_do_update(
-            index_elements=["id"], set_=values,
-            where=claude_sessions.c.user_id == owner.id))
+            id=record.id, user_id=owner.id, created_at=values["updated_at"], **values
+        )
+        conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["id"], set_=values, where=claude_sessions.c.user_id == owner.id
+            )
+        )
 
-    def _replace_runs(self, conn: Connection, owner: User, record: SessionRecord,
-                      app_id: str) -> None:
-        conn.execute(maintenance_runs.delete().where(
-            maintenance_runs.c.session_id == record.id))
+    def _replace_runs(
+        self, conn: Connection, owner: User, record: SessionRecord, app_id: str
+    ) -> None:
+        conn.execute(maintenance_runs.delete().where(maintenance_runs.c.session_id == record.id))
         ids = [run.id for run in record.maintenance_runs]
         if not ids:
             return
         elsewhere = conn.execute(
             sa.select(maintenance_runs.c.id, applications.c.user_id)
             .join(applications, applications.c.id == maintenance_runs.c.application_id)
-            .where(maintenance_runs.c.id.in_(ids))).all()
+            .where(maintenance_runs.c.id.in_(ids))
+        ).all()
         if any(str(row.user_id) != owner.id for row in elsewhere):
             raise SessionConflict("A maintenance run id belongs to another account.")
         if elsewhere:  # the same user's run moved to this session: keep one row
-            conn.execute(maintenance_runs.delete().where(
-                maintenance_runs.c.id.in_([row.id for row in elsewhere])))
-        types = self._command_types(conn, {command_type_name(r.command)
-                                           for r in record.maintenance_runs})
-        conn.execute(maintenance_runs.insert(), [
-            {"id": run.id, "application_id": app_id, "session_id": record.id,
-             "command_type_id": types[command_type_name(run.command)],
-             "command": run.command, "status": run.status,
-             "results": run.model_dump(mode="json")["results"], "notes": run.notes,
-             "run_at": run.run_at} for run in record.maintenance_runs])
+            conn.execute(
+                maintenance_runs.delete().where(
+                    maintenance_runs.c.id.in_([row.id for row in elsewhere])
+                )
+            )
+        types = self._command_types(
+            conn, {command_type_name(r.command) for r in record.maintenance_runs}
+        )
+        conn.execute(
+            maintenance_runs.insert(),
+            [
+                {
+                    "id": run.id,
+                    "application_id": app_id,
+                    "session_id": record.id,
+                    "command_type_id": types[command_type_name(run.command)],
+                    "command": run.command,
+                    "status": run.status,
+                    "results": run.model_dump(mode="json")["results"],
+                    "notes": run.notes,
+                    "run_at": run.run_at,
+                }
+                for run in record.maintenance_runs
+            ],
+        )
 
     def _command_types(self, conn: Connection, names: set[str]) -> dict[str, str]:
         """The ids of these command types, made on first use (racing first uses make one)."""
-        found = dict(conn.execute(sa.select(command_types.c.name, command_types.c.id)
-                                  .where(command_types.c.name.in_(names))).all())
+        found = dict(
+            conn.execute(
+                sa.select(command_types.c.name, command_types.c.id).where(
+                    command_types.c.name.in_(names)
+                )
+            ).all()
+        )
         for name in names - found.keys():
-            conn.execute(_insert(conn, command_types).values(
-                id=new_id(), name=name, created_at=utcnow()).on_conflict_do_nothing(
-                index_elements=["name"]))
+            conn.execute(
+                _insert(conn, command_types)
+                .values(id=new_id(), name=name, created_at=utcnow())
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
         if names - found.keys():
-            found = dict(conn.execute(sa.select(command_types.c.name, command_types.c.id)
-                                      .where(command_types.c.name.in_(names))).all())
+            found = dict(
+                conn.execute(
+                    sa.select(command_types.c.name, command_types.c.id).where(
+                        command_types.c.name.in_(names)
+                    )
+                ).all()
+            )
         return {name: str(type_id) for name, type_id in found.items()}
 
     # --- reading records ----------------------------------------------------------------------
 
-    def list_sessions(self, owner: User, *, application: str | None = None,
-                      application_id: str | None = None, since: datetime | None = None,
-                      until: datetime | None = None, limit: int = 50, offset: int = 0,
-                      after: Cursor | None = None, before: Cursor | None = None) -> Page:
+    def list_sessions(
+        self,
+        owner: User,
+        *,
+        application: str | None = None,
+        application_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        after: Cursor | None = None,
+        before: Cursor | None = None,
+    ) -> Page:
         """The user's records, newest first, filtered, with the total: the page ``after`` a
         cursor (older sessions), ``before`` one (newer), or at ``offset``."""
         conditions = [claude_sessions.c.user_id == owner.id]
@@ -572,9 +701,14 @@ class Store:
             # Name to ids first (a user has few applications), so that neither the page nor
             # its count joins applications for every session.
             with self._read() as conn:
-                named = [str(i) for i in conn.execute(sa.select(applications.c.id).where(
-                    applications.c.user_id == owner.id, applications.c.name == application))
-                    .scalars()]
+                named = [
+                    str(i)
+                    for i in conn.execute(
+                        sa.select(applications.c.id).where(
+                            applications.c.user_id == owner.id, applications.c.name == application
+                        )
+                    ).scalars()
+                ]
             if not named:
                 return Page([], 0)
             conditions.append(claude_sessions.c.application_id.in_(named))
@@ -586,16 +720,21 @@ class Store:
             conditions.append(claude_sessions.c.started_at >= since)
         if until is not None:
             conditions.append(claude_sessions.c.started_at < until)
-        joined = claude_sessions.join(applications,
-                                      applications.c.id == claude_sessions.c.application_id)
+        joined = claude_sessions.join(
+            applications, applications.c.id == claude_sessions.c.application_id
+        )
         key = (claude_sessions.c.started_at, claude_sessions.c.created_at, claude_sessions.c.id)
         place = before or after
         rows_query = _session_select().select_from(joined).where(*conditions)
         if place is not None:
-            at = (sa.literal(place.started_at, Moment()), sa.literal(place.created_at, Moment()),
-                  sa.literal(place.id, Guid()))
-            rows_query = rows_query.where(sa.tuple_(*key) > sa.tuple_(*at) if before
-                                          else sa.tuple_(*key) < sa.tuple_(*at))
+            at = (
+                sa.literal(place.started_at, Moment()),
+                sa.literal(place.created_at, Moment()),
+                sa.literal(place.id, Guid()),
+            )
+            rows_query = rows_query.where(
+                sa.tuple_(*key) > sa.tuple_(*at) if before else sa.tuple_(*key) < sa.tuple_(*at)
+            )
         order = [c.asc() if before else c.desc() for c in key]
         rows_query = rows_query.order_by(*order).limit(max(limit, 0) + 1)
         if place is None:
@@ -610,8 +749,12 @@ class Store:
         rows = list(rows[:limit])
         if before:
             rows.reverse()
-        page = Page([], total, newer=more if before else (after is not None or offset > 0),
-                    older=True if before else more)
+        page = Page(
+            [],
+            total,
+            newer=more if before else (after is not None or offset > 0),
+            older=True if before else more,
+        )
         for row in rows:
             try:
                 page.sessions.append(_tracked(row))
@@ -626,15 +769,20 @@ class Store:
         """The user's record with this id and its maintenance runs, or None."""
         if not is_uuid(session_id):
             return None
-        joined = claude_sessions.join(applications,
-                                      applications.c.id == claude_sessions.c.application_id)
-        query = _session_select().select_from(joined).where(
-            claude_sessions.c.id == session_id, claude_sessions.c.user_id == owner.id)
-        runs = (sa.select(maintenance_runs, command_types.c.name.label("command_type"))
-                .outerjoin(command_types,
-                           command_types.c.id == maintenance_runs.c.command_type_id)
-                .where(maintenance_runs.c.session_id == session_id)
-                .order_by(maintenance_runs.c.run_at, maintenance_runs.c.id))
+        joined = claude_sessions.join(
+            applications, applications.c.id == claude_sessions.c.application_id
+        )
+        query = (
+            _session_select()
+            .select_from(joined)
+            .where(claude_sessions.c.id == session_id, claude_sessions.c.user_id == owner.id)
+        )
+        runs = (
+            sa.select(maintenance_runs, command_types.c.name.label("command_type"))
+            .outerjoin(command_types, command_types.c.id == maintenance_runs.c.command_type_id)
+            .where(maintenance_runs.c.session_id == session_id)
+            .order_by(maintenance_runs.c.run_at, maintenance_runs.c.id)
+        )
         with self._read() as conn:
             row = conn.execute(query).first()
             run_rows = conn.execute(runs).all() if row is not None else []
@@ -642,21 +790,27 @@ class Store:
             return None
         return _tracked(row, runs=[_run(r) for r in run_rows])
 
-    def session_chain(self, owner: User, session_id: str, *,
-                      limit: int = 50) -> list[TrackedSession]:
+    def session_chain(
+        self, owner: User, session_id: str, *, limit: int = 50
+    ) -> list[TrackedSession]:
         """The logical session ``session_id`` belongs to: the records it continues (back to
         the first) and the ones continuing it, oldest first; each link at most ``limit`` deep,
         and a record seen twice ends the walk (a loop of hand-edited rows)."""
         if not is_uuid(session_id):
             return []
-        joined = claude_sessions.join(applications,
-                                      applications.c.id == claude_sessions.c.application_id)
+        joined = claude_sessions.join(
+            applications, applications.c.id == claude_sessions.c.application_id
+        )
         mine = claude_sessions.c.user_id == owner.id
 
         def one(conn: Connection, condition: Any) -> TrackedSession | None:
-            row = conn.execute(_session_select().select_from(joined).where(mine, condition)
-                               .order_by(claude_sessions.c.started_at,
-                                         claude_sessions.c.id).limit(1)).first()
+            row = conn.execute(
+                _session_select()
+                .select_from(joined)
+                .where(mine, condition)
+                .order_by(claude_sessions.c.started_at, claude_sessions.c.id)
+                .limit(1)
+            ).first()
             try:
                 return None if row is None else _tracked(row)
             except ValueError:
@@ -669,8 +823,11 @@ class Store:
             chain, seen = [here], {here.id}
             back = here
             while back.continues and len(chain) < limit:
-                found = (one(conn, claude_sessions.c.id == back.continues)
-                         if is_uuid(back.continues) else None)
+                found = (
+                    one(conn, claude_sessions.c.id == back.continues)
+                    if is_uuid(back.continues)
+                    else None
+                )
                 if found is None or found.id in seen:
                     break
                 chain.insert(0, found)
@@ -687,12 +844,16 @@ class Store:
         return chain
 
     def applications(self, owner: User) -> list[Application]:
-        query = (sa.select(applications.c.id, applications.c.name, applications.c.repository_url)
-                 .where(applications.c.user_id == owner.id)
-                 .order_by(applications.c.name, applications.c.id))
+        query = (
+            sa.select(applications.c.id, applications.c.name, applications.c.repository_url)
+            .where(applications.c.user_id == owner.id)
+            .order_by(applications.c.name, applications.c.id)
+        )
         with self._read() as conn:
-            return [Application(id=str(r.id), name=r.name, repository_url=r.repository_url)
-                    for r in conn.execute(query)]
+            return [
+                Application(id=str(r.id), name=r.name, repository_url=r.repository_url)
+                for r in conn.execute(query)
+            ]
 
     def application(self, owner: User, application_id: str) -> Application | None:
         if not is_uuid(application_id):
@@ -702,11 +863,13 @@ class Store:
     def run_types(self, owner: User, *, application_id: str | None = None) -> list[RunType]:
         """The user's maintenance runs grouped by command type: count, last run and status."""
         owned = applications.c.user_id == owner.id
-        query = (sa.select(command_types.c.name, maintenance_runs.c.run_at,
-                           maintenance_runs.c.status)
-                 .join(command_types, command_types.c.id == maintenance_runs.c.command_type_id)
-                 .join(applications, applications.c.id == maintenance_runs.c.application_id)
-                 .where(owned).order_by(maintenance_runs.c.run_at))
+        query = (
+            sa.select(command_types.c.name, maintenance_runs.c.run_at, maintenance_runs.c.status)
+            .join(command_types, command_types.c.id == maintenance_runs.c.command_type_id)
+            .join(applications, applications.c.id == maintenance_runs.c.application_id)
+            .where(owned)
+            .order_by(maintenance_runs.c.run_at)
+        )
         if application_id is not None:
             if not is_uuid(application_id):
                 return []
@@ -718,15 +881,24 @@ class Store:
                 groups[row.name] = (count + 1, row.run_at, row.status)
         return [RunType(name, *values) for name, values in sorted(groups.items())]
 
-    def daily_totals(self, owner: User, *, application_id: str | None = None, days: int = 30,
-                     today: date | None = None) -> list[DayTotals]:
+    def daily_totals(
+        self,
+        owner: User,
+        *,
+        application_id: str | None = None,
+        days: int = 30,
+        today: date | None = None,
+    ) -> list[DayTotals]:
         """Sessions, minutes and tokens per UTC day over the last ``days`` days, oldest first."""
         last = today or utcnow().date()
         first = last - timedelta(days=days - 1)
         since = datetime(first.year, first.month, first.day, tzinfo=timezone.utc)
-        query = sa.select(claude_sessions.c.started_at, claude_sessions.c.duration_minutes,
-                          claude_sessions.c.tokens_input, claude_sessions.c.tokens_output).where(
-            claude_sessions.c.user_id == owner.id, claude_sessions.c.started_at >= since)
+        query = sa.select(
+            claude_sessions.c.started_at,
+            claude_sessions.c.duration_minutes,
+            claude_sessions.c.tokens_input,
+            claude_sessions.c.tokens_output,
+        ).where(claude_sessions.c.user_id == owner.id, claude_sessions.c.started_at >= since)
         if application_id is not None:
             query = query.where(claude_sessions.c.application_id == application_id)
         totals = {first + timedelta(days=n): [0, 0, 0] for n in range(days)}
@@ -748,13 +920,15 @@ def _check_ids(record: SessionRecord) -> None:
         raise InvalidRecord("The id of the continued session must be a UUID.", "continues")
     for n, run in enumerate(record.maintenance_runs):
         if not is_uuid(run.id):
-            raise InvalidRecord("A maintenance run id must be a UUID.",
-                                f"maintenance_runs.{n}.id")
+            raise InvalidRecord("A maintenance run id must be a UUID.", f"maintenance_runs.{n}.id")
 
 
 def _session_select() -> sa.Select[Any]:
-    return sa.select(claude_sessions, applications.c.name.label("application_name"),
-                     applications.c.repository_url.label("repository_url"))
+    return sa.select(
+        claude_sessions,
+        applications.c.name.label("application_name"),
+        applications.c.repository_url.label("repository_url"),
+    )
 
 
 def _tracked(row: Row[Any], *, runs: Sequence[TrackedRun] | None = None) -> TrackedSession:
@@ -771,14 +945,24 @@ def _tracked(row: Row[Any], *, runs: Sequence[TrackedRun] | None = None) -> Trac
 
 def _api_key(row: Row[Any]) -> ApiKey:
     data = row._mapping
-    return ApiKey(id=str(data["id"]), user=data["user"], name=data["name"],
-                  prefix=data["prefix"], created_at=data["created_at"],
-                  last_used_at=data["last_used_at"], revoked_at=data["revoked_at"])
+    return ApiKey(
+        id=str(data["id"]),
+        user=data["user"],
+        name=data["name"],
+        prefix=data["prefix"],
+        created_at=data["created_at"],
+        last_used_at=data["last_used_at"],
+        revoked_at=data["revoked_at"],
+    )
 
 
 def _run(row: Row[Any]) -> TrackedRun:
     data = dict(row._mapping)
     if isinstance(data["results"], Unreadable):
         data["results"] = data["results"].text
-    return TrackedRun.model_validate({k: data[k] for k in (
-        "id", "command", "status", "results", "notes", "run_at", "command_type")})
+    return TrackedRun.model_validate(
+        {
+            k: data[k]
+            for k in ("id", "command", "status", "results", "notes", "run_at", "command_type")
+        }
+    )

@@ -46,8 +46,11 @@ CHART_DAYS = 30
 
 
 def templates() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
     env.filters.update(duration=duration, tokens=tokens, moment=moment, short_repo=short_repo)
     return env
 
@@ -94,16 +97,26 @@ def chart(days: list[DayTotals], *, width: int = 600, height: int = 120) -> dict
     most_minutes = max((d.minutes for d in days), default=0) or 1
     most_tokens = max((d.tokens for d in days), default=0) or 1
     step = width / max(len(days), 1)
-    bars = [Bar(x=n * step, minutes_height=height * d.minutes / most_minutes,
-                tokens_height=height * d.tokens / most_tokens,
-                label=d.day.strftime("%d %b") if (len(days) - 1 - n) % 7 == 0 else "",
-                title=f"{d.day.isoformat()}: {d.sessions} sessions, {duration(d.minutes)}, "
-                      f"{tokens(d.tokens)} tokens")
-            for n, d in enumerate(days)]
-    return {"bars": bars, "width": width, "height": height, "bar": step * 0.4,
-            "total_minutes": sum(d.minutes for d in days),
-            "total_tokens": sum(d.tokens for d in days),
-            "total_sessions": sum(d.sessions for d in days)}
+    bars = [
+        Bar(
+            x=n * step,
+            minutes_height=height * d.minutes / most_minutes,
+            tokens_height=height * d.tokens / most_tokens,
+            label=d.day.strftime("%d %b") if (len(days) - 1 - n) % 7 == 0 else "",
+            title=f"{d.day.isoformat()}: {d.sessions} sessions, {duration(d.minutes)}, "
+            f"{tokens(d.tokens)} tokens",
+        )
+        for n, d in enumerate(days)
+    ]
+    return {
+        "bars": bars,
+        "width": width,
+        "height": height,
+        "bar": step * 0.4,
+        "total_minutes": sum(d.minutes for d in days),
+        "total_tokens": sum(d.tokens for d in days),
+        "total_sessions": sum(d.sessions for d in days),
+    }
 
 
 # --- plumbing ---------------------------------------------------------------------------------
@@ -114,18 +127,30 @@ def _store(request: Request) -> Store:
     return store
 
 
-TITLES = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not found",
-          405: "Method not allowed", 413: "Too large", 429: "Too many attempts",
-          500: "Something went wrong", 503: "Try again later"}
+TITLES = {
+    400: "Bad request",
+    401: "Not signed in",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Too large",
+    429: "Too many attempts",
+    500: "Something went wrong",
+    503: "Try again later",
+}
 
 
-def error_page(request: Request, status: int, message: str,
-               headers: Mapping[str, str] | None = None) -> HTMLResponse:
+def error_page(
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> HTMLResponse:
     """A styled page for an error in the UI (the API answers JSON)."""
     title = TITLES.get(status, f"Error {status}")
     if message.lower() == title.lower():  # Starlette's bare "Not Found" says nothing more
-        message = (f"There is no page at {request.url.path}." if status == 404
-                   else "The tracker could not answer this request.")
+        message = (
+            f"There is no page at {request.url.path}."
+            if status == 404
+            else "The tracker could not answer this request."
+        )
     response = render(request, "error.html", status=status, message=message, title=title)
     response.headers.update(headers or {})
     return response
@@ -133,8 +158,9 @@ def error_page(request: Request, status: int, message: str,
 
 def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     env: jinja2.Environment = request.app.state.templates
-    return HTMLResponse(env.get_template(name).render(request=request, **values),
-                        status_code=status)
+    return HTMLResponse(
+        env.get_template(name).render(request=request, **values), status_code=status
+    )
 
 
 async def signed_in(request: Request) -> User | None:
@@ -180,30 +206,48 @@ async def login_form(request: Request) -> Response:
 def _next_page(values: Mapping[str, str]) -> str:
     """Where to go after log-in: a path on this site, never another site (``//evil``)."""
     wanted = values.get("next", "/")
-    if not wanted.startswith("/") or wanted.startswith("//") or "\\" in wanted \
-            or any(ord(c) < 32 for c in wanted):
+    if (
+        not wanted.startswith("/")
+        or wanted.startswith("//")
+        or "\\" in wanted
+        or any(ord(c) < 32 for c in wanted)
+    ):
         return "/"
     return wanted
 
 
 async def login(request: Request) -> Response:
     # The Guard has bounded the body (16 kB) and checked the form's Origin.
-    form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace"),
-                                           max_num_fields=10).items()}
+    form = {
+        k: v[0]
+        for k, v in parse_qs(
+            (await request.body()).decode("utf-8", "replace"), max_num_fields=10
+        ).items()
+    }
     key, after = form.get("api_key", "").strip(), _next_page(form)
     throttle: LoginThrottle = request.app.state.throttle
     address = request.client.host if request.client else "?"
     wait = throttle.retry_after(address, key)
     if wait is not None:
-        refused = render(request, "login.html", status=429, next=after,
-                         error=f"Too many failed log-ins; try again in {wait} s.")
+        refused = render(
+            request,
+            "login.html",
+            status=429,
+            next=after,
+            error=f"Too many failed log-ins; try again in {wait} s.",
+        )
         refused.headers["Retry-After"] = str(wait)
         return refused
     user = await run_in_threadpool(_store(request).user_for_api_key, key) if key else None
     if user is None:
         throttle.failed(address, key)
-        return render(request, "login.html", status=401, next=after,
-                      error="That API key is not known to this tracker.")
+        return render(
+            request,
+            "login.html",
+            status=401,
+            next=after,
+            error="That API key is not known to this tracker.",
+        )
     token = await run_in_threadpool(_store(request).open_web_session, user)
     response = RedirectResponse(after, status_code=303)
     _set_cookie(request, response, token)
@@ -212,21 +256,28 @@ async def login(request: Request) -> Response:
 
 async def sign_in_link(request: Request) -> Response:
     """A one-time link ``tracker serve`` prints for this machine's own history."""
-    used = await run_in_threadpool(_store(request).use_sign_in_link,
-                                   request.path_params["token"])
+    used = await run_in_threadpool(_store(request).use_sign_in_link, request.path_params["token"])
     if used is None:
-        raise HTTPException(401, "This sign-in link was used already or has expired. Restart "
-                                 "`claude-session tracker serve` for a new one, or log in "
-                                 "with a key.")
+        raise HTTPException(
+            401,
+            "This sign-in link was used already or has expired. Restart "
+            "`claude-session tracker serve` for a new one, or log in "
+            "with a key.",
+        )
     response = RedirectResponse("/", status_code=303)
     _set_cookie(request, response, used[1])
     return response
 
 
 def _set_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(COOKIE, token, max_age=WEB_SESSION_DAYS * 86400, httponly=True,
-                        samesite="lax",
-                        secure=request.url.scheme == "https" or request.app.state.secure_cookies)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=WEB_SESSION_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https" or request.app.state.secure_cookies,
+    )
 
 
 async def logout(request: Request) -> Response:
@@ -251,41 +302,71 @@ async def sessions_page(request: Request) -> Response:
         if current is None:
             raise HTTPException(404, "No such application.")
     after, before = _cursor(request, "after"), _cursor(request, "before")
-    page = await run_in_threadpool(lambda: store.list_sessions(
-        user, application_id=app_id, limit=PAGE_SIZE, after=after, before=before))
-    days = await run_in_threadpool(lambda: store.daily_totals(
-        user, application_id=app_id, days=CHART_DAYS))
+    page = await run_in_threadpool(
+        lambda: store.list_sessions(
+            user, application_id=app_id, limit=PAGE_SIZE, after=after, before=before
+        )
+    )
+    days = await run_in_threadpool(
+        lambda: store.daily_totals(user, application_id=app_id, days=CHART_DAYS)
+    )
     run_types = await run_in_threadpool(lambda: store.run_types(user, application_id=app_id))
-    return render(request, "sessions.html", user=user,
-                  applications=await _sidebar(request, user), current=current,
-                  sessions=page.sessions, total=page.total, page=page,
-                  chart=chart(days), run_types=run_types)
+    return render(
+        request,
+        "sessions.html",
+        user=user,
+        applications=await _sidebar(request, user),
+        current=current,
+        sessions=page.sessions,
+        total=page.total,
+        page=page,
+        chart=chart(days),
+        run_types=run_types,
+    )
 
 
 async def session_page(request: Request) -> Response:
     user = await signed_in(request)
     if user is None:
         return _to_login(request)
-    found = await run_in_threadpool(_store(request).get_session, user,
-                                    request.path_params["session_id"])
+    found = await run_in_threadpool(
+        _store(request).get_session, user, request.path_params["session_id"]
+    )
     if found is None:
         raise HTTPException(404, "No such session.")
     apps = await _sidebar(request, user)
     current = next((a for a in apps if a.id == found.application_id), None)
     chain = await run_in_threadpool(_store(request).session_chain, user, found.id)
-    return render(request, "session.html", user=user, applications=apps, current=current,
-                  session=found, chain=chain if len(chain) > 1 else [])
+    return render(
+        request,
+        "session.html",
+        user=user,
+        applications=apps,
+        current=current,
+        session=found,
+        chain=chain if len(chain) > 1 else [],
+    )
 
 
-async def keys_page(request: Request, *, new_key: str | None = None,
-                    new_name: str | None = None, status: int = 200) -> Response:
+async def keys_page(
+    request: Request, *, new_key: str | None = None, new_name: str | None = None, status: int = 200
+) -> Response:
     user = await signed_in(request)
     if user is None:
         return _to_login(request)
     keys = await run_in_threadpool(_store(request).api_keys, user.name)
-    return render(request, "keys.html", status=status, user=user,
-                  applications=await _sidebar(request, user), current=None, keys=keys,
-                  new_key=new_key, new_name=new_name, section="keys")
+    return render(
+        request,
+        "keys.html",
+        status=status,
+        user=user,
+        applications=await _sidebar(request, user),
+        current=None,
+        keys=keys,
+        new_key=new_key,
+        new_name=new_name,
+        section="keys",
+    )
 
 
 async def create_key(request: Request) -> Response:

@@ -27,8 +27,7 @@ def _users() -> None:
     op.create_table(
         "api_keys",
         sa.Column("id", Guid(), primary_key=True),
-        sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
         sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("prefix", sa.String(16), nullable=False),
         sa.Column("created_at", Moment(), nullable=False),
@@ -37,8 +36,7 @@ def _users() -> None:
     op.create_table(
         "web_sessions",
         sa.Column("id", Guid(), primary_key=True),
-        sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("created_at", Moment(), nullable=False),
         sa.Column("expires_at", Moment(), nullable=False),
@@ -50,28 +48,42 @@ def _applications() -> None:
         "applications",
         sa.Column("id", Guid(), primary_key=True),
         sa.Column("name", sa.Text(), nullable=False),
-        sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
         sa.Column("repository_url", sa.Text()),
         sa.Column("created_at", Moment(), nullable=False),
     )
     # The repository is a project's identity across folder names; without one, the name.
     with_repo = sa.text("repository_url IS NOT NULL")
     without_repo = sa.text("repository_url IS NULL")
-    op.create_index("applications_by_repository", "applications", ["user_id", "repository_url"],
-                    unique=True, sqlite_where=with_repo, postgresql_where=with_repo)
-    op.create_index("applications_by_name", "applications", ["user_id", "name"],
-                    unique=True, sqlite_where=without_repo, postgresql_where=without_repo)
+    op.create_index(
+        "applications_by_repository",
+        "applications",
+        ["user_id", "repository_url"],
+        unique=True,
+        sqlite_where=with_repo,
+        postgresql_where=with_repo,
+    )
+    op.create_index(
+        "applications_by_name",
+        "applications",
+        ["user_id", "name"],
+        unique=True,
+        sqlite_where=without_repo,
+        postgresql_where=without_repo,
+    )
 
 
 def _sessions() -> None:
     op.create_table(
         "claude_sessions",
         sa.Column("id", Guid(), primary_key=True),
-        sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"),
-                  nullable=False),
-        sa.Column("application_id", Guid(),
-                  sa.ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("user_id", Guid(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "application_id",
+            Guid(),
+            sa.ForeignKey("applications.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("started_at", Moment(), nullable=False),
         sa.Column("ended_at", Moment(), nullable=False),
         sa.Column("duration_minutes", sa.Integer(), nullable=False, server_default="0"),
@@ -97,15 +109,19 @@ def _sessions() -> None:
         sa.Column("updated_at", Moment(), nullable=False),
     )
     op.create_index("claude_sessions_by_user", "claude_sessions", ["user_id", "started_at"])
-    op.create_index("claude_sessions_by_application", "claude_sessions",
-                    ["application_id", "started_at"])
+    op.create_index(
+        "claude_sessions_by_application", "claude_sessions", ["application_id", "started_at"]
+    )
     op.create_table(
         "maintenance_runs",
         sa.Column("id", Guid(), primary_key=True),
-        sa.Column("application_id", Guid(),
-                  sa.ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("session_id", Guid(),
-                  sa.ForeignKey("claude_sessions.id", ondelete="CASCADE")),
+        sa.Column(
+            "application_id",
+            Guid(),
+            sa.ForeignKey("applications.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("session_id", Guid(), sa.ForeignKey("claude_sessions.id", ondelete="CASCADE")),
         sa.Column("command_type_id", Guid()),
         sa.Column("command", sa.Text(), nullable=False),
         sa.Column("status", sa.Text(), nullable=False),
@@ -123,6 +139,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("maintenance_runs", "claude_sessions", "applications", "web_sessions",
-                  "api_keys", "users"):
+    for table in (
+        "maintenance_runs",
+        "claude_sessions",
+        "applications",
+        "web_sessions",
+        "api_keys",
+        "users",
+    ):
         op.drop_table(table)
