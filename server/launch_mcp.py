@@ -111,9 +111,25 @@ def open_private(path: Path, flags: int) -> int:
     return os.open(path, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
 
 
+def _lock(fd: int) -> None:
+    """Wait for an exclusive lock on ``fd`` (flock on POSIX, msvcrt on Windows)."""
+    if sys.platform == "win32":
+        import msvcrt
+        import time
+
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                return
+            except OSError:
+                time.sleep(0.05)
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_EX)
+
+
 def prepare(venv: Path) -> int:
     """Make the venv (under a lock so two starts don't race). Runs detached, in the data folder."""
-    import fcntl
     import subprocess
 
     make_private_dir(venv.parent)
@@ -123,7 +139,7 @@ def prepare(venv: Path) -> int:
         encoding="utf-8",
     )
     with log, os.fdopen(open_private(venv.parent / ".venv.lock", os.O_RDWR), "r+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        _lock(lock.fileno())
         if venv_ready(venv):
             return 0
         steps = [

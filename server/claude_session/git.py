@@ -23,7 +23,6 @@ clear ``GitError`` when git is used, not an ``ImportError`` when this package is
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import random
 import re
@@ -34,6 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from claude_session import locking
 from claude_session.errors import GitError, GitRefused
 from claude_session.gitread import strip_credentials
 from claude_session.paths import real_path
@@ -616,14 +616,13 @@ def _flock(fd: int, wait: float) -> bool:
     deadline = time.monotonic() + wait
     while True:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
+            if locking.try_lock(fd):
+                return True
         except OSError:
             return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
 
 
 # --------------------------------------------------------------------------- messages

@@ -11,7 +11,6 @@ Only the read side is ours: streams, stdout and the protocol stay the SDK's ``st
 
 from __future__ import annotations
 
-import fcntl
 import io
 import json
 import logging
@@ -96,7 +95,7 @@ def _claim_stdin() -> tuple[IO[bytes], Callable[[], None]]:
     """Read the client from a private copy of fd 0 and point fd 0 at the null device, so that no
     child process (git, ...) reads the protocol: what the SDK's own reader does."""
     try:
-        private = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 3)
+        private = os.dup(0)  # not inherited by children (PEP 446)
     except OSError:
         return sys.stdin.buffer, lambda: None
     try:

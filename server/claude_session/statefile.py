@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import stat
@@ -21,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from claude_session import locking
 from claude_session.errors import StateError
 from claude_session.flow import WarningSink
 from claude_session.paths import FILE_MODE, ensure_dir
@@ -114,7 +114,7 @@ def open_private(path: Path, flags: int) -> int:
             continue
         info = os.fstat(fd)
         if stat.S_ISREG(info.st_mode):
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+            locking.set_blocking(fd)
             if info.st_mode & 0o777 != FILE_MODE:
                 with contextlib.suppress(OSError):
                     os.fchmod(fd, FILE_MODE)
@@ -151,16 +151,14 @@ def file_lock(path: Path, *, timeout: float = 10.0) -> Iterator[None]:
     try:
         deadline = time.monotonic() + timeout
         while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if locking.try_lock(fd):
                 break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise StateError(
-                        f"{path} is locked by another claude-session process for more than "
-                        f"{timeout:.0f} s. If no other session is running, delete {lock_path}."
-                    ) from None
-                time.sleep(0.005)
+            if time.monotonic() >= deadline:
+                raise StateError(
+                    f"{path} is locked by another claude-session process for more than "
+                    f"{timeout:.0f} s. If no other session is running, delete {lock_path}."
+                )
+            time.sleep(0.005)
         yield
     finally:
         os.close(fd)  # closing releases the flock

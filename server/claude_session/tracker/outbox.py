@@ -36,7 +36,6 @@ operation cost about 4 ms when each opened its own.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import sqlite3
@@ -46,6 +45,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from claude_session import locking
 from claude_session.errors import StateError
 from claude_session.models import SessionRecord
 from claude_session.paths import FILE_MODE, ensure_dir
@@ -551,9 +551,7 @@ def drain_lock(outbox_path: Path) -> Iterator[bool]:
             f"Cannot create {lock_path} ({exc.strerror}); check that the folder is writable."
         ) from exc
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not locking.try_lock(fd):
             yield False
             return
         yield True

@@ -29,13 +29,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from claude_session import locking
 from claude_session.errors import ClaudeSessionError, ConfigError
 from claude_session.paths import FILE_MODE, ensure_dir
-
-try:
-    import fcntl
-except ImportError:  # Windows: SQLite's BEGIN IMMEDIATE alone serializes migrations
-    fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -259,14 +255,14 @@ def migrate(engine: Engine) -> str | None:
 @contextlib.contextmanager
 def _file_lock(database: Path | None) -> Iterator[None]:
     """An exclusive lock on ``DATABASE.migrate-lock`` while migrating (no-op without a file)."""
-    if database is None or fcntl is None:
+    if database is None:
         yield
         return
     fd = os.open(
         database.with_name(database.name + ".migrate-lock"), os.O_RDWR | os.O_CREAT, FILE_MODE
     )
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        locking.lock(fd)
         yield
     finally:
         os.close(fd)  # closing releases the lock
