@@ -545,7 +545,7 @@ class Core(Upkeep):
                 item_title, prompt = self._create_handoff(
                     project, sid, state, path, kind=mode, end_mode=mode
                 )
-            commits, files = self._session_git(project, entry)
+            commits, files = ctx.commits, ctx.files_changed  # measured once (push adds none)
             record = build_record(
                 entry,
                 application=project.name,
