@@ -4,7 +4,6 @@ into the item, start importing it once; and every 1Password failure leaving noth
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 from collections.abc import Callable, Iterator
@@ -57,7 +56,7 @@ def fake() -> FakeOnePassword:
 
 @pytest.fixture
 def settings(isolated_home: Path) -> Settings:
-    return dataclasses.replace(Settings.from_env(), op_token=VALID_TOKEN)
+    return Settings.from_env().replace(op_token=VALID_TOKEN)
 
 
 @pytest.fixture
@@ -310,7 +309,7 @@ def test_bad_token_handoff_waits_for_a_good_token_then_sync_creates_it(
     use: str,
     phrase: str,
 ) -> None:
-    bad = dataclasses.replace(settings, op_token=use)
+    bad = settings.replace(op_token=use)
     with opened(core, bad) as c:
         ended = end_with_handoff(c, repo)
     warning = next(w for w in ended.warnings if "ClaudeSync item" in w)  # type: ignore[attr-defined]
@@ -325,7 +324,7 @@ def test_bad_token_handoff_waits_for_a_good_token_then_sync_creates_it(
 def test_missing_vault_handoff_waits_and_the_message_names_the_vault(
     repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
 ) -> None:
-    elsewhere = dataclasses.replace(settings, vault_name="Team Sync")
+    elsewhere = settings.replace(vault_name="Team Sync")
     with opened(core, elsewhere) as c:
         ended = end_with_handoff(c, repo)
     warning = next(w for w in ended.warnings if "ClaudeSync item" in w)  # type: ignore[attr-defined]
@@ -339,7 +338,7 @@ def test_missing_vault_handoff_waits_and_the_message_names_the_vault(
 def test_desktop_app_missing_handoff_waits(
     repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
 ) -> None:
-    desktop = dataclasses.replace(settings, op_token=None, op_account="Acme")
+    desktop = settings.replace(op_token=None, op_account="Acme")
     with opened(core, desktop) as c:
         ended = end_with_handoff(c, repo)
         status = c.status(repo)

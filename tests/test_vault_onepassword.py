@@ -5,7 +5,6 @@ do and never shows the token."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import sys
 import time
 import traceback
@@ -775,4 +774,4 @@ def test_check_signs_in_and_finds_the_vault(settings: Settings, fake: FakeOnePas
     assert fake.count("authenticate", "vaults.list") == 2
     fake.network_down()
     with pytest.raises(VaultUnavailable, match="cannot be reached"):
-        op_vault(dataclasses.replace(settings, vault_name="Other"), fake).check()
+        op_vault(settings.replace(vault_name="Other"), fake).check()

@@ -92,6 +92,15 @@ class Settings:
         for i, name in enumerate(self.__slots__):
             object.__setattr__(self, name, values[i])
 
+    def replace(self, **changes: object) -> Settings:
+        """A copy with ``changes`` (the settings themselves are read-only)."""
+        values: dict[str, object] = {name: getattr(self, name) for name in self.__slots__}
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise TypeError(f"Settings has no {', '.join(sorted(unknown))}")
+        values.update(changes)
+        return Settings(**values)  # type: ignore[arg-type]
+
     def _values(self) -> tuple[object, ...]:
         return tuple(getattr(self, name) for name in self.__slots__)
 
