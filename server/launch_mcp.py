@@ -112,20 +112,13 @@ def open_private(path: Path, flags: int) -> int:
 
 
 def _lock(fd: int) -> None:
-    """Wait for an exclusive lock on ``fd`` (flock on POSIX, msvcrt on Windows)."""
-    if sys.platform == "win32":
-        import msvcrt
-        import time
+    """Wait for an exclusive lock on ``fd``: the package's own lock interface (standard library
+    only, importable before the venv exists)."""
+    if str(SERVER) not in sys.path:
+        sys.path.insert(0, str(SERVER))
+    from claude_session import locking
 
-        while True:
-            try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-                return
-            except OSError:
-                time.sleep(0.05)
-    import fcntl
-
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    locking.lock(fd)
 
 
 def prepare(venv: Path) -> int:

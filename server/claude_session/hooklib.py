@@ -65,6 +65,7 @@ class HookContext:
         self.project = project_name(self.root)
         sid = data.get("session_id") or self.settings.session_id
         self.session_id = str(sid) if sid else None
+        self._read: dict[str, Any] = {}  # state files read once per hook
 
     @property
     def key(self) -> str:
@@ -73,6 +74,21 @@ class HookContext:
     def transcript_path(self) -> str | None:
         path = self.data.get("transcript_path")
         return path if isinstance(path, str) and path else None
+
+    def pause_entry(self) -> dict[str, Any] | None:
+        """This project's pause entry, read once per hook (the model's note and the person's
+        line both need it)."""
+        if "pause" not in self._read:
+            self._read["pause"] = pausestate.get(self.paths, self.key)
+        entry: dict[str, Any] | None = self._read["pause"]
+        return entry
+
+    def waiting_answer(self) -> str | None:
+        """The ClaudeSync item whose claude.ai answer waits, from the cache, read once."""
+        if "answer" not in self._read:
+            self._read["answer"] = handoffcache.waiting(self.paths, self.key)
+        title: str | None = self._read["answer"]
+        return title
 
 
 def touch_session(
@@ -101,7 +117,7 @@ def touch_session(
 
 
 def pause_note(hc: HookContext) -> str | None:
-    entry = pausestate.get(hc.paths, hc.key)
+    entry = hc.pause_entry()
     if entry is None:
         return None
     when = ago(parse_time(entry.get("paused_at")))
@@ -135,7 +151,7 @@ def pause_note(hc: HookContext) -> str | None:
 
 
 def handoff_note(hc: HookContext) -> str | None:
-    title = handoffcache.waiting(hc.paths, hc.key)
+    title = hc.waiting_answer()
     if title is None:
         return None
     return (
@@ -167,7 +183,7 @@ def person_note(hc: HookContext, *, finalized: list[str], counts: dict[str, int]
     from claude_session import standing
 
     items: list[str] = []
-    pause = standing.open_pause(pausestate.get(hc.paths, hc.key))
+    pause = standing.open_pause(hc.pause_entry())
     if pause is not None:
         summary = standing.first_line(pause.get("summary"), 60)
         items.append(
@@ -176,7 +192,7 @@ def person_note(hc: HookContext, *, finalized: list[str], counts: dict[str, int]
             + (f' ("{summary}")' if summary else "")
             + f"; {hc.settings.command('resume')} picks it up"
         )
-    title = handoffcache.waiting(hc.paths, hc.key)
+    title = hc.waiting_answer()
     if title is not None:
         items.append(
             f'claude.ai\'s answer waits in "{standing.clean(title, 50)}"; '
@@ -287,7 +303,7 @@ def _last_save(hc: HookContext) -> datetime | None:
     committed = gitread.last_commit_time(hc.root)
     if committed is not None:
         times.append(datetime.fromtimestamp(committed, timezone.utc))
-    entry = pausestate.get(hc.paths, hc.key)
+    entry = hc.pause_entry()
     if entry:
         when = parse_time(entry.get("paused_at"))
         if when:

@@ -164,14 +164,20 @@ def file_lock(path: Path, *, timeout: float = 10.0) -> Iterator[None]:
         os.close(fd)  # closing releases the flock
 
 
-def move_aside(path: Path, reason: str) -> str:
-    """Move an unreadable file out of the way and return the warning for the user."""
+def _aside_name(path: Path) -> Path:
+    """A free ``NAME.corrupt-<UTC time>[-N]`` beside ``path``."""
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
     n = 1
     while target.exists():
         n += 1
         target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    return target
+
+
+def move_aside(path: Path, reason: str) -> str:
+    """Move an unreadable file out of the way and return the warning for the user."""
+    target = _aside_name(path)
     try:
         os.replace(path, target)
     except FileNotFoundError:
@@ -208,12 +214,7 @@ def copy_aside(path: Path, reason: str) -> str:
                 target = sibling
                 break
     else:
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-        target = path.with_name(f"{path.name}.corrupt-{stamp}")
-        n = 1
-        while target.exists():
-            n += 1
-            target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        target = _aside_name(path)
         atomic_write(target, content)
     msg = (
         f"{path}: {reason}; every readable entry was kept, and the file as it was is in "
