@@ -282,6 +282,51 @@ def test_hooks_import_no_heavy_library(event: str, repo: Path, tmp_path: Path) -
     assert heavy == []
 
 
+#: standard-library modules that cost the SessionStart hook milliseconds at every start and that
+#: its path does not need (bench/bench_claude_code.py measures the hook against a bare start)
+SLOW_TO_IMPORT = (
+    "typing",
+    "dataclasses",
+    "inspect",
+    "ast",
+    "subprocess",
+    "threading",
+    "logging",
+    "tempfile",
+    "hashlib",
+    "asyncio",
+)
+
+
+def test_session_start_with_a_pause_imports_only_what_its_path_needs(
+    repo: Path, isolated_home: Path
+) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "claude_session", "pause", "--summary", "lunch"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(HOOKS.parent / "server")},
+    )
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", "-X", "importtime", str(HOOKS / "session_start.py")],
+        input=json.dumps(payload("SessionStart", repo, source="startup")),
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        timeout=30,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "paused" in proc.stdout
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "claude_session.hooklib" in imported
+    assert sorted(imported & set(SLOW_TO_IMPORT)) == []
+
+
 def test_hook_reports_its_own_failure_as_a_warning(repo: Path, isolated_home: Path) -> None:
     # the ledger folder is a file: the hook cannot write, must still exit 0 and say so
     (isolated_home / "claude-session").mkdir()

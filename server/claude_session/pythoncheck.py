@@ -9,7 +9,8 @@ no ``from __future__ import annotations``, and annotations only as strings.
 import json
 import os
 import sys
-from typing import TYPE_CHECKING
+
+TYPE_CHECKING = False  # typing itself costs the hooks milliseconds at every start
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -22,9 +22,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 VERSION = 1
 DEFAULT_VAULT = "ClaudeSync"
@@ -52,16 +54,59 @@ def routine_file(home: Path) -> Path:
     return home / "routines" / "handoff.json"
 
 
-@dataclass(frozen=True)
 class Routine:
-    """The hand-off routine in force: the file's values over the defaults."""
+    """The hand-off routine in force: the file's values over the defaults (immutable; a plain
+    class, not a dataclass: the hooks read it at every start and skip importing dataclasses)."""
 
-    vault: str = DEFAULT_VAULT
-    item_title: str = DEFAULT_TITLE
-    vault_end_modes: tuple[str, ...] = DEFAULT_VAULT_END_MODES
-    transfer_prompt_template: str | None = None  # None: the built-in transfer prompt
-    source: Path | None = None  # the file read, if any
-    problems: tuple[str, ...] = field(default=())
+    __slots__ = (
+        "vault",
+        "item_title",
+        "vault_end_modes",
+        "transfer_prompt_template",
+        "source",
+        "problems",
+    )
+    vault: str
+    item_title: str
+    vault_end_modes: tuple[str, ...]
+    transfer_prompt_template: str | None  # None: the built-in transfer prompt
+    source: Path | None  # the file read, if any
+    problems: tuple[str, ...]
+
+    def __init__(
+        self,
+        vault: str = DEFAULT_VAULT,
+        item_title: str = DEFAULT_TITLE,
+        vault_end_modes: tuple[str, ...] = DEFAULT_VAULT_END_MODES,
+        transfer_prompt_template: str | None = None,
+        source: Path | None = None,
+        problems: tuple[str, ...] = (),
+    ) -> None:
+        for name, value in (
+            ("vault", vault),
+            ("item_title", item_title),
+            ("vault_end_modes", vault_end_modes),
+            ("transfer_prompt_template", transfer_prompt_template),
+            ("source", source),
+            ("problems", problems),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Routine is immutable: {name} cannot be set")
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Routine) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"Routine({inner})"
 
     def writes_vault(self, end_mode: str) -> bool:
         """Whether ``end --mode end_mode`` stores the context in the ClaudeSync vault."""

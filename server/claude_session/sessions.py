@@ -19,15 +19,16 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from claude_session import digest, gitread, ledger, pausestate
+from claude_session import gitread, ledger, pausestate
 from claude_session.clock import new_id, now, now_iso, parse_time
-from claude_session.digest import Digest
 from claude_session.paths import Paths, project_name
 from claude_session.statefile import atomic_write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from claude_session.digest import Digest
 else:
     Any = object  # annotations and aliases only: the hooks never import typing
 
@@ -186,6 +187,8 @@ def transcript_usage(
 
 def session_digest(entry: Entry, *, in_git: bool = True) -> Digest:
     """The model-free digest of a session from its transcript and git."""
+    from claude_session import digest  # only when a session is finalized: not at every start
+
     root = Path(str(entry["project_root"]))
     return digest.build(
         entry.get("transcript_path"),

@@ -16,9 +16,12 @@ import re
 import stat
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from claude_session.paths import Paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: ``reminders.DEFAULTS`` (that module imports the locking state files, which a status line
 #: never needs; a test keeps the two equal)
