@@ -76,6 +76,14 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="cs-bench-history-") as tmp:
         os.environ["CLAUDE_CONFIG_DIR"] = str(Path(tmp) / "home")
+        # the flows commit: an identity even where git has none configured (a fresh machine)
+        for variable, value in (
+            ("GIT_AUTHOR_NAME", "bench"),
+            ("GIT_AUTHOR_EMAIL", "bench@example.invalid"),
+            ("GIT_COMMITTER_NAME", "bench"),
+            ("GIT_COMMITTER_EMAIL", "bench@example.invalid"),
+        ):
+            os.environ.setdefault(variable, value)
         rows = []
         for size in sizes:
             t0 = time.perf_counter()

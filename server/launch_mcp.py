@@ -158,6 +158,14 @@ def prepare(venv: Path) -> int:
                 log.write("failed\n")
                 return 1
         (venv / ".claude-session-stamp").write_text(stamp())
+        # the server's answers made now, as the server will run: the first session's tools are
+        # then offered at once (a first start that gave up waiting never made them)
+        from claude_session import mcp_front
+
+        python = str(venv_python(venv))
+        command = [python, "-I", str(SERVER / "claude_session" / "__main__.py"), "mcp"]
+        for problem in mcp_front.warm(command, cwd=venv.parent):
+            log.write(f"MCP answers not prepared: {problem}\n")
     return 0
 
 

@@ -65,6 +65,9 @@ def test_classic_install_then_uninstall_leaves_user_settings_as_they_were(
         installed["hooks"]
     )
     assert result["mcp"].startswith("registered"), result
+    assert result["warnings"] == [], result
+    answers = json.loads((isolated_home / "claude-session" / "mcp-answers.json").read_text())
+    assert all(len(v["tools/list"]["tools"]) == 8 for v in answers["versions"].values())
     listed = subprocess.run(
         [str(claude_on_path / "claude"), "mcp", "list"],
         capture_output=True,
@@ -140,6 +143,10 @@ def test_plugin_install_without_claude_leaves_a_ready_plugin_and_says_how_to_use
     )
     mcp = json.loads((plugin / ".mcp.json").read_text())["mcpServers"]["session"]
     assert mcp["command"] == sys.executable and mcp["args"][-1] == "mcp"
+    # the server's start-up answers are ready before its first start (mcp_front.warm)
+    answers = json.loads((isolated_home / "claude-session" / "mcp-answers.json").read_text())
+    assert "2025-11-25" in answers["versions"]
+    assert len(answers["versions"]["2025-11-25"]["tools/list"]["tools"]) == 8
     # the hooks run this package by absolute path, standard library only, and answer
     hooks = json.loads((plugin / "hooks" / "hooks.json").read_text())["hooks"]
     command = hooks["SessionStart"][0]["hooks"][0]["command"]

@@ -159,3 +159,36 @@ def test_a_broken_cache_file_costs_only_time(repo: Path, isolated_home: Path) ->
     lines, _ = serve(repo, session())
     assert [json.loads(line)["id"] for line in lines] == IDS
     assert json.loads(path.read_text())["versions"][VERSION]["tools/list"]["tools"]
+
+
+def test_warm_makes_the_first_start_answer_from_the_cache(
+    repo: Path, isolated_home: Path, tmp_path: Path
+) -> None:
+    from claude_session import mcp_front
+
+    # as `install` does: the server run as the plugin runs it, once per protocol version, in
+    # parallel (each server keeps the versions the others wrote)
+    problems = mcp_front.warm([sys.executable, "-I", str(LAUNCHER)], cwd=tmp_path)
+    assert problems == []
+    path = cache_file(isolated_home)
+    versions = json.loads(path.read_text())["versions"]
+    assert set(versions) == set(mcp_front.handshake_versions())
+    for answers in versions.values():
+        assert set(answers) == set(mcp_front.CACHED_METHODS)
+        assert len(answers["tools/list"]["tools"]) == 8
+    # the very first session is answered by the front, from what warm made
+    cache = json.loads(path.read_text())
+    cache["versions"][VERSION]["tools/list"] = {"tools": [{"name": "from-the-cache"}]}
+    path.write_text(json.dumps(cache))
+    lines, _ = serve(repo, session())
+    assert json.loads(lines[1])["result"]["tools"] == [{"name": "from-the-cache"}]
+
+
+def test_warm_reports_a_server_that_does_not_answer(tmp_path: Path) -> None:
+    from claude_session import mcp_front
+
+    silent = [sys.executable, "-c", "import sys, time; sys.stdin.read(); time.sleep(30)"]
+    problems = mcp_front.warm(silent, cwd=tmp_path, versions=("2025-11-25",), timeout=2)
+    assert len(problems) == 1 and "2025-11-25" in problems[0], problems
+    missing = mcp_front.warm([str(tmp_path / "no-such-python")], cwd=tmp_path)
+    assert missing and all("did not start" in p for p in missing)

@@ -25,6 +25,9 @@ class Flow:
         self.warnings: list[str] = [] if warnings is None else warnings
         self.redacted: Counter[str] = Counter() if redacted is None else redacted
         self.done: set[str] = set()
+        #: what one call reads more than once and cannot change under it (a repository's
+        #: origin URL): asked once per call; a throwaway flow (outside any call) keeps nothing
+        self.memo: dict[tuple[str, str], object] = {}
 
     def first_time(self, step: str) -> bool:
         """True the first time a flow asks for ``step`` (a step done once per command)."""

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from claude_session import locking
+from claude_session import gitread, locking
 from claude_session.errors import GitError, GitRefused
 from claude_session.gitread import strip_credentials
 from claude_session.paths import real_path
@@ -370,7 +370,9 @@ class Repository:
 
     def origin_url(self) -> str | None:
         """The URL of ``origin`` with credentials stripped; None without one."""
-        return strip_credentials(self._config("remote.origin.url"))
+        return strip_credentials(
+            gitread.raw_origin_url(self.root, lambda: self._config("remote.origin.url"))
+        )
 
     def operation_in_progress(self) -> str | None:
         """merge, rebase, am, cherry-pick, revert or bisect when one is under way, else None."""
@@ -420,13 +422,16 @@ class Repository:
         parts = [WIP_PREFIX + (subject or "work in progress"), body, WIP_TRAILER]
         return self._commit_all("\n\n".join(part for part in parts if part) + "\n")
 
-    def commit(self, message: str) -> str | None:
-        """Commit all changes (git add -A) with ``message``; None when there is nothing to."""
+    def commit(self, message: str, *, changed: bool = False) -> str | None:
+        """Commit all changes (git add -A) with ``message``; None when there is nothing to.
+        ``changed``: the caller's status of this tree showed changes just now, so the check
+        for something staged (a git process) is skipped; git still says when nothing was."""
         self._refuse_during_operation("commit")
         subject, body = _split_message(message)
         if not subject:
             raise GitError("A commit needs a message: say what the work did.")
-        return self._commit_all("\n\n".join(part for part in (subject, body) if part) + "\n")
+        text = "\n\n".join(part for part in (subject, body) if part) + "\n"
+        return self._commit_all(text, changed=changed)
 
     def _refuse_during_operation(self, what: str) -> None:
         operation = self.operation_in_progress()
@@ -461,13 +466,15 @@ class Repository:
             if fd is not None:
                 os.close(fd)  # closing lets go of the flock
 
-    def _commit_all(self, message: str) -> str | None:
+    def _commit_all(self, message: str, *, changed: bool = False) -> str | None:
         with self._commit_turn():
-            return self._commit_all_now(message)
+            return self._commit_all_now(message, changed=changed)
 
-    def _commit_all_now(self, message: str) -> str | None:
+    def _commit_all_now(self, message: str, *, changed: bool = False) -> str | None:
         self._write("add", "-A")  # -A follows .gitignore: ignored files are never staged
-        if not self._staged():
+        # status listed changes: after add -A they are staged (status shows no ignored file);
+        # otherwise ask, so that the user's commit hooks never run for nothing
+        if not changed and not self._staged():
             return None
         # No --no-verify: the user's hooks run; their stderr reaches the user via GitError.
         # --cleanup=whitespace keeps lines that start with '#'.
@@ -479,7 +486,8 @@ class Repository:
                 # same moment) committed the shared index, with what we staged, in between.
                 return None
             raise _command_error("commit", args, status, err, self.root)
-        return self.head()
+        found = gitread.git_head(self.root)  # the new commit, read from .git (no process)
+        return found[2] if found is not None and found[2] else self.head()
 
     def _staged(self) -> bool:
         return self._exec("diff", "--cached", "--quiet")[0] != 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -270,8 +271,26 @@ def last_commit_time(root: Path) -> int | None:
 
 
 def origin_url(root: Path) -> str | None:
+    """``origin``'s URL without credentials; asked of git once per call (``flow.memo``)."""
+    return strip_credentials(raw_origin_url(root, lambda: _config_origin(root)))
+
+
+def raw_origin_url(root: Path, ask: Callable[[], str | None]) -> str | None:
+    """``remote.origin.url`` of the repository at ``root`` as ``ask`` reads it, remembered for
+    the rest of the calling flow (an ``end`` asks three times)."""
+    from claude_session import flow
+
+    memo = flow.current().memo
+    key = ("remote.origin.url", str(root))
+    if key not in memo:
+        memo[key] = ask()
+    value = memo[key]
+    return value if isinstance(value, str) else None
+
+
+def _config_origin(root: Path) -> str | None:
     out = git_lines(root, "config", "--get", "remote.origin.url")
-    return strip_credentials(out[0].strip()) if out else None
+    return (out[0].strip() or None) if out else None
 
 
 # --------------------------------------------------------------------------- URLs

@@ -35,7 +35,7 @@ from typing import Any
 
 from claude_session import routines
 from claude_session.errors import ClaudeSessionError, ConfigError, StateError
-from claude_session.paths import Paths
+from claude_session.paths import Paths, ensure_dir
 from claude_session.statefile import atomic_write, file_lock
 
 PLUGIN_TOOL_PREFIX = "mcp__plugin_session_session__"
@@ -234,6 +234,7 @@ class Installer:
             mcp = self._register_mcp(manifest, notes)
             routine = self._install_routine(manifest)
             self._save_manifest(manifest)
+        notes += self.warm_answers()
         return {
             "mode": "classic",
             "commands": files,
@@ -463,6 +464,7 @@ class Installer:
     def install_plugin(self) -> dict[str, Any]:
         with file_lock(self.paths.install_manifest):
             folder = self.write_plugin()
+            warnings = self.warm_answers()  # also for a plugin used with --plugin-dir
             # an earlier install (another path, another interpreter, the checkout) goes first:
             # Claude Code keeps its own copy of an installed plugin
             _run_claude("plugin", "uninstall", PLUGIN)
@@ -483,7 +485,22 @@ class Installer:
             "marketplace": str(folder),
             "plugin": PLUGIN,
             "runs": entry_command()[0],
+            "warnings": warnings,
         }
+
+    def warm_answers(self) -> list[str]:
+        """The MCP server's answers to a connecting client, made now so that the first session
+        offers its tools at once (``mcp_front.warm``); a note when they could not be made."""
+        from claude_session import mcp_front
+
+        problems = mcp_front.warm(entry_command("mcp"), cwd=ensure_dir(self.paths.data))
+        if not problems:
+            return []
+        return [
+            "The MCP server's start-up answers were not prepared ("
+            + "; ".join(problems)
+            + "): the first session may lack its tools in its first turn; later ones won't."
+        ]
 
     def uninstall_plugin(self) -> dict[str, Any]:
         with file_lock(self.paths.install_manifest):

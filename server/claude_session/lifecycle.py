@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claude_session import context as ctxmod
-from claude_session import flow, git, gitread, handoffcache, pausestate, reminders
+from claude_session import flow, git, handoffcache, pausestate, reminders
 from claude_session.errors import (
     MISMATCH_CHOICES,
     ClaudeSessionError,
@@ -513,7 +513,8 @@ class Core(Upkeep):
             kind = "handoff" if mode == "handoff" else "end"
             commit_sha = None
             if project.in_git:
-                if gitread.dirty_files(project.root):  # a commit will be made: check its message
+                changed = bool(state and (state.dirty_files or state.untracked_files))
+                if changed:  # a commit will be made: check its message first
                     refuse_secret_in_commit(
                         commit_text,
                         allow=allow_secret,
@@ -524,7 +525,7 @@ class Core(Upkeep):
                             "line; give --message to choose another)"
                         ),
                     )
-                commit_sha = self._end_commit(project, commit_text)
+                commit_sha = self._end_commit(project, commit_text, changed=changed)
                 state = self._state(project)
             ctx = self._base_context(
                 project,
@@ -596,7 +597,7 @@ class Core(Upkeep):
                 redacted=self._redacted,
             )
 
-    def _end_commit(self, project: Project, text: str) -> str | None:
+    def _end_commit(self, project: Project, text: str, *, changed: bool) -> str | None:
         with git.Repository(project.root) as repo:
             if repo.operation_in_progress():
                 self._warn(
@@ -604,7 +605,7 @@ class Core(Upkeep):
                     f"or abort it, then commit by hand."
                 )
                 return None
-            return repo.commit(text or "End of Claude Code session")
+            return repo.commit(text or "End of Claude Code session", changed=changed)
 
     def _end_push(self, project: Project, push: bool) -> tuple[bool, str | None]:
         if not project.in_git:

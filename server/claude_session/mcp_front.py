@@ -17,8 +17,9 @@ front reads stdin from the first moment, while the SDK is imported in the main t
   difference rewrites the cache for the next start and is logged);
 - the front answers only until the SDK takes over stdout (``handover``), never after.
 
-Without a valid cache (the first start, an upgrade) the SDK answers everything and the cache is
-written from its answers.
+Without a valid cache the SDK answers everything and the cache is written from its answers.
+``install`` makes the cache before the first start (:func:`warm`); after an upgrade without
+``install``, the first start is the one that makes it.
 """
 
 from __future__ import annotations
@@ -121,14 +122,18 @@ class Front:
         threading.Thread(target=self._save, args=(self.cache,), name="mcp-front-cache").start()
 
     def _save(self, versions: dict[str, dict[str, Any]]) -> None:
-        from claude_session.statefile import atomic_write
+        """Write the cache, keeping the protocol versions other servers of the same code wrote
+        meanwhile (two clients of different versions, or :func:`warm`'s parallel servers)."""
+        from claude_session.statefile import atomic_write, file_lock
 
         with self._save_lock:
             if versions is not self.cache:
                 return  # a newer cache is being written by another thread
-            text = json.dumps({"key": self.key, "versions": versions})
             try:
-                atomic_write(self.cache_file, text)
+                with file_lock(self.cache_file, timeout=5.0):
+                    merged = {**self._load(), **versions}
+                    text = json.dumps({"key": self.key, "versions": merged})
+                    atomic_write(self.cache_file, text)
             except Exception as exc:  # noqa: BLE001 - a cache not written only costs time
                 log.warning("MCP answer cache not written: %s", exc)
 
@@ -231,6 +236,107 @@ class Front:
                 if "initialize" in self.cache[version]:
                     self._save_soon()
         return not answered
+
+
+def _handshake(version: str) -> bytes:
+    """What a client sends on connecting: ``initialize`` at ``version``, then every cached list."""
+    messages: list[dict[str, Any]] = [
+        {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": version,
+                "capabilities": {},
+                "clientInfo": {"name": "claude-session-warm", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+    ]
+    for ident, method in enumerate(LISTS, start=1):
+        messages.append({"jsonrpc": "2.0", "id": ident, "method": method})
+    return b"".join(json.dumps(m).encode() + b"\n" for m in messages)
+
+
+def handshake_versions() -> tuple[str, ...]:
+    """The protocol versions a client may ask for in ``initialize`` (the SDK's own list)."""
+    try:
+        from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+    except ImportError:  # an SDK without the registry: the versions Claude Code has asked for
+        return ("2025-06-18", "2025-11-25")
+    return tuple(HANDSHAKE_PROTOCOL_VERSIONS)
+
+
+def warm(
+    command: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    versions: tuple[str, ...] | None = None,
+    timeout: float = 60.0,
+) -> list[str]:
+    """Make the answer cache before the first start (``install`` calls this): the server, run as
+    Claude Code will run it (``command``), is asked what a client asks on connecting, once per
+    protocol version, in parallel; its own front writes each answer into the cache. Without
+    this the first session after an install waits for the SDK before its tools are offered,
+    and a busy machine makes it miss ``claude -p``'s first request. Returns a problem per
+    version that could not be warmed (never raises: a cold cache costs only time)."""
+    import subprocess
+
+    problems: list[str] = []
+    threads = []
+    for version in versions or handshake_versions():
+        try:
+            proc = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                cwd=cwd,
+                env=env,
+            )
+        except OSError as exc:
+            problems.append(f"{version}: the MCP server did not start: {exc}")
+            continue
+        thread = threading.Thread(
+            target=_warm_one, args=(proc, version, timeout, problems), daemon=True
+        )
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    return problems
+
+
+def _warm_one(proc: Any, version: str, timeout: float, problems: list[str]) -> None:
+    """One server: the handshake in, the answers read until every one came; then end of input
+    (the server stops, finishing its cache write first)."""
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    wanted = set(range(len(LISTS) + 1))
+    try:
+        proc.stdin.write(_handshake(version))
+        proc.stdin.flush()
+        for line in proc.stdout:
+            try:
+                reply = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(reply, dict) and ("result" in reply or "error" in reply):
+                wanted.discard(reply.get("id"))
+                if "error" in reply and reply.get("id") in (0, 1):
+                    problems.append(f"{version}: {reply['error']}")
+            if not wanted:
+                break
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+        proc.wait()
+        timer.cancel()
+    if wanted & {0, 1}:
+        problems.append(f"{version}: the server did not answer initialize and tools/list")
 
 
 def serve() -> None:
