@@ -11,6 +11,7 @@ first session does (bytecode written, the MCP server's answer cache made).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -42,6 +43,8 @@ TOOLS = {
 #: the harness's settings that make `claude -p` wait for MCP servers: removed here
 WAITING = ("MCP_CONNECTION_NONBLOCKING", "MCP_CONNECT_TIMEOUT_MS", "MCP_TIMEOUT")
 RUNS = int(os.environ.get("CLAUDE_SESSION_BUSY_RUNS", "3"))
+#: fresh installs, each followed by its first session (an install takes most of the time)
+INSTALL_RUNS = int(os.environ.get("CLAUDE_SESSION_INSTALL_RUNS", "2"))
 
 
 @pytest.fixture
@@ -89,4 +92,48 @@ def test_tools_are_in_the_first_request_while_another_process_keeps_a_cpu_busy(
     for run in range(RUNS):
         offered, done = first_request_tools(repo, config, home, default_mcp_timing=True)
         assert busy_cpu.poll() is None, "the busy loop stopped"
+        assert offered == TOOLS, f"run {run + 1}: offered {sorted(offered)}\n{mcp_logs(home)}"
+
+
+def test_the_first_session_after_install_offers_the_tools_while_a_cpu_is_busy(
+    tmp_path: Path, claude_bin: Path, busy_cpu: subprocess.Popen[bytes]
+) -> None:
+    """`claude-session install` makes the server's start-up answers (``mcp_front.warm``), so the
+    very first session after it, with no earlier start to have made them, offers the tools in
+    its first request. Each run is a fresh install into a fresh Claude Code config."""
+    repo = make_repo(tmp_path / "proj")
+    for run in range(INSTALL_RUNS):
+        config, home = tmp_path / f"config-{run}", tmp_path / f"home-{run}"
+        env = claude_env(config_dir=config, home=home, base_url="http://127.0.0.1:9")
+        env["PATH"] = f"{claude_bin.parent}{os.pathsep}{env.get('PATH', '')}"
+        env["PYTHONPATH"] = str(ROOT / "server")
+        installed = subprocess.run(
+            [sys.executable, "-m", "claude_session.cli", "install", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert installed.returncode == 0, installed.stdout + installed.stderr
+        assert json.loads(installed.stdout)["warnings"] == []
+        assert (config / "claude-session" / "mcp-answers.json").is_file()
+        with FakeAnthropic([text("ok")]) as api:
+            env = claude_env(config_dir=config, home=home, base_url=api.base_url)
+            for name in WAITING:
+                env.pop(name, None)
+            done = subprocess.run(
+                claude_command("hello", allowed_tools=[f"{TOOL}*"]),
+                cwd=repo,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            turns = api.turn_requests
+        assert turns, f"no model request: {done.stdout[-500:]} {done.stderr[-500:]}"
+        assert busy_cpu.poll() is None, "the busy loop stopped"
+        offered = {n[len(TOOL) :] for n in tool_names(turns[0]) if n.startswith(TOOL)}
         assert offered == TOOLS, f"run {run + 1}: offered {sorted(offered)}\n{mcp_logs(home)}"
