@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_git import build  # noqa: E402
+from figures import figure  # noqa: E402
 
 BENCH = Path(tempfile.gettempdir()) / "claude-session-bench"
 
@@ -371,6 +372,16 @@ def main() -> int:
         print(f"  {hook.name}")
         print(f"    {hook.versus(bare)}")
         print(f"    {hook.versus(same)}")
+        where = hook.name[hook.name.index("(") :]
+        figure(
+            f"SessionStart hook {where}",
+            hook.median / bare.median,
+            "x",
+            goal=3.0,
+            peer=bare.name,
+            peer_value=bare.median,
+            issue=17,
+        )
     mcp_runs = 3 if args.quick else 11
     found = mcp_bench(repo, env, mcp_runs)
     ours = found.pop("ours")
@@ -388,6 +399,17 @@ def main() -> int:
         ratios = " / ".join(
             f"{o.median / t.median:4.2f}x" for o, t in zip(ours, theirs, strict=True)
         )
+        steps = ("initialize", "tools/list", "first tools/call")
+        for step, goal, o, t in zip(steps, (0.75, 1.0, None), ours, theirs, strict=True):
+            figure(
+                f"MCP spawn to {step} vs {name}",
+                o.median / t.median,
+                "x",
+                goal=goal,
+                peer=name,
+                peer_value=t.median,
+                issue=17,
+            )
         print(
             f"  {name}: {theirs[0].median:7.1f} / {theirs[1].median:7.1f} / "
             f"{theirs[2].median:7.1f} ms, cpu by tools/list {theirs[1].median_cpu:6.1f} ms; "
@@ -396,6 +418,7 @@ def main() -> int:
     start, end = tool_bench(repo, env, runs)
     print(f"start_session             {start:8.1f} ms")
     print(f"end_session (no push)     {end:8.1f} ms")
+    figure(f"end_session, no push, {commits} commits", end, "ms", goal=50.0, issue=17)
     return 0
 
 

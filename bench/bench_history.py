@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_git import build  # noqa: E402
+from figures import figure  # noqa: E402
 
 
 def _ms(t0: float) -> float:
@@ -98,6 +99,18 @@ def main() -> int:
     for size, built, result in rows:
         parts = ", ".join(f"{k} {v:.0f} ms (x{v / first[k]:.2f})" for k, v in result.items())
         print(f"{size} commits: {parts} [repo ready in {built:.1f} s]")
+        figure(f"end, no push, {size} commits", result["end"], "ms", goal=50.0, issue=17)
+        if size != rows[0][0]:
+            for flow in ("start", "pause", "end"):
+                figure(
+                    f"{flow} at {size} / at {rows[0][0]} commits",
+                    result[flow] / first[flow],
+                    "x",
+                    goal=1.5,
+                    peer=f"{flow} at {rows[0][0]} commits",
+                    peer_value=first[flow],
+                    issue=17,
+                )
     return 0
 
 

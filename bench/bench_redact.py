@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from figures import figure  # noqa: E402
+
 from claude_session.redact import redact_report  # noqa: E402
 from redact_samples import POSITIVE, adversarial  # noqa: E402
 
@@ -171,6 +173,7 @@ def main() -> int:
     print(f"python {platform.python_version()} on {platform.machine()}")
     mbps, cpu_mbps, found = throughput(text, args.runs)
     verdict = "met" if mbps >= GOAL_MBPS else "NOT met"
+    figure("redaction throughput (wall)", mbps, "MB/s", goal=GOAL_MBPS, op=">=", issue=14)
     print(
         f"throughput: {mbps:.1f} MB/s wall, {cpu_mbps:.1f} MB/s CPU time, over "
         f"{len(text) / 1e6:.1f} MB mixed transcript (best of {args.runs}; {found} planted "

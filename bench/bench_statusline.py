@@ -32,6 +32,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
+
+from figures import figure  # noqa: E402
+
 ENTRY = ROOT / "server" / "claude_session" / "__main__.py"
 LIMIT = 3.0
 
@@ -229,6 +232,15 @@ def main() -> int:
         )
     worst = max(ms for name, ms, _ in results if "statusline" in name or "console" in name)
     print(f"worst status line / bare start: {worst / bare:.2f} (limit {LIMIT:.0f})")
+    figure(
+        "worst status line / bare start",
+        worst / bare,
+        "x",
+        goal=LIMIT,
+        peer=results[0][0],
+        peer_value=bare,
+        issue=15,
+    )
     return 0
 
 

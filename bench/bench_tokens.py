@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from figures import figure  # noqa: E402
+
 PREFIX = "mcp__plugin_session_session__"
 CHARS_PER_TOKEN = 3.5
 GOALS = {"tools": 1500, "note": 150, "resume": 2000}
@@ -203,11 +205,14 @@ def main() -> int:
         )
         for name, n in sorted(per_tool.items(), key=lambda item: -item[1]):
             print(f"  {name:<24} {n:5d}")
+        figure("tool definitions + instructions", total, "tokens", goal=GOALS["tools"], issue=17)
         resumed = anyio.run(resumed_context, repo)
         note = session_start_note(repo, env)
         if not note:
             raise SystemExit("the SessionStart hook reported no pause: nothing to count")
         print(f"SessionStart note (paused project): {count(note)} tokens (goal {GOALS['note']})")
+        figure("SessionStart note", count(note), "tokens", goal=GOALS["note"], issue=17)
+        figure("resumed context", count(resumed), "tokens", goal=GOALS["resume"], issue=17)
         print(
             f"resumed context (resume_session result): {count(resumed)} tokens "
             f"(goal {GOALS['resume']})"
