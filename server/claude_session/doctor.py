@@ -155,7 +155,7 @@ def _vault(core: Core, limit: float) -> dict[str, Any]:
             "vault", True, f"{vault.description} (set OP_SERVICE_ACCOUNT_TOKEN for 1Password)"
         )
     try:
-        count = _within(limit, lambda: str(len(vault.list_items())))
+        count = _within(limit, lambda: str(vault.count_items()))
     except VaultAuthError as exc:
         return _check(
             "vault",

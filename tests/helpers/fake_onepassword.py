@@ -22,7 +22,11 @@ It is as strict as the real service where we know how the real one behaves
   call that never answers, politely or blocking the loop like the desktop app's ctypes calls),
   ``desktop_fails()``, ``heal()``; ``before(name, fn)`` runs ``fn`` just before a call, to play
   another writer racing ours;
-- every call is counted (``calls``, ``count``).
+- every call is counted (``calls``, ``count``), and every item read in full (``read_ids``).
+
+``items.list`` filters by state only, like the SDK (0.4.2's ``ItemListFilter`` is
+``ItemListFilterByState`` and nothing else): picking a project's items by tag or title is the
+caller's work on the overviews, which carry the stored title and tags as the service's do.
 """
 
 from __future__ import annotations
@@ -140,6 +144,7 @@ class FakeOnePassword:
         self.items: dict[str, dict[str, Any]] = {}
         self.archived: set[str] = set()
         self.calls: list[str] = []
+        self.read_ids: list[str] = []  # the items read in full (items.get, items.get_all)
         self.authentications = 0
         self.session = 0  # bumped by expire_sessions: older clients get "session expired"
         self.desktop_app = False
@@ -504,6 +509,7 @@ class _Items(_Api):
 
     async def get(self, vault_id: str, item_id: str) -> Item:
         await self.s._enter("items.get", self.client)
+        self.s.read_ids.append(item_id)
         return Item.model_validate(self.s._find(vault_id, item_id))
 
     async def get_all(self, vault_id: str, item_ids: list[str]) -> ItemsGetAllResponse:
@@ -511,6 +517,7 @@ class _Items(_Api):
         self.s._vault_of(vault_id)
         if len(item_ids) > 50:
             raise Exception("you can only retrieve up to 50 items at once")
+        self.s.read_ids.extend(item_ids)
         replies: list[dict[str, Any]] = []
         for item_id in item_ids:
             data = self.s.items.get(item_id)
