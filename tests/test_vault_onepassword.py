@@ -423,6 +423,61 @@ def test_desktop_app_waiting_for_approval_is_told_as_such(
     time.sleep(0.4)  # the blocked loop frees itself before the next test
 
 
+def _desktop(isolated_home: Path, fake: FakeOnePassword, **env: str) -> Settings:
+    fake.desktop_app = True
+    fake.desktop_accounts.add("Acme")
+    config = {"CLAUDE_CONFIG_DIR": str(isolated_home), "CLAUDE_SESSION_OP_ACCOUNT": "Acme"}
+    return Settings.from_env({**config, **env})
+
+
+def test_the_deadline_setting_gives_a_slow_approval_its_time(
+    isolated_home: Path, fake: FakeOnePassword
+) -> None:
+    fake.stall("authenticate", seconds=1.5, blocking=True, times=1)  # approval takes 1.5 s
+    vault = op_vault(_desktop(isolated_home, fake, CLAUDE_SESSION_OP_DEADLINE="1"), fake)
+    with flow.begin(), pytest.raises(VaultUnavailable) as info:
+        vault.check()
+    assert "approve" in str(info.value) and "CLAUDE_SESSION_OP_DEADLINE" in str(info.value)
+    time.sleep(0.8)  # the blocked loop frees itself
+    fake.stall("authenticate", seconds=1.5, blocking=True, times=1)
+    slow = _desktop(isolated_home, fake, CLAUDE_SESSION_OP_DEADLINE="6")
+    assert slow.op_deadline == 6.0
+    with flow.begin():
+        started = time.monotonic()
+        assert "vault found" in op_vault(slow, fake).check()
+    assert time.monotonic() - started >= 1.4
+
+
+def test_a_bad_deadline_setting_is_told_once_and_the_default_kept(
+    isolated_home: Path, fake: FakeOnePassword
+) -> None:
+    settings = Settings.from_env(
+        {
+            "CLAUDE_CONFIG_DIR": str(isolated_home),
+            "OP_SERVICE_ACCOUNT_TOKEN": VALID_TOKEN,
+            "CLAUDE_SESSION_OP_DEADLINE": "a minute",
+        }
+    )
+    vault = op_vault(settings, fake)
+    assert vault._session.budgets.seconds == 5.0
+    [warning] = vault.warnings
+    assert "CLAUDE_SESSION_OP_DEADLINE is 'a minute'" in warning and "5 s is used" in warning
+
+
+def test_doctor_names_a_bad_deadline_setting(isolated_home: Path, fake: FakeOnePassword) -> None:
+    from claude_session.doctor import run_checks
+    from claude_session.lifecycle import Core
+
+    env = {"CLAUDE_CONFIG_DIR": str(isolated_home), "OP_SERVICE_ACCOUNT_TOKEN": VALID_TOKEN}
+    for value, ok in (("30", True), ("-1", False)):
+        settings = Settings.from_env({**env, "CLAUDE_SESSION_OP_DEADLINE": value})
+        with Core(settings, vault=op_vault(settings, fake)) as core:
+            checks = {c["check"]: c for c in run_checks(core, isolated_home)["checks"]}
+        assert checks["settings"]["ok"] is ok, checks["settings"]
+        assert checks["vault"]["ok"], checks["vault"]
+    assert "'-1'" in checks["settings"]["detail"] and checks["settings"]["fix"]
+
+
 @pytest.mark.parametrize("text", DESKTOP_ERRORS)
 def test_desktop_app_errors_keep_the_sdks_hint(
     isolated_home: Path, fake: FakeOnePassword, text: str

@@ -342,8 +342,10 @@ class OnePasswordVault(Vault):
         settings: Settings,
         *,
         authenticate: Authenticate | None = None,
-        deadline: float = DEADLINE,
+        deadline: float | None = None,
     ) -> None:
+        """``deadline``: the seconds each command may spend on 1Password (default: the
+        ``op_deadline`` setting, 5 s unless set)."""
         self.settings = settings
         self.vault_name = settings.vault_name
         how = (
@@ -352,9 +354,10 @@ class OnePasswordVault(Vault):
             else "service account"
         )
         self.description = f"1Password vault '{self.vault_name}' ({how})"
-        self.warnings: list[str] = []
+        self.warnings: list[str] = list(settings.problems)
         self._authenticate = authenticate
-        self._session = Session(settings, authenticate=authenticate, deadline=deadline)
+        seconds = settings.op_deadline if deadline is None else deadline
+        self._session = Session(settings, authenticate=authenticate, deadline=seconds)
         self._vault_id: str | None = None
         self._warned: set[str] = set()
 
