@@ -1,8 +1,9 @@
 """A fake 1Password service, seen through the surface of onepassword-sdk's ``Client`` that
-claude-session calls: ``Client.authenticate``, ``vaults.list``, ``items.list/get/get_all/create/
-put``, ``secrets.resolve``. Every method is ``async`` like the SDK's; values are the SDK's own
-pydantic types (``Item``, ``ItemOverview``, ``VaultOverview``, ``ItemsGetAllResponse``), so a
-field the backend gets wrong fails here as it would against 1Password.
+claude-session (and its live tests) call: ``Client.authenticate``, ``vaults.list``,
+``items.list/get/get_all/create/put/archive/delete``, ``secrets.resolve``. Every method is
+``async`` like the SDK's; values are the SDK's own pydantic types (``Item``, ``ItemOverview``,
+``VaultOverview``, ``ItemsGetAllResponse``), so a field the backend gets wrong fails here as it
+would against 1Password.
 
 It is as strict as the real service where we know how the real one behaves
 (findings/onepassword.md):
@@ -120,7 +121,7 @@ DESKTOP_ERRORS = (ERR_CHANNEL_CLOSED, ERR_CONNECTION_DROPPED)
 _FIELD_ID = re.compile(r"^[A-Za-z0-9_.\- \t]*$")
 _INTEGRATION = re.compile(r"^[A-Za-z0-9._ -]+$")
 READS = ("vaults.list", "items.list", "items.get", "items.get_all", "secrets.resolve")
-WRITES = ("items.create", "items.put")
+WRITES = ("items.create", "items.put", "items.archive", "items.delete")
 
 
 def _now() -> str:
@@ -554,6 +555,19 @@ class _Items(_Api):
         self.s._too_big(data)
         self.s.items[item.id] = data
         return Item.model_validate(data)
+
+    async def archive(self, vault_id: str, item_id: str) -> None:
+        await self.s._enter("items.archive", self.client)
+        self.s._writable(vault_id)
+        self.s._find(vault_id, item_id)
+        self.s.archived.add(item_id)
+
+    async def delete(self, vault_id: str, item_id: str) -> None:
+        await self.s._enter("items.delete", self.client)
+        self.s._writable(vault_id)
+        self.s._find(vault_id, item_id)
+        del self.s.items[item_id]
+        self.s.archived.discard(item_id)
 
 
 class _Secrets(_Api):
