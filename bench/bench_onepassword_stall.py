@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """How long do commands take when 1Password never answers?
 
-    python3 bench/bench_onepassword_stall.py [--runs 1] [--blocking] [--baseline]
+    python3 bench/bench_onepassword_stall.py [--runs 1] [--blocking] [--baseline] [--deadline S]
 
 Runs the real CLI (``start``, ``pause --handoff``, ``sync``) as processes in a throwaway home
 and git repository, with ``OP_SERVICE_ACCOUNT_TOKEN`` set and onepassword-sdk's
 ``Client.authenticate`` replaced by a coroutine that never returns: a sign-in whose request
 the network swallows. ``--blocking`` makes it block its thread instead (the desktop app's
 ctypes call waiting for approval holds the event loop). Prints the wall time of each command,
-its exit status, and whether the hand-off waited in pending-handoffs.
+its exit status, and whether the hand-off waited in pending-handoffs. ``--deadline`` sets
+``CLAUDE_SESSION_OP_DEADLINE`` (the seconds a command may spend on 1Password; 5 by default).
 
 The review of issue 12 measured 61 s (start), 31 s (pause --handoff) and 91 s (sync) against a
 server that accepts connections and never answers.
@@ -65,6 +66,9 @@ def main() -> int:
         action="store_true",
         help="no 1Password at all (local vault): the commands' own time",
     )
+    parser.add_argument(
+        "--deadline", help="CLAUDE_SESSION_OP_DEADLINE for the commands (default: unset, 5 s)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
@@ -90,6 +94,8 @@ def main() -> int:
         )
         if args.baseline:
             del env["OP_SERVICE_ACCOUNT_TOKEN"]
+        if args.deadline is not None:
+            env["CLAUDE_SESSION_OP_DEADLINE"] = args.deadline
         os.environ.update(env)
         git(repo, "init", "-q", "-b", "main")
         (repo / "README").write_text("x\n")
@@ -99,7 +105,8 @@ def main() -> int:
         print(
             "no 1Password (local vault)"
             if args.baseline
-            else f"1Password never answers ({'blocking' if args.blocking else 'async'} sign-in)"
+            else f"1Password never answers ({'blocking' if args.blocking else 'async'} sign-in), "
+            f"deadline {args.deadline or 'default'}"
         )
         took_by: dict[str, list[float]] = {label: [] for label, _ in COMMANDS}
         for run in range(args.runs):

@@ -18,6 +18,8 @@ from claude_session.config import Settings
 from claude_session.lifecycle import Core
 from claude_session.paths import Paths
 from claude_session.project import resolve
+from claude_session.vault import op_sdk
+from claude_session.vault.base import identity_tag
 from claude_session.vault.onepassword import OnePasswordVault
 from helpers.fake_onepassword import (
     OTHER_TOKEN,
@@ -630,3 +632,53 @@ def test_calls_per_command_stay_few(
     with opened(core) as c:
         c.status(repo)
     assert fake.count(*READS) <= 2, fake.calls
+
+
+def test_a_crowded_vault_costs_each_command_the_same_few_calls(
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
+) -> None:
+    """50 other projects' items (a few named like this one, in other repositories), each with an
+    answer waiting: start, pause --handoff, import and sync each sign in, find the vault, list
+    it once and read only this project's items."""
+    others = set()
+    crowd = OnePasswordVault(settings, authenticate=fake.authenticate)
+    for n in range(50):
+        other = crowd.create_item(
+            project="shop" if n % 10 == 0 else f"app{n}",
+            branch="main",
+            session_id=f"o{n}",
+            machine="elsewhere",
+            repository=f"github.com/else/app{n}",
+            context="# theirs",
+        )
+        crowd.set_response(other.id, "## Decisions\n- theirs")
+        others.add(other.id)
+    costs: dict[str, list[str]] = {}
+
+    def command(name: str, run: Callable[[Core], object]) -> None:
+        op_sdk.forget(settings, fake.authenticate)  # a new process: signs in again
+        fake.calls.clear()
+        fake.read_ids.clear()
+        with opened(core) as c:
+            run(c)
+        assert not others & set(fake.read_ids), f"{name} read other projects' items"
+        assert set(fake.read_ids) <= mine(), name
+        costs[name] = list(fake.calls)
+
+    def mine() -> set[str]:
+        return {i for i, d in fake.items.items() if i not in others}
+
+    command("start", lambda c: c.start(repo, session_id="s1"))
+    command(
+        "pause --handoff", lambda c: c.pause(repo, session_id="s1", summary="half", handoff=True)
+    )
+    [title] = [d["title"] for i, d in fake.items.items() if i not in others]
+    fake.user_edits(title, claude_ai_response=ANSWER)
+    command("import", lambda c: c.import_handoff(repo, session_id="s1"))
+    command("sync", lambda c: c.sync(repo))
+    command("start again", lambda c: c.start(repo, session_id="s2"))
+    for name, calls in costs.items():
+        assert len(calls) <= 5, (name, calls)  # sign-in, vault, listing, then 1-2 calls
+        assert calls.count("items.list") <= 2 and calls.count("items.get_all") <= 1, (name, calls)
+        assert calls.count("items.get") == 0, (name, calls)
+    assert fake.item(title).tags[-1] == identity_tag(resolve(repo).identity)

@@ -1,6 +1,12 @@
 """The 1Password vault against a real account: runs only when ``OP_SERVICE_ACCOUNT_TOKEN`` is set
 in the environment pytest starts in (the service account needs read and write access to the vault
-``CLAUDE_SESSION_VAULT``, default ``ClaudeSync``). Every item it creates is deleted afterwards.
+``CLAUDE_SESSION_VAULT``, default ``ClaudeSync``). Every item it creates is deleted afterwards,
+archived ones included.
+
+The first run with a real token (docs/1password.md) is covered here: a hand-off made by ``pause
+--handoff``, an answer pasted by hand (the 1Password app keeps a pasted answer on one line: the
+test writes that flattened form through the SDK, as the app would), the import, and the item
+archived.
 
 The token is read when this module is imported: the autouse isolation fixture removes it from
 ``os.environ`` before each test runs.
@@ -17,12 +23,25 @@ from typing import Any
 
 import pytest
 
+from claude_session import context as ctxmod
+from claude_session import flow
 from claude_session.config import DEFAULT_VAULT, Settings
-from claude_session.vault.onepassword import OnePasswordVault, connect, run_sync, to_handoff
+from claude_session.lifecycle import Core
+from claude_session.project import resolve
+from claude_session.vault.base import ItemRefused, identity_tag
+from claude_session.vault.onepassword import (
+    BOTH_STATES,
+    OnePasswordVault,
+    connect,
+    run_sync,
+    to_handoff,
+)
 from claude_session.vault.secretref import forget_secrets, resolve_secret
+from helpers.gitrepo import make_repo
 
 TOKEN = os.environ.get("OP_SERVICE_ACCOUNT_TOKEN", "").strip()
 VAULT = os.environ.get("CLAUDE_SESSION_VAULT", "").strip() or DEFAULT_VAULT
+WAIT = 60.0  # seconds for the test's own SDK calls; each command gets ``op_deadline``
 
 pytestmark = pytest.mark.skipif(
     not TOKEN,
@@ -30,22 +49,45 @@ pytestmark = pytest.mark.skipif(
     f"against (set it, with write access to the vault '{VAULT}', to run these)",
 )
 
+ANSWER = """Summary for Claude Code.
+
+## Decisions
+- keep the live vault small
+## Changes to make
+- archive imported items
+## Open questions
+- none
+## Next steps
+- write the migration
+- run the benchmark
+"""
+
+
+def app_paste(text: str) -> str:
+    """What the 1Password app stores when this is pasted into a field the SDK made: one line."""
+    return " ".join(text.split("\n"))
+
 
 @pytest.fixture
 def settings(isolated_home: Path) -> Settings:
-    return Settings(home=isolated_home, op_token=TOKEN, vault_name=VAULT)
+    # A real network round trip per call: more room than the 5 s default.
+    return Settings(home=isolated_home, op_token=TOKEN, vault_name=VAULT, op_deadline=30.0)
+
+
+def _ours(settings: Settings, vault_id: str) -> set[str]:
+    listed = run_sync(connect(settings).items.list(vault_id, BOTH_STATES), WAIT)
+    return {o.id for o in listed if "cs-live-" in o.title}
 
 
 @pytest.fixture
 def vault(settings: Settings) -> Iterator[OnePasswordVault]:
     opened = OnePasswordVault(settings)
-    created_before = {i.id for i in opened.list_items()}
+    vault_id = opened._vault()
+    before = _ours(settings, vault_id)
     yield opened
     client = connect(settings)
-    vault_id = opened._vault()
-    for item in opened.list_items():
-        if item.id not in created_before and item.project.startswith("cs-live-"):
-            run_sync(client.items.delete(vault_id, item.id))
+    for item_id in _ours(settings, vault_id) - before:  # archived ones included
+        run_sync(client.items.delete(vault_id, item_id), WAIT)
 
 
 @pytest.fixture
@@ -54,12 +96,12 @@ def project() -> str:
 
 
 def make(vault: OnePasswordVault, project: str, **kw: Any) -> Any:
+    kw.setdefault("repository", f"example.com/{project}")
     return vault.create_item(
         project=project,
         branch="main",
         session_id="live",
         machine="pytest",
-        repository=f"example.com/{project}",
         context="# live context\n\nline two",
         transfer_prompt="paste me",
         **kw,
@@ -90,12 +132,12 @@ def test_live_stale_version_is_retried(
 ) -> None:
     item = make(vault, project)
     client = connect(settings)
-    raw = run_sync(client.items.get(vault._vault(), item.id))
+    raw = run_sync(client.items.get(vault._vault(), item.id), WAIT)
     vault.set_response(item.id, "first")  # bumps the version under ``raw``
     with pytest.raises(Exception, match="not up to date"):
-        run_sync(client.items.put(raw))
+        run_sync(client.items.put(raw), WAIT)
     assert (
-        to_handoff(run_sync(client.items.get(vault._vault(), item.id))).claude_ai_response
+        to_handoff(run_sync(client.items.get(vault._vault(), item.id), WAIT)).claude_ai_response
         == "first"
     )
     assert vault.set_response(item.id, "second").claude_ai_response == "second"
@@ -107,3 +149,47 @@ def test_live_secret_reference_resolves(
     item = make(vault, project)
     forget_secrets()
     assert resolve_secret(f"op://{VAULT}/{item.id}/project", settings) == project
+
+
+def test_live_first_run_handoff_answer_pasted_by_hand_import_archive(
+    vault: OnePasswordVault, settings: Settings, project: str, tmp_path: Path
+) -> None:
+    """docs/1password.md's first run: a hand-off, the answer pasted in the app, the import, the
+    item archived (and then left alone)."""
+    repo = make_repo(tmp_path / project)
+    identity = resolve(repo).identity
+    with Core(settings, vault=vault) as core:
+        core.start(repo, session_id="live-1")
+        paused = core.pause(repo, session_id="live-1", summary="live first run", handoff=True)
+        title = str(paused.handoff_item)
+        assert title.startswith(f"session-{project}-") and paused.transfer_prompt
+        client = connect(settings)
+        vault_id = vault._vault()
+        [overview] = [o for o in run_sync(client.items.list(vault_id), WAIT) if o.title == title]
+        assert identity_tag(identity) in overview.tags  # what listing picks the project by
+        # The person pastes claude.ai's answer into claude_ai_response in the app.
+        raw = run_sync(client.items.get(vault_id, overview.id), WAIT)
+        fields = [
+            f.model_copy(update={"value": app_paste(ANSWER)})
+            if f.title == "claude_ai_response"
+            else f
+            for f in raw.fields
+        ]
+        run_sync(client.items.put(raw.model_copy(update={"fields": fields})), WAIT)
+        imported = core.import_handoff(repo, session_id="live-1")
+        assert imported.status == "imported" and imported.item == title
+        insights = ctxmod.parse(Path(str(imported.context_file)).read_text()).insights
+        for heading in ("Decisions", "Changes to make", "Next steps"):
+            assert f"### {heading}" in insights
+        assert "- write the migration" in insights and "- run the benchmark" in insights
+        assert core.import_handoff(repo, session_id="live-1").status == "nothing_to_import"
+        # The person archives the item in the app: it is no longer listed, never written, and
+        # its title stays taken.
+        run_sync(client.items.archive(vault_id, overview.id), WAIT)
+    with flow.begin():
+        assert vault.list_items(project=project, repository=identity) == []
+    with flow.begin(), pytest.raises(ItemRefused, match="archived"):
+        vault.set_response(overview.id, "late")
+    with flow.begin():
+        again = make(vault, project, repository=identity)
+    assert again.title == f"{title}-2"

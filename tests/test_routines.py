@@ -84,6 +84,48 @@ def test_bad_values_fall_back_one_key_at_a_time_and_say_what_to_fix(isolated_hom
     assert routine.transfer_prompt_template == "Hi {projekt}"  # kept, with the warning
 
 
+@pytest.mark.parametrize(
+    ("value", "used"),
+    [(30, 30.0), (1, 1.0), (300, 300.0), (12.5, 12.5), (0, 5.0), (301, 5.0), ("30", 5.0)],
+)
+def test_op_deadline_in_the_file_is_checked(
+    isolated_home: Path, value: object, used: float
+) -> None:
+    path = write(isolated_home, {"op_deadline": value})
+    routine = routines.load(isolated_home)
+    assert routine.op_deadline == used
+    if used == 5.0:
+        [problem] = routine.problems
+        assert "'op_deadline'" in problem and "from 1 to 300" in problem and str(path) in problem
+    else:
+        assert routine.problems == ()
+    assert Settings.from_env({"CLAUDE_CONFIG_DIR": str(isolated_home)}).op_deadline == used
+
+
+@pytest.mark.parametrize(
+    ("value", "used"),
+    [("45", 45.0), (" 2.5 ", 2.5), ("soon", 12.0), ("0", 12.0), ("1e9", 12.0), ("nan", 12.0)],
+)
+def test_op_deadline_variable_wins_and_a_bad_one_is_named(
+    isolated_home: Path, value: str, used: float
+) -> None:
+    write(isolated_home, {"op_deadline": 12})
+    env = {"CLAUDE_CONFIG_DIR": str(isolated_home), "CLAUDE_SESSION_OP_DEADLINE": value}
+    settings = Settings.from_env(env)
+    assert settings.op_deadline == used
+    if used == 12.0:  # the file's value, not the variable's
+        [problem] = settings.problems
+        assert problem.startswith("CLAUDE_SESSION_OP_DEADLINE is ") and repr(value) in problem
+        assert "12 s is used" in problem
+    else:
+        assert settings.problems == ()
+
+
+def test_op_deadline_defaults_to_five_seconds(isolated_home: Path) -> None:
+    settings = Settings.from_env({"CLAUDE_CONFIG_DIR": str(isolated_home)})
+    assert settings.op_deadline == 5.0 and settings.problems == ()
+
+
 def test_a_file_that_is_not_json_is_reported_not_raised(isolated_home: Path) -> None:
     write(isolated_home, "{ nope")
     routine = routines.load(isolated_home)

@@ -9,6 +9,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from claude_session.errors import (
 )
 from claude_session.paths import Paths
 from claude_session.vault import LocalVault, op_sdk, open_vault
-from claude_session.vault.base import ItemRefused, Vault
+from claude_session.vault.base import ItemRefused, Vault, identity_tag
 from claude_session.vault.onepassword import OnePasswordVault, translate
 from claude_session.vault.secretref import forget_secrets, resolve_secret
 from helpers.fake_onepassword import (
@@ -81,7 +82,8 @@ def test_item_is_a_secure_note_with_the_spec_fields(vault: Vault, fake: FakeOneP
     item = make(vault, transfer_prompt="Paste this into claude.ai")
     raw = fake.item(item.title)
     assert raw.category == ItemCategory.SECURENOTE and raw.title == "session-widgets-2025-03-14"
-    assert raw.tags == ["claudesync", "widgets"] and raw.notes == "Paste this into claude.ai"
+    assert raw.tags == ["claudesync", "widgets", identity_tag(REPO)]
+    assert raw.notes == "Paste this into claude.ai"
     fields = {f.title: f.value for f in raw.fields}
     assert fields["context"] == "# ctx" and fields["claude_ai_response"] == ""
     assert (fields["project"], fields["branch"], fields["session_id"], fields["machine"]) == (
@@ -421,6 +423,61 @@ def test_desktop_app_waiting_for_approval_is_told_as_such(
     time.sleep(0.4)  # the blocked loop frees itself before the next test
 
 
+def _desktop(isolated_home: Path, fake: FakeOnePassword, **env: str) -> Settings:
+    fake.desktop_app = True
+    fake.desktop_accounts.add("Acme")
+    config = {"CLAUDE_CONFIG_DIR": str(isolated_home), "CLAUDE_SESSION_OP_ACCOUNT": "Acme"}
+    return Settings.from_env({**config, **env})
+
+
+def test_the_deadline_setting_gives_a_slow_approval_its_time(
+    isolated_home: Path, fake: FakeOnePassword
+) -> None:
+    fake.stall("authenticate", seconds=1.5, blocking=True, times=1)  # approval takes 1.5 s
+    vault = op_vault(_desktop(isolated_home, fake, CLAUDE_SESSION_OP_DEADLINE="1"), fake)
+    with flow.begin(), pytest.raises(VaultUnavailable) as info:
+        vault.check()
+    assert "approve" in str(info.value) and "CLAUDE_SESSION_OP_DEADLINE" in str(info.value)
+    time.sleep(0.8)  # the blocked loop frees itself
+    fake.stall("authenticate", seconds=1.5, blocking=True, times=1)
+    slow = _desktop(isolated_home, fake, CLAUDE_SESSION_OP_DEADLINE="6")
+    assert slow.op_deadline == 6.0
+    with flow.begin():
+        started = time.monotonic()
+        assert "vault found" in op_vault(slow, fake).check()
+    assert time.monotonic() - started >= 1.4
+
+
+def test_a_bad_deadline_setting_is_told_once_and_the_default_kept(
+    isolated_home: Path, fake: FakeOnePassword
+) -> None:
+    settings = Settings.from_env(
+        {
+            "CLAUDE_CONFIG_DIR": str(isolated_home),
+            "OP_SERVICE_ACCOUNT_TOKEN": VALID_TOKEN,
+            "CLAUDE_SESSION_OP_DEADLINE": "a minute",
+        }
+    )
+    vault = op_vault(settings, fake)
+    assert vault._session.budgets.seconds == 5.0
+    [warning] = vault.warnings
+    assert "CLAUDE_SESSION_OP_DEADLINE is 'a minute'" in warning and "5 s is used" in warning
+
+
+def test_doctor_names_a_bad_deadline_setting(isolated_home: Path, fake: FakeOnePassword) -> None:
+    from claude_session.doctor import run_checks
+    from claude_session.lifecycle import Core
+
+    env = {"CLAUDE_CONFIG_DIR": str(isolated_home), "OP_SERVICE_ACCOUNT_TOKEN": VALID_TOKEN}
+    for value, ok in (("30", True), ("-1", False)):
+        settings = Settings.from_env({**env, "CLAUDE_SESSION_OP_DEADLINE": value})
+        with Core(settings, vault=op_vault(settings, fake)) as core:
+            checks = {c["check"]: c for c in run_checks(core, isolated_home)["checks"]}
+        assert checks["settings"]["ok"] is ok, checks["settings"]
+        assert checks["vault"]["ok"], checks["vault"]
+    assert "'-1'" in checks["settings"]["detail"] and checks["settings"]["fix"]
+
+
 @pytest.mark.parametrize("text", DESKTOP_ERRORS)
 def test_desktop_app_errors_keep_the_sdks_hint(
     isolated_home: Path, fake: FakeOnePassword, text: str
@@ -600,8 +657,91 @@ def test_a_command_reads_the_listing_and_each_item_once(
         newest = vault.list_items(repository=REPO)[0]
         vault.mark_imported(newest.id)
         vault.pending_response(project="widgets")
-    assert fake.count("items.list") == 2  # once, and once more after the write
-    assert fake.count("items.get_all") == 2 and fake.count("items.get") == 0
+    assert fake.count("items.list") == 1  # the put replaced what the command had read
+    assert fake.count("items.get_all") == 1 and fake.count("items.get") == 0
+
+
+def _crowd(vault: Vault, count: int = 60) -> set[str]:
+    """Other projects' items in the same vault (five of them named like ours, in other
+    repositories), each with an answer waiting; their ids."""
+    ids = set()
+    for n in range(count):
+        project = "widgets" if n % 12 == 0 else f"app{n}"
+        other = make(vault, project, repository=f"github.com/else/app{n}")
+        vault.set_response(other.id, "## Decisions\n- theirs")
+        ids.add(other.id)
+    return ids
+
+
+def _drop_identity_tag(fake: FakeOnePassword, item_id: str) -> None:
+    """The item as a version before the identity tag made it."""
+    data = fake.items[item_id]
+    data["tags"] = [t for t in data["tags"] if not t.startswith("claudesync-repo-")]
+
+
+def test_only_the_projects_items_are_read(vault: Vault, fake: FakeOnePassword) -> None:
+    others = _crowd(vault)
+    mine = make(vault)
+    vault.set_response(mine.id, "## Decisions\n- ours")
+    fake.calls.clear()
+    fake.read_ids.clear()
+    with flow.begin():
+        assert [i.id for i in vault.list_items(project="widgets", repository=REPO)] == [mine.id]
+        pending = vault.pending_response(project="widgets", repository=REPO)
+        assert pending is not None and pending.id == mine.id
+        vault.mark_imported(mine.id)
+    assert fake.read_ids == [mine.id] and not others & set(fake.read_ids)
+    assert fake.count() == 3, fake.calls  # one listing, one read, one put
+
+
+def test_items_made_before_the_identity_tag_are_found_and_tagged_when_written(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
+    others = _crowd(vault, 24)
+    old = make(vault)
+    _drop_identity_tag(fake, old.id)
+    stranger = make(vault, "gadgets", repository="github.com/else/gadgets")
+    _drop_identity_tag(fake, stranger.id)  # an older item of another project: not read
+    vault.set_response(old.id, "## Decisions\n- from an older version")
+    fake.read_ids.clear()
+    with flow.begin():
+        pending = vault.pending_response(project="widgets", repository=REPO)
+    assert pending is not None and pending.id == old.id
+    assert set(fake.read_ids) == {old.id}
+    same_name = {i for i in others if fake.item(i).tags[1] == "widgets"}
+    assert same_name and not same_name & set(fake.read_ids)  # tagged: told apart unread
+    vault.mark_imported(old.id)
+    assert identity_tag(REPO) in fake.item(old.id).tags
+
+
+def test_a_retried_create_reads_only_that_days_items_of_the_project(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
+    _crowd(vault, 12)
+    earlier = make(vault, now=DAY - timedelta(days=1))
+    mine = make(vault, creation_id="c-1", title="widgets-on-2025-03-14")  # a routine's title
+    fake.read_ids.clear()
+    found = vault.find_created("c-1", project="widgets", now=DAY, repository=REPO)
+    assert found is not None and found.id == mine.id
+    assert mine.id in fake.read_ids and earlier.id not in fake.read_ids
+    assert len(fake.read_ids) == 1
+
+
+def test_an_unknown_title_is_told_from_the_listing_without_reading_items(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
+    _crowd(vault, 6)
+    fake.read_ids.clear()
+    with pytest.raises(ItemNotFound, match="session-"):
+        vault.get_item("no-such-title")
+    assert fake.read_ids == []
+
+
+def test_doctor_counts_items_from_the_listing(vault: Vault, fake: FakeOnePassword) -> None:
+    _crowd(vault, 6)
+    fake.add_foreign_item("not ours")
+    fake.calls.clear()
+    assert vault.count_items() == 6 and fake.calls == ["items.list"]
 
 
 def test_answer_flattened_by_the_app_still_gives_every_section(

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from claude_session.errors import ItemNotFound
-from claude_session.vault.base import HandoffItem, Vault
+from claude_session.vault.base import HandoffItem, Vault, identity_tag
 
 DAY = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
 REPO = "github.com/acme/widgets"
@@ -133,7 +133,7 @@ def test_item_keeps_every_field_across_instances(vault_factory: Callable[[], Vau
     )
     assert got.context == "# Context\n\nünïcode ✓" and got.transfer_prompt == "Paste me"
     assert got.claude_ai_response == "" and got.imported is False and got.imported_at is None
-    assert got.tags == ["claudesync", "widgets"]
+    assert got.tags == ["claudesync", "widgets", identity_tag(REPO)]
     assert got.timestamp == DAY and got.created_at == DAY and got.timestamp.tzinfo is not None
 
 

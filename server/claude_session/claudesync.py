@@ -232,7 +232,12 @@ class ClaudeSyncFlows(CoreBase):
         for index, (path, request) in enumerate(waiting):
             try:
                 item = (
-                    self.vault.find_created(request.id, project=request.project, now=request.now)
+                    self.vault.find_created(
+                        request.id,
+                        project=request.project,
+                        now=request.now,
+                        repository=request.repository,
+                    )
                     if request.attempts
                     else None
                 )

@@ -47,6 +47,8 @@ class Settings:
         "plugin_root",
         "plugin_data",
         "log_level",
+        "op_deadline",
+        "problems",
     )
     _SECRETS = frozenset({"tracker_token", "op_token"})
 
@@ -61,6 +63,8 @@ class Settings:
     plugin_root: str | None
     plugin_data: str | None
     log_level: str
+    op_deadline: float  # seconds one command may spend on 1Password in all
+    problems: tuple[str, ...]  # settings that could not be used (their default is)
 
     def __init__(
         self,
@@ -75,6 +79,8 @@ class Settings:
         plugin_root: str | None = None,
         plugin_data: str | None = None,
         log_level: str = "INFO",
+        op_deadline: float = routines.DEFAULT_OP_DEADLINE,
+        problems: tuple[str, ...] = (),
     ) -> None:
         values = (
             home,
@@ -88,6 +94,8 @@ class Settings:
             plugin_root,
             plugin_data,
             log_level,
+            op_deadline,
+            tuple(problems),
         )
         for i, name in enumerate(self.__slots__):
             object.__setattr__(self, name, values[i])
@@ -135,6 +143,26 @@ class Settings:
             home = Path(config_dir.split(",")[0]).expanduser()
         else:
             home = Path(env.get("HOME") or Path.home()) / ".claude"
+        routine: routines.Routine | None = None
+
+        def from_file() -> routines.Routine:
+            nonlocal routine
+            if routine is None:
+                routine = routines.load(home)
+            return routine
+
+        vault_name = _clean(env.get("CLAUDE_SESSION_VAULT"))
+        problems: list[str] = []
+        raw_deadline = _clean(env.get("CLAUDE_SESSION_OP_DEADLINE"))
+        op_deadline = routines.seconds(raw_deadline) if raw_deadline is not None else None
+        if op_deadline is None:
+            op_deadline = from_file().op_deadline
+            if raw_deadline is not None:
+                problems.append(
+                    routines.seconds_problem(
+                        "CLAUDE_SESSION_OP_DEADLINE", raw_deadline, op_deadline
+                    )
+                )
         return cls(
             home=home,
             tracker_url=_clean(env.get("CLAUDE_SESSION_TRACKER_URL")),
@@ -142,12 +170,15 @@ class Settings:
             op_token=_clean(env.get("OP_SERVICE_ACCOUNT_TOKEN")),
             op_account=_clean(env.get("CLAUDE_SESSION_OP_ACCOUNT")),
             # the variable, else ~/.claude/routines/handoff.json's "vault", else ClaudeSync
-            vault_name=_clean(env.get("CLAUDE_SESSION_VAULT")) or routines.load(home).vault,
+            vault_name=vault_name or from_file().vault,
             session_id=_clean(env.get("CLAUDE_CODE_SESSION_ID")),
             project_dir=_clean(env.get("CLAUDE_PROJECT_DIR")),
             plugin_root=_clean(env.get("CLAUDE_PLUGIN_ROOT")),
             plugin_data=_clean(env.get("CLAUDE_PLUGIN_DATA")),
             log_level=(_clean(env.get("CLAUDE_SESSION_LOG_LEVEL")) or "INFO").upper(),
+            # the variable, else the routine file's "op_deadline", else 5 s
+            op_deadline=op_deadline,
+            problems=tuple(problems),
         )
 
     def command(self, verb: str) -> str:

@@ -1,8 +1,9 @@
 """``claude-session doctor``: check what claude-session depends on and say what to fix.
 
-It contacts the tracker and the vault (each within ``TIME_LIMIT`` seconds), checks that Claude
-Code is wired (the plugin installed, or the classic hooks in the user settings) and that the
-hand-off routine file can be used. Every problem says what to do; any problem makes the status
+It contacts the tracker and the vault (each within ``TIME_LIMIT`` seconds; 1Password within its
+own ``op_deadline`` setting when that is longer), checks that Claude Code is wired (the plugin
+installed, or the classic hooks in the user settings) and that the hand-off routine file and the
+environment's settings can be used. Every problem says what to do; any problem makes the status
 ``problems`` (exit code 1).
 """
 
@@ -154,8 +155,9 @@ def _vault(core: Core, limit: float) -> dict[str, Any]:
         return _check(
             "vault", True, f"{vault.description} (set OP_SERVICE_ACCOUNT_TOKEN for 1Password)"
         )
+    limit = max(limit, core.settings.op_deadline)  # the vault keeps to its own deadline
     try:
-        count = _within(limit, lambda: str(len(vault.list_items())))
+        count = _within(limit + 1, lambda: str(vault.count_items()))
     except VaultAuthError as exc:
         return _check(
             "vault",
@@ -243,6 +245,22 @@ def _routine(core: Core) -> dict[str, Any]:
     return _check("routine", True, f"hand-off routine: {where}")
 
 
+def _settings(core: Core) -> dict[str, Any]:
+    problems = core.settings.problems
+    if problems:
+        return _check(
+            "settings",
+            False,
+            " ".join(problems),
+            "Fix the environment variable named above (see the README's Environment table).",
+        )
+    return _check(
+        "settings",
+        True,
+        f"environment usable; 1Password gets {core.settings.op_deadline:g} s per command",
+    )
+
+
 def run_checks(core: Core, cwd: str | Path, *, time_limit: float = TIME_LIMIT) -> dict[str, Any]:
     claude = _claude()
     checks = [
@@ -257,6 +275,7 @@ def run_checks(core: Core, cwd: str | Path, *, time_limit: float = TIME_LIMIT) -
         _wiring(core, claude["ok"]),
         _home(core),
         _routine(core),
+        _settings(core),
         _vault(core, time_limit),
         _tracker(core, time_limit),
     ]

@@ -10,7 +10,10 @@ or a file that cannot be used means the built-in default):
 - ``vault_end_modes``: which ``end --mode`` values write the vault (default handoff and sync);
 - ``transfer_prompt_template``: the prompt for claude.ai, with the placeholders of
   ``PROMPT_FIELDS``; ``{return_request}`` (the four headings the import reads) is appended when
-  the template leaves it out, so the way back always works.
+  the template leaves it out, so the way back always works;
+- ``op_deadline``: the seconds one command may spend on 1Password in all, sign-in included
+  (default 5, from 1 to 300; ``CLAUDE_SESSION_OP_DEADLINE`` wins over the file). Raise it when
+  the 1Password desktop app's approval takes longer.
 
 ``load(home)`` reads it (never raises: problems come back as ``Routine.problems``, each saying
 what to fix); ``default_file_text()`` is what ``install --classic`` writes. Standard library only:
@@ -45,6 +48,9 @@ PROMPT_FIELDS = (
     "context",
     "return_request",
 )
+#: Seconds one command may spend on 1Password, and the range a setting may take.
+DEFAULT_OP_DEADLINE = 5.0
+OP_DEADLINE_RANGE = (1.0, 300.0)
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _MAX_TEXT = 20_000
 
@@ -63,6 +69,7 @@ class Routine:
         "item_title",
         "vault_end_modes",
         "transfer_prompt_template",
+        "op_deadline",
         "source",
         "problems",
     )
@@ -70,6 +77,7 @@ class Routine:
     item_title: str
     vault_end_modes: tuple[str, ...]
     transfer_prompt_template: str | None  # None: the built-in transfer prompt
+    op_deadline: float  # seconds of 1Password per command
     source: Path | None  # the file read, if any
     problems: tuple[str, ...]
 
@@ -79,6 +87,7 @@ class Routine:
         item_title: str = DEFAULT_TITLE,
         vault_end_modes: tuple[str, ...] = DEFAULT_VAULT_END_MODES,
         transfer_prompt_template: str | None = None,
+        op_deadline: float = DEFAULT_OP_DEADLINE,
         source: Path | None = None,
         problems: tuple[str, ...] = (),
     ) -> None:
@@ -87,6 +96,7 @@ class Routine:
             ("item_title", item_title),
             ("vault_end_modes", vault_end_modes),
             ("transfer_prompt_template", transfer_prompt_template),
+            ("op_deadline", op_deadline),
             ("source", source),
             ("problems", problems),
         ):
@@ -129,6 +139,32 @@ class Routine:
         if "{return_request}" not in template:
             template = template.rstrip() + "\n\n{return_request}\n"
         return fill(template, values)
+
+
+def seconds(value: object) -> float | None:
+    """``value`` as a number of seconds for ``op_deadline`` (a JSON number, or the text of one
+    from the environment), or None when it is not one within ``OP_DEADLINE_RANGE``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, (int, float)):
+        return None
+    low, high = OP_DEADLINE_RANGE
+    number = float(value)
+    return number if low <= number <= high else None  # NaN fails both comparisons
+
+
+def seconds_problem(where: str, value: object, used: float) -> str:
+    low, high = OP_DEADLINE_RANGE
+    return (
+        f"{where} is {value!r}, not a number of seconds from {low:g} to {high:g}; "
+        f"{used:g} s is used. Set it to the seconds a command may wait for 1Password "
+        f"(e.g. 30 for a slow desktop-app approval)."
+    )
 
 
 def fill(template: str, values: Mapping[str, str]) -> str:
@@ -234,6 +270,15 @@ def _parse(data: dict[str, Any], path: Path) -> Routine:
             values["transfer_prompt_template"] = template
         else:
             bad("transfer_prompt_template", "must be text (or a list of lines), or null")
+    deadline = data.get("op_deadline")
+    if deadline is not None:
+        number = seconds(deadline)
+        if number is None or isinstance(deadline, str):
+            problems.append(
+                seconds_problem(f"{path}: 'op_deadline'", deadline, DEFAULT_OP_DEADLINE)
+            )
+        else:
+            values["op_deadline"] = number
     return Routine(source=path, problems=tuple(problems), **values)
 
 

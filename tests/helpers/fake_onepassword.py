@@ -1,8 +1,9 @@
 """A fake 1Password service, seen through the surface of onepassword-sdk's ``Client`` that
-claude-session calls: ``Client.authenticate``, ``vaults.list``, ``items.list/get/get_all/create/
-put``, ``secrets.resolve``. Every method is ``async`` like the SDK's; values are the SDK's own
-pydantic types (``Item``, ``ItemOverview``, ``VaultOverview``, ``ItemsGetAllResponse``), so a
-field the backend gets wrong fails here as it would against 1Password.
+claude-session (and its live tests) call: ``Client.authenticate``, ``vaults.list``,
+``items.list/get/get_all/create/put/archive/delete``, ``secrets.resolve``. Every method is
+``async`` like the SDK's; values are the SDK's own pydantic types (``Item``, ``ItemOverview``,
+``VaultOverview``, ``ItemsGetAllResponse``), so a field the backend gets wrong fails here as it
+would against 1Password.
 
 It is as strict as the real service where we know how the real one behaves
 (findings/onepassword.md):
@@ -22,7 +23,11 @@ It is as strict as the real service where we know how the real one behaves
   call that never answers, politely or blocking the loop like the desktop app's ctypes calls),
   ``desktop_fails()``, ``heal()``; ``before(name, fn)`` runs ``fn`` just before a call, to play
   another writer racing ours;
-- every call is counted (``calls``, ``count``).
+- every call is counted (``calls``, ``count``), and every item read in full (``read_ids``).
+
+``items.list`` filters by state only, like the SDK (0.4.2's ``ItemListFilter`` is
+``ItemListFilterByState`` and nothing else): picking a project's items by tag or title is the
+caller's work on the overviews, which carry the stored title and tags as the service's do.
 """
 
 from __future__ import annotations
@@ -116,7 +121,7 @@ DESKTOP_ERRORS = (ERR_CHANNEL_CLOSED, ERR_CONNECTION_DROPPED)
 _FIELD_ID = re.compile(r"^[A-Za-z0-9_.\- \t]*$")
 _INTEGRATION = re.compile(r"^[A-Za-z0-9._ -]+$")
 READS = ("vaults.list", "items.list", "items.get", "items.get_all", "secrets.resolve")
-WRITES = ("items.create", "items.put")
+WRITES = ("items.create", "items.put", "items.archive", "items.delete")
 
 
 def _now() -> str:
@@ -140,6 +145,7 @@ class FakeOnePassword:
         self.items: dict[str, dict[str, Any]] = {}
         self.archived: set[str] = set()
         self.calls: list[str] = []
+        self.read_ids: list[str] = []  # the items read in full (items.get, items.get_all)
         self.authentications = 0
         self.session = 0  # bumped by expire_sessions: older clients get "session expired"
         self.desktop_app = False
@@ -504,6 +510,7 @@ class _Items(_Api):
 
     async def get(self, vault_id: str, item_id: str) -> Item:
         await self.s._enter("items.get", self.client)
+        self.s.read_ids.append(item_id)
         return Item.model_validate(self.s._find(vault_id, item_id))
 
     async def get_all(self, vault_id: str, item_ids: list[str]) -> ItemsGetAllResponse:
@@ -511,6 +518,7 @@ class _Items(_Api):
         self.s._vault_of(vault_id)
         if len(item_ids) > 50:
             raise Exception("you can only retrieve up to 50 items at once")
+        self.s.read_ids.extend(item_ids)
         replies: list[dict[str, Any]] = []
         for item_id in item_ids:
             data = self.s.items.get(item_id)
@@ -547,6 +555,19 @@ class _Items(_Api):
         self.s._too_big(data)
         self.s.items[item.id] = data
         return Item.model_validate(data)
+
+    async def archive(self, vault_id: str, item_id: str) -> None:
+        await self.s._enter("items.archive", self.client)
+        self.s._writable(vault_id)
+        self.s._find(vault_id, item_id)
+        self.s.archived.add(item_id)
+
+    async def delete(self, vault_id: str, item_id: str) -> None:
+        await self.s._enter("items.delete", self.client)
+        self.s._writable(vault_id)
+        self.s._find(vault_id, item_id)
+        del self.s.items[item_id]
+        self.s.archived.discard(item_id)
 
 
 class _Secrets(_Api):

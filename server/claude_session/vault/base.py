@@ -8,10 +8,12 @@ which, for the messages shown to the user.
 from __future__ import annotations
 
 import abc
+import hashlib
 import re
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import Field
 
@@ -22,6 +24,8 @@ from claude_session.paths import safe_name
 ItemKind = Literal["handoff", "sync"]
 
 TAG = "claudesync"
+#: The tag that names the project an item belongs to, from its identity (``identity_tag``).
+IDENTITY_PREFIX = f"{TAG}-repo-"
 
 
 class ItemRefused(VaultError):
@@ -59,6 +63,25 @@ class HandoffItem(Model):
     def is_pending(self) -> bool:
         """Filled in by the user and not merged into a context yet."""
         return self.has_response and not self.imported
+
+
+# --- tags: which project an item belongs to ---------------------------------------------------
+
+
+def identity_tag(repository: str) -> str:
+    """The tag of the project whose identity (``Project.identity``) is ``repository``: a hash,
+    since an identity holds ``/`` (which nests tags in the 1Password app) and may be a local
+    folder's path."""
+    digest = hashlib.sha256(repository.encode("utf-8")).hexdigest()[:16]
+    return IDENTITY_PREFIX + digest
+
+
+def project_tags(project: str, repository: str | None) -> list[str]:
+    """The tags of a new item: ``claudesync``, the project's name, its identity."""
+    tags = [TAG, safe_name(project)]
+    if repository:
+        tags.append(identity_tag(repository))
+    return tags
 
 
 # --- titles and ordering, shared by every backend ----------------------------------------------
@@ -103,8 +126,17 @@ def newest_first(items: list[HandoffItem]) -> list[HandoffItem]:
     )
 
 
-def item_not_found(ref: str, where: str, known: list[HandoffItem]) -> ItemNotFound:
-    """The error for a missing item, naming the newest items so the user can pick one."""
+class _Named(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+
+def item_not_found(ref: str, where: str, known: Sequence[_Named]) -> ItemNotFound:
+    """The error for a missing item, naming the newest items (newest first in ``known``: hand-off
+    items or 1Password's overviews) so the user can pick one."""
     if known:
         names = ", ".join(f"{i.title} ({i.id})" for i in known[:5])
         more = f" and {len(known) - 5} more" if len(known) > 5 else ""
@@ -168,9 +200,15 @@ class Vault(abc.ABC):
         out."""
 
     def find_created(
-        self, creation_id: str, *, project: str, now: datetime | None = None
+        self,
+        creation_id: str,
+        *,
+        project: str,
+        now: datetime | None = None,
+        repository: str | None = None,
     ) -> HandoffItem | None:
-        """The item made with this ``creation_id`` (at ``now``), archived ones included."""
+        """The item made with this ``creation_id`` (at ``now``, for ``project`` in
+        ``repository``), archived ones included."""
         for item in self.list_items():
             if item.creation_id == creation_id:
                 return item
@@ -202,6 +240,10 @@ class Vault(abc.ABC):
             if item.is_pending:
                 return item
         return None
+
+    def count_items(self) -> int:
+        """How many ClaudeSync items the vault holds (``doctor``)."""
+        return len(self.list_items())
 
     def check(self) -> str:
         """What ``doctor`` shows: the vault, reached for real where it is remote."""

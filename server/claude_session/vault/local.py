@@ -22,7 +22,6 @@ from claude_session.models import utcnow
 from claude_session.paths import Paths
 from claude_session.statefile import atomic_write, file_lock, move_aside
 from claude_session.vault.base import (
-    TAG,
     HandoffItem,
     ItemKind,
     Vault,
@@ -32,6 +31,7 @@ from claude_session.vault.base import (
     item_not_found,
     matches,
     newest_first,
+    project_tags,
 )
 
 # Ids we generate are uuids; anything else is looked up by title, never joined into a path.
@@ -87,7 +87,7 @@ class LocalVault(Vault):
                 kind=kind,
                 context=context,
                 transfer_prompt=transfer_prompt,
-                tags=[TAG, project],
+                tags=project_tags(project, repository),
                 created_at=moment,
                 updated_at=moment,
                 creation_id=creation_id,

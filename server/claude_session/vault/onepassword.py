@@ -10,13 +10,24 @@ answer that was merged: an answer the user replaces in the 1Password app is pend
 with the local vault. ``creation_id`` is the creator's id for the hand-off: a create that timed
 out after 1Password stored the item is found by it, not made twice.
 
+Few calls. ``items.list`` is the SDK's only listing and filters by state alone
+(``ItemListFilter`` is ``ItemListFilterByState`` in 0.4.2), so the project's items are picked
+from its overviews (title and tags, no field values) before any item is read: an item carries
+the tag ``claudesync-repo-<hash>`` of its project's identity (the repository across machines, or
+the folder without an ``origin``; ``identity_tag``). Items made before that tag existed carry
+only ``claudesync`` and the project's name as tags, and are picked by that name (or their
+default title) and then checked by the repository they recorded; one that is written again gets
+the identity tag. So a command reads one listing and this project's items, however many other
+projects share the vault.
+
 Archived items. ``items.list`` returns only active items unless asked for both
 (``BOTH_STATES``): titles are allocated against both, hand-offs are read from active ones only,
 and an item that turns out to be archived is never written (``ItemRefused``).
 
 Calls. Everything goes through ``op_sdk.Session``: one time budget per command, errors
 translated there. The listing and the items read are kept for the rest of the command
-(``Budget.memo``) and dropped on every write, so a command reads each item once.
+(``Budget.memo``): a create drops them, a put replaces the item it saved, so a command lists the
+vault and reads each item once.
 
 Concurrency. 1Password has no locks. Titles: taken under a process lock, then checked after
 creation; when another machine took the same title at the same time, the later item (by
@@ -56,6 +67,7 @@ from claude_session.models import utcnow
 from claude_session.paths import safe_name
 from claude_session.redact import redact
 from claude_session.vault.base import (
+    IDENTITY_PREFIX,
     TAG,
     HandoffItem,
     ItemKind,
@@ -64,9 +76,11 @@ from claude_session.vault.base import (
     allocate_title,
     as_utc,
     base_title,
+    identity_tag,
     item_not_found,
     matches,
     newest_first,
+    project_tags,
 )
 from claude_session.vault.op_sdk import (  # noqa: F401 - re-exported for callers and tests
     DEADLINE,
@@ -124,6 +138,32 @@ BOTH_STATES = ItemListFilterByState(content=ItemListFilterByStateInner(active=Tr
 _TITLE_LOCKS: dict[str, threading.Lock] = {}
 
 # --- items: 1Password's shape and ours -------------------------------------------------------
+
+
+def _names(project: str | None) -> set[str]:
+    """The name tags an item of ``project`` may carry (the name as given, and redacted as the
+    item stores it), case-folded."""
+    if project is None:
+        return set()
+    return {safe_name(project).casefold(), safe_name(redact(project)[0]).casefold()}
+
+
+def belongs(overview: Any, *, project: str | None, repository: str | None) -> bool:
+    """Whether the item behind ``overview`` (title and tags only) may be ``project``'s: the
+    test made before reading it. ``matches`` on the item read decides."""
+    tags = {t.casefold() for t in overview.tags}
+    if TAG not in tags:
+        return False
+    if project is None and repository is None:
+        return True
+    identities = {t for t in tags if t.startswith(IDENTITY_PREFIX)}
+    if identities and repository is not None:
+        return identity_tag(repository) in identities
+    names = _names(project)
+    if not names:  # asked by repository alone: an item without the tag must be read to tell
+        return not identities
+    title = overview.title.casefold()
+    return bool(names & tags) or any(title.startswith(f"session-{n}-") for n in names)
 
 
 def answer_hash(answer: str) -> str:
@@ -238,6 +278,8 @@ def apply_handoff(raw: Any, item: HandoffItem) -> Any:
     if not any(s.id == SECTION for s in sections):
         sections.append(ItemSection(id=SECTION, title="ClaudeSync"))
     tags = list(raw.tags) if TAG in raw.tags else [TAG, *raw.tags]
+    if item.repository and not any(t.startswith(IDENTITY_PREFIX) for t in tags):
+        tags.append(identity_tag(item.repository))  # an item made before the tag existed
     return raw.model_copy(
         update={
             "title": item.title,
@@ -300,8 +342,10 @@ class OnePasswordVault(Vault):
         settings: Settings,
         *,
         authenticate: Authenticate | None = None,
-        deadline: float = DEADLINE,
+        deadline: float | None = None,
     ) -> None:
+        """``deadline``: the seconds each command may spend on 1Password (default: the
+        ``op_deadline`` setting, 5 s unless set)."""
         self.settings = settings
         self.vault_name = settings.vault_name
         how = (
@@ -310,9 +354,10 @@ class OnePasswordVault(Vault):
             else "service account"
         )
         self.description = f"1Password vault '{self.vault_name}' ({how})"
-        self.warnings: list[str] = []
+        self.warnings: list[str] = list(settings.problems)
         self._authenticate = authenticate
-        self._session = Session(settings, authenticate=authenticate, deadline=deadline)
+        seconds = settings.op_deadline if deadline is None else deadline
+        self._session = Session(settings, authenticate=authenticate, deadline=seconds)
         self._vault_id: str | None = None
         self._warned: set[str] = set()
 
@@ -354,7 +399,7 @@ class OnePasswordVault(Vault):
                 creation_id=creation_id,
                 context=context,
                 transfer_prompt=transfer_prompt,
-                tags=[TAG, safe_name(project)],
+                tags=project_tags(project, repository),
                 created_at=moment,
                 updated_at=moment,
             )
@@ -374,14 +419,20 @@ class OnePasswordVault(Vault):
         return to_handoff(self._settle_title(created, base))
 
     def find_created(
-        self, creation_id: str, *, project: str, now: datetime | None = None
+        self,
+        creation_id: str,
+        *,
+        project: str,
+        now: datetime | None = None,
+        repository: str | None = None,
     ) -> HandoffItem | None:
-        """Only the items titled for that day are read (archived ones included)."""
-        base = base_title(redact(project)[0], as_utc(now))
+        """Only the project's items titled for that day are read (archived ones included): a
+        title always holds the date (``{date}`` is required in ``item_title``)."""
+        day = as_utc(now).date().isoformat()
         ids = [
             o.id
             for o in self._overviews(archived=True)
-            if TAG in o.tags and o.title.startswith(base)
+            if day in o.title and belongs(o, project=project, repository=repository)
         ]
         for raw in self._fetch(ids):
             item = self._convert(raw)
@@ -392,8 +443,16 @@ class OnePasswordVault(Vault):
     def list_items(
         self, *, project: str | None = None, repository: str | None = None
     ) -> list[HandoffItem]:
-        found = [i for i in self._handoffs() if matches(i, project=project, repository=repository)]
+        found = [
+            i
+            for i in self._handoffs(project=project, repository=repository)
+            if matches(i, project=project, repository=repository)
+        ]
         return newest_first(found)
+
+    def count_items(self) -> int:
+        """From the listing alone: no item is read."""
+        return sum(1 for o in self._overviews() if TAG in o.tags)
 
     def get_item(self, ref: str) -> HandoffItem:
         return self._convert_or_missing(self._raw(ref), ref)
@@ -503,9 +562,29 @@ class OnePasswordVault(Vault):
                 f"Restore it in the 1Password app (Archive > Restore) or pick "
                 f"another item."
             )
-        return self._write(
-            f"saving '{raw.title}' in the vault '{self.vault_name}'", lambda c: c.items.put(raw)
+        saved = self._session.call(
+            f"saving '{raw.title}' in the vault '{self.vault_name}'",
+            lambda c: c.items.put(raw),
+            writing=True,
         )
+        self._remember(saved)
+        return saved
+
+    def _remember(self, saved: Any) -> None:
+        """What this command read, with the item it just saved: the memo stays true without
+        listing and reading again (other writers are seen by the next command, as before)."""
+        memo = self._session.budget().memo
+        items = memo.get("items")
+        if items is not None:
+            items[saved.id] = saved
+        overviews = memo.get("overviews")
+        if overviews is not None:
+            memo["overviews"] = [
+                o.model_copy(update={"title": saved.title, "tags": list(saved.tags)})
+                if o.id == saved.id
+                else o
+                for o in overviews
+            ]
 
     # --- conversions ---
 
@@ -537,8 +616,14 @@ class OnePasswordVault(Vault):
             )
         return item
 
-    def _handoffs(self) -> list[HandoffItem]:
-        ids = [o.id for o in self._overviews() if TAG in o.tags]
+    def _handoffs(
+        self, *, project: str | None = None, repository: str | None = None
+    ) -> list[HandoffItem]:
+        """The active hand-off items that may be ``project``'s, read after picking them from
+        the listing (``belongs``)."""
+        ids = [
+            o.id for o in self._overviews() if belongs(o, project=project, repository=repository)
+        ]
         converted = (self._convert(raw) for raw in self._fetch(ids))
         return [item for item in converted if item is not None]
 
@@ -560,7 +645,12 @@ class OnePasswordVault(Vault):
         )
         if named:
             return self._get(named[0].id)
-        raise item_not_found(ref, self.description, newest_first(self._handoffs()))
+        known = sorted(
+            (o for o in self._overviews() if TAG in o.tags),
+            key=lambda o: (o.created_at, o.id),
+            reverse=True,
+        )
+        raise item_not_found(ref, self.description, known)  # named from the listing: no reads
 
     # --- writes ---
 

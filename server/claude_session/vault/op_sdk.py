@@ -12,7 +12,9 @@ Clients. One per process and credentials: the SDK signs in over the network on e
 Time. A 1Password that never answers (a network that drops packets, a desktop app waiting for
 approval) would otherwise cost the SDK's own 30 s per request, and a command makes several.
 So each command (one ``flow``) gets one ``Budget``: all its 1Password work together may take
-``DEADLINE`` seconds, each call waits only for what is left, and after the first failure that
+``Settings.op_deadline`` seconds (``DEADLINE``, 5, unless ``CLAUDE_SESSION_OP_DEADLINE`` or the
+routine file's ``op_deadline`` says otherwise), each call waits only for what is left, and after
+the first failure that
 says 1Password cannot be used now (no answer, no network, rate limit, refused credentials) every
 later call in the same command fails at once with the same message. The flows keep the work
 locally and say so.
@@ -52,6 +54,7 @@ from claude_session import __version__, flow
 from claude_session.config import Settings
 from claude_session.errors import ItemNotFound, VaultAuthError, VaultError, VaultUnavailable
 from claude_session.redact import redact
+from claude_session.routines import DEFAULT_OP_DEADLINE
 from claude_session.vault.base import ItemRefused
 
 T = TypeVar("T")
@@ -60,8 +63,9 @@ T = TypeVar("T")
 Authenticate = Callable[[Any, str, str], Coroutine[Any, Any, Any]]
 
 INTEGRATION_NAME = "claude-session"
-#: All the 1Password work of one command, sign-in included, in seconds.
-DEADLINE = 5.0
+#: All the 1Password work of one command, sign-in included, in seconds, unless the settings say
+#: otherwise (``Settings.op_deadline``).
+DEADLINE = DEFAULT_OP_DEADLINE
 
 
 def integration_version() -> str:
@@ -325,7 +329,9 @@ def translate(
         if desktop:
             return VaultUnavailable(
                 f"The 1Password desktop app did not answer while {action} ({detail}). Open and "
-                f"unlock it and approve the request, then run `claude-session sync`."
+                f"unlock it and approve the request, then run `claude-session sync`. If "
+                f"approving takes longer than {settings.op_deadline:g} s, set "
+                f"CLAUDE_SESSION_OP_DEADLINE to more seconds (up to 300)."
             )
         return VaultUnavailable(
             f"1Password did not answer while {action} ({detail}). Check the "

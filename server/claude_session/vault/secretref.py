@@ -73,7 +73,7 @@ def resolve_secret(
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
     secret = _fetch(
-        ref, settings, name=name, authenticate=authenticate, timeout=timeout or op.DEADLINE
+        ref, settings, name=name, authenticate=authenticate, timeout=timeout or settings.op_deadline
     )
     with _CACHE_LOCK:
         _CACHE[key] = (time.monotonic() + CACHE_SECONDS, secret)
