@@ -263,3 +263,25 @@ def test_the_reminder_defaults_are_the_cores() -> None:
     from claude_session.standing import REMINDER_DEFAULTS
 
     assert REMINDER_DEFAULTS == DEFAULTS
+
+
+def test_the_status_line_imports_only_what_it_needs(repo: Path) -> None:
+    """It runs after every message: the modules that cost a start milliseconds and that it has
+    no use for stay out (git's count needs subprocess, and with it threading)."""
+    proc = subprocess.run(
+        [sys.executable, "-I", "-X", "importtime", str(ENTRY), "statusline", "--plugin"],
+        input=json.dumps(line_input(repo)),
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        timeout=30,
+    )
+    assert proc.returncode == 0 and "session" in proc.stdout, proc.stderr[-2000:]
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "claude_session.statusline" in imported
+    slow = {"typing", "dataclasses", "inspect", "ast", "logging", "asyncio", "pydantic", "git"}
+    assert sorted(imported & slow) == []

@@ -26,12 +26,15 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TextIO
 
 from claude_session import gitread, standing
 from claude_session.clock import ago, now, parse_time
 from claude_session.config import Settings, command_name
 from claude_session.paths import Paths
+
+TYPE_CHECKING = False  # typing costs a status line milliseconds after every message
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 SEPARATOR = " · "
 MAX_INPUT_BYTES = 1024 * 1024
