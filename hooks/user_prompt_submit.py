@@ -10,10 +10,11 @@ try:
 
     if too_old():  # older than 3.9: told once, then nothing to do
         sys.exit(0)
+    from claude_session.fastexit import exit_now
     from claude_session.hooklib import main
 except Exception as exc:  # noqa: BLE001 - a broken install must not break Claude Code
     sys.stdout.write(
         '{"systemMessage": "claude-session hook unavailable: %s"}' % type(exc).__name__
     )
     sys.exit(0)
-sys.exit(main("UserPromptSubmit"))
+exit_now(main("UserPromptSubmit"))  # output flushed; no interpreter teardown

@@ -261,6 +261,11 @@ def test_hooks_import_no_heavy_library(event: str, repo: Path, tmp_path: Path) -
     probe = tmp_path / "probe.py"
     probe.write_text(
         "import runpy, sys, json\n"
+        f"sys.path.insert(0, {str(HOOKS.parent / 'server')!r})\n"
+        "import claude_session.fastexit as fastexit\n"
+        "def stay(code=0):\n"
+        "    raise SystemExit(code)\n"
+        "fastexit.exit_now = stay  # the probe looks at sys.modules after the hook\n"
         f"sys.argv = [{str(HOOKS / (EVENTS[event] + '.py'))!r}]\n"
         "try:\n"
         f"    runpy.run_path(sys.argv[0], run_name='__main__')\n"

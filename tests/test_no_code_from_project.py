@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -296,10 +296,18 @@ def test_E2_the_launcher_starts_the_venv_server_isolated_in_the_project(
     """With a ready venv, the launcher execs the server from it, in the project folder."""
     data = tmp_path / "plugin-data"
     venv = data / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    # the dependencies from the interpreter running the tests (itself perhaps a venv, whose
+    # packages --system-site-packages would not reach): a .pth naming its site-packages
+    python = venv / "bin" / "python"
+    site_dir = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
         check=True,
-    )
+    ).stdout.strip()
+    ours = sysconfig.get_paths()["purelib"]
+    Path(site_dir, "test-dependencies.pth").write_text(ours + "\n")
     (venv / ".claude-session-stamp").write_text(launch_mcp.stamp())
     env = hostile_env(evil, CLAUDE_PLUGIN_DATA=str(data))
     line = mcp_initialize(plugin_mcp_argv(bare_python), cwd=evil, env=env)
@@ -310,10 +318,7 @@ def test_E2_the_launcher_starts_the_venv_server_isolated_in_the_project(
 def test_E2_the_launcher_on_a_python_with_the_dependencies_never_imports_the_projects_code(
     isolated_home: Path, evil: Path, marks: Path
 ) -> None:
-    python = shutil.which("python3") or sys.executable
-    probe = subprocess.run([python, "-I", "-c", "import mcp, pydantic"], check=False)
-    if probe.returncode != 0:
-        pytest.skip(f"{python} lacks the dependencies")
+    python = sys.executable  # the interpreter running the tests has the dependencies
     line = mcp_initialize(plugin_mcp_argv(Path(python)), cwd=evil, env=hostile_env(evil))
     assert_nothing_ran(marks, "the launcher's own server")
     assert '"session"' in line

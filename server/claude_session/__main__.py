@@ -35,14 +35,16 @@ def _isolated_path() -> None:
 
 def _main(argv: list[str]) -> int:
     if argv[:1] == ["hook"]:
+        from claude_session.fastexit import exit_now
         from claude_session.hooklib import EVENTS, main
 
         event = argv[1] if len(argv) > 1 else ""
-        return main(event) if event in EVENTS else 0
+        exit_now(main(event) if event in EVENTS else 0)  # no interpreter teardown
     if argv[:1] == ["statusline"]:  # as fast as a hook: the CLI is never imported
+        from claude_session.fastexit import exit_now
         from claude_session.statusline import main as statusline
 
-        return statusline(argv[1:])
+        exit_now(statusline(argv[1:]))
     if argv == ["mcp"]:  # straight to the server: the CLI's parser imports the tracker
         from claude_session.mcp_front import serve
 

@@ -12,6 +12,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -126,6 +127,11 @@ def claude_env(
     if os.geteuid() == 0:
         # Root may only skip permission prompts inside a declared sandbox.
         base["IS_SANDBOX"] = "1"
+    # The plugin's commands run `python3` from PATH: the interpreter running the tests, which
+    # has the dependencies (as after the README's install). A fresh machine's own python3
+    # has none, and the launcher would spend the test building its venv (tested on its own).
+    bin_dir = os.path.dirname(sys.executable)
+    base["PATH"] = os.pathsep.join([bin_dir, base.get("PATH", "")])
     base.update(env or {})
     return base
 
