@@ -78,7 +78,7 @@ def install(kill_at: int, log: Path) -> None:
     _wrap(
         git.Repository,
         "_commit_all",
-        lambda self, message: "git commit " + message.splitlines()[0][:30],
+        lambda self, message, **k: "git commit " + message.splitlines()[0][:30],
         kill_at,
         log,
     )
