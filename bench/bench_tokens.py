@@ -14,7 +14,8 @@
 Tokens are counted with Anthropic's legacy tokenizer: the ``tokenizer.json`` shipped in the
 ``anthropic`` package up to 0.34.x, read with the ``tokenizers`` package (neither is a
 dependency of this project: ``pip install --target DIR anthropic==0.34.2 tokenizers`` and put
-DIR on ``PYTHONPATH``, or pass ``--tokenizer`` a ``tokenizer.json``). It is an approximation of
+DIR on ``PYTHONPATH``, or pass ``--tokenizer`` a ``tokenizer.json``, or name it in
+``BENCH_TOKENIZER`` for ``run_all.py``). It is an approximation of
 what current models count, the same for every product measured with it. Without it, this says
 so and counts ``ceil(characters / 3.5)``, a stated approximation.
 """
@@ -65,7 +66,7 @@ def counter(tokenizer_path: str | None) -> tuple[Callable[[str], int], str]:
         from tokenizers import Tokenizer
     except ImportError:
         Tokenizer = None  # noqa: N806
-    path = tokenizer_path
+    path = tokenizer_path or os.environ.get("BENCH_TOKENIZER")  # run_all passes no arguments
     if path is None and Tokenizer is not None:
         try:
             from importlib.resources import files
