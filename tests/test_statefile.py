@@ -160,3 +160,31 @@ def test_writer_killed_at_random_points_never_leaves_a_torn_file(tmp_path: Path)
         proc.kill()
         proc.wait(10)
         assert isinstance(json.loads(path.read_text())["n"], int)
+
+
+def test_an_update_that_changes_nothing_writes_nothing(tmp_path: Path) -> None:
+    sf = StateFile(tmp_path / "x.json")
+    with sf.update() as data:
+        data["projects"] = {"a": 1}
+    before = os.stat(sf.path)
+    with sf.update() as data:
+        data["projects"]["a"] = 1  # the same value
+    after = os.stat(sf.path)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    with sf.update() as data:
+        data["projects"]["a"] = 2
+    assert os.stat(sf.path).st_ino != before.st_ino  # a change is written (a new file)
+    assert sf.read()["projects"] == {"a": 2}
+
+
+def test_a_link_with_the_same_content_is_still_replaced(tmp_path: Path) -> None:
+    sf = StateFile(tmp_path / "x.json")
+    with sf.update() as data:
+        data["projects"] = {"a": 1}
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_bytes(sf.path.read_bytes())
+    sf.path.unlink()
+    sf.path.symlink_to(elsewhere)
+    with sf.update():
+        pass
+    assert not sf.path.is_symlink() and sf.read()["projects"] == {"a": 1}

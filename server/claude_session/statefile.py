@@ -299,8 +299,19 @@ class StateFile:
         return self._load(for_write=False)
 
     def write(self, data: Data) -> None:
+        """Replace the file with ``data``; a file that already says exactly that is left as it
+        is (an update that changed nothing costs no write and no fsync)."""
         data["version"] = self.version
-        atomic_write(self.path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+        text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+        wanted = text.encode("utf-8")
+        try:  # never through a link: one is replaced by the write
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as current:
+                if current.read(len(wanted) + 1) == wanted:
+                    return
+        except OSError:
+            pass  # no file yet, a link, or unreadable: write it
+        atomic_write(self.path, text)
 
     @contextlib.contextmanager
     def update(self) -> Iterator[Data]:
