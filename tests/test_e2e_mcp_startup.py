@@ -58,15 +58,22 @@ def busy_cpu() -> Iterator[subprocess.Popen[bytes]]:
 
 
 def first_request_tools(
-    repo: Path, config: Path, home: Path, *, default_mcp_timing: bool
+    repo: Path,
+    config: Path,
+    home: Path,
+    *,
+    default_mcp_timing: bool,
+    plugin_dir: Path | None = ROOT,
 ) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """The session tools offered in the first model request of `claude -p` (``plugin_dir``
+    None: the plugin installed in ``config``)."""
     with FakeAnthropic([text("ok")]) as api:
         env = claude_env(config_dir=config, home=home, base_url=api.base_url)
         if default_mcp_timing:
             for name in WAITING:
                 env.pop(name, None)
         done = subprocess.run(
-            claude_command("hello", plugin_dir=ROOT, allowed_tools=[f"{TOOL}*"]),
+            claude_command("hello", plugin_dir=plugin_dir, allowed_tools=[f"{TOOL}*"]),
             cwd=repo,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -118,22 +125,8 @@ def test_the_first_session_after_install_offers_the_tools_while_a_cpu_is_busy(
         assert installed.returncode == 0, installed.stdout + installed.stderr
         assert json.loads(installed.stdout)["warnings"] == []
         assert (config / "claude-session" / "mcp-answers.json").is_file()
-        with FakeAnthropic([text("ok")]) as api:
-            env = claude_env(config_dir=config, home=home, base_url=api.base_url)
-            for name in WAITING:
-                env.pop(name, None)
-            done = subprocess.run(
-                claude_command("hello", allowed_tools=[f"{TOOL}*"]),
-                cwd=repo,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            turns = api.turn_requests
-        assert turns, f"no model request: {done.stdout[-500:]} {done.stderr[-500:]}"
+        offered, done = first_request_tools(
+            repo, config, home, default_mcp_timing=True, plugin_dir=None
+        )
         assert busy_cpu.poll() is None, "the busy loop stopped"
-        offered = {n[len(TOOL) :] for n in tool_names(turns[0]) if n.startswith(TOOL)}
         assert offered == TOOLS, f"run {run + 1}: offered {sorted(offered)}\n{mcp_logs(home)}"
