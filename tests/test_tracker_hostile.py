@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claude_session.tracker.service.app import create_api_key, create_app
-from claude_session.tracker.service.guard import HeaderDeadline
+from claude_session.tracker.service.guard import HeaderDeadline, HttpToolsProtocol
 from test_tracker_service import body, full_record, postgres_database, serve
 
 SQLISH = [
@@ -643,6 +643,16 @@ class _QuickHeaders(HeaderDeadline):
     deadline = 1.0
 
 
+_PROTOCOLS: list[Any] = [_QuickHeaders]
+if HttpToolsProtocol is not None:
+    from claude_session.tracker.service.guard import FastHeaderDeadline
+
+    class _QuickFastHeaders(FastHeaderDeadline):
+        deadline = 1.0
+
+    _PROTOCOLS.append(_QuickFastHeaders)
+
+
 def _slow_client(base: str, first: bytes) -> socket.socket:
     host, port = base.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=20)
@@ -650,11 +660,12 @@ def _slow_client(base: str, first: bytes) -> socket.socket:
     return sock
 
 
-def test_slow_headers_and_slow_bodies_are_cut_off(tmp_path: Path) -> None:
+@pytest.mark.parametrize("protocol", _PROTOCOLS, ids=lambda p: p.__mro__[1].__name__)
+def test_slow_headers_and_slow_bodies_are_cut_off(tmp_path: Path, protocol: Any) -> None:
     url = f"sqlite:///{tmp_path / 't.db'}"
     key = create_api_key(url, "alice")
     app = create_app(url, body_deadline=3.0, chunk_deadline=1.0)
-    with serve(app, http=_QuickHeaders) as base:
+    with serve(app, http=protocol) as base:
         headers = _slow_client(base, b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
         body = _slow_client(
             base,

@@ -27,7 +27,7 @@ from claude_session.tracker.service.database import (
     create_engine,
     migrate,
 )
-from claude_session.tracker.service.guard import HeaderDeadline
+from claude_session.tracker.service.guard import PROTOCOL
 from claude_session.tracker.service.storage import metadata
 
 START = datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc)
@@ -39,7 +39,7 @@ PG_SERVER = "postgresql://{user}@127.0.0.1:5432/{db}"
 
 
 @contextlib.contextmanager
-def serve(app: Any, http: Any = HeaderDeadline) -> Iterator[str]:
+def serve(app: Any, http: Any = PROTOCOL) -> Iterator[str]:
     """Run ``app`` on a free port of 127.0.0.1 in a thread, with the protocol `tracker serve`
     uses; yield its base URL."""
     server = uvicorn.Server(
