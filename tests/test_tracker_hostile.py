@@ -495,7 +495,8 @@ def test_absurd_ui_page_cursors_are_400_pages_naming_them(
         answer = browser.get(f"/?{name}={value}")
         assert answer.status_code == 400, answer.text
         assert name in answer.text and "text/html" in answer.headers["content-type"]
-        assert browser.get("/?page=99999999999999999999999").status_code == 200  # no pages now
+        absurd = browser.get("/?page=99999999999999999999999")
+        assert absurd.status_code == 400 and "page" in absurd.text
 
 
 def test_ui_paths_with_nul_or_junk_are_404_pages(service: Service) -> None:
@@ -619,11 +620,13 @@ def test_failed_logins_from_one_address_get_429_with_retry_after(tmp_path: Path)
         assert "Too many" in blocked.text
 
 
-def test_the_throttle_counts_per_address_and_per_account_and_forgets() -> None:
+def test_the_throttle_counts_per_address_and_per_account_and_forgets(tmp_path: Path) -> None:
+    from claude_session.tracker.service.app import with_store
     from claude_session.tracker.service.guard import LoginThrottle
 
-    now = [1000.0]
-    throttle = LoginThrottle(per_address=3, per_account=5, window=60, clock=lambda: now[0])
+    now = [1_800_000_000.0]
+    store = with_store(f"sqlite:///{tmp_path / 't.db'}", lambda store: store)
+    throttle = LoginThrottle(store, per_address=3, per_account=5, window=60, clock=lambda: now[0])
     for n in range(5):  # five addresses each try the same account's key prefix once
         assert throttle.retry_after(f"10.0.0.{n}", "cst_AAAAxyz") is None
         throttle.failed(f"10.0.0.{n}", "cst_AAAAxyz")

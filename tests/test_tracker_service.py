@@ -645,6 +645,41 @@ def test_keys_are_made_rotated_and_revoked_in_the_ui(tracker: Tracker) -> None:
         assert "revoked" in browser.get("/keys").text
 
 
+def test_revoking_a_key_signs_out_the_browsers_opened_with_it(
+    tracker: Tracker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    laptop = create_api_key(tracker.url, "alice", "laptop")
+    phone = create_api_key(tracker.url, "alice", "phone")
+    with (
+        _browser(tracker, laptop) as first,
+        _browser(tracker, laptop) as second,
+        _browser(tracker, phone) as other,
+    ):
+        assert first.get("/").status_code == 200 and second.get("/").status_code == 200
+        code, _, _ = _cli(capsys, "token", "revoke", laptop[:8], "--database", tracker.url)
+        assert code == 0
+        for browser in (first, second):  # the next request goes to the log-in page
+            gone = browser.get("/keys")
+            assert gone.status_code == 303 and gone.headers["location"].startswith("/login")
+        assert other.get("/").status_code == 200  # opened with another key: still in
+        phone_id = next(k.id for k in tracker_keys(tracker.url, "alice") if k.name == "phone")
+        # Revoked from the UI, by the browser signed in with it: signed out too.
+        assert other.post(f"/keys/{phone_id}/revoke").status_code == 303
+        assert other.get("/keys").status_code == 303
+
+
+def test_rotating_a_key_keeps_the_rotating_browser_and_signs_out_the_others(
+    tracker: Tracker,
+) -> None:
+    key = create_api_key(tracker.url, "alice", "laptop")
+    key_id = next(k.id for k in tracker_keys(tracker.url, "alice") if k.name == "laptop")
+    with _browser(tracker, key) as mine, _browser(tracker, key) as elsewhere:
+        rotated = mine.post(f"/keys/{key_id}/rotate")
+        assert rotated.status_code == 201 and 'id="new-key">' in rotated.text
+        assert mine.get("/keys").status_code == 200
+        assert elsewhere.get("/keys").status_code == 303
+
+
 def test_another_users_key_cannot_be_revoked_from_the_ui(tracker: Tracker) -> None:
     bobs = create_api_key(tracker.url, "bob", "bob's")
     bob_id = next(k.id for k in tracker_keys(tracker.url, "bob") if k.name == "bob's")
@@ -899,6 +934,39 @@ def test_serve_with_two_workers_takes_concurrent_records(database: str) -> None:
         assert listed["total"] == 40
 
 
+def test_two_workers_share_one_log_in_throttle(database: str) -> None:
+    """Ten failed log-ins in all, spread over both workers, lock the address in every worker
+    (counted per process, each worker would allow ten of its own)."""
+    create_api_key(database, "alice")
+    with served_by_cli("--workers", "2", "--database", database) as base:
+        for n in range(10):
+            with httpx.Client(base_url=base) as browser:  # a new connection: either worker
+                assert browser.post("/login", data={"api_key": f"cst_x{n}"}).status_code == 401
+        for _ in range(6):
+            with httpx.Client(base_url=base) as browser:
+                refused = browser.post("/login", data={"api_key": "cst_again"})
+                assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+
+
+def test_a_key_revoked_while_two_workers_remember_it_stores_nothing_more(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = create_api_key(database, "alice")
+    with served_by_cli("--workers", "2", "--database", database) as base:
+        for _ in range(8):  # new connections: both workers see (and remember) the key
+            with httpx.Client(base_url=base, headers=_auth(key)) as client:
+                assert client.post("/api/sessions", json=body(record())).status_code == 201
+        code, _, _ = _cli(capsys, "token", "revoke", key[:8], "--database", database)
+        assert code == 0
+        for _ in range(8):
+            with httpx.Client(base_url=base, headers=_auth(key)) as client:
+                assert client.post("/api/sessions", json=body(record())).status_code == 401
+    owner = create_api_key(database, "alice")
+    with serve(create_app(database)) as base:
+        listed = httpx.get(f"{base}/api/sessions", headers=_auth(owner)).json()
+    assert listed["total"] == 8
+
+
 def test_the_app_factory_reads_its_configuration_from_the_environment(tmp_path: Path) -> None:
     from claude_session.tracker.service.app import ServiceConfig, from_environment
 
@@ -1047,3 +1115,17 @@ def test_the_ui_pages_older_and_newer_by_cursor(tracker: Tracker) -> None:
         assert newer is not None
         back = browser.get(f"/?before={newer.group(1)}").text
         assert re.findall(r'href="/sessions/([0-9a-f-]{36})"', back)[::2] == pages[1]
+        # Links from before cursors: ?page=N opens that page, Older/Newer go on from it.
+        ids = re.compile(r'href="/sessions/([0-9a-f-]{36})"')
+        second = browser.get("/?page=2").text
+        assert ids.findall(second)[::2] == pages[1]
+        older = re.search(r'href="\?after=([^"]+)" rel="next"', second)
+        assert older and ids.findall(browser.get(f"/?after={older.group(1)}").text)[::2] == pages[2]
+        assert ids.findall(browser.get("/?page=1").text)[::2] == pages[0]
+        past = browser.get("/?page=9")  # past the end: to the last page
+        assert past.status_code == 303 and past.headers["location"] == "/?page=3"
+        for wrong in ("0", "-1", "x", "2.5", str(ui.MAX_PAGE + 1), "9" * 30):
+            answer = browser.get("/", params={"page": wrong})
+            assert answer.status_code == 400 and "page numbers go from 1" in answer.text, wrong
+        both = browser.get(f"/?page=2&after={older.group(1)}")
+        assert both.status_code == 400

@@ -4,7 +4,7 @@ the UI's forms, security headers, and the log-in rate limit.
     Guard            ASGI middleware: body size and read deadline per request, Origin check on
                      UI POSTs, security headers on every response
     LoginThrottle    failed log-ins per client address and per key prefix (the account the key
-                     claims), in memory per process; 429 with Retry-After
+                     claims), counted in the database for every worker; 429 with Retry-After
     HeaderDeadline   uvicorn's h11 protocol with a deadline for a request's headers;
                      FastHeaderDeadline the same on httptools (``PROTOCOL``: what serve uses)
 
@@ -20,9 +20,9 @@ import contextlib
 import math
 import socket
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +32,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from claude_session.tracker.service.storage import Store
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -187,43 +189,49 @@ class Guard:
 @dataclass
 class LoginThrottle:
     """At most ``per_address`` failed log-ins per client address and ``per_account`` per key
-    prefix in ``window`` seconds. In memory: each worker process counts its own."""
+    prefix (the account the key claims) in ``window`` seconds.
 
+    Counted in the database (``Store.login_failures``), so every worker process of a service
+    sees the same count: N workers do not allow N times the tries. Two tries racing in
+    different workers may both pass the check before either counts; that lets through at most
+    as many extra tries as run at the same moment, not a multiple of the limit. Blocking work:
+    call it from a worker thread."""
+
+    store: Store
     per_address: int = 10
     per_account: int = 20
     window: float = 300.0
-    clock: Any = time.monotonic
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time  # seconds since the epoch, the same in every worker
 
     def retry_after(self, address: str, key: str) -> int | None:
         """Seconds to wait before another try, or None when a try is allowed now."""
         now = self.clock()
-        waits = [
-            self._wait(f"a:{address}", self.per_address, now),
-            self._wait(f"k:{key[:8]}", self.per_account, now) if key else None,
-        ]
-        found = [w for w in waits if w is not None]
-        return max(found) if found else None
+        limits = self._buckets(address, key)
+        found = self.store.login_failures(list(limits), _moment(now - self.window))
+        waits = []
+        for bucket, most in limits.items():
+            times = found[bucket]
+            if len(times) >= most:
+                # Allowed again once enough of them are older than the window.
+                oldest = times[len(times) - most].timestamp()
+                waits.append(max(math.ceil(oldest + self.window - now), 1))
+        return max(waits) if waits else None
 
     def failed(self, address: str, key: str) -> None:
         now = self.clock()
-        for bucket in (f"a:{address}", f"k:{key[:8]}" if key else None):
-            if bucket is not None:
-                self._failures.setdefault(bucket, deque()).append(now)
-        if len(self._failures) > 100_000:  # bound memory under a spray of addresses
-            self._failures = {
-                k: v for k, v in self._failures.items() if v and v[-1] > now - self.window
-            }
+        self.store.login_failed(
+            list(self._buckets(address, key)), _moment(now), _moment(now - self.window)
+        )
 
-    def _wait(self, bucket: str, most: int, now: float) -> int | None:
-        times = self._failures.get(bucket)
-        if not times:
-            return None
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if len(times) < most:
-            return None
-        return max(math.ceil(times[0] + self.window - now), 1)
+    def _buckets(self, address: str, key: str) -> dict[str, int]:
+        buckets = {f"a:{address}": self.per_address}
+        if key:
+            buckets[f"k:{key[:8]}"] = self.per_account
+        return buckets
+
+
+def _moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)
 
 
 # --- header deadline --------------------------------------------------------------------------

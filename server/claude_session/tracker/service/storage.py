@@ -83,6 +83,13 @@ web_sessions = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", Moment(), nullable=False),
     sa.Column("expires_at", Moment(), nullable=False),
+    sa.Column("api_key_id", Guid()),  # migration 0008: the key it was opened with, if any
+)
+login_failures = sa.Table(  # migration 0008: the log-in throttle every worker shares
+    "login_failures",
+    metadata,
+    sa.Column("bucket", sa.String(64), nullable=False),
+    sa.Column("failed_at", Moment(), nullable=False),
 )
 applications = sa.Table(
     "applications",
@@ -484,10 +491,17 @@ class Store:
                 conn.execute(
                     api_keys.update().where(api_keys.c.id == found.id).values(revoked_at=utcnow())
                 )
+            # Browsers signed in with it are signed out (the look-up refuses them too).
+            conn.execute(web_sessions.delete().where(web_sessions.c.api_key_id == found.id))
             return _api_key(conn.execute(self._key_query().where(api_keys.c.id == found.id)).one())
 
-    def rotate_api_key(self, which: str, user_name: str | None = None) -> tuple[ApiKey, str]:
-        """Revoke the key and make its successor (same user and name); returns both."""
+    def rotate_api_key(
+        self, which: str, user_name: str | None = None, *, keep_browser: str | None = None
+    ) -> tuple[ApiKey, str]:
+        """Revoke the key and make its successor (same user and name); returns both.
+
+        Browsers signed in with the old key are signed out, except ``keep_browser`` (the cookie
+        of the browser that rotates it), which moves to the successor."""
         with self._write() as conn:
             found = self._one_key(conn, which, user_name)
             if found.revoked_at is not None:
@@ -502,6 +516,19 @@ class Store:
                 sa.select(api_keys.c.user_id).where(api_keys.c.id == found.id)
             ).scalar_one()
             key = self._new_key(conn, User(str(user_id), found.user), found.name)
+            if keep_browser:
+                successor = conn.execute(
+                    sa.select(api_keys.c.id).where(api_keys.c.key_hash == hash_secret(key))
+                ).scalar_one()
+                conn.execute(
+                    web_sessions.update()
+                    .where(
+                        web_sessions.c.token_hash == self._cookie_hash(keep_browser),
+                        web_sessions.c.api_key_id == found.id,
+                    )
+                    .values(api_key_id=successor)
+                )
+            conn.execute(web_sessions.delete().where(web_sessions.c.api_key_id == found.id))
             old = _api_key(conn.execute(self._key_query().where(api_keys.c.id == found.id)).one())
         return old, key
 
@@ -529,7 +556,8 @@ class Store:
     def open_web_session(
         self, owner: User, lifetime: timedelta = timedelta(days=WEB_SESSION_DAYS)
     ) -> str:
-        """A browser session for the UI; returns the cookie value (stored hashed)."""
+        """A browser session for the UI; returns the cookie value (stored hashed). Opened with
+        an API key (``owner.key_id``), it ends when the key is revoked."""
         token = secrets.token_urlsafe(32)
         now = utcnow()
         with self._write() as conn:
@@ -541,6 +569,7 @@ class Store:
                     token_hash=self._cookie_hash(token),
                     created_at=now,
                     expires_at=now + lifetime,
+                    api_key_id=owner.key_id,
                 )
             )
         return token
@@ -559,17 +588,49 @@ class Store:
         return owner, self.open_web_session(owner)
 
     def user_for_web_session(self, token: str) -> User | None:
+        """The browser session's user; None once it expired, was closed, or the API key it
+        was opened with was revoked."""
         query = (
-            sa.select(users.c.id, users.c.name)
+            sa.select(users.c.id, users.c.name, web_sessions.c.api_key_id)
             .join(web_sessions, web_sessions.c.user_id == users.c.id)
+            .outerjoin(api_keys, api_keys.c.id == web_sessions.c.api_key_id)
             .where(
                 web_sessions.c.token_hash == self._cookie_hash(token),
                 web_sessions.c.expires_at > utcnow(),
+                web_sessions.c.api_key_id.is_(None) | api_keys.c.revoked_at.is_(None),
             )
         )
         with self._read() as conn:
             row = conn.execute(query).first()
-        return None if row is None else User(str(row.id), row.name)
+        if row is None:
+            return None
+        key_id = None if row.api_key_id is None else str(row.api_key_id)
+        return User(str(row.id), row.name, key_id)
+
+    # --- failed log-ins, counted for every worker -----------------------------------------
+
+    def login_failures(self, buckets: Sequence[str], since: datetime) -> dict[str, list[datetime]]:
+        """When each bucket's log-ins failed since ``since``, oldest first."""
+        hashed = {hash_secret(b): b for b in buckets}
+        query = (
+            sa.select(login_failures.c.bucket, login_failures.c.failed_at)
+            .where(login_failures.c.bucket.in_(list(hashed)), login_failures.c.failed_at > since)
+            .order_by(login_failures.c.failed_at)
+        )
+        found: dict[str, list[datetime]] = {b: [] for b in buckets}
+        with self._read() as conn:
+            for row in conn.execute(query):
+                found[hashed[row.bucket]].append(row.failed_at)
+        return found
+
+    def login_failed(self, buckets: Sequence[str], at: datetime, forget_before: datetime) -> None:
+        """Count a failed log-in in each bucket; drop failures older than ``forget_before``."""
+        with self._write() as conn:
+            conn.execute(login_failures.delete().where(login_failures.c.failed_at < forget_before))
+            conn.execute(
+                login_failures.insert(),
+                [{"bucket": hash_secret(b), "failed_at": at} for b in buckets],
+            )
 
     def close_web_session(self, token: str) -> None:
         with self._write() as conn:
