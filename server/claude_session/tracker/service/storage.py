@@ -864,8 +864,22 @@ class Store:
             )
         order = [c.asc() if before else c.desc() for c in key]
         rows_query = rows_query.order_by(*order).limit(max(limit, 0) + 1)
-        if place is None:
-            rows_query = rows_query.offset(max(offset, 0))
+        if place is None and offset > 0:
+            # The rows an offset skips are found in the index alone (ids, no columns, no join);
+            # only the page's own rows are then read whole.
+            skipped = (
+                sa.select(claude_sessions.c.id)
+                .where(*conditions)
+                .order_by(*order)
+                .limit(max(limit, 0) + 1)
+                .offset(offset)
+            )
+            rows_query = (
+                _session_select()
+                .select_from(joined)
+                .where(claude_sessions.c.id.in_(skipped))
+                .order_by(*order)
+            )
         # Every condition is on claude_sessions: the count needs no join (one per row would
         # cost more than the count itself on a long history).
         count_query = sa.select(sa.func.count()).select_from(claude_sessions).where(*conditions)
