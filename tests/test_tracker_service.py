@@ -1129,3 +1129,41 @@ def test_the_ui_pages_older_and_newer_by_cursor(tracker: Tracker) -> None:
             assert answer.status_code == 400 and "page numbers go from 1" in answer.text, wrong
         both = browser.get(f"/?page=2&after={older.group(1)}")
         assert both.status_code == 400
+
+
+# --- SQLite writers ----------------------------------------------------------------------------
+
+
+def test_sqlite_writers_queue_on_the_lock_file_and_commit_without_a_sync_each(
+    tmp_path: Path,
+) -> None:
+    from claude_session.tracker.service.database import write_turn
+    from claude_session.tracker.service.storage import Store
+
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    key = create_api_key(url, "alice")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        store = Store(engine)
+        owner = store.user_for_api_key(key)
+        assert owner is not None
+        saved: list[float] = []
+        with write_turn(engine):  # another writer's turn (a thread here; a worker in service)
+            waiting = threading.Thread(target=lambda: saved.append(_timed_save(store, owner)))
+            waiting.start()
+            time.sleep(0.5)
+            assert not saved  # it waits for the turn, not polling the file meanwhile
+        waiting.join(10)
+        assert saved and (tmp_path / "t.db.write-lock").exists()
+        assert store.list_sessions(owner).total == 1
+    finally:
+        engine.dispose()
+
+
+def _timed_save(store: Any, owner: Any) -> float:
+    began = time.monotonic()
+    store.save(owner, record())
+    return time.monotonic() - began

@@ -32,11 +32,6 @@ if sys.platform == "win32":  # pragma: no cover - tested on Linux; see the READM
     def set_blocking(fd: int) -> None:
         """Reads and writes on ``fd`` wait (regular files always do on Windows)."""
 
-    def unlock(fd: int) -> None:
-        """Give the lock up (the file stays open)."""
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
 else:
     import fcntl
 
@@ -57,7 +52,3 @@ else:
         """Reads and writes on ``fd`` wait again (it was opened O_NONBLOCK to never hang on a
         FIFO)."""
         os.set_blocking(fd, True)
-
-    def unlock(fd: int) -> None:
-        """Give the lock up (the file stays open)."""
-        fcntl.flock(fd, fcntl.LOCK_UN)
