@@ -359,6 +359,21 @@ def test_another_user_cannot_take_a_maintenance_run_by_its_id(tracker: Tracker) 
     assert got.maintenance_runs == mine.maintenance_runs
 
 
+def test_a_run_sent_again_under_another_session_of_the_same_user_moves_there(
+    tracker: Tracker,
+) -> None:
+    first = full_record()
+    assert tracker.alice.post("/api/sessions", json=body(first)).status_code == 201
+    moved, new = first.maintenance_runs[0], MaintenanceRun(command="lint", status="ok")
+    second = record(maintenance_runs=[new, moved])
+    assert tracker.alice.post("/api/sessions", json=body(second)).status_code == 201
+    there = SessionRecord.model_validate(tracker.alice.get(f"/api/sessions/{second.id}").json())
+    left = SessionRecord.model_validate(tracker.alice.get(f"/api/sessions/{first.id}").json())
+    assert {r.id for r in there.maintenance_runs} == {new.id, moved.id}
+    assert moved.id not in {r.id for r in left.maintenance_runs}
+    assert tracker.count("maintenance_runs") == len(first.maintenance_runs) + 1
+
+
 def test_unknown_or_malformed_ids_answer_404(tracker: Tracker) -> None:
     for session_id in (str(uuid.uuid4()), "not-a-uuid", "1; DROP TABLE users"):
         assert tracker.alice.get(f"/api/sessions/{session_id}").status_code == 404
