@@ -24,6 +24,7 @@ from claude_session.tracker.service.database import (
     HEAD,
     MIGRATIONS,
     REVISIONS,
+    Moment,
     create_engine,
     migrate,
 )
@@ -748,6 +749,48 @@ def test_keys_made_before_names_existed_survive_the_migration(database: str) -> 
     found = with_store(database, lambda store: (store.api_keys("old"), store.user_for_api_key(key)))
     assert [(k.name, k.revoked_at) for k in found[0]] == [(None, None)]
     assert found[1] is not None and found[1].name == "old"
+
+
+def test_browsers_signed_in_before_keys_were_remembered_log_in_once_more(database: str) -> None:
+    """Migration 0008 cannot tell which key an earlier browser session used (so revoking could
+    not end it): it signs those browsers out once."""
+    from alembic import command
+    from alembic.config import Config
+
+    from claude_session.tracker.service.storage import Store
+
+    key = create_api_key(database, "alice")
+    engine = create_engine(database)
+    try:
+        store = Store(engine)
+        owner = store.user_for_api_key(key)
+        assert owner is not None
+        with engine.connect() as conn, conn.begin():
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0007")
+            cookie = "an-old-browser"
+            now = datetime.now(timezone.utc)
+            conn.execute(  # what 0007's open_web_session stored
+                sa.text(
+                    "INSERT INTO web_sessions (id, user_id, token_hash, created_at, expires_at) "
+                    "VALUES (:i, :u, :h, :t, :e)"
+                ).bindparams(sa.bindparam("t", type_=Moment()), sa.bindparam("e", type_=Moment())),
+                {
+                    "i": str(uuid.uuid4()),
+                    "u": owner.id,
+                    "h": __import__("hashlib").sha256(cookie.encode()).hexdigest(),
+                    "t": now,
+                    "e": now + timedelta(days=1),
+                },
+            )
+        assert migrate(engine) == "0007"
+        assert store.user_for_web_session(cookie) is None
+        again = store.open_web_session(owner)
+        assert store.user_for_web_session(again) == owner
+    finally:
+        engine.dispose()
 
 
 # --- command types (the seed's maintenance_runs.command_type_id) -------------------------------

@@ -1,7 +1,8 @@
 """What N service workers share and a key's browser sessions: failed log-ins counted in the
 database (one throttle for every worker, not one each); each browser session remembers the API
-key it was opened with, so that revoking the key ends it; and an index that counts one
-application's sessions without reading them (application, then owner).
+key it was opened with, so that revoking the key ends it (browsers signed in before are signed
+out once); and an index that counts one application's sessions without reading them
+(application, then owner).
 
 Revision ID: 0008
 Revises: 0007
@@ -33,6 +34,9 @@ def upgrade() -> None:
     # table in place. Sessions from a one-time sign-in link have no key.
     op.add_column("web_sessions", sa.Column("api_key_id", Guid()))
     op.create_index("web_sessions_by_key", "web_sessions", ["api_key_id"])
+    # Browsers signed in before this cannot be told which key they used, so revoking it could
+    # not sign them out: they log in once more.
+    op.execute("DELETE FROM web_sessions")
     op.drop_index("claude_sessions_count_by_application", "claude_sessions")
     op.create_index(
         "claude_sessions_count_by_application", "claude_sessions", ["application_id", "user_id"]
