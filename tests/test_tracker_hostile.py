@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claude_session.tracker.service.app import create_api_key, create_app
-from claude_session.tracker.service.guard import HeaderDeadline
+from claude_session.tracker.service.guard import HeaderDeadline, HttpToolsProtocol
 from test_tracker_service import body, full_record, postgres_database, serve
 
 SQLISH = [
@@ -495,7 +495,8 @@ def test_absurd_ui_page_cursors_are_400_pages_naming_them(
         answer = browser.get(f"/?{name}={value}")
         assert answer.status_code == 400, answer.text
         assert name in answer.text and "text/html" in answer.headers["content-type"]
-        assert browser.get("/?page=99999999999999999999999").status_code == 200  # no pages now
+        absurd = browser.get("/?page=99999999999999999999999")
+        assert absurd.status_code == 400 and "page" in absurd.text
 
 
 def test_ui_paths_with_nul_or_junk_are_404_pages(service: Service) -> None:
@@ -619,11 +620,13 @@ def test_failed_logins_from_one_address_get_429_with_retry_after(tmp_path: Path)
         assert "Too many" in blocked.text
 
 
-def test_the_throttle_counts_per_address_and_per_account_and_forgets() -> None:
+def test_the_throttle_counts_per_address_and_per_account_and_forgets(tmp_path: Path) -> None:
+    from claude_session.tracker.service.app import with_store
     from claude_session.tracker.service.guard import LoginThrottle
 
-    now = [1000.0]
-    throttle = LoginThrottle(per_address=3, per_account=5, window=60, clock=lambda: now[0])
+    now = [1_800_000_000.0]
+    store = with_store(f"sqlite:///{tmp_path / 't.db'}", lambda store: store)
+    throttle = LoginThrottle(store, per_address=3, per_account=5, window=60, clock=lambda: now[0])
     for n in range(5):  # five addresses each try the same account's key prefix once
         assert throttle.retry_after(f"10.0.0.{n}", "cst_AAAAxyz") is None
         throttle.failed(f"10.0.0.{n}", "cst_AAAAxyz")
@@ -643,6 +646,16 @@ class _QuickHeaders(HeaderDeadline):
     deadline = 1.0
 
 
+_PROTOCOLS: list[Any] = [_QuickHeaders]
+if HttpToolsProtocol is not None:
+    from claude_session.tracker.service.guard import FastHeaderDeadline
+
+    class _QuickFastHeaders(FastHeaderDeadline):
+        deadline = 1.0
+
+    _PROTOCOLS.append(_QuickFastHeaders)
+
+
 def _slow_client(base: str, first: bytes) -> socket.socket:
     host, port = base.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=20)
@@ -650,11 +663,12 @@ def _slow_client(base: str, first: bytes) -> socket.socket:
     return sock
 
 
-def test_slow_headers_and_slow_bodies_are_cut_off(tmp_path: Path) -> None:
+@pytest.mark.parametrize("protocol", _PROTOCOLS, ids=lambda p: p.__mro__[1].__name__)
+def test_slow_headers_and_slow_bodies_are_cut_off(tmp_path: Path, protocol: Any) -> None:
     url = f"sqlite:///{tmp_path / 't.db'}"
     key = create_api_key(url, "alice")
     app = create_app(url, body_deadline=3.0, chunk_deadline=1.0)
-    with serve(app, http=_QuickHeaders) as base:
+    with serve(app, http=protocol) as base:
         headers = _slow_client(base, b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
         body = _slow_client(
             base,

@@ -24,10 +24,11 @@ from claude_session.tracker.service.database import (
     HEAD,
     MIGRATIONS,
     REVISIONS,
+    Moment,
     create_engine,
     migrate,
 )
-from claude_session.tracker.service.guard import HeaderDeadline
+from claude_session.tracker.service.guard import PROTOCOL
 from claude_session.tracker.service.storage import metadata
 
 START = datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc)
@@ -39,7 +40,7 @@ PG_SERVER = "postgresql://{user}@127.0.0.1:5432/{db}"
 
 
 @contextlib.contextmanager
-def serve(app: Any, http: Any = HeaderDeadline) -> Iterator[str]:
+def serve(app: Any, http: Any = PROTOCOL) -> Iterator[str]:
     """Run ``app`` on a free port of 127.0.0.1 in a thread, with the protocol `tracker serve`
     uses; yield its base URL."""
     server = uvicorn.Server(
@@ -359,6 +360,21 @@ def test_another_user_cannot_take_a_maintenance_run_by_its_id(tracker: Tracker) 
     assert got.maintenance_runs == mine.maintenance_runs
 
 
+def test_a_run_sent_again_under_another_session_of_the_same_user_moves_there(
+    tracker: Tracker,
+) -> None:
+    first = full_record()
+    assert tracker.alice.post("/api/sessions", json=body(first)).status_code == 201
+    moved, new = first.maintenance_runs[0], MaintenanceRun(command="lint", status="ok")
+    second = record(maintenance_runs=[new, moved])
+    assert tracker.alice.post("/api/sessions", json=body(second)).status_code == 201
+    there = SessionRecord.model_validate(tracker.alice.get(f"/api/sessions/{second.id}").json())
+    left = SessionRecord.model_validate(tracker.alice.get(f"/api/sessions/{first.id}").json())
+    assert {r.id for r in there.maintenance_runs} == {new.id, moved.id}
+    assert moved.id not in {r.id for r in left.maintenance_runs}
+    assert tracker.count("maintenance_runs") == len(first.maintenance_runs) + 1
+
+
 def test_unknown_or_malformed_ids_answer_404(tracker: Tracker) -> None:
     for session_id in (str(uuid.uuid4()), "not-a-uuid", "1; DROP TABLE users"):
         assert tracker.alice.get(f"/api/sessions/{session_id}").status_code == 404
@@ -645,6 +661,41 @@ def test_keys_are_made_rotated_and_revoked_in_the_ui(tracker: Tracker) -> None:
         assert "revoked" in browser.get("/keys").text
 
 
+def test_revoking_a_key_signs_out_the_browsers_opened_with_it(
+    tracker: Tracker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    laptop = create_api_key(tracker.url, "alice", "laptop")
+    phone = create_api_key(tracker.url, "alice", "phone")
+    with (
+        _browser(tracker, laptop) as first,
+        _browser(tracker, laptop) as second,
+        _browser(tracker, phone) as other,
+    ):
+        assert first.get("/").status_code == 200 and second.get("/").status_code == 200
+        code, _, _ = _cli(capsys, "token", "revoke", laptop[:8], "--database", tracker.url)
+        assert code == 0
+        for browser in (first, second):  # the next request goes to the log-in page
+            gone = browser.get("/keys")
+            assert gone.status_code == 303 and gone.headers["location"].startswith("/login")
+        assert other.get("/").status_code == 200  # opened with another key: still in
+        phone_id = next(k.id for k in tracker_keys(tracker.url, "alice") if k.name == "phone")
+        # Revoked from the UI, by the browser signed in with it: signed out too.
+        assert other.post(f"/keys/{phone_id}/revoke").status_code == 303
+        assert other.get("/keys").status_code == 303
+
+
+def test_rotating_a_key_keeps_the_rotating_browser_and_signs_out_the_others(
+    tracker: Tracker,
+) -> None:
+    key = create_api_key(tracker.url, "alice", "laptop")
+    key_id = next(k.id for k in tracker_keys(tracker.url, "alice") if k.name == "laptop")
+    with _browser(tracker, key) as mine, _browser(tracker, key) as elsewhere:
+        rotated = mine.post(f"/keys/{key_id}/rotate")
+        assert rotated.status_code == 201 and 'id="new-key">' in rotated.text
+        assert mine.get("/keys").status_code == 200
+        assert elsewhere.get("/keys").status_code == 303
+
+
 def test_another_users_key_cannot_be_revoked_from_the_ui(tracker: Tracker) -> None:
     bobs = create_api_key(tracker.url, "bob", "bob's")
     bob_id = next(k.id for k in tracker_keys(tracker.url, "bob") if k.name == "bob's")
@@ -698,6 +749,48 @@ def test_keys_made_before_names_existed_survive_the_migration(database: str) -> 
     found = with_store(database, lambda store: (store.api_keys("old"), store.user_for_api_key(key)))
     assert [(k.name, k.revoked_at) for k in found[0]] == [(None, None)]
     assert found[1] is not None and found[1].name == "old"
+
+
+def test_browsers_signed_in_before_keys_were_remembered_log_in_once_more(database: str) -> None:
+    """Migration 0008 cannot tell which key an earlier browser session used (so revoking could
+    not end it): it signs those browsers out once."""
+    from alembic import command
+    from alembic.config import Config
+
+    from claude_session.tracker.service.storage import Store
+
+    key = create_api_key(database, "alice")
+    engine = create_engine(database)
+    try:
+        store = Store(engine)
+        owner = store.user_for_api_key(key)
+        assert owner is not None
+        with engine.connect() as conn, conn.begin():
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0007")
+            cookie = "an-old-browser"
+            now = datetime.now(timezone.utc)
+            conn.execute(  # what 0007's open_web_session stored
+                sa.text(
+                    "INSERT INTO web_sessions (id, user_id, token_hash, created_at, expires_at) "
+                    "VALUES (:i, :u, :h, :t, :e)"
+                ).bindparams(sa.bindparam("t", type_=Moment()), sa.bindparam("e", type_=Moment())),
+                {
+                    "i": str(uuid.uuid4()),
+                    "u": owner.id,
+                    "h": __import__("hashlib").sha256(cookie.encode()).hexdigest(),
+                    "t": now,
+                    "e": now + timedelta(days=1),
+                },
+            )
+        assert migrate(engine) == "0007"
+        assert store.user_for_web_session(cookie) is None
+        again = store.open_web_session(owner)
+        assert store.user_for_web_session(again) == owner
+    finally:
+        engine.dispose()
 
 
 # --- command types (the seed's maintenance_runs.command_type_id) -------------------------------
@@ -899,6 +992,39 @@ def test_serve_with_two_workers_takes_concurrent_records(database: str) -> None:
         assert listed["total"] == 40
 
 
+def test_two_workers_share_one_log_in_throttle(database: str) -> None:
+    """Ten failed log-ins in all, spread over both workers, lock the address in every worker
+    (counted per process, each worker would allow ten of its own)."""
+    create_api_key(database, "alice")
+    with served_by_cli("--workers", "2", "--database", database) as base:
+        for n in range(10):
+            with httpx.Client(base_url=base) as browser:  # a new connection: either worker
+                assert browser.post("/login", data={"api_key": f"cst_x{n}"}).status_code == 401
+        for _ in range(6):
+            with httpx.Client(base_url=base) as browser:
+                refused = browser.post("/login", data={"api_key": "cst_again"})
+                assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+
+
+def test_a_key_revoked_while_two_workers_remember_it_stores_nothing_more(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = create_api_key(database, "alice")
+    with served_by_cli("--workers", "2", "--database", database) as base:
+        for _ in range(8):  # new connections: both workers see (and remember) the key
+            with httpx.Client(base_url=base, headers=_auth(key)) as client:
+                assert client.post("/api/sessions", json=body(record())).status_code == 201
+        code, _, _ = _cli(capsys, "token", "revoke", key[:8], "--database", database)
+        assert code == 0
+        for _ in range(8):
+            with httpx.Client(base_url=base, headers=_auth(key)) as client:
+                assert client.post("/api/sessions", json=body(record())).status_code == 401
+    owner = create_api_key(database, "alice")
+    with serve(create_app(database)) as base:
+        listed = httpx.get(f"{base}/api/sessions", headers=_auth(owner)).json()
+    assert listed["total"] == 8
+
+
 def test_the_app_factory_reads_its_configuration_from_the_environment(tmp_path: Path) -> None:
     from claude_session.tracker.service.app import ServiceConfig, from_environment
 
@@ -1047,3 +1173,55 @@ def test_the_ui_pages_older_and_newer_by_cursor(tracker: Tracker) -> None:
         assert newer is not None
         back = browser.get(f"/?before={newer.group(1)}").text
         assert re.findall(r'href="/sessions/([0-9a-f-]{36})"', back)[::2] == pages[1]
+        # Links from before cursors: ?page=N opens that page, Older/Newer go on from it.
+        ids = re.compile(r'href="/sessions/([0-9a-f-]{36})"')
+        second = browser.get("/?page=2").text
+        assert ids.findall(second)[::2] == pages[1]
+        older = re.search(r'href="\?after=([^"]+)" rel="next"', second)
+        assert older and ids.findall(browser.get(f"/?after={older.group(1)}").text)[::2] == pages[2]
+        assert ids.findall(browser.get("/?page=1").text)[::2] == pages[0]
+        past = browser.get("/?page=9")  # past the end: to the last page
+        assert past.status_code == 303 and past.headers["location"] == "/?page=3"
+        for wrong in ("0", "-1", "x", "2.5", str(ui.MAX_PAGE + 1), "9" * 30):
+            answer = browser.get("/", params={"page": wrong})
+            assert answer.status_code == 400 and "page numbers go from 1" in answer.text, wrong
+        both = browser.get(f"/?page=2&after={older.group(1)}")
+        assert both.status_code == 400
+
+
+# --- SQLite writers ----------------------------------------------------------------------------
+
+
+def test_sqlite_writers_queue_on_the_lock_file_and_commit_without_a_sync_each(
+    tmp_path: Path,
+) -> None:
+    from claude_session.tracker.service.database import write_turn
+    from claude_session.tracker.service.storage import Store
+
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    key = create_api_key(url, "alice")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        store = Store(engine)
+        owner = store.user_for_api_key(key)
+        assert owner is not None
+        saved: list[float] = []
+        with write_turn(engine):  # another writer's turn (a thread here; a worker in service)
+            waiting = threading.Thread(target=lambda: saved.append(_timed_save(store, owner)))
+            waiting.start()
+            time.sleep(0.5)
+            assert not saved  # it waits for the turn, not polling the file meanwhile
+        waiting.join(10)
+        assert saved and (tmp_path / "t.db.write-lock").exists()
+        assert store.list_sessions(owner).total == 1
+    finally:
+        engine.dispose()
+
+
+def _timed_save(store: Any, owner: Any) -> float:
+    began = time.monotonic()
+    store.save(owner, record())
+    return time.monotonic() - began

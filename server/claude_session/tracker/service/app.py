@@ -137,7 +137,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.store = Store(engine, secret)
-    app.state.throttle = LoginThrottle()
+    app.state.throttle = LoginThrottle(app.state.store)
     app.state.secure_cookies = secure_cookies
     app.state.local = local  # the log-in page tells the owner their history is under "local"
     app.state.templates = ui.templates()

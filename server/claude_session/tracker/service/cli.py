@@ -189,7 +189,7 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from claude_session.tracker.service.app import ServiceConfig, with_store
-    from claude_session.tracker.service.guard import HeaderDeadline
+    from claude_session.tracker.service.guard import PROTOCOL
     from claude_session.tracker.service.storage import Store
 
     url = database_url(args)
@@ -236,7 +236,7 @@ def run_serve(args: argparse.Namespace) -> int:
         "port": args.port,
         "log_level": "info",
         "timeout_graceful_shutdown": 5,
-        "http": HeaderDeadline,
+        "http": PROTOCOL,
         "workers": args.workers,
         "factory": True,
     }

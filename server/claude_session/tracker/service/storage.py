@@ -18,6 +18,8 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ from claude_session.tracker.service.database import (
     Guid,
     Moment,
     Unreadable,
+    write_turn,
 )
 from claude_session.tracker.service.limits import (
     Refused,
@@ -48,6 +51,7 @@ from claude_session.tracker.service.limits import (
 API_KEY_PREFIX = "cst_"
 WEB_SESSION_DAYS = 14
 LAST_USED_EVERY = timedelta(minutes=1)  # a key's last-used time may lag this much (fewer writes)
+KEY_MEMORY = 30.0  # seconds a process trusts a key it looked up, where a write checks it again
 
 metadata = sa.MetaData()
 
@@ -79,6 +83,13 @@ web_sessions = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", Moment(), nullable=False),
     sa.Column("expires_at", Moment(), nullable=False),
+    sa.Column("api_key_id", Guid()),  # migration 0008: the key it was opened with, if any
+)
+login_failures = sa.Table(  # migration 0008: the log-in throttle every worker shares
+    "login_failures",
+    metadata,
+    sa.Column("bucket", sa.String(64), nullable=False),
+    sa.Column("failed_at", Moment(), nullable=False),
 )
 applications = sa.Table(
     "applications",
@@ -194,6 +205,11 @@ class SessionConflict(ClaudeSessionError):
 class User:
     id: str
     name: str
+    key_id: str | None = field(default=None, compare=False)  # the API key that proved it
+
+
+class KeyRevoked(ClaudeSessionError):
+    """The API key a request came with was revoked while the request ran."""
 
 
 class Application(Model):
@@ -328,6 +344,10 @@ class Store:
     def __init__(self, engine: Engine, secret: str | None = None) -> None:
         self.engine = engine
         self._secret = secret.encode() if secret else None
+        # key hash -> (owner, when looked up): see user_for_api_key(remembered=True)
+        self._keys: dict[str, tuple[User, float]] = {}
+        self._keys_lock = threading.Lock()
+        self._statements: dict[str, _Statements] = {}
 
     def _cookie_hash(self, token: str) -> str:
         """A browser session's stored hash; with a secret, an HMAC, so that changing the secret
@@ -338,10 +358,16 @@ class Store:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with write_turn(self.engine), self.engine.connect() as conn:
             conn = conn.execution_options(**WRITE)
             with conn.begin():
                 yield conn
+
+    def _prepared(self, conn: Connection) -> _Statements:
+        found = self._statements.get(conn.dialect.name)
+        if found is None:
+            found = self._statements[conn.dialect.name] = _Statements(conn.dialect.name)
+        return found
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -384,21 +410,32 @@ class Store:
         )
         return key
 
-    def user_for_api_key(self, key: str) -> User | None:
+    def user_for_api_key(self, key: str, *, remembered: bool = False) -> User | None:
         """The owner of ``key``, or None for a key we never issued or that was revoked.
 
         Notes when the key was used, at most once a minute so that a busy key costs no write.
+        ``remembered``: a key this process looked up in the last ``KEY_MEMORY`` seconds is
+        taken without asking the database again. Only for a request whose write checks the key
+        once more in its own transaction (``save(..., key_id=)``), so that a revoked key still
+        gets nothing stored, at once, in every worker.
         """
+        hashed = hash_secret(key)
+        if remembered:
+            with self._keys_lock:
+                known = self._keys.get(hashed)
+            if known is not None and time.monotonic() - known[1] < KEY_MEMORY:
+                return known[0]
         query = (
             sa.select(
                 users.c.id, users.c.name, api_keys.c.id.label("key_id"), api_keys.c.last_used_at
             )
             .join(api_keys, api_keys.c.user_id == users.c.id)
-            .where(api_keys.c.key_hash == hash_secret(key), api_keys.c.revoked_at.is_(None))
+            .where(api_keys.c.key_hash == hashed, api_keys.c.revoked_at.is_(None))
         )
         with self._read() as conn:
             row = conn.execute(query).first()
         if row is None:
+            self.forget_api_key(key)
             return None
         now = utcnow()
         if row.last_used_at is None or row.last_used_at < now - LAST_USED_EVERY:
@@ -406,7 +443,23 @@ class Store:
                 conn.execute(
                     api_keys.update().where(api_keys.c.id == row.key_id).values(last_used_at=now)
                 )
-        return User(str(row.id), row.name)
+        owner = User(str(row.id), row.name, str(row.key_id))
+        with self._keys_lock:
+            if len(self._keys) > 10_000:  # bound memory under many keys
+                self._keys.clear()
+            self._keys[hashed] = (owner, time.monotonic())
+        return owner
+
+    def remembers(self, key: str) -> bool:
+        """Would ``user_for_api_key(key, remembered=True)`` answer without the database?"""
+        with self._keys_lock:
+            known = self._keys.get(hash_secret(key))
+        return known is not None and time.monotonic() - known[1] < KEY_MEMORY
+
+    def forget_api_key(self, key: str) -> None:
+        """Ask the database about ``key`` next time (it was found revoked)."""
+        with self._keys_lock:
+            self._keys.pop(hash_secret(key), None)
 
     def count_api_keys(self) -> int:
         with self._read() as conn:
@@ -438,10 +491,17 @@ class Store:
                 conn.execute(
                     api_keys.update().where(api_keys.c.id == found.id).values(revoked_at=utcnow())
                 )
+            # Browsers signed in with it are signed out (the look-up refuses them too).
+            conn.execute(web_sessions.delete().where(web_sessions.c.api_key_id == found.id))
             return _api_key(conn.execute(self._key_query().where(api_keys.c.id == found.id)).one())
 
-    def rotate_api_key(self, which: str, user_name: str | None = None) -> tuple[ApiKey, str]:
-        """Revoke the key and make its successor (same user and name); returns both."""
+    def rotate_api_key(
+        self, which: str, user_name: str | None = None, *, keep_browser: str | None = None
+    ) -> tuple[ApiKey, str]:
+        """Revoke the key and make its successor (same user and name); returns both.
+
+        Browsers signed in with the old key are signed out, except ``keep_browser`` (the cookie
+        of the browser that rotates it), which moves to the successor."""
         with self._write() as conn:
             found = self._one_key(conn, which, user_name)
             if found.revoked_at is not None:
@@ -456,6 +516,19 @@ class Store:
                 sa.select(api_keys.c.user_id).where(api_keys.c.id == found.id)
             ).scalar_one()
             key = self._new_key(conn, User(str(user_id), found.user), found.name)
+            if keep_browser:
+                successor = conn.execute(
+                    sa.select(api_keys.c.id).where(api_keys.c.key_hash == hash_secret(key))
+                ).scalar_one()
+                conn.execute(
+                    web_sessions.update()
+                    .where(
+                        web_sessions.c.token_hash == self._cookie_hash(keep_browser),
+                        web_sessions.c.api_key_id == found.id,
+                    )
+                    .values(api_key_id=successor)
+                )
+            conn.execute(web_sessions.delete().where(web_sessions.c.api_key_id == found.id))
             old = _api_key(conn.execute(self._key_query().where(api_keys.c.id == found.id)).one())
         return old, key
 
@@ -483,7 +556,8 @@ class Store:
     def open_web_session(
         self, owner: User, lifetime: timedelta = timedelta(days=WEB_SESSION_DAYS)
     ) -> str:
-        """A browser session for the UI; returns the cookie value (stored hashed)."""
+        """A browser session for the UI; returns the cookie value (stored hashed). Opened with
+        an API key (``owner.key_id``), it ends when the key is revoked."""
         token = secrets.token_urlsafe(32)
         now = utcnow()
         with self._write() as conn:
@@ -495,6 +569,7 @@ class Store:
                     token_hash=self._cookie_hash(token),
                     created_at=now,
                     expires_at=now + lifetime,
+                    api_key_id=owner.key_id,
                 )
             )
         return token
@@ -513,17 +588,49 @@ class Store:
         return owner, self.open_web_session(owner)
 
     def user_for_web_session(self, token: str) -> User | None:
+        """The browser session's user; None once it expired, was closed, or the API key it
+        was opened with was revoked."""
         query = (
-            sa.select(users.c.id, users.c.name)
+            sa.select(users.c.id, users.c.name, web_sessions.c.api_key_id)
             .join(web_sessions, web_sessions.c.user_id == users.c.id)
+            .outerjoin(api_keys, api_keys.c.id == web_sessions.c.api_key_id)
             .where(
                 web_sessions.c.token_hash == self._cookie_hash(token),
                 web_sessions.c.expires_at > utcnow(),
+                web_sessions.c.api_key_id.is_(None) | api_keys.c.revoked_at.is_(None),
             )
         )
         with self._read() as conn:
             row = conn.execute(query).first()
-        return None if row is None else User(str(row.id), row.name)
+        if row is None:
+            return None
+        key_id = None if row.api_key_id is None else str(row.api_key_id)
+        return User(str(row.id), row.name, key_id)
+
+    # --- failed log-ins, counted for every worker -----------------------------------------
+
+    def login_failures(self, buckets: Sequence[str], since: datetime) -> dict[str, list[datetime]]:
+        """When each bucket's log-ins failed since ``since``, oldest first."""
+        hashed = {hash_secret(b): b for b in buckets}
+        query = (
+            sa.select(login_failures.c.bucket, login_failures.c.failed_at)
+            .where(login_failures.c.bucket.in_(list(hashed)), login_failures.c.failed_at > since)
+            .order_by(login_failures.c.failed_at)
+        )
+        found: dict[str, list[datetime]] = {b: [] for b in buckets}
+        with self._read() as conn:
+            for row in conn.execute(query):
+                found[hashed[row.bucket]].append(row.failed_at)
+        return found
+
+    def login_failed(self, buckets: Sequence[str], at: datetime, forget_before: datetime) -> None:
+        """Count a failed log-in in each bucket; drop failures older than ``forget_before``."""
+        with self._write() as conn:
+            conn.execute(login_failures.delete().where(login_failures.c.failed_at < forget_before))
+            conn.execute(
+                login_failures.insert(),
+                [{"bucket": hash_secret(b), "failed_at": at} for b in buckets],
+            )
 
     def close_web_session(self, token: str) -> None:
         with self._write() as conn:
@@ -533,29 +640,75 @@ class Store:
 
     # --- writing records ----------------------------------------------------------------------
 
-    def save(self, owner: User, record: SessionRecord) -> bool:
+    def save(self, owner: User, record: SessionRecord, *, key_id: str | None = None) -> bool:
         """Create or update the record and its runs; True when it was created.
 
-        Raises InvalidRecord for ids that are not uuids and SessionConflict for ids that belong
-        to another user's rows.
+        Raises InvalidRecord for ids that are not uuids, SessionConflict for ids that belong
+        to another user's rows, and KeyRevoked when ``key_id`` (the API key the request came
+        with) is revoked by the time the write begins.
+
+        One transaction of few statements, each prepared once per process: a look-up of the
+        key, the record's owner and its application together; the record's upsert; its runs'
+        insert (their command types by name inside it). A new project's first record also
+        makes its application, a new command also its type, a resent record first drops its
+        old runs.
         """
         _check_ids(record)
         try:
             check_document(record)
         except Refused as exc:
             raise InvalidRecord(str(exc), exc.field) from exc
+        data = record.model_dump(mode="json")
+        now = utcnow()
         with self._write() as conn:
-            existing = conn.execute(
-                sa.select(claude_sessions.c.user_id).where(claude_sessions.c.id == record.id)
-            ).first()
-            if existing is not None and str(existing.user_id) != owner.id:
+            prepared = self._prepared(conn)
+            found = conn.execute(
+                prepared.lookup_by_repository
+                if record.repository_url is not None
+                else prepared.lookup_by_name,
+                {
+                    "key_id": key_id,
+                    "session_id": record.id,
+                    "user_id": owner.id,
+                    "repository_url": record.repository_url,
+                    "name": record.application_name,
+                },
+            ).one()
+            if key_id is not None and found.key_ok is None:
+                raise KeyRevoked("The API key was revoked.")
+            if found.owner is not None and str(found.owner) != owner.id:
                 raise SessionConflict("This session id belongs to another account.")
-            app_id = self._application(
-                conn, owner.id, record.application_name, record.repository_url
+            if found.app_id is None:
+                app_id = self._application(
+                    conn, owner.id, record.application_name, record.repository_url
+                )
+            else:
+                app_id = str(found.app_id)
+                if found.app_name != record.application_name:
+                    # The folder was renamed or cloned under another name: show the current one.
+                    conn.execute(
+                        applications.update()
+                        .where(applications.c.id == app_id)
+                        .values(name=record.application_name)
+                    )
+            values = {name: data[name] for name in _RECORD_COLUMNS}
+            values.update(
+                id=record.id,
+                user_id=owner.id,
+                application_id=app_id,
+                started_at=record.started_at,
+                ended_at=record.ended_at,
+                created_at=now,
+                updated_at=now,
             )
-            self._upsert_session(conn, owner, record, app_id)
-            self._replace_runs(conn, owner, record, app_id)
-        return existing is None
+            conn.execute(prepared.upsert_session, values)
+            if found.owner is not None:
+                conn.execute(
+                    maintenance_runs.delete().where(maintenance_runs.c.session_id == record.id)
+                )
+            made = self._insert_runs(conn, prepared, owner, record, data, app_id)
+        prepared.known_types |= made
+        return found.owner is None
 
     def _application(
         self, conn: Connection, user_id: str, name: str, repository_url: str | None
@@ -587,97 +740,71 @@ class Store:
             )
             found = conn.execute(query).one()
         if found.name != name:
-            # The folder was renamed or cloned under another name: show the current name.
             conn.execute(
                 applications.update().where(applications.c.id == found.id).values(name=name)
             )
         return str(found.id)
 
-    def _upsert_session(
-        self, conn: Connection, owner: User, record: SessionRecord, app_id: str
-    ) -> None:
-        data = record.model_dump(mode="json")
-        values = {name: data[name] for name in _RECORD_COLUMNS}
-        values.update(
-            started_at=record.started_at,
-            ended_at=record.ended_at,
-            application_id=app_id,
-            updated_at=utcnow(),
-        )
-        insert = _insert(conn, claude_sessions).values(
-            id=record.id, user_id=owner.id, created_at=values["updated_at"], **values
-        )
-        conn.execute(
-            insert.on_conflict_do_update(
-                index_elements=["id"], set_=values, where=claude_sessions.c.user_id == owner.id
+    def _insert_runs(
+        self,
+        conn: Connection,
+        prepared: _Statements,
+        owner: User,
+        record: SessionRecord,
+        data: dict[str, Any],
+        app_id: str,
+    ) -> set[str]:
+        """Insert the record's runs; returns the command types it made. A run id already stored
+        (under another session: this one's were dropped) is the same user's run moved here, or
+        another account's (409)."""
+        if not record.maintenance_runs:
+            return set()
+        names = [command_type_name(run.command) for run in record.maintenance_runs]
+        made = self._command_types(conn, prepared, set(names))
+        rows = [
+            {
+                "id": run.id,
+                "application_id": app_id,
+                "session_id": record.id,
+                "type_name": type_name,
+                "command": run.command,
+                "status": run.status,
+                "results": dumped["results"],
+                "notes": run.notes,
+                "run_at": run.run_at,
+            }
+            for run, dumped, type_name in zip(
+                record.maintenance_runs, data["maintenance_runs"], names, strict=True
             )
-        )
-
-    def _replace_runs(
-        self, conn: Connection, owner: User, record: SessionRecord, app_id: str
-    ) -> None:
-        conn.execute(maintenance_runs.delete().where(maintenance_runs.c.session_id == record.id))
-        ids = [run.id for run in record.maintenance_runs]
-        if not ids:
-            return
+        ]
+        stored = {str(i) for i in conn.execute(prepared.insert_runs, rows).scalars()}
+        left = [row for row in rows if row["id"] not in stored]
+        if not left:
+            return made
         elsewhere = conn.execute(
             sa.select(maintenance_runs.c.id, applications.c.user_id)
             .join(applications, applications.c.id == maintenance_runs.c.application_id)
-            .where(maintenance_runs.c.id.in_(ids))
+            .where(maintenance_runs.c.id.in_([row["id"] for row in left]))
         ).all()
         if any(str(row.user_id) != owner.id for row in elsewhere):
             raise SessionConflict("A maintenance run id belongs to another account.")
-        if elsewhere:  # the same user's run moved to this session: keep one row
-            conn.execute(
-                maintenance_runs.delete().where(
-                    maintenance_runs.c.id.in_([row.id for row in elsewhere])
-                )
-            )
-        types = self._command_types(
-            conn, {command_type_name(r.command) for r in record.maintenance_runs}
-        )
         conn.execute(
-            maintenance_runs.insert(),
-            [
-                {
-                    "id": run.id,
-                    "application_id": app_id,
-                    "session_id": record.id,
-                    "command_type_id": types[command_type_name(run.command)],
-                    "command": run.command,
-                    "status": run.status,
-                    "results": run.model_dump(mode="json")["results"],
-                    "notes": run.notes,
-                    "run_at": run.run_at,
-                }
-                for run in record.maintenance_runs
-            ],
+            maintenance_runs.delete().where(maintenance_runs.c.id.in_([row["id"] for row in left]))
         )
+        conn.execute(prepared.insert_runs, left).all()
+        return made
 
-    def _command_types(self, conn: Connection, names: set[str]) -> dict[str, str]:
-        """The ids of these command types, made on first use (racing first uses make one)."""
-        found = dict(
+    @staticmethod
+    def _command_types(conn: Connection, prepared: _Statements, names: set[str]) -> set[str]:
+        """Make the command types this process has not seen made (racing first uses make one);
+        returns them, to be known once the transaction commits. Types are never deleted, so a
+        known one needs no statement: the runs' insert finds its id by name."""
+        made = names - prepared.known_types
+        for name in sorted(made):
             conn.execute(
-                sa.select(command_types.c.name, command_types.c.id).where(
-                    command_types.c.name.in_(names)
-                )
-            ).all()
-        )
-        for name in names - found.keys():
-            conn.execute(
-                _insert(conn, command_types)
-                .values(id=new_id(), name=name, created_at=utcnow())
-                .on_conflict_do_nothing(index_elements=["name"])
+                prepared.insert_type, {"id": new_id(), "name": name, "created_at": utcnow()}
             )
-        if names - found.keys():
-            found = dict(
-                conn.execute(
-                    sa.select(command_types.c.name, command_types.c.id).where(
-                        command_types.c.name.in_(names)
-                    )
-                ).all()
-            )
-        return {name: str(type_id) for name, type_id in found.items()}
+        return made
 
     # --- reading records ----------------------------------------------------------------------
 
@@ -737,8 +864,22 @@ class Store:
             )
         order = [c.asc() if before else c.desc() for c in key]
         rows_query = rows_query.order_by(*order).limit(max(limit, 0) + 1)
-        if place is None:
-            rows_query = rows_query.offset(max(offset, 0))
+        if place is None and offset > 0:
+            # The rows an offset skips are found in the index alone (ids, no columns, no join);
+            # only the page's own rows are then read whole.
+            skipped = (
+                sa.select(claude_sessions.c.id)
+                .where(*conditions)
+                .order_by(*order)
+                .limit(max(limit, 0) + 1)
+                .offset(offset)
+            )
+            rows_query = (
+                _session_select()
+                .select_from(joined)
+                .where(claude_sessions.c.id.in_(skipped))
+                .order_by(*order)
+            )
         # Every condition is on claude_sessions: the count needs no join (one per row would
         # cost more than the count itself on a long history).
         count_query = sa.select(sa.func.count()).select_from(claude_sessions).where(*conditions)
@@ -911,6 +1052,75 @@ class Store:
                     bucket[1] += row.duration_minutes
                     bucket[2] += row.tokens_input + row.tokens_output
         return [DayTotals(day, *values) for day, values in sorted(totals.items())]
+
+
+class _Statements:
+    """The statements of a record's write, built once per dialect: executed with parameters
+    only, they compile once and are then taken from SQLAlchemy's cache (building them anew
+    with their values cost more than running them)."""
+
+    def __init__(self, dialect: str) -> None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self.known_types: set[str] = set()
+
+        def lookup(application: Any) -> sa.Select[Any]:
+            owned_app = sa.select(applications.c.id, applications.c.name).where(
+                applications.c.user_id == sa.bindparam("user_id", type_=Guid()), application
+            )
+            return sa.select(
+                sa.select(api_keys.c.id)
+                .where(
+                    api_keys.c.id == sa.bindparam("key_id", type_=Guid()),
+                    api_keys.c.revoked_at.is_(None),
+                )
+                .scalar_subquery()
+                .label("key_ok"),
+                sa.select(claude_sessions.c.user_id)
+                .where(claude_sessions.c.id == sa.bindparam("session_id", type_=Guid()))
+                .scalar_subquery()
+                .label("owner"),
+                owned_app.with_only_columns(applications.c.id).scalar_subquery().label("app_id"),
+                owned_app.with_only_columns(applications.c.name)
+                .scalar_subquery()
+                .label("app_name"),
+            )
+
+        url = applications.c.repository_url
+        self.lookup_by_repository = lookup(url == sa.bindparam("repository_url", type_=sa.Text()))
+        self.lookup_by_name = lookup(
+            url.is_(None) & (applications.c.name == sa.bindparam("name", type_=sa.Text()))
+        )
+        upsert = insert(claude_sessions)
+        changed = [
+            c.name for c in claude_sessions.columns if c.name not in ("id", "user_id", "created_at")
+        ]
+        self.upsert_session = upsert.on_conflict_do_update(
+            index_elements=["id"],
+            set_={name: upsert.excluded[name] for name in changed},
+            where=claude_sessions.c.user_id == upsert.excluded.user_id,
+        )
+        type_id = (
+            sa.select(command_types.c.id)
+            .where(command_types.c.name == sa.bindparam("type_name", type_=sa.Text()))
+            .scalar_subquery()
+        )
+        self.insert_runs = (
+            insert(maintenance_runs)
+            .values(
+                id=sa.bindparam("id", type_=Guid()),
+                application_id=sa.bindparam("application_id", type_=Guid()),
+                session_id=sa.bindparam("session_id", type_=Guid()),
+                command_type_id=type_id,
+                command=sa.bindparam("command", type_=sa.Text()),
+                status=sa.bindparam("status", type_=sa.Text()),
+                results=sa.bindparam("results", type_=Document()),
+                notes=sa.bindparam("notes", type_=sa.Text()),
+                run_at=sa.bindparam("run_at", type_=Moment()),
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(maintenance_runs.c.id)
+        )
+        self.insert_type = insert(command_types).on_conflict_do_nothing(index_elements=["name"])
 
 
 def _check_ids(record: SessionRecord) -> None:
