@@ -108,6 +108,17 @@ def test_send_then_get_keeps_every_column(tracker: LocalTracker) -> None:
     assert tracker.list_sessions() == [sent]
 
 
+def test_the_local_tracker_syncs_every_commit(tracker: LocalTracker) -> None:
+    """A user's only copy of a record once the outbox lets go of it: unlike the service (which
+    trades the last commits before a power cut for throughput), every commit is synced."""
+    tracker.send(full_record())
+    engine = tracker._engine
+    assert engine is not None
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
 def test_json_columns_are_stored_as_json(tracker: LocalTracker, db: Path) -> None:
     sent = full_record()
     tracker.send(sent)

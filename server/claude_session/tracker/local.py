@@ -154,7 +154,9 @@ class LocalTracker(Tracker):
 
     def _migrated(self) -> Engine:
         _create_private(self.path)
-        engine = create_engine(f"sqlite:///{self.path}", busy_timeout=self.busy_timeout)
+        engine = create_engine(
+            f"sqlite:///{self.path}", busy_timeout=self.busy_timeout, durable=True
+        )
         try:
             migrate(engine)
         except BaseException:

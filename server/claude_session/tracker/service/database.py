@@ -177,8 +177,13 @@ def sqlite_path(url: sa.URL) -> Path | None:
     return Path(str(url.database))
 
 
-def create_engine(database: str | sa.URL, *, busy_timeout: float = 10.0) -> Engine:
-    """An engine for SQLite or PostgreSQL, set up for our transactions."""
+def create_engine(
+    database: str | sa.URL, *, busy_timeout: float = 10.0, durable: bool = False
+) -> Engine:
+    """An engine for SQLite or PostgreSQL, set up for our transactions. ``durable``: on
+    SQLite every commit is synced to disk (the local tracker: a user's only copy of a record
+    once the outbox lets go of it); otherwise a power cut may lose the last commits (the
+    service, for its throughput; the README's deployment notes say so)."""
     url = database if isinstance(database, sa.URL) else normalize_url(database)
     path = sqlite_path(url)
     if path is not None:
@@ -187,7 +192,7 @@ def create_engine(database: str | sa.URL, *, busy_timeout: float = 10.0) -> Engi
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": busy_timeout}
         )
-        _setup_sqlite(engine, busy_timeout)
+        _setup_sqlite(engine, busy_timeout, durable=durable)
         return engine
     # Moments come back in the session's zone: UTC, so one near year 9999 still reads.
     return sa.create_engine(
@@ -206,7 +211,7 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
 
 
-def _setup_sqlite(engine: Engine, busy_timeout: float) -> None:
+def _setup_sqlite(engine: Engine, busy_timeout: float, *, durable: bool) -> None:
     """WAL, foreign keys, a busy timeout, and transactions we begin ourselves."""
 
     @event.listens_for(engine, "connect")
@@ -219,8 +224,9 @@ def _setup_sqlite(engine: Engine, busy_timeout: float) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             # In WAL, NORMAL syncs at checkpoints, not at every commit: a commit survives the
             # process crashing, only a power cut or kernel crash may lose the last ones (the
-            # README's deployment notes say so). FULL cost a third of a record's write.
-            cursor.execute("PRAGMA synchronous = NORMAL")
+            # README's deployment notes say so). FULL cost the service a third of a record's
+            # write; the local tracker takes a record per session and keeps FULL.
+            cursor.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
