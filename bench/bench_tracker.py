@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from figures import figure  # noqa: E402
 
 from claude_session.models import MaintenanceRun, SessionRecord  # noqa: E402
 from claude_session.tracker.service.app import create_api_key  # noqa: E402
@@ -354,6 +355,11 @@ def run(label: str, url: str, args: argparse.Namespace) -> list[str]:
             f"{statistics.median(r['p50'] for r in rounds):.1f} | "
             f"{statistics.median(r['p99'] for r in rounds):.1f} |"
         )
+    rate = statistics.median(r["per_s"] for r in rounds)
+    p99 = statistics.median(r["p99"] for r in rounds)
+    what = f"{label} POST /api/sessions, {args.server_workers} workers"
+    figure(what, rate, "/s", goal=300.0, op=">=", issue=10)
+    figure(f"{what}, p99", p99, "ms", goal=50.0, op="<", issue=10)
     if args.only_posts:
         return lines
     bulk_load(url, key, args.sessions)
@@ -365,6 +371,7 @@ def run(label: str, url: str, args: argparse.Namespace) -> list[str]:
                 f"| {label} | GET /api/sessions, {args.sessions + args.posts} rows: "
                 f"{name} | | {p50:.1f} | {p99:.1f} |"
             )
+            figure(f"{label} GET {name}, p50", p50, "ms", goal=50.0, op="<", issue=10)
     return lines
 
 
