@@ -703,3 +703,60 @@ def test_linked_worktree_sees_its_own_operation_and_the_shared_stashes(
     assert len(state.stashes) == 1
     main_state = working_state(repo)
     assert main_state is not None and main_state.operation is None
+
+
+# ---------------------------------------------------------------- the state after a commit
+
+
+def test_the_state_after_a_commit_is_what_git_says_without_asking_it(repo: Path) -> None:
+    (repo / "work.py").write_text("x = 1\n")
+    (repo / "new").mkdir()
+    (repo / "new" / "file.txt").write_text("new\n")
+    with Repository(repo) as r:
+        before = r.state()
+        sha = r.commit("work", changed=True)
+        assert sha is not None
+        derived = r.committed_state(before, sha)
+        asked = r.state()
+    assert derived == asked
+    assert derived is not None and derived.head == sha and derived.dirty_files == []
+
+
+@pytest.mark.parametrize("where", ["hooks folder", "core.hooksPath"])
+def test_a_commit_hook_that_edits_files_makes_git_be_asked(
+    repo: Path, tmp_path: Path, where: str
+) -> None:
+    """A hook may change the tree while committing (a formatter): the state is then asked of
+    git, and shows the file the hook changed."""
+    script = "#!/bin/sh\necho '# formatted' >> work.py\n"
+    if where == "hooks folder":
+        hook = repo / ".git" / "hooks" / "post-commit"
+    else:
+        (tmp_path / "hooks").mkdir()
+        hook = tmp_path / "hooks" / "post-commit"
+        git(repo, "config", "core.hooksPath", str(tmp_path / "hooks"))
+    hook.write_text(script)
+    hook.chmod(0o755)
+    (repo / "work.py").write_text("x = 1\n")
+    with Repository(repo) as r:
+        before = r.state()
+        sha = r.commit("work", changed=True)
+        assert sha is not None
+        assert r.committed_state(before, sha) is None
+        assert r.state().dirty_files == ["work.py"]
+
+
+def test_submodules_or_a_detached_head_make_git_be_asked(repo: Path) -> None:
+    (repo / "work.py").write_text("x = 1\n")
+    with Repository(repo) as r:
+        before = r.state()
+        (repo / ".gitmodules").write_text("")
+        sha = r.commit("work", changed=True)
+        assert sha is not None
+        assert r.committed_state(before, sha) is None  # a submodule's changes stay behind
+    (repo / ".gitmodules").unlink()
+    git(repo, "checkout", "-q", "--detach")
+    with Repository(repo) as r:
+        detached = r.state()
+        assert detached.detached and detached.head is not None
+        assert r.committed_state(detached, detached.head) is None

@@ -28,14 +28,13 @@ import random
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from claude_session import gitread, locking
 from claude_session.errors import GitError, GitRefused
-from claude_session.gitread import strip_credentials
 from claude_session.paths import real_path
 
 if TYPE_CHECKING:
@@ -370,9 +369,7 @@ class Repository:
 
     def origin_url(self) -> str | None:
         """The URL of ``origin`` with credentials stripped; None without one."""
-        return strip_credentials(
-            gitread.raw_origin_url(self.root, lambda: self._config("remote.origin.url"))
-        )
+        return gitread.origin_url(self.root)
 
     def operation_in_progress(self) -> str | None:
         """merge, rebase, am, cherry-pick, revert or bisect when one is under way, else None."""
@@ -488,6 +485,38 @@ class Repository:
             raise _command_error("commit", args, status, err, self.root)
         found = gitread.git_head(self.root)  # the new commit, read from .git (no process)
         return found[2] if found is not None and found[2] else self.head()
+
+    def committed_state(self, before: WorkingState, sha: str) -> WorkingState | None:
+        """The working state right after :meth:`commit` made ``sha`` from the tree ``before``
+        describes, without asking git again: ``add -A`` staged every change status listed and
+        the commit took them all, so the tree is clean at ``sha``. None where that does not
+        follow and git must be asked: hooks that run on a commit (they may change files),
+        submodules (``add -A`` leaves the changes inside one), a detached HEAD, an operation
+        in progress."""
+        if (
+            before.detached
+            or before.operation is not None
+            or (self.root / ".gitmodules").exists()
+            or self._may_run_hooks()
+        ):
+            return None
+        return replace(before, head=sha, empty=False, dirty_files=[], untracked_files=[])
+
+    def _may_run_hooks(self) -> bool:
+        """Whether a commit here may run a hook: ``core.hooksPath`` is set (git says, from
+        wherever its configuration comes), or the hooks folder holds anything but git's own
+        samples."""
+        values = gitread.config_values(self.root)
+        if values is None or values.get("core.hookspath"):
+            return True
+        try:
+            hooks = os.scandir(Path(self._repo.common_dir) / "hooks")
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True  # unsure: ask git for the state
+        with hooks:
+            return any(not entry.name.endswith(".sample") for entry in hooks)
 
     def _staged(self) -> bool:
         return self._exec("diff", "--cached", "--quiet")[0] != 0

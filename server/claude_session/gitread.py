@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -270,27 +269,35 @@ def last_commit_time(root: Path) -> int | None:
     return int(out[0]) if out and out[0].isdigit() else None
 
 
-def origin_url(root: Path) -> str | None:
-    """``origin``'s URL without credentials; asked of git once per call (``flow.memo``)."""
-    return strip_credentials(raw_origin_url(root, lambda: _config_origin(root)))
+#: what the flows read of a repository's configuration, in one git process per call: origin's
+#: URL, the hooks path, and a key every repository has (so that "none of them" is told apart
+#: from a failure)
+_CONFIG_KEYS = r"^(remote\.origin\.url|core\.hookspath|core\.repositoryformatversion)$"
 
 
-def raw_origin_url(root: Path, ask: Callable[[], str | None]) -> str | None:
-    """``remote.origin.url`` of the repository at ``root`` as ``ask`` reads it, remembered for
-    the rest of the calling flow (an ``end`` asks three times)."""
+def config_values(root: Path) -> dict[str, str] | None:
+    """Those keys of the repository at ``root`` as git resolves them (lower-case names, the last
+    value of each); None when git could not tell. Asked once per calling flow (``flow.memo``:
+    an ``end`` needs them four times)."""
     from claude_session import flow
 
     memo = flow.current().memo
-    key = ("remote.origin.url", str(root))
+    key = ("config", str(root))
     if key not in memo:
-        memo[key] = ask()
-    value = memo[key]
-    return value if isinstance(value, str) else None
+        out = git_lines(root, "config", "-z", "--get-regexp", _CONFIG_KEYS, zero=True)
+        memo[key] = None if out is None else dict(_config_item(item) for item in out)
+    values = memo[key]
+    return values if isinstance(values, dict) else None
 
 
-def _config_origin(root: Path) -> str | None:
-    out = git_lines(root, "config", "--get", "remote.origin.url")
-    return (out[0].strip() or None) if out else None
+def _config_item(item: str) -> tuple[str, str]:
+    name, _, value = item.partition("\n")
+    return name, value
+
+
+def origin_url(root: Path) -> str | None:
+    """``origin``'s URL without credentials; None without one (or when git cannot tell)."""
+    return strip_credentials((config_values(root) or {}).get("remote.origin.url") or None)
 
 
 # --------------------------------------------------------------------------- URLs

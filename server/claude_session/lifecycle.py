@@ -512,8 +512,9 @@ class Core(Upkeep):
             self._save_ledger(entry)
             kind = "handoff" if mode == "handoff" else "end"
             commit_sha = None
-            if project.in_git:
-                changed = bool(state and (state.dirty_files or state.untracked_files))
+            # a clean tree (as status just said) has nothing to commit: no git for it
+            changed = bool(state and (state.dirty_files or state.untracked_files))
+            if project.in_git and (changed or state is None):
                 if changed:  # a commit will be made: check its message first
                     refuse_secret_in_commit(
                         commit_text,
@@ -525,8 +526,11 @@ class Core(Upkeep):
                             "line; give --message to choose another)"
                         ),
                     )
-                commit_sha = self._end_commit(project, commit_text, changed=changed)
-                state = self._state(project)
+                commit_sha, after = self._end_commit(project, commit_text, before=state)
+                if after is not None:
+                    state = after
+                elif commit_sha is not None or state is None:
+                    state = self._state(project)
             ctx = self._base_context(
                 project,
                 kind=kind,
@@ -597,15 +601,23 @@ class Core(Upkeep):
                 redacted=self._redacted,
             )
 
-    def _end_commit(self, project: Project, text: str, *, changed: bool) -> str | None:
+    def _end_commit(
+        self, project: Project, text: str, *, before: git.WorkingState | None
+    ) -> tuple[str | None, git.WorkingState | None]:
+        """The end's commit of everything ``before`` listed: its sha, and the working state
+        after it where that follows without asking git again (``committed_state``)."""
+        changed = bool(before and (before.dirty_files or before.untracked_files))
         with git.Repository(project.root) as repo:
             if repo.operation_in_progress():
                 self._warn(
                     f"No commit: a {repo.operation_in_progress()} is in progress. Finish "
                     f"or abort it, then commit by hand."
                 )
-                return None
-            return repo.commit(text or "End of Claude Code session", changed=changed)
+                return None, None
+            sha = repo.commit(text or "End of Claude Code session", changed=changed)
+            if sha is None or before is None:
+                return sha, None
+            return sha, repo.committed_state(before, sha)
 
     def _end_push(self, project: Project, push: bool) -> tuple[bool, str | None]:
         if not project.in_git:
