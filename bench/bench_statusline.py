@@ -10,7 +10,8 @@ processes, medians of ``--runs``, all with this interpreter:
 - the installed command (``python -I .../__main__.py statusline``) in a fresh project, and in a
   busy one: a ledger entry, 3 commits this session, 20 dirty files, a pause, reminders on, an
   outbox with 50 records (SQLite) and 5 spooled ones;
-- the console verb (``python -m claude_session.cli statusline``), busy project;
+- the console verb (``python -m claude_session.cli statusline``), busy project: not what Claude
+  Code runs (``install --statusline`` writes the installed command), shown for comparison;
 - the SessionStart hook in the busy project, for comparison.
 
 The runs go round robin over the rows, so a load that changes mid-run weighs on each alike.
@@ -230,10 +231,12 @@ def main() -> int:
             f"{name:<34} {ms:7.1f} ms  ratio {ms / bare:4.2f}"
             + (f"  | {out}" if out and "statusline" in name else "")
         )
-    worst = max(ms for name, ms, _ in results if "statusline" in name or "console" in name)
-    print(f"worst status line / bare start: {worst / bare:.2f} (limit {LIMIT:.0f})")
+    # what Claude Code runs: the command `install --statusline` writes (the console verb, which
+    # imports the CLI first, is for a person at a terminal and shown for comparison)
+    worst = max(ms for name, ms, _ in results if name.startswith("statusline"))
+    print(f"worst installed status line / bare start: {worst / bare:.2f} (limit {LIMIT:.0f})")
     figure(
-        "worst status line / bare start",
+        "worst installed status line / bare start",
         worst / bare,
         "x",
         goal=LIMIT,

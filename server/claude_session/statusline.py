@@ -78,39 +78,31 @@ class Snapshot:
             return int(self.duration_ms // 60000)
         return None
 
-    def commits(self) -> int | None:
-        """This session's commits (since the starting head of its ledger entry); also keeps
-        the newest one's time, which spares a reminder its own git call."""
+    def ask_git(self) -> tuple[list[str] | None, list[str] | None]:
+        """This session's commit times (since the starting head of its ledger entry) and the
+        working tree's status records, from two git processes run side by side; None for what
+        git could not tell or there is no asking."""
+        if not self.in_git:
+            return None, None
         start = self.entry.get("starting_head")
-        if not self.in_git or not gitread.is_oid(start):
-            return None
-        out = gitread.git_lines(
-            self.root,
-            "log",
-            "--no-show-signature",
-            "--format=%ct",
-            f"{start}..HEAD",
-            "--",
-            timeout=GIT_TIMEOUT,
-        )
+        status = (("status", "--porcelain", "-z", "--untracked-files=normal"), True)
+        if not gitread.is_oid(start):
+            return None, gitread.git_lines_together(self.root, [status], timeout=GIT_TIMEOUT)[0]
+        log = (("log", "--no-show-signature", "--format=%ct", f"{start}..HEAD", "--"), False)
+        commits, records = gitread.git_lines_together(self.root, [log, status], timeout=GIT_TIMEOUT)
+        return commits, records
+
+    def commits(self, out: list[str] | None) -> int | None:
+        """How many commits ``out`` (:meth:`ask_git`'s) lists; keeps the newest one's time,
+        which spares a reminder its own git call."""
         if out is None:
             return None
         if out and out[0].strip().isdigit():
             self.newest_commit = datetime.fromtimestamp(int(out[0]), timezone.utc)
         return len(out)
 
-    def dirty(self) -> int | None:
-        if not self.in_git:
-            return None
-        out = gitread.git_lines(
-            self.root,
-            "status",
-            "--porcelain",
-            "-z",
-            "--untracked-files=normal",
-            zero=True,
-            timeout=GIT_TIMEOUT,
-        )
+    def dirty(self, out: list[str] | None) -> int | None:
+        """How many changed paths the status records ``out`` (:meth:`ask_git`'s) name."""
         if out is None:
             return None
         count = 0
@@ -158,10 +150,11 @@ def status_line(data: dict[str, Any], settings: Settings, *, plugin: bool = Fals
     age = snap.age_minutes()
     if age is not None:
         parts.append(f"session {standing.duration(age)}")
-    commits = snap.commits()
+    log, status = snap.ask_git()
+    commits = snap.commits(log)
     if commits is not None:
         parts.append(_plural(commits, "commit"))
-    dirty = snap.dirty()
+    dirty = snap.dirty(status)
     if dirty is not None:
         parts.append(f"{dirty} dirty")
     pause = standing.pause_of(snap.paths, snap.key)
