@@ -320,6 +320,29 @@ def test_drain_is_skipped_while_another_process_drains(paths: Paths, service: Se
     assert report.sent == 0 and "another" in (report.skipped or "")
 
 
+def test_drain_waits_a_little_for_one_under_way_then_sends(paths: Paths, service: Service) -> None:
+    """The MCP server's startup sync holds the drain as the first tool call (start, end)
+    drains: the call waits for it instead of leaving its records to a sync that may not get
+    to finish (Claude Code stops the server when its turn is over)."""
+    import threading
+
+    queue(paths, 2)
+    held, release = threading.Event(), threading.Event()
+
+    def other_drain() -> None:
+        with drain_lock(paths.outbox_db):
+            held.set()
+            release.wait(5)
+
+    other = threading.Thread(target=other_drain)
+    other.start()
+    held.wait(5)
+    threading.Timer(0.5, release.set).start()
+    report = delivery(paths, service).drain()
+    other.join()
+    assert report.sent == 2 and report.skipped is None
+
+
 def spool(paths: Paths, rec: SessionRecord) -> Path:
     """What the hooks do: a JSON file per record under claude-session/spool/."""
     target = paths.data / "spool" / f"{rec.id}.json"

@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 DELIVER_BUDGET = 5.0  # the most the end flow waits for the tracker, retries included
 DRAIN_BUDGET = 5.0  # the most one drain spends sending (start and end run one)
 DRAIN_LIMIT = 50
+#: seconds a drain waits for another one that is sending before it leaves the work to it
+DRAIN_WAIT = 3.0
 BATCH = 20
 LEASE_MARGIN = 30.0  # how long past its budget a send's claim keeps other drains off a record
 SYNC_HINT = "`claude-session sync` sends it"
@@ -310,7 +312,9 @@ class Delivery:
         if waiting is not None:
             report.skipped = waiting
         else:
-            with drain_lock(self.outbox.path) as mine:
+            # a drain under way (the MCP server's startup sync, as a first tool call comes
+            # in) is waited for a little: skipped, the records would wait for the next one
+            with drain_lock(self.outbox.path, wait=min(DRAIN_WAIT, budget)) as mine:
                 if mine:
                     self._drain_batches(report, limit, time.monotonic() + budget)
                 else:

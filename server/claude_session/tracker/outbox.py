@@ -537,8 +537,10 @@ def _which(payload: str) -> dict[str, str | None]:
 
 
 @contextlib.contextmanager
-def drain_lock(outbox_path: Path) -> Iterator[bool]:
-    """Try to become the one process draining this outbox; yields False if another is.
+def drain_lock(outbox_path: Path, *, wait: float = 0.0) -> Iterator[bool]:
+    """Try to become the one drainer of this outbox, waiting up to ``wait`` seconds for one
+    that is sending (another process, or the MCP server's startup sync in this one); yields
+    False if it is still at it.
 
     A ``flock`` dies with its process, so a drain killed midway never blocks the next one.
     """
@@ -551,9 +553,12 @@ def drain_lock(outbox_path: Path) -> Iterator[bool]:
             f"Cannot create {lock_path} ({exc.strerror}); check that the folder is writable."
         ) from exc
     try:
-        if not locking.try_lock(fd):
-            yield False
-            return
+        deadline = time.monotonic() + wait
+        while not locking.try_lock(fd):
+            if time.monotonic() >= deadline:
+                yield False
+                return
+            time.sleep(0.02)
         yield True
     finally:
         os.close(fd)
