@@ -576,7 +576,8 @@ class Core(Upkeep):
             self._save_ledger(entry)
             outcome, detail = self._deliver(record)
             if outcome in ("sent", "local"):  # the tracker is up: older ones too
-                for warning in self.delivery.drain(limit=20, budget=2.0).warnings:
+                # if no other drain is at it: end never waits for one
+                for warning in self.delivery.drain(limit=20, budget=2.0, wait=0.0).warnings:
                     self._warn(warning)
             pausestate.clear(self.paths, project.key, state=self.pause_file)
             entry.status = "ended"

@@ -294,6 +294,7 @@ class Delivery:
         budget: float = DRAIN_BUDGET,
         force: bool = False,
         retry_rejected: bool = False,
+        wait: float = DRAIN_WAIT,
     ) -> DrainReport:
         """Send what waits, at most ``limit`` records and ``budget`` seconds: oldest first,
         records the tracker failed on before last.
@@ -302,6 +303,7 @@ class Delivery:
         fails on. Skips sending while the outbox backs off, unless ``force`` (an explicit
         ``sync``), which also retries the records parked for a refused key.
         ``retry_rejected`` first puts the dead letters back in the queue (made storable).
+        ``wait``: seconds to wait for a drain under way before leaving the work to it.
         """
         report = DrainReport()
         report.warnings.extend(self.import_spool())
@@ -314,7 +316,7 @@ class Delivery:
         else:
             # a drain under way (the MCP server's startup sync, as a first tool call comes
             # in) is waited for a little: skipped, the records would wait for the next one
-            with drain_lock(self.outbox.path, wait=min(DRAIN_WAIT, budget)) as mine:
+            with drain_lock(self.outbox.path, wait=min(wait, budget)) as mine:
                 if mine:
                     self._drain_batches(report, limit, time.monotonic() + budget)
                 else:
