@@ -1,4 +1,4 @@
-"""How fast claude_session.git stays on a big repository (20,000 commits, 5,000 files).
+"""How fast claude_session.core.git stays on a big repository (20,000 commits, 5,000 files).
 
 The repository is built once with ``git fast-import`` and cached under /tmp; later runs reuse
 it. Prints the median of 20 runs for each operation.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
 
-from claude_session.git import Repository  # noqa: E402
+from claude_session.core.git import Repository  # noqa: E402
 
 IDENTITY = "Bench <bench@example.com>"
 

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
 
-from claude_session.mcp_stdio import screen  # noqa: E402
-from claude_session.text import may_hold_lone_surrogate, to_utf8  # noqa: E402
+from claude_session.base.text import may_hold_lone_surrogate, to_utf8  # noqa: E402
+from claude_session.edges.mcp.stdio import screen  # noqa: E402
 
 
 def median_ms(fn: Callable[[], object], runs: int) -> float:

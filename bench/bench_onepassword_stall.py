@@ -42,7 +42,7 @@ async def never(auth, name, version):
     await asyncio.sleep(3600)
 
 onepassword.Client.authenticate = never
-from claude_session.cli import main
+from claude_session.edges.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from figures import figure  # noqa: E402
 
-from claude_session.redact import redact_report  # noqa: E402
+from claude_session.base.redact import redact_report  # noqa: E402
 from redact_samples import POSITIVE, adversarial  # noqa: E402
 
 GOAL_MBPS = 50.0

@@ -10,8 +10,8 @@ processes, medians of ``--runs``, all with this interpreter:
 - the installed command (``python -I .../__main__.py statusline``) in a fresh project, and in a
   busy one: a ledger entry, 3 commits this session, 20 dirty files, a pause, reminders on, an
   outbox with 50 records (SQLite) and 5 spooled ones;
-- the console verb (``python -m claude_session.cli statusline``), busy project: not what Claude
-  Code runs (``install --statusline`` writes the installed command), shown for comparison;
+- the console verb (``python -m claude_session.edges.cli statusline``), busy project: not what
+  Claude Code runs (``install --statusline`` writes the installed command), shown for comparison;
 - the SessionStart hook in the busy project, for comparison.
 
 The runs go round robin over the rows, so a load that changes mid-run weighs on each alike.
@@ -188,7 +188,7 @@ def main() -> int:
             ("statusline, busy project", installed, project, line(project), True, env),
             (
                 "console verb, busy project",
-                [sys.executable, "-m", "claude_session.cli", "statusline"],
+                [sys.executable, "-m", "claude_session.edges.cli", "statusline"],
                 project,
                 line(project),
                 True,

@@ -96,7 +96,7 @@ def compact(value: Any) -> str:
 async def tools_and_instructions() -> tuple[list[dict[str, Any]], str]:
     from mcp import Client
 
-    from claude_session.mcp_server import build_server
+    from claude_session.edges.mcp.server import build_server
 
     async with Client(build_server()) as client:
         listed = (await client.list_tools()).tools
@@ -162,7 +162,7 @@ def session_start_note(repo: Path, env: dict[str, str]) -> str:
 async def resumed_context(repo: Path) -> str:
     from mcp import Client
 
-    from claude_session.mcp_server import build_server
+    from claude_session.edges.mcp.server import build_server
 
     async with Client(build_server()) as client:
         await client.call_tool("start_session", {"cwd": str(repo), "session_id": "tokens-1"})

@@ -44,8 +44,8 @@ from figures import figure  # noqa: E402
 
 from claude_session.models import MaintenanceRun, SessionRecord  # noqa: E402
 from claude_session.tracker.service.app import create_api_key  # noqa: E402
-from claude_session.tracker.service.database import create_engine, migrate  # noqa: E402
-from claude_session.tracker.service.storage import (  # noqa: E402
+from claude_session.tracker.store.database import create_engine, migrate  # noqa: E402
+from claude_session.tracker.store.storage import (  # noqa: E402
     Store,
     applications,
     claude_sessions,
@@ -71,7 +71,7 @@ def service(url: str, workers: int = SERVER_WORKERS) -> Iterator[str]:
         [
             sys.executable,
             "-m",
-            "claude_session.cli",
+            "claude_session.edges.cli",
             "tracker",
             "serve",
             "--port",

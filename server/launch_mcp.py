@@ -116,7 +116,7 @@ def _lock(fd: int) -> None:
     only, importable before the venv exists)."""
     if str(SERVER) not in sys.path:
         sys.path.insert(0, str(SERVER))
-    from claude_session import locking
+    from claude_session.base import locking
 
     locking.lock(fd)
 
@@ -160,7 +160,7 @@ def prepare(venv: Path) -> int:
         (venv / ".claude-session-stamp").write_text(stamp())
         # the server's answers made now, as the server will run: the first session's tools are
         # then offered at once (a first start that gave up waiting never made them)
-        from claude_session import mcp_front
+        from claude_session.edges.mcp import front as mcp_front
 
         python = str(venv_python(venv))
         command = [python, "-I", str(SERVER / "claude_session" / "__main__.py"), "mcp"]
@@ -185,7 +185,7 @@ def start_prepare_detached(venv: Path) -> subprocess.Popen[bytes]:
 
 def run_here() -> int:
     sys.path.insert(0, str(SERVER))
-    from claude_session.mcp_front import serve  # not the CLI: its parser imports the tracker
+    from claude_session.edges.mcp.front import serve  # not the CLI: its parser imports the tracker
 
     serve()
     return 0

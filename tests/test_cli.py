@@ -23,7 +23,7 @@ def run_cli(
     full_env["PYTHONPATH"] = SERVER
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", *args],
+        [sys.executable, "-m", "claude_session.edges.cli", *args],
         cwd=cwd,
         input=stdin,
         capture_output=True,
@@ -292,7 +292,7 @@ def test_tracker_serve_on_the_local_database_shows_ones_own_history(
         port = sock.getsockname()[1]
     env = dict(os.environ, PYTHONPATH=SERVER)
     server = subprocess.Popen(
-        [sys.executable, "-m", "claude_session.cli", "tracker", "serve", "--port", str(port)],
+        [sys.executable, "-m", "claude_session.edges.cli", "tracker", "serve", "--port", str(port)],
         cwd=repo,
         env=env,
         stdout=subprocess.DEVNULL,

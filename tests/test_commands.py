@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from claude_session.mcp_server import build_server
+from claude_session.edges.mcp.server import build_server
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ROOT / "commands"

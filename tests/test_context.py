@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from claude_session.context import (
+from claude_session.base.context import (
     KINDS,
     RETURN_SECTIONS,
     SECTIONS,
@@ -21,7 +21,7 @@ from claude_session.context import (
     render_insights,
     summary_excerpt,
 )
-from claude_session.redact import contains_secret
+from claude_session.base.redact import contains_secret
 
 CREATED = datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=timezone.utc)
 GH = "ghp_" + "A1b2C3d4E5" * 3 + "F6g7H8"

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from claude_session import digest, sessions
+from claude_session.base import digest, sessions
 from helpers.gitrepo import commit_file, git, make_repo
 
 SID = "digest-session"

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from claude_session.config import Settings
-from claude_session.doctor import run_checks
-from claude_session.install import HOOK_EVENTS, hook_command
-from claude_session.lifecycle import Core
+from claude_session.core.lifecycle import Core
+from claude_session.edges.doctor import run_checks
+from claude_session.edges.install import HOOK_EVENTS, hook_command
 from claude_session.vault.onepassword import OnePasswordVault
 from helpers.claude_code import claude_bin  # noqa: F401 - fixture
 from helpers.fake_onepassword import VALID_TOKEN, FakeOnePassword
@@ -166,7 +166,7 @@ def test_not_wired_and_a_bad_routine_are_problems_and_the_cli_exits_1(
         PATH=f"{folder}{os.pathsep}{os.environ['PATH']}",
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", "doctor"],
+        [sys.executable, "-m", "claude_session.edges.cli", "doctor"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

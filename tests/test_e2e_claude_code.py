@@ -175,7 +175,7 @@ class World:
         env = dict(os.environ)
         env["PYTHONPATH"] = str(ROOT / "server")
         proc = subprocess.run(
-            [sys.executable, "-m", "claude_session.cli", *args, "--json"],
+            [sys.executable, "-m", "claude_session.edges.cli", *args, "--json"],
             cwd=self.repo,
             env=env,
             capture_output=True,

@@ -115,7 +115,7 @@ def test_the_first_session_after_install_offers_the_tools_while_a_cpu_is_busy(
         env["PATH"] = f"{claude_bin.parent}{os.pathsep}{env.get('PATH', '')}"
         env["PYTHONPATH"] = str(ROOT / "server")
         installed = subprocess.run(
-            [sys.executable, "-m", "claude_session.cli", "install", "--json"],
+            [sys.executable, "-m", "claude_session.edges.cli", "install", "--json"],
             env=env,
             capture_output=True,
             text=True,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_session.install import Installer
+from claude_session.edges.install import Installer
 from claude_session.paths import Paths
 from helpers.claude_code import claude_bin, claude_env, find_claude, requires_claude
 from helpers.fake_anthropic import FakeAnthropic, text
@@ -75,7 +75,15 @@ class Desk:
     def cli(self, *args: str) -> dict[str, object]:
         env = dict(os.environ, CLAUDE_CONFIG_DIR=str(self.config), PYTHONPATH=str(ROOT / "server"))
         proc = subprocess.run(
-            [sys.executable, "-m", "claude_session.cli", "-C", str(self.repo), *args, "--json"],
+            [
+                sys.executable,
+                "-m",
+                "claude_session.edges.cli",
+                "-C",
+                str(self.repo),
+                *args,
+                "--json",
+            ],
             capture_output=True,
             text=True,
             env=env,

@@ -9,9 +9,9 @@ import os
 import signal
 from pathlib import Path
 
-from claude_session.tracker.service.database import create_engine
-from claude_session.tracker.service.storage import Store
-from claude_session.transcript import usage_from_transcript
+from claude_session.base.transcript import usage_from_transcript
+from claude_session.tracker.store.database import create_engine
+from claude_session.tracker.store.storage import Store
 from helpers.claude_code import claude_bin, requires_claude, start_claude, wait_for
 from helpers.fake_anthropic import FakeAnthropic, Step, hold, request_text, text, tool_use
 from test_e2e_claude_code import (

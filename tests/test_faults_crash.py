@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from claude_session.core.lifecycle import Core
 from claude_session.errors import NoActiveSession
-from claude_session.lifecycle import Core
 from claude_session.paths import Paths
 from helpers.gitrepo import git, make_remote, make_repo
 
@@ -199,7 +199,7 @@ def test_end_rerun_after_crash_past_the_ledger_close_makes_no_second_record(
 def test_crashed_end_is_not_overwritten_by_the_unended_record_of_its_session(
     tmp_path: Path, isolated_home: Path
 ) -> None:
-    from claude_session import sessions
+    from claude_session.base import sessions
 
     points = _points(tmp_path, "end")
     stored = points.index("tracker store record") + 1
@@ -222,7 +222,7 @@ def test_end_crash_at_every_write_leaves_no_change_or_a_record_that_is_delivered
     """No re-run of end: Claude Code exits (its SessionEnd hook finalizes) and the next sync
     delivers. Before end wrote its record into the ledger, the session is an unended one
     (still one record, its id fixed); from that write on, it is end's record."""
-    from claude_session import sessions
+    from claude_session.base import sessions
 
     points = _points(tmp_path, "end")
     outbox = points.index("outbox put")

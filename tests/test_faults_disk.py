@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from claude_session import flow
+from claude_session.base import flow
+from claude_session.core.lifecycle import Core
 from claude_session.errors import StateError
-from claude_session.lifecycle import Core
 from helpers.gitrepo import make_repo
 from helpers.mounts import fill, remount, tmpfs
 
@@ -52,7 +52,7 @@ def _snapshot(home: Path) -> dict[str, bytes]:
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "server"))
     return subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", *args],
+        [sys.executable, "-m", "claude_session.edges.cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -179,7 +179,7 @@ def test_state_file_in_a_read_only_folder_gives_clear_error_and_keeps_old_state(
     small_home: Path,
 ) -> None:
     """The real read-only case test_statefile skips (root ignores folder modes)."""
-    from claude_session.statefile import StateFile
+    from claude_session.base.statefile import StateFile
 
     state = StateFile(small_home / "pause-state.json")
     with state.update() as data:

@@ -1,4 +1,4 @@
-"""claude_session.git on real repositories, real bare remotes and real git processes."""
+"""claude_session.core.git on real repositories, real bare remotes and real git processes."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from claude_session.errors import GitError, GitRefused
-from claude_session.git import (
+from claude_session.base.gitread import normalize_remote, strip_credentials
+from claude_session.core.git import (
     WIP_TRAILER,
     Repository,
     find_root,
     working_state,
 )
-from claude_session.gitread import normalize_remote, strip_credentials
+from claude_session.errors import GitError, GitRefused
 from helpers.gitrepo import commit_file, git, make_remote, make_repo
 from helpers.locks import attempts, lock_held_until_tried
 
@@ -353,7 +353,7 @@ def test_checkout_waits_for_an_index_lock_another_process_releases(
 def test_a_stale_index_lock_is_reported_after_the_wait_and_never_removed(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import claude_session.git as git_module
+    import claude_session.core.git as git_module
 
     monkeypatch.setattr(git_module, "LOCK_WAIT", 1.0)
     (repo / "work.py").write_text("x = 1\n")
@@ -408,7 +408,7 @@ def test_a_commit_waits_its_turn_behind_another_session_committing(
 def test_a_commit_turn_held_past_the_bound_is_refused_and_changes_nothing(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import claude_session.git as git_module
+    import claude_session.core.git as git_module
 
     monkeypatch.setattr(git_module, "COMMIT_TURN_WAIT", 0.5)
     (repo / "work.py").write_text("x = 1\n")
@@ -661,7 +661,7 @@ def test_missing_git_binary_is_a_clear_git_error(tmp_path: Path, repo: Path) -> 
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "import claude_session.git as g\n"  # importing our module must not need git
+        "import claude_session.core.git as g\n"  # importing our module must not need git
         "assert g.find_root(Path(sys.argv[1])) is None\n"
         "try:\n"
         "    g.Repository(Path(sys.argv[1]))\n"
@@ -766,7 +766,7 @@ def test_submodules_or_a_detached_head_make_git_be_asked(repo: Path) -> None:
 
 
 def test_git_commands_side_by_side_each_get_their_own_whole_output(repo: Path) -> None:
-    from claude_session import gitread
+    from claude_session.base import gitread
 
     for n in range(1200):  # more than a pipe's buffer of output
         (repo / f"{n:04d}-{'long-name-' * 8}.txt").write_text(f"{n}\n")
@@ -790,7 +790,7 @@ def test_git_commands_side_by_side_each_get_their_own_whole_output(repo: Path) -
 def test_a_git_that_does_not_finish_in_time_is_stopped(tmp_path: Path) -> None:
     import time
 
-    from claude_session import gitread
+    from claude_session.base import gitread
 
     started = time.monotonic()
     outs = gitread._run_spawned([["sleep", "30"], ["true"]], dict(os.environ), timeout=0.5)

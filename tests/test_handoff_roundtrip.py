@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from claude_session import context as ctxmod
-from claude_session import hooklib, textout
+from claude_session.base import context as ctxmod
 from claude_session.config import Settings
-from claude_session.lifecycle import Core
+from claude_session.core.lifecycle import Core
+from claude_session.core.project import resolve
+from claude_session.edges import textout
+from claude_session.edges.hooks import events as hooklib
 from claude_session.paths import Paths
-from claude_session.project import resolve
 from claude_session.vault import op_sdk
 from claude_session.vault.base import identity_tag
 from claude_session.vault.onepassword import OnePasswordVault
@@ -395,7 +396,7 @@ def _context(**kw: object) -> str:
 
 
 def test_prompt_says_project_where_it_stands_questions_and_next_steps() -> None:
-    from claude_session.handoff import transfer_prompt
+    from claude_session.core.handoff import transfer_prompt
 
     text = _context(
         summary="Parser works; CLI half done.",
@@ -429,7 +430,7 @@ def test_prompt_says_project_where_it_stands_questions_and_next_steps() -> None:
 
 
 def test_an_answer_in_the_requested_shape_is_what_import_parses() -> None:
-    from claude_session.handoff import RETURN_REQUEST
+    from claude_session.core.handoff import RETURN_REQUEST
 
     template = RETURN_REQUEST[RETURN_REQUEST.index("## Decisions") :]
     answer = template.replace("<", "").replace(">", "")
@@ -441,7 +442,7 @@ def test_an_answer_in_the_requested_shape_is_what_import_parses() -> None:
 
 
 def test_prompt_never_carries_a_secret() -> None:
-    from claude_session.handoff import transfer_prompt
+    from claude_session.core.handoff import transfer_prompt
 
     secret = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
     prompt = transfer_prompt(
@@ -455,7 +456,7 @@ def test_prompt_never_carries_a_secret() -> None:
 
 
 def test_prompt_lists_are_cut_with_a_count() -> None:
-    from claude_session.handoff import DIGEST_ITEMS, transfer_prompt
+    from claude_session.core.handoff import DIGEST_ITEMS, transfer_prompt
 
     steps = [f"step {n}" for n in range(DIGEST_ITEMS + 5)]
     prompt = transfer_prompt(

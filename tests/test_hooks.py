@@ -262,7 +262,7 @@ def test_hooks_import_no_heavy_library(event: str, repo: Path, tmp_path: Path) -
     probe.write_text(
         "import runpy, sys, json\n"
         f"sys.path.insert(0, {str(HOOKS.parent / 'server')!r})\n"
-        "import claude_session.fastexit as fastexit\n"
+        "import claude_session.edges.hooks.fastexit as fastexit\n"
         "def stay(code=0):\n"
         "    raise SystemExit(code)\n"
         "fastexit.exit_now = stay  # the probe looks at sys.modules after the hook\n"
@@ -328,7 +328,7 @@ def test_session_start_with_a_pause_imports_only_what_its_path_needs(
         for line in proc.stderr.splitlines()
         if line.startswith("import time:") and "|" in line
     }
-    assert "claude_session.hooklib" in imported
+    assert "claude_session.edges.hooks.events" in imported
     assert sorted(imported & set(SLOW_TO_IMPORT)) == []
 
 

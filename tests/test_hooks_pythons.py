@@ -35,7 +35,7 @@ SCRIPTS = {
 }
 OLDEST = (3, 9)
 #: the modules the hooks import, and the version check every hook runs before them
-HOOK_MODULES = sorted(STDLIB_ONLY | {"pythoncheck"})
+HOOK_MODULES = sorted(STDLIB_ONLY)
 
 
 def _version(python: Path) -> tuple[int, ...]:
@@ -354,7 +354,9 @@ def test_the_hooks_do_the_same_on_every_python(
 
 
 def _hook_files() -> list[Path]:
-    return [PACKAGE / f"{name}.py" for name in HOOK_MODULES] + sorted(HOOKS.glob("*.py"))
+    files = [PACKAGE / (name.replace(".", "/") + ".py") for name in HOOK_MODULES]
+    files = [f if f.exists() else f.with_suffix("") / "__init__.py" for f in files]
+    return files + sorted(HOOKS.glob("*.py"))
 
 
 def test_the_hook_modules_compile_and_import_under_the_oldest_python() -> None:
@@ -603,7 +605,9 @@ def test_an_older_python_is_told_once_and_the_hook_exits_0(
 def test_the_version_check_parses_on_old_pythons() -> None:
     """Up to the check, the hooks are plain Python 3: even 3.6 reads them."""
     interpreter = python("3.6")
-    for path in [PACKAGE / "pythoncheck.py", PACKAGE / "__init__.py", *HOOKS.glob("*.py")]:
+    hooks = PACKAGE / "edges" / "hooks"
+    first = [PACKAGE / "__init__.py", PACKAGE / "edges" / "__init__.py", hooks / "__init__.py"]
+    for path in [*first, hooks / "pythoncheck.py", *HOOKS.glob("*.py")]:
         done = subprocess.run(
             [
                 str(interpreter),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_session.install import CLASSIC_TOOL_PREFIX, PLUGIN_TOOL_PREFIX
+from claude_session.edges.install import CLASSIC_TOOL_PREFIX, PLUGIN_TOOL_PREFIX
 from helpers.claude_code import claude_bin  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ def cli(*args: str, path_dir: Path | None = None) -> subprocess.CompletedProcess
     if path_dir is not None:
         env["PATH"] = f"{path_dir}{os.pathsep}{env['PATH']}"
     return subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", *args, "--json"],
+        [sys.executable, "-m", "claude_session.edges.cli", *args, "--json"],
         capture_output=True,
         text=True,
         env=env,
@@ -129,7 +129,7 @@ def test_plugin_install_without_claude_leaves_a_ready_plugin_and_says_how_to_use
     empty.mkdir()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "server"), PATH=f"{empty}{os.pathsep}/usr/bin")
     proc = subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", "install"],
+        [sys.executable, "-m", "claude_session.edges.cli", "install"],
         capture_output=True,
         text=True,
         env=env,
@@ -161,7 +161,7 @@ def test_plugin_install_without_claude_leaves_a_ready_plugin_and_says_how_to_use
     )
     assert done.returncode == 0 and "systemMessage" not in done.stdout, done.stdout
     gone = subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", "uninstall"],
+        [sys.executable, "-m", "claude_session.edges.cli", "uninstall"],
         capture_output=True,
         text=True,
         env=env,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from claude_session.install import Installer, is_our_statusline, statusline_command
+from claude_session.edges.install import Installer, is_our_statusline, statusline_command
 from claude_session.paths import Paths
 from helpers.claude_code import claude_bin
 from test_install import USER_SETTINGS, claude_on_path, cli

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from claude_session import ledger
+from claude_session.base.state import ledger
+from claude_session.core.lifecycle import Core
 from claude_session.errors import NoActiveSession
-from claude_session.lifecycle import Core
 from claude_session.paths import Paths
 from helpers.gitrepo import commit_file, git, make_remote, make_repo
 
@@ -194,7 +194,7 @@ _PAUSER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {server!r})
     from pathlib import Path
-    from claude_session.lifecycle import Core
+    from claude_session.core.lifecycle import Core
     base = Path(sys.argv[1])
     with Core() as core:
         for i in range(int(sys.argv[2]), int(sys.argv[3])):

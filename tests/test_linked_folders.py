@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from claude_session import ledger
-from claude_session.mcp_server import build_server
+from claude_session.base.state import ledger
+from claude_session.core.project import resolve
+from claude_session.edges.mcp.server import build_server
 from claude_session.paths import Paths, real_path
-from claude_session.project import resolve
 from helpers.casefold_fs import mounted
 from helpers.gitrepo import make_repo
 
@@ -50,7 +50,7 @@ def cli(*args: str, where: Path) -> str:
     """The CLI with ``-C where`` and, as a shell in a linked folder would, that folder as
     ``PWD`` (the process's own working folder is always the real one)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", "-C", str(where), *args],
+        [sys.executable, "-m", "claude_session.edges.cli", "-C", str(where), *args],
         env={**os.environ, "PYTHONPATH": str(SERVER), "PWD": str(where)},
         cwd=where,
         capture_output=True,

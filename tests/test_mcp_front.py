@@ -164,7 +164,7 @@ def test_a_broken_cache_file_costs_only_time(repo: Path, isolated_home: Path) ->
 def test_warm_makes_the_first_start_answer_from_the_cache(
     repo: Path, isolated_home: Path, tmp_path: Path
 ) -> None:
-    from claude_session import mcp_front
+    from claude_session.edges.mcp import front as mcp_front
 
     # as `install` does: the server run as the plugin runs it, once per protocol version, in
     # parallel (each server keeps the versions the others wrote)
@@ -185,7 +185,7 @@ def test_warm_makes_the_first_start_answer_from_the_cache(
 
 
 def test_warm_reports_a_server_that_does_not_answer(tmp_path: Path) -> None:
-    from claude_session import mcp_front
+    from claude_session.edges.mcp import front as mcp_front
 
     silent = [sys.executable, "-c", "import sys, time; sys.stdin.read(); time.sleep(30)"]
     problems = mcp_front.warm(silent, cwd=tmp_path, versions=("2025-11-25",), timeout=2)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from claude_session.mcp_server import build_server
+from claude_session.edges.mcp.server import build_server
 from helpers.gitrepo import git, make_remote, make_repo
 
 pytestmark = pytest.mark.anyio

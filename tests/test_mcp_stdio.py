@@ -1,6 +1,6 @@
 """The MCP server as Claude Code runs it: a subprocess speaking JSON-RPC over stdio.
 
-Spawned as `python -m claude_session.cli mcp` (what `claude-session mcp` runs) and through the
+Spawned as `python -m claude_session.edges.cli mcp` (what `claude-session mcp` runs) and through the
 plugin's `server/launch_mcp.py`, and driven by the mcp package's own client. A raw test reads
 the server's stdout line by line, because the client only logs a stray line and carries on:
 without it, a `print` in the server would go unnoticed here and break Claude Code.
@@ -73,7 +73,7 @@ def server_env(**extra: str) -> dict[str, str]:
 def cli_server(cwd: Path, **extra: str) -> StdioServerParameters:
     return StdioServerParameters(
         command=sys.executable,
-        args=["-m", "claude_session.cli", "mcp"],
+        args=["-m", "claude_session.edges.cli", "mcp"],
         env=server_env(**extra),
         cwd=cwd,
     )
@@ -219,7 +219,7 @@ def test_stdout_carries_only_json_rpc_and_logs_go_to_stderr(repo: Path) -> None:
         },
     ]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "claude_session.cli", "mcp"],
+        [sys.executable, "-m", "claude_session.edges.cli", "mcp"],
         cwd=repo,
         env={**server_env(), "PATH": os.environ["PATH"]},
         stdin=subprocess.PIPE,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from claude_session.base.statefile import append_private, file_lock
 from claude_session.paths import ensure_dir
-from claude_session.statefile import append_private, file_lock
 from helpers.gitrepo import commit_file, make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +44,7 @@ def fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask_022: None)
 def cli(*args: str, cwd: Path, code: int = 0) -> dict[str, object]:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "server"))
     proc = subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", *args, "--json"],
+        [sys.executable, "-m", "claude_session.edges.cli", *args, "--json"],
         cwd=cwd,
         capture_output=True,
         text=True,

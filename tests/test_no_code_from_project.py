@@ -35,7 +35,15 @@ MODULES = (
     "git",
     "mcp",
 )
-PACKAGE = ("__init__", "__main__", "hook", "hooklib", "cli")
+PACKAGE = (
+    "__init__",
+    "__main__",
+    "hook",
+    "edges/__init__",
+    "edges/cli",
+    "edges/hooks/__init__",
+    "edges/hooks/events",
+)
 INIT = (
     json.dumps(
         {
@@ -77,6 +85,7 @@ def evil(tmp_path: Path, marks: Path) -> Path:
     package = repo / "claude_session"
     package.mkdir()
     for name in PACKAGE:
+        (package / f"{name}.py").parent.mkdir(parents=True, exist_ok=True)
         (package / f"{name}.py").write_text(payload(marks, f"claude_session.{name}"))
     return repo
 
@@ -140,7 +149,7 @@ def cli(*args: str, path_dir: Path) -> dict[str, object]:
         PATH=f"{path_dir}{os.pathsep}{os.environ['PATH']}",
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", *args, "--json"],
+        [sys.executable, "-m", "claude_session.edges.cli", *args, "--json"],
         capture_output=True,
         text=True,
         env=env,

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from claude_session.mcp_stdio import screen
-from claude_session.text import MAX_DEPTH
+from claude_session.base.text import MAX_DEPTH
+from claude_session.edges.mcp.stdio import screen
 from helpers.gitrepo import git, make_remote, make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def run_cli(*args: str | bytes, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The CLI as a process; bytes arguments reach it undecoded, as a shell would pass them."""
     env = {**os.environ, "PYTHONPATH": SERVER}
     return subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", *args],
+        [sys.executable, "-m", "claude_session.edges.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -73,7 +73,7 @@ class RawServer:
     def __init__(self, cwd: Path) -> None:
         env = {**os.environ, "PYTHONPATH": SERVER}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "claude_session.cli", "mcp"],
+            [sys.executable, "-m", "claude_session.edges.cli", "mcp"],
             cwd=cwd,
             env=env,
             stdin=subprocess.PIPE,
@@ -362,7 +362,7 @@ def test_M8_a_claude_ai_answer_with_undecodable_bytes_is_received(repo: Path) ->
     cli_json("start", cwd=repo)
     cli_json("pause", "--summary", "s", "--handoff", cwd=repo)
     proc = subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", "handoff", "receive", "--json"],
+        [sys.executable, "-m", "claude_session.edges.cli", "handoff", "receive", "--json"],
         cwd=repo,
         input=b'answer \xff \xed\xa0\x80 {"summary": "\\ud800"}',
         capture_output=True,
@@ -375,7 +375,7 @@ def test_M8_a_claude_ai_answer_with_undecodable_bytes_is_received(repo: Path) ->
 
 
 def test_M8_state_files_are_written_even_with_a_lone_surrogate(tmp_path: Path) -> None:
-    from claude_session.statefile import StateFile, atomic_write
+    from claude_session.base.statefile import StateFile, atomic_write
 
     atomic_write(tmp_path / "a.md", f"x {LONE} y")
     assert (tmp_path / "a.md").read_text("utf-8") == f"x {FFFD} y"

@@ -23,11 +23,11 @@ from typing import Any
 
 import pytest
 
-from claude_session import context as ctxmod
-from claude_session import flow
+from claude_session.base import context as ctxmod
+from claude_session.base import flow
 from claude_session.config import DEFAULT_VAULT, Settings
-from claude_session.lifecycle import Core
-from claude_session.project import resolve
+from claude_session.core.lifecycle import Core
+from claude_session.core.project import resolve
 from claude_session.vault.base import ItemRefused, identity_tag
 from claude_session.vault.onepassword import (
     BOTH_STATES,

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from claude_session.config import Settings
-from claude_session.lifecycle import Core
+from claude_session.core.lifecycle import Core
 from claude_session.models import MaintenanceRun, SessionRecord, utcnow
 from claude_session.paths import Paths
 from claude_session.tracker.client import HttpTracker
@@ -206,7 +206,7 @@ def postgres_tracker() -> Iterator[tuple[str, str, Faults, str]]:
 
 
 def stored_ids(database: str) -> set[str]:
-    from claude_session.tracker.service.database import create_engine
+    from claude_session.tracker.store.database import create_engine
 
     engine = create_engine(database)
     try:

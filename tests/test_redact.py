@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claude_session.redact import (
+from claude_session.base.redact import (
     contains_secret,
     describe,
     find_secrets,

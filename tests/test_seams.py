@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from claude_session.core.lifecycle import Core
 from claude_session.errors import NoActiveSession
-from claude_session.lifecycle import Core
 from helpers.gitrepo import commit_file, git, make_repo
 
 
@@ -96,7 +96,7 @@ def test_a_deleted_context_file_never_blocks_start(repo: Path) -> None:
 def test_cli_end_force_records_a_session_that_starts_now(repo: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "server")}
     refused = subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", "end", "--no-push"],
+        [sys.executable, "-m", "claude_session.edges.cli", "end", "--no-push"],
         cwd=repo,
         env=env,
         capture_output=True,
@@ -104,7 +104,7 @@ def test_cli_end_force_records_a_session_that_starts_now(repo: Path) -> None:
     )
     assert refused.returncode == 1 and "--force" in refused.stderr
     forced = subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", "--json", "end", "--no-push", "--force"],
+        [sys.executable, "-m", "claude_session.edges.cli", "--json", "end", "--no-push", "--force"],
         cwd=repo,
         env=env,
         capture_output=True,
@@ -120,7 +120,7 @@ def test_cli_end_force_records_a_session_that_starts_now(repo: Path) -> None:
 def _cli(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "server")}
     return subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", *args],
+        [sys.executable, "-m", "claude_session.edges.cli", *args],
         cwd=repo,
         env=env,
         input=stdin,
@@ -138,7 +138,7 @@ def test_pause_handoff_prints_the_way_back(repo: Path) -> None:
 
 
 def test_receive_refreshes_the_hooks_answer_waiting_note(repo: Path, isolated_home: Path) -> None:
-    from claude_session import handoffcache
+    from claude_session.base.state import handoffcache
     from claude_session.paths import Paths
 
     assert _cli(repo, "pause", "--summary", "s", "--handoff").returncode == 0

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from claude_session import hooklib
-from claude_session.lifecycle import Core
+from claude_session.core.lifecycle import Core
+from claude_session.edges.hooks import events as hooklib
 from helpers.gitrepo import git, make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,7 +219,7 @@ def test_credentials_in_remote_and_tracker_urls_stay_out_of_errors_and_logs(
     for text in (ended.model_dump_json(), status.model_dump_json(), synced.model_dump_json()):
         assert not _leaks(text), _leaks(text)
     cli = subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", "sync", "--json"],
+        [sys.executable, "-m", "claude_session.edges.cli", "sync", "--json"],
         cwd=repo,
         capture_output=True,
         text=True,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from claude_session import flow
+from claude_session.base import flow
+from claude_session.base.statefile import StateFile, atomic_write
 from claude_session.errors import StateError
-from claude_session.statefile import StateFile, atomic_write
 
 SERVER = str(Path(__file__).resolve().parent.parent / "server")
 
@@ -93,7 +93,7 @@ _WORKER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {server!r})
     from pathlib import Path
-    from claude_session.statefile import StateFile
+    from claude_session.base.statefile import StateFile
     sf = StateFile(Path({path!r}), lock_timeout=60)
     for i in range({n}):
         with sf.update() as data:
@@ -115,7 +115,7 @@ _SLOW_WRITER = textwrap.dedent("""
     import os, sys, time
     sys.path.insert(0, {server!r})
     from pathlib import Path
-    from claude_session import statefile
+    from claude_session.base import statefile
     real_replace = os.replace
     def slow_replace(a, b):
         print("ready", flush=True)
@@ -147,7 +147,7 @@ def test_writer_killed_at_random_points_never_leaves_a_torn_file(tmp_path: Path)
         import json, sys
         sys.path.insert(0, {SERVER!r})
         from pathlib import Path
-        from claude_session.statefile import atomic_write
+        from claude_session.base.statefile import atomic_write
         i = 0
         while True:
             atomic_write(Path({str(path)!r}), json.dumps({{"n": i, "pad": "x" * 50000}}))

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from claude_session.install import Installer, statusline_command
+from claude_session.edges.install import Installer, statusline_command
 from claude_session.paths import Paths
 from claude_session.tracker.outbox import Outbox, close_connections
 from helpers.gitrepo import commit_file, git, make_repo
@@ -203,8 +203,8 @@ import io, json, sys
 sys.argv = ["x"]
 sys.stdin = io.TextIOWrapper(io.BytesIO(json.dumps({"cwd": sys.argv[0]}).encode()))
 {call}
-heavy = [m for m in ("pydantic", "httpx", "mcp", "sqlite3", "claude_session.lifecycle",
-                     "claude_session.models", "claude_session.statefile", "subprocess")
+heavy = [m for m in ("pydantic", "httpx", "mcp", "sqlite3", "claude_session.core.lifecycle",
+                     "claude_session.models", "claude_session.base.statefile", "subprocess")
          if m in sys.modules]
 print(json.dumps(heavy), file=sys.stderr)
 """
@@ -213,8 +213,8 @@ print(json.dumps(heavy), file=sys.stderr)
 @pytest.mark.parametrize(
     "call",
     [
-        "from claude_session.statusline import main; main([])",
-        "from claude_session.cli import main; main(['statusline'])",  # the console script
+        "from claude_session.edges.hooks.statusline import main; main([])",
+        "from claude_session.edges.cli import main; main(['statusline'])",  # the console script
     ],
 )
 def test_no_heavy_import_on_the_way_to_the_line(call: str, tmp_path: Path) -> None:
@@ -236,7 +236,7 @@ def test_the_console_verb_prints_the_same_line(repo: Path) -> None:
     data = line_input(repo)
     direct = statusline(data, cwd=repo).stdout
     console = statusline(
-        data, cwd=repo, argv=[sys.executable, "-m", "claude_session.cli", "statusline"]
+        data, cwd=repo, argv=[sys.executable, "-m", "claude_session.edges.cli", "statusline"]
     )
     assert console.stdout == direct != ""
 
@@ -259,8 +259,8 @@ def test_the_installed_command_runs_as_claude_code_runs_it(repo: Path, isolated_
 
 
 def test_the_reminder_defaults_are_the_cores() -> None:
-    from claude_session.reminders import DEFAULTS
-    from claude_session.standing import REMINDER_DEFAULTS
+    from claude_session.base.standing import REMINDER_DEFAULTS
+    from claude_session.base.state.reminders import DEFAULTS
 
     assert REMINDER_DEFAULTS == DEFAULTS
 
@@ -282,6 +282,6 @@ def test_the_status_line_imports_only_what_it_needs(repo: Path) -> None:
         for line in proc.stderr.splitlines()
         if line.startswith("import time:") and "|" in line
     }
-    assert "claude_session.statusline" in imported
+    assert "claude_session.edges.hooks.statusline" in imported
     slow = {"typing", "dataclasses", "inspect", "ast", "logging", "asyncio", "pydantic", "git"}
     assert sorted(imported & slow) == []

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from claude_session.tracker.service.app import create_api_key, create_app
-from claude_session.tracker.service.database import create_engine, migrate
-from claude_session.tracker.service.storage import InvalidRecord, Store
+from claude_session.tracker.store.database import create_engine, migrate
+from claude_session.tracker.store.storage import InvalidRecord, Store
 from test_tracker_service import START, database, record, serve  # noqa: F401 - fixture
 
 CHAIN = [f"00000000-0000-4000-8000-00000000000{n}" for n in range(4)]
@@ -69,7 +69,7 @@ def test_a_database_at_revision_0001_is_migrated_with_its_rows(tmp_path: Path) -
     from alembic import command
     from alembic.config import Config
 
-    from claude_session.tracker.service.database import MIGRATIONS
+    from claude_session.tracker.store.database import MIGRATIONS
 
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     with engine.connect() as conn, conn.begin():

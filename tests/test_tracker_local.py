@@ -21,7 +21,7 @@ from claude_session.errors import TrackerUnavailable
 from claude_session.models import MaintenanceRun, SessionRecord
 from claude_session.paths import Paths
 from claude_session.tracker import LocalTracker, open_tracker
-from claude_session.tracker.service.database import HEAD, create_engine, migrate
+from claude_session.tracker.store.database import HEAD, create_engine, migrate
 
 SERVER = str(Path(__file__).resolve().parent.parent / "server")
 START = datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from claude_session.tracker.service.database import HEAD, create_engine, migrate
+from claude_session.tracker.store.database import HEAD, create_engine, migrate
 from test_tracker_service import postgres_database
 
 SERVER = str(Path(__file__).resolve().parent.parent / "server")
@@ -40,7 +40,7 @@ def test_columns_are_uuid_timestamptz_and_jsonb() -> None:
 _MIGRATOR = textwrap.dedent("""
     import sys
     sys.path.insert(0, {server!r})
-    from claude_session.tracker.service.database import create_engine, migrate
+    from claude_session.tracker.store.database import create_engine, migrate
     engine = create_engine({url!r})
     migrate(engine)
     engine.dispose()
@@ -72,8 +72,8 @@ def test_a_record_stored_past_year_9999_no_longer_breaks_the_listing() -> None:
     from alembic import command
     from alembic.config import Config
 
-    from claude_session.tracker.service.database import MIGRATIONS
-    from claude_session.tracker.service.storage import Store, User
+    from claude_session.tracker.store.database import MIGRATIONS
+    from claude_session.tracker.store.storage import Store, User
 
     with postgres_database() as url:
         engine = create_engine(url)

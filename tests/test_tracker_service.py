@@ -20,7 +20,8 @@ import uvicorn
 
 from claude_session.models import MaintenanceRun, SessionRecord
 from claude_session.tracker.service.app import create_api_key, create_app
-from claude_session.tracker.service.database import (
+from claude_session.tracker.service.guard import PROTOCOL
+from claude_session.tracker.store.database import (
     HEAD,
     MIGRATIONS,
     REVISIONS,
@@ -28,8 +29,7 @@ from claude_session.tracker.service.database import (
     create_engine,
     migrate,
 )
-from claude_session.tracker.service.guard import PROTOCOL
-from claude_session.tracker.service.storage import metadata
+from claude_session.tracker.store.storage import metadata
 
 START = datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc)
 REPO = "github.com/acme/widgets"
@@ -528,7 +528,7 @@ def test_cli_token_create_prints_a_key_that_logs_in(
 ) -> None:
     import argparse
 
-    from claude_session.tracker.service import cli
+    from claude_session.tracker.service import commands as cli
 
     parser = argparse.ArgumentParser()
     common = argparse.ArgumentParser(add_help=False)
@@ -553,7 +553,7 @@ def test_cli_token_create_prints_a_key_that_logs_in(
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     import argparse
 
-    from claude_session.tracker.service import cli
+    from claude_session.tracker.service import commands as cli
 
     parser = argparse.ArgumentParser()
     common = argparse.ArgumentParser(add_help=False)
@@ -757,7 +757,7 @@ def test_browsers_signed_in_before_keys_were_remembered_log_in_once_more(databas
     from alembic import command
     from alembic.config import Config
 
-    from claude_session.tracker.service.storage import Store
+    from claude_session.tracker.store.storage import Store
 
     key = create_api_key(database, "alice")
     engine = create_engine(database)
@@ -935,7 +935,7 @@ def served_by_cli(*argv: str, env: dict[str, str] | None = None) -> Iterator[str
         [
             sys.executable,
             "-m",
-            "claude_session.cli",
+            "claude_session.edges.cli",
             "tracker",
             "serve",
             "--port",
@@ -1070,7 +1070,7 @@ def test_the_cookie_secret_signs_every_browser_out_when_changed(tmp_path: Path) 
 _SQLITE_MIGRATOR = """
 import sys
 sys.path.insert(0, {server!r})
-from claude_session.tracker.service.database import create_engine, migrate
+from claude_session.tracker.store.database import create_engine, migrate
 engine = create_engine({url!r})
 migrate(engine)
 engine.dispose()
@@ -1195,8 +1195,8 @@ def test_the_ui_pages_older_and_newer_by_cursor(tracker: Tracker) -> None:
 def test_sqlite_writers_queue_on_the_lock_file_and_commit_without_a_sync_each(
     tmp_path: Path,
 ) -> None:
-    from claude_session.tracker.service.database import write_turn
-    from claude_session.tracker.service.storage import Store
+    from claude_session.tracker.store.database import write_turn
+    from claude_session.tracker.store.storage import Store
 
     url = f"sqlite:///{tmp_path / 't.db'}"
     key = create_api_key(url, "alice")

@@ -12,13 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # psycopg made unimportable, as on an install without the [postgres] extra
 NO_PSYCOPG = (
     "import sys; sys.modules['psycopg'] = None; "
-    "from claude_session.cli import main; sys.exit(main(sys.argv[1:]))"
+    "from claude_session.edges.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 
 
 def run(*args: str, code: str | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "server"))
-    head = ["-c", code] if code else ["-m", "claude_session.cli"]
+    head = ["-c", code] if code else ["-m", "claude_session.edges.cli"]
     return subprocess.run(
         [sys.executable, *head, *args], capture_output=True, text=True, env=env, timeout=60
     )

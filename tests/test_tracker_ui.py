@@ -346,7 +346,7 @@ def test_tracker_serve_on_the_local_database_signs_its_owner_in(
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "server")}
     env.pop("CLAUDE_SESSION_TRACKER_DATABASE", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "claude_session.cli", "tracker", "serve", "--port", str(port)],
+        [sys.executable, "-m", "claude_session.edges.cli", "tracker", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -17,13 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claude_session.errors import ClaudeSessionError
-from claude_session.transcript import (
+from claude_session.base.transcript import (
     Usage,
     project_dir_name,
     transcript_path_for,
     usage_from_transcript,
 )
+from claude_session.errors import ClaudeSessionError
 
 SESSION = "5b0e8a52-0c52-4a8e-9d3e-7f1c2b3a4d5e"
 OTHER_SESSION = "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
@@ -377,7 +377,7 @@ def test_unreadable_transcript_gives_zero_and_a_warning(
 ) -> None:
     folder = tmp_path / "s.jsonl"  # opening a folder fails like any unreadable file
     folder.mkdir()
-    with caplog.at_level(logging.WARNING, logger="claude_session.transcript"):
+    with caplog.at_level(logging.WARNING, logger="claude_session.base.transcript"):
         assert usage_from_transcript(folder) == Usage()
     assert "cannot read transcript" in caplog.text
 
@@ -388,7 +388,7 @@ def test_permission_denied_gives_zero_and_a_warning(
 ) -> None:
     path = write(tmp_path / "s.jsonl", [assistant("msg_1", "req_1", output=5)])
     path.chmod(0)
-    with caplog.at_level(logging.WARNING, logger="claude_session.transcript"):
+    with caplog.at_level(logging.WARNING, logger="claude_session.base.transcript"):
         assert usage_from_transcript(path) == Usage()
     assert "cannot read transcript" in caplog.text
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from claude_session import gitread, ledger, sessions
-from claude_session.lifecycle import Core
+from claude_session.base import gitread, sessions
+from claude_session.base.state import ledger
+from claude_session.core.lifecycle import Core
 from claude_session.paths import Paths
 from helpers.gitrepo import commit_file, git, make_repo
 
@@ -55,7 +56,7 @@ def hook(
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", *args],
+        [sys.executable, "-m", "claude_session.edges.cli", *args],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(SERVER)},
         capture_output=True,
@@ -302,32 +303,26 @@ def test_hooks_move_a_corrupt_ledger_entry_aside_and_say_so(
 
 # --- hooklib is an edge (issue 9 part 4) -----------------------------------------------------
 
-#: modules the hooks import; they may import only each other and the standard library
-STDLIB_ONLY = {
-    "clock",
-    "config",
-    "digest",
-    "errors",
-    "flow",
-    "gitread",
-    "handoffcache",
-    "hooklib",
-    "hook",
-    "ledger",
-    "paths",
-    "pausestate",
-    "redact",
-    "reminders",
-    "sessions",
-    "statefile",
-    "transcript",
-    "context",
-    "text",
-    "pythoncheck",
-    "standing",
-    "routines",
-    "locking",
-}
+#: the hook-safe part of the package: a few root modules, ``base/`` and ``edges/hooks/`` (what the
+#: hooks and the status line import); they may import only each other and the standard library
+PACKAGE = SERVER / "claude_session"
+HOOK_SAFE_ROOT = ("__init__", "config", "errors", "hook", "paths")
+
+
+def hook_safe_modules() -> list[str]:
+    """Dotted names (below ``claude_session``) of every module in the hook-safe part."""
+    files = [PACKAGE / f"{name}.py" for name in HOOK_SAFE_ROOT]
+    files += [*PACKAGE.glob("base/**/*.py"), *PACKAGE.glob("edges/hooks/*.py")]
+    names = []
+    for path in files:
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names.append(".".join(parts))
+    return sorted(n for n in names if n and n != "__main__")
+
+
+STDLIB_ONLY = set(hook_safe_modules())
 
 
 def _imports(path: Path) -> set[str]:
@@ -350,19 +345,24 @@ def test_only_hook_entry_points_import_hooklib() -> None:
     importers = sorted(
         str(p.relative_to(package))
         for p in package.rglob("*.py")
-        if "claude_session.hooklib" in _imports(p)
+        if "claude_session.edges.hooks.events" in _imports(p)
     )
     assert importers == ["__main__.py", "hook.py"]  # the classic install's entry points
 
 
 def test_the_modules_hooks_use_stay_standard_library_only() -> None:
-    package = SERVER / "claude_session"
     allowed = set(sys.stdlib_module_names) | {"claude_session"}
+    assert {"base.flow", "base.state.ledger", "edges.hooks.events", "errors"} <= STDLIB_ONLY
     for name in sorted(STDLIB_ONLY):
-        for imported in _imports(package / f"{name}.py"):
+        path = PACKAGE / (name.replace(".", "/") + ".py")
+        if not path.exists():
+            path = PACKAGE / name.replace(".", "/") / "__init__.py"
+        for imported in _imports(path):
             top, _, rest = imported.partition(".")
             if top == "claude_session" and rest:
-                assert rest.split(".")[0] in STDLIB_ONLY, f"{name} imports {imported}"
+                assert rest in STDLIB_ONLY or rest.rpartition(".")[0] in STDLIB_ONLY, (
+                    f"{name} imports {imported}"
+                )
             else:
                 assert top in allowed, f"{name} imports {imported}"
 
@@ -393,7 +393,7 @@ def test_S6_projects_whose_names_clean_up_alike_never_share_a_handoff_or_context
     assert cli("start", cwd=work).returncode == 0
     assert cli("pause", "--summary", "WORK-ONLY plans", "--handoff", cwd=work).returncode == 0
     received = subprocess.run(
-        [sys.executable, "-m", "claude_session.cli", "handoff", "receive"],
+        [sys.executable, "-m", "claude_session.edges.cli", "handoff", "receive"],
         cwd=work,
         input="Summary: WORK answer\n",
         capture_output=True,
@@ -514,7 +514,7 @@ def test_X9_the_mcp_tools_say_what_was_removed_too(repo: Path, isolated_home: Pa
     import anyio
     from mcp import Client
 
-    from claude_session.mcp_server import build_server
+    from claude_session.edges.mcp.server import build_server
     from redact_samples import GH
 
     async def go() -> dict[str, Any]:
@@ -556,7 +556,7 @@ def test_no_module_imports_a_posix_only_module_where_windows_would_take_it() -> 
 
 
 def test_the_lock_interface_excludes_a_second_holder(tmp_path: Path) -> None:
-    from claude_session import locking
+    from claude_session.base import locking
 
     first = os.open(tmp_path / "l", os.O_RDWR | os.O_CREAT)
     second = os.open(tmp_path / "l", os.O_RDWR)

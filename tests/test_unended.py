@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from claude_session import pausestate, sessions
-from claude_session.lifecycle import Core
+from claude_session.base import sessions
+from claude_session.base.state import pausestate
+from claude_session.base.transcript import usage_from_transcript
+from claude_session.core.lifecycle import Core
 from claude_session.paths import Paths
-from claude_session.transcript import usage_from_transcript
 from helpers.gitrepo import git, make_repo
 from test_digest import assistant, text, tool, tool_result, user, write
 from test_hooks import ledger_entry, payload, run_hook
@@ -248,7 +249,7 @@ def test_next_sync_completes_the_tokens_once_claude_code_is_gone(
     import subprocess
     import sys
 
-    from claude_session import ledger
+    from claude_session.base.state import ledger
 
     transcript = work(repo, tmp_path / "a.jsonl")
     start_hook(repo, SID, transcript)  # its claude_pid: the test process's parent, alive

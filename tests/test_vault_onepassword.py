@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from onepassword import ItemCategory
 
-from claude_session import flow
+from claude_session.base import flow
+from claude_session.base.context import parse_return_summary
 from claude_session.config import Settings
-from claude_session.context import parse_return_summary
 from claude_session.errors import (
     ConfigError,
     ItemNotFound,
@@ -465,8 +465,8 @@ def test_a_bad_deadline_setting_is_told_once_and_the_default_kept(
 
 
 def test_doctor_names_a_bad_deadline_setting(isolated_home: Path, fake: FakeOnePassword) -> None:
-    from claude_session.doctor import run_checks
-    from claude_session.lifecycle import Core
+    from claude_session.core.lifecycle import Core
+    from claude_session.edges.doctor import run_checks
 
     env = {"CLAUDE_CONFIG_DIR": str(isolated_home), "OP_SERVICE_ACCOUNT_TOKEN": VALID_TOKEN}
     for value, ok in (("30", True), ("-1", False)):

@@ -35,22 +35,22 @@ def _isolated_path() -> None:
 
 def _main(argv: list[str]) -> int:
     if argv[:1] == ["hook"]:
-        from claude_session.fastexit import exit_now
-        from claude_session.hooklib import EVENTS, main
+        from claude_session.edges.hooks.events import EVENTS, main
+        from claude_session.edges.hooks.fastexit import exit_now
 
         event = argv[1] if len(argv) > 1 else ""
         exit_now(main(event) if event in EVENTS else 0)  # no interpreter teardown
     if argv[:1] == ["statusline"]:  # as fast as a hook: the CLI is never imported
-        from claude_session.fastexit import exit_now
-        from claude_session.statusline import main as statusline
+        from claude_session.edges.hooks.fastexit import exit_now
+        from claude_session.edges.hooks.statusline import main as statusline
 
         exit_now(statusline(argv[1:]))
     if argv == ["mcp"]:  # straight to the server: the CLI's parser imports the tracker
-        from claude_session.mcp_front import serve
+        from claude_session.edges.mcp.front import serve
 
         serve()
         return 0
-    from claude_session.cli import main as cli_main
+    from claude_session.edges.cli import main as cli_main
 
     return cli_main(argv)
 

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from claude_session import routines
+from claude_session.base import routines
 
 DEFAULT_VAULT = routines.DEFAULT_VAULT
 

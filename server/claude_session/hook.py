@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from claude_session.hooklib import EVENTS, main
+from claude_session.edges.hooks.events import EVENTS, main
 
 if __name__ == "__main__":
     event = sys.argv[1] if len(sys.argv) > 1 else ""

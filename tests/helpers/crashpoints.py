@@ -59,16 +59,9 @@ def _file_label(path: Path, *_: Any, **__: Any) -> str:
 def install(kill_at: int, log: Path) -> None:
     """Wrap every durable write of the flows (module-level names, and the copies that
     modules imported with ``from ... import``)."""
-    from claude_session import (
-        claudesync,
-        corebase,
-        git,
-        hooklib,
-        lifecycle,
-        sessions,
-        statefile,
-        upkeep,
-    )
+    from claude_session.base import sessions, statefile
+    from claude_session.core import claudesync, corebase, git, lifecycle, upkeep
+    from claude_session.edges.hooks import events as hooklib
     from claude_session.tracker import local, outbox
 
     atomic = statefile.atomic_write
@@ -95,7 +88,7 @@ def install(kill_at: int, log: Path) -> None:
 
 
 def run_flow(flow: str, repo: Path, session_id: str) -> None:
-    from claude_session.lifecycle import Core
+    from claude_session.core.lifecycle import Core
 
     with Core() as core:
         if flow == "pause":

@@ -269,7 +269,7 @@ class HttpTracker(Tracker):
     def _scrub(self, text: str) -> str:
         """Remove the token (and anything else that looks like a secret) from text that came
         from elsewhere (a server echoing headers)."""
-        from claude_session.redact import redact
+        from claude_session.base.redact import redact
 
         for secret in (self._token, self._configured_token):
             if secret and len(secret) >= 4:

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from claude_session.base.statefile import move_aside
 from claude_session.errors import (
     StateError,
     TrackerAuthError,
@@ -47,7 +48,6 @@ from claude_session.errors import (
 )
 from claude_session.models import SessionRecord, TrackerOutcome
 from claude_session.paths import Paths
-from claude_session.statefile import move_aside
 from claude_session.tracker.base import Tracker
 from claude_session.tracker.outbox import DEAD_AFTER, DeadLetter, Entry, Outbox, drain_lock
 from claude_session.tracker.sanitize import sanitize_record

@@ -26,13 +26,13 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from claude_session.base.statefile import file_lock, move_aside
 from claude_session.errors import StateError, TrackerRejected, TrackerUnavailable
 from claude_session.models import SessionRecord
 from claude_session.paths import FILE_MODE, ensure_dir
-from claude_session.statefile import file_lock, move_aside
 from claude_session.tracker.base import Tracker
-from claude_session.tracker.service.database import NewerSchema, create_engine, migrate
-from claude_session.tracker.service.storage import (
+from claude_session.tracker.store.database import NewerSchema, create_engine, migrate
+from claude_session.tracker.store.storage import (
     InvalidRecord,
     SessionConflict,
     Store,

@@ -45,11 +45,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from claude_session import locking
+from claude_session.base import locking
+from claude_session.base.statefile import open_private
 from claude_session.errors import StateError
 from claude_session.models import SessionRecord
 from claude_session.paths import FILE_MODE, ensure_dir
-from claude_session.statefile import open_private
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS records (

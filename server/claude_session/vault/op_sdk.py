@@ -50,11 +50,12 @@ from typing import Any, TypeVar
 import onepassword  # type: ignore[import-untyped]
 from onepassword.errors import RateLimitExceededException  # type: ignore[import-untyped]
 
-from claude_session import __version__, flow
+from claude_session import __version__
+from claude_session.base import flow
+from claude_session.base.redact import redact
+from claude_session.base.routines import DEFAULT_OP_DEADLINE
 from claude_session.config import Settings
 from claude_session.errors import ItemNotFound, VaultAuthError, VaultError, VaultUnavailable
-from claude_session.redact import redact
-from claude_session.routines import DEFAULT_OP_DEADLINE
 from claude_session.vault.base import ItemRefused
 
 T = TypeVar("T")

@@ -29,8 +29,8 @@ from starlette.routing import Route
 
 from claude_session.models import SessionRecord
 from claude_session.tracker.service.guard import API_BODY
-from claude_session.tracker.service.limits import Refused, check_moment, text_problem
-from claude_session.tracker.service.storage import (
+from claude_session.tracker.store.limits import Refused, check_moment, text_problem
+from claude_session.tracker.store.storage import (
     BadCursor,
     Cursor,
     InvalidRecord,

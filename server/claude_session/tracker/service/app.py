@@ -39,14 +39,14 @@ from starlette.responses import JSONResponse, Response
 from claude_session.config import Settings
 from claude_session.paths import Paths
 from claude_session.tracker.service import api, ui
-from claude_session.tracker.service.database import create_engine, migrate
 from claude_session.tracker.service.guard import (
     BODY_DEADLINE,
     CHUNK_DEADLINE,
     Guard,
     LoginThrottle,
 )
-from claude_session.tracker.service.storage import Store
+from claude_session.tracker.store.database import create_engine, migrate
+from claude_session.tracker.store.storage import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -33,7 +33,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from claude_session.tracker.service.storage import Store
+from claude_session.tracker.store.storage import Store
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol

@@ -27,8 +27,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from claude_session.tracker.service.guard import LoginThrottle
-from claude_session.tracker.service.limits import text_problem
-from claude_session.tracker.service.storage import (
+from claude_session.tracker.store.limits import text_problem
+from claude_session.tracker.store.storage import (
     WEB_SESSION_DAYS,
     Application,
     BadCursor,

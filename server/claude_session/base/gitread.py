@@ -1,0 +1,450 @@
+"""Reading git, shared by the hooks and the core. Standard library only.
+
+Everything here treats the repository as untrusted input, because claude-session runs in every
+folder its user opens, including ones just cloned from strangers:
+
+- a repository owned by another user is not read (as git's ``safe.directory`` rule: git itself
+  is asked, and says no unless the user allowed that folder);
+- ``HEAD`` and refs are read with bounded reads, resolve only to files inside the git directory
+  (real paths, no symlinks), and only a well-formed ref name or object id ever comes back, so no
+  other file's content can reach a ledger entry or Claude's context;
+- no name from the repository reaches git as an option: object ids are checked to be hex before
+  they are passed, and ``--`` goes before paths;
+- reads never take ``.git/index.lock`` (``--no-optional-locks``) and never run the repository's
+  ``core.fsmonitor`` program.
+
+``session_commits`` and ``session_files`` are the one definition of "what this session
+committed": ``/end`` and the hooks' finalization of sessions that ended without it both use them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from claude_session.paths import real_path
+
+_MAX_REF_BYTES = 4096
+_MAX_PACKED_REFS_BYTES = 64 * 1024 * 1024
+_MAX_WALK_UP = 64
+_OID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+# git check-ref-format's rules, for the names we follow (refs/...) and report (branches)
+_BAD_REF = re.compile(r"(?:\.\.|//|@\{|[\x00-\x20\x7f~^:?*\[\\]|/\.|\.lock(?:/|$)|/$|\.$)")
+# never take index.lock; never run the repository's fsmonitor hook program
+_READ_ONLY = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+_READ_FLAGS = ("--no-optional-locks", "-c", "core.fsmonitor=false")
+
+
+# --------------------------------------------------------------------------- names
+
+
+def is_oid(value: object) -> bool:
+    """True for a full hex object id (sha-1 or sha-256)."""
+    return isinstance(value, str) and _OID.fullmatch(value) is not None
+
+
+def is_ref_name(value: object) -> bool:
+    """True for a well-formed ``refs/...`` name that cannot be read as an option."""
+    return (
+        isinstance(value, str)
+        and value.startswith("refs/")
+        and len(value) < 1024
+        and not value.startswith("-")
+        and _BAD_REF.search(value) is None
+        and not any(part.startswith((".", "-")) for part in value.split("/"))
+    )
+
+
+# --------------------------------------------------------------------------- finding .git
+
+
+def _owned(path: Path) -> bool:
+    try:
+        return os.stat(path).st_uid == os.geteuid()
+    except (OSError, AttributeError):  # AttributeError: no geteuid (Windows)
+        return True
+
+
+def _git_allows(root: Path) -> bool:
+    """Ask git whether a repository owned by someone else may be used (``safe.directory``)."""
+    return git_lines(root, "rev-parse", "--git-dir") is not None
+
+
+def _read_small(path: Path, limit: int = _MAX_REF_BYTES) -> str | None:
+    """A small regular file's text (never a FIFO, device or symlink); None otherwise."""
+    try:
+        fd = os.open(path, _READ_ONLY)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, limit + 1)[:limit].decode("utf-8", "replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def find_git(start: Path) -> tuple[Path, Path] | None:
+    """(work tree root, git dir) for ``start``, following ``.git`` files of worktrees; None
+    outside git or when the repository belongs to another user that git would refuse."""
+    folder = Path(real_path(start))  # the one name hooks, CLI and MCP server key it by
+    for _ in range(_MAX_WALK_UP):
+        found = _git_dir_at(folder)
+        if found is not None:
+            if not (_owned(folder) and _owned(found)) and not _git_allows(folder):
+                return None
+            return folder, found
+        if folder.parent == folder:
+            return None
+        folder = folder.parent
+    return None
+
+
+def _git_dir_at(folder: Path) -> Path | None:
+    dot = folder / ".git"
+    try:
+        mode = os.lstat(dot).st_mode
+    except OSError:
+        return None
+    if stat.S_ISDIR(mode):
+        return dot
+    if not stat.S_ISREG(mode):
+        return None
+    text = (_read_small(dot) or "").strip()
+    if not text.startswith("gitdir:"):
+        return None
+    gitdir = Path(text[len("gitdir:") :].strip())
+    gitdir = Path(os.path.realpath(gitdir if gitdir.is_absolute() else folder / gitdir))
+    return gitdir if gitdir.is_dir() else None
+
+
+def _common_dir(gitdir: Path) -> Path:
+    rel = (_read_small(gitdir / "commondir") or "").strip()
+    if not rel:
+        return gitdir
+    common = Path(os.path.realpath(gitdir / rel))
+    return common if common.is_dir() and _owned(common) else gitdir
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    real = os.path.realpath(path)
+    base = os.path.realpath(folder)
+    return real == base or real.startswith(base + os.sep)
+
+
+def _ref_file(gitdir: Path, ref: str) -> str | None:
+    """The content of a loose ref file, only if it really lies inside ``gitdir``."""
+    path = gitdir / ref
+    if not _inside(path, gitdir):
+        return None
+    return _read_small(path)
+
+
+def _packed_ref(common: Path, ref: str) -> str | None:
+    text = _read_small(common / "packed-refs", _MAX_PACKED_REFS_BYTES)
+    for line in (text or "").splitlines():
+        if line.endswith(" " + ref) and not line.startswith(("#", "^")):
+            oid = line.split(" ", 1)[0]
+            return oid if is_oid(oid) else None
+    return None
+
+
+def resolve_ref(gitdir: Path, ref: str, depth: int = 0) -> str | None:
+    """The object id a ref names, or None (unknown, malformed, or pointing outside git)."""
+    if depth > 5 or not is_ref_name(ref):
+        return None
+    common = _common_dir(gitdir)
+    for base in (gitdir, common):
+        text = (_ref_file(base, ref) or "").strip()
+        if is_oid(text):
+            return text
+        if text.startswith("ref:"):
+            return resolve_ref(gitdir, text[4:].strip(), depth + 1)
+    return _packed_ref(common, ref)
+
+
+def git_head(cwd: Path) -> tuple[Path, str | None, str | None] | None:
+    """(root, branch or None when detached, head sha or None when unborn) or None outside git."""
+    found = find_git(cwd)
+    if found is None:
+        return None
+    root, gitdir = found
+    head = (_read_small(gitdir / "HEAD") or "").strip()
+    if is_oid(head):
+        return root, None, head
+    if not head.startswith("ref:"):
+        return root, None, None
+    ref = head[4:].strip()
+    if not is_ref_name(ref):
+        return root, None, None
+    branch = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else ref
+    return root, branch, resolve_ref(gitdir, ref)
+
+
+# --------------------------------------------------------------------------- running git
+
+
+def git_lines(root: Path, *args: str, timeout: float = 3.0, zero: bool = False) -> list[str] | None:
+    """Run a read-only git command in ``root``; its output lines (NUL-separated records with
+    ``zero``), or None on any failure. Callers pass only fixed words and checked object ids."""
+    return git_lines_together(root, [(args, zero)], timeout=timeout)[0]
+
+
+def git_lines_together(
+    root: Path, commands: list[tuple[tuple[str, ...], bool]], *, timeout: float = 3.0
+) -> list[list[str] | None]:
+    """Several read-only git commands (arguments, ``zero``) run side by side in ``root``: a
+    caller that needs them all waits for the slowest, not for their sum. Each result as
+    :func:`git_lines` gives it."""
+    env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
+    argvs = [["git", *_READ_FLAGS, "-C", str(root), *args] for args, _ in commands]
+    run = _run_spawned if hasattr(os, "posix_spawnp") else _run_subprocess
+    results: list[list[str] | None] = []
+    for index, out in enumerate(run(argvs, env, timeout)):
+        if out is None:
+            results.append(None)
+            continue
+        text = out.decode("utf-8", "surrogateescape")
+        zero = commands[index][1]  # (no zip(strict=): the hooks run on Python 3.9)
+        results.append([item for item in text.split("\0") if item] if zero else text.splitlines())
+    return results
+
+
+def _run_spawned(argvs: list[list[str]], env: dict[str, str], timeout: float) -> list[bytes | None]:
+    """Each command's standard output when it exits 0 in time, else None; by ``posix_spawn``
+    and ``select`` (the status line runs after every message, and importing ``subprocess``
+    would cost it a tenth of its time)."""
+    import select
+    import time
+
+    deadline = time.monotonic() + timeout
+    running: dict[int, tuple[int, int]] = {}  # read end -> (index, pid)
+    chunks: list[list[bytes]] = [[] for _ in argvs]
+    pids: list[int | None] = [None] * len(argvs)
+    for index, argv in enumerate(argvs):
+        read_end, write_end = os.pipe()
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            pids[index] = os.posix_spawnp(
+                argv[0],
+                argv,
+                env,
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, null, 0),
+                    (os.POSIX_SPAWN_DUP2, write_end, 1),
+                    (os.POSIX_SPAWN_DUP2, null, 2),
+                ],
+            )
+        except OSError:
+            os.close(read_end)
+        else:
+            running[read_end] = (index, pids[index] or 0)
+        finally:
+            os.close(write_end)
+            os.close(null)
+    try:
+        while running:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            ready, _, _ = select.select(list(running), [], [], left)
+            for fd in ready:
+                try:
+                    data = os.read(fd, 65536)
+                except OSError:
+                    data = b""  # as an end of output: the exit status decides
+                if data:
+                    chunks[running[fd][0]].append(data)
+                else:
+                    os.close(fd)
+                    del running[fd]
+    finally:
+        for fd in running:  # out of time: what is still running is stopped
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.kill(running[fd][1], 9)
+    results: list[bytes | None] = []
+    timed_out = {index for index, _ in running.values()}
+    for index, pid in enumerate(pids):
+        if pid is None:
+            results.append(None)
+            continue
+        _, status = os.waitpid(pid, 0)
+        ok = index not in timed_out and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        results.append(b"".join(chunks[index]) if ok else None)
+    return results
+
+
+def _run_subprocess(
+    argvs: list[list[str]], env: dict[str, str], timeout: float
+) -> list[bytes | None]:
+    """:func:`_run_spawned` where there is no ``posix_spawn`` (Windows)."""
+    import subprocess
+    import time
+
+    deadline = time.monotonic() + timeout
+    started: list[subprocess.Popen[bytes] | None] = []
+    for argv in argvs:
+        try:
+            started.append(
+                subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env=env,
+                )
+            )
+        except (OSError, ValueError):
+            started.append(None)
+    results: list[bytes | None] = []
+    for proc in started:
+        if proc is None:
+            results.append(None)
+            continue
+        try:
+            out, _ = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            results.append(None)
+            continue
+        results.append(out if proc.returncode == 0 else None)
+    return results
+
+
+def session_commits(root: Path, start: str | None) -> list[tuple[str, str]]:
+    """(sha, subject) of the commits in ``start``..HEAD, newest first; [] when ``start`` is not
+    an object id of this repository."""
+    if not is_oid(start):
+        return []
+    out = git_lines(
+        root,
+        "log",
+        "--no-show-signature",
+        "--format=%H%x1f%s",
+        "-z",
+        f"{start}..HEAD",
+        "--",
+        zero=True,
+    )
+    commits = []
+    for record in out or []:
+        sha, _, subject = record.strip("\n").partition("\x1f")
+        commits.append((sha, subject))
+    return commits
+
+
+def session_files(root: Path, start: str | None) -> list[str]:
+    """Paths changed between ``start`` and HEAD: both sides of a rename, deletions included,
+    paths as they are (never C-quoted)."""
+    if not is_oid(start):
+        return []
+    out = git_lines(
+        root, "diff", "--name-only", "-z", "--no-renames", str(start), "HEAD", "--", zero=True
+    )
+    return out or []
+
+
+def dirty_files(root: Path) -> list[str] | None:
+    """Changed and untracked paths of the working tree (``status --porcelain -z``); None when
+    git cannot tell."""
+    out = git_lines(root, "status", "--porcelain", "-z", "--untracked-files=normal", zero=True)
+    if out is None:
+        return None
+    records = iter(out)
+    paths = []
+    for record in records:
+        if len(record) < 4:
+            continue
+        paths.append(record[3:])
+        if record[0] in "RC":
+            next(records, None)  # the rename's original path follows as its own record
+    return paths
+
+
+def last_commit_time(root: Path) -> int | None:
+    out = git_lines(root, "log", "-1", "--format=%ct")
+    return int(out[0]) if out and out[0].isdigit() else None
+
+
+#: what the flows read of a repository's configuration, in one git process per call: origin's
+#: URL, the hooks path, and a key every repository has (so that "none of them" is told apart
+#: from a failure)
+_CONFIG_KEYS = r"^(remote\.origin\.url|core\.hookspath|core\.repositoryformatversion)$"
+
+
+def config_values(root: Path) -> dict[str, str] | None:
+    """Those keys of the repository at ``root`` as git resolves them (lower-case names, the last
+    value of each); None when git could not tell. Asked once per calling flow (``flow.memo``:
+    an ``end`` needs them four times)."""
+    from claude_session.base import flow
+
+    memo = flow.current().memo
+    key = ("config", str(root))
+    if key not in memo:
+        out = git_lines(root, "config", "-z", "--get-regexp", _CONFIG_KEYS, zero=True)
+        memo[key] = None if out is None else dict(_config_item(item) for item in out)
+    values = memo[key]
+    return values if isinstance(values, dict) else None
+
+
+def _config_item(item: str) -> tuple[str, str]:
+    name, _, value = item.partition("\n")
+    return name, value
+
+
+def origin_url(root: Path) -> str | None:
+    """``origin``'s URL without credentials; None without one (or when git cannot tell)."""
+    return strip_credentials((config_values(root) or {}).get("remote.origin.url") or None)
+
+
+# --------------------------------------------------------------------------- URLs
+
+# patterns, compiled on first use (by ``re``'s cache): not on the hooks' path
+_SCP_LIKE = r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>.+)$"
+_WINDOWS_DRIVE = r"^[A-Za-z]:[\\/]"
+
+
+def strip_credentials(url: str | None) -> str | None:
+    """The URL as it should be stored: credentials removed, the rest kept."""
+    if url is None or "://" not in url:
+        return url
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at:
+        return url
+    # Over http(s) a bare user part is usually a token (https://ghp_xxx@github.com); over ssh
+    # the user (git@) is part of the address and only a password is a secret.
+    user = userinfo.partition(":")[0]
+    keep = "" if parts.scheme.lower() in {"http", "https"} else f"{user}@"
+    return urlunsplit(parts._replace(netloc=keep + hostport))
+
+
+def normalize_remote(url: str | None) -> str | None:
+    """The repository's identity across machines: host/path without scheme, user, token, .git."""
+    if url is None or not url.strip():
+        return None
+    url = url.strip()
+    if "://" in url:
+        parts = urlsplit(url)
+        if parts.scheme.lower() == "file":
+            return _strip_dot_git(parts.path)
+        return _strip_dot_git(f"{parts.hostname or ''}/{parts.path.strip('/')}")
+    scp = re.match(_SCP_LIKE, url)
+    if scp and not re.match(_WINDOWS_DRIVE, url):
+        return _strip_dot_git(f"{scp['host'].lower()}/{scp['path'].strip('/')}")
+    return _strip_dot_git(url)
+
+
+def _strip_dot_git(text: str) -> str:
+    text = text.rstrip("/")
+    if text.endswith(".git"):
+        text = text[: -len(".git")].rstrip("/")
+    return text

@@ -1,0 +1,490 @@
+"""A session's life in the ledger, shared by the hooks and the core. Standard library only.
+
+A ledger entry is opened by whoever sees the session first (the SessionStart hook, or a flow
+of the core), refreshed on each turn, and closed either by ``/end`` (the core builds the
+record) or, for a session that ended without it, by ``finalize_session`` here: the record is
+built from the entry, git (``gitread``) and the transcript, and spooled under
+``claude-session/spool/`` for the core to deliver. Both paths build the record with
+``record_fields`` and measure git with the same ``gitread`` functions, so a session's record
+does not depend on how it ended.
+
+Entries are plain dicts here; ``models.LedgerEntry`` is their typed form in the core.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from claude_session.base import gitread
+from claude_session.base.clock import new_id, now, now_iso, parse_time
+from claude_session.base.state import ledger, pausestate
+from claude_session.base.statefile import atomic_write
+from claude_session.paths import Paths, project_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from claude_session.base.digest import Digest
+else:
+    Any = object  # annotations and aliases only: the hooks never import typing
+
+Entry = dict[str, Any]
+#: how long a finalization may spend reading one transcript
+TRANSCRIPT_BUDGET = 3.0
+#: keys a hook refreshes while a flow of the core runs; a flow's save keeps the newer value
+HOOK_KEYS = ("transcript_path", "claude_pid", "compact_context")
+
+
+def claude_pid() -> int:
+    """The Claude Code process: our parent, or its parent when a shell sits between us."""
+    pid = os.getppid()
+    try:
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        if comm in ("sh", "bash", "dash", "zsh"):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            return int(stat.rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return pid
+
+
+def new_entry(
+    *,
+    session_id: str,
+    project: str,
+    project_root: str,
+    branch: str | None,
+    head: str | None,
+    source: str,
+    repository_url: str | None = None,
+) -> Entry:
+    """The one shape of a new ledger entry."""
+    return {
+        "session_id": session_id,
+        "project": project,
+        "project_root": project_root,
+        "repository_url": repository_url,
+        "started_at": now_iso(),
+        "starting_branch": branch,
+        "starting_head": head if gitread.is_oid(head) else None,
+        "source": source,
+        "status": "active",
+        "maintenance_runs": [],
+        "security_findings": [],
+    }
+
+
+def touch(
+    paths: Paths,
+    fresh: Entry,
+    *,
+    transcript_path: str | None = None,
+    pid: int | None = None,
+    restart: bool = False,
+) -> Entry:
+    """Open (from ``fresh``) or refresh a session's entry; ``restart`` starts a new record when
+    the entry was already closed (a resumed or cleared conversation). Returns the entry."""
+    with ledger.edit(paths, fresh["session_id"]) as entry:
+        if restart and entry.get("status", "active") != "active":
+            entry.clear()
+        if "session_id" not in entry:
+            entry.update(fresh)
+        entry["last_activity"] = now_iso()
+        if transcript_path:
+            entry["transcript_path"] = str(transcript_path)
+        if pid is not None:
+            entry["claude_pid"] = pid
+        return dict(entry)
+
+
+def merge_save(paths: Paths, new: Entry) -> None:
+    """Write a flow's entry, keeping what a hook wrote since the flow read it (the Stop hook
+    refreshes the transcript path and last activity while a flow runs)."""
+    with ledger.edit(paths, new["session_id"]) as data:
+        for key in HOOK_KEYS:
+            if new.get(key) is None and data.get(key) is not None:
+                new[key] = data[key]
+        theirs = parse_time(data.get("last_activity"))
+        ours = parse_time(new.get("last_activity"))
+        if theirs and (ours is None or theirs > ours):
+            new["last_activity"] = data["last_activity"]
+        data.clear()
+        data.update(new)
+
+
+# --- measuring a session ------------------------------------------------------------------------
+
+
+def measure_git(root: Path, starting_head: str | None) -> tuple[list[tuple[str, str]], list[str]]:
+    """This session's commits (sha, subject) and changed files since its starting head."""
+    return gitread.session_commits(root, starting_head), gitread.session_files(root, starting_head)
+
+
+def record_fields(
+    entry: Entry,
+    *,
+    record_id: str,
+    ended_at: str,
+    repository_url: str | None,
+    ending_branch: str | None,
+    commits_count: int,
+    files_changed: list[str],
+    usage: Any,
+    summary: str,
+    accomplishments: list[str],
+    next_steps: list[str],
+    mode: str,
+    machine: str | None,
+) -> Entry:
+    """The session record (SessionRecord's shape, plain JSON) from a ledger entry and what was
+    measured at its end: the one place both /end and the hooks' finalization build it."""
+    started = parse_time(entry.get("started_at")) or now()
+    ended = parse_time(ended_at) or started
+    return {
+        "id": record_id,
+        "application_name": entry.get("project") or project_name(Path(entry["project_root"])),
+        "repository_url": repository_url,
+        "claude_session_id": entry["session_id"],
+        "started_at": started.isoformat(),
+        "ended_at": ended.isoformat(),
+        "duration_minutes": max(0, round((ended - started).total_seconds() / 60)),
+        "starting_branch": entry.get("starting_branch"),
+        "ending_branch": ending_branch,
+        "commits_count": commits_count,
+        "context_id": entry.get("context_id"),
+        "session_source": entry.get("source") or "claude-code",
+        "tokens_input": usage.input if usage else 0,
+        "tokens_output": usage.output if usage else 0,
+        "tokens_cache_creation": usage.cache_creation if usage else 0,
+        "tokens_cache_read": usage.cache_read if usage else 0,
+        "summary": summary or entry.get("summary") or "",
+        "accomplishments": accomplishments,
+        "next_steps": next_steps,
+        "files_changed": files_changed,
+        "maintenance_runs": entry.get("maintenance_runs") or [],
+        "security_findings": entry.get("security_findings") or [],
+        "machine": machine,
+        "end_mode": mode,
+        "continues": entry.get("continues"),
+    }
+
+
+def transcript_usage(
+    path: object, session_id: str | None, *, budget: float = TRANSCRIPT_BUDGET
+) -> Any:
+    """Token usage from a transcript path (checked again on every use: a regular file, read
+    with a bounded size and time); None without a usable path."""
+    if not path or not isinstance(path, str):
+        return None
+    from claude_session.base.transcript import usage_from_transcript
+
+    return usage_from_transcript(Path(path), session_id=session_id, budget=budget)
+
+
+def session_digest(entry: Entry, *, in_git: bool = True) -> Digest:
+    """The model-free digest of a session from its transcript and git."""
+    from claude_session.base import digest  # only when a session is finalized: not at every start
+
+    root = Path(str(entry["project_root"]))
+    return digest.build(
+        entry.get("transcript_path"),
+        session_id=str(entry["session_id"]),
+        root=root,
+        starting_head=entry.get("starting_head") if in_git else None,
+    )
+
+
+def build_unended_record(entry: Entry, ended_at: str, *, made: Digest | None = None) -> Entry:
+    """The record of a session that ended without /end (plain dict, SessionRecord's shape):
+    its summary, accomplishments and edited files come from the session's digest (a pause's
+    own summary, when it paused, comes first)."""
+    root = Path(str(entry["project_root"]))
+    head = gitread.git_head(root)
+    commits, files = measure_git(root, entry.get("starting_head")) if head else ([], [])
+    made = made or session_digest(entry, in_git=head is not None)
+    paused = bool(entry.get("paused_at"))
+    summary = made.summary(
+        heading="Paused, then ended without /end." if paused else "Ended without /end."
+    )
+    if entry.get("summary"):
+        summary = f"{entry['summary']}\n\n{summary}"
+    return record_fields(
+        entry,
+        record_id=entry.get("record_id") or new_id(),
+        ended_at=ended_at,
+        repository_url=entry.get("repository_url")
+        or (gitread.origin_url(root) if head else None)
+        or root.as_uri(),
+        ending_branch=(head[1] if head else None) or entry.get("starting_branch"),
+        commits_count=len(commits),
+        files_changed=list(dict.fromkeys([*files, *made.files])),
+        usage=transcript_usage(entry.get("transcript_path"), str(entry["session_id"])),
+        summary=summary,
+        accomplishments=made.accomplishments(),
+        next_steps=[],
+        mode="paused" if paused else "unended",
+        machine=None,
+    )
+
+
+def derived_record_id(entry: Entry) -> str:
+    """A record id derived from the session: a finalize redone after a kill spools the same
+    record again instead of a second one."""
+    import uuid
+
+    return str(
+        uuid.uuid5(
+            uuid.NAMESPACE_URL, f"claude-session:{entry['session_id']}:{entry.get('started_at')}"
+        )
+    )
+
+
+def spool_record(paths: Paths, record: Entry) -> Path:
+    from claude_session.base.redact import redact_data
+
+    record = redact_data(record)
+    target = paths.spool / f"{ledger.file_stem(str(record['id']))}.json"
+    atomic_write(target, json.dumps(record, indent=1))
+    return target
+
+
+# --- sessions that ended without /end -----------------------------------------------------------
+
+
+def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = None) -> bool:
+    """Close an open ledger entry and spool its record; False if it was not open.
+
+    The next session is told where this one stood: the digest is also written as a context
+    file (kind ``unended``) with a pause-like entry naming it, the record id it continues and
+    the branch and head, unless the project holds a real pause (``leave_note``)."""
+    with ledger.edit(paths, session_id) as entry:
+        if "session_id" not in entry:
+            return False
+        if entry.get("status") == "ending" and isinstance(entry.get("record"), dict):
+            return _finish_ending(paths, entry)
+        if entry.get("status", "active") != "active":
+            return False
+        if not entry.get("record_id"):
+            entry["record_id"] = derived_record_id(entry)
+        when = ended_at or str(entry.get("last_activity") or entry.get("started_at"))
+        root = Path(str(entry["project_root"]))
+        head = gitread.git_head(root)
+        made = session_digest(entry, in_git=head is not None)
+        record = build_unended_record(entry, when, made=made)
+        leave_note(paths, entry, made, record, head=head, when=when)
+        spool_record(paths, record)
+        entry["status"] = "finalized"
+        entry["ended_at"] = when
+    return True
+
+
+def _finish_ending(paths: Paths, entry: Entry) -> bool:
+    """An ``end`` that stopped after it wrote its record into the ledger (a crash, a kill):
+    the record is spooled as ``end`` made it, never replaced by an unended one, and the pause
+    that ``end`` would have cleared is cleared. The caller holds the entry's lock."""
+    record = dict(entry["record"])
+    _complete_tokens(entry, record)
+    spool_record(paths, record)
+    current = pausestate.get(paths, str(entry["project_root"]))
+    sid = entry["session_id"]
+    if current is not None and sid in (current.get("session_id"), current.get("resumed_by")):
+        pausestate.clear(paths, str(entry["project_root"]))
+    entry["status"] = "ended"
+    entry["ended_at"] = record.get("ended_at")
+    return True
+
+
+# --- the whole bill: the /end turn's own tokens ------------------------------------------------
+
+TOKEN_FIELDS = ("tokens_input", "tokens_output", "tokens_cache_creation", "tokens_cache_read")
+
+
+def _complete_tokens(entry: Entry, record: Entry) -> bool:
+    """Count the transcript again into ``record`` (and the entry's copy of it); True when the
+    totals grew. A transcript that is gone or shorter never lowers what was recorded."""
+    usage = transcript_usage(entry.get("transcript_path"), str(entry["session_id"]))
+    if usage is None:
+        return False
+    counted = dict(
+        zip(  # noqa: B905 - the hooks run on 3.9
+            TOKEN_FIELDS,
+            (
+                usage.input,
+                usage.output,
+                usage.cache_creation,
+                usage.cache_read,
+            ),
+        )
+    )
+    if sum(counted.values()) <= sum(int(record.get(k) or 0) for k in TOKEN_FIELDS):
+        return False
+    record.update(counted)
+    entry["record"] = record
+    return True
+
+
+def settle_tokens(paths: Paths, session_id: str, *, final: bool) -> bool:
+    """Complete an ended session's record with the tokens its transcript holds now (the
+    ``/end`` turn is written after ``end`` counted): the same record id is spooled again and
+    the tracker updates it. ``final`` (Claude Code has exited) stops further counting. True
+    when a completed record was spooled."""
+    with ledger.edit(paths, session_id) as entry:
+        if (
+            entry.get("status") != "ended"
+            or entry.get("tokens_settled")
+            or not isinstance(entry.get("record"), dict)
+        ):
+            return False
+        record = dict(entry["record"])
+        grew = _complete_tokens(entry, record)
+        if grew:
+            spool_record(paths, record)
+        if final:
+            entry["tokens_settled"] = True
+    return grew
+
+
+def leave_note(
+    paths: Paths,
+    entry: Entry,
+    made: Digest,
+    record: Entry,
+    *,
+    head: tuple[Path, str | None, str | None] | None,
+    when: str,
+) -> Path | None:
+    """Write an unended session's digest as a context file and point the project's pause
+    entry at it, so the next SessionStart says where the work stood and resume picks it up
+    (with the branch check). A real pause is never replaced, except one this very session had
+    resumed; a session that did no work (``Digest.worked``) leaves no note. Returns the
+    context file."""
+    from claude_session.base import context as ctxmod
+
+    if not made.worked:
+        return None
+    root = str(entry["project_root"])
+    sid = str(entry["session_id"])
+    current = pausestate.get(paths, root)
+    if current is not None and not current.get("unended") and current.get("resumed_by") != sid:
+        return None
+    branch = head[1] if head else entry.get("starting_branch")
+    oid = head[2] if head else None
+    origin = gitread.origin_url(Path(root)) if head else None
+    created = parse_time(when) or now()
+    dirty = (gitread.dirty_files(Path(root)) or []) if head else []
+    ctx = ctxmod.Context(
+        project=str(record["application_name"]),
+        kind="unended",
+        created=created,
+        branch=branch,
+        head=oid,
+        session_id=sid,
+        repository=gitread.normalize_remote(origin) or Path(root).as_uri(),
+        summary=made.summary(),
+        accomplishments=made.accomplishments(),
+        next_steps=["Check the working state below, then go on from the last request."],
+        notes=(
+            "Claude Code ended without /end. This digest was made from the session's "
+            "transcript and git without a model: it says what was asked and done, not why."
+        ),
+        dirty_files=dirty[:200],
+        commits=list(made.commits),
+        files_changed=list(made.files),
+    )
+    path = paths.contexts / ctxmod.context_file_name(ctx.project, "unended", created)
+    atomic_write(path, ctxmod.render(ctx))
+    pausestate.put(
+        paths,
+        root,
+        {
+            "project": ctx.project,
+            "project_root": root,
+            "repository_url": record.get("repository_url"),
+            "repository": gitread.normalize_remote(origin),
+            "branch": branch,
+            "head": oid,
+            "context_file": str(path),
+            "paused_at": created.isoformat(),
+            "session_id": sid,
+            "summary": _note_summary(made),
+            "record_id": record["id"],
+            "unended": True,
+        },
+    )
+    return path
+
+
+def _note_summary(made: Digest) -> str:
+    """The pause entry's short summary: the last request and reply, already redacted."""
+    parts = []
+    if made.last_request or made.first_request:
+        parts.append(f"Last request: {made.last_request or made.first_request}")
+    if made.last_reply:
+        parts.append(f"Last reply: {made.last_reply}")
+    if made.files:
+        parts.append(f"Files edited: {', '.join(made.files[:8])}")
+    return "\n".join(parts)[:800]
+
+
+def is_orphan(
+    entry: Entry, *, current_pid: int | None = None, stale: timedelta = timedelta(hours=12)
+) -> bool:
+    """True when the session's Claude Code is gone (or silent for long)."""
+    pid = entry.get("claude_pid")
+    last = parse_time(entry.get("last_activity") or entry.get("started_at"))
+    silent = last is None or now() - last > stale
+    if isinstance(pid, int) and pid > 0:
+        if current_pid is not None and pid == current_pid:
+            return True  # the same Claude Code moved on to a new session (/clear, /resume)
+        # a live pid that has been silent for a week is a reused pid, not our Claude Code
+        return not ledger.pid_alive(pid) or (silent and now() - (last or now()) > timedelta(days=7))
+    return silent
+
+
+def finalize_orphans(
+    paths: Paths,
+    *,
+    project_root: str | None,
+    keep: str | None,
+    current_pid: int | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Finalize every open session (of one project, or all) whose Claude Code is gone."""
+    done = []
+    for entry in [
+        *ledger.entries(paths, project_root=project_root, status="active"),
+        *ledger.entries(paths, project_root=project_root, status="ending"),
+    ]:
+        sid = str(entry["session_id"])
+        if sid != keep and is_orphan(entry, current_pid=current_pid):
+            try:
+                if finalize_session(paths, sid):
+                    done.append(sid)
+            except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the others
+                if warn is not None:
+                    warn(f"could not finalize session {sid}: {exc}")
+    return done
+
+
+def settle_ended(
+    paths: Paths, *, keep: str | None = None, warn: Callable[[str], None] | None = None
+) -> list[str]:
+    """Complete the tokens of every ended session whose record may still lack its last turn;
+    a session whose Claude Code is gone is settled for good. Returns the sessions resent."""
+    resent = []
+    for entry in ledger.entries(paths, status="ended"):
+        sid = str(entry["session_id"])
+        if entry.get("tokens_settled") or not isinstance(entry.get("record"), dict):
+            continue
+        try:
+            if settle_tokens(paths, sid, final=sid != keep and is_orphan(entry)):
+                resent.append(sid)
+        except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the others
+            if warn is not None:
+                warn(f"could not complete the tokens of session {sid}: {exc}")
+    return resent

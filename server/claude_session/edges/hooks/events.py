@@ -1,0 +1,542 @@
+"""What the Claude Code hooks share. Standard library only, no network, never raises.
+
+Each hook reads Claude Code's JSON from stdin, does a few milliseconds of file work and prints
+one JSON object (or nothing). Our own failures become a ``systemMessage`` warning and exit 0:
+a broken claude-session must never break Claude Code, and each hook gives up before Claude
+Code's timeout for it (``DEADLINES``).
+
+This is an edge, like the CLI and the MCP server: what hooks and core share (the git reader,
+the ledger entry's life and finalization, time helpers, the hand-off cache) lives in
+standard-library modules both import; only hook entry points import this one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from claude_session.base import flow, gitread, sessions
+from claude_session.base.clock import ago, now, now_iso, parse_time
+from claude_session.base.state import handoffcache, ledger, pausestate, reminders
+from claude_session.base.statefile import atomic_write
+from claude_session.config import Settings
+from claude_session.paths import Paths, project_name, real_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+else:
+    Any = object  # annotations and aliases only: the hooks never import typing
+
+MAX_CONTEXT_CHARS = 2500  # far below Claude Code's 10,000-character cap for added context
+Output = dict[str, Any]
+#: each hook's own deadline, below its timeout in hooks/hooks.json
+DEADLINES = {
+    "SessionStart": 8.0,
+    "Stop": 4.0,
+    "PreCompact": 12.0,
+    "SessionEnd": 4.0,
+    "UserPromptSubmit": 4.0,
+}
+
+
+# --- the project and the session --------------------------------------------------------------
+
+
+class HookContext:
+    """What every hook needs: the input, settings, paths and the project."""
+
+    def __init__(self, data: dict[str, Any], environ: dict[str, str] | None = None) -> None:
+        self.data = data
+        self.settings = Settings.from_env(environ)
+        self.paths = Paths(self.settings.home)
+        cwd = data.get("cwd") or self.settings.project_dir or os.getcwd()
+        self.cwd = Path(real_path(str(cwd)))
+        head = gitread.git_head(self.cwd)
+        self.root = head[0] if head else self.cwd
+        self.branch = head[1] if head else None
+        self.head = head[2] if head else None
+        self.in_git = head is not None
+        self.project = project_name(self.root)
+        sid = data.get("session_id") or self.settings.session_id
+        self.session_id = str(sid) if sid else None
+        self._read: dict[str, Any] = {}  # state files read once per hook
+
+    @property
+    def key(self) -> str:
+        return str(self.root)
+
+    def transcript_path(self) -> str | None:
+        path = self.data.get("transcript_path")
+        return path if isinstance(path, str) and path else None
+
+    def pause_entry(self) -> dict[str, Any] | None:
+        """This project's pause entry, read once per hook (the model's note and the person's
+        line both need it)."""
+        if "pause" not in self._read:
+            self._read["pause"] = pausestate.get(self.paths, self.key)
+        entry: dict[str, Any] | None = self._read["pause"]
+        return entry
+
+    def waiting_answer(self) -> str | None:
+        """The ClaudeSync item whose claude.ai answer waits, from the cache, read once."""
+        if "answer" not in self._read:
+            self._read["answer"] = handoffcache.waiting(self.paths, self.key)
+        title: str | None = self._read["answer"]
+        return title
+
+
+def touch_session(
+    hc: HookContext, *, source: str | None = None, record_pid: bool = False
+) -> dict[str, Any]:
+    """Create or refresh this session's ledger entry; returns the entry."""
+    assert hc.session_id is not None
+    fresh = sessions.new_entry(
+        session_id=hc.session_id,
+        project=hc.project,
+        project_root=hc.key,
+        branch=hc.branch,
+        head=hc.head,
+        source=source or "claude-code",
+    )
+    return sessions.touch(
+        hc.paths,
+        fresh,
+        transcript_path=hc.transcript_path(),
+        pid=sessions.claude_pid() if record_pid else None,
+        restart=source in ("resume", "clear"),
+    )
+
+
+# --- what each event says ---------------------------------------------------------------------
+
+
+def pause_note(hc: HookContext) -> str | None:
+    entry = hc.pause_entry()
+    if entry is None:
+        return None
+    when = ago(parse_time(entry.get("paused_at")))
+    branch = entry.get("branch") or "none"
+    if entry.get("unended"):
+        lines = [
+            f"claude-session: the last session in this project ({hc.project}) ended "
+            f"without /end {when} on branch '{branch}'; a digest of where it stood was "
+            f"saved."
+        ]
+    else:
+        lines = [
+            f"claude-session: this project ({hc.project}) was paused {when} on branch '{branch}'."
+        ]
+    summary = str(entry.get("summary") or "").strip()
+    if summary:
+        lines.append(
+            f"{'Where it stood' if entry.get('unended') else 'Summary at pause'}: {summary[:800]}"
+        )
+    paused_branch = entry.get("branch")
+    if hc.in_git and paused_branch and paused_branch != hc.branch:
+        lines.append(
+            f"Warning: the current branch is '{hc.branch or 'detached HEAD'}', not "
+            f"'{paused_branch}'. Resuming offers: switch, stay, cancel."
+        )
+    lines.append(
+        f"Saved context: {entry.get('context_file')}. The user can continue it with "
+        f"{hc.settings.command('resume')}."
+    )
+    return "\n".join(lines)
+
+
+def handoff_note(hc: HookContext) -> str | None:
+    title = hc.waiting_answer()
+    if title is None:
+        return None
+    return (
+        f"claude-session: claude.ai's answer is waiting in {title}; "
+        f"{hc.settings.command('start')} imports it."
+    )
+
+
+def records_note(counts: dict[str, int]) -> str | None:
+    """Records the tracker does not have and will not get by itself (refused, waiting for a
+    key, or waiting while the tracker fails), for the model; ``counts``: the outbox's."""
+    from claude_session.base import standing
+
+    text = standing.records_text(counts, stuck=True)
+    if text is None:
+        return None
+    return (
+        f"claude-session: {text}. `claude-session status` shows why; `claude-session sync` "
+        f"sends them (`--retry-rejected` for refused ones, once fixed)."
+    )
+
+
+def person_note(hc: HookContext, *, finalized: list[str], counts: dict[str, int]) -> str | None:
+    """At most two short lines for the person at start-up (SessionStart's ``systemMessage``,
+    printed under Claude Code's banner): a pause waiting to be picked up, a claude.ai answer
+    waiting, sessions that ended without /end and were recorded, records the tracker does not
+    have (``counts``: the outbox's). None when there is nothing to say. The model keeps its
+    fuller note (``pause_note`` and the others)."""
+    from claude_session.base import standing
+
+    items: list[str] = []
+    pause = standing.open_pause(hc.pause_entry())
+    if pause is not None:
+        summary = standing.first_line(pause.get("summary"), 60)
+        items.append(
+            f"paused {ago(parse_time(pause.get('paused_at')))} on "
+            f"{standing.clean(pause.get('branch') or 'no branch', 40)}"
+            + (f' ("{summary}")' if summary else "")
+            + f"; {hc.settings.command('resume')} picks it up"
+        )
+    title = hc.waiting_answer()
+    if title is not None:
+        items.append(
+            f'claude.ai\'s answer waits in "{standing.clean(title, 50)}"; '
+            f"{hc.settings.command('start')} imports it"
+        )
+    if finalized:
+        end = hc.settings.command("end")
+        items.append(
+            f"the last session here ended without {end} and was recorded"
+            if len(finalized) == 1
+            else f"{len(finalized)} sessions here ended without {end} and were recorded"
+        )
+    records = standing.records_text(counts, stuck=True)
+    if records is not None:
+        items.append(f"{records}: see `claude-session status`")
+    if not items:
+        return None
+    lines = ["claude-session: " + items[0]]
+    if len(items) > 1:
+        rest = "; ".join(items[1:])
+        lines.append(rest[:1].upper() + rest[1:])
+    return "\n".join(lines)
+
+
+def compact_note(hc: HookContext) -> str | None:
+    if hc.session_id is None:
+        return None
+    entry = ledger.get(hc.paths, hc.session_id) or {}
+    path = entry.get("compact_context")
+    if not isinstance(path, str) or not _ours(hc.paths.contexts, path):
+        return None
+    try:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return "claude-session: state saved before compaction:\n" + text[:MAX_CONTEXT_CHARS]
+
+
+def _ours(folder: Path, path: str) -> bool:
+    """True when ``path`` is a file inside our own ``folder`` (a ledger entry is data, and a
+    path in it is checked before it is read)."""
+    real = os.path.realpath(path)
+    return real.startswith(os.path.realpath(folder) + os.sep) and os.path.isfile(real)
+
+
+def compose(*parts: str | None) -> str:
+    text = "\n\n".join(p for p in parts if p)
+    if len(text) > MAX_CONTEXT_CHARS:
+        text = text[: MAX_CONTEXT_CHARS - 20].rstrip() + "\n[... cut]"
+    return text
+
+
+def context_output(event: str, text: str) -> Output:
+    return {"hookSpecificOutput": {"hookEventName": event, "additionalContext": text}}
+
+
+# --- reminders ----------------------------------------------------------------------------------
+
+
+def reminder_due(hc: HookContext) -> str | None:
+    """The reminder for the model, when one is due (then marked as given)."""
+    reasons = due_reasons(hc)
+    return reminder_note(hc, reasons) if reasons else None
+
+
+def due_reasons(hc: HookContext) -> list[str]:
+    """Why a reminder is due now (at most once per interval: it is marked as given)."""
+    from claude_session.base.standing import reminder_reasons
+
+    data = reminders.remind_file(hc.paths).read()
+    settings = reminders.settings_for(data, hc.key)
+    if not settings.get("enabled") or not hc.in_git:
+        return []
+    current = now()
+    every = timedelta(minutes=max(1, int(settings.get("every_minutes") or 30)))
+    last_reminded = parse_time(data.get("last_reminded", {}).get(hc.key))
+    if last_reminded and current - last_reminded < every:
+        return []
+    dirty = gitread.dirty_files(hc.root)
+    reasons = reminder_reasons(
+        settings,
+        current=current,
+        last_save=_last_save(hc),
+        dirty=len(dirty) if dirty is not None else None,
+    )
+    if reasons:
+        reminders.mark_reminded(hc.paths, hc.key, current.isoformat())
+    return reasons
+
+
+def reminder_note(hc: HookContext, reasons: list[str]) -> str:
+    return (
+        f"claude-session reminder: {' and '.join(reasons)}. Mention to the user that "
+        f"{hc.settings.command('pause')} saves the work in flight (or commit)."
+    )
+
+
+def reminder_line(hc: HookContext, reasons: list[str]) -> str:
+    """The same reminder, for the person (a ``systemMessage``)."""
+    return (
+        f"claude-session: {' and '.join(reasons)}; {hc.settings.command('pause')} saves "
+        f"the work in flight (or commit)."
+    )
+
+
+def _last_save(hc: HookContext) -> datetime | None:
+    times = []
+    committed = gitread.last_commit_time(hc.root)
+    if committed is not None:
+        times.append(datetime.fromtimestamp(committed, timezone.utc))
+    entry = hc.pause_entry()
+    if entry:
+        when = parse_time(entry.get("paused_at"))
+        if when:
+            times.append(when)
+    return max(times) if times else None
+
+
+# --- compaction snapshot -------------------------------------------------------------------------
+
+_RECENT_PROMPT = r'"type"\s*:\s*"user"'  # compiled on first use: only PreCompact needs it
+
+
+def recent_prompts(transcript: str | None, limit: int = 5, tail_bytes: int = 256_000) -> list[str]:
+    """The user's last few prompts, read from the transcript's tail only."""
+    from claude_session.base.transcript import open_regular
+
+    handle = open_regular(Path(transcript)) if transcript else None
+    if handle is None:
+        return []
+    try:
+        with handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - tail_bytes))
+            lines = handle.read(tail_bytes).decode("utf-8", "replace").splitlines()
+    except OSError:
+        return []
+    prompts: list[str] = []
+    for line in reversed(lines):
+        if not re.search(_RECENT_PROMPT, line):
+            continue
+        try:
+            message = json.loads(line).get("message", {})
+        except (ValueError, AttributeError):
+            continue
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str) and content.strip() and not content.startswith("<"):
+            prompts.append(content.strip()[:300])
+        if len(prompts) >= limit:
+            break
+    return list(reversed(prompts))
+
+
+def save_compact_snapshot(hc: HookContext) -> Path | None:
+    from claude_session.base import context as ctxmod
+
+    if hc.session_id is None:
+        return None
+    entry = ledger.get(hc.paths, hc.session_id) or {}
+    created = now()
+    dirty = gitread.dirty_files(hc.root) if hc.in_git else None
+    prompts = recent_prompts(hc.transcript_path())
+    ctx = ctxmod.Context(
+        project=hc.project,
+        kind="compact",
+        created=created,
+        branch=hc.branch,
+        head=hc.head,
+        session_id=hc.session_id,
+        summary=str(entry.get("summary") or ""),
+        notes="\n".join(["Recent requests from the user:", *[f"- {p}" for p in prompts]])
+        if prompts
+        else "",
+        dirty_files=dirty or [],
+        maintenance_runs=list(entry.get("maintenance_runs") or []),
+    )
+    path = hc.paths.contexts / ctxmod.context_file_name(hc.project, "compact", created)
+    atomic_write(path, ctxmod.render(ctx, budget=4000))
+    with ledger.edit(hc.paths, hc.session_id) as data:
+        if "session_id" in data:
+            data["compact_context"] = str(path)
+    return path
+
+
+# --- running a hook -------------------------------------------------------------------------------
+
+_warnings: list[str] = []
+
+
+class HookDeadline(Exception):
+    """The hook ran past its own deadline (below Claude Code's timeout for it)."""
+
+
+def warn(message: str) -> None:
+    _warnings.append(message)
+
+
+def read_input(stream: Any = None) -> dict[str, Any]:
+    raw = (stream or sys.stdin).read()
+    if not raw.strip():
+        return {}
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("hook input is not a JSON object")
+    return data
+
+
+def _arm_deadline(event: str) -> Callable[[], None]:
+    """Raise HookDeadline in this process when the event's deadline passes; returns disarm."""
+    import signal
+
+    seconds = DEADLINES.get(event, 4.0)
+    if not hasattr(signal, "setitimer"):  # Windows: Claude Code's own timeout is the bound
+        return lambda: None
+
+    def expire(signum: int, frame: object) -> None:
+        raise HookDeadline(f"gave up after {seconds:.0f} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    def disarm() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    return disarm
+
+
+def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
+    """Run one hook: parse stdin, call the handler, print its JSON; exit 0 whatever happens."""
+    started = time.monotonic()
+    output: Output | None = None
+    disarm = _arm_deadline(event)
+    with flow.begin() as current:  # state files moved aside are told to the user
+        try:
+            data = read_input()
+            output = handler(HookContext(data))
+        except (Exception, HookDeadline) as exc:  # noqa: BLE001 - never break Claude Code
+            warn(f"claude-session {event} hook failed: {type(exc).__name__}: {exc}")
+            _log_failure(event, exc)
+        finally:
+            disarm()
+        _warnings[:0] = current.warnings
+    if _warnings:
+        output = dict(output or {})
+        # exception texts may quote the input they choked on: redact before Claude Code sees it
+        warning = _scrub("; ".join(_warnings))[:1000]
+        ours = output.get("systemMessage")  # the handler's line for the person, after it
+        output["systemMessage"] = f"{warning}\n{ours}" if ours else warning
+    if output:
+        sys.stdout.write(json.dumps(output))
+    sys.stderr.write(f"claude-session {event} hook: {(time.monotonic() - started) * 1000:.1f} ms\n")
+    return 0
+
+
+def _log_failure(event: str, exc: BaseException) -> None:
+    try:
+        from claude_session.base.statefile import append_private
+
+        paths = Paths(Settings.from_env().home)
+        line = _scrub(f"{now_iso()} {event} {type(exc).__name__}: {exc}") + "\n"
+        append_private(paths.logs / "hooks.log", line)
+    except OSError:
+        pass
+
+
+def _scrub(text: str) -> str:
+    """``text`` with anything that looks like a secret redacted (only on the failure path:
+    the redaction rules cost an import)."""
+    from claude_session.base.redact import redact
+
+    return redact(text)[0]
+
+
+# --- the events ---------------------------------------------------------------------------------
+
+
+def on_session_start(hc: HookContext) -> Output | None:
+    source = str(hc.data.get("source") or "startup")
+    if hc.session_id:
+        touch_session(hc, source=source, record_pid=True)
+    finalized = sessions.finalize_orphans(
+        hc.paths,
+        project_root=hc.key,
+        keep=hc.session_id,
+        current_pid=sessions.claude_pid(),
+        warn=warn,
+    )
+    from claude_session.base.standing import outbox_counts
+
+    counts = outbox_counts(hc.paths)
+    text = compose(
+        compact_note(hc) if source == "compact" else None,
+        pause_note(hc),
+        handoff_note(hc),
+        records_note(counts),
+    )
+    output = context_output("SessionStart", text) if text else {}
+    shown = person_note(hc, finalized=finalized, counts=counts) if source != "compact" else None
+    if shown:
+        output["systemMessage"] = shown
+    return output or None
+
+
+def on_stop(hc: HookContext) -> Output | None:
+    if hc.session_id:
+        touch_session(hc)
+    return None
+
+
+def on_pre_compact(hc: HookContext) -> Output | None:
+    if hc.session_id:
+        touch_session(hc)
+        save_compact_snapshot(hc)
+    return None
+
+
+def on_session_end(hc: HookContext) -> Output | None:
+    if hc.session_id:
+        touch_session(hc)
+        if not sessions.finalize_session(hc.paths, hc.session_id, ended_at=now_iso()):
+            # ended by /end: the transcript now holds that turn too; resend the whole bill
+            sessions.settle_tokens(hc.paths, hc.session_id, final=True)
+    return None
+
+
+def on_user_prompt_submit(hc: HookContext) -> Output | None:
+    reasons = due_reasons(hc)
+    if not reasons:
+        return None
+    output = context_output("UserPromptSubmit", reminder_note(hc, reasons))
+    output["systemMessage"] = reminder_line(hc, reasons)  # the person sees it too
+    return output
+
+
+EVENTS: dict[str, Callable[[HookContext], Output | None]] = {
+    "SessionStart": on_session_start,
+    "Stop": on_stop,
+    "PreCompact": on_pre_compact,
+    "SessionEnd": on_session_end,
+    "UserPromptSubmit": on_user_prompt_submit,
+}
+
+
+def main(event: str) -> int:
+    return run(event, EVENTS[event])

@@ -1,0 +1,421 @@
+"""The MCP stdio server ``session``: each tool is a thin call into ``lifecycle.Core``.
+
+Nothing but protocol on stdout; logs go to stderr and the log file. Refusals become tool errors
+(``ToolError``) carrying the same message as the CLI, because the SDK hides the text of any
+other exception from the model.
+
+Start-up is kept to what ``initialize`` and ``tools/list`` need (the SDK and the result models,
+whose schemas are the tools' output schemas): ``Core`` (git, the backends) is made on the first
+tool call, and the delivery of spooled records waits until the client has listed the tools.
+Claude Code sends every tool definition with every request, so the input schemas are sent
+compact (``compact_schema``) and what several tools share is said once, in ``INSTRUCTIONS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+
+from pydantic import Field
+
+from claude_session.edges.mcp import stdio as mcp_stdio
+from claude_session.errors import ClaudeSessionError
+from claude_session.models import (
+    EndResult,
+    ImportResult,
+    MaintenanceResult,
+    PauseResult,
+    RemindResult,
+    StartResult,
+    StatusResult,
+)
+
+if TYPE_CHECKING:  # git, the vault and the tracker: imported on the first tool call
+    from claude_session.config import Settings
+    from claude_session.core.lifecycle import Core
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+INSTRUCTIONS = (
+    "Session continuity for this project: start_session to begin work, pause_session for a "
+    "break, resume_session to pick up, end_session when the work is done. You write the "
+    "summary, next steps and accomplishments (and, to end, the commit message) from the "
+    "conversation. Pass session_id as the command text gives it; cwd defaults to the project. "
+    "On status branch_mismatch, ask the user: switch (check out the paused branch), stay (keep "
+    "this branch, clear the pause) or cancel; then call again with on_mismatch set."
+)
+
+AllowSecret = Annotated[bool, Field(description="Commit even if a secret seems to be in it.")]
+Cwd = str | None
+SessionId = str | None
+Mismatch = Annotated[
+    Literal["switch", "stay", "cancel"] | None,
+    Field(description="The user's choice after branch_mismatch."),
+]
+Summary = Annotated[str, Field(description="Where the work stands, in a few sentences.")]
+Steps = Annotated[list[str] | None, Field(description="Next steps, one per item.")]
+Done = Annotated[list[str] | None, Field(description="What was done, one per item.")]
+
+
+def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """An input schema as the model needs it: no generated titles, ``X | None`` as ``X`` (an
+    omitted argument is ``None``), no ``null`` defaults. Arguments are still validated against
+    the full signature."""
+    out = {k: v for k, v in schema.items() if k != "title"}
+    props = schema.get("properties")
+    if isinstance(props, dict):
+        out["properties"] = {name: _compact_property(prop) for name, prop in props.items()}
+    return out
+
+
+def _compact_property(prop: Any) -> Any:
+    if not isinstance(prop, dict):
+        return prop
+    prop = {k: v for k, v in prop.items() if k != "title"}
+    options = prop.get("anyOf")
+    if isinstance(options, list):
+        kept = [o for o in options if o != {"type": "null"}]
+        if len(kept) == 1 and isinstance(kept[0], dict):
+            del prop["anyOf"]
+            prop = {**kept[0], **prop}
+        else:
+            prop["anyOf"] = kept
+    if "default" in prop and prop["default"] is None:
+        del prop["default"]
+    return prop
+
+
+def _clean_session_id(value: str | None) -> str | None:
+    """Drop an unexpanded placeholder (older clients leave ``${CLAUDE_SESSION_ID}`` as is)."""
+    if not value or "CLAUDE_SESSION_ID" in value or not value.strip():
+        return None
+    return value.strip()
+
+
+class LazyCore:
+    """The server's ``Core``, made on first use (under a lock: tool calls run in parallel
+    worker threads)."""
+
+    def __init__(self, core: Core | None = None, settings: Settings | None = None) -> None:
+        self._core = core
+        self._settings = settings
+        self._lock = threading.Lock()
+
+    def get(self) -> Core:
+        if self._core is None:
+            with self._lock:
+                if self._core is None:
+                    from claude_session.core.lifecycle import Core
+
+                    self._core = Core(self._settings)
+        return self._core
+
+    def settings(self) -> Settings:
+        if self._core is not None:
+            return self._core.settings
+        if self._settings is None:
+            from claude_session.config import Settings
+
+            self._settings = Settings.from_env()
+        return self._settings
+
+    def close(self) -> None:
+        if self._core is not None:
+            self._core.close()
+
+
+def build_server(
+    core: Core | None = None,
+    *,
+    on_tools_listed: Callable[[], None] | None = None,
+    settings: Settings | None = None,
+) -> Any:
+    """The server; without ``core``, one is made (from ``settings``) on the first tool call.
+    ``on_tools_listed`` runs once, after the first ``tools/list`` is answered."""
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
+    from mcp.types import Tool, ToolAnnotations
+
+    lazy = LazyCore(core, settings)
+    the_core = lazy.get
+
+    class SessionServer(MCPServer):
+        session_core: LazyCore
+
+        async def list_tools(self) -> list[Tool]:
+            tools = [
+                t.model_copy(update={"input_schema": compact_schema(t.input_schema)})
+                for t in await super().list_tools()
+            ]
+            if on_tools_listed is not None:
+                on_tools_listed()
+            return tools
+
+    server = SessionServer("session", instructions=INSTRUCTIONS)
+    server.session_core = lazy
+
+    def project(cwd: str | None) -> str:
+        return cwd or lazy.settings().project_dir or os.getcwd()
+
+    def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except ClaudeSessionError as exc:
+            raise ToolError(str(exc)) from exc
+
+    def hints(
+        title: str,
+        *,
+        read_only: bool = False,
+        destructive: bool = False,
+        idempotent: bool = False,
+        open_world: bool = False,
+    ) -> ToolAnnotations:
+        return ToolAnnotations(
+            title=title,
+            read_only_hint=read_only,
+            destructive_hint=destructive,
+            idempotent_hint=idempotent,
+            open_world_hint=open_world,
+        )
+
+    @server.tool(annotations=hints("Start session", idempotent=True))
+    def start_session(
+        cwd: Cwd = None,
+        session_id: SessionId = None,
+        on_mismatch: Mismatch = None,
+        no_import: bool = False,
+    ) -> StartResult:
+        """Start or rejoin the session; returns the context (imports claude.ai's answer)."""
+        return call(
+            the_core().start,
+            project(cwd),
+            session_id=_clean_session_id(session_id),
+            on_mismatch=on_mismatch,
+            no_import=no_import,
+            source="claude-code",
+        )
+
+    @server.tool(annotations=hints("Pause session"))
+    def pause_session(
+        summary: Summary,
+        next_steps: Steps = None,
+        accomplishments: Done = None,
+        note: str | None = None,
+        wip_commit: Annotated[
+            bool, Field(description="Also commit the work as a WIP commit.")
+        ] = False,
+        handoff: Annotated[
+            bool, Field(description="Also make the ClaudeSync item for claude.ai.")
+        ] = False,
+        allow_secret: AllowSecret = False,
+        cwd: Cwd = None,
+        session_id: SessionId = None,
+    ) -> PauseResult:
+        """Save the work in flight: context file, pause entry."""
+        return call(
+            the_core().pause,
+            project(cwd),
+            session_id=_clean_session_id(session_id),
+            summary=summary,
+            next_steps=next_steps,
+            accomplishments=accomplishments,
+            note=note,
+            wip_commit=wip_commit,
+            handoff=handoff,
+            allow_secret=allow_secret,
+        )
+
+    @server.tool(annotations=hints("Resume session", idempotent=True))
+    def resume_session(
+        cwd: Cwd = None, session_id: SessionId = None, on_mismatch: Mismatch = None
+    ) -> StartResult:
+        """Pick up the paused session; returns its saved context."""
+        return call(
+            the_core().resume,
+            project(cwd),
+            session_id=_clean_session_id(session_id),
+            on_mismatch=on_mismatch,
+        )
+
+    @server.tool(annotations=hints("End session", destructive=True, open_world=True))
+    def end_session(
+        summary: Summary,
+        accomplishments: Done = None,
+        next_steps: Steps = None,
+        commit_message: Annotated[
+            str | None, Field(description="For the uncommitted work.")
+        ] = None,
+        push: bool = True,
+        mode: Annotated[
+            Literal["standard", "handoff", "sync"],
+            Field(description="handoff: continue on claude.ai; sync: on another machine."),
+        ] = "standard",
+        allow_secret: AllowSecret = False,
+        cwd: Cwd = None,
+        session_id: SessionId = None,
+    ) -> EndResult:
+        """End the session: commit, push, record it in the tracker."""
+        sid = _clean_session_id(session_id)
+        return call(
+            the_core().end,
+            project(cwd),
+            session_id=sid,
+            summary=summary,
+            accomplishments=accomplishments,
+            next_steps=next_steps,
+            message=commit_message,
+            push=push,
+            mode=mode,
+            allow_secret=allow_secret,
+        )
+
+    @server.tool(annotations=hints("Import claude.ai answer", idempotent=True, open_world=True))
+    def import_handoff(
+        item: Annotated[
+            str | None, Field(description="Item id or title; default: newest answered.")
+        ] = None,
+        cwd: Cwd = None,
+        session_id: SessionId = None,
+    ) -> ImportResult:
+        """Merge claude.ai's answer from a ClaudeSync item into the context."""
+        return call(
+            the_core().import_handoff,
+            project(cwd),
+            item=item,
+            session_id=_clean_session_id(session_id),
+        )
+
+    @server.tool(annotations=hints("Session status", read_only=True, idempotent=True))
+    def session_status(cwd: Cwd = None, session_id: SessionId = None) -> StatusResult:
+        """Active session, pause, reminders, outbox, vault, tracker."""
+        return call(the_core().status, project(cwd), session_id=_clean_session_id(session_id))
+
+    @server.tool(annotations=hints("Record maintenance run"))
+    def record_maintenance_run(
+        command: Annotated[str, Field(description="e.g. security-scan, deps-update")],
+        status: Annotated[str, Field(description="ok, failed, warnings, ...")],
+        results: Annotated[Any, Field(description="JSON; scans: {findings: [...]}")] = None,
+        notes: str | None = None,
+        cwd: Cwd = None,
+        session_id: SessionId = None,
+    ) -> MaintenanceResult:
+        """Record an audit, dependency update or security scan in this session."""
+        return call(
+            the_core().record_maintenance,
+            project(cwd),
+            command=command,
+            status=status,
+            results=results,
+            notes=notes,
+            session_id=_clean_session_id(session_id),
+        )
+
+    @server.tool(annotations=hints("Set reminder", idempotent=True))
+    def set_reminder(
+        action: Literal["on", "off", "status"] = "status",
+        every_minutes: Annotated[
+            int | None, Field(ge=1, description="Minutes without a pause or commit.")
+        ] = None,
+        dirty_files: Annotated[int | None, Field(ge=1, description="Uncommitted files.")] = None,
+        all_projects: bool = False,
+        cwd: Cwd = None,
+    ) -> RemindResult:
+        """Turn pause/commit reminders on or off, or show them."""
+        return call(
+            the_core().remind,
+            project(cwd),
+            action=action,
+            every=every_minutes,
+            dirty_files=dirty_files,
+            global_default=all_projects,
+        )
+
+    def contexts_folder() -> Path:
+        from claude_session.paths import Paths
+
+        return Paths(lazy.settings().home).contexts
+
+    @server.resource(
+        "session://contexts",
+        name="contexts",
+        mime_type="application/json",
+        description="Saved session context files, newest first.",
+    )
+    def list_contexts() -> list[dict[str, Any]]:
+        folder = contexts_folder()
+        files = (
+            sorted(folder.glob("*.md"), key=lambda p: p.stat().st_mtime, reverse=True)
+            if folder.is_dir()
+            else []
+        )
+        return [
+            {"name": p.name, "uri": f"session://contexts/{p.name}", "size": p.stat().st_size}
+            for p in files[:200]
+        ]
+
+    @server.resource(
+        "session://contexts/{name}",
+        mime_type="text/markdown",
+        description="One saved session context file.",
+    )
+    def read_context(name: str) -> str:
+        path = contexts_folder() / Path(name).name
+        if not path.is_file() or path.suffix != ".md":
+            raise ValueError(f"No context file named {name}.")
+        return path.read_text("utf-8")
+
+    return server
+
+
+#: seconds to wait for the first tools/list before the startup sync runs anyway
+SYNC_AT_LATEST = 20.0
+
+
+def _deliver_waiting_records(settings: Settings, listed: threading.Event) -> None:
+    """Send what the hooks spooled (sessions that ended without /end) once the client has what
+    it needs from us: after ``tools/list`` is answered. It also imports, in the background,
+    what the first tool call needs (the core, git, the tracker)."""
+    listed_in_time = listed.wait(SYNC_AT_LATEST)
+    # logged from here: a log line imports the redaction rules, which initialize does not need
+    log.info(
+        "MCP server starting (pid %d): %s",
+        os.getpid(),
+        "tools listed" if listed_in_time else f"no tools/list within {SYNC_AT_LATEST:.0f} s",
+    )
+    try:
+        from claude_session.core.lifecycle import Core
+
+        with Core(settings) as core:
+            report = core.sync(force=False)
+        log.info("startup sync: %d sent, %d waiting", report.sent, report.remaining)
+    except Exception:  # noqa: BLE001 - a background nicety must never take the server down
+        log.exception("startup sync failed")
+
+
+def main() -> None:
+    """Run the MCP server (behind ``mcp_front``, which answers the client while this module's
+    imports run; started from there, this module is imported after the front is up)."""
+    from claude_session.edges.mcp.front import serve as serve_with_front
+
+    serve_with_front()
+
+
+def serve(settings: Settings, front: Any = None) -> None:
+    """Serve over stdio: behind ``front`` when given (``mcp_front.serve`` makes it)."""
+    listed = threading.Event()
+    worker = threading.Thread(
+        target=_deliver_waiting_records, args=(settings, listed), name="startup-sync", daemon=True
+    )
+    worker.start()
+    server = build_server(settings=settings, on_tools_listed=listed.set)
+    try:
+        mcp_stdio.run(server, front)  # the SDK's transport with a reader that drops nothing
+    finally:
+        server.session_core.close()
