@@ -81,6 +81,18 @@ def current() -> Flow:
     return _current.get() or Flow()
 
 
+def warn(message: str) -> None:
+    """The one way a warning travels: into the calling flow, whose result shows it to the
+    person (CLI text, ``--json``, MCP result, hook message); outside any flow, into the log."""
+    flow = _current.get()
+    if flow is not None:
+        flow.warn(message)
+    else:
+        import logging  # not on the hooks' path: they always run inside a flow
+
+        logging.getLogger(__name__).warning("%s", message)
+
+
 class WarningSink(list[str]):
     """A list that backends append their warnings to; each append lands in the flow of the
     call that made it. Given to the vault and tracker once, shared safely by every call."""
