@@ -145,7 +145,7 @@ def hook_flags() -> list[str]:
 
 def hook_bench(repo: Path, env: dict[str, str], runs: int) -> list[tuple[Timed, Timed, Timed]]:
     from claude_session.config import Settings
-    from claude_session.core.lifecycle import Core
+    from claude_session.core.facade import Core
 
     with Core(Settings.from_env(env)) as core:
         core.pause(repo, summary="benchmark pause")
@@ -340,7 +340,7 @@ def mcp_bench(repo: Path, env: dict[str, str], runs: int) -> dict[str, tuple[Tim
 
 def tool_bench(repo: Path, env: dict[str, str], runs: int) -> tuple[float, float]:
     from claude_session.config import Settings
-    from claude_session.core.lifecycle import Core
+    from claude_session.core.facade import Core
 
     starts, ends = [], []
     with Core(Settings.from_env(env)) as core:

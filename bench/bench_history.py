@@ -40,7 +40,7 @@ def measure(repo: Path, runs: int) -> dict[str, float]:
     the MCP server runs every tool call of a Claude Code session (its tracker and vault opened
     once); ``end (new Core)``: the first end of a fresh ``Core`` (opening the local tracker
     included); ``hook``: the SessionStart hook as a process."""
-    from claude_session.core.lifecycle import Core
+    from claude_session.core.facade import Core
 
     times: dict[str, list[float]] = {
         "start": [],

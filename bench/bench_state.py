@@ -85,7 +85,7 @@ def measure(home: Path, project: Path, runs: int) -> dict[str, float]:
         )
 
     os.environ["CLAUDE_CONFIG_DIR"] = str(home)
-    from claude_session.core.lifecycle import Core
+    from claude_session.core.facade import Core
 
     counter = iter(range(10**6))
     with Core() as core:

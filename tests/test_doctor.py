@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from claude_session.config import Settings
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.edges.doctor import run_checks
 from claude_session.edges.install import HOOK_EVENTS, hook_command
 from claude_session.vault.onepassword import OnePasswordVault

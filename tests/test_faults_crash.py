@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.errors import NoActiveSession
 from claude_session.paths import Paths
 from helpers.gitrepo import git, make_remote, make_repo

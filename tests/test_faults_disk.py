@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from claude_session.base import flow
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.errors import StateError
 from helpers.gitrepo import make_repo
 from helpers.mounts import fill, remount, tmpfs

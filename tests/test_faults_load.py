@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from helpers.gitrepo import git, make_repo
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ _WORKER = textwrap.dedent("""
     import json, sys, time
     sys.path.insert(0, {server!r})
     from pathlib import Path
-    from claude_session.core.lifecycle import Core
+    from claude_session.core.facade import Core
     repo, sid, go = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
     while time.time() < go:  # all processes begin together
         time.sleep(0.005)

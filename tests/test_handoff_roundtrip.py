@@ -14,7 +14,7 @@ import pytest
 
 from claude_session.base import context as ctxmod
 from claude_session.config import Settings
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.core.project import resolve
 from claude_session.edges import textout
 from claude_session.edges.hooks import events as hooklib

@@ -23,7 +23,7 @@ from claude_session.base import flow, sessions
 from claude_session.base.context import context_file_name
 from claude_session.base.state import ledger, pausestate, reminders
 from claude_session.base.statefile import StateFile
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.edges.hooks import events as hooklib
 from claude_session.paths import Paths, safe_name
 from claude_session.vault.base import base_title

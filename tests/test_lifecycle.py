@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from claude_session.base.state import ledger
-from claude_session.core.lifecycle import Core
+from claude_session.core import steps
+from claude_session.core.facade import Core
 from claude_session.errors import NoActiveSession
 from claude_session.paths import Paths
 from helpers.gitrepo import commit_file, git, make_remote, make_repo
@@ -194,7 +195,7 @@ _PAUSER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {server!r})
     from pathlib import Path
-    from claude_session.core.lifecycle import Core
+    from claude_session.core.facade import Core
     base = Path(sys.argv[1])
     with Core() as core:
         for i in range(int(sys.argv[2]), int(sys.argv[3])):
@@ -239,12 +240,12 @@ def test_a_flow_saving_the_ledger_keeps_what_a_hook_wrote_meanwhile(repo: Path) 
     paths = Paths(Core().settings.home)
     with Core() as core:
         core.start(repo, session_id="s")
-        stale = core._ledger("s")
+        stale = steps.ledger_entry(core.services, "s")
         assert stale is not None
         with ledger.edit(paths, "s") as entry:  # the Stop hook, while the flow runs
             entry["transcript_path"] = "/tmp/transcript.jsonl"
             entry["last_activity"] = "2999-01-01T00:00:00+00:00"
-        core._save_ledger(stale)
+        steps.save_ledger(core.services, stale)
     saved = ledger.get(paths, "s")
     assert saved is not None and saved["transcript_path"] == "/tmp/transcript.jsonl"
     assert saved["last_activity"].startswith("2999")

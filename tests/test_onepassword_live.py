@@ -26,7 +26,7 @@ import pytest
 from claude_session.base import context as ctxmod
 from claude_session.base import flow
 from claude_session.config import DEFAULT_VAULT, Settings
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.core.project import resolve
 from claude_session.vault.base import ItemRefused, identity_tag
 from claude_session.vault.onepassword import (

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from claude_session.config import Settings
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.errors import StateError
 from claude_session.models import SessionRecord, utcnow
 from claude_session.paths import Paths

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from claude_session.config import Settings
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.models import MaintenanceRun, SessionRecord, utcnow
 from claude_session.paths import Paths
 from claude_session.tracker.client import HttpTracker

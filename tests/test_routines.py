@@ -168,7 +168,7 @@ def test_the_routine_file_shapes_the_handoff_item_and_prompt(tmp_path: Path) -> 
     import json as _json
     import os as _os
 
-    from claude_session.core.lifecycle import Core
+    from claude_session.core.facade import Core
     from helpers.gitrepo import make_repo
 
     home = Path(_os.environ["CLAUDE_CONFIG_DIR"])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.errors import NoActiveSession
 from helpers.gitrepo import commit_file, git, make_repo
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.edges.hooks import events as hooklib
 from helpers.gitrepo import git, make_repo
 

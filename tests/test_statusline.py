@@ -203,7 +203,7 @@ import io, json, sys
 sys.argv = ["x"]
 sys.stdin = io.TextIOWrapper(io.BytesIO(json.dumps({"cwd": sys.argv[0]}).encode()))
 {call}
-heavy = [m for m in ("pydantic", "httpx", "mcp", "sqlite3", "claude_session.core.lifecycle",
+heavy = [m for m in ("pydantic", "httpx", "mcp", "sqlite3", "claude_session.core.facade",
                      "claude_session.models", "claude_session.base.statefile", "subprocess")
          if m in sys.modules]
 print(json.dumps(heavy), file=sys.stderr)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 import uvicorn
 
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.tracker.service.app import create_api_key, create_app
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ import pytest
 
 from claude_session.base import gitread, sessions
 from claude_session.base.state import ledger
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.paths import Paths
 from helpers.gitrepo import commit_file, git, make_repo
 

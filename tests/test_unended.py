@@ -13,7 +13,7 @@ import pytest
 from claude_session.base import sessions
 from claude_session.base.state import pausestate
 from claude_session.base.transcript import usage_from_transcript
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.paths import Paths
 from helpers.gitrepo import git, make_repo
 from test_digest import assistant, text, tool, tool_result, user, write

@@ -7,19 +7,20 @@ write the same JSON shapes as plain dicts.
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
+from claude_session.base.clock import new_id, now
+from claude_session.vocab import (
+    EndMode,
+    ItemKind,
+    LedgerStatus,
+    RecordEnd,
+    StartStatus,
+    TrackerOutcome,
+)
 
 
 class Model(BaseModel):
@@ -56,7 +57,7 @@ class MaintenanceRun(Model):
     status: str
     results: Any = None
     notes: str | None = None
-    run_at: datetime = Field(default_factory=utcnow)
+    run_at: datetime = Field(default_factory=now)
 
 
 SecurityFinding = dict[str, Any]
@@ -73,7 +74,7 @@ class LedgerEntry(Model):
     starting_branch: str | None = None
     starting_head: str | None = None
     source: str = "cli"
-    status: Literal["active", "ending", "ended", "finalized"] = "active"
+    status: LedgerStatus = "active"
     start_done: bool = False
     last_activity: datetime | None = None
     transcript_path: str | None = None
@@ -107,8 +108,8 @@ class PendingHandoff(Model):
     repository: str | None = None
     context: str
     transfer_prompt: str = ""
-    kind: Literal["handoff", "sync"] = "handoff"
-    now: datetime = Field(default_factory=utcnow)
+    kind: ItemKind = "handoff"
+    now: datetime = Field(default_factory=now)
     title: str | None = None  # the title it was meant to have (``session-{project}-{date}``)
     state: Literal["pending", "failed"] = "pending"
     reason: str | None = None
@@ -127,14 +128,6 @@ class PendingAnswer(Model):
 
 
 # --- the session record (seed: claude_sessions) -----------------------------------------------
-
-
-class TokenUsage(Model):
-    input: int = 0
-    output: int = 0
-    cache_creation: int = 0
-    cache_read: int = 0
-    responses: int = 0
 
 
 BigInt = Annotated[int, Field(ge=0, le=2**63 - 1)]  # what a database integer column holds
@@ -166,24 +159,27 @@ class SessionRecord(Model):
     maintenance_runs: list[MaintenanceRun] = Field(default_factory=list)
     security_findings: list[SecurityFinding] = Field(default_factory=list)
     machine: str | None = None
-    end_mode: str = "standard"
+    end_mode: RecordEnd = "standard"
     continues: str | None = None  # the id of the record this session continues (a resume)
 
 
 # --- flow results (CLI --json == MCP structured output) ---------------------------------------
 
-StartStatus = Literal["ready", "branch_mismatch", "cancelled", "no_pause_state"]
-TrackerOutcome = Literal["sent", "queued", "local", "auth_failed", "rejected"]
 
+class FlowResult(Model):
+    """What every flow's result carries: the project it worked in, and what the person should
+    hear about the call (state files moved aside, steps skipped, secrets removed)."""
 
-class StartResult(Model):
-    status: StartStatus
     project: str
     project_root: str
+    warnings: list[str] = Field(default_factory=list)
+
+
+class StartResult(FlowResult):
+    status: StartStatus
     branch: str | None = None
     session_id: str
     context: str = ""
-    warnings: list[str] = Field(default_factory=list)
     paused_branch: str | None = None
     choices: list[str] | None = None
     imported_item: str | None = None
@@ -193,26 +189,21 @@ class StartResult(Model):
     vault: str | None = None
 
 
-class PauseResult(Model):
+class PauseResult(FlowResult):
     status: Literal["paused"] = "paused"
-    project: str
-    project_root: str
     branch: str | None = None
     session_id: str
     context_file: str
     wip_commit: str | None = None
     handoff_item: str | None = None
     transfer_prompt: str | None = None
-    warnings: list[str] = Field(default_factory=list)
     redacted: dict[str, int] = Field(default_factory=dict)  # secrets removed, by kind
 
 
-class EndResult(Model):
+class EndResult(FlowResult):
     status: Literal["ended"] = "ended"
-    project: str
-    project_root: str
     session_id: str
-    mode: str
+    mode: EndMode
     record: SessionRecord
     context_file: str | None = None
     commit: str | None = None
@@ -222,17 +213,31 @@ class EndResult(Model):
     tracker_detail: str | None = None
     handoff_item: str | None = None
     transfer_prompt: str | None = None
-    warnings: list[str] = Field(default_factory=list)
     redacted: dict[str, int] = Field(default_factory=dict)  # secrets removed, by kind
 
 
-class ImportResult(Model):
+class ImportResult(FlowResult):
     status: Literal["imported", "nothing_to_import"]
-    project: str
     item: str | None = None
     context_file: str | None = None
     insights: str = ""
-    warnings: list[str] = Field(default_factory=list)
+
+
+class HandoffPromptResult(FlowResult):
+    """``handoff prompt``: the transfer prompt of the project's newest context."""
+
+    context_file: str
+    prompt: str
+    copied_with: str | None = None  # the clipboard tool the CLI used, if any
+
+
+class HandoffReceiveResult(FlowResult):
+    """``handoff receive``: where claude.ai's answer went (an item, or kept on disk)."""
+
+    item: str | None = None
+    kept: str | None = None
+    vault: str
+    next: str
 
 
 class ReminderSettings(Model):
@@ -241,19 +246,15 @@ class ReminderSettings(Model):
     dirty_files: int = 10
 
 
-class RemindResult(Model):
-    project: str
-    project_root: str
+class RemindResult(FlowResult):
     settings: ReminderSettings
     scope: Literal["project", "default"] = "project"
     last_reminded: datetime | None = None
 
 
-class MaintenanceResult(Model):
-    project: str
+class MaintenanceResult(FlowResult):
     session_id: str | None
     run: MaintenanceRun
-    warnings: list[str] = Field(default_factory=list)
     redacted: dict[str, int] = Field(default_factory=dict)  # secrets removed, by kind
 
 
@@ -279,9 +280,7 @@ class PendingHandoffInfo(Model):
     file: str
 
 
-class StatusResult(Model):
-    project: str
-    project_root: str
+class StatusResult(FlowResult):
     branch: str | None = None
     active_session: LedgerEntry | None = None
     pause: PauseEntry | None = None
@@ -294,7 +293,6 @@ class StatusResult(Model):
     tracker: str
     handoff_waiting: bool = False
     pending_handoffs: list[PendingHandoffInfo] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
 
 
 class HistoryResult(Model):

@@ -59,14 +59,15 @@ def _file_label(path: Path, *_: Any, **__: Any) -> str:
 def install(kill_at: int, log: Path) -> None:
     """Wrap every durable write of the flows (module-level names, and the copies that
     modules imported with ``from ... import``)."""
-    from claude_session.base import sessions, statefile
-    from claude_session.core import claudesync, corebase, git, lifecycle, upkeep
-    from claude_session.edges.hooks import events as hooklib
+    import claude_session.core.facade  # noqa: F401 - loads every flow module
+    import claude_session.edges.hooks.events  # noqa: F401
+    from claude_session.base import statefile
+    from claude_session.core import git
     from claude_session.tracker import local, outbox
 
     atomic = statefile.atomic_write
-    for module in (statefile, lifecycle, corebase, claudesync, upkeep, sessions, hooklib):
-        if getattr(module, "atomic_write", None) is atomic:
+    for name, module in sorted(sys.modules.items()):
+        if name.startswith("claude_session") and getattr(module, "atomic_write", None) is atomic:
             _wrap(module, "atomic_write", _file_label, kill_at, log)
     _wrap(
         git.Repository,
@@ -88,7 +89,7 @@ def install(kill_at: int, log: Path) -> None:
 
 
 def run_flow(flow: str, repo: Path, session_id: str) -> None:
-    from claude_session.core.lifecycle import Core
+    from claude_session.core.facade import Core
 
     with Core() as core:
         if flow == "pause":

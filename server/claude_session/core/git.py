@@ -101,18 +101,31 @@ def _redact(text: str) -> str:
 
 @dataclass(frozen=True)
 class WorkingState:
-    """Everything a context file or pause entry needs, collected in two or three git calls."""
+    """Everything a context file or pause entry needs, collected in two or three git calls.
+
+    Outside git (or when git cannot say) the state is ``unknown``: no branch, no head, no
+    files, and ``known`` False, so that callers need no ``None`` checks."""
 
     root: str
-    branch: str | None
-    head: str | None
-    detached: bool
-    empty: bool
+    branch: str | None = None
+    head: str | None = None
+    detached: bool = False
+    empty: bool = True
     dirty_files: list[str] = field(default_factory=list)
     untracked_files: list[str] = field(default_factory=list)
     stashes: list[str] = field(default_factory=list)
     origin_url: str | None = None
     operation: str | None = None
+    known: bool = True
+
+    @classmethod
+    def unknown(cls, root: Path | str) -> WorkingState:
+        return cls(root=str(root), known=False)
+
+    @property
+    def changed(self) -> bool:
+        """Whether a commit would take anything (tracked changes or untracked files)."""
+        return bool(self.dirty_files or self.untracked_files)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The session record (seed: ``claude_sessions``), computed from the ledger, git and the
-transcript rather than guessed."""
+transcript rather than guessed; made storable for the tracker, and delivered."""
 
 from __future__ import annotations
 
@@ -8,16 +8,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from claude_session.base.redact import redact_data
+from claude_session.base import flow
+from claude_session.base.clock import new_id
+from claude_session.base.redact import count_markers, redact_data
 from claude_session.base.sessions import record_fields
 from claude_session.base.transcript import Usage, usage_from_transcript
+from claude_session.core.project import Project
+from claude_session.core.services import Services
 from claude_session.models import (
     LedgerEntry,
     MaintenanceRun,
     SecurityFinding,
     SessionRecord,
-    new_id,
 )
+from claude_session.vocab import EndMode, TrackerOutcome
 
 SECURITY_WORDS = ("security", "audit", "scan", "vuln", "secret", "sast", "cve")
 
@@ -80,7 +84,7 @@ def build_record(
     summary: str,
     accomplishments: list[str],
     next_steps: list[str],
-    mode: str,
+    mode: EndMode,
     record_id: str | None,
 ) -> SessionRecord:
     raw = entry.model_dump(mode="json")
@@ -101,3 +105,55 @@ def build_record(
         machine=machine_name(),
     )
     return redacted(SessionRecord.model_validate(fields))
+
+
+def make(
+    services: Services,
+    project: Project,
+    entry: LedgerEntry,
+    *,
+    ending_branch: str | None,
+    commits_count: int,
+    files_changed: list[str],
+    summary: str,
+    accomplishments: list[str],
+    next_steps: list[str],
+    mode: EndMode,
+) -> SessionRecord:
+    """The session's record, as the tracker can store it (what had to change is warned)."""
+    record = build_record(
+        entry,
+        application=project.name,
+        repository_url=project.record_url,
+        ended_at=services.now(),
+        ending_branch=ending_branch,
+        commits_count=commits_count,
+        files_changed=files_changed,
+        usage=transcript_usage(entry.transcript_path, entry.session_id),
+        summary=summary,
+        accomplishments=accomplishments,
+        next_steps=next_steps,
+        mode=mode,
+        record_id=entry.record_id,
+    )
+    from claude_session.tracker.delivery import Delivery
+
+    record, changes = Delivery.sanitize(record)
+    for change in changes:
+        flow.warn(change)
+    flow.current().saw_redactions(count_markers(record.model_dump_json()))
+    return record
+
+
+def deliver(services: Services, record: SessionRecord) -> tuple[TrackerOutcome, str | None]:
+    """Hand the record to the tracker through the outbox, which keeps what fails; while the
+    tracker answers, older records waiting there go too (if no other drain is at it: end never
+    waits for one)."""
+    delivery = services.delivery
+    result = delivery.deliver(record)
+    if result.warning:
+        flow.warn(result.warning)
+    if result.outcome in ("sent", "local"):
+        for warning in delivery.drain(limit=20, budget=2.0, wait=0.0).warnings:
+            flow.warn(warning)
+    return result.outcome, result.detail

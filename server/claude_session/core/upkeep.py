@@ -1,21 +1,17 @@
-"""Keeping the books: status, history, and sync (finalizing sessions that ended without
-/end, sending what waits in the outbox, retrying delayed hand-offs)."""
+"""Keeping the books: status, history, and sync (finalizing sessions that ended without /end,
+sending what waits in the outbox, retrying delayed hand-offs)."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from claude_session.base import sessions
+from claude_session.base import flow, sessions
 from claude_session.base.state import ledger, reminders
-from claude_session.core.claudesync import ClaudeSyncFlows
+from claude_session.core import answers, handoffs, steps
 from claude_session.core.project import Project, resolve
-from claude_session.errors import (
-    ClaudeSessionError,
-    StateError,
-    VaultError,
-)
+from claude_session.core.services import Services
+from claude_session.errors import ClaudeSessionError, StateError, VaultError
 from claude_session.models import (
     DeadLetterInfo,
     HistoryResult,
@@ -24,112 +20,124 @@ from claude_session.models import (
     SyncResult,
 )
 
-if TYPE_CHECKING:  # the backends import SQLAlchemy and the 1Password SDK: only when used
-    from claude_session.tracker.delivery import DrainReport
 
-log = logging.getLogger(__name__)
+def finalize_orphans(services: Services, project: Project | None, *, keep: str | None) -> list[str]:
+    """Close open sessions whose Claude Code is gone (or silent for long), then deliver every
+    spooled record (the hooks spool them too)."""
+    done = sessions.finalize_orphans(
+        services.paths, keep=keep, warn=flow.warn, project_root=project.key if project else None
+    )
+    for warning in services.delivery.drain().warnings:
+        flow.warn(warning)
+    return done
 
 
-class Upkeep(ClaudeSyncFlows):
-    """Status, history and sync, mixed into ``Core`` (sync retries delayed hand-offs)."""
-
-    # --- sessions that ended without /end -------------------------------------------------
-
-    def _finalize_orphans(self, project: Project | None, *, keep: str | None) -> list[str]:
-        """Close open sessions whose Claude Code is gone (or silent for long), then deliver
-        every spooled record (the hooks spool them too)."""
-        done = sessions.finalize_orphans(
-            self.paths, keep=keep, warn=self._warn, project_root=project.key if project else None
+def status(services: Services, cwd: Path | str, *, session_id: str | None = None) -> StatusResult:
+    with services.call():
+        project = resolve(cwd)
+        sid = steps.session_id(services, session_id, project, create=False)
+        entry = steps.ledger_entry(services, sid) if sid else None
+        remind_data = reminders.remind_file(services.paths).read()
+        waiting = answers.after_vault_check(services, project, retry=False)
+        return steps.result(
+            StatusResult,
+            project,
+            branch=steps.working_state(project).branch,
+            active_session=entry if entry and entry.status == "active" else None,
+            pause=steps.pause_entry(services, project),
+            reminders=ReminderSettings(**reminders.settings_for(remind_data, project.key)),
+            **_outbox_status(services),
+            vault=services.vault.description,
+            tracker=services.tracker.description,
+            handoff_waiting=waiting,
+            pending_handoffs=handoffs.pending_handoffs(services),
         )
-        self._drain()
-        return done
 
-    def _drain(self) -> DrainReport:
-        report = self.delivery.drain()
+
+def _outbox_status(services: Services) -> dict[str, Any]:
+    try:
+        delivery = services.delivery
+        return {
+            "outbox_depth": delivery.depth(),
+            "outbox_last_error": delivery.last_error(),
+            "outbox": delivery.counts(),
+            "dead_letters": [
+                DeadLetterInfo.model_validate(vars(d)) for d in delivery.dead_letters()
+            ],
+        }
+    except StateError as exc:
+        flow.warn(f"Outbox not readable: {exc}")
+        return {}
+
+
+def history(services: Services, *, project: str | None = None, limit: int = 20) -> HistoryResult:
+    if limit < 1:
+        raise ClaudeSessionError("--limit must be at least 1.")
+    return HistoryResult(
+        records=services.tracker.list_sessions(project=project, limit=limit),
+        tracker=services.tracker.description,
+    )
+
+
+def sync(
+    services: Services,
+    cwd: Path | str | None = None,
+    *,
+    force: bool = True,
+    retry_rejected: bool = False,
+) -> SyncResult:
+    """Finalize unended sessions, send what waits (``force``: even while backing off;
+    ``retry_rejected``: the records the tracker refused too), retry delayed hand-offs."""
+    with services.call():
+        keep = services.settings.session_id
+        finalized = sessions.finalize_orphans(
+            services.paths, project_root=None, warn=flow.warn, keep=keep
+        )
+        sessions.settle_ended(services.paths, keep=keep, warn=flow.warn)
+        ledger.prune(services.paths)
+        report = services.delivery.drain(
+            limit=1000, budget=60.0, force=force, retry_rejected=retry_rejected
+        )
         for warning in report.warnings:
-            self._warn(warning)
-        return report
-
-    # --- status, history, sync, hand-off by hand -------------------------------------------
-
-    def status(self, cwd: Path | str, *, session_id: str | None = None) -> StatusResult:
-        with self._collecting():
-            project = resolve(cwd)
-            sid = self._session_id(session_id, project, create=False)
-            entry = self._ledger(sid) if sid else None
-            state = self._state(project)
-            remind_data = reminders.remind_file(self.paths).read()
-            waiting = self._after_vault_check(project, retry=False)
-            return StatusResult(
-                project=project.name,
-                project_root=project.key,
-                branch=state.branch if state else None,
-                active_session=entry if entry and entry.status == "active" else None,
-                pause=self._pause_entry(project),
-                reminders=ReminderSettings(**reminders.settings_for(remind_data, project.key)),
-                **self._outbox_status(),
-                vault=self.vault.description,
-                tracker=self.tracker.description,
-                handoff_waiting=waiting,
-                pending_handoffs=self.pending_handoffs(),
-                warnings=self._warnings,
-            )
-
-    def _outbox_status(self) -> dict[str, Any]:
+            flow.warn(warning)
+        retried = 0
         try:
-            delivery = self.delivery
-            return {
-                "outbox_depth": delivery.depth(),
-                "outbox_last_error": delivery.last_error(),
-                "outbox": delivery.counts(),
-                "dead_letters": [
-                    DeadLetterInfo.model_validate(vars(d)) for d in delivery.dead_letters()
-                ],
-            }
-        except StateError as exc:
-            self._warn(f"Outbox not readable: {exc}")
-            return {}
-
-    def history(self, *, project: str | None = None, limit: int = 20) -> HistoryResult:
-        if limit < 1:
-            raise ClaudeSessionError("--limit must be at least 1.")
-        return HistoryResult(
-            records=self.tracker.list_sessions(project=project, limit=limit),
-            tracker=self.tracker.description,
+            retried = answers.deliver_waiting(services)
+        except VaultError as exc:
+            flow.warn(f"ClaudeSync not reached: {exc}")
+        if cwd is not None:
+            answers.after_vault_check(services, resolve(cwd))
+        return SyncResult(
+            finalized=finalized,
+            sent=report.sent,
+            remaining=report.remaining,
+            auth_failed=report.auth_failed,
+            rejected=report.rejected,
+            last_error=report.last_error,
+            retried_handoffs=retried,
+            skipped=report.skipped,
+            tracker=services.tracker.description,
+            warnings=steps.warnings(),
         )
 
-    def sync(
-        self, cwd: Path | str | None = None, *, force: bool = True, retry_rejected: bool = False
-    ) -> SyncResult:
-        """Finalize unended sessions, send what waits (``force``: even while backing off;
-        ``retry_rejected``: the records the tracker refused too), retry delayed hand-offs."""
-        with self._collecting():
-            finalized = sessions.finalize_orphans(
-                self.paths, project_root=None, warn=self._warn, keep=self.settings.session_id
-            )
-            sessions.settle_ended(self.paths, keep=self.settings.session_id, warn=self._warn)
-            ledger.prune(self.paths)
-            report = self.delivery.drain(
-                limit=1000, budget=60.0, force=force, retry_rejected=retry_rejected
-            )
-            for warning in report.warnings:
-                self._warn(warning)
-            retried = 0
-            try:
-                retried = self._retry_pending_handoffs()
-            except VaultError as exc:
-                self._warn(f"ClaudeSync not reached: {exc}")
-            if cwd is not None:
-                self._after_vault_check(resolve(cwd))
-            return SyncResult(
-                finalized=finalized,
-                sent=report.sent,
-                remaining=report.remaining,
-                auth_failed=report.auth_failed,
-                rejected=report.rejected,
-                last_error=report.last_error,
-                retried_handoffs=retried,
-                skipped=report.skipped,
-                tracker=self.tracker.description,
-                warnings=self._warnings,
-            )
+
+def startup_sync(services: Services) -> SyncResult:
+    """What the MCP server does once it has answered the client: finalize sessions that ended
+    without /end and send what waits, without forcing a tracker that is backing off."""
+    return sync(services, force=False)
+
+
+def contexts(services: Services, *, limit: int = 200) -> list[Path]:
+    """The saved context files, newest first (at most ``limit``)."""
+    folder = services.paths.contexts
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob("*.md"), key=lambda p: p.stat().st_mtime, reverse=True)[:limit]
+
+
+def context(services: Services, name: str) -> str:
+    """One saved context file's text, by its file name (never a path outside the folder)."""
+    path = services.paths.contexts / Path(name).name
+    if not path.is_file() or path.suffix != ".md":
+        raise ClaudeSessionError(f"No context file named {name}.")
+    return path.read_text("utf-8")

@@ -2,8 +2,9 @@
 
 Exit codes: 0 done, 1 refused or failed (the message says what to do), 2 bad usage.
 
-The core (pydantic and the rest) is imported only once a verb needs it: ``statusline`` runs
-after every message of Claude Code and must start as fast as a hook.
+The parser takes its word lists from ``vocab``, not from the core, which is imported once a verb
+runs. The status line Claude Code runs after every message is not this verb but
+``__main__.py statusline`` (what ``install --statusline`` writes), which never imports the CLI.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claude_session import __version__
-from claude_session.errors import MISMATCH_CHOICES, ClaudeSessionError
+from claude_session.errors import ClaudeSessionError
+from claude_session.vocab import END_MODES, MISMATCH_CHOICES, REMIND_ACTIONS
 
 if TYPE_CHECKING:
-    from claude_session.core.lifecycle import Core
+    from claude_session.core.facade import Core
+    from claude_session.models import StartResult
 
 log = logging.getLogger("claude_session.edges.cli")
 
@@ -61,7 +64,6 @@ def _common() -> _Parser:
 
 def build_parser() -> argparse.ArgumentParser:
     from claude_session.base.state.reminders import DIRTY_RANGE, EVERY_RANGE
-    from claude_session.core.lifecycle import END_MODES
 
     common = _common()
     parser = _Parser(
@@ -176,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_import)
 
     p = verb("remind", "automatic reminders to pause or commit")
-    p.add_argument("action", nargs="?", choices=("on", "off", "status"), default="status")
+    p.add_argument("action", nargs="?", choices=REMIND_ACTIONS, default="status")
     p.add_argument(
         "--every",
         type=_whole("--every", EVERY_RANGE),
@@ -297,7 +299,7 @@ def _run_statusline(a: argparse.Namespace) -> int:
 
 
 def _run_mcp(a: argparse.Namespace) -> int:
-    from claude_session.edges.mcp.server import main as serve
+    from claude_session.edges.mcp.front import serve  # as __main__'s `mcp`: the front first
 
     serve()
     return 0
@@ -307,23 +309,19 @@ def _run_mcp(a: argparse.Namespace) -> int:
 
 
 def _start(core: Core, a: argparse.Namespace) -> Any:
-    result = core.start(
-        a.cwd, session_id=a.session_id, on_mismatch=a.on_mismatch, no_import=a.no_import
-    )
-    if result.status == "branch_mismatch" and a.on_mismatch is None and _interactive(a):
-        choice = _ask_choice(result.context)
-        result = core.start(
-            a.cwd, session_id=a.session_id, on_mismatch=choice, no_import=a.no_import
-        )
-    return result
+    return _asking(core.start, a, no_import=a.no_import)
 
 
 def _resume(core: Core, a: argparse.Namespace) -> Any:
-    result = core.resume(a.cwd, session_id=a.session_id, on_mismatch=a.on_mismatch)
+    return _asking(core.resume, a)
+
+
+def _asking(flow: Callable[..., StartResult], a: argparse.Namespace, **options: Any) -> Any:
+    """Start or resume; on a branch mismatch at a terminal, ask the person and run again."""
+    result = flow(a.cwd, session_id=a.session_id, on_mismatch=a.on_mismatch, **options)
     if result.status == "branch_mismatch" and a.on_mismatch is None and _interactive(a):
-        result = core.resume(
-            a.cwd, session_id=a.session_id, on_mismatch=_ask_choice(result.context)
-        )
+        choice = _ask_choice(result.context)
+        result = flow(a.cwd, session_id=a.session_id, on_mismatch=choice, **options)
     return result
 
 
@@ -424,7 +422,7 @@ def _handoff_prompt(core: Core, a: argparse.Namespace) -> Any:
     if not a.json and not a.no_clipboard:
         from claude_session.edges.clipboard import copy
 
-        result["copied_with"] = copy(result["prompt"])
+        result.copied_with = copy(result.prompt)
     return result
 
 
@@ -486,12 +484,6 @@ def _exit_code(data: dict[str, Any]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
-    if args_in[:1] == ["statusline"] and "-h" not in args_in and "--help" not in args_in:
-        from claude_session.edges.hooks.statusline import (
-            main as statusline,  # before any heavy import
-        )
-
-        return statusline(args_in[1:])
     parser = build_parser()
     args = parser.parse_args(args_in)
     args.json = getattr(args, "json", False)
@@ -514,7 +506,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     verb = args.verb if args.verb != "handoff" else f"handoff {args.handoff_verb}"
     from claude_session.base.logs import setup_logging
-    from claude_session.core.lifecycle import Core
+    from claude_session.core.facade import Core
 
     try:
         with Core() as core:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from claude_session.base import routines
-from claude_session.core.lifecycle import Core
+from claude_session.core.facade import Core
 from claude_session.errors import ClaudeSessionError, VaultAuthError
 from claude_session.paths import ensure_dir
 

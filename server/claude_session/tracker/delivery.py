@@ -46,11 +46,12 @@ from claude_session.errors import (
     TrackerError,
     TrackerRejected,
 )
-from claude_session.models import SessionRecord, TrackerOutcome
+from claude_session.models import SessionRecord
 from claude_session.paths import Paths
 from claude_session.tracker.base import Tracker
 from claude_session.tracker.outbox import DEAD_AFTER, DeadLetter, Entry, Outbox, drain_lock
 from claude_session.tracker.sanitize import sanitize_record
+from claude_session.vocab import TrackerOutcome
 
 log = logging.getLogger(__name__)
 

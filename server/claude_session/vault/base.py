@@ -17,8 +17,10 @@ from typing import Literal, Protocol, TypeVar
 
 from pydantic import Field
 
+from claude_session.base.clock import new_id
+from claude_session.base.clock import now as utcnow
 from claude_session.errors import ItemNotFound, VaultError
-from claude_session.models import Model, new_id, utcnow
+from claude_session.models import Model
 from claude_session.paths import safe_name
 
 ItemKind = Literal["handoff", "sync"]

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from claude_session.base.clock import now as utcnow
 from claude_session.base.statefile import atomic_write, file_lock, move_aside
 from claude_session.errors import StateError
-from claude_session.models import utcnow
 from claude_session.paths import Paths
 from claude_session.vault.base import (
     HandoffItem,

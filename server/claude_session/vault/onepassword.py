@@ -61,10 +61,10 @@ from onepassword import (  # type: ignore[import-untyped]
 )
 from pydantic import ValidationError
 
+from claude_session.base.clock import now as utcnow
 from claude_session.base.redact import redact
 from claude_session.config import Settings
 from claude_session.errors import ItemNotFound, VaultUnavailable
-from claude_session.models import utcnow
 from claude_session.paths import safe_name
 from claude_session.vault.base import (
     IDENTITY_PREFIX,

@@ -1,4 +1,4 @@
-"""The MCP stdio server ``session``: each tool is a thin call into ``lifecycle.Core``.
+"""The MCP stdio server ``session``: each tool is a thin call into ``core.facade.Core``.
 
 Nothing but protocol on stdout; logs go to stderr and the log file. Refusals become tool errors
 (``ToolError``) carrying the same message as the CLI, because the SDK hides the text of any
@@ -17,8 +17,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar
 
 from pydantic import Field
 
@@ -33,10 +32,11 @@ from claude_session.models import (
     StartResult,
     StatusResult,
 )
+from claude_session.vocab import EndMode, MismatchChoice, RemindAction
 
 if TYPE_CHECKING:  # git, the vault and the tracker: imported on the first tool call
     from claude_session.config import Settings
-    from claude_session.core.lifecycle import Core
+    from claude_session.core.facade import Core
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,7 @@ AllowSecret = Annotated[bool, Field(description="Commit even if a secret seems t
 Cwd = str | None
 SessionId = str | None
 Mismatch = Annotated[
-    Literal["switch", "stay", "cancel"] | None,
-    Field(description="The user's choice after branch_mismatch."),
+    MismatchChoice | None, Field(description="The user's choice after branch_mismatch.")
 ]
 Summary = Annotated[str, Field(description="Where the work stands, in a few sentences.")]
 Steps = Annotated[list[str] | None, Field(description="Next steps, one per item.")]
@@ -111,7 +110,7 @@ class LazyCore:
         if self._core is None:
             with self._lock:
                 if self._core is None:
-                    from claude_session.core.lifecycle import Core
+                    from claude_session.core.facade import Core
 
                     self._core = Core(self._settings)
         return self._core
@@ -130,80 +129,67 @@ class LazyCore:
             self._core.close()
 
 
-def build_server(
-    core: Core | None = None,
-    *,
-    on_tools_listed: Callable[[], None] | None = None,
-    settings: Settings | None = None,
-) -> Any:
-    """The server; without ``core``, one is made (from ``settings``) on the first tool call.
-    ``on_tools_listed`` runs once, after the first ``tools/list`` is answered."""
-    from mcp.server.mcpserver import MCPServer
-    from mcp.server.mcpserver.exceptions import ToolError
-    from mcp.types import Tool, ToolAnnotations
+class Hints(NamedTuple):
+    """A tool's annotations for the client (MCP ``ToolAnnotations``)."""
 
-    lazy = LazyCore(core, settings)
-    the_core = lazy.get
+    title: str
+    read_only: bool = False
+    destructive: bool = False
+    idempotent: bool = False
+    open_world: bool = False
 
-    class SessionServer(MCPServer):
-        session_core: LazyCore
 
-        async def list_tools(self) -> list[Tool]:
-            tools = [
-                t.model_copy(update={"input_schema": compact_schema(t.input_schema)})
-                for t in await super().list_tools()
-            ]
-            if on_tools_listed is not None:
-                on_tools_listed()
-            return tools
+#: every tool: its name (a method of ``SessionTools``, which calls the ``Core`` method of the
+#: same flow and returns its result model) and its annotations
+TOOLS: dict[str, Hints] = {
+    "start_session": Hints("Start session", idempotent=True),
+    "pause_session": Hints("Pause session"),
+    "resume_session": Hints("Resume session", idempotent=True),
+    "end_session": Hints("End session", destructive=True, open_world=True),
+    "import_handoff": Hints("Import claude.ai answer", idempotent=True, open_world=True),
+    "session_status": Hints("Session status", read_only=True, idempotent=True),
+    "record_maintenance_run": Hints("Record maintenance run"),
+    "set_reminder": Hints("Set reminder", idempotent=True),
+}
 
-    server = SessionServer("session", instructions=INSTRUCTIONS)
-    server.session_core = lazy
 
-    def project(cwd: str | None) -> str:
-        return cwd or lazy.settings().project_dir or os.getcwd()
+class SessionTools:
+    """The tools' bodies: ``cwd`` defaults to the project Claude Code runs in, the session id
+    placeholder is dropped, and a refusal becomes a tool error with the CLI's message."""
 
-    def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def __init__(self, core: LazyCore) -> None:
+        self._core = core
+
+    def _project(self, cwd: str | None) -> str:
+        return cwd or self._core.settings().project_dir or os.getcwd()
+
+    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        from mcp.server.mcpserver.exceptions import ToolError
+
         try:
             return fn(*args, **kwargs)
         except ClaudeSessionError as exc:
             raise ToolError(str(exc)) from exc
 
-    def hints(
-        title: str,
-        *,
-        read_only: bool = False,
-        destructive: bool = False,
-        idempotent: bool = False,
-        open_world: bool = False,
-    ) -> ToolAnnotations:
-        return ToolAnnotations(
-            title=title,
-            read_only_hint=read_only,
-            destructive_hint=destructive,
-            idempotent_hint=idempotent,
-            open_world_hint=open_world,
-        )
-
-    @server.tool(annotations=hints("Start session", idempotent=True))
     def start_session(
+        self,
         cwd: Cwd = None,
         session_id: SessionId = None,
         on_mismatch: Mismatch = None,
         no_import: bool = False,
     ) -> StartResult:
         """Start or rejoin the session; returns the context (imports claude.ai's answer)."""
-        return call(
-            the_core().start,
-            project(cwd),
+        return self._call(
+            self._core.get().start,
+            self._project(cwd),
             session_id=_clean_session_id(session_id),
             on_mismatch=on_mismatch,
             no_import=no_import,
             source="claude-code",
         )
 
-    @server.tool(annotations=hints("Pause session"))
     def pause_session(
+        self,
         summary: Summary,
         next_steps: Steps = None,
         accomplishments: Done = None,
@@ -219,9 +205,9 @@ def build_server(
         session_id: SessionId = None,
     ) -> PauseResult:
         """Save the work in flight: context file, pause entry."""
-        return call(
-            the_core().pause,
-            project(cwd),
+        return self._call(
+            self._core.get().pause,
+            self._project(cwd),
             session_id=_clean_session_id(session_id),
             summary=summary,
             next_steps=next_steps,
@@ -232,20 +218,19 @@ def build_server(
             allow_secret=allow_secret,
         )
 
-    @server.tool(annotations=hints("Resume session", idempotent=True))
     def resume_session(
-        cwd: Cwd = None, session_id: SessionId = None, on_mismatch: Mismatch = None
+        self, cwd: Cwd = None, session_id: SessionId = None, on_mismatch: Mismatch = None
     ) -> StartResult:
         """Pick up the paused session; returns its saved context."""
-        return call(
-            the_core().resume,
-            project(cwd),
+        return self._call(
+            self._core.get().resume,
+            self._project(cwd),
             session_id=_clean_session_id(session_id),
             on_mismatch=on_mismatch,
         )
 
-    @server.tool(annotations=hints("End session", destructive=True, open_world=True))
     def end_session(
+        self,
         summary: Summary,
         accomplishments: Done = None,
         next_steps: Steps = None,
@@ -254,19 +239,17 @@ def build_server(
         ] = None,
         push: bool = True,
         mode: Annotated[
-            Literal["standard", "handoff", "sync"],
-            Field(description="handoff: continue on claude.ai; sync: on another machine."),
+            EndMode, Field(description="handoff: continue on claude.ai; sync: on another machine.")
         ] = "standard",
         allow_secret: AllowSecret = False,
         cwd: Cwd = None,
         session_id: SessionId = None,
     ) -> EndResult:
         """End the session: commit, push, record it in the tracker."""
-        sid = _clean_session_id(session_id)
-        return call(
-            the_core().end,
-            project(cwd),
-            session_id=sid,
+        return self._call(
+            self._core.get().end,
+            self._project(cwd),
+            session_id=_clean_session_id(session_id),
             summary=summary,
             accomplishments=accomplishments,
             next_steps=next_steps,
@@ -276,8 +259,8 @@ def build_server(
             allow_secret=allow_secret,
         )
 
-    @server.tool(annotations=hints("Import claude.ai answer", idempotent=True, open_world=True))
     def import_handoff(
+        self,
         item: Annotated[
             str | None, Field(description="Item id or title; default: newest answered.")
         ] = None,
@@ -285,20 +268,21 @@ def build_server(
         session_id: SessionId = None,
     ) -> ImportResult:
         """Merge claude.ai's answer from a ClaudeSync item into the context."""
-        return call(
-            the_core().import_handoff,
-            project(cwd),
+        return self._call(
+            self._core.get().import_handoff,
+            self._project(cwd),
             item=item,
             session_id=_clean_session_id(session_id),
         )
 
-    @server.tool(annotations=hints("Session status", read_only=True, idempotent=True))
-    def session_status(cwd: Cwd = None, session_id: SessionId = None) -> StatusResult:
+    def session_status(self, cwd: Cwd = None, session_id: SessionId = None) -> StatusResult:
         """Active session, pause, reminders, outbox, vault, tracker."""
-        return call(the_core().status, project(cwd), session_id=_clean_session_id(session_id))
+        return self._call(
+            self._core.get().status, self._project(cwd), session_id=_clean_session_id(session_id)
+        )
 
-    @server.tool(annotations=hints("Record maintenance run"))
     def record_maintenance_run(
+        self,
         command: Annotated[str, Field(description="e.g. security-scan, deps-update")],
         status: Annotated[str, Field(description="ok, failed, warnings, ...")],
         results: Annotated[Any, Field(description="JSON; scans: {findings: [...]}")] = None,
@@ -307,9 +291,9 @@ def build_server(
         session_id: SessionId = None,
     ) -> MaintenanceResult:
         """Record an audit, dependency update or security scan in this session."""
-        return call(
-            the_core().record_maintenance,
-            project(cwd),
+        return self._call(
+            self._core.get().record_maintenance,
+            self._project(cwd),
             command=command,
             status=status,
             results=results,
@@ -317,9 +301,9 @@ def build_server(
             session_id=_clean_session_id(session_id),
         )
 
-    @server.tool(annotations=hints("Set reminder", idempotent=True))
     def set_reminder(
-        action: Literal["on", "off", "status"] = "status",
+        self,
+        action: RemindAction = "status",
         every_minutes: Annotated[
             int | None, Field(ge=1, description="Minutes without a pause or commit.")
         ] = None,
@@ -328,49 +312,78 @@ def build_server(
         cwd: Cwd = None,
     ) -> RemindResult:
         """Turn pause/commit reminders on or off, or show them."""
-        return call(
-            the_core().remind,
-            project(cwd),
+        return self._call(
+            self._core.get().remind,
+            self._project(cwd),
             action=action,
             every=every_minutes,
             dirty_files=dirty_files,
             global_default=all_projects,
         )
 
-    def contexts_folder() -> Path:
-        from claude_session.paths import Paths
+    # --- resources: the saved context files -----------------------------------------------
 
-        return Paths(lazy.settings().home).contexts
+    def list_contexts(self) -> list[dict[str, Any]]:
+        return [
+            {"name": p.name, "uri": f"session://contexts/{p.name}", "size": p.stat().st_size}
+            for p in self._core.get().contexts()
+        ]
 
-    @server.resource(
+    def read_context(self, name: str) -> str:
+        try:
+            return self._core.get().context(name)
+        except ClaudeSessionError as exc:
+            raise ValueError(str(exc)) from exc
+
+
+def build_server(
+    core: Core | None = None,
+    *,
+    on_tools_listed: Callable[[], None] | None = None,
+    settings: Settings | None = None,
+) -> Any:
+    """The server; without ``core``, one is made (from ``settings``) on the first tool call.
+    ``on_tools_listed`` runs once, after the first ``tools/list`` is answered."""
+    from mcp.server.mcpserver import MCPServer
+    from mcp.types import Tool, ToolAnnotations
+
+    class SessionServer(MCPServer):
+        session_core: LazyCore
+
+        async def list_tools(self) -> list[Tool]:
+            tools = [
+                t.model_copy(update={"input_schema": compact_schema(t.input_schema)})
+                for t in await super().list_tools()
+            ]
+            if on_tools_listed is not None:
+                on_tools_listed()
+            return tools
+
+    server = SessionServer("session", instructions=INSTRUCTIONS)
+    server.session_core = lazy = LazyCore(core, settings)
+    tools = SessionTools(lazy)
+    for name, hints in TOOLS.items():
+        server.add_tool(
+            getattr(tools, name),
+            annotations=ToolAnnotations(
+                title=hints.title,
+                read_only_hint=hints.read_only,
+                destructive_hint=hints.destructive,
+                idempotent_hint=hints.idempotent,
+                open_world_hint=hints.open_world,
+            ),
+        )
+    server.resource(
         "session://contexts",
         name="contexts",
         mime_type="application/json",
         description="Saved session context files, newest first.",
-    )
-    def list_contexts() -> list[dict[str, Any]]:
-        folder = contexts_folder()
-        files = (
-            sorted(folder.glob("*.md"), key=lambda p: p.stat().st_mtime, reverse=True)
-            if folder.is_dir()
-            else []
-        )
-        return [
-            {"name": p.name, "uri": f"session://contexts/{p.name}", "size": p.stat().st_size}
-            for p in files[:200]
-        ]
-
-    @server.resource(
+    )(tools.list_contexts)
+    server.resource(
         "session://contexts/{name}",
         mime_type="text/markdown",
         description="One saved session context file.",
-    )
-    def read_context(name: str) -> str:
-        path = contexts_folder() / Path(name).name
-        if not path.is_file() or path.suffix != ".md":
-            raise ValueError(f"No context file named {name}.")
-        return path.read_text("utf-8")
-
+    )(tools.read_context)
     return server
 
 
@@ -378,7 +391,7 @@ def build_server(
 SYNC_AT_LATEST = 20.0
 
 
-def _deliver_waiting_records(settings: Settings, listed: threading.Event) -> None:
+def _startup_sync(core: LazyCore, listed: threading.Event) -> None:
     """Send what the hooks spooled (sessions that ended without /end) once the client has what
     it needs from us: after ``tools/list`` is answered. It also imports, in the background,
     what the first tool call needs (the core, git, the tracker)."""
@@ -390,31 +403,20 @@ def _deliver_waiting_records(settings: Settings, listed: threading.Event) -> Non
         "tools listed" if listed_in_time else f"no tools/list within {SYNC_AT_LATEST:.0f} s",
     )
     try:
-        from claude_session.core.lifecycle import Core
-
-        with Core(settings) as core:
-            report = core.sync(force=False)
+        report = core.get().startup_sync()
         log.info("startup sync: %d sent, %d waiting", report.sent, report.remaining)
     except Exception:  # noqa: BLE001 - a background nicety must never take the server down
         log.exception("startup sync failed")
 
 
-def main() -> None:
-    """Run the MCP server (behind ``mcp_front``, which answers the client while this module's
-    imports run; started from there, this module is imported after the front is up)."""
-    from claude_session.edges.mcp.front import serve as serve_with_front
-
-    serve_with_front()
-
-
 def serve(settings: Settings, front: Any = None) -> None:
-    """Serve over stdio: behind ``front`` when given (``mcp_front.serve`` makes it)."""
+    """Serve over stdio: behind ``front`` when given (``front.serve`` makes it)."""
     listed = threading.Event()
+    server = build_server(settings=settings, on_tools_listed=listed.set)
     worker = threading.Thread(
-        target=_deliver_waiting_records, args=(settings, listed), name="startup-sync", daemon=True
+        target=_startup_sync, args=(server.session_core, listed), name="startup-sync", daemon=True
     )
     worker.start()
-    server = build_server(settings=settings, on_tools_listed=listed.set)
     try:
         mcp_stdio.run(server, front)  # the SDK's transport with a reader that drops nothing
     finally:

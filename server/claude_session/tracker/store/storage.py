@@ -31,8 +31,10 @@ from pydantic import Field
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
 
+from claude_session.base.clock import new_id
+from claude_session.base.clock import now as utcnow
 from claude_session.errors import ClaudeSessionError
-from claude_session.models import MaintenanceRun, Model, SessionRecord, new_id, utcnow
+from claude_session.models import MaintenanceRun, Model, SessionRecord
 from claude_session.tracker.store.database import (
     WRITE,
     Document,

@@ -1,0 +1,79 @@
+"""The commits and pushes the flows make: pause's WIP commit, end's commit and push.
+
+A commit message is never rewritten: one that holds what looks like a secret is refused before
+anything is committed or pushed. Nothing is ever forced.
+"""
+
+from __future__ import annotations
+
+from claude_session.base import flow
+from claude_session.base.redact import find_secrets
+from claude_session.core import git
+from claude_session.core.project import Project
+from claude_session.core.services import Services
+from claude_session.errors import SecretInCommit
+
+END_COMMIT_MESSAGE = "End of Claude Code session"
+
+
+def first_line(text: str, limit: int = 72) -> str:
+    return (text.strip().splitlines() or [""])[0][:limit]
+
+
+def refuse_secret(text: str, *, allow: bool, what: str) -> None:
+    """Refuse a commit message that holds what looks like a secret, naming the kinds found."""
+    kinds = find_secrets(text)
+    if kinds and not allow:
+        raise SecretInCommit(
+            f"The {what} holds what looks like a secret ({', '.join(kinds)}); nothing was "
+            f"committed or pushed. Take it out of the message and run again, or, if it is not a "
+            f"secret, allow it (CLI: --allow-secret; tool: allow_secret=true)."
+        )
+
+
+def wip_commit(
+    services: Services, project: Project, summary: str, state: git.WorkingState
+) -> str | None:
+    """Pause's WIP commit; on a detached HEAD it goes on a new named branch first, so that no
+    later checkout can strand it."""
+    with git.Repository(project.root) as repo:
+        if state.detached and state.head and state.changed:
+            name = f"claude-session/wip-{services.now():%Y%m%d-%H%M%S}"
+            repo.branch_here(name)
+            flow.warn(
+                f"HEAD was detached at {state.head[:10]}: the WIP commit is on the new branch "
+                f"'{name}' so that it cannot be lost (`git checkout {state.head[:10]}` goes "
+                f"back to where you were)."
+            )
+        return repo.wip_commit(f"WIP: {first_line(summary) or 'paused session'}")
+
+
+def end_commit(
+    project: Project, text: str, *, before: git.WorkingState
+) -> tuple[str | None, git.WorkingState | None]:
+    """End's commit of everything ``before`` listed: its sha, and the working state after it
+    where that follows without asking git again (``Repository.committed_state``)."""
+    with git.Repository(project.root) as repo:
+        operation = repo.operation_in_progress()
+        if operation:
+            flow.warn(
+                f"No commit: a {operation} is in progress. Finish or abort it, then commit by hand."
+            )
+            return None, None
+        sha = repo.commit(text or END_COMMIT_MESSAGE, changed=before.changed)
+        if sha is None or not before.known:
+            return sha, None
+        return sha, repo.committed_state(before, sha)
+
+
+def push(project: Project, wanted: bool) -> tuple[bool, str | None]:
+    """Push to the upstream: (pushed, what happened in words)."""
+    if not project.in_git:
+        return False, "not a git repository"
+    if not wanted:
+        return False, "not pushed (--no-push)"
+    with git.Repository(project.root) as repo:
+        outcome = repo.push()
+    if outcome.status in ("rejected", "failed"):  # the others are in push_detail already
+        flow.warn(f"Push: {outcome.detail}")
+    return outcome.pushed, outcome.detail

@@ -1,0 +1,183 @@
+"""end (seed: "/end" and its "Handoff Decision"): the session's work committed and pushed,
+its context saved, its record made and delivered, its ledger entry closed.
+
+``mode``: standard (same machine), handoff (continue on claude.ai: a ClaudeSync item with the
+context and the transfer prompt) or sync (another machine: the context in the vault). Each step
+is named below; the record is fixed in the ledger before it is sent, so that from there a crash
+loses nothing and a re-run makes no second record.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from claude_session.base import flow
+from claude_session.base.clock import new_id
+from claude_session.base.redact import redact_data
+from claude_session.base.state import pausestate
+from claude_session.core import commits, git, handoffs, records, steps
+from claude_session.core.project import Project, resolve
+from claude_session.core.services import Services
+from claude_session.errors import ClaudeSessionError, NoActiveSession
+from claude_session.models import EndResult, LedgerEntry, SessionRecord
+from claude_session.vocab import END_MODES, EndMode
+
+
+def end(
+    services: Services,
+    cwd: Path | str,
+    *,
+    session_id: str | None = None,
+    summary: str = "",
+    accomplishments: list[str] | None = None,
+    next_steps: list[str] | None = None,
+    message: str | None = None,
+    push: bool = True,
+    mode: str = "standard",
+    transcript: str | None = None,
+    allow_secret: bool = False,
+    force: bool = False,
+) -> EndResult:
+    end_mode = _end_mode(mode)
+    with services.call():
+        project = resolve(cwd)
+        sid = steps.session_id(services, session_id, project, create=True)
+        assert sid is not None
+        state = steps.working_state(project)
+        entry = _open_session(services, project, sid, state, force=force, transcript=transcript)
+        sha, state = _commit(project, state, message, summary, allow_secret=allow_secret)
+        ctx = steps.build_context(
+            services,
+            project,
+            kind="handoff" if end_mode == "handoff" else "end",
+            session_id=sid,
+            state=state,
+            entry=entry,
+            summary=summary,
+            accomplishments=accomplishments,
+            next_steps=next_steps,
+        )
+        path = steps.write_context(services, ctx)
+        entry.context_id = path.stem
+        pushed, push_detail = commits.push(project, push)
+        item_title = prompt = None
+        if end_mode in ("handoff", "sync"):
+            item_title, prompt = handoffs.create(
+                services, project, sid, state, path, kind=end_mode, end_mode=end_mode
+            )
+        record = records.make(
+            services,
+            project,
+            entry,
+            ending_branch=state.branch,
+            commits_count=len(ctx.commits),  # measured once for the context (push adds none)
+            files_changed=ctx.files_changed,
+            summary=summary,
+            accomplishments=accomplishments or [],
+            next_steps=next_steps or [],
+            mode=end_mode,
+        )
+        _fix_record(services, entry, record)
+        outcome, detail = records.deliver(services, record)
+        _close(services, project, entry, record, summary)
+        return steps.result(
+            EndResult,
+            project,
+            session_id=sid,
+            mode=end_mode,
+            record=record,
+            context_file=str(path),
+            commit=sha,
+            pushed=pushed,
+            push_detail=push_detail,
+            tracker=outcome,
+            tracker_detail=detail,
+            handoff_item=item_title,
+            transfer_prompt=prompt if end_mode == "handoff" else None,
+        )
+
+
+def _end_mode(mode: str) -> EndMode:
+    for known in END_MODES:
+        if mode == known:
+            return known
+    raise ClaudeSessionError(f"Unknown end mode {mode!r}: use {', '.join(END_MODES)}.")
+
+
+def _open_session(
+    services: Services,
+    project: Project,
+    session_id: str,
+    state: git.WorkingState,
+    *,
+    force: bool,
+    transcript: str | None,
+) -> LedgerEntry:
+    """The session's open ledger entry, its record id fixed before anything is sent (re-runs
+    never duplicate); nothing to end, unless ``force``, is a refusal before any commit."""
+    entry = steps.ledger_entry(services, session_id)
+    if entry is None or entry.status not in ("active", "ending"):
+        if not force:
+            raise NoActiveSession(
+                f"No session is open in {project.root} ("
+                + ("it ended already" if entry else "nothing was started")
+                + "): nothing was committed or recorded. Run `claude-session start` first, or "
+                "`claude-session end --force` to record a session that starts now."
+            )
+        flow.warn("No start was recorded for this session; its duration counts from now.")
+        entry = steps.open_entry(services, project, session_id, source="cli", state=state)
+    entry.record_id = entry.record_id or new_id()
+    if transcript:
+        entry.transcript_path = transcript
+    steps.save_ledger(services, entry)
+    return entry
+
+
+def _commit(
+    project: Project,
+    state: git.WorkingState,
+    message: str | None,
+    summary: str,
+    *,
+    allow_secret: bool,
+) -> tuple[str | None, git.WorkingState]:
+    """Commit the work (a clean tree, as status just said, needs no git for it): the commit's
+    sha, and the working state after it."""
+    if not project.in_git or (state.known and not state.changed):
+        return None, state
+    text = (message or "").strip() or commits.first_line(summary)
+    if state.changed:  # a commit will be made: check its message first
+        commits.refuse_secret(
+            text,
+            allow=allow_secret,
+            what="commit message"
+            if message
+            else "commit message (the summary's first line; give --message to choose another)",
+        )
+    sha, after = commits.end_commit(project, text, before=state)
+    if after is not None:
+        return sha, after
+    if sha is not None or not state.known:
+        return sha, steps.working_state(project)
+    return sha, state
+
+
+def _fix_record(services: Services, entry: LedgerEntry, record: SessionRecord) -> None:
+    """One write makes the record the ledger's: 'ending' with the record in it. From here a
+    crash loses nothing (the SessionEnd hook or the next sync spools this very record; a
+    re-run of end makes it again with its id), and the hooks never finalize the session into
+    an 'unended' record that would overwrite it."""
+    entry.status = "ending"
+    entry.record = record.model_dump(mode="json")
+    steps.save_ledger(services, entry)
+
+
+def _close(
+    services: Services, project: Project, entry: LedgerEntry, record: SessionRecord, summary: str
+) -> None:
+    """The pause (if any) is over, and the session's ledger entry ends."""
+    pausestate.clear(services.paths, project.key)
+    entry.status = "ended"
+    entry.ended_at = record.ended_at
+    entry.summary = redact_data(summary) or entry.summary
+    steps.save_ledger(services, entry)

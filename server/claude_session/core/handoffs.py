@@ -1,0 +1,257 @@
+"""Hand-offs out: the ClaudeSync item that pause and end make (the context and the transfer
+prompt, for claude.ai or another machine), the ones kept on disk while the vault cannot be
+reached and made later, and the transfer prompt asked for by hand (``handoff prompt``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from claude_session.base import context as ctxmod
+from claude_session.base import flow, routines
+from claude_session.base.redact import redact
+from claude_session.base.statefile import atomic_write, move_aside
+from claude_session.core import git, steps
+from claude_session.core.handoff import transfer_prompt
+from claude_session.core.project import Project, resolve
+from claude_session.core.records import machine_name
+from claude_session.core.services import Services
+from claude_session.errors import NoActiveSession, VaultError
+from claude_session.models import HandoffPromptResult, PendingHandoff, PendingHandoffInfo
+from claude_session.paths import safe_name
+from claude_session.vocab import EndMode
+
+if TYPE_CHECKING:
+    from claude_session.vault.base import HandoffItem
+
+
+def create(
+    services: Services,
+    project: Project,
+    session_id: str,
+    state: git.WorkingState,
+    context_path: Path,
+    *,
+    kind: str,
+    end_mode: EndMode | None = None,
+) -> tuple[str | None, str]:
+    """The ClaudeSync item for this context: (its title, or None when it waits or was not
+    wanted; the transfer prompt)."""
+    text = context_path.read_text("utf-8")
+    # The item's metadata leaves the machine with 1Password: redacted like the context.
+    branch = redact(state.branch)[0] if state.branch else None
+    name = redact(project.name)[0]
+    routine = routines.load(services.paths.home)
+    for problem in routine.problems:
+        flow.warn(problem)
+    prompt = transfer_prompt(
+        project=name,
+        branch=branch,
+        repository=project.repository,
+        context_markdown=text,
+        template=routine,
+    )
+    if end_mode is not None and not routine.writes_vault(end_mode):
+        flow.warn(
+            f"{routine.source}: `end --mode {end_mode}` does not write the ClaudeSync vault "
+            f"(vault_end_modes); nothing was stored there."
+        )
+        return None, prompt
+    request = PendingHandoff(
+        project=name,
+        branch=branch,
+        session_id=session_id,
+        machine=machine_name(),
+        repository=project.identity,
+        context=text,
+        transfer_prompt=prompt,
+        kind="sync" if kind == "sync" else "handoff",
+    )
+    request.title = routine.title(
+        project=safe_name(name),
+        date=_utc_date(request),
+        branch=safe_name(branch or "", fallback=""),
+        machine=safe_name(request.machine or "", fallback=""),
+    )
+    item = _create_or_keep(services, request, context_path)
+    if item is not None and services.vault.kind == "local":
+        flow.warn(f"ClaudeSync is using the {services.vault.description}.")
+    return (item.title if item else None), prompt
+
+
+def _utc_date(request: PendingHandoff) -> str:
+    from claude_session.vault.base import as_utc
+
+    return as_utc(request.now).date().isoformat()
+
+
+def _create_or_keep(
+    services: Services, request: PendingHandoff, context_path: Path
+) -> HandoffItem | None:
+    """Create the item; when the vault cannot, keep the request on disk (retried by the next
+    start or sync), or, when it refused the item for good, keep it as failed."""
+    from claude_session.vault.base import ItemRefused
+
+    try:
+        return services.vault.create_item(**_create_args(request))
+    except VaultError as exc:
+        request.attempts = 1  # the item may exist: the retry looks for it first
+        failed = isinstance(exc, ItemRefused)
+        if failed:
+            request.state, request.reason = "failed", str(exc)
+        pending = _save(services, request)
+        if failed:
+            flow.warn(
+                f"The ClaudeSync item {request.title} was refused ({exc}). It is not retried: "
+                f"the context is in {context_path} and the request in {pending}; "
+                f"`claude-session status` lists it."
+            )
+        else:
+            flow.warn(
+                f"The ClaudeSync item could not be created ({exc}). Nothing is lost: the "
+                f"context is in {context_path} and the item ({request.title}, with its own "
+                f"date) will be created by the next start or `claude-session sync`."
+            )
+        return None
+
+
+def _save(services: Services, request: PendingHandoff) -> Path:
+    path = services.paths.pending_handoffs / f"{request.id}.json"
+    atomic_write(path, request.model_dump_json())
+    return path
+
+
+def pending_requests(services: Services) -> list[tuple[Path, PendingHandoff]]:
+    """The delayed hand-offs, oldest first; a file that is not one is moved aside with a
+    warning, never skipped forever."""
+    folder = services.paths.pending_handoffs
+    found: list[tuple[Path, PendingHandoff]] = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            found.append((path, PendingHandoff.model_validate_json(path.read_bytes())))
+        except (OSError, ValueError) as exc:
+            flow.warn(move_aside(path, f"not a pending hand-off ({type(exc).__name__})"))
+    return sorted(found, key=lambda pair: pair[1].now)
+
+
+def pending_handoffs(services: Services) -> list[PendingHandoffInfo]:
+    """What ``status`` shows: hand-offs waiting for the vault, and the ones it refused."""
+    return [
+        PendingHandoffInfo(
+            title=r.title or f"session-{r.project}", state=r.state, reason=r.reason, file=str(path)
+        )
+        for path, r in pending_requests(services)
+    ]
+
+
+def retry_pending(services: Services) -> tuple[int, bool]:
+    """Create the ClaudeSync items that an earlier pause or end could not create, once per
+    command, each with its own time; one the vault refuses for good is marked failed and the
+    others go on; the first other failure stops the round (the vault is not usable now).
+    Returns how many were created, and whether the round got through them all."""
+    from claude_session.vault.base import ItemRefused
+
+    if not flow.current().first_time("retry pending hand-offs"):
+        return 0, False
+    created = 0
+    waiting = [(p, r) for p, r in pending_requests(services) if r.state == "pending"]
+    for index, (path, request) in enumerate(waiting):
+        try:
+            item = _find_or_create(services, request)
+        except ItemRefused as exc:
+            request.state, request.reason = "failed", str(exc)
+            _save(services, request)
+            flow.warn(
+                f"The delayed ClaudeSync item {request.title} was refused ({exc}). It is not "
+                f"retried; the request is kept in {path}."
+            )
+            continue
+        except VaultError as exc:
+            _save(services, request)
+            flow.warn(
+                f"ClaudeSync still unavailable ({exc}); {len(waiting) - index} hand-off(s) wait."
+            )
+            return created, False
+        path.unlink(missing_ok=True)
+        created += 1
+        flow.warn(f"Created the delayed ClaudeSync item {item.title}.")
+    return created, True
+
+
+def _find_or_create(services: Services, request: PendingHandoff) -> HandoffItem:
+    """The item of a delayed hand-off: found, when an earlier attempt may have made it, else
+    created now."""
+    item = (
+        services.vault.find_created(
+            request.id, project=request.project, now=request.now, repository=request.repository
+        )
+        if request.attempts
+        else None
+    )
+    if item is None:
+        request.attempts += 1
+        item = services.vault.create_item(**_create_args(request))
+    return item
+
+
+def _create_args(request: PendingHandoff) -> dict[str, Any]:
+    """``Vault.create_item``'s arguments for a hand-off request."""
+    return {
+        "project": request.project,
+        "branch": request.branch,
+        "session_id": request.session_id,
+        "machine": request.machine,
+        "repository": request.repository,
+        "context": request.context,
+        "transfer_prompt": request.transfer_prompt,
+        "kind": request.kind,
+        "now": request.now,
+        "creation_id": request.id,
+        "title": request.title,
+    }
+
+
+# --- the manual transfer --------------------------------------------------------------------
+
+
+def latest_context(services: Services, project: Project) -> Path | None:
+    """The paused context, else the newest context file of this project (by its recorded
+    repository or folder, never by name alone: two projects may share a name)."""
+    pause = steps.pause_entry(services, project)
+    if pause is not None and Path(pause.context_file).exists():
+        return Path(pause.context_file)
+    prefix = f"{project.name}-"
+    try:
+        candidates = [
+            p
+            for p in services.paths.contexts.iterdir()
+            if p.name.startswith(prefix) and p.suffix == ".md"
+        ]
+    except FileNotFoundError:
+        return None
+    for path in sorted(candidates, key=lambda p: p.stat().st_mtime, reverse=True):
+        try:
+            if ctxmod.parse(path.read_text("utf-8")).repository == project.identity:
+                return path
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+    return None
+
+
+def prompt(services: Services, cwd: Path | str) -> HandoffPromptResult:
+    """``handoff prompt``: the transfer prompt of the project's latest context."""
+    with services.call():
+        project = resolve(cwd)
+        path = latest_context(services, project)
+        if path is None:
+            raise NoActiveSession(
+                "No saved context for this project yet: run `claude-session pause` or "
+                "`end --mode handoff` first."
+            )
+        text = transfer_prompt(
+            project=project.name,
+            branch=steps.working_state(project).branch,
+            repository=project.repository,
+            context_markdown=path.read_text("utf-8"),
+        )
+        return steps.result(HandoffPromptResult, project, context_file=str(path), prompt=text)

@@ -1,0 +1,142 @@
+"""pause (seed: "/pause"): the work in flight saved, so that a later session picks it up.
+
+A WIP context file (what the model wrote, plus what claude-session collects), optionally a WIP
+commit, the project's entry in ``pause-state.json``, and with ``handoff`` the ClaudeSync item.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from claude_session.base import context as ctxmod
+from claude_session.base import flow
+from claude_session.base.clock import new_id
+from claude_session.base.redact import redact_data
+from claude_session.base.state import pausestate
+from claude_session.base.statefile import atomic_write
+from claude_session.core import commits, git, handoffs, steps
+from claude_session.core.project import Project, resolve
+from claude_session.core.services import Services
+from claude_session.errors import GitError
+from claude_session.models import LedgerEntry, PauseEntry, PauseResult
+
+
+def pause(
+    services: Services,
+    cwd: Path | str,
+    *,
+    session_id: str | None = None,
+    summary: str = "",
+    next_steps: list[str] | None = None,
+    accomplishments: list[str] | None = None,
+    note: str | None = None,
+    wip_commit: bool = False,
+    handoff: bool = False,
+    allow_secret: bool = False,
+) -> PauseResult:
+    if wip_commit:
+        commits.refuse_secret(
+            commits.first_line(summary),
+            allow=allow_secret,
+            what="WIP commit message (the summary's first line)",
+        )
+    with services.call():
+        project = resolve(cwd)
+        sid = steps.session_id(services, session_id, project, create=True)
+        assert sid is not None
+        state = steps.working_state(project)
+        entry = steps.open_entry(services, project, sid, source="cli", state=state)
+        # fixed now: the session that resumes this pause names this record as continued
+        entry.record_id = entry.record_id or new_id()
+        ctx = steps.build_context(
+            services,
+            project,
+            kind="pause",
+            session_id=sid,
+            state=state,
+            entry=entry,
+            summary=summary,
+            accomplishments=accomplishments,
+            next_steps=next_steps,
+            notes=note or "",
+        )
+        path = steps.write_context(services, ctx)
+        wip_sha = None
+        if wip_commit and project.in_git:
+            wip_sha, state = _wip_commit(services, project, summary, state, ctx, path)
+        saved = _save_pause(services, project, state, path, entry, wip_sha, summary, note)
+        item_title = prompt = None
+        if handoff:
+            item_title, prompt = handoffs.create(
+                services, project, sid, state, path, kind="handoff"
+            )
+        return steps.result(
+            PauseResult,
+            project,
+            branch=saved.branch,
+            session_id=sid,
+            context_file=str(path),
+            wip_commit=wip_sha,
+            handoff_item=item_title,
+            transfer_prompt=prompt,
+        )
+
+
+def _wip_commit(
+    services: Services,
+    project: Project,
+    summary: str,
+    state: git.WorkingState,
+    ctx: ctxmod.Context,
+    path: Path,
+) -> tuple[str | None, git.WorkingState]:
+    """The WIP commit, and the context file rewritten to name it (and the new head)."""
+    try:
+        sha = commits.wip_commit(services, project, summary, state)
+    except GitError as exc:
+        flow.warn(f"No WIP commit ({exc}); the pause is saved without one.")
+        return None, state
+    if sha is None:
+        return None, state
+    state = steps.working_state(project)
+    ctx.notes = (
+        ctx.notes + f"\n\nWIP commit {sha[:10]} holds the uncommitted work (squash it later)."
+    ).strip()
+    if state.known:
+        ctx.head, ctx.branch = state.head, state.branch
+    atomic_write(path, ctxmod.render(ctx))
+    return sha, state
+
+
+def _save_pause(
+    services: Services,
+    project: Project,
+    state: git.WorkingState,
+    path: Path,
+    entry: LedgerEntry,
+    wip_sha: str | None,
+    summary: str,
+    note: str | None,
+) -> PauseEntry:
+    """The project's pause entry, and the ledger entry that says the session paused."""
+    pause = PauseEntry(
+        project=project.name,
+        project_root=project.key,
+        repository_url=project.record_url,
+        branch=state.branch,
+        head=state.head,
+        context_file=str(path),
+        paused_at=services.now(),
+        session_id=entry.session_id,
+        wip_commit=wip_sha,
+        note=redact_data(note),
+        summary=redact_data(summary),
+        repository=project.repository,
+        record_id=entry.record_id,
+    )
+    pausestate.put(services.paths, project.key, pause.model_dump(mode="json"))
+    entry.context_id = path.stem
+    entry.summary = redact_data(summary) or entry.summary
+    entry.paused_at = pause.paused_at
+    steps.save_ledger(services, entry)
+    return pause

@@ -1,0 +1,257 @@
+"""The steps the flows share: which session a call belongs to, its ledger entry, the project's
+pause entry and working state, the session's commits, and its context files.
+
+Each step takes the ``Services`` of the call. State files are read and written through their
+owners in ``base.state``; the pydantic models validate what those owners hold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+from claude_session.base import context as ctxmod
+from claude_session.base import flow, sessions
+from claude_session.base.clock import new_id
+from claude_session.base.redact import count_markers, describe
+from claude_session.base.state import ledger, pausestate
+from claude_session.base.statefile import atomic_write
+from claude_session.core import git
+from claude_session.core.project import Project
+from claude_session.core.services import Services
+from claude_session.errors import ContextMissing, GitError
+from claude_session.models import FlowResult, LedgerEntry, PauseEntry
+from claude_session.vocab import ContextKind
+
+R = TypeVar("R", bound=FlowResult)
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+def warnings() -> list[str]:
+    """The call's warnings, ending with what redaction removed from what it saved (read when
+    the result is made, after everything was saved)."""
+    current = flow.current()
+    told = describe(current.redacted)
+    return [*current.warnings, *([f"Redaction: {told} from what was saved."] if told else [])]
+
+
+def result(cls: type[R], project: Project, **fields: Any) -> R:
+    """A flow's result: the project, the call's warnings and (where the model has them) the
+    secrets removed, with the flow's own fields."""
+    if "redacted" in cls.model_fields:
+        fields.setdefault("redacted", dict(flow.current().redacted))
+    return cls(project=project.name, project_root=project.key, warnings=warnings(), **fields)
+
+
+# --- the session and its ledger entry -------------------------------------------------------
+
+
+def session_id(
+    services: Services, explicit: str | None, project: Project, *, create: bool
+) -> str | None:
+    """The explicit id, else Claude Code's, else this project's open session, else a new one."""
+    if explicit:
+        return explicit
+    if services.settings.session_id:
+        return services.settings.session_id
+    open_ = ledger.entries(
+        services.paths, project_root=project.key, status="active"
+    ) or ledger.entries(services.paths, project_root=project.key, status="ending")
+    if open_:
+        return str(open_[0]["session_id"])
+    return new_id() if create else None
+
+
+def ledger_entry(services: Services, session_id: str) -> LedgerEntry | None:
+    raw = ledger.get(services.paths, session_id)
+    if raw is None:
+        return None
+    try:
+        return LedgerEntry.model_validate(raw)
+    except ValueError:
+        flow.warn(f"The ledger entry of session {session_id} is malformed and was ignored.")
+        return None
+
+
+def save_ledger(services: Services, entry: LedgerEntry) -> None:
+    """Write the entry, keeping what a hook wrote since we read it (the Stop hook refreshes
+    the transcript path and last activity while a flow runs)."""
+    sessions.merge_save(services.paths, entry.model_dump(mode="json"))
+
+
+def open_entry(
+    services: Services, project: Project, session_id: str, *, source: str, state: git.WorkingState
+) -> LedgerEntry:
+    """The session's open ledger entry (a new one when it has none open), touched now."""
+    entry = ledger_entry(services, session_id)
+    now = services.now()
+    if entry is None or entry.status not in ("active", "ending"):
+        entry = LedgerEntry(
+            session_id=session_id,
+            project=project.name,
+            project_root=project.key,
+            repository_url=project.record_url,
+            started_at=now,
+            source=source,
+            starting_branch=state.branch,
+            starting_head=state.head,
+        )
+    if entry.repository_url is None:
+        entry.repository_url = project.record_url  # entries the SessionStart hook made lack it
+    if entry.starting_head is None and state.head:
+        entry.starting_head = state.head
+        entry.starting_branch = entry.starting_branch or state.branch
+    entry.last_activity = now
+    return entry
+
+
+def continues(entry: LedgerEntry, pause: PauseEntry) -> None:
+    """This session picks up the pause (or the unended session) of another one: its record
+    will name that session's record, so the tracker shows one chain."""
+    if (
+        pause.record_id
+        and pause.record_id != entry.record_id
+        and pause.session_id != entry.session_id
+    ):
+        entry.continues = pause.record_id
+
+
+# --- the pause entry ------------------------------------------------------------------------
+
+
+def pause_entry(services: Services, project: Project) -> PauseEntry | None:
+    """The project's pause entry (read only)."""
+    raw = pausestate.get(services.paths, project.key)
+    if raw is None:
+        return None
+    try:
+        return PauseEntry.model_validate(raw)
+    except ValueError:
+        flow.warn(
+            f"The pause entry for {project.root} in {services.paths.pause_state} is "
+            f"malformed and was ignored; edit or remove it by hand."
+        )
+        return None
+
+
+def find_pause(services: Services, project: Project) -> PauseEntry | None:
+    """The project's pause, also when it was saved under the folder the repository had before
+    it moved: the pause then moves to this folder (start and resume)."""
+    return pause_entry(services, project) or _moved_pause(services, project)
+
+
+def _moved_pause(services: Services, project: Project) -> PauseEntry | None:
+    if not project.repository:
+        return None
+    raw = pausestate.find_by_repository(services.paths, project.repository)
+    if raw is None or raw.get("project_root") == project.key:
+        return None
+    old_root = str(raw["project_root"])
+    moved = pausestate.move(services.paths, old_root, project.key)
+    if moved is None:
+        return None
+    flow.warn(
+        f"The pause was saved at {old_root}; the repository is now at {project.key} "
+        f"and the pause moved with it."
+    )
+    return PauseEntry.model_validate(moved)
+
+
+# --- git ------------------------------------------------------------------------------------
+
+
+def working_state(project: Project) -> git.WorkingState:
+    """Branch, head and changes; ``unknown`` outside git or when git cannot say (warned)."""
+    if not project.in_git:
+        return git.WorkingState.unknown(project.root)
+    try:
+        state = git.working_state(project.root)
+    except GitError as exc:
+        flow.warn(f"Git state unavailable: {exc}")
+        state = None
+    return state or git.WorkingState.unknown(project.root)
+
+
+def session_git(project: Project, entry: LedgerEntry | None) -> tuple[list[str], list[str]]:
+    """This session's commits ('sha subject') and committed files, from its starting sha."""
+    if not project.in_git or entry is None or not entry.starting_head:
+        return [], []
+    commits, files = sessions.measure_git(project.root, entry.starting_head)
+    return [f"{sha[:7]} {subject}" for sha, subject in commits], files
+
+
+# --- context files --------------------------------------------------------------------------
+
+
+def build_context(
+    services: Services,
+    project: Project,
+    *,
+    kind: ContextKind,
+    session_id: str,
+    state: git.WorkingState,
+    entry: LedgerEntry | None,
+    summary: str = "",
+    accomplishments: list[str] | None = None,
+    next_steps: list[str] | None = None,
+    notes: str = "",
+) -> ctxmod.Context:
+    """The session's context: what the model wrote, and what claude-session collects itself
+    (working state, this session's commits and files, its maintenance runs)."""
+    commits, files = session_git(project, entry)
+    return ctxmod.Context(
+        project=project.name,
+        kind=kind,
+        created=services.now(),
+        branch=state.branch,
+        head=state.head,
+        session_id=session_id,
+        repository=project.identity,
+        summary=summary,
+        accomplishments=list(accomplishments or []),
+        next_steps=list(next_steps or []),
+        notes=notes,
+        dirty_files=list(state.dirty_files),
+        untracked_files=list(state.untracked_files),
+        stashes=list(state.stashes),
+        commits=commits,
+        files_changed=files,
+        maintenance_runs=[r.model_dump(mode="json") for r in entry.maintenance_runs]
+        if entry
+        else [],
+    )
+
+
+def write_context(services: Services, ctx: ctxmod.Context) -> Path:
+    """Save the context in its size budget; the whole text, when cut, is kept beside it."""
+    path = services.paths.contexts / ctxmod.context_file_name(ctx.project, ctx.kind, ctx.created)
+    text = ctxmod.render(ctx)
+    flow.current().saw_redactions(count_markers(text))
+    atomic_write(path, text)
+    whole = ctxmod.render(ctx, budget=10**9, list_limit=10**6)
+    if whole != text:
+        kept = path.with_name(f"{path.stem}.full.txt")
+        atomic_write(kept, whole)
+        flow.warn(
+            f"The context was cut to its size budget ({len(text):,} of "
+            f"{len(whole):,} characters); the whole text is kept in {kept}."
+        )
+    return path
+
+
+def read_context(path: str) -> str:
+    try:
+        return Path(path).read_text("utf-8")
+    except FileNotFoundError:
+        raise ContextMissing(
+            f"The saved context file {path} is missing (moved or deleted). Restore it, or "
+            f"clear the pause with `claude-session start --on-mismatch stay` after "
+            f"checking out another branch, or `claude-session end`."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContextMissing(
+            f"The saved context file {path} cannot be read ({exc}). "
+            f"Check its permissions and encoding."
+        ) from exc
