@@ -18,7 +18,7 @@ import pytest
 from claude_session.config import Settings
 from claude_session.core.facade import Core
 from claude_session.edges.doctor import run_checks
-from claude_session.edges.install import HOOK_EVENTS, hook_command
+from claude_session.edges.wiring import HOOK_EVENTS, hook_command
 from claude_session.vault.onepassword import OnePasswordVault
 from helpers.claude_code import claude_bin  # noqa: F401 - fixture
 from helpers.fake_onepassword import VALID_TOKEN, FakeOnePassword
@@ -55,7 +55,7 @@ def doctor(
 ) -> dict[str, dict[str, Any]]:
     settings = Settings.from_env({"CLAUDE_CONFIG_DIR": str(home), **env})
     with Core(settings, vault=vault) as core:
-        result = run_checks(core, tmp_path, time_limit=limit)
+        result = run_checks(core, tmp_path, time_limit=limit).model_dump()
     checks = {c["check"]: c for c in result["checks"]}
     assert (result["status"] == "ok") == all(c["ok"] for c in checks.values())
     for c in checks.values():

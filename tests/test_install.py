@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_session.edges.install import CLASSIC_TOOL_PREFIX, PLUGIN_TOOL_PREFIX
+from claude_session.edges.wiring import CLASSIC_TOOL_PREFIX, PLUGIN_TOOL_PREFIX
 from helpers.claude_code import claude_bin  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,9 +110,11 @@ def test_install_refuses_to_touch_a_broken_settings_file(
 
 
 def test_classic_hook_command_runs_standard_library_only(tmp_path: Path) -> None:
+    from claude_session.edges.wiring import entry_command
+
     env = dict(os.environ, PYTHONPATH=str(ROOT / "server"))
     proc = subprocess.run(
-        [sys.executable, "-m", "claude_session.hook", "SessionStart"],
+        entry_command("hook", "SessionStart"),
         input=json.dumps({"session_id": "x", "cwd": str(tmp_path), "source": "startup"}),
         capture_output=True,
         text=True,

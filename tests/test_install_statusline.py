@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from claude_session.edges.install import Installer, is_our_statusline, statusline_command
+from claude_session.edges.install import Installer
+from claude_session.edges.wiring import is_our_statusline, statusline_command
 from claude_session.paths import Paths
 from helpers.claude_code import claude_bin
 from test_install import USER_SETTINGS, claude_on_path, cli
@@ -62,23 +63,23 @@ def test_the_users_status_line_is_never_replaced(isolated_home: Path, claude_on_
 
 def test_a_status_line_changed_after_the_install_is_left_to_the_user(isolated_home: Path) -> None:
     installer = Installer(Paths(isolated_home))
-    assert installer.install_statusline(plugin=True)["statusline"].startswith("set")
+    assert installer.install_statusline(plugin=True).statusline.startswith("set")
     data = settings_of(isolated_home)
     assert is_our_statusline(data["statusLine"])
     assert str(data["statusLine"]).count("--plugin") == 1  # the plugin's command names
     data["statusLine"] = THEIRS
     (isolated_home / "settings.json").write_text(json.dumps(data))
     result = installer.uninstall_plugin()  # `claude` may be absent: the settings still count
-    assert result["statusline"] == "left as it is (changed since the install)"
+    assert result.statusline == "left as it is (changed since the install)"
     assert settings_of(isolated_home)["statusLine"] == THEIRS
 
 
 def test_plugin_uninstall_removes_ours(isolated_home: Path) -> None:
     installer = Installer(Paths(isolated_home))
     installer.install_statusline(plugin=True)
-    assert installer.uninstall_plugin()["statusline"] == "removed"
+    assert installer.uninstall_plugin().statusline == "removed"
     assert "statusLine" not in settings_of(isolated_home)
-    assert installer.uninstall_plugin()["statusline"] is None  # nothing recorded any more
+    assert installer.uninstall_plugin().statusline is None  # nothing recorded any more
 
 
 def test_an_earlier_install_of_ours_is_updated_in_place(isolated_home: Path) -> None:
@@ -89,7 +90,7 @@ def test_an_earlier_install_of_ours_is_updated_in_place(isolated_home: Path) -> 
     assert is_our_statusline(old)
     (isolated_home / "settings.json").write_text(json.dumps({"statusLine": old}))
     result = Installer(Paths(isolated_home)).install_statusline(plugin=False)
-    assert result["statusline"].startswith("set") and not result["warnings"]
+    assert result.statusline.startswith("set") and not result.warnings
     assert settings_of(isolated_home)["statusLine"]["command"] == (  # type: ignore[index]
         statusline_command(plugin=False)
     )

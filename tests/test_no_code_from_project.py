@@ -38,7 +38,6 @@ MODULES = (
 PACKAGE = (
     "__init__",
     "__main__",
-    "hook",
     "edges/__init__",
     "edges/cli",
     "edges/hooks/__init__",
@@ -203,42 +202,6 @@ def test_E1_classic_install_commands_never_import_the_projects_code(
     assert_nothing_ran(marks, "the MCP server")
     assert '"session"' in line
     assert argv[1] == "-I" and "-m" not in argv, argv
-
-
-def test_E1_reinstall_replaces_the_seeds_python_m_commands_and_uninstall_removes_both(
-    isolated_home: Path, claude_on_path: Path, evil: Path, marks: Path
-) -> None:
-    """An install made before this fix registered ``"<python>" -m claude_session...``."""
-    old_hook = f'"{sys.executable}" -m claude_session.hook SessionStart'
-    mine = {"type": "command", "command": "echo mine"}
-    settings = {
-        "hooks": {"SessionStart": [{"hooks": [mine, {"type": "command", "command": old_hook}]}]}
-    }
-    (isolated_home / "settings.json").write_text(json.dumps(settings))
-    manifest = isolated_home / "claude-session" / "install-manifest.json"
-    manifest.parent.mkdir()
-    manifest.write_text(json.dumps({"files": {}, "hooks": [old_hook], "mcp": "session"}))
-    claude = str(claude_on_path / "claude")
-    old_mcp = [sys.executable, "-m", "claude_session.cli", "mcp"]
-    add = [claude, "mcp", "add", "--scope", "user", "session", "--", *old_mcp]
-    subprocess.run(add, check=True, capture_output=True, timeout=60)
-
-    cli("install", "--classic", path_dir=claude_on_path)
-    commands = [c for cs in registered_hooks(isolated_home).values() for c in cs]
-    assert old_hook not in commands and "echo mine" in commands
-    assert sum("claude_session" in c for c in commands) == len(EVENTS)
-    argv = registered_mcp(isolated_home)
-    mcp_initialize(argv, cwd=evil, env=hostile_env(evil))
-    assert_nothing_ran(marks, "the re-registered MCP server")
-    assert argv[1] == "-I", argv
-
-    # an old-form hook the manifest does not know (added back by hand) goes on uninstall too
-    settings = json.loads((isolated_home / "settings.json").read_text())
-    settings["hooks"]["Stop"].append({"hooks": [{"type": "command", "command": old_hook}]})
-    (isolated_home / "settings.json").write_text(json.dumps(settings))
-    cli("uninstall", "--classic", path_dir=claude_on_path)
-    left = registered_hooks(isolated_home)
-    assert left == {"SessionStart": ["echo mine"]}
 
 
 def test_E1_the_plugin_hooks_never_import_the_projects_code(

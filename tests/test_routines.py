@@ -143,7 +143,7 @@ def test_classic_install_writes_the_defaults_once_and_uninstall_removes_them(
     monkeypatch.setenv("PATH", str(isolated_home / "no-bin"))
     result = installer.install_classic()
     path = routines.routine_file(isolated_home)
-    assert "written with the defaults" in result["routine"]
+    assert "written with the defaults" in result.routine
     written = json.loads(path.read_text())
     assert written == routines.default_document()
     assert routines.load(isolated_home).problems == ()
@@ -151,7 +151,7 @@ def test_classic_install_writes_the_defaults_once_and_uninstall_removes_them(
     # the user's edit is kept by a second install and by uninstall
     written["vault"] = "Edited"
     path.write_text(json.dumps(written))
-    assert "kept" in installer.install_classic()["routine"]
+    assert "kept" in installer.install_classic().routine
     assert routines.load(isolated_home).vault == "Edited"
     installer.uninstall()
     assert path.exists()

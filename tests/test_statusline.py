@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from claude_session.edges.install import Installer, statusline_command
+from claude_session.edges.install import Installer
+from claude_session.edges.wiring import statusline_command
 from claude_session.paths import Paths
 from claude_session.tracker.outbox import Outbox, close_connections
 from helpers.gitrepo import commit_file, git, make_repo

@@ -306,7 +306,7 @@ def test_hooks_move_a_corrupt_ledger_entry_aside_and_say_so(
 #: the hook-safe part of the package: a few root modules, ``base/`` and ``edges/hooks/`` (what the
 #: hooks and the status line import); they may import only each other and the standard library
 PACKAGE = SERVER / "claude_session"
-HOOK_SAFE_ROOT = ("__init__", "config", "errors", "hook", "paths")
+HOOK_SAFE_ROOT = ("__init__", "config", "errors", "paths")
 
 
 def hook_safe_modules() -> list[str]:
@@ -347,7 +347,7 @@ def test_only_hook_entry_points_import_hooklib() -> None:
         for p in package.rglob("*.py")
         if "claude_session.edges.hooks.events" in _imports(p)
     )
-    assert importers == ["__main__.py", "hook.py"]  # the classic install's entry points
+    assert importers == ["__main__.py"]  # the classic install's entry point
 
 
 def test_the_modules_hooks_use_stay_standard_library_only() -> None:

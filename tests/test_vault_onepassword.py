@@ -472,7 +472,7 @@ def test_doctor_names_a_bad_deadline_setting(isolated_home: Path, fake: FakeOneP
     for value, ok in (("30", True), ("-1", False)):
         settings = Settings.from_env({**env, "CLAUDE_SESSION_OP_DEADLINE": value})
         with Core(settings, vault=op_vault(settings, fake)) as core:
-            checks = {c["check"]: c for c in run_checks(core, isolated_home)["checks"]}
+            checks = {c.check: c.model_dump() for c in run_checks(core, isolated_home).checks}
         assert checks["settings"]["ok"] is ok, checks["settings"]
         assert checks["vault"]["ok"], checks["vault"]
     assert "'-1'" in checks["settings"]["detail"] and checks["settings"]["fix"]

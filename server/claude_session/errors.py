@@ -7,7 +7,6 @@ Standard library only: hooks import this module.
       StateError                a state file cannot be read or written
       GitError                  a git operation failed (command, status and stderr kept)
         GitRefused              git state forbids the operation (merge in progress, dirty tree)
-      BranchMismatch            carries the paused and current branch and the choices
       ContextMissing            a pause entry points at a context file that is gone
       NoActiveSession           a flow needs a session and there is none
       SecretInCommit            a commit message holds what looks like a secret
@@ -26,8 +25,6 @@ MCP server into a tool error with the same message; hooks into a warning and exi
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 
 class ClaudeSessionError(Exception):
@@ -54,26 +51,6 @@ class GitError(ClaudeSessionError):
 
 class GitRefused(GitError):
     pass
-
-
-MISMATCH_CHOICES: tuple[str, ...] = ("switch", "stay", "cancel")
-
-
-class BranchMismatch(ClaudeSessionError):
-    def __init__(
-        self,
-        paused_branch: str | None,
-        current_branch: str | None,
-        choices: Sequence[str] = MISMATCH_CHOICES,
-    ) -> None:
-        super().__init__(
-            f"This project was paused on branch '{paused_branch}' but you are on "
-            f"'{current_branch}'. Choose: switch (check out '{paused_branch}'), "
-            f"stay (keep '{current_branch}' and clear the pause), or cancel."
-        )
-        self.paused_branch = paused_branch
-        self.current_branch = current_branch
-        self.choices = tuple(choices)
 
 
 class ContextMissing(ClaudeSessionError):

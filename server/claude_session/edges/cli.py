@@ -439,8 +439,8 @@ def _install(core: Core, a: argparse.Namespace) -> Any:
     result = installer.install_classic() if a.classic else installer.install_plugin()
     if a.statusline:
         shown = installer.install_statusline(plugin=not a.classic)
-        result["statusline"] = shown["statusline"]
-        result["warnings"] = [*result.get("warnings", []), *shown["warnings"]]
+        result.statusline = shown.statusline
+        result.warnings += shown.warnings
     return result
 
 

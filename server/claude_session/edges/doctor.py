@@ -16,21 +16,36 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from claude_session.base import routines
 from claude_session.core.facade import Core
 from claude_session.errors import ClaudeSessionError, VaultAuthError
+from claude_session.models import Model
 from claude_session.paths import ensure_dir
 
 TIME_LIMIT = 5.0  # seconds for each service contacted
 
 
-def _check(name: str, ok: bool, detail: str, fix: str = "") -> dict[str, Any]:
-    return {"check": name, "ok": ok, "detail": detail, "fix": "" if ok else fix}
+class Check(Model):
+    """One thing doctor looked at: fine, or what is wrong and how to fix it."""
+
+    check: str
+    ok: bool
+    detail: str
+    fix: str = ""
 
 
-def _git() -> dict[str, Any]:
+class DoctorResult(Model):
+    status: Literal["ok", "problems"]
+    checks: list[Check]
+
+
+def _check(name: str, ok: bool, detail: str, fix: str = "") -> Check:
+    return Check(check=name, ok=ok, detail=detail, fix="" if ok else fix)
+
+
+def _git() -> Check:
     exe = shutil.which("git")
     if exe is None:
         return _check("git", False, "git not found", "Install git and put it on PATH.")
@@ -38,7 +53,7 @@ def _git() -> dict[str, Any]:
     return _check("git", True, out.stdout.strip())
 
 
-def _claude() -> dict[str, Any]:
+def _claude() -> Check:
     exe = shutil.which("claude")
     if exe is None:
         return _check(
@@ -56,7 +71,7 @@ def _claude() -> dict[str, Any]:
     return _check("claude", True, out or exe)
 
 
-def _home(core: Core) -> dict[str, Any]:
+def _home(core: Core) -> Check:
     home = core.paths.home
     try:
         ensure_dir(home)
@@ -96,7 +111,7 @@ def _within(limit: float, work: Callable[[], str]) -> str:
     return str(box["answer"])
 
 
-def _tracker(core: Core, limit: float) -> dict[str, Any]:
+def _tracker(core: Core, limit: float) -> Check:
     tracker = core.tracker
     waiting = f"; {core.delivery.depth()} record(s) waiting to be sent"
     if tracker.kind != "remote":
@@ -146,7 +161,7 @@ def _tracker_fix(exc: ClaudeSessionError) -> str:
     return "Check CLAUDE_SESSION_TRACKER_URL and the tracker's logs."
 
 
-def _vault(core: Core, limit: float) -> dict[str, Any]:
+def _vault(core: Core, limit: float) -> Check:
     vault = core.vault
     if getattr(vault, "kind", "") != "1password":
         problems = list(getattr(vault, "warnings", []))
@@ -186,9 +201,9 @@ def _vault(core: Core, limit: float) -> dict[str, Any]:
     return _check("vault", True, f"{vault.description} answered; {count} ClaudeSync item(s)")
 
 
-def _wiring(core: Core, claude_found: bool) -> dict[str, Any]:
+def _wiring(core: Core, claude_found: bool) -> Check:
     """Claude Code runs our hooks and MCP server: as the plugin, or the classic install."""
-    from claude_session.edges.install import HOOK_EVENTS, PLUGIN, is_our_hook
+    from claude_session.edges.wiring import HOOK_EVENTS, PLUGIN, is_our_hook
 
     if core.settings.plugin_root:
         return _check("wired", True, f"running as the plugin ({core.settings.plugin_root})")
@@ -232,7 +247,7 @@ def _claude_plugins() -> str:
         return ""
 
 
-def _routine(core: Core) -> dict[str, Any]:
+def _routine(core: Core) -> Check:
     routine = routines.load(core.paths.home)
     if routine.problems:
         return _check(
@@ -245,7 +260,7 @@ def _routine(core: Core) -> dict[str, Any]:
     return _check("routine", True, f"hand-off routine: {where}")
 
 
-def _settings(core: Core) -> dict[str, Any]:
+def _settings(core: Core) -> Check:
     problems = core.settings.problems
     if problems:
         return _check(
@@ -261,7 +276,7 @@ def _settings(core: Core) -> dict[str, Any]:
     )
 
 
-def run_checks(core: Core, cwd: str | Path, *, time_limit: float = TIME_LIMIT) -> dict[str, Any]:
+def run_checks(core: Core, cwd: str | Path, *, time_limit: float = TIME_LIMIT) -> DoctorResult:
     claude = _claude()
     checks = [
         _check(
@@ -272,12 +287,12 @@ def run_checks(core: Core, cwd: str | Path, *, time_limit: float = TIME_LIMIT) -
         ),
         _git(),
         claude,
-        _wiring(core, claude["ok"]),
+        _wiring(core, claude.ok),
         _home(core),
         _routine(core),
         _settings(core),
         _vault(core, time_limit),
         _tracker(core, time_limit),
     ]
-    failed = [c for c in checks if not c["ok"]]
-    return {"status": "problems" if failed else "ok", "checks": checks}
+    failed = [c for c in checks if not c.ok]
+    return DoctorResult(status="problems" if failed else "ok", checks=checks)

@@ -22,195 +22,79 @@ removes it while it is still ours, which leaves the settings as they were before
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import shlex
 import shutil
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from claude_session.base import routines
 from claude_session.base.statefile import atomic_write, file_lock
-from claude_session.errors import ClaudeSessionError, ConfigError, StateError
+from claude_session.edges.wiring import (
+    CLASSIC_NAMES,
+    HOOK_EVENTS,
+    MARKETPLACE,
+    PLUGIN,
+    SERVER_NAME,
+    classic_command_text,
+    claude,
+    combine_hint,
+    commands_source,
+    drop_handlers,
+    entry_command,
+    hook_command,
+    is_our_hook,
+    is_our_statusline,
+    plugin_source,
+    read_json,
+    run_claude,
+    sha,
+    statusline_command,
+    write_settings,
+)
+from claude_session.errors import ClaudeSessionError, StateError
+from claude_session.models import Model
 from claude_session.paths import Paths, ensure_dir
 
-PLUGIN_TOOL_PREFIX = "mcp__plugin_session_session__"
-CLASSIC_TOOL_PREFIX = "mcp__session__"
-SERVER_NAME = "session"
-# A user /resume wins over Claude Code's own session picker (checked): ours must not take it.
-CLASSIC_NAMES = {"resume.md": "resume-session.md"}
-HOOK_EVENTS = ("SessionStart", "Stop", "PreCompact", "SessionEnd", "UserPromptSubmit")
-MARKER = "claude-session"
+
+class ClassicInstall(Model):
+    mode: Literal["classic"] = "classic"
+    commands: list[str]
+    hooks: list[str]
+    mcp: str
+    routine: str
+    statusline: str | None = None
+    warnings: list[str]
 
 
-MARKETPLACE = "claude-session"
-PLUGIN = f"{SERVER_NAME}@{MARKETPLACE}"
-REINSTALL = (
-    "reinstall claude-session (`pipx reinstall claude-session`, or `pip install "
-    "--force-reinstall` of the checkout in its virtualenv)"
-)
+class PluginInstall(Model):
+    mode: Literal["plugin"] = "plugin"
+    marketplace: str
+    plugin: str
+    runs: str
+    statusline: str | None = None
+    warnings: list[str]
 
 
-#: the ``claude_session`` package folder
-PACKAGE = Path(__file__).resolve().parent.parent
+class StatuslineInstall(Model):
+    statusline: str
+    warnings: list[str]
 
 
-def checkout_root() -> Path | None:
-    root = PACKAGE.parent.parent
-    return root if (root / ".claude-plugin" / "plugin.json").is_file() else None
+class ClassicUninstall(Model):
+    removed_commands: list[str]
+    removed_hooks: int
+    mcp: str | None
+    statusline: str | None
+    warnings: list[str]
 
 
-def plugin_source() -> Path:
-    """The plugin files of this install: the package's own copy (a wheel install), else the
-    checkout this package runs from (a source or editable install)."""
-    packaged = PACKAGE / "plugin"
-    for root in (packaged, checkout_root()):
-        if root is not None and (root / ".claude-plugin" / "plugin.json").is_file():
-            return root
-    raise ConfigError(
-        f"The plugin files are missing from this install of claude-session: {REINSTALL}."
-    )
-
-
-def commands_source() -> Path:
-    candidates = [PACKAGE / "plugin" / "commands"]
-    root = checkout_root()
-    candidates += [root / "commands"] if root else []
-    candidates.append(Path(sys.prefix) / "share" / "claude-session" / "commands")
-    for folder in candidates:
-        if folder.is_dir() and any(folder.glob("*.md")):
-            return folder
-    raise ConfigError(f"The command files were not found: {REINSTALL}.")
-
-
-def classic_command_text(text: str) -> str:
-    return (
-        text.replace(PLUGIN_TOOL_PREFIX, CLASSIC_TOOL_PREFIX)
-        .replace("/session:resume", "/resume-session")
-        .replace("/session:", "/")
-    )
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def entry_command(*args: str) -> list[str]:
-    """How a classic install runs claude-session: this interpreter in isolated mode on the
-    absolute path of ``claude_session/__main__.py``, so nothing from the project folder Claude
-    Code runs it in can be imported (see ``__main__``)."""
-    entry = PACKAGE / "__main__.py"
-    return [sys.executable, "-I", str(entry), *args]
-
-
-def hook_command(event: str) -> str:
-    return shlex.join(entry_command("hook", event))
-
-
-# Every form of hook command a classic install ever wrote: today's, and the seed's
-# ``"<python>" -m claude_session.hook EVENT`` (which ran a claude_session/ from the project).
-_OUR_HOOK = re.compile(
-    r"(?:\s-m claude_session\.hook|claude_session/__main__\.py'? hook) (?:"
-    + "|".join(HOOK_EVENTS)
-    + r")$"
-)
-
-
-def is_our_hook(command: object) -> bool:
-    return isinstance(command, str) and _OUR_HOOK.search(command) is not None
-
-
-def statusline_command(*, plugin: bool) -> str:
-    return shlex.join(entry_command("statusline", *(["--plugin"] if plugin else [])))
-
-
-_OUR_STATUSLINE = re.compile(r"claude_session/__main__\.py'? statusline(?: --plugin)?$")
-
-
-def is_our_statusline(value: object) -> bool:
-    """True for a ``statusLine`` setting that runs our status line (any install's path)."""
-    command = value.get("command") if isinstance(value, dict) else None
-    return isinstance(command, str) and _OUR_STATUSLINE.search(command) is not None
-
-
-def combine_hint(theirs: object, ours: str) -> str:
-    """How to show the user's status line and ours together (Claude Code runs one command)."""
-    command = theirs.get("command") if isinstance(theirs, dict) else None
-    yours = command if isinstance(command, str) and command.strip() else "YOUR-COMMAND"
-    return (
-        f"You already have a status line ({yours!r}); it was left as it is. To show both, "
-        f"make it one command that feeds each the same input, e.g. a script: "
-        f"input=$(cat); printf '%s · %s\\n' \"$(printf '%s' \"$input\" | {yours})\" "
-        f'"$(printf \'%s\' "$input" | {ours})"'
-    )
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise StateError(
-            f"{path} is not valid JSON ({exc}); it was left untouched. Fix it, "
-            f"then run the install again."
-        ) from exc
-    if not isinstance(data, dict):
-        raise StateError(f"{path} does not hold a JSON object; it was left untouched.")
-    return data
-
-
-def _claude() -> str | None:
-    return shutil.which("claude")
-
-
-def _run_claude(*args: str) -> tuple[bool, str]:
-    exe = _claude()
-    if exe is None:
-        return False, "the `claude` command was not found on PATH"
-    try:
-        proc = subprocess.run([exe, *args], capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return False, str(exc)
-    return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
-
-
-def _drop_handlers(hooks: dict[str, Any], drop: Callable[[object], bool]) -> int:
-    """Remove from ``hooks`` (settings' ``hooks`` object) every handler whose command
-    ``drop`` accepts, then the groups and events left empty; return how many went."""
-    count = 0
-    for event in list(hooks):
-        groups = hooks[event]
-        if not isinstance(groups, list):
-            continue
-        kept_groups = []
-        for group in groups:
-            handlers = group.get("hooks", []) if isinstance(group, dict) else None
-            if not isinstance(handlers, list):
-                kept_groups.append(group)
-                continue
-            kept = [h for h in handlers if not (isinstance(h, dict) and drop(h.get("command")))]
-            count += len(handlers) - len(kept)
-            if kept or not handlers:
-                kept_groups.append({**group, "hooks": kept})
-        if kept_groups:
-            hooks[event] = kept_groups
-        else:
-            del hooks[event]
-    return count
-
-
-def _mode_of(path: Path) -> int:
-    """The mode a file of Claude Code's (settings.json) keeps when we rewrite it: its own, or
-    0600 when we make it."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        return 0o600
+class PluginUninstall(Model):
+    mode: Literal["plugin"] = "plugin"
+    removed: bool
+    detail: str
+    statusline: str | None
+    warnings: list[str]
 
 
 class Installer:
@@ -222,14 +106,14 @@ class Installer:
     # --- manifest ---------------------------------------------------------------------------
 
     def _manifest(self) -> dict[str, Any]:
-        return _read_json(self.paths.install_manifest) or {"files": {}, "hooks": [], "mcp": None}
+        return read_json(self.paths.install_manifest) or {"files": {}, "hooks": [], "mcp": None}
 
     def _save_manifest(self, manifest: dict[str, Any]) -> None:
         atomic_write(self.paths.install_manifest, json.dumps(manifest, indent=2))
 
     # --- classic ----------------------------------------------------------------------------
 
-    def install_classic(self) -> dict[str, Any]:
+    def install_classic(self) -> ClassicInstall:
         with file_lock(self.paths.install_manifest):
             manifest = self._manifest()
             notes: list[str] = []
@@ -239,14 +123,7 @@ class Installer:
             routine = self._install_routine(manifest)
             self._save_manifest(manifest)
         notes += self.warm_answers()
-        return {
-            "mode": "classic",
-            "commands": files,
-            "hooks": hooks,
-            "mcp": mcp,
-            "routine": routine,
-            "warnings": notes,
-        }
+        return ClassicInstall(commands=files, hooks=hooks, mcp=mcp, routine=routine, warnings=notes)
 
     def _install_routine(self, manifest: dict[str, Any]) -> str:
         """``~/.claude/routines/handoff.json`` with the defaults, unless one is there: the
@@ -256,7 +133,7 @@ class Installer:
             return f"{target} (kept as it is)"
         text = routines.default_file_text()
         atomic_write(target, text)
-        manifest["routine"] = {str(target): _sha(text)}
+        manifest["routine"] = {str(target): sha(text)}
         return f"{target} (written with the defaults)"
 
     def _install_commands(self, manifest: dict[str, Any], notes: list[str]) -> list[str]:
@@ -268,12 +145,12 @@ class Installer:
                 notes.append(f"{target} exists and is not ours; it was left as it is.")
                 continue
             atomic_write(target, text)
-            manifest["files"][str(target)] = _sha(text)
+            manifest["files"][str(target)] = sha(text)
             written.append(str(target))
         return written
 
     def _install_hooks(self, manifest: dict[str, Any]) -> list[str]:
-        settings = _read_json(self.settings_file)
+        settings = read_json(self.settings_file)
         hooks = settings.setdefault("hooks", {})
         if not isinstance(hooks, dict):
             raise StateError(
@@ -281,7 +158,7 @@ class Installer:
             )
         current = {hook_command(event) for event in HOOK_EVENTS}
         # an earlier install's commands (older forms, another path) are replaced, not kept
-        _drop_handlers(hooks, lambda c: is_our_hook(c) and c not in current)
+        drop_handlers(hooks, lambda c: is_our_hook(c) and c not in current)
         added = []
         for event in HOOK_EVENTS:
             command = hook_command(event)
@@ -296,17 +173,13 @@ class Installer:
                 groups.append({"hooks": [{"type": "command", "command": command, "timeout": 10}]})
             added.append(event)
         manifest["hooks"] = sorted(current)
-        atomic_write(
-            self.settings_file,
-            json.dumps(settings, indent=2) + "\n",
-            mode=_mode_of(self.settings_file),
-        )
+        write_settings(self.settings_file, settings)
         return added
 
     def _register_mcp(self, manifest: dict[str, Any], notes: list[str]) -> str:
         command = entry_command("mcp")
         add = ("mcp", "add", "--scope", "user", SERVER_NAME, "--", *command)
-        ok, out = _run_claude(*add)
+        ok, out = run_claude(*add)
         if not ok and "already exists" in out:
             if manifest.get("mcp") != SERVER_NAME:
                 notes.append(
@@ -315,11 +188,10 @@ class Installer:
                     f"`claude mcp remove --scope user {SERVER_NAME}` and install again."
                 )
                 return "not registered"
-            # ours from an earlier install, maybe in the seed's form `python -m
-            # claude_session.cli mcp` (which ran a claude_session/ from the project folder):
-            # registered again as today's. (`claude mcp get` would start the old command.)
-            _run_claude("mcp", "remove", "--scope", "user", SERVER_NAME)
-            ok, out = _run_claude(*add)
+            # ours from an earlier install (perhaps from another place): registered again as
+            # today's. (`claude mcp get` would start the old command.)
+            run_claude("mcp", "remove", "--scope", "user", SERVER_NAME)
+            ok, out = run_claude(*add)
         if ok:
             manifest["mcp"] = SERVER_NAME
             return f"registered as '{SERVER_NAME}' (user scope)"
@@ -331,49 +203,40 @@ class Installer:
 
     # --- status line (either mode) ---------------------------------------------------------
 
-    def install_statusline(self, *, plugin: bool) -> dict[str, Any]:
+    def install_statusline(self, *, plugin: bool) -> StatuslineInstall:
         """Set ``statusLine`` to ours unless the user has one; what happened and any note."""
         command = statusline_command(plugin=plugin)
         with file_lock(self.paths.install_manifest):
             manifest = self._manifest()
-            settings = _read_json(self.settings_file)
+            settings = read_json(self.settings_file)
             current = settings.get("statusLine")
             if current is not None and not is_our_statusline(current):
-                return {
-                    "statusline": "not set (you have one)",
-                    "warnings": [combine_hint(current, command)],
-                }
+                return StatuslineInstall(
+                    statusline="not set (you have one)", warnings=[combine_hint(current, command)]
+                )
             ours = {"type": "command", "command": command, "padding": 0}
             state = "already set" if current == ours else "set"
             if current != ours:
                 settings["statusLine"] = ours
-                atomic_write(
-                    self.settings_file,
-                    json.dumps(settings, indent=2) + "\n",
-                    mode=_mode_of(self.settings_file),
-                )
+                write_settings(self.settings_file, settings)
             manifest["statusline"] = command
             self._save_manifest(manifest)
-        return {"statusline": f"{state}: {command}", "warnings": []}
+        return StatuslineInstall(statusline=f"{state}: {command}", warnings=[])
 
     def _remove_statusline(self, manifest: dict[str, Any]) -> str | None:
         """Remove our ``statusLine`` while it is still ours (the user's settings stay)."""
         recorded = manifest.pop("statusline", None)
         if recorded is None or not self.settings_file.exists():
             return None
-        settings = _read_json(self.settings_file)
+        settings = read_json(self.settings_file)
         current = settings.get("statusLine")
         if not is_our_statusline(current):
             return "left as it is (changed since the install)"
         del settings["statusLine"]
-        atomic_write(
-            self.settings_file,
-            json.dumps(settings, indent=2) + "\n",
-            mode=_mode_of(self.settings_file),
-        )
+        write_settings(self.settings_file, settings)
         return "removed"
 
-    def uninstall(self) -> dict[str, Any]:
+    def uninstall(self) -> ClassicUninstall:
         with file_lock(self.paths.install_manifest):
             manifest = self._manifest()
             notes: list[str] = []
@@ -383,7 +246,7 @@ class Installer:
             statusline = self._remove_statusline(manifest)
             mcp = None
             if manifest.get("mcp"):
-                ok, out = _run_claude("mcp", "remove", "--scope", "user", manifest["mcp"])
+                ok, out = run_claude("mcp", "remove", "--scope", "user", manifest["mcp"])
                 mcp = "removed" if ok else f"not removed ({out})"
                 if not ok:
                     notes.append(
@@ -391,13 +254,13 @@ class Installer:
                         f"user {manifest['mcp']}"
                     )
             self.paths.install_manifest.unlink(missing_ok=True)
-        return {
-            "removed_commands": removed,
-            "removed_hooks": hooks,
-            "mcp": mcp,
-            "statusline": statusline,
-            "warnings": notes,
-        }
+        return ClassicUninstall(
+            removed_commands=removed,
+            removed_hooks=hooks,
+            mcp=mcp,
+            statusline=statusline,
+            warnings=notes,
+        )
 
     def _remove_commands(self, manifest: dict[str, Any], notes: list[str]) -> list[str]:
         removed = []
@@ -405,7 +268,7 @@ class Installer:
             path = Path(name)
             if not path.exists():
                 continue
-            if _sha(path.read_text("utf-8")) != digest:
+            if sha(path.read_text("utf-8")) != digest:
                 notes.append(f"{path} was edited since the install; it was kept.")
                 continue
             path.unlink()
@@ -416,20 +279,16 @@ class Installer:
         ours = set(manifest.get("hooks", []))
         if not self.settings_file.exists():
             return 0
-        settings = _read_json(self.settings_file)
+        settings = read_json(self.settings_file)
         hooks = settings.get("hooks")
         if not isinstance(hooks, dict):
             return 0
-        count = _drop_handlers(hooks, lambda c: c in ours or is_our_hook(c))
+        count = drop_handlers(hooks, lambda c: c in ours or is_our_hook(c))
         if count == 0:
             return 0
         if not hooks:
             del settings["hooks"]
-        atomic_write(
-            self.settings_file,
-            json.dumps(settings, indent=2) + "\n",
-            mode=_mode_of(self.settings_file),
-        )
+        write_settings(self.settings_file, settings)
         return count
 
     # --- plugin -----------------------------------------------------------------------------
@@ -450,7 +309,7 @@ class Installer:
             atomic_write(target / name, (source / name).read_text("utf-8"))
         for command in sorted((source / "commands").glob("*.md")):
             atomic_write(target / "commands" / command.name, command.read_text("utf-8"))
-        hooks = _read_json(source / "hooks" / "hooks.json")
+        hooks = read_json(source / "hooks" / "hooks.json")
         for event, groups in hooks.get("hooks", {}).items():
             for group in groups:
                 for handler in group.get("hooks", []):
@@ -465,39 +324,35 @@ class Installer:
         atomic_write(target / ".mcp.json", json.dumps(mcp, indent=2) + "\n")
         return target
 
-    def install_plugin(self) -> dict[str, Any]:
+    def install_plugin(self) -> PluginInstall:
         with file_lock(self.paths.install_manifest):
             folder = self.write_plugin()
             warnings = self.warm_answers()  # also for a plugin used with --plugin-dir
             # an earlier install (another path, another interpreter, the checkout) goes first:
             # Claude Code keeps its own copy of an installed plugin
-            _run_claude("plugin", "uninstall", PLUGIN)
-            _run_claude("plugin", "marketplace", "remove", MARKETPLACE)
+            run_claude("plugin", "uninstall", PLUGIN)
+            run_claude("plugin", "marketplace", "remove", MARKETPLACE)
             for step in (
                 ("plugin", "marketplace", "add", str(folder)),
                 ("plugin", "install", PLUGIN),
             ):
-                ok, out = _run_claude(*step)
+                ok, out = run_claude(*step)
                 if not ok:
                     raise ClaudeSessionError(
                         f"`claude {' '.join(step)}` failed: {out}. The plugin is ready in "
                         f"{folder}: start Claude Code with `claude --plugin-dir {folder}`, or "
                         f"fix the above and run `claude-session install` again."
                     )
-        return {
-            "mode": "plugin",
-            "marketplace": str(folder),
-            "plugin": PLUGIN,
-            "runs": entry_command()[0],
-            "warnings": warnings,
-        }
+        return PluginInstall(
+            marketplace=str(folder), plugin=PLUGIN, runs=entry_command()[0], warnings=warnings
+        )
 
     def warm_answers(self) -> list[str]:
         """The MCP server's answers to a connecting client, made now so that the first session
-        offers its tools at once (``mcp_front.warm``); a note when they could not be made."""
-        from claude_session.edges.mcp import front as mcp_front
+        offers its tools at once (``edges.mcp.front.warm``); a note when they could not be made."""
+        from claude_session.edges.mcp import front
 
-        problems = mcp_front.warm(entry_command("mcp"), cwd=ensure_dir(self.paths.data))
+        problems = front.warm(entry_command("mcp"), cwd=ensure_dir(self.paths.data))
         if not problems:
             return []
         return [
@@ -506,12 +361,12 @@ class Installer:
             + "): the first session may lack its tools in its first turn; later ones won't."
         ]
 
-    def uninstall_plugin(self) -> dict[str, Any]:
+    def uninstall_plugin(self) -> PluginUninstall:
         with file_lock(self.paths.install_manifest):
-            ok, out = _run_claude("plugin", "uninstall", PLUGIN)
-            market_ok, market_out = _run_claude("plugin", "marketplace", "remove", MARKETPLACE)
+            ok, out = run_claude("plugin", "uninstall", PLUGIN)
+            market_ok, market_out = run_claude("plugin", "marketplace", "remove", MARKETPLACE)
             notes = []
-            if _claude() is None:
+            if claude() is None:
                 notes.append(
                     f"`claude` is not on PATH: if the plugin is still installed, run "
                     f"`claude plugin uninstall {PLUGIN}` and `claude plugin "
@@ -534,10 +389,4 @@ class Installer:
             statusline = self._remove_statusline(manifest)
             if statusline is not None:
                 self._save_manifest(manifest)
-        return {
-            "mode": "plugin",
-            "removed": ok,
-            "detail": out,
-            "warnings": notes,
-            "statusline": statusline,
-        }
+        return PluginUninstall(removed=ok, detail=out, statusline=statusline, warnings=notes)
