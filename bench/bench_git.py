@@ -1,4 +1,5 @@
-"""How fast claude_session.core.git stays on a big repository (20,000 commits, 5,000 files).
+"""How fast claude_session.core.repository and the session readers of base.gitread stay on a
+big repository (20,000 commits, 5,000 files).
 
 The repository is built once with ``git fast-import`` and cached under /tmp; later runs reuse
 it. Prints the median of 20 runs for each operation.
@@ -19,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
 
-from claude_session.core.git import Repository  # noqa: E402
+from claude_session.base.gitread import session_commits, session_files  # noqa: E402
+from claude_session.core.repository import Repository  # noqa: E402
 
 IDENTITY = "Bench <bench@example.com>"
 
@@ -116,23 +118,21 @@ def main() -> None:
         with Repository(path) as repo:
             return repo.state()
 
-    with Repository(path) as repo:
-        assert len(repo.commits_since(ten_back)) == 10
-        rows = [
-            ("Repository(path).state()  [open + 2 git calls + close]", state),
-            ("  for scale: bare `git status --porcelain=v2` subprocess", lambda: _raw_status(path)),
-            ("commits_since(HEAD~10)", lambda: repo.commits_since(ten_back)),
-            ("files_changed_since(HEAD~10)", lambda: repo.files_changed_since(ten_back)),
-            (
-                f"commits_since(root)  [{args.commits - 1} commits]",
-                lambda: repo.commits_since(root_commit),
-            ),
-            ("files_changed_since(root)", lambda: repo.files_changed_since(root_commit)),
-            ("ahead_behind()  [no upstream]", repo.ahead_behind),
-        ]
-        print(f"{args.commits} commits, {args.files} files; median of {args.runs} runs")
-        for label, action in rows:
-            print(f"  {label:<58} {median_ms(action, args.runs):8.1f} ms")
+    assert len(session_commits(path, ten_back)) == 10
+    rows = [
+        ("Repository(path).state()  [open + 2 git calls + close]", state),
+        ("  for scale: bare `git status --porcelain=v2` subprocess", lambda: _raw_status(path)),
+        ("session_commits(HEAD~10)", lambda: session_commits(path, ten_back)),
+        ("session_files(HEAD~10)", lambda: session_files(path, ten_back)),
+        (
+            f"session_commits(root)  [{args.commits - 1} commits]",
+            lambda: session_commits(path, root_commit),
+        ),
+        ("session_files(root)", lambda: session_files(path, root_commit)),
+    ]
+    print(f"{args.commits} commits, {args.files} files; median of {args.runs} runs")
+    for label, action in rows:
+        print(f"  {label:<58} {median_ms(action, args.runs):8.1f} ms")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import claude_session.core.git as git_module
+from claude_session.core import gitlocks as git_module
 from claude_session.core.facade import Core
 from claude_session.errors import ClaudeSessionError, GitError
 from helpers.gitrepo import commit_file, git, make_remote, make_repo

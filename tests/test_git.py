@@ -1,4 +1,4 @@
-"""claude_session.core.git on real repositories, real bare remotes and real git processes."""
+"""claude_session.core.repository on real repositories, real bare remotes and real git processes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from claude_session.base.gitread import normalize_remote, strip_credentials
-from claude_session.core.git import (
+from claude_session.base.gitread import (
+    normalize_remote,
+    session_commits,
+    session_files,
+    strip_credentials,
+)
+from claude_session.core.repository import (
     WIP_TRAILER,
     Repository,
     find_root,
@@ -163,7 +168,6 @@ def test_empty_repo_has_a_branch_name_no_head_and_takes_a_wip_commit(tmp_path: P
         state = r.state()
         assert (state.branch, state.head, state.empty) == ("trunk", None, True)
         assert r.head() is None
-        assert r.commits_since("HEAD") == []
         sha = r.wip_commit("first steps")
         assert sha is not None and r.head() == sha
     assert git(repo, "ls-files") == "first.txt"
@@ -172,29 +176,31 @@ def test_empty_repo_has_a_branch_name_no_head_and_takes_a_wip_commit(tmp_path: P
 # ---------------------------------------------------------------- history
 
 
-def test_commits_since_and_files_changed_since_cover_the_range_newest_first(repo: Path) -> None:
+def test_a_sessions_commits_and_files_cover_its_range_newest_first(repo: Path) -> None:
+    """What /end and the hooks measure (``gitread.session_commits``/``session_files``)."""
     start = git(repo, "rev-parse", "HEAD")
     first = commit_file(repo, "src/a.py", "a\n", "add a")
     second = commit_file(repo, "src/b.py", "b\n", "add b")
     git(repo, "mv", "src/a.py", "src/c.py")
     git(repo, "commit", "-q", "-m", "rename a")
     third = git(repo, "rev-parse", "HEAD")
-    with Repository(repo) as r:
-        assert r.commits_since(start) == [(third, "rename a"), (second, "add b"), (first, "add a")]
-        assert r.commits_since(start, limit=1) == [(third, "rename a")]
-        assert r.commits_since(first[:10]) == [(third, "rename a"), (second, "add b")]
-        assert sorted(r.files_changed_since(start)) == ["src/b.py", "src/c.py"]
-        assert sorted(r.files_changed_since(first)) == ["src/a.py", "src/b.py", "src/c.py"]
-        assert r.files_changed_since(third) == []
+    assert session_commits(repo, start) == [
+        (third, "rename a"),
+        (second, "add b"),
+        (first, "add a"),
+    ]
+    assert session_commits(repo, first) == [(third, "rename a"), (second, "add b")]
+    assert sorted(session_files(repo, start)) == ["src/b.py", "src/c.py"]
+    assert sorted(session_files(repo, first)) == ["src/a.py", "src/b.py", "src/c.py"]
+    assert session_files(repo, third) == []
 
 
-def test_commits_since_none_or_unknown_sha_is_empty(repo: Path) -> None:
-    with Repository(repo) as r:
-        assert r.commits_since(None) == []
-        assert r.commits_since("0" * 40) == []
-        assert r.commits_since("no-such-branch") == []
-        assert r.files_changed_since(None) == []
-        assert r.files_changed_since("deadbeef") == []
+def test_a_sessions_range_from_nothing_or_no_commit_is_empty(repo: Path) -> None:
+    assert session_commits(repo, None) == []
+    assert session_commits(repo, "no-such-branch") == []
+    assert session_commits(repo, "0" * 40) == []
+    assert session_files(repo, None) == []
+    assert session_files(repo, "deadbeef") == []
 
 
 @pytest.mark.parametrize("ref", ["--output=/tmp/pwned", "-p"])
@@ -353,7 +359,7 @@ def test_checkout_waits_for_an_index_lock_another_process_releases(
 def test_a_stale_index_lock_is_reported_after_the_wait_and_never_removed(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import claude_session.core.git as git_module
+    from claude_session.core import gitlocks as git_module
 
     monkeypatch.setattr(git_module, "LOCK_WAIT", 1.0)
     (repo / "work.py").write_text("x = 1\n")
@@ -408,7 +414,7 @@ def test_a_commit_waits_its_turn_behind_another_session_committing(
 def test_a_commit_turn_held_past_the_bound_is_refused_and_changes_nothing(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import claude_session.core.git as git_module
+    from claude_session.core import gitlocks as git_module
 
     monkeypatch.setattr(git_module, "COMMIT_TURN_WAIT", 0.5)
     (repo / "work.py").write_text("x = 1\n")
@@ -661,7 +667,7 @@ def test_missing_git_binary_is_a_clear_git_error(tmp_path: Path, repo: Path) -> 
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "import claude_session.core.git as g\n"  # importing our module must not need git
+        "import claude_session.core.repository as g\n"  # importing our module must not need git
         "assert g.find_root(Path(sys.argv[1])) is None\n"
         "try:\n"
         "    g.Repository(Path(sys.argv[1]))\n"

@@ -62,7 +62,7 @@ def install(kill_at: int, log: Path) -> None:
     import claude_session.core.facade  # noqa: F401 - loads every flow module
     import claude_session.edges.hooks.events  # noqa: F401
     from claude_session.base import statefile
-    from claude_session.core import git
+    from claude_session.core import repository as git
     from claude_session.tracker import local, outbox
 
     atomic = statefile.atomic_write

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from claude_session.base import flow
 from claude_session.base.state import pausestate
-from claude_session.core import git, steps
+from claude_session.core import repository, steps
+from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project
 from claude_session.core.services import Services
 from claude_session.errors import ClaudeSessionError
@@ -17,7 +18,7 @@ from claude_session.models import PauseEntry, StartResult
 from claude_session.vocab import MISMATCH_CHOICES, BranchDecision
 
 
-def same_place(pause: PauseEntry, state: git.WorkingState) -> bool:
+def same_place(pause: PauseEntry, state: WorkingState) -> bool:
     """Whether the checkout is where the pause was: the same branch, or, for a pause on a
     detached HEAD, a detached HEAD at the same commit (a branch is never a match for it)."""
     if not state.known:
@@ -39,7 +40,7 @@ def decide(
     services: Services,
     project: Project,
     pause: PauseEntry,
-    state: git.WorkingState,
+    state: WorkingState,
     choice: str | None,
 ) -> BranchDecision:
     """Check the branch and carry out the person's choice, if one was given."""
@@ -57,7 +58,7 @@ def decide(
         )
         return "stayed"
     if choice == "switch":
-        with git.Repository(project.root) as repo:
+        with repository.Repository(project.root) as repo:
             if pause.branch:
                 repo.checkout(pause.branch)
             elif pause.head:
@@ -69,7 +70,7 @@ def decide(
 
 
 def mismatch(
-    project: Project, session_id: str, pause: PauseEntry, state: git.WorkingState
+    project: Project, session_id: str, pause: PauseEntry, state: WorkingState
 ) -> StartResult:
     """The result that asks the person to choose."""
     current = where(state.branch, state.head)
@@ -94,7 +95,7 @@ def refused(
     project: Project,
     session_id: str,
     pause: PauseEntry,
-    state: git.WorkingState,
+    state: WorkingState,
     decision: BranchDecision,
 ) -> StartResult:
     """The result of a cancelled check, or (resume) of staying on this checkout."""

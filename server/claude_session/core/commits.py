@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from claude_session.base import flow
 from claude_session.base.redact import find_secrets
-from claude_session.core import git
+from claude_session.core import repository
+from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project
 from claude_session.core.services import Services
 from claude_session.errors import SecretInCommit
@@ -32,11 +33,11 @@ def refuse_secret(text: str, *, allow: bool, what: str) -> None:
 
 
 def wip_commit(
-    services: Services, project: Project, summary: str, state: git.WorkingState
+    services: Services, project: Project, summary: str, state: WorkingState
 ) -> str | None:
     """Pause's WIP commit; on a detached HEAD it goes on a new named branch first, so that no
     later checkout can strand it."""
-    with git.Repository(project.root) as repo:
+    with repository.Repository(project.root) as repo:
         if state.detached and state.head and state.changed:
             name = f"claude-session/wip-{services.now():%Y%m%d-%H%M%S}"
             repo.branch_here(name)
@@ -49,11 +50,11 @@ def wip_commit(
 
 
 def end_commit(
-    project: Project, text: str, *, before: git.WorkingState
-) -> tuple[str | None, git.WorkingState | None]:
+    project: Project, text: str, *, before: WorkingState
+) -> tuple[str | None, WorkingState | None]:
     """End's commit of everything ``before`` listed: its sha, and the working state after it
     where that follows without asking git again (``Repository.committed_state``)."""
-    with git.Repository(project.root) as repo:
+    with repository.Repository(project.root) as repo:
         operation = repo.operation_in_progress()
         if operation:
             flow.warn(
@@ -72,7 +73,7 @@ def push(project: Project, wanted: bool) -> tuple[bool, str | None]:
         return False, "not a git repository"
     if not wanted:
         return False, "not pushed (--no-push)"
-    with git.Repository(project.root) as repo:
+    with repository.Repository(project.root) as repo:
         outcome = repo.push()
     if outcome.status in ("rejected", "failed"):  # the others are in push_detail already
         flow.warn(f"Push: {outcome.detail}")

@@ -15,7 +15,8 @@ from claude_session.base import flow
 from claude_session.base.clock import new_id
 from claude_session.base.redact import redact_data
 from claude_session.base.state import pausestate
-from claude_session.core import commits, git, handoffs, records, steps
+from claude_session.core import commits, handoffs, records, steps
+from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
 from claude_session.errors import ClaudeSessionError, NoActiveSession
@@ -108,7 +109,7 @@ def _open_session(
     services: Services,
     project: Project,
     session_id: str,
-    state: git.WorkingState,
+    state: WorkingState,
     *,
     force: bool,
     transcript: str | None,
@@ -135,12 +136,12 @@ def _open_session(
 
 def _commit(
     project: Project,
-    state: git.WorkingState,
+    state: WorkingState,
     message: str | None,
     summary: str,
     *,
     allow_secret: bool,
-) -> tuple[str | None, git.WorkingState]:
+) -> tuple[str | None, WorkingState]:
     """Commit the work (a clean tree, as status just said, needs no git for it): the commit's
     sha, and the working state after it."""
     if not project.in_git or (state.known and not state.changed):

@@ -11,7 +11,8 @@ from claude_session.base import context as ctxmod
 from claude_session.base import flow, routines
 from claude_session.base.redact import redact
 from claude_session.base.statefile import atomic_write, move_aside
-from claude_session.core import git, steps
+from claude_session.core import steps
+from claude_session.core.gitstate import WorkingState
 from claude_session.core.handoff import transfer_prompt
 from claude_session.core.project import Project, resolve
 from claude_session.core.records import machine_name
@@ -29,7 +30,7 @@ def create(
     services: Services,
     project: Project,
     session_id: str,
-    state: git.WorkingState,
+    state: WorkingState,
     context_path: Path,
     *,
     kind: str,

@@ -14,7 +14,8 @@ from claude_session.base.clock import new_id
 from claude_session.base.redact import redact_data
 from claude_session.base.state import pausestate
 from claude_session.base.statefile import atomic_write
-from claude_session.core import commits, git, handoffs, steps
+from claude_session.core import commits, handoffs, steps
+from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
 from claude_session.errors import GitError
@@ -86,10 +87,10 @@ def _wip_commit(
     services: Services,
     project: Project,
     summary: str,
-    state: git.WorkingState,
+    state: WorkingState,
     ctx: ctxmod.Context,
     path: Path,
-) -> tuple[str | None, git.WorkingState]:
+) -> tuple[str | None, WorkingState]:
     """The WIP commit, and the context file rewritten to name it (and the new head)."""
     try:
         sha = commits.wip_commit(services, project, summary, state)
@@ -111,7 +112,7 @@ def _wip_commit(
 def _save_pause(
     services: Services,
     project: Project,
-    state: git.WorkingState,
+    state: WorkingState,
     path: Path,
     entry: LedgerEntry,
     wip_sha: str | None,

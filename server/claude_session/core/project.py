@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from claude_session.base import gitread
-from claude_session.core import git
+from claude_session.core import repository
 from claude_session.paths import project_name, real_path
 
 
@@ -39,10 +39,10 @@ class Project:
 
 def resolve(cwd: Path | str) -> Project:
     folder = Path(real_path(cwd))  # a linked folder is the folder it points to
-    root = git.find_root(folder)
+    root = repository.find_root(folder)
     if root is None:
         return Project(root=folder, name=project_name(folder), in_git=False)
-    with git.Repository(root) as repo:
+    with repository.Repository(root) as repo:
         origin = repo.origin_url()
     return Project(
         root=root,

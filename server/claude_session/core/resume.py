@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from claude_session.base.state import pausestate
-from claude_session.core import branches, git, steps
+from claude_session.core import branches, steps
+from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
 from claude_session.models import PauseEntry, StartResult
@@ -58,7 +59,7 @@ def _track(
     services: Services,
     project: Project,
     session_id: str,
-    state: git.WorkingState,
+    state: WorkingState,
     pause: PauseEntry,
 ) -> None:
     """The session's ledger entry continues the paused one; the pause is marked resumed (kept:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from claude_session.base import flow
 from claude_session.base.state import handoffcache, pausestate
-from claude_session.core import answers, branches, git, steps, upkeep
+from claude_session.core import answers, branches, steps, upkeep
+from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
 from claude_session.errors import ContextMissing
@@ -128,7 +129,7 @@ def _track(
     services: Services,
     project: Project,
     session_id: str,
-    state: git.WorkingState,
+    state: WorkingState,
     source: str,
     context_file: str | None,
     picked_up: PauseEntry | None,

@@ -16,7 +16,8 @@ from claude_session.base.clock import new_id
 from claude_session.base.redact import count_markers, describe
 from claude_session.base.state import ledger, pausestate
 from claude_session.base.statefile import atomic_write
-from claude_session.core import git
+from claude_session.core import repository
+from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project
 from claude_session.core.services import Services
 from claude_session.errors import ContextMissing, GitError
@@ -82,7 +83,12 @@ def save_ledger(services: Services, entry: LedgerEntry) -> None:
 
 
 def open_entry(
-    services: Services, project: Project, session_id: str, *, source: str, state: git.WorkingState
+    services: Services,
+    project: Project,
+    session_id: str,
+    *,
+    source: str,
+    state: WorkingState,
 ) -> LedgerEntry:
     """The session's open ledger entry (a new one when it has none open), touched now."""
     entry = ledger_entry(services, session_id)
@@ -162,16 +168,16 @@ def _moved_pause(services: Services, project: Project) -> PauseEntry | None:
 # --- git ------------------------------------------------------------------------------------
 
 
-def working_state(project: Project) -> git.WorkingState:
+def working_state(project: Project) -> WorkingState:
     """Branch, head and changes; ``unknown`` outside git or when git cannot say (warned)."""
     if not project.in_git:
-        return git.WorkingState.unknown(project.root)
+        return WorkingState.unknown(project.root)
     try:
-        state = git.working_state(project.root)
+        state = repository.working_state(project.root)
     except GitError as exc:
         flow.warn(f"Git state unavailable: {exc}")
         state = None
-    return state or git.WorkingState.unknown(project.root)
+    return state or WorkingState.unknown(project.root)
 
 
 def session_git(project: Project, entry: LedgerEntry | None) -> tuple[list[str], list[str]]:
@@ -191,7 +197,7 @@ def build_context(
     *,
     kind: ContextKind,
     session_id: str,
-    state: git.WorkingState,
+    state: WorkingState,
     entry: LedgerEntry | None,
     summary: str = "",
     accomplishments: list[str] | None = None,

@@ -1,4 +1,4 @@
-"""Everything git, through GitPython.
+"""The project's git repository, through GitPython: its state, commits, pushes, checkouts.
 
 Each operation is one or a few git commands (``repo.git.<cmd>`` with a ``--format`` or
 ``--porcelain``), never a walk over ``Commit`` objects, so the cost follows the size of the
@@ -6,11 +6,9 @@ answer, not the length of the history. Every ``git.Repo`` is closed after use: t
 runs for hours, and GitPython otherwise leaves ``git cat-file`` children behind.
 
 Two sessions in one repository, or a session and the user, run git at the same time. Every
-command runs with GIT_OPTIONAL_LOCKS=0, so a read never takes .git/index.lock. A write that
-finds a lock held (git refuses: "Unable to create '....lock': File exists") waits and runs
-again, for LOCK_WAIT seconds in all; a lock still there after that (a crashed git leaves one)
-is reported with advice and never removed. Our own commits in one working tree take turns
-(``_commit_turn``).
+command runs with GIT_OPTIONAL_LOCKS=0, so a read never takes .git/index.lock; a write that
+finds a lock held waits its turn (``gitlocks``), and so do our own commits in one working tree.
+What git says goes to the person through ``gitmessages``.
 
 Safety rules: refs that start with ``-`` are refused (no option injection), ``--`` goes before
 paths, pushes go to the branch's upstream only and are never forced, and URLs are stripped of
@@ -22,18 +20,17 @@ clear ``GitError`` when git is used, not an ``ImportError`` when this package is
 
 from __future__ import annotations
 
-import contextlib
 import os
-import random
 import re
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from claude_session.base import gitread, locking
+from claude_session.base import gitread
+from claude_session.core import gitlocks, gitmessages
+from claude_session.core.gitmessages import NO_GIT, listing
+from claude_session.core.gitstate import PushOutcome, Status, WorkingState, parse_status
 from claude_session.errors import GitError, GitRefused
 from claude_session.paths import real_path
 
@@ -43,30 +40,6 @@ if TYPE_CHECKING:
 WIP_PREFIX = "WIP: "
 WIP_TRAILER = "claude-session: wip"
 
-_NO_GIT = (
-    "git was not found. Install git (https://git-scm.com) or set GIT_PYTHON_GIT_EXECUTABLE "
-    "to the full path of the git program."
-)
-# Seconds a git write waits in all for a lock another git holds (.git/index.lock, a ref's
-# .lock) before the failure is reported: two sessions in one repository pause or end at the same
-# moment, or the user runs git meanwhile. A lock left by a crashed git outlives the wait and is
-# reported with advice; it is never removed here (no process id in it says whose it is).
-LOCK_WAIT = 5.0
-_LOCK_RETRY_FIRST = 0.02  # seconds before the first retry; doubled each time up to the next
-_LOCK_RETRY_MAX = 0.25
-# Seconds a commit waits for its turn behind another claude-session process committing in the
-# same working tree (see Repository._commit_turn). That process is alive (the turn is an flock,
-# gone with its process), but a commit hook may run for long.
-COMMIT_TURN_WAIT = 60.0
-# git's words (LC_ALL=C: GitPython sets it) when it could not take a lock because the file
-# exists, and when a write is worth running again: the lock held, a ref moved between reading
-# and locking it (a commit racing another commit), a message emptied by another git commit
-# rewriting .git/COMMIT_EDITMSG (ours are never empty).
-_LOCK_HELD = re.compile(r"Unable to create '[^'\n]*\.lock': File exists")
-_RETRY = re.compile(
-    _LOCK_HELD.pattern
-    + r"|cannot lock ref '[^'\n]*': is at|Aborting commit due to empty commit message"
-)
 # git commit's words (on stdout) when the index holds nothing new.
 _NOTHING_TO_COMMIT = re.compile(r"(?m)^(nothing|no changes) (added )?to commit")
 # Every command we run, reads and writes alike, skips git's optional locks (status refreshing
@@ -84,95 +57,6 @@ _OPERATION_MARKERS: tuple[tuple[str, str], ...] = (
     ("REVERT_HEAD", "revert"),
     ("BISECT_LOG", "bisect"),
 )
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
-_MAX_DETAIL = 800
-
-
-# --------------------------------------------------------------------------- URLs
-
-
-def _redact(text: str) -> str:
-    """Remove user:password@ from every URL in a message."""
-    return _URL_USERINFO.sub(r"\1", text)
-
-
-# --------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True)
-class WorkingState:
-    """Everything a context file or pause entry needs, collected in two or three git calls.
-
-    Outside git (or when git cannot say) the state is ``unknown``: no branch, no head, no
-    files, and ``known`` False, so that callers need no ``None`` checks."""
-
-    root: str
-    branch: str | None = None
-    head: str | None = None
-    detached: bool = False
-    empty: bool = True
-    dirty_files: list[str] = field(default_factory=list)
-    untracked_files: list[str] = field(default_factory=list)
-    stashes: list[str] = field(default_factory=list)
-    origin_url: str | None = None
-    operation: str | None = None
-    known: bool = True
-
-    @classmethod
-    def unknown(cls, root: Path | str) -> WorkingState:
-        return cls(root=str(root), known=False)
-
-    @property
-    def changed(self) -> bool:
-        """Whether a commit would take anything (tracked changes or untracked files)."""
-        return bool(self.dirty_files or self.untracked_files)
-
-
-@dataclass(frozen=True)
-class PushOutcome:
-    """What a push did; ``pushed`` is True when the upstream holds HEAD afterwards."""
-
-    status: str  # pushed | up_to_date | no_remote | no_upstream | rejected | failed | detached
-    pushed: bool
-    detail: str
-
-
-@dataclass(frozen=True)
-class _Status:
-    """``git status --porcelain=v2 --branch`` parsed."""
-
-    branch: str | None
-    head: str | None
-    detached: bool
-    dirty: list[str]
-    untracked: list[str]
-
-
-def _parse_status(out: str) -> _Status:
-    branch: str | None = None
-    head: str | None = None
-    dirty: list[str] = []
-    untracked: list[str] = []
-    records = iter(out.split("\0"))
-    for record in records:
-        if record.startswith("# branch.oid "):
-            oid = record[len("# branch.oid ") :]
-            head = None if oid == "(initial)" else oid
-        elif record.startswith("# branch.head "):
-            branch = record[len("# branch.head ") :]
-        elif record.startswith("1 "):
-            dirty.append(record.split(" ", 8)[8])
-        elif record.startswith("2 "):
-            dirty.append(record.split(" ", 9)[9])
-            next(records, None)  # the rename's original path follows as its own record
-        elif record.startswith("u "):
-            dirty.append(record.split(" ", 10)[10])
-        elif record.startswith("? "):
-            untracked.append(record[2:])
-    detached = branch == "(detached)"
-    return _Status(None if detached else branch, head, detached, dirty, untracked)
-
-
 # --------------------------------------------------------------------------- opening
 
 
@@ -181,7 +65,7 @@ def _open_repo(path: Path) -> gitpython.Repo | None:
     try:
         import git
     except ImportError as exc:
-        raise GitError(_NO_GIT) from exc
+        raise GitError(NO_GIT) from exc
     try:
         repo = git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -272,14 +156,14 @@ class Repository:
                 kill_after_timeout=timeout,
             )
         except GitCommandNotFound as exc:
-            raise GitError(_NO_GIT) from exc
+            raise GitError(NO_GIT) from exc
         return result
 
     def _run(self, command: str, *args: str, env: dict[str, str] | None = None) -> str:
         """Run one git command and return its stdout; GitError on a non-zero status."""
         status, out, err = self._exec(command, *args, env=env)
         if status != 0:
-            raise _command_error(command, args, status, err, self.root)
+            raise gitmessages.command_error(command, args, status, err, self.root)
         return out
 
     def _exec_write(
@@ -289,27 +173,14 @@ class Repository:
         env: dict[str, str] | None = None,
         timeout: float | None = None,
     ) -> tuple[int, str, str]:
-        """Run a git command that takes a lock; while another git holds it, wait and run again.
-
-        The lock is not looked at beforehand (that would race): git's own refusal is the signal,
-        and git takes a lock before it changes anything, so running the command again is safe.
-        """
-        deadline = time.monotonic() + LOCK_WAIT
-        delay = _LOCK_RETRY_FIRST
-        while True:
-            status, out, err = self._exec(command, *args, env=env, timeout=timeout)
-            remaining = deadline - time.monotonic()
-            if status == 0 or remaining <= 0 or not _RETRY.search(err):
-                return status, out, err
-            # jitter: sessions that collided once must not retry in step
-            time.sleep(min(delay * random.uniform(0.5, 1.5), remaining))
-            delay = min(delay * 2, _LOCK_RETRY_MAX)
+        """Run a git command that takes a lock, waiting while another git holds it."""
+        return gitlocks.retrying(lambda: self._exec(command, *args, env=env, timeout=timeout))
 
     def _write(self, command: str, *args: str) -> str:
         """``_run`` for a command that takes a lock: waits up to LOCK_WAIT for one held."""
         status, out, err = self._exec_write(command, *args)
         if status != 0:
-            raise _command_error(command, args, status, err, self.root)
+            raise gitmessages.command_error(command, args, status, err, self.root)
         return out
 
     def _lines(self, command: str, *args: str) -> list[str]:
@@ -331,11 +202,11 @@ class Repository:
     def _ref_exists(self, ref: str) -> bool:
         return self._exec("rev-parse", "--verify", "--quiet", ref)[0] == 0
 
-    def _status(self, untracked: str = "normal") -> _Status:
+    def _status(self, untracked: str = "normal") -> Status:
         # -z: paths come raw (no quoting of unusual names); 'normal' reports an untracked
         # folder once instead of listing every file in it; --no-ahead-behind: counting the
         # divergence from the upstream costs time in proportion to it.
-        return _parse_status(
+        return parse_status(
             self._run(
                 "status",
                 "--porcelain=v2",
@@ -392,41 +263,12 @@ class Repository:
                 return operation
         return None
 
-    def commits_since(self, sha: str | None, limit: int | None = None) -> list[tuple[str, str]]:
-        """(sha, subject) of the commits in sha..HEAD, newest first; [] for None or unknown sha."""
-        start = self._resolve_commit(sha) if sha else None
-        if start is None or self.head() is None:
-            return []
-        args = ["--no-show-signature", "--format=%H%x1f%s"]
-        if limit is not None:
-            args.append(f"--max-count={limit}")
-        lines = self._lines("log", *args, f"{start}..HEAD", "--")
-        return [(line.partition("\x1f")[0], line.partition("\x1f")[2]) for line in lines]
-
-    def files_changed_since(self, sha: str | None) -> list[str]:
-        """Paths changed by the commits between ``sha`` and HEAD; [] for None or unknown sha."""
-        start = self._resolve_commit(sha) if sha else None
-        if start is None or self.head() is None:
-            return []
-        # --no-renames lists both sides of a rename and skips rename detection (speed).
-        return self._zero_separated(
-            "diff", "--name-only", "-z", "--no-renames", start, "HEAD", "--"
-        )
-
-    def ahead_behind(self) -> tuple[int, int] | None:
-        """(ahead, behind) of the upstream; None without one (or when it is gone)."""
-        status, out, _ = self._exec("rev-list", "--left-right", "--count", "HEAD...@{upstream}")
-        if status != 0:
-            return None
-        ahead, behind = out.split()
-        return int(ahead), int(behind)
-
     # ---------------------------------------------------------------- writing
 
     def wip_commit(self, message: str) -> str | None:
         """Commit everything git would add as 'WIP: ...' with the wip trailer; None if clean."""
         self._refuse_during_operation("make a WIP commit")
-        subject, body = _split_message(message)
+        subject, body = gitmessages.split_message(message)
         if subject.lower().startswith("wip:"):
             subject = subject[len("wip:") :].strip()
         parts = [WIP_PREFIX + (subject or "work in progress"), body, WIP_TRAILER]
@@ -437,7 +279,7 @@ class Repository:
         ``changed``: the caller's status of this tree showed changes just now, so the check
         for something staged (a git process) is skipped; git still says when nothing was."""
         self._refuse_during_operation("commit")
-        subject, body = _split_message(message)
+        subject, body = gitmessages.split_message(message)
         if not subject:
             raise GitError("A commit needs a message: say what the work did.")
         text = "\n\n".join(part for part in (subject, body) if part) + "\n"
@@ -451,33 +293,8 @@ class Repository:
                 f"(git {operation} --continue) or abort it (git {operation} --abort) first."
             )
 
-    @contextlib.contextmanager
-    def _commit_turn(self) -> Iterator[None]:
-        """One commit at a time in this working tree among claude-session processes.
-
-        git commit writes the message to .git/COMMIT_EDITMSG and reads it back with no lock
-        held, so two commits at once can empty or swap each other's message. The turn is an
-        flock on the git folder itself: no file is made, and a process that dies lets go.
-        Where flock is not offered (some network file systems), git's own locks remain.
-        """
-        try:
-            fd = os.open(self._repo.git_dir, os.O_RDONLY)
-        except OSError:
-            fd = None
-        try:
-            if fd is not None and not _flock(fd, COMMIT_TURN_WAIT):
-                raise GitError(
-                    f"Another claude-session process has been committing in {self.root} for "
-                    f"more than {COMMIT_TURN_WAIT:g} s (a slow commit hook?). Try again when it "
-                    "is done; nothing was changed."
-                )
-            yield
-        finally:
-            if fd is not None:
-                os.close(fd)  # closing lets go of the flock
-
     def _commit_all(self, message: str, *, changed: bool = False) -> str | None:
-        with self._commit_turn():
+        with gitlocks.commit_turn(str(self._repo.git_dir), self.root):
             return self._commit_all_now(message, changed=changed)
 
     def _commit_all_now(self, message: str, *, changed: bool = False) -> str | None:
@@ -495,7 +312,7 @@ class Repository:
                 # Another git in this working tree (a second session pausing or ending at the
                 # same moment) committed the shared index, with what we staged, in between.
                 return None
-            raise _command_error("commit", args, status, err, self.root)
+            raise gitmessages.command_error("commit", args, status, err, self.root)
         found = gitread.git_head(self.root)  # the new commit, read from .git (no process)
         return found[2] if found is not None and found[2] else self.head()
 
@@ -566,13 +383,17 @@ class Repository:
             env=_NETWORK_ENV,
             timeout=timeout,
         )
-        upstream = f"{_redact(remote)}/{merge.removeprefix('refs/heads/')}"
+        upstream = f"{gitmessages.redact_urls(remote)}/{merge.removeprefix('refs/heads/')}"
         refs = [line.split("\t") for line in out.split("\n") if line.count("\t") >= 2]
         rejected = [ref for ref in refs if ref[0] == "!"]
         if rejected:
-            return PushOutcome("rejected", False, _rejection_detail(upstream, rejected[0][2]))
+            return PushOutcome(
+                "rejected", False, gitmessages.rejection_detail(upstream, rejected[0][2])
+            )
         if status != 0:
-            return PushOutcome("failed", False, _push_failure_detail(upstream, err, timeout))
+            return PushOutcome(
+                "failed", False, gitmessages.push_failure_detail(upstream, err, timeout)
+            )
         if all(ref[0] == "=" for ref in refs):
             return PushOutcome("up_to_date", True, f"'{upstream}' already has every commit.")
         return PushOutcome("pushed", True, f"Pushed '{branch}' to '{upstream}'.")
@@ -586,7 +407,7 @@ class Repository:
         changed = self._status(untracked="no").dirty
         if changed:
             raise GitRefused(
-                f"Cannot switch to '{branch}': uncommitted changes in {_listing(changed)}. "
+                f"Cannot switch to '{branch}': uncommitted changes in {listing(changed)}. "
                 "Commit or stash them first; nothing was changed."
             )
         if self._ref_exists(f"refs/heads/{branch}"):
@@ -620,7 +441,7 @@ class Repository:
         changed = self._status(untracked="no").dirty
         if changed:
             raise GitRefused(
-                f"Cannot check out {commit[:10]}: uncommitted changes in {_listing(changed)}. "
+                f"Cannot check out {commit[:10]}: uncommitted changes in {listing(changed)}. "
                 "Commit or stash them first; nothing was changed."
             )
         self._switch("checkout", "--quiet", "--detach", commit)
@@ -654,101 +475,7 @@ class Repository:
         except GitError as exc:
             if "would be overwritten" in exc.stderr:
                 raise GitRefused(
-                    f"Cannot switch branches: {_last_lines(exc.stderr)} "
+                    f"Cannot switch branches: {gitmessages.last_lines(exc.stderr)} "
                     "Move or commit those files first; nothing was changed."
                 ) from exc
             raise
-
-
-def _flock(fd: int, wait: float) -> bool:
-    """Take an exclusive flock on ``fd`` within ``wait`` seconds; True also where the file
-    system offers no flock (nothing to wait for), False when another holder kept it."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            if locking.try_lock(fd):
-                return True
-        except OSError:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
-
-
-# --------------------------------------------------------------------------- messages
-
-
-def _split_message(message: str) -> tuple[str, str]:
-    subject, _, body = message.strip().partition("\n")
-    return subject.strip(), body.strip()
-
-
-def _listing(paths: list[str], shown: int = 10) -> str:
-    names = ", ".join(paths[:shown])
-    more = len(paths) - shown
-    return names + (f" and {more} more" if more > 0 else "")
-
-
-def _last_lines(text: str, count: int = 10) -> str:
-    """The end of a command's stderr (where git and hooks put the reason), credentials removed."""
-    # git's "hint:" lines are advice for a terminal user; our caller gives its own.
-    lines = [
-        line.strip()
-        for line in _redact(text).splitlines()
-        if line.strip() and not line.startswith("hint:")
-    ]
-    joined = " ".join(lines[-count:])
-    return joined[-_MAX_DETAIL:]
-
-
-def _command_error(
-    command: str, args: tuple[str, ...], status: int, stderr: str, root: Path
-) -> GitError:
-    reason = _last_lines(stderr) or f"exit status {status}"
-    if "dubious ownership" in stderr:
-        advice = f"Trust the folder with: git config --global --add safe.directory {root}"
-    elif "Please tell me who you are" in stderr:
-        advice = "Set your identity: git config --global user.name/user.email."
-    elif "index.lock" in stderr:
-        advice = (
-            f"The lock was still there after waiting {LOCK_WAIT:g} s. Another git command is "
-            "running here; wait for it (or remove .git/index.lock)."
-        )
-    elif _LOCK_HELD.search(stderr):
-        advice = (
-            f"The lock was still there after waiting {LOCK_WAIT:g} s. Another git command is "
-            "running here; wait for it (or, if none is, remove the .lock file named above)."
-        )
-    elif command == "commit":
-        advice = "A commit hook may have stopped it: fix what it reports; the changes are staged."
-    else:
-        advice = "Fix the cause above and try again."
-    shown = _redact(" ".join(["git", command, *args]))[:200]
-    return GitError(
-        f"git {command} failed: {reason} {advice}",
-        command=shown,
-        status=status,
-        stderr=_redact(stderr),
-    )
-
-
-def _rejection_detail(upstream: str, summary: str) -> str:
-    if "fetch first" in summary or "non-fast-forward" in summary:
-        return (
-            f"Push rejected: '{upstream}' has commits this branch does not have; nothing was "
-            "forced. Run git pull --rebase, then push again."
-        )
-    return f"Push rejected by the remote ({_redact(summary)}); nothing was forced."
-
-
-def _push_failure_detail(upstream: str, stderr: str, timeout: float) -> str:
-    if "did not complete in" in stderr or "timed out" in stderr:
-        return (
-            f"Push to '{upstream}' did not finish within {timeout:g} s. Check the network and "
-            "your credentials, then run git push."
-        )
-    reason = _last_lines(stderr, count=5) or "no reason given"
-    return (
-        f"Push to '{upstream}' failed: {reason} Check the remote URL, the network and your "
-        "credentials, then run git push."
-    )

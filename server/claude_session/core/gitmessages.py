@@ -1,0 +1,99 @@
+"""What git said, in words for the person: error messages with advice, the reasons a push did
+not happen, and credentials kept out of all of them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from claude_session.core import gitlocks
+from claude_session.errors import GitError
+
+NO_GIT = (
+    "git was not found. Install git (https://git-scm.com) or set GIT_PYTHON_GIT_EXECUTABLE "
+    "to the full path of the git program."
+)
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+_MAX_DETAIL = 800
+
+
+def redact_urls(text: str) -> str:
+    """Remove user:password@ from every URL in a message."""
+    return _URL_USERINFO.sub(r"\1", text)
+
+
+def split_message(message: str) -> tuple[str, str]:
+    subject, _, body = message.strip().partition("\n")
+    return subject.strip(), body.strip()
+
+
+def listing(paths: list[str], shown: int = 10) -> str:
+    names = ", ".join(paths[:shown])
+    more = len(paths) - shown
+    return names + (f" and {more} more" if more > 0 else "")
+
+
+def last_lines(text: str, count: int = 10) -> str:
+    """The end of a command's stderr (where git and hooks put the reason), credentials removed."""
+    # git's "hint:" lines are advice for a terminal user; our caller gives its own.
+    lines = [
+        line.strip()
+        for line in redact_urls(text).splitlines()
+        if line.strip() and not line.startswith("hint:")
+    ]
+    joined = " ".join(lines[-count:])
+    return joined[-_MAX_DETAIL:]
+
+
+def command_error(
+    command: str, args: tuple[str, ...], status: int, stderr: str, root: Path
+) -> GitError:
+    reason = last_lines(stderr) or f"exit status {status}"
+    if "dubious ownership" in stderr:
+        advice = f"Trust the folder with: git config --global --add safe.directory {root}"
+    elif "Please tell me who you are" in stderr:
+        advice = "Set your identity: git config --global user.name/user.email."
+    elif "index.lock" in stderr:
+        advice = (
+            f"The lock was still there after waiting {gitlocks.LOCK_WAIT:g} s. Another git "
+            "command is running here; wait for it (or remove .git/index.lock)."
+        )
+    elif gitlocks.LOCK_HELD.search(stderr):
+        advice = (
+            f"The lock was still there after waiting {gitlocks.LOCK_WAIT:g} s. Another git "
+            "command is running here; wait for it (or, if none is, remove the .lock file named "
+            "above)."
+        )
+    elif command == "commit":
+        advice = "A commit hook may have stopped it: fix what it reports; the changes are staged."
+    else:
+        advice = "Fix the cause above and try again."
+    shown = redact_urls(" ".join(["git", command, *args]))[:200]
+    return GitError(
+        f"git {command} failed: {reason} {advice}",
+        command=shown,
+        status=status,
+        stderr=redact_urls(stderr),
+    )
+
+
+def rejection_detail(upstream: str, summary: str) -> str:
+    if "fetch first" in summary or "non-fast-forward" in summary:
+        return (
+            f"Push rejected: '{upstream}' has commits this branch does not have; nothing was "
+            "forced. Run git pull --rebase, then push again."
+        )
+    return f"Push rejected by the remote ({redact_urls(summary)}); nothing was forced."
+
+
+def push_failure_detail(upstream: str, stderr: str, timeout: float) -> str:
+    if "did not complete in" in stderr or "timed out" in stderr:
+        return (
+            f"Push to '{upstream}' did not finish within {timeout:g} s. Check the network and "
+            "your credentials, then run git push."
+        )
+    reason = last_lines(stderr, count=5) or "no reason given"
+    return (
+        f"Push to '{upstream}' failed: {reason} Check the remote URL, the network and your "
+        "credentials, then run git push."
+    )
