@@ -318,3 +318,20 @@ def test_tracker_serve_on_the_local_database_shows_ones_own_history(
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_a_corrupt_ledger_entry_is_moved_aside_and_said_in_the_json_of_status_and_start(
+    repo: Path, isolated_home: Path
+) -> None:
+    """design-2 2.4: the warning of an entry moved aside reached only the log (a throwaway
+    warnings list); status --json and start --json said "warnings": []."""
+    ledger = isolated_home / "claude-session" / "ledger"
+    ledger.mkdir(parents=True)
+    (ledger / "bad.json").write_text("garbage")
+    status = cli_json("status", cwd=repo)
+    assert any("moved" in w and "bad.json" in w for w in status["warnings"]), status
+    assert [p.name.split(".corrupt-")[0] for p in ledger.glob("*.corrupt-*")] == ["bad.json"]
+    assert next(ledger.glob("*.corrupt-*")).read_text() == "garbage"  # kept, not overwritten
+    (ledger / "worse.json").write_text("{not json")
+    started = cli_json("start", cwd=repo)
+    assert any("moved" in w and "worse.json" in w for w in started["warnings"]), started
