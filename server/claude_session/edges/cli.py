@@ -18,20 +18,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claude_session import __version__
+from claude_session.edges import verbs
+from claude_session.edges.verbs import UsageError
 from claude_session.errors import ClaudeSessionError
 from claude_session.vocab import END_MODES, MISMATCH_CHOICES, REMIND_ACTIONS
 
 if TYPE_CHECKING:
     from claude_session.core.facade import Core
-    from claude_session.models import StartResult
 
 log = logging.getLogger("claude_session.edges.cli")
 
 Handler = Callable[["Core", argparse.Namespace], Any]
-
-
-class UsageError(Exception):
-    """Bad usage: exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,10 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
         "end work sessions; hand off to claude.ai; record sessions.",
     )
     parser.add_argument("--version", action="version", version=f"claude-session {__version__}")
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    subparsers = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
 
     def verb(name: str, help_: str) -> argparse.ArgumentParser:
-        return verbs.add_parser(name, parents=[common], help=help_, description=help_)
+        return subparsers.add_parser(name, parents=[common], help=help_, description=help_)
 
     mismatch = [*MISMATCH_CHOICES, "ask"]
     p = verb("start", "start (or rejoin) a session: branch check, claude.ai answers, ledger")
@@ -92,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or this project's open session)",
     )
     p.add_argument("--no-import", action="store_true", help="do not import claude.ai answers")
-    p.set_defaults(handler=_start)
+    p.set_defaults(handler=verbs.start)
 
     p = verb("pause", "save the work in flight so that a later session can pick it up")
     p.add_argument("--summary", default="", help="where the work stands")
@@ -127,12 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--handoff", action="store_true", help="also create the ClaudeSync item for claude.ai"
     )
     p.add_argument("--session-id")
-    p.set_defaults(handler=_pause)
+    p.set_defaults(handler=verbs.pause)
 
     p = verb("resume", "pick up this project's paused session")
     p.add_argument("--on-mismatch", choices=mismatch)
     p.add_argument("--session-id")
-    p.set_defaults(handler=_resume)
+    p.set_defaults(handler=verbs.resume)
 
     p = verb("end", "end the session: commit, push, record it (and hand off or sync)")
     p.add_argument("--summary", default="")
@@ -171,11 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--transcript", metavar="PATH", help="Claude Code transcript for token counts")
     p.add_argument("--session-id")
-    p.set_defaults(handler=_end)
+    p.set_defaults(handler=verbs.end)
 
     p = verb("import", "merge claude.ai's answer from a ClaudeSync item into the context")
     p.add_argument("--item", help="item id or title (default: newest with an answer)")
-    p.set_defaults(handler=_import)
+    p.set_defaults(handler=verbs.import_handoff)
 
     p = verb("remind", "automatic reminders to pause or commit")
     p.add_argument("action", nargs="?", choices=REMIND_ACTIONS, default="status")
@@ -197,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="change the default for every project",
     )
-    p.set_defaults(handler=_remind)
+    p.set_defaults(handler=verbs.remind)
 
     p = verb("maintenance", "record a maintenance run (audit, dependency update, security scan)")
     p.add_argument("--command", required=True, dest="mcommand", metavar="NAME")
@@ -212,25 +209,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the notes from a file (- for standard input)",
     )
     p.add_argument("--session-id")
-    p.set_defaults(handler=_maintenance)
+    p.set_defaults(handler=verbs.maintenance)
 
     p = verb("status", "active session, pause, reminders, vault and tracker in use")
     p.add_argument("--session-id")
-    p.set_defaults(handler=_status)
+    p.set_defaults(handler=verbs.status)
 
     p = verb("history", "past session records")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--project", help="only this project (default: all)")
-    p.set_defaults(handler=_history)
+    p.set_defaults(handler=verbs.history)
 
     p = verb("handoff", "the manual claude.ai transfer")
     hverbs = p.add_subparsers(dest="handoff_verb", metavar="prompt|receive", parser_class=_Parser)
     hp = hverbs.add_parser("prompt", parents=[common], help="print the transfer prompt")
     hp.add_argument("--no-clipboard", action="store_true")
-    hp.set_defaults(handler=_handoff_prompt)
+    hp.set_defaults(handler=verbs.handoff_prompt)
     hr = hverbs.add_parser("receive", parents=[common], help="read claude.ai's answer on stdin")
     hr.add_argument("--item", help="item id or title (default: the newest hand-off)")
-    hr.set_defaults(handler=_handoff_receive)
+    hr.set_defaults(handler=verbs.handoff_receive)
 
     p = verb("sync", "send what waits for the tracker; finalize sessions that never ended")
     p.add_argument(
@@ -238,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="send records the tracker refused earlier again (after fixing it)",
     )
-    p.set_defaults(handler=_sync)
+    p.set_defaults(handler=verbs.sync)
 
     p = verb("install", "wire claude-session into Claude Code (plugin, or --classic)")
     p.add_argument(
@@ -252,17 +249,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also show claude-session's status line (never replaces one you have)",
     )
-    p.set_defaults(handler=_install)
+    p.set_defaults(handler=verbs.install)
     p = verb("uninstall", "remove exactly what install added")
     p.add_argument("--classic", action="store_true")
-    p.set_defaults(handler=_uninstall)
+    p.set_defaults(handler=verbs.uninstall)
 
     p = verb("doctor", "check git, Claude Code, state folder, vault and tracker; say what to fix")
-    p.set_defaults(handler=_doctor)
+    p.set_defaults(handler=verbs.doctor)
 
     from claude_session.tracker.service.commands import register as register_tracker
 
-    register_tracker(verbs, common)
+    register_tracker(subparsers, common)
 
     p = verb(
         "statusline",
@@ -270,10 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
         "on stdin; see `install --statusline`)",
     )
     p.add_argument("--plugin", action="store_true", help="name the commands as the plugin does")
-    p.set_defaults(run=_run_statusline)
+    p.set_defaults(run=verbs.run_statusline)
 
     p = verb("mcp", "run the MCP stdio server `session` (Claude Code starts it)")
-    p.set_defaults(run=_run_mcp)
+    p.set_defaults(run=verbs.run_mcp)
     return parser
 
 
@@ -290,175 +287,6 @@ def _whole(option: str, allowed: tuple[int, int]) -> Callable[[str], int]:
             ) from None
 
     return parse
-
-
-def _run_statusline(a: argparse.Namespace) -> int:
-    from claude_session.edges.hooks.statusline import main as statusline
-
-    return statusline(["--plugin"] if a.plugin else [])
-
-
-def _run_mcp(a: argparse.Namespace) -> int:
-    from claude_session.edges.mcp.front import serve  # as __main__'s `mcp`: the front first
-
-    serve()
-    return 0
-
-
-# --- handlers: call the core, return a model or dict ---------------------------------------
-
-
-def _start(core: Core, a: argparse.Namespace) -> Any:
-    return _asking(core.start, a, no_import=a.no_import)
-
-
-def _resume(core: Core, a: argparse.Namespace) -> Any:
-    return _asking(core.resume, a)
-
-
-def _asking(flow: Callable[..., StartResult], a: argparse.Namespace, **options: Any) -> Any:
-    """Start or resume; on a branch mismatch at a terminal, ask the person and run again."""
-    result = flow(a.cwd, session_id=a.session_id, on_mismatch=a.on_mismatch, **options)
-    if result.status == "branch_mismatch" and a.on_mismatch is None and _interactive(a):
-        choice = _ask_choice(result.context)
-        result = flow(a.cwd, session_id=a.session_id, on_mismatch=choice, **options)
-    return result
-
-
-def _interactive(a: argparse.Namespace) -> bool:
-    return not a.json and sys.stdin.isatty() and sys.stdout.isatty()
-
-
-def _ask_choice(explanation: str) -> str:
-    print(explanation)
-    while True:
-        answer = input("[s]witch / s[t]ay / [c]ancel? ").strip().lower()
-        for choice in MISMATCH_CHOICES:
-            if answer in (choice, choice[0]) or (choice == "stay" and answer == "t"):
-                return choice
-
-
-def _pause(core: Core, a: argparse.Namespace) -> Any:
-    return core.pause(
-        a.cwd,
-        session_id=a.session_id,
-        summary=a.summary,
-        next_steps=a.next_steps,
-        accomplishments=a.accomplished,
-        note=a.note,
-        wip_commit=a.wip_commit,
-        handoff=a.handoff,
-        allow_secret=a.allow_secret,
-    )
-
-
-def _end(core: Core, a: argparse.Namespace) -> Any:
-    return core.end(
-        a.cwd,
-        session_id=a.session_id,
-        summary=a.summary,
-        accomplishments=a.accomplished,
-        next_steps=a.next_steps,
-        message=a.message,
-        push=not a.no_push,
-        mode=a.mode,
-        transcript=a.transcript,
-        allow_secret=a.allow_secret,
-        force=a.force,
-    )
-
-
-def _import(core: Core, a: argparse.Namespace) -> Any:
-    return core.import_handoff(a.cwd, item=a.item)
-
-
-def _remind(core: Core, a: argparse.Namespace) -> Any:
-    return core.remind(
-        a.cwd,
-        action=a.action,
-        every=a.every,
-        dirty_files=a.dirty_files,
-        global_default=a.global_default,
-    )
-
-
-def _maintenance(core: Core, a: argparse.Namespace) -> Any:
-    from claude_session.base.text import MAX_DEPTH, clean_data, too_deep
-
-    too_deep_message = (
-        f"--results nests deeper than {MAX_DEPTH} levels: flatten it (e.g. a list of findings)."
-    )
-    results: Any = None
-    if a.results:
-        try:
-            results = json.loads(a.results)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"--results is not valid JSON ({exc.msg} at {exc.pos}).") from exc
-        except RecursionError:
-            raise UsageError(too_deep_message) from None
-        if too_deep(results):
-            raise UsageError(too_deep_message)
-        results = clean_data(results)
-    return core.record_maintenance(
-        a.cwd,
-        command=a.mcommand,
-        status=a.mstatus,
-        results=results,
-        notes=a.notes,
-        session_id=a.session_id,
-    )
-
-
-def _status(core: Core, a: argparse.Namespace) -> Any:
-    return core.status(a.cwd, session_id=a.session_id)
-
-
-def _history(core: Core, a: argparse.Namespace) -> Any:
-    return core.history(project=a.project, limit=a.limit)
-
-
-def _handoff_prompt(core: Core, a: argparse.Namespace) -> Any:
-    result = core.handoff_prompt(a.cwd)
-    if not a.json and not a.no_clipboard:
-        from claude_session.edges.clipboard import copy
-
-        result.copied_with = copy(result.prompt)
-    return result
-
-
-def _handoff_receive(core: Core, a: argparse.Namespace) -> Any:
-    from claude_session.base.text import clean_text
-
-    return core.handoff_receive(a.cwd, clean_text(sys.stdin.read()), item=a.item)
-
-
-def _install(core: Core, a: argparse.Namespace) -> Any:
-    from claude_session.edges.install import Installer
-
-    installer = Installer(core.paths)
-    result = installer.install_classic() if a.classic else installer.install_plugin()
-    if a.statusline:
-        shown = installer.install_statusline(plugin=not a.classic)
-        result.statusline = shown.statusline
-        result.warnings += shown.warnings
-    return result
-
-
-def _uninstall(core: Core, a: argparse.Namespace) -> Any:
-    from claude_session.edges.install import Installer
-
-    installer = Installer(core.paths)
-    return installer.uninstall() if a.classic else installer.uninstall_plugin()
-
-
-def _doctor(core: Core, a: argparse.Namespace) -> Any:
-    from claude_session.edges.doctor import run_checks
-
-    return run_checks(core, a.cwd)
-
-
-def _sync(core: Core, a: argparse.Namespace) -> Any:
-    return core.sync(a.cwd, retry_rejected=a.retry_rejected)
 
 
 # --- output ---------------------------------------------------------------------------------

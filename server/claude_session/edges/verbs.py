@@ -1,0 +1,187 @@
+"""The CLI's verbs: each takes the ``Core`` and the parsed arguments, calls the core and
+returns its result model (the CLI prints it as text or JSON). Nothing heavy is imported here
+before a verb runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from claude_session.vocab import MISMATCH_CHOICES
+
+if TYPE_CHECKING:
+    from claude_session.core.facade import Core
+    from claude_session.models import StartResult
+
+
+class UsageError(Exception):
+    """Bad usage: exit code 2."""
+
+
+def run_statusline(a: argparse.Namespace) -> int:
+    from claude_session.edges.hooks.statusline import main as statusline
+
+    return statusline(["--plugin"] if a.plugin else [])
+
+
+def run_mcp(a: argparse.Namespace) -> int:
+    from claude_session.edges.mcp.front import serve  # as __main__'s `mcp`: the front first
+
+    serve()
+    return 0
+
+
+def start(core: Core, a: argparse.Namespace) -> Any:
+    return _asking(core.start, a, no_import=a.no_import)
+
+
+def resume(core: Core, a: argparse.Namespace) -> Any:
+    return _asking(core.resume, a)
+
+
+def _asking(flow: Callable[..., StartResult], a: argparse.Namespace, **options: Any) -> Any:
+    """Start or resume; on a branch mismatch at a terminal, ask the person and run again."""
+    result = flow(a.cwd, session_id=a.session_id, on_mismatch=a.on_mismatch, **options)
+    if result.status == "branch_mismatch" and a.on_mismatch is None and _interactive(a):
+        choice = _ask_choice(result.context)
+        result = flow(a.cwd, session_id=a.session_id, on_mismatch=choice, **options)
+    return result
+
+
+def _interactive(a: argparse.Namespace) -> bool:
+    return not a.json and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _ask_choice(explanation: str) -> str:
+    print(explanation)
+    while True:
+        answer = input("[s]witch / s[t]ay / [c]ancel? ").strip().lower()
+        for choice in MISMATCH_CHOICES:
+            if answer in (choice, choice[0]) or (choice == "stay" and answer == "t"):
+                return choice
+
+
+def pause(core: Core, a: argparse.Namespace) -> Any:
+    return core.pause(
+        a.cwd,
+        session_id=a.session_id,
+        summary=a.summary,
+        next_steps=a.next_steps,
+        accomplishments=a.accomplished,
+        note=a.note,
+        wip_commit=a.wip_commit,
+        handoff=a.handoff,
+        allow_secret=a.allow_secret,
+    )
+
+
+def end(core: Core, a: argparse.Namespace) -> Any:
+    return core.end(
+        a.cwd,
+        session_id=a.session_id,
+        summary=a.summary,
+        accomplishments=a.accomplished,
+        next_steps=a.next_steps,
+        message=a.message,
+        push=not a.no_push,
+        mode=a.mode,
+        transcript=a.transcript,
+        allow_secret=a.allow_secret,
+        force=a.force,
+    )
+
+
+def import_handoff(core: Core, a: argparse.Namespace) -> Any:
+    return core.import_handoff(a.cwd, item=a.item)
+
+
+def remind(core: Core, a: argparse.Namespace) -> Any:
+    return core.remind(
+        a.cwd,
+        action=a.action,
+        every=a.every,
+        dirty_files=a.dirty_files,
+        global_default=a.global_default,
+    )
+
+
+def maintenance(core: Core, a: argparse.Namespace) -> Any:
+    from claude_session.base.text import MAX_DEPTH, clean_data, too_deep
+
+    too_deep_message = (
+        f"--results nests deeper than {MAX_DEPTH} levels: flatten it (e.g. a list of findings)."
+    )
+    results: Any = None
+    if a.results:
+        try:
+            results = json.loads(a.results)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--results is not valid JSON ({exc.msg} at {exc.pos}).") from exc
+        except RecursionError:
+            raise UsageError(too_deep_message) from None
+        if too_deep(results):
+            raise UsageError(too_deep_message)
+        results = clean_data(results)
+    return core.record_maintenance(
+        a.cwd,
+        command=a.mcommand,
+        status=a.mstatus,
+        results=results,
+        notes=a.notes,
+        session_id=a.session_id,
+    )
+
+
+def status(core: Core, a: argparse.Namespace) -> Any:
+    return core.status(a.cwd, session_id=a.session_id)
+
+
+def history(core: Core, a: argparse.Namespace) -> Any:
+    return core.history(project=a.project, limit=a.limit)
+
+
+def handoff_prompt(core: Core, a: argparse.Namespace) -> Any:
+    result = core.handoff_prompt(a.cwd)
+    if not a.json and not a.no_clipboard:
+        from claude_session.edges.clipboard import copy
+
+        result.copied_with = copy(result.prompt)
+    return result
+
+
+def handoff_receive(core: Core, a: argparse.Namespace) -> Any:
+    from claude_session.base.text import clean_text
+
+    return core.handoff_receive(a.cwd, clean_text(sys.stdin.read()), item=a.item)
+
+
+def install(core: Core, a: argparse.Namespace) -> Any:
+    from claude_session.edges.install import Installer
+
+    installer = Installer(core.paths)
+    result = installer.install_classic() if a.classic else installer.install_plugin()
+    if a.statusline:
+        shown = installer.install_statusline(plugin=not a.classic)
+        result.statusline = shown.statusline
+        result.warnings += shown.warnings
+    return result
+
+
+def uninstall(core: Core, a: argparse.Namespace) -> Any:
+    from claude_session.edges.install import Installer
+
+    installer = Installer(core.paths)
+    return installer.uninstall() if a.classic else installer.uninstall_plugin()
+
+
+def doctor(core: Core, a: argparse.Namespace) -> Any:
+    from claude_session.edges.doctor import run_checks
+
+    return run_checks(core, a.cwd)
+
+
+def sync(core: Core, a: argparse.Namespace) -> Any:
+    return core.sync(a.cwd, retry_rejected=a.retry_rejected)
