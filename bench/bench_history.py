@@ -41,14 +41,34 @@ def measure(repo: Path, runs: int) -> dict[str, float]:
     once); ``end (new Core)``: the first end of a fresh ``Core`` (opening the local tracker
     included); ``hook``: the SessionStart hook as a process."""
     from claude_session.core.facade import Core
+    from claude_session.core.repository import Repository
 
     times: dict[str, list[float]] = {
         "start": [],
         "pause": [],
         "end": [],
+        "end (git asked)": [],
         "end (new Core)": [],
         "hook": [],
     }
+    predicted = Repository.committed_state
+
+    def asking_git(self: Repository, before: object, sha: str) -> None:
+        return None  # as if the state after the commit could not be predicted: git is asked
+
+    def end_once(server: Core, sid: str, label: str) -> None:
+        """One session with one new file, ended: ``label`` 'end' with the working state after
+        the commit predicted (``Repository.committed_state``), 'end (git asked)' without."""
+        server.start(repo, session_id=sid, no_import=True, on_mismatch="stay")
+        (repo / f"{sid}.txt").write_text("change\n")
+        Repository.committed_state = predicted if label == "end" else asking_git  # type: ignore[method-assign]
+        try:
+            t0 = time.perf_counter()
+            server.end(repo, session_id=sid, summary="bench end", message="bench", push=False)
+            times[label].append(_ms(t0))
+        finally:
+            Repository.committed_state = predicted  # type: ignore[method-assign]
+
     hook = ROOT / "hooks" / "session_start.py"
     with Core() as server:
         server.status(repo)  # as a server that has answered a call before
@@ -61,9 +81,11 @@ def measure(repo: Path, runs: int) -> dict[str, float]:
             t0 = time.perf_counter()
             server.pause(repo, session_id=sid, summary="bench pause")
             times["pause"].append(_ms(t0))
-            t0 = time.perf_counter()
             server.end(repo, session_id=sid, summary="bench end", message="bench", push=False)
-            times["end"].append(_ms(t0))
+            # the two ways of knowing the state after end's commit, alternating which goes first
+            order = ("end", "end (git asked)") if n % 2 == 0 else ("end (git asked)", "end")
+            for label in order:
+                end_once(server, f"{sid}-{label.split()[-1].strip(')')}", label)
             server.start(repo, session_id=sid + "-new", no_import=True, on_mismatch="stay")
             (repo / f"bench-{n}-new.txt").write_text("change\n")
             with Core() as fresh:
@@ -124,6 +146,14 @@ def main() -> int:
             "ms",
             goal=50.0,
             issue=17,
+        )
+        figure(
+            f"end, no push, {size} commits, git asked after the commit",
+            result["end (git asked)"],
+            "ms",
+            goal=50.0,
+            peer="the same end with the state after the commit predicted",
+            peer_value=result["end"],
         )
         figure(f"end, no push, {size} commits (new Core)", result["end (new Core)"], "ms")
         if size != rows[0][0]:
