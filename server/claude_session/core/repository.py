@@ -186,9 +186,6 @@ class Repository:
     def _lines(self, command: str, *args: str) -> list[str]:
         return [line for line in self._run(command, *args).split("\n") if line]
 
-    def _zero_separated(self, command: str, *args: str) -> list[str]:
-        return [item for item in self._run(command, *args).split("\0") if item]
-
     def _config(self, key: str) -> str | None:
         status, out, _ = self._exec("config", "--get", key)
         return (out.strip() or None) if status == 0 else None
