@@ -28,6 +28,7 @@ from claude_session.base import flow
 from claude_session.config import DEFAULT_VAULT, Settings
 from claude_session.core.lifecycle import Core
 from claude_session.core.project import resolve
+from claude_session.models import PendingHandoff
 from claude_session.vault.base import ItemRefused, identity_tag
 from claude_session.vault.onepassword import (
     BOTH_STATES,
@@ -98,13 +99,15 @@ def project() -> str:
 def make(vault: OnePasswordVault, project: str, **kw: Any) -> Any:
     kw.setdefault("repository", f"example.com/{project}")
     return vault.create_item(
-        project=project,
-        branch="main",
-        session_id="live",
-        machine="pytest",
-        context="# live context\n\nline two",
-        transfer_prompt="paste me",
-        **kw,
+        PendingHandoff(
+            project=project,
+            branch="main",
+            session_id="live",
+            machine="pytest",
+            context="# live context\n\nline two",
+            transfer_prompt="paste me",
+            **kw,
+        )
     )
 
 

@@ -141,15 +141,16 @@ _CREATOR = textwrap.dedent("""
     import sys
     from datetime import datetime, timezone
     sys.path.insert(0, {server!r})
+    from claude_session.models import PendingHandoff
     from claude_session.paths import Paths
     from claude_session.vault.local import LocalVault
     from pathlib import Path
     vault = LocalVault(Paths(Path({home!r})), lock_timeout=60)
     day = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
     for n in range({n}):
-        item = vault.create_item(project="widgets", branch="main", session_id=sys.argv[1],
-                                 machine=None, repository=None, context=f"{{sys.argv[1]}}-{{n}}",
-                                 now=day)
+        item = vault.create_item(PendingHandoff(
+            project="widgets", branch="main", session_id=sys.argv[1],
+            context=f"{{sys.argv[1]}}-{{n}}", now=day))
         print(item.title, flush=True)
 """)
 

@@ -42,7 +42,7 @@ from helpers.fake_onepassword import (
     FakeOnePassword,
 )
 from vault_contract import *  # noqa: F403
-from vault_contract import DAY, REPO, make
+from vault_contract import DAY, REPO, ask, make
 
 
 @pytest.fixture
@@ -604,21 +604,13 @@ def test_archived_item_changed_meanwhile_is_refused_by_the_service(
 
 
 def test_created_item_is_found_by_its_creation_id(vault: Vault, fake: FakeOnePassword) -> None:
-    made = vault.create_item(
-        project="widgets",
-        branch="main",
-        session_id="s-1",
-        machine="m",
-        repository=REPO,
-        context="# ctx",
-        now=DAY,
-        creation_id="c-1",
-    )
+    request = ask(id="c-1")
+    made = vault.create_item(request)
     make(vault)
-    assert vault.find_created("c-1", project="widgets", now=DAY) == made
-    assert vault.find_created("c-2", project="widgets", now=DAY) is None
+    assert vault.find_created(request) == made
+    assert vault.find_created(ask(id="c-2")) is None
     fake.archive(made.id)
-    assert vault.find_created("c-1", project="widgets", now=DAY) is not None
+    assert vault.find_created(request) is not None
 
 
 def test_create_whose_answer_was_lost_is_found_afterwards(
@@ -626,19 +618,11 @@ def test_create_whose_answer_was_lost_is_found_afterwards(
 ) -> None:
     vault = op_vault(settings, fake, deadline=0.3)
     fake.answer_lost("items.create")
+    request = ask(id="c-9", branch=None, session_id=None, machine=None)
     with flow.begin(), pytest.raises(VaultUnavailable, match="did not answer"):
-        vault.create_item(
-            project="widgets",
-            branch=None,
-            session_id=None,
-            machine=None,
-            repository=REPO,
-            context="# ctx",
-            now=DAY,
-            creation_id="c-9",
-        )
+        vault.create_item(request)
     assert len(fake.items) == 1  # 1Password stored it all the same
-    found = vault.find_created("c-9", project="widgets", now=DAY)
+    found = vault.find_created(request)
     assert found is not None and found.id in fake.items
 
 
@@ -719,9 +703,10 @@ def test_a_retried_create_reads_only_that_days_items_of_the_project(
 ) -> None:
     _crowd(vault, 12)
     earlier = make(vault, now=DAY - timedelta(days=1))
-    mine = make(vault, creation_id="c-1", title="widgets-on-2025-03-14")  # a routine's title
+    request = ask(id="c-1", title="widgets-on-2025-03-14")  # a routine's title
+    mine = vault.create_item(request)
     fake.read_ids.clear()
-    found = vault.find_created("c-1", project="widgets", now=DAY, repository=REPO)
+    found = vault.find_created(request)
     assert found is not None and found.id == mine.id
     assert mine.id in fake.read_ids and earlier.id not in fake.read_ids
     assert len(fake.read_ids) == 1

@@ -166,7 +166,7 @@ class ClaudeSyncFlows(CoreBase):
             machine=safe_name(request.machine or "", fallback=""),
         )
         try:
-            item = self.vault.create_item(**_create_args(request))
+            item = self.vault.create_item(request)
         except VaultError as exc:
             request.attempts = 1  # the item may exist: the retry looks for it first
             failed = isinstance(exc, ItemRefused)
@@ -233,19 +233,10 @@ class ClaudeSyncFlows(CoreBase):
         waiting = [(p, r) for p, r in self._pending_requests() if r.state == "pending"]
         for index, (path, request) in enumerate(waiting):
             try:
-                item = (
-                    self.vault.find_created(
-                        request.id,
-                        project=request.project,
-                        now=request.now,
-                        repository=request.repository,
-                    )
-                    if request.attempts
-                    else None
-                )
+                item = self.vault.find_created(request) if request.attempts else None
                 if item is None:
                     request.attempts += 1
-                    item = self.vault.create_item(**_create_args(request))
+                    item = self.vault.create_item(request)
             except ItemRefused as exc:
                 request.state, request.reason = "failed", str(exc)
                 self._save_pending(request)
@@ -483,20 +474,3 @@ class ClaudeSyncFlows(CoreBase):
             delivered += 1
             self._warn(f"Delivered the kept claude.ai answer to {updated.title}.")
         return delivered
-
-
-def _create_args(request: PendingHandoff) -> dict[str, Any]:
-    """``Vault.create_item``'s arguments for a hand-off request."""
-    return {
-        "project": request.project,
-        "branch": request.branch,
-        "session_id": request.session_id,
-        "machine": request.machine,
-        "repository": request.repository,
-        "context": request.context,
-        "transfer_prompt": request.transfer_prompt,
-        "kind": request.kind,
-        "now": request.now,
-        "creation_id": request.id,
-        "title": request.title,
-    }

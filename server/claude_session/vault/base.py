@@ -18,7 +18,7 @@ from typing import Literal, Protocol, TypeVar
 from pydantic import Field
 
 from claude_session.errors import ItemNotFound, VaultError
-from claude_session.models import Model, new_id, utcnow
+from claude_session.models import Model, PendingHandoff, new_id, utcnow
 from claude_session.paths import safe_name
 
 ItemKind = Literal["handoff", "sync"]
@@ -119,6 +119,32 @@ def _title_rank(title: str) -> tuple[str, int]:
     return (match.group(1), int(match.group(2))) if match else (title, 1)
 
 
+def wanted_title(request: PendingHandoff) -> str:
+    """The title ``request`` asks for, before a counter is added when it is taken."""
+    return request.title or base_title(request.project, request.now)
+
+
+def new_item(request: PendingHandoff, taken: set[str]) -> HandoffItem:
+    """The item ``request`` asks for, with the first of its titles not in ``taken``."""
+    moment = as_utc(request.now)
+    return HandoffItem(
+        title=allocate_title(wanted_title(request), taken),
+        project=request.project,
+        branch=request.branch,
+        timestamp=moment,
+        session_id=request.session_id,
+        machine=request.machine,
+        repository=request.repository,
+        kind=request.kind,
+        creation_id=request.id,
+        context=request.context,
+        transfer_prompt=request.transfer_prompt,
+        tags=project_tags(request.project, request.repository),
+        created_at=moment,
+        updated_at=moment,
+    )
+
+
 def newest_first(items: list[HandoffItem]) -> list[HandoffItem]:
     """Newest first by timestamp; same-instant items by their title's counter (-3 before -2)."""
     return sorted(
@@ -180,37 +206,15 @@ class Vault(abc.ABC):
     warnings: list[str]  # set by each backend: what the user should hear (files moved aside)
 
     @abc.abstractmethod
-    def create_item(
-        self,
-        *,
-        project: str,
-        branch: str | None,
-        session_id: str | None,
-        machine: str | None,
-        repository: str | None,
-        context: str,
-        transfer_prompt: str = "",
-        kind: ItemKind = "handoff",
-        now: datetime | None = None,
-        creation_id: str | None = None,
-        title: str | None = None,
-    ) -> HandoffItem:
-        """Store a new item titled ``session-{project}-{date}`` (``-2``, ``-3`` when taken);
-        ``creation_id`` is kept in it, so ``find_created`` finds it after a create that timed
-        out."""
+    def create_item(self, request: PendingHandoff) -> HandoffItem:
+        """Store the item ``request`` asks for, titled ``request.title`` or
+        ``session-{project}-{date}`` (``-2``, ``-3`` when taken); the request's id is kept in it
+        (``creation_id``), so ``find_created`` finds it after a create that timed out."""
 
-    def find_created(
-        self,
-        creation_id: str,
-        *,
-        project: str,
-        now: datetime | None = None,
-        repository: str | None = None,
-    ) -> HandoffItem | None:
-        """The item made with this ``creation_id`` (at ``now``, for ``project`` in
-        ``repository``), archived ones included."""
+    def find_created(self, request: PendingHandoff) -> HandoffItem | None:
+        """The item made from ``request`` (by its id), archived ones included."""
         for item in self.list_items():
-            if item.creation_id == creation_id:
+            if item.creation_id == request.id:
                 return item
         return None
 

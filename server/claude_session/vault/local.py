@@ -19,19 +19,16 @@ from pydantic import ValidationError
 
 from claude_session.base.statefile import atomic_write, file_lock, move_aside
 from claude_session.errors import StateError
-from claude_session.models import utcnow
+from claude_session.models import PendingHandoff, utcnow
 from claude_session.paths import Paths
 from claude_session.vault.base import (
     HandoffItem,
-    ItemKind,
     Vault,
-    allocate_title,
     as_utc,
-    base_title,
     item_not_found,
     matches,
+    new_item,
     newest_first,
-    project_tags,
 )
 
 # Ids we generate are uuids; anything else is looked up by title, never joined into a path.
@@ -58,40 +55,9 @@ class LocalVault(Vault):
 
     # --- the interface ---
 
-    def create_item(
-        self,
-        *,
-        project: str,
-        branch: str | None,
-        session_id: str | None,
-        machine: str | None,
-        repository: str | None,
-        context: str,
-        transfer_prompt: str = "",
-        kind: ItemKind = "handoff",
-        now: datetime | None = None,
-        creation_id: str | None = None,
-        title: str | None = None,
-    ) -> HandoffItem:
-        moment = as_utc(now)
+    def create_item(self, request: PendingHandoff) -> HandoffItem:
         with self._lock():
-            taken = {item.title for item in self._all()}
-            item = HandoffItem(
-                title=allocate_title(title or base_title(project, moment), taken),
-                project=project,
-                branch=branch,
-                timestamp=moment,
-                session_id=session_id,
-                machine=machine,
-                repository=repository,
-                kind=kind,
-                context=context,
-                transfer_prompt=transfer_prompt,
-                tags=project_tags(project, repository),
-                created_at=moment,
-                updated_at=moment,
-                creation_id=creation_id,
-            )
+            item = new_item(request, {item.title for item in self._all()})
             self._write(item)
         return item
 

@@ -64,23 +64,22 @@ from pydantic import ValidationError
 from claude_session.base.redact import redact
 from claude_session.config import Settings
 from claude_session.errors import ItemNotFound, VaultUnavailable
-from claude_session.models import utcnow
+from claude_session.models import PendingHandoff, utcnow
 from claude_session.paths import safe_name
 from claude_session.vault.base import (
     IDENTITY_PREFIX,
     TAG,
     HandoffItem,
-    ItemKind,
     ItemRefused,
     Vault,
     allocate_title,
     as_utc,
-    base_title,
     identity_tag,
     item_not_found,
     matches,
+    new_item,
     newest_first,
-    project_tags,
+    wanted_title,
 )
 from claude_session.vault.op_sdk import (  # noqa: F401 - re-exported for callers and tests
     DEADLINE,
@@ -363,80 +362,45 @@ class OnePasswordVault(Vault):
 
     # --- the interface ---
 
-    def create_item(
-        self,
-        *,
-        project: str,
-        branch: str | None,
-        session_id: str | None,
-        machine: str | None,
-        repository: str | None,
-        context: str,
-        transfer_prompt: str = "",
-        kind: ItemKind = "handoff",
-        now: datetime | None = None,
-        creation_id: str | None = None,
-        title: str | None = None,
-    ) -> HandoffItem:
+    def create_item(self, request: PendingHandoff) -> HandoffItem:
         # What leaves the machine is redacted like the context (the flows do it too).
-        project = redact(project)[0]
-        branch = redact(branch)[0] if branch else branch
-        moment = as_utc(now)
-        base = title or base_title(project, moment)
+        request = request.model_copy(
+            update={
+                "project": redact(request.project)[0],
+                "branch": redact(request.branch)[0] if request.branch else request.branch,
+            }
+        )
         vault_id = self._vault()
         with _title_lock(vault_id):  # threads of this process never race for a title
             taken = {o.title for o in self._overviews(archived=True, fresh=True)}
-            item = HandoffItem(
-                id="new",
-                title=allocate_title(base, taken),
-                project=project,
-                branch=branch,
-                timestamp=moment,
-                session_id=session_id,
-                machine=machine,
-                repository=repository,
-                kind=kind,
-                creation_id=creation_id,
-                context=context,
-                transfer_prompt=transfer_prompt,
-                tags=project_tags(project, repository),
-                created_at=moment,
-                updated_at=moment,
-            )
+            item = new_item(request, taken)
             params = ItemCreateParams(
                 category=ItemCategory.SECURENOTE,
                 vault_id=vault_id,
                 title=item.title,
                 fields=build_fields(item),
                 sections=[ItemSection(id=SECTION, title="ClaudeSync")],
-                notes=transfer_prompt,
+                notes=item.transfer_prompt,
                 tags=item.tags,
             )
             created = self._write(
                 f"creating '{item.title}' in the vault '{self.vault_name}'",
                 lambda c: c.items.create(params),
             )
-        return to_handoff(self._settle_title(created, base))
+        return to_handoff(self._settle_title(created, wanted_title(request)))
 
-    def find_created(
-        self,
-        creation_id: str,
-        *,
-        project: str,
-        now: datetime | None = None,
-        repository: str | None = None,
-    ) -> HandoffItem | None:
+    def find_created(self, request: PendingHandoff) -> HandoffItem | None:
         """Only the project's items titled for that day are read (archived ones included): a
         title always holds the date (``{date}`` is required in ``item_title``)."""
-        day = as_utc(now).date().isoformat()
+        day = as_utc(request.now).date().isoformat()
         ids = [
             o.id
             for o in self._overviews(archived=True)
-            if day in o.title and belongs(o, project=project, repository=repository)
+            if day in o.title and belongs(o, project=request.project, repository=request.repository)
         ]
         for raw in self._fetch(ids):
             item = self._convert(raw)
-            if item is not None and item.creation_id == creation_id:
+            if item is not None and item.creation_id == request.id:
                 return item
         return None
 
