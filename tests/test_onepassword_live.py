@@ -28,8 +28,9 @@ from claude_session.base import flow
 from claude_session.config import DEFAULT_VAULT, Settings
 from claude_session.core.lifecycle import Core
 from claude_session.core.project import resolve
+from claude_session.errors import ItemRefused
 from claude_session.models import PendingHandoff
-from claude_session.vault.base import ItemRefused, identity_tag
+from claude_session.vault.base import identity_tag
 from claude_session.vault.onepassword import (
     BOTH_STATES,
     OnePasswordVault,

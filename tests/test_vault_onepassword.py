@@ -22,13 +22,14 @@ from claude_session.config import Settings
 from claude_session.errors import (
     ConfigError,
     ItemNotFound,
+    ItemRefused,
     VaultAuthError,
     VaultError,
     VaultUnavailable,
 )
 from claude_session.paths import Paths
 from claude_session.vault import LocalVault, op_sdk, open_vault
-from claude_session.vault.base import ItemRefused, Vault, identity_tag
+from claude_session.vault.base import Vault, identity_tag
 from claude_session.vault.onepassword import OnePasswordVault, translate
 from claude_session.vault.secretref import forget_secrets, resolve_secret
 from helpers.fake_onepassword import (

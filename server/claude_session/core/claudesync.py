@@ -24,6 +24,7 @@ from claude_session.core.records import machine_name
 from claude_session.errors import (
     ClaudeSessionError,
     ItemNotFound,
+    ItemRefused,
     NoActiveSession,
     StateError,
     VaultAuthError,
@@ -127,7 +128,7 @@ class ClaudeSyncFlows(CoreBase):
         kind: str,
         end_mode: str | None = None,
     ) -> tuple[str | None, str]:
-        from claude_session.vault.base import ItemRefused, as_utc
+        from claude_session.vault.base import as_utc
 
         text = context_path.read_text("utf-8")
         # The item's metadata leaves the machine with 1Password: redacted like the context.
@@ -225,8 +226,6 @@ class ClaudeSyncFlows(CoreBase):
         command, each with its own time; one the vault refuses for good is marked failed and
         the others go on; the first other failure stops the round (the vault is not usable
         now)."""
-        from claude_session.vault.base import ItemRefused
-
         if not _first_retry_in_this_command():
             return 0
         created = 0

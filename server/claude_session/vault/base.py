@@ -17,7 +17,7 @@ from typing import Literal, Protocol, TypeVar
 
 from pydantic import Field
 
-from claude_session.errors import ItemNotFound, VaultError
+from claude_session.errors import ItemNotFound
 from claude_session.models import Model, PendingHandoff, new_id, utcnow
 from claude_session.paths import safe_name
 
@@ -26,11 +26,6 @@ ItemKind = Literal["handoff", "sync"]
 TAG = "claudesync"
 #: The tag that names the project an item belongs to, from its identity (``identity_tag``).
 IDENTITY_PREFIX = f"{TAG}-repo-"
-
-
-class ItemRefused(VaultError):
-    """The vault refused this item for good (invalid, too big, archived): trying again cannot
-    help, so a waiting hand-off is marked failed instead of being retried forever."""
 
 
 class HandoffItem(Model):

@@ -63,14 +63,13 @@ from pydantic import ValidationError
 
 from claude_session.base.redact import redact
 from claude_session.config import Settings
-from claude_session.errors import ItemNotFound, VaultUnavailable
+from claude_session.errors import ItemNotFound, ItemRefused, StaleItem, VaultUnavailable
 from claude_session.models import PendingHandoff, utcnow
 from claude_session.paths import safe_name
 from claude_session.vault.base import (
     IDENTITY_PREFIX,
     TAG,
     HandoffItem,
-    ItemRefused,
     Vault,
     allocate_title,
     as_utc,
@@ -87,7 +86,6 @@ from claude_session.vault.op_sdk import (  # noqa: F401 - re-exported for caller
     VAULT_IDS,
     Authenticate,
     Session,
-    StaleItem,
     authenticator,
     connect,
     fingerprint,
@@ -102,7 +100,6 @@ __all__ = [
     "DEADLINE",
     "Authenticate",
     "OnePasswordVault",
-    "StaleItem",
     "connect",
     "forget",
     "run_sync",

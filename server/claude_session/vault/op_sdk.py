@@ -55,8 +55,16 @@ from claude_session.base import flow
 from claude_session.base.redact import redact
 from claude_session.base.routines import DEFAULT_OP_DEADLINE
 from claude_session.config import Settings
-from claude_session.errors import ItemNotFound, VaultAuthError, VaultError, VaultUnavailable
-from claude_session.vault.base import ItemRefused
+from claude_session.errors import (
+    ItemNotFound,
+    ItemRefused,
+    ServerConflict,
+    SessionExpired,
+    StaleItem,
+    VaultAuthError,
+    VaultError,
+    VaultUnavailable,
+)
 
 T = TypeVar("T")
 
@@ -227,18 +235,6 @@ def forget(settings: Settings, authenticate: Authenticate | None = None) -> None
 
 
 # --- the one boundary where the SDK's exceptions become ours ----------------------------------
-
-
-class StaleItem(VaultError):
-    """Internal: a put lost a race with another writer; re-read and try again."""
-
-
-class ServerConflict(VaultUnavailable):
-    """1Password reported a data conflict (two writers at once): the call is tried once more."""
-
-
-class SessionExpired(VaultAuthError):
-    """The session ended or the service asked to retry: sign in once more, then try again."""
 
 
 def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
