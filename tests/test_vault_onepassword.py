@@ -327,7 +327,7 @@ def test_empty_token_message(settings: Settings) -> None:
 
 def test_token_echoed_by_an_error_is_scrubbed(settings: Settings) -> None:
     error = translate(Exception(f"weird failure for {VALID_TOKEN}"), action="x", settings=settings)
-    assert VALID_TOKEN not in str(error) and "[REDACTED]" in str(error)
+    assert VALID_TOKEN not in str(error) and "[REDACTED:secret]" in str(error)
 
 
 def test_token_echoed_by_the_sdk_stays_out_of_the_traceback(
@@ -338,7 +338,7 @@ def test_token_echoed_by_the_sdk_stays_out_of_the_traceback(
     fake.fail("items.list", Exception(f"invalid user input: bad header {VALID_TOKEN}"), times=1)
     with pytest.raises(VaultError) as info:
         vault.list_items()
-    assert VALID_TOKEN not in chain(info.value) and "[REDACTED]" in str(info.value)
+    assert VALID_TOKEN not in chain(info.value) and "[REDACTED:secret]" in str(info.value)
 
 
 def test_revoked_mid_process_then_new_token_works(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from claude_session.base import context as ctxmod
 from claude_session.base import flow, routines
+from claude_session.base.clock import as_utc
 from claude_session.base.redact import redact
 from claude_session.base.state import handoffcache, pausestate
 from claude_session.base.statefile import atomic_write, move_aside
@@ -128,8 +129,6 @@ class ClaudeSyncFlows(CoreBase):
         kind: str,
         end_mode: str | None = None,
     ) -> tuple[str | None, str]:
-        from claude_session.vault.base import as_utc
-
         text = context_path.read_text("utf-8")
         # The item's metadata leaves the machine with 1Password: redacted like the context.
         branch = redact(state.branch)[0] if state and state.branch else None

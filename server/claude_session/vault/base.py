@@ -11,14 +11,16 @@ import abc
 import hashlib
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from types import TracebackType
 from typing import Literal, Protocol, TypeVar
 
 from pydantic import Field
 
+from claude_session.base import clock
+from claude_session.base.clock import as_utc
 from claude_session.errors import ItemNotFound
-from claude_session.models import Model, PendingHandoff, new_id, utcnow
+from claude_session.models import Model, PendingHandoff, new_id
 from claude_session.paths import safe_name
 
 ItemKind = Literal["handoff", "sync"]
@@ -82,15 +84,6 @@ def project_tags(project: str, repository: str | None) -> list[str]:
 # --- titles and ordering, shared by every backend ----------------------------------------------
 
 
-def as_utc(moment: datetime | None) -> datetime:
-    """``moment`` (or now) as an aware UTC datetime; a naive one is taken to be UTC already."""
-    if moment is None:
-        return utcnow()
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
 def base_title(project: str, moment: datetime) -> str:
     """``session-{project}-{YYYY-MM-DD}``, the date taken in UTC like every timestamp we keep."""
     return f"session-{safe_name(project)}-{as_utc(moment).date().isoformat()}"
@@ -138,6 +131,29 @@ def new_item(request: PendingHandoff, taken: set[str]) -> HandoffItem:
         created_at=moment,
         updated_at=moment,
     )
+
+
+def with_response(item: HandoffItem, response: str) -> HandoffItem:
+    """``item`` with claude.ai's answer ``response`` (``item`` itself when it holds it already).
+    A new answer is new material: it must be merged even if an older one was."""
+    if response == item.claude_ai_response:
+        return item
+    return item.model_copy(
+        update={
+            "claude_ai_response": response,
+            "imported": False,
+            "imported_at": None,
+            "updated_at": clock.now(),
+        }
+    )
+
+
+def with_imported(item: HandoffItem, now: datetime | None = None) -> HandoffItem:
+    """``item`` marked imported at ``now`` (``item`` itself when it was already)."""
+    if item.imported:
+        return item
+    moment = as_utc(now)
+    return item.model_copy(update={"imported": True, "imported_at": moment, "updated_at": moment})
 
 
 def newest_first(items: list[HandoffItem]) -> list[HandoffItem]:

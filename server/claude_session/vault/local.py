@@ -19,16 +19,17 @@ from pydantic import ValidationError
 
 from claude_session.base.statefile import atomic_write, file_lock, move_aside
 from claude_session.errors import StateError
-from claude_session.models import PendingHandoff, utcnow
+from claude_session.models import PendingHandoff
 from claude_session.paths import Paths
 from claude_session.vault.base import (
     HandoffItem,
     Vault,
-    as_utc,
     item_not_found,
     matches,
     new_item,
     newest_first,
+    with_imported,
+    with_response,
 )
 
 # Ids we generate are uuids; anything else is looked up by title, never joined into a path.
@@ -71,31 +72,10 @@ class LocalVault(Vault):
         return self._find(ref)
 
     def set_response(self, ref: str, response: str) -> HandoffItem:
-        def change(item: HandoffItem) -> HandoffItem:
-            if response == item.claude_ai_response:
-                return item
-            # A new answer is new material: it must be merged even if an older one was.
-            return item.model_copy(
-                update={
-                    "claude_ai_response": response,
-                    "imported": False,
-                    "imported_at": None,
-                    "updated_at": utcnow(),
-                }
-            )
-
-        return self._update(ref, change)
+        return self._update(ref, lambda item: with_response(item, response))
 
     def mark_imported(self, ref: str, *, now: datetime | None = None) -> HandoffItem:
-        def change(item: HandoffItem) -> HandoffItem:
-            if item.imported:
-                return item
-            moment = as_utc(now)
-            return item.model_copy(
-                update={"imported": True, "imported_at": moment, "updated_at": moment}
-            )
-
-        return self._update(ref, change)
+        return self._update(ref, lambda item: with_imported(item, now))
 
     # --- files ---
 

@@ -46,7 +46,7 @@ import functools
 import hashlib
 import threading
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, TypeVar
 
 from onepassword import (  # type: ignore[import-untyped]
@@ -61,10 +61,11 @@ from onepassword import (  # type: ignore[import-untyped]
 )
 from pydantic import ValidationError
 
+from claude_session.base.clock import as_utc
 from claude_session.base.redact import redact
 from claude_session.config import Settings
 from claude_session.errors import ItemNotFound, ItemRefused, StaleItem, VaultUnavailable
-from claude_session.models import PendingHandoff, utcnow
+from claude_session.models import PendingHandoff
 from claude_session.paths import safe_name
 from claude_session.vault.base import (
     IDENTITY_PREFIX,
@@ -72,13 +73,14 @@ from claude_session.vault.base import (
     HandoffItem,
     Vault,
     allocate_title,
-    as_utc,
     identity_tag,
     item_not_found,
     matches,
     new_item,
     newest_first,
     wanted_title,
+    with_imported,
+    with_response,
 )
 from claude_session.vault.op_sdk import (  # noqa: F401 - re-exported for callers and tests
     DEADLINE,
@@ -91,7 +93,6 @@ from claude_session.vault.op_sdk import (  # noqa: F401 - re-exported for caller
     fingerprint,
     forget,
     run_sync,
-    scrub,
     translate,
     uses_desktop,
 )
@@ -103,7 +104,6 @@ __all__ = [
     "connect",
     "forget",
     "run_sync",
-    "scrub",
     "to_handoff",
     "translate",
 ]
@@ -216,11 +216,6 @@ def _read_fields(raw: Any) -> dict[str, str]:
     return values
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    """The SDK's datetimes are naive UTC."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
 def to_handoff(raw: Any) -> HandoffItem:
     """The hand-off item in a 1Password item; ValueError when it is not one of ours."""
     if TAG not in raw.tags:
@@ -230,7 +225,7 @@ def to_handoff(raw: Any) -> HandoffItem:
         raise ValueError("it has no 'context' field")
     answer = values.get("claude_ai_response", "")
     imported = _is_imported(values.get("imported_sha256"), answer)
-    created = values.get("created_at") or _naive_utc(raw.created_at)
+    created = values.get("created_at") or as_utc(raw.created_at)
 
     def opt(name: str) -> str | None:
         return values.get(name) or None
@@ -254,7 +249,7 @@ def to_handoff(raw: Any) -> HandoffItem:
             "imported_at": opt("imported_at") if imported else None,
             "tags": list(raw.tags),
             "created_at": created,
-            "updated_at": values.get("updated_at") or _naive_utc(raw.updated_at),
+            "updated_at": values.get("updated_at") or as_utc(raw.updated_at),
         }
     )
 
@@ -285,27 +280,6 @@ def apply_handoff(raw: Any, item: HandoffItem) -> Any:
             "tags": tags,
         }
     )
-
-
-def _with_response(item: HandoffItem, response: str) -> HandoffItem:
-    if response == item.claude_ai_response:
-        return item
-    # A new answer is new material: it must be merged even if an older one was.
-    return item.model_copy(
-        update={
-            "claude_ai_response": response,
-            "imported": False,
-            "imported_at": None,
-            "updated_at": utcnow(),
-        }
-    )
-
-
-def _with_imported(item: HandoffItem, now: datetime | None) -> HandoffItem:
-    if item.imported:
-        return item
-    moment = as_utc(now)
-    return item.model_copy(update={"imported": True, "imported_at": moment, "updated_at": moment})
 
 
 async def _get_all(client: Any, *, vault_id: str, ids: list[str]) -> Any:
@@ -419,10 +393,10 @@ class OnePasswordVault(Vault):
         return self._convert_or_missing(self._raw(ref), ref)
 
     def set_response(self, ref: str, response: str) -> HandoffItem:
-        return self._update(ref, lambda item: _with_response(item, response))
+        return self._update(ref, lambda item: with_response(item, response))
 
     def mark_imported(self, ref: str, *, now: datetime | None = None) -> HandoffItem:
-        return self._update(ref, lambda item: _with_imported(item, now))
+        return self._update(ref, lambda item: with_imported(item, now))
 
     def check(self) -> str:
         """Sign in and find the vault, within the command's budget (``doctor``)."""

@@ -52,7 +52,7 @@ from onepassword.errors import RateLimitExceededException  # type: ignore[import
 
 from claude_session import __version__
 from claude_session.base import flow
-from claude_session.base.redact import redact
+from claude_session.base.redact import scrub
 from claude_session.base.routines import DEFAULT_OP_DEADLINE
 from claude_session.config import Settings
 from claude_session.errors import (
@@ -235,14 +235,6 @@ def forget(settings: Settings, authenticate: Authenticate | None = None) -> None
 
 
 # --- the one boundary where the SDK's exceptions become ours ----------------------------------
-
-
-def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """``text`` without the given secrets or anything else that looks like one."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[REDACTED]")
-    return redact(text)[0]
 
 
 # The core's texts (lower case), most specific first.

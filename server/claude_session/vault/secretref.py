@@ -102,6 +102,7 @@ def _validate(ref: str, name: str) -> None:
 def _fetch(
     ref: str, settings: Settings, *, name: str, authenticate: Authenticate | None, timeout: float
 ) -> str:
+    from claude_session.base.redact import scrub
     from claude_session.vault import op_sdk as op
 
     try:
@@ -115,7 +116,7 @@ def _fetch(
         if isinstance(error, ItemNotFound) or any(w in str(exc).lower() for w in _WRONG_REF):
             raise ConfigError(
                 f"{name} refers to {ref}, which 1Password cannot resolve "
-                f"({op.scrub(str(exc), [settings.op_token])}). Check the vault, item and field "
+                f"({scrub(str(exc), [settings.op_token])}). Check the vault, item and field "
                 f"names, and that the service account can read that vault."
             ) from None
         if isinstance(error, VaultAuthError):
