@@ -197,10 +197,12 @@ def test_damaged_claudesync_item_is_skipped_with_a_warning(
 ) -> None:
     good = make(vault)
     broken = fake.add_foreign_item("hand-made", tags=["claudesync"])
-    assert [i.id for i in vault.list_items()] == [good.id]
-    assert len(vault.warnings) == 1 and broken.id in vault.warnings[0]
-    vault.list_items()
-    assert len(vault.warnings) == 1  # said once
+    with flow.begin() as first:
+        assert [i.id for i in vault.list_items()] == [good.id]
+    assert len(first.warnings) == 1 and broken.id in first.warnings[0]
+    with flow.begin() as later:
+        vault.list_items()
+    assert later.warnings == []  # said once
 
 
 def test_listing_reads_items_fifty_to_a_call(vault: Vault, fake: FakeOnePassword) -> None:
@@ -459,9 +461,10 @@ def test_a_bad_deadline_setting_is_told_once_and_the_default_kept(
             "CLAUDE_SESSION_OP_DEADLINE": "a minute",
         }
     )
-    vault = op_vault(settings, fake)
+    with flow.begin() as told:
+        vault = op_vault(settings, fake)
     assert vault._session.budgets.seconds == 5.0
-    [warning] = vault.warnings
+    [warning] = told.warnings
     assert "CLAUDE_SESSION_OP_DEADLINE is 'a minute'" in warning and "5 s is used" in warning
 
 
@@ -788,12 +791,28 @@ def test_open_vault_without_the_sdk_falls_back_to_local_and_says_so(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "claude_session.vault.onepassword", None)
-    vault = open_vault(settings, Paths(settings.home))
+    with flow.begin() as told:
+        vault = open_vault(settings, Paths(settings.home))
     assert (
         isinstance(vault, LocalVault) and "1Password configured but unusable" in vault.description
     )
-    assert "onepassword-sdk cannot be loaded" in vault.warnings[0]
+    assert "onepassword-sdk cannot be loaded" in told.warnings[0]
+    with pytest.raises(VaultUnavailable, match="onepassword-sdk cannot be loaded"):
+        vault.check()
     assert make(vault).title == "session-widgets-2025-03-14"
+
+
+def test_doctor_says_when_1password_is_configured_but_unusable(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from claude_session.core.lifecycle import Core
+    from claude_session.edges.doctor import run_checks
+
+    monkeypatch.setitem(sys.modules, "claude_session.vault.onepassword", None)
+    with Core(settings) as core:
+        checks = {c["check"]: c for c in run_checks(core, settings.home)["checks"]}
+    assert not checks["vault"]["ok"]
+    assert "pip install onepassword-sdk" in checks["vault"]["fix"]
 
 
 def test_contract_day_is_what_the_item_keeps(vault: Vault) -> None:

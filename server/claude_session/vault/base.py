@@ -12,12 +12,12 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from types import TracebackType
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, Protocol
 
 from pydantic import Field
 
 from claude_session.base import clock
+from claude_session.base.backend import Backend
 from claude_session.base.clock import as_utc
 from claude_session.errors import ItemNotFound
 from claude_session.models import Model, PendingHandoff, new_id
@@ -206,15 +206,16 @@ def matches(item: HandoffItem, *, project: str | None, repository: str | None) -
 # --- the interface ------------------------------------------------------------------------------
 
 
-_Self = TypeVar("_Self", bound="Vault")
+class Vault(Backend, abc.ABC):
+    """Where hand-off items live: ``LocalVault`` (files) or ``OnePasswordVault``.
 
+    A vault reports what the user should hear (an item file moved aside, a damaged 1Password
+    item left alone) with ``flow.warn``, where it happens.
+    """
 
-class Vault(abc.ABC):
-    """Where hand-off items live. Implementations: ``LocalVault``; the 1Password vault later."""
-
-    kind: str
-    description: str
-    warnings: list[str]  # set by each backend: what the user should hear (files moved aside)
+    #: Read only by ``CoreBase._adopt``, which goes once the core takes warnings from the flow
+    #: alone; no vault writes here.
+    warnings: Sequence[str] = ()
 
     @abc.abstractmethod
     def create_item(self, request: PendingHandoff) -> HandoffItem:
@@ -263,17 +264,3 @@ class Vault(abc.ABC):
     def check(self) -> str:
         """What ``doctor`` shows: the vault, reached for real where it is remote."""
         return self.description
-
-    def close(self) -> None:  # noqa: B027 - backends without resources need nothing here
-        """Release what the backend holds (connections, clients)."""
-
-    def __enter__(self: _Self) -> _Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from claude_session.base import flow
 from claude_session.base.statefile import atomic_write, file_lock, move_aside
-from claude_session.errors import StateError
+from claude_session.errors import StateError, VaultUnavailable
 from claude_session.models import PendingHandoff
 from claude_session.paths import Paths
 from claude_session.vault.base import (
@@ -52,7 +53,9 @@ class LocalVault(Vault):
         self.folder = paths.vault
         self.description = f"local vault at {self.folder}"
         self.lock_timeout = lock_timeout
-        self.warnings: list[str] = []
+        #: why 1Password, though configured, cannot be used here (``open_vault``): ``check``
+        #: fails with it, so ``doctor`` says so
+        self.unusable_1password: str | None = None
 
     # --- the interface ---
 
@@ -76,6 +79,11 @@ class LocalVault(Vault):
 
     def mark_imported(self, ref: str, *, now: datetime | None = None) -> HandoffItem:
         return self._update(ref, lambda item: with_imported(item, now))
+
+    def check(self) -> str:
+        if self.unusable_1password:
+            raise VaultUnavailable(self.unusable_1password)
+        return self.description
 
     # --- files ---
 
@@ -103,7 +111,7 @@ class LocalVault(Vault):
             if item.id != path.stem:
                 raise ValueError(f"its id {item.id!r} does not match the file name")
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            self.warnings.append(move_aside(path, _reason(exc)))
+            flow.warn(move_aside(path, _reason(exc)))
             return None
         return item
 

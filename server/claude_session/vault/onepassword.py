@@ -61,6 +61,7 @@ from onepassword import (  # type: ignore[import-untyped]
 )
 from pydantic import ValidationError
 
+from claude_session.base import flow
 from claude_session.base.clock import as_utc
 from claude_session.base.redact import redact
 from claude_session.config import Settings
@@ -324,12 +325,13 @@ class OnePasswordVault(Vault):
             else "service account"
         )
         self.description = f"1Password vault '{self.vault_name}' ({how})"
-        self.warnings: list[str] = list(settings.problems)
         self._authenticate = authenticate
         seconds = settings.op_deadline if deadline is None else deadline
         self._session = Session(settings, authenticate=authenticate, deadline=seconds)
         self._vault_id: str | None = None
         self._warned: set[str] = set()
+        for problem in settings.problems:
+            flow.warn(problem)
 
     # --- the interface ---
 
@@ -526,7 +528,7 @@ class OnePasswordVault(Vault):
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
-            self.warnings.append(message)
+            flow.warn(message)
 
     def _convert(self, raw: Any) -> HandoffItem | None:
         try:
