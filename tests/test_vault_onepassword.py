@@ -30,7 +30,8 @@ from claude_session.errors import (
 from claude_session.paths import Paths
 from claude_session.vault import LocalVault, op_sdk, open_vault
 from claude_session.vault.base import Vault, identity_tag
-from claude_session.vault.onepassword import OnePasswordVault, translate
+from claude_session.vault.onepassword import OnePasswordVault
+from claude_session.vault.op_sdk import translate
 from claude_session.vault.secretref import forget_secrets, resolve_secret
 from helpers.fake_onepassword import (
     CALL_UNAUTHENTICATED,
@@ -463,7 +464,7 @@ def test_a_bad_deadline_setting_is_told_once_and_the_default_kept(
     )
     with flow.begin() as told:
         vault = op_vault(settings, fake)
-    assert vault._session.budgets.seconds == 5.0
+    assert vault.calls.session.budgets.seconds == 5.0
     [warning] = told.warnings
     assert "CLAUDE_SESSION_OP_DEADLINE is 'a minute'" in warning and "5 s is used" in warning
 
