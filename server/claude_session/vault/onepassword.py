@@ -50,7 +50,7 @@ from claude_session.vault.op_items import (
     is_item_id,
     to_handoff,
 )
-from claude_session.vault.op_sdk import Authenticate, uses_desktop
+from claude_session.vault.op_sdk import CLOCK, Authenticate, Clock, uses_desktop
 
 UPDATE_ATTEMPTS = 5
 
@@ -77,9 +77,11 @@ class OnePasswordVault(Vault):
         *,
         authenticate: Authenticate | None = None,
         deadline: float | None = None,
+        clock: Clock = CLOCK,
     ) -> None:
         """``deadline``: the seconds each command may spend on 1Password (default: the
-        ``op_deadline`` setting, 5 s unless set)."""
+        ``op_deadline`` setting, 5 s unless set); ``authenticate`` and ``clock`` replace the
+        SDK's sign-in and the real time (tests)."""
         self.settings = settings
         self.vault_name = settings.vault_name
         how = (
@@ -89,7 +91,7 @@ class OnePasswordVault(Vault):
         )
         self.description = f"1Password vault '{self.vault_name}' ({how})"
         seconds = settings.op_deadline if deadline is None else deadline
-        self.calls = VaultCalls(settings, authenticate=authenticate, deadline=seconds)
+        self.calls = VaultCalls(settings, authenticate=authenticate, deadline=seconds, clock=clock)
         for problem in settings.problems:
             flow.warn(problem)
 

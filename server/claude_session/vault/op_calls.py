@@ -1,6 +1,6 @@
 """The SDK calls on one 1Password vault, and what a command keeps of their answers.
 
-Every call goes through ``op_sdk.Session``: one time budget per command, errors translated
+Every call goes through ``op_session.Session``: one time budget per command, errors translated
 there. The vault is found by name once per process (``op_sdk.VAULT_IDS``). The listing and the
 items read are kept for the rest of the command (``Budget.memo``): a create drops them, a put
 replaces the item it saved, so a command lists the vault and reads each item once.
@@ -19,13 +19,15 @@ from claude_session.config import Settings
 from claude_session.errors import ItemRefused, VaultUnavailable
 from claude_session.vault.op_items import BOTH_STATES
 from claude_session.vault.op_sdk import (
+    CLOCK,
     VAULT_IDS,
     Authenticate,
-    Session,
+    Clock,
     authenticator,
     fingerprint,
     uses_desktop,
 )
+from claude_session.vault.op_session import Session
 
 T = TypeVar("T")
 
@@ -40,12 +42,17 @@ class VaultCalls:
     """The calls on the 1Password vault named in ``settings``, within each command's time."""
 
     def __init__(
-        self, settings: Settings, *, authenticate: Authenticate | None, deadline: float
+        self,
+        settings: Settings,
+        *,
+        authenticate: Authenticate | None,
+        deadline: float,
+        clock: Clock = CLOCK,
     ) -> None:
         self.settings = settings
         self.vault_name = settings.vault_name
         self.authenticate = authenticate
-        self.session = Session(settings, authenticate=authenticate, deadline=deadline)
+        self.session = Session(settings, authenticate=authenticate, deadline=deadline, clock=clock)
         self._vault_id: str | None = None
         self._warned: set[str] = set()
 
