@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 import traceback
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -32,7 +31,7 @@ from claude_session.vault import LocalVault, op_sdk, open_vault
 from claude_session.vault.base import Vault, identity_tag
 from claude_session.vault.onepassword import OnePasswordVault
 from claude_session.vault.op_sdk import translate
-from claude_session.vault.secretref import forget_secrets, resolve_secret
+from claude_session.vault.secretref import CACHE_SECONDS, forget_secrets, resolve_secret
 from helpers.fake_onepassword import (
     CALL_UNAUTHENTICATED,
     DESKTOP_ERRORS,
@@ -41,15 +40,26 @@ from helpers.fake_onepassword import (
     NO_TOKEN,
     OTHER_TOKEN,
     VALID_TOKEN,
+    FakeClock,
     FakeOnePassword,
 )
 from vault_contract import *  # noqa: F403
 from vault_contract import DAY, REPO, ask, make
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process() -> Iterator[None]:
+    """Each test starts as a new process would: no loop, client, vault id or secret kept."""
+    op_sdk.reset()
+    forget_secrets()
+    yield
+    op_sdk.reset()
+    forget_secrets()
+
+
 @pytest.fixture
 def fake() -> FakeOnePassword:
-    return FakeOnePassword()
+    return FakeOnePassword(clock=FakeClock())
 
 
 @pytest.fixture
@@ -59,7 +69,7 @@ def settings(isolated_home: Path) -> Settings:
 
 @pytest.fixture
 def vault_factory(settings: Settings, fake: FakeOnePassword) -> Callable[[], Vault]:
-    return lambda: OnePasswordVault(settings, authenticate=fake.authenticate)
+    return lambda: op_vault(settings, fake)
 
 
 @pytest.fixture
@@ -69,6 +79,9 @@ def vault(vault_factory: Callable[[], Vault]) -> Iterator[Vault]:
 
 
 def op_vault(settings: Settings, fake: FakeOnePassword, **kw: Any) -> OnePasswordVault:
+    """The vault on ``fake``, on its clock when it has one."""
+    if fake.clock is not None:
+        kw.setdefault("clock", fake.clock)
     return OnePasswordVault(settings, authenticate=fake.authenticate, **kw)
 
 
@@ -413,9 +426,10 @@ def test_a_command_that_spent_its_deadline_stops_calling(
     assert fake.count() == calls
 
 
-def test_desktop_app_waiting_for_approval_is_told_as_such(
-    isolated_home: Path, fake: FakeOnePassword
-) -> None:
+def test_desktop_app_waiting_for_approval_is_told_as_such(isolated_home: Path) -> None:
+    """On real time: the desktop app's ctypes call blocks the loop itself, and the wait for
+    it must still end at the deadline (the next test gets a new loop: ``_fresh_process``)."""
+    fake = FakeOnePassword()
     fake.desktop_app = True
     fake.desktop_accounts.add("Acme")
     fake.stall("authenticate", seconds=0.5, blocking=True, times=1)  # ctypes holds the loop
@@ -424,7 +438,19 @@ def test_desktop_app_waiting_for_approval_is_told_as_such(
         vault.list_items()
     assert "desktop app did not answer" in str(info.value) and "approve" in str(info.value)
     assert "network" not in str(info.value)
-    time.sleep(0.4)  # the blocked loop frees itself before the next test
+
+
+def test_reset_starts_a_new_loop_beside_one_a_call_still_blocks(isolated_home: Path) -> None:
+    """On real time: a sign-in holds the loop's thread for 3 s; after ``reset`` the next
+    sign-in runs on a new loop (on the old one it would wait those 3 s and time out)."""
+    fake = FakeOnePassword()
+    fake.stall("authenticate", seconds=3, blocking=True, times=1)
+    settings = Settings(home=isolated_home, op_token=VALID_TOKEN)
+    with pytest.raises(TimeoutError):
+        op_sdk.connect(settings, authenticate=fake.authenticate, timeout=0.1)
+    op_sdk.reset()
+    assert op_sdk.connect(settings, authenticate=fake.authenticate, timeout=2.0) is not None
+    assert fake.authentications == 1  # the blocked one has not finished
 
 
 def _desktop(isolated_home: Path, fake: FakeOnePassword, **env: str) -> Settings:
@@ -437,19 +463,17 @@ def _desktop(isolated_home: Path, fake: FakeOnePassword, **env: str) -> Settings
 def test_the_deadline_setting_gives_a_slow_approval_its_time(
     isolated_home: Path, fake: FakeOnePassword
 ) -> None:
-    fake.stall("authenticate", seconds=1.5, blocking=True, times=1)  # approval takes 1.5 s
+    fake.stall("authenticate", seconds=1.5, times=1)  # approval takes 1.5 s
     vault = op_vault(_desktop(isolated_home, fake, CLAUDE_SESSION_OP_DEADLINE="1"), fake)
     with flow.begin(), pytest.raises(VaultUnavailable) as info:
         vault.check()
     assert "approve" in str(info.value) and "CLAUDE_SESSION_OP_DEADLINE" in str(info.value)
-    time.sleep(0.8)  # the blocked loop frees itself
-    fake.stall("authenticate", seconds=1.5, blocking=True, times=1)
+    fake.stall("authenticate", seconds=1.5, times=1)
     slow = _desktop(isolated_home, fake, CLAUDE_SESSION_OP_DEADLINE="6")
     assert slow.op_deadline == 6.0
     with flow.begin():
-        started = time.monotonic()
         assert "vault found" in op_vault(slow, fake).check()
-    assert time.monotonic() - started >= 1.4
+    assert fake.count("authenticate") == 2
 
 
 def test_a_bad_deadline_setting_is_told_once_and_the_default_kept(
@@ -865,6 +889,23 @@ def test_reference_resolves_through_1password_and_is_remembered_in_memory(
         if p.is_file() and "trk_s3cr3t_value" in p.read_text(errors="ignore")
     ]
     assert written == []
+
+
+def test_a_remembered_secret_is_fetched_again_after_a_few_minutes(
+    settings: Settings, fake: FakeOnePassword, tracker_token_item: str
+) -> None:
+    assert fake.clock is not None
+
+    def resolve() -> str:
+        return resolve_secret(
+            tracker_token_item, settings, authenticate=fake.authenticate, clock=fake.clock
+        )
+
+    assert resolve() == "trk_s3cr3t_value"
+    fake.clock.advance(CACHE_SECONDS - 1)
+    assert resolve() == "trk_s3cr3t_value" and fake.count("secrets.resolve") == 1
+    fake.clock.advance(2)
+    assert resolve() == "trk_s3cr3t_value" and fake.count("secrets.resolve") == 2
 
 
 def test_reference_without_1password_credentials_says_what_to_set(isolated_home: Path) -> None:

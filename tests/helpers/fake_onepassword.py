@@ -21,8 +21,11 @@ It is as strict as the real service where we know how the real one behaves
 - failures a test switches on: ``fail(name, exc, times=)``, ``network_down()``,
   ``rate_limited()``, ``revoke(token)``, ``expire_sessions()``, ``conflict()``, ``stall()`` (a
   call that never answers, politely or blocking the loop like the desktop app's ctypes calls),
-  ``desktop_fails()``, ``heal()``; ``before(name, fn)`` runs ``fn`` just before a call, to play
-  another writer racing ours;
+  ``answer_lost()``, ``desktop_fails()``, ``heal()``; ``before(name, fn)`` runs ``fn`` just
+  before a call, to play another writer racing ours;
+- with a ``FakeClock`` (``FakeOnePassword(clock=FakeClock())``, the same clock given to the
+  vault), a stall or a lost answer moves that clock instead of sleeping: the caller's deadline
+  is missed at once, and no test waits;
 - every call is counted (``calls``, ``count``), and every item read in full (``read_ids``).
 
 ``items.list`` filters by state only, like the SDK (0.4.2's ``ItemListFilter`` is
@@ -34,13 +37,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import json
 import re
 import secrets as _secrets
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from onepassword import (
     DesktopAuth,
@@ -59,6 +64,10 @@ from onepassword import (
 from onepassword.core import MESSAGE_LIMIT
 from onepassword.desktop_core import ERR_CHANNEL_CLOSED, ERR_CONNECTION_DROPPED
 from onepassword.errors import RateLimitExceededException
+
+from claude_session.vault.op_sdk import Clock
+
+T = TypeVar("T")
 
 VALID_TOKEN = "ops_" + base64.b64encode(b'{"signInAddress":"fake.1password.com"}').decode()
 OTHER_TOKEN = "ops_" + base64.b64encode(b'{"signInAddress":"other.1password.com"}').decode()
@@ -132,12 +141,43 @@ def _new_id() -> str:
     return base64.b32encode(_secrets.token_bytes(16)).decode().rstrip("=").lower()
 
 
+class FakeClock(Clock):
+    """Time that moves only when the fake 1Password says a call took long (``stall``,
+    ``answer_lost``): a call whose answer came after the caller's deadline is a timeout,
+    decided at once."""
+
+    #: real seconds a wait may take at most: the fake answers at once, unless a test is broken
+    REAL_LIMIT = 30.0
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+    def wait(self, future: concurrent.futures.Future[T], deadline: float) -> T:
+        concurrent.futures.wait([future], timeout=self.REAL_LIMIT)
+        if self.now > deadline or not future.done():
+            raise TimeoutError(f"no answer by {deadline:g}")
+        return future.result()
+
+
 class FakeOnePassword:
     """One 1Password account: vaults, items, valid tokens, and the failures a test switches on."""
 
     def __init__(
-        self, *, tokens: tuple[str, ...] = (VALID_TOKEN,), vaults: tuple[str, ...] = ("ClaudeSync",)
+        self,
+        *,
+        tokens: tuple[str, ...] = (VALID_TOKEN,),
+        vaults: tuple[str, ...] = ("ClaudeSync",),
+        clock: FakeClock | None = None,
     ) -> None:
+        self.clock = clock
         self.tokens = set(tokens)
         self.revoked: set[str] = set()
         self.vaults: dict[str, str] = {}
@@ -214,7 +254,16 @@ class FakeOnePassword:
     async def _after(self, name: str) -> None:
         if self._lost.get(name, 0) > 0:
             self._lost[name] -= 1
-            await asyncio.sleep(3600)
+            await self._take(3600, blocking=False)
+
+    async def _take(self, seconds: float, *, blocking: bool) -> None:
+        """A call that takes ``seconds``: on the fake clock if there is one, else for real."""
+        if self.clock is not None:
+            self.clock.advance(seconds)
+        elif blocking:
+            time.sleep(seconds)
+        else:
+            await asyncio.sleep(seconds)
 
     def revoke(self, token: str) -> None:
         self.revoked.add(token)
@@ -330,10 +379,7 @@ class FakeOnePassword:
             if wanted in (name, "*") and (times is None or times > 0):
                 if times is not None:
                     self._stalls[index] = (wanted, seconds, blocking, times - 1)
-                if blocking:
-                    time.sleep(seconds)
-                else:
-                    await asyncio.sleep(seconds)
+                await self._take(seconds, blocking=blocking)
         for index, (wanted, exc, times) in enumerate(self._failures):
             if (
                 wanted in (name, "*")

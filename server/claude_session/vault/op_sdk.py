@@ -84,9 +84,10 @@ class Clock:
     def monotonic(self) -> float:
         return time.monotonic()
 
-    def wait(self, future: concurrent.futures.Future[T], timeout: float) -> T:
-        """The answer in ``future``; ``TimeoutError`` when it takes more than ``timeout`` s."""
-        return future.result(timeout)
+    def wait(self, future: concurrent.futures.Future[T], deadline: float) -> T:
+        """The answer in ``future``; ``TimeoutError`` when it is not there by ``deadline`` (a
+        ``monotonic`` time)."""
+        return future.result(max(deadline - self.monotonic(), 0.0))
 
 
 CLOCK = Clock()
@@ -108,7 +109,8 @@ class _Loop:
         pending = asyncio.all_tasks(self.loop)
         for task in pending:
             task.cancel()
-        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        if pending:
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.close()
 
     def stop(self) -> None:
@@ -152,9 +154,10 @@ def run_sync(coro: Coroutine[Any, Any, T], timeout: float, *, clock: Clock = CLO
     if threading.current_thread() is runner.thread:
         coro.close()
         raise RuntimeError("run_sync called from the 1Password loop itself (would deadlock)")
+    deadline = clock.monotonic() + timeout
     future = asyncio.run_coroutine_threadsafe(coro, runner.loop)
     try:
-        return clock.wait(future, max(timeout, 0.0))
+        return clock.wait(future, deadline)
     except (TimeoutError, concurrent.futures.TimeoutError):  # one class from 3.11 only
         future.cancel()
         raise TimeoutError(f"no answer within {timeout:.3g} s") from None
