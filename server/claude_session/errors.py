@@ -24,7 +24,7 @@ Standard library only: hooks import this module.
         TrackerUnavailable      connection refused, timeout, 5xx, 429
         TrackerRejected         400 / 422: the record itself was refused
 
-Foreign errors are translated once, where they enter (git.py, the vault backends, the tracker
+Foreign errors are translated once, where they enter (git.py, vault/op_sdk.py, the tracker
 client), with ``raise ... from exc``. The CLI turns these into exit code 1 and the message; the
 MCP server into a tool error with the same message; hooks into a warning and exit 0.
 """

@@ -1,6 +1,8 @@
 """The local ClaudeSync vault: one JSON file per item under ``claude-session/vault/``.
 
-Used when no 1Password service account is configured, or when 1Password cannot be reached.
+Used when no 1Password credentials are set, or when they are but ``onepassword-sdk`` cannot be
+loaded here (``open_vault`` says so). Never in place of a 1Password that cannot be reached: that
+is an error, and the hand-off waits for 1Password (``vault/__init__.py``).
 Files are written atomically (0600, folder 0700); creating an item and changing one run under a
 lock on the folder, so two sessions handing off the same day get distinct titles and two
 writers of one item never lose each other's change. Listing takes no lock: atomic renames mean

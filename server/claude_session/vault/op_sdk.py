@@ -1,6 +1,7 @@
 """The boundary with ``onepassword-sdk``: its event loop, its clients, the time it may take, and
-its exceptions turned into ours. ``vault/onepassword.py`` (the ClaudeSync items) and
-``vault/secretref.py`` (``op://`` references) go through here and nowhere else.
+its exceptions turned into ours. The ClaudeSync vault (through ``op_session`` and
+``op_calls``) and ``secretref`` (``op://`` references) reach the SDK's client through here and
+nowhere else.
 
 The loop. The SDK is async. Every coroutine runs on one private event loop in a daemon thread,
 so the callers stay synchronous and may be called from inside a running loop (the MCP server's),
