@@ -43,8 +43,8 @@ from helpers.fake_onepassword import (
     FakeClock,
     FakeOnePassword,
 )
-from vault_contract import *  # noqa: F403
-from vault_contract import DAY, REPO, ask, make
+from helpers.vault_contract import *  # noqa: F403
+from helpers.vault_contract import DAY, REPO, ask, make
 
 
 @pytest.fixture(autouse=True)

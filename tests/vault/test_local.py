@@ -18,10 +18,10 @@ from claude_session.errors import ItemNotFound
 from claude_session.paths import Paths
 from claude_session.vault import LocalVault, open_vault
 from claude_session.vault.base import Vault
-from vault_contract import *  # noqa: F403
-from vault_contract import DAY, make
+from helpers.vault_contract import *  # noqa: F403
+from helpers.vault_contract import DAY, make
 
-SERVER = str(Path(__file__).resolve().parent.parent / "server")
+SERVER = str(Path(__file__).resolve().parents[2] / "server")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ A backend's test module provides two fixtures and star-imports this module:
     @pytest.fixture
     def vault(vault_factory) -> Iterator[Vault]:     # one of them, closed after the test
 
-    from vault_contract import *  # noqa: F403
+    from helpers.vault_contract import *  # noqa: F403
 
 Backend-specific behaviour (file modes, corrupt files, processes) is tested beside the backend.
 """
