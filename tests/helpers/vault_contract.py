@@ -1,6 +1,7 @@
 """What every ClaudeSync vault backend must do, whatever stores the items.
 
-A backend's test module provides two fixtures and star-imports this module:
+A backend's test module provides (or gets from its conftest) two fixtures and star-imports this
+module:
 
     @pytest.fixture
     def vault_factory(...) -> Callable[[], Vault]:   # a new Vault on the same store each call
