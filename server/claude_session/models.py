@@ -91,6 +91,10 @@ class LedgerEntry(Model):
     tokens_settled: bool = False  # the record's tokens were completed from the final transcript
 
 
+#: What a ClaudeSync item is for: claude.ai (``handoff``) or another machine (``sync``).
+ItemKind = Literal["handoff", "sync"]
+
+
 class PendingHandoff(Model):
     """A ClaudeSync item that could not be created yet, kept under ``pending-handoffs/``.
 
@@ -107,7 +111,7 @@ class PendingHandoff(Model):
     repository: str | None = None
     context: str
     transfer_prompt: str = ""
-    kind: Literal["handoff", "sync"] = "handoff"
+    kind: ItemKind = "handoff"
     now: datetime = Field(default_factory=utcnow)
     title: str | None = None  # the title it was meant to have (``session-{project}-{date}``)
     state: Literal["pending", "failed"] = "pending"

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING
 from claude_session.base import flow
 from claude_session.config import Settings
 from claude_session.paths import Paths
-from claude_session.vault.base import HandoffItem, ItemKind, Vault
+from claude_session.vault.base import Vault
 from claude_session.vault.local import LocalVault
 
 if TYPE_CHECKING:
     from claude_session.vault.op_sdk import Authenticate
 
-__all__ = ["HandoffItem", "ItemKind", "LocalVault", "Vault", "open_vault"]
+__all__ = ["LocalVault", "open_vault"]
 
 
 def open_vault(

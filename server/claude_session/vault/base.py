@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
 from pydantic import Field
 
@@ -20,10 +20,8 @@ from claude_session.base import clock
 from claude_session.base.backend import Backend
 from claude_session.base.clock import as_utc
 from claude_session.errors import ItemNotFound
-from claude_session.models import Model, PendingHandoff, new_id
+from claude_session.models import ItemKind, Model, PendingHandoff, new_id
 from claude_session.paths import safe_name
-
-ItemKind = Literal["handoff", "sync"]
 
 TAG = "claudesync"
 #: The tag that names the project an item belongs to, from its identity (``identity_tag``).
