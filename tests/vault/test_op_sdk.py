@@ -8,7 +8,10 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+import onepassword
 import pytest
+from onepassword.core import UniffiCore
+from onepassword.desktop_core import DesktopCore
 
 from claude_session.base import flow
 from claude_session.config import Settings
@@ -27,6 +30,21 @@ from helpers.fake_onepassword import (
 )
 from helpers.onepassword_vault import chain, op_vault
 from helpers.vault_contract import make
+
+
+def test_the_fake_is_reached_through_the_sdks_own_client_and_cores(
+    isolated_home: Path, settings: Settings, fake: FakeOnePassword
+) -> None:
+    """Only the native core and the desktop app's IPC are faked (TESTING.md): every vault test
+    runs the SDK's serialization, error parsing and answer validation."""
+    client = op_sdk.connect(settings, authenticate=fake.authenticate, clock=fake.clock)
+    assert type(client) is onepassword.Client
+    assert isinstance(client.items.inner_client.core, UniffiCore)
+    fake.desktop_app = True
+    fake.desktop_accounts.add("Acme")
+    desktop = Settings(home=isolated_home, op_account="Acme")
+    app = op_sdk.connect(desktop, authenticate=fake.authenticate, clock=fake.clock)
+    assert isinstance(app.items.inner_client.core, DesktopCore)
 
 
 def test_usable_from_inside_a_running_event_loop(vault: Vault) -> None:
