@@ -18,6 +18,7 @@ from claude_session.core.facade import Core
 from claude_session.core.project import resolve
 from claude_session.edges import textout
 from claude_session.edges.hooks import events as hooklib
+from claude_session.models import PendingHandoff
 from claude_session.paths import Paths
 from claude_session.vault import op_sdk
 from claude_session.vault.base import identity_tag
@@ -645,12 +646,14 @@ def test_a_crowded_vault_costs_each_command_the_same_few_calls(
     crowd = OnePasswordVault(settings, authenticate=fake.authenticate)
     for n in range(50):
         other = crowd.create_item(
-            project="shop" if n % 10 == 0 else f"app{n}",
-            branch="main",
-            session_id=f"o{n}",
-            machine="elsewhere",
-            repository=f"github.com/else/app{n}",
-            context="# theirs",
+            PendingHandoff(
+                project="shop" if n % 10 == 0 else f"app{n}",
+                branch="main",
+                session_id=f"o{n}",
+                machine="elsewhere",
+                repository=f"github.com/else/app{n}",
+                context="# theirs",
+            )
         )
         crowd.set_response(other.id, "## Decisions\n- theirs")
         others.add(other.id)

@@ -12,14 +12,18 @@ Standard library only: hooks import this module.
       SecretInCommit            a commit message holds what looks like a secret
       VaultError                ClaudeSync
         VaultAuthError          token missing, malformed, expired or revoked
+          SessionExpired        1Password ended the session: sign in once more, then try again
         VaultUnavailable        network down, rate limited, vault missing or read-only
+          ServerConflict        1Password saw two writers at once: the call is tried once more
         ItemNotFound            no such hand-off item
+        ItemRefused             refused for good (invalid, too big, archived): never retried
+        StaleItem               the item changed meanwhile: re-read it, apply the change again
       TrackerError              session tracker
         TrackerAuthError        401 / 403
         TrackerUnavailable      connection refused, timeout, 5xx, 429
         TrackerRejected         400 / 422: the record itself was refused
 
-Foreign errors are translated once, where they enter (git.py, the vault backends, the tracker
+Foreign errors are translated once, where they enter (git.py, vault/op_sdk.py, the tracker
 client), with ``raise ... from exc``. The CLI turns these into exit code 1 and the message; the
 MCP server into a tool error with the same message; hooks into a warning and exit 0.
 """
@@ -75,6 +79,23 @@ class VaultUnavailable(VaultError):
 
 class ItemNotFound(VaultError):
     pass
+
+
+class SessionExpired(VaultAuthError):
+    """The session ended or the service asked to retry: sign in once more, then try again."""
+
+
+class ServerConflict(VaultUnavailable):
+    """1Password reported a data conflict (two writers at once): the call is tried once more."""
+
+
+class ItemRefused(VaultError):
+    """The vault refused this item for good (invalid, too big, archived): trying again cannot
+    help, so a waiting hand-off is marked failed instead of being retried forever."""
+
+
+class StaleItem(VaultError):
+    """A put lost a race with another writer: the vault re-reads the item and tries again."""
 
 
 class TrackerError(ClaudeSessionError):

@@ -92,6 +92,9 @@ class LedgerEntry(Model):
     tokens_settled: bool = False  # the record's tokens were completed from the final transcript
 
 
+#: What a ClaudeSync item is for: claude.ai (``handoff``) or another machine (``sync``).
+
+
 class PendingHandoff(Model):
     """A ClaudeSync item that could not be created yet, kept under ``pending-handoffs/``.
 

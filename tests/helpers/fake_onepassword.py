@@ -1,16 +1,25 @@
-"""A fake 1Password service, seen through the surface of onepassword-sdk's ``Client`` that
-claude-session (and its live tests) call: ``Client.authenticate``, ``vaults.list``,
-``items.list/get/get_all/create/put/archive/delete``, ``secrets.resolve``. Every method is
-``async`` like the SDK's; values are the SDK's own pydantic types (``Item``, ``ItemOverview``,
-``VaultOverview``, ``ItemsGetAllResponse``), so a field the backend gets wrong fails here as it
-would against 1Password.
+"""A fake 1Password service below onepassword-sdk: it replaces only the SDK's native core
+(``op_uniffi_core``'s ``init_client``/``invoke``/``release_client``, which ``UniffiCore``
+awaits) and, for the desktop app, the IPC library's C functions that ``DesktopCore`` calls
+through ``ctypes``. ``FakeOnePassword.authenticate`` is the SDK's own ``Client.authenticate``
+with this fake as the core, so everything above it is the SDK's code: the client configuration,
+``InnerClient``, request serialization (``model_dump(by_alias=True)``), the message limit, the
+core's JSON errors turned into exceptions (``raise_typed_exception``), ``DesktopCore``'s
+payloads and return codes, and the validation of every answer (``TypeAdapter``). A value the
+backend gets wrong fails here as it would against 1Password.
+
+How: ``onepassword.client`` makes its core by the names ``UniffiCore`` and ``DesktopCore``;
+this module points them at subclasses that take the fake as their native side while a fake
+signs in (a context variable), and are the SDK's own classes otherwise (the live tests).
 
 It is as strict as the real service where we know how the real one behaves
 (findings/onepassword.md):
-- errors are the SDK's: bare ``Exception`` with the core's text (``strings
-  libop_uniffi_core.so`` of onepassword-sdk 0.4.2), ``RateLimitExceededException``,
-  ``FileNotFoundError`` / ``RuntimeError`` with ``desktop_core.py``'s texts for the desktop app,
-  ``ValueError`` for a request over the SDK's message limit;
+- errors are the core's: ``{"name", "message"}`` JSON with the core's text (``strings
+  libop_uniffi_core.so`` of onepassword-sdk 0.4.2), which the SDK raises as a bare
+  ``Exception`` or ``RateLimitExceededException``; the desktop app's broken channel is the IPC
+  library's return code (``RuntimeError`` with ``desktop_core.py``'s text), a missing app the
+  SDK's ``FileNotFoundError``; a request over the message limit (``message_limit``, lower
+  than the SDK's 50 MiB in tests) the SDK's ``ValueError``;
 - ``items.list`` returns active items only unless given ``ItemListFilterByState``; archived
   items cannot be changed ("item is not in an active state") and are not used by
   ``secrets.resolve``;
@@ -21,8 +30,11 @@ It is as strict as the real service where we know how the real one behaves
 - failures a test switches on: ``fail(name, exc, times=)``, ``network_down()``,
   ``rate_limited()``, ``revoke(token)``, ``expire_sessions()``, ``conflict()``, ``stall()`` (a
   call that never answers, politely or blocking the loop like the desktop app's ctypes calls),
-  ``desktop_fails()``, ``heal()``; ``before(name, fn)`` runs ``fn`` just before a call, to play
-  another writer racing ours;
+  ``answer_lost()``, ``desktop_fails()``, ``heal()``; ``before(name, fn)`` runs ``fn`` just
+  before a call, to play another writer racing ours;
+- with a ``FakeClock`` (``FakeOnePassword(clock=FakeClock())``, the same clock given to the
+  vault), a stall or a lost answer moves that clock instead of sleeping: the caller's deadline
+  is missed at once, and no test waits;
 - every call is counted (``calls``, ``count``), and every item read in full (``read_ids``).
 
 ``items.list`` filters by state only, like the SDK (0.4.2's ``ItemListFilter`` is
@@ -34,16 +46,21 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
+import ctypes
 import json
 import re
 import secrets as _secrets
+import sys
+import threading
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
+import onepassword
 from onepassword import (
-    DesktopAuth,
     Item,
     ItemCategory,
     ItemCreateParams,
@@ -52,13 +69,20 @@ from onepassword import (
     ItemListFilterByState,
     ItemOverview,
     ItemSection,
-    ItemsGetAllResponse,
     ItemState,
     VaultOverview,
 )
+from onepassword import client as sdk_client
+from onepassword import core as sdk_core
+from onepassword import desktop_core as sdk_desktop
 from onepassword.core import MESSAGE_LIMIT
 from onepassword.desktop_core import ERR_CHANNEL_CLOSED, ERR_CONNECTION_DROPPED
 from onepassword.errors import RateLimitExceededException
+from pydantic import TypeAdapter
+
+from claude_session.vault.op_sdk import Clock
+
+T = TypeVar("T")
 
 VALID_TOKEN = "ops_" + base64.b64encode(b'{"signInAddress":"fake.1password.com"}').decode()
 OTHER_TOKEN = "ops_" + base64.b64encode(b'{"signInAddress":"other.1password.com"}').decode()
@@ -132,12 +156,43 @@ def _new_id() -> str:
     return base64.b32encode(_secrets.token_bytes(16)).decode().rstrip("=").lower()
 
 
+class FakeClock(Clock):
+    """Time that moves only when the fake 1Password says a call took long (``stall``,
+    ``answer_lost``): a call whose answer came after the caller's deadline is a timeout,
+    decided at once."""
+
+    #: real seconds a wait may take at most: the fake answers at once, unless a test is broken
+    REAL_LIMIT = 30.0
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+    def wait(self, future: concurrent.futures.Future[T], deadline: float) -> T:
+        concurrent.futures.wait([future], timeout=self.REAL_LIMIT)
+        if self.now > deadline or not future.done():
+            raise TimeoutError(f"no answer by {deadline:g}")
+        return future.result()
+
+
 class FakeOnePassword:
     """One 1Password account: vaults, items, valid tokens, and the failures a test switches on."""
 
     def __init__(
-        self, *, tokens: tuple[str, ...] = (VALID_TOKEN,), vaults: tuple[str, ...] = ("ClaudeSync",)
+        self,
+        *,
+        tokens: tuple[str, ...] = (VALID_TOKEN,),
+        vaults: tuple[str, ...] = ("ClaudeSync",),
+        clock: FakeClock | None = None,
     ) -> None:
+        self.clock = clock
         self.tokens = set(tokens)
         self.revoked: set[str] = set()
         self.vaults: dict[str, str] = {}
@@ -156,6 +211,7 @@ class FakeOnePassword:
         self._stalls: list[tuple[str, float, bool, int | None]] = []
         self._before: list[tuple[str, Callable[[], None], int]] = []
         self._lost: dict[str, int] = {}
+        self._clients: list[tuple[str, int]] = []  # by client id: (token, session)
         for title in vaults:
             self.add_vault(title)
 
@@ -211,10 +267,19 @@ class FakeOnePassword:
         times out not knowing that the item was stored)."""
         self._lost[name] = times
 
-    async def _after(self, name: str) -> None:
-        if self._lost.get(name, 0) > 0:
-            self._lost[name] -= 1
-            await asyncio.sleep(3600)
+    async def _take(self, seconds: float, *, blocking: bool) -> None:
+        """A call that takes ``seconds``: on the fake clock if there is one, else for real
+        (``blocking``: holding the loop's thread, as the desktop app's ctypes call does)."""
+        if self.clock is not None or blocking:
+            self._take_blocking(seconds)
+        else:
+            await asyncio.sleep(seconds)
+
+    def _take_blocking(self, seconds: float) -> None:
+        if self.clock is not None:
+            self.clock.advance(seconds)
+        else:
+            time.sleep(seconds)
 
     def revoke(self, token: str) -> None:
         self.revoked.add(token)
@@ -283,57 +348,80 @@ class FakeOnePassword:
         )
         return self._store(params)
 
-    # --- the SDK's surface ---
+    # --- the SDK's client, on this fake as its native core ---
 
-    async def authenticate(
-        self, auth: Any, integration_name: str, integration_version: str
-    ) -> FakeClient:
-        await self._enter("authenticate")
+    async def authenticate(self, auth: Any, integration_name: str, integration_version: str) -> Any:
+        """``onepassword.Client.authenticate`` itself, with this fake as its native core (the
+        SDK's ``UniffiCore`` or ``DesktopCore`` around ``_Native`` / ``_DesktopApp``)."""
+        token = _SERVICE.set(self)
+        try:
+            return await onepassword.Client.authenticate(
+                auth, integration_name, integration_version
+            )
+        finally:
+            _SERVICE.reset(token)
+
+    # --- the native core's calls ---
+
+    def init_client(self, config: dict[str, Any], account: str | None) -> int:
+        """Sign in: the configuration ``Client.authenticate`` built (``account``: the desktop
+        app's account, else the token in the configuration)."""
+        name, version = config.get("integrationName", ""), config.get("integrationVersion", "")
         problems = []
-        if (
-            not integration_name
-            or len(integration_name) > 40
-            or not _INTEGRATION.match(integration_name)
-        ):
-            problems.append(f"invalid integration name: '{integration_name}'")
-        if not integration_version or len(integration_version) > 20:
+        if not name or len(name) > 40 or not _INTEGRATION.match(name):
+            problems.append(f"invalid integration name: '{name}'")
+        if not version or len(version) > 20:
             problems.append("integration version was not specified or is too long")
-        elif "+" in integration_version:
+        elif "+" in version:
             problems.append("integration version contained unallowed char: '+'")
         if problems:
             raise Exception(INVALID_INPUT + "; ".join(problems))
-        if isinstance(auth, DesktopAuth):
-            if not self.desktop_app:
-                raise FileNotFoundError(NO_DESKTOP_APP)
-            if auth.account_name not in self.desktop_accounts:
+        if account is not None:
+            if account not in self.desktop_accounts:
                 raise Exception("error getting account: account couldn't be found")
-        elif not auth:
-            raise Exception(NO_TOKEN)
-        elif not auth.startswith("ops_"):
-            raise Exception(MALFORMED)
-        elif auth not in self.tokens and not _decodes(auth):
-            raise Exception(MALFORMED_OPS)
-        elif auth not in self.tokens or auth in self.revoked:
-            raise Exception(REJECTED + "you are not authenticated")
+            token = f"desktop:{account}"
+        else:
+            token = config.get("serviceAccountToken", "")
+            if not token:
+                raise Exception(NO_TOKEN)
+            if not token.startswith("ops_"):
+                raise Exception(MALFORMED)
+            if token not in self.tokens and not _decodes(token):
+                raise Exception(MALFORMED_OPS)
+            if token not in self.tokens or token in self.revoked:
+                raise Exception(REJECTED + "you are not authenticated")
         self.authentications += 1
-        return FakeClient(self, auth)
+        self._clients.append((token, self.session))
+        return len(self._clients) - 1
+
+    def invoke(self, config: dict[str, Any]) -> tuple[str, Callable[[], Any]]:
+        """The call an invocation asks for: its name (``items.get``) and its work."""
+        invocation = config["invocation"]
+        wanted = invocation["parameters"]
+        name, params = _CALLS[wanted["name"]], wanted["parameters"]
+        client = self._clients[invocation["clientId"]]
+        api = _Api(self, client)
+        return name, lambda: getattr(api, wanted["name"])(**params)
 
     # --- plumbing ---
 
-    async def _enter(self, name: str, client: FakeClient | None = None) -> None:
+    def _begin(self, name: str) -> list[tuple[float, bool]]:
+        """Count the call and run what a test put before it; the stalls it meets."""
         self.calls.append(name)
         for index, (wanted, fn, times) in enumerate(self._before):
             if wanted == name and times > 0:
                 self._before[index] = (wanted, fn, times - 1)
                 fn()
+        stalls = []
         for index, (wanted, seconds, blocking, times) in enumerate(self._stalls):
             if wanted in (name, "*") and (times is None or times > 0):
                 if times is not None:
                     self._stalls[index] = (wanted, seconds, blocking, times - 1)
-                if blocking:
-                    time.sleep(seconds)
-                else:
-                    await asyncio.sleep(seconds)
+                stalls.append((seconds, blocking))
+        return stalls
+
+    def _check(self, name: str, client: tuple[str, int] | None) -> None:
+        """The failures a test switched on, then the client's credentials and session."""
         for index, (wanted, exc, times) in enumerate(self._failures):
             if (
                 wanted in (name, "*")
@@ -343,11 +431,34 @@ class FakeOnePassword:
                 if times is not None:
                     self._failures[index] = (wanted, exc, times - 1)
                 raise exc
-        if client is not None and not client.token.startswith("desktop:"):
-            if client.token in self.revoked or client.token not in self.tokens:
+        if client is not None and not client[0].startswith("desktop:"):
+            token, session = client
+            if token in self.revoked or token not in self.tokens:
                 raise Exception(CALL_UNAUTHENTICATED)
-            if client.session != self.session:
+            if session != self.session:
                 raise Exception(SESSION_EXPIRED)
+
+    async def serve(self, name: str, client_id: int | None, work: Callable[[], Any]) -> Any:
+        """One call of the native core: counted, stalled, failed as arranged, then done."""
+        for seconds, blocking in self._begin(name):
+            await self._take(seconds, blocking=blocking)
+        self._check(name, None if client_id is None else self._clients[client_id])
+        result = work()
+        if self._lost.get(name, 0) > 0:
+            self._lost[name] -= 1
+            await self._take(3600, blocking=False)
+        return result
+
+    def serve_blocking(self, name: str, client_id: int | None, work: Callable[[], Any]) -> Any:
+        """``serve`` for the desktop app, whose calls hold their thread (and so the loop)."""
+        for seconds, _ in self._begin(name):
+            self._take_blocking(seconds)
+        self._check(name, None if client_id is None else self._clients[client_id])
+        result = work()
+        if self._lost.get(name, 0) > 0:
+            self._lost[name] -= 1
+            self._take_blocking(3600)
+        return result
 
     def _vault_of(self, vault_id: str) -> str:
         if vault_id not in self.vaults:
@@ -357,12 +468,6 @@ class FakeOnePassword:
     def _writable(self, vault_id: str) -> None:
         if self._vault_of(vault_id) in self.read_only:
             raise Exception(FORBIDDEN)
-
-    def _check_request(self, payload: Any) -> None:
-        """The SDK refuses a request over its message limit before sending it."""
-        size = len(json.dumps(payload.model_dump(by_alias=True, mode="json")).encode())
-        if size > self.message_limit:
-            raise ValueError(SIZE_LIMIT)
 
     def _normalized(
         self, fields: list[ItemField], sections: list[ItemSection]
@@ -444,26 +549,15 @@ def _decodes(token: str) -> bool:
     return True
 
 
-class FakeClient:
-    """What ``Client.authenticate`` returns: ``.vaults``, ``.items``, ``.secrets``."""
-
-    def __init__(self, service: FakeOnePassword, auth: Any) -> None:
-        self.token = f"desktop:{auth.account_name}" if isinstance(auth, DesktopAuth) else auth
-        self.session = service.session
-        self.vaults = _Vaults(service, self)
-        self.items = _Items(service, self)
-        self.secrets = _Secrets(service, self)
-
-
 class _Api:
-    def __init__(self, service: FakeOnePassword, client: FakeClient) -> None:
+    """The core's invocations (named as the SDK names them), on the service, for one client:
+    parameters as the SDK serialized them, answers as the JSON the SDK validates."""
+
+    def __init__(self, service: FakeOnePassword, client: tuple[str, int]) -> None:
         self.s = service
         self.client = client
 
-
-class _Vaults(_Api):
-    async def list(self, params: Any = None) -> list[VaultOverview]:
-        await self.s._enter("vaults.list", self.client)
+    def VaultsList(self, params: Any = None) -> Any:
         stamp = _now()
         return [
             VaultOverview(
@@ -480,15 +574,10 @@ class _Vaults(_Api):
             for vault_id, title in self.s.vaults.items()
         ]
 
-
-class _Items(_Api):
-    async def list(self, vault_id: str, *filters: ItemListFilterByState) -> list[ItemOverview]:
-        await self.s._enter("items.list", self.client)
+    def ItemsList(self, vault_id: str, filters: list[Any]) -> Any:
         self.s._vault_of(vault_id)
         wanted = {ItemState.ACTIVE}  # the SDK's default: active items only
-        for f in filters:
-            if not isinstance(f, ItemListFilterByState):
-                raise TypeError(f"not an ItemListFilter: {f!r}")
+        for f in (ItemListFilterByState.model_validate(f) for f in filters):
             wanted = ({ItemState.ACTIVE} if f.content.active else set()) | (
                 {ItemState.ARCHIVED} if f.content.archived else set()
             )
@@ -508,13 +597,11 @@ class _Items(_Api):
             if d["vaultId"] == vault_id and self.s._state(d["id"]) in wanted
         ]
 
-    async def get(self, vault_id: str, item_id: str) -> Item:
-        await self.s._enter("items.get", self.client)
+    def ItemsGet(self, vault_id: str, item_id: str) -> Any:
         self.s.read_ids.append(item_id)
-        return Item.model_validate(self.s._find(vault_id, item_id))
+        return self.s._find(vault_id, item_id)
 
-    async def get_all(self, vault_id: str, item_ids: list[str]) -> ItemsGetAllResponse:
-        await self.s._enter("items.get_all", self.client)
+    def ItemsGetAll(self, vault_id: str, item_ids: list[str]) -> Any:
         self.s._vault_of(vault_id)
         if len(item_ids) > 50:
             raise Exception("you can only retrieve up to 50 items at once")
@@ -526,53 +613,44 @@ class _Items(_Api):
                 replies.append({"error": {"type": "itemNotFound"}})
             else:
                 replies.append({"content": data})
-        return ItemsGetAllResponse.model_validate({"individualResponses": replies})
+        return {"individualResponses": replies}
 
-    async def create(self, params: ItemCreateParams) -> Item:
-        self.s._check_request(params)
-        await self.s._enter("items.create", self.client)
-        self.s._writable(params.vault_id)
-        stored = self.s._store(params)
-        await self.s._after("items.create")
-        return stored
+    def ItemsCreate(self, params: dict[str, Any]) -> Any:
+        create = ItemCreateParams.model_validate(params)
+        self.s._writable(create.vault_id)
+        return self.s._store(create)
 
-    async def put(self, item: Item) -> Item:
-        self.s._check_request(item)
-        await self.s._enter("items.put", self.client)
-        self.s._writable(item.vault_id)
-        stored = self.s.items.get(item.id)
+    def ItemsPut(self, item: dict[str, Any]) -> Any:
+        put = Item.model_validate(item)
+        self.s._writable(put.vault_id)
+        stored = self.s.items.get(put.id)
         if stored is None:
             raise Exception(PUT_NOT_FOUND)
-        if item.id in self.s.archived:
+        if put.id in self.s.archived:
             raise Exception(NOT_ACTIVE)
-        if stored["version"] != item.version:
+        if stored["version"] != put.version:
             raise Exception(STALE)
-        fields, sections = self.s._normalized(item.fields, item.sections)
-        data = item.model_copy(update={"fields": fields, "sections": sections}).model_dump(
+        fields, sections = self.s._normalized(put.fields, put.sections)
+        data = put.model_copy(update={"fields": fields, "sections": sections}).model_dump(
             by_alias=True
         )
         data.update(version=stored["version"] + 1, createdAt=stored["createdAt"], updatedAt=_now())
         self.s._too_big(data)
-        self.s.items[item.id] = data
-        return Item.model_validate(data)
+        self.s.items[put.id] = data
+        return data
 
-    async def archive(self, vault_id: str, item_id: str) -> None:
-        await self.s._enter("items.archive", self.client)
+    def ItemsArchive(self, vault_id: str, item_id: str) -> Any:
         self.s._writable(vault_id)
         self.s._find(vault_id, item_id)
         self.s.archived.add(item_id)
 
-    async def delete(self, vault_id: str, item_id: str) -> None:
-        await self.s._enter("items.delete", self.client)
+    def ItemsDelete(self, vault_id: str, item_id: str) -> Any:
         self.s._writable(vault_id)
         self.s._find(vault_id, item_id)
         del self.s.items[item_id]
         self.s.archived.discard(item_id)
 
-
-class _Secrets(_Api):
-    async def resolve(self, secret_reference: str) -> str:
-        await self.s._enter("secrets.resolve", self.client)
+    def SecretsResolve(self, secret_reference: str) -> Any:
         if not secret_reference.startswith("op://"):
             raise Exception(
                 REF_PREFIX + "the secret reference could not be parsed: secret "
@@ -605,3 +683,177 @@ class _Secrets(_Api):
         if len(values) > 1:
             raise Exception(REF_PREFIX + "more than one field matched the secret reference")
         return str(values[0])
+
+
+#: the invocations the fake serves, by the names the calls are counted under
+_CALLS = {
+    "VaultsList": "vaults.list",
+    "ItemsList": "items.list",
+    "ItemsGet": "items.get",
+    "ItemsGetAll": "items.get_all",
+    "ItemsCreate": "items.create",
+    "ItemsPut": "items.put",
+    "ItemsArchive": "items.archive",
+    "ItemsDelete": "items.delete",
+    "SecretsResolve": "secrets.resolve",
+}
+
+
+def _as_json(value: Any) -> str:
+    """An answer as the core sends it: JSON, models by their aliases."""
+    return json.dumps(TypeAdapter(Any).dump_python(value, mode="json", by_alias=True))
+
+
+class CoreError(Exception):
+    """What the native core raises: ``msg`` is ``{"name": ..., "message": ...}`` in JSON, which
+    the SDK's ``raise_typed_exception`` turns into its own exceptions."""
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg)
+        self.msg = msg
+
+
+def _core_error(exc: BaseException) -> BaseException:
+    """``exc`` (what a test arranged, or the fake's own refusal) as the core reports it. A
+    ``ValueError`` is the SDK's own (its message limit), raised before the core is called."""
+    if isinstance(exc, ValueError):
+        return exc
+    name = "RateLimitExceeded" if isinstance(exc, RateLimitExceededException) else "Generic"
+    return CoreError(json.dumps({"name": name, "message": str(exc)}))
+
+
+class _Native:
+    """``op_uniffi_core`` for the SDK's ``UniffiCore``: ``init_client``, ``invoke``,
+    ``release_client``, with JSON in and out."""
+
+    def __init__(self, service: FakeOnePassword) -> None:
+        self.s = service
+
+    async def init_client(self, config: str) -> str:
+        data = json.loads(config)
+        try:
+            client_id = await self.s.serve(
+                "authenticate", None, lambda: self.s.init_client(data, None)
+            )
+        except Exception as exc:
+            raise _core_error(exc) from None
+        return str(client_id)
+
+    async def invoke(self, config: str) -> str:
+        if len(config.encode()) > self.s.message_limit:  # as UniffiCore.invoke refuses it
+            raise ValueError(SIZE_LIMIT)
+        data = json.loads(config)
+        name, work = self.s.invoke(data)
+        try:
+            return _as_json(await self.s.serve(name, data["invocation"]["clientId"], work))
+        except Exception as exc:
+            raise _core_error(exc) from None
+
+    def release_client(self, client_id: str) -> None:
+        pass
+
+
+# The desktop app's IPC library: op_sdk_ipc_send_message and op_sdk_ipc_free_response, as the
+# C functions DesktopCore calls through ctypes.
+_SEND = ctypes.CFUNCTYPE(
+    ctypes.c_int32,
+    ctypes.POINTER(ctypes.c_uint8),
+    ctypes.c_size_t,
+    ctypes.POINTER(ctypes.POINTER(ctypes.c_uint8)),
+    ctypes.POINTER(ctypes.c_size_t),
+    ctypes.POINTER(ctypes.c_size_t),
+)
+_FREE = ctypes.CFUNCTYPE(None, ctypes.POINTER(ctypes.c_uint8), ctypes.c_size_t, ctypes.c_size_t)
+#: the return codes the IPC library gives for the desktop app's own failures
+_RETURN_CODES = (
+    {ERR_CHANNEL_CLOSED: -3, ERR_CONNECTION_DROPPED: -7}
+    if sys.platform == "darwin"
+    else {ERR_CHANNEL_CLOSED: -2, ERR_CONNECTION_DROPPED: -5}
+)
+
+
+class _DesktopApp:
+    """The desktop app's side of ``DesktopCore``'s IPC: a message in, a response buffer out
+    (freed by the caller), or a return code for a broken channel."""
+
+    def __init__(self, service: FakeOnePassword) -> None:
+        self.s = service
+        self._buffers: dict[int, Any] = {}
+        self.send_message = _SEND(self._send)
+        self.free_message = _FREE(self._free)
+
+    def _send(self, message: Any, length: int, out_buf: Any, out_len: Any, out_cap: Any) -> int:
+        try:
+            data = json.loads(ctypes.string_at(message, length))
+            payload = json.loads(base64.b64decode(data["payload"]))
+            success, answer = True, self._answer(data["kind"], payload)
+        except RuntimeError as exc:
+            return _RETURN_CODES.get(str(exc), -1)
+        except Exception as exc:
+            success, answer = False, _core_error(exc).msg  # type: ignore[attr-defined]
+        body = json.dumps({"success": success, "payload": list(answer.encode())}).encode()
+        buffer = (ctypes.c_uint8 * len(body)).from_buffer_copy(body)
+        self._buffers[ctypes.addressof(buffer)] = buffer
+        out_buf[0] = ctypes.cast(buffer, ctypes.POINTER(ctypes.c_uint8))
+        out_len[0] = out_cap[0] = len(body)
+        return 0
+
+    def _answer(self, kind: str, payload: Any) -> str:
+        if kind == "init_client":
+            account = self._account
+            return str(
+                self.s.serve_blocking(
+                    "authenticate", None, lambda: self.s.init_client(payload, account)
+                )
+            )
+        if kind == "invoke":
+            name, work = self.s.invoke(payload)
+            client_id = payload["invocation"]["clientId"]
+            return _as_json(self.s.serve_blocking(name, client_id, work))
+        return "null"  # release_client
+
+    def _free(self, buf: Any, length: int, capacity: int) -> None:
+        self._buffers.pop(ctypes.addressof(buf.contents), None)
+
+    _account: str | None = None
+
+
+# --- the SDK's cores, with the fake as their native side while a fake signs in -----------------
+
+_SERVICE: ContextVar[FakeOnePassword | None] = ContextVar("fake_onepassword", default=None)
+
+
+class _UniffiCore(sdk_core.UniffiCore):  # type: ignore[misc]
+    """The SDK's ``UniffiCore``; made while a fake signs in, its native module is the fake."""
+
+    def __init__(self) -> None:
+        service = _SERVICE.get()
+        if service is None:
+            super().__init__()
+        else:
+            self.core = _Native(service)
+
+
+class _DesktopCore(sdk_desktop.DesktopCore):  # type: ignore[misc]
+    """The SDK's ``DesktopCore``; made while a fake signs in, its IPC library is the fake's
+    desktop app (or missing, as ``find_1password_lib_path`` says when the app is not there)."""
+
+    def __init__(self, account_name: str) -> None:
+        service = _SERVICE.get()
+        if service is None:
+            super().__init__(account_name)
+            return
+        if not service.desktop_app:
+            raise FileNotFoundError(NO_DESKTOP_APP)
+        app = _DesktopApp(service)
+        app._account = account_name
+        self.lib = app
+        self.account_name = account_name
+        self.send_message = app.send_message
+        self.free_message = app.free_message
+
+
+# Client.authenticate makes its core by these names: only while a fake signs in (``_SERVICE``)
+# do they differ from the SDK's own classes.
+sdk_client.UniffiCore = _UniffiCore
+sdk_client.DesktopCore = _DesktopCore

@@ -23,6 +23,16 @@ def now_iso() -> str:
     return now().isoformat()
 
 
+def as_utc(moment: datetime | None = None) -> datetime:
+    """``moment`` (or now) as an aware UTC datetime; a naive one is taken to be UTC already
+    (the 1Password SDK's datetimes are naive UTC)."""
+    if moment is None:
+        return now()
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
 def parse_time(value: Any) -> datetime | None:
     """An aware datetime from an ISO-8601 string or datetime; None for anything else."""
     if isinstance(value, datetime):

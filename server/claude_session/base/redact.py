@@ -39,6 +39,7 @@ __all__ = [
     "redact_report",
     "redacted_kinds",
     "rule_kinds",
+    "scrub",
 ]
 
 _Span = tuple[int, int, str]
@@ -783,6 +784,16 @@ def redact(text: str) -> tuple[str, list[str]]:
     sorted kinds found."""
     result = redact_report(text)
     return result.text, sorted(result.kinds)
+
+
+def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` from elsewhere (an error message, a server's reply) without the given secrets,
+    which may echo there (each becomes ``[REDACTED:secret]``), nor anything else that looks like
+    one. Secrets shorter than 4 characters are not searched for: they would mangle the text."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, marker("secret"))
+    return redact(text)[0]
 
 
 def find_secrets(text: str) -> list[str]:

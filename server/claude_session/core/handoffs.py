@@ -5,10 +5,11 @@ reached and made later, and the transfer prompt asked for by hand (``handoff pro
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from claude_session.base import context as ctxmod
 from claude_session.base import flow, routines
+from claude_session.base.clock import as_utc
 from claude_session.base.redact import redact
 from claude_session.base.statefile import atomic_write, move_aside
 from claude_session.core import steps
@@ -17,7 +18,7 @@ from claude_session.core.handoff import transfer_prompt
 from claude_session.core.project import Project, resolve
 from claude_session.core.records import machine_name
 from claude_session.core.services import Services
-from claude_session.errors import NoActiveSession, VaultError
+from claude_session.errors import ItemRefused, NoActiveSession, VaultError
 from claude_session.models import HandoffPromptResult, PendingHandoff, PendingHandoffInfo
 from claude_session.paths import safe_name
 from claude_session.vocab import EndMode
@@ -81,8 +82,6 @@ def create(
 
 
 def _utc_date(request: PendingHandoff) -> str:
-    from claude_session.vault.base import as_utc
-
     return as_utc(request.now).date().isoformat()
 
 
@@ -91,10 +90,8 @@ def _create_or_keep(
 ) -> HandoffItem | None:
     """Create the item; when the vault cannot, keep the request on disk (retried by the next
     start or sync), or, when it refused the item for good, keep it as failed."""
-    from claude_session.vault.base import ItemRefused
-
     try:
-        return services.vault.create_item(**_create_args(request))
+        return services.vault.create_item(request)
     except VaultError as exc:
         request.attempts = 1  # the item may exist: the retry looks for it first
         failed = isinstance(exc, ItemRefused)
@@ -150,8 +147,6 @@ def retry_pending(services: Services) -> tuple[int, bool]:
     command, each with its own time; one the vault refuses for good is marked failed and the
     others go on; the first other failure stops the round (the vault is not usable now).
     Returns how many were created, and whether the round got through them all."""
-    from claude_session.vault.base import ItemRefused
-
     if not flow.current().first_time("retry pending hand-offs"):
         return 0, False
     created = 0
@@ -182,34 +177,11 @@ def retry_pending(services: Services) -> tuple[int, bool]:
 def _find_or_create(services: Services, request: PendingHandoff) -> HandoffItem:
     """The item of a delayed hand-off: found, when an earlier attempt may have made it, else
     created now."""
-    item = (
-        services.vault.find_created(
-            request.id, project=request.project, now=request.now, repository=request.repository
-        )
-        if request.attempts
-        else None
-    )
+    item = services.vault.find_created(request) if request.attempts else None
     if item is None:
         request.attempts += 1
-        item = services.vault.create_item(**_create_args(request))
+        item = services.vault.create_item(request)
     return item
-
-
-def _create_args(request: PendingHandoff) -> dict[str, Any]:
-    """``Vault.create_item``'s arguments for a hand-off request."""
-    return {
-        "project": request.project,
-        "branch": request.branch,
-        "session_id": request.session_id,
-        "machine": request.machine,
-        "repository": request.repository,
-        "context": request.context,
-        "transfer_prompt": request.transfer_prompt,
-        "kind": request.kind,
-        "now": request.now,
-        "creation_id": request.id,
-        "title": request.title,
-    }
 
 
 # --- the manual transfer --------------------------------------------------------------------

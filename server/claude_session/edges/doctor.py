@@ -163,10 +163,11 @@ def _tracker_fix(exc: ClaudeSessionError) -> str:
 
 def _vault(core: Core, limit: float) -> Check:
     vault = core.vault
-    if getattr(vault, "kind", "") != "1password":
-        problems = list(getattr(vault, "warnings", []))
-        if problems:  # 1Password configured but unusable here
-            return _check("vault", False, f"{vault.description}: {problems[0]}", problems[0])
+    if vault.kind != "1password":
+        try:
+            vault.check()
+        except ClaudeSessionError as exc:  # 1Password configured but unusable here
+            return _check("vault", False, f"{vault.description}: {exc}", str(exc))
         return _check(
             "vault", True, f"{vault.description} (set OP_SERVICE_ACCOUNT_TOKEN for 1Password)"
         )

@@ -5,8 +5,8 @@ Which vault (``open_vault``):
   under ``claude-session/vault/``;
 - one of them set: the 1Password vault (``CLAUDE_SESSION_VAULT``, default ``ClaudeSync``). It
   signs in on first use, so opening it costs no network call;
-- one of them set but ``onepassword-sdk`` cannot be loaded here: the local vault, with a warning
-  in its description and ``warnings`` saying why and what to do.
+- one of them set but ``onepassword-sdk`` cannot be loaded here: the local vault, saying so in
+  its description, a warning (``flow.warn``) and its ``check`` (``doctor``), with what to do.
 
 A 1Password failure after that (no network, rate limit, token expired, vault missing or
 read-only) is an error from the vault, not a switch to the local vault: the local vault would
@@ -20,15 +20,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from claude_session.base import flow
 from claude_session.config import Settings
 from claude_session.paths import Paths
-from claude_session.vault.base import HandoffItem, ItemKind, Vault
+from claude_session.vault.base import Vault
 from claude_session.vault.local import LocalVault
 
 if TYPE_CHECKING:
     from claude_session.vault.op_sdk import Authenticate
 
-__all__ = ["HandoffItem", "ItemKind", "LocalVault", "Vault", "open_vault"]
+__all__ = ["LocalVault", "open_vault"]
 
 
 def open_vault(
@@ -56,5 +57,6 @@ def _local_instead(paths: Paths, reason: str) -> LocalVault:
         f"until then; they are not copied to 1Password later."
     )
     vault.description += " (1Password configured but unusable)"
-    vault.warnings.append(message)
+    vault.unusable_1password = message
+    flow.warn(message)
     return vault

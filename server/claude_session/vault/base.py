@@ -11,28 +11,22 @@ import abc
 import hashlib
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
-from types import TracebackType
-from typing import Literal, Protocol, TypeVar
+from datetime import datetime
+from typing import Protocol
 
 from pydantic import Field
 
-from claude_session.base.clock import new_id
-from claude_session.base.clock import now as utcnow
-from claude_session.errors import ItemNotFound, VaultError
-from claude_session.models import Model
+from claude_session.base import clock
+from claude_session.base.backend import Backend
+from claude_session.base.clock import as_utc, new_id
+from claude_session.errors import ItemNotFound
+from claude_session.models import Model, PendingHandoff
 from claude_session.paths import safe_name
-
-ItemKind = Literal["handoff", "sync"]
+from claude_session.vocab import ItemKind
 
 TAG = "claudesync"
 #: The tag that names the project an item belongs to, from its identity (``identity_tag``).
 IDENTITY_PREFIX = f"{TAG}-repo-"
-
-
-class ItemRefused(VaultError):
-    """The vault refused this item for good (invalid, too big, archived): trying again cannot
-    help, so a waiting hand-off is marked failed instead of being retried forever."""
 
 
 class HandoffItem(Model):
@@ -89,15 +83,6 @@ def project_tags(project: str, repository: str | None) -> list[str]:
 # --- titles and ordering, shared by every backend ----------------------------------------------
 
 
-def as_utc(moment: datetime | None) -> datetime:
-    """``moment`` (or now) as an aware UTC datetime; a naive one is taken to be UTC already."""
-    if moment is None:
-        return utcnow()
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
 def base_title(project: str, moment: datetime) -> str:
     """``session-{project}-{YYYY-MM-DD}``, the date taken in UTC like every timestamp we keep."""
     return f"session-{safe_name(project)}-{as_utc(moment).date().isoformat()}"
@@ -119,6 +104,55 @@ _SUFFIX = re.compile(r"^(.*\d{4}-\d{2}-\d{2})-(\d+)$")
 def _title_rank(title: str) -> tuple[str, int]:
     match = _SUFFIX.match(title)
     return (match.group(1), int(match.group(2))) if match else (title, 1)
+
+
+def wanted_title(request: PendingHandoff) -> str:
+    """The title ``request`` asks for, before a counter is added when it is taken."""
+    return request.title or base_title(request.project, request.now)
+
+
+def new_item(request: PendingHandoff, taken: set[str]) -> HandoffItem:
+    """The item ``request`` asks for, with the first of its titles not in ``taken``."""
+    moment = as_utc(request.now)
+    return HandoffItem(
+        title=allocate_title(wanted_title(request), taken),
+        project=request.project,
+        branch=request.branch,
+        timestamp=moment,
+        session_id=request.session_id,
+        machine=request.machine,
+        repository=request.repository,
+        kind=request.kind,
+        creation_id=request.id,
+        context=request.context,
+        transfer_prompt=request.transfer_prompt,
+        tags=project_tags(request.project, request.repository),
+        created_at=moment,
+        updated_at=moment,
+    )
+
+
+def with_response(item: HandoffItem, response: str) -> HandoffItem:
+    """``item`` with claude.ai's answer ``response`` (``item`` itself when it holds it already).
+    A new answer is new material: it must be merged even if an older one was."""
+    if response == item.claude_ai_response:
+        return item
+    return item.model_copy(
+        update={
+            "claude_ai_response": response,
+            "imported": False,
+            "imported_at": None,
+            "updated_at": clock.now(),
+        }
+    )
+
+
+def with_imported(item: HandoffItem, now: datetime | None = None) -> HandoffItem:
+    """``item`` marked imported at ``now`` (``item`` itself when it was already)."""
+    if item.imported:
+        return item
+    moment = as_utc(now)
+    return item.model_copy(update={"imported": True, "imported_at": moment, "updated_at": moment})
 
 
 def newest_first(items: list[HandoffItem]) -> list[HandoffItem]:
@@ -171,48 +205,27 @@ def matches(item: HandoffItem, *, project: str | None, repository: str | None) -
 # --- the interface ------------------------------------------------------------------------------
 
 
-_Self = TypeVar("_Self", bound="Vault")
+class Vault(Backend, abc.ABC):
+    """Where hand-off items live: ``LocalVault`` (files) or ``OnePasswordVault``.
 
+    A vault reports what the user should hear (an item file moved aside, a damaged 1Password
+    item left alone) with ``flow.warn``, where it happens.
+    """
 
-class Vault(abc.ABC):
-    """Where hand-off items live. Implementations: ``LocalVault``; the 1Password vault later."""
-
-    kind: str
-    description: str
-    warnings: list[str]  # set by each backend: what the user should hear (files moved aside)
+    #: Read only by ``CoreBase._adopt``, which goes once the core takes warnings from the flow
+    #: alone; no vault writes here.
+    warnings: Sequence[str] = ()
 
     @abc.abstractmethod
-    def create_item(
-        self,
-        *,
-        project: str,
-        branch: str | None,
-        session_id: str | None,
-        machine: str | None,
-        repository: str | None,
-        context: str,
-        transfer_prompt: str = "",
-        kind: ItemKind = "handoff",
-        now: datetime | None = None,
-        creation_id: str | None = None,
-        title: str | None = None,
-    ) -> HandoffItem:
-        """Store a new item titled ``session-{project}-{date}`` (``-2``, ``-3`` when taken);
-        ``creation_id`` is kept in it, so ``find_created`` finds it after a create that timed
-        out."""
+    def create_item(self, request: PendingHandoff) -> HandoffItem:
+        """Store the item ``request`` asks for, titled ``request.title`` or
+        ``session-{project}-{date}`` (``-2``, ``-3`` when taken); the request's id is kept in it
+        (``creation_id``), so ``find_created`` finds it after a create that timed out."""
 
-    def find_created(
-        self,
-        creation_id: str,
-        *,
-        project: str,
-        now: datetime | None = None,
-        repository: str | None = None,
-    ) -> HandoffItem | None:
-        """The item made with this ``creation_id`` (at ``now``, for ``project`` in
-        ``repository``), archived ones included."""
+    def find_created(self, request: PendingHandoff) -> HandoffItem | None:
+        """The item made from ``request`` (by its id), archived ones included."""
         for item in self.list_items():
-            if item.creation_id == creation_id:
+            if item.creation_id == request.id:
                 return item
         return None
 
@@ -250,17 +263,3 @@ class Vault(abc.ABC):
     def check(self) -> str:
         """What ``doctor`` shows: the vault, reached for real where it is remote."""
         return self.description
-
-    def close(self) -> None:  # noqa: B027 - backends without resources need nothing here
-        """Release what the backend holds (connections, clients)."""
-
-    def __enter__(self: _Self) -> _Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

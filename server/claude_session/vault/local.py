@@ -1,6 +1,8 @@
 """The local ClaudeSync vault: one JSON file per item under ``claude-session/vault/``.
 
-Used when no 1Password service account is configured, or when 1Password cannot be reached.
+Used when no 1Password credentials are set, or when they are but ``onepassword-sdk`` cannot be
+loaded here (``open_vault`` says so). Never in place of a 1Password that cannot be reached: that
+is an error, and the hand-off waits for 1Password (``vault/__init__.py``).
 Files are written atomically (0600, folder 0700); creating an item and changing one run under a
 lock on the folder, so two sessions handing off the same day get distinct titles and two
 writers of one item never lose each other's change. Listing takes no lock: atomic renames mean
@@ -17,21 +19,20 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from claude_session.base.clock import now as utcnow
+from claude_session.base import flow
 from claude_session.base.statefile import atomic_write, file_lock, move_aside
-from claude_session.errors import StateError
+from claude_session.errors import StateError, VaultUnavailable
+from claude_session.models import PendingHandoff
 from claude_session.paths import Paths
 from claude_session.vault.base import (
     HandoffItem,
-    ItemKind,
     Vault,
-    allocate_title,
-    as_utc,
-    base_title,
     item_not_found,
     matches,
+    new_item,
     newest_first,
-    project_tags,
+    with_imported,
+    with_response,
 )
 
 # Ids we generate are uuids; anything else is looked up by title, never joined into a path.
@@ -54,44 +55,15 @@ class LocalVault(Vault):
         self.folder = paths.vault
         self.description = f"local vault at {self.folder}"
         self.lock_timeout = lock_timeout
-        self.warnings: list[str] = []
+        #: why 1Password, though configured, cannot be used here (``open_vault``): ``check``
+        #: fails with it, so ``doctor`` says so
+        self.unusable_1password: str | None = None
 
     # --- the interface ---
 
-    def create_item(
-        self,
-        *,
-        project: str,
-        branch: str | None,
-        session_id: str | None,
-        machine: str | None,
-        repository: str | None,
-        context: str,
-        transfer_prompt: str = "",
-        kind: ItemKind = "handoff",
-        now: datetime | None = None,
-        creation_id: str | None = None,
-        title: str | None = None,
-    ) -> HandoffItem:
-        moment = as_utc(now)
+    def create_item(self, request: PendingHandoff) -> HandoffItem:
         with self._lock():
-            taken = {item.title for item in self._all()}
-            item = HandoffItem(
-                title=allocate_title(title or base_title(project, moment), taken),
-                project=project,
-                branch=branch,
-                timestamp=moment,
-                session_id=session_id,
-                machine=machine,
-                repository=repository,
-                kind=kind,
-                context=context,
-                transfer_prompt=transfer_prompt,
-                tags=project_tags(project, repository),
-                created_at=moment,
-                updated_at=moment,
-                creation_id=creation_id,
-            )
+            item = new_item(request, {item.title for item in self._all()})
             self._write(item)
         return item
 
@@ -105,31 +77,15 @@ class LocalVault(Vault):
         return self._find(ref)
 
     def set_response(self, ref: str, response: str) -> HandoffItem:
-        def change(item: HandoffItem) -> HandoffItem:
-            if response == item.claude_ai_response:
-                return item
-            # A new answer is new material: it must be merged even if an older one was.
-            return item.model_copy(
-                update={
-                    "claude_ai_response": response,
-                    "imported": False,
-                    "imported_at": None,
-                    "updated_at": utcnow(),
-                }
-            )
-
-        return self._update(ref, change)
+        return self._update(ref, lambda item: with_response(item, response))
 
     def mark_imported(self, ref: str, *, now: datetime | None = None) -> HandoffItem:
-        def change(item: HandoffItem) -> HandoffItem:
-            if item.imported:
-                return item
-            moment = as_utc(now)
-            return item.model_copy(
-                update={"imported": True, "imported_at": moment, "updated_at": moment}
-            )
+        return self._update(ref, lambda item: with_imported(item, now))
 
-        return self._update(ref, change)
+    def check(self) -> str:
+        if self.unusable_1password:
+            raise VaultUnavailable(self.unusable_1password)
+        return self.description
 
     # --- files ---
 
@@ -157,7 +113,7 @@ class LocalVault(Vault):
             if item.id != path.stem:
                 raise ValueError(f"its id {item.id!r} does not match the file name")
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            self.warnings.append(move_aside(path, _reason(exc)))
+            flow.warn(move_aside(path, _reason(exc)))
             return None
         return item
 

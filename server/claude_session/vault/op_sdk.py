@@ -1,6 +1,7 @@
 """The boundary with ``onepassword-sdk``: its event loop, its clients, the time it may take, and
-its exceptions turned into ours. ``vault/onepassword.py`` (the ClaudeSync items) and
-``vault/secretref.py`` (``op://`` references) go through here and nowhere else.
+its exceptions turned into ours. The ClaudeSync vault (through ``op_session`` and
+``op_calls``) and ``secretref`` (``op://`` references) reach the SDK's client through here and
+nowhere else.
 
 The loop. The SDK is async. Every coroutine runs on one private event loop in a daemon thread,
 so the callers stay synchronous and may be called from inside a running loop (the MCP server's),
@@ -9,20 +10,14 @@ where ``asyncio.run`` would fail.
 Clients. One per process and credentials: the SDK signs in over the network on every
 ``authenticate``, so a client that signed in is kept until the service rejects it.
 
-Time. A 1Password that never answers (a network that drops packets, a desktop app waiting for
-approval) would otherwise cost the SDK's own 30 s per request, and a command makes several.
-So each command (one ``flow``) gets one ``Budget``: all its 1Password work together may take
-``Settings.op_deadline`` seconds (``DEADLINE``, 5, unless ``CLAUDE_SESSION_OP_DEADLINE`` or the
-routine file's ``op_deadline`` says otherwise), each call waits only for what is left, and after
-the first failure that
-says 1Password cannot be used now (no answer, no network, rate limit, refused credentials) every
-later call in the same command fails at once with the same message. The flows keep the work
-locally and say so.
+Time. Each command may spend ``Settings.op_deadline`` seconds on 1Password in all
+(``op_session``); every wait here is bounded by what is left of it, and measured by a ``Clock``
+that tests replace, so they never sleep.
 
 Errors. The SDK raises bare ``Exception``s carrying the core's message (plus two typed ones, and
 ``RuntimeError``/``FileNotFoundError`` from the desktop app), so ``translate`` matches the
 core's real texts (``strings libop_uniffi_core.so``; see ``tests/helpers/fake_onepassword.py``)
-and sorts them by what the caller should do:
+and sorts them by what the caller should do (``_RULES``, a table read top to bottom):
 - ``StaleItem``: the item changed meanwhile; re-read it and apply the change again;
 - ``ServerConflict``: "data conflict occurred on the server"; the same call is tried once more;
 - ``SessionExpired``: "session expired" / "bad credentials, please retry"; one new sign-in and
@@ -31,7 +26,7 @@ and sorts them by what the caller should do:
   the core's internal error, an archived item): trying again cannot help;
 - ``VaultAuthError``: the credentials; ``VaultUnavailable``: try again later;
 - ``ItemNotFound``.
-No message ever holds the token (``scrub``).
+No message ever holds the token (``redact.scrub``).
 """
 
 from __future__ import annotations
@@ -42,21 +37,27 @@ import hashlib
 import os
 import threading
 import time
-import weakref
-from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import onepassword  # type: ignore[import-untyped]
 from onepassword.errors import RateLimitExceededException  # type: ignore[import-untyped]
 
 from claude_session import __version__
-from claude_session.base import flow
-from claude_session.base.redact import redact
+from claude_session.base.redact import scrub
 from claude_session.base.routines import DEFAULT_OP_DEADLINE
 from claude_session.config import Settings
-from claude_session.errors import ItemNotFound, VaultAuthError, VaultError, VaultUnavailable
-from claude_session.vault.base import ItemRefused
+from claude_session.errors import (
+    ItemNotFound,
+    ItemRefused,
+    ServerConflict,
+    SessionExpired,
+    StaleItem,
+    VaultAuthError,
+    VaultError,
+    VaultUnavailable,
+)
 
 T = TypeVar("T")
 
@@ -77,16 +78,46 @@ def integration_version() -> str:
 # --- the private event loop ------------------------------------------------------------------
 
 
+class Clock:
+    """The time 1Password calls are measured by: ``monotonic`` for deadlines, ``wait`` for an
+    answer. Tests pass one whose time moves only when the fake 1Password says a call took long."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def wait(self, future: concurrent.futures.Future[T], deadline: float) -> T:
+        """The answer in ``future``; ``TimeoutError`` when it is not there by ``deadline`` (a
+        ``monotonic`` time)."""
+        return future.result(max(deadline - self.monotonic(), 0.0))
+
+
+CLOCK = Clock()
+
+
 class _Loop:
-    """An event loop running forever in a daemon thread: where every SDK coroutine runs."""
+    """An event loop running in a daemon thread until stopped: where every SDK coroutine runs."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(
-            target=self.loop.run_forever, daemon=True, name="claude-session-1password"
+            target=self._run, daemon=True, name="claude-session-1password"
         )
         self.thread.start()
+
+    def _run(self) -> None:
+        self.loop.run_forever()
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.loop.close()
+
+    def stop(self) -> None:
+        """Cancel what still runs and end the thread, once the loop is free (a call that
+        blocks it, like the desktop app's, finishes first)."""
+        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 _LOCK = threading.RLock()
@@ -106,61 +137,31 @@ def _loop() -> _Loop:
         return _LOOP
 
 
-def run_sync(coro: Coroutine[Any, Any, T], timeout: float) -> T:
+def reset() -> None:
+    """Stop the private loop and forget every client and vault id, as a new process would
+    start (tests: what one test blocked or signed in to is not the next one's)."""
+    global _LOOP
+    with _LOCK:
+        old, _LOOP = _LOOP, None
+        _CLIENTS.clear()
+        VAULT_IDS.clear()
+    if old is not None and old.pid == os.getpid():
+        old.stop()
+
+
+def run_sync(coro: Coroutine[Any, Any, T], timeout: float, *, clock: Clock = CLOCK) -> T:
     """Run ``coro`` on the private loop and wait for it, from any thread or running loop."""
     runner = _loop()
     if threading.current_thread() is runner.thread:
         coro.close()
         raise RuntimeError("run_sync called from the 1Password loop itself (would deadlock)")
+    deadline = clock.monotonic() + timeout
     future = asyncio.run_coroutine_threadsafe(coro, runner.loop)
     try:
-        return future.result(max(timeout, 0.0))
-    except concurrent.futures.TimeoutError:  # an alias of TimeoutError from 3.11 only
+        return clock.wait(future, deadline)
+    except (TimeoutError, concurrent.futures.TimeoutError):  # one class from 3.11 only
         future.cancel()
         raise TimeoutError(f"no answer within {timeout:.3g} s") from None
-
-
-# --- the time one command may spend ------------------------------------------------------------
-
-
-@dataclass
-class Budget:
-    """One command's 1Password time, and why it stopped trying (if it did)."""
-
-    deadline: float
-    seconds: float
-    failure: VaultError | None = None
-    memo: dict[str, Any] = field(default_factory=dict)  # reads kept for the command
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-
-class Budgets:
-    """The budget of the calling command (``flow.current()``), made on first use."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._lock = threading.Lock()
-        self._by_flow: dict[int, tuple[weakref.ref[flow.Flow], Budget]] = {}
-
-    def current(self) -> Budget:
-        current = flow.current()
-        key = id(current)
-        with self._lock:
-            entry = self._by_flow.get(key)
-            if entry is not None and entry[0]() is current:
-                return entry[1]
-            budget = Budget(time.monotonic() + self.seconds, self.seconds)
-            self._by_flow[key] = (weakref.ref(current), budget)
-        weakref.finalize(current, self._drop, key)
-        return budget
-
-    def _drop(self, key: int) -> None:
-        with self._lock:
-            entry = self._by_flow.get(key)
-            if entry is not None and entry[0]() is None:
-                del self._by_flow[key]
 
 
 # --- clients: one per process and credentials ------------------------------------------------
@@ -194,7 +195,11 @@ def authenticator(authenticate: Authenticate | None) -> Authenticate:
 
 
 def connect(
-    settings: Settings, *, authenticate: Authenticate | None = None, timeout: float = DEADLINE
+    settings: Settings,
+    *,
+    authenticate: Authenticate | None = None,
+    timeout: float = DEADLINE,
+    clock: Clock = CLOCK,
 ) -> Any:
     """The process's client for these credentials, signing in the first time only.
 
@@ -206,7 +211,9 @@ def connect(
         client = _CLIENTS.get(key)
         if client is None:
             client = run_sync(
-                fn(auth_for(settings), INTEGRATION_NAME, integration_version()), timeout
+                fn(auth_for(settings), INTEGRATION_NAME, integration_version()),
+                timeout,
+                clock=clock,
             )
             _CLIENTS[key] = client
         return client
@@ -229,39 +236,26 @@ def forget(settings: Settings, authenticate: Authenticate | None = None) -> None
 # --- the one boundary where the SDK's exceptions become ours ----------------------------------
 
 
-class StaleItem(VaultError):
-    """Internal: a put lost a race with another writer; re-read and try again."""
+@dataclass(frozen=True)
+class _Rule:
+    """What the SDK raised (any of ``types``, or any of ``texts`` in its lower-cased message;
+    for the desktop app or a service account alone when ``desktop`` says so) and what it
+    becomes: ``error`` with ``message`` filled in (``{action} {detail} {vault} {account}
+    {deadline:g} {who} {verb}``)."""
+
+    error: type[VaultError]
+    message: str
+    types: tuple[type[BaseException], ...] = ()
+    texts: tuple[str, ...] = ()
+    desktop: bool | None = None
+
+    def matches(self, exc: BaseException, low: str, *, desktop: bool) -> bool:
+        if self.desktop is not None and self.desktop != desktop:
+            return False
+        return isinstance(exc, self.types) or any(text in low for text in self.texts)
 
 
-class ServerConflict(VaultUnavailable):
-    """1Password reported a data conflict (two writers at once): the call is tried once more."""
-
-
-class SessionExpired(VaultAuthError):
-    """The session ended or the service asked to retry: sign in once more, then try again."""
-
-
-def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """``text`` without the given secrets or anything else that looks like one."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[REDACTED]")
-    return redact(text)[0]
-
-
-# The core's texts (lower case), most specific first.
-_CONFLICT = (
-    "data conflict occurred on the server",
-    "a conflict occurred on the server",
-    "race condition when updating items",
-)
-_EXPIRED = ("session expired", "bad credentials, please retry")
-_MALFORMED = (
-    "invalid format",
-    "base64 decoding failed",
-    "deserialization failed",
-    "invalid service account token",
-)
+_TIMEOUTS = (TimeoutError, concurrent.futures.TimeoutError)
 _REJECTED = (
     "please rotate",
     "not authenticated",
@@ -269,37 +263,168 @@ _REJECTED = (
     "unauthorized",
     "invalid user auth parameters",
 )
-_FORBIDDEN = ("permission", "403", "forbidden")
-_ARCHIVED = ("not in an active state",)
-_PERMANENT = (
-    "item is too big",
-    "message size exceeds the limit",
-    "invalid user input",
-    "bad input passed by the user",
-    "an internal error occurred",
-    "cannot upload or download files larger",
-    "must be part of a section",
-    "unknown item patch failure",
-    "failed to convert to item",
-)
-_NETWORK = (
-    "error sending request",
-    "request timeout",
-    "timed out",
-    "connection",
-    "dns",
-    "network",
-    "request library compatibility",
-    "unreachable",
-    "tls",
-    "certificate",
-    "server error",
-)
-_NOT_FOUND = ("resource not found", "couldn't be found", "not found")
+_SYNC = "run `claude-session sync`"
 
-
-def _has(text: str, needles: Iterable[str]) -> bool:
-    return any(needle in text for needle in needles)
+# The core's texts (lower case); the first rule that matches decides.
+_RULES = (
+    _Rule(
+        VaultUnavailable,
+        "1Password's rate limit was reached while {action}. Service accounts have hourly and "
+        f"daily limits: wait a while, then {_SYNC}.",
+        types=(RateLimitExceededException,),
+        texts=("rate limit",),
+    ),
+    _Rule(
+        VaultUnavailable,
+        "The 1Password desktop app was not found on this machine, so CLAUDE_SESSION_OP_ACCOUNT "
+        "cannot be used. Install the app and turn on Settings > Developer > Integrate with "
+        "other apps, or set OP_SERVICE_ACCOUNT_TOKEN instead.",
+        types=(FileNotFoundError,),
+    ),
+    _Rule(
+        VaultUnavailable,
+        "onepassword-sdk cannot run on this machine ({detail}). Unset OP_SERVICE_ACCOUNT_TOKEN "
+        "and CLAUDE_SESSION_OP_ACCOUNT to use the local vault.",
+        types=(ImportError,),
+    ),
+    _Rule(
+        VaultUnavailable,
+        "The 1Password desktop app did not answer while {action} ({detail}). Open and unlock "
+        f"it and approve the request, then {_SYNC}. If approving takes longer than "
+        "{deadline:g} s, set CLAUDE_SESSION_OP_DEADLINE to more seconds (up to 300).",
+        types=_TIMEOUTS,
+        desktop=True,
+    ),
+    _Rule(
+        VaultUnavailable,
+        "1Password did not answer while {action} ({detail}). Check the network connection, "
+        f"then {_SYNC}.",
+        types=_TIMEOUTS,
+    ),
+    # The desktop app's own texts carry the fix (Settings > Developer > Integrate with other
+    # apps); "connection" in them is not the network's.
+    _Rule(
+        VaultUnavailable,
+        "The 1Password desktop app could not be used while {action}: {detail}",
+        types=(RuntimeError,),
+        desktop=True,
+    ),
+    _Rule(StaleItem, "The item changed in 1Password while {action}.", texts=("not up to date",)),
+    _Rule(
+        ServerConflict,
+        "1Password reported a conflict with another writer while {action}. Run "
+        "`claude-session sync` in a moment.",
+        texts=(
+            "data conflict occurred on the server",
+            "a conflict occurred on the server",
+            "race condition when updating items",
+        ),
+    ),
+    _Rule(
+        SessionExpired,
+        "1Password ended the session while {action} and signing in again did not help "
+        "({detail}). Run `claude-session sync` in a moment; if it keeps failing, check "
+        "OP_SERVICE_ACCOUNT_TOKEN.",
+        texts=("session expired", "bad credentials, please retry"),
+    ),
+    _Rule(
+        VaultAuthError,
+        "OP_SERVICE_ACCOUNT_TOKEN is empty. Set it to a 1Password service account token (it "
+        "starts with ops_), or unset it to use the local vault.",
+        texts=("token was not specified",),
+    ),
+    _Rule(
+        VaultAuthError,
+        "OP_SERVICE_ACCOUNT_TOKEN does not hold a valid 1Password service account token "
+        "(malformed or cut short). Copy the whole token (it starts with ops_) or create a new "
+        "one in 1Password (Developer > Service Accounts).",
+        texts=(
+            "invalid format",
+            "base64 decoding failed",
+            "deserialization failed",
+            "invalid service account token",
+        ),
+    ),
+    _Rule(
+        VaultAuthError,
+        "The 1Password desktop app has no account named '{account}'. Set "
+        "CLAUDE_SESSION_OP_ACCOUNT to the account name shown at the top of the app's sidebar.",
+        texts=("account couldn't be found",),
+        desktop=True,
+    ),
+    _Rule(
+        VaultAuthError,
+        "The 1Password desktop app refused the request: unlock the app, approve the access "
+        "prompt, and try again.",
+        texts=_REJECTED,
+        desktop=True,
+    ),
+    _Rule(
+        VaultAuthError,
+        "1Password rejected the service account token in OP_SERVICE_ACCOUNT_TOKEN: it has "
+        "expired or was revoked. Create a new token for the service account (1Password > "
+        "Developer > Service Accounts) and set OP_SERVICE_ACCOUNT_TOKEN to it.",
+        texts=_REJECTED,
+    ),
+    _Rule(
+        VaultUnavailable,
+        "The 1Password {who} may not {verb} the vault '{vault}'. Give it read and write access "
+        "to '{vault}' (a service account gets its vaults when it is created: make a new one if "
+        "needed), or set CLAUDE_SESSION_VAULT to a vault it can write.",
+        texts=("permission", "403", "forbidden"),
+    ),
+    _Rule(
+        ItemRefused,
+        "1Password refused {action}: the item is archived. Restore it in the 1Password app "
+        "(Archive > Restore) or pick another item.",
+        texts=("not in an active state",),
+    ),
+    _Rule(
+        ItemRefused,
+        "1Password refused {action}: {detail}. Trying again will not help; the context stays "
+        "in its local file.",
+        types=(ValueError,),
+        texts=(
+            "item is too big",
+            "message size exceeds the limit",
+            "invalid user input",
+            "bad input passed by the user",
+            "an internal error occurred",
+            "cannot upload or download files larger",
+            "must be part of a section",
+            "unknown item patch failure",
+            "failed to convert to item",
+        ),
+    ),
+    _Rule(
+        VaultUnavailable,
+        "1Password cannot be reached while {action} (network down or 1Password unavailable). "
+        f"Check the connection, then {_SYNC}.",
+        texts=(
+            "error sending request",
+            "request timeout",
+            "timed out",
+            "connection",
+            "dns",
+            "network",
+            "request library compatibility",
+            "unreachable",
+            "tls",
+            "certificate",
+            "server error",
+        ),
+    ),
+    _Rule(
+        ItemNotFound,
+        "1Password found nothing while {action} ({detail}).",
+        texts=("resource not found", "couldn't be found", "not found"),
+    ),
+)
+_OTHERWISE = _Rule(
+    VaultUnavailable,
+    "1Password failed while {action}: {detail}. Try again; if it keeps failing, run "
+    "`claude-session doctor`.",
+)
 
 
 def translate(
@@ -307,190 +432,17 @@ def translate(
 ) -> VaultError:
     """Our error for what the SDK raised while doing ``action`` (a phrase: 'creating X')."""
     detail = scrub(str(exc) or type(exc).__name__, [settings.op_token])
-    low = detail.lower()
     desktop = uses_desktop(settings)
-    vault = settings.vault_name
-    if isinstance(exc, RateLimitExceededException) or "rate limit" in low:
-        return VaultUnavailable(
-            f"1Password's rate limit was reached while {action}. Service accounts have hourly "
-            f"and daily limits: wait a while, then run `claude-session sync`."
+    low = detail.lower()
+    rule = next((r for r in _RULES if r.matches(exc, low, desktop=desktop)), _OTHERWISE)
+    return rule.error(
+        rule.message.format(
+            action=action,
+            detail=detail,
+            vault=settings.vault_name,
+            account=settings.op_account,
+            deadline=settings.op_deadline,
+            who="account" if desktop else "service account",
+            verb="write to" if writing else "read",
         )
-    if isinstance(exc, FileNotFoundError):
-        return VaultUnavailable(
-            "The 1Password desktop app was not found on this machine, so "
-            "CLAUDE_SESSION_OP_ACCOUNT cannot be used. Install the app and turn on Settings > "
-            "Developer > Integrate with other apps, or set OP_SERVICE_ACCOUNT_TOKEN instead."
-        )
-    if isinstance(exc, ImportError):
-        return VaultUnavailable(
-            f"onepassword-sdk cannot run on this machine ({detail}). Unset "
-            f"OP_SERVICE_ACCOUNT_TOKEN and CLAUDE_SESSION_OP_ACCOUNT to use the local vault."
-        )
-    if isinstance(exc, (TimeoutError, concurrent.futures.TimeoutError)):
-        if desktop:
-            return VaultUnavailable(
-                f"The 1Password desktop app did not answer while {action} ({detail}). Open and "
-                f"unlock it and approve the request, then run `claude-session sync`. If "
-                f"approving takes longer than {settings.op_deadline:g} s, set "
-                f"CLAUDE_SESSION_OP_DEADLINE to more seconds (up to 300)."
-            )
-        return VaultUnavailable(
-            f"1Password did not answer while {action} ({detail}). Check the "
-            f"network connection, then run `claude-session sync`."
-        )
-    if isinstance(exc, RuntimeError) and desktop:
-        # The desktop app's own texts carry the fix (Settings > Developer > Integrate with
-        # other apps); "connection" in them is not the network's.
-        return VaultUnavailable(
-            f"The 1Password desktop app could not be used while {action}: {detail}"
-        )
-    if "not up to date" in low:
-        return StaleItem(f"The item changed in 1Password while {action}.")
-    if _has(low, _CONFLICT):
-        return ServerConflict(
-            f"1Password reported a conflict with another writer while "
-            f"{action}. Run `claude-session sync` in a moment."
-        )
-    if _has(low, _EXPIRED):
-        return SessionExpired(
-            f"1Password ended the session while {action} and signing in "
-            f"again did not help ({detail}). Run `claude-session sync` in a "
-            f"moment; if it keeps failing, check OP_SERVICE_ACCOUNT_TOKEN."
-        )
-    if "token was not specified" in low:
-        return VaultAuthError(
-            "OP_SERVICE_ACCOUNT_TOKEN is empty. Set it to a 1Password service "
-            "account token (it starts with ops_), or unset it to use the "
-            "local vault."
-        )
-    if _has(low, _MALFORMED):
-        return VaultAuthError(
-            "OP_SERVICE_ACCOUNT_TOKEN does not hold a valid 1Password service account token "
-            "(malformed or cut short). Copy the whole token (it starts with ops_) or create a "
-            "new one in 1Password (Developer > Service Accounts)."
-        )
-    if "account couldn't be found" in low and desktop:
-        return VaultAuthError(
-            f"The 1Password desktop app has no account named '{settings.op_account}'. Set "
-            f"CLAUDE_SESSION_OP_ACCOUNT to the account name shown at the top of the app's "
-            f"sidebar."
-        )
-    if _has(low, _REJECTED):
-        if desktop:
-            return VaultAuthError(
-                "The 1Password desktop app refused the request: unlock the "
-                "app, approve the access prompt, and try again."
-            )
-        return VaultAuthError(
-            "1Password rejected the service account token in OP_SERVICE_ACCOUNT_TOKEN: it has "
-            "expired or was revoked. Create a new token for the service account (1Password > "
-            "Developer > Service Accounts) and set OP_SERVICE_ACCOUNT_TOKEN to it."
-        )
-    if _has(low, _FORBIDDEN):
-        verb = "write to" if writing else "read"
-        return VaultUnavailable(
-            f"The 1Password {'account' if desktop else 'service account'} may not {verb} the "
-            f"vault '{vault}'. Give it read and write access to '{vault}' (a service account "
-            f"gets its vaults when it is created: make a new one if needed), or set "
-            f"CLAUDE_SESSION_VAULT to a vault it can write."
-        )
-    if _has(low, _ARCHIVED):
-        return ItemRefused(
-            f"1Password refused {action}: the item is archived. Restore it in "
-            f"the 1Password app (Archive > Restore) or pick another item."
-        )
-    if isinstance(exc, ValueError) or _has(low, _PERMANENT):
-        return ItemRefused(
-            f"1Password refused {action}: {detail}. Trying again will not help; "
-            f"the context stays in its local file."
-        )
-    if _has(low, _NETWORK):
-        return VaultUnavailable(
-            f"1Password cannot be reached while {action} (network down or 1Password "
-            f"unavailable). Check the connection, then run `claude-session sync`."
-        )
-    if _has(low, _NOT_FOUND):
-        return ItemNotFound(f"1Password found nothing while {action} ({detail}).")
-    return VaultUnavailable(
-        f"1Password failed while {action}: {detail}. Try again; if it keeps "
-        f"failing, run `claude-session doctor`."
     )
-
-
-def stops_the_command(error: VaultError) -> bool:
-    """Whether later calls in the same command would fail the same way: then they are skipped."""
-    if isinstance(error, (StaleItem, ServerConflict, ItemRefused, ItemNotFound)):
-        return False
-    return isinstance(error, (VaultUnavailable, VaultAuthError))
-
-
-class Session:
-    """Calls to 1Password for one vault object: within the command's budget, translated, with
-    one new sign-in after an expired session and one more try after a server conflict."""
-
-    def __init__(
-        self, settings: Settings, *, authenticate: Authenticate | None, deadline: float
-    ) -> None:
-        self.settings = settings
-        self.authenticate = authenticate
-        self.budgets = Budgets(deadline)
-
-    def budget(self) -> Budget:
-        return self.budgets.current()
-
-    def call(
-        self, action: str, work: Callable[[Any], Coroutine[Any, Any, T]], *, writing: bool = False
-    ) -> T:
-        budget = self.budget()
-        if budget.failure is not None:
-            raise _again(budget.failure)
-        expired_once = conflict_once = False
-        while True:
-            try:
-                return self._once(budget, action, work, writing=writing)
-            except SessionExpired as exc:
-                if expired_once:
-                    budget.failure = exc
-                    raise
-                expired_once = True
-                forget(self.settings, self.authenticate)
-            except ServerConflict:
-                if conflict_once:
-                    raise
-                conflict_once = True
-
-    def _once(
-        self,
-        budget: Budget,
-        action: str,
-        work: Callable[[Any], Coroutine[Any, Any, T]],
-        *,
-        writing: bool,
-    ) -> T:
-        try:
-            if budget.remaining() <= 0:
-                raise TimeoutError(f"no answer within {budget.seconds:g} s in all")
-            if not signed_in(self.settings, self.authenticate):
-                action = "signing in to 1Password"
-            client = connect(
-                self.settings, authenticate=self.authenticate, timeout=budget.remaining()
-            )
-            return run_sync(work(client), budget.remaining())
-        except VaultError:
-            raise
-        except Exception as exc:
-            error = translate(exc, action=action, settings=self.settings, writing=writing)
-            if isinstance(error, VaultAuthError):
-                forget(self.settings, self.authenticate)
-            if stops_the_command(error) and not isinstance(error, SessionExpired):
-                budget.failure = error
-            # Keep the cause for debugging unless it could show the token.
-            token = self.settings.op_token
-            cause = exc if not (token and token in str(exc)) else None
-            raise error from cause
-
-
-def _again(first: VaultError) -> VaultError:
-    """The error of a call skipped because an earlier one in the command failed."""
-    again = type(first)(f"{first} (1Password is not tried again in this command)")
-    return again

@@ -8,14 +8,13 @@ memory for a few minutes (1Password rate-limits service accounts), and never wri
 from __future__ import annotations
 
 import threading
-import time
 from typing import TYPE_CHECKING
 
 from claude_session.config import Settings
 from claude_session.errors import ConfigError, ItemNotFound, VaultAuthError, VaultError
 
 if TYPE_CHECKING:
-    from claude_session.vault.op_sdk import Authenticate
+    from claude_session.vault.op_sdk import Authenticate, Clock
 
 PREFIX = "op://"
 CACHE_SECONDS = 300.0
@@ -46,12 +45,14 @@ def resolve_secret(
     name: str = "CLAUDE_SESSION_TRACKER_TOKEN",
     authenticate: Authenticate | None = None,
     timeout: float | None = None,
+    clock: Clock | None = None,
 ) -> str:
     """``value`` itself, or the secret it references when it is an ``op://`` reference.
 
     Raises ``ConfigError`` when the reference is wrong or cannot be used (no 1Password
     credentials), ``VaultAuthError`` / ``VaultUnavailable`` when 1Password refuses or cannot be
     reached; ``name`` is the setting named in those messages. No message holds a secret.
+    ``authenticate`` and ``clock`` replace the SDK's sign-in and the real time (tests).
     """
     if not is_reference(value):
         return value
@@ -66,22 +67,28 @@ def resolve_secret(
     # The SDK is imported here: only settings that use a reference pay for it.
     from claude_session.vault import op_sdk as op
 
+    clock = clock or op.CLOCK
     _validate(ref, name)
     key = (op.fingerprint(settings), ref)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
-    if hit is not None and hit[0] > time.monotonic():
+    if hit is not None and hit[0] > clock.monotonic():
         return hit[1]
     secret = _fetch(
-        ref, settings, name=name, authenticate=authenticate, timeout=timeout or settings.op_deadline
+        ref,
+        settings,
+        name=name,
+        authenticate=authenticate,
+        timeout=timeout or settings.op_deadline,
+        clock=clock,
     )
     with _CACHE_LOCK:
-        _CACHE[key] = (time.monotonic() + CACHE_SECONDS, secret)
+        _CACHE[key] = (clock.monotonic() + CACHE_SECONDS, secret)
     return secret
 
 
 def forget_secrets() -> None:
-    """Drop resolved secrets from memory (tests; a token known to have changed)."""
+    """Drop resolved secrets from memory, as a new process would start (tests)."""
     with _CACHE_LOCK:
         _CACHE.clear()
 
@@ -100,14 +107,21 @@ def _validate(ref: str, name: str) -> None:
 
 
 def _fetch(
-    ref: str, settings: Settings, *, name: str, authenticate: Authenticate | None, timeout: float
+    ref: str,
+    settings: Settings,
+    *,
+    name: str,
+    authenticate: Authenticate | None,
+    timeout: float,
+    clock: Clock,
 ) -> str:
+    from claude_session.base.redact import scrub
     from claude_session.vault import op_sdk as op
 
     try:
-        ends = time.monotonic() + timeout  # sign-in and resolving share one deadline
-        client = op.connect(settings, authenticate=authenticate, timeout=timeout)
-        return str(op.run_sync(client.secrets.resolve(ref), ends - time.monotonic()))
+        ends = clock.monotonic() + timeout  # sign-in and resolving share one deadline
+        client = op.connect(settings, authenticate=authenticate, timeout=timeout, clock=clock)
+        return str(op.run_sync(client.secrets.resolve(ref), ends - clock.monotonic(), clock=clock))
     except VaultError:
         raise
     except Exception as exc:
@@ -115,7 +129,7 @@ def _fetch(
         if isinstance(error, ItemNotFound) or any(w in str(exc).lower() for w in _WRONG_REF):
             raise ConfigError(
                 f"{name} refers to {ref}, which 1Password cannot resolve "
-                f"({op.scrub(str(exc), [settings.op_token])}). Check the vault, item and field "
+                f"({scrub(str(exc), [settings.op_token])}). Check the vault, item and field "
                 f"names, and that the service account can read that vault."
             ) from None
         if isinstance(error, VaultAuthError):

@@ -1,13 +1,14 @@
 """What every ClaudeSync vault backend must do, whatever stores the items.
 
-A backend's test module provides two fixtures and star-imports this module:
+A backend's test module provides (or gets from its conftest) two fixtures and star-imports this
+module:
 
     @pytest.fixture
     def vault_factory(...) -> Callable[[], Vault]:   # a new Vault on the same store each call
     @pytest.fixture
     def vault(vault_factory) -> Iterator[Vault]:     # one of them, closed after the test
 
-    from vault_contract import *  # noqa: F403
+    from helpers.vault_contract import *  # noqa: F403
 
 Backend-specific behaviour (file modes, corrupt files, processes) is tested beside the backend.
 """
@@ -17,35 +18,35 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
 from claude_session.errors import ItemNotFound
+from claude_session.models import PendingHandoff
 from claude_session.vault.base import HandoffItem, Vault, identity_tag
 
 DAY = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
 REPO = "github.com/acme/widgets"
 
 
-def make(
-    vault: Vault,
+def ask(
     project: str = "widgets",
     *,
     now: datetime = DAY,
     repository: str | None = REPO,
     context: str = "# ctx",
-    **kw: object,
-) -> HandoffItem:
-    return vault.create_item(
-        project=project,
-        branch="main",
-        session_id="s-1",
-        machine="laptop",
-        repository=repository,
-        context=context,
-        now=now,
-        **kw,
-    )  # type: ignore[arg-type]
+    **kw: Any,
+) -> PendingHandoff:
+    """A hand-off request as the flows make one (``id`` is the item's ``creation_id``)."""
+    values: dict[str, Any] = {"branch": "main", "session_id": "s-1", "machine": "laptop", **kw}
+    return PendingHandoff(
+        project=project, now=now, repository=repository, context=context, **values
+    )
+
+
+def make(vault: Vault, project: str = "widgets", **kw: Any) -> HandoffItem:
+    return vault.create_item(ask(project, **kw))
 
 
 # --- titles ---------------------------------------------------------------------------------------
@@ -111,15 +112,17 @@ def test_concurrent_creators_get_distinct_titles(vault_factory: Callable[[], Vau
 
 def test_item_keeps_every_field_across_instances(vault_factory: Callable[[], Vault]) -> None:
     item = vault_factory().create_item(
-        project="widgets",
-        branch="feature/x",
-        session_id="abc",
-        machine="desk",
-        repository=REPO,
-        context="# Context\n\nünïcode ✓",
-        transfer_prompt="Paste me",
-        kind="sync",
-        now=DAY,
+        PendingHandoff(
+            project="widgets",
+            branch="feature/x",
+            session_id="abc",
+            machine="desk",
+            repository=REPO,
+            context="# Context\n\nünïcode ✓",
+            transfer_prompt="Paste me",
+            kind="sync",
+            now=DAY,
+        )
     )
     got = vault_factory().get_item(item.id)
     assert got == item
@@ -282,12 +285,13 @@ __all__ = [name for name in dir() if name.startswith("test_")]
 
 
 def test_item_made_with_a_creation_id_is_found_by_it(vault_factory: Callable[[], Vault]) -> None:
+    request = ask(id="c-1")
     with vault_factory() as first:
-        made = make(first, creation_id="c-1")
+        made = first.create_item(request)
         make(first)
     with vault_factory() as second:
-        assert second.find_created("c-1", project="widgets", now=DAY) == made
-        assert second.find_created("c-2", project="widgets", now=DAY) is None
+        assert second.find_created(request) == made
+        assert second.find_created(ask(id="c-2")) is None
         assert second.get_item(made.id).creation_id == "c-1"
 
 

@@ -28,14 +28,12 @@ from claude_session.base import flow
 from claude_session.config import DEFAULT_VAULT, Settings
 from claude_session.core.facade import Core
 from claude_session.core.project import resolve
-from claude_session.vault.base import ItemRefused, identity_tag
-from claude_session.vault.onepassword import (
-    BOTH_STATES,
-    OnePasswordVault,
-    connect,
-    run_sync,
-    to_handoff,
-)
+from claude_session.errors import ItemRefused
+from claude_session.models import PendingHandoff
+from claude_session.vault.base import identity_tag
+from claude_session.vault.onepassword import OnePasswordVault
+from claude_session.vault.op_items import BOTH_STATES, to_handoff
+from claude_session.vault.op_sdk import connect, run_sync
 from claude_session.vault.secretref import forget_secrets, resolve_secret
 from helpers.gitrepo import make_repo
 
@@ -98,13 +96,15 @@ def project() -> str:
 def make(vault: OnePasswordVault, project: str, **kw: Any) -> Any:
     kw.setdefault("repository", f"example.com/{project}")
     return vault.create_item(
-        project=project,
-        branch="main",
-        session_id="live",
-        machine="pytest",
-        context="# live context\n\nline two",
-        transfer_prompt="paste me",
-        **kw,
+        PendingHandoff(
+            project=project,
+            branch="main",
+            session_id="live",
+            machine="pytest",
+            context="# live context\n\nline two",
+            transfer_prompt="paste me",
+            **kw,
+        )
     )
 
 
@@ -132,12 +132,14 @@ def test_live_stale_version_is_retried(
 ) -> None:
     item = make(vault, project)
     client = connect(settings)
-    raw = run_sync(client.items.get(vault._vault(), item.id), WAIT)
+    raw = run_sync(client.items.get(vault.calls.vault_id(), item.id), WAIT)
     vault.set_response(item.id, "first")  # bumps the version under ``raw``
     with pytest.raises(Exception, match="not up to date"):
         run_sync(client.items.put(raw), WAIT)
     assert (
-        to_handoff(run_sync(client.items.get(vault._vault(), item.id), WAIT)).claude_ai_response
+        to_handoff(
+            run_sync(client.items.get(vault.calls.vault_id(), item.id), WAIT)
+        ).claude_ai_response
         == "first"
     )
     assert vault.set_response(item.id, "second").claude_ai_response == "second"
@@ -164,7 +166,7 @@ def test_live_first_run_handoff_answer_pasted_by_hand_import_archive(
         title = str(paused.handoff_item)
         assert title.startswith(f"session-{project}-") and paused.transfer_prompt
         client = connect(settings)
-        vault_id = vault._vault()
+        vault_id = vault.calls.vault_id()
         [overview] = [o for o in run_sync(client.items.list(vault_id), WAIT) if o.title == title]
         assert identity_tag(identity) in overview.tags  # what listing picks the project by
         # The person pastes claude.ai's answer into claude_ai_response in the app.

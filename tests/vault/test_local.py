@@ -12,15 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from claude_session.base import flow
 from claude_session.config import Settings
 from claude_session.errors import ItemNotFound
 from claude_session.paths import Paths
 from claude_session.vault import LocalVault, open_vault
 from claude_session.vault.base import Vault
-from vault_contract import *  # noqa: F403
-from vault_contract import DAY, make
+from helpers.vault_contract import *  # noqa: F403
+from helpers.vault_contract import DAY, make
 
-SERVER = str(Path(__file__).resolve().parent.parent / "server")
+SERVER = str(Path(__file__).resolve().parents[2] / "server")
 
 
 @pytest.fixture
@@ -79,11 +80,12 @@ def test_corrupt_item_file_is_moved_aside_and_listing_goes_on(
     good = make(vault)
     bad = paths.vault / "0badbad0-0000-4000-8000-000000000000.json"
     bad.write_bytes(content.encode("latin-1"))
-    assert [i.id for i in vault.list_items()] == [good.id]
+    with flow.begin() as told:
+        assert [i.id for i in vault.list_items()] == [good.id]
     aside = list(paths.vault.glob(f"{bad.name}.corrupt-*"))
     assert len(aside) == 1 and aside[0].read_bytes() == content.encode("latin-1")
     assert not bad.exists()
-    assert len(vault.warnings) == 1 and aside[0].name in vault.warnings[0]
+    assert len(told.warnings) == 1 and aside[0].name in told.warnings[0]
 
 
 def test_item_whose_id_does_not_match_its_file_is_moved_aside(
@@ -92,8 +94,9 @@ def test_item_whose_id_does_not_match_its_file_is_moved_aside(
     item = make(vault)
     copy = paths.vault / "0c0c0c0c-0000-4000-8000-000000000000.json"
     copy.write_text((paths.vault / f"{item.id}.json").read_text())
-    assert [i.id for i in vault.list_items()] == [item.id]
-    assert "does not match the file name" in vault.warnings[0]
+    with flow.begin() as told:
+        assert [i.id for i in vault.list_items()] == [item.id]
+    assert "does not match the file name" in told.warnings[0]
 
 
 def test_corrupt_item_asked_by_id_is_not_found_with_a_warning(
@@ -102,9 +105,9 @@ def test_corrupt_item_asked_by_id_is_not_found_with_a_warning(
     bad_id = "0badbad0-0000-4000-8000-000000000000"
     (paths.vault / f"{bad_id}.json").parent.mkdir(parents=True, exist_ok=True)
     (paths.vault / f"{bad_id}.json").write_text("{")
-    with pytest.raises(ItemNotFound):
+    with flow.begin() as told, pytest.raises(ItemNotFound):
         vault.get_item(bad_id)
-    assert "moved to" in vault.warnings[0]
+    assert "moved to" in told.warnings[0]
 
 
 def test_corrupt_file_does_not_block_creating_items(vault: LocalVault, paths: Paths) -> None:
@@ -128,8 +131,9 @@ def test_refs_with_path_characters_never_read_outside_the_vault(
 def test_temp_and_lock_files_are_not_items(vault: LocalVault, paths: Paths) -> None:
     item = make(vault)
     (paths.vault / f".{item.id}.json.abc123.tmp").write_text("{half")
-    assert [i.id for i in vault.list_items()] == [item.id]
-    assert vault.warnings == []
+    with flow.begin() as told:
+        assert [i.id for i in vault.list_items()] == [item.id]
+    assert told.warnings == []
 
 
 def test_listing_an_unused_vault_creates_nothing(vault: LocalVault, paths: Paths) -> None:
@@ -141,15 +145,16 @@ _CREATOR = textwrap.dedent("""
     import sys
     from datetime import datetime, timezone
     sys.path.insert(0, {server!r})
+    from claude_session.models import PendingHandoff
     from claude_session.paths import Paths
     from claude_session.vault.local import LocalVault
     from pathlib import Path
     vault = LocalVault(Paths(Path({home!r})), lock_timeout=60)
     day = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
     for n in range({n}):
-        item = vault.create_item(project="widgets", branch="main", session_id=sys.argv[1],
-                                 machine=None, repository=None, context=f"{{sys.argv[1]}}-{{n}}",
-                                 now=day)
+        item = vault.create_item(PendingHandoff(
+            project="widgets", branch="main", session_id=sys.argv[1],
+            context=f"{{sys.argv[1]}}-{{n}}", now=day))
         print(item.title, flush=True)
 """)
 

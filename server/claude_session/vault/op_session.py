@@ -1,0 +1,177 @@
+"""The time one command may spend on 1Password, and the calls made within it.
+
+A 1Password that never answers (a network that drops packets, a desktop app waiting for
+approval) would otherwise cost the SDK's own 30 s per request, and a command makes several. So
+each command (one ``flow``) gets one ``Budget``: all its 1Password work together may take
+``Settings.op_deadline`` seconds (``op_sdk.DEADLINE``, 5, unless ``CLAUDE_SESSION_OP_DEADLINE``
+or the routine file's ``op_deadline`` says otherwise), each call waits only for what is left,
+and after the first failure that says 1Password cannot be used now (no answer, no network, rate
+limit, refused credentials) every later call in the same command fails at once with the same
+message. The flows keep the work locally and say so.
+
+``Session.call`` is the one way to call the SDK: within the budget, translated
+(``op_sdk.translate``), with one new sign-in after an expired session and one more try after a
+server conflict.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from claude_session.base import flow
+from claude_session.config import Settings
+from claude_session.errors import (
+    ItemNotFound,
+    ItemRefused,
+    ServerConflict,
+    SessionExpired,
+    StaleItem,
+    VaultAuthError,
+    VaultError,
+    VaultUnavailable,
+)
+from claude_session.vault.op_sdk import (
+    CLOCK,
+    Authenticate,
+    Clock,
+    connect,
+    forget,
+    run_sync,
+    signed_in,
+    translate,
+)
+
+T = TypeVar("T")
+
+
+@dataclass
+class Budget:
+    """One command's 1Password time, and why it stopped trying (if it did)."""
+
+    deadline: float
+    seconds: float
+    clock: Clock
+    failure: VaultError | None = None
+    memo: dict[str, Any] = field(default_factory=dict)  # reads kept for the command
+
+    def remaining(self) -> float:
+        return self.deadline - self.clock.monotonic()
+
+
+class Budgets:
+    """The budget of the calling command (``flow.current()``), made on first use."""
+
+    def __init__(self, seconds: float, clock: Clock = CLOCK) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._by_flow: dict[int, tuple[weakref.ref[flow.Flow], Budget]] = {}
+
+    def current(self) -> Budget:
+        current = flow.current()
+        key = id(current)
+        with self._lock:
+            entry = self._by_flow.get(key)
+            if entry is not None and entry[0]() is current:
+                return entry[1]
+            budget = Budget(self.clock.monotonic() + self.seconds, self.seconds, self.clock)
+            self._by_flow[key] = (weakref.ref(current), budget)
+        weakref.finalize(current, self._drop, key)
+        return budget
+
+    def _drop(self, key: int) -> None:
+        with self._lock:
+            entry = self._by_flow.get(key)
+            if entry is not None and entry[0]() is None:
+                del self._by_flow[key]
+
+
+def stops_the_command(error: VaultError) -> bool:
+    """Whether later calls in the same command would fail the same way: then they are skipped."""
+    if isinstance(error, (StaleItem, ServerConflict, ItemRefused, ItemNotFound)):
+        return False
+    return isinstance(error, (VaultUnavailable, VaultAuthError))
+
+
+class Session:
+    """Calls to 1Password for one vault object: within the command's budget, translated, with
+    one new sign-in after an expired session and one more try after a server conflict."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        authenticate: Authenticate | None,
+        deadline: float,
+        clock: Clock = CLOCK,
+    ) -> None:
+        self.settings = settings
+        self.authenticate = authenticate
+        self.clock = clock
+        self.budgets = Budgets(deadline, clock)
+
+    def budget(self) -> Budget:
+        return self.budgets.current()
+
+    def call(
+        self, action: str, work: Callable[[Any], Coroutine[Any, Any, T]], *, writing: bool = False
+    ) -> T:
+        budget = self.budget()
+        if budget.failure is not None:
+            raise _again(budget.failure)
+        expired_once = conflict_once = False
+        while True:
+            try:
+                return self._once(budget, action, work, writing=writing)
+            except SessionExpired as exc:
+                if expired_once:
+                    budget.failure = exc
+                    raise
+                expired_once = True
+                forget(self.settings, self.authenticate)
+            except ServerConflict:
+                if conflict_once:
+                    raise
+                conflict_once = True
+
+    def _once(
+        self,
+        budget: Budget,
+        action: str,
+        work: Callable[[Any], Coroutine[Any, Any, T]],
+        *,
+        writing: bool,
+    ) -> T:
+        try:
+            if budget.remaining() <= 0:
+                raise TimeoutError(f"no answer within {budget.seconds:g} s in all")
+            if not signed_in(self.settings, self.authenticate):
+                action = "signing in to 1Password"
+            client = connect(
+                self.settings,
+                authenticate=self.authenticate,
+                timeout=budget.remaining(),
+                clock=self.clock,
+            )
+            return run_sync(work(client), budget.remaining(), clock=self.clock)
+        except VaultError:
+            raise
+        except Exception as exc:
+            error = translate(exc, action=action, settings=self.settings, writing=writing)
+            if isinstance(error, VaultAuthError):
+                forget(self.settings, self.authenticate)
+            if stops_the_command(error) and not isinstance(error, SessionExpired):
+                budget.failure = error
+            # Keep the cause for debugging unless it could show the token.
+            token = self.settings.op_token
+            cause = exc if not (token and token in str(exc)) else None
+            raise error from cause
+
+
+def _again(first: VaultError) -> VaultError:
+    """The error of a call skipped because an earlier one in the command failed."""
+    return type(first)(f"{first} (1Password is not tried again in this command)")

@@ -1,0 +1,262 @@
+"""``vault/op_sdk.py``: the boundary with the SDK. Every failure becomes our error with a
+message that says what to do and never shows the token; the private loop serves callers inside
+a running loop, and a call that blocks it still ends at its deadline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import onepassword
+import pytest
+from onepassword.core import UniffiCore
+from onepassword.desktop_core import DesktopCore
+
+from claude_session.base import flow
+from claude_session.config import Settings
+from claude_session.errors import ItemRefused, VaultAuthError, VaultError, VaultUnavailable
+from claude_session.vault import op_sdk
+from claude_session.vault.base import Vault
+from claude_session.vault.op_sdk import translate
+from helpers.fake_onepassword import (
+    DESKTOP_ERRORS,
+    INTERNAL,
+    INVALID_INPUT,
+    NO_TOKEN,
+    OTHER_TOKEN,
+    VALID_TOKEN,
+    FakeOnePassword,
+)
+from helpers.onepassword_vault import chain, op_vault
+from helpers.vault_contract import make
+
+
+def test_the_fake_is_reached_through_the_sdks_own_client_and_cores(
+    isolated_home: Path, settings: Settings, fake: FakeOnePassword
+) -> None:
+    """Only the native core and the desktop app's IPC are faked (TESTING.md): every vault test
+    runs the SDK's serialization, error parsing and answer validation."""
+    client = op_sdk.connect(settings, authenticate=fake.authenticate, clock=fake.clock)
+    assert type(client) is onepassword.Client
+    assert isinstance(client.items.inner_client.core, UniffiCore)
+    fake.desktop_app = True
+    fake.desktop_accounts.add("Acme")
+    desktop = Settings(home=isolated_home, op_account="Acme")
+    app = op_sdk.connect(desktop, authenticate=fake.authenticate, clock=fake.clock)
+    assert isinstance(app.items.inner_client.core, DesktopCore)
+
+
+def test_usable_from_inside_a_running_event_loop(vault: Vault) -> None:
+    async def main() -> str:  # as in the MCP server, which runs its own loop
+        return make(vault).title
+
+    assert asyncio.run(main()) == "session-widgets-2025-03-14"
+
+
+FAILURES: list[tuple[str, Callable[[FakeOnePassword], None], type[VaultError], str]] = [
+    ("network down", lambda f: f.network_down(), VaultUnavailable, "cannot be reached"),
+    ("rate limited", lambda f: f.rate_limited(), VaultUnavailable, "rate limit"),
+    ("token revoked", lambda f: f.revoke(VALID_TOKEN), VaultAuthError, "expired or was revoked"),
+    (
+        "vault read-only",
+        lambda f: f.read_only.add(f.vault_id()),
+        VaultUnavailable,
+        "may not write to the vault 'ClaudeSync'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "arrange", "error", "phrase"), FAILURES, ids=[f[0] for f in FAILURES]
+)
+def test_failure_before_sign_in_has_a_message_that_says_what_to_do(
+    settings: Settings,
+    fake: FakeOnePassword,
+    case: str,
+    arrange: Callable[[FakeOnePassword], None],
+    error: type[VaultError],
+    phrase: str,
+) -> None:
+    arrange(fake)
+    with pytest.raises(error) as info:
+        make(op_vault(settings, fake))
+    assert phrase in str(info.value)
+    assert VALID_TOKEN not in chain(info.value)
+    fake.heal()
+    assert make(op_vault(settings, fake)).title == "session-widgets-2025-03-14"
+
+
+@pytest.mark.parametrize(
+    ("case", "arrange", "error", "phrase"), FAILURES, ids=[f[0] for f in FAILURES]
+)
+def test_failure_after_sign_in_has_a_message_and_loses_no_item(
+    settings: Settings,
+    fake: FakeOnePassword,
+    case: str,
+    arrange: Callable[[FakeOnePassword], None],
+    error: type[VaultError],
+    phrase: str,
+) -> None:
+    vault = op_vault(settings, fake)
+    kept = make(vault)
+    arrange(fake)
+    with pytest.raises(error) as info:
+        make(vault)
+        vault.set_response(kept.id, "answer")
+    assert phrase in str(info.value) and VALID_TOKEN not in chain(info.value)
+    fake.heal()
+    assert [i.id for i in op_vault(settings, fake).list_items()][-1] == kept.id
+
+
+def test_malformed_token(isolated_home: Path, fake: FakeOnePassword) -> None:
+    bad = "eyJ-not-a-service-account-token"
+    settings = Settings(home=isolated_home, op_token=bad)
+    with pytest.raises(VaultAuthError) as info:
+        make(op_vault(settings, fake))
+    assert "malformed" in str(info.value) and "ops_" in str(info.value)
+    assert bad not in chain(info.value)
+
+
+def test_token_of_another_account_is_rejected(isolated_home: Path, fake: FakeOnePassword) -> None:
+    settings = Settings(home=isolated_home, op_token=OTHER_TOKEN)
+    with pytest.raises(VaultAuthError, match="OP_SERVICE_ACCOUNT_TOKEN") as info:
+        make(op_vault(settings, fake))
+    assert OTHER_TOKEN not in chain(info.value)
+
+
+def test_empty_token_message(settings: Settings) -> None:
+    error = translate(Exception(NO_TOKEN), action="signing in", settings=settings)
+    assert isinstance(error, VaultAuthError) and "empty" in str(error)
+
+
+def test_token_echoed_by_an_error_is_scrubbed(settings: Settings) -> None:
+    error = translate(Exception(f"weird failure for {VALID_TOKEN}"), action="x", settings=settings)
+    assert VALID_TOKEN not in str(error) and "[REDACTED:secret]" in str(error)
+
+
+def test_token_echoed_by_the_sdk_stays_out_of_the_traceback(
+    settings: Settings, fake: FakeOnePassword
+) -> None:
+    vault = op_vault(settings, fake)
+    make(vault)
+    fake.fail("items.list", Exception(f"invalid user input: bad header {VALID_TOKEN}"), times=1)
+    with pytest.raises(VaultError) as info:
+        vault.list_items()
+    assert VALID_TOKEN not in chain(info.value) and "[REDACTED:secret]" in str(info.value)
+
+
+def test_revoked_mid_process_then_new_token_works(
+    isolated_home: Path, fake: FakeOnePassword
+) -> None:
+    settings = Settings(home=isolated_home, op_token=VALID_TOKEN)
+    vault = op_vault(settings, fake)
+    item = make(vault)
+    fake.revoke(VALID_TOKEN)
+    with pytest.raises(VaultAuthError, match="Create a new token"):
+        vault.list_items()
+    fake.tokens.add(OTHER_TOKEN)
+    fresh = Settings(home=isolated_home, op_token=OTHER_TOKEN)
+    assert [i.id for i in op_vault(fresh, fake).list_items()] == [item.id]
+
+
+def test_desktop_app_missing(isolated_home: Path, fake: FakeOnePassword) -> None:
+    settings = Settings(home=isolated_home, op_account="Acme")
+    vault = op_vault(settings, fake)
+    assert "desktop app" in vault.description
+    with pytest.raises(VaultUnavailable, match="desktop app was not found"):
+        vault.list_items()
+
+
+def test_desktop_app_with_unknown_account(isolated_home: Path, fake: FakeOnePassword) -> None:
+    fake.desktop_app = True
+    fake.desktop_accounts.add("Acme")
+    with pytest.raises(VaultAuthError, match="no account named 'Nope'"):
+        op_vault(Settings(home=isolated_home, op_account="Nope"), fake).list_items()
+    vault = op_vault(Settings(home=isolated_home, op_account="Acme"), fake)
+    assert make(vault).title == "session-widgets-2025-03-14"
+
+
+def test_desktop_app_waiting_for_approval_is_told_as_such(isolated_home: Path) -> None:
+    """On real time: the desktop app's ctypes call blocks the loop itself, and the wait for
+    it must still end at the deadline (the next test gets a new loop: ``_fresh_process``)."""
+    fake = FakeOnePassword()
+    fake.desktop_app = True
+    fake.desktop_accounts.add("Acme")
+    fake.stall("authenticate", seconds=0.5, blocking=True, times=1)  # ctypes holds the loop
+    vault = op_vault(Settings(home=isolated_home, op_account="Acme"), fake, deadline=0.2)
+    with flow.begin(), pytest.raises(VaultUnavailable) as info:
+        vault.list_items()
+    assert "desktop app did not answer" in str(info.value) and "approve" in str(info.value)
+    assert "network" not in str(info.value)
+
+
+def test_reset_starts_a_new_loop_beside_one_a_call_still_blocks(isolated_home: Path) -> None:
+    """On real time: a sign-in holds the loop's thread for 3 s; after ``reset`` the next
+    sign-in runs on a new loop (on the old one it would wait those 3 s and time out)."""
+    fake = FakeOnePassword()
+    fake.stall("authenticate", seconds=3, blocking=True, times=1)
+    settings = Settings(home=isolated_home, op_token=VALID_TOKEN)
+    with pytest.raises(TimeoutError):
+        op_sdk.connect(settings, authenticate=fake.authenticate, timeout=0.1)
+    op_sdk.reset()
+    assert op_sdk.connect(settings, authenticate=fake.authenticate, timeout=2.0) is not None
+    assert fake.authentications == 1  # the blocked one has not finished
+
+
+@pytest.mark.parametrize("text", DESKTOP_ERRORS)
+def test_desktop_app_errors_keep_the_sdks_hint(
+    isolated_home: Path, fake: FakeOnePassword, text: str
+) -> None:
+    fake.desktop_app = True
+    fake.desktop_accounts.add("Acme")
+    fake.desktop_fails(text)
+    with pytest.raises(VaultUnavailable) as info:
+        op_vault(Settings(home=isolated_home, op_account="Acme"), fake).list_items()
+    assert "Integrate with other apps" in str(info.value)
+    assert "cannot be reached" not in str(info.value) and "network" not in str(info.value)
+
+
+PERMANENT = [
+    ("item too big", lambda f: setattr(f, "item_limit", 200), "item is too big"),
+    (
+        "over the SDK's message limit",
+        lambda f: setattr(f, "message_limit", 300),
+        "message size exceeds the limit",
+    ),
+    (
+        "internal error",
+        lambda f: f.fail("items.create", Exception(INTERNAL)),
+        "an internal error occurred",
+    ),
+    (
+        "invalid input",
+        lambda f: f.fail(
+            "items.create",
+            Exception(INVALID_INPUT + "field id 'a/b' must contain only alphanumeric characters"),
+        ),
+        "invalid user input",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "arrange", "phrase"), PERMANENT, ids=[p[0] for p in PERMANENT])
+def test_permanent_failures_are_refusals_not_outages(
+    vault: Vault,
+    fake: FakeOnePassword,
+    case: str,
+    arrange: Callable[[FakeOnePassword], None],
+    phrase: str,
+) -> None:
+    arrange(fake)
+    with pytest.raises(ItemRefused) as info:
+        make(vault)
+    assert phrase in str(info.value) and "will not help" in str(info.value)
+
+
+def test_integration_version_is_one_the_core_accepts(
+    settings: Settings, fake: FakeOnePassword, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(op_sdk, "__version__", "0.1.0+g1234abcd")
+    assert op_sdk.integration_version() == "0.1.0"
+    assert make(op_vault(settings, fake)).title == "session-widgets-2025-03-14"
