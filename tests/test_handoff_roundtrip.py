@@ -224,7 +224,7 @@ def test_handoff_receive_stores_the_pasted_answer_in_1password(
     with opened(core) as c:
         title = end_with_handoff(c, repo).handoff_item  # type: ignore[attr-defined]
         received = c.handoff_receive(repo, ANSWER)
-    assert received["item"] == title and "1Password" in received["vault"]
+    assert received.item == title and "1Password" in received.vault
     assert {f.title: f.value for f in fake.item(title).fields}["claude_ai_response"] == ANSWER
     with opened(core) as c:
         assert c.start(repo, session_id="s2").imported_item == title

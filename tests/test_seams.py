@@ -183,12 +183,12 @@ def test_receive_with_1password_down_keeps_the_answer_and_delivers_it_later(
         core.pause(repo, session_id="s", summary="before", handoff=True)
         Down.down = True
         kept = core.handoff_receive(repo, "## Summary\nKEPT-ANSWER\n")
-        assert kept["item"] is None and Path(kept["kept"]).exists()
-        assert any("Nothing is lost" in w for w in kept["warnings"])
+        assert kept.item is None and kept.kept is not None and Path(kept.kept).exists()
+        assert any("Nothing is lost" in w for w in kept.warnings)
         Down.down = False
         started = core.start(repo, session_id="s")
     assert "KEPT-ANSWER" in started.context, started
-    assert not Path(kept["kept"]).exists()
+    assert kept.kept is not None and not Path(kept.kept).exists()
 
 
 # --- corrupt state, one entry at a time (issue 11 part 8) ---------------------------------------

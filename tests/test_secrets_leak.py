@@ -148,7 +148,7 @@ def test_secrets_in_every_input_reach_no_file_record_item_or_message(
         stored = core.tracker.get_session(ended.record.id)
         items = core.vault.list_items()
         outputs.append(core.status(repo, session_id="s").model_dump_json())
-        outputs.append(json.dumps(core.handoff_prompt(repo)))
+        outputs.append(core.handoff_prompt(repo).model_dump_json())
     assert stored is not None and not _leaks(stored.model_dump_json())
     assert items and not [i.title for i in items if _leaks(i.model_dump_json())]
     assert "REDACTED" in stored.summary

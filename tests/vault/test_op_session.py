@@ -93,8 +93,7 @@ def test_a_bad_deadline_setting_is_told_once_and_the_default_kept(
 
 
 def test_doctor_names_a_bad_deadline_setting(isolated_home: Path, fake: FakeOnePassword) -> None:
-    from claude_session.core.lifecycle import Core
-
+    from claude_session.core.facade import Core
     from claude_session.edges.doctor import run_checks
 
     env = {"CLAUDE_CONFIG_DIR": str(isolated_home), "OP_SERVICE_ACCOUNT_TOKEN": VALID_TOKEN}

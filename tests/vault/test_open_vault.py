@@ -53,8 +53,7 @@ def test_open_vault_without_the_sdk_falls_back_to_local_and_says_so(
 def test_doctor_says_when_1password_is_configured_but_unusable(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from claude_session.core.lifecycle import Core
-
+    from claude_session.core.facade import Core
     from claude_session.edges.doctor import run_checks
 
     monkeypatch.setitem(sys.modules, "claude_session.vault.onepassword", None)
