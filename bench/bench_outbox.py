@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_tracker import free_port, service  # noqa: E402
 
-from claude_session.models import MaintenanceRun, SessionRecord, utcnow  # noqa: E402
+from claude_session.base.clock import now as utcnow  # noqa: E402
+from claude_session.models import MaintenanceRun, SessionRecord  # noqa: E402
 from claude_session.paths import Paths  # noqa: E402
 from claude_session.tracker.client import HttpTracker  # noqa: E402
 from claude_session.tracker.delivery import Delivery  # noqa: E402

@@ -112,7 +112,8 @@ def busy(home: Path, repo: Path, env: dict[str, str]) -> None:
         )
     )
     os.environ["CLAUDE_CONFIG_DIR"] = str(home)
-    from claude_session.models import SessionRecord, utcnow
+    from claude_session.base.clock import now as utcnow
+    from claude_session.models import SessionRecord
     from claude_session.tracker.outbox import Outbox, close_connections
 
     outbox = Outbox(home / "claude-session" / "outbox.db")

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from claude_session.base.clock import now as utcnow
 from claude_session.config import Settings
 from claude_session.core.facade import Core
 from claude_session.errors import StateError
-from claude_session.models import SessionRecord, utcnow
+from claude_session.models import SessionRecord
 from claude_session.paths import Paths
 from claude_session.tracker import LocalTracker, open_tracker
 from claude_session.tracker.client import HttpTracker

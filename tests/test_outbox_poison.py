@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from claude_session.base.clock import now as utcnow
 from claude_session.config import Settings
 from claude_session.core.facade import Core
-from claude_session.models import MaintenanceRun, SessionRecord, utcnow
+from claude_session.models import MaintenanceRun, SessionRecord
 from claude_session.paths import Paths
 from claude_session.tracker.client import HttpTracker
 from claude_session.tracker.delivery import PROBE_LIMIT, Delivery

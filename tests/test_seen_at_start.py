@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from claude_session.models import SessionRecord, utcnow
+from claude_session.base.clock import now as utcnow
+from claude_session.models import SessionRecord
 from claude_session.tracker.outbox import Outbox, close_connections
 from helpers.gitrepo import make_repo
 from test_hooks import ROOT, payload, run_hook

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from claude_session.base.clock import now as utcnow
 from claude_session.config import Settings
 from claude_session.errors import (
     ConfigError,
@@ -18,7 +19,7 @@ from claude_session.errors import (
     TrackerError,
     TrackerUnavailable,
 )
-from claude_session.models import MaintenanceRun, SessionRecord, utcnow
+from claude_session.models import MaintenanceRun, SessionRecord
 from claude_session.paths import Paths
 from claude_session.tracker import LocalTracker, open_tracker
 from claude_session.tracker.client import (
