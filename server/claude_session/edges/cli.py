@@ -3,8 +3,8 @@
 Exit codes: 0 done, 1 refused or failed (the message says what to do), 2 bad usage.
 
 The parser takes its word lists from ``vocab``, not from the core, which is imported once a verb
-runs. The status line Claude Code runs after every message is not this verb but
-``__main__.py statusline`` (what ``install --statusline`` writes), which never imports the CLI.
+runs. ``statusline`` (run after every message of Claude Code) goes straight to the status line,
+before the parser, as ``__main__.py statusline`` (what ``install --statusline`` writes) does.
 """
 
 from __future__ import annotations
@@ -312,6 +312,10 @@ def _exit_code(data: dict[str, Any]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["statusline"] and not {"-h", "--help"} & set(args_in):
+        # as light as the command install writes (__main__.py statusline): the parser imports
+        # the state files and the tracker's verbs, which a line after every message must not
+        return verbs.run_statusline_args(args_in[1:])
     parser = build_parser()
     args = parser.parse_args(args_in)
     args.json = getattr(args, "json", False)

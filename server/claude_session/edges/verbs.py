@@ -22,9 +22,13 @@ class UsageError(Exception):
 
 
 def run_statusline(a: argparse.Namespace) -> int:
+    return run_statusline_args(["--plugin"] if a.plugin else [])
+
+
+def run_statusline_args(args: list[str]) -> int:
     from claude_session.edges.hooks.statusline import main as statusline
 
-    return statusline(["--plugin"] if a.plugin else [])
+    return statusline(args)
 
 
 def run_mcp(a: argparse.Namespace) -> int:
