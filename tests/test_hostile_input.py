@@ -194,7 +194,6 @@ def _run_hook_in_process(event: str, stdin: str, home: Path) -> str:
     old = sys.stdin, os.environ.get("CLAUDE_CONFIG_DIR")
     sys.stdin = io.StringIO(stdin)
     os.environ["CLAUDE_CONFIG_DIR"] = str(home)
-    hooklib._warnings.clear()
     out = io.StringIO()
     try:
         with redirect_stdout(out):
@@ -205,7 +204,6 @@ def _run_hook_in_process(event: str, stdin: str, home: Path) -> str:
             os.environ.pop("CLAUDE_CONFIG_DIR", None)
         else:
             os.environ["CLAUDE_CONFIG_DIR"] = old[1]
-        hooklib._warnings.clear()
     return out.getvalue()
 
 

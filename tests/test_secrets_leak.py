@@ -230,11 +230,19 @@ def test_credentials_in_remote_and_tracker_urls_stay_out_of_errors_and_logs(
     assert _scan_home(isolated_home) == {}
 
 
-def test_hook_failure_log_holds_no_secret(isolated_home: Path) -> None:
+def test_hook_failure_log_holds_no_secret(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A hook that fails writes the exception to claude-session/logs/hooks.log."""
-    hooklib._log_failure("Stop", ValueError(f"bad input {SECRETS['openai']}"))
+
+    def failing(hc: hooklib.HookContext) -> None:
+        raise ValueError(f"bad input {SECRETS['openai']}")
+
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("{}"))
+    assert hooklib.run("Stop", failing) == 0
     log = isolated_home / "claude-session" / "logs" / "hooks.log"
-    assert log.exists() and not _leaks(log.read_bytes()), log.read_text()
+    assert log.exists() and "bad input" in log.read_text()
+    assert not _leaks(log.read_bytes()), log.read_text()
 
 
 def test_hook_failure_message_to_claude_code_holds_no_secret(
@@ -245,7 +253,6 @@ def test_hook_failure_message_to_claude_code_holds_no_secret(
 
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("{}"))
     assert hooklib.run("Stop", failing) == 0
-    hooklib._warnings.clear()
     out = capsys.readouterr().out
     assert "systemMessage" in out and "could not parse" in out
     assert not _leaks(out), out

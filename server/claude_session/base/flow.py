@@ -95,7 +95,10 @@ def warn(message: str) -> None:
 
 class WarningSink(list[str]):
     """A list that backends append their warnings to; each append lands in the flow of the
-    call that made it. Given to the vault and tracker once, shared safely by every call."""
+    call that made it. Given to the vault and tracker once, shared safely by every call.
+
+    Nothing in ``base`` uses it any more (state files and sessions call :func:`warn`); it stays
+    for the core's ``_adopt`` until the backends call :func:`warn` themselves."""
 
     def append(self, message: str) -> None:
         flow = _current.get()

@@ -39,6 +39,7 @@ __all__ = [
     "redact_report",
     "redacted_kinds",
     "rule_kinds",
+    "scrub",
 ]
 
 _Span = tuple[int, int, str]
@@ -783,6 +784,16 @@ def redact(text: str) -> tuple[str, list[str]]:
     sorted kinds found."""
     result = redact_report(text)
     return result.text, sorted(result.kinds)
+
+
+def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` without the given ``secrets`` (a token this process holds, replaced wherever it
+    stands) and without anything else that looks like a secret: for error texts that came from
+    elsewhere (a server echoing a header, an SDK quoting its input) before anyone sees them."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, marker("secret"))
+    return redact_report(text).text
 
 
 def find_secrets(text: str) -> list[str]:

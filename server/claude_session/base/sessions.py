@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from claude_session.base import gitread
+from claude_session.base import flow, gitread
 from claude_session.base.clock import new_id, now, now_iso, parse_time
 from claude_session.base.state import ledger, pausestate
 from claude_session.base.statefile import atomic_write
@@ -452,9 +451,9 @@ def finalize_orphans(
     project_root: str | None,
     keep: str | None,
     current_pid: int | None = None,
-    warn: Callable[[str], None] | None = None,
 ) -> list[str]:
-    """Finalize every open session (of one project, or all) whose Claude Code is gone."""
+    """Finalize every open session (of one project, or all) whose Claude Code is gone; one
+    that fails is told to the calling flow and the others go on."""
     done = []
     for entry in [
         *ledger.entries(paths, project_root=project_root, status="active"),
@@ -466,14 +465,11 @@ def finalize_orphans(
                 if finalize_session(paths, sid):
                     done.append(sid)
             except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the others
-                if warn is not None:
-                    warn(f"could not finalize session {sid}: {exc}")
+                flow.warn(f"could not finalize session {sid}: {exc}")
     return done
 
 
-def settle_ended(
-    paths: Paths, *, keep: str | None = None, warn: Callable[[str], None] | None = None
-) -> list[str]:
+def settle_ended(paths: Paths, *, keep: str | None = None) -> list[str]:
     """Complete the tokens of every ended session whose record may still lack its last turn;
     a session whose Claude Code is gone is settled for good. Returns the sessions resent."""
     resent = []
@@ -485,6 +481,5 @@ def settle_ended(
             if settle_tokens(paths, sid, final=sid != keep and is_orphan(entry)):
                 resent.append(sid)
         except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the others
-            if warn is not None:
-                warn(f"could not complete the tokens of session {sid}: {exc}")
+            flow.warn(f"could not complete the tokens of session {sid}: {exc}")
     return resent

@@ -56,8 +56,6 @@ class CoreBase:
         self.settings = settings or Settings.from_env()
         self.paths = Paths(self.settings.home)
         self.pause_file = pausestate.pause_file(self.paths)
-        # moved-aside state files, vault and tracker warnings land in the calling flow
-        self.pause_file.warnings = flow.WarningSink()
         self._vault: Vault | None = self._adopt(vault)
         self._tracker: Tracker | None = self._adopt(tracker)
         self._backend_lock = threading.Lock()  # tool calls run in parallel worker threads
@@ -169,7 +167,7 @@ class CoreBase:
         if self.settings.session_id:
             return self.settings.session_id
         open_ = ledger.entries(
-            self.paths, project_root=project.key, status="active", warnings=self._warnings
+            self.paths, project_root=project.key, status="active"
         ) or ledger.entries(self.paths, project_root=project.key, status="ending")
         if open_:
             return str(open_[0]["session_id"])

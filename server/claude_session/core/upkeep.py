@@ -39,7 +39,7 @@ class Upkeep(ClaudeSyncFlows):
         """Close open sessions whose Claude Code is gone (or silent for long), then deliver
         every spooled record (the hooks spool them too)."""
         done = sessions.finalize_orphans(
-            self.paths, keep=keep, warn=self._warn, project_root=project.key if project else None
+            self.paths, keep=keep, project_root=project.key if project else None
         )
         self._drain()
         return done
@@ -105,9 +105,9 @@ class Upkeep(ClaudeSyncFlows):
         ``retry_rejected``: the records the tracker refused too), retry delayed hand-offs."""
         with self._collecting():
             finalized = sessions.finalize_orphans(
-                self.paths, project_root=None, warn=self._warn, keep=self.settings.session_id
+                self.paths, project_root=None, keep=self.settings.session_id
             )
-            sessions.settle_ended(self.paths, keep=self.settings.session_id, warn=self._warn)
+            sessions.settle_ended(self.paths, keep=self.settings.session_id)
             ledger.prune(self.paths)
             report = self.delivery.drain(
                 limit=1000, budget=60.0, force=force, retry_rejected=retry_rejected

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from claude_session.base.flow import WarningSink
+from claude_session.base import flow
 from claude_session.base.statefile import StateFile, move_aside
 from claude_session.paths import Paths, file_stem
 
@@ -55,9 +55,9 @@ def entries(
     *,
     project_root: str | None = None,
     status: str | None = None,
-    warnings: list[str] | None = None,
 ) -> list[Entry]:
-    """All readable entries, newest start first; unreadable ones are moved aside."""
+    """All readable entries, newest start first; unreadable ones are moved aside (told to the
+    calling flow)."""
     found: list[Entry] = []
     try:
         names = os.listdir(paths.ledger)
@@ -66,7 +66,7 @@ def entries(
     for name in names:
         if not name.endswith(".json") or name.startswith("."):
             continue
-        entry = _load(paths.ledger / name, warnings)
+        entry = _load(paths.ledger / name)
         if entry is None:
             continue
         if project_root is not None and entry.get("project_root") != project_root:
@@ -78,15 +78,14 @@ def entries(
     return found
 
 
-def _load(path: Path, warnings: list[str] | None) -> Entry | None:
+def _load(path: Path) -> Entry | None:
     try:
         data = json.loads(path.read_text("utf-8"))
         return _validate(data) if isinstance(data, dict) else None
     except FileNotFoundError:
         return None
     except (OSError, ValueError, UnicodeDecodeError):
-        message = move_aside(path, "not a ledger entry")
-        (warnings if warnings is not None else WarningSink()).append(message)
+        flow.warn(move_aside(path, "not a ledger entry"))
         return None
 
 

@@ -380,15 +380,9 @@ def save_compact_snapshot(hc: HookContext) -> Path | None:
 
 # --- running a hook -------------------------------------------------------------------------------
 
-_warnings: list[str] = []
-
 
 class HookDeadline(Exception):
     """The hook ran past its own deadline (below Claude Code's timeout for it)."""
-
-
-def warn(message: str) -> None:
-    _warnings.append(message)
 
 
 def read_input(stream: Any = None) -> dict[str, Any]:
@@ -423,25 +417,29 @@ def _arm_deadline(event: str) -> Callable[[], None]:
 
 
 def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
-    """Run one hook: parse stdin, call the handler, print its JSON; exit 0 whatever happens."""
+    """Run one hook in a flow of its own: parse stdin, call the handler, print its JSON, with
+    the flow's warnings (state files moved aside, our own failure) as a ``systemMessage`` and
+    in ``logs/hooks.log``; exit 0 whatever happens."""
     started = time.monotonic()
     output: Output | None = None
     disarm = _arm_deadline(event)
-    with flow.begin() as current:  # state files moved aside are told to the user
+    with flow.begin() as current:
         try:
-            data = read_input()
-            output = handler(HookContext(data))
+            output = handler(HookContext(read_input()))
         except (Exception, HookDeadline) as exc:  # noqa: BLE001 - never break Claude Code
-            warn(f"claude-session {event} hook failed: {type(exc).__name__}: {exc}")
-            _log_failure(event, exc)
+            current.warn(f"claude-session {event} hook failed: {type(exc).__name__}: {exc}")
         finally:
             disarm()
-        _warnings[:0] = current.warnings
-    if _warnings:
+        warnings = list(current.warnings)
+    if warnings:
+        # exception texts may quote the input they choked on: redact before anyone sees them
+        from claude_session.base.redact import scrub
+
+        told = [scrub(warning) for warning in warnings]
+        _log(event, told)
         output = dict(output or {})
-        # exception texts may quote the input they choked on: redact before Claude Code sees it
-        warning = _scrub("; ".join(_warnings))[:1000]
         ours = output.get("systemMessage")  # the handler's line for the person, after it
+        warning = "; ".join(told)[:1000]
         output["systemMessage"] = f"{warning}\n{ours}" if ours else warning
     if output:
         sys.stdout.write(json.dumps(output))
@@ -449,23 +447,16 @@ def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
     return 0
 
 
-def _log_failure(event: str, exc: BaseException) -> None:
+def _log(event: str, warnings: list[str]) -> None:
+    """Append the hook's warnings (already redacted) to ``logs/hooks.log``."""
     try:
         from claude_session.base.statefile import append_private
 
         paths = Paths(Settings.from_env().home)
-        line = _scrub(f"{now_iso()} {event} {type(exc).__name__}: {exc}") + "\n"
-        append_private(paths.logs / "hooks.log", line)
+        lines = "".join(f"{now_iso()} {event}: {warning}\n" for warning in warnings)
+        append_private(paths.logs / "hooks.log", lines)
     except OSError:
         pass
-
-
-def _scrub(text: str) -> str:
-    """``text`` with anything that looks like a secret redacted (only on the failure path:
-    the redaction rules cost an import)."""
-    from claude_session.base.redact import redact
-
-    return redact(text)[0]
 
 
 # --- the events ---------------------------------------------------------------------------------
@@ -476,11 +467,7 @@ def on_session_start(hc: HookContext) -> Output | None:
     if hc.session_id:
         touch_session(hc, source=source, record_pid=True)
     finalized = sessions.finalize_orphans(
-        hc.paths,
-        project_root=hc.key,
-        keep=hc.session_id,
-        current_pid=sessions.claude_pid(),
-        warn=warn,
+        hc.paths, project_root=hc.key, keep=hc.session_id, current_pid=sessions.claude_pid()
     )
     from claude_session.base.standing import outbox_counts
 
