@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from claude_session.base import digest, sessions
+from claude_session.base.state import ledger
 from helpers.gitrepo import commit_file, git, make_repo
 
 SID = "digest-session"
@@ -146,7 +147,7 @@ def test_unended_record_carries_the_digest(tmp_path: Path) -> None:
     start = git(repo, "rev-parse", "HEAD")
     commit_file(repo, "committed.py", "1\n", "Commit during the session")
     transcript = write(tmp_path / "t.jsonl", conversation(repo))
-    entry = sessions.new_entry(
+    entry = ledger.new_entry(
         session_id=SID,
         project="proj",
         project_root=str(repo),

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from contextlib import redirect_stdout
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,8 +22,7 @@ from hypothesis import strategies as st
 
 from claude_session.base import flow, sessions
 from claude_session.base.context import context_file_name
-from claude_session.base.state import ledger, pausestate, reminders
-from claude_session.base.statefile import StateFile
+from claude_session.base.state import ledger, pause, remind
 from claude_session.core.lifecycle import Core
 from claude_session.edges.hooks import events as hooklib
 from claude_session.paths import Paths, safe_name
@@ -79,11 +79,12 @@ def _home() -> Paths:
     return Paths(home)
 
 
-def _state_files(paths: Paths) -> list[StateFile]:
+def _state_files(paths: Paths) -> list[tuple[Path, Callable[[], object]]]:
+    """Each state file and its owner's validated read."""
     return [
-        pausestate.pause_file(paths),
-        reminders.remind_file(paths),
-        ledger.entry_file(paths, "s"),
+        (paths.pause_state, lambda: pause.get(paths, "/p")),
+        (paths.remind_state, lambda: remind.read(paths)),
+        (paths.ledger_entry("s"), lambda: ledger.get(paths, "s")),
     ]
 
 
@@ -93,18 +94,18 @@ def test_any_bytes_in_a_state_file_never_crash_and_corrupt_ones_are_moved_aside(
     content: bytes,
 ) -> None:
     paths = _home()
-    for state in _state_files(paths):
-        state.path.parent.mkdir(parents=True, exist_ok=True)
-        state.path.write_bytes(content)
+    for path, read in _state_files(paths):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
         with flow.begin() as current:  # a moved-aside file is told to the flow reading it
-            data = state.read()
-        assert isinstance(data, dict)
-        aside = list(state.path.parent.glob(f"{state.path.name}.corrupt-*"))
+            data = read()
+        assert data is None or isinstance(data, dict)
+        aside = list(path.parent.glob(f"{path.name}.corrupt-*"))
         if current.warnings:  # refused: moved (or, partly readable, copied) aside byte for byte
             assert len(aside) == 1 and aside[0].read_bytes() == content
-            assert not state.path.exists() or state.path.read_bytes() == content
+            assert not path.exists() or path.read_bytes() == content
         else:  # accepted as it is: the file is untouched
-            assert state.path.read_bytes() == content and not aside
+            assert path.read_bytes() == content and not aside
         for item in aside:
             item.unlink()
 

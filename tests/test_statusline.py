@@ -258,13 +258,6 @@ def test_the_installed_command_runs_as_claude_code_runs_it(repo: Path, isolated_
     assert shlex.split(settings["statusLine"]["command"])[1] == "-I"  # nothing from the project
 
 
-def test_the_reminder_defaults_are_the_cores() -> None:
-    from claude_session.base.standing import REMINDER_DEFAULTS
-    from claude_session.base.state.reminders import DEFAULTS
-
-    assert REMINDER_DEFAULTS == DEFAULTS
-
-
 def test_the_status_line_imports_only_what_it_needs(repo: Path) -> None:
     """It runs after every message: the modules that cost a start milliseconds and that it has
     no use for stay out (git's count needs subprocess, and with it threading)."""

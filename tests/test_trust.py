@@ -231,9 +231,9 @@ def test_end_and_hook_finalization_agree_on_renames_deletions_and_non_ascii_path
         return repo, start
 
     by_hook, start = session("hooked")
-    sessions.touch(
+    ledger.touch(
         Paths(isolated_home),
-        sessions.new_entry(
+        ledger.new_entry(
             session_id="h",
             project="hooked",
             project_root=str(by_hook),

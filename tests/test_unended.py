@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from claude_session.base import sessions
-from claude_session.base.state import pausestate
+from claude_session.base.state import pause
 from claude_session.base.transcript import usage_from_transcript
 from claude_session.core.lifecycle import Core
 from claude_session.paths import Paths
@@ -73,7 +73,7 @@ def test_next_session_is_told_and_resumes_an_unended_one(
     assert ledger_entry(isolated_home, SID)["status"] == "finalized"
     [record] = spooled(isolated_home)
     assert record["end_mode"] == "unended" and "First request: Add a tokenizer" in record["summary"]
-    note = pausestate.get(Paths(isolated_home), str(repo))
+    note = pause.get(Paths(isolated_home), str(repo))
     assert note is not None and note["unended"] and note["record_id"] == record["id"]
     assert note["branch"] == "main" and note["head"] == git(repo, "rev-parse", "HEAD")
     saved = Path(note["context_file"]).read_text()
@@ -115,7 +115,7 @@ def test_a_real_pause_is_not_replaced_by_the_digest(
     with Core() as core:
         paused = core.pause(repo, session_id=SID, summary="REAL-PAUSE lunch")
     end_hook(repo, SID, transcript)
-    note = pausestate.get(Paths(isolated_home), str(repo))
+    note = pause.get(Paths(isolated_home), str(repo))
     assert note is not None and not note.get("unended")
     assert note["context_file"] == paused.context_file
     [record] = spooled(isolated_home)  # the paused session's record: its pause id
@@ -129,7 +129,7 @@ def test_a_session_that_did_nothing_leaves_no_note(
     empty = write(tmp_path / "a.jsonl", [user("<command-name>/clear</command-name>")])
     start_hook(repo, SID, empty)
     end_hook(repo, SID, empty)
-    assert pausestate.get(Paths(isolated_home), str(repo)) is None
+    assert pause.get(Paths(isolated_home), str(repo)) is None
     assert len(spooled(isolated_home)) == 1
 
 
@@ -142,7 +142,7 @@ def test_an_unended_session_that_had_resumed_a_pause_replaces_it(
         core.resume(repo, session_id=SID)
     transcript = work(repo, tmp_path / "b.jsonl", "Second half please")
     end_hook(repo, SID, transcript)
-    note = pausestate.get(Paths(isolated_home), str(repo))
+    note = pause.get(Paths(isolated_home), str(repo))
     assert note is not None and note["unended"] and note["context_file"] != paused.context_file
     [*_, record] = sorted(spooled(isolated_home), key=lambda r: r["ended_at"])
     first = ledger_entry(isolated_home, "first")
@@ -302,6 +302,6 @@ def test_a_session_that_only_started_leaves_no_note(
     )
     start_hook(repo, SID, transcript)
     end_hook(repo, SID, transcript)
-    assert pausestate.get(Paths(isolated_home), str(repo)) is None
+    assert pause.get(Paths(isolated_home), str(repo)) is None
     [record] = spooled(isolated_home)
     assert "start_session x1" in " ".join(record["accomplishments"])  # the record still says

@@ -369,11 +369,6 @@ def dirty_files(root: Path) -> list[str] | None:
     return paths
 
 
-def last_commit_time(root: Path) -> int | None:
-    out = git_lines(root, "log", "-1", "--format=%ct")
-    return int(out[0]) if out and out[0].isdigit() else None
-
-
 #: what the flows read of a repository's configuration, in one git process per call: origin's
 #: URL, the hooks path, and a key every repository has (so that "none of them" is told apart
 #: from a failure)

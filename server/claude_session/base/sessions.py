@@ -13,14 +13,13 @@ Entries are plain dicts here; ``models.LedgerEntry`` is their typed form in the 
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import timedelta
 from pathlib import Path
 
 from claude_session.base import flow, gitread
-from claude_session.base.clock import new_id, now, now_iso, parse_time
-from claude_session.base.state import ledger, pausestate
+from claude_session.base.clock import new_id, now, parse_time
+from claude_session.base.state import ledger, pause, spool
 from claude_session.base.statefile import atomic_write
 from claude_session.paths import Paths, project_name
 
@@ -35,8 +34,6 @@ else:
 Entry = dict[str, Any]
 #: how long a finalization may spend reading one transcript
 TRANSCRIPT_BUDGET = 3.0
-#: keys a hook refreshes while a flow of the core runs; a flow's save keeps the newer value
-HOOK_KEYS = ("transcript_path", "claude_pid", "compact_context")
 
 
 def claude_pid() -> int:
@@ -50,70 +47,6 @@ def claude_pid() -> int:
     except (OSError, ValueError, IndexError):
         pass
     return pid
-
-
-def new_entry(
-    *,
-    session_id: str,
-    project: str,
-    project_root: str,
-    branch: str | None,
-    head: str | None,
-    source: str,
-    repository_url: str | None = None,
-) -> Entry:
-    """The one shape of a new ledger entry."""
-    return {
-        "session_id": session_id,
-        "project": project,
-        "project_root": project_root,
-        "repository_url": repository_url,
-        "started_at": now_iso(),
-        "starting_branch": branch,
-        "starting_head": head if gitread.is_oid(head) else None,
-        "source": source,
-        "status": "active",
-        "maintenance_runs": [],
-        "security_findings": [],
-    }
-
-
-def touch(
-    paths: Paths,
-    fresh: Entry,
-    *,
-    transcript_path: str | None = None,
-    pid: int | None = None,
-    restart: bool = False,
-) -> Entry:
-    """Open (from ``fresh``) or refresh a session's entry; ``restart`` starts a new record when
-    the entry was already closed (a resumed or cleared conversation). Returns the entry."""
-    with ledger.edit(paths, fresh["session_id"]) as entry:
-        if restart and entry.get("status", "active") != "active":
-            entry.clear()
-        if "session_id" not in entry:
-            entry.update(fresh)
-        entry["last_activity"] = now_iso()
-        if transcript_path:
-            entry["transcript_path"] = str(transcript_path)
-        if pid is not None:
-            entry["claude_pid"] = pid
-        return dict(entry)
-
-
-def merge_save(paths: Paths, new: Entry) -> None:
-    """Write a flow's entry, keeping what a hook wrote since the flow read it (the Stop hook
-    refreshes the transcript path and last activity while a flow runs)."""
-    with ledger.edit(paths, new["session_id"]) as data:
-        for key in HOOK_KEYS:
-            if new.get(key) is None and data.get(key) is not None:
-                new[key] = data[key]
-        theirs = parse_time(data.get("last_activity"))
-        ours = parse_time(new.get("last_activity"))
-        if theirs and (ours is None or theirs > ours):
-            new["last_activity"] = data["last_activity"]
-        data.clear()
-        data.update(new)
 
 
 # --- measuring a session ------------------------------------------------------------------------
@@ -243,15 +176,6 @@ def derived_record_id(entry: Entry) -> str:
     )
 
 
-def spool_record(paths: Paths, record: Entry) -> Path:
-    from claude_session.base.redact import redact_data
-
-    record = redact_data(record)
-    target = paths.spool / f"{ledger.file_stem(str(record['id']))}.json"
-    atomic_write(target, json.dumps(record, indent=1))
-    return target
-
-
 # --- sessions that ended without /end -----------------------------------------------------------
 
 
@@ -276,7 +200,7 @@ def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = No
         made = session_digest(entry, in_git=head is not None)
         record = build_unended_record(entry, when, made=made)
         leave_note(paths, entry, made, record, head=head, when=when)
-        spool_record(paths, record)
+        spool.put(paths, record)
         entry["status"] = "finalized"
         entry["ended_at"] = when
     return True
@@ -288,11 +212,11 @@ def _finish_ending(paths: Paths, entry: Entry) -> bool:
     that ``end`` would have cleared is cleared. The caller holds the entry's lock."""
     record = dict(entry["record"])
     _complete_tokens(entry, record)
-    spool_record(paths, record)
-    current = pausestate.get(paths, str(entry["project_root"]))
+    spool.put(paths, record)
+    current = pause.get(paths, str(entry["project_root"]))
     sid = entry["session_id"]
     if current is not None and sid in (current.get("session_id"), current.get("resumed_by")):
-        pausestate.clear(paths, str(entry["project_root"]))
+        pause.clear(paths, str(entry["project_root"]))
     entry["status"] = "ended"
     entry["ended_at"] = record.get("ended_at")
     return True
@@ -342,7 +266,7 @@ def settle_tokens(paths: Paths, session_id: str, *, final: bool) -> bool:
         record = dict(entry["record"])
         grew = _complete_tokens(entry, record)
         if grew:
-            spool_record(paths, record)
+            spool.put(paths, record)
         if final:
             entry["tokens_settled"] = True
     return grew
@@ -368,7 +292,7 @@ def leave_note(
         return None
     root = str(entry["project_root"])
     sid = str(entry["session_id"])
-    current = pausestate.get(paths, root)
+    current = pause.get(paths, root)
     if current is not None and not current.get("unended") and current.get("resumed_by") != sid:
         return None
     branch = head[1] if head else entry.get("starting_branch")
@@ -397,23 +321,23 @@ def leave_note(
     )
     path = paths.contexts / ctxmod.context_file_name(ctx.project, "unended", created)
     atomic_write(path, ctxmod.render(ctx))
-    pausestate.put(
+    pause.put(
         paths,
         root,
-        {
-            "project": ctx.project,
-            "project_root": root,
-            "repository_url": record.get("repository_url"),
-            "repository": gitread.normalize_remote(origin),
-            "branch": branch,
-            "head": oid,
-            "context_file": str(path),
-            "paused_at": created.isoformat(),
-            "session_id": sid,
-            "summary": _note_summary(made),
-            "record_id": record["id"],
-            "unended": True,
-        },
+        pause.new_entry(
+            project=ctx.project,
+            project_root=root,
+            repository_url=record.get("repository_url"),
+            repository=gitread.normalize_remote(origin),
+            branch=branch,
+            head=oid,
+            context_file=str(path),
+            paused_at=created.isoformat(),
+            session_id=sid,
+            summary=_note_summary(made),
+            record_id=record["id"],
+            unended=True,
+        ),
     )
     return path
 

@@ -193,6 +193,39 @@ def move_aside(path: Path, reason: str) -> str:
     )
 
 
+def json_files(folder: Path, what: str) -> list[tuple[Path, int, Data]]:
+    """The JSON objects kept one per file in ``folder`` (``*.json``, by name), each with its
+    file and inode (read before the content: a file rewritten since has another); a file that
+    is not one is moved aside (told to the calling flow), a file gone meanwhile skipped."""
+    found: list[tuple[Path, int, Data]] = []
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".json") and n[:1] != ".")
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    for name in names:
+        path = folder / name
+        try:
+            inode = os.stat(path).st_ino
+            data = json.loads(path.read_bytes().decode("utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+        except FileNotFoundError:
+            continue  # taken by another process
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            flow.warn(move_aside(path, f"not {what} ({type(exc).__name__})"))
+            continue
+        found.append((path, inode, data))
+    return found
+
+
+def remove_if_same(path: Path, inode: int) -> None:
+    """Delete ``path`` unless it was rewritten since ``inode`` was read (writers replace files
+    by rename: a newer copy has another inode, and is read next time)."""
+    with contextlib.suppress(FileNotFoundError):
+        if os.stat(path).st_ino == inode:
+            os.unlink(path)
+
+
 class PartialState(ValueError):
     """Raised by a validator that could keep some of a file: ``data`` is what it kept."""
 

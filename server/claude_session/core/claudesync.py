@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from claude_session.base import context as ctxmod
 from claude_session.base import flow, routines
 from claude_session.base.redact import redact
-from claude_session.base.state import handoffcache, pausestate
-from claude_session.base.statefile import atomic_write, move_aside
+from claude_session.base.state import answers, handoffs
+from claude_session.base.state import pause as pausestate
+from claude_session.base.statefile import move_aside
 from claude_session.core import git
 from claude_session.core.corebase import CoreBase
 from claude_session.core.handoff import transfer_prompt
@@ -192,19 +193,16 @@ class ClaudeSyncFlows(CoreBase):
         return item.title, prompt
 
     def _save_pending(self, request: PendingHandoff) -> Path:
-        path = self.paths.pending_handoffs / f"{request.id}.json"
-        atomic_write(path, request.model_dump_json())
-        return path
+        return handoffs.save(self.paths, request.model_dump(mode="json"))
 
     def _pending_requests(self) -> list[tuple[Path, PendingHandoff]]:
         """The delayed hand-offs, oldest first; a file that is not one is moved aside with a
         warning, never skipped forever."""
-        folder = self.paths.pending_handoffs
         found: list[tuple[Path, PendingHandoff]] = []
-        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        for path, data in handoffs.saved(self.paths):
             try:
-                found.append((path, PendingHandoff.model_validate_json(path.read_bytes())))
-            except (OSError, ValueError) as exc:
+                found.append((path, PendingHandoff.model_validate(data)))
+            except ValueError as exc:
                 self._warn(move_aside(path, f"not a pending hand-off ({type(exc).__name__})"))
         return sorted(found, key=lambda pair: pair[1].now)
 
@@ -261,7 +259,7 @@ class ClaudeSyncFlows(CoreBase):
                     f"{len(waiting) - index} hand-off(s) wait."
                 )
                 break
-            path.unlink(missing_ok=True)
+            handoffs.remove(path)
             created += 1
             self._warn(f"Created the delayed ClaudeSync item {item.title}.")
         else:
@@ -271,7 +269,7 @@ class ClaudeSyncFlows(CoreBase):
     def _cache_handoff(self, project: Project, item: HandoffItem | None) -> None:
         """What the SessionStart hook reads: is a claude.ai answer waiting (no network there)."""
         try:
-            handoffcache.write(self.paths, project.key, item.title if item else None)
+            answers.set_waiting(self.paths, project.key, item.title if item else None)
         except StateError as exc:
             self._warn(f"The hand-off cache was not updated: {exc}")
 
@@ -306,9 +304,7 @@ class ClaudeSyncFlows(CoreBase):
             base = self._read_context(pause.context_file) if pause else found.context
             merged = self._merge_answer(project, sid, base, found)
             if pause is not None:
-                pausestate.patch(
-                    self.paths, project.key, {"context_file": merged}, state=self.pause_file
-                )
+                pausestate.patch(self.paths, project.key, {"context_file": merged})
             self.vault.mark_imported(found.id)
             return ImportResult(
                 status="imported",
@@ -444,19 +440,16 @@ class ClaudeSyncFlows(CoreBase):
             answer=answer,
             received_at=utcnow(),
         )
-        path = self.paths.pending_answers / f"{new_id()}.json"
-        atomic_write(path, kept.model_dump_json())
-        return path
+        return answers.keep(self.paths, kept.model_dump(mode="json"))
 
     def _deliver_kept_answers(self) -> int:
         """Store the answers that ``handoff receive`` had to keep (vault out of reach, or their
         hand-off not created yet); the first vault failure ends the round."""
-        folder = self.paths.pending_answers
         delivered = 0
-        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        for path, data in answers.kept(self.paths):
             try:
-                kept = PendingAnswer.model_validate_json(path.read_bytes())
-            except (OSError, ValueError) as exc:
+                kept = PendingAnswer.model_validate(data)
+            except ValueError as exc:
                 self._warn(move_aside(path, f"not a kept answer ({type(exc).__name__})"))
                 continue
             project = Project(
@@ -478,7 +471,7 @@ class ClaudeSyncFlows(CoreBase):
                     f"ClaudeSync still unavailable ({exc}); the kept answer in {path} waits."
                 )
                 break
-            path.unlink(missing_ok=True)
+            answers.remove(path)
             self._cache_handoff(project, updated)
             delivered += 1
             self._warn(f"Delivered the kept claude.ai answer to {updated.title}.")

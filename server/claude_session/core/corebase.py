@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, TypeVar
 from claude_session.base import context as ctxmod
 from claude_session.base import flow, sessions
 from claude_session.base.redact import count_markers, describe
-from claude_session.base.state import ledger, pausestate
+from claude_session.base.state import ledger
+from claude_session.base.state import pause as pausestate
 from claude_session.base.statefile import atomic_write
 from claude_session.config import Settings
 from claude_session.core import git
@@ -55,7 +56,6 @@ class CoreBase:
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.paths = Paths(self.settings.home)
-        self.pause_file = pausestate.pause_file(self.paths)
         self._vault: Vault | None = self._adopt(vault)
         self._tracker: Tracker | None = self._adopt(tracker)
         self._backend_lock = threading.Lock()  # tool calls run in parallel worker threads
@@ -133,7 +133,7 @@ class CoreBase:
         flow.current().warn(message)
 
     def _pause_entry(self, project: Project) -> PauseEntry | None:
-        raw = pausestate.get(self.paths, project.key, state=self.pause_file)
+        raw = pausestate.get(self.paths, project.key)
         if raw is None:
             return None
         try:
@@ -158,7 +158,7 @@ class CoreBase:
     def _save_ledger(self, entry: LedgerEntry) -> None:
         """Write the entry, keeping what a hook wrote since we read it (the Stop hook refreshes
         the transcript path and last activity while a flow runs)."""
-        sessions.merge_save(self.paths, entry.model_dump(mode="json"))
+        ledger.merge_save(self.paths, entry.model_dump(mode="json"))
 
     def _session_id(self, explicit: str | None, project: Project, *, create: bool) -> str | None:
         """Explicit id, else Claude Code's, else this project's open session, else a new one."""

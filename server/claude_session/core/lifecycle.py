@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from claude_session.base import context as ctxmod
 from claude_session.base import flow
 from claude_session.base.redact import count_markers, find_secrets, redact_data
-from claude_session.base.state import handoffcache, pausestate, reminders
+from claude_session.base.state import answers, remind
+from claude_session.base.state import pause as pausestate
 from claude_session.base.statefile import atomic_write
 from claude_session.core import git
 from claude_session.core.project import Project, resolve
@@ -111,7 +112,7 @@ class Core(Upkeep):
         if choice == "cancel":
             return "cancelled"
         if choice == "stay":
-            pausestate.clear(self.paths, project.key, state=self.pause_file)
+            pausestate.clear(self.paths, project.key)
             self._warn(
                 f"Stayed on {_where(state.branch, state.head)} and cleared the pause of "
                 f"{_where(pause.branch, pause.head)}. Its context is kept in "
@@ -176,7 +177,7 @@ class Core(Upkeep):
                 and existing.status == "active"
                 and existing.start_done
                 and pause is None
-                and (no_import or handoffcache.waiting(self.paths, project.key) is None)
+                and (no_import or answers.waiting(self.paths, project.key) is None)
             ):
                 return self._already_started(project, existing)
             state = self._state(project)
@@ -215,7 +216,7 @@ class Core(Upkeep):
                 self._continue(entry, pause)
             self._save_ledger(entry)
             if pause is not None and not cleared:
-                pausestate.clear(self.paths, project.key, state=self.pause_file)
+                pausestate.clear(self.paths, project.key)
             self._finalize_orphans(project, keep=sid)
             if not no_import:
                 self._after_vault_check(project)
@@ -337,7 +338,7 @@ class Core(Upkeep):
                 record_id=entry.record_id,
             )
             data = pause.model_dump(mode="json")
-            pausestate.put(self.paths, project.key, data, state=self.pause_file)
+            pausestate.put(self.paths, project.key, data)
             entry.context_id = path.stem
             entry.summary = redact_data(summary) or entry.summary
             entry.paused_at = pause.paused_at
@@ -430,7 +431,6 @@ class Core(Upkeep):
                 self.paths,
                 project.key,
                 {"resumed_at": utcnow().isoformat(), "resumed_by": sid},
-                state=self.pause_file,
             )
             return StartResult(
                 status="ready",
@@ -461,7 +461,7 @@ class Core(Upkeep):
         if raw is None or raw.get("project_root") == project.key:
             return None
         old_root = str(raw["project_root"])
-        moved = pausestate.move(self.paths, old_root, project.key, state=self.pause_file)
+        moved = pausestate.move(self.paths, old_root, project.key)
         if moved is None:
             return None
         self._warn(
@@ -581,7 +581,7 @@ class Core(Upkeep):
                 # if no other drain is at it: end never waits for one
                 for warning in self.delivery.drain(limit=20, budget=2.0, wait=0.0).warnings:
                     self._warn(warning)
-            pausestate.clear(self.paths, project.key, state=self.pause_file)
+            pausestate.clear(self.paths, project.key)
             entry.status = "ended"
             entry.ended_at = record.ended_at
             entry.summary = redact_data(summary) or entry.summary
@@ -663,23 +663,23 @@ class Core(Upkeep):
     ) -> RemindResult:
         with self._collecting():
             project = resolve(cwd)
-            reminders.check_settings(every, dirty_files)
+            remind.check_settings(every, dirty_files)
             root = None if global_default else project.key
             if action in ("on", "off"):
-                merged = reminders.set_settings(
+                merged = remind.set_settings(
                     self.paths,
                     root,
                     {"enabled": action == "on", "every_minutes": every, "dirty_files": dirty_files},
                 )
             elif action == "status":
-                merged = reminders.settings_for(
-                    reminders.remind_file(self.paths).read(), root
+                merged = remind.settings_for(
+                    remind.read(self.paths), root
                 )  # None (--global): the default alone
             else:
                 raise ClaudeSessionError(
                     f"Unknown remind action {action!r}: use on, off or status."
                 )
-            last = reminders.remind_file(self.paths).read()["last_reminded"].get(project.key)
+            last = remind.read(self.paths)["last_reminded"].get(project.key)
             return RemindResult(
                 project=project.name,
                 project_root=project.key,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claude_session.base import sessions
-from claude_session.base.state import ledger, reminders
+from claude_session.base.state import ledger, remind
 from claude_session.core.claudesync import ClaudeSyncFlows
 from claude_session.core.project import Project, resolve
 from claude_session.errors import (
@@ -58,7 +58,7 @@ class Upkeep(ClaudeSyncFlows):
             sid = self._session_id(session_id, project, create=False)
             entry = self._ledger(sid) if sid else None
             state = self._state(project)
-            remind_data = reminders.remind_file(self.paths).read()
+            remind_data = remind.read(self.paths)
             waiting = self._after_vault_check(project, retry=False)
             return StatusResult(
                 project=project.name,
@@ -66,7 +66,7 @@ class Upkeep(ClaudeSyncFlows):
                 branch=state.branch if state else None,
                 active_session=entry if entry and entry.status == "active" else None,
                 pause=self._pause_entry(project),
-                reminders=ReminderSettings(**reminders.settings_for(remind_data, project.key)),
+                reminders=ReminderSettings(**remind.settings_for(remind_data, project.key)),
                 **self._outbox_status(),
                 vault=self.vault.description,
                 tracker=self.tracker.description,

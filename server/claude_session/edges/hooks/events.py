@@ -18,12 +18,11 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from claude_session.base import flow, gitread, sessions
+from claude_session.base import flow, gitread, reminding, sessions
 from claude_session.base.clock import ago, now, now_iso, parse_time
-from claude_session.base.state import handoffcache, ledger, pausestate, reminders
+from claude_session.base.state import answers, ledger, pause
 from claude_session.base.statefile import atomic_write
 from claude_session.config import Settings
 from claude_session.paths import Paths, project_name, real_path
@@ -80,14 +79,14 @@ class HookContext:
         """This project's pause entry, read once per hook (the model's note and the person's
         line both need it)."""
         if "pause" not in self._read:
-            self._read["pause"] = pausestate.get(self.paths, self.key)
+            self._read["pause"] = pause.get(self.paths, self.key)
         entry: dict[str, Any] | None = self._read["pause"]
         return entry
 
     def waiting_answer(self) -> str | None:
         """The ClaudeSync item whose claude.ai answer waits, from the cache, read once."""
         if "answer" not in self._read:
-            self._read["answer"] = handoffcache.waiting(self.paths, self.key)
+            self._read["answer"] = answers.waiting(self.paths, self.key)
         title: str | None = self._read["answer"]
         return title
 
@@ -97,7 +96,7 @@ def touch_session(
 ) -> dict[str, Any]:
     """Create or refresh this session's ledger entry; returns the entry."""
     assert hc.session_id is not None
-    fresh = sessions.new_entry(
+    fresh = ledger.new_entry(
         session_id=hc.session_id,
         project=hc.project,
         project_root=hc.key,
@@ -105,7 +104,7 @@ def touch_session(
         head=hc.head,
         source=source or "claude-code",
     )
-    return sessions.touch(
+    return ledger.touch(
         hc.paths,
         fresh,
         transcript_path=hc.transcript_path(),
@@ -184,12 +183,12 @@ def person_note(hc: HookContext, *, finalized: list[str], counts: dict[str, int]
     from claude_session.base import standing
 
     items: list[str] = []
-    pause = standing.open_pause(hc.pause_entry())
-    if pause is not None:
-        summary = standing.first_line(pause.get("summary"), 60)
+    paused = pause.waiting(hc.pause_entry())
+    if paused is not None:
+        summary = standing.first_line(paused.get("summary"), 60)
         items.append(
-            f"paused {ago(parse_time(pause.get('paused_at')))} on "
-            f"{standing.clean(pause.get('branch') or 'no branch', 40)}"
+            f"paused {ago(parse_time(paused.get('paused_at')))} on "
+            f"{standing.clean(paused.get('branch') or 'no branch', 40)}"
             + (f' ("{summary}")' if summary else "")
             + f"; {hc.settings.command('resume')} picks it up"
         )
@@ -253,37 +252,6 @@ def context_output(event: str, text: str) -> Output:
 # --- reminders ----------------------------------------------------------------------------------
 
 
-def reminder_due(hc: HookContext) -> str | None:
-    """The reminder for the model, when one is due (then marked as given)."""
-    reasons = due_reasons(hc)
-    return reminder_note(hc, reasons) if reasons else None
-
-
-def due_reasons(hc: HookContext) -> list[str]:
-    """Why a reminder is due now (at most once per interval: it is marked as given)."""
-    from claude_session.base.standing import reminder_reasons
-
-    data = reminders.remind_file(hc.paths).read()
-    settings = reminders.settings_for(data, hc.key)
-    if not settings.get("enabled") or not hc.in_git:
-        return []
-    current = now()
-    every = timedelta(minutes=max(1, int(settings.get("every_minutes") or 30)))
-    last_reminded = parse_time(data.get("last_reminded", {}).get(hc.key))
-    if last_reminded and current - last_reminded < every:
-        return []
-    dirty = gitread.dirty_files(hc.root)
-    reasons = reminder_reasons(
-        settings,
-        current=current,
-        last_save=_last_save(hc),
-        dirty=len(dirty) if dirty is not None else None,
-    )
-    if reasons:
-        reminders.mark_reminded(hc.paths, hc.key, current.isoformat())
-    return reasons
-
-
 def reminder_note(hc: HookContext, reasons: list[str]) -> str:
     return (
         f"claude-session reminder: {' and '.join(reasons)}. Mention to the user that "
@@ -297,19 +265,6 @@ def reminder_line(hc: HookContext, reasons: list[str]) -> str:
         f"claude-session: {' and '.join(reasons)}; {hc.settings.command('pause')} saves "
         f"the work in flight (or commit)."
     )
-
-
-def _last_save(hc: HookContext) -> datetime | None:
-    times = []
-    committed = gitread.last_commit_time(hc.root)
-    if committed is not None:
-        times.append(datetime.fromtimestamp(committed, timezone.utc))
-    entry = hc.pause_entry()
-    if entry:
-        when = parse_time(entry.get("paused_at"))
-        if when:
-            times.append(when)
-    return max(times) if times else None
 
 
 # --- compaction snapshot -------------------------------------------------------------------------
@@ -508,7 +463,7 @@ def on_session_end(hc: HookContext) -> Output | None:
 
 
 def on_user_prompt_submit(hc: HookContext) -> Output | None:
-    reasons = due_reasons(hc)
+    reasons = reminding.due(hc.paths, hc.root) if hc.in_git else []
     if not reasons:
         return None
     output = context_output("UserPromptSubmit", reminder_note(hc, reasons))

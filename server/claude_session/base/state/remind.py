@@ -1,20 +1,31 @@
 """``remind-state.json``: automatic reminder settings per project, a global default, and when
-each project was last reminded. Standard library only: the UserPromptSubmit hook reads it."""
+each project was last reminded.
+
+The one owner of the file and of the settings' defaults and ranges: ``settings_for`` is the one
+merge (project over global default over ``DEFAULTS``, each value clamped to its range) that the
+core, the UserPromptSubmit hook and the status line (through the lock-free ``peek``) all use.
+Standard library only.
+"""
 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
-from claude_session.base.statefile import PartialState, StateFile
+from claude_session.base.clock import parse_time
+from claude_session.base.state.lockfree import read_json
 from claude_session.errors import ClaudeSessionError
 from claude_session.paths import Paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from claude_session.base.statefile import StateFile
 else:
     Any = object  # annotations and aliases only: the hooks never import typing
 
+#: the one table of reminder defaults
 DEFAULTS: dict[str, Any] = {"enabled": False, "every_minutes": 30, "dirty_files": 10}
 EVERY_RANGE = (1, 1440)
 """Minutes between reminders: one minute to one day."""
@@ -60,6 +71,8 @@ def _sane(key: str, value: Any) -> Any:
 def _validate(data: dict[str, Any]) -> dict[str, Any]:
     """The file's settings; an unreadable part is dropped on its own (``PartialState``), the
     rest kept."""
+    from claude_session.base.statefile import PartialState
+
     bad = []
     for key, empty in (("projects", {}), ("last_reminded", {}), ("default", dict(DEFAULTS))):
         if not isinstance(data.setdefault(key, empty), dict):
@@ -74,7 +87,10 @@ def _validate(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def remind_file(paths: Paths) -> StateFile:
+def _file(paths: Paths) -> StateFile:
+    # imported here: ``peek`` (the status line) never loads the locking writer
+    from claude_session.base.statefile import StateFile
+
     return StateFile(
         paths.remind_state,
         validate=_validate,
@@ -82,26 +98,44 @@ def remind_file(paths: Paths) -> StateFile:
     )
 
 
+def read(paths: Paths) -> dict[str, Any]:
+    """The whole file, validated (an unreadable part is moved aside and told)."""
+    return _file(paths).read()
+
+
+def peek(paths: Paths) -> dict[str, Any]:
+    """The whole file without a lock and without writing (``lockfree``): {} when unreadable.
+    Read it through ``settings_for`` and ``last_reminded``, which take any shape."""
+    return read_json(paths.remind_state)
+
+
 def settings_for(data: dict[str, Any], root: str | None) -> dict[str, Any]:
     """Project settings over the global default over the built-in defaults, each value within
     its range whatever the file holds (the UserPromptSubmit hook reads them through this)."""
     merged = dict(DEFAULTS)
-    project = data.get("projects", {}).get(root) if root is not None else None
+    projects = data.get("projects")
+    project = projects.get(root) if isinstance(projects, dict) and root is not None else None
     for layer in (data.get("default"), project):
         if isinstance(layer, dict):
             merged.update({k: _sane(k, v) for k, v in layer.items() if k in DEFAULTS})
     return merged
 
 
+def last_reminded(data: dict[str, Any], root: str) -> datetime | None:
+    """When the project was last reminded, from ``read``'s or ``peek``'s data."""
+    times = data.get("last_reminded")
+    return parse_time(times.get(root)) if isinstance(times, dict) else None
+
+
 def set_settings(paths: Paths, root: str | None, changes: dict[str, Any]) -> dict[str, Any]:
     """Change the project's settings (or the global default when ``root`` is None)."""
     check_settings(changes.get("every_minutes"), changes.get("dirty_files"))
-    with remind_file(paths).update() as data:
+    with _file(paths).update() as data:
         target = data["default"] if root is None else data["projects"].setdefault(root, {})
         target.update({k: v for k, v in changes.items() if k in DEFAULTS and v is not None})
         return settings_for(data, root or "")
 
 
 def mark_reminded(paths: Paths, root: str, when: str) -> None:
-    with remind_file(paths).update() as data:
+    with _file(paths).update() as data:
         data["last_reminded"][root] = when
