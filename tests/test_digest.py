@@ -111,7 +111,8 @@ def test_digest_is_bounded_and_redacted(tmp_path: Path) -> None:
     lines.append(assistant(text(huge + secret)))
     transcript = write(tmp_path / "t.jsonl", lines)
     made = digest.build(str(transcript), session_id=SID, root=None, starting_head=None)
-    assert secret not in json.dumps(made.as_dict())
+    shown = [made.summary(), *made.accomplishments(), *made.files, *made.commits, *made.tools]
+    assert secret not in json.dumps(shown)
     assert "REDACTED" in made.first_request
     assert len(made.first_request) <= digest.REQUEST_CHARS
     assert len(made.last_reply) <= digest.REPLY_CHARS

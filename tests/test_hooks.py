@@ -224,6 +224,24 @@ def test_pre_compact_saves_a_snapshot_that_compact_start_reinjects(
     assert "please refactor the tokenizer" in out["hookSpecificOutput"]["additionalContext"]
 
 
+def test_a_prompt_sent_as_content_blocks_is_in_the_compaction_snapshot(
+    repo: Path, isolated_home: Path
+) -> None:
+    """design-2 3.6: the digest read list content and the snapshot did not; one rule now."""
+    blocks = [{"type": "text", "text": "rename the lexer"}, {"type": "image", "source": {}}]
+    result = [{"type": "tool_result", "tool_use_id": "t1", "content": "NOT A PROMPT"}]
+    lines = [
+        {"type": "user", "message": {"role": "user", "content": blocks}},
+        {"type": "user", "message": {"role": "user", "content": result}},
+        {"type": "user", "isMeta": True, "message": {"role": "user", "content": "META"}},
+    ]
+    (repo / "t.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    run_hook("PreCompact", payload("PreCompact", repo, trigger="auto"), cwd=repo)
+    snapshot = Path(ledger_entry(isolated_home, "sess-1")["compact_context"]).read_text()
+    assert "- rename the lexer" in snapshot
+    assert "NOT A PROMPT" not in snapshot and "META" not in snapshot
+
+
 def test_prompt_submit_reminds_once_per_interval(repo: Path, isolated_home: Path) -> None:
     (isolated_home / "remind-state.json").write_text(
         json.dumps(

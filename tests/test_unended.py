@@ -12,7 +12,7 @@ import pytest
 
 from claude_session.base import sessions
 from claude_session.base.state import pause
-from claude_session.base.transcript import usage_from_transcript
+from claude_session.base.tokens import usage_from_transcript
 from claude_session.core.lifecycle import Core
 from claude_session.paths import Paths
 from helpers.gitrepo import git, make_repo

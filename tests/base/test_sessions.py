@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from claude_session.base import digest, sessions
+from claude_session.base import digest, sessions, snapshots
 from claude_session.base.state import ledger, pause
 from claude_session.models import PauseEntry, SessionRecord
 from claude_session.paths import Paths
@@ -44,7 +44,7 @@ def test_every_key_of_an_unended_sessions_note_is_a_field_of_the_pause_model(
     entry = {**ENTRY, "project_root": str(repo)}
     made = digest.Digest(first_request="fix the parser", requests=1)
     record = sessions.build_unended_record(entry, entry["started_at"], made=made)
-    sessions.leave_note(paths, entry, made, record, head=None, when=entry["started_at"])
+    snapshots.leave_note(paths, entry, made, record, head=None, when=entry["started_at"])
     note = pause.get(paths, str(repo))
     assert note is not None and note["unended"] is True
     assert set(note) <= set(PauseEntry.model_fields)

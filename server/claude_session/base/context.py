@@ -31,10 +31,10 @@ import dataclasses
 import json
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from claude_session.base.clock import parse_time
 from claude_session.base.redact import redact
@@ -45,6 +45,7 @@ __all__ = [
     "RETURN_SECTIONS",
     "SECTIONS",
     "Context",
+    "build",
     "context_file_name",
     "merge_insights",
     "parse",
@@ -158,6 +159,65 @@ class Context:
         for name in _LIST_FIELDS[:-1]:
             setattr(self, name, _clean_items(getattr(self, name)))
         self.maintenance_runs = [_clean_run(run) for run in self.maintenance_runs if run]
+
+
+if TYPE_CHECKING:
+
+    class WorkingTree(Protocol):
+        """What a context says of the working tree: ``gitread.Status``, or the core's
+        ``WorkingState`` (which adds the stashes)."""
+
+        @property
+        def branch(self) -> str | None: ...
+        @property
+        def head(self) -> str | None: ...
+        @property
+        def dirty_files(self) -> Sequence[str]: ...
+        @property
+        def untracked_files(self) -> Sequence[str]: ...
+
+
+def build(
+    kind: str,
+    *,
+    project: str,
+    session_id: str | None,
+    tree: WorkingTree | None,
+    created: datetime | None = None,
+    repository: str | None = None,
+    summary: str = "",
+    accomplishments: Iterable[str] = (),
+    next_steps: Iterable[str] = (),
+    notes: str = "",
+    commits: Iterable[str] = (),
+    files_changed: Iterable[str] = (),
+    maintenance_runs: Iterable[dict[str, Any]] = (),
+    max_files: int | None = None,
+) -> Context:
+    """The one way a flow or a hook makes a session's context: what it says of the working
+    tree comes from ``tree`` (None outside git: no branch, no files); ``created`` is now unless
+    given; ``max_files`` caps each list of the tree's files (a note written without a model)."""
+    dirty = list(tree.dirty_files) if tree is not None else []
+    untracked = list(tree.untracked_files) if tree is not None else []
+    return Context(
+        project=project,
+        kind=kind,
+        created=created or datetime.now(timezone.utc),
+        branch=tree.branch if tree is not None else None,
+        head=tree.head if tree is not None else None,
+        session_id=session_id,
+        repository=repository,
+        summary=summary,
+        accomplishments=list(accomplishments),
+        next_steps=list(next_steps),
+        notes=notes,
+        dirty_files=dirty[:max_files],
+        untracked_files=untracked[:max_files],
+        stashes=list(getattr(tree, "stashes", ())),
+        commits=list(commits),
+        files_changed=list(files_changed),
+        maintenance_runs=list(maintenance_runs),
+    )
 
 
 # --- scalar values: bare when unambiguous, JSON otherwise ------------------------------------

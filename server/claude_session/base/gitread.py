@@ -23,6 +23,7 @@ import contextlib
 import os
 import re
 import stat
+from collections import namedtuple
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -352,21 +353,61 @@ def session_files(root: Path, start: str | None) -> list[str]:
     return out or []
 
 
-def dirty_files(root: Path) -> list[str] | None:
-    """Changed and untracked paths of the working tree (``status --porcelain -z``); None when
-    git cannot tell."""
-    out = git_lines(root, "status", "--porcelain", "-z", "--untracked-files=normal", zero=True)
-    if out is None:
-        return None
-    records = iter(out)
-    paths = []
-    for record in records:
-        if len(record) < 4:
-            continue
-        paths.append(record[3:])
-        if record[0] in "RC":
-            next(records, None)  # the rename's original path follows as its own record
-    return paths
+#: ``git status`` as everything here reads it: porcelain v2 with the branch header, NUL-separated
+#: (paths raw, never quoted), an untracked folder once (not every file in it), and no count of the
+#: divergence from the upstream (its cost grows with the divergence)
+STATUS_ARGS = (
+    "status",
+    "--porcelain=v2",
+    "--branch",
+    "--no-ahead-behind",
+    "-z",
+    "--untracked-files=normal",
+)
+
+
+class Status(namedtuple("Status", "branch head detached dirty_files untracked_files")):
+    """``git status`` (``STATUS_ARGS``) parsed: the branch (None when detached or unknown), the
+    head (None before the first commit), changed paths (both sides of a rename: the new one)
+    and untracked paths."""
+
+    __slots__ = ()
+
+
+def parse_status(records: list[str]) -> Status:
+    """The one reader of ``git status --porcelain=v2 --branch -z`` output (its NUL-separated
+    records): the status line, the hooks and the core read the working tree through it."""
+    branch = head = None
+    dirty: list[str] = []
+    untracked: list[str] = []
+    found = iter(records)
+    for record in found:
+        kind = record[:2]
+        if record.startswith("# branch.oid "):
+            oid = record[len("# branch.oid ") :]
+            head = oid if is_oid(oid) else None  # "(initial)": no commit yet
+        elif record.startswith("# branch.head "):
+            branch = record[len("# branch.head ") :]
+        elif kind in _PATH_FIELD:
+            path = record.split(" ", _PATH_FIELD[kind])[-1]
+            dirty.append(path)
+            if kind == "2 ":
+                next(found, None)  # the rename's original path follows as its own record
+        elif kind == "? ":
+            untracked.append(record[2:])
+    detached = branch == "(detached)"
+    return Status(None if detached else branch, head, detached, dirty, untracked)
+
+
+# the space-separated field of each changed-path record that the path starts (ordinary,
+# renamed or copied, unmerged)
+_PATH_FIELD = {"1 ": 8, "2 ": 9, "u ": 10}
+
+
+def status(root: Path, *, timeout: float = 3.0) -> Status | None:
+    """The working tree's ``Status``; None when git cannot tell."""
+    out = git_lines(root, *STATUS_ARGS, timeout=timeout, zero=True)
+    return None if out is None else parse_status(out)
 
 
 #: what the flows read of a repository's configuration, in one git process per call: origin's

@@ -43,6 +43,11 @@ def reasons(
     return found
 
 
+def changed(tree: gitread.Status | None) -> int | None:
+    """How many files of the working tree are uncommitted (changed or untracked)."""
+    return None if tree is None else len(tree.dirty_files) + len(tree.untracked_files)
+
+
 def commit_time(text: str | None) -> datetime | None:
     """A commit time as ``git log --format=%ct`` prints it."""
     text = (text or "").strip()
@@ -68,13 +73,13 @@ def due(paths: Paths, root: Path) -> list[str]:
     told = remind.last_reminded(data, key)
     if told is not None and current - told < timedelta(minutes=settings["every_minutes"]):
         return []
-    dirty = gitread.dirty_files(root)
+    tree = gitread.status(root)
     newest = gitread.git_lines(root, "log", "-1", "--format=%ct")
     found = reasons(
         settings,
         current=current,
         last_save=last_save(commit_time(newest[0] if newest else None), pause.get(paths, key)),
-        dirty=len(dirty) if dirty is not None else None,
+        dirty=changed(tree),
     )
     if found:
         remind.mark_reminded(paths, key, current.isoformat())

@@ -20,7 +20,6 @@ from pathlib import Path
 from claude_session.base import flow, gitread
 from claude_session.base.clock import new_id, now, parse_time
 from claude_session.base.state import ledger, pause, spool
-from claude_session.base.statefile import atomic_write
 from claude_session.paths import Paths, project_name
 
 TYPE_CHECKING = False
@@ -113,7 +112,7 @@ def transcript_usage(
     with a bounded size and time); None without a usable path."""
     if not path or not isinstance(path, str):
         return None
-    from claude_session.base.transcript import usage_from_transcript
+    from claude_session.base.tokens import usage_from_transcript
 
     return usage_from_transcript(Path(path), session_id=session_id, budget=budget)
 
@@ -184,7 +183,7 @@ def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = No
 
     The next session is told where this one stood: the digest is also written as a context
     file (kind ``unended``) with a pause-like entry naming it, the record id it continues and
-    the branch and head, unless the project holds a real pause (``leave_note``)."""
+    the branch and head, unless the project holds a real pause (``snapshots.leave_note``)."""
     with ledger.edit(paths, session_id) as entry:
         if "session_id" not in entry:
             return False
@@ -199,7 +198,9 @@ def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = No
         head = gitread.git_head(root)
         made = session_digest(entry, in_git=head is not None)
         record = build_unended_record(entry, when, made=made)
-        leave_note(paths, entry, made, record, head=head, when=when)
+        from claude_session.base import snapshots  # only when a session is finalized
+
+        snapshots.leave_note(paths, entry, made, record, head=head, when=when)
         spool.put(paths, record)
         entry["status"] = "finalized"
         entry["ended_at"] = when
@@ -270,88 +271,6 @@ def settle_tokens(paths: Paths, session_id: str, *, final: bool) -> bool:
         if final:
             entry["tokens_settled"] = True
     return grew
-
-
-def leave_note(
-    paths: Paths,
-    entry: Entry,
-    made: Digest,
-    record: Entry,
-    *,
-    head: tuple[Path, str | None, str | None] | None,
-    when: str,
-) -> Path | None:
-    """Write an unended session's digest as a context file and point the project's pause
-    entry at it, so the next SessionStart says where the work stood and resume picks it up
-    (with the branch check). A real pause is never replaced, except one this very session had
-    resumed; a session that did no work (``Digest.worked``) leaves no note. Returns the
-    context file."""
-    from claude_session.base import context as ctxmod
-
-    if not made.worked:
-        return None
-    root = str(entry["project_root"])
-    sid = str(entry["session_id"])
-    current = pause.get(paths, root)
-    if current is not None and not current.get("unended") and current.get("resumed_by") != sid:
-        return None
-    branch = head[1] if head else entry.get("starting_branch")
-    oid = head[2] if head else None
-    origin = gitread.origin_url(Path(root)) if head else None
-    created = parse_time(when) or now()
-    dirty = (gitread.dirty_files(Path(root)) or []) if head else []
-    ctx = ctxmod.Context(
-        project=str(record["application_name"]),
-        kind="unended",
-        created=created,
-        branch=branch,
-        head=oid,
-        session_id=sid,
-        repository=gitread.normalize_remote(origin) or Path(root).as_uri(),
-        summary=made.summary(),
-        accomplishments=made.accomplishments(),
-        next_steps=["Check the working state below, then go on from the last request."],
-        notes=(
-            "Claude Code ended without /end. This digest was made from the session's "
-            "transcript and git without a model: it says what was asked and done, not why."
-        ),
-        dirty_files=dirty[:200],
-        commits=list(made.commits),
-        files_changed=list(made.files),
-    )
-    path = paths.contexts / ctxmod.context_file_name(ctx.project, "unended", created)
-    atomic_write(path, ctxmod.render(ctx))
-    pause.put(
-        paths,
-        root,
-        pause.new_entry(
-            project=ctx.project,
-            project_root=root,
-            repository_url=record.get("repository_url"),
-            repository=gitread.normalize_remote(origin),
-            branch=branch,
-            head=oid,
-            context_file=str(path),
-            paused_at=created.isoformat(),
-            session_id=sid,
-            summary=_note_summary(made),
-            record_id=record["id"],
-            unended=True,
-        ),
-    )
-    return path
-
-
-def _note_summary(made: Digest) -> str:
-    """The pause entry's short summary: the last request and reply, already redacted."""
-    parts = []
-    if made.last_request or made.first_request:
-        parts.append(f"Last request: {made.last_request or made.first_request}")
-    if made.last_reply:
-        parts.append(f"Last reply: {made.last_reply}")
-    if made.files:
-        parts.append(f"Files edited: {', '.join(made.files[:8])}")
-    return "\n".join(parts)[:800]
 
 
 def is_orphan(

@@ -10,7 +10,7 @@ from typing import Any
 
 from claude_session.base.redact import redact_data
 from claude_session.base.sessions import record_fields
-from claude_session.base.transcript import Usage, usage_from_transcript
+from claude_session.base.tokens import Usage, usage_from_transcript
 from claude_session.models import (
     LedgerEntry,
     MaintenanceRun,

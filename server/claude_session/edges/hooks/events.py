@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from claude_session.base import flow, gitread, reminding, sessions
-from claude_session.base.clock import ago, now, now_iso, parse_time
+from claude_session.base.clock import ago, now_iso, parse_time
 from claude_session.base.state import answers, ledger, pause
-from claude_session.base.statefile import atomic_write
 from claude_session.config import Settings
 from claude_session.paths import Paths, project_name, real_path
 
@@ -267,72 +265,6 @@ def reminder_line(hc: HookContext, reasons: list[str]) -> str:
     )
 
 
-# --- compaction snapshot -------------------------------------------------------------------------
-
-_RECENT_PROMPT = r'"type"\s*:\s*"user"'  # compiled on first use: only PreCompact needs it
-
-
-def recent_prompts(transcript: str | None, limit: int = 5, tail_bytes: int = 256_000) -> list[str]:
-    """The user's last few prompts, read from the transcript's tail only."""
-    from claude_session.base.transcript import open_regular
-
-    handle = open_regular(Path(transcript)) if transcript else None
-    if handle is None:
-        return []
-    try:
-        with handle:
-            size = handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, size - tail_bytes))
-            lines = handle.read(tail_bytes).decode("utf-8", "replace").splitlines()
-    except OSError:
-        return []
-    prompts: list[str] = []
-    for line in reversed(lines):
-        if not re.search(_RECENT_PROMPT, line):
-            continue
-        try:
-            message = json.loads(line).get("message", {})
-        except (ValueError, AttributeError):
-            continue
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str) and content.strip() and not content.startswith("<"):
-            prompts.append(content.strip()[:300])
-        if len(prompts) >= limit:
-            break
-    return list(reversed(prompts))
-
-
-def save_compact_snapshot(hc: HookContext) -> Path | None:
-    from claude_session.base import context as ctxmod
-
-    if hc.session_id is None:
-        return None
-    entry = ledger.get(hc.paths, hc.session_id) or {}
-    created = now()
-    dirty = gitread.dirty_files(hc.root) if hc.in_git else None
-    prompts = recent_prompts(hc.transcript_path())
-    ctx = ctxmod.Context(
-        project=hc.project,
-        kind="compact",
-        created=created,
-        branch=hc.branch,
-        head=hc.head,
-        session_id=hc.session_id,
-        summary=str(entry.get("summary") or ""),
-        notes="\n".join(["Recent requests from the user:", *[f"- {p}" for p in prompts]])
-        if prompts
-        else "",
-        dirty_files=dirty or [],
-        maintenance_runs=list(entry.get("maintenance_runs") or []),
-    )
-    path = hc.paths.contexts / ctxmod.context_file_name(hc.project, "compact", created)
-    atomic_write(path, ctxmod.render(ctx, budget=4000))
-    with ledger.edit(hc.paths, hc.session_id) as data:
-        if "session_id" in data:
-            data["compact_context"] = str(path)
-    return path
-
-
 # --- running a hook -------------------------------------------------------------------------------
 
 
@@ -448,8 +380,10 @@ def on_stop(hc: HookContext) -> Output | None:
 
 def on_pre_compact(hc: HookContext) -> Output | None:
     if hc.session_id:
+        from claude_session.base.snapshots import save_compact_snapshot  # this event's only
+
         touch_session(hc)
-        save_compact_snapshot(hc)
+        save_compact_snapshot(hc.paths, hc.session_id, hc.cwd, transcript_path=hc.transcript_path())
     return None
 
 

@@ -85,7 +85,7 @@ class Snapshot:
         if not self.in_git:
             return None, None
         start = self.entry.get("starting_head")
-        status = (("status", "--porcelain", "-z", "--untracked-files=normal"), True)
+        status = (gitread.STATUS_ARGS, True)
         if not gitread.is_oid(start):
             return None, gitread.git_lines_together(self.root, [status], timeout=GIT_TIMEOUT)[0]
         log = (("log", "--no-show-signature", "--format=%ct", f"{start}..HEAD", "--"), False)
@@ -102,16 +102,8 @@ class Snapshot:
         return len(out)
 
     def dirty(self, out: list[str] | None) -> int | None:
-        """How many changed paths the status records ``out`` (:meth:`ask_git`'s) name."""
-        if out is None:
-            return None
-        count = 0
-        records = iter(out)
-        for record in records:
-            count += 1
-            if record[:1] in ("R", "C"):
-                next(records, None)  # a rename's original path is a record of its own
-        return count
+        """How many uncommitted files the status records ``out`` (:meth:`ask_git`'s) name."""
+        return reminding.changed(None if out is None else gitread.parse_status(out))
 
     def last_save(self) -> datetime | None:
         """The last commit or pause (what a reminder measures from)."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import subprocess
 import tracemalloc
 from collections.abc import Iterable
 from itertools import count
@@ -17,13 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claude_session.base.transcript import (
-    Usage,
-    project_dir_name,
-    transcript_path_for,
-    usage_from_transcript,
-)
-from claude_session.errors import ClaudeSessionError
+from claude_session.base.tokens import Usage, usage_from_transcript
 
 SESSION = "5b0e8a52-0c52-4a8e-9d3e-7f1c2b3a4d5e"
 OTHER_SESSION = "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
@@ -436,76 +428,6 @@ def test_nonsense_token_values_count_as_zero(tmp_path: Path) -> None:
     assert totals(usage_from_transcript(write(tmp_path / "s.jsonl", [line]))) == (4, 0, 0, 0, 1)
 
 
-def test_timestamps_span_the_counted_responses(tmp_path: Path) -> None:
-    path = write(
-        tmp_path / "s.jsonl",
-        [
-            user("hi") | {"timestamp": "2026-11-20T09:00:00.000Z"},
-            assistant("msg_1", "req_1", output=1) | {"timestamp": "2026-11-20T09:00:05.000Z"},
-            assistant("msg_2", "req_2", output=1) | {"timestamp": "2026-11-20T11:30:00.000Z"},
-            assistant("msg_3", "req_3", model="<synthetic>", timestamp="2026-11-20T12:00:00.000Z"),
-        ],
-    )
-    usage = usage_from_transcript(path)
-    assert (usage.first_timestamp, usage.last_timestamp) == (
-        "2026-11-20T09:00:05.000Z",
-        "2026-11-20T11:30:00.000Z",
-    )
-
-
-# -- where transcripts live ---------------------------------------------------------------------
-
-
-def test_transcript_path_replaces_every_non_alphanumeric_character(isolated_home: Path) -> None:
-    path = transcript_path_for(isolated_home, Path("/home/dev/my_shop.v2"), SESSION)
-    assert path == isolated_home / "projects" / "-home-dev-my-shop-v2" / f"{SESSION}.jsonl"
-
-
-def test_characters_outside_the_bmp_count_twice_like_javascript() -> None:
-    assert project_dir_name("/a/😀b") == "-a---b"
-
-
-def test_long_project_names_are_cut_and_hashed() -> None:
-    name = project_dir_name("/" + "deep/" * 60 + "repo")
-    assert len(name) > 200 and name[200] == "-" and name[:200] == ("-deep" * 60)[:200]
-    assert name != project_dir_name("/" + "deep/" * 60 + "repo2")
-
-
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
-def test_project_dir_name_matches_claude_codes_javascript() -> None:
-    script = (
-        "const h=s=>{let x=0;for(let i=0;i<s.length;i++){x=((x<<5)-x+s.charCodeAt(i))|0}return x};"
-        "const f=n=>{const s=n.replace(/[^a-zA-Z0-9]/g,'-');"
-        "return s.length<=200?s:`${s.slice(0,200)}-${Math.abs(h(n)).toString(36)}`};"
-        "console.log(JSON.stringify(JSON.parse(require('fs').readFileSync(0,'utf8')).map(f)))"
-    )
-    names = ["/home/dev/shop", "/x/" + "é" * 300, "/" + "deep/" * 60 + "🎉", "/tmp/ü" + "x" * 250]
-    out = subprocess.run(
-        ["node", "-e", script], input=json.dumps(names), text=True, capture_output=True, check=True
-    ).stdout
-    assert [project_dir_name(n) for n in names] == json.loads(out)
-
-
-def test_long_name_finds_the_folder_made_with_another_hash(isolated_home: Path) -> None:
-    cwd = Path("/" + "deep/" * 60 + "repo")
-    prefix = project_dir_name(str(cwd))[:200]
-    (isolated_home / "projects" / f"{prefix}-bunhash1").mkdir(parents=True)
-    holding = isolated_home / "projects" / f"{prefix}-bunhash2"
-    write(holding / f"{SESSION}.jsonl", [user("hi")])
-    assert transcript_path_for(isolated_home, cwd, SESSION) == holding / f"{SESSION}.jsonl"
-
-
-def test_project_dir_override_is_used_as_is(isolated_home: Path) -> None:
-    path = transcript_path_for(isolated_home, Path("/x"), SESSION, project_dir="pinned")
-    assert path == isolated_home / "projects" / "pinned" / f"{SESSION}.jsonl"
-
-
-@pytest.mark.parametrize("bad", ["../../etc/passwd", "a/b", "", ".", "..", "-rf"])
-def test_session_ids_that_are_not_file_names_are_refused(isolated_home: Path, bad: str) -> None:
-    with pytest.raises(ClaudeSessionError):
-        transcript_path_for(isolated_home, Path("/x"), bad)
-
-
 # -- a 100 MB transcript -----------------------------------------------------------------------
 
 
@@ -592,7 +514,7 @@ def _line(draw: st.DrawFn) -> str:
 
 
 def _accounting(usage: Usage) -> tuple[Any, ...]:
-    return (totals(usage), usage.models, usage.first_timestamp, usage.last_timestamp)
+    return (totals(usage), usage.models)
 
 
 _settings = settings(
