@@ -158,7 +158,7 @@ def hook_bench(repo: Path, env: dict[str, str], runs: int) -> list[tuple[Timed, 
             "transcript_path": str(repo / "t.jsonl"),
         }
     ).encode()
-    script = str(ROOT / "hooks" / "session_start.py")
+    script = str(ROOT / "hooks" / "run.py")
     flags = hook_flags()
     pairs = []
     for label, python in (
@@ -169,7 +169,7 @@ def hook_bench(repo: Path, env: dict[str, str], runs: int) -> list[tuple[Timed, 
         bare = Timed(f"python -I -c pass ({label})")
         same = Timed(f"python {' '.join(flags)} -c pass ({label})")
         commands = [
-            (hook, [python, *flags, script], lambda out: b"paused" in out),
+            (hook, [python, *flags, script, "SessionStart"], lambda out: b"paused" in out),
             (bare, [python, "-I", "-c", "pass"], lambda out: out == b""),
             (same, [python, *flags, "-c", "pass"], lambda out: out == b""),
         ]

@@ -69,7 +69,7 @@ def busy(home: Path, repo: Path, env: dict[str, str]) -> None:
         }
     )
     subprocess.run(
-        [sys.executable, str(ROOT / "hooks" / "session_start.py")],
+        [sys.executable, str(ROOT / "hooks" / "run.py"), "SessionStart"],
         input=event,
         env=env,
         cwd=repo,
@@ -196,7 +196,7 @@ def main() -> int:
             ),
             (
                 "SessionStart hook, busy project",
-                [sys.executable, "-I", str(ROOT / "hooks" / "session_start.py")],
+                [sys.executable, "-I", str(ROOT / "hooks" / "run.py"), "SessionStart"],
                 project,
                 json.dumps(
                     {

@@ -14,16 +14,7 @@ from typing import Any
 import pytest
 
 from helpers.gitrepo import git, make_repo
-
-ROOT = Path(__file__).resolve().parent.parent
-HOOKS = ROOT / "hooks"
-EVENTS = {
-    "SessionStart": "session_start",
-    "Stop": "stop",
-    "PreCompact": "pre_compact",
-    "SessionEnd": "session_end",
-    "UserPromptSubmit": "user_prompt_submit",
-}
+from helpers.hookrun import EVENTS, ROOT, RUN, hook_argv
 
 
 def run_hook(
@@ -38,7 +29,7 @@ def run_hook(
     full_env.update(env or {})
     stdin = raw if raw is not None else json.dumps(payload)
     proc = subprocess.run(
-        [sys.executable, str(HOOKS / f"{EVENTS[event]}.py")],
+        hook_argv(event),
         input=stdin,
         capture_output=True,
         text=True,
@@ -279,12 +270,12 @@ def test_hooks_import_no_heavy_library(event: str, repo: Path, tmp_path: Path) -
     probe = tmp_path / "probe.py"
     probe.write_text(
         "import runpy, sys, json\n"
-        f"sys.path.insert(0, {str(HOOKS.parent / 'server')!r})\n"
+        f"sys.path.insert(0, {str(ROOT / 'server')!r})\n"
         "import claude_session.edges.hooks.fastexit as fastexit\n"
         "def stay(code=0):\n"
         "    raise SystemExit(code)\n"
         "fastexit.exit_now = stay  # the probe looks at sys.modules after the hook\n"
-        f"sys.argv = [{str(HOOKS / (EVENTS[event] + '.py'))!r}]\n"
+        f"sys.argv = [{str(RUN)!r}, {event!r}]\n"
         "try:\n"
         f"    runpy.run_path(sys.argv[0], run_name='__main__')\n"
         "except SystemExit:\n"
@@ -329,10 +320,10 @@ def test_session_start_with_a_pause_imports_only_what_its_path_needs(
         cwd=repo,
         check=True,
         capture_output=True,
-        env={**os.environ, "PYTHONPATH": str(HOOKS.parent / "server")},
+        env={**os.environ, "PYTHONPATH": str(ROOT / "server")},
     )
     proc = subprocess.run(
-        [sys.executable, "-I", "-S", "-X", "importtime", str(HOOKS / "session_start.py")],
+        hook_argv("SessionStart", "-I", "-S", "-X", "importtime"),
         input=json.dumps(payload("SessionStart", repo, source="startup")),
         capture_output=True,
         text=True,

@@ -20,19 +20,13 @@ from typing import Any
 import pytest
 
 from helpers.gitrepo import commit_file, make_repo
+from helpers.hookrun import EVENTS, hook_argv
 from test_trust import STDLIB_ONLY
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = ROOT / "hooks"
 PACKAGE = ROOT / "server" / "claude_session"
 PYENV = Path(os.environ.get("PYENV_ROOT") or "/root/.pyenv") / "versions"
-SCRIPTS = {
-    "SessionStart": "session_start",
-    "Stop": "stop",
-    "PreCompact": "pre_compact",
-    "SessionEnd": "session_end",
-    "UserPromptSubmit": "user_prompt_submit",
-}
 OLDEST = (3, 9)
 #: the modules the hooks import, and the version check every hook runs before them
 HOOK_MODULES = sorted(STDLIB_ONLY)
@@ -68,7 +62,7 @@ def python(which: str) -> Path:
 def _hook(python: str, event: str, cwd: Path, env: dict[str, str], **data: Any) -> dict[str, Any]:
     payload = {"cwd": str(cwd), "hook_event_name": event, **data}
     proc = subprocess.run(
-        [python, "-I", str(HOOKS / f"{SCRIPTS[event]}.py")],
+        hook_argv(event, "-I", python=python),
         input=json.dumps(payload),
         capture_output=True,
         text=True,
@@ -562,7 +556,7 @@ def test_the_check_leaves_what_3_9_runs(snippet: str) -> None:
 # --- an older python3 ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("event", list(SCRIPTS))
+@pytest.mark.parametrize("event", EVENTS)
 def test_an_older_python_is_told_once_and_the_hook_exits_0(
     event: str, tmp_path: Path, isolated_home: Path
 ) -> None:
@@ -580,7 +574,7 @@ def test_an_older_python_is_told_once_and_the_hook_exits_0(
 
     def run() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(interpreter), "-I", str(HOOKS / f"{SCRIPTS[event]}.py")],
+            hook_argv(event, "-I", python=interpreter),
             input=payload,
             capture_output=True,
             text=True,

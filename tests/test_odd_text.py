@@ -17,10 +17,10 @@ import pytest
 from claude_session.base.text import MAX_DEPTH
 from claude_session.edges.mcp.stdio import screen
 from helpers.gitrepo import git, make_remote, make_repo
+from helpers.hookrun import hook_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = str(ROOT / "server")
-HOOK = ROOT / "hooks" / "user_prompt_submit.py"
 INIT = {
     "protocolVersion": "2025-06-18",
     "capabilities": {},
@@ -273,7 +273,7 @@ def test_M6_a_stored_absurd_value_never_makes_the_hook_warn_on_every_prompt(
     outputs = []
     for _ in range(3):
         proc = subprocess.run(
-            [sys.executable, str(HOOK)],
+            hook_argv("UserPromptSubmit"),
             input=json.dumps(
                 {
                     "session_id": "hook-odd",

@@ -16,6 +16,7 @@ import pytest
 from claude_session.core.lifecycle import Core
 from claude_session.edges.hooks import events as hooklib
 from helpers.gitrepo import git, make_repo
+from helpers.hookrun import hook_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -168,15 +169,9 @@ def test_secrets_in_the_transcript_stay_out_of_compaction_snapshots_and_hook_rec
         "custom_instructions": _prose(),
     }
     env = dict(os.environ, CLAUDE_CODE_SESSION_ID="hooked")
-    for script in (
-        "session_start.py",
-        "stop.py",
-        "pre_compact.py",
-        "user_prompt_submit.py",
-        "session_end.py",
-    ):
+    for name in ("SessionStart", "Stop", "PreCompact", "UserPromptSubmit", "SessionEnd"):
         done = subprocess.run(
-            [sys.executable, str(ROOT / "hooks" / script)],
+            hook_argv(name),
             cwd=repo,
             input=json.dumps({**event, "prompt": _prose()}),
             env=env,
@@ -184,7 +179,7 @@ def test_secrets_in_the_transcript_stay_out_of_compaction_snapshots_and_hook_rec
             text=True,
             timeout=30,
         )
-        assert done.returncode == 0 and not _leaks(done.stdout + done.stderr), script
+        assert done.returncode == 0 and not _leaks(done.stdout + done.stderr), name
     assert list((isolated_home / "contexts").glob("*compact*"))
     with Core() as core:
         core.sync()

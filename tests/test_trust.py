@@ -18,17 +18,10 @@ from claude_session.base.state import ledger
 from claude_session.core.lifecycle import Core
 from claude_session.paths import Paths
 from helpers.gitrepo import commit_file, git, make_repo
+from helpers.hookrun import EVENTS, hook_argv
 
 ROOT = Path(__file__).resolve().parent.parent
-HOOKS = ROOT / "hooks"
 SERVER = ROOT / "server"
-SCRIPTS = {
-    "SessionStart": "session_start",
-    "Stop": "stop",
-    "PreCompact": "pre_compact",
-    "SessionEnd": "session_end",
-    "UserPromptSubmit": "user_prompt_submit",
-}
 HANG_GUARD = 60  # seconds: a hook still running then is hung (its own deadlines are far below)
 
 
@@ -42,7 +35,7 @@ def hook(
 ) -> dict[str, Any] | None:
     data = {"session_id": session_id, "cwd": str(cwd), "hook_event_name": event, **extra}
     proc = subprocess.run(
-        [sys.executable, str(HOOKS / f"{SCRIPTS[event]}.py")],
+        hook_argv(event),
         input=json.dumps(data),
         capture_output=True,
         text=True,
@@ -282,7 +275,7 @@ def test_S7_session_ids_that_clean_up_alike_never_close_each_other(
 # --- corrupt state in hooks: moved aside and told --------------------------------------------
 
 
-@pytest.mark.parametrize("event", list(SCRIPTS))
+@pytest.mark.parametrize("event", EVENTS)
 def test_hooks_move_a_corrupt_ledger_entry_aside_and_say_so(
     event: str, repo: Path, isolated_home: Path
 ) -> None:
