@@ -235,15 +235,7 @@ def _complete_tokens(entry: Entry, record: Entry) -> bool:
     if usage is None:
         return False
     counted = dict(
-        zip(  # noqa: B905 - the hooks run on 3.9
-            TOKEN_FIELDS,
-            (
-                usage.input,
-                usage.output,
-                usage.cache_creation,
-                usage.cache_read,
-            ),
-        )
+        zip(TOKEN_FIELDS, (usage.input, usage.output, usage.cache_creation, usage.cache_read))
     )
     if sum(counted.values()) <= sum(int(record.get(k) or 0) for k in TOKEN_FIELDS):
         return False
