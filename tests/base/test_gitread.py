@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from claude_session.base import gitread
@@ -39,3 +40,31 @@ def test_an_unmerged_path_is_a_changed_one() -> None:
 
 def test_status_outside_git_is_none(tmp_path: Path) -> None:
     assert gitread.status(tmp_path) is None
+
+
+def test_git_commands_side_by_side_each_get_their_own_whole_output(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "proj")
+    for n in range(1200):  # more than a pipe's buffer of output
+        (repo / f"{n:04d}-{'long-name-' * 8}.txt").write_text(f"{n}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "many files")
+    (repo / "dirty.txt").write_text("dirty\n")
+    files, status, failed = gitread.git_lines_together(
+        repo,
+        [
+            (("ls-files",), False),
+            (("status", "--porcelain", "-z"), True),
+            (("rev-parse", "--verify", "--quiet", "no-such-ref"), False),
+        ],
+    )
+    assert files is not None and len("\n".join(files)) > 65536
+    assert files == git(repo, "ls-files").splitlines()
+    assert status == ["?? dirty.txt"]
+    assert failed is None
+
+
+def test_a_command_that_does_not_finish_in_time_is_stopped_and_the_others_kept() -> None:
+    """Not stopped, ``sleep`` would end with an empty output; ``true`` ended in time while the
+    first was waited for."""
+    outs = gitread._run([["sleep", "30"], ["true"]], dict(os.environ), timeout=0.5)
+    assert outs == [None, b""]
