@@ -17,8 +17,8 @@ import pytest
 from onepassword import ItemCategory
 
 from claude_session.base import flow
-from claude_session.base.context import parse_return_summary
 from claude_session.config import Settings
+from claude_session.core.handoff import parse_return_summary
 from claude_session.errors import (
     ConfigError,
     ItemNotFound,

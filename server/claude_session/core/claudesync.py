@@ -17,7 +17,7 @@ from claude_session.base.redact import redact
 from claude_session.base.state import answers, handoffs
 from claude_session.base.state import pause as pausestate
 from claude_session.base.statefile import move_aside
-from claude_session.core import git
+from claude_session.core import git, handoff
 from claude_session.core.corebase import CoreBase
 from claude_session.core.handoff import transfer_prompt
 from claude_session.core.project import Project, resolve
@@ -107,9 +107,9 @@ class ClaudeSyncFlows(CoreBase):
     def _merge_answer(self, project: Project, session_id: str, base: str, item: HandoffItem) -> str:
         """Write a new 'import' context: the base context plus the claude.ai insights."""
         ctx = ctxmod.parse(base) if base.strip() else ctxmod.parse(item.context)
-        ctx = ctxmod.merge_insights(
+        ctx = handoff.merge_insights(
             ctx,
-            ctxmod.render_insights(item.claude_ai_response),
+            handoff.render_insights(item.claude_ai_response),
             source=f"claude.ai via {item.title}",
         )
         ctx.kind = "import"
@@ -311,7 +311,7 @@ class ClaudeSyncFlows(CoreBase):
                 project=project.name,
                 item=found.title,
                 context_file=merged,
-                insights=ctxmod.render_insights(found.claude_ai_response),
+                insights=handoff.render_insights(found.claude_ai_response),
                 warnings=self._warnings,
             )
 
