@@ -7,12 +7,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from claude_session.base import flow
 from claude_session.base.state import ledger
 from claude_session.models import LedgerEntry
 from claude_session.paths import Paths
 from helpers.gitrepo import make_repo
+from helpers.hookrun import hook
 
 SERVER = Path(__file__).resolve().parents[3] / "server"
 
@@ -101,3 +105,35 @@ def test_merge_save_keeps_what_a_hook_wrote_since_the_flow_read_the_entry(
         "/t.jsonl",
         42,
     )
+
+
+# --- ledger identity (S7) ------------------------------------------------------------------
+
+
+def test_S7_session_ids_that_clean_up_alike_never_close_each_other(
+    repo: Path, isolated_home: Path
+) -> None:
+    alive = subprocess.Popen(["sleep", "60"])  # team/alpha's Claude Code, still running
+    try:
+        hook("SessionStart", repo, session_id="team/alpha", source="startup")
+        with ledger.edit(Paths(isolated_home), "team/alpha") as data:
+            data["claude_pid"] = alive.pid
+        hook("SessionStart", repo, session_id="team-alpha", source="startup")
+        hook("SessionEnd", repo, session_id="team-alpha")
+    finally:
+        alive.kill()
+        alive.wait()
+    alpha = entry(isolated_home, "team/alpha")
+    assert alpha["session_id"] == "team/alpha" and alpha["status"] == "active"
+    assert entry(isolated_home, "team-alpha")["status"] == "finalized"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "proj")
+
+
+def entry(home: Path, sid: str) -> dict[str, Any]:
+    found = ledger.get(Paths(home), sid)
+    assert found is not None
+    return found

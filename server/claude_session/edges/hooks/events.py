@@ -1,13 +1,16 @@
-"""What the Claude Code hooks share. Standard library only, no network, never raises.
+"""The hook runner and its events (``hooks/run.py EVENT``). Standard library only, no network,
+never raises.
 
 Each hook reads Claude Code's JSON from stdin, does a few milliseconds of file work and prints
-one JSON object (or nothing). Our own failures become a ``systemMessage`` warning and exit 0:
-a broken claude-session must never break Claude Code, and each hook gives up before Claude
-Code's timeout for it (``DEADLINES``).
+one JSON object (or nothing). It runs in a flow of its own (``flow.begin``): the warnings of
+that flow (a state file moved aside, our own failure) become a ``systemMessage`` and a line in
+``logs/hooks.log``, and the hook exits 0: a broken claude-session must never break Claude Code,
+and each hook gives up before Claude Code's timeout for it (``DEADLINES``).
 
-This is an edge, like the CLI and the MCP server: what hooks and core share (the git reader,
-the ledger entry's life and finalization, time helpers, the hand-off cache) lives in
-standard-library modules both import; only hook entry points import this one.
+This is an edge, like the CLI and the MCP server: the runner, the notes and the ``on_*``
+handlers. What hooks and core share (the state files' owners, the git and transcript readers,
+a session's life, reminders, the contexts a hook writes) lives in ``claude_session.base``;
+only hook entry points import this module.
 """
 
 from __future__ import annotations

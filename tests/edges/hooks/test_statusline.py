@@ -20,10 +20,10 @@ from claude_session.edges.install import Installer, statusline_command
 from claude_session.paths import Paths
 from claude_session.tracker.outbox import Outbox, close_connections
 from helpers.gitrepo import commit_file, git, make_repo
-from test_hooks import payload, run_hook
+from helpers.hookrun import payload, run_hook
 from test_seen_at_start import answer_waiting, pause, record
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 ENTRY = ROOT / "server" / "claude_session" / "__main__.py"
 
 

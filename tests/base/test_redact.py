@@ -20,13 +20,13 @@ from claude_session.base.redact import (
     redacted_kinds,
     rule_kinds,
 )
-from redact_samples import AWS_ID as SAMPLE_AWS_ID
-from redact_samples import AWS_SECRET as SAMPLE_AWS_SECRET
-from redact_samples import GH as SAMPLE_GH
-from redact_samples import JWT as SAMPLE_JWT
-from redact_samples import NEGATIVE, POSITIVE, adversarial
+from helpers.redact_samples import AWS_ID as SAMPLE_AWS_ID
+from helpers.redact_samples import AWS_SECRET as SAMPLE_AWS_SECRET
+from helpers.redact_samples import GH as SAMPLE_GH
+from helpers.redact_samples import JWT as SAMPLE_JWT
+from helpers.redact_samples import NEGATIVE, POSITIVE, adversarial
 
-BENIGN = Path(__file__).with_name("redact_benign.txt")
+BENIGN = Path(__file__).parents[1] / "helpers" / "redact_benign.txt"
 
 # Obviously fake values in the real formats, assembled so no scanner flags this file.
 GH = "ghp_" + "A1b2C3d4E5" * 3 + "F6g7H8"

@@ -16,7 +16,7 @@ from claude_session.base import flow
 from claude_session.base.statefile import StateFile, atomic_write
 from claude_session.errors import StateError
 
-SERVER = str(Path(__file__).resolve().parent.parent / "server")
+SERVER = str(Path(__file__).resolve().parents[2] / "server")
 
 
 def test_update_creates_private_file_and_folder(tmp_path: Path) -> None:

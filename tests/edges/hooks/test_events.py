@@ -1,4 +1,5 @@
-"""Hook scripts run as Claude Code runs them: processes with JSON on stdin."""
+"""``edges/hooks/events.py``: the hook runner and its events, run as Claude Code runs them
+(``hooks/run.py EVENT``, a process with JSON on stdin)."""
 
 from __future__ import annotations
 
@@ -13,53 +14,16 @@ from typing import Any
 
 import pytest
 
+from claude_session.base.state import ledger
+from claude_session.paths import Paths
+from helpers.clirun import cli
 from helpers.gitrepo import git, make_repo
-from helpers.hookrun import EVENTS, ROOT, RUN, hook_argv
-
-
-def run_hook(
-    event: str,
-    payload: Any,
-    *,
-    cwd: Path,
-    env: dict[str, str] | None = None,
-    raw: str | None = None,
-) -> tuple[dict[str, Any] | None, subprocess.CompletedProcess[str]]:
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    stdin = raw if raw is not None else json.dumps(payload)
-    proc = subprocess.run(
-        hook_argv(event),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=full_env,
-        timeout=30,
-    )
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout) if proc.stdout.strip() else None
-    return out, proc
-
-
-def payload(event: str, cwd: Path, session_id: str = "sess-1", **extra: Any) -> dict[str, Any]:
-    data = {
-        "session_id": session_id,
-        "transcript_path": str(cwd / "t.jsonl"),
-        "cwd": str(cwd),
-        "hook_event_name": event,
-    }
-    data.update(extra)
-    return data
+from helpers.hookrun import EVENTS, ROOT, RUN, hook, hook_argv, ledger_entry, payload, run_hook
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "proj")
-
-
-def ledger_entry(home: Path, sid: str) -> dict[str, Any]:
-    return json.loads((home / "claude-session" / "ledger" / f"{sid}.json").read_text())
 
 
 @pytest.mark.parametrize("event", list(EVENTS))
@@ -347,3 +311,85 @@ def test_hook_reports_its_own_failure_as_a_warning(repo: Path, isolated_home: Pa
     (isolated_home / "claude-session" / "ledger").write_text("not a folder")
     out, _ = run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo)
     assert out is not None and "claude-session" in out["systemMessage"]
+
+
+# --- untrusted transcripts (red team H4-H6) ------------------------------------------------
+
+
+@pytest.mark.parametrize("event", ["PreCompact", "SessionEnd", "Stop"])
+def test_H4_dev_zero_as_transcript_never_hangs_a_hook(event: str, repo: Path) -> None:
+    hook("SessionStart", repo, source="startup")
+    out = hook(event, repo, transcript_path="/dev/zero")
+    assert out is None or "systemMessage" not in out
+
+
+@pytest.mark.parametrize("event", ["PreCompact", "SessionEnd"])
+def test_H5_fifo_as_transcript_never_hangs_a_hook(event: str, repo: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "t.jsonl"
+    os.mkfifo(fifo)
+    hook("SessionStart", repo, source="startup")
+    out = hook(event, repo, transcript_path=str(fifo))
+    assert out is None or "systemMessage" not in out
+
+
+def test_H6_a_stored_bad_transcript_path_never_blocks_later_starts_or_sync(
+    repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    hook("SessionStart", repo, session_id="dead", source="startup")
+    hook("Stop", repo, session_id="dead", transcript_path=str(fifo))
+    with ledger.edit(Paths(isolated_home), "dead") as data:
+        data["claude_pid"] = 2**22 + 12345  # a Claude Code that is gone
+    assert entry(isolated_home, "dead")["transcript_path"] == str(fifo)
+    hook("SessionStart", repo, session_id="next", source="startup")
+    assert entry(isolated_home, "dead")["status"] == "finalized"
+    # the same with the CLI: start and sync finalize the orphan and return
+    hook("Stop", repo, session_id="dead2", transcript_path="/dev/zero")
+    with ledger.edit(Paths(isolated_home), "dead2") as data:
+        data["claude_pid"] = 2**22 + 12346
+    assert cli("sync", cwd=repo).returncode == 0
+    assert entry(isolated_home, "dead2")["status"] == "finalized"
+
+
+# --- corrupt state in hooks: moved aside and told --------------------------------------------
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_hooks_move_a_corrupt_ledger_entry_aside_and_say_so(
+    event: str, repo: Path, isolated_home: Path
+) -> None:
+    folder = isolated_home / "claude-session" / "ledger"
+    folder.mkdir(parents=True)
+    (folder / "s1.json").write_bytes(b"garbage \xff")
+    (isolated_home / "pause-state.json").write_text("{oops")
+    out = hook(event, repo, source="startup", prompt="hi")
+    moved = sorted(p.name for p in isolated_home.rglob("*.corrupt-*"))
+    if event == "UserPromptSubmit":  # reads neither file unless reminders are on
+        assert out is None and moved == []
+        return
+    assert moved, "nothing was moved aside"
+    assert out is not None and "moved" in out["systemMessage"]
+    kept = [p for p in isolated_home.rglob("*.corrupt-*") if p.name.startswith("s1.json")]
+    assert not kept or kept[0].read_bytes() == b"garbage \xff"
+
+
+def test_hook_notes_name_the_commands_of_the_install_mode(repo: Path, isolated_home: Path) -> None:
+    assert cli("start", cwd=repo).returncode == 0
+    assert cli("pause", "--summary", "lunch", cwd=repo).returncode == 0
+    classic = hook("SessionStart", repo, session_id="c", source="startup")
+    plugin = hook(
+        "SessionStart",
+        repo,
+        session_id="p",
+        source="startup",
+        env={"CLAUDE_PLUGIN_ROOT": str(ROOT)},
+    )
+    assert classic and "/resume-session" in classic["hookSpecificOutput"]["additionalContext"]
+    assert plugin and "/session:resume" in plugin["hookSpecificOutput"]["additionalContext"]
+
+
+def entry(home: Path, sid: str) -> dict[str, Any]:
+    found = ledger.get(Paths(home), sid)
+    assert found is not None
+    return found

@@ -18,7 +18,7 @@ from claude_session.edges.hooks import events as hooklib
 from helpers.gitrepo import git, make_repo
 from helpers.hookrun import hook_argv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Provider formats, built by concatenation so no scanner flags this file as a leak.
 SECRETS = {

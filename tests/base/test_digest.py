@@ -10,44 +10,7 @@ from typing import Any
 from claude_session.base import digest, sessions
 from claude_session.base.state import ledger
 from helpers.gitrepo import commit_file, git, make_repo
-
-SID = "digest-session"
-
-
-def user(text: Any, **extra: Any) -> dict[str, Any]:
-    return {"type": "user", "sessionId": SID, "message": {"role": "user", "content": text}, **extra}
-
-
-def assistant(*blocks: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "assistant",
-        "sessionId": SID,
-        "message": {
-            "id": f"msg_{len(json.dumps(blocks))}",
-            "role": "assistant",
-            "model": "claude",
-            "content": list(blocks),
-            "usage": {"input_tokens": 3, "output_tokens": 5},
-        },
-        **extra,
-    }
-
-
-def text(value: str) -> dict[str, Any]:
-    return {"type": "text", "text": value}
-
-
-def tool(name: str, **tool_input: Any) -> dict[str, Any]:
-    return {"type": "tool_use", "id": "toolu_1", "name": name, "input": tool_input}
-
-
-def tool_result() -> dict[str, Any]:
-    return user([{"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"}])
-
-
-def write(path: Path, lines: list[Any]) -> Path:
-    path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines))
-    return path
+from helpers.transcripts import SID, assistant, text, tool, tool_result, user, write
 
 
 def conversation(repo: Path) -> list[Any]:

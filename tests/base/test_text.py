@@ -1,5 +1,6 @@
-"""Odd text never breaks a flow (redteam M5, M6, M8): lone surrogates, absurd nesting and absurd
-reminder values get a clear refusal or are cleaned, through the real CLI, MCP server and hook."""
+"""``base/text.py``'s property, end to end: odd text never breaks a flow (redteam M5, M6, M8):
+lone surrogates, absurd nesting and absurd reminder values get a clear refusal or are cleaned,
+through the real CLI, MCP server and hook."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from claude_session.edges.mcp.stdio import screen
 from helpers.gitrepo import git, make_remote, make_repo
 from helpers.hookrun import hook_argv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SERVER = str(ROOT / "server")
 INIT = {
     "protocolVersion": "2025-06-18",

@@ -1,6 +1,6 @@
 """The hooks run on every Python from 3.9 on (Claude Code runs them with the user's ``python3``:
-on a Mac without Homebrew that is Apple's 3.9) with the same results as on the newest, and an
-older ``python3`` is told once and left alone.
+on a Mac without Homebrew that is Apple's 3.9) with the same results as on the newest, and the
+modules they import use nothing newer than 3.9 (an older ``python3``: ``test_pythoncheck``).
 
 The interpreters come from pyenv (``/root/.pyenv/versions`` on these machines, or
 ``$PYENV_ROOT``); a test skips, saying which one is missing, where pyenv lacks it."""
@@ -20,40 +20,15 @@ from typing import Any
 import pytest
 
 from helpers.gitrepo import commit_file, make_repo
-from helpers.hookrun import EVENTS, hook_argv
-from test_trust import STDLIB_ONLY
+from helpers.hookrun import hook_argv
+from helpers.layout import STDLIB_ONLY
+from helpers.pythons import OLDEST, python
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 HOOKS = ROOT / "hooks"
 PACKAGE = ROOT / "server" / "claude_session"
-PYENV = Path(os.environ.get("PYENV_ROOT") or "/root/.pyenv") / "versions"
-OLDEST = (3, 9)
 #: the modules the hooks import, and the version check every hook runs before them
 HOOK_MODULES = sorted(STDLIB_ONLY)
-
-
-def _version(python: Path) -> tuple[int, ...]:
-    match = re.match(r"(\d+)\.(\d+)\.(\d+)$", python.parent.parent.name)
-    return tuple(int(part) for part in match.groups()) if match else (0,)
-
-
-def _pyenv_pythons() -> list[Path]:
-    found = [p for p in PYENV.glob("3.*/bin/python3") if _version(p) > (0,)]
-    return sorted(found, key=_version)
-
-
-def python(which: str) -> Path:
-    """``which``: 'oldest' (the newest 3.9.x), 'newest' (the newest 3.1x), or 'x.y'."""
-    found = _pyenv_pythons()
-    if which == "oldest":
-        chosen = [p for p in found if _version(p)[:2] == OLDEST]
-    elif which == "newest":
-        chosen = [p for p in found if _version(p)[:2] >= (3, 10)]
-    else:
-        chosen = [p for p in found if ".".join(map(str, _version(p)[:2])) == which]
-    if not chosen:
-        pytest.skip(f"no Python {which} under {PYENV} (pyenv install it to run this test)")
-    return chosen[-1]
 
 
 # --- a day with the hooks, under any interpreter ------------------------------------------------
@@ -551,67 +526,3 @@ def test_the_check_finds_what_3_9_lacks(snippet: str) -> None:
 )
 def test_the_check_leaves_what_3_9_runs(snippet: str) -> None:
     assert newer_than_oldest("from __future__ import annotations\n" + snippet, "x.py") == []
-
-
-# --- an older python3 ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("event", EVENTS)
-def test_an_older_python_is_told_once_and_the_hook_exits_0(
-    event: str, tmp_path: Path, isolated_home: Path
-) -> None:
-    interpreter = python("3.8")
-    repo = make_repo(tmp_path / "proj")
-    payload = json.dumps(
-        {
-            "session_id": "s",
-            "cwd": str(repo),
-            "hook_event_name": event,
-            "source": "startup",
-            "prompt": "hi",
-        }
-    )
-
-    def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            hook_argv(event, "-I", python=interpreter),
-            input=payload,
-            capture_output=True,
-            text=True,
-            cwd=repo,
-            timeout=60,
-        )
-
-    first, second = run(), run()
-    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
-    told = json.loads(first.stdout)["systemMessage"]
-    version = ".".join(map(str, _version(interpreter)))
-    assert f"need Python 3.9 or newer, but the python3 Claude Code runs is {version}" in told
-    assert "put it first on PATH" in told and str(interpreter) in told
-    assert second.stdout == "" and first.stderr == second.stderr == ""
-    assert not (isolated_home / "claude-session" / "ledger").exists()  # it did nothing
-    marker = isolated_home / "claude-session" / "python-too-old"
-    assert marker.read_text() == version
-    marker.write_text("3.7.16")  # another old Python than the one told about: told again
-    assert "systemMessage" in json.loads(run().stdout)
-
-
-def test_the_version_check_parses_on_old_pythons() -> None:
-    """Up to the check, the hooks are plain Python 3: even 3.6 reads them."""
-    interpreter = python("3.6")
-    hooks = PACKAGE / "edges" / "hooks"
-    first = [PACKAGE / "__init__.py", PACKAGE / "edges" / "__init__.py", hooks / "__init__.py"]
-    for path in [*first, hooks / "pythoncheck.py", *HOOKS.glob("*.py")]:
-        done = subprocess.run(
-            [
-                str(interpreter),
-                "-I",
-                "-c",
-                "import sys; compile(open(sys.argv[1]).read(), sys.argv[1], 'exec')",
-                str(path),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 0, (path.name, done.stderr)
