@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from claude_session.base import flow
@@ -37,3 +38,16 @@ def test_kept_answers_come_back_and_a_damaged_one_is_moved_aside(isolated_home: 
     assert "broken.json" in current.warnings[0]
     answers.remove(path)
     assert answers.kept(paths) == []
+
+
+def test_a_damaged_entry_of_the_cache_is_dropped_and_told_the_others_kept(
+    isolated_home: Path,
+) -> None:
+    paths = Paths(isolated_home)
+    paths.handoff_cache.parent.mkdir(parents=True)
+    entry = {"waiting": True, "item": "session-p"}
+    paths.handoff_cache.write_text(json.dumps({"projects": {"/p": entry, "/q": "junk"}}))
+    with flow.begin() as current:
+        assert answers.waiting(paths, "/p") == "session-p"
+    assert "'/q'" in current.warnings[0]
+    assert list(paths.handoff_cache.parent.glob("handoff-cache.json.corrupt-*"))

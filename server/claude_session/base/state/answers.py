@@ -32,20 +32,33 @@ SOME_ITEM = "a ClaudeSync item"
 # --- is an answer waiting -----------------------------------------------------------------------
 
 
+def _validate(data: dict[str, Any]) -> dict[str, Any]:
+    """The cache's entries; one that is not an object is dropped on its own (``PartialState``),
+    the others kept."""
+    from claude_session.base.statefile import PartialState
+
+    projects = data.setdefault("projects", {})
+    if not isinstance(projects, dict):
+        raise ValueError("'projects' is not an object")
+    bad = [key for key, entry in projects.items() if not isinstance(entry, dict)]
+    for key in bad:
+        del projects[key]
+    if bad:
+        raise PartialState(data, f"unreadable entries for {', '.join(map(repr, bad))}")
+    return data
+
+
 def _cache(paths: Paths) -> StateFile:
     # imported here: ``peek_waiting`` (the status line) never loads the locking writer
     from claude_session.base.statefile import StateFile
 
-    return StateFile(paths.handoff_cache, empty=lambda: {"projects": {}})
+    return StateFile(paths.handoff_cache, validate=_validate, empty=lambda: {"projects": {}})
 
 
 def set_waiting(paths: Paths, project_key: str, item_title: str | None) -> None:
     """Record whether a claude.ai answer waits for the project (``item_title`` names it)."""
     with _cache(paths).update() as data:
-        projects = data.setdefault("projects", {})
-        if not isinstance(projects, dict):
-            projects = data["projects"] = {}
-        projects[project_key] = {
+        data["projects"][project_key] = {
             "waiting": item_title is not None,
             "item": item_title,
             "checked_at": now_iso(),
