@@ -187,7 +187,17 @@ def hook_bench(
     of the checkout), against ``python <flags> -c pass``, round robin; per hook and copy: its
     times and its per-round ratios to the bare start."""
     transcript = _hook_world(repo, env)
-    (repo / "dirty.txt").write_text("uncommitted\n")
+    dirty = repo / "dirty.txt"  # the repository is cached for other benchmarks: removed after
+    dirty.write_text("uncommitted\n")
+    try:
+        return _hook_rounds(repo, env, runs, compare, transcript)
+    finally:
+        dirty.unlink(missing_ok=True)
+
+
+def _hook_rounds(
+    repo: Path, env: dict[str, str], runs: int, compare: str | None, transcript: Path
+) -> tuple[Timed, dict[str, list[tuple[Timed, list[float]]]]]:
     flags = hook_flags()
     roots = {"ours": ROOT, **({compare: copy_with(compare)} if compare else {})}
     bare = Timed(f"python {' '.join(flags)} -c pass")
