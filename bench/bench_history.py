@@ -69,7 +69,7 @@ def measure(repo: Path, runs: int) -> dict[str, float]:
         finally:
             Repository.committed_state = predicted  # type: ignore[method-assign]
 
-    hook = ROOT / "hooks" / "session_start.py"
+    hook = ROOT / "hooks" / "run.py"
     with Core() as server:
         server.status(repo)  # as a server that has answered a call before
         for n in range(runs):
@@ -95,7 +95,7 @@ def measure(repo: Path, runs: int) -> dict[str, float]:
             event = json.dumps({"session_id": sid + "-hook", "cwd": str(repo), "source": "startup"})
             t0 = time.perf_counter()
             subprocess.run(
-                [sys.executable, str(hook)],
+                [sys.executable, str(hook), "SessionStart"],
                 input=event,
                 text=True,
                 cwd=repo,

@@ -5,9 +5,10 @@
 
 The input is generated from a fixed seed: Claude Code-shaped JSON lines holding prose, code,
 tool results, base64 images and a few credentials (about one per 100 kB). The goal is at least
-50 MB/s. Then every kind's sample secret (tests/redact_samples.py) is turned into adversarial
-inputs (repeats without separators, near misses, runs of the prefix, one huge token) and each
-is timed; the slowest per kind is printed, so a pattern that backtracks badly shows up here.
+50 MB/s. Then every kind's sample secret (tests/helpers/redact_samples.py) is turned into
+adversarial inputs (repeats without separators, near misses, runs of the prefix, one huge
+token) and each is timed; the slowest per kind is printed, so a pattern that backtracks badly
+shows up here.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from figures import figure  # noqa: E402
 
 from claude_session.base.redact import redact_report  # noqa: E402
-from redact_samples import POSITIVE, adversarial  # noqa: E402
+from helpers.redact_samples import POSITIVE, adversarial  # noqa: E402
 
 GOAL_MBPS = 50.0
 WORDS = [

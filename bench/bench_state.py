@@ -71,11 +71,11 @@ def measure(home: Path, project: Path, runs: int) -> dict[str, float]:
             "transcript_path": "",
         }
     )
-    hook = ROOT / "hooks" / "session_start.py"
+    hook = ROOT / "hooks" / "run.py"
 
     def run_hook() -> None:
         subprocess.run(
-            [sys.executable, str(hook)],
+            [sys.executable, str(hook), "SessionStart"],
             input=event,
             env=env,
             cwd=project,

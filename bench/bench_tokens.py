@@ -147,7 +147,7 @@ def session_start_note(repo: Path, env: dict[str, str]) -> str:
         }
     )
     done = subprocess.run(
-        [sys.executable, "-I", str(ROOT / "hooks" / "session_start.py")],
+        [sys.executable, "-I", str(ROOT / "hooks" / "run.py"), "SessionStart"],
         input=payload,
         capture_output=True,
         text=True,

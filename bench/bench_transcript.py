@@ -28,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
 
-from claude_session.base.transcript import Usage, usage_from_transcript  # noqa: E402
+from claude_session.base.tokens import Usage, usage_from_transcript  # noqa: E402
 
 GENERATOR_VERSION = 2  # bump when the generated data changes
 BENCH = Path(tempfile.gettempdir()) / "claude-session-bench"

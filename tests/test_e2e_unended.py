@@ -9,7 +9,7 @@ import os
 import signal
 from pathlib import Path
 
-from claude_session.base.transcript import usage_from_transcript
+from claude_session.base.tokens import usage_from_transcript
 from claude_session.tracker.store.database import create_engine
 from claude_session.tracker.store.storage import Store
 from helpers.claude_code import claude_bin, requires_claude, start_claude, wait_for

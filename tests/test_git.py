@@ -758,39 +758,3 @@ def test_submodules_or_a_detached_head_make_git_be_asked(repo: Path) -> None:
         detached = r.state()
         assert detached.detached and detached.head is not None
         assert r.committed_state(detached, detached.head) is None
-
-
-# ---------------------------------------------------------------- read-only git, side by side
-
-
-def test_git_commands_side_by_side_each_get_their_own_whole_output(repo: Path) -> None:
-    from claude_session.base import gitread
-
-    for n in range(1200):  # more than a pipe's buffer of output
-        (repo / f"{n:04d}-{'long-name-' * 8}.txt").write_text(f"{n}\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "many files")
-    (repo / "dirty.txt").write_text("dirty\n")
-    files, status, failed = gitread.git_lines_together(
-        repo,
-        [
-            (("ls-files",), False),
-            (("status", "--porcelain", "-z"), True),
-            (("rev-parse", "--verify", "--quiet", "no-such-ref"), False),
-        ],
-    )
-    assert files is not None and len("\n".join(files)) > 65536
-    assert files == git(repo, "ls-files").splitlines()
-    assert status == ["?? dirty.txt"]
-    assert failed is None
-
-
-def test_a_git_that_does_not_finish_in_time_is_stopped(tmp_path: Path) -> None:
-    import time
-
-    from claude_session.base import gitread
-
-    started = time.monotonic()
-    outs = gitread._run_spawned([["sleep", "30"], ["true"]], dict(os.environ), timeout=0.5)
-    assert outs == [None, b""]
-    assert time.monotonic() - started < 5

@@ -14,6 +14,7 @@ import pytest
 
 from claude_session.base import context as ctxmod
 from claude_session.config import Settings
+from claude_session.core import handoff
 from claude_session.core.facade import Core
 from claude_session.core.project import resolve
 from claude_session.edges import textout
@@ -435,11 +436,11 @@ def test_an_answer_in_the_requested_shape_is_what_import_parses() -> None:
 
     template = RETURN_REQUEST[RETURN_REQUEST.index("## Decisions") :]
     answer = template.replace("<", "").replace(">", "")
-    shaped = ctxmod.parse_return_summary(answer)
-    assert shaped is not None and tuple(shaped) == ctxmod.RETURN_SECTIONS
+    shaped = handoff.parse_return_summary(answer)
+    assert shaped is not None and tuple(shaped) == handoff.RETURN_SECTIONS
     assert all(len(items) == 1 for items in shaped.values())
-    nothing = "\n".join(f"## {name}\n- none" for name in ctxmod.RETURN_SECTIONS)
-    assert ctxmod.parse_return_summary(nothing) == {n: [] for n in ctxmod.RETURN_SECTIONS}
+    nothing = "\n".join(f"## {name}\n- none" for name in handoff.RETURN_SECTIONS)
+    assert handoff.parse_return_summary(nothing) == {n: [] for n in handoff.RETURN_SECTIONS}
 
 
 def test_prompt_never_carries_a_secret() -> None:

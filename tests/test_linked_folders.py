@@ -23,17 +23,16 @@ from claude_session.edges.mcp.server import build_server
 from claude_session.paths import Paths, real_path
 from helpers.casefold_fs import mounted
 from helpers.gitrepo import make_repo
+from helpers.hookrun import hook_argv
 
 ROOT = Path(__file__).resolve().parent.parent
-HOOKS = ROOT / "hooks"
 SERVER = ROOT / "server"
 
 
 def hook(event: str, cwd: Path, session_id: str, **extra: Any) -> dict[str, Any] | None:
     data = {"session_id": session_id, "cwd": str(cwd), "hook_event_name": event, **extra}
-    script = HOOKS / f"{''.join('_' + c.lower() if c.isupper() else c for c in event)[1:]}.py"
     proc = subprocess.run(
-        [sys.executable, "-I", str(script)],
+        hook_argv(event, "-I"),
         input=json.dumps(data),
         capture_output=True,
         text=True,

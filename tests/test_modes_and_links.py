@@ -16,6 +16,7 @@ import pytest
 from claude_session.base.statefile import append_private, file_lock
 from claude_session.paths import ensure_dir
 from helpers.gitrepo import commit_file, make_repo
+from helpers.hookrun import hook_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = ROOT / "hooks"
@@ -56,9 +57,9 @@ def cli(*args: str, cwd: Path, code: int = 0) -> dict[str, object]:
     return result
 
 
-def hook(script: str, stdin: str, *, cwd: Path) -> subprocess.CompletedProcess[str]:
+def hook(event: str, stdin: str, *, cwd: Path) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [sys.executable, str(HOOKS / script)],
+        hook_argv(event),
         input=stdin,
         cwd=cwd,
         capture_output=True,
@@ -89,8 +90,8 @@ def test_S8_every_folder_0700_and_file_0600_after_start_pause_end_and_a_hook_fai
     cli("pause", "--summary", "half done", cwd=repo)
     cli("start", cwd=repo)
     cli("end", "--summary", "done", "--no-push", cwd=repo)
-    hook("session_start.py", json.dumps({"session_id": "h1", "cwd": str(repo)}), cwd=repo)
-    hook("stop.py", "{not json", cwd=repo)  # a hook failure: logged to logs/hooks.log
+    hook("SessionStart", json.dumps({"session_id": "h1", "cwd": str(repo)}), cwd=repo)
+    hook("Stop", "{not json", cwd=repo)  # a hook failure: logged to logs/hooks.log
 
     claude = fresh_home / ".claude"
     assert (claude / "claude-session" / "logs" / "hooks.log").is_file()
@@ -175,7 +176,7 @@ def test_S3_hook_failures_are_never_appended_through_a_symlinked_log(
     target = tmp_path / "symtarget-hookslog"
     target.write_text("not yours\n")
     (logs / "hooks.log").symlink_to(target)
-    hook("stop.py", "{not json", cwd=repo)
+    hook("Stop", "{not json", cwd=repo)
     assert target.read_text() == "not yours\n"
     real = logs / "hooks.log"
     assert real.is_file() and not real.is_symlink()
@@ -190,7 +191,7 @@ def test_S3_a_fifo_as_the_hooks_log_does_not_block_the_hook(
     logs = isolated_home / "claude-session" / "logs"
     logs.mkdir(parents=True)
     os.mkfifo(logs / "hooks.log")
-    hook("stop.py", "{not json", cwd=repo)  # within the 30 s timeout, exit 0
+    hook("Stop", "{not json", cwd=repo)  # within the 30 s timeout, exit 0
     assert (logs / "hooks.log").is_file()
 
 

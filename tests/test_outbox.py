@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from claude_session.base import flow
 from claude_session.base.clock import now as utcnow
 from claude_session.config import Settings
 from claude_session.core.facade import Core
@@ -375,8 +376,9 @@ def test_an_unreadable_spool_file_is_moved_aside_with_a_warning(
     bad = paths.data / "spool" / "broken.json"
     bad.parent.mkdir(parents=True)
     bad.write_text("{not json")
-    report = delivery(paths, service).drain()
-    assert report.warnings and "moved" in report.warnings[0]
+    with flow.begin() as current:  # the spool's owner tells the calling flow
+        delivery(paths, service).drain()
+    assert current.warnings and "moved" in current.warnings[0]
     assert not bad.exists() and list(bad.parent.glob("broken.json.corrupt-*"))
 
 

@@ -138,14 +138,14 @@ def test_pause_handoff_prints_the_way_back(repo: Path) -> None:
 
 
 def test_receive_refreshes_the_hooks_answer_waiting_note(repo: Path, isolated_home: Path) -> None:
-    from claude_session.base.state import handoffcache
+    from claude_session.base.state import answers
     from claude_session.paths import Paths
 
     assert _cli(repo, "pause", "--summary", "s", "--handoff").returncode == 0
     received = _cli(repo, "handoff", "receive", stdin="## Summary\nanswer\n")
     assert received.returncode == 0, received.stderr
     assert "imports it" in received.stdout
-    assert handoffcache.waiting(Paths(isolated_home), str(repo.resolve())) is not None
+    assert answers.waiting(Paths(isolated_home), str(repo.resolve())) is not None
 
 
 def test_receive_without_a_handoff_refuses_and_says_what_to_do(repo: Path) -> None:

@@ -22,7 +22,7 @@ from claude_session.base.clock import now as utcnow
 from claude_session.models import SessionRecord
 from claude_session.tracker.outbox import Outbox, close_connections
 from helpers.gitrepo import make_repo
-from test_hooks import ROOT, payload, run_hook
+from helpers.hookrun import ROOT, payload, run_hook
 
 PLUGIN = {"CLAUDE_PLUGIN_ROOT": str(ROOT)}
 

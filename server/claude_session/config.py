@@ -7,10 +7,15 @@ Standard library only: hooks import it.
 from __future__ import annotations
 
 import os
+from collections import namedtuple
 from collections.abc import Mapping
 from pathlib import Path
 
 from claude_session.base import routines
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
 
 DEFAULT_VAULT = routines.DEFAULT_VAULT
 
@@ -30,109 +35,57 @@ def command_name(verb: str, *, plugin: bool) -> str:
     return f"/session:{verb}" if plugin else "/" + CLASSIC_RENAMES.get(verb, verb)
 
 
-class Settings:
-    """What the environment says; secrets are kept out of ``repr``. Immutable, compared by
-    value. (A plain class, not a dataclass: the hooks import this, and ``dataclasses`` would
-    cost them a good part of their start.)"""
+if TYPE_CHECKING:
 
-    __slots__ = (
-        "home",
-        "tracker_url",
-        "tracker_token",
-        "op_token",
-        "op_account",
-        "vault_name",
-        "session_id",
-        "project_dir",
-        "plugin_root",
-        "plugin_data",
-        "log_level",
-        "op_deadline",
-        "problems",
+    class _Values(NamedTuple):
+        home: Path
+        tracker_url: str | None = None
+        tracker_token: str | None = None
+        op_token: str | None = None
+        op_account: str | None = None
+        vault_name: str = DEFAULT_VAULT
+        session_id: str | None = None
+        project_dir: str | None = None
+        plugin_root: str | None = None
+        plugin_data: str | None = None
+        log_level: str = "INFO"
+        op_deadline: float = routines.DEFAULT_OP_DEADLINE  # seconds of 1Password per command
+        problems: tuple[str, ...] = ()  # settings that could not be used (their default is)
+
+else:  # the same, without importing typing (the hooks read settings at every start)
+    _Values = namedtuple(
+        "_Values",
+        "home tracker_url tracker_token op_token op_account vault_name session_id project_dir "
+        "plugin_root plugin_data log_level op_deadline problems",
+        defaults=(
+            *[None] * 4,
+            DEFAULT_VAULT,
+            *[None] * 4,
+            "INFO",
+            routines.DEFAULT_OP_DEADLINE,
+            (),
+        ),
     )
+
+
+class Settings(_Values):
+    """What the environment says: immutable, compared by value, ``replace`` for a changed
+    copy; secrets are kept out of ``repr``."""
+
+    __slots__ = ()
     _SECRETS = frozenset({"tracker_token", "op_token"})
-
-    home: Path
-    tracker_url: str | None
-    tracker_token: str | None
-    op_token: str | None
-    op_account: str | None
-    vault_name: str
-    session_id: str | None
-    project_dir: str | None
-    plugin_root: str | None
-    plugin_data: str | None
-    log_level: str
-    op_deadline: float  # seconds one command may spend on 1Password in all
-    problems: tuple[str, ...]  # settings that could not be used (their default is)
-
-    def __init__(
-        self,
-        home: Path,
-        tracker_url: str | None = None,
-        tracker_token: str | None = None,
-        op_token: str | None = None,
-        op_account: str | None = None,
-        vault_name: str = DEFAULT_VAULT,
-        session_id: str | None = None,
-        project_dir: str | None = None,
-        plugin_root: str | None = None,
-        plugin_data: str | None = None,
-        log_level: str = "INFO",
-        op_deadline: float = routines.DEFAULT_OP_DEADLINE,
-        problems: tuple[str, ...] = (),
-    ) -> None:
-        values = (
-            home,
-            tracker_url,
-            tracker_token,
-            op_token,
-            op_account,
-            vault_name,
-            session_id,
-            project_dir,
-            plugin_root,
-            plugin_data,
-            log_level,
-            op_deadline,
-            tuple(problems),
-        )
-        for i, name in enumerate(self.__slots__):
-            object.__setattr__(self, name, values[i])
-
-    def replace(self, **changes: object) -> Settings:
-        """A copy with ``changes`` (the settings themselves are read-only)."""
-        values: dict[str, object] = {name: getattr(self, name) for name in self.__slots__}
-        unknown = set(changes) - set(values)
-        if unknown:
-            raise TypeError(f"Settings has no {', '.join(sorted(unknown))}")
-        values.update(changes)
-        return Settings(**values)  # type: ignore[arg-type]
-
-    def _values(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Settings are read-only: cannot set {name}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"Settings are read-only: cannot delete {name}")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Settings):
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
 
     def __repr__(self) -> str:
         shown = ", ".join(
-            f"{name}={getattr(self, name)!r}"
-            for name in self.__slots__
+            f"{name}={value!r}"
+            for name, value in zip(self._fields, self)
             if name not in self._SECRETS
         )
         return f"Settings({shown})"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes``."""
+        return self._replace(**changes)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

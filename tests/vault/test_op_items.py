@@ -9,7 +9,7 @@ import pytest
 from onepassword import ItemCategory
 
 from claude_session.base import flow
-from claude_session.base.context import parse_return_summary
+from claude_session.core.handoff import parse_return_summary
 from claude_session.errors import ItemNotFound
 from claude_session.vault.base import Vault, identity_tag
 from helpers.fake_onepassword import FakeOnePassword

@@ -9,6 +9,8 @@ they never import the core, the backends or the edges.
     clock, text, locking, statefile, flow    time, odd text, locks, atomic files, per-call state
     redact, logs                             secrets out of every exit; the log file
     transcript, digest, context              Claude Code transcripts; digests; context files
-    gitread, routines, sessions, standing    the safe git reader; routine config; a session's life
-    state/                                   one module per state file
+    gitread, routines, sessions              the safe git reader; routine config; a session's life
+    reminding, standing                      when a reminder is due; a session's standing, in words
+    state/                                   one module per state file: pause remind ledger spool
+                                             handoffs answers (+ lockfree, the status line's reads)
 """

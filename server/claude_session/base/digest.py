@@ -8,23 +8,20 @@ assistant said (cut), the files its edit and write tool calls named, the session
 Every text in it is redacted. ``summary``, ``accomplishments`` and ``files`` are the one shape
 both the tracker record and the context file of an unended session are made of.
 
-The transcript is untrusted input: it is opened only if it is a regular file
-(``transcript.open_regular``), read for at most ``MAX_BYTES`` and ``budget`` seconds, and a
-line longer than ``MAX_LINE_BYTES`` is skipped without being held whole.
+The transcript is untrusted input, read with ``transcript``'s one line reader (regular files
+only, lines longer than ``MAX_LINE_BYTES`` skipped without being held whole) for at most
+``MAX_BYTES`` and ``budget`` seconds; what counts as a request is ``transcript.user_prompt``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
 
-from claude_session.base import gitread
+from claude_session.base import gitread, transcript
 
 #: bytes of one transcript read at most; what was read by then counts
 MAX_BYTES = 256 * 1024 * 1024
@@ -48,7 +45,6 @@ EDIT_TOOLS = {
 }
 #: claude-session's MCP tools that change no work: a session of only these leaves no note
 BOOKKEEPING_TOOLS = frozenset({"start_session", "resume_session", "session_status", "set_reminder"})
-_SKIP_CHUNK = 1024 * 1024
 
 
 @dataclass
@@ -117,17 +113,6 @@ class Digest:
             )
         return [_cut(item, 400) for item in items]
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "summary": self.summary(),
-            "accomplishments": self.accomplishments(),
-            "files": list(self.files),
-            "commits": list(self.commits),
-            "tools": dict(self.tools),
-            "requests": self.requests,
-            "complete": self.complete,
-        }
-
 
 def build(
     transcript_path: object,
@@ -160,20 +145,21 @@ def read_transcript(
     path: Path, *, session_id: str | None = None, root: Path | None = None, budget: float = BUDGET
 ) -> Digest:
     """The transcript's part of a digest (no commits); unredacted."""
-    from claude_session.base.transcript import open_regular
-
     reader = _Reader(session_id, root)
-    handle = open_regular(path)
+    handle = transcript.open_regular(path)
     if handle is None:
         return reader.digest
     deadline = time.monotonic() + budget
     with handle:
-        for count, line in enumerate(_lines(handle)):
+        found = transcript.lines(handle, max_line=MAX_LINE_BYTES, max_bytes=MAX_BYTES)
+        for count, line in enumerate(found):
             if line is not None:
                 reader.feed(line)
-            if handle.tell() > MAX_BYTES or (count % 128 == 0 and time.monotonic() > deadline):
+            if count % 128 == 0 and time.monotonic() > deadline:
                 reader.digest.complete = False
                 break
+        if handle.tell() > MAX_BYTES:
+            reader.digest.complete = False
     return reader.finish()
 
 
@@ -207,10 +193,7 @@ class _Reader:
     def feed(self, line: bytes) -> None:
         if b'"user"' not in line and b'"assistant"' not in line:
             return
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            return
+        obj = transcript.parse(line)
         if not isinstance(obj, dict) or obj.get("isSidechain") is True:
             return
         sid = obj.get("sessionId")
@@ -219,13 +202,12 @@ class _Reader:
         message = obj.get("message")
         if not isinstance(message, dict):
             return
-        if obj.get("type") == "user" and not obj.get("isMeta"):
-            self._user(message.get("content"))
+        if obj.get("type") == "user":
+            self._user(transcript.user_prompt(obj))
         elif obj.get("type") == "assistant":
             self._assistant(message.get("content"))
 
-    def _user(self, content: object) -> None:
-        text = _prompt_text(content)
+    def _user(self, text: str) -> None:
         if not text:
             return
         self.digest.requests += 1
@@ -271,42 +253,6 @@ class _Reader:
         self.digest.more_files = max(0, len(files) - MAX_FILES)
         self.digest.tools = dict(self.tools.most_common(MAX_TOOLS))
         return self.digest
-
-
-def _prompt_text(content: object) -> str:
-    """What the user typed: a string, or the text blocks of a list (tool results are not
-    requests; command wrappers and system reminders start with '<')."""
-    if isinstance(content, str):
-        text = content.strip()
-    elif isinstance(content, list):
-        if any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
-            return ""
-        text = "\n".join(
-            str(b.get("text")).strip()
-            for b in content
-            if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
-        ).strip()
-    else:
-        return ""
-    if not text or text.startswith("<") or text.startswith("Caveat:"):
-        return ""
-    return text
-
-
-def _lines(handle: BinaryIO) -> Iterator[bytes | None]:
-    """Each line; None for one longer than ``MAX_LINE_BYTES``, skipped in chunks."""
-    while True:
-        line = handle.readline(MAX_LINE_BYTES + 1)
-        if not line:
-            return
-        if len(line) <= MAX_LINE_BYTES:
-            yield line
-            continue
-        while not line.endswith(b"\n"):
-            line = handle.readline(_SKIP_CHUNK)
-            if not line or handle.tell() > MAX_BYTES:
-                break
-        yield None
 
 
 def _bookkeeping(tool: str) -> bool:

@@ -16,8 +16,7 @@ from contextvars import ContextVar
 
 
 class Flow:
-    """What one call collects. (A plain class: the hooks import this module, and importing
-    ``dataclasses`` or ``logging`` would cost them a good part of their start.)"""
+    """What one call collects; one object per call, compared by identity."""
 
     def __init__(
         self, warnings: list[str] | None = None, redacted: Counter[str] | None = None
@@ -35,16 +34,6 @@ class Flow:
             return False
         self.done.add(step)
         return True
-
-    def __repr__(self) -> str:
-        return f"Flow(warnings={self.warnings!r}, redacted={self.redacted!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Flow):
-            return NotImplemented
-        return (self.warnings, self.redacted) == (other.warnings, other.redacted)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -95,7 +84,10 @@ def warn(message: str) -> None:
 
 class WarningSink(list[str]):
     """A list that backends append their warnings to; each append lands in the flow of the
-    call that made it. Given to the vault and tracker once, shared safely by every call."""
+    call that made it. Given to the vault and tracker once, shared safely by every call.
+
+    Nothing in ``base`` uses it any more (state files and sessions call :func:`warn`); it stays
+    for the core's ``_adopt`` until the backends call :func:`warn` themselves."""
 
     def append(self, message: str) -> None:
         flow = _current.get()

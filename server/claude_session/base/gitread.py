@@ -19,10 +19,10 @@ committed": ``/end`` and the hooks' finalization of sessions that ended without 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
+from collections import namedtuple
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -204,9 +204,8 @@ def git_lines_together(
     :func:`git_lines` gives it."""
     env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
     argvs = [["git", *_READ_FLAGS, "-C", str(root), *args] for args, _ in commands]
-    run = _run_spawned if hasattr(os, "posix_spawnp") else _run_subprocess
     results: list[list[str] | None] = []
-    for index, out in enumerate(run(argvs, env, timeout)):
+    for index, out in enumerate(_run(argvs, env, timeout)):
         if out is None:
             results.append(None)
             continue
@@ -216,75 +215,14 @@ def git_lines_together(
     return results
 
 
-def _run_spawned(argvs: list[list[str]], env: dict[str, str], timeout: float) -> list[bytes | None]:
-    """Each command's standard output when it exits 0 in time, else None; by ``posix_spawn``
-    and ``select`` (the status line runs after every message, and importing ``subprocess``
-    would cost it a tenth of its time)."""
-    import select
-    import time
+def _run(argvs: list[list[str]], env: dict[str, str], timeout: float) -> list[bytes | None]:
+    """Each command's standard output when it exits 0 in time, else None; all started before
+    any is waited for.
 
-    deadline = time.monotonic() + timeout
-    running: dict[int, tuple[int, int]] = {}  # read end -> (index, pid)
-    chunks: list[list[bytes]] = [[] for _ in argvs]
-    pids: list[int | None] = [None] * len(argvs)
-    for index, argv in enumerate(argvs):
-        read_end, write_end = os.pipe()
-        null = os.open(os.devnull, os.O_RDWR)
-        try:
-            pids[index] = os.posix_spawnp(
-                argv[0],
-                argv,
-                env,
-                file_actions=[
-                    (os.POSIX_SPAWN_DUP2, null, 0),
-                    (os.POSIX_SPAWN_DUP2, write_end, 1),
-                    (os.POSIX_SPAWN_DUP2, null, 2),
-                ],
-            )
-        except OSError:
-            os.close(read_end)
-        else:
-            running[read_end] = (index, pids[index] or 0)
-        finally:
-            os.close(write_end)
-            os.close(null)
-    try:
-        while running:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            ready, _, _ = select.select(list(running), [], [], left)
-            for fd in ready:
-                try:
-                    data = os.read(fd, 65536)
-                except OSError:
-                    data = b""  # as an end of output: the exit status decides
-                if data:
-                    chunks[running[fd][0]].append(data)
-                else:
-                    os.close(fd)
-                    del running[fd]
-    finally:
-        for fd in running:  # out of time: what is still running is stopped
-            os.close(fd)
-            with contextlib.suppress(OSError):
-                os.kill(running[fd][1], 9)
-    results: list[bytes | None] = []
-    timed_out = {index for index, _ in running.values()}
-    for index, pid in enumerate(pids):
-        if pid is None:
-            results.append(None)
-            continue
-        _, status = os.waitpid(pid, 0)
-        ok = index not in timed_out and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-        results.append(b"".join(chunks[index]) if ok else None)
-    return results
-
-
-def _run_subprocess(
-    argvs: list[list[str]], env: dict[str, str], timeout: float
-) -> list[bytes | None]:
-    """:func:`_run_spawned` where there is no ``posix_spawn`` (Windows)."""
+    (A ``posix_spawn``/``select`` runner, which spared the status line importing
+    ``subprocess``, was removed: paired runs of ``bench/bench_statusline.py --compare spawn``
+    put the busy status line at 3.19x a bare start without it against 2.79x with it, goal 3,
+    spread +-0.24: the goal missed by less than the spread.)"""
     import subprocess
     import time
 
@@ -311,10 +249,13 @@ def _run_subprocess(
         try:
             out, _ = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            results.append(None)
-            continue
+            late = proc.poll() is None  # one that ended in time while another was waited for
+            if late:
+                proc.kill()
+            out, _ = proc.communicate()
+            if late:
+                results.append(None)
+                continue
         results.append(out if proc.returncode == 0 else None)
     return results
 
@@ -352,26 +293,61 @@ def session_files(root: Path, start: str | None) -> list[str]:
     return out or []
 
 
-def dirty_files(root: Path) -> list[str] | None:
-    """Changed and untracked paths of the working tree (``status --porcelain -z``); None when
-    git cannot tell."""
-    out = git_lines(root, "status", "--porcelain", "-z", "--untracked-files=normal", zero=True)
-    if out is None:
-        return None
-    records = iter(out)
-    paths = []
-    for record in records:
-        if len(record) < 4:
-            continue
-        paths.append(record[3:])
-        if record[0] in "RC":
-            next(records, None)  # the rename's original path follows as its own record
-    return paths
+#: ``git status`` as everything here reads it: porcelain v2 with the branch header, NUL-separated
+#: (paths raw, never quoted), an untracked folder once (not every file in it), and no count of the
+#: divergence from the upstream (its cost grows with the divergence)
+STATUS_ARGS = (
+    "status",
+    "--porcelain=v2",
+    "--branch",
+    "--no-ahead-behind",
+    "-z",
+    "--untracked-files=normal",
+)
 
 
-def last_commit_time(root: Path) -> int | None:
-    out = git_lines(root, "log", "-1", "--format=%ct")
-    return int(out[0]) if out and out[0].isdigit() else None
+class Status(namedtuple("Status", "branch head detached dirty_files untracked_files")):
+    """``git status`` (``STATUS_ARGS``) parsed: the branch (None when detached or unknown), the
+    head (None before the first commit), changed paths (both sides of a rename: the new one)
+    and untracked paths."""
+
+    __slots__ = ()
+
+
+def parse_status(records: list[str]) -> Status:
+    """The one reader of ``git status --porcelain=v2 --branch -z`` output (its NUL-separated
+    records): the status line, the hooks and the core read the working tree through it."""
+    branch = head = None
+    dirty: list[str] = []
+    untracked: list[str] = []
+    found = iter(records)
+    for record in found:
+        kind = record[:2]
+        if record.startswith("# branch.oid "):
+            oid = record[len("# branch.oid ") :]
+            head = oid if is_oid(oid) else None  # "(initial)": no commit yet
+        elif record.startswith("# branch.head "):
+            branch = record[len("# branch.head ") :]
+        elif kind in _PATH_FIELD:
+            path = record.split(" ", _PATH_FIELD[kind])[-1]
+            dirty.append(path)
+            if kind == "2 ":
+                next(found, None)  # the rename's original path follows as its own record
+        elif kind == "? ":
+            untracked.append(record[2:])
+    detached = branch == "(detached)"
+    return Status(None if detached else branch, head, detached, dirty, untracked)
+
+
+# the space-separated field of each changed-path record that the path starts (ordinary,
+# renamed or copied, unmerged)
+_PATH_FIELD = {"1 ": 8, "2 ": 9, "u ": 10}
+
+
+def status(root: Path, *, timeout: float = 3.0) -> Status | None:
+    """The working tree's ``Status``; None when git cannot tell."""
+    out = git_lines(root, *STATUS_ARGS, timeout=timeout, zero=True)
+    return None if out is None else parse_status(out)
 
 
 #: what the flows read of a repository's configuration, in one git process per call: origin's

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections import namedtuple
 from collections.abc import Mapping
 from pathlib import Path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, NamedTuple
 
 VERSION = 1
 DEFAULT_VAULT = "ClaudeSync"
@@ -60,63 +61,38 @@ def routine_file(home: Path) -> Path:
     return home / "routines" / "handoff.json"
 
 
-class Routine:
-    """The hand-off routine in force: the file's values over the defaults (immutable; a plain
-    class, not a dataclass: the hooks read it at every start and skip importing dataclasses)."""
+if TYPE_CHECKING:
 
-    __slots__ = (
-        "vault",
-        "item_title",
-        "vault_end_modes",
-        "transfer_prompt_template",
-        "op_deadline",
-        "source",
-        "problems",
+    class _Values(NamedTuple):
+        vault: str = DEFAULT_VAULT
+        item_title: str = DEFAULT_TITLE
+        vault_end_modes: tuple[str, ...] = DEFAULT_VAULT_END_MODES
+        transfer_prompt_template: str | None = None  # None: the built-in transfer prompt
+        op_deadline: float = DEFAULT_OP_DEADLINE  # seconds of 1Password per command
+        source: Path | None = None  # the file read, if any
+        problems: tuple[str, ...] = ()
+
+else:  # the same, without importing typing (the hooks read the routine at every start)
+    _Values = namedtuple(
+        "_Values",
+        "vault item_title vault_end_modes transfer_prompt_template op_deadline source problems",
+        defaults=(
+            DEFAULT_VAULT,
+            DEFAULT_TITLE,
+            DEFAULT_VAULT_END_MODES,
+            None,
+            DEFAULT_OP_DEADLINE,
+            None,
+            (),
+        ),
     )
-    vault: str
-    item_title: str
-    vault_end_modes: tuple[str, ...]
-    transfer_prompt_template: str | None  # None: the built-in transfer prompt
-    op_deadline: float  # seconds of 1Password per command
-    source: Path | None  # the file read, if any
-    problems: tuple[str, ...]
 
-    def __init__(
-        self,
-        vault: str = DEFAULT_VAULT,
-        item_title: str = DEFAULT_TITLE,
-        vault_end_modes: tuple[str, ...] = DEFAULT_VAULT_END_MODES,
-        transfer_prompt_template: str | None = None,
-        op_deadline: float = DEFAULT_OP_DEADLINE,
-        source: Path | None = None,
-        problems: tuple[str, ...] = (),
-    ) -> None:
-        for name, value in (
-            ("vault", vault),
-            ("item_title", item_title),
-            ("vault_end_modes", vault_end_modes),
-            ("transfer_prompt_template", transfer_prompt_template),
-            ("op_deadline", op_deadline),
-            ("source", source),
-            ("problems", problems),
-        ):
-            object.__setattr__(self, name, value)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Routine is immutable: {name} cannot be set")
+class Routine(_Values):
+    """The hand-off routine in force: the file's values over the defaults (immutable,
+    compared by value)."""
 
-    def _values(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Routine) and self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
-        return f"Routine({inner})"
+    __slots__ = ()
 
     def writes_vault(self, end_mode: str) -> bool:
         """Whether ``end --mode end_mode`` stores the context in the ClaudeSync vault."""

@@ -13,16 +13,13 @@ Entries are plain dicts here; ``models.LedgerEntry`` is their typed form in the 
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from claude_session.base import gitread
-from claude_session.base.clock import new_id, now, now_iso, parse_time
-from claude_session.base.state import ledger, pausestate
-from claude_session.base.statefile import atomic_write
+from claude_session.base import flow, gitread
+from claude_session.base.clock import new_id, now, parse_time
+from claude_session.base.state import ledger, pause, spool
 from claude_session.paths import Paths, project_name
 
 TYPE_CHECKING = False
@@ -36,8 +33,6 @@ else:
 Entry = dict[str, Any]
 #: how long a finalization may spend reading one transcript
 TRANSCRIPT_BUDGET = 3.0
-#: keys a hook refreshes while a flow of the core runs; a flow's save keeps the newer value
-HOOK_KEYS = ("transcript_path", "claude_pid", "compact_context")
 
 
 def claude_pid() -> int:
@@ -51,70 +46,6 @@ def claude_pid() -> int:
     except (OSError, ValueError, IndexError):
         pass
     return pid
-
-
-def new_entry(
-    *,
-    session_id: str,
-    project: str,
-    project_root: str,
-    branch: str | None,
-    head: str | None,
-    source: str,
-    repository_url: str | None = None,
-) -> Entry:
-    """The one shape of a new ledger entry."""
-    return {
-        "session_id": session_id,
-        "project": project,
-        "project_root": project_root,
-        "repository_url": repository_url,
-        "started_at": now_iso(),
-        "starting_branch": branch,
-        "starting_head": head if gitread.is_oid(head) else None,
-        "source": source,
-        "status": "active",
-        "maintenance_runs": [],
-        "security_findings": [],
-    }
-
-
-def touch(
-    paths: Paths,
-    fresh: Entry,
-    *,
-    transcript_path: str | None = None,
-    pid: int | None = None,
-    restart: bool = False,
-) -> Entry:
-    """Open (from ``fresh``) or refresh a session's entry; ``restart`` starts a new record when
-    the entry was already closed (a resumed or cleared conversation). Returns the entry."""
-    with ledger.edit(paths, fresh["session_id"]) as entry:
-        if restart and entry.get("status", "active") != "active":
-            entry.clear()
-        if "session_id" not in entry:
-            entry.update(fresh)
-        entry["last_activity"] = now_iso()
-        if transcript_path:
-            entry["transcript_path"] = str(transcript_path)
-        if pid is not None:
-            entry["claude_pid"] = pid
-        return dict(entry)
-
-
-def merge_save(paths: Paths, new: Entry) -> None:
-    """Write a flow's entry, keeping what a hook wrote since the flow read it (the Stop hook
-    refreshes the transcript path and last activity while a flow runs)."""
-    with ledger.edit(paths, new["session_id"]) as data:
-        for key in HOOK_KEYS:
-            if new.get(key) is None and data.get(key) is not None:
-                new[key] = data[key]
-        theirs = parse_time(data.get("last_activity"))
-        ours = parse_time(new.get("last_activity"))
-        if theirs and (ours is None or theirs > ours):
-            new["last_activity"] = data["last_activity"]
-        data.clear()
-        data.update(new)
 
 
 # --- measuring a session ------------------------------------------------------------------------
@@ -181,7 +112,7 @@ def transcript_usage(
     with a bounded size and time); None without a usable path."""
     if not path or not isinstance(path, str):
         return None
-    from claude_session.base.transcript import usage_from_transcript
+    from claude_session.base.tokens import usage_from_transcript
 
     return usage_from_transcript(Path(path), session_id=session_id, budget=budget)
 
@@ -244,15 +175,6 @@ def derived_record_id(entry: Entry) -> str:
     )
 
 
-def spool_record(paths: Paths, record: Entry) -> Path:
-    from claude_session.base.redact import redact_data
-
-    record = redact_data(record)
-    target = paths.spool / f"{ledger.file_stem(str(record['id']))}.json"
-    atomic_write(target, json.dumps(record, indent=1))
-    return target
-
-
 # --- sessions that ended without /end -----------------------------------------------------------
 
 
@@ -261,7 +183,7 @@ def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = No
 
     The next session is told where this one stood: the digest is also written as a context
     file (kind ``unended``) with a pause-like entry naming it, the record id it continues and
-    the branch and head, unless the project holds a real pause (``leave_note``)."""
+    the branch and head, unless the project holds a real pause (``snapshots.leave_note``)."""
     with ledger.edit(paths, session_id) as entry:
         if "session_id" not in entry:
             return False
@@ -276,8 +198,10 @@ def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = No
         head = gitread.git_head(root)
         made = session_digest(entry, in_git=head is not None)
         record = build_unended_record(entry, when, made=made)
-        leave_note(paths, entry, made, record, head=head, when=when)
-        spool_record(paths, record)
+        from claude_session.base import snapshots  # only when a session is finalized
+
+        snapshots.leave_note(paths, entry, made, record, head=head, when=when)
+        spool.put(paths, record)
         entry["status"] = "finalized"
         entry["ended_at"] = when
     return True
@@ -289,11 +213,11 @@ def _finish_ending(paths: Paths, entry: Entry) -> bool:
     that ``end`` would have cleared is cleared. The caller holds the entry's lock."""
     record = dict(entry["record"])
     _complete_tokens(entry, record)
-    spool_record(paths, record)
-    current = pausestate.get(paths, str(entry["project_root"]))
+    spool.put(paths, record)
+    current = pause.get(paths, str(entry["project_root"]))
     sid = entry["session_id"]
     if current is not None and sid in (current.get("session_id"), current.get("resumed_by")):
-        pausestate.clear(paths, str(entry["project_root"]))
+        pause.clear(paths, str(entry["project_root"]))
     entry["status"] = "ended"
     entry["ended_at"] = record.get("ended_at")
     return True
@@ -311,15 +235,7 @@ def _complete_tokens(entry: Entry, record: Entry) -> bool:
     if usage is None:
         return False
     counted = dict(
-        zip(  # noqa: B905 - the hooks run on 3.9
-            TOKEN_FIELDS,
-            (
-                usage.input,
-                usage.output,
-                usage.cache_creation,
-                usage.cache_read,
-            ),
-        )
+        zip(TOKEN_FIELDS, (usage.input, usage.output, usage.cache_creation, usage.cache_read))
     )
     if sum(counted.values()) <= sum(int(record.get(k) or 0) for k in TOKEN_FIELDS):
         return False
@@ -343,92 +259,10 @@ def settle_tokens(paths: Paths, session_id: str, *, final: bool) -> bool:
         record = dict(entry["record"])
         grew = _complete_tokens(entry, record)
         if grew:
-            spool_record(paths, record)
+            spool.put(paths, record)
         if final:
             entry["tokens_settled"] = True
     return grew
-
-
-def leave_note(
-    paths: Paths,
-    entry: Entry,
-    made: Digest,
-    record: Entry,
-    *,
-    head: tuple[Path, str | None, str | None] | None,
-    when: str,
-) -> Path | None:
-    """Write an unended session's digest as a context file and point the project's pause
-    entry at it, so the next SessionStart says where the work stood and resume picks it up
-    (with the branch check). A real pause is never replaced, except one this very session had
-    resumed; a session that did no work (``Digest.worked``) leaves no note. Returns the
-    context file."""
-    from claude_session.base import context as ctxmod
-
-    if not made.worked:
-        return None
-    root = str(entry["project_root"])
-    sid = str(entry["session_id"])
-    current = pausestate.get(paths, root)
-    if current is not None and not current.get("unended") and current.get("resumed_by") != sid:
-        return None
-    branch = head[1] if head else entry.get("starting_branch")
-    oid = head[2] if head else None
-    origin = gitread.origin_url(Path(root)) if head else None
-    created = parse_time(when) or now()
-    dirty = (gitread.dirty_files(Path(root)) or []) if head else []
-    ctx = ctxmod.Context(
-        project=str(record["application_name"]),
-        kind="unended",
-        created=created,
-        branch=branch,
-        head=oid,
-        session_id=sid,
-        repository=gitread.normalize_remote(origin) or Path(root).as_uri(),
-        summary=made.summary(),
-        accomplishments=made.accomplishments(),
-        next_steps=["Check the working state below, then go on from the last request."],
-        notes=(
-            "Claude Code ended without /end. This digest was made from the session's "
-            "transcript and git without a model: it says what was asked and done, not why."
-        ),
-        dirty_files=dirty[:200],
-        commits=list(made.commits),
-        files_changed=list(made.files),
-    )
-    path = paths.contexts / ctxmod.context_file_name(ctx.project, "unended", created)
-    atomic_write(path, ctxmod.render(ctx))
-    pausestate.put(
-        paths,
-        root,
-        {
-            "project": ctx.project,
-            "project_root": root,
-            "repository_url": record.get("repository_url"),
-            "repository": gitread.normalize_remote(origin),
-            "branch": branch,
-            "head": oid,
-            "context_file": str(path),
-            "paused_at": created.isoformat(),
-            "session_id": sid,
-            "summary": _note_summary(made),
-            "record_id": record["id"],
-            "unended": True,
-        },
-    )
-    return path
-
-
-def _note_summary(made: Digest) -> str:
-    """The pause entry's short summary: the last request and reply, already redacted."""
-    parts = []
-    if made.last_request or made.first_request:
-        parts.append(f"Last request: {made.last_request or made.first_request}")
-    if made.last_reply:
-        parts.append(f"Last reply: {made.last_reply}")
-    if made.files:
-        parts.append(f"Files edited: {', '.join(made.files[:8])}")
-    return "\n".join(parts)[:800]
 
 
 def is_orphan(
@@ -452,9 +286,9 @@ def finalize_orphans(
     project_root: str | None,
     keep: str | None,
     current_pid: int | None = None,
-    warn: Callable[[str], None] | None = None,
 ) -> list[str]:
-    """Finalize every open session (of one project, or all) whose Claude Code is gone."""
+    """Finalize every open session (of one project, or all) whose Claude Code is gone; one
+    that fails is told to the calling flow and the others go on."""
     done = []
     for entry in [
         *ledger.entries(paths, project_root=project_root, status="active"),
@@ -466,14 +300,11 @@ def finalize_orphans(
                 if finalize_session(paths, sid):
                     done.append(sid)
             except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the others
-                if warn is not None:
-                    warn(f"could not finalize session {sid}: {exc}")
+                flow.warn(f"could not finalize session {sid}: {exc}")
     return done
 
 
-def settle_ended(
-    paths: Paths, *, keep: str | None = None, warn: Callable[[str], None] | None = None
-) -> list[str]:
+def settle_ended(paths: Paths, *, keep: str | None = None) -> list[str]:
     """Complete the tokens of every ended session whose record may still lack its last turn;
     a session whose Claude Code is gone is settled for good. Returns the sessions resent."""
     resent = []
@@ -485,6 +316,5 @@ def settle_ended(
             if settle_tokens(paths, sid, final=sid != keep and is_orphan(entry)):
                 resent.append(sid)
         except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the others
-            if warn is not None:
-                warn(f"could not complete the tokens of session {sid}: {exc}")
+            flow.warn(f"could not complete the tokens of session {sid}: {exc}")
     return resent

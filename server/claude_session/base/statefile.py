@@ -20,8 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from claude_session.base import locking
-from claude_session.base.flow import WarningSink
+from claude_session.base import flow, locking
 from claude_session.base.text import clean_data, may_hold_lone_surrogate, to_utf8
 from claude_session.errors import StateError
 from claude_session.paths import FILE_MODE, ensure_dir
@@ -100,7 +99,7 @@ def open_private(path: Path, flags: int) -> int:
     """Open (creating it 0600 if missing) our own regular file ``path``, never through a link.
 
     A symlink or other non-regular file in its place (a lock or log name pointed elsewhere) is
-    moved aside, with a warning in the log, and a fresh file is made: nothing outside our
+    moved aside, with a warning (``flow.warn``), and a fresh file is made: nothing outside our
     folder is created, truncated or appended to. ``O_NONBLOCK`` keeps a FIFO from blocking the
     open; it is cleared again on the regular file. The mode is set to 0600 if it was not.
     """
@@ -110,7 +109,7 @@ def open_private(path: Path, flags: int) -> int:
         except OSError as exc:  # ELOOP: a symlink; ENXIO: a FIFO nobody reads
             if exc.errno not in (errno.ELOOP, errno.ENXIO) or attempt == 2:
                 raise
-            move_aside(path, "a link or FIFO where claude-session keeps its own file")
+            flow.warn(move_aside(path, "a link or FIFO where claude-session keeps its own file"))
             continue
         info = os.fstat(fd)
         if stat.S_ISREG(info.st_mode):
@@ -122,7 +121,7 @@ def open_private(path: Path, flags: int) -> int:
         os.close(fd)
         if attempt == 2:
             break
-        move_aside(path, "not a regular file where claude-session keeps its own file")
+        flow.warn(move_aside(path, "not a regular file where claude-session keeps its own file"))
     raise OSError(errno.EEXIST, "not a regular file", str(path))
 
 
@@ -176,7 +175,8 @@ def _aside_name(path: Path) -> Path:
 
 
 def move_aside(path: Path, reason: str) -> str:
-    """Move an unreadable file out of the way and return the warning for the user."""
+    """Move an unreadable file out of the way and return the warning for the user (the caller
+    reports it: ``flow.warn``)."""
     target = _aside_name(path)
     try:
         os.replace(path, target)
@@ -187,14 +187,43 @@ def move_aside(path: Path, reason: str) -> str:
             f"{path} is unreadable ({reason}) and could not be moved aside "
             f"({exc.strerror}); it was left as it is and ignored."
         )
-    msg = (
+    return (
         f"{path} was unreadable ({reason}); it was moved to {target.name} and a fresh "
         f"one started. Nothing in it was deleted: inspect or restore it by hand."
     )
-    import logging
 
-    logging.getLogger(__name__).warning(msg)
-    return msg
+
+def json_files(folder: Path, what: str) -> list[tuple[Path, int, Data]]:
+    """The JSON objects kept one per file in ``folder`` (``*.json``, by name), each with its
+    file and inode (read before the content: a file rewritten since has another); a file that
+    is not one is moved aside (told to the calling flow), a file gone meanwhile skipped."""
+    found: list[tuple[Path, int, Data]] = []
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".json") and n[:1] != ".")
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    for name in names:
+        path = folder / name
+        try:
+            inode = os.stat(path).st_ino
+            data = json.loads(path.read_bytes().decode("utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+        except FileNotFoundError:
+            continue  # taken by another process
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            flow.warn(move_aside(path, f"not {what} ({type(exc).__name__})"))
+            continue
+        found.append((path, inode, data))
+    return found
+
+
+def remove_if_same(path: Path, inode: int) -> None:
+    """Delete ``path`` unless it was rewritten since ``inode`` was read (writers replace files
+    by rename: a newer copy has another inode, and is read next time)."""
+    with contextlib.suppress(FileNotFoundError):
+        if os.stat(path).st_ino == inode:
+            os.unlink(path)
 
 
 class PartialState(ValueError):
@@ -206,7 +235,8 @@ class PartialState(ValueError):
 
 
 def copy_aside(path: Path, reason: str) -> str:
-    """Keep a copy of a partly unreadable file (once per content) and return the warning."""
+    """Keep a copy of a partly unreadable file (once per content) and return the warning (the
+    caller reports it: ``flow.warn``)."""
     content = path.read_bytes()
     for sibling in path.parent.glob(f"{path.name}.corrupt-*"):
         with contextlib.suppress(OSError):
@@ -216,22 +246,19 @@ def copy_aside(path: Path, reason: str) -> str:
     else:
         target = _aside_name(path)
         atomic_write(target, content)
-    msg = (
+    return (
         f"{path}: {reason}; every readable entry was kept, and the file as it was is in "
         f"{target.name}. Fix or remove the entries by hand there."
     )
-    import logging
-
-    logging.getLogger(__name__).warning(msg)
-    return msg
 
 
 class StateFile:
     """One versioned JSON object on disk.
 
     ``read()`` never raises for content problems: a corrupt file is moved aside and the empty
-    state returned, with the warning in ``self.warnings``. ``update()`` is the only way to
-    change the file: it locks, reads, yields the object to modify in place, and writes it back.
+    state returned, and the warning goes to the calling flow (``flow.warn``). ``update()`` is
+    the only way to change the file: it locks, reads, yields the object to modify in place, and
+    writes it back.
     """
 
     def __init__(
@@ -248,8 +275,6 @@ class StateFile:
         self._empty = empty or dict
         self._validate = validate
         self.lock_timeout = lock_timeout
-        # a moved-aside file is told to the flow (tool call, command or hook) that found it
-        self.warnings: list[str] = WarningSink()
 
     def empty(self) -> Data:
         data = self._empty()
@@ -286,13 +311,13 @@ class StateFile:
             data["version"] = self.version
             return data
         except PartialState as partial:
-            self.warnings.append(copy_aside(self.path, str(partial)))
+            flow.warn(copy_aside(self.path, str(partial)))
             partial.data["version"] = self.version
             return partial.data
         except StateError:
             raise
         except (ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError) as exc:
-            self.warnings.append(move_aside(self.path, str(exc) or type(exc).__name__))
+            flow.warn(move_aside(self.path, str(exc) or type(exc).__name__))
             return self.empty()
 
     def read(self) -> Data:

@@ -1,242 +1,39 @@
-"""Token accounting from Claude Code transcripts (JSONL).
+"""Reading Claude Code transcripts (JSONL): the one line reader and the one rule for "a user
+prompt", shared by the token accounting (``tokens``), the digest of a session (``digest``) and
+the compaction snapshot (the user's last prompts).
 
-Standard library only: the Stop and SessionEnd hooks call it.
-
-Claude Code writes one API response as several lines (one per streamed content block), each
-repeating the message id, the request id and a usage that may still be growing. Summing the
-lines naively overcounts 2x to 4x, so every response is counted once, the way ccusage does it:
-
-- only assistant lines with ``message.usage`` count; ``<synthetic>`` (locally made) ones do not;
-- copies sharing (message id, request id) are one response; the copy with the largest token
-  total wins (a streamed copy's output_tokens only grows);
-- a copy without a request id is the same response as any copy of its message id;
-- an ``isSidechain`` copy of a message id also seen outside a sidechain is a replay (``/btw``
-  side questions replay parent messages with a new request id) and is dropped; sidechain
-  copies are grouped by message id alone; sidechain responses with their own message ids
-  (subagents) count;
-- cache creation comes from ``cache_creation.ephemeral_5m/1h_input_tokens`` when present,
-  else from ``cache_creation_input_tokens``.
-
-The winner of a group is the largest of its copies as a whole, so the totals do not depend on
-the order of lines or files, and reading a line twice changes nothing. The figures are what the
-transcript says, not billing: ``input_tokens`` there is known to undercount (ccusage #866).
+A transcript is untrusted input: it is opened only if it is a regular file (never a FIFO or a
+device, and the open never blocks), every line is read with a bounded size (a longer one is
+skipped in chunks, never held whole), and every reader stops past a byte limit. Standard library
+only, and cheap to import: hooks read transcripts.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import math
 import os
-import re
 import stat
-import time
-import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, Optional
 
-from claude_session.errors import ClaudeSessionError
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
 
-log = logging.getLogger(__name__)
-
-#: A line longer than this is skipped (counted as bad) without ever being held whole.
+#: a line longer than this is skipped without ever being held whole
 MAX_LINE_BYTES = 64 * 1024 * 1024
-#: Reading stops past this many bytes of one file.
-MAX_TRANSCRIPT_BYTES = 1024 * 1024 * 1024
-SYNTHETIC_MODEL = "<synthetic>"
-#: Claude Code's limit on a project folder name before it truncates and adds a hash.
-MAX_PROJECT_DIR_NAME = 200
-
+#: reading stops past this many bytes of one file
+MAX_BYTES = 1024 * 1024 * 1024
+#: what the compaction snapshot reads of a transcript's end, and how much of each prompt
+TAIL_BYTES = 256_000
+PROMPT_CHARS = 300
 _SKIP_CHUNK = 1024 * 1024
-# Inside a JSON string a quote is escaped, so this only matches a real "usage" key.
-_USAGE_MARKER = b'"usage"'
-_SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-@dataclass
-class Usage:
-    """Token totals of one session's transcript, each API response counted once."""
+def _warn(message: str, *args: object) -> None:
+    import logging  # only when something is wrong: not on every hook's path
 
-    input: int = 0
-    output: int = 0
-    cache_creation: int = 0
-    cache_read: int = 0
-    responses: int = 0
-    models: dict[str, int] = field(default_factory=dict)
-    first_timestamp: str | None = None
-    last_timestamp: str | None = None
-    lines: int = 0
-    bad_lines: int = 0
-
-    @property
-    def total(self) -> int:
-        """All four kinds of tokens together."""
-        return self.input + self.output + self.cache_creation + self.cache_read
-
-
-class _Response(NamedTuple):
-    # Field order is the order copies are compared in: largest total first.
-    total: int
-    output: int
-    input: int
-    cache_creation: int
-    cache_read: int
-    model: str
-
-
-# (message id, request id or None, is sidechain)
-_Key = tuple[str, Optional[str], bool]  # noqa: UP045 - runtime: no X | None on 3.9
-
-
-def usage_from_transcript(
-    path: Path,
-    *,
-    session_id: str | None = None,
-    include_subagents: bool = True,
-    max_line_bytes: int = MAX_LINE_BYTES,
-    budget: float | None = None,
-) -> Usage:
-    """Token usage in a transcript (and its subagents' transcripts), each response once.
-
-    A missing or unreadable transcript gives zero usage (unreadable: with a logged warning);
-    lines of another session are skipped when ``session_id`` is given. Only regular files are
-    read (never a FIFO or a device), at most ``MAX_TRANSCRIPT_BYTES`` each, and for at most
-    ``budget`` seconds in all: what was read by then counts.
-    """
-    tally = _Tally(session_id, max_line_bytes)
-    tally.deadline = None if budget is None else time.monotonic() + budget
-    if not tally.read_file(Path(path)):
-        return Usage()
-    if include_subagents:
-        for sub in subagent_transcripts(Path(path)):
-            tally.read_file(sub)
-    return tally.result()
-
-
-def subagent_transcripts(path: Path) -> list[Path]:
-    """The subagent transcripts Claude Code keeps beside a session transcript."""
-    if not path.name.endswith(".jsonl"):
-        return []
-    folder = path.with_name(path.name[: -len(".jsonl")]) / "subagents"
-    try:
-        return sorted(p for p in folder.glob("*.jsonl") if p.is_file())
-    except OSError as exc:
-        log.warning("cannot list subagent transcripts in %s: %s", folder, exc)
-        return []
-
-
-class _Tally:
-    """Responses seen so far, deduplicated, across one or more files."""
-
-    def __init__(self, session_id: str | None, max_line_bytes: int) -> None:
-        self.session_id = session_id
-        self.max_line_bytes = max_line_bytes
-        self.best: dict[_Key, _Response] = {}
-        self.lines = 0
-        self.bad_lines = 0
-        self.first: str | None = None
-        self.last: str | None = None
-        self.deadline: float | None = None
-
-    def read_file(self, path: Path) -> bool:
-        """Add one file's lines; False if it could not be opened."""
-        if self.deadline and time.monotonic() > self.deadline:
-            return False
-        handle = open_regular(path)
-        if handle is None:
-            return False
-        with handle:
-            try:
-                for count, line in enumerate(_bounded_lines(handle, self.max_line_bytes)):
-                    self.feed(line)
-                    if handle.tell() > MAX_TRANSCRIPT_BYTES:
-                        log.warning(
-                            "transcript %s is larger than %d bytes; the rest is not counted",
-                            path,
-                            MAX_TRANSCRIPT_BYTES,
-                        )
-                        break
-                    if count % 256 == 0 and self.deadline and time.monotonic() > self.deadline:
-                        log.warning("transcript %s: time budget spent; counted what was read", path)
-                        break
-            except OSError as exc:
-                # What was read so far is still what the transcript says.
-                log.warning("transcript %s could not be read to the end: %s", path, exc)
-        return True
-
-    def feed(self, line: bytes | None) -> None:
-        """Count one line: None stands for a line too long to read."""
-        if line is None:
-            self.lines += 1
-            self.bad_lines += 1
-            return
-        if line.isspace():  # unlike strip(), no copy of a long line
-            return
-        self.lines += 1
-        if _USAGE_MARKER not in line:
-            return
-        try:
-            obj = json.loads(line)
-        except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
-            self.bad_lines += 1
-            return
-        if isinstance(obj, dict):
-            self.add(obj)
-        else:
-            self.bad_lines += 1
-
-    def add(self, obj: dict[str, object]) -> None:
-        """Record an assistant line's usage, keeping the largest copy of each response."""
-        message = obj.get("message")
-        if obj.get("type") != "assistant" or not isinstance(message, dict):
-            return
-        usage = message.get("usage")
-        model = message.get("model")
-        if not isinstance(usage, dict) or model == SYNTHETIC_MODEL or not self._ours(obj):
-            return
-        response = _response(usage, model if isinstance(model, str) and model else "unknown")
-        key = _key(obj, message, response)
-        previous = self.best.get(key)
-        if previous is None or response > previous:
-            self.best[key] = response
-        self._stamp(obj.get("timestamp"))
-
-    def _ours(self, obj: dict[str, object]) -> bool:
-        line_session = obj.get("sessionId")
-        return not (
-            self.session_id
-            and isinstance(line_session, str)
-            and line_session
-            and line_session != self.session_id
-        )
-
-    def _stamp(self, timestamp: object) -> None:
-        # ISO-8601 UTC strings of one writer compare correctly as text.
-        if not isinstance(timestamp, str) or not timestamp:
-            return
-        if self.first is None or timestamp < self.first:
-            self.first = timestamp
-        if self.last is None or timestamp > self.last:
-            self.last = timestamp
-
-    def result(self) -> Usage:
-        """The totals over the surviving responses."""
-        usage = Usage(
-            lines=self.lines,
-            bad_lines=self.bad_lines,
-            first_timestamp=self.first,
-            last_timestamp=self.last,
-        )
-        for response in _deduplicated(self.best):
-            usage.input += response.input
-            usage.output += response.output
-            usage.cache_creation += response.cache_creation
-            usage.cache_read += response.cache_read
-            usage.responses += 1
-            usage.models[response.model] = usage.models.get(response.model, 0) + 1
-        return usage
+    logging.getLogger(__name__).warning(message, *args)
 
 
 def open_regular(path: Path) -> BinaryIO | None:
@@ -247,11 +44,11 @@ def open_regular(path: Path) -> BinaryIO | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        log.warning("cannot read transcript %s: %s", path, exc)
+        _warn("cannot read transcript %s: %s", path, exc)
         return None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            log.warning("cannot read transcript %s: not a regular file", path)
+            _warn("cannot read transcript %s: not a regular file", path)
             os.close(fd)
             return None
         return os.fdopen(fd, "rb")
@@ -260,166 +57,82 @@ def open_regular(path: Path) -> BinaryIO | None:
         return None
 
 
-def _bounded_lines(handle: BinaryIO, limit: int) -> Iterator[bytes | None]:
-    """Each line of a file; None for a line longer than ``limit``, skipped in small chunks."""
-    while True:
-        line = handle.readline(limit + 1)
+def lines(
+    handle: BinaryIO, *, max_line: int = MAX_LINE_BYTES, max_bytes: int = MAX_BYTES
+) -> Iterator[bytes | None]:
+    """Each line of a transcript from where ``handle`` stands; None for a line longer than
+    ``max_line`` (skipped in small chunks). Stops once ``max_bytes`` of the file are behind."""
+    while handle.tell() <= max_bytes:
+        line = handle.readline(max_line + 1)
         if not line:
             return
-        if len(line) <= limit:
+        if len(line) <= max_line:
             yield line
             continue
         while not line.endswith(b"\n"):
             line = handle.readline(_SKIP_CHUNK)
-            if not line or handle.tell() > MAX_TRANSCRIPT_BYTES:
+            if not line or handle.tell() > max_bytes:
                 break
-        log.warning("skipped a transcript line longer than %d bytes", limit)
+        _warn("skipped a transcript line longer than %d bytes", max_line)
         yield None
 
 
-def _count(value: object) -> int:
-    """A token count from JSON: anything that is not a non-negative number counts as 0."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return max(value, 0)
-    if isinstance(value, float) and math.isfinite(value):
-        return max(int(value), 0)
-    return 0
+def user_prompt(obj: object) -> str:
+    """What the user typed, from one parsed transcript line; "" when the line is no prompt.
+
+    A prompt is a ``user`` line outside a sidechain and not ``isMeta``, whose content is text:
+    a string or the text blocks of a list. Tool results are not prompts, and neither are
+    command wrappers and system reminders (they start with '<') or Claude Code's caveats."""
+    if not isinstance(obj, dict) or obj.get("type") != "user" or obj.get("isMeta"):
+        return ""
+    message = obj.get("message")
+    if obj.get("isSidechain") is True or not isinstance(message, dict):
+        return ""
+    content = message.get("content")
+    if isinstance(content, str):
+        text = content.strip()
+    elif isinstance(content, list):
+        if any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
+            return ""
+        text = "\n".join(
+            str(b["text"]).strip()
+            for b in content
+            if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+        ).strip()
+    else:
+        return ""
+    if not text or text.startswith("<") or text.startswith("Caveat:"):
+        return ""
+    return text
 
 
-def _cache_creation(usage: dict[str, object]) -> int:
-    split = usage.get("cache_creation")
-    if isinstance(split, dict) and (
-        "ephemeral_5m_input_tokens" in split or "ephemeral_1h_input_tokens" in split
-    ):
-        return _count(split.get("ephemeral_5m_input_tokens")) + _count(
-            split.get("ephemeral_1h_input_tokens")
-        )
-    return _count(usage.get("cache_creation_input_tokens"))
-
-
-def _response(usage: dict[str, object], model: str) -> _Response:
-    input_tokens = _count(usage.get("input_tokens"))
-    output = _count(usage.get("output_tokens"))
-    creation = _cache_creation(usage)
-    read = _count(usage.get("cache_read_input_tokens"))
-    return _Response(
-        input_tokens + output + creation + read, output, input_tokens, creation, read, model
-    )
-
-
-def _key(obj: dict[str, object], message: dict[str, object], response: _Response) -> _Key:
-    """Which response a line is a copy of."""
-    sidechain = obj.get("isSidechain") is True
-    message_id = message.get("id")
-    request_id = obj.get("requestId")
-    # Sidechain copies of one message id are one response whatever their request ids, as
-    # replays carry new ones.
-    request = request_id if isinstance(request_id, str) and request_id and not sidechain else None
-    if isinstance(message_id, str) and message_id:
-        return (message_id, request, sidechain)
-    # No message id (never seen in real files): fall back on the line's own identity, so
-    # that at least the same line read twice is one response. "\0" keeps it apart from ids.
-    uuid = obj.get("uuid")
-    ident = uuid if isinstance(uuid, str) and uuid else f"{obj.get('timestamp')}{response}"
-    return ("\0" + ident, request, sidechain)
-
-
-def _deduplicated(best: dict[_Key, _Response]) -> list[_Response]:
-    """The responses left once sidechain replays and request-id-less copies are folded in."""
-    main_ids = {message_id for message_id, _request, sidechain in best if not sidechain}
-    kept = {key: r for key, r in best.items() if not (key[2] and key[0] in main_ids)}
-    # After the replay drop, all copies of one message id are on the same side of the chain,
-    # so a copy without a request id folds into the largest copy that has one.
-    largest: dict[str, _Key] = {}
-    for key, response in kept.items():
-        top = largest.get(key[0])
-        if key[1] is not None and (top is None or response > kept[top]):
-            largest[key[0]] = key
-    for (message_id, request, _side), response in kept.items():
-        top = largest.get(message_id)
-        if request is None and top is not None and response > kept[top]:
-            kept[top] = response  # replaces a value, never adds a key: safe while iterating
-    return [
-        r
-        for (message_id, request, _side), r in kept.items()
-        if request is not None or message_id not in largest
-    ]
-
-
-def project_dir_name(cwd: str) -> str:
-    """The folder Claude Code keeps a working folder's transcripts in (under ``projects/``).
-
-    Every character that is not an ASCII letter or digit becomes '-', counted in UTF-16 code
-    units as JavaScript does (a character outside the BMP gives '--'); the path is NFC
-    normalised first, as Claude Code's SDK does. Names longer than 200 units are cut at 200
-    and get '-' plus a hash: this is the hash of Claude Code's Node build (djb2, base 36).
-    Its Bun build uses Bun.hash instead, which is why ``transcript_path_for`` also looks for
-    an existing folder with the same 200-character prefix.
-    """
-    name = unicodedata.normalize("NFC", cwd)
-    sanitized = "".join(_sanitize_char(c) for c in name)
-    if len(sanitized) <= MAX_PROJECT_DIR_NAME:
-        return sanitized
-    return f"{sanitized[:MAX_PROJECT_DIR_NAME]}-{_base36(abs(_djb2(name)))}"
-
-
-def _sanitize_char(char: str) -> str:
-    if char.isascii() and char.isalnum():
-        return char
-    return "--" if ord(char) > 0xFFFF else "-"
-
-
-def _djb2(text: str) -> int:
-    """JavaScript's ``hash = ((hash << 5) - hash + charCode) | 0`` over UTF-16 code units."""
-    value = 0
-    units = text.encode("utf-16-le", "surrogatepass")
-    for i in range(0, len(units), 2):
-        value = (value * 31 + int.from_bytes(units[i : i + 2], "little")) & 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
-
-
-def _base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        number, rest = divmod(number, 36)
-        out = digits[rest] + out
-        if number == 0:
-            return out
-
-
-def transcript_path_for(
-    config_home: Path, cwd: Path, session_id: str, *, project_dir: str | None = None
-) -> Path:
-    """Where Claude Code keeps the transcript of ``session_id`` started in ``cwd``.
-
-    ``project_dir`` overrides the folder name (Claude Code's CLAUDE_CODE_PROJECT_DIR_NAME).
-    The path may not exist yet.
-    """
-    if not _SESSION_ID.fullmatch(session_id):
-        raise ClaudeSessionError(
-            f"'{session_id}' is not a Claude Code session id (letters, digits, '.', '_', '-'); "
-            "pass the id Claude Code gave the session."
-        )
-    projects = Path(config_home) / "projects"
-    name = project_dir or project_dir_name(str(cwd))
-    folder = projects / name
-    if project_dir is None and len(name) > MAX_PROJECT_DIR_NAME and not folder.is_dir():
-        folder = _hashed_sibling(projects, name[:MAX_PROJECT_DIR_NAME], session_id) or folder
-    return folder / f"{session_id}.jsonl"
-
-
-def _hashed_sibling(projects: Path, prefix: str, session_id: str) -> Path | None:
-    """An existing long-name folder made with another hash; the one holding the session first."""
+def parse(line: bytes) -> Any:
+    """One line's JSON value; None when it is not JSON (or not UTF-8)."""
     try:
-        with os.scandir(projects) as entries:
-            found = sorted(
-                Path(e.path) for e in entries if e.name.startswith(prefix + "-") and e.is_dir()
-            )
-    except OSError:
+        return json.loads(line)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
         return None
-    holding = [f for f in found if (f / f"{session_id}.jsonl").is_file()]
-    candidates = holding or found
-    return candidates[0] if candidates else None
+
+
+def recent_prompts(path: object, limit: int = 5, *, tail_bytes: int = TAIL_BYTES) -> list[str]:
+    """The user's last few prompts (oldest first, each cut to ``PROMPT_CHARS``), read from the
+    transcript's last ``tail_bytes`` only; [] without a readable transcript."""
+    handle = open_regular(Path(path)) if isinstance(path, str) and path else None
+    if handle is None:
+        return []
+    prompts: list[str] = []
+    try:
+        with handle:
+            size = handle.seek(0, os.SEEK_END)
+            start = max(0, size - tail_bytes)
+            handle.seek(max(0, start - 1))
+            whole = start == 0 or handle.read(1) == b"\n"  # does the tail start with a line?
+            for count, line in enumerate(lines(handle, max_line=tail_bytes)):
+                if line is None or (count == 0 and not whole):
+                    continue
+                text = user_prompt(parse(line)) if b'"user"' in line else ""
+                if text:
+                    prompts.append(text[:PROMPT_CHARS])
+    except OSError:
+        return []
+    return prompts[-limit:]

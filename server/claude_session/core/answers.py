@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 from claude_session.base import context as ctxmod
 from claude_session.base import flow
 from claude_session.base.clock import new_id
-from claude_session.base.state import handoffcache, pausestate
-from claude_session.base.statefile import atomic_write, move_aside
-from claude_session.core import handoffs, steps
+from claude_session.base.state import answers as answer_state
+from claude_session.base.state import pause as pausestate
+from claude_session.base.statefile import move_aside
+from claude_session.core import handoff, handoffs, steps
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
 from claude_session.errors import (
@@ -101,9 +102,9 @@ def _merge(
 ) -> str:
     """Write a new 'import' context: the base context plus the claude.ai insights."""
     ctx = ctxmod.parse(base) if base.strip() else ctxmod.parse(item.context)
-    ctx = ctxmod.merge_insights(
+    ctx = handoff.merge_insights(
         ctx,
-        ctxmod.render_insights(item.claude_ai_response),
+        handoff.render_insights(item.claude_ai_response),
         source=f"claude.ai via {item.title}",
     )
     ctx.kind = "import"
@@ -116,7 +117,7 @@ def _merge(
 def _cache(services: Services, project: Project, item: HandoffItem | None) -> None:
     """What the SessionStart hook reads: is a claude.ai answer waiting (no network there)."""
     try:
-        handoffcache.write(services.paths, project.key, item.title if item else None)
+        answer_state.set_waiting(services.paths, project.key, item.title if item else None)
     except StateError as exc:
         flow.warn(f"The hand-off cache was not updated: {exc}")
 
@@ -145,7 +146,7 @@ def import_handoff(
             status="imported",
             item=found.title,
             context_file=merged,
-            insights=ctxmod.render_insights(found.claude_ai_response),
+            insights=handoff.render_insights(found.claude_ai_response),
         )
 
 
@@ -245,20 +246,17 @@ def _keep(services: Services, project: Project, answer: str, item: str | None) -
         answer=answer,
         received_at=services.now(),
     )
-    path = services.paths.pending_answers / f"{new_id()}.json"
-    atomic_write(path, kept.model_dump_json())
-    return path
+    return answer_state.keep(services.paths, kept.model_dump(mode="json"))
 
 
 def _deliver_kept(services: Services) -> int:
     """Store the answers that ``handoff receive`` had to keep (vault out of reach, or their
     hand-off not created yet); the first vault failure ends the round."""
-    folder = services.paths.pending_answers
     delivered = 0
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+    for path, data in answer_state.kept(services.paths):
         try:
-            kept = PendingAnswer.model_validate_json(path.read_bytes())
-        except (OSError, ValueError) as exc:
+            kept = PendingAnswer.model_validate(data)
+        except ValueError as exc:
             flow.warn(move_aside(path, f"not a kept answer ({type(exc).__name__})"))
             continue
         project = Project(
@@ -278,7 +276,7 @@ def _deliver_kept(services: Services) -> int:
         except VaultError as exc:
             flow.warn(f"ClaudeSync still unavailable ({exc}); the kept answer in {path} waits.")
             break
-        path.unlink(missing_ok=True)
+        answer_state.remove(path)
         _cache(services, project, updated)
         delivered += 1
         flow.warn(f"Delivered the kept claude.ai answer to {updated.title}.")

@@ -8,7 +8,7 @@ work would be lost), stay (keep this checkout and clear the pause), or cancel.
 from __future__ import annotations
 
 from claude_session.base import flow
-from claude_session.base.state import pausestate
+from claude_session.base.state import pause as pausestate
 from claude_session.core import repository, steps
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project

@@ -14,7 +14,7 @@ from pathlib import Path
 from claude_session.base import flow
 from claude_session.base.clock import new_id
 from claude_session.base.redact import redact_data
-from claude_session.base.state import pausestate
+from claude_session.base.state import pause as pausestate
 from claude_session.core import commits, handoffs, records, steps
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve

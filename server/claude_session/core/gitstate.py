@@ -1,5 +1,5 @@
-"""What git reads back: a working tree's state, a push's outcome, and ``git status``
-(porcelain v2) parsed."""
+"""What git reads back: a working tree's state, and a push's outcome (``git status`` itself is
+parsed by ``base.gitread.parse_status``, for the hooks and the core alike)."""
 
 from __future__ import annotations
 
@@ -43,39 +43,3 @@ class PushOutcome:
     status: str  # pushed | up_to_date | no_remote | no_upstream | rejected | failed | detached
     pushed: bool
     detail: str
-
-
-@dataclass(frozen=True)
-class Status:
-    """``git status --porcelain=v2 --branch`` parsed."""
-
-    branch: str | None
-    head: str | None
-    detached: bool
-    dirty: list[str]
-    untracked: list[str]
-
-
-def parse_status(out: str) -> Status:
-    branch: str | None = None
-    head: str | None = None
-    dirty: list[str] = []
-    untracked: list[str] = []
-    records = iter(out.split("\0"))
-    for record in records:
-        if record.startswith("# branch.oid "):
-            oid = record[len("# branch.oid ") :]
-            head = None if oid == "(initial)" else oid
-        elif record.startswith("# branch.head "):
-            branch = record[len("# branch.head ") :]
-        elif record.startswith("1 "):
-            dirty.append(record.split(" ", 8)[8])
-        elif record.startswith("2 "):
-            dirty.append(record.split(" ", 9)[9])
-            next(records, None)  # the rename's original path follows as its own record
-        elif record.startswith("u "):
-            dirty.append(record.split(" ", 10)[10])
-        elif record.startswith("? "):
-            untracked.append(record[2:])
-    detached = branch == "(detached)"
-    return Status(None if detached else branch, head, detached, dirty, untracked)

@@ -2,19 +2,24 @@
 
 It tells claude.ai what the project is, where the work stands, the open questions and the next
 steps (a digest read from the session context), gives the whole context after that, and ends
-with the request for a return summary in the one shape ``context.parse_return_summary``
-understands: four ``##`` headings (``context.RETURN_SECTIONS``), each with a bullet list.
+with the request for a return summary in the one shape ``parse_return_summary`` understands:
+four ``##`` headings (``RETURN_SECTIONS``), each with a bullet list. The answer comes back into
+the context's Insights (``render_insights``, ``merge_insights``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from claude_session.base import context as ctxmod
-from claude_session.base.context import RETURN_SECTIONS
+from claude_session.base.context.syntax import BULLET, clean_text, split_lines, utc
 from claude_session.base.redact import redact
+
+RETURN_SECTIONS = ("Decisions", "Changes to make", "Open questions", "Next steps")
 
 DIGEST_ITEMS = 8  # per list in the digest; the full context follows anyway
 
@@ -154,3 +159,105 @@ def transfer_prompt(
         ]
     )
     return redact(text)[0]
+
+
+# --- the claude.ai return summary ------------------------------------------------------------
+
+_RETURN_NAMES = "|".join(re.escape(name) for name in RETURN_SECTIONS)
+_RETURN_HEADING = re.compile(
+    rf"[ \t]{{0,3}}(?:#{{1,6}}[ \t]*)?(?:\*\*|__)?[ \t]*({_RETURN_NAMES})[ \t]*:?[ \t]*"
+    rf"(?:\*\*|__)?[ \t]*:?[ \t]*",
+    re.IGNORECASE,
+)
+_OTHER_HEADING = re.compile(r"[ \t]{0,3}(?:#{1,6}[ \t]|\*\*[^*]+\*\*[ \t]*:?[ \t]*$)")
+_NOTHING = frozenset({"none", "n/a", "na", "nothing", "-", "—", "none."})
+_FENCE = re.compile(r"[ \t]{0,3}(```|~~~)")
+
+
+def _return_lines(text: str) -> Iterator[str]:
+    """Lines outside code fences."""
+    fenced = False
+    for line in split_lines(text):
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced:
+            yield line
+
+
+def parse_return_summary(text: str) -> dict[str, list[str]] | None:
+    """The four lists of a claude.ai return summary, or None when the answer lacks the shape
+    (fewer than two of the headings)."""
+    if "\n" not in text.strip() and len(_INLINE_HEADING.findall(text)) >= 2:
+        text = _unflatten(text)
+    canonical = {name.lower(): name for name in RETURN_SECTIONS}
+    result: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in _return_lines(text):
+        heading = _RETURN_HEADING.fullmatch(line)
+        if heading:
+            current = canonical[heading.group(1).lower()]
+            result.setdefault(current, [])
+        elif _OTHER_HEADING.match(line):
+            current = None
+        elif current is not None and line.strip():
+            _add_return_item(result[current], line)
+    if len(result) < 2:
+        return None
+    return {name: [i for i in result.get(name, []) if _is_item(i)] for name in RETURN_SECTIONS}
+
+
+# The 1Password app keeps fields made through the API on one line: a pasted answer arrives as
+# "... ## Decisions - keep sqlite ## Next steps - x". Headings and " - " bullets are split again.
+_INLINE_HEADING = re.compile(rf"(#{{1,6}}[ \t]*(?:{_RETURN_NAMES})[ \t]*:?)[ \t]*", re.IGNORECASE)
+_INLINE_BULLET = re.compile(r"[ \t]+([-*])[ \t]+")
+
+
+def _unflatten(text: str) -> str:
+    parts = _INLINE_HEADING.split(text)  # [before, heading, body, heading, body, ...]
+    out = [parts[0].strip()]
+    for heading, body in zip(parts[1::2], parts[2::2], strict=True):
+        out += [heading.strip(), _INLINE_BULLET.sub(r"\n\1 ", f" {body.strip()}").strip()]
+    return "\n".join(line for line in out if line)
+
+
+def _add_return_item(items: list[str], line: str) -> None:
+    bullet = BULLET.match(line)
+    if bullet:
+        items.append(line[bullet.end() :].strip())
+    elif line[:1] in " \t" and items:
+        items[-1] = f"{items[-1]} {line.strip()}"
+    else:
+        items.append(line.strip())
+
+
+def _is_item(item: str) -> bool:
+    return bool(item) and item.strip("*_ ").lower() not in _NOTHING
+
+
+def render_insights(answer: str) -> str:
+    """Markdown for the Insights section: the return summary as ``###`` subsections, or the
+    whole answer (redacted) when it has no such shape."""
+    shaped = parse_return_summary(answer)
+    if shaped is None:
+        return redact(clean_text(answer))[0]
+    blocks = [
+        "\n".join([f"### {name}", "", *(f"- {' '.join(item.split())}" for item in items)])
+        for name, items in shaped.items()
+        if items
+    ]
+    if not blocks:
+        return "No decisions, changes, open questions or next steps."
+    return redact("\n\n".join(blocks))[0]
+
+
+def merge_insights(
+    ctx: ctxmod.Context, insights: str, *, source: str, at: datetime | None = None
+) -> ctxmod.Context:
+    """A copy of ``ctx`` with a dated block of insights (a claude.ai answer) appended."""
+    body = render_insights(insights)
+    if not body:
+        return ctx
+    when = utc(at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    block = f"**{when}, from {' '.join(source.split()) or 'claude.ai'}**\n\n{body}"
+    merged = f"{ctx.insights}\n\n{block}" if ctx.insights else block
+    return dataclasses.replace(ctx, insights=merged)

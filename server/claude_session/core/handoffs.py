@@ -11,7 +11,8 @@ from claude_session.base import context as ctxmod
 from claude_session.base import flow, routines
 from claude_session.base.clock import as_utc
 from claude_session.base.redact import redact
-from claude_session.base.statefile import atomic_write, move_aside
+from claude_session.base.state import handoffs as handoff_state
+from claude_session.base.statefile import move_aside
 from claude_session.core import steps
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.handoff import transfer_prompt
@@ -114,20 +115,17 @@ def _create_or_keep(
 
 
 def _save(services: Services, request: PendingHandoff) -> Path:
-    path = services.paths.pending_handoffs / f"{request.id}.json"
-    atomic_write(path, request.model_dump_json())
-    return path
+    return handoff_state.save(services.paths, request.model_dump(mode="json"))
 
 
 def pending_requests(services: Services) -> list[tuple[Path, PendingHandoff]]:
     """The delayed hand-offs, oldest first; a file that is not one is moved aside with a
     warning, never skipped forever."""
-    folder = services.paths.pending_handoffs
     found: list[tuple[Path, PendingHandoff]] = []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+    for path, data in handoff_state.saved(services.paths):
         try:
-            found.append((path, PendingHandoff.model_validate_json(path.read_bytes())))
-        except (OSError, ValueError) as exc:
+            found.append((path, PendingHandoff.model_validate(data)))
+        except ValueError as exc:
             flow.warn(move_aside(path, f"not a pending hand-off ({type(exc).__name__})"))
     return sorted(found, key=lambda pair: pair[1].now)
 
@@ -168,7 +166,7 @@ def retry_pending(services: Services) -> tuple[int, bool]:
                 f"ClaudeSync still unavailable ({exc}); {len(waiting) - index} hand-off(s) wait."
             )
             return created, False
-        path.unlink(missing_ok=True)
+        handoff_state.remove(path)
         created += 1
         flow.warn(f"Created the delayed ClaudeSync item {item.title}.")
     return created, True

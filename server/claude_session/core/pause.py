@@ -12,7 +12,7 @@ from claude_session.base import context as ctxmod
 from claude_session.base import flow
 from claude_session.base.clock import new_id
 from claude_session.base.redact import redact_data
-from claude_session.base.state import pausestate
+from claude_session.base.state import pause as pausestate
 from claude_session.base.statefile import atomic_write
 from claude_session.core import commits, handoffs, steps
 from claude_session.core.gitstate import WorkingState
@@ -120,14 +120,14 @@ def _save_pause(
     note: str | None,
 ) -> PauseEntry:
     """The project's pause entry, and the ledger entry that says the session paused."""
-    pause = PauseEntry(
+    pause = pausestate.new_entry(
         project=project.name,
         project_root=project.key,
         repository_url=project.record_url,
         branch=state.branch,
         head=state.head,
         context_file=str(path),
-        paused_at=services.now(),
+        paused_at=services.now().isoformat(),
         session_id=entry.session_id,
         wip_commit=wip_sha,
         note=redact_data(note),
@@ -135,9 +135,10 @@ def _save_pause(
         repository=project.repository,
         record_id=entry.record_id,
     )
-    pausestate.put(services.paths, project.key, pause.model_dump(mode="json"))
+    pausestate.put(services.paths, project.key, pause)
+    saved = PauseEntry.model_validate(pause)
     entry.context_id = path.stem
     entry.summary = redact_data(summary) or entry.summary
-    entry.paused_at = pause.paused_at
+    entry.paused_at = saved.paused_at
     steps.save_ledger(services, entry)
-    return pause
+    return saved

@@ -12,7 +12,7 @@ from claude_session.base import flow
 from claude_session.base.clock import new_id
 from claude_session.base.redact import count_markers, redact_data
 from claude_session.base.sessions import record_fields
-from claude_session.base.transcript import Usage, usage_from_transcript
+from claude_session.base.tokens import Usage, usage_from_transcript
 from claude_session.core.project import Project
 from claude_session.core.services import Services
 from claude_session.models import (

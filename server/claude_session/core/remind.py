@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from claude_session.base.state import reminders
+from claude_session.base.state import remind as reminders
 from claude_session.core import steps
 from claude_session.core.project import resolve
 from claude_session.core.services import Services
@@ -37,12 +37,12 @@ def remind(
                 {"enabled": action == "on", "every_minutes": every, "dirty_files": dirty_files},
             )
         elif action == "status":
-            merged = reminders.settings_for(reminders.remind_file(services.paths).read(), root)
+            merged = reminders.settings_for(reminders.read(services.paths), root)
         else:
             raise ClaudeSessionError(
                 f"Unknown remind action {action!r}: use {', '.join(REMIND_ACTIONS)}."
             )
-        last = reminders.remind_file(services.paths).read()["last_reminded"].get(project.key)
+        last = reminders.last_reminded(reminders.read(services.paths), project.key)
         return steps.result(
             RemindResult,
             project,

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from claude_session.base import gitread
 from claude_session.core import gitlocks, gitmessages
 from claude_session.core.gitmessages import NO_GIT, listing
-from claude_session.core.gitstate import PushOutcome, Status, WorkingState, parse_status
+from claude_session.core.gitstate import PushOutcome, WorkingState
 from claude_session.errors import GitError, GitRefused
 from claude_session.paths import real_path
 
@@ -199,20 +199,19 @@ class Repository:
     def _ref_exists(self, ref: str) -> bool:
         return self._exec("rev-parse", "--verify", "--quiet", ref)[0] == 0
 
-    def _status(self, untracked: str = "normal") -> Status:
+    def _status(self, untracked: str = "normal") -> gitread.Status:
         # -z: paths come raw (no quoting of unusual names); 'normal' reports an untracked
         # folder once instead of listing every file in it; --no-ahead-behind: counting the
         # divergence from the upstream costs time in proportion to it.
-        return parse_status(
-            self._run(
-                "status",
-                "--porcelain=v2",
-                "--branch",
-                "--no-ahead-behind",
-                "-z",
-                f"--untracked-files={untracked}",
-            )
+        out = self._run(
+            "status",
+            "--porcelain=v2",
+            "--branch",
+            "--no-ahead-behind",
+            "-z",
+            f"--untracked-files={untracked}",
         )
+        return gitread.parse_status(out.split("\0"))
 
     # ---------------------------------------------------------------- reading
 
@@ -225,8 +224,8 @@ class Repository:
             head=status.head,
             detached=status.detached,
             empty=status.head is None,
-            dirty_files=status.dirty,
-            untracked_files=status.untracked,
+            dirty_files=list(status.dirty_files),
+            untracked_files=list(status.untracked_files),
             stashes=self._stashes(),
             origin_url=self.origin_url(),
             operation=self.operation_in_progress(),
@@ -401,7 +400,7 @@ class Repository:
         if self.branch() == branch:
             return
         self._refuse_during_operation(f"switch to '{branch}'")
-        changed = self._status(untracked="no").dirty
+        changed = list(self._status(untracked="no").dirty_files)
         if changed:
             raise GitRefused(
                 f"Cannot switch to '{branch}': uncommitted changes in {listing(changed)}. "
@@ -435,7 +434,7 @@ class Repository:
         if self.head() == commit and self.branch() is None:
             return
         self._refuse_during_operation(f"check out {commit[:10]}")
-        changed = self._status(untracked="no").dirty
+        changed = list(self._status(untracked="no").dirty_files)
         if changed:
             raise GitRefused(
                 f"Cannot check out {commit[:10]}: uncommitted changes in {listing(changed)}. "

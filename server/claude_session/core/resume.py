@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from claude_session.base.state import pausestate
+from claude_session.base.state import pause as pausestate
 from claude_session.core import branches, steps
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve

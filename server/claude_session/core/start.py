@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from claude_session.base import flow
-from claude_session.base.state import handoffcache, pausestate
+from claude_session.base.state import answers as answer_state
+from claude_session.base.state import pause as pausestate
 from claude_session.core import answers, branches, steps, upkeep
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve
@@ -87,7 +88,7 @@ def _started_already(
         and existing.status == "active"
         and existing.start_done
         and pause is None
-        and (no_import or handoffcache.waiting(services.paths, project.key) is None)
+        and (no_import or answer_state.waiting(services.paths, project.key) is None)
     )
 
 

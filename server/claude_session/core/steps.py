@@ -14,7 +14,8 @@ from claude_session.base import context as ctxmod
 from claude_session.base import flow, sessions
 from claude_session.base.clock import new_id
 from claude_session.base.redact import count_markers, describe
-from claude_session.base.state import ledger, pausestate
+from claude_session.base.state import ledger
+from claude_session.base.state import pause as pausestate
 from claude_session.base.statefile import atomic_write
 from claude_session.core import repository
 from claude_session.core.gitstate import WorkingState
@@ -79,7 +80,7 @@ def ledger_entry(services: Services, session_id: str) -> LedgerEntry | None:
 def save_ledger(services: Services, entry: LedgerEntry) -> None:
     """Write the entry, keeping what a hook wrote since we read it (the Stop hook refreshes
     the transcript path and last activity while a flow runs)."""
-    sessions.merge_save(services.paths, entry.model_dump(mode="json"))
+    ledger.merge_save(services.paths, entry.model_dump(mode="json"))
 
 
 def open_entry(
@@ -94,15 +95,17 @@ def open_entry(
     entry = ledger_entry(services, session_id)
     now = services.now()
     if entry is None or entry.status not in ("active", "ending"):
-        entry = LedgerEntry(
-            session_id=session_id,
-            project=project.name,
-            project_root=project.key,
-            repository_url=project.record_url,
-            started_at=now,
-            source=source,
-            starting_branch=state.branch,
-            starting_head=state.head,
+        entry = LedgerEntry.model_validate(
+            ledger.new_entry(
+                session_id=session_id,
+                project=project.name,
+                project_root=project.key,
+                repository_url=project.record_url,
+                started_at=now.isoformat(),
+                source=source,
+                branch=state.branch,
+                head=state.head,
+            )
         )
     if entry.repository_url is None:
         entry.repository_url = project.record_url  # entries the SessionStart hook made lack it
@@ -207,26 +210,22 @@ def build_context(
     """The session's context: what the model wrote, and what claude-session collects itself
     (working state, this session's commits and files, its maintenance runs)."""
     commits, files = session_git(project, entry)
-    return ctxmod.Context(
+    return ctxmod.build(
+        kind,
         project=project.name,
-        kind=kind,
-        created=services.now(),
-        branch=state.branch,
-        head=state.head,
         session_id=session_id,
+        tree=state if state.known else None,
+        created=services.now(),
         repository=project.identity,
         summary=summary,
-        accomplishments=list(accomplishments or []),
-        next_steps=list(next_steps or []),
+        accomplishments=accomplishments or (),
+        next_steps=next_steps or (),
         notes=notes,
-        dirty_files=list(state.dirty_files),
-        untracked_files=list(state.untracked_files),
-        stashes=list(state.stashes),
         commits=commits,
         files_changed=files,
         maintenance_runs=[r.model_dump(mode="json") for r in entry.maintenance_runs]
         if entry
-        else [],
+        else (),
     )
 
 

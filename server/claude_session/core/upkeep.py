@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from claude_session.base import flow, sessions
-from claude_session.base.state import ledger, reminders
+from claude_session.base.state import ledger
+from claude_session.base.state import remind as reminders
 from claude_session.core import answers, handoffs, steps
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
@@ -25,7 +26,7 @@ def finalize_orphans(services: Services, project: Project | None, *, keep: str |
     """Close open sessions whose Claude Code is gone (or silent for long), then deliver every
     spooled record (the hooks spool them too)."""
     done = sessions.finalize_orphans(
-        services.paths, keep=keep, warn=flow.warn, project_root=project.key if project else None
+        services.paths, keep=keep, project_root=project.key if project else None
     )
     for warning in services.delivery.drain().warnings:
         flow.warn(warning)
@@ -37,7 +38,7 @@ def status(services: Services, cwd: Path | str, *, session_id: str | None = None
         project = resolve(cwd)
         sid = steps.session_id(services, session_id, project, create=False)
         entry = steps.ledger_entry(services, sid) if sid else None
-        remind_data = reminders.remind_file(services.paths).read()
+        remind_data = reminders.read(services.paths)
         waiting = answers.after_vault_check(services, project, retry=False)
         return steps.result(
             StatusResult,
@@ -90,10 +91,8 @@ def sync(
     ``retry_rejected``: the records the tracker refused too), retry delayed hand-offs."""
     with services.call():
         keep = services.settings.session_id
-        finalized = sessions.finalize_orphans(
-            services.paths, project_root=None, warn=flow.warn, keep=keep
-        )
-        sessions.settle_ended(services.paths, keep=keep, warn=flow.warn)
+        finalized = sessions.finalize_orphans(services.paths, project_root=None, keep=keep)
+        sessions.settle_ended(services.paths, keep=keep)
         ledger.prune(services.paths)
         report = services.delivery.drain(
             limit=1000, budget=60.0, force=force, retry_rejected=retry_rejected

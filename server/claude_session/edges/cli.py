@@ -60,7 +60,7 @@ def _common() -> _Parser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from claude_session.base.state.reminders import DIRTY_RANGE, EVERY_RANGE
+    from claude_session.base.state.remind import DIRTY_RANGE, EVERY_RANGE
 
     common = _common()
     parser = _Parser(

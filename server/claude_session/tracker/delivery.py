@@ -31,7 +31,6 @@ tracker refused the record: it is kept as a dead letter naming the refused field
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -39,6 +38,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from claude_session.base.state import spool
 from claude_session.base.statefile import move_aside
 from claude_session.errors import (
     StateError,
@@ -112,7 +112,7 @@ class Delivery:
     """The outbox in front of one tracker."""
 
     def __init__(self, paths: Paths, tracker: Tracker) -> None:
-        self.spool = paths.data / "spool"
+        self.paths = paths
         self.tracker = tracker
         self.outbox = Outbox(paths.outbox_db)
         # Backoff protects commands from a slow or dead network; the local database has none.
@@ -323,7 +323,7 @@ class Delivery:
                 else:
                     report.skipped = "another claude-session process is sending the outbox"
         counts = self.outbox.counts()
-        report.remaining = sum(counts.values()) + len(self.spooled())
+        report.remaining = sum(counts.values()) + spool.count(self.paths)
         report.auth_failed = counts["auth_failed"]
         report.rejected = counts["rejected"]
         report.last_error = self.outbox.last_error()
@@ -440,20 +440,14 @@ class Delivery:
 
     # --- the hooks' spool -----------------------------------------------------------------
 
-    def spooled(self) -> list[Path]:
-        return sorted(self.spool.glob("*.json")) if self.spool.is_dir() else []
-
     def import_spool(self) -> list[str]:
         """Move the hooks' spooled records into the outbox; warnings for unreadable files."""
         warnings: list[str] = []
         found: list[tuple[Path, int, SessionRecord]] = []
-        for path in self.spooled():
+        for path, inode, data in spool.records(self.paths):
             try:
-                inode = path.stat().st_ino
-                record = SessionRecord.model_validate_json(path.read_bytes())
-            except FileNotFoundError:
-                continue  # another process imported it
-            except (OSError, ValueError) as exc:
+                record = SessionRecord.model_validate(data)
+            except ValueError as exc:
                 warnings.append(move_aside(path, f"not a session record: {type(exc).__name__}"))
                 continue
             record, changes = self.sanitize(record)
@@ -463,30 +457,20 @@ class Delivery:
             return warnings
         self.outbox.put_many([record for _, _, record in found])
         for path, inode, _ in found:
-            self._unlink_if_same(path, inode)
+            spool.remove(path, inode)
         return warnings
-
-    @staticmethod
-    def _unlink_if_same(path: Path, inode: int) -> None:
-        """Delete a spool file unless a hook rewrote it since it was read (a new inode: the
-        hooks write by rename); the newer copy is imported next time."""
-        try:
-            if path.stat().st_ino == inode:
-                os.unlink(path)
-        except FileNotFoundError:
-            pass
 
     # --- what status shows ----------------------------------------------------------------
 
     def depth(self) -> int:
         """Records not yet confirmed by the tracker: the outbox and the hooks' spool."""
-        return self.outbox.depth() + len(self.spooled())
+        return self.outbox.depth() + spool.count(self.paths)
 
     def counts(self) -> dict[str, int]:
         """What ``depth`` counts, by state: pending, auth_failed, rejected, and spooled (hook
         files not yet moved into the outbox)."""
         found = self.outbox.counts()
-        found["spooled"] = len(self.spooled())
+        found["spooled"] = spool.count(self.paths)
         return found
 
     def last_error(self) -> str | None:

@@ -1,8 +1,11 @@
 """The active-session ledger: one small JSON file per session under ``claude-session/ledger/``.
 
 One file per session keeps hooks cheap (the Stop hook rewrites a few hundred bytes per turn) and
-keeps concurrent sessions from contending for one lock. Standard library only: hooks use it; the
-core reads entries through ``models.LedgerEntry``.
+keeps concurrent sessions from contending for one lock. The one owner of an entry's shape:
+``new_entry`` builds one (``models.LedgerEntry`` is its typed form in the core, validated from
+this dict), ``touch`` and ``merge_save`` are the locked read-modify-writes of a session's life,
+and ``peek`` reads an entry without a lock for the status line. An unreadable entry is moved
+aside on its own and told to the calling flow. Standard library only: hooks use it.
 """
 
 from __future__ import annotations
@@ -14,18 +17,50 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from claude_session.base.flow import WarningSink
-from claude_session.base.statefile import StateFile, move_aside
-from claude_session.paths import Paths, file_stem
+from claude_session.base import gitread
+from claude_session.base.clock import now_iso, parse_time
+from claude_session.base.state.lockfree import read_json
+from claude_session.paths import Paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from claude_session.base.statefile import StateFile
 else:
     Any = object  # annotations and aliases only: the hooks never import typing
 
 Entry = dict[str, Any]
-__all__ = ["Entry", "edit", "entries", "entry_file", "file_stem", "get", "pid_alive", "prune"]
+#: keys a hook refreshes while a flow of the core runs; a flow's save keeps the newer value
+HOOK_KEYS = ("transcript_path", "claude_pid", "compact_context")
+
+
+def new_entry(
+    *,
+    session_id: str,
+    project: str,
+    project_root: str,
+    branch: str | None,
+    head: str | None,
+    source: str,
+    repository_url: str | None = None,
+    started_at: str | None = None,
+) -> Entry:
+    """The one shape of a new ledger entry (``head``: kept only when it is an object id;
+    ``started_at``: now, unless given)."""
+    return {
+        "session_id": session_id,
+        "project": project,
+        "project_root": project_root,
+        "repository_url": repository_url,
+        "started_at": started_at or now_iso(),
+        "starting_branch": branch,
+        "starting_head": head if gitread.is_oid(head) else None,
+        "source": source,
+        "status": "active",
+        "maintenance_runs": [],
+        "security_findings": [],
+    }
 
 
 def _validate(data: Entry) -> Entry:
@@ -34,20 +69,68 @@ def _validate(data: Entry) -> Entry:
     return data
 
 
-def entry_file(paths: Paths, session_id: str) -> StateFile:
+def _file(paths: Paths, session_id: str) -> StateFile:
+    # imported here: ``peek`` (the status line) never loads the locking writer
+    from claude_session.base.statefile import StateFile
+
     return StateFile(paths.ledger_entry(session_id), validate=_validate, lock_timeout=5.0)
 
 
 def get(paths: Paths, session_id: str) -> Entry | None:
-    data = entry_file(paths, session_id).read()
+    data = _file(paths, session_id).read()
+    return data if data.get("session_id") == session_id else None
+
+
+def peek(paths: Paths, session_id: str) -> Entry | None:
+    """The session's entry without a lock and without writing (``lockfree``); None when there
+    is none or it is not this session's."""
+    data = read_json(paths.ledger_entry(session_id))
     return data if data.get("session_id") == session_id else None
 
 
 @contextmanager
 def edit(paths: Paths, session_id: str) -> Iterator[Entry]:
     """Lock, load (empty dict if new), yield for in-place changes, write back."""
-    with entry_file(paths, session_id).update() as data:
+    with _file(paths, session_id).update() as data:
         yield data
+
+
+def touch(
+    paths: Paths,
+    fresh: Entry,
+    *,
+    transcript_path: str | None = None,
+    pid: int | None = None,
+    restart: bool = False,
+) -> Entry:
+    """Open (from ``fresh``) or refresh a session's entry; ``restart`` starts a new record when
+    the entry was already closed (a resumed or cleared conversation). Returns the entry."""
+    with edit(paths, fresh["session_id"]) as entry:
+        if restart and entry.get("status", "active") != "active":
+            entry.clear()
+        if "session_id" not in entry:
+            entry.update(fresh)
+        entry["last_activity"] = now_iso()
+        if transcript_path:
+            entry["transcript_path"] = str(transcript_path)
+        if pid is not None:
+            entry["claude_pid"] = pid
+        return dict(entry)
+
+
+def merge_save(paths: Paths, new: Entry) -> None:
+    """Write a flow's entry, keeping what a hook wrote since the flow read it (the Stop hook
+    refreshes the transcript path and last activity while a flow runs)."""
+    with edit(paths, new["session_id"]) as data:
+        for key in HOOK_KEYS:
+            if new.get(key) is None and data.get(key) is not None:
+                new[key] = data[key]
+        theirs = parse_time(data.get("last_activity"))
+        ours = parse_time(new.get("last_activity"))
+        if theirs and (ours is None or theirs > ours):
+            new["last_activity"] = data["last_activity"]
+        data.clear()
+        data.update(new)
 
 
 def entries(
@@ -55,9 +138,9 @@ def entries(
     *,
     project_root: str | None = None,
     status: str | None = None,
-    warnings: list[str] | None = None,
 ) -> list[Entry]:
-    """All readable entries, newest start first; unreadable ones are moved aside."""
+    """All readable entries, newest start first; unreadable ones are moved aside (told to the
+    calling flow)."""
     found: list[Entry] = []
     try:
         names = os.listdir(paths.ledger)
@@ -66,7 +149,7 @@ def entries(
     for name in names:
         if not name.endswith(".json") or name.startswith("."):
             continue
-        entry = _load(paths.ledger / name, warnings)
+        entry = _load(paths.ledger / name)
         if entry is None:
             continue
         if project_root is not None and entry.get("project_root") != project_root:
@@ -78,15 +161,17 @@ def entries(
     return found
 
 
-def _load(path: Path, warnings: list[str] | None) -> Entry | None:
+def _load(path: Path) -> Entry | None:
     try:
         data = json.loads(path.read_text("utf-8"))
         return _validate(data) if isinstance(data, dict) else None
     except FileNotFoundError:
         return None
     except (OSError, ValueError, UnicodeDecodeError):
-        message = move_aside(path, "not a ledger entry")
-        (warnings if warnings is not None else WarningSink()).append(message)
+        from claude_session.base import flow  # the failure path: not on the status line's
+        from claude_session.base.statefile import move_aside
+
+        flow.warn(move_aside(path, "not a ledger entry"))
         return None
 
 
@@ -107,7 +192,7 @@ def prune(paths: Paths, *, older_than_days: float = 7.0) -> int:
     folder, so it must not grow with every session ever run. Returns how many went."""
     from datetime import timedelta
 
-    from claude_session.base.clock import now, parse_time
+    from claude_session.base.clock import now
 
     cutoff = now() - timedelta(days=older_than_days)
     removed = 0

@@ -1,30 +1,30 @@
-"""What the Claude Code hooks share. Standard library only, no network, never raises.
+"""The hook runner and its events (``hooks/run.py EVENT``). Standard library only, no network,
+never raises.
 
 Each hook reads Claude Code's JSON from stdin, does a few milliseconds of file work and prints
-one JSON object (or nothing). Our own failures become a ``systemMessage`` warning and exit 0:
-a broken claude-session must never break Claude Code, and each hook gives up before Claude
-Code's timeout for it (``DEADLINES``).
+one JSON object (or nothing). It runs in a flow of its own (``flow.begin``): the warnings of
+that flow (a state file moved aside, our own failure) become a ``systemMessage`` and a line in
+``logs/hooks.log``, and the hook exits 0: a broken claude-session must never break Claude Code,
+and each hook gives up before Claude Code's timeout for it (``DEADLINES``).
 
-This is an edge, like the CLI and the MCP server: what hooks and core share (the git reader,
-the ledger entry's life and finalization, time helpers, the hand-off cache) lives in
-standard-library modules both import; only hook entry points import this one.
+This is an edge, like the CLI and the MCP server: the runner, the notes and the ``on_*``
+handlers. What hooks and core share (the state files' owners, the git and transcript readers,
+a session's life, reminders, the contexts a hook writes) lives in ``claude_session.base``;
+only hook entry points import this module.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from claude_session.base import flow, gitread, sessions
-from claude_session.base.clock import ago, now, now_iso, parse_time
-from claude_session.base.state import handoffcache, ledger, pausestate, reminders
-from claude_session.base.statefile import atomic_write
+from claude_session.base import flow, gitread, reminding, sessions
+from claude_session.base.clock import ago, now_iso, parse_time
+from claude_session.base.state import answers, ledger, pause
 from claude_session.config import Settings
 from claude_session.paths import Paths, project_name, real_path
 
@@ -80,14 +80,14 @@ class HookContext:
         """This project's pause entry, read once per hook (the model's note and the person's
         line both need it)."""
         if "pause" not in self._read:
-            self._read["pause"] = pausestate.get(self.paths, self.key)
+            self._read["pause"] = pause.get(self.paths, self.key)
         entry: dict[str, Any] | None = self._read["pause"]
         return entry
 
     def waiting_answer(self) -> str | None:
         """The ClaudeSync item whose claude.ai answer waits, from the cache, read once."""
         if "answer" not in self._read:
-            self._read["answer"] = handoffcache.waiting(self.paths, self.key)
+            self._read["answer"] = answers.waiting(self.paths, self.key)
         title: str | None = self._read["answer"]
         return title
 
@@ -97,7 +97,7 @@ def touch_session(
 ) -> dict[str, Any]:
     """Create or refresh this session's ledger entry; returns the entry."""
     assert hc.session_id is not None
-    fresh = sessions.new_entry(
+    fresh = ledger.new_entry(
         session_id=hc.session_id,
         project=hc.project,
         project_root=hc.key,
@@ -105,7 +105,7 @@ def touch_session(
         head=hc.head,
         source=source or "claude-code",
     )
-    return sessions.touch(
+    return ledger.touch(
         hc.paths,
         fresh,
         transcript_path=hc.transcript_path(),
@@ -184,12 +184,12 @@ def person_note(hc: HookContext, *, finalized: list[str], counts: dict[str, int]
     from claude_session.base import standing
 
     items: list[str] = []
-    pause = standing.open_pause(hc.pause_entry())
-    if pause is not None:
-        summary = standing.first_line(pause.get("summary"), 60)
+    paused = pause.waiting(hc.pause_entry())
+    if paused is not None:
+        summary = standing.first_line(paused.get("summary"), 60)
         items.append(
-            f"paused {ago(parse_time(pause.get('paused_at')))} on "
-            f"{standing.clean(pause.get('branch') or 'no branch', 40)}"
+            f"paused {ago(parse_time(paused.get('paused_at')))} on "
+            f"{standing.clean(paused.get('branch') or 'no branch', 40)}"
             + (f' ("{summary}")' if summary else "")
             + f"; {hc.settings.command('resume')} picks it up"
         )
@@ -253,37 +253,6 @@ def context_output(event: str, text: str) -> Output:
 # --- reminders ----------------------------------------------------------------------------------
 
 
-def reminder_due(hc: HookContext) -> str | None:
-    """The reminder for the model, when one is due (then marked as given)."""
-    reasons = due_reasons(hc)
-    return reminder_note(hc, reasons) if reasons else None
-
-
-def due_reasons(hc: HookContext) -> list[str]:
-    """Why a reminder is due now (at most once per interval: it is marked as given)."""
-    from claude_session.base.standing import reminder_reasons
-
-    data = reminders.remind_file(hc.paths).read()
-    settings = reminders.settings_for(data, hc.key)
-    if not settings.get("enabled") or not hc.in_git:
-        return []
-    current = now()
-    every = timedelta(minutes=max(1, int(settings.get("every_minutes") or 30)))
-    last_reminded = parse_time(data.get("last_reminded", {}).get(hc.key))
-    if last_reminded and current - last_reminded < every:
-        return []
-    dirty = gitread.dirty_files(hc.root)
-    reasons = reminder_reasons(
-        settings,
-        current=current,
-        last_save=_last_save(hc),
-        dirty=len(dirty) if dirty is not None else None,
-    )
-    if reasons:
-        reminders.mark_reminded(hc.paths, hc.key, current.isoformat())
-    return reasons
-
-
 def reminder_note(hc: HookContext, reasons: list[str]) -> str:
     return (
         f"claude-session reminder: {' and '.join(reasons)}. Mention to the user that "
@@ -299,96 +268,11 @@ def reminder_line(hc: HookContext, reasons: list[str]) -> str:
     )
 
 
-def _last_save(hc: HookContext) -> datetime | None:
-    times = []
-    committed = gitread.last_commit_time(hc.root)
-    if committed is not None:
-        times.append(datetime.fromtimestamp(committed, timezone.utc))
-    entry = hc.pause_entry()
-    if entry:
-        when = parse_time(entry.get("paused_at"))
-        if when:
-            times.append(when)
-    return max(times) if times else None
-
-
-# --- compaction snapshot -------------------------------------------------------------------------
-
-_RECENT_PROMPT = r'"type"\s*:\s*"user"'  # compiled on first use: only PreCompact needs it
-
-
-def recent_prompts(transcript: str | None, limit: int = 5, tail_bytes: int = 256_000) -> list[str]:
-    """The user's last few prompts, read from the transcript's tail only."""
-    from claude_session.base.transcript import open_regular
-
-    handle = open_regular(Path(transcript)) if transcript else None
-    if handle is None:
-        return []
-    try:
-        with handle:
-            size = handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, size - tail_bytes))
-            lines = handle.read(tail_bytes).decode("utf-8", "replace").splitlines()
-    except OSError:
-        return []
-    prompts: list[str] = []
-    for line in reversed(lines):
-        if not re.search(_RECENT_PROMPT, line):
-            continue
-        try:
-            message = json.loads(line).get("message", {})
-        except (ValueError, AttributeError):
-            continue
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str) and content.strip() and not content.startswith("<"):
-            prompts.append(content.strip()[:300])
-        if len(prompts) >= limit:
-            break
-    return list(reversed(prompts))
-
-
-def save_compact_snapshot(hc: HookContext) -> Path | None:
-    from claude_session.base import context as ctxmod
-
-    if hc.session_id is None:
-        return None
-    entry = ledger.get(hc.paths, hc.session_id) or {}
-    created = now()
-    dirty = gitread.dirty_files(hc.root) if hc.in_git else None
-    prompts = recent_prompts(hc.transcript_path())
-    ctx = ctxmod.Context(
-        project=hc.project,
-        kind="compact",
-        created=created,
-        branch=hc.branch,
-        head=hc.head,
-        session_id=hc.session_id,
-        summary=str(entry.get("summary") or ""),
-        notes="\n".join(["Recent requests from the user:", *[f"- {p}" for p in prompts]])
-        if prompts
-        else "",
-        dirty_files=dirty or [],
-        maintenance_runs=list(entry.get("maintenance_runs") or []),
-    )
-    path = hc.paths.contexts / ctxmod.context_file_name(hc.project, "compact", created)
-    atomic_write(path, ctxmod.render(ctx, budget=4000))
-    with ledger.edit(hc.paths, hc.session_id) as data:
-        if "session_id" in data:
-            data["compact_context"] = str(path)
-    return path
-
-
 # --- running a hook -------------------------------------------------------------------------------
-
-_warnings: list[str] = []
 
 
 class HookDeadline(Exception):
     """The hook ran past its own deadline (below Claude Code's timeout for it)."""
-
-
-def warn(message: str) -> None:
-    _warnings.append(message)
 
 
 def read_input(stream: Any = None) -> dict[str, Any]:
@@ -423,25 +307,29 @@ def _arm_deadline(event: str) -> Callable[[], None]:
 
 
 def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
-    """Run one hook: parse stdin, call the handler, print its JSON; exit 0 whatever happens."""
+    """Run one hook in a flow of its own: parse stdin, call the handler, print its JSON, with
+    the flow's warnings (state files moved aside, our own failure) as a ``systemMessage`` and
+    in ``logs/hooks.log``; exit 0 whatever happens."""
     started = time.monotonic()
     output: Output | None = None
     disarm = _arm_deadline(event)
-    with flow.begin() as current:  # state files moved aside are told to the user
+    with flow.begin() as current:
         try:
-            data = read_input()
-            output = handler(HookContext(data))
+            output = handler(HookContext(read_input()))
         except (Exception, HookDeadline) as exc:  # noqa: BLE001 - never break Claude Code
-            warn(f"claude-session {event} hook failed: {type(exc).__name__}: {exc}")
-            _log_failure(event, exc)
+            current.warn(f"claude-session {event} hook failed: {type(exc).__name__}: {exc}")
         finally:
             disarm()
-        _warnings[:0] = current.warnings
-    if _warnings:
+        warnings = list(current.warnings)
+    if warnings:
+        # exception texts may quote the input they choked on: redact before anyone sees them
+        from claude_session.base.redact import scrub
+
+        told = [scrub(warning) for warning in warnings]
+        _log(event, told)
         output = dict(output or {})
-        # exception texts may quote the input they choked on: redact before Claude Code sees it
-        warning = _scrub("; ".join(_warnings))[:1000]
         ours = output.get("systemMessage")  # the handler's line for the person, after it
+        warning = "; ".join(told)[:1000]
         output["systemMessage"] = f"{warning}\n{ours}" if ours else warning
     if output:
         sys.stdout.write(json.dumps(output))
@@ -449,23 +337,16 @@ def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
     return 0
 
 
-def _log_failure(event: str, exc: BaseException) -> None:
+def _log(event: str, warnings: list[str]) -> None:
+    """Append the hook's warnings (already redacted) to ``logs/hooks.log``."""
     try:
         from claude_session.base.statefile import append_private
 
         paths = Paths(Settings.from_env().home)
-        line = _scrub(f"{now_iso()} {event} {type(exc).__name__}: {exc}") + "\n"
-        append_private(paths.logs / "hooks.log", line)
+        lines = "".join(f"{now_iso()} {event}: {warning}\n" for warning in warnings)
+        append_private(paths.logs / "hooks.log", lines)
     except OSError:
         pass
-
-
-def _scrub(text: str) -> str:
-    """``text`` with anything that looks like a secret redacted (only on the failure path:
-    the redaction rules cost an import)."""
-    from claude_session.base.redact import redact
-
-    return redact(text)[0]
 
 
 # --- the events ---------------------------------------------------------------------------------
@@ -476,11 +357,7 @@ def on_session_start(hc: HookContext) -> Output | None:
     if hc.session_id:
         touch_session(hc, source=source, record_pid=True)
     finalized = sessions.finalize_orphans(
-        hc.paths,
-        project_root=hc.key,
-        keep=hc.session_id,
-        current_pid=sessions.claude_pid(),
-        warn=warn,
+        hc.paths, project_root=hc.key, keep=hc.session_id, current_pid=sessions.claude_pid()
     )
     from claude_session.base.standing import outbox_counts
 
@@ -506,8 +383,10 @@ def on_stop(hc: HookContext) -> Output | None:
 
 def on_pre_compact(hc: HookContext) -> Output | None:
     if hc.session_id:
+        from claude_session.base.snapshots import save_compact_snapshot  # this event's only
+
         touch_session(hc)
-        save_compact_snapshot(hc)
+        save_compact_snapshot(hc.paths, hc.session_id, hc.cwd, transcript_path=hc.transcript_path())
     return None
 
 
@@ -521,7 +400,7 @@ def on_session_end(hc: HookContext) -> Output | None:
 
 
 def on_user_prompt_submit(hc: HookContext) -> Output | None:
-    reasons = due_reasons(hc)
+    reasons = reminding.due(hc.paths, hc.root) if hc.in_git else []
     if not reasons:
         return None
     output = context_output("UserPromptSubmit", reminder_note(hc, reasons))

@@ -10,9 +10,9 @@ the session's age (from its ledger entry, else Claude Code's own duration), its 
 uncommitted files, a pause waiting to be picked up or a claude.ai answer waiting, a reminder
 that is due (as set with /session:remind) and records not yet in the tracker.
 
-Standard library only and read-only (``standing``): it starts as fast as a hook, takes no lock
-and writes nothing, so it can run after every message. It never fails the line: on our own
-error it prints nothing and exits 0 (the error goes to ``logs/statusline.log``).
+Standard library only and read-only (each state file's ``peek``): it starts as fast as a hook,
+takes no lock and writes nothing, so it can run after every message. It never fails the line: on
+our own error it prints nothing and exits 0 (the error goes to ``logs/statusline.log``).
 
 ``--plugin`` names the commands as the plugin does (``/session:resume``); the install passes it
 in that mode (the status line runs outside the plugin and cannot tell by itself).
@@ -24,11 +24,12 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
-from claude_session.base import gitread, standing
+from claude_session.base import gitread, reminding, standing
 from claude_session.base.clock import ago, now, parse_time
+from claude_session.base.state import answers, ledger, pause, remind, spool
 from claude_session.config import Settings, command_name
 from claude_session.paths import Paths
 
@@ -65,8 +66,7 @@ class Snapshot:
         self.in_git = head is not None
         self.key = str(self.root)
         sid = _text(data, "session_id")
-        entry = standing.read_json(self.paths.ledger_entry(sid)) if sid else {}
-        self.entry = entry if entry.get("session_id") == sid else {}
+        self.entry = (ledger.peek(self.paths, sid) if sid else None) or {}
         self.duration_ms = _number(data, "cost", "total_duration_ms")
         self.newest_commit: datetime | None = None  # known once ``commits`` found one
 
@@ -85,7 +85,7 @@ class Snapshot:
         if not self.in_git:
             return None, None
         start = self.entry.get("starting_head")
-        status = (("status", "--porcelain", "-z", "--untracked-files=normal"), True)
+        status = (gitread.STATUS_ARGS, True)
         if not gitread.is_oid(start):
             return None, gitread.git_lines_together(self.root, [status], timeout=GIT_TIMEOUT)[0]
         log = (("log", "--no-show-signature", "--format=%ct", f"{start}..HEAD", "--"), False)
@@ -97,37 +97,21 @@ class Snapshot:
         which spares a reminder its own git call."""
         if out is None:
             return None
-        if out and out[0].strip().isdigit():
-            self.newest_commit = datetime.fromtimestamp(int(out[0]), timezone.utc)
+        if out:
+            self.newest_commit = reminding.commit_time(out[0])
         return len(out)
 
     def dirty(self, out: list[str] | None) -> int | None:
-        """How many changed paths the status records ``out`` (:meth:`ask_git`'s) name."""
-        if out is None:
-            return None
-        count = 0
-        records = iter(out)
-        for record in records:
-            count += 1
-            if record[:1] in ("R", "C"):
-                next(records, None)  # a rename's original path is a record of its own
-        return count
+        """How many uncommitted files the status records ``out`` (:meth:`ask_git`'s) name."""
+        return reminding.changed(None if out is None else gitread.parse_status(out))
 
     def last_save(self) -> datetime | None:
         """The last commit or pause (what a reminder measures from)."""
-        times = []
-        if self.newest_commit is not None:
-            times.append(self.newest_commit)
-        else:
+        newest = self.newest_commit
+        if newest is None:
             out = gitread.git_lines(self.root, "log", "-1", "--format=%ct", timeout=GIT_TIMEOUT)
-            if out and out[0].strip().isdigit():
-                times.append(datetime.fromtimestamp(int(out[0]), timezone.utc))
-        raw = standing.read_json(self.paths.pause_state).get("projects")
-        entry = raw.get(self.key) if isinstance(raw, dict) else None
-        when = parse_time(entry.get("paused_at")) if isinstance(entry, dict) else None
-        if when is not None:
-            times.append(when)
-        return max(times) if times else None
+            newest = reminding.commit_time(out[0] if out else None)
+        return reminding.last_save(newest, pause.peek(self.paths, self.key))
 
 
 def _number(data: dict[str, Any], *keys: str) -> float | None:
@@ -157,18 +141,18 @@ def status_line(data: dict[str, Any], settings: Settings, *, plugin: bool = Fals
     dirty = snap.dirty(status)
     if dirty is not None:
         parts.append(f"{dirty} dirty")
-    pause = standing.pause_of(snap.paths, snap.key)
-    if pause is not None:
+    paused = pause.waiting(pause.peek(snap.paths, snap.key))
+    if paused is not None:
         parts.append(
-            f"paused {ago(parse_time(pause.get('paused_at')))}: "
+            f"paused {ago(parse_time(paused.get('paused_at')))}: "
             f"{command_name('resume', plugin=plugin)}"
         )
-    if standing.answer_waiting(snap.paths, snap.key) is not None:
+    if answers.peek_waiting(snap.paths, snap.key) is not None:
         parts.append(f"claude.ai answer waiting: {command_name('start', plugin=plugin)}")
     if snap.in_git and _reminder_due(snap, dirty):
         parts.append(f"time to {command_name('pause', plugin=plugin)} or commit")
     records = standing.records_text(
-        standing.outbox_counts(snap.paths), spool=standing.spooled(snap.paths), short=True
+        standing.outbox_counts(snap.paths), spool=spool.count(snap.paths), short=True
     )
     if records:
         parts.append(records)
@@ -176,23 +160,12 @@ def status_line(data: dict[str, Any], settings: Settings, *, plugin: bool = Fals
 
 
 def _reminder_due(snap: Snapshot, dirty: int | None) -> bool:
-    data = standing.read_json(snap.paths.remind_state)
-    settings = dict(standing.REMINDER_DEFAULTS)
-    for scope in (data.get("default"), _project_settings(data, snap.key)):
-        if isinstance(scope, dict):
-            settings.update({k: v for k, v in scope.items() if k in settings})
-    if not settings.get("enabled"):
+    settings = remind.settings_for(remind.peek(snap.paths), snap.key)
+    if not settings["enabled"]:
         return False
-    if standing.reminder_reasons(settings, current=now(), last_save=None, dirty=dirty):
+    if reminding.reasons(settings, current=now(), last_save=None, dirty=dirty):
         return True  # the uncommitted files decide it: no git call for the last commit
-    return bool(
-        standing.reminder_reasons(settings, current=now(), last_save=snap.last_save(), dirty=None)
-    )
-
-
-def _project_settings(data: dict[str, Any], key: str) -> Any:
-    projects = data.get("projects")
-    return projects.get(key) if isinstance(projects, dict) else None
+    return bool(reminding.reasons(settings, current=now(), last_save=snap.last_save(), dirty=None))
 
 
 def read_input(stream: TextIO) -> dict[str, Any]:

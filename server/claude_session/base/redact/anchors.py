@@ -1,0 +1,111 @@
+"""Finding provider tokens fast: the table's rules grouped by anchor, one compiled pattern
+per group that the regex engine reaches with a literal search (see the package docstring), and
+the bare AWS secret key found next to its key id. Standard library only."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from claude_session.base.redact.providers import TOKENS, Token
+from claude_session.base.redact.shapes import Span, looks_random, mixed_case
+
+# A look-ahead every tail of an anchor group satisfies: rejects most anchors in prose at once.
+_AHEAD = {".": r"(?=[A-Za-z0-9_-]{6})"}
+
+
+@dataclass(frozen=True)
+class _AnchorGroup:
+    anchor: str
+    pattern: re.Pattern[str]
+    rules: dict[int, tuple[Token, str | None]]  # group index -> rule, name of its head group
+
+
+def _heads_by_width(rule: Token) -> list[str | None]:
+    """One fixed-width head pattern per width (a look-behind needs a fixed width)."""
+    if rule.head_re:
+        return [rule.head_re]
+    if not rule.heads:
+        return [None]
+    widths: dict[int, list[str]] = {}
+    for head in rule.heads:
+        widths.setdefault(len(head), []).append(re.escape(head))
+    return ["(?:" + "|".join(heads) + ")" for heads in widths.values()]
+
+
+def _guard(anchor: str, rules: list[Token]) -> str:
+    """A cheap test every token of the group passes, checked before any alternative."""
+    lit = re.escape(anchor)
+    guard = _AHEAD.get(anchor, "")
+    befores = {rule.before for rule in rules}
+    if all(not rule.heads and not rule.head_re for rule in rules) and len(befores) == 1:
+        return rf"(?<![{befores.pop()}]{lit})" + guard
+    if all(rule.heads and not rule.head_re for rule in rules):
+        pairs = sorted({head[-2:] for rule in rules for head in rule.heads})
+        return "(?<=(?:" + "|".join(map(re.escape, pairs)) + f"){lit})" + guard
+    return guard
+
+
+def _compile_group(anchor: str, rules: list[Token]) -> _AnchorGroup:
+    lit = re.escape(anchor)
+    guard = _guard(anchor, rules)
+    hoisted = guard.startswith("(?<!")
+    alternatives: list[str] = []
+    owners: list[tuple[Token, str | None]] = []
+    for rule in rules:
+        end = rf"(?![{rule.end}])" if rule.end else ""
+        for head in _heads_by_width(rule):
+            n = len(owners)
+            if head is not None:
+                look = rf"(?<=(?<![{rule.before}])(?P<h{n}>{head}){lit})"
+            else:
+                look = "" if hoisted else rf"(?<![{rule.before}]{lit})"
+            alternatives.append(rf"(?P<t{n}>{look}{rule.tail}{end})")
+            owners.append((rule, f"h{n}" if head is not None else None))
+    pattern = re.compile(lit + guard + "(?:" + "|".join(alternatives) + ")")
+    by_index = {pattern.groupindex[f"t{n}"]: owner for n, owner in enumerate(owners)}
+    return _AnchorGroup(anchor, pattern, by_index)
+
+
+def _token_groups() -> tuple[_AnchorGroup, ...]:
+    grouped: dict[str, list[Token]] = {}
+    for rule in TOKENS:
+        grouped.setdefault(rule.anchor, []).append(rule)
+    return tuple(_compile_group(anchor, rules) for anchor, rules in grouped.items())
+
+
+_GROUPS = _token_groups()
+
+
+def find_tokens(text: str, spans: list[Span]) -> None:
+    for group in _GROUPS:
+        if group.anchor not in text:
+            continue
+        for match in group.pattern.finditer(text):
+            rule, head = group.rules[match.lastindex or 0]
+            start = match.start(head) if head else match.start()
+            if rule.accept is None or rule.accept(text[start : match.end()]):
+                spans.append((start, match.end(), rule.kind))
+
+
+# --- a bare AWS secret access key next to its key id (X5) ------------------------------------
+
+_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_AWS_NEAR = 400  # characters either side of a key id
+
+
+def find_aws_secrets(text: str, spans: list[Span]) -> None:
+    windows: list[tuple[int, int]] = []  # merged, so dense key ids cost one scan
+    for start, end, kind in sorted(spans):
+        if kind != "aws-access-key":
+            continue
+        lo, hi = max(0, start - _AWS_NEAR), min(len(text), end + _AWS_NEAR)
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], hi)
+        else:
+            windows.append((lo, hi))
+    for lo, hi in windows:
+        for match in _AWS_SECRET.finditer(text, lo, hi):
+            secret = match.group()
+            if mixed_case(secret) or (looks_random(secret) and ("/" in secret or "+" in secret)):
+                spans.append((match.start(), match.end(), "aws-secret-key"))
