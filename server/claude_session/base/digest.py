@@ -121,9 +121,11 @@ def build(
     root: Path | None,
     starting_head: str | None,
     budget: float = BUDGET,
+    commits: list[tuple[str, str]] | None = None,
 ) -> Digest:
     """The digest of one session: its transcript (when a usable path is given) and, in a git
-    repository with a known starting head, its commits. Never raises for bad input."""
+    repository with a known starting head, its commits (read from git, unless the caller has
+    them). Never raises for bad input."""
     digest = Digest()
     if isinstance(transcript_path, str) and transcript_path:
         try:
@@ -133,7 +135,8 @@ def build(
         except (OSError, ValueError):
             digest = Digest(complete=False)
     if root is not None and gitread.is_oid(starting_head):
-        commits = gitread.session_commits(root, starting_head)
+        if commits is None:
+            commits = gitread.session_commits(root, starting_head)
         digest.commits = [
             f"{sha[:7]} {_one_line(subject, 100)}" for sha, subject in commits[:MAX_COMMITS]
         ]

@@ -24,7 +24,6 @@ import re
 import stat
 from collections import namedtuple
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from claude_session.paths import real_path
 
@@ -190,6 +189,17 @@ def git_head(cwd: Path) -> tuple[Path, str | None, str | None] | None:
 # --------------------------------------------------------------------------- running git
 
 
+def _git_program() -> str:
+    """git's full path from the absolute folders of ``PATH`` (never a relative one, such as the
+    project folder a hook runs in); plain ``git`` when none has it."""
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if os.path.isabs(folder):
+            candidate = os.path.join(folder, "git")
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+    return "git"
+
+
 def git_lines(root: Path, *args: str, timeout: float = 3.0, zero: bool = False) -> list[str] | None:
     """Run a read-only git command in ``root``; its output lines (NUL-separated records with
     ``zero``), or None on any failure. Callers pass only fixed words and checked object ids."""
@@ -203,7 +213,8 @@ def git_lines_together(
     caller that needs them all waits for the slowest, not for their sum. Each result as
     :func:`git_lines` gives it."""
     env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
-    argvs = [["git", *_READ_FLAGS, "-C", str(root), *args] for args, _ in commands]
+    program = _git_program()
+    argvs = [[program, *_READ_FLAGS, "-C", str(root), *args] for args, _ in commands]
     results: list[list[str] | None] = []
     for index, out in enumerate(_run(argvs, env, timeout)):
         if out is None:
@@ -219,10 +230,12 @@ def _run(argvs: list[list[str]], env: dict[str, str], timeout: float) -> list[by
     """Each command's standard output when it exits 0 in time, else None; all started before
     any is waited for.
 
-    (A ``posix_spawn``/``select`` runner, which spared the status line importing
+    (A hand-written ``posix_spawn``/``select`` runner, which spared the status line importing
     ``subprocess``, was removed: paired runs of ``bench/bench_statusline.py --compare spawn``
     put the busy status line at 3.19x a bare start without it against 2.79x with it, goal 3,
-    spread +-0.24: the goal missed by less than the spread.)"""
+    spread +-0.24: the goal missed by less than the spread. ``subprocess`` itself spawns with
+    ``posix_spawn`` when given the program's full path and ``close_fds=False``; our own files
+    are opened close-on-exec, so the child inherits only its three pipes.)"""
     import subprocess
     import time
 
@@ -237,6 +250,7 @@ def _run(argvs: list[list[str]], env: dict[str, str], timeout: float) -> list[by
                     stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL,
                     env=env,
+                    close_fds=False,
                 )
             )
         except (OSError, ValueError):
@@ -260,26 +274,28 @@ def _run(argvs: list[list[str]], env: dict[str, str], timeout: float) -> list[by
     return results
 
 
+def _log_args(start: str) -> tuple[str, ...]:
+    return ("log", "--no-show-signature", "--format=%H%x1f%s", "-z", f"{start}..HEAD", "--")
+
+
+def _diff_args(start: str) -> tuple[str, ...]:
+    return ("diff", "--name-only", "-z", "--no-renames", start, "HEAD", "--")
+
+
+def _commits(records: list[str] | None) -> list[tuple[str, str]]:
+    commits = []
+    for record in records or []:
+        sha, _, subject = record.strip("\n").partition("\x1f")
+        commits.append((sha, subject))
+    return commits
+
+
 def session_commits(root: Path, start: str | None) -> list[tuple[str, str]]:
     """(sha, subject) of the commits in ``start``..HEAD, newest first; [] when ``start`` is not
     an object id of this repository."""
     if not is_oid(start):
         return []
-    out = git_lines(
-        root,
-        "log",
-        "--no-show-signature",
-        "--format=%H%x1f%s",
-        "-z",
-        f"{start}..HEAD",
-        "--",
-        zero=True,
-    )
-    commits = []
-    for record in out or []:
-        sha, _, subject = record.strip("\n").partition("\x1f")
-        commits.append((sha, subject))
-    return commits
+    return _commits(git_lines(root, *_log_args(str(start)), zero=True))
 
 
 def session_files(root: Path, start: str | None) -> list[str]:
@@ -287,10 +303,17 @@ def session_files(root: Path, start: str | None) -> list[str]:
     paths as they are (never C-quoted)."""
     if not is_oid(start):
         return []
-    out = git_lines(
-        root, "diff", "--name-only", "-z", "--no-renames", str(start), "HEAD", "--", zero=True
+    return git_lines(root, *_diff_args(str(start)), zero=True) or []
+
+
+def session_range(root: Path, start: str | None) -> tuple[list[tuple[str, str]], list[str]]:
+    """``session_commits`` and ``session_files`` at once, their two git processes side by side."""
+    if not is_oid(start):
+        return [], []
+    log, diff = git_lines_together(
+        root, [(_log_args(str(start)), True), (_diff_args(str(start)), True)]
     )
-    return out or []
+    return _commits(log), diff or []
 
 
 #: ``git status`` as everything here reads it: porcelain v2 with the branch header, NUL-separated
@@ -392,6 +415,8 @@ def strip_credentials(url: str | None) -> str | None:
     """The URL as it should be stored: credentials removed, the rest kept."""
     if url is None or "://" not in url:
         return url
+    from urllib.parse import urlsplit, urlunsplit  # with ipaddress: not on every hook's path
+
     parts = urlsplit(url)
     userinfo, at, hostport = parts.netloc.rpartition("@")
     if not at:
@@ -409,6 +434,8 @@ def normalize_remote(url: str | None) -> str | None:
         return None
     url = url.strip()
     if "://" in url:
+        from urllib.parse import urlsplit
+
         parts = urlsplit(url)
         if parts.scheme.lower() == "file":
             return _strip_dot_git(parts.path)

@@ -73,8 +73,10 @@ def due(paths: Paths, root: Path) -> list[str]:
     told = remind.last_reminded(data, key)
     if told is not None and current - told < timedelta(minutes=settings["every_minutes"]):
         return []
-    tree = gitread.status(root)
-    newest = gitread.git_lines(root, "log", "-1", "--format=%ct")
+    records, newest = gitread.git_lines_together(
+        root, [(gitread.STATUS_ARGS, True), (("log", "-1", "--format=%ct"), False)]
+    )
+    tree = None if records is None else gitread.parse_status(records)
     found = reasons(
         settings,
         current=current,

@@ -53,7 +53,7 @@ def claude_pid() -> int:
 
 def measure_git(root: Path, starting_head: str | None) -> tuple[list[tuple[str, str]], list[str]]:
     """This session's commits (sha, subject) and changed files since its starting head."""
-    return gitread.session_commits(root, starting_head), gitread.session_files(root, starting_head)
+    return gitread.session_range(root, starting_head)
 
 
 def record_fields(
@@ -117,8 +117,11 @@ def transcript_usage(
     return usage_from_transcript(Path(path), session_id=session_id, budget=budget)
 
 
-def session_digest(entry: Entry, *, in_git: bool = True) -> Digest:
-    """The model-free digest of a session from its transcript and git."""
+def session_digest(
+    entry: Entry, *, in_git: bool = True, commits: list[tuple[str, str]] | None = None
+) -> Digest:
+    """The model-free digest of a session from its transcript and git (``commits``: the
+    session's, when the caller has them already)."""
     from claude_session.base import digest  # only when a session is finalized: not at every start
 
     root = Path(str(entry["project_root"]))
@@ -127,6 +130,7 @@ def session_digest(entry: Entry, *, in_git: bool = True) -> Digest:
         session_id=str(entry["session_id"]),
         root=root,
         starting_head=entry.get("starting_head") if in_git else None,
+        commits=commits,
     )
 
 
@@ -137,7 +141,7 @@ def build_unended_record(entry: Entry, ended_at: str, *, made: Digest | None = N
     root = Path(str(entry["project_root"]))
     head = gitread.git_head(root)
     commits, files = measure_git(root, entry.get("starting_head")) if head else ([], [])
-    made = made or session_digest(entry, in_git=head is not None)
+    made = made or session_digest(entry, in_git=head is not None, commits=commits)
     paused = bool(entry.get("paused_at"))
     summary = made.summary(
         heading="Paused, then ended without /end." if paused else "Ended without /end."

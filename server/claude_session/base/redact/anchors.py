@@ -67,20 +67,33 @@ def _compile_group(anchor: str, rules: list[Token]) -> _AnchorGroup:
     return _AnchorGroup(anchor, pattern, by_index)
 
 
-def _token_groups() -> tuple[_AnchorGroup, ...]:
+def _rules_by_anchor() -> dict[str, list[Token]]:
     grouped: dict[str, list[Token]] = {}
     for rule in TOKENS:
         grouped.setdefault(rule.anchor, []).append(rule)
-    return tuple(_compile_group(anchor, rules) for anchor, rules in grouped.items())
+    return grouped
 
 
-_GROUPS = _token_groups()
+_RULES = _rules_by_anchor()
+# Each group's pattern is compiled the first time a text holds its anchor: a hook is a new
+# process each time, and compiling every group up front cost PreCompact and SessionEnd about a
+# third of their run (bench/bench_claude_code.py: 30-40 ms of a 100-130 ms hook, goal 3x a bare
+# start); most texts hold few anchors.
+_COMPILED: dict[str, _AnchorGroup] = {}
+
+
+def _group(anchor: str) -> _AnchorGroup:
+    group = _COMPILED.get(anchor)
+    if group is None:  # two threads may both compile it: the same pattern either way
+        group = _COMPILED[anchor] = _compile_group(anchor, _RULES[anchor])
+    return group
 
 
 def find_tokens(text: str, spans: list[Span]) -> None:
-    for group in _GROUPS:
-        if group.anchor not in text:
+    for anchor in _RULES:
+        if anchor not in text:
             continue
+        group = _group(anchor)
         for match in group.pattern.finditer(text):
             rule, head = group.rules[match.lastindex or 0]
             start = match.start(head) if head else match.start()
