@@ -34,7 +34,6 @@ from claude_session.tracker.store.storage import (
     BadCursor,
     Cursor,
     InvalidRecord,
-    KeyRevoked,
     SessionConflict,
     Store,
     User,
@@ -84,17 +83,9 @@ def bearer_key(request: Request) -> str:
 UNKNOWN_KEY = "The API key is not known to this tracker."
 
 
-async def authenticate(request: Request, *, remembered: bool = False) -> User:
-    """The user whose API key is in the Authorization header. ``remembered``: a key this
-    process knows from the last seconds is taken as is; the caller's write checks it again
-    (``Store.save(key_id=)``)."""
-    key = bearer_key(request)
-    store = store_of(request)
-    if remembered:
-        user = store.user_for_api_key(key, remembered=True) if store.remembers(key) else None
-        if user is not None:
-            return user
-    user = await run_in_threadpool(store.user_for_api_key, key, remembered=remembered)
+async def authenticate(request: Request) -> User:
+    """The user whose API key is in the Authorization header."""
+    user = await run_in_threadpool(store_of(request).user_for_api_key, bearer_key(request))
     if user is None:
         raise ApiError(401, UNKNOWN_KEY)
     return user
@@ -131,22 +122,15 @@ def parse_record(body: bytes) -> SessionRecord:
 
 
 async def post_session(request: Request) -> JSONResponse:
-    # The key is checked again inside the write's transaction: a key revoked a moment ago
-    # stores nothing, whichever worker remembered it.
-    user = await authenticate(request, remembered=True)
+    user = await authenticate(request)
     record = parse_record(await read_body(request))
     store = store_of(request)
     try:
-        created = await run_in_threadpool(
-            functools.partial(store.save, user, record, key_id=user.key_id)
-        )
+        created = await run_in_threadpool(store.save, user, record)
     except InvalidRecord as exc:
         raise ApiError(422, str(exc), exc.field) from exc
     except SessionConflict as exc:
         raise ApiError(409, str(exc), "id") from exc
-    except KeyRevoked as exc:
-        store.forget_api_key(bearer_key(request))
-        raise ApiError(401, UNKNOWN_KEY) from exc
     return JSONResponse({"id": record.id}, status_code=201 if created else 200)
 
 
