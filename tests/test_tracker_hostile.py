@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claude_session.tracker.service.app import create_api_key, create_app
-from claude_session.tracker.service.guard import HeaderDeadline, HttpToolsProtocol
 from test_tracker_service import body, full_record, postgres_database, serve
 
 SQLISH = [
@@ -642,20 +641,6 @@ def test_the_throttle_counts_per_address_and_per_account_and_forgets(tmp_path: P
     assert throttle.retry_after("10.0.0.9", "cst_AAAAother") is None
 
 
-class _QuickHeaders(HeaderDeadline):
-    deadline = 1.0
-
-
-_PROTOCOLS: list[Any] = [_QuickHeaders]
-if HttpToolsProtocol is not None:
-    from claude_session.tracker.service.guard import FastHeaderDeadline
-
-    class _QuickFastHeaders(FastHeaderDeadline):
-        deadline = 1.0
-
-    _PROTOCOLS.append(_QuickFastHeaders)
-
-
 def _slow_client(base: str, first: bytes) -> socket.socket:
     host, port = base.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=20)
@@ -663,26 +648,20 @@ def _slow_client(base: str, first: bytes) -> socket.socket:
     return sock
 
 
-@pytest.mark.parametrize("protocol", _PROTOCOLS, ids=lambda p: p.__mro__[1].__name__)
-def test_slow_headers_and_slow_bodies_are_cut_off(tmp_path: Path, protocol: Any) -> None:
+def test_slow_bodies_are_cut_off(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 't.db'}"
     key = create_api_key(url, "alice")
     app = create_app(url, body_deadline=3.0, chunk_deadline=1.0)
-    with serve(app, http=protocol) as base:
-        headers = _slow_client(base, b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+    with serve(app) as base:
         body = _slow_client(
             base,
             b"POST /api/sessions HTTP/1.1\r\nHost: x\r\n"
             b"Authorization: Bearer " + key.encode() + b"\r\n"
             b"Content-Length: 1000\r\n\r\n{",
         )
-        idle = _slow_client(base, b"")
         try:
-            assert headers.recv(1024) == b""  # closed: the headers never finished
             answer = body.recv(4096)
             assert answer.startswith(b"HTTP/1.1 408"), answer
-            assert idle.recv(1024) == b""
         finally:
-            for sock in (headers, body, idle):
-                sock.close()
+            body.close()
         assert httpx.get(base + "/api/health").status_code == 200

@@ -20,7 +20,6 @@ import uvicorn
 
 from claude_session.models import MaintenanceRun, SessionRecord
 from claude_session.tracker.service.app import create_api_key, create_app
-from claude_session.tracker.service.guard import PROTOCOL
 from claude_session.tracker.store.database import (
     HEAD,
     MIGRATIONS,
@@ -40,9 +39,8 @@ PG_SERVER = "postgresql://{user}@127.0.0.1:5432/{db}"
 
 
 @contextlib.contextmanager
-def serve(app: Any, http: Any = PROTOCOL) -> Iterator[str]:
-    """Run ``app`` on a free port of 127.0.0.1 in a thread, with the protocol `tracker serve`
-    uses; yield its base URL."""
+def serve(app: Any) -> Iterator[str]:
+    """Run ``app`` on a free port of 127.0.0.1 in a thread; yield its base URL."""
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -50,7 +48,6 @@ def serve(app: Any, http: Any = PROTOCOL) -> Iterator[str]:
             port=0,
             log_level="warning",
             timeout_graceful_shutdown=1,
-            http=http,
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
@@ -1006,12 +1003,12 @@ def test_two_workers_share_one_log_in_throttle(database: str) -> None:
                 assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
 
 
-def test_a_key_revoked_while_two_workers_remember_it_stores_nothing_more(
+def test_a_key_revoked_while_two_workers_serve_it_stores_nothing_more(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     key = create_api_key(database, "alice")
     with served_by_cli("--workers", "2", "--database", database) as base:
-        for _ in range(8):  # new connections: both workers see (and remember) the key
+        for _ in range(8):  # new connections: both workers see the key
             with httpx.Client(base_url=base, headers=_auth(key)) as client:
                 assert client.post("/api/sessions", json=body(record())).status_code == 201
         code, _, _ = _cli(capsys, "token", "revoke", key[:8], "--database", database)

@@ -189,7 +189,6 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from claude_session.tracker.service.app import ServiceConfig, with_store
-    from claude_session.tracker.service.guard import PROTOCOL
     from claude_session.tracker.store.storage import Store
 
     url = database_url(args)
@@ -236,7 +235,6 @@ def run_serve(args: argparse.Namespace) -> int:
         "port": args.port,
         "log_level": "info",
         "timeout_graceful_shutdown": 5,
-        "http": PROTOCOL,
         "workers": args.workers,
         "factory": True,
     }
