@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from claude_session.errors import InvalidRecord
 from claude_session.tracker.service.app import create_api_key, create_app
 from claude_session.tracker.store.database import create_engine, migrate
-from claude_session.tracker.store.storage import InvalidRecord, Store
+from claude_session.tracker.store.storage import Store
 from test_tracker_service import START, database, record, serve  # noqa: F401 - fixture
 
 CHAIN = [f"00000000-0000-4000-8000-00000000000{n}" for n in range(4)]

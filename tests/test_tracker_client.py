@@ -16,6 +16,7 @@ from claude_session.errors import (
     ConfigError,
     TrackerAuthError,
     TrackerError,
+    TrackerRejected,
     TrackerUnavailable,
 )
 from claude_session.models import MaintenanceRun, SessionRecord, utcnow
@@ -23,8 +24,6 @@ from claude_session.paths import Paths
 from claude_session.tracker import LocalTracker, open_tracker
 from claude_session.tracker.client import (
     HttpTracker,
-    RecordRefused,
-    TrackerBusy,
     parse_retry_after,
 )
 from helpers.tracker_stub import Fault, Service, closed_port, tracker_service
@@ -133,7 +132,7 @@ def test_retry_after_longer_than_the_budget_is_handed_back_not_slept(
     service.faults.add(Fault(503, headers={"Retry-After": "120"}))
     slept: list[float] = []
     tracker.sleep = slept.append
-    with pytest.raises(TrackerBusy) as caught:
+    with pytest.raises(TrackerUnavailable) as caught:
         tracker.send(record())
     assert slept == []  # handed back to the outbox's backoff, never slept here
     assert caught.value.retry_after == 120
@@ -199,7 +198,7 @@ def test_403_is_an_auth_error(service: Service, tracker: HttpTracker) -> None:
 def test_422_names_the_refused_field_and_is_not_retried(
     service: Service, tracker: HttpTracker
 ) -> None:
-    with pytest.raises(RecordRefused) as caught:
+    with pytest.raises(TrackerRejected) as caught:
         tracker.send(record(id="not-a-uuid"))
     assert caught.value.field == "id"
     assert "field 'id'" in str(caught.value)
@@ -208,7 +207,7 @@ def test_422_names_the_refused_field_and_is_not_retried(
 
 def test_400_with_a_field_is_a_refusal_naming_it(service: Service, tracker: HttpTracker) -> None:
     service.faults.add(Fault(400, body={"error": "too long", "field": "summary"}))
-    with pytest.raises(RecordRefused, match="field 'summary'") as caught:
+    with pytest.raises(TrackerRejected, match="field 'summary'") as caught:
         tracker.send(record())
     assert caught.value.field == "summary" and caught.value.status == 400
 
@@ -368,7 +367,7 @@ def test_only_a_plain_500_may_be_the_records_fault(
     service.faults.always(Fault(status, headers=headers))
     with (
         HttpTracker(service.url, service.key, attempts=1) as client,
-        pytest.raises(TrackerBusy) as caught,
+        pytest.raises(TrackerUnavailable) as caught,
     ):
         client.send(record())
     assert caught.value.status == status and caught.value.record_specific is specific
@@ -376,7 +375,10 @@ def test_only_a_plain_500_may_be_the_records_fault(
 
 def test_attempts_per_call_override_the_trackers(service: Service) -> None:
     service.faults.always(Fault(500))
-    with HttpTracker(service.url, service.key, backoff=0.01) as client, pytest.raises(TrackerBusy):
+    with (
+        HttpTracker(service.url, service.key, backoff=0.01) as client,
+        pytest.raises(TrackerUnavailable),
+    ):
         client.send(record(), attempts=1)
     assert service.faults.posts() == 1
 

@@ -3,10 +3,10 @@
 This module is where httpx errors enter claude-session, and the only place they are translated:
 
     httpx.TimeoutException, httpx.RequestError, 408, 429, 5xx
-        -> TrackerUnavailable (``TrackerBusy`` carries the status and the server's
-           Retry-After; a 500 may be about the record, not the tracker: ``record_specific``)
+        -> TrackerUnavailable (with the status and the server's Retry-After; a 500 may be
+           about the record, not the tracker: ``record_specific``)
     401, 403                -> TrackerAuthError
-    400, 409, 413, 422      -> TrackerRejected (``RecordRefused`` names the refused field)
+    400, 409, 413, 422      -> TrackerRejected (naming the refused field when told)
     3xx, 404, other 4xx     -> TrackerError (the URL is wrong; retrying will not help)
 
 Every call has timeouts and a total time budget. Connect errors, timeouts, 408, 429 and 5xx are
@@ -57,45 +57,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 # The end flow waits on one send; a few seconds is the most a person should wait for it.
 DEFAULT_BUDGET = 6.0
 MAX_ERROR_TEXT = 300
-
-
-# Answers that say the whole tracker is unwell (overloaded, behind a failing proxy, its database
-# down), as opposed to a 500 that may be this one request's: see TrackerBusy.record_specific.
-TRACKER_WIDE_STATUSES = frozenset({408, 429, 502, 503, 504, 507})
-
-
-class TrackerBusy(TrackerUnavailable):
-    """The tracker answered 408, 429 or 5xx (``status``); ``retry_after`` when it said when.
-
-    ``record_specific``: the answer may be about this record rather than the tracker (a 500
-    with no Retry-After: the service failed on this request). Delivery then checks whether the
-    tracker takes other records before it treats the tracker as down (``delivery.py``).
-    """
-
-    def __init__(
-        self, message: str, *, retry_after: float | None = None, status: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.status = status
-
-    @property
-    def record_specific(self) -> bool:
-        return (
-            self.status is not None
-            and 500 <= self.status < 600
-            and self.status not in TRACKER_WIDE_STATUSES
-            and self.retry_after is None
-        )
-
-
-class RecordRefused(TrackerRejected):
-    """The tracker refused the record itself; ``field`` names what it refused, when it said."""
-
-    def __init__(self, message: str, *, field: str | None = None, status: int = 400) -> None:
-        super().__init__(message)
-        self.field = field
-        self.status = status
 
 
 SecretResolver = Callable[[str], str]
@@ -365,7 +326,7 @@ class HttpTracker(Tracker):
                     # it after an exception): the next request must not reuse it.
                     self.close()
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                failure = TrackerBusy(
+                failure = TrackerUnavailable(
                     f"The {self.description} answered HTTP {response.status_code}"
                     f"{self._server_says(response)}.",
                     retry_after=retry_after,
@@ -402,7 +363,7 @@ class HttpTracker(Tracker):
         if status in REJECT_STATUSES:
             field = _json_field(response, "field")
             named = f": field '{field}'" if field else ""
-            raise RecordRefused(
+            raise TrackerRejected(
                 f"The {self.description} refused {what}{named} (HTTP {status}{says}).",
                 field=field,
                 status=status,

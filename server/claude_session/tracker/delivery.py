@@ -45,6 +45,7 @@ from claude_session.errors import (
     TrackerAuthError,
     TrackerError,
     TrackerRejected,
+    TrackerUnavailable,
 )
 from claude_session.models import SessionRecord, TrackerOutcome
 from claude_session.paths import Paths
@@ -104,7 +105,7 @@ class _Run:
 
 def _record_specific(exc: TrackerError) -> bool:
     """A failure that may be the record's rather than the tracker's (a plain 500)."""
-    return bool(getattr(exc, "record_specific", False))
+    return isinstance(exc, TrackerUnavailable) and exc.record_specific
 
 
 class Delivery:
@@ -218,8 +219,7 @@ class Delivery:
         """Keep the record in the state the failure calls for; say what happens next."""
         message = str(exc)
         if isinstance(exc, TrackerRejected):
-            refused = getattr(exc, "field", None)
-            self.outbox.mark_rejected(entry, error=message, field=refused)
+            self.outbox.mark_rejected(entry, error=message, field=exc.field)
             log.warning("tracker refused record %s: %s", entry.id, message)
             return Delivered(
                 "rejected",
@@ -272,7 +272,8 @@ class Delivery:
         if not self.remote:
             self.outbox.note_error(str(exc))
             return
-        backoff = self.outbox.note_failure(str(exc), retry_after=getattr(exc, "retry_after", None))
+        retry_after = exc.retry_after if isinstance(exc, TrackerUnavailable) else None
+        backoff = self.outbox.note_failure(str(exc), retry_after=retry_after)
         log.info("tracker unreachable (%s); backing off %.0f s", exc, backoff.remaining())
 
     def _auth_failed(self, message: str, held: list[Entry]) -> None:

@@ -14,47 +14,34 @@ processes is safe.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from claude_session.base.statefile import file_lock, move_aside
-from claude_session.errors import StateError, TrackerRejected, TrackerUnavailable
-from claude_session.models import SessionRecord
-from claude_session.paths import FILE_MODE, ensure_dir
-from claude_session.tracker.base import Tracker
-from claude_session.tracker.store.database import NewerSchema, create_engine, migrate
-from claude_session.tracker.store.storage import (
+from claude_session.errors import (
+    CorruptDatabase,
     InvalidRecord,
-    SessionConflict,
-    Store,
-    TrackedSession,
-    User,
+    NewerSchema,
+    StateError,
+    StorageRejected,
+    StoreError,
+    TrackerRejected,
+    TrackerUnavailable,
 )
+from claude_session.models import SessionRecord
+from claude_session.tracker.base import Tracker
+from claude_session.tracker.store.database import create_engine, migrate
+from claude_session.tracker.store.storage import Store, TrackedSession, User
 
 LOCAL_USER = "local"
 
 T = TypeVar("T")
-
-
-def _is_corrupt(exc: sa.exc.DBAPIError) -> bool:
-    # SQLITE_NOTADB and SQLITE_CORRUPT raise the bare DatabaseError; locks, I/O and permission
-    # problems raise its OperationalError subclass and are not the file's fault.
-    return type(exc.orig) is sqlite3.DatabaseError
-
-
-def _create_private(path: Path) -> None:
-    ensure_dir(path.parent)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
 
 
 def _record(session: TrackedSession) -> SessionRecord:
@@ -107,24 +94,25 @@ class LocalTracker(Tracker):
     # --- the database ---
 
     def _run(self, work: Callable[[Store, User], T]) -> T:
-        """Run ``work`` on the open store, translating database errors into ours."""
+        """Run ``work`` on the open store, its errors as the tracker's."""
         with self._mutex:
             try:
                 store, user = self._open()
                 return work(store, user)
-            except (InvalidRecord, SessionConflict, sa.exc.IntegrityError) as exc:
-                raise TrackerRejected(f"The local tracker refused the record: {exc}.") from exc
-            except sa.exc.DBAPIError as exc:
-                raise TrackerUnavailable(
-                    f"The {self.description} cannot be used ({exc.orig}). The record is kept "
-                    f"and sent again on the next start, end or `claude-session sync`."
+            except StorageRejected as exc:
+                field = exc.field if isinstance(exc, InvalidRecord) else None
+                raise TrackerRejected(
+                    f"The local tracker refused the record: {exc}.", field=field
                 ) from exc
-            except (StateError, OSError) as exc:  # the first-use lock, or an unwritable folder
-                raise TrackerUnavailable(f"{exc} The record is kept and sent again later.") from exc
             except NewerSchema as exc:
                 raise TrackerUnavailable(
                     f"The {self.description} was written by a newer claude-session ({exc}). "
                     f"Upgrade claude-session; records wait in the outbox until then."
+                ) from exc
+            except (StoreError, StateError) as exc:  # StateError: the first-use lock
+                raise TrackerUnavailable(
+                    f"{exc} The record is kept and sent again on the next start, end or "
+                    f"`claude-session sync`."
                 ) from exc
 
     def _open(self) -> tuple[Store, User]:
@@ -142,18 +130,15 @@ class LocalTracker(Tracker):
     def _open_or_set_aside(self) -> Engine:
         try:
             return self._migrated()
-        except sa.exc.DatabaseError as exc:
-            if not _is_corrupt(exc):
-                raise
+        except CorruptDatabase as exc:
             # Never overwrite what we cannot read: keep it beside, start a fresh database.
             for suffix in ("", "-wal", "-shm", "-journal"):
                 sidecar = self.path.with_name(self.path.name + suffix)
                 if sidecar.exists():
-                    self.warnings.append(move_aside(sidecar, str(exc.orig)))
+                    self.warnings.append(move_aside(sidecar, exc.reason))
             return self._migrated()
 
     def _migrated(self) -> Engine:
-        _create_private(self.path)
         engine = create_engine(
             f"sqlite:///{self.path}", busy_timeout=self.busy_timeout, durable=True
         )

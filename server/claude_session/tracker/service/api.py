@@ -27,17 +27,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from claude_session.errors import BadCursor, InvalidRecord, SessionConflict
 from claude_session.models import SessionRecord
 from claude_session.tracker.service.guard import API_BODY
-from claude_session.tracker.store.limits import Refused, check_moment, text_problem
-from claude_session.tracker.store.storage import (
-    BadCursor,
-    Cursor,
-    InvalidRecord,
-    SessionConflict,
-    Store,
-    User,
-)
+from claude_session.tracker.store.limits import check_moment, text_problem
+from claude_session.tracker.store.storage import Cursor, Store, User
 
 MAX_BODY = API_BODY
 MAX_LIMIT = 500
@@ -163,7 +157,7 @@ def _time_param(request: Request, name: str) -> datetime | None:
         return check_moment(_MOMENT.validate_python(raw), name)
     except pydantic.ValidationError as exc:
         raise ApiError(400, f"{name} must be an ISO-8601 date or time.", name) from exc
-    except Refused as exc:
+    except InvalidRecord as exc:
         raise ApiError(400, str(exc), name) from exc
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import errno
 import json
-import shlex
 import socket
 import sys
 from typing import Any
@@ -118,9 +117,9 @@ def database_url(args: argparse.Namespace) -> str:
 
 
 def _shown(url: str) -> str:
-    from claude_session.tracker.store.database import normalize_url
+    from claude_session.tracker.store.database import shown
 
-    return normalize_url(url).render_as_string(hide_password=True)
+    return shown(url)
 
 
 def _fail(args: argparse.Namespace, exc: Exception) -> int:
@@ -130,28 +129,6 @@ def _fail(args: argparse.Namespace, exc: Exception) -> int:
         )
     print(f"claude-session: {exc}", file=sys.stderr)
     return 1
-
-
-def _database_error(exc: Exception, url: str) -> ClaudeSessionError:
-    import sqlalchemy as sa
-
-    if isinstance(exc, ClaudeSessionError):
-        return exc
-    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("psycopg"):
-        return ClaudeSessionError(
-            f"{_shown(url)} needs the PostgreSQL driver, which is not installed: add it with "
-            f"`{shlex.quote(sys.executable)} -m pip install 'psycopg[binary]>=3.1'` (the "
-            f"`claude-session[postgres]` extra; with pipx: `pipx inject claude-session "
-            f"'psycopg[binary]'`)."
-        )
-    if isinstance(exc, sa.exc.SQLAlchemyError):
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        return ClaudeSessionError(
-            f"The tracker database {_shown(url)} cannot be used "
-            f"({reason}). Check the --database URL and that the server "
-            f"is running."
-        )
-    raise exc
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -205,8 +182,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     try:
         keys, link = with_store(url, prepare)
-    except Exception as exc:
-        return _fail(args, _database_error(exc, url))
+    except ClaudeSessionError as exc:
+        return _fail(args, exc)
     try:  # a busy port is said before anything else is printed
         listening_socket(args.host, args.port).close()
     except ClaudeSessionError as exc:
@@ -254,8 +231,8 @@ def run_migrate(args: argparse.Namespace) -> int:
             found = migrate(engine)
         finally:
             engine.dispose()
-    except Exception as exc:
-        return _fail(args, _database_error(exc, url))
+    except ClaudeSessionError as exc:
+        return _fail(args, exc)
     result = {
         "status": "migrated" if found != HEAD else "current",
         "from": found,
@@ -275,8 +252,8 @@ def run_token_create(args: argparse.Namespace) -> int:
     url = database_url(args)
     try:
         key = create_api_key(url, args.user, args.name)
-    except Exception as exc:
-        return _fail(args, _database_error(exc, url))
+    except ClaudeSessionError as exc:
+        return _fail(args, exc)
     if getattr(args, "json", False):
         sys.stdout.write(
             json.dumps({"status": "created", "user": args.user, "api_key": key}) + "\n"
@@ -306,8 +283,8 @@ def run_token_list(args: argparse.Namespace) -> int:
     url = database_url(args)
     try:
         keys = with_store(url, lambda store: store.api_keys(args.user))
-    except Exception as exc:
-        return _fail(args, _database_error(exc, url))
+    except ClaudeSessionError as exc:
+        return _fail(args, exc)
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps({"keys": [k.model_dump(mode="json") for k in keys]}) + "\n")
     else:
@@ -327,8 +304,8 @@ def run_token_revoke(args: argparse.Namespace) -> int:
     url = database_url(args)
     try:
         key = with_store(url, lambda store: store.revoke_api_key(args.key))
-    except Exception as exc:
-        return _fail(args, _database_error(exc, url))
+    except ClaudeSessionError as exc:
+        return _fail(args, exc)
     if getattr(args, "json", False):
         sys.stdout.write(
             json.dumps({"status": "revoked", "key": key.model_dump(mode="json")}) + "\n"
@@ -347,8 +324,8 @@ def run_token_rotate(args: argparse.Namespace) -> int:
     url = database_url(args)
     try:
         old, new = with_store(url, lambda store: store.rotate_api_key(args.key))
-    except Exception as exc:
-        return _fail(args, _database_error(exc, url))
+    except ClaudeSessionError as exc:
+        return _fail(args, exc)
     if getattr(args, "json", False):
         sys.stdout.write(
             json.dumps(

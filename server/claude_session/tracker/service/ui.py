@@ -26,16 +26,15 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from claude_session.errors import BadCursor, UnknownKey
 from claude_session.tracker.service.guard import LoginThrottle
 from claude_session.tracker.store.limits import text_problem
 from claude_session.tracker.store.storage import (
     WEB_SESSION_DAYS,
     Application,
-    BadCursor,
     Cursor,
     DayTotals,
     Store,
-    UnknownKey,
     User,
     is_uuid,
 )

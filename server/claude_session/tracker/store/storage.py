@@ -29,7 +29,7 @@ from pydantic import Field
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
 
-from claude_session.errors import ClaudeSessionError
+from claude_session.errors import BadCursor, InvalidRecord, SessionConflict, UnknownKey
 from claude_session.models import MaintenanceRun, Model, SessionRecord, new_id, utcnow
 from claude_session.tracker.store.database import (
     WRITE,
@@ -37,10 +37,10 @@ from claude_session.tracker.store.database import (
     Guid,
     Moment,
     Unreadable,
+    translated,
     write_turn,
 )
 from claude_session.tracker.store.limits import (
-    Refused,
     check_document,
     check_moment,
     command_type_name,
@@ -186,18 +186,6 @@ maintenance_runs = sa.Table(
 # --- what the store hands out -----------------------------------------------------------------
 
 
-class InvalidRecord(ClaudeSessionError):
-    """A record the store refuses; ``field`` names the offending field."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class SessionConflict(ClaudeSessionError):
-    """The record's id (or one of its runs' ids) belongs to another user's session."""
-
-
 @dataclass(frozen=True)
 class User:
     id: str
@@ -221,10 +209,6 @@ class ApiKey(Model):
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
-
-
-class UnknownKey(ClaudeSessionError):
-    """No key, or more than one, matches the id or prefix given."""
 
 
 class TrackedRun(MaintenanceRun):
@@ -254,10 +238,6 @@ class Page:
     last: Cursor | None = None
 
 
-class BadCursor(ClaudeSessionError):
-    """A cursor this tracker did not make."""
-
-
 @dataclass(frozen=True)
 class Cursor:
     """A place in the newest-first order of sessions: (started_at, created_at, id).
@@ -284,7 +264,7 @@ class Cursor:
             )
             check_moment(cursor.started_at, "cursor")
             check_moment(cursor.created_at, "cursor")
-        except (ValueError, TypeError, UnicodeDecodeError, binascii.Error, Refused) as exc:
+        except (ValueError, TypeError, UnicodeDecodeError, binascii.Error, InvalidRecord) as exc:
             raise BadCursor(
                 "cursor is not one this tracker made; start from the first page."
             ) from exc
@@ -348,7 +328,7 @@ class Store:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
-        with write_turn(self.engine), self.engine.connect() as conn:
+        with translated(self.engine), write_turn(self.engine), self.engine.connect() as conn:
             conn = conn.execution_options(**WRITE)
             with conn.begin():
                 yield conn
@@ -362,7 +342,7 @@ class Store:
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
         # One transaction, so a count and its page see the same rows.
-        with self.engine.connect() as conn, conn.begin():
+        with translated(self.engine), self.engine.connect() as conn, conn.begin():
             yield conn
 
     # --- users, API keys, browser sessions ----------------------------------------------------
@@ -616,10 +596,7 @@ class Store:
         old runs.
         """
         _check_ids(record)
-        try:
-            check_document(record)
-        except Refused as exc:
-            raise InvalidRecord(str(exc), exc.field) from exc
+        check_document(record)
         data = record.model_dump(mode="json")
         now = utcnow()
         with self._write() as conn:
