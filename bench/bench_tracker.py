@@ -7,8 +7,8 @@ starts over one keep-alive ``http.client`` connection, so that the numbers are t
 machine has two CPUs, and the first version's clients (``--client threads``: httpx clients in
 threads of one process, each building and serialising its record while timed) took about as
 much CPU as a server worker. Then 100,000 sessions are bulk-loaded and ``GET /api/sessions`` is
-timed on the first page, a deep page by cursor (keyset) and by offset, and with application and date
-filters. PostgreSQL is used when one answers on 127.0.0.1:5432 (database ``test``); a throwaway
+timed on the first page, a deep page by cursor (keyset), and with application and date filters.
+PostgreSQL is used when one answers on 127.0.0.1:5432 (database ``test``); a throwaway
 database is made and dropped.
 
     python3 bench/bench_tracker.py [--posts N] [--sessions N] [--runs N] [--server-workers N]
@@ -46,6 +46,7 @@ from claude_session.models import MaintenanceRun, SessionRecord  # noqa: E402
 from claude_session.tracker.service.app import create_api_key  # noqa: E402
 from claude_session.tracker.store.database import create_engine, migrate  # noqa: E402
 from claude_session.tracker.store.storage import (  # noqa: E402
+    Cursor,
     Store,
     applications,
     claude_sessions,
@@ -300,19 +301,27 @@ def bulk_load(url: str, key: str, count: int) -> None:
         engine.dispose()
 
 
-def bench_gets(base: str, key: str, runs: int, total: int) -> dict[str, tuple[float, float]]:
+def deep_cursor(url: str, row: int) -> str:
+    """The cursor after the ``row``-th session, newest first (read from the table, untimed)."""
+    engine = create_engine(url)
+    try:
+        order = (claude_sessions.c.started_at, claude_sessions.c.created_at, claude_sessions.c.id)
+        with engine.connect() as conn:
+            found = conn.execute(
+                sa.select(*order).order_by(*(c.desc() for c in order)).offset(row - 1).limit(1)
+            ).one()
+    finally:
+        engine.dispose()
+    return Cursor(found.started_at, found.created_at, str(found.id)).encode()
+
+
+def bench_gets(
+    base: str, key: str, runs: int, total: int, deep: str
+) -> dict[str, tuple[float, float]]:
     middle = (START + timedelta(minutes=7 * total // 2)).isoformat()
-    with httpx.Client(
-        base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as client:  # the cursor of a page near the end (untimed)
-        deep = client.get("/api/sessions", params={"limit": 1, "offset": total - 101}).json()
     queries: dict[str, dict[str, Any]] = {
         "first page (50)": {"limit": 50},
-        f"deep page by cursor (after row {total - 100})": {
-            "limit": 50,
-            "cursor": deep["next_cursor"],
-        },
-        f"deep page by offset ({total - 100})": {"limit": 50, "offset": total - 100},
+        f"deep page by cursor (after row {total - 100})": {"limit": 50, "cursor": deep},
         "application filter": {"application": "bulk-3", "limit": 50},
         "since + until (1 week)": {
             "since": middle,
@@ -363,10 +372,10 @@ def run(label: str, url: str, args: argparse.Namespace) -> list[str]:
     if args.only_posts:
         return lines
     bulk_load(url, key, args.sessions)
+    total = args.sessions + args.posts
+    deep = deep_cursor(url, total - 100)
     with service(url, args.server_workers) as base:
-        for name, (p50, p99) in bench_gets(
-            base, key, args.runs, args.sessions + args.posts
-        ).items():
+        for name, (p50, p99) in bench_gets(base, key, args.runs, total, deep).items():
             lines.append(
                 f"| {label} | GET /api/sessions, {args.sessions + args.posts} rows: "
                 f"{name} | | {p50:.1f} | {p99:.1f} |"

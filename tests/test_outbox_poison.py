@@ -10,7 +10,6 @@ tracker's own database.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -169,24 +168,6 @@ def test_a_tracker_that_is_down_gives_no_strikes(paths: Paths, service: Service)
         sender.drain(force=True)
     (entry,) = box.claim(10, lease=0.0)
     assert (entry.id, entry.failures) == (rec.id, 0) and sender.dead_letters() == []
-
-
-def test_an_outbox_from_before_strikes_is_upgraded_in_place(paths: Paths, service: Service) -> None:
-    paths.outbox_db.parent.mkdir(parents=True, exist_ok=True)
-    rec = record()
-    with contextlib.closing(sqlite3.connect(paths.outbox_db)) as conn:
-        conn.execute("""CREATE TABLE records (id TEXT PRIMARY KEY, payload TEXT NOT NULL,
-            version INTEGER NOT NULL DEFAULT 1, state TEXT NOT NULL DEFAULT 'pending'
-            CHECK (state IN ('pending', 'auth_failed', 'rejected')), queued_at REAL NOT NULL,
-            seq INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-            lease_until REAL NOT NULL DEFAULT 0, error TEXT, field TEXT, key_fingerprint TEXT)""")
-        conn.execute(
-            "INSERT INTO records (id, payload, queued_at, seq) VALUES (?, ?, 0, 1)",
-            (rec.id, rec.model_dump_json()),
-        )
-        conn.commit()
-    assert delivery(paths, service.url, service.key).drain().sent == 1
-    assert service.ids() == [rec.id]
 
 
 # --- C1 on PostgreSQL: the real service, a NUL byte, ends through the core ------------------

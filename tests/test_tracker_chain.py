@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from claude_session.errors import InvalidRecord
 from claude_session.tracker.service.app import create_api_key, create_app
@@ -64,30 +63,6 @@ def test_a_loop_of_edited_rows_ends_the_walk(tmp_path: Path) -> None:
     store.save(alice, record(id=CHAIN[0], continues=CHAIN[1]))
     store.save(alice, record(id=CHAIN[1], continues=CHAIN[0]))
     assert sorted(s.id for s in store.session_chain(alice, CHAIN[0])) == CHAIN[:2]
-
-
-def test_a_database_at_revision_0001_is_migrated_with_its_rows(tmp_path: Path) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    from claude_session.tracker.store.database import MIGRATIONS
-
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    with engine.connect() as conn, conn.begin():
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0001")
-    with engine.connect() as conn, conn.begin():
-        assert "continues" not in {
-            c["name"] for c in sa.inspect(conn).get_columns("claude_sessions")
-        }
-    assert migrate(engine) == "0001"
-    store = Store(engine)
-    alice = store.user("alice")
-    store.save(alice, record(id=CHAIN[0]))
-    assert store.get_session(alice, CHAIN[0]).continues is None  # type: ignore[union-attr]
-    engine.dispose()
 
 
 def test_the_session_page_shows_the_chain(tmp_path: Path) -> None:

@@ -422,36 +422,3 @@ def test_a_file_where_the_folder_should_be_raises_tracker_unavailable(isolated_h
     blocker.write_text("")
     with pytest.raises(TrackerUnavailable, match="record is kept"):
         LocalTracker(blocker / "tracker.db").send(record())
-
-
-def test_database_from_before_the_service_is_carried_over(db: Path) -> None:
-    db.parent.mkdir(parents=True, exist_ok=True)
-    old = sqlite3.connect(db)
-    old.executescript("""
-        CREATE TABLE applications (id TEXT PRIMARY KEY, name TEXT NOT NULL, user_id TEXT NOT NULL,
-                                   repository_url TEXT, created_at TEXT NOT NULL);
-        CREATE TABLE claude_sessions (id TEXT PRIMARY KEY, application_id TEXT NOT NULL,
-            started_at TEXT NOT NULL, ended_at TEXT NOT NULL, duration_minutes INTEGER,
-            summary TEXT, accomplishments TEXT, next_steps TEXT, files_changed TEXT,
-            maintenance_runs TEXT, security_findings TEXT);
-        PRAGMA user_version = 1;
-    """)
-    kept = "0b7f2a8e-1c1d-4e4e-9f9f-000000000042"
-    old.execute(
-        "INSERT INTO applications VALUES ('a1', 'widgets', 'local', ?, '2025-01-01')", (REPO,)
-    )
-    old.execute(
-        "INSERT INTO claude_sessions VALUES (?, 'a1', '2025-03-14T09:00:00+00:00', "
-        "'2025-03-14T10:00:00+00:00', 60, 'old work', '[\"x\"]', '[]', '[]', "
-        '\'[{"id": "0b7f2a8e-1c1d-4e4e-9f9f-000000000043", "command": "audit", '
-        '"status": "ok", "run_at": "2025-03-14T09:30:00+00:00"}]\', \'[]\')',
-        (kept,),
-    )
-    old.commit()
-    old.close()
-    with LocalTracker(db) as tracker:
-        got = tracker.get_session(kept)
-        assert got is not None and got.summary == "old work" and got.accomplishments == ["x"]
-        assert [r.command for r in got.maintenance_runs] == ["audit"]
-        assert "1 of 1 records" in tracker.warnings[0]
-    assert len(list(db.parent.glob(f"{db.name}.corrupt-*"))) == 1

@@ -58,12 +58,13 @@ def _stored_ids(base: str, key: str) -> list[str]:
     with httpx.Client(
         base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30
     ) as client:
-        offset: int | None = 0
-        while offset is not None:
-            page = client.get("/api/sessions", params={"limit": 500, "offset": offset}).json()
+        params: dict[str, str | int] = {"limit": 500}
+        while True:
+            page = client.get("/api/sessions", params=params).json()
             ids.extend(s["id"] for s in page["sessions"])
-            offset = page["next_offset"]
-    return ids
+            if page["next_cursor"] is None:
+                return ids
+            params = {"limit": 500, "cursor": page["next_cursor"]}
 
 
 @pytest.fixture

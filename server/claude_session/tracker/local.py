@@ -7,15 +7,13 @@ user ``local`` (``claude-session tracker token create --user local`` makes a key
 The database is opened lazily: opening ``LocalTracker`` never fails, and a database that cannot
 be used surfaces from ``send`` as ``TrackerUnavailable``, which leaves the record in the outbox.
 Several Claude Code sessions end at once on one machine, so the file runs in WAL mode with a
-busy timeout and every send is one ``BEGIN IMMEDIATE`` transaction (see service/database.py).
+busy timeout and every send is one ``BEGIN IMMEDIATE`` transaction (see store/database.py).
 Creating the file and migrating it happen under a file lock, so first use from several
 processes is safe.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -118,12 +116,9 @@ class LocalTracker(Tracker):
     def _open(self) -> tuple[Store, User]:
         if self._store is None or self._user is None:
             with file_lock(self.path, timeout=self.busy_timeout):
-                legacy = _legacy_records(self.path, self.warnings)
                 self._engine = self._open_or_set_aside()
                 store = Store(self._engine)
                 self._user = store.user(LOCAL_USER)
-                for record in legacy:
-                    store.save(self._user, record)
                 self._store = store
         return self._store, self._user
 
@@ -148,53 +143,3 @@ class LocalTracker(Tracker):
             engine.dispose()
             raise
         return engine
-
-
-def _legacy_records(path: Path, warnings: list[str]) -> list[SessionRecord]:
-    """Records of a database from before the tracker service (schema by PRAGMA user_version).
-
-    Such a file is moved aside and its records are stored again in the new schema, so local
-    history survives the upgrade; a record that does not read is left in the moved file.
-    """
-    if not path.exists() or path.stat().st_size == 0:
-        return []
-    try:
-        conn = sqlite3.connect(path)
-        try:
-            conn.row_factory = sqlite3.Row
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            if version != 1 or "alembic_version" in tables or "claude_sessions" not in tables:
-                return []
-            rows = conn.execute(
-                "SELECT s.*, a.name AS application_name, a.repository_url AS repository_url "
-                "FROM claude_sessions s JOIN applications a ON a.id = s.application_id"
-            ).fetchall()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        return []  # not ours to judge here: opening it moves a corrupt file aside
-    records = []
-    for row in rows:
-        try:
-            data = dict(zip(row.keys(), row, strict=True))
-            for column in (
-                "accomplishments",
-                "next_steps",
-                "files_changed",
-                "maintenance_runs",
-                "security_findings",
-            ):
-                data[column] = json.loads(data[column])
-            records.append(SessionRecord.model_validate(data))
-        except ValueError:
-            continue
-    for suffix in ("", "-wal", "-shm"):
-        sidecar = path.with_name(path.name + suffix)
-        if sidecar.exists():
-            move_aside(sidecar, "schema from before the tracker service")
-    warnings.append(
-        f"The {path} database was upgraded; {len(records)} of {len(rows)} records "
-        f"were carried over and the old file was kept beside it."
-    )
-    return records

@@ -117,26 +117,12 @@ def _open(path: Path, busy_timeout: float) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=NORMAL")
         for statement in SCHEMA:
             conn.execute(statement)
-        _add_failures_column(conn)
     except (OSError, sqlite3.Error) as exc:
         conn.close()
         raise StateError(
             f"Cannot use the tracker outbox {path} ({exc}). Move it aside to start a fresh one."
         ) from exc
     return conn
-
-
-def _add_failures_column(conn: sqlite3.Connection) -> None:
-    """Outbox files written before records had strikes get the column (two processes may try
-    at once: the loser finds it there)."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
-    if "failures" in columns:
-        return
-    try:
-        conn.execute("ALTER TABLE records ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
-    except sqlite3.OperationalError as exc:
-        if "duplicate column" not in str(exc):
-            raise
 
 
 def _forget(path: Path) -> None:

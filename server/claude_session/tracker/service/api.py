@@ -2,8 +2,7 @@
 
     POST /api/sessions           create, or for a known id update, a session record
     GET  /api/sessions           ?application=NAME&since=ISO&until=ISO&limit=N&cursor=C
-                                 (cursor: the previous page's next_cursor; offset=N still works
-                                 but costs what it skips)
+                                 (paging is by cursor: the previous page's next_cursor)
     GET  /api/sessions/{id}      one record with its maintenance runs
     GET  /api/applications       the caller's applications
     GET  /api/health             {"status": "ok"}
@@ -168,8 +167,6 @@ def _cursor_param(request: Request) -> Cursor | None:
     raw = request.query_params.get("cursor")
     if not raw:
         return None
-    if "offset" in request.query_params:
-        raise ApiError(400, "cursor: send cursor or offset, not both.", "cursor")
     try:
         return Cursor.decode(raw)
     except BadCursor as exc:
@@ -180,7 +177,6 @@ async def list_sessions(request: Request) -> JSONResponse:
     user = await authenticate(request)
     check_query(request)
     limit = _int_param(request, "limit", 50, low=0, high=MAX_LIMIT)
-    offset = _int_param(request, "offset", 0, low=0, high=2**62)
     after = _cursor_param(request)
     page = await run_in_threadpool(
         lambda: store_of(request).list_sessions(
@@ -190,18 +186,13 @@ async def list_sessions(request: Request) -> JSONResponse:
             since=_time_param(request, "since"),
             until=_time_param(request, "until"),
             limit=limit,
-            offset=offset,
             after=after,
         )
     )
-    following = offset + len(page.sessions)
     return JSONResponse(
         {
             "sessions": [s.model_dump(mode="json") for s in page.sessions],
             "total": page.total,
-            "next_offset": (
-                following if after is None and following < page.total and limit > 0 else None
-            ),
             "next_cursor": page.last.encode() if page.older and page.last else None,
         }
     )

@@ -26,7 +26,6 @@ class Created(Model):
 class SessionPage(Model):
     sessions: list[TrackedSession]
     total: int
-    next_offset: int | None = None
     next_cursor: str | None = None
 
 
@@ -124,12 +123,7 @@ def _paths() -> dict[str, Any]:
         _query(
             "limit", {"type": "integer", "minimum": 0, "maximum": 500, "default": 50}, "page size"
         ),
-        _query(
-            "offset",
-            {"type": "integer", "minimum": 0, "maximum": 2**62, "default": 0},
-            "sessions to skip (slow for deep pages: prefer cursor)",
-        ),
-        _query("cursor", {"type": "string"}, "the previous page's next_cursor (not with offset)"),
+        _query("cursor", {"type": "string"}, "the previous page's next_cursor"),
     ]
     return {
         "/api/health": {

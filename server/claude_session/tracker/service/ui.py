@@ -4,8 +4,7 @@ Log-in takes an API key (or the one-time link ``tracker serve`` prints for this 
 history) and opens a browser session (a random cookie, stored hashed, 14 days), then returns to
 the page asked for. Pages: every session, one application's sessions (with a chart of time and
 tokens per day and maintenance runs by type), one session's detail (runs grouped by type), the
-user's API keys (make, rotate, revoke). Lists page by cursor (Older/Newer), not page number;
-an old ``?page=N`` link opens its page (up to ``MAX_PAGE``), paging by cursor from there.
+user's API keys (make, rotate, revoke). Lists page by cursor (Older/Newer), not page number.
 No JavaScript at all: the chart is inline SVG and the CSS is ours (the CSP allows no script).
 Another user's application, session or key answers 404, as in the API.
 """
@@ -43,9 +42,6 @@ HERE = Path(__file__).resolve().parent
 COOKIE = "claude_session_tracker"
 PAGE_SIZE = 50
 CHART_DAYS = 30
-# ``?page=N`` links from before keyset paging still open their page, up to this one (an offset
-# costs what it skips: page 200 skips 9,950 rows, a few ms); past it, Older → from there.
-MAX_PAGE = 200
 
 
 def templates() -> jinja2.Environment:
@@ -199,22 +195,6 @@ def _cursor(request: Request, name: str) -> Cursor | None:
         raise HTTPException(400, f"{name}: {exc}") from exc
 
 
-def _page_number(request: Request) -> int | None:
-    """``?page=N`` of a link made before lists paged by cursor: N from 1 to ``MAX_PAGE``, or a
-    400 page naming it."""
-    raw = request.query_params.get("page")
-    if raw is None or raw == "":
-        return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or not 1 <= int(raw) <= MAX_PAGE:
-        raise HTTPException(
-            400,
-            f"page: page numbers go from 1 to {MAX_PAGE} (the newest "
-            f"{MAX_PAGE * PAGE_SIZE:,} sessions); older ones are reached with Older → from "
-            f"page {MAX_PAGE}.",
-        )
-    return int(raw)
-
-
 # --- pages ------------------------------------------------------------------------------------
 
 
@@ -321,26 +301,11 @@ async def sessions_page(request: Request) -> Response:
         if current is None:
             raise HTTPException(404, "No such application.")
     after, before = _cursor(request, "after"), _cursor(request, "before")
-    number = _page_number(request)
-    if number is not None and (after or before):
-        raise HTTPException(400, "Send page, or after/before, not both.")
-    offset = (number - 1) * PAGE_SIZE if number else 0
     page = await run_in_threadpool(
         lambda: store.list_sessions(
-            user,
-            application_id=app_id,
-            limit=PAGE_SIZE,
-            after=after,
-            before=before,
-            offset=offset,
+            user, application_id=app_id, limit=PAGE_SIZE, after=after, before=before
         )
     )
-    if number is not None and number > 1 and not page.sessions:
-        # Past the end (the list got shorter since the link was made): its last page.
-        last = min(max((page.total + PAGE_SIZE - 1) // PAGE_SIZE, 1), MAX_PAGE)
-        return RedirectResponse(
-            request.url.path + (f"?page={last}" if last > 1 else ""), status_code=303
-        )
     days = await run_in_threadpool(
         lambda: store.daily_totals(user, application_id=app_id, days=CHART_DAYS)
     )

@@ -50,18 +50,9 @@ from claude_session.paths import FILE_MODE, ensure_dir
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-# Alembic revisions in order; the last is the head. Add one per new migration file; a test
-# checks that this list matches the files.
-REVISIONS: tuple[str, ...] = (
-    "0001",
-    "0002",
-    "0003",
-    "0004",
-    "0005",
-    "0006",
-    "0007",
-    "0008",
-)
+# Alembic revisions in order, on one branch; the last is the head. Add one per new migration
+# file (0002 revises 0001, ...); a test checks that this list matches the files.
+REVISIONS: tuple[str, ...] = ("0001",)
 HEAD = REVISIONS[-1]
 
 # SQLite transactions begin DEFERRED unless a connection asks for IMMEDIATE: a write that starts

@@ -753,12 +753,11 @@ class Store:
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = 50,
-        offset: int = 0,
         after: Cursor | None = None,
         before: Cursor | None = None,
     ) -> Page:
         """The user's records, newest first, filtered, with the total: the page ``after`` a
-        cursor (older sessions), ``before`` one (newer), or at ``offset``."""
+        cursor (older sessions), or ``before`` one (newer)."""
         conditions = [claude_sessions.c.user_id == owner.id]
         if application is not None:
             # Name to ids first (a user has few applications), so that neither the page nor
@@ -800,22 +799,6 @@ class Store:
             )
         order = [c.asc() if before else c.desc() for c in key]
         rows_query = rows_query.order_by(*order).limit(max(limit, 0) + 1)
-        if place is None and offset > 0:
-            # The rows an offset skips are found in the index alone (ids, no columns, no join);
-            # only the page's own rows are then read whole.
-            skipped = (
-                sa.select(claude_sessions.c.id)
-                .where(*conditions)
-                .order_by(*order)
-                .limit(max(limit, 0) + 1)
-                .offset(offset)
-            )
-            rows_query = (
-                _session_select()
-                .select_from(joined)
-                .where(claude_sessions.c.id.in_(skipped))
-                .order_by(*order)
-            )
         # Every condition is on claude_sessions: the count needs no join (one per row would
         # cost more than the count itself on a long history).
         count_query = sa.select(sa.func.count()).select_from(claude_sessions).where(*conditions)
@@ -829,7 +812,7 @@ class Store:
         page = Page(
             [],
             total,
-            newer=more if before else (after is not None or offset > 0),
+            newer=more if before else after is not None,
             older=True if before else more,
         )
         for row in rows:
