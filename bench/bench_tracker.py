@@ -45,12 +45,9 @@ from figures import figure  # noqa: E402
 from claude_session.models import MaintenanceRun, SessionRecord  # noqa: E402
 from claude_session.tracker.service.app import create_api_key  # noqa: E402
 from claude_session.tracker.store.database import create_engine, migrate  # noqa: E402
-from claude_session.tracker.store.storage import (  # noqa: E402
-    Cursor,
-    Store,
-    applications,
-    claude_sessions,
-)
+from claude_session.tracker.store.history import Cursor  # noqa: E402
+from claude_session.tracker.store.schema import applications, claude_sessions  # noqa: E402
+from claude_session.tracker.store.storage import Store  # noqa: E402
 
 SERVER = str(Path(__file__).resolve().parent.parent / "server")
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -244,7 +241,7 @@ def bulk_load(url: str, key: str, count: int) -> None:
     try:
         migrate(engine)
         store = Store(engine)
-        owner = store.user_for_api_key(key)
+        owner = store.auth.user_for_api_key(key)
         assert owner is not None
         apps = [str(uuid.uuid4()) for _ in range(10)]
         now = datetime.now(timezone.utc)

@@ -41,17 +41,17 @@ def test_the_store_walks_a_chain_both_ways_for_its_owner(database: str) -> None:
     engine = create_engine(database)
     migrate(engine)
     store = Store(engine)
-    alice, bob = store.user("alice"), store.user("bob")
+    alice, bob = store.auth.user("alice"), store.auth.user("bob")
     for item in _chain_records():
-        store.save(alice, item)
+        store.records.save(alice, item)
     for middle in CHAIN[:3]:
-        assert [s.id for s in store.session_chain(alice, middle)] == CHAIN[:3]
-    assert [s.id for s in store.session_chain(alice, CHAIN[3])] == [CHAIN[3]]
-    assert store.session_chain(bob, CHAIN[1]) == []
-    assert store.session_chain(alice, "not-a-uuid") == []
-    assert store.get_session(alice, CHAIN[2]).continues == CHAIN[1]  # type: ignore[union-attr]
+        assert [s.id for s in store.history.session_chain(alice, middle)] == CHAIN[:3]
+    assert [s.id for s in store.history.session_chain(alice, CHAIN[3])] == [CHAIN[3]]
+    assert store.history.session_chain(bob, CHAIN[1]) == []
+    assert store.history.session_chain(alice, "not-a-uuid") == []
+    assert store.history.get_session(alice, CHAIN[2]).continues == CHAIN[1]  # type: ignore[union-attr]
     with pytest.raises(InvalidRecord):
-        store.save(alice, record(continues="not-a-uuid"))
+        store.records.save(alice, record(continues="not-a-uuid"))
     engine.dispose()
 
 
@@ -59,10 +59,10 @@ def test_a_loop_of_edited_rows_ends_the_walk(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 't.db'}")
     migrate(engine)
     store = Store(engine)
-    alice = store.user("alice")
-    store.save(alice, record(id=CHAIN[0], continues=CHAIN[1]))
-    store.save(alice, record(id=CHAIN[1], continues=CHAIN[0]))
-    assert sorted(s.id for s in store.session_chain(alice, CHAIN[0])) == CHAIN[:2]
+    alice = store.auth.user("alice")
+    store.records.save(alice, record(id=CHAIN[0], continues=CHAIN[1]))
+    store.records.save(alice, record(id=CHAIN[1], continues=CHAIN[0]))
+    assert sorted(s.id for s in store.history.session_chain(alice, CHAIN[0])) == CHAIN[:2]
 
 
 def test_the_session_page_shows_the_chain(tmp_path: Path) -> None:
@@ -75,10 +75,10 @@ def test_the_session_page_shows_the_chain(tmp_path: Path) -> None:
     key = create_api_key(url, "alice")
     app = create_app(url)
     store = app.state.store
-    owner = store.user_for_api_key(key)
+    owner = store.auth.user_for_api_key(key)
     for item in _chain_records(summary="part of the chain"):
-        store.save(owner, item)
-    store.save(
+        store.records.save(owner, item)
+    store.records.save(
         owner,
         record(
             id="00000000-0000-4000-8000-0000000000ff",

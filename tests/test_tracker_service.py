@@ -27,7 +27,8 @@ from claude_session.tracker.store.database import (
     create_engine,
     migrate,
 )
-from claude_session.tracker.store.storage import metadata
+from claude_session.tracker.store.schema import metadata
+from claude_session.tracker.store.storage import Store
 
 START = datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc)
 REPO = "github.com/acme/widgets"
@@ -509,7 +510,7 @@ def test_database_down_is_503_so_the_client_retries(tmp_path: Path) -> None:
         holder = sqlite3.connect(db, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
         try:
-            app.state.store.engine = create_engine(url, busy_timeout=0.2)  # not 10 s
+            app.state.store = Store(create_engine(url, busy_timeout=0.2))  # not 10 s
             response = client.post("/api/sessions", json=body(record()))
         finally:
             holder.execute("ROLLBACK")
@@ -537,7 +538,7 @@ def test_cli_token_create_prints_a_key_that_logs_in(
     assert args.run(args) == 0
     key = json.loads(capsys.readouterr().out)["api_key"]
     app = create_app(url)
-    assert app.state.store.user_for_api_key(key).name == "carol"
+    assert app.state.store.auth.user_for_api_key(key).name == "carol"
     args = parser.parse_args(["tracker", "migrate", "--database", url, "--json"])
     assert args.run(args) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "current"
@@ -706,7 +707,7 @@ def test_another_users_key_cannot_be_revoked_from_the_ui(tracker: Tracker) -> No
 def tracker_keys(url: str, user: str) -> list[Any]:
     from claude_session.tracker.service.app import with_store
 
-    return with_store(url, lambda store: store.api_keys(user))
+    return with_store(url, lambda store: store.auth.api_keys(user))
 
 
 # --- command types (the seed's maintenance_runs.command_type_id) -------------------------------
@@ -1036,7 +1037,6 @@ def test_sqlite_writers_queue_on_the_lock_file_and_commit_without_a_sync_each(
     tmp_path: Path,
 ) -> None:
     from claude_session.tracker.store.database import write_turn
-    from claude_session.tracker.store.storage import Store
 
     url = f"sqlite:///{tmp_path / 't.db'}"
     key = create_api_key(url, "alice")
@@ -1046,7 +1046,7 @@ def test_sqlite_writers_queue_on_the_lock_file_and_commit_without_a_sync_each(
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         store = Store(engine)
-        owner = store.user_for_api_key(key)
+        owner = store.auth.user_for_api_key(key)
         assert owner is not None
         saved: list[float] = []
         with write_turn(engine):  # another writer's turn (a thread here; a worker in service)
@@ -1056,12 +1056,12 @@ def test_sqlite_writers_queue_on_the_lock_file_and_commit_without_a_sync_each(
             assert not saved  # it waits for the turn, not polling the file meanwhile
         waiting.join(10)
         assert saved and (tmp_path / "t.db.write-lock").exists()
-        assert store.list_sessions(owner).total == 1
+        assert store.history.list_sessions(owner).total == 1
     finally:
         engine.dispose()
 
 
 def _timed_save(store: Any, owner: Any) -> float:
     began = time.monotonic()
-    store.save(owner, record())
+    store.records.save(owner, record())
     return time.monotonic() - began

@@ -50,11 +50,11 @@ def site(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     alice, bob = create_api_key(url, "alice"), create_api_key(url, "bob")
     app = create_app(url)
     store = app.state.store
-    owner, other = store.user_for_api_key(alice), store.user_for_api_key(bob)
+    owner, other = store.auth.user_for_api_key(alice), store.auth.user_for_api_key(bob)
     today = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
     for day in range(12):
         start = today - timedelta(days=day * 2)
-        store.save(
+        store.records.save(
             owner,
             record(
                 started_at=start,
@@ -68,7 +68,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
                 summary=f"Worked on part {day} of the widget parser",
             ),
         )
-    store.save(
+    store.records.save(
         owner,
         record(
             application_name="gears",
@@ -78,7 +78,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
             summary="Gears work",
         ),
     )
-    store.save(
+    store.records.save(
         owner,
         full_record(
             started_at=today + timedelta(hours=3),
@@ -101,7 +101,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
             ],
         ),
     )
-    store.save(
+    store.records.save(
         owner,
         record(
             application_name="widgets",
@@ -112,7 +112,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
         ),
     )
     theirs = record(application_name="secret-project", repository_url="github.com/bob/secret")
-    store.save(other, theirs)
+    store.records.save(other, theirs)
     with serve(app) as base:
         yield base, alice, theirs.id
 
@@ -338,7 +338,9 @@ def test_tracker_serve_on_the_local_database_signs_its_owner_in(
     local_db = Paths(Settings.from_env().home).tracker_db
     with_store(
         f"sqlite:///{local_db}",
-        lambda store: store.save(store.user("local"), record(summary="MY-OWN-HISTORY")),
+        lambda store: store.records.save(
+            store.auth.user("local"), record(summary="MY-OWN-HISTORY")
+        ),
     )
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

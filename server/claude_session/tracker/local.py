@@ -34,8 +34,10 @@ from claude_session.errors import (
 )
 from claude_session.models import SessionRecord
 from claude_session.tracker.base import Tracker
+from claude_session.tracker.store.auth import User
 from claude_session.tracker.store.database import create_engine, migrate
-from claude_session.tracker.store.storage import Store, TrackedSession, User
+from claude_session.tracker.store.history import TrackedSession
+from claude_session.tracker.store.storage import Store
 
 LOCAL_USER = "local"
 
@@ -65,12 +67,14 @@ class LocalTracker(Tracker):
     # --- the interface ---
 
     def send(self, record: SessionRecord) -> str:
-        self._run(lambda store, user: store.save(user, record))
+        self._run(lambda store, user: store.records.save(user, record))
         return record.id
 
     def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
         page = self._run(
-            lambda store, user: store.list_sessions(user, application=project, limit=max(limit, 0))
+            lambda store, user: store.history.list_sessions(
+                user, application=project, limit=max(limit, 0)
+            )
         )
         for session_id, reason in page.unreadable:
             self.warnings.append(
@@ -80,7 +84,7 @@ class LocalTracker(Tracker):
         return [_record(s) for s in page.sessions]
 
     def get_session(self, session_id: str) -> SessionRecord | None:
-        found = self._run(lambda store, user: store.get_session(user, session_id))
+        found = self._run(lambda store, user: store.history.get_session(user, session_id))
         return None if found is None else _record(found)
 
     def close(self) -> None:
@@ -118,7 +122,7 @@ class LocalTracker(Tracker):
             with file_lock(self.path, timeout=self.busy_timeout):
                 self._engine = self._open_or_set_aside()
                 store = Store(self._engine)
-                self._user = store.user(LOCAL_USER)
+                self._user = store.auth.user(LOCAL_USER)
                 self._store = store
         return self._store, self._user
 

@@ -29,8 +29,10 @@ from starlette.routing import Route
 from claude_session.errors import BadCursor, InvalidRecord, SessionConflict
 from claude_session.models import SessionRecord
 from claude_session.tracker.service.guard import API_BODY
+from claude_session.tracker.store.auth import User
+from claude_session.tracker.store.history import Cursor
 from claude_session.tracker.store.limits import check_moment, text_problem
-from claude_session.tracker.store.storage import Cursor, Store, User
+from claude_session.tracker.store.storage import Store
 
 MAX_BODY = API_BODY
 MAX_LIMIT = 500
@@ -78,7 +80,7 @@ UNKNOWN_KEY = "The API key is not known to this tracker."
 
 async def authenticate(request: Request) -> User:
     """The user whose API key is in the Authorization header."""
-    user = await run_in_threadpool(store_of(request).user_for_api_key, bearer_key(request))
+    user = await run_in_threadpool(store_of(request).auth.user_for_api_key, bearer_key(request))
     if user is None:
         raise ApiError(401, UNKNOWN_KEY)
     return user
@@ -119,7 +121,7 @@ async def post_session(request: Request) -> JSONResponse:
     record = parse_record(await read_body(request))
     store = store_of(request)
     try:
-        created = await run_in_threadpool(store.save, user, record)
+        created = await run_in_threadpool(store.records.save, user, record)
     except InvalidRecord as exc:
         raise ApiError(422, str(exc), exc.field) from exc
     except SessionConflict as exc:
@@ -179,7 +181,7 @@ async def list_sessions(request: Request) -> JSONResponse:
     limit = _int_param(request, "limit", 50, low=0, high=MAX_LIMIT)
     after = _cursor_param(request)
     page = await run_in_threadpool(
-        lambda: store_of(request).list_sessions(
+        lambda: store_of(request).history.list_sessions(
             user,
             application=request.query_params.get("application"),
             application_id=request.query_params.get("application_id"),
@@ -201,7 +203,7 @@ async def list_sessions(request: Request) -> JSONResponse:
 async def get_session(request: Request) -> JSONResponse:
     user = await authenticate(request)
     found = await run_in_threadpool(
-        store_of(request).get_session, user, request.path_params["session_id"]
+        store_of(request).history.get_session, user, request.path_params["session_id"]
     )
     if found is None:
         raise ApiError(404, "No such session.")
@@ -210,7 +212,7 @@ async def get_session(request: Request) -> JSONResponse:
 
 async def list_applications(request: Request) -> JSONResponse:
     user = await authenticate(request)
-    apps = await run_in_threadpool(store_of(request).applications, user)
+    apps = await run_in_threadpool(store_of(request).history.applications, user)
     return JSONResponse({"applications": [a.model_dump(mode="json") for a in apps]})
 
 

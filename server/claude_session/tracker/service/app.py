@@ -146,7 +146,7 @@ def create_app(
 
 def create_api_key(database_url: str, user: str, name: str | None = None) -> str:
     """A new API key for ``user`` (created if new). Show it once: only its hash is kept."""
-    return with_store(database_url, lambda store: store.create_api_key(user, name))
+    return with_store(database_url, lambda store: store.auth.create_api_key(user, name))
 
 
 def with_store(database_url: str, work: Callable[[Store], T]) -> T:

@@ -175,10 +175,10 @@ def run_serve(args: argparse.Namespace) -> int:
         return _fail(args, ClaudeSessionError("--workers must be 1 or more."))
 
     def prepare(store: Store) -> tuple[int, str | None]:
-        keys = store.count_api_keys()
+        keys = store.auth.count_api_keys()
         if not local:
             return keys, None
-        return keys, Store(store.engine, config.secret).sign_in_link(LOCAL_USER)
+        return keys, Store(store.engine, config.secret).auth.sign_in_link(LOCAL_USER)
 
     try:
         keys, link = with_store(url, prepare)
@@ -282,7 +282,7 @@ def run_token_list(args: argparse.Namespace) -> int:
 
     url = database_url(args)
     try:
-        keys = with_store(url, lambda store: store.api_keys(args.user))
+        keys = with_store(url, lambda store: store.auth.api_keys(args.user))
     except ClaudeSessionError as exc:
         return _fail(args, exc)
     if getattr(args, "json", False):
@@ -303,7 +303,7 @@ def run_token_revoke(args: argparse.Namespace) -> int:
 
     url = database_url(args)
     try:
-        key = with_store(url, lambda store: store.revoke_api_key(args.key))
+        key = with_store(url, lambda store: store.auth.revoke_api_key(args.key))
     except ClaudeSessionError as exc:
         return _fail(args, exc)
     if getattr(args, "json", False):
@@ -323,7 +323,7 @@ def run_token_rotate(args: argparse.Namespace) -> int:
 
     url = database_url(args)
     try:
-        old, new = with_store(url, lambda store: store.rotate_api_key(args.key))
+        old, new = with_store(url, lambda store: store.auth.rotate_api_key(args.key))
     except ClaudeSessionError as exc:
         return _fail(args, exc)
     if getattr(args, "json", False):

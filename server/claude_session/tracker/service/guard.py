@@ -198,7 +198,7 @@ class LoginThrottle:
         """Seconds to wait before another try, or None when a try is allowed now."""
         now = self.clock()
         limits = self._buckets(address, key)
-        found = self.store.login_failures(list(limits), _moment(now - self.window))
+        found = self.store.auth.login_failures(list(limits), _moment(now - self.window))
         waits = []
         for bucket, most in limits.items():
             times = found[bucket]
@@ -210,7 +210,7 @@ class LoginThrottle:
 
     def failed(self, address: str, key: str) -> None:
         now = self.clock()
-        self.store.login_failed(
+        self.store.auth.login_failed(
             list(self._buckets(address, key)), _moment(now), _moment(now - self.window)
         )
 

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from claude_session.models import Model, SessionRecord
+from claude_session.tracker.store.history import Application, TrackedSession
 from claude_session.tracker.store.limits import EARLIEST, LATEST, MAX_DEPTH
-from claude_session.tracker.store.storage import Application, TrackedSession
 
 TITLE = "claude-session tracker"
 

@@ -27,16 +27,11 @@ from starlette.staticfiles import StaticFiles
 
 from claude_session.errors import BadCursor, UnknownKey
 from claude_session.tracker.service.guard import LoginThrottle
+from claude_session.tracker.store.auth import WEB_SESSION_DAYS, User
+from claude_session.tracker.store.database import is_uuid
+from claude_session.tracker.store.history import Application, Cursor, DayTotals
 from claude_session.tracker.store.limits import text_problem
-from claude_session.tracker.store.storage import (
-    WEB_SESSION_DAYS,
-    Application,
-    Cursor,
-    DayTotals,
-    Store,
-    User,
-    is_uuid,
-)
+from claude_session.tracker.store.storage import Store
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "claude_session_tracker"
@@ -166,11 +161,11 @@ async def signed_in(request: Request) -> User | None:
     token = request.cookies.get(COOKIE)
     if not token:
         return None
-    return await run_in_threadpool(_store(request).user_for_web_session, token)
+    return await run_in_threadpool(_store(request).auth.user_for_web_session, token)
 
 
 async def _sidebar(request: Request, user: User) -> list[Application]:
-    return await run_in_threadpool(_store(request).applications, user)
+    return await run_in_threadpool(_store(request).history.applications, user)
 
 
 def _to_login(request: Request | None = None) -> RedirectResponse:
@@ -237,7 +232,7 @@ async def login(request: Request) -> Response:
         )
         refused.headers["Retry-After"] = str(wait)
         return refused
-    user = await run_in_threadpool(_store(request).user_for_api_key, key) if key else None
+    user = await run_in_threadpool(_store(request).auth.user_for_api_key, key) if key else None
     if user is None:
         await run_in_threadpool(throttle.failed, address, key)
         return render(
@@ -247,7 +242,7 @@ async def login(request: Request) -> Response:
             next=after,
             error="That API key is not known to this tracker.",
         )
-    token = await run_in_threadpool(_store(request).open_web_session, user)
+    token = await run_in_threadpool(_store(request).auth.open_web_session, user)
     response = RedirectResponse(after, status_code=303)
     _set_cookie(request, response, token)
     return response
@@ -255,7 +250,9 @@ async def login(request: Request) -> Response:
 
 async def sign_in_link(request: Request) -> Response:
     """A one-time link ``tracker serve`` prints for this machine's own history."""
-    used = await run_in_threadpool(_store(request).use_sign_in_link, request.path_params["token"])
+    used = await run_in_threadpool(
+        _store(request).auth.use_sign_in_link, request.path_params["token"]
+    )
     if used is None:
         raise HTTPException(
             401,
@@ -282,7 +279,7 @@ def _set_cookie(request: Request, response: Response, token: str) -> None:
 async def logout(request: Request) -> Response:
     token = request.cookies.get(COOKIE)
     if token:
-        await run_in_threadpool(_store(request).close_web_session, token)
+        await run_in_threadpool(_store(request).auth.close_web_session, token)
     response = _to_login()
     response.delete_cookie(COOKIE)
     return response
@@ -297,19 +294,21 @@ async def sessions_page(request: Request) -> Response:
     app_id = request.path_params.get("application_id")
     current = None
     if app_id is not None:
-        current = await run_in_threadpool(store.application, user, app_id)
+        current = await run_in_threadpool(store.history.application, user, app_id)
         if current is None:
             raise HTTPException(404, "No such application.")
     after, before = _cursor(request, "after"), _cursor(request, "before")
     page = await run_in_threadpool(
-        lambda: store.list_sessions(
+        lambda: store.history.list_sessions(
             user, application_id=app_id, limit=PAGE_SIZE, after=after, before=before
         )
     )
     days = await run_in_threadpool(
-        lambda: store.daily_totals(user, application_id=app_id, days=CHART_DAYS)
+        lambda: store.history.daily_totals(user, application_id=app_id, days=CHART_DAYS)
     )
-    run_types = await run_in_threadpool(lambda: store.run_types(user, application_id=app_id))
+    run_types = await run_in_threadpool(
+        lambda: store.history.run_types(user, application_id=app_id)
+    )
     return render(
         request,
         "sessions.html",
@@ -329,13 +328,13 @@ async def session_page(request: Request) -> Response:
     if user is None:
         return _to_login(request)
     found = await run_in_threadpool(
-        _store(request).get_session, user, request.path_params["session_id"]
+        _store(request).history.get_session, user, request.path_params["session_id"]
     )
     if found is None:
         raise HTTPException(404, "No such session.")
     apps = await _sidebar(request, user)
     current = next((a for a in apps if a.id == found.application_id), None)
-    chain = await run_in_threadpool(_store(request).session_chain, user, found.id)
+    chain = await run_in_threadpool(_store(request).history.session_chain, user, found.id)
     return render(
         request,
         "session.html",
@@ -353,7 +352,7 @@ async def keys_page(
     user = await signed_in(request)
     if user is None:
         return _to_login(request)
-    keys = await run_in_threadpool(_store(request).api_keys, user.name)
+    keys = await run_in_threadpool(_store(request).auth.api_keys, user.name)
     return render(
         request,
         "keys.html",
@@ -376,7 +375,7 @@ async def create_key(request: Request) -> Response:
     name = form.get("name", [""])[0].strip()[:100]
     if text_problem(name) is not None:
         raise HTTPException(400, "name must be plain text.")
-    key = await run_in_threadpool(_store(request).create_api_key, user.name, name or None)
+    key = await run_in_threadpool(_store(request).auth.create_api_key, user.name, name or None)
     return await keys_page(request, new_key=key, new_name=name or None, status=201)
 
 
@@ -398,12 +397,12 @@ async def change_key(request: Request, action: str) -> Response:
         raise HTTPException(404, "No such API key.")
     try:
         if action == "revoke":
-            await run_in_threadpool(store.revoke_api_key, key_id, user.name)
+            await run_in_threadpool(store.auth.revoke_api_key, key_id, user.name)
             return RedirectResponse("/keys", status_code=303)
         # This browser stays signed in (with the successor); others signed in with the old
         # key are signed out, as revoking does.
         old, key = await run_in_threadpool(
-            lambda: store.rotate_api_key(
+            lambda: store.auth.rotate_api_key(
                 key_id, user.name, keep_browser=request.cookies.get(COOKIE)
             )
         )

@@ -63,6 +63,15 @@ WRITE = {"sqlite_begin": "BEGIN IMMEDIATE"}
 # --- column types -----------------------------------------------------------------------------
 
 
+def is_uuid(value: str) -> bool:
+    """Is ``value`` a uuid (what a ``Guid`` column holds)?"""
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
 def timestamp(moment: datetime) -> str:
     """ISO-8601 in UTC with a fixed shape, so text order is time order."""
     if moment.tzinfo is None:
@@ -288,6 +297,23 @@ def _file_errors(path: Path) -> Iterator[None]:
         raise StorageUnavailable(
             f"Cannot use {path} ({exc.strerror or exc}); check that its folder is writable."
         ) from exc
+
+
+@contextlib.contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """One read transaction (a count and its page see the same rows), errors translated."""
+    with translated(engine), engine.connect() as conn, conn.begin():
+        yield conn
+
+
+@contextlib.contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """One write transaction, begun IMMEDIATE on SQLite after this file's writers ahead of us
+    (``write_turn``), errors translated."""
+    with translated(engine), write_turn(engine), engine.connect() as conn:
+        conn = conn.execution_options(**WRITE)
+        with conn.begin():
+            yield conn
 
 
 @contextlib.contextmanager
