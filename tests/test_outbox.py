@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from claude_session.base import flow
 from claude_session.config import Settings
 from claude_session.core.lifecycle import Core
 from claude_session.errors import StateError
@@ -519,8 +520,9 @@ def test_an_unusable_tracker_url_keeps_records_in_the_outbox_with_the_reason(
     paths: Paths, isolated_home: Path
 ) -> None:
     settings = remote_settings(isolated_home, "tracker.example.com", "k")
-    tracker = open_tracker(settings, paths)
-    assert tracker.warnings and "CLAUDE_SESSION_TRACKER_URL" in tracker.warnings[0]
+    with flow.begin() as current:
+        tracker = open_tracker(settings, paths)
+    assert "CLAUDE_SESSION_TRACKER_URL" in current.warnings[0]
     result = Delivery(paths, tracker).deliver(record())
     assert result.outcome == "queued"
     assert Outbox(paths.outbox_db).depth() == 1

@@ -11,7 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from claude_session.base import flow
 from claude_session.config import Settings
+from claude_session.core.lifecycle import Core
 from claude_session.errors import (
     ConfigError,
     TrackerAuthError,
@@ -131,8 +133,10 @@ def test_retry_after_longer_than_the_budget_is_handed_back_not_slept(
 ) -> None:
     service.faults.add(Fault(503, headers={"Retry-After": "120"}))
     slept: list[float] = []
-    tracker.sleep = slept.append
-    with pytest.raises(TrackerUnavailable) as caught:
+    with (
+        HttpTracker(service.url, service.key, sleep=slept.append) as tracker,
+        pytest.raises(TrackerUnavailable) as caught,
+    ):
         tracker.send(record())
     assert slept == []  # handed back to the outbox's backoff, never slept here
     assert caught.value.retry_after == 120
@@ -171,9 +175,8 @@ def test_a_slow_answer_inside_the_timeout_is_waited_for(
 
 
 def test_connection_refused_is_unavailable_after_retries() -> None:
-    client = HttpTracker(f"http://127.0.0.1:{closed_port()}", "k", attempts=3, backoff=0.01)
     waits: list[float] = []
-    client.sleep = waits.append
+    client = HttpTracker(f"http://127.0.0.1:{closed_port()}", "k", attempts=3, sleep=waits.append)
     with client, pytest.raises(TrackerUnavailable, match="cannot be reached") as caught:
         client.send(record())
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
@@ -277,7 +280,7 @@ def test_an_op_reference_is_resolved_on_first_use_and_only_once(service: Service
         calls.append(ref)
         return service.key
 
-    client = HttpTracker(service.url, "op://Vault/tracker/key", resolver=resolver)
+    client = HttpTracker(service.url, "op://Vault/tracker/key", resolve_secret=resolver)
     assert calls == []  # building the tracker costs no 1Password call
     with client:
         client.send(record())
@@ -289,14 +292,12 @@ def test_an_op_reference_is_resolved_on_first_use_and_only_once(service: Service
 def test_an_op_reference_without_1password_credentials_is_an_auth_error(
     service: Service, tmp_path: Path
 ) -> None:
+    """The core hands the tracker 1Password's resolver (the tracker does not import the vault)."""
     settings = Settings(
         home=tmp_path, tracker_url=service.url, tracker_token="op://Vault/tracker/key"
     )
-    with (
-        HttpTracker.from_settings(settings) as client,
-        pytest.raises(TrackerAuthError, match="1Password") as caught,
-    ):
-        client.send(record())
+    with Core(settings) as core, pytest.raises(TrackerAuthError, match="1Password") as caught:
+        core.tracker.send(record())
     assert isinstance(caught.value.__cause__, ConfigError)
 
 
@@ -320,9 +321,15 @@ def test_a_url_that_is_not_a_tracker_base_address_is_a_config_error(url: str) ->
 
 
 def test_plain_http_to_another_host_warns_that_the_key_travels_unencrypted() -> None:
-    assert HttpTracker("http://tracker.example", "k").warnings
-    assert not HttpTracker("http://127.0.0.1:9", "k").warnings
-    assert not HttpTracker("https://tracker.example", "k").warnings
+    for url, warned in (
+        ("http://tracker.example", True),
+        ("http://127.0.0.1:9", False),
+        ("https://tracker.example", False),
+    ):
+        with flow.begin() as current:
+            HttpTracker(url, "k")
+        assert bool(current.warnings) is warned, url
+        assert all("unencrypted" in w for w in current.warnings)
 
 
 def test_credentials_in_the_url_are_not_shown_in_the_description() -> None:

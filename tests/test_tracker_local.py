@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from claude_session.base import flow
 from claude_session.config import Settings
 from claude_session.errors import TrackerUnavailable
 from claude_session.models import MaintenanceRun, SessionRecord
@@ -269,8 +270,9 @@ def test_hand_edited_row_is_skipped_with_a_warning(tracker: LocalTracker, db: Pa
     conn.execute("UPDATE claude_sessions SET accomplishments = '{oops' WHERE id = ?", (bad.id,))
     conn.commit()
     conn.close()
-    assert [r.id for r in tracker.list_sessions()] == [good.id]
-    assert bad.id in tracker.warnings[0]
+    with flow.begin() as current:
+        assert [r.id for r in tracker.list_sessions()] == [good.id]
+    assert bad.id in current.warnings[0]
 
 
 # --- the file -------------------------------------------------------------------------------------
@@ -332,11 +334,12 @@ def test_corrupt_database_is_moved_aside_and_a_fresh_one_used(db: Path) -> None:
     db.write_bytes(b"this is not sqlite at all" * 100)
     tracker = LocalTracker(db)
     sent = record()
-    tracker.send(sent)
+    with flow.begin() as current:
+        tracker.send(sent)
     assert tracker.get_session(sent.id) == sent
     aside = list(db.parent.glob(f"{db.name}.corrupt-*"))
     assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not sqlite")
-    assert aside[0].name in tracker.warnings[0]
+    assert aside[0].name in current.warnings[0]
     tracker.close()
 
 

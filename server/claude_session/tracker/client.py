@@ -15,9 +15,11 @@ than what is left of the budget is not slept through but handed to the caller (t
 off for that long). Other 4xx are never retried. Sends are safe to repeat: the record carries its
 own id and the tracker updates rather than duplicates.
 
-The token may be an ``op://`` reference; it is resolved on first use, never at construction, so
-building a tracker costs nothing and never fails on 1Password. The token never appears in a
-message, a log line or ``repr``; what the tracker says back is scrubbed of it too.
+The token may be an ``op://`` reference; it is resolved on first use, never at construction, by
+the ``resolve_secret`` callable the caller hands in (the core passes 1Password's: this package
+does not import the vault), so building a tracker costs nothing and never fails on 1Password.
+The token never appears in a message, a log line or ``repr``; what the tracker says back is
+scrubbed of it too.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 from pydantic import ValidationError
 
+from claude_session.base import flow
 from claude_session.config import Settings
 from claude_session.errors import (
     ConfigError,
@@ -60,29 +63,6 @@ MAX_ERROR_TEXT = 300
 
 
 SecretResolver = Callable[[str], str]
-
-
-def _default_resolver(settings: Settings | None) -> SecretResolver:
-    """Resolve ``op://`` references through the vault package, imported only when needed."""
-
-    def resolve(value: str) -> str:
-        try:
-            from claude_session.vault.secretref import resolve_secret
-        except ImportError as exc:
-            raise TrackerAuthError(
-                f"{TOKEN_VARIABLE} is an op:// reference, and op:// references need 1Password "
-                f"support, which this installation lacks. Put the key itself in "
-                f"{TOKEN_VARIABLE}, or install claude-session with 1Password support."
-            ) from exc
-        if settings is None:
-            raise TrackerAuthError(
-                f"{TOKEN_VARIABLE} is an op:// reference but no settings "
-                f"were given to resolve it with."
-            )
-        # 1Password gets the same few seconds as the tracker: the end flow must not hang on it.
-        return str(resolve_secret(value, settings, timeout=DEFAULT_BUDGET))
-
-    return resolve
 
 
 def clean_base_url(url: str) -> str:
@@ -144,30 +124,31 @@ class HttpTracker(Tracker):
         url: str,
         token: str | None,
         *,
-        settings: Settings | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         budget: float = DEFAULT_BUDGET,
         attempts: int = 3,
         backoff: float = 0.5,
-        resolver: SecretResolver | None = None,
+        resolve_secret: SecretResolver | None = None,
         transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``resolve_secret`` turns an ``op://`` token into the key; ``sleep`` waits between
+        tries (a test hands in one that only notes the wait)."""
         self.base_url = clean_base_url(url)
         self.description = f"tracker at {_shown(self.base_url)}"
-        self.warnings = []
         self._configured_token = token
         self._token: str | None = None
-        self._resolver = resolver or _default_resolver(settings)
+        self._resolve_secret = resolve_secret
         self.timeout = timeout
         self.budget = budget
         self.attempts = max(1, attempts)
         self.backoff = backoff
         self._transport = transport
         self._client: httpx.Client | None = None
-        self.sleep: Callable[[float], None] = time.sleep  # tests shorten waits through this
+        self._sleep = sleep
         host = urlsplit(self.base_url).hostname
         if self.base_url.startswith("http://") and not _is_loopback(host):
-            self.warnings.append(
+            flow.warn(
                 f"{URL_VARIABLE} uses http:// to {host}: the tracker key travels unencrypted. "
                 f"Use https:// unless the network is trusted."
             )
@@ -176,7 +157,7 @@ class HttpTracker(Tracker):
     def from_settings(cls, settings: Settings, **options: Any) -> HttpTracker:
         if settings.tracker_url is None:
             raise ConfigError(f"{URL_VARIABLE} is not set.")
-        return cls(settings.tracker_url, settings.tracker_token, settings=settings, **options)
+        return cls(settings.tracker_url, settings.tracker_token, **options)
 
     def __repr__(self) -> str:
         return f"HttpTracker({_shown(self.base_url)!r})"
@@ -211,8 +192,13 @@ class HttpTracker(Tracker):
             )
         if not value.startswith("op://"):
             return value
+        if self._resolve_secret is None:
+            raise TrackerAuthError(
+                f"{TOKEN_VARIABLE} is an op:// reference, and nothing here reads 1Password; "
+                f"put the key itself in {TOKEN_VARIABLE}."
+            )
         try:
-            token = self._resolver(value).strip()
+            token = self._resolve_secret(value).strip()
         except TrackerError:
             raise
         except (ConfigError, VaultAuthError, ItemNotFound) as exc:
@@ -340,7 +326,7 @@ class HttpTracker(Tracker):
                     raise failure
                 raise failure from cause
             log.info("tracker %s %s: %s; retrying in %.1f s", method, path, failure, wait)
-            self.sleep(wait)
+            self._sleep(wait)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
     def _server_says(self, response: httpx.Response) -> str:
@@ -408,23 +394,28 @@ class HttpTracker(Tracker):
             log.warning("tracker stored record %s under id %s", record.id, confirmed)
         return confirmed
 
-    def answers(self, *, budget: float = 2.0) -> bool:
-        """Whether the tracker serves a read of this user's sessions now (one try, no retry):
-        after a 500 for one record, it tells "the tracker is up, the record is the problem"
-        from "the tracker is down"."""
-        try:
-            response = self.request(
-                "GET", "/api/sessions", params={"limit": 1}, budget=budget, attempts=1
-            )
-        except TrackerError:
-            return False
-        return response.status_code == 200
+    def check(self, *, budget: float = 2.0) -> None:
+        """One read of this user's sessions (one try, no retry), raising what went wrong: after
+        a 500 for one record, it tells "the tracker is up, the record is the problem" from "the
+        tracker is down"; ``doctor`` shows what it raises."""
+        self._sessions({"limit": 1}, budget=budget, attempts=1)
 
     def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
         params: dict[str, str | int] = {"limit": max(1, limit)}
         if project:
             params["application"] = project
-        response = self.request("GET", "/api/sessions", params=params)
+        return self._sessions(params)[:limit]
+
+    def _sessions(
+        self,
+        params: Mapping[str, str | int],
+        *,
+        budget: float | None = None,
+        attempts: int | None = None,
+    ) -> list[SessionRecord]:
+        response = self.request(
+            "GET", "/api/sessions", params=params, budget=budget, attempts=attempts
+        )
         if response.status_code != 200:
             self._raise_for(response, "the session list")
         body = _json_object(response, self.description)
@@ -434,7 +425,7 @@ class HttpTracker(Tracker):
                 f"The {self.description} answered the session list without "
                 f"'sessions'; is {URL_VARIABLE} the tracker's address?"
             )
-        return [self._record(item) for item in sessions][:limit]
+        return [self._record(item) for item in sessions]
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         response = self.request("GET", f"/api/sessions/{quote(session_id, safe='')}")
@@ -495,10 +486,15 @@ class MisconfiguredTracker(Tracker):
     def __init__(self, problem: ConfigError) -> None:
         self.problem = problem
         self.description = "tracker not usable (CLAUDE_SESSION_TRACKER_URL)"
-        self.warnings = [str(problem)]
+        flow.warn(str(problem))
 
-    def send(self, record: SessionRecord) -> str:
+    def send(
+        self, record: SessionRecord, *, budget: float | None = None, attempts: int | None = None
+    ) -> str:
         raise TrackerError(f"{self.problem} Records wait in the outbox until it is fixed.")
+
+    def check(self, *, budget: float = 2.0) -> None:
+        raise TrackerError(str(self.problem))
 
     def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
         raise ConfigError(str(self.problem))

@@ -112,7 +112,7 @@ class Delivery:
     """The outbox in front of one tracker."""
 
     def __init__(self, paths: Paths, tracker: Tracker) -> None:
-        self.spool = paths.data / "spool"
+        self.spool = paths.spool
         self.tracker = tracker
         self.outbox = Outbox(paths.outbox_db)
         # Backoff protects commands from a slow or dead network; the local database has none.
@@ -243,11 +243,7 @@ class Delivery:
     # --- sending and bookkeeping ----------------------------------------------------------
 
     def _send(self, record: SessionRecord, budget: float, attempts: int | None = None) -> str:
-        from claude_session.tracker.client import HttpTracker
-
-        if isinstance(self.tracker, HttpTracker):
-            return self.tracker.send(record, budget=budget, attempts=attempts)
-        return self.tracker.send(record)
+        return self.tracker.send(record, budget=budget, attempts=attempts)
 
     def _backing_off(self) -> str | None:
         """Why not to try now, or None: the tracker failed lately and the backoff is not over."""
@@ -279,12 +275,10 @@ class Delivery:
     def _auth_failed(self, message: str, held: list[Entry]) -> None:
         # The seed's "Log Error": the key is wrong, the user must act.
         log.error("tracker refused the key: %s", message)
-        self.outbox.mark_auth_failed(error=message, fingerprint=self._fingerprint(), extra=held)
+        self.outbox.mark_auth_failed(
+            error=message, fingerprint=self.tracker.credential_fingerprint(), extra=held
+        )
         self.outbox.note_error(message)
-
-    def _fingerprint(self) -> str | None:
-        fingerprint = getattr(self.tracker, "credential_fingerprint", None)
-        return fingerprint() if callable(fingerprint) else None
 
     # --- draining -------------------------------------------------------------------------
 
@@ -335,7 +329,7 @@ class Delivery:
         if force:
             self.outbox.retry_auth_failed(everything=True)
             return
-        fingerprint = self._fingerprint()
+        fingerprint = self.tracker.credential_fingerprint()
         if fingerprint is not None:
             self.outbox.retry_auth_failed(unless_fingerprint=fingerprint)
 

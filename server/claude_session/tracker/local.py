@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 
+from claude_session.base import flow
 from claude_session.base.statefile import file_lock, move_aside
 from claude_session.errors import (
     CorruptDatabase,
@@ -58,7 +59,6 @@ class LocalTracker(Tracker):
         self.path = path
         self.description = f"local tracker database at {path}"
         self.busy_timeout = busy_timeout
-        self.warnings: list[str] = []
         self._engine: Engine | None = None
         self._store: Store | None = None
         self._user: User | None = None
@@ -66,7 +66,11 @@ class LocalTracker(Tracker):
 
     # --- the interface ---
 
-    def send(self, record: SessionRecord) -> str:
+    def send(
+        self, record: SessionRecord, *, budget: float | None = None, attempts: int | None = None
+    ) -> str:
+        """Store the record (``budget`` and ``attempts`` are the remote tracker's: the local
+        database waits its busy timeout and tries once)."""
         self._run(lambda store, user: store.records.save(user, record))
         return record.id
 
@@ -77,7 +81,7 @@ class LocalTracker(Tracker):
             )
         )
         for session_id, reason in page.unreadable:
-            self.warnings.append(
+            flow.warn(
                 f"Session {session_id} in the {self.description} is "
                 f"unreadable ({reason}); it was skipped."
             )
@@ -134,7 +138,7 @@ class LocalTracker(Tracker):
             for suffix in ("", "-wal", "-shm", "-journal"):
                 sidecar = self.path.with_name(self.path.name + suffix)
                 if sidecar.exists():
-                    self.warnings.append(move_aside(sidecar, exc.reason))
+                    flow.warn(move_aside(sidecar, exc.reason))
             return self._migrated()
 
     def _migrated(self) -> Engine:
