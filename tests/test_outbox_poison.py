@@ -25,12 +25,8 @@ from claude_session.paths import Paths
 from claude_session.tracker.client import HttpTracker
 from claude_session.tracker.delivery import PROBE_LIMIT, Delivery
 from claude_session.tracker.outbox import DEAD_AFTER, Outbox, close_connections
-from claude_session.tracker.sanitize import (
-    BODY_TARGET,
-    INT4_MAX,
-    LATEST,
-    sanitize_record,
-)
+from claude_session.tracker.sanitize import BODY_TARGET, FREE_DEPTH, sanitize_record
+from claude_session.tracker.store.limits import LATEST, MAX_DEPTH, MAX_INT, check_document
 from helpers.gitrepo import make_repo
 from helpers.tracker_stub import Fault, Faults, Service, serve, tracker_service
 
@@ -263,8 +259,8 @@ def awkward_record() -> SessionRecord:
         summary="a\x00b \ud800 c",
         application_name="app\x00",
         starting_branch="feat/\x00x",
-        duration_minutes=2**31,
-        commits_count=2**40,
+        duration_minutes=2**64,
+        commits_count=-5,
         tokens_input=2**63 - 1,
         ended_at=far,
         started_at=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))),
@@ -285,7 +281,7 @@ def test_sanitize_removes_nul_everywhere_and_bounds_numbers_and_dates() -> None:
     assert clean.summary == "ab \ufffd c" and clean.application_name == "app"
     assert clean.security_findings == [{"key": ["v", {"deep": "x"}], "n": None, "big": str(10**30)}]
     assert clean.maintenance_runs[0].results == {"snippet": "PK\x03"}
-    assert clean.duration_minutes == INT4_MAX and clean.commits_count == INT4_MAX
+    assert clean.duration_minutes == MAX_INT and clean.commits_count == 0
     assert clean.tokens_input == 2**63 - 1  # bigint: kept
     assert clean.ended_at == LATEST and clean.started_at.year == 1970
     said = " ".join(changes)
@@ -294,7 +290,7 @@ def test_sanitize_removes_nul_everywhere_and_bounds_numbers_and_dates() -> None:
         "summary",
         "more",
         "unpaired surrogates",
-        "duration_minutes 2147483648",
+        "duration_minutes 18446744073709551616",
         "commits_count",
         "ended_at 9999-12-31T23:00:00-12:00",
         "NaN",
@@ -338,10 +334,23 @@ def test_sanitize_cuts_deep_nesting_and_turns_non_json_into_text() -> None:
     )
     clean, changes = sanitize_record(record(maintenance_runs=[run]))
     clean.model_dump_json()  # serializable now
-    assert "nested deeper than 32 levels" in " ".join(changes)
+    assert f"nested deeper than {FREE_DEPTH} levels" in " ".join(changes)
     assert clean.maintenance_runs[0].results["b"] == "\ufffd" and clean.maintenance_runs[0].results[
         "s"
     ] == [1]
+
+
+def test_what_sanitize_keeps_the_store_holds() -> None:
+    """One definition of what the tracker can hold (store/limits.py): nothing the client's
+    cleaning lets through is refused by the store's check."""
+    deep: object = "bottom"
+    for _ in range(MAX_DEPTH * 2):
+        deep = {"k": deep}
+    run = MaintenanceRun(command="c", status="s", results={"deep": deep})
+    for raw in (awkward_record(), record(maintenance_runs=[run], security_findings=[deep])):
+        clean, changes = sanitize_record(raw)
+        assert changes
+        check_document(clean)
 
 
 def test_deliver_sends_a_sanitized_record_and_says_what_it_changed(
@@ -355,7 +364,7 @@ def test_deliver_sends_a_sanitized_record_and_says_what_it_changed(
     with HttpTracker(service.url, service.key) as client:
         stored = client.get_session(awkward.id)
     assert stored is not None and stored.summary == "ab \ufffd c"
-    assert stored.duration_minutes == INT4_MAX
+    assert stored.duration_minutes == MAX_INT
 
 
 def test_records_the_hooks_spooled_are_sanitized_on_import(paths: Paths, service: Service) -> None:
@@ -368,4 +377,4 @@ def test_records_the_hooks_spooled_are_sanitized_on_import(paths: Paths, service
     with HttpTracker(service.url, service.key) as client:
         stored = client.get_session(awkward.id)
     assert stored is not None and stored.summary == "hook  text"
-    assert stored.duration_minutes == INT4_MAX
+    assert stored.duration_minutes == 2**33  # the tracker's columns hold 64 bits: kept

@@ -28,10 +28,9 @@ from starlette.routing import Route
 
 from claude_session.errors import BadCursor, InvalidRecord, SessionConflict
 from claude_session.models import SessionRecord
-from claude_session.tracker.service.guard import API_BODY
 from claude_session.tracker.store.auth import User
 from claude_session.tracker.store.history import Cursor
-from claude_session.tracker.store.limits import check_moment, text_problem
+from claude_session.tracker.store.limits import API_BODY, check_moment, text_problem
 from claude_session.tracker.store.storage import Store
 
 MAX_BODY = API_BODY

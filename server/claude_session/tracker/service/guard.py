@@ -30,9 +30,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from claude_session.tracker.store.limits import API_BODY
 from claude_session.tracker.store.storage import Store
 
-API_BODY = 1024 * 1024  # a record is a few kB; a megabyte leaves room and bounds memory
 FORM_BODY = 16 * 1024  # the UI's forms carry a key or an id
 BODY_DEADLINE = 30.0  # seconds for a whole body
 CHUNK_DEADLINE = 10.0  # seconds between two pieces of a body

@@ -1,4 +1,6 @@
-"""What the tracker's columns can hold, checked before anything reaches the database.
+"""What the tracker's columns can hold, checked before anything reaches the database: the one
+definition the service, the local tracker and the client's ``sanitize`` (which makes a record
+storable before it is queued) all use.
 
 A record the database cannot store must be refused with a 4xx that names the field, never a
 5xx: the client takes a 5xx for "tracker down" and retries it for ever. Both databases hold the
@@ -22,11 +24,14 @@ from pydantic import BaseModel
 
 from claude_session.errors import InvalidRecord
 
-MAX_DEPTH = 64  # a record nests 4 deep; results and findings get the rest
+MAX_DEPTH = 64  # levels a record's JSON may nest, the record's own included
+RECORD_DEPTH = 4  # what the record itself takes (record, runs, a run, results): the rest is
+#                   for free-form results and findings
 MAX_INT = 2**63 - 1
 MIN_INT = -(2**63)
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(9999, 12, 31, tzinfo=timezone.utc)  # a day short: any zone still reads it
+API_BODY = 1024 * 1024  # bytes of one API request: a record is a few kB; this bounds memory
 
 
 def _refused(field: str, message: str) -> InvalidRecord:
