@@ -260,7 +260,7 @@ def test_the_key_never_appears_in_errors_or_logs(
         messages.append(str(caught.value))
         messages.append(repr(client))
     messages.extend(r.getMessage() for r in caplog.records)
-    assert any("[redacted]" in m for m in messages)
+    assert any("[REDACTED:" in m for m in messages)
     assert not [m for m in messages if secret in m]
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "redact_report",
     "redacted_kinds",
     "rule_kinds",
+    "scrub",
 ]
 
 _Span = tuple[int, int, str]
@@ -783,6 +784,16 @@ def redact(text: str) -> tuple[str, list[str]]:
     sorted kinds found."""
     result = redact_report(text)
     return result.text, sorted(result.kinds)
+
+
+def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` without the given known secrets (each becomes ``[REDACTED:secret]``; ones under
+    4 characters are left, they would cut up words) or anything else that looks like one: for
+    what another program says back after it was handed a secret."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, marker("secret"))
+    return redact(text)[0]
 
 
 def find_secrets(text: str) -> list[str]:

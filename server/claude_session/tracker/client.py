@@ -36,6 +36,7 @@ import httpx
 from pydantic import ValidationError
 
 from claude_session.base import flow
+from claude_session.base.gitread import strip_credentials
 from claude_session.config import Settings
 from claude_session.errors import (
     ConfigError,
@@ -82,12 +83,9 @@ def clean_base_url(url: str) -> str:
 
 
 def _shown(url: str) -> str:
-    """The URL without any user or password in it, for messages."""
+    """The URL for messages: no credentials, no query or fragment (either may hold a token)."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return str(strip_credentials(urlunsplit(parts._replace(query="", fragment=""))))
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -216,12 +214,9 @@ class HttpTracker(Tracker):
     def _scrub(self, text: str) -> str:
         """Remove the token (and anything else that looks like a secret) from text that came
         from elsewhere (a server echoing headers)."""
-        from claude_session.base.redact import redact
+        from claude_session.base.redact import scrub
 
-        for secret in (self._token, self._configured_token):
-            if secret and len(secret) >= 4:
-                text = text.replace(secret, "[redacted]")
-        return redact(text)[0]
+        return scrub(text, (self._token, self._configured_token))
 
     # --- HTTP -----------------------------------------------------------------------------
 

@@ -46,34 +46,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from claude_session.base import locking
+from claude_session.base.state.outbox import SCHEMA, STATES
+from claude_session.base.state.outbox import counts as read_counts
 from claude_session.base.statefile import open_private
 from claude_session.errors import StateError
 from claude_session.models import SessionRecord
 from claude_session.paths import FILE_MODE, ensure_dir
 
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS records (
-        id TEXT PRIMARY KEY,
-        payload TEXT NOT NULL,
-        version INTEGER NOT NULL DEFAULT 1,
-        state TEXT NOT NULL DEFAULT 'pending'
-            CHECK (state IN ('pending', 'auth_failed', 'rejected')),
-        queued_at REAL NOT NULL,
-        seq INTEGER NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        lease_until REAL NOT NULL DEFAULT 0,
-        error TEXT,
-        field TEXT,
-        key_fingerprint TEXT,
-        failures INTEGER NOT NULL DEFAULT 0
-    )""",
-    "CREATE INDEX IF NOT EXISTS records_by_state ON records (state, seq)",
-    """CREATE TABLE IF NOT EXISTS state (
-        name TEXT PRIMARY KEY,
-        value TEXT
-    )""",
-)
-STATES = ("pending", "auth_failed", "rejected")
 BACKOFF_FIRST = 15.0
 BACKOFF_MAX = 900.0
 DEAD_AFTER = 3  # strikes before a record the tracker keeps failing on becomes a dead letter
@@ -448,14 +427,12 @@ class Outbox:
     # --- what status shows ----------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        """Records kept, by state (every state present, zero when empty)."""
-        found = dict.fromkeys(STATES, 0)
-        if not self.path.exists():
-            return found
-        with self._connect() as conn:
-            for state, count in conn.execute("SELECT state, count(*) FROM records GROUP BY state"):
-                found[str(state)] = int(count)
-        return found
+        """Records kept, by state (every state present, zero when empty): the read the status
+        line makes too (``base/state/outbox.py``)."""
+        found = read_counts(self.path)
+        if found is None:
+            raise StateError(self._db_message(sqlite3.DatabaseError("it cannot be read")))
+        return {state: found[state] for state in STATES}
 
     def depth(self) -> int:
         """Every record kept: waiting, waiting for a key, or refused."""
