@@ -85,7 +85,6 @@ class DrainReport:
     remaining: int = 0
     auth_failed: int = 0
     rejected: int = 0
-    dead_lettered: int = 0  # records this run moved to the refused list after repeated 500s
     last_error: str | None = None
     warnings: list[str] = field(default_factory=list)
     skipped: str | None = None  # why nothing was sent: backing off, another process drains
@@ -365,7 +364,6 @@ class Delivery:
         for entry, exc in run.suspects:
             if not self.outbox.strike(entry, error=self._strike_error(str(exc))):
                 continue
-            report.dead_lettered += 1
             try:
                 application: str | None = entry.record().application_name
             except ValidationError:

@@ -141,7 +141,6 @@ class DeadLetter:
     state: str
     error: str | None
     field: str | None
-    queued_at: float
     failures: int = 0
     application: str | None = None  # which record it is, for people reading the list
     ended_at: str | None = None
@@ -444,7 +443,7 @@ class Outbox:
             return []
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT id, state, error, field, queued_at, failures, payload "
+                "SELECT id, state, error, field, failures, payload "
                 "FROM records WHERE state != 'pending' ORDER BY seq"
             ).fetchall()
         return [
@@ -453,9 +452,8 @@ class Outbox:
                 state=r[1],
                 error=r[2],
                 field=r[3],
-                queued_at=r[4],
-                failures=r[5],
-                **_which(r[6]),
+                failures=r[4],
+                **_which(r[5]),
             )
             for r in rows
         ]
