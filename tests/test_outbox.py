@@ -26,7 +26,8 @@ from claude_session.paths import Paths
 from claude_session.tracker import LocalTracker, open_tracker
 from claude_session.tracker.client import HttpTracker
 from claude_session.tracker.delivery import DELIVER_BUDGET, Delivery
-from claude_session.tracker.outbox import Outbox, backoff_delay, close_connections, drain_lock
+from claude_session.tracker.outbox import Outbox, backoff_delay
+from claude_session.tracker.outboxfile import close_connections, drain_lock
 from helpers.gitrepo import make_repo
 from helpers.tracker_stub import Fault, Service, closed_port, tracker_service
 

@@ -50,7 +50,8 @@ from claude_session.errors import (
 from claude_session.models import SessionRecord, TrackerOutcome
 from claude_session.paths import Paths
 from claude_session.tracker.base import Tracker
-from claude_session.tracker.outbox import DEAD_AFTER, DeadLetter, Entry, Outbox, drain_lock
+from claude_session.tracker.outbox import DEAD_AFTER, DeadLetter, Entry, Outbox
+from claude_session.tracker.outboxfile import drain_lock
 from claude_session.tracker.sanitize import sanitize_record
 
 log = logging.getLogger(__name__)

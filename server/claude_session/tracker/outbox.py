@@ -27,96 +27,31 @@ nothing: they queue without trying until the backoff is over) and the last error
 ``claude-session status``.
 
 SQLite in WAL mode with a busy timeout; every change is one ``BEGIN IMMEDIATE`` transaction, so
-several Claude Code sessions on one machine can share the file. Each process keeps one
-connection per outbox file open until it exits (``close_connections`` closes them sooner):
-closing the last connection to a WAL database checkpoints it with an fsync, which made every
-operation cost about 4 ms when each opened its own.
+several Claude Code sessions on one machine can share the file (``outboxfile.py``: the
+process's one connection to it, and the drain lock beside it).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from claude_session.base import locking
-from claude_session.base.state.outbox import SCHEMA, STATES
+from claude_session.base.state.outbox import STATES
 from claude_session.base.state.outbox import counts as read_counts
-from claude_session.base.statefile import open_private
 from claude_session.errors import StateError
 from claude_session.models import SessionRecord
-from claude_session.paths import FILE_MODE, ensure_dir
+from claude_session.tracker.outboxfile import close_connections, connection, forget
+
+__all__ = ["Backoff", "DeadLetter", "Entry", "Outbox", "backoff_delay", "close_connections"]
 
 BACKOFF_FIRST = 15.0
 BACKOFF_MAX = 900.0
 DEAD_AFTER = 3  # strikes before a record the tracker keeps failing on becomes a dead letter
-
-
-_Shared = tuple[sqlite3.Connection, threading.RLock]
-_OPEN: dict[tuple[str, int], _Shared] = {}
-_OPEN_LOCK = threading.Lock()
-
-
-def _connection(path: Path, busy_timeout: float) -> _Shared:
-    """The process's open connection to ``path`` (made, migrated and chmod-ed on first use)."""
-    key = (str(path), os.getpid())  # a forked child must not share its parent's connection
-    with _OPEN_LOCK:
-        shared = _OPEN.get(key)
-        if shared is None:
-            shared = (_open(path, busy_timeout), threading.RLock())
-            _OPEN[key] = shared
-        return shared
-
-
-def _open(path: Path, busy_timeout: float) -> sqlite3.Connection:
-    try:
-        ensure_dir(path.parent)
-        fresh = not path.exists()
-        if fresh:  # made 0600 before SQLite opens it (and its -wal/-shm copy that mode)
-            with contextlib.suppress(FileExistsError):
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
-        conn = sqlite3.connect(
-            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-        )
-    except (OSError, sqlite3.Error) as exc:
-        raise StateError(
-            f"Cannot open the tracker outbox {path} ({exc}). Check that the "
-            f"folder is writable and the disk not full."
-        ) from exc
-    try:
-        if fresh:
-            os.chmod(path, FILE_MODE)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        for statement in SCHEMA:
-            conn.execute(statement)
-    except (OSError, sqlite3.Error) as exc:
-        conn.close()
-        raise StateError(
-            f"Cannot use the tracker outbox {path} ({exc}). Move it aside to start a fresh one."
-        ) from exc
-    return conn
-
-
-def _forget(path: Path) -> None:
-    with _OPEN_LOCK:
-        shared = _OPEN.pop((str(path), os.getpid()), None)
-    if shared is not None:
-        with contextlib.suppress(sqlite3.Error):
-            shared[0].close()
-
-
-def close_connections() -> None:
-    """Close this process's outbox connections (tests, long-lived processes tidying up)."""
-    for path, pid in list(_OPEN):
-        if pid == os.getpid():
-            _forget(Path(path))
 
 
 @dataclass(frozen=True)
@@ -175,13 +110,13 @@ class Outbox:
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         """This process's connection to the file, held for one operation."""
-        conn, lock = _connection(self.path, self.busy_timeout)
+        conn, lock = connection(self.path, self.busy_timeout)
         with lock:
             try:
                 yield conn
             except sqlite3.DatabaseError as exc:
                 if not isinstance(exc, sqlite3.OperationalError) or "locked" not in str(exc):
-                    _forget(self.path)  # reopen next time: the file may have been replaced
+                    forget(self.path)  # reopen next time: the file may have been replaced
                 raise StateError(self._db_message(exc)) from exc
             except OSError as exc:
                 raise StateError(f"Cannot use the tracker outbox {self.path} ({exc}).") from exc
@@ -495,31 +430,3 @@ def _which(payload: str) -> dict[str, str | None]:
         name: str(data[key]) if data.get(key) is not None else None
         for name, key in (("application", "application_name"), ("ended_at", "ended_at"))
     }
-
-
-@contextlib.contextmanager
-def drain_lock(outbox_path: Path, *, wait: float = 0.0) -> Iterator[bool]:
-    """Try to become the one drainer of this outbox, waiting up to ``wait`` seconds for one
-    that is sending (another process, or the MCP server's startup sync in this one); yields
-    False if it is still at it.
-
-    A ``flock`` dies with its process, so a drain killed midway never blocks the next one.
-    """
-    lock_path = outbox_path.with_name(f".{outbox_path.name}.drain-lock")
-    try:
-        ensure_dir(lock_path.parent)
-        fd = open_private(lock_path, os.O_RDWR)
-    except OSError as exc:
-        raise StateError(
-            f"Cannot create {lock_path} ({exc.strerror}); check that the folder is writable."
-        ) from exc
-    try:
-        deadline = time.monotonic() + wait
-        while not locking.try_lock(fd):
-            if time.monotonic() >= deadline:
-                yield False
-                return
-            time.sleep(0.02)
-        yield True
-    finally:
-        os.close(fd)
