@@ -37,7 +37,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,9 +101,14 @@ def backoff_delay(failures: int, retry_after: float | None = None) -> float:
 class Outbox:
     """The outbox file; opening it costs nothing until the first operation."""
 
-    def __init__(self, path: Path, *, busy_timeout: float = 10.0) -> None:
+    def __init__(
+        self, path: Path, *, busy_timeout: float = 10.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        """``clock``: seconds since the epoch, for leases, queue times and the backoff (a test
+        hands in one it moves itself)."""
         self.path = path
         self.busy_timeout = busy_timeout
+        self.clock = clock
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -156,7 +161,7 @@ class Outbox:
         return self.put_many([record], lease=lease)[0]
 
     def put_many(self, records: Sequence[SessionRecord], *, lease: float = 0.0) -> list[int]:
-        now = time.time()
+        now = self.clock()
         versions: list[int] = []
         with self._write() as conn:
             seq = conn.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
@@ -176,7 +181,7 @@ class Outbox:
     def claim(self, limit: int, *, lease: float = 60.0, skip: Sequence[str] = ()) -> list[Entry]:
         """Pending records not leased by someone else, leased to this caller: those with the
         fewest strikes first, oldest first among equals; none of the ids in ``skip``."""
-        now = time.time()
+        now = self.clock()
         with self._write() as conn:
             rows = conn.execute(
                 f"SELECT id, version, payload, attempts, failures FROM records WHERE state = "
@@ -253,7 +258,7 @@ class Outbox:
             changed = conn.execute(
                 "UPDATE records SET state = 'auth_failed', error = ?, key_fingerprint = ? "
                 "WHERE state = 'pending' AND lease_until <= ?",
-                (error, fingerprint, time.time()),
+                (error, fingerprint, self.clock()),
             ).rowcount
         return int(changed)
 
@@ -313,7 +318,7 @@ class Outbox:
 
     def note_failure(self, error: str, *, retry_after: float | None = None) -> Backoff:
         """Count a failure to reach the tracker and back off accordingly."""
-        now = time.time()
+        now = self.clock()
         with self._write() as conn:
             row = conn.execute("SELECT value FROM state WHERE name = 'failures'").fetchone()
             failures = int(row[0]) + 1 if row and row[0] else 1
@@ -335,7 +340,7 @@ class Outbox:
     def note_error(self, error: str) -> None:
         """Remember an error for ``status`` without backing off (auth, configuration)."""
         with self._write() as conn:
-            self._set(conn, last_error=error, last_error_at=repr(time.time()))
+            self._set(conn, last_error=error, last_error_at=repr(self.clock()))
 
     def _set(self, conn: sqlite3.Connection, **values: str | None) -> None:
         for name, value in values.items():

@@ -10,9 +10,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from claude_session.tracker.store.database import HEAD, create_engine, migrate
-from test_tracker_service import postgres_database
+from helpers.tracker_service import postgres_database
 
-SERVER = str(Path(__file__).resolve().parent.parent / "server")
+SERVER = str(Path(__file__).resolve().parents[2] / "server")
 
 
 def test_columns_are_uuid_timestamptz_and_jsonb() -> None:

@@ -1,5 +1,6 @@
-"""HttpTracker against the real tracker service on 127.0.0.1, and its failure routes: slow,
-503 then ok, 429 with Retry-After, 401, 400/422, redirects, connection refused."""
+"""The remote tracker client (``tracker/client.py``) against the real tracker service on
+127.0.0.1, and its failure routes: slow, 503 then ok, 429 with Retry-After, 401, 400/422,
+redirects, connection refused; the key kept out of every message."""
 
 from __future__ import annotations
 
@@ -21,38 +22,18 @@ from claude_session.errors import (
     TrackerRejected,
     TrackerUnavailable,
 )
-from claude_session.models import MaintenanceRun, SessionRecord, utcnow
+from claude_session.models import MaintenanceRun
 from claude_session.paths import Paths
 from claude_session.tracker import LocalTracker, open_tracker
-from claude_session.tracker.client import (
-    HttpTracker,
-    parse_retry_after,
-)
-from helpers.tracker_stub import Fault, Service, closed_port, tracker_service
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    with tracker_service(tmp_path) as running:
-        yield running
+from claude_session.tracker.client import HttpTracker, parse_retry_after
+from helpers.records import record
+from helpers.tracker_service import Fault, Service, closed_port
 
 
 @pytest.fixture
 def tracker(service: Service) -> Iterator[HttpTracker]:
     with HttpTracker(service.url, service.key) as client:
         yield client
-
-
-def record(**changes: object) -> SessionRecord:
-    base = SessionRecord(
-        application_name="demo",
-        repository_url="https://example.com/o/demo",
-        started_at=utcnow(),
-        ended_at=utcnow(),
-        summary="did things",
-        maintenance_runs=[MaintenanceRun(command="lint", status="ok")],
-    )
-    return base.model_copy(update=changes)
 
 
 # --- the happy path -------------------------------------------------------------------------
@@ -78,7 +59,11 @@ def test_sending_the_same_record_again_updates_it_instead_of_adding_a_row(
 
 
 def test_list_and_get_read_back_what_was_sent(tracker: HttpTracker) -> None:
-    mine = record(application_name="alpha", repository_url=None)
+    mine = record(
+        application_name="alpha",
+        repository_url=None,
+        maintenance_runs=[MaintenanceRun(command="lint", status="ok")],
+    )
     other = record(application_name="beta", repository_url=None)
     tracker.send(mine)
     tracker.send(other)
@@ -118,13 +103,12 @@ def test_503_then_ok_is_retried_inside_one_send(service: Service, tracker: HttpT
     assert service.rows() == 1
 
 
-def test_429_retry_after_is_waited_for_then_the_send_succeeds(
-    service: Service, tracker: HttpTracker
-) -> None:
-    service.faults.add(Fault(429, headers={"Retry-After": "1"}))
-    started = time.monotonic()
-    tracker.send(record())
-    assert time.monotonic() - started >= 1.0
+def test_429_retry_after_is_waited_for_then_the_send_succeeds(service: Service) -> None:
+    service.faults.add(Fault(429, headers={"Retry-After": "2"}))
+    slept: list[float] = []
+    with HttpTracker(service.url, service.key, sleep=slept.append) as tracker:
+        tracker.send(record())
+    assert slept == [2.0]  # what the tracker asked, not the client's own backoff
     assert service.faults.posts() == 2
 
 

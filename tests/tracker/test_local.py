@@ -1,4 +1,4 @@
-"""The local session tracker on a real SQLite file."""
+"""The local session tracker (``tracker/local.py``) on a real SQLite file."""
 
 from __future__ import annotations
 
@@ -19,14 +19,13 @@ import pytest
 from claude_session.base import flow
 from claude_session.config import Settings
 from claude_session.errors import TrackerUnavailable
-from claude_session.models import MaintenanceRun, SessionRecord
+from claude_session.models import MaintenanceRun
 from claude_session.paths import Paths
 from claude_session.tracker import LocalTracker, open_tracker
 from claude_session.tracker.store.database import HEAD, create_engine, migrate
+from helpers.records import REPO, START, full_record, record
 
-SERVER = str(Path(__file__).resolve().parent.parent / "server")
-START = datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc)
-REPO = "github.com/acme/widgets"
+SERVER = str(Path(__file__).resolve().parents[2] / "server")
 SHARED = "5f0c7c5e-0000-4000-8000-000000000001"
 
 
@@ -39,55 +38,6 @@ def db(isolated_home: Path) -> Path:
 def tracker(db: Path) -> Iterator[LocalTracker]:
     with LocalTracker(db) as opened:
         yield opened
-
-
-def record(**overrides: object) -> SessionRecord:
-    fields: dict[str, object] = {
-        "application_name": "widgets",
-        "repository_url": REPO,
-        "started_at": START,
-        "ended_at": START + timedelta(minutes=42),
-    }
-    fields.update(overrides)
-    return SessionRecord.model_validate(fields)
-
-
-def full_record() -> SessionRecord:
-    return record(
-        claude_session_id="cc-123",
-        duration_minutes=42,
-        starting_branch="main",
-        ending_branch="feature/ü",
-        commits_count=3,
-        context_id="ctx-9",
-        session_source="mcp",
-        tokens_input=1200,
-        tokens_output=340,
-        tokens_cache_creation=55,
-        tokens_cache_read=7000,
-        summary="Fixed the parser.\nSecond line ✓",
-        accomplishments=["parser", "tests"],
-        next_steps=["release"],
-        files_changed=["src/a.py", "docs/ü.md"],
-        maintenance_runs=[
-            MaintenanceRun(
-                command="audit",
-                status="ok",
-                results={"issues": 0, "list": [1, 2]},
-                notes="clean",
-                run_at=START + timedelta(minutes=5),
-            ),
-            MaintenanceRun(
-                command="security-scan",
-                status="failed",
-                results=None,
-                run_at=START + timedelta(minutes=9),
-            ),
-        ],
-        security_findings=[{"severity": "high", "id": "CVE-1", "nested": {"a": [1]}}],
-        machine="laptop",
-        end_mode="handoff",
-    )
 
 
 def rows(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
