@@ -7,8 +7,8 @@ starts over one keep-alive ``http.client`` connection, so that the numbers are t
 machine has two CPUs, and the first version's clients (``--client threads``: httpx clients in
 threads of one process, each building and serialising its record while timed) took about as
 much CPU as a server worker. Then 100,000 sessions are bulk-loaded and ``GET /api/sessions`` is
-timed on the first page, a deep page by cursor (keyset) and by offset, and with application and date
-filters. PostgreSQL is used when one answers on 127.0.0.1:5432 (database ``test``); a throwaway
+timed on the first page, a deep page by cursor (keyset), and with application and date filters.
+PostgreSQL is used when one answers on 127.0.0.1:5432 (database ``test``); a throwaway
 database is made and dropped.
 
     python3 bench/bench_tracker.py [--posts N] [--sessions N] [--runs N] [--server-workers N]
@@ -45,11 +45,9 @@ from figures import figure  # noqa: E402
 from claude_session.models import MaintenanceRun, SessionRecord  # noqa: E402
 from claude_session.tracker.service.app import create_api_key  # noqa: E402
 from claude_session.tracker.store.database import create_engine, migrate  # noqa: E402
-from claude_session.tracker.store.storage import (  # noqa: E402
-    Store,
-    applications,
-    claude_sessions,
-)
+from claude_session.tracker.store.history import Cursor  # noqa: E402
+from claude_session.tracker.store.schema import applications, claude_sessions  # noqa: E402
+from claude_session.tracker.store.storage import Store  # noqa: E402
 
 SERVER = str(Path(__file__).resolve().parent.parent / "server")
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -243,7 +241,7 @@ def bulk_load(url: str, key: str, count: int) -> None:
     try:
         migrate(engine)
         store = Store(engine)
-        owner = store.user_for_api_key(key)
+        owner = store.auth.user_for_api_key(key)
         assert owner is not None
         apps = [str(uuid.uuid4()) for _ in range(10)]
         now = datetime.now(timezone.utc)
@@ -300,19 +298,27 @@ def bulk_load(url: str, key: str, count: int) -> None:
         engine.dispose()
 
 
-def bench_gets(base: str, key: str, runs: int, total: int) -> dict[str, tuple[float, float]]:
+def deep_cursor(url: str, row: int) -> str:
+    """The cursor after the ``row``-th session, newest first (read from the table, untimed)."""
+    engine = create_engine(url)
+    try:
+        order = (claude_sessions.c.started_at, claude_sessions.c.created_at, claude_sessions.c.id)
+        with engine.connect() as conn:
+            found = conn.execute(
+                sa.select(*order).order_by(*(c.desc() for c in order)).offset(row - 1).limit(1)
+            ).one()
+    finally:
+        engine.dispose()
+    return Cursor(found.started_at, found.created_at, str(found.id)).encode()
+
+
+def bench_gets(
+    base: str, key: str, runs: int, total: int, deep: str
+) -> dict[str, tuple[float, float]]:
     middle = (START + timedelta(minutes=7 * total // 2)).isoformat()
-    with httpx.Client(
-        base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as client:  # the cursor of a page near the end (untimed)
-        deep = client.get("/api/sessions", params={"limit": 1, "offset": total - 101}).json()
     queries: dict[str, dict[str, Any]] = {
         "first page (50)": {"limit": 50},
-        f"deep page by cursor (after row {total - 100})": {
-            "limit": 50,
-            "cursor": deep["next_cursor"],
-        },
-        f"deep page by offset ({total - 100})": {"limit": 50, "offset": total - 100},
+        f"deep page by cursor (after row {total - 100})": {"limit": 50, "cursor": deep},
         "application filter": {"application": "bulk-3", "limit": 50},
         "since + until (1 week)": {
             "since": middle,
@@ -358,15 +364,15 @@ def run(label: str, url: str, args: argparse.Namespace) -> list[str]:
     rate = statistics.median(r["per_s"] for r in rounds)
     p99 = statistics.median(r["p99"] for r in rounds)
     what = f"{label} POST /api/sessions, {args.server_workers} workers"
-    figure(what, rate, "/s", goal=300.0, op=">=", issue=10)
-    figure(f"{what}, p99", p99, "ms", goal=50.0, op="<", issue=10)
+    figure(what, rate, "/s", goal=200.0, op=">=", issue=22)
+    figure(f"{what}, p99", p99, "ms", goal=50.0, op="<", issue=22)
     if args.only_posts:
         return lines
     bulk_load(url, key, args.sessions)
+    total = args.sessions + args.posts
+    deep = deep_cursor(url, total - 100)
     with service(url, args.server_workers) as base:
-        for name, (p50, p99) in bench_gets(
-            base, key, args.runs, args.sessions + args.posts
-        ).items():
+        for name, (p50, p99) in bench_gets(base, key, args.runs, total, deep).items():
             lines.append(
                 f"| {label} | GET /api/sessions, {args.sessions + args.posts} rows: "
                 f"{name} | | {p50:.1f} | {p99:.1f} |"

@@ -22,7 +22,7 @@ from claude_session.edges.wiring import HOOK_EVENTS, hook_command
 from claude_session.vault.onepassword import OnePasswordVault
 from helpers.claude_code import claude_bin  # noqa: F401 - fixture
 from helpers.fake_onepassword import VALID_TOKEN, FakeOnePassword
-from helpers.tracker_stub import Service, closed_port, tracker_service
+from helpers.tracker_service import Service, closed_port, tracker_service
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -136,7 +136,7 @@ def test_pause_quit_resume_elsewhere_end_is_one_chain_with_the_whole_bill(world:
     engine = create_engine(f"sqlite:///{world.config / 'claude-session' / 'tracker.db'}")
     try:
         store = Store(engine)
-        chain = store.session_chain(store.user("local"), earlier["id"])
+        chain = store.history.session_chain(store.auth.user("local"), earlier["id"])
     finally:
         engine.dispose()
     assert [s.id for s in chain] == [earlier["id"], later["id"]]

@@ -18,11 +18,10 @@ from typing import Any
 
 import pytest
 
-from claude_session.base.clock import now as utcnow
-from claude_session.models import SessionRecord
 from claude_session.tracker.outbox import Outbox, close_connections
 from helpers.gitrepo import make_repo
 from helpers.hookrun import ROOT, payload, run_hook
+from helpers.records import record
 
 PLUGIN = {"CLAUDE_PLUGIN_ROOT": str(ROOT)}
 
@@ -91,17 +90,6 @@ def answer_waiting(home: Path, repo: Path) -> None:
             }
         )
     )
-
-
-def record(**changes: object) -> SessionRecord:
-    base = SessionRecord(
-        application_name="demo",
-        repository_url="https://example.com/o/demo",
-        started_at=utcnow(),
-        ended_at=utcnow(),
-        summary="work",
-    )
-    return base.model_copy(update=changes)
 
 
 def refused_record(home: Path) -> None:

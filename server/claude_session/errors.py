@@ -20,12 +20,26 @@ Standard library only: hooks import this module.
         StaleItem               the item changed meanwhile: re-read it, apply the change again
       TrackerError              session tracker
         TrackerAuthError        401 / 403
-        TrackerUnavailable      connection refused, timeout, 5xx, 429
-        TrackerRejected         400 / 422: the record itself was refused
+        TrackerUnavailable      connection refused, timeout, 408, 429, 5xx (``status``,
+                                ``retry_after``, ``record_specific``); try again later
+        TrackerRejected         400 / 409 / 413 / 422: the record itself was refused
+                                (``field``, ``status``)
+      StoreError                the tracker's database (``tracker/store``), for the local
+                                tracker and the service alike
+        StorageUnavailable      cannot connect, locked, I/O: try again later (service: 503)
+        StorageRejected         the database refused what was written (integrity)
+          InvalidRecord         a value no column holds, an id that is not a uuid (``field``)
+          SessionConflict       an id that belongs to another account's rows
+        CorruptDatabase         a SQLite file that is not a database, or is damaged
+        NewerSchema             the database was migrated by a newer claude-session
+        UnknownKey              no API key, or more than one, has this id or prefix
+        BadCursor               a page cursor this tracker did not make
 
-Foreign errors are translated once, where they enter (git.py, vault/op_sdk.py, the tracker
-client), with ``raise ... from exc``. The CLI turns these into exit code 1 and the message; the
-MCP server into a tool error with the same message; hooks into a warning and exit 0.
+Foreign errors are translated once, where they enter (``core/repository.py`` for GitPython,
+``vault/op_sdk.py`` for the 1Password SDK, ``tracker/client.py`` for httpx,
+``tracker/store/database.py`` for SQLAlchemy), with ``raise ... from exc``.
+The CLI turns these into exit code 1 and the message; the MCP server into a tool error with
+the same message; hooks into a warning and exit 0.
 """
 
 from __future__ import annotations
@@ -106,11 +120,89 @@ class TrackerAuthError(TrackerError):
     pass
 
 
+#: answers that say the whole tracker is unwell (overloaded, behind a failing proxy, its
+#: database down), as opposed to a 500 that may be one request's: see ``record_specific``
+TRACKER_WIDE_STATUSES = frozenset({408, 429, 502, 503, 504, 507})
+
+
 class TrackerUnavailable(TrackerError):
-    pass
+    """The tracker cannot take anything now. ``status``: what it answered (408, 429, 5xx), if
+    it answered; ``retry_after``: the seconds it asked to wait, when it said."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def record_specific(self) -> bool:
+        """The answer may be about this record rather than the tracker: a 500 with no
+        Retry-After (the service failed on this request). Delivery then checks whether the
+        tracker takes other records before it treats the tracker as down."""
+        return (
+            self.status is not None
+            and 500 <= self.status < 600
+            and self.status not in TRACKER_WIDE_STATUSES
+            and self.retry_after is None
+        )
 
 
 class TrackerRejected(TrackerError):
+    """The tracker refused the record itself; ``field`` names what it refused, when it said;
+    ``status`` is its answer (400, 409, 413, 422), if it came over HTTP."""
+
+    def __init__(
+        self, message: str, *, field: str | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.status = status
+
+
+class StoreError(ClaudeSessionError):
+    pass
+
+
+class StorageUnavailable(StoreError):
+    pass
+
+
+class StorageRejected(StoreError):
+    pass
+
+
+class InvalidRecord(StorageRejected):
+    """A record the store refuses; ``field`` is the dotted path of the offending value
+    (``maintenance_runs.0.notes``)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class SessionConflict(StorageRejected):
+    pass
+
+
+class CorruptDatabase(StoreError):
+    """``reason``: what the database said, for the warning when the file is moved aside."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class NewerSchema(StoreError):
+    pass
+
+
+class UnknownKey(StoreError):
+    pass
+
+
+class BadCursor(StoreError):
     pass
 
 

@@ -85,7 +85,7 @@ def install(kill_at: int, log: Path) -> None:
         kill_at,
         log,
     )
-    _wrap(local.LocalTracker, "send", lambda self, record: "tracker store record", kill_at, log)
+    _wrap(local.LocalTracker, "send", lambda self, *a, **k: "tracker store record", kill_at, log)
 
 
 def run_flow(flow: str, repo: Path, session_id: str) -> None:

@@ -8,9 +8,9 @@ file's owner in ``state/``, lock-free with ``peek``.)
 
 from __future__ import annotations
 
-import os
 import re
 
+from claude_session.base.state import outbox
 from claude_session.paths import Paths
 
 # C0/C1 controls (ESC starts terminal escape sequences), line and paragraph separators,
@@ -37,34 +37,9 @@ def first_line(text: object, limit: int) -> str:
 
 
 def outbox_counts(paths: Paths) -> dict[str, int]:
-    """Records kept in the tracker outbox, by state (pending, auth_failed, rejected), and
-    ``failing``: how many sends in a row failed to reach the tracker (its backoff); {} when
-    there is no outbox or it cannot be read.
-
-    ``sqlite3`` is imported only when the file exists, and the file is opened read-only: this
-    never creates, migrates or checkpoints it. Without a ``-wal`` file every change is in the
-    main file, which is then read as immutable (no ``-wal``/``-shm`` made, no locks); with one
-    (a writer is at work) it is read in WAL mode, which waits for no writer. A count read while
-    a checkpoint rewrites the file may be off; the next line corrects it.
-    """
-    path = paths.outbox_db
-    if not path.is_file():
-        return {}
-    import sqlite3
-
-    quiet = "" if os.path.exists(f"{path}-wal") else "&immutable=1"
-    try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro{quiet}", uri=True, timeout=0.5)
-        try:
-            rows = conn.execute("SELECT state, count(*) FROM records GROUP BY state").fetchall()
-            failing = conn.execute("SELECT value FROM state WHERE name = 'failures'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return {}
-    found = {str(state): int(count) for state, count in rows}
-    found["failing"] = _positive(failing[0], 0) if failing else 0
-    return found
+    """Records kept in the tracker outbox, by state, and ``failing`` (``state/outbox.counts``);
+    {} when it cannot be read."""
+    return outbox.counts(paths.outbox_db) or {}
 
 
 def records_text(

@@ -72,9 +72,19 @@ class Services:
             if self._tracker is None:
                 from claude_session.tracker import open_tracker
 
-                self._tracker = tracker = _adopt(open_tracker(self.settings, self.paths))
+                self._tracker = tracker = _adopt(
+                    open_tracker(self.settings, self.paths, resolve_secret=self._tracker_secret)
+                )
                 return tracker
             return self._tracker
+
+    def _tracker_secret(self, reference: str) -> str:
+        """The key an ``op://`` tracker setting names, read from 1Password within the seconds a
+        tracker call may take (the tracker package does not import the vault)."""
+        from claude_session.tracker.client import DEFAULT_BUDGET
+        from claude_session.vault.secretref import resolve_secret
+
+        return resolve_secret(reference, self.settings, timeout=DEFAULT_BUDGET)
 
     @property
     def vault_description(self) -> str | None:

@@ -125,11 +125,13 @@ def _tracker(core: Core, limit: float) -> Check:
             "Fix CLAUDE_SESSION_TRACKER_URL (http:// or https:// and the tracker's "
             "address), or unset it to use the local tracker.",
         )
-    from claude_session.tracker.client import HttpTracker
 
-    probe = HttpTracker.from_settings(core.settings, budget=limit, attempts=1)
+    def probe() -> str:
+        tracker.check(budget=limit)  # one read with the key, no retry
+        return "answered"
+
     try:
-        _within(limit + 1, lambda: str(len(probe.list_sessions(limit=1))))
+        _within(limit + 1, probe)
     except ClaudeSessionError as exc:
         return _check("tracker", False, str(exc), _tracker_fix(exc))
     except (TimeoutError, OSError) as exc:
@@ -140,8 +142,6 @@ def _tracker(core: Core, limit: float) -> Check:
             "Start the tracker or fix CLAUDE_SESSION_TRACKER_URL; records wait in "
             "the outbox meanwhile.",
         )
-    finally:
-        probe.close()
     return _check("tracker", True, f"{tracker.description} answered and took the key{waiting}")
 
 

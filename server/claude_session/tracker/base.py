@@ -3,31 +3,35 @@
 A tracker keeps finished session records. ``LocalTracker`` stores them in a SQLite database on
 this machine; the remote client sends them to ``POST {tracker}/api/sessions``. Both are
 idempotent on the record's own id, so the outbox may retry a send as often as it needs to.
+Warnings (a database moved aside, a key sent unencrypted) go to the calling flow with
+``flow.warn`` where they arise.
 """
 
 from __future__ import annotations
 
 import abc
-from types import TracebackType
-from typing import TypeVar
+from collections.abc import Sequence
 
+from claude_session.base.backend import Backend
+from claude_session.errors import TrackerError
 from claude_session.models import SessionRecord
 
-_Self = TypeVar("_Self", bound="Tracker")
 
-
-class Tracker(abc.ABC):
+class Tracker(Backend, abc.ABC):
     """Where session records go."""
 
-    kind: str
-    description: str
-    warnings: list[str]  # set by each backend: what the user should hear (files moved aside)
+    #: Always empty: the core's ``_adopt`` still reads it (until it goes with that plumbing).
+    warnings: Sequence[str] = ()
 
     @abc.abstractmethod
-    def send(self, record: SessionRecord) -> str:
+    def send(
+        self, record: SessionRecord, *, budget: float | None = None, attempts: int | None = None
+    ) -> str:
         """Create or update the record (never a second one for the same id); return its id.
 
-        Raises TrackerAuthError, TrackerUnavailable (try again later) or TrackerRejected.
+        ``budget``: the most seconds the send may take, retries included; ``attempts``: how
+        many tries at most (None: the tracker's own). Raises TrackerAuthError,
+        TrackerUnavailable (try again later) or TrackerRejected.
         """
 
     @abc.abstractmethod
@@ -38,21 +42,18 @@ class Tracker(abc.ABC):
     def get_session(self, session_id: str) -> SessionRecord | None:
         """The record with this id, or None."""
 
+    def check(self, *, budget: float = 2.0) -> None:  # noqa: B027 - nothing to check locally
+        """Raise what keeps the tracker from working now (one cheap read, no retry)."""
+
     def answers(self, *, budget: float = 2.0) -> bool:
-        """Whether the tracker works now (a cheap read); asked after it failed on one record,
-        to tell a record it cannot take from a tracker that is down. Local: always."""
+        """Whether the tracker works now; asked after it failed on one record, to tell a record
+        it cannot take from a tracker that is down."""
+        try:
+            self.check(budget=budget)
+        except TrackerError:
+            return False
         return True
 
-    def close(self) -> None:  # noqa: B027 - trackers without resources need nothing here
-        """Release connections."""
-
-    def __enter__(self: _Self) -> _Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def credential_fingerprint(self) -> str | None:
+        """A short digest of the configured key, to notice that it changed (None: no key)."""
+        return None

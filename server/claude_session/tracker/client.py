@@ -3,10 +3,10 @@
 This module is where httpx errors enter claude-session, and the only place they are translated:
 
     httpx.TimeoutException, httpx.RequestError, 408, 429, 5xx
-        -> TrackerUnavailable (``TrackerBusy`` carries the status and the server's
-           Retry-After; a 500 may be about the record, not the tracker: ``record_specific``)
+        -> TrackerUnavailable (with the status and the server's Retry-After; a 500 may be
+           about the record, not the tracker: ``record_specific``)
     401, 403                -> TrackerAuthError
-    400, 409, 413, 422      -> TrackerRejected (``RecordRefused`` names the refused field)
+    400, 409, 413, 422      -> TrackerRejected (naming the refused field when told)
     3xx, 404, other 4xx     -> TrackerError (the URL is wrong; retrying will not help)
 
 Every call has timeouts and a total time budget. Connect errors, timeouts, 408, 429 and 5xx are
@@ -15,9 +15,11 @@ than what is left of the budget is not slept through but handed to the caller (t
 off for that long). Other 4xx are never retried. Sends are safe to repeat: the record carries its
 own id and the tracker updates rather than duplicates.
 
-The token may be an ``op://`` reference; it is resolved on first use, never at construction, so
-building a tracker costs nothing and never fails on 1Password. The token never appears in a
-message, a log line or ``repr``; what the tracker says back is scrubbed of it too.
+The token may be an ``op://`` reference; it is resolved on first use, never at construction, by
+the ``resolve_secret`` callable the caller hands in (the core passes 1Password's: this package
+does not import the vault), so building a tracker costs nothing and never fails on 1Password.
+The token never appears in a message, a log line or ``repr``; what the tracker says back is
+scrubbed of it too.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 from pydantic import ValidationError
 
+from claude_session.base import flow
+from claude_session.base.gitread import strip_credentials
 from claude_session.config import Settings
 from claude_session.errors import (
     ConfigError,
@@ -59,69 +63,7 @@ DEFAULT_BUDGET = 6.0
 MAX_ERROR_TEXT = 300
 
 
-# Answers that say the whole tracker is unwell (overloaded, behind a failing proxy, its database
-# down), as opposed to a 500 that may be this one request's: see TrackerBusy.record_specific.
-TRACKER_WIDE_STATUSES = frozenset({408, 429, 502, 503, 504, 507})
-
-
-class TrackerBusy(TrackerUnavailable):
-    """The tracker answered 408, 429 or 5xx (``status``); ``retry_after`` when it said when.
-
-    ``record_specific``: the answer may be about this record rather than the tracker (a 500
-    with no Retry-After: the service failed on this request). Delivery then checks whether the
-    tracker takes other records before it treats the tracker as down (``delivery.py``).
-    """
-
-    def __init__(
-        self, message: str, *, retry_after: float | None = None, status: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.status = status
-
-    @property
-    def record_specific(self) -> bool:
-        return (
-            self.status is not None
-            and 500 <= self.status < 600
-            and self.status not in TRACKER_WIDE_STATUSES
-            and self.retry_after is None
-        )
-
-
-class RecordRefused(TrackerRejected):
-    """The tracker refused the record itself; ``field`` names what it refused, when it said."""
-
-    def __init__(self, message: str, *, field: str | None = None, status: int = 400) -> None:
-        super().__init__(message)
-        self.field = field
-        self.status = status
-
-
 SecretResolver = Callable[[str], str]
-
-
-def _default_resolver(settings: Settings | None) -> SecretResolver:
-    """Resolve ``op://`` references through the vault package, imported only when needed."""
-
-    def resolve(value: str) -> str:
-        try:
-            from claude_session.vault.secretref import resolve_secret
-        except ImportError as exc:
-            raise TrackerAuthError(
-                f"{TOKEN_VARIABLE} is an op:// reference, and op:// references need 1Password "
-                f"support, which this installation lacks. Put the key itself in "
-                f"{TOKEN_VARIABLE}, or install claude-session with 1Password support."
-            ) from exc
-        if settings is None:
-            raise TrackerAuthError(
-                f"{TOKEN_VARIABLE} is an op:// reference but no settings "
-                f"were given to resolve it with."
-            )
-        # 1Password gets the same few seconds as the tracker: the end flow must not hang on it.
-        return str(resolve_secret(value, settings, timeout=DEFAULT_BUDGET))
-
-    return resolve
 
 
 def clean_base_url(url: str) -> str:
@@ -141,12 +83,9 @@ def clean_base_url(url: str) -> str:
 
 
 def _shown(url: str) -> str:
-    """The URL without any user or password in it, for messages."""
+    """The URL for messages: no credentials, no query or fragment (either may hold a token)."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return str(strip_credentials(urlunsplit(parts._replace(query="", fragment=""))))
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -183,30 +122,31 @@ class HttpTracker(Tracker):
         url: str,
         token: str | None,
         *,
-        settings: Settings | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         budget: float = DEFAULT_BUDGET,
         attempts: int = 3,
         backoff: float = 0.5,
-        resolver: SecretResolver | None = None,
+        resolve_secret: SecretResolver | None = None,
         transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``resolve_secret`` turns an ``op://`` token into the key; ``sleep`` waits between
+        tries (a test hands in one that only notes the wait)."""
         self.base_url = clean_base_url(url)
         self.description = f"tracker at {_shown(self.base_url)}"
-        self.warnings = []
         self._configured_token = token
         self._token: str | None = None
-        self._resolver = resolver or _default_resolver(settings)
+        self._resolve_secret = resolve_secret
         self.timeout = timeout
         self.budget = budget
         self.attempts = max(1, attempts)
         self.backoff = backoff
         self._transport = transport
         self._client: httpx.Client | None = None
-        self.sleep: Callable[[float], None] = time.sleep  # tests shorten waits through this
+        self._sleep = sleep
         host = urlsplit(self.base_url).hostname
         if self.base_url.startswith("http://") and not _is_loopback(host):
-            self.warnings.append(
+            flow.warn(
                 f"{URL_VARIABLE} uses http:// to {host}: the tracker key travels unencrypted. "
                 f"Use https:// unless the network is trusted."
             )
@@ -215,7 +155,7 @@ class HttpTracker(Tracker):
     def from_settings(cls, settings: Settings, **options: Any) -> HttpTracker:
         if settings.tracker_url is None:
             raise ConfigError(f"{URL_VARIABLE} is not set.")
-        return cls(settings.tracker_url, settings.tracker_token, settings=settings, **options)
+        return cls(settings.tracker_url, settings.tracker_token, **options)
 
     def __repr__(self) -> str:
         return f"HttpTracker({_shown(self.base_url)!r})"
@@ -250,8 +190,13 @@ class HttpTracker(Tracker):
             )
         if not value.startswith("op://"):
             return value
+        if self._resolve_secret is None:
+            raise TrackerAuthError(
+                f"{TOKEN_VARIABLE} is an op:// reference, and nothing here reads 1Password; "
+                f"put the key itself in {TOKEN_VARIABLE}."
+            )
         try:
-            token = self._resolver(value).strip()
+            token = self._resolve_secret(value).strip()
         except TrackerError:
             raise
         except (ConfigError, VaultAuthError, ItemNotFound) as exc:
@@ -269,12 +214,9 @@ class HttpTracker(Tracker):
     def _scrub(self, text: str) -> str:
         """Remove the token (and anything else that looks like a secret) from text that came
         from elsewhere (a server echoing headers)."""
-        from claude_session.base.redact import redact
+        from claude_session.base.redact import scrub
 
-        for secret in (self._token, self._configured_token):
-            if secret and len(secret) >= 4:
-                text = text.replace(secret, "[redacted]")
-        return redact(text)[0]
+        return scrub(text, (self._token, self._configured_token))
 
     # --- HTTP -----------------------------------------------------------------------------
 
@@ -365,7 +307,7 @@ class HttpTracker(Tracker):
                     # it after an exception): the next request must not reuse it.
                     self.close()
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                failure = TrackerBusy(
+                failure = TrackerUnavailable(
                     f"The {self.description} answered HTTP {response.status_code}"
                     f"{self._server_says(response)}.",
                     retry_after=retry_after,
@@ -379,7 +321,7 @@ class HttpTracker(Tracker):
                     raise failure
                 raise failure from cause
             log.info("tracker %s %s: %s; retrying in %.1f s", method, path, failure, wait)
-            self.sleep(wait)
+            self._sleep(wait)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
     def _server_says(self, response: httpx.Response) -> str:
@@ -402,7 +344,7 @@ class HttpTracker(Tracker):
         if status in REJECT_STATUSES:
             field = _json_field(response, "field")
             named = f": field '{field}'" if field else ""
-            raise RecordRefused(
+            raise TrackerRejected(
                 f"The {self.description} refused {what}{named} (HTTP {status}{says}).",
                 field=field,
                 status=status,
@@ -447,23 +389,28 @@ class HttpTracker(Tracker):
             log.warning("tracker stored record %s under id %s", record.id, confirmed)
         return confirmed
 
-    def answers(self, *, budget: float = 2.0) -> bool:
-        """Whether the tracker serves a read of this user's sessions now (one try, no retry):
-        after a 500 for one record, it tells "the tracker is up, the record is the problem"
-        from "the tracker is down"."""
-        try:
-            response = self.request(
-                "GET", "/api/sessions", params={"limit": 1}, budget=budget, attempts=1
-            )
-        except TrackerError:
-            return False
-        return response.status_code == 200
+    def check(self, *, budget: float = 2.0) -> None:
+        """One read of this user's sessions (one try, no retry), raising what went wrong: after
+        a 500 for one record, it tells "the tracker is up, the record is the problem" from "the
+        tracker is down"; ``doctor`` shows what it raises."""
+        self._sessions({"limit": 1}, budget=budget, attempts=1)
 
     def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
         params: dict[str, str | int] = {"limit": max(1, limit)}
         if project:
             params["application"] = project
-        response = self.request("GET", "/api/sessions", params=params)
+        return self._sessions(params)[:limit]
+
+    def _sessions(
+        self,
+        params: Mapping[str, str | int],
+        *,
+        budget: float | None = None,
+        attempts: int | None = None,
+    ) -> list[SessionRecord]:
+        response = self.request(
+            "GET", "/api/sessions", params=params, budget=budget, attempts=attempts
+        )
         if response.status_code != 200:
             self._raise_for(response, "the session list")
         body = _json_object(response, self.description)
@@ -473,7 +420,7 @@ class HttpTracker(Tracker):
                 f"The {self.description} answered the session list without "
                 f"'sessions'; is {URL_VARIABLE} the tracker's address?"
             )
-        return [self._record(item) for item in sessions][:limit]
+        return [self._record(item) for item in sessions]
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         response = self.request("GET", f"/api/sessions/{quote(session_id, safe='')}")
@@ -534,10 +481,15 @@ class MisconfiguredTracker(Tracker):
     def __init__(self, problem: ConfigError) -> None:
         self.problem = problem
         self.description = "tracker not usable (CLAUDE_SESSION_TRACKER_URL)"
-        self.warnings = [str(problem)]
+        flow.warn(str(problem))
 
-    def send(self, record: SessionRecord) -> str:
+    def send(
+        self, record: SessionRecord, *, budget: float | None = None, attempts: int | None = None
+    ) -> str:
         raise TrackerError(f"{self.problem} Records wait in the outbox until it is fixed.")
+
+    def check(self, *, budget: float = 2.0) -> None:
+        raise TrackerError(str(self.problem))
 
     def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
         raise ConfigError(str(self.problem))

@@ -45,11 +45,13 @@ from claude_session.errors import (
     TrackerAuthError,
     TrackerError,
     TrackerRejected,
+    TrackerUnavailable,
 )
 from claude_session.models import SessionRecord
 from claude_session.paths import Paths
 from claude_session.tracker.base import Tracker
-from claude_session.tracker.outbox import DEAD_AFTER, DeadLetter, Entry, Outbox, drain_lock
+from claude_session.tracker.outbox import DEAD_AFTER, DeadLetter, Entry, Outbox
+from claude_session.tracker.outboxfile import drain_lock
 from claude_session.tracker.sanitize import sanitize_record
 from claude_session.vocab import TrackerOutcome
 
@@ -85,7 +87,6 @@ class DrainReport:
     remaining: int = 0
     auth_failed: int = 0
     rejected: int = 0
-    dead_lettered: int = 0  # records this run moved to the refused list after repeated 500s
     last_error: str | None = None
     warnings: list[str] = field(default_factory=list)
     skipped: str | None = None  # why nothing was sent: backing off, another process drains
@@ -105,7 +106,7 @@ class _Run:
 
 def _record_specific(exc: TrackerError) -> bool:
     """A failure that may be the record's rather than the tracker's (a plain 500)."""
-    return bool(getattr(exc, "record_specific", False))
+    return isinstance(exc, TrackerUnavailable) and exc.record_specific
 
 
 class Delivery:
@@ -219,8 +220,7 @@ class Delivery:
         """Keep the record in the state the failure calls for; say what happens next."""
         message = str(exc)
         if isinstance(exc, TrackerRejected):
-            refused = getattr(exc, "field", None)
-            self.outbox.mark_rejected(entry, error=message, field=refused)
+            self.outbox.mark_rejected(entry, error=message, field=exc.field)
             log.warning("tracker refused record %s: %s", entry.id, message)
             return Delivered(
                 "rejected",
@@ -244,11 +244,7 @@ class Delivery:
     # --- sending and bookkeeping ----------------------------------------------------------
 
     def _send(self, record: SessionRecord, budget: float, attempts: int | None = None) -> str:
-        from claude_session.tracker.client import HttpTracker
-
-        if isinstance(self.tracker, HttpTracker):
-            return self.tracker.send(record, budget=budget, attempts=attempts)
-        return self.tracker.send(record)
+        return self.tracker.send(record, budget=budget, attempts=attempts)
 
     def _backing_off(self) -> str | None:
         """Why not to try now, or None: the tracker failed lately and the backoff is not over."""
@@ -273,18 +269,17 @@ class Delivery:
         if not self.remote:
             self.outbox.note_error(str(exc))
             return
-        backoff = self.outbox.note_failure(str(exc), retry_after=getattr(exc, "retry_after", None))
+        retry_after = exc.retry_after if isinstance(exc, TrackerUnavailable) else None
+        backoff = self.outbox.note_failure(str(exc), retry_after=retry_after)
         log.info("tracker unreachable (%s); backing off %.0f s", exc, backoff.remaining())
 
     def _auth_failed(self, message: str, held: list[Entry]) -> None:
         # The seed's "Log Error": the key is wrong, the user must act.
         log.error("tracker refused the key: %s", message)
-        self.outbox.mark_auth_failed(error=message, fingerprint=self._fingerprint(), extra=held)
+        self.outbox.mark_auth_failed(
+            error=message, fingerprint=self.tracker.credential_fingerprint(), extra=held
+        )
         self.outbox.note_error(message)
-
-    def _fingerprint(self) -> str | None:
-        fingerprint = getattr(self.tracker, "credential_fingerprint", None)
-        return fingerprint() if callable(fingerprint) else None
 
     # --- draining -------------------------------------------------------------------------
 
@@ -335,7 +330,7 @@ class Delivery:
         if force:
             self.outbox.retry_auth_failed(everything=True)
             return
-        fingerprint = self._fingerprint()
+        fingerprint = self.tracker.credential_fingerprint()
         if fingerprint is not None:
             self.outbox.retry_auth_failed(unless_fingerprint=fingerprint)
 
@@ -371,7 +366,6 @@ class Delivery:
         for entry, exc in run.suspects:
             if not self.outbox.strike(entry, error=self._strike_error(str(exc))):
                 continue
-            report.dead_lettered += 1
             try:
                 application: str | None = entry.record().application_name
             except ValidationError:

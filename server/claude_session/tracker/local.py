@@ -7,54 +7,42 @@ user ``local`` (``claude-session tracker token create --user local`` makes a key
 The database is opened lazily: opening ``LocalTracker`` never fails, and a database that cannot
 be used surfaces from ``send`` as ``TrackerUnavailable``, which leaves the record in the outbox.
 Several Claude Code sessions end at once on one machine, so the file runs in WAL mode with a
-busy timeout and every send is one ``BEGIN IMMEDIATE`` transaction (see service/database.py).
+busy timeout and every send is one ``BEGIN IMMEDIATE`` transaction (see store/database.py).
 Creating the file and migrating it happen under a file lock, so first use from several
 processes is safe.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from claude_session.base import flow
 from claude_session.base.statefile import file_lock, move_aside
-from claude_session.errors import StateError, TrackerRejected, TrackerUnavailable
-from claude_session.models import SessionRecord
-from claude_session.paths import FILE_MODE, ensure_dir
-from claude_session.tracker.base import Tracker
-from claude_session.tracker.store.database import NewerSchema, create_engine, migrate
-from claude_session.tracker.store.storage import (
+from claude_session.errors import (
+    CorruptDatabase,
     InvalidRecord,
-    SessionConflict,
-    Store,
-    TrackedSession,
-    User,
+    NewerSchema,
+    StateError,
+    StorageRejected,
+    StoreError,
+    TrackerRejected,
+    TrackerUnavailable,
 )
+from claude_session.models import SessionRecord
+from claude_session.tracker.base import Tracker
+from claude_session.tracker.store.auth import User
+from claude_session.tracker.store.database import create_engine, migrate
+from claude_session.tracker.store.history import TrackedSession
+from claude_session.tracker.store.storage import Store
 
 LOCAL_USER = "local"
 
 T = TypeVar("T")
-
-
-def _is_corrupt(exc: sa.exc.DBAPIError) -> bool:
-    # SQLITE_NOTADB and SQLITE_CORRUPT raise the bare DatabaseError; locks, I/O and permission
-    # problems raise its OperationalError subclass and are not the file's fault.
-    return type(exc.orig) is sqlite3.DatabaseError
-
-
-def _create_private(path: Path) -> None:
-    ensure_dir(path.parent)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
 
 
 def _record(session: TrackedSession) -> SessionRecord:
@@ -71,7 +59,6 @@ class LocalTracker(Tracker):
         self.path = path
         self.description = f"local tracker database at {path}"
         self.busy_timeout = busy_timeout
-        self.warnings: list[str] = []
         self._engine: Engine | None = None
         self._store: Store | None = None
         self._user: User | None = None
@@ -79,23 +66,29 @@ class LocalTracker(Tracker):
 
     # --- the interface ---
 
-    def send(self, record: SessionRecord) -> str:
-        self._run(lambda store, user: store.save(user, record))
+    def send(
+        self, record: SessionRecord, *, budget: float | None = None, attempts: int | None = None
+    ) -> str:
+        """Store the record (``budget`` and ``attempts`` are the remote tracker's: the local
+        database waits its busy timeout and tries once)."""
+        self._run(lambda store, user: store.records.save(user, record))
         return record.id
 
     def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
         page = self._run(
-            lambda store, user: store.list_sessions(user, application=project, limit=max(limit, 0))
+            lambda store, user: store.history.list_sessions(
+                user, application=project, limit=max(limit, 0)
+            )
         )
         for session_id, reason in page.unreadable:
-            self.warnings.append(
+            flow.warn(
                 f"Session {session_id} in the {self.description} is "
                 f"unreadable ({reason}); it was skipped."
             )
         return [_record(s) for s in page.sessions]
 
     def get_session(self, session_id: str) -> SessionRecord | None:
-        found = self._run(lambda store, user: store.get_session(user, session_id))
+        found = self._run(lambda store, user: store.history.get_session(user, session_id))
         return None if found is None else _record(found)
 
     def close(self) -> None:
@@ -107,53 +100,48 @@ class LocalTracker(Tracker):
     # --- the database ---
 
     def _run(self, work: Callable[[Store, User], T]) -> T:
-        """Run ``work`` on the open store, translating database errors into ours."""
+        """Run ``work`` on the open store, its errors as the tracker's."""
         with self._mutex:
             try:
                 store, user = self._open()
                 return work(store, user)
-            except (InvalidRecord, SessionConflict, sa.exc.IntegrityError) as exc:
-                raise TrackerRejected(f"The local tracker refused the record: {exc}.") from exc
-            except sa.exc.DBAPIError as exc:
-                raise TrackerUnavailable(
-                    f"The {self.description} cannot be used ({exc.orig}). The record is kept "
-                    f"and sent again on the next start, end or `claude-session sync`."
+            except StorageRejected as exc:
+                field = exc.field if isinstance(exc, InvalidRecord) else None
+                raise TrackerRejected(
+                    f"The local tracker refused the record: {exc}.", field=field
                 ) from exc
-            except (StateError, OSError) as exc:  # the first-use lock, or an unwritable folder
-                raise TrackerUnavailable(f"{exc} The record is kept and sent again later.") from exc
             except NewerSchema as exc:
                 raise TrackerUnavailable(
                     f"The {self.description} was written by a newer claude-session ({exc}). "
                     f"Upgrade claude-session; records wait in the outbox until then."
                 ) from exc
+            except (StoreError, StateError) as exc:  # StateError: the first-use lock
+                raise TrackerUnavailable(
+                    f"{exc} The record is kept and sent again on the next start, end or "
+                    f"`claude-session sync`."
+                ) from exc
 
     def _open(self) -> tuple[Store, User]:
         if self._store is None or self._user is None:
             with file_lock(self.path, timeout=self.busy_timeout):
-                legacy = _legacy_records(self.path, self.warnings)
                 self._engine = self._open_or_set_aside()
                 store = Store(self._engine)
-                self._user = store.user(LOCAL_USER)
-                for record in legacy:
-                    store.save(self._user, record)
+                self._user = store.auth.user(LOCAL_USER)
                 self._store = store
         return self._store, self._user
 
     def _open_or_set_aside(self) -> Engine:
         try:
             return self._migrated()
-        except sa.exc.DatabaseError as exc:
-            if not _is_corrupt(exc):
-                raise
+        except CorruptDatabase as exc:
             # Never overwrite what we cannot read: keep it beside, start a fresh database.
             for suffix in ("", "-wal", "-shm", "-journal"):
                 sidecar = self.path.with_name(self.path.name + suffix)
                 if sidecar.exists():
-                    self.warnings.append(move_aside(sidecar, str(exc.orig)))
+                    flow.warn(move_aside(sidecar, exc.reason))
             return self._migrated()
 
     def _migrated(self) -> Engine:
-        _create_private(self.path)
         engine = create_engine(
             f"sqlite:///{self.path}", busy_timeout=self.busy_timeout, durable=True
         )
@@ -163,53 +151,3 @@ class LocalTracker(Tracker):
             engine.dispose()
             raise
         return engine
-
-
-def _legacy_records(path: Path, warnings: list[str]) -> list[SessionRecord]:
-    """Records of a database from before the tracker service (schema by PRAGMA user_version).
-
-    Such a file is moved aside and its records are stored again in the new schema, so local
-    history survives the upgrade; a record that does not read is left in the moved file.
-    """
-    if not path.exists() or path.stat().st_size == 0:
-        return []
-    try:
-        conn = sqlite3.connect(path)
-        try:
-            conn.row_factory = sqlite3.Row
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            if version != 1 or "alembic_version" in tables or "claude_sessions" not in tables:
-                return []
-            rows = conn.execute(
-                "SELECT s.*, a.name AS application_name, a.repository_url AS repository_url "
-                "FROM claude_sessions s JOIN applications a ON a.id = s.application_id"
-            ).fetchall()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        return []  # not ours to judge here: opening it moves a corrupt file aside
-    records = []
-    for row in rows:
-        try:
-            data = dict(zip(row.keys(), row, strict=True))
-            for column in (
-                "accomplishments",
-                "next_steps",
-                "files_changed",
-                "maintenance_runs",
-                "security_findings",
-            ):
-                data[column] = json.loads(data[column])
-            records.append(SessionRecord.model_validate(data))
-        except ValueError:
-            continue
-    for suffix in ("", "-wal", "-shm"):
-        sidecar = path.with_name(path.name + suffix)
-        if sidecar.exists():
-            move_aside(sidecar, "schema from before the tracker service")
-    warnings.append(
-        f"The {path} database was upgraded; {len(records)} of {len(rows)} records "
-        f"were carried over and the old file was kept beside it."
-    )
-    return records

@@ -27,131 +27,31 @@ nothing: they queue without trying until the backoff is over) and the last error
 ``claude-session status``.
 
 SQLite in WAL mode with a busy timeout; every change is one ``BEGIN IMMEDIATE`` transaction, so
-several Claude Code sessions on one machine can share the file. Each process keeps one
-connection per outbox file open until it exits (``close_connections`` closes them sooner):
-closing the last connection to a WAL database checkpoints it with an fsync, which made every
-operation cost about 4 ms when each opened its own.
+several Claude Code sessions on one machine can share the file (``outboxfile.py``: the
+process's one connection to it, and the drain lock beside it).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from claude_session.base import locking
-from claude_session.base.statefile import open_private
+from claude_session.base.state.outbox import STATES
+from claude_session.base.state.outbox import counts as read_counts
 from claude_session.errors import StateError
 from claude_session.models import SessionRecord
-from claude_session.paths import FILE_MODE, ensure_dir
+from claude_session.tracker.outboxfile import close_connections, connection, forget
 
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS records (
-        id TEXT PRIMARY KEY,
-        payload TEXT NOT NULL,
-        version INTEGER NOT NULL DEFAULT 1,
-        state TEXT NOT NULL DEFAULT 'pending'
-            CHECK (state IN ('pending', 'auth_failed', 'rejected')),
-        queued_at REAL NOT NULL,
-        seq INTEGER NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        lease_until REAL NOT NULL DEFAULT 0,
-        error TEXT,
-        field TEXT,
-        key_fingerprint TEXT,
-        failures INTEGER NOT NULL DEFAULT 0
-    )""",
-    "CREATE INDEX IF NOT EXISTS records_by_state ON records (state, seq)",
-    """CREATE TABLE IF NOT EXISTS state (
-        name TEXT PRIMARY KEY,
-        value TEXT
-    )""",
-)
-STATES = ("pending", "auth_failed", "rejected")
+__all__ = ["Backoff", "DeadLetter", "Entry", "Outbox", "backoff_delay", "close_connections"]
+
 BACKOFF_FIRST = 15.0
 BACKOFF_MAX = 900.0
 DEAD_AFTER = 3  # strikes before a record the tracker keeps failing on becomes a dead letter
-
-
-_Shared = tuple[sqlite3.Connection, threading.RLock]
-_OPEN: dict[tuple[str, int], _Shared] = {}
-_OPEN_LOCK = threading.Lock()
-
-
-def _connection(path: Path, busy_timeout: float) -> _Shared:
-    """The process's open connection to ``path`` (made, migrated and chmod-ed on first use)."""
-    key = (str(path), os.getpid())  # a forked child must not share its parent's connection
-    with _OPEN_LOCK:
-        shared = _OPEN.get(key)
-        if shared is None:
-            shared = (_open(path, busy_timeout), threading.RLock())
-            _OPEN[key] = shared
-        return shared
-
-
-def _open(path: Path, busy_timeout: float) -> sqlite3.Connection:
-    try:
-        ensure_dir(path.parent)
-        fresh = not path.exists()
-        if fresh:  # made 0600 before SQLite opens it (and its -wal/-shm copy that mode)
-            with contextlib.suppress(FileExistsError):
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
-        conn = sqlite3.connect(
-            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-        )
-    except (OSError, sqlite3.Error) as exc:
-        raise StateError(
-            f"Cannot open the tracker outbox {path} ({exc}). Check that the "
-            f"folder is writable and the disk not full."
-        ) from exc
-    try:
-        if fresh:
-            os.chmod(path, FILE_MODE)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        for statement in SCHEMA:
-            conn.execute(statement)
-        _add_failures_column(conn)
-    except (OSError, sqlite3.Error) as exc:
-        conn.close()
-        raise StateError(
-            f"Cannot use the tracker outbox {path} ({exc}). Move it aside to start a fresh one."
-        ) from exc
-    return conn
-
-
-def _add_failures_column(conn: sqlite3.Connection) -> None:
-    """Outbox files written before records had strikes get the column (two processes may try
-    at once: the loser finds it there)."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
-    if "failures" in columns:
-        return
-    try:
-        conn.execute("ALTER TABLE records ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
-    except sqlite3.OperationalError as exc:
-        if "duplicate column" not in str(exc):
-            raise
-
-
-def _forget(path: Path) -> None:
-    with _OPEN_LOCK:
-        shared = _OPEN.pop((str(path), os.getpid()), None)
-    if shared is not None:
-        with contextlib.suppress(sqlite3.Error):
-            shared[0].close()
-
-
-def close_connections() -> None:
-    """Close this process's outbox connections (tests, long-lived processes tidying up)."""
-    for path, pid in list(_OPEN):
-        if pid == os.getpid():
-            _forget(Path(path))
 
 
 @dataclass(frozen=True)
@@ -176,7 +76,6 @@ class DeadLetter:
     state: str
     error: str | None
     field: str | None
-    queued_at: float
     failures: int = 0
     application: str | None = None  # which record it is, for people reading the list
     ended_at: str | None = None
@@ -202,22 +101,27 @@ def backoff_delay(failures: int, retry_after: float | None = None) -> float:
 class Outbox:
     """The outbox file; opening it costs nothing until the first operation."""
 
-    def __init__(self, path: Path, *, busy_timeout: float = 10.0) -> None:
+    def __init__(
+        self, path: Path, *, busy_timeout: float = 10.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        """``clock``: seconds since the epoch, for leases, queue times and the backoff (a test
+        hands in one it moves itself)."""
         self.path = path
         self.busy_timeout = busy_timeout
+        self.clock = clock
 
     # --- plumbing -------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         """This process's connection to the file, held for one operation."""
-        conn, lock = _connection(self.path, self.busy_timeout)
+        conn, lock = connection(self.path, self.busy_timeout)
         with lock:
             try:
                 yield conn
             except sqlite3.DatabaseError as exc:
                 if not isinstance(exc, sqlite3.OperationalError) or "locked" not in str(exc):
-                    _forget(self.path)  # reopen next time: the file may have been replaced
+                    forget(self.path)  # reopen next time: the file may have been replaced
                 raise StateError(self._db_message(exc)) from exc
             except OSError as exc:
                 raise StateError(f"Cannot use the tracker outbox {self.path} ({exc}).") from exc
@@ -257,7 +161,7 @@ class Outbox:
         return self.put_many([record], lease=lease)[0]
 
     def put_many(self, records: Sequence[SessionRecord], *, lease: float = 0.0) -> list[int]:
-        now = time.time()
+        now = self.clock()
         versions: list[int] = []
         with self._write() as conn:
             seq = conn.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
@@ -277,7 +181,7 @@ class Outbox:
     def claim(self, limit: int, *, lease: float = 60.0, skip: Sequence[str] = ()) -> list[Entry]:
         """Pending records not leased by someone else, leased to this caller: those with the
         fewest strikes first, oldest first among equals; none of the ids in ``skip``."""
-        now = time.time()
+        now = self.clock()
         with self._write() as conn:
             rows = conn.execute(
                 f"SELECT id, version, payload, attempts, failures FROM records WHERE state = "
@@ -354,7 +258,7 @@ class Outbox:
             changed = conn.execute(
                 "UPDATE records SET state = 'auth_failed', error = ?, key_fingerprint = ? "
                 "WHERE state = 'pending' AND lease_until <= ?",
-                (error, fingerprint, time.time()),
+                (error, fingerprint, self.clock()),
             ).rowcount
         return int(changed)
 
@@ -414,7 +318,7 @@ class Outbox:
 
     def note_failure(self, error: str, *, retry_after: float | None = None) -> Backoff:
         """Count a failure to reach the tracker and back off accordingly."""
-        now = time.time()
+        now = self.clock()
         with self._write() as conn:
             row = conn.execute("SELECT value FROM state WHERE name = 'failures'").fetchone()
             failures = int(row[0]) + 1 if row and row[0] else 1
@@ -436,7 +340,7 @@ class Outbox:
     def note_error(self, error: str) -> None:
         """Remember an error for ``status`` without backing off (auth, configuration)."""
         with self._write() as conn:
-            self._set(conn, last_error=error, last_error_at=repr(time.time()))
+            self._set(conn, last_error=error, last_error_at=repr(self.clock()))
 
     def _set(self, conn: sqlite3.Connection, **values: str | None) -> None:
         for name, value in values.items():
@@ -462,14 +366,12 @@ class Outbox:
     # --- what status shows ----------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        """Records kept, by state (every state present, zero when empty)."""
-        found = dict.fromkeys(STATES, 0)
-        if not self.path.exists():
-            return found
-        with self._connect() as conn:
-            for state, count in conn.execute("SELECT state, count(*) FROM records GROUP BY state"):
-                found[str(state)] = int(count)
-        return found
+        """Records kept, by state (every state present, zero when empty): the read the status
+        line makes too (``base/state/outbox.py``)."""
+        found = read_counts(self.path)
+        if found is None:
+            raise StateError(self._db_message(sqlite3.DatabaseError("it cannot be read")))
+        return {state: found[state] for state in STATES}
 
     def depth(self) -> int:
         """Every record kept: waiting, waiting for a key, or refused."""
@@ -481,7 +383,7 @@ class Outbox:
             return []
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT id, state, error, field, queued_at, failures, payload "
+                "SELECT id, state, error, field, failures, payload "
                 "FROM records WHERE state != 'pending' ORDER BY seq"
             ).fetchall()
         return [
@@ -490,9 +392,8 @@ class Outbox:
                 state=r[1],
                 error=r[2],
                 field=r[3],
-                queued_at=r[4],
-                failures=r[5],
-                **_which(r[6]),
+                failures=r[4],
+                **_which(r[5]),
             )
             for r in rows
         ]
@@ -534,31 +435,3 @@ def _which(payload: str) -> dict[str, str | None]:
         name: str(data[key]) if data.get(key) is not None else None
         for name, key in (("application", "application_name"), ("ended_at", "ended_at"))
     }
-
-
-@contextlib.contextmanager
-def drain_lock(outbox_path: Path, *, wait: float = 0.0) -> Iterator[bool]:
-    """Try to become the one drainer of this outbox, waiting up to ``wait`` seconds for one
-    that is sending (another process, or the MCP server's startup sync in this one); yields
-    False if it is still at it.
-
-    A ``flock`` dies with its process, so a drain killed midway never blocks the next one.
-    """
-    lock_path = outbox_path.with_name(f".{outbox_path.name}.drain-lock")
-    try:
-        ensure_dir(lock_path.parent)
-        fd = open_private(lock_path, os.O_RDWR)
-    except OSError as exc:
-        raise StateError(
-            f"Cannot create {lock_path} ({exc.strerror}); check that the folder is writable."
-        ) from exc
-    try:
-        deadline = time.monotonic() + wait
-        while not locking.try_lock(fd):
-            if time.monotonic() >= deadline:
-                yield False
-                return
-            time.sleep(0.02)
-        yield True
-    finally:
-        os.close(fd)

@@ -10,15 +10,16 @@ warnings:
   and ``jsonb`` refuse them);
 - unpaired surrogates (text that is not Unicode) become U+FFFD; a surrogate pair becomes the
   character it encodes;
-- ``duration_minutes`` and ``commits_count`` are kept within the tracker's ``integer`` columns
-  (0 .. 2^31-1), the token counts within ``bigint`` (0 .. 2^63-1); integers in free-form JSON
-  past 64 bits become text;
+- the counts (duration, commits, tokens) are kept within the tracker's 64-bit columns
+  (0 .. 2^63-1); integers in free-form JSON past 64 bits become text;
 - NaN and infinities (not JSON) become null; bytes, sets and other objects in free-form JSON
   become text or lists;
-- timestamps are kept between 1970-01-01 and 9999-12-30 in UTC, so that no time zone offset
+- timestamps are kept between 1970-01-01 and 9999-12-31 in UTC, so that no time zone offset
   takes them out of the years a database or ``datetime`` can hold;
 - long texts and lists are cut, saying how much was cut, and the whole record is kept well under
-  the tracker's body limit (1 MiB); JSON nested deeper than 32 levels is cut.
+  the tracker's body limit (1 MiB); free-form JSON nested deeper than the tracker holds is cut.
+
+What the tracker can hold is ``store/limits.py``'s: the same definition the service checks.
 
 The function is idempotent: a sanitized record passes through unchanged, with no changes listed.
 """
@@ -32,17 +33,27 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from claude_session.models import SessionRecord
+from claude_session.tracker.store.limits import (
+    API_BODY,
+    EARLIEST,
+    LATEST,
+    MAX_DEPTH,
+    MAX_INT,
+    MIN_INT,
+    RECORD_DEPTH,
+)
 
-INT4_MAX = 2**31 - 1  # PostgreSQL `integer`: duration_minutes, commits_count
-INT8_MAX = 2**63 - 1  # PostgreSQL `bigint`: the token counts
-INT4_FIELDS = ("duration_minutes", "commits_count")
-INT8_FIELDS = ("tokens_input", "tokens_output", "tokens_cache_creation", "tokens_cache_read")
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(9999, 12, 30, tzinfo=timezone.utc)  # a day short: room for any offset
-TRACKER_BODY_LIMIT = 1024 * 1024  # the service's MAX_BODY
-BODY_TARGET = 3 * TRACKER_BODY_LIMIT // 4
+COUNT_FIELDS = (
+    "duration_minutes",
+    "commits_count",
+    "tokens_input",
+    "tokens_output",
+    "tokens_cache_creation",
+    "tokens_cache_read",
+)
+BODY_TARGET = 3 * API_BODY // 4
 SHORT_TEXT = 1_000  # names, branches, URLs, ids, machine
-MAX_DEPTH = 32
+FREE_DEPTH = MAX_DEPTH - RECORD_DEPTH  # levels of free-form JSON (results, findings) kept
 SHOWN_PATHS = 5
 
 # Size limits at scale 1; each later pass halves them until the record fits BODY_TARGET.
@@ -136,10 +147,8 @@ class _Cleaner:
         data["summary"] = self.text(data["summary"], "summary", self.limit["summary"])
         for name, size in _TEXT_LISTS:
             data[name] = self.text_list(data[name], name, self.limit[size])
-        for name in INT4_FIELDS:
-            data[name] = self.bounded(data[name], name, INT4_MAX, "integer")
-        for name in INT8_FIELDS:
-            data[name] = self.bounded(data[name], name, INT8_MAX, "bigint")
+        for name in COUNT_FIELDS:
+            data[name] = self.bounded(data[name], name)
         for name in ("started_at", "ended_at"):
             data[name] = self.moment(data[name], name)
         data["maintenance_runs"] = self.runs(data["maintenance_runs"])
@@ -211,13 +220,11 @@ class _Cleaner:
             return list(values[:limit])
         return [*values[:keep], f"[{len(values) - keep} more entries cut]"]
 
-    def bounded(self, value: int, path: str, top: int, column: str) -> int:
-        if 0 <= value <= top:
+    def bounded(self, value: int, path: str) -> int:
+        if 0 <= value <= MAX_INT:
             return value
-        fixed = min(max(value, 0), top)
-        self.notes.append(
-            f"{path} {value} is outside the tracker's {column} column; sent as {fixed}"
-        )
+        fixed = min(max(value, 0), MAX_INT)
+        self.notes.append(f"{path} {value} is outside the tracker's 64-bit column; sent as {fixed}")
         return fixed
 
     def moment(self, value: datetime, path: str) -> datetime:
@@ -251,9 +258,9 @@ class _Cleaner:
             return None
         if isinstance(value, (datetime, date)):
             return value.isoformat()
-        if isinstance(value, (dict, list, tuple, set, frozenset)) and depth > MAX_DEPTH:
+        if isinstance(value, (dict, list, tuple, set, frozenset)) and depth > FREE_DEPTH:
             self._mark("deep", path)
-            return f"[nested deeper than {MAX_DEPTH} levels: cut]"
+            return f"[nested deeper than {FREE_DEPTH} levels: cut]"
         if isinstance(value, dict):
             return self.mapping(value, path, depth)
         if isinstance(value, (list, tuple, set, frozenset)):
@@ -264,7 +271,7 @@ class _Cleaner:
         return self.text(text, path, self.limit["text"])
 
     def integer(self, value: int, path: str) -> int | str:
-        if -INT8_MAX - 1 <= value <= INT8_MAX:
+        if MIN_INT <= value <= MAX_INT:
             return value
         self._mark("big", path)
         if value.bit_length() > 1000:
@@ -297,7 +304,7 @@ class _Cleaner:
             "big": "integers past 64 bits sent as text in",
             "not_json": "values that are not JSON converted to text in",
             "not_object": 'findings that are not objects wrapped as {"value": ...} in',
-            "deep": f"JSON nested deeper than {MAX_DEPTH} levels cut in",
+            "deep": f"JSON nested deeper than {FREE_DEPTH} levels cut in",
             "long_text": f"long texts cut ({self.cut['long_text']:,} characters in all) in",
             "long_list": f"long lists cut ({self.cut['long_list']:,} entries in all) in",
         }

@@ -3,8 +3,7 @@
     api.py        the JSON API under /api
     openapi.py    the API's OpenAPI 3.1 document, built from the pydantic models
     ui.py         the server-rendered Sessions UI (Jinja2)
-    guard.py      body limits and deadlines, Origin check, security headers, log-in throttle,
-                  the header deadline of uvicorn's h11 protocol
+    guard.py      body limits and deadlines, Origin check, security headers, log-in throttle
     app.py        ``create_app(database_url)`` and ``from_environment()``: the ASGI application
     commands.py   ``tracker serve [--workers N] | migrate | token create|list|revoke|rotate``
 

@@ -2,8 +2,7 @@
 
     POST /api/sessions           create, or for a known id update, a session record
     GET  /api/sessions           ?application=NAME&since=ISO&until=ISO&limit=N&cursor=C
-                                 (cursor: the previous page's next_cursor; offset=N still works
-                                 but costs what it skips)
+                                 (paging is by cursor: the previous page's next_cursor)
     GET  /api/sessions/{id}      one record with its maintenance runs
     GET  /api/applications       the caller's applications
     GET  /api/health             {"status": "ok"}
@@ -27,18 +26,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from claude_session.errors import BadCursor, InvalidRecord, SessionConflict
 from claude_session.models import SessionRecord
-from claude_session.tracker.service.guard import API_BODY
-from claude_session.tracker.store.limits import Refused, check_moment, text_problem
-from claude_session.tracker.store.storage import (
-    BadCursor,
-    Cursor,
-    InvalidRecord,
-    KeyRevoked,
-    SessionConflict,
-    Store,
-    User,
-)
+from claude_session.tracker.store.auth import User
+from claude_session.tracker.store.history import Cursor
+from claude_session.tracker.store.limits import API_BODY, check_moment, text_problem
+from claude_session.tracker.store.storage import Store
 
 MAX_BODY = API_BODY
 MAX_LIMIT = 500
@@ -84,17 +77,9 @@ def bearer_key(request: Request) -> str:
 UNKNOWN_KEY = "The API key is not known to this tracker."
 
 
-async def authenticate(request: Request, *, remembered: bool = False) -> User:
-    """The user whose API key is in the Authorization header. ``remembered``: a key this
-    process knows from the last seconds is taken as is; the caller's write checks it again
-    (``Store.save(key_id=)``)."""
-    key = bearer_key(request)
-    store = store_of(request)
-    if remembered:
-        user = store.user_for_api_key(key, remembered=True) if store.remembers(key) else None
-        if user is not None:
-            return user
-    user = await run_in_threadpool(store.user_for_api_key, key, remembered=remembered)
+async def authenticate(request: Request) -> User:
+    """The user whose API key is in the Authorization header."""
+    user = await run_in_threadpool(store_of(request).auth.user_for_api_key, bearer_key(request))
     if user is None:
         raise ApiError(401, UNKNOWN_KEY)
     return user
@@ -131,22 +116,15 @@ def parse_record(body: bytes) -> SessionRecord:
 
 
 async def post_session(request: Request) -> JSONResponse:
-    # The key is checked again inside the write's transaction: a key revoked a moment ago
-    # stores nothing, whichever worker remembered it.
-    user = await authenticate(request, remembered=True)
+    user = await authenticate(request)
     record = parse_record(await read_body(request))
     store = store_of(request)
     try:
-        created = await run_in_threadpool(
-            functools.partial(store.save, user, record, key_id=user.key_id)
-        )
+        created = await run_in_threadpool(store.records.save, user, record)
     except InvalidRecord as exc:
         raise ApiError(422, str(exc), exc.field) from exc
     except SessionConflict as exc:
         raise ApiError(409, str(exc), "id") from exc
-    except KeyRevoked as exc:
-        store.forget_api_key(bearer_key(request))
-        raise ApiError(401, UNKNOWN_KEY) from exc
     return JSONResponse({"id": record.id}, status_code=201 if created else 200)
 
 
@@ -179,7 +157,7 @@ def _time_param(request: Request, name: str) -> datetime | None:
         return check_moment(_MOMENT.validate_python(raw), name)
     except pydantic.ValidationError as exc:
         raise ApiError(400, f"{name} must be an ISO-8601 date or time.", name) from exc
-    except Refused as exc:
+    except InvalidRecord as exc:
         raise ApiError(400, str(exc), name) from exc
 
 
@@ -190,8 +168,6 @@ def _cursor_param(request: Request) -> Cursor | None:
     raw = request.query_params.get("cursor")
     if not raw:
         return None
-    if "offset" in request.query_params:
-        raise ApiError(400, "cursor: send cursor or offset, not both.", "cursor")
     try:
         return Cursor.decode(raw)
     except BadCursor as exc:
@@ -202,28 +178,22 @@ async def list_sessions(request: Request) -> JSONResponse:
     user = await authenticate(request)
     check_query(request)
     limit = _int_param(request, "limit", 50, low=0, high=MAX_LIMIT)
-    offset = _int_param(request, "offset", 0, low=0, high=2**62)
     after = _cursor_param(request)
     page = await run_in_threadpool(
-        lambda: store_of(request).list_sessions(
+        lambda: store_of(request).history.list_sessions(
             user,
             application=request.query_params.get("application"),
             application_id=request.query_params.get("application_id"),
             since=_time_param(request, "since"),
             until=_time_param(request, "until"),
             limit=limit,
-            offset=offset,
             after=after,
         )
     )
-    following = offset + len(page.sessions)
     return JSONResponse(
         {
             "sessions": [s.model_dump(mode="json") for s in page.sessions],
             "total": page.total,
-            "next_offset": (
-                following if after is None and following < page.total and limit > 0 else None
-            ),
             "next_cursor": page.last.encode() if page.older and page.last else None,
         }
     )
@@ -232,7 +202,7 @@ async def list_sessions(request: Request) -> JSONResponse:
 async def get_session(request: Request) -> JSONResponse:
     user = await authenticate(request)
     found = await run_in_threadpool(
-        store_of(request).get_session, user, request.path_params["session_id"]
+        store_of(request).history.get_session, user, request.path_params["session_id"]
     )
     if found is None:
         raise ApiError(404, "No such session.")
@@ -241,7 +211,7 @@ async def get_session(request: Request) -> JSONResponse:
 
 async def list_applications(request: Request) -> JSONResponse:
     user = await authenticate(request)
-    apps = await run_in_threadpool(store_of(request).applications, user)
+    apps = await run_in_threadpool(store_of(request).history.applications, user)
     return JSONResponse({"applications": [a.model_dump(mode="json") for a in apps]})
 
 

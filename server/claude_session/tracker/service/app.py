@@ -29,7 +29,6 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -37,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from claude_session.config import Settings
+from claude_session.errors import StorageUnavailable
 from claude_session.paths import Paths
 from claude_session.tracker.service import api, ui
 from claude_session.tracker.service.guard import (
@@ -122,7 +122,7 @@ def create_app(
         exception_handlers={
             api.ApiError: _api_error,
             HTTPException: _http_error,
-            sa.exc.OperationalError: _database_down,
+            StorageUnavailable: _database_down,
             Exception: _internal_error,
         },
         middleware=[
@@ -146,7 +146,7 @@ def create_app(
 
 def create_api_key(database_url: str, user: str, name: str | None = None) -> str:
     """A new API key for ``user`` (created if new). Show it once: only its hash is kept."""
-    return with_store(database_url, lambda store: store.create_api_key(user, name))
+    return with_store(database_url, lambda store: store.auth.create_api_key(user, name))
 
 
 def with_store(database_url: str, work: Callable[[Store], T]) -> T:

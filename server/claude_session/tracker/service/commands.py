@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import json
-import shlex
 import socket
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from claude_session.errors import ClaudeSessionError
@@ -118,40 +119,34 @@ def database_url(args: argparse.Namespace) -> str:
 
 
 def _shown(url: str) -> str:
-    from claude_session.tracker.store.database import normalize_url
+    from claude_session.tracker.store.database import shown
 
-    return normalize_url(url).render_as_string(hide_password=True)
+    return shown(url)
 
 
-def _fail(args: argparse.Namespace, exc: Exception) -> int:
+def _verb(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A sub-verb whose errors are one line on stderr (and a JSON error with --json), exit 1."""
+
+    @functools.wraps(run)
+    def guarded(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except ClaudeSessionError as exc:
+            if getattr(args, "json", False):
+                error = {"status": "error", "error": type(exc).__name__, "message": str(exc)}
+                sys.stdout.write(json.dumps(error) + "\n")
+            print(f"claude-session: {exc}", file=sys.stderr)
+            return 1
+
+    return guarded
+
+
+def _as_json(args: argparse.Namespace, data: dict[str, Any]) -> bool:
+    """Write ``data`` as the answer when --json asks for it; True when it did."""
     if getattr(args, "json", False):
-        sys.stdout.write(
-            json.dumps({"status": "error", "error": type(exc).__name__, "message": str(exc)}) + "\n"
-        )
-    print(f"claude-session: {exc}", file=sys.stderr)
-    return 1
-
-
-def _database_error(exc: Exception, url: str) -> ClaudeSessionError:
-    import sqlalchemy as sa
-
-    if isinstance(exc, ClaudeSessionError):
-        return exc
-    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("psycopg"):
-        return ClaudeSessionError(
-            f"{_shown(url)} needs the PostgreSQL driver, which is not installed: add it with "
-            f"`{shlex.quote(sys.executable)} -m pip install 'psycopg[binary]>=3.1'` (the "
-            f"`claude-session[postgres]` extra; with pipx: `pipx inject claude-session "
-            f"'psycopg[binary]'`)."
-        )
-    if isinstance(exc, sa.exc.SQLAlchemyError):
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        return ClaudeSessionError(
-            f"The tracker database {_shown(url)} cannot be used "
-            f"({reason}). Check the --database URL and that the server "
-            f"is running."
-        )
-    raise exc
+        sys.stdout.write(json.dumps(data) + "\n")
+        return True
+    return False
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -180,6 +175,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+@_verb
 def run_serve(args: argparse.Namespace) -> int:
     """Migrate once, then serve: in this process, or in ``--workers`` processes that each build
     the app with ``app.from_environment`` (the database URL passes to them in the environment).
@@ -189,29 +185,22 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from claude_session.tracker.service.app import ServiceConfig, with_store
-    from claude_session.tracker.service.guard import PROTOCOL
     from claude_session.tracker.store.storage import Store
 
     url = database_url(args)
     config = ServiceConfig.from_env()
     local = config.local and not args.database
     if args.workers < 1:
-        return _fail(args, ClaudeSessionError("--workers must be 1 or more."))
+        raise ClaudeSessionError("--workers must be 1 or more.")
 
     def prepare(store: Store) -> tuple[int, str | None]:
-        keys = store.count_api_keys()
+        keys = store.auth.count_api_keys()
         if not local:
             return keys, None
-        return keys, Store(store.engine, config.secret).sign_in_link(LOCAL_USER)
+        return keys, Store(store.engine, config.secret).auth.sign_in_link(LOCAL_USER)
 
-    try:
-        keys, link = with_store(url, prepare)
-    except Exception as exc:
-        return _fail(args, _database_error(exc, url))
-    try:  # a busy port is said before anything else is printed
-        listening_socket(args.host, args.port).close()
-    except ClaudeSessionError as exc:
-        return _fail(args, exc)
+    keys, link = with_store(url, prepare)
+    listening_socket(args.host, args.port).close()  # a busy port is said before anything else
     workers = f", {args.workers} workers" if args.workers > 1 else ""
     print(
         f"Tracker on http://{args.host}:{args.port} (database {_shown(url)}{workers})",
@@ -236,7 +225,6 @@ def run_serve(args: argparse.Namespace) -> int:
         "port": args.port,
         "log_level": "info",
         "timeout_graceful_shutdown": 5,
-        "http": PROTOCOL,
         "workers": args.workers,
         "factory": True,
     }
@@ -246,44 +234,34 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+@_verb
 def run_migrate(args: argparse.Namespace) -> int:
     from claude_session.tracker.store.database import HEAD, create_engine, migrate
 
     url = database_url(args)
+    engine = create_engine(url)
     try:
-        engine = create_engine(url)
-        try:
-            found = migrate(engine)
-        finally:
-            engine.dispose()
-    except Exception as exc:
-        return _fail(args, _database_error(exc, url))
+        found = migrate(engine)
+    finally:
+        engine.dispose()
     result = {
         "status": "migrated" if found != HEAD else "current",
         "from": found,
         "to": HEAD,
         "database": _shown(url),
     }
-    if getattr(args, "json", False):
-        sys.stdout.write(json.dumps(result) + "\n")
-    else:
+    if not _as_json(args, result):
         print(f"Database {result['database']}: schema {found or 'empty'} -> {HEAD}.")
     return 0
 
 
+@_verb
 def run_token_create(args: argparse.Namespace) -> int:
     from claude_session.tracker.service.app import create_api_key
 
     url = database_url(args)
-    try:
-        key = create_api_key(url, args.user, args.name)
-    except Exception as exc:
-        return _fail(args, _database_error(exc, url))
-    if getattr(args, "json", False):
-        sys.stdout.write(
-            json.dumps({"status": "created", "user": args.user, "api_key": key}) + "\n"
-        )
-    else:
+    key = create_api_key(url, args.user, args.name)
+    if not _as_json(args, {"status": "created", "user": args.user, "api_key": key}):
         print(key)
         print(
             f"API key for {args.user} on {_shown(url)}. It is shown only this once; "
@@ -302,17 +280,12 @@ def _key_line(key: Any) -> str:
     )
 
 
+@_verb
 def run_token_list(args: argparse.Namespace) -> int:
     from claude_session.tracker.service.app import with_store
 
-    url = database_url(args)
-    try:
-        keys = with_store(url, lambda store: store.api_keys(args.user))
-    except Exception as exc:
-        return _fail(args, _database_error(exc, url))
-    if getattr(args, "json", False):
-        sys.stdout.write(json.dumps({"keys": [k.model_dump(mode="json") for k in keys]}) + "\n")
-    else:
+    keys = with_store(database_url(args), lambda store: store.auth.api_keys(args.user))
+    if not _as_json(args, {"keys": [k.model_dump(mode="json") for k in keys]}):
         for key in keys:
             print(_key_line(key))
         if not keys:
@@ -323,19 +296,12 @@ def run_token_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@_verb
 def run_token_revoke(args: argparse.Namespace) -> int:
     from claude_session.tracker.service.app import with_store
 
-    url = database_url(args)
-    try:
-        key = with_store(url, lambda store: store.revoke_api_key(args.key))
-    except Exception as exc:
-        return _fail(args, _database_error(exc, url))
-    if getattr(args, "json", False):
-        sys.stdout.write(
-            json.dumps({"status": "revoked", "key": key.model_dump(mode="json")}) + "\n"
-        )
-    else:
+    key = with_store(database_url(args), lambda store: store.auth.revoke_api_key(args.key))
+    if not _as_json(args, {"status": "revoked", "key": key.model_dump(mode="json")}):
         print(
             f"Revoked {key.prefix}… ({key.user}{', ' + key.name if key.name else ''}): "
             f"the tracker refuses it from now on."
@@ -343,22 +309,13 @@ def run_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+@_verb
 def run_token_rotate(args: argparse.Namespace) -> int:
     from claude_session.tracker.service.app import with_store
 
-    url = database_url(args)
-    try:
-        old, new = with_store(url, lambda store: store.rotate_api_key(args.key))
-    except Exception as exc:
-        return _fail(args, _database_error(exc, url))
-    if getattr(args, "json", False):
-        sys.stdout.write(
-            json.dumps(
-                {"status": "rotated", "revoked": old.model_dump(mode="json"), "api_key": new}
-            )
-            + "\n"
-        )
-    else:
+    old, new = with_store(database_url(args), lambda store: store.auth.rotate_api_key(args.key))
+    revoked = old.model_dump(mode="json")
+    if not _as_json(args, {"status": "rotated", "revoked": revoked, "api_key": new}):
         print(new)
         print(
             f"Replaces {old.prefix}… of {old.user}, now revoked. The new key is shown only "

@@ -5,8 +5,9 @@ the UI's forms, security headers, and the log-in rate limit.
                      UI POSTs, security headers on every response
     LoginThrottle    failed log-ins per client address and per key prefix (the account the key
                      claims), counted in the database for every worker; 429 with Retry-After
-    HeaderDeadline   uvicorn's h11 protocol with a deadline for a request's headers;
-                     FastHeaderDeadline the same on httptools (``PROTOCOL``: what serve uses)
+
+A deadline for a request's headers is the reverse proxy's (nginx ``client_header_timeout``):
+an exposed tracker belongs behind one (README, "Running the tracker for a team").
 
 A browser always sends ``Origin`` on a cross-site POST, so a POST to the UI whose Origin (or,
 without one, Referer) is not this site or one of ``allowed_origins`` is refused with 403. A POST
@@ -16,14 +17,11 @@ with neither header is not from a browser form, so CSRF does not apply to it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
-import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
@@ -31,20 +29,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from claude_session.tracker.store.limits import API_BODY
 from claude_session.tracker.store.storage import Store
 
-try:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-except ImportError:  # pragma: no cover - no httptools: h11 only
-    HttpToolsProtocol = None  # type: ignore[assignment, misc]
-
-API_BODY = 1024 * 1024  # a record is a few kB; a megabyte leaves room and bounds memory
 FORM_BODY = 16 * 1024  # the UI's forms carry a key or an id
 BODY_DEADLINE = 30.0  # seconds for a whole body
 CHUNK_DEADLINE = 10.0  # seconds between two pieces of a body
-HEADER_DEADLINE = 10.0  # seconds for a request line and its headers
 
 # No script at all; styles and images from this site; forms post only here; never framed.
 # Referrer-Policy same-origin, not no-referrer: under no-referrer a browser sends
@@ -207,7 +198,7 @@ class LoginThrottle:
         """Seconds to wait before another try, or None when a try is allowed now."""
         now = self.clock()
         limits = self._buckets(address, key)
-        found = self.store.login_failures(list(limits), _moment(now - self.window))
+        found = self.store.auth.login_failures(list(limits), _moment(now - self.window))
         waits = []
         for bucket, most in limits.items():
             times = found[bucket]
@@ -219,7 +210,7 @@ class LoginThrottle:
 
     def failed(self, address: str, key: str) -> None:
         now = self.clock()
-        self.store.login_failed(
+        self.store.auth.login_failed(
             list(self._buckets(address, key)), _moment(now), _moment(now - self.window)
         )
 
@@ -232,106 +223,3 @@ class LoginThrottle:
 
 def _moment(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, timezone.utc)
-
-
-# --- header deadline --------------------------------------------------------------------------
-
-
-class _HeaderTimer:
-    """What both protocols below share: answers sent at once, and a timer for a request's
-    headers, armed when a connection opens or a response ends and disarmed once a request's
-    headers are in (its body has the Guard's deadlines)."""
-
-    deadline = HEADER_DEADLINE
-    _header_timer: asyncio.TimerHandle | None = None
-    loop: asyncio.AbstractEventLoop
-    transport: asyncio.Transport
-    cycle: Any
-
-    def _opened(self, transport: asyncio.Transport) -> None:
-        # Worker processes serve a socket handed over by uvicorn's parent, and asyncio then
-        # leaves Nagle's algorithm on: the body, written after the headers, waited for the
-        # client's delayed ACK (40 ms a request). Answers go out at once.
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._arm()
-
-    def _arm(self) -> None:
-        self._disarm()
-        self._header_timer = self.loop.call_later(self.deadline, self._too_slow)
-
-    def _disarm(self) -> None:
-        timer = self._header_timer
-        if timer is not None:
-            timer.cancel()
-            self._header_timer = None
-
-    def _too_slow(self) -> None:
-        self._header_timer = None
-        if self._waiting() and not self.transport.is_closing():
-            self.transport.close()
-
-    def _waiting(self) -> bool:
-        """Is the connection between requests (no request's headers in since the timer)?"""
-        return self.cycle is None or self.cycle.response_complete
-
-
-class HeaderDeadline(_HeaderTimer, H11Protocol):
-    """uvicorn's h11 protocol, closing a connection whose request headers do not arrive within
-    ``HEADER_DEADLINE`` seconds (of connecting, or of the previous response)."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._seen_cycle: Any = None
-        self._opened(transport)
-
-    def handle_events(self) -> None:
-        super().handle_events()
-        if self.cycle is not None and self.cycle is not self._seen_cycle:
-            self._seen_cycle = self.cycle  # a request's headers are in: the body has its own
-            self._disarm()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
-    def _waiting(self) -> bool:
-        return self.cycle is None or (
-            self.cycle is self._seen_cycle and self.cycle.response_complete
-        )
-
-
-if HttpToolsProtocol is not None:
-
-    class FastHeaderDeadline(_HeaderTimer, HttpToolsProtocol):
-        """The same deadline on uvicorn's httptools protocol (a C parser; with uvloop, about 8%
-        more records a second than h11 and asyncio in bench_tracker), which ``tracker serve``
-        uses when ``httptools`` is installed."""
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._opened(transport)
-
-        def on_headers_complete(self) -> None:
-            super().on_headers_complete()
-            self._disarm()  # the body has the Guard's deadlines
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing():
-                self._arm()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
-
-    PROTOCOL: type[asyncio.Protocol] = FastHeaderDeadline
-else:  # pragma: no cover - httptools is a dependency; a build without it still serves
-    PROTOCOL = HeaderDeadline

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from claude_session.models import Model, SessionRecord
+from claude_session.tracker.store.history import Application, TrackedSession
 from claude_session.tracker.store.limits import EARLIEST, LATEST, MAX_DEPTH
-from claude_session.tracker.store.storage import Application, TrackedSession
 
 TITLE = "claude-session tracker"
 
@@ -26,7 +26,6 @@ class Created(Model):
 class SessionPage(Model):
     sessions: list[TrackedSession]
     total: int
-    next_offset: int | None = None
     next_cursor: str | None = None
 
 
@@ -124,12 +123,7 @@ def _paths() -> dict[str, Any]:
         _query(
             "limit", {"type": "integer", "minimum": 0, "maximum": 500, "default": 50}, "page size"
         ),
-        _query(
-            "offset",
-            {"type": "integer", "minimum": 0, "maximum": 2**62, "default": 0},
-            "sessions to skip (slow for deep pages: prefer cursor)",
-        ),
-        _query("cursor", {"type": "string"}, "the previous page's next_cursor (not with offset)"),
+        _query("cursor", {"type": "string"}, "the previous page's next_cursor"),
     ]
     return {
         "/api/health": {

@@ -4,8 +4,7 @@ Log-in takes an API key (or the one-time link ``tracker serve`` prints for this 
 history) and opens a browser session (a random cookie, stored hashed, 14 days), then returns to
 the page asked for. Pages: every session, one application's sessions (with a chart of time and
 tokens per day and maintenance runs by type), one session's detail (runs grouped by type), the
-user's API keys (make, rotate, revoke). Lists page by cursor (Older/Newer), not page number;
-an old ``?page=N`` link opens its page (up to ``MAX_PAGE``), paging by cursor from there.
+user's API keys (make, rotate, revoke). Lists page by cursor (Older/Newer), not page number.
 No JavaScript at all: the chart is inline SVG and the CSS is ours (the CSP allows no script).
 Another user's application, session or key answers 404, as in the API.
 """
@@ -26,27 +25,18 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from claude_session.errors import BadCursor, UnknownKey
 from claude_session.tracker.service.guard import LoginThrottle
+from claude_session.tracker.store.auth import WEB_SESSION_DAYS, User
+from claude_session.tracker.store.database import is_uuid
+from claude_session.tracker.store.history import Application, Cursor, DayTotals
 from claude_session.tracker.store.limits import text_problem
-from claude_session.tracker.store.storage import (
-    WEB_SESSION_DAYS,
-    Application,
-    BadCursor,
-    Cursor,
-    DayTotals,
-    Store,
-    UnknownKey,
-    User,
-    is_uuid,
-)
+from claude_session.tracker.store.storage import Store
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "claude_session_tracker"
 PAGE_SIZE = 50
 CHART_DAYS = 30
-# ``?page=N`` links from before keyset paging still open their page, up to this one (an offset
-# costs what it skips: page 200 skips 9,950 rows, a few ms); past it, Older → from there.
-MAX_PAGE = 200
 
 
 def templates() -> jinja2.Environment:
@@ -171,11 +161,11 @@ async def signed_in(request: Request) -> User | None:
     token = request.cookies.get(COOKIE)
     if not token:
         return None
-    return await run_in_threadpool(_store(request).user_for_web_session, token)
+    return await run_in_threadpool(_store(request).auth.user_for_web_session, token)
 
 
 async def _sidebar(request: Request, user: User) -> list[Application]:
-    return await run_in_threadpool(_store(request).applications, user)
+    return await run_in_threadpool(_store(request).history.applications, user)
 
 
 def _to_login(request: Request | None = None) -> RedirectResponse:
@@ -198,22 +188,6 @@ def _cursor(request: Request, name: str) -> Cursor | None:
         return Cursor.decode(raw)
     except BadCursor as exc:
         raise HTTPException(400, f"{name}: {exc}") from exc
-
-
-def _page_number(request: Request) -> int | None:
-    """``?page=N`` of a link made before lists paged by cursor: N from 1 to ``MAX_PAGE``, or a
-    400 page naming it."""
-    raw = request.query_params.get("page")
-    if raw is None or raw == "":
-        return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or not 1 <= int(raw) <= MAX_PAGE:
-        raise HTTPException(
-            400,
-            f"page: page numbers go from 1 to {MAX_PAGE} (the newest "
-            f"{MAX_PAGE * PAGE_SIZE:,} sessions); older ones are reached with Older → from "
-            f"page {MAX_PAGE}.",
-        )
-    return int(raw)
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -258,7 +232,7 @@ async def login(request: Request) -> Response:
         )
         refused.headers["Retry-After"] = str(wait)
         return refused
-    user = await run_in_threadpool(_store(request).user_for_api_key, key) if key else None
+    user = await run_in_threadpool(_store(request).auth.user_for_api_key, key) if key else None
     if user is None:
         await run_in_threadpool(throttle.failed, address, key)
         return render(
@@ -268,7 +242,7 @@ async def login(request: Request) -> Response:
             next=after,
             error="That API key is not known to this tracker.",
         )
-    token = await run_in_threadpool(_store(request).open_web_session, user)
+    token = await run_in_threadpool(_store(request).auth.open_web_session, user)
     response = RedirectResponse(after, status_code=303)
     _set_cookie(request, response, token)
     return response
@@ -276,7 +250,9 @@ async def login(request: Request) -> Response:
 
 async def sign_in_link(request: Request) -> Response:
     """A one-time link ``tracker serve`` prints for this machine's own history."""
-    used = await run_in_threadpool(_store(request).use_sign_in_link, request.path_params["token"])
+    used = await run_in_threadpool(
+        _store(request).auth.use_sign_in_link, request.path_params["token"]
+    )
     if used is None:
         raise HTTPException(
             401,
@@ -303,7 +279,7 @@ def _set_cookie(request: Request, response: Response, token: str) -> None:
 async def logout(request: Request) -> Response:
     token = request.cookies.get(COOKIE)
     if token:
-        await run_in_threadpool(_store(request).close_web_session, token)
+        await run_in_threadpool(_store(request).auth.close_web_session, token)
     response = _to_login()
     response.delete_cookie(COOKIE)
     return response
@@ -318,34 +294,21 @@ async def sessions_page(request: Request) -> Response:
     app_id = request.path_params.get("application_id")
     current = None
     if app_id is not None:
-        current = await run_in_threadpool(store.application, user, app_id)
+        current = await run_in_threadpool(store.history.application, user, app_id)
         if current is None:
             raise HTTPException(404, "No such application.")
     after, before = _cursor(request, "after"), _cursor(request, "before")
-    number = _page_number(request)
-    if number is not None and (after or before):
-        raise HTTPException(400, "Send page, or after/before, not both.")
-    offset = (number - 1) * PAGE_SIZE if number else 0
     page = await run_in_threadpool(
-        lambda: store.list_sessions(
-            user,
-            application_id=app_id,
-            limit=PAGE_SIZE,
-            after=after,
-            before=before,
-            offset=offset,
+        lambda: store.history.list_sessions(
+            user, application_id=app_id, limit=PAGE_SIZE, after=after, before=before
         )
     )
-    if number is not None and number > 1 and not page.sessions:
-        # Past the end (the list got shorter since the link was made): its last page.
-        last = min(max((page.total + PAGE_SIZE - 1) // PAGE_SIZE, 1), MAX_PAGE)
-        return RedirectResponse(
-            request.url.path + (f"?page={last}" if last > 1 else ""), status_code=303
-        )
     days = await run_in_threadpool(
-        lambda: store.daily_totals(user, application_id=app_id, days=CHART_DAYS)
+        lambda: store.history.daily_totals(user, application_id=app_id, days=CHART_DAYS)
     )
-    run_types = await run_in_threadpool(lambda: store.run_types(user, application_id=app_id))
+    run_types = await run_in_threadpool(
+        lambda: store.history.run_types(user, application_id=app_id)
+    )
     return render(
         request,
         "sessions.html",
@@ -365,13 +328,13 @@ async def session_page(request: Request) -> Response:
     if user is None:
         return _to_login(request)
     found = await run_in_threadpool(
-        _store(request).get_session, user, request.path_params["session_id"]
+        _store(request).history.get_session, user, request.path_params["session_id"]
     )
     if found is None:
         raise HTTPException(404, "No such session.")
     apps = await _sidebar(request, user)
     current = next((a for a in apps if a.id == found.application_id), None)
-    chain = await run_in_threadpool(_store(request).session_chain, user, found.id)
+    chain = await run_in_threadpool(_store(request).history.session_chain, user, found.id)
     return render(
         request,
         "session.html",
@@ -389,7 +352,7 @@ async def keys_page(
     user = await signed_in(request)
     if user is None:
         return _to_login(request)
-    keys = await run_in_threadpool(_store(request).api_keys, user.name)
+    keys = await run_in_threadpool(_store(request).auth.api_keys, user.name)
     return render(
         request,
         "keys.html",
@@ -412,7 +375,7 @@ async def create_key(request: Request) -> Response:
     name = form.get("name", [""])[0].strip()[:100]
     if text_problem(name) is not None:
         raise HTTPException(400, "name must be plain text.")
-    key = await run_in_threadpool(_store(request).create_api_key, user.name, name or None)
+    key = await run_in_threadpool(_store(request).auth.create_api_key, user.name, name or None)
     return await keys_page(request, new_key=key, new_name=name or None, status=201)
 
 
@@ -434,12 +397,12 @@ async def change_key(request: Request, action: str) -> Response:
         raise HTTPException(404, "No such API key.")
     try:
         if action == "revoke":
-            await run_in_threadpool(store.revoke_api_key, key_id, user.name)
+            await run_in_threadpool(store.auth.revoke_api_key, key_id, user.name)
             return RedirectResponse("/keys", status_code=303)
         # This browser stays signed in (with the successor); others signed in with the old
         # key are signed out, as revoking does.
         old, key = await run_in_threadpool(
-            lambda: store.rotate_api_key(
+            lambda: store.auth.rotate_api_key(
                 key_id, user.name, keep_browser=request.cookies.get(COOKIE)
             )
         )

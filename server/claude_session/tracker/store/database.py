@@ -9,6 +9,10 @@ time order.
 Migrations are Alembic's, shipped in ``migrations/``. ``migrate`` runs them inside one
 transaction (both databases have transactional DDL), after a cheap check that skips Alembic
 entirely when the schema is current, so opening the local tracker stays fast.
+
+SQLAlchemy's errors enter claude-session here and only here: ``translated`` turns them into the
+store's errors (``errors.py``: StorageUnavailable, StorageRejected, CorruptDatabase), for every
+read and write of the store and for migrating.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
+import sqlite3
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,23 +37,22 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from claude_session.base import locking
-from claude_session.errors import ClaudeSessionError, ConfigError
+from claude_session.base.gitread import strip_credentials
+from claude_session.errors import (
+    ConfigError,
+    CorruptDatabase,
+    NewerSchema,
+    StorageRejected,
+    StorageUnavailable,
+    StoreError,
+)
 from claude_session.paths import FILE_MODE, ensure_dir
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-# Alembic revisions in order; the last is the head. Add one per new migration file; a test
-# checks that this list matches the files.
-REVISIONS: tuple[str, ...] = (
-    "0001",
-    "0002",
-    "0003",
-    "0004",
-    "0005",
-    "0006",
-    "0007",
-    "0008",
-)
+# Alembic revisions in order, on one branch; the last is the head. Add one per new migration
+# file (0002 revises 0001, ...); a test checks that this list matches the files.
+REVISIONS: tuple[str, ...] = ("0001",)
 HEAD = REVISIONS[-1]
 
 # SQLite transactions begin DEFERRED unless a connection asks for IMMEDIATE: a write that starts
@@ -54,11 +60,16 @@ HEAD = REVISIONS[-1]
 WRITE = {"sqlite_begin": "BEGIN IMMEDIATE"}
 
 
-class NewerSchema(ClaudeSessionError):
-    """The database was migrated by a newer claude-session."""
-
-
 # --- column types -----------------------------------------------------------------------------
+
+
+def is_uuid(value: str) -> bool:
+    """Is ``value`` a uuid (what a ``Guid`` column holds)?"""
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
 
 
 def timestamp(moment: datetime) -> str:
@@ -170,6 +181,12 @@ def normalize_url(database: str) -> sa.URL:
     return url
 
 
+def shown(database: str | sa.URL) -> str:
+    """The database URL for messages: no password in it (the user name stays)."""
+    url = database if isinstance(database, sa.URL) else normalize_url(database)
+    return str(strip_credentials(url.render_as_string(hide_password=False)))
+
+
 def sqlite_path(url: sa.URL) -> Path | None:
     """The file behind a SQLite URL, or None (memory, or not SQLite)."""
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
@@ -187,21 +204,32 @@ def create_engine(
     url = database if isinstance(database, sa.URL) else normalize_url(database)
     path = sqlite_path(url)
     if path is not None:
-        _create_private(path)
+        with _file_errors(path):
+            _create_private(path)
     if url.get_backend_name() == "sqlite":
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": busy_timeout}
         )
         _setup_sqlite(engine, busy_timeout, durable=durable)
         return engine
-    # Moments come back in the session's zone: UTC, so one near year 9999 still reads.
-    return sa.create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=10,
-        connect_args={"options": "-c timezone=UTC"},
-    )
+    try:
+        # Moments come back in the session's zone: UTC, so one near year 9999 still reads.
+        return sa.create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=10,
+            connect_args={"options": "-c timezone=UTC"},
+        )
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("psycopg"):
+            raise
+        raise ConfigError(
+            f"{shown(url)} needs the PostgreSQL driver, which is not installed: add it with "
+            f"`{shlex.quote(sys.executable)} -m pip install 'psycopg[binary]>=3.1'` (the "
+            f"`claude-session[postgres]` extra; with pipx: `pipx inject claude-session "
+            f"'psycopg[binary]'`)."
+        ) from exc
 
 
 def _create_private(path: Path) -> None:
@@ -237,6 +265,58 @@ def _setup_sqlite(engine: Engine, busy_timeout: float, *, durable: bool) -> None
 
 
 @contextlib.contextmanager
+def translated(engine: Engine) -> Iterator[None]:
+    """SQLAlchemy's errors inside the block, raised as the store's (``errors.py``)."""
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        raise _store_error(exc, shown(engine.url)) from exc
+
+
+def _store_error(exc: sa.exc.DBAPIError, database: str) -> StoreError:
+    reason = str(exc.orig or exc).splitlines()[0]
+    if isinstance(exc, sa.exc.IntegrityError):
+        return StorageRejected(f"The tracker database {database} refused the write ({reason}).")
+    # SQLITE_NOTADB and SQLITE_CORRUPT raise the bare DatabaseError; locks, I/O and permission
+    # problems raise its OperationalError subclass and are not the file's fault.
+    if type(exc.orig) is sqlite3.DatabaseError:
+        return CorruptDatabase(
+            f"The tracker database {database} is damaged ({reason}).", reason=reason
+        )
+    if isinstance(exc, sa.exc.OperationalError):
+        return StorageUnavailable(f"The tracker database {database} cannot be used ({reason}).")
+    return StoreError(f"The tracker database {database} failed ({reason}).")
+
+
+@contextlib.contextmanager
+def _file_errors(path: Path) -> Iterator[None]:
+    """An unusable file or folder beside the database, as StorageUnavailable."""
+    try:
+        yield
+    except OSError as exc:
+        raise StorageUnavailable(
+            f"Cannot use {path} ({exc.strerror or exc}); check that its folder is writable."
+        ) from exc
+
+
+@contextlib.contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """One read transaction (a count and its page see the same rows), errors translated."""
+    with translated(engine), engine.connect() as conn, conn.begin():
+        yield conn
+
+
+@contextlib.contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """One write transaction, begun IMMEDIATE on SQLite after this file's writers ahead of us
+    (``write_turn``), errors translated."""
+    with translated(engine), write_turn(engine), engine.connect() as conn:
+        conn = conn.execution_options(**WRITE)
+        with conn.begin():
+            yield conn
+
+
+@contextlib.contextmanager
 def write_turn(engine: Engine) -> Iterator[None]:
     """Wait for this SQLite file's writers ahead of us, then hold the turn (no-op elsewhere).
 
@@ -251,12 +331,8 @@ def write_turn(engine: Engine) -> Iterator[None]:
     if path is None:
         yield
         return
-    fd = os.open(path.with_name(path.name + ".write-lock"), os.O_RDWR | os.O_CREAT, FILE_MODE)
-    try:
-        locking.lock(fd)
+    with _locked(path.with_name(path.name + ".write-lock")):
         yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 # --- migrations -------------------------------------------------------------------------------
@@ -271,6 +347,11 @@ def current_revision(conn: Connection) -> str | None:
 
 def migrate(engine: Engine) -> str | None:
     """Bring the schema to ``HEAD`` in one transaction; return the revision found."""
+    with translated(engine):
+        return _migrate(engine)
+
+
+def _migrate(engine: Engine) -> str | None:
     with engine.connect() as conn, conn.begin():
         # The usual case, checked without taking SQLite's write lock.
         if current_revision(conn) == HEAD:
@@ -300,9 +381,15 @@ def _file_lock(database: Path | None) -> Iterator[None]:
     if database is None:
         yield
         return
-    fd = os.open(
-        database.with_name(database.name + ".migrate-lock"), os.O_RDWR | os.O_CREAT, FILE_MODE
-    )
+    with _locked(database.with_name(database.name + ".migrate-lock")):
+        yield
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on the file ``path`` (made if new), held for the block."""
+    with _file_errors(path):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
         locking.lock(fd)
         yield

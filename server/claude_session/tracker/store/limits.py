@@ -1,4 +1,6 @@
-"""What the tracker's columns can hold, checked before anything reaches the database.
+"""What the tracker's columns can hold, checked before anything reaches the database: the one
+definition the service, the local tracker and the client's ``sanitize`` (which makes a record
+storable before it is queued) all use.
 
 A record the database cannot store must be refused with a 4xx that names the field, never a
 5xx: the client takes a 5xx for "tracker down" and retries it for ever. Both databases hold the
@@ -7,8 +9,8 @@ the second), JSON documents at most ``MAX_DEPTH`` deep with finite numbers, inte
 signed 64-bit column, and moments between ``EARLIEST`` and ``LATEST`` in UTC (Python's
 ``datetime`` ends at year 9999, so a later moment could be stored but never read back).
 
-``check_document`` walks a record (a model, or its parsed JSON) and raises ``Refused`` naming the
-first value no column can hold; ``check_moment`` bounds one timestamp.
+``check_document`` walks a record (a model, or its parsed JSON) and raises ``InvalidRecord``
+naming the first value no column can hold; ``check_moment`` bounds one timestamp.
 """
 
 from __future__ import annotations
@@ -20,19 +22,21 @@ from typing import Any
 
 from pydantic import BaseModel
 
-MAX_DEPTH = 64  # a record nests 4 deep; results and findings get the rest
+from claude_session.errors import InvalidRecord
+
+MAX_DEPTH = 64  # levels a record's JSON may nest, the record's own included
+RECORD_DEPTH = 4  # what the record itself takes (record, runs, a run, results): the rest is
+#                   for free-form results and findings
 MAX_INT = 2**63 - 1
 MIN_INT = -(2**63)
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(9999, 12, 31, tzinfo=timezone.utc)  # a day short: any zone still reads it
+API_BODY = 1024 * 1024  # bytes of one API request: a record is a few kB; this bounds memory
 
 
-class Refused(ValueError):
+def _refused(field: str, message: str) -> InvalidRecord:
     """A value no column can hold; ``field`` is its dotted path (``maintenance_runs.0.notes``)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field} {message}")
-        self.field, self.message = field, message
+    return InvalidRecord(f"{field} {message}", field)
 
 
 def text_problem(text: str) -> str | None:
@@ -47,22 +51,22 @@ def text_problem(text: str) -> str | None:
 
 
 def check_document(value: Any, path: Iterable[str] = ()) -> None:
-    """Raise Refused for the first value under ``value`` that a column cannot hold."""
+    """Raise InvalidRecord for the first value under ``value`` that a column cannot hold."""
     stack: list[tuple[Any, tuple[str, ...]]] = [(value, tuple(path))]
     while stack:
         item, where = stack.pop()
         if len(where) > MAX_DEPTH:
-            raise Refused(_name(where[:MAX_DEPTH]), f"nests deeper than {MAX_DEPTH} levels")
+            raise _refused(_name(where[:MAX_DEPTH]), f"nests deeper than {MAX_DEPTH} levels")
         if isinstance(item, str):
             _check_text(item, where)
         elif isinstance(item, bool) or item is None:
             continue
         elif isinstance(item, int):
             if not MIN_INT <= item <= MAX_INT:
-                raise Refused(_name(where), "is an integer past 64 bits")
+                raise _refused(_name(where), "is an integer past 64 bits")
         elif isinstance(item, float):
             if not math.isfinite(item):
-                raise Refused(_name(where), "is not a finite number (NaN or Infinity)")
+                raise _refused(_name(where), "is not a finite number (NaN or Infinity)")
         elif isinstance(item, datetime):
             check_moment(item, _name(where))
         elif isinstance(item, BaseModel):
@@ -76,7 +80,7 @@ def check_document(value: Any, path: Iterable[str] = ()) -> None:
 
 
 def check_moment(moment: datetime, field: str) -> datetime:
-    """``moment`` in UTC (naive counts as UTC), or Refused when outside the storable range."""
+    """``moment`` in UTC (naive counts as UTC), or InvalidRecord when outside the storable range."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     try:
@@ -85,7 +89,7 @@ def check_moment(moment: datetime, field: str) -> datetime:
         utc = None
     if utc is None or not EARLIEST <= utc <= LATEST:
         field = _name((field,))
-        raise Refused(
+        raise _refused(
             field,
             f"must fall between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} "
             f"in UTC (got {moment.isoformat()})",
@@ -96,7 +100,7 @@ def check_moment(moment: datetime, field: str) -> datetime:
 def _check_text(text: str, where: tuple[str, ...]) -> None:
     problem = text_problem(text)
     if problem is not None:
-        raise Refused(_name(where), problem)
+        raise _refused(_name(where), problem)
 
 
 def _name(where: tuple[str, ...]) -> str:

@@ -4,53 +4,20 @@ the same port; the ends are ``Core.end`` in this process with the HTTP tracker c
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from claude_session.core.facade import Core
 from claude_session.tracker.service.app import create_api_key, create_app
+from helpers.tracker_service import closed_port, serve
 
 pytestmark = pytest.mark.slow
 
 UP_BEFORE, DURING, UP_AFTER = 250, 500, 250
-
-
-@contextlib.contextmanager
-def serve_on(app: object, port: int) -> Iterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,  # type: ignore[arg-type]
-            log_level="error",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "tracker did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _stored_ids(base: str, key: str) -> list[str]:
@@ -58,19 +25,20 @@ def _stored_ids(base: str, key: str) -> list[str]:
     with httpx.Client(
         base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30
     ) as client:
-        offset: int | None = 0
-        while offset is not None:
-            page = client.get("/api/sessions", params={"limit": 500, "offset": offset}).json()
+        params: dict[str, str | int] = {"limit": 500}
+        while True:
+            page = client.get("/api/sessions", params=params).json()
             ids.extend(s["id"] for s in page["sessions"])
-            offset = page["next_offset"]
-    return ids
+            if page["next_cursor"] is None:
+                return ids
+            params = {"limit": 500, "cursor": page["next_cursor"]}
 
 
 @pytest.fixture
 def tracker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str, int]]:
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     key = create_api_key(url, "dev")
-    port = _free_port()
+    port = closed_port()
     monkeypatch.setenv("CLAUDE_SESSION_TRACKER_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("CLAUDE_SESSION_TRACKER_TOKEN", key)
     yield url, key, port
@@ -91,7 +59,7 @@ def _outage(tmp_path: Path, tracker: tuple[str, str, int]) -> tuple[Core, dict[s
     folder = tmp_path / "project"
     folder.mkdir()
     core = Core()
-    with serve_on(create_app(url), port):
+    with serve(create_app(url), port=port):
         outcomes = _end_many(core, folder, 0, UP_BEFORE)
     assert set(outcomes.values()) == {"sent"}
     down = _end_many(core, folder, UP_BEFORE, DURING)
@@ -107,7 +75,7 @@ def test_thousand_ends_through_an_outage_reach_the_tracker_exactly_once(
     started = time.monotonic()
     core, outcomes = _outage(tmp_path, tracker)
     folder = tmp_path / "project"
-    with serve_on(create_app(url), port) as base:
+    with serve(create_app(url), port=port) as base:
         outcomes.update(_end_many(core, folder, UP_BEFORE + DURING, UP_AFTER))
         for _ in range(100):  # what `claude-session sync` does, until nothing waits
             report = core.delivery.drain(force=True, limit=200, budget=30)
@@ -131,10 +99,10 @@ def test_sync_after_the_tracker_comes_back_sends_what_waits(
     folder = tmp_path / "project"
     folder.mkdir()
     with Core() as core:
-        with serve_on(create_app(url), port):
+        with serve(create_app(url), port=port):
             _end_many(core, folder, 0, 1)
         _end_many(core, folder, 1, 5)  # down: queued, the outbox starts backing off
-        with serve_on(create_app(url), port) as base:
+        with serve(create_app(url), port=port) as base:
             synced = core.sync()
             assert synced.sent == 5 and synced.remaining == 0, synced
             assert len(_stored_ids(base, key)) == 6

@@ -1,5 +1,6 @@
-"""HttpTracker against the real tracker service on 127.0.0.1, and its failure routes: slow,
-503 then ok, 429 with Retry-After, 401, 400/422, redirects, connection refused."""
+"""The remote tracker client (``tracker/client.py``) against the real tracker service on
+127.0.0.1, and its failure routes: slow, 503 then ok, 429 with Retry-After, 401, 400/422,
+redirects, connection refused; the key kept out of every message."""
 
 from __future__ import annotations
 
@@ -11,48 +12,28 @@ from pathlib import Path
 import httpx
 import pytest
 
-from claude_session.base.clock import now as utcnow
+from claude_session.base import flow
 from claude_session.config import Settings
+from claude_session.core.facade import Core
 from claude_session.errors import (
     ConfigError,
     TrackerAuthError,
     TrackerError,
+    TrackerRejected,
     TrackerUnavailable,
 )
-from claude_session.models import MaintenanceRun, SessionRecord
+from claude_session.models import MaintenanceRun
 from claude_session.paths import Paths
 from claude_session.tracker import LocalTracker, open_tracker
-from claude_session.tracker.client import (
-    HttpTracker,
-    RecordRefused,
-    TrackerBusy,
-    parse_retry_after,
-)
-from helpers.tracker_stub import Fault, Service, closed_port, tracker_service
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    with tracker_service(tmp_path) as running:
-        yield running
+from claude_session.tracker.client import HttpTracker, parse_retry_after
+from helpers.records import record
+from helpers.tracker_service import Fault, Service, closed_port
 
 
 @pytest.fixture
 def tracker(service: Service) -> Iterator[HttpTracker]:
     with HttpTracker(service.url, service.key) as client:
         yield client
-
-
-def record(**changes: object) -> SessionRecord:
-    base = SessionRecord(
-        application_name="demo",
-        repository_url="https://example.com/o/demo",
-        started_at=utcnow(),
-        ended_at=utcnow(),
-        summary="did things",
-        maintenance_runs=[MaintenanceRun(command="lint", status="ok")],
-    )
-    return base.model_copy(update=changes)
 
 
 # --- the happy path -------------------------------------------------------------------------
@@ -78,7 +59,11 @@ def test_sending_the_same_record_again_updates_it_instead_of_adding_a_row(
 
 
 def test_list_and_get_read_back_what_was_sent(tracker: HttpTracker) -> None:
-    mine = record(application_name="alpha", repository_url=None)
+    mine = record(
+        application_name="alpha",
+        repository_url=None,
+        maintenance_runs=[MaintenanceRun(command="lint", status="ok")],
+    )
     other = record(application_name="beta", repository_url=None)
     tracker.send(mine)
     tracker.send(other)
@@ -118,13 +103,12 @@ def test_503_then_ok_is_retried_inside_one_send(service: Service, tracker: HttpT
     assert service.rows() == 1
 
 
-def test_429_retry_after_is_waited_for_then_the_send_succeeds(
-    service: Service, tracker: HttpTracker
-) -> None:
-    service.faults.add(Fault(429, headers={"Retry-After": "1"}))
-    started = time.monotonic()
-    tracker.send(record())
-    assert time.monotonic() - started >= 1.0
+def test_429_retry_after_is_waited_for_then_the_send_succeeds(service: Service) -> None:
+    service.faults.add(Fault(429, headers={"Retry-After": "2"}))
+    slept: list[float] = []
+    with HttpTracker(service.url, service.key, sleep=slept.append) as tracker:
+        tracker.send(record())
+    assert slept == [2.0]  # what the tracker asked, not the client's own backoff
     assert service.faults.posts() == 2
 
 
@@ -133,8 +117,10 @@ def test_retry_after_longer_than_the_budget_is_handed_back_not_slept(
 ) -> None:
     service.faults.add(Fault(503, headers={"Retry-After": "120"}))
     slept: list[float] = []
-    tracker.sleep = slept.append
-    with pytest.raises(TrackerBusy) as caught:
+    with (
+        HttpTracker(service.url, service.key, sleep=slept.append) as tracker,
+        pytest.raises(TrackerUnavailable) as caught,
+    ):
         tracker.send(record())
     assert slept == []  # handed back to the outbox's backoff, never slept here
     assert caught.value.retry_after == 120
@@ -173,9 +159,8 @@ def test_a_slow_answer_inside_the_timeout_is_waited_for(
 
 
 def test_connection_refused_is_unavailable_after_retries() -> None:
-    client = HttpTracker(f"http://127.0.0.1:{closed_port()}", "k", attempts=3, backoff=0.01)
     waits: list[float] = []
-    client.sleep = waits.append
+    client = HttpTracker(f"http://127.0.0.1:{closed_port()}", "k", attempts=3, sleep=waits.append)
     with client, pytest.raises(TrackerUnavailable, match="cannot be reached") as caught:
         client.send(record())
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
@@ -200,7 +185,7 @@ def test_403_is_an_auth_error(service: Service, tracker: HttpTracker) -> None:
 def test_422_names_the_refused_field_and_is_not_retried(
     service: Service, tracker: HttpTracker
 ) -> None:
-    with pytest.raises(RecordRefused) as caught:
+    with pytest.raises(TrackerRejected) as caught:
         tracker.send(record(id="not-a-uuid"))
     assert caught.value.field == "id"
     assert "field 'id'" in str(caught.value)
@@ -209,7 +194,7 @@ def test_422_names_the_refused_field_and_is_not_retried(
 
 def test_400_with_a_field_is_a_refusal_naming_it(service: Service, tracker: HttpTracker) -> None:
     service.faults.add(Fault(400, body={"error": "too long", "field": "summary"}))
-    with pytest.raises(RecordRefused, match="field 'summary'") as caught:
+    with pytest.raises(TrackerRejected, match="field 'summary'") as caught:
         tracker.send(record())
     assert caught.value.field == "summary" and caught.value.status == 400
 
@@ -259,7 +244,7 @@ def test_the_key_never_appears_in_errors_or_logs(
         messages.append(str(caught.value))
         messages.append(repr(client))
     messages.extend(r.getMessage() for r in caplog.records)
-    assert any("[redacted]" in m for m in messages)
+    assert any("[REDACTED:" in m for m in messages)
     assert not [m for m in messages if secret in m]
 
 
@@ -279,7 +264,7 @@ def test_an_op_reference_is_resolved_on_first_use_and_only_once(service: Service
         calls.append(ref)
         return service.key
 
-    client = HttpTracker(service.url, "op://Vault/tracker/key", resolver=resolver)
+    client = HttpTracker(service.url, "op://Vault/tracker/key", resolve_secret=resolver)
     assert calls == []  # building the tracker costs no 1Password call
     with client:
         client.send(record())
@@ -291,14 +276,12 @@ def test_an_op_reference_is_resolved_on_first_use_and_only_once(service: Service
 def test_an_op_reference_without_1password_credentials_is_an_auth_error(
     service: Service, tmp_path: Path
 ) -> None:
+    """The core hands the tracker 1Password's resolver (the tracker does not import the vault)."""
     settings = Settings(
         home=tmp_path, tracker_url=service.url, tracker_token="op://Vault/tracker/key"
     )
-    with (
-        HttpTracker.from_settings(settings) as client,
-        pytest.raises(TrackerAuthError, match="1Password") as caught,
-    ):
-        client.send(record())
+    with Core(settings) as core, pytest.raises(TrackerAuthError, match="1Password") as caught:
+        core.tracker.send(record())
     assert isinstance(caught.value.__cause__, ConfigError)
 
 
@@ -322,9 +305,15 @@ def test_a_url_that_is_not_a_tracker_base_address_is_a_config_error(url: str) ->
 
 
 def test_plain_http_to_another_host_warns_that_the_key_travels_unencrypted() -> None:
-    assert HttpTracker("http://tracker.example", "k").warnings
-    assert not HttpTracker("http://127.0.0.1:9", "k").warnings
-    assert not HttpTracker("https://tracker.example", "k").warnings
+    for url, warned in (
+        ("http://tracker.example", True),
+        ("http://127.0.0.1:9", False),
+        ("https://tracker.example", False),
+    ):
+        with flow.begin() as current:
+            HttpTracker(url, "k")
+        assert bool(current.warnings) is warned, url
+        assert all("unencrypted" in w for w in current.warnings)
 
 
 def test_credentials_in_the_url_are_not_shown_in_the_description() -> None:
@@ -369,7 +358,7 @@ def test_only_a_plain_500_may_be_the_records_fault(
     service.faults.always(Fault(status, headers=headers))
     with (
         HttpTracker(service.url, service.key, attempts=1) as client,
-        pytest.raises(TrackerBusy) as caught,
+        pytest.raises(TrackerUnavailable) as caught,
     ):
         client.send(record())
     assert caught.value.status == status and caught.value.record_specific is specific
@@ -377,7 +366,10 @@ def test_only_a_plain_500_may_be_the_records_fault(
 
 def test_attempts_per_call_override_the_trackers(service: Service) -> None:
     service.faults.always(Fault(500))
-    with HttpTracker(service.url, service.key, backoff=0.01) as client, pytest.raises(TrackerBusy):
+    with (
+        HttpTracker(service.url, service.key, backoff=0.01) as client,
+        pytest.raises(TrackerUnavailable),
+    ):
         client.send(record(), attempts=1)
     assert service.faults.posts() == 1
 

@@ -1,10 +1,12 @@
-"""The real tracker service on 127.0.0.1 for client tests, with failures put in front of it.
+"""The real tracker service on 127.0.0.1 for tests, on SQLite or on PostgreSQL.
 
-Despite the module's name nothing here stands in for the service: ``tracker_service`` runs
-``claude_session.tracker.service.app.create_app`` on a SQLite file under uvicorn in a thread,
-and ``Faults`` is an ASGI layer in front of it that answers chosen requests with a status
-(503, 429 with Retry-After, 401, 400 ...) or delays them, then lets the rest through to the
-real app. Connection refused is a port nobody listens on (``closed_port``).
+serve(app)             uvicorn in a thread on a free (or given) port; yields the base URL
+tracker_service(dir)   the service on a SQLite file, ``Faults`` in front of it: an ASGI
+                       layer that answers chosen requests with a status (503, 429 with
+                       Retry-After, 401, 400 ...) or delays them, and lets the rest through
+closed_port()          a port nobody listens on (connection refused)
+postgres_database()    a fresh database on the PostgreSQL of 127.0.0.1:5432 (skips without)
+Tracker(url, base)     a served database with two users' clients, alice and bob
 """
 
 from __future__ import annotations
@@ -15,14 +17,23 @@ import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
+import pytest
+import sqlalchemy as sa
 import uvicorn
+
+from claude_session.tracker.service.app import create_api_key, create_app
+from claude_session.tracker.store.database import create_engine
+from helpers.records import START, body, record
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -180,7 +191,7 @@ class Service:
 
 def make_app(database: Path) -> tuple[Faults, str]:
     """The real service app on ``database`` wrapped in ``Faults``, and a key for alice."""
-    from claude_session.tracker.service.app import create_api_key, create_app
+    from claude_session.tracker.service.app import create_api_key
 
     url = f"sqlite:///{database}"
     key = create_api_key(url, "alice")
@@ -200,3 +211,128 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+PG_SERVER = "postgresql://{user}@127.0.0.1:5432/{db}"
+
+
+def postgres_admin_url() -> str | None:
+    """A URL to the test PostgreSQL server's `test` database, or None when there is none."""
+    for user in ("postgres", "root"):
+        url = PG_SERVER.format(user=user, db="test")
+        engine = create_engine(url)
+        try:
+            with engine.connect():
+                return url
+        except sa.exc.OperationalError:
+            continue
+        finally:
+            engine.dispose()
+    return None
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (dropped after); skips when there is none."""
+    admin = postgres_admin_url()
+    if admin is None:
+        pytest.skip(
+            "no PostgreSQL on 127.0.0.1:5432 (database `test`, trust auth); .ci/run starts one"
+        )
+    name = f"cs_tracker_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield admin.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
+
+
+class Tracker:
+    """A running tracker with two users' clients and its database URL."""
+
+    def __init__(self, url: str, base: str) -> None:
+        self.url, self.base = url, base
+        self.alice_key = create_api_key(url, "alice")
+        self.alice = httpx.Client(base_url=base, headers=bearer(self.alice_key), timeout=30)
+        self.bob = httpx.Client(
+            base_url=base, headers=bearer(create_api_key(url, "bob")), timeout=30
+        )
+        self.anonymous = httpx.Client(base_url=base, timeout=30)
+
+    def count(self, table: str) -> int:
+        engine = create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+        finally:
+            engine.dispose()
+
+    def close(self) -> None:
+        for client in (self.alice, self.bob, self.anonymous):
+            client.close()
+
+
+def bearer(key: str) -> dict[str, str]:
+    """The Authorization header for an API key."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def post(client: httpx.Client, data: Any) -> httpx.Response:
+    """POST ``data`` as a record, whatever it holds (JSON made here, not by httpx)."""
+    return client.post(
+        "/api/sessions",
+        content=json.dumps(data, default=str),
+        headers={"Content-Type": "application/json"},
+    )
+
+
+@contextlib.contextmanager
+def signed_in(tracker: Tracker, key: str | None = None) -> Iterator[httpx.Client]:
+    """A browser signed in to the UI with ``key`` (alice's by default)."""
+    with httpx.Client(base_url=tracker.base, timeout=30) as browser:
+        answer = browser.post(
+            "/login", data={"api_key": key or tracker.alice_key}, headers={"Origin": tracker.base}
+        )
+        assert answer.status_code == 303, answer.text
+        yield browser
+
+
+def api_keys(url: str, user: str) -> list[Any]:
+    """The user's API keys, read from the database."""
+    from claude_session.tracker.service.app import with_store
+
+    return with_store(url, lambda store: store.auth.api_keys(user))
+
+
+def many_sessions(tracker: Tracker, count: int) -> list[str]:
+    """``count`` sessions, several sharing a start time; their ids newest first."""
+    sent = [
+        record(
+            started_at=START + timedelta(hours=n // 3),
+            ended_at=START + timedelta(hours=n // 3, minutes=5),
+        )
+        for n in range(count)
+    ]
+    for rec in sent:
+        assert tracker.alice.post("/api/sessions", json=body(rec)).status_code == 201
+    everything = tracker.alice.get("/api/sessions", params={"limit": 500}).json()["sessions"]
+    return [s["id"] for s in everything]
+
+
+def tracker_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    import argparse
+
+    from claude_session.tracker.service import commands as cli
+
+    parser = argparse.ArgumentParser()
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true")
+    cli.register(parser.add_subparsers(dest="verb"), common)
+    args = parser.parse_args(["tracker", *argv])
+    code = args.run(args)
+    out, err = capsys.readouterr()
+    return code, out, err

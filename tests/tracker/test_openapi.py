@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, settings
+from schemathesis import checks
 
 from claude_session.tracker.service.app import create_api_key, create_app
-from test_tracker_service import body, full_record, postgres_database, serve
+from helpers.records import body, full_record
+from helpers.tracker_service import postgres_database, serve
 
 schemathesis = pytest.importorskip("schemathesis", reason="pip install -e '.[test]'")
-from schemathesis import checks  # noqa: E402
 
 CHECKS = [
     checks.not_a_server_error,
@@ -71,7 +71,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @schema.parametrize()
 @settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
@@ -84,6 +84,3 @@ def test_the_api_answers_every_generated_request_as_documented(
 ) -> None:
     _, key = running
     case.call_and_validate(headers={"Authorization": f"Bearer {key}"}, checks=CHECKS)
-
-
-_ = Path

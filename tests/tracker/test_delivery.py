@@ -1,13 +1,15 @@
-"""The durable outbox and delivery, on real SQLite, against the real tracker service on
-127.0.0.1: nothing lost when the tracker is down, slow, refuses the key or the record, or when
-the process sending is killed; nothing sent twice (rows counted in the tracker's database)."""
+"""Getting records to the tracker without losing one (``tracker/delivery.py``): deliver, drain,
+the hooks' spool, keys refused, records refused or failed on; nothing lost when the tracker is
+down, slow or killed midway, nothing sent twice, and no record holds back the others (issue 10,
+redteam C1). The tracker is the real service on 127.0.0.1 (``Faults`` in front of it answers
+chosen requests); rows are counted in the tracker's own database."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
-import stat
 import subprocess
 import sys
 import textwrap
@@ -16,50 +18,28 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from claude_session.base import flow
-from claude_session.base.clock import now as utcnow
 from claude_session.config import Settings
 from claude_session.core.facade import Core
 from claude_session.errors import StateError
-from claude_session.models import SessionRecord
+from claude_session.models import MaintenanceRun, SessionRecord
 from claude_session.paths import Paths
 from claude_session.tracker import LocalTracker, open_tracker
 from claude_session.tracker.client import HttpTracker
-from claude_session.tracker.delivery import DELIVER_BUDGET, Delivery
-from claude_session.tracker.outbox import Outbox, backoff_delay, close_connections, drain_lock
+from claude_session.tracker.delivery import DELIVER_BUDGET, PROBE_LIMIT, Delivery
+from claude_session.tracker.outbox import DEAD_AFTER, Outbox
+from claude_session.tracker.outboxfile import drain_lock
+from claude_session.tracker.store.limits import MAX_INT
 from helpers.gitrepo import make_repo
-from helpers.tracker_stub import Fault, Service, closed_port, tracker_service
+from helpers.records import awkward_record, record
+from helpers.tracker_service import Fault, Faults, Service, closed_port, serve, tracker_service
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True)
-def _close_outboxes() -> Iterator[None]:
-    yield
-    close_connections()
+ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def paths(isolated_home: Path) -> Paths:
-    return Paths(isolated_home)
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    with tracker_service(tmp_path) as running:
-        yield running
-
-
-def record(**changes: object) -> SessionRecord:
-    base = SessionRecord(
-        application_name="demo",
-        repository_url="https://example.com/o/demo",
-        started_at=utcnow(),
-        ended_at=utcnow(),
-        summary="work",
-    )
-    return base.model_copy(update=changes)
+# --- helpers ----------------------------------------------------------------------------------
 
 
 def remote(url: str, key: str | None, **options: object) -> HttpTracker:
@@ -68,6 +48,7 @@ def remote(url: str, key: str | None, **options: object) -> HttpTracker:
 
 
 def delivery(paths: Paths, service: Service, key: str | None = None) -> Delivery:
+    """Delivery to the service with its key (or ``key``)."""
     return Delivery(paths, remote(service.url, key or service.key))
 
 
@@ -75,76 +56,46 @@ def dead(paths: Paths) -> Delivery:
     return Delivery(paths, remote(f"http://127.0.0.1:{closed_port()}", "k"))
 
 
-# --- the outbox file ------------------------------------------------------------------------
+def queue(paths: Paths, count: int) -> list[str]:
+    records = [record() for _ in range(count)]
+    Outbox(paths.outbox_db).put_many(records)
+    return [r.id for r in records]
 
 
-def test_queuing_a_record_twice_keeps_one_row(paths: Paths) -> None:
-    box = Outbox(paths.outbox_db)
-    rec = record()
-    assert box.put(rec) == 1
-    assert box.put(rec.model_copy(update={"summary": "newer"})) == 2
-    assert box.depth() == 1
-    (entry,) = box.claim(10)
-    assert entry.record().summary == "newer"
+def spool(paths: Paths, rec: SessionRecord) -> Path:
+    """What the hooks do: a JSON file per record under claude-session/spool/."""
+    target = paths.data / "spool" / f"{rec.id}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(rec.model_dump_json())
+    return target
 
 
-def test_the_outbox_file_is_private(paths: Paths) -> None:
-    Outbox(paths.outbox_db).put(record())
-    assert stat.S_IMODE(paths.outbox_db.stat().st_mode) == 0o600
+def remote_settings(home: Path, url: str, key: str) -> Settings:
+    return Settings.from_env(
+        {
+            "CLAUDE_CONFIG_DIR": str(home),
+            "CLAUDE_SESSION_TRACKER_URL": url,
+            "CLAUDE_SESSION_TRACKER_TOKEN": key,
+        }
+    )
 
 
-def test_confirming_an_old_version_keeps_a_newer_copy_queued_meanwhile(paths: Paths) -> None:
-    box = Outbox(paths.outbox_db)
-    rec = record()
-    box.put(rec)
-    (sent,) = box.claim(10)
-    box.put(rec.model_copy(update={"summary": "written while the old copy was on the wire"}))
-    assert box.confirm([sent]) == 0
-    (again,) = box.claim(10)
-    assert again.record().summary.startswith("written while")
+POISON = Fault(500, body={"error": "Internal Server Error"})
 
 
-def test_a_claimed_record_is_not_claimed_again_until_its_lease_ends(paths: Paths) -> None:
-    box = Outbox(paths.outbox_db)
-    box.put(record())
-    assert len(box.claim(10, lease=0.3)) == 1
-    assert box.claim(10) == []
-    time.sleep(0.35)
-    assert len(box.claim(10)) == 1
+DRAINER = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {server!r})
+    from claude_session.paths import Paths
+    from claude_session.tracker.client import HttpTracker
+    from claude_session.tracker.delivery import Delivery
+    from pathlib import Path
+    Delivery(Paths(Path({home!r})), HttpTracker({url!r}, {key!r})).drain(limit=1000,
+                                                                         budget=120)
+""")
 
 
-def test_records_are_claimed_oldest_first(paths: Paths) -> None:
-    box = Outbox(paths.outbox_db)
-    ids = [record().id for _ in range(5)]
-    for rid in ids:
-        box.put(record(id=rid))
-    assert [e.id for e in box.claim(3)] + [e.id for e in box.claim(3)] == ids
-
-
-def test_backoff_doubles_from_15_seconds_up_to_15_minutes_and_honours_retry_after() -> None:
-    assert [backoff_delay(n) for n in (1, 2, 3)] == [15, 30, 60]
-    assert backoff_delay(20) == 900
-    assert backoff_delay(1, retry_after=120) == 120
-
-
-def test_a_success_clears_the_backoff_and_the_last_error(paths: Paths) -> None:
-    box = Outbox(paths.outbox_db)
-    box.note_failure("down")
-    second = box.note_failure("still down")
-    assert second.failures == 2 and second.remaining() > 25
-    assert box.last_error() == "still down"
-    box.note_success()
-    assert box.backoff().remaining() == 0 and box.last_error() is None
-
-
-def test_only_one_process_drains_at_a_time(paths: Paths) -> None:
-    with drain_lock(paths.outbox_db) as first, drain_lock(paths.outbox_db) as second:
-        assert first and not second
-    with drain_lock(paths.outbox_db) as again:
-        assert again
-
-
-# --- deliver: the end flow ------------------------------------------------------------------
+# --- deliver: the end flow --------------------------------------------------------------------
 
 
 def test_deliver_sends_and_leaves_nothing_behind(paths: Paths, service: Service) -> None:
@@ -270,13 +221,7 @@ def test_an_unusable_outbox_and_a_dead_tracker_is_an_error_not_a_silent_loss(pat
         dead(paths).deliver(record())
 
 
-# --- drain ----------------------------------------------------------------------------------
-
-
-def queue(paths: Paths, count: int) -> list[str]:
-    records = [record() for _ in range(count)]
-    Outbox(paths.outbox_db).put_many(records)
-    return [r.id for r in records]
+# --- drain ------------------------------------------------------------------------------------
 
 
 def test_drain_sends_what_waits_and_is_capped_per_run(paths: Paths, service: Service) -> None:
@@ -345,14 +290,6 @@ def test_drain_waits_a_little_for_one_under_way_then_sends(paths: Paths, service
     assert report.sent == 2 and report.skipped is None
 
 
-def spool(paths: Paths, rec: SessionRecord) -> Path:
-    """What the hooks do: a JSON file per record under claude-session/spool/."""
-    target = paths.data / "spool" / f"{rec.id}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(rec.model_dump_json())
-    return target
-
-
 def test_drain_moves_the_hooks_spool_into_the_outbox_first(paths: Paths, service: Service) -> None:
     rec = record()
     spooled = spool(paths, rec)
@@ -382,7 +319,7 @@ def test_an_unreadable_spool_file_is_moved_aside_with_a_warning(
     assert not bad.exists() and list(bad.parent.glob("broken.json.corrupt-*"))
 
 
-# --- outages and crashes: nothing lost, nothing twice ---------------------------------------
+# --- outages and crashes: nothing lost, nothing twice -----------------------------------------
 
 
 def test_after_an_outage_every_record_arrives_exactly_once(paths: Paths, tmp_path: Path) -> None:
@@ -402,18 +339,6 @@ def test_after_an_outage_every_record_arrives_exactly_once(paths: Paths, tmp_pat
         assert Delivery(paths, remote(url, key)).drain(force=True).sent == 0
         assert sorted(again.ids()) == sorted(r.id for r in ids)
         assert again.rows() == 5
-
-
-DRAINER = textwrap.dedent("""
-    import sys
-    sys.path.insert(0, {server!r})
-    from claude_session.paths import Paths
-    from claude_session.tracker.client import HttpTracker
-    from claude_session.tracker.delivery import Delivery
-    from pathlib import Path
-    Delivery(Paths(Path({home!r})), HttpTracker({url!r}, {key!r})).drain(limit=1000,
-                                                                         budget=120)
-""")
 
 
 def test_a_drain_killed_midway_loses_nothing_and_duplicates_nothing(
@@ -442,9 +367,6 @@ def test_a_drain_killed_midway_loses_nothing_and_duplicates_nothing(
     assert service.rows() == 40
 
 
-# --- through the core -----------------------------------------------------------------------
-
-
 def test_status_shows_the_outbox_depth_and_last_error(paths: Paths) -> None:
     sender = dead(paths)
     sender.deliver(record())
@@ -452,6 +374,140 @@ def test_status_shows_the_outbox_depth_and_last_error(paths: Paths) -> None:
     assert sender.depth() == 2
     assert sender.counts() == {"pending": 1, "auth_failed": 0, "rejected": 0, "spooled": 1}
     assert "cannot be reached" in (sender.last_error() or "")
+
+
+# --- one record the tracker fails on (issue 10) -----------------------------------------------
+
+
+def test_a_record_the_tracker_fails_on_does_not_hold_back_the_others(
+    paths: Paths, service: Service
+) -> None:
+    box = Outbox(paths.outbox_db)
+    poison = record(summary="the tracker fails on this one")
+    normal = [record(summary=f"normal {n}") for n in range(5)]
+    box.put_many([poison, *normal])  # the poison is the oldest
+    service.faults.for_record(poison.id, POISON)
+    sender = delivery(paths, service)
+
+    first = sender.drain()
+    assert first.sent == 5 and sorted(service.ids()) == sorted(r.id for r in normal)
+    assert box.backoff().remaining() == 0  # the tracker works: no backoff
+    (struck,) = box.claim(10, lease=0.0)
+    assert (struck.id, struck.failures) == (poison.id, 1)
+    box.release([struck])
+    assert "failed on" in (sender.last_error() or "") and "HTTP 500" in (sender.last_error() or "")
+
+    # Later drains try it alone: the tracker answers a read, so each failure is a strike.
+    reports = [sender.drain() for _ in range(DEAD_AFTER - 1)]
+    moved = [any(poison.id in w and "refused" in w for w in r.warnings) for r in reports]
+    assert moved == [False] * (DEAD_AFTER - 2) + [True]
+    (letter,) = sender.dead_letters()
+    assert (letter.id, letter.state, letter.application) == (poison.id, "rejected", "widgets")
+    assert "HTTP 500" in (letter.error or "") and "Internal Server Error" in (letter.error or "")
+    assert any(poison.id in w and "--retry-rejected" in w for w in reports[-1].warnings)
+    assert sender.counts()["rejected"] == 1 and sender.depth() == 1  # kept, not dropped
+
+    # A dead letter is not sent by itself; --retry-rejected brings it back.
+    before = service.faults.posts()
+    assert sender.drain().sent == 0 and service.faults.posts() == before
+    service.faults.for_record(poison.id, None)  # the tracker was fixed
+    again = sender.drain(force=True, retry_rejected=True)
+    assert again.sent == 1 and sender.depth() == 0
+    assert sorted(service.ids()) == sorted(r.id for r in [poison, *normal])
+    assert service.rows() == 6
+
+
+def test_a_struck_record_is_tried_after_newer_ones_and_with_one_try(
+    paths: Paths, service: Service
+) -> None:
+    box = Outbox(paths.outbox_db)
+    poison, other = record(), record()
+    box.put(poison)
+    service.faults.for_record(poison.id, POISON)
+    sender = delivery(paths, service)
+    sender.drain()  # strike 1
+    box.put(other)
+    claimed = box.claim(10, lease=0.0)
+    assert [e.id for e in claimed] == [other.id, poison.id]  # the newer record goes first
+    box.release(claimed)
+    posts = service.faults.posts()
+    report = sender.drain()
+    assert report.sent == 1 and service.ids() == [other.id]
+    assert service.faults.posts() == posts + 2  # the struck record got one POST, no retries
+
+
+def test_the_end_flow_with_a_poison_record_queues_it_without_backing_off(
+    paths: Paths, service: Service
+) -> None:
+    poison = record()
+    service.faults.for_record(poison.id, POISON)
+    sender = delivery(paths, service)
+    result = sender.deliver(poison)
+    assert result.outcome == "queued" and "HTTP 500" in (result.detail or "")
+    assert "tried again after the others" in (result.warning or "")
+    assert Outbox(paths.outbox_db).backoff().remaining() == 0
+    following = record()
+    assert sender.deliver(following).outcome == "sent"  # not held back by a backoff
+    assert service.ids() == [following.id]
+
+
+def test_a_tracker_failing_every_record_and_every_read_is_down_and_backs_off(
+    paths: Paths, service: Service
+) -> None:
+    box = Outbox(paths.outbox_db)
+    box.put_many([record() for _ in range(10)])
+    service.faults.always(Fault(500))
+    report = delivery(paths, service).drain()
+    assert report.sent == 0 and report.remaining == 10 and not report.warnings
+    assert box.backoff().remaining() > 0 and "HTTP 500" in (report.last_error or "")
+    assert all(entry.failures == 0 for entry in box.claim(100, lease=0.0))  # no strikes
+    assert service.faults.posts() <= PROBE_LIMIT * 3  # three records' retries, not ten
+
+
+def test_a_tracker_that_is_down_gives_no_strikes(paths: Paths, service: Service) -> None:
+    """One record, a 500 for it and for the read that checks the tracker: the tracker is down,
+    not the record; after many drains it is still pending, untouched."""
+    box = Outbox(paths.outbox_db)
+    box.put(rec := record())
+    service.faults.always(Fault(500))
+    sender = delivery(paths, service)
+    for _ in range(DEAD_AFTER + 1):
+        sender.drain(force=True)
+    (entry,) = box.claim(10, lease=0.0)
+    assert (entry.id, entry.failures) == (rec.id, 0) and sender.dead_letters() == []
+
+
+# --- what the tracker cannot store is made storable first -------------------------------------
+
+
+def test_deliver_sends_a_sanitized_record_and_says_what_it_changed(
+    paths: Paths, service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    awkward = awkward_record()
+    result = delivery(paths, service).deliver(awkward)
+    assert result.outcome == "sent" and result.changes
+    assert any("NUL characters removed" in c for c in result.changes)
+    assert any("NUL characters removed" in r.getMessage() for r in caplog.records)
+    with HttpTracker(service.url, service.key) as client:
+        stored = client.get_session(awkward.id)
+    assert stored is not None and stored.summary == "ab \ufffd c"
+    assert stored.duration_minutes == MAX_INT
+
+
+def test_records_the_hooks_spooled_are_sanitized_on_import(paths: Paths, service: Service) -> None:
+    spooled = paths.data / "spool"
+    spooled.mkdir(parents=True)
+    awkward = record(summary="hook \x00 text", duration_minutes=2**33)
+    (spooled / f"{awkward.id}.json").write_text(awkward.model_dump_json())
+    report = delivery(paths, service).drain()
+    assert report.sent == 1 and any("NUL" in w for w in report.warnings)
+    with HttpTracker(service.url, service.key) as client:
+        stored = client.get_session(awkward.id)
+    assert stored is not None and stored.summary == "hook  text"
+    assert stored.duration_minutes == 2**33  # the tracker's columns hold 64 bits: kept
+
+
+# --- through the core -------------------------------------------------------------------------
 
 
 def test_sync_sends_spooled_records_to_the_configured_tracker(
@@ -471,16 +527,6 @@ def test_sync_sends_spooled_records_to_the_configured_tracker(
     assert result.sent == 1 and result.remaining == 0
     assert service.ids() == [rec.id]
     assert json.loads(result.model_dump_json())["tracker"].startswith("tracker at http://")
-
-
-def remote_settings(home: Path, url: str, key: str) -> Settings:
-    return Settings.from_env(
-        {
-            "CLAUDE_CONFIG_DIR": str(home),
-            "CLAUDE_SESSION_TRACKER_URL": url,
-            "CLAUDE_SESSION_TRACKER_TOKEN": key,
-        }
-    )
 
 
 def test_end_in_a_configured_project_lands_its_record_on_the_tracker(
@@ -522,9 +568,84 @@ def test_an_unusable_tracker_url_keeps_records_in_the_outbox_with_the_reason(
     paths: Paths, isolated_home: Path
 ) -> None:
     settings = remote_settings(isolated_home, "tracker.example.com", "k")
-    tracker = open_tracker(settings, paths)
-    assert tracker.warnings and "CLAUDE_SESSION_TRACKER_URL" in tracker.warnings[0]
+    with flow.begin() as current:
+        tracker = open_tracker(settings, paths)
+    assert "CLAUDE_SESSION_TRACKER_URL" in current.warnings[0]
     result = Delivery(paths, tracker).deliver(record())
     assert result.outcome == "queued"
     assert Outbox(paths.outbox_db).depth() == 1
     assert "CLAUDE_SESSION_TRACKER_URL" in (Delivery(paths, tracker).last_error() or "")
+
+
+# --- C1 on PostgreSQL: the real service, a NUL byte, ends through the core --------------------
+
+
+@contextlib.contextmanager
+def postgres_tracker() -> Iterator[tuple[str, str, Faults, str]]:
+    """The real service on a fresh PostgreSQL database: URL, key, faults, database URL."""
+    from claude_session.tracker.service.app import create_api_key, create_app
+    from helpers.tracker_service import postgres_database
+
+    with postgres_database() as database:
+        key = create_api_key(database, "eve")
+        faults = Faults(create_app(database))
+        with serve(faults) as url:
+            yield url, key, faults, database
+
+
+def stored_ids(database: str) -> set[str]:
+    from claude_session.tracker.store.database import create_engine
+
+    engine = create_engine(database)
+    try:
+        with engine.connect() as conn:
+            return {str(r[0]) for r in conn.execute(sa.text("SELECT id FROM claude_sessions"))}
+    finally:
+        engine.dispose()
+
+
+def test_c1_a_nul_record_on_postgresql_holds_back_no_later_end(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    with postgres_tracker() as (url, key, faults, database):
+        # The poison, queued as a client without sanitizing queued it (redteam C1): a NUL in
+        # a scan finding and in the summary. PostgreSQL cannot store it: the service answers
+        # 500 today, a 4xx once it checks; either way nothing after it may wait on it.
+        poison = record(
+            summary="bad \x00 nul",
+            maintenance_runs=[
+                MaintenanceRun(
+                    command="security-scan",
+                    status="failed",
+                    results={"findings": [{"snippet": "PK\x00\x03 binary"}]},
+                )
+            ],
+        )
+        box = Outbox(Paths(isolated_home).outbox_db)
+        box.put(poison)
+        repo = make_repo(tmp_path / "project")
+        ended = []
+        with Core(remote_settings(isolated_home, url, key)) as core:
+            for n in range(DEAD_AFTER + 1):
+                core.start(repo, session_id=f"s{n}")
+                ended.append(core.end(repo, session_id=f"s{n}", summary=f"normal {n}", push=False))
+            assert [e.tracker for e in ended] == ["sent"] * len(ended)
+            normal = {e.record.id for e in ended}
+            assert normal <= stored_ids(database)  # every normal record arrived
+            status = core.status(repo)
+            assert status.outbox == {"pending": 0, "auth_failed": 0, "rejected": 1, "spooled": 0}
+            (letter,) = box.dead_letters()
+            assert letter.id == poison.id and letter.state == "rejected"
+            assert "HTTP 500" in (letter.error or "") or "HTTP 4" in (letter.error or ""), letter
+            assert poison.id not in stored_ids(database)
+            assert "refused" in (status.outbox_last_error or "")
+            assert [d.id for d in status.dead_letters] == [poison.id]  # status lists it
+            # --retry-rejected: the dead letter is made storable and sent; nothing was lost.
+            synced = core.sync(retry_rejected=True)
+            assert synced.sent == 1 and synced.remaining == 0 and synced.rejected == 0
+            assert any("NUL characters removed" in w for w in synced.warnings), synced.warnings
+        assert stored_ids(database) == normal | {poison.id}
+        with HttpTracker(url, key) as client:
+            stored = client.get_session(poison.id)
+        assert stored is not None and stored.summary == "bad  nul"
+        assert stored.maintenance_runs[0].results == {"findings": [{"snippet": "PK\x03 binary"}]}

@@ -1,8 +1,8 @@
 """The Sessions UI in a real headless Chromium (Debian's), driven by Playwright: log-in (and back
 to the page asked for), applications, sessions, runs by type, API keys, the 404 page, phone
-width, two applications of one name, this machine's own history through the sign-in link
-`tracker serve` prints, and a log-in form posted from another site. Screenshots go to
-tests/artifacts/ (checked in)."""
+width, two applications of one name, a session's chain, this machine's own history through the
+sign-in link `tracker serve` prints, and a log-in form posted from another site. Screenshots go
+to tests/artifacts/ (checked in)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ import pytest
 
 from claude_session.models import MaintenanceRun
 from claude_session.tracker.service.app import create_api_key, create_app
-from test_tracker_service import full_record, record, serve
+from helpers.records import CHAIN, chain_records, full_record, record
+from helpers.tracker_service import serve
 
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -50,11 +51,11 @@ def site(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     alice, bob = create_api_key(url, "alice"), create_api_key(url, "bob")
     app = create_app(url)
     store = app.state.store
-    owner, other = store.user_for_api_key(alice), store.user_for_api_key(bob)
+    owner, other = store.auth.user_for_api_key(alice), store.auth.user_for_api_key(bob)
     today = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
     for day in range(12):
         start = today - timedelta(days=day * 2)
-        store.save(
+        store.records.save(
             owner,
             record(
                 started_at=start,
@@ -68,7 +69,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
                 summary=f"Worked on part {day} of the widget parser",
             ),
         )
-    store.save(
+    store.records.save(
         owner,
         record(
             application_name="gears",
@@ -78,7 +79,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
             summary="Gears work",
         ),
     )
-    store.save(
+    store.records.save(
         owner,
         full_record(
             started_at=today + timedelta(hours=3),
@@ -101,7 +102,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
             ],
         ),
     )
-    store.save(
+    store.records.save(
         owner,
         record(
             application_name="widgets",
@@ -112,7 +113,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
         ),
     )
     theirs = record(application_name="secret-project", repository_url="github.com/bob/secret")
-    store.save(other, theirs)
+    store.records.save(other, theirs)
     with serve(app) as base:
         yield base, alice, theirs.id
 
@@ -338,12 +339,14 @@ def test_tracker_serve_on_the_local_database_signs_its_owner_in(
     local_db = Paths(Settings.from_env().home).tracker_db
     with_store(
         f"sqlite:///{local_db}",
-        lambda store: store.save(store.user("local"), record(summary="MY-OWN-HISTORY")),
+        lambda store: store.records.save(
+            store.auth.user("local"), record(summary="MY-OWN-HISTORY")
+        ),
     )
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "server")}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "server")}
     env.pop("CLAUDE_SESSION_TRACKER_DATABASE", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "claude_session.edges.cli", "tracker", "serve", "--port", str(port)],
@@ -373,3 +376,36 @@ def test_tracker_serve_on_the_local_database_signs_its_owner_in(
     finally:
         server.terminate()
         server.wait(20)
+
+
+def test_the_session_page_shows_the_chain(browser: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    key = create_api_key(url, "alice")
+    app = create_app(url)
+    store = app.state.store
+    owner = store.auth.user_for_api_key(key)
+    for item in chain_records(summary="part of the chain"):
+        store.records.save(owner, item)
+    store.records.save(
+        owner,
+        record(
+            id="00000000-0000-4000-8000-0000000000ff",
+            continues="00000000-0000-4000-8000-0000000000fe",
+        ),
+    )
+    with serve(app) as base:
+        page = browser.new_page()
+        _log_in(page, base, key)
+        page.goto(f"{base}/sessions/{CHAIN[1]}")
+        chain = page.locator("#chain ol.chain li")
+        assert chain.count() == 3
+        assert "(this one)" in chain.nth(1).inner_text()
+        assert "paused" in chain.nth(0).inner_text()
+        chain.nth(2).locator("a").click()
+        page.wait_for_url(f"{base}/sessions/{CHAIN[2]}")
+        assert "(this one)" in page.locator("#chain ol.chain li").nth(2).inner_text()
+        page.goto(f"{base}/sessions/{CHAIN[3]}")
+        assert page.locator("#chain").count() == 0  # a session on its own: no chain
+        page.goto(f"{base}/sessions/00000000-0000-4000-8000-0000000000ff")
+        assert "has not received yet" in page.inner_text("#chain")
+        page.close()

@@ -1,4 +1,4 @@
-"""The local session tracker on a real SQLite file."""
+"""The local session tracker (``tracker/local.py``) on a real SQLite file."""
 
 from __future__ import annotations
 
@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from claude_session.base import flow
 from claude_session.config import Settings
 from claude_session.errors import TrackerUnavailable
-from claude_session.models import MaintenanceRun, SessionRecord
+from claude_session.models import MaintenanceRun
 from claude_session.paths import Paths
 from claude_session.tracker import LocalTracker, open_tracker
 from claude_session.tracker.store.database import HEAD, create_engine, migrate
+from helpers.records import REPO, START, full_record, record
 
-SERVER = str(Path(__file__).resolve().parent.parent / "server")
-START = datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc)
-REPO = "github.com/acme/widgets"
+SERVER = str(Path(__file__).resolve().parents[2] / "server")
 SHARED = "5f0c7c5e-0000-4000-8000-000000000001"
 
 
@@ -38,55 +38,6 @@ def db(isolated_home: Path) -> Path:
 def tracker(db: Path) -> Iterator[LocalTracker]:
     with LocalTracker(db) as opened:
         yield opened
-
-
-def record(**overrides: object) -> SessionRecord:
-    fields: dict[str, object] = {
-        "application_name": "widgets",
-        "repository_url": REPO,
-        "started_at": START,
-        "ended_at": START + timedelta(minutes=42),
-    }
-    fields.update(overrides)
-    return SessionRecord.model_validate(fields)
-
-
-def full_record() -> SessionRecord:
-    return record(
-        claude_session_id="cc-123",
-        duration_minutes=42,
-        starting_branch="main",
-        ending_branch="feature/ü",
-        commits_count=3,
-        context_id="ctx-9",
-        session_source="mcp",
-        tokens_input=1200,
-        tokens_output=340,
-        tokens_cache_creation=55,
-        tokens_cache_read=7000,
-        summary="Fixed the parser.\nSecond line ✓",
-        accomplishments=["parser", "tests"],
-        next_steps=["release"],
-        files_changed=["src/a.py", "docs/ü.md"],
-        maintenance_runs=[
-            MaintenanceRun(
-                command="audit",
-                status="ok",
-                results={"issues": 0, "list": [1, 2]},
-                notes="clean",
-                run_at=START + timedelta(minutes=5),
-            ),
-            MaintenanceRun(
-                command="security-scan",
-                status="failed",
-                results=None,
-                run_at=START + timedelta(minutes=9),
-            ),
-        ],
-        security_findings=[{"severity": "high", "id": "CVE-1", "nested": {"a": [1]}}],
-        machine="laptop",
-        end_mode="handoff",
-    )
 
 
 def rows(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
@@ -269,8 +220,9 @@ def test_hand_edited_row_is_skipped_with_a_warning(tracker: LocalTracker, db: Pa
     conn.execute("UPDATE claude_sessions SET accomplishments = '{oops' WHERE id = ?", (bad.id,))
     conn.commit()
     conn.close()
-    assert [r.id for r in tracker.list_sessions()] == [good.id]
-    assert bad.id in tracker.warnings[0]
+    with flow.begin() as current:
+        assert [r.id for r in tracker.list_sessions()] == [good.id]
+    assert bad.id in current.warnings[0]
 
 
 # --- the file -------------------------------------------------------------------------------------
@@ -332,11 +284,12 @@ def test_corrupt_database_is_moved_aside_and_a_fresh_one_used(db: Path) -> None:
     db.write_bytes(b"this is not sqlite at all" * 100)
     tracker = LocalTracker(db)
     sent = record()
-    tracker.send(sent)
+    with flow.begin() as current:
+        tracker.send(sent)
     assert tracker.get_session(sent.id) == sent
     aside = list(db.parent.glob(f"{db.name}.corrupt-*"))
     assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not sqlite")
-    assert aside[0].name in tracker.warnings[0]
+    assert aside[0].name in current.warnings[0]
     tracker.close()
 
 
@@ -422,36 +375,3 @@ def test_a_file_where_the_folder_should_be_raises_tracker_unavailable(isolated_h
     blocker.write_text("")
     with pytest.raises(TrackerUnavailable, match="record is kept"):
         LocalTracker(blocker / "tracker.db").send(record())
-
-
-def test_database_from_before_the_service_is_carried_over(db: Path) -> None:
-    db.parent.mkdir(parents=True, exist_ok=True)
-    old = sqlite3.connect(db)
-    old.executescript("""
-        CREATE TABLE applications (id TEXT PRIMARY KEY, name TEXT NOT NULL, user_id TEXT NOT NULL,
-                                   repository_url TEXT, created_at TEXT NOT NULL);
-        CREATE TABLE claude_sessions (id TEXT PRIMARY KEY, application_id TEXT NOT NULL,
-            started_at TEXT NOT NULL, ended_at TEXT NOT NULL, duration_minutes INTEGER,
-            summary TEXT, accomplishments TEXT, next_steps TEXT, files_changed TEXT,
-            maintenance_runs TEXT, security_findings TEXT);
-        PRAGMA user_version = 1;
-    """)
-    kept = "0b7f2a8e-1c1d-4e4e-9f9f-000000000042"
-    old.execute(
-        "INSERT INTO applications VALUES ('a1', 'widgets', 'local', ?, '2025-01-01')", (REPO,)
-    )
-    old.execute(
-        "INSERT INTO claude_sessions VALUES (?, 'a1', '2025-03-14T09:00:00+00:00', "
-        "'2025-03-14T10:00:00+00:00', 60, 'old work', '[\"x\"]', '[]', '[]', "
-        '\'[{"id": "0b7f2a8e-1c1d-4e4e-9f9f-000000000043", "command": "audit", '
-        '"status": "ok", "run_at": "2025-03-14T09:30:00+00:00"}]\', \'[]\')',
-        (kept,),
-    )
-    old.commit()
-    old.close()
-    with LocalTracker(db) as tracker:
-        got = tracker.get_session(kept)
-        assert got is not None and got.summary == "old work" and got.accomplishments == ["x"]
-        assert [r.command for r in got.maintenance_runs] == ["audit"]
-        assert "1 of 1 records" in tracker.warnings[0]
-    assert len(list(db.parent.glob(f"{db.name}.corrupt-*"))) == 1
