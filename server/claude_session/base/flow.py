@@ -10,7 +10,7 @@ threads, so nothing a single call collects may live on the ``Core``. ``begin()``
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -80,24 +80,3 @@ def warn(message: str) -> None:
         import logging  # not on the hooks' path: they always run inside a flow
 
         logging.getLogger(__name__).warning("%s", message)
-
-
-class WarningSink(list[str]):
-    """A list that backends append their warnings to; each append lands in the flow of the
-    call that made it. Given to the vault and tracker once, shared safely by every call.
-
-    Nothing in ``base`` uses it any more (state files and sessions call :func:`warn`); it stays
-    for the core's ``_adopt`` until the backends call :func:`warn` themselves."""
-
-    def append(self, message: str) -> None:
-        flow = _current.get()
-        if flow is not None:
-            flow.warn(message)
-        else:
-            import logging
-
-            logging.getLogger(__name__).warning("%s", message)
-
-    def extend(self, messages: Iterable[str]) -> None:
-        for message in messages:
-            self.append(message)

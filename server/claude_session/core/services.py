@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar, overload
+from typing import TYPE_CHECKING
 
 from claude_session.base import clock, flow
 from claude_session.config import Settings
@@ -27,7 +27,6 @@ if TYPE_CHECKING:  # the backends import SQLAlchemy and the 1Password SDK: only 
     from claude_session.vault.base import Vault
 
 log = logging.getLogger(__name__)
-_B = TypeVar("_B", "Vault", "Tracker")
 
 
 class Services:
@@ -45,8 +44,8 @@ class Services:
         self.paths = Paths(self.settings.home)
         #: the clock every flow reads (tests pass their own)
         self.now = now
-        self._vault: Vault | None = _adopt(vault)
-        self._tracker: Tracker | None = _adopt(tracker)
+        self._vault: Vault | None = vault
+        self._tracker: Tracker | None = tracker
         self._lock = threading.Lock()  # tool calls run in parallel worker threads
 
     @contextmanager
@@ -62,7 +61,7 @@ class Services:
             if self._vault is None:
                 from claude_session.vault import open_vault
 
-                self._vault = vault = _adopt(open_vault(self.settings, self.paths))
+                self._vault = vault = open_vault(self.settings, self.paths)
                 return vault
             return self._vault
 
@@ -72,8 +71,8 @@ class Services:
             if self._tracker is None:
                 from claude_session.tracker import open_tracker
 
-                self._tracker = tracker = _adopt(
-                    open_tracker(self.settings, self.paths, resolve_secret=self._tracker_secret)
+                self._tracker = tracker = open_tracker(
+                    self.settings, self.paths, resolve_secret=self._tracker_secret
                 )
                 return tracker
             return self._tracker
@@ -113,16 +112,3 @@ class Services:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-@overload
-def _adopt(backend: None) -> None: ...
-@overload
-def _adopt(backend: _B) -> _B: ...
-def _adopt(backend: _B | None) -> _B | None:
-    """Route a backend's warnings (the ones it has, and later ones) to the calling flow."""
-    if backend is not None:
-        sink = flow.WarningSink()
-        sink.extend(list(backend.warnings))
-        backend.warnings = sink
-    return backend

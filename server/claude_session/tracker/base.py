@@ -10,7 +10,6 @@ Warnings (a database moved aside, a key sent unencrypted) go to the calling flow
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
 
 from claude_session.base.backend import Backend
 from claude_session.errors import TrackerError
@@ -19,9 +18,6 @@ from claude_session.models import SessionRecord
 
 class Tracker(Backend, abc.ABC):
     """Where session records go."""
-
-    #: Always empty: the core's ``_adopt`` still reads it (until it goes with that plumbing).
-    warnings: Sequence[str] = ()
 
     @abc.abstractmethod
     def send(

@@ -212,10 +212,6 @@ class Vault(Backend, abc.ABC):
     item left alone) with ``flow.warn``, where it happens.
     """
 
-    #: Read only by ``CoreBase._adopt``, which goes once the core takes warnings from the flow
-    #: alone; no vault writes here.
-    warnings: Sequence[str] = ()
-
     @abc.abstractmethod
     def create_item(self, request: PendingHandoff) -> HandoffItem:
         """Store the item ``request`` asks for, titled ``request.title`` or
