@@ -1,5 +1,6 @@
-"""What every backend (the ClaudeSync vault, the session tracker) is: something with a
-description for the person and resources to release, usable in a ``with`` block.
+"""What every backend (the ClaudeSync vault, the session tracker) is: a ``Resource`` with a
+description for the person. A ``Resource`` holds something to release (connections, clients,
+child processes) and is used in a ``with`` block.
 
 Warnings do not live here: a backend reports them where they arise, with ``flow.warn``.
 """
@@ -9,19 +10,14 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TypeVar
 
-_Self = TypeVar("_Self", bound="Backend")
+_Self = TypeVar("_Self", bound="Resource")
 
 
-class Backend:
-    """A vault or a tracker."""
-
-    #: 'local', '1password', 'http', ...
-    kind: str
-    #: which one is in use, in words for the messages shown to the person
-    description: str
+class Resource:
+    """Something to ``close()``, usable in a ``with`` block."""
 
     def close(self) -> None:
-        """Release connections and clients (nothing, for a backend that holds none)."""
+        """Release what it holds (nothing, for one that holds none)."""
 
     def __enter__(self: _Self) -> _Self:
         return self
@@ -33,3 +29,12 @@ class Backend:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class Backend(Resource):
+    """A vault or a tracker."""
+
+    #: 'local', '1password', 'http', ...
+    kind: str
+    #: which one is in use, in words for the messages shown to the person
+    description: str

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from claude_session.base import clock
+from claude_session.base.backend import Resource
 from claude_session.config import Settings
 from claude_session.core import answers, handoffs, maintenance, remind, upkeep
 from claude_session.core.end import end
@@ -44,7 +44,7 @@ def _flow(fn: Callable[Concatenate[Services, P], R]) -> Callable[Concatenate[Cor
     return method
 
 
-class Core:
+class Core(Resource):
     """The flows of one machine's claude-session, over its settings and state home."""
 
     def __init__(
@@ -101,14 +101,3 @@ class Core:
 
     def close(self) -> None:
         self.services.close()
-
-    def __enter__(self) -> Core:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

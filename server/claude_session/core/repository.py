@@ -24,10 +24,10 @@ import os
 import re
 from dataclasses import replace
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from claude_session.base import gitread
+from claude_session.base.backend import Resource
 from claude_session.core import gitlocks, gitmessages
 from claude_session.core.gitmessages import NO_GIT, listing
 from claude_session.core.gitstate import PushOutcome, WorkingState
@@ -104,7 +104,7 @@ def _refuse_option(value: str, what: str) -> None:
 # --------------------------------------------------------------------------- Repository
 
 
-class Repository:
+class Repository(Resource):
     """One git working tree; use it as a context manager so the git.Repo is closed."""
 
     def __init__(self, path: Path) -> None:
@@ -117,17 +117,6 @@ class Repository:
         self._repo = repo
         self.root = Path(str(repo.working_tree_dir)).resolve()
         self.name = self.root.name
-
-    def __enter__(self) -> Repository:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Stop GitPython's helper processes."""

@@ -14,10 +14,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from claude_session.base import clock, flow
+from claude_session.base.backend import Resource
 from claude_session.config import Settings
 from claude_session.paths import Paths
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the backends import SQLAlchemy and the 1Password SDK: only 
 log = logging.getLogger(__name__)
 
 
-class Services:
+class Services(Resource):
     """Settings, paths, clock and backends of one machine's claude-session."""
 
     def __init__(
@@ -101,14 +101,3 @@ class Services:
             if backend is not None:
                 backend.close()
         self._vault = self._tracker = None
-
-    def __enter__(self) -> Services:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
