@@ -62,6 +62,9 @@ QUIET_ENV: dict[str, str] = {
     "MCP_TIMEOUT": "30000",
 }
 
+#: the API key the tests give Claude Code (the scripted model API takes any)
+API_KEY = "sk-ant-test-0000000000000000"
+
 
 def _real_home() -> Path:
     home = _IMPORT_ENV.get("HOME")
@@ -119,7 +122,7 @@ def claude_env(
     base.update(
         {
             "ANTHROPIC_BASE_URL": base_url,
-            "ANTHROPIC_API_KEY": "sk-ant-test-0000000000000000",
+            "ANTHROPIC_API_KEY": API_KEY,
             "HOME": str(home),
             "CLAUDE_CONFIG_DIR": str(config_dir),
         }
@@ -247,3 +250,14 @@ def mcp_logs(home: Path) -> str:
     print when a plugin's MCP server did not start or a tool call failed."""
     logs = sorted((home / ".cache" / "claude-cli-nodejs").glob("*/mcp-logs-*/*.jsonl"))
     return "\n".join(f"== {log}\n{log.read_text(errors='replace')}" for log in logs)
+
+
+def accept_onboarding_and_trust(config_dir: Path, repo: Path) -> None:
+    """What the client writes after a person finished onboarding, approved the API key (by its
+    last 20 characters) and trusted the folder; without the trust, plugin hooks are held back."""
+    path = config_dir / ".claude.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data["hasCompletedOnboarding"] = True
+    data["customApiKeyResponses"] = {"approved": [API_KEY[-20:]], "rejected": []}
+    data.setdefault("projects", {})[str(repo.resolve())] = {"hasTrustDialogAccepted": True}
+    path.write_text(json.dumps(data, indent=2))

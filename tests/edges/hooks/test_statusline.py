@@ -22,7 +22,8 @@ from claude_session.paths import Paths
 from claude_session.tracker.outbox import Outbox, close_connections
 from helpers.gitrepo import commit_file, git, make_repo
 from helpers.hookrun import payload, run_hook
-from test_seen_at_start import answer_waiting, pause, record
+from helpers.records import record
+from helpers.seen import answer_waiting, pause
 
 ROOT = Path(__file__).resolve().parents[3]
 ENTRY = ROOT / "server" / "claude_session" / "__main__.py"

@@ -19,7 +19,7 @@ from claude_session.errors import StateError
 from helpers.gitrepo import make_repo
 from helpers.mounts import fill, remount, tmpfs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HOOKS = ROOT / "hooks"
 
 

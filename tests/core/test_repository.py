@@ -25,7 +25,7 @@ from claude_session.errors import GitError, GitRefused
 from helpers.gitrepo import commit_file, git, make_remote, make_repo
 from helpers.locks import attempts, lock_held_until_tried
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ import launch_mcp
 from helpers.claude_code import claude_bin  # noqa: F401 - fixture
 from helpers.gitrepo import make_repo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ("SessionStart", "UserPromptSubmit", "Stop", "PreCompact", "SessionEnd")
 MODULES = (
     "venv",

@@ -25,7 +25,7 @@ from helpers.casefold_fs import mounted
 from helpers.gitrepo import make_repo
 from helpers.hookrun import hook_argv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SERVER = ROOT / "server"
 
 

@@ -27,7 +27,7 @@ from helpers.claude_code import find_claude, run_claude
 from helpers.fake_anthropic import FakeAnthropic, request_text, text, tool_results, tool_use
 from helpers.gitrepo import make_repo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STATUS_TOOL = "mcp__plugin_session_session__session_status"
 
 

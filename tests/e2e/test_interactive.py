@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from helpers.claude_code import (
+    accept_onboarding_and_trust,
     claude_bin,
     claude_env,
     find_claude,
@@ -45,9 +46,8 @@ __all__ = ["claude_bin"]  # the fixture, re-exported so pytest finds it here
 
 pytestmark = [requires_claude, requires_tmux]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOOL = "mcp__plugin_session_session__"
-API_KEY = "sk-ant-test-0000000000000000"  # what claude_env sets
 HOOK_CONTEXT = "SessionStart hook additional context:"
 IDLE = "? for shortcuts"  # the footer under an empty input box: the client waits for typing
 _SESSION_ID = re.compile(r'`session_id`:? "([^"]+)"')
@@ -147,17 +147,6 @@ class Desk:
         projects = json.loads(path.read_text())["projects"]
         assert isinstance(projects, dict)
         return projects
-
-
-def accept_onboarding_and_trust(config_dir: Path, repo: Path) -> None:
-    """What the client writes after a person finished onboarding, approved the API key (by its
-    last 20 characters) and trusted the folder; without the trust, plugin hooks are held back."""
-    path = config_dir / ".claude.json"
-    data = json.loads(path.read_text()) if path.exists() else {}
-    data["hasCompletedOnboarding"] = True
-    data["customApiKeyResponses"] = {"approved": [API_KEY[-20:]], "rejected": []}
-    data.setdefault("projects", {})[str(repo.resolve())] = {"hasTrustDialogAccepted": True}
-    path.write_text(json.dumps(data, indent=2))
 
 
 @pytest.fixture

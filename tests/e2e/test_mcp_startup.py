@@ -28,7 +28,7 @@ __all__ = ["claude_bin"]
 
 pytestmark = [requires_claude, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOOL = "mcp__plugin_session_session__"
 TOOLS = {
     "start_session",

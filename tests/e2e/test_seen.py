@@ -22,17 +22,23 @@ import pytest
 
 from claude_session.edges.install import Installer
 from claude_session.paths import Paths
-from helpers.claude_code import claude_bin, claude_env, find_claude, requires_claude
+from helpers.claude_code import (
+    accept_onboarding_and_trust,
+    claude_bin,
+    claude_env,
+    find_claude,
+    requires_claude,
+)
+from helpers.e2e_world import TOOL
 from helpers.fake_anthropic import FakeAnthropic, text
 from helpers.gitrepo import make_remote, make_repo
 from helpers.tmux import Terminal, requires_tmux
-from test_e2e_interactive import TOOL, accept_onboarding_and_trust
 
 __all__ = ["claude_bin"]  # the fixture, re-exported so pytest finds it here
 
 pytestmark = [requires_claude, requires_tmux]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 SAYS = "SessionStart:startup says:"
 # Claude Code draws the status line before the SessionStart hook has opened the session's ledger

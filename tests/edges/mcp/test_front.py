@@ -19,7 +19,7 @@ import pytest
 
 from helpers.gitrepo import make_repo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 LAUNCHER = ROOT / "server" / "launch_mcp.py"
 VERSION = "2025-11-25"
 IDS = [1, 2, 4, 5, 6, 3]  # the requests' ids, in order

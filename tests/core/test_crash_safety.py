@@ -21,7 +21,7 @@ from helpers.gitrepo import git, make_remote, make_repo
 
 pytestmark = pytest.mark.slow
 
-HELPER = Path(__file__).resolve().parent / "helpers" / "crashpoints.py"
+HELPER = Path(__file__).resolve().parents[1] / "helpers" / "crashpoints.py"
 
 
 def _setup(base: Path, flow: str) -> Path:

@@ -20,7 +20,7 @@ from helpers.gitrepo import git, make_repo
 
 pytestmark = pytest.mark.slow
 
-SERVER = str(Path(__file__).resolve().parent.parent / "server")
+SERVER = str(Path(__file__).resolve().parents[2] / "server")
 
 # One process = one session: start, pause, resume, end, each result printed as a JSON line.
 _WORKER = textwrap.dedent("""

@@ -94,7 +94,7 @@ def test_a_deleted_context_file_never_blocks_start(repo: Path) -> None:
 
 
 def test_cli_end_force_records_a_session_that_starts_now(repo: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "server")}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "server")}
     refused = subprocess.run(
         [sys.executable, "-m", "claude_session.edges.cli", "end", "--no-push"],
         cwd=repo,
@@ -118,7 +118,7 @@ def test_cli_end_force_records_a_session_that_starts_now(repo: Path) -> None:
 
 
 def _cli(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "server")}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "server")}
     return subprocess.run(
         [sys.executable, "-m", "claude_session.edges.cli", *args],
         cwd=repo,

@@ -13,8 +13,7 @@ from claude_session.base.tokens import usage_from_transcript
 from claude_session.tracker.store.database import create_engine
 from claude_session.tracker.store.storage import Store
 from helpers.claude_code import claude_bin, requires_claude, start_claude, wait_for
-from helpers.fake_anthropic import FakeAnthropic, Step, hold, request_text, text, tool_use
-from test_e2e_claude_code import (
+from helpers.e2e_world import (
     ALLOWED,
     HOOK_CONTEXT,
     World,
@@ -24,6 +23,7 @@ from test_e2e_claude_code import (
     transcript_has,
     world,
 )
+from helpers.fake_anthropic import FakeAnthropic, Step, hold, request_text, text, tool_use
 
 __all__ = ["claude_bin", "world"]  # fixtures, re-exported so pytest finds them here
 

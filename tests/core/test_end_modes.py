@@ -18,7 +18,7 @@ from claude_session.paths import ensure_dir
 from helpers.gitrepo import commit_file, make_repo
 from helpers.hookrun import hook_argv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HOOKS = ROOT / "hooks"
 
 

@@ -17,7 +17,7 @@ from helpers.claude_code import claude_bin, claude_env, run_claude  # noqa: F401
 from helpers.fake_anthropic import FakeAnthropic, request_text, text, tool_results, tool_use
 from helpers.gitrepo import make_repo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STATUS_TOOL = "mcp__plugin_session_session__session_status"
 
 

@@ -24,7 +24,7 @@ from helpers.gitrepo import make_remote, make_repo
 
 pytestmark = pytest.mark.anyio
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SERVER_DIR = ROOT / "server"
 TOOLS = {
     "start_session",

@@ -12,7 +12,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from claude_session.tracker.outbox import Outbox, close_connections
 from helpers.gitrepo import make_repo
 from helpers.hookrun import ROOT, payload, run_hook
 from helpers.records import record
+from helpers.seen import answer_waiting, pause
 
 PLUGIN = {"CLAUDE_PLUGIN_ROOT": str(ROOT)}
 
@@ -51,45 +51,6 @@ def start(
         env=env,
     )
     return out
-
-
-def pause(
-    home: Path,
-    repo: Path,
-    *,
-    minutes: int = 42,
-    summary: str = "Half way through the parser\nsecond line never shown",
-    **extra: Any,
-) -> None:
-    context = home / "contexts" / "proj-x-pause.md"
-    context.parent.mkdir(exist_ok=True)
-    context.write_text("---\nproject: proj\n---\n")
-    paused_at = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).isoformat()
-    entry = {
-        "project": "proj",
-        "project_root": str(repo),
-        "branch": "feature/x",
-        "context_file": str(context),
-        "paused_at": paused_at,
-        "summary": summary,
-        **extra,
-    }
-    (home / "pause-state.json").write_text(
-        json.dumps({"version": 1, "projects": {str(repo): entry}})
-    )
-
-
-def answer_waiting(home: Path, repo: Path) -> None:
-    cache = home / "claude-session" / "handoff-cache.json"
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(
-        json.dumps(
-            {
-                "version": 1,
-                "projects": {str(repo): {"waiting": True, "item": "session-proj-2026-11-24"}},
-            }
-        )
-    )
 
 
 def refused_record(home: Path) -> None:

@@ -24,7 +24,7 @@ from helpers.claude_code import claude_bin  # noqa: F401 - fixture
 from helpers.fake_onepassword import VALID_TOKEN, FakeOnePassword
 from helpers.tracker_service import Service, closed_port, tracker_service
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

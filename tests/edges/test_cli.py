@@ -13,7 +13,7 @@ import pytest
 
 from helpers.gitrepo import commit_file, git, make_remote, make_repo
 
-SERVER = str(Path(__file__).resolve().parent.parent / "server")
+SERVER = str(Path(__file__).resolve().parents[2] / "server")
 
 
 def run_cli(

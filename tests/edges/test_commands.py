@@ -20,7 +20,7 @@ from mcp import Client
 
 from claude_session.edges.mcp.server import build_server
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ROOT / "commands"
 EXPECTED = {"start", "pause", "resume", "end", "remind", "handoff", "import"}
 SESSION_ID = '"${CLAUDE_SESSION_ID}"'

@@ -1,0 +1,87 @@
+"""Commits (core/commits.py): a message that holds a secret is refused, never rewritten, before
+anything is committed or pushed (red team X1)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers.gitrepo import git, make_repo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+SERVER = ROOT / "server"
+
+
+HANG_GUARD = 60  # seconds: a command still running then is hung
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "claude_session.edges.cli", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(SERVER)},
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "proj")
+
+
+def test_X1_a_commit_message_holding_a_secret_is_refused_and_nothing_is_committed(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    from helpers.gitrepo import make_remote
+    from helpers.redact_samples import GH
+
+    repo = make_repo(tmp_path / "proj")
+    remote = make_remote(repo, tmp_path / "remote.git")
+    assert cli("start", cwd=repo).returncode == 0
+    (repo / "work.txt").write_text("work")
+    head = git(repo, "rev-parse", "HEAD")
+    refused = cli("end", "--summary", "done", "-m", f"deploy with {GH}", cwd=repo)
+    assert refused.returncode == 1
+    assert "github-token" in refused.stderr + refused.stdout
+    assert "--allow-secret" in refused.stderr + refused.stdout
+    assert GH not in refused.stderr + refused.stdout
+    assert git(repo, "rev-parse", "HEAD") == head  # nothing committed
+    assert git(remote, "rev-parse", "main") == head  # nothing pushed
+    assert (repo / "work.txt").exists()
+    # the session is still open: a corrected end goes through
+    ended = cli("--json", "end", "--summary", "done", "-m", "deploy", cwd=repo)
+    assert ended.returncode == 0, ended.stderr
+    assert git(remote, "log", "-1", "--format=%s", "main") == "deploy"
+
+
+def test_X1_allow_secret_commits_the_message_as_written(repo: Path, isolated_home: Path) -> None:
+    from helpers.redact_samples import GH
+
+    assert cli("start", cwd=repo).returncode == 0
+    (repo / "x.txt").write_text("x")
+    ended = cli(
+        "end", "--summary", "s", "-m", f"fixture {GH}", "--no-push", "--allow-secret", cwd=repo
+    )
+    assert ended.returncode == 0, ended.stderr
+    assert git(repo, "log", "-1", "--format=%s") == f"fixture {GH}"
+
+
+def test_X1_a_wip_commit_from_a_summary_holding_a_secret_is_refused(
+    repo: Path, isolated_home: Path
+) -> None:
+    from helpers.redact_samples import GH
+
+    (repo / "x.txt").write_text("x")
+    head = git(repo, "rev-parse", "HEAD")
+    paused = cli("pause", "--summary", f"token {GH} rotated", "--wip-commit", cwd=repo)
+    assert paused.returncode == 1 and "github-token" in paused.stderr
+    assert git(repo, "rev-parse", "HEAD") == head
