@@ -50,7 +50,6 @@ NUL_FIELDS = [
     "starting_branch",
     "ending_branch",
     "machine",
-    "end_mode",
     "session_source",
     "claude_session_id",
     "context_id",
@@ -71,6 +70,14 @@ def test_nul_in_any_field_is_422_naming_it(shared: Tracker, path: str) -> None:
     answer = post(shared.alice, _with(path, "a\x00b"))
     assert answer.status_code == 422, answer.text
     assert answer.json()["field"] == path and "NUL" in answer.json()["error"]
+
+
+@pytest.mark.parametrize("mode", ["unended\x00", "finished", ""])
+def test_an_end_mode_the_product_does_not_have_is_422_naming_it(shared: Tracker, mode: str) -> None:
+    """``end_mode`` is one of ``vocab.RecordEnd``: anything else (a NUL included) is refused."""
+    answer = post(shared.alice, _with("end_mode", mode))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == "end_mode"
 
 
 def test_nul_in_a_key_of_results_is_422_naming_it(shared: Tracker) -> None:
