@@ -17,9 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, TypeVar
 
 from claude_session.base import flow
 from claude_session.base.statefile import file_lock, move_aside
@@ -35,10 +33,15 @@ from claude_session.errors import (
 )
 from claude_session.models import SessionRecord
 from claude_session.tracker.base import Tracker
-from claude_session.tracker.store.auth import User
-from claude_session.tracker.store.database import create_engine, migrate
-from claude_session.tracker.store.history import TrackedSession
-from claude_session.tracker.store.storage import Store
+
+if TYPE_CHECKING:  # SQLAlchemy: imported when the database is first opened, not when the
+    # tracker is (``status`` and the MCP server's first call name the tracker; paired runs of
+    # bench_claude_code.py: its import is ~200 ms of a first tool call, goal 1.0x mcp-server-git)
+    from sqlalchemy.engine import Engine
+
+    from claude_session.tracker.store.auth import User
+    from claude_session.tracker.store.history import TrackedSession
+    from claude_session.tracker.store.storage import Store
 
 LOCAL_USER = "local"
 
@@ -122,6 +125,8 @@ class LocalTracker(Tracker):
                 ) from exc
 
     def _open(self) -> tuple[Store, User]:
+        from claude_session.tracker.store.storage import Store
+
         if self._store is None or self._user is None:
             with file_lock(self.path, timeout=self.busy_timeout):
                 self._engine = self._open_or_set_aside()
@@ -142,6 +147,8 @@ class LocalTracker(Tracker):
             return self._migrated()
 
     def _migrated(self) -> Engine:
+        from claude_session.tracker.store.database import create_engine, migrate
+
         engine = create_engine(
             f"sqlite:///{self.path}", busy_timeout=self.busy_timeout, durable=True
         )

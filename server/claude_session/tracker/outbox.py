@@ -41,8 +41,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from claude_session.base.state.outbox import STATES
-from claude_session.base.state.outbox import counts as read_counts
+from claude_session.base.state.outbox import STATES, count_rows
 from claude_session.errors import StateError
 from claude_session.models import SessionRecord
 from claude_session.tracker.outboxfile import close_connections, connection, forget
@@ -368,9 +367,10 @@ class Outbox:
     def counts(self) -> dict[str, int]:
         """Records kept, by state (every state present, zero when empty): the read the status
         line makes too (``base/state/outbox.py``)."""
-        found = read_counts(self.path)
-        if found is None:
-            raise StateError(self._db_message(sqlite3.DatabaseError("it cannot be read")))
+        if not self.path.exists():
+            return dict.fromkeys(STATES, 0)
+        with self._connect() as conn:  # its own connection: made and migrated if it is new
+            found = count_rows(conn)
         return {state: found[state] for state in STATES}
 
     def depth(self) -> int:

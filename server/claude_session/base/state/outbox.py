@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sqlite3 import Connection
+
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS records (
         id TEXT PRIMARY KEY,
@@ -59,12 +63,18 @@ def counts(path: Path) -> dict[str, int] | None:
     try:
         conn = sqlite3.connect(f"{path.as_uri()}?mode=ro{quiet}", uri=True, timeout=0.5)
         try:
-            rows = conn.execute("SELECT state, count(*) FROM records GROUP BY state").fetchall()
-            failing = conn.execute("SELECT value FROM state WHERE name = 'failures'").fetchone()
+            return count_rows(conn)
         finally:
             conn.close()
     except sqlite3.Error:
         return None
+
+
+def count_rows(conn: Connection) -> dict[str, int]:
+    """``counts`` read through an open connection (the outbox's own, in a flow)."""
+    found = dict.fromkeys((*STATES, "failing"), 0)
+    rows = conn.execute("SELECT state, count(*) FROM records GROUP BY state").fetchall()
+    failing = conn.execute("SELECT value FROM state WHERE name = 'failures'").fetchone()
     found.update((str(state), int(count)) for state, count in rows)
     found["failing"] = _count(failing[0]) if failing else 0
     return found
