@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from claude_session.base import flow, gitread, reminding, sessions
+from claude_session.base import flow, gitread, sessions
 from claude_session.base.clock import ago, now_iso, parse_time
 from claude_session.base.state import answers, ledger, pause
 from claude_session.config import Settings
@@ -400,6 +400,8 @@ def on_session_end(hc: HookContext) -> Output | None:
 
 
 def on_user_prompt_submit(hc: HookContext) -> Output | None:
+    from claude_session.base import reminding  # this event's only (datetime arithmetic, git)
+
     reasons = reminding.due(hc.paths, hc.root) if hc.in_git else []
     if not reasons:
         return None
