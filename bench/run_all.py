@@ -31,11 +31,11 @@ QUICK = {
     "bench_git.py": ["--commits", "2000", "--files", "500", "--runs", "3"],
     "bench_claude_code.py": ["--quick"],
     "bench_transcript.py": ["--size-mb", "5", "--runs", "1", "--no-ccusage"],
-    "bench_tracker.py": ["--posts", "100", "--sessions", "2000", "--runs", "5", "--repeat", "1"],
+    "bench_tracker.py": ["--posts", "100", "--sessions", "500", "--runs", "3", "--repeat", "1"],
     "bench_outbox.py": ["--records", "500", "--runs", "1"],
     "bench_state.py": ["--quick"],
     "bench_history.py": ["--quick"],
-    "bench_onepassword_stall.py": ["--runs", "1"],
+    "bench_onepassword_stall.py": ["--runs", "1", "--deadline", "1"],
     "bench_tokens.py": [],
 }
 

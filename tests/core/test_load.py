@@ -1,6 +1,7 @@
-"""Many sessions at once, as separate processes: 50 sessions on 50 projects and 10 sessions on
-one project start, pause, resume and end together. Every ledger entry, context file and session
-record is accounted for, each record exactly once."""
+"""Many sessions at once, as separate processes: 20 sessions on 20 projects and 10 sessions on
+one project start, pause, resume and end together (more at once: ``bench/bench_state.py``).
+Every ledger entry, context file and session record is accounted for, each record exactly
+once."""
 
 from __future__ import annotations
 
@@ -102,10 +103,10 @@ def _assert_accounted(home: Path, results: dict[str, dict[str, str]]) -> None:
     assert pause == {}  # every project was ended
 
 
-def test_fifty_sessions_on_fifty_projects_at_once_lose_nothing(
+def test_twenty_sessions_on_twenty_projects_at_once_lose_nothing(
     tmp_path: Path, isolated_home: Path
 ) -> None:
-    jobs = [(make_repo(tmp_path / f"proj{i:02d}"), f"many-{i:02d}") for i in range(50)]
+    jobs = [(make_repo(tmp_path / f"proj{i:02d}"), f"many-{i:02d}") for i in range(20)]
     results = _run_all(tmp_path, jobs)
     _assert_accounted(isolated_home, results)
 

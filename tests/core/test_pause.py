@@ -40,22 +40,22 @@ _PAUSER = textwrap.dedent("""
 """)
 
 
-def test_two_hundred_concurrent_pauses_from_processes_keep_every_entry(
+def test_sixty_concurrent_pauses_from_processes_keep_every_entry(
     tmp_path: Path, isolated_home: Path
 ) -> None:
     base = tmp_path / "projects"
-    for i in range(200):
+    for i in range(60):
         (base / f"proj{i:03d}").mkdir(parents=True)
     script = tmp_path / "pauser.py"
     script.write_text(_PAUSER.format(server=SERVER))
     procs = [
         subprocess.Popen([sys.executable, str(script), str(base), str(n), str(n + 10)])
-        for n in range(0, 200, 10)
+        for n in range(0, 60, 10)
     ]
     assert all(p.wait(300) == 0 for p in procs)
     projects = json.loads((isolated_home / "pause-state.json").read_text())["projects"]
-    assert len(projects) == 200
-    assert sum(1 for e in projects.values() if e.get("resumed_at")) == 100
+    assert len(projects) == 60
+    assert sum(1 for e in projects.values() if e.get("resumed_at")) == 30
     for entry in projects.values():
         assert Path(entry["context_file"]).exists()
 
