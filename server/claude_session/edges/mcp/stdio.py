@@ -116,7 +116,7 @@ def _claim_stdin() -> tuple[IO[bytes], Callable[[], None]]:
 
 
 class _Replies:
-    """The SDK's write stream, with its answers to what ``front`` (``mcp_front.Front``) already
+    """The SDK's write stream, with its answers to what ``front`` (``edges.mcp.front.Front``) already
     answered held back (and shown to the front, which caches them)."""
 
     def __init__(self, inner: Any, front: Any) -> None:
@@ -148,7 +148,7 @@ class _Replies:
 @asynccontextmanager
 async def stdio_streams(front: Any = None) -> AsyncIterator[tuple[Any, Any]]:
     """The SDK's ``stdio_server`` streams, fed by the screened reader: of fd 0, or of what
-    ``front`` (``mcp_front.Front``, which answered the client first) passes on."""
+    ``front`` (``edges.mcp.front.Front``, which answered the client first) passes on."""
     import anyio
     import mcp_types
     from mcp.server.stdio import stdio_server
@@ -187,7 +187,7 @@ async def stdio_streams(front: Any = None) -> AsyncIterator[tuple[Any, Any]]:
 
 def run(server: Any, front: Any = None) -> None:
     """Serve ``server`` (an ``MCPServer``) over stdio with the screened reader (behind
-    ``front``, an ``mcp_front.Front`` that reads the client, when given)."""
+    ``front``, an ``edges.mcp.front.Front`` that reads the client, when given)."""
     import anyio
 
     # The SDK's own in-memory Client reaches the low-level server the same way.
