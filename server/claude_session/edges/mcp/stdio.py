@@ -116,8 +116,8 @@ def _claim_stdin() -> tuple[IO[bytes], Callable[[], None]]:
 
 
 class _Replies:
-    """The SDK's write stream, with its answers to what ``front`` (``edges.mcp.front.Front``) already
-    answered held back (and shown to the front, which caches them)."""
+    """The SDK's write stream, with its answers to what ``front`` (``edges.mcp.front.Front``)
+    already answered held back (and shown to the front, which caches them)."""
 
     def __init__(self, inner: Any, front: Any) -> None:
         self._inner = inner
