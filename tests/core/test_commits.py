@@ -3,34 +3,12 @@ anything is committed or pushed (red team X1)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers.clirun import cli
 from helpers.gitrepo import git, make_repo
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-SERVER = ROOT / "server"
-
-
-HANG_GUARD = 60  # seconds: a command still running then is hung
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "claude_session.edges.cli", *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(SERVER)},
-        capture_output=True,
-        text=True,
-        timeout=HANG_GUARD,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 @pytest.fixture

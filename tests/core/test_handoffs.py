@@ -4,33 +4,11 @@ a context (red team S6)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from claude_session.core.facade import Core
+from helpers.clirun import cli
 from helpers.gitrepo import make_repo
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-SERVER = ROOT / "server"
-
-
-HANG_GUARD = 60  # seconds: a command still running then is hung
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "claude_session.edges.cli", *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(SERVER)},
-        capture_output=True,
-        text=True,
-        timeout=HANG_GUARD,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_S6_projects_whose_names_clean_up_alike_never_share_a_handoff_or_context(
@@ -40,15 +18,7 @@ def test_S6_projects_whose_names_clean_up_alike_never_share_a_handoff_or_context
     personal = make_repo(tmp_path / "personal" / "my-app")
     assert cli("start", cwd=work).returncode == 0
     assert cli("pause", "--summary", "WORK-ONLY plans", "--handoff", cwd=work).returncode == 0
-    received = subprocess.run(
-        [sys.executable, "-m", "claude_session.edges.cli", "handoff", "receive"],
-        cwd=work,
-        input="Summary: WORK answer\n",
-        capture_output=True,
-        text=True,
-        timeout=HANG_GUARD,
-        env={**os.environ, "PYTHONPATH": str(SERVER)},
-    )
+    received = cli("handoff", "receive", cwd=work, stdin="Summary: WORK answer\n")
     assert received.returncode == 0, received.stderr
     started = cli("--json", "start", cwd=personal)
     assert started.returncode == 0, started.stderr

@@ -4,36 +4,14 @@ from what it saved, in the CLI and the MCP tools alike (red team X9)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from claude_session.core.facade import Core
+from helpers.clirun import cli
 from helpers.gitrepo import make_repo
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-SERVER = ROOT / "server"
-
-
-HANG_GUARD = 60  # seconds: a command still running then is hung
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "claude_session.edges.cli", *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(SERVER)},
-        capture_output=True,
-        text=True,
-        timeout=HANG_GUARD,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 @pytest.fixture

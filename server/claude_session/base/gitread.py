@@ -189,10 +189,21 @@ def git_head(cwd: Path) -> tuple[Path, str | None, str | None] | None:
 # --------------------------------------------------------------------------- running git
 
 
+_GIT_PROGRAM: dict[str, str] = {}  # PATH -> git's full path: one lookup per process and PATH
+
+
 def _git_program() -> str:
     """git's full path from the absolute folders of ``PATH`` (never a relative one, such as the
     project folder a hook runs in); plain ``git`` when none has it."""
-    for folder in os.environ.get("PATH", "").split(os.pathsep):
+    search = os.environ.get("PATH", "")
+    found = _GIT_PROGRAM.get(search)
+    if found is None:
+        found = _GIT_PROGRAM[search] = _find_git(search)
+    return found
+
+
+def _find_git(search: str) -> str:
+    for folder in search.split(os.pathsep):
         if os.path.isabs(folder):
             candidate = os.path.join(folder, "git")
             if os.path.isfile(candidate) and os.access(candidate, os.X_OK):

@@ -72,7 +72,7 @@ def create(
     )
     request.title = routine.title(
         project=safe_name(name),
-        date=_utc_date(request),
+        date=as_utc(request.now).date().isoformat(),
         branch=safe_name(branch or "", fallback=""),
         machine=safe_name(request.machine or "", fallback=""),
     )
@@ -80,10 +80,6 @@ def create(
     if item is not None and services.vault.kind == "local":
         flow.warn(f"ClaudeSync is using the {services.vault.description}.")
     return (item.title if item else None), prompt
-
-
-def _utc_date(request: PendingHandoff) -> str:
-    return as_utc(request.now).date().isoformat()
 
 
 def _create_or_keep(
