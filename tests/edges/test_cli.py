@@ -235,7 +235,7 @@ def test_remind_settings_per_project(repo: Path, isolated_home: Path) -> None:
     assert on["settings"] == {"enabled": True, "every_minutes": 15, "dirty_files": 3}
     assert cli_json("remind", "status", cwd=repo)["settings"]["every_minutes"] == 15
     assert cli_json("remind", "off", cwd=repo)["settings"]["enabled"] is False
-    assert run_cli("remind", "on", "--every", "0", cwd=repo).returncode == 1
+    assert run_cli("remind", "on", "--every", "0", cwd=repo).returncode == 2
 
 
 def test_maintenance_runs_reach_the_record(repo: Path) -> None:
