@@ -250,8 +250,8 @@ def run_serve(args: argparse.Namespace) -> int:
         )
     elif keys == 0:
         print(
-            "No API keys yet: create one with `claude-session tracker token create --user "
-            "NAME` to log in.",
+            f"No API keys yet: create one with `claude-session tracker token create --user "
+            f"NAME{_same_database(args, url)}` to log in.",
             file=sys.stderr,
         )
     os.environ["CLAUDE_SESSION_TRACKER_DATABASE"] = url
@@ -267,6 +267,20 @@ def run_serve(args: argparse.Namespace) -> int:
         options.update(proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
     uvicorn.run("claude_session.tracker.service.app:from_environment", **options)
     return 0
+
+
+def _same_database(args: argparse.Namespace, url: str) -> str:
+    """The option that makes a printed command act on the database this server serves: its
+    --database (the environment's, or the default, needs none: the command reads them too).
+    A password is never printed; the person is told to add it."""
+    import shlex
+
+    from claude_session.tracker.store.database import normalize_url
+
+    if not args.database:
+        return ""
+    password = " (with its password)" if normalize_url(url).password else ""
+    return f" --database {shlex.quote(_shown(url))}{password}"
 
 
 @_verb
