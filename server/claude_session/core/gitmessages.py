@@ -77,6 +77,19 @@ def command_error(
     )
 
 
+def identity_unknown(stderr: str) -> GitError:
+    """git does not know who commits: its own message (which names the commands to run), said
+    whole and on its lines, after what we did (nothing)."""
+    said = "\n".join(f"  {line}".rstrip() for line in redact_urls(stderr).strip().splitlines())
+    return GitError(
+        "Nothing was committed (nothing was staged either): git does not know your name and "
+        f"email yet. Git says:\n\n{said}\n\nSet both as it shows, then run this again.",
+        command="git var GIT_COMMITTER_IDENT",
+        status=128,
+        stderr=redact_urls(stderr),
+    )
+
+
 def rejection_detail(upstream: str, summary: str) -> str:
     if "fetch first" in summary or "non-fast-forward" in summary:
         return (

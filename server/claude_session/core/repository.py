@@ -253,6 +253,7 @@ class Repository(Resource):
     def wip_commit(self, message: str) -> str | None:
         """Commit everything git would add as 'WIP: ...' with the wip trailer; None if clean."""
         self._refuse_during_operation("make a WIP commit")
+        self._check_identity()
         subject, body = gitmessages.split_message(message)
         if subject.lower().startswith("wip:"):
             subject = subject[len("wip:") :].strip()
@@ -264,11 +265,28 @@ class Repository(Resource):
         ``changed``: the caller's status of this tree showed changes just now, so the check
         for something staged (a git process) is skipped; git still says when nothing was."""
         self._refuse_during_operation("commit")
+        self._check_identity()
         subject, body = gitmessages.split_message(message)
         if not subject:
             raise GitError("A commit needs a message: say what the work did.")
         text = "\n\n".join(part for part in (subject, body) if part) + "\n"
         return self._commit_all(text, changed=changed)
+
+    def _check_identity(self) -> None:
+        """Refuse, before anything is staged, a commit git would refuse for want of a name or an
+        email (a fresh machine): git's own words say what to set. Asks git (``git var``) only
+        when neither the configuration nor the environment names both."""
+        values = gitread.config_values(self.root) or {}
+        if all(
+            values.get(f"user.{part}") or os.environ.get(f"GIT_{who}_{part.upper()}")
+            for who in ("AUTHOR", "COMMITTER")
+            for part in ("name", "email")
+        ):
+            return
+        for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+            status, _, err = self._exec("var", who)
+            if status != 0:
+                raise gitmessages.identity_unknown(err)
 
     def _refuse_during_operation(self, what: str) -> None:
         operation = self.operation_in_progress()
