@@ -27,12 +27,6 @@ def split_message(message: str) -> tuple[str, str]:
     return subject.strip(), body.strip()
 
 
-def listing(paths: list[str], shown: int = 10) -> str:
-    names = ", ".join(paths[:shown])
-    more = len(paths) - shown
-    return names + (f" and {more} more" if more > 0 else "")
-
-
 def last_lines(text: str, count: int = 10) -> str:
     """The end of a command's stderr (where git and hooks put the reason), credentials removed."""
     # git's "hint:" lines are advice for a terminal user; our caller gives its own.
