@@ -90,6 +90,7 @@ class LedgerEntry(Model):
     continues: str | None = None  # the record id of the session this one resumed
     record: dict[str, Any] | None = None  # the /end record as delivered (completed later)
     tokens_settled: bool = False  # the record's tokens were completed from the final transcript
+    wip_commits: list[str] = Field(default_factory=list)  # made or picked up: end squashes them
 
 
 #: What a ClaudeSync item is for: claude.ai (``handoff``) or another machine (``sync``).
@@ -217,6 +218,7 @@ class EndResult(FlowResult):
     handoff_item: str | None = None
     transfer_prompt: str | None = None
     redacted: dict[str, int] = Field(default_factory=dict)  # secrets removed, by kind
+    squashed_wip: list[str] = Field(default_factory=list)  # WIP commits the end commit replaced
 
 
 class ImportResult(FlowResult):

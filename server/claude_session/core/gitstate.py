@@ -43,3 +43,12 @@ class PushOutcome:
     status: str  # pushed | up_to_date | no_remote | no_upstream | rejected | failed | detached
     pushed: bool
     detail: str
+
+
+@dataclass(frozen=True)
+class WipRun:
+    """Unpushed WIP commits on top of HEAD (newest first) and the commit under them (None: the
+    first of them has no parent)."""
+
+    shas: list[str]
+    base: str | None

@@ -30,7 +30,7 @@ from claude_session.base import gitread
 from claude_session.base.backend import Resource
 from claude_session.core import gitlocks, gitmessages
 from claude_session.core.gitmessages import NO_GIT
-from claude_session.core.gitstate import PushOutcome, WorkingState
+from claude_session.core.gitstate import PushOutcome, WipRun, WorkingState
 from claude_session.errors import GitError, GitRefused
 from claude_session.paths import real_path
 
@@ -260,17 +260,20 @@ class Repository(Resource):
         parts = [WIP_PREFIX + (subject or "work in progress"), body, WIP_TRAILER]
         return self._commit_all("\n\n".join(part for part in parts if part) + "\n")
 
-    def commit(self, message: str, *, changed: bool = False) -> str | None:
+    def commit(
+        self, message: str, *, changed: bool = False, squash: WipRun | None = None
+    ) -> str | None:
         """Commit all changes (git add -A) with ``message``; None when there is nothing to.
         ``changed``: the caller's status of this tree showed changes just now, so the check
-        for something staged (a git process) is skipped; git still says when nothing was."""
+        for something staged (a git process) is skipped; git still says when nothing was.
+        ``squash``: WIP commits (``commits.unpushed_wip``) this commit replaces, with their work."""
         self._refuse_during_operation("commit")
         self._check_identity()
         subject, body = gitmessages.split_message(message)
         if not subject:
             raise GitError("A commit needs a message: say what the work did.")
         text = "\n\n".join(part for part in (subject, body) if part) + "\n"
-        return self._commit_all(text, changed=changed)
+        return self._commit_all(text, changed=changed, squash=squash)
 
     def _check_identity(self) -> None:
         """Refuse, before anything is staged, a commit git would refuse for want of a name or an
@@ -296,9 +299,24 @@ class Repository(Resource):
                 f"(git {operation} --continue) or abort it (git {operation} --abort) first."
             )
 
-    def _commit_all(self, message: str, *, changed: bool = False) -> str | None:
+    def _commit_all(
+        self, message: str, *, changed: bool = False, squash: WipRun | None = None
+    ) -> str | None:
         with gitlocks.commit_turn(str(self._repo.git_dir), self.root):
-            return self._commit_all_now(message, changed=changed)
+            if squash is None or not squash.shas:
+                return self._commit_all_now(message, changed=changed)
+            # the branch goes back to under the WIP commits; their work stays in the index
+            if squash.base is None:
+                self._write("update-ref", "-d", "HEAD", squash.shas[0])
+            else:
+                self._write("reset", "--soft", squash.base, "--")
+            sha = None
+            try:
+                sha = self._commit_all_now(message, changed=True)
+            finally:
+                if sha is None:  # refused, or nothing left to commit: the WIP commits return
+                    self._write("reset", "--soft", squash.shas[0], "--")
+            return sha
 
     def _commit_all_now(self, message: str, *, changed: bool = False) -> str | None:
         self._write("add", "-A")  # -A follows .gitignore: ignored files are never staged

@@ -120,7 +120,10 @@ def open_entry(
 
 def continues(entry: LedgerEntry, pause: PauseEntry) -> None:
     """This session picks up the pause (or the unended session) of another one: its record
-    will name that session's record, so the tracker shows one chain."""
+    will name that session's record, so the tracker shows one chain. Its WIP commit becomes
+    this session's to squash at the end."""
+    if pause.wip_commit and pause.wip_commit not in entry.wip_commits:
+        entry.wip_commits.append(pause.wip_commit)
     if (
         pause.record_id
         and pause.record_id != entry.record_id

@@ -212,6 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a next step (repeatable)",
     )
     p.add_argument("--message", "-m", help="commit message for the work (default: the summary)")
+    p.add_argument(
+        "--keep-wip",
+        action="store_true",
+        help="keep unpushed WIP commits as they are (default: the end commit takes them in)",
+    )
     p.add_argument("--no-push", action="store_true", help="commit, but do not push")
     p.add_argument(
         "--force",

@@ -73,6 +73,14 @@ def _end(data: dict[str, Any]) -> list[str]:
     ]
     if data.get("commit"):
         out.append(f"Committed {data['commit'][:10]}")
+    squashed = data.get("squashed_wip") or []
+    if squashed:
+        shas = ", ".join(sha[:10] for sha in squashed)
+        out.append(
+            f"The end commit takes in {_count(len(squashed), 'WIP commit')} ({shas}): "
+            f"{'it was' if len(squashed) == 1 else 'they were'} not pushed yet. "
+            "`end --keep-wip` keeps WIP commits as made."
+        )
     out.append(f"Push: {data.get('push_detail') or ('done' if data['pushed'] else 'no')}")
     out.append(
         f"Tracker: {data['tracker']}"
@@ -83,6 +91,11 @@ def _end(data: dict[str, Any]) -> list[str]:
     if data.get("transfer_prompt"):
         out += HANDOFF_NEXT_STEPS
     return out
+
+
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 commit``, ``2 commits``."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
 def _cut(text: str, width: int) -> str:

@@ -97,6 +97,7 @@ def end(core: Core, a: argparse.Namespace) -> Any:
         transcript=a.transcript,
         allow_secret=a.allow_secret,
         force=a.force,
+        keep_wip=a.keep_wip,
     )
 
 
