@@ -269,12 +269,15 @@ class StateFile:
         empty: Callable[[], Data] | None = None,
         validate: Validator | None = None,
         lock_timeout: float = 10.0,
+        salvage: Callable[[str], Data | None] | None = None,
     ) -> None:
+        """``salvage``: what can be kept of a file that does not parse (its text), or None."""
         self.path = path
         self.version = version
         self._empty = empty or dict
         self._validate = validate
         self.lock_timeout = lock_timeout
+        self._salvage = salvage
 
     def empty(self) -> Data:
         data = self._empty()
@@ -317,8 +320,30 @@ class StateFile:
         except StateError:
             raise
         except (ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError) as exc:
-            flow.warn(move_aside(self.path, str(exc) or type(exc).__name__))
+            reason = str(exc) or type(exc).__name__
+            kept = self._salvaged(raw, reason, for_write=for_write)
+            if kept is not None:
+                return kept
+            flow.warn(move_aside(self.path, reason))
             return self.empty()
+
+    def _salvaged(self, raw: bytes, reason: str, *, for_write: bool) -> Data | None:
+        """What ``salvage`` keeps of a file that does not parse, the file as it was copied aside
+        and the rest told; the file is rewritten with what was kept (here under the lock, or by
+        the caller's update), so that it is told once. None when nothing can be kept."""
+        if self._salvage is None:
+            return None
+        data = self._salvage(raw.decode("utf-8", "replace"))
+        if data is None:
+            return None
+        data = dict(self._validate(data)) if self._validate is not None else data
+        data["version"] = self.version
+        flow.warn(copy_aside(self.path, f"unreadable ({reason})"))
+        if not for_write:
+            with file_lock(self.path, timeout=self.lock_timeout):
+                if self.path.read_bytes() == raw:  # not rewritten by another process meanwhile
+                    self.write(data)
+        return data
 
     def read(self) -> Data:
         return self._load(for_write=False)

@@ -39,7 +39,7 @@ def resume(
             return branches.mismatch(project, sid, pause, state)
         if decision in ("cancelled", "stayed"):
             return branches.refused(project, sid, pause, state, decision)
-        context = steps.read_context(pause.context_file)
+        context = steps.paused_context(services, pause)
         if decision == "switched":
             state = steps.working_state(project)
         _track(services, project, sid, state, pause)

@@ -258,14 +258,45 @@ def write_context(services: Services, ctx: ctxmod.Context) -> Path:
     return path
 
 
+def paused_context(services: Services, pause: PauseEntry) -> str:
+    """The paused context to work from: its file, or, when the file is missing or unreadable,
+    what the pause entry holds (summary, note, where and when), with the missing file and what
+    was lost with it named (SPEC section 3: no reason to refuse)."""
+    try:
+        return read_context(pause.context_file)
+    except ContextMissing as exc:
+        flow.warn(
+            f"{exc} The session goes on from what the pause entry holds (its summary, note, "
+            f"branch and commit); the next steps, accomplishments and working state the file "
+            f"listed are lost with it."
+        )
+    notes = [pause.note or ""]
+    if pause.wip_commit:
+        notes.append(f"WIP commit {pause.wip_commit[:10]} holds the work in progress.")
+    notes.append(
+        f"Paused {pause.paused_at:%Y-%m-%d %H:%M} UTC. The context file {pause.context_file} "
+        f"is missing: this is what the pause entry holds."
+    )
+    ctx = ctxmod.build(
+        "pause",
+        project=pause.project,
+        session_id=pause.session_id,
+        tree=None,
+        created=pause.paused_at,
+        repository=pause.repository,
+        summary=pause.summary,
+        notes="\n\n".join(note for note in notes if note),
+    )
+    ctx.branch, ctx.head = pause.branch, pause.head
+    return ctxmod.render(ctx)
+
+
 def read_context(path: str) -> str:
     try:
         return Path(path).read_text("utf-8")
     except FileNotFoundError:
         raise ContextMissing(
-            f"The saved context file {path} is missing (moved or deleted). Restore it, or "
-            f"clear the pause with `claude-session start --on-mismatch stay` after "
-            f"checking out another branch, or `claude-session end`."
+            f"The saved context file {path} is missing (moved or deleted)."
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ContextMissing(
