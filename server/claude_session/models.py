@@ -84,7 +84,8 @@ class LedgerEntry(Model):
     maintenance_runs: list[MaintenanceRun] = Field(default_factory=list)
     security_findings: list[SecurityFinding] = Field(default_factory=list)
     ended_at: datetime | None = None
-    paused_at: datetime | None = None
+    paused_at: datetime | None = None  # paused since (None again once resumed)
+    paused_seconds: float = 0.0  # time spent in pauses it resumed from: not in its duration
     record_id: str | None = None
     compact_context: str | None = None
     continues: str | None = None  # the record id of the session this one resumed
@@ -213,6 +214,8 @@ class EndResult(FlowResult):
     commit: str | None = None
     pushed: bool = False
     push_detail: str | None = None
+    #: pushed, up_to_date, no_remote, no_upstream, rejected, failed, detached, not_wanted
+    push_status: str | None = None
     tracker: TrackerOutcome
     tracker_detail: str | None = None
     handoff_item: str | None = None

@@ -180,7 +180,7 @@ def test_end_reports_a_rejected_push_and_never_forces(repo: Path, tmp_path: Path
     git(other, "push", "-q")
     cli_json("start", cwd=repo)
     (repo / "mine.txt").write_text("mine\n")
-    ended = cli_json("end", "--summary", "s", "--message", "mine", cwd=repo)
+    ended = cli_json("end", "--summary", "s", "--message", "mine", cwd=repo, code=1)
     assert ended["pushed"] is False and "reject" in ended["push_detail"].lower()
     assert git(tmp_path / "remote.git", "rev-parse", "main") == theirs
 

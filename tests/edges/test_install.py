@@ -262,3 +262,29 @@ def test_an_earlier_install_of_ours_is_updated_in_place(isolated_home: Path) -> 
     assert settings_of(isolated_home)["statusLine"]["command"] == (  # type: ignore[index]
         statusline_command(plugin=False)
     )
+
+
+def test_classic_uninstall_leaves_nothing_it_created_on_a_fresh_home(
+    isolated_home: Path, claude_on_path: Path
+) -> None:
+    """newcomer-2 4.9: an empty commands/ and routines/ and a settings.json of {} stayed."""
+    assert cli("install", "--classic", path_dir=claude_on_path).returncode == 0
+    assert (isolated_home / "commands").is_dir() and (isolated_home / "settings.json").exists()
+    assert (isolated_home / "routines" / "handoff.json").exists()
+    proc = cli("uninstall", "--classic", path_dir=claude_on_path)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("commands", "routines", "settings.json"):
+        assert not (isolated_home / name).exists(), name
+
+
+def test_classic_uninstall_keeps_what_the_user_put_in_what_it_created(
+    isolated_home: Path, claude_on_path: Path
+) -> None:
+    assert cli("install", "--classic", path_dir=claude_on_path).returncode == 0
+    (isolated_home / "commands" / "mine.md").write_text("my own\n")
+    settings = isolated_home / "settings.json"
+    settings.write_text(json.dumps({**json.loads(settings.read_text()), "model": "opus"}))
+    assert cli("uninstall", "--classic", path_dir=claude_on_path).returncode == 0
+    assert (isolated_home / "commands" / "mine.md").read_text() == "my own\n"
+    assert json.loads(settings.read_text()) == {"model": "opus"}
+    assert not (isolated_home / "routines").exists()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from claude_session.base import flow, gitread
 from claude_session.base.redact import find_secrets
 from claude_session.core import repository
-from claude_session.core.gitstate import WipRun, WorkingState
+from claude_session.core.gitstate import PushOutcome, WipRun, WorkingState
 from claude_session.core.project import Project
 from claude_session.core.services import Services
 from claude_session.errors import SecretInCommit
@@ -105,14 +105,11 @@ def end_commit(
         return sha, repo.committed_state(before, sha)
 
 
-def push(project: Project, wanted: bool) -> tuple[bool, str | None]:
-    """Push to the upstream: (pushed, what happened in words)."""
+def push_outcome(project: Project, wanted: bool) -> PushOutcome:
+    """Push to the upstream; what happened (said once, in its ``detail``)."""
     if not project.in_git:
-        return False, "not a git repository"
+        return PushOutcome("no_remote", False, "not a git repository")
     if not wanted:
-        return False, "not pushed (--no-push)"
+        return PushOutcome("not_wanted", False, "not pushed (--no-push)")
     with repository.Repository(project.root) as repo:
-        outcome = repo.push()
-    if outcome.status in ("rejected", "failed"):  # the others are in push_detail already
-        flow.warn(f"Push: {outcome.detail}")
-    return outcome.pushed, outcome.detail
+        return repo.push()

@@ -63,7 +63,7 @@ def end(
         )
         path = steps.write_context(services, ctx)
         entry.context_id = path.stem
-        pushed, push_detail = commits.push(project, push)
+        pushed = commits.push_outcome(project, push)
         item_title = prompt = None
         if end_mode in ("handoff", "sync"):
             item_title, prompt = handoffs.create(
@@ -92,8 +92,9 @@ def end(
             record=record,
             context_file=str(path),
             commit=sha,
-            pushed=pushed,
-            push_detail=push_detail,
+            pushed=pushed.pushed,
+            push_detail=pushed.detail,
+            push_status=pushed.status,
             tracker=outcome,
             tracker_detail=detail,
             handoff_item=item_title,

@@ -84,13 +84,21 @@ def identity_unknown(stderr: str) -> GitError:
     )
 
 
-def rejection_detail(upstream: str, summary: str) -> str:
+def rejection_detail(upstream: str, summary: str, stderr: str = "") -> str:
+    """Why ``upstream`` refused the push, with what the remote itself said (its ``remote:``
+    lines: a hook's reason, a protected branch)."""
     if "fetch first" in summary or "non-fast-forward" in summary:
         return (
             f"Push rejected: '{upstream}' has commits this branch does not have; nothing was "
             "forced. Run git pull --rebase, then push again."
         )
-    return f"Push rejected by the remote ({redact_urls(summary)}); nothing was forced."
+    said = [
+        line.strip()[len("remote:") :].strip()
+        for line in redact_urls(stderr).splitlines()
+        if line.strip().startswith("remote:") and line.strip()[len("remote:") :].strip()
+    ]
+    remote = f" The remote said: {' '.join(said)[-_MAX_DETAIL:]}" if said else ""
+    return f"Push rejected by '{upstream}' ({redact_urls(summary)}); nothing was forced.{remote}"
 
 
 def push_failure_detail(upstream: str, stderr: str, timeout: float) -> str:

@@ -40,7 +40,8 @@ class WorkingState:
 class PushOutcome:
     """What a push did; ``pushed`` is True when the upstream holds HEAD afterwards."""
 
-    status: str  # pushed | up_to_date | no_remote | no_upstream | rejected | failed | detached
+    #: pushed | up_to_date | no_remote | no_upstream | rejected | failed | detached | not_wanted
+    status: str
     pushed: bool
     detail: str
 

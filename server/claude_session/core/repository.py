@@ -414,7 +414,7 @@ class Repository(Resource):
         rejected = [ref for ref in refs if ref[0] == "!"]
         if rejected:
             return PushOutcome(
-                "rejected", False, gitmessages.rejection_detail(upstream, rejected[0][2])
+                "rejected", False, gitmessages.rejection_detail(upstream, rejected[0][2], err)
             )
         if status != 0:
             return PushOutcome(

@@ -121,9 +121,14 @@ def open_entry(
 def continues(entry: LedgerEntry, pause: PauseEntry) -> None:
     """This session picks up the pause (or the unended session) of another one: its record
     will name that session's record, so the tracker shows one chain. Its WIP commit becomes
-    this session's to squash at the end."""
+    this session's to squash at the end; the session's own pause ends (its time is not in the
+    duration)."""
     if pause.wip_commit and pause.wip_commit not in entry.wip_commits:
         entry.wip_commits.append(pause.wip_commit)
+    if entry.paused_at is not None:  # its own pause ends: the time paused is not worked time
+        now = entry.last_activity or entry.paused_at
+        entry.paused_seconds += max(0.0, (now - entry.paused_at).total_seconds())
+        entry.paused_at = None
     if (
         pause.record_id
         and pause.record_id != entry.record_id

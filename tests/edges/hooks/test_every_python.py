@@ -45,11 +45,7 @@ def _hook(python: str, event: str, cwd: Path, env: dict[str, str], **data: Any) 
         env=env,
         timeout=60,
     )
-    stderr = [
-        line
-        for line in proc.stderr.splitlines()  # the timing line varies
-        if not re.fullmatch(rf"claude-session {event} hook: [\d.]+ ms", line)
-    ]
+    stderr = proc.stderr.splitlines()
     return {
         "event": event,
         "rc": proc.returncode,

@@ -117,13 +117,11 @@ async def test_branch_mismatch_is_a_result_with_choices_then_a_second_call(repo:
 
 
 async def test_refusal_is_a_tool_error_with_the_message(repo: Path) -> None:
-    async with Client(build_server()) as client:
-        paused = await call(client, "pause_session", cwd=str(repo), summary="x")
-        Path(paused["context_file"]).unlink()
-        result = await client.call_tool("resume_session", {"cwd": str(repo)})
+    async with Client(build_server()) as client:  # end with nothing started is refused
+        result = await client.call_tool("end_session", {"cwd": str(repo), "summary": "x"})
     assert result.is_error
     text = result.content[0].text
-    assert paused["context_file"] in text and "Restore it" in text
+    assert f"No session is open in {repo}" in text and "claude-session start" in text
 
 
 async def test_bad_arguments_are_rejected_by_the_schema(repo: Path) -> None:

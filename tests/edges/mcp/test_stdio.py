@@ -158,20 +158,14 @@ async def test_session_id_falls_back_to_claude_code_env_when_the_placeholder_is_
 async def test_refusal_reaches_the_client_as_a_tool_error_saying_what_to_do(repo: Path) -> None:
     """A ClaudeSessionError becomes a tool error whose text the model can act on (the SDK
     would hide the text of any other exception)."""
-    async with Client(cli_server(repo)) as client:
-        paused = await call(
-            client,
-            "pause_session",
-            cwd=str(repo),
-            session_id="s-err",
-            summary="About to lose the context file.",
+    async with Client(cli_server(repo)) as client:  # end with nothing started is refused
+        result = await client.call_tool(
+            "end_session", {"cwd": str(repo), "session_id": "s-err", "summary": "x"}
         )
-        Path(paused["context_file"]).unlink()
-        result = await client.call_tool("resume_session", {"cwd": str(repo), "session_id": "s-err"})
     assert result.is_error
     [content] = result.content
     assert isinstance(content, TextContent)
-    assert paused["context_file"] in content.text and "missing" in content.text, content.text
+    assert "No session is open" in content.text and "claude-session start" in content.text
 
 
 def _frame(message: dict[str, Any]) -> bytes:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -310,7 +309,6 @@ def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
     """Run one hook in a flow of its own: parse stdin, call the handler, print its JSON, with
     the flow's warnings (state files moved aside, our own failure) as a ``systemMessage`` and
     in ``logs/hooks.log``; exit 0 whatever happens."""
-    started = time.monotonic()
     output: Output | None = None
     disarm = _arm_deadline(event)
     with flow.begin() as current:
@@ -333,7 +331,6 @@ def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
         output["systemMessage"] = f"{warning}\n{ours}" if ours else warning
     if output:
         sys.stdout.write(json.dumps(output))
-    sys.stderr.write(f"claude-session {event} hook: {(time.monotonic() - started) * 1000:.1f} ms\n")
     return 0
 
 
