@@ -189,12 +189,9 @@ _pos("sourcegraph-token", "src {s}", "sgp_" + rnd(16, HEX) + "_" + rnd(40, HEX))
 _pos("langsmith-key", "LANGSMITH {s}", "lsv2_pt_" + rnd(32, HEX) + "_" + rnd(10, HEX))
 _pos("shippo-token", "shippo {s}", "shippo_live_" + rnd(40, HEX))
 _pos("sonar-token", "SONAR {s}", "squ_" + rnd(40, HEX))
-_pos("intra42-secret", "42 {s}", "s-s4t2ud-" + rnd(64, HEX))
 _pos("google-oauth-token", "access_token {s}", "ya29." + rnd(60, URLSAFE))
 _pos("harness-token", "harness {s}", "pat." + rnd(22, URLSAFE) + "." + rnd(24) + "." + rnd(20))
 _pos("facebook-token", "fb {s}", "EAAC" + rnd(120))
-_pos("easypost-token", "easypost {s}", "EZAK" + rnd(54))
-_pos("openshift-token", "oc login --token {s}", "sha256~" + rnd(43, URLSAFE))
 _pos("jwt", "b64 {s}", base64.b64encode(JWT.encode()).decode())
 _pos("password", 'DB_PASSWORD="{s}"', "s3cr3t!" + rnd(6))
 _pos("password", "mysql_pwd: {s}", rnd(12))
@@ -304,12 +301,9 @@ NEGATIVE: list[tuple[str, str]] = [
     ("langsmith-key", "lsv2_pt_" + rnd(20, HEX)),
     ("shippo-token", "shippo_live_server"),
     ("sonar-token", "squ_" + rnd(20, HEX)),
-    ("intra42-secret", "s-s4t2ud-short"),
     ("google-oauth-token", "ya29.short"),
     ("harness-token", "pat.on.the.back"),
     ("facebook-token", "EAAC" + rnd(40)),
-    ("easypost-token", "EZAK is a prefix"),
-    ("openshift-token", "sha256~" + rnd(20)),
 ]
 
 

@@ -33,13 +33,19 @@ def _heads_by_width(rule: Token) -> list[str | None]:
     return ["(?:" + "|".join(heads) + ")" for heads in widths.values()]
 
 
+def _not_after(before: str, lit: str) -> str:
+    """``lit`` not preceded by a ``before`` character, unless that character is the letter of a
+    JSON escape (``\\n``, ``\\t``, ``\\r``): in raw JSON text a token often follows one."""
+    return rf"(?:(?<![{before}]{lit})|(?<=\\[ntr]{lit}))"
+
+
 def _guard(anchor: str, rules: list[Token]) -> str:
     """A cheap test every token of the group passes, checked before any alternative."""
     lit = re.escape(anchor)
     guard = _AHEAD.get(anchor, "")
     befores = {rule.before for rule in rules}
     if all(not rule.heads and not rule.head_re for rule in rules) and len(befores) == 1:
-        return rf"(?<![{befores.pop()}]{lit})" + guard
+        return _not_after(befores.pop(), lit) + guard
     if all(rule.heads and not rule.head_re for rule in rules):
         pairs = sorted({head[-2:] for rule in rules for head in rule.heads})
         return "(?<=(?:" + "|".join(map(re.escape, pairs)) + f"){lit})" + guard
@@ -57,9 +63,9 @@ def _compile_group(anchor: str, rules: list[Token]) -> _AnchorGroup:
         for head in _heads_by_width(rule):
             n = len(owners)
             if head is not None:
-                look = rf"(?<=(?<![{rule.before}])(?P<h{n}>{head}){lit})"
+                look = rf"(?<={_not_after(rule.before, '')}(?P<h{n}>{head}){lit})"
             else:
-                look = "" if hoisted else rf"(?<![{rule.before}]{lit})"
+                look = "" if hoisted else _not_after(rule.before, lit)
             alternatives.append(rf"(?P<t{n}>{look}{rule.tail}{end})")
             owners.append((rule, f"h{n}" if head is not None else None))
     pattern = re.compile(lit + guard + "(?:" + "|".join(alternatives) + ")")

@@ -17,12 +17,15 @@ from claude_session.base.redact.values import quoted_ok, strong, trimmed_end, un
 # What may follow the name: a key's closing quote, a type (Go, Kotlin), the operator.
 _AFTER = (
     r"(?=(?P<rest>[a-z0-9_.-]{0,40}))(?P=rest)"  # all of it, never given back: no backtracking
+    # what can follow at all (a keyword in prose fails here, at once)
+    r"(?=[ \t]*[\"'`\]\\:=.?+,>\-svbc&\[])"
     r"[ \t]?(?P<kq>\\?[\"'`]\]?|\])?[ \t]{0,8}"
     r"(?:(?::[ \t]{0,4}|[ \t]{0,4})(?:string|str|bytes|\[\]byte|&str|securestring)[ \t]{0,4}(?==))?"
-    r"(?P<op>:::=|::=|:=|\?=|\.=|\+=|=>|=(?!=)|:(?![:/])|,|>"
+    r"(?P<op>:::=|::=|:=|\?=|\.=|\+=|=>|=(?!=)|:(?![:/])|(?<=[\"'`]),|>"
     r"|[ \t]{1,4}(?:value|content)[ \t]*=|[ \t]+-(?=[ \t]+['\"]))"
     r"[ \t\u00a0]{0,8}"
-    r"(?![0-9]{1,12}[,;}\])\s]|(?:true|false|null|none)\b)"  # numbers and constants, at once
+    # numbers and constants are no secrets: rejected here, at once
+    r"(?![ \t\u00a0]*(?:[0-9]{1,12}(?:[,;}\])\s]|\Z)|(?:true|false|null|none)\b))"
     r"(?P<block>[|>][+-]?[0-9]?[ \t]*\r?\n)?"
 )
 _KEYWORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(

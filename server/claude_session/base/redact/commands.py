@@ -15,7 +15,8 @@ _CURL_USER = re.compile(
     r"(?P<q>['\"]?)(?P<secret>[^\s'\":]{1,128}:[^\s'\"]{1,256})(?P=q)"
 )
 _MYSQL = re.compile(
-    r"(?<![\w-])(?:mysql|mysqldump|mysqladmin|mariadb)\b[^\n|;&]{0,300}?[ \t]-p"
+    r"m(?:ysql(?:dump|admin)?|ariadb)(?<![\w-]mysql)(?<![\w-]mysqldump)(?<![\w-]mysqladmin)"
+    r"(?<![\w-]mariadb)\b[^\n|;&]{0,300}?[ \t]-p"
     r"(?P<q>['\"]?)(?P<secret>[^\s'\"]{3,256})(?P=q)"
 )
 _SSHPASS = re.compile(r"sshpass[ \t]+-p[ \t]*(?P<q>['\"]?)(?P<secret>[^\s'\"]{1,256})(?P=q)")
@@ -43,7 +44,7 @@ def _add(match: re.Match[str], spans: list[Span], kind: str, *, strict: bool = F
 
 
 def find_commands(text: str, low: str, spans: list[Span]) -> None:
-    if "-u" in low or "--user" in low:
+    if "curl" in low:
         for match in _CURL_USER.finditer(low):
             if "curl" in low[max(0, match.start() - 1000) : match.start()]:
                 user, _, password = match.group("secret").partition(":")

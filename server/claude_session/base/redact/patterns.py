@@ -11,14 +11,14 @@ from claude_session.base.redact.shapes import Span, has_digit, looks_random
 # --- URL credentials and webhook URLs ------------------------------------------------------
 
 _URL_CREDS = re.compile(
-    r":/{2,4}(?P<secret>[^\s/@:\[\]]{0,256}:[^\s/@\[\]]{1,256}|[A-Za-z0-9_.~%+-]{16,256})@"
+    r":(?:\\?/){2}(?P<secret>[^\s/@:\[\]]{0,256}:[^\s/@\[\]]{1,256}|[A-Za-z0-9_.~%+-]{16,256})@"
 )
 _SCHEME_BEFORE = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}\Z")
 _TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "x-oauth")
 
 
 def find_url_credentials(text: str, spans: list[Span]) -> None:
-    if ":/" not in text:
+    if ":/" not in text and ":\\/" not in text:
         return
     for match in _URL_CREDS.finditer(text):
         if not _SCHEME_BEFORE.search(text, max(0, match.start() - 32), match.start()):
