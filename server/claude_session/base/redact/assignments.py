@@ -42,9 +42,9 @@ _KEYWORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 _VALUE = re.compile(
     r"(?:[@bruf]{1,2}(?=[\"'`]))?"
-    r"(?:\"(?P<dq>[^\"\n]{1,512})\"|'(?P<sq>[^'\n]{1,512})'|`(?P<bq>[^`\n]{1,512})`"
+    r"(?:\"(?P<dq>[^\"\n]{1,4096})\"|'(?P<sq>[^'\n]{1,4096})'|`(?P<bq>[^`\n]{1,4096})`"
     r"|\\\"(?P<eq>[^\"\\\n]{1,512})\\\""
-    r"|(?P<val>[^\s\"'`,;<>(){}\[\]\\]{1,512}))"
+    r"|(?P<val>[^\s\"'`,;<>(){}\[\]\\]{1,4096}))"
 )
 # <password>v</password>, and Jenkins' <secret>{AQAAABAAA v}</secret> (the last word in braces)
 _XML_VALUE = re.compile(

@@ -29,7 +29,7 @@ _LONG_OPTION = re.compile(
     r"(?:[ \t]+|=)(?P<q>['\"]?)(?P<secret>[^\s'\"]{1,512})(?P=q)"
 )
 _COOKIE = re.compile(r"cookie:[ \t]*(?P<pairs>[^\n\r'\"]{1,4096})")
-_COOKIE_PAIR = re.compile(r"(?P<name>[^=;\s]{1,64})=(?P<value>[^;\s]{12,2048})")
+_COOKIE_PAIR = re.compile(r"(?P<name>[^=;\s]{1,64})=(?P<value>[^;\s\\]{12,2048})")
 _QUERY = re.compile(
     r"=(?:(?<=[?&;]sig=)|(?<=[?&;]auth=)|(?<=[?&;]sas=)|(?<=[?&;]signature=)|(?<=-signature=))"
     r"(?P<secret>[^&\s#\"'<>]{8,2048})"

@@ -142,7 +142,11 @@ _SNAKE = re.compile(r"_*[A-Za-z0-9]+(?:_+[A-Za-z0-9]+)+_*")
 
 def identifier(value: str) -> bool:
     """``PKCS7_ISSUER_AND_SERIAL``, ``__darwin_ucontext64_t``: words joined in one case."""
-    return bool(_SNAKE.fullmatch(value)) and (value.upper() == value or value.lower() == value)
+    return (
+        bool(_SNAKE.fullmatch(value))
+        and (value.upper() == value or value.lower() == value)
+        and not any(len(part) >= 12 and looks_random(part) for part in value.split("_"))
+    )
 
 
 def strong(value: str) -> bool:
