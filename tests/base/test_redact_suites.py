@@ -125,3 +125,12 @@ def test_gitleaks_families_with_no_rule_before_are_caught() -> None:
     assert {f: sum(v) / len(v) >= 0.75 for f, v in by_family.items()} == dict.fromkeys(
         by_family, True
     )
+
+
+def test_secrets_around_image_data_are_found_at_their_place() -> None:
+    secret = "ghp_" + "A1b2C3d4E5" * 3 + "F6g7H8"
+    image = '{"type": "base64", "media_type": "image/png", "data": "' + "iVBORw0KGgo" * 50 + '"}'
+    text = f"before {secret} {image} zero\u200bwidth API_SECRET={secret[4:]} after"
+    out = redact(text)[0]
+    assert secret not in out and secret[4:] not in out
+    assert image in out and out.endswith(" after") and "zero\u200bwidth" in out

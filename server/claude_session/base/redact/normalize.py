@@ -2,7 +2,8 @@
 
 Full-width ``：``/``＝``/letters, non-breaking spaces and zero-width characters keep a keyword
 or a token from being seen. Full-width and space characters are replaced one for one, so every
-offset stays; zero-width characters are dropped, and ``Prepared.original`` maps an offset back.
+offset stays; zero-width characters are dropped, and so is the base64 data of images in a
+transcript; ``Prepared.original`` maps an offset back.
 (JSON escapes in raw JSON text, ``…\\nsk-…`` or ``{\\"password\\": …}``, are read by the rules
 themselves: copying a whole transcript to undo them cost a fifth of the scan.)
 Standard library only."""
@@ -21,35 +22,61 @@ _SPECIAL = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\uff01-\uff5e
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200d\u2060\ufeff]")
 
 
+# Base64 image data in a transcript (``"media_type": "image/png", "data": "iVBOR…"``): decoded
+# pixels, where no rule can find a secret, and often half the bytes of a transcript
+_IMAGE = re.compile(r'"media_type": ?"image/[a-z0-9.+-]{1,20}", ?"data": ?"')
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
 class Prepared(NamedTuple):
-    """The text to scan, and where each dropped character stood (offsets of the original)."""
+    """The text to scan, and how to map its offsets back: ``starts`` are the offsets of the
+    prepared text where a kept piece begins, ``shifts`` how far that piece moved."""
 
     text: str
-    dropped: list[int]
+    starts: list[int]
+    shifts: list[int]
 
     def original(self, pos: int) -> int:
         """The offset in the original text of offset ``pos`` of the prepared one."""
-        if not self.dropped:
+        if not self.starts:
             return pos
-        # the n-th kept character is preceded by every dropped one at or before its offset
-        lo, hi = pos, pos + len(self.dropped)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if mid - bisect.bisect_right(self.dropped, mid) < pos:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+        return pos + self.shifts[bisect.bisect_right(self.starts, pos) - 1]
+
+
+def _cut(text: str, regions: list[tuple[int, int]]) -> Prepared:
+    """``text`` without the (sorted, disjoint) ``regions``."""
+    pieces: list[str] = []
+    starts = [0]
+    shifts = [0]
+    pos = removed = 0
+    for start, end in regions:
+        pieces.append(text[pos:start])
+        removed += end - start
+        pos = end
+        starts.append(end - removed)
+        shifts.append(removed)
+    pieces.append(text[pos:])
+    return Prepared("".join(pieces), starts, shifts)
+
+
+def _images(text: str) -> list[tuple[int, int]]:
+    regions: list[tuple[int, int]] = []
+    for match in _IMAGE.finditer(text):
+        end = text.find('"', match.end())
+        if end > match.end() and _BASE64.fullmatch(text, match.end(), end):
+            regions.append((match.end(), end))
+    return regions
 
 
 def prepared(text: str) -> Prepared:
     """``text`` as the rules read it (see the module docstring)."""
-    if text.isascii():
-        return Prepared(text, [])
-    if _SPECIAL.search(text):
-        text = text.translate(_ONE_FOR_ONE)
-    dropped: list[int] = []
-    if _INVISIBLE.search(text):
-        dropped = [match.start() for match in _INVISIBLE.finditer(text)]
-        text = _INVISIBLE.sub("", text)
-    return Prepared(text, dropped)
+    regions = _images(text) if '"image/' in text else []
+    if not text.isascii():
+        if _SPECIAL.search(text):
+            text = text.translate(_ONE_FOR_ONE)
+        if _INVISIBLE.search(text):
+            regions += [(m.start(), m.end()) for m in _INVISIBLE.finditer(text)]
+            regions.sort()
+    if not regions:
+        return Prepared(text, [], [])
+    return _cut(text, regions)

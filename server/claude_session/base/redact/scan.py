@@ -35,7 +35,7 @@ def find(text: str, known: Iterable[str] = ()) -> list[Span]:
         return []
     ready = prepared(text)
     spans = _find(ready.text)
-    if ready.dropped:
+    if ready.starts:
         spans = [(ready.original(s), ready.original(e - 1) + 1, k) for s, e, k in spans]
     if "%" in text:
         spans = merged(spans + find_percent_encoded(text, _find))
