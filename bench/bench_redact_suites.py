@@ -44,11 +44,11 @@ def _table(name: str, result: Score, misses: int) -> None:
         print(f"  missed [{sample['rule']}] {sample['text'][:160]!r} -> {out[:160]!r}")
 
 
-def _benign(folders: list[Path]) -> None:
+def _benign(folders: list[Path], pattern: str) -> None:
     size = findings = files = changed = 0
     start = time.perf_counter()
     for folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for path in sorted(p for p in folder.rglob(pattern) if p.is_file()):
             try:
                 text = path.read_text()
             except (UnicodeDecodeError, OSError):
@@ -74,6 +74,7 @@ def main() -> int:
         "--trufflehog", type=Path, help="JSON from bench/suites/trufflehog_samples.py"
     )
     parser.add_argument("--benign", type=Path, action="append", default=[])
+    parser.add_argument("--glob", default="*", help="which files of the benign folders to read")
     parser.add_argument("--misses", type=int, default=10, help="misses listed per set")
     args = parser.parse_args()
     _table("gitleaks", score(load(GITLEAKS)["positives"], _redacted), args.misses)
@@ -85,7 +86,7 @@ def main() -> int:
     ]
     _table("evasions", score(evasions, _redacted), args.misses)
     assert all(survives(s, s) for _, _, _, secrets in CASES for s in secrets)
-    _benign([ROOT / "tests/helpers/redact_benign", *args.benign])
+    _benign([ROOT / "tests/helpers/redact_benign", *args.benign], args.glob)
     return 0
 
 

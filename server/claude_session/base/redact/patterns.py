@@ -85,6 +85,11 @@ def find_private_keys(text: str, spans: list[Span]) -> None:
 _BEARER = re.compile(
     r"bearer(?<![a-z0-9]bearer)[ \t]+(?P<secret>[a-z0-9._~+/-]{8,4096}=*)(?![a-z0-9._~+/=-])"
 )
+# other schemes of an Authorization header: "Authorization: Token 22cb…", "Api-Token …"
+_SCHEME = re.compile(
+    r"authorization[\"']?[ \t]*[:=][ \t]*[\"']?(?:token|api-token|apikey|api-key|key|sso-key)"
+    r"[ \t]+(?P<secret>[a-z0-9._~+/-]{8,4096}=*)"
+)
 _BASIC = re.compile(r"basic(?<![a-z0-9]basic)[ \t]+(?P<secret>[a-z0-9+/]{8,4096}=*)")
 
 
@@ -95,6 +100,9 @@ def find_authorization(text: str, low: str, spans: list[Span]) -> None:
             token = match.group("secret")
             if "authorization" in before or (len(token) >= 16 and has_digit(token)):
                 spans.append((match.start("secret"), match.end("secret"), "bearer-token"))
+    if "authorization" in low:
+        for match in _SCHEME.finditer(low):
+            spans.append((match.start("secret"), match.end("secret"), "token"))
     if "basic" in low:
         for match in _BASIC.finditer(low):
             if "authorization" in low[max(0, match.start() - 40) : match.start()]:

@@ -10,6 +10,7 @@ from claude_session.base.redact.anchors import find_aws_secrets, find_tokens
 from claude_session.base.redact.assignments import ascii_lower, find_assignments
 from claude_session.base.redact.commands import find_commands
 from claude_session.base.redact.encoded import find_percent_encoded
+from claude_session.base.redact.manifests import find_kubernetes_secrets
 from claude_session.base.redact.normalize import prepared
 from claude_session.base.redact.patterns import (
     find_authorization,
@@ -55,6 +56,7 @@ def _find(text: str) -> list[Span]:
     find_url_credentials(text, spans)
     low = ascii_lower(text)
     find_commands(text, low, spans)
+    find_kubernetes_secrets(text, low, spans)
     find_webhooks(text, spans)
     find_authorization(text, low, spans)
     taken = merged(spans)

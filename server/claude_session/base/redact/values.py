@@ -122,7 +122,7 @@ def unquoted_ok(value: str) -> bool:
         return False  # AUTH=CRAM-MD5, MODE=RW: a constant
     if _code_name(value):
         return False
-    if _NAME_WITH_UNDERSCORE.fullmatch(value) or _WORDS_JOINED.fullmatch(value):
+    if _NAME_WITH_UNDERSCORE.fullmatch(value) or _WORDS_JOINED.fullmatch(value.lower()):
         return False
     return not (_LETTERS.fullmatch(value) and len(value) < 16)
 
