@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 
+from claude_session.base.redact.lazy import Lazy
 from claude_session.base.redact.shapes import Span
 from claude_session.base.redact.values import quoted_ok, strong, trimmed_end, unquoted_ok
 
@@ -25,11 +26,12 @@ _AFTER = (
     r"|[ \t]{1,4}(?:value|content)[ \t]*=|[ \t]+-(?=[ \t]+['\"]))"
     r"[ \t\u00a0]{0,8}"
     # numbers and constants are no secrets: rejected here, at once
-    r"(?![ \t\u00a0]*(?:[0-9]{1,12}(?:[,;}\])\s]|\Z)|(?:true|false|null|none)\b))"
+    r"(?![ \t\u00a0]*(?:[0-9]{1,12}(?:[,;}\])\s]|\Z)|(?:true|false|null|none)\b"
+    r"|[a-z_][a-z0-9_.]{0,80}\())"  # ... and calls: os.environ.get(
     r"(?P<block>[|>][+-]?[0-9]?[ \t]*\r?\n)?"
 )
-_KEYWORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (keyword, re.compile(pattern + _AFTER))
+_KEYWORDS: tuple[tuple[str, Lazy], ...] = tuple(
+    (keyword, Lazy(pattern + _AFTER))
     for keyword, pattern in (
         ("pass", r"pass(?P<word>word|wd|phrase)?"),
         ("pwd", r"pwd"),
@@ -40,18 +42,18 @@ _KEYWORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("cred", r"cred(?:ential)?s?"),
     )
 )
-_VALUE = re.compile(
+_VALUE = Lazy(
     r"(?:[@bruf]{1,2}(?=[\"'`]))?"
     r"(?:\"(?P<dq>[^\"\n]{1,4096})\"|'(?P<sq>[^'\n]{1,4096})'|`(?P<bq>[^`\n]{1,4096})`"
     r"|\\\"(?P<eq>[^\"\\\n]{1,512})\\\""
     r"|(?P<val>[^\s\"'`,;<>(){}\[\]\\]{1,4096}))"
 )
 # <password>v</password>, and Jenkins' <secret>{AQAAABAAA v}</secret> (the last word in braces)
-_XML_VALUE = re.compile(
+_XML_VALUE = Lazy(
     r"\s{0,64}(?:\{(?:[^{}\s<]{1,64}[ \t]+){0,3})?(?P<xv>[^<\s{}]{1,512})\}?\s{0,64}</"
 )
-_BLOCK_LINE = re.compile(r"(?P<ind>[ \t]+)(?P<bv>[^\s][^\n]{0,1023})")
-_WRAPPED = re.compile(r"\r?\n(?P<more>[A-Za-z0-9+/_-]{8,512}={0,2})(?=\r?\n|\Z)")
+_BLOCK_LINE = Lazy(r"(?P<ind>[ \t]+)(?P<bv>[^\s][^\n]{0,1023})")
+_WRAPPED = Lazy(r"\r?\n(?P<more>[A-Za-z0-9+/_-]{8,512}={0,2})(?=\r?\n|\Z)")
 # "pass" glued after a word names a password only after these ("PGPASS", not "bypass")
 _PASS_GLUE = ("pg", "db", "my", "sql", "redis", "smtp", "ftp", "ldap", "root", "admin", "user")
 # words that may follow the keyword in a name that still holds the secret itself
@@ -112,10 +114,10 @@ _SUFFIX_WORDS = frozenset(
         "v",
     ]
 )
-_SPLIT_WORDS = re.compile(r"[_.-]+|(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
+_SPLIT_WORDS = Lazy(r"[_.-]+|(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
 # a name ending in "key" names a secret after one of these; other "…key" names need a value
 # that looks generated (``values.strong``)
-_SECRET_KEY_NAME = re.compile(
+_SECRET_KEY_NAME = Lazy(
     r"(?:api|access|private|secret|app|master|signing|encryption|account|sharedaccess|client"
     r"|auth|license|service|consumer|webhook|server|admin|root|session|bot|jwt|hmac|ssh"
     r"|subscription|deploy|integration|merchant|write|read|crypt|cipher)[_.-]?key\Z"

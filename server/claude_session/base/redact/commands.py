@@ -7,30 +7,31 @@ from __future__ import annotations
 
 import re
 
+from claude_session.base.redact.lazy import Lazy
 from claude_session.base.redact.shapes import Span, looks_random
 from claude_session.base.redact.values import identifier, is_placeholder, unquoted_ok
 
-_CURL_USER = re.compile(
+_CURL_USER = Lazy(
     r"-(?:(?<![\w-]-)u|(?<![\w-]-)-user)(?:[ \t]+|=)"
     r"(?P<q>['\"]?)(?P<secret>[^\s'\":]{1,128}:[^\s'\"]{1,256})(?P=q)"
 )
-_MYSQL = re.compile(
+_MYSQL = Lazy(
     r"m(?:ysql(?:dump|admin)?|ariadb)(?<![\w-]mysql)(?<![\w-]mysqldump)(?<![\w-]mysqladmin)"
     r"(?<![\w-]mariadb)\b[^\n|;&]{0,300}?[ \t]-p"
     r"(?P<q>['\"]?)(?P<secret>[^\s'\"]{3,256})(?P=q)"
 )
-_SSHPASS = re.compile(r"sshpass[ \t]+-p[ \t]*(?P<q>['\"]?)(?P<secret>[^\s'\"]{1,256})(?P=q)")
-_DOCKER = re.compile(
+_SSHPASS = Lazy(r"sshpass[ \t]+-p[ \t]*(?P<q>['\"]?)(?P<secret>[^\s'\"]{1,256})(?P=q)")
+_DOCKER = Lazy(
     r"login\b[^\n|;&]{0,300}?[ \t](?:-p|--password)(?:[ \t]+|=)"
     r"(?P<q>['\"]?)(?P<secret>[^\s'\"]{1,256})(?P=q)"
 )
-_LONG_OPTION = re.compile(
+_LONG_OPTION = Lazy(
     r"--(?<![\w-]--)[a-z0-9-]{0,30}(?:password|passwd|token|secret|api-key|apikey|access-key|auth)"
     r"(?:[ \t]+|=)(?P<q>['\"]?)(?P<secret>[^\s'\"]{1,512})(?P=q)"
 )
-_COOKIE = re.compile(r"cookie:[ \t]*(?P<pairs>[^\n\r'\"]{1,4096})")
-_COOKIE_PAIR = re.compile(r"(?P<name>[^=;\s]{1,64})=(?P<value>[^;\s\\]{12,2048})")
-_QUERY = re.compile(
+_COOKIE = Lazy(r"cookie:[ \t]*(?P<pairs>[^\n\r'\"]{1,4096})")
+_COOKIE_PAIR = Lazy(r"(?P<name>[^=;\s]{1,64})=(?P<value>[^;\s\\]{12,2048})")
+_QUERY = Lazy(
     r"=(?:(?<=[?&;]sig=)|(?<=[?&;]auth=)|(?<=[?&;]sas=)|(?<=[?&;]signature=)|(?<=-signature=))"
     r"(?P<secret>[^&\s#\"'<>]{8,2048})"
 )

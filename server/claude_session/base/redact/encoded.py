@@ -5,12 +5,12 @@ library only."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
+from claude_session.base.redact.lazy import Lazy
 from claude_session.base.redact.shapes import Span
 
-_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_ESCAPE = Lazy(r"%[0-9A-Fa-f]{2}")
 _URL_CHARS = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%+=&:/?#@!$,;*'()"
 )

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import re
 
+from claude_session.base.redact.lazy import Lazy
 from claude_session.base.redact.shapes import Span
 from claude_session.base.redact.values import is_placeholder
 
-_KIND = re.compile(r"kind:[ \t]*[\"']?secret[\"']?[ \t]*(?:#[^\n]*)?$", re.M)
-_DATA = re.compile(r"^(?P<ind>[ \t]*)(?:data|stringdata):[ \t]*$", re.M)
-_ENTRY = re.compile(
+_KIND = Lazy(r"kind:[ \t]*[\"']?secret[\"']?[ \t]*(?:#[^\n]*)?$", re.M)
+_DATA = Lazy(r"^(?P<ind>[ \t]*)(?:data|stringdata):[ \t]*$", re.M)
+_ENTRY = Lazy(
     r"(?P<ind>[ \t]+)[\"']?[\w.-]{1,253}[\"']?:[ \t]*"
     r"(?:(?P<block>[|>][+-]?)[ \t]*|[\"']?(?P<value>[^\s\"'#]{1,65536})[\"']?)[ \t]*$"
 )
-_DOCUMENTS = re.compile(r"^---[ \t]*$", re.M)
+_DOCUMENTS = Lazy(r"^---[ \t]*$", re.M)
 
 
 def _width(indent: str) -> int:

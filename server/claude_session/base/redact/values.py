@@ -3,8 +3,7 @@ placeholder or a reference to a secret kept elsewhere. Standard library only."""
 
 from __future__ import annotations
 
-import re
-
+from claude_session.base.redact.lazy import Lazy
 from claude_session.base.redact.shapes import looks_random
 
 _PLACEHOLDER_WORDS = frozenset(
@@ -76,14 +75,14 @@ _PLACEHOLDER_WORDS = frozenset(
 )
 _PLACEHOLDER_HINTS = ("your", "placeholder", "changeme", "xxxx", "dummy", "redacted", "${", "{{")
 _PLACEHOLDER_STARTS = ("$", "%", "{", "[REDACTED:", "/", "./", "~/", "<", "#", "*", "!", "&", ".")
-_CALL_OR_INDEX = re.compile(r"[A-Za-z_][\w.]*[(\[]")
-_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
-_NAME_WITH_UNDERSCORE = re.compile(r"[A-Za-z_]*_[A-Za-z_]*")
-_LETTERS = re.compile(r"[A-Za-z]+")
-_WORDS_JOINED = re.compile(r"[a-z]+(?:[-_.][a-z]+)+")
-_VERSION = re.compile(r".*[0-9]+\.[0-9]+(?:\.[0-9]+)*(?:[-+][0-9A-Za-z.]*)?")
-_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_.~+/=:-]+")
-_TEMPLATE = re.compile(r"\{[^{}]{0,80}\}|%\([a-z_]+\)s|%s")
+_CALL_OR_INDEX = Lazy(r"[A-Za-z_][\w.]*[(\[]")
+_DOTTED_NAME = Lazy(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+_NAME_WITH_UNDERSCORE = Lazy(r"[A-Za-z_]*_[A-Za-z_]*")
+_LETTERS = Lazy(r"[A-Za-z]+")
+_WORDS_JOINED = Lazy(r"[a-z]+(?:[-_.][a-z]+)+")
+_VERSION = Lazy(r".*[0-9]+\.[0-9]+(?:\.[0-9]+)*(?:[-+][0-9A-Za-z.]*)?")
+_TOKEN_CHARS = Lazy(r"[A-Za-z0-9_.~+/=:-]+")
+_TEMPLATE = Lazy(r"\{[^{}]{0,80}\}|%\([a-z_]+\)s|%s")
 _SCHEMES = ("bearer ", "basic ", "token ", "digest ")
 
 
@@ -134,10 +133,10 @@ def _code_name(value: str) -> bool:
     )
 
 
-_HOST_OR_FILE = re.compile(
+_HOST_OR_FILE = Lazy(
     r"(?:[a-z0-9-]+\.)+[a-z]{2,}(?::[0-9]{1,5})?|[\w:.-]*\.(?:pem|key|crt|json|txt|yaml|yml|cfg|ini|conf)"
 )
-_SNAKE = re.compile(r"_*[A-Za-z0-9]+(?:_+[A-Za-z0-9]+)+_*")
+_SNAKE = Lazy(r"_*[A-Za-z0-9]+(?:_+[A-Za-z0-9]+)+_*")
 
 
 def identifier(value: str) -> bool:
