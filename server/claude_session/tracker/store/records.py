@@ -19,7 +19,7 @@ from claude_session.errors import InvalidRecord, SessionConflict
 from claude_session.models import SessionRecord
 from claude_session.tracker.store.auth import User
 from claude_session.tracker.store.database import Document, Guid, Moment, is_uuid, writing
-from claude_session.tracker.store.limits import check_document, command_type_name
+from claude_session.tracker.store.limits import check_document, check_keys, command_type_name
 from claude_session.tracker.store.schema import (
     RECORD_COLUMNS,
     applications,
@@ -56,6 +56,7 @@ class Records:
         """
         _check_ids(record)
         check_document(record)
+        check_keys(record)
         data = record.model_dump(mode="json")
         now = utcnow()
         with writing(self.engine) as conn:
