@@ -1,7 +1,7 @@
 """The real tracker service as processes, the way people run it: ``claude-session tracker serve``.
 
 served_by_cli(*argv)   ``tracker serve ARGV`` on a free port of 127.0.0.1; yields its base URL.
-                       Its standard error (the start-up lines, uvicorn's access and error logs)
+                       Its output (the start-up lines, uvicorn's access and error logs)
                        goes to ``log`` (a file: a pipe nobody reads would stall a busy server).
 """
 
@@ -53,7 +53,7 @@ def served_by_cli(
             [sys.executable, "-m", "claude_session.edges.cli", "tracker", "serve"]
             + ["--port", str(port), *argv],
             env={**os.environ, "PYTHONPATH": SERVER, **(env or {})},
-            stdout=subprocess.DEVNULL,
+            stdout=err,  # uvicorn's access log
             stderr=err,
         )
         base = f"http://127.0.0.1:{port}"
