@@ -133,3 +133,62 @@ def test_queued_handoffs_after_an_outage_do_not_crowd_out_the_waiting_answer(
             c.start(repo, session_id=sid)
     assert pending_requests(settings) == []
     assert sorted(i for i in creation_ids(fake) if i in queued) == sorted(queued)
+
+
+# --- the seam with resume, and insights kept (issue 24 item 3) ---------------------------------
+
+
+def test_resume_brings_in_a_waiting_answer_as_start_does(
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
+) -> None:
+    """newcomer-2.md 4.6: paused with a hand-off, the answer pasted and seen (the hook's cache
+    says it waits): /session:resume restores the pause with the answer merged, and marks it."""
+    with core() as c:
+        title = handoff(c, repo).handoff_item
+    fake.user_edits(title, claude_ai_response=ANSWER)
+    with core() as c:
+        assert c.status(repo).handoff_waiting is True
+        resumed = c.resume(repo, session_id="s2")
+    assert resumed.status == "ready" and resumed.imported_item == title
+    assert "Parser done." in resumed.context and "Keep SQLite" in resumed.context
+    assert imported(fake, title)
+    with core() as c:
+        assert c.start(repo, session_id="s3").imported_item is None
+
+
+def test_resume_says_the_answer_waits_and_how_to_take_it_when_1password_is_down(
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core]
+) -> None:
+    with core() as c:
+        title = handoff(c, repo).handoff_item
+    fake.user_edits(title, claude_ai_response=ANSWER)
+    with core() as c:
+        assert c.status(repo).handoff_waiting is True
+    fake.network_down()
+    with core() as c:
+        resumed = c.resume(repo, session_id="s2")
+    assert resumed.status == "ready" and "Parser done." in resumed.context
+    warned(resumed, "ClaudeSync check skipped", "cannot be reached", "claude-session import")
+
+
+def test_imported_insights_stay_in_every_later_context_and_handoff(
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core]
+) -> None:
+    """newcomer-2.md 2.13: the answer imported by start is in the next pause's context, the
+    resumed one, the end's context (the record names it) and the next hand-off's item."""
+    with core() as c:
+        title = handoff(c, repo).handoff_item
+    fake.user_edits(title, claude_ai_response=ANSWER)
+    with core() as c:
+        assert c.start(repo, session_id="s2").imported_item == title
+        paused = c.pause(repo, session_id="s2", summary="Second round.", handoff=True)
+        resumed = c.resume(repo, session_id="s3")
+        ended = c.end(repo, session_id="s3", summary="Done.", push=False, mode="handoff")
+    for text in (
+        Path(paused.context_file).read_text(),
+        resumed.context,
+        Path(ended.context_file).read_text(),
+        {f.title: f.value for f in fake.item(ended.handoff_item).fields}["context"],
+    ):
+        assert "Insights from claude.ai" in text and "Keep SQLite" in text
+    assert ended.record.context_id == Path(ended.context_file).stem

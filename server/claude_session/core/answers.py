@@ -206,6 +206,7 @@ def import_handoff(
             return steps.result(ImportResult, project, status="nothing_to_import")
         earlier = None if item else _merged_before(services, found)
         if earlier is not None:
+            flow.warn(f"claude.ai's answer in {found.title} was merged before (into {earlier}).")
             _mark(services, found, merged_into=earlier)
             return steps.result(
                 ImportResult, project, status="nothing_to_import", context_file=earlier
@@ -216,6 +217,10 @@ def import_handoff(
         merged = _merge(services, project, sid, base, found)
         if pause is not None:
             pausestate.patch(services.paths, project.key, {"context_file": merged})
+        entry = steps.ledger_entry(services, sid)
+        if entry is not None and entry.status == "active":  # its later contexts keep it
+            entry.context_id = Path(merged).stem
+            steps.save_ledger(services, entry)
         _mark(services, found, merged_into=merged)
         return steps.result(
             ImportResult,
