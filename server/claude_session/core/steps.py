@@ -210,7 +210,7 @@ def build_context(
     """The session's context: what the model wrote, and what claude-session collects itself
     (working state, this session's commits and files, its maintenance runs)."""
     commits, files = session_git(project, entry)
-    return ctxmod.build(
+    ctx = ctxmod.build(
         kind,
         project=project.name,
         session_id=session_id,
@@ -227,6 +227,20 @@ def build_context(
         if entry
         else (),
     )
+    ctx.insights = earlier_insights(services, entry)
+    return ctx
+
+
+def earlier_insights(services: Services, entry: LedgerEntry | None) -> str:
+    """The claude.ai insights of the context this session continued from (a merged answer, a
+    pause that carried them): kept in every later context (newcomer-2.md 2.13)."""
+    if entry is None or not entry.context_id:
+        return ""
+    try:
+        text = (services.paths.contexts / f"{entry.context_id}.md").read_text("utf-8")
+        return ctxmod.parse(text).insights
+    except (OSError, UnicodeDecodeError, ValueError):
+        return ""
 
 
 def write_context(services: Services, ctx: ctxmod.Context) -> Path:
