@@ -199,3 +199,57 @@ def test_a_key_revoked_while_two_workers_serve_it_stores_nothing_more(
     with serve(create_app(database)) as base:
         listed = httpx.get(f"{base}/api/sessions", headers=bearer(owner)).json()
     assert listed["total"] == 8
+
+
+def test_the_banners_token_command_makes_a_key_for_the_database_served(tmp_path: Path) -> None:
+    """newcomer-2 3.2: the banner said `token create --user NAME` without --database, so the
+    key went into the local database and the tracker refused it."""
+    import shlex
+
+    database = tmp_path / "team" / "tracker.db"
+    database.parent.mkdir()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "claude_session.edges.cli", "tracker", "serve"]
+        + ["--port", str(port), "--database", str(database)],
+        env={**os.environ, "PYTHONPATH": SERVER},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        banner = [server.stderr.readline() for _ in range(2)]
+        assert banner[0].startswith(f"Tracker on http://127.0.0.1:{port}")
+        command = banner[1].split("`")[1]
+        assert f"--database sqlite:///{database}" in command
+        words = shlex.split(command.replace("NAME", "alice"))
+        assert words[:2] == ["claude-session", "tracker"]
+        key = run(*words[1:]).stdout.strip()
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                answer = httpx.get(
+                    f"http://127.0.0.1:{port}/api/sessions", headers=bearer(key), timeout=2
+                )
+                break
+            assert time.monotonic() < deadline and server.poll() is None
+            time.sleep(0.2)
+        assert answer.status_code == 200, answer.text
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+def test_a_password_in_the_database_url_is_never_printed_by_the_banner() -> None:
+    import argparse
+
+    from claude_session.tracker.service.commands import _same_database
+
+    url = "postgresql://team:hunter2@db.example.com/tracker"
+    said = _same_database(argparse.Namespace(database=url), url)
+    assert "hunter2" not in said and "(with its password)" in said
+    assert "team@db.example.com/tracker" in said
+    assert _same_database(argparse.Namespace(database=None), url) == ""

@@ -109,9 +109,11 @@ def open_entry(
         )
     if entry.repository_url is None:
         entry.repository_url = project.record_url  # entries the SessionStart hook made lack it
-    if entry.starting_head is None and state.head:
+    if entry.starting_head is None and state.head and not entry.starting_branch:
+        # (an entry with a branch and no head began before the first commit: it counts from
+        # the root, sessions.session_start)
         entry.starting_head = state.head
-        entry.starting_branch = entry.starting_branch or state.branch
+        entry.starting_branch = state.branch
     entry.last_activity = now
     return entry
 
@@ -185,9 +187,16 @@ def working_state(project: Project) -> WorkingState:
 
 def session_git(project: Project, entry: LedgerEntry | None) -> tuple[list[str], list[str]]:
     """This session's commits ('sha subject') and committed files, from its starting sha."""
-    if not project.in_git or entry is None or not entry.starting_head:
+    start = (
+        sessions.session_start(
+            {"starting_head": entry.starting_head, "starting_branch": entry.starting_branch}
+        )
+        if entry
+        else None
+    )
+    if not project.in_git or start is None:
         return [], []
-    commits, files = sessions.measure_git(project.root, entry.starting_head)
+    commits, files = sessions.measure_git(project.root, start)
     return [f"{sha[:7]} {subject}" for sha, subject in commits], files
 
 
