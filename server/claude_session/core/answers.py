@@ -62,7 +62,7 @@ def check_on_start(
             return context, context_file, None
         merged_file = _merge(services, project, session_id, context, item)
         vault.mark_imported(item.id)
-        return Path(merged_file).read_text("utf-8"), merged_file, item.title
+        return steps.read_context(merged_file), merged_file, item.title
     except VaultError as exc:
         flow.warn(f"ClaudeSync check skipped ({exc}). Run `claude-session import` later.")
         return context, context_file, None
