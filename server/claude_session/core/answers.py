@@ -90,11 +90,11 @@ def take_answer(
     if earlier is not None:
         _mark(services, item, merged_into=earlier)
         if not context.strip() and Path(earlier).is_file():  # nothing else to continue from
-            return Path(earlier).read_text("utf-8"), earlier, None
+            return steps.read_context(earlier), earlier, None
         return context, context_file, None
     merged_file = _merge(services, project, session_id, context, item)
     _mark(services, item, merged_into=merged_file)
-    return Path(merged_file).read_text("utf-8"), merged_file, item.title
+    return steps.read_context(merged_file), merged_file, item.title
 
 
 def after_vault_check(services: Services, project: Project, *, retry: bool = True) -> bool:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
+from claude_session.base import bounded, flow, sessions
 from claude_session.base import context as ctxmod
-from claude_session.base import flow, sessions
 from claude_session.base.clock import new_id
 from claude_session.base.redact import count_markers, describe
 from claude_session.base.state import ledger
 from claude_session.base.state import pause as pausestate
-from claude_session.base.statefile import atomic_write
+from claude_session.base.statefile import atomic_write, move_aside
 from claude_session.core import repository
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project
@@ -270,8 +270,16 @@ def write_context(services: Services, ctx: ctxmod.Context) -> Path:
 
 
 def read_context(path: str) -> str:
+    """A saved context file's text, read bounded (never through a link, never a FIFO): one
+    that is not a small regular file is moved aside and said so."""
     try:
-        return Path(path).read_text("utf-8")
+        return bounded.read_text(path)
+    except bounded.NotStateFile as exc:
+        raise ContextMissing(
+            move_aside(Path(path), str(exc))
+            + " Its pause can be cleared with `claude-session start --on-mismatch stay` or "
+            "`claude-session end`."
+        ) from None
     except FileNotFoundError:
         raise ContextMissing(
             f"The saved context file {path} is missing (moved or deleted). Restore it, or "

@@ -139,4 +139,4 @@ def context(services: Services, name: str) -> str:
     path = services.paths.contexts / Path(name).name
     if not path.is_file() or path.suffix != ".md":
         raise ClaudeSessionError(f"No context file named {name}.")
-    return path.read_text("utf-8")
+    return steps.read_context(str(path))
