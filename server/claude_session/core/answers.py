@@ -68,16 +68,18 @@ def check_on_start(
         return context, context_file, None
 
 
-def after_vault_check(services: Services, project: Project, *, retry: bool = True) -> bool:
-    """Retry delayed hand-offs and refresh the hook's cache; True if an answer waits."""
+def after_vault_check(services: Services, project: Project, *, write: bool = True) -> bool:
+    """Retry delayed hand-offs and refresh the hook's cache; True if an answer waits.
+    ``write=False`` (status, whose tool is read-only) only looks."""
     try:
-        if retry:
+        if write:
             deliver_waiting(services)
         waiting = services.vault.pending_response(project=project.name, repository=project.identity)
     except VaultError as exc:
         flow.warn(f"ClaudeSync not checked: {exc}")
         return False
-    _cache(services, project, waiting)
+    if write:
+        _cache(services, project, waiting)
     return waiting is not None
 
 
