@@ -53,13 +53,22 @@ def _session_id(value: str) -> str:
 
 
 def _folder(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("holds a NUL character; give the project's folder, or leave cwd out")
+    if "\x00" in value or len(value) > PATH_MAX:
+        raise ValueError(
+            f"holds a NUL character or is over {PATH_MAX:,} characters; give the project's "
+            "folder, or leave cwd out"
+        )
     if not os.path.isdir(value):
         raise ValueError(
             f"{_shown(value)} is not an existing folder; give the project's folder, or leave "
             "cwd out to use the folder Claude Code runs in"
         )
+    return value
+
+
+def _item(value: str) -> str:
+    if len(value) > ITEM_MAX:
+        raise ValueError(f"an item is {len(value):,} characters, over {ITEM_MAX:,}: shorten it")
     return value
 
 
@@ -75,12 +84,14 @@ def _results(value: Any) -> Any:
 
 
 SessionId = Annotated[str, Field(max_length=SESSION_ID_MAX), AfterValidator(_session_id)] | None
-Cwd = Annotated[str, Field(max_length=PATH_MAX), AfterValidator(_folder)] | None
+# bounds the model would not miss are checked without being advertised: every definition is
+# sent with every request (``bench/bench_tokens.py``)
+Cwd = Annotated[str, AfterValidator(_folder)] | None
 Summary = Annotated[
     str, Field(max_length=SUMMARY_MAX, description="Where the work stands, in a few sentences.")
 ]
 Note = Annotated[str, Field(max_length=NOTE_MAX)] | None
-Item = Annotated[str, Field(max_length=ITEM_MAX)]
+Item = Annotated[str, AfterValidator(_item)]
 Steps = Annotated[
     list[Item] | None, Field(max_length=ITEMS_MAX, description="Next steps, one per item.")
 ]
