@@ -11,7 +11,9 @@ from claude_session.base.redact.providers import TOKENS, Token
 from claude_session.base.redact.shapes import Span, looks_random, mixed_case
 
 # A look-ahead every tail of an anchor group satisfies: rejects most anchors in prose at once.
-_AHEAD = {".": r"(?=[A-Za-z0-9_-]{6})"}
+# For "A": the first letters of the tails of every "A" rule in providers.TOKENS (a new "A"
+# rule must add its own; each kind's sample in tests/helpers/redact_samples.py checks it).
+_AHEAD = {".": r"(?=[A-Za-z0-9_-]{6})", "A": r"(?=[KSBCI3T])"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,15 @@ def _guard(anchor: str, rules: list[Token]) -> str:
         return _not_after(befores.pop(), lit) + guard
     if all(rule.heads and not rule.head_re for rule in rules):
         pairs = sorted({head[-2:] for rule in rules for head in rule.heads})
-        return "(?<=(?:" + "|".join(map(re.escape, pairs)) + f"){lit})" + guard
+        # two character classes first: one cheap test that most anchors in text fail
+        firsts = "".join(sorted({pair[0] for pair in pairs if len(pair) == 2}))
+        seconds = "".join(sorted({pair[-1] for pair in pairs}))
+        classes = (
+            f"(?<=[{re.escape(firsts)}][{re.escape(seconds)}]{lit})"
+            if all(len(pair) == 2 for pair in pairs)
+            else ""
+        )
+        return classes + "(?<=(?:" + "|".join(map(re.escape, pairs)) + f"){lit})" + guard
     return guard
 
 

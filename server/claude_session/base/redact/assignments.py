@@ -17,6 +17,8 @@ from claude_session.base.redact.values import quoted_ok, strong, trimmed_end, un
 
 # What may follow the name: a key's closing quote, a type (Go, Kotlin), the operator.
 _AFTER = (
+    # a keyword in prose ("the token expired"), rejected before anything else is tried
+    r"(?![ \t](?!str|bytes|value|content|securestring)[a-z]{2,12}[ \t.,])"
     r"(?=(?P<rest>[a-z0-9_.-]{0,40}))(?P=rest)"  # all of it, never given back: no backtracking
     # what can follow at all (a keyword in prose fails here, at once)
     r"(?=[ \t]*[\"'`\]\\:=.?+,>\-svbc&\[])"
@@ -33,7 +35,7 @@ _AFTER = (
 _KEYWORDS: tuple[tuple[str, Lazy], ...] = tuple(
     (keyword, Lazy(pattern + _AFTER))
     for keyword, pattern in (
-        ("pass", r"pass(?P<word>word|wd|phrase)?"),
+        ("pass", r"pass(?!ed[^a-z0-9_])(?P<word>word|wd|phrase)?"),  # test output: PASSED
         ("pwd", r"pwd"),
         ("secret", r"secret"),
         ("token", r"token"),
