@@ -21,8 +21,18 @@ is idempotent.
     providers     the provider token table (new kinds of token go here)
     anchors       the table compiled into one pattern per anchor; AWS secret keys by their id
     patterns      URL credentials, webhook URLs, private key blocks, Authorization values
-    assignments   values of secret-named variables (``password=…``)
+    assignments   values of secret-named names in every common syntax (``password=…``,
+                  ``var xToken string = "…"``, ``<password>…</password>``, YAML blocks)
+    values        whether such a value looks like a secret or like code, prose, a placeholder
+    commands      command lines (``curl -u``, ``mysql -p``), Cookie headers, SAS query values
+    manifests     every value of a Kubernetes Secret
+    normalize     full-width and invisible characters undone, image data left out
+    encoded       percent-encoded text decoded and scanned
+    lazy          patterns compiled at their first use
     shapes        what a secret looks like; spans; the marker
+
+A value found by its context (a password, an assignment) is removed wherever else it stands in
+the same text; ``redact_data`` does the same across every string of one record.
 """
 
 from __future__ import annotations

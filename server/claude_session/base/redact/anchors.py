@@ -107,10 +107,13 @@ def _group(anchor: str) -> _AnchorGroup:
 
 def find_tokens(text: str, spans: list[Span]) -> None:
     for anchor in _RULES:
-        if anchor not in text:
+        first = text.find(anchor)
+        if first < 0:
             continue
         group = _group(anchor)
-        for match in group.pattern.finditer(text):
+        # from the first anchor on: the text before it was read once already (look-behinds
+        # still see the characters before ``first``)
+        for match in group.pattern.finditer(text, first):
             rule, head = group.rules[match.lastindex or 0]
             start = match.start(head) if head else match.start()
             if rule.accept is None or rule.accept(text[start : match.end()]):

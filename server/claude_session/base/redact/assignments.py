@@ -270,9 +270,10 @@ def find_assignments(text: str, low: str, taken: list[Span], spans: list[Span]) 
     """Values of secret-named assignments that no specific rule (``taken``) already covers."""
     starts = [span[0] for span in taken]
     for keyword, pattern in _KEYWORDS:
-        if keyword not in low:
+        first = low.find(keyword)
+        if first < 0:
             continue
-        for match in pattern.finditer(low):
+        for match in pattern.finditer(low, first):
             ok, need_strong = _name_ok(keyword, low, match)
             if not ok:
                 continue
