@@ -12,13 +12,18 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from claude_session.models import MaintenanceRun
+from claude_session.models import MaintenanceRun, SessionRecord
+from claude_session.paths import Paths
+from claude_session.tracker.client import HttpTracker
+from claude_session.tracker.delivery import Delivery
+from claude_session.tracker.outbox import Outbox
 from claude_session.tracker.service.app import create_api_key
 from claude_session.tracker.store.database import create_engine
 from claude_session.tracker.store.schema import maintenance_runs
@@ -208,3 +213,43 @@ def test_N43_a_stored_id_stays_its_owners_when_others_race_to_update_it(racers: 
     finally:
         for client in clients:
             client.close()
+
+
+def test_N43_the_losing_client_keeps_its_record_as_a_visible_dead_letter(
+    racers: Racers, tmp_path: Path
+) -> None:
+    """The clients' side of a race: two users' outboxes deliver records of one new id at once.
+    One is ``sent``; the other ``rejected`` with the tracker's 409 naming ``id``, kept in its
+    outbox as a dead letter that ``status`` lists, never dropped as if stored."""
+    users = USERS[:2]
+    homes = {user: Paths(tmp_path / user) for user in users}
+    for _ in range(RACES // 4):
+        session_id = str(uuid.uuid4())
+        outcomes = _delivering(racers, homes, session_id)
+        assert sorted(outcomes.values()) == ["rejected", "sent"], outcomes
+        loser = next(user for user, outcome in outcomes.items() if outcome == "rejected")
+        letters = [d for d in Outbox(homes[loser].outbox_db).dead_letters() if d.id == session_id]
+        assert [(d.state, d.field) for d in letters] == [("rejected", "id")]
+        assert "HTTP 409" in (letters[0].error or "")
+
+
+def _delivering(racers: Racers, homes: dict[str, Paths], session_id: str) -> dict[str, str]:
+    """Each user's outbox delivers its own record of ``session_id``, all at one moment."""
+    gate = threading.Barrier(len(homes))
+    outcomes: dict[str, str] = {}
+
+    def deliver(user: str) -> None:
+        rec = SessionRecord.model_validate(_own(user, session_id))
+        tracker = HttpTracker(racers.base, racers.keys[user])
+        try:
+            gate.wait()
+            outcomes[user] = Delivery(homes[user], tracker).deliver(rec).outcome
+        finally:
+            tracker.close()
+
+    threads = [threading.Thread(target=deliver, args=(user,)) for user in homes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
