@@ -199,3 +199,35 @@ def test_a_key_revoked_while_two_workers_serve_it_stores_nothing_more(
     with serve(create_app(database)) as base:
         listed = httpx.get(f"{base}/api/sessions", headers=bearer(owner)).json()
     assert listed["total"] == 8
+
+
+def test_the_banners_token_command_makes_a_key_for_the_database_served(tmp_path: Path) -> None:
+    """newcomer-2 3.2: the banner said `token create --user NAME` without --database, so the
+    key went into the local database and the tracker refused it."""
+    import shlex
+
+    database = tmp_path / "team" / "tracker.db"
+    database.parent.mkdir()
+    log = tmp_path / "serve.log"
+    with served_by_cli("--database", str(database), log=log) as base:
+        banner = [line for line in log.read_text().splitlines() if line.strip()][:2]
+        assert banner[0].startswith(f"Tracker on {base}")
+        command = banner[1].split("`")[1]
+        assert f"--database sqlite:///{database}" in command
+        words = shlex.split(command.replace("NAME", "alice"))
+        assert words[:2] == ["claude-session", "tracker"]
+        key = run(*words[1:]).stdout.strip()
+        answer = httpx.get(f"{base}/api/sessions", headers=bearer(key), timeout=10)
+        assert answer.status_code == 200, answer.text
+
+
+def test_a_password_in_the_database_url_is_never_printed_by_the_banner() -> None:
+    import argparse
+
+    from claude_session.tracker.service.commands import _same_database
+
+    url = "postgresql://team:hunter2@db.example.com/tracker"
+    said = _same_database(argparse.Namespace(database=url), url)
+    assert "hunter2" not in said and "(with its password)" in said
+    assert "team@db.example.com/tracker" in said
+    assert _same_database(argparse.Namespace(database=None), url) == ""
