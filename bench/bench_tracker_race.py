@@ -16,61 +16,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
+import tempfile
 import uuid
 from collections import Counter
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import httpx  # noqa: E402
 from bench_tracker import postgres, service  # noqa: E402
 from figures import figure  # noqa: E402
 
 from claude_session.tracker.service.app import create_api_key  # noqa: E402
-
-START = datetime(2025, 1, 1, tzinfo=timezone.utc).isoformat()
-
-
-def own(user: str, session_id: str, run_id: str | None = None) -> dict[str, Any]:
-    """A record of ``user`` whose every field says whose it is, with one maintenance run."""
-    return {
-        "id": session_id,
-        "application_name": f"{user}-app",
-        "repository_url": f"github.com/{user}/app",
-        "started_at": START,
-        "ended_at": START,
-        "summary": f"{user}'s summary",
-        "maintenance_runs": [
-            {
-                "id": run_id or str(uuid.uuid4()),
-                "command": f"{user}-cmd",
-                "status": "ok",
-                "run_at": START,
-            }
-        ],
-    }
-
-
-def racing(clients: list[httpx.Client], bodies: list[dict[str, Any]]) -> list[int]:
-    gate = threading.Barrier(len(clients))
-    statuses = [0] * len(clients)
-
-    def post(n: int) -> None:
-        gate.wait()
-        try:
-            statuses[n] = clients[n].post("/api/sessions", json=bodies[n]).status_code
-        except httpx.HTTPError:
-            statuses[n] = -1
-
-    threads = [threading.Thread(target=post, args=(n,)) for n in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return statuses
+from helpers.record_races import own, racing  # noqa: E402
 
 
 def judge(statuses: list[int], clients: list[httpx.Client], session_ids: list[str]) -> Counter[str]:
@@ -144,8 +103,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.races = 20
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="cs-bench-race-") as tmp:
         run("SQLite", f"sqlite:///{Path(tmp) / 'tracker.db'}", args)
     with postgres() as url:
