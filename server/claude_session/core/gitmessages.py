@@ -1,11 +1,15 @@
 """What git said, in words for the person: error messages with advice, the reasons a push did
-not happen, and credentials kept out of all of them."""
+not happen, and credentials kept out of all of them; and the check, before anything is staged,
+that git knows who commits."""
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+from claude_session.base import gitread
 from claude_session.core import gitlocks
 from claude_session.errors import GitError
 
@@ -69,6 +73,23 @@ def command_error(
         status=status,
         stderr=redact_urls(stderr),
     )
+
+
+def check_identity(root: Path, run: Callable[..., tuple[int, str, str]]) -> None:
+    """Refuse, before anything is staged, a commit git would refuse for want of a name or an
+    email (a fresh machine): git's own words say what to set. Asks git (``git var``, through
+    ``run``) only when neither the configuration nor the environment names both."""
+    values = gitread.config_values(root) or {}
+    if all(
+        values.get(f"user.{part}") or os.environ.get(f"GIT_{who}_{part.upper()}")
+        for who in ("AUTHOR", "COMMITTER")
+        for part in ("name", "email")
+    ):
+        return
+    for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        status, _, err = run("var", who)
+        if status != 0:
+            raise identity_unknown(err)
 
 
 def identity_unknown(stderr: str) -> GitError:

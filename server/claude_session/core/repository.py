@@ -253,7 +253,7 @@ class Repository(Resource):
     def wip_commit(self, message: str) -> str | None:
         """Commit everything git would add as 'WIP: ...' with the wip trailer; None if clean."""
         self._refuse_during_operation("make a WIP commit")
-        self._check_identity()
+        gitmessages.check_identity(self.root, self._exec)
         subject, body = gitmessages.split_message(message)
         if subject.lower().startswith("wip:"):
             subject = subject[len("wip:") :].strip()
@@ -268,28 +268,12 @@ class Repository(Resource):
         for something staged (a git process) is skipped; git still says when nothing was.
         ``squash``: WIP commits (``commits.unpushed_wip``) this commit replaces, with their work."""
         self._refuse_during_operation("commit")
-        self._check_identity()
+        gitmessages.check_identity(self.root, self._exec)
         subject, body = gitmessages.split_message(message)
         if not subject:
             raise GitError("A commit needs a message: say what the work did.")
         text = "\n\n".join(part for part in (subject, body) if part) + "\n"
         return self._commit_all(text, changed=changed, squash=squash)
-
-    def _check_identity(self) -> None:
-        """Refuse, before anything is staged, a commit git would refuse for want of a name or an
-        email (a fresh machine): git's own words say what to set. Asks git (``git var``) only
-        when neither the configuration nor the environment names both."""
-        values = gitread.config_values(self.root) or {}
-        if all(
-            values.get(f"user.{part}") or os.environ.get(f"GIT_{who}_{part.upper()}")
-            for who in ("AUTHOR", "COMMITTER")
-            for part in ("name", "email")
-        ):
-            return
-        for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
-            status, _, err = self._exec("var", who)
-            if status != 0:
-                raise gitmessages.identity_unknown(err)
 
     def _refuse_during_operation(self, what: str) -> None:
         operation = self.operation_in_progress()
@@ -395,8 +379,17 @@ class Repository(Resource):
             )
         if self.head() is None:
             return PushOutcome("up_to_date", False, f"Branch '{branch}' has no commits to push.")
-        _refuse_option(remote, "remote")
-        _refuse_option(merge, "upstream branch")
+        for value, what in ((remote, "remote"), (merge, "upstream branch")):
+            if not value or value.startswith("-"):
+                # git would read it as an option (``--receive-pack=...`` runs a program):
+                # refused, and said as a push that failed, after the commit (redteam G2)
+                return PushOutcome(
+                    "failed",
+                    False,
+                    f"Nothing was pushed: the {what} of branch '{branch}' in .git/config is "
+                    f"{value!r}, which git would read as an option. Fix it with "
+                    f"`git branch --set-upstream-to=origin/{branch}`.",
+                )
         return self._push_to(branch, remote, merge, timeout)
 
     def _push_to(self, branch: str, remote: str, merge: str, timeout: float) -> PushOutcome:
