@@ -68,17 +68,19 @@ def check_on_start(
         return context, context_file, None
 
 
-def after_vault_check(services: Services, project: Project, *, write: bool = True) -> bool:
+def after_vault_check(
+    services: Services, project: Project, *, retry: bool = True, cache: bool = True
+) -> bool:
     """Retry delayed hand-offs and refresh the hook's cache; True if an answer waits.
-    ``write=False`` (status, whose tool is read-only) only looks."""
+    ``cache=False`` leaves the cache as it is (the read-only status tool)."""
     try:
-        if write:
+        if retry:
             deliver_waiting(services)
         waiting = services.vault.pending_response(project=project.name, repository=project.identity)
     except VaultError as exc:
         flow.warn(f"ClaudeSync not checked: {exc}")
         return False
-    if write:
+    if cache:
         _cache(services, project, waiting)
     return waiting is not None
 

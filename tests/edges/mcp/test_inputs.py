@@ -243,3 +243,20 @@ async def test_N33_a_wip_commit_holding_a_secret_is_refused_and_retrying_with_th
     assert "pause_session was not run" in retry and "no allow_secret argument" in retry
     assert GH not in first + retry
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+async def test_maintenance_results_nesting_deeper_than_the_tracker_stores_are_refused(
+    repo: Path,
+) -> None:
+    deep: Any = "leaf"
+    for _ in range(100):
+        deep = [deep]
+    async with Client(cli_server(repo)) as client:
+        text = await refused(
+            client, "record_maintenance_run", cwd=str(repo), command="c", status="ok", results=deep
+        )
+        ok = await call(
+            client, "record_maintenance_run", cwd=str(repo), command="c", status="ok", results=[[1]]
+        )
+    assert "results: nests deeper than 60 levels" in text
+    assert ok["run"]["results"] == [[1]]

@@ -274,7 +274,10 @@ class SessionTools:
     def session_status(self, cwd: Cwd = None, session_id: SessionId = None) -> StatusResult:
         """Active session, pause, reminders, outbox, vault, tracker."""
         return self._call(
-            self._core.get().status, self._project(cwd), session_id=_clean_session_id(session_id)
+            self._core.get().status,
+            self._project(cwd),
+            session_id=_clean_session_id(session_id),
+            read_only=True,
         )
 
     def record_maintenance_run(
