@@ -99,7 +99,7 @@ def _wip_commit(
     try:
         sha = commits.wip_commit(services, project, summary, state)
     except GitError as exc:
-        flow.warn(f"No WIP commit ({exc}); the pause is saved without one.")
+        flow.warn(f"No WIP commit; the pause is saved without one. {exc}")
         return None, state
     if sha is None:
         return None, state

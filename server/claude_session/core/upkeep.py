@@ -43,7 +43,7 @@ def status(
         sid = steps.session_id(services, session_id, project, create=False)
         entry = steps.ledger_entry(services, sid) if sid else None
         remind_data = reminders.read(services.paths)
-        waiting = answers.after_vault_check(services, project, retry=False, cache=not read_only)
+        waiting = answers.after_vault_check(services, project, write=False, cache=not read_only)
         return steps.result(
             StatusResult,
             project,
@@ -145,4 +145,4 @@ def context(services: Services, name: str) -> str:
     path = services.paths.contexts / Path(name).name
     if not path.is_file() or path.suffix != ".md":
         raise ClaudeSessionError(f"No context file named {name}.")
-    return path.read_text("utf-8")
+    return steps.read_context(str(path))
