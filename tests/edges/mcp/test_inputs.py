@@ -227,6 +227,9 @@ async def test_N33_end_with_a_secret_in_the_message_is_refused_and_retrying_with
     assert git(repo, "rev-parse", "HEAD") == head  # nothing committed
     assert git(remote, "rev-parse", "main") == head  # nothing pushed
     assert git(repo, "status", "--porcelain") == "?? deploy.txt"
+    async with Client(cli_server(repo)) as client:  # the session is still open: a clean end
+        ended = await call(client, "end_session", **{**args, "commit_message": "deploy"})
+    assert ended["pushed"] is True and git(remote, "log", "-1", "--format=%s", "main") == "deploy"
 
 
 async def test_N33_a_wip_commit_holding_a_secret_is_refused_and_retrying_with_the_override_too(

@@ -417,9 +417,9 @@ def build_server(
 def _make_strict(tool: Any) -> None:
     """Validate ``tool``'s arguments in strict mode (``inputs.make_strict``) and advertise the
     schema of that model (the same, plus ``additionalProperties: false``)."""
-    strict = inputs.make_strict(tool.fn_metadata.arg_model)
-    tool.fn_metadata.arg_model = strict
-    tool.parameters = strict.model_json_schema(by_alias=True)
+    tool.fn_metadata.arg_model = inputs.make_strict(tool.fn_metadata.arg_model)
+    # what strict mode adds to the schema, without generating it again (start-up time)
+    tool.parameters = {**tool.parameters, "additionalProperties": False}
 
 
 #: seconds to wait for the first tools/list before the startup sync runs anyway
