@@ -263,3 +263,24 @@ async def test_maintenance_results_nesting_deeper_than_the_tracker_stores_are_re
         )
     assert "results: nests deeper than 60 levels" in text
     assert ok["run"]["results"] == [[1]]
+
+
+async def test_text_is_taken_as_given_and_only_arrays_may_come_as_json_text(repo: Path) -> None:
+    """The SDK's pre-parse made "null" an omitted argument; an array sent as JSON text (some
+    clients do) is still an array."""
+    async with Client(cli_server(repo)) as client:
+        text = await refused(client, "session_status", cwd="null")
+        assert "- cwd: 'null' is not an existing folder" in text
+        text = await refused(client, "pause_session", cwd=str(repo), summary="s", next_steps="null")
+        assert "next_steps" in text and "give an array" in text
+        paused = await call(
+            client,
+            "pause_session",
+            cwd=str(repo),
+            summary="s",
+            next_steps='["first", "second"]',
+            note='["kept as written"]',
+        )
+    context = Path(paused["context_file"]).read_text()
+    assert "first" in context and "second" in context
+    assert '["kept as written"]' in context

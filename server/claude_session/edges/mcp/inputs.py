@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -156,6 +157,45 @@ def make_strict(model: type[BaseModel]) -> type[BaseModel]:
     arguments."""
     config = ConfigDict(strict=True, extra="forbid", arbitrary_types_allowed=True)
     return type(model.__name__, (model,), {"model_config": config, "__module__": __name__})
+
+
+def strict_metadata(meta: Any) -> Any:
+    """The SDK's ``FuncMetadata`` of a tool, validating with ``make_strict``'s model. Its
+    pre-parse keeps one leniency: an array or object sent as JSON text (some clients do) is
+    parsed for an argument that takes one. A text argument keeps its text as given (the SDK
+    made ``"null"`` an omitted ``cwd`` or commit message), and nothing else is parsed."""
+    from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+
+    strict: Any = make_strict(meta.arg_model)
+    texts = {name for name, field in strict.model_fields.items() if _takes_text(field.annotation)}
+
+    class StrictMetadata(FuncMetadata):
+        def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+            parsed = super().pre_parse_json(data)
+            return {
+                key: parsed[key]
+                if key not in texts and isinstance(parsed[key], list | dict)
+                else data[key]
+                for key in data
+            }
+
+    return StrictMetadata(
+        arg_model=strict,
+        output_schema=meta.output_schema,
+        output_model=meta.output_model,
+        wrap_output=meta.wrap_output,
+    )
+
+
+def _takes_text(annotation: Any) -> bool:
+    """Whether an argument's type admits a string (``str``, ``Annotated[str, ...]``, and
+    unions holding one; not ``list[str]``)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes_text(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return any(_takes_text(arg) for arg in get_args(annotation))
+    return annotation is str
 
 
 #: what to give instead, by pydantic error type

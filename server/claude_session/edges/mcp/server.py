@@ -415,9 +415,9 @@ def build_server(
 
 
 def _make_strict(tool: Any) -> None:
-    """Validate ``tool``'s arguments in strict mode (``inputs.make_strict``) and advertise the
-    schema of that model (the same, plus ``additionalProperties: false``)."""
-    tool.fn_metadata.arg_model = inputs.make_strict(tool.fn_metadata.arg_model)
+    """Validate ``tool``'s arguments in strict mode (``inputs.strict_metadata``) and advertise
+    the schema of that model (the same, plus ``additionalProperties: false``)."""
+    tool.fn_metadata = inputs.strict_metadata(tool.fn_metadata)
     # what strict mode adds to the schema, without generating it again (start-up time)
     tool.parameters = {**tool.parameters, "additionalProperties": False}
 
