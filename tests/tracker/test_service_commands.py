@@ -208,39 +208,17 @@ def test_the_banners_token_command_makes_a_key_for_the_database_served(tmp_path:
 
     database = tmp_path / "team" / "tracker.db"
     database.parent.mkdir()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "claude_session.edges.cli", "tracker", "serve"]
-        + ["--port", str(port), "--database", str(database)],
-        env={**os.environ, "PYTHONPATH": SERVER},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stderr is not None
-        banner = [server.stderr.readline() for _ in range(2)]
-        assert banner[0].startswith(f"Tracker on http://127.0.0.1:{port}")
+    log = tmp_path / "serve.log"
+    with served_by_cli("--database", str(database), log=log) as base:
+        banner = [line for line in log.read_text().splitlines() if line.strip()][:2]
+        assert banner[0].startswith(f"Tracker on {base}")
         command = banner[1].split("`")[1]
         assert f"--database sqlite:///{database}" in command
         words = shlex.split(command.replace("NAME", "alice"))
         assert words[:2] == ["claude-session", "tracker"]
         key = run(*words[1:]).stdout.strip()
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                answer = httpx.get(
-                    f"http://127.0.0.1:{port}/api/sessions", headers=bearer(key), timeout=2
-                )
-                break
-            assert time.monotonic() < deadline and server.poll() is None
-            time.sleep(0.2)
+        answer = httpx.get(f"{base}/api/sessions", headers=bearer(key), timeout=10)
         assert answer.status_code == 200, answer.text
-    finally:
-        server.terminate()
-        server.wait(20)
 
 
 def test_a_password_in_the_database_url_is_never_printed_by_the_banner() -> None:
