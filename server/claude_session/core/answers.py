@@ -97,13 +97,10 @@ def take_answer(
     return steps.read_context(merged_file), merged_file, item.title
 
 
-def after_vault_check(
-    services: Services, project: Project, *, write: bool = True, cache: bool | None = None
-) -> bool:
+def after_vault_check(services: Services, project: Project, *, write: bool = True) -> bool:
     """Retry delayed hand-offs and refresh the hook's cache; True if an answer waits. An answer
     merged here before whose item was not marked is marked now, and does not wait.
-    ``write=False`` (status) neither delivers nor marks; ``cache`` (default: ``write``) says
-    whether the hook's cache is refreshed (not by the read-only status tool)."""
+    ``write=False`` (status, whose tool is read-only) only looks."""
     try:
         if write:
             deliver_waiting(services)
@@ -117,7 +114,7 @@ def after_vault_check(
     except VaultError as exc:
         flow.warn(f"ClaudeSync not checked: {exc}")
         return False
-    if write if cache is None else cache:
+    if write:
         received.cache(services, project, waiting)
     return waiting is not None
 

@@ -33,17 +33,15 @@ def finalize_orphans(services: Services, project: Project | None, *, keep: str |
     return done
 
 
-def status(
-    services: Services, cwd: Path | str, *, session_id: str | None = None, read_only: bool = False
-) -> StatusResult:
-    """``read_only``: write nothing, not even the SessionStart hook's cache of whether a
-    claude.ai answer waits (the MCP tool, whose ``readOnlyHint`` is true)."""
+def status(services: Services, cwd: Path | str, *, session_id: str | None = None) -> StatusResult:
+    """Only looks: writes nothing, not even the SessionStart hook's cache of whether a
+    claude.ai answer waits (its MCP tool's ``readOnlyHint`` is true)."""
     with services.call():
         project = resolve(cwd)
         sid = steps.session_id(services, session_id, project, create=False)
         entry = steps.ledger_entry(services, sid) if sid else None
         remind_data = reminders.read(services.paths)
-        waiting = answers.after_vault_check(services, project, write=False, cache=not read_only)
+        waiting = answers.after_vault_check(services, project, write=False)
         return steps.result(
             StatusResult,
             project,

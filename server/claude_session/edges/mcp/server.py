@@ -277,7 +277,6 @@ class SessionTools:
             self._core.get().status,
             self._project(cwd),
             session_id=_clean_session_id(session_id),
-            read_only=True,
         )
 
     def record_maintenance_run(
