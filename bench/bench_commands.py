@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from figures import figure  # noqa: E402
 
+from helpers import e2e_world  # noqa: E402
 from helpers.claude_code import WINDOW, find_claude  # noqa: E402
 from helpers.e2e_world import TOOL, World, calls  # noqa: E402
 from helpers.fake_anthropic import JSON, FakeAnthropic, Step, text, tool_results, tool_use  # noqa: E402
@@ -143,7 +144,24 @@ def measure(world: World, prompt: str, steps: list[Step]) -> dict[str, Any]:
     }
 
 
-def run_version(version: str, names: tuple[str, ...] | None) -> list[tuple[str, dict[str, Any]]]:
+def deferred_plugin() -> Path:
+    """A copy of this plugin whose MCP server is not ``alwaysLoad`` (its tools deferred behind
+    tool search on the versions that defer), to show what ``alwaysLoad`` saves."""
+    import shutil
+
+    copy = Path(tempfile.mkdtemp(prefix="cs-bench-deferred-")) / "plugin"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".venv", "tests", "bench"))
+    mcp = json.loads((copy / ".mcp.json").read_text())
+    for server in mcp["mcpServers"].values():
+        server.pop("alwaysLoad", None)
+    (copy / ".mcp.json").write_text(json.dumps(mcp))
+    return copy
+
+
+def run_version(
+    version: str, names: tuple[str, ...] | None, plugin: Path | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    os.environ.pop("CLAUDE_SESSION_CLAUDE_BIN", None)  # the last version's
     binary = find_claude(version)
     if binary is None:
         print(f"Claude Code {version}: not installed (bash .ci/install_claude_code.sh)")
@@ -155,6 +173,8 @@ def run_version(version: str, names: tuple[str, ...] | None) -> list[tuple[str, 
     os.environ.update({"HOME": str(config.parent), "CLAUDE_CONFIG_DIR": str(config)})
     os.environ.update(GIT_ENV | {"GIT_CONFIG_GLOBAL": str(config.parent / ".gitconfig-none")})
     world = World(tmp, config)
+    if plugin is not None:
+        e2e_world.ROOT = plugin  # World.kwargs reads it at each run
     found = []
     for name, prompt, steps in PLAN:
         if names is None or name in names:
@@ -183,10 +203,17 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="the newest version, two commands")
     parser.add_argument("--versions", nargs="*", default=None, help=f"default: {' '.join(WINDOW)}")
+    parser.add_argument(
+        "--deferred", action="store_true", help="also the newest with the tools deferred"
+    )
     args = parser.parse_args()
     versions = args.versions or ([WINDOW[-1]] if args.quick else list(WINDOW))
+    names = QUICK if args.quick else None
     for version in versions:
-        report(version, run_version(version, QUICK if args.quick else None))
+        report(version, run_version(version, names))
+    if args.deferred:
+        rows = run_version(WINDOW[-1], names, deferred_plugin())
+        report(f"{WINDOW[-1]}, tools deferred (no alwaysLoad)", rows)
     return 0
 
 

@@ -137,7 +137,8 @@ def test_after_a_pause_the_person_is_told_under_the_banner_and_in_the_status_lin
 ) -> None:
     paused = desk.cli("pause", "--summary", SUMMARY, "--next", "Finish escapes")
     assert paused["status"] == "paused", paused
-    with FakeAnthropic([]) as api, desk.open(api, ready="paused just now") as term:
+    # the status line's words (the start-up line says "paused just now on main")
+    with FakeAnthropic([]) as api, desk.open(api, ready="paused just now: /session:") as term:
         screen = term.wait_for_text(SAYS)
         if claude_version == NEWEST:
             keep("seen-after-pause.txt", screen)
