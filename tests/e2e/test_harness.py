@@ -365,20 +365,25 @@ class TestFakeAnthropic:
 
     def test_a_tool_offered_only_by_name_is_searched_once_then_called(self) -> None:
         deferred = {
-            "messages": [{"role": "system", "content": "deferred tools:\nmcp__x__echo"}],
+            "messages": [{"role": "user", "content": "deferred tools:\nmcp__x__echo"}],
             "tools": [{"name": "ToolSearch"}],
         }
-        with FakeAnthropic([tool_use("mcp__x__echo", {"text": "hi"}), text("end")]) as api:
+
+        def step(body: dict[str, Any]) -> Any:  # decided on the request that asked, once
+            return tool_use("mcp__x__echo", {"text": body["messages"][-1]["content"][-4:]})
+
+        with FakeAnthropic([step, text("end")]) as api:
             search = _post(api, deferred)
             searched = {"role": "assistant", "content": search["content"]}
-            loaded = _post(
-                api, {**deferred, "tools": [{"name": "ToolSearch"}, {"name": "mcp__x__echo"}]}
-            )
-            still = _post(api, {**deferred, "messages": [*deferred["messages"], searched]})
+            after = [*deferred["messages"], searched]
+            tools = [{"name": "ToolSearch"}, {"name": "mcp__x__echo"}]
+            loaded = _post(api, {"messages": after, "tools": tools})
+            still = _post(api, {**deferred, "messages": after})
         [block] = search["content"]
         assert block["name"] == "ToolSearch"
         assert block["input"] == {"query": "select:mcp__x__echo"}
         assert loaded["content"][0]["name"] == "mcp__x__echo"
+        assert loaded["content"][0]["input"] == {"text": "echo"}
         # searched already and still not offered: no second search (a real model would not loop)
         assert still["content"] == [{"type": "text", "text": "end"}]
         assert api.tool_searches == ["mcp__x__echo"]
