@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from claude_session.base import flow
 from claude_session.base.clock import as_utc
 from claude_session.base.redact import redact
+from claude_session.base.routines import DEFAULT_OP_DEADLINE
 from claude_session.config import Settings
 from claude_session.errors import ItemNotFound, StaleItem, VaultUnavailable
 from claude_session.models import PendingHandoff
@@ -50,7 +51,13 @@ from claude_session.vault.op_items import (
     is_item_id,
     to_handoff,
 )
-from claude_session.vault.op_sdk import CLOCK, Authenticate, Clock, uses_desktop
+from claude_session.vault.op_sdk import (
+    CLOCK,
+    DESKTOP_APPROVAL,
+    Authenticate,
+    Clock,
+    uses_desktop,
+)
 
 UPDATE_ATTEMPTS = 5
 
@@ -91,7 +98,13 @@ class OnePasswordVault(Vault):
         )
         self.description = f"1Password vault '{self.vault_name}' ({how})"
         seconds = settings.op_deadline if deadline is None else deadline
-        self.calls = VaultCalls(settings, authenticate=authenticate, deadline=seconds, clock=clock)
+        # A person approving the desktop app's prompt needs longer than 5 s (L2), unless a
+        # deadline was chosen.
+        chosen = deadline is not None or settings.op_deadline != DEFAULT_OP_DEADLINE
+        approval = DESKTOP_APPROVAL if uses_desktop(settings) and not chosen else 0.0
+        self.calls = VaultCalls(
+            settings, authenticate=authenticate, deadline=seconds, clock=clock, approval=approval
+        )
         for problem in settings.problems:
             flow.warn(problem)
 

@@ -20,10 +20,12 @@ core's real texts (``strings libop_uniffi_core.so``; see ``tests/helpers/fake_on
 and sorts them by what the caller should do (``_RULES``, a table read top to bottom):
 - ``StaleItem``: the item changed meanwhile; re-read it and apply the change again;
 - ``ServerConflict``: "data conflict occurred on the server"; the same call is tried once more;
+- a rate limit: the typed exception, "rate limit", or an HTTP 429 told in text;
 - ``SessionExpired``: "session expired" / "bad credentials, please retry"; one new sign-in and
   one more try, then it is an auth error;
 - ``ItemRefused`` (permanent: invalid input, item too big, over the SDK's 50 MiB message limit,
-  the core's internal error, an archived item): trying again cannot help;
+  an archived item): trying again cannot help; the core's "internal error" is not one of them
+  (it passes: a ``ServerConflict``, tried again with a new sign-in and by the next command);
 - ``VaultAuthError``: the credentials; ``VaultUnavailable``: try again later;
 - ``ItemNotFound``.
 No message ever holds the token (``redact.scrub``).
@@ -32,17 +34,25 @@ No message ever holds the token (``redact.scrub``).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
+import contextlib
+import functools
 import hashlib
 import os
+import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import onepassword  # type: ignore[import-untyped]
-from onepassword.errors import RateLimitExceededException  # type: ignore[import-untyped]
+from onepassword.errors import (  # type: ignore[import-untyped]
+    DesktopSessionExpiredException,
+    RateLimitExceededException,
+)
 
 from claude_session import __version__
 from claude_session.base.redact import scrub
@@ -68,6 +78,9 @@ INTEGRATION_NAME = "claude-session"
 #: All the 1Password work of one command, sign-in included, in seconds, unless the settings say
 #: otherwise (``Settings.op_deadline``).
 DEADLINE = DEFAULT_OP_DEADLINE
+#: A desktop-app sign-in waits for a person to unlock the app and approve: it may take this long
+#: unless the deadline was set (``CLAUDE_SESSION_OP_DEADLINE``, ``op_deadline``).
+DESKTOP_APPROVAL = 60.0
 
 
 def integration_version() -> str:
@@ -123,16 +136,44 @@ class _Loop:
 _LOCK = threading.RLock()
 _LOOP: _Loop | None = None
 _CLIENTS: dict[tuple[object, str], Any] = {}
+_SIGNINS: dict[tuple[object, str], concurrent.futures.Future[Any]] = {}  # under way
 VAULT_IDS: dict[tuple[object, str, str], str] = {}
+
+
+class _ExitAnchor:
+    """Only there to make ``weakref`` register its exit handler before ours (see below)."""
+
+
+def _quiet_exit() -> None:
+    """At exit the SDK releases its clients (a ``weakref.finalize``), and its desktop core
+    prints "failed to release client: ..." to stdout when the app is gone by then: after a
+    command's ``--json``, which would no longer parse (N9). What is printed from here on goes to
+    stderr. Registered after ``weakref``'s handler, so it runs before it."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    sys.stdout = sys.stderr
+
+
+def _guard_exit() -> None:
+    global _EXIT_GUARDED
+    if not _EXIT_GUARDED:
+        weakref.finalize(_ExitAnchor, lambda: None)  # weakref's atexit handler exists now
+        atexit.register(_quiet_exit)
+        _EXIT_GUARDED = True
+
+
+_EXIT_GUARDED = False
 
 
 def _loop() -> _Loop:
     global _LOOP
     with _LOCK:
+        _guard_exit()
         if _LOOP is None or _LOOP.pid != os.getpid():
             # A forked child has the parent's loop object but not its thread: start afresh.
             _LOOP = _Loop()
             _CLIENTS.clear()
+            _SIGNINS.clear()
             VAULT_IDS.clear()
         return _LOOP
 
@@ -144,6 +185,7 @@ def reset() -> None:
     with _LOCK:
         old, _LOOP = _LOOP, None
         _CLIENTS.clear()
+        _SIGNINS.clear()
         VAULT_IDS.clear()
     if old is not None and old.pid == os.getpid():
         old.stop()
@@ -203,20 +245,40 @@ def connect(
 ) -> Any:
     """The process's client for these credentials, signing in the first time only.
 
+    One sign-in at a time per credentials: a caller that comes while one is under way waits
+    for that one (its own deadline still holds), and a sign-in that ends after its callers gave
+    up (a person approving in the desktop app) is kept for the next call, not wasted (L2).
+
     Raises the SDK's own exceptions: callers translate them (see ``translate``)."""
     fn = authenticator(authenticate)
     key = (fn, fingerprint(settings))
-    with _LOCK:  # threads racing here must not sign in twice
-        _loop()
+    deadline = clock.monotonic() + timeout  # before the sign-in can start
+    with _LOCK:
+        runner = _loop()
         client = _CLIENTS.get(key)
-        if client is None:
-            client = run_sync(
-                fn(auth_for(settings), INTEGRATION_NAME, integration_version()),
-                timeout,
-                clock=clock,
+        if client is not None:
+            return client
+        future = _SIGNINS.get(key)
+        if future is None:
+            future = asyncio.run_coroutine_threadsafe(
+                fn(auth_for(settings), INTEGRATION_NAME, integration_version()), runner.loop
             )
-            _CLIENTS[key] = client
-        return client
+            _SIGNINS[key] = future
+            future.add_done_callback(functools.partial(_signed_in, key))
+    try:
+        return clock.wait(future, deadline)
+    except (TimeoutError, concurrent.futures.TimeoutError):  # one class from 3.11 only
+        raise TimeoutError(f"no answer within {timeout:.3g} s") from None
+
+
+def _signed_in(key: tuple[object, str], future: concurrent.futures.Future[Any]) -> None:
+    """A sign-in ended: its client is the process's (unless ``reset`` forgot it meanwhile)."""
+    with _LOCK:
+        if _SIGNINS.get(key) is not future:
+            return
+        del _SIGNINS[key]
+        if not future.cancelled() and future.exception() is None:
+            _CLIENTS.setdefault(key, future.result())
 
 
 def signed_in(settings: Settings, authenticate: Authenticate | None = None) -> bool:
@@ -272,7 +334,7 @@ _RULES = (
         "1Password's rate limit was reached while {action}. Service accounts have hourly and "
         f"daily limits: wait a while, then {_SYNC}.",
         types=(RateLimitExceededException,),
-        texts=("rate limit",),
+        texts=("rate limit", "too many requests"),
     ),
     _Rule(
         VaultUnavailable,
@@ -289,9 +351,10 @@ _RULES = (
     ),
     _Rule(
         VaultUnavailable,
-        "The 1Password desktop app did not answer while {action} ({detail}). Open and unlock "
-        f"it and approve the request, then {_SYNC}. If approving takes longer than "
-        "{deadline:g} s, set CLAUDE_SESSION_OP_DEADLINE to more seconds (up to 300).",
+        "The 1Password desktop app did not answer while {action} ({detail}): it is waiting "
+        "for approval, or locked. Open and unlock it and approve the request, then "
+        f"{_SYNC}. If approving takes longer, set CLAUDE_SESSION_OP_DEADLINE to more seconds "
+        "(up to 300).",
         types=_TIMEOUTS,
         desktop=True,
     ),
@@ -322,10 +385,28 @@ _RULES = (
     ),
     _Rule(
         SessionExpired,
+        "The 1Password desktop app ended the session while {action} and signing in again did "
+        "not help ({detail}). Unlock the app and approve the request, then run "
+        "`claude-session sync`.",
+        types=(DesktopSessionExpiredException,),
+        texts=("session expired", "bad credentials, please retry"),
+        desktop=True,
+    ),
+    _Rule(
+        SessionExpired,
         "1Password ended the session while {action} and signing in again did not help "
         "({detail}). Run `claude-session sync` in a moment; if it keeps failing, check "
         "OP_SERVICE_ACCOUNT_TOKEN.",
+        types=(DesktopSessionExpiredException,),
         texts=("session expired", "bad credentials, please retry"),
+    ),
+    # The core says this of faults that pass (a client it lost track of): tried again with a
+    # new sign-in, and by the next command, never a refusal for good (L3).
+    _Rule(
+        ServerConflict,
+        "1Password had an internal error while {action} ({detail}). It is tried again by the "
+        f"next command; {_SYNC} in a moment.",
+        texts=("an internal error occurred",),
     ),
     _Rule(
         VaultAuthError,
@@ -388,7 +469,6 @@ _RULES = (
             "message size exceeds the limit",
             "invalid user input",
             "bad input passed by the user",
-            "an internal error occurred",
             "cannot upload or download files larger",
             "must be part of a section",
             "unknown item patch failure",
@@ -427,12 +507,21 @@ _OTHERWISE = _Rule(
 
 
 def translate(
-    exc: BaseException, *, action: str, settings: Settings, writing: bool = False
+    exc: BaseException,
+    *,
+    action: str,
+    settings: Settings,
+    writing: bool = False,
+    names: tuple[str, ...] = (),
 ) -> VaultError:
-    """Our error for what the SDK raised while doing ``action`` (a phrase: 'creating X')."""
+    """Our error for what the SDK raised while doing ``action`` (a phrase: 'creating X').
+    ``names``: the item titles the call was about; the core repeats them in its messages, and a
+    title holding "connection" or "permission" must not decide what kind of failure it was."""
     detail = scrub(str(exc) or type(exc).__name__, [settings.op_token])
     desktop = uses_desktop(settings)
     low = detail.lower()
+    for name in sorted({n for n in (*names, settings.vault_name) if n}, key=len, reverse=True):
+        low = low.replace(name.lower(), "<name>")
     rule = next((r for r in _RULES if r.matches(exc, low, desktop=desktop)), _OTHERWISE)
     return rule.error(
         rule.message.format(
