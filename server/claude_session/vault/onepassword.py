@@ -35,6 +35,7 @@ from claude_session.vault.base import (
     HandoffItem,
     Vault,
     allocate_title,
+    is_ours,
     item_not_found,
     matches,
     new_item,
@@ -151,7 +152,7 @@ class OnePasswordVault(Vault):
 
     def count_items(self) -> int:
         """From the listing alone: no item is read."""
-        return sum(1 for o in self.calls.overviews() if TAG in o.tags)
+        return sum(1 for o in self.calls.overviews() if is_ours(o.tags))
 
     def get_item(self, ref: str) -> HandoffItem:
         return self._convert_or_missing(self._raw(ref), ref)
@@ -175,7 +176,7 @@ class OnePasswordVault(Vault):
         try:
             return to_handoff(raw)
         except (ValueError, ValidationError) as exc:
-            if TAG in raw.tags:
+            if is_ours(raw.tags):
                 self.calls.warn_once(
                     raw.id,
                     f"1Password item '{raw.title}' ({raw.id}) is tagged "
@@ -214,16 +215,16 @@ class OnePasswordVault(Vault):
                 raw = self.calls.read(ref)
             except ItemNotFound:
                 raw = None
-            if raw is not None and TAG in raw.tags:
+            if raw is not None and is_ours(raw.tags):
                 return raw
         named = sorted(
-            (o for o in self.calls.overviews() if o.title == ref and TAG in o.tags),
+            (o for o in self.calls.overviews() if o.title == ref and is_ours(o.tags)),
             key=lambda o: (o.created_at, o.id),
         )
         if named:
             return self.calls.get(named[0].id)
         known = sorted(
-            (o for o in self.calls.overviews() if TAG in o.tags),
+            (o for o in self.calls.overviews() if is_ours(o.tags)),
             key=lambda o: (o.created_at, o.id),
             reverse=True,
         )
