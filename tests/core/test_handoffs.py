@@ -4,14 +4,18 @@ a context (red team S6); a delayed hand-off is made once however many commands r
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 from claude_session.config import Settings
 from claude_session.core.facade import Core
 from claude_session.vault.onepassword import OnePasswordVault
-from helpers.clirun import cli
-from helpers.fake_onepassword import VALID_TOKEN, FakeOnePassword
+from helpers.clirun import SERVER, cli
+from helpers.fake_onepassword import VALID_TOKEN, FakeClock, FakeOnePassword
 from helpers.gitrepo import make_repo
 from helpers.handoff_world import creation_ids, pending_requests, queue_requests
 
@@ -68,3 +72,94 @@ def test_two_processes_retrying_one_delayed_handoff_create_one_item(
         t.join(timeout=30)
     assert len(results) == 2
     assert creation_ids(fake) == [request] and pending_requests(settings) == []
+
+
+# --- ~/.claude/routines/handoff.json: every key does what the README says (newcomer-2.md 5) ----
+
+
+def _routine(home: Path, **values: object) -> None:
+    (home / "routines").mkdir(parents=True, exist_ok=True)
+    (home / "routines" / "handoff.json").write_text(json.dumps(values))
+
+
+def _on_fake(fake: FakeOnePassword) -> Core:
+    settings = Settings.from_env().replace(op_token=VALID_TOKEN)
+    vault = OnePasswordVault(settings, authenticate=fake.authenticate, clock=fake.clock)
+    return Core(settings, vault=vault)
+
+
+def test_routine_vault_names_the_1password_vault(tmp_path: Path, isolated_home: Path) -> None:
+    _routine(isolated_home, vault="Team Handoffs")
+    fake = FakeOnePassword(vaults=("ClaudeSync", "Team Handoffs"), clock=FakeClock())
+    repo = make_repo(tmp_path / "shop")
+    with _on_fake(fake) as c:
+        c.start(repo, session_id="s1")
+        title = c.pause(repo, session_id="s1", summary="x", handoff=True).handoff_item
+    assert fake.item(title).vault_id == fake.vault_id("Team Handoffs")
+
+
+def test_routine_vault_end_modes_with_standard_stores_a_standard_end(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    """newcomer-2.md 2.24: `standard` in vault_end_modes stored nothing; now it stores the
+    item, and without it a standard end stores nothing, as before."""
+    repo = make_repo(tmp_path / "shop")
+    _routine(isolated_home, vault_end_modes=["standard", "handoff"])
+    with Core() as c:
+        c.start(repo, session_id="s1")
+        ended = c.end(repo, session_id="s1", summary="Done today.", push=False)
+        assert ended.handoff_item is not None and ended.transfer_prompt is None
+        _routine(isolated_home, vault_end_modes=["handoff"])
+        c.start(repo, session_id="s2")
+        assert c.end(repo, session_id="s2", summary="Again.", push=False).handoff_item is None
+
+
+def test_routine_template_is_the_prompt_handoff_prompt_prints(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    """newcomer-2.md 2.25: `handoff prompt`, which every hint names, printed the built-in prompt
+    although the item held the template's."""
+    repo = make_repo(tmp_path / "shop")
+    _routine(isolated_home, transfer_prompt_template="MINE for {project} on {branch}.\n{context}")
+    with Core() as c:
+        c.start(repo, session_id="s1")
+        paused = c.pause(repo, session_id="s1", summary="Halfway.", handoff=True)
+        printed = c.handoff_prompt(repo)
+    assert printed.prompt.startswith("MINE for shop on main.")
+    assert printed.prompt == paused.transfer_prompt
+
+
+def test_routine_op_deadline_is_the_time_1password_gets(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    """`op_deadline` in the file: a listing that takes 3 s fails with 2 s and works with 4."""
+    repo = make_repo(tmp_path / "shop")
+    fake = FakeOnePassword(clock=FakeClock())
+    for seconds, works in ((2, False), (4, True)):
+        _routine(isolated_home, op_deadline=seconds)
+        fake.stall("items.list", seconds=3, times=1)
+        with _on_fake(fake) as c:
+            status = c.status(repo)
+        assert any("did not answer" in w for w in status.warnings) is not works, status.warnings
+
+
+def test_handoff_prompt_says_when_nothing_was_copied(tmp_path: Path, isolated_home: Path) -> None:
+    """newcomer-2.md 2.17: no clipboard tool on PATH: the prompt prints and says it was not
+    copied (with --json nothing is tried, and nothing is said)."""
+    repo = make_repo(tmp_path / "shop")
+    assert cli("start", cwd=repo).returncode == 0
+    assert cli("pause", "--summary", "halfway", "--handoff", cwd=repo).returncode == 0
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    (bare / "git").symlink_to(shutil.which("git") or "/usr/bin/git")
+    env = {**os.environ, "PATH": str(bare), "PYTHONPATH": str(SERVER)}
+    done = subprocess.run(
+        [sys.executable, "-m", "claude_session.edges.cli", "handoff", "prompt"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "not copied to the clipboard" in done.stdout

@@ -62,7 +62,7 @@ def end(
         entry.context_id = path.stem
         pushed, push_detail = commits.push(project, push)
         item_title = prompt = None
-        if end_mode in ("handoff", "sync"):
+        if handoffs.wanted(services, end_mode):
             item_title, prompt = handoffs.create(
                 services, project, sid, state, path, kind=end_mode, end_mode=end_mode
             )

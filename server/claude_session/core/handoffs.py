@@ -29,6 +29,15 @@ if TYPE_CHECKING:
     from claude_session.vault.base import HandoffItem
 
 
+def wanted(services: Services, end_mode: EndMode) -> bool:
+    """Whether ``end --mode end_mode`` stores the context in the vault: handoff and sync (which
+    warn when the routine file leaves them out), and standard when the routine file lists it
+    (``vault_end_modes``)."""
+    if end_mode in ("handoff", "sync"):
+        return True
+    return routines.load(services.paths.home).writes_vault(end_mode)
+
+
 def create(
     services: Services,
     project: Project,
@@ -239,5 +248,6 @@ def prompt(services: Services, cwd: Path | str) -> HandoffPromptResult:
             branch=steps.working_state(project).branch,
             repository=project.repository,
             context_markdown=path.read_text("utf-8"),
+            template=routines.load(services.paths.home),  # as the item's prompt (2.25)
         )
         return steps.result(HandoffPromptResult, project, context_file=str(path), prompt=text)
