@@ -16,7 +16,7 @@ from claude_session.core.facade import Core
 from claude_session.vault.onepassword import OnePasswordVault
 from helpers.clirun import SERVER, cli
 from helpers.fake_onepassword import VALID_TOKEN, FakeClock, FakeOnePassword
-from helpers.gitrepo import make_repo
+from helpers.gitrepo import commit_file, git, make_remote, make_repo
 from helpers.handoff_world import creation_ids, pending_requests, queue_requests
 
 
@@ -163,3 +163,42 @@ def test_handoff_prompt_says_when_nothing_was_copied(tmp_path: Path, isolated_ho
     )
     assert done.returncode == 0, done.stderr
     assert "not copied to the clipboard" in done.stdout
+
+
+# --- end --sync and the other machine (newcomer-2.md 2.14, 2.15) --------------------------------
+
+
+def test_sync_from_a_new_branch_pushes_it_and_the_other_machine_is_told_where_to_go(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    """2.14: a branch made here has no upstream; `end --mode sync` pushes it (and tracks it)
+    before storing the sync item. 2.15: the other machine's start names the branch and commit
+    and the command to check them out."""
+    repo = make_repo(tmp_path / "laptop" / "shop")
+    remote = make_remote(repo, tmp_path / "remote.git")
+    git(repo, "checkout", "-q", "-b", "sync-branch")
+    with Core() as c:
+        c.start(repo, session_id="s1")
+        commit_file(repo, "work.txt", "half done\n")
+        ended = c.end(repo, session_id="s1", summary="Half done.", mode="sync")
+    assert ended.pushed and ended.handoff_item is not None
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert git(remote, "rev-parse", "refs/heads/sync-branch").strip() == head
+    desk = tmp_path / "desk" / "shop"
+    git(tmp_path, "clone", "-q", str(remote), str(desk))
+    with Core() as c:
+        started = c.start(desk, session_id="d1")
+    warning = next(w for w in started.warnings if "was on branch 'sync-branch'" in w)
+    assert head[:12] in warning and "git fetch && git checkout sync-branch" in warning
+
+
+def test_sync_whose_work_cannot_be_pushed_is_refused_with_the_reason(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    repo = make_repo(tmp_path / "shop")  # no remote at all
+    with Core() as c:
+        c.start(repo, session_id="s1")
+        ended = c.end(repo, session_id="s1", summary="Nowhere to go.", mode="sync")
+    assert ended.handoff_item is None and not ended.pushed
+    warning = next(w for w in ended.warnings if "sync item was not stored" in w)
+    assert "No remote is configured" in warning and "end --mode sync" in warning

@@ -38,6 +38,23 @@ def wanted(services: Services, end_mode: EndMode) -> bool:
     return routines.load(services.paths.home).writes_vault(end_mode)
 
 
+def refuse_sync(services: Services, push_detail: str | None) -> None:
+    """``end --mode sync`` whose work did not reach the remote: no sync item, since the other
+    machine could not check out the branch and commit it names (newcomer-2.md 2.14)."""
+    routine = routines.load(services.paths.home)
+    if not routine.writes_vault("sync"):
+        flow.warn(
+            f"{routine.source}: `end --mode sync` does not write the ClaudeSync vault "
+            f"(vault_end_modes); nothing was stored there."
+        )
+        return
+    flow.warn(
+        f"The sync item was not stored: the other machine could not get this work "
+        f"({push_detail or 'nothing was pushed'}). The context is saved here. Push the branch, "
+        f"then run `claude-session start` and `claude-session end --mode sync` again."
+    )
+
+
 def create(
     services: Services,
     project: Project,

@@ -363,6 +363,29 @@ class Repository(Resource):
         _refuse_option(merge, "upstream branch")
         return self._push_to(branch, remote, merge, timeout)
 
+    def publish(self, timeout: float = 60) -> PushOutcome:
+        """Push a branch that has no upstream yet to the remote (``origin``, or the only one)
+        under its own name, and make that its upstream (``git push -u``); never forced."""
+        branch = self.branch()
+        if branch is None:
+            return PushOutcome("detached", False, "HEAD is detached: check out a branch to push.")
+        remotes = self._lines("remote")
+        remote = "origin" if "origin" in remotes else remotes[0] if len(remotes) == 1 else None
+        if remote is None:
+            return PushOutcome(
+                "no_upstream",
+                False,
+                f"Branch '{branch}' has no upstream and there is no one remote to push it to: "
+                f"run git push -u REMOTE {branch}",
+            )
+        _refuse_option(remote, "remote")
+        merge = f"refs/heads/{branch}"
+        outcome = self._push_to(branch, remote, merge, timeout)
+        if outcome.pushed:
+            self._exec_write("config", f"branch.{branch}.remote", remote)
+            self._exec_write("config", f"branch.{branch}.merge", merge)
+        return outcome
+
     def _push_to(self, branch: str, remote: str, merge: str, timeout: float) -> PushOutcome:
         # An explicit refspec pushes this branch only, whatever push.default says.
         status, out, err = self._exec_write(
