@@ -88,7 +88,8 @@ def test_the_answer_comes_home_once_whatever_1password_does(
         assert c.status(repo).handoff_waiting is True  # the hook's cache: an answer waits
     CONDITIONS[condition](fake)
     with core(deadline=5.0) as c:
-        first = c.start(repo, session_id="s2") if entry == "start" else c.resume(repo, session_id="s2")
+        enter = c.start if entry == "start" else c.resume
+        first = enter(repo, session_id="s2")
     assert first.status == "ready" and "Parser done." in first.context  # nothing of it lost
     took = "Keep SQLite for the local tracker" in first.context
     if took:
