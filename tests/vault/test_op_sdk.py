@@ -21,7 +21,7 @@ from onepassword.errors import DesktopSessionExpiredException, RateLimitExceeded
 from claude_session.base import flow
 from claude_session.config import Settings
 from claude_session.errors import ItemRefused, VaultAuthError, VaultError, VaultUnavailable
-from claude_session.vault import op_sdk
+from claude_session.vault import op_errors, op_sdk
 from claude_session.vault.base import Vault
 from claude_session.vault.op_sdk import translate
 from helpers import fake_onepassword as fake_texts
@@ -277,7 +277,7 @@ def test_every_error_phrase_we_match_still_exists_in_the_installed_sdk() -> None
     turn a refusal into an outage in the field. Every phrase ``translate`` matches, and every
     core text the fake raises, occurs in the installed SDK's native core or Python code."""
     native, source = _installed_sdk_texts()
-    phrases = {text for rule in op_sdk._RULES for text in rule.texts}
+    phrases = {text for rule in op_errors._RULES for text in rule.texts}
     # the fake's texts, as the core composes them ("prefix: reason"): each piece
     for text in (
         fake_texts.MALFORMED,
