@@ -121,29 +121,32 @@ def take_answer(
     if earlier is not None:
         _mark(services, item, merged_into=earlier)
         if not context.strip() and Path(earlier).is_file():  # nothing else to continue from
-            return Path(earlier).read_text("utf-8"), earlier, None
+            return steps.read_context(earlier), earlier, None
         return context, context_file, None
     merged_file = _merge(services, project, session_id, context, item)
     _mark(services, item, merged_into=merged_file)
-    return Path(merged_file).read_text("utf-8"), merged_file, item.title
+    return steps.read_context(merged_file), merged_file, item.title
 
 
-def after_vault_check(services: Services, project: Project, *, retry: bool = True) -> bool:
+def after_vault_check(services: Services, project: Project, *, write: bool = True) -> bool:
     """Retry delayed hand-offs and refresh the hook's cache; True if an answer waits. An answer
-    merged here before whose item was not marked is marked now, and does not wait."""
+    merged here before whose item was not marked is marked now, and does not wait.
+    ``write=False`` (status, whose tool is read-only) only looks."""
     try:
-        if retry:
+        if write:
             deliver_waiting(services)
         waiting = answerplaces.waiting_answer(services, project, quiet=True)
         if waiting is not None:
             earlier = _merged_before(services, waiting)
             if earlier is not None:
-                _mark(services, waiting, merged_into=earlier)
+                if write:
+                    _mark(services, waiting, merged_into=earlier)
                 waiting = None
     except VaultError as exc:
         flow.warn(f"ClaudeSync not checked: {exc}")
         return False
-    received.cache(services, project, waiting)
+    if write:
+        received.cache(services, project, waiting)
     return waiting is not None
 
 

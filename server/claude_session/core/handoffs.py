@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from claude_session.base import bounded, flow, routines
 from claude_session.base import context as ctxmod
-from claude_session.base import flow, routines
 from claude_session.base.clock import as_utc
 from claude_session.base.redact import redact
 from claude_session.base.state import answers as answer_state
@@ -67,7 +67,7 @@ def create(
 ) -> tuple[str | None, str]:
     """The ClaudeSync item for this context: (its title, or None when it waits or was not
     wanted; the transfer prompt)."""
-    text = context_path.read_text("utf-8")
+    text = steps.read_context(str(context_path))
     # The item's metadata leaves the machine with 1Password: redacted like the context.
     branch = redact(state.branch)[0] if state.branch else None
     name = redact(project.name)[0]
@@ -243,7 +243,7 @@ def latest_context(services: Services, project: Project) -> Path | None:
         return None
     for path in sorted(candidates, key=lambda p: p.stat().st_mtime, reverse=True):
         try:
-            if ctxmod.parse(path.read_text("utf-8")).repository == project.identity:
+            if ctxmod.parse(bounded.read_text(path)).repository == project.identity:
                 return path
         except (OSError, UnicodeDecodeError, ValueError):
             continue
@@ -264,7 +264,7 @@ def prompt(services: Services, cwd: Path | str) -> HandoffPromptResult:
             project=project.name,
             branch=steps.working_state(project).branch,
             repository=project.repository,
-            context_markdown=path.read_text("utf-8"),
+            context_markdown=steps.read_context(str(path)),
             template=routines.load(services.paths.home),  # as the item's prompt (2.25)
         )
         return steps.result(HandoffPromptResult, project, context_file=str(path), prompt=text)

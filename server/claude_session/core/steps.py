@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
+from claude_session.base import bounded, flow, sessions
 from claude_session.base import context as ctxmod
-from claude_session.base import flow, sessions
 from claude_session.base.clock import new_id
 from claude_session.base.redact import count_markers, describe
 from claude_session.base.state import ledger
 from claude_session.base.state import pause as pausestate
-from claude_session.base.statefile import atomic_write
+from claude_session.base.statefile import atomic_write, move_aside
 from claude_session.core import repository
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project
@@ -109,9 +109,11 @@ def open_entry(
         )
     if entry.repository_url is None:
         entry.repository_url = project.record_url  # entries the SessionStart hook made lack it
-    if entry.starting_head is None and state.head:
+    if entry.starting_head is None and state.head and not entry.starting_branch:
+        # (an entry with a branch and no head began before the first commit: it counts from
+        # the root, sessions.session_start)
         entry.starting_head = state.head
-        entry.starting_branch = entry.starting_branch or state.branch
+        entry.starting_branch = state.branch
     entry.last_activity = now
     return entry
 
@@ -185,9 +187,16 @@ def working_state(project: Project) -> WorkingState:
 
 def session_git(project: Project, entry: LedgerEntry | None) -> tuple[list[str], list[str]]:
     """This session's commits ('sha subject') and committed files, from its starting sha."""
-    if not project.in_git or entry is None or not entry.starting_head:
+    start = (
+        sessions.session_start(
+            {"starting_head": entry.starting_head, "starting_branch": entry.starting_branch}
+        )
+        if entry
+        else None
+    )
+    if not project.in_git or start is None:
         return [], []
-    commits, files = sessions.measure_git(project.root, entry.starting_head)
+    commits, files = sessions.measure_git(project.root, start)
     return [f"{sha[:7]} {subject}" for sha, subject in commits], files
 
 
@@ -261,8 +270,16 @@ def write_context(services: Services, ctx: ctxmod.Context) -> Path:
 
 
 def read_context(path: str) -> str:
+    """A saved context file's text, read bounded (never through a link, never a FIFO): one
+    that is not a small regular file is moved aside and said so."""
     try:
-        return Path(path).read_text("utf-8")
+        return bounded.read_text(path)
+    except bounded.NotStateFile as exc:
+        raise ContextMissing(
+            move_aside(Path(path), str(exc))
+            + " Its pause can be cleared with `claude-session start --on-mismatch stay` or "
+            "`claude-session end`."
+        ) from None
     except FileNotFoundError:
         raise ContextMissing(
             f"The saved context file {path} is missing (moved or deleted). Restore it, or "
