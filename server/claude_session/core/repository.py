@@ -382,20 +382,12 @@ class Repository(Resource):
         return self._push_to(branch, remote, merge, timeout)
 
     def publish(self, timeout: float = 60) -> PushOutcome:
-        """Push a branch that has no upstream yet to the remote (``origin``, or the only one)
-        under its own name, and make that its upstream (``git push -u``); never forced."""
-        branch = self.branch()
-        if branch is None:
-            return PushOutcome("detached", False, "HEAD is detached: check out a branch to push.")
-        remotes = self._lines("remote")
+        """Push a branch without an upstream under its own name to ``origin`` (or the only
+        remote) and track it there (``git push -u``); never forced."""
+        branch, remotes = self.branch(), self._lines("remote")
         remote = "origin" if "origin" in remotes else remotes[0] if len(remotes) == 1 else None
-        if remote is None:
-            return PushOutcome(
-                "no_upstream",
-                False,
-                f"Branch '{branch}' has no upstream and there is no one remote to push it to: "
-                f"run git push -u REMOTE {branch}",
-            )
+        if branch is None or remote is None:
+            return self.push(timeout)  # it says why nothing can be pushed
         _refuse_option(remote, "remote")
         merge = f"refs/heads/{branch}"
         outcome = self._push_to(branch, remote, merge, timeout)
