@@ -94,3 +94,18 @@ def push(project: Project, wanted: bool) -> tuple[bool, str | None]:
     if outcome.status in ("rejected", "failed"):  # the others are in push_detail already
         flow.warn(f"Push: {outcome.detail}")
     return outcome.pushed, outcome.detail
+
+
+def push_for_sync(project: Project, wanted: bool) -> tuple[bool, str | None]:
+    """``push`` for ``end --mode sync``: the other machine needs the branch, so a branch with no
+    upstream yet is pushed under its own name and tracked (``git push -u``): (pushed, what
+    happened in words)."""
+    if not project.in_git or not wanted:
+        return push(project, wanted)
+    with repository.Repository(project.root) as repo:
+        outcome = repo.push()
+        if outcome.status == "no_upstream":
+            outcome = repo.publish()
+    if outcome.status in ("rejected", "failed"):
+        flow.warn(f"Push: {outcome.detail}")
+    return outcome.pushed, outcome.detail

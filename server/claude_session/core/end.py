@@ -62,9 +62,14 @@ def end(
         )
         path = steps.write_context(services, ctx)
         entry.context_id = path.stem
-        pushed, push_detail = commits.push(project, push)
+        if end_mode == "sync":
+            pushed, push_detail = commits.push_for_sync(project, push)
+        else:
+            pushed, push_detail = commits.push(project, push)
         item_title = prompt = None
-        if end_mode in ("handoff", "sync"):
+        if end_mode == "sync" and project.in_git and not pushed:
+            handoffs.refuse_sync(services, push_detail)
+        elif handoffs.wanted(services, end_mode):
             item_title, prompt = handoffs.create(
                 services, project, sid, state, path, kind=end_mode, end_mode=end_mode
             )

@@ -390,6 +390,18 @@ class Repository(Resource):
                 )
         return self._push_to(branch, remote, merge, timeout)
 
+    def publish(self, timeout: float = 60) -> PushOutcome:
+        """Push a branch without an upstream under its own name to ``origin`` (or the only
+        remote; never one git would read as an option) and track it there (``git push -u``)."""
+        branch, remotes = self.branch(), [r for r in self._lines("remote") if r[:1] != "-"]
+        remote = "origin" if "origin" in remotes else remotes[0] if len(remotes) == 1 else None
+        if branch is None or remote is None:
+            return self.push(timeout)  # it says why nothing can be pushed
+        outcome = self._push_to(branch, remote, merge := f"refs/heads/{branch}", timeout)
+        for key, value in (("remote", remote), ("merge", merge)) if outcome.pushed else ():
+            self._exec_write("config", f"branch.{branch}.{key}", value)
+        return outcome
+
     def _push_to(self, branch: str, remote: str, merge: str, timeout: float) -> PushOutcome:
         # An explicit refspec pushes this branch only, whatever push.default says.
         status, out, err = self._exec_write(

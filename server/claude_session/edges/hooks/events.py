@@ -200,6 +200,11 @@ def person_note(hc: HookContext, *, finalized: list[str], counts: dict[str, int]
             f'claude.ai\'s answer waits in "{standing.clean(title, 50)}"; '
             f"{hc.settings.command('start')} imports it"
         )
+    if answers.kept_count(hc.paths, hc.key):  # N3: an answer kept here never waits unseen
+        items.append(
+            "claude.ai's answer is kept here until ClaudeSync takes it; `claude-session "
+            "status` shows it, `claude-session sync` delivers it"
+        )
     if finalized:
         end = hc.settings.command("end")
         items.append(
