@@ -19,8 +19,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
+from claude_session.base import quoting
 from claude_session.edges.mcp import stdio as mcp_stdio
 from claude_session.errors import ClaudeSessionError
 from claude_session.models import (
@@ -97,6 +98,32 @@ def _clean_session_id(value: str | None) -> str | None:
     return value.strip()
 
 
+#: result fields whose text is a whole document from outside: quoted as a block (``quoting``)
+QUOTED = {"context": "saved session context", "insights": "claude.ai's answer"}
+
+
+def as_data(value: Any) -> Any:
+    """A tool's result as the model gets it: ``QUOTED`` fields fenced as quoted data, every
+    other text with its control, bidirectional and invisible characters shown (branch names,
+    titles, warnings naming them come from the repository and the vault)."""
+    if isinstance(value, BaseModel):
+        update = {}
+        for name in type(value).model_fields:
+            field = getattr(value, name)
+            if name in QUOTED and isinstance(field, str) and field:
+                update[name] = quoting.block(field, QUOTED[name])
+            elif (shown := as_data(field)) != field:
+                update[name] = shown
+        return value.model_copy(update=update) if update else value
+    if isinstance(value, str):
+        return quoting.visible(value)
+    if isinstance(value, list):
+        return [as_data(item) for item in value]
+    if isinstance(value, dict):
+        return {as_data(key): as_data(item) for key, item in value.items()}
+    return value
+
+
 class LazyCore:
     """The server's ``Core``, made on first use (under a lock: tool calls run in parallel
     worker threads)."""
@@ -169,9 +196,10 @@ class SessionTools:
         from mcp.server.mcpserver.exceptions import ToolError
 
         try:
-            return fn(*args, **kwargs)
+            quoted: T = as_data(fn(*args, **kwargs))
+            return quoted
         except ClaudeSessionError as exc:
-            raise ToolError(str(exc)) from exc
+            raise ToolError(quoting.visible(str(exc))) from exc
         finally:
             self.answered.set()
 
@@ -335,7 +363,7 @@ class SessionTools:
 
     def read_context(self, name: str) -> str:
         try:
-            return self._core.get().context(name)
+            return quoting.block(self._core.get().context(name), QUOTED["context"])
         except ClaudeSessionError as exc:
             raise ValueError(str(exc)) from exc
 
