@@ -33,9 +33,15 @@ _MAX_WALK_UP = 64
 _OID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 # git check-ref-format's rules, for the names we follow (refs/...) and report (branches)
 _BAD_REF = re.compile(r"(?:\.\.|//|@\{|[\x00-\x20\x7f~^:?*\[\\]|/\.|\.lock(?:/|$)|/$|\.$)")
-# never take index.lock; never run the repository's fsmonitor hook program
 _READ_ONLY = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-_READ_FLAGS = ("--no-optional-locks", "-c", "core.fsmonitor=false")
+#: settings for every git command claude-session runs (here and in ``core.repository``): the
+#: ones that make git run a program the repository's config names where a read needs none.
+#: No fsmonitor program (``git status`` would run it), no signature checker (``log`` with
+#: ``log.showSignature`` runs gpg), no pager. Hooks, filters and credential helpers are not
+#: switched off: reads run none, and commits and pushes are the user's own, with their hooks.
+NO_PROGRAMS = ("core.fsmonitor=false", "log.showSignature=false", "core.pager=cat")
+# never take index.lock; none of the programs above
+_READ_FLAGS = ("--no-optional-locks", *(f for pair in NO_PROGRAMS for f in ("-c", pair)))
 
 
 # --------------------------------------------------------------------------- names
