@@ -7,8 +7,9 @@ runs for hours, and GitPython otherwise leaves ``git cat-file`` children behind.
 
 Every command runs with ``gitread.NO_PROGRAMS`` (no fsmonitor program, signature checker or
 pager from the repository's config). Two sessions in one repository, or a session and the user,
-run git at the same time. Every command runs with GIT_OPTIONAL_LOCKS=0, so a read never takes .git/index.lock; a write that
-finds a lock held waits its turn (``gitlocks``), and so do our own commits in one working tree.
+run git at the same time. Every command runs with GIT_OPTIONAL_LOCKS=0, so a read never takes
+.git/index.lock; a write that finds a lock held waits its turn (``gitlocks``), and so do our
+own commits in one working tree.
 What git says goes to the person through ``gitmessages``.
 
 Safety rules: refs that start with ``-`` are refused (no option injection), ``--`` goes before
