@@ -356,13 +356,13 @@ def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
 
 
 def _log(event: str, warnings: list[str]) -> None:
-    """Append the hook's warnings (already redacted) to ``logs/hooks.log``."""
+    """Append the hook's warnings (already redacted) to ``logs/hooks.log`` (rotated)."""
     try:
-        from claude_session.base.statefile import append_private
+        from claude_session.base.statefile import append_log
 
         paths = Paths(Settings.from_env().home)
-        lines = "".join(f"{now_iso()} {event}: {warning}\n" for warning in warnings)
-        append_private(paths.logs / "hooks.log", lines)
+        for warning in warnings:
+            append_log(paths.logs / "hooks.log", now_iso(), f"{event}: {warning}")
     except OSError:
         pass
 
