@@ -380,7 +380,9 @@ def on_session_start(hc: HookContext) -> Output | None:
     from claude_session.base.standing import outbox_counts
 
     counts = outbox_counts(hc.paths)
+    clash = mcp_clash(hc)
     text = compose(
+        clash,
         compact_note(hc) if source == "compact" else None,
         pause_note(hc),
         handoff_note(hc),
@@ -388,9 +390,19 @@ def on_session_start(hc: HookContext) -> Output | None:
     )
     output = context_output("SessionStart", text) if text else {}
     shown = person_note(hc, finalized=finalized, counts=counts) if source != "compact" else None
+    if clash:  # the person first, whatever else is said (N36)
+        shown = clash + (f"\n{shown}" if shown else "")
     if shown:
         output["systemMessage"] = shown
     return output or None
+
+
+def mcp_clash(hc: HookContext) -> str | None:
+    """A warning when the project's ``.mcp.json`` declares a server that gets claude-session's
+    tool names (``projectmcp``); None otherwise."""
+    from claude_session.base import projectmcp
+
+    return projectmcp.warning(projectmcp.collisions(hc.cwd, hc.root if hc.in_git else None))
 
 
 def on_stop(hc: HookContext) -> Output | None:
