@@ -25,10 +25,10 @@ import stat
 from collections import namedtuple
 from pathlib import Path
 
+from claude_session.base import packedrefs
 from claude_session.paths import real_path
 
 _MAX_REF_BYTES = 4096
-_MAX_PACKED_REFS_BYTES = 64 * 1024 * 1024
 _MAX_WALK_UP = 64
 _OID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 # git check-ref-format's rules, for the names we follow (refs/...) and report (branches)
@@ -119,6 +119,8 @@ def _git_dir_at(folder: Path) -> Path | None:
         return None
     if stat.S_ISDIR(mode):
         return dot
+    if stat.S_ISLNK(mode):
+        return _linked_git_dir(dot)
     if not stat.S_ISREG(mode):
         return None
     text = (_read_small(dot) or "").strip()
@@ -127,6 +129,20 @@ def _git_dir_at(folder: Path) -> Path | None:
     gitdir = Path(text[len("gitdir:") :].strip())
     gitdir = Path(os.path.realpath(gitdir if gitdir.is_absolute() else folder / gitdir))
     return gitdir if gitdir.is_dir() else None
+
+
+def _linked_git_dir(dot: Path) -> Path | None:
+    """The folder a ``.git`` symbolic link names, as git (and so the CLI) follows it, but only
+    when it is a git folder (a ``HEAD`` file in it) owned by this same user: a link never leads
+    the hooks into someone else's files (N32)."""
+    target = Path(os.path.realpath(dot))
+    try:
+        info = os.stat(target)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or not _owned(target):
+        return None
+    return target if _read_small(target / "HEAD") is not None else None
 
 
 def _common_dir(gitdir: Path) -> Path:
@@ -152,12 +168,8 @@ def _ref_file(gitdir: Path, ref: str) -> str | None:
 
 
 def _packed_ref(common: Path, ref: str) -> str | None:
-    text = _read_small(common / "packed-refs", _MAX_PACKED_REFS_BYTES)
-    for line in (text or "").splitlines():
-        if line.endswith(" " + ref) and not line.startswith(("#", "^")):
-            oid = line.split(" ", 1)[0]
-            return oid if is_oid(oid) else None
-    return None
+    oid = packedrefs.lookup(common / "packed-refs", ref)
+    return oid if is_oid(oid) else None
 
 
 def resolve_ref(gitdir: Path, ref: str, depth: int = 0) -> str | None:
