@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -262,3 +263,41 @@ def test_an_earlier_install_of_ours_is_updated_in_place(isolated_home: Path) -> 
     assert settings_of(isolated_home)["statusLine"]["command"] == (  # type: ignore[index]
         statusline_command(plugin=False)
     )
+
+
+@pytest.mark.parametrize("shape", ["absolute", "relative", "chain", "dangling"])
+def test_a_symlinked_settings_file_is_written_through_and_stays_a_link(
+    isolated_home: Path, claude_on_path: Path, shape: str
+) -> None:
+    """N34: ``~/.claude/settings.json`` linked into a dotfiles folder (home-manager, stow):
+    install and uninstall change the file the link names, and the link stays a link."""
+    dotfiles = isolated_home.parent / "dotfiles"
+    dotfiles.mkdir()
+    real = dotfiles / "settings.json"
+    if shape != "dangling":
+        real.write_text(json.dumps(USER_SETTINGS, indent=2))
+        real.chmod(0o644)
+    link = isolated_home / "settings.json"
+    if shape == "relative":
+        link.symlink_to(os.path.relpath(real, isolated_home))
+    elif shape == "chain":
+        middle = dotfiles / "current.json"
+        middle.symlink_to(real)
+        link.symlink_to(middle)
+    else:
+        link.symlink_to(real)
+    proc = cli("install", "--classic", "--statusline", path_dir=claude_on_path)
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and os.path.realpath(link) == str(real)
+    installed = json.loads(real.read_text())
+    assert "statusLine" in installed and installed["hooks"]["SessionStart"]
+    if shape != "dangling":
+        assert installed["env"] == USER_SETTINGS["env"]
+        assert stat.S_IMODE(real.stat().st_mode) == 0o644  # the file's own mode, kept
+    proc = cli("uninstall", "--classic", path_dir=claude_on_path)
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and os.path.realpath(link) == str(real)
+    left = json.loads(real.read_text())
+    assert "statusLine" not in left and "SessionStart" not in left.get("hooks", {})
+    if shape != "dangling":
+        assert left == USER_SETTINGS

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shlex
 import shutil
@@ -189,5 +190,8 @@ def mode_of(path: Path) -> int:
 
 
 def write_settings(path: Path, settings: dict[str, Any]) -> None:
-    """Rewrite Claude Code's settings file, keeping its mode."""
-    atomic_write(path, json.dumps(settings, indent=2) + "\n", mode=mode_of(path))
+    """Rewrite Claude Code's settings file, keeping its mode. A settings file that is a
+    symbolic link (dotfiles, home-manager) is written through: the file it names is replaced
+    and the link stays a link (N34)."""
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    atomic_write(target, json.dumps(settings, indent=2) + "\n", mode=mode_of(target))
