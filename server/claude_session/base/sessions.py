@@ -118,10 +118,15 @@ def transcript_usage(
 
 
 def session_digest(
-    entry: Entry, *, in_git: bool = True, commits: list[tuple[str, str]] | None = None
+    entry: Entry,
+    *,
+    in_git: bool = True,
+    commits: list[tuple[str, str]] | None = None,
+    budget: float | None = None,
 ) -> Digest:
     """The model-free digest of a session from its transcript and git (``commits``: the
-    session's, when the caller has them already)."""
+    session's, when the caller has them already; ``budget``: seconds of transcript reading,
+    the digest's own by default)."""
     from claude_session.base import digest  # only when a session is finalized: not at every start
 
     root = Path(str(entry["project_root"]))
@@ -131,10 +136,13 @@ def session_digest(
         root=root,
         starting_head=entry.get("starting_head") if in_git else None,
         commits=commits,
+        budget=digest.BUDGET if budget is None else budget,
     )
 
 
-def build_unended_record(entry: Entry, ended_at: str, *, made: Digest | None = None) -> Entry:
+def build_unended_record(
+    entry: Entry, ended_at: str, *, made: Digest | None = None, usage: Any = None
+) -> Entry:
     """The record of a session that ended without /end (plain dict, SessionRecord's shape):
     its summary, accomplishments and edited files come from the session's digest (a pause's
     own summary, when it paused, comes first)."""
@@ -158,7 +166,7 @@ def build_unended_record(entry: Entry, ended_at: str, *, made: Digest | None = N
         ending_branch=(head[1] if head else None) or entry.get("starting_branch"),
         commits_count=len(commits),
         files_changed=list(dict.fromkeys([*files, *made.files])),
-        usage=transcript_usage(entry.get("transcript_path"), str(entry["session_id"])),
+        usage=usage or transcript_usage(entry.get("transcript_path"), str(entry["session_id"])),
         summary=summary,
         accomplishments=made.accomplishments(),
         next_steps=[],
@@ -182,12 +190,19 @@ def derived_record_id(entry: Entry) -> str:
 # --- sessions that ended without /end -----------------------------------------------------------
 
 
-def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = None) -> bool:
+def finalize_session(
+    paths: Paths, session_id: str, *, ended_at: str | None = None, budget: float | None = None
+) -> bool:
     """Close an open ledger entry and spool its record; False if it was not open.
 
     The next session is told where this one stood: the digest is also written as a context
     file (kind ``unended``) with a pause-like entry naming it, the record id it continues and
-    the branch and head, unless the project holds a real pause (``snapshots.leave_note``)."""
+    the branch and head, unless the project holds a real pause (``snapshots.leave_note``).
+
+    ``budget`` (the SessionEnd hook's, which must finish within its deadline whatever the
+    transcript's size) bounds the transcript reading in seconds; when the transcript could not
+    be read within it, nothing is closed (False): the entry stays open, with its end time, for
+    the next start or ``sync`` to finalize with their own, larger budgets (N19)."""
     with ledger.edit(paths, session_id) as entry:
         if "session_id" not in entry:
             return False
@@ -197,11 +212,20 @@ def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = No
             return False
         if not entry.get("record_id"):
             entry["record_id"] = derived_record_id(entry)
-        when = ended_at or str(entry.get("last_activity") or entry.get("started_at"))
+        when = ended_at or str(entry.get("ended_hint") or "") or None
+        when = when or str(entry.get("last_activity") or entry.get("started_at"))
         root = Path(str(entry["project_root"]))
         head = gitread.git_head(root)
-        made = session_digest(entry, in_git=head is not None)
-        record = build_unended_record(entry, when, made=made)
+        # the digest reads less of the transcript than the token count does
+        reads = (None, TRANSCRIPT_BUDGET) if budget is None else (budget / 3, budget * 2 / 3)
+        made = session_digest(entry, in_git=head is not None, budget=reads[0])
+        usage = transcript_usage(
+            entry.get("transcript_path"), str(entry["session_id"]), budget=reads[1]
+        )
+        if budget is not None and not (made.complete and (usage is None or usage.complete)):
+            entry["ended_hint"] = when  # the next finalization keeps this end time
+            return False
+        record = build_unended_record(entry, when, made=made, usage=usage)
         from claude_session.base import snapshots  # only when a session is finalized
 
         snapshots.leave_note(paths, entry, made, record, head=head, when=when)

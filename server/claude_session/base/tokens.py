@@ -53,6 +53,8 @@ class Usage:
     models: dict[str, int] = field(default_factory=dict)
     lines: int = 0
     bad_lines: int = 0
+    #: False when the time budget ran out before the transcript's end (what was read counts)
+    complete: bool = True
 
     @property
     def total(self) -> int:
@@ -121,10 +123,12 @@ class _Tally:
         self.lines = 0
         self.bad_lines = 0
         self.deadline: float | None = None
+        self.complete = True
 
     def read_file(self, path: Path) -> bool:
         """Add one file's lines; False if it could not be opened."""
         if self.deadline and time.monotonic() > self.deadline:
+            self.complete = False
             return False
         handle = transcript.open_regular(path)
         if handle is None:
@@ -132,7 +136,7 @@ class _Tally:
         with handle:
             try:
                 for count, line in enumerate(
-                    transcript.lines(handle, max_line=self.max_line_bytes)
+                    transcript.lines(handle, max_line=self.max_line_bytes, deadline=self.deadline)
                 ):
                     self.feed(line)
                     if handle.tell() > transcript.MAX_BYTES:
@@ -144,7 +148,10 @@ class _Tally:
                         break
                     if count % 256 == 0 and self.deadline and time.monotonic() > self.deadline:
                         log.warning("transcript %s: time budget spent; counted what was read", path)
+                        self.complete = False
                         break
+                if self.deadline and time.monotonic() > self.deadline:
+                    self.complete = False
             except OSError as exc:
                 # What was read so far is still what the transcript says.
                 log.warning("transcript %s could not be read to the end: %s", path, exc)
@@ -193,10 +200,7 @@ class _Tally:
 
     def result(self) -> Usage:
         """The totals over the surviving responses."""
-        usage = Usage(
-            lines=self.lines,
-            bad_lines=self.bad_lines,
-        )
+        usage = Usage(lines=self.lines, bad_lines=self.bad_lines, complete=self.complete)
         for response in _deduplicated(self.best):
             usage.input += response.input
             usage.output += response.output

@@ -35,6 +35,8 @@ else:
     Any = object  # annotations and aliases only: the hooks never import typing
 
 MAX_CONTEXT_CHARS = 4000  # far below Claude Code's 10,000-character cap for added context
+#: seconds the SessionEnd hook spends reading a transcript (its deadline leaves room for git)
+SESSION_END_READS = 1.5
 #: the part of a compaction snapshot told (the pause note and the others need the rest)
 COMPACT_CHARS = 2000
 Output = dict[str, Any]
@@ -423,7 +425,11 @@ def on_pre_compact(hc: HookContext) -> Output | None:
 def on_session_end(hc: HookContext) -> Output | None:
     if hc.session_id:
         touch_session(hc)
-        if not sessions.finalize_session(hc.paths, hc.session_id, ended_at=now_iso()):
+        # reads within the deadline whatever the transcript's size; a transcript too big to
+        # read in time leaves the entry open, for the next start or sync to finalize (N19)
+        if not sessions.finalize_session(
+            hc.paths, hc.session_id, ended_at=now_iso(), budget=SESSION_END_READS
+        ):
             # ended by /end: the transcript now holds that turn too; resend the whole bill
             sessions.settle_tokens(hc.paths, hc.session_id, final=True)
     return None
