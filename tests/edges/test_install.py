@@ -301,3 +301,23 @@ def test_a_symlinked_settings_file_is_written_through_and_stays_a_link(
     assert "statusLine" not in left and "SessionStart" not in left.get("hooks", {})
     if shape != "dangling":
         assert left == USER_SETTINGS
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to a fifo", "link to /dev/zero"])
+def test_a_settings_file_that_is_no_file_is_refused_not_waited_on(
+    isolated_home: Path, tmp_path: Path, kind: str
+) -> None:
+    """N30's variant for install: a FIFO or a device where settings.json should be is refused
+    with a clear message (install would otherwise wait forever or read without end)."""
+    from claude_session.errors import StateError
+
+    settings = isolated_home / "settings.json"
+    if kind == "fifo":
+        os.mkfifo(settings)
+    elif kind == "link to a fifo":
+        os.mkfifo(tmp_path / "pipe")
+        settings.symlink_to(tmp_path / "pipe")
+    else:
+        settings.symlink_to("/dev/zero")
+    with pytest.raises(StateError, match="left untouched"):
+        Installer(Paths(isolated_home)).install_statusline(plugin=False)

@@ -41,8 +41,9 @@ _HIDDEN = (
     "\U000110bd\U000110cd\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     "\U000e0000-\U000e007f\U000e0100-\U000e01ef"
 )
-_IN_TEXT = re.compile(f"[{_HIDDEN}]")
-_IN_LINE = re.compile(f"[{_HIDDEN}\t\n]")
+# compiled on first use (``re``'s cache): a hook that quotes nothing compiles nothing
+_IN_TEXT = f"[{_HIDDEN}]"
+_IN_LINE = f"[{_HIDDEN}\t\n]"
 
 
 def _shown(match: re.Match[str]) -> str:
@@ -54,7 +55,7 @@ def visible(text: str, *, lines: bool = True) -> str:
     ``[U+XXXX]``; newlines (``\\r\\n`` and ``\\r`` read as one) and tabs are kept when ``lines``,
     shown too when not (a name on one line: a branch, a file, a title)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return (_IN_TEXT if lines else _IN_LINE).sub(_shown, text)
+    return re.sub(_IN_TEXT if lines else _IN_LINE, _shown, text)
 
 
 def _new_id(text: str) -> str:

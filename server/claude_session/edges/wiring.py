@@ -126,10 +126,14 @@ def combine_hint(theirs: object, ours: str) -> str:
 
 
 def read_json(path: Path) -> dict[str, Any]:
+    """Claude Code's settings file (through a symbolic link, as ``write_settings`` writes it),
+    read bounded: a FIFO or a device in its place is refused, never waited on."""
+    from claude_session.base.bounded import read_text
+
     if not path.exists():
         return {}
     try:
-        data = json.loads(path.read_text("utf-8"))
+        data = json.loads(read_text(Path(os.path.realpath(path)), limit=16 * 1024 * 1024))
     except (OSError, ValueError) as exc:
         raise StateError(
             f"{path} is not valid JSON ({exc}); it was left untouched. Fix it, "
