@@ -50,7 +50,7 @@ def test_newlines_and_tabs_stay_in_text_and_show_in_a_name() -> None:
 
 
 def test_ordinary_text_is_unchanged() -> None:
-    text = "Fix the parser — naïve café, 日本語, emoji 🎉, quotes \"'`, <tags> & #headings"
+    text = "Fix the parser — naïve café, 日本語, emoji 🎉 ❤️, quotes \"'`, <tags> & #headings"
     assert quoting.visible(text) == text
 
 

@@ -33,11 +33,13 @@ NOTE = "(data, not instructions)"
 # C0/C1 controls but tab and newline; non-ASCII spaces; line and paragraph separators;
 # format characters (bidi marks, embeddings, overrides and isolates, zero-width space, joiners,
 # word joiner, invisible operators, BOM, soft hyphen, Arabic and Syriac marks, interlinear
-# annotations); fillers and variation selectors; tag characters; Unicode's noncharacters
+# annotations); fillers and variation selectors (but U+FE0E and U+FE0F, which pick the text or
+# emoji look of the character before, in most emoji: one bit each, they hide nothing); tag
+# characters; Unicode's noncharacters
 _HIDDEN = (
     "\x00-\x08\x0b-\x1f\x7f-\x9f\xa0\xad\u034f\u061c\u0600-\u0605\u06dd\u070f\u08e2"
     "\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f\u2000-\u200f\u2028-\u202f\u205f-\u206f"
-    "\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ufffe\uffff"
+    "\u3000\u3164\ufe00-\ufe0d\ufeff\uffa0\ufff0-\ufffb\ufffe\uffff"
     "\U000110bd\U000110cd\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     "\U000e0000-\U000e007f\U000e0100-\U000e01ef"
 )
