@@ -126,6 +126,8 @@ class PendingAnswer(Model):
     project_root: str
     repository: str | None = None
     item: str | None = None
+    #: the delayed hand-off (its request id, the item's ``creation_id``) it answers
+    for_request: str | None = None
     answer: str
     received_at: datetime
 
@@ -275,9 +277,11 @@ class DeadLetterInfo(Model):
 
 
 class PendingHandoffInfo(Model):
-    """A hand-off waiting for the vault, or refused by it (``status``)."""
+    """A hand-off waiting for the vault, or refused by it, or a claude.ai answer kept until it
+    can be stored (``kind`` answer) (``status``)."""
 
     title: str
+    kind: Literal["handoff", "answer"] = "handoff"
     state: Literal["pending", "failed"]
     reason: str | None = None
     file: str

@@ -32,19 +32,7 @@ from helpers.fake_onepassword import (
     FakeOnePassword,
 )
 from helpers.gitrepo import make_remote, make_repo
-
-ANSWER = """Here is the summary for Claude Code.
-
-## Decisions
-- Keep SQLite for the local tracker
-## Changes to make
-- Add an index on sessions.started_at
-## Open questions
-- none
-## Next steps
-- Write the migration
-- Run the benchmark
-"""
+from helpers.handoff_world import ANSWER
 
 
 @pytest.fixture

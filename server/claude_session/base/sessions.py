@@ -56,6 +56,16 @@ def measure_git(root: Path, starting_head: str | None) -> tuple[list[tuple[str, 
     return gitread.session_range(root, starting_head)
 
 
+def session_start(entry: Entry) -> str | None:
+    """Where the session's commits start: its starting head, or ``gitread.FROM_ROOT`` for a
+    session that began on a branch with no commit yet (a new repository: its first commit is
+    the session's), None when nothing can be counted (outside git)."""
+    head = entry.get("starting_head")
+    if head:
+        return str(head)
+    return gitread.FROM_ROOT if entry.get("starting_branch") else None
+
+
 def record_fields(
     entry: Entry,
     *,
@@ -134,21 +144,27 @@ def session_digest(
         entry.get("transcript_path"),
         session_id=str(entry["session_id"]),
         root=root,
-        starting_head=entry.get("starting_head") if in_git else None,
+        starting_head=session_start(entry) if in_git else None,
         commits=commits,
         budget=digest.BUDGET if budget is None else budget,
     )
 
 
 def build_unended_record(
-    entry: Entry, ended_at: str, *, made: Digest | None = None, usage: Any = None
+    entry: Entry,
+    ended_at: str,
+    *,
+    made: Digest | None = None,
+    usage: Any = None,
+    continues: str | None = None,
 ) -> Entry:
     """The record of a session that ended without /end (plain dict, SessionRecord's shape):
     its summary, accomplishments and edited files come from the session's digest (a pause's
-    own summary, when it paused, comes first)."""
+    own summary, when it paused, comes first); ``usage``: the stretch's (``stretch.count``),
+    else the whole transcript's."""
     root = Path(str(entry["project_root"]))
     head = gitread.git_head(root)
-    commits, files = measure_git(root, entry.get("starting_head")) if head else ([], [])
+    commits, files = measure_git(root, session_start(entry)) if head else ([], [])
     made = made or session_digest(entry, in_git=head is not None, commits=commits)
     paused = bool(entry.get("paused_at"))
     summary = made.summary(
@@ -156,8 +172,10 @@ def build_unended_record(
     )
     if entry.get("summary"):
         summary = f"{entry['summary']}\n\n{summary}"
+    if usage is None:
+        usage = transcript_usage(entry.get("transcript_path"), str(entry["session_id"]))
     return record_fields(
-        entry,
+        {**entry, "continues": continues or entry.get("continues")},
         record_id=entry.get("record_id") or new_id(),
         ended_at=ended_at,
         repository_url=entry.get("repository_url")
@@ -166,7 +184,7 @@ def build_unended_record(
         ending_branch=(head[1] if head else None) or entry.get("starting_branch"),
         commits_count=len(commits),
         files_changed=list(dict.fromkeys([*files, *made.files])),
-        usage=usage or transcript_usage(entry.get("transcript_path"), str(entry["session_id"])),
+        usage=usage,
         summary=summary,
         accomplishments=made.accomplishments(),
         next_steps=[],
@@ -216,22 +234,28 @@ def finalize_session(
         when = when or str(entry.get("last_activity") or entry.get("started_at"))
         root = Path(str(entry["project_root"]))
         head = gitread.git_head(root)
+        from claude_session.base import stretch  # only when a session is finalized
+
         # the digest reads less of the transcript than the token count does
-        reads = (None, TRANSCRIPT_BUDGET) if budget is None else (budget / 3, budget * 2 / 3)
-        made = session_digest(entry, in_git=head is not None, budget=reads[0])
-        usage = transcript_usage(
-            entry.get("transcript_path"), str(entry["session_id"]), budget=reads[1]
+        reads = (None, stretch.BUDGET) if budget is None else (budget / 3, budget * 2 / 3)
+        usage, continues = stretch.count(
+            paths, entry, record_id=entry["record_id"], budget=reads[1]
         )
+        made = session_digest(entry, in_git=head is not None, budget=reads[0])
         if budget is not None and not (made.complete and (usage is None or usage.complete)):
             entry["ended_hint"] = when  # the next finalization keeps this end time
             return False
-        record = build_unended_record(entry, when, made=made, usage=usage)
+        record = build_unended_record(entry, when, made=made, usage=usage, continues=continues)
+        entry["status"] = "finalized"
+        entry["ended_at"] = when
+        if stretch.is_empty(entry, usage, record["commits_count"]):
+            entry["record_id"] = entry.get("continues")  # a later resume continues that one
+            return True
         from claude_session.base import snapshots  # only when a session is finalized
 
         snapshots.leave_note(paths, entry, made, record, head=head, when=when)
         spool.put(paths, record)
-        entry["status"] = "finalized"
-        entry["ended_at"] = when
+        stretch.bill(paths, str(entry["session_id"]), str(entry["record_id"]), usage)
     return True
 
 
@@ -240,7 +264,7 @@ def _finish_ending(paths: Paths, entry: Entry) -> bool:
     the record is spooled as ``end`` made it, never replaced by an unended one, and the pause
     that ``end`` would have cleared is cleared. The caller holds the entry's lock."""
     record = dict(entry["record"])
-    _complete_tokens(entry, record)
+    _complete_tokens(paths, entry, record)
     spool.put(paths, record)
     current = pause.get(paths, str(entry["project_root"]))
     sid = entry["session_id"]
@@ -256,10 +280,13 @@ def _finish_ending(paths: Paths, entry: Entry) -> bool:
 TOKEN_FIELDS = ("tokens_input", "tokens_output", "tokens_cache_creation", "tokens_cache_read")
 
 
-def _complete_tokens(entry: Entry, record: Entry) -> bool:
-    """Count the transcript again into ``record`` (and the entry's copy of it); True when the
-    totals grew. A transcript that is gone or shorter never lowers what was recorded."""
-    usage = transcript_usage(entry.get("transcript_path"), str(entry["session_id"]))
+def _complete_tokens(paths: Paths, entry: Entry, record: Entry) -> bool:
+    """Count the stretch's transcript again into ``record`` (and the entry's copy of it); True
+    when the totals grew. A transcript that is gone or shorter never lowers what was recorded."""
+    from claude_session.base import stretch  # only when a record is counted again
+
+    record_id = str(record.get("id") or entry.get("record_id"))
+    usage, _continues = stretch.count(paths, entry, record_id=record_id)
     if usage is None:
         return False
     counted = dict(
@@ -269,6 +296,7 @@ def _complete_tokens(entry: Entry, record: Entry) -> bool:
         return False
     record.update(counted)
     entry["record"] = record
+    stretch.bill(paths, str(entry["session_id"]), record_id, usage)
     return True
 
 
@@ -285,7 +313,7 @@ def settle_tokens(paths: Paths, session_id: str, *, final: bool) -> bool:
         ):
             return False
         record = dict(entry["record"])
-        grew = _complete_tokens(entry, record)
+        grew = _complete_tokens(paths, entry, record)
         if grew:
             spool.put(paths, record)
         if final:

@@ -18,8 +18,13 @@ lines naively overcounts 2x to 4x, so every response is counted once, the way cc
   else from ``cache_creation_input_tokens``.
 
 The winner of a group is the largest of its copies as a whole, so the totals do not depend on
-the order of lines or files, and reading a line twice changes nothing. The figures are what the
-transcript says, not billing: ``input_tokens`` there is known to undercount (ccusage #866).
+the order of lines or files, and reading a line twice changes nothing. A stretch of a session
+(Claude Code's ``--resume``, ``--continue`` and ``--fork-session`` go on in the same transcript
+or in a copy of it) counts only the responses whose message ids are not in ``exclude``: those
+an earlier stretch already billed. Each counted response is kept (``Usage.messages``) with its
+model and cache-write tiers, so that its cost can be computed at its model's prices. The
+figures are what the transcript says, not billing: ``input_tokens`` there is known to
+undercount (ccusage #866).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -41,6 +47,19 @@ SYNTHETIC_MODEL = "<synthetic>"
 _USAGE_MARKER = b'"usage"'
 
 
+class Message(NamedTuple):
+    """One counted model response: its id, model and tokens (cache writes by tier; a write
+    whose tier the transcript does not tell is counted as the default 5-minute one)."""
+
+    id: str
+    model: str
+    input: int
+    output: int
+    cache_write_5m: int
+    cache_write_1h: int
+    cache_read: int
+
+
 @dataclass
 class Usage:
     """Token totals of one session's transcript, each API response counted once."""
@@ -53,8 +72,32 @@ class Usage:
     models: dict[str, int] = field(default_factory=dict)
     lines: int = 0
     bad_lines: int = 0
+    messages: list[Message] = field(default_factory=list)
     #: False when the time budget ran out before the transcript's end (what was read counts)
     complete: bool = True
+
+    @property
+    def ids(self) -> list[str]:
+        """The message ids of the counted responses (what a later stretch must not bill)."""
+        return [m.id for m in self.messages]
+
+    def add(self, message: Message) -> None:
+        """Count one more response."""
+        self.messages.append(message)
+        self.input += message.input
+        self.output += message.output
+        self.cache_creation += message.cache_write_5m + message.cache_write_1h
+        self.cache_read += message.cache_read
+        self.responses += 1
+        self.models[message.model] = self.models.get(message.model, 0) + 1
+
+    def without(self, ids: Collection[str]) -> Usage:
+        """These totals less the responses whose message ids are in ``ids``."""
+        kept = Usage(lines=self.lines, bad_lines=self.bad_lines, complete=self.complete)
+        for message in self.messages:
+            if message.id not in ids:
+                kept.add(message)
+        return kept
 
     @property
     def total(self) -> int:
@@ -70,6 +113,7 @@ class _Response(NamedTuple):
     cache_creation: int
     cache_read: int
     model: str
+    cache_1h: int = 0  # the part of cache_creation written for an hour
 
 
 # (message id, request id or None, is sidechain)
@@ -83,8 +127,10 @@ def usage_from_transcript(
     include_subagents: bool = True,
     max_line_bytes: int = MAX_LINE_BYTES,
     budget: float | None = None,
+    exclude: Collection[str] = (),
 ) -> Usage:
-    """Token usage in a transcript (and its subagents' transcripts), each response once.
+    """Token usage in a transcript (and its subagents' transcripts), each response once, and
+    none whose message id is in ``exclude`` (billed by an earlier stretch).
 
     A missing or unreadable transcript gives zero usage (unreadable: with a logged warning);
     lines of another session are skipped when ``session_id`` is given. Only regular files are
@@ -98,7 +144,7 @@ def usage_from_transcript(
     if include_subagents:
         for sub in subagent_transcripts(Path(path)):
             tally.read_file(sub)
-    return tally.result()
+    return tally.result(exclude)
 
 
 def subagent_transcripts(path: Path) -> list[Path]:
@@ -198,16 +244,22 @@ class _Tally:
             and line_session != self.session_id
         )
 
-    def result(self) -> Usage:
-        """The totals over the surviving responses."""
+    def result(self, exclude: Collection[str] = ()) -> Usage:
+        """The totals over the surviving responses, less those in ``exclude``."""
         usage = Usage(lines=self.lines, bad_lines=self.bad_lines, complete=self.complete)
-        for response in _deduplicated(self.best):
-            usage.input += response.input
-            usage.output += response.output
-            usage.cache_creation += response.cache_creation
-            usage.cache_read += response.cache_read
-            usage.responses += 1
-            usage.models[response.model] = usage.models.get(response.model, 0) + 1
+        for message_id, response in _deduplicated(self.best):
+            if message_id not in exclude:
+                usage.add(
+                    Message(
+                        message_id,
+                        response.model,
+                        response.input,
+                        response.output,
+                        response.cache_creation - response.cache_1h,
+                        response.cache_1h,
+                        response.cache_read,
+                    )
+                )
         return usage
 
 
@@ -222,24 +274,24 @@ def _count(value: object) -> int:
     return 0
 
 
-def _cache_creation(usage: dict[str, object]) -> int:
+def _cache_creation(usage: dict[str, object]) -> tuple[int, int]:
+    """Cache writes in all, and the part of them written for an hour."""
     split = usage.get("cache_creation")
     if isinstance(split, dict) and (
         "ephemeral_5m_input_tokens" in split or "ephemeral_1h_input_tokens" in split
     ):
-        return _count(split.get("ephemeral_5m_input_tokens")) + _count(
-            split.get("ephemeral_1h_input_tokens")
-        )
-    return _count(usage.get("cache_creation_input_tokens"))
+        hour = _count(split.get("ephemeral_1h_input_tokens"))
+        return _count(split.get("ephemeral_5m_input_tokens")) + hour, hour
+    return _count(usage.get("cache_creation_input_tokens")), 0
 
 
 def _response(usage: dict[str, object], model: str) -> _Response:
     input_tokens = _count(usage.get("input_tokens"))
     output = _count(usage.get("output_tokens"))
-    creation = _cache_creation(usage)
+    creation, hour = _cache_creation(usage)
     read = _count(usage.get("cache_read_input_tokens"))
     return _Response(
-        input_tokens + output + creation + read, output, input_tokens, creation, read, model
+        input_tokens + output + creation + read, output, input_tokens, creation, read, model, hour
     )
 
 
@@ -260,7 +312,7 @@ def _key(obj: dict[str, object], message: dict[str, object], response: _Response
     return ("\0" + ident, request, sidechain)
 
 
-def _deduplicated(best: dict[_Key, _Response]) -> list[_Response]:
+def _deduplicated(best: dict[_Key, _Response]) -> list[tuple[str, _Response]]:
     """The responses left once sidechain replays and request-id-less copies are folded in."""
     main_ids = {message_id for message_id, _request, sidechain in best if not sidechain}
     kept = {key: r for key, r in best.items() if not (key[2] and key[0] in main_ids)}
@@ -276,7 +328,7 @@ def _deduplicated(best: dict[_Key, _Response]) -> list[_Response]:
         if request is None and top is not None and response > kept[top]:
             kept[top] = response  # replaces a value, never adds a key: safe while iterating
     return [
-        r
+        (message_id, r)
         for (message_id, request, _side), r in kept.items()
         if request is not None or message_id not in largest
     ]

@@ -147,8 +147,9 @@ def _commit(
     if not project.in_git or (state.known and not state.changed):
         return None, state
     text = (message or "").strip() or commits.first_line(summary)
+    secrets: list[str] = []
     if state.changed:  # a commit will be made: check its message first
-        commits.refuse_secret(
+        secrets = commits.refuse_secret(
             text,
             allow=allow_secret,
             what="commit message"
@@ -156,6 +157,7 @@ def _commit(
             else "commit message (the summary's first line; give --message to choose another)",
         )
     sha, after = commits.end_commit(project, text, before=state)
+    commits.secret_committed(secrets, sha)
     if after is not None:
         return sha, after
     if sha is not None or not state.known:

@@ -11,6 +11,7 @@ from claude_session.base import bounded, flow, routines
 from claude_session.base import context as ctxmod
 from claude_session.base.clock import as_utc
 from claude_session.base.redact import redact
+from claude_session.base.state import answers as answer_state
 from claude_session.base.state import handoffs as handoff_state
 from claude_session.base.statefile import move_aside
 from claude_session.core import steps
@@ -127,13 +128,24 @@ def pending_requests(services: Services) -> list[tuple[Path, PendingHandoff]]:
 
 
 def pending_handoffs(services: Services) -> list[PendingHandoffInfo]:
-    """What ``status`` shows: hand-offs waiting for the vault, and the ones it refused."""
-    return [
+    """What ``status`` shows: hand-offs waiting for the vault, the ones it refused, and the
+    claude.ai answers kept until they can be stored (N3: none waits unseen)."""
+    shown = [
         PendingHandoffInfo(
             title=r.title or f"session-{r.project}", state=r.state, reason=r.reason, file=str(path)
         )
         for path, r in pending_requests(services)
     ]
+    for path, data in answer_state.kept(services.paths):
+        shown.append(
+            PendingHandoffInfo(
+                title=f"claude.ai answer for {data.get('project') or 'a project'}",
+                kind="answer",
+                state="pending",
+                file=str(path),
+            )
+        )
+    return shown
 
 
 def retry_pending(services: Services) -> tuple[int, bool]:
@@ -143,6 +155,13 @@ def retry_pending(services: Services) -> tuple[int, bool]:
     Returns how many were created, and whether the round got through them all."""
     if not flow.current().first_time("retry pending hand-offs"):
         return 0, False
+    with handoff_state.exclusive(services.paths, "handoffs") as mine:
+        if not mine:  # another process is creating them now: never make one twice (N2)
+            return 0, False
+        return _retry_round(services)
+
+
+def _retry_round(services: Services) -> tuple[int, bool]:
     created = 0
     waiting = [(p, r) for p, r in pending_requests(services) if r.state == "pending"]
     for index, (path, request) in enumerate(waiting):

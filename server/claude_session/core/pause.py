@@ -35,12 +35,15 @@ def pause(
     handoff: bool = False,
     allow_secret: bool = False,
 ) -> PauseResult:
-    if wip_commit:
+    secrets = (
         commits.refuse_secret(
             commits.first_line(summary),
             allow=allow_secret,
             what="WIP commit message (the summary's first line)",
         )
+        if wip_commit
+        else []
+    )
     with services.call():
         project = resolve(cwd)
         sid = steps.session_id(services, session_id, project, create=True)
@@ -65,6 +68,7 @@ def pause(
         wip_sha = None
         if wip_commit and project.in_git:
             wip_sha, state = _wip_commit(services, project, summary, state, ctx, path)
+            commits.secret_committed(secrets, wip_sha)
         saved = _save_pause(services, project, state, path, entry, wip_sha, summary, note)
         item_title = prompt = None
         if handoff:
@@ -95,7 +99,7 @@ def _wip_commit(
     try:
         sha = commits.wip_commit(services, project, summary, state)
     except GitError as exc:
-        flow.warn(f"No WIP commit ({exc}); the pause is saved without one.")
+        flow.warn(f"No WIP commit; the pause is saved without one. {exc}")
         return None, state
     if sha is None:
         return None, state

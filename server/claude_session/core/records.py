@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import socket
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from claude_session.base import flow
+from claude_session.base import flow, stretch
 from claude_session.base.clock import new_id
 from claude_session.base.redact import count_markers, redact_data
 from claude_session.base.sessions import record_fields
-from claude_session.base.tokens import Usage, usage_from_transcript
+from claude_session.base.tokens import Usage
 from claude_session.core.project import Project
 from claude_session.core.services import Services
 from claude_session.models import (
@@ -28,12 +27,6 @@ SECURITY_WORDS = ("security", "audit", "scan", "vuln", "secret", "sast", "cve")
 
 def machine_name() -> str:
     return socket.gethostname() or "unknown"
-
-
-def transcript_usage(path: str | None, session_id: str | None) -> Usage | None:
-    if not path:
-        return None
-    return usage_from_transcript(Path(path), session_id=session_id)
 
 
 def security_findings(run: MaintenanceRun) -> list[SecurityFinding]:
@@ -86,9 +79,11 @@ def build_record(
     next_steps: list[str],
     mode: EndMode,
     record_id: str | None,
+    continues: str | None = None,
 ) -> SessionRecord:
     raw = entry.model_dump(mode="json")
     raw["project"] = application
+    raw["continues"] = continues or entry.continues
     fields = record_fields(
         raw,
         record_id=record_id or new_id(),
@@ -120,7 +115,12 @@ def make(
     next_steps: list[str],
     mode: EndMode,
 ) -> SessionRecord:
-    """The session's record, as the tracker can store it (what had to change is warned)."""
+    """The stretch's record, as the tracker can store it (what had to change is warned): its
+    own tokens, those no earlier record billed (``stretch``), kept as billed by this one."""
+    record_id = entry.record_id or new_id()
+    usage, continues = stretch.count(
+        services.paths, entry.model_dump(mode="json"), record_id=record_id
+    )
     record = build_record(
         entry,
         application=project.name,
@@ -129,13 +129,15 @@ def make(
         ending_branch=ending_branch,
         commits_count=commits_count,
         files_changed=files_changed,
-        usage=transcript_usage(entry.transcript_path, entry.session_id),
+        usage=usage,
         summary=summary,
         accomplishments=accomplishments,
         next_steps=next_steps,
         mode=mode,
-        record_id=entry.record_id,
+        record_id=record_id,
+        continues=continues,
     )
+    stretch.bill(services.paths, entry.session_id, record.id, usage)
     from claude_session.tracker.delivery import Delivery
 
     record, changes = Delivery.sanitize(record)

@@ -109,9 +109,11 @@ def open_entry(
         )
     if entry.repository_url is None:
         entry.repository_url = project.record_url  # entries the SessionStart hook made lack it
-    if entry.starting_head is None and state.head:
+    if entry.starting_head is None and state.head and not entry.starting_branch:
+        # (an entry with a branch and no head began before the first commit: it counts from
+        # the root, sessions.session_start)
         entry.starting_head = state.head
-        entry.starting_branch = entry.starting_branch or state.branch
+        entry.starting_branch = state.branch
     entry.last_activity = now
     return entry
 
@@ -185,9 +187,16 @@ def working_state(project: Project) -> WorkingState:
 
 def session_git(project: Project, entry: LedgerEntry | None) -> tuple[list[str], list[str]]:
     """This session's commits ('sha subject') and committed files, from its starting sha."""
-    if not project.in_git or entry is None or not entry.starting_head:
+    start = (
+        sessions.session_start(
+            {"starting_head": entry.starting_head, "starting_branch": entry.starting_branch}
+        )
+        if entry
+        else None
+    )
+    if not project.in_git or start is None:
         return [], []
-    commits, files = sessions.measure_git(project.root, entry.starting_head)
+    commits, files = sessions.measure_git(project.root, start)
     return [f"{sha[:7]} {subject}" for sha, subject in commits], files
 
 
@@ -210,7 +219,7 @@ def build_context(
     """The session's context: what the model wrote, and what claude-session collects itself
     (working state, this session's commits and files, its maintenance runs)."""
     commits, files = session_git(project, entry)
-    return ctxmod.build(
+    ctx = ctxmod.build(
         kind,
         project=project.name,
         session_id=session_id,
@@ -227,6 +236,20 @@ def build_context(
         if entry
         else (),
     )
+    ctx.insights = earlier_insights(services, entry)
+    return ctx
+
+
+def earlier_insights(services: Services, entry: LedgerEntry | None) -> str:
+    """The claude.ai insights of the context this session continued from (a merged answer, a
+    pause that carried them): kept in every later context (newcomer-2.md 2.13)."""
+    if entry is None or not entry.context_id:
+        return ""
+    try:
+        text = (services.paths.contexts / f"{entry.context_id}.md").read_text("utf-8")
+        return ctxmod.parse(text).insights
+    except (OSError, UnicodeDecodeError, ValueError):
+        return ""
 
 
 def write_context(services: Services, ctx: ctxmod.Context) -> Path:

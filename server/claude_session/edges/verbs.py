@@ -83,6 +83,8 @@ def pause(core: Core, a: argparse.Namespace) -> Any:
 
 
 def end(core: Core, a: argparse.Namespace) -> Any:
+    if a.transcript is not None:
+        _check_transcript(a.transcript)
     return core.end(
         a.cwd,
         session_id=a.session_id,
@@ -96,6 +98,19 @@ def end(core: Core, a: argparse.Namespace) -> Any:
         allow_secret=a.allow_secret,
         force=a.force,
     )
+
+
+def _check_transcript(path: str) -> None:
+    """A --transcript that names no readable file is bad usage, not a session of 0 tokens."""
+    from pathlib import Path
+
+    transcript = Path(path)
+    if not transcript.is_file():
+        what = "is a folder" if transcript.is_dir() else "does not exist"
+        raise UsageError(
+            f"--transcript {path} {what}: give the path of the session's transcript file "
+            f"(a .jsonl file under ~/.claude/projects/), or leave --transcript out."
+        )
 
 
 def import_handoff(core: Core, a: argparse.Namespace) -> Any:

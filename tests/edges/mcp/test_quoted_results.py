@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from claude_session.edges.mcp.server import as_data, build_server
+from claude_session.edges.mcp.quoted import as_data
+from claude_session.edges.mcp.server import build_server
 from claude_session.models import StartResult
 from helpers.gitrepo import make_repo
 from helpers.quoted import assert_only_quoted, blocks

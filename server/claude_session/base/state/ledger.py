@@ -6,6 +6,12 @@ keeps concurrent sessions from contending for one lock. The one owner of an entr
 this dict), ``touch`` and ``merge_save`` are the locked read-modify-writes of a session's life,
 and ``peek`` reads an entry without a lock for the status line. An unreadable entry is moved
 aside on its own and told to the calling flow. Standard library only: hooks use it.
+
+A session goes on after its record was made when Claude Code resumes, continues or forks its
+transcript: each stretch gets its own record that ``continues`` the one before. What the records
+of a session have billed so far (the message ids of the model responses they counted) is kept
+beside its entry, in ``<session>.billed``, so that a later stretch counts only its own responses,
+in the same transcript or in a forked copy of it.
 """
 
 from __future__ import annotations
@@ -96,6 +102,10 @@ def edit(paths: Paths, session_id: str) -> Iterator[Entry]:
         yield data
 
 
+#: the statuses of an entry whose record was made: a resume starts a new stretch after them
+CLOSED = ("ended", "finalized")
+
+
 def touch(
     paths: Paths,
     fresh: Entry,
@@ -104,11 +114,16 @@ def touch(
     pid: int | None = None,
     restart: bool = False,
 ) -> Entry:
-    """Open (from ``fresh``) or refresh a session's entry; ``restart`` starts a new record when
-    the entry was already closed (a resumed or cleared conversation). Returns the entry."""
+    """Open (from ``fresh``) or refresh a session's entry; ``restart`` starts a new stretch when
+    the entry was already closed (a resumed, continued or cleared conversation): its record will
+    continue the closed one. Returns the entry."""
     with edit(paths, fresh["session_id"]) as entry:
-        if restart and entry.get("status", "active") != "active":
+        if restart and entry.get("status", "active") in CLOSED:
+            before = entry.get("record_id")
             entry.clear()
+            entry.update(fresh)
+            if isinstance(before, str) and before:
+                entry["continues"] = before
         if "session_id" not in entry:
             entry.update(fresh)
         entry["last_activity"] = now_iso()
@@ -176,6 +191,65 @@ def _load(path: Path) -> Entry | None:
         return None
 
 
+# --- what a session's records have billed ------------------------------------------------------
+
+
+def _billed_file(paths: Paths, session_id: str) -> Path:
+    return paths.ledger_entry(session_id).with_suffix(".billed")
+
+
+def _billed_records(paths: Paths, session_id: str) -> dict[str, list[str]]:
+    """Record id -> the message ids it billed, for one session (oldest record first); {} when
+    none was made or the file is unreadable (a stretch then counts its whole transcript)."""
+    data = read_json(_billed_file(paths, session_id))
+    records = data.get("records")
+    if data.get("session_id") != session_id or not isinstance(records, dict):
+        return {}
+    return {
+        str(rid): [i for i in ids if isinstance(i, str)]
+        for rid, ids in records.items()
+        if isinstance(ids, list)
+    }
+
+
+def add_billed(paths: Paths, session_id: str, record_id: str, ids: list[str]) -> None:
+    """Keep the message ids a record of ``session_id`` billed (the caller holds the entry's
+    lock; a record counted again, as when its tokens are settled, is replaced)."""
+    from claude_session.base.statefile import atomic_write
+
+    records = _billed_records(paths, session_id)
+    records.pop(record_id, None)
+    records[record_id] = list(dict.fromkeys(ids))
+    data = {"session_id": session_id, "records": records}
+    atomic_write(_billed_file(paths, session_id), json.dumps(data))
+
+
+def billed_by(paths: Paths, ids: list[str], *, but: str | None = None) -> dict[str, str]:
+    """Message id -> the record that billed it, for those of ``ids`` any session's records
+    billed (a resumed transcript goes on after them; a forked one starts with a copy of
+    them); the record ``but`` (the one being counted again) does not count."""
+    wanted = set(ids)
+    found: dict[str, str] = {}
+    try:
+        names = os.listdir(paths.ledger) if wanted else []
+    except FileNotFoundError:
+        return found
+    for name in names:
+        if not name.endswith(".billed"):
+            continue
+        data = read_json(paths.ledger / name)
+        records = data.get("records")
+        if not isinstance(records, dict):
+            continue
+        for record_id, known in records.items():
+            if record_id != but and isinstance(known, list):
+                found.update(
+                    (i, str(record_id))
+                    for i in wanted.intersection(k for k in known if isinstance(k, str))
+                )
+    return found
+
+
 def pid_alive(pid: int | None) -> bool:
     if not pid or pid <= 0:
         return False
@@ -205,4 +279,6 @@ def prune(paths: Paths, *, older_than_days: float = 7.0) -> int:
             with contextlib.suppress(FileNotFoundError):
                 paths.ledger_entry(str(entry["session_id"])).unlink()
                 removed += 1
+            with contextlib.suppress(FileNotFoundError):
+                _billed_file(paths, str(entry["session_id"])).unlink()
     return removed

@@ -53,7 +53,13 @@ CACHED_METHODS = (
 )
 LISTS = CACHED_METHODS[1:]
 #: what the cached answers depend on: our server's tool definitions and result models, the SDK
-SOURCES = ("edges/mcp/server.py", "models.py", "edges/mcp/front.py")
+SOURCES = (
+    "edges/mcp/server.py",
+    "edges/mcp/inputs.py",
+    "models.py",
+    "edges/mcp/front.py",
+    "__init__.py",
+)
 PACKAGES = ("mcp", "mcp_types", "pydantic", "pydantic_core")
 
 
