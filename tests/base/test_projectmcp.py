@@ -34,6 +34,7 @@ def declare(folder: Path, *names: str) -> Path:
 
 @pytest.mark.parametrize("name", COLLIDING)
 def test_a_server_named_like_ours_is_found(tmp_path: Path, name: str) -> None:
+    """N36: every spelling Claude Code turns into our tool names' server part."""
     path = declare(tmp_path, "other", name)
     assert collisions(tmp_path) == [(path, name)]
     said = warning(collisions(tmp_path))
@@ -68,6 +69,7 @@ def test_a_broken_file_finds_nothing_and_never_raises(tmp_path: Path, content: s
 
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge"])
 def test_a_hostile_file_is_never_read_whole_nor_waited_on(tmp_path: Path, kind: str) -> None:
+    """N36 with N30's files: the hook's check of .mcp.json never hangs or fills the memory."""
     path = tmp_path / ".mcp.json"
     if kind == "fifo":
         os.mkfifo(path)
@@ -90,7 +92,7 @@ def test_a_name_with_hidden_characters_is_shown_on_one_line(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("source", ["startup", "resume", "clear", "compact"])
 def test_session_start_tells_the_person_and_the_model(tmp_path: Path, source: str) -> None:
-    """The start-up line says it before any command runs; the model is told too."""
+    """N36: the start-up line says it before any command runs; the model is told too."""
     repo = make_repo(tmp_path / "clone")
     declare(repo, "plugin_session_session")
     (repo / "sub").mkdir()

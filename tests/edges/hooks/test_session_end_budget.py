@@ -44,6 +44,9 @@ def sparse(path: Path, gigabytes: int) -> Path:
 def test_a_huge_transcript_never_makes_session_end_give_up(
     tmp_path: Path, isolated_home: Path, make: str
 ) -> None:
+    """N19: 200 MB of usage lines, or a 3 GB file without line breaks: SessionEnd ends within
+    its deadline, and the session is finalized (by the hook, or by the next start with the
+    hook's end time) into exactly one record."""
     repo = make_repo(tmp_path / "proj")
     big = tmp_path / "t.jsonl"
     usage_lines(big, 200) if make.startswith("usage") else sparse(big, 3)
