@@ -112,3 +112,15 @@ def test_session_start_says_nothing_without_a_collision(tmp_path: Path) -> None:
     data = {"session_id": "s1", "cwd": str(repo), "hook_event_name": "SessionStart"}
     out, _ = run_hook("SessionStart", data, cwd=repo, env={"CLAUDE_PLUGIN_ROOT": str(ROOT)})
     assert out is None or "WARNING" not in json.dumps(out)
+
+
+def test_a_mcp_json_that_is_a_link_in_the_repository_is_followed(tmp_path: Path) -> None:
+    """N36 variant: git keeps symbolic links, and Claude Code follows ``.mcp.json``'s."""
+    repo = make_repo(tmp_path / "clone")
+    (repo / "config").mkdir()
+    declare(repo / "config", "session")
+    (repo / ".mcp.json").symlink_to("config/.mcp.json")
+    assert [name for _, name in collisions(repo, repo)] == ["session"]
+    (repo / ".mcp.json").unlink()
+    (repo / ".mcp.json").symlink_to("/dev/zero")  # a link to a device: never read
+    assert collisions(repo, repo) == []

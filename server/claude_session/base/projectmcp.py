@@ -16,6 +16,7 @@ the folder Claude Code runs in up to the repository's root (where Claude Code lo
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -43,9 +44,11 @@ def _folders(cwd: Path, root: Path | None) -> list[Path]:
 
 def _servers(path: Path) -> list[str]:
     """The server names ``path`` declares (``mcpServers``' keys); [] when it is missing,
-    unreadable, not JSON or not ours to read (a FIFO, a link, a huge file)."""
+    unreadable, not JSON or not a small regular file (a FIFO, a device, a huge file). A link
+    is followed, as Claude Code follows it (a repository may hold ``.mcp.json`` as a link);
+    nothing of the file but a name equal to ours is ever said."""
     try:
-        data = json.loads(read_regular(path, limit=MAX_BYTES))
+        data = json.loads(read_regular(os.path.realpath(path), limit=MAX_BYTES))
     except (OSError, ValueError, RecursionError):
         return []
     servers = data.get("mcpServers") if isinstance(data, dict) else None
