@@ -48,6 +48,9 @@ class PauseEntry(Model):
     resumed_at: datetime | None = None
     resumed_by: str | None = None
     record_id: str | None = None  # the record of the paused session: a resume continues it
+    handoff_item: str | None = (
+        None  # the ClaudeSync item made with this pause: resume asks for its answer
+    )
     unended: bool = False  # written by the finalization of a session that ended without /end
 
 

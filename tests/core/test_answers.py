@@ -68,7 +68,10 @@ def test_a_read_only_vault_merges_the_answer_once_not_at_every_start(
     assert second.imported_item is None and len(import_files(settings)) == 1
     fake.heal()
     with core() as c:
-        assert c.status(repo).handoff_waiting is False
+        assert c.status(repo).handoff_waiting is False  # merged here before: it does not wait
+        assert not imported(fake, title)  # status only looks
+        third = c.start(repo, session_id="s4")
+    assert third.imported_item is None and len(import_files(settings)) == 1
     assert imported(fake, title)
 
 
@@ -141,8 +144,8 @@ def test_queued_handoffs_after_an_outage_do_not_crowd_out_the_waiting_answer(
 def test_resume_brings_in_a_waiting_answer_as_start_does(
     repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
 ) -> None:
-    """newcomer-2.md 4.6: paused with a hand-off, the answer pasted and seen (the hook's cache
-    says it waits): /session:resume restores the pause with the answer merged, and marks it."""
+    """newcomer-2.md 4.6: paused with a hand-off and the answer pasted: /session:resume asks
+    the vault (the pause names its item), restores the pause with the answer merged, marks it."""
     with core() as c:
         title = handoff(c, repo).handoff_item
     fake.user_edits(title, claude_ai_response=ANSWER)

@@ -75,6 +75,8 @@ def pause(
             item_title, prompt = handoffs.create(
                 services, project, sid, state, path, kind="handoff"
             )
+            if item_title:
+                pausestate.patch(services.paths, project.key, {"handoff_item": item_title})
         return steps.result(
             PauseResult,
             project,

@@ -62,9 +62,10 @@ def resume(
 def _answer(
     services: Services, project: Project, session_id: str, context: str, pause: PauseEntry
 ) -> tuple[str, str, str | None]:
-    """A claude.ai answer that waits (the hook's cache says so: no network otherwise) is merged
-    into the resumed context, as start does (newcomer-2.md 4.6)."""
-    if answer_state.waiting(services.paths, project.key) is None:
+    """A claude.ai answer that waits is merged into the resumed context, as start does
+    (newcomer-2.md 4.6). The vault is asked only when the hook's cache says an answer waits or
+    the pause made a hand-off item (no network otherwise)."""
+    if answer_state.waiting(services.paths, project.key) is None and not pause.handoff_item:
         return context, pause.context_file, None
     merged, merged_file, imported = answers.check_on_start(
         services, project, session_id, context, pause.context_file, have_pause=True

@@ -234,12 +234,15 @@ def as_written(ctx: Context) -> Context:
 
 
 def _redacted(ctx: Context) -> Context:
-    changes = {
-        f.name: _shown(redact_data(getattr(ctx, f.name)))
+    # one call for all fields: a secret found in one field is removed from the others too;
+    # redacted before the hidden characters are shown (the detector reads through them)
+    fields = {
+        f.name: getattr(ctx, f.name)
         for f in dataclasses.fields(ctx)
         if f.name not in ("kind", "created")
     }
-    return dataclasses.replace(ctx, **changes)
+    changes = redact_data(fields)
+    return dataclasses.replace(ctx, **{name: _shown(changes[name]) for name in fields})
 
 
 def render(ctx: Context, *, budget: int = 8000, list_limit: int = 20) -> str:
