@@ -19,7 +19,9 @@ import time
 from pathlib import Path
 
 from helpers.claude_code import (
+    ON_EVERY_VERSION,
     claude_bin,
+    claude_version,
     live_sessions,
     requires_claude,
     start_claude,
@@ -54,12 +56,19 @@ from helpers.fake_anthropic import (
 from helpers.gitrepo import commit_file, git
 from helpers.quoted import unquoted
 
-__all__ = ["claude_bin", "world"]  # fixtures, re-exported so pytest finds them here
+__all__ = [
+    "claude_bin",
+    "claude_version",
+    "world",
+]  # fixtures, re-exported so pytest finds them here
 
 pytestmark = requires_claude
 
 
-def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(world: World) -> None:
+@ON_EVERY_VERSION  # the smoke set on the oldest Claude Code of the window: a round trip
+def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
+    claude_version: str, world: World
+) -> None:
     """The issue's 'done when': start and pause, quit; a new Claude Code is told about the
     paused session unasked; resume gives the saved context back; end commits, pushes and
     records the session."""

@@ -84,6 +84,8 @@ def test_classic_install_then_uninstall_leaves_user_settings_as_they_were(
         env=dict(os.environ),
     ).stdout
     assert "session" in listed
+    registered = json.loads((isolated_home / ".claude.json").read_text())["mcpServers"]["session"]
+    assert registered["alwaysLoad"] is True  # tools never deferred: no tool-loading round trip
 
     again = cli("install", "--classic", path_dir=claude_on_path)  # idempotent
     assert again.returncode == 0

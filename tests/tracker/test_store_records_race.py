@@ -12,17 +12,21 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from claude_session.models import MaintenanceRun
+from claude_session.models import SessionRecord
+from claude_session.paths import Paths
+from claude_session.tracker.client import HttpTracker
+from claude_session.tracker.delivery import Delivery
+from claude_session.tracker.outbox import Outbox
 from claude_session.tracker.service.app import create_api_key
 from claude_session.tracker.store.database import create_engine
 from claude_session.tracker.store.schema import maintenance_runs
-from helpers.records import START, body, record
+from helpers.record_races import own, racing
 from helpers.tracker_process import served_by_cli
 from helpers.tracker_service import bearer, postgres_database
 
@@ -77,43 +81,6 @@ def _served(url: str) -> Iterator[Racers]:
         yield Racers(base, url, keys)
 
 
-def _racing(clients: list[httpx.Client], bodies: list[dict[str, Any]]) -> list[int]:
-    """POST ``bodies[n]`` with ``clients[n]``, all released at one moment; their statuses."""
-    gate = threading.Barrier(len(clients))
-    statuses = [0] * len(clients)
-
-    def post(n: int) -> None:
-        gate.wait()
-        statuses[n] = clients[n].post("/api/sessions", json=bodies[n]).status_code
-
-    threads = [threading.Thread(target=post, args=(n,)) for n in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return statuses
-
-
-def _own(user: str, session_id: str, run_id: str | None = None) -> dict[str, Any]:
-    """A record of ``user`` with one maintenance run, every field saying whose it is."""
-    run = MaintenanceRun(
-        id=run_id or str(uuid.uuid4()),
-        command=f"{user}-cmd",
-        status="ok",
-        notes=f"{user}'s run",
-        run_at=START,
-    )
-    return body(
-        record(
-            id=session_id,
-            application_name=f"{user}-app",
-            repository_url=f"github.com/{user}/app",
-            summary=f"{user}'s summary",
-            maintenance_runs=[run],
-        )
-    )
-
-
 @pytest.mark.parametrize("users", [USERS[:2], USERS])
 def test_N43_users_racing_for_a_new_session_id_never_mix_their_data(
     racers: Racers, users: tuple[str, ...]
@@ -125,7 +92,7 @@ def test_N43_users_racing_for_a_new_session_id_never_mix_their_data(
     try:
         for _ in range(RACES):
             session_id = str(uuid.uuid4())
-            statuses = _racing(clients, [_own(user, session_id) for user in users])
+            statuses = racing(clients, [own(user, session_id) for user in users])
             won = [n for n, status in enumerate(statuses) if status in (200, 201)]
             assert len(won) == 1, statuses
             assert sorted(statuses) == [201] + [409] * (len(users) - 1), statuses
@@ -155,8 +122,8 @@ def test_N43_users_racing_for_one_maintenance_run_id_one_wins_the_rest_get_409(
         for _ in range(RACES):
             run_id = str(uuid.uuid4())
             sessions = [str(uuid.uuid4()) for _ in users]
-            statuses = _racing(
-                clients, [_own(u, s, run_id) for u, s in zip(users, sessions, strict=True)]
+            statuses = racing(
+                clients, [own(u, s, run_id) for u, s in zip(users, sessions, strict=True)]
             )
             assert sorted(statuses) == [201, 409], statuses
             won = statuses.index(201)
@@ -177,8 +144,8 @@ def test_N43_one_user_sending_one_record_twice_at_once_stores_it_once(racers: Ra
     try:
         for _ in range(RACES // 2):
             session_id = str(uuid.uuid4())
-            same = _own("alice", session_id)
-            statuses = _racing(clients, [same, same])
+            same = own("alice", session_id)
+            statuses = racing(clients, [same, same])
             assert sorted(statuses) in ([200, 201], [201, 201]), statuses
             stored = clients[0].get(f"/api/sessions/{session_id}").json()
             assert [run["command"] for run in stored["maintenance_runs"]] == ["alice-cmd"]
@@ -196,10 +163,10 @@ def test_N43_a_stored_id_stays_its_owners_when_others_race_to_update_it(racers: 
     try:
         for n in range(RACES // 2):
             session_id = str(uuid.uuid4())
-            assert clients[0].post("/api/sessions", json=_own("alice", session_id)).is_success
-            update = _own("alice", session_id)
+            assert clients[0].post("/api/sessions", json=own("alice", session_id)).is_success
+            update = own("alice", session_id)
             update["summary"] = f"alice's update {n}"
-            statuses = _racing(clients, [update, _own("bob", session_id)])
+            statuses = racing(clients, [update, own("bob", session_id)])
             assert statuses == [200, 409], statuses
             stored = clients[0].get(f"/api/sessions/{session_id}").json()
             assert stored["summary"] == f"alice's update {n}"
@@ -208,3 +175,43 @@ def test_N43_a_stored_id_stays_its_owners_when_others_race_to_update_it(racers: 
     finally:
         for client in clients:
             client.close()
+
+
+def test_N43_the_losing_client_keeps_its_record_as_a_visible_dead_letter(
+    racers: Racers, tmp_path: Path
+) -> None:
+    """The clients' side of a race: two users' outboxes deliver records of one new id at once.
+    One is ``sent``; the other ``rejected`` with the tracker's 409 naming ``id``, kept in its
+    outbox as a dead letter that ``status`` lists, never dropped as if stored."""
+    users = USERS[:2]
+    homes = {user: Paths(tmp_path / user) for user in users}
+    for _ in range(RACES // 4):
+        session_id = str(uuid.uuid4())
+        outcomes = _delivering(racers, homes, session_id)
+        assert sorted(outcomes.values()) == ["rejected", "sent"], outcomes
+        loser = next(user for user, outcome in outcomes.items() if outcome == "rejected")
+        letters = [d for d in Outbox(homes[loser].outbox_db).dead_letters() if d.id == session_id]
+        assert [(d.state, d.field) for d in letters] == [("rejected", "id")]
+        assert "HTTP 409" in (letters[0].error or "")
+
+
+def _delivering(racers: Racers, homes: dict[str, Paths], session_id: str) -> dict[str, str]:
+    """Each user's outbox delivers its own record of ``session_id``, all at one moment."""
+    gate = threading.Barrier(len(homes))
+    outcomes: dict[str, str] = {}
+
+    def deliver(user: str) -> None:
+        rec = SessionRecord.model_validate(own(user, session_id))
+        tracker = HttpTracker(racers.base, racers.keys[user])
+        try:
+            gate.wait()
+            outcomes[user] = Delivery(homes[user], tracker).deliver(rec).outcome
+        finally:
+            tracker.close()
+
+    threads = [threading.Thread(target=deliver, args=(user,)) for user in homes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes

@@ -6,6 +6,7 @@ commit, the project's entry in ``pause-state.json``, and with ``handoff`` the Cl
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from claude_session.base import context as ctxmod
@@ -18,7 +19,7 @@ from claude_session.core import commits, handoffs, steps
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
-from claude_session.errors import GitError
+from claude_session.errors import GitError, NoActiveSession
 from claude_session.models import LedgerEntry, PauseEntry, PauseResult
 
 
@@ -44,10 +45,12 @@ def pause(
         if wip_commit
         else []
     )
-    with services.call():
+    with services.call(), contextlib.ExitStack() as turn:
         project = resolve(cwd)
         sid = steps.session_id(services, session_id, project, create=True)
         assert sid is not None
+        turn.enter_context(steps.session_turn(services, sid))  # a racing end waits (N48)
+        _refuse_ended(services, sid)
         state = steps.working_state(project)
         entry = steps.open_entry(services, project, sid, source="cli", state=state)
         # fixed now: the session that resumes this pause names this record as continued
@@ -86,6 +89,17 @@ def pause(
             wip_commit=wip_sha,
             handoff_item=item_title,
             transfer_prompt=prompt,
+        )
+
+
+def _refuse_ended(services: Services, session_id: str) -> None:
+    """A session that end closed stays closed: pausing it would open it again and record it
+    a second time (redteam N48: a pause racing the end). Nothing is written before this."""
+    entry = steps.ledger_entry(services, session_id)
+    if entry is not None and entry.status == "ended":
+        raise NoActiveSession(
+            f"Session {session_id} has ended (its record is made): nothing was paused. "
+            "Run `claude-session start` to begin a new session, then pause that one."
         )
 
 

@@ -381,8 +381,17 @@ class Repository(Resource):
             )
         if self.head() is None:
             return PushOutcome("up_to_date", False, f"Branch '{branch}' has no commits to push.")
-        _refuse_option(remote, "remote")
-        _refuse_option(merge, "upstream branch")
+        for value, what in ((remote, "remote"), (merge, "upstream branch")):
+            if not value or value.startswith("-"):
+                # git would read it as an option (``--receive-pack=...`` runs a program):
+                # refused, and said as a push that failed, after the commit (redteam G2)
+                return PushOutcome(
+                    "failed",
+                    False,
+                    f"Nothing was pushed: the {what} of branch '{branch}' in .git/config is "
+                    f"{value!r}, which git would read as an option. Fix it with "
+                    f"`git branch --set-upstream-to=origin/{branch}`.",
+                )
         return self._push_to(branch, remote, merge, timeout)
 
     def _push_to(self, branch: str, remote: str, merge: str, timeout: float) -> PushOutcome:

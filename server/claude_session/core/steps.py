@@ -7,6 +7,8 @@ owners in ``base.state``; the pydantic models validate what those owners hold.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,12 +18,12 @@ from claude_session.base.clock import new_id
 from claude_session.base.redact import count_markers, describe
 from claude_session.base.state import ledger
 from claude_session.base.state import pause as pausestate
-from claude_session.base.statefile import atomic_write, move_aside
+from claude_session.base.statefile import atomic_write, file_lock, move_aside
 from claude_session.core import repository
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project
 from claude_session.core.services import Services
-from claude_session.errors import ContextMissing, GitError
+from claude_session.errors import ContextMissing, GitError, StateError
 from claude_session.models import FlowResult, LedgerEntry, PauseEntry
 from claude_session.vocab import ContextKind
 
@@ -64,6 +66,29 @@ def session_id(
     if open_:
         return str(open_[0]["session_id"])
     return new_id() if create else None
+
+
+#: seconds a pause or end waits for another one of the same session to finish (an end may
+#: wait on a commit hook, a push and the tracker)
+TURN_WAIT = 120.0
+
+
+@contextlib.contextmanager
+def session_turn(services: Services, session_id: str) -> Iterator[None]:
+    """One pause or end at a time per session, across processes and threads (an flock,
+    gone with its process). Without it a pause that read the entry before an end closed it
+    wrote it back open, and the session was recorded twice (redteam N48)."""
+    stem = services.paths.ledger_entry(session_id).stem
+    try:
+        with file_lock(services.paths.ledger / f"{stem}.turn", timeout=TURN_WAIT):
+            yield
+    except StateError as exc:
+        if "locked by another" not in str(exc):
+            raise
+        raise StateError(
+            f"Another claude-session command is still pausing or ending session {session_id} "
+            f"after {TURN_WAIT:.0f} s; nothing was done here. Try again when it has finished."
+        ) from exc
 
 
 def ledger_entry(services: Services, session_id: str) -> LedgerEntry | None:

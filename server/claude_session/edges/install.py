@@ -178,7 +178,9 @@ class Installer:
 
     def _register_mcp(self, manifest: dict[str, Any], notes: list[str]) -> str:
         command = entry_command("mcp")
-        add = ("mcp", "add", "--scope", "user", SERVER_NAME, "--", *command)
+        # alwaysLoad: the tools are in every request, never deferred behind tool search
+        server = {"type": "stdio", "command": command[0], "args": command[1:], "alwaysLoad": True}
+        add = ("mcp", "add-json", "--scope", "user", SERVER_NAME, json.dumps(server))
         ok, out = run_claude(*add)
         if not ok and "already exists" in out:
             if manifest.get("mcp") != SERVER_NAME:

@@ -190,7 +190,8 @@ def person_note(hc: HookContext, *, finalized: list[str], counts: dict[str, int]
     """At most two short lines for the person at start-up (SessionStart's ``systemMessage``,
     printed under Claude Code's banner): a pause waiting to be picked up, a claude.ai answer
     waiting, sessions that ended without /end and were recorded, records the tracker does not
-    have (``counts``: the outbox's). None when there is nothing to say. The model keeps its
+    have (``counts``: the outbox's), what re-caching a resumed session's prompt costs (when the
+    client says). None when there is nothing to say. The model keeps its
     fuller note (``pause_note`` and the others)."""
     from claude_session.base import standing
 
@@ -220,6 +221,11 @@ def person_note(hc: HookContext, *, finalized: list[str], counts: dict[str, int]
     records = standing.records_text(counts, stuck=True)
     if records is not None:
         items.append(f"{records}: see `claude-session status`")
+    if hc.data.get("source") in ("resume", "fork"):  # fields of 2.1.2xx and later
+        from claude_session.edges.hooks.resumed import resume_note
+
+        resumed = resume_note(hc.data)
+        items += [resumed] if resumed is not None else []
     if not items:
         return None
     lines = ["claude-session: " + items[0]]
