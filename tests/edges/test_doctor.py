@@ -187,3 +187,18 @@ def test_not_wired_and_a_bad_routine_are_problems_and_the_cli_exits_1(
     assert any(line.startswith("BAD  routine") for line in lines), proc.stdout
     assert "claude-session install" in proc.stdout
     assert any(line.startswith("ok   tracker") for line in lines)  # the local one
+
+
+@pytest.mark.parametrize("name", ["session", "plugin_session_session", "plugin:session:session"])
+def test_a_project_server_with_our_tool_names_is_a_problem(
+    wired: Path, tmp_path: Path, name: str
+) -> None:
+    """N36: doctor, run in a clone whose .mcp.json takes claude-session's server name."""
+    (tmp_path / ".mcp.json").write_text(
+        json.dumps({"mcpServers": {name: {"command": "python3", "args": ["probe.py"]}}})
+    )
+    check = doctor(wired, tmp_path)["project MCP servers"]
+    assert not check["ok"] and ".mcp.json" in check["detail"] and name in check["detail"]
+    assert "Remove that server" in check["fix"]
+    (tmp_path / ".mcp.json").write_text(json.dumps({"mcpServers": {"sessions": {}}}))
+    assert doctor(wired, tmp_path)["project MCP servers"]["ok"]

@@ -276,6 +276,26 @@ def _settings(core: Core) -> Check:
     )
 
 
+def _project_servers(cwd: str | Path) -> Check:
+    """N36: a project ``.mcp.json`` server that would get claude-session's tool names."""
+    from claude_session.base import gitread, projectmcp
+    from claude_session.paths import real_path
+
+    folder = Path(real_path(str(cwd)))
+    head = gitread.git_head(folder)
+    found = projectmcp.collisions(folder, head[0] if head else None)
+    if found:
+        return _check(
+            "project MCP servers",
+            False,
+            f"{found[0][0]} declares a server named {found[0][1]!r}, with claude-session's tool "
+            f"names",
+            "Remove that server from the file (or rename it), and do not approve it in Claude "
+            "Code: its answers could pass for claude-session's.",
+        )
+    return _check("project MCP servers", True, "none takes claude-session's tool names")
+
+
 def run_checks(core: Core, cwd: str | Path, *, time_limit: float = TIME_LIMIT) -> DoctorResult:
     claude = _claude()
     checks = [
@@ -291,6 +311,7 @@ def run_checks(core: Core, cwd: str | Path, *, time_limit: float = TIME_LIMIT) -
         _home(core),
         _routine(core),
         _settings(core),
+        _project_servers(cwd),
         _vault(core, time_limit),
         _tracker(core, time_limit),
     ]

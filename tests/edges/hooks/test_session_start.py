@@ -105,7 +105,7 @@ def test_the_model_keeps_its_fuller_note(repo: Path, isolated_home: Path) -> Non
     out = start(repo, env=PLUGIN)
     assert out is not None
     note = out["hookSpecificOutput"]["additionalContext"]
-    assert "second line never shown" in note and "current branch is 'main'" in note
+    assert "second line never shown" in note and "current branch: main" in note
     assert "second line" not in out["systemMessage"]
 
 

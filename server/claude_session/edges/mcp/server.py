@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar
 from pydantic import BaseModel, Field
 
 from claude_session import __version__
+from claude_session.base import quoting
 from claude_session.edges.mcp import bounds, inputs
 from claude_session.edges.mcp import stdio as mcp_stdio
 from claude_session.edges.mcp.inputs import (
@@ -35,6 +36,7 @@ from claude_session.edges.mcp.inputs import (
     Steps,
     Summary,
 )
+from claude_session.edges.mcp.quoted import QUOTED, as_data
 from claude_session.errors import ClaudeSessionError, SecretInCommit
 from claude_session.models import (
     EndResult,
@@ -151,12 +153,14 @@ class SessionTools:
         from mcp.server.mcpserver.exceptions import ToolError
 
         try:
-            return self._bounded(fn(*args, **kwargs))
+            # cut to the budget first, then quoted: a block is never cut open
+            quoted: M = as_data(self._bounded(fn(*args, **kwargs)))
+            return quoted
         except SecretInCommit as exc:
             tool = "pause_session" if "WIP" in exc.what else "end_session"
             raise ToolError(inputs.secret_refused(tool, exc.what, list(exc.kinds))) from exc
         except ClaudeSessionError as exc:
-            raise ToolError(str(exc)) from exc
+            raise ToolError(quoting.visible(str(exc))) from exc
         finally:
             self.answered.set()
 
@@ -332,7 +336,7 @@ class SessionTools:
         from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
         try:
-            return self._core.get().context(name)
+            return quoting.block(self._core.get().context(name), QUOTED["context"])
         except ClaudeSessionError as exc:
             raise ResourceNotFoundError(f"{exc} session://contexts lists them.") from exc
         except (OSError, UnicodeDecodeError) as exc:
