@@ -140,10 +140,15 @@ def transcript_usage(
 
 
 def session_digest(
-    entry: Entry, *, in_git: bool = True, commits: list[tuple[str, str]] | None = None
+    entry: Entry,
+    *,
+    in_git: bool = True,
+    commits: list[tuple[str, str]] | None = None,
+    budget: float | None = None,
 ) -> Digest:
     """The model-free digest of a session from its transcript and git (``commits``: the
-    session's, when the caller has them already)."""
+    session's, when the caller has them already; ``budget``: seconds of transcript reading,
+    the digest's own by default)."""
     from claude_session.base import digest  # only when a session is finalized: not at every start
 
     root = Path(str(entry["project_root"]))
@@ -153,6 +158,7 @@ def session_digest(
         root=root,
         starting_head=session_start(entry) if in_git else None,
         commits=commits,
+        budget=digest.BUDGET if budget is None else budget,
     )
 
 
@@ -214,12 +220,19 @@ def derived_record_id(entry: Entry) -> str:
 # --- sessions that ended without /end -----------------------------------------------------------
 
 
-def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = None) -> bool:
+def finalize_session(
+    paths: Paths, session_id: str, *, ended_at: str | None = None, budget: float | None = None
+) -> bool:
     """Close an open ledger entry and spool its record; False if it was not open.
 
     The next session is told where this one stood: the digest is also written as a context
     file (kind ``unended``) with a pause-like entry naming it, the record id it continues and
-    the branch and head, unless the project holds a real pause (``snapshots.leave_note``)."""
+    the branch and head, unless the project holds a real pause (``snapshots.leave_note``).
+
+    ``budget`` (the SessionEnd hook's, which must finish within its deadline whatever the
+    transcript's size) bounds the transcript reading in seconds; when the transcript could not
+    be read within it, nothing is closed (False): the entry stays open, with its end time, for
+    the next start or ``sync`` to finalize with their own, larger budgets (N19)."""
     with ledger.edit(paths, session_id) as entry:
         if "session_id" not in entry:
             return False
@@ -229,13 +242,21 @@ def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = No
             return False
         if not entry.get("record_id"):
             entry["record_id"] = derived_record_id(entry)
-        when = ended_at or str(entry.get("last_activity") or entry.get("started_at"))
+        when = ended_at or str(entry.get("ended_hint") or "") or None
+        when = when or str(entry.get("last_activity") or entry.get("started_at"))
         root = Path(str(entry["project_root"]))
         head = gitread.git_head(root)
         from claude_session.base import stretch  # only when a session is finalized
 
-        usage, continues = stretch.count(paths, entry, record_id=entry["record_id"])
-        made = session_digest(entry, in_git=head is not None)
+        # the digest reads less of the transcript than the token count does
+        reads = (None, stretch.BUDGET) if budget is None else (budget / 3, budget * 2 / 3)
+        usage, continues = stretch.count(
+            paths, entry, record_id=entry["record_id"], budget=reads[1]
+        )
+        made = session_digest(entry, in_git=head is not None, budget=reads[0])
+        if budget is not None and not (made.complete and (usage is None or usage.complete)):
+            entry["ended_hint"] = when  # the next finalization keeps this end time
+            return False
         record = build_unended_record(entry, when, made=made, usage=usage, continues=continues)
         entry["status"] = "finalized"
         entry["ended_at"] = when

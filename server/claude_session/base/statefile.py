@@ -126,15 +126,53 @@ def open_private(path: Path, flags: int) -> int:
     raise OSError(errno.EEXIST, "not a regular file", str(path))
 
 
-def append_private(path: Path, text: str) -> None:
-    """Append ``text`` to our own log file ``path`` (0600, ``O_APPEND``, never through a
-    link, see ``open_private``); its folders are made 0700. Raises ``OSError``."""
+#: a log file is rotated past this size (``NAME.1``, ``NAME.2`` keep the two before)
+LOG_LIMIT = 1024 * 1024
+LOG_KEEP = 2
+
+
+def _rotate(path: Path, keep: int) -> None:
+    """``NAME`` -> ``NAME.1`` -> ... -> ``NAME.<keep>`` (the oldest dropped). Two processes
+    rotating at once at worst drop one generation: a log, never state."""
+    for n in range(keep - 1, 0, -1):
+        with contextlib.suppress(OSError):
+            os.replace(path.with_name(f"{path.name}.{n}"), path.with_name(f"{path.name}.{n + 1}"))
+    with contextlib.suppress(OSError):
+        os.replace(path, path.with_name(f"{path.name}.1"))
+
+
+def _last_line(fd: int, size: int) -> bytes:
+    """The last line of an open log (its last 4 kB at most, read without moving the file
+    position the appends use)."""
+    start = max(0, size - 4096)
+    tail = os.pread(fd, size - start, start)
+    return tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+
+
+def append_log(
+    path: Path, stamp: str, message: str, *, once: bool = False, limit: int = LOG_LIMIT
+) -> bool:
+    """Append ``stamp message`` as one line to our log ``path`` (0600, ``O_APPEND``, never
+    through a link: ``open_private``; folders made 0700), rotating it first when it would pass
+    ``limit`` bytes (``LOG_KEEP`` old files kept). With ``once``, a message equal to the last
+    line's is not written again (a status line failing on every render logs once). True when
+    a line was written. Raises ``OSError``."""
+    text = " ".join(message.splitlines()).encode("utf-8", "backslashreplace")
+    line = stamp.encode() + b" " + text + b"\n"
     ensure_dir(path.parent)
-    fd = open_private(path, os.O_WRONLY | os.O_APPEND)
-    data = memoryview(text.encode("utf-8", "backslashreplace"))
+    fd = open_private(path, os.O_RDWR | os.O_APPEND)
     try:
+        size = os.fstat(fd).st_size
+        if once and size and _last_line(fd, size).split(b" ", 1)[-1] == text:
+            return False
+        if size and size + len(line) > limit:
+            _rotate(path, LOG_KEEP)
+            os.close(fd)
+            fd = open_private(path, os.O_RDWR | os.O_APPEND)
+        data = memoryview(line)
         while data:
             data = data[os.write(fd, data) :]
+        return True
     finally:
         os.close(fd)
 

@@ -121,11 +121,16 @@ def end_commit(
         return sha, repo.committed_state(before, sha)
 
 
-def push_outcome(project: Project, wanted: bool) -> PushOutcome:
-    """Push to the upstream; what happened (said once, in its ``detail``)."""
+def push_outcome(project: Project, wanted: bool, *, publish: bool = False) -> PushOutcome:
+    """Push to the upstream; what happened (said once, in its ``detail``). ``publish`` (for
+    ``end --mode sync``: the other machine needs the branch): a branch with no upstream yet is
+    pushed under its own name and tracked (``git push -u``)."""
     if not project.in_git:
         return PushOutcome("no_remote", False, "not a git repository")
     if not wanted:
         return PushOutcome("not_wanted", False, "not pushed (--no-push)")
     with repository.Repository(project.root) as repo:
-        return repo.push()
+        outcome = repo.push()
+        if publish and outcome.status == "no_upstream":
+            outcome = repo.publish()
+    return outcome

@@ -65,9 +65,11 @@ def end(
         )
         path = steps.write_context(services, ctx)
         entry.context_id = path.stem
-        pushed = commits.push_outcome(project, push)
+        pushed = commits.push_outcome(project, push, publish=end_mode == "sync")
         item_title = prompt = None
-        if end_mode in ("handoff", "sync"):
+        if end_mode == "sync" and project.in_git and not pushed.pushed:
+            handoffs.refuse_sync(services, pushed.detail)
+        elif handoffs.wanted(services, end_mode):
             item_title, prompt = handoffs.create(
                 services, project, sid, state, path, kind=end_mode, end_mode=end_mode
             )

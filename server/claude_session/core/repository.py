@@ -5,9 +5,11 @@ Each operation is one or a few git commands (``repo.git.<cmd>`` with a ``--forma
 answer, not the length of the history. Every ``git.Repo`` is closed after use: the MCP server
 runs for hours, and GitPython otherwise leaves ``git cat-file`` children behind.
 
-Two sessions in one repository, or a session and the user, run git at the same time. Every
-command runs with GIT_OPTIONAL_LOCKS=0, so a read never takes .git/index.lock; a write that
-finds a lock held waits its turn (``gitlocks``), and so do our own commits in one working tree.
+Every command runs with ``gitread.NO_PROGRAMS`` (no fsmonitor program, signature checker or
+pager from the repository's config). Two sessions in one repository, or a session and the user,
+run git at the same time. Every command runs with GIT_OPTIONAL_LOCKS=0, so a read never takes
+.git/index.lock; a write that finds a lock held waits its turn (``gitlocks``), and so do our
+own commits in one working tree.
 What git says goes to the person through ``gitmessages``.
 
 Safety rules: refs that start with ``-`` are refused (no option injection), ``--`` goes before
@@ -44,7 +46,7 @@ WIP_TRAILER = "claude-session: wip"
 _NOTHING_TO_COMMIT = re.compile(r"(?m)^(nothing|no changes) (added )?to commit")
 # Every command we run, reads and writes alike, skips git's optional locks (status refreshing
 # the index): we must never be why the user's own git command finds index.lock taken.
-_BASE_ENV = {"GIT_OPTIONAL_LOCKS": "0"}
+_BASE_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_PAGER": "cat"}
 # Network commands must fail instead of waiting for a password on a terminal nobody watches.
 _NETWORK_ENV = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
 # (marker file or folder in the git dir, operation name), checked in this order.
@@ -73,6 +75,8 @@ def _open_repo(path: Path) -> gitpython.Repo | None:
     if repo.working_tree_dir is None:  # bare repository: no working tree to work in
         repo.close()
         return None
+    # every command of this repo, GitPython's own cat-file helpers included (G4)
+    repo.git.set_persistent_git_options(c=list(gitread.NO_PROGRAMS))
     return repo
 
 
@@ -391,6 +395,18 @@ class Repository(Resource):
                     f"`git branch --set-upstream-to=origin/{branch}`.",
                 )
         return self._push_to(branch, remote, merge, timeout)
+
+    def publish(self, timeout: float = 60) -> PushOutcome:
+        """Push a branch without an upstream under its own name to ``origin`` (or the only
+        remote; never one git would read as an option) and track it there (``git push -u``)."""
+        branch, remotes = self.branch(), [r for r in self._lines("remote") if r[:1] != "-"]
+        remote = "origin" if "origin" in remotes else remotes[0] if len(remotes) == 1 else None
+        if branch is None or remote is None:
+            return self.push(timeout)  # it says why nothing can be pushed
+        outcome = self._push_to(branch, remote, merge := f"refs/heads/{branch}", timeout)
+        for key, value in (("remote", remote), ("merge", merge)) if outcome.pushed else ():
+            self._exec_write("config", f"branch.{branch}.{key}", value)
+        return outcome
 
     def _push_to(self, branch: str, remote: str, merge: str, timeout: float) -> PushOutcome:
         # An explicit refspec pushes this branch only, whatever push.default says.

@@ -132,7 +132,7 @@ class Installer:
         created = manifest.setdefault("created", [])
         made = routines.routine_file(self.paths.home).parent
         for path in (self.commands_dir, made, self.settings_file):
-            if not path.exists() and str(path) not in created:
+            if not path.exists() and not path.is_symlink() and str(path) not in created:
                 created.append(str(path))
 
     def _remove_created(self, manifest: dict[str, Any]) -> None:
@@ -140,6 +140,8 @@ class Installer:
         empty folder, a settings file that is just ``{}``."""
         for name in manifest.get("created") or []:
             path = Path(name)
+            if path.is_symlink():  # the person's own link (dotfiles) since: theirs to keep
+                continue
             if path == self.settings_file:
                 if path.is_file() and read_json(path) == {}:
                     path.unlink()
@@ -199,7 +201,9 @@ class Installer:
 
     def _register_mcp(self, manifest: dict[str, Any], notes: list[str]) -> str:
         command = entry_command("mcp")
-        add = ("mcp", "add", "--scope", "user", SERVER_NAME, "--", *command)
+        # alwaysLoad: the tools are in every request, never deferred behind tool search
+        server = {"type": "stdio", "command": command[0], "args": command[1:], "alwaysLoad": True}
+        add = ("mcp", "add-json", "--scope", "user", SERVER_NAME, json.dumps(server))
         ok, out = run_claude(*add)
         if not ok and "already exists" in out:
             if manifest.get("mcp") != SERVER_NAME:

@@ -320,6 +320,12 @@ def _prompt(data: dict[str, Any]) -> list[str]:
     out = [data["prompt"].rstrip()]
     if data.get("copied_with"):
         out.append(f"\n(copied to the clipboard with {data['copied_with']})")
+    elif data.get("copied_with") == "":  # tried and failed: say so, so nobody pastes an old
+        # clipboard into claude.ai (newcomer-2.md 2.17)
+        out.append(
+            "\n(not copied to the clipboard: no clipboard tool (pbcopy, wl-copy, "
+            "xclip, xsel or clip.exe worked); copy the prompt above)"
+        )
     return out
 
 

@@ -168,7 +168,7 @@ def handoff_prompt(core: Core, a: argparse.Namespace) -> Any:
     if not a.json and not a.no_clipboard:
         from claude_session.edges.clipboard import copy
 
-        result.copied_with = copy(result.prompt)
+        result.copied_with = copy(result.prompt) or ""  # "": tried, nothing copied
     return result
 
 

@@ -96,7 +96,7 @@ def test_session_start_tells_about_a_paused_session(repo: Path, isolated_home: P
     text = out["hookSpecificOutput"]["additionalContext"]
     assert out["hookSpecificOutput"]["hookEventName"] == "SessionStart"
     assert "42 min ago" in text and "feature/x" in text and "Half way through the parser" in text
-    assert "/session:resume" in text and "current branch is 'main'" in text
+    assert "/session:resume" in text and "current branch: main" in text
     assert len(text) < 10_000
     classic, _ = run_hook(
         "SessionStart", payload("SessionStart", repo, session_id="s2", source="startup"), cwd=repo

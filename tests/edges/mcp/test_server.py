@@ -260,3 +260,12 @@ def test_migration_messages_stay_out_of_stderr(repo: Path) -> None:
     assert "alembic" not in stderr and "Running upgrade" not in stderr, stderr
     log = Path(os.environ["CLAUDE_CONFIG_DIR"]) / "claude-session" / "logs" / "claude-session.log"
     assert "alembic.runtime.migration: Running upgrade  -> 0001" in log.read_text()
+
+
+def test_the_advertised_input_schemas_are_those_of_the_strict_argument_models() -> None:
+    """What the client is told is what the server checks (build_server sets the schema
+    without generating it again)."""
+    for tool in build_server()._tool_manager.list_tools():
+        model = tool.fn_metadata.arg_model
+        assert model.model_config.get("strict") is True, tool.name
+        assert model.model_json_schema(by_alias=True) == tool.parameters, tool.name

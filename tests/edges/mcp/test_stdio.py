@@ -21,6 +21,7 @@ from mcp.types import ReadResourceResult, TextContent, TextResourceContents
 
 from helpers.gitrepo import make_remote, make_repo
 from helpers.mcp_stdio import ROOT, SERVER_DIR, call, cli_server, raw_calls, server_env
+from helpers.quoted import unquoted
 
 pytestmark = pytest.mark.anyio
 
@@ -101,7 +102,7 @@ async def test_stdio_status_start_pause_and_the_contexts_resource(repo: Path) ->
         assert entries[0]["name"] == context_file.name
         assert entries[0]["uri"] == f"session://contexts/{context_file.name}"
         one = await client.read_resource(entries[0]["uri"])
-        assert resource_text(one) == context_file.read_text()
+        assert unquoted(resource_text(one)) == context_file.read_text()
         assert "Halfway through the stdio test." in resource_text(one)
 
         status = await call(client, "session_status", cwd=str(repo), session_id="stdio-1")

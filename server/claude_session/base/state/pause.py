@@ -62,6 +62,7 @@ def new_entry(
         "resumed_at": None,
         "resumed_by": None,
         "record_id": record_id,
+        "handoff_item": None,  # set once the pause's ClaudeSync item is made
         "unended": unended,
     }
 
