@@ -32,7 +32,7 @@ from claude_session.base import gitread
 from claude_session.base.backend import Resource
 from claude_session.core import gitlocks, gitmessages
 from claude_session.core.gitmessages import NO_GIT
-from claude_session.core.gitstate import PushOutcome, WipRun, WorkingState
+from claude_session.core.gitstate import OPERATION_MARKERS, PushOutcome, WipRun, WorkingState
 from claude_session.errors import GitError, GitRefused
 from claude_session.paths import real_path
 
@@ -49,16 +49,6 @@ _NOTHING_TO_COMMIT = re.compile(r"(?m)^(nothing|no changes) (added )?to commit")
 _BASE_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_PAGER": "cat"}
 # Network commands must fail instead of waiting for a password on a terminal nobody watches.
 _NETWORK_ENV = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
-# (marker file or folder in the git dir, operation name), checked in this order.
-_OPERATION_MARKERS: tuple[tuple[str, str], ...] = (
-    ("rebase-merge", "rebase"),
-    ("rebase-apply/applying", "am"),
-    ("rebase-apply", "rebase"),
-    ("MERGE_HEAD", "merge"),
-    ("CHERRY_PICK_HEAD", "cherry-pick"),
-    ("REVERT_HEAD", "revert"),
-    ("BISECT_LOG", "bisect"),
-)
 # --------------------------------------------------------------------------- opening
 
 
@@ -247,7 +237,7 @@ class Repository(Resource):
     def operation_in_progress(self) -> str | None:
         """merge, rebase, am, cherry-pick, revert or bisect when one is under way, else None."""
         git_dir = Path(self._repo.git_dir)
-        for marker, operation in _OPERATION_MARKERS:
+        for marker, operation in OPERATION_MARKERS:
             if (git_dir / marker).exists():
                 return operation
         return None
@@ -269,8 +259,8 @@ class Repository(Resource):
     ) -> str | None:
         """Commit all changes (git add -A) with ``message``; None when there is nothing to.
         ``changed``: the caller's status of this tree showed changes just now, so the check
-        for something staged (a git process) is skipped; git still says when nothing was.
-        ``squash``: WIP commits (``commits.unpushed_wip``) this commit replaces, with their work."""
+        for something staged (a git process) is skipped; git still says when nothing was;
+        ``squash``: WIP commits (``commits.unpushed_wip``) it replaces, with their work."""
         self._refuse_during_operation("commit")
         gitmessages.check_identity(self.root, self._exec)
         subject, body = gitmessages.split_message(message)
@@ -293,17 +283,17 @@ class Repository(Resource):
         with gitlocks.commit_turn(str(self._repo.git_dir), self.root):
             if squash is None or not squash.shas:
                 return self._commit_all_now(message, changed=changed)
-            # the branch goes back to under the WIP commits; their work stays in the index
-            if squash.base is None:
-                self._write("update-ref", "-d", "HEAD", squash.shas[0])
-            else:
-                self._write("reset", "--soft", squash.base, "--")
+            # the branch goes under the WIP commits (their work stays in the index); a refused
+            # commit, or one with nothing left to commit, puts them back
+            top, base = squash.shas[0], squash.base
+            under = ("reset", "--soft", base, "--") if base else ("update-ref", "-d", "HEAD", top)
+            self._write(*under)
             sha = None
             try:
                 sha = self._commit_all_now(message, changed=True)
             finally:
-                if sha is None:  # refused, or nothing left to commit: the WIP commits return
-                    self._write("reset", "--soft", squash.shas[0], "--")
+                if sha is None:
+                    self._write("reset", "--soft", top, "--")
             return sha
 
     def _commit_all_now(self, message: str, *, changed: bool = False) -> str | None:
@@ -333,10 +323,8 @@ class Repository(Resource):
         submodules (``add -A`` leaves the changes inside one), a detached HEAD, an operation
         in progress.
 
-        It stays because it pays (issue 22's rule): ``bench/bench_history.py`` times end both
-        ways in one run, alternating; on this project's 2-CPU machine, at 1k / 20k / 100k
-        commits, end took 48 / 45 / 49 ms with it and 55 / 53 / 56 ms with git asked instead,
-        against the goal of 50 ms."""
+        It pays (issue 22): ``bench/bench_history.py``, both ways alternating, 2 CPUs, 1k / 20k /
+        100k commits: end 48 / 45 / 49 ms with it, 55 / 53 / 56 ms asking git; goal 50 ms."""
         if (
             before.detached
             or before.operation is not None
@@ -434,9 +422,8 @@ class Repository(Resource):
         return PushOutcome("pushed", True, f"Pushed '{branch}' to '{upstream}'.")
 
     def checkout(self, branch: str) -> None:
-        """Switch to ``branch`` (made from origin/<branch> if only there); never loses work:
-        uncommitted changes come along where git carries them, and git refuses (nothing
-        changed) where they would be overwritten."""
+        """Switch to ``branch`` (made from origin/<branch> if only there); uncommitted changes
+        come along where git carries them, and git refuses where it would overwrite them."""
         self._check_branch_name(branch)
         if self.branch() == branch:
             return
