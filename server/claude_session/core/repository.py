@@ -1,23 +1,15 @@
 """The project's git repository, through GitPython: its state, commits, pushes, checkouts.
 
-Each operation is one or a few git commands (``repo.git.<cmd>`` with a ``--format`` or
-``--porcelain``), never a walk over ``Commit`` objects, so the cost follows the size of the
-answer, not the length of the history. Every ``git.Repo`` is closed after use: the MCP server
-runs for hours, and GitPython otherwise leaves ``git cat-file`` children behind.
-
-Every command runs with ``gitread.NO_PROGRAMS`` (no fsmonitor program, signature checker or
-pager from the repository's config). Two sessions in one repository, or a session and the user,
-run git at the same time. Every command runs with GIT_OPTIONAL_LOCKS=0, so a read never takes
-.git/index.lock; a write that finds a lock held waits its turn (``gitlocks``), and so do our
-own commits in one working tree.
-What git says goes to the person through ``gitmessages``.
-
-Safety rules: refs that start with ``-`` are refused (no option injection), ``--`` goes before
-paths, pushes go to the branch's upstream only and are never forced, and URLs are stripped of
-credentials before they are stored or shown.
-
-GitPython is imported lazily: importing it fails when no git binary is found, and that must be a
-clear ``GitError`` when git is used, not an ``ImportError`` when this package is imported.
+One or a few git commands per operation (``repo.git.<cmd>`` with ``--format``/``--porcelain``),
+never a walk over ``Commit`` objects; every ``git.Repo`` is closed after use (GitPython otherwise
+leaves ``git cat-file`` children behind in the hours-long MCP server). Every command runs with
+``gitread.NO_PROGRAMS`` (no fsmonitor, signature checker or pager from the repository's config)
+and GIT_OPTIONAL_LOCKS=0 (a read never takes .git/index.lock); a write that finds a lock held
+waits its turn (``gitlocks``), as do our own commits in one working tree. What git says goes to
+the person through ``gitmessages``. Refs starting with ``-`` are refused, ``--`` goes before
+paths, pushes go to the upstream only and are never forced, URLs lose their credentials before
+they are stored or shown. GitPython is imported lazily: without a git binary its import fails,
+and that must be a clear ``GitError`` when git is used, not an ``ImportError`` on import.
 """
 
 from __future__ import annotations
