@@ -164,6 +164,8 @@ class SessionRecord(Model):
     machine: str | None = None
     end_mode: RecordEnd = "standard"
     continues: str | None = None  # the id of the record this session continues (a resume)
+    cost_usd: float | None = Field(default=None, ge=0)  # None: a model without a known price
+    models: list[str] = Field(default_factory=list)  # the models of its responses, most used first
 
 
 # --- flow results (CLI --json == MCP structured output) ---------------------------------------

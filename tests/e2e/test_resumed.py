@@ -17,6 +17,7 @@ __all__ = ["claude_bin", "world"]  # fixtures, re-exported so pytest finds them 
 
 pytestmark = requires_claude
 
+
 def every_response(config: Path) -> dict[str, Message]:
     """Every model response in every transcript, once per message id."""
     found: dict[str, Message] = {}

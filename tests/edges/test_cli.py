@@ -93,7 +93,10 @@ def test_round_trip_pause_resume_end_history(repo: Path, isolated_home: Path) ->
     assert str(repo) not in json.loads((isolated_home / "pause-state.json").read_text())["projects"]
 
     history = cli_json("history", cwd=repo)
-    assert [r["id"] for r in history["records"]] == [record["id"]]
+    # the pause sent its stretch's record; the end's continues it
+    ended_record, paused_record = history["records"]
+    assert ended_record["id"] == record["id"] and record["continues"] == paused_record["id"]
+    assert paused_record["end_mode"] == "paused"
     text_history = run_cli("history", cwd=repo)
     assert "webapp" in text_history.stdout and "Login form done" in text_history.stdout
 

@@ -409,3 +409,26 @@ def test_the_session_page_shows_the_chain(browser: Any, tmp_path: Path) -> None:
         page.goto(f"{base}/sessions/00000000-0000-4000-8000-0000000000ff")
         assert "has not received yet" in page.inner_text("#chain")
         page.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_long_unbroken_string_wraps_on_the_list_and_the_session_page(
+    browser: Any, tmp_path: Path, width: int
+) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    key = create_api_key(url, "alice")
+    app = create_app(url)
+    store = app.state.store
+    long = "B" * 20_000
+    saved = full_record(
+        summary=long, ending_branch="feature/" + "x" * 400, next_steps=[long[:3000]]
+    )
+    store.records.save(store.auth.user_for_api_key(key), saved)
+    with serve(app) as base:
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        _log_in(page, base, key)
+        for path in ("/", f"/sessions/{saved.id}"):
+            page.goto(f"{base}{path}")
+            scrolled = page.evaluate("document.documentElement.scrollWidth")
+            assert scrolled <= width, (path, scrolled)
+        page.close()

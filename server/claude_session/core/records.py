@@ -11,16 +11,19 @@ from claude_session.base import flow, stretch
 from claude_session.base.clock import new_id
 from claude_session.base.redact import count_markers, redact_data
 from claude_session.base.sessions import record_fields
+from claude_session.base.state import ledger
 from claude_session.base.tokens import Usage
 from claude_session.core.project import Project
 from claude_session.core.services import Services
 from claude_session.models import (
     LedgerEntry,
     MaintenanceRun,
+    PauseEntry,
     SecurityFinding,
     SessionRecord,
 )
-from claude_session.vocab import EndMode, TrackerOutcome
+from claude_session.paths import Paths
+from claude_session.vocab import RecordEnd, TrackerOutcome
 
 SECURITY_WORDS = ("security", "audit", "scan", "vuln", "secret", "sast", "cve")
 
@@ -77,9 +80,10 @@ def build_record(
     summary: str,
     accomplishments: list[str],
     next_steps: list[str],
-    mode: EndMode,
+    mode: RecordEnd,
     record_id: str | None,
     continues: str | None = None,
+    paths: Paths | None = None,
 ) -> SessionRecord:
     raw = entry.model_dump(mode="json")
     raw["project"] = application
@@ -98,6 +102,7 @@ def build_record(
         next_steps=next_steps,
         mode=mode,
         machine=machine_name(),
+        paths=paths,
     )
     return redacted(SessionRecord.model_validate(fields))
 
@@ -113,7 +118,7 @@ def make(
     summary: str,
     accomplishments: list[str],
     next_steps: list[str],
-    mode: EndMode,
+    mode: RecordEnd,
 ) -> SessionRecord:
     """The stretch's record, as the tracker can store it (what had to change is warned): its
     own tokens, those no earlier record billed (``stretch``), kept as billed by this one."""
@@ -136,6 +141,7 @@ def make(
         mode=mode,
         record_id=record_id,
         continues=continues,
+        paths=services.paths,
     )
     stretch.bill(services.paths, entry.session_id, record.id, usage)
     from claude_session.tracker.delivery import Delivery
@@ -159,3 +165,60 @@ def deliver(services: Services, record: SessionRecord) -> tuple[TrackerOutcome, 
         for warning in delivery.drain(limit=20, budget=2.0, wait=0.0).warnings:
             flow.warn(warning)
     return result.outcome, result.detail
+
+
+def send_paused(
+    services: Services,
+    project: Project,
+    entry: LedgerEntry,
+    *,
+    ending_branch: str | None,
+    commits_count: int,
+    files_changed: list[str],
+    summary: str,
+    accomplishments: list[str],
+    next_steps: list[str],
+    head: str | None,
+) -> tuple[TrackerOutcome, str | None]:
+    """The record of the stretch a pause closes, sent now (not when the session is finalized
+    hours later). The entry then starts the next stretch, which continues this record: in
+    Claude Code the conversation may go on (a quiet tail, as the pause turn's own answer, is
+    folded into this record when the session ends), and a CLI session may end later."""
+    record = make(
+        services,
+        project,
+        entry,
+        ending_branch=ending_branch,
+        commits_count=commits_count,
+        files_changed=files_changed,
+        summary=summary,
+        accomplishments=accomplishments,
+        next_steps=next_steps,
+        mode="paused",
+    )
+    outcome, detail = deliver(services, record)
+    now = services.now()
+    entry.record = record.model_dump(mode="json")
+    entry.started_at, entry.starting_head = now, head or entry.starting_head
+    entry.starting_branch = ending_branch or entry.starting_branch
+    entry.maintenance_runs, entry.security_findings = [], []
+    entry.summary, entry.paused_at = "", None
+    entry.record_id, entry.continues = None, record.id
+    return outcome, detail
+
+
+def close_paused_tail(services: Services, pause: PauseEntry, resumed_by: str) -> None:
+    """Another session picked up a pause: the pausing session's stretch since the pause, if
+    it is open and nothing runs it (a CLI session: no Claude Code of its own), is over. Its
+    record went at the pause; left open, it would be finalized hours later with the commits
+    the resuming session made."""
+    if not pause.session_id or pause.session_id == resumed_by or not pause.record_id:
+        return
+    with ledger.edit(services.paths, pause.session_id) as data:
+        if (
+            data.get("status", "active") == "active"
+            and data.get("continues") == pause.record_id
+            and not data.get("claude_pid")
+        ):
+            data.update(status="finalized", ended_at=services.now().isoformat())
+            data["record_id"] = pause.record_id
