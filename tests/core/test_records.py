@@ -63,7 +63,7 @@ def test_end_and_hook_finalization_agree_on_renames_deletions_and_non_ascii_path
     assert record.commits_count == spooled["commits_count"] == 1
 
 
-def test_a_pause_sends_its_record_now_and_a_resume_elsewhere_closes_its_tail(
+def test_a_pause_sends_its_record_now_and_the_resuming_session_continues_it(
     repo: Path, isolated_home: Path
 ) -> None:
     paths = Paths(isolated_home)
@@ -75,10 +75,9 @@ def test_a_pause_sends_its_record_now_and_a_resume_elsewhere_closes_its_tail(
         core.resume(repo, session_id="cli-b")
         commit_file(repo, "second.txt", "2")
         core.end(repo, session_id="cli-b", summary="Second half.", push=False)
-        assert ledger.get(paths, "cli-a")["status"] == "finalized"  # type: ignore[index]
-        # nothing left open to be finalized later with the other session's commit
-        assert sessions.finalize_orphans(paths, project_root=None, keep=None) == []
         records = core.history(limit=5).records
+    # the pausing CLI session may still end by hand (its tail is its own stretch)
+    assert ledger.get(paths, "cli-a")["status"] == "active"  # type: ignore[index]
     assert paused.end_mode == "paused" and paused.commits_count == 1
     assert paused.summary == "First half."
     ended = next(r for r in records if r.id != paused.id)

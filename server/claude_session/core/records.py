@@ -11,14 +11,12 @@ from claude_session.base import flow, stretch
 from claude_session.base.clock import new_id
 from claude_session.base.redact import count_markers, redact_data
 from claude_session.base.sessions import record_fields
-from claude_session.base.state import ledger
 from claude_session.base.tokens import Usage
 from claude_session.core.project import Project
 from claude_session.core.services import Services
 from claude_session.models import (
     LedgerEntry,
     MaintenanceRun,
-    PauseEntry,
     SecurityFinding,
     SessionRecord,
 )
@@ -205,20 +203,3 @@ def send_paused(
     entry.summary, entry.paused_at = "", None
     entry.record_id, entry.continues = None, record.id
     return outcome, detail
-
-
-def close_paused_tail(services: Services, pause: PauseEntry, resumed_by: str) -> None:
-    """Another session picked up a pause: the pausing session's stretch since the pause, if
-    it is open and nothing runs it (a CLI session: no Claude Code of its own), is over. Its
-    record went at the pause; left open, it would be finalized hours later with the commits
-    the resuming session made."""
-    if not pause.session_id or pause.session_id == resumed_by or not pause.record_id:
-        return
-    with ledger.edit(services.paths, pause.session_id) as data:
-        if (
-            data.get("status", "active") == "active"
-            and data.get("continues") == pause.record_id
-            and not data.get("claude_pid")
-        ):
-            data.update(status="finalized", ended_at=services.now().isoformat())
-            data["record_id"] = pause.record_id

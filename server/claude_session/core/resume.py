@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from claude_session.base.state import pause as pausestate
-from claude_session.core import branches, records, steps
+from claude_session.core import branches, steps
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
@@ -70,7 +70,6 @@ def _track(
     entry.summary = entry.summary or pause.summary
     steps.continues(entry, pause)
     steps.save_ledger(services, entry)
-    records.close_paused_tail(services, pause, session_id)
     pausestate.patch(
         services.paths,
         project.key,
