@@ -300,9 +300,22 @@ class StatusResult(FlowResult):
     pending_handoffs: list[PendingHandoffInfo] = Field(default_factory=list)
 
 
+class HistoryTotals(Model):
+    """What a list of records adds up to (``cost_unknown``: records whose cost is unknown,
+    not counted in ``cost_usd``)."""
+
+    sessions: int = 0
+    minutes: int = 0
+    commits: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+    cost_unknown: int = 0
+
+
 class HistoryResult(Model):
     records: list[SessionRecord]
     tracker: str
+    totals: HistoryTotals = Field(default_factory=HistoryTotals)
 
 
 class SyncResult(Model):

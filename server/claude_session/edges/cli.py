@@ -215,10 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session-id")
     p.set_defaults(handler=verbs.status)
 
-    p = verb("history", "past session records")
+    p = verb("history", "past session records: search, filter, totals, export")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--project", help="only this project (default: all)")
+    verbs.history_options(p)
     p.set_defaults(handler=verbs.history)
+
+    p = verb("prices", "the model price table costs are computed with")
+    verbs.prices_options(p, _Parser, common)
 
     p = verb("handoff", "the manual claude.ai transfer")
     hverbs = p.add_subparsers(dest="handoff_verb", metavar="prompt|receive", parser_class=_Parser)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -87,4 +87,29 @@ def _matches(terms: list[str], dialect: str) -> Any:
     rows = sa.text("SELECT rowid FROM claude_sessions_fts WHERE claude_sessions_fts MATCH :match")
     return sa.literal_column("claude_sessions.rowid").in_(
         rows.bindparams(match=match).columns(sa.column("rowid"))
+    )
+
+
+def from_query(query: dict[str, str]) -> Filters:
+    """Filters from the API's query names (q, branch, machine, end_mode, since, until); a
+    date that does not parse is an InvalidRecord naming it."""
+    from claude_session.errors import InvalidRecord
+
+    def moment(name: str) -> datetime | None:
+        raw = query.get(name)
+        if not raw:
+            return None
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError as exc:
+            raise InvalidRecord(f"{name} must be an ISO-8601 date or time.", name) from exc
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+    return Filters(
+        text=query.get("q") or None,
+        branch=query.get("branch") or None,
+        machine=query.get("machine") or None,
+        end_mode=query.get("end_mode") or None,
+        since=moment("since"),
+        until=moment("until"),
     )
