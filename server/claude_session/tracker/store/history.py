@@ -119,6 +119,8 @@ class DayTotals:
     sessions: int
     minutes: int
     tokens: int
+    cost_usd: float = 0.0  # of the records whose cost is known
+    cost_unknown: int = 0  # records whose cost is unknown
 
 
 class History:
@@ -344,10 +346,13 @@ class History:
             claude_sessions.c.duration_minutes,
             claude_sessions.c.tokens_input,
             claude_sessions.c.tokens_output,
+            claude_sessions.c.cost_usd,
         ).where(claude_sessions.c.user_id == owner.id, claude_sessions.c.started_at >= since)
         if application_id is not None:
             query = query.where(claude_sessions.c.application_id == application_id)
-        totals = {first + timedelta(days=n): [0, 0, 0] for n in range(days)}
+        totals: dict[date, list[Any]] = {
+            first + timedelta(days=n): [0, 0, 0, 0.0, 0] for n in range(days)
+        }
         with reading(self.engine) as conn:
             for row in conn.execute(query):
                 day = row.started_at.astimezone(timezone.utc).date()
@@ -356,6 +361,10 @@ class History:
                     bucket[0] += 1
                     bucket[1] += row.duration_minutes
                     bucket[2] += row.tokens_input + row.tokens_output
+                    if row.cost_usd is None:
+                        bucket[4] += 1
+                    else:
+                        bucket[3] += row.cost_usd
         return [DayTotals(day, *values) for day, values in sorted(totals.items())]
 
 
