@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
-# Install the pinned Claude Code client into a cache folder and print the path of its binary.
-# Idempotent: a cache that already holds this version is left alone.
-# Folder: $CLAUDE_SESSION_CLAUDE_DIR, else $HOME/.cache/claude-session/claude-code.
+# Install the Claude Code clients the tests drive, each into its own cache folder, and print the
+# path of each binary, one a line. Idempotent: a folder that already holds its version is left alone.
+# Versions: the arguments, else the support window (oldest and newest; tests/helpers/claude_code.py
+# WINDOW and the README say the same). Folder: ${CLAUDE_SESSION_CLAUDE_DIR:-$HOME/.cache/claude-session}/claude-code-<version>.
 set -euo pipefail
 
-version="${CLAUDE_CODE_VERSION:-2.1.197}"
-dir="${CLAUDE_SESSION_CLAUDE_DIR:-$HOME/.cache/claude-session/claude-code}"
-package_json="$dir/node_modules/@anthropic-ai/claude-code/package.json"
-bin="$dir/node_modules/.bin/claude"
+if [ "$#" -eq 0 ]; then
+    set -- 2.1.197 2.1.332
+fi
+base="${CLAUDE_SESSION_CLAUDE_DIR:-$HOME/.cache/claude-session}"
 
 installed_version() {
-    [ -f "$package_json" ] || return 0
-    node -e 'process.stdout.write(require(process.argv[1]).version)' "$package_json" 2>/dev/null || true
+    [ -f "$1" ] || return 0
+    node -e 'process.stdout.write(require(process.argv[1]).version)' "$1" 2>/dev/null || true
 }
 
-if [ "$(installed_version)" != "$version" ] || [ ! -x "$bin" ]; then
-    command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ (apt-get install nodejs npm)" >&2; exit 1; }
-    mkdir -p "$dir"
-    # Logs to stderr so stdout carries only the binary's path.
-    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error \
-        "@anthropic-ai/claude-code@$version" >&2
-fi
-
-"$bin" --version >/dev/null || { echo "claude at $bin does not run" >&2; exit 1; }
-echo "$bin"
+for version in "$@"; do
+    dir="$base/claude-code-$version"
+    package_json="$dir/node_modules/@anthropic-ai/claude-code/package.json"
+    bin="$dir/node_modules/.bin/claude"
+    if [ "$(installed_version "$package_json")" != "$version" ] || [ ! -x "$bin" ]; then
+        command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ (apt-get install nodejs npm)" >&2; exit 1; }
+        mkdir -p "$dir"
+        # Logs to stderr so stdout carries only the binaries' paths.
+        npm install --prefix "$dir" --no-audit --no-fund --loglevel=error \
+            "@anthropic-ai/claude-code@$version" >&2
+    fi
+    "$bin" --version >/dev/null || { echo "claude $version at $bin does not run" >&2; exit 1; }
+    echo "$bin"
+done

@@ -19,6 +19,7 @@ import json
 import platform
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -148,6 +149,25 @@ def throughput(text: str, runs: int) -> tuple[float, float, int]:
     return size / wall, size / max(cpu, 1e-9), found
 
 
+def detect_secrets_mbps(text: str) -> float | None:
+    """detect-secrets' MB/s on ``text`` (all plugins, default filters, one file scan as its
+    CLI does), or None when it is not installed (``pip install detect-secrets``)."""
+    try:
+        from detect_secrets.core.scan import scan_file
+        from detect_secrets.settings import default_settings
+    except ImportError:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "transcript.jsonl"
+        path.write_text(text)
+        with default_settings():
+            start = time.perf_counter()
+            for _ in scan_file(str(path)):
+                pass
+            seconds = time.perf_counter() - start
+    return len(text.encode()) / 1e6 / seconds
+
+
 def worst_cases(size: int) -> list[tuple[str, str, float]]:
     rows: dict[str, tuple[str, float]] = {}
     for kind, _, secret in POSITIVE:
@@ -165,6 +185,7 @@ def main() -> int:
     parser.add_argument("--size-mb", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--adv-kb", type=int, default=1000, help="size of each adversarial input")
+    parser.add_argument("--ds-mb", type=float, default=1.0, help="text given to detect-secrets")
     parser.add_argument("--quick", action="store_true", help="2 MB, one run, 100 kB inputs")
     args = parser.parse_args()
     if args.quick:
@@ -180,6 +201,27 @@ def main() -> int:
         f"{len(text) / 1e6:.1f} MB mixed transcript (best of {args.runs}; {found} planted "
         f"secrets removed; goal {GOAL_MBPS:.0f} MB/s {verdict})"
     )
+
+    sample = text[: int(args.ds_mb * 1e6)]
+    theirs = detect_secrets_mbps(sample)
+    if theirs is None:
+        print("detect-secrets: not installed (pip install detect-secrets==1.5.0), no ratio")
+    else:
+        ours, _, _ = throughput(sample, args.runs)
+        ratio = ours / theirs
+        figure(
+            "redaction vs detect-secrets",
+            ours,
+            "MB/s",
+            peer="detect-secrets",
+            peer_value=theirs,
+            issue=26,
+        )
+        print(
+            f"detect-secrets on the first {len(sample) / 1e6:.1f} MB: {theirs:.2f} MB/s; ours "
+            f"on the same text {ours:.1f} MB/s: {ratio:.0f}x "
+            f"(goal 50x {'met' if ratio >= 50 else 'NOT met'})"
+        )
 
     rows = worst_cases(args.adv_kb * 1000)
     print(f"worst case per rule ({args.adv_kb} kB adversarial inputs, slowest first):")

@@ -207,4 +207,10 @@ class BadCursor(StoreError):
 
 
 class SecretInCommit(ClaudeSessionError):
-    """A commit message holds what looks like a secret: refused, never rewritten."""
+    """A commit message holds what looks like a secret: refused, never rewritten. ``what``
+    names the message (``commit message``), ``kinds`` the kinds of secret found."""
+
+    def __init__(self, message: str, *, what: str = "commit message", kinds: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.what = what
+        self.kinds = kinds

@@ -48,6 +48,9 @@ class PauseEntry(Model):
     resumed_at: datetime | None = None
     resumed_by: str | None = None
     record_id: str | None = None  # the record of the paused session: a resume continues it
+    handoff_item: str | None = (
+        None  # the ClaudeSync item made with this pause: resume asks for its answer
+    )
     unended: bool = False  # written by the finalization of a session that ended without /end
 
 
@@ -126,6 +129,8 @@ class PendingAnswer(Model):
     project_root: str
     repository: str | None = None
     item: str | None = None
+    #: the delayed hand-off (its request id, the item's ``creation_id``) it answers
+    for_request: str | None = None
     answer: str
     received_at: datetime
 
@@ -277,9 +282,11 @@ class DeadLetterInfo(Model):
 
 
 class PendingHandoffInfo(Model):
-    """A hand-off waiting for the vault, or refused by it (``status``)."""
+    """A hand-off waiting for the vault, or refused by it, or a claude.ai answer kept until it
+    can be stored (``kind`` answer) (``status``)."""
 
     title: str
+    kind: Literal["handoff", "answer"] = "handoff"
     state: Literal["pending", "failed"]
     reason: str | None = None
     file: str

@@ -147,8 +147,8 @@ def test_an_unended_session_that_had_resumed_a_pause_replaces_it(
     note = pause.get(Paths(isolated_home), str(repo))
     assert note is not None and note["unended"] and note["context_file"] != paused.context_file
     [*_, record] = sorted(spooled(isolated_home), key=lambda r: r["ended_at"])
-    first = ledger_entry(isolated_home, "first")
-    assert record["claude_session_id"] == SID and record["continues"] == first["record_id"]
+    first = ledger_entry(isolated_home, "first")  # its pause sent its record (entry["record"])
+    assert record["claude_session_id"] == SID and record["continues"] == first["record"]["id"]
 
 
 def test_pause_quit_resume_elsewhere_end_is_one_chain(

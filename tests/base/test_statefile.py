@@ -177,14 +177,17 @@ def test_an_update_that_changes_nothing_writes_nothing(tmp_path: Path) -> None:
     assert sf.read()["projects"] == {"a": 2}
 
 
-def test_a_link_with_the_same_content_is_still_replaced(tmp_path: Path) -> None:
+def test_a_link_with_the_same_content_is_moved_aside_not_read_through(tmp_path: Path) -> None:
     sf = StateFile(tmp_path / "x.json")
     with sf.update() as data:
         data["projects"] = {"a": 1}
     elsewhere = tmp_path / "elsewhere.json"
     elsewhere.write_bytes(sf.path.read_bytes())
+    before = elsewhere.read_bytes()
     sf.path.unlink()
     sf.path.symlink_to(elsewhere)
-    with sf.update():
+    with flow.begin() as told, sf.update():
         pass
-    assert not sf.path.is_symlink() and sf.read()["projects"] == {"a": 1}
+    assert not sf.path.is_symlink() and "projects" not in sf.read()
+    assert "symbolic link" in " ".join(told.warnings)
+    assert elsewhere.read_bytes() == before  # the target is never written

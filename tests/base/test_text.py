@@ -214,17 +214,13 @@ def test_M5_screen_passes_plain_lines_through_untouched() -> None:
 
 
 def test_M6_cli_refuses_absurd_reminder_values_with_the_range(repo: Path) -> None:
-    for every in ("1000000000000000000", "0", "-5", "1441"):
-        proc = run_cli("remind", "on", "--every", every, cwd=repo)
-        assert proc.returncode == 1, proc.stdout + proc.stderr
-        assert "from 1 to 1440" in proc.stderr and "Traceback" not in proc.stderr
-    for every in ("1e21", "nan", "inf", "2.5"):
+    for every in ("1000000000000000000", "0", "-5", "1441", "1e21", "nan", "inf", "2.5"):
         proc = run_cli("remind", "on", "--every", every, cwd=repo)
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert "from 1 to 1440" in proc.stderr and "Traceback" not in proc.stderr
     for dirty in ("10001", "0"):
         proc = run_cli("remind", "on", "--dirty-files", dirty, cwd=repo)
-        assert proc.returncode == 1 and "from 1 to 10000" in proc.stderr, proc.stderr
+        assert proc.returncode == 2 and "from 1 to 10000" in proc.stderr, proc.stderr
     # Nothing was stored by the refusals; a value in range still works.
     assert cli_json("remind", "status", cwd=repo)["settings"]["enabled"] is False
     on = cli_json("remind", "on", "--every", "1440", "--dirty-files", "10000", cwd=repo)

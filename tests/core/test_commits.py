@@ -3,6 +3,7 @@ anything is committed or pushed (red team X1)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,28 @@ def test_X1_allow_secret_commits_the_message_as_written(repo: Path, isolated_hom
     )
     assert ended.returncode == 0, ended.stderr
     assert git(repo, "log", "-1", "--format=%s") == f"fixture {GH}"
+    # N33: the result says plainly that a secret went into the commit (and never echoes it)
+    sha = git(repo, "rev-parse", "HEAD")
+    said = ended.stdout + ended.stderr
+    assert f"A secret was committed: the message of commit {sha[:10]}" in said
+    assert "github-token" in said and GH not in said
+
+
+def test_N33_cli_pause_allow_secret_says_the_wip_commit_holds_a_secret(
+    repo: Path, isolated_home: Path
+) -> None:
+    """N33: the person's own override (the CLI) still works, and its --json result says so."""
+    from helpers.redact_samples import GH
+
+    (repo / "x.txt").write_text("x")
+    paused = cli(
+        "--json", "pause", "--summary", f"wip {GH}", "--wip-commit", "--allow-secret", cwd=repo
+    )
+    assert paused.returncode == 0, paused.stderr
+    result = json.loads(paused.stdout)
+    assert result["wip_commit"] == git(repo, "rev-parse", "HEAD")
+    [said] = [w for w in result["warnings"] if w.startswith("A secret was committed")]
+    assert result["wip_commit"][:10] in said and "github-token" in said and GH not in said
 
 
 def test_X1_a_wip_commit_from_a_summary_holding_a_secret_is_refused(

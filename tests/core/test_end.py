@@ -137,3 +137,34 @@ def test_sync_mode_context_is_found_from_another_clone(repo: Path, tmp_path: Pat
         started = core.start(other, session_id="machine-b")
     assert "finish refunds" in started.context
     assert any("synced from" in w for w in started.warnings)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("merge", "--receive-pack=touch {mark}"),
+        ("merge", "-c"),
+        ("merge", "--exec=touch {mark}"),
+        ("remote", "--upload-pack=touch {mark}"),
+        ("remote", "--receive-pack=touch {mark}"),
+    ],
+)
+def test_G2_an_upstream_that_reads_as_an_option_fails_the_push_not_the_end(
+    repo: Path, tmp_path: Path, key: str, value: str
+) -> None:
+    """redteam G2: ``branch.main.merge = --receive-pack=...`` made end fail with GitRefused
+    after committing (exit 1, the session left open, no record, a retry failing the same).
+    Now the end completes: committed, recorded and closed, the push reported as failed and
+    why; nothing runs."""
+    mark = tmp_path / "ran"
+    git(repo, "config", f"branch.main.{key}", value.format(mark=mark))
+    (repo / "work.txt").write_text("work\n")
+    with Core() as core:
+        core.start(repo, session_id="g2")
+        result = core.end(repo, session_id="g2", summary="s", message="m2")
+        assert result.commit is not None and git(repo, "log", "-1", "--format=%s") == "m2"
+        assert result.pushed is False and "git would read as an option" in result.push_detail
+        assert result.tracker in ("local", "sent", "queued") and result.record.id
+        with pytest.raises(NoActiveSession):
+            core.end(repo, session_id="g2", summary="again")
+    assert not mark.exists()

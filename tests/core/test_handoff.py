@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from claude_session.base.context import Context, parse, render
+from claude_session.core import handoff
 from claude_session.core.handoff import (
     RETURN_SECTIONS,
     merge_insights,
@@ -91,3 +94,49 @@ def test_render_insights_keeps_free_form_answers_whole_but_redacted() -> None:
     answer = f"Keep going.\n\nThe key {GH} should be rotated.\n"
     out = render_insights(answer)
     assert out == "Keep going.\n\nThe key [REDACTED:github-token] should be rotated."
+
+
+_STRUCTURED = """Here is the summary.
+
+**Decisions**
+- Use SQLite - it is enough for 1-2 users
+- Keep the CLI thin
+**Changes to make**
+1. Write the migration
+2. Run the benchmark
+**Open questions**
+- none
+**Next steps**
+- Ship it. Then rest
+"""
+
+
+@pytest.mark.parametrize(
+    "joiner", [" ", ""], ids=["line breaks become spaces", "line breaks dropped"]
+)
+def test_the_apps_one_line_form_keeps_numbered_lists_dashes_in_items_and_bold_headings(
+    joiner: str,
+) -> None:
+    """findings/onepassword-2.md N8: the 1Password app stores a pasted answer on one line; the
+    parse of that line equals the multi-line one (numbered items apart, " - " inside an item
+    kept, bold headings read), whether the app put a space for each line break or not."""
+    flat = joiner.join(_STRUCTURED.split("\n"))
+    assert "\n" not in flat
+    expected = {
+        "Decisions": ["Use SQLite - it is enough for 1-2 users", "Keep the CLI thin"],
+        "Changes to make": ["Write the migration", "Run the benchmark"],
+        "Open questions": [],
+        "Next steps": ["Ship it. Then rest"],
+    }
+    assert handoff.parse_return_summary(_STRUCTURED) == expected
+    assert handoff.parse_return_summary(flat) == expected
+
+
+def test_flattened_headings_written_as_name_and_colon_are_read() -> None:
+    flat = "Decisions: Keep SQLite. Next steps: 1. Write it 2. Run it"
+    assert handoff.parse_return_summary(flat) == {
+        "Decisions": ["Keep SQLite."],
+        "Changes to make": [],
+        "Open questions": [],
+        "Next steps": ["Write it", "Run it"],
+    }

@@ -566,14 +566,28 @@ def test_checkout_switches_to_an_existing_branch(repo: Path) -> None:
         assert r.branch() == "feature"
 
 
-def test_checkout_with_uncommitted_changes_is_refused_and_files_untouched(repo: Path) -> None:
-    git(repo, "branch", "feature")
+def test_checkout_refuses_uncommitted_changes_git_would_overwrite(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit_file(repo, "README.md", "feature's readme\n")
+    git(repo, "checkout", "-q", "main")
     (repo / "README.md").write_text("my unsaved work\n")
     with Repository(repo) as r, pytest.raises(GitRefused) as caught:
         r.checkout("feature")
     assert "README.md" in str(caught.value) and "stash" in str(caught.value)
     assert (repo / "README.md").read_text() == "my unsaved work\n"
     assert git(repo, "branch", "--show-current") == "main"
+
+
+def test_checkout_carries_uncommitted_changes_where_git_does(repo: Path) -> None:
+    git(repo, "branch", "feature")
+    sha = git(repo, "rev-parse", "HEAD")
+    (repo / "README.md").write_text("my unsaved work\n")
+    with Repository(repo) as r:
+        r.checkout("feature")
+        assert r.branch() == "feature"
+        r.checkout_commit(sha)  # a detached checkout carries them too
+        assert r.branch() is None
+    assert (repo / "README.md").read_text() == "my unsaved work\n"
 
 
 def test_checkout_refuses_to_overwrite_untracked_files(repo: Path) -> None:

@@ -27,6 +27,7 @@ from helpers.claude_code import (
     transcripts,
     wait_for,
 )
+from helpers.claude_screens import screen
 from helpers.fake_anthropic import (
     FakeAnthropic,
     hold,
@@ -96,8 +97,10 @@ def _hook(event: str) -> dict[str, Any]:
     return {"hooks": [{"type": "command", "command": command, "timeout": 20}]}
 
 
-def write_probe_plugin(root: Path) -> Path:
-    """A minimal plugin `probe`: recording hooks, an MCP server with `echo`, `/probe:hello`."""
+def write_probe_plugin(root: Path, *, always_load: bool = True) -> Path:
+    """A minimal plugin `probe`: recording hooks, an MCP server with `echo`, `/probe:hello`.
+    ``always_load``: its tools in every request (as our plugin has them), else deferred behind
+    tool search on the versions that defer MCP tools."""
     (root / ".claude-plugin").mkdir(parents=True)
     (root / "hooks").mkdir()
     (root / "commands").mkdir()
@@ -111,7 +114,11 @@ def write_probe_plugin(root: Path) -> Path:
         json.dumps({"hooks": {e: [_hook(e)] for e in events}})
     )
     (root / "server.py").write_text(_SERVER)
-    server = {"command": sys.executable, "args": ["${CLAUDE_PLUGIN_ROOT}/server.py"]}
+    server = {
+        "command": sys.executable,
+        "args": ["${CLAUDE_PLUGIN_ROOT}/server.py"],
+        "alwaysLoad": always_load,
+    }
     (root / ".mcp.json").write_text(json.dumps({"mcpServers": {"probe": server}}))
     (root / "commands" / "hello.md").write_text(_COMMAND)
     return root
@@ -120,9 +127,9 @@ def write_probe_plugin(root: Path) -> Path:
 class Probe:
     """One test's world: a git project, a probe plugin, a fake API, and where records land."""
 
-    def __init__(self, tmp_path: Path, config_dir: Path) -> None:
+    def __init__(self, tmp_path: Path, config_dir: Path, *, always_load: bool = True) -> None:
         self.project = make_repo(tmp_path / "project")
-        self.plugin = write_probe_plugin(tmp_path / "probe-plugin")
+        self.plugin = write_probe_plugin(tmp_path / "probe-plugin", always_load=always_load)
         self.config_dir = config_dir
         self.home = config_dir.parent
         self.log = tmp_path / "probe-log.jsonl"
@@ -203,6 +210,25 @@ class TestRealClient:
         assert json.loads(results[0]["content"]) == {"result": "ECHOED:ping-42"}
         assert [r["stdin"]["text"] for r in probe.records("mcp-echo")] == ["ping-42"]
         assert "echo worked" in result.stdout
+
+    def test_a_deferred_tool_is_loaded_through_tool_search_before_it_is_called(
+        self, tmp_path: Path, isolated_home: Path, claude_bin: Path
+    ) -> None:
+        """Without ``alwaysLoad`` the versions that defer MCP tools list the tool by name only;
+        the scripted model loads it with ``ToolSearch`` first, as a real model must."""
+        probe = Probe(tmp_path, isolated_home, always_load=False)
+        with probe.serve(tool_use(ECHO_TOOL, {"text": "late"}), text("ok")) as api:
+            probe.run("please echo")
+        first, *_ = api.turn_requests
+        if screen().defers_mcp_tools:
+            assert ECHO_TOOL not in tool_names(first) and ECHO_TOOL in request_text(first)
+            assert api.tool_searches == [ECHO_TOOL]
+            assert ECHO_TOOL in tool_names(api.turn_requests[1])
+        else:
+            assert ECHO_TOOL in tool_names(first) and api.tool_searches == []
+        assert [r["stdin"]["text"] for r in probe.records("mcp-echo")] == ["late"]
+        assert len(api.turn_requests) == 2 + len(api.tool_searches)
+        assert not api.errors
 
     def test_tool_input_can_be_chosen_from_what_the_model_saw(self, probe: Probe) -> None:
         def echo_session_id(body: dict[str, Any]) -> Any:
@@ -310,6 +336,26 @@ class TestFakeAnthropic:
             ]
         assert len({r["id"] for r in replies}) == 3
         assert all(r["id"].startswith("msg_") and r["usage"]["input_tokens"] > 0 for r in replies)
+
+    def test_a_tool_offered_only_by_name_is_searched_once_then_called(self) -> None:
+        deferred = {
+            "messages": [{"role": "system", "content": "deferred tools:\nmcp__x__echo"}],
+            "tools": [{"name": "ToolSearch"}],
+        }
+        with FakeAnthropic([tool_use("mcp__x__echo", {"text": "hi"}), text("end")]) as api:
+            search = _post(api, deferred)
+            searched = {"role": "assistant", "content": search["content"]}
+            loaded = _post(
+                api, {**deferred, "tools": [{"name": "ToolSearch"}, {"name": "mcp__x__echo"}]}
+            )
+            still = _post(api, {**deferred, "messages": [*deferred["messages"], searched]})
+        [block] = search["content"]
+        assert block["name"] == "ToolSearch"
+        assert block["input"] == {"query": "select:mcp__x__echo"}
+        assert loaded["content"][0]["name"] == "mcp__x__echo"
+        # searched already and still not offered: no second search (a real model would not loop)
+        assert still["content"] == [{"type": "text", "text": "end"}]
+        assert api.tool_searches == ["mcp__x__echo"]
 
     def test_callable_step_sees_the_request_body(self) -> None:
         with FakeAnthropic(

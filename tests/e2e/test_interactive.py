@@ -29,6 +29,7 @@ from helpers.claude_code import (
     requires_claude,
     wait_for,
 )
+from helpers.claude_screens import screen
 from helpers.fake_anthropic import (
     JSON,
     FakeAnthropic,
@@ -49,7 +50,6 @@ pytestmark = [requires_claude, requires_tmux]
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = "mcp__plugin_session_session__"
 HOOK_CONTEXT = "SessionStart hook additional context:"
-IDLE = "? for shortcuts"  # the footer under an empty input box: the client waits for typing
 _SESSION_ID = re.compile(r'`session_id`:? "([^"]+)"')
 
 SUMMARY = "The tokenizer handles quoted strings; escapes are half done in lexer.py."
@@ -125,7 +125,7 @@ class Desk:
             argv, cwd=self.repo, env=env, socket_dir=self.tmp / "tmux", name=f"c{self.count}"
         )
         try:
-            term.wait_for_text(IDLE, timeout=30)
+            term.wait_for_text(screen().idle, timeout=30)
         except BaseException:
             term.close()  # not yet inside the caller's `with`: end it here
             raise
@@ -246,8 +246,6 @@ def test_typed_resume_runs_the_users_own_resume_command_not_the_builtin_picker(
         shown = term.wait_for_text("● ANSWERED-USER-RESUME")
         term.type_line("/exit")
         assert term.wait_for_exit() == 0, screen_says(term, api)
-    assert menu.index("The user's own resume (user)") < menu.index(
-        "Resume a previous conversation"
-    ), menu
+    assert menu.index("The user's own resume (user)") < menu.index(screen().builtin_resume), menu
     assert len(api.turn_requests) == 1, shown
     assert "USER-RESUME-BODY" in "\n".join(user_texts(api.turn_requests[0])), shown

@@ -152,6 +152,7 @@ def test_plugin_install_without_claude_leaves_a_ready_plugin_and_says_how_to_use
     )
     mcp = json.loads((plugin / ".mcp.json").read_text())["mcpServers"]["session"]
     assert mcp["command"] == sys.executable and mcp["args"][-1] == "mcp"
+    assert mcp["alwaysLoad"] is True  # tools never deferred: no tool-loading round trip
     # the server's start-up answers are ready before its first start (mcp_front.warm)
     answers = json.loads((isolated_home / "claude-session" / "mcp-answers.json").read_text())
     assert "2025-11-25" in answers["versions"]

@@ -1,12 +1,18 @@
 """Run the real Claude Code client (`claude`) offline against the scripted API in fake_anthropic.
 
-The binary comes from `.ci/install_claude_code.sh` (pinned version, cached under the user's
-home). Tests that need it use the ``requires_claude`` marker or the ``claude_bin`` fixture and
+The product supports a window of Claude Code versions (:data:`WINDOW`, oldest first; the README
+says it). `.ci/install_claude_code.sh` installs each one into its own cache folder,
+``~/.cache/claude-session/claude-code-<version>``, and :func:`find_claude` finds each version's
+binary there itself. A test runs on the newest unless it asks for a version through the
+``claude_version`` fixture, parametrized with :data:`ON_EVERY_VERSION` (the smoke set that also
+runs on the oldest). What differs between the versions is in :mod:`helpers.claude_screens`.
+Tests that need the client use the ``requires_claude`` marker or the ``claude_bin`` fixture and
 are skipped, with the reason, when it is missing.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pwd
@@ -14,13 +20,16 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
-CLAUDE_CODE_VERSION = "2.1.197"
+#: the Claude Code versions the product supports and tests, oldest first
+WINDOW = ("2.1.197", "2.1.332")
+OLDEST, NEWEST = WINDOW[0], WINDOW[-1]
+CLAUDE_CODE_VERSION = NEWEST  # what a test runs on unless it asks for another
 T = TypeVar("T")
 INSTALL_HINT = "run `bash .ci/install_claude_code.sh` (or set CLAUDE_SESSION_CLAUDE_BIN)"
 
@@ -43,7 +52,8 @@ _DROPPED_NAMES = {
     "MCP_TIMEOUT",
 }
 
-# What keeps the client quiet, offline and deterministic (names found in the 2.1.197 binary).
+# What keeps the client quiet, offline and deterministic (names found in the binaries of the
+# window; tool search is left as each version has it: the scripted model loads deferred tools).
 QUIET_ENV: dict[str, str] = {
     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
     "MCP_CONNECTION_NONBLOCKING": "0",  # -p would otherwise not wait for the MCP server
@@ -65,44 +75,100 @@ QUIET_ENV: dict[str, str] = {
 #: the API key the tests give Claude Code (the scripted model API takes any)
 API_KEY = "sk-ant-test-0000000000000000"
 
+#: the version the running test asked for (``claude_version`` fixture); None: the newest
+_selected: str | None = None
+
 
 def _real_home() -> Path:
     home = _IMPORT_ENV.get("HOME")
     return Path(home) if home else Path(pwd.getpwuid(os.getuid()).pw_dir)
 
 
-def claude_cache_dir() -> Path:
-    """Where `.ci/install_claude_code.sh` installs the client."""
+def claude_cache_dir(version: str | None = None) -> Path:
+    """Where `.ci/install_claude_code.sh` installs ``version`` (default: the selected one):
+    ``$CLAUDE_SESSION_CLAUDE_DIR`` (or ``~/.cache/claude-session``) ``/claude-code-<version>``."""
     configured = _IMPORT_ENV.get("CLAUDE_SESSION_CLAUDE_DIR")
-    return (
-        Path(configured)
-        if configured
-        else _real_home() / ".cache" / "claude-session" / "claude-code"
-    )
+    base = Path(configured) if configured else _real_home() / ".cache" / "claude-session"
+    return base / f"claude-code-{version or selected_version()}"
 
 
-def find_claude() -> Path | None:
-    """The `claude` binary: $CLAUDE_SESSION_CLAUDE_BIN (only that, when set), the cache, or PATH."""
+def selected_version() -> str:
+    """The version the running test uses: the one it asked for, else the newest."""
+    return _selected or NEWEST
+
+
+@functools.cache
+def binary_version(binary: Path) -> str | None:
+    """What ``binary --version`` says (``2.1.332``), None if it does not run."""
+    try:
+        done = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    words = done.stdout.split()
+    return words[0] if done.returncode == 0 and words else None
+
+
+def _runnable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def find_claude(version: str | None = None) -> Path | None:
+    """The `claude` binary of ``version`` (default: the selected one): $CLAUDE_SESSION_CLAUDE_BIN
+    (only that, when set, whatever its version), its cache folder, or a `claude` on PATH that
+    says it is that version."""
     configured = os.environ.get("CLAUDE_SESSION_CLAUDE_BIN") or _IMPORT_ENV.get(
         "CLAUDE_SESSION_CLAUDE_BIN"
     )
     if configured:
-        candidates = [Path(configured)]
-    else:
-        on_path = shutil.which("claude")
-        candidates = [claude_cache_dir() / "node_modules" / ".bin" / "claude"]
-        candidates += [Path(on_path)] if on_path else []
-    return next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
+        return Path(configured) if _runnable(Path(configured)) else None
+    wanted = version or selected_version()
+    cached = claude_cache_dir(wanted) / "node_modules" / ".bin" / "claude"
+    if _runnable(cached):
+        return cached
+    on_path = shutil.which("claude")
+    if on_path and binary_version(Path(on_path)) == wanted:
+        return Path(on_path)
+    return None
+
+
+def running_version() -> str:
+    """The version of the binary the running test drives (an override may be any version)."""
+    found = find_claude()
+    return (binary_version(found) if found else None) or selected_version()
 
 
 requires_claude = pytest.mark.skipif(
-    find_claude() is None, reason=f"Claude Code client not installed: {INSTALL_HINT}"
+    find_claude(NEWEST) is None, reason=f"Claude Code client not installed: {INSTALL_HINT}"
 )
+
+#: parametrize a smoke test over the whole window: ``@ON_EVERY_VERSION`` with the
+#: ``claude_version`` fixture among the test's arguments (the rest run on the newest only)
+ON_EVERY_VERSION = pytest.mark.parametrize("claude_version", WINDOW, indirect=True)
 
 
 @pytest.fixture
-def claude_bin() -> Path:
-    """The `claude` binary, or skip the test saying how to install it."""
+def claude_version(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The Claude Code version this test drives (parametrized: ``ON_EVERY_VERSION``); every
+    helper here uses its binary until the test ends. Skips, saying how, when it is missing."""
+    global _selected
+    version = str(getattr(request, "param", NEWEST))
+    if find_claude(version) is None:
+        pytest.skip(f"Claude Code {version} not installed: {INSTALL_HINT}")
+    _selected = version
+    try:
+        yield version
+    finally:
+        _selected = None
+
+
+@pytest.fixture
+def claude_bin(request: pytest.FixtureRequest) -> Path:
+    """The `claude` binary (of the test's ``claude_version`` when it asks for one, else the
+    newest), or skip the test saying how to install it."""
+    if "claude_version" in request.fixturenames:
+        request.getfixturevalue("claude_version")  # selected before anything runs the client
     found = find_claude()
     if found is None:
         pytest.skip(f"Claude Code client not installed: {INSTALL_HINT}")

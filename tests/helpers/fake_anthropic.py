@@ -5,6 +5,11 @@ offers ``tools`` (a conversation turn) consumes the next step of the script; req
 tools (session titles and other side requests) get a short text and consume nothing. Every
 request body is kept so a test can check what the model was given.
 
+Like a real model, the scripted one loads a deferred tool before calling it: when a step calls a
+tool the request does not offer but names among the deferred tools (Claude Code 2.1.2xx and later
+defer MCP tools behind ``ToolSearch``), it answers ``ToolSearch`` with ``select:<name>`` first and
+calls the tool in the next request (the step is not consumed). ``tool_searches`` counts these.
+
     with FakeAnthropic([tool_use("mcp__x__echo", {"text": "hi"}), text("ok")]) as api:
         run_claude("hi", base_url=api.base_url, ...)
         assert api.turn_requests[1]  # holds the tool_result
@@ -25,6 +30,7 @@ from urllib.parse import urlsplit
 
 JSON = dict[str, Any]
 DONE_TEXT = "done"
+SEARCH_TOOL = "ToolSearch"
 SIDE_TEXT = "Probe session"
 
 
@@ -118,6 +124,7 @@ class _State:
     side_requests: list[JSON] = field(default_factory=list)
     responses: list[Response] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    searched: list[str] = field(default_factory=list)  # deferred tools loaded, in order
 
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
@@ -204,6 +211,12 @@ class FakeAnthropic:
         with self._state.lock:
             return list(self._state.errors)
 
+    @property
+    def tool_searches(self) -> list[str]:
+        """The deferred tools the scripted model loaded through ``ToolSearch``, in order."""
+        with self._state.lock:
+            return list(self._state.searched)
+
     def wait_for_turns(self, count: int, timeout: float = 30.0) -> list[JSON]:
         """Block until ``count`` turn requests arrived; return them."""
         deadline = time.monotonic() + timeout
@@ -238,6 +251,11 @@ class FakeAnthropic:
                 else (self._state.script.pop(0) if self._state.script else Text(DONE_TEXT))
             )
         turn = step(body) if callable(step) else step
+        if isinstance(turn, ToolUse) and _deferred(turn.name, body):
+            with self._state.lock:
+                self._state.searched.append(turn.name)
+                self._state.script.insert(0, step)  # called once the tool is loaded
+            return ToolUse(SEARCH_TOOL, {"query": f"select:{turn.name}"}), side
         return turn, side
 
     def _answer(self, turn: Turn, body: JSON, side: bool) -> tuple[Response, list[JSON]]:
@@ -256,6 +274,24 @@ class FakeAnthropic:
     def _fail(self, message: str) -> None:
         with self._state.lock:
             self._state.errors.append(message)
+
+
+def _deferred(name: str, body: JSON) -> bool:
+    """Whether ``name`` must be loaded through ``ToolSearch`` before this request can call it:
+    not offered, but ``ToolSearch`` is, and the request names it (the deferred-tools list)."""
+    offered = tool_names(body)
+    if name in offered or SEARCH_TOOL not in offered or name not in request_text(body):
+        return False
+    # searched already in this conversation and still not offered: call it as a model would
+    query = {"query": f"select:{name}"}
+    return not any(
+        block.get("type") == "tool_use" and block.get("name") == SEARCH_TOOL
+        and block.get("input") == query
+        for message in body.get("messages", [])
+        if message.get("role") == "assistant" and isinstance(message.get("content"), list)
+        for block in message["content"]
+        if isinstance(block, dict)
+    )  # fmt: skip
 
 
 def _usage_for(body: JSON, content: list[JSON], n: int) -> Usage:

@@ -26,7 +26,11 @@ It is as strict as the real service where we know how the real one behaves
 - custom fields without a section are moved into an empty section (SDK >= 0.2.1); field ids and
   section links are validated with the core's messages; the integration name and version too;
 - the 1Password app flattens a pasted multi-line answer into one line (``user_edits``), since
-  fields made through the API are single-line there;
+  fields made through the API are single-line there (with ``resave``, every such field of the
+  item); a user may add a field of our name (``add_field``) or paste into the notes
+  (``edit_notes``);
+- a failure can carry the core's error name (``Named("Internal", ...)``); the desktop app can
+  be gone when the SDK releases its client at exit (``release_fails``: the SDK prints);
 - failures a test switches on: ``fail(name, exc, times=)``, ``network_down()``,
   ``rate_limited()``, ``revoke(token)``, ``expire_sessions()``, ``conflict()``, ``stall()`` (a
   call that never answers, politely or blocking the loop like the desktop app's ctypes calls),
@@ -77,7 +81,7 @@ from onepassword import core as sdk_core
 from onepassword import desktop_core as sdk_desktop
 from onepassword.core import MESSAGE_LIMIT
 from onepassword.desktop_core import ERR_CHANNEL_CLOSED, ERR_CONNECTION_DROPPED
-from onepassword.errors import RateLimitExceededException
+from onepassword.errors import DesktopSessionExpiredException, RateLimitExceededException
 from pydantic import TypeAdapter
 
 from claude_session.vault.op_sdk import Clock
@@ -129,6 +133,18 @@ INTERNAL = (
     "an internal error occurred, please contact 1Password at support@1password.com or "
     "https://developer.1password.com/joinslack"
 )
+#: observed from the real core (findings/onepassword-2.md L3), with the core's error name
+INTERNAL_CLIENT = (
+    "an internal error occurred, please contact 1Password at support@1password.com or "
+    "https://developer.1password.com/joinslack: internal error: Could not drop SDK client. "
+    "Invalid client ID"
+)
+#: an HTTP 429 as the core reports it in text (reqwest's status text)
+TOO_MANY_REQUESTS = (
+    "authentication error: HTTP status client error (429 Too Many Requests) for url "
+    "(<redacted URL>)"
+)
+DESKTOP_SESSION_EXPIRED = "desktop session expired"
 INVALID_INPUT = "invalid user input: encountered the following errors: "
 NOT_FOUND = "resource not found"
 PUT_NOT_FOUND = "item update failed: item couldn't be found"
@@ -205,6 +221,7 @@ class FakeOnePassword:
         self.session = 0  # bumped by expire_sessions: older clients get "session expired"
         self.desktop_app = False
         self.desktop_accounts: set[str] = set()
+        self.release_fails = False  # the desktop app is gone when the SDK releases its client
         self.item_limit: int | None = None  # bytes of an item the server takes ("too big")
         self.message_limit = MESSAGE_LIMIT  # the SDK's own limit on one request
         self._failures: list[tuple[str, BaseException, int | None]] = []
@@ -312,29 +329,55 @@ class FakeOnePassword:
         """The user archives the item in the app."""
         self.archived.add(self.item(ref).id)
 
-    def user_edits(self, ref: str, *, flatten: bool = True, **values: str) -> Item:
+    def user_edits(
+        self, ref: str, *, flatten: bool | str = True, resave: bool = False, **values: str
+    ) -> Item:
         """The user changes field values in the 1Password app (a new version, like the app).
 
         Fields made through the API are single-line in the app: a pasted multi-line value
-        loses its line breaks (``flatten``; pass False for a field the user made multi-line by
-        hand). Fields the user adds land in the app's default section."""
+        loses its line breaks (``flatten``: True puts a space for each, "strip" nothing, as an
+        HTML single-line input does; False for a field the user made multi-line by hand).
+        ``resave``: saving the item from the edit form flattens every API-made field, not only
+        the edited one (findings/onepassword-2.md L1-new: likely, not checked against the app).
+        Fields the user adds (a name no field has, or ``add_field``) land in the app's default
+        section."""
         data = self.items[self.item(ref).id]
         for f in data["fields"]:
             if f["title"] in values:
-                value = values.pop(f["title"])
-                f["value"] = " ".join(value.split("\n")) if flatten else value
+                f["value"] = _flattened(values.pop(f["title"]), flatten)
+            elif resave and f["sectionId"] != "add more":
+                f["value"] = _flattened(f["value"], flatten or True)
         for name, value in values.items():
-            if not any(s["id"] == "add more" for s in data["sections"]):
-                data["sections"].append({"id": "add more", "title": ""})
-            data["fields"].append(
-                ItemField(
-                    id=_new_id(),
-                    title=name,
-                    field_type=ItemFieldType.TEXT,
-                    value=value,
-                    section_id="add more",
-                ).model_dump(by_alias=True)
-            )
+            self._add_field(data, name, value)
+        return self._saved(data)
+
+    def add_field(self, ref: str, name: str, value: str) -> Item:
+        """The user adds a text field (even one named like ours) and pastes ``value`` there: it
+        is multi-line only if the user made it so, so it is flattened like a pasted value."""
+        data = self.items[self.item(ref).id]
+        self._add_field(data, name, _flattened(value, True))
+        return self._saved(data)
+
+    def edit_notes(self, ref: str, notes: str) -> Item:
+        """The user changes the notes (multi-line in the app: kept as typed)."""
+        data = self.items[self.item(ref).id]
+        data["notes"] = notes
+        return self._saved(data)
+
+    def _add_field(self, data: dict[str, Any], name: str, value: str) -> None:
+        if not any(s["id"] == "add more" for s in data["sections"]):
+            data["sections"].append({"id": "add more", "title": ""})
+        data["fields"].append(
+            ItemField(
+                id=_new_id(),
+                title=name,
+                field_type=ItemFieldType.TEXT,
+                value=value,
+                section_id="add more",
+            ).model_dump(by_alias=True)
+        )
+
+    def _saved(self, data: dict[str, Any]) -> Item:
         data["version"] += 1
         data["updatedAt"] = _now()
         return Item.model_validate(data)
@@ -541,6 +584,12 @@ class FakeOnePassword:
         return ItemState.ARCHIVED if item_id in self.archived else ItemState.ACTIVE
 
 
+def _flattened(value: str, how: bool | str) -> str:
+    if how is False:
+        return value
+    return ("" if how == "strip" else " ").join(value.split("\n"))
+
+
 def _decodes(token: str) -> bool:
     try:
         json.loads(base64.b64decode(token[len("ops_") :], validate=True))
@@ -713,12 +762,28 @@ class CoreError(Exception):
         self.msg = msg
 
 
+class Named(Exception):
+    """A failure a test arranges with the core's own error name (``Internal``, ``ItemApi``,
+    ``Auth``...): the SDK turns the name into its typed exceptions or a bare ``Exception``."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
 def _core_error(exc: BaseException) -> BaseException:
     """``exc`` (what a test arranged, or the fake's own refusal) as the core reports it. A
     ``ValueError`` is the SDK's own (its message limit), raised before the core is called."""
     if isinstance(exc, ValueError):
         return exc
-    name = "RateLimitExceeded" if isinstance(exc, RateLimitExceededException) else "Generic"
+    if isinstance(exc, Named):
+        name = exc.name
+    elif isinstance(exc, RateLimitExceededException):
+        name = "RateLimitExceeded"
+    elif isinstance(exc, DesktopSessionExpiredException):
+        name = "DesktopSessionExpired"
+    else:
+        name = "Generic"
     return CoreError(json.dumps({"name": name, "message": str(exc)}))
 
 
@@ -810,6 +875,8 @@ class _DesktopApp:
             name, work = self.s.invoke(payload)
             client_id = payload["invocation"]["clientId"]
             return _as_json(self.s.serve_blocking(name, client_id, work))
+        if self.s.release_fails:  # the app quit before the command ended
+            raise RuntimeError(ERR_CHANNEL_CLOSED)
         return "null"  # release_client
 
     def _free(self, buf: Any, length: int, capacity: int) -> None:

@@ -6,6 +6,7 @@ run sees the same strings. Used by tests/test_redact.py and bench/bench_redact.p
 
 from __future__ import annotations
 
+import base64
 import random
 import string
 
@@ -184,6 +185,14 @@ _pos("url-credentials", "redis://:{s}@cache:6379", rnd(12))
 _pos("url-credentials", "amqp://guest:{s}@rabbit:5672/", rnd(10))
 _pos("bearer-token", 'curl -H "Authorization: Bearer {s}" https://api.x', rnd(40, URLSAFE + "."))
 _pos("basic-auth", "Authorization: Basic {s}", rnd(24, B64) + "==")
+_pos("sourcegraph-token", "src {s}", "sgp_" + rnd(16, HEX) + "_" + rnd(40, HEX))
+_pos("langsmith-key", "LANGSMITH {s}", "lsv2_pt_" + rnd(32, HEX) + "_" + rnd(10, HEX))
+_pos("shippo-token", "shippo {s}", "shippo_live_" + rnd(40, HEX))
+_pos("sonar-token", "SONAR {s}", "squ_" + rnd(40, HEX))
+_pos("google-oauth-token", "access_token {s}", "ya29." + rnd(60, URLSAFE))
+_pos("harness-token", "harness {s}", "pat." + rnd(22, URLSAFE) + "." + rnd(24) + "." + rnd(20))
+_pos("facebook-token", "fb {s}", "EAAC" + rnd(120))
+_pos("jwt", "b64 {s}", base64.b64encode(JWT.encode()).decode())
 _pos("password", 'DB_PASSWORD="{s}"', "s3cr3t!" + rnd(6))
 _pos("password", "mysql_pwd: {s}", rnd(12))
 _pos("token", "GITLAB_TOKEN = '{s}'", rnd(20))
@@ -288,6 +297,13 @@ NEGATIVE: list[tuple[str, str]] = [
     ("api-key", "primary_key = 'id'"),
     ("secret", "secret: str"),
     ("secret", "secret_file=/run/secrets/db"),
+    ("sourcegraph-token", "sgp_" + rnd(20, HEX)),
+    ("langsmith-key", "lsv2_pt_" + rnd(20, HEX)),
+    ("shippo-token", "shippo_live_server"),
+    ("sonar-token", "squ_" + rnd(20, HEX)),
+    ("google-oauth-token", "ya29.short"),
+    ("harness-token", "pat.on.the.back"),
+    ("facebook-token", "EAAC" + rnd(40)),
 ]
 
 

@@ -3,15 +3,12 @@ messages (one clear line, the right exit code), the token verbs, several workers
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,6 +16,7 @@ import pytest
 
 from claude_session.tracker.service.app import create_api_key, create_app
 from helpers.records import body, full_record, record
+from helpers.tracker_process import served_by_cli
 from helpers.tracker_service import Tracker, bearer, serve, tracker_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,68 +146,6 @@ def test_rotate_revokes_the_key_and_prints_a_successor_with_its_name(
     assert code == 1 and "revoked already" in err
 
 
-SERVER = str(Path(__file__).resolve().parents[2] / "server")
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-    return found
-
-
-@contextlib.contextmanager
-def served_by_cli(*argv: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``claude-session tracker serve ARGV`` as a process on a free port; yields its base URL."""
-    import os
-    import socket
-    import subprocess
-    import sys
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "claude_session.edges.cli",
-            "tracker",
-            "serve",
-            "--port",
-            str(port),
-            *argv,
-        ],
-        env={**os.environ, "PYTHONPATH": SERVER, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise AssertionError(f"the tracker did not start: {server.stderr.read()!r}")
-            time.sleep(0.2)
-        yield base
-        assert len(_children(server.pid)) >= (
-            int(argv[argv.index("--workers") + 1]) if "--workers" in argv else 0
-        )
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
-
-
 def test_serve_with_two_workers_takes_concurrent_records(database: str) -> None:
     key = create_api_key(database, "alice")
     with served_by_cli("--workers", "2", "--database", database) as base:
@@ -263,3 +199,35 @@ def test_a_key_revoked_while_two_workers_serve_it_stores_nothing_more(
     with serve(create_app(database)) as base:
         listed = httpx.get(f"{base}/api/sessions", headers=bearer(owner)).json()
     assert listed["total"] == 8
+
+
+def test_the_banners_token_command_makes_a_key_for_the_database_served(tmp_path: Path) -> None:
+    """newcomer-2 3.2: the banner said `token create --user NAME` without --database, so the
+    key went into the local database and the tracker refused it."""
+    import shlex
+
+    database = tmp_path / "team" / "tracker.db"
+    database.parent.mkdir()
+    log = tmp_path / "serve.log"
+    with served_by_cli("--database", str(database), log=log) as base:
+        banner = [line for line in log.read_text().splitlines() if line.strip()][:2]
+        assert banner[0].startswith(f"Tracker on {base}")
+        command = banner[1].split("`")[1]
+        assert f"--database sqlite:///{database}" in command
+        words = shlex.split(command.replace("NAME", "alice"))
+        assert words[:2] == ["claude-session", "tracker"]
+        key = run(*words[1:]).stdout.strip()
+        answer = httpx.get(f"{base}/api/sessions", headers=bearer(key), timeout=10)
+        assert answer.status_code == 200, answer.text
+
+
+def test_a_password_in_the_database_url_is_never_printed_by_the_banner() -> None:
+    import argparse
+
+    from claude_session.tracker.service.commands import _same_database
+
+    url = "postgresql://team:hunter2@db.example.com/tracker"
+    said = _same_database(argparse.Namespace(database=url), url)
+    assert "hunter2" not in said and "(with its password)" in said
+    assert "team@db.example.com/tracker" in said
+    assert _same_database(argparse.Namespace(database=None), url) == ""

@@ -133,18 +133,18 @@ def test_failed_logins_from_one_address_get_429_with_retry_after(tmp_path: Path)
         assert "Too many" in blocked.text
 
 
-def test_the_throttle_counts_per_address_and_per_account_and_forgets(tmp_path: Path) -> None:
+def test_the_throttle_counts_per_address_and_per_key_and_forgets(tmp_path: Path) -> None:
     from claude_session.tracker.service.app import with_store
     from claude_session.tracker.service.guard import LoginThrottle
 
     now = [1_800_000_000.0]
     store = with_store(f"sqlite:///{tmp_path / 't.db'}", lambda store: store)
-    throttle = LoginThrottle(store, per_address=3, per_account=5, window=60, clock=lambda: now[0])
-    for n in range(5):  # five addresses each try the same account's key prefix once
+    throttle = LoginThrottle(store, per_address=3, per_key=5, window=60, clock=lambda: now[0])
+    for n in range(5):  # five addresses send the same wrong key once each
         assert throttle.retry_after(f"10.0.0.{n}", "cst_AAAAxyz") is None
         throttle.failed(f"10.0.0.{n}", "cst_AAAAxyz")
-    assert throttle.retry_after("10.0.0.9", "cst_AAAAother") == 60  # the account is locked
-    assert throttle.retry_after("10.0.0.9", "cst_BBBBother") is None  # another account is not
+    assert throttle.retry_after("10.0.0.9", "cst_AAAAxyz") == 60  # that key is locked
+    assert throttle.retry_after("10.0.0.9", "cst_AAAAother") is None  # its prefix is not
     for _ in range(3):
         throttle.failed("10.0.0.7", "cst_CCCC")
     assert throttle.retry_after("10.0.0.7", "cst_DDDD") == 60  # the address is locked
@@ -152,7 +152,119 @@ def test_the_throttle_counts_per_address_and_per_account_and_forgets(tmp_path: P
     assert throttle.retry_after("10.0.0.7", "cst_DDDD") == 30
     now[0] += 31
     assert throttle.retry_after("10.0.0.7", "cst_DDDD") is None
-    assert throttle.retry_after("10.0.0.9", "cst_AAAAother") is None
+    assert throttle.retry_after("10.0.0.9", "cst_AAAAxyz") is None
+
+
+def _random_tail(n: int) -> str:
+    return uuid.UUID(int=n + 1).hex + uuid.uuid4().hex
+
+
+@pytest.mark.parametrize("prefix_length", [8, 12, 20])
+def test_N40_failed_log_ins_with_a_users_key_prefix_never_lock_that_user_out(
+    tmp_path: Path, prefix_length: int
+) -> None:
+    """redteam N40: 22 failed log-ins with bob's key prefix (shown in ``token list`` and on the
+    keys page; also longer guesses of it) from five addresses locked bob's valid key out for
+    five minutes from any address. Now the attackers' addresses are throttled (the 11th try
+    of each), and bob logs in from his own."""
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    bob = create_api_key(url, "bob")
+    with serve(create_app(url)) as base, httpx.Client(base_url=base) as browser:
+        statuses = []
+        for n in range(55):  # 11 from each of 5 addresses
+            statuses.append(
+                browser.post(
+                    "/login",
+                    data={"api_key": bob[:prefix_length] + _random_tail(n)},
+                    headers={"X-Forwarded-For": f"203.0.113.{n % 5}"},
+                ).status_code
+            )
+        assert statuses[:50] == [401] * 50 and statuses[50:] == [429] * 5
+        own = browser.post(
+            "/login", data={"api_key": bob}, headers={"X-Forwarded-For": "198.51.100.7"}
+        )
+        assert own.status_code == 303 and "set-cookie" in own.headers
+
+
+def test_N40_the_same_wrong_key_from_many_addresses_locks_only_that_key(tmp_path: Path) -> None:
+    """A variation: a script retrying one stale key from 25 addresses is throttled by that
+    key's own count (20), and the owner of the prefix still logs in."""
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    bob = create_api_key(url, "bob")
+    stale = bob[:8] + "stale" * 8
+    with serve(create_app(url)) as base, httpx.Client(base_url=base) as browser:
+        statuses = [
+            browser.post(
+                "/login", data={"api_key": stale}, headers={"X-Forwarded-For": f"203.0.113.{n}"}
+            ).status_code
+            for n in range(25)
+        ]
+        assert statuses[:20] == [401] * 20 and statuses[20:] == [429] * 5
+        own = browser.post(
+            "/login", data={"api_key": bob}, headers={"X-Forwarded-For": "203.0.113.99"}
+        )
+        assert own.status_code == 303
+
+
+def test_N40_one_address_still_gets_ten_tries_whatever_keys_it_sends(tmp_path: Path) -> None:
+    """The bound that holds guessing: ten failures per address, whatever the keys."""
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    bob = create_api_key(url, "bob")
+    with serve(create_app(url)) as base, httpx.Client(base_url=base) as browser:
+        for n in range(10):
+            assert browser.post("/login", data={"api_key": _random_tail(n)}).status_code == 401
+        assert browser.post("/login", data={"api_key": bob}).status_code == 429
+
+
+def _fields(count: int, name: str = "f") -> str:
+    return "&".join(f"{name}{n}=1" for n in range(count))
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        _fields(11),
+        "api_key=cst_x&" + _fields(10),
+        _fields(1_500),  # 16 kB is the form's limit: as many fields as fit
+        "&" * 11,  # empty fields count too
+    ],
+)
+def test_N41_a_log_in_form_with_many_fields_is_a_400_without_a_traceback(
+    tracker: Tracker, form: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """redteam N41: a /login POST of 11 fields was a 500 with ``ValueError: Max number of
+    fields exceeded`` logged with its traceback each time."""
+    answer = tracker.anonymous.post(
+        "/login",
+        content=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": tracker.base},
+    )
+    assert answer.status_code == 400 and "more than 10 fields" in answer.text
+    assert "text/html" in answer.headers["content-type"]
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+def test_N41_a_keys_form_with_many_fields_is_a_400_and_makes_no_key(
+    tracker: Tracker, caplog: pytest.LogCaptureFixture
+) -> None:
+    with signed_in(tracker) as browser:
+        answer = browser.post(
+            "/keys",
+            content="name=many&" + _fields(11),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": tracker.base},
+        )
+        assert answer.status_code == 400
+        assert "many" not in browser.get("/keys").text
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+def test_N41_a_form_of_ten_fields_still_logs_in(tracker: Tracker) -> None:
+    answer = tracker.anonymous.post(
+        "/login",
+        content=f"api_key={tracker.alice_key}&" + _fields(9),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": tracker.base},
+    )
+    assert answer.status_code == 303
 
 
 def _slow_client(base: str, first: bytes) -> socket.socket:

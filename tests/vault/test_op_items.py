@@ -145,3 +145,49 @@ def test_imported_answer_resaved_on_one_line_by_the_app_is_not_new(
     answer = next(f.value for f in raw.fields if f.title == "claude_ai_response")
     fake.user_edits(item.id, claude_ai_response=answer)  # the user edits, the app flattens
     assert vault.pending_response(project="widgets") is None
+
+
+def test_an_answer_in_a_field_the_user_added_with_our_name_is_read(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
+    """findings/onepassword-2.md N6: the app shows our empty claude_ai_response only while
+    editing, so the user adds a field of that name and pastes there: that answer is the one
+    read, it stays imported once marked, and a later answer goes to every field of the name."""
+    item = make(vault)
+    fake.add_field(
+        item.title, "claude_ai_response", "## Decisions\n- keep sqlite\n## Next steps\n- go"
+    )
+    waiting = vault.pending_response(project="widgets", repository=REPO)
+    assert waiting is not None and "keep sqlite" in waiting.claude_ai_response
+    vault.mark_imported(item.id, answer=waiting.claude_ai_response)
+    assert vault.pending_response(project="widgets", repository=REPO) is None
+    vault.set_response(item.id, "## Decisions\n- use postgres")
+    values = [f.value for f in fake.item(item.title).fields if f.title == "claude_ai_response"]
+    assert values == ["## Decisions\n- use postgres"] * 2
+
+
+def test_a_context_the_app_flattened_on_save_is_read_from_the_notes(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
+    """L1-new (likely, not checkable without the app): saving the item in the app flattens
+    every field made through the API, the context too; its copy in the transfer prompt (the
+    notes keep their lines) is used instead."""
+    context = "# Session context\n\nrepository: github.com/acme/widgets\n\n## Notes\n- a\n- b"
+    prompt = f"Continue here.\n\n<session-context>\n{context}\n</session-context>\n\nthanks"
+    item = make(vault, context=context, transfer_prompt=prompt)
+    fake.user_edits(item.title, resave=True, claude_ai_response="## Decisions\n- x")
+    assert "\n" not in {f.title: f.value for f in fake.item(item.title).fields}["context"]
+    assert vault.get_item(item.id).context == context
+
+
+def test_imported_stays_imported_when_the_app_drops_line_breaks_without_a_space(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
+    """N8 (hash): an answer imported, then re-saved by the app with its line breaks dropped
+    (no space) is the same answer, not a new one."""
+    item = make(vault)
+    answer = "## Decisions\n- keep sqlite\n## Next steps\n- go"
+    vault.set_response(item.id, answer)
+    vault.mark_imported(item.id, answer=answer)
+    fake.user_edits(item.title, flatten="strip", claude_ai_response=answer)
+    assert vault.pending_response(project="widgets", repository=REPO) is None

@@ -19,6 +19,7 @@ from claude_session.errors import ItemRefused, VaultAuthError, VaultError, Vault
 from claude_session.vault import op_sdk
 from claude_session.vault.base import Vault
 from claude_session.vault.op_sdk import translate
+from helpers import fake_onepassword as fake_texts
 from helpers.fake_onepassword import (
     DESKTOP_ERRORS,
     INTERNAL,
@@ -260,3 +261,37 @@ def test_integration_version_is_one_the_core_accepts(
     monkeypatch.setattr(op_sdk, "__version__", "0.1.0+g1234abcd")
     assert op_sdk.integration_version() == "0.1.0"
     assert make(op_vault(settings, fake)).title == "session-widgets-2025-03-14"
+
+
+def _installed_sdk_texts() -> tuple[bytes, str]:
+    """The installed SDK's native core (its strings, lower case) and its Python source."""
+    root = Path(onepassword.__file__).parent
+    native = b"".join(p.read_bytes() for p in root.rglob("libop_uniffi_core*")).lower()
+    source = "".join(p.read_text("utf-8") for p in root.rglob("*.py")).lower()
+    assert native, "onepassword-sdk's native core was not found"
+    return native, source
+
+
+def test_every_error_phrase_we_match_still_exists_in_the_installed_sdk() -> None:
+    """findings/onepassword-2.md L5: an SDK upgrade that rewords an error must fail here, not
+    turn a refusal into an outage in the field. Every phrase ``translate`` matches, and every
+    core text the fake raises, occurs in the installed SDK's native core or Python code."""
+    native, source = _installed_sdk_texts()
+    phrases = {text for rule in op_sdk._RULES for text in rule.texts}
+    # the fake's texts, as the core composes them ("prefix: reason"): each piece
+    for text in (
+        fake_texts.MALFORMED,
+        fake_texts.REJECTED,
+        fake_texts.CALL_UNAUTHENTICATED,
+        fake_texts.CONFLICT,
+        fake_texts.NOT_ACTIVE,
+        fake_texts.TOO_BIG,
+        fake_texts.PUT_NOT_FOUND,
+        fake_texts.STALE,
+        fake_texts.FORBIDDEN,
+        fake_texts.INTERNAL_CLIENT.split(": ", 1)[1],
+    ):
+        phrases |= {piece.strip().lower() for piece in text.split(": ") if piece.strip()}
+    phrases |= {"http status client error", "too many requests"}  # TOO_MANY_REQUESTS's parts
+    missing = sorted(p for p in phrases if p.encode() not in native and p not in source)
+    assert not missing, f"phrases no longer in the installed onepassword-sdk: {missing}"

@@ -7,6 +7,7 @@ than 3.9 (ruff checks this folder with ``target-version = "py39"``; an import-li
 they never import the core, the backends or the edges.
 
     clock, text, locking, statefile, flow    time, odd text, locks, atomic files, per-call state
+    bounded, quoting                         bounded reads of our files; outside text as data
     redact, logs                             secrets out of every exit; the log file
     transcript, digest, context              Claude Code transcripts; digests; context files
     gitread, routines, sessions              the safe git reader; routine config; a session's life

@@ -134,7 +134,7 @@ def build(
             )
         except (OSError, ValueError):
             digest = Digest(complete=False)
-    if root is not None and gitread.is_oid(starting_head):
+    if root is not None and (gitread.is_oid(starting_head) or starting_head == gitread.FROM_ROOT):
         if commits is None:
             commits = gitread.session_commits(root, starting_head)
         digest.commits = [

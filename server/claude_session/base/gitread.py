@@ -285,12 +285,24 @@ def _run(argvs: list[list[str]], env: dict[str, str], timeout: float) -> list[by
     return results
 
 
+#: the start of a session that began before its repository's first commit: every commit of
+#: HEAD is the session's
+FROM_ROOT = "root"
+
+
 def _log_args(start: str) -> tuple[str, ...]:
-    return ("log", "--no-show-signature", "--format=%H%x1f%s", "-z", f"{start}..HEAD", "--")
+    revisions = "HEAD" if start == FROM_ROOT else f"{start}..HEAD"
+    return ("log", "--no-show-signature", "--format=%H%x1f%s", "-z", revisions, "--")
 
 
 def _diff_args(start: str) -> tuple[str, ...]:
+    if start == FROM_ROOT:  # every path a commit of HEAD touched (no tree to diff against)
+        return ("log", "--no-show-signature", "--format=", "--name-only", "-z", "HEAD", "--")
     return ("diff", "--name-only", "-z", "--no-renames", start, "HEAD", "--")
+
+
+def _countable(start: str | None) -> bool:
+    return start == FROM_ROOT or is_oid(start)
 
 
 def _commits(records: list[str] | None) -> list[tuple[str, str]]:
@@ -302,9 +314,9 @@ def _commits(records: list[str] | None) -> list[tuple[str, str]]:
 
 
 def session_commits(root: Path, start: str | None) -> list[tuple[str, str]]:
-    """(sha, subject) of the commits in ``start``..HEAD, newest first; [] when ``start`` is not
-    an object id of this repository."""
-    if not is_oid(start):
+    """(sha, subject) of the commits in ``start``..HEAD (every commit of HEAD from
+    ``FROM_ROOT``), newest first; [] when ``start`` is neither."""
+    if not _countable(start):
         return []
     return _commits(git_lines(root, *_log_args(str(start)), zero=True))
 
@@ -312,19 +324,19 @@ def session_commits(root: Path, start: str | None) -> list[tuple[str, str]]:
 def session_files(root: Path, start: str | None) -> list[str]:
     """Paths changed between ``start`` and HEAD: both sides of a rename, deletions included,
     paths as they are (never C-quoted)."""
-    if not is_oid(start):
+    if not _countable(start):
         return []
-    return git_lines(root, *_diff_args(str(start)), zero=True) or []
+    return list(dict.fromkeys(git_lines(root, *_diff_args(str(start)), zero=True) or []))
 
 
 def session_range(root: Path, start: str | None) -> tuple[list[tuple[str, str]], list[str]]:
     """``session_commits`` and ``session_files`` at once, their two git processes side by side."""
-    if not is_oid(start):
+    if not _countable(start):
         return [], []
     log, diff = git_lines_together(
         root, [(_log_args(str(start)), True), (_diff_args(str(start)), True)]
     )
-    return _commits(log), diff or []
+    return _commits(log), list(dict.fromkeys(diff or []))
 
 
 #: ``git status`` as everything here reads it: porcelain v2 with the branch header, NUL-separated
@@ -387,7 +399,9 @@ def status(root: Path, *, timeout: float = 3.0) -> Status | None:
 #: what the flows read of a repository's configuration, in one git process per call: origin's
 #: URL, the hooks path, and a key every repository has (so that "none of them" is told apart
 #: from a failure)
-_CONFIG_KEYS = r"^(remote\.origin\.url|core\.hookspath|core\.repositoryformatversion)$"
+_CONFIG_KEYS = (
+    r"^(remote\.origin\.url|core\.hookspath|core\.repositoryformatversion|user\.name|user\.email)$"
+)
 
 
 def config_values(root: Path) -> dict[str, str] | None:

@@ -172,11 +172,13 @@ def default_file_text() -> str:
 def load(home: Path) -> Routine:
     """The routine from ``routine_file(home)``; the defaults when it is missing. Never raises."""
     path = routine_file(home)
+    from claude_session.base.bounded import read_text
+
     try:
-        raw = path.read_text("utf-8")
+        raw = read_text(path, limit=1024 * 1024)  # a FIFO or a huge file never hangs a flow
     except FileNotFoundError:
         return Routine()
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:
         return Routine(
             source=path,
             problems=(

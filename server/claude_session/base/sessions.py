@@ -56,6 +56,16 @@ def measure_git(root: Path, starting_head: str | None) -> tuple[list[tuple[str, 
     return gitread.session_range(root, starting_head)
 
 
+def session_start(entry: Entry) -> str | None:
+    """Where the session's commits start: its starting head, or ``gitread.FROM_ROOT`` for a
+    session that began on a branch with no commit yet (a new repository: its first commit is
+    the session's), None when nothing can be counted (outside git)."""
+    head = entry.get("starting_head")
+    if head:
+        return str(head)
+    return gitread.FROM_ROOT if entry.get("starting_branch") else None
+
+
 def record_fields(
     entry: Entry,
     *,
@@ -134,7 +144,7 @@ def session_digest(
         entry.get("transcript_path"),
         session_id=str(entry["session_id"]),
         root=root,
-        starting_head=entry.get("starting_head") if in_git else None,
+        starting_head=session_start(entry) if in_git else None,
         commits=commits,
     )
 
@@ -154,7 +164,7 @@ def build_unended_record(
     else the whole transcript's."""
     root = Path(str(entry["project_root"]))
     head = gitread.git_head(root)
-    commits, files = measure_git(root, entry.get("starting_head")) if head else ([], [])
+    commits, files = measure_git(root, session_start(entry)) if head else ([], [])
     made = made or session_digest(entry, in_git=head is not None, commits=commits)
     paused = bool(entry.get("paused_at"))
     summary = made.summary(

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from claude_session.base import flow, locking
+from claude_session.base.bounded import NotStateFile, read_regular
 from claude_session.base.text import clean_data, may_hold_lone_surrogate, to_utf8
 from claude_session.errors import StateError
 from claude_session.paths import FILE_MODE, ensure_dir
@@ -206,7 +207,7 @@ def json_files(folder: Path, what: str) -> list[tuple[Path, int, Data]]:
         path = folder / name
         try:
             inode = os.stat(path).st_ino
-            data = json.loads(path.read_bytes().decode("utf-8"))
+            data = json.loads(read_regular(path).decode("utf-8"))
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
         except FileNotFoundError:
@@ -237,10 +238,10 @@ class PartialState(ValueError):
 def copy_aside(path: Path, reason: str) -> str:
     """Keep a copy of a partly unreadable file (once per content) and return the warning (the
     caller reports it: ``flow.warn``)."""
-    content = path.read_bytes()
+    content = read_regular(path)
     for sibling in path.parent.glob(f"{path.name}.corrupt-*"):
-        with contextlib.suppress(OSError):
-            if sibling.read_bytes() == content:
+        with contextlib.suppress(OSError, ValueError):
+            if read_regular(sibling) == content:
                 target = sibling
                 break
     else:
@@ -283,8 +284,11 @@ class StateFile:
 
     def _load(self, *, for_write: bool) -> Data:
         try:
-            raw = self.path.read_bytes()
+            raw = read_regular(self.path)
         except FileNotFoundError:
+            return self.empty()
+        except NotStateFile as exc:  # a FIFO, a link, /dev/zero, a huge file: never read it
+            flow.warn(move_aside(self.path, str(exc)))
             return self.empty()
         except OSError as exc:
             raise StateError(
@@ -329,13 +333,11 @@ class StateFile:
         data["version"] = self.version
         text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
         wanted = text.encode("utf-8")
-        try:  # never through a link: one is replaced by the write
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-            with os.fdopen(fd, "rb") as current:
-                if current.read(len(wanted) + 1) == wanted:
-                    return
-        except OSError:
-            pass  # no file yet, a link, or unreadable: write it
+        try:  # never through a link, never waiting on a FIFO: one is replaced by the write
+            if read_regular(self.path, limit=len(wanted)) == wanted:
+                return
+        except (OSError, ValueError):
+            pass  # no file yet, a link, something else, or another size: write it
         atomic_write(self.path, text)
 
     @contextlib.contextmanager

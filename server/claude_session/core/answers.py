@@ -1,13 +1,24 @@
 """Answers in: claude.ai's answer (and a session synced from another machine) brought home.
 
-The seed's "1Password check" on start, ``import`` (an answer merged into the context as
-"Insights from claude.ai", the item marked imported so it is never merged twice), ``handoff
-receive`` (an answer piped in by hand, kept on disk while the vault cannot be reached), and the
-cache that tells the SessionStart hook an answer waits, without a network call.
+The seed's "1Password check" on start (and on resume), ``import`` (an answer merged into the
+context as "Insights from claude.ai", the item marked imported so it is never merged twice), and
+the cache that tells the SessionStart hook an answer waits, without a network call. The manual
+return (``handoff receive``) is ``received``'s.
+
+Merged once. An answer is merged, recorded here as merged (``answers.record_merged``), then its
+item is marked imported with the hash of the answer that was merged. A mark that fails (a
+refused write, a reply after the deadline) keeps the merged context all the same (N1), and the
+record stops the next command from merging it twice (N14): it marks the item instead. An answer
+changed meanwhile is not marked (N7): it waits for the next start.
+
+Order. The waiting answer is looked for first, then delayed hand-offs and kept answers are
+delivered (with what is left of the command's 1Password time): a queue left by an outage never
+uses the time up before the answer is seen (N13).
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,19 +27,12 @@ from claude_session.base import flow
 from claude_session.base.clock import new_id
 from claude_session.base.state import answers as answer_state
 from claude_session.base.state import pause as pausestate
-from claude_session.base.statefile import move_aside
-from claude_session.core import handoff, handoffs, steps
+from claude_session.core import answerplaces, handoff, handoffs, received, steps
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
-from claude_session.errors import (
-    ClaudeSessionError,
-    ItemNotFound,
-    StateError,
-    VaultAuthError,
-    VaultError,
-    VaultUnavailable,
-)
-from claude_session.models import HandoffReceiveResult, ImportResult, PendingAnswer
+from claude_session.errors import ItemNotFound, StateError, VaultError
+from claude_session.models import ImportResult
+from claude_session.vault.base import answer_hash
 
 if TYPE_CHECKING:
     from claude_session.vault.base import HandoffItem, Vault
@@ -44,50 +48,83 @@ def check_on_start(
     have_pause: bool,
 ) -> tuple[str, str | None, str | None]:
     """Seed: 1Password check. A sync item from another machine (when nothing is paused here)
-    gives the context; a filled claude.ai answer is merged into it. Delayed hand-offs and kept
-    answers are delivered first, so an answer kept while the vault was out of reach is imported
-    now. Returns the context, its file and the imported item's title."""
+    gives the context; a filled claude.ai answer is merged into it. Then delayed hand-offs and
+    kept answers are delivered, and an answer delivered now is merged too. Returns the context,
+    its file and the imported item's title."""
+    imported: str | None = None
     try:
-        deliver_waiting(services)
-        vault = services.vault
         if not have_pause:
-            synced = _newest_sync_item(vault, project)
-            if synced is not None:
-                context = synced.context
-                vault.mark_imported(synced.id)
-                origin = synced.machine or "another machine"
-                flow.warn(f"Continuing the session synced from {origin} ({synced.title}).")
-        item = vault.pending_response(project=project.name, repository=project.identity)
-        if item is None:
-            return context, context_file, None
-        merged_file = _merge(services, project, session_id, context, item)
-        vault.mark_imported(item.id)
-        return Path(merged_file).read_text("utf-8"), merged_file, item.title
+            context = _synced_context(services, project, context)
+        context, context_file, imported = take_answer(
+            services, project, session_id, context, context_file
+        )
+        if deliver_waiting(services) and imported is None:
+            context, context_file, imported = take_answer(
+                services, project, session_id, context, context_file
+            )
     except VaultError as exc:
         flow.warn(f"ClaudeSync check skipped ({exc}). Run `claude-session import` later.")
+    return context, context_file, imported
+
+
+def _synced_context(services: Services, project: Project, context: str) -> str:
+    synced = _newest_sync_item(services.vault, project)
+    if synced is None:
+        return context
+    origin = synced.machine or "another machine"
+    flow.warn(f"Continuing the session synced from {origin} ({synced.title}).")
+    _mark(services, synced, merged_into=None)
+    return synced.context
+
+
+def take_answer(
+    services: Services, project: Project, session_id: str, context: str, context_file: str | None
+) -> tuple[str, str | None, str | None]:
+    """The waiting claude.ai answer merged into ``context`` (a new context file), its item
+    marked imported: (context, its file, the item's title); the context unchanged when no
+    answer waits or this one was merged here before (its item is marked now)."""
+    item = answerplaces.waiting_answer(services, project)
+    if item is None:
         return context, context_file, None
+    earlier = _merged_before(services, item)
+    if earlier is not None:
+        _mark(services, item, merged_into=earlier)
+        if not context.strip() and Path(earlier).is_file():  # nothing else to continue from
+            return steps.read_context(earlier), earlier, None
+        return context, context_file, None
+    merged_file = _merge(services, project, session_id, context, item)
+    _mark(services, item, merged_into=merged_file)
+    return steps.read_context(merged_file), merged_file, item.title
 
 
-def after_vault_check(services: Services, project: Project, *, retry: bool = True) -> bool:
-    """Retry delayed hand-offs and refresh the hook's cache; True if an answer waits."""
+def after_vault_check(services: Services, project: Project, *, write: bool = True) -> bool:
+    """Retry delayed hand-offs and refresh the hook's cache; True if an answer waits. An answer
+    merged here before whose item was not marked is marked now, and does not wait.
+    ``write=False`` (status, whose tool is read-only) only looks."""
     try:
-        if retry:
+        if write:
             deliver_waiting(services)
-        waiting = services.vault.pending_response(project=project.name, repository=project.identity)
+        waiting = answerplaces.waiting_answer(services, project, quiet=True)
+        if waiting is not None:
+            earlier = _merged_before(services, waiting)
+            if earlier is not None:
+                if write:
+                    _mark(services, waiting, merged_into=earlier)
+                waiting = None
     except VaultError as exc:
         flow.warn(f"ClaudeSync not checked: {exc}")
         return False
-    _cache(services, project, waiting)
+    if write:
+        received.cache(services, project, waiting)
     return waiting is not None
 
 
 def deliver_waiting(services: Services) -> int:
     """What waits on disk for the vault, once per command: delayed hand-offs first, then (when
-    they all went) the answers kept for them. Returns how many hand-offs were created."""
+    they all went) the answers kept for them. Returns how many hand-offs and answers went."""
     created, all_done = handoffs.retry_pending(services)
-    if all_done:
-        _deliver_kept(services)
-    return created
+    delivered = received.deliver_kept(services) if all_done else 0
+    return created + delivered
 
 
 def _newest_sync_item(vault: Vault, project: Project) -> HandoffItem | None:
@@ -100,7 +137,8 @@ def _newest_sync_item(vault: Vault, project: Project) -> HandoffItem | None:
 def _merge(
     services: Services, project: Project, session_id: str, base: str, item: HandoffItem
 ) -> str:
-    """Write a new 'import' context: the base context plus the claude.ai insights."""
+    """Write a new 'import' context: the base context plus the claude.ai insights; recorded as
+    merged before anything else can fail."""
     ctx = ctxmod.parse(base) if base.strip() else ctxmod.parse(item.context)
     ctx = handoff.merge_insights(
         ctx,
@@ -111,15 +149,51 @@ def _merge(
     ctx.created = services.now()
     ctx.session_id = session_id
     ctx.project = ctx.project or project.name
-    return str(steps.write_context(services, ctx))
-
-
-def _cache(services: Services, project: Project, item: HandoffItem | None) -> None:
-    """What the SessionStart hook reads: is a claude.ai answer waiting (no network there)."""
+    merged = str(steps.write_context(services, ctx))
     try:
-        answer_state.set_waiting(services.paths, project.key, item.title if item else None)
+        answer_state.record_merged(
+            services.paths, item.id, answer_hash(item.claude_ai_response), merged
+        )
     except StateError as exc:
-        flow.warn(f"The hand-off cache was not updated: {exc}")
+        flow.warn(f"The merge of {item.title}'s answer was not recorded: {exc}")
+    return merged
+
+
+def _merged_before(services: Services, item: HandoffItem) -> str | None:
+    """The context file this very answer was merged into on this machine, if it was."""
+    try:
+        return answer_state.merged_into(
+            services.paths, item.id, answer_hash(item.claude_ai_response)
+        )
+    except StateError:
+        return None
+
+
+def _mark(services: Services, item: HandoffItem, *, merged_into: str | None) -> None:
+    """Mark ``item`` imported (only if its answer is still the one merged). A failure is told,
+    never raised: what was merged stays merged, and the record made by ``_merge`` lets the next
+    command mark it without merging again."""
+    try:
+        updated = services.vault.mark_imported(item.id, answer=item.claude_ai_response)
+    except VaultError as exc:
+        if merged_into is None:
+            flow.warn(f"{item.title} could not be marked as taken over ({exc}).")
+        else:
+            flow.warn(
+                f"claude.ai's answer in {item.title} is merged (into {merged_into}), but "
+                f"1Password could not mark it imported ({exc}). It is not merged again: the "
+                f"next start or `claude-session sync` marks it."
+            )
+        return
+    digest = answer_hash(item.claude_ai_response)
+    # the record only saves a merge; one left behind is dropped with the oldest
+    with contextlib.suppress(StateError):
+        answer_state.forget_merged(services.paths, item.id, digest)
+    if updated.is_pending and answer_hash(updated.claude_ai_response) != digest:
+        flow.warn(
+            f"claude.ai's answer in {item.title} changed while it was imported: the earlier "
+            f"one is merged, the new one waits for the next start (or `claude-session import`)."
+        )
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -133,13 +207,24 @@ def import_handoff(
         found = _answered_item(services, project, item)
         if found is None:
             return steps.result(ImportResult, project, status="nothing_to_import")
+        earlier = None if item else _merged_before(services, found)
+        if earlier is not None:
+            flow.warn(f"claude.ai's answer in {found.title} was merged before (into {earlier}).")
+            _mark(services, found, merged_into=earlier)
+            return steps.result(
+                ImportResult, project, status="nothing_to_import", context_file=earlier
+            )
         sid = steps.session_id(services, session_id, project, create=True) or new_id()
         pause = steps.pause_entry(services, project)
         base = steps.read_context(pause.context_file) if pause else found.context
         merged = _merge(services, project, sid, base, found)
         if pause is not None:
             pausestate.patch(services.paths, project.key, {"context_file": merged})
-        services.vault.mark_imported(found.id)
+        entry = steps.ledger_entry(services, sid)
+        if entry is not None and entry.status == "active":  # its later contexts keep it
+            entry.context_id = Path(merged).stem
+            steps.save_ledger(services, entry)
+        _mark(services, found, merged_into=merged)
         return steps.result(
             ImportResult,
             project,
@@ -153,8 +238,8 @@ def import_handoff(
 def _answered_item(services: Services, project: Project, item: str | None) -> HandoffItem | None:
     """The named item (it must hold an answer), else the newest answered one not imported."""
     if not item:
-        return services.vault.pending_response(project=project.name, repository=project.identity)
-    found = services.vault.get_item(item)
+        return answerplaces.waiting_answer(services, project)
+    found = answerplaces.with_answer(services, services.vault.get_item(item))
     if not found.claude_ai_response.strip():
         raise ItemNotFound(
             f"Item '{found.title}' has no claude.ai answer yet: paste claude.ai's summary into "
@@ -164,120 +249,3 @@ def _answered_item(services: Services, project: Project, item: str | None) -> Ha
     if found.imported:
         flow.warn(f"Item '{found.title}' was imported before; importing it again.")
     return found
-
-
-# --- the manual return ----------------------------------------------------------------------
-
-
-def receive(
-    services: Services, cwd: Path | str, answer: str, *, item: str | None = None
-) -> HandoffReceiveResult:
-    """Store claude.ai's answer in the project's hand-off item (``item``, or the newest one not
-    imported yet). With the vault out of reach the answer is kept on disk and delivered by the
-    next start or sync; without any hand-off the answer is refused."""
-    if not answer.strip():
-        raise ClaudeSessionError(
-            "No answer on standard input: paste claude.ai's summary and end with Ctrl-D."
-        )
-    with services.call():
-        project = resolve(cwd)
-        delayed = any(
-            r.state == "pending" and r.repository == project.identity
-            for _, r in handoffs.pending_requests(services)
-        )
-        try:
-            target = _receive_target(services, project, item, delayed=delayed)
-            updated = None if target is None else services.vault.set_response(target.id, answer)
-        except (VaultUnavailable, VaultAuthError) as exc:
-            updated, reason = None, str(exc)
-        else:
-            reason = "its hand-off item is not created yet"
-        if updated is None:
-            kept = _keep(services, project, answer, item)
-            flow.warn(
-                f"The answer could not be stored in ClaudeSync ({reason}). Nothing is lost: it "
-                f"is kept in {kept} and delivered by the next start or `claude-session sync`."
-            )
-            return steps.result(
-                HandoffReceiveResult,
-                project,
-                kept=str(kept),
-                vault=services.vault.description,
-                next="Run `claude-session sync` once ClaudeSync can be reached.",
-            )
-        _cache(services, project, updated)
-        return steps.result(
-            HandoffReceiveResult,
-            project,
-            item=updated.title,
-            vault=services.vault.description,
-            next="Starting a session (in Claude Code, or `claude-session start`) imports it.",
-        )
-
-
-def _receive_target(
-    services: Services, project: Project, item: str | None, *, delayed: bool
-) -> HandoffItem | None:
-    """The item the answer goes to; None when it waits to be created (a delayed hand-off)."""
-    if item:
-        return services.vault.get_item(item)
-    items = [
-        i
-        for i in services.vault.list_items(project=project.name, repository=project.identity)
-        if i.kind == "handoff" and not i.imported
-    ]
-    if items:
-        return items[0]
-    if delayed:
-        return None
-    raise ItemNotFound(
-        "No hand-off waits for claude.ai's answer in this project. Make one first: "
-        "`claude-session pause --handoff` (or `end --mode handoff`), paste its transfer prompt "
-        "into claude.ai, then pipe claude.ai's answer into `claude-session handoff receive`."
-    )
-
-
-def _keep(services: Services, project: Project, answer: str, item: str | None) -> Path:
-    kept = PendingAnswer(
-        project=project.name,
-        project_root=project.key,
-        repository=project.identity,
-        item=item,
-        answer=answer,
-        received_at=services.now(),
-    )
-    return answer_state.keep(services.paths, kept.model_dump(mode="json"))
-
-
-def _deliver_kept(services: Services) -> int:
-    """Store the answers that ``handoff receive`` had to keep (vault out of reach, or their
-    hand-off not created yet); the first vault failure ends the round."""
-    delivered = 0
-    for path, data in answer_state.kept(services.paths):
-        try:
-            kept = PendingAnswer.model_validate(data)
-        except ValueError as exc:
-            flow.warn(move_aside(path, f"not a kept answer ({type(exc).__name__})"))
-            continue
-        project = Project(
-            root=Path(kept.project_root),
-            name=kept.project,
-            in_git=False,
-            repository=kept.repository,
-        )
-        try:
-            target = _receive_target(services, project, kept.item, delayed=True)
-            if target is None:
-                continue  # its hand-off is still waiting to be created
-            updated = services.vault.set_response(target.id, kept.answer)
-        except ItemNotFound as exc:
-            flow.warn(f"The kept claude.ai answer in {path} found no hand-off ({exc}).")
-            continue
-        except VaultError as exc:
-            flow.warn(f"ClaudeSync still unavailable ({exc}); the kept answer in {path} waits.")
-            break
-        answer_state.remove(path)
-        _cache(services, project, updated)
-        delivered += 1
-        flow.warn(f"Delivered the kept claude.ai answer to {updated.title}.")
-    return delivered

@@ -21,14 +21,30 @@ def first_line(text: str, limit: int = 72) -> str:
     return (text.strip().splitlines() or [""])[0][:limit]
 
 
-def refuse_secret(text: str, *, allow: bool, what: str) -> None:
-    """Refuse a commit message that holds what looks like a secret, naming the kinds found."""
+def refuse_secret(text: str, *, allow: bool, what: str) -> list[str]:
+    """Refuse a commit message that holds what looks like a secret, naming the kinds found;
+    with ``allow`` (the CLI's ``--allow-secret``, never a tool's), return those kinds."""
     kinds = find_secrets(text)
     if kinds and not allow:
         raise SecretInCommit(
             f"The {what} holds what looks like a secret ({', '.join(kinds)}); nothing was "
             f"committed or pushed. Take it out of the message and run again, or, if it is not a "
-            f"secret, allow it (CLI: --allow-secret; tool: allow_secret=true)."
+            f"secret, run again with --allow-secret.",
+            what=what,
+            kinds=tuple(kinds),
+        )
+    return list(kinds)
+
+
+def secret_committed(kinds: list[str], sha: str | None) -> None:
+    """Say plainly that ``--allow-secret`` let a secret into a commit (the redaction line of
+    the result is only about what was saved, not about the commit)."""
+    if kinds and sha:
+        flow.warn(
+            f"A secret was committed: the message of commit {sha[:10]} holds what looks like "
+            f"a secret ({', '.join(kinds)}), committed as written because of --allow-secret. It "
+            f"is in the repository's history and goes wherever this commit is pushed; if it is "
+            f"a real secret, rotate it."
         )
 
 

@@ -9,6 +9,7 @@ loses nothing and a re-run makes no second record.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from claude_session.base import flow
@@ -40,10 +41,11 @@ def end(
     force: bool = False,
 ) -> EndResult:
     end_mode = _end_mode(mode)
-    with services.call():
+    with services.call(), contextlib.ExitStack() as turn:
         project = resolve(cwd)
         sid = steps.session_id(services, session_id, project, create=True)
         assert sid is not None
+        turn.enter_context(steps.session_turn(services, sid))  # a racing pause waits (N48)
         state = steps.working_state(project)
         entry = _open_session(services, project, sid, state, force=force, transcript=transcript)
         sha, state = _commit(project, state, message, summary, allow_secret=allow_secret)
@@ -147,8 +149,9 @@ def _commit(
     if not project.in_git or (state.known and not state.changed):
         return None, state
     text = (message or "").strip() or commits.first_line(summary)
+    secrets: list[str] = []
     if state.changed:  # a commit will be made: check its message first
-        commits.refuse_secret(
+        secrets = commits.refuse_secret(
             text,
             allow=allow_secret,
             what="commit message"
@@ -156,6 +159,7 @@ def _commit(
             else "commit message (the summary's first line; give --message to choose another)",
         )
     sha, after = commits.end_commit(project, text, before=state)
+    commits.secret_committed(secrets, sha)
     if after is not None:
         return sha, after
     if sha is not None or not state.known:
@@ -176,8 +180,9 @@ def _fix_record(services: Services, entry: LedgerEntry, record: SessionRecord) -
 def _close(
     services: Services, project: Project, entry: LedgerEntry, record: SessionRecord, summary: str
 ) -> None:
-    """The pause (if any) is over, and the session's ledger entry ends."""
-    pausestate.clear(services.paths, project.key)
+    """This session's pause (or the one it resumed) is over, and its ledger entry ends;
+    another session's pause in this project stays for whoever resumes it (redteam N49)."""
+    pausestate.clear_of(services.paths, project.key, entry.session_id)
     entry.status = "ended"
     entry.ended_at = record.ended_at
     entry.summary = redact_data(summary) or entry.summary

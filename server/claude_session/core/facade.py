@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 from claude_session.base import clock
 from claude_session.base.backend import Resource
 from claude_session.config import Settings
-from claude_session.core import answers, handoffs, maintenance, remind, upkeep
+from claude_session.core import answers, handoffs, maintenance, received, remind, upkeep
 from claude_session.core.end import end
 from claude_session.core.pause import pause
 from claude_session.core.resume import resume
@@ -67,7 +67,7 @@ class Core(Resource):
     # the round trip to claude.ai
     import_handoff = _flow(answers.import_handoff)
     handoff_prompt = _flow(handoffs.prompt)
-    handoff_receive = _flow(answers.receive)
+    handoff_receive = _flow(received.receive)
     pending_handoffs = _flow(handoffs.pending_handoffs)
     # the books
     status = _flow(upkeep.status)

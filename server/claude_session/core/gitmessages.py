@@ -27,12 +27,6 @@ def split_message(message: str) -> tuple[str, str]:
     return subject.strip(), body.strip()
 
 
-def listing(paths: list[str], shown: int = 10) -> str:
-    names = ", ".join(paths[:shown])
-    more = len(paths) - shown
-    return names + (f" and {more} more" if more > 0 else "")
-
-
 def last_lines(text: str, count: int = 10) -> str:
     """The end of a command's stderr (where git and hooks put the reason), credentials removed."""
     # git's "hint:" lines are advice for a terminal user; our caller gives its own.
@@ -73,6 +67,19 @@ def command_error(
         f"git {command} failed: {reason} {advice}",
         command=shown,
         status=status,
+        stderr=redact_urls(stderr),
+    )
+
+
+def identity_unknown(stderr: str) -> GitError:
+    """git does not know who commits: its own message (which names the commands to run), said
+    whole and on its lines, after what we did (nothing)."""
+    said = "\n".join(f"  {line}".rstrip() for line in redact_urls(stderr).strip().splitlines())
+    return GitError(
+        "Nothing was committed (nothing was staged either): git does not know your name and "
+        f"email yet. Git says:\n\n{said}\n\nSet both as it shows, then run this again.",
+        command="git var GIT_COMMITTER_IDENT",
+        status=128,
         stderr=redact_urls(stderr),
     )
 

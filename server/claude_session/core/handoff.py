@@ -207,17 +207,41 @@ def parse_return_summary(text: str) -> dict[str, list[str]] | None:
 
 
 # The 1Password app keeps fields made through the API on one line: a pasted answer arrives as
-# "... ## Decisions - keep sqlite ## Next steps - x". Headings and " - " bullets are split again.
-_INLINE_HEADING = re.compile(rf"(#{{1,6}}[ \t]*(?:{_RETURN_NAMES})[ \t]*:?)[ \t]*", re.IGNORECASE)
-_INLINE_BULLET = re.compile(r"[ \t]+([-*])[ \t]+")
+# "... ## Decisions - keep sqlite **Next steps** 1. x 2. y" (N8). Headings (``#``, bold, or
+# "Name:"), bullets and numbered items are split again, also where the app dropped a line break
+# without a space. A " - " inside an item ("SQLite - it is enough") is kept: a bullet starts
+# with a capital, a digit, a mark or a quote (unless the list's items start in lower case).
+_INLINE_HEADING = re.compile(
+    rf"((?:#{{1,6}}[ \t]*|\*\*[ \t]*|__[ \t]*)(?:{_RETURN_NAMES})[ \t]*:?[ \t]*(?:\*\*|__)?:?"
+    rf"|(?<![^\s])(?:{_RETURN_NAMES}):)[ \t]*",
+    re.IGNORECASE,
+)
+# (a line break dropped without a space leaves "users- Keep": still a bullet, unlike "1-2")
+_INLINE_BULLET = re.compile(
+    r"(?:(?<=[.!?:;)])[ \t]*|[ \t]+|(?<=\w))([-*+])[ \t]+(?=[A-Z0-9`*\"'\[(_])"
+)
+# (a list whose first item starts in lower case is split at every " - ")
+_INLINE_BULLET_ANY = re.compile(r"[ \t]+([-*+])[ \t]+(?=\S)")
+_INLINE_NUMBER = re.compile(r"(?:[ \t]+|(?<=[a-z.!?)]))(\d{1,3}[.)])[ \t]+(?=\S)")
+_FIRST_ITEM = re.compile(r"^([-*+]|\d{1,3}[.)])[ \t]+")
 
 
 def _unflatten(text: str) -> str:
     parts = _INLINE_HEADING.split(text)  # [before, heading, body, heading, body, ...]
     out = [parts[0].strip()]
     for heading, body in zip(parts[1::2], parts[2::2], strict=True):
-        out += [heading.strip(), _INLINE_BULLET.sub(r"\n\1 ", f" {body.strip()}").strip()]
+        first = _FIRST_ITEM.match(body.strip())
+        rest = body.strip()[first.end() :] if first else body.strip()
+        bullet = _INLINE_BULLET_ANY if rest[:1].islower() else _INLINE_BULLET
+        rest = _INLINE_NUMBER.sub(r"\n\1 ", bullet.sub(r"\n\1 ", rest))
+        out += [_heading_line(heading), (f"{first.group(1)} " if first else "") + rest.strip()]
     return "\n".join(line for line in out if line)
+
+
+def _heading_line(heading: str) -> str:
+    """A flattened heading as a line of its own, in the one form ``_RETURN_HEADING`` reads."""
+    name = re.sub(r"[#*_:]", "", heading).strip()
+    return f"## {name}"
 
 
 def _add_return_item(items: list[str], line: str) -> None:

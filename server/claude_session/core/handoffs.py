@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from claude_session.base import bounded, flow, routines
 from claude_session.base import context as ctxmod
-from claude_session.base import flow, routines
 from claude_session.base.clock import as_utc
 from claude_session.base.redact import redact
+from claude_session.base.state import answers as answer_state
 from claude_session.base.state import handoffs as handoff_state
 from claude_session.base.statefile import move_aside
 from claude_session.core import steps
@@ -40,7 +41,7 @@ def create(
 ) -> tuple[str | None, str]:
     """The ClaudeSync item for this context: (its title, or None when it waits or was not
     wanted; the transfer prompt)."""
-    text = context_path.read_text("utf-8")
+    text = steps.read_context(str(context_path))
     # The item's metadata leaves the machine with 1Password: redacted like the context.
     branch = redact(state.branch)[0] if state.branch else None
     name = redact(project.name)[0]
@@ -127,13 +128,24 @@ def pending_requests(services: Services) -> list[tuple[Path, PendingHandoff]]:
 
 
 def pending_handoffs(services: Services) -> list[PendingHandoffInfo]:
-    """What ``status`` shows: hand-offs waiting for the vault, and the ones it refused."""
-    return [
+    """What ``status`` shows: hand-offs waiting for the vault, the ones it refused, and the
+    claude.ai answers kept until they can be stored (N3: none waits unseen)."""
+    shown = [
         PendingHandoffInfo(
             title=r.title or f"session-{r.project}", state=r.state, reason=r.reason, file=str(path)
         )
         for path, r in pending_requests(services)
     ]
+    for path, data in answer_state.kept(services.paths):
+        shown.append(
+            PendingHandoffInfo(
+                title=f"claude.ai answer for {data.get('project') or 'a project'}",
+                kind="answer",
+                state="pending",
+                file=str(path),
+            )
+        )
+    return shown
 
 
 def retry_pending(services: Services) -> tuple[int, bool]:
@@ -143,6 +155,13 @@ def retry_pending(services: Services) -> tuple[int, bool]:
     Returns how many were created, and whether the round got through them all."""
     if not flow.current().first_time("retry pending hand-offs"):
         return 0, False
+    with handoff_state.exclusive(services.paths, "handoffs") as mine:
+        if not mine:  # another process is creating them now: never make one twice (N2)
+            return 0, False
+        return _retry_round(services)
+
+
+def _retry_round(services: Services) -> tuple[int, bool]:
     created = 0
     waiting = [(p, r) for p, r in pending_requests(services) if r.state == "pending"]
     for index, (path, request) in enumerate(waiting):
@@ -198,7 +217,7 @@ def latest_context(services: Services, project: Project) -> Path | None:
         return None
     for path in sorted(candidates, key=lambda p: p.stat().st_mtime, reverse=True):
         try:
-            if ctxmod.parse(path.read_text("utf-8")).repository == project.identity:
+            if ctxmod.parse(bounded.read_text(path)).repository == project.identity:
                 return path
         except (OSError, UnicodeDecodeError, ValueError):
             continue
@@ -219,6 +238,6 @@ def prompt(services: Services, cwd: Path | str) -> HandoffPromptResult:
             project=project.name,
             branch=steps.working_state(project).branch,
             repository=project.repository,
-            context_markdown=path.read_text("utf-8"),
+            context_markdown=steps.read_context(str(path)),
         )
         return steps.result(HandoffPromptResult, project, context_file=str(path), prompt=text)

@@ -6,6 +6,7 @@ commit, the project's entry in ``pause-state.json``, and with ``handoff`` the Cl
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from claude_session.base import context as ctxmod
@@ -18,7 +19,7 @@ from claude_session.core import commits, handoffs, records, steps
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
-from claude_session.errors import GitError
+from claude_session.errors import GitError, NoActiveSession
 from claude_session.models import LedgerEntry, PauseEntry, PauseResult
 
 
@@ -35,16 +36,21 @@ def pause(
     handoff: bool = False,
     allow_secret: bool = False,
 ) -> PauseResult:
-    if wip_commit:
+    secrets = (
         commits.refuse_secret(
             commits.first_line(summary),
             allow=allow_secret,
             what="WIP commit message (the summary's first line)",
         )
-    with services.call():
+        if wip_commit
+        else []
+    )
+    with services.call(), contextlib.ExitStack() as turn:
         project = resolve(cwd)
         sid = steps.session_id(services, session_id, project, create=True)
         assert sid is not None
+        turn.enter_context(steps.session_turn(services, sid))  # a racing end waits (N48)
+        _refuse_ended(services, sid)
         state = steps.working_state(project)
         entry = steps.open_entry(services, project, sid, source="cli", state=state)
         # fixed now: the session that resumes this pause names this record as continued
@@ -65,6 +71,7 @@ def pause(
         wip_sha = None
         if wip_commit and project.in_git:
             wip_sha, state = _wip_commit(services, project, summary, state, ctx, path)
+            commits.secret_committed(secrets, wip_sha)
         saved = _save_pause(services, project, state, path, entry, wip_sha, summary, note)
         records.send_paused(
             services,
@@ -84,6 +91,8 @@ def pause(
             item_title, prompt = handoffs.create(
                 services, project, sid, state, path, kind="handoff"
             )
+            if item_title:
+                pausestate.patch(services.paths, project.key, {"handoff_item": item_title})
         return steps.result(
             PauseResult,
             project,
@@ -93,6 +102,17 @@ def pause(
             wip_commit=wip_sha,
             handoff_item=item_title,
             transfer_prompt=prompt,
+        )
+
+
+def _refuse_ended(services: Services, session_id: str) -> None:
+    """A session that end closed stays closed: pausing it would open it again and record it
+    a second time (redteam N48: a pause racing the end). Nothing is written before this."""
+    entry = steps.ledger_entry(services, session_id)
+    if entry is not None and entry.status == "ended":
+        raise NoActiveSession(
+            f"Session {session_id} has ended (its record is made): nothing was paused. "
+            "Run `claude-session start` to begin a new session, then pause that one."
         )
 
 
@@ -108,7 +128,7 @@ def _wip_commit(
     try:
         sha = commits.wip_commit(services, project, summary, state)
     except GitError as exc:
-        flow.warn(f"No WIP commit ({exc}); the pause is saved without one.")
+        flow.warn(f"No WIP commit; the pause is saved without one. {exc}")
         return None, state
     if sha is None:
         return None, state

@@ -50,7 +50,7 @@ def security_findings(run: MaintenanceRun) -> list[SecurityFinding]:
 def redacted(record: SessionRecord) -> SessionRecord:
     """The record as it may leave the machine: every free-text field redacted."""
     data = record.model_dump(mode="json")
-    for key in (
+    keys = (
         "summary",
         "accomplishments",
         "next_steps",
@@ -60,8 +60,9 @@ def redacted(record: SessionRecord) -> SessionRecord:
         "starting_branch",
         "ending_branch",
         "repository_url",
-    ):
-        data[key] = redact_data(data[key])
+    )
+    # one call for all fields: a secret found in one field is removed from the others too
+    data.update(redact_data({key: data[key] for key in keys}))
     return SessionRecord.model_validate(data)
 
 

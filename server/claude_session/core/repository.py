@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from claude_session.base import gitread
 from claude_session.base.backend import Resource
 from claude_session.core import gitlocks, gitmessages
-from claude_session.core.gitmessages import NO_GIT, listing
+from claude_session.core.gitmessages import NO_GIT
 from claude_session.core.gitstate import PushOutcome, WorkingState
 from claude_session.errors import GitError, GitRefused
 from claude_session.paths import real_path
@@ -253,6 +253,7 @@ class Repository(Resource):
     def wip_commit(self, message: str) -> str | None:
         """Commit everything git would add as 'WIP: ...' with the wip trailer; None if clean."""
         self._refuse_during_operation("make a WIP commit")
+        self._check_identity()
         subject, body = gitmessages.split_message(message)
         if subject.lower().startswith("wip:"):
             subject = subject[len("wip:") :].strip()
@@ -264,11 +265,28 @@ class Repository(Resource):
         ``changed``: the caller's status of this tree showed changes just now, so the check
         for something staged (a git process) is skipped; git still says when nothing was."""
         self._refuse_during_operation("commit")
+        self._check_identity()
         subject, body = gitmessages.split_message(message)
         if not subject:
             raise GitError("A commit needs a message: say what the work did.")
         text = "\n\n".join(part for part in (subject, body) if part) + "\n"
         return self._commit_all(text, changed=changed)
+
+    def _check_identity(self) -> None:
+        """Refuse, before anything is staged, a commit git would refuse for want of a name or an
+        email (a fresh machine): git's own words say what to set. Asks git (``git var``) only
+        when neither the configuration nor the environment names both."""
+        values = gitread.config_values(self.root) or {}
+        if all(
+            values.get(f"user.{part}") or os.environ.get(f"GIT_{who}_{part.upper()}")
+            for who in ("AUTHOR", "COMMITTER")
+            for part in ("name", "email")
+        ):
+            return
+        for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+            status, _, err = self._exec("var", who)
+            if status != 0:
+                raise gitmessages.identity_unknown(err)
 
     def _refuse_during_operation(self, what: str) -> None:
         operation = self.operation_in_progress()
@@ -359,8 +377,17 @@ class Repository(Resource):
             )
         if self.head() is None:
             return PushOutcome("up_to_date", False, f"Branch '{branch}' has no commits to push.")
-        _refuse_option(remote, "remote")
-        _refuse_option(merge, "upstream branch")
+        for value, what in ((remote, "remote"), (merge, "upstream branch")):
+            if not value or value.startswith("-"):
+                # git would read it as an option (``--receive-pack=...`` runs a program):
+                # refused, and said as a push that failed, after the commit (redteam G2)
+                return PushOutcome(
+                    "failed",
+                    False,
+                    f"Nothing was pushed: the {what} of branch '{branch}' in .git/config is "
+                    f"{value!r}, which git would read as an option. Fix it with "
+                    f"`git branch --set-upstream-to=origin/{branch}`.",
+                )
         return self._push_to(branch, remote, merge, timeout)
 
     def _push_to(self, branch: str, remote: str, merge: str, timeout: float) -> PushOutcome:
@@ -389,17 +416,13 @@ class Repository(Resource):
         return PushOutcome("pushed", True, f"Pushed '{branch}' to '{upstream}'.")
 
     def checkout(self, branch: str) -> None:
-        """Switch to ``branch`` (made from origin/<branch> if only there); never loses work."""
+        """Switch to ``branch`` (made from origin/<branch> if only there); never loses work:
+        uncommitted changes come along where git carries them, and git refuses (nothing
+        changed) where they would be overwritten."""
         self._check_branch_name(branch)
         if self.branch() == branch:
             return
         self._refuse_during_operation(f"switch to '{branch}'")
-        changed = list(self._status(untracked="no").dirty_files)
-        if changed:
-            raise GitRefused(
-                f"Cannot switch to '{branch}': uncommitted changes in {listing(changed)}. "
-                "Commit or stash them first; nothing was changed."
-            )
         if self._ref_exists(f"refs/heads/{branch}"):
             self._switch("checkout", "--quiet", branch, "--")
         elif self._remote_branch_exists(branch):
@@ -428,12 +451,6 @@ class Repository(Resource):
         if self.head() == commit and self.branch() is None:
             return
         self._refuse_during_operation(f"check out {commit[:10]}")
-        changed = list(self._status(untracked="no").dirty_files)
-        if changed:
-            raise GitRefused(
-                f"Cannot check out {commit[:10]}: uncommitted changes in {listing(changed)}. "
-                "Commit or stash them first; nothing was changed."
-            )
         self._switch("checkout", "--quiet", "--detach", commit)
 
     def _check_branch_name(self, branch: str) -> None:
@@ -465,7 +482,7 @@ class Repository(Resource):
         except GitError as exc:
             if "would be overwritten" in exc.stderr:
                 raise GitRefused(
-                    f"Cannot switch branches: {gitmessages.last_lines(exc.stderr)} "
-                    "Move or commit those files first; nothing was changed."
+                    f"Cannot switch: {gitmessages.last_lines(exc.stderr)} Nothing was changed; "
+                    "commit or stash those changes (git stash -u), then switch again."
                 ) from exc
             raise

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from claude_session.base.state import answers as answer_state
 from claude_session.base.state import pause as pausestate
-from claude_session.core import branches, steps
+from claude_session.core import answers, branches, steps
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
@@ -42,7 +43,8 @@ def resume(
         context = steps.read_context(pause.context_file)
         if decision == "switched":
             state = steps.working_state(project)
-        _track(services, project, sid, state, pause)
+        context, context_file, imported = _answer(services, project, sid, context, pause)
+        _track(services, project, sid, state, pause, context_file)
         return steps.result(
             StartResult,
             project,
@@ -51,8 +53,27 @@ def resume(
             session_id=sid,
             context=context,
             paused_branch=pause.branch,
+            imported_item=imported,
             switched_branch=decision == "switched",
+            vault=services.vault_description if imported else None,
         )
+
+
+def _answer(
+    services: Services, project: Project, session_id: str, context: str, pause: PauseEntry
+) -> tuple[str, str, str | None]:
+    """A claude.ai answer that waits is merged into the resumed context, as start does
+    (newcomer-2.md 4.6). The vault is asked only when the hook's cache says an answer waits or
+    the pause made a hand-off item (no network otherwise)."""
+    if answer_state.waiting(services.paths, project.key) is None and not pause.handoff_item:
+        return context, pause.context_file, None
+    merged, merged_file, imported = answers.check_on_start(
+        services, project, session_id, context, pause.context_file, have_pause=True
+    )
+    answers.after_vault_check(services, project)
+    if imported and merged_file:  # the project's latest context is the merged one now
+        pausestate.patch(services.paths, project.key, {"context_file": merged_file})
+    return merged, merged_file or pause.context_file, imported
 
 
 def _track(
@@ -61,12 +82,13 @@ def _track(
     session_id: str,
     state: WorkingState,
     pause: PauseEntry,
+    context_file: str,
 ) -> None:
     """The session's ledger entry continues the paused one; the pause is marked resumed (kept:
     the context file it names stays the project's latest until the next pause or end)."""
     entry = steps.open_entry(services, project, session_id, source="resume", state=state)
     entry.start_done = True
-    entry.context_id = Path(pause.context_file).stem
+    entry.context_id = Path(context_file).stem
     entry.summary = entry.summary or pause.summary
     steps.continues(entry, pause)
     steps.save_ledger(services, entry)

@@ -98,7 +98,7 @@ def _rejoin(services: Services, project: Project, entry: LedgerEntry) -> StartRe
     if entry.context_id:
         path = services.paths.contexts / f"{entry.context_id}.md"
         if path.exists():
-            context = path.read_text("utf-8")
+            context = steps.read_context(str(path))
     return steps.result(
         StartResult,
         project,

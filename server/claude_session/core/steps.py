@@ -7,21 +7,23 @@ owners in ``base.state``; the pydantic models validate what those owners hold.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from claude_session.base import bounded, flow, sessions
 from claude_session.base import context as ctxmod
-from claude_session.base import flow, sessions
 from claude_session.base.clock import new_id
 from claude_session.base.redact import count_markers, describe
 from claude_session.base.state import ledger
 from claude_session.base.state import pause as pausestate
-from claude_session.base.statefile import atomic_write
+from claude_session.base.statefile import atomic_write, file_lock, move_aside
 from claude_session.core import repository
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project
 from claude_session.core.services import Services
-from claude_session.errors import ContextMissing, GitError
+from claude_session.errors import ContextMissing, GitError, StateError
 from claude_session.models import FlowResult, LedgerEntry, PauseEntry
 from claude_session.vocab import ContextKind
 
@@ -64,6 +66,29 @@ def session_id(
     if open_:
         return str(open_[0]["session_id"])
     return new_id() if create else None
+
+
+#: seconds a pause or end waits for another one of the same session to finish (an end may
+#: wait on a commit hook, a push and the tracker)
+TURN_WAIT = 120.0
+
+
+@contextlib.contextmanager
+def session_turn(services: Services, session_id: str) -> Iterator[None]:
+    """One pause or end at a time per session, across processes and threads (an flock,
+    gone with its process). Without it a pause that read the entry before an end closed it
+    wrote it back open, and the session was recorded twice (redteam N48)."""
+    stem = services.paths.ledger_entry(session_id).stem
+    try:
+        with file_lock(services.paths.ledger / f"{stem}.turn", timeout=TURN_WAIT):
+            yield
+    except StateError as exc:
+        if "locked by another" not in str(exc):
+            raise
+        raise StateError(
+            f"Another claude-session command is still pausing or ending session {session_id} "
+            f"after {TURN_WAIT:.0f} s; nothing was done here. Try again when it has finished."
+        ) from exc
 
 
 def ledger_entry(services: Services, session_id: str) -> LedgerEntry | None:
@@ -109,9 +134,11 @@ def open_entry(
         )
     if entry.repository_url is None:
         entry.repository_url = project.record_url  # entries the SessionStart hook made lack it
-    if entry.starting_head is None and state.head:
+    if entry.starting_head is None and state.head and not entry.starting_branch:
+        # (an entry with a branch and no head began before the first commit: it counts from
+        # the root, sessions.session_start)
         entry.starting_head = state.head
-        entry.starting_branch = entry.starting_branch or state.branch
+        entry.starting_branch = state.branch
     entry.last_activity = now
     return entry
 
@@ -185,9 +212,16 @@ def working_state(project: Project) -> WorkingState:
 
 def session_git(project: Project, entry: LedgerEntry | None) -> tuple[list[str], list[str]]:
     """This session's commits ('sha subject') and committed files, from its starting sha."""
-    if not project.in_git or entry is None or not entry.starting_head:
+    start = (
+        sessions.session_start(
+            {"starting_head": entry.starting_head, "starting_branch": entry.starting_branch}
+        )
+        if entry
+        else None
+    )
+    if not project.in_git or start is None:
         return [], []
-    commits, files = sessions.measure_git(project.root, entry.starting_head)
+    commits, files = sessions.measure_git(project.root, start)
     return [f"{sha[:7]} {subject}" for sha, subject in commits], files
 
 
@@ -210,7 +244,7 @@ def build_context(
     """The session's context: what the model wrote, and what claude-session collects itself
     (working state, this session's commits and files, its maintenance runs)."""
     commits, files = session_git(project, entry)
-    return ctxmod.build(
+    ctx = ctxmod.build(
         kind,
         project=project.name,
         session_id=session_id,
@@ -227,6 +261,20 @@ def build_context(
         if entry
         else (),
     )
+    ctx.insights = earlier_insights(services, entry)
+    return ctx
+
+
+def earlier_insights(services: Services, entry: LedgerEntry | None) -> str:
+    """The claude.ai insights of the context this session continued from (a merged answer, a
+    pause that carried them): kept in every later context (newcomer-2.md 2.13)."""
+    if entry is None or not entry.context_id:
+        return ""
+    try:
+        text = (services.paths.contexts / f"{entry.context_id}.md").read_text("utf-8")
+        return ctxmod.parse(text).insights
+    except (OSError, UnicodeDecodeError, ValueError):
+        return ""
 
 
 def write_context(services: Services, ctx: ctxmod.Context) -> Path:
@@ -247,8 +295,16 @@ def write_context(services: Services, ctx: ctxmod.Context) -> Path:
 
 
 def read_context(path: str) -> str:
+    """A saved context file's text, read bounded (never through a link, never a FIFO): one
+    that is not a small regular file is moved aside and said so."""
     try:
-        return Path(path).read_text("utf-8")
+        return bounded.read_text(path)
+    except bounded.NotStateFile as exc:
+        raise ContextMissing(
+            move_aside(Path(path), str(exc))
+            + " Its pause can be cleared with `claude-session start --on-mismatch stay` or "
+            "`claude-session end`."
+        ) from None
     except FileNotFoundError:
         raise ContextMissing(
             f"The saved context file {path} is missing (moved or deleted). Restore it, or "

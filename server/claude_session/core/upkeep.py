@@ -41,7 +41,7 @@ def status(services: Services, cwd: Path | str, *, session_id: str | None = None
         sid = steps.session_id(services, session_id, project, create=False)
         entry = steps.ledger_entry(services, sid) if sid else None
         remind_data = reminders.read(services.paths)
-        waiting = answers.after_vault_check(services, project, retry=False)
+        waiting = answers.after_vault_check(services, project, write=False)
         return steps.result(
             StatusResult,
             project,
@@ -58,6 +58,8 @@ def status(services: Services, cwd: Path | str, *, session_id: str | None = None
 
 
 def _outbox_status(services: Services) -> dict[str, Any]:
+    if not services.paths.outbox_db.exists():
+        return {}  # nothing was ever queued; opening the outbox would create it
     try:
         delivery = services.delivery
         return {
@@ -165,4 +167,4 @@ def context(services: Services, name: str) -> str:
     path = services.paths.contexts / Path(name).name
     if not path.is_file() or path.suffix != ".md":
         raise ClaudeSessionError(f"No context file named {name}.")
-    return path.read_text("utf-8")
+    return steps.read_context(str(path))

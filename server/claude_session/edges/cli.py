@@ -31,14 +31,64 @@ log = logging.getLogger("claude_session.edges.cli")
 Handler = Callable[["Core", argparse.Namespace], Any]
 
 
+class UsageExit(Exception):
+    """Bad usage found by a parser: ``parser`` is the one that found it (its usage is shown)."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse exits with 2 on its own; keep it, add a hint
-        self.print_usage(sys.stderr)
-        self.exit(
-            2,
-            f"{self.prog}: error: {message}\nRun `{self.prog} --help` for the verbs "
-            f"and their options.\n",
-        )
+    """No abbreviated options (``--handof`` is not ``--handoff``), unknown options refused by
+    the verb they were given to, and errors raised to ``main``, which answers in text or JSON."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+    def error(self, message: str) -> Any:
+        raise UsageExit(self, message)
+
+
+class _Version(argparse.Action):
+    """--version, as JSON under --json (``main`` sets ``wants_json`` on the parser)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        if getattr(parser, "wants_json", False):
+            sys.stdout.write(json.dumps({"name": "claude-session", "version": __version__}) + "\n")
+        else:
+            sys.stdout.write(f"claude-session {__version__}\n")
+        parser.exit(0)
+
+
+def _usage_error(exc: UsageExit, wants_json: bool) -> int:
+    """Bad usage: the verb's usage and what was wrong on stderr (a JSON error on stdout under
+    --json), exit 2."""
+    parser = exc.parser
+    top = parser.prog == "claude-session"
+    hint = (
+        f"Run `{parser.prog} --help` for the verbs and their options."
+        if top
+        else f"Run `{parser.prog} --help` for its options."
+    )
+    if wants_json:
+        error = {"status": "error", "error": "UsageError", "message": f"{exc} ({hint})"}
+        sys.stdout.write(json.dumps(error) + "\n")
+    parser.print_usage(sys.stderr)
+    print(f"{parser.prog}: error: {exc}\n{hint}", file=sys.stderr)
+    return 2
 
 
 def _common() -> _Parser:
@@ -61,6 +111,8 @@ def _common() -> _Parser:
 
 def build_parser() -> argparse.ArgumentParser:
     from claude_session.base.state.remind import DIRTY_RANGE, EVERY_RANGE
+    from claude_session.tracker.service.commands import register as register_tracker
+    from claude_session.tracker.service.commands import whole_number
 
     common = _common()
     parser = _Parser(
@@ -69,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Session continuity for Claude Code: start, pause, resume and "
         "end work sessions; hand off to claude.ai; record sessions.",
     )
-    parser.add_argument("--version", action="version", version=f"claude-session {__version__}")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
+    parser.set_defaults(help_parser=parser)
     subparsers = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
 
     def verb(name: str, help_: str) -> argparse.ArgumentParser:
@@ -90,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-import", action="store_true", help="do not import claude.ai answers")
     p.set_defaults(handler=verbs.start)
+    session_help = (
+        "the session to act on (default: $CLAUDE_CODE_SESSION_ID or this project's open session)"
+    )
 
     p = verb("pause", "save the work in flight so that a later session can pick it up")
     p.add_argument("--summary", default="", help="where the work stands")
@@ -123,23 +179,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--handoff", action="store_true", help="also create the ClaudeSync item for claude.ai"
     )
-    p.add_argument("--session-id")
+    p.add_argument("--session-id", help=session_help)
     p.set_defaults(handler=verbs.pause)
 
     p = verb("resume", "pick up this project's paused session")
-    p.add_argument("--on-mismatch", choices=mismatch)
-    p.add_argument("--session-id")
+    p.add_argument(
+        "--on-mismatch",
+        choices=mismatch,
+        help="what to do when the branch differs from the paused one (default: ask on a terminal)",
+    )
+    p.add_argument("--session-id", help=session_help)
     p.set_defaults(handler=verbs.resume)
 
     p = verb("end", "end the session: commit, push, record it (and hand off or sync)")
-    p.add_argument("--summary", default="")
+    p.add_argument("--summary", default="", help="what the session did (the record's summary)")
     p.add_argument(
         "--summary-file", metavar="PATH", help="read the summary from a file (- for standard input)"
     )
-    p.add_argument("--accomplished", action="append", default=[], metavar="TEXT")
-    p.add_argument("--next", dest="next_steps", action="append", default=[], metavar="TEXT")
+    p.add_argument(
+        "--accomplished",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="something done this session (repeatable)",
+    )
+    p.add_argument(
+        "--next",
+        dest="next_steps",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a next step (repeatable)",
+    )
     p.add_argument("--message", "-m", help="commit message for the work (default: the summary)")
-    p.add_argument("--no-push", action="store_true")
+    p.add_argument("--no-push", action="store_true", help="commit, but do not push")
     p.add_argument(
         "--force",
         action="store_true",
@@ -167,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sync", dest="mode", action="store_const", const="sync", help="same as --mode sync"
     )
     p.add_argument("--transcript", metavar="PATH", help="Claude Code transcript for token counts")
-    p.add_argument("--session-id")
+    p.add_argument("--session-id", help=session_help)
     p.set_defaults(handler=verbs.end)
 
     p = verb("import", "merge claude.ai's answer from a ClaudeSync item into the context")
@@ -175,16 +248,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=verbs.import_handoff)
 
     p = verb("remind", "automatic reminders to pause or commit")
-    p.add_argument("action", nargs="?", choices=REMIND_ACTIONS, default="status")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=REMIND_ACTIONS,
+        default="status",
+        help="on, off, or status (the default): show the settings",
+    )
     p.add_argument(
         "--every",
-        type=_whole("--every", EVERY_RANGE),
+        type=whole_number("--every", EVERY_RANGE),
         metavar="MIN",
         help="minutes since the last pause/commit ({} to {})".format(*EVERY_RANGE),
     )
     p.add_argument(
         "--dirty-files",
-        type=_whole("--dirty-files", DIRTY_RANGE),
+        type=whole_number("--dirty-files", DIRTY_RANGE),
         metavar="N",
         help="uncommitted files that trigger one ({} to {})".format(*DIRTY_RANGE),
     )
@@ -197,10 +276,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=verbs.remind)
 
     p = verb("maintenance", "record a maintenance run (audit, dependency update, security scan)")
-    p.add_argument("--command", required=True, dest="mcommand", metavar="NAME")
-    p.add_argument("--status", required=True, dest="mstatus", metavar="STATUS")
+    p.add_argument(
+        "--command",
+        required=True,
+        dest="mcommand",
+        metavar="NAME",
+        help="what ran (e.g. npm-audit, security-scan)",
+    )
+    p.add_argument(
+        "--status", required=True, dest="mstatus", metavar="STATUS", help="e.g. ok, failed"
+    )
     p.add_argument("--results", metavar="JSON", help="results as JSON")
-    p.add_argument("--notes")
+    p.add_argument("--notes", help="a free note")
     p.add_argument(
         "--notes-file",
         "--summary-file",
@@ -208,15 +295,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="read the notes from a file (- for standard input)",
     )
-    p.add_argument("--session-id")
+    p.add_argument("--session-id", help=session_help)
     p.set_defaults(handler=verbs.maintenance)
 
     p = verb("status", "active session, pause, reminders, vault and tracker in use")
-    p.add_argument("--session-id")
+    p.add_argument("--session-id", help=session_help)
     p.set_defaults(handler=verbs.status)
 
     p = verb("history", "past session records: search, filter, totals, export")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument(
+        "--limit",
+        type=whole_number("--limit", (1, 10_000)),
+        default=20,
+        metavar="N",
+        help="show the newest N records (default: 20)",
+    )
     p.add_argument("--project", help="only this project (default: all)")
     verbs.history_options(p)
     p.set_defaults(handler=verbs.history)
@@ -225,9 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
     verbs.prices_options(p, _Parser, common)
 
     p = verb("handoff", "the manual claude.ai transfer")
+    p.set_defaults(help_parser=p)
     hverbs = p.add_subparsers(dest="handoff_verb", metavar="prompt|receive", parser_class=_Parser)
     hp = hverbs.add_parser("prompt", parents=[common], help="print the transfer prompt")
-    hp.add_argument("--no-clipboard", action="store_true")
+    hp.add_argument("--no-clipboard", action="store_true", help="print only, never copy")
     hp.set_defaults(handler=verbs.handoff_prompt)
     hr = hverbs.add_parser("receive", parents=[common], help="read claude.ai's answer on stdin")
     hr.add_argument("--item", help="item id or title (default: the newest hand-off)")
@@ -255,13 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=verbs.install)
     p = verb("uninstall", "remove exactly what install added")
-    p.add_argument("--classic", action="store_true")
+    p.add_argument("--classic", action="store_true", help="remove the classic install")
     p.set_defaults(handler=verbs.uninstall)
 
     p = verb("doctor", "check git, Claude Code, state folder, vault and tracker; say what to fix")
     p.set_defaults(handler=verbs.doctor)
-
-    from claude_session.tracker.service.commands import register as register_tracker
 
     register_tracker(subparsers, common)
 
@@ -276,21 +368,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("mcp", "run the MCP stdio server `session` (Claude Code starts it)")
     p.set_defaults(run=verbs.run_mcp)
     return parser
-
-
-def _whole(option: str, allowed: tuple[int, int]) -> Callable[[str], int]:
-    """An argparse type for a whole number; the range itself is checked by the core."""
-
-    def parse(text: str) -> int:
-        try:
-            return int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not a whole number: give {option} a value from {allowed[0]} "
-                f"to {allowed[1]}"
-            ) from None
-
-    return parse
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -321,20 +398,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the state files and the tracker's verbs, which a line after every message must not
         return verbs.run_statusline_args(args_in[1:])
     parser = build_parser()
-    args = parser.parse_args(args_in)
-    args.json = getattr(args, "json", False)
-    args.cwd = getattr(args, "cwd", None) or "."
+    wants_json = "--json" in args_in
+    parser.wants_json = wants_json  # type: ignore[attr-defined]  # read by _Version
     try:
+        args = parser.parse_args(args_in)
+        args.json = getattr(args, "json", False)
+        args.cwd = getattr(args, "cwd", None) or "."
         _read_text_files(args)
+    except UsageExit as exc:
+        return _usage_error(exc, wants_json)
     except UsageError as exc:
-        parser.error(str(exc))
+        return _usage_error(UsageExit(parser, str(exc)), wants_json)
     _clean_text_arguments(args)
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
     if run is not None:
         return run(args)
     handler: Handler | None = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help(sys.stderr)
+    if handler is None:  # a bare verb group (or nothing): its own help
+        helping: argparse.ArgumentParser = args.help_parser
+        if wants_json:
+            return _usage_error(UsageExit(helping, "choose one of its verbs"), wants_json)
+        helping.print_help(sys.stderr)
         return 2
     if not Path(args.cwd).is_dir():
         return _fail(

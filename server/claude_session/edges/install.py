@@ -318,7 +318,15 @@ class Installer:
         python, *args = entry_command("mcp")
         mcp = {
             "mcpServers": {
-                SERVER_NAME: {"type": "stdio", "command": python, "args": args, "env": {}}
+                # alwaysLoad: the tools are in every request, never deferred behind tool search,
+                # so a command calls its tool without a tool-loading round trip (2.1.2xx+)
+                SERVER_NAME: {
+                    "type": "stdio",
+                    "command": python,
+                    "args": args,
+                    "env": {},
+                    "alwaysLoad": True,
+                }
             }
         }
         atomic_write(target / ".mcp.json", json.dumps(mcp, indent=2) + "\n")

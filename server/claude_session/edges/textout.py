@@ -177,6 +177,9 @@ def _status(data: dict[str, Any]) -> list[str]:
         )
     )
     for pending in data.get("pending_handoffs") or []:
+        if pending.get("kind") == "answer":
+            out.append(f"  {pending['title']}: kept in {pending['file']} until ClaudeSync takes it")
+            continue
         why = (
             f"refused, not retried: {pending.get('reason')} ({pending['file']})"
             if pending["state"] == "failed"

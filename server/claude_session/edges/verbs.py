@@ -83,6 +83,8 @@ def pause(core: Core, a: argparse.Namespace) -> Any:
 
 
 def end(core: Core, a: argparse.Namespace) -> Any:
+    if a.transcript is not None:
+        _check_transcript(a.transcript)
     return core.end(
         a.cwd,
         session_id=a.session_id,
@@ -96,6 +98,19 @@ def end(core: Core, a: argparse.Namespace) -> Any:
         allow_secret=a.allow_secret,
         force=a.force,
     )
+
+
+def _check_transcript(path: str) -> None:
+    """A --transcript that names no readable file is bad usage, not a session of 0 tokens."""
+    from pathlib import Path
+
+    transcript = Path(path)
+    if not transcript.is_file():
+        what = "is a folder" if transcript.is_dir() else "does not exist"
+        raise UsageError(
+            f"--transcript {path} {what}: give the path of the session's transcript file "
+            f"(a .jsonl file under ~/.claude/projects/), or leave --transcript out."
+        )
 
 
 def import_handoff(core: Core, a: argparse.Namespace) -> Any:
@@ -178,6 +193,7 @@ def history(core: Core, a: argparse.Namespace) -> Any:
 
 def prices_options(p: argparse.ArgumentParser, parser_class: Any, common: Any) -> None:
     """``prices show | refresh SOURCE | set MODEL --input .. --output ..``."""
+    p.set_defaults(help_parser=p)
     sub = p.add_subparsers(
         dest="prices_verb", metavar="show|refresh|set", parser_class=parser_class
     )
@@ -186,12 +202,14 @@ def prices_options(p: argparse.ArgumentParser, parser_class: Any, common: Any) -
     rp = sub.add_parser(
         "refresh", parents=[common], help="from LiteLLM's model price JSON (https URL or file)"
     )
-    rp.add_argument("source")
+    rp.add_argument("source", help="an https:// URL or a file of LiteLLM's price list")
     rp.set_defaults(handler=prices_refresh)
     op = sub.add_parser("set", parents=[common], help="your own price of a model, $ per million")
-    op.add_argument("model")
+    op.add_argument("model", help="the model as transcripts name it (claude-opus-4-5)")
     for name in ("input", "output", "cache-write-5m", "cache-write-1h", "cache-read"):
-        op.add_argument(f"--{name}", type=float, metavar="USD")
+        op.add_argument(
+            f"--{name}", type=float, metavar="USD", help=f"{name} price, $ per million tokens"
+        )
     op.set_defaults(handler=prices_set)
 
 

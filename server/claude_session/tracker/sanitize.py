@@ -17,7 +17,9 @@ warnings:
 - timestamps are kept between 1970-01-01 and 9999-12-31 in UTC, so that no time zone offset
   takes them out of the years a database or ``datetime`` can hold;
 - long texts and lists are cut, saying how much was cut, and the whole record is kept well under
-  the tracker's body limit (1 MiB); free-form JSON nested deeper than the tracker holds is cut.
+  the tracker's body limit (1 MiB); free-form JSON nested deeper than the tracker holds is cut;
+  names, URLs and ids are cut by their bytes of UTF-8, never their characters: what the
+  tracker's indexes hold is bytes (``limits.KEY_TEXT_BYTES``).
 
 What the tracker can hold is ``store/limits.py``'s: the same definition the service checks.
 
@@ -36,6 +38,8 @@ from claude_session.models import SessionRecord
 from claude_session.tracker.store.limits import (
     API_BODY,
     EARLIEST,
+    KEY_FIELDS,
+    KEY_TEXT_BYTES,
     LATEST,
     MAX_DEPTH,
     MAX_INT,
@@ -52,7 +56,7 @@ COUNT_FIELDS = (
     "tokens_cache_read",
 )
 BODY_TARGET = 3 * API_BODY // 4
-SHORT_TEXT = 1_000  # names, branches, URLs, ids, machine
+SHORT_BYTES = 1_000  # bytes of UTF-8 of names, branches, ids, machine, a run's command
 FREE_DEPTH = MAX_DEPTH - RECORD_DEPTH  # levels of free-form JSON (results, findings) kept
 SHOWN_PATHS = 5
 
@@ -143,7 +147,7 @@ class _Cleaner:
     def record(self, data: dict[str, Any]) -> dict[str, Any]:
         for name in _SHORT_FIELDS:
             if data.get(name) is not None:
-                data[name] = self.text(data[name], name, None if name == "id" else SHORT_TEXT)
+                data[name] = self.short(data[name], name, None if name == "id" else _bytes(name))
         data["summary"] = self.text(data["summary"], "summary", self.limit["summary"])
         for name, size in _TEXT_LISTS:
             data[name] = self.text_list(data[name], name, self.limit[size])
@@ -168,7 +172,7 @@ class _Cleaner:
             run = dict(run)
             run["id"] = self.text(run["id"], f"{where}.id", None)
             for name in ("command", "status"):
-                run[name] = self.text(run[name], f"{where}.{name}", SHORT_TEXT)
+                run[name] = self.short(run[name], f"{where}.{name}", SHORT_BYTES)
             if run.get("notes") is not None:
                 run["notes"] = self.text(run["notes"], f"{where}.notes", self.limit["text"])
             run["results"] = self.json(run.get("results"), f"{where}.results", 1)
@@ -201,6 +205,20 @@ class _Cleaner:
         self.size += len(value)
         if self.size > BODY_TARGET and not self.at_floor:
             raise _TooBig
+        return value
+
+    def short(self, value: str, path: str, limit: int | None) -> str:
+        """A name, URL or id: cut to ``limit`` bytes of UTF-8 (what the tracker bounds, as
+        its indexes do: 1,000 CJK characters are 3,000 bytes), on a character boundary."""
+        value = self.text(value, path, None)
+        size = len(value.encode("utf-8"))
+        if limit is None or size <= limit:
+            return value
+        self._mark("long_text", path)
+        marker = f" … [{size:,} bytes, cut]"
+        kept = value.encode("utf-8")[: max(0, limit - len(marker.encode("utf-8")))]
+        value = kept.decode("utf-8", "ignore") + marker
+        self.cut["long_text"] += size - len(value.encode("utf-8"))
         return value
 
     def text_list(self, values: list[str], path: str, limit: int) -> list[str]:
@@ -288,7 +306,7 @@ class _Cleaner:
         cleaned: dict[str, Any] = {}
         for key, item in items:
             name = key if isinstance(key, str) else str(key)
-            name = self.text(name, f"{path} (a key)", SHORT_TEXT)
+            name = self.short(name, f"{path} (a key)", SHORT_BYTES)
             while name in cleaned:  # two keys that differed only by what was removed
                 name = f"{name}~"
             cleaned[name] = self.json(item, f"{path}.{_short(name)}", depth + 1)
@@ -314,6 +332,12 @@ class _Cleaner:
             f"Session record {record_id} changed so the tracker can store it: {part}."
             for part in parts
         ]
+
+
+def _bytes(name: str) -> int:
+    """The bytes a short field keeps: what an index of the tracker holds for the application's
+    name and repository URL (``limits.KEY_TEXT_BYTES``), ``SHORT_BYTES`` for the others."""
+    return KEY_TEXT_BYTES if name in KEY_FIELDS else SHORT_BYTES
 
 
 def _short(name: str) -> str:

@@ -147,9 +147,22 @@ def with_response(item: HandoffItem, response: str) -> HandoffItem:
     )
 
 
-def with_imported(item: HandoffItem, now: datetime | None = None) -> HandoffItem:
-    """``item`` marked imported at ``now`` (``item`` itself when it was already)."""
+def answer_hash(answer: str) -> str:
+    """The hash of an answer's text without its white space: the 1Password app re-saving the
+    field on one line (it drops line breaks, with or without a space) does not make an
+    imported answer new."""
+    return hashlib.sha256("".join(answer.split()).encode("utf-8")).hexdigest()
+
+
+def with_imported(
+    item: HandoffItem, now: datetime | None = None, *, answer: str | None = None
+) -> HandoffItem:
+    """``item`` marked imported at ``now`` (``item`` itself when it was already, or when its
+    answer is no longer ``answer``, the one that was merged: a new answer is not marked
+    unmerged)."""
     if item.imported:
+        return item
+    if answer is not None and answer_hash(answer) != answer_hash(item.claude_ai_response):
         return item
     moment = as_utc(now)
     return item.model_copy(update={"imported": True, "imported_at": moment, "updated_at": moment})
@@ -240,8 +253,12 @@ class Vault(Backend, abc.ABC):
         """Store claude.ai's answer; a different answer makes an imported item pending again."""
 
     @abc.abstractmethod
-    def mark_imported(self, ref: str, *, now: datetime | None = None) -> HandoffItem:
-        """Record that the answer was merged, so it is never merged twice."""
+    def mark_imported(
+        self, ref: str, *, now: datetime | None = None, answer: str | None = None
+    ) -> HandoffItem:
+        """Record that the answer was merged, so it is never merged twice. With ``answer``
+        (the answer that was merged), an item whose answer changed meanwhile is left pending
+        (returned unmarked)."""
 
     def pending_response(
         self, *, project: str | None = None, repository: str | None = None

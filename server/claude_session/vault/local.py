@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from claude_session.base import flow
+from claude_session.base.bounded import NotStateFile, read_regular
 from claude_session.base.statefile import atomic_write, file_lock, move_aside
 from claude_session.errors import StateError, VaultUnavailable
 from claude_session.models import PendingHandoff
@@ -79,8 +80,10 @@ class LocalVault(Vault):
     def set_response(self, ref: str, response: str) -> HandoffItem:
         return self._update(ref, lambda item: with_response(item, response))
 
-    def mark_imported(self, ref: str, *, now: datetime | None = None) -> HandoffItem:
-        return self._update(ref, lambda item: with_imported(item, now))
+    def mark_imported(
+        self, ref: str, *, now: datetime | None = None, answer: str | None = None
+    ) -> HandoffItem:
+        return self._update(ref, lambda item: with_imported(item, now, answer=answer))
 
     def check(self) -> str:
         if self.unusable_1password:
@@ -101,8 +104,11 @@ class LocalVault(Vault):
     def _load(self, path: Path) -> HandoffItem | None:
         """The item in ``path``; None if it is gone or was corrupt (then moved aside)."""
         try:
-            raw = path.read_bytes()
+            raw = read_regular(path)
         except FileNotFoundError:
+            return None
+        except NotStateFile as exc:  # a FIFO, a link, /dev/zero, a huge file: never read it
+            flow.warn(move_aside(path, str(exc)))
             return None
         except OSError as exc:
             raise StateError(

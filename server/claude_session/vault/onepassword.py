@@ -146,8 +146,10 @@ class OnePasswordVault(Vault):
     def set_response(self, ref: str, response: str) -> HandoffItem:
         return self._update(ref, lambda item: with_response(item, response))
 
-    def mark_imported(self, ref: str, *, now: datetime | None = None) -> HandoffItem:
-        return self._update(ref, lambda item: with_imported(item, now))
+    def mark_imported(
+        self, ref: str, *, now: datetime | None = None, answer: str | None = None
+    ) -> HandoffItem:
+        return self._update(ref, lambda item: with_imported(item, now, answer=answer))
 
     def check(self) -> str:
         """Sign in and find the vault, within the command's budget (``doctor``)."""

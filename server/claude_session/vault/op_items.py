@@ -29,6 +29,7 @@ and an item that turns out to be archived is never written (``ItemRefused``).
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +46,13 @@ from onepassword import (  # type: ignore[import-untyped]
 from claude_session.base.clock import as_utc
 from claude_session.base.redact import redact
 from claude_session.paths import safe_name
-from claude_session.vault.base import IDENTITY_PREFIX, TAG, HandoffItem, identity_tag
+from claude_session.vault.base import (
+    IDENTITY_PREFIX,
+    TAG,
+    HandoffItem,
+    answer_hash,
+    identity_tag,
+)
 
 TOP_FIELDS = ("context", "claude_ai_response")
 META_FIELDS = (
@@ -92,15 +99,15 @@ def belongs(overview: Any, *, project: str | None, repository: str | None) -> bo
     return bool(names & tags) or any(title.startswith(f"session-{n}-") for n in names)
 
 
-def answer_hash(answer: str) -> str:
-    """The hash of the answer's words: the 1Password app re-saving the field on one line (it
-    drops line breaks) does not make an imported answer new."""
-    return hashlib.sha256(" ".join(answer.split()).encode("utf-8")).hexdigest()
-
-
 def _is_imported(stored: str | None, answer: str) -> bool:
-    exact = hashlib.sha256(answer.encode("utf-8")).hexdigest()  # items written before 0.1.1
-    return bool(stored) and stored in (answer_hash(answer), exact)
+    if not stored:
+        return False
+    # Older items hold the hash of the exact text (before 0.1.1) or of its words joined by
+    # single spaces (before the app's space-less flattening was known).
+    older = (answer, " ".join(answer.split()))
+    return stored == answer_hash(answer) or any(
+        stored == hashlib.sha256(text.encode("utf-8")).hexdigest() for text in older
+    )
 
 
 def _text(value: Any) -> str:
@@ -144,8 +151,17 @@ def create_params(item: HandoffItem, vault_id: str) -> Any:
     )
 
 
+ANSWER = "claude_ai_response"
+
+
+def _is_answer_field(f: Any) -> bool:
+    return ANSWER in (f.id, f.title)
+
+
 def _read_fields(raw: Any) -> dict[str, str]:
-    """Our fields by id, else by title (a field re-created by hand gets a random id)."""
+    """Our fields by id, else by title (a field re-created by hand gets a random id). The
+    answer is the last non-empty field named ``claude_ai_response``: the app shows our empty
+    one only while editing, so people add a field of that name and paste there (N6)."""
     values: dict[str, str] = {}
     for f in raw.fields:
         if f.title in TOP_FIELDS + META_FIELDS:
@@ -153,7 +169,23 @@ def _read_fields(raw: Any) -> dict[str, str]:
     for f in raw.fields:
         if f.id in TOP_FIELDS + META_FIELDS:
             values[f.id] = f.value
+    answers = [f.value for f in raw.fields if _is_answer_field(f) and f.value.strip()]
+    if answers:
+        values[ANSWER] = answers[-1]
     return values
+
+
+_CONTEXT_IN_NOTES = re.compile(r"<session-context>\n(.*?)\n</session-context>", re.DOTALL)
+
+
+def _context(value: str, notes: str) -> str:
+    """The context field, or, when the app flattened it to one line on a save (L1-new: fields
+    made through the API are single-line there), the copy inside the notes' prompt, which keeps
+    its lines."""
+    if "\n" in value or not value.strip():
+        return value
+    copy = _CONTEXT_IN_NOTES.search(notes or "")
+    return copy.group(1) if copy is not None and "\n" in copy.group(1) else value
 
 
 def to_handoff(raw: Any) -> HandoffItem:
@@ -182,7 +214,7 @@ def to_handoff(raw: Any) -> HandoffItem:
             "repository": opt("repository"),
             "kind": values.get("kind") or "handoff",
             "creation_id": opt("creation_id"),
-            "context": values["context"],
+            "context": _context(values["context"], raw.notes or ""),
             "transfer_prompt": raw.notes or "",
             "claude_ai_response": answer,
             "imported": imported,
@@ -199,11 +231,16 @@ def apply_handoff(raw: Any, item: HandoffItem) -> Any:
     values = field_values(item)
     fields = []
     for f in raw.fields:
+        if _is_answer_field(f):  # every field of that name holds the answer we read (N6)
+            fields.append(f.model_copy(update={"value": values[ANSWER]}))
+            continue
         name = f.id if f.id in values else f.title if f.title in values else None
         if name is None:
             fields.append(f)
         else:
             fields.append(f.model_copy(update={"value": values.pop(name)}))
+    if any(_is_answer_field(f) for f in raw.fields):
+        values.pop(ANSWER)
     fields.extend(_field(name, value) for name, value in values.items())
     sections = list(raw.sections or [])
     if not any(s.id == SECTION for s in sections):

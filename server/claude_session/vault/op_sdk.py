@@ -381,8 +381,7 @@ _RULES = (
     ),
     _Rule(
         ItemRefused,
-        "1Password refused {action}: {detail}. Trying again will not help; the context stays "
-        "in its local file.",
+        "1Password refused {action}: {detail}. Trying again will not help.",
         types=(ValueError,),
         texts=(
             "item is too big",

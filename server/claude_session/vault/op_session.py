@@ -16,6 +16,7 @@ server conflict.
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 import weakref
 from collections.abc import Callable, Coroutine
@@ -41,7 +42,6 @@ from claude_session.vault.op_sdk import (
     connect,
     forget,
     run_sync,
-    signed_in,
     translate,
 )
 
@@ -57,6 +57,8 @@ class Budget:
     clock: Clock
     failure: VaultError | None = None
     memo: dict[str, Any] = field(default_factory=dict)  # reads kept for the command
+    answered: int = 0  # calls that answered in time
+    allowed: float = 0.0  # the time the last call was given
 
     def remaining(self) -> float:
         return self.deadline - self.clock.monotonic()
@@ -147,20 +149,17 @@ class Session:
         writing: bool,
     ) -> T:
         try:
-            if budget.remaining() <= 0:
-                raise TimeoutError(f"no answer within {budget.seconds:g} s in all")
-            if not signed_in(self.settings, self.authenticate):
-                action = "signing in to 1Password"
-            client = connect(
-                self.settings,
-                authenticate=self.authenticate,
-                timeout=budget.remaining(),
-                clock=self.clock,
-            )
-            return run_sync(work(client), budget.remaining(), clock=self.clock)
+            return self._attempt(budget, work)
         except VaultError:
             raise
-        except Exception as exc:
+        except Exception as raised:
+            exc: BaseException = raised
+            if isinstance(exc, _SignIn):  # the sign-in failed, not ``action`` (N10)
+                exc, action = exc.cause, "signing in to 1Password"
+            if isinstance(exc, _TIMEOUTS):
+                exc = self._timeout(budget)
+                if isinstance(exc, VaultError):
+                    raise exc from None
             error = translate(exc, action=action, settings=self.settings, writing=writing)
             if isinstance(error, VaultAuthError):
                 forget(self.settings, self.authenticate)
@@ -170,6 +169,47 @@ class Session:
             token = self.settings.op_token
             cause = exc if not (token and token in str(exc)) else None
             raise error from cause
+
+    def _attempt(self, budget: Budget, work: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
+        budget.allowed = budget.remaining()
+        if budget.allowed <= 0:
+            raise TimeoutError
+        try:
+            client = connect(
+                self.settings,
+                authenticate=self.authenticate,
+                timeout=budget.remaining(),
+                clock=self.clock,
+            )
+        except Exception as exc:
+            raise _SignIn(exc) from exc
+        result = run_sync(work(client), budget.remaining(), clock=self.clock)
+        budget.answered += 1
+        return result
+
+    def _timeout(self, budget: Budget) -> Exception:
+        """What a call that ran out of time is: 1Password not answering, or (when earlier calls
+        that answered used most of it) this command's time for 1Password spent (N13)."""
+        if budget.answered and budget.allowed < budget.seconds / 2:
+            error = VaultUnavailable(
+                f"The {budget.seconds:g} s this command may spend on 1Password ran out after "
+                f"{budget.answered} call(s) that answered: 1Password is slow, not down. What is "
+                f"left waits for the next command (or `claude-session sync`)."
+            )
+            budget.failure = error
+            return error
+        return TimeoutError(f"no answer within {budget.allowed:.3g} s")
+
+
+_TIMEOUTS = (TimeoutError, concurrent.futures.TimeoutError)
+
+
+class _SignIn(Exception):
+    """A failure of the sign-in that came before the call (``cause``)."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 def _again(first: VaultError) -> VaultError:

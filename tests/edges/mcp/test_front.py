@@ -57,9 +57,14 @@ def session(version: str = VERSION, list_id: Any = 2) -> list[dict[str, Any]]:
     ]
 
 
-def serve(repo: Path, requests: list[dict[str, Any]]) -> tuple[list[bytes], str]:
+def serve(
+    repo: Path, requests: list[dict[str, Any]], *, guard: float = 120
+) -> tuple[list[bytes], str]:
     """Run the server, send each request after the previous one is answered; all its stdout
-    lines (none may be lost or doubled) and its stderr."""
+    lines (none may be lost or doubled) and its stderr. A server still running after ``guard``
+    seconds is hung: it is killed (its stdout closes, and the test fails)."""
+    import threading
+
     proc = subprocess.Popen(
         [sys.executable, "-I", str(LAUNCHER)],
         cwd=repo,
@@ -70,6 +75,8 @@ def serve(repo: Path, requests: list[dict[str, Any]]) -> tuple[list[bytes], str]
     )
     assert proc.stdin is not None and proc.stdout is not None
     lines: list[bytes] = []
+    watchdog = threading.Timer(guard, proc.kill)
+    watchdog.start()
     try:
         for request in requests:
             proc.stdin.write(_line(request))
@@ -81,6 +88,7 @@ def serve(repo: Path, requests: list[dict[str, Any]]) -> tuple[list[bytes], str]
                 assert json.loads(line)["id"] == request["id"], line[:200]
         rest, err = proc.communicate(timeout=60)  # stdin closed: the server stops
     finally:
+        watchdog.cancel()
         if proc.poll() is None:
             proc.kill()
     lines += rest.splitlines(keepends=True)
@@ -192,3 +200,34 @@ def test_warm_reports_a_server_that_does_not_answer(tmp_path: Path) -> None:
     assert len(problems) == 1 and "2025-11-25" in problems[0], problems
     missing = mcp_front.warm([str(tmp_path / "no-such-python")], cwd=tmp_path)
     assert missing and all("did not start" in p for p in missing)
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _dev_zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+def _huge(path: Path) -> None:
+    with path.open("wb") as handle:  # sparse: no disk, 300 MB by its size
+        handle.truncate(300 * 1024 * 1024)
+
+
+@pytest.mark.parametrize("plant", [_fifo, _dev_zero, _huge], ids=["fifo", "dev-zero", "huge"])
+def test_a_cache_that_is_a_fifo_a_device_link_or_huge_never_stops_the_server(
+    repo: Path, isolated_home: Path, plant: Any
+) -> None:
+    """N6, N7: ``mcp-answers.json`` as a FIFO (read blocked forever), a link to /dev/zero
+    (MemoryError) or a 300 MB file: every request is answered, the bad file is moved aside and
+    a fresh cache written in its place."""
+    path = cache_file(isolated_home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plant(path)
+    lines, err = serve(repo, session(), guard=60)
+    assert [json.loads(line)["id"] for line in lines] == IDS, err
+    assert "MemoryError" not in err and "Traceback" not in err, err
+    assert path.is_file() and not path.is_symlink()
+    assert json.loads(path.read_text())["versions"][VERSION]["tools/list"]["tools"]
+    assert list(path.parent.glob("mcp-answers.json.corrupt-*")), err

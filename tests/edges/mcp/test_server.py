@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 
+from claude_session import __version__
 from claude_session.edges.mcp.server import build_server
 from helpers.gitrepo import git, make_remote, make_repo
+from helpers.mcp_stdio import cli_server, raw_calls
 
 pytestmark = pytest.mark.anyio
 
@@ -55,6 +61,9 @@ async def test_tools_are_listed_with_schemas_and_truthful_annotations() -> None:
     assert tools["end_session"].annotations.destructive_hint is True
     assert tools["start_session"].annotations.read_only_hint is False
     assert tools["start_session"].annotations.idempotent_hint is True
+    assert tools["start_session"].annotations.open_world_hint is True  # imports from 1Password
+    assert tools["session_status"].annotations.open_world_hint is True  # looks in 1Password
+    assert tools["set_reminder"].annotations.open_world_hint is False
     props = tools["pause_session"].input_schema["properties"]
     assert {"summary", "next_steps", "wip_commit", "handoff", "session_id", "cwd"} <= set(props)
     assert "description" in props["summary"]
@@ -167,3 +176,89 @@ async def test_import_without_answer_says_nothing_to_import(repo: Path) -> None:
     async with Client(build_server()) as client:
         result = await call(client, "import_handoff", cwd=str(repo))
     assert result["status"] == "nothing_to_import"
+
+
+# --- the interface as clients expect it (issue 23 item 6), over stdio -----------------------
+
+
+async def test_a_missing_context_file_is_a_not_found_error_with_our_message(repo: Path) -> None:
+    """B2: -32602 (the SDK's ResourceNotFoundError) saying what to do, not -32603."""
+    async with Client(cli_server(repo)) as client:
+        with pytest.raises(MCPError) as raised:
+            await client.read_resource("session://contexts/nope.md")
+    assert raised.value.code == INVALID_PARAMS
+    assert raised.value.message == "No context file named nope.md. session://contexts lists them."
+
+
+async def test_an_unknown_prompt_is_an_invalid_params_error(repo: Path) -> None:
+    """B3: the SDK answered with error code 0."""
+    async with Client(cli_server(repo)) as client:
+        assert (await client.list_prompts()).prompts == []
+        with pytest.raises(MCPError) as raised:
+            await client.get_prompt("nope")
+    assert raised.value.code == INVALID_PARAMS and "Unknown prompt" in raised.value.message
+
+
+async def test_server_info_carries_the_package_version(repo: Path) -> None:
+    """B5: serverInfo.version was empty."""
+    async with Client(cli_server(repo)) as client:
+        assert client.server_info is not None
+        assert (client.server_info.name, client.server_info.version) == ("session", __version__)
+
+
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "objects" not in p.parts
+    }
+
+
+async def test_session_status_writes_nothing(repo: Path) -> None:
+    """B8: readOnlyHint is true, so no file of the home or the project changes (it wrote
+    handoff-cache.json and its lock)."""
+    home = Path(os.environ["HOME"])
+    log = Path(os.environ["CLAUDE_CONFIG_DIR"]) / "claude-session" / "logs" / "claude-session.log"
+    async with Client(cli_server(repo)) as client:
+        await call(client, "start_session", cwd=str(repo), session_id="ro-1")
+        await call(client, "pause_session", cwd=str(repo), session_id="ro-1", summary="half")
+        for _ in range(100):  # the startup sync, a background writer, is over
+            if "startup sync:" in log.read_text():
+                break
+            await anyio.sleep(0.1)
+        before = _files(home), _files(repo)
+        for _ in range(2):
+            status = await call(client, "session_status", cwd=str(repo), session_id="ro-1")
+            assert status["pause"] is not None
+        after = _files(home), _files(repo)
+    assert _state(after[0]) == _state(before[0]) and after[1] == before[1]
+
+
+async def test_session_status_on_a_fresh_home_creates_nothing(repo: Path) -> None:
+    """B8 on a first run: status does not create the outbox (or anything else) to say it is
+    empty. In process: the stdio server's startup sync would make the outbox meanwhile."""
+    home = Path(os.environ["HOME"])
+    before = _files(home), _files(repo)
+    async with Client(build_server()) as client:
+        status = await call(client, "session_status", cwd=str(repo))
+    assert status["outbox_depth"] == 0 and status["active_session"] is None
+    assert (_files(home), _files(repo)) == before
+
+
+def _state(files: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    return {name: seen for name, seen in files.items() if not name.endswith(".log")}
+
+
+def test_migration_messages_stay_out_of_stderr(repo: Path) -> None:
+    """B9: the local tracker's first use migrates its database; alembic's lines go to our log
+    file, not to the stderr Claude Code keeps in its MCP log."""
+    requests = [
+        ("start_session", {"cwd": str(repo), "session_id": "mig-1"}),
+        ("end_session", {"cwd": str(repo), "session_id": "mig-1", "summary": "done"}),
+    ]
+    answers, stderr = raw_calls(repo, requests)
+    assert [a["result"]["structuredContent"]["status"] for a in answers] == ["ready", "ended"]
+    assert answers[1]["result"]["structuredContent"]["tracker"] == "local"
+    assert "alembic" not in stderr and "Running upgrade" not in stderr, stderr
+    log = Path(os.environ["CLAUDE_CONFIG_DIR"]) / "claude-session" / "logs" / "claude-session.log"
+    assert "alembic.runtime.migration: Running upgrade  -> 0001" in log.read_text()

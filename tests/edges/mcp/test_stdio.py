@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,11 +20,10 @@ from mcp import Client, StdioServerParameters
 from mcp.types import ReadResourceResult, TextContent, TextResourceContents
 
 from helpers.gitrepo import make_remote, make_repo
+from helpers.mcp_stdio import ROOT, SERVER_DIR, call, cli_server, raw_calls, server_env
 
 pytestmark = pytest.mark.anyio
 
-ROOT = Path(__file__).resolve().parents[3]
-SERVER_DIR = ROOT / "server"
 TOOLS = {
     "start_session",
     "pause_session",
@@ -38,16 +36,8 @@ TOOLS = {
 }
 READ_ONLY = {"session_status"}
 DESTRUCTIVE = {"end_session"}
-_PASSED_ENV = (
-    "HOME",
-    "CLAUDE_CONFIG_DIR",
-    "GIT_CONFIG_NOSYSTEM",
-    "GIT_CONFIG_GLOBAL",
-    "GIT_AUTHOR_NAME",
-    "GIT_AUTHOR_EMAIL",
-    "GIT_COMMITTER_NAME",
-    "GIT_COMMITTER_EMAIL",
-)
+#: tools that may reach 1Password (claude.ai's answer, hand-off items) or the tracker
+OPEN_WORLD = {"start_session", "pause_session", "end_session", "import_handoff", "session_status"}
 
 
 @pytest.fixture
@@ -62,35 +52,10 @@ def repo(tmp_path: Path) -> Path:
     return r
 
 
-def server_env(**extra: str) -> dict[str, str]:
-    """The isolated test environment for the server process (HOME, config dir, git identity)."""
-    env = {name: os.environ[name] for name in _PASSED_ENV if name in os.environ}
-    env["PYTHONPATH"] = str(SERVER_DIR)
-    env.update(extra)
-    return env
-
-
-def cli_server(cwd: Path, **extra: str) -> StdioServerParameters:
-    return StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "claude_session.edges.cli", "mcp"],
-        env=server_env(**extra),
-        cwd=cwd,
-    )
-
-
 def resource_text(result: ReadResourceResult) -> str:
     [content] = result.contents
     assert isinstance(content, TextResourceContents), content
     return content.text
-
-
-async def call(client: Client, tool: str, **args: Any) -> dict[str, Any]:
-    result = await client.call_tool(tool, args)
-    assert not result.is_error, result.content
-    data: dict[str, Any] | None = result.structured_content
-    assert data is not None
-    return data
 
 
 async def test_stdio_server_offers_all_tools_with_truthful_annotations_and_output_schemas(
@@ -105,6 +70,7 @@ async def test_stdio_server_offers_all_tools_with_truthful_annotations_and_outpu
         assert tool.annotations is not None, name
         assert tool.annotations.read_only_hint is (name in READ_ONLY), name
         assert tool.annotations.destructive_hint is (name in DESTRUCTIVE), name
+        assert tool.annotations.open_world_hint is (name in OPEN_WORLD), name
     start, pause, end = tools["start_session"], tools["pause_session"], tools["end_session"]
     assert start.annotations and start.annotations.idempotent_hint is True
     assert pause.annotations and pause.annotations.idempotent_hint is False
@@ -174,83 +140,28 @@ async def test_refusal_reaches_the_client_as_a_tool_error_saying_what_to_do(repo
     assert paused["context_file"] in content.text and "missing" in content.text, content.text
 
 
-def _frame(message: dict[str, Any]) -> bytes:
-    return (json.dumps(message) + "\n").encode()
-
-
 def test_stdout_carries_only_json_rpc_and_logs_go_to_stderr(repo: Path) -> None:
     """Every byte the server writes on stdout is a JSON-RPC message, even while it starts,
-    works in git and shuts down; its log lines go to stderr."""
-    requests: list[dict[str, Any]] = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "raw-test", "version": "0"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-        {
-            "jsonrpc": "2.0",
-            "id": 3,
-            "method": "tools/call",
-            "params": {
-                "name": "start_session",
-                "arguments": {"cwd": str(repo), "session_id": "raw-1"},
-            },
-        },
-        {
-            "jsonrpc": "2.0",
-            "id": 4,
-            "method": "tools/call",
-            "params": {
-                "name": "end_session",
-                "arguments": {
+    works in git and shuts down (``raw_calls`` parses each line); its log lines go to
+    stderr."""
+    answers, stderr = raw_calls(
+        repo,
+        [
+            ("start_session", {"cwd": str(repo), "session_id": "raw-1"}),
+            (
+                "end_session",
+                {
                     "cwd": str(repo),
                     "session_id": "raw-1",
                     "summary": "raw",
                     "commit_message": "Raw test",
                 },
-            },
-        },
-    ]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "claude_session.edges.cli", "mcp"],
-        cwd=repo,
-        env={**server_env(), "PATH": os.environ["PATH"]},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+            ),
+        ],
     )
-    assert proc.stdin is not None and proc.stdout is not None
-    answers: dict[int, dict[str, Any]] = {}
-    lines: list[bytes] = []
-    try:
-        for request in requests:
-            proc.stdin.write(_frame(request))
-            proc.stdin.flush()
-            while "id" in request and request["id"] not in answers:
-                line = proc.stdout.readline()
-                assert line, "the server closed stdout"
-                lines.append(line)
-                message = json.loads(line)  # a stray print would fail here
-                if "id" in message:
-                    answers[message["id"]] = message
-        rest, stderr = proc.communicate(timeout=20)  # closes stdin: the server exits
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    lines += rest.splitlines(keepends=True)
-    for line in lines:
-        assert json.loads(line)["jsonrpc"] == "2.0", line
-    assert {t["name"] for t in answers[2]["result"]["tools"]} == TOOLS
-    assert answers[3]["result"]["structuredContent"]["status"] == "ready"
-    assert answers[4]["result"]["structuredContent"]["status"] == "ended"
-    assert b"MCP server starting" in stderr
+    assert answers[0]["result"]["structuredContent"]["status"] == "ready"
+    assert answers[1]["result"]["structuredContent"]["status"] == "ended"
+    assert "MCP server starting" in stderr
 
 
 async def test_plugin_launcher_runs_the_server_in_place_when_python_has_the_dependencies(

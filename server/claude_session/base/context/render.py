@@ -210,12 +210,14 @@ def _hard_cut(text: str, budget: int) -> str:
 
 
 def _redacted(ctx: Context) -> Context:
-    changes = {
-        f.name: redact_data(getattr(ctx, f.name))
+    # one call for all fields: a secret found in one field is removed from the others too
+    fields = {
+        f.name: getattr(ctx, f.name)
         for f in dataclasses.fields(ctx)
         if f.name not in ("kind", "created")
     }
-    return dataclasses.replace(ctx, **changes)
+    changes = redact_data(fields)
+    return dataclasses.replace(ctx, **{name: changes[name] for name in fields})
 
 
 def render(ctx: Context, *, budget: int = 8000, list_limit: int = 20) -> str:

@@ -21,8 +21,18 @@ is idempotent.
     providers     the provider token table (new kinds of token go here)
     anchors       the table compiled into one pattern per anchor; AWS secret keys by their id
     patterns      URL credentials, webhook URLs, private key blocks, Authorization values
-    assignments   values of secret-named variables (``password=…``)
+    assignments   values of secret-named names in every common syntax (``password=…``,
+                  ``var xToken string = "…"``, ``<password>…</password>``, YAML blocks)
+    values        whether such a value looks like a secret or like code, prose, a placeholder
+    commands      command lines (``curl -u``, ``mysql -p``), Cookie headers, SAS query values
+    manifests     every value of a Kubernetes Secret
+    normalize     full-width and invisible characters undone, image data left out
+    encoded       percent-encoded text decoded and scanned
+    lazy          patterns compiled at their first use
     shapes        what a secret looks like; spans; the marker
+
+A value found by its context (a password, an assignment) is removed wherever else it stands in
+the same text; ``redact_data`` does the same across every string of one record.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from typing import Any, NamedTuple
 
 from claude_session.base.redact.patterns import WEBHOOK_KINDS
 from claude_session.base.redact.providers import TOKENS
-from claude_session.base.redact.scan import MAX_PASSES, find, put_markers, rescan
+from claude_session.base.redact.scan import CONTEXT_KINDS, MAX_PASSES, find, put_markers, rescan
 from claude_session.base.redact.shapes import MARKER, count_markers, marker
 
 __all__ = [
@@ -43,6 +53,7 @@ __all__ = [
     "count_markers",
     "describe",
     "find_secrets",
+    "found_values",
     "marker",
     "redact",
     "redact_data",
@@ -68,10 +79,12 @@ class DataRedaction(NamedTuple):
     kinds: Counter[str]
 
 
-def redact_report(text: str) -> Redaction:
-    """Replace what looks like a secret with ``[REDACTED:<kind>]``; count what was removed."""
+def redact_report(text: str, known: Iterable[str] = ()) -> Redaction:
+    """Replace what looks like a secret with ``[REDACTED:<kind>]``; count what was removed.
+    Every occurrence of a value found is removed, and of each ``known`` value (secrets found
+    elsewhere in the same record or prompt)."""
     counts: Counter[str] = Counter()
-    spans = find(text)
+    spans = find(text, known)
     for _ in range(MAX_PASSES):
         if not spans:
             break
@@ -114,32 +127,55 @@ def redacted_kinds(text: str) -> list[str]:
     return sorted(set(MARKER.findall(text)))
 
 
-def _redact_value(value: Any, counts: Counter[str]) -> Any:
+def _strings(value: Any) -> Iterable[str]:
     if isinstance(value, str):
-        result = redact_report(value)
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def found_values(value: Any) -> set[str]:
+    """The secret values found by their context anywhere in ``value`` (a text or a JSON-shaped
+    record): to remove them wherever else they stand in the same record."""
+    values: set[str] = set()
+    for text in _strings(value):
+        values.update(text[s:e] for s, e, kind in find(text) if kind in CONTEXT_KINDS)
+    return values
+
+
+def _redact_value(value: Any, counts: Counter[str], known: frozenset[str] = frozenset()) -> Any:
+    if isinstance(value, str):
+        result = redact_report(value, known)
         counts.update(result.kinds)
         return result.text
     if isinstance(value, dict):
         out: dict[Any, Any] = {}
         for key, item in value.items():
-            new_key = _redact_value(key, counts) if isinstance(key, str) else key
+            new_key = _redact_value(key, counts, known) if isinstance(key, str) else key
             if new_key in out:  # two keys redacted alike: keep both entries
                 n = 2
                 while f"{new_key} ({n})" in out:
                     n += 1
                 new_key = f"{new_key} ({n})"
-            out[new_key] = _redact_value(item, counts)
+            out[new_key] = _redact_value(item, counts, known)
         return out
     if isinstance(value, (list, tuple)):
-        return [_redact_value(item, counts) for item in value]
+        return [_redact_value(item, counts, known) for item in value]
     return value
 
 
 def redact_data_report(value: Any) -> DataRedaction:
     """``value`` with every string in it redacted, dict keys included (JSON-shaped records),
-    and the count of secrets removed by kind."""
+    and the count of secrets removed by kind. A secret found in one string is removed from
+    every other string of ``value`` too."""
     counts: Counter[str] = Counter()
-    return DataRedaction(_redact_value(value, counts), counts)
+    known = frozenset(found_values(value)) if not isinstance(value, str) else frozenset()
+    return DataRedaction(_redact_value(value, counts, known), counts)
 
 
 def redact_data(value: Any) -> Any:

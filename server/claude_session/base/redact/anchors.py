@@ -11,7 +11,9 @@ from claude_session.base.redact.providers import TOKENS, Token
 from claude_session.base.redact.shapes import Span, looks_random, mixed_case
 
 # A look-ahead every tail of an anchor group satisfies: rejects most anchors in prose at once.
-_AHEAD = {".": r"(?=[A-Za-z0-9_-]{6})"}
+# For "A": the first letters of the tails of every "A" rule in providers.TOKENS (a new "A"
+# rule must add its own; each kind's sample in tests/helpers/redact_samples.py checks it).
+_AHEAD = {".": r"(?=[A-Za-z0-9_-]{6})", "A": r"(?=[KSBCI3T])"}
 
 
 @dataclass(frozen=True)
@@ -33,16 +35,30 @@ def _heads_by_width(rule: Token) -> list[str | None]:
     return ["(?:" + "|".join(heads) + ")" for heads in widths.values()]
 
 
+def _not_after(before: str, lit: str) -> str:
+    """``lit`` not preceded by a ``before`` character, unless that character is the letter of a
+    JSON escape (``\\n``, ``\\t``, ``\\r``): in raw JSON text a token often follows one."""
+    return rf"(?:(?<![{before}]{lit})|(?<=\\[ntr]{lit}))"
+
+
 def _guard(anchor: str, rules: list[Token]) -> str:
     """A cheap test every token of the group passes, checked before any alternative."""
     lit = re.escape(anchor)
     guard = _AHEAD.get(anchor, "")
     befores = {rule.before for rule in rules}
     if all(not rule.heads and not rule.head_re for rule in rules) and len(befores) == 1:
-        return rf"(?<![{befores.pop()}]{lit})" + guard
+        return _not_after(befores.pop(), lit) + guard
     if all(rule.heads and not rule.head_re for rule in rules):
         pairs = sorted({head[-2:] for rule in rules for head in rule.heads})
-        return "(?<=(?:" + "|".join(map(re.escape, pairs)) + f"){lit})" + guard
+        # two character classes first: one cheap test that most anchors in text fail
+        firsts = "".join(sorted({pair[0] for pair in pairs if len(pair) == 2}))
+        seconds = "".join(sorted({pair[-1] for pair in pairs}))
+        classes = (
+            f"(?<=[{re.escape(firsts)}][{re.escape(seconds)}]{lit})"
+            if all(len(pair) == 2 for pair in pairs)
+            else ""
+        )
+        return classes + "(?<=(?:" + "|".join(map(re.escape, pairs)) + f"){lit})" + guard
     return guard
 
 
@@ -57,9 +73,9 @@ def _compile_group(anchor: str, rules: list[Token]) -> _AnchorGroup:
         for head in _heads_by_width(rule):
             n = len(owners)
             if head is not None:
-                look = rf"(?<=(?<![{rule.before}])(?P<h{n}>{head}){lit})"
+                look = rf"(?<={_not_after(rule.before, '')}(?P<h{n}>{head}){lit})"
             else:
-                look = "" if hoisted else rf"(?<![{rule.before}]{lit})"
+                look = "" if hoisted else _not_after(rule.before, lit)
             alternatives.append(rf"(?P<t{n}>{look}{rule.tail}{end})")
             owners.append((rule, f"h{n}" if head is not None else None))
     pattern = re.compile(lit + guard + "(?:" + "|".join(alternatives) + ")")
@@ -91,10 +107,13 @@ def _group(anchor: str) -> _AnchorGroup:
 
 def find_tokens(text: str, spans: list[Span]) -> None:
     for anchor in _RULES:
-        if anchor not in text:
+        first = text.find(anchor)
+        if first < 0:
             continue
         group = _group(anchor)
-        for match in group.pattern.finditer(text):
+        # from the first anchor on: the text before it was read once already (look-behinds
+        # still see the characters before ``first``)
+        for match in group.pattern.finditer(text, first):
             rule, head = group.rules[match.lastindex or 0]
             start = match.start(head) if head else match.start()
             if rule.accept is None or rule.accept(text[start : match.end()]):

@@ -11,19 +11,21 @@ from claude_session.base.redact.shapes import Span, has_digit, looks_random
 # --- URL credentials and webhook URLs ------------------------------------------------------
 
 _URL_CREDS = re.compile(
-    r"://(?P<secret>[^\s/@:\[\]]{0,256}:[^\s/@\[\]]{1,256}|[A-Za-z0-9_.~%+-]{16,256})@"
+    r":(?:\\?/){2}(?P<secret>[^\s/@:\[\]]{0,256}:[^\s/@\[\]]{1,256}|[A-Za-z0-9_.~%+-]{16,256})@"
 )
 _SCHEME_BEFORE = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}\Z")
 _TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "x-oauth")
 
 
 def find_url_credentials(text: str, spans: list[Span]) -> None:
-    if "://" not in text:
+    if ":/" not in text and ":\\/" not in text:
         return
     for match in _URL_CREDS.finditer(text):
         if not _SCHEME_BEFORE.search(text, max(0, match.start() - 32), match.start()):
             continue
         secret = match.group("secret")
+        if secret.partition(":")[2].startswith(("$", "{", "%7B", "<")):
+            continue  # a reference to a secret kept elsewhere: https://u:${TOKEN}@
         if ":" not in secret and not (
             secret.startswith(_TOKEN_PREFIXES) or (len(secret) >= 20 and looks_random(secret))
         ):
@@ -83,6 +85,11 @@ def find_private_keys(text: str, spans: list[Span]) -> None:
 _BEARER = re.compile(
     r"bearer(?<![a-z0-9]bearer)[ \t]+(?P<secret>[a-z0-9._~+/-]{8,4096}=*)(?![a-z0-9._~+/=-])"
 )
+# other schemes of an Authorization header: "Authorization: Token 22cb…", "Api-Token …"
+_SCHEME = re.compile(
+    r"authorization[\"']?[ \t]*[:=][ \t]*[\"']?(?:token|api-token|apikey|api-key|key|sso-key)"
+    r"[ \t]+(?P<secret>[a-z0-9._~+/-]{8,4096}=*)"
+)
 _BASIC = re.compile(r"basic(?<![a-z0-9]basic)[ \t]+(?P<secret>[a-z0-9+/]{8,4096}=*)")
 
 
@@ -93,6 +100,9 @@ def find_authorization(text: str, low: str, spans: list[Span]) -> None:
             token = match.group("secret")
             if "authorization" in before or (len(token) >= 16 and has_digit(token)):
                 spans.append((match.start("secret"), match.end("secret"), "bearer-token"))
+    if "authorization" in low:
+        for match in _SCHEME.finditer(low):
+            spans.append((match.start("secret"), match.end("secret"), "token"))
     if "basic" in low:
         for match in _BASIC.finditer(low):
             if "authorization" in low[max(0, match.start() - 40) : match.start()]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from claude_session.base.redact.shapes import looks_random, mixed_case, openai_like
+from claude_session.base.redact.shapes import base64_jwt, looks_random, mixed_case, openai_like
 
 _ALNUM = "A-Za-z0-9"
 _WORD_DASH = "A-Za-z0-9_-"
@@ -88,6 +88,10 @@ TOKENS: tuple[Token, ...] = (
         end="A-Za-z0-9=._-",
     ),
     _tok("fly-token", "fo1", "_", r"[A-Za-z0-9_-]{43}", end=_WORD_DASH),
+    _tok("sourcegraph-token", "sgp", "_", r"(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}"),
+    _tok("langsmith-key", "lsv2", "_", r"(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}"),
+    _tok("shippo-token", "shippo", "_", r"(?:live|test)_[a-fA-F0-9]{40}"),
+    _tok("sonar-token", "squ sqp sqa sqco", "_", r"[A-Za-z0-9]{40,64}"),
     _tok(
         "braintree-token",
         "access",
@@ -157,6 +161,14 @@ TOKENS: tuple[Token, ...] = (
         end="A-Za-z0-9_=-",
         head_re=r"[A-Za-z0-9]{14}",
     ),
+    _tok("google-oauth-token", "ya29", ".", r"[A-Za-z0-9_-]{20,2048}", end=_WORD_DASH),
+    _tok(
+        "harness-token",
+        "pat sat",
+        ".",
+        r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}",
+        end=_WORD_DASH,
+    ),
     _tok("dynatrace-token", "dt0c01", ".", r"[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}"),
     _tok("airtable-token", "", ".", r"[a-f0-9]{64}", head_re=r"pat[A-Za-z0-9]{14}"),
     _tok(
@@ -193,8 +205,19 @@ TOKENS: tuple[Token, ...] = (
         end=_B64,
     ),
     _tok("twilio-key", "", "SK", r"[0-9a-fA-F]{32}", accept=looks_random),
+    _tok(
+        "jwt",
+        "",
+        "ZXlK",
+        r"[A-Za-z0-9+/_-]{40,16384}={0,2}",
+        before=_B64,
+        end=_B64,
+        accept=base64_jwt,
+    ),
+    # one anchor for Facebook page tokens and Square's EAAA…: every anchor is a pass over the text
+    _tok("facebook-token", "", "EAA", r"[MC][A-Za-z0-9]{100,2048}"),
     _tok("databricks-token", "", "dapi", r"[a-f0-9]{32}(?:-[0-9])?"),
-    _tok("square-token", "", "EAAA", r"[A-Za-z0-9_-]{60}", end=_WORD_DASH, accept=mixed_case),
+    _tok("square-token", "", "EAA", r"A[A-Za-z0-9_-]{60}", end=_WORD_DASH, accept=mixed_case),
     _tok(
         "azure-client-secret",
         "",

@@ -8,35 +8,74 @@ from collections.abc import Iterable
 
 from claude_session.base.redact.anchors import find_aws_secrets, find_tokens
 from claude_session.base.redact.assignments import ascii_lower, find_assignments
+from claude_session.base.redact.commands import find_commands
+from claude_session.base.redact.encoded import find_percent_encoded
+from claude_session.base.redact.manifests import find_kubernetes_secrets
+from claude_session.base.redact.normalize import prepared
 from claude_session.base.redact.patterns import (
     find_authorization,
     find_private_keys,
     find_url_credentials,
     find_webhooks,
 )
-from claude_session.base.redact.shapes import Span, marker
+from claude_session.base.redact.shapes import MARKER, Span, marker
 
+# the kinds the rules find by what stands around a value, not by its own shape
+CONTEXT_KINDS = frozenset(
+    ("password", "token", "api-key", "secret", "aws-secret-key", "azure-storage-key")
+    + ("url-credentials", "bearer-token", "basic-auth")
+)
 _MIN_SECRET_TEXT = 8  # "pwd=abcd": nothing shorter can hold a secret any rule finds
+_MIN_REPEAT = 8  # shorter values found once are not looked for elsewhere (too many hits)
 
 
-def find(text: str) -> list[Span]:
+def find(text: str, known: Iterable[str] = ()) -> list[Span]:
     """Every secret in ``text``: the specific rules first, then the assignments none of them
-    already covers; merged."""
-    spans: list[Span] = []
+    already covers, then every other place where a value found (or ``known``) stands; merged."""
     if len(text) < _MIN_SECRET_TEXT:
-        return spans
+        return []
+    ready = prepared(text)
+    spans = _find(ready.text)
+    if ready.starts:
+        spans = [(ready.original(s), ready.original(e - 1) + 1, k) for s, e, k in spans]
+    if "%" in text:
+        spans = merged(spans + find_percent_encoded(text, _find))
+    # a provider token is found wherever it stands; a value found by its context is not
+    values = {text[s:e]: kind for s, e, kind in spans if kind in CONTEXT_KINDS}
+    for value in known:
+        values.setdefault(value, "secret")
+    return with_repeats(text, spans, values) if values else spans
+
+
+def _find(text: str) -> list[Span]:
+    spans: list[Span] = []
     find_private_keys(text, spans)
     find_tokens(text, spans)
     if any(kind == "aws-access-key" for _, _, kind in spans):
         find_aws_secrets(text, spans)
     find_url_credentials(text, spans)
-    find_webhooks(text, spans)
     low = ascii_lower(text)
+    find_commands(text, low, spans)
+    find_kubernetes_secrets(text, low, spans)
+    find_webhooks(text, spans)
     find_authorization(text, low, spans)
     taken = merged(spans)
     generic: list[Span] = []
     find_assignments(text, low, taken, generic)
     return merged(taken + generic) if generic else taken
+
+
+def with_repeats(text: str, spans: list[Span], values: dict[str, str]) -> list[Span]:
+    """``spans`` and every other occurrence of the values found (8 characters at least)."""
+    extra: list[Span] = []
+    for value, kind in sorted(values.items(), key=lambda item: -len(item[0])):
+        if len(value) < _MIN_REPEAT or MARKER.fullmatch(value):
+            continue
+        pos = text.find(value)
+        while pos >= 0:
+            extra.append((pos, pos + len(value), kind))
+            pos = text.find(value, pos + len(value))
+    return merged(spans + extra) if extra else spans
 
 
 def merged(spans: list[Span]) -> list[Span]:

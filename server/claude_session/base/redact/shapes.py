@@ -3,6 +3,8 @@ marker). Standard library only."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections import Counter
 
@@ -46,3 +48,14 @@ def openai_like(secret: str) -> bool:
     # DeepSeek and some proxies use 32 lower-case hex digits
     tail = body.rsplit("-", 1)[-1]
     return len(tail) >= 32 and looks_random(tail) and all(c in "0123456789abcdef" for c in tail)
+
+
+def base64_jwt(token: str) -> bool:
+    """A JSON Web Token encoded once more in base64 (``ZXlK…`` is ``eyJ…``)."""
+    head = token[:400].replace("-", "+").replace("_", "/")
+    head = head[: len(head) // 4 * 4]
+    try:
+        raw = base64.b64decode(head)
+    except (binascii.Error, ValueError):
+        return False
+    return raw.startswith(b"eyJ") and b"." in raw

@@ -1,5 +1,11 @@
-"""claude.ai answers: whether one waits for a project (``handoff-cache.json``), and the answers
-``handoff receive`` had to keep (``claude-session/pending-answers/``, one file each).
+"""claude.ai answers: whether one waits for a project (``handoff-cache.json``), the answers
+merged here whose item could not be marked imported yet (``merged`` in the same file), and the
+answers ``handoff receive`` had to keep (``claude-session/pending-answers/``, one file each).
+
+Merged answers. An answer is merged into a context file, then its item is marked imported in the
+vault. When the mark fails (a refused write, a reply that missed the deadline), the answer is
+recorded here by item id and the hash of its text: it is never merged twice on this machine,
+and the next command marks the item instead (findings/onepassword-2.md N1, N14).
 
 The core writes, after each ClaudeSync check, whether an answer waits; the SessionStart hook
 (``waiting``) and the status line (``peek_waiting``, lock-free) read it without a network call.
@@ -40,6 +46,8 @@ def _validate(data: dict[str, Any]) -> dict[str, Any]:
     projects = data.setdefault("projects", {})
     if not isinstance(projects, dict):
         raise ValueError("'projects' is not an object")
+    if not isinstance(data.setdefault("merged", {}), dict):
+        data["merged"] = {}
     bad = [key for key, entry in projects.items() if not isinstance(entry, dict)]
     for key in bad:
         del projects[key]
@@ -52,7 +60,9 @@ def _cache(paths: Paths) -> StateFile:
     # imported here: ``peek_waiting`` (the status line) never loads the locking writer
     from claude_session.base.statefile import StateFile
 
-    return StateFile(paths.handoff_cache, validate=_validate, empty=lambda: {"projects": {}})
+    return StateFile(
+        paths.handoff_cache, validate=_validate, empty=lambda: {"projects": {}, "merged": {}}
+    )
 
 
 def set_waiting(paths: Paths, project_key: str, item_title: str | None) -> None:
@@ -81,6 +91,39 @@ def peek_waiting(paths: Paths, project_key: str) -> str | None:
     """``waiting`` without a lock and without writing (``lockfree``); the title as stored
     (made fit for a terminal by whoever shows it)."""
     return _title(project_entry(read_json(paths.handoff_cache), project_key))
+
+
+# --- answers merged here, their item not marked imported yet -----------------------------------
+
+#: merged answers remembered at most (the oldest go first: by then their items are long marked)
+MERGED_KEPT = 200
+
+
+def _merged_key(item_id: str, digest: str) -> str:
+    return f"{item_id}:{digest}"
+
+
+def record_merged(paths: Paths, item_id: str, digest: str, context_file: str) -> None:
+    """The answer (``digest``) of the item ``item_id`` is merged into ``context_file``."""
+    with _cache(paths).update() as data:
+        merged = data["merged"]
+        merged[_merged_key(item_id, digest)] = {"file": context_file, "at": now_iso()}
+        for key in sorted(merged, key=lambda k: str(merged[k].get("at", "")))[:-MERGED_KEPT]:
+            del merged[key]
+
+
+def merged_into(paths: Paths, item_id: str, digest: str) -> str | None:
+    """The context file this answer was merged into on this machine, if it was."""
+    entry = _cache(paths).read().get("merged", {}).get(_merged_key(item_id, digest))
+    return str(entry.get("file") or "") if isinstance(entry, dict) else None
+
+
+def forget_merged(paths: Paths, item_id: str, digest: str) -> None:
+    """The item is marked imported: nothing more to remember."""
+    key = _merged_key(item_id, digest)
+    if key in _cache(paths).read().get("merged", {}):
+        with _cache(paths).update() as data:
+            data["merged"].pop(key, None)
 
 
 # --- answers kept until they can be stored --------------------------------------------------------

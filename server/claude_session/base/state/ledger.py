@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from claude_session.base import gitread
+from claude_session.base.bounded import read_regular
 from claude_session.base.clock import now_iso, parse_time
 from claude_session.base.state.lockfree import read_json
 from claude_session.paths import Paths
@@ -178,15 +179,15 @@ def entries(
 
 def _load(path: Path) -> Entry | None:
     try:
-        data = json.loads(path.read_text("utf-8"))
+        data = json.loads(read_regular(path).decode("utf-8"))
         return _validate(data) if isinstance(data, dict) else None
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
         from claude_session.base import flow  # the failure path: not on the status line's
         from claude_session.base.statefile import move_aside
 
-        flow.warn(move_aside(path, "not a ledger entry"))
+        flow.warn(move_aside(path, f"not a ledger entry: {exc}"))
         return None
 
 

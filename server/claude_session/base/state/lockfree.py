@@ -9,9 +9,9 @@ imports this, not the locking writer (``statefile``).
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
+
+from claude_session.base.bounded import read_regular
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,29 +24,10 @@ MAX_STATE_BYTES = 8 * 1024 * 1024
 def read_json(path: Path, *, limit: int = MAX_STATE_BYTES) -> dict[str, Any]:
     """A state file's JSON object; {} when it is missing, not a regular file, too big or not
     an object. Never blocks on a FIFO, never follows a symlink, never writes."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, flags)
-    except OSError:
-        return {}
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return {}
-        chunks = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            return {}
-        data = json.loads(b"".join(chunks))
+        data = json.loads(read_regular(path, limit=limit))
     except (OSError, ValueError):
         return {}
-    finally:
-        os.close(fd)
     return data if isinstance(data, dict) else {}
 
 

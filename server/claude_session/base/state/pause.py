@@ -155,6 +155,20 @@ def clear(paths: Paths, root: str) -> Entry | None:
     return removed if isinstance(removed, dict) else None
 
 
+def clear_of(paths: Paths, root: str, session_id: str) -> Entry | None:
+    """Clear the project's entry if it is this session's pause or one this session resumed;
+    another session's pause stays (redteam N49). Returns what was cleared."""
+    with _file(paths).update() as data:
+        entry = data["projects"].get(root)
+        if not isinstance(entry, dict) or session_id not in (
+            entry.get("session_id"),
+            entry.get("resumed_by"),
+        ):
+            return None
+        removed = data["projects"].pop(root)
+    return dict(removed)
+
+
 def move(paths: Paths, old_root: str, new_root: str) -> Entry | None:
     """Re-key a pause whose repository moved on disk; None if it was gone meanwhile."""
     with _file(paths).update() as data:

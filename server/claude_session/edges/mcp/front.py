@@ -39,6 +39,8 @@ else:
     Any = object
 
 log = logging.getLogger(__name__)
+#: the largest answer cache read (the real one is a few tens of kB)
+CACHE_LIMIT = 4 * 1024 * 1024
 
 #: answers that depend only on the code: Claude Code asks for all of these on connecting and offers
 #: the server's tools once all are answered
@@ -51,7 +53,13 @@ CACHED_METHODS = (
 )
 LISTS = CACHED_METHODS[1:]
 #: what the cached answers depend on: our server's tool definitions and result models, the SDK
-SOURCES = ("edges/mcp/server.py", "models.py", "edges/mcp/front.py")
+SOURCES = (
+    "edges/mcp/server.py",
+    "edges/mcp/inputs.py",
+    "models.py",
+    "edges/mcp/front.py",
+    "__init__.py",
+)
 PACKAGES = ("mcp", "mcp_types", "pydantic", "pydantic_core")
 
 
@@ -107,8 +115,15 @@ class Front:
     # --- the cache ----------------------------------------------------------------------------
 
     def _load(self) -> dict[str, dict[str, Any]]:
-        try:
-            data = json.loads(self.cache_file.read_text("utf-8"))
+        from claude_session.base.bounded import NotStateFile, read_regular
+
+        try:  # bounded, never through a link, never waiting on a FIFO (N6, N7)
+            data = json.loads(read_regular(self.cache_file, limit=CACHE_LIMIT))
+        except NotStateFile as exc:
+            from claude_session.base.statefile import move_aside
+
+            log.warning("MCP answer cache: %s", move_aside(self.cache_file, str(exc)))
+            return {}
         except (OSError, ValueError):
             return {}
         if not isinstance(data, dict) or data.get("key") != self.key:

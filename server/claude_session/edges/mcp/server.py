@@ -19,10 +19,23 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
+from claude_session import __version__
+from claude_session.edges.mcp import bounds, inputs
 from claude_session.edges.mcp import stdio as mcp_stdio
-from claude_session.errors import ClaudeSessionError
+from claude_session.edges.mcp.inputs import (
+    CommitMessage,
+    Cwd,
+    Done,
+    Name,
+    Note,
+    Results,
+    SessionId,
+    Steps,
+    Summary,
+)
+from claude_session.errors import ClaudeSessionError, SecretInCommit
 from claude_session.models import (
     EndResult,
     ImportResult,
@@ -40,7 +53,7 @@ if TYPE_CHECKING:  # git, the vault and the tracker: imported on the first tool 
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 INSTRUCTIONS = (
     "Session continuity for this project: start_session to begin work, pause_session for a "
@@ -51,48 +64,14 @@ INSTRUCTIONS = (
     "this branch, clear the pause) or cancel; then call again with on_mismatch set."
 )
 
-AllowSecret = Annotated[bool, Field(description="Commit even if a secret seems to be in it.")]
-Cwd = str | None
-SessionId = str | None
 Mismatch = Annotated[
     MismatchChoice | None, Field(description="The user's choice after branch_mismatch.")
 ]
-Summary = Annotated[str, Field(description="Where the work stands, in a few sentences.")]
-Steps = Annotated[list[str] | None, Field(description="Next steps, one per item.")]
-Done = Annotated[list[str] | None, Field(description="What was done, one per item.")]
-
-
-def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """An input schema as the model needs it: no generated titles, ``X | None`` as ``X`` (an
-    omitted argument is ``None``), no ``null`` defaults. Arguments are still validated against
-    the full signature."""
-    out = {k: v for k, v in schema.items() if k != "title"}
-    props = schema.get("properties")
-    if isinstance(props, dict):
-        out["properties"] = {name: _compact_property(prop) for name, prop in props.items()}
-    return out
-
-
-def _compact_property(prop: Any) -> Any:
-    if not isinstance(prop, dict):
-        return prop
-    prop = {k: v for k, v in prop.items() if k != "title"}
-    options = prop.get("anyOf")
-    if isinstance(options, list):
-        kept = [o for o in options if o != {"type": "null"}]
-        if len(kept) == 1 and isinstance(kept[0], dict):
-            del prop["anyOf"]
-            prop = {**kept[0], **prop}
-        else:
-            prop["anyOf"] = kept
-    if "default" in prop and prop["default"] is None:
-        del prop["default"]
-    return prop
 
 
 def _clean_session_id(value: str | None) -> str | None:
     """Drop an unexpanded placeholder (older clients leave ``${CLAUDE_SESSION_ID}`` as is)."""
-    if not value or "CLAUDE_SESSION_ID" in value or not value.strip():
+    if not value or inputs.PLACEHOLDER in value or not value.strip():
         return None
     return value.strip()
 
@@ -140,14 +119,16 @@ class Hints(NamedTuple):
 
 
 #: every tool: its name (a method of ``SessionTools``, which calls the ``Core`` method of the
-#: same flow and returns its result model) and its annotations
+#: same flow and returns its result model) and its annotations. ``open_world``: the call may
+#: reach 1Password (start imports claude.ai's answer, pause may make a hand-off item, status
+#: looks for an answer) or the tracker (end).
 TOOLS: dict[str, Hints] = {
-    "start_session": Hints("Start session", idempotent=True),
-    "pause_session": Hints("Pause session"),
+    "start_session": Hints("Start session", idempotent=True, open_world=True),
+    "pause_session": Hints("Pause session", open_world=True),
     "resume_session": Hints("Resume session", idempotent=True),
     "end_session": Hints("End session", destructive=True, open_world=True),
     "import_handoff": Hints("Import claude.ai answer", idempotent=True, open_world=True),
-    "session_status": Hints("Session status", read_only=True, idempotent=True),
+    "session_status": Hints("Session status", read_only=True, idempotent=True, open_world=True),
     "record_maintenance_run": Hints("Record maintenance run"),
     "set_reminder": Hints("Set reminder", idempotent=True),
 }
@@ -165,15 +146,32 @@ class SessionTools:
     def _project(self, cwd: str | None) -> str:
         return cwd or self._core.settings().project_dir or os.getcwd()
 
-    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def _call(self, fn: Callable[..., M], *args: Any, **kwargs: Any) -> M:
+        """Run a flow; a refusal becomes a tool error, a result too big is cut."""
         from mcp.server.mcpserver.exceptions import ToolError
 
         try:
-            return fn(*args, **kwargs)
+            return self._bounded(fn(*args, **kwargs))
+        except SecretInCommit as exc:
+            tool = "pause_session" if "WIP" in exc.what else "end_session"
+            raise ToolError(inputs.secret_refused(tool, exc.what, list(exc.kinds))) from exc
         except ClaudeSessionError as exc:
             raise ToolError(str(exc)) from exc
         finally:
             self.answered.set()
+
+    def _bounded(self, result: M) -> M:
+        """The result within ``bounds.BUDGET``, naming the session's ledger file (and the
+        tracker record of an ended session) as where the whole is kept."""
+        session = getattr(result, "session_id", None)
+        active = getattr(result, "active_session", None)
+        session = session or (active.session_id if active is not None else None)
+        paths = self._core.get().paths
+        where = str(paths.ledger_entry(session)) if session else str(paths.ledger)
+        record = getattr(result, "record", None)
+        if record is not None:
+            where = f"the tracker's record {record.id} (`claude-session history`) and {where}"
+        return bounds.bound(result, where)
 
     def start_session(
         self,
@@ -197,14 +195,13 @@ class SessionTools:
         summary: Summary,
         next_steps: Steps = None,
         accomplishments: Done = None,
-        note: str | None = None,
+        note: Note = None,
         wip_commit: Annotated[
             bool, Field(description="Also commit the work as a WIP commit.")
         ] = False,
         handoff: Annotated[
             bool, Field(description="Also make the ClaudeSync item for claude.ai.")
         ] = False,
-        allow_secret: AllowSecret = False,
         cwd: Cwd = None,
         session_id: SessionId = None,
     ) -> PauseResult:
@@ -219,7 +216,6 @@ class SessionTools:
             note=note,
             wip_commit=wip_commit,
             handoff=handoff,
-            allow_secret=allow_secret,
         )
 
     def resume_session(
@@ -238,14 +234,11 @@ class SessionTools:
         summary: Summary,
         accomplishments: Done = None,
         next_steps: Steps = None,
-        commit_message: Annotated[
-            str | None, Field(description="For the uncommitted work.")
-        ] = None,
+        commit_message: CommitMessage = None,
         push: bool = True,
         mode: Annotated[
             EndMode, Field(description="handoff: continue on claude.ai; sync: on another machine.")
         ] = "standard",
-        allow_secret: AllowSecret = False,
         cwd: Cwd = None,
         session_id: SessionId = None,
     ) -> EndResult:
@@ -260,13 +253,12 @@ class SessionTools:
             message=commit_message,
             push=push,
             mode=mode,
-            allow_secret=allow_secret,
         )
 
     def import_handoff(
         self,
         item: Annotated[
-            str | None, Field(description="Item id or title; default: newest answered.")
+            Name | None, Field(description="Item id or title; default: newest answered.")
         ] = None,
         cwd: Cwd = None,
         session_id: SessionId = None,
@@ -287,10 +279,10 @@ class SessionTools:
 
     def record_maintenance_run(
         self,
-        command: Annotated[str, Field(description="e.g. security-scan, deps-update")],
-        status: Annotated[str, Field(description="ok, failed, warnings, ...")],
-        results: Annotated[Any, Field(description="JSON; scans: {findings: [...]}")] = None,
-        notes: str | None = None,
+        command: Annotated[Name, Field(description="e.g. security-scan, deps-update")],
+        status: Annotated[Name, Field(description="ok, failed, warnings, ...")],
+        results: Annotated[Results, Field(description="JSON; scans: {findings: [...]}")] = None,
+        notes: Note = None,
         cwd: Cwd = None,
         session_id: SessionId = None,
     ) -> MaintenanceResult:
@@ -334,10 +326,15 @@ class SessionTools:
         ]
 
     def read_context(self, name: str) -> str:
+        """One context file; a name that is none is the client's ``-32602``, with our words."""
+        from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+
         try:
             return self._core.get().context(name)
         except ClaudeSessionError as exc:
-            raise ValueError(str(exc)) from exc
+            raise ResourceNotFoundError(f"{exc} session://contexts lists them.") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ResourceError(f"The context file {name} cannot be read: {exc}") from exc
 
 
 def build_server(
@@ -349,7 +346,10 @@ def build_server(
     """The server; without ``core``, one is made (from ``settings``) on the first tool call.
     ``on_tools_listed`` runs once, after the first ``tools/list`` is answered."""
     from mcp.server.mcpserver import MCPServer
-    from mcp.types import Tool, ToolAnnotations
+    from mcp.server.mcpserver.exceptions import ToolError
+    from mcp.shared.exceptions import MCPError
+    from mcp.types import INVALID_PARAMS, Tool, ToolAnnotations
+    from pydantic import ValidationError
 
     class SessionServer(MCPServer):
         session_core: LazyCore
@@ -357,14 +357,32 @@ def build_server(
 
         async def list_tools(self) -> list[Tool]:
             tools = [
-                t.model_copy(update={"input_schema": compact_schema(t.input_schema)})
+                t.model_copy(update={"input_schema": inputs.compact_schema(t.input_schema)})
                 for t in await super().list_tools()
             ]
             if on_tools_listed is not None:
                 on_tools_listed()
             return tools
 
-    server = SessionServer("session", instructions=INSTRUCTIONS)
+        async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+            """Refused arguments are explained in words (``inputs.explain``)."""
+            try:
+                return await super().call_tool(name, arguments, context)
+            except ToolError as exc:
+                if isinstance(exc.__cause__, ValidationError):
+                    raise ToolError(inputs.explain(name, exc.__cause__)) from exc.__cause__
+                raise
+
+        async def get_prompt(
+            self, name: str, arguments: dict[str, Any] | None = None, context: Any = None
+        ) -> Any:
+            """The server has no prompts: an unknown name is the client's mistake (-32602),
+            where the SDK would answer with error code 0."""
+            if self._prompt_manager.get_prompt(name) is None:
+                raise MCPError(INVALID_PARAMS, f"Unknown prompt: {name[:200]!r}.")
+            return await super().get_prompt(name, arguments, context)
+
+    server = SessionServer("session", version=__version__, instructions=INSTRUCTIONS)
     server.session_core = lazy = LazyCore(core, settings)
     server.session_tools = tools = SessionTools(lazy)
     for name, hints in TOOLS.items():
@@ -378,6 +396,7 @@ def build_server(
                 open_world_hint=hints.open_world,
             ),
         )
+        _make_strict(server._tool_manager.get_tool(name))
     server.resource(
         "session://contexts",
         name="contexts",
@@ -390,6 +409,14 @@ def build_server(
         description="One saved session context file.",
     )(tools.read_context)
     return server
+
+
+def _make_strict(tool: Any) -> None:
+    """Validate ``tool``'s arguments in strict mode (``inputs.make_strict``) and advertise the
+    schema of that model (the same, plus ``additionalProperties: false``)."""
+    strict = inputs.make_strict(tool.fn_metadata.arg_model)
+    tool.fn_metadata.arg_model = strict
+    tool.parameters = strict.model_json_schema(by_alias=True)
 
 
 #: seconds to wait for the first tools/list before the startup sync runs anyway
@@ -419,10 +446,26 @@ def _startup_sync(core: LazyCore, listed: threading.Event, answered: threading.E
         log.exception("startup sync failed")
 
 
+def _migrations_to_log_file() -> None:
+    """Alembic's lines (the local tracker's database is made or migrated on first use) go to
+    our log file only: the SDK gives the root logger a stderr handler, and Claude Code keeps
+    the server's stderr in its MCP log, where they read like a problem."""
+    alembic = logging.getLogger("alembic")
+    alembic.propagate = False
+    ours: list[logging.Handler] = [
+        h
+        for h in logging.getLogger("claude_session").handlers
+        if isinstance(h, logging.FileHandler)
+    ]
+    for handler in ours or [logging.NullHandler()]:
+        alembic.addHandler(handler)
+
+
 def serve(settings: Settings, front: Any = None) -> None:
     """Serve over stdio: behind ``front`` when given (``front.serve`` makes it)."""
     listed = threading.Event()
     server = build_server(settings=settings, on_tools_listed=listed.set)
+    _migrations_to_log_file()
     worker = threading.Thread(
         target=_startup_sync,
         args=(server.session_core, listed, server.session_tools.answered),

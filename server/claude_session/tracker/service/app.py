@@ -45,6 +45,7 @@ from claude_session.tracker.service.guard import (
     Guard,
     LoginThrottle,
 )
+from claude_session.tracker.service.logs import quiet_access_log
 from claude_session.tracker.store.database import create_engine, migrate
 from claude_session.tracker.store.storage import Store
 
@@ -111,6 +112,7 @@ def create_app(
     engine = create_engine(database_url)
     if run_migrations:
         migrate(engine)
+    quiet_access_log()  # no sign-in token or query value in uvicorn's access lines
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

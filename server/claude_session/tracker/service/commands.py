@@ -33,6 +33,7 @@ def register(verbs: Any, common: argparse.ArgumentParser) -> None:
         help="run or administer the tracker",
         description="The session tracker service and its API keys.",
     )
+    tracker.set_defaults(help_parser=tracker)
     sub = tracker.add_subparsers(
         dest="tracker_verb", metavar="serve|migrate|token", parser_class=type(tracker)
     )
@@ -41,14 +42,19 @@ def register(verbs: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="run the tracker (API and Sessions UI)",
         description="Run the tracker: the API under /api and the Sessions UI.",
+        epilog=SERVE_ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address (default {DEFAULT_HOST})")
     serve.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+        "--port",
+        type=whole_number("--port", (0, 65535)),
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT})",
     )
     serve.add_argument(
         "--workers",
-        type=int,
+        type=whole_number("--workers", (1, 64)),
         default=1,
         metavar="N",
         help="worker processes (default 1; use PostgreSQL, or SQLite in WAL mode "
@@ -69,7 +75,8 @@ def register(verbs: Any, common: argparse.ArgumentParser) -> None:
     )
     _database_option(migrate)
     migrate.set_defaults(run=run_migrate)
-    token = sub.add_parser("token", parents=[common], help="API keys")
+    token = sub.add_parser("token", parents=[common], help="API keys", description="API keys.")
+    token.set_defaults(help_parser=token)
     token_sub = token.add_subparsers(
         dest="token_verb", metavar="create|list|revoke|rotate", parser_class=type(tracker)
     )
@@ -104,8 +111,38 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         default=None,
         help="sqlite:///PATH, a file path, or postgresql://USER@HOST/DB "
-        "(default: the local tracker database)",
+        "(default: $CLAUDE_SESSION_TRACKER_DATABASE, else the local tracker database)",
     )
+
+
+#: what ``tracker serve --help`` says the server also reads
+SERVE_ENVIRONMENT = """environment:
+  CLAUDE_SESSION_TRACKER_DATABASE        the database when --database is not given
+  CLAUDE_SESSION_TRACKER_ORIGINS         comma-separated public origins that may post the UI's
+                                         forms, e.g. https://tracker.example.com
+  CLAUDE_SESSION_TRACKER_SECRET          keys browser-session cookies; change it to sign
+                                         every browser out
+  CLAUDE_SESSION_TRACKER_SECURE_COOKIES  1: always mark the cookie Secure (TLS at a proxy)
+  FORWARDED_ALLOW_IPS                    as --forwarded-allow-ips"""
+
+
+def whole_number(option: str, allowed: tuple[int, int]) -> Callable[[str], int]:
+    """An argparse type for a whole number in ``allowed``: anything else is bad usage (exit 2;
+    the CLI's own options use it too)."""
+    low, high = allowed
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is out of range: give {option} a whole number from {low} to {high}"
+            )
+        return value
+
+    return parse
 
 
 def database_url(args: argparse.Namespace) -> str:
@@ -190,8 +227,6 @@ def run_serve(args: argparse.Namespace) -> int:
     url = database_url(args)
     config = ServiceConfig.from_env()
     local = config.local and not args.database
-    if args.workers < 1:
-        raise ClaudeSessionError("--workers must be 1 or more.")
 
     def prepare(store: Store) -> tuple[int, str | None]:
         keys = store.auth.count_api_keys()
@@ -215,8 +250,8 @@ def run_serve(args: argparse.Namespace) -> int:
         )
     elif keys == 0:
         print(
-            "No API keys yet: create one with `claude-session tracker token create --user "
-            "NAME` to log in.",
+            f"No API keys yet: create one with `claude-session tracker token create --user "
+            f"NAME{_same_database(args, url)}` to log in.",
             file=sys.stderr,
         )
     os.environ["CLAUDE_SESSION_TRACKER_DATABASE"] = url
@@ -232,6 +267,20 @@ def run_serve(args: argparse.Namespace) -> int:
         options.update(proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
     uvicorn.run("claude_session.tracker.service.app:from_environment", **options)
     return 0
+
+
+def _same_database(args: argparse.Namespace, url: str) -> str:
+    """The option that makes a printed command act on the database this server serves: its
+    --database (the environment's, or the default, needs none: the command reads them too).
+    A password is never printed; the person is told to add it."""
+    import shlex
+
+    from claude_session.tracker.store.database import normalize_url
+
+    if not args.database:
+        return ""
+    password = " (with its password)" if normalize_url(url).password else ""
+    return f" --database {shlex.quote(_shown(url))}{password}"
 
 
 @_verb

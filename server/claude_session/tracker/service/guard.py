@@ -3,8 +3,10 @@ the UI's forms, security headers, and the log-in rate limit.
 
     Guard            ASGI middleware: body size and read deadline per request, Origin check on
                      UI POSTs, security headers on every response
-    LoginThrottle    failed log-ins per client address and per key prefix (the account the key
-                     claims), counted in the database for every worker; 429 with Retry-After
+    LoginThrottle    failed log-ins per client address and per key (its whole hash, never the
+                     prefix others see), counted in the database for every worker; 429 with
+                     Retry-After
+    form_fields      a UI form's fields, bounded in number (400 past it)
 
 A deadline for a request's headers is the reverse proxy's (nginx ``client_header_timeout``):
 an exposed tracker belongs behind one (README, "Running the tracker for a team").
@@ -22,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -30,10 +32,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from claude_session.tracker.store.auth import hash_secret
 from claude_session.tracker.store.limits import API_BODY
 from claude_session.tracker.store.storage import Store
 
 FORM_BODY = 16 * 1024  # the UI's forms carry a key or an id
+FORM_FIELDS = 10  # fields of a UI form read at most (ours have two)
 BODY_DEADLINE = 30.0  # seconds for a whole body
 CHUNK_DEADLINE = 10.0  # seconds between two pieces of a body
 
@@ -74,6 +78,18 @@ def origin_of(url: str) -> str | None:
     if not parts.scheme or not parts.netloc:
         return None
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def form_fields(body: bytes) -> dict[str, str]:
+    """A UI form's fields, the first value of each; a form of more than ``FORM_FIELDS``
+    fields is a 400 (redteam N41: the parser's ValueError was a 500 with a traceback)."""
+    try:
+        parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=FORM_FIELDS)
+    except ValueError as exc:
+        raise HTTPException(
+            400, f"This form has more than {FORM_FIELDS} fields; send the tracker's own form."
+        ) from exc
+    return {name: values[0] for name, values in parsed.items()}
 
 
 Refuse = Callable[[Request, Exception], Awaitable[Response]]
@@ -179,8 +195,9 @@ class Guard:
 
 @dataclass
 class LoginThrottle:
-    """At most ``per_address`` failed log-ins per client address and ``per_account`` per key
-    prefix (the account the key claims) in ``window`` seconds.
+    """At most ``per_address`` failed log-ins per client address and ``per_key`` per key (by
+    its whole hash: failures with another user's key prefix never lock that user out) in
+    ``window`` seconds.
 
     Counted in the database (``Store.login_failures``), so every worker process of a service
     sees the same count: N workers do not allow N times the tries. Two tries racing in
@@ -190,7 +207,7 @@ class LoginThrottle:
 
     store: Store
     per_address: int = 10
-    per_account: int = 20
+    per_key: int = 20
     window: float = 300.0
     clock: Callable[[], float] = time.time  # seconds since the epoch, the same in every worker
 
@@ -217,7 +234,11 @@ class LoginThrottle:
     def _buckets(self, address: str, key: str) -> dict[str, int]:
         buckets = {f"a:{address}": self.per_address}
         if key:
-            buckets[f"k:{key[:8]}"] = self.per_account
+            # The whole key's hash, never its prefix: the prefix is shown (``token list``, the
+            # keys page), and failures under it locked its owner out (redteam N40). A key is
+            # 256 random bits: what needs a bound is tries per address, and the same wrong key
+            # sent again and again (a script with a revoked key).
+            buckets[f"k:{hash_secret(key)}"] = self.per_key
         return buckets
 
 

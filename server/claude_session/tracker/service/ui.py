@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 import jinja2
 from starlette.concurrency import run_in_threadpool
@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 from claude_session.errors import BadCursor, InvalidRecord, UnknownKey
 from claude_session.tracker.service.api import RECORD_ENDS
 from claude_session.tracker.service.export import csv_response
-from claude_session.tracker.service.guard import LoginThrottle
+from claude_session.tracker.service.guard import LoginThrottle, form_fields
 from claude_session.tracker.store.auth import WEB_SESSION_DAYS, User
 from claude_session.tracker.store.database import is_uuid
 from claude_session.tracker.store.history import Application, Cursor, DayTotals
@@ -227,12 +227,7 @@ def _next_page(values: Mapping[str, str]) -> str:
 
 async def login(request: Request) -> Response:
     # The Guard has bounded the body (16 kB) and checked the form's Origin.
-    form = {
-        k: v[0]
-        for k, v in parse_qs(
-            (await request.body()).decode("utf-8", "replace"), max_num_fields=10
-        ).items()
-    }
+    form = form_fields(await request.body())
     key, after = form.get("api_key", "").strip(), _next_page(form)
     throttle: LoginThrottle = request.app.state.throttle
     address = request.client.host if request.client else "?"
@@ -439,8 +434,7 @@ async def create_key(request: Request) -> Response:
     user = await signed_in(request)
     if user is None:
         return _to_login(request)
-    form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
-    name = form.get("name", [""])[0].strip()[:100]
+    name = form_fields(await request.body()).get("name", "").strip()[:100]
     if text_problem(name) is not None:
         raise HTTPException(400, "name must be plain text.")
     key = await run_in_threadpool(_store(request).auth.create_api_key, user.name, name or None)

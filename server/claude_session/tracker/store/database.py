@@ -41,6 +41,7 @@ from claude_session.base.gitread import strip_credentials
 from claude_session.errors import (
     ConfigError,
     CorruptDatabase,
+    InvalidRecord,
     NewerSchema,
     StorageRejected,
     StorageUnavailable,
@@ -201,6 +202,8 @@ def create_engine(
     SQLite every commit is synced to disk (the local tracker: a user's only copy of a record
     once the outbox lets go of it); otherwise a power cut may lose the last commits (the
     service, for its throughput; the README's deployment notes say so)."""
+    # ``hide_parameters``: a record's values (and a key's hash) never reach a log line or an
+    # exception's text, SQLAlchemy's echo included (redteam T31).
     url = database if isinstance(database, sa.URL) else normalize_url(database)
     path = sqlite_path(url)
     if path is not None:
@@ -208,7 +211,9 @@ def create_engine(
             _create_private(path)
     if url.get_backend_name() == "sqlite":
         engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": busy_timeout}
+            url,
+            connect_args={"check_same_thread": False, "timeout": busy_timeout},
+            hide_parameters=True,
         )
         _setup_sqlite(engine, busy_timeout, durable=durable)
         return engine
@@ -217,6 +222,7 @@ def create_engine(
         return sa.create_engine(
             url,
             pool_pre_ping=True,
+            hide_parameters=True,
             pool_size=5,
             max_overflow=10,
             connect_args={"options": "-c timezone=UTC"},
@@ -273,8 +279,24 @@ def translated(engine: Engine) -> Iterator[None]:
         raise _store_error(exc, shown(engine.url)) from exc
 
 
+#: PostgreSQL's indexes and the fields of a record they hold (a value past what an index
+#: row can hold is the record's fault, never the database's)
+INDEXED_FIELDS = {
+    "applications_by_repository": "repository_url",
+    "applications_by_name": "application_name",
+}
+
+
 def _store_error(exc: sa.exc.DBAPIError, database: str) -> StoreError:
+    # The driver's first line: never SQLAlchemy's text, which quotes the statement's values.
     reason = str(exc.orig or exc).splitlines()[0]
+    if str(getattr(exc.orig, "sqlstate", "") or "").startswith("54"):
+        # SQLSTATE class 54, "program limit exceeded" (an index row too large, too many
+        # columns): the same record fails every time, so it is refused, not "unavailable".
+        field = next((f for i, f in INDEXED_FIELDS.items() if i in reason), "body")
+        return InvalidRecord(
+            f"{field} is larger than the tracker's database holds ({reason}).", field
+        )
     if isinstance(exc, sa.exc.IntegrityError):
         return StorageRejected(f"The tracker database {database} refused the write ({reason}).")
     # SQLITE_NOTADB and SQLITE_CORRUPT raise the bare DatabaseError; locks, I/O and permission

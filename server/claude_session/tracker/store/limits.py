@@ -10,7 +10,8 @@ signed 64-bit column, and moments between ``EARLIEST`` and ``LATEST`` in UTC (Py
 ``datetime`` ends at year 9999, so a later moment could be stored but never read back).
 
 ``check_document`` walks a record (a model, or its parsed JSON) and raises ``InvalidRecord``
-naming the first value no column can hold; ``check_moment`` bounds one timestamp.
+naming the first value no column can hold; ``check_keys`` bounds the texts an index holds
+(``KEY_TEXT_BYTES``); ``check_moment`` bounds one timestamp.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ MIN_INT = -(2**63)
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(9999, 12, 31, tzinfo=timezone.utc)  # a day short: any zone still reads it
 API_BODY = 1024 * 1024  # bytes of one API request: a record is a few kB; this bounds memory
+#: bytes (UTF-8) of the texts a unique index holds with the user's id: an application is found
+#: by its repository URL, or by its name when it has none. PostgreSQL's btree refuses an index
+#: row past 2,704 bytes (1,000 CJK characters are ~3,000), and refused it as an error that read
+#: as "database unavailable" (redteam N44); both databases take the same, with room to spare.
+KEY_TEXT_BYTES = 2_000
+KEY_FIELDS = ("application_name", "repository_url")
 
 
 def _refused(field: str, message: str) -> InvalidRecord:
@@ -48,6 +55,19 @@ def text_problem(text: str) -> str | None:
     except UnicodeEncodeError:
         return "contains a lone surrogate (an unpaired \\ud800-\\udfff), which is not text"
     return None
+
+
+def check_keys(record: Any) -> None:
+    """Raise InvalidRecord naming the first of ``KEY_FIELDS`` past ``KEY_TEXT_BYTES``."""
+    for name in KEY_FIELDS:
+        value = getattr(record, name, None)
+        size = len(value.encode("utf-8", "surrogatepass")) if isinstance(value, str) else 0
+        if size > KEY_TEXT_BYTES:
+            raise _refused(
+                name,
+                f"is longer than the tracker keeps ({size:,} bytes of UTF-8, at most "
+                f"{KEY_TEXT_BYTES:,}); shorten it",
+            )
 
 
 def check_document(value: Any, path: Iterable[str] = ()) -> None:

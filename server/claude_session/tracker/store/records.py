@@ -19,7 +19,7 @@ from claude_session.errors import InvalidRecord, SessionConflict
 from claude_session.models import SessionRecord
 from claude_session.tracker.store.auth import User
 from claude_session.tracker.store.database import Document, Guid, Moment, is_uuid, writing
-from claude_session.tracker.store.limits import check_document, command_type_name
+from claude_session.tracker.store.limits import check_document, check_keys, command_type_name
 from claude_session.tracker.store.schema import (
     RECORD_COLUMNS,
     applications,
@@ -56,6 +56,7 @@ class Records:
         """
         _check_ids(record)
         check_document(record)
+        check_keys(record)
         data = record.model_dump(mode="json")
         now = utcnow()
         with writing(self.engine) as conn:
@@ -96,14 +97,29 @@ class Records:
                 created_at=now,
                 updated_at=now,
             )
-            conn.execute(prepared.upsert_session, values)
-            if found.owner is not None:
+            created = self._claim(conn, prepared, values)
+            if not created:
                 conn.execute(
                     maintenance_runs.delete().where(maintenance_runs.c.session_id == record.id)
                 )
             made = self._insert_runs(conn, prepared, owner, record, data, app_id)
         prepared.known_types |= made
-        return found.owner is None
+        return created
+
+    @staticmethod
+    def _claim(conn: Connection, prepared: _Statements, values: dict[str, Any]) -> bool:
+        """Insert the record's row, or update it when this user owns it; True when inserted.
+
+        The look-up before may have found no owner while another user's first post of this
+        id was under way (PostgreSQL, READ COMMITTED): the upsert then waits for that post to
+        commit, meets its row and changes nothing, guarded by the owner. No row back is that
+        case: SessionConflict rolls back all this post made (its application too), so no run
+        of this user lands under the other's record (redteam N43). ``created_at`` is only
+        set by an insert: back as this post's own moment, the row is new."""
+        row = conn.execute(prepared.upsert_session, values).first()
+        if row is None:
+            raise SessionConflict("This session id belongs to another account.")
+        return bool(row.created_at == values["created_at"])
 
     def _application(
         self, conn: Connection, user_id: str, name: str, repository_url: str | None
@@ -172,6 +188,8 @@ class Records:
                 record.maintenance_runs, data["maintenance_runs"], names, strict=True
             )
         ]
+        # In id order: two posts sharing run ids lock them in one order, never in a cycle.
+        rows.sort(key=lambda row: str(row["id"]))
         stored = {str(i) for i in conn.execute(prepared.insert_runs, rows).scalars()}
         left = [row for row in rows if row["id"] not in stored]
         if not left:
@@ -186,7 +204,9 @@ class Records:
         conn.execute(
             maintenance_runs.delete().where(maintenance_runs.c.id.in_([row["id"] for row in left]))
         )
-        conn.execute(prepared.insert_runs, left).all()
+        if len(conn.execute(prepared.insert_runs, left).all()) < len(left):
+            # taken again meanwhile: another account's post got there between the two statements
+            raise SessionConflict("A maintenance run id belongs to another account.")
         return made
 
     @staticmethod
@@ -246,7 +266,7 @@ class _Statements:
             index_elements=["id"],
             set_={name: upsert.excluded[name] for name in changed},
             where=claude_sessions.c.user_id == upsert.excluded.user_id,
-        )
+        ).returning(claude_sessions.c.created_at)
         type_id = (
             sa.select(command_types.c.id)
             .where(command_types.c.name == sa.bindparam("type_name", type_=sa.Text()))
