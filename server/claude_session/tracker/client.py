@@ -493,9 +493,7 @@ class MisconfiguredTracker(Tracker):
     def check(self, *, budget: float = 2.0) -> None:
         raise TrackerError(str(self.problem))
 
-    def list_sessions(
-        self, *, project: str | None = None, limit: int = 20, search: Search | None = None
-    ) -> list[SessionRecord]:
+    def list_sessions(self, **_: Any) -> list[SessionRecord]:
         raise ConfigError(str(self.problem))
 
     def get_session(self, session_id: str) -> SessionRecord | None:
