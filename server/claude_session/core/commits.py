@@ -98,14 +98,12 @@ def push(project: Project, wanted: bool) -> tuple[bool, str | None]:
 
 def push_for_sync(project: Project, wanted: bool) -> tuple[bool, str | None]:
     """``push`` for ``end --mode sync``: the other machine needs the branch, so a branch with no
-    upstream yet is pushed under its own name and tracked (``git push -u``): (pushed, what
-    happened in words)."""
+    upstream yet is pushed to ``origin`` under its own name and tracked (``git push -u``):
+    (pushed, what happened in words)."""
     if not project.in_git or not wanted:
         return push(project, wanted)
     with repository.Repository(project.root) as repo:
-        outcome = repo.push()
-        if outcome.status == "no_upstream":
-            outcome = repo.publish()
+        outcome = repo.push(publish=True)
     if outcome.status in ("rejected", "failed"):
         flow.warn(f"Push: {outcome.detail}")
     return outcome.pushed, outcome.detail
