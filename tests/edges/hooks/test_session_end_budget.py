@@ -71,4 +71,3 @@ def test_a_huge_transcript_never_makes_session_end_give_up(
     assert entry["status"] == "finalized", entry
     spooled = list((isolated_home / "claude-session" / "spool").glob("*.json"))
     assert len(spooled) == 1
-    print(proc.stderr.strip().splitlines()[-1])
