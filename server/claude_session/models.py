@@ -171,6 +171,8 @@ class SessionRecord(Model):
     machine: str | None = None
     end_mode: RecordEnd = "standard"
     continues: str | None = None  # the id of the record this session continues (a resume)
+    cost_usd: float | None = Field(default=None, ge=0)  # None: a model without a known price
+    models: list[str] = Field(default_factory=list)  # the models of its responses, most used first
 
 
 # --- flow results (CLI --json == MCP structured output) ---------------------------------------
@@ -310,9 +312,22 @@ class StatusResult(FlowResult):
     pending_handoffs: list[PendingHandoffInfo] = Field(default_factory=list)
 
 
+class HistoryTotals(Model):
+    """What a list of records adds up to (``cost_unknown``: records whose cost is unknown,
+    not counted in ``cost_usd``)."""
+
+    sessions: int = 0
+    minutes: int = 0
+    commits: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+    cost_unknown: int = 0
+
+
 class HistoryResult(Model):
     records: list[SessionRecord]
     tracker: str
+    totals: HistoryTotals = Field(default_factory=HistoryTotals)
 
 
 class SyncResult(Model):

@@ -81,9 +81,13 @@ def record_fields(
     next_steps: list[str],
     mode: str,
     machine: str | None,
+    paths: Paths | None = None,
 ) -> Entry:
     """The session record (SessionRecord's shape, plain JSON) from a ledger entry and what was
-    measured at its end: the one place both /end and the hooks' finalization build it."""
+    measured at its end: the one place both /end and the hooks' finalization build it (its
+    cost at the prices in force for ``paths``)."""
+    from claude_session.base import pricing  # only when a record is made
+
     started = parse_time(entry.get("started_at")) or now()
     ended = parse_time(ended_at) or started
     worked = (ended - started).total_seconds() - paused_seconds(entry, ended)
@@ -113,6 +117,7 @@ def record_fields(
         "machine": machine,
         "end_mode": mode,
         "continues": entry.get("continues"),
+        **pricing.record_cost(usage, paths),
     }
 
 
@@ -169,6 +174,7 @@ def build_unended_record(
     made: Digest | None = None,
     usage: Any = None,
     continues: str | None = None,
+    paths: Paths | None = None,
 ) -> Entry:
     """The record of a session that ended without /end (plain dict, SessionRecord's shape):
     its summary, accomplishments and edited files come from the session's digest (a pause's
@@ -202,6 +208,7 @@ def build_unended_record(
         next_steps=[],
         mode="paused" if paused else "unended",
         machine=None,
+        paths=paths,
     )
 
 
@@ -257,11 +264,18 @@ def finalize_session(
         if budget is not None and not (made.complete and (usage is None or usage.complete)):
             entry["ended_hint"] = when  # the next finalization keeps this end time
             return False
-        record = build_unended_record(entry, when, made=made, usage=usage, continues=continues)
+        record = build_unended_record(
+            entry, when, made=made, usage=usage, continues=continues, paths=paths
+        )
         entry["status"] = "finalized"
         entry["ended_at"] = when
         if stretch.is_empty(entry, usage, record["commits_count"]):
             entry["record_id"] = entry.get("continues")  # a later resume continues that one
+            return True
+        folded = stretch.fold_tail(paths, entry, usage, record["commits_count"])
+        if folded is not None:  # the quiet tail of a pause: that record, completed
+            spool.put(paths, folded)
+            entry["record_id"], entry["record"] = folded["id"], folded
             return True
         from claude_session.base import snapshots  # only when a session is finalized
 
@@ -289,8 +303,6 @@ def _finish_ending(paths: Paths, entry: Entry) -> bool:
 
 # --- the whole bill: the /end turn's own tokens ------------------------------------------------
 
-TOKEN_FIELDS = ("tokens_input", "tokens_output", "tokens_cache_creation", "tokens_cache_read")
-
 
 def _complete_tokens(paths: Paths, entry: Entry, record: Entry) -> bool:
     """Count the stretch's transcript again into ``record`` (and the entry's copy of it); True
@@ -301,12 +313,12 @@ def _complete_tokens(paths: Paths, entry: Entry, record: Entry) -> bool:
     usage, _continues = stretch.count(paths, entry, record_id=record_id)
     if usage is None:
         return False
-    counted = dict(
-        zip(TOKEN_FIELDS, (usage.input, usage.output, usage.cache_creation, usage.cache_read))
-    )
-    if sum(counted.values()) <= sum(int(record.get(k) or 0) for k in TOKEN_FIELDS):
+    counted = stretch.token_fields(usage)
+    if sum(counted.values()) <= sum(int(record.get(k) or 0) for k in counted):
         return False
-    record.update(counted)
+    from claude_session.base import pricing
+
+    record.update(counted, **pricing.record_cost(usage, paths))
     entry["record"] = record
     stretch.bill(paths, str(entry["session_id"]), record_id, usage)
     return True

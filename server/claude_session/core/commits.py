@@ -130,7 +130,4 @@ def push_outcome(project: Project, wanted: bool, *, publish: bool = False) -> Pu
     if not wanted:
         return PushOutcome("not_wanted", False, "not pushed (--no-push)")
     with repository.Repository(project.root) as repo:
-        outcome = repo.push()
-        if publish and outcome.status == "no_upstream":
-            outcome = repo.publish()
-    return outcome
+        return repo.push(publish=publish)

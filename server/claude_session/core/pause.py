@@ -15,7 +15,7 @@ from claude_session.base.clock import new_id
 from claude_session.base.redact import redact_data
 from claude_session.base.state import pause as pausestate
 from claude_session.base.statefile import atomic_write
-from claude_session.core import commits, handoffs, steps
+from claude_session.core import commits, handoffs, records, steps
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
@@ -78,6 +78,19 @@ def pause(
             wip_sha, state = _wip_commit(services, project, summary, state, ctx, path, entry)
             commits.secret_committed(secrets, wip_sha)
         saved = _save_pause(services, project, state, path, entry, wip_sha, summary, note)
+        records.send_paused(
+            services,
+            project,
+            entry,
+            ending_branch=state.branch,
+            commits_count=len(ctx.commits) + (1 if wip_sha else 0),
+            files_changed=ctx.files_changed,
+            summary=summary,
+            accomplishments=accomplishments or [],
+            next_steps=next_steps or [],
+            head=state.head,
+        )
+        steps.save_ledger(services, entry)
         item_title = prompt = None
         if handoff:
             item_title, prompt = handoffs.create(

@@ -5,12 +5,10 @@ Each operation is one or a few git commands (``repo.git.<cmd>`` with a ``--forma
 answer, not the length of the history. Every ``git.Repo`` is closed after use: the MCP server
 runs for hours, and GitPython otherwise leaves ``git cat-file`` children behind.
 
-Every command runs with ``gitread.NO_PROGRAMS`` (no fsmonitor program, signature checker or
-pager from the repository's config). Two sessions in one repository, or a session and the user,
-run git at the same time. Every command runs with GIT_OPTIONAL_LOCKS=0, so a read never takes
-.git/index.lock; a write that finds a lock held waits its turn (``gitlocks``), and so do our
-own commits in one working tree.
-What git says goes to the person through ``gitmessages``.
+Every command runs with ``gitread.NO_PROGRAMS`` (no program from the repository's config) and
+GIT_OPTIONAL_LOCKS=0: two sessions, or a session and the user, run git at once; a read never
+takes .git/index.lock, a write that finds it held waits its turn (``gitlocks``), as our own
+commits in one working tree do. What git says goes to the person through ``gitmessages``.
 
 Safety rules: refs that start with ``-`` are refused (no option injection), ``--`` goes before
 paths, pushes go to the branch's upstream only and are never forced, and URLs are stripped of
@@ -353,15 +351,20 @@ class Repository(Resource):
     def _staged(self) -> bool:
         return self._exec("diff", "--cached", "--quiet")[0] != 0
 
-    def push(self, timeout: float = 60) -> PushOutcome:
-        """Push the current branch to its upstream; every outcome is reported, none raised."""
+    def push(self, timeout: float = 60, *, publish: bool = False) -> PushOutcome:
+        """Push the current branch to its upstream (``publish``: a branch without one goes to
+        ``origin`` under its own name, ``git push -u``); every outcome is reported, none raised."""
         branch = self.branch()
         if branch is None:
             return PushOutcome("detached", False, "HEAD is detached: check out a branch to push.")
-        if not self._lines("remote"):
+        remotes = self._lines("remote")
+        if not remotes:
             return PushOutcome("no_remote", False, "No remote is configured: nothing was pushed.")
         remote = self._config(f"branch.{branch}.remote")
         merge = self._config(f"branch.{branch}.merge")
+        options: tuple[str, ...] = ()
+        if publish and (remote is None or merge is None or remote == ".") and "origin" in remotes:
+            remote, merge, options = "origin", f"refs/heads/{branch}", ("--set-upstream",)
         if remote is None or merge is None or remote == ".":
             return PushOutcome(
                 "no_upstream",
@@ -382,25 +385,16 @@ class Repository(Resource):
                     f"{value!r}, which git would read as an option. Fix it with "
                     f"`git branch --set-upstream-to=origin/{branch}`.",
                 )
-        return self._push_to(branch, remote, merge, timeout)
+        return self._push_to(branch, remote, merge, timeout, *options)
 
-    def publish(self, timeout: float = 60) -> PushOutcome:
-        """Push a branch without an upstream under its own name to ``origin`` (or the only
-        remote; never one git would read as an option) and track it there (``git push -u``)."""
-        branch, remotes = self.branch(), [r for r in self._lines("remote") if r[:1] != "-"]
-        remote = "origin" if "origin" in remotes else remotes[0] if len(remotes) == 1 else None
-        if branch is None or remote is None:
-            return self.push(timeout)  # it says why nothing can be pushed
-        outcome = self._push_to(branch, remote, merge := f"refs/heads/{branch}", timeout)
-        for key, value in (("remote", remote), ("merge", merge)) if outcome.pushed else ():
-            self._exec_write("config", f"branch.{branch}.{key}", value)
-        return outcome
-
-    def _push_to(self, branch: str, remote: str, merge: str, timeout: float) -> PushOutcome:
+    def _push_to(
+        self, branch: str, remote: str, merge: str, timeout: float, *options: str
+    ) -> PushOutcome:
         # An explicit refspec pushes this branch only, whatever push.default says.
         status, out, err = self._exec_write(
             "push",
             "--porcelain",
+            *options,
             remote,
             f"refs/heads/{branch}:{merge}",
             env=_NETWORK_ENV,

@@ -295,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session-id", help=session_help)
     p.set_defaults(handler=verbs.status)
 
-    p = verb("history", "past session records")
+    p = verb("history", "past session records: search, filter, totals, export")
     p.add_argument(
         "--limit",
         type=whole_number("--limit", (1, 10_000)),
@@ -304,7 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the newest N records (default: 20)",
     )
     p.add_argument("--project", help="only this project (default: all)")
+    verbs.history_options(p)
     p.set_defaults(handler=verbs.history)
+
+    p = verb("prices", "the model price table costs are computed with")
+    verbs.prices_options(p, _Parser, common)
 
     p = verb("handoff", "the manual claude.ai transfer")
     p.set_defaults(help_parser=p)

@@ -125,18 +125,43 @@ def _cut(text: str, width: int) -> str:
 def _history(data: dict[str, Any]) -> list[str]:
     records = data["records"]
     if not records:
-        return [f"No sessions recorded yet ({data['tracker']})."]
+        return [f"No sessions recorded here ({data['tracker']})."]
     out = []
     for r in records:
         branch = r.get("ending_branch") or r.get("starting_branch") or "-"
         summary = _cut((r.get("summary") or "").split("\n", 1)[0], 70)
         app = _cut(r["application_name"], 20)
+        chain = " <-" if r.get("continues") else "   "  # continues an earlier record
         out.append(
-            f"{r['started_at'][:16].replace('T', ' ')}  {app:<20} "
+            f"{r['started_at'][:16].replace('T', ' ')}{chain} {app:<20} "
             f"{_cut(branch, 18):<18} {r['duration_minutes']:>4} min "
-            f"{r['commits_count']:>3} commits  {summary}"
+            f"{r['commits_count']:>3} commits {_money(r.get('cost_usd')):>9}  {summary}"
+        )
+        steps = r.get("next_steps") or []
+        if steps:
+            out.append(f"{'':20}next: {_cut('; '.join(steps), 90)}")
+    totals = data.get("totals") or {}
+    if totals:
+        unknown = totals.get("cost_unknown") or 0
+        out.append(
+            f"{totals['sessions']} sessions, {totals['minutes']} min, {totals['commits']} "
+            f"commits, {totals['tokens']:,} tokens, {_money(totals['cost_usd'])}"
+            + (f" (+ {unknown} of unknown cost)" if unknown else "")
         )
     return out
+
+
+def _money(value: object) -> str:
+    """Dollars to the cent; a cost nobody knows is said as unknown, never $0."""
+    if not isinstance(value, (int, float)):
+        return "unknown"
+    return f"${value:,.2f}" if value >= 0.01 or value == 0 else "<$0.01"
+
+
+def records_csv(records: list[Any]) -> str:
+    from claude_session.tracker.export import to_csv
+
+    return to_csv(records)
 
 
 def _status(data: dict[str, Any]) -> list[str]:
