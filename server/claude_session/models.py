@@ -87,8 +87,7 @@ class LedgerEntry(Model):
     maintenance_runs: list[MaintenanceRun] = Field(default_factory=list)
     security_findings: list[SecurityFinding] = Field(default_factory=list)
     ended_at: datetime | None = None
-    paused_at: datetime | None = None  # paused since (None again once resumed)
-    paused_seconds: float = 0.0  # time spent in pauses it resumed from: not in its duration
+    paused_at: datetime | None = None
     record_id: str | None = None
     compact_context: str | None = None
     continues: str | None = None  # the record id of the session this one resumed

@@ -78,13 +78,13 @@ def test_the_first_commit_of_a_new_repository_is_the_sessions(tmp_path: Path) ->
     assert sorted(ended.record.files_changed) == ["README.md", "src/app.py"]
 
 
-def test_commits_made_by_hand_before_a_pause_still_count_from_the_first(tmp_path: Path) -> None:
+def test_commits_made_by_hand_in_a_new_repository_count_from_the_first(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "app", commit=False)
     with Core() as core:
         core.start(repo, session_id="s")
         commit_file(repo, "one.txt", "1\n")  # the person commits by hand
-        core.pause(repo, session_id="s", summary="half way")  # must not move the start
         commit_file(repo, "two.txt", "2\n")
+        core.status(repo, session_id="s")  # a flow that touches the entry must not move the start
         ended = core.end(repo, session_id="s", summary="done", push=False)
     assert ended.record.commits_count == 2
     assert sorted(ended.record.files_changed) == ["one.txt", "two.txt"]

@@ -105,7 +105,8 @@ def test_the_readme_quick_start_on_a_fresh_home(person: Newcomer, tmp_path: Path
     assert told[0].startswith("claude-session: Nothing was committed (nothing was staged")
     assert '    git config --global user.email "you@example.com"' in told
     assert person.git(app, "status", "--porcelain") == "?? README.md"
-    assert person.say("history", cwd=app)[0].startswith("No sessions recorded yet")
+    # nothing ended: the only record is the pause's stretch
+    assert [r["end_mode"] for r in person.json("history", cwd=app)["records"]] == ["paused"]
 
     person.git(app, "config", "--global", "user.name", "New Person")
     person.git(app, "config", "--global", "user.email", "new@example.com")
@@ -194,7 +195,7 @@ def test_every_seed_flow_through_the_cli(person: Newcomer, tmp_path: Path) -> No
     )
     assert handoff["handoff_item"] and handoff["pushed"] is True
     records = person.json("history", cwd=app)["records"]
-    assert [r["end_mode"] for r in records][:2] == ["handoff", "standard"]
+    assert records[0]["end_mode"] == "handoff" and "standard" in [r["end_mode"] for r in records]
     assert all(not UNREADABLE.search(line) for line in person.say("history", cwd=app))
 
     # conventions a script relies on

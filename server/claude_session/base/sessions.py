@@ -90,7 +90,6 @@ def record_fields(
 
     started = parse_time(entry.get("started_at")) or now()
     ended = parse_time(ended_at) or started
-    worked = (ended - started).total_seconds() - paused_seconds(entry, ended)
     return {
         "id": record_id,
         "application_name": entry.get("project") or project_name(Path(entry["project_root"])),
@@ -98,7 +97,7 @@ def record_fields(
         "claude_session_id": entry["session_id"],
         "started_at": started.isoformat(),
         "ended_at": ended.isoformat(),
-        "duration_minutes": max(0, round(worked / 60)),
+        "duration_minutes": max(0, round((ended - started).total_seconds() / 60)),
         "starting_branch": entry.get("starting_branch"),
         "ending_branch": ending_branch,
         "commits_count": commits_count,
@@ -119,17 +118,6 @@ def record_fields(
         "continues": entry.get("continues"),
         **pricing.record_cost(usage, paths),
     }
-
-
-def paused_seconds(entry: Entry, ended: Any) -> float:
-    """How long the session was paused up to ``ended``: the pauses it picked up again, and the
-    one it is still in (paused, then ended without a resume)."""
-    paused = entry.get("paused_seconds")
-    total = float(paused) if isinstance(paused, (int, float)) and paused > 0 else 0.0
-    since = parse_time(entry.get("paused_at"))
-    if since is not None and since < ended:
-        total += (ended - since).total_seconds()
-    return total
 
 
 def transcript_usage(

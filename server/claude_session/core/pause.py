@@ -83,7 +83,7 @@ def pause(
             project,
             entry,
             ending_branch=state.branch,
-            commits_count=len(ctx.commits) + (1 if wip_sha else 0),
+            commits_count=len(ctx.commits),  # the WIP commit among them (_wip_commit)
             files_changed=ctx.files_changed,
             summary=summary,
             accomplishments=accomplishments or [],

@@ -150,10 +150,10 @@ def continues(entry: LedgerEntry, pause: PauseEntry) -> None:
     duration)."""
     if pause.wip_commit and pause.wip_commit not in entry.wip_commits:
         entry.wip_commits.append(pause.wip_commit)
-    if entry.paused_at is not None:  # its own pause ends: the time paused is not worked time
-        now = entry.last_activity or entry.paused_at
-        entry.paused_seconds += max(0.0, (now - entry.paused_at).total_seconds())
-        entry.paused_at = None
+    if pause.session_id == entry.session_id and entry.continues == pause.record_id:
+        # its own pause ends: the stretch after it starts now, so no record holds the time
+        # it was paused
+        entry.started_at = entry.last_activity or entry.started_at
     if (
         pause.record_id
         and pause.record_id != entry.record_id
