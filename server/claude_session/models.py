@@ -87,12 +87,14 @@ class LedgerEntry(Model):
     maintenance_runs: list[MaintenanceRun] = Field(default_factory=list)
     security_findings: list[SecurityFinding] = Field(default_factory=list)
     ended_at: datetime | None = None
-    paused_at: datetime | None = None
+    paused_at: datetime | None = None  # paused since (None again once resumed)
+    paused_seconds: float = 0.0  # time spent in pauses it resumed from: not in its duration
     record_id: str | None = None
     compact_context: str | None = None
     continues: str | None = None  # the record id of the session this one resumed
     record: dict[str, Any] | None = None  # the /end record as delivered (completed later)
     tokens_settled: bool = False  # the record's tokens were completed from the final transcript
+    wip_commits: list[str] = Field(default_factory=list)  # made or picked up: end squashes them
 
 
 #: What a ClaudeSync item is for: claude.ai (``handoff``) or another machine (``sync``).
@@ -219,11 +221,14 @@ class EndResult(FlowResult):
     commit: str | None = None
     pushed: bool = False
     push_detail: str | None = None
+    #: pushed, up_to_date, no_remote, no_upstream, rejected, failed, detached, not_wanted
+    push_status: str | None = None
     tracker: TrackerOutcome
     tracker_detail: str | None = None
     handoff_item: str | None = None
     transfer_prompt: str | None = None
     redacted: dict[str, int] = Field(default_factory=dict)  # secrets removed, by kind
+    squashed_wip: list[str] = Field(default_factory=list)  # WIP commits the end commit replaced
 
 
 class ImportResult(FlowResult):

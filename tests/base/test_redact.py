@@ -452,3 +452,34 @@ def test_adversarial_input_for_each_rule_completes(kind: str, secret: str) -> No
     for name, text in adversarial(secret, _ADVERSARIAL_SIZE).items():
         out, _ = redact(text)
         assert isinstance(out, str), (kind, name)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "new secret is {key} for ci",
+        "rotated: secret key {key}",
+        "The Secret ({key}) goes to CI",
+        "secret -> {key}",
+    ],
+)
+def test_a_bare_aws_secret_key_after_the_word_secret_is_removed(line: str) -> None:
+    """X5 (redteam-2): a 40-character AWS secret key alone in prose, with no key id and no
+    ``aws_secret_access_key=`` label, right after the word "secret"."""
+    key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8m3Ld0Tw"
+    text, kinds = redact(line.format(key=key))
+    assert key not in text and kinds == ["aws-secret-key"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "secret rotation landed in commit 3f786850e387550fdab836ed7e6dc881de23001b",
+        "the secret store lives at /usr/lib/python3/dist-packages/keyring/backends.py",
+        "secret sauce: TheQuickBrownFoxJumpsOverTheLazyDogAgain",
+    ],
+)
+def test_forty_characters_after_the_word_secret_that_are_no_key_stay(line: str) -> None:
+    """X5's rule takes only a token with upper and lower case and a digit: a commit hash, a
+    path or a run of words after "secret" is left alone."""
+    assert redact(line) == (line, [])

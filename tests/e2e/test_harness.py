@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,13 @@ import httpx
 import pytest
 
 from helpers.claude_code import (
+    OLDEST,
     claude_bin,
     live_sessions,
     mcp_logs,
     requires_claude,
     run_claude,
+    running_version,
     start_claude,
     transcripts,
     wait_for,
@@ -273,6 +276,29 @@ class TestRealClient:
         assert end["session_id"] == probe.records("SessionStart")[0]["stdin"]["session_id"]
         assert live_sessions(probe.config_dir) == []  # a clean exit removes sessions/<pid>.json
 
+    def test_a_stale_resume_tells_session_start_what_re_caching_costs(self, probe: Probe) -> None:
+        """2.1.332 tells SessionStart, on resume, how long ago the last answer came and what
+        re-caching the prompt costs (what ``edges/hooks/resumed.py`` reads); 2.1.197 does not."""
+        probe.serve(text("first"), text("again"))
+        probe.run("hi")
+        session_id = probe.records("SessionStart")[0]["stdin"]["session_id"]
+        [transcript] = transcripts(probe.config_dir)
+        three_hours_ago = (datetime.now(timezone.utc) - timedelta(hours=3)).isoformat()
+        lines = [json.loads(line) for line in transcript.read_text().splitlines()]
+        for line in lines:
+            if "timestamp" in line:
+                line["timestamp"] = three_hours_ago.replace("+00:00", "Z")
+        transcript.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        run_claude("more", timeout=60, extra_args=["--resume", session_id], **probe.kwargs())
+        resumed = probe.records("SessionStart")[-1]["stdin"]
+        assert resumed["source"] == "resume"
+        if running_version() == OLDEST:
+            assert "prompt_cache_likely_expired" not in resumed
+            return
+        assert resumed["prompt_cache_likely_expired"] is True, resumed
+        assert 3 * 3600 - 60 < resumed["seconds_since_last_response"] < 3 * 3600 + 600
+        assert resumed["context_tokens"] > 0 and resumed["estimated_cache_write_usd"] > 0
+
     def test_killed_client_leaves_session_start_record_and_transcript(self, probe: Probe) -> None:
         api = probe.serve(tool_use(ECHO_TOOL, {"text": "before-kill"}), hold())
         process = start_claude("work then die", **probe.kwargs())
@@ -339,20 +365,25 @@ class TestFakeAnthropic:
 
     def test_a_tool_offered_only_by_name_is_searched_once_then_called(self) -> None:
         deferred = {
-            "messages": [{"role": "system", "content": "deferred tools:\nmcp__x__echo"}],
+            "messages": [{"role": "user", "content": "deferred tools:\nmcp__x__echo"}],
             "tools": [{"name": "ToolSearch"}],
         }
-        with FakeAnthropic([tool_use("mcp__x__echo", {"text": "hi"}), text("end")]) as api:
+
+        def step(body: dict[str, Any]) -> Any:  # decided on the request that asked, once
+            return tool_use("mcp__x__echo", {"text": body["messages"][-1]["content"][-4:]})
+
+        with FakeAnthropic([step, text("end")]) as api:
             search = _post(api, deferred)
             searched = {"role": "assistant", "content": search["content"]}
-            loaded = _post(
-                api, {**deferred, "tools": [{"name": "ToolSearch"}, {"name": "mcp__x__echo"}]}
-            )
-            still = _post(api, {**deferred, "messages": [*deferred["messages"], searched]})
+            after = [*deferred["messages"], searched]
+            tools = [{"name": "ToolSearch"}, {"name": "mcp__x__echo"}]
+            loaded = _post(api, {"messages": after, "tools": tools})
+            still = _post(api, {**deferred, "messages": after})
         [block] = search["content"]
         assert block["name"] == "ToolSearch"
         assert block["input"] == {"query": "select:mcp__x__echo"}
         assert loaded["content"][0]["name"] == "mcp__x__echo"
+        assert loaded["content"][0]["input"] == {"text": "echo"}
         # searched already and still not offered: no second search (a real model would not loop)
         assert still["content"] == [{"type": "text", "text": "end"}]
         assert api.tool_searches == ["mcp__x__echo"]

@@ -1,12 +1,14 @@
-"""The plugin's tools are offered in the first model request of `claude -p`, with one CPU busy.
+"""The plugin's MCP server under a slow start, with the real Claude Code's own MCP timing.
 
 `claude -p` connects MCP servers in the background and sends its first request about 2 s after
-it starts, with the tools of the servers that have answered by then: a server slower than that
-is missing from the turn, and `/session:pause` fails. Here the real Claude Code runs with its
-own default MCP timing (the harness's `MCP_CONNECTION_NONBLOCKING=0` removed) while another
-process spins one of the machine's CPUs, and the first request the scripted API receives must
-list every `mcp__plugin_session_session__` tool. The plugin is started once before, as a user's
-first session does (bytecode written, the MCP server's answer cache made).
+it starts, with the tools of the servers that have answered by then; the plugin's server is
+``alwaysLoad`` (`.mcp.json`), which makes Claude Code wait for it (up to 5 s on 2.1.332) and keeps
+its tools out of tool search. Here the harness's `MCP_CONNECTION_NONBLOCKING=0` is removed, so the
+client times the connection as it does for a user, while other processes keep CPUs busy, or the
+server is made to start 5 s late (``CLAUDE_SESSION_MCP_START_DELAY``): long enough for 2.1.332's
+`server/discover` probe to time out and fall back to `initialize` on the same process, the case
+where an early answer in the old protocol once split the connection (every tool call refused
+with "params._meta is missing the required envelope key(s)").
 """
 
 from __future__ import annotations
@@ -17,14 +19,25 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
-from helpers.claude_code import claude_bin, claude_command, claude_env, mcp_logs, requires_claude
-from helpers.fake_anthropic import FakeAnthropic, text, tool_names
+from helpers.claude_code import (
+    NEWEST,
+    OLDEST,
+    claude_bin,
+    claude_command,
+    claude_env,
+    claude_version,
+    find_claude,
+    mcp_logs,
+    requires_claude,
+)
+from helpers.fake_anthropic import JSON, FakeAnthropic, text, tool_names, tool_results, tool_use
 from helpers.gitrepo import make_repo
 
-__all__ = ["claude_bin"]
+__all__ = ["claude_bin", "claude_version"]
 
 pytestmark = [requires_claude, pytest.mark.slow]
 
@@ -42,7 +55,7 @@ TOOLS = {
 }
 #: the harness's settings that make `claude -p` wait for MCP servers: removed here
 WAITING = ("MCP_CONNECTION_NONBLOCKING", "MCP_CONNECT_TIMEOUT_MS", "MCP_TIMEOUT")
-RUNS = int(os.environ.get("CLAUDE_SESSION_BUSY_RUNS", "3"))
+RUNS = int(os.environ.get("CLAUDE_SESSION_BUSY_RUNS", "2"))
 #: fresh installs, each followed by its first session (an install takes most of the time)
 INSTALL_RUNS = int(os.environ.get("CLAUDE_SESSION_INSTALL_RUNS", "2"))
 
@@ -57,57 +70,78 @@ def busy_cpu() -> Iterator[subprocess.Popen[bytes]]:
         spinner.wait()
 
 
-def first_request_tools(
+class FirstCall(NamedTuple):
+    """What the first `claude -p` of a test saw: the session tools its first model request
+    offered, the result of its first tool call (``session_status``), Claude Code's MCP log."""
+
+    offered: set[str]
+    result: JSON
+    logs: str
+
+
+def first_tool_call(
     repo: Path,
     config: Path,
     home: Path,
     *,
-    default_mcp_timing: bool,
+    default_mcp_timing: bool = True,
     plugin_dir: Path | None = ROOT,
-) -> tuple[set[str], subprocess.CompletedProcess[str]]:
-    """The session tools offered in the first model request of `claude -p` (``plugin_dir``
-    None: the plugin installed in ``config``)."""
-    with FakeAnthropic([text("ok")]) as api:
-        env = claude_env(config_dir=config, home=home, base_url=api.base_url)
+    binary: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> FirstCall:
+    """`claude -p "/session:start"` whose model calls ``session_status`` first (``plugin_dir``
+    None: the plugin installed in ``config``; ``binary``: another Claude Code than the test's)."""
+    with FakeAnthropic([tool_use(f"{TOOL}session_status", {}), text("ok")]) as api:
+        run_env = claude_env(config_dir=config, home=home, base_url=api.base_url, env=env)
         if default_mcp_timing:
             for name in WAITING:
-                env.pop(name, None)
+                run_env.pop(name, None)
         done = subprocess.run(
-            claude_command("hello", plugin_dir=plugin_dir, allowed_tools=[f"{TOOL}*"]),
+            claude_command(
+                "/session:start", plugin_dir=plugin_dir, allowed_tools=[f"{TOOL}*"], binary=binary
+            ),
             cwd=repo,
-            env=env,
+            env=run_env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=180,
             check=False,
         )
         turns = api.turn_requests
-    assert turns, f"no model request: {done.stdout[-500:]} {done.stderr[-500:]}"
-    names = {name[len(TOOL) :] for name in tool_names(turns[0]) if name.startswith(TOOL)}
-    return names, done
+    logs = mcp_logs(home)
+    assert done.returncode == 0 and len(turns) >= 2, f"{done.stdout[-500:]} {done.stderr}\n{logs}"
+    offered = {name[len(TOOL) :] for name in tool_names(turns[0]) if name.startswith(TOOL)}
+    [result] = tool_results(turns[1])
+    return FirstCall(offered, result, logs)
 
 
-def test_tools_are_in_the_first_request_while_another_process_keeps_a_cpu_busy(
+def assert_answered(call: FirstCall, what: str) -> None:
+    """The tool call got the SDK's result (not "still connecting", not a protocol refusal)."""
+    assert call.result.get("is_error") is not True, f"{what}: {call.result}\n{call.logs}"
+    assert json.loads(call.result["content"])["branch"] == "main", f"{what}\n{call.logs}"
+
+
+def test_the_first_tool_call_works_while_another_process_keeps_a_cpu_busy(
     tmp_path: Path, claude_bin: Path, busy_cpu: subprocess.Popen[bytes]
 ) -> None:
     repo = make_repo(tmp_path / "proj")
     config, home = tmp_path / "config", tmp_path / "home"
-    warm, done = first_request_tools(repo, config, home, default_mcp_timing=False)
-    assert warm == TOOLS, mcp_logs(home) or done.stderr
-    assert (config / "claude-session" / "mcp-answers.json").is_file()
+    warm = first_tool_call(repo, config, home, default_mcp_timing=False)
+    assert warm.offered == TOOLS, warm.logs  # alwaysLoad: in the first request, never deferred
+    assert_answered(warm, "harness timing")
     for run in range(RUNS):
-        offered, done = first_request_tools(repo, config, home, default_mcp_timing=True)
+        call = first_tool_call(repo, config, home)
         assert busy_cpu.poll() is None, "the busy loop stopped"
-        assert offered == TOOLS, f"run {run + 1}: offered {sorted(offered)}\n{mcp_logs(home)}"
+        assert_answered(call, f"run {run + 1}")
 
 
-def test_the_first_session_after_install_offers_the_tools_while_a_cpu_is_busy(
+def test_the_first_session_after_install_gets_its_tool_call_while_a_cpu_is_busy(
     tmp_path: Path, claude_bin: Path, busy_cpu: subprocess.Popen[bytes]
 ) -> None:
-    """`claude-session install` makes the server's start-up answers (``mcp_front.warm``), so the
-    very first session after it, with no earlier start to have made them, offers the tools in
-    its first request. Each run is a fresh install into a fresh Claude Code config."""
+    """The very first session after `claude-session install`, with no earlier start to have
+    written bytecode, gets its first tool call answered. Each run is a fresh install into a
+    fresh Claude Code config."""
     repo = make_repo(tmp_path / "proj")
     for run in range(INSTALL_RUNS):
         config, home = tmp_path / f"config-{run}", tmp_path / f"home-{run}"
@@ -124,9 +158,43 @@ def test_the_first_session_after_install_offers_the_tools_while_a_cpu_is_busy(
         )
         assert installed.returncode == 0, installed.stdout + installed.stderr
         assert json.loads(installed.stdout)["warnings"] == []
-        assert (config / "claude-session" / "mcp-answers.json").is_file()
-        offered, done = first_request_tools(
-            repo, config, home, default_mcp_timing=True, plugin_dir=None
-        )
+        call = first_tool_call(repo, config, home, plugin_dir=None)
         assert busy_cpu.poll() is None, "the busy loop stopped"
-        assert offered == TOOLS, f"run {run + 1}: offered {sorted(offered)}\n{mcp_logs(home)}"
+        assert_answered(call, f"run {run + 1}")
+
+
+SLOW_START = {"CLAUDE_SESSION_MCP_START_DELAY": "5"}
+
+
+@pytest.mark.parametrize(
+    ("claude_version", "earlier_session", "busy"),
+    [(NEWEST, True, 0), (NEWEST, False, 0), (NEWEST, False, 2), (OLDEST, True, 0)],
+    ids=["newest-warm", "newest-cold", "newest-both-cpus-busy", "oldest-warm"],
+    indirect=["claude_version"],
+)
+def test_a_first_tool_call_works_when_the_server_starts_5_s_late(
+    tmp_path: Path, claude_version: str, claude_bin: Path, earlier_session: bool, busy: int
+) -> None:
+    """A first `claude -p` calling a session tool gets its result, however late the server
+    comes up: warm (an earlier session of the oldest version ran, as before an upgrade of Claude
+    Code: bytecode written, the server's answer cache made in 2025-11-25), cold, and with both
+    CPUs kept busy; the client's own MCP timing. The newest opens with `server/discover` and gets
+    the SDK's answers only (never the cached 2025-11-25 ones); the oldest, which gives a slow
+    server only ~2 s, gets its tools from the cache in time."""
+    repo = make_repo(tmp_path / "proj")
+    config, home = tmp_path / "config", tmp_path / "home"
+    if earlier_session:
+        oldest = find_claude(OLDEST)
+        assert oldest is not None, f"Claude Code {OLDEST} not installed"
+        earlier = first_tool_call(repo, config, home, binary=oldest, default_mcp_timing=False)
+        assert_answered(earlier, "earlier session")
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(busy)]
+    try:
+        call = first_tool_call(repo, config, home, env=SLOW_START)
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+    assert_answered(call, "5 s late")
+    if claude_version == NEWEST:  # the 2026-07-28 protocol, agreed through server/discover
+        assert '\\"protocolEra\\":\\"modern\\"' in call.logs.split("== ")[-1], call.logs

@@ -183,7 +183,7 @@ def test_end_reports_a_rejected_push_and_never_forces(repo: Path, tmp_path: Path
     git(other, "push", "-q")
     cli_json("start", cwd=repo)
     (repo / "mine.txt").write_text("mine\n")
-    ended = cli_json("end", "--summary", "s", "--message", "mine", cwd=repo)
+    ended = cli_json("end", "--summary", "s", "--message", "mine", cwd=repo, code=1)
     assert ended["pushed"] is False and "reject" in ended["push_detail"].lower()
     assert git(tmp_path / "remote.git", "rev-parse", "main") == theirs
 
@@ -218,12 +218,12 @@ def test_corrupt_pause_state_is_moved_aside_and_pause_still_works(
     assert len(aside) == 1 and aside[0].read_text() == "{ this is not json"
 
 
-def test_missing_context_file_is_a_clear_error(repo: Path) -> None:
+def test_a_missing_context_file_is_named_and_resume_goes_on(repo: Path) -> None:
     paused = cli_json("pause", "--summary", "x", cwd=repo)
     Path(paused["context_file"]).unlink()
     proc = run_cli("resume", cwd=repo)
-    assert proc.returncode == 1
-    assert paused["context_file"] in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert f"warning: The saved context file {paused['context_file']} is missing" in proc.stdout
 
 
 def test_usage_errors_exit_2(repo: Path) -> None:

@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from helpers.claude_code import claude_bin, claude_env, run_claude  # noqa: F401 - fixture
+from helpers.claude_code import (  # noqa: F401 - fixtures
+    ON_EVERY_VERSION,
+    claude_bin,
+    claude_env,
+    claude_version,
+    run_claude,
+)
 from helpers.fake_anthropic import FakeAnthropic, request_text, text, tool_results, tool_use
 from helpers.gitrepo import make_repo
 
@@ -28,9 +34,11 @@ def claude(bin_: Path, *args: str, config: Path, home: Path) -> subprocess.Compl
     )
 
 
+@ON_EVERY_VERSION  # the smoke set on the oldest Claude Code of the window: plugin install
 def test_marketplace_install_runs_hooks_and_tools(
     tmp_path: Path,
     isolated_home: Path,
+    claude_version: str,  # noqa: F811 - the fixture
     claude_bin: Path,  # noqa: F811 - the fixture
 ) -> None:
     home = isolated_home.parent

@@ -254,7 +254,7 @@ class FakeAnthropic:
         if isinstance(turn, ToolUse) and _deferred(turn.name, body):
             with self._state.lock:
                 self._state.searched.append(turn.name)
-                self._state.script.insert(0, step)  # called once the tool is loaded
+                self._state.script.insert(0, turn)  # the call decided now, made once loaded
             return ToolUse(SEARCH_TOOL, {"query": f"select:{turn.name}"}), side
         return turn, side
 

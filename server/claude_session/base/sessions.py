@@ -90,6 +90,7 @@ def record_fields(
 
     started = parse_time(entry.get("started_at")) or now()
     ended = parse_time(ended_at) or started
+    worked = (ended - started).total_seconds() - paused_seconds(entry, ended)
     return {
         "id": record_id,
         "application_name": entry.get("project") or project_name(Path(entry["project_root"])),
@@ -97,7 +98,7 @@ def record_fields(
         "claude_session_id": entry["session_id"],
         "started_at": started.isoformat(),
         "ended_at": ended.isoformat(),
-        "duration_minutes": max(0, round((ended - started).total_seconds() / 60)),
+        "duration_minutes": max(0, round(worked / 60)),
         "starting_branch": entry.get("starting_branch"),
         "ending_branch": ending_branch,
         "commits_count": commits_count,
@@ -120,6 +121,17 @@ def record_fields(
     }
 
 
+def paused_seconds(entry: Entry, ended: Any) -> float:
+    """How long the session was paused up to ``ended``: the pauses it picked up again, and the
+    one it is still in (paused, then ended without a resume)."""
+    paused = entry.get("paused_seconds")
+    total = float(paused) if isinstance(paused, (int, float)) and paused > 0 else 0.0
+    since = parse_time(entry.get("paused_at"))
+    if since is not None and since < ended:
+        total += (ended - since).total_seconds()
+    return total
+
+
 def transcript_usage(
     path: object, session_id: str | None, *, budget: float = TRANSCRIPT_BUDGET
 ) -> Any:
@@ -133,10 +145,15 @@ def transcript_usage(
 
 
 def session_digest(
-    entry: Entry, *, in_git: bool = True, commits: list[tuple[str, str]] | None = None
+    entry: Entry,
+    *,
+    in_git: bool = True,
+    commits: list[tuple[str, str]] | None = None,
+    budget: float | None = None,
 ) -> Digest:
     """The model-free digest of a session from its transcript and git (``commits``: the
-    session's, when the caller has them already)."""
+    session's, when the caller has them already; ``budget``: seconds of transcript reading,
+    the digest's own by default)."""
     from claude_session.base import digest  # only when a session is finalized: not at every start
 
     root = Path(str(entry["project_root"]))
@@ -146,6 +163,7 @@ def session_digest(
         root=root,
         starting_head=session_start(entry) if in_git else None,
         commits=commits,
+        budget=digest.BUDGET if budget is None else budget,
     )
 
 
@@ -209,12 +227,19 @@ def derived_record_id(entry: Entry) -> str:
 # --- sessions that ended without /end -----------------------------------------------------------
 
 
-def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = None) -> bool:
+def finalize_session(
+    paths: Paths, session_id: str, *, ended_at: str | None = None, budget: float | None = None
+) -> bool:
     """Close an open ledger entry and spool its record; False if it was not open.
 
     The next session is told where this one stood: the digest is also written as a context
     file (kind ``unended``) with a pause-like entry naming it, the record id it continues and
-    the branch and head, unless the project holds a real pause (``snapshots.leave_note``)."""
+    the branch and head, unless the project holds a real pause (``snapshots.leave_note``).
+
+    ``budget`` (the SessionEnd hook's, which must finish within its deadline whatever the
+    transcript's size) bounds the transcript reading in seconds; when the transcript could not
+    be read within it, nothing is closed (False): the entry stays open, with its end time, for
+    the next start or ``sync`` to finalize with their own, larger budgets (N19)."""
     with ledger.edit(paths, session_id) as entry:
         if "session_id" not in entry:
             return False
@@ -224,13 +249,21 @@ def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = No
             return False
         if not entry.get("record_id"):
             entry["record_id"] = derived_record_id(entry)
-        when = ended_at or str(entry.get("last_activity") or entry.get("started_at"))
+        when = ended_at or str(entry.get("ended_hint") or "") or None
+        when = when or str(entry.get("last_activity") or entry.get("started_at"))
         root = Path(str(entry["project_root"]))
         head = gitread.git_head(root)
         from claude_session.base import stretch  # only when a session is finalized
 
-        usage, continues = stretch.count(paths, entry, record_id=entry["record_id"])
-        made = session_digest(entry, in_git=head is not None)
+        # the digest reads less of the transcript than the token count does
+        reads = (None, stretch.BUDGET) if budget is None else (budget / 3, budget * 2 / 3)
+        usage, continues = stretch.count(
+            paths, entry, record_id=entry["record_id"], budget=reads[1]
+        )
+        made = session_digest(entry, in_git=head is not None, budget=reads[0])
+        if budget is not None and not (made.complete and (usage is None or usage.complete)):
+            entry["ended_hint"] = when  # the next finalization keeps this end time
+            return False
         record = build_unended_record(
             entry, when, made=made, usage=usage, continues=continues, paths=paths
         )

@@ -69,8 +69,13 @@ def pause(
         )
         path = steps.write_context(services, ctx)
         wip_sha = None
-        if wip_commit and project.in_git:
-            wip_sha, state = _wip_commit(services, project, summary, state, ctx, path)
+        if wip_commit and not project.in_git:
+            flow.warn(
+                f"--wip-commit did nothing: {project.root} is not a git repository, so there "
+                f"is nothing to commit. The pause is saved."
+            )
+        elif wip_commit:
+            wip_sha, state = _wip_commit(services, project, summary, state, ctx, path, entry)
             commits.secret_committed(secrets, wip_sha)
         saved = _save_pause(services, project, state, path, entry, wip_sha, summary, note)
         records.send_paused(
@@ -123,8 +128,10 @@ def _wip_commit(
     state: WorkingState,
     ctx: ctxmod.Context,
     path: Path,
+    entry: LedgerEntry,
 ) -> tuple[str | None, WorkingState]:
-    """The WIP commit, and the context file rewritten to name it (and the new head)."""
+    """The WIP commit, and the context file rewritten to name it and to say the tree as it is
+    after it (its files are committed, not dirty; it is one of the session's commits)."""
     try:
         sha = commits.wip_commit(services, project, summary, state)
     except GitError as exc:
@@ -132,12 +139,16 @@ def _wip_commit(
         return None, state
     if sha is None:
         return None, state
+    entry.wip_commits.append(sha)
     state = steps.working_state(project)
     ctx.notes = (
-        ctx.notes + f"\n\nWIP commit {sha[:10]} holds the uncommitted work (squash it later)."
+        ctx.notes + f"\n\nWIP commit {sha[:10]} holds the work in progress; `end` squashes it "
+        "into the end commit while it is not pushed."
     ).strip()
     if state.known:
         ctx.head, ctx.branch = state.head, state.branch
+        ctx.dirty_files, ctx.untracked_files = list(state.dirty_files), list(state.untracked_files)
+    ctx.commits, ctx.files_changed = steps.session_git(project, entry)
     atomic_write(path, ctxmod.render(ctx))
     return sha, state
 

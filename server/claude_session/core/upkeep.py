@@ -36,6 +36,8 @@ def finalize_orphans(services: Services, project: Project | None, *, keep: str |
 
 
 def status(services: Services, cwd: Path | str, *, session_id: str | None = None) -> StatusResult:
+    """Only looks: writes nothing, not even the SessionStart hook's cache of whether a
+    claude.ai answer waits (its MCP tool's ``readOnlyHint`` is true)."""
     with services.call():
         project = resolve(cwd)
         sid = steps.session_id(services, session_id, project, create=False)

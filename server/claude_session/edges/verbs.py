@@ -97,6 +97,7 @@ def end(core: Core, a: argparse.Namespace) -> Any:
         transcript=a.transcript,
         allow_secret=a.allow_secret,
         force=a.force,
+        keep_wip=a.keep_wip,
     )
 
 
@@ -243,7 +244,7 @@ def handoff_prompt(core: Core, a: argparse.Namespace) -> Any:
     if not a.json and not a.no_clipboard:
         from claude_session.edges.clipboard import copy
 
-        result.copied_with = copy(result.prompt)
+        result.copied_with = copy(result.prompt) or ""  # "": tried, nothing copied
     return result
 
 

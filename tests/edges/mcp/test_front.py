@@ -202,6 +202,48 @@ def test_warm_reports_a_server_that_does_not_answer(tmp_path: Path) -> None:
     assert missing and all("did not start" in p for p in missing)
 
 
+def _discover(ident: int) -> dict[str, Any]:
+    """The 2026-07-28 protocol's probe, as Claude Code 2.1.332 sends it first."""
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "front-test", "version": "0"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    return {"jsonrpc": "2.0", "id": ident, "method": "server/discover", "params": {"_meta": meta}}
+
+
+def test_a_session_opened_with_server_discover_is_the_sdks_alone_even_with_a_warm_cache(
+    repo: Path, isolated_home: Path
+) -> None:
+    """Claude Code 2.1.332 probes with ``server/discover`` and, when a slow server has not
+    answered within ~3 s, falls back to ``initialize`` on the same process. The probe reaches
+    the SDK first, so the SDK serves the 2026-07-28 protocol: an ``initialize`` answered early
+    from the cache (in 2025-11-25) would split the connection. The front stays silent; the
+    SDK answers the probe and refuses the late ``initialize``."""
+    serve(repo, session())  # a 2025-11-25 session first: the cache is warm
+    assert cache_file(isolated_home).is_file()
+    proc = subprocess.Popen(
+        [sys.executable, "-I", str(LAUNCHER)],
+        cwd=repo,
+        env={**os.environ, "CLAUDE_SESSION_MCP_START_DELAY": "2"},  # a slow start
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(_line(_discover(0)) + _line(session()[0]))  # the probe, the fallback
+        proc.stdin.flush()
+        first, second = json.loads(proc.stdout.readline()), json.loads(proc.stdout.readline())
+    finally:
+        proc.kill()
+        proc.wait()
+    assert first["id"] == 0 and "result" in first, first  # the SDK's own answer, first
+    assert first["result"]["supportedVersions"], first
+    assert second["id"] == 1 and "result" not in second, second  # no legacy handshake
+    assert second["error"]["code"] == -32022, second
+
+
 def _fifo(path: Path) -> None:
     os.mkfifo(path)
 

@@ -1,6 +1,7 @@
 """Finding provider tokens fast: the table's rules grouped by anchor, one compiled pattern
 per group that the regex engine reaches with a literal search (see the package docstring), and
-the bare AWS secret key found next to its key id. Standard library only."""
+the bare AWS secret key found next to its key id or right after the word "secret". Standard
+library only."""
 
 from __future__ import annotations
 
@@ -141,3 +142,19 @@ def find_aws_secrets(text: str, spans: list[Span]) -> None:
             secret = match.group()
             if mixed_case(secret) or (looks_random(secret) and ("/" in secret or "+" in secret)):
                 spans.append((match.start(), match.end(), "aws-secret-key"))
+
+
+_AFTER_WORD = 48  # characters after "secret" where a bare key is taken for one ("secret is …")
+
+
+def find_aws_secrets_after_word(text: str, low: str, spans: list[Span]) -> None:
+    """X5: a bare 40-character key that follows the word "secret" within a few words ("the new
+    secret is …", "secret key …"), with upper and lower case and a digit: what AWS secret keys
+    look like and a commit hash, a path or a word does not."""
+    at = low.find("secret")
+    while at != -1:
+        for match in _AWS_SECRET.finditer(text, at + 6, min(len(text), at + 6 + _AFTER_WORD)):
+            secret = match.group()
+            if mixed_case(secret):
+                spans.append((match.start(), match.end(), "aws-secret-key"))
+        at = low.find("secret", at + 6)

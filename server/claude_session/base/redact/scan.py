@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from claude_session.base.redact.anchors import find_aws_secrets, find_tokens
+from claude_session.base.redact.anchors import (
+    find_aws_secrets,
+    find_aws_secrets_after_word,
+    find_tokens,
+)
 from claude_session.base.redact.assignments import ascii_lower, find_assignments
 from claude_session.base.redact.commands import find_commands
 from claude_session.base.redact.encoded import find_percent_encoded
@@ -55,6 +59,7 @@ def _find(text: str) -> list[Span]:
         find_aws_secrets(text, spans)
     find_url_credentials(text, spans)
     low = ascii_lower(text)
+    find_aws_secrets_after_word(text, low, spans)
     find_commands(text, low, spans)
     find_kubernetes_secrets(text, low, spans)
     find_webhooks(text, spans)

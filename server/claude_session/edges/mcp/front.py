@@ -15,7 +15,16 @@ front reads stdin from the first moment, while the SDK is imported in the main t
   whole session (its ``initialize`` included) and answers everything else; its second answer
   to a request the front already answered is dropped, and checked against the cache (a
   difference rewrites the cache for the next start and is logged);
-- the front answers only until the SDK takes over stdout (``handover``), never after.
+- the front answers only until the SDK takes over stdout (``handover``), never after;
+- the front answers only a session that opens with ``initialize`` (the handshake of the
+  protocols up to 2025-11-25, what Claude Code 2.1.197 speaks). A session that opens with
+  anything else, such as the ``server/discover`` probe of the 2026-07-28 protocol (Claude Code
+  2.1.3xx), is the SDK's alone from its first line: the probe may reach the SDK before a
+  fallback ``initialize`` does, and the SDK then serves the new protocol, so an early
+  ``initialize`` answer in the old one would split the connection (every tool call refused for
+  want of the new protocol's ``_meta`` envelope). Such a client waits for the SDK; the plugin's
+  server is ``alwaysLoad``, so Claude Code holds its first request for it, and a tool call made
+  before it is up waits for it.
 
 Without a valid cache the SDK answers everything and the cache is written from its answers.
 ``install`` makes the cache before the first start (:func:`warm`); after an upgrade without
@@ -108,6 +117,7 @@ class Front:
         self._up = False  # the SDK owns stdout
         self._listed: set[str] = set()  # the lists answered here (each once)
         self._version: str | None = None  # protocol version of the initialize answered here
+        self._opening: str | None = None  # the method of the session's first request
         self.answered: dict[str, str] = {}  # id -> method, answered here
         self._watched: dict[str, tuple[str, str | None]] = {}  # id -> (method, version)
         self._thread = threading.Thread(target=self._pump, name="mcp-front", daemon=True)
@@ -180,12 +190,18 @@ class Front:
             message = json.loads(line)
         except (ValueError, RecursionError):
             return
-        if not isinstance(message, dict) or message.get("method") not in CACHED_METHODS:
+        if not isinstance(message, dict) or not isinstance(message.get("method"), str):
             return
         ident = _ident(message.get("id"))
         if ident is None:
-            return
+            return  # a notification
         method = str(message["method"])
+        if self._opening is None:
+            self._opening = method
+        if self._opening != "initialize" or method not in CACHED_METHODS:
+            return  # server/discover first (2026-07-28): the SDK answers everything
+        if method == "initialize" and self._version is not None:
+            return  # one handshake per session: a second one is the SDK's to answer
         raw_params = message.get("params")
         params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
         if method == "initialize":
@@ -364,6 +380,26 @@ def serve() -> None:
     paths = Paths(settings.home)
     setup_logging(paths, settings.log_level, stderr=True)
     front = Front(paths.data / "mcp-answers.json").start()
-    from claude_session.edges.mcp import server as mcp_server
+    try:
+        _slow_start_for_tests()
+        from claude_session.edges.mcp import server as mcp_server
 
-    mcp_server.serve(settings, front)
+        mcp_server.serve(settings, front)
+    except KeyboardInterrupt:  # Claude Code stops its servers with SIGINT: no traceback in its log
+        return
+
+
+#: seconds to wait before loading the SDK: how the tests make a slow start (a cold or busy
+#: machine, the first start after an upgrade); unset in normal use
+START_DELAY = "CLAUDE_SESSION_MCP_START_DELAY"
+
+
+def _slow_start_for_tests() -> None:
+    try:
+        delay = float(os.environ.get(START_DELAY) or 0)
+    except ValueError:
+        return
+    if 0 < delay <= 60:
+        import time
+
+        time.sleep(delay)
