@@ -26,7 +26,6 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from claude_session.errors import BadCursor, InvalidRecord, UnknownKey
-from claude_session.tracker.service.api import RECORD_ENDS
 from claude_session.tracker.service.guard import LoginThrottle, form_fields
 from claude_session.tracker.store.auth import WEB_SESSION_DAYS, User
 from claude_session.tracker.store.database import is_uuid
@@ -34,6 +33,7 @@ from claude_session.tracker.store.history import Application, Cursor, DayTotals
 from claude_session.tracker.store.limits import text_problem
 from claude_session.tracker.store.search import Filters, from_query
 from claude_session.tracker.store.storage import Store
+from claude_session.vocab import RECORD_ENDS
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "claude_session_tracker"
