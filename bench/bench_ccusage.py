@@ -119,6 +119,7 @@ def theirs(binary: Path, config: Path) -> dict[str, tuple[int, float]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ccusage", type=Path, default=Path(os.environ.get("CCUSAGE", DEFAULT)))
+    parser.add_argument("--quick", action="store_true", help="the same (it is quick already)")
     args = parser.parse_args()
     binary = args.ccusage if args.ccusage.exists() else shutil.which("ccusage")
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,6 +20,7 @@ MISMATCH_CHOICES: tuple[MismatchChoice, ...] = get_args(MismatchChoice)
 
 #: how a recorded session ended: by /end in one of its modes, or without /end (paused, or not)
 RecordEnd = Literal["standard", "handoff", "sync", "paused", "unended"]
+RECORD_ENDS: tuple[RecordEnd, ...] = get_args(RecordEnd)
 
 #: what the branch check decided
 BranchDecision = Literal["match", "mismatch", "switched", "stayed", "cancelled"]

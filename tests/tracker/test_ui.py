@@ -203,6 +203,8 @@ def test_the_list_searches_filters_exports_and_shows_outcomes_and_chains(
         exported = browser.get("/export.csv", params={"q": "headers"})  # one: "bodies" is in both
         assert exported.status_code == 200 and exported.text.count("\n") == 2
         assert first.id in exported.text
+        as_json = browser.get("/export.json", params={"q": "headers"}).json()
+        assert [s["id"] for s in as_json["sessions"]] == [first.id] and as_json["total"] == 1
         chain = browser.get(f"/sessions/{second.id}").text
         assert "Headers parsed" in chain and "Bodies parsed" in chain  # every part's summary
         assert "3 commits" in chain and "1 part(s) of unknown cost" in chain

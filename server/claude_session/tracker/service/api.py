@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 from datetime import datetime
-from typing import Any, get_args
+from typing import Any
 
 import pydantic
 from starlette.concurrency import run_in_threadpool
@@ -33,9 +33,7 @@ from claude_session.tracker.store.history import Cursor
 from claude_session.tracker.store.limits import API_BODY, check_moment, text_problem
 from claude_session.tracker.store.search import Filters
 from claude_session.tracker.store.storage import Store
-from claude_session.vocab import RecordEnd
-
-RECORD_ENDS: tuple[str, ...] = get_args(RecordEnd)
+from claude_session.vocab import RECORD_ENDS
 
 MAX_BODY = API_BODY
 MAX_LIMIT = 500

@@ -26,8 +26,6 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from claude_session.errors import BadCursor, InvalidRecord, UnknownKey
-from claude_session.tracker.service.api import RECORD_ENDS
-from claude_session.tracker.service.export import csv_response
 from claude_session.tracker.service.guard import LoginThrottle, form_fields
 from claude_session.tracker.store.auth import WEB_SESSION_DAYS, User
 from claude_session.tracker.store.database import is_uuid
@@ -35,12 +33,12 @@ from claude_session.tracker.store.history import Application, Cursor, DayTotals
 from claude_session.tracker.store.limits import text_problem
 from claude_session.tracker.store.search import Filters, from_query
 from claude_session.tracker.store.storage import Store
+from claude_session.vocab import RECORD_ENDS
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "claude_session_tracker"
 PAGE_SIZE = 50
 CHART_DAYS = 30
-EXPORT_LIMIT = 10_000
 
 
 def templates() -> jinja2.Environment:
@@ -357,21 +355,6 @@ def _filters(request: Request) -> tuple[dict[str, str], Filters]:
         raise HTTPException(400, str(exc)) from exc
 
 
-async def export_csv(request: Request) -> Response:
-    """The filtered list (every page, up to ``EXPORT_LIMIT`` records) as CSV."""
-    user = await signed_in(request)
-    if user is None:
-        return _to_login(request)
-    _query, filters = _filters(request)
-    app_id = request.query_params.get("application_id") or None
-    page = await run_in_threadpool(
-        lambda: _store(request).history.list_sessions(
-            user, application_id=app_id, limit=EXPORT_LIMIT, filters=filters
-        )
-    )
-    return csv_response(page.sessions)
-
-
 async def session_page(request: Request) -> Response:
     user = await signed_in(request)
     if user is None:
@@ -484,7 +467,6 @@ routes: list[BaseRoute] = [
     Route("/logout", logout, methods=["POST"]),
     Route("/login/link/{token}", sign_in_link, methods=["GET"]),
     Route("/applications/{application_id}", sessions_page, methods=["GET"]),
-    Route("/export.csv", export_csv, methods=["GET"]),
     Route("/sessions/{session_id}", session_page, methods=["GET"]),
     Route("/keys", _keys_get, methods=["GET"]),
     Route("/keys", create_key, methods=["POST"]),
