@@ -122,6 +122,10 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _commits(count: int) -> str:
+    return f"{count:>3} commit" + (" " if count == 1 else "s")
+
+
 def _history(data: dict[str, Any]) -> list[str]:
     records = data["records"]
     if not records:
@@ -129,13 +133,13 @@ def _history(data: dict[str, Any]) -> list[str]:
     out = []
     for r in records:
         branch = r.get("ending_branch") or r.get("starting_branch") or "-"
-        summary = _cut((r.get("summary") or "").split("\n", 1)[0], 70)
+        summary = _cut((r.get("summary") or "").split("\n", 1)[0], 60)  # the row fits 160
         app = _cut(r["application_name"], 20)
         chain = " <-" if r.get("continues") else "   "  # continues an earlier record
         out.append(
             f"{r['started_at'][:16].replace('T', ' ')}{chain} {app:<20} "
             f"{_cut(branch, 18):<18} {r['duration_minutes']:>4} min "
-            f"{r['commits_count']:>3} commits {_money(r.get('cost_usd')):>9}  {summary}"
+            f"{_commits(r['commits_count'])} {_money(r.get('cost_usd')):>9}  {summary}"
         )
         steps = r.get("next_steps") or []
         if steps:
