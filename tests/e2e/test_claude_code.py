@@ -27,6 +27,7 @@ from helpers.claude_code import (
     start_claude,
     wait_for,
 )
+from helpers.conversation import command_result
 from helpers.e2e_world import (
     COMMIT_SUBJECT,
     HOOK_CONTEXT,
@@ -79,7 +80,9 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
         accomplishments=["Header parsing"],
         note="lunch break",
     )
-    with FakeAnthropic([calls("start_session"), text("Started."), pause, text("Paused.")]) as a:
+    # /session:start needs no model request: its ! line ran claude-session, whose quoted result
+    # is in the very first request
+    with FakeAnthropic([text("Started."), pause, text("Paused.")]) as a:
         started = time.monotonic()
         with world.conversation(a) as first:
             first.ask("/session:start")
@@ -92,17 +95,19 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
     start_text = last_user_text(a.turn_requests[0])
     assert "<command-name>/session:start</command-name>" in start_text
     assert "Start a claude-session work session for this project." in start_text
-    assert f'`session_id`: "{sid_a}"' in start_text and "${CLAUDE_SESSION_ID}" not in start_text
-    assert world.transcript(sid_a).exists()  # the id the model read is Claude Code's own
+    assert f'`session_id` "{sid_a}"' in start_text and "${CLAUDE_SESSION_ID}" not in start_text
+    assert world.transcript(sid_a).exists()  # the id the ! line got is Claude Code's own
 
-    started_result = result_of(a, 1)
+    started_result = command_result(start_text, "start")
     assert started_result["status"] == "ready" and started_result["session_id"] == sid_a
     assert started_result["branch"] == "main"
+    assert len(a.turn_requests) == 3  # start: 1 (its closing line); pause: 2
+    assert world.ledger(sid_a)["session_id"] == sid_a  # the ledger entry of this session
 
-    pause_text = last_user_text(a.turn_requests[2])
+    pause_text = last_user_text(a.turn_requests[1])
     assert "<command-args>lunch break</command-args>" in pause_text
     assert f'`session_id` "{sid_a}"' in pause_text
-    paused = result_of(a, 3)
+    paused = result_of(a, 2)
     assert paused["status"] == "paused" and paused["session_id"] == sid_a
     context_file = Path(paused["context_file"])
     saved = context_file.read_text()
@@ -124,8 +129,7 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
         commit_message=f"{COMMIT_SUBJECT}\n\nReads bodies of known length.",
     )
     script: list[Step] = [
-        calls("resume_session", preamble="Resuming the paused work."),
-        text("Resumed."),
+        text("Resumed."),  # /session:resume's ! line resumed: no tool call
         end,
         text("Ended."),
     ]
@@ -136,7 +140,7 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
             sid_b = second.session_id
             assert sid_b and sid_b != sid_a
             # the transcript is flushed ~0.5 s late: let the resume turn land before /end counts
-            resumed_id = b.responses[1].message_id
+            resumed_id = b.responses[0].message_id
             wait_for(lambda: transcript_has(lambda: world.transcript(sid_b), resumed_id))
             second.ask("/session:end")
             assert second.close() == 0, world.explain(b, second.stderr)
@@ -149,11 +153,11 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
     hook_note = first_request[first_request.index(HOOK_CONTEXT) :]
     assert in_order(hook_note, "paused", "'main'", SUMMARY, "/session:resume")
 
-    resumed = result_of(b, 1)
+    resumed = command_result(last_user_text(b.turn_requests[0]), "resume")
     assert resumed["status"] == "ready" and resumed["session_id"] == sid_b
     assert resumed["context"] == saved  # the saved context, whole
 
-    ended = result_of(b, 3)
+    ended = result_of(b, 2)
     assert ended["status"] == "ended" and ended["session_id"] == sid_b, ended
     head = git(world.repo, "rev-parse", "HEAD")
     assert ended["commit"] == head
@@ -166,11 +170,11 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
     assert str(world.repo) not in world.pause_state()
     assert world.ledger(sid_b)["status"] == "ended"
 
-    # tokens: from the transcript, each API response once (the resume answer has two blocks,
-    # so the transcript holds it twice); the end call's own response may not be flushed yet
+    # tokens: from the transcript, each API response once (the resume answer, then the end
+    # call, whose own response may not be flushed yet)
     usage = [r.usage for r in b.responses if not r.side]
-    counted = {sum(u.input_tokens for u in usage[:n]) for n in (2, 3)}
-    counted_out = {sum(u.output_tokens for u in usage[:n]) for n in (2, 3)}
+    counted = {sum(u.input_tokens for u in usage[:n]) for n in (1, 2)}
+    counted_out = {sum(u.output_tokens for u in usage[:n]) for n in (1, 2)}
     record = ended["record"]
     assert record["tokens_input"] in counted and record["tokens_output"] in counted_out, record
 

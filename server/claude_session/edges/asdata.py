@@ -1,0 +1,53 @@
+"""The CLI's ``--as-data`` output: a verb's result for a command file's ``!`` line to hand the
+model, quoted as data.
+
+A command that needs no words from the model (``/session:start``, ``/session:resume``,
+``/session:import``, ``/session:remind``) runs ``claude-session VERB --as-data`` itself, and
+Claude Code puts what it prints into the prompt before the model's first request: the result is
+in the conversation without a model round trip. What it prints is the verb's JSON result
+(bounded and with secrets redacted, as the MCP tool's answer would be) fenced by
+``base.quoting``, and nothing after it: the command file's own words say what to tell the
+person, never this output.
+
+Claude Code aborts the whole command when a ``!`` line exits non-zero, so every outcome, our own
+failures included, is printed here and exits 0; a failure is a result whose ``status`` is
+``error`` with a ``message`` that says what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from claude_session.base import quoting
+from claude_session.base.redact import redact_data
+
+FLAG = "--as-data"
+
+
+def wanted(argv: list[str]) -> bool:
+    return FLAG in argv
+
+
+def text(verb: str, data: dict[str, Any]) -> str:
+    """``data`` (the verb's result) as one quoted block labelled with the verb."""
+    body = json.dumps(redact_data(data), indent=1, ensure_ascii=False)
+    return quoting.block(body, f"claude-session {verb} result") + "\n"
+
+
+def emit(verb: str, result: Any) -> int:
+    """Print ``result`` (a flow's pydantic result, or a dict), cut to the MCP tool's budget."""
+    from pydantic import BaseModel
+
+    if isinstance(result, BaseModel):
+        from claude_session.edges.mcp import bounds
+
+        result = bounds.bound(result, "the session's ledger entry").model_dump(mode="json")
+    sys.stdout.write(text(verb, dict(result)))
+    return 0
+
+
+def failed(verb: str, message: str, kind: str = "UsageError") -> int:
+    """Our own failure, said in the output (exit 0: see the module's note)."""
+    return emit(verb or "command", {"status": "error", "error": kind, "message": message})
