@@ -13,8 +13,6 @@ terminal) and ``start_claude``/``run_claude`` (one prompt per process, or a proc
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from pathlib import Path
 
@@ -24,7 +22,6 @@ from helpers.claude_code import (
     claude_version,
     live_sessions,
     requires_claude,
-    start_claude,
     wait_for,
 )
 from helpers.conversation import command_result
@@ -36,9 +33,7 @@ from helpers.e2e_world import (
     TOOL,
     World,
     calls,
-    command_session_id,
     in_order,
-    last_result,
     last_user_text,
     result_of,
     transcript_has,
@@ -209,17 +204,17 @@ def test_killed_claude_code_is_finalized_by_the_next_start_and_recorded_once(
     world: World,
 ) -> None:
     """SIGKILL mid-turn: no Stop, no SessionEnd. The ledger entry stays open; the next Claude
-    Code's SessionStart hook finalizes it; start_session (or sync) delivers the record once."""
-    with FakeAnthropic([calls("start_session"), hold()]) as a:
-        proc = start_claude("/session:start", **world.kwargs(a))
-        try:
-            a.wait_for_turns(2, timeout=30)  # the start ran; the model's next answer hangs
-            sid = command_session_id(a.turn_requests[0])
-            wait_for(lambda: transcript_has(lambda: world.transcript(sid), "tool_result"))
-        finally:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-    assert result_of(a, 1)["status"] == "ready", world.explain(a)
+    Code's SessionStart hook finalizes it; start (or sync) delivers the record once."""
+    with FakeAnthropic([text("Started."), hold()]) as a, world.conversation(a) as first:
+        first.ask("/session:start")  # its ! line started the session: no tool call
+        sid = first.session_id
+        assert sid
+        first.send("go on")
+        a.wait_for_turns(2, timeout=30)  # the model's next answer hangs
+        wait_for(lambda: transcript_has(lambda: world.transcript(sid), a.responses[0].message_id))
+        first.kill()
+    started = command_result(last_user_text(a.turn_requests[0]), "start")
+    assert started["status"] == "ready" and started["session_id"] == sid, world.explain(a)
     open_entry = world.ledger(sid)
     assert open_entry["status"] == "active" and not open_entry.get("ended_at")
     assert sid in [s.get("sessionId") for s in live_sessions(world.config)]  # left behind
@@ -231,9 +226,9 @@ def test_killed_claude_code_is_finalized_by_the_next_start_and_recorded_once(
     assert closed["status"] == "finalized" and closed["ended_at"], closed
 
     # a third one runs /session:start: the record reaches the tracker
-    with FakeAnthropic([calls("start_session"), text("Started.")]) as c:
+    with FakeAnthropic([text("Started.")]) as c:
         world.run(c, "/session:start")
-    assert result_of(c, 1)["status"] == "ready", world.explain(c)
+    assert command_result(last_user_text(c.turn_requests[0]), "start")["status"] == "ready"
     mine = [r for r in world.history() if r["claude_session_id"] == sid]
     assert len(mine) == 1 and mine[0]["end_mode"] == "unended", mine
     record = mine[0]
@@ -262,14 +257,14 @@ def test_start_on_another_branch_offers_choices_and_switch_checks_out_the_paused
     git(world.repo, "checkout", "-q", "main")
 
     def choose_switch(body: JSON) -> Turn:
-        answer = last_result(body)
+        answer = command_result(last_user_text(body), "start")  # from the command's ! line
         if answer.get("status") != "branch_mismatch":
             return text(f"unexpected status {answer.get('status')}")
         return tool_use(
             f"{TOOL}start_session", {"session_id": answer["session_id"], "on_mismatch": "switch"}
         )
 
-    with FakeAnthropic([calls("start_session"), choose_switch, text("Switched.")]) as api:
+    with FakeAnthropic([choose_switch, text("Switched.")]) as api:
         world.run(api, "/session:start")
 
     first_request = request_text(api.turn_requests[0])
@@ -280,12 +275,12 @@ def test_start_on_another_branch_offers_choices_and_switch_checks_out_the_paused
         "Warning: the current branch is 'main', not 'feature'",
         "/session:resume",
     )
-    mismatch = result_of(api, 1)
+    mismatch = command_result(last_user_text(api.turn_requests[0]), "start")
     assert mismatch["status"] == "branch_mismatch", mismatch
     assert (mismatch["branch"], mismatch["paused_branch"]) == ("main", "feature")
     assert mismatch["choices"] == ["switch", "stay", "cancel"]
-    assert len(api.turn_requests) == 3, "the model's second call did not happen"
-    switched = result_of(api, 2)
+    assert len(api.turn_requests) == 2, "the model's call with switch did not happen"
+    switched = result_of(api, 1)
     assert switched["status"] == "ready" and switched["switched_branch"] is True, switched
     assert switched["branch"] == "feature" and switched["session_id"] == mismatch["session_id"]
     assert "Feature flag half wired." in switched["context"]
@@ -298,7 +293,6 @@ def test_a_second_claude_code_in_the_same_project_leaves_the_live_one_open(world
     """Two Claude Codes in one project: the second one's SessionStart hook and start_session
     must not finalize the first, which is alive and can still pause."""
     first_script: list[Step] = [
-        calls("start_session"),
         text("Started."),
         calls("pause_session", summary="Still working in the first window."),
         text("Paused."),
@@ -307,12 +301,12 @@ def test_a_second_claude_code_in_the_same_project_leaves_the_live_one_open(world
         first.ask("/session:start")
         sid_a = first.session_id
         assert sid_a
-        with FakeAnthropic([calls("start_session"), text("Started.")]) as b:
+        with FakeAnthropic([text("Started.")]) as b:
             world.run(b, "/session:start")
-        assert result_of(b, 1)["session_id"] != sid_a
+        assert command_result(last_user_text(b.turn_requests[0]), "start")["session_id"] != sid_a
         assert world.ledger(sid_a)["status"] == "active"
         first.ask("/session:pause")
-        assert result_of(a, 3)["status"] == "paused", world.explain(a, first.stderr)
+        assert result_of(a, 2)["status"] == "paused", world.explain(a, first.stderr)
         assert world.ledger(sid_a)["status"] == "active"
         assert first.close() == 0
     assert not [r for r in world.history() if r["claude_session_id"] == sid_a]
