@@ -68,7 +68,7 @@ def commands_source() -> Path:
 
 
 #: how the shipped command files' ``!`` lines run the CLI (the plugin checkout's launcher)
-PLUGIN_CLI = "python3 -I ${CLAUDE_PLUGIN_ROOT}/server/launch_cli.py"
+PLUGIN_CLI = 'python3 -I "${CLAUDE_PLUGIN_ROOT}/server/launch_cli.py"'
 
 
 def installed_command_text(text: str) -> str:
