@@ -16,18 +16,41 @@ failures included, is printed here and exits 0; a failure is a result whose ``st
 
 from __future__ import annotations
 
+import argparse
 import json
+import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from claude_session.base import quoting
 from claude_session.base.redact import redact_data
 
 FLAG = "--as-data"
+log = logging.getLogger(__name__)
+
+
+def add_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        FLAG,
+        dest="as_data",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print the result quoted as data for the model, and exit 0 (a command file's ! line)",
+    )
 
 
 def wanted(argv: list[str]) -> bool:
     return FLAG in argv
+
+
+def guarded(run: Callable[[list[str]], int], argv: list[str]) -> int:
+    """``run(argv)``, any failure said as a result rather than a traceback and an exit code."""
+    try:
+        return run(argv)
+    except Exception as exc:
+        log.exception("claude-session %s --as-data failed", argv[:1])
+        return failed(argv[0] if argv else "", f"claude-session failed: {exc}", "Bug")
 
 
 def text(verb: str, data: dict[str, Any]) -> str:

@@ -106,13 +106,7 @@ def _common() -> _Parser:
         default=argparse.SUPPRESS,
         help="work in the project at PATH instead of the current folder",
     )
-    common.add_argument(
-        asdata.FLAG,
-        dest="as_data",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="print the result quoted as data for the model, and exit 0 (a command file's ! line)",
-    )
+    asdata.add_flag(common)
     return common
 
 
@@ -396,13 +390,7 @@ def _exit_code(data: dict[str, Any]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
-    if not asdata.wanted(args_in):
-        return _main(args_in)
-    try:
-        return _main(args_in)
-    except Exception as exc:  # a command file's ! line: a failure is said, never a traceback
-        log.exception("claude-session %s --as-data failed", args_in[:1])
-        return asdata.failed(args_in[0] if args_in else "", f"claude-session failed: {exc}", "Bug")
+    return asdata.guarded(_main, args_in) if asdata.wanted(args_in) else _main(args_in)
 
 
 def _main(args_in: list[str]) -> int:
