@@ -37,6 +37,9 @@ QUICK = {
     "bench_history.py": ["--quick"],
     "bench_onepassword_stall.py": ["--runs", "1", "--deadline", "1"],
     "bench_tokens.py": [],
+    "bench_redact_suites.py": [],
+    "bench_ccusage.py": [],
+    "bench_packed_refs.py": ["--refs", "20000", "--runs", "3"],
 }
 
 

@@ -87,12 +87,14 @@ class LedgerEntry(Model):
     maintenance_runs: list[MaintenanceRun] = Field(default_factory=list)
     security_findings: list[SecurityFinding] = Field(default_factory=list)
     ended_at: datetime | None = None
-    paused_at: datetime | None = None
+    paused_at: datetime | None = None  # paused since (None again once resumed)
+    paused_seconds: float = 0.0  # time spent in pauses it resumed from: not in its duration
     record_id: str | None = None
     compact_context: str | None = None
     continues: str | None = None  # the record id of the session this one resumed
     record: dict[str, Any] | None = None  # the /end record as delivered (completed later)
     tokens_settled: bool = False  # the record's tokens were completed from the final transcript
+    wip_commits: list[str] = Field(default_factory=list)  # made or picked up: end squashes them
 
 
 #: What a ClaudeSync item is for: claude.ai (``handoff``) or another machine (``sync``).
@@ -169,6 +171,8 @@ class SessionRecord(Model):
     machine: str | None = None
     end_mode: RecordEnd = "standard"
     continues: str | None = None  # the id of the record this session continues (a resume)
+    cost_usd: float | None = Field(default=None, ge=0)  # None: a model without a known price
+    models: list[str] = Field(default_factory=list)  # the models of its responses, most used first
 
 
 # --- flow results (CLI --json == MCP structured output) ---------------------------------------
@@ -217,11 +221,14 @@ class EndResult(FlowResult):
     commit: str | None = None
     pushed: bool = False
     push_detail: str | None = None
+    #: pushed, up_to_date, no_remote, no_upstream, rejected, failed, detached, not_wanted
+    push_status: str | None = None
     tracker: TrackerOutcome
     tracker_detail: str | None = None
     handoff_item: str | None = None
     transfer_prompt: str | None = None
     redacted: dict[str, int] = Field(default_factory=dict)  # secrets removed, by kind
+    squashed_wip: list[str] = Field(default_factory=list)  # WIP commits the end commit replaced
 
 
 class ImportResult(FlowResult):
@@ -305,9 +312,22 @@ class StatusResult(FlowResult):
     pending_handoffs: list[PendingHandoffInfo] = Field(default_factory=list)
 
 
+class HistoryTotals(Model):
+    """What a list of records adds up to (``cost_unknown``: records whose cost is unknown,
+    not counted in ``cost_usd``)."""
+
+    sessions: int = 0
+    minutes: int = 0
+    commits: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+    cost_unknown: int = 0
+
+
 class HistoryResult(Model):
     records: list[SessionRecord]
     tracker: str
+    totals: HistoryTotals = Field(default_factory=HistoryTotals)
 
 
 class SyncResult(Model):

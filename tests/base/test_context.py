@@ -18,6 +18,7 @@ from claude_session.base.context import (
     render,
     summary_excerpt,
 )
+from claude_session.base.context.render import as_written
 from claude_session.base.gitread import Status
 from claude_session.base.redact import contains_secret
 
@@ -164,7 +165,7 @@ def contexts(draw: st.DrawFn) -> Context:
 def test_parse_inverts_render(ctx: Context) -> None:
     text = render(ctx, budget=10**9, list_limit=10**6)
     assume(not contains_secret(repr(ctx)) and "[REDACTED:" not in text)
-    assert parse(text) == ctx
+    assert parse(text) == as_written(ctx)
 
 
 @settings(max_examples=100, deadline=None)

@@ -115,13 +115,14 @@ def test_a_real_pause_is_not_replaced_by_the_digest(
     start_hook(repo, SID, transcript)
     with Core() as core:
         paused = core.pause(repo, session_id=SID, summary="REAL-PAUSE lunch")
+        [record] = core.history(limit=5).records  # sent when the pause was made
     end_hook(repo, SID, transcript)
     note = pause.get(Paths(isolated_home), str(repo))
     assert note is not None and not note.get("unended")
     assert note["context_file"] == paused.context_file
-    [record] = spooled(isolated_home)  # the paused session's record: its pause id
-    assert record["end_mode"] == "paused" and record["id"] == note["record_id"]
-    assert record["summary"].startswith("REAL-PAUSE lunch")
+    assert record.end_mode == "paused" and record.id == note["record_id"]
+    assert record.summary.startswith("REAL-PAUSE lunch") and record.tokens_output > 0
+    assert spooled(isolated_home) == []  # nothing after the pause: no second record
 
 
 def test_a_session_that_did_nothing_leaves_no_note(
@@ -146,8 +147,8 @@ def test_an_unended_session_that_had_resumed_a_pause_replaces_it(
     note = pause.get(Paths(isolated_home), str(repo))
     assert note is not None and note["unended"] and note["context_file"] != paused.context_file
     [*_, record] = sorted(spooled(isolated_home), key=lambda r: r["ended_at"])
-    first = ledger_entry(isolated_home, "first")
-    assert record["claude_session_id"] == SID and record["continues"] == first["record_id"]
+    first = ledger_entry(isolated_home, "first")  # its pause sent its record (entry["record"])
+    assert record["claude_session_id"] == SID and record["continues"] == first["record"]["id"]
 
 
 def test_pause_quit_resume_elsewhere_end_is_one_chain(

@@ -86,3 +86,34 @@ def test_X1_a_wip_commit_from_a_summary_holding_a_secret_is_refused(
     paused = cli("pause", "--summary", f"token {GH} rotated", "--wip-commit", cwd=repo)
     assert paused.returncode == 1 and "github-token" in paused.stderr
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_a_rejected_push_is_said_once_with_the_remotes_words_and_exits_1(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    """newcomer-2: "pushes are frozen" was dropped, the rejection said twice, and rc 0."""
+    import json
+
+    from helpers.gitrepo import make_remote
+
+    repo = make_repo(tmp_path / "proj")
+    remote = make_remote(repo, tmp_path / "remote.git")
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'pushes are frozen until Monday' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    assert cli("start", cwd=repo).returncode == 0
+    (repo / "work.txt").write_text("work")
+    ended = cli("end", "--summary", "done", "-m", "Work", cwd=repo)
+    assert ended.returncode == 1, ended.stdout + ended.stderr
+    said = (ended.stdout + ended.stderr).count("Push rejected")
+    assert said == 1, ended.stdout
+    assert "The remote said: pushes are frozen until Monday" in ended.stdout
+    assert "Tracker: local" in ended.stdout  # the rest of end was done
+    assert git(repo, "log", "-1", "--format=%s") == "Work"
+    (repo / "more.txt").write_text("more")
+    cli("start", cwd=repo)
+    again = cli("--json", "end", "--summary", "more", "-m", "More", cwd=repo)
+    assert again.returncode == 1
+    data = json.loads(again.stdout)
+    assert data["push_status"] == "rejected" and data["pushed"] is False
+    assert not any("Push" in w for w in data["warnings"])

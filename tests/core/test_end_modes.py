@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_session.base.statefile import append_private, file_lock
+from claude_session.base.statefile import append_log, file_lock
 from claude_session.paths import ensure_dir
 from helpers.gitrepo import commit_file, make_repo
 from helpers.hookrun import hook_argv
@@ -132,8 +132,8 @@ def test_S8_an_old_world_readable_log_becomes_0600(tmp_path: Path) -> None:
     log.parent.mkdir()
     log.write_text("old line\n")
     os.chmod(log, 0o644)
-    append_private(log, "new line\n")
-    assert log.read_text() == "old line\nnew line\n"
+    append_log(log, "t1", "new line")
+    assert log.read_text() == "old line\nt1 new line\n"
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
 
 

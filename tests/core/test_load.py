@@ -89,7 +89,15 @@ def _assert_accounted(home: Path, results: dict[str, dict[str, str]]) -> None:
         assert entry["status"] == "ended" and entry["record_id"] == out["record"], sid
     with Core() as core:
         assert core.sync().remaining == 0
-        records = core.history(limit=1000).records
+        every = core.history(limit=1000).records
+    # each pause sent its own record, which the end's continues
+    paused = {r.claude_session_id: r.id for r in every if r.end_mode == "paused"}
+    records = [r for r in every if r.end_mode != "paused"]
+    assert paused.keys() == results.keys()
+    # (on one project, a resume picks up the newest pause there, whichever session made it)
+    assert {r.continues for r in records} <= set(paused.values()) and all(
+        r.continues for r in records
+    )
     by_session: dict[str | None, int] = {}
     for record in records:
         by_session[record.claude_session_id] = by_session.get(record.claude_session_id, 0) + 1

@@ -11,7 +11,7 @@ from pathlib import Path
 from claude_session.config import Settings
 from claude_session.core.facade import Core
 from claude_session.edges import textout
-from helpers.fake_onepassword import FakeOnePassword
+from helpers.fake_onepassword import TOO_BIG, FakeOnePassword
 from helpers.handoff_world import (
     ANSWER,
     answer_field,
@@ -116,3 +116,22 @@ def _requests(settings: Settings) -> list[Path]:
     from helpers.handoff_world import pending_requests
 
     return pending_requests(settings)
+
+
+def test_an_answer_kept_for_a_handoff_the_vault_refused_goes_to_the_open_one(
+    repo: Path, fake: FakeOnePassword, core: Callable[..., Core], settings: Settings
+) -> None:
+    """N4's record must not strand an answer: its hand-off was refused for good (too big), so
+    it goes to the newest open hand-off, and says so."""
+    with core() as c:
+        open_one = handoff(c, repo, "s1", "open one").handoff_item
+    fake.network_down()
+    with core() as c:
+        handoff(c, repo, "s2", "refused later")
+        assert c.handoff_receive(repo, ANSWER).kept
+    fake.heal()
+    fake.fail("items.create", Exception(TOO_BIG), times=1)
+    with core() as c:
+        synced = c.sync(repo)
+    warned(synced, "was refused by the vault", "newest open hand-off")
+    assert answer_field(fake, open_one) == ANSWER and kept_answers(settings) == []

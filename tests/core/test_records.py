@@ -61,3 +61,39 @@ def test_end_and_hook_finalization_agree_on_renames_deletions_and_non_ascii_path
     assert sorted(record.files_changed) == sorted(spooled["files_changed"])
     assert sorted(record.files_changed) == ["a.txt", "b.txt", "gone.txt", "sp ace é.txt"]
     assert record.commits_count == spooled["commits_count"] == 1
+
+
+def test_a_pause_sends_its_record_now_and_the_resuming_session_continues_it(
+    repo: Path, isolated_home: Path
+) -> None:
+    paths = Paths(isolated_home)
+    with Core() as core:
+        core.start(repo, session_id="cli-a")
+        commit_file(repo, "first.txt", "1")
+        core.pause(repo, session_id="cli-a", summary="First half.")
+        [paused] = core.history(limit=5).records  # sent with the pause, not 12 h later
+        core.resume(repo, session_id="cli-b")
+        commit_file(repo, "second.txt", "2")
+        core.end(repo, session_id="cli-b", summary="Second half.", push=False)
+        records = core.history(limit=5).records
+    # the pausing CLI session may still end by hand (its tail is its own stretch)
+    assert ledger.get(paths, "cli-a")["status"] == "active"  # type: ignore[index]
+    assert paused.end_mode == "paused" and paused.commits_count == 1
+    assert paused.summary == "First half."
+    ended = next(r for r in records if r.id != paused.id)
+    assert [r.id for r in records if r.id == paused.id] == [paused.id] and len(records) == 2
+    assert ended.continues == paused.id and ended.commits_count == 1
+
+
+def test_a_session_that_goes_on_after_its_pause_gets_a_record_that_continues_it(
+    repo: Path, isolated_home: Path
+) -> None:
+    with Core() as core:
+        core.start(repo, session_id="s")
+        core.pause(repo, session_id="s", summary="Lunch.")
+        commit_file(repo, "after.txt", "1")
+        core.end(repo, session_id="s", summary="Done.", push=False)
+        paused, ended = sorted(core.history(limit=5).records, key=lambda r: r.started_at)
+    assert (paused.end_mode, ended.end_mode) == ("paused", "standard")
+    assert ended.continues == paused.id
+    assert (paused.commits_count, ended.commits_count) == (0, 1)

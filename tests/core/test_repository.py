@@ -464,7 +464,7 @@ def test_every_git_command_runs_without_optional_locks(
     bin_dir.mkdir()
     wrapper = bin_dir / "git"
     wrapper.write_text(
-        f'#!/bin/sh\necho "${{GIT_OPTIONAL_LOCKS:-unset}} $1" >> {log}\nexec {real_git} "$@"\n'
+        f'#!/bin/sh\necho "${{GIT_OPTIONAL_LOCKS:-unset}} $*" >> {log}\nexec {real_git} "$@"\n'
     )
     wrapper.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
@@ -474,9 +474,23 @@ def test_every_git_command_runs_without_optional_locks(
         r.commit("work")
         assert r.push().pushed
         r.checkout("feature")  # known only on origin: fetched first
-    calls = log.read_text().splitlines()
-    assert {"add", "commit", "push", "fetch", "checkout", "status"} <= {c.split()[1] for c in calls}
+    # GitPython's own ``git version`` (on its first import) runs outside any repository; a
+    # commit message's line breaks split a logged call
+    calls = [c for c in log.read_text().splitlines() if c.startswith(("0 ", "unset "))]
+    calls = [c for c in calls if _command(c) != "version"]
+    assert {"add", "commit", "push", "fetch", "checkout", "status"} <= {_command(c) for c in calls}
     assert [c for c in calls if not c.startswith("0 ")] == []
+    # G4: and none may run the repository's fsmonitor program, GitPython's cat-file included
+    assert [c for c in calls if "-c core.fsmonitor=false" not in c] == []
+
+
+def _command(logged: str) -> str:
+    """The git command word of a logged call (after the environment's value and the leading
+    ``-c name=value`` options)."""
+    words = logged.split()[1:]
+    while words and words[0] == "-c":
+        words = words[2:]
+    return words[0] if words else ""
 
 
 # ---------------------------------------------------------------- push

@@ -479,12 +479,12 @@ def test_1password_that_never_answers_is_tried_once_per_command(
         c.start(repo, session_id="s1")
         assert fake.count("authenticate") == 1 and fake.count() == 1
         paused = c.pause(repo, session_id="s1", summary="half", handoff=True)
-        assert fake.count() == 2
+        assert fake.count() == 1  # it waits on the sign-in under way: none queued behind (L2)
         assert paused.handoff_item is None and paused.transfer_prompt
         warning = next(w for w in paused.warnings if "ClaudeSync item" in w)
         assert "did not answer" in warning and "Nothing is lost" in warning
         synced = c.sync(repo)
-    assert fake.count() == 3  # sync: one try, no second retry of the pending hand-off
+    assert fake.count() == 1  # sync: one wait, no second retry of the pending hand-off
     assert synced.retried_handoffs == 0
     assert sum("still unavailable" in w for w in synced.warnings) == 1
     assert len(pending_requests(settings)) == 1

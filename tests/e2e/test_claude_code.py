@@ -50,6 +50,7 @@ from helpers.fake_anthropic import (
     tool_use,
 )
 from helpers.gitrepo import commit_file, git
+from helpers.quoted import unquoted
 
 __all__ = [
     "claude_bin",
@@ -146,11 +147,11 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
     first_request = request_text(b.turn_requests[0])
     assert HOOK_CONTEXT in first_request
     hook_note = first_request[first_request.index(HOOK_CONTEXT) :]
-    assert in_order(hook_note, "paused", "'main'", SUMMARY, "/session:resume")
+    assert in_order(hook_note, "paused", "/session:resume", "branch: main", SUMMARY)
 
     resumed = command_result(last_user_text(b.turn_requests[0]), "resume")
     assert resumed["status"] == "ready" and resumed["session_id"] == sid_b
-    assert resumed["context"] == saved  # the saved context, whole
+    assert unquoted(resumed["context"]) == saved  # the saved context, whole, quoted
 
     ended = result_of(b, 2)
     assert ended["status"] == "ended" and ended["session_id"] == sid_b, ended
@@ -271,9 +272,10 @@ def test_start_on_another_branch_offers_choices_and_switch_checks_out_the_paused
     assert in_order(
         first_request,
         HOOK_CONTEXT,
-        "'feature'",
-        "Warning: the current branch is 'main', not 'feature'",
+        "Warning: the current branch is not the one the work was saved on",
         "/session:resume",
+        "branch: feature",
+        "current branch: main",
     )
     mismatch = command_result(last_user_text(api.turn_requests[0]), "start")
     assert mismatch["status"] == "branch_mismatch", mismatch
@@ -284,7 +286,7 @@ def test_start_on_another_branch_offers_choices_and_switch_checks_out_the_paused
     assert switched["status"] == "ready" and switched["switched_branch"] is True, switched
     assert switched["branch"] == "feature" and switched["session_id"] == mismatch["session_id"]
     assert "Feature flag half wired." in switched["context"]
-    assert switched["context"] == Path(paused["context_file"]).read_text()
+    assert unquoted(switched["context"]) == Path(paused["context_file"]).read_text()
     assert git(world.repo, "rev-parse", "--abbrev-ref", "HEAD") == "feature"
     assert str(world.repo) not in world.pause_state()
 

@@ -43,6 +43,7 @@ from helpers.fake_anthropic import (
     tool_use,
 )
 from helpers.gitrepo import git, make_remote, make_repo
+from helpers.quoted import unquoted
 from helpers.tmux import Terminal, requires_tmux
 
 __all__ = ["claude_bin"]  # the fixture, re-exported so pytest finds it here
@@ -220,11 +221,11 @@ def test_typed_pause_then_a_new_terminal_is_told_and_resume_returns_the_context(
     first_request = request_text(b.turn_requests[0])
     assert HOOK_CONTEXT in first_request, shown
     note = first_request[first_request.index(HOOK_CONTEXT) :]
-    assert "paused" in note and "'main'" in note and SUMMARY in note, note[:2000]
+    assert "paused" in note and "branch: main" in note and SUMMARY in note, note[:2000]
     assert "/session:resume" in note
     resumed = command_result(last_user_text(b.turn_requests[1]), "resume")
     assert resumed["status"] == "ready" and resumed["session_id"] != sid_a, resumed
-    assert resumed["context"] == saved  # the saved context, whole
+    assert unquoted(resumed["context"]) == saved  # the saved context, whole, quoted
     entry = desk.pause_state()[str(desk.repo)]
     # the resumed session quit without /end: its own note (issue 13) replaced the resumed pause
     assert entry["unended"] is True and entry["session_id"] == resumed["session_id"], entry

@@ -9,11 +9,23 @@ import json
 from pathlib import Path
 
 from claude_session.base.tokens import Message, usage_from_transcript
-from helpers.claude_code import claude_bin, requires_claude, run_claude, transcripts, wait_for
+from helpers.claude_code import (
+    ON_EVERY_VERSION,
+    claude_bin,
+    claude_version,
+    requires_claude,
+    run_claude,
+    transcripts,
+    wait_for,
+)
 from helpers.e2e_world import World, calls, result_of, transcript_has, world
 from helpers.fake_anthropic import FakeAnthropic, text
 
-__all__ = ["claude_bin", "world"]  # fixtures, re-exported so pytest finds them here
+__all__ = [
+    "claude_bin",
+    "claude_version",
+    "world",
+]  # fixtures, re-exported so pytest finds them here
 
 pytestmark = requires_claude
 
@@ -40,7 +52,10 @@ def resume(world: World, api: FakeAnthropic, prompt: str, *args: str) -> None:
     assert result.returncode == 0, world.explain(api, result.stderr)
 
 
-def test_resume_continue_and_fork_bill_each_response_once_in_a_chain(world: World) -> None:
+@ON_EVERY_VERSION
+def test_resume_continue_and_fork_bill_each_response_once_in_a_chain(
+    claude_version: str, world: World
+) -> None:
     with FakeAnthropic([text("Started.")]) as a:  # the command's ! line started it
         world.run(a, "/session:start")
     [first] = transcripts(world.config)

@@ -81,7 +81,7 @@ def test_killed_mid_work_then_the_next_session_is_told_and_resumes_it(world: Wor
     assert HOOK_CONTEXT in told, world.explain(b)
     note = told[told.index(HOOK_CONTEXT) :]
     assert in_order(
-        note, "ended without /end", "'main'", REQUEST, "parser.py", "/session:resume"
+        note, "ended without /end", "/session:resume", "branch: main", REQUEST, "parser.py"
     ), note
     resumed = command_result(last_user_text(b.turn_requests[0]), "resume")
     assert resumed["status"] == "ready", resumed

@@ -139,14 +139,22 @@ def test_1password_is_contacted(wired: Path, tmp_path: Path) -> None:
         **bad_env,
         vault=OnePasswordVault(bad_settings, authenticate=fake.authenticate),
     )["vault"]
-    assert not bad["ok"] and "OP_SERVICE_ACCOUNT_TOKEN" in bad["fix"]
+    assert not bad["ok"] and "OP_SERVICE_ACCOUNT_TOKEN" in bad["detail"] and "token" in bad["fix"]
     assert "ops_garbage" not in json.dumps(bad)
 
     fake.network_down()
     down = doctor(
         wired, tmp_path, vault=OnePasswordVault(settings, authenticate=fake.authenticate), **env
     )["vault"]
-    assert not down["ok"] and "network" in down["fix"]
+    assert not down["ok"] and "Check the connection" in down["fix"]
+
+    fake.heal()
+    fake.rate_limited()  # N11: the hint is the message's own, not the network's
+    limited = doctor(
+        wired, tmp_path, vault=OnePasswordVault(settings, authenticate=fake.authenticate), **env
+    )["vault"]
+    assert "rate limit" in limited["detail"] and "wait a while" in limited["fix"]
+    assert "network" not in limited["fix"]
 
 
 def test_not_wired_and_a_bad_routine_are_problems_and_the_cli_exits_1(
@@ -179,3 +187,18 @@ def test_not_wired_and_a_bad_routine_are_problems_and_the_cli_exits_1(
     assert any(line.startswith("BAD  routine") for line in lines), proc.stdout
     assert "claude-session install" in proc.stdout
     assert any(line.startswith("ok   tracker") for line in lines)  # the local one
+
+
+@pytest.mark.parametrize("name", ["session", "plugin_session_session", "plugin:session:session"])
+def test_a_project_server_with_our_tool_names_is_a_problem(
+    wired: Path, tmp_path: Path, name: str
+) -> None:
+    """N36: doctor, run in a clone whose .mcp.json takes claude-session's server name."""
+    (tmp_path / ".mcp.json").write_text(
+        json.dumps({"mcpServers": {name: {"command": "python3", "args": ["probe.py"]}}})
+    )
+    check = doctor(wired, tmp_path)["project MCP servers"]
+    assert not check["ok"] and ".mcp.json" in check["detail"] and name in check["detail"]
+    assert "Remove that server" in check["fix"]
+    (tmp_path / ".mcp.json").write_text(json.dumps({"mcpServers": {"sessions": {}}}))
+    assert doctor(wired, tmp_path)["project MCP servers"]["ok"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -297,3 +298,87 @@ def test_classic_start_runs_the_installed_cli_in_its_bang_line_before_any_model_
     assert len(api.turn_requests) == 1, api.errors
     result = command_result(last_user_text(api.turn_requests[0]), "start")
     assert result["status"] == "ready" and result["branch"] == "main", result
+
+
+def test_classic_uninstall_leaves_nothing_it_created_on_a_fresh_home(
+    isolated_home: Path, claude_on_path: Path
+) -> None:
+    """newcomer-2 4.9: an empty commands/ and routines/ and a settings.json of {} stayed."""
+    assert cli("install", "--classic", path_dir=claude_on_path).returncode == 0
+    assert (isolated_home / "commands").is_dir() and (isolated_home / "settings.json").exists()
+    assert (isolated_home / "routines" / "handoff.json").exists()
+    proc = cli("uninstall", "--classic", path_dir=claude_on_path)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("commands", "routines", "settings.json"):
+        assert not (isolated_home / name).exists(), name
+
+
+def test_classic_uninstall_keeps_what_the_user_put_in_what_it_created(
+    isolated_home: Path, claude_on_path: Path
+) -> None:
+    assert cli("install", "--classic", path_dir=claude_on_path).returncode == 0
+    (isolated_home / "commands" / "mine.md").write_text("my own\n")
+    settings = isolated_home / "settings.json"
+    settings.write_text(json.dumps({**json.loads(settings.read_text()), "model": "opus"}))
+    assert cli("uninstall", "--classic", path_dir=claude_on_path).returncode == 0
+    assert (isolated_home / "commands" / "mine.md").read_text() == "my own\n"
+    assert json.loads(settings.read_text()) == {"model": "opus"}
+    assert not (isolated_home / "routines").exists()
+
+
+@pytest.mark.parametrize("shape", ["absolute", "relative", "chain", "dangling"])
+def test_a_symlinked_settings_file_is_written_through_and_stays_a_link(
+    isolated_home: Path, claude_on_path: Path, shape: str
+) -> None:
+    """N34: ``~/.claude/settings.json`` linked into a dotfiles folder (home-manager, stow):
+    install and uninstall change the file the link names, and the link stays a link."""
+    dotfiles = isolated_home.parent / "dotfiles"
+    dotfiles.mkdir()
+    real = dotfiles / "settings.json"
+    if shape != "dangling":
+        real.write_text(json.dumps(USER_SETTINGS, indent=2))
+        real.chmod(0o644)
+    link = isolated_home / "settings.json"
+    if shape == "relative":
+        link.symlink_to(os.path.relpath(real, isolated_home))
+    elif shape == "chain":
+        middle = dotfiles / "current.json"
+        middle.symlink_to(real)
+        link.symlink_to(middle)
+    else:
+        link.symlink_to(real)
+    proc = cli("install", "--classic", "--statusline", path_dir=claude_on_path)
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and os.path.realpath(link) == str(real)
+    installed = json.loads(real.read_text())
+    assert "statusLine" in installed and installed["hooks"]["SessionStart"]
+    if shape != "dangling":
+        assert installed["env"] == USER_SETTINGS["env"]
+        assert stat.S_IMODE(real.stat().st_mode) == 0o644  # the file's own mode, kept
+    proc = cli("uninstall", "--classic", path_dir=claude_on_path)
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and os.path.realpath(link) == str(real)
+    left = json.loads(real.read_text())
+    assert "statusLine" not in left and "SessionStart" not in left.get("hooks", {})
+    if shape != "dangling":
+        assert left == USER_SETTINGS
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to a fifo", "link to /dev/zero"])
+def test_a_settings_file_that_is_no_file_is_refused_not_waited_on(
+    isolated_home: Path, tmp_path: Path, kind: str
+) -> None:
+    """N30's variant for install: a FIFO or a device where settings.json should be is refused
+    with a clear message (install would otherwise wait forever or read without end)."""
+    from claude_session.errors import StateError
+
+    settings = isolated_home / "settings.json"
+    if kind == "fifo":
+        os.mkfifo(settings)
+    elif kind == "link to a fifo":
+        os.mkfifo(tmp_path / "pipe")
+        settings.symlink_to(tmp_path / "pipe")
+    else:
+        settings.symlink_to("/dev/zero")
+    with pytest.raises(StateError, match="left untouched"):
+        Installer(Paths(isolated_home)).install_statusline(plugin=False)

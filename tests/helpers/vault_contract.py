@@ -136,7 +136,7 @@ def test_item_keeps_every_field_across_instances(vault_factory: Callable[[], Vau
     )
     assert got.context == "# Context\n\nünïcode ✓" and got.transfer_prompt == "Paste me"
     assert got.claude_ai_response == "" and got.imported is False and got.imported_at is None
-    assert got.tags == ["claudesync", "widgets", identity_tag(REPO)]
+    assert got.tags == ["claudesync", "claudesync/widgets", identity_tag(REPO)]
     assert got.timestamp == DAY and got.created_at == DAY and got.timestamp.tzinfo is not None
 
 

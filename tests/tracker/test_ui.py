@@ -159,3 +159,50 @@ def test_ui_paths_with_nul_or_junk_are_404_pages(shared: Tracker) -> None:
         ):
             answer = browser.get(path)
             assert answer.status_code == 404 and "text/html" in answer.headers["content-type"]
+
+
+def test_the_list_searches_filters_exports_and_shows_outcomes_and_chains(
+    tracker: Tracker,
+) -> None:
+    from datetime import timedelta
+
+    from helpers.records import START
+
+    first = record(
+        summary="Headers parsed",
+        next_steps=["Parse bodies"],
+        end_mode="paused",
+        commits_count=2,
+        cost_usd=0.5,
+        tokens_input=100,
+    )
+    second = record(
+        summary="Bodies parsed",
+        continues=first.id,
+        commits_count=1,
+        cost_usd=None,
+        tokens_input=50,
+        started_at=START + timedelta(hours=2),
+        ended_at=START + timedelta(hours=3),
+        duration_minutes=60,
+    )
+    for item in (first, second):
+        assert tracker.alice.post("/api/sessions", json=body(item)).status_code == 201
+    key = create_api_key(tracker.url, "alice")
+    with signed_in(tracker, key) as browser:
+        listed = browser.get("/").text
+        assert "Next: Parse bodies" in listed and "$0.50" in listed and "unknown" in listed
+        assert f'href="/sessions/{first.id}" title="continues' in listed  # the chain mark
+        found = browser.get("/", params={"q": "headers"}).text
+        assert "1 session found" in found and "Headers parsed" in found
+        assert "Bodies parsed" not in found
+        assert 'value="headers"' in found  # the form keeps what was searched
+        assert "Bodies parsed" in browser.get("/", params={"end_mode": "standard"}).text
+        assert "No session matches" in browser.get("/", params={"machine": "nowhere"}).text
+        assert browser.get("/", params={"since": "yesterday"}).status_code == 400
+        exported = browser.get("/export.csv", params={"q": "headers"})  # one: "bodies" is in both
+        assert exported.status_code == 200 and exported.text.count("\n") == 2
+        assert first.id in exported.text
+        chain = browser.get(f"/sessions/{second.id}").text
+        assert "Headers parsed" in chain and "Bodies parsed" in chain  # every part's summary
+        assert "3 commits" in chain and "1 part(s) of unknown cost" in chain

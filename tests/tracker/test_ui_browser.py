@@ -409,3 +409,120 @@ def test_the_session_page_shows_the_chain(browser: Any, tmp_path: Path) -> None:
         page.goto(f"{base}/sessions/00000000-0000-4000-8000-0000000000ff")
         assert "has not received yet" in page.inner_text("#chain")
         page.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_long_unbroken_string_wraps_on_the_list_and_the_session_page(
+    browser: Any, tmp_path: Path, width: int
+) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    key = create_api_key(url, "alice")
+    app = create_app(url)
+    store = app.state.store
+    long = "B" * 20_000
+    saved = full_record(
+        summary=long, ending_branch="feature/" + "x" * 400, next_steps=[long[:3000]]
+    )
+    store.records.save(store.auth.user_for_api_key(key), saved)
+    with serve(app) as base:
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        _log_in(page, base, key)
+        for path in ("/", f"/sessions/{saved.id}"):
+            page.goto(f"{base}{path}")
+            scrolled = page.evaluate("document.documentElement.scrollWidth")
+            assert scrolled <= width, (path, scrolled)
+        page.close()
+
+
+@pytest.fixture
+def costly(tmp_path: Path) -> Iterator[tuple[str, str, list[str]]]:
+    """A tracker with a month of priced records on two applications, a three-part chain of
+    one logical session and a record of unknown cost; yields base, key, the chain's ids."""
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    key = create_api_key(url, "alice")
+    app = create_app(url)
+    store = app.state.store
+    owner = store.auth.user_for_api_key(key)
+    today = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
+    for day in range(20):
+        start = today - timedelta(days=day)
+        store.records.save(
+            owner,
+            record(
+                application_name="widgets" if day % 3 else "gears",
+                repository_url=None,
+                started_at=start,
+                ended_at=start + timedelta(minutes=20 + day * 4),
+                duration_minutes=20 + day * 4,
+                ending_branch="main" if day % 2 else "feature/gzip",
+                tokens_input=10_000 + day * 1_500,
+                tokens_output=2_000,
+                cost_usd=round(0.35 + day * 0.11, 2),
+                models=["claude-opus-4-5"],
+                summary=f"Day {day}: "
+                + ("gzip bodies decoded" if day % 2 == 0 else "widget parser refactor"),
+                next_steps=[f"Step after day {day}"],
+            ),
+        )
+    parts = chain_records()
+    for n, part in enumerate(parts):
+        store.records.save(
+            owner,
+            part.model_copy(
+                update={
+                    "started_at": today + timedelta(hours=n + 1),
+                    "ended_at": today + timedelta(hours=n + 1, minutes=40),
+                    "summary": f"Part {n + 1} of the checkout flow: "
+                    + ("cart", "payment", "receipt")[n % 3],
+                    "cost_usd": None if n == 2 else 1.25,
+                    "commits_count": n + 1,
+                }
+            ),
+        )
+    with serve(app) as base:
+        yield base, key, [p.id for p in parts]
+
+
+@pytest.mark.parametrize(("width", "suffix"), [(1280, ""), (390, "-phone")])
+def test_the_list_a_chain_search_results_and_the_charts_in_chromium(
+    browser: Any, costly: tuple[str, str, list[str]], width: int, suffix: str
+) -> None:
+    base, key, chain = costly
+    page = browser.new_page(viewport={"width": width, "height": 900}, is_mobile=width < 500)
+    errors = _errors(page)
+    _log_in(page, base, key)
+
+    def fits(name: str) -> None:
+        scrolled = page.evaluate("document.documentElement.scrollWidth")
+        assert scrolled <= width, (name, scrolled)
+        page.screenshot(path=str(ARTIFACTS / f"tracker-{name}{suffix}.png"), full_page=True)
+
+    assert page.locator("form.search input[name=q]").count() == 1
+    assert "↩ part" in page.inner_text("table.sessions") and "$" in page.inner_text(
+        "table.sessions"
+    )
+    fits("list")
+
+    page.fill("form.search input[name=q]", "gzip")
+    page.select_option("form.search select[name=end_mode]", "standard")
+    page.click("form.search button[type=submit]")
+    page.wait_for_url("**q=gzip**")
+    rows = page.inner_text("table.sessions tbody")
+    assert "gzip bodies decoded" in rows and "widget parser" not in rows
+    assert page.input_value("form.search input[name=q]") == "gzip"
+    fits("search")
+
+    page.goto(f"{base}/sessions/{chain[1]}")
+    parts = page.inner_text("#chain")
+    assert "3 parts" in parts and "cart" in parts and "payment" in parts and "receipt" in parts
+    assert "6 commits" in parts and "unknown cost" in parts
+    fits("chain")
+
+    page.goto(f"{base}/charts?days=30")
+    assert page.locator("svg.bars").count() == 4 and page.locator("svg.hbars").count() == 4
+    assert page.locator("svg.bars rect.value").count() == 4 * 30
+    charts = page.inner_text("main")
+    assert "widgets" in charts and "gears" in charts and "Cost" in charts
+    fits("charts")
+    assert errors == []  # no CSP violation, no script error
+    page.close()

@@ -80,7 +80,7 @@ def _ours(settings: Settings, vault_id: str) -> set[str]:
 @pytest.fixture
 def vault(settings: Settings) -> Iterator[OnePasswordVault]:
     opened = OnePasswordVault(settings)
-    vault_id = opened._vault()
+    vault_id = opened.calls.vault_id()
     before = _ours(settings, vault_id)
     yield opened
     client = connect(settings)
@@ -195,3 +195,51 @@ def test_live_first_run_handoff_answer_pasted_by_hand_import_archive(
     with flow.begin():
         again = make(vault, project, repository=identity)
     assert again.title == f"{title}-2"
+
+
+def _app_save(settings: Settings, vault: OnePasswordVault, title: str, change: Any) -> None:
+    """The person edits the item in the app and saves: ``change(raw)`` gives the new item;
+    every field made through the API is saved on one line (L1-new, as the app likely does)."""
+    client = connect(settings)
+    vault_id = vault.calls.vault_id()
+    [overview] = [o for o in run_sync(client.items.list(vault_id), WAIT) if o.title == title]
+    raw = change(run_sync(client.items.get(vault_id, overview.id), WAIT))
+    flat = [f.model_copy(update={"value": app_paste(f.value)}) for f in raw.fields]
+    run_sync(client.items.put(raw.model_copy(update={"fields": flat})), WAIT)
+
+
+def _added_field(raw: Any) -> Any:
+    from onepassword import ItemField, ItemFieldType, ItemSection
+
+    sections = [*raw.sections, ItemSection(id="addmore", title="")]
+    field = ItemField(
+        id=uuid.uuid4().hex[:26],
+        title="claude_ai_response",
+        field_type=ItemFieldType.TEXT,
+        value=ANSWER,
+        section_id="addmore",
+    )
+    return raw.model_copy(update={"fields": [*raw.fields, field], "sections": sections})
+
+
+def _in_notes(raw: Any) -> Any:
+    return raw.model_copy(update={"notes": f"{raw.notes}\n\n{ANSWER}"})
+
+
+@pytest.mark.parametrize("paste", [_added_field, _in_notes], ids=["added field", "notes"])
+def test_live_answer_where_people_paste_it_is_imported_once_on_resume(
+    vault: OnePasswordVault, settings: Settings, project: str, tmp_path: Path, paste: Any
+) -> None:
+    """issue 24: the answer in a field the person added, or in the notes, every field re-saved
+    on one line; /session:resume brings it in once, and the context keeps its lines."""
+    repo = make_repo(tmp_path / project)
+    with Core(settings, vault=vault) as core:
+        core.start(repo, session_id="live-1")
+        paused = core.pause(repo, session_id="live-1", summary="live resume", handoff=True)
+    _app_save(settings, vault, str(paused.handoff_item), paste)
+    with Core(settings, vault=vault) as core:
+        assert core.status(repo).handoff_waiting is True
+        resumed = core.resume(repo, session_id="live-2")
+        assert resumed.imported_item == paused.handoff_item
+        assert "keep the live vault small" in resumed.context
+        assert core.start(repo, session_id="live-3").imported_item is None

@@ -21,7 +21,7 @@ def test_item_is_a_secure_note_with_the_spec_fields(vault: Vault, fake: FakeOneP
     item = make(vault, transfer_prompt="Paste this into claude.ai")
     raw = fake.item(item.title)
     assert raw.category == ItemCategory.SECURENOTE and raw.title == "session-widgets-2025-03-14"
-    assert raw.tags == ["claudesync", "widgets", identity_tag(REPO)]
+    assert raw.tags == ["claudesync", "claudesync/widgets", identity_tag(REPO)]
     assert raw.notes == "Paste this into claude.ai"
     fields = {f.title: f.value for f in raw.fields}
     assert fields["context"] == "# ctx" and fields["claude_ai_response"] == ""
@@ -89,9 +89,9 @@ def test_items_that_are_not_ours_are_ignored_and_their_titles_avoided(
 
 
 def _drop_identity_tag(fake: FakeOnePassword, item_id: str) -> None:
-    """The item as a version before the identity tag made it."""
+    """The item as a version before the identity tag made it (with the bare name tag)."""
     data = fake.items[item_id]
-    data["tags"] = [t for t in data["tags"] if not t.startswith("claudesync-repo-")]
+    data["tags"] = [t.replace("claudesync/", "") for t in data["tags"] if "repo-" not in t]
 
 
 def test_items_made_before_the_identity_tag_are_found_and_tagged_when_written(
@@ -108,7 +108,7 @@ def test_items_made_before_the_identity_tag_are_found_and_tagged_when_written(
         pending = vault.pending_response(project="widgets", repository=REPO)
     assert pending is not None and pending.id == old.id
     assert set(fake.read_ids) == {old.id}
-    same_name = {i for i in others if fake.item(i).tags[1] == "widgets"}
+    same_name = {i for i in others if fake.item(i).tags[1] == "claudesync/widgets"}
     assert same_name and not same_name & set(fake.read_ids)  # tagged: told apart unread
     vault.mark_imported(old.id)
     assert identity_tag(REPO) in fake.item(old.id).tags
@@ -191,3 +191,21 @@ def test_imported_stays_imported_when_the_app_drops_line_breaks_without_a_space(
     vault.mark_imported(item.id, answer=answer)
     fake.user_edits(item.title, flatten="strip", claude_ai_response=answer)
     assert vault.pending_response(project="widgets", repository=REPO) is None
+
+
+def test_our_tags_nest_under_claudesync_and_older_tags_still_work(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
+    """findings/onepassword-2.md L6: 1Password's tags are account-wide: the project's name and
+    identity nest under ``claudesync`` instead of mixing with the user's own ``widgets`` tag;
+    an item tagged the older way (bare name, ``claudesync-repo-``) is still the project's, and
+    a ``ClaudeSync`` tag renamed in the app still marks ours."""
+    item = make(vault)
+    assert all(t == "claudesync" or t.startswith("claudesync/") for t in fake.item(item.id).tags)
+    data = fake.items[item.id]
+    data["tags"] = ["ClaudeSync", "widgets", "claudesync-repo-" + identity_tag(REPO).split("-")[-1]]
+    with flow.begin():  # a new command: listed and read afresh
+        vault.set_response(item.id, "## Decisions\n- a\n## Next steps\n- b")
+    with flow.begin():
+        found = vault.pending_response(project="widgets", repository=REPO)
+    assert found is not None and found.id == item.id

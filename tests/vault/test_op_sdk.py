@@ -5,6 +5,10 @@ a running loop, and a call that blocks it still ends at its deadline."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,11 +16,12 @@ import onepassword
 import pytest
 from onepassword.core import UniffiCore
 from onepassword.desktop_core import DesktopCore
+from onepassword.errors import DesktopSessionExpiredException, RateLimitExceededException
 
 from claude_session.base import flow
 from claude_session.config import Settings
 from claude_session.errors import ItemRefused, VaultAuthError, VaultError, VaultUnavailable
-from claude_session.vault import op_sdk
+from claude_session.vault import op_errors, op_sdk
 from claude_session.vault.base import Vault
 from claude_session.vault.op_sdk import translate
 from helpers import fake_onepassword as fake_texts
@@ -226,11 +231,6 @@ PERMANENT = [
         "message size exceeds the limit",
     ),
     (
-        "internal error",
-        lambda f: f.fail("items.create", Exception(INTERNAL)),
-        "an internal error occurred",
-    ),
-    (
         "invalid input",
         lambda f: f.fail(
             "items.create",
@@ -277,7 +277,7 @@ def test_every_error_phrase_we_match_still_exists_in_the_installed_sdk() -> None
     turn a refusal into an outage in the field. Every phrase ``translate`` matches, and every
     core text the fake raises, occurs in the installed SDK's native core or Python code."""
     native, source = _installed_sdk_texts()
-    phrases = {text for rule in op_sdk._RULES for text in rule.texts}
+    phrases = {text for rule in op_errors._RULES for text in rule.texts}
     # the fake's texts, as the core composes them ("prefix: reason"): each piece
     for text in (
         fake_texts.MALFORMED,
@@ -295,3 +295,114 @@ def test_every_error_phrase_we_match_still_exists_in_the_installed_sdk() -> None
     phrases |= {"http status client error", "too many requests"}  # TOO_MANY_REQUESTS's parts
     missing = sorted(p for p in phrases if p.encode() not in native and p not in source)
     assert not missing, f"phrases no longer in the installed onepassword-sdk: {missing}"
+
+
+# --- error kinds, not loose text (issue 24 item 6) ----------------------------------------------
+
+
+def test_an_http_429_in_text_is_a_rate_limit(vault: Vault, fake: FakeOnePassword) -> None:
+    """findings/onepassword-2.md L4: the core may report a 429 as text, under another name."""
+    fake.fail("items.create", fake_texts.Named("Auth", fake_texts.TOO_MANY_REQUESTS))
+    with flow.begin(), pytest.raises(VaultUnavailable, match="rate limit was reached"):
+        make(vault)
+
+
+def test_an_internal_error_is_tried_again_with_a_new_sign_in_not_refused(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
+    """L3: "an internal error occurred ... Invalid client ID" passes: one more try on a new
+    client makes the item; twice in a row it waits for the next command (not failed for good)."""
+    fake.fail("items.create", fake_texts.Named("Internal", fake_texts.INTERNAL_CLIENT), times=1)
+    with flow.begin():
+        assert make(vault).title == "session-widgets-2025-03-14"
+    assert fake.authentications == 2
+    fake.fail("items.create", fake_texts.Named("Internal", INTERNAL), times=2)
+    with flow.begin(), pytest.raises(VaultError) as info:
+        make(vault)
+    assert not isinstance(info.value, ItemRefused) and "tried again" in str(info.value)
+
+
+@pytest.mark.parametrize("word", ["connection", "permission", "not found", "timed out"])
+def test_an_item_title_cannot_change_what_kind_of_failure_it_was(
+    vault: Vault, fake: FakeOnePassword, word: str
+) -> None:
+    """L5: the core repeats the item's title in its messages; a title holding "connection"
+    once turned a refusal into "cannot be reached"."""
+    project = "db-" + word.replace(" ", "-")
+    fake.fail(
+        "items.create",
+        Exception(
+            f"invalid user input: cannot update item session-{project}-2025-03-14. Editing is "
+            f"not supported for unsupported fields"
+        ),
+    )
+    with flow.begin(), pytest.raises(ItemRefused) as info:
+        make(vault, project)
+    assert "cannot be reached" not in str(info.value)
+
+
+def test_desktop_session_expired_is_told_by_its_type_for_the_desktop_app(
+    isolated_home: Path, fake: FakeOnePassword
+) -> None:
+    """N10: the desktop app's expired session (the SDK's typed exception, after its own
+    retry) names the app, not OP_SERVICE_ACCOUNT_TOKEN, and the call that failed."""
+    fake.desktop_app = True
+    fake.desktop_accounts.add("Acme")
+    vault = op_vault(Settings(home=isolated_home, op_account="Acme"), fake)
+    with flow.begin():
+        vault.list_items()
+    fake.fail("items.create", DesktopSessionExpiredException("expired"))
+    with flow.begin(), pytest.raises(VaultError) as info:
+        make(vault)
+    message = str(info.value)
+    assert "desktop app ended the session" in message and "creating" in message
+    assert "OP_SERVICE_ACCOUNT_TOKEN" not in message and "while signing in" not in message, message
+
+
+def test_a_failure_after_sign_in_names_the_call_not_the_sign_in(
+    vault: Vault, fake: FakeOnePassword
+) -> None:
+    """N10: a rate limit on the first work call after a good sign-in."""
+    fake.fail("vaults.list", RateLimitExceededException("rate limit exceeded"))
+    with flow.begin(), pytest.raises(VaultUnavailable) as info:
+        vault.list_items()
+    assert "looking for the vault" in str(info.value)
+    assert "signing in" not in str(info.value)
+
+
+_JSON_AT_EXIT = """
+import contextvars, sys
+sys.path[:0] = [{tests!r}, {server!r}]
+from helpers import fake_onepassword
+fake = fake_onepassword.FakeOnePassword()
+fake.desktop_app, fake.release_fails = True, True
+fake.desktop_accounts.add("Acme")
+fake_onepassword._SERVICE = contextvars.ContextVar("fake", default=fake)  # every sign-in
+from claude_session.edges.cli import main
+sys.exit(main(["--json", "-C", {repo!r}, "status"]))
+"""
+
+
+def test_json_output_stays_valid_when_the_sdk_prints_at_exit(tmp_path: Path) -> None:
+    """findings/onepassword-2.md N9, in a process of its own: the desktop app is gone when the
+    SDK releases its client at exit, and the SDK prints "failed to release client" (to stdout,
+    as 0.4.2 does): `status --json` still gives one JSON document on stdout."""
+    here = Path(__file__).resolve().parents[1]
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    script = _JSON_AT_EXIT.format(
+        tests=str(here), server=str(here.parent / "server"), repo=str(repo)
+    )
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path / "home"),
+        "CLAUDE_CONFIG_DIR": str(tmp_path / "home" / ".claude"),
+        "CLAUDE_SESSION_OP_ACCOUNT": "Acme",
+    }
+    env.pop("OP_SERVICE_ACCOUNT_TOKEN", None)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "failed to release client" in done.stderr  # the SDK did print
+    assert json.loads(done.stdout)["vault"].startswith("1Password vault 'ClaudeSync'")

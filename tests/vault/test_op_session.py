@@ -4,6 +4,7 @@ expired session)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from claude_session.base import flow
 from claude_session.config import Settings
 from claude_session.errors import VaultAuthError, VaultUnavailable
+from claude_session.vault import op_sdk
 from claude_session.vault.base import Vault
 from helpers.fake_onepassword import CALL_UNAUTHENTICATED, VALID_TOKEN, FakeOnePassword
 from helpers.onepassword_vault import op_vault
@@ -30,7 +32,7 @@ def test_1password_that_never_answers_costs_one_wait_per_command(
             make(vault)
         with pytest.raises(VaultUnavailable, match="not tried again"):
             vault.pending_response(project="widgets")
-    assert tried == 1 and fake.count() == 1  # later calls never reached 1Password
+    assert tried == 1 and fake.count() == 1, fake.calls  # later calls never reached 1Password
     assert "run `claude-session sync`" in str(first.value)
     fake.heal()
     with flow.begin():  # the next command tries again
@@ -67,6 +69,10 @@ def test_the_deadline_setting_gives_a_slow_approval_its_time(
     with flow.begin(), pytest.raises(VaultUnavailable) as info:
         vault.check()
     assert "approve" in str(info.value) and "CLAUDE_SESSION_OP_DEADLINE" in str(info.value)
+    with flow.begin():  # the approval that came after the command gave up serves the next (L2)
+        assert "vault found" in vault.check()
+    assert fake.count("authenticate") == 1
+    op_sdk.reset()  # a new process
     fake.stall("authenticate", seconds=1.5, times=1)
     slow = _desktop(isolated_home, fake, CLAUDE_SESSION_OP_DEADLINE="6")
     assert slow.op_deadline == 6.0
@@ -135,3 +141,36 @@ def test_bad_credentials_after_a_new_sign_in_is_an_auth_error(
     with pytest.raises(VaultAuthError):
         vault.list_items()
     assert fake.count("authenticate") == 2  # one transparent new sign-in, then the error
+
+
+def test_a_person_approving_the_desktop_app_gets_a_minute_by_default(
+    isolated_home: Path, fake: FakeOnePassword
+) -> None:
+    """L2: unlocking the app and approving takes longer than the 5 s a service account gets;
+    with no deadline chosen, a desktop sign-in may take a minute (the calls after it keep
+    their 5 s)."""
+    fake.stall("authenticate", seconds=30, times=1)
+    with flow.begin():
+        assert "vault found" in op_vault(_desktop(isolated_home, fake), fake).check()
+    op_sdk.reset()
+    fake.stall("authenticate", seconds=30, times=1)
+    chosen = _desktop(isolated_home, fake, CLAUDE_SESSION_OP_DEADLINE="4")
+    with flow.begin(), pytest.raises(VaultUnavailable, match="waiting for approval"):
+        op_vault(chosen, fake).check()
+
+
+def test_commands_behind_an_open_approval_prompt_share_one_sign_in(isolated_home: Path) -> None:
+    """L2, on real time: the app's prompt holds the loop (a blocking ctypes call) for 1.5 s;
+    two commands of a long-lived process give up at their 0.2 s each, and no sign-in queues
+    behind the open one; once approved, the next command uses it without asking again."""
+    fake = FakeOnePassword()
+    settings = _desktop(isolated_home, fake)
+    fake.stall("authenticate", seconds=1.5, blocking=True, times=1)
+    vault = op_vault(settings, fake, deadline=0.2)
+    for _ in range(2):
+        with flow.begin(), pytest.raises(VaultUnavailable, match="approve"):
+            vault.check()
+    time.sleep(1.5)  # the person approves
+    with flow.begin():
+        assert "vault found" in vault.check()
+    assert fake.count("authenticate") == 1 and fake.authentications == 1

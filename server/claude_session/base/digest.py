@@ -154,14 +154,15 @@ def read_transcript(
         return reader.digest
     deadline = time.monotonic() + budget
     with handle:
-        found = transcript.lines(handle, max_line=MAX_LINE_BYTES, max_bytes=MAX_BYTES)
+        found = transcript.lines(
+            handle, max_line=MAX_LINE_BYTES, max_bytes=MAX_BYTES, deadline=deadline
+        )
         for count, line in enumerate(found):
             if line is not None:
                 reader.feed(line)
             if count % 128 == 0 and time.monotonic() > deadline:
-                reader.digest.complete = False
                 break
-        if handle.tell() > MAX_BYTES:
+        if handle.tell() > MAX_BYTES or time.monotonic() > deadline:
             reader.digest.complete = False
     return reader.finish()
 

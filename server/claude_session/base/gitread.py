@@ -25,17 +25,23 @@ import stat
 from collections import namedtuple
 from pathlib import Path
 
+from claude_session.base import packedrefs
 from claude_session.paths import real_path
 
 _MAX_REF_BYTES = 4096
-_MAX_PACKED_REFS_BYTES = 64 * 1024 * 1024
 _MAX_WALK_UP = 64
 _OID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 # git check-ref-format's rules, for the names we follow (refs/...) and report (branches)
 _BAD_REF = re.compile(r"(?:\.\.|//|@\{|[\x00-\x20\x7f~^:?*\[\\]|/\.|\.lock(?:/|$)|/$|\.$)")
-# never take index.lock; never run the repository's fsmonitor hook program
 _READ_ONLY = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-_READ_FLAGS = ("--no-optional-locks", "-c", "core.fsmonitor=false")
+#: settings for every git command claude-session runs (here and in ``core.repository``): the
+#: ones that make git run a program the repository's config names where a read needs none.
+#: No fsmonitor program (``git status`` would run it), no signature checker (``log`` with
+#: ``log.showSignature`` runs gpg), no pager. Hooks, filters and credential helpers are not
+#: switched off: reads run none, and commits and pushes are the user's own, with their hooks.
+NO_PROGRAMS = ("core.fsmonitor=false", "log.showSignature=false", "core.pager=cat")
+# never take index.lock; none of the programs above
+_READ_FLAGS = ("--no-optional-locks", *(f for pair in NO_PROGRAMS for f in ("-c", pair)))
 
 
 # --------------------------------------------------------------------------- names
@@ -113,6 +119,8 @@ def _git_dir_at(folder: Path) -> Path | None:
         return None
     if stat.S_ISDIR(mode):
         return dot
+    if stat.S_ISLNK(mode):
+        return _linked_git_dir(dot)
     if not stat.S_ISREG(mode):
         return None
     text = (_read_small(dot) or "").strip()
@@ -121,6 +129,20 @@ def _git_dir_at(folder: Path) -> Path | None:
     gitdir = Path(text[len("gitdir:") :].strip())
     gitdir = Path(os.path.realpath(gitdir if gitdir.is_absolute() else folder / gitdir))
     return gitdir if gitdir.is_dir() else None
+
+
+def _linked_git_dir(dot: Path) -> Path | None:
+    """The folder a ``.git`` symbolic link names, as git (and so the CLI) follows it, but only
+    when it is a git folder (a ``HEAD`` file in it) owned by this same user: a link never leads
+    the hooks into someone else's files (N32)."""
+    target = Path(os.path.realpath(dot))
+    try:
+        info = os.stat(target)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or not _owned(target):
+        return None
+    return target if _read_small(target / "HEAD") is not None else None
 
 
 def _common_dir(gitdir: Path) -> Path:
@@ -146,12 +168,8 @@ def _ref_file(gitdir: Path, ref: str) -> str | None:
 
 
 def _packed_ref(common: Path, ref: str) -> str | None:
-    text = _read_small(common / "packed-refs", _MAX_PACKED_REFS_BYTES)
-    for line in (text or "").splitlines():
-        if line.endswith(" " + ref) and not line.startswith(("#", "^")):
-            oid = line.split(" ", 1)[0]
-            return oid if is_oid(oid) else None
-    return None
+    oid = packedrefs.lookup(common / "packed-refs", ref)
+    return oid if is_oid(oid) else None
 
 
 def resolve_ref(gitdir: Path, ref: str, depth: int = 0) -> str | None:

@@ -81,11 +81,16 @@ def record_fields(
     next_steps: list[str],
     mode: str,
     machine: str | None,
+    paths: Paths | None = None,
 ) -> Entry:
     """The session record (SessionRecord's shape, plain JSON) from a ledger entry and what was
-    measured at its end: the one place both /end and the hooks' finalization build it."""
+    measured at its end: the one place both /end and the hooks' finalization build it (its
+    cost at the prices in force for ``paths``)."""
+    from claude_session.base import pricing  # only when a record is made
+
     started = parse_time(entry.get("started_at")) or now()
     ended = parse_time(ended_at) or started
+    worked = (ended - started).total_seconds() - paused_seconds(entry, ended)
     return {
         "id": record_id,
         "application_name": entry.get("project") or project_name(Path(entry["project_root"])),
@@ -93,7 +98,7 @@ def record_fields(
         "claude_session_id": entry["session_id"],
         "started_at": started.isoformat(),
         "ended_at": ended.isoformat(),
-        "duration_minutes": max(0, round((ended - started).total_seconds() / 60)),
+        "duration_minutes": max(0, round(worked / 60)),
         "starting_branch": entry.get("starting_branch"),
         "ending_branch": ending_branch,
         "commits_count": commits_count,
@@ -112,7 +117,19 @@ def record_fields(
         "machine": machine,
         "end_mode": mode,
         "continues": entry.get("continues"),
+        **pricing.record_cost(usage, paths),
     }
+
+
+def paused_seconds(entry: Entry, ended: Any) -> float:
+    """How long the session was paused up to ``ended``: the pauses it picked up again, and the
+    one it is still in (paused, then ended without a resume)."""
+    paused = entry.get("paused_seconds")
+    total = float(paused) if isinstance(paused, (int, float)) and paused > 0 else 0.0
+    since = parse_time(entry.get("paused_at"))
+    if since is not None and since < ended:
+        total += (ended - since).total_seconds()
+    return total
 
 
 def transcript_usage(
@@ -128,10 +145,15 @@ def transcript_usage(
 
 
 def session_digest(
-    entry: Entry, *, in_git: bool = True, commits: list[tuple[str, str]] | None = None
+    entry: Entry,
+    *,
+    in_git: bool = True,
+    commits: list[tuple[str, str]] | None = None,
+    budget: float | None = None,
 ) -> Digest:
     """The model-free digest of a session from its transcript and git (``commits``: the
-    session's, when the caller has them already)."""
+    session's, when the caller has them already; ``budget``: seconds of transcript reading,
+    the digest's own by default)."""
     from claude_session.base import digest  # only when a session is finalized: not at every start
 
     root = Path(str(entry["project_root"]))
@@ -141,6 +163,7 @@ def session_digest(
         root=root,
         starting_head=session_start(entry) if in_git else None,
         commits=commits,
+        budget=digest.BUDGET if budget is None else budget,
     )
 
 
@@ -151,6 +174,7 @@ def build_unended_record(
     made: Digest | None = None,
     usage: Any = None,
     continues: str | None = None,
+    paths: Paths | None = None,
 ) -> Entry:
     """The record of a session that ended without /end (plain dict, SessionRecord's shape):
     its summary, accomplishments and edited files come from the session's digest (a pause's
@@ -184,6 +208,7 @@ def build_unended_record(
         next_steps=[],
         mode="paused" if paused else "unended",
         machine=None,
+        paths=paths,
     )
 
 
@@ -202,12 +227,19 @@ def derived_record_id(entry: Entry) -> str:
 # --- sessions that ended without /end -----------------------------------------------------------
 
 
-def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = None) -> bool:
+def finalize_session(
+    paths: Paths, session_id: str, *, ended_at: str | None = None, budget: float | None = None
+) -> bool:
     """Close an open ledger entry and spool its record; False if it was not open.
 
     The next session is told where this one stood: the digest is also written as a context
     file (kind ``unended``) with a pause-like entry naming it, the record id it continues and
-    the branch and head, unless the project holds a real pause (``snapshots.leave_note``)."""
+    the branch and head, unless the project holds a real pause (``snapshots.leave_note``).
+
+    ``budget`` (the SessionEnd hook's, which must finish within its deadline whatever the
+    transcript's size) bounds the transcript reading in seconds; when the transcript could not
+    be read within it, nothing is closed (False): the entry stays open, with its end time, for
+    the next start or ``sync`` to finalize with their own, larger budgets (N19)."""
     with ledger.edit(paths, session_id) as entry:
         if "session_id" not in entry:
             return False
@@ -217,18 +249,33 @@ def finalize_session(paths: Paths, session_id: str, *, ended_at: str | None = No
             return False
         if not entry.get("record_id"):
             entry["record_id"] = derived_record_id(entry)
-        when = ended_at or str(entry.get("last_activity") or entry.get("started_at"))
+        when = ended_at or str(entry.get("ended_hint") or "") or None
+        when = when or str(entry.get("last_activity") or entry.get("started_at"))
         root = Path(str(entry["project_root"]))
         head = gitread.git_head(root)
         from claude_session.base import stretch  # only when a session is finalized
 
-        usage, continues = stretch.count(paths, entry, record_id=entry["record_id"])
-        made = session_digest(entry, in_git=head is not None)
-        record = build_unended_record(entry, when, made=made, usage=usage, continues=continues)
+        # the digest reads less of the transcript than the token count does
+        reads = (None, stretch.BUDGET) if budget is None else (budget / 3, budget * 2 / 3)
+        usage, continues = stretch.count(
+            paths, entry, record_id=entry["record_id"], budget=reads[1]
+        )
+        made = session_digest(entry, in_git=head is not None, budget=reads[0])
+        if budget is not None and not (made.complete and (usage is None or usage.complete)):
+            entry["ended_hint"] = when  # the next finalization keeps this end time
+            return False
+        record = build_unended_record(
+            entry, when, made=made, usage=usage, continues=continues, paths=paths
+        )
         entry["status"] = "finalized"
         entry["ended_at"] = when
         if stretch.is_empty(entry, usage, record["commits_count"]):
             entry["record_id"] = entry.get("continues")  # a later resume continues that one
+            return True
+        folded = stretch.fold_tail(paths, entry, usage, record["commits_count"])
+        if folded is not None:  # the quiet tail of a pause: that record, completed
+            spool.put(paths, folded)
+            entry["record_id"], entry["record"] = folded["id"], folded
             return True
         from claude_session.base import snapshots  # only when a session is finalized
 
@@ -256,8 +303,6 @@ def _finish_ending(paths: Paths, entry: Entry) -> bool:
 
 # --- the whole bill: the /end turn's own tokens ------------------------------------------------
 
-TOKEN_FIELDS = ("tokens_input", "tokens_output", "tokens_cache_creation", "tokens_cache_read")
-
 
 def _complete_tokens(paths: Paths, entry: Entry, record: Entry) -> bool:
     """Count the stretch's transcript again into ``record`` (and the entry's copy of it); True
@@ -268,12 +313,12 @@ def _complete_tokens(paths: Paths, entry: Entry, record: Entry) -> bool:
     usage, _continues = stretch.count(paths, entry, record_id=record_id)
     if usage is None:
         return False
-    counted = dict(
-        zip(TOKEN_FIELDS, (usage.input, usage.output, usage.cache_creation, usage.cache_read))
-    )
-    if sum(counted.values()) <= sum(int(record.get(k) or 0) for k in TOKEN_FIELDS):
+    counted = stretch.token_fields(usage)
+    if sum(counted.values()) <= sum(int(record.get(k) or 0) for k in counted):
         return False
-    record.update(counted)
+    from claude_session.base import pricing
+
+    record.update(counted, **pricing.record_cost(usage, paths))
     entry["record"] = record
     stretch.bill(paths, str(entry["session_id"]), record_id, usage)
     return True

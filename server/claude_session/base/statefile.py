@@ -126,15 +126,53 @@ def open_private(path: Path, flags: int) -> int:
     raise OSError(errno.EEXIST, "not a regular file", str(path))
 
 
-def append_private(path: Path, text: str) -> None:
-    """Append ``text`` to our own log file ``path`` (0600, ``O_APPEND``, never through a
-    link, see ``open_private``); its folders are made 0700. Raises ``OSError``."""
+#: a log file is rotated past this size (``NAME.1``, ``NAME.2`` keep the two before)
+LOG_LIMIT = 1024 * 1024
+LOG_KEEP = 2
+
+
+def _rotate(path: Path, keep: int) -> None:
+    """``NAME`` -> ``NAME.1`` -> ... -> ``NAME.<keep>`` (the oldest dropped). Two processes
+    rotating at once at worst drop one generation: a log, never state."""
+    for n in range(keep - 1, 0, -1):
+        with contextlib.suppress(OSError):
+            os.replace(path.with_name(f"{path.name}.{n}"), path.with_name(f"{path.name}.{n + 1}"))
+    with contextlib.suppress(OSError):
+        os.replace(path, path.with_name(f"{path.name}.1"))
+
+
+def _last_line(fd: int, size: int) -> bytes:
+    """The last line of an open log (its last 4 kB at most, read without moving the file
+    position the appends use)."""
+    start = max(0, size - 4096)
+    tail = os.pread(fd, size - start, start)
+    return tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+
+
+def append_log(
+    path: Path, stamp: str, message: str, *, once: bool = False, limit: int = LOG_LIMIT
+) -> bool:
+    """Append ``stamp message`` as one line to our log ``path`` (0600, ``O_APPEND``, never
+    through a link: ``open_private``; folders made 0700), rotating it first when it would pass
+    ``limit`` bytes (``LOG_KEEP`` old files kept). With ``once``, a message equal to the last
+    line's is not written again (a status line failing on every render logs once). True when
+    a line was written. Raises ``OSError``."""
+    text = " ".join(message.splitlines()).encode("utf-8", "backslashreplace")
+    line = stamp.encode() + b" " + text + b"\n"
     ensure_dir(path.parent)
-    fd = open_private(path, os.O_WRONLY | os.O_APPEND)
-    data = memoryview(text.encode("utf-8", "backslashreplace"))
+    fd = open_private(path, os.O_RDWR | os.O_APPEND)
     try:
+        size = os.fstat(fd).st_size
+        if once and size and _last_line(fd, size).split(b" ", 1)[-1] == text:
+            return False
+        if size and size + len(line) > limit:
+            _rotate(path, LOG_KEEP)
+            os.close(fd)
+            fd = open_private(path, os.O_RDWR | os.O_APPEND)
+        data = memoryview(line)
         while data:
             data = data[os.write(fd, data) :]
+        return True
     finally:
         os.close(fd)
 
@@ -270,12 +308,15 @@ class StateFile:
         empty: Callable[[], Data] | None = None,
         validate: Validator | None = None,
         lock_timeout: float = 10.0,
+        salvage: Callable[[str], Data | None] | None = None,
     ) -> None:
+        """``salvage``: what can be kept of a file that does not parse (its text), or None."""
         self.path = path
         self.version = version
         self._empty = empty or dict
         self._validate = validate
         self.lock_timeout = lock_timeout
+        self._salvage = salvage
 
     def empty(self) -> Data:
         data = self._empty()
@@ -321,8 +362,30 @@ class StateFile:
         except StateError:
             raise
         except (ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError) as exc:
-            flow.warn(move_aside(self.path, str(exc) or type(exc).__name__))
+            reason = str(exc) or type(exc).__name__
+            kept = self._salvaged(raw, reason, for_write=for_write)
+            if kept is not None:
+                return kept
+            flow.warn(move_aside(self.path, reason))
             return self.empty()
+
+    def _salvaged(self, raw: bytes, reason: str, *, for_write: bool) -> Data | None:
+        """What ``salvage`` keeps of a file that does not parse, the file as it was copied aside
+        and the rest told; the file is rewritten with what was kept (here under the lock, or by
+        the caller's update), so that it is told once. None when nothing can be kept."""
+        if self._salvage is None:
+            return None
+        data = self._salvage(raw.decode("utf-8", "replace"))
+        if data is None:
+            return None
+        data = dict(self._validate(data)) if self._validate is not None else data
+        data["version"] = self.version
+        flow.warn(copy_aside(self.path, f"unreadable ({reason})"))
+        if not for_write:
+            with file_lock(self.path, timeout=self.lock_timeout):
+                if self.path.read_bytes() == raw:  # not rewritten by another process meanwhile
+                    self.write(data)
+        return data
 
     def read(self) -> Data:
         return self._load(for_write=False)

@@ -27,6 +27,14 @@ else:
 Entry = dict[str, Any]
 #: how long counting may spend reading one transcript
 BUDGET = 3.0
+#: a record's token fields
+TOKEN_FIELDS = ("tokens_input", "tokens_output", "tokens_cache_creation", "tokens_cache_read")
+
+
+def token_fields(usage: Usage) -> dict[str, int]:
+    """A usage as the record's token fields."""
+    counts = (usage.input, usage.output, usage.cache_creation, usage.cache_read)
+    return dict(zip(TOKEN_FIELDS, counts))  # noqa: B905 - Python 3.9: no strict=
 
 
 def count(
@@ -63,3 +71,30 @@ def is_empty(entry: Entry, usage: Usage | None, commits: int) -> bool:
         and not entry.get("summary")
         and not entry.get("maintenance_runs")
     )
+
+
+def fold_tail(paths: Paths, entry: Entry, usage: Usage | None, commits: int) -> Entry | None:
+    """The paused record this quiet stretch follows in the same session (the pause turn's own
+    answer, a question or two, no commit), with the stretch's responses added to it and billed
+    by it; None when the stretch is not such a tail and gets its own record."""
+    record = entry.get("record")
+    if (
+        not isinstance(record, dict)
+        or record.get("end_mode") != "paused"
+        or record.get("id") != entry.get("continues")
+        or commits
+        or entry.get("summary")
+        or entry.get("maintenance_runs")
+        or usage is None
+    ):
+        return None
+    from claude_session.base import pricing
+
+    folded = dict(record)
+    for key, count in token_fields(usage).items():
+        folded[key] = int(folded.get(key) or 0) + count
+    tail = pricing.record_cost(usage, paths)
+    folded["cost_usd"] = pricing.add_costs(folded.get("cost_usd"), tail["cost_usd"])
+    folded["models"] = list(dict.fromkeys([*(folded.get("models") or []), *tail["models"]]))
+    bill(paths, str(entry["session_id"]), str(record["id"]), usage)
+    return folded

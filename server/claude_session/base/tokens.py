@@ -73,6 +73,8 @@ class Usage:
     lines: int = 0
     bad_lines: int = 0
     messages: list[Message] = field(default_factory=list)
+    #: False when the time budget ran out before the transcript's end (what was read counts)
+    complete: bool = True
 
     @property
     def ids(self) -> list[str]:
@@ -91,7 +93,7 @@ class Usage:
 
     def without(self, ids: Collection[str]) -> Usage:
         """These totals less the responses whose message ids are in ``ids``."""
-        kept = Usage(lines=self.lines, bad_lines=self.bad_lines)
+        kept = Usage(lines=self.lines, bad_lines=self.bad_lines, complete=self.complete)
         for message in self.messages:
             if message.id not in ids:
                 kept.add(message)
@@ -167,10 +169,12 @@ class _Tally:
         self.lines = 0
         self.bad_lines = 0
         self.deadline: float | None = None
+        self.complete = True
 
     def read_file(self, path: Path) -> bool:
         """Add one file's lines; False if it could not be opened."""
         if self.deadline and time.monotonic() > self.deadline:
+            self.complete = False
             return False
         handle = transcript.open_regular(path)
         if handle is None:
@@ -178,7 +182,7 @@ class _Tally:
         with handle:
             try:
                 for count, line in enumerate(
-                    transcript.lines(handle, max_line=self.max_line_bytes)
+                    transcript.lines(handle, max_line=self.max_line_bytes, deadline=self.deadline)
                 ):
                     self.feed(line)
                     if handle.tell() > transcript.MAX_BYTES:
@@ -190,7 +194,10 @@ class _Tally:
                         break
                     if count % 256 == 0 and self.deadline and time.monotonic() > self.deadline:
                         log.warning("transcript %s: time budget spent; counted what was read", path)
+                        self.complete = False
                         break
+                if self.deadline and time.monotonic() > self.deadline:
+                    self.complete = False
             except OSError as exc:
                 # What was read so far is still what the transcript says.
                 log.warning("transcript %s could not be read to the end: %s", path, exc)
@@ -239,10 +246,7 @@ class _Tally:
 
     def result(self, exclude: Collection[str] = ()) -> Usage:
         """The totals over the surviving responses, less those in ``exclude``."""
-        usage = Usage(
-            lines=self.lines,
-            bad_lines=self.bad_lines,
-        )
+        usage = Usage(lines=self.lines, bad_lines=self.bad_lines, complete=self.complete)
         for message_id, response in _deduplicated(self.best):
             if message_id not in exclude:
                 usage.add(

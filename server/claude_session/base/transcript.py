@@ -58,10 +58,18 @@ def open_regular(path: Path) -> BinaryIO | None:
 
 
 def lines(
-    handle: BinaryIO, *, max_line: int = MAX_LINE_BYTES, max_bytes: int = MAX_BYTES
+    handle: BinaryIO,
+    *,
+    max_line: int = MAX_LINE_BYTES,
+    max_bytes: int = MAX_BYTES,
+    deadline: float | None = None,
 ) -> Iterator[bytes | None]:
     """Each line of a transcript from where ``handle`` stands; None for a line longer than
-    ``max_line`` (skipped in small chunks). Stops once ``max_bytes`` of the file are behind."""
+    ``max_line`` (skipped in small chunks). Stops once ``max_bytes`` of the file are behind,
+    or once ``time.monotonic()`` passes ``deadline`` while skipping a long line (a huge file
+    without line breaks is never read past a caller's deadline)."""
+    import time
+
     while handle.tell() <= max_bytes:
         line = handle.readline(max_line + 1)
         if not line:
@@ -73,6 +81,8 @@ def lines(
             line = handle.readline(_SKIP_CHUNK)
             if not line or handle.tell() > max_bytes:
                 break
+            if deadline is not None and time.monotonic() > deadline:
+                return
         _warn("skipped a transcript line longer than %d bytes", max_line)
         yield None
 

@@ -19,6 +19,8 @@ uses the time up before the answer is seen (N13).
 from __future__ import annotations
 
 import contextlib
+import re
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,8 +75,37 @@ def _synced_context(services: Services, project: Project, context: str) -> str:
         return context
     origin = synced.machine or "another machine"
     flow.warn(f"Continuing the session synced from {origin} ({synced.title}).")
+    _where_synced(project, synced)
     _mark(services, synced, merged_into=None)
     return synced.context
+
+
+_SHA = re.compile(r"[0-9a-f]{7,64}")
+
+
+def _where_synced(project: Project, synced: HandoffItem) -> None:
+    """Name the branch and commit the synced session was on, and how to check them out here,
+    when this checkout is elsewhere (newcomer-2.md 2.15). The names come from the other
+    machine: only quoted, never run."""
+    try:
+        ctx = ctxmod.parse(synced.context)
+    except ValueError:
+        return
+    branch, head = ctx.branch or synced.branch, ctx.head if _SHA.fullmatch(ctx.head or "") else None
+    if not branch or not project.in_git:
+        return
+    here = steps.working_state(project)
+    if here.branch == branch and (head is None or (here.head or "").startswith(head)):
+        return
+    at = f" at commit {head[:12]}" if head else ""
+    now = f"'{here.branch}'" if here.branch else "a detached HEAD"
+    command = f"git fetch && git checkout {shlex.quote(branch)}"
+    how = (
+        f"Check it out: `{command}`."
+        if not here.changed
+        else f"Commit or stash the changes here first, then `{command}`."
+    )
+    flow.warn(f"The synced session was on branch '{branch}'{at}; this checkout is on {now}. {how}")
 
 
 def take_answer(

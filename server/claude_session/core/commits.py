@@ -6,10 +6,10 @@ anything is committed or pushed. Nothing is ever forced.
 
 from __future__ import annotations
 
-from claude_session.base import flow
+from claude_session.base import flow, gitread
 from claude_session.base.redact import find_secrets
 from claude_session.core import repository
-from claude_session.core.gitstate import WorkingState
+from claude_session.core.gitstate import PushOutcome, WipRun, WorkingState
 from claude_session.core.project import Project
 from claude_session.core.services import Services
 from claude_session.errors import SecretInCommit
@@ -65,11 +65,49 @@ def wip_commit(
         return repo.wip_commit(f"WIP: {first_line(summary) or 'paused session'}")
 
 
+def unpushed_wip(project: Project) -> WipRun:
+    """The WIP commits (pause's, marked with ``WIP_TRAILER``) on top of HEAD that no
+    remote-tracking branch holds, newest first, and the commit under them. The run ends at the
+    first other commit, a merge or a pushed commit: those are never rewritten."""
+    records = gitread.git_lines(
+        project.root,
+        "log",
+        "-z",
+        "-n",
+        "50",
+        "--no-show-signature",
+        "--format=%H%x1f%P%x1f%(trailers:key=claude-session,valueonly,separator=%x2c)",
+        "HEAD",
+        "--not",
+        "--remotes",
+        "--",
+        zero=True,
+    )
+    shas: list[str] = []
+    expected: str | None = None
+    for record in records or []:
+        sha, _, rest = record.strip("\n").partition("\x1f")
+        parents, _, marks = rest.partition("\x1f")
+        if (shas and sha != expected) or "wip" not in marks.split(",") or " " in parents:
+            break
+        shas.append(sha)
+        expected = parents or None
+    return WipRun(shas, expected if shas else None)
+
+
+def in_history(project: Project, sha: str) -> bool:
+    """Whether ``sha`` is HEAD or one of its ancestors."""
+    return gitread.is_oid(sha) and (
+        gitread.git_lines(project.root, "merge-base", "--is-ancestor", sha, "HEAD") is not None
+    )
+
+
 def end_commit(
-    project: Project, text: str, *, before: WorkingState
+    project: Project, text: str, *, before: WorkingState, squash: WipRun | None = None
 ) -> tuple[str | None, WorkingState | None]:
-    """End's commit of everything ``before`` listed: its sha, and the working state after it
-    where that follows without asking git again (``Repository.committed_state``)."""
+    """End's commit of everything ``before`` listed (and of the work of the WIP commits in
+    ``squash``, which it replaces): its sha, and the working state after it where that follows
+    without asking git again (``Repository.committed_state``)."""
     with repository.Repository(project.root) as repo:
         operation = repo.operation_in_progress()
         if operation:
@@ -77,20 +115,19 @@ def end_commit(
                 f"No commit: a {operation} is in progress. Finish or abort it, then commit by hand."
             )
             return None, None
-        sha = repo.commit(text or END_COMMIT_MESSAGE, changed=before.changed)
+        sha = repo.commit(text or END_COMMIT_MESSAGE, changed=before.changed, squash=squash)
         if sha is None or not before.known:
             return sha, None
         return sha, repo.committed_state(before, sha)
 
 
-def push(project: Project, wanted: bool) -> tuple[bool, str | None]:
-    """Push to the upstream: (pushed, what happened in words)."""
+def push_outcome(project: Project, wanted: bool, *, publish: bool = False) -> PushOutcome:
+    """Push to the upstream; what happened (said once, in its ``detail``). ``publish`` (for
+    ``end --mode sync``: the other machine needs the branch): a branch with no upstream yet is
+    pushed under its own name and tracked (``git push -u``)."""
     if not project.in_git:
-        return False, "not a git repository"
+        return PushOutcome("no_remote", False, "not a git repository")
     if not wanted:
-        return False, "not pushed (--no-push)"
+        return PushOutcome("not_wanted", False, "not pushed (--no-push)")
     with repository.Repository(project.root) as repo:
-        outcome = repo.push()
-    if outcome.status in ("rejected", "failed"):  # the others are in push_detail already
-        flow.warn(f"Push: {outcome.detail}")
-    return outcome.pushed, outcome.detail
+        return repo.push(publish=publish)

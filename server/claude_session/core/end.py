@@ -17,7 +17,7 @@ from claude_session.base.clock import new_id
 from claude_session.base.redact import redact_data
 from claude_session.base.state import pause as pausestate
 from claude_session.core import commits, handoffs, records, steps
-from claude_session.core.gitstate import WorkingState
+from claude_session.core.gitstate import WipRun, WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
 from claude_session.errors import ClaudeSessionError, NoActiveSession
@@ -39,6 +39,7 @@ def end(
     transcript: str | None = None,
     allow_secret: bool = False,
     force: bool = False,
+    keep_wip: bool = False,
 ) -> EndResult:
     end_mode = _end_mode(mode)
     with services.call(), contextlib.ExitStack() as turn:
@@ -48,7 +49,9 @@ def end(
         turn.enter_context(steps.session_turn(services, sid))  # a racing pause waits (N48)
         state = steps.working_state(project)
         entry = _open_session(services, project, sid, state, force=force, transcript=transcript)
-        sha, state = _commit(project, state, message, summary, allow_secret=allow_secret)
+        wip = _wip_to_squash(project, entry, keep=keep_wip)
+        sha, state = _commit(project, state, message, summary, allow_secret=allow_secret, wip=wip)
+        squashed = _squashed(services, entry, wip) if sha else []
         ctx = steps.build_context(
             services,
             project,
@@ -62,9 +65,11 @@ def end(
         )
         path = steps.write_context(services, ctx)
         entry.context_id = path.stem
-        pushed, push_detail = commits.push(project, push)
+        pushed = commits.push_outcome(project, push, publish=end_mode == "sync")
         item_title = prompt = None
-        if end_mode in ("handoff", "sync"):
+        if end_mode == "sync" and project.in_git and not pushed.pushed:
+            handoffs.refuse_sync(services, pushed.detail)
+        elif handoffs.wanted(services, end_mode):
             item_title, prompt = handoffs.create(
                 services, project, sid, state, path, kind=end_mode, end_mode=end_mode
             )
@@ -91,12 +96,14 @@ def end(
             record=record,
             context_file=str(path),
             commit=sha,
-            pushed=pushed,
-            push_detail=push_detail,
+            pushed=pushed.pushed,
+            push_detail=pushed.detail,
+            push_status=pushed.status,
             tracker=outcome,
             tracker_detail=detail,
             handoff_item=item_title,
             transfer_prompt=prompt if end_mode == "handoff" else None,
+            squashed_wip=squashed,
         )
 
 
@@ -136,6 +143,42 @@ def _open_session(
     return entry
 
 
+def _wip_to_squash(project: Project, entry: LedgerEntry, *, keep: bool) -> WipRun | None:
+    """The unpushed WIP commits the end commit takes in (by default), asked of git only when
+    this session made or picked up one; those kept are said."""
+    if not project.in_git or not entry.wip_commits:
+        return None
+    wip = commits.unpushed_wip(project)
+    if keep and wip.shas:
+        flow.warn(f"{_wip_words(wip.shas)} kept as made (--keep-wip).")
+        return None
+    pushed = [
+        sha for sha in entry.wip_commits if sha not in wip.shas and commits.in_history(project, sha)
+    ]
+    if pushed:
+        flow.warn(
+            f"{_wip_words(pushed)} stays in the history as made: it was pushed already, or "
+            f"commits were made on top of it (only unpushed WIP commits at the top are squashed)."
+        )
+    return wip if wip.shas else None
+
+
+def _wip_words(shas: list[str]) -> str:
+    return f"WIP commit{'s' if len(shas) > 1 else ''} " + ", ".join(sha[:10] for sha in shas)
+
+
+def _squashed(services: Services, entry: LedgerEntry, wip: WipRun | None) -> list[str]:
+    """The WIP commits the end commit replaced; a session that started on one of them now
+    counts from the commit under them (its work is in the end commit)."""
+    if wip is None:
+        return []
+    if entry.starting_head in wip.shas:
+        entry.starting_head = wip.base
+    entry.wip_commits = []
+    steps.save_ledger(services, entry)
+    return wip.shas
+
+
 def _commit(
     project: Project,
     state: WorkingState,
@@ -143,14 +186,15 @@ def _commit(
     summary: str,
     *,
     allow_secret: bool,
+    wip: WipRun | None = None,
 ) -> tuple[str | None, WorkingState]:
-    """Commit the work (a clean tree, as status just said, needs no git for it): the commit's
-    sha, and the working state after it."""
-    if not project.in_git or (state.known and not state.changed):
+    """Commit the work (a clean tree, as status just said, needs no git for it, unless WIP
+    commits are squashed into it): the commit's sha, and the working state after it."""
+    if not project.in_git or (state.known and not state.changed and wip is None):
         return None, state
     text = (message or "").strip() or commits.first_line(summary)
     secrets: list[str] = []
-    if state.changed:  # a commit will be made: check its message first
+    if state.changed or wip is not None:  # a commit will be made: check its message first
         secrets = commits.refuse_secret(
             text,
             allow=allow_secret,
@@ -158,7 +202,7 @@ def _commit(
             if message
             else "commit message (the summary's first line; give --message to choose another)",
         )
-    sha, after = commits.end_commit(project, text, before=state)
+    sha, after = commits.end_commit(project, text, before=state, squash=wip)
     commits.secret_committed(secrets, sha)
     if after is not None:
         return sha, after

@@ -1,11 +1,15 @@
 """What git said, in words for the person: error messages with advice, the reasons a push did
-not happen, and credentials kept out of all of them."""
+not happen, and credentials kept out of all of them; and the check, before anything is staged,
+that git knows who commits."""
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+from claude_session.base import gitread
 from claude_session.core import gitlocks
 from claude_session.errors import GitError
 
@@ -71,6 +75,23 @@ def command_error(
     )
 
 
+def check_identity(root: Path, run: Callable[..., tuple[int, str, str]]) -> None:
+    """Refuse, before anything is staged, a commit git would refuse for want of a name or an
+    email (a fresh machine): git's own words say what to set. Asks git (``git var``, through
+    ``run``) only when neither the configuration nor the environment names both."""
+    values = gitread.config_values(root) or {}
+    if all(
+        values.get(f"user.{part}") or os.environ.get(f"GIT_{who}_{part.upper()}")
+        for who in ("AUTHOR", "COMMITTER")
+        for part in ("name", "email")
+    ):
+        return
+    for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        status, _, err = run("var", who)
+        if status != 0:
+            raise identity_unknown(err)
+
+
 def identity_unknown(stderr: str) -> GitError:
     """git does not know who commits: its own message (which names the commands to run), said
     whole and on its lines, after what we did (nothing)."""
@@ -84,13 +105,21 @@ def identity_unknown(stderr: str) -> GitError:
     )
 
 
-def rejection_detail(upstream: str, summary: str) -> str:
+def rejection_detail(upstream: str, summary: str, stderr: str = "") -> str:
+    """Why ``upstream`` refused the push, with what the remote itself said (its ``remote:``
+    lines: a hook's reason, a protected branch)."""
     if "fetch first" in summary or "non-fast-forward" in summary:
         return (
             f"Push rejected: '{upstream}' has commits this branch does not have; nothing was "
             "forced. Run git pull --rebase, then push again."
         )
-    return f"Push rejected by the remote ({redact_urls(summary)}); nothing was forced."
+    said = [
+        line.strip()[len("remote:") :].strip()
+        for line in redact_urls(stderr).splitlines()
+        if line.strip().startswith("remote:") and line.strip()[len("remote:") :].strip()
+    ]
+    remote = f" The remote said: {' '.join(said)[-_MAX_DETAIL:]}" if said else ""
+    return f"Push rejected by '{upstream}' ({redact_urls(summary)}); nothing was forced.{remote}"
 
 
 def push_failure_detail(upstream: str, stderr: str, timeout: float) -> str:

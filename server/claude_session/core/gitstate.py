@@ -40,6 +40,16 @@ class WorkingState:
 class PushOutcome:
     """What a push did; ``pushed`` is True when the upstream holds HEAD afterwards."""
 
-    status: str  # pushed | up_to_date | no_remote | no_upstream | rejected | failed | detached
+    #: pushed | up_to_date | no_remote | no_upstream | rejected | failed | detached | not_wanted
+    status: str
     pushed: bool
     detail: str
+
+
+@dataclass(frozen=True)
+class WipRun:
+    """Unpushed WIP commits on top of HEAD (newest first) and the commit under them (None: the
+    first of them has no parent)."""
+
+    shas: list[str]
+    base: str | None

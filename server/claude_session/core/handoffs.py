@@ -29,6 +29,32 @@ if TYPE_CHECKING:
     from claude_session.vault.base import HandoffItem
 
 
+def wanted(services: Services, end_mode: EndMode) -> bool:
+    """Whether ``end --mode end_mode`` stores the context in the vault: handoff and sync (which
+    warn when the routine file leaves them out), and standard when the routine file lists it
+    (``vault_end_modes``)."""
+    if end_mode in ("handoff", "sync"):
+        return True
+    return routines.load(services.paths.home).writes_vault(end_mode)
+
+
+def refuse_sync(services: Services, push_detail: str | None) -> None:
+    """``end --mode sync`` whose work did not reach the remote: no sync item, since the other
+    machine could not check out the branch and commit it names (newcomer-2.md 2.14)."""
+    routine = routines.load(services.paths.home)
+    if not routine.writes_vault("sync"):
+        flow.warn(
+            f"{routine.source}: `end --mode sync` does not write the ClaudeSync vault "
+            f"(vault_end_modes); nothing was stored there."
+        )
+        return
+    flow.warn(
+        f"The sync item was not stored: the other machine could not get this work "
+        f"({push_detail or 'nothing was pushed'}). The context is saved here. Push the branch, "
+        f"then run `claude-session start` and `claude-session end --mode sync` again."
+    )
+
+
 def create(
     services: Services,
     project: Project,
@@ -239,5 +265,6 @@ def prompt(services: Services, cwd: Path | str) -> HandoffPromptResult:
             branch=steps.working_state(project).branch,
             repository=project.repository,
             context_markdown=steps.read_context(str(path)),
+            template=routines.load(services.paths.home),  # as the item's prompt (2.25)
         )
         return steps.result(HandoffPromptResult, project, context_file=str(path), prompt=text)

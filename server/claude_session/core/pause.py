@@ -15,7 +15,7 @@ from claude_session.base.clock import new_id
 from claude_session.base.redact import redact_data
 from claude_session.base.state import pause as pausestate
 from claude_session.base.statefile import atomic_write
-from claude_session.core import commits, handoffs, steps
+from claude_session.core import commits, handoffs, records, steps
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
@@ -69,10 +69,28 @@ def pause(
         )
         path = steps.write_context(services, ctx)
         wip_sha = None
-        if wip_commit and project.in_git:
-            wip_sha, state = _wip_commit(services, project, summary, state, ctx, path)
+        if wip_commit and not project.in_git:
+            flow.warn(
+                f"--wip-commit did nothing: {project.root} is not a git repository, so there "
+                f"is nothing to commit. The pause is saved."
+            )
+        elif wip_commit:
+            wip_sha, state = _wip_commit(services, project, summary, state, ctx, path, entry)
             commits.secret_committed(secrets, wip_sha)
         saved = _save_pause(services, project, state, path, entry, wip_sha, summary, note)
+        records.send_paused(
+            services,
+            project,
+            entry,
+            ending_branch=state.branch,
+            commits_count=len(ctx.commits) + (1 if wip_sha else 0),
+            files_changed=ctx.files_changed,
+            summary=summary,
+            accomplishments=accomplishments or [],
+            next_steps=next_steps or [],
+            head=state.head,
+        )
+        steps.save_ledger(services, entry)
         item_title = prompt = None
         if handoff:
             item_title, prompt = handoffs.create(
@@ -110,8 +128,10 @@ def _wip_commit(
     state: WorkingState,
     ctx: ctxmod.Context,
     path: Path,
+    entry: LedgerEntry,
 ) -> tuple[str | None, WorkingState]:
-    """The WIP commit, and the context file rewritten to name it (and the new head)."""
+    """The WIP commit, and the context file rewritten to name it and to say the tree as it is
+    after it (its files are committed, not dirty; it is one of the session's commits)."""
     try:
         sha = commits.wip_commit(services, project, summary, state)
     except GitError as exc:
@@ -119,12 +139,16 @@ def _wip_commit(
         return None, state
     if sha is None:
         return None, state
+    entry.wip_commits.append(sha)
     state = steps.working_state(project)
     ctx.notes = (
-        ctx.notes + f"\n\nWIP commit {sha[:10]} holds the uncommitted work (squash it later)."
+        ctx.notes + f"\n\nWIP commit {sha[:10]} holds the work in progress; `end` squashes it "
+        "into the end commit while it is not pushed."
     ).strip()
     if state.known:
         ctx.head, ctx.branch = state.head, state.branch
+        ctx.dirty_files, ctx.untracked_files = list(state.dirty_files), list(state.untracked_files)
+    ctx.commits, ctx.files_changed = steps.session_git(project, entry)
     atomic_write(path, ctxmod.render(ctx))
     return sha, state
 

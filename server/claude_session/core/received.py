@@ -121,8 +121,14 @@ def _target(
         made = [i for i in items if i.creation_id == request]
         if made:
             return made[0]
-        if any(r.id == request for _, r in handoffs.pending_requests(services)):
+        waiting = [r for _, r in handoffs.pending_requests(services) if r.id == request]
+        if any(r.state == "pending" for r in waiting):
             return None  # its hand-off waits to be created
+        if waiting:  # 1Password refused that hand-off for good: the newest open one takes it
+            flow.warn(
+                "The hand-off this claude.ai answer was meant for was refused by the vault; "
+                "the answer goes to the newest open hand-off instead."
+            )
     open_items = [i for i in items if not i.imported]
     if open_items:
         return open_items[0]

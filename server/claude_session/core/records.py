@@ -20,7 +20,8 @@ from claude_session.models import (
     SecurityFinding,
     SessionRecord,
 )
-from claude_session.vocab import EndMode, TrackerOutcome
+from claude_session.paths import Paths
+from claude_session.vocab import RecordEnd, TrackerOutcome
 
 SECURITY_WORDS = ("security", "audit", "scan", "vuln", "secret", "sast", "cve")
 
@@ -78,9 +79,10 @@ def build_record(
     summary: str,
     accomplishments: list[str],
     next_steps: list[str],
-    mode: EndMode,
+    mode: RecordEnd,
     record_id: str | None,
     continues: str | None = None,
+    paths: Paths | None = None,
 ) -> SessionRecord:
     raw = entry.model_dump(mode="json")
     raw["project"] = application
@@ -99,6 +101,7 @@ def build_record(
         next_steps=next_steps,
         mode=mode,
         machine=machine_name(),
+        paths=paths,
     )
     return redacted(SessionRecord.model_validate(fields))
 
@@ -114,7 +117,7 @@ def make(
     summary: str,
     accomplishments: list[str],
     next_steps: list[str],
-    mode: EndMode,
+    mode: RecordEnd,
 ) -> SessionRecord:
     """The stretch's record, as the tracker can store it (what had to change is warned): its
     own tokens, those no earlier record billed (``stretch``), kept as billed by this one."""
@@ -137,6 +140,7 @@ def make(
         mode=mode,
         record_id=record_id,
         continues=continues,
+        paths=services.paths,
     )
     stretch.bill(services.paths, entry.session_id, record.id, usage)
     from claude_session.tracker.delivery import Delivery
@@ -160,3 +164,43 @@ def deliver(services: Services, record: SessionRecord) -> tuple[TrackerOutcome, 
         for warning in delivery.drain(limit=20, budget=2.0, wait=0.0).warnings:
             flow.warn(warning)
     return result.outcome, result.detail
+
+
+def send_paused(
+    services: Services,
+    project: Project,
+    entry: LedgerEntry,
+    *,
+    ending_branch: str | None,
+    commits_count: int,
+    files_changed: list[str],
+    summary: str,
+    accomplishments: list[str],
+    next_steps: list[str],
+    head: str | None,
+) -> tuple[TrackerOutcome, str | None]:
+    """The record of the stretch a pause closes, sent now (not when the session is finalized
+    hours later). The entry then starts the next stretch, which continues this record: in
+    Claude Code the conversation may go on (a quiet tail, as the pause turn's own answer, is
+    folded into this record when the session ends), and a CLI session may end later."""
+    record = make(
+        services,
+        project,
+        entry,
+        ending_branch=ending_branch,
+        commits_count=commits_count,
+        files_changed=files_changed,
+        summary=summary,
+        accomplishments=accomplishments,
+        next_steps=next_steps,
+        mode="paused",
+    )
+    outcome, detail = deliver(services, record)
+    now = services.now()
+    entry.record = record.model_dump(mode="json")
+    entry.started_at, entry.starting_head = now, head or entry.starting_head
+    entry.starting_branch = ending_branch or entry.starting_branch
+    entry.maintenance_runs, entry.security_findings = [], []
+    entry.summary, entry.paused_at = "", None
+    entry.record_id, entry.continues = None, record.id
+    return outcome, detail

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from claude_session.base import flow
 from claude_session.base.state import remind as reminders
 from claude_session.core import steps
 from claude_session.core.project import resolve
@@ -38,6 +39,7 @@ def remind(
             )
         elif action == "status":
             merged = reminders.settings_for(reminders.read(services.paths), root)
+            _tell_reset(services)
         else:
             raise ClaudeSessionError(
                 f"Unknown remind action {action!r}: use {', '.join(REMIND_ACTIONS)}."
@@ -50,3 +52,17 @@ def remind(
             scope="default" if global_default else "project",
             last_reminded=last,
         )
+
+
+def _tell_reset(services: Services) -> None:
+    """Say that the settings shown are not the person's own when a damaged remind-state.json
+    was reset (by this call, a hook or the status line): its copy is still beside it."""
+    state = services.paths.remind_state
+    copies = sorted(state.parent.glob(f"{state.name}.corrupt-*"))
+    if not copies or any(copies[-1].name in told for told in flow.current().warnings):
+        return
+    flow.warn(
+        f"Reminder settings were reset to the defaults: {state} could not be read. The damaged "
+        f"file is kept as {copies[-1]}; set reminders again (`claude-session remind on ...`), "
+        f"then delete it."
+    )

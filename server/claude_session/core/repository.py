@@ -5,10 +5,10 @@ Each operation is one or a few git commands (``repo.git.<cmd>`` with a ``--forma
 answer, not the length of the history. Every ``git.Repo`` is closed after use: the MCP server
 runs for hours, and GitPython otherwise leaves ``git cat-file`` children behind.
 
-Two sessions in one repository, or a session and the user, run git at the same time. Every
-command runs with GIT_OPTIONAL_LOCKS=0, so a read never takes .git/index.lock; a write that
-finds a lock held waits its turn (``gitlocks``), and so do our own commits in one working tree.
-What git says goes to the person through ``gitmessages``.
+Every command runs with ``gitread.NO_PROGRAMS`` (no program from the repository's config) and
+GIT_OPTIONAL_LOCKS=0: two sessions, or a session and the user, run git at once; a read never
+takes .git/index.lock, a write that finds it held waits its turn (``gitlocks``), as our own
+commits in one working tree do. What git says goes to the person through ``gitmessages``.
 
 Safety rules: refs that start with ``-`` are refused (no option injection), ``--`` goes before
 paths, pushes go to the branch's upstream only and are never forced, and URLs are stripped of
@@ -30,7 +30,7 @@ from claude_session.base import gitread
 from claude_session.base.backend import Resource
 from claude_session.core import gitlocks, gitmessages
 from claude_session.core.gitmessages import NO_GIT
-from claude_session.core.gitstate import PushOutcome, WorkingState
+from claude_session.core.gitstate import PushOutcome, WipRun, WorkingState
 from claude_session.errors import GitError, GitRefused
 from claude_session.paths import real_path
 
@@ -44,7 +44,7 @@ WIP_TRAILER = "claude-session: wip"
 _NOTHING_TO_COMMIT = re.compile(r"(?m)^(nothing|no changes) (added )?to commit")
 # Every command we run, reads and writes alike, skips git's optional locks (status refreshing
 # the index): we must never be why the user's own git command finds index.lock taken.
-_BASE_ENV = {"GIT_OPTIONAL_LOCKS": "0"}
+_BASE_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_PAGER": "cat"}
 # Network commands must fail instead of waiting for a password on a terminal nobody watches.
 _NETWORK_ENV = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
 # (marker file or folder in the git dir, operation name), checked in this order.
@@ -73,6 +73,8 @@ def _open_repo(path: Path) -> gitpython.Repo | None:
     if repo.working_tree_dir is None:  # bare repository: no working tree to work in
         repo.close()
         return None
+    # every command of this repo, GitPython's own cat-file helpers included (G4)
+    repo.git.set_persistent_git_options(c=list(gitread.NO_PROGRAMS))
     return repo
 
 
@@ -253,40 +255,27 @@ class Repository(Resource):
     def wip_commit(self, message: str) -> str | None:
         """Commit everything git would add as 'WIP: ...' with the wip trailer; None if clean."""
         self._refuse_during_operation("make a WIP commit")
-        self._check_identity()
+        gitmessages.check_identity(self.root, self._exec)
         subject, body = gitmessages.split_message(message)
         if subject.lower().startswith("wip:"):
             subject = subject[len("wip:") :].strip()
         parts = [WIP_PREFIX + (subject or "work in progress"), body, WIP_TRAILER]
         return self._commit_all("\n\n".join(part for part in parts if part) + "\n")
 
-    def commit(self, message: str, *, changed: bool = False) -> str | None:
+    def commit(
+        self, message: str, *, changed: bool = False, squash: WipRun | None = None
+    ) -> str | None:
         """Commit all changes (git add -A) with ``message``; None when there is nothing to.
         ``changed``: the caller's status of this tree showed changes just now, so the check
-        for something staged (a git process) is skipped; git still says when nothing was."""
+        for something staged (a git process) is skipped; git still says when nothing was.
+        ``squash``: WIP commits (``commits.unpushed_wip``) this commit replaces, with their work."""
         self._refuse_during_operation("commit")
-        self._check_identity()
+        gitmessages.check_identity(self.root, self._exec)
         subject, body = gitmessages.split_message(message)
         if not subject:
             raise GitError("A commit needs a message: say what the work did.")
         text = "\n\n".join(part for part in (subject, body) if part) + "\n"
-        return self._commit_all(text, changed=changed)
-
-    def _check_identity(self) -> None:
-        """Refuse, before anything is staged, a commit git would refuse for want of a name or an
-        email (a fresh machine): git's own words say what to set. Asks git (``git var``) only
-        when neither the configuration nor the environment names both."""
-        values = gitread.config_values(self.root) or {}
-        if all(
-            values.get(f"user.{part}") or os.environ.get(f"GIT_{who}_{part.upper()}")
-            for who in ("AUTHOR", "COMMITTER")
-            for part in ("name", "email")
-        ):
-            return
-        for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
-            status, _, err = self._exec("var", who)
-            if status != 0:
-                raise gitmessages.identity_unknown(err)
+        return self._commit_all(text, changed=changed, squash=squash)
 
     def _refuse_during_operation(self, what: str) -> None:
         operation = self.operation_in_progress()
@@ -296,9 +285,24 @@ class Repository(Resource):
                 f"(git {operation} --continue) or abort it (git {operation} --abort) first."
             )
 
-    def _commit_all(self, message: str, *, changed: bool = False) -> str | None:
+    def _commit_all(
+        self, message: str, *, changed: bool = False, squash: WipRun | None = None
+    ) -> str | None:
         with gitlocks.commit_turn(str(self._repo.git_dir), self.root):
-            return self._commit_all_now(message, changed=changed)
+            if squash is None or not squash.shas:
+                return self._commit_all_now(message, changed=changed)
+            # the branch goes back to under the WIP commits; their work stays in the index
+            if squash.base is None:
+                self._write("update-ref", "-d", "HEAD", squash.shas[0])
+            else:
+                self._write("reset", "--soft", squash.base, "--")
+            sha = None
+            try:
+                sha = self._commit_all_now(message, changed=True)
+            finally:
+                if sha is None:  # refused, or nothing left to commit: the WIP commits return
+                    self._write("reset", "--soft", squash.shas[0], "--")
+            return sha
 
     def _commit_all_now(self, message: str, *, changed: bool = False) -> str | None:
         self._write("add", "-A")  # -A follows .gitignore: ignored files are never staged
@@ -359,15 +363,20 @@ class Repository(Resource):
     def _staged(self) -> bool:
         return self._exec("diff", "--cached", "--quiet")[0] != 0
 
-    def push(self, timeout: float = 60) -> PushOutcome:
-        """Push the current branch to its upstream; every outcome is reported, none raised."""
+    def push(self, timeout: float = 60, *, publish: bool = False) -> PushOutcome:
+        """Push the current branch to its upstream (``publish``: a branch without one goes to
+        ``origin`` under its own name, ``git push -u``); every outcome is reported, none raised."""
         branch = self.branch()
         if branch is None:
             return PushOutcome("detached", False, "HEAD is detached: check out a branch to push.")
-        if not self._lines("remote"):
+        remotes = self._lines("remote")
+        if not remotes:
             return PushOutcome("no_remote", False, "No remote is configured: nothing was pushed.")
         remote = self._config(f"branch.{branch}.remote")
         merge = self._config(f"branch.{branch}.merge")
+        options: tuple[str, ...] = ()
+        if publish and (remote is None or merge is None or remote == ".") and "origin" in remotes:
+            remote, merge, options = "origin", f"refs/heads/{branch}", ("--set-upstream",)
         if remote is None or merge is None or remote == ".":
             return PushOutcome(
                 "no_upstream",
@@ -388,13 +397,16 @@ class Repository(Resource):
                     f"{value!r}, which git would read as an option. Fix it with "
                     f"`git branch --set-upstream-to=origin/{branch}`.",
                 )
-        return self._push_to(branch, remote, merge, timeout)
+        return self._push_to(branch, remote, merge, timeout, *options)
 
-    def _push_to(self, branch: str, remote: str, merge: str, timeout: float) -> PushOutcome:
+    def _push_to(
+        self, branch: str, remote: str, merge: str, timeout: float, *options: str
+    ) -> PushOutcome:
         # An explicit refspec pushes this branch only, whatever push.default says.
         status, out, err = self._exec_write(
             "push",
             "--porcelain",
+            *options,
             remote,
             f"refs/heads/{branch}:{merge}",
             env=_NETWORK_ENV,
@@ -405,7 +417,7 @@ class Repository(Resource):
         rejected = [ref for ref in refs if ref[0] == "!"]
         if rejected:
             return PushOutcome(
-                "rejected", False, gitmessages.rejection_detail(upstream, rejected[0][2])
+                "rejected", False, gitmessages.rejection_detail(upstream, rejected[0][2], err)
             )
         if status != 0:
             return PushOutcome(

@@ -40,7 +40,7 @@ def resume(
             return branches.mismatch(project, sid, pause, state)
         if decision in ("cancelled", "stayed"):
             return branches.refused(project, sid, pause, state, decision)
-        context = steps.read_context(pause.context_file)
+        context = steps.paused_context(services, pause)
         if decision == "switched":
             state = steps.working_state(project)
         context, context_file, imported = _answer(services, project, sid, context, pause)

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from claude_session.base import flow
 from claude_session.base.state import answers as answer_state
 from claude_session.base.state import pause as pausestate
 from claude_session.core import answers, branches, steps, upkeep
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
-from claude_session.errors import ContextMissing
 from claude_session.models import LedgerEntry, PauseEntry, StartResult
 
 
@@ -48,7 +46,7 @@ def start(
             if decision == "switched":
                 state = steps.working_state(project)
         picked_up = pause if decision != "stayed" else None
-        context = _paused_context(picked_up)
+        context = _paused_context(services, picked_up)
         context_file = picked_up.context_file if picked_up else None
         imported = None
         if not no_import:
@@ -110,20 +108,9 @@ def _rejoin(services: Services, project: Project, entry: LedgerEntry) -> StartRe
     )
 
 
-def _paused_context(pause: PauseEntry | None) -> str:
-    """The paused context; a missing file never blocks start (it is said, and the session
-    starts without it)."""
-    if pause is None:
-        return ""
-    try:
-        return steps.read_context(pause.context_file)
-    except ContextMissing:
-        flow.warn(
-            f"The saved context file {pause.context_file} is gone or unreadable; the session "
-            f"starts without it (the pause of {branches.where(pause.branch, pause.head)} is "
-            f"cleared)."
-        )
-        return ""
+def _paused_context(services: Services, pause: PauseEntry | None) -> str:
+    """The paused context; a missing file never blocks start (``steps.paused_context``)."""
+    return steps.paused_context(services, pause) if pause is not None else ""
 
 
 def _track(

@@ -145,7 +145,15 @@ def open_entry(
 
 def continues(entry: LedgerEntry, pause: PauseEntry) -> None:
     """This session picks up the pause (or the unended session) of another one: its record
-    will name that session's record, so the tracker shows one chain."""
+    will name that session's record, so the tracker shows one chain. Its WIP commit becomes
+    this session's to squash at the end; the session's own pause ends (its time is not in the
+    duration)."""
+    if pause.wip_commit and pause.wip_commit not in entry.wip_commits:
+        entry.wip_commits.append(pause.wip_commit)
+    if entry.paused_at is not None:  # its own pause ends: the time paused is not worked time
+        now = entry.last_activity or entry.paused_at
+        entry.paused_seconds += max(0.0, (now - entry.paused_at).total_seconds())
+        entry.paused_at = None
     if (
         pause.record_id
         and pause.record_id != entry.record_id
@@ -294,6 +302,39 @@ def write_context(services: Services, ctx: ctxmod.Context) -> Path:
     return path
 
 
+def paused_context(services: Services, pause: PauseEntry) -> str:
+    """The paused context to work from: its file, or, when the file is missing or unreadable,
+    what the pause entry holds (summary, note, where and when), with the missing file and what
+    was lost with it named (SPEC section 3: no reason to refuse)."""
+    try:
+        return read_context(pause.context_file)
+    except ContextMissing as exc:
+        flow.warn(
+            f"{exc} The session goes on from what the pause entry holds (its summary, note, "
+            f"branch and commit); the next steps, accomplishments and working state the file "
+            f"listed are lost with it."
+        )
+    notes = [pause.note or ""]
+    if pause.wip_commit:
+        notes.append(f"WIP commit {pause.wip_commit[:10]} holds the work in progress.")
+    notes.append(
+        f"Paused {pause.paused_at:%Y-%m-%d %H:%M} UTC. The context file {pause.context_file} "
+        f"is missing: this is what the pause entry holds."
+    )
+    ctx = ctxmod.build(
+        "pause",
+        project=pause.project,
+        session_id=pause.session_id,
+        tree=None,
+        created=pause.paused_at,
+        repository=pause.repository,
+        summary=pause.summary,
+        notes="\n\n".join(note for note in notes if note),
+    )
+    ctx.branch, ctx.head = pause.branch, pause.head
+    return ctxmod.render(ctx)
+
+
 def read_context(path: str) -> str:
     """A saved context file's text, read bounded (never through a link, never a FIFO): one
     that is not a small regular file is moved aside and said so."""
@@ -307,9 +348,7 @@ def read_context(path: str) -> str:
         ) from None
     except FileNotFoundError:
         raise ContextMissing(
-            f"The saved context file {path} is missing (moved or deleted). Restore it, or "
-            f"clear the pause with `claude-session start --on-mismatch stay` after "
-            f"checking out another branch, or `claude-session end`."
+            f"The saved context file {path} is missing (moved or deleted)."
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ContextMissing(

@@ -16,7 +16,9 @@ from claude_session.errors import ClaudeSessionError, StateError, VaultError
 from claude_session.models import (
     DeadLetterInfo,
     HistoryResult,
+    HistoryTotals,
     ReminderSettings,
+    SessionRecord,
     StatusResult,
     SyncResult,
 )
@@ -34,6 +36,8 @@ def finalize_orphans(services: Services, project: Project | None, *, keep: str |
 
 
 def status(services: Services, cwd: Path | str, *, session_id: str | None = None) -> StatusResult:
+    """Only looks: writes nothing, not even the SessionStart hook's cache of whether a
+    claude.ai answer waits (its MCP tool's ``readOnlyHint`` is true)."""
     with services.call():
         project = resolve(cwd)
         sid = steps.session_id(services, session_id, project, create=False)
@@ -73,12 +77,36 @@ def _outbox_status(services: Services) -> dict[str, Any]:
         return {}
 
 
-def history(services: Services, *, project: str | None = None, limit: int = 20) -> HistoryResult:
+def history(
+    services: Services,
+    *,
+    project: str | None = None,
+    limit: int = 20,
+    search: dict[str, str] | None = None,
+) -> HistoryResult:
+    """The latest records (``search``: the API's query names: q, branch, machine, end_mode,
+    since, until), with their totals: duration, tokens and cost, each record once."""
     if limit < 1:
         raise ClaudeSessionError("--limit must be at least 1.")
+    records = services.tracker.list_sessions(project=project, limit=limit, search=search or None)
     return HistoryResult(
-        records=services.tracker.list_sessions(project=project, limit=limit),
-        tracker=services.tracker.description,
+        records=records, tracker=services.tracker.description, totals=totals_of(records)
+    )
+
+
+def totals_of(records: list[SessionRecord]) -> HistoryTotals:
+    """What a list of records adds up to; a record of unknown cost is counted apart."""
+    known = [r.cost_usd for r in records if r.cost_usd is not None]
+    return HistoryTotals(
+        sessions=len(records),
+        minutes=sum(r.duration_minutes for r in records),
+        commits=sum(r.commits_count for r in records),
+        tokens=sum(
+            r.tokens_input + r.tokens_output + r.tokens_cache_creation + r.tokens_cache_read
+            for r in records
+        ),
+        cost_usd=round(sum(known), 6),
+        cost_unknown=len(records) - len(known),
     )
 
 

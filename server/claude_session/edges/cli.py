@@ -110,6 +110,30 @@ def _common() -> _Parser:
     return common
 
 
+def _session_texts(p: argparse.ArgumentParser, summary: str) -> None:
+    """What pause and end both take from the model or the person: the summary (or its file),
+    next steps and accomplishments."""
+    p.add_argument("--summary", default="", help=summary)
+    p.add_argument(
+        "--summary-file", metavar="PATH", help="read the summary from a file (- for standard input)"
+    )
+    p.add_argument(
+        "--next",
+        dest="next_steps",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a next step (repeatable)",
+    )
+    p.add_argument(
+        "--accomplished",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="something done this session (repeatable)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from claude_session.base.state.remind import DIRTY_RANGE, EVERY_RANGE
     from claude_session.tracker.service.commands import register as register_tracker
@@ -149,25 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = verb("pause", "save the work in flight so that a later session can pick it up")
-    p.add_argument("--summary", default="", help="where the work stands")
-    p.add_argument(
-        "--summary-file", metavar="PATH", help="read the summary from a file (- for standard input)"
-    )
-    p.add_argument(
-        "--next",
-        dest="next_steps",
-        action="append",
-        default=[],
-        metavar="TEXT",
-        help="a next step (repeatable)",
-    )
-    p.add_argument(
-        "--accomplished",
-        action="append",
-        default=[],
-        metavar="TEXT",
-        help="something done this session (repeatable)",
-    )
+    _session_texts(p, "where the work stands")
     p.add_argument("--note", help="a free note")
     p.add_argument(
         "--wip-commit", action="store_true", help="commit the work in progress, marked WIP"
@@ -193,26 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=verbs.resume)
 
     p = verb("end", "end the session: commit, push, record it (and hand off or sync)")
-    p.add_argument("--summary", default="", help="what the session did (the record's summary)")
-    p.add_argument(
-        "--summary-file", metavar="PATH", help="read the summary from a file (- for standard input)"
-    )
-    p.add_argument(
-        "--accomplished",
-        action="append",
-        default=[],
-        metavar="TEXT",
-        help="something done this session (repeatable)",
-    )
-    p.add_argument(
-        "--next",
-        dest="next_steps",
-        action="append",
-        default=[],
-        metavar="TEXT",
-        help="a next step (repeatable)",
-    )
+    _session_texts(p, "what the session did (the record's summary)")
     p.add_argument("--message", "-m", help="commit message for the work (default: the summary)")
+    p.add_argument(
+        "--keep-wip",
+        action="store_true",
+        help="keep unpushed WIP commits as they are (default: the end commit takes them in)",
+    )
     p.add_argument("--no-push", action="store_true", help="commit, but do not push")
     p.add_argument(
         "--force",
@@ -303,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session-id", help=session_help)
     p.set_defaults(handler=verbs.status)
 
-    p = verb("history", "past session records")
+    p = verb("history", "past session records: search, filter, totals, export")
     p.add_argument(
         "--limit",
         type=whole_number("--limit", (1, 10_000)),
@@ -312,7 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the newest N records (default: 20)",
     )
     p.add_argument("--project", help="only this project (default: all)")
+    verbs.history_options(p)
     p.set_defaults(handler=verbs.history)
+
+    p = verb("prices", "the model price table costs are computed with")
+    verbs.prices_options(p, _Parser, common)
 
     p = verb("handoff", "the manual claude.ai transfer")
     p.set_defaults(help_parser=p)
@@ -385,7 +382,10 @@ def _print_text(verb: str, data: dict[str, Any]) -> None:
 
 
 def _exit_code(data: dict[str, Any]) -> int:
-    return 1 if data.get("status") in ("branch_mismatch", "problems") else 0
+    """1 for a flow that could not do what was asked: a branch to choose, problems found, a
+    push the remote refused or that failed (the rest of end was done)."""
+    failed = data.get("status") in ("branch_mismatch", "problems")
+    return 1 if failed or data.get("push_status") in ("rejected", "failed") else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

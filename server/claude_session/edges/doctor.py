@@ -10,6 +10,7 @@ environment's settings can be used. Every problem says what to do; any problem m
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from typing import Any, Literal
 
 from claude_session.base import routines
 from claude_session.core.facade import Core
-from claude_session.errors import ClaudeSessionError, VaultAuthError
+from claude_session.errors import ClaudeSessionError
 from claude_session.models import Model
 from claude_session.paths import ensure_dir
 
@@ -174,23 +175,15 @@ def _vault(core: Core, limit: float) -> Check:
     limit = max(limit, core.settings.op_deadline)  # the vault keeps to its own deadline
     try:
         count = _within(limit + 1, lambda: str(vault.count_items()))
-    except VaultAuthError as exc:
-        return _check(
-            "vault",
-            False,
-            str(exc),
-            "Set OP_SERVICE_ACCOUNT_TOKEN to a valid service account token with "
-            f"access to the vault '{core.settings.vault_name}' (or unset it to use "
-            f"the local vault); hand-offs wait locally meanwhile.",
-        )
     except ClaudeSessionError as exc:
+        # The message names the cause and its fix (a rate limit, the desktop app, the token,
+        # the vault): a hint chosen by the error's class contradicted it (N11).
         return _check(
             "vault",
             False,
             str(exc),
-            f"Check the network and that the vault '{core.settings.vault_name}' "
-            f"exists and is shared with this account; hand-offs wait locally "
-            f"meanwhile.",
+            _what_to_do(str(exc))
+            + " Hand-offs and answers wait locally meanwhile (`claude-session sync` sends them).",
         )
     except (TimeoutError, OSError) as exc:
         return _check(
@@ -200,6 +193,12 @@ def _vault(core: Core, limit: float) -> Check:
             "Check the network and 1Password's status, then run doctor again.",
         )
     return _check("vault", True, f"{vault.description} answered; {count} ClaudeSync item(s)")
+
+
+def _what_to_do(message: str) -> str:
+    """The sentences of a vault error after the first (which says what failed): its fix."""
+    sentences = re.split(r"(?<=[.)])\s+(?=[A-Z`])", message.strip(), maxsplit=1)
+    return sentences[1] if len(sentences) > 1 else message
 
 
 def _wiring(core: Core, claude_found: bool) -> Check:
@@ -277,6 +276,26 @@ def _settings(core: Core) -> Check:
     )
 
 
+def _project_servers(cwd: str | Path) -> Check:
+    """N36: a project ``.mcp.json`` server that would get claude-session's tool names."""
+    from claude_session.base import gitread, projectmcp
+    from claude_session.paths import real_path
+
+    folder = Path(real_path(str(cwd)))
+    head = gitread.git_head(folder)
+    found = projectmcp.collisions(folder, head[0] if head else None)
+    if found:
+        return _check(
+            "project MCP servers",
+            False,
+            f"{found[0][0]} declares a server named {found[0][1]!r}, with claude-session's tool "
+            f"names",
+            "Remove that server from the file (or rename it), and do not approve it in Claude "
+            "Code: its answers could pass for claude-session's.",
+        )
+    return _check("project MCP servers", True, "none takes claude-session's tool names")
+
+
 def run_checks(core: Core, cwd: str | Path, *, time_limit: float = TIME_LIMIT) -> DoctorResult:
     claude = _claude()
     checks = [
@@ -292,6 +311,7 @@ def run_checks(core: Core, cwd: str | Path, *, time_limit: float = TIME_LIMIT) -
         _home(core),
         _routine(core),
         _settings(core),
+        _project_servers(cwd),
         _vault(core, time_limit),
         _tracker(core, time_limit),
     ]

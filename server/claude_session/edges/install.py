@@ -117,6 +117,7 @@ class Installer:
     def install_classic(self) -> ClassicInstall:
         with file_lock(self.paths.install_manifest):
             manifest = self._manifest()
+            self._note_created(manifest)
             notes: list[str] = []
             files = self._install_commands(manifest, notes)
             hooks = self._install_hooks(manifest)
@@ -125,6 +126,28 @@ class Installer:
             self._save_manifest(manifest)
         notes += self.warm_answers()
         return ClassicInstall(commands=files, hooks=hooks, mcp=mcp, routine=routine, warnings=notes)
+
+    def _note_created(self, manifest: dict[str, Any]) -> None:
+        """Remember the folders and the settings file that this install brings into being, so
+        that ``uninstall`` removes them again when they hold nothing else."""
+        created = manifest.setdefault("created", [])
+        made = routines.routine_file(self.paths.home).parent
+        for path in (self.commands_dir, made, self.settings_file):
+            if not path.exists() and not path.is_symlink() and str(path) not in created:
+                created.append(str(path))
+
+    def _remove_created(self, manifest: dict[str, Any]) -> None:
+        """Remove what the install brought into being and now holds nothing of the user's: an
+        empty folder, a settings file that is just ``{}``."""
+        for name in manifest.get("created") or []:
+            path = Path(name)
+            if path.is_symlink():  # the person's own link (dotfiles) since: theirs to keep
+                continue
+            if path == self.settings_file:
+                if path.is_file() and read_json(path) == {}:
+                    path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
 
     def _install_routine(self, manifest: dict[str, Any]) -> str:
         """``~/.claude/routines/handoff.json`` with the defaults, unless one is there: the
@@ -256,6 +279,7 @@ class Installer:
                         f"Remove the MCP server by hand: claude mcp remove --scope "
                         f"user {manifest['mcp']}"
                     )
+            self._remove_created(manifest)
             self.paths.install_manifest.unlink(missing_ok=True)
         return ClassicUninstall(
             removed_commands=removed,

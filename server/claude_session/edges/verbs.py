@@ -99,6 +99,7 @@ def end(core: Core, a: argparse.Namespace) -> Any:
         transcript=a.transcript,
         allow_secret=a.allow_secret,
         force=a.force,
+        keep_wip=a.keep_wip,
     )
 
 
@@ -160,8 +161,84 @@ def status(core: Core, a: argparse.Namespace) -> Any:
     return core.status(a.cwd, session_id=a.session_id)
 
 
+def history_options(p: argparse.ArgumentParser) -> None:
+    """Search, filters and export of ``history`` (the tracker API's query names)."""
+    p.add_argument("--search", "-s", metavar="WORDS", help="words of summary, steps, branch, files")
+    p.add_argument("--branch", help="started or ended on this branch")
+    p.add_argument("--machine", help="recorded on this machine")
+    p.add_argument("--end-mode", help="standard, handoff, sync, paused or unended")
+    p.add_argument("--since", metavar="DATE", help="started on or after (ISO-8601)")
+    p.add_argument("--until", metavar="DATE", help="started before (ISO-8601)")
+    p.add_argument("--csv", action="store_true", help="print the records as CSV")
+
+
 def history(core: Core, a: argparse.Namespace) -> Any:
-    return core.history(project=a.project, limit=a.limit)
+    search = {
+        name: value
+        for name, value in (
+            ("q", a.search),
+            ("branch", a.branch),
+            ("machine", a.machine),
+            ("end_mode", a.end_mode),
+            ("since", a.since),
+            ("until", a.until),
+        )
+        if value
+    }
+    result = core.history(project=a.project, limit=a.limit, search=search)
+    if a.csv:
+        from claude_session.edges.textout import records_csv
+
+        sys.stdout.write(records_csv(result.records))
+        raise SystemExit(0)
+    return result
+
+
+def prices_options(p: argparse.ArgumentParser, parser_class: Any, common: Any) -> None:
+    """``prices show | refresh SOURCE | set MODEL --input .. --output ..``."""
+    p.set_defaults(help_parser=p)
+    sub = p.add_subparsers(
+        dest="prices_verb", metavar="show|refresh|set", parser_class=parser_class
+    )
+    sp = sub.add_parser("show", parents=[common], help="the table in force, $ per million tokens")
+    sp.set_defaults(handler=prices_show)
+    rp = sub.add_parser(
+        "refresh", parents=[common], help="from LiteLLM's model price JSON (https URL or file)"
+    )
+    rp.add_argument("source", help="an https:// URL or a file of LiteLLM's price list")
+    rp.set_defaults(handler=prices_refresh)
+    op = sub.add_parser("set", parents=[common], help="your own price of a model, $ per million")
+    op.add_argument("model", help="the model as transcripts name it (claude-opus-4-5)")
+    for name in ("input", "output", "cache-write-5m", "cache-write-1h", "cache-read"):
+        op.add_argument(
+            f"--{name}", type=float, metavar="USD", help=f"{name} price, $ per million tokens"
+        )
+    op.set_defaults(handler=prices_set)
+
+
+def prices_show(core: Core, a: argparse.Namespace) -> Any:
+    from claude_session.core import prices
+
+    return prices.show(core.paths)
+
+
+def prices_refresh(core: Core, a: argparse.Namespace) -> Any:
+    from claude_session.core import prices
+
+    return prices.refresh(core.paths, a.source)
+
+
+def prices_set(core: Core, a: argparse.Namespace) -> Any:
+    from claude_session.core import prices
+
+    given = {
+        "input_cost_per_token": a.input,
+        "output_cost_per_token": a.output,
+        "cache_creation_input_token_cost": a.cache_write_5m,
+        "cache_creation_input_token_cost_above_1hr": a.cache_write_1h,
+        "cache_read_input_token_cost": a.cache_read,
+    }
+    return prices.set_price(core.paths, a.model, {k: v for k, v in given.items() if v is not None})
 
 
 def handoff_prompt(core: Core, a: argparse.Namespace) -> Any:
@@ -169,7 +246,7 @@ def handoff_prompt(core: Core, a: argparse.Namespace) -> Any:
     if not a.json and not a.no_clipboard:
         from claude_session.edges.clipboard import copy
 
-        result.copied_with = copy(result.prompt)
+        result.copied_with = copy(result.prompt) or ""  # "": tried, nothing copied
     return result
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shlex
 import shutil
@@ -136,10 +137,14 @@ def combine_hint(theirs: object, ours: str) -> str:
 
 
 def read_json(path: Path) -> dict[str, Any]:
+    """Claude Code's settings file (through a symbolic link, as ``write_settings`` writes it),
+    read bounded: a FIFO or a device in its place is refused, never waited on."""
+    from claude_session.base.bounded import read_text
+
     if not path.exists():
         return {}
     try:
-        data = json.loads(path.read_text("utf-8"))
+        data = json.loads(read_text(Path(os.path.realpath(path)), limit=16 * 1024 * 1024))
     except (OSError, ValueError) as exc:
         raise StateError(
             f"{path} is not valid JSON ({exc}); it was left untouched. Fix it, "
@@ -200,5 +205,8 @@ def mode_of(path: Path) -> int:
 
 
 def write_settings(path: Path, settings: dict[str, Any]) -> None:
-    """Rewrite Claude Code's settings file, keeping its mode."""
-    atomic_write(path, json.dumps(settings, indent=2) + "\n", mode=mode_of(path))
+    """Rewrite Claude Code's settings file, keeping its mode. A settings file that is a
+    symbolic link (dotfiles, home-manager) is written through: the file it names is replaced
+    and the link stays a link (N34)."""
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    atomic_write(target, json.dumps(settings, indent=2) + "\n", mode=mode_of(target))

@@ -15,6 +15,9 @@ from claude_session.base.backend import Backend
 from claude_session.errors import TrackerError
 from claude_session.models import SessionRecord
 
+#: a search of the records, by the API's query names (q, branch, machine, end_mode, since, until)
+Search = dict[str, str]
+
 
 class Tracker(Backend, abc.ABC):
     """Where session records go."""
@@ -31,8 +34,12 @@ class Tracker(Backend, abc.ABC):
         """
 
     @abc.abstractmethod
-    def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
-        """The latest records, newest first; only the project's when one is named."""
+    def list_sessions(
+        self, *, project: str | None = None, limit: int = 20, search: Search | None = None
+    ) -> list[SessionRecord]:
+        """The latest records, newest first; only the project's when one is named, and only
+        those ``search`` finds (the API's query names: q, branch, machine, end_mode, since,
+        until)."""
 
     @abc.abstractmethod
     def get_session(self, session_id: str) -> SessionRecord | None:

@@ -49,7 +49,7 @@ from claude_session.errors import (
     VaultError,
 )
 from claude_session.models import SessionRecord
-from claude_session.tracker.base import Tracker
+from claude_session.tracker.base import Search, Tracker
 
 log = logging.getLogger(__name__)
 
@@ -395,8 +395,10 @@ class HttpTracker(Tracker):
         tracker is down"; ``doctor`` shows what it raises."""
         self._sessions({"limit": 1}, budget=budget, attempts=1)
 
-    def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
-        params: dict[str, str | int] = {"limit": max(1, limit)}
+    def list_sessions(
+        self, *, project: str | None = None, limit: int = 20, search: Search | None = None
+    ) -> list[SessionRecord]:
+        params: dict[str, str | int] = {"limit": max(1, limit), **(search or {})}
         if project:
             params["application"] = project
         return self._sessions(params)[:limit]
@@ -491,7 +493,7 @@ class MisconfiguredTracker(Tracker):
     def check(self, *, budget: float = 2.0) -> None:
         raise TrackerError(str(self.problem))
 
-    def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
+    def list_sessions(self, **_: Any) -> list[SessionRecord]:
         raise ConfigError(str(self.problem))
 
     def get_session(self, session_id: str) -> SessionRecord | None:

@@ -32,7 +32,7 @@ from claude_session.errors import (
     TrackerUnavailable,
 )
 from claude_session.models import SessionRecord
-from claude_session.tracker.base import Tracker
+from claude_session.tracker.base import Search, Tracker
 
 if TYPE_CHECKING:  # SQLAlchemy: imported when the database is first opened, not when the
     # tracker is (``status`` and the MCP server's first call name the tracker; paired runs of
@@ -77,10 +77,15 @@ class LocalTracker(Tracker):
         self._run(lambda store, user: store.records.save(user, record))
         return record.id
 
-    def list_sessions(self, *, project: str | None = None, limit: int = 20) -> list[SessionRecord]:
+    def list_sessions(
+        self, *, project: str | None = None, limit: int = 20, search: Search | None = None
+    ) -> list[SessionRecord]:
+        from claude_session.tracker.store.search import from_query
+
+        filters = from_query(search or {})
         page = self._run(
             lambda store, user: store.history.list_sessions(
-                user, application=project, limit=max(limit, 0)
+                user, application=project, limit=max(limit, 0), filters=filters
             )
         )
         for session_id, reason in page.unreadable:

@@ -25,8 +25,19 @@ from claude_session.paths import safe_name
 from claude_session.vocab import ItemKind
 
 TAG = "claudesync"
+#: Our tags nest under ``claudesync`` (``claudesync/<project>``, ``claudesync/repo-<hash>``):
+#: 1Password's tags are account-wide, and a bare ``api`` would mix with the user's own (L6).
+NESTED = f"{TAG}/"
 #: The tag that names the project an item belongs to, from its identity (``identity_tag``).
-IDENTITY_PREFIX = f"{TAG}-repo-"
+IDENTITY_PREFIX = f"{NESTED}repo-"
+#: The same, as items made before the tags were nested carry it.
+OLD_IDENTITY_PREFIX = f"{TAG}-repo-"
+IDENTITY_PREFIXES = (IDENTITY_PREFIX, OLD_IDENTITY_PREFIX)
+
+
+def is_ours(tags: Sequence[str]) -> bool:
+    """Whether the tags mark a ClaudeSync item (the user may have renamed ``ClaudeSync``)."""
+    return any(t.casefold() == TAG for t in tags)
 
 
 class HandoffItem(Model):
@@ -68,13 +79,23 @@ def identity_tag(repository: str) -> str:
     """The tag of the project whose identity (``Project.identity``) is ``repository``: a hash,
     since an identity holds ``/`` (which nests tags in the 1Password app) and may be a local
     folder's path."""
-    digest = hashlib.sha256(repository.encode("utf-8")).hexdigest()[:16]
-    return IDENTITY_PREFIX + digest
+    return IDENTITY_PREFIX + _identity_digest(repository)
+
+
+def identity_tags(repository: str) -> set[str]:
+    """Every form of the project's identity tag (nested, and as older items carry it)."""
+    digest = _identity_digest(repository)
+    return {prefix + digest for prefix in IDENTITY_PREFIXES}
+
+
+def _identity_digest(repository: str) -> str:
+    return hashlib.sha256(repository.encode("utf-8")).hexdigest()[:16]
 
 
 def project_tags(project: str, repository: str | None) -> list[str]:
-    """The tags of a new item: ``claudesync``, the project's name, its identity."""
-    tags = [TAG, safe_name(project)]
+    """The tags of a new item: ``claudesync``, the project's name and its identity, both
+    nested under ``claudesync``."""
+    tags = [TAG, NESTED + safe_name(project)]
     if repository:
         tags.append(identity_tag(repository))
     return tags

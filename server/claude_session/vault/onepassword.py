@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from claude_session.base import flow
 from claude_session.base.clock import as_utc
 from claude_session.base.redact import redact
+from claude_session.base.routines import DEFAULT_OP_DEADLINE
 from claude_session.config import Settings
 from claude_session.errors import ItemNotFound, StaleItem, VaultUnavailable
 from claude_session.models import PendingHandoff
@@ -34,6 +35,7 @@ from claude_session.vault.base import (
     HandoffItem,
     Vault,
     allocate_title,
+    is_ours,
     item_not_found,
     matches,
     new_item,
@@ -50,7 +52,13 @@ from claude_session.vault.op_items import (
     is_item_id,
     to_handoff,
 )
-from claude_session.vault.op_sdk import CLOCK, Authenticate, Clock, uses_desktop
+from claude_session.vault.op_sdk import (
+    CLOCK,
+    DESKTOP_APPROVAL,
+    Authenticate,
+    Clock,
+    uses_desktop,
+)
 
 UPDATE_ATTEMPTS = 5
 
@@ -91,7 +99,13 @@ class OnePasswordVault(Vault):
         )
         self.description = f"1Password vault '{self.vault_name}' ({how})"
         seconds = settings.op_deadline if deadline is None else deadline
-        self.calls = VaultCalls(settings, authenticate=authenticate, deadline=seconds, clock=clock)
+        # A person approving the desktop app's prompt needs longer than 5 s (L2), unless a
+        # deadline was chosen.
+        chosen = deadline is not None or settings.op_deadline != DEFAULT_OP_DEADLINE
+        approval = DESKTOP_APPROVAL if uses_desktop(settings) and not chosen else 0.0
+        self.calls = VaultCalls(
+            settings, authenticate=authenticate, deadline=seconds, clock=clock, approval=approval
+        )
         for problem in settings.problems:
             flow.warn(problem)
 
@@ -138,7 +152,7 @@ class OnePasswordVault(Vault):
 
     def count_items(self) -> int:
         """From the listing alone: no item is read."""
-        return sum(1 for o in self.calls.overviews() if TAG in o.tags)
+        return sum(1 for o in self.calls.overviews() if is_ours(o.tags))
 
     def get_item(self, ref: str) -> HandoffItem:
         return self._convert_or_missing(self._raw(ref), ref)
@@ -162,7 +176,7 @@ class OnePasswordVault(Vault):
         try:
             return to_handoff(raw)
         except (ValueError, ValidationError) as exc:
-            if TAG in raw.tags:
+            if is_ours(raw.tags):
                 self.calls.warn_once(
                     raw.id,
                     f"1Password item '{raw.title}' ({raw.id}) is tagged "
@@ -201,16 +215,16 @@ class OnePasswordVault(Vault):
                 raw = self.calls.read(ref)
             except ItemNotFound:
                 raw = None
-            if raw is not None and TAG in raw.tags:
+            if raw is not None and is_ours(raw.tags):
                 return raw
         named = sorted(
-            (o for o in self.calls.overviews() if o.title == ref and TAG in o.tags),
+            (o for o in self.calls.overviews() if o.title == ref and is_ours(o.tags)),
             key=lambda o: (o.created_at, o.id),
         )
         if named:
             return self.calls.get(named[0].id)
         known = sorted(
-            (o for o in self.calls.overviews() if TAG in o.tags),
+            (o for o in self.calls.overviews() if is_ours(o.tags)),
             key=lambda o: (o.created_at, o.id),
             reverse=True,
         )

@@ -48,11 +48,14 @@ class VaultCalls:
         authenticate: Authenticate | None,
         deadline: float,
         clock: Clock = CLOCK,
+        approval: float = 0.0,
     ) -> None:
         self.settings = settings
         self.vault_name = settings.vault_name
         self.authenticate = authenticate
-        self.session = Session(settings, authenticate=authenticate, deadline=deadline, clock=clock)
+        self.session = Session(
+            settings, authenticate=authenticate, deadline=deadline, clock=clock, approval=approval
+        )
         self._vault_id: str | None = None
         self._warned: set[str] = set()
 
@@ -65,9 +68,9 @@ class VaultCalls:
     def _read(self, action: str, work: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
         return self.session.call(action, work)
 
-    def _write(self, action: str, work: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
+    def _write(self, action: str, work: Callable[[Any], Coroutine[Any, Any, T]], title: str) -> T:
         self.session.budget().memo.clear()  # whatever was read may change now
-        return self.session.call(action, work, writing=True)
+        return self.session.call(action, work, writing=True, names=(title,))
 
     def vault_id(self) -> str:
         """The vault's id, found by name once per process."""
@@ -157,6 +160,7 @@ class VaultCalls:
         return self._write(
             f"creating '{params.title}' in the vault '{self.vault_name}'",
             lambda c: c.items.create(params),
+            params.title,
         )
 
     def put(self, raw: Any) -> Any:
@@ -171,6 +175,7 @@ class VaultCalls:
             f"saving '{raw.title}' in the vault '{self.vault_name}'",
             lambda c: c.items.put(raw),
             writing=True,
+            names=(raw.title,),
         )
         self._remember(saved)
         return saved

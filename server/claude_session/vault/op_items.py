@@ -47,11 +47,14 @@ from claude_session.base.clock import as_utc
 from claude_session.base.redact import redact
 from claude_session.paths import safe_name
 from claude_session.vault.base import (
-    IDENTITY_PREFIX,
+    IDENTITY_PREFIXES,
+    NESTED,
     TAG,
     HandoffItem,
     answer_hash,
     identity_tag,
+    identity_tags,
+    is_ours,
 )
 
 TOP_FIELDS = ("context", "claude_ai_response")
@@ -89,14 +92,15 @@ def belongs(overview: Any, *, project: str | None, repository: str | None) -> bo
         return False
     if project is None and repository is None:
         return True
-    identities = {t for t in tags if t.startswith(IDENTITY_PREFIX)}
+    identities = {t for t in tags if t.startswith(IDENTITY_PREFIXES)}
     if identities and repository is not None:
-        return identity_tag(repository) in identities
+        return bool(identity_tags(repository) & identities)
     names = _names(project)
     if not names:  # asked by repository alone: an item without the tag must be read to tell
         return not identities
     title = overview.title.casefold()
-    return bool(names & tags) or any(title.startswith(f"session-{n}-") for n in names)
+    named = names | {NESTED + n for n in names}  # older items carry the bare name
+    return bool(named & tags) or any(title.startswith(f"session-{n}-") for n in names)
 
 
 def _is_imported(stored: str | None, answer: str) -> bool:
@@ -190,7 +194,7 @@ def _context(value: str, notes: str) -> str:
 
 def to_handoff(raw: Any) -> HandoffItem:
     """The hand-off item in a 1Password item; ValueError when it is not one of ours."""
-    if TAG not in raw.tags:
+    if not is_ours(raw.tags):
         raise ValueError(f"it is not tagged '{TAG}'")
     values = _read_fields(raw)
     if "context" not in values:
@@ -245,8 +249,8 @@ def apply_handoff(raw: Any, item: HandoffItem) -> Any:
     sections = list(raw.sections or [])
     if not any(s.id == SECTION for s in sections):
         sections.append(ItemSection(id=SECTION, title="ClaudeSync"))
-    tags = list(raw.tags) if TAG in raw.tags else [TAG, *raw.tags]
-    if item.repository and not any(t.startswith(IDENTITY_PREFIX) for t in tags):
+    tags = list(raw.tags) if is_ours(raw.tags) else [TAG, *raw.tags]
+    if item.repository and not any(t.casefold().startswith(IDENTITY_PREFIXES) for t in tags):
         tags.append(identity_tag(item.repository))  # an item made before the tag existed
     return raw.model_copy(
         update={

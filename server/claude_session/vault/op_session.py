@@ -42,6 +42,7 @@ from claude_session.vault.op_sdk import (
     connect,
     forget,
     run_sync,
+    signed_in,
     translate,
 )
 
@@ -110,35 +111,48 @@ class Session:
         authenticate: Authenticate | None,
         deadline: float,
         clock: Clock = CLOCK,
+        approval: float = 0.0,
     ) -> None:
+        """``approval``: the seconds a sign-in may take when a person approves it (the desktop
+        app), even past ``deadline``."""
         self.settings = settings
         self.authenticate = authenticate
         self.clock = clock
+        self.approval = approval
         self.budgets = Budgets(deadline, clock)
 
     def budget(self) -> Budget:
         return self.budgets.current()
 
     def call(
-        self, action: str, work: Callable[[Any], Coroutine[Any, Any, T]], *, writing: bool = False
+        self,
+        action: str,
+        work: Callable[[Any], Coroutine[Any, Any, T]],
+        *,
+        writing: bool = False,
+        names: tuple[str, ...] = (),
     ) -> T:
+        """``work`` done with the process's client; ``names``: the item titles it is about
+        (never taken for what the failure was, ``translate``)."""
         budget = self.budget()
         if budget.failure is not None:
             raise _again(budget.failure)
         expired_once = conflict_once = False
         while True:
             try:
-                return self._once(budget, action, work, writing=writing)
+                return self._once(budget, action, work, writing=writing, names=names)
             except SessionExpired as exc:
                 if expired_once:
                     budget.failure = exc
                     raise
                 expired_once = True
                 forget(self.settings, self.authenticate)
-            except ServerConflict:
+            except ServerConflict as exc:
                 if conflict_once:
                     raise
                 conflict_once = True
+                if _INTERNAL in str(exc):  # the core may have lost track of the client
+                    forget(self.settings, self.authenticate)
 
     def _once(
         self,
@@ -147,6 +161,7 @@ class Session:
         work: Callable[[Any], Coroutine[Any, Any, T]],
         *,
         writing: bool,
+        names: tuple[str, ...],
     ) -> T:
         try:
             return self._attempt(budget, work)
@@ -160,7 +175,9 @@ class Session:
                 exc = self._timeout(budget)
                 if isinstance(exc, VaultError):
                     raise exc from None
-            error = translate(exc, action=action, settings=self.settings, writing=writing)
+            error = translate(
+                exc, action=action, settings=self.settings, writing=writing, names=names
+            )
             if isinstance(error, VaultAuthError):
                 forget(self.settings, self.authenticate)
             if stops_the_command(error) and not isinstance(error, SessionExpired):
@@ -174,6 +191,8 @@ class Session:
         budget.allowed = budget.remaining()
         if budget.allowed <= 0:
             raise TimeoutError
+        if self.approval and not signed_in(self.settings, self.authenticate):
+            budget.deadline = max(budget.deadline, self.clock.monotonic() + self.approval)
         try:
             client = connect(
                 self.settings,
@@ -202,6 +221,7 @@ class Session:
 
 
 _TIMEOUTS = (TimeoutError, concurrent.futures.TimeoutError)
+_INTERNAL = "had an internal error"  # in ``translate``'s message for the core's internal error
 
 
 class _SignIn(Exception):

@@ -63,3 +63,34 @@ def test_peek_sees_what_put_wrote_and_waiting_drops_a_resumed_pause(isolated_hom
     assert seen is not None and pause.waiting(seen) == seen
     pause.patch(paths, "/p", {"resumed_by": "s2"})
     assert pause.waiting(pause.peek(paths, "/p")) is None
+
+
+def test_a_file_that_does_not_parse_keeps_every_whole_entry_and_is_told_once(
+    isolated_home: Path,
+) -> None:
+    """newcomer-2 2.27: garbage in pause-state.json dropped every project's pause."""
+    paths = Paths(isolated_home)
+    first = entry("/work/api", summary="api {half}")
+    damaged = (  # the second entry torn by garbage, the file cut short
+        '{"version": 1, "projects": {"/work/api": ' + json.dumps(first) + ', "/work/web": '
+        '{"project": "web", "project_root": "/work/w\x00GARBAGE'
+    )
+    paths.pause_state.write_text(damaged)
+    with flow.begin() as call:
+        found = pause.get(paths, "/work/api")
+    assert found == first
+    assert len(call.warnings) == 1 and "every readable entry was kept" in call.warnings[0]
+    copies = list(isolated_home.glob("pause-state.json.corrupt-*"))
+    assert len(copies) == 1 and copies[0].read_text() == damaged  # the damaged copy is kept
+    assert json.loads(paths.pause_state.read_text())["projects"] == {"/work/api": first}
+    with flow.begin() as again:
+        assert pause.get(paths, "/work/api") == first
+    assert again.warnings == []  # rewritten with what was kept: told once
+
+
+def test_salvage_finds_each_whole_entry_wherever_the_damage_is() -> None:
+    good, other = entry("/a"), entry("/b", note="{not an entry}")
+    text = '{"projects": {"/a": ' + json.dumps(good) + ', "/b": ' + json.dumps(other)
+    assert pause.salvage(text) == {"projects": {"/a": good, "/b": other}}  # cut short
+    assert pause.salvage("{ this is not json") is None
+    assert pause.salvage('{"projects": {"/c": {"project": "p"}}') is None  # not an entry

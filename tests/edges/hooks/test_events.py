@@ -48,6 +48,13 @@ def test_every_hook_works_outside_git(event: str, tmp_path: Path) -> None:
     assert out is None or "systemMessage" not in out
 
 
+@pytest.mark.parametrize("event", EVENTS)
+def test_a_hook_that_went_well_writes_nothing_on_stderr(event: str, repo: Path) -> None:
+    """newcomer-2: every hook wrote its timing on stderr, which Claude Code shows."""
+    _, proc = run_hook(event, payload(event, repo, source="startup"), cwd=repo)
+    assert proc.stderr == ""
+
+
 def test_session_start_records_the_session(repo: Path, isolated_home: Path) -> None:
     out, _ = run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo)
     assert out is None  # nothing paused, nothing to say
@@ -89,7 +96,7 @@ def test_session_start_tells_about_a_paused_session(repo: Path, isolated_home: P
     text = out["hookSpecificOutput"]["additionalContext"]
     assert out["hookSpecificOutput"]["hookEventName"] == "SessionStart"
     assert "42 min ago" in text and "feature/x" in text and "Half way through the parser" in text
-    assert "/session:resume" in text and "current branch is 'main'" in text
+    assert "/session:resume" in text and "current branch: main" in text
     assert len(text) < 10_000
     classic, _ = run_hook(
         "SessionStart", payload("SessionStart", repo, session_id="s2", source="startup"), cwd=repo

@@ -45,11 +45,7 @@ def _hook(python: str, event: str, cwd: Path, env: dict[str, str], **data: Any) 
         env=env,
         timeout=60,
     )
-    stderr = [
-        line
-        for line in proc.stderr.splitlines()  # the timing line varies
-        if not re.fullmatch(rf"claude-session {event} hook: [\d.]+ ms", line)
-    ]
+    stderr = proc.stderr.splitlines()
     return {
         "event": event,
         "rc": proc.returncode,
@@ -249,6 +245,7 @@ def _file(day: dict[str, Any], name: str) -> Any:
 
 
 _VOLATILE = [
+    (re.compile(r'id="[0-9a-f]{12}"'), 'id="<QUOTE-ID>"'),  # quoting.block's random ids
     (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(\+00:00|Z| UTC)?"), "<TIME>"),
     (re.compile(r"\d{8}-\d{6}"), "<STAMP>"),
     (re.compile(r"-[0-9a-f]{6}\.md\b"), "-<RANDOM>.md"),
@@ -287,7 +284,7 @@ def test_the_reference_day_is_what_the_hooks_should_do(reference: dict[str, Any]
     # what the person is told is a status line, never a failure
     assert not any(s["out"] and "failed" in s["out"].get("systemMessage", "") for s in steps), steps
     start = steps[0]["out"]["hookSpecificOutput"]["additionalContext"]
-    assert "paused 42 min ago on branch 'feature/x'" in start
+    assert "paused 42 min ago" in start and "branch: feature/x" in start
     assert "Half way through the parser" in start
     assert steps[1]["out"] is not None  # the pause is still reported
     compact = steps[3]["out"]["hookSpecificOutput"]["additionalContext"]

@@ -105,7 +105,7 @@ def test_the_model_keeps_its_fuller_note(repo: Path, isolated_home: Path) -> Non
     out = start(repo, env=PLUGIN)
     assert out is not None
     note = out["hookSpecificOutput"]["additionalContext"]
-    assert "second line never shown" in note and "current branch is 'main'" in note
+    assert "second line never shown" in note and "current branch: main" in note
     assert "second line" not in out["systemMessage"]
 
 
@@ -125,6 +125,24 @@ def test_a_waiting_answer_names_the_item_and_the_import_command(
         'claude-session: claude.ai\'s answer waits in "session-proj-2026-11-24"; /session:start '
         "imports it"
     )
+
+
+def test_an_answer_kept_for_this_project_is_told_at_start_up(
+    repo: Path, isolated_home: Path
+) -> None:
+    """findings/onepassword-2.md N3: an answer `handoff receive` had to keep never waits
+    unseen; another project's kept answer is not this one's."""
+    kept = isolated_home / "claude-session" / "pending-answers"
+    kept.mkdir(parents=True)
+    (kept / "a.json").write_text(json.dumps({"project_root": str(repo), "answer": "x"}))
+    (kept / "b.json").write_text(json.dumps({"project_root": "/elsewhere", "answer": "y"}))
+    assert shown(start(repo, env=PLUGIN)) == (
+        "claude-session: claude.ai's answer is kept here until ClaudeSync takes it; "
+        "`claude-session status` shows it, `claude-session sync` delivers it"
+    )
+    (kept / "a.json").unlink()
+    after = start(repo, env=PLUGIN)
+    assert after is None or "kept here" not in after.get("systemMessage", "")
 
 
 def test_a_session_that_ended_without_end_is_told_once(repo: Path, isolated_home: Path) -> None:

@@ -280,3 +280,37 @@ def test_the_status_line_imports_only_what_it_needs(repo: Path) -> None:
     assert "claude_session.edges.hooks.statusline" in imported
     slow = {"typing", "dataclasses", "inspect", "ast", "logging", "asyncio", "pydantic", "git"}
     assert sorted(imported & slow) == []
+
+
+def test_a_failure_on_every_render_is_logged_once(repo: Path, isolated_home: Path) -> None:
+    """redteam-2 notes on N10: a status line failing on each render appended a line each
+    time. The same failure is logged once; another failure is logged again."""
+    for _ in range(5):
+        statusline(None, cwd=repo, raw="not json")
+    log = isolated_home / "claude-session" / "logs" / "statusline.log"
+    assert log.read_text().count("JSONDecodeError") == 1
+    statusline(None, cwd=repo, raw="{")  # another JSONDecodeError message
+    statusline(None, cwd=repo, raw="not json")
+    assert len(log.read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize("every", [10**18, 1e300, 10**38, -5, "30", None, [1], 2**70], ids=repr)
+def test_an_absurd_stored_reminder_never_blanks_the_line(
+    repo: Path, isolated_home: Path, every: object
+) -> None:
+    """N10: a hand-edited ``every_minutes`` past what ``timedelta`` holds (or of a wrong
+    type) still shows the line, and logs nothing."""
+    (repo / "dirty.txt").write_text("x\n")
+    (isolated_home / "remind-state.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "projects": {
+                    str(repo): {"enabled": True, "every_minutes": every, "dirty_files": 10**30}
+                },
+            }
+        )
+    )
+    line = shown(repo)
+    assert "1 dirty" in line, line
+    assert not (isolated_home / "claude-session" / "logs" / "statusline.log").exists()

@@ -227,6 +227,9 @@ async def test_N33_end_with_a_secret_in_the_message_is_refused_and_retrying_with
     assert git(repo, "rev-parse", "HEAD") == head  # nothing committed
     assert git(remote, "rev-parse", "main") == head  # nothing pushed
     assert git(repo, "status", "--porcelain") == "?? deploy.txt"
+    async with Client(cli_server(repo)) as client:  # the session is still open: a clean end
+        ended = await call(client, "end_session", **{**args, "commit_message": "deploy"})
+    assert ended["pushed"] is True and git(remote, "log", "-1", "--format=%s", "main") == "deploy"
 
 
 async def test_N33_a_wip_commit_holding_a_secret_is_refused_and_retrying_with_the_override_too(
@@ -243,3 +246,41 @@ async def test_N33_a_wip_commit_holding_a_secret_is_refused_and_retrying_with_th
     assert "pause_session was not run" in retry and "no allow_secret argument" in retry
     assert GH not in first + retry
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+async def test_maintenance_results_nesting_deeper_than_the_tracker_stores_are_refused(
+    repo: Path,
+) -> None:
+    deep: Any = "leaf"
+    for _ in range(100):
+        deep = [deep]
+    async with Client(cli_server(repo)) as client:
+        text = await refused(
+            client, "record_maintenance_run", cwd=str(repo), command="c", status="ok", results=deep
+        )
+        ok = await call(
+            client, "record_maintenance_run", cwd=str(repo), command="c", status="ok", results=[[1]]
+        )
+    assert "results: nests deeper than 60 levels" in text
+    assert ok["run"]["results"] == [[1]]
+
+
+async def test_text_is_taken_as_given_and_only_arrays_may_come_as_json_text(repo: Path) -> None:
+    """The SDK's pre-parse made "null" an omitted argument; an array sent as JSON text (some
+    clients do) is still an array."""
+    async with Client(cli_server(repo)) as client:
+        text = await refused(client, "session_status", cwd="null")
+        assert "- cwd: 'null' is not an existing folder" in text
+        text = await refused(client, "pause_session", cwd=str(repo), summary="s", next_steps="null")
+        assert "next_steps" in text and "give an array" in text
+        paused = await call(
+            client,
+            "pause_session",
+            cwd=str(repo),
+            summary="s",
+            next_steps='["first", "second"]',
+            note='["kept as written"]',
+        )
+    context = Path(paused["context_file"]).read_text()
+    assert "first" in context and "second" in context
+    assert '["kept as written"]' in context

@@ -126,13 +126,11 @@ async def test_branch_mismatch_is_a_result_with_choices_then_a_second_call(repo:
 
 
 async def test_refusal_is_a_tool_error_with_the_message(repo: Path) -> None:
-    async with Client(build_server()) as client:
-        paused = await call(client, "pause_session", cwd=str(repo), summary="x")
-        Path(paused["context_file"]).unlink()
-        result = await client.call_tool("resume_session", {"cwd": str(repo)})
+    async with Client(build_server()) as client:  # end with nothing started is refused
+        result = await client.call_tool("end_session", {"cwd": str(repo), "summary": "x"})
     assert result.is_error
     text = result.content[0].text
-    assert paused["context_file"] in text and "Restore it" in text
+    assert f"No session is open in {repo}" in text and "claude-session start" in text
 
 
 async def test_bad_arguments_are_rejected_by_the_schema(repo: Path) -> None:
@@ -262,3 +260,12 @@ def test_migration_messages_stay_out_of_stderr(repo: Path) -> None:
     assert "alembic" not in stderr and "Running upgrade" not in stderr, stderr
     log = Path(os.environ["CLAUDE_CONFIG_DIR"]) / "claude-session" / "logs" / "claude-session.log"
     assert "alembic.runtime.migration: Running upgrade  -> 0001" in log.read_text()
+
+
+def test_the_advertised_input_schemas_are_those_of_the_strict_argument_models() -> None:
+    """What the client is told is what the server checks (build_server sets the schema
+    without generating it again)."""
+    for tool in build_server()._tool_manager.list_tools():
+        model = tool.fn_metadata.arg_model
+        assert model.model_config.get("strict") is True, tool.name
+        assert model.model_json_schema(by_alias=True) == tool.parameters, tool.name

@@ -21,6 +21,7 @@ from mcp.types import ReadResourceResult, TextContent, TextResourceContents
 
 from helpers.gitrepo import make_remote, make_repo
 from helpers.mcp_stdio import ROOT, SERVER_DIR, call, cli_server, raw_calls, server_env
+from helpers.quoted import unquoted
 
 pytestmark = pytest.mark.anyio
 
@@ -101,7 +102,7 @@ async def test_stdio_status_start_pause_and_the_contexts_resource(repo: Path) ->
         assert entries[0]["name"] == context_file.name
         assert entries[0]["uri"] == f"session://contexts/{context_file.name}"
         one = await client.read_resource(entries[0]["uri"])
-        assert resource_text(one) == context_file.read_text()
+        assert unquoted(resource_text(one)) == context_file.read_text()
         assert "Halfway through the stdio test." in resource_text(one)
 
         status = await call(client, "session_status", cwd=str(repo), session_id="stdio-1")
@@ -124,20 +125,14 @@ async def test_session_id_falls_back_to_claude_code_env_when_the_placeholder_is_
 async def test_refusal_reaches_the_client_as_a_tool_error_saying_what_to_do(repo: Path) -> None:
     """A ClaudeSessionError becomes a tool error whose text the model can act on (the SDK
     would hide the text of any other exception)."""
-    async with Client(cli_server(repo)) as client:
-        paused = await call(
-            client,
-            "pause_session",
-            cwd=str(repo),
-            session_id="s-err",
-            summary="About to lose the context file.",
+    async with Client(cli_server(repo)) as client:  # end with nothing started is refused
+        result = await client.call_tool(
+            "end_session", {"cwd": str(repo), "session_id": "s-err", "summary": "x"}
         )
-        Path(paused["context_file"]).unlink()
-        result = await client.call_tool("resume_session", {"cwd": str(repo), "session_id": "s-err"})
     assert result.is_error
     [content] = result.content
     assert isinstance(content, TextContent)
-    assert paused["context_file"] in content.text and "missing" in content.text, content.text
+    assert "No session is open" in content.text and "claude-session start" in content.text
 
 
 def test_stdout_carries_only_json_rpc_and_logs_go_to_stderr(repo: Path) -> None:

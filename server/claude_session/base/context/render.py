@@ -18,6 +18,7 @@ from claude_session.base.context.model import (
     Context,
 )
 from claude_session.base.context.syntax import escape, quoted_key, scalar, split_lines
+from claude_session.base.quoting import visible
 from claude_session.base.redact import redact, redact_data
 
 
@@ -209,15 +210,39 @@ def _hard_cut(text: str, budget: int) -> str:
     return (text[:room] + cut)[:budget] if budget > 0 else ""
 
 
+def _shown(value: Any) -> Any:
+    """Every text in ``value`` with control, bidirectional and invisible characters written
+    out (``quoting.visible``): a context is read by the model, and the names and texts in it
+    come from transcripts, the repository and claude.ai."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, list):
+        return [_shown(item) for item in value]
+    if isinstance(value, dict):
+        return {_shown(key): _shown(item) for key, item in value.items()}
+    return value
+
+
+def as_written(ctx: Context) -> Context:
+    """``ctx`` as a rendered file holds it, before redaction: every text made visible."""
+    changes = {
+        f.name: _shown(getattr(ctx, f.name))
+        for f in dataclasses.fields(ctx)
+        if f.name not in ("kind", "created")
+    }
+    return dataclasses.replace(ctx, **changes)
+
+
 def _redacted(ctx: Context) -> Context:
-    # one call for all fields: a secret found in one field is removed from the others too
+    # one call for all fields: a secret found in one field is removed from the others too;
+    # redacted before the hidden characters are shown (the detector reads through them)
     fields = {
         f.name: getattr(ctx, f.name)
         for f in dataclasses.fields(ctx)
         if f.name not in ("kind", "created")
     }
     changes = redact_data(fields)
-    return dataclasses.replace(ctx, **{name: changes[name] for name in fields})
+    return dataclasses.replace(ctx, **{name: _shown(changes[name]) for name in fields})
 
 
 def render(ctx: Context, *, budget: int = 8000, list_limit: int = 20) -> str:

@@ -16,6 +16,7 @@ here); this module owns where and how the files are kept. Standard library only.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from claude_session.base.clock import now_iso
@@ -145,6 +146,21 @@ def kept(paths: Paths) -> list[tuple[Path, Answer]]:
     from claude_session.base.statefile import json_files
 
     return [(path, data) for path, _, data in json_files(paths.pending_answers, "a kept answer")]
+
+
+def kept_count(paths: Paths, project_key: str) -> int:
+    """How many kept answers are the project's: read without a lock and without moving
+    anything aside (the SessionStart hook tells the person, N3)."""
+    try:
+        names = [n for n in os.listdir(paths.pending_answers) if n.endswith(".json")]
+    except OSError:
+        return 0
+    count = 0
+    for name in names:
+        data = read_json(paths.pending_answers / name)
+        if isinstance(data, dict) and data.get("project_root") == project_key:
+            count += 1
+    return count
 
 
 def remove(path: Path) -> None:

@@ -213,13 +213,12 @@ def _billed_records(paths: Paths, session_id: str) -> dict[str, list[str]]:
 
 
 def add_billed(paths: Paths, session_id: str, record_id: str, ids: list[str]) -> None:
-    """Keep the message ids a record of ``session_id`` billed (the caller holds the entry's
-    lock; a record counted again, as when its tokens are settled, is replaced)."""
+    """Add message ids to those a record of ``session_id`` billed (the caller holds the entry's
+    lock; a record counted again, as when its tokens are settled, adds what is new)."""
     from claude_session.base.statefile import atomic_write
 
     records = _billed_records(paths, session_id)
-    records.pop(record_id, None)
-    records[record_id] = list(dict.fromkeys(ids))
+    records[record_id] = list(dict.fromkeys([*records.pop(record_id, []), *ids]))
     data = {"session_id": session_id, "records": records}
     atomic_write(_billed_file(paths, session_id), json.dumps(data))
 

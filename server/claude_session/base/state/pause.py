@@ -96,11 +96,33 @@ def _validate(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def salvage(text: str) -> dict[str, Any] | None:
+    """The entries still whole in a file that does not parse (hand-edited, or damaged on
+    disk), keyed by their own project root; None when there is none. An entry is a flat JSON
+    object, so each one is tried where an object starts."""
+    import json
+
+    decoder = json.JSONDecoder()
+    found: dict[str, Entry] = {}
+    start = text.find("{", 1)
+    while start != -1:
+        try:
+            entry = decoder.raw_decode(text, start)[0]
+        except ValueError:
+            entry = None
+        if is_entry(entry):
+            found[entry["project_root"]] = entry
+        start = text.find("{", start + 1)
+    return {"projects": found} if found else None
+
+
 def _file(paths: Paths) -> StateFile:
     # imported here: ``peek`` (the status line) never loads the locking writer
     from claude_session.base.statefile import StateFile
 
-    return StateFile(paths.pause_state, validate=_validate, empty=lambda: {"projects": {}})
+    return StateFile(
+        paths.pause_state, validate=_validate, empty=lambda: {"projects": {}}, salvage=salvage
+    )
 
 
 def _entries(paths: Paths) -> dict[str, Entry]:

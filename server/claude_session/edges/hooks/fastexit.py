@@ -2,7 +2,7 @@
 
 Claude Code waits for a hook's process to exit, and runs the status line after every message.
 By the time their work is done everything that matters is on disk: state files are written
-with ``atomic_write`` (fsynced, closed), logs are appended with ``append_private`` (unbuffered
+with ``atomic_write`` (fsynced, closed), logs are appended with ``append_log`` (unbuffered
 ``os.write``), no thread or exit handler is left (a test checks that a hook's warnings reach
 ``logs/hooks.log``). The interpreter's own teardown (unloading some 80 modules) then only costs
 time.

@@ -207,10 +207,11 @@ def _log_failure(exc: BaseException, environ: dict[str, str] | None) -> None:
     try:
         from claude_session.base.clock import now_iso
         from claude_session.base.redact import redact
-        from claude_session.base.statefile import append_private
+        from claude_session.base.statefile import append_log
 
         paths = Paths(Settings.from_env(environ).home)
-        line = redact(f"{now_iso()} statusline {type(exc).__name__}: {exc}")[0] + "\n"
-        append_private(paths.logs / "statusline.log", line)
+        said = redact(f"statusline {type(exc).__name__}: {exc}")[0]
+        # once per failure, not once per render: the line is drawn after every message
+        append_log(paths.logs / "statusline.log", now_iso(), said, once=True)
     except Exception:  # noqa: BLE001, S110 - a log that cannot be written is not our line's fault
         pass

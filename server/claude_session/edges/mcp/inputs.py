@@ -16,9 +16,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from claude_session.tracker.store.limits import MAX_DEPTH, RECORD_DEPTH
 
 #: bounds of the text arguments, in characters (lists: items, and characters per item)
 SESSION_ID_MAX = 200
@@ -30,6 +33,7 @@ ITEM_MAX = 2_000
 ITEMS_MAX = 100
 NAME_MAX = 200
 RESULTS_MAX = 1_000_000  # characters of the maintenance results as JSON
+RESULTS_DEPTH = MAX_DEPTH - RECORD_DEPTH  # what the tracker stores below a record's own levels
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=-]*")
 PLACEHOLDER = "CLAUDE_SESSION_ID"  # older clients leave ``${CLAUDE_SESSION_ID}`` unexpanded
@@ -72,7 +76,22 @@ def _item(value: str) -> str:
     return value
 
 
+def _depth(value: Any) -> int:
+    """How deep ``value`` nests (a scalar: 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list) and item:
+            deepest = max(deepest, level + 1)
+            stack.extend(
+                (child, level + 1) for child in (item.values() if isinstance(item, dict) else item)
+            )
+    return deepest
+
+
 def _results(value: Any) -> Any:
+    if _depth(value) > RESULTS_DEPTH:
+        raise ValueError(f"nests deeper than {RESULTS_DEPTH} levels; flatten it")
     size = len(json.dumps(value, default=str))
     if size > RESULTS_MAX:
         raise ValueError(
@@ -140,14 +159,53 @@ def make_strict(model: type[BaseModel]) -> type[BaseModel]:
     return type(model.__name__, (model,), {"model_config": config, "__module__": __name__})
 
 
+def strict_metadata(meta: Any) -> Any:
+    """The SDK's ``FuncMetadata`` of a tool, validating with ``make_strict``'s model. Its
+    pre-parse keeps one leniency: an array or object sent as JSON text (some clients do) is
+    parsed for an argument that takes one. A text argument keeps its text as given (the SDK
+    made ``"null"`` an omitted ``cwd`` or commit message), and nothing else is parsed."""
+    from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+
+    strict: Any = make_strict(meta.arg_model)
+    texts = {name for name, field in strict.model_fields.items() if _takes_text(field.annotation)}
+
+    class StrictMetadata(FuncMetadata):
+        def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+            parsed = super().pre_parse_json(data)
+            return {
+                key: parsed[key]
+                if key not in texts and isinstance(parsed[key], list | dict)
+                else data[key]
+                for key in data
+            }
+
+    return StrictMetadata(
+        arg_model=strict,
+        output_schema=meta.output_schema,
+        output_model=meta.output_model,
+        wrap_output=meta.wrap_output,
+    )
+
+
+def _takes_text(annotation: Any) -> bool:
+    """Whether an argument's type admits a string (``str``, ``Annotated[str, ...]``, and
+    unions holding one; not ``list[str]``)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes_text(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return any(_takes_text(arg) for arg in get_args(annotation))
+    return annotation is str
+
+
 #: what to give instead, by pydantic error type
 _HINTS = {
-    "bool_type": "give true or false (JSON booleans, not strings or numbers)",
-    "int_type": "give a whole number (not a string or a boolean)",
+    "bool_type": "give true or false, as JSON booleans, not strings or numbers",
+    "int_type": "give a whole number, not a string or a boolean",
     "string_type": "give a string",
     "list_type": "give an array",
     "literal_error": "give one of the values the schema lists",
-    "missing": "it is required",
+    "missing": "give it",
 }
 
 
@@ -164,7 +222,7 @@ def explain(tool: str, exc: ValidationError) -> str:
             continue
         text = error["msg"].removeprefix("Value error, ")
         hint = _HINTS.get(error["type"])
-        lines.append(f"- {where}: {text}" + (f" ({hint})" if hint else ""))
+        lines.append(f"- {where}: {text}" + (f"; {hint}" if hint else ""))
     return (
         f"{tool} was not run: its arguments were refused.\n"
         + "\n".join(lines)
@@ -176,7 +234,11 @@ def _is_override(error: Any) -> bool:
     return error["type"] == "extra_forbidden" and tuple(error["loc"]) == ("allow_secret",)
 
 
-#: the CLI command of the person's own override, by tool
+#: by tool: where its commit message comes from, and the CLI command of the person's override
+_MESSAGE = {
+    "pause_session": "the summary's first line (the WIP commit's message)",
+    "end_session": "the commit message (or, without one, the summary's first line)",
+}
 _CLI = {
     "pause_session": 'claude-session pause --wip-commit --allow-secret --summary "…"',
     "end_session": 'claude-session end --allow-secret --summary "…" -m "…"',
@@ -205,7 +267,8 @@ def secret_advice(tool: str) -> str:
     """Who decides whether a secret is committed anyway: the person, never the model."""
     command = _CLI.get(tool, _CLI["end_session"])
     return (
-        "Take the secret out of the message and call again. Committing it anyway is the "
+        f"Take the secret out of {_MESSAGE.get(tool, 'the message')} and call again. "
+        "Committing it anyway is the "
         "user's decision, not the model's: do not run an override yourself; tell the user. "
         "User: if it is not a secret, or you want it committed regardless, commit it yourself "
         "with git, or run this in your own terminal in the project folder: "

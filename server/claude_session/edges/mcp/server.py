@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar
 from pydantic import BaseModel, Field
 
 from claude_session import __version__
+from claude_session.base import quoting
 from claude_session.edges.mcp import bounds, inputs
 from claude_session.edges.mcp import stdio as mcp_stdio
 from claude_session.edges.mcp.inputs import (
@@ -35,6 +36,7 @@ from claude_session.edges.mcp.inputs import (
     Steps,
     Summary,
 )
+from claude_session.edges.mcp.quoted import QUOTED, as_data
 from claude_session.errors import ClaudeSessionError, SecretInCommit
 from claude_session.models import (
     EndResult,
@@ -151,12 +153,14 @@ class SessionTools:
         from mcp.server.mcpserver.exceptions import ToolError
 
         try:
-            return self._bounded(fn(*args, **kwargs))
+            # cut to the budget first, then quoted: a block is never cut open
+            quoted: M = as_data(self._bounded(fn(*args, **kwargs)))
+            return quoted
         except SecretInCommit as exc:
             tool = "pause_session" if "WIP" in exc.what else "end_session"
             raise ToolError(inputs.secret_refused(tool, exc.what, list(exc.kinds))) from exc
         except ClaudeSessionError as exc:
-            raise ToolError(str(exc)) from exc
+            raise ToolError(quoting.visible(str(exc))) from exc
         finally:
             self.answered.set()
 
@@ -274,7 +278,9 @@ class SessionTools:
     def session_status(self, cwd: Cwd = None, session_id: SessionId = None) -> StatusResult:
         """Active session, pause, reminders, outbox, vault, tracker."""
         return self._call(
-            self._core.get().status, self._project(cwd), session_id=_clean_session_id(session_id)
+            self._core.get().status,
+            self._project(cwd),
+            session_id=_clean_session_id(session_id),
         )
 
     def record_maintenance_run(
@@ -330,7 +336,7 @@ class SessionTools:
         from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
         try:
-            return self._core.get().context(name)
+            return quoting.block(self._core.get().context(name), QUOTED["context"])
         except ClaudeSessionError as exc:
             raise ResourceNotFoundError(f"{exc} session://contexts lists them.") from exc
         except (OSError, UnicodeDecodeError) as exc:
@@ -412,11 +418,11 @@ def build_server(
 
 
 def _make_strict(tool: Any) -> None:
-    """Validate ``tool``'s arguments in strict mode (``inputs.make_strict``) and advertise the
-    schema of that model (the same, plus ``additionalProperties: false``)."""
-    strict = inputs.make_strict(tool.fn_metadata.arg_model)
-    tool.fn_metadata.arg_model = strict
-    tool.parameters = strict.model_json_schema(by_alias=True)
+    """Validate ``tool``'s arguments in strict mode (``inputs.strict_metadata``) and advertise
+    the schema of that model (the same, plus ``additionalProperties: false``)."""
+    tool.fn_metadata = inputs.strict_metadata(tool.fn_metadata)
+    # what strict mode adds to the schema, without generating it again (start-up time)
+    tool.parameters = {**tool.parameters, "additionalProperties": False}
 
 
 #: seconds to wait for the first tools/list before the startup sync runs anyway

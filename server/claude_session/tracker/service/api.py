@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 import pydantic
 from starlette.concurrency import run_in_threadpool
@@ -31,7 +31,11 @@ from claude_session.models import SessionRecord
 from claude_session.tracker.store.auth import User
 from claude_session.tracker.store.history import Cursor
 from claude_session.tracker.store.limits import API_BODY, check_moment, text_problem
+from claude_session.tracker.store.search import Filters
 from claude_session.tracker.store.storage import Store
+from claude_session.vocab import RecordEnd
+
+RECORD_ENDS: tuple[str, ...] = get_args(RecordEnd)
 
 MAX_BODY = API_BODY
 MAX_LIMIT = 500
@@ -174,22 +178,43 @@ def _cursor_param(request: Request) -> Cursor | None:
         raise ApiError(400, str(exc), "cursor") from exc
 
 
-async def list_sessions(request: Request) -> JSONResponse:
+def filters_of(request: Request) -> Filters:
+    """The list's search and filters from the query: ``q`` (words of the text), ``branch``,
+    ``machine``, ``end_mode``, ``since`` and ``until`` (ISO-8601)."""
+    params = request.query_params
+    mode = params.get("end_mode") or None
+    if mode is not None and mode not in RECORD_ENDS:
+        raise ApiError(400, f"end_mode must be one of {', '.join(RECORD_ENDS)}.", "end_mode")
+    return Filters(
+        text=params.get("q") or None,
+        branch=params.get("branch") or None,
+        machine=params.get("machine") or None,
+        end_mode=mode,
+        since=_time_param(request, "since"),
+        until=_time_param(request, "until"),
+    )
+
+
+async def list_sessions(request: Request) -> Response:
     user = await authenticate(request)
     check_query(request)
     limit = _int_param(request, "limit", 50, low=0, high=MAX_LIMIT)
     after = _cursor_param(request)
+    filters = filters_of(request)
     page = await run_in_threadpool(
         lambda: store_of(request).history.list_sessions(
             user,
             application=request.query_params.get("application"),
             application_id=request.query_params.get("application_id"),
-            since=_time_param(request, "since"),
-            until=_time_param(request, "until"),
             limit=limit,
             after=after,
+            filters=filters,
         )
     )
+    if request.query_params.get("format") == "csv":
+        from claude_session.tracker.service.export import csv_response
+
+        return csv_response(page.sessions)
     return JSONResponse(
         {
             "sessions": [s.model_dump(mode="json") for s in page.sessions],

@@ -38,7 +38,7 @@ from starlette.responses import JSONResponse, Response
 from claude_session.config import Settings
 from claude_session.errors import StorageUnavailable
 from claude_session.paths import Paths
-from claude_session.tracker.service import api, ui
+from claude_session.tracker.service import api, charts, ui
 from claude_session.tracker.service.guard import (
     BODY_DEADLINE,
     CHUNK_DEADLINE,
@@ -120,7 +120,7 @@ def create_app(
         engine.dispose()
 
     app = Starlette(
-        routes=[*api.routes, *ui.routes],
+        routes=[*api.routes, *ui.routes, *charts.routes],
         exception_handlers={
             api.ApiError: _api_error,
             HTTPException: _http_error,

@@ -25,18 +25,22 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from claude_session.errors import BadCursor, UnknownKey
+from claude_session.errors import BadCursor, InvalidRecord, UnknownKey
+from claude_session.tracker.service.api import RECORD_ENDS
+from claude_session.tracker.service.export import csv_response
 from claude_session.tracker.service.guard import LoginThrottle, form_fields
 from claude_session.tracker.store.auth import WEB_SESSION_DAYS, User
 from claude_session.tracker.store.database import is_uuid
 from claude_session.tracker.store.history import Application, Cursor, DayTotals
 from claude_session.tracker.store.limits import text_problem
+from claude_session.tracker.store.search import Filters, from_query
 from claude_session.tracker.store.storage import Store
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "claude_session_tracker"
 PAGE_SIZE = 50
 CHART_DAYS = 30
+EXPORT_LIMIT = 10_000
 
 
 def templates() -> jinja2.Environment:
@@ -45,7 +49,9 @@ def templates() -> jinja2.Environment:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(duration=duration, tokens=tokens, moment=moment, short_repo=short_repo)
+    env.filters.update(
+        duration=duration, tokens=tokens, moment=moment, short_repo=short_repo, money=money
+    )
     return env
 
 
@@ -71,6 +77,13 @@ def short_repo(url: str | None) -> str:
         return "no repository"
     path = url.rstrip("/").removesuffix(".git").replace(":", "/")
     return "/".join(path.split("/")[-2:])
+
+
+def money(value: Any) -> str:
+    """Dollars to the cent; a cost nobody knows is "unknown", never $0."""
+    if not isinstance(value, (int, float)):
+        return "unknown"
+    return f"${value:,.2f}" if value >= 0.01 or value == 0 else "<$0.01"
 
 
 def moment(value: Any) -> str:
@@ -110,6 +123,8 @@ def chart(days: list[DayTotals], *, width: int = 600, height: int = 120) -> dict
         "total_minutes": sum(d.minutes for d in days),
         "total_tokens": sum(d.tokens for d in days),
         "total_sessions": sum(d.sessions for d in days),
+        "total_cost": sum(d.cost_usd for d in days),
+        "cost_unknown": sum(d.cost_unknown for d in days),
     }
 
 
@@ -293,9 +308,15 @@ async def sessions_page(request: Request) -> Response:
         if current is None:
             raise HTTPException(404, "No such application.")
     after, before = _cursor(request, "after"), _cursor(request, "before")
+    query, filters = _filters(request)
     page = await run_in_threadpool(
         lambda: store.history.list_sessions(
-            user, application_id=app_id, limit=PAGE_SIZE, after=after, before=before
+            user,
+            application_id=app_id,
+            limit=PAGE_SIZE,
+            after=after,
+            before=before,
+            filters=filters,
         )
     )
     days = await run_in_threadpool(
@@ -315,7 +336,40 @@ async def sessions_page(request: Request) -> Response:
         page=page,
         chart=chart(days),
         run_types=run_types,
+        query=query,
+        kept=urlencode(query),
+        end_modes=RECORD_ENDS,
     )
+
+
+SEARCH_NAMES = ("q", "branch", "machine", "end_mode", "since", "until")
+
+
+def _filters(request: Request) -> tuple[dict[str, str], Filters]:
+    """The search form's values (kept in the page's links) and the filters they make; a date
+    that does not parse, or an unknown end mode, is a 400 page that says so."""
+    query = {n: request.query_params[n] for n in SEARCH_NAMES if request.query_params.get(n)}
+    if query.get("end_mode", "standard") not in RECORD_ENDS:
+        raise HTTPException(400, f"The end mode is one of {', '.join(RECORD_ENDS)}.")
+    try:
+        return query, from_query(query)
+    except InvalidRecord as exc:
+        raise HTTPException(400, str(exc)) from exc
+
+
+async def export_csv(request: Request) -> Response:
+    """The filtered list (every page, up to ``EXPORT_LIMIT`` records) as CSV."""
+    user = await signed_in(request)
+    if user is None:
+        return _to_login(request)
+    _query, filters = _filters(request)
+    app_id = request.query_params.get("application_id") or None
+    page = await run_in_threadpool(
+        lambda: _store(request).history.list_sessions(
+            user, application_id=app_id, limit=EXPORT_LIMIT, filters=filters
+        )
+    )
+    return csv_response(page.sessions)
 
 
 async def session_page(request: Request) -> Response:
@@ -338,7 +392,21 @@ async def session_page(request: Request) -> Response:
         current=current,
         session=found,
         chain=chain if len(chain) > 1 else [],
+        chain_totals=chain_totals(chain),
     )
+
+
+def chain_totals(chain: list[Any]) -> dict[str, Any]:
+    """A chain's duration, commits, tokens and cost: each part counts only its own stretch,
+    so their sum counts every commit and token once."""
+    known = [p.cost_usd for p in chain if p.cost_usd is not None]
+    return {
+        "minutes": sum(p.duration_minutes for p in chain),
+        "commits": sum(p.commits_count for p in chain),
+        "tokens": sum(p.tokens_input + p.tokens_output for p in chain),
+        "cost": sum(known),
+        "cost_unknown": len(chain) - len(known),
+    }
 
 
 async def keys_page(
@@ -416,6 +484,7 @@ routes: list[BaseRoute] = [
     Route("/logout", logout, methods=["POST"]),
     Route("/login/link/{token}", sign_in_link, methods=["GET"]),
     Route("/applications/{application_id}", sessions_page, methods=["GET"]),
+    Route("/export.csv", export_csv, methods=["GET"]),
     Route("/sessions/{session_id}", session_page, methods=["GET"]),
     Route("/keys", _keys_get, methods=["GET"]),
     Route("/keys", create_key, methods=["POST"]),

@@ -53,7 +53,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 # Alembic revisions in order, on one branch; the last is the head. Add one per new migration
 # file (0002 revises 0001, ...); a test checks that this list matches the files.
-REVISIONS: tuple[str, ...] = ("0001",)
+REVISIONS: tuple[str, ...] = ("0001", "0002")
 HEAD = REVISIONS[-1]
 
 # SQLite transactions begin DEFERRED unless a connection asks for IMMEDIATE: a write that starts

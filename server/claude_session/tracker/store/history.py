@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from claude_session.base.clock import now as utcnow
 from claude_session.errors import BadCursor, InvalidRecord
 from claude_session.models import MaintenanceRun, Model, SessionRecord
+from claude_session.tracker.store import search
 from claude_session.tracker.store.auth import User
 from claude_session.tracker.store.database import Guid, Moment, Unreadable, is_uuid, reading
 from claude_session.tracker.store.limits import check_moment
@@ -31,6 +32,7 @@ from claude_session.tracker.store.schema import (
     command_types,
     maintenance_runs,
 )
+from claude_session.tracker.store.search import Filters
 
 
 class Application(Model):
@@ -117,6 +119,8 @@ class DayTotals:
     sessions: int
     minutes: int
     tokens: int
+    cost_usd: float = 0.0  # of the records whose cost is known
+    cost_unknown: int = 0  # records whose cost is unknown
 
 
 class History:
@@ -136,10 +140,13 @@ class History:
         limit: int = 50,
         after: Cursor | None = None,
         before: Cursor | None = None,
+        filters: Filters | None = None,
     ) -> Page:
-        """The user's records, newest first, filtered, with the total: the page ``after`` a
-        cursor (older sessions), or ``before`` one (newer)."""
+        """The user's records, newest first, filtered (``filters``: text search, branch,
+        machine, end mode, dates), with the total: the page ``after`` a cursor (older
+        sessions), or ``before`` one (newer)."""
         conditions = [claude_sessions.c.user_id == owner.id]
+        conditions += search.conditions(filters, self.engine.dialect.name)
         if application is not None:
             # Name to ids first (a user has few applications), so that neither the page nor
             # its count joins applications for every session.
@@ -339,10 +346,13 @@ class History:
             claude_sessions.c.duration_minutes,
             claude_sessions.c.tokens_input,
             claude_sessions.c.tokens_output,
+            claude_sessions.c.cost_usd,
         ).where(claude_sessions.c.user_id == owner.id, claude_sessions.c.started_at >= since)
         if application_id is not None:
             query = query.where(claude_sessions.c.application_id == application_id)
-        totals = {first + timedelta(days=n): [0, 0, 0] for n in range(days)}
+        totals: dict[date, list[Any]] = {
+            first + timedelta(days=n): [0, 0, 0, 0.0, 0] for n in range(days)
+        }
         with reading(self.engine) as conn:
             for row in conn.execute(query):
                 day = row.started_at.astimezone(timezone.utc).date()
@@ -351,6 +361,10 @@ class History:
                     bucket[0] += 1
                     bucket[1] += row.duration_minutes
                     bucket[2] += row.tokens_input + row.tokens_output
+                    if row.cost_usd is None:
+                        bucket[4] += 1
+                    else:
+                        bucket[3] += row.cost_usd
         return [DayTotals(day, *values) for day, values in sorted(totals.items())]
 
 
@@ -369,6 +383,8 @@ def _tracked(row: Row[Any], *, runs: Sequence[TrackedRun] | None = None) -> Trac
         if isinstance(data[name], Unreadable):
             raise ValueError(f"{name}: {data[name].reason}")
     data["id"], data["application_id"] = str(data["id"]), str(data["application_id"])
+    if not isinstance(data.get("models"), list):
+        data["models"] = []
     if runs is not None:
         data["maintenance_runs"] = list(runs)
     return TrackedSession.model_validate(data)

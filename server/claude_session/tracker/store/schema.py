@@ -80,6 +80,8 @@ RECORD_COLUMNS = (
     "machine",
     "end_mode",
     "continues",
+    "cost_usd",
+    "models",
 )
 claude_sessions = sa.Table(
     "claude_sessions",
@@ -112,6 +114,11 @@ claude_sessions = sa.Table(
     sa.Column("created_at", Moment(), nullable=False),
     sa.Column("updated_at", Moment(), nullable=False),
     sa.Column("continues", Guid()),  # the record this session continues
+    # 0002: its cost in dollars (None: a model without a price) and its models; the search
+    # text (an FTS5 table on SQLite, a generated tsvector column on PostgreSQL) is the
+    # migration's alone: no query names it here (store/search.py does)
+    sa.Column("cost_usd", sa.Float()),
+    sa.Column("models", Document(), nullable=False, server_default=sa.text("'[]'")),
 )
 command_types = sa.Table(
     "command_types",
