@@ -60,13 +60,17 @@ def text(verb: str, data: dict[str, Any]) -> str:
 
 
 def emit(verb: str, result: Any) -> int:
-    """Print ``result`` (a flow's pydantic result, or a dict), cut to the MCP tool's budget."""
+    """Print ``result`` (a flow's pydantic result, or a dict), cut to the MCP tool's budget and
+    quoted as the tool's answer is."""
     from pydantic import BaseModel
 
     if isinstance(result, BaseModel):
-        from claude_session.edges.mcp import bounds
+        from claude_session.edges.mcp import bounds, quoted
 
-        result = bounds.bound(result, "the session's ledger entry").model_dump(mode="json")
+        # the MCP tool's answer, as the model would get it from the tool: the saved context and
+        # claude.ai's answer fenced in their own blocks, other text with hidden characters shown
+        result = quoted.as_data(bounds.bound(result, "the session's ledger entry"))
+        result = result.model_dump(mode="json")
     sys.stdout.write(text(verb, dict(result)))
     return 0
 
