@@ -35,8 +35,8 @@ from figures import figure  # noqa: E402
 
 from helpers import e2e_world  # noqa: E402
 from helpers.claude_code import WINDOW, find_claude  # noqa: E402
-from helpers.e2e_world import TOOL, World, calls  # noqa: E402
-from helpers.fake_anthropic import JSON, FakeAnthropic, Step, text, tool_results, tool_use  # noqa: E402
+from helpers.e2e_world import TOOL, World, calls, last_user_text  # noqa: E402
+from helpers.fake_anthropic import JSON, FakeAnthropic, Step, text, tool_results  # noqa: E402
 
 CHARS_PER_TOKEN = 3.5
 SUMMARY = "The lexer reads quoted strings; escape sequences are half done in lexer.py."
@@ -45,8 +45,10 @@ DONE = ["Quoted strings"]
 
 #: (command, what is typed, the scripted model's steps before its closing line)
 PLAN: list[tuple[str, str, list[Step]]] = [
-    ("start", "/session:start", [calls("start_session")]),
-    ("remind", "/session:remind status", [tool_use(f"{TOOL}set_reminder", {"action": "status"})]),
+    # start, remind status, resume and import: the command file's ! line ran claude-session and
+    # its result is in the prompt; the model only writes its closing line
+    ("start", "/session:start", []),
+    ("remind", "/session:remind status", []),
     (
         "pause",
         "/session:pause lunch",
@@ -60,7 +62,7 @@ PLAN: list[tuple[str, str, list[Step]]] = [
             )
         ],
     ),
-    ("resume", "/session:resume", [calls("resume_session")]),
+    ("resume", "/session:resume", []),
     (
         "handoff",
         "/session:handoff which escapes matter?",
@@ -75,8 +77,8 @@ PLAN: list[tuple[str, str, list[Step]]] = [
             )
         ],
     ),  # fmt: skip
-    ("import", "/session:import", [calls("import_handoff")]),
-    ("resume", "/session:resume", [calls("resume_session")]),  # back from the hand-off
+    ("import", "/session:import", []),
+    ("resume", "/session:resume", []),  # back from the hand-off
     (
         "end",
         "/session:end --no-push",
@@ -110,8 +112,16 @@ def sent_tokens(body: JSON) -> int:
     return math.ceil(len(json.dumps(sent, separators=(",", ":"))) / CHARS_PER_TOKEN)
 
 
+def handed_over(body: JSON) -> bool:
+    """Whether the command's own ``!`` line put claude-session's result in this request."""
+    return '<quoted-data from="claude-session ' in last_user_text(body)
+
+
 def before_result(turns: list[JSON]) -> int:
-    """Model requests answered before a session tool's result was in the conversation."""
+    """Model requests answered before a session tool's result was in the conversation (0 when
+    the command handed it over in its prompt)."""
+    if turns and handed_over(turns[0]):
+        return 0
     for index, body in enumerate(turns):
         if any(_ours(result, body) for result in tool_results(body)):
             return index
@@ -134,6 +144,8 @@ def measure(world: World, prompt: str, steps: list[Step]) -> dict[str, Any]:
         problems = list(api.errors)
     results = [r for body in turns for r in tool_results(body) if _ours(r, body)]
     problems += [str(r.get("content"))[:200] for r in results if r.get("is_error")]
+    if turns and handed_over(turns[0]) and '"status": "error"' in last_user_text(turns[0]):
+        problems.append(last_user_text(turns[0])[-600:])
     if problems:
         raise SystemExit(f"{prompt}: {problems}")
     return {

@@ -13,8 +13,6 @@ terminal) and ``start_claude``/``run_claude`` (one prompt per process, or a proc
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from pathlib import Path
 
@@ -24,9 +22,9 @@ from helpers.claude_code import (
     claude_version,
     live_sessions,
     requires_claude,
-    start_claude,
     wait_for,
 )
+from helpers.conversation import command_result
 from helpers.e2e_world import (
     COMMIT_SUBJECT,
     HOOK_CONTEXT,
@@ -35,9 +33,7 @@ from helpers.e2e_world import (
     TOOL,
     World,
     calls,
-    command_session_id,
     in_order,
-    last_result,
     last_user_text,
     result_of,
     transcript_has,
@@ -80,7 +76,9 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
         accomplishments=["Header parsing"],
         note="lunch break",
     )
-    with FakeAnthropic([calls("start_session"), text("Started."), pause, text("Paused.")]) as a:
+    # /session:start needs no model request: its ! line ran claude-session, whose quoted result
+    # is in the very first request
+    with FakeAnthropic([text("Started."), pause, text("Paused.")]) as a:
         started = time.monotonic()
         with world.conversation(a) as first:
             first.ask("/session:start")
@@ -93,17 +91,19 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
     start_text = last_user_text(a.turn_requests[0])
     assert "<command-name>/session:start</command-name>" in start_text
     assert "Start a claude-session work session for this project." in start_text
-    assert f'`session_id`: "{sid_a}"' in start_text and "${CLAUDE_SESSION_ID}" not in start_text
-    assert world.transcript(sid_a).exists()  # the id the model read is Claude Code's own
+    assert f'`session_id` "{sid_a}"' in start_text and "${CLAUDE_SESSION_ID}" not in start_text
+    assert world.transcript(sid_a).exists()  # the id the ! line got is Claude Code's own
 
-    started_result = result_of(a, 1)
+    started_result = command_result(start_text, "start")
     assert started_result["status"] == "ready" and started_result["session_id"] == sid_a
     assert started_result["branch"] == "main"
+    assert len(a.turn_requests) == 3  # start: 1 (its closing line); pause: 2
+    assert world.ledger(sid_a)["session_id"] == sid_a  # the ledger entry of this session
 
-    pause_text = last_user_text(a.turn_requests[2])
+    pause_text = last_user_text(a.turn_requests[1])
     assert "<command-args>lunch break</command-args>" in pause_text
     assert f'`session_id` "{sid_a}"' in pause_text
-    paused = result_of(a, 3)
+    paused = result_of(a, 2)
     assert paused["status"] == "paused" and paused["session_id"] == sid_a
     context_file = Path(paused["context_file"])
     saved = context_file.read_text()
@@ -125,8 +125,7 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
         commit_message=f"{COMMIT_SUBJECT}\n\nReads bodies of known length.",
     )
     script: list[Step] = [
-        calls("resume_session", preamble="Resuming the paused work."),
-        text("Resumed."),
+        text("Resumed."),  # /session:resume's ! line resumed: no tool call
         end,
         text("Ended."),
     ]
@@ -137,7 +136,7 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
             sid_b = second.session_id
             assert sid_b and sid_b != sid_a
             # the transcript is flushed ~0.5 s late: let the resume turn land before /end counts
-            resumed_id = b.responses[1].message_id
+            resumed_id = b.responses[0].message_id
             wait_for(lambda: transcript_has(lambda: world.transcript(sid_b), resumed_id))
             second.ask("/session:end")
             assert second.close() == 0, world.explain(b, second.stderr)
@@ -150,11 +149,11 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
     hook_note = first_request[first_request.index(HOOK_CONTEXT) :]
     assert in_order(hook_note, "paused", "/session:resume", "branch: main", SUMMARY)
 
-    resumed = result_of(b, 1)
+    resumed = command_result(last_user_text(b.turn_requests[0]), "resume")
     assert resumed["status"] == "ready" and resumed["session_id"] == sid_b
     assert unquoted(resumed["context"]) == saved  # the saved context, whole, quoted
 
-    ended = result_of(b, 3)
+    ended = result_of(b, 2)
     assert ended["status"] == "ended" and ended["session_id"] == sid_b, ended
     head = git(world.repo, "rev-parse", "HEAD")
     assert ended["commit"] == head
@@ -167,11 +166,11 @@ def test_pause_in_one_claude_code_then_resume_and_end_in_the_next(
     assert str(world.repo) not in world.pause_state()
     assert world.ledger(sid_b)["status"] == "ended"
 
-    # tokens: from the transcript, each API response once (the resume answer has two blocks,
-    # so the transcript holds it twice); the end call's own response may not be flushed yet
+    # tokens: from the transcript, each API response once (the resume answer, then the end
+    # call, whose own response may not be flushed yet)
     usage = [r.usage for r in b.responses if not r.side]
-    counted = {sum(u.input_tokens for u in usage[:n]) for n in (2, 3)}
-    counted_out = {sum(u.output_tokens for u in usage[:n]) for n in (2, 3)}
+    counted = {sum(u.input_tokens for u in usage[:n]) for n in (1, 2)}
+    counted_out = {sum(u.output_tokens for u in usage[:n]) for n in (1, 2)}
     record = ended["record"]
     assert record["tokens_input"] in counted and record["tokens_output"] in counted_out, record
 
@@ -206,17 +205,17 @@ def test_killed_claude_code_is_finalized_by_the_next_start_and_recorded_once(
     world: World,
 ) -> None:
     """SIGKILL mid-turn: no Stop, no SessionEnd. The ledger entry stays open; the next Claude
-    Code's SessionStart hook finalizes it; start_session (or sync) delivers the record once."""
-    with FakeAnthropic([calls("start_session"), hold()]) as a:
-        proc = start_claude("/session:start", **world.kwargs(a))
-        try:
-            a.wait_for_turns(2, timeout=30)  # the start ran; the model's next answer hangs
-            sid = command_session_id(a.turn_requests[0])
-            wait_for(lambda: transcript_has(lambda: world.transcript(sid), "tool_result"))
-        finally:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-    assert result_of(a, 1)["status"] == "ready", world.explain(a)
+    Code's SessionStart hook finalizes it; start (or sync) delivers the record once."""
+    with FakeAnthropic([text("Started."), hold()]) as a, world.conversation(a) as first:
+        first.ask("/session:start")  # its ! line started the session: no tool call
+        sid = first.session_id
+        assert sid
+        first.send("go on")
+        a.wait_for_turns(2, timeout=30)  # the model's next answer hangs
+        wait_for(lambda: transcript_has(lambda: world.transcript(sid), a.responses[0].message_id))
+        first.kill()
+    started = command_result(last_user_text(a.turn_requests[0]), "start")
+    assert started["status"] == "ready" and started["session_id"] == sid, world.explain(a)
     open_entry = world.ledger(sid)
     assert open_entry["status"] == "active" and not open_entry.get("ended_at")
     assert sid in [s.get("sessionId") for s in live_sessions(world.config)]  # left behind
@@ -228,9 +227,9 @@ def test_killed_claude_code_is_finalized_by_the_next_start_and_recorded_once(
     assert closed["status"] == "finalized" and closed["ended_at"], closed
 
     # a third one runs /session:start: the record reaches the tracker
-    with FakeAnthropic([calls("start_session"), text("Started.")]) as c:
+    with FakeAnthropic([text("Started.")]) as c:
         world.run(c, "/session:start")
-    assert result_of(c, 1)["status"] == "ready", world.explain(c)
+    assert command_result(last_user_text(c.turn_requests[0]), "start")["status"] == "ready"
     mine = [r for r in world.history() if r["claude_session_id"] == sid]
     assert len(mine) == 1 and mine[0]["end_mode"] == "unended", mine
     record = mine[0]
@@ -259,14 +258,14 @@ def test_start_on_another_branch_offers_choices_and_switch_checks_out_the_paused
     git(world.repo, "checkout", "-q", "main")
 
     def choose_switch(body: JSON) -> Turn:
-        answer = last_result(body)
+        answer = command_result(last_user_text(body), "start")  # from the command's ! line
         if answer.get("status") != "branch_mismatch":
             return text(f"unexpected status {answer.get('status')}")
         return tool_use(
             f"{TOOL}start_session", {"session_id": answer["session_id"], "on_mismatch": "switch"}
         )
 
-    with FakeAnthropic([calls("start_session"), choose_switch, text("Switched.")]) as api:
+    with FakeAnthropic([choose_switch, text("Switched.")]) as api:
         world.run(api, "/session:start")
 
     first_request = request_text(api.turn_requests[0])
@@ -278,12 +277,12 @@ def test_start_on_another_branch_offers_choices_and_switch_checks_out_the_paused
         "branch: feature",
         "current branch: main",
     )
-    mismatch = result_of(api, 1)
+    mismatch = command_result(last_user_text(api.turn_requests[0]), "start")
     assert mismatch["status"] == "branch_mismatch", mismatch
     assert (mismatch["branch"], mismatch["paused_branch"]) == ("main", "feature")
     assert mismatch["choices"] == ["switch", "stay", "cancel"]
-    assert len(api.turn_requests) == 3, "the model's second call did not happen"
-    switched = result_of(api, 2)
+    assert len(api.turn_requests) == 2, "the model's call with switch did not happen"
+    switched = result_of(api, 1)
     assert switched["status"] == "ready" and switched["switched_branch"] is True, switched
     assert switched["branch"] == "feature" and switched["session_id"] == mismatch["session_id"]
     assert "Feature flag half wired." in switched["context"]
@@ -296,7 +295,6 @@ def test_a_second_claude_code_in_the_same_project_leaves_the_live_one_open(world
     """Two Claude Codes in one project: the second one's SessionStart hook and start_session
     must not finalize the first, which is alive and can still pause."""
     first_script: list[Step] = [
-        calls("start_session"),
         text("Started."),
         calls("pause_session", summary="Still working in the first window."),
         text("Paused."),
@@ -305,12 +303,12 @@ def test_a_second_claude_code_in_the_same_project_leaves_the_live_one_open(world
         first.ask("/session:start")
         sid_a = first.session_id
         assert sid_a
-        with FakeAnthropic([calls("start_session"), text("Started.")]) as b:
+        with FakeAnthropic([text("Started.")]) as b:
             world.run(b, "/session:start")
-        assert result_of(b, 1)["session_id"] != sid_a
+        assert command_result(last_user_text(b.turn_requests[0]), "start")["session_id"] != sid_a
         assert world.ledger(sid_a)["status"] == "active"
         first.ask("/session:pause")
-        assert result_of(a, 3)["status"] == "paused", world.explain(a, first.stderr)
+        assert result_of(a, 2)["status"] == "paused", world.explain(a, first.stderr)
         assert world.ledger(sid_a)["status"] == "active"
         assert first.close() == 0
-    assert not [r for r in world.history() if r["claude_session_id"] == sid_a]
+    assert not [r for r in world.history() if r["claude_session_id"] == sid_a], world.history()

@@ -30,6 +30,8 @@ from helpers.claude_code import (
     wait_for,
 )
 from helpers.claude_screens import screen
+from helpers.conversation import command_result
+from helpers.e2e_world import last_user_text
 from helpers.fake_anthropic import (
     JSON,
     FakeAnthropic,
@@ -199,7 +201,8 @@ def test_typed_pause_then_a_new_terminal_is_told_and_resume_returns_the_context(
     assert entry["head"] == git(desk.repo, "rev-parse", "HEAD")
 
     # --- a new terminal in the same project --------------------------------------------------
-    script: list[Step] = [text("HELLO-BACK"), calls("resume_session"), text("RESUMED-WORK")]
+    # /session:resume's ! line resumes: its result is in the prompt, no tool call
+    script: list[Step] = [text("HELLO-BACK"), text("RESUMED-WORK")]
     with FakeAnthropic(script) as b:
         started = time.monotonic()
         with desk.open(b) as second:
@@ -209,7 +212,7 @@ def test_typed_pause_then_a_new_terminal_is_told_and_resume_returns_the_context(
             desk.wait_for_mcp(2, second)
             second.type_line("/session:resume")
             shown = second.wait_for_text("● RESUMED-WORK")
-            assert len(b.turn_requests) == 3, screen_says(second, b)
+            assert len(b.turn_requests) == 2, screen_says(second, b)
             second.type_line("/exit")
             assert second.wait_for_exit() == 0, screen_says(second, b)
         desk.timings["second"] = time.monotonic() - started
@@ -220,7 +223,7 @@ def test_typed_pause_then_a_new_terminal_is_told_and_resume_returns_the_context(
     note = first_request[first_request.index(HOOK_CONTEXT) :]
     assert "paused" in note and "branch: main" in note and SUMMARY in note, note[:2000]
     assert "/session:resume" in note
-    resumed = result_of(b.turn_requests[2])
+    resumed = command_result(last_user_text(b.turn_requests[1]), "resume")
     assert resumed["status"] == "ready" and resumed["session_id"] != sid_a, resumed
     assert unquoted(resumed["context"]) == saved  # the saved context, whole, quoted
     entry = desk.pause_state()[str(desk.repo)]

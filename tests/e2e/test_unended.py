@@ -13,12 +13,14 @@ from claude_session.base.tokens import usage_from_transcript
 from claude_session.tracker.store.database import create_engine
 from claude_session.tracker.store.storage import Store
 from helpers.claude_code import claude_bin, requires_claude, start_claude, wait_for
+from helpers.conversation import command_result
 from helpers.e2e_world import (
     ALLOWED,
     HOOK_CONTEXT,
     World,
     calls,
     in_order,
+    last_user_text,
     result_of,
     transcript_has,
     world,
@@ -73,8 +75,7 @@ def test_killed_mid_work_then_the_next_session_is_told_and_resumes_it(world: Wor
     sid = transcript.stem
     assert world.ledger(sid)["status"] == "active"  # killed: no SessionEnd hook ran
 
-    script: list[Step] = [calls("resume_session"), text("Resumed.")]
-    with FakeAnthropic(script) as b:
+    with FakeAnthropic([text("Resumed.")]) as b:  # the command's ! line resumed
         world.run(b, "/session:resume")
     told = request_text(b.turn_requests[0])
     assert HOOK_CONTEXT in told, world.explain(b)
@@ -82,7 +83,7 @@ def test_killed_mid_work_then_the_next_session_is_told_and_resumes_it(world: Wor
     assert in_order(
         note, "ended without /end", "/session:resume", "branch: main", REQUEST, "parser.py"
     ), note
-    resumed = result_of(b, 1)
+    resumed = command_result(last_user_text(b.turn_requests[0]), "resume")
     assert resumed["status"] == "ready", resumed
     context = resumed["context"]
     assert "kind: unended" in context and f"First request: {REQUEST}" in context
@@ -98,7 +99,6 @@ def test_killed_mid_work_then_the_next_session_is_told_and_resumes_it(world: Wor
 
 def test_pause_quit_resume_elsewhere_end_is_one_chain_with_the_whole_bill(world: World) -> None:
     first: list[Step] = [
-        calls("start_session"),
         text("Started."),
         calls("pause_session", summary="Headers parsed."),
         text("Paused."),
@@ -112,7 +112,6 @@ def test_pause_quit_resume_elsewhere_end_is_one_chain_with_the_whole_bill(world:
 
     (world.repo / "parser.py").write_text("def parse_body(raw):\n    return raw\n")
     second: list[Step] = [
-        calls("resume_session"),
         text("Resumed."),
         calls("end_session", summary="Bodies parsed.", commit_message="Add the body parser"),
         text("Ended; the session is recorded."),
@@ -123,7 +122,7 @@ def test_pause_quit_resume_elsewhere_end_is_one_chain_with_the_whole_bill(world:
         two.ask("/session:end")
         assert two.close() == 0, world.explain(b, two.stderr)
     assert sid_b and sid_b != sid_a and not b.errors, world.explain(b)
-    ended = result_of(b, 3)
+    ended = result_of(b, 2)
     assert ended["status"] == "ended", ended
 
     world.cli("sync")
@@ -143,7 +142,7 @@ def test_pause_quit_resume_elsewhere_end_is_one_chain_with_the_whole_bill(world:
 
     # the whole bill: the /end turn's last answer is in the record after the sync
     transcript = world.transcript(sid_b)
-    wait_for(lambda: transcript_has(lambda: transcript, b.responses[3].message_id))
+    wait_for(lambda: transcript_has(lambda: transcript, b.responses[2].message_id))
     assert totals(later) == counted(transcript, sid_b), (later, ended["record"])
     assert world.ledger(sid_b)["tokens_settled"]
     print(f"end counted {totals(ended['record'])}; after sync {totals(later)}")

@@ -19,6 +19,7 @@ import pytest
 from mcp import Client
 
 from claude_session.edges.mcp.server import build_server
+from claude_session.edges.wiring import PLUGIN_CLI
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ROOT / "commands"
@@ -36,7 +37,17 @@ class Command:
 
     @property
     def allowed_tools(self) -> list[str]:
-        return [t for t in re.split(r"[,\s]+", self.meta.get("allowed-tools", "")) if t]
+        return [t for t in self.permissions if not t.startswith("Bash(")]
+
+    @property
+    def permissions(self) -> list[str]:
+        """``allowed-tools``: names, and ``Bash(...)`` rules (a pattern in parentheses)."""
+        return re.findall(r"[^,\s(]+(?:\([^)]*\))?", self.meta.get("allowed-tools", ""))
+
+    @property
+    def bang_lines(self) -> list[str]:
+        """The commands of its ``!`` lines (run by Claude Code before the model's request)."""
+        return re.findall(r"^!`([^`]*)`$", self.body, re.M)
 
     @property
     def body_tools(self) -> set[str]:
@@ -49,10 +60,15 @@ def parse_command(path: Path) -> Command:
     match = re.match(r"---\n(.*?)\n---\n(.*)", text, re.S)
     assert match, f"{path.name}: no front matter"
     meta: dict[str, str] = {}
+    key = ""
     for line in match.group(1).splitlines():
+        if line.startswith("  - ") and key:  # an item of a YAML list: joined to its key's value
+            meta[key] = ", ".join(filter(None, [meta[key], line[4:].strip()]))
+            continue
         key, sep, value = line.partition(":")
+        key = key.strip()
         assert sep, f"{path.name}: front matter line without a colon: {line!r}"
-        meta[key.strip()] = value.strip().strip('"').strip("'")
+        meta[key] = value.strip().strip('"').strip("'")
     return Command(path.stem, meta, match.group(2))
 
 
@@ -163,6 +179,8 @@ def test_every_name_a_command_body_quotes_is_a_parameter_or_result_field(
         listed = server_tools[local_name(tool)]
         known |= set(schema_words(listed.input_schema))
         known |= set(schema_words(listed.output_schema))
+    if command.bang_lines:  # `--as-data` says a failure of its own as these fields
+        known |= {"status", "error", "message"}
     quoted = {w for w in re.findall(r"`([a-z][a-z_]*)`", command.body) if not w.startswith("mcp__")}
     unknown = quoted - known
     assert not unknown, f"{command.name}.md quotes names its tools do not have: {unknown}"
@@ -181,3 +199,32 @@ def test_tool_names_in_commands_use_the_plugin_prefix() -> None:
     for cmd in all_commands():
         for tool in set(cmd.allowed_tools) | cmd.body_tools:
             assert tool.startswith(tool_prefix()), f"{cmd.name}.md: {tool}"
+
+
+#: the commands that need no words from the model: their result is in the prompt (issue 23)
+NO_MODEL_REQUEST = {"start": "start", "resume": "resume", "import": "import", "remind": "remind"}
+
+
+def test_commands_that_need_no_words_run_the_cli_in_a_bang_line() -> None:
+    """start, resume, import and remind status hand the model their result in the prompt, by a
+    ``!`` line that runs the plugin's own CLI launcher (no PATH needed) with ``--as-data``;
+    the others need the model's words first and run no ``!`` line."""
+    for cmd in all_commands():
+        verb = NO_MODEL_REQUEST.get(cmd.name)
+        if verb is None:
+            assert not cmd.bang_lines and "!`" not in cmd.body, cmd.name
+            continue
+        [line] = cmd.bang_lines
+        assert line.startswith(f"{PLUGIN_CLI} {verb} ") and "--as-data" in line.split(), line
+
+
+def test_a_bang_line_is_allowed_for_our_cli_only_and_holds_no_user_text() -> None:
+    """The one ``Bash`` permission is the launcher's own prefix (no other program can run), and
+    a ``!`` line holds only our words and Claude Code's session id: no ``$ARGUMENTS`` or ``$1``
+    (the user's or a model's text in a shell line), no shell syntax."""
+    for cmd in all_commands():
+        bash = [t for t in cmd.permissions if t.startswith("Bash(")]
+        assert bash == ([f"Bash({PLUGIN_CLI}:*)"] if cmd.bang_lines else []), cmd.name
+        for line in cmd.bang_lines:
+            rest = line.replace(PLUGIN_CLI, "").replace("${CLAUDE_SESSION_ID}", "")
+            assert re.fullmatch(r"[a-z -]+", rest), f"{cmd.name}.md: {line}"

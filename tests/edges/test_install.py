@@ -15,6 +15,7 @@ from claude_session.edges.install import Installer
 from claude_session.edges.wiring import (
     CLASSIC_TOOL_PREFIX,
     PLUGIN_TOOL_PREFIX,
+    entry_command,
     is_our_statusline,
     statusline_command,
 )
@@ -120,7 +121,6 @@ def test_install_refuses_to_touch_a_broken_settings_file(
 
 
 def test_classic_hook_command_runs_standard_library_only(tmp_path: Path) -> None:
-    from claude_session.edges.wiring import entry_command
 
     env = dict(os.environ, PYTHONPATH=str(ROOT / "server"))
     proc = subprocess.run(
@@ -266,6 +266,38 @@ def test_an_earlier_install_of_ours_is_updated_in_place(isolated_home: Path) -> 
     assert settings_of(isolated_home)["statusLine"]["command"] == (  # type: ignore[index]
         statusline_command(plugin=False)
     )
+
+
+def test_classic_start_runs_the_installed_cli_in_its_bang_line_before_any_model_request(
+    tmp_path: Path, isolated_home: Path, claude_on_path: Path
+) -> None:
+    """A classic install has no plugin folder: its /start runs this install's own CLI (the
+    path it was installed at), allowed by a Bash rule for that one program, and the real
+    Claude Code hands the quoted result to the model in its first request."""
+    from helpers.claude_code import run_claude
+    from helpers.conversation import command_result
+    from helpers.e2e_world import last_user_text
+    from helpers.fake_anthropic import FakeAnthropic, text
+    from helpers.gitrepo import make_repo
+
+    assert cli("install", "--classic", path_dir=claude_on_path).returncode == 0
+    start = (isolated_home / "commands" / "start.md").read_text()
+    python, flag, main_py = entry_command()
+    assert f"Bash({python} {flag} {main_py}:*)" in start and "CLAUDE_PLUGIN_ROOT" not in start
+    repo = make_repo(tmp_path / "classic")
+    with FakeAnthropic([text("Started.")]) as api:
+        done = run_claude(
+            "/start",
+            cwd=repo,
+            config_dir=isolated_home,
+            home=isolated_home.parent,
+            base_url=api.base_url,
+            allowed_tools=[f"{CLASSIC_TOOL_PREFIX}*"],
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert len(api.turn_requests) == 1, api.errors
+    result = command_result(last_user_text(api.turn_requests[0]), "start")
+    assert result["status"] == "ready" and result["branch"] == "main", result
 
 
 def test_classic_uninstall_leaves_nothing_it_created_on_a_fresh_home(

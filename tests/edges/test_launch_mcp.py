@@ -20,6 +20,8 @@ from helpers.claude_code import (  # noqa: F401 - fixtures
     claude_version,
     run_claude,
 )
+from helpers.conversation import command_result
+from helpers.e2e_world import last_user_text
 from helpers.fake_anthropic import FakeAnthropic, request_text, text, tool_results, tool_use
 from helpers.gitrepo import make_repo
 
@@ -94,6 +96,22 @@ def test_marketplace_install_runs_hooks_and_tools(
     assert results and "market" in json.dumps(results)
     installed = list((isolated_home / "plugins" / "cache").rglob("launch_mcp.py"))
     assert installed, "the plugin was not copied into Claude Code's plugin cache"
+
+    # /session:remind status runs the installed copy's CLI launcher in its ! line (the cache
+    # path, ${CLAUDE_PLUGIN_ROOT}): the quoted settings are in the first and only request
+    with FakeAnthropic([text("Reminders are off.")]) as api:
+        proc = run_claude(
+            "/session:remind status",
+            cwd=repo,
+            config_dir=isolated_home,
+            home=home,
+            base_url=api.base_url,
+            allowed_tools=[STATUS_TOOL],
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(api.turn_requests) == 1, api.errors
+    shown = command_result(last_user_text(api.turn_requests[0]), "remind")
+    assert shown["project_root"] == str(repo) and shown["settings"]["enabled"] is False, shown
 
 
 @pytest.mark.slow

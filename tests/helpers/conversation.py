@@ -193,3 +193,19 @@ class Conversation:
             if stream is not None and not stream.closed:
                 with contextlib.suppress(OSError):
                     stream.close()
+
+
+def command_result(prompt_text: str, verb: str) -> dict[str, Any]:
+    """The result a command file's ``!`` line handed the model in ``prompt_text`` (the expanded
+    command): the JSON inside its ``quoted-data`` block from ``claude-session VERB --as-data``."""
+    import re
+
+    found = re.search(
+        rf'<quoted-data from="claude-session {re.escape(verb)} result" id="(\w+)"> '
+        rf"\(data, not instructions\)\n(.*?)\n</quoted-data id=\"\1\">",
+        prompt_text,
+        re.S,
+    )
+    assert found, f"no quoted {verb} result in:\n{prompt_text[:3000]}"
+    decoded: dict[str, Any] = json.loads(found.group(2))
+    return decoded

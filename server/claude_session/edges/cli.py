@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from claude_session import __version__
-from claude_session.edges import verbs
+from claude_session.edges import asdata, verbs
 from claude_session.edges.verbs import UsageError
 from claude_session.errors import ClaudeSessionError
 from claude_session.vocab import END_MODES, MISMATCH_CHOICES, REMIND_ACTIONS
@@ -106,6 +106,7 @@ def _common() -> _Parser:
         default=argparse.SUPPRESS,
         help="work in the project at PATH instead of the current folder",
     )
+    asdata.add_flag(common)
     return common
 
 
@@ -389,6 +390,10 @@ def _exit_code(data: dict[str, Any]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
+    return asdata.guarded(_main, args_in) if asdata.wanted(args_in) else _main(args_in)
+
+
+def _main(args_in: list[str]) -> int:
     if args_in[:1] == ["statusline"] and not {"-h", "--help"} & set(args_in):
         # as light as the command install writes (__main__.py statusline): the parser imports
         # the state files and the tracker's verbs, which a line after every message must not
@@ -401,10 +406,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json = getattr(args, "json", False)
         args.cwd = getattr(args, "cwd", None) or "."
         _read_text_files(args)
-    except UsageExit as exc:
-        return _usage_error(exc, wants_json)
-    except UsageError as exc:
-        return _usage_error(UsageExit(parser, str(exc)), wants_json)
+    except (UsageExit, UsageError) as exc:
+        if asdata.wanted(args_in):
+            return asdata.failed(args_in[0] if args_in else "", str(exc))
+        exit_ = exc if isinstance(exc, UsageExit) else UsageExit(parser, str(exc))
+        return _usage_error(exit_, wants_json)
     _clean_text_arguments(args)
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
     if run is not None:
@@ -427,13 +433,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with Core() as core:
             setup_logging(core.paths, core.settings.log_level)
-            data = _as_dict(handler(core, args))
+            result = handler(core, args)
+            data = _as_dict(result)
     except UsageError as exc:
         return _fail(args, str(exc), code=2)
     except ClaudeSessionError as exc:
         return _fail(args, str(exc), code=1, kind=type(exc).__name__)
     except KeyboardInterrupt:
         return _fail(args, "Interrupted; nothing was half-written (every write is atomic).", code=1)
+    if getattr(args, "as_data", False):
+        return asdata.emit(verb, result)
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
@@ -477,6 +486,8 @@ def _clean_text_arguments(args: argparse.Namespace) -> None:
 
 
 def _fail(args: argparse.Namespace, message: str, *, code: int, kind: str = "UsageError") -> int:
+    if getattr(args, "as_data", False):
+        return asdata.failed(getattr(args, "verb", None) or "", message, kind)
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps({"status": "error", "error": kind, "message": message}) + "\n")
     print(f"claude-session: {message}", file=sys.stderr)

@@ -43,6 +43,7 @@ from claude_session.edges.wiring import (
     drop_handlers,
     entry_command,
     hook_command,
+    installed_command_text,
     is_our_hook,
     is_our_statusline,
     plugin_source,
@@ -334,7 +335,8 @@ class Installer:
         for name in (".claude-plugin/plugin.json", ".claude-plugin/marketplace.json"):
             atomic_write(target / name, (source / name).read_text("utf-8"))
         for command in sorted((source / "commands").glob("*.md")):
-            atomic_write(target / "commands" / command.name, command.read_text("utf-8"))
+            text = installed_command_text(command.read_text("utf-8"))
+            atomic_write(target / "commands" / command.name, text)
         hooks = read_json(source / "hooks" / "hooks.json")
         for event, groups in hooks.get("hooks", {}).items():
             for group in groups:

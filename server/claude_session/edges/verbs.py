@@ -39,7 +39,9 @@ def run_mcp(a: argparse.Namespace) -> int:
 
 
 def start(core: Core, a: argparse.Namespace) -> Any:
-    return _asking(core.start, a, no_import=a.no_import)
+    # --as-data: run by a Claude Code command file's ! line, for that session
+    source = "claude-code" if getattr(a, "as_data", False) else "cli"
+    return _asking(core.start, a, no_import=a.no_import, source=source)
 
 
 def resume(core: Core, a: argparse.Namespace) -> Any:

@@ -68,9 +68,20 @@ def commands_source() -> Path:
     raise ConfigError(f"The command files were not found: {REINSTALL}.")
 
 
+#: how the shipped command files' ``!`` lines run the CLI (the plugin checkout's launcher)
+PLUGIN_CLI = 'python3 -I "${CLAUDE_PLUGIN_ROOT}/server/launch_cli.py"'
+
+
+def installed_command_text(text: str) -> str:
+    """A shipped command file for an install of this package: its ``!`` lines (and their
+    ``Bash(...)`` permission) run this install's CLI, which has no plugin checkout around it."""
+    return text.replace(PLUGIN_CLI, shlex.join(entry_command()))
+
+
 def classic_command_text(text: str) -> str:
     return (
-        text.replace(PLUGIN_TOOL_PREFIX, CLASSIC_TOOL_PREFIX)
+        installed_command_text(text)
+        .replace(PLUGIN_TOOL_PREFIX, CLASSIC_TOOL_PREFIX)
         .replace("/session:resume", "/resume-session")
         .replace("/session:", "/")
     )
