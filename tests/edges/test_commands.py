@@ -219,12 +219,18 @@ def test_commands_that_need_no_words_run_the_cli_in_a_bang_line() -> None:
 
 
 def test_a_bang_line_is_allowed_for_our_cli_only_and_holds_no_user_text() -> None:
-    """The one ``Bash`` permission is the launcher's own prefix (no other program can run), and
-    a ``!`` line holds only our words and Claude Code's session id: no ``$ARGUMENTS`` or ``$1``
-    (the user's or a model's text in a shell line), no shell syntax."""
+    """The one ``Bash`` permission is the command's own ``!`` line (up to Claude Code's session
+    id, which only it fills in): no other program, and no other verb of ours (N33: the model
+    cannot run ``end --allow-secret`` under it); a ``!`` line holds only our words and the
+    session id: no ``$ARGUMENTS`` or ``$1`` (the user's or a model's text), no shell syntax."""
     for cmd in all_commands():
         bash = [t for t in cmd.permissions if t.startswith("Bash(")]
-        assert bash == ([f"Bash({PLUGIN_CLI}:*)"] if cmd.bang_lines else []), cmd.name
+        rules = [
+            line.split(" --session-id")[0] + ":*" if "--session-id" in line else line
+            for line in cmd.bang_lines
+        ]
+        assert bash == [f"Bash({rule})" for rule in rules], cmd.name
+        assert all("--as-data" in rule.removesuffix(":*").split() for rule in rules), cmd.name
         for line in cmd.bang_lines:
             rest = line.replace(PLUGIN_CLI, "").replace("${CLAUDE_SESSION_ID}", "")
             assert re.fullmatch(r"[a-z -]+", rest), f"{cmd.name}.md: {line}"
