@@ -283,7 +283,8 @@ def test_classic_start_runs_the_installed_cli_in_its_bang_line_before_any_model_
     assert cli("install", "--classic", path_dir=claude_on_path).returncode == 0
     start = (isolated_home / "commands" / "start.md").read_text()
     python, flag, main_py = entry_command()
-    assert f"Bash({python} {flag} {main_py}:*)" in start and "CLAUDE_PLUGIN_ROOT" not in start
+    rule = f"Bash({python} {flag} {main_py} start --as-data:*)"
+    assert rule in start and "CLAUDE_PLUGIN_ROOT" not in start
     repo = make_repo(tmp_path / "classic")
     with FakeAnthropic([text("Started.")]) as api:
         done = run_claude(
