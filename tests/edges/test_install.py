@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from claude_session.edges.install import Installer
+from claude_session.edges.mcp.front import cache_file, cache_key
 from claude_session.edges.wiring import (
     CLASSIC_TOOL_PREFIX,
     PLUGIN_TOOL_PREFIX,
@@ -28,6 +29,11 @@ USER_SETTINGS = {
     "permissions": {"allow": ["Bash(ls:*)"]},
     "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "echo mine"}]}]},
 }
+
+
+def answer_file(home: Path) -> Path:
+    """The MCP answer file of this install (the test's interpreter and package)."""
+    return cache_file(home / "claude-session", cache_key())
 
 
 def cli(*args: str, path_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -75,7 +81,7 @@ def test_classic_install_then_uninstall_leaves_user_settings_as_they_were(
     )
     assert result["mcp"].startswith("registered"), result
     assert result["warnings"] == [], result
-    answers = json.loads((isolated_home / "claude-session" / "mcp-answers.json").read_text())
+    answers = json.loads(answer_file(isolated_home).read_text())
     assert all(len(v["tools/list"]["tools"]) == 8 for v in answers["versions"].values())
     listed = subprocess.run(
         [str(claude_on_path / "claude"), "mcp", "list"],
@@ -157,7 +163,7 @@ def test_plugin_install_without_claude_leaves_a_ready_plugin_and_says_how_to_use
     assert mcp["command"] == sys.executable and mcp["args"][-1] == "mcp"
     assert mcp["alwaysLoad"] is True  # tools never deferred: no tool-loading round trip
     # the server's start-up answers are ready before its first start (mcp_front.warm)
-    answers = json.loads((isolated_home / "claude-session" / "mcp-answers.json").read_text())
+    answers = json.loads(answer_file(isolated_home).read_text())
     assert "2025-11-25" in answers["versions"]
     assert len(answers["versions"]["2025-11-25"]["tools/list"]["tools"]) == 8
     # the hooks run this package by absolute path, standard library only, and answer

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from claude_session.edges.mcp.front import cache_file as front_cache_file
+from claude_session.edges.mcp.front import cache_key
 from helpers.gitrepo import make_repo
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -101,7 +103,8 @@ def repo(tmp_path: Path, isolated_home: Path) -> Path:
 
 
 def cache_file(config: Path) -> Path:
-    return config / "claude-session" / "mcp-answers.json"
+    """This install's answer file (``front.cache_file``)."""
+    return front_cache_file(config / "claude-session", cache_key())
 
 
 def test_second_start_answers_from_the_cache_exactly_as_the_sdk_did(
@@ -272,4 +275,16 @@ def test_a_cache_that_is_a_fifo_a_device_link_or_huge_never_stops_the_server(
     assert "MemoryError" not in err and "Traceback" not in err, err
     assert path.is_file() and not path.is_symlink()
     assert json.loads(path.read_text())["versions"][VERSION]["tools/list"]["tools"]
-    assert list(path.parent.glob("mcp-answers.json.corrupt-*")), err
+    assert list(path.parent.glob(f"{path.name}.corrupt-*")), err
+
+
+def test_two_installs_sharing_one_state_folder_keep_their_own_answers(tmp_path: Path) -> None:
+    """N8 (redteam-2): a ``--plugin-dir`` checkout and a pipx install alternate on one home;
+    each has its own answer file, so neither start replaces the other's answers. A change of
+    code in one install (sizes and times in its key) keeps that install's file name."""
+    key = cache_key()
+    other = [key[0], *(part.replace("/", "/other/", 1) for part in key[1:])]
+    touched = [key[0], *(part.rsplit(":", 2)[0] + ":1:2" for part in key[1:])]
+    assert front_cache_file(tmp_path, key) != front_cache_file(tmp_path, other)
+    assert front_cache_file(tmp_path, key) == front_cache_file(tmp_path, touched)
+    assert front_cache_file(tmp_path, key).name.startswith("mcp-answers-")

@@ -9,8 +9,8 @@ front reads stdin from the first moment, while the SDK is imported in the main t
 - ``initialize`` and the first ``tools/list``, ``prompts/list``, ``resources/list`` and
   ``resources/templates/list`` (Claude Code waits for all of them before it offers the tools)
   are answered at once from a cache of the SDK's own answers (``claude-session/
-  mcp-answers.json``), written as the SDK gives them and valid while the server's sources and
-  the installed ``mcp`` and pydantic are unchanged;
+  mcp-answers-<install>.json``, one per install), written as the SDK gives them and valid
+  while the server's sources and the installed ``mcp`` and pydantic are unchanged;
 - every line, answered or not, goes on to the SDK through a pipe, in order: the SDK sees the
   whole session (its ``initialize`` included) and answers everything else; its second answer
   to a request the front already answered is dropped, and checked against the cache (a
@@ -34,6 +34,7 @@ Without a valid cache the SDK answers everything and the cache is written from i
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -89,6 +90,16 @@ def cache_key() -> list[str]:
         except OSError:
             key.append(f"{path}:missing")
     return key
+
+
+def cache_file(data: Path, key: list[str]) -> Path:
+    """This install's answer file: one per interpreter and package location, so two installs
+    sharing one state folder (a ``--plugin-dir`` checkout and a pipx install) keep their own
+    answers instead of replacing each other's at every switch (redteam-2 N8). A change of
+    code or SDK in one install still replaces its own file (``key`` holds sizes and times)."""
+    where = key[:1] + [part.rsplit(":", 2)[0] for part in key[1:]]  # no sizes and times
+    digest = hashlib.sha256("\n".join(where).encode()).hexdigest()[:12]
+    return data / f"mcp-answers-{digest}.json"
 
 
 def _ident(value: object) -> str | None:
@@ -379,7 +390,8 @@ def serve() -> None:
     settings = Settings.from_env()
     paths = Paths(settings.home)
     setup_logging(paths, settings.log_level, stderr=True)
-    front = Front(paths.data / "mcp-answers.json").start()
+    key = cache_key()
+    front = Front(cache_file(paths.data, key), key).start()
     try:
         _slow_start_for_tests()
         from claude_session.edges.mcp import server as mcp_server
