@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from claude_session.base.text import MAX_DEPTH
+from claude_session.edges.mcp.inputs import RESULTS_DEPTH
 from claude_session.edges.mcp.stdio import screen
 from helpers.gitrepo import git, make_remote, make_repo
 from helpers.hookrun import hook_argv
@@ -173,8 +174,8 @@ def test_M5_lone_surrogates_and_deep_nesting_always_get_an_answer_over_stdio(
         server.send(line)
         assert server.answer("five")["error"]["code"] == -32600
 
-        # Within the limit, nesting is accepted and stored.
-        ok = args + f'"results": {nested(MAX_DEPTH - 8)}}}'
+        # Within the tool's limit (what the tracker stores below a record), nesting is accepted.
+        ok = args + f'"results": {nested(RESULTS_DEPTH)}}}'
         server.send(tool_call("record_maintenance_run", ok, 6))
         assert not server.answer(6)["result"]["isError"]
 
