@@ -137,3 +137,14 @@ def entry(home: Path, sid: str) -> dict[str, Any]:
     found = ledger.get(Paths(home), sid)
     assert found is not None
     return found
+
+
+@pytest.mark.parametrize("pid", [2**31, 2**63, -(2**31) - 1, 0, -1, True, 1.5, "123", None])
+def test_a_pid_no_system_can_have_is_not_alive(pid: Any) -> None:
+    """A ledger file may hold any number as `claude_pid`; one past the C int range made
+    os.kill raise OverflowError and stopped orphan finalizing (found by the hostile-files test)."""
+    assert ledger.pid_alive(pid) is False
+
+
+def test_our_own_pid_is_alive() -> None:
+    assert ledger.pid_alive(os.getpid()) is True

@@ -250,11 +250,13 @@ def billed_by(paths: Paths, ids: list[str], *, but: str | None = None) -> dict[s
 
 
 def pid_alive(pid: int | None) -> bool:
-    if not pid or pid <= 0:
+    """True when a process with this pid exists. The pid comes from a ledger file, which may
+    hold anything: a pid no system can have (past the C int range) is not alive."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:
         return True
