@@ -1,0 +1,182 @@
+"""Filter programs the repository's own config names, and how every git command we run keeps
+them from running (issue 25, redteam-2 G4). Standard library only: the hooks use it.
+
+A filter driver (``filter.NAME.clean``, ``.smudge``, ``.process``) set in ``.git/config``, in a
+file it includes, in ``config.worktree`` or in a submodule's config, and named by
+``.gitattributes`` (``* filter=NAME``), runs on ``git status``, ``add``, ``checkout``: the
+project folder, which may come from a stranger, would run a program of its choosing. The rule:
+
+- a program named at the repository's level (git's ``local`` and ``worktree`` scopes) does not
+  run on our calls: its key is given, on our command line, the value the user's own
+  (global/system) config has, or none (an empty value: git runs no program), and
+  ``required=false`` so that a read still answers;
+- a driver the user set up in their global or system config (git-lfs's) runs as it does for
+  them;
+- a write (``add``, ``commit``, ``checkout``) in a repository whose own filter was switched off
+  is refused by the core instead (``Programs.refused``): without the filter, git would commit
+  the files unfiltered (git-crypt's plain text, LFS's whole files), which the person's own
+  ``git commit`` would not.
+
+Diff programs (``diff.external``, ``diff.NAME.command``, ``diff.NAME.textconv``) are kept off by
+``--no-ext-diff --no-textconv`` on every diff we run; other program keys are listed in the
+decision table of ``docs/trust.md``.
+
+Finding the names costs no process in the common case: git is asked (``git config
+--show-scope``, which resolves includes and conditions as git itself does) only when one of the
+repository's config files mentions ``filter`` or ``include`` at all.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+
+#: the keys asked for: every filter driver setting, and one key every repository has (git
+#: config exits 1 when nothing matches, which must not read as a failure)
+QUERY = (
+    "config",
+    "-z",
+    "--show-scope",
+    "--get-regexp",
+    r"^(filter\..*|core\.repositoryformatversion)$",
+)
+_PROGRAM_FIELDS = ("clean", "smudge", "process")
+_REPOSITORY_SCOPES = ("local", "worktree")
+# a config file that says neither cannot define a filter driver, nor include a file that does
+_MENTIONS = (b"filter", b"include")
+_MAX_CONFIG_BYTES = 1 << 20
+_MAX_SUBMODULES = 256
+_READ_ONLY = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+
+
+class Programs(namedtuple("Programs", "options refused")):
+    """The settings that keep them off ((key, value) pairs), and the names of the repository's
+    filter drivers they switch off (a write must not go on without them)."""
+
+    __slots__ = ()
+
+    def settings(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """The settings as the variables to add to ``environ``: ``GIT_CONFIG_KEY_n`` and
+        ``GIT_CONFIG_VALUE_n`` after any it has. Not ``-c key=value``: git cuts that at the
+        first ``=``, and a driver's name may hold one (``[filter "a=b"]``)."""
+        if not self.options:
+            return {}
+        try:
+            count = max(int(environ.get("GIT_CONFIG_COUNT", "0") or "0"), 0)
+        except ValueError:
+            count = 0
+        added = {"GIT_CONFIG_COUNT": str(count + len(self.options))}
+        for index, (key, value) in enumerate(self.options, start=count):
+            added[f"GIT_CONFIG_KEY_{index}"] = key
+            added[f"GIT_CONFIG_VALUE_{index}"] = value
+        return added
+
+
+NONE = Programs((), ())
+
+#: runs ``git [--git-dir=X] <QUERY>``; its NUL-separated records, or None on failure
+Runner = Callable[["Path | None"], "list[str] | None"]
+
+
+def _mentions(path: Path) -> bool:
+    """Whether a config file may define or include a filter driver. Unreadable or odd (a FIFO,
+    a huge file): assumed so, and git is asked."""
+    try:
+        fd = os.open(path, _READ_ONLY)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return True
+        data = os.read(fd, _MAX_CONFIG_BYTES + 1)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    if len(data) > _MAX_CONFIG_BYTES:
+        return True
+    text = data.lower()
+    return any(word in text for word in _MENTIONS)
+
+
+def _submodule_dirs(common: Path) -> list[Path]:
+    """The git folders of submodules absorbed under ``modules/`` (nested ones included): git
+    runs ``status`` inside each, with its own config."""
+    found: list[Path] = []
+    top = common / "modules"
+    if not top.is_dir():
+        return found
+    for folder, dirs, files in os.walk(top):
+        if "config" in files and "HEAD" in files:
+            found.append(Path(folder))
+            dirs[:] = [d for d in dirs if d == "modules"]
+        if len(found) >= _MAX_SUBMODULES:
+            break
+    return found
+
+
+def find(gitdir: Path, common: Path, run: Runner) -> Programs | None:
+    """The ``Programs`` of the repository whose git folder is ``gitdir`` (``common``: the
+    shared one of its worktrees); None when git could not be asked and nothing can be said."""
+    asks: list[Path | None] = []
+    if _mentions(common / "config") or _mentions(gitdir / "config.worktree"):
+        asks.append(None)
+    asks.extend(
+        sub
+        for sub in _submodule_dirs(common)
+        if _mentions(sub / "config") or _mentions(sub / "config.worktree")
+    )
+    if not asks:
+        return NONE
+    options: dict[str, str] = {}
+    refused: set[str] = set()
+    for where in asks:
+        records = run(where)
+        if records is None:
+            return None
+        found, names = overrides(records)
+        options.update(found)
+        refused.update(names)
+    return Programs(tuple(options.items()), tuple(sorted(refused)))
+
+
+def _entries(records: Sequence[str]) -> Iterable[tuple[str, str, str | None]]:
+    """(scope, key, value) from ``git config -z --show-scope --get-regexp`` records (a scope,
+    then ``key\\nvalue``; a key set without ``=`` has no value)."""
+    for index in range(0, len(records) - 1, 2):
+        key, newline, value = records[index + 1].partition("\n")
+        yield records[index], key, (value if newline else None)
+
+
+def overrides(records: Sequence[str]) -> tuple[dict[str, str], set[str]]:
+    """The ``-c`` values that keep the repository's filter programs from running, and the
+    names of the drivers they switch off."""
+    last: dict[str, tuple[str, str | None]] = {}
+    trusted: dict[str, str | None] = {}  # the last value from the user's own config
+    for scope, key, value in _entries(records):
+        last[key] = (scope, value)  # git gives keys as it compares them
+        if scope not in _REPOSITORY_SCOPES:
+            trusted[key] = value
+    options: dict[str, str] = {}
+    refused: set[str] = set()
+    for key, (scope, value) in last.items():
+        name, _, field = key[len("filter.") :].rpartition(".")
+        if (
+            scope not in _REPOSITORY_SCOPES
+            or not key.startswith("filter.")
+            or field not in _PROGRAM_FIELDS
+            or not value
+        ):
+            continue
+        replacement = trusted.get(key) or ""
+        options[key] = replacement
+        if not replacement:
+            refused.add(name)
+    for name in refused:  # an empty program with required=true makes git stop ("failed")
+        options[f"filter.{name}.required"] = "false"
+    return options, refused
