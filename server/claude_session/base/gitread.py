@@ -79,7 +79,8 @@ def _owned(path: Path) -> bool:
 
 def _git_allows(root: Path) -> bool:
     """Ask git whether a repository owned by someone else may be used (``safe.directory``)."""
-    return git_lines(root, "rev-parse", "--git-dir") is not None
+    argv = [_git_program(), *_READ_FLAGS, "-C", str(root), "rev-parse", "--git-dir"]
+    return _run([argv], dict(os.environ), 3.0)[0] is not None  # runs no filter: none kept off
 
 
 def _read_small(path: Path, limit: int = _MAX_REF_BYTES) -> str | None:
