@@ -243,6 +243,10 @@ class SessionTools:
         mode: Annotated[
             EndMode, Field(description="handoff: continue on claude.ai; sync: on another machine.")
         ] = "standard",
+        keep_wip: Annotated[
+            bool,
+            Field(description="Keep unpushed WIP commits as made (default: squashed into this)."),
+        ] = False,
         cwd: Cwd = None,
         session_id: SessionId = None,
     ) -> EndResult:
@@ -257,6 +261,7 @@ class SessionTools:
             message=commit_message,
             push=push,
             mode=mode,
+            keep_wip=keep_wip,
         )
 
     def import_handoff(
