@@ -17,9 +17,27 @@ project folder, which may come from a stranger, would run a program of its choos
   the files unfiltered (git-crypt's plain text, LFS's whole files), which the person's own
   ``git commit`` would not.
 
-Diff programs (``diff.external``, ``diff.NAME.command``, ``diff.NAME.textconv``) are kept off by
-``--no-ext-diff --no-textconv`` on every diff we run; other program keys are listed in the
-decision table of ``docs/trust.md``.
+The other git settings that name a program, and what our calls do with each (git 2.39):
+
+==================================  ============================================================
+``core.fsmonitor``                  off on every call (``gitread.NO_PROGRAMS``)
+``log.showSignature``/``gpg.*``     no signature is checked on a read (``NO_PROGRAMS``,
+                                    ``--no-show-signature``); our commits sign as the user's
+                                    ``commit.gpgSign`` says, with the ``gpg.program`` git finds:
+                                    the commit is the user's, like its hooks (below)
+``core.pager``, ``pager.*``         ``cat``; never a terminal either, so no pager runs
+``diff.external``, ``diff.N.*``     ``--no-ext-diff --no-textconv`` on every diff we run (none
+                                    prints a patch, which is what runs them)
+``merge.N.driver``                  never run: we merge nothing (no merge, rebase, stash apply,
+                                    ``checkout -m``)
+``core.editor``, ``sequence.editor`` never run: every commit has ``-m``, nothing is interactive
+core.hooksPath / .git/hooks,        kept, a documented decision: they run on the user's own
+``credential.helper``,              commit and push (``end``, a WIP commit, the switch of
+``core.sshCommand``,                ``start``), and skipping them could skip the user's own
+``core.askPass``, ``core.gitProxy`` scanners. Someone who can write ``.git/config`` can set
+                                    ``core.hooksPath`` too: a commit or push of ours in a folder
+                                    from a stranger runs what its hooks say, as git's own would
+==================================  ============================================================
 
 Finding the names costs no process in the common case: git is asked (``git config
 --show-scope``, which resolves includes and conditions as git itself does) only when one of the

@@ -344,7 +344,8 @@ def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
     output: Output | None = None
     disarm = _arm_deadline(event)
     with flow.begin() as current:
-        current.notes = notes = []  # for hooks.log alone: a hook that went well says nothing
+        notes: list[str] = []  # for hooks.log alone: a hook that went well says nothing
+        current.notes = notes
         try:
             output = handler(HookContext(read_input()))
         except (Exception, HookDeadline) as exc:  # noqa: BLE001 - never break Claude Code
