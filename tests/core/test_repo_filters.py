@@ -208,15 +208,22 @@ def test_a_filter_of_the_users_own_config_still_runs_on_end(tmp_path: Path) -> N
     assert "lfs" in ran(log) and "clean" not in ran(log)
 
 
-def test_a_filter_in_a_submodules_own_config_never_runs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kept", ["absorbed", "in its own folder"])
+def test_a_filter_in_a_submodules_own_config_never_runs(tmp_path: Path, kept: str) -> None:
     """``git status`` looks inside a submodule with that submodule's config: a filter named
-    there runs unless kept off too (the hooks, the status line and the CLI's status)."""
+    there runs unless kept off too (the hooks, the status line and the CLI's status), whether
+    its git folder is under ``.git/modules`` or in the submodule's own folder."""
     lib = make_repo(tmp_path / "lib")
     (lib / ".gitattributes").write_text("* filter=z\n")
     git(lib, "add", ".gitattributes")
     git(lib, "commit", "-q", "-m", "attributes")
     repo = make_repo(tmp_path / "proj")
-    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "lib")
+    if kept == "absorbed":
+        git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "lib")
+    else:  # an existing clone added as it is: its .git stays a folder
+        git(tmp_path, "clone", "-q", str(lib), str(repo / "lib"))
+        git(repo, "submodule", "add", "-q", str(lib), "lib")
+        assert (repo / "lib" / ".git").is_dir()
     git(repo, "commit", "-q", "-m", "submodule")
     log = tmp_path / "ran.log"
     git(repo / "lib", "config", "filter.z.clean", str(spy(tmp_path, log, "clean")))

@@ -252,7 +252,7 @@ def programs(root: Path, *, timeout: float = 3.0) -> repoprograms.Programs | Non
         out = _run([[*head, *flags, *repoprograms.QUERY]], env, timeout)[0]
         return None if out is None else out.decode("utf-8", "surrogateescape").split("\0")
 
-    return repoprograms.find(found[1], _common_dir(found[1]), ask)
+    return repoprograms.find(found[1], _common_dir(found[1]), ask, found[0])
 
 
 def git_lines_together(

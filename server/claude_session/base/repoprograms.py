@@ -99,54 +99,82 @@ NONE = Programs((), ())
 Runner = Callable[["Path | None"], "list[str] | None"]
 
 
-def _mentions(path: Path) -> bool:
-    """Whether a config file may define or include a filter driver. Unreadable or odd (a FIFO,
-    a huge file): assumed so, and git is asked."""
+# what _read gives for a file that is there but not a small regular one: a text that asks git
+_ODD = _MENTIONS[0]
+
+
+def _read(path: Path) -> bytes | None:
+    """A config-sized regular file's bytes; None when there is none; ``_ODD`` (which reads as
+    naming a filter) when it is unreadable, not a regular file (a FIFO) or too big."""
     try:
         fd = os.open(path, _READ_ONLY)
     except FileNotFoundError:
-        return False
+        return None
     except OSError:
-        return True
+        return _ODD
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return True
+            return _ODD
         data = os.read(fd, _MAX_CONFIG_BYTES + 1)
     except OSError:
-        return True
+        return _ODD
     finally:
         os.close(fd)
-    if len(data) > _MAX_CONFIG_BYTES:
-        return True
+    return _ODD if len(data) > _MAX_CONFIG_BYTES else data
+
+
+def _mentions(path: Path) -> bool:
+    """Whether a config file may define or include a filter driver (an odd one: assumed so,
+    and git is asked)."""
+    data = _read(path)
+    if data is None:
+        return False
     text = data.lower()
     return any(word in text for word in _MENTIONS)
 
 
-def _submodule_dirs(common: Path) -> list[Path]:
-    """The git folders of submodules absorbed under ``modules/`` (nested ones included): git
-    runs ``status`` inside each, with its own config."""
+def _submodule_dirs(common: Path, root: Path | None) -> list[Path]:
+    """The git folders of submodules: absorbed under ``modules/`` (nested ones included), and
+    those kept in their own folder (``PATH/.git`` for a ``path = PATH`` of ``.gitmodules``,
+    inside the work tree only): git runs ``status`` inside each, with its own config."""
     found: list[Path] = []
     top = common / "modules"
-    if not top.is_dir():
-        return found
-    for folder, dirs, files in os.walk(top):
-        if "config" in files and "HEAD" in files:
-            found.append(Path(folder))
-            dirs[:] = [d for d in dirs if d == "modules"]
-        if len(found) >= _MAX_SUBMODULES:
-            break
-    return found
+    if top.is_dir():
+        for folder, dirs, files in os.walk(top):
+            if "config" in files and "HEAD" in files:
+                found.append(Path(folder))
+                dirs[:] = [d for d in dirs if d == "modules"]
+            if len(found) >= _MAX_SUBMODULES:
+                return found
+    listed = _read(root / ".gitmodules") if root is not None else None
+    for line in (listed or b"").decode("utf-8", "replace").splitlines()[: _MAX_SUBMODULES * 8]:
+        key, _, value = line.partition("=")
+        if key.strip().lower() == "path" and root is not None:
+            own = _own_git_dir(root, value.strip().strip('"'))
+            if own is not None and own not in found:
+                found.append(own)
+    return found[:_MAX_SUBMODULES]
 
 
-def find(gitdir: Path, common: Path, run: Runner) -> Programs | None:
+def _own_git_dir(root: Path, path: str) -> Path | None:
+    """``root/path/.git`` when it is a folder inside the work tree (a ``.git`` file points
+    into ``modules/``, walked already)."""
+    base = os.path.realpath(root)
+    folder = os.path.realpath(os.path.join(base, path, ".git"))
+    inside = folder.startswith(base + os.sep)
+    return Path(folder) if inside and os.path.isdir(folder) else None
+
+
+def find(gitdir: Path, common: Path, run: Runner, root: Path | None = None) -> Programs | None:
     """The ``Programs`` of the repository whose git folder is ``gitdir`` (``common``: the
-    shared one of its worktrees); None when git could not be asked and nothing can be said."""
+    shared one of its worktrees; ``root``: its work tree); None when git could not be asked
+    and nothing can be said."""
     asks: list[Path | None] = []
     if _mentions(common / "config") or _mentions(gitdir / "config.worktree"):
         asks.append(None)
     asks.extend(
         sub
-        for sub in _submodule_dirs(common)
+        for sub in _submodule_dirs(common, root)
         if _mentions(sub / "config") or _mentions(sub / "config.worktree")
     )
     if not asks:
