@@ -37,7 +37,8 @@ def ran(log: Path) -> list[str]:
 
 def arm(repo: Path, tmp_path: Path, log: Path, name: str, how: str) -> None:
     """Give driver ``name``'s filter and diff programs (spies) in the repository's own
-    config: ``config`` directly, ``include`` through an included file."""
+    config: ``config`` directly, ``include`` through an included file, ``includeIf`` through
+    a file included on a condition (the branch)."""
     settings = {
         f"filter.{name}.clean": str(spy(tmp_path, log, "clean")),
         f"filter.{name}.smudge": str(spy(tmp_path, log, "smudge")),
@@ -46,11 +47,13 @@ def arm(repo: Path, tmp_path: Path, log: Path, name: str, how: str) -> None:
         f"diff.{name}.command": str(spy(tmp_path, log, "diffcommand")),
         "diff.external": str(spy(tmp_path, log, "external")),
     }
-    target = ["--file", str(tmp_path / "extra.gitconfig")] if how == "include" else []
+    target = ["--file", str(tmp_path / "extra.gitconfig")] if how != "config" else []
     for key, value in settings.items():
         git(repo, "config", *target, key, value)
     if how == "include":
         git(repo, "config", "include.path", str(tmp_path / "extra.gitconfig"))
+    elif how == "includeIf":  # only while on main, as git decides it
+        git(repo, "config", "includeIf.onbranch:main.path", str(tmp_path / "extra.gitconfig"))
 
 
 def attributed(tmp_path: Path, line: str) -> tuple[Path, Path]:
@@ -73,7 +76,7 @@ def touch_tracked(repo: Path) -> None:
     os.utime(readme, (1_000_000_000, 1_000_000_000))
 
 
-@pytest.fixture(params=[("config", "x"), ("include", "x"), ("config", "a=b")])
+@pytest.fixture(params=[("config", "x"), ("include", "x"), ("includeIf", "x"), ("config", "a=b")])
 def hostile(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Path]:
     """A repository whose own config names filter and diff programs for every file (a driver
     name with ``=`` too, which ``-c name=value`` could not carry), and the spies' log."""
