@@ -116,9 +116,11 @@ def sync(
     *,
     force: bool = True,
     retry_rejected: bool = False,
+    retry_refused: bool = False,
 ) -> SyncResult:
     """Finalize unended sessions, send what waits (``force``: even while backing off;
-    ``retry_rejected``: the records the tracker refused too), retry delayed hand-offs."""
+    ``retry_rejected``: the records the tracker refused too), retry delayed hand-offs
+    (``retry_refused``: the ones the vault refused for good too)."""
     with services.call():
         keep = services.settings.session_id
         finalized = sessions.finalize_orphans(services.paths, project_root=None, keep=keep)
@@ -131,7 +133,7 @@ def sync(
             flow.warn(warning)
         retried = 0
         try:
-            retried = answers.deliver_waiting(services)
+            retried = answers.deliver_waiting(services, refused=retry_refused)
         except VaultError as exc:
             flow.warn(f"ClaudeSync not reached: {exc}")
         if cwd is not None:
