@@ -224,6 +224,10 @@ class FakeOnePassword:
         self.release_fails = False  # the desktop app is gone when the SDK releases its client
         self.item_limit: int | None = None  # bytes of an item the server takes ("too big")
         self.message_limit = MESSAGE_LIMIT  # the SDK's own limit on one request
+        #: what the service does to a put item before storing it (F10: not known to be
+        #: anything; items are end-to-end encrypted, so only the native core's conversion could
+        #: change them): a test sets it to see that a write is checked, not trusted
+        self.put_changes: Callable[[dict[str, Any]], None] | None = None
         self._failures: list[tuple[str, BaseException, int | None]] = []
         self._stalls: list[tuple[str, float, bool, int | None]] = []
         self._before: list[tuple[str, Callable[[], None], int]] = []
@@ -684,6 +688,8 @@ class _Api:
             by_alias=True
         )
         data.update(version=stored["version"] + 1, createdAt=stored["createdAt"], updatedAt=_now())
+        if self.s.put_changes is not None:
+            self.s.put_changes(data)
         self.s._too_big(data)
         self.s.items[put.id] = data
         return data
