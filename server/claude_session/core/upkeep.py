@@ -122,6 +122,8 @@ def sync(
     ``retry_rejected``: the records the tracker refused too), retry delayed hand-offs
     (``retry_refused``: the ones the vault refused for good too)."""
     with services.call():
+        if force:  # the person asked: 1Password is tried even under a remembered rate limit
+            services.vault.try_now()
         keep = services.settings.session_id
         finalized = sessions.finalize_orphans(services.paths, project_root=None, keep=keep)
         sessions.settle_ended(services.paths, keep=keep)

@@ -189,6 +189,9 @@ class OnePasswordVault(Vault):
     ) -> HandoffItem:
         return self._update(ref, lambda item: with_imported(item, now, answer=answer))
 
+    def try_now(self) -> None:
+        self.calls.try_now()
+
     def check(self) -> str:
         """Sign in and find the vault, within the command's budget (``doctor``)."""
         self.calls.vault_id()

@@ -32,6 +32,7 @@ from claude_session.config import Settings
 from claude_session.errors import (
     ItemNotFound,
     ItemRefused,
+    RateLimited,
     ServerConflict,
     SessionExpired,
     StaleItem,
@@ -78,7 +79,7 @@ _SYNC = "run `claude-session sync`"
 # The core's texts (lower case); the first rule that matches decides.
 _RULES = (
     _Rule(
-        VaultUnavailable,
+        RateLimited,
         "1Password's rate limit was reached while {action}. Service accounts have hourly and "
         f"daily limits: wait a while, then {_SYNC}.",
         types=(RateLimitExceededException,),

@@ -28,6 +28,7 @@ from claude_session.config import Settings
 from claude_session.errors import (
     ItemNotFound,
     ItemRefused,
+    RateLimited,
     ServerConflict,
     SessionExpired,
     StaleItem,
@@ -35,6 +36,7 @@ from claude_session.errors import (
     VaultError,
     VaultUnavailable,
 )
+from claude_session.vault.op_limits import RateLimitMemory
 from claude_session.vault.op_sdk import (
     CLOCK,
     Authenticate,
@@ -60,6 +62,9 @@ class Budget:
     memo: dict[str, Any] = field(default_factory=dict)  # reads kept for the command
     answered: int = 0  # calls that answered in time
     allowed: float = 0.0  # the time the last call was given
+    forced: bool = False  # try even while a rate limit is remembered (``sync``)
+    limit_checked: bool = False  # the remembered rate limit was looked at
+    clear_limit: bool = False  # a rate limit is remembered: the first answer clears it
 
     def remaining(self) -> float:
         return self.deadline - self.clock.monotonic()
@@ -112,13 +117,15 @@ class Session:
         deadline: float,
         clock: Clock = CLOCK,
         approval: float = 0.0,
+        limits: RateLimitMemory | None = None,
     ) -> None:
         """``approval``: the seconds a sign-in may take when a person approves it (the desktop
-        app), even past ``deadline``."""
+        app), even past ``deadline``; ``limits``: the rate limit remembered across commands."""
         self.settings = settings
         self.authenticate = authenticate
         self.clock = clock
         self.approval = approval
+        self.limits = limits
         self.budgets = Budgets(deadline, clock)
 
     def budget(self) -> Budget:
@@ -135,6 +142,9 @@ class Session:
         """``work`` done with the process's client; ``names``: the item titles it is about
         (never taken for what the failure was, ``translate``)."""
         budget = self.budget()
+        if budget.failure is None and not budget.limit_checked:
+            budget.limit_checked = True
+            self._remembered_limit(budget)
         if budget.failure is not None:
             raise _again(budget.failure)
         expired_once = conflict_once = False
@@ -154,6 +164,19 @@ class Session:
                 if _INTERNAL in str(exc):  # the core may have lost track of the client
                     forget(self.settings, self.authenticate)
 
+    def _remembered_limit(self, budget: Budget) -> None:
+        """Skip 1Password while a rate limit met by an earlier command is in force (L4),
+        unless this command tries at once (``forced``)."""
+        if self.limits is None:
+            return
+        last = self.limits.load()
+        if last is None:
+            return
+        budget.clear_limit = True
+        if last.active(self.limits.now()) and not budget.forced:
+            budget.failure = RateLimited(last.told())
+            raise budget.failure
+
     def _once(
         self,
         budget: Budget,
@@ -164,7 +187,7 @@ class Session:
         names: tuple[str, ...],
     ) -> T:
         try:
-            return self._attempt(budget, work)
+            result = self._attempt(budget, work)
         except VaultError:
             raise
         except Exception as raised:
@@ -178,6 +201,9 @@ class Session:
             error = translate(
                 exc, action=action, settings=self.settings, writing=writing, names=names
             )
+            if isinstance(error, RateLimited) and self.limits is not None:
+                error = RateLimited(f"{error} {self.limits.hit().after()}")
+                budget.clear_limit = False
             if isinstance(error, VaultAuthError):
                 forget(self.settings, self.authenticate)
             if stops_the_command(error) and not isinstance(error, SessionExpired):
@@ -186,6 +212,10 @@ class Session:
             token = self.settings.op_token
             cause = exc if not (token and token in str(exc)) else None
             raise error from cause
+        if budget.clear_limit and self.limits is not None:
+            budget.clear_limit = False
+            self.limits.clear()
+        return result
 
     def _attempt(self, budget: Budget, work: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
         budget.allowed = budget.remaining()
