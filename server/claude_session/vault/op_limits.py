@@ -9,8 +9,9 @@ commands that run by themselves (start, resume, status, the MCP server's start-u
 name) tries at once.
 
 The wait. 1Password does not say when a limit resets, so it doubles from 1 minute for each
-limit met in a row, up to an hour: an hourly limit is seen again within its hour, and a daily
-one costs at most a few attempts an hour. A call that answers clears the memory.
+limit met in a row (within the last wait, or as long again after it), up to an hour: an hourly
+limit is seen again within its hour, and a daily one costs at most a few attempts an hour. A
+wait that has passed stops nothing; the next limit met starts it again.
 
 The file holds no secret: entries are keyed by a short hash of the credentials.
 """
@@ -79,7 +80,8 @@ class RateLimitMemory:
         return self._now() if self._now is not None else clock.now()
 
     def load(self) -> Limited | None:
-        """The last limit met (passed or not), or None; an unreadable file is no memory."""
+        """The last limit met (its wait passed or not), or None; an unreadable file is no
+        memory."""
         entry = self._entries().get(self.key)
         if not isinstance(entry, dict):
             return None
@@ -95,9 +97,11 @@ class RateLimitMemory:
     def hit(self) -> Limited:
         """A rate limit met now: the wait doubles from the last one in a row."""
         last = self.load()
-        strikes = (last.strikes if last is not None else 0) + 1
-        wait = min(FIRST_WAIT * 2 ** (strikes - 1), LONGEST_WAIT)
         moment = clock.as_utc(self.now())
+        # in a row: within the last wait, or as long again after it
+        in_a_row = last is not None and moment < last.until + (last.until - last.since)
+        strikes = last.strikes + 1 if last is not None and in_a_row else 1
+        wait = min(FIRST_WAIT * 2 ** (strikes - 1), LONGEST_WAIT)
         limited = Limited(since=moment, until=moment + timedelta(seconds=wait), strikes=strikes)
         entries = self._entries()
         entries[self.key] = {
@@ -107,12 +111,6 @@ class RateLimitMemory:
         }
         self._save(entries)
         return limited
-
-    def clear(self) -> None:
-        """A call answered: no limit in force any more."""
-        entries = self._entries()
-        if entries.pop(self.key, None) is not None:
-            self._save(entries)
 
     def _entries(self) -> dict[str, object]:
         try:

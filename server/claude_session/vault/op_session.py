@@ -64,7 +64,6 @@ class Budget:
     allowed: float = 0.0  # the time the last call was given
     forced: bool = False  # try even while a rate limit is remembered (``sync``)
     limit_checked: bool = False  # the remembered rate limit was looked at
-    clear_limit: bool = False  # a rate limit is remembered: the first answer clears it
 
     def remaining(self) -> float:
         return self.deadline - self.clock.monotonic()
@@ -172,7 +171,6 @@ class Session:
         last = self.limits.load()
         if last is None:
             return
-        budget.clear_limit = True
         if last.active(self.limits.now()) and not budget.forced:
             budget.failure = RateLimited(last.told())
             raise budget.failure
@@ -187,7 +185,7 @@ class Session:
         names: tuple[str, ...],
     ) -> T:
         try:
-            result = self._attempt(budget, work)
+            return self._attempt(budget, work)
         except VaultError:
             raise
         except Exception as raised:
@@ -203,7 +201,6 @@ class Session:
             )
             if isinstance(error, RateLimited) and self.limits is not None:
                 error = RateLimited(f"{error} {self.limits.hit().after()}")
-                budget.clear_limit = False
             if isinstance(error, VaultAuthError):
                 forget(self.settings, self.authenticate)
             if stops_the_command(error) and not isinstance(error, SessionExpired):
@@ -212,10 +209,6 @@ class Session:
             token = self.settings.op_token
             cause = exc if not (token and token in str(exc)) else None
             raise error from cause
-        if budget.clear_limit and self.limits is not None:
-            budget.clear_limit = False
-            self.limits.clear()
-        return result
 
     def _attempt(self, budget: Budget, work: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
         budget.allowed = budget.remaining()
