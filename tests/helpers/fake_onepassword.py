@@ -33,10 +33,10 @@ It is as strict as the real service where we know how the real one behaves
   be gone when the SDK releases its client at exit (``release_fails``: the SDK prints);
 - 1Password's published rate limits, counted per token, hour and account (``limits()``);
 - failures a test switches on: ``fail(name, exc, times=)``, ``network_down()``,
-  ``rate_limited()`` (every call limited at once), ``revoke(token)``, ``expire_sessions()``, ``conflict()``, ``stall()`` (a
-  call that never answers, politely or blocking the loop like the desktop app's ctypes calls),
-  ``answer_lost()``, ``desktop_fails()``, ``heal()``; ``before(name, fn)`` runs ``fn`` just
-  before a call, to play another writer racing ours;
+  ``rate_limited()`` (every call limited at once), ``revoke(token)``, ``expire_sessions()``,
+  ``conflict()``, ``stall()`` (a call that never answers, politely or blocking the loop like
+  the desktop app's ctypes calls), ``answer_lost()``, ``desktop_fails()``, ``heal()``;
+  ``before(name, fn)`` runs ``fn`` just before a call, to play another writer racing ours;
 - with a ``FakeClock`` (``FakeOnePassword(clock=FakeClock())``, the same clock given to the
   vault), a stall or a lost answer moves that clock instead of sleeping: the caller's deadline
   is missed at once, and no test waits;

@@ -74,14 +74,20 @@ def test_L4_a_rate_limit_is_remembered_and_later_commands_do_not_call(
     fake.limits(hourly_writes=1)
     with flow.begin(), op_vault(settings, fake) as vault:
         vault.create_item(PendingHandoff(project="shop", context="one"))
-    with flow.begin(), op_vault(settings, fake) as vault:
-        with pytest.raises(RateLimited, match="Commands do not call 1Password again before"):
-            vault.create_item(PendingHandoff(project="shop", context="two"))
+    with (
+        flow.begin(),
+        op_vault(settings, fake) as vault,
+        pytest.raises(RateLimited, match="Commands do not call 1Password again before"),
+    ):
+        vault.create_item(PendingHandoff(project="shop", context="two"))
     calls = fake.count()
     for _ in range(3):
-        with flow.begin(), op_vault(settings, fake) as vault:
-            with pytest.raises(RateLimited, match="does not call it again before") as info:
-                vault.list_items(project="shop")
+        with (
+            flow.begin(),
+            op_vault(settings, fake) as vault,
+            pytest.raises(RateLimited, match="does not call it again before") as info,
+        ):
+            vault.list_items(project="shop")
     assert fake.count() == calls  # not one request, sign-in included
     assert "`claude-session sync` tries at once" in str(info.value)
     assert VALID_TOKEN not in rate_limit_file(settings).read_text()
