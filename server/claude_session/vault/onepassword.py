@@ -112,7 +112,8 @@ class OnePasswordVault(Vault):
         clock: Clock = CLOCK,
     ) -> None:
         """``deadline``: the seconds each command may spend on 1Password (default: the
-        ``op_deadline`` setting, 5 s unless set); ``authenticate`` and ``clock`` replace the
+        ``op_deadline`` setting; unset, from the times measured here, 5 s at least:
+        ``op_latency``); ``authenticate`` and ``clock`` replace the
         SDK's sign-in and the real time (tests)."""
         self.settings = settings
         self.vault_name = settings.vault_name
@@ -128,7 +129,12 @@ class OnePasswordVault(Vault):
         chosen = deadline is not None or settings.op_deadline != DEFAULT_OP_DEADLINE
         approval = DESKTOP_APPROVAL if uses_desktop(settings) and not chosen else 0.0
         self.calls = VaultCalls(
-            settings, authenticate=authenticate, deadline=seconds, clock=clock, approval=approval
+            settings,
+            authenticate=authenticate,
+            deadline=seconds,
+            clock=clock,
+            approval=approval,
+            learned=not chosen,  # from the times measured here (L7)
         )
         for problem in settings.problems:
             flow.warn(problem)

@@ -110,7 +110,8 @@ _RULES = (
     _Rule(
         VaultUnavailable,
         "1Password did not answer while {action} ({detail}). Check the network connection, "
-        f"then {_SYNC}.",
+        f"then {_SYNC}. On a slow link, set CLAUDE_SESSION_OP_DEADLINE to more seconds (without "
+        "it, the time grows by itself with 1Password's answer times measured here).",
         types=_TIMEOUTS,
     ),
     # The desktop app's own texts carry the fix (Settings > Developer > Integrate with other

@@ -18,22 +18,17 @@ The file holds no secret: entries are keyed by a short hash of the credentials.
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from claude_session.base import bounded, clock
-from claude_session.base.statefile import atomic_write
-from claude_session.errors import StateError
+from claude_session.base import clock
+from claude_session.vault import op_state
 
 FILE_NAME = "1password-rate-limit.json"
 FIRST_WAIT = 60.0
 LONGEST_WAIT = 3600.0
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,7 +77,7 @@ class RateLimitMemory:
     def load(self) -> Limited | None:
         """The last limit met (its wait passed or not), or None; an unreadable file is no
         memory."""
-        entry = self._entries().get(self.key)
+        entry = op_state.load(self.path).get(self.key)
         if not isinstance(entry, dict):
             return None
         try:
@@ -103,27 +98,11 @@ class RateLimitMemory:
         strikes = last.strikes + 1 if last is not None and in_a_row else 1
         wait = min(FIRST_WAIT * 2 ** (strikes - 1), LONGEST_WAIT)
         limited = Limited(since=moment, until=moment + timedelta(seconds=wait), strikes=strikes)
-        entries = self._entries()
+        entries = op_state.load(self.path)
         entries[self.key] = {
             "since": limited.since.isoformat(),
             "until": limited.until.isoformat(),
             "strikes": strikes,
         }
-        self._save(entries)
+        op_state.save(self.path, entries)
         return limited
-
-    def _entries(self) -> dict[str, object]:
-        try:
-            data = json.loads(bounded.read_text(self.path, limit=64 * 1024))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            log.info("1Password rate-limit memory %s not read: %s", self.path, exc)
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def _save(self, entries: dict[str, object]) -> None:
-        try:
-            atomic_write(self.path, json.dumps(entries, indent=1) + "\n")
-        except (OSError, StateError) as exc:
-            log.info("1Password rate-limit memory %s not written: %s", self.path, exc)

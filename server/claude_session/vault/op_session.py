@@ -36,6 +36,7 @@ from claude_session.errors import (
     VaultError,
     VaultUnavailable,
 )
+from claude_session.vault.op_latency import LatencyMemory
 from claude_session.vault.op_limits import RateLimitMemory
 from claude_session.vault.op_sdk import (
     CLOCK,
@@ -64,6 +65,7 @@ class Budget:
     allowed: float = 0.0  # the time the last call was given
     forced: bool = False  # try even while a rate limit is remembered (``sync``)
     limit_checked: bool = False  # the remembered rate limit was looked at
+    measured: bool = False  # this command's sign-in and first call were recorded
 
     def remaining(self) -> float:
         return self.deadline - self.clock.monotonic()
@@ -72,9 +74,13 @@ class Budget:
 class Budgets:
     """The budget of the calling command (``flow.current()``), made on first use."""
 
-    def __init__(self, seconds: float, clock: Clock = CLOCK) -> None:
+    def __init__(
+        self, seconds: float, clock: Clock = CLOCK, sizing: Callable[[], float] | None = None
+    ) -> None:
+        """``sizing``: the seconds of each new budget, when not always ``seconds``."""
         self.seconds = seconds
         self.clock = clock
+        self.sizing = sizing
         self._lock = threading.Lock()
         self._by_flow: dict[int, tuple[weakref.ref[flow.Flow], Budget]] = {}
 
@@ -85,7 +91,8 @@ class Budgets:
             entry = self._by_flow.get(key)
             if entry is not None and entry[0]() is current:
                 return entry[1]
-            budget = Budget(self.clock.monotonic() + self.seconds, self.seconds, self.clock)
+            seconds = self.sizing() if self.sizing is not None else self.seconds
+            budget = Budget(self.clock.monotonic() + seconds, seconds, self.clock)
             self._by_flow[key] = (weakref.ref(current), budget)
         weakref.finalize(current, self._drop, key)
         return budget
@@ -117,15 +124,21 @@ class Session:
         clock: Clock = CLOCK,
         approval: float = 0.0,
         limits: RateLimitMemory | None = None,
+        latency: LatencyMemory | None = None,
+        learned: bool = False,
     ) -> None:
         """``approval``: the seconds a sign-in may take when a person approves it (the desktop
-        app), even past ``deadline``; ``limits``: the rate limit remembered across commands."""
+        app), even past ``deadline``; ``limits``: the rate limit remembered across commands;
+        ``latency``: where each command's sign-in and first call times are recorded, and
+        (``learned``: no deadline was chosen) what sizes each command's deadline (L7)."""
         self.settings = settings
         self.authenticate = authenticate
         self.clock = clock
         self.approval = approval
         self.limits = limits
-        self.budgets = Budgets(deadline, clock)
+        self.latency = latency
+        sizing = latency.deadline if latency is not None and learned else None
+        self.budgets = Budgets(deadline, clock, sizing)
 
     def budget(self) -> Budget:
         return self.budgets.current()
@@ -216,6 +229,8 @@ class Session:
             raise TimeoutError
         if self.approval and not signed_in(self.settings, self.authenticate):
             budget.deadline = max(budget.deadline, self.clock.monotonic() + self.approval)
+        fresh = not signed_in(self.settings, self.authenticate)
+        began = self.clock.monotonic()
         try:
             client = connect(
                 self.settings,
@@ -225,8 +240,14 @@ class Session:
             )
         except Exception as exc:
             raise _SignIn(exc) from exc
+        signed = self.clock.monotonic()
         result = run_sync(work(client), budget.remaining(), clock=self.clock)
         budget.answered += 1
+        if self.latency is not None and not budget.measured:
+            budget.measured = True
+            self.latency.record(
+                sign_in=signed - began if fresh else None, call=self.clock.monotonic() - signed
+            )
         return result
 
     def _timeout(self, budget: Budget) -> Exception:
