@@ -41,6 +41,7 @@ def test_L7_a_slow_link_measured_once_gives_the_handoff_the_time_it_needs(
     assert measured == {"sign_in": [SLOW], "call": [SLOW]}
     op_sdk.reset()  # a new process
     with core() as c:
+        assert c.vault.deadline() == pytest.approx(2 * 6 * SLOW)  # what doctor waits for
         paused = c.pause(repo, session_id="s1", summary="half", handoff=True)
     assert paused.handoff_item is not None, paused.warnings
     assert pending_requests(settings) == [] and len(fake.items) == 1

@@ -198,6 +198,9 @@ class OnePasswordVault(Vault):
     def try_now(self) -> None:
         self.calls.try_now()
 
+    def deadline(self) -> float | None:
+        return self.calls.session.seconds()
+
     def check(self) -> str:
         """Sign in and find the vault, within the command's budget (``doctor``)."""
         self.calls.vault_id()

@@ -143,6 +143,12 @@ class Session:
     def budget(self) -> Budget:
         return self.budgets.current()
 
+    def seconds(self) -> float:
+        """What a new command may spend: its deadline (measured or set), or the time a person
+        may take to approve a desktop sign-in, when longer."""
+        sizing = self.budgets.sizing
+        return max(sizing() if sizing is not None else self.budgets.seconds, self.approval)
+
     def call(
         self,
         action: str,
