@@ -139,14 +139,15 @@ def session_digest(
     commits: list[tuple[str, str]] | None = None,
     budget: float | None = None,
 ) -> Digest:
-    """The model-free digest of a session from its transcript and git (``commits``: the
-    session's, when the caller has them already; ``budget``: seconds of transcript reading,
-    the digest's own by default)."""
-    from claude_session.base import digest  # only when a session is finalized: not at every start
+    """The model-free digest of a session's stretch from its transcript (read from where the
+    stretch starts, ``stretch.offset``) and git (``commits``: the session's, when the caller
+    has them already; ``budget``: seconds of transcript reading, the digest's own by default)."""
+    from claude_session.base import digest, stretch  # only when a session is finalized
 
     root = Path(str(entry["project_root"]))
     return digest.build(
         entry.get("transcript_path"),
+        start=stretch.offset(entry),
         session_id=str(entry["session_id"]),
         root=root,
         starting_head=session_start(entry) if in_git else None,

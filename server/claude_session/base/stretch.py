@@ -37,6 +37,17 @@ def token_fields(usage: Usage) -> dict[str, int]:
     return dict(zip(TOKEN_FIELDS, counts))  # noqa: B905 - Python 3.9: no strict=
 
 
+def offset(entry: Entry) -> int:
+    """Where the entry's stretch starts in its transcript (bytes; 0: the whole transcript),
+    as ``ledger.stretch_start`` noted it when the stretch began, if the entry still names that
+    transcript."""
+    start = entry.get("stretch_offset")
+    path = entry.get("transcript_path")
+    if not isinstance(start, int) or start <= 0 or not path:
+        return 0
+    return start if entry.get("stretch_transcript") == path else 0
+
+
 def count(
     paths: Paths, entry: Entry, *, record_id: str | None, budget: float = BUDGET
 ) -> tuple[Usage | None, str | None]:

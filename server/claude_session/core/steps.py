@@ -120,6 +120,7 @@ def open_entry(
     entry = ledger_entry(services, session_id)
     now = services.now()
     if entry is None or entry.status not in ("active", "ending"):
+        closed = entry  # a session going on after its record: the stretch starts here
         entry = LedgerEntry.model_validate(
             ledger.new_entry(
                 session_id=session_id,
@@ -131,6 +132,7 @@ def open_entry(
                 branch=state.branch,
                 head=state.head,
             )
+            | ledger.stretch_start(closed.transcript_path if closed else None)
         )
     if entry.repository_url is None:
         entry.repository_url = project.record_url  # entries the SessionStart hook made lack it
