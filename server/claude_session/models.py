@@ -97,6 +97,9 @@ class LedgerEntry(Model):
     # where this stretch starts in its transcript (its digest reads from there)
     stretch_transcript: str | None = None
     stretch_offset: int | None = None
+    # another session resumed this CLI session's pause, which closed this part (core/continued)
+    continued_by: str | None = None
+    continued_at: datetime | None = None
 
 
 #: What a ClaudeSync item is for: claude.ai (``handoff``) or another machine (``sync``).

@@ -134,6 +134,8 @@ def open_entry(
             )
             | ledger.stretch_start(closed.transcript_path if closed else None)
         )
+        if closed is not None and closed.continued_by:  # its pause was resumed elsewhere
+            entry.continues = closed.record_id
     if entry.repository_url is None:
         entry.repository_url = project.record_url  # entries the SessionStart hook made lack it
     if entry.starting_head is None and state.head and not entry.starting_branch:
