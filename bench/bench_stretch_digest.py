@@ -105,69 +105,73 @@ def write(path: Path, history_mb: float, stretch_mb: float) -> int:
     return offset
 
 
-def timed(entry: dict[str, object], runs: int) -> tuple[float, object]:
-    times, made = [], None
-    for _ in range(runs):
-        began = time.perf_counter()
-        made = sessions.session_digest(entry, in_git=False, budget=600.0)
-        times.append(time.perf_counter() - began)
-    return statistics.median(times), made
+def digest(entry: dict[str, object]) -> tuple[float, object]:
+    """One digest of the entry's stretch, timed (the budget lifted: it reads to the end)."""
+    began = time.perf_counter()
+    made = sessions.session_digest(entry, in_git=False, budget=600.0)
+    return time.perf_counter() - began, made
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--history-mb", type=float, nargs="+", default=[1, 8, 32])
     parser.add_argument("--stretch-mb", type=float, nargs="+", default=[0.1, 1])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="smoke sizes (run_all --quick)")
     args = parser.parse_args()
     if args.quick:
         args.history_mb, args.stretch_mb, args.runs = [0.5, 2], [0.05], 1
     print(f"load: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs; median of {args.runs}")
-    print(
-        f"{'history MB':>10} {'stretch MB':>10} {'from offset':>12} {'whole file':>11} {'ratio':>6}"
-    )
     folder = Path(tempfile.mkdtemp(prefix="cs-bench-stretch-"))
     warm = folder / "warm.jsonl"  # the first digest loads the redaction rules: not timed
     write(warm, 0.01, 0.01)
-    timed({"session_id": SESSION, "project_root": str(folder), "transcript_path": str(warm)}, 1)
-    warm.unlink()
-    by_stretch: dict[float, list[float]] = {}
+    digest({"session_id": SESSION, "project_root": str(folder), "transcript_path": str(warm)})
+    entries: dict[tuple[float, float], dict[str, object]] = {}
     for stretch_mb in args.stretch_mb:
         for history_mb in args.history_mb:
-            path = folder / "t.jsonl"
-            offset = write(path, history_mb, stretch_mb)
-            entry = {
+            path = folder / f"t-{history_mb:g}-{stretch_mb:g}.jsonl"
+            entries[history_mb, stretch_mb] = {
                 "session_id": SESSION,
                 "project_root": str(folder),
                 "transcript_path": str(path),
                 "stretch_transcript": str(path),
-                "stretch_offset": offset,
+                "stretch_offset": write(path, history_mb, stretch_mb),
             }
-            ours, made = timed(entry, args.runs)
-            whole, all_of_it = timed({**entry, "stretch_offset": None}, args.runs)
-            assert made.first_request.startswith("stretch"), made.first_request  # type: ignore[attr-defined]
-            assert all_of_it.first_request.startswith("earlier")  # type: ignore[attr-defined]
-            by_stretch.setdefault(stretch_mb, []).append(ours)
-            print(
-                f"{history_mb:>10g} {stretch_mb:>10g} {ours * 1000:>10.1f}ms "
-                f"{whole * 1000:>9.1f}ms {whole / ours:>5.1f}x"
-            )
-            path.unlink()
-    for stretch_mb, times in by_stretch.items():
-        growth = times[-1] / times[0]
+    # every configuration once per round, so that the machine's load falls on all alike
+    times: dict[tuple[float, float, bool], list[float]] = {}
+    for _ in range(args.runs):
+        for key, entry in entries.items():
+            for whole in (False, True):
+                took, made = digest({**entry, "stretch_offset": None} if whole else entry)
+                first = made.first_request  # type: ignore[attr-defined]
+                assert first.startswith("earlier" if whole else "stretch"), first
+                times.setdefault((*key, whole), []).append(took)
+    med = {key: statistics.median(found) for key, found in times.items()}
+    print(
+        f"{'history MB':>10} {'stretch MB':>10} {'from offset':>12} {'whole file':>11} {'ratio':>6}"
+    )
+    for history_mb, stretch_mb in entries:
+        ours, whole = med[history_mb, stretch_mb, False], med[history_mb, stretch_mb, True]
         print(
-            f"stretch {stretch_mb:g} MB: from the offset, {args.history_mb[-1]:g} MB of history "
-            f"costs {growth:.2f}x what {args.history_mb[0]:g} MB does"
+            f"{history_mb:>10g} {stretch_mb:>10g} {ours * 1000:>10.1f}ms "
+            f"{whole * 1000:>9.1f}ms {whole / ours:>5.1f}x"
+        )
+    low, high = args.history_mb[0], args.history_mb[-1]
+    for stretch_mb in args.stretch_mb:
+        growth = med[high, stretch_mb, False] / med[low, stretch_mb, False]
+        print(
+            f"stretch {stretch_mb:g} MB: from the offset, {high:g} MB of history costs "
+            f"{growth:.2f}x what {low:g} MB does"
         )
         figure(
-            f"stretch digest at {args.history_mb[-1]:g} MB history / {args.history_mb[0]:g} MB "
-            f"(stretch {stretch_mb:g} MB)",
+            f"stretch digest at {high:g} MB history / {low:g} MB (stretch {stretch_mb:g} MB)",
             round(growth, 2),
             "x",
             goal=1.5,
             issue=27,
         )
+    for path in folder.iterdir():
+        path.unlink()
     folder.rmdir()
 
 
