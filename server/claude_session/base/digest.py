@@ -127,9 +127,12 @@ def build(
     budget: float = BUDGET,
     commits: list[tuple[str, str]] | None = None,
     start: int = 0,
+    earlier: list[str] | None = None,
 ) -> Digest:
     """The digest of one session: its transcript (when a usable path is given; from byte
-    ``start``, where the stretch began) and, in a git repository with a known starting head,
+    ``start``, where the stretch began, and after the last response in ``earlier``: those an
+    earlier record billed, as a fork's copied history) and, in a git repository with a known
+    starting head,
     its commits (read from git, unless the caller has them). Never raises for bad input."""
     digest = Digest()
     if isinstance(transcript_path, str) and transcript_path:
@@ -140,6 +143,7 @@ def build(
                 root=root,
                 budget=budget,
                 start=start,
+                earlier=earlier,
             )
         except (OSError, ValueError):
             digest = Digest(complete=False)
@@ -160,11 +164,12 @@ def read_transcript(
     root: Path | None = None,
     budget: float = BUDGET,
     start: int = 0,
+    earlier: list[str] | None = None,
 ) -> Digest:
     """The transcript's part of a digest (no commits), read from byte ``start`` (a stretch's
     first line; from the next line when ``start`` falls inside one, from the beginning when
     the file is shorter than ``start``: it was replaced); unredacted."""
-    reader = _Reader(session_id, root)
+    reader = _Reader(session_id, root, earlier)
     handle = transcript.open_regular(path)
     if handle is None:
         return reader.digest
@@ -213,9 +218,12 @@ def redacted(digest: Digest) -> Digest:
 
 
 class _Reader:
-    def __init__(self, session_id: str | None, root: Path | None) -> None:
+    def __init__(
+        self, session_id: str | None, root: Path | None, earlier: list[str] | None = None
+    ) -> None:
         self.session_id = session_id
         self.root = os.path.realpath(root) if root is not None else None
+        self.earlier = set(earlier or ())
         self.digest = Digest()
         self.tools: Counter[str] = Counter()
         self.files: dict[str, None] = {}  # ordered set
@@ -234,6 +242,9 @@ class _Reader:
             return
         if obj.get("type") == "user":
             self._user(transcript.user_prompt(obj))
+        elif obj.get("type") == "assistant" and message.get("id") in self.earlier:
+            # an earlier record's response: it and all before it are that record's
+            self.digest, self.tools, self.files = Digest(), Counter(), {}
         elif obj.get("type") == "assistant":
             self._assistant(message.get("content"))
 

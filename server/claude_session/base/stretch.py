@@ -61,7 +61,9 @@ def count(
     whole = usage_from_transcript(Path(path), session_id=str(entry["session_id"]), budget=budget)
     earlier = ledger.billed_by(paths, whole.ids, but=record_id)
     before = [earlier[i] for i in whole.ids if i in earlier]
-    return whole.without(earlier), named or (before[-1] if before else None)
+    own = whole.without(earlier)
+    own.earlier = [i for i in whole.ids if i in earlier]
+    return own, named or (before[-1] if before else None)
 
 
 def bill(paths: Paths, session_id: str, record_id: str, usage: Usage | None) -> None:

@@ -99,3 +99,27 @@ def test_a_stretch_after_a_pause_digests_only_what_followed_the_pause(
     assert "AFTER request" in summary and "AFTER reply" in summary
     assert "BEFORE" not in summary
     assert paused_at[0] == paused_at[1] > 0
+
+
+def test_a_forks_digest_leaves_out_the_history_it_copied(repo: Path, isolated_home: Path) -> None:
+    """``--fork-session``: a new session whose transcript starts with a copy of its parent's
+    lines (the same message ids, its own session id). Its digest starts after the last response
+    an earlier record billed."""
+    parent, fork = repo / "parent.jsonl", repo / "fork.jsonl"
+    start = payload("SessionStart", repo, session_id="p", source="startup")
+    run_hook("SessionStart", {**start, "transcript_path": str(parent)}, cwd=repo)
+    append(parent, [{**line, "sessionId": "p"} for line in part(repo, "PARENT", 1)])
+    end = payload("SessionEnd", repo, session_id="p", reason="other")
+    run_hook("SessionEnd", {**end, "transcript_path": str(parent)}, cwd=repo)
+
+    fork_start = payload("SessionStart", repo, session_id="f", source="resume")
+    run_hook("SessionStart", {**fork_start, "transcript_path": str(fork)}, cwd=repo)
+    copied = [{**line, "sessionId": "f"} for line in part(repo, "PARENT", 1)]
+    append(fork, copied + [{**line, "sessionId": "f"} for line in part(repo, "FORK", 2)])
+    end = payload("SessionEnd", repo, session_id="f", reason="other")
+    run_hook("SessionEnd", {**end, "transcript_path": str(fork)}, cwd=repo)
+
+    [record] = [r for r in spooled(isolated_home).values() if r["claude_session_id"] == "f"]
+    assert "FORK request" in record["summary"] and "FORK reply" in record["summary"]
+    assert "PARENT" not in record["summary"], record["summary"]
+    assert record["files_changed"] == ["FORK.py"]
