@@ -6,6 +6,7 @@ library only."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from claude_session.base.redact.providers import TOKENS, Token
@@ -24,14 +25,14 @@ class _AnchorGroup:
     rules: dict[int, tuple[Token, str | None]]  # group index -> rule, name of its head group
 
 
-def _heads_by_width(rule: Token) -> list[str | None]:
+def _heads_by_width(rule: Token, heads: list[str] | None = None) -> list[str | None]:
     """One fixed-width head pattern per width (a look-behind needs a fixed width)."""
     if rule.head_re:
         return [rule.head_re]
     if not rule.heads:
         return [None]
     widths: dict[int, list[str]] = {}
-    for head in rule.heads:
+    for head in heads or rule.heads:
         widths.setdefault(len(head), []).append(re.escape(head))
     return ["(?:" + "|".join(heads) + ")" for heads in widths.values()]
 
@@ -67,21 +68,43 @@ def _compile_group(anchor: str, rules: list[Token]) -> _AnchorGroup:
     lit = re.escape(anchor)
     guard = _guard(anchor, rules)
     hoisted = guard.startswith("(?<!")
-    alternatives: list[str] = []
     owners: list[tuple[Token, str | None]] = []
-    for rule in rules:
+
+    def alternative(rule: Token, head: str | None) -> str:
+        n = len(owners)
         end = rf"(?![{rule.end}])" if rule.end else ""
-        for head in _heads_by_width(rule):
-            n = len(owners)
-            if head is not None:
-                look = rf"(?<={_not_after(rule.before, '')}(?P<h{n}>{head}){lit})"
-            else:
-                look = "" if hoisted else _not_after(rule.before, lit)
-            alternatives.append(rf"(?P<t{n}>{look}{rule.tail}{end})")
-            owners.append((rule, f"h{n}" if head is not None else None))
-    pattern = re.compile(lit + guard + "(?:" + "|".join(alternatives) + ")")
+        if head is not None:
+            look = rf"(?<={_not_after(rule.before, '')}(?P<h{n}>{head}){lit})"
+        else:
+            look = "" if hoisted else _not_after(rule.before, lit)
+        owners.append((rule, f"h{n}" if head is not None else None))
+        return rf"(?P<t{n}>{look}{rule.tail}{end})"
+
+    if all(rule.heads and not rule.head_re for rule in rules):
+        body = _by_last_letter(lit, rules, alternative)
+    else:
+        body = "|".join(alternative(rule, head) for rule in rules for head in _heads_by_width(rule))
+    pattern = re.compile(lit + guard + "(?:" + body + ")")
     by_index = {pattern.groupindex[f"t{n}"]: owner for n, owner in enumerate(owners)}
     return _AnchorGroup(anchor, pattern, by_index)
+
+
+def _by_last_letter(lit: str, rules: list[Token], alternative: Callable[[Token, str], str]) -> str:
+    """The alternatives of a group of literal heads, branched on the letter before the anchor:
+    where an anchor passes the guard, only the heads that end in that letter are tried, not
+    every rule of the group (``dckr_pat_dckr_pat_…`` cost each ``_`` all forty of them)."""
+    lasts: dict[str, list[str]] = {}
+    for rule in rules:
+        for head in rule.heads:
+            lasts.setdefault(head[-1], [])
+    for last in lasts:
+        for rule in rules:
+            heads = [head for head in rule.heads if head[-1] == last]
+            if heads:
+                lasts[last] += [alternative(rule, h) for h in _heads_by_width(rule, heads)]
+    return "|".join(
+        f"(?<={re.escape(last)}{lit})(?:" + "|".join(alts) + ")" for last, alts in lasts.items()
+    )
 
 
 def _rules_by_anchor() -> dict[str, list[Token]]:
@@ -144,17 +167,21 @@ def find_aws_secrets(text: str, spans: list[Span]) -> None:
                 spans.append((match.start(), match.end(), "aws-secret-key"))
 
 
-_AFTER_WORD = 48  # characters after "secret" where a bare key is taken for one ("secret is …")
+# "secret", then (within 8 characters) a bare 40-character key: one pass over the lower-cased
+# text, not a search after each of the many "secret"s of a text about secrets
+_AFTER_WORD = re.compile(
+    r"secret[\s\S]{0,8}?(?<![a-z0-9/+=])(?P<key>[a-z0-9/+]{40})(?![a-z0-9/+=])"
+)
 
 
 def find_aws_secrets_after_word(text: str, low: str, spans: list[Span]) -> None:
     """X5: a bare 40-character key that follows the word "secret" within a few words ("the new
     secret is …", "secret key …"), with upper and lower case and a digit: what AWS secret keys
     look like and a commit hash, a path or a word does not."""
-    at = low.find("secret")
-    while at != -1:
-        for match in _AWS_SECRET.finditer(text, at + 6, min(len(text), at + 6 + _AFTER_WORD)):
-            secret = match.group()
-            if mixed_case(secret):
-                spans.append((match.start(), match.end(), "aws-secret-key"))
-        at = low.find("secret", at + 6)
+    first = low.find("secret")
+    if first < 0:
+        return
+    for match in _AFTER_WORD.finditer(low, first):
+        start, end = match.span("key")
+        if mixed_case(text[start:end]):
+            spans.append((start, end, "aws-secret-key"))

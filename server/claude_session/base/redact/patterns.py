@@ -18,9 +18,10 @@ _TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat
 
 
 def find_url_credentials(text: str, spans: list[Span]) -> None:
-    if ":/" not in text and ":\\/" not in text:
+    found = [at for at in (text.find(":/"), text.find(":\\/")) if at >= 0]
+    if not found:
         return
-    for match in _URL_CREDS.finditer(text):
+    for match in _URL_CREDS.finditer(text, min(found)):
         if not _SCHEME_BEFORE.search(text, max(0, match.start() - 32), match.start()):
             continue
         secret = match.group("secret")
@@ -94,16 +95,20 @@ _BASIC = re.compile(r"basic(?<![a-z0-9]basic)[ \t]+(?P<secret>[a-z0-9+/]{8,4096}
 
 
 def find_authorization(text: str, low: str, spans: list[Span]) -> None:
-    if "bearer" in low:
-        for match in _BEARER.finditer(low):
+    # each pattern starts with its keyword: read from the keyword's first occurrence on
+    first = low.find("bearer")
+    if first >= 0:
+        for match in _BEARER.finditer(low, first):
             before = low[max(0, match.start() - 40) : match.start()]
             token = match.group("secret")
             if "authorization" in before or (len(token) >= 16 and has_digit(token)):
                 spans.append((match.start("secret"), match.end("secret"), "bearer-token"))
-    if "authorization" in low:
-        for match in _SCHEME.finditer(low):
+    first = low.find("authorization")
+    if first >= 0:
+        for match in _SCHEME.finditer(low, first):
             spans.append((match.start("secret"), match.end("secret"), "token"))
-    if "basic" in low:
-        for match in _BASIC.finditer(low):
-            if "authorization" in low[max(0, match.start() - 40) : match.start()]:
-                spans.append((match.start("secret"), match.end("secret"), "basic-auth"))
+        first = low.find("basic", max(0, first - 40))
+        if first >= 0:
+            for match in _BASIC.finditer(low, first):
+                if "authorization" in low[max(0, match.start() - 40) : match.start()]:
+                    spans.append((match.start("secret"), match.end("secret"), "basic-auth"))

@@ -40,15 +40,20 @@ def find(text: str, known: Iterable[str] = ()) -> list[Span]:
         return []
     ready = prepared(text)
     spans = _find(ready.text)
+    # a provider token is found wherever it stands; a value found by its context is not
+    values = {ready.text[s:e]: kind for s, e, kind in spans if kind in CONTEXT_KINDS}
+    for value in known:
+        values.setdefault(value if value.isascii() else prepared(value).text, "secret")
+    if values:  # looked for in the prepared text: without image data it is about half as long
+        spans = with_repeats(ready.text, spans, values)
     if ready.starts:
         spans = [(ready.original(s), ready.original(e - 1) + 1, k) for s, e, k in spans]
     if "%" in text:
-        spans = merged(spans + find_percent_encoded(text, _find))
-    # a provider token is found wherever it stands; a value found by its context is not
-    values = {text[s:e]: kind for s, e, kind in spans if kind in CONTEXT_KINDS}
-    for value in known:
-        values.setdefault(value, "secret")
-    return with_repeats(text, spans, values) if values else spans
+        encoded = find_percent_encoded(text, _find)
+        values = {text[s:e]: kind for s, e, kind in encoded if kind in CONTEXT_KINDS}
+        spans = merged(spans + encoded)
+        spans = with_repeats(text, spans, values) if values else spans
+    return spans
 
 
 def _find(text: str) -> list[Span]:
