@@ -13,9 +13,9 @@ from claude_session.base.redact.providers import TOKENS, Token
 from claude_session.base.redact.shapes import Span, looks_random, mixed_case
 
 # A look-ahead every tail of an anchor group satisfies: rejects most anchors in prose at once.
-# For "A": the first letters of the tails of every "A" rule in providers.TOKENS (a new "A"
+# For "A": the first two letters of the tails of every "A" rule in providers.TOKENS (a new "A"
 # rule must add its own; each kind's sample in tests/helpers/redact_samples.py checks it).
-_AHEAD = {".": r"(?=[A-Za-z0-9_-]{6})", "A": r"(?=[KSBCI3T])"}
+_AHEAD = {".": r"(?=[A-Za-z0-9_-]{6})", "A": r"(?=[KSBCI3T][ICTzAB])"}
 
 
 @dataclass(frozen=True)

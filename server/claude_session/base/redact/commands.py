@@ -54,7 +54,9 @@ def find_commands(text: str, low: str, spans: list[Span]) -> None:
                 if len(password) >= 3 and not password.isdigit():
                     _add(match, spans, "password")
     if " -p" in low:
-        first = min((at for at in (low.find("mysql"), low.find("mariadb")) if at >= 0), default=-1)
+        first = low.find("mysql")
+        maria = low.find("mariadb", 0, first if first >= 0 else len(low))
+        first = maria if maria >= 0 else first
         if first >= 0:
             for match in _MYSQL.finditer(low, first):
                 _add(match, spans, "password")

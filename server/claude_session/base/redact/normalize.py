@@ -25,7 +25,7 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200d\u2060\ufeff]")
 # Base64 image data in a transcript (``"media_type": "image/png", "data": "iVBOR…"``): decoded
 # pixels, where no rule can find a secret, and often half the bytes of a transcript
 _IMAGE = re.compile(r'"media_type": ?"image/[a-z0-9.+-]{1,20}", ?"data": ?"')
-_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_BASE64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 class Prepared(NamedTuple):
@@ -63,9 +63,16 @@ def _images(text: str) -> list[tuple[int, int]]:
     regions: list[tuple[int, int]] = []
     for match in _IMAGE.finditer(text):
         end = text.find('"', match.end())
-        if end > match.end() and _BASE64.fullmatch(text, match.end(), end):
+        if end > match.end() and _base64(text[match.end() : end]):
             regions.append((match.end(), end))
     return regions
+
+
+def _base64(data: str) -> bool:
+    """Base64 characters and at most two ``=`` at the end (deleting the alphabet from the
+    bytes is three times faster than a pattern, on half the bytes of a transcript)."""
+    body = data.rstrip("=")
+    return len(data) - len(body) <= 2 and not body.encode().translate(None, _BASE64_CHARS)
 
 
 def prepared(text: str) -> Prepared:
