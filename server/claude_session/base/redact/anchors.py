@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from claude_session.base.redact import literal
 from claude_session.base.redact.providers import TOKENS, Token
 from claude_session.base.redact.shapes import Span, looks_random, mixed_case
 
@@ -131,7 +132,7 @@ def _group(anchor: str) -> _AnchorGroup:
 
 def find_tokens(text: str, spans: list[Span]) -> None:
     for anchor in _RULES:
-        first = text.find(anchor)
+        first = literal.first(text, anchor)
         if first < 0:
             continue
         group = _group(anchor)
