@@ -500,3 +500,51 @@ def test_a_literal_is_found_through_its_rarest_character_as_str_find_finds_it() 
             at = text.find(needle, at + len(needle))
         assert list(literal.occurrences(text, needle, start)) == expected, (text, needle)
         assert literal.first(text, needle, start) == text.find(needle, start)
+
+
+_TAIL = "Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznBa1b2"  # 36 characters, as a GitHub token has
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"the token is ghp_\n{_TAIL}\n",  # a terminal or an editor broke the line (N22)
+        f"ghp_\r\n{_TAIL}",
+        '{"text": "ghp_\\n' + _TAIL + '"}',  # the same in raw JSON text
+        f"glpat-\n{_TAIL[:20]} was the key",
+        f"xoxb-\n123456789012-{_TAIL[:24]}",
+    ],
+)
+def test_a_token_broken_after_its_prefix_is_removed_whole(text: str) -> None:
+    out = redact(text)[0]
+    assert "[REDACTED:" in out and _TAIL[:20] not in out, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "passw\u043erd=8ae31cacf141669ddfb5da",  # Cyrillic о
+        "p\u0430ssword: 8ae31cacf141669ddfb5da",  # Cyrillic а
+        f"api_k\u0435y={_TAIL}",  # Cyrillic е
+        f"t\u03bfken={_TAIL}",  # Greek ο
+        "\u0410KIAZ3XQ7K2M4N5P6R7S",  # Cyrillic А in an AWS key id
+        f"\u0455ecret={_TAIL}",  # Cyrillic ѕ
+    ],
+)
+def test_look_alike_letters_do_not_hide_a_name_or_a_token(text: str) -> None:
+    out = redact(text)[0]
+    assert "[REDACTED:" in out and "8ae31cacf141669ddfb5da" not in out and _TAIL not in out, out
+    assert "Z3XQ7K2M4N5P6R7S" not in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Пароль должен быть длинным; секрет хранится в хранилище, токен истекает через час.",
+        "Ο κωδικός πρόσβασης είναι μυστικός· το κλειδί API αλλάζει κάθε μήνα.",
+        "ВАЖНО: КОРОТКО ОБ ЭТОМ ТЕКСТЕ, АКСЕССУАРЫ И ОХРАНА",
+        "see ghp_\nthe next line of the text\n",
+    ],
+)
+def test_cyrillic_and_greek_prose_and_a_prefix_at_a_line_end_pass_unchanged(text: str) -> None:
+    assert redact(text)[0] == text

@@ -16,6 +16,8 @@ from claude_session.base.redact.shapes import Span, looks_random, mixed_case
 # A look-ahead every tail of an anchor group satisfies: rejects most anchors in prose at once.
 # For "A": the first two letters of the tails of every "A" rule in providers.TOKENS (a new "A"
 # rule must add its own; each kind's sample in tests/helpers/redact_samples.py checks it).
+# a line break (raw or JSON-escaped) between a token's prefix and the rest of it (N22)
+_BREAK = r"(?:\r?\n|\\r\\n|\\n)?"
 _AHEAD = {".": r"(?=[A-Za-z0-9_-]{6})", "A": r"(?=[KSBCI3T][ICTzAB])"}
 
 
@@ -74,8 +76,8 @@ def _compile_group(anchor: str, rules: list[Token]) -> _AnchorGroup:
     def alternative(rule: Token, head: str | None) -> str:
         n = len(owners)
         end = rf"(?![{rule.end}])" if rule.end else ""
-        if head is not None:
-            look = rf"(?<={_not_after(rule.before, '')}(?P<h{n}>{head}){lit})"
+        if head is not None:  # a line break may follow the prefix: "ghp_" + "\n" + the rest
+            look = rf"(?<={_not_after(rule.before, '')}(?P<h{n}>{head}){lit}){_BREAK}"
         else:
             look = "" if hoisted else _not_after(rule.before, lit)
         owners.append((rule, f"h{n}" if head is not None else None))
