@@ -100,7 +100,9 @@ def _compile_group(anchor: str, rules: list[Token]) -> _AnchorGroup:
     return _AnchorGroup(anchor, pattern, by_index)
 
 
-def _by_last_letter(lit: str, rules: list[Token], alternative: Callable[[Token, str], str]) -> str:
+def _by_last_letter(
+    lit: str, rules: list[Token], alternative: Callable[[Token, str | None], str]
+) -> str:
     """The alternatives of a group of literal heads, branched on the letter before the anchor:
     where an anchor passes the guard, only the heads that end in that letter are tried, not
     every rule of the group (``dckr_pat_dckr_pat_…`` cost each ``_`` all forty of them)."""
