@@ -513,11 +513,21 @@ _TAIL = "Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznBa1b2"  # 36 characters, as a GitHub tok
         '{"text": "ghp_\\n' + _TAIL + '"}',  # the same in raw JSON text
         f"glpat-\n{_TAIL[:20]} was the key",
         f"xoxb-\n123456789012-{_TAIL[:24]}",
+        f"token ghp_{_TAIL[:16]}\n{_TAIL[16:]}\n",  # cut in its middle
+        '{"text": "ghp_' + _TAIL[:16] + "\\n" + _TAIL[16:] + '"}',
+        f"sk-ant-api03-{_TAIL[:10]}\r\n{_TAIL}",
     ],
 )
-def test_a_token_broken_after_its_prefix_is_removed_whole(text: str) -> None:
+def test_a_token_broken_by_a_line_break_is_removed_whole(text: str) -> None:
     out = redact(text)[0]
-    assert "[REDACTED:" in out and _TAIL[:20] not in out, out
+    assert "[REDACTED:" in out and _TAIL[:16] not in out and _TAIL[16:] not in out, out
+
+
+def test_a_whole_token_at_a_line_end_leaves_the_next_line_alone() -> None:
+    text = f"GITHUB_TOKEN=ghp_{_TAIL}\nOTHER_SETTING=1\nghp_abc\nAnotherLine\n"
+    assert redact(text)[0] == (
+        "GITHUB_TOKEN=[REDACTED:github-token]\nOTHER_SETTING=1\nghp_abc\nAnotherLine\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from claude_session.base.redact import literal
 from claude_session.base.redact.providers import TOKENS, Token
@@ -18,6 +19,12 @@ from claude_session.base.redact.shapes import Span, looks_random, mixed_case
 # rule must add its own; each kind's sample in tests/helpers/redact_samples.py checks it).
 # a line break (raw or JSON-escaped) between a token's prefix and the rest of it (N22)
 _BREAK = r"(?:\r?\n|\\r\\n|\\n)?"
+_BREAKS = re.compile(r"\r?\n|\\r\\n|\\n")
+# a tail that is a literal and one run of a character class (``[A-Za-z0-9]{36,255}``): a token
+# with such a tail may be broken by one line break anywhere in the run ("ghp_Zf3D…" + "\n" + "pUN…")
+_SIMPLE_TAIL = re.compile(
+    r"(?P<lead>[A-Za-z0-9_-]*)\[(?P<cls>[^\]\\]+)\]\{(?P<lo>[0-9]+),(?P<hi>[0-9]+)\}"
+)
 _AHEAD = {".": r"(?=[A-Za-z0-9_-]{6})", "A": r"(?=[KSBCI3T][ICTzAB])"}
 
 
@@ -25,7 +32,14 @@ _AHEAD = {".": r"(?=[A-Za-z0-9_-]{6})", "A": r"(?=[KSBCI3T][ICTzAB])"}
 class _AnchorGroup:
     anchor: str
     pattern: re.Pattern[str]
-    rules: dict[int, tuple[Token, str | None]]  # group index -> rule, name of its head group
+    rules: dict[int, _Owner]  # group index -> the rule that alternative stands for
+
+
+class _Owner(NamedTuple):
+    rule: Token
+    head: str | None  # the name of its head's group
+    split: tuple[int, int] | None = None  # a tail broken by a line break: its length bounds
+    # (of what follows the anchor, the break left out)
 
 
 def _heads_by_width(rule: Token, heads: list[str] | None = None) -> list[str | None]:
@@ -79,17 +93,29 @@ def _compile_group(anchor: str, rules: list[Token]) -> _AnchorGroup:
     lit = re.escape(anchor)
     guard = _guard(anchor, rules)
     hoisted = guard.startswith("(?<!")
-    owners: list[tuple[Token, str | None]] = []
+    owners: list[_Owner] = []
 
     def alternative(rule: Token, head: str | None) -> str:
         n = len(owners)
         end = rf"(?![{rule.end}])" if rule.end else ""
-        if head is not None:  # a line break may follow the prefix: "ghp_" + "\n" + the rest
-            look = rf"(?<={_not_after(rule.before, '')}(?P<h{n}>{head}){lit}){_BREAK}"
-        else:
+        if head is None:
             look = "" if hoisted else _not_after(rule.before, lit)
-        owners.append((rule, f"h{n}" if head is not None else None))
-        return rf"(?P<t{n}>{look}{rule.tail}{end})"
+            owners.append(_Owner(rule, None))
+            return rf"(?P<t{n}>{look}{rule.tail}{end})"
+        # a line break may follow the prefix: "ghp_" + "\n" + the rest
+        look = rf"(?<={_not_after(rule.before, '')}(?P<h{n}>{head}){lit}){_BREAK}"
+        owners.append(_Owner(rule, f"h{n}"))
+        whole = rf"(?P<t{n}>{look}{rule.tail}{end})"
+        simple = _SIMPLE_TAIL.fullmatch(rule.tail)
+        if not simple:
+            return whole
+        # or a break inside the run: the run before it ends at the break, so nothing backtracks
+        lead, cls, hi = simple["lead"], simple["cls"], simple["hi"]
+        split = rf"{lead}[{cls}]{{1,{hi}}}{_BREAK[:-1]}[{cls}]{{1,{hi}}}"
+        look = rf"(?<={_not_after(rule.before, '')}(?P<h{n + 1}>{head}){lit})"
+        bounds = (len(lead) + int(simple["lo"]), len(lead) + int(hi))
+        owners.append(_Owner(rule, f"h{n + 1}", bounds))
+        return whole + rf"|(?P<t{n + 1}>{look}{split}{end})"
 
     if all(rule.heads and not rule.head_re for rule in rules):
         body = _by_last_letter(lit, rules, alternative)
@@ -151,9 +177,14 @@ def find_tokens(text: str, spans: list[Span]) -> None:
         # from the first anchor on: the text before it was read once already (look-behinds
         # still see the characters before ``first``)
         for match in group.pattern.finditer(text, first):
-            rule, head = group.rules[match.lastindex or 0]
+            rule, head, split = group.rules[match.lastindex or 0]
             start = match.start(head) if head else match.start()
-            if rule.accept is None or rule.accept(text[start : match.end()]):
+            token = text[start : match.end()]
+            if split and head:  # the two parts together must be as long as the rule wants
+                token = _BREAKS.sub("", token)
+                if not split[0] <= len(token) - (match.end(head) - start) - len(anchor) <= split[1]:
+                    continue
+            if rule.accept is None or rule.accept(token):
                 spans.append((start, match.end(), rule.kind))
 
 
