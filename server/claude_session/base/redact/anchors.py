@@ -23,7 +23,7 @@ _BREAKS = re.compile(r"\r?\n|\\r\\n|\\n")
 # a tail that is a literal and one run of a character class (``[A-Za-z0-9]{36,255}``): a token
 # with such a tail may be broken by one line break anywhere in the run ("ghp_Zf3D…" + "\n" + "pUN…")
 _SIMPLE_TAIL = re.compile(
-    r"(?P<lead>[A-Za-z0-9_-]*)\[(?P<cls>[^\]\\]+)\]\{(?P<lo>[0-9]+),(?P<hi>[0-9]+)\}"
+    r"(?P<lead>[A-Za-z0-9_-]*)\[(?P<cls>[^\]\\]+)\]\{(?P<lo>[0-9]+)(?:,(?P<hi>[0-9]+))?\}"
 )
 _AHEAD = {".": r"(?=[A-Za-z0-9_-]{6})", "A": r"(?=[KSBCI3T][ICTzAB])"}
 
@@ -110,7 +110,7 @@ def _compile_group(anchor: str, rules: list[Token]) -> _AnchorGroup:
         if not simple:
             return whole
         # or a break inside the run: the run before it ends at the break, so nothing backtracks
-        lead, cls, hi = simple["lead"], simple["cls"], simple["hi"]
+        lead, cls, hi = simple["lead"], simple["cls"], simple["hi"] or simple["lo"]
         split = rf"{lead}[{cls}]{{1,{hi}}}{_BREAK[:-1]}[{cls}]{{1,{hi}}}"
         look = rf"(?<={_not_after(rule.before, '')}(?P<h{n + 1}>{head}){lit})"
         bounds = (len(lead) + int(simple["lo"]), len(lead) + int(hi))
