@@ -6,7 +6,6 @@ library only."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -42,16 +41,20 @@ class _Owner(NamedTuple):
     # (of what follows the anchor, the break left out)
 
 
-def _heads_by_width(rule: Token, heads: list[str] | None = None) -> list[str | None]:
-    """One fixed-width head pattern per width (a look-behind needs a fixed width)."""
+def _heads_by_width(rule: Token) -> list[tuple[str | None, str]]:
+    """One fixed-width head pattern per width (a look-behind needs a fixed width), and the last
+    letters of its heads ("" for a head pattern)."""
     if rule.head_re:
-        return [rule.head_re]
+        return [(rule.head_re, "")]
     if not rule.heads:
-        return [None]
+        return [(None, "")]
     widths: dict[int, list[str]] = {}
-    for head in heads or rule.heads:
-        widths.setdefault(len(head), []).append(re.escape(head))
-    return ["(?:" + "|".join(heads) + ")" for heads in widths.values()]
+    for head in rule.heads:
+        widths.setdefault(len(head), []).append(head)
+    return [
+        ("(?:" + "|".join(map(re.escape, heads)) + ")", "".join(sorted({h[-1] for h in heads})))
+        for heads in widths.values()
+    ]
 
 
 def _not_after(before: str, lit: str) -> str:
@@ -94,56 +97,48 @@ def _compile_group(anchor: str, rules: list[Token]) -> _AnchorGroup:
     guard = _guard(anchor, rules)
     hoisted = guard.startswith("(?<!")
     owners: list[_Owner] = []
-
-    def alternative(rule: Token, head: str | None) -> str:
-        n = len(owners)
+    # where an anchor passes the guard, only the rules whose heads end in the letter before it
+    # are tried (``dckr_pat_…`` cost each ``_`` all forty of them): rules whose heads all end in
+    # one letter are branched on it; the others test their last letters first
+    by_letter: dict[str, list[str]] = {}
+    others: list[str] = []
+    for rule in rules:
         end = rf"(?![{rule.end}])" if rule.end else ""
-        if head is None:
-            look = "" if hoisted else _not_after(rule.before, lit)
-            owners.append(_Owner(rule, None))
-            return rf"(?P<t{n}>{look}{rule.tail}{end})"
-        # a line break may follow the prefix: "ghp_" + "\n" + the rest
-        look = rf"(?<={_not_after(rule.before, '')}(?P<h{n}>{head}){lit}){_BREAK}"
-        owners.append(_Owner(rule, f"h{n}"))
-        whole = rf"(?P<t{n}>{look}{rule.tail}{end})"
-        simple = _SIMPLE_TAIL.fullmatch(rule.tail)
-        if not simple:
-            return whole
-        # or a break inside the run: the run before it ends at the break, so nothing backtracks
-        lead, cls, hi = simple["lead"], simple["cls"], simple["hi"] or simple["lo"]
-        split = rf"{lead}[{cls}]{{1,{hi}}}{_BREAK[:-1]}[{cls}]{{1,{hi}}}"
-        look = rf"(?<={_not_after(rule.before, '')}(?P<h{n + 1}>{head}){lit})"
-        bounds = (len(lead) + int(simple["lo"]), len(lead) + int(hi))
-        owners.append(_Owner(rule, f"h{n + 1}", bounds))
-        return whole + rf"|(?P<t{n + 1}>{look}{split}{end})"
-
-    if all(rule.heads and not rule.head_re for rule in rules):
-        body = _by_last_letter(lit, rules, alternative)
-    else:
-        body = "|".join(alternative(rule, head) for rule in rules for head in _heads_by_width(rule))
-    pattern = re.compile(lit + guard + "(?:" + body + ")")
+        for head, lasts in _heads_by_width(rule):
+            n = len(owners)
+            if head is None:
+                look = "" if hoisted else _not_after(rule.before, lit)
+                others.append(rf"(?P<t{n}>{look}{rule.tail}{end})")
+                owners.append(_Owner(rule, None))
+                continue
+            # a line break may follow the prefix: "ghp_" + "\n" + the rest (N22)
+            look = rf"(?<={_not_after(rule.before, '')}(?P<h{n}>{head}){lit}){_BREAK}"
+            tail, bounds = _breakable(rule.tail)
+            owners.append(_Owner(rule, f"h{n}", bounds))
+            alternative = rf"(?P<t{n}>{look}{tail}{end})"
+            if len(lasts) == 1:
+                by_letter.setdefault(lasts, []).append(alternative)
+            else:
+                first = f"(?<=[{re.escape(lasts)}]{lit})" if lasts else ""
+                others.append(first + alternative)
+    branches = [
+        f"(?<={re.escape(last)}{lit})(?:" + "|".join(alts) + ")" for last, alts in by_letter.items()
+    ]
+    pattern = re.compile(lit + guard + "(?:" + "|".join(branches + others) + ")")
     by_index = {pattern.groupindex[f"t{n}"]: owner for n, owner in enumerate(owners)}
     return _AnchorGroup(anchor, pattern, by_index)
 
 
-def _by_last_letter(
-    lit: str, rules: list[Token], alternative: Callable[[Token, str | None], str]
-) -> str:
-    """The alternatives of a group of literal heads, branched on the letter before the anchor:
-    where an anchor passes the guard, only the heads that end in that letter are tried, not
-    every rule of the group (``dckr_pat_dckr_pat_…`` cost each ``_`` all forty of them)."""
-    lasts: dict[str, list[str]] = {}
-    for rule in rules:
-        for head in rule.heads:
-            lasts.setdefault(head[-1], [])
-    for last in lasts:
-        for rule in rules:
-            heads = [head for head in rule.heads if head[-1] == last]
-            if heads:
-                lasts[last] += [alternative(rule, h) for h in _heads_by_width(rule, heads)]
-    return "|".join(
-        f"(?<={re.escape(last)}{lit})(?:" + "|".join(alts) + ")" for last, alts in lasts.items()
-    )
+def _breakable(tail: str) -> tuple[str, tuple[int, int] | None]:
+    """``tail``, or when it is one run of a class, ``tail`` or that run cut once by a line break
+    (the run before the break ends at it, so nothing backtracks), with the run's length bounds."""
+    simple = _SIMPLE_TAIL.fullmatch(tail)
+    if not simple:
+        return tail, None
+    lead, cls, lo = simple["lead"], simple["cls"], simple["lo"]
+    hi = simple["hi"] or lo
+    split = rf"{lead}[{cls}]{{1,{hi}}}{_BREAK[:-1]}[{cls}]{{1,{hi}}}"
+    return f"(?:{tail}|{split})", (len(lead) + int(lo), len(lead) + int(hi))
 
 
 def _rules_by_anchor() -> dict[str, list[Token]]:
@@ -180,8 +175,9 @@ def find_tokens(text: str, spans: list[Span]) -> None:
             rule, head, split = group.rules[match.lastindex or 0]
             start = match.start(head) if head else match.start()
             token = text[start : match.end()]
-            if split and head:  # the two parts together must be as long as the rule wants
-                token = _BREAKS.sub("", token)
+            if split and head and token != (joined := _BREAKS.sub("", token)):
+                # cut by a line break: both parts together as long as the rule wants
+                token = joined
                 if not split[0] <= len(token) - (match.end(head) - start) - len(anchor) <= split[1]:
                     continue
             if rule.accept is None or rule.accept(token):
