@@ -73,7 +73,6 @@ def count(conn: Connection, base: list[Any], filters: Filters | None, *, user: A
     filters, which this adds; ``user``: the condition on the user alone)."""
     dialect = conn.dialect.name
     terms = search.words(filters.text) if filters is not None and search.has_text(filters) else None
-    branch = filters.branch if filters is not None else None
     if terms is not None and not terms:
         return 0
     if dialect == "sqlite" and terms:
@@ -83,16 +82,8 @@ def count(conn: Connection, base: list[Any], filters: Filters | None, *, user: A
         conditions = [*base, *search.conditions(filters, dialect, text=False)]
         conditions.append(search.fts_match(terms))
         return _counted(conn, rows, conditions, order=search.FTS.c.rowid.desc())
-    if dialect == "sqlite" and branch:
-        # the ending branch's rows and the starting branch's, each from its index (an OR
-        # would walk the user's rows), each up to the limit: their union is exact below it
-        c = claude_sessions.c
-        rest = [*base, *search.conditions(filters, dialect, text=False, branch=False)]
-        arms = [
-            sa.select(c.id).where(*rest, column == branch).limit(COUNT_LIMIT + 1).subquery()
-            for column in (c.ending_branch, c.starting_branch)
-        ]
-        both = sa.union(*(sa.select(arm.c.id) for arm in arms)).subquery()
+    if dialect == "sqlite" and filters is not None and filters.branch:
+        both = _on_branch(base, filters, filters.branch)
         return int(conn.execute(sa.select(sa.func.count()).select_from(both)).scalar_one())
     if dialect == "postgresql" and terms:
         newest = _window_start(conn, [user, *search.dates(filters)])
@@ -165,6 +156,9 @@ def _matching(dialect: str, base: list[Any], filters: Filters | None, terms: Any
             found = found.where(
                 search.fts_match(terms), *search.conditions(filters, dialect, text=False)
             )
+        elif filters is not None and filters.branch:
+            ids = _on_branch(base, filters, filters.branch)
+            return _CrossJoin(ids, claude_sessions, ids.c.found == ROWID)
         else:
             found = sa.select(ROWID.label("found")).select_from(claude_sessions)
             found = found.where(*search.conditions(filters, dialect))
@@ -173,6 +167,23 @@ def _matching(dialect: str, base: list[Any], filters: Filters | None, terms: Any
     found = sa.select(c.id.label("found")).where(*base, *search.conditions(filters, dialect))
     listed = found.limit(COUNT_LIMIT + 1).cte("matching").prefix_with("MATERIALIZED")
     return listed.join(claude_sessions, c.id == listed.c.found)
+
+
+def _on_branch(base: list[Any], filters: Filters, branch: str) -> Any:
+    """SQLite: the rowids (``found``) of the rows on ``branch`` that match, up to COUNT_LIMIT
+    + 1 of each kind: the ending branch's and the starting branch's, each from its index (an
+    OR walks the user's rows), their union exact below the limit."""
+    c = claude_sessions.c
+    rest = [*base, *search.conditions(filters, "sqlite", text=False, branch=False)]
+    arms = [
+        sa.select(ROWID.label("found"))
+        .select_from(claude_sessions)
+        .where(*rest, column == branch)
+        .limit(COUNT_LIMIT + 1)
+        .subquery()
+        for column in (c.ending_branch, c.starting_branch)
+    ]
+    return sa.union(*(sa.select(arm.c.found) for arm in arms)).subquery("matching")
 
 
 def _counted(conn: Connection, rows: Any, conditions: list[Any], *, order: Any = None) -> int:
