@@ -67,6 +67,8 @@ QUERIES: dict[str, dict[str, Any]] = {
     "machine + end mode": {"machine": "ci", "end_mode": "paused"},
     "dates: one week": {"days": 7},
     "text + branch + dates": {"text": "invoice", "branch": "main", "days": 90},
+    "text + rare branch": {"text": "gzip", "branch": "fix/rare"},
+    "text + a week long ago": {"text": "gzip", "days": 7, "ago": 300},
 }
 
 
@@ -153,8 +155,9 @@ def measure(store: Any, owner: Any, runs: int) -> dict[str, tuple[list[float | N
     for name, given in QUERIES.items():
         given = dict(given)
         days = given.pop("days", None)
+        ago = end - timedelta(days=given.pop("ago", 0))
         if days:
-            given.update(since=end - timedelta(days=days), until=end)
+            given.update(since=ago - timedelta(days=days), until=ago)
         filters = Filters(**given)
         cursors: dict[int, Any] = {1: None}  # the cursor each timed page starts after
         page = store.history.list_sessions(owner, filters=filters, limit=50)

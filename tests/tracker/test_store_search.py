@@ -115,7 +115,8 @@ def test_every_way_of_reading_a_page_finds_what_a_plain_filter_finds(
     database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a count limit of 5 and a window of 8 rows, each search is read the bounded way (at
-    most 5 matches: their ids first), the newest-first way, and on SQLite the window's way;
+    most 5 matches: their ids first), the newest-first way, and on SQLite the window's way and
+    (a branch or dates holding at most NARROW rows) the narrowed way;
     walking its pages both ways gives exactly the matching records, newest first, and the
     total says "5, and more" past the limit. The records are saved out of time order (a
     rowid is not a time), some at one same time."""
@@ -170,18 +171,23 @@ def test_every_way_of_reading_a_page_finds_what_a_plain_filter_finds(
         Filters(since=START + timedelta(hours=20), until=START + timedelta(hours=40)),
         Filters(text="cache", branch="docs", since=START + timedelta(hours=10)),
         Filters(text="invoice", until=START + timedelta(hours=30)),
+        Filters(text="gzip", branch="main"),
+        Filters(text="gzip", branch="hotfix"),
+        Filters(text="layout", since=START + timedelta(hours=50)),
     ]
-    for f in searches:
-        wanted = [i for i in order if _wanted(by_id[i], f)]
-        page = store.history.list_sessions(alice, filters=f, limit=4)
-        assert (page.total, page.capped) == (min(len(wanted), 5), len(wanted) > 5), f
-        seen = [s.id for s in page.sessions]
-        while page.older:
-            page = store.history.list_sessions(alice, filters=f, limit=4, after=page.last)
-            seen += [s.id for s in page.sessions]
-        assert seen == wanted, f
-        back: list[str] = [s.id for s in page.sessions]
-        while page.newer:
-            page = store.history.list_sessions(alice, filters=f, limit=4, before=page.first)
-            back = [s.id for s in page.sessions] + back
-        assert back == wanted, f
+    for narrow in (2, 1000):  # a branch or dates narrow the text search first, or not
+        monkeypatch.setattr(listing, "NARROW", narrow)
+        for f in searches:
+            wanted = [i for i in order if _wanted(by_id[i], f)]
+            page = store.history.list_sessions(alice, filters=f, limit=4)
+            assert (page.total, page.capped) == (min(len(wanted), 5), len(wanted) > 5), (f, narrow)
+            seen = [s.id for s in page.sessions]
+            while page.older:
+                page = store.history.list_sessions(alice, filters=f, limit=4, after=page.last)
+                seen += [s.id for s in page.sessions]
+            assert seen == wanted, f
+            back: list[str] = [s.id for s in page.sessions]
+            while page.newer:
+                page = store.history.list_sessions(alice, filters=f, limit=4, before=page.first)
+                back = [s.id for s in page.sessions] + back
+            assert back == wanted, f

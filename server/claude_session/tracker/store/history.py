@@ -204,6 +204,7 @@ class History:
                     page=page_query,
                     size=limit,
                     scope=None if before else scope,
+                    user=mine,
                 )
                 if limit > 0 and total > 0
                 else []

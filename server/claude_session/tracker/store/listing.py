@@ -36,6 +36,8 @@ from claude_session.tracker.store.search import Filters
 COUNT_LIMIT = 1000
 #: the newest rows a common word is looked for in first
 WINDOW = 4000
+#: SQLite: a branch or a date range that leaves at most this many rows is read before the text
+NARROW = 5000
 
 #: the list's order, newest first: (started_at, created_at, id)
 KEY = (claude_sessions.c.started_at, claude_sessions.c.created_at, claude_sessions.c.id)
@@ -75,7 +77,10 @@ def count(conn: Connection, base: list[Any], filters: Filters | None, *, user: A
     terms = search.words(filters.text) if filters is not None and search.has_text(filters) else None
     if terms is not None and not terms:
         return 0
-    if dialect == "sqlite" and terms:
+    if dialect == "sqlite" and terms and filters is not None:
+        narrow = _narrowed(conn, user, filters)
+        if narrow is not None:
+            return _counted(conn, *_narrow_rows(narrow, base, filters, terms))
         # from the full-text index's matches, newest first (most searches are of recent
         # work), each looked up by rowid until enough
         rows = _CrossJoin(search.FTS, claude_sessions, search.FTS.c.rowid == ROWID)
@@ -113,6 +118,7 @@ def rows(
     page: PageQuery,
     size: int,
     scope: list[Any] | None,
+    user: Any,
 ) -> list[Row[Any]]:
     """The rows of the page ``page`` makes (``size`` + 1 of them at most), read the way the
     count (``capped``: more than COUNT_LIMIT match) says. ``base`` holds every condition but
@@ -121,35 +127,44 @@ def rows(
     dialect = conn.dialect.name
     terms = search.words(filters.text) if filters is not None and search.has_text(filters) else None
     if not capped:
-        return list(conn.execute(page(_matching(dialect, base, filters, terms), base)))
+        return list(conn.execute(page(_matching(conn, base, filters, terms, user), base)))
     if dialect == "sqlite" and terms and scope is not None:
         # the newest WINDOW rows first; the matches among them are a short list
-        start = _window_start(conn, [*scope, *search.dates(filters)], lowest_rowid=True)
-        if start is not None:
-            *newest, lowest = start
+        window = _sqlite_window(conn, [*scope, *search.dates(filters)])
+        if window is not None:
+            bound, (lowest, highest), whole = window
             found = list(
                 conn.execute(
                     page(
                         None,
                         [
                             *base,
-                            sa.tuple_(*KEY) >= sa.tuple_(*newest),
+                            *bound,
                             *search.conditions(filters, dialect, text=False),
-                            search.matches(terms, dialect, lowest=lowest),
+                            search.matches(terms, dialect, lowest=lowest, highest=highest),
                         ],
                     )
                 )
             )
-            if len(found) > size:
+            if whole or len(found) > size:
                 return found
     return list(conn.execute(page(None, [*base, *search.conditions(filters, dialect)])))
 
 
-def _matching(dialect: str, base: list[Any], filters: Filters | None, terms: Any) -> Any:
+def _matching(
+    conn: Connection, base: list[Any], filters: Filters | None, terms: Any, user: Any
+) -> Any:
     """The rows to read a page from when at most COUNT_LIMIT match: the matching ids first
     (by the index that finds them), then their rows."""
     c = claude_sessions.c
+    dialect = conn.dialect.name
     if dialect == "sqlite":
+        narrow = _narrowed(conn, user, filters) if terms and filters is not None else None
+        if narrow is not None and filters is not None:
+            narrowed, conditions = _narrow_rows(narrow, base, filters, terms)
+            found = sa.select(ROWID.label("found")).select_from(narrowed).where(*conditions)
+            ids = found.limit(COUNT_LIMIT + 1).subquery("matching")
+            return _CrossJoin(ids, claude_sessions, ids.c.found == ROWID)
         if terms:
             source: Any = _CrossJoin(search.FTS, claude_sessions, search.FTS.c.rowid == ROWID)
             found = sa.select(ROWID.label("found")).select_from(source)
@@ -167,6 +182,55 @@ def _matching(dialect: str, base: list[Any], filters: Filters | None, terms: Any
     found = sa.select(c.id.label("found")).where(*base, *search.conditions(filters, dialect))
     listed = found.limit(COUNT_LIMIT + 1).cte("matching").prefix_with("MATERIALIZED")
     return listed.join(claude_sessions, c.id == listed.c.found)
+
+
+def _narrowed(conn: Connection, user: Any, filters: Filters) -> tuple[Any, int, int] | None:
+    """SQLite: when the branch or else the date range holds at most NARROW of the user's rows,
+    those rows' rowids (``found``, read from the index alone) and the lowest and highest of
+    them; else None. Matching them against the text costs what the full-text index holds
+    between those two rowids, where starting from the text looks up every match of the word."""
+    c = claude_sessions.c
+    if filters.branch:
+        arms = [
+            sa.select(ROWID.label("found"))
+            .select_from(claude_sessions)
+            .where(user, column == filters.branch)
+            .limit(NARROW + 1)
+            .subquery()
+            for column in (c.ending_branch, c.starting_branch)
+        ]
+        each = [sa.select(arm.c.found) for arm in arms]
+        checked, rows = sa.union_all(*each).subquery(), sa.union(*each).subquery("narrow")
+    elif filters.since is not None or filters.until is not None:
+        rows = (
+            sa.select(ROWID.label("found"))
+            .select_from(claude_sessions)
+            .where(user, *search.dates(filters))
+            .limit(NARROW + 1)
+            .subquery("narrow")
+        )
+        checked = rows
+    else:
+        return None
+    found = sa.select(sa.func.count(), sa.func.min(checked.c.found), sa.func.max(checked.c.found))
+    many, lowest, highest = conn.execute(found.select_from(checked)).one()
+    if many > NARROW:
+        return None
+    return rows, int(lowest or 1), int(highest or 0)
+
+
+def _narrow_rows(
+    narrow: tuple[Any, int, int], base: list[Any], filters: Filters, terms: list[str]
+) -> tuple[Any, list[Any]]:
+    """SQLite: the narrowed rows joined, in that order, to their records, and the conditions
+    that the text and the other filters add."""
+    rows, lowest, highest = narrow
+    if highest < lowest:  # none
+        return claude_sessions, [sa.false()]
+    joined = _CrossJoin(rows, claude_sessions, rows.c.found == ROWID)
+    conditions = [*base, *search.conditions(filters, "sqlite", text=False)]
+    conditions.append(search.matches(terms, "sqlite", lowest=lowest, highest=highest))
+    return joined, conditions
 
 
 def _on_branch(base: list[Any], filters: Filters, branch: str) -> Any:
@@ -195,25 +259,34 @@ def _counted(conn: Connection, rows: Any, conditions: list[Any], *, order: Any =
     return int(conn.execute(sa.select(sa.func.count()).select_from(limited)).scalar_one())
 
 
-def _window_start(
-    conn: Connection, scope: list[Any], *, lowest_rowid: bool = False
-) -> tuple[Any, ...] | None:
-    """The key of the WINDOW-th newest row in ``scope`` (the user's, after a place; and, with
-    ``lowest_rowid``, the lowest rowid of those rows), or None when there are no more."""
+def _window_start(conn: Connection, scope: list[Any]) -> tuple[Any, ...] | None:
+    """The key of the WINDOW-th newest row in ``scope`` (the user's, after a place), or None
+    when there are fewer rows."""
     order = [k.desc() for k in KEY]
     last = conn.execute(
         sa.select(*KEY).where(*scope).order_by(*order).limit(1).offset(WINDOW - 1)
     ).first()
     if last is None:
         return None
-    key = (
+    return (
         sa.literal(last[0], Moment()),
         sa.literal(last[1], Moment()),
         sa.literal(str(last[2]), Guid()),
     )
-    if not lowest_rowid:
-        return key
+
+
+def _sqlite_window(
+    conn: Connection, scope: list[Any]
+) -> tuple[list[Any], tuple[int, int], bool] | None:
+    """SQLite: the newest WINDOW rows in ``scope``: the condition that bounds them (none when
+    they are all of it), the lowest and highest rowid among them, and whether they are all of
+    it; None when ``scope`` holds no row."""
+    newest = _window_start(conn, scope)
+    order = [k.desc() for k in KEY]
     window = sa.select(ROWID.label("r")).select_from(claude_sessions).where(*scope)
-    newest = window.order_by(*order).limit(WINDOW).subquery()
-    lowest = conn.execute(sa.select(sa.func.min(newest.c.r))).scalar_one()
-    return (*key, int(lowest))
+    rows = window.order_by(*order).limit(WINDOW).subquery()
+    lowest, highest = conn.execute(sa.select(sa.func.min(rows.c.r), sa.func.max(rows.c.r))).one()
+    if lowest is None:
+        return None
+    bound = [] if newest is None else [sa.tuple_(*KEY) >= sa.tuple_(*newest)]
+    return bound, (int(lowest), int(highest)), newest is None

@@ -83,11 +83,14 @@ def conditions(
     return found
 
 
-def matches(terms: list[str], dialect: str, *, indexed: bool = True, lowest: int = 0) -> Any:
+def matches(
+    terms: list[str], dialect: str, *, indexed: bool = True, lowest: int = 0, highest: int = 0
+) -> Any:
     """The text search as a condition on ``claude_sessions``. PostgreSQL: ``indexed=False``
     tests each row's words without the GIN index (for a few thousand rows read in order, when
     the index would collect every match first). SQLite: only the index's rows from rowid
-    ``lowest`` on (a list to test rows against costs what it holds)."""
+    ``lowest`` on, up to ``highest`` when given (a list to test rows against costs what it
+    holds)."""
     if not terms:
         return sa.false()
     if dialect == "postgresql":
@@ -95,7 +98,7 @@ def matches(terms: list[str], dialect: str, *, indexed: bool = True, lowest: int
         if not indexed:  # an expression the index does not hold
             column = column.op("||")(sa.literal_column("''::tsvector"))
         return column.op("@@")(ts_query(terms))
-    rows = fts_rowids(terms, lowest=lowest)
+    rows = fts_rowids(terms, lowest=lowest, highest=highest)
     return sa.literal_column("claude_sessions.rowid").in_(sa.select(rows.c.rowid))
 
 
@@ -126,14 +129,17 @@ def _fts_query(terms: list[str]) -> str:
     )
 
 
-def fts_rowids(terms: list[str], *, lowest: int = 0) -> Any:
+def fts_rowids(terms: list[str], *, lowest: int = 0, highest: int = 0) -> Any:
     """SQLite: the rowids of the records whose text has the words (from rowid ``lowest``
     on), as a subquery with one column, ``rowid``."""
     rows = sa.text(
         "SELECT rowid FROM claude_sessions_fts WHERE claude_sessions_fts MATCH :match"
         + (" AND rowid >= :lowest" if lowest else "")
+        + (" AND rowid <= :highest" if highest else "")
     )
-    bound = rows.bindparams(match=_fts_query(terms), **({"lowest": lowest} if lowest else {}))
+    bounds = {"lowest": lowest} if lowest else {}
+    bounds.update({"highest": highest} if highest else {})
+    bound = rows.bindparams(match=_fts_query(terms), **bounds)
     return bound.columns(sa.column("rowid", sa.Integer)).subquery("fts")
 
 
