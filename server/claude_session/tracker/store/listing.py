@@ -12,8 +12,11 @@
   without statistics, PostgreSQL for a prefix word.
 - SQLite tests a row's text against the list of the full-text index's matching rowids, a list
   built whole first; on a common word the page first tries the newest ``WINDOW`` rows (the
-  matches from their lowest rowid on), and reads the whole list only when they hold too few.
+  matches between their lowest and highest rowid), and reads the whole list only when they
+  hold too few. A branch or a date range holding at most ``NARROW`` rows is read first, and
+  its rows tested against the matches between their lowest and highest rowid.
   PostgreSQL counts a common word in that window too, testing rows without the GIN index.
+- Not here: PostgreSQL plans each statement for its values (``database.create_engine``).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ class _CrossJoin(Join):
     inherit_cache = True
 
 
-@compiles(_CrossJoin)
+@compiles(_CrossJoin, "sqlite")
 def _cross_join(join: _CrossJoin, compiler: Any, **kw: Any) -> str:
     kw.pop("asfrom", None)
     linter = kw.get("from_linter")
