@@ -94,21 +94,22 @@ def count(conn: Connection, base: list[Any], filters: Filters | None, *, user: A
         both = _on_branch(base, filters, filters.branch)
         return int(conn.execute(sa.select(sa.func.count()).select_from(both)).scalar_one())
     if dialect == "postgresql" and terms:
+        # a common word is counted in the newest rows (all of them when there are fewer than
+        # WINDOW: then the count is whole), each row tested
         newest = _window_start(conn, [user, *search.dates(filters)])
-        if newest is not None:
-            # a common word is counted in the newest rows, each row tested
-            counted = _counted(
-                conn,
-                None,
-                [
-                    *base,
-                    sa.tuple_(*KEY) >= sa.tuple_(*newest),
-                    *search.conditions(filters, dialect, text=False),
-                    search.matches(terms, dialect, indexed=False),
-                ],
-            )
-            if counted > COUNT_LIMIT:
-                return counted
+        bound = [] if newest is None else [sa.tuple_(*KEY) >= sa.tuple_(*newest)]
+        counted = _counted(
+            conn,
+            None,
+            [
+                *base,
+                *bound,
+                *search.conditions(filters, dialect, text=False),
+                search.matches(terms, dialect, indexed=False),
+            ],
+        )
+        if newest is None or counted > COUNT_LIMIT:
+            return counted
     return _counted(conn, None, [*base, *search.conditions(filters, dialect)])
 
 
