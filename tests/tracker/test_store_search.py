@@ -174,6 +174,7 @@ def test_every_way_of_reading_a_page_finds_what_a_plain_filter_finds(
         Filters(text="gzip", branch="main"),
         Filters(text="gzip", branch="hotfix"),
         Filters(text="layout", since=START + timedelta(hours=50)),
+        Filters(text="gzip", since=START + timedelta(hours=54)),  # fewer rows than the window
     ]
     for narrow in (2, 1000):  # a branch or dates narrow the text search first, or not
         monkeypatch.setattr(listing, "NARROW", narrow)
