@@ -153,6 +153,7 @@ def test_another_users_session_answers_404_and_is_not_listed(tracker: Tracker) -
     assert tracker.bob.get("/api/sessions").json() == {
         "sessions": [],
         "total": 0,
+        "total_capped": False,
         "next_cursor": None,
     }
     assert tracker.bob.get("/api/applications").json() == {"applications": []}

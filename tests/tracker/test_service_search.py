@@ -8,8 +8,12 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
+
+from claude_session.tracker.service.app import create_api_key
+from claude_session.tracker.store import listing
 from helpers.records import START, body, record
-from helpers.tracker_service import Tracker
+from helpers.tracker_service import Tracker, signed_in
 
 
 def test_search_filters_and_csv_export(tracker: Tracker) -> None:
@@ -50,3 +54,39 @@ def test_search_filters_and_csv_export(tracker: Tracker) -> None:
     line = dict(zip(header, row, strict=True))
     assert line["id"] == gzip.id and line["cost_usd"] == "0.1234"
     assert line["next_steps"].startswith("'=")  # never a formula in a spreadsheet
+
+
+def test_a_total_past_the_count_limit_says_more_than(
+    tracker: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The total is counted up to a limit (1,000; 2 here): past it the API says
+    ``total_capped`` and the list page "More than 2 sessions"; every match is still listed,
+    page after page."""
+    monkeypatch.setattr(listing, "COUNT_LIMIT", 2)
+    gzips = [
+        record(
+            summary=f"Gzip part {n}",
+            started_at=START + timedelta(hours=n),
+            ended_at=START + timedelta(hours=n, minutes=30),
+        )
+        for n in range(3)
+    ]
+    for item in [*gzips, record(summary="Docs", started_at=START - timedelta(days=1))]:
+        assert tracker.alice.post("/api/sessions", json=body(item)).status_code == 201
+    first = tracker.alice.get("/api/sessions", params={"q": "gzip", "limit": 1}).json()
+    assert (first["total"], first["total_capped"], len(first["sessions"])) == (2, True, 1)
+    seen = [first["sessions"][0]["id"]]
+    cursor = first["next_cursor"]
+    while cursor:
+        more = tracker.alice.get(
+            "/api/sessions", params={"q": "gzip", "limit": 1, "cursor": cursor}
+        ).json()
+        seen += [s["id"] for s in more["sessions"]]
+        cursor = more["next_cursor"]
+    assert seen == [g.id for g in reversed(gzips)]
+    exact = tracker.alice.get("/api/sessions", params={"q": "docs"}).json()
+    assert (exact["total"], exact["total_capped"]) == (1, False)
+    with signed_in(tracker, create_api_key(tracker.url, "alice")) as browser:
+        assert "More than 2 sessions found" in browser.get("/", params={"q": "gzip"}).text
+        assert "1 session found" in browser.get("/", params={"q": "docs"}).text
+        assert "More than 2 sessions" in browser.get("/").text

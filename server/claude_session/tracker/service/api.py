@@ -217,6 +217,7 @@ async def list_sessions(request: Request) -> Response:
         {
             "sessions": [s.model_dump(mode="json") for s in page.sessions],
             "total": page.total,
+            "total_capped": page.capped,
             "next_cursor": page.last.encode() if page.older and page.last else None,
         }
     )

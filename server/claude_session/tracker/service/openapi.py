@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from claude_session.models import Model, SessionRecord
 from claude_session.tracker.store.history import Application, TrackedSession
 from claude_session.tracker.store.limits import EARLIEST, LATEST, MAX_DEPTH
+from claude_session.tracker.store.listing import COUNT_LIMIT
 
 TITLE = "claude-session tracker"
 
@@ -25,7 +26,13 @@ class Created(Model):
 
 class SessionPage(Model):
     sessions: list[TrackedSession]
-    total: int
+    total: int = Field(
+        description=f"How many sessions match, counted up to {COUNT_LIMIT:,}: past that, "
+        f"`total` is {COUNT_LIMIT:,} and `total_capped` is true (more than {COUNT_LIMIT:,})."
+    )
+    total_capped: bool = Field(
+        default=False, description=f"More than `total` ({COUNT_LIMIT:,}) sessions match."
+    )
     next_cursor: str | None = None
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from claude_session.base.clock import now as utcnow
 from claude_session.errors import BadCursor, InvalidRecord
 from claude_session.models import MaintenanceRun, Model, SessionRecord
-from claude_session.tracker.store import search
+from claude_session.tracker.store import listing
 from claude_session.tracker.store.auth import User
 from claude_session.tracker.store.database import Guid, Moment, Unreadable, is_uuid, reading
 from claude_session.tracker.store.limits import check_moment
@@ -60,7 +60,8 @@ class TrackedSession(SessionRecord):
 @dataclass
 class Page:
     sessions: list[TrackedSession]
-    total: int
+    total: int  # how many match, counted up to listing.COUNT_LIMIT
+    capped: bool = False  # more than ``total`` match (the count stopped there)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
     newer: bool = False  # are there sessions before this page (newer ones)?
     older: bool = False  # ... and after it?
@@ -145,8 +146,8 @@ class History:
         """The user's records, newest first, filtered (``filters``: text search, branch,
         machine, end mode, dates), with the total: the page ``after`` a cursor (older
         sessions), or ``before`` one (newer)."""
-        conditions = [claude_sessions.c.user_id == owner.id]
-        conditions += search.conditions(filters, self.engine.dialect.name)
+        mine = claude_sessions.c.user_id == owner.id
+        conditions = [mine]
         if application is not None:
             # Name to ids first (a user has few applications), so that neither the page nor
             # its count joins applications for every session.
@@ -170,36 +171,52 @@ class History:
             conditions.append(claude_sessions.c.started_at >= since)
         if until is not None:
             conditions.append(claude_sessions.c.started_at < until)
-        joined = claude_sessions.join(
-            applications, applications.c.id == claude_sessions.c.application_id
-        )
-        key = (claude_sessions.c.started_at, claude_sessions.c.created_at, claude_sessions.c.id)
+        key = listing.KEY
         place = before or after
-        rows_query = _session_select().select_from(joined).where(*conditions)
+        scope = [mine]
         if place is not None:
             at = (
                 sa.literal(place.started_at, Moment()),
                 sa.literal(place.created_at, Moment()),
                 sa.literal(place.id, Guid()),
             )
-            rows_query = rows_query.where(
+            scope.append(
                 sa.tuple_(*key) > sa.tuple_(*at) if before else sa.tuple_(*key) < sa.tuple_(*at)
             )
         order = [c.asc() if before else c.desc() for c in key]
-        rows_query = rows_query.order_by(*order).limit(max(limit, 0) + 1)
-        # Every condition is on claude_sessions: the count needs no join (one per row would
-        # cost more than the count itself on a long history).
-        count_query = sa.select(sa.func.count()).select_from(claude_sessions).where(*conditions)
+
+        def page_query(rows: Any, where: list[Any]) -> sa.Select[Any]:
+            source = claude_sessions if rows is None else rows
+            joined = source.join(
+                applications, applications.c.id == claude_sessions.c.application_id
+            )
+            query = _session_select().select_from(joined).where(*where)
+            return query.order_by(*order).limit(max(limit, 0) + 1)
+
         with reading(self.engine) as conn:
-            total = int(conn.execute(count_query).scalar_one())
-            rows = conn.execute(rows_query).all() if limit > 0 else []
+            total = listing.count(conn, conditions, filters, user=mine)
+            rows = (
+                listing.rows(
+                    conn,
+                    conditions + scope[1:],
+                    filters,
+                    capped=total > listing.COUNT_LIMIT,
+                    page=page_query,
+                    size=limit,
+                    scope=None if before else scope,
+                    user=mine,
+                )
+                if limit > 0 and total > 0
+                else []
+            )
         more = len(rows) > limit
         rows = list(rows[:limit])
         if before:
             rows.reverse()
         page = Page(
             [],
-            total,
+            min(total, listing.COUNT_LIMIT),
+            capped=total > listing.COUNT_LIMIT,
             newer=more if before else after is not None,
             older=True if before else more,
         )
