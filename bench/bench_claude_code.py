@@ -4,8 +4,10 @@
 
 1. Every hook's wall time (a process fed real hook JSON, in a 20,000-commit repository, each on
    its longest path: a paused session to report, a transcript to read, reminders due, a session
-   to finalize), run as ``hooks/hooks.json`` runs it (``-I -S``, by path), and its ratio to a
-   bare start with the same flags, ``python -I -S -c pass``, round by round (goal: at most 3x).
+   to finalize; UserPromptSubmit also on its every-turn paths: reminders off, the default, and
+   on but not due, one given a moment ago), run as ``hooks/hooks.json`` runs it (``-I -S``, by
+   path), and its ratio to a bare start with the same flags, ``python -I -S -c pass``, round
+   by round (goal: at most 3x).
    Bytecode caching as a user has it: ``-I`` ignores ``PYTHONDONTWRITEBYTECODE``, so the first
    (untimed) round writes ``__pycache__`` and the timed rounds read it. ``--compare VARIANT``
    (``bench/variants.py``) runs each hook of a copy of the checkout with that trick switched
@@ -138,9 +140,18 @@ def hook_flags() -> list[str]:
 
 
 HOOK_EVENTS = ("SessionStart", "Stop", "PreCompact", "UserPromptSubmit", "SessionEnd")
+OFF, NOT_DUE = "UserPromptSubmit, off", "UserPromptSubmit, not due"
+#: what is timed: each event on its longest path, and UserPromptSubmit on its every-turn ones too
+HOOK_CASES = {
+    **{event: event for event in HOOK_EVENTS},
+    OFF: "UserPromptSubmit",
+    NOT_DUE: "UserPromptSubmit",
+}
 _EXPECT: dict[str, Callable[[bytes], bool]] = {
     "SessionStart": lambda out: b"paused" in out,
     "UserPromptSubmit": lambda out: b"reminder" in out,
+    OFF: lambda out: out == b"",  # silent: nothing said, nothing failed
+    NOT_DUE: lambda out: out == b"",
 }
 
 
@@ -171,13 +182,17 @@ def _hook_world(repo: Path, env: dict[str, str]) -> Path:
     return transcript
 
 
-def _remind_now(env: dict[str, str], repo: Path) -> None:
-    """Reminders on and none given yet: the next prompt's hook asks git (its longest path)."""
+def _remind_now(env: dict[str, str], repo: Path, case: str) -> None:
+    """Reminders on and none given yet: the next prompt's hook asks git (its longest path);
+    ``NOT_DUE``: one given a moment ago; ``OFF``: reminders off. Then the hook reads only this
+    (every turn)."""
+    from claude_session.base.clock import now_iso
+
     state = {
         "version": 1,
         "default": {},
-        "projects": {str(repo): {"enabled": True, "every_minutes": 1, "dirty_files": 1}},
-        "last_reminded": {},
+        "projects": {str(repo): {"enabled": case != OFF, "every_minutes": 1, "dirty_files": 1}},
+        "last_reminded": {str(repo): now_iso()} if case == NOT_DUE else {},
     }
     (Path(env["CLAUDE_CONFIG_DIR"]) / "remind-state.json").write_text(json.dumps(state))
 
@@ -203,17 +218,17 @@ def _hook_rounds(
     flags = hook_flags()
     roots = {"ours": ROOT, **({compare: copy_with(compare)} if compare else {})}
     bare = Timed(f"python {' '.join(flags)} -c pass")
-    found = {event: [(Timed(f"{event} ({name})"), []) for name in roots] for event in HOOK_EVENTS}
+    found = {case: [(Timed(f"{case} ({name})"), []) for name in roots] for case in HOOK_CASES}
     for i in range(runs + 1):  # the first round writes __pycache__, as a user's first start does
         wall, cpu = run_timed(
             [sys.executable, *flags, "-c", "pass"], stdin=b"", env=env, cwd=repo, check=_empty
         )
         if i:
             bare.add(wall, cpu)
-        for event in HOOK_EVENTS:
-            for (timed, ratios), (name, root) in zip(found[event], roots.items(), strict=True):
+        for case, event in HOOK_CASES.items():
+            for (timed, ratios), (name, root) in zip(found[case], roots.items(), strict=True):
                 if event == "UserPromptSubmit":
-                    _remind_now(env, repo)
+                    _remind_now(env, repo, case)
                 session = f"end-{name}-{i}" if event == "SessionEnd" else "bench"
                 payload = {
                     "session_id": session,
@@ -229,7 +244,7 @@ def _hook_rounds(
                     stdin=json.dumps(payload).encode(),
                     env=env,
                     cwd=repo,
-                    check=_EXPECT.get(event, _any),
+                    check=_EXPECT.get(case, _any),
                 )
                 if i:
                     timed.add(hook_wall, hook_cpu)

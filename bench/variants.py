@@ -10,6 +10,9 @@ the variant side by side, round by round, with nothing in the product reading a 
     spawn      the git reader starts git with ``os.posix_spawn`` and waits with ``select``
                (the runner the product had, removed by this measure) instead of
                ``subprocess.Popen``
+    datetime   ``clock``, ``reminding`` and ``state.remind`` import ``datetime`` at their top
+               and ``now_iso`` is ``now().isoformat()``: what the Stop hook and the
+               UserPromptSubmit hook with reminders off imported before they stopped
 """
 
 from __future__ import annotations
@@ -95,6 +98,28 @@ VARIANTS: dict[str, list[tuple[str, str, str]]] = {
             "server/claude_session/__main__.py",
             "        exit_now(statusline(argv[1:]))",
             "        sys.exit(statusline(argv[1:]))",
+        ),
+    ],
+    "datetime": [
+        (
+            "server/claude_session/base/clock.py",
+            "import time\n",
+            "import time\nfrom datetime import datetime, timezone\n",
+        ),
+        (
+            "server/claude_session/base/clock.py",
+            "    seconds, micro = divmod(",
+            "    return now().isoformat()\n    seconds, micro = divmod(",
+        ),
+        (
+            "server/claude_session/base/reminding.py",
+            "from pathlib import Path\n",
+            "from datetime import datetime, timedelta, timezone\nfrom pathlib import Path\n",
+        ),
+        (
+            "server/claude_session/base/state/remind.py",
+            "import math\n",
+            "import math\nfrom datetime import datetime\n",
         ),
     ],
     "spawn": [

@@ -3,12 +3,12 @@ gives the reminder, at most once per interval) and the status line (which shows 
 
 A reminder is due, with reminders on for the project (``state.remind.settings_for``), when the
 last commit or pause is at least ``every_minutes`` old, or when at least ``dirty_files`` files
-are uncommitted. Standard library only.
+are uncommitted. Standard library only; ``datetime`` is imported once reminders are on: with
+them off (the default), the UserPromptSubmit hook, every turn, reads one file and stops.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from claude_session.base import gitread
@@ -18,6 +18,7 @@ from claude_session.paths import Paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import Any
 else:
     Any = object  # annotations and aliases only: the hooks never import typing
@@ -31,6 +32,8 @@ def reasons(
     figures (None) are not counted."""
     if not settings.get("enabled"):
         return []
+    from datetime import timedelta
+
     found = []
     if last_save is not None and current - last_save >= timedelta(
         minutes=settings["every_minutes"]
@@ -50,6 +53,8 @@ def changed(tree: gitread.Status | None) -> int | None:
 
 def commit_time(text: str | None) -> datetime | None:
     """A commit time as ``git log --format=%ct`` prints it."""
+    from datetime import datetime, timezone
+
     text = (text or "").strip()
     return datetime.fromtimestamp(int(text), timezone.utc) if text.isdigit() else None
 
@@ -69,6 +74,8 @@ def due(paths: Paths, root: Path) -> list[str]:
     settings = remind.settings_for(data, key)
     if not settings["enabled"]:
         return []
+    from datetime import timedelta
+
     current = now()
     told = remind.last_reminded(data, key)
     if told is not None and current - told < timedelta(minutes=settings["every_minutes"]):

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from claude_session.base.clock import parse_time
 from claude_session.base.state import ledger
 from claude_session.paths import Paths
 from helpers.clirun import cli
@@ -352,6 +353,42 @@ def test_session_start_with_a_pause_imports_only_what_its_path_needs(
     }
     assert "claude_session.edges.hooks.events" in imported
     assert sorted(imported & set(SLOW_TO_IMPORT)) == []
+
+
+#: what only SessionStart and SessionEnd use: the per-turn hooks never load it
+START_AND_END_ONLY = (
+    "claude_session.base.sessions",
+    "claude_session.base.quoting",
+    "claude_session.base.state.answers",
+    "claude_session.base.state.spool",
+)
+
+
+@pytest.mark.parametrize("event", ["Stop", "UserPromptSubmit"])
+def test_the_per_turn_hooks_import_only_what_their_path_needs(
+    event: str, repo: Path, isolated_home: Path
+) -> None:
+    hook("SessionStart", repo, source="startup")
+    proc = subprocess.run(
+        hook_argv(event, "-I", "-S", "-X", "importtime"),
+        input=json.dumps(payload(event, repo, session_id="s1", prompt="hi")),
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        timeout=30,
+    )
+    assert proc.returncode == 0, proc.stderr
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "claude_session.base.state.ledger" in imported
+    # Stop stamps the entry's last activity, UserPromptSubmit finds reminders off (the
+    # default): neither does datetime arithmetic
+    assert sorted(imported & {*SLOW_TO_IMPORT, *START_AND_END_ONLY, "datetime"}) == []
+    stamped = entry(isolated_home, "s1")
+    assert parse_time(stamped["last_activity"]) >= parse_time(stamped["started_at"])
 
 
 def test_hook_reports_its_own_failure_as_a_warning(repo: Path, isolated_home: Path) -> None:

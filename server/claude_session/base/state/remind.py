@@ -10,7 +10,6 @@ Standard library only.
 from __future__ import annotations
 
 import math
-from datetime import datetime
 
 from claude_session.base.clock import parse_time
 from claude_session.base.state.lockfree import read_json
@@ -19,6 +18,7 @@ from claude_session.paths import Paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import Any
 
     from claude_session.base.statefile import StateFile

@@ -10,7 +10,9 @@ and each hook gives up before Claude Code's timeout for it (``DEADLINES``).
 This is an edge, like the CLI and the MCP server: the runner, the notes and the ``on_*``
 handlers. What hooks and core share (the state files' owners, the git and transcript readers,
 a session's life, reminders, the contexts a hook writes) lives in ``claude_session.base``;
-only hook entry points import this module.
+only hook entry points import this module. What one event alone needs (the notes of
+SessionStart, a session's finalizing, quoting, reminders) is imported where it is used: Stop and
+UserPromptSubmit run every turn and load only what they use.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from claude_session.base import bounded, flow, gitread, quoting, sessions
-from claude_session.base.clock import ago, now_iso, parse_time
-from claude_session.base.state import answers, ledger, pause
+from claude_session.base import flow, gitread
+from claude_session.base.clock import now_iso
+from claude_session.base.state import ledger
 from claude_session.config import Settings
 from claude_session.paths import Paths, project_name, real_path
 
@@ -83,6 +85,8 @@ class HookContext:
         """This project's pause entry, read once per hook (the model's note and the person's
         line both need it)."""
         if "pause" not in self._read:
+            from claude_session.base.state import pause
+
             self._read["pause"] = pause.get(self.paths, self.key)
         entry: dict[str, Any] | None = self._read["pause"]
         return entry
@@ -90,6 +94,8 @@ class HookContext:
     def waiting_answer(self) -> str | None:
         """The ClaudeSync item whose claude.ai answer waits, from the cache, read once."""
         if "answer" not in self._read:
+            from claude_session.base.state import answers
+
             self._read["answer"] = answers.waiting(self.paths, self.key)
         title: str | None = self._read["answer"]
         return title
@@ -100,6 +106,8 @@ def touch_session(
 ) -> dict[str, Any]:
     """Create or refresh this session's ledger entry; returns the entry."""
     assert hc.session_id is not None
+    if record_pid:
+        from claude_session.base.sessions import claude_pid
     fresh = ledger.new_entry(
         session_id=hc.session_id,
         project=hc.project,
@@ -112,7 +120,7 @@ def touch_session(
         hc.paths,
         fresh,
         transcript_path=hc.transcript_path(),
-        pid=sessions.claude_pid() if record_pid else None,
+        pid=claude_pid() if record_pid else None,
         restart=source in ("resume", "clear"),
     )
 
@@ -124,6 +132,9 @@ def pause_note(hc: HookContext) -> str | None:
     """What was saved for this project, for the model: our words first, then what the pause
     entry holds (its summary from a transcript or an earlier session, the branch, names from
     the repository) as quoted data (``quoting``), never followed by words to act on it."""
+    from claude_session.base import quoting
+    from claude_session.base.clock import ago, parse_time
+
     entry = hc.pause_entry()
     if entry is None:
         return None
@@ -161,6 +172,8 @@ def pause_note(hc: HookContext) -> str | None:
 
 
 def handoff_note(hc: HookContext) -> str | None:
+    from claude_session.base import quoting
+
     title = hc.waiting_answer()
     if title is None:
         return None
@@ -193,6 +206,8 @@ def person_note(hc: HookContext, *, finalized: list[str], counts: dict[str, int]
     client says). None when there is nothing to say. The model keeps its
     fuller note (``pause_note`` and the others)."""
     from claude_session.base import standing
+    from claude_session.base.clock import ago, parse_time
+    from claude_session.base.state import answers, pause
 
     items: list[str] = []
     paused = pause.waiting(hc.pause_entry())
@@ -240,6 +255,8 @@ def person_note(hc: HookContext, *, finalized: list[str], counts: dict[str, int]
 
 
 def compact_note(hc: HookContext) -> str | None:
+    from claude_session.base import bounded, quoting
+
     if hc.session_id is None:
         return None
     entry = ledger.get(hc.paths, hc.session_id) or {}
@@ -388,6 +405,8 @@ def _log(event: str, warnings: list[str]) -> None:
 
 
 def on_session_start(hc: HookContext) -> Output | None:
+    from claude_session.base import sessions
+
     source = str(hc.data.get("source") or "startup")
     if hc.session_id:
         touch_session(hc, source=source, record_pid=True)
@@ -438,6 +457,8 @@ def on_pre_compact(hc: HookContext) -> Output | None:
 
 
 def on_session_end(hc: HookContext) -> Output | None:
+    from claude_session.base import sessions  # this event's and SessionStart's only
+
     if hc.session_id:
         touch_session(hc)
         # reads within the deadline whatever the transcript's size; a transcript too big to
