@@ -95,14 +95,15 @@ def _read_small(path: Path, limit: int = _MAX_REF_BYTES) -> str | None:
         os.close(fd)
 
 
-def find_git(start: Path) -> tuple[Path, Path] | None:
+def find_git(start: Path, *, owned_only: bool = True) -> tuple[Path, Path] | None:
     """(work tree root, git dir) for ``start``, following ``.git`` files of worktrees; None
-    outside git or when the repository belongs to another user that git would refuse."""
+    outside git or when the repository belongs to another user that git would refuse
+    (``owned_only`` False: found all the same, for a caller whose git command then says why)."""
     folder = Path(real_path(start))  # the one name hooks, CLI and MCP server key it by
     for _ in range(_MAX_WALK_UP):
         found = _git_dir_at(folder)
         if found is not None:
-            if not (_owned(folder) and _owned(found)) and not _git_allows(folder):
+            if owned_only and not (_owned(folder) and _owned(found)) and not _git_allows(folder):
                 return None
             return folder, found
         if folder.parent == folder:
@@ -145,7 +146,8 @@ def _linked_git_dir(dot: Path) -> Path | None:
     return target if _read_small(target / "HEAD") is not None else None
 
 
-def _common_dir(gitdir: Path) -> Path:
+def common_dir(gitdir: Path) -> Path:
+    """The folder a worktree's git dir shares with the main one (refs, stashes, hooks)."""
     rel = (_read_small(gitdir / "commondir") or "").strip()
     if not rel:
         return gitdir
@@ -176,7 +178,7 @@ def resolve_ref(gitdir: Path, ref: str, depth: int = 0) -> str | None:
     """The object id a ref names, or None (unknown, malformed, or pointing outside git)."""
     if depth > 5 or not is_ref_name(ref):
         return None
-    common = _common_dir(gitdir)
+    common = common_dir(gitdir)
     for base in (gitdir, common):
         text = (_ref_file(base, ref) or "").strip()
         if is_oid(text):
@@ -210,7 +212,7 @@ def git_head(cwd: Path) -> tuple[Path, str | None, str | None] | None:
 _GIT_PROGRAM: dict[str, str] = {}  # PATH -> git's full path: one lookup per process and PATH
 
 
-def _git_program() -> str:
+def git_program() -> str:
     """git's full path from the absolute folders of ``PATH`` (never a relative one, such as the
     project folder a hook runs in); plain ``git`` when none has it."""
     search = os.environ.get("PATH", "")
@@ -242,7 +244,7 @@ def git_lines_together(
     caller that needs them all waits for the slowest, not for their sum. Each result as
     :func:`git_lines` gives it."""
     env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
-    program = _git_program()
+    program = git_program()
     argvs = [[program, *_READ_FLAGS, "-C", str(root), *args] for args, _ in commands]
     results: list[list[str] | None] = []
     for index, out in enumerate(_run(argvs, env, timeout)):
