@@ -30,7 +30,14 @@ from claude_session.base import gitread
 from claude_session.base.backend import Resource
 from claude_session.core import gitlocks, gitmessages
 from claude_session.core.gitmessages import NO_GIT
-from claude_session.core.gitstate import OPERATION_MARKERS, PushOutcome, WipRun, WorkingState
+from claude_session.core.gitstate import (
+    BASE_ENV,
+    PushOutcome,
+    WipRun,
+    WorkingState,
+    operation_in_progress,
+    read_state,
+)
 from claude_session.errors import GitError, GitRefused
 
 if TYPE_CHECKING:
@@ -41,13 +48,8 @@ WIP_TRAILER = "claude-session: wip"
 
 # git commit's words (on stdout) when the index holds nothing new.
 _NOTHING_TO_COMMIT = re.compile(r"(?m)^(nothing|no changes) (added )?to commit")
-# Every command we run, reads and writes alike, skips git's optional locks (status refreshing
-# the index): we must never be why the user's own git command finds index.lock taken.
-_BASE_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_PAGER": "cat"}
 # Network commands must fail instead of waiting for a password on a terminal nobody watches.
 _NETWORK_ENV = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
-# ``gitread.NO_PROGRAMS`` as options, as GitPython puts them before every command of a repo
-_SETTINGS = tuple(word for setting in gitread.NO_PROGRAMS for word in ("-c", setting))
 # --------------------------------------------------------------------------- opening
 
 
@@ -89,61 +91,6 @@ def working_state(path: Path) -> WorkingState | None:
     GitPython: a first MCP tool call (a status) does not wait for it to load (issue 23)."""
     found = _find(path)
     return None if found is None else read_state(*found)
-
-
-def read_state(root: Path, git_dir: Path) -> WorkingState:
-    """Branch, head, changes, stashes, origin and operation in progress of the working tree
-    ``root`` (git dir ``git_dir``): one ``git status`` (two with stashes) and a few file reads."""
-    status = gitread.parse_status(_read(root, *gitread.STATUS_ARGS).split("\0"))
-    stashes: list[str] = []
-    # The stash list is the reflog of refs/stash: without that file there is nothing to list,
-    # and the common case costs no git process.
-    if (gitread.common_dir(git_dir) / "logs" / "refs" / "stash").exists():
-        stashes = [line for line in _read(root, "stash", "list").split("\n") if line]
-    return WorkingState(
-        root=str(root),
-        branch=status.branch,
-        head=status.head,
-        detached=status.detached,
-        empty=status.head is None,
-        dirty_files=list(status.dirty_files),
-        untracked_files=list(status.untracked_files),
-        stashes=stashes,
-        origin_url=gitread.origin_url(root),
-        operation=operation_in_progress(git_dir),
-    )
-
-
-def operation_in_progress(git_dir: Path) -> str | None:
-    """merge, rebase, am, cherry-pick, revert or bisect when one is under way, else None."""
-    for marker, operation in OPERATION_MARKERS:
-        if (git_dir / marker).exists():
-            return operation
-    return None
-
-
-def _read(root: Path, command: str, *args: str) -> str:
-    """A read-only git command in ``root`` (our settings, no optional locks, git's own words in
-    English as GitPython has them); its stdout, or GitError with what git said."""
-    import subprocess
-
-    try:
-        done = subprocess.run(
-            [gitread.git_program(), *_SETTINGS, command, *args],
-            cwd=root,
-            env={**os.environ, **_BASE_ENV, "LANGUAGE": "C", "LC_ALL": "C"},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise GitError(NO_GIT) from exc
-    except OSError as exc:
-        raise GitError(f"git could not be run in {root}: {exc}") from exc
-    if done.returncode != 0:
-        stderr = done.stderr.decode("utf-8", "replace")
-        raise gitmessages.command_error(command, args, done.returncode, stderr, root)
-    return done.stdout.decode("utf-8", "surrogateescape")
 
 
 def _refuse_option(value: str, what: str) -> None:
@@ -191,7 +138,7 @@ class Repository(Resource):
                 with_extended_output=True,
                 with_exceptions=False,
                 strip_newline_in_stdout=False,
-                env={**_BASE_ENV, **(env or {})},
+                env={**BASE_ENV, **(env or {})},
                 kill_after_timeout=timeout,
             )
         except GitCommandNotFound as exc:

@@ -194,7 +194,7 @@ def _strict_metadata_class() -> Any:
         def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
             parsed = self.pre_parse_json(arguments_to_validate)
             model = self.arg_model.model_validate(parsed, strict=True, extra="forbid")
-            return model.model_dump_one_level()  # type: ignore[no-any-return]
+            return model.model_dump_one_level()
 
     return StrictMetadata
 
