@@ -91,6 +91,10 @@ class VaultUnavailable(VaultError):
     pass
 
 
+class RateLimited(VaultUnavailable):
+    """1Password's rate limit: remembered across commands (``vault.op_limits``)."""
+
+
 class ItemNotFound(VaultError):
     pass
 

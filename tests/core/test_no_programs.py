@@ -5,18 +5,14 @@ line. The flows run for real, in processes, over a real repository with a bare r
 
 from __future__ import annotations
 
-import json
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from helpers.clirun import cli
 from helpers.gitrepo import git, make_remote, make_repo
-from helpers.hookrun import ROOT, run_hook
+from helpers.hookrun import ROOT, run_hook, statusline
 
 
 def spy(folder: Path, log: Path, name: str) -> Path:
@@ -85,14 +81,5 @@ def test_no_hook_and_no_status_line_runs_a_program_of_the_repository(
     for event in ("SessionStart", "UserPromptSubmit", "Stop", "PreCompact", "SessionEnd"):
         data = {"session_id": "h1", "cwd": str(repo), "hook_event_name": event}
         run_hook(event, data, cwd=repo, env=env)
-    subprocess.run(
-        [sys.executable, "-I", str(ROOT / "server" / "claude_session"), "statusline"],
-        input=json.dumps({"session_id": "h1", "cwd": str(repo)}),
-        capture_output=True,
-        text=True,
-        cwd=repo,
-        timeout=30,
-        env=dict(os.environ),
-        check=True,
-    )
+    statusline(repo, "h1")
     assert ran(log) == []

@@ -33,6 +33,7 @@ from helpers.fake_onepassword import (
 )
 from helpers.gitrepo import make_remote, make_repo
 from helpers.handoff_world import ANSWER
+from helpers.onepassword_vault import pass_rate_limit_wait
 
 
 @pytest.fixture
@@ -272,6 +273,8 @@ def test_failed_handoff_is_kept_and_created_by_the_next_start(
     assert len(pending_requests(settings)) == 1
 
     fake.heal()
+    if case == "rate limited":  # remembered (L4): commands wait until the wait has passed
+        pass_rate_limit_wait(settings)
     with opened(core) as c:
         started = c.start(repo, session_id="s3")
     assert any("Created the delayed ClaudeSync item" in w for w in started.warnings)

@@ -23,6 +23,7 @@ from helpers.handoff_world import (
     repo,
     settings,
 )
+from helpers.onepassword_vault import pass_rate_limit_wait
 
 __all__ = ["core", "fake", "repo", "settings"]  # the fixtures used here
 
@@ -99,6 +100,8 @@ def test_the_answer_comes_home_once_whatever_1password_does(
     if condition == "slow":
         assert took, first.warnings  # slow is not down: the answer is looked for first
     fake.heal()
+    if condition == "rate-limited":  # remembered (L4): commands wait until the wait passed
+        pass_rate_limit_wait(settings)
     with core() as c:
         second = c.start(repo, session_id="s3")
         c.sync(repo)

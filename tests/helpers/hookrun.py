@@ -74,3 +74,18 @@ def payload(event: str, cwd: Path, session_id: str = "sess-1", **extra: Any) -> 
 def ledger_entry(home: Path, sid: str) -> dict[str, Any]:
     """A session's ledger entry as the hooks left it on disk."""
     return json.loads((home / "claude-session" / "ledger" / f"{sid}.json").read_text())
+
+
+def statusline(repo: Path, session_id: str = "s1") -> subprocess.CompletedProcess[str]:
+    """The status line as Claude Code runs it (``python -I server/claude_session statusline``),
+    for the session ``session_id`` in ``repo``."""
+    return subprocess.run(
+        [sys.executable, "-I", str(ROOT / "server" / "claude_session"), "statusline"],
+        input=json.dumps({"session_id": session_id, "cwd": str(repo)}),
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        timeout=30,
+        env=dict(os.environ),
+        check=True,
+    )

@@ -9,14 +9,19 @@ fixtures (a test module imports the ones it uses) and small factories.
 
 from __future__ import annotations
 
+import json
 import traceback
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from claude_session.base import clock
 from claude_session.config import Settings
+from claude_session.paths import Paths
+from claude_session.vault import op_limits
 from claude_session.vault.base import Vault
 from claude_session.vault.onepassword import OnePasswordVault
 from helpers.fake_onepassword import VALID_TOKEN, FakeClock, FakeOnePassword
@@ -49,6 +54,20 @@ def op_vault(settings: Settings, fake: FakeOnePassword, **kw: Any) -> OnePasswor
     if fake.clock is not None:
         kw.setdefault("clock", fake.clock)
     return OnePasswordVault(settings, authenticate=fake.authenticate, **kw)
+
+
+def rate_limit_file(settings: Settings) -> Path:
+    """Where the rate limit met by a command is remembered for the next ones (L4)."""
+    return Paths(settings.home).data / op_limits.FILE_NAME
+
+
+def pass_rate_limit_wait(settings: Settings) -> None:
+    """The wait after a remembered rate limit has passed (its ``until`` is in the past)."""
+    path = rate_limit_file(settings)
+    entries = json.loads(path.read_text())
+    for entry in entries.values():
+        entry["until"] = (clock.now() - timedelta(seconds=1)).isoformat()
+    path.write_text(json.dumps(entries))
 
 
 def chain(exc: BaseException) -> str:

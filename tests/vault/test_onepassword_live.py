@@ -14,7 +14,9 @@ The token is read when this module is imported: the autouse isolation fixture re
 
 from __future__ import annotations
 
+import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -30,15 +32,19 @@ from claude_session.core.facade import Core
 from claude_session.core.project import resolve
 from claude_session.errors import ItemRefused
 from claude_session.models import PendingHandoff
+from claude_session.paths import Paths
+from claude_session.vault import op_latency, op_sdk
 from claude_session.vault.base import identity_tag
 from claude_session.vault.onepassword import OnePasswordVault
 from claude_session.vault.op_items import BOTH_STATES, to_handoff
-from claude_session.vault.op_sdk import connect, run_sync
+from claude_session.vault.op_latency import LatencyMemory
+from claude_session.vault.op_sdk import connect, fingerprint, run_sync
 from claude_session.vault.secretref import forget_secrets, resolve_secret
 from helpers.gitrepo import make_repo
 
 TOKEN = os.environ.get("OP_SERVICE_ACCOUNT_TOKEN", "").strip()
 VAULT = os.environ.get("CLAUDE_SESSION_VAULT", "").strip() or DEFAULT_VAULT
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 WAIT = 60.0  # seconds for the test's own SDK calls; each command gets ``op_deadline``
 
 pytestmark = pytest.mark.skipif(
@@ -119,6 +125,32 @@ def test_live_round_trip_create_answer_import(vault: OnePasswordVault, project: 
     assert pending.claude_ai_response == "## Decisions\n- live\n## Next steps\n- more"
     vault.mark_imported(item.id)
     assert vault.pending_response(project=project) is None
+
+
+def test_live_answer_times_are_measured_to_size_the_default_deadline(
+    isolated_home: Path, project: str
+) -> None:
+    """L7: a hand-off as a new process makes it (sign-in, vault, listing, create, listing),
+    with no deadline chosen: the sign-in and call times are recorded, and the deadline learned
+    from them is written to ``tests/artifacts/1password-live-latency.json`` (what sizes the
+    default on this link)."""
+    op_sdk.reset()  # a new process: it signs in
+    settings = Settings(home=isolated_home, op_token=TOKEN, vault_name=VAULT)
+    with flow.begin(), OnePasswordVault(settings) as fresh:
+        began = time.monotonic()
+        item = make(fresh, project)
+        took = time.monotonic() - began
+        vault_id = fresh.calls.vault_id()
+    run_sync(connect(settings).items.delete(vault_id, item.id), WAIT)  # nothing left behind
+    memory = LatencyMemory(
+        Paths(settings.home).data / op_latency.FILE_NAME, fingerprint(settings)[:16]
+    )
+    measured = memory.samples()
+    assert len(measured["sign_in"]) == 1 and len(measured["call"]) == 1
+    record = {**measured, "handoff_seconds": round(took, 3), "deadline": memory.deadline()}
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "1password-live-latency.json").write_text(json.dumps(record, indent=1))
+    assert op_latency.DEFAULT_OP_DEADLINE <= memory.deadline() <= op_latency.LONGEST
 
 
 def test_live_same_day_items_get_their_own_titles(vault: OnePasswordVault, project: str) -> None:

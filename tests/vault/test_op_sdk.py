@@ -20,7 +20,13 @@ from onepassword.errors import DesktopSessionExpiredException, RateLimitExceeded
 
 from claude_session.base import flow
 from claude_session.config import Settings
-from claude_session.errors import ItemRefused, VaultAuthError, VaultError, VaultUnavailable
+from claude_session.errors import (
+    ItemRefused,
+    RateLimited,
+    VaultAuthError,
+    VaultError,
+    VaultUnavailable,
+)
 from claude_session.vault import op_errors, op_sdk
 from claude_session.vault.base import Vault
 from claude_session.vault.op_sdk import translate
@@ -34,7 +40,7 @@ from helpers.fake_onepassword import (
     VALID_TOKEN,
     FakeOnePassword,
 )
-from helpers.onepassword_vault import chain, op_vault
+from helpers.onepassword_vault import chain, op_vault, pass_rate_limit_wait
 from helpers.vault_contract import make
 
 
@@ -90,6 +96,12 @@ def test_failure_before_sign_in_has_a_message_that_says_what_to_do(
     assert phrase in str(info.value)
     assert VALID_TOKEN not in chain(info.value)
     fake.heal()
+    if case == "rate limited":  # remembered (L4): not called until the wait has passed
+        calls = fake.count()
+        with pytest.raises(RateLimited, match="does not call it again before"):
+            make(op_vault(settings, fake))
+        assert fake.count() == calls
+        pass_rate_limit_wait(settings)
     assert make(op_vault(settings, fake)).title == "session-widgets-2025-03-14"
 
 
@@ -112,6 +124,8 @@ def test_failure_after_sign_in_has_a_message_and_loses_no_item(
         vault.set_response(kept.id, "answer")
     assert phrase in str(info.value) and VALID_TOKEN not in chain(info.value)
     fake.heal()
+    if case == "rate limited":  # remembered (L4): tried again once the wait has passed
+        pass_rate_limit_wait(settings)
     assert [i.id for i in op_vault(settings, fake).list_items()][-1] == kept.id
 
 

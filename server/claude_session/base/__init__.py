@@ -12,6 +12,7 @@ they never import the core, the backends or the edges.
     transcript, digest, context              Claude Code transcripts; digests; context files
     gitread, routines, sessions              the safe git reader; routine config; a session's life
     packedrefs, projectmcp                   packed-refs lookups; .mcp.json servers named like ours
+    repoprograms, remoteurl                  the repository's filter programs kept off; remote URLs
     reminding, standing                      when a reminder is due; a session's standing, in words
     state/                                   one module per state file: pause remind ledger spool
                                              handoffs answers (+ lockfree, the status line's reads)

@@ -27,6 +27,10 @@ class Flow:
         #: what one call reads more than once and cannot change under it (a repository's
         #: origin URL): asked once per call; a throwaway flow (outside any call) keeps nothing
         self.memo: dict[tuple[str, str], object] = {}
+        #: lines for the log alone (a transcript line skipped, a time budget spent: nothing
+        #: went wrong for the person): a hook sets a list and writes it to hooks.log, so none
+        #: reaches its stderr; None (the CLI, the server): to ``logging``, set up there
+        self.notes: list[str] | None = None
 
     def first_time(self, step: str) -> bool:
         """True the first time a flow asks for ``step`` (a step done once per command)."""
@@ -80,3 +84,14 @@ def warn(message: str) -> None:
         import logging  # not on the hooks' path: they always run inside a flow
 
         logging.getLogger(__name__).warning("%s", message)
+
+
+def note(logger: str, message: str, *args: object) -> None:
+    """A line for the log alone (``Flow.notes``), as ``logging``'s ``warning`` takes it."""
+    flow = _current.get()
+    if flow is not None and flow.notes is not None:
+        flow.notes.append(message % args if args else message)
+        return
+    import logging  # not on the hooks' path: they keep notes
+
+    logging.getLogger(logger).warning(message, *args)

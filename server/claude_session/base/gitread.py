@@ -25,7 +25,9 @@ import stat
 from collections import namedtuple
 from pathlib import Path
 
-from claude_session.base import packedrefs
+from claude_session.base import packedrefs, repoprograms
+from claude_session.base.remoteurl import normalize_remote as normalize_remote
+from claude_session.base.remoteurl import strip_credentials as strip_credentials
 from claude_session.paths import real_path
 
 _MAX_REF_BYTES = 4096
@@ -37,8 +39,9 @@ _READ_ONLY = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLO
 #: settings for every git command claude-session runs (here and in ``core.repository``): the
 #: ones that make git run a program the repository's config names where a read needs none.
 #: No fsmonitor program (``git status`` would run it), no signature checker (``log`` with
-#: ``log.showSignature`` runs gpg), no pager. Hooks, filters and credential helpers are not
-#: switched off: reads run none, and commits and pushes are the user's own, with their hooks.
+#: ``log.showSignature`` runs gpg), no pager. The repository's filter programs are kept off by
+#: ``repoprograms``, diff programs by ``--no-ext-diff --no-textconv`` on each diff. Hooks and
+#: credential helpers are not: commits and pushes are the user's own, with their hooks.
 NO_PROGRAMS = ("core.fsmonitor=false", "log.showSignature=false", "core.pager=cat")
 # never take index.lock; none of the programs above
 _READ_FLAGS = ("--no-optional-locks", *(f for pair in NO_PROGRAMS for f in ("-c", pair)))
@@ -76,7 +79,8 @@ def _owned(path: Path) -> bool:
 
 def _git_allows(root: Path) -> bool:
     """Ask git whether a repository owned by someone else may be used (``safe.directory``)."""
-    return git_lines(root, "rev-parse", "--git-dir") is not None
+    argv = [git_program(), *_READ_FLAGS, "-C", str(root), "rev-parse", "--git-dir"]
+    return _run([argv], dict(os.environ), 3.0)[0] is not None  # runs no filter: none kept off
 
 
 def _read_small(path: Path, limit: int = _MAX_REF_BYTES) -> str | None:
@@ -237,6 +241,22 @@ def git_lines(root: Path, *args: str, timeout: float = 3.0, zero: bool = False) 
     return git_lines_together(root, [(args, zero)], timeout=timeout)[0]
 
 
+def programs(root: Path, *, timeout: float = 3.0) -> repoprograms.Programs | None:
+    """What keeps the filter programs of the repository at ``root`` off the git commands run
+    there (``repoprograms``); None when git could not tell."""
+    found = find_git(root)
+    if found is None:
+        return repoprograms.NONE
+    head, env = [git_program(), *_READ_FLAGS, "-C", str(root)], dict(os.environ)
+
+    def ask(where: Path | None) -> list[str] | None:
+        flags = [f"--git-dir={where}"] if where is not None else []
+        out = _run([[*head, *flags, *repoprograms.QUERY]], env, timeout)[0]
+        return None if out is None else out.decode("utf-8", "surrogateescape").split("\0")
+
+    return repoprograms.find(found[1], common_dir(found[1]), ask, found[0])
+
+
 def git_lines_together(
     root: Path, commands: list[tuple[tuple[str, ...], bool]], *, timeout: float = 3.0
 ) -> list[list[str] | None]:
@@ -244,6 +264,10 @@ def git_lines_together(
     caller that needs them all waits for the slowest, not for their sum. Each result as
     :func:`git_lines` gives it."""
     env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
+    found = programs(root, timeout=timeout)
+    if found is None:  # the repository's own filter programs could not be kept off
+        return [None for _ in commands]
+    env.update(found.settings(env))
     program = git_program()
     argvs = [[program, *_READ_FLAGS, "-C", str(root), *args] for args, _ in commands]
     results: list[list[str] | None] = []
@@ -259,14 +283,9 @@ def git_lines_together(
 
 def _run(argvs: list[list[str]], env: dict[str, str], timeout: float) -> list[bytes | None]:
     """Each command's standard output when it exits 0 in time, else None; all started before
-    any is waited for.
-
-    (A hand-written ``posix_spawn``/``select`` runner, which spared the status line importing
-    ``subprocess``, was removed: paired runs of ``bench/bench_statusline.py --compare spawn``
-    put the busy status line at 3.19x a bare start without it against 2.79x with it, goal 3,
-    spread +-0.24: the goal missed by less than the spread. ``subprocess`` itself spawns with
-    ``posix_spawn`` when given the program's full path and ``close_fds=False``; our own files
-    are opened close-on-exec, so the child inherits only its three pipes.)"""
+    any is waited for. (``subprocess`` spawns with ``posix_spawn`` given git's full path and
+    ``close_fds=False``; our own files are close-on-exec. A hand-written ``select`` runner was
+    removed: ``bench/bench_statusline.py --compare spawn`` showed no gain past the spread.)"""
     import subprocess
     import time
 
@@ -318,7 +337,17 @@ def _log_args(start: str) -> tuple[str, ...]:
 def _diff_args(start: str) -> tuple[str, ...]:
     if start == FROM_ROOT:  # every path a commit of HEAD touched (no tree to diff against)
         return ("log", "--no-show-signature", "--format=", "--name-only", "-z", "HEAD", "--")
-    return ("diff", "--name-only", "-z", "--no-renames", start, "HEAD", "--")
+    return (
+        "diff",
+        "--name-only",
+        "-z",
+        "--no-renames",
+        "--no-ext-diff",
+        "--no-textconv",
+        start,
+        "HEAD",
+        "--",
+    )
 
 
 def _countable(start: str | None) -> bool:
@@ -447,52 +476,3 @@ def _config_item(item: str) -> tuple[str, str]:
 def origin_url(root: Path) -> str | None:
     """``origin``'s URL without credentials; None without one (or when git cannot tell)."""
     return strip_credentials((config_values(root) or {}).get("remote.origin.url") or None)
-
-
-# --------------------------------------------------------------------------- URLs
-
-# patterns, compiled on first use (by ``re``'s cache): not on the hooks' path
-_SCP_LIKE = r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>.+)$"
-_WINDOWS_DRIVE = r"^[A-Za-z]:[\\/]"
-
-
-def strip_credentials(url: str | None) -> str | None:
-    """The URL as it should be stored: credentials removed, the rest kept."""
-    if url is None or "://" not in url:
-        return url
-    from urllib.parse import urlsplit, urlunsplit  # with ipaddress: not on every hook's path
-
-    parts = urlsplit(url)
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    if not at:
-        return url
-    # Over http(s) a bare user part is usually a token (https://ghp_xxx@github.com); over ssh
-    # the user (git@) is part of the address and only a password is a secret.
-    user = userinfo.partition(":")[0]
-    keep = "" if parts.scheme.lower() in {"http", "https"} else f"{user}@"
-    return urlunsplit(parts._replace(netloc=keep + hostport))
-
-
-def normalize_remote(url: str | None) -> str | None:
-    """The repository's identity across machines: host/path without scheme, user, token, .git."""
-    if url is None or not url.strip():
-        return None
-    url = url.strip()
-    if "://" in url:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(url)
-        if parts.scheme.lower() == "file":
-            return _strip_dot_git(parts.path)
-        return _strip_dot_git(f"{parts.hostname or ''}/{parts.path.strip('/')}")
-    scp = re.match(_SCP_LIKE, url)
-    if scp and not re.match(_WINDOWS_DRIVE, url):
-        return _strip_dot_git(f"{scp['host'].lower()}/{scp['path'].strip('/')}")
-    return _strip_dot_git(url)
-
-
-def _strip_dot_git(text: str) -> str:
-    text = text.rstrip("/")
-    if text.endswith(".git"):
-        text = text[: -len(".git")].rstrip("/")
-    return text

@@ -29,7 +29,6 @@ undercount (ccusage #866).
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Collection
@@ -37,10 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, Optional
 
-from claude_session.base import transcript
+from claude_session.base import flow, transcript
 from claude_session.base.transcript import MAX_LINE_BYTES
-
-log = logging.getLogger(__name__)
 
 SYNTHETIC_MODEL = "<synthetic>"
 # Inside a JSON string a quote is escaped, so this only matches a real "usage" key.
@@ -155,7 +152,7 @@ def subagent_transcripts(path: Path) -> list[Path]:
     try:
         return sorted(p for p in folder.glob("*.jsonl") if p.is_file())
     except OSError as exc:
-        log.warning("cannot list subagent transcripts in %s: %s", folder, exc)
+        flow.note(__name__, "cannot list subagent transcripts in %s: %s", folder, exc)
         return []
 
 
@@ -186,21 +183,26 @@ class _Tally:
                 ):
                     self.feed(line)
                     if handle.tell() > transcript.MAX_BYTES:
-                        log.warning(
+                        flow.note(
+                            __name__,
                             "transcript %s is larger than %d bytes; the rest is not counted",
                             path,
                             transcript.MAX_BYTES,
                         )
                         break
                     if count % 256 == 0 and self.deadline and time.monotonic() > self.deadline:
-                        log.warning("transcript %s: time budget spent; counted what was read", path)
+                        flow.note(
+                            __name__,
+                            "transcript %s: time budget spent; counted what was read",
+                            path,
+                        )
                         self.complete = False
                         break
                 if self.deadline and time.monotonic() > self.deadline:
                     self.complete = False
             except OSError as exc:
                 # What was read so far is still what the transcript says.
-                log.warning("transcript %s could not be read to the end: %s", path, exc)
+                flow.note(__name__, "transcript %s could not be read to the end: %s", path, exc)
         return True
 
     def feed(self, line: bytes | None) -> None:

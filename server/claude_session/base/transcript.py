@@ -16,6 +16,8 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from claude_session.base import flow
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, BinaryIO
@@ -31,9 +33,7 @@ _SKIP_CHUNK = 1024 * 1024
 
 
 def _warn(message: str, *args: object) -> None:
-    import logging  # only when something is wrong: not on every hook's path
-
-    logging.getLogger(__name__).warning(message, *args)
+    flow.note(__name__, message, *args)  # the log's, never a hook's stderr
 
 
 def open_regular(path: Path) -> BinaryIO | None:

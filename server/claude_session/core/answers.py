@@ -150,10 +150,11 @@ def after_vault_check(services: Services, project: Project, *, write: bool = Tru
     return waiting is not None
 
 
-def deliver_waiting(services: Services) -> int:
-    """What waits on disk for the vault, once per command: delayed hand-offs first, then (when
-    they all went) the answers kept for them. Returns how many hand-offs and answers went."""
-    created, all_done = handoffs.retry_pending(services)
+def deliver_waiting(services: Services, *, refused: bool = False) -> int:
+    """What waits on disk for the vault, once per command: delayed hand-offs first (``refused``:
+    the ones the vault refused for good too), then (when they all went) the answers kept for
+    them. Returns how many hand-offs and answers went."""
+    created, all_done = handoffs.retry_pending(services, refused=refused)
     delivered = received.deliver_kept(services) if all_done else 0
     return created + delivered
 

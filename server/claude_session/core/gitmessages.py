@@ -10,12 +10,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from claude_session.base import gitread
+from claude_session.base.quoting import visible
 from claude_session.core import gitlocks
-from claude_session.errors import GitError
+from claude_session.errors import GitError, GitRefused
 
 NO_GIT = (
     "git was not found. Install git (https://git-scm.com) or set GIT_PYTHON_GIT_EXECUTABLE "
     "to the full path of the git program."
+)
+#: when the repository's filter drivers cannot be told (``gitread.programs``)
+UNREADABLE_CONFIG = (
+    "git could not read this repository's configuration (git config failed), so claude-session "
+    "cannot tell which of its programs to keep off; nothing was run."
 )
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
 _MAX_DETAIL = 800
@@ -132,4 +138,17 @@ def push_failure_detail(upstream: str, stderr: str, timeout: float) -> str:
     return (
         f"Push to '{upstream}' failed: {reason} Check the remote URL, the network and your "
         "credentials, then run git push."
+    )
+
+
+def unfiltered(what: str, names: tuple[str, ...]) -> GitRefused:
+    """The refusal of a write (staging, a checkout) that would go without the filter programs
+    the repository's own config names, which claude-session keeps off (``repoprograms``)."""
+    shown = ", ".join(repr(visible(name)[:40]) for name in names[:5])
+    return GitRefused(
+        f"Cannot {what}: this repository's own config (.git/config, or a file it includes) "
+        f"names the filter program(s) {shown}, and claude-session runs no program from the "
+        "project folder; without them git would store or check out the files unfiltered. "
+        "Nothing was changed. Do it yourself with git, or set the filter up in your global "
+        "config (git config --global filter.NAME.clean ...) if you trust it."
     )

@@ -84,12 +84,13 @@ class WipRun:
 def read_state(root: Path, git_dir: Path) -> WorkingState:
     """Branch, head, changes, stashes, origin and operation in progress of the working tree
     ``root`` (git dir ``git_dir``): one ``git status`` (two with stashes) and a few file reads."""
-    status = gitread.parse_status(_read(root, *gitread.STATUS_ARGS).split("\0"))
+    env = _read_env(root)
+    status = gitread.parse_status(_read(root, env, *gitread.STATUS_ARGS).split("\0"))
     stashes: list[str] = []
     # The stash list is the reflog of refs/stash: without that file there is nothing to list,
     # and the common case costs no git process.
     if (gitread.common_dir(git_dir) / "logs" / "refs" / "stash").exists():
-        stashes = [line for line in _read(root, "stash", "list").split("\n") if line]
+        stashes = [line for line in _read(root, env, "stash", "list").split("\n") if line]
     return WorkingState(
         root=str(root),
         branch=status.branch,
@@ -112,16 +113,28 @@ def operation_in_progress(git_dir: Path) -> str | None:
     return None
 
 
-def _read(root: Path, command: str, *args: str) -> str:
-    """A read-only git command in ``root`` (our settings, no optional locks, git's own words in
-    English as GitPython has them); its stdout, or GitError with what git said."""
+def _read_env(root: Path) -> dict[str, str]:
+    """The environment of a read in ``root``: no optional locks, git's words in English (as
+    GitPython has them), and no filter program the repository's own config names (issue 25,
+    ``gitread.programs``); GitError when git cannot tell which those are."""
+    programs = gitread.programs(root)
+    if programs is None:
+        raise GitError(gitmessages.UNREADABLE_CONFIG)
+    env = {**os.environ, **BASE_ENV, "LANGUAGE": "C", "LC_ALL": "C"}
+    env.update(programs.settings(env))
+    return env
+
+
+def _read(root: Path, env: dict[str, str], command: str, *args: str) -> str:
+    """A read-only git command in ``root`` with our settings and ``env`` (``_read_env``); its
+    stdout, or GitError with what git said."""
     import subprocess
 
     try:
         done = subprocess.run(
             [gitread.git_program(), *_SETTINGS, command, *args],
             cwd=root,
-            env={**os.environ, **BASE_ENV, "LANGUAGE": "C", "LC_ALL": "C"},
+            env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,

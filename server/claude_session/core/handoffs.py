@@ -126,7 +126,8 @@ def _create_or_keep(
             flow.warn(
                 f"The ClaudeSync item {request.title} was refused ({exc}). It is not retried: "
                 f"the context is in {context_path} and the request in {pending}; "
-                f"`claude-session status` lists it."
+                f"`claude-session status` lists it, and `claude-session sync --retry-refused` "
+                f"tries it again once the cause is fixed."
             )
         else:
             flow.warn(
@@ -174,17 +175,35 @@ def pending_handoffs(services: Services) -> list[PendingHandoffInfo]:
     return shown
 
 
-def retry_pending(services: Services) -> tuple[int, bool]:
+def retry_pending(services: Services, *, refused: bool = False) -> tuple[int, bool]:
     """Create the ClaudeSync items that an earlier pause or end could not create, once per
     command, each with its own time; one the vault refuses for good is marked failed and the
     others go on; the first other failure stops the round (the vault is not usable now).
-    Returns how many were created, and whether the round got through them all."""
+    ``refused`` (``sync --retry-refused``): the ones refused earlier are tried again too, after
+    the person fixed the cause (D8). Returns how many were created, and whether the round got
+    through them all."""
     if not flow.current().first_time("retry pending hand-offs"):
         return 0, False
     with handoff_state.exclusive(services.paths, "handoffs") as mine:
         if not mine:  # another process is creating them now: never make one twice (N2)
             return 0, False
+        if refused:
+            _unrefuse(services)
         return _retry_round(services)
+
+
+def _unrefuse(services: Services) -> None:
+    """The refused hand-offs waiting again, oldest first as they were made; each may have been
+    stored after all (the refusal may have come after the write), so it is looked for first."""
+    for _, request in pending_requests(services):
+        if request.state == "failed":
+            flow.warn(
+                f"Trying the refused ClaudeSync item {request.title} again "
+                f"(refused before: {request.reason or 'no reason kept'})."
+            )
+            request.state, request.reason = "pending", None
+            request.attempts = max(request.attempts, 1)
+            _save(services, request)
 
 
 def _retry_round(services: Services) -> tuple[int, bool]:
@@ -198,7 +217,8 @@ def _retry_round(services: Services) -> tuple[int, bool]:
             _save(services, request)
             flow.warn(
                 f"The delayed ClaudeSync item {request.title} was refused ({exc}). It is not "
-                f"retried; the request is kept in {path}."
+                f"retried by itself; the request is kept in {path} (`claude-session sync "
+                f"--retry-refused` tries it again once the cause is fixed)."
             )
             continue
         except VaultError as exc:

@@ -5,7 +5,8 @@ Each operation is one or a few git commands (``repo.git.<cmd>`` with a ``--forma
 answer, not the length of the history. Every ``git.Repo`` is closed after use: the MCP server
 runs for hours, and GitPython otherwise leaves ``git cat-file`` children behind.
 
-Every command runs with ``gitread.NO_PROGRAMS`` (no program from the repository's config) and
+Every command runs with ``gitread.NO_PROGRAMS`` and ``gitread.programs`` (no program from the
+repository's config; a write it would need is refused: ``gitmessages.unfiltered``) and
 GIT_OPTIONAL_LOCKS=0: two sessions, or a session and the user, run git at once; a read never
 takes .git/index.lock, a write that finds it held waits its turn (``gitlocks``), as our own
 commits in one working tree do. What git says goes to the person through ``gitmessages``.
@@ -114,6 +115,13 @@ class Repository(Resource):
         self._repo = repo
         self.root = Path(str(repo.working_tree_dir)).resolve()
         self.name = self.root.name
+        # no filter program the repository's own config names runs (issue 25, repoprograms)
+        programs = gitread.programs(self.root)
+        if programs is None:
+            repo.close()
+            raise GitError(gitmessages.UNREADABLE_CONFIG)
+        repo.git.update_environment(**programs.settings(os.environ))
+        self._unfiltered = programs.refused  # drivers kept off: no write may go on without
 
     def close(self) -> None:
         """Stop GitPython's helper processes."""
@@ -246,6 +254,8 @@ class Repository(Resource):
     def _commit_all(
         self, message: str, *, changed: bool = False, squash: WipRun | None = None
     ) -> str | None:
+        if self._unfiltered:
+            raise gitmessages.unfiltered("commit", self._unfiltered)
         with gitlocks.commit_turn(str(self._repo.git_dir), self.root):
             if squash is None or not squash.shas:
                 return self._commit_all_now(message, changed=changed)
@@ -316,8 +326,8 @@ class Repository(Resource):
         with hooks:
             return any(not entry.name.endswith(".sample") for entry in hooks)
 
-    def _staged(self) -> bool:
-        return self._exec("diff", "--cached", "--quiet")[0] != 0
+    def _staged(self) -> bool:  # no diff program of the repository's config, ever (issue 25)
+        return self._exec("diff", "--cached", "--quiet", "--no-ext-diff", "--no-textconv")[0] != 0
 
     def push(self, timeout: float = 60, *, publish: bool = False) -> PushOutcome:
         """Push the current branch to its upstream (``publish``: a branch without one goes to
@@ -444,6 +454,8 @@ class Repository(Resource):
         return status == 0
 
     def _switch(self, *args: str) -> None:
+        if self._unfiltered:
+            raise gitmessages.unfiltered("switch", self._unfiltered)
         try:
             self._write(*args)
         except GitError as exc:

@@ -116,10 +116,14 @@ def sync(
     *,
     force: bool = True,
     retry_rejected: bool = False,
+    retry_refused: bool = False,
 ) -> SyncResult:
     """Finalize unended sessions, send what waits (``force``: even while backing off;
-    ``retry_rejected``: the records the tracker refused too), retry delayed hand-offs."""
+    ``retry_rejected``: the records the tracker refused too), retry delayed hand-offs
+    (``retry_refused``: the ones the vault refused for good too)."""
     with services.call():
+        if force:  # the person asked: 1Password is tried even under a remembered rate limit
+            services.vault.try_now()
         keep = services.settings.session_id
         finalized = sessions.finalize_orphans(services.paths, project_root=None, keep=keep)
         sessions.settle_ended(services.paths, keep=keep)
@@ -131,7 +135,7 @@ def sync(
             flow.warn(warning)
         retried = 0
         try:
-            retried = answers.deliver_waiting(services)
+            retried = answers.deliver_waiting(services, refused=retry_refused)
         except VaultError as exc:
             flow.warn(f"ClaudeSync not reached: {exc}")
         if cwd is not None:

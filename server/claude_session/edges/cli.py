@@ -322,11 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     hr.set_defaults(handler=verbs.handoff_receive)
 
     p = verb("sync", "send what waits for the tracker; finalize sessions that never ended")
-    p.add_argument(
-        "--retry-rejected",
-        action="store_true",
-        help="send records the tracker refused earlier again (after fixing it)",
-    )
+    verbs.sync_options(p)
     p.set_defaults(handler=verbs.sync)
 
     p = verb("install", "wire claude-session into Claude Code (plugin, or --classic)")

@@ -212,7 +212,8 @@ def _status(data: dict[str, Any]) -> list[str]:
             out.append(f"  {pending['title']}: kept in {pending['file']} until ClaudeSync takes it")
             continue
         why = (
-            f"refused, not retried: {pending.get('reason')} ({pending['file']})"
+            f"refused, not retried: {pending.get('reason')} ({pending['file']}); after fixing "
+            "that, `claude-session sync --retry-refused` tries it again"
             if pending["state"] == "failed"
             else "waiting for the vault (`claude-session sync`)"
         )

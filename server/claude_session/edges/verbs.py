@@ -281,5 +281,20 @@ def doctor(core: Core, a: argparse.Namespace) -> Any:
     return run_checks(core, a.cwd)
 
 
+def sync_options(p: argparse.ArgumentParser) -> None:
+    """What `sync` tries again that it leaves alone otherwise: refused records and items."""
+    p.add_argument(
+        "--retry-rejected",
+        action="store_true",
+        help="send records the tracker refused earlier again (after fixing it)",
+    )
+    p.add_argument(
+        "--retry-refused",
+        action="store_true",
+        help="create the ClaudeSync items the vault refused for good again (after fixing the "
+        "cause: `claude-session status` lists them with the reason)",
+    )
+
+
 def sync(core: Core, a: argparse.Namespace) -> Any:
-    return core.sync(a.cwd, retry_rejected=a.retry_rejected)
+    return core.sync(a.cwd, retry_rejected=a.retry_rejected, retry_refused=a.retry_refused)

@@ -290,6 +290,15 @@ class Vault(Backend, abc.ABC):
                 return item
         return None
 
+    def deadline(self) -> float | None:
+        """The seconds a command may spend on this vault, where it is remote (``doctor``
+        waits that long)."""
+        return None
+
+    def try_now(self) -> None:
+        """The calling command asks the vault even where it would wait otherwise (a rate limit
+        met by an earlier command): ``claude-session sync``."""
+
     def count_items(self) -> int:
         """How many ClaudeSync items the vault holds (``doctor``)."""
         return len(self.list_items())

@@ -28,13 +28,14 @@ from claude_session.base.clock import as_utc
 from claude_session.base.redact import redact
 from claude_session.base.routines import DEFAULT_OP_DEADLINE
 from claude_session.config import Settings
-from claude_session.errors import ItemNotFound, StaleItem, VaultUnavailable
+from claude_session.errors import ItemNotFound, ItemRefused, StaleItem, VaultUnavailable
 from claude_session.models import PendingHandoff
 from claude_session.vault.base import (
     TAG,
     HandoffItem,
     Vault,
     allocate_title,
+    answer_hash,
     is_ours,
     item_not_found,
     matches,
@@ -71,6 +72,29 @@ def _title_lock(vault_id: str) -> threading.Lock:
         return _TITLE_LOCKS.setdefault(vault_id, threading.Lock())
 
 
+def _checked(sent: HandoffItem, saved: HandoffItem) -> HandoffItem:
+    """``saved`` (what 1Password says it stored) when it holds what was ``sent``: the answer
+    and the context word for word (white space aside), and the imported mark. Otherwise
+    ``ItemRefused``: a write is checked, not trusted (findings/onepassword-2.md F10), so an
+    answer that was not stored whole is kept by the caller, never reported stored."""
+    differs = [
+        name
+        for name, a, b in (
+            ("claude_ai_response", sent.claude_ai_response, saved.claude_ai_response),
+            ("context", sent.context, saved.context),
+        )
+        if answer_hash(a) != answer_hash(b)
+    ]
+    if sent.imported != saved.imported:
+        differs.append("imported mark")
+    if not differs:
+        return saved
+    raise ItemRefused(
+        f"1Password stored '{saved.title}' with a different {' and '.join(differs)} than was "
+        f"sent, so this write is not counted as done. Check the item in the 1Password app."
+    )
+
+
 # --- the vault ------------------------------------------------------------------------------
 
 
@@ -88,7 +112,8 @@ class OnePasswordVault(Vault):
         clock: Clock = CLOCK,
     ) -> None:
         """``deadline``: the seconds each command may spend on 1Password (default: the
-        ``op_deadline`` setting, 5 s unless set); ``authenticate`` and ``clock`` replace the
+        ``op_deadline`` setting; unset, from the times measured here, 5 s at least:
+        ``op_latency``); ``authenticate`` and ``clock`` replace the
         SDK's sign-in and the real time (tests)."""
         self.settings = settings
         self.vault_name = settings.vault_name
@@ -104,7 +129,12 @@ class OnePasswordVault(Vault):
         chosen = deadline is not None or settings.op_deadline != DEFAULT_OP_DEADLINE
         approval = DESKTOP_APPROVAL if uses_desktop(settings) and not chosen else 0.0
         self.calls = VaultCalls(
-            settings, authenticate=authenticate, deadline=seconds, clock=clock, approval=approval
+            settings,
+            authenticate=authenticate,
+            deadline=seconds,
+            clock=clock,
+            approval=approval,
+            learned=not chosen,  # from the times measured here (L7)
         )
         for problem in settings.problems:
             flow.warn(problem)
@@ -164,6 +194,12 @@ class OnePasswordVault(Vault):
         self, ref: str, *, now: datetime | None = None, answer: str | None = None
     ) -> HandoffItem:
         return self._update(ref, lambda item: with_imported(item, now, answer=answer))
+
+    def try_now(self) -> None:
+        self.calls.try_now()
+
+    def deadline(self) -> float | None:
+        return self.calls.session.seconds()
 
     def check(self) -> str:
         """Sign in and find the vault, within the command's budget (``doctor``)."""
@@ -267,9 +303,11 @@ class OnePasswordVault(Vault):
             if changed is current:
                 return current
             try:
-                return self._convert_or_missing(self.calls.put(apply_handoff(raw, changed)), ref)
+                saved = self._convert_or_missing(self.calls.put(apply_handoff(raw, changed)), ref)
             except StaleItem:
                 raw = self.calls.get(raw.id)
+                continue
+            return _checked(changed, saved)
         raise VaultUnavailable(
             f"'{raw.title}' kept changing in 1Password while saving it. Try again in a moment."
         )

@@ -17,7 +17,12 @@ from onepassword import ItemState  # type: ignore[import-untyped]
 from claude_session.base import flow
 from claude_session.config import Settings
 from claude_session.errors import ItemRefused, VaultUnavailable
+from claude_session.paths import Paths
 from claude_session.vault.op_items import BOTH_STATES
+from claude_session.vault.op_latency import FILE_NAME as LATENCY_FILE
+from claude_session.vault.op_latency import LatencyMemory
+from claude_session.vault.op_limits import FILE_NAME as LIMITS_FILE
+from claude_session.vault.op_limits import RateLimitMemory
 from claude_session.vault.op_sdk import (
     CLOCK,
     VAULT_IDS,
@@ -49,15 +54,30 @@ class VaultCalls:
         deadline: float,
         clock: Clock = CLOCK,
         approval: float = 0.0,
+        learned: bool = False,
     ) -> None:
+        """``learned``: no deadline was chosen, so each command's comes from the times
+        measured here (``op_latency``)."""
         self.settings = settings
         self.vault_name = settings.vault_name
         self.authenticate = authenticate
+        data, key = Paths(settings.home).data, fingerprint(settings)[:16]
         self.session = Session(
-            settings, authenticate=authenticate, deadline=deadline, clock=clock, approval=approval
+            settings,
+            authenticate=authenticate,
+            deadline=deadline,
+            clock=clock,
+            approval=approval,
+            limits=RateLimitMemory(data / LIMITS_FILE, key),
+            latency=LatencyMemory(data / LATENCY_FILE, key),
+            learned=learned,
         )
         self._vault_id: str | None = None
         self._warned: set[str] = set()
+
+    def try_now(self) -> None:
+        """This command calls 1Password even while a rate limit is remembered (``sync``)."""
+        self.session.budget().forced = True
 
     def warn_once(self, key: str, message: str) -> None:
         """Tell ``message`` the first time only (an item that stays damaged is told once)."""

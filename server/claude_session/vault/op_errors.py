@@ -32,6 +32,7 @@ from claude_session.config import Settings
 from claude_session.errors import (
     ItemNotFound,
     ItemRefused,
+    RateLimited,
     ServerConflict,
     SessionExpired,
     StaleItem,
@@ -78,7 +79,7 @@ _SYNC = "run `claude-session sync`"
 # The core's texts (lower case); the first rule that matches decides.
 _RULES = (
     _Rule(
-        VaultUnavailable,
+        RateLimited,
         "1Password's rate limit was reached while {action}. Service accounts have hourly and "
         f"daily limits: wait a while, then {_SYNC}.",
         types=(RateLimitExceededException,),
@@ -109,7 +110,8 @@ _RULES = (
     _Rule(
         VaultUnavailable,
         "1Password did not answer while {action} ({detail}). Check the network connection, "
-        f"then {_SYNC}.",
+        f"then {_SYNC}. On a slow link, set CLAUDE_SESSION_OP_DEADLINE to more seconds (without "
+        "it, the time grows by itself with 1Password's answer times measured here).",
         types=_TIMEOUTS,
     ),
     # The desktop app's own texts carry the fix (Settings > Developer > Integrate with other

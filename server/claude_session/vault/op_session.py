@@ -28,6 +28,7 @@ from claude_session.config import Settings
 from claude_session.errors import (
     ItemNotFound,
     ItemRefused,
+    RateLimited,
     ServerConflict,
     SessionExpired,
     StaleItem,
@@ -35,6 +36,8 @@ from claude_session.errors import (
     VaultError,
     VaultUnavailable,
 )
+from claude_session.vault.op_latency import LatencyMemory
+from claude_session.vault.op_limits import RateLimitMemory
 from claude_session.vault.op_sdk import (
     CLOCK,
     Authenticate,
@@ -60,6 +63,9 @@ class Budget:
     memo: dict[str, Any] = field(default_factory=dict)  # reads kept for the command
     answered: int = 0  # calls that answered in time
     allowed: float = 0.0  # the time the last call was given
+    forced: bool = False  # try even while a rate limit is remembered (``sync``)
+    limit_checked: bool = False  # the remembered rate limit was looked at
+    measured: bool = False  # this command's sign-in and first call were recorded
 
     def remaining(self) -> float:
         return self.deadline - self.clock.monotonic()
@@ -68,9 +74,13 @@ class Budget:
 class Budgets:
     """The budget of the calling command (``flow.current()``), made on first use."""
 
-    def __init__(self, seconds: float, clock: Clock = CLOCK) -> None:
+    def __init__(
+        self, seconds: float, clock: Clock = CLOCK, sizing: Callable[[], float] | None = None
+    ) -> None:
+        """``sizing``: the seconds of each new budget, when not always ``seconds``."""
         self.seconds = seconds
         self.clock = clock
+        self.sizing = sizing
         self._lock = threading.Lock()
         self._by_flow: dict[int, tuple[weakref.ref[flow.Flow], Budget]] = {}
 
@@ -81,7 +91,8 @@ class Budgets:
             entry = self._by_flow.get(key)
             if entry is not None and entry[0]() is current:
                 return entry[1]
-            budget = Budget(self.clock.monotonic() + self.seconds, self.seconds, self.clock)
+            seconds = self.sizing() if self.sizing is not None else self.seconds
+            budget = Budget(self.clock.monotonic() + seconds, seconds, self.clock)
             self._by_flow[key] = (weakref.ref(current), budget)
         weakref.finalize(current, self._drop, key)
         return budget
@@ -112,17 +123,31 @@ class Session:
         deadline: float,
         clock: Clock = CLOCK,
         approval: float = 0.0,
+        limits: RateLimitMemory | None = None,
+        latency: LatencyMemory | None = None,
+        learned: bool = False,
     ) -> None:
         """``approval``: the seconds a sign-in may take when a person approves it (the desktop
-        app), even past ``deadline``."""
+        app), even past ``deadline``; ``limits``: the rate limit remembered across commands;
+        ``latency``: where each command's sign-in and first call times are recorded, and
+        (``learned``: no deadline was chosen) what sizes each command's deadline (L7)."""
         self.settings = settings
         self.authenticate = authenticate
         self.clock = clock
         self.approval = approval
-        self.budgets = Budgets(deadline, clock)
+        self.limits = limits
+        self.latency = latency
+        sizing = latency.deadline if latency is not None and learned else None
+        self.budgets = Budgets(deadline, clock, sizing)
 
     def budget(self) -> Budget:
         return self.budgets.current()
+
+    def seconds(self) -> float:
+        """What a new command may spend: its deadline (measured or set), or the time a person
+        may take to approve a desktop sign-in, when longer."""
+        sizing = self.budgets.sizing
+        return max(sizing() if sizing is not None else self.budgets.seconds, self.approval)
 
     def call(
         self,
@@ -135,6 +160,9 @@ class Session:
         """``work`` done with the process's client; ``names``: the item titles it is about
         (never taken for what the failure was, ``translate``)."""
         budget = self.budget()
+        if budget.failure is None and not budget.limit_checked:
+            budget.limit_checked = True
+            self._remembered_limit(budget)
         if budget.failure is not None:
             raise _again(budget.failure)
         expired_once = conflict_once = False
@@ -153,6 +181,18 @@ class Session:
                 conflict_once = True
                 if _INTERNAL in str(exc):  # the core may have lost track of the client
                     forget(self.settings, self.authenticate)
+
+    def _remembered_limit(self, budget: Budget) -> None:
+        """Skip 1Password while a rate limit met by an earlier command is in force (L4),
+        unless this command tries at once (``forced``)."""
+        if self.limits is None:
+            return
+        last = self.limits.load()
+        if last is None:
+            return
+        if last.active(self.limits.now()) and not budget.forced:
+            budget.failure = RateLimited(last.told())
+            raise budget.failure
 
     def _once(
         self,
@@ -178,6 +218,8 @@ class Session:
             error = translate(
                 exc, action=action, settings=self.settings, writing=writing, names=names
             )
+            if isinstance(error, RateLimited) and self.limits is not None:
+                error = RateLimited(f"{error} {self.limits.hit().after()}")
             if isinstance(error, VaultAuthError):
                 forget(self.settings, self.authenticate)
             if stops_the_command(error) and not isinstance(error, SessionExpired):
@@ -193,6 +235,8 @@ class Session:
             raise TimeoutError
         if self.approval and not signed_in(self.settings, self.authenticate):
             budget.deadline = max(budget.deadline, self.clock.monotonic() + self.approval)
+        fresh = not signed_in(self.settings, self.authenticate)
+        began = self.clock.monotonic()
         try:
             client = connect(
                 self.settings,
@@ -202,8 +246,14 @@ class Session:
             )
         except Exception as exc:
             raise _SignIn(exc) from exc
+        signed = self.clock.monotonic()
         result = run_sync(work(client), budget.remaining(), clock=self.clock)
         budget.answered += 1
+        if self.latency is not None and not budget.measured:
+            budget.measured = True
+            self.latency.record(
+                sign_in=signed - began if fresh else None, call=self.clock.monotonic() - signed
+            )
         return result
 
     def _timeout(self, budget: Budget) -> Exception:

@@ -48,11 +48,53 @@ def test_every_hook_works_outside_git(event: str, tmp_path: Path) -> None:
     assert out is None or "systemMessage" not in out
 
 
-@pytest.mark.parametrize("event", EVENTS)
-def test_a_hook_that_went_well_writes_nothing_on_stderr(event: str, repo: Path) -> None:
-    """newcomer-2: every hook wrote its timing on stderr, which Claude Code shows."""
-    _, proc = run_hook(event, payload(event, repo, source="startup"), cwd=repo)
-    assert proc.stderr == ""
+def _transcript(path: Path, *, long_line: bool) -> None:
+    """A short transcript of session ``sess-1``; with ``long_line``, one line past the digest's
+    8 MiB (a huge tool result), which the readers skip."""
+    lines = [
+        {"type": "user", "sessionId": "sess-1", "message": {"role": "user", "content": "hi"}},
+        {
+            "type": "assistant",
+            "sessionId": "sess-1",
+            "requestId": "r1",
+            "message": {
+                "id": "m1",
+                "role": "assistant",
+                "model": "claude-sonnet-4-5",
+                "content": [{"type": "text", "text": "ok"}],
+                "usage": {"input_tokens": 5, "output_tokens": 3},
+            },
+        },
+    ]
+    if long_line:
+        big = {"role": "user", "content": "x" * (9 * 1024 * 1024)}
+        lines.insert(1, {"type": "user", "sessionId": "sess-1", "message": big})
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+@pytest.mark.parametrize("where", ["git", "plain", "long transcript line", "no transcript"])
+def test_a_hook_that_went_well_writes_nothing_on_stderr(
+    where: str, repo: Path, tmp_path: Path, isolated_home: Path
+) -> None:
+    """newcomer-2: every hook wrote its timing on stderr, which Claude Code shows; then a
+    skipped transcript line still did ("skipped a transcript line longer than ..."). Every
+    event, each start source, a SessionEnd that finds its session ended already and a long
+    line skipped: nothing on stderr; the skip is in hooks.log."""
+    cwd = repo
+    if where == "plain":
+        cwd = tmp_path / "plain"
+        cwd.mkdir()
+    if where != "no transcript":
+        _transcript(cwd / "t.jsonl", long_line=where == "long transcript line")
+    runs = [("SessionStart", {"source": source}) for source in ("startup", "resume", "clear")]
+    runs += [(event, {}) for event in EVENTS if event != "SessionStart"]
+    runs += [("SessionStart", {"source": "compact"}), ("SessionEnd", {"reason": "exit"})]
+    for event, extra in runs:
+        _, proc = run_hook(event, payload(event, cwd, **extra), cwd=cwd)
+        assert proc.stderr == "", (event, extra)
+    log = isolated_home / "claude-session" / "logs" / "hooks.log"
+    if where == "long transcript line":
+        assert "skipped a transcript line longer than" in log.read_text()
 
 
 def test_session_start_records_the_session(repo: Path, isolated_home: Path) -> None:

@@ -89,6 +89,19 @@ def test_age_commits_and_dirty_files_of_this_session(repo: Path) -> None:
     assert shown(repo) == "session 0 min · 2 commits · 3 dirty"
 
 
+def test_a_new_repositorys_first_commits_are_counted(tmp_path: Path) -> None:
+    """newcomer-2 / issue 28: a session begun before the repository's first commit showed no
+    commit count at all; now 0 until the first commit, then every commit of the branch."""
+    repo = make_repo(tmp_path / "fresh", commit=False)
+    run_hook("SessionStart", payload("SessionStart", repo, source="startup"), cwd=repo)
+    assert shown(repo) == "session 0 min · 0 commits · 0 dirty"
+    commit_file(repo, "a.py", "a = 1\n")
+    assert shown(repo) == "session 0 min · 1 commit · 0 dirty"
+    commit_file(repo, "b.py", "b = 1\n")
+    (repo / "c.py").write_text("c = 1\n")
+    assert shown(repo) == "session 0 min · 2 commits · 1 dirty"
+
+
 def test_without_a_ledger_entry_the_age_is_claude_codes_own(repo: Path) -> None:
     assert shown(repo) == "session 1 min · 0 dirty"  # 65 s: no commits known without a start
 

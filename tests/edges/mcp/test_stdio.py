@@ -19,7 +19,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import ReadResourceResult, TextContent, TextResourceContents
 
-from helpers.gitrepo import make_remote, make_repo
+from helpers.gitrepo import git, make_remote, make_repo
 from helpers.mcp_stdio import ROOT, SERVER_DIR, call, cli_server, raw_calls, server_env
 from helpers.quoted import unquoted
 
@@ -242,3 +242,36 @@ async def test_parallel_tool_calls_each_get_their_own_result_and_warnings(tmp_pa
         assert not any("merge" in w for w in ran["warnings"])
     for stat in results["status"]:
         assert stat["project"] == "quiet" and stat["warnings"] == [], stat["warnings"]
+
+
+@pytest.mark.parametrize("keep", [True, False])
+async def test_end_session_keeps_wip_commits_when_asked_like_the_clis_end(
+    repo: Path, keep: bool
+) -> None:
+    """newcomer-2 / issue 28: the CLI's ``end --keep-wip`` as the tool's ``keep_wip``, shown in
+    its schema; left out, the unpushed WIP commit is squashed into the end commit."""
+    async with Client(cli_server(repo)) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        option = tools["end_session"].input_schema["properties"]["keep_wip"]
+        assert option["type"] == "boolean" and option["default"] is False
+        assert "WIP" in option["description"]
+        await call(client, "start_session", cwd=str(repo), session_id="w1")
+        (repo / "half.txt").write_text("half\n")
+        paused = await call(
+            client, "pause_session", cwd=str(repo), session_id="w1", summary="half", wip_commit=True
+        )
+        await call(client, "resume_session", cwd=str(repo), session_id="w2")
+        (repo / "rest.txt").write_text("rest\n")
+        args = {"summary": "done", "commit_message": "Finish", "push": False}
+        ended = await call(
+            client, "end_session", cwd=str(repo), session_id="w2", **args, keep_wip=keep
+        )
+    subjects = git(repo, "log", "--format=%s", "-3").splitlines()
+    if keep:
+        assert subjects[:2] == ["Finish", "WIP: half"]
+        assert paused["wip_commit"] in git(repo, "log", "--format=%H")
+        assert any("kept as made" in w for w in ended["warnings"])
+        assert not ended.get("squashed_wip")
+    else:
+        assert subjects[:2] == ["Finish", "initial"]
+        assert ended["squashed_wip"] == [paused["wip_commit"]]

@@ -339,10 +339,13 @@ def _arm_deadline(event: str) -> Callable[[], None]:
 def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
     """Run one hook in a flow of its own: parse stdin, call the handler, print its JSON, with
     the flow's warnings (state files moved aside, our own failure) as a ``systemMessage`` and
-    in ``logs/hooks.log``; exit 0 whatever happens."""
+    in ``logs/hooks.log``, and its notes (``flow.note``) in the log alone: nothing on stderr;
+    exit 0 whatever happens."""
     output: Output | None = None
     disarm = _arm_deadline(event)
     with flow.begin() as current:
+        notes: list[str] = []  # for hooks.log alone: a hook that went well says nothing
+        current.notes = notes
         try:
             output = handler(HookContext(read_input()))
         except (Exception, HookDeadline) as exc:  # noqa: BLE001 - never break Claude Code
@@ -350,6 +353,10 @@ def run(event: str, handler: Callable[[HookContext], Output | None]) -> int:
         finally:
             disarm()
         warnings = list(current.warnings)
+    if notes:
+        from claude_session.base.redact import scrub
+
+        _log(event, [scrub(note) for note in notes])
     if warnings:
         # exception texts may quote the input they choked on: redact before anyone sees them
         from claude_session.base.redact import scrub

@@ -64,6 +64,7 @@ class Snapshot:
         head = gitread.git_head(self.cwd)
         self.root = head[0] if head else self.cwd
         self.in_git = head is not None
+        self.unborn = head is not None and head[2] is None  # no commit yet
         self.key = str(self.root)
         sid = _text(data, "session_id")
         self.entry = (ledger.peek(self.paths, sid) if sid else None) or {}
@@ -86,9 +87,14 @@ class Snapshot:
             return None, None
         start = self.entry.get("starting_head")
         status = (gitread.STATUS_ARGS, True)
-        if not gitread.is_oid(start):
-            return None, gitread.git_lines_together(self.root, [status], timeout=GIT_TIMEOUT)[0]
-        log = (("log", "--no-show-signature", "--format=%ct", f"{start}..HEAD", "--"), False)
+        # a session begun before the repository's first commit counts every commit of HEAD
+        # (``sessions.session_start``): none while HEAD has none
+        from_root = not start and bool(self.entry.get("starting_branch"))
+        if not gitread.is_oid(start) and not (from_root and not self.unborn):
+            records = gitread.git_lines_together(self.root, [status], timeout=GIT_TIMEOUT)[0]
+            return ([] if from_root else None), records
+        revisions = "HEAD" if from_root else f"{start}..HEAD"
+        log = (("log", "--no-show-signature", "--format=%ct", revisions, "--"), False)
         commits, records = gitread.git_lines_together(self.root, [log, status], timeout=GIT_TIMEOUT)
         return commits, records
 

@@ -243,6 +243,10 @@ class SessionTools:
         mode: Annotated[
             EndMode, Field(description="handoff: continue on claude.ai; sync: on another machine.")
         ] = "standard",
+        keep_wip: Annotated[
+            bool,
+            Field(description="Keep unpushed WIP commits as made (default: squashed into this)."),
+        ] = False,
         cwd: Cwd = None,
         session_id: SessionId = None,
     ) -> EndResult:
@@ -257,6 +261,7 @@ class SessionTools:
             message=commit_message,
             push=push,
             mode=mode,
+            keep_wip=keep_wip,
         )
 
     def import_handoff(
@@ -469,22 +474,16 @@ def _migrations_to_log_file() -> None:
         alembic.addHandler(handler)
 
 
-def _collect_from_now() -> None:
-    """The cyclic garbage collector back on (``front.serve`` turned it off), with what start-up
-    made kept out of its scans. Importing the SDK and building the tools make some 90,000
-    objects that live as long as the server (modules, classes, schemas, validators), and the
-    collector scanned them again and again while they were made: about a tenth of the time
-    from spawn to a first tool result (``bench/bench_claude_code.py``, issue 23)."""
-    gc.freeze()
-    gc.enable()
-
-
 def serve(settings: Settings, front: Any = None) -> None:
     """Serve over stdio: behind ``front`` when given (``front.serve`` makes it)."""
     listed = threading.Event()
     server = build_server(settings=settings, on_tools_listed=listed.set)
     _migrations_to_log_file()
-    _collect_from_now()
+    # the collector back on (``front.serve`` turned it off: scanning the ~90,000 objects the SDK
+    # and the tools make, again and again, was a tenth of the time to a first tool result,
+    # issue 23), with them kept out of its scans: they live as long as the server
+    gc.freeze()
+    gc.enable()
     worker = threading.Thread(
         target=_startup_sync,
         args=(server.session_core, listed, server.session_tools.answered),
