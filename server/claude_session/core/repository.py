@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,8 +77,8 @@ def _find(path: Path) -> tuple[Path, Path] | None:
     """(top-level folder, git dir) of the repository holding ``path``, found as the hooks find
     it (``gitread.find_git``: no process, no GitPython); None outside git, for a folder that
     does not exist, or when git is missing (nothing could be done with the repository)."""
-    if not os.path.isdir(path) or gitread.git_program() == "git":  # "git": not on PATH
-        return None
+    if not os.path.isdir(path) or (gitread.git_program() == "git" and not shutil.which("git")):
+        return None  # ("git": in no absolute folder of PATH)
     return gitread.find_git(path, owned_only=False)  # another user's: git says why (advice)
 
 
