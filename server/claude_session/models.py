@@ -94,6 +94,12 @@ class LedgerEntry(Model):
     record: dict[str, Any] | None = None  # the /end record as delivered (completed later)
     tokens_settled: bool = False  # the record's tokens were completed from the final transcript
     wip_commits: list[str] = Field(default_factory=list)  # made or picked up: end squashes them
+    # where this stretch starts in its transcript (its digest reads from there)
+    stretch_transcript: str | None = None
+    stretch_offset: int | None = None
+    # another session resumed this CLI session's pause, which closed this part (core/continued)
+    continued_by: str | None = None
+    continued_at: datetime | None = None
 
 
 #: What a ClaudeSync item is for: claude.ai (``handoff``) or another machine (``sync``).

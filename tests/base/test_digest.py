@@ -126,3 +126,25 @@ def test_unended_record_carries_the_digest(tmp_path: Path) -> None:
     assert record["files_changed"][:2] == ["committed.py", "lexer.py"]
     assert any(item.startswith("Tools used:") for item in record["accomplishments"])
     assert record["tokens_output"] > 0
+
+
+def test_digest_from_an_offset_starts_at_a_whole_line(tmp_path: Path) -> None:
+    """A stretch's digest reads from where it began: from that line when the offset is a line's
+    start, from the next one when it falls inside a line, from the beginning when the file is
+    shorter than the offset (it was replaced)."""
+    early = [user("early request"), assistant(text("early reply"))]
+    path = write(tmp_path / "t.jsonl", early)
+    boundary = path.stat().st_size
+    with path.open("a") as out:
+        out.write(json.dumps(user("late request")) + "\n")
+        out.write(json.dumps(assistant(text("late reply"))) + "\n")
+    at_line = digest.read_transcript(path, session_id=SID, start=boundary)
+    assert (at_line.first_request, at_line.requests, at_line.last_reply) == (
+        "late request",
+        1,
+        "late reply",
+    )
+    inside = digest.read_transcript(path, session_id=SID, start=boundary + 5)
+    assert (inside.requests, inside.last_reply) == (0, "late reply")  # the cut line is skipped
+    replaced = digest.read_transcript(path, session_id=SID, start=path.stat().st_size + 100)
+    assert (replaced.first_request, replaced.requests) == ("early request", 2)

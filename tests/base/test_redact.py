@@ -13,6 +13,7 @@ from claude_session.base.redact import (
     contains_secret,
     describe,
     find_secrets,
+    literal,
     redact,
     redact_data,
     redact_data_report,
@@ -483,3 +484,77 @@ def test_forty_characters_after_the_word_secret_that_are_no_key_stay(line: str) 
     """X5's rule takes only a token with upper and lower case and a digit: a commit hash, a
     path or a run of words after "secret" is left alone."""
     assert redact(line) == (line, [])
+
+
+def test_a_literal_is_found_through_its_rarest_character_as_str_find_finds_it() -> None:
+    rng = random.Random(26)
+    for _ in range(3000):
+        alphabet = rng.choice(["abQ", "QQQQQQQQa", "xyzJQ~", "ab", "aQbQ", "eyJeyJ"])
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 400)))
+        needle = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4)))
+        start = rng.randint(0, 10)
+        expected = []
+        at = text.find(needle, start)
+        while at >= 0:
+            expected.append(at)
+            at = text.find(needle, at + len(needle))
+        assert list(literal.occurrences(text, needle, start)) == expected, (text, needle)
+        assert literal.first(text, needle, start) == text.find(needle, start)
+
+
+_TAIL = "Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznBa1b2"  # 36 characters, as a GitHub token has
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"the token is ghp_\n{_TAIL}\n",  # a terminal or an editor broke the line (N22)
+        f"ghp_\r\n{_TAIL}",
+        '{"text": "ghp_\\n' + _TAIL + '"}',  # the same in raw JSON text
+        f"glpat-\n{_TAIL[:20]} was the key",
+        f"xoxb-\n123456789012-{_TAIL[:24]}",
+        f"token ghp_{_TAIL[:16]}\n{_TAIL[16:]}\n",  # cut in its middle
+        '{"text": "ghp_' + _TAIL[:16] + "\\n" + _TAIL[16:] + '"}',
+        f"sk-ant-api03-{_TAIL[:10]}\r\n{_TAIL}",
+    ],
+)
+def test_a_token_broken_by_a_line_break_is_removed_whole(text: str) -> None:
+    out = redact(text)[0]
+    assert "[REDACTED:" in out and _TAIL[:16] not in out and _TAIL[16:] not in out, out
+
+
+def test_a_whole_token_at_a_line_end_leaves_the_next_line_alone() -> None:
+    text = f"GITHUB_TOKEN=ghp_{_TAIL}\nOTHER_SETTING=1\nghp_abc\nAnotherLine\n"
+    assert redact(text)[0] == (
+        "GITHUB_TOKEN=[REDACTED:github-token]\nOTHER_SETTING=1\nghp_abc\nAnotherLine\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "passw\u043erd=8ae31cacf141669ddfb5da",  # Cyrillic о
+        "p\u0430ssword: 8ae31cacf141669ddfb5da",  # Cyrillic а
+        f"api_k\u0435y={_TAIL}",  # Cyrillic е
+        f"t\u03bfken={_TAIL}",  # Greek ο
+        "\u0410KIAZ3XQ7K2M4N5P6R7S",  # Cyrillic А in an AWS key id
+        f"\u0455ecret={_TAIL}",  # Cyrillic ѕ
+    ],
+)
+def test_look_alike_letters_do_not_hide_a_name_or_a_token(text: str) -> None:
+    out = redact(text)[0]
+    assert "[REDACTED:" in out and "8ae31cacf141669ddfb5da" not in out and _TAIL not in out, out
+    assert "Z3XQ7K2M4N5P6R7S" not in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Пароль должен быть длинным; секрет хранится в хранилище, токен истекает через час.",
+        "Ο κωδικός πρόσβασης είναι μυστικός· το κλειδί API αλλάζει κάθε μήνα.",
+        "ВАЖНО: КОРОТКО ОБ ЭТОМ ТЕКСТЕ, АКСЕССУАРЫ И ОХРАНА",
+        "see ghp_\nthe next line of the text\n",
+    ],
+)
+def test_cyrillic_and_greek_prose_and_a_prefix_at_a_line_end_pass_unchanged(text: str) -> None:
+    assert redact(text)[0] == text

@@ -76,8 +76,14 @@ def test_a_pause_sends_its_record_now_and_the_resuming_session_continues_it(
         commit_file(repo, "second.txt", "2")
         core.end(repo, session_id="cli-b", summary="Second half.", push=False)
         records = core.history(limit=5).records
-    # the pausing CLI session may still end by hand (its tail is its own stretch)
-    assert ledger.get(paths, "cli-a")["status"] == "active"  # type: ignore[index]
+    # the pausing CLI session's part ended at the resume (tests/edges/test_resumed_pause.py:
+    # its own later end records a new part)
+    closed = ledger.get(paths, "cli-a")
+    assert closed is not None and (closed["status"], closed["continued_by"]) == (
+        "finalized",
+        "cli-b",
+    )
+    assert closed["record_id"] == paused.id
     assert paused.end_mode == "paused" and paused.commits_count == 1
     assert paused.summary == "First half."
     ended = next(r for r in records if r.id != paused.id)

@@ -102,3 +102,10 @@ def test_resume_continue_and_fork_bill_each_response_once_in_a_chain(
     assert sum(r["tokens_output"] for r in chain) == sum(m.output for m in responses.values())
     served = {r.message_id for api in (a, b, c, d) for r in api.responses if not r.side}
     assert served <= set(responses), served - set(responses)
+
+    # each unended stretch's digest tells only that stretch (read from where it began)
+    continued, forked = chain[2], chain[3]
+    assert "What is left?" in continued["summary"] and "Still here." in continued["summary"]
+    assert not any("end_session" in a for a in continued["accomplishments"]), continued
+    assert "Try another way." in forked["summary"], forked
+    assert "What is left?" not in forked["summary"] and "Still here." not in forked["summary"]

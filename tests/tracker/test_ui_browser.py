@@ -526,3 +526,46 @@ def test_the_list_a_chain_search_results_and_the_charts_in_chromium(
     fits("charts")
     assert errors == []  # no CSP violation, no script error
     page.close()
+
+
+_FITS = """() => {
+  const view = document.documentElement.clientWidth;
+  const list = document.querySelector('table.sessions');
+  const boxes = [document.documentElement, list.parentElement, list,
+    ...document.querySelectorAll('.table-scroll')].map(e => [
+    e.tagName + '.' + e.className, e.scrollWidth, e.clientWidth]);
+  const outcomes = [...document.querySelectorAll('table.sessions tbody td.summary')].map(td => {
+    const r = td.getBoundingClientRect();
+    return [td.innerText.slice(0, 30), Math.round(r.left), Math.round(r.right), r.width > 0];
+  });
+  return {view, boxes, outcomes};
+}"""
+
+
+@pytest.mark.parametrize("application", [False, True])
+def test_the_sessions_list_reads_on_a_phone_without_scrolling_sideways(
+    browser: Any, site: tuple[str, str, str], application: bool
+) -> None:
+    """At 390 px neither the page nor the list's box scrolls sideways, and every row's outcome
+    (its summary) lies inside the screen: the rows are stacked cards there. At 1280 px the list
+    is still a table with its column heads."""
+    base, key, _ = site
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    _log_in(page, base, key)
+    if application:
+        page.click(".sidebar >> text=gears")
+    found = page.evaluate(_FITS)
+    assert found["outcomes"], found
+    for name, scrolled, shown in found["boxes"]:
+        assert scrolled <= shown, (name, scrolled, shown)
+    for text, left, right, visible in found["outcomes"]:
+        assert visible and left >= 0 and right <= found["view"], (text, left, right)
+    assert "Release prep" in page.inner_text("table.sessions") or application
+    page.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _log_in(page, base, key)
+    assert page.evaluate("getComputedStyle(document.querySelector('table.sessions')).display") == (
+        "table"
+    )
+    assert page.locator("table.sessions thead th", has_text="Outcome").is_visible()
+    page.close()

@@ -23,6 +23,10 @@ from pathlib import Path
 
 from claude_session.base import gitread, transcript
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
 #: bytes of one transcript read at most; what was read by then counts
 MAX_BYTES = 256 * 1024 * 1024
 #: a line longer than this (a huge tool result) is skipped
@@ -122,15 +126,24 @@ def build(
     starting_head: str | None,
     budget: float = BUDGET,
     commits: list[tuple[str, str]] | None = None,
+    start: int = 0,
+    earlier: list[str] | None = None,
 ) -> Digest:
-    """The digest of one session: its transcript (when a usable path is given) and, in a git
-    repository with a known starting head, its commits (read from git, unless the caller has
-    them). Never raises for bad input."""
+    """The digest of one session: its transcript (when a usable path is given; from byte
+    ``start``, where the stretch began, and after the last response in ``earlier``: those an
+    earlier record billed, as a fork's copied history) and, in a git repository with a known
+    starting head,
+    its commits (read from git, unless the caller has them). Never raises for bad input."""
     digest = Digest()
     if isinstance(transcript_path, str) and transcript_path:
         try:
             digest = read_transcript(
-                Path(transcript_path), session_id=session_id, root=root, budget=budget
+                Path(transcript_path),
+                session_id=session_id,
+                root=root,
+                budget=budget,
+                start=start,
+                earlier=earlier,
             )
         except (OSError, ValueError):
             digest = Digest(complete=False)
@@ -145,26 +158,44 @@ def build(
 
 
 def read_transcript(
-    path: Path, *, session_id: str | None = None, root: Path | None = None, budget: float = BUDGET
+    path: Path,
+    *,
+    session_id: str | None = None,
+    root: Path | None = None,
+    budget: float = BUDGET,
+    start: int = 0,
+    earlier: list[str] | None = None,
 ) -> Digest:
-    """The transcript's part of a digest (no commits); unredacted."""
-    reader = _Reader(session_id, root)
+    """The transcript's part of a digest (no commits), read from byte ``start`` (a stretch's
+    first line; from the next line when ``start`` falls inside one, from the beginning when
+    the file is shorter than ``start``: it was replaced); unredacted."""
+    reader = _Reader(session_id, root, earlier)
     handle = transcript.open_regular(path)
     if handle is None:
         return reader.digest
     deadline = time.monotonic() + budget
     with handle:
+        start, partial = _seek_line(handle, start)
         found = transcript.lines(
-            handle, max_line=MAX_LINE_BYTES, max_bytes=MAX_BYTES, deadline=deadline
+            handle, max_line=MAX_LINE_BYTES, max_bytes=start + MAX_BYTES, deadline=deadline
         )
         for count, line in enumerate(found):
-            if line is not None:
+            if line is not None and not (partial and count == 0):
                 reader.feed(line)
             if count % 128 == 0 and time.monotonic() > deadline:
                 break
-        if handle.tell() > MAX_BYTES or time.monotonic() > deadline:
+        if handle.tell() - start > MAX_BYTES or time.monotonic() > deadline:
             reader.digest.complete = False
     return reader.finish()
+
+
+def _seek_line(handle: BinaryIO, start: int) -> tuple[int, bool]:
+    """Put ``handle`` at ``start`` (0 when the file is shorter); True when that is inside a
+    line, whose rest the reader skips."""
+    if start <= 0 or start > os.fstat(handle.fileno()).st_size:
+        return 0, False
+    handle.seek(start - 1)
+    return start, handle.read(1) != b"\n"
 
 
 def redacted(digest: Digest) -> Digest:
@@ -187,9 +218,12 @@ def redacted(digest: Digest) -> Digest:
 
 
 class _Reader:
-    def __init__(self, session_id: str | None, root: Path | None) -> None:
+    def __init__(
+        self, session_id: str | None, root: Path | None, earlier: list[str] | None = None
+    ) -> None:
         self.session_id = session_id
         self.root = os.path.realpath(root) if root is not None else None
+        self.earlier = set(earlier or ())
         self.digest = Digest()
         self.tools: Counter[str] = Counter()
         self.files: dict[str, None] = {}  # ordered set
@@ -208,6 +242,9 @@ class _Reader:
             return
         if obj.get("type") == "user":
             self._user(transcript.user_prompt(obj))
+        elif obj.get("type") == "assistant" and message.get("id") in self.earlier:
+            # an earlier record's response: it and all before it are that record's
+            self.digest, self.tools, self.files = Digest(), Counter(), {}
         elif obj.get("type") == "assistant":
             self._assistant(message.get("content"))
 

@@ -138,15 +138,20 @@ def session_digest(
     in_git: bool = True,
     commits: list[tuple[str, str]] | None = None,
     budget: float | None = None,
+    earlier: list[str] | None = None,
 ) -> Digest:
-    """The model-free digest of a session from its transcript and git (``commits``: the
-    session's, when the caller has them already; ``budget``: seconds of transcript reading,
-    the digest's own by default)."""
-    from claude_session.base import digest  # only when a session is finalized: not at every start
+    """The model-free digest of a session's stretch from its transcript (read from where the
+    stretch starts, ``stretch.offset``) and git (``commits``: the session's, when the caller
+    has them already; ``budget``: seconds of transcript reading, the digest's own by default;
+    ``earlier``: message ids earlier records billed, whose lines and all before them belong
+    to those records, as in a forked transcript's copied history)."""
+    from claude_session.base import digest, stretch  # only when a session is finalized
 
     root = Path(str(entry["project_root"]))
     return digest.build(
         entry.get("transcript_path"),
+        start=stretch.offset(entry),
+        earlier=earlier,
         session_id=str(entry["session_id"]),
         root=root,
         starting_head=session_start(entry) if in_git else None,
@@ -248,7 +253,12 @@ def finalize_session(
         usage, continues = stretch.count(
             paths, entry, record_id=entry["record_id"], budget=reads[1]
         )
-        made = session_digest(entry, in_git=head is not None, budget=reads[0])
+        made = session_digest(
+            entry,
+            in_git=head is not None,
+            budget=reads[0],
+            earlier=usage.earlier if usage else None,
+        )
         if budget is not None and not (made.complete and (usage is None or usage.complete)):
             entry["ended_hint"] = when  # the next finalization keeps this end time
             return False

@@ -37,6 +37,17 @@ def token_fields(usage: Usage) -> dict[str, int]:
     return dict(zip(TOKEN_FIELDS, counts))  # noqa: B905 - Python 3.9: no strict=
 
 
+def offset(entry: Entry) -> int:
+    """Where the entry's stretch starts in its transcript (bytes; 0: the whole transcript),
+    as ``ledger.stretch_start`` noted it when the stretch began, if the entry still names that
+    transcript."""
+    start = entry.get("stretch_offset")
+    path = entry.get("transcript_path")
+    if not isinstance(start, int) or start <= 0 or not path:
+        return 0
+    return start if entry.get("stretch_transcript") == path else 0
+
+
 def count(
     paths: Paths, entry: Entry, *, record_id: str | None, budget: float = BUDGET
 ) -> tuple[Usage | None, str | None]:
@@ -50,7 +61,9 @@ def count(
     whole = usage_from_transcript(Path(path), session_id=str(entry["session_id"]), budget=budget)
     earlier = ledger.billed_by(paths, whole.ids, but=record_id)
     before = [earlier[i] for i in whole.ids if i in earlier]
-    return whole.without(earlier), named or (before[-1] if before else None)
+    own = whole.without(earlier)
+    own.earlier = [i for i in whole.ids if i in earlier]
+    return own, named or (before[-1] if before else None)
 
 
 def bill(paths: Paths, session_id: str, record_id: str, usage: Usage | None) -> None:

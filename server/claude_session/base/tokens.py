@@ -72,6 +72,8 @@ class Usage:
     messages: list[Message] = field(default_factory=list)
     #: False when the time budget ran out before the transcript's end (what was read counts)
     complete: bool = True
+    #: the transcript's responses an earlier record billed, left out (``stretch.count``)
+    earlier: list[str] = field(default_factory=list)
 
     @property
     def ids(self) -> list[str]:

@@ -87,6 +87,19 @@ def lines(
         yield None
 
 
+def end_offset(path: object) -> int | None:
+    """Where a transcript ends now (its size in bytes, from ``stat``: nothing is opened, so a
+    FIFO never blocks); None without a regular file at ``path``. A stretch of a session that
+    starts now is read from there."""
+    if not isinstance(path, str) or not path:
+        return None
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return found.st_size if stat.S_ISREG(found.st_mode) else None
+
+
 def user_prompt(obj: object) -> str:
     """What the user typed, from one parsed transcript line; "" when the line is no prompt.
 

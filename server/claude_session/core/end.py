@@ -16,7 +16,7 @@ from claude_session.base import flow
 from claude_session.base.clock import new_id
 from claude_session.base.redact import redact_data
 from claude_session.base.state import pause as pausestate
-from claude_session.core import commits, handoffs, records, steps
+from claude_session.core import commits, continued, handoffs, records, steps
 from claude_session.core.gitstate import WipRun, WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
@@ -126,7 +126,11 @@ def _open_session(
     """The session's open ledger entry, its record id fixed before anything is sent (re-runs
     never duplicate); nothing to end, unless ``force``, is a refusal before any commit."""
     entry = steps.ledger_entry(services, session_id)
-    if entry is None or entry.status not in ("active", "ending"):
+    if continued.reopened(entry):
+        assert entry is not None
+        continued.tell(entry)
+        entry = steps.open_entry(services, project, session_id, source=entry.source, state=state)
+    elif entry is None or entry.status not in ("active", "ending"):
         if not force:
             raise NoActiveSession(
                 f"No session is open in {project.root} ("

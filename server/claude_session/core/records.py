@@ -11,6 +11,7 @@ from claude_session.base import flow, stretch
 from claude_session.base.clock import new_id
 from claude_session.base.redact import count_markers, redact_data
 from claude_session.base.sessions import record_fields
+from claude_session.base.state import ledger
 from claude_session.base.tokens import Usage
 from claude_session.core.project import Project
 from claude_session.core.services import Services
@@ -203,4 +204,6 @@ def send_paused(
     entry.maintenance_runs, entry.security_findings = [], []
     entry.summary, entry.paused_at = "", None
     entry.record_id, entry.continues = None, record.id
+    for key, value in ledger.stretch_start(entry.transcript_path).items():
+        setattr(entry, key, value)  # the next stretch's digest reads from here
     return outcome, detail

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from claude_session.base.state import answers as answer_state
 from claude_session.base.state import pause as pausestate
-from claude_session.core import answers, branches, steps
+from claude_session.core import answers, branches, continued, steps
 from claude_session.core.gitstate import WorkingState
 from claude_session.core.project import Project, resolve
 from claude_session.core.services import Services
@@ -92,6 +92,7 @@ def _track(
     entry.summary = entry.summary or pause.summary
     steps.continues(entry, pause)
     steps.save_ledger(services, entry)
+    continued.close_tail(services, pause, session_id)  # the pausing CLI session's part ends
     pausestate.patch(
         services.paths,
         project.key,

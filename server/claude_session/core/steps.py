@@ -120,6 +120,7 @@ def open_entry(
     entry = ledger_entry(services, session_id)
     now = services.now()
     if entry is None or entry.status not in ("active", "ending"):
+        closed = entry  # a session going on after its record: the stretch starts here
         entry = LedgerEntry.model_validate(
             ledger.new_entry(
                 session_id=session_id,
@@ -131,7 +132,10 @@ def open_entry(
                 branch=state.branch,
                 head=state.head,
             )
+            | ledger.stretch_start(closed.transcript_path if closed else None)
         )
+        if closed is not None and closed.continued_by:  # its pause was resumed elsewhere
+            entry.continues = closed.record_id
     if entry.repository_url is None:
         entry.repository_url = project.record_url  # entries the SessionStart hook made lack it
     if entry.starting_head is None and state.head and not entry.starting_branch:

@@ -19,6 +19,8 @@ from claude_session.base.redact.values import quoted_ok, strong, trimmed_end, un
 _AFTER = (
     # a keyword in prose ("the token expired"), rejected before anything else is tried
     r"(?![ \t](?!str|bytes|value|content|securestring)[a-z]{2,12}[ \t.,])"
+    # a count in JSON ("output_tokens": 12, in every message of a transcript), likewise
+    r"(?!s\\?\"[ \t]?:[ \t]?[0-9]{1,12}[,}])"
     r"(?=(?P<rest>[a-z0-9_.-]{0,40}))(?P=rest)"  # all of it, never given back: no backtracking
     # what can follow at all (a keyword in prose fails here, at once)
     r"(?=[ \t]*[\"'`\]\\:=.?+,>\-svbc&\[])"

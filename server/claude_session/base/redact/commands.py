@@ -45,32 +45,40 @@ def _add(match: re.Match[str], spans: list[Span], kind: str, *, strict: bool = F
 
 
 def find_commands(text: str, low: str, spans: list[Span]) -> None:
-    if "curl" in low:
-        for match in _CURL_USER.finditer(low):
+    # each rule read from its keyword's first occurrence on (the rest was read once already)
+    first = low.find("curl")
+    if first >= 0:
+        for match in _CURL_USER.finditer(low, first):
             if "curl" in low[max(0, match.start() - 1000) : match.start()]:
                 user, _, password = match.group("secret").partition(":")
                 if len(password) >= 3 and not password.isdigit():
                     _add(match, spans, "password")
     if " -p" in low:
-        if "mysql" in low or "mariadb" in low:
-            for match in _MYSQL.finditer(low):
+        first = low.find("mysql")
+        maria = low.find("mariadb", 0, first if first >= 0 else len(low))
+        first = maria if maria >= 0 else first
+        if first >= 0:
+            for match in _MYSQL.finditer(low, first):
                 _add(match, spans, "password")
-        if "login" in low:
-            for match in _DOCKER.finditer(low):
+        first = low.find("login")
+        if first >= 0:
+            for match in _DOCKER.finditer(low, first):
                 _add(match, spans, "password")
-    if "sshpass" in low:
-        for match in _SSHPASS.finditer(low):
-            _add(match, spans, "password")
-    if "--" in low:
-        for match in _LONG_OPTION.finditer(low):
-            _add(match, spans, "password" if "pass" in match.group() else "token", strict=True)
-    if "cookie:" in low:
-        for match in _COOKIE.finditer(low):
+    for keyword, pattern in (("sshpass", _SSHPASS), ("--", _LONG_OPTION)):
+        first = low.find(keyword)
+        if first >= 0:
+            for match in pattern.finditer(low, first):
+                kind = "password" if pattern is _SSHPASS or "pass" in match.group() else "token"
+                _add(match, spans, kind, strict=pattern is _LONG_OPTION)
+    first = low.find("cookie:")
+    if first >= 0:
+        for match in _COOKIE.finditer(low, first):
             base = match.start("pairs")
             for pair in _COOKIE_PAIR.finditer(match.group("pairs")):
                 value = text[base + pair.start("value") : base + pair.end("value")]
                 if looks_random(value) and not is_placeholder(value) and not identifier(value):
                     spans.append((base + pair.start("value"), base + pair.end("value"), "token"))
-    if "=" in low:
-        for match in _QUERY.finditer(low):
+    first = low.find("=")
+    if first >= 0:
+        for match in _QUERY.finditer(low, first):
             _add(match, spans, "token")

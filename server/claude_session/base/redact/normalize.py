@@ -1,9 +1,10 @@
 """The text the rules read: the same text with what hides a secret from them undone.
 
-Full-width ``：``/``＝``/letters, non-breaking spaces and zero-width characters keep a keyword
-or a token from being seen. Full-width and space characters are replaced one for one, so every
-offset stays; zero-width characters are dropped, and so is the base64 data of images in a
-transcript; ``Prepared.original`` maps an offset back.
+Full-width ``：``/``＝``/letters, non-breaking spaces, zero-width characters and Cyrillic or
+Greek letters that look like Latin ones keep a keyword or a token from being seen. Full-width,
+look-alike and space characters are replaced one for one, so every offset stays; zero-width
+characters are dropped, and so is the base64 data of images in a transcript;
+``Prepared.original`` maps an offset back.
 (JSON escapes in raw JSON text, ``…\\nsk-…`` or ``{\\"password\\": …}``, are read by the rules
 themselves: copying a whole transcript to undo them cost a fifth of the scan.)
 Standard library only."""
@@ -18,14 +19,25 @@ _ONE_FOR_ONE: dict[int, str] = {code: chr(code - 0xFEE0) for code in range(0xFF0
 _ONE_FOR_ONE.update(
     (code, " ") for code in (0xA0, 0x1680, 0x202F, 0x205F, 0x3000, *range(0x2000, 0x200B))
 )
-_SPECIAL = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\uff01-\uff5e]")
+# Cyrillic and Greek letters that look like Latin ones (N27: "passwоrd" with a Cyrillic о,
+# "АKIA…" with a Cyrillic А), read as the Latin letter
+_LOOK_ALIKES = {
+    "аеокорсухѕіјԁԛԝһӏ": "aeokopcyxsijdqwhl",
+    "АВЕКМНОРСТХУЅІЈԚԜ": "ABEKMHOPCTXYSIJQW",
+    "αονρικυχεγ": "aovpikuxey",
+    "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ": "ABEZHIKMNOPTYX",
+}
+_ONE_FOR_ONE.update(
+    (ord(ch), latin) for shapes, latins in _LOOK_ALIKES.items() for ch, latin in zip(shapes, latins)
+)
+_SPECIAL = re.compile("[" + "".join(sorted(map(chr, _ONE_FOR_ONE))) + "]")
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200d\u2060\ufeff]")
 
 
 # Base64 image data in a transcript (``"media_type": "image/png", "data": "iVBOR…"``): decoded
 # pixels, where no rule can find a secret, and often half the bytes of a transcript
 _IMAGE = re.compile(r'"media_type": ?"image/[a-z0-9.+-]{1,20}", ?"data": ?"')
-_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_BASE64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 class Prepared(NamedTuple):
@@ -63,9 +75,16 @@ def _images(text: str) -> list[tuple[int, int]]:
     regions: list[tuple[int, int]] = []
     for match in _IMAGE.finditer(text):
         end = text.find('"', match.end())
-        if end > match.end() and _BASE64.fullmatch(text, match.end(), end):
+        if end > match.end() and _base64(text[match.end() : end]):
             regions.append((match.end(), end))
     return regions
+
+
+def _base64(data: str) -> bool:
+    """Base64 characters and at most two ``=`` at the end (deleting the alphabet from the
+    bytes is three times faster than a pattern, on half the bytes of a transcript)."""
+    body = data.rstrip("=")
+    return len(data) - len(body) <= 2 and not body.encode().translate(None, _BASE64_CHARS)
 
 
 def prepared(text: str) -> Prepared:

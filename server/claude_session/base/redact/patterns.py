@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 
 from claude_session.base.redact.shapes import Span, has_digit, looks_random
 
@@ -17,10 +18,20 @@ _SCHEME_BEFORE = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}\Z"
 _TOKEN_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "x-oauth")
 
 
+def _url_credentials(text: str) -> Iterator[re.Match[str]]:
+    """Each ``://`` (or JSON-escaped ``:\\/\\/``) holding credentials: found by a literal
+    search, as a pattern that starts with ``:`` would stop at every key of a JSON line."""
+    for colon in (":/", ":\\/"):
+        at = text.find(colon)
+        while at >= 0:
+            match = _URL_CREDS.match(text, at)
+            if match:
+                yield match
+            at = text.find(colon, match.end() if match else at + 2)
+
+
 def find_url_credentials(text: str, spans: list[Span]) -> None:
-    if ":/" not in text and ":\\/" not in text:
-        return
-    for match in _URL_CREDS.finditer(text):
+    for match in _url_credentials(text):
         if not _SCHEME_BEFORE.search(text, max(0, match.start() - 32), match.start()):
             continue
         secret = match.group("secret")
@@ -44,9 +55,10 @@ WEBHOOK_KINDS = {"slack": "slack-webhook", "discord": "discord-webhook", "teams"
 
 
 def find_webhooks(text: str, spans: list[Span]) -> None:
-    if "hook" not in text:
+    first = text.find("hook")
+    if first < 0:
         return
-    for match in _WEBHOOK.finditer(text):
+    for match in _WEBHOOK.finditer(text, first):
         name = match.lastgroup or ""
         spans.append((match.start(name), match.end(name), WEBHOOK_KINDS[name]))
 
@@ -64,10 +76,11 @@ _KEY_BODY = re.compile(
 def find_private_keys(text: str, spans: list[Span]) -> None:
     if "PRIVATE KEY" not in text:
         return
-    ends = [(m.start(), m.end()) for m in _KEY_END.finditer(text)]
+    first_end = text.find("-----END ")
+    ends = [(m.start(), m.end()) for m in _KEY_END.finditer(text, max(first_end, 0))]
     end_starts = [start for start, _ in ends]
     pos = 0
-    for begin in _KEY_BEGIN.finditer(text):
+    for begin in _KEY_BEGIN.finditer(text, max(text.find("-----BEGIN "), 0)):
         if begin.start() < pos:
             continue
         i = bisect.bisect_left(end_starts, begin.end())
@@ -94,16 +107,20 @@ _BASIC = re.compile(r"basic(?<![a-z0-9]basic)[ \t]+(?P<secret>[a-z0-9+/]{8,4096}
 
 
 def find_authorization(text: str, low: str, spans: list[Span]) -> None:
-    if "bearer" in low:
-        for match in _BEARER.finditer(low):
+    # each pattern starts with its keyword: read from the keyword's first occurrence on
+    first = low.find("bearer")
+    if first >= 0:
+        for match in _BEARER.finditer(low, first):
             before = low[max(0, match.start() - 40) : match.start()]
             token = match.group("secret")
             if "authorization" in before or (len(token) >= 16 and has_digit(token)):
                 spans.append((match.start("secret"), match.end("secret"), "bearer-token"))
-    if "authorization" in low:
-        for match in _SCHEME.finditer(low):
+    first = low.find("authorization")
+    if first >= 0:
+        for match in _SCHEME.finditer(low, first):
             spans.append((match.start("secret"), match.end("secret"), "token"))
-    if "basic" in low:
-        for match in _BASIC.finditer(low):
-            if "authorization" in low[max(0, match.start() - 40) : match.start()]:
-                spans.append((match.start("secret"), match.end("secret"), "basic-auth"))
+        first = low.find("basic", max(0, first - 40))
+        if first >= 0:
+            for match in _BASIC.finditer(low, first):
+                if "authorization" in low[max(0, match.start() - 40) : match.start()]:
+                    spans.append((match.start("secret"), match.end("secret"), "basic-auth"))

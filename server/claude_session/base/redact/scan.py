@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from claude_session.base.redact import literal
 from claude_session.base.redact.anchors import (
     find_aws_secrets,
     find_aws_secrets_after_word,
@@ -40,15 +41,20 @@ def find(text: str, known: Iterable[str] = ()) -> list[Span]:
         return []
     ready = prepared(text)
     spans = _find(ready.text)
+    # a provider token is found wherever it stands; a value found by its context is not
+    values = {ready.text[s:e]: kind for s, e, kind in spans if kind in CONTEXT_KINDS}
+    for value in known:
+        values.setdefault(value if value.isascii() else prepared(value).text, "secret")
+    if values:  # looked for in the prepared text: without image data it is about half as long
+        spans = with_repeats(ready.text, spans, values)
     if ready.starts:
         spans = [(ready.original(s), ready.original(e - 1) + 1, k) for s, e, k in spans]
     if "%" in text:
-        spans = merged(spans + find_percent_encoded(text, _find))
-    # a provider token is found wherever it stands; a value found by its context is not
-    values = {text[s:e]: kind for s, e, kind in spans if kind in CONTEXT_KINDS}
-    for value in known:
-        values.setdefault(value, "secret")
-    return with_repeats(text, spans, values) if values else spans
+        encoded = find_percent_encoded(text, _find)
+        values = {text[s:e]: kind for s, e, kind in encoded if kind in CONTEXT_KINDS}
+        spans = merged(spans + encoded)
+        spans = with_repeats(text, spans, values) if values else spans
+    return spans
 
 
 def _find(text: str) -> list[Span]:
@@ -76,10 +82,7 @@ def with_repeats(text: str, spans: list[Span], values: dict[str, str]) -> list[S
     for value, kind in sorted(values.items(), key=lambda item: -len(item[0])):
         if len(value) < _MIN_REPEAT or MARKER.fullmatch(value):
             continue
-        pos = text.find(value)
-        while pos >= 0:
-            extra.append((pos, pos + len(value), kind))
-            pos = text.find(value, pos + len(value))
+        extra += [(pos, pos + len(value), kind) for pos in literal.occurrences(text, value)]
     return merged(spans + extra) if extra else spans
 
 

@@ -124,6 +124,7 @@ def touch(
             entry.update(fresh)
             if isinstance(before, str) and before:
                 entry["continues"] = before
+            entry.update(stretch_start(transcript_path))
         if "session_id" not in entry:
             entry.update(fresh)
         entry["last_activity"] = now_iso()
@@ -132,6 +133,18 @@ def touch(
         if pid is not None:
             entry["claude_pid"] = pid
         return dict(entry)
+
+
+def stretch_start(transcript_path: object) -> Entry:
+    """The entry's fields that say where a stretch starting now begins in its transcript (the
+    digest of the stretch reads from there): the path and its size now; both None without a
+    regular file."""
+    from claude_session.base import transcript
+
+    offset = transcript.end_offset(transcript_path)
+    if offset is None:
+        return {"stretch_transcript": None, "stretch_offset": None}
+    return {"stretch_transcript": str(transcript_path), "stretch_offset": offset}
 
 
 def merge_save(paths: Paths, new: Entry) -> None:
