@@ -18,8 +18,9 @@
    ``session_status``, theirs ``git_status``; goal: no slower than the peer, issue 23), against
    ``mcp-server-git`` from PyPI: in its own virtualenv (as a user installs it) and with this
    Python's site-packages (the same ``mcp``, pydantic and GitPython as ours: the fairest peer).
-   Ours runs as ``.mcp.json`` starts it: ``-I server/launch_mcp.py``; every answer is the SDK's
-   (nothing answers before it has loaded). The commands alternate, run by run; CPU time is
+   Ours runs as ``.mcp.json`` starts it: ``-I server/launch_mcp.py``; ``initialize`` and
+   ``tools/list`` come from its front's answer cache (written by the first, untimed run), the
+   tool result from the SDK. The commands alternate, run by run; CPU time is
    printed beside wall time (on a shared machine it varies less). ``--mcp-only`` runs only this.
 3. ``start_session`` and ``end_session`` latency (the core flows, in process) in that repository.
 Medians; ``--quick`` uses a small repository and few runs (CI smoke run).

@@ -79,7 +79,7 @@ def _owned(path: Path) -> bool:
 
 def _git_allows(root: Path) -> bool:
     """Ask git whether a repository owned by someone else may be used (``safe.directory``)."""
-    argv = [_git_program(), *_READ_FLAGS, "-C", str(root), "rev-parse", "--git-dir"]
+    argv = [git_program(), *_READ_FLAGS, "-C", str(root), "rev-parse", "--git-dir"]
     return _run([argv], dict(os.environ), 3.0)[0] is not None  # runs no filter: none kept off
 
 
@@ -99,14 +99,15 @@ def _read_small(path: Path, limit: int = _MAX_REF_BYTES) -> str | None:
         os.close(fd)
 
 
-def find_git(start: Path) -> tuple[Path, Path] | None:
+def find_git(start: Path, *, owned_only: bool = True) -> tuple[Path, Path] | None:
     """(work tree root, git dir) for ``start``, following ``.git`` files of worktrees; None
-    outside git or when the repository belongs to another user that git would refuse."""
+    outside git or when the repository belongs to another user that git would refuse
+    (``owned_only`` False: found all the same, for a caller whose git command then says why)."""
     folder = Path(real_path(start))  # the one name hooks, CLI and MCP server key it by
     for _ in range(_MAX_WALK_UP):
         found = _git_dir_at(folder)
         if found is not None:
-            if not (_owned(folder) and _owned(found)) and not _git_allows(folder):
+            if owned_only and not (_owned(folder) and _owned(found)) and not _git_allows(folder):
                 return None
             return folder, found
         if folder.parent == folder:
@@ -149,7 +150,8 @@ def _linked_git_dir(dot: Path) -> Path | None:
     return target if _read_small(target / "HEAD") is not None else None
 
 
-def _common_dir(gitdir: Path) -> Path:
+def common_dir(gitdir: Path) -> Path:
+    """The folder a worktree's git dir shares with the main one (refs, stashes, hooks)."""
     rel = (_read_small(gitdir / "commondir") or "").strip()
     if not rel:
         return gitdir
@@ -180,7 +182,7 @@ def resolve_ref(gitdir: Path, ref: str, depth: int = 0) -> str | None:
     """The object id a ref names, or None (unknown, malformed, or pointing outside git)."""
     if depth > 5 or not is_ref_name(ref):
         return None
-    common = _common_dir(gitdir)
+    common = common_dir(gitdir)
     for base in (gitdir, common):
         text = (_ref_file(base, ref) or "").strip()
         if is_oid(text):
@@ -214,7 +216,7 @@ def git_head(cwd: Path) -> tuple[Path, str | None, str | None] | None:
 _GIT_PROGRAM: dict[str, str] = {}  # PATH -> git's full path: one lookup per process and PATH
 
 
-def _git_program() -> str:
+def git_program() -> str:
     """git's full path from the absolute folders of ``PATH`` (never a relative one, such as the
     project folder a hook runs in); plain ``git`` when none has it."""
     search = os.environ.get("PATH", "")
@@ -245,14 +247,14 @@ def programs(root: Path, *, timeout: float = 3.0) -> repoprograms.Programs | Non
     found = find_git(root)
     if found is None:
         return repoprograms.NONE
-    head, env = [_git_program(), *_READ_FLAGS, "-C", str(root)], dict(os.environ)
+    head, env = [git_program(), *_READ_FLAGS, "-C", str(root)], dict(os.environ)
 
     def ask(where: Path | None) -> list[str] | None:
         flags = [f"--git-dir={where}"] if where is not None else []
         out = _run([[*head, *flags, *repoprograms.QUERY]], env, timeout)[0]
         return None if out is None else out.decode("utf-8", "surrogateescape").split("\0")
 
-    return repoprograms.find(found[1], _common_dir(found[1]), ask, found[0])
+    return repoprograms.find(found[1], common_dir(found[1]), ask, found[0])
 
 
 def git_lines_together(
@@ -266,7 +268,7 @@ def git_lines_together(
     if found is None:  # the repository's own filter programs could not be kept off
         return [None for _ in commands]
     env.update(found.settings(env))
-    program = _git_program()
+    program = git_program()
     argvs = [[program, *_READ_FLAGS, "-C", str(root), *args] for args, _ in commands]
     results: list[list[str] | None] = []
     for index, out in enumerate(_run(argvs, env, timeout)):

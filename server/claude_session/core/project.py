@@ -42,8 +42,7 @@ def resolve(cwd: Path | str) -> Project:
     root = repository.find_root(folder)
     if root is None:
         return Project(root=folder, name=project_name(folder), in_git=False)
-    with repository.Repository(root) as repo:
-        origin = repo.origin_url()
+    origin = gitread.origin_url(root)
     return Project(
         root=root,
         name=project_name(root),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,9 +32,15 @@ from claude_session.base import gitread
 from claude_session.base.backend import Resource
 from claude_session.core import gitlocks, gitmessages
 from claude_session.core.gitmessages import NO_GIT
-from claude_session.core.gitstate import OPERATION_MARKERS, PushOutcome, WipRun, WorkingState
+from claude_session.core.gitstate import (
+    BASE_ENV,
+    PushOutcome,
+    WipRun,
+    WorkingState,
+    operation_in_progress,
+    read_state,
+)
 from claude_session.errors import GitError, GitRefused
-from claude_session.paths import real_path
 
 if TYPE_CHECKING:
     import git as gitpython
@@ -43,9 +50,6 @@ WIP_TRAILER = "claude-session: wip"
 
 # git commit's words (on stdout) when the index holds nothing new.
 _NOTHING_TO_COMMIT = re.compile(r"(?m)^(nothing|no changes) (added )?to commit")
-# Every command we run, reads and writes alike, skips git's optional locks (status refreshing
-# the index): we must never be why the user's own git command finds index.lock taken.
-_BASE_ENV = {"GIT_OPTIONAL_LOCKS": "0", "GIT_PAGER": "cat"}
 # Network commands must fail instead of waiting for a password on a terminal nobody watches.
 _NETWORK_ENV = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
 # --------------------------------------------------------------------------- opening
@@ -69,24 +73,26 @@ def _open_repo(path: Path) -> gitpython.Repo | None:
     return repo
 
 
+def _find(path: Path) -> tuple[Path, Path] | None:
+    """(top-level folder, git dir) of the repository holding ``path``, found as the hooks find
+    it (``gitread.find_git``: no process, no GitPython); None outside git, for a folder that
+    does not exist, or when git is missing (nothing could be done with the repository)."""
+    if not os.path.isdir(path) or (gitread.git_program() == "git" and not shutil.which("git")):
+        return None  # ("git": in no absolute folder of PATH)
+    return gitread.find_git(path, owned_only=False)  # another user's: git says why (advice)
+
+
 def find_root(path: Path) -> Path | None:
     """The git top-level folder of ``path``; None outside git or when git is missing."""
-    try:
-        repo = _open_repo(path)
-    except GitError:
-        return None
-    if repo is None:
-        return None
-    with repo:
-        return Path(real_path(str(repo.working_tree_dir)))
+    found = _find(path)
+    return None if found is None else found[0]
 
 
 def working_state(path: Path) -> WorkingState | None:
-    """The working state of the repository holding ``path``; None outside git."""
-    if find_root(path) is None:
-        return None
-    with Repository(path) as repo:
-        return repo.state()
+    """The working state of the repository holding ``path``; None outside git. Read without
+    GitPython: a first MCP tool call (a status) does not wait for it to load (issue 23)."""
+    found = _find(path)
+    return None if found is None else read_state(*found)
 
 
 def _refuse_option(value: str, what: str) -> None:
@@ -141,7 +147,7 @@ class Repository(Resource):
                 with_extended_output=True,
                 with_exceptions=False,
                 strip_newline_in_stdout=False,
-                env={**_BASE_ENV, **(env or {})},
+                env={**BASE_ENV, **(env or {})},
                 kill_after_timeout=timeout,
             )
         except GitCommandNotFound as exc:
@@ -188,44 +194,11 @@ class Repository(Resource):
     def _ref_exists(self, ref: str) -> bool:
         return self._exec("rev-parse", "--verify", "--quiet", ref)[0] == 0
 
-    def _status(self, untracked: str = "normal") -> gitread.Status:
-        # -z: paths come raw (no quoting of unusual names); 'normal' reports an untracked
-        # folder once instead of listing every file in it; --no-ahead-behind: counting the
-        # divergence from the upstream costs time in proportion to it.
-        out = self._run(
-            "status",
-            "--porcelain=v2",
-            "--branch",
-            "--no-ahead-behind",
-            "-z",
-            f"--untracked-files={untracked}",
-        )
-        return gitread.parse_status(out.split("\0"))
-
     # ---------------------------------------------------------------- reading
 
     def state(self) -> WorkingState:
         """Branch, head, changes, stashes, origin and operation in progress."""
-        status = self._status()
-        return WorkingState(
-            root=str(self.root),
-            branch=status.branch,
-            head=status.head,
-            detached=status.detached,
-            empty=status.head is None,
-            dirty_files=list(status.dirty_files),
-            untracked_files=list(status.untracked_files),
-            stashes=self._stashes(),
-            origin_url=self.origin_url(),
-            operation=self.operation_in_progress(),
-        )
-
-    def _stashes(self) -> list[str]:
-        # The stash list is the reflog of refs/stash: without that file there is nothing to
-        # list, and the common case costs no git process.
-        if not (Path(self._repo.common_dir) / "logs" / "refs" / "stash").exists():
-            return []
-        return self._lines("stash", "list")
+        return read_state(self.root, Path(self._repo.git_dir))
 
     def branch(self) -> str | None:
         """The current branch (the unborn one in an empty repo); None when HEAD is detached."""
@@ -242,11 +215,7 @@ class Repository(Resource):
 
     def operation_in_progress(self) -> str | None:
         """merge, rebase, am, cherry-pick, revert or bisect when one is under way, else None."""
-        git_dir = Path(self._repo.git_dir)
-        for marker, operation in OPERATION_MARKERS:
-            if (git_dir / marker).exists():
-                return operation
-        return None
+        return operation_in_progress(Path(self._repo.git_dir))
 
     # ---------------------------------------------------------------- writing
 

@@ -288,3 +288,81 @@ def test_two_installs_sharing_one_state_folder_keep_their_own_answers(tmp_path: 
     assert front_cache_file(tmp_path, key) != front_cache_file(tmp_path, other)
     assert front_cache_file(tmp_path, key) == front_cache_file(tmp_path, touched)
     assert front_cache_file(tmp_path, key).name.startswith("mcp-answers-")
+
+
+def _imported(importtime: str) -> set[str]:
+    """The modules named in ``python -X importtime`` lines (each as it finished importing)."""
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in importtime.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+
+
+def test_the_first_status_runs_without_gitpython_which_a_commit_then_loads(
+    repo: Path, tmp_path: Path
+) -> None:
+    """Issue 23: from spawn to the first tool result no slower than ``mcp-server-git``. A status
+    (what a session's first look at its state asks) reads git without GitPython, whose import
+    was most of the first call's time; writing (an end's commit) still loads it. Checked in the
+    server as the plugin starts it, with ``-X importtime`` (each module as it is imported)."""
+    stderr_file = tmp_path / "server-stderr.txt"
+    (repo / "work.txt").write_text("to commit\n")
+    requests = session()[:3] + [
+        {
+            "jsonrpc": "2.0",
+            "id": 7,
+            "method": "tools/call",
+            "params": {"name": "session_status", "arguments": {}},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 9,
+            "method": "tools/call",
+            "params": {"name": "start_session", "arguments": {"session_id": "s-23"}},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 8,
+            "method": "tools/call",
+            "params": {
+                "name": "end_session",
+                "arguments": {
+                    "session_id": "s-23",
+                    "summary": "done",
+                    "commit_message": "Work",
+                    "push": False,
+                },
+            },
+        },
+    ]
+    with stderr_file.open("wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-X", "importtime", str(LAUNCHER)],
+            cwd=repo,
+            env=dict(os.environ),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        seen: dict[int, tuple[dict[str, Any], set[str]]] = {}
+        try:
+            for request in requests:
+                proc.stdin.write(_line(request))
+                proc.stdin.flush()
+                if "id" in request:
+                    answer = json.loads(proc.stdout.readline())
+                    seen[answer["id"]] = (answer, _imported(stderr_file.read_text()))
+            proc.stdin.close()
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    status, before = seen[7]
+    assert status["result"]["structuredContent"]["branch"] == "main", status
+    assert "mcp.server.mcpserver" in before and "claude_session.core.facade" in before
+    assert "git" not in before
+    ended, after = seen[8]
+    assert ended["result"].get("structuredContent", {}).get("commit"), ended
+    assert "git" in after

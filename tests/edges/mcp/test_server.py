@@ -12,6 +12,7 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
+from pydantic import ValidationError
 
 from claude_session import __version__
 from claude_session.edges.mcp.server import build_server
@@ -264,8 +265,15 @@ def test_migration_messages_stay_out_of_stderr(repo: Path) -> None:
 
 def test_the_advertised_input_schemas_are_those_of_the_strict_argument_models() -> None:
     """What the client is told is what the server checks (build_server sets the schema
-    without generating it again)."""
+    without generating it again): the argument model's schema, no argument beyond it, and
+    each value of its JSON type (strict: no ``"yes"`` for a boolean)."""
     for tool in build_server()._tool_manager.list_tools():
         model = tool.fn_metadata.arg_model
-        assert model.model_config.get("strict") is True, tool.name
-        assert model.model_json_schema(by_alias=True) == tool.parameters, tool.name
+        schema = model.model_json_schema(by_alias=True)
+        assert {**schema, "additionalProperties": False} == tool.parameters, tool.name
+        with pytest.raises(ValidationError) as refused:
+            tool.fn_metadata.validate_arguments({"not_an_argument": 1})
+        assert "extra_forbidden" in {e["type"] for e in refused.value.errors()}, tool.name
+    start = build_server()._tool_manager.get_tool("start_session")
+    with pytest.raises(ValidationError, match="bool_type"):
+        start.fn_metadata.validate_arguments({"no_import": "yes"})

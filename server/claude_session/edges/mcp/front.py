@@ -382,7 +382,11 @@ def _warm_one(proc: Any, version: str, timeout: float, problems: list[str]) -> N
 
 
 def serve() -> None:
-    """Run the MCP server: the front at once, then the SDK (``mcp_server``) behind it."""
+    """Run the MCP server: the front at once, then the SDK (``mcp_server``) behind it. The
+    cyclic garbage collector is off until the server is built (``mcp_server.serve``)."""
+    import gc
+
+    gc.disable()
     from claude_session.base.logs import setup_logging
     from claude_session.config import Settings
     from claude_session.paths import Paths

@@ -1,9 +1,9 @@
 """What the MCP tools take: bounded argument types, strict validation, and refusals in words.
 
 The SDK builds each tool's argument model from its signature in pydantic's lax mode, which turns
-``"yes"`` into ``true``, ``"20"`` into 20 and ``true`` into 1. ``make_strict`` replaces it with
-the same model in strict mode that refuses arguments the tool does not have (the advertised
-schema only gains ``additionalProperties: false``). ``explain`` turns a refusal into a message
+``"yes"`` into ``true``, ``"20"`` into 20 and ``true`` into 1. ``strict_metadata`` has that model
+validate in strict mode and refuse arguments the tool does not have (the advertised schema only
+gains ``additionalProperties: false``). ``explain`` turns a refusal into a message
 that names each argument and what to give instead, without echoing the values (a summary may
 hold a secret; a 100 kB session id helps nobody).
 
@@ -13,13 +13,14 @@ and ``cwd`` are checked further: a session id names state files, a cwd must be a
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, Field, PrivateAttr, ValidationError
 
 from claude_session.tracker.store.limits import MAX_DEPTH, RECORD_DEPTH
 
@@ -152,39 +153,50 @@ def _compact_property(prop: Any) -> Any:
     return prop
 
 
-def make_strict(model: type[BaseModel]) -> type[BaseModel]:
-    """``model`` (the SDK's argument model of a tool) in strict mode, refusing unknown
-    arguments."""
-    config = ConfigDict(strict=True, extra="forbid", arbitrary_types_allowed=True)
-    return type(model.__name__, (model,), {"model_config": config, "__module__": __name__})
-
-
 def strict_metadata(meta: Any) -> Any:
-    """The SDK's ``FuncMetadata`` of a tool, validating with ``make_strict``'s model. Its
-    pre-parse keeps one leniency: an array or object sent as JSON text (some clients do) is
-    parsed for an argument that takes one. A text argument keeps its text as given (the SDK
-    made ``"null"`` an omitted ``cwd`` or commit message), and nothing else is parsed."""
-    from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
-
-    strict: Any = make_strict(meta.arg_model)
-    texts = {name for name, field in strict.model_fields.items() if _takes_text(field.annotation)}
-
-    class StrictMetadata(FuncMetadata):
-        def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
-            parsed = super().pre_parse_json(data)
-            return {
-                key: parsed[key]
-                if key not in texts and isinstance(parsed[key], list | dict)
-                else data[key]
-                for key in data
-            }
-
-    return StrictMetadata(
-        arg_model=strict,
+    """The SDK's ``FuncMetadata`` of a tool, validating its arguments in strict mode and refusing
+    ones the tool does not have. Its pre-parse keeps one leniency: an array or object sent as
+    JSON text (some clients do) is parsed for an argument that takes one. A text argument keeps
+    its text as given (the SDK made ``"null"`` an omitted ``cwd`` or commit message), and
+    nothing else is parsed."""
+    metadata = _strict_metadata_class()(
+        arg_model=meta.arg_model,
         output_schema=meta.output_schema,
         output_model=meta.output_model,
         wrap_output=meta.wrap_output,
     )
+    fields = meta.arg_model.model_fields
+    metadata._texts = frozenset(
+        name for name, field in fields.items() if _takes_text(field.annotation)
+    )
+    return metadata
+
+
+@functools.cache
+def _strict_metadata_class() -> Any:
+    """One ``FuncMetadata`` subclass for every tool (made on first use: the SDK is imported
+    after this module). Strictness is asked of the SDK's own argument model at each call, not
+    built into a second model per tool (server start-up time, issue 23)."""
+    from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+
+    class StrictMetadata(FuncMetadata):
+        _texts: frozenset[str] = PrivateAttr(default=frozenset())
+
+        def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+            parsed = super().pre_parse_json(data)
+            return {
+                key: parsed[key]
+                if key not in self._texts and isinstance(parsed[key], list | dict)
+                else data[key]
+                for key in data
+            }
+
+        def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
+            parsed = self.pre_parse_json(arguments_to_validate)
+            model = self.arg_model.model_validate(parsed, strict=True, extra="forbid")
+            return model.model_dump_one_level()
+
+    return StrictMetadata
 
 
 def _takes_text(annotation: Any) -> bool:

@@ -13,6 +13,7 @@ compact (``compact_schema``) and what several tools share is said once, in ``INS
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -142,7 +143,8 @@ class SessionTools:
 
     def __init__(self, core: LazyCore) -> None:
         self._core = core
-        #: set once a tool call has been answered (the startup sync waits for the first)
+        #: set once a tool call has been answered, its result converted for the client
+        #: (``SessionServer.call_tool``; the startup sync waits for the first)
         self.answered = threading.Event()
 
     def _project(self, cwd: str | None) -> str:
@@ -161,8 +163,6 @@ class SessionTools:
             raise ToolError(inputs.secret_refused(tool, exc.what, list(exc.kinds))) from exc
         except ClaudeSessionError as exc:
             raise ToolError(quoting.visible(str(exc))) from exc
-        finally:
-            self.answered.set()
 
     def _bounded(self, result: M) -> M:
         """The result within ``bounds.BUDGET``, naming the session's ledger file (and the
@@ -383,6 +383,8 @@ def build_server(
                 if isinstance(exc.__cause__, ValidationError):
                     raise ToolError(inputs.explain(name, exc.__cause__)) from exc.__cause__
                 raise
+            finally:  # the result is converted: the startup sync no longer competes with it
+                self.session_tools.answered.set()
 
         async def get_prompt(
             self, name: str, arguments: dict[str, Any] | None = None, context: Any = None
@@ -477,6 +479,11 @@ def serve(settings: Settings, front: Any = None) -> None:
     listed = threading.Event()
     server = build_server(settings=settings, on_tools_listed=listed.set)
     _migrations_to_log_file()
+    # the collector back on (``front.serve`` turned it off: scanning the ~90,000 objects the SDK
+    # and the tools make, again and again, was a tenth of the time to a first tool result,
+    # issue 23), with them kept out of its scans: they live as long as the server
+    gc.freeze()
+    gc.enable()
     worker = threading.Thread(
         target=_startup_sync,
         args=(server.session_core, listed, server.session_tools.answered),
