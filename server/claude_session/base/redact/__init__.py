@@ -29,7 +29,6 @@ is idempotent.
     normalize     full-width and invisible characters undone, image data left out
     encoded       percent-encoded text decoded and scanned
     lazy          patterns compiled at their first use
-    literal       a literal found through its rarest character (memchr), not str.find's steps
     shapes        what a secret looks like; spans; the marker
 
 A value found by its context (a password, an assignment) is removed wherever else it stands in

@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from claude_session.base.redact import literal
 from claude_session.base.redact.providers import TOKENS, Token
 from claude_session.base.redact.shapes import Span, looks_random, mixed_case
 
@@ -165,7 +164,7 @@ def _group(anchor: str) -> _AnchorGroup:
 
 def find_tokens(text: str, spans: list[Span]) -> None:
     for anchor in _RULES:
-        first = literal.first(text, anchor)
+        first = text.find(anchor)
         if first < 0:
             continue
         group = _group(anchor)

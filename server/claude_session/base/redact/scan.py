@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from claude_session.base.redact import literal
 from claude_session.base.redact.anchors import (
     find_aws_secrets,
     find_aws_secrets_after_word,
@@ -82,7 +81,10 @@ def with_repeats(text: str, spans: list[Span], values: dict[str, str]) -> list[S
     for value, kind in sorted(values.items(), key=lambda item: -len(item[0])):
         if len(value) < _MIN_REPEAT or MARKER.fullmatch(value):
             continue
-        extra += [(pos, pos + len(value), kind) for pos in literal.occurrences(text, value)]
+        at = text.find(value)
+        while at >= 0:
+            extra.append((at, at + len(value), kind))
+            at = text.find(value, at + len(value))
     return merged(spans + extra) if extra else spans
 
 
